@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package smoothl1
+
+// cpuHas reports false: without assembly only the generic implementation exists.
+func cpuHas(string) bool { return false }

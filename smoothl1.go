@@ -1,0 +1,324 @@
+// Package smoothl1 computes the Smooth L1 loss and the Huber loss, forward and
+// backward, with every reduction of PyTorch's torch.nn.SmoothL1Loss and
+// torch.nn.HuberLoss, for float32 and float64, as fast as the CPU allows and with
+// the same bits on every CPU.
+//
+// # The losses
+//
+// With d = x - y and z = |d|, per element:
+//
+//	SmoothL1(beta), beta > 0:  z < beta ? 0.5*z*z/beta : z - 0.5*beta
+//	SmoothL1(0):               z (the L1 loss)
+//	Huber(delta), delta > 0:   z < delta ? 0.5*z*z : delta*(z - 0.5*delta)
+//
+// The boundary z == beta belongs to the linear branch. The gradient with respect
+// to x is d/beta or sign(d) (SmoothL1; for beta == 0 it is sign(d), and 0 at
+// d == 0) and d or delta*sign(d) (Huber). The gradient with respect to y is the
+// negation of the gradient with respect to x, everywhere: negate the result of
+// Grad, GradElementwise, SumAndGrad or MeanAndGrad to get it.
+//
+// # The API
+//
+// A Loss (from SmoothL1 or Huber) is a validated loss definition. Elementwise,
+// Sum and Mean are the forward pass for the reductions 'none', 'sum' and 'mean';
+// Reduce takes the Reduction as a value, as PyTorch's module does. Grad and
+// GradElementwise are the backward passes, SumAndGrad and MeanAndGrad do forward
+// and backward in one pass over the data. Every function is generic over Float.
+// Inputs are flat slices of equal length; there is no broadcasting, and a length
+// mismatch panics. Destination slices may be the same slice as x or y (in place).
+// No function allocates.
+//
+// # Accuracy
+//
+// Elementwise losses and gradients are within 2 ulp of the exact result of the
+// given inputs (in practice within 1), and Sum and Mean within 1 ulp of the exact
+// sum (mean) of the exact per-element losses, at every length, wherever no
+// intermediate result overflows or underflows. float32 data is computed in
+// float64 and rounded once; float64 data is computed in double-double arithmetic
+// (error-free transformations with FMA), and sums are accumulated in
+// double-double, so a Sum of 2^24 or 2^30 elements is as accurate as a Sum of 10.
+//
+// # Reproducibility
+//
+// For the same inputs, every implementation (the portable Go kernels, AVX2,
+// AVX-512, on any architecture) returns the same bits, and an element's result
+// does not depend on its position in the slice or the slice's alignment; NaN
+// payloads are the only exception. All kernels are generated from one description
+// of the operations and their order (see package generated and gen/kernel).
+//
+// # Implementations
+//
+// The fastest implementation usable on the CPU is chosen at start-up: "avx512"
+// (AVX-512 F and VL), "avx2" (AVX2 and FMA) or "generic" (portable Go, and the only
+// one with the purego build tag or on other architectures). The environment
+// variable SMOOTHL1_IMPL=avx512|avx2|generic forces one at start-up; a value that is
+// unknown or not usable on the CPU is reported on standard error and ignored.
+// SetImplementation changes it at run time.
+package smoothl1
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"unsafe"
+
+	"github.com/gokernels/smoothl1/generated"
+)
+
+// Float is the element type of the losses: float32 or float64.
+type Float interface{ float32 | float64 }
+
+// Reduction is how the per-element losses are reduced, as PyTorch's reduction argument.
+type Reduction int
+
+// The reductions.
+const (
+	ReductionMean Reduction = iota // the mean of the per-element losses; PyTorch's default
+	ReductionSum                   // the sum of the per-element losses
+	ReductionNone                  // no reduction: the per-element losses
+)
+
+var reductionNames = [...]string{"mean", "sum", "none"}
+
+// String returns PyTorch's name of the reduction: "mean", "sum" or "none".
+func (r Reduction) String() string {
+	if r >= 0 && int(r) < len(reductionNames) {
+		return reductionNames[r]
+	}
+	return "Reduction(" + strconv.Itoa(int(r)) + ")"
+}
+
+// ParseReduction returns the reduction with PyTorch's name s: "mean", "sum",
+// "none", or "elementwise_mean" (PyTorch's deprecated alias of "mean").
+func ParseReduction(s string) (Reduction, error) {
+	switch s {
+	case "mean", "elementwise_mean":
+		return ReductionMean, nil
+	case "sum":
+		return ReductionSum, nil
+	case "none":
+		return ReductionNone, nil
+	}
+	return 0, fmt.Errorf("smoothl1: %q is not a valid value for reduction: valid names are \"mean\", \"sum\", \"none\" (and the deprecated \"elementwise_mean\")", s)
+}
+
+// LegacyReduction returns the reduction that PyTorch's legacy size_average and
+// reduce arguments select. nil means unset, which counts as true: reduce false
+// gives ReductionNone; reduce true with size_average true gives ReductionMean, and
+// with size_average false ReductionSum.
+func LegacyReduction(sizeAverage, reduce *bool) Reduction {
+	if reduce != nil && !*reduce {
+		return ReductionNone
+	}
+	if sizeAverage != nil && !*sizeAverage {
+		return ReductionSum
+	}
+	return ReductionMean
+}
+
+type lossKind uint8
+
+const (
+	kindSmoothL1 lossKind = iota
+	kindHuber
+)
+
+// Loss is a validated loss definition: SmoothL1Loss(beta) or HuberLoss(delta). The
+// zero value is SmoothL1Loss(beta=1), PyTorch's default.
+type Loss struct {
+	kind lossKind
+	set  bool    // param is meaningful; false in the zero value
+	p    float64 // beta or delta
+}
+
+// SmoothL1 returns the Smooth L1 loss with threshold beta, as
+// torch.nn.SmoothL1Loss(beta=beta). beta must be non-negative (+Inf is allowed);
+// beta == 0 is the L1 loss.
+func SmoothL1(beta float64) (Loss, error) {
+	if math.IsNaN(beta) || beta < 0 {
+		return Loss{}, fmt.Errorf("smoothl1: beta must be non-negative, got %v", beta)
+	}
+	return Loss{kind: kindSmoothL1, set: true, p: beta}, nil
+}
+
+// Huber returns the Huber loss with threshold delta, as
+// torch.nn.HuberLoss(delta=delta). delta must be positive (+Inf is allowed).
+func Huber(delta float64) (Loss, error) {
+	if math.IsNaN(delta) || delta <= 0 {
+		return Loss{}, fmt.Errorf("smoothl1: delta must be positive, got %v", delta)
+	}
+	return Loss{kind: kindHuber, set: true, p: delta}, nil
+}
+
+// param returns beta or delta.
+func (l Loss) param() float64 {
+	if !l.set {
+		return 1
+	}
+	return l.p
+}
+
+// IsHuber reports whether l is a Huber loss (else it is a Smooth L1 loss).
+func (l Loss) IsHuber() bool { return l.kind == kindHuber }
+
+// Param returns beta (Smooth L1) or delta (Huber).
+func (l Loss) Param() float64 { return l.param() }
+
+// String returns the loss as PyTorch prints the module, e.g. "SmoothL1Loss(beta=1)"
+// or "HuberLoss(delta=0.5)".
+func (l Loss) String() string {
+	v := strconv.FormatFloat(l.param(), 'g', -1, 64)
+	if l.kind == kindHuber {
+		return "HuberLoss(delta=" + v + ")"
+	}
+	return "SmoothL1Loss(beta=" + v + ")"
+}
+
+// Elementwise writes the loss of each element to dst: dst[i] = loss(x[i], y[i]), the
+// forward pass of reduction 'none'. dst may be x or y. It panics if x and y differ
+// in length or dst is shorter than x.
+func Elementwise[T Float](l Loss, dst, x, y []T) {
+	checkDst("Elementwise", dst, x, y)
+	dst = dst[:len(x)]
+	if isF32[T]() {
+		elem32(l, f32(dst), f32(x), f32(y))
+	} else {
+		elem64(l, f64(dst), f64(x), f64(y))
+	}
+}
+
+// Sum returns the sum of the per-element losses, the forward pass of reduction
+// 'sum'; 0 for empty input. It panics if x and y differ in length.
+func Sum[T Float](l Loss, x, y []T) T {
+	checkLen("Sum", x, y)
+	if isF32[T]() {
+		return T(sum32(l, f32(x), f32(y), false))
+	}
+	return T(sum64(l, f64(x), f64(y), false))
+}
+
+// Mean returns the mean of the per-element losses, the forward pass of reduction
+// 'mean'; NaN for empty input. It panics if x and y differ in length.
+func Mean[T Float](l Loss, x, y []T) T {
+	checkLen("Mean", x, y)
+	if isF32[T]() {
+		return T(sum32(l, f32(x), f32(y), true))
+	}
+	return T(sum64(l, f64(x), f64(y), true))
+}
+
+// Reduce is the forward pass with the reduction r, shaped like PyTorch's module:
+// for ReductionNone it writes the per-element losses to dst and returns 0; for
+// ReductionMean and ReductionSum it returns Mean or Sum and does not touch dst,
+// which may be nil. It panics on an invalid r, on a length mismatch, or if r is
+// ReductionNone and dst is shorter than x.
+func Reduce[T Float](l Loss, r Reduction, dst, x, y []T) T {
+	switch r {
+	case ReductionNone:
+		Elementwise(l, dst, x, y)
+		return 0
+	case ReductionSum:
+		return Sum(l, x, y)
+	case ReductionMean:
+		return Mean(l, x, y)
+	}
+	panic(fmt.Sprintf("smoothl1: Reduce: invalid reduction %d (valid: ReductionMean, ReductionSum, ReductionNone)", int(r)))
+}
+
+// Grad writes the gradient of scale * loss with respect to x to dst:
+// dst[i] = scale * d loss(x[i], y[i]) / d x[i]. It is the backward pass of the
+// reductions 'sum' (scale = the upstream gradient) and 'mean' (scale = the upstream
+// gradient / len(x)). The gradient with respect to y is -dst. dst may be x or y. It
+// panics if x and y differ in length or dst is shorter than x.
+func Grad[T Float](l Loss, dst, x, y []T, scale T) {
+	checkDst("Grad", dst, x, y)
+	dst = dst[:len(x)]
+	if isF32[T]() {
+		grad32(l, f32(dst), f32(x), f32(y), float64(scale), 0)
+	} else {
+		grad64(l, f64(dst), f64(x), f64(y), float64(scale), 0)
+	}
+}
+
+// GradElementwise writes the gradient with respect to x of each element's loss,
+// times its upstream gradient, to dst: dst[i] = gradOut[i] * d loss(x[i], y[i]) / d x[i],
+// the backward pass of reduction 'none'. The gradient with respect to y is -dst.
+// dst may be x, y or gradOut. It panics if x, y and gradOut differ in length or
+// dst is shorter than x.
+func GradElementwise[T Float](l Loss, dst, x, y, gradOut []T) {
+	checkDst("GradElementwise", dst, x, y)
+	if len(gradOut) != len(x) {
+		panic(fmt.Sprintf("smoothl1: GradElementwise: length mismatch: len(gradOut) = %d, len(x) = %d", len(gradOut), len(x)))
+	}
+	dst = dst[:len(x)]
+	if isF32[T]() {
+		gradElem32(l, f32(dst), f32(x), f32(y), f32(gradOut))
+	} else {
+		gradElem64(l, f64(dst), f64(x), f64(y), f64(gradOut))
+	}
+}
+
+// SumAndGrad returns Sum(l, x, y) and writes Grad(l, dst, x, y, gradOut), in one pass
+// over the data. The sum is bit-identical to Sum's. dst may be x or y (the sum is
+// of the inputs as they were). It panics if x and y differ in length or dst is
+// shorter than x.
+func SumAndGrad[T Float](l Loss, dst, x, y []T, gradOut T) T {
+	checkDst("SumAndGrad", dst, x, y)
+	dst = dst[:len(x)]
+	if isF32[T]() {
+		return T(sumGrad32(l, f32(dst), f32(x), f32(y), float64(gradOut), false))
+	}
+	return T(sumGrad64(l, f64(dst), f64(x), f64(y), float64(gradOut), false))
+}
+
+// MeanAndGrad returns Mean(l, x, y) and writes the gradient of the mean,
+// Grad(l, dst, x, y, gradOut/len(x)) with gradOut/len(x) carried in extended
+// precision, in one pass over the data. The mean is bit-identical to Mean's. It
+// panics if x and y differ in length or dst is shorter than x.
+func MeanAndGrad[T Float](l Loss, dst, x, y []T, gradOut T) T {
+	checkDst("MeanAndGrad", dst, x, y)
+	dst = dst[:len(x)]
+	if isF32[T]() {
+		return T(sumGrad32(l, f32(dst), f32(x), f32(y), float64(gradOut), true))
+	}
+	return T(sumGrad64(l, f64(dst), f64(x), f64(y), float64(gradOut), true))
+}
+
+func checkLen[T Float](op string, x, y []T) {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("smoothl1: %s: length mismatch: len(x) = %d, len(y) = %d", op, len(x), len(y)))
+	}
+}
+
+func checkDst[T Float](op string, dst, x, y []T) {
+	checkLen(op, x, y)
+	if len(dst) < len(x) {
+		panic(fmt.Sprintf("smoothl1: %s: dst too short: len(dst) = %d, len(x) = %d", op, len(dst), len(x)))
+	}
+}
+
+func isF32[T Float]() bool {
+	var z T
+	_, ok := any(z).(float32)
+	return ok
+}
+
+// f32 and f64 view a []T as the concrete type it is; callers check isF32 first.
+func f32[T Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+func f64[T Float](s []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// implName returns the name of implementation i, for messages.
+func implName(i int) string {
+	switch i {
+	case generated.ImplAVX512:
+		return "avx512"
+	case generated.ImplAVX2:
+		return "avx2"
+	}
+	return "generic"
+}
