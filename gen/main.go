@@ -247,8 +247,8 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 		return mask(a(0).Op("<").Add(a(1)))
 	case kernel.NE:
 		return mask(a(0).Op("!=").Add(a(1)))
-	case kernel.Unord:
-		return mask(a(0).Op("!=").Add(a(0)).Op("||").Add(a(1)).Op("!=").Add(a(1)))
+	case kernel.IsNaN:
+		return mask(a(0).Op("!=").Add(a(0)))
 	case kernel.Select:
 		return def(fromBits(bits(a(1)).Op("&").Add(a(0)).Op("|").Add(bits(a(2))).Op("&^").Add(a(0))))
 	case kernel.SetAcc:
@@ -281,16 +281,17 @@ func impl(ks []*kernel.Kernel, asm bool) *File {
 		ps := append([]Code{Id("impl").Int()}, signature(k)...)
 		var body []Code
 		if asm {
+			asmArgs := append([]Code{Parens(Op("*").Index(Id("NumParams")).Float64()).Parens(Id("p"))}, argNames(k)[1:]...)
 			body = append(body, Switch(Id("impl")).Block(
-				Case(Id("ImplAVX512")).Block(Id(asmName(k, "AVX512")).Call(argNames(k)...)),
-				Case(Id("ImplAVX2")).Block(Id(asmName(k, "AVX2")).Call(argNames(k)...)),
+				Case(Id("ImplAVX512")).Block(Id(asmName(k, "AVX512")).Call(asmArgs...)),
+				Case(Id("ImplAVX2")).Block(Id(asmName(k, "AVX2")).Call(asmArgs...)),
 				Default().Block(Id(k.Name).Call(argNames(k)...)),
 			))
 		} else {
 			body = append(body, Id(k.Name).Call(argNames(k)...))
 		}
 		f.Commentf("%sImpl calls the %s kernel of implementation impl.", k.Name, k.Name)
-		f.Func().Id(k.Name+"Impl").Params(ps...).Block(body...)
+		f.Func().Id(k.Name + "Impl").Params(ps...).Block(body...)
 	}
 	return f
 }

@@ -10,9 +10,9 @@ const HasAsm = true
 func ElemF32Impl(impl int, p *Params, dst, x, y []float32) {
 	switch impl {
 	case ImplAVX512:
-		elemF32AVX512(p, dst, x, y)
+		elemF32AVX512((*[NumParams]float64)(p), dst, x, y)
 	case ImplAVX2:
-		elemF32AVX2(p, dst, x, y)
+		elemF32AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		ElemF32(p, dst, x, y)
 	}
@@ -22,9 +22,9 @@ func ElemF32Impl(impl int, p *Params, dst, x, y []float32) {
 func SumF32Impl(impl int, p *Params, x, y []float32, acc *[8]float64) {
 	switch impl {
 	case ImplAVX512:
-		sumF32AVX512(p, x, y, acc)
+		sumF32AVX512((*[NumParams]float64)(p), x, y, acc)
 	case ImplAVX2:
-		sumF32AVX2(p, x, y, acc)
+		sumF32AVX2((*[NumParams]float64)(p), x, y, acc)
 	default:
 		SumF32(p, x, y, acc)
 	}
@@ -34,9 +34,9 @@ func SumF32Impl(impl int, p *Params, x, y []float32, acc *[8]float64) {
 func GradF32Impl(impl int, p *Params, dst, x, y []float32) {
 	switch impl {
 	case ImplAVX512:
-		gradF32AVX512(p, dst, x, y)
+		gradF32AVX512((*[NumParams]float64)(p), dst, x, y)
 	case ImplAVX2:
-		gradF32AVX2(p, dst, x, y)
+		gradF32AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		GradF32(p, dst, x, y)
 	}
@@ -46,9 +46,9 @@ func GradF32Impl(impl int, p *Params, dst, x, y []float32) {
 func GradElemF32Impl(impl int, p *Params, dst, x, y, g []float32) {
 	switch impl {
 	case ImplAVX512:
-		gradElemF32AVX512(p, dst, x, y, g)
+		gradElemF32AVX512((*[NumParams]float64)(p), dst, x, y, g)
 	case ImplAVX2:
-		gradElemF32AVX2(p, dst, x, y, g)
+		gradElemF32AVX2((*[NumParams]float64)(p), dst, x, y, g)
 	default:
 		GradElemF32(p, dst, x, y, g)
 	}
@@ -58,9 +58,9 @@ func GradElemF32Impl(impl int, p *Params, dst, x, y, g []float32) {
 func SumGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[8]float64) {
 	switch impl {
 	case ImplAVX512:
-		sumGradF32AVX512(p, dst, x, y, acc)
+		sumGradF32AVX512((*[NumParams]float64)(p), dst, x, y, acc)
 	case ImplAVX2:
-		sumGradF32AVX2(p, dst, x, y, acc)
+		sumGradF32AVX2((*[NumParams]float64)(p), dst, x, y, acc)
 	default:
 		SumGradF32(p, dst, x, y, acc)
 	}
@@ -70,9 +70,9 @@ func SumGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[8]float64) {
 func ElemF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
 	case ImplAVX512:
-		elemF64AVX512(p, dst, x, y)
+		elemF64AVX512((*[NumParams]float64)(p), dst, x, y)
 	case ImplAVX2:
-		elemF64AVX2(p, dst, x, y)
+		elemF64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		ElemF64(p, dst, x, y)
 	}
@@ -82,9 +82,9 @@ func ElemF64Impl(impl int, p *Params, dst, x, y []float64) {
 func SumF64Impl(impl int, p *Params, x, y []float64, acc *[16]float64) {
 	switch impl {
 	case ImplAVX512:
-		sumF64AVX512(p, x, y, acc)
+		sumF64AVX512((*[NumParams]float64)(p), x, y, acc)
 	case ImplAVX2:
-		sumF64AVX2(p, x, y, acc)
+		sumF64AVX2((*[NumParams]float64)(p), x, y, acc)
 	default:
 		SumF64(p, x, y, acc)
 	}
@@ -94,9 +94,9 @@ func SumF64Impl(impl int, p *Params, x, y []float64, acc *[16]float64) {
 func GradF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
 	case ImplAVX512:
-		gradF64AVX512(p, dst, x, y)
+		gradF64AVX512((*[NumParams]float64)(p), dst, x, y)
 	case ImplAVX2:
-		gradF64AVX2(p, dst, x, y)
+		gradF64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		GradF64(p, dst, x, y)
 	}
@@ -106,9 +106,9 @@ func GradF64Impl(impl int, p *Params, dst, x, y []float64) {
 func GradElemF64Impl(impl int, p *Params, dst, x, y, g []float64) {
 	switch impl {
 	case ImplAVX512:
-		gradElemF64AVX512(p, dst, x, y, g)
+		gradElemF64AVX512((*[NumParams]float64)(p), dst, x, y, g)
 	case ImplAVX2:
-		gradElemF64AVX2(p, dst, x, y, g)
+		gradElemF64AVX2((*[NumParams]float64)(p), dst, x, y, g)
 	default:
 		GradElemF64(p, dst, x, y, g)
 	}
@@ -118,9 +118,9 @@ func GradElemF64Impl(impl int, p *Params, dst, x, y, g []float64) {
 func SumGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[16]float64) {
 	switch impl {
 	case ImplAVX512:
-		sumGradF64AVX512(p, dst, x, y, acc)
+		sumGradF64AVX512((*[NumParams]float64)(p), dst, x, y, acc)
 	case ImplAVX2:
-		sumGradF64AVX2(p, dst, x, y, acc)
+		sumGradF64AVX2((*[NumParams]float64)(p), dst, x, y, acc)
 	default:
 		SumGradF64(p, dst, x, y, acc)
 	}

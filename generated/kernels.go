@@ -654,7 +654,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -692,7 +692,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -730,7 +730,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -768,7 +768,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -806,7 +806,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -844,7 +844,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -882,7 +882,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -920,7 +920,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
 			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
 			var v20 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v20 = ^uint64(0)
 			}
 			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
@@ -999,7 +999,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1040,7 +1040,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1081,7 +1081,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1122,7 +1122,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1163,7 +1163,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1204,7 +1204,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1245,7 +1245,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1286,7 +1286,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v21 := float64(v20 * v12)
 			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -1380,7 +1380,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -1429,7 +1429,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -1478,7 +1478,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -1527,7 +1527,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -1576,7 +1576,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -1625,7 +1625,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -1674,7 +1674,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -1723,7 +1723,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
 			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
 			var v31 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v31 = ^uint64(0)
 			}
 			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
@@ -2711,7 +2711,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -2750,7 +2750,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -2789,7 +2789,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -2828,7 +2828,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -2867,7 +2867,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -2906,7 +2906,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -2945,7 +2945,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -2984,7 +2984,7 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
 			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
 			var v23 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v23 = ^uint64(0)
 			}
 			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
@@ -3062,7 +3062,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3104,7 +3104,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3146,7 +3146,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3188,7 +3188,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3230,7 +3230,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3272,7 +3272,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3314,7 +3314,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3356,7 +3356,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v24 := float64(v23 * v14)
 			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
 			var v26 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v26 = ^uint64(0)
 			}
 			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
@@ -3479,7 +3479,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
@@ -3550,7 +3550,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
@@ -3621,7 +3621,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
@@ -3692,7 +3692,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
@@ -3763,7 +3763,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
@@ -3834,7 +3834,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
@@ -3905,7 +3905,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
@@ -3976,7 +3976,7 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
 			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
 			var v56 uint64
-			if v2 != v2 || v2 != v2 {
+			if v2 != v2 {
 				v56 = ^uint64(0)
 			}
 			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)

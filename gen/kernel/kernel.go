@@ -109,14 +109,14 @@ const (
 	Xor                // a ^ b, bitwise
 	LT                 // mask a < b (false if either is NaN)
 	NE                 // mask a != b (true if either is NaN)
-	Unord              // mask: a or b is NaN
+	IsNaN              // mask: a is NaN
 	Select             // a ? b : c, with a mask
 	SetAcc             // Name: accumulator = a, at the end of the block
 	Store              // Name: output slice; rounded to T
 )
 
 // IsMask reports whether the kind produces a mask.
-func (k Kind) IsMask() bool { return k == LT || k == NE || k == Unord }
+func (k Kind) IsMask() bool { return k == LT || k == NE || k == IsNaN }
 
 // Op is one operation. Dst is the value it defines (its index in Kernel.Ops); Args are
 // the values it reads.
@@ -172,7 +172,7 @@ func (b *builder) andNot(x, y int) int    { return b.op(AndNot, "", x, y) }
 func (b *builder) xor(x, y int) int       { return b.op(Xor, "", x, y) }
 func (b *builder) lt(x, y int) int        { return b.op(LT, "", x, y) }
 func (b *builder) ne(x, y int) int        { return b.op(NE, "", x, y) }
-func (b *builder) unord(x, y int) int     { return b.op(Unord, "", x, y) }
+func (b *builder) isNaN(x int) int        { return b.op(IsNaN, "", x) }
 func (b *builder) sel(m, x, y int) int    { return b.op(Select, "", m, x, y) }
 func (b *builder) store(n string, v int)  { b.op(Store, n, v) }
 func (b *builder) acc(n string) int       { return b.op(Acc, n) }
@@ -249,7 +249,7 @@ func (b *builder) grad(t Type, d diff) int {
 	zero := b.param("Zero")
 	gl := b.xor(b.sel(b.ne(d.s, zero), b.param("GB"), zero), d.sg)
 	g := b.sel(d.m, gq, gl)
-	return b.sel(b.unord(d.s, d.s), d.s, g)
+	return b.sel(b.isNaN(d.s), d.s, g)
 }
 
 // gradElem returns the gradient scaled by the per-element upstream gradient g.
@@ -264,7 +264,7 @@ func (b *builder) gradElem(t Type, d diff) int {
 	zero := b.param("Zero")
 	gl := b.mul(b.xor(b.sel(b.ne(d.s, zero), b.param("B"), zero), d.sg), g)
 	r := b.sel(d.m, gq, gl)
-	return b.sel(b.unord(d.s, d.s), d.s, r)
+	return b.sel(b.isNaN(d.s), d.s, r)
 }
 
 // accumulate adds the loss to the lane accumulators.

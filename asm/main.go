@@ -1,0 +1,382 @@
+// Command asm writes the AVX2 and AVX-512 kernels of smoothl1 with avo, from the
+// canonical kernel description in package kernel (gen/kernel), the same description
+// the portable Go kernels are generated from. Run it with `go generate ./...` at the
+// repository root.
+//
+// Each operation of the description becomes one instruction on a vector of float64
+// lanes: one ZMM register for AVX-512, two YMM registers (lanes 0-3 and 4-7) for
+// AVX2. float32 data is widened on load (VCVTPS2PD) and narrowed on store
+// (VCVTPD2PS). The last, partial block of 8 elements is loaded with masked loads
+// that read zeros for the missing lanes (opmask registers for AVX-512, VMASKMOV for
+// AVX2) and stored with masked stores, so nothing outside the slices is touched.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/gokernels/smoothl1/gen/kernel"
+)
+
+// Comparison predicates of VCMPPD.
+const (
+	cmpUnordQ = 0x03
+	cmpNeqUQ  = 0x04
+	cmpLtOQ   = 0x11
+)
+
+type isa struct {
+	name   string // "AVX2" or "AVX512"
+	halves int    // vector registers per block of 8 lanes
+}
+
+var (
+	avx2   = isa{"AVX2", 2}
+	avx512 = isa{"AVX512", 1}
+)
+
+var tail64, tail32, tailK Mem
+
+func main() {
+	ConstraintExpr("!purego")
+	// Sliding-window tail masks for AVX2: 8 all-ones lanes then 8 zero lanes; the
+	// mask for r valid lanes starts at lane 8-r.
+	tail64 = GLOBL("tailmask64", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint64(0)
+		if i < 8 {
+			v = ^uint64(0)
+		}
+		DATA(8*i, U64(v))
+	}
+	tail32 = GLOBL("tailmask32", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint32(0)
+		if i < 8 {
+			v = ^uint32(0)
+		}
+		DATA(4*i, U32(v))
+	}
+	// Opmasks for AVX-512: entry r is (1<<r)-1.
+	tailK = GLOBL("tailmaskk", RODATA|NOPTR)
+	for r := 0; r < 8; r++ {
+		DATA(2*r, U16(uint16(1)<<r-1))
+	}
+	for _, k := range kernel.Kernels() {
+		for _, s := range []isa{avx2, avx512} {
+			emit(k, s)
+		}
+	}
+	Generate()
+}
+
+func name(k *kernel.Kernel, s isa) string {
+	op := k.Op
+	return fmt.Sprintf("%c%s%s%s", op[0]+'a'-'A', op[1:], k.Type.Suffix(), s.name)
+}
+
+func signature(k *kernel.Kernel) string {
+	sig := fmt.Sprintf("func(p *[%d]float64", len(kernel.Params))
+	var slices []string
+	if k.Out != "" {
+		slices = append(slices, k.Out)
+	}
+	slices = append(slices, k.Ins...)
+	for _, s := range slices {
+		sig += fmt.Sprintf(", %s []%s", s, k.Type.Name())
+	}
+	if k.HasAcc() {
+		sig += fmt.Sprintf(", acc *[%d]float64", kernel.Lanes*len(k.Accs))
+	}
+	return sig + ")"
+}
+
+func paramIndex(n string) int {
+	for i, p := range kernel.Params {
+		if p == n {
+			return i
+		}
+	}
+	panic("asm: unknown parameter " + n)
+}
+
+// gen holds the state of one function being generated.
+type gen struct {
+	k     *kernel.Kernel
+	s     isa
+	p     reg.GPVirtual            // *Params
+	ptr   map[string]reg.GPVirtual // slice bases
+	i     reg.GPVirtual            // element index of the block
+	acc   map[string][]reg.VecVirtual
+	param map[string]reg.VecVirtual // AVX-512: hoisted broadcasts
+	r     reg.GPVirtual             // in the tail: number of valid lanes
+	kmask reg.OpmaskVirtual         // AVX-512 tail mask
+}
+
+func (g *gen) vec() reg.VecVirtual {
+	if g.s.halves == 1 {
+		return ZMM()
+	}
+	return YMM()
+}
+
+func emit(k *kernel.Kernel, s isa) {
+	TEXT(name(k, s), NOSPLIT, signature(k))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s %s", name(k, s), k.Doc), fmt.Sprintf("It is the %s implementation of the canonical %s kernel for %s (see gen/kernel).", s.name, k.Op, k.Type.Name()))
+	g := &gen{k: k, s: s, ptr: map[string]reg.GPVirtual{}, acc: map[string][]reg.VecVirtual{}, param: map[string]reg.VecVirtual{}}
+	g.p = Load(Param("p"), GP64()).(reg.GPVirtual)
+	n := Load(Param("x").Len(), GP64())
+	slices := append([]string{}, k.Ins...)
+	if k.Out != "" {
+		slices = append(slices, k.Out)
+	}
+	for _, sl := range slices {
+		g.ptr[sl] = Load(Param(sl).Base(), GP64()).(reg.GPVirtual)
+	}
+	var accp reg.GPVirtual
+	if k.HasAcc() {
+		accp = Load(Param("acc"), GP64()).(reg.GPVirtual)
+		Comment("Load the lane accumulators.")
+		for ai, a := range k.Accs {
+			for h := 0; h < s.halves; h++ {
+				v := g.vec()
+				VMOVUPD(Mem{Base: accp, Disp: 64*ai + 32*h}, v)
+				g.acc[a] = append(g.acc[a], v)
+			}
+		}
+	}
+	if s.halves == 1 {
+		Comment("Broadcast the parameters.")
+		for _, op := range k.Ops {
+			if op.Kind == kernel.Param && g.param[op.Name] == nil {
+				v := ZMM()
+				VBROADCASTSD(Mem{Base: g.p, Disp: 8 * paramIndex(op.Name)}, v)
+				g.param[op.Name] = v
+			}
+		}
+	}
+	g.i = GP64()
+	XORQ(g.i, g.i)
+	full := GP64()
+	MOVQ(n, full)
+	ANDQ(I32(-kernel.Lanes), full)
+	Label("loop")
+	CMPQ(g.i, full)
+	JAE(LabelRef("tail"))
+	g.body(false)
+	ADDQ(Imm(kernel.Lanes), g.i)
+	JMP(LabelRef("loop"))
+
+	Label("tail")
+	Comment("The last, partial block: masked loads read zeros for the missing lanes.")
+	g.r = GP64()
+	MOVQ(n, g.r)
+	SUBQ(g.i, g.r)
+	JZ(LabelRef("done"))
+	if s.halves == 1 {
+		g.kmask = K()
+		tk := GP64()
+		LEAQ(tailK, tk)
+		KMOVW(Mem{Base: tk, Index: g.r, Scale: 2}, g.kmask)
+	} else {
+		// r becomes the byte offset of the window start: 8 - r lanes.
+		NEGQ(g.r)
+		ADDQ(Imm(kernel.Lanes), g.r)
+	}
+	g.body(true)
+
+	Label("done")
+	if k.HasAcc() {
+		Comment("Store the lane accumulators.")
+		for ai, a := range k.Accs {
+			for h := 0; h < s.halves; h++ {
+				VMOVUPD(g.acc[a][h], Mem{Base: accp, Disp: 64*ai + 32*h})
+			}
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// elem returns the memory operand of lanes 4h.. of the block in slice sl.
+func (g *gen) elem(sl string, h int) Mem {
+	sz := g.k.Type.Size()
+	return Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: 4 * h * sz}
+}
+
+// mask returns, in a fresh register, the AVX2 tail mask of half h: 64-bit lanes for
+// float64 data (YMM), 32-bit lanes for float32 data (XMM).
+func (g *gen) mask(h int) reg.VecVirtual {
+	t := GP64()
+	if g.k.Type == kernel.F64 {
+		LEAQ(tail64, t)
+		m := YMM()
+		VMOVDQU(Mem{Base: t, Index: g.r, Scale: 8, Disp: 32 * h}, m)
+		return m
+	}
+	LEAQ(tail32, t)
+	m := XMM()
+	VMOVDQU(Mem{Base: t, Index: g.r, Scale: 4, Disp: 16 * h}, m)
+	return m
+}
+
+// body emits the operations of the kernel for one block of 8 lanes.
+func (g *gen) body(tail bool) {
+	for h := 0; h < g.s.halves; h++ {
+		if tail {
+			Commentf("Tail, lanes %d-%d.", 8/g.s.halves*h, 8/g.s.halves*(h+1)-1)
+		} else {
+			Commentf("Lanes %d-%d.", 8/g.s.halves*h, 8/g.s.halves*(h+1)-1)
+		}
+		vals := make([]Op, len(g.k.Ops))
+		for i, op := range g.k.Ops {
+			vals[i] = g.op(op, vals, h, tail)
+		}
+	}
+}
+
+func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
+	z := g.s.halves == 1
+	f32 := g.k.Type == kernel.F32
+	a := func(j int) Op { return vals[op.Args[j]] }
+	bin := func(avx2, avx512 func(...Op)) Op {
+		d := g.vec()
+		if z {
+			avx512(a(1), a(0), d)
+		} else {
+			avx2(a(1), a(0), d)
+		}
+		return d
+	}
+	cmp := func(pred uint8) Op {
+		if z {
+			m := K()
+			VCMPPD(U8(pred), a(1), a(0), m)
+			return m
+		}
+		m := YMM()
+		VCMPPD(U8(pred), a(1), a(0), m)
+		return m
+	}
+	switch op.Kind {
+	case kernel.Load:
+		mem := g.elem(op.Name, h)
+		d := g.vec()
+		switch {
+		case z && !tail && f32:
+			VCVTPS2PD(mem, d)
+		case z && !tail:
+			VMOVUPD(mem, d)
+		case z && f32:
+			VCVTPS2PD_Z(mem, g.kmask, d)
+		case z:
+			VMOVUPD_Z(mem, g.kmask, d)
+		case !tail && f32:
+			VCVTPS2PD(mem, d)
+		case !tail:
+			VMOVUPD(mem, d)
+		case f32:
+			x := XMM()
+			VMASKMOVPS(mem, g.mask(h), x)
+			VCVTPS2PD(x, d)
+		default:
+			VMASKMOVPD(mem, g.mask(h), d)
+		}
+		return d
+	case kernel.Param:
+		if z {
+			return g.param[op.Name]
+		}
+		d := YMM()
+		VBROADCASTSD(Mem{Base: g.p, Disp: 8 * paramIndex(op.Name)}, d)
+		return d
+	case kernel.Acc:
+		return g.acc[op.Name][h]
+	case kernel.Add:
+		return bin(func(o ...Op) { VADDPD(o...) }, func(o ...Op) { VADDPD(o...) })
+	case kernel.Sub:
+		return bin(func(o ...Op) { VSUBPD(o...) }, func(o ...Op) { VSUBPD(o...) })
+	case kernel.Mul:
+		return bin(func(o ...Op) { VMULPD(o...) }, func(o ...Op) { VMULPD(o...) })
+	case kernel.Div:
+		return bin(func(o ...Op) { VDIVPD(o...) }, func(o ...Op) { VDIVPD(o...) })
+	case kernel.FMA, kernel.FMS:
+		d := g.vec()
+		VMOVAPD(a(2), d)
+		if op.Kind == kernel.FMA {
+			VFMADD231PD(a(1), a(0), d) // d = a0*a1 + d
+		} else {
+			VFMSUB231PD(a(1), a(0), d) // d = a0*a1 - d
+		}
+		return d
+	case kernel.And:
+		return bin(func(o ...Op) { VANDPD(o...) }, func(o ...Op) { VPANDQ(o...) })
+	case kernel.AndNot:
+		return bin(func(o ...Op) { VANDNPD(o...) }, func(o ...Op) { VPANDNQ(o...) }) // ^a0 & a1
+	case kernel.Xor:
+		return bin(func(o ...Op) { VXORPD(o...) }, func(o ...Op) { VPXORQ(o...) })
+	case kernel.LT:
+		return cmp(cmpLtOQ)
+	case kernel.NE:
+		return cmp(cmpNeqUQ)
+	case kernel.IsNaN:
+		if z {
+			m := K()
+			VCMPPD(U8(cmpUnordQ), a(0), a(0), m)
+			return m
+		}
+		m := YMM()
+		VCMPPD(U8(cmpUnordQ), a(0), a(0), m)
+		return m
+	case kernel.Select:
+		d := g.vec()
+		if z {
+			VBLENDMPD(a(1), a(2), a(0), d) // a0 ? a1 : a2
+		} else {
+			VBLENDVPD(a(0), a(1), a(2), d)
+		}
+		return d
+	case kernel.SetAcc:
+		VMOVAPD(a(0), g.acc[op.Name][h])
+		return nil
+	case kernel.Store:
+		mem := g.elem(op.Name, h)
+		v := a(0)
+		switch {
+		case z && f32:
+			y := YMM()
+			VCVTPD2PS(v, y)
+			if tail {
+				VMOVUPS(y, g.kmask, mem)
+			} else {
+				VMOVUPS(y, mem)
+			}
+		case z:
+			if tail {
+				VMOVUPD(v, g.kmask, mem)
+			} else {
+				VMOVUPD(v, mem)
+			}
+		case f32:
+			x := XMM()
+			VCVTPD2PSY(v, x)
+			if tail {
+				VMASKMOVPS(x, g.mask(h), mem)
+			} else {
+				VMOVUPS(x, mem)
+			}
+		default:
+			if tail {
+				VMASKMOVPD(v, g.mask(h), mem)
+			} else {
+				VMOVUPD(v, mem)
+			}
+		}
+		return nil
+	}
+	panic(fmt.Sprintf("asm: unknown op kind %d", op.Kind))
+}
