@@ -10,11 +10,36 @@ import (
 // implementation, and combines the lane accumulators. Everything here is shared by
 // all implementations, so it cannot make them differ.
 
-// setup returns the kernel parameters for loss l on element type float32 (f32) or
-// float64, with the gradient scale sh + sl (a double-double; 0 where unused). It
-// reports degenerate parameters, which take the scalar path of degenerate.go.
-func setup(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate bool) {
-	k := l.param()
+// lossParams are the kernel parameters of a loss, computed once when the Loss is
+// made: index 0 for float32 data, 1 for float64. The gradient scales GA and GB are
+// left zero; scaled sets them per call.
+type lossParams struct {
+	p   [2]generated.Params
+	deg [2]bool // degenerate parameters: the scalar path of degenerate.go
+}
+
+// defaultParams are the parameters of the zero Loss, SmoothL1Loss(beta=1).
+var defaultParams = newLossParams(kindSmoothL1, 1)
+
+func (l Loss) params() *lossParams {
+	if l.lp == nil {
+		return defaultParams
+	}
+	return l.lp
+}
+
+func newLossParams(kind lossKind, param float64) *lossParams {
+	lp := new(lossParams)
+	for i, f32 := range []bool{true, false} {
+		lp.p[i], lp.deg[i] = baseParams(kind, param, f32)
+	}
+	return lp
+}
+
+// baseParams returns the kernel parameters for a loss on element type float32 (f32)
+// or float64, and reports degenerate parameters.
+func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, degenerate bool) {
+	k := param
 	if f32 {
 		k = float64(float32(k)) // beta is converted to T once
 	}
@@ -25,12 +50,10 @@ func setup(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate boo
 	// The largest float64 that rounds to a finite float32: 2^128 - 2^103 is the
 	// midpoint between MaxFloat32 and 2^128 and rounds (to even) to +Inf.
 	p[generated.POvf] = math.Nextafter(0x1p128-0x1p103, 0)
-	if l.kind == kindHuber {
+	if kind == kindHuber {
 		p[generated.PAh] = 0.5
 		p[generated.PB] = k
 		p[generated.PDq] = 1
-		p[generated.PGA] = sh + sl
-		p[generated.PGB] = math.FMA(sh, k, float64(sl*k))
 		return p, false
 	}
 	// SmoothL1. beta = +Inf, and (float64) a subnormal beta whose reciprocal
@@ -40,16 +63,40 @@ func setup(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate boo
 	}
 	p[generated.PB] = 1
 	p[generated.PDq] = k
-	p[generated.PGB] = sh + sl
 	if k > 0 {
 		ah := 0.5 / k
 		p[generated.PAh] = ah
 		if !f32 {
 			p[generated.PAl] = math.FMA(-ah, k, 0.5) / k
 		}
-		p[generated.PGA] = ddDiv(sh, sl, k)
 	}
 	return p, false
+}
+
+// setup returns the kernel parameters for loss l on float32 (f32) or float64 data,
+// and reports degenerate parameters.
+func setup(l Loss, f32 bool) (p generated.Params, degenerate bool) {
+	lp := l.params()
+	if f32 {
+		return lp.p[0], lp.deg[0]
+	}
+	return lp.p[1], lp.deg[1]
+}
+
+// setupGrad is setup with the gradient scale sh + sl (a double-double).
+func setupGrad(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate bool) {
+	p, degenerate = setup(l, f32)
+	k := p[generated.PK]
+	if l.kind == kindHuber {
+		p[generated.PGA] = sh + sl
+		p[generated.PGB] = math.FMA(sh, k, float64(sl*k))
+	} else {
+		p[generated.PGB] = sh + sl
+		if k > 0 {
+			p[generated.PGA] = ddDiv(sh, sl, k)
+		}
+	}
+	return p, degenerate
 }
 
 // ddDiv returns (ah + al) / b rounded to float64 (to within a hair of correct rounding).
@@ -68,16 +115,23 @@ func meanScale(g float64, n int) (sh, sl float64) {
 }
 
 // combine64 adds the float64 lane accumulators (hi in acc[0:8], lo in acc[8:16]) in
-// lane order, in double-double.
+// double-double, pairwise: ((0+1)+(2+3))+((4+5)+(6+7)), which keeps the chain of
+// dependent additions short for short inputs.
 func combine64(acc *[2 * generated.Lanes]float64) (hi, lo float64) {
-	for k := 0; k < generated.Lanes; k++ {
-		s := hi + acc[k]
-		bv := s - hi
-		e := (hi - (s - bv)) + (acc[k] - bv)
-		hi = s
-		lo += e + acc[generated.Lanes+k]
+	var h, l [generated.Lanes]float64
+	copy(h[:], acc[:generated.Lanes])
+	copy(l[:], acc[generated.Lanes:])
+	for w := generated.Lanes / 2; w >= 1; w /= 2 {
+		for k := 0; k < w; k++ {
+			a, b := h[2*k], h[2*k+1]
+			s := a + b
+			bv := s - a
+			e := (a - (s - bv)) + (b - bv)
+			h[k] = s
+			l[k] = (l[2*k] + l[2*k+1]) + e
+		}
 	}
-	return hi, lo
+	return h[0], l[0]
 }
 
 // finish64 rounds the double-double sum hi + lo, or the mean (hi + lo)/n, to float64.
@@ -97,13 +151,10 @@ func finish64(hi, lo float64, mean bool, n int) float64 {
 	return ddDiv(hi, lo, float64(n))
 }
 
-// finish32 adds the float32 lane accumulators in lane order and returns the sum or
-// the mean, rounded to float32 by the caller.
+// finish32 adds the float32 lane accumulators pairwise, ((0+1)+(2+3))+((4+5)+(6+7)),
+// and returns the sum or the mean, rounded to float32 by the caller.
 func finish32(acc *[generated.Lanes]float64, mean bool, n int) float64 {
-	var s float64
-	for _, a := range acc {
-		s += a
-	}
+	s := ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 	if mean {
 		return s / float64(n)
 	}
@@ -111,7 +162,7 @@ func finish32(acc *[generated.Lanes]float64, mean bool, n int) float64 {
 }
 
 func elem64(l Loss, dst, x, y []float64) {
-	p, deg := setup(l, false, 0, 0)
+	p, deg := setup(l, false)
 	if deg {
 		degElem(l.param(), dst, x, y)
 		return
@@ -120,7 +171,7 @@ func elem64(l Loss, dst, x, y []float64) {
 }
 
 func elem32(l Loss, dst, x, y []float32) {
-	p, deg := setup(l, true, 0, 0)
+	p, deg := setup(l, true)
 	if deg {
 		degElem(float32(l.param()), dst, x, y)
 		return
@@ -129,7 +180,7 @@ func elem32(l Loss, dst, x, y []float32) {
 }
 
 func sum64(l Loss, x, y []float64, mean bool) float64 {
-	p, deg := setup(l, false, 0, 0)
+	p, deg := setup(l, false)
 	if deg {
 		hi, lo := degSum(l.param(), x, y)
 		return finish64(hi, lo, mean, len(x))
@@ -141,7 +192,7 @@ func sum64(l Loss, x, y []float64, mean bool) float64 {
 }
 
 func sum32(l Loss, x, y []float32, mean bool) float32 {
-	p, deg := setup(l, true, 0, 0)
+	p, deg := setup(l, true)
 	if deg {
 		hi, lo := degSum(float32(l.param()), x, y)
 		return float32(finish64(hi, lo, mean, len(x)))
@@ -152,7 +203,7 @@ func sum32(l Loss, x, y []float32, mean bool) float32 {
 }
 
 func grad64(l Loss, dst, x, y []float64, sh, sl float64) {
-	p, deg := setup(l, false, sh, sl)
+	p, deg := setupGrad(l, false, sh, sl)
 	if deg {
 		degGrad(l.param(), dst, x, y, sh+sl)
 		return
@@ -161,7 +212,7 @@ func grad64(l Loss, dst, x, y []float64, sh, sl float64) {
 }
 
 func grad32(l Loss, dst, x, y []float32, sh, sl float64) {
-	p, deg := setup(l, true, sh, sl)
+	p, deg := setupGrad(l, true, sh, sl)
 	if deg {
 		degGrad(float32(l.param()), dst, x, y, float32(sh+sl))
 		return
@@ -170,7 +221,7 @@ func grad32(l Loss, dst, x, y []float32, sh, sl float64) {
 }
 
 func gradElem64(l Loss, dst, x, y, g []float64) {
-	p, deg := setup(l, false, 0, 0)
+	p, deg := setup(l, false)
 	if deg {
 		degGradElem(l.param(), dst, x, y, g)
 		return
@@ -179,7 +230,7 @@ func gradElem64(l Loss, dst, x, y, g []float64) {
 }
 
 func gradElem32(l Loss, dst, x, y, g []float32) {
-	p, deg := setup(l, true, 0, 0)
+	p, deg := setup(l, true)
 	if deg {
 		degGradElem(float32(l.param()), dst, x, y, g)
 		return
@@ -192,7 +243,7 @@ func sumGrad64(l Loss, dst, x, y []float64, g float64, mean bool) float64 {
 	if mean {
 		sh, sl = meanScale(g, len(x))
 	}
-	p, deg := setup(l, false, sh, sl)
+	p, deg := setupGrad(l, false, sh, sl)
 	if deg {
 		hi, lo := degSum(l.param(), x, y) // before dst, which may be x or y, is written
 		degGrad(l.param(), dst, x, y, sh+sl)
@@ -209,7 +260,7 @@ func sumGrad32(l Loss, dst, x, y []float32, g float64, mean bool) float32 {
 	if mean {
 		sh, sl = meanScale(g, len(x))
 	}
-	p, deg := setup(l, true, sh, sl)
+	p, deg := setupGrad(l, true, sh, sl)
 	if deg {
 		hi, lo := degSum(float32(l.param()), x, y)
 		degGrad(float32(l.param()), dst, x, y, float32(sh+sl))

@@ -127,8 +127,9 @@ const (
 // zero value is SmoothL1Loss(beta=1), PyTorch's default.
 type Loss struct {
 	kind lossKind
-	set  bool    // param is meaningful; false in the zero value
-	p    float64 // beta or delta
+	set  bool        // param is meaningful; false in the zero value
+	p    float64     // beta or delta
+	lp   *lossParams // kernel parameters; nil in the zero value
 }
 
 // SmoothL1 returns the Smooth L1 loss with threshold beta, as
@@ -138,7 +139,7 @@ func SmoothL1(beta float64) (Loss, error) {
 	if math.IsNaN(beta) || beta < 0 {
 		return Loss{}, fmt.Errorf("smoothl1: beta must be non-negative, got %v", beta)
 	}
-	return Loss{kind: kindSmoothL1, set: true, p: beta}, nil
+	return Loss{kind: kindSmoothL1, set: true, p: beta, lp: newLossParams(kindSmoothL1, beta)}, nil
 }
 
 // Huber returns the Huber loss with threshold delta, as
@@ -147,7 +148,7 @@ func Huber(delta float64) (Loss, error) {
 	if math.IsNaN(delta) || delta <= 0 {
 		return Loss{}, fmt.Errorf("smoothl1: delta must be positive, got %v", delta)
 	}
-	return Loss{kind: kindHuber, set: true, p: delta}, nil
+	return Loss{kind: kindHuber, set: true, p: delta, lp: newLossParams(kindHuber, delta)}, nil
 }
 
 // param returns beta or delta.

@@ -277,6 +277,7 @@ func impl(ks []*kernel.Kernel, asm bool) *File {
 	}
 	f.Comment("HasAsm reports whether this build has the assembly kernels.")
 	f.Const().Id("HasAsm").Op("=").Lit(asm)
+	rooflineGo(f, asm)
 	for _, k := range ks {
 		ps := append([]Code{Id("impl").Int()}, signature(k)...)
 		var body []Code
@@ -294,4 +295,42 @@ func impl(ks []*kernel.Kernel, asm bool) *File {
 		f.Func().Id(k.Name + "Impl").Params(ps...).Block(body...)
 	}
 	return f
+}
+
+// rooflineGo writes RooflineRead and RooflineReadWrite: the streaming baselines of the
+// benchmarks, with the assembly bulk where the build has it (impl != ImplGeneric).
+func rooflineGo(f *File, asm bool) {
+	u64 := func(s string) *Statement {
+		return Qual("encoding/binary", "LittleEndian").Dot("Uint64").Call(Id(s).Index(Id("i"), Empty()))
+	}
+	var bulk, bulkRW []Code
+	if asm {
+		bulk = []Code{If(Id("impl").Op("!=").Id("ImplGeneric")).Block(
+			Id("n").Op("=").Len(Id("a")).Op("&^").Lit(127),
+			Id("s").Op("=").Id("rooflineReadAVX2").Call(Id("a"), Id("b")),
+		)}
+		bulkRW = []Code{If(Id("impl").Op("!=").Id("ImplGeneric")).Block(
+			Id("n").Op("=").Len(Id("a")).Op("&^").Lit(127),
+			Id("rooflineReadWriteAVX2").Call(Id("dst"), Id("a"), Id("b")),
+		)}
+	}
+	f.Comment("RooflineRead reads all of a and b (of equal length, a multiple of 8 bytes) and")
+	f.Comment("returns a checksum: the benchmarks' measure of what the memory system allows for")
+	f.Comment("a kernel that reads two slices. impl selects AVX2 (any assembly impl) or Go.")
+	f.Func().Id("RooflineRead").Params(Id("impl").Int(), List(Id("a"), Id("b")).Index().Byte()).Uint64().Block(
+		append(append([]Code{Var().Id("s").Uint64(), Id("n").Op(":=").Lit(0), Id("b").Op("=").Id("b").Index(Empty(), Len(Id("a")))}, bulk...),
+			For(Id("i").Op(":=").Id("n"), Id("i").Op("+").Lit(8).Op("<=").Len(Id("a")), Id("i").Op("+=").Lit(8)).Block(
+				Id("s").Op("^=").Add(u64("a")).Op("^").Add(u64("b")),
+			),
+			Return(Id("s")))...,
+	)
+	f.Comment("RooflineReadWrite writes a ^ b to dst (all of equal length, a multiple of 8 bytes):")
+	f.Comment("the benchmarks' measure of what the memory system allows for a kernel that reads")
+	f.Comment("two slices and writes one.")
+	f.Func().Id("RooflineReadWrite").Params(Id("impl").Int(), List(Id("dst"), Id("a"), Id("b")).Index().Byte()).Block(
+		append(append([]Code{Id("n").Op(":=").Lit(0), Id("b").Op("=").Id("b").Index(Empty(), Len(Id("a")))}, bulkRW...),
+			For(Id("i").Op(":=").Id("n"), Id("i").Op("+").Lit(8).Op("<=").Len(Id("a")), Id("i").Op("+=").Lit(8)).Block(
+				Qual("encoding/binary", "LittleEndian").Dot("PutUint64").Call(Id("dst").Index(Id("i"), Empty()), u64("a").Op("^").Add(u64("b"))),
+			))...,
+	)
 }

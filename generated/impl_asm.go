@@ -3,8 +3,42 @@
 
 package generated
 
+import "encoding/binary"
+
 // HasAsm reports whether this build has the assembly kernels.
 const HasAsm = true
+
+// RooflineRead reads all of a and b (of equal length, a multiple of 8 bytes) and
+// returns a checksum: the benchmarks' measure of what the memory system allows for
+// a kernel that reads two slices. impl selects AVX2 (any assembly impl) or Go.
+func RooflineRead(impl int, a, b []byte) uint64 {
+	var s uint64
+	n := 0
+	b = b[:len(a)]
+	if impl != ImplGeneric {
+		n = len(a) &^ 127
+		s = rooflineReadAVX2(a, b)
+	}
+	for i := n; i+8 <= len(a); i += 8 {
+		s ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+	}
+	return s
+}
+
+// RooflineReadWrite writes a ^ b to dst (all of equal length, a multiple of 8 bytes):
+// the benchmarks' measure of what the memory system allows for a kernel that reads
+// two slices and writes one.
+func RooflineReadWrite(impl int, dst, a, b []byte) {
+	n := 0
+	b = b[:len(a)]
+	if impl != ImplGeneric {
+		n = len(a) &^ 127
+		rooflineReadWriteAVX2(dst, a, b)
+	}
+	for i := n; i+8 <= len(a); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:]))
+	}
+}
 
 // ElemF32Impl calls the ElemF32 kernel of implementation impl.
 func ElemF32Impl(impl int, p *Params, dst, x, y []float32) {

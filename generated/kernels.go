@@ -46,22 +46,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[0] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[0] = float32(v18)
 		}
 		// lane 1
 		{
@@ -77,22 +75,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[1] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[1] = float32(v18)
 		}
 		// lane 2
 		{
@@ -108,22 +104,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[2] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[2] = float32(v18)
 		}
 		// lane 3
 		{
@@ -139,22 +133,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[3] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[3] = float32(v18)
 		}
 		// lane 4
 		{
@@ -170,22 +162,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[4] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[4] = float32(v18)
 		}
 		// lane 5
 		{
@@ -201,22 +191,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[5] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[5] = float32(v18)
 		}
 		// lane 6
 		{
@@ -232,22 +220,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[6] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[6] = float32(v18)
 		}
 		// lane 7
 		{
@@ -263,22 +249,20 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			dstb[7] = float32(v19)
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			dstb[7] = float32(v18)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -333,24 +317,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s0
-			v21 := v20 + v19
-			s0 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s0
+			v20 := v19 + v18
+			s0 = v20
 		}
 		// lane 1
 		{
@@ -366,24 +348,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s1
-			v21 := v20 + v19
-			s1 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s1
+			v20 := v19 + v18
+			s1 = v20
 		}
 		// lane 2
 		{
@@ -399,24 +379,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s2
-			v21 := v20 + v19
-			s2 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s2
+			v20 := v19 + v18
+			s2 = v20
 		}
 		// lane 3
 		{
@@ -432,24 +410,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s3
-			v21 := v20 + v19
-			s3 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s3
+			v20 := v19 + v18
+			s3 = v20
 		}
 		// lane 4
 		{
@@ -465,24 +441,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s4
-			v21 := v20 + v19
-			s4 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s4
+			v20 := v19 + v18
+			s4 = v20
 		}
 		// lane 5
 		{
@@ -498,24 +472,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s5
-			v21 := v20 + v19
-			s5 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s5
+			v20 := v19 + v18
+			s5 = v20
 		}
 		// lane 6
 		{
@@ -531,24 +503,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s6
-			v21 := v20 + v19
-			s6 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s6
+			v20 := v19 + v18
+			s6 = v20
 		}
 		// lane 7
 		{
@@ -564,24 +534,22 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			}
 			v7 := pInf
 			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			_ = v9
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v9 := pK
+			var v10 uint64
+			if v8 < v9 {
+				v10 = ^uint64(0)
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s7
-			v21 := v20 + v19
-			s7 = v21
+			v11 := float64(v8 * v8)
+			v12 := pAh
+			v13 := float64(v11 * v12)
+			v14 := pB
+			v15 := pH
+			v16 := v8 - v15
+			v17 := float64(v14 * v16)
+			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
+			v19 := s7
+			v20 := v19 + v18
+			s7 = v20
 		}
 	}
 	acc[0] = s0
@@ -2691,31 +2659,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[0] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[0] = v23
 		}
 		// lane 1
 		{
@@ -2730,31 +2696,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[1] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[1] = v23
 		}
 		// lane 2
 		{
@@ -2769,31 +2733,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[2] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[2] = v23
 		}
 		// lane 3
 		{
@@ -2808,31 +2770,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[3] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[3] = v23
 		}
 		// lane 4
 		{
@@ -2847,31 +2807,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[4] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[4] = v23
 		}
 		// lane 5
 		{
@@ -2886,31 +2844,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[5] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[5] = v23
 		}
 		// lane 6
 		{
@@ -2925,31 +2881,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[6] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[6] = v23
 		}
 		// lane 7
 		{
@@ -2964,31 +2918,29 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := pGA
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pZero
-			var v18 uint64
-			if v2 != v17 {
-				v18 = ^uint64(0)
+			v13 := pGA
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pZero
+			var v17 uint64
+			if v2 != v16 {
+				v17 = ^uint64(0)
 			}
-			v19 := pGB
-			v20 := math.Float64frombits(math.Float64bits(v19)&v18 | math.Float64bits(v17)&^v18)
-			v21 := math.Float64frombits(math.Float64bits(v20) ^ math.Float64bits(v10))
-			v22 := math.Float64frombits(math.Float64bits(v16)&v13 | math.Float64bits(v21)&^v13)
-			var v23 uint64
+			v18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
+			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
+			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
+			var v22 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v22 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[7] = v24
+			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
+			dstb[7] = v23
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -3039,34 +2991,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[0]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[0]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[0] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[0] = v26
 		}
 		// lane 1
 		{
@@ -3081,34 +3031,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[1]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[1]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[1] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[1] = v26
 		}
 		// lane 2
 		{
@@ -3123,34 +3071,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[2]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[2]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[2] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[2] = v26
 		}
 		// lane 3
 		{
@@ -3165,34 +3111,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[3]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[3]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[3] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[3] = v26
 		}
 		// lane 4
 		{
@@ -3207,34 +3151,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[4]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[4]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[4] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[4] = v26
 		}
 		// lane 5
 		{
@@ -3249,34 +3191,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[5]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[5]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[5] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[5] = v26
 		}
 		// lane 6
 		{
@@ -3291,34 +3231,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[6]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[6]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[6] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[6] = v26
 		}
 		// lane 7
 		{
@@ -3333,34 +3271,32 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 			v8 := pNegZero
 			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
 			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			_ = v11
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			v11 := pK
+			var v12 uint64
+			if v9 < v11 {
+				v12 = ^uint64(0)
 			}
-			v14 := gb[7]
-			v15 := float64(v7 * v14)
-			v16 := math.FMA(v2, v14, v15)
-			v17 := pDq
-			v18 := v16 / v17
-			v19 := pZero
-			var v20 uint64
-			if v2 != v19 {
-				v20 = ^uint64(0)
+			v13 := gb[7]
+			v14 := float64(v7 * v13)
+			v15 := math.FMA(v2, v13, v14)
+			v16 := pDq
+			v17 := v15 / v16
+			v18 := pZero
+			var v19 uint64
+			if v2 != v18 {
+				v19 = ^uint64(0)
 			}
-			v21 := pB
-			v22 := math.Float64frombits(math.Float64bits(v21)&v20 | math.Float64bits(v19)&^v20)
-			v23 := math.Float64frombits(math.Float64bits(v22) ^ math.Float64bits(v10))
-			v24 := float64(v23 * v14)
-			v25 := math.Float64frombits(math.Float64bits(v18)&v13 | math.Float64bits(v24)&^v13)
-			var v26 uint64
+			v20 := pB
+			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
+			v23 := float64(v22 * v13)
+			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
+			var v25 uint64
 			if v2 != v2 {
-				v26 = ^uint64(0)
+				v25 = ^uint64(0)
 			}
-			v27 := math.Float64frombits(math.Float64bits(v2)&v26 | math.Float64bits(v25)&^v26)
-			dstb[7] = v27
+			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
+			dstb[7] = v26
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])

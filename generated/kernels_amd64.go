@@ -123,3 +123,13 @@ func sumGradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, acc
 //
 //go:noescape
 func sumGradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
+
+// rooflineReadAVX2 reads a and b (len(a) &^ 127 bytes of each) and returns a checksum.
+//
+//go:noescape
+func rooflineReadAVX2(a []byte, b []byte) uint64
+
+// rooflineReadWriteAVX2 writes a ^ b to dst, len(a) &^ 127 bytes.
+//
+//go:noescape
+func rooflineReadWriteAVX2(dst []byte, a []byte, b []byte)

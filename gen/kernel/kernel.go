@@ -31,9 +31,9 @@
 //
 // Sums. Each lane keeps its own accumulator: float32 data a float64 running sum;
 // float64 data a double-double (hi by TwoSum, lo by plain addition of the TwoSum
-// errors and the per-element low parts). Lanes are combined after the loop in
-// lane order 0..7 by the scalar code of the root package, which is shared by all
-// implementations.
+// errors and the per-element low parts). Lanes are combined after the loop,
+// pairwise as ((0+1)+(2+3))+((4+5)+(6+7)) (in double-double for float64 data), by
+// the scalar code of the root package, which is shared by all implementations.
 package kernel
 
 // Lanes is the number of float64 lanes of the canonical layout: one AVX-512 register,
@@ -150,6 +150,38 @@ func (k *Kernel) Uses() []int {
 		}
 	}
 	return u
+}
+
+// prune removes the operations whose values no store or accumulator update needs,
+// renumbering the rest.
+func (k *Kernel) prune() {
+	live := make([]bool, len(k.Ops))
+	for i := len(k.Ops) - 1; i >= 0; i-- {
+		op := k.Ops[i]
+		if op.Kind == Store || op.Kind == SetAcc {
+			live[i] = true
+		}
+		if live[i] {
+			for _, a := range op.Args {
+				live[a] = true
+			}
+		}
+	}
+	index := make([]int, len(k.Ops))
+	var ops []Op
+	for i, op := range k.Ops {
+		if !live[i] {
+			continue
+		}
+		args := make([]int, len(op.Args))
+		for j, a := range op.Args {
+			args[j] = index[a]
+		}
+		op.Args = args
+		index[i] = len(ops)
+		ops = append(ops, op)
+	}
+	k.Ops = ops
 }
 
 type builder struct{ k *Kernel }
@@ -310,6 +342,7 @@ func Kernels() []*Kernel {
 			}
 			b := &builder{k}
 			body(b, b.diff(t))
+			k.prune()
 			ks = append(ks, k)
 		}
 		mk("Elem", "writes the per-element loss of x and y to dst.", []string{"x", "y"}, "dst", false,

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gokernels/smoothl1"
+)
+
+// The benchmarks: every operation x implementation (with the naive and roofline
+// baselines) x element type x length, named so that benchstat can pivot them:
+//
+//	go test -run - -bench . | tee new.txt
+//	benchstat -col /impl new.txt
+func BenchmarkElementwise(b *testing.B)     { benchOp(b, "Elementwise") }
+func BenchmarkSum(b *testing.B)             { benchOp(b, "Sum") }
+func BenchmarkMean(b *testing.B)            { benchOp(b, "Mean") }
+func BenchmarkGrad(b *testing.B)            { benchOp(b, "Grad") }
+func BenchmarkGradElementwise(b *testing.B) { benchOp(b, "GradElementwise") }
+func BenchmarkSumAndGrad(b *testing.B)      { benchOp(b, "SumAndGrad") }
+func BenchmarkMeanAndGrad(b *testing.B)     { benchOp(b, "MeanAndGrad") }
+
+func benchOp(b *testing.B, op string) {
+	defer smoothl1.SetImplementation("")
+	for _, dtype := range []string{"float32", "float64"} {
+		for _, n := range allLengths {
+			if testing.Short() && n > 1<<20 {
+				continue
+			}
+			for _, impl := range implsFor() {
+				b.Run(fmt.Sprintf("impl=%s/dtype=%s/n=%d", impl, dtype, n), func(b *testing.B) {
+					var run func()
+					var err error
+					size := 4
+					if dtype == "float32" {
+						run, err = point[float32](op, impl, n)
+					} else {
+						run, err = point[float64](op, impl, n)
+						size = 8
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.SetBytes(bytesMoved(op, n, size))
+					b.ReportAllocs()
+					for b.Loop() {
+						run()
+					}
+				})
+			}
+		}
+	}
+}

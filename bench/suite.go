@@ -1,0 +1,230 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"unsafe"
+
+	"github.com/gokernels/smoothl1"
+	"github.com/gokernels/smoothl1/generated"
+)
+
+// The operations of the suite, in report order.
+var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad"}
+
+// The lengths of the sweep.
+var allLengths = []int{16, 256, 4096, 65536, 1 << 20, 1 << 24}
+
+// Baselines run under the names of implementations.
+const (
+	implNaive    = "naive"    // the loop a Go user writes by hand
+	implRoofline = "roofline" // only moves the bytes the operation moves
+)
+
+// traffic returns how many slices of n elements the operation reads and writes.
+func traffic(op string) (reads, writes int) {
+	switch op {
+	case "Sum", "Mean":
+		return 2, 0
+	case "GradElementwise":
+		return 3, 1
+	}
+	return 2, 1
+}
+
+// ringBytes is the total size of the input sets a point cycles through (at least 256
+// sets where that fits in about 64 MiB): the same data every call would let the branch predictor
+// learn the pattern of a short input (it does, for thousands of elements), which no
+// real training loop allows.
+const ringBytes = 512 << 10
+
+// ringSets is the most sets of n elements that keep a ring near 64 MiB or less.
+func ringSets(n int) int { return max(1, (8<<20)/n) }
+
+// set is one input of an operation.
+type set[T smoothl1.Float] struct{ x, y, g, dst []T }
+
+// point prepares an operation on one implementation and returns a function that
+// runs it once (on the next input set of its ring).
+func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
+	var z T
+	size := int(unsafe.Sizeof(z))
+	r, w := traffic(op)
+	k := ringBytes / ((r + w) * n * size)
+	k = max(min(256, ringSets(n)), min(k, 4096))
+	r0 := rand.New(rand.NewPCG(7, uint64(n)))
+	sets := make([]set[T], k)
+	for i := range sets {
+		s := set[T]{make([]T, n), make([]T, n), make([]T, n), make([]T, n)}
+		for j := range s.x {
+			// |x - y| < 1 about half the time, so a branchy loop mispredicts.
+			s.x[j], s.y[j], s.g[j] = T(r0.NormFloat64()), T(r0.NormFloat64()), T(r0.NormFloat64())
+		}
+		sets[i] = s
+	}
+	l := smoothl1.Loss{} // SmoothL1Loss(beta=1), PyTorch's default
+	next := 0
+	cur := func() *set[T] {
+		s := &sets[next]
+		next++
+		if next == len(sets) {
+			next = 0
+		}
+		return s
+	}
+	var sink T
+	switch impl {
+	case implNaive:
+		return naiveOp[T](op, cur), nil
+	case implRoofline:
+		best := generated.ImplGeneric
+		if impls := smoothl1.Implementations(); impls[0] != "generic" {
+			best = generated.ImplAVX2 // the AVX2 streaming kernel serves every assembly path
+		}
+		return func() {
+			s := cur()
+			switch op {
+			case "Sum", "Mean":
+				sinkU ^= generated.RooflineRead(best, bytes(s.x), bytes(s.y))
+			case "GradElementwise":
+				sinkU ^= generated.RooflineRead(best, bytes(s.x), bytes(s.y))
+				generated.RooflineReadWrite(best, bytes(s.dst), bytes(s.g), bytes(s.g))
+			default:
+				generated.RooflineReadWrite(best, bytes(s.dst), bytes(s.x), bytes(s.y))
+			}
+		}, nil
+	}
+	if err := smoothl1.SetImplementation(impl); err != nil {
+		return nil, err
+	}
+	var f func(s *set[T])
+	switch op {
+	case "Elementwise":
+		f = func(s *set[T]) { smoothl1.Elementwise(l, s.dst, s.x, s.y) }
+	case "Sum":
+		f = func(s *set[T]) { sink += smoothl1.Sum(l, s.x, s.y) }
+	case "Mean":
+		f = func(s *set[T]) { sink += smoothl1.Mean(l, s.x, s.y) }
+	case "Grad":
+		f = func(s *set[T]) { smoothl1.Grad(l, s.dst, s.x, s.y, 0.5) }
+	case "GradElementwise":
+		f = func(s *set[T]) { smoothl1.GradElementwise(l, s.dst, s.x, s.y, s.g) }
+	case "SumAndGrad":
+		f = func(s *set[T]) { sink += smoothl1.SumAndGrad(l, s.dst, s.x, s.y, 0.5) }
+	case "MeanAndGrad":
+		f = func(s *set[T]) { sink += smoothl1.MeanAndGrad(l, s.dst, s.x, s.y, 0.5) }
+	default:
+		return nil, fmt.Errorf("unknown operation %q", op)
+	}
+	return func() {
+		f(cur())
+		sinkF += float64(sink)
+	}, nil
+}
+
+var (
+	sinkU uint64
+	sinkF float64
+)
+
+func bytes[T smoothl1.Float](s []T) []byte {
+	var z T
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s)*int(unsafe.Sizeof(z)))
+}
+
+// naiveOp returns the hand-written Go loop for the operation, with beta = 1: the
+// branchy formula, the way a Go user writes it today.
+func naiveOp[T smoothl1.Float](op string, cur func() *set[T]) func() {
+	const beta = 1
+	loss := func(x, y T) T {
+		z := T(math.Abs(float64(x - y)))
+		if z < beta {
+			return 0.5 * z * z / beta
+		}
+		return z - 0.5*beta
+	}
+	deriv := func(x, y T) T {
+		d := x - y
+		if T(math.Abs(float64(d))) < beta {
+			return d / beta
+		}
+		if d > 0 {
+			return 1
+		} else if d < 0 {
+			return -1
+		}
+		return 0
+	}
+	var sink T
+	switch op {
+	case "Elementwise":
+		return func() {
+			s := cur()
+			for i := range s.x {
+				s.dst[i] = loss(s.x[i], s.y[i])
+			}
+		}
+	case "Sum", "Mean":
+		return func() {
+			s := cur()
+			var sum T
+			for i := range s.x {
+				z := T(math.Abs(float64(s.x[i] - s.y[i])))
+				if z < beta {
+					sum += 0.5 * z * z / beta
+				} else {
+					sum += z - 0.5*beta
+				}
+			}
+			if op == "Mean" {
+				sum /= T(len(s.x))
+			}
+			sink += sum
+			sinkF += float64(sink)
+		}
+	case "Grad":
+		return func() {
+			s := cur()
+			for i := range s.x {
+				s.dst[i] = 0.5 * deriv(s.x[i], s.y[i])
+			}
+		}
+	case "GradElementwise":
+		return func() {
+			s := cur()
+			for i := range s.x {
+				s.dst[i] = s.g[i] * deriv(s.x[i], s.y[i])
+			}
+		}
+	default: // SumAndGrad, MeanAndGrad
+		return func() {
+			s := cur()
+			var sum T
+			scale := T(0.5)
+			if op == "MeanAndGrad" {
+				scale /= T(len(s.x))
+			}
+			for i := range s.x {
+				sum += loss(s.x[i], s.y[i])
+				s.dst[i] = scale * deriv(s.x[i], s.y[i])
+			}
+			if op == "MeanAndGrad" {
+				sum /= T(len(s.x))
+			}
+			sink += sum
+			sinkF += float64(sink)
+		}
+	}
+}
+
+// implsFor returns the implementations the suite measures here: the baselines and
+// every implementation usable on this CPU.
+func implsFor() []string {
+	return append([]string{implNaive, implRoofline}, smoothl1.Implementations()...)
+}
+
+func bytesMoved(op string, n, size int) int64 {
+	r, w := traffic(op)
+	return int64((r + w) * n * size)
+}
