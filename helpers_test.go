@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -168,3 +169,5 @@ func mustLoss(t testing.TB, kind string, p float64) Loss {
 	}
 	return l
 }
+
+func newRand(seed int) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), 99)) }
