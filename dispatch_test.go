@@ -1,0 +1,131 @@
+package smoothl1
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/gokernels/smoothl1/generated"
+)
+
+// TestExpectedImplementation fails when automatic selection did not choose the
+// implementation named by SMOOTHL1_EXPECT: CI runs the tests natively and under
+// CPU emulation with the implementation each CPU must get.
+func TestExpectedImplementation(t *testing.T) {
+	want := os.Getenv("SMOOTHL1_EXPECT")
+	if want == "" {
+		t.Skip("SMOOTHL1_EXPECT not set")
+	}
+	if os.Getenv("SMOOTHL1_IMPL") != "" {
+		t.Fatal("SMOOTHL1_IMPL is set: the automatic choice is not being tested")
+	}
+	if got := implName(auto); got != want {
+		t.Fatalf("automatic dispatch chose %s, want %s (usable: %v)", got, want, Implementations())
+	}
+	t.Logf("automatic dispatch chose %s (usable: %v)", implName(auto), Implementations())
+}
+
+// TestRequiresGated parses the generated assembly and fails when a function needs a
+// CPU feature (its "// Requires:" line) that the dispatch gate of its
+// implementation does not check.
+func TestRequiresGated(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("assembly is amd64 only")
+	}
+	f, err := os.Open(filepath.Join("generated", "kernels_amd64.s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gates := map[string][]string{}
+	for _, in := range impls {
+		gates[strings.ToUpper(in.name)] = in.features
+	}
+	gates["ROOFLINE"] = gates["AVX2"] // the benchmarks' streaming kernels run where avx2 is usable
+	funcs := 0
+	var fn string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "// func ") { // avo's header of each function, before its Requires line
+			fn = strings.TrimPrefix(line, "// func ")
+			fn = fn[:strings.Index(fn, "(")]
+			funcs++
+			continue
+		}
+		if !strings.HasPrefix(line, "// Requires: ") {
+			continue
+		}
+		var gate []string
+		switch {
+		case strings.HasPrefix(fn, "roofline"):
+			gate = gates["ROOFLINE"]
+		case strings.HasSuffix(fn, "AVX512"):
+			gate = gates["AVX512"]
+		case strings.HasSuffix(fn, "AVX2"):
+			gate = gates["AVX2"]
+		default:
+			t.Errorf("%s: no implementation for this function", fn)
+		}
+		for _, feat := range strings.Split(strings.TrimPrefix(line, "// Requires: "), ", ") {
+			found := false
+			for _, g := range gate {
+				found = found || g == feat
+			}
+			if !found {
+				t.Errorf("%s requires %s, which its dispatch gate %v does not check", fn, feat, gate)
+			}
+		}
+	}
+	if funcs < 20 {
+		t.Fatalf("found %d functions in the assembly", funcs)
+	}
+}
+
+// TestEnvironmentOverride runs this test binary again with SMOOTHL1_IMPL set and
+// checks what it chose and what it reported.
+func TestEnvironmentOverride(t *testing.T) {
+	if os.Getenv("SMOOTHL1_CHILD") != "" {
+		t.Logf("child chose %s", Implementation())
+		os.Stdout.WriteString("IMPL=" + Implementation() + "\n")
+		return
+	}
+	if testing.Short() {
+		t.Skip("spawns the test binary")
+	}
+	run := func(env string) (impl, stderr string) {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEnvironmentOverride$", "-test.v")
+		cmd.Env = append(os.Environ(), "SMOOTHL1_CHILD=1", "SMOOTHL1_IMPL="+env)
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("child: %v\n%s%s", err, out, errb.String())
+		}
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "IMPL=") {
+				impl = strings.TrimPrefix(l, "IMPL=")
+			}
+		}
+		return impl, errb.String()
+	}
+	for _, name := range Implementations() {
+		if got, _ := run(name); got != name {
+			t.Errorf("SMOOTHL1_IMPL=%s: chose %s", name, got)
+		}
+	}
+	got, stderr := run("quantum")
+	if got != implName(auto) || !strings.Contains(stderr, `smoothl1: unknown implementation "quantum"`) {
+		t.Errorf("SMOOTHL1_IMPL=quantum: chose %s, stderr %q", got, stderr)
+	}
+	if !usable(impls[0]) && generated.HasAsm {
+		got, stderr := run(impls[0].name)
+		if got != implName(auto) || !strings.Contains(stderr, "not usable") {
+			t.Errorf("SMOOTHL1_IMPL=%s on a CPU without it: chose %s, stderr %q", impls[0].name, got, stderr)
+		}
+	}
+}
