@@ -89,7 +89,10 @@ func setupGrad(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate
 	k := p[generated.PK]
 	if l.kind == kindHuber {
 		p[generated.PGA] = sh + sl
-		p[generated.PGB] = math.FMA(sh, k, float64(sl*k))
+		p[generated.PGB] = sh * k
+		if sl != 0 { // (not with delta = +Inf, where sl*k would be NaN)
+			p[generated.PGB] = math.FMA(sh, k, float64(sl*k))
+		}
 	} else {
 		p[generated.PGB] = sh + sl
 		if k > 0 {

@@ -12,16 +12,22 @@ import (
 
 type refLoss struct {
 	huber bool
+	inf   bool     // delta = +Inf (Huber): every finite z is quadratic
 	beta  *big.Rat // beta or delta, converted to T
 }
 
 func newRef[T Float](l Loss) (refLoss, bool) {
 	b := float64(T(l.Param()))
 	if math.IsInf(b, 0) {
-		return refLoss{}, false
+		// SmoothL1 with beta = +Inf is PyTorch's formula literally (0.5*z*z/Inf),
+		// not an exact value: the callers compare it as a special value.
+		return refLoss{huber: true, inf: true}, l.IsHuber()
 	}
 	return refLoss{huber: l.IsHuber(), beta: new(big.Rat).SetFloat64(b)}, true
 }
+
+// quadratic reports whether z is in the quadratic branch.
+func (r refLoss) quadratic(z *big.Rat) bool { return r.inf || z.Cmp(r.beta) < 0 }
 
 func rat[T Float](v T) *big.Rat { return new(big.Rat).SetFloat64(float64(v)) }
 
@@ -30,7 +36,7 @@ func (r refLoss) loss(x, y *big.Rat) *big.Rat {
 	d := new(big.Rat).Sub(x, y)
 	z := new(big.Rat).Abs(d)
 	half := big.NewRat(1, 2)
-	if z.Cmp(r.beta) < 0 { // quadratic: 0.5*z*z (/beta)
+	if r.quadratic(z) { // quadratic: 0.5*z*z (/beta)
 		q := new(big.Rat).Mul(z, z)
 		q.Mul(q, half)
 		if !r.huber {
@@ -51,7 +57,7 @@ func (r refLoss) loss(x, y *big.Rat) *big.Rat {
 func (r refLoss) deriv(x, y *big.Rat) *big.Rat {
 	d := new(big.Rat).Sub(x, y)
 	z := new(big.Rat).Abs(d)
-	if z.Cmp(r.beta) < 0 {
+	if r.quadratic(z) {
 		if r.huber {
 			return d
 		}

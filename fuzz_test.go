@@ -1,0 +1,365 @@
+package smoothl1
+
+import (
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Differential fuzzing: each input runs on every implementation usable here, which
+// must agree bit for bit, stay inside dst (sentinel guard bands around it), give
+// the same results in place, and match the scalar reference of reference_test.go
+// (exact rational arithmetic, within the ulp bounds of SEMANTICS.md) or, for
+// special values, the special-value table of SEMANTICS.md.
+
+// fuzzBetas are the parameter choices of a fuzz input: 0, tiny, ordinary, huge, +Inf.
+var fuzzBetas = []float64{1, 0, 0.5, 2, 0.1, 3, 1e-30, 1e-310, 1e-45, 1e30, 1e200, math.Inf(1), 1000, 0.25}
+
+// fuzzCase is a decoded fuzz input.
+type fuzzCase struct {
+	f32   bool
+	loss  Loss
+	n     int
+	off   int
+	scale float64
+	vals  []byte
+}
+
+// decodeFuzz turns the fuzzer's bytes into a case: element type, loss kind and
+// parameter, length (0 to 399), offset (0 to 15), and the bytes the elements are
+// made from.
+func decodeFuzz(data []byte) (c fuzzCase, ok bool) {
+	if len(data) < 5 {
+		return c, false
+	}
+	c.f32 = data[0]&1 != 0
+	beta := fuzzBetas[int(data[1])%len(fuzzBetas)]
+	var err error
+	if data[0]&2 != 0 {
+		if beta == 0 {
+			beta = 1
+		}
+		c.loss, err = Huber(beta)
+	} else {
+		c.loss, err = SmoothL1(beta)
+	}
+	if err != nil {
+		return c, false
+	}
+	c.n = int(binary.LittleEndian.Uint16(data[2:4])) % 400
+	c.off = int(data[4]) % 16
+	c.scale = []float64{1, 0.5, -3, 1e-3, 7}[int(data[0]>>2)%5]
+	c.vals = data[5:]
+	return c, true
+}
+
+// elements makes x, y and g of length n from the bytes: each element takes a control
+// byte that picks a special value, a value at exactly, just under or just over beta
+// from y, or raw bits from the following bytes.
+func elements[T Float](c fuzzCase) (x, y, g []T) {
+	x, y, g = make([]T, c.n), make([]T, c.n), make([]T, c.n)
+	pos := 0
+	next := func() byte {
+		if len(c.vals) == 0 {
+			return 0
+		}
+		b := c.vals[pos%len(c.vals)]
+		pos++
+		return b
+	}
+	raw := func() T {
+		var u uint64
+		for k := 0; k < 8; k++ {
+			u = u<<8 | uint64(next())
+		}
+		if isF32[T]() {
+			return T(math.Float32frombits(uint32(u)))
+		}
+		return T(math.Float64frombits(u))
+	}
+	value := func() T {
+		ctl := next()
+		switch ctl % 4 {
+		case 0:
+			return T(specials64[int(ctl/4)%len(specials64)])
+		case 1:
+			return T(float64(int8(next())) / 16) // small ordinary numbers
+		}
+		return raw()
+	}
+	beta := T(c.loss.Param())
+	for i := range x {
+		y[i] = value()
+		x[i] = value()
+		g[i] = value()
+		if ctl := next(); ctl%3 == 0 && finite(y[i]) && finite(beta) {
+			x[i] = y[i] + beta
+			switch ctl % 9 {
+			case 3:
+				x[i] = nextToward(x[i], -1)
+			case 6:
+				x[i] = nextToward(x[i], 1)
+			}
+		}
+	}
+	return x, y, g
+}
+
+func nextToward[T Float](v T, dir float64) T {
+	if isF32[T]() {
+		return T(math.Nextafter32(float32(v), float32(math.Inf(int(dir)))))
+	}
+	return T(math.Nextafter(float64(v), math.Inf(int(dir))))
+}
+
+// checkable reports whether the ulp bound applies to a result: the exact value is
+// zero or normal in T, and z*z is finite and normal in T (SEMANTICS.md).
+func checkable[T Float](exact T, x, y T) bool {
+	minNormal, maxT := 0x1p-1022, math.MaxFloat64
+	if isF32[T]() {
+		minNormal, maxT = 0x1p-126, math.MaxFloat32
+	}
+	z := math.Abs(float64(x) - float64(y))
+	zz := z * z
+	if z != 0 && (zz < minNormal || zz > maxT || math.IsInf(zz, 0)) {
+		return false
+	}
+	a := math.Abs(float64(exact))
+	return a == 0 || (a >= minNormal && !math.IsInf(a, 0))
+}
+
+// special returns the loss and the derivative with respect to x for inputs where the
+// exact reference does not apply (an infinite or NaN input, or beta = +Inf), as the
+// table of SEMANTICS.md and PyTorch's formula in T give them.
+func special[T Float](l Loss, x, y T) (loss, deriv T) {
+	beta := T(l.Param())
+	d := x - y // in T: overflows to ±Inf as PyTorch's does
+	nan := T(math.NaN())
+	switch {
+	case d != d:
+		return nan, nan
+	case math.IsInf(float64(d), 0):
+		// The linear branch, literally in T (NaN for beta = +Inf, and for Huber
+		// with delta = 0 in T or +Inf).
+		z := T(math.Inf(1))
+		sign := T(1)
+		if d < 0 {
+			sign = -1
+		}
+		if l.IsHuber() {
+			return beta * (z - T(T(0.5)*beta)), sign * beta
+		}
+		return z - T(T(0.5)*beta), sign
+	}
+	// finite d, SmoothL1 with beta = +Inf: 0.5*z*z/Inf in T.
+	z := T(math.Abs(float64(d)))
+	return T(T(0.5)*z) * z / beta, d / beta
+}
+
+// checkAgainstReference checks one implementation's results for the case.
+func checkAgainstReference[T Float](t *testing.T, impl string, c fuzzCase, x, y, g []T, got results[T]) {
+	t.Helper()
+	l := c.loss
+	scale := T(c.scale)
+	refL, okL := refElem(l, x, y)
+	gs := fill(scale, len(x))
+	refG, okG := refGrad(l, x, y, gs, false)
+	refGE, okGE := refGrad(l, x, y, g, false)
+	bad := func(what string, i int, gotv, want T, bound uint64) {
+		t.Helper()
+		t.Errorf("%s %T %s n=%d: %s[%d] = %v, want %v (bound %d ulp; x=%v y=%v g=%v)", impl, T(0), l, c.n, what, i, gotv, want, bound, x[i], y[i], g[i])
+	}
+	for i := range x {
+		if okL[i] {
+			if checkable(refL[i], x[i], y[i]) && ulps(got.elem[i], refL[i]) > 2 {
+				bad("Elementwise", i, got.elem[i], refL[i], 2)
+			}
+		} else if sl, _ := special(l, x[i], y[i]); !same(got.elem[i], sl) {
+			bad("Elementwise", i, got.elem[i], sl, 0)
+		}
+		_, sd := special(l, x[i], y[i])
+		for _, gc := range []struct {
+			name string
+			v    []T
+			ref  []T
+			ok   []bool
+			s    T
+		}{{"Grad", got.grad, refG, okG, scale}, {"SumAndGrad grad", got.sumGrad, refG, okG, scale}, {"GradElementwise", got.gradElem, refGE, okGE, g[i]}} {
+			if gc.ok[i] {
+				// The quadratic gradient is (d*g)/beta: for float64 the product d*g is
+				// an intermediate that must not overflow or underflow either.
+				d, gv := math.Abs(float64(x[i])-float64(y[i])), math.Abs(float64(gc.s))
+				e := math.Log2(d) + math.Log2(gv) // the exponent of d*g, without computing it
+				inRange := isF32[T]() || d == 0 || gv == 0 || (e >= -1022 && e < 1023)
+				if inRange && checkable(gc.ref[i], x[i], y[i]) && ulps(gc.v[i], gc.ref[i]) > 2 {
+					bad(gc.name, i, gc.v[i], gc.ref[i], 2)
+				}
+			} else if !okL[i] && finite(gc.s) {
+				// special inputs; the reference for finite g needs no rounding check
+				if want := sd * gc.s; !same(gc.v[i], want) && !(want == 0 && gc.v[i] == 0) {
+					bad(gc.name, i, gc.v[i], want, 0)
+				}
+			}
+		}
+	}
+	// Sums: exact where every element is finite and checkable, else NaN/Inf rules.
+	allCheckable := true
+	anyNaN, anyInf := false, false
+	for i := range x {
+		if !okL[i] {
+			allCheckable = false
+			sl, _ := special(l, x[i], y[i])
+			anyNaN = anyNaN || sl != sl
+			anyInf = anyInf || math.IsInf(float64(sl), 1)
+		} else if !checkable(refL[i], x[i], y[i]) {
+			allCheckable = false
+		}
+	}
+	switch {
+	case allCheckable && len(x) < 300:
+		for _, mean := range []bool{false, true} {
+			want, ok := refSum(l, x, y, mean)
+			if !ok {
+				break
+			}
+			v := got.sum
+			if mean {
+				v = got.mean
+			}
+			if checkable(want, 0, 0) && ulps(v, want) > 1 {
+				t.Errorf("%s %T %s n=%d: mean=%v: %v, exact %v", impl, T(0), l, c.n, mean, v, want)
+			}
+		}
+	case anyNaN:
+		if got.sum == got.sum || got.mean == got.mean {
+			t.Errorf("%s %T %s n=%d: Sum %v Mean %v, want NaN", impl, T(0), l, c.n, got.sum, got.mean)
+		}
+	case anyInf:
+		if !math.IsInf(float64(got.sum), 1) {
+			t.Errorf("%s %T %s n=%d: Sum %v, want +Inf", impl, T(0), l, c.n, got.sum)
+		}
+	}
+}
+
+// fuzzRun runs the case on every implementation with the given checks.
+func fuzzRun[T Float](t *testing.T, c fuzzCase, family string) {
+	x, y, g := elements[T](c)
+	x, y, g = inBuf(x, c.off), inBuf(y, (c.off+5)%16), inBuf(g, (c.off+11)%16)
+	defer SetImplementation("")
+	var first results[T]
+	for k, impl := range Implementations() {
+		SetImplementation(impl)
+		got := runAll(t, c.loss, x, y, g, T(c.scale), c.off)
+		if !sameBits(got.sum, got.sumF) || !sameBits(got.mean, got.meanF) {
+			t.Fatalf("%s: fused forward differs from Sum/Mean", impl)
+		}
+		if k == 0 {
+			first = got
+			checkAgainstReference(t, impl, c, x, y, g, got)
+			checkInPlace(t, c, x, y, g, got, family)
+		} else if d := diffResults(first, got); d != "" {
+			t.Fatalf("%T %s n=%d off=%d: %s differs from %s: %s", T(0), c.loss, c.n, c.off, impl, Implementations()[0], d)
+		}
+	}
+}
+
+// checkInPlace reruns the family's operations with dst == x and dst == y.
+func checkInPlace[T Float](t *testing.T, c fuzzCase, x, y, g []T, want results[T], family string) {
+	t.Helper()
+	l, s := c.loss, T(c.scale)
+	for which := 0; which < 2; which++ {
+		run := func(name string, wantv []T, f func(d, xc, yc []T)) {
+			xc, yc := append([]T(nil), x...), append([]T(nil), y...)
+			d := xc
+			if which == 1 {
+				d = yc
+			}
+			f(d, xc, yc)
+			for i := range wantv {
+				if !sameBits(d[i], wantv[i]) {
+					t.Fatalf("%s in place (dst == %s) [%d]: %v, want %v", name, []string{"x", "y"}[which], i, d[i], wantv[i])
+				}
+			}
+		}
+		switch family {
+		case "elementwise":
+			run("Elementwise", want.elem, func(d, xc, yc []T) { Elementwise(l, d, xc, yc) })
+		case "grad":
+			run("Grad", want.grad, func(d, xc, yc []T) { Grad(l, d, xc, yc, s) })
+			run("GradElementwise", want.gradElem, func(d, xc, yc []T) { GradElementwise(l, d, xc, yc, g) })
+		case "fused":
+			run("SumAndGrad", want.sumGrad, func(d, xc, yc []T) {
+				if v := SumAndGrad(l, d, xc, yc, s); !sameBits(v, want.sum) {
+					t.Fatalf("SumAndGrad in place returned %v, want %v", v, want.sum)
+				}
+			})
+			run("MeanAndGrad", want.meanGrad, func(d, xc, yc []T) { MeanAndGrad(l, d, xc, yc, s) })
+		}
+	}
+}
+
+func fuzzTarget(f *testing.F, family string) {
+	for _, s := range seedInputs() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, ok := decodeFuzz(data)
+		if !ok {
+			return
+		}
+		if c.f32 {
+			fuzzRun[float32](t, c, family)
+		} else {
+			fuzzRun[float64](t, c, family)
+		}
+	})
+}
+
+// One target per family of operations. Each checks every operation (they share a
+// decoder), and the in-place checks of its own family.
+func FuzzElementwise(f *testing.F) { fuzzTarget(f, "elementwise") }
+func FuzzReductions(f *testing.F)  { fuzzTarget(f, "reductions") }
+func FuzzGradients(f *testing.F)   { fuzzTarget(f, "grad") }
+func FuzzFused(f *testing.F)       { fuzzTarget(f, "fused") }
+
+// seedInputs are a few in-code seeds; the committed corpus in testdata/fuzz adds
+// every length 0 to 67 with every kind of value.
+func seedInputs() [][]byte {
+	return [][]byte{
+		{0, 0, 17, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11},
+		{3, 2, 64, 0, 3, 4, 8, 12, 16, 20, 24, 28, 32},
+	}
+}
+
+var writeCorpus = flag.Bool("write-corpus", false, "rewrite the seed corpus in testdata/fuzz")
+
+// TestWriteCorpus writes the committed seed corpus (with -write-corpus): for every
+// length 0 to 67, both types, both losses, several parameters and offsets, with
+// element bytes that cycle through every special value, every boundary placement
+// and raw bit patterns.
+func TestWriteCorpus(t *testing.T) {
+	if !*writeCorpus {
+		t.Skip("use -write-corpus to rewrite testdata/fuzz")
+	}
+	for _, target := range []string{"FuzzElementwise", "FuzzReductions", "FuzzGradients", "FuzzFused"} {
+		dir := filepath.Join("testdata", "fuzz", target)
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for n := 0; n <= 67; n++ {
+			data := []byte{byte(n % 4), byte(n % len(fuzzBetas)), byte(n), 0, byte(n % 16)}
+			for k := 0; k < 3*n+8; k++ {
+				data = append(data, byte(k*4*((n%len(specials64))+1)+k%4), byte(k*37+n), byte(k*11+3*n))
+			}
+			content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", n)), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
