@@ -1,0 +1,179 @@
+// Command mutate checks that the test suite catches broken kernels: it makes
+// single-instruction or single-operator changes (mutants) to the generated assembly
+// and the generated Go, runs the tests against each mutant in a scratch copy of the
+// repository, and reports how many were caught.
+//
+// Run all mutants (an hour or more), or a random sample (as CI does):
+//
+//	go run ./internal/mutate -all
+//	go run ./internal/mutate -sample 8 -seed 1
+//
+// A mutant that changes results must be caught. The ones that cannot change
+// results are listed with the reason (e.g. a dropped VZEROUPPER only costs speed).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// mutant is one change to one file.
+type mutant struct {
+	file   string
+	line   int // 1-based
+	desc   string
+	from   string
+	to     string
+	reason string // non-empty: cannot change results, and why
+}
+
+type rule struct {
+	re     *regexp.Regexp
+	to     string
+	desc   string
+	reason string
+}
+
+// The mutation rules. Assembly rules act on instructions; Go rules on the operators
+// of the generated kernels.
+var asmRules = []rule{
+	{regexp.MustCompile(`\bVSUBPD\b`), "VADDPD", "VSUBPD -> VADDPD", ""},
+	{regexp.MustCompile(`\bVADDPD\b`), "VSUBPD", "VADDPD -> VSUBPD", ""},
+	{regexp.MustCompile(`\bVMULPD\b`), "VADDPD", "VMULPD -> VADDPD", ""},
+	{regexp.MustCompile(`\bVFMADD231PD\b`), "VFMSUB231PD", "VFMADD231PD -> VFMSUB231PD", ""},
+	{regexp.MustCompile(`\bVFMSUB231PD\b`), "VFMADD231PD", "VFMSUB231PD -> VFMADD231PD", ""},
+	{regexp.MustCompile(`VCMPPD(\s+)\$0x11`), "VCMPPD${1}$$0x12", "compare < -> <=", ""},
+	{regexp.MustCompile(`VCMPPD(\s+)\$0x04`), "VCMPPD${1}$$0x00", "compare != -> ==", ""},
+	{regexp.MustCompile(`VCMPPD(\s+)\$0x03`), "VCMPPD${1}$$0x07", "compare unord -> ord", ""},
+	{regexp.MustCompile(`\bVPANDNQ\b`), "VPANDQ", "VPANDNQ -> VPANDQ", ""},
+	{regexp.MustCompile(`\bVANDNPD\b`), "VANDPD", "VANDNPD -> VANDPD", ""},
+	{regexp.MustCompile(`\bVPXORQ\b`), "VPORQ", "VPXORQ -> VPORQ", ""},
+	{regexp.MustCompile(`\bVXORPD\b`), "VORPD", "VXORPD -> VORPD", ""},
+	{regexp.MustCompile(`^(\s*)VZEROUPPER\b`), "${1}NOP", "drop VZEROUPPER", "VZEROUPPER only avoids AVX-SSE transition stalls: results cannot change"},
+	{regexp.MustCompile(`(tailmaskk<>\+\d+\(SB\)/2, \$0x)([0-9a-f]+)`), "${1}0${2}1", "shift a tail opmask", ""},
+	{regexp.MustCompile(`(tailmask64<>\+56\(SB\)/8, \$)0xffffffffffffffff`), "${1}0x0000000000000000", "shorten the AVX2 tail mask", ""},
+	{regexp.MustCompile(`(tailmask32<>\+28\(SB\)/4, \$)0xffffffff`), "${1}0x00000000", "shorten the AVX2 float32 tail mask", ""},
+	{regexp.MustCompile(`ADDQ(\s+)\$0x08`), "ADDQ${1}$$0x10", "skip a block", ""},
+}
+
+var goRules = []rule{
+	{regexp.MustCompile(`:= (v\d+) - (v\d+)$`), ":= $1 + $2", "- -> +", ""},
+	{regexp.MustCompile(`:= (v\d+) \+ (v\d+)$`), ":= $1 - $2", "+ -> -", ""},
+	{regexp.MustCompile(`if (v\d+) < (v\d+) \{`), "if $1 <= $2 {", "< -> <=", ""},
+	{regexp.MustCompile(`if (v\d+) != (v\d+) \{`), "if $1 == $2 {", "!= -> ==", ""},
+	{regexp.MustCompile(`math\.FMA\((v\d+), (v\d+), -(v\d+)\)`), "math.FMA($1, $2, $3)", "FMS -> FMA", ""},
+	{regexp.MustCompile(`float64\((v\d+) \* (v\d+)\)`), "($1 * $2 * 1.0000001)", "perturb a product", ""},
+	{regexp.MustCompile(`\) \^ math\.Float64bits`), ") | math.Float64bits", "xor -> or", ""},
+	{regexp.MustCompile(`(i \+= )8`), "${1}16", "skip a block", ""},
+}
+
+func main() {
+	all := flag.Bool("all", false, "run every mutant")
+	sample := flag.Int("sample", 8, "number of mutants to run (without -all)")
+	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the sample")
+	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace", "tests to run against each mutant (go test -run)")
+	flag.Parse()
+
+	root, err := os.Getwd()
+	check(err)
+	if _, err := os.Stat(filepath.Join(root, "generated", "kernels_amd64.s")); err != nil {
+		fail("run from the repository root")
+	}
+	var ms []mutant
+	ms = append(ms, mutants(root, "generated/kernels_amd64.s", asmRules)...)
+	ms = append(ms, mutants(root, "generated/kernels.go", goRules)...)
+	fmt.Printf("%d mutants\n", len(ms))
+	if !*all {
+		r := rand.New(rand.NewPCG(*seed, 1))
+		r.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
+		// Always include one that must survive, to show the reporting of reasons.
+		ms = ms[:min(*sample, len(ms))]
+		fmt.Printf("running a sample of %d (seed %d)\n", len(ms), *seed)
+	}
+	scratch, err := os.MkdirTemp("", "smoothl1-mutate-")
+	check(err)
+	defer os.RemoveAll(scratch)
+	out, err := exec.Command("git", "-C", root, "ls-files").Output()
+	check(err)
+	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		copyFile(filepath.Join(root, f), filepath.Join(scratch, f))
+	}
+	caught, survived, explained := 0, 0, 0
+	for _, m := range ms {
+		path := filepath.Join(scratch, m.file)
+		orig, err := os.ReadFile(path)
+		check(err)
+		lines := strings.Split(string(orig), "\n")
+		lines[m.line-1] = m.to
+		check(os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644))
+		cmd := exec.Command("go", "test", "-count=1", "-short", "-run", *tests, ".")
+		cmd.Dir = scratch
+		cmd.Env = append(os.Environ(), "SMOOTHL1_IMPL=")
+		res, err := cmd.CombinedOutput()
+		check(os.WriteFile(path, orig, 0o644))
+		status := "CAUGHT"
+		switch {
+		case err != nil:
+			caught++
+			if strings.Contains(string(res), "build failed") || strings.Contains(string(res), "[setup failed]") {
+				status = "CAUGHT (does not build)"
+			}
+		case m.reason != "":
+			explained++
+			status = "survived (expected: " + m.reason + ")"
+		default:
+			survived++
+			status = "SURVIVED"
+		}
+		fmt.Printf("%-32s %s:%d %s\n", status, m.file, m.line, m.desc)
+	}
+	fmt.Printf("\n%d mutants: %d caught, %d survived as expected (cannot change results), %d survived\n", len(ms), caught, explained, survived)
+	if survived > 0 {
+		os.Exit(1)
+	}
+}
+
+// mutants returns one mutant per match of each rule in the file.
+func mutants(root, file string, rules []rule) []mutant {
+	b, err := os.ReadFile(filepath.Join(root, file))
+	check(err)
+	var ms []mutant
+	for i, line := range strings.Split(string(b), "\n") {
+		for _, r := range rules {
+			loc := r.re.FindStringIndex(line)
+			if loc == nil {
+				continue
+			}
+			to := line[:loc[0]] + r.re.ReplaceAllString(line[loc[0]:loc[1]], r.to) + line[loc[1]:]
+			if to != line {
+				ms = append(ms, mutant{file: file, line: i + 1, desc: r.desc, from: line, to: to, reason: r.reason})
+			}
+		}
+	}
+	return ms
+}
+
+func copyFile(src, dst string) {
+	b, err := os.ReadFile(src)
+	check(err)
+	check(os.MkdirAll(filepath.Dir(dst), 0o755))
+	check(os.WriteFile(dst, b, 0o644))
+}
+
+func check(err error) {
+	if err != nil {
+		fail(err.Error())
+	}
+}
+
+func fail(msg string) {
+	fmt.Fprintln(os.Stderr, "mutate:", msg)
+	os.Exit(2)
+}
