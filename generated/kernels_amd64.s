@@ -3014,11 +3014,15 @@ loop:
 	JMP   loop
 
 done:
-	VPXOR Y1, Y0, Y0
-	VPXOR Y3, Y2, Y2
-	VPXOR Y2, Y0, Y0
-	VMOVQ X0, AX
-	MOVQ  AX, ret+48(FP)
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPXOR        X1, X0, X1
+	VPSHUFD      $0x4e, X1, X0
+	VPXOR        X0, X1, X1
+	VMOVQ        X1, AX
+	MOVQ         AX, ret+48(FP)
 	VZEROUPPER
 	RET
 

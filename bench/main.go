@@ -1,0 +1,387 @@
+// Command bench measures every smoothl1 operation on every implementation usable on
+// this machine, against the naive Go loop and a streaming roofline, and writes a
+// Markdown report, plots (SVG and PNG) and, with -json, all figures.
+//
+//	go run -C bench .            # the full sweep, about two minutes
+//	go run -C bench . -quick     # about twenty seconds
+//	go run -C bench . -ops Sum,Grad -types float32 -n 4096,16777216 -impls avx512,naive,roofline
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/cpu"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/gokernels/smoothl1"
+)
+
+// result is one measured point.
+type result struct {
+	Op        string  `json:"op"`
+	Impl      string  `json:"impl"`
+	Dtype     string  `json:"dtype"`
+	N         int     `json:"n"`
+	NsPerOp   float64 `json:"ns_per_op"`
+	NsPerElem float64 `json:"ns_per_element"`
+	GBps      float64 `json:"gb_per_s"`
+}
+
+func main() {
+	opsF := flag.String("ops", strings.Join(allOps, ","), "operations")
+	typesF := flag.String("types", "float32,float64", "element types")
+	nF := flag.String("n", "", "lengths (default 16,256,4096,65536,1048576,16777216; -quick: 256,4096,1048576)")
+	implsF := flag.String("impls", "", "implementations and baselines (default: naive, roofline and every usable implementation)")
+	per := flag.Duration("time", 0, "time per point (default 100ms; -quick: 15ms)")
+	out := flag.String("out", "bench-out", "output folder for the report and plots")
+	quick := flag.Bool("quick", false, "a short sweep: fewer lengths, less time per point")
+	jsonF := flag.String("json", "", "also write every figure to this JSON file")
+	flag.Parse()
+
+	lengths := allLengths
+	if *quick {
+		lengths = []int{256, 4096, 1 << 20}
+	}
+	if *nF != "" {
+		lengths = nil
+		for _, s := range strings.Split(*nF, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n <= 0 {
+				fatalf("bad length %q", s)
+			}
+			lengths = append(lengths, n)
+		}
+	}
+	if *per == 0 {
+		*per = 100 * time.Millisecond
+		if *quick {
+			*per = 15 * time.Millisecond
+		}
+	}
+	ops := split(*opsF)
+	for _, op := range ops {
+		if !slices.Contains(allOps, op) {
+			fatalf("unknown operation %q (known: %s)", op, strings.Join(allOps, ", "))
+		}
+	}
+	types := split(*typesF)
+	impls := implsFor()
+	if *implsF != "" {
+		impls = split(*implsF)
+	}
+
+	var report strings.Builder
+	machine(&report)
+	fmt.Print(report.String())
+
+	// Refuse to report an implementation that disagrees with the scalar reference.
+	var good []string
+	for _, impl := range impls {
+		if impl == implNaive || impl == implRoofline {
+			good = append(good, impl)
+			continue
+		}
+		if err := verify(impl); err != nil {
+			msg := fmt.Sprintf("NOT REPORTED: %s disagrees with the scalar reference: %v\n", impl, err)
+			fmt.Print(msg)
+			report.WriteString("\n" + msg)
+			continue
+		}
+		good = append(good, impl)
+	}
+	fmt.Printf("checked against the exact scalar reference: %s\n\n", strings.Join(good, ", "))
+
+	var results []result
+	total := len(types) * len(lengths) * len(ops) * len(good)
+	k := 0
+	for _, dtype := range types {
+		for _, n := range lengths {
+			for _, op := range ops {
+				for _, impl := range good {
+					k++
+					fmt.Fprintf(os.Stderr, "\r[%d/%d] %-16s %-8s n=%-9d %-9s", k, total, op, dtype, n, impl)
+					r, err := measure(op, impl, dtype, n, *per)
+					if err != nil {
+						fatalf("%s %s %s: %v", op, impl, dtype, err)
+					}
+					results = append(results, r)
+				}
+			}
+		}
+	}
+	smoothl1.SetImplementation("")
+	fmt.Fprintln(os.Stderr)
+
+	tables(&report, results, ops, types, lengths, good)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fatalf("%v", err)
+	}
+	fmt.Print(report.String()[strings.Index(report.String(), "\n## "):])
+	plots := plotAll(*out, results, ops, types, good)
+	if err := os.WriteFile(filepath.Join(*out, "report.md"), []byte(report.String()), 0o644); err != nil {
+		fatalf("%v", err)
+	}
+	if *jsonF != "" {
+		b, _ := json.MarshalIndent(results, "", " ")
+		if err := os.WriteFile(*jsonF, b, 0o644); err != nil {
+			fatalf("%v", err)
+		}
+	}
+	fmt.Printf("\nwrote %s/report.md and %d plots (SVG and PNG) to %s\n", *out, plots, *out)
+}
+
+func split(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func fatalf(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+// machine writes what the figures depend on.
+func machine(w *strings.Builder) {
+	model := runtime.GOARCH
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				model = strings.TrimSpace(l[strings.Index(l, ":")+1:])
+				break
+			}
+		}
+	}
+	goamd64 := "v1"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOAMD64" {
+				goamd64 = s.Value
+			}
+		}
+	}
+	if v := os.Getenv("GOAMD64"); v != "" {
+		goamd64 = v
+	}
+	fmt.Fprintf(w, "# smoothl1 benchmark report\n\n")
+	fmt.Fprintf(w, "- CPU: %s (%d logical CPUs), %s/%s\n", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	if runtime.GOARCH == "amd64" {
+		fmt.Fprintf(w, "- features: AVX2=%v FMA=%v AVX512F=%v AVX512VL=%v AVX512DQ=%v AVX512BW=%v\n",
+			cpu.X86.HasAVX2, cpu.X86.HasFMA, cpu.X86.HasAVX512F, cpu.X86.HasAVX512VL, cpu.X86.HasAVX512DQ, cpu.X86.HasAVX512BW)
+	}
+	fmt.Fprintf(w, "- Go: %s, GOAMD64=%s\n", runtime.Version(), goamd64)
+	fmt.Fprintf(w, "- dispatch chose %s: the first usable of %s (avx512 needs AVX-512 F+VL, avx2 needs AVX2+FMA)\n",
+		smoothl1.Implementation(), strings.Join(smoothl1.Implementations(), ", "))
+	fmt.Fprintf(w, "- inputs: x, y ~ N(0,1), SmoothL1Loss(beta=1); each point cycles through several input sets so that no branch predictor learns them\n\n")
+}
+
+// measure times one point: the best of three rounds of at least per/3 each.
+func measure(op, impl, dtype string, n int, per time.Duration) (result, error) {
+	var run func()
+	var err error
+	size := 4
+	if dtype == "float32" {
+		run, err = point[float32](op, impl, n)
+	} else if dtype == "float64" {
+		run, err = point[float64](op, impl, n)
+		size = 8
+	} else {
+		return result{}, fmt.Errorf("unknown type %q", dtype)
+	}
+	if err != nil {
+		return result{}, err
+	}
+	run() // warm up
+	best := math.Inf(1)
+	for round := 0; round < 3; round++ {
+		iters := 0
+		start := time.Now()
+		for time.Since(start) < per/3 || iters == 0 {
+			run()
+			iters++
+		}
+		best = min(best, float64(time.Since(start).Nanoseconds())/float64(iters))
+	}
+	return result{Op: op, Impl: impl, Dtype: dtype, N: n, NsPerOp: best, NsPerElem: best / float64(n),
+		GBps: float64(bytesMoved(op, n, size)) / best}, nil
+}
+
+// verify checks an implementation against the exact scalar reference on a small
+// input: Sum within 1 ulp, Elementwise and Grad within 2 ulp.
+func verify(impl string) error {
+	if err := smoothl1.SetImplementation(impl); err != nil {
+		return err
+	}
+	defer smoothl1.SetImplementation("")
+	sl, _ := smoothl1.SmoothL1(1)
+	hu, _ := smoothl1.Huber(0.5)
+	for _, l := range []smoothl1.Loss{sl, hu} {
+		if err := verifyT[float32](l); err != nil {
+			return err
+		}
+		if err := verifyT[float64](l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func verifyT[T smoothl1.Float](l smoothl1.Loss) error {
+	r := rand.New(rand.NewPCG(3, 4))
+	n := 1003
+	x, y, d, g := make([]T, n), make([]T, n), make([]T, n), make([]T, n)
+	for i := range x {
+		x[i], y[i] = T(r.NormFloat64()*2), T(r.NormFloat64())
+	}
+	beta := new(big.Rat).SetFloat64(float64(T(l.Param())))
+	half := big.NewRat(1, 2)
+	sum := new(big.Rat)
+	smoothl1.Elementwise(l, d, x, y)
+	smoothl1.Grad(l, g, x, y, 1)
+	for i := range x {
+		dd := new(big.Rat).Sub(new(big.Rat).SetFloat64(float64(x[i])), new(big.Rat).SetFloat64(float64(y[i])))
+		z := new(big.Rat).Abs(dd)
+		v, gr := new(big.Rat), new(big.Rat)
+		if z.Cmp(beta) < 0 {
+			v.Mul(z, z).Mul(v, half)
+			gr.Set(dd)
+			if !l.IsHuber() {
+				v.Quo(v, beta)
+				gr.Quo(gr, beta)
+			}
+		} else {
+			v.Sub(z, new(big.Rat).Mul(beta, half))
+			gr.SetInt64(int64(dd.Sign()))
+			if l.IsHuber() {
+				v.Mul(v, beta)
+				gr.Mul(gr, beta)
+			}
+		}
+		sum.Add(sum, v)
+		if u := ulpsTo(d[i], v); u > 2 {
+			return fmt.Errorf("%T %s Elementwise[%d] = %v: %v ulp from exact", T(0), l, i, d[i], u)
+		}
+		if u := ulpsTo(g[i], gr); u > 2 {
+			return fmt.Errorf("%T %s Grad[%d] = %v: %v ulp from exact", T(0), l, i, g[i], u)
+		}
+	}
+	if u := ulpsTo(smoothl1.Sum(l, x, y), sum); u > 1 {
+		return fmt.Errorf("%T %s Sum: %v ulp from exact", T(0), l, u)
+	}
+	return nil
+}
+
+// ulpsTo returns the distance of got from the exact value rounded to T, in ulps of T.
+func ulpsTo[T smoothl1.Float](got T, exact *big.Rat) float64 {
+	var want, step float64
+	if _, ok := any(got).(float32); ok {
+		w, _ := exact.Float32()
+		want, step = float64(w), float64(math.Nextafter32(float32(math.Abs(float64(w))), float32(math.Inf(1)))-float32(math.Abs(float64(w))))
+	} else {
+		w, _ := exact.Float64()
+		want, step = w, math.Nextafter(math.Abs(w), math.Inf(1))-math.Abs(w)
+	}
+	return math.Round(math.Abs(float64(got)-want) / step)
+}
+
+// tables writes one Markdown table per operation.
+func tables(w *strings.Builder, rs []result, ops, types []string, lengths []int, impls []string) {
+	find := func(op, impl, dtype string, n int) *result {
+		for i := range rs {
+			if r := &rs[i]; r.Op == op && r.Impl == impl && r.Dtype == dtype && r.N == n {
+				return r
+			}
+		}
+		return nil
+	}
+	for _, op := range ops {
+		fmt.Fprintf(w, "\n## %s\n\n", op)
+		fmt.Fprintf(w, "| dtype | n | impl | ns/element | GB/s | %% of roofline | x naive | x generic |\n")
+		fmt.Fprintf(w, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, dtype := range types {
+			for _, n := range lengths {
+				roof, naive, gen := find(op, implRoofline, dtype, n), find(op, implNaive, dtype, n), find(op, "generic", dtype, n)
+				for _, impl := range impls {
+					r := find(op, impl, dtype, n)
+					if r == nil {
+						continue
+					}
+					ratio := func(base *result) string {
+						if base == nil {
+							return "-"
+						}
+						return fmt.Sprintf("%.1f", base.NsPerOp/r.NsPerOp)
+					}
+					pct := "-"
+					if roof != nil {
+						pct = fmt.Sprintf("%.0f%%", 100*r.GBps/roof.GBps)
+					}
+					fmt.Fprintf(w, "| %s | %d | %s | %.3f | %.1f | %s | %s | %s |\n", dtype, n, impl, r.NsPerElem, r.GBps, pct, ratio(naive), ratio(gen))
+				}
+			}
+		}
+	}
+}
+
+// plotAll writes GB/s against length, one line per implementation, per operation
+// and type, as SVG and PNG. It returns the number of plots.
+func plotAll(dir string, rs []result, ops, types, impls []string) int {
+	count := 0
+	for _, op := range ops {
+		for _, dtype := range types {
+			p := plot.New()
+			p.Title.Text = fmt.Sprintf("smoothl1 %s, %s", op, dtype)
+			p.X.Label.Text = "n (elements)"
+			p.Y.Label.Text = "GB/s"
+			p.X.Scale = plot.LogScale{}
+			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+			p.Legend.Top = true
+			var lines []any
+			for _, impl := range impls {
+				var pts plotter.XYs
+				for _, r := range rs {
+					if r.Op == op && r.Dtype == dtype && r.Impl == impl {
+						pts = append(pts, plotter.XY{X: float64(r.N), Y: r.GBps})
+					}
+				}
+				if len(pts) > 0 {
+					lines = append(lines, impl, pts)
+				}
+			}
+			if len(lines) == 0 {
+				continue
+			}
+			if err := plotutil.AddLinePoints(p, lines...); err != nil {
+				fatalf("plot: %v", err)
+			}
+			for _, ext := range []string{"svg", "png"} {
+				name := filepath.Join(dir, fmt.Sprintf("%s-%s.%s", strings.ToLower(op), dtype, ext))
+				if err := p.Save(7*vg.Inch, 4.5*vg.Inch, name); err != nil {
+					fatalf("plot: %v", err)
+				}
+			}
+			count++
+		}
+	}
+	return count
+}
