@@ -78,7 +78,7 @@ func main() {
 	all := flag.Bool("all", false, "run every mutant")
 	sample := flag.Int("sample", 8, "number of mutants to run (without -all)")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the sample")
-	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace", "tests to run against each mutant (go test -run)")
+	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc", "tests to run against each mutant (go test -run)")
 	flag.Parse()
 
 	root, err := os.Getwd()
