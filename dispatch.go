@@ -50,6 +50,16 @@ var auto int
 
 func impl() int { return int(current.Load()) }
 
+// implName returns the name of implementation id, from the table.
+func implName(id int) string {
+	for _, in := range impls {
+		if in.id == id {
+			return in.name
+		}
+	}
+	return "generic"
+}
+
 func init() {
 	for _, in := range impls {
 		if usable(in) {

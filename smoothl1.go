@@ -61,8 +61,6 @@ import (
 	"math"
 	"strconv"
 	"unsafe"
-
-	"github.com/gokernels/smoothl1/generated"
 )
 
 // Float is the element type of the losses: float32 or float64.
@@ -127,8 +125,7 @@ const (
 // zero value is SmoothL1Loss(beta=1), PyTorch's default.
 type Loss struct {
 	kind lossKind
-	set  bool        // param is meaningful; false in the zero value
-	p    float64     // beta or delta
+	p    float64     // beta or delta; meaningful only where lp != nil
 	lp   *lossParams // kernel parameters; nil in the zero value
 }
 
@@ -139,7 +136,7 @@ func SmoothL1(beta float64) (Loss, error) {
 	if math.IsNaN(beta) || beta < 0 {
 		return Loss{}, fmt.Errorf("smoothl1: beta must be non-negative, got %v", beta)
 	}
-	return Loss{kind: kindSmoothL1, set: true, p: beta, lp: newLossParams(kindSmoothL1, beta)}, nil
+	return Loss{kind: kindSmoothL1, p: beta, lp: newLossParams(kindSmoothL1, beta)}, nil
 }
 
 // Huber returns the Huber loss with threshold delta, as
@@ -148,12 +145,12 @@ func Huber(delta float64) (Loss, error) {
 	if math.IsNaN(delta) || delta <= 0 {
 		return Loss{}, fmt.Errorf("smoothl1: delta must be positive, got %v", delta)
 	}
-	return Loss{kind: kindHuber, set: true, p: delta, lp: newLossParams(kindHuber, delta)}, nil
+	return Loss{kind: kindHuber, p: delta, lp: newLossParams(kindHuber, delta)}, nil
 }
 
 // param returns beta or delta.
 func (l Loss) param() float64 {
-	if !l.set {
+	if l.lp == nil {
 		return 1
 	}
 	return l.p
@@ -311,15 +308,4 @@ func f32[T Float](s []T) []float32 {
 
 func f64[T Float](s []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
-}
-
-// implName returns the name of implementation i, for messages.
-func implName(i int) string {
-	switch i {
-	case generated.ImplAVX512:
-		return "avx512"
-	case generated.ImplAVX2:
-		return "avx2"
-	}
-	return "generic"
 }
