@@ -41,11 +41,9 @@ func degElem[T Float](beta T, dst, x, y []T) {
 // degSum returns the sum of the losses as a double-double.
 func degSum[T Float](beta T, x, y []T) (hi, lo float64) {
 	for i := range x {
-		v := float64(degLoss(beta, x[i], y[i]))
-		s := hi + v
-		bv := s - hi
-		lo += (hi - (s - bv)) + (v - bv)
-		hi = s
+		var e float64
+		hi, e = twoSum(hi, float64(degLoss(beta, x[i], y[i])))
+		lo += e
 	}
 	return hi, lo
 }

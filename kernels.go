@@ -109,6 +109,13 @@ func ddDiv(ah, al, b float64) float64 {
 	return q + r/b
 }
 
+// twoSum returns s = a + b rounded and the exact error e: s + e == a + b (Knuth).
+func twoSum(a, b float64) (s, e float64) {
+	s = a + b
+	bv := s - a
+	return s, (a - (s - bv)) + (b - bv)
+}
+
 // meanScale returns g/n as a double-double.
 func meanScale(g float64, n int) (sh, sl float64) {
 	nf := float64(n)
@@ -126,10 +133,7 @@ func combine64(acc *[2 * generated.Lanes]float64) (hi, lo float64) {
 	copy(l[:], acc[generated.Lanes:])
 	for w := generated.Lanes / 2; w >= 1; w /= 2 {
 		for k := 0; k < w; k++ {
-			a, b := h[2*k], h[2*k+1]
-			s := a + b
-			bv := s - a
-			e := (a - (s - bv)) + (b - bv)
+			s, e := twoSum(h[2*k], h[2*k+1])
 			h[k] = s
 			l[k] = (l[2*k] + l[2*k+1]) + e
 		}
