@@ -151,19 +151,7 @@ func TestInPlace(t *testing.T) {
 				} {
 					want := make([]float64, n)
 					f(want, x, y)
-					for which := 0; which < 2; which++ {
-						xc, yc := append([]float64(nil), x...), append([]float64(nil), y...)
-						dst := xc
-						if which == 1 {
-							dst = yc
-						}
-						f(dst, xc, yc)
-						for i := range want {
-							if !sameBits(dst[i], want[i]) {
-								t.Fatalf("%s %s in place (%d) n=%d [%d]: %v, want %v", name, l, which, n, i, dst[i], want[i])
-							}
-						}
-					}
+					checkInPlaceOp(t, name+" "+l.String(), x, y, want, f)
 				}
 			}
 		}
@@ -179,26 +167,8 @@ func TestNoAllocs(t *testing.T) {
 			x32, y32, d32 := make([]float32, 100), make([]float32, 100), make([]float32, 100)
 			x64, y64, d64 := make([]float64, 100), make([]float64, 100), make([]float64, 100)
 			for name, f := range map[string]func(){
-				"f32": func() {
-					Elementwise(l, d32, x32, y32)
-					Sum(l, x32, y32)
-					Mean(l, x32, y32)
-					Reduce(l, ReductionSum, nil, x32, y32)
-					Grad(l, d32, x32, y32, 2)
-					GradElementwise(l, d32, x32, y32, y32)
-					SumAndGrad(l, d32, x32, y32, 1)
-					MeanAndGrad(l, d32, x32, y32, 1)
-				},
-				"f64": func() {
-					Elementwise(l, d64, x64, y64)
-					Sum(l, x64, y64)
-					Mean(l, x64, y64)
-					Reduce(l, ReductionNone, d64, x64, y64)
-					Grad(l, d64, x64, y64, 2)
-					GradElementwise(l, d64, x64, y64, y64)
-					SumAndGrad(l, d64, x64, y64, 1)
-					MeanAndGrad(l, d64, x64, y64, 1)
-				},
+				"f32": func() { everyOp(l, d32, x32, y32) },
+				"f64": func() { everyOp(l, d64, x64, y64) },
 			} {
 				if a := testing.AllocsPerRun(20, f); a != 0 {
 					t.Errorf("%s %s: %v allocations per run", l, name, a)
@@ -206,6 +176,19 @@ func TestNoAllocs(t *testing.T) {
 			}
 		}
 	})
+}
+
+// everyOp calls every operation once.
+func everyOp[T Float](l Loss, d, x, y []T) {
+	Elementwise(l, d, x, y)
+	Sum(l, x, y)
+	Mean(l, x, y)
+	Reduce(l, ReductionSum, nil, x, y)
+	Reduce(l, ReductionNone, d, x, y)
+	Grad(l, d, x, y, 2)
+	GradElementwise(l, d, x, y, y)
+	SumAndGrad(l, d, x, y, 1)
+	MeanAndGrad(l, d, x, y, 1)
 }
 
 func TestImplementations(t *testing.T) {

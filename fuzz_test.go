@@ -271,34 +271,20 @@ func fuzzRun[T Float](t *testing.T, c fuzzCase, family string) {
 func checkInPlace[T Float](t *testing.T, c fuzzCase, x, y, g []T, want results[T], family string) {
 	t.Helper()
 	l, s := c.loss, T(c.scale)
-	for which := 0; which < 2; which++ {
-		run := func(name string, wantv []T, f func(d, xc, yc []T)) {
-			xc, yc := append([]T(nil), x...), append([]T(nil), y...)
-			d := xc
-			if which == 1 {
-				d = yc
+	run := func(name string, want []T, f func(d, xc, yc []T)) { checkInPlaceOp(t, name, x, y, want, f) }
+	switch family {
+	case "elementwise":
+		run("Elementwise", want.elem, func(d, xc, yc []T) { Elementwise(l, d, xc, yc) })
+	case "grad":
+		run("Grad", want.grad, func(d, xc, yc []T) { Grad(l, d, xc, yc, s) })
+		run("GradElementwise", want.gradElem, func(d, xc, yc []T) { GradElementwise(l, d, xc, yc, g) })
+	case "fused":
+		run("SumAndGrad", want.sumGrad, func(d, xc, yc []T) {
+			if v := SumAndGrad(l, d, xc, yc, s); !sameBits(v, want.sum) {
+				t.Fatalf("SumAndGrad in place returned %v, want %v", v, want.sum)
 			}
-			f(d, xc, yc)
-			for i := range wantv {
-				if !sameBits(d[i], wantv[i]) {
-					t.Fatalf("%s in place (dst == %s) [%d]: %v, want %v", name, []string{"x", "y"}[which], i, d[i], wantv[i])
-				}
-			}
-		}
-		switch family {
-		case "elementwise":
-			run("Elementwise", want.elem, func(d, xc, yc []T) { Elementwise(l, d, xc, yc) })
-		case "grad":
-			run("Grad", want.grad, func(d, xc, yc []T) { Grad(l, d, xc, yc, s) })
-			run("GradElementwise", want.gradElem, func(d, xc, yc []T) { GradElementwise(l, d, xc, yc, g) })
-		case "fused":
-			run("SumAndGrad", want.sumGrad, func(d, xc, yc []T) {
-				if v := SumAndGrad(l, d, xc, yc, s); !sameBits(v, want.sum) {
-					t.Fatalf("SumAndGrad in place returned %v, want %v", v, want.sum)
-				}
-			})
-			run("MeanAndGrad", want.meanGrad, func(d, xc, yc []T) { MeanAndGrad(l, d, xc, yc, s) })
-		}
+		})
+		run("MeanAndGrad", want.meanGrad, func(d, xc, yc []T) { MeanAndGrad(l, d, xc, yc, s) })
 	}
 }
 

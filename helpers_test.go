@@ -171,3 +171,22 @@ func mustLoss(t testing.TB, kind string, p float64) Loss {
 }
 
 func newRand(seed int) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), 99)) }
+
+// checkInPlaceOp runs f with dst == x and then dst == y (on copies of x and y) and
+// requires the bits of want, the out-of-place result.
+func checkInPlaceOp[T Float](t testing.TB, name string, x, y, want []T, f func(dst, x, y []T)) {
+	t.Helper()
+	for which, dstName := range []string{"x", "y"} {
+		xc, yc := append([]T(nil), x...), append([]T(nil), y...)
+		dst := xc
+		if which == 1 {
+			dst = yc
+		}
+		f(dst, xc, yc)
+		for i := range want {
+			if !sameBits(dst[i], want[i]) {
+				t.Fatalf("%s in place (dst == %s) n=%d [%d]: %v, want %v", name, dstName, len(x), i, dst[i], want[i])
+			}
+		}
+	}
+}

@@ -39,16 +39,9 @@ func randomInputs[T Float](r *rand.Rand, n int, beta float64, specials bool) (x,
 			x[i] = y[i] + b
 			switch r.IntN(3) {
 			case 1:
-				x[i] = T(math.Nextafter(float64(x[i]), math.Inf(-1)))
-				if isF32[T]() {
-					x[i] = T(math.Nextafter32(float32(y[i]+b), float32(math.Inf(-1))))
-				}
+				x[i] = nextToward(x[i], -1)
 			case 2:
-				if isF32[T]() {
-					x[i] = T(math.Nextafter32(float32(y[i]+b), float32(math.Inf(1))))
-				} else {
-					x[i] = T(math.Nextafter(float64(x[i]), math.Inf(1)))
-				}
+				x[i] = nextToward(x[i], 1)
 			}
 		}
 	}
