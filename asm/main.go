@@ -44,22 +44,8 @@ func main() {
 	ConstraintExpr("!purego")
 	// Sliding-window tail masks for AVX2: 8 all-ones lanes then 8 zero lanes; the
 	// mask for r valid lanes starts at lane 8-r.
-	tail64 = GLOBL("tailmask64", RODATA|NOPTR)
-	for i := 0; i < 16; i++ {
-		v := uint64(0)
-		if i < 8 {
-			v = ^uint64(0)
-		}
-		DATA(8*i, U64(v))
-	}
-	tail32 = GLOBL("tailmask32", RODATA|NOPTR)
-	for i := 0; i < 16; i++ {
-		v := uint32(0)
-		if i < 8 {
-			v = ^uint32(0)
-		}
-		DATA(4*i, U32(v))
-	}
+	tail64 = slidingMask("tailmask64", 8)
+	tail32 = slidingMask("tailmask32", 4)
 	// Opmasks for AVX-512: entry r is (1<<r)-1.
 	tailK = GLOBL("tailmaskk", RODATA|NOPTR)
 	for r := 0; r < 8; r++ {
@@ -72,6 +58,23 @@ func main() {
 	}
 	roofline()
 	Generate()
+}
+
+// slidingMask writes a table of 8 all-ones lanes of width bytes then 8 zero lanes.
+func slidingMask(name string, width int) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		var v uint64
+		if i < 8 {
+			v = ^uint64(0)
+		}
+		if width == 8 {
+			DATA(8*i, U64(v))
+		} else {
+			DATA(4*i, U32(uint32(v)))
+		}
+	}
+	return m
 }
 
 func name(k *kernel.Kernel, s isa) string {
