@@ -128,17 +128,17 @@ func meanScale(g float64, n int) (sh, sl float64) {
 // double-double, pairwise: ((0+1)+(2+3))+((4+5)+(6+7)), which keeps the chain of
 // dependent additions short for short inputs.
 func combine64(acc *[2 * generated.Lanes]float64) (hi, lo float64) {
-	var h, l [generated.Lanes]float64
-	copy(h[:], acc[:generated.Lanes])
-	copy(l[:], acc[generated.Lanes:])
-	for w := generated.Lanes / 2; w >= 1; w /= 2 {
-		for k := 0; k < w; k++ {
-			s, e := twoSum(h[2*k], h[2*k+1])
-			h[k] = s
-			l[k] = (l[2*k] + l[2*k+1]) + e
-		}
+	add := func(h0, l0, h1, l1 float64) (float64, float64) {
+		s, e := twoSum(h0, h1)
+		return s, (l0 + l1) + e
 	}
-	return h[0], l[0]
+	h01, l01 := add(acc[0], acc[8], acc[1], acc[9])
+	h23, l23 := add(acc[2], acc[10], acc[3], acc[11])
+	h45, l45 := add(acc[4], acc[12], acc[5], acc[13])
+	h67, l67 := add(acc[6], acc[14], acc[7], acc[15])
+	h03, l03 := add(h01, l01, h23, l23)
+	h47, l47 := add(h45, l45, h67, l67)
+	return add(h03, l03, h47, l47)
 }
 
 // finish64 rounds the double-double sum hi + lo, or the mean (hi + lo)/n, to float64.

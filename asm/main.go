@@ -144,11 +144,16 @@ func emit(k *kernel.Kernel, s isa) {
 	var accp reg.GPVirtual
 	if k.HasAcc() {
 		accp = Load(Param("acc"), GP64()).(reg.GPVirtual)
-		Comment("Load the lane accumulators.")
-		for ai, a := range k.Accs {
+		Comment("Zero the lane accumulators (acc is written, never read: a wide load of")
+		Comment("what the caller just zeroed with narrow stores would stall store forwarding).")
+		for _, a := range k.Accs {
 			for h := 0; h < s.halves; h++ {
 				v := g.vec()
-				VMOVUPD(Mem{Base: accp, Disp: 64*ai + 32*h}, v)
+				if s.halves == 1 {
+					VPXORQ(v, v, v)
+				} else {
+					VXORPD(v, v, v)
+				}
 				g.acc[a] = append(g.acc[a], v)
 			}
 		}

@@ -140,10 +140,10 @@ func goKernel(f *File, k *kernel.Kernel) {
 			body = append(body, Id("p"+op.Name).Op(":=").Id("p").Index(Id("P"+op.Name)))
 		}
 	}
-	// Accumulators, one variable per lane.
-	for ai, a := range k.Accs {
+	// Accumulators, one variable per lane, starting at zero.
+	for _, a := range k.Accs {
 		for l := 0; l < L; l++ {
-			body = append(body, Id(accVar(a, l)).Op(":=").Id("acc").Index(Lit(ai*L+l)))
+			body = append(body, Var().Id(accVar(a, l)).Float64())
 		}
 	}
 	// Tail buffers.

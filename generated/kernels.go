@@ -270,7 +270,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 	}
 }
 
-// SumF32 adds the per-element losses of x and y to the lane accumulators acc.
+// SumF32 writes the lane sums of the per-element losses of x and y to acc.
 // It is the portable implementation of the canonical Sum kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
 func SumF32(p *Params, x, y []float32, acc *[8]float64) {
@@ -283,14 +283,14 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 	pAh := p[PAh]
 	pB := p[PB]
 	pH := p[PH]
-	s0 := acc[0]
-	s1 := acc[1]
-	s2 := acc[2]
-	s3 := acc[3]
-	s4 := acc[4]
-	s5 := acc[5]
-	s6 := acc[6]
-	s7 := acc[7]
+	var s0 float64
+	var s1 float64
+	var s2 float64
+	var s3 float64
+	var s4 float64
+	var s5 float64
+	var s6 float64
+	var s7 float64
 	var tx, ty [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb *[8]float32
@@ -1266,7 +1266,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 	}
 }
 
-// SumGradF32 adds the losses to acc and writes the scaled gradient to dst, in one pass.
+// SumGradF32 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the portable implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
 func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
@@ -1283,14 +1283,14 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 	pGA := p[PGA]
 	pZero := p[PZero]
 	pGB := p[PGB]
-	s0 := acc[0]
-	s1 := acc[1]
-	s2 := acc[2]
-	s3 := acc[3]
-	s4 := acc[4]
-	s5 := acc[5]
-	s6 := acc[6]
-	s7 := acc[7]
+	var s0 float64
+	var s1 float64
+	var s2 float64
+	var s3 float64
+	var s4 float64
+	var s5 float64
+	var s6 float64
+	var s7 float64
 	var tx, ty, tdst [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float32
@@ -2137,7 +2137,7 @@ func ElemF64(p *Params, dst, x, y []float64) {
 	}
 }
 
-// SumF64 adds the per-element losses of x and y to the lane accumulators acc.
+// SumF64 writes the lane sums of the per-element losses of x and y to acc.
 // It is the portable implementation of the canonical Sum kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
 func SumF64(p *Params, x, y []float64, acc *[16]float64) {
@@ -2149,22 +2149,22 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 	pAl := p[PAl]
 	pH := p[PH]
 	pB := p[PB]
-	h0 := acc[0]
-	h1 := acc[1]
-	h2 := acc[2]
-	h3 := acc[3]
-	h4 := acc[4]
-	h5 := acc[5]
-	h6 := acc[6]
-	h7 := acc[7]
-	l0 := acc[8]
-	l1 := acc[9]
-	l2 := acc[10]
-	l3 := acc[11]
-	l4 := acc[12]
-	l5 := acc[13]
-	l6 := acc[14]
-	l7 := acc[15]
+	var h0 float64
+	var h1 float64
+	var h2 float64
+	var h3 float64
+	var h4 float64
+	var h5 float64
+	var h6 float64
+	var h7 float64
+	var l0 float64
+	var l1 float64
+	var l2 float64
+	var l3 float64
+	var l4 float64
+	var l5 float64
+	var l6 float64
+	var l7 float64
 	var tx, ty [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb *[8]float64
@@ -3304,7 +3304,7 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 	}
 }
 
-// SumGradF64 adds the losses to acc and writes the scaled gradient to dst, in one pass.
+// SumGradF64 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the portable implementation of the canonical SumGrad kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
 func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
@@ -3320,22 +3320,22 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 	pGA := p[PGA]
 	pZero := p[PZero]
 	pGB := p[PGB]
-	h0 := acc[0]
-	h1 := acc[1]
-	h2 := acc[2]
-	h3 := acc[3]
-	h4 := acc[4]
-	h5 := acc[5]
-	h6 := acc[6]
-	h7 := acc[7]
-	l0 := acc[8]
-	l1 := acc[9]
-	l2 := acc[10]
-	l3 := acc[11]
-	l4 := acc[12]
-	l5 := acc[13]
-	l6 := acc[14]
-	l7 := acc[15]
+	var h0 float64
+	var h1 float64
+	var h2 float64
+	var h3 float64
+	var h4 float64
+	var h5 float64
+	var h6 float64
+	var h7 float64
+	var l0 float64
+	var l1 float64
+	var l2 float64
+	var l3 float64
+	var l4 float64
+	var l5 float64
+	var l6 float64
+	var l7 float64
 	var tx, ty, tdst [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float64

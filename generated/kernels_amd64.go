@@ -16,13 +16,13 @@ func elemF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
 //go:noescape
 func elemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
 
-// sumF32AVX2 adds the per-element losses of x and y to the lane accumulators acc.
+// sumF32AVX2 writes the lane sums of the per-element losses of x and y to acc.
 // It is the AVX2 implementation of the canonical Sum kernel for float32 (see gen/kernel).
 //
 //go:noescape
 func sumF32AVX2(p *[12]float64, x []float32, y []float32, acc *[8]float64)
 
-// sumF32AVX512 adds the per-element losses of x and y to the lane accumulators acc.
+// sumF32AVX512 writes the lane sums of the per-element losses of x and y to acc.
 // It is the AVX512 implementation of the canonical Sum kernel for float32 (see gen/kernel).
 //
 //go:noescape
@@ -52,13 +52,13 @@ func gradElemF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, g 
 //go:noescape
 func gradElemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
 
-// sumGradF32AVX2 adds the losses to acc and writes the scaled gradient to dst, in one pass.
+// sumGradF32AVX2 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the AVX2 implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
 func sumGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[8]float64)
 
-// sumGradF32AVX512 adds the losses to acc and writes the scaled gradient to dst, in one pass.
+// sumGradF32AVX512 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the AVX512 implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
@@ -76,13 +76,13 @@ func elemF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
 //go:noescape
 func elemF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
 
-// sumF64AVX2 adds the per-element losses of x and y to the lane accumulators acc.
+// sumF64AVX2 writes the lane sums of the per-element losses of x and y to acc.
 // It is the AVX2 implementation of the canonical Sum kernel for float64 (see gen/kernel).
 //
 //go:noescape
 func sumF64AVX2(p *[12]float64, x []float64, y []float64, acc *[16]float64)
 
-// sumF64AVX512 adds the per-element losses of x and y to the lane accumulators acc.
+// sumF64AVX512 writes the lane sums of the per-element losses of x and y to acc.
 // It is the AVX512 implementation of the canonical Sum kernel for float64 (see gen/kernel).
 //
 //go:noescape
@@ -112,13 +112,13 @@ func gradElemF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, g 
 //go:noescape
 func gradElemF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
 
-// sumGradF64AVX2 adds the losses to acc and writes the scaled gradient to dst, in one pass.
+// sumGradF64AVX2 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the AVX2 implementation of the canonical SumGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape
 func sumGradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
 
-// sumGradF64AVX512 adds the losses to acc and writes the scaled gradient to dst, in one pass.
+// sumGradF64AVX512 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the AVX512 implementation of the canonical SumGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape

@@ -266,12 +266,13 @@ TEXT ·sumF32AVX2(SB), NOSPLIT, $0-64
 	MOVQ y_base+32(FP), BX
 	MOVQ acc+56(FP), SI
 
-	// Load the lane accumulators.
-	VMOVUPD (SI), Y0
-	VMOVUPD 32(SI), Y1
-	XORQ    DI, DI
-	MOVQ    CX, R8
-	ANDQ    $-8, R8
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ   DI, DI
+	MOVQ   CX, R8
+	ANDQ   $-8, R8
 
 loop:
 	CMPQ DI, R8
@@ -406,8 +407,9 @@ TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	MOVQ y_base+32(FP), BX
 	MOVQ acc+56(FP), SI
 
-	// Load the lane accumulators.
-	VMOVUPD (SI), Z0
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z1
@@ -958,12 +960,13 @@ TEXT ·sumGradF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ dst_base+8(FP), SI
 	MOVQ acc+80(FP), DI
 
-	// Load the lane accumulators.
-	VMOVUPD (DI), Y0
-	VMOVUPD 32(DI), Y1
-	XORQ    R8, R8
-	MOVQ    CX, R9
-	ANDQ    $-8, R9
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ   R8, R8
+	MOVQ   CX, R9
+	ANDQ   $-8, R9
 
 loop:
 	CMPQ R8, R9
@@ -1155,8 +1158,9 @@ TEXT ·sumGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ dst_base+8(FP), SI
 	MOVQ acc+80(FP), DI
 
-	// Load the lane accumulators.
-	VMOVUPD (DI), Z0
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z1
@@ -1612,14 +1616,15 @@ TEXT ·sumF64AVX2(SB), NOSPLIT, $0-64
 	MOVQ y_base+32(FP), BX
 	MOVQ acc+56(FP), SI
 
-	// Load the lane accumulators.
-	VMOVUPD (SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	XORQ    DI, DI
-	MOVQ    CX, R8
-	ANDQ    $-8, R8
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ   DI, DI
+	MOVQ   CX, R8
+	ANDQ   $-8, R8
 
 loop:
 	CMPQ DI, R8
@@ -1876,9 +1881,10 @@ TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ y_base+32(FP), BX
 	MOVQ acc+56(FP), SI
 
-	// Load the lane accumulators.
-	VMOVUPD (SI), Z0
-	VMOVUPD 64(SI), Z1
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z2
@@ -2511,14 +2517,15 @@ TEXT ·sumGradF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ dst_base+8(FP), SI
 	MOVQ acc+80(FP), DI
 
-	// Load the lane accumulators.
-	VMOVUPD (DI), Y0
-	VMOVUPD 32(DI), Y1
-	VMOVUPD 64(DI), Y2
-	VMOVUPD 96(DI), Y3
-	XORQ    R8, R8
-	MOVQ    CX, R9
-	ANDQ    $-8, R9
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ   R8, R8
+	MOVQ   CX, R9
+	ANDQ   $-8, R9
 
 loop:
 	CMPQ R8, R9
@@ -2832,9 +2839,10 @@ TEXT ·sumGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ dst_base+8(FP), SI
 	MOVQ acc+80(FP), DI
 
-	// Load the lane accumulators.
-	VMOVUPD (DI), Z0
-	VMOVUPD 64(DI), Z1
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z2

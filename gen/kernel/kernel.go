@@ -347,13 +347,13 @@ func Kernels() []*Kernel {
 		}
 		mk("Elem", "writes the per-element loss of x and y to dst.", []string{"x", "y"}, "dst", false,
 			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.storeLoss(t, hi, lo) })
-		mk("Sum", "adds the per-element losses of x and y to the lane accumulators acc.", []string{"x", "y"}, "", true,
+		mk("Sum", "writes the lane sums of the per-element losses of x and y to acc.", []string{"x", "y"}, "", true,
 			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.accumulate(t, hi, lo) })
 		mk("Grad", "writes the gradient with respect to x, scaled by p's GA and GB, to dst.", []string{"x", "y"}, "dst", false,
 			func(b *builder, d diff) { b.store("dst", b.grad(t, d)) })
 		mk("GradElem", "writes the gradient with respect to x, times the upstream gradient g, to dst.", []string{"x", "y", "g"}, "dst", false,
 			func(b *builder, d diff) { b.store("dst", b.gradElem(t, d)) })
-		mk("SumGrad", "adds the losses to acc and writes the scaled gradient to dst, in one pass.", []string{"x", "y"}, "dst", true,
+		mk("SumGrad", "writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.", []string{"x", "y"}, "dst", true,
 			func(b *builder, d diff) {
 				hi, lo := b.loss(t, d)
 				b.accumulate(t, hi, lo)
