@@ -47,9 +47,9 @@ func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, deg
 	p[generated.PH] = 0.5 * k
 	p[generated.PNegZero] = math.Copysign(0, -1)
 	p[generated.PInf] = math.Inf(1)
-	// The largest float64 that rounds to a finite float32: 2^128 - 2^103 is the
-	// midpoint between MaxFloat32 and 2^128 and rounds (to even) to +Inf.
-	p[generated.POvf] = math.Nextafter(0x1p128-0x1p103, 0)
+	// The smallest float64 that rounds to +Inf in float32: 2^128 - 2^103, the
+	// midpoint between MaxFloat32 and 2^128, rounds to even, which is 2^128.
+	p[generated.POvf] = 0x1p128 - 0x1p103
 	if kind == kindHuber {
 		p[generated.PAh] = 0.5
 		p[generated.PB] = k

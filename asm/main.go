@@ -26,6 +26,7 @@ const (
 	cmpUnordQ = 0x03
 	cmpNeqUQ  = 0x04
 	cmpLtOQ   = 0x11
+	cmpLeOQ   = 0x12
 )
 
 type isa struct {
@@ -46,10 +47,10 @@ func main() {
 	// mask for r valid lanes starts at lane 8-r.
 	tail64 = slidingMask("tailmask64", 8)
 	tail32 = slidingMask("tailmask32", 4)
-	// Opmasks for AVX-512: entry r is (1<<r)-1.
+	// Opmasks for AVX-512: entry r-1 is (1<<r)-1, for r = 1..7 valid lanes.
 	tailK = GLOBL("tailmaskk", RODATA|NOPTR)
-	for r := 0; r < 8; r++ {
-		DATA(2*r, U16(uint16(1)<<r-1))
+	for r := 1; r < 8; r++ {
+		DATA(2*(r-1), U16(uint16(1)<<r-1))
 	}
 	for _, k := range kernel.Kernels() {
 		for _, s := range []isa{avx2, avx512} {
@@ -190,7 +191,7 @@ func emit(k *kernel.Kernel, s isa) {
 		g.kmask = K()
 		tk := GP64()
 		LEAQ(tailK, tk)
-		KMOVW(Mem{Base: tk, Index: g.r, Scale: 2}, g.kmask)
+		KMOVW(Mem{Base: tk, Index: g.r, Scale: 2, Disp: -2}, g.kmask)
 	} else {
 		// r becomes the byte offset of the window start: 8 - r lanes.
 		NEGQ(g.r)
@@ -330,6 +331,8 @@ func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
 		return bin(func(o ...Op) { VXORPD(o...) }, func(o ...Op) { VPXORQ(o...) })
 	case kernel.LT:
 		return cmp(cmpLtOQ)
+	case kernel.LE:
+		return cmp(cmpLeOQ)
 	case kernel.NE:
 		return cmp(cmpNeqUQ)
 	case kernel.IsNaN:

@@ -245,6 +245,8 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 		return def(fromBits(bits(a(0)).Op("^").Add(bits(a(1)))))
 	case kernel.LT:
 		return mask(a(0).Op("<").Add(a(1)))
+	case kernel.LE:
+		return mask(a(0).Op("<=").Add(a(1)))
 	case kernel.NE:
 		return mask(a(0).Op("!=").Add(a(1)))
 	case kernel.IsNaN:

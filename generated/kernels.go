@@ -41,7 +41,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -70,7 +70,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -99,7 +99,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -128,7 +128,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -157,7 +157,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -186,7 +186,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -215,7 +215,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -244,7 +244,7 @@ func ElemF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -312,7 +312,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -343,7 +343,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -374,7 +374,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -405,7 +405,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -436,7 +436,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -467,7 +467,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -498,7 +498,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -529,7 +529,7 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -599,7 +599,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -637,7 +637,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -675,7 +675,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -713,7 +713,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -751,7 +751,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -789,7 +789,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -827,7 +827,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -865,7 +865,7 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -941,7 +941,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -982,7 +982,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1023,7 +1023,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1064,7 +1064,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1105,7 +1105,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1146,7 +1146,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1187,7 +1187,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1228,7 +1228,7 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1314,7 +1314,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1363,7 +1363,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1412,7 +1412,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1461,7 +1461,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1510,7 +1510,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1559,7 +1559,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1608,7 +1608,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf
@@ -1657,7 +1657,7 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
 			v5 := pOvf
 			var v6 uint64
-			if v5 < v4 {
+			if v5 <= v4 {
 				v6 = ^uint64(0)
 			}
 			v7 := pInf

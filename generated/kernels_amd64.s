@@ -40,15 +40,14 @@ DATA tailmask32<>+56(SB)/4, $0x00000000
 DATA tailmask32<>+60(SB)/4, $0x00000000
 GLOBL tailmask32<>(SB), RODATA|NOPTR, $64
 
-DATA tailmaskk<>+0(SB)/2, $0x0000
-DATA tailmaskk<>+2(SB)/2, $0x0001
-DATA tailmaskk<>+4(SB)/2, $0x0003
-DATA tailmaskk<>+6(SB)/2, $0x0007
-DATA tailmaskk<>+8(SB)/2, $0x000f
-DATA tailmaskk<>+10(SB)/2, $0x001f
-DATA tailmaskk<>+12(SB)/2, $0x003f
-DATA tailmaskk<>+14(SB)/2, $0x007f
-GLOBL tailmaskk<>(SB), RODATA|NOPTR, $16
+DATA tailmaskk<>+0(SB)/2, $0x0001
+DATA tailmaskk<>+2(SB)/2, $0x0003
+DATA tailmaskk<>+4(SB)/2, $0x0007
+DATA tailmaskk<>+6(SB)/2, $0x000f
+DATA tailmaskk<>+8(SB)/2, $0x001f
+DATA tailmaskk<>+10(SB)/2, $0x003f
+DATA tailmaskk<>+12(SB)/2, $0x007f
+GLOBL tailmaskk<>(SB), RODATA|NOPTR, $14
 
 // func elemF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
@@ -73,7 +72,7 @@ loop:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y0
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x11, Y0, Y1, Y1
+	VCMPPD       $0x12, Y0, Y1, Y1
 	VBROADCASTSD 72(AX), Y2
 	VBLENDVPD    Y1, Y2, Y0, Y0
 	VBROADCASTSD (AX), Y1
@@ -96,7 +95,7 @@ loop:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y0
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x11, Y0, Y1, Y1
+	VCMPPD       $0x12, Y0, Y1, Y1
 	VBROADCASTSD 72(AX), Y2
 	VBLENDVPD    Y1, Y2, Y0, Y0
 	VBROADCASTSD (AX), Y1
@@ -134,7 +133,7 @@ tail:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y0
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x11, Y0, Y1, Y1
+	VCMPPD       $0x12, Y0, Y1, Y1
 	VBROADCASTSD 72(AX), Y2
 	VBLENDVPD    Y1, Y2, Y0, Y0
 	VBROADCASTSD (AX), Y1
@@ -165,7 +164,7 @@ tail:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y0
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x11, Y0, Y1, Y1
+	VCMPPD       $0x12, Y0, Y1, Y1
 	VBROADCASTSD 72(AX), Y2
 	VBLENDVPD    Y1, Y2, Y0, Y0
 	VBROADCASTSD (AX), Y1
@@ -217,7 +216,7 @@ loop:
 	VCVTPS2PD (BX)(AX*4), Z8
 	VSUBPD    Z8, Z7, Z7
 	VPANDNQ   Z7, Z0, Z7
-	VCMPPD    $0x11, Z7, Z1, K1
+	VCMPPD    $0x12, Z7, Z1, K1
 	VBLENDMPD Z2, Z7, K1, Z9
 	VCMPPD    $0x11, Z3, Z9, K1
 	VMULPD    Z9, Z9, Z7
@@ -235,14 +234,14 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), DI
-	KMOVW (DI)(CX*2), K1
+	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z7
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
 	VSUBPD      Z8, Z7, Z7
 	VPANDNQ     Z7, Z0, Z0
-	VCMPPD      $0x11, Z0, Z1, K2
+	VCMPPD      $0x12, Z0, Z1, K2
 	VBLENDMPD   Z2, Z0, K2, Z11
 	VCMPPD      $0x11, Z3, Z11, K2
 	VMULPD      Z11, Z11, Z0
@@ -285,7 +284,7 @@ loop:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VBROADCASTSD (AX), Y3
@@ -308,7 +307,7 @@ loop:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VBROADCASTSD (AX), Y3
@@ -346,7 +345,7 @@ tail:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VBROADCASTSD (AX), Y3
@@ -375,7 +374,7 @@ tail:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VBROADCASTSD (AX), Y3
@@ -432,7 +431,7 @@ loop:
 	VCVTPS2PD (BX)(AX*4), Z9
 	VSUBPD    Z9, Z8, Z8
 	VPANDNQ   Z8, Z1, Z8
-	VCMPPD    $0x11, Z8, Z2, K1
+	VCMPPD    $0x12, Z8, Z2, K1
 	VBLENDMPD Z3, Z8, K1, Z10
 	VCMPPD    $0x11, Z4, Z10, K1
 	VMULPD    Z10, Z10, Z8
@@ -450,14 +449,14 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), DI
-	KMOVW (DI)(CX*2), K1
+	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z8
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z9
 	VSUBPD      Z9, Z8, Z8
 	VPANDNQ     Z8, Z1, Z1
-	VCMPPD      $0x11, Z1, Z2, K1
+	VCMPPD      $0x12, Z1, Z2, K1
 	VBLENDMPD   Z3, Z1, K1, Z12
 	VCMPPD      $0x11, Z4, Z12, K1
 	VMULPD      Z12, Z12, Z1
@@ -497,7 +496,7 @@ loop:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -523,7 +522,7 @@ loop:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -564,7 +563,7 @@ tail:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -598,7 +597,7 @@ tail:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -653,7 +652,7 @@ loop:
 	VCVTPS2PD (BX)(AX*4), Z8
 	VSUBPD    Z8, Z7, Z7
 	VPANDNQ   Z7, Z0, Z8
-	VCMPPD    $0x11, Z8, Z1, K1
+	VCMPPD    $0x12, Z8, Z1, K1
 	VBLENDMPD Z2, Z8, K1, Z9
 	VPANDQ    Z0, Z7, Z8
 	VCMPPD    $0x11, Z3, Z9, K1
@@ -674,14 +673,14 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), DI
-	KMOVW (DI)(CX*2), K1
+	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z7
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
 	VSUBPD      Z8, Z7, Z7
 	VPANDNQ     Z7, Z0, Z8
-	VCMPPD      $0x11, Z8, Z1, K2
+	VCMPPD      $0x12, Z8, Z1, K2
 	VBLENDMPD   Z2, Z8, K2, Z13
 	VPANDQ      Z0, Z7, Z0
 	VCMPPD      $0x11, Z3, Z13, K2
@@ -723,7 +722,7 @@ loop:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -752,7 +751,7 @@ loop:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -796,7 +795,7 @@ tail:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -836,7 +835,7 @@ tail:
 	VBROADCASTSD 64(AX), Y1
 	VANDNPD      Y0, Y1, Y2
 	VBROADCASTSD 88(AX), Y3
-	VCMPPD       $0x11, Y2, Y3, Y3
+	VCMPPD       $0x12, Y2, Y3, Y3
 	VBROADCASTSD 72(AX), Y4
 	VBLENDVPD    Y3, Y4, Y2, Y2
 	VANDPD       Y1, Y0, Y1
@@ -898,7 +897,7 @@ loop:
 	VCVTPS2PD (BX)(AX*4), Z8
 	VSUBPD    Z8, Z7, Z7
 	VPANDNQ   Z7, Z0, Z8
-	VCMPPD    $0x11, Z8, Z1, K1
+	VCMPPD    $0x12, Z8, Z1, K1
 	VBLENDMPD Z2, Z8, K1, Z9
 	VPANDQ    Z0, Z7, Z8
 	VCMPPD    $0x11, Z3, Z9, K1
@@ -922,14 +921,14 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), R8
-	KMOVW (R8)(CX*2), K1
+	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z7
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
 	VSUBPD      Z8, Z7, Z7
 	VPANDNQ     Z7, Z0, Z8
-	VCMPPD      $0x11, Z8, Z1, K2
+	VCMPPD      $0x12, Z8, Z1, K2
 	VBLENDMPD   Z2, Z8, K2, Z13
 	VPANDQ      Z0, Z7, Z0
 	VCMPPD      $0x11, Z3, Z13, K2
@@ -979,7 +978,7 @@ loop:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y4
 	VBROADCASTSD 88(AX), Y5
-	VCMPPD       $0x11, Y4, Y5, Y5
+	VCMPPD       $0x12, Y4, Y5, Y5
 	VBROADCASTSD 72(AX), Y6
 	VBLENDVPD    Y5, Y6, Y4, Y4
 	VANDPD       Y3, Y2, Y3
@@ -1015,7 +1014,7 @@ loop:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y4
 	VBROADCASTSD 88(AX), Y5
-	VCMPPD       $0x11, Y4, Y5, Y5
+	VCMPPD       $0x12, Y4, Y5, Y5
 	VBROADCASTSD 72(AX), Y6
 	VBLENDVPD    Y5, Y6, Y4, Y4
 	VANDPD       Y3, Y2, Y3
@@ -1066,7 +1065,7 @@ tail:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y4
 	VBROADCASTSD 88(AX), Y5
-	VCMPPD       $0x11, Y4, Y5, Y5
+	VCMPPD       $0x12, Y4, Y5, Y5
 	VBROADCASTSD 72(AX), Y6
 	VBLENDVPD    Y5, Y6, Y4, Y4
 	VANDPD       Y3, Y2, Y3
@@ -1110,7 +1109,7 @@ tail:
 	VBROADCASTSD 64(AX), Y3
 	VANDNPD      Y2, Y3, Y4
 	VBROADCASTSD 88(AX), Y5
-	VCMPPD       $0x11, Y4, Y5, Y5
+	VCMPPD       $0x12, Y4, Y5, Y5
 	VBROADCASTSD 72(AX), Y6
 	VBLENDVPD    Y5, Y6, Y4, Y4
 	VANDPD       Y3, Y2, Y3
@@ -1186,7 +1185,7 @@ loop:
 	VCVTPS2PD (BX)(AX*4), Z12
 	VSUBPD    Z12, Z11, Z11
 	VPANDNQ   Z11, Z1, Z12
-	VCMPPD    $0x11, Z12, Z2, K1
+	VCMPPD    $0x12, Z12, Z2, K1
 	VBLENDMPD Z3, Z12, K1, Z13
 	VPANDQ    Z1, Z11, Z12
 	VCMPPD    $0x11, Z4, Z13, K1
@@ -1214,14 +1213,14 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), R8
-	KMOVW (R8)(CX*2), K1
+	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z11
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z12
 	VSUBPD      Z12, Z11, Z11
 	VPANDNQ     Z11, Z1, Z12
-	VCMPPD      $0x11, Z12, Z2, K2
+	VCMPPD      $0x12, Z12, Z2, K2
 	VBLENDMPD   Z3, Z12, K2, Z18
 	VPANDQ      Z1, Z11, Z1
 	VCMPPD      $0x11, Z4, Z18, K2
@@ -1559,7 +1558,7 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), DI
-	KMOVW (DI)(CX*2), K1
+	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VMOVUPD.Z   (DX)(AX*8), K1, Z7
@@ -1956,7 +1955,7 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), DI
-	KMOVW (DI)(CX*2), K1
+	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VMOVUPD.Z   (DX)(AX*8), K1, Z8
@@ -2219,7 +2218,7 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), DI
-	KMOVW (DI)(CX*2), K1
+	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VMOVUPD.Z   (DX)(AX*8), K1, Z5
@@ -2475,7 +2474,7 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), R8
-	KMOVW (R8)(CX*2), K1
+	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VMOVUPD.Z   (DX)(AX*8), K1, Z5
@@ -2927,7 +2926,7 @@ tail:
 	SUBQ  AX, CX
 	JZ    done
 	LEAQ  tailmaskk<>+0(SB), R8
-	KMOVW (R8)(CX*2), K1
+	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
 	VMOVUPD.Z   (DX)(AX*8), K1, Z11

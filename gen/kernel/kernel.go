@@ -54,7 +54,7 @@ var Params = []string{
 	"NegZero", // -0.0: the sign bit
 	"Inf",     // +Inf
 	"Zero",    // +0.0
-	"Ovf",     // float32 kernels: |d| above this rounds to +Inf in float32
+	"Ovf",     // float32 kernels: |d| at or above this rounds to +Inf in float32
 }
 
 // Type is an element type.
@@ -108,6 +108,7 @@ const (
 	AndNot             // ^a & b, bitwise
 	Xor                // a ^ b, bitwise
 	LT                 // mask a < b (false if either is NaN)
+	LE                 // mask a <= b (false if either is NaN)
 	NE                 // mask a != b (true if either is NaN)
 	IsNaN              // mask: a is NaN
 	Select             // a ? b : c, with a mask
@@ -116,7 +117,7 @@ const (
 )
 
 // IsMask reports whether the kind produces a mask.
-func (k Kind) IsMask() bool { return k == LT || k == NE || k == IsNaN }
+func (k Kind) IsMask() bool { return k == LT || k == LE || k == NE || k == IsNaN }
 
 // Op is one operation. Dst is the value it defines (its index in Kernel.Ops); Args are
 // the values it reads.
@@ -203,6 +204,7 @@ func (b *builder) and(x, y int) int       { return b.op(And, "", x, y) }
 func (b *builder) andNot(x, y int) int    { return b.op(AndNot, "", x, y) }
 func (b *builder) xor(x, y int) int       { return b.op(Xor, "", x, y) }
 func (b *builder) lt(x, y int) int        { return b.op(LT, "", x, y) }
+func (b *builder) le(x, y int) int        { return b.op(LE, "", x, y) }
 func (b *builder) ne(x, y int) int        { return b.op(NE, "", x, y) }
 func (b *builder) isNaN(x int) int        { return b.op(IsNaN, "", x) }
 func (b *builder) sel(m, x, y int) int    { return b.op(Select, "", m, x, y) }
@@ -232,7 +234,7 @@ func (b *builder) diff(t Type) diff {
 	if t == F32 {
 		// x - y in float32 overflows where the exact difference rounds to ±Inf;
 		// keep PyTorch's infinite |d| there (the sign of d is unchanged).
-		d.z = b.sel(b.lt(b.param("Ovf"), d.z), b.param("Inf"), d.z)
+		d.z = b.sel(b.le(b.param("Ovf"), d.z), b.param("Inf"), d.z)
 	}
 	d.sg = b.and(d.s, nz)
 	if t == F64 {
