@@ -3,72 +3,20 @@ package smoothl1
 import (
 	"math"
 	"math/big"
+
+	"github.com/gokernels/smoothl1/internal/reference"
 )
 
-// The scalar reference: the losses and gradients of SEMANTICS.md evaluated exactly in
-// rational arithmetic, written for readability and not for speed, and rounded once
-// to T. It shares no code with the kernels. It is defined for finite x, y and
-// finite beta; callers compare special values against PyTorch instead.
+// The scalar reference of internal/reference, on slices of T: exact rational
+// results rounded once to T. It is defined for finite x, y and finite beta (and
+// Huber with delta = +Inf); callers compare special values against PyTorch or the
+// special-value table instead.
 
-type refLoss struct {
-	huber bool
-	inf   bool     // delta = +Inf (Huber): every finite z is quadratic
-	beta  *big.Rat // beta or delta, converted to T
+func newRef[T Float](l Loss) (reference.Loss, bool) {
+	return reference.New(l.IsHuber(), float64(T(l.Param())))
 }
-
-func newRef[T Float](l Loss) (refLoss, bool) {
-	b := float64(T(l.Param()))
-	if math.IsInf(b, 0) {
-		// SmoothL1 with beta = +Inf is PyTorch's formula literally (0.5*z*z/Inf),
-		// not an exact value: the callers compare it as a special value.
-		return refLoss{huber: true, inf: true}, l.IsHuber()
-	}
-	return refLoss{huber: l.IsHuber(), beta: new(big.Rat).SetFloat64(b)}, true
-}
-
-// quadratic reports whether z is in the quadratic branch.
-func (r refLoss) quadratic(z *big.Rat) bool { return r.inf || z.Cmp(r.beta) < 0 }
 
 func rat[T Float](v T) *big.Rat { return new(big.Rat).SetFloat64(float64(v)) }
-
-// loss returns the exact loss of x and y.
-func (r refLoss) loss(x, y *big.Rat) *big.Rat {
-	d := new(big.Rat).Sub(x, y)
-	z := new(big.Rat).Abs(d)
-	half := big.NewRat(1, 2)
-	if r.quadratic(z) { // quadratic: 0.5*z*z (/beta)
-		q := new(big.Rat).Mul(z, z)
-		q.Mul(q, half)
-		if !r.huber {
-			q.Quo(q, r.beta)
-		}
-		return q
-	}
-	// linear: z - 0.5*beta, or delta*(z - 0.5*delta)
-	hb := new(big.Rat).Mul(r.beta, half)
-	l := new(big.Rat).Sub(z, hb)
-	if r.huber {
-		l.Mul(l, r.beta)
-	}
-	return l
-}
-
-// deriv returns the exact derivative of the loss with respect to x.
-func (r refLoss) deriv(x, y *big.Rat) *big.Rat {
-	d := new(big.Rat).Sub(x, y)
-	z := new(big.Rat).Abs(d)
-	if r.quadratic(z) {
-		if r.huber {
-			return d
-		}
-		return d.Quo(d, r.beta)
-	}
-	s := big.NewRat(int64(d.Sign()), 1) // sign(d), 0 at d == 0
-	if r.huber {
-		s.Mul(s, r.beta)
-	}
-	return s
-}
 
 func round[T Float](r *big.Rat) T {
 	if isF32[T]() {
@@ -88,7 +36,7 @@ func refElem[T Float](l Loss, x, y []T) ([]T, []bool) {
 	r, rok := newRef[T](l)
 	for i := range x {
 		if rok && finite(x[i]) && finite(y[i]) {
-			out[i], ok[i] = round[T](r.loss(rat(x[i]), rat(y[i]))), true
+			out[i], ok[i] = round[T](r.Loss(rat(x[i]), rat(y[i]))), true
 		}
 	}
 	return out, ok
@@ -105,7 +53,7 @@ func refSum[T Float](l Loss, x, y []T, mean bool) (T, bool) {
 		if !finite(x[i]) || !finite(y[i]) {
 			return 0, false
 		}
-		s.Add(s, r.loss(rat(x[i]), rat(y[i])))
+		s.Add(s, r.Loss(rat(x[i]), rat(y[i])))
 	}
 	if mean {
 		if len(x) == 0 {
@@ -124,7 +72,7 @@ func refGrad[T Float](l Loss, x, y, g []T, mean bool) ([]T, []bool) {
 		if !rok || !finite(x[i]) || !finite(y[i]) || !finite(g[i]) {
 			continue
 		}
-		d := r.deriv(rat(x[i]), rat(y[i]))
+		d := r.Deriv(rat(x[i]), rat(y[i]))
 		d.Mul(d, rat(g[i]))
 		if mean {
 			d.Quo(d, big.NewRat(int64(len(x)), 1))

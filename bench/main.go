@@ -30,6 +30,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/gokernels/smoothl1"
+	"github.com/gokernels/smoothl1/internal/reference"
 )
 
 // result is one measured point.
@@ -253,30 +254,16 @@ func verifyT[T smoothl1.Float](l smoothl1.Loss) error {
 	for i := range x {
 		x[i], y[i] = T(r.NormFloat64()*2), T(r.NormFloat64())
 	}
-	beta := new(big.Rat).SetFloat64(float64(T(l.Param())))
-	half := big.NewRat(1, 2)
+	ref, ok := reference.New(l.IsHuber(), float64(T(l.Param())))
+	if !ok {
+		return fmt.Errorf("no exact reference for %s", l)
+	}
 	sum := new(big.Rat)
 	smoothl1.Elementwise(l, d, x, y)
 	smoothl1.Grad(l, g, x, y, 1)
 	for i := range x {
-		dd := new(big.Rat).Sub(new(big.Rat).SetFloat64(float64(x[i])), new(big.Rat).SetFloat64(float64(y[i])))
-		z := new(big.Rat).Abs(dd)
-		v, gr := new(big.Rat), new(big.Rat)
-		if z.Cmp(beta) < 0 {
-			v.Mul(z, z).Mul(v, half)
-			gr.Set(dd)
-			if !l.IsHuber() {
-				v.Quo(v, beta)
-				gr.Quo(gr, beta)
-			}
-		} else {
-			v.Sub(z, new(big.Rat).Mul(beta, half))
-			gr.SetInt64(int64(dd.Sign()))
-			if l.IsHuber() {
-				v.Mul(v, beta)
-				gr.Mul(gr, beta)
-			}
-		}
+		xr, yr := new(big.Rat).SetFloat64(float64(x[i])), new(big.Rat).SetFloat64(float64(y[i]))
+		v, gr := ref.Loss(xr, yr), ref.Deriv(xr, yr)
 		sum.Add(sum, v)
 		if u := ulpsTo(d[i], v); u > 2 {
 			return fmt.Errorf("%T %s Elementwise[%d] = %v: %v ulp from exact", T(0), l, i, d[i], u)
