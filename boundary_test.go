@@ -91,5 +91,17 @@ func TestFloat32Overflow(t *testing.T) {
 				t.Errorf("%s grad(%v, %v) = %v, want %v", c.l, c.x, c.y, d[0], c.grad)
 			}
 		}
+		// With a scale of 1/2 the quadratic gradient of a finite |d| = 2^128 - 2^103
+		// would round to 2^127; the overflowed (linear) one is +Inf.
+		d := make([]float32, 1)
+		x, y := []float32{math.MaxFloat32}, []float32{-0x1p103}
+		Grad(huInf, d, x, y, 0.5)
+		if d[0] != inf {
+			t.Errorf("%s Grad(scale 0.5) = %v, want +Inf", huInf, d[0])
+		}
+		GradElementwise(huInf, d, x, y, []float32{0.5})
+		if d[0] != inf {
+			t.Errorf("%s GradElementwise(0.5) = %v, want +Inf", huInf, d[0])
+		}
 	})
 }

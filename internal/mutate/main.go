@@ -151,6 +151,10 @@ var funcStart = regexp.MustCompile(`^(?:TEXT ·|func )(\w+)\(`)
 // same float32. (The float32 Sum kernels keep float64 lanes, where it shows.)
 func equivalent(fn, desc string) string {
 	f := strings.ToLower(fn)
+	if (desc == "VPXORQ -> VPORQ" || desc == "VXORPD -> VORPD" || desc == "xor -> or") && strings.HasPrefix(f, "gradelem") {
+		// GradElem xors only the sign of d into B (1 or delta), which is never negative.
+		return "the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same"
+	}
 	if desc == "compare < -> <=" || desc == "< -> <=" {
 		for _, k := range []string{"elemf32", "gradf32", "gradelemf32"} {
 			if strings.HasPrefix(f, k) {
