@@ -29,7 +29,7 @@
 //	gradient:      d < K ? d*GA : sign(d)*GB, with sign(0) = 0 and NaN for NaN d
 //	               (GradElem: d*g/Dq and sign(d)*B*g with g the upstream gradient).
 //
-// Sums. Each lane keeps its own accumulator: float32 data a float64 running sum;
+// Sums. Each lane keeps its own accumulator, starting at +0: float32 data a float64 running sum;
 // float64 data a double-double (hi by TwoSum, lo by plain addition of the TwoSum
 // errors and the per-element low parts). Lanes are combined after the loop,
 // pairwise as ((0+1)+(2+3))+((4+5)+(6+7)) (in double-double for float64 data), by
