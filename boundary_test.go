@@ -19,38 +19,49 @@ func TestBoundaryIsLinear(t *testing.T) {
 	}
 }
 
+// rep returns n copies of v: 15 elements put a value in every lane of a full block
+// and in lanes 0-6 of the masked tail.
+func rep[T Float](v T) []T { return fill(v, 15) }
+
 func testBoundary[T Float](t *testing.T, l Loss) {
 	b := T(l.Param())
+	half := 0.5 * float64(b)
+	// Lanes 0-6 hold two elements (full block and tail), lane 7 one.
+	wantLanes := [generated.Lanes]float64{2 * half, 2 * half, 2 * half, 2 * half, 2 * half, 2 * half, 2 * half, half}
 	for _, in := range impls {
 		if !usable(in) {
 			continue
 		}
 		for _, sign := range []T{1, -1} {
-			x, y := []T{sign * b}, []T{0}
+			x, y := rep(sign*b), rep(T(0))
 			if isF32[T]() {
 				p, _ := setup(l, true)
 				var acc [generated.Lanes]float64
 				generated.SumF32Impl(in.id, &p, f32(x), f32(y), &acc)
-				if acc != [generated.Lanes]float64{0.5 * float64(b)} {
-					t.Errorf("%s float32 %s at the boundary: lanes %v, want [%v 0 ...]", in.name, l, acc, 0.5*float64(b))
+				if acc != wantLanes {
+					t.Errorf("%s float32 %s at the boundary: lanes %v, want %v", in.name, l, acc, wantLanes)
 				}
 			} else {
 				p, _ := setup(l, false)
 				var acc [2 * generated.Lanes]float64
 				generated.SumF64Impl(in.id, &p, f64(x), f64(y), &acc)
-				if acc != [2 * generated.Lanes]float64{0.5 * float64(b)} {
-					t.Errorf("%s float64 %s at the boundary: lanes %v, want [%v 0 ...]", in.name, l, acc, 0.5*float64(b))
+				if [generated.Lanes]float64(acc[:generated.Lanes]) != wantLanes || [generated.Lanes]float64(acc[generated.Lanes:]) != ([generated.Lanes]float64{}) {
+					t.Errorf("%s float64 %s at the boundary: lanes %v, want %v and zeros", in.name, l, acc, wantLanes)
 				}
 			}
 			SetImplementation(in.name)
-			d := make([]T, 1)
-			Grad(l, d, x, y, 3)
-			if d[0] != 3*sign {
-				t.Errorf("%s %T %s at the boundary: Grad = %v, want %v", in.name, T(0), l, d[0], 3*sign)
-			}
-			SumAndGrad(l, d, x, y, 3)
-			if d[0] != 3*sign {
-				t.Errorf("%s %T %s at the boundary: SumAndGrad grad = %v, want %v", in.name, T(0), l, d[0], 3*sign)
+			d := make([]T, len(x))
+			for _, op := range []string{"Grad", "SumAndGrad"} {
+				if op == "Grad" {
+					Grad(l, d, x, y, 3)
+				} else {
+					SumAndGrad(l, d, x, y, 3)
+				}
+				for i := range d {
+					if d[i] != 3*sign {
+						t.Errorf("%s %T %s at the boundary: %s[%d] = %v, want %v", in.name, T(0), l, op, i, d[i], 3*sign)
+					}
+				}
 			}
 			SetImplementation("")
 		}
@@ -81,27 +92,54 @@ func TestFloat32Overflow(t *testing.T) {
 			{math.MaxFloat32, -(0x1p103 - 0x1p79), 0x1p127, 1, big}, // exact 2^127 - 2^79
 			{math.MaxFloat32, -0x1p103, nan, inf, huInf},
 		} {
-			d := make([]float32, 1)
-			Elementwise(c.l, d, []float32{c.x}, []float32{c.y})
-			if !same(d[0], c.loss) {
-				t.Errorf("%s loss(%v, %v) = %v, want %v", c.l, c.x, c.y, d[0], c.loss)
+			x, y := rep(c.x), rep(c.y)
+			d := make([]float32, len(x))
+			Elementwise(c.l, d, x, y)
+			for i := range d {
+				if !same(d[i], c.loss) {
+					t.Errorf("%s loss(%v, %v) [%d] = %v, want %v", c.l, c.x, c.y, i, d[i], c.loss)
+				}
 			}
-			Grad(c.l, d, []float32{c.x}, []float32{c.y}, 1)
-			if !same(d[0], c.grad) {
-				t.Errorf("%s grad(%v, %v) = %v, want %v", c.l, c.x, c.y, d[0], c.grad)
+			Grad(c.l, d, x, y, 1)
+			for i := range d {
+				if !same(d[i], c.grad) {
+					t.Errorf("%s grad(%v, %v) [%d] = %v, want %v", c.l, c.x, c.y, i, d[i], c.grad)
+				}
+			}
+			if !finite(c.loss) { // every lane of the sum must carry the NaN or Inf
+				p, _ := setup(c.l, true)
+				var acc [generated.Lanes]float64
+				generated.SumF32Impl(int(current.Load()), &p, x, y, &acc)
+				for k, a := range acc {
+					if !same(float32(a), c.loss) {
+						t.Errorf("%s Sum of %v, %v: lane %d = %v, want %v", c.l, c.x, c.y, k, a, c.loss)
+					}
+				}
 			}
 		}
 		// With a scale of 1/2 the quadratic gradient of a finite |d| = 2^128 - 2^103
 		// would round to 2^127; the overflowed (linear) one is +Inf.
-		d := make([]float32, 1)
-		x, y := []float32{math.MaxFloat32}, []float32{-0x1p103}
+		x, y := rep[float32](math.MaxFloat32), rep[float32](-0x1p103)
+		d := make([]float32, len(x))
 		Grad(huInf, d, x, y, 0.5)
-		if d[0] != inf {
-			t.Errorf("%s Grad(scale 0.5) = %v, want +Inf", huInf, d[0])
+		for i := range d {
+			if d[i] != inf {
+				t.Errorf("%s Grad(scale 0.5) [%d] = %v, want +Inf", huInf, i, d[i])
+			}
 		}
-		GradElementwise(huInf, d, x, y, []float32{0.5})
-		if d[0] != inf {
-			t.Errorf("%s GradElementwise(0.5) = %v, want +Inf", huInf, d[0])
+		GradElementwise(huInf, d, x, y, rep[float32](0.5))
+		for i := range d {
+			if d[i] != inf {
+				t.Errorf("%s GradElementwise(0.5) [%d] = %v, want +Inf", huInf, i, d[i])
+			}
+		}
+		if s := SumAndGrad(huInf, d, x, y, 0.5); !same(s, nan) {
+			t.Errorf("%s SumAndGrad = %v, want NaN", huInf, s)
+		}
+		for i := range d {
+			if d[i] != inf {
+				t.Errorf("%s SumAndGrad(0.5) grad [%d] = %v, want +Inf", huInf, i, d[i])
+			}
 		}
 	})
 }
