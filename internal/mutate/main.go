@@ -5,7 +5,7 @@
 //
 // Run all mutants (an hour or more), or a random sample (as CI does):
 //
-//	go run ./internal/mutate -all
+//	go run ./internal/mutate -all                # every mutant, on all CPUs (-j)
 //	go run ./internal/mutate -sample 8 -seed 1
 //
 // A mutant that changes results must be caught. The ones that cannot change
@@ -20,7 +20,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -80,6 +82,7 @@ func main() {
 	all := flag.Bool("all", false, "run every mutant")
 	sample := flag.Int("sample", 8, "number of mutants to run (without -all)")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the sample")
+	workers := flag.Int("j", runtime.NumCPU(), "mutants tested at once")
 	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow", "tests to run against each mutant (go test -run)")
 	flag.Parse()
 
@@ -99,42 +102,51 @@ func main() {
 		ms = ms[:min(*sample, len(ms))]
 		fmt.Printf("running a sample of %d (seed %d)\n", len(ms), *seed)
 	}
-	scratch, err := os.MkdirTemp("", "smoothl1-mutate-")
-	check(err)
-	defer os.RemoveAll(scratch)
 	out, err := exec.Command("git", "-C", root, "ls-files").Output()
 	check(err)
-	for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		copyFile(filepath.Join(root, f), filepath.Join(scratch, f))
-	}
+	files := strings.Split(strings.TrimSpace(string(out)), "\n")
+	jobs := make(chan mutant)
+	results := make(chan string)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
 	caught, survived, explained := 0, 0, 0
-	for _, m := range ms {
-		path := filepath.Join(scratch, m.file)
-		orig, err := os.ReadFile(path)
+	for w := 0; w < max(1, *workers); w++ {
+		// Each worker mutates its own scratch copy of the repository.
+		scratch, err := os.MkdirTemp("", "smoothl1-mutate-")
 		check(err)
-		lines := strings.Split(string(orig), "\n")
-		lines[m.line-1] = m.to
-		check(os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644))
-		cmd := exec.Command("go", "test", "-count=1", "-short", "-run", *tests, ".")
-		cmd.Dir = scratch
-		cmd.Env = append(os.Environ(), "SMOOTHL1_IMPL=")
-		res, err := cmd.CombinedOutput()
-		check(os.WriteFile(path, orig, 0o644))
-		status := "CAUGHT"
-		switch {
-		case err != nil:
-			caught++
-			if strings.Contains(string(res), "build failed") || strings.Contains(string(res), "[setup failed]") {
-				status = "CAUGHT (does not build)"
-			}
-		case m.reason != "":
-			explained++
-			status = "survived (expected: " + m.reason + ")"
-		default:
-			survived++
-			status = "SURVIVED"
+		defer os.RemoveAll(scratch)
+		for _, f := range files {
+			copyFile(filepath.Join(root, f), filepath.Join(scratch, f))
 		}
-		fmt.Printf("%-32s %s:%d %s\n", status, m.file, m.line, m.desc)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range jobs {
+				status := run(scratch, m, *tests)
+				mu.Lock()
+				switch {
+				case strings.HasPrefix(status, "CAUGHT"):
+					caught++
+				case strings.HasPrefix(status, "survived"):
+					explained++
+				default:
+					survived++
+				}
+				mu.Unlock()
+				results <- fmt.Sprintf("%-32s %s:%d %s", status, m.file, m.line, m.desc)
+			}
+		}()
+	}
+	go func() {
+		for _, m := range ms {
+			jobs <- m
+		}
+		close(jobs)
+		wg.Wait()
+		close(results)
+	}()
+	for r := range results {
+		fmt.Println(r)
 	}
 	fmt.Printf("\n%d mutants: %d caught, %d survived as expected (cannot change results), %d survived\n", len(ms), caught, explained, survived)
 	if survived > 0 {
@@ -163,6 +175,30 @@ func equivalent(fn, desc string) string {
 		}
 	}
 	return ""
+}
+
+// run applies one mutant to the scratch copy, runs the tests and restores the file.
+func run(scratch string, m mutant, tests string) string {
+	path := filepath.Join(scratch, m.file)
+	orig, err := os.ReadFile(path)
+	check(err)
+	lines := strings.Split(string(orig), "\n")
+	lines[m.line-1] = m.to
+	check(os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644))
+	defer func() { check(os.WriteFile(path, orig, 0o644)) }()
+	cmd := exec.Command("go", "test", "-count=1", "-short", "-run", tests, ".")
+	cmd.Dir = scratch
+	cmd.Env = append(os.Environ(), "SMOOTHL1_IMPL=")
+	res, err := cmd.CombinedOutput()
+	switch {
+	case err != nil && (strings.Contains(string(res), "build failed") || strings.Contains(string(res), "[setup failed]")):
+		return "CAUGHT (does not build)"
+	case err != nil:
+		return "CAUGHT"
+	case m.reason != "":
+		return "survived (expected: " + m.reason + ")"
+	}
+	return "SURVIVED"
 }
 
 // mutants returns one mutant per match of each rule in the file.
