@@ -196,7 +196,7 @@ func machine(w *strings.Builder) {
 	fmt.Fprintf(w, "- inputs: x, y ~ N(0,1), SmoothL1Loss(beta=1); each point cycles through several input sets so that no branch predictor learns them\n\n")
 }
 
-// measure times one point: the best of three rounds of at least per/3 each.
+// measure times one point: the best of three batches of at least per/3 each.
 func measure(op, impl, dtype string, n int, per time.Duration) (result, error) {
 	var run func()
 	var err error
@@ -213,15 +213,26 @@ func measure(op, impl, dtype string, n int, per time.Duration) (result, error) {
 		return result{}, err
 	}
 	run() // warm up
+	// Grow a batch until it takes a third of the time per point, then take the best
+	// of three batches; the clock is read per batch, never per call.
+	batch := 1
+	for {
+		start := time.Now()
+		for i := 0; i < batch; i++ {
+			run()
+		}
+		if time.Since(start) >= per/3 || batch >= 1<<30 {
+			break
+		}
+		batch *= 2
+	}
 	best := math.Inf(1)
 	for round := 0; round < 3; round++ {
-		iters := 0
 		start := time.Now()
-		for time.Since(start) < per/3 || iters == 0 {
+		for i := 0; i < batch; i++ {
 			run()
-			iters++
 		}
-		best = min(best, float64(time.Since(start).Nanoseconds())/float64(iters))
+		best = min(best, float64(time.Since(start).Nanoseconds())/float64(batch))
 	}
 	return result{Op: op, Impl: impl, Dtype: dtype, N: n, NsPerOp: best, NsPerElem: best / float64(n),
 		GBps: float64(bytesMoved(op, n, size)) / best}, nil
