@@ -201,10 +201,19 @@ func emit(k *kernel.Kernel, s isa) {
 
 	Label("done")
 	if k.HasAcc() {
-		Comment("Store the lane accumulators.")
+		Comment("Store the lane accumulators, 256 bits at a time: the caller reads them")
+		Comment("back as scalars at once, and narrower stores forward to those loads better.")
 		for ai, a := range k.Accs {
 			for h := 0; h < s.halves; h++ {
-				VMOVUPD(g.acc[a][h], Mem{Base: accp, Disp: 64*ai + 32*h})
+				v := g.acc[a][h]
+				if s.halves == 1 {
+					VMOVUPD(v.AsY(), Mem{Base: accp, Disp: 64 * ai})
+					hi := YMM()
+					VEXTRACTF64X4(U8(1), v, hi)
+					VMOVUPD(hi, Mem{Base: accp, Disp: 64*ai + 32})
+					continue
+				}
+				VMOVUPD(v, Mem{Base: accp, Disp: 64*ai + 32*h})
 			}
 		}
 	}

@@ -391,7 +391,8 @@ tail:
 	VMOVAPD      Y1, Y1
 
 done:
-	// Store the lane accumulators.
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
 	VMOVUPD Y0, (SI)
 	VMOVUPD Y1, 32(SI)
 	VZEROUPPER
@@ -468,8 +469,11 @@ tail:
 	VMOVAPD     Z0, Z0
 
 done:
-	// Store the lane accumulators.
-	VMOVUPD Z0, (SI)
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (SI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(SI)
 	VZEROUPPER
 	RET
 
@@ -1141,7 +1145,8 @@ tail:
 	VMASKMOVPS   X2, X3, 16(SI)(R8*4)
 
 done:
-	// Store the lane accumulators.
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
 	VMOVUPD Y0, (DI)
 	VMOVUPD Y1, 32(DI)
 	VZEROUPPER
@@ -1242,8 +1247,11 @@ tail:
 	VMOVUPS     Y1, K1, (SI)(AX*4)
 
 done:
-	// Store the lane accumulators.
-	VMOVUPD Z0, (DI)
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (DI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(DI)
 	VZEROUPPER
 	RET
 
@@ -1863,7 +1871,8 @@ tail:
 	VMOVAPD      Y3, Y3
 
 done:
-	// Store the lane accumulators.
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
 	VMOVUPD Y0, (SI)
 	VMOVUPD Y1, 32(SI)
 	VMOVUPD Y2, 64(SI)
@@ -2006,9 +2015,14 @@ tail:
 	VMOVAPD     Z1, Z1
 
 done:
-	// Store the lane accumulators.
-	VMOVUPD Z0, (SI)
-	VMOVUPD Z1, 64(SI)
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (SI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(SI)
+	VMOVUPD       Y1, 64(SI)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVUPD       Y0, 96(SI)
 	VZEROUPPER
 	RET
 
@@ -2820,7 +2834,8 @@ tail:
 	VMASKMOVPD   Y4, Y5, 32(SI)(R8*8)
 
 done:
-	// Store the lane accumulators.
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
 	VMOVUPD Y0, (DI)
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
@@ -2987,9 +3002,14 @@ tail:
 	VMOVUPD     Z25, K1, (SI)(AX*8)
 
 done:
-	// Store the lane accumulators.
-	VMOVUPD Z0, (DI)
-	VMOVUPD Z1, 64(DI)
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (DI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(DI)
+	VMOVUPD       Y1, 64(DI)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVUPD       Y0, 96(DI)
 	VZEROUPPER
 	RET
 
