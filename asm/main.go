@@ -271,14 +271,13 @@ func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
 		}
 		return d
 	}
-	cmp := func(pred uint8) Op {
+	// cmp returns the mask x pred y: an opmask for AVX-512, a vector for AVX2.
+	cmp := func(pred uint8, x, y Op) Op {
+		var m Op = YMM()
 		if z {
-			m := K()
-			VCMPPD(U8(pred), a(1), a(0), m)
-			return m
+			m = K()
 		}
-		m := YMM()
-		VCMPPD(U8(pred), a(1), a(0), m)
+		VCMPPD(U8(pred), y, x, m)
 		return m
 	}
 	switch op.Kind {
@@ -339,20 +338,13 @@ func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
 	case kernel.Xor:
 		return bin(func(o ...Op) { VXORPD(o...) }, func(o ...Op) { VPXORQ(o...) })
 	case kernel.LT:
-		return cmp(cmpLtOQ)
+		return cmp(cmpLtOQ, a(0), a(1))
 	case kernel.LE:
-		return cmp(cmpLeOQ)
+		return cmp(cmpLeOQ, a(0), a(1))
 	case kernel.NE:
-		return cmp(cmpNeqUQ)
+		return cmp(cmpNeqUQ, a(0), a(1))
 	case kernel.IsNaN:
-		if z {
-			m := K()
-			VCMPPD(U8(cmpUnordQ), a(0), a(0), m)
-			return m
-		}
-		m := YMM()
-		VCMPPD(U8(cmpUnordQ), a(0), a(0), m)
-		return m
+		return cmp(cmpUnordQ, a(0), a(0))
 	case kernel.Select:
 		d := g.vec()
 		if z {
