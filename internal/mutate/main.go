@@ -186,7 +186,7 @@ func run(scratch string, m mutant, tests string) string {
 	lines[m.line-1] = m.to
 	check(os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644))
 	defer func() { check(os.WriteFile(path, orig, 0o644)) }()
-	cmd := exec.Command("go", "test", "-count=1", "-short", "-run", tests, ".")
+	cmd := exec.Command("go", "test", "-count=1", "-short", "-failfast", "-run", tests, ".")
 	cmd.Dir = scratch
 	cmd.Env = append(os.Environ(), "SMOOTHL1_IMPL=")
 	res, err := cmd.CombinedOutput()
