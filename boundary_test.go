@@ -37,14 +37,14 @@ func testBoundary[T Float](t *testing.T, l Loss) {
 			if isF32[T]() {
 				p, _ := setup(l, true)
 				var acc [generated.Lanes]float64
-				generated.SumF32Impl(in.id, &p, f32(x), f32(y), &acc)
+				generated.SumF32Impl(in.id, p, f32(x), f32(y), &acc)
 				if acc != wantLanes {
 					t.Errorf("%s float32 %s at the boundary: lanes %v, want %v", in.name, l, acc, wantLanes)
 				}
 			} else {
 				p, _ := setup(l, false)
 				var acc [2 * generated.Lanes]float64
-				generated.SumF64Impl(in.id, &p, f64(x), f64(y), &acc)
+				generated.SumF64Impl(in.id, p, f64(x), f64(y), &acc)
 				if [generated.Lanes]float64(acc[:generated.Lanes]) != wantLanes || [generated.Lanes]float64(acc[generated.Lanes:]) != ([generated.Lanes]float64{}) {
 					t.Errorf("%s float64 %s at the boundary: lanes %v, want %v and zeros", in.name, l, acc, wantLanes)
 				}
@@ -114,7 +114,7 @@ func TestFloat32Overflow(t *testing.T) {
 				}
 				p, _ := setup(c.l, true)
 				var acc [generated.Lanes]float64
-				generated.SumF32Impl(int(current.Load()), &p, x[:n], y[:n], &acc)
+				generated.SumF32Impl(int(current.Load()), p, x[:n], y[:n], &acc)
 				for k, a := range acc[:n] {
 					if !same(float32(a), c.loss) {
 						t.Errorf("%s Sum of %d x (%v, %v): lane %d = %v, want %v", c.l, n, c.x, c.y, k, a, c.loss)

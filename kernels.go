@@ -75,17 +75,18 @@ func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, deg
 
 // setup returns the kernel parameters for loss l on float32 (f32) or float64 data,
 // and reports degenerate parameters.
-func setup(l Loss, f32 bool) (p generated.Params, degenerate bool) {
+func setup(l Loss, f32 bool) (p *generated.Params, degenerate bool) {
 	lp := l.params()
 	if f32 {
-		return lp.p[0], lp.deg[0]
+		return &lp.p[0], lp.deg[0]
 	}
-	return lp.p[1], lp.deg[1]
+	return &lp.p[1], lp.deg[1]
 }
 
 // setupGrad is setup with the gradient scale sh + sl (a double-double).
 func setupGrad(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate bool) {
-	p, degenerate = setup(l, f32)
+	pp, degenerate := setup(l, f32)
+	p = *pp
 	k := p[generated.PK]
 	if l.kind == kindHuber {
 		p[generated.PGA] = sh + sl
@@ -174,7 +175,7 @@ func elem64(l Loss, dst, x, y []float64) {
 		degElem(l.param(), dst, x, y)
 		return
 	}
-	generated.ElemF64Impl(impl(), &p, dst, x, y)
+	generated.ElemF64Impl(impl(), p, dst, x, y)
 }
 
 func elem32(l Loss, dst, x, y []float32) {
@@ -183,7 +184,7 @@ func elem32(l Loss, dst, x, y []float32) {
 		degElem(float32(l.param()), dst, x, y)
 		return
 	}
-	generated.ElemF32Impl(impl(), &p, dst, x, y)
+	generated.ElemF32Impl(impl(), p, dst, x, y)
 }
 
 func sum64(l Loss, x, y []float64, mean bool) float64 {
@@ -193,7 +194,7 @@ func sum64(l Loss, x, y []float64, mean bool) float64 {
 		return finish64(hi, lo, mean, len(x))
 	}
 	var acc [2 * generated.Lanes]float64
-	generated.SumF64Impl(impl(), &p, x, y, &acc)
+	generated.SumF64Impl(impl(), p, x, y, &acc)
 	hi, lo := combine64(&acc)
 	return finish64(hi, lo, mean, len(x))
 }
@@ -205,7 +206,7 @@ func sum32(l Loss, x, y []float32, mean bool) float32 {
 		return float32(finish64(hi, lo, mean, len(x)))
 	}
 	var acc [generated.Lanes]float64
-	generated.SumF32Impl(impl(), &p, x, y, &acc)
+	generated.SumF32Impl(impl(), p, x, y, &acc)
 	return float32(finish32(&acc, mean, len(x)))
 }
 
@@ -233,7 +234,7 @@ func gradElem64(l Loss, dst, x, y, g []float64) {
 		degGradElem(l.param(), dst, x, y, g)
 		return
 	}
-	generated.GradElemF64Impl(impl(), &p, dst, x, y, g)
+	generated.GradElemF64Impl(impl(), p, dst, x, y, g)
 }
 
 func gradElem32(l Loss, dst, x, y, g []float32) {
@@ -242,7 +243,7 @@ func gradElem32(l Loss, dst, x, y, g []float32) {
 		degGradElem(float32(l.param()), dst, x, y, g)
 		return
 	}
-	generated.GradElemF32Impl(impl(), &p, dst, x, y, g)
+	generated.GradElemF32Impl(impl(), p, dst, x, y, g)
 }
 
 func sumGrad64(l Loss, dst, x, y []float64, g float64, mean bool) float64 {
