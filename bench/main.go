@@ -109,20 +109,18 @@ func main() {
 	fmt.Printf("checked against the exact scalar reference: %s\n\n", strings.Join(good, ", "))
 
 	var results []result
-	total := len(types) * len(lengths) * len(ops) * len(good)
+	total := len(types) * len(lengths) * len(ops)
 	k := 0
 	for _, dtype := range types {
 		for _, n := range lengths {
 			for _, op := range ops {
-				for _, impl := range good {
-					k++
-					fmt.Fprintf(os.Stderr, "\r[%d/%d] %-16s %-8s n=%-9d %-9s", k, total, op, dtype, n, impl)
-					r, err := measure(op, impl, dtype, n, *per)
-					if err != nil {
-						fatalf("%s %s %s: %v", op, impl, dtype, err)
-					}
-					results = append(results, r)
+				k++
+				fmt.Fprintf(os.Stderr, "\r[%d/%d] %-16s %-8s n=%-9d", k, total, op, dtype, n)
+				rs, err := measure(op, good, dtype, n, *per)
+				if err != nil {
+					fatalf("%s %s: %v", op, dtype, err)
 				}
+				results = append(results, rs...)
 			}
 		}
 	}
@@ -197,45 +195,76 @@ func machine(w *strings.Builder) {
 }
 
 // measure times one point: the best of three batches of at least per/3 each.
-func measure(op, impl, dtype string, n int, per time.Duration) (result, error) {
-	var run func()
-	var err error
+func measure(op string, impls []string, dtype string, n int, per time.Duration) ([]result, error) {
 	size := 4
-	if dtype == "float32" {
-		run, err = point[float32](op, impl, n)
-	} else if dtype == "float64" {
-		run, err = point[float64](op, impl, n)
+	if dtype == "float64" {
 		size = 8
-	} else {
-		return result{}, fmt.Errorf("unknown type %q", dtype)
 	}
-	if err != nil {
-		return result{}, err
-	}
-	run() // warm up
-	// Grow a batch until it takes a third of the time per point, then take the best
-	// of three batches; the clock is read per batch, never per call.
-	batch := 1
-	for {
-		start := time.Now()
-		for i := 0; i < batch; i++ {
-			run()
+	runs := make([]func(), len(impls))
+	for i, impl := range impls {
+		var err error
+		switch dtype {
+		case "float32":
+			runs[i], err = point[float32](op, impl, n)
+		case "float64":
+			runs[i], err = point[float64](op, impl, n)
+		default:
+			return nil, fmt.Errorf("unknown type %q", dtype)
 		}
-		if time.Since(start) >= per/3 || batch >= 1<<30 {
-			break
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", impl, err)
 		}
-		batch *= 2
 	}
-	best := math.Inf(1)
-	for round := 0; round < 3; round++ {
-		start := time.Now()
-		for i := 0; i < batch; i++ {
-			run()
+	// point forces the implementation process-wide; force it again before each batch.
+	use := func(impl string) {
+		if impl != implNaive && impl != implRoofline {
+			smoothl1.SetImplementation(impl)
 		}
-		best = min(best, float64(time.Since(start).Nanoseconds())/float64(batch))
 	}
-	return result{Op: op, Impl: impl, Dtype: dtype, N: n, NsPerOp: best, NsPerElem: best / float64(n),
-		GBps: float64(bytesMoved(op, n, size)) / best}, nil
+	// Size each implementation's batch to a sixth of the time per point, reading the
+	// clock per batch, never per call.
+	batches := make([]int, len(impls))
+	for i, run := range runs {
+		use(impls[i])
+		run() // warm up
+		batch := 1
+		for {
+			start := time.Now()
+			for j := 0; j < batch; j++ {
+				run()
+			}
+			if time.Since(start) >= per/6 || batch >= 1<<30 {
+				break
+			}
+			batch *= 2
+		}
+		batches[i] = batch
+	}
+	// Then take the best of five rounds, the implementations interleaved within each
+	// round, so that a change in the machine's memory bandwidth or clock during the
+	// point reaches every implementation and the roofline alike, and their ratios
+	// compare like with like.
+	best := make([]float64, len(impls))
+	for i := range best {
+		best[i] = math.Inf(1)
+	}
+	for round := 0; round < 5; round++ {
+		for i, run := range runs {
+			use(impls[i])
+			batch := batches[i]
+			start := time.Now()
+			for j := 0; j < batch; j++ {
+				run()
+			}
+			best[i] = min(best[i], float64(time.Since(start).Nanoseconds())/float64(batch))
+		}
+	}
+	rs := make([]result, len(impls))
+	for i, impl := range impls {
+		rs[i] = result{Op: op, Impl: impl, Dtype: dtype, N: n, NsPerOp: best[i], NsPerElem: best[i] / float64(n),
+			GBps: float64(bytesMoved(op, n, size)) / best[i]}
+	}
+	return rs, nil
 }
 
 // verify checks an implementation against the exact scalar reference on a small
