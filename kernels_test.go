@@ -17,8 +17,16 @@ import (
 // but always shows here.
 func TestLaneAccumulators(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
-	for _, l := range []Loss{{}, mustLoss(t, "huber", 2), mustLoss(t, "smooth_l1", 0.5)} {
-		for _, n := range []int{1, 7, 64, 1001} {
+	// Parameters that make 0.5/beta inexact (smooth_l1 0.3: the products with Ah
+	// and Al have errors to carry) and delta inexact in binary (huber 1.7), besides
+	// power-of-two ones; every tail length, in both halves of an AVX2 block.
+	losses := []Loss{{}, mustLoss(t, "huber", 2), mustLoss(t, "smooth_l1", 0.5), mustLoss(t, "smooth_l1", 0.3), mustLoss(t, "huber", 1.7)}
+	lengths := []int{64, 1001}
+	for n := 1; n <= 15; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, l := range losses {
+		for _, n := range lengths {
 			x, y := make([]float64, n), make([]float64, n)
 			for i := range x {
 				// Inputs of very different magnitudes make x - y inexact, so the
@@ -26,7 +34,7 @@ func TestLaneAccumulators(t *testing.T) {
 				x[i] = r.NormFloat64() * math.Ldexp(1, r.IntN(41)-20)
 				y[i] = r.NormFloat64() * math.Ldexp(1, r.IntN(41)-20)
 			}
-			exact := exactSumPow2(t, l, x, y)
+			exact := exactSumRat(t, l, x, y)
 			p, _ := setupGrad(l, false, 1, 0)
 			var want [16]float64
 			for k, in := range impls {
@@ -56,4 +64,18 @@ func TestLaneAccumulators(t *testing.T) {
 			}
 		}
 	}
+}
+
+// exactSumRat returns the exact sum of the exact per-element losses (internal/reference,
+// rational arithmetic), as a big.Float of 2048 bits: for any beta, not only powers of two.
+func exactSumRat(t *testing.T, l Loss, x, y []float64) *big.Float {
+	r, ok := newRef[float64](l)
+	if !ok {
+		t.Fatalf("%s: no exact reference", l)
+	}
+	s := new(big.Rat)
+	for i := range x {
+		s.Add(s, r.Loss(rat(x[i]), rat(y[i])))
+	}
+	return new(big.Float).SetPrec(2048).SetRat(s)
 }

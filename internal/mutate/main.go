@@ -7,6 +7,7 @@
 //
 //	go run ./internal/mutate -all                # every mutant, on all CPUs (-j)
 //	go run ./internal/mutate -sample 8 -seed 1
+//	go run ./internal/mutate -only generated/kernels_amd64.s:1845   # the mutants at a line
 //
 // A mutant that changes results must be caught. The ones that cannot change
 // results are listed with the reason (e.g. a dropped VZEROUPPER only costs speed).
@@ -83,6 +84,7 @@ func main() {
 	sample := flag.Int("sample", 8, "number of mutants to run (without -all)")
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the sample")
 	workers := flag.Int("j", runtime.NumCPU(), "mutants tested at once")
+	only := flag.String("only", "", "run only the mutants at these comma-separated file:line locations (e.g. the survivors of an earlier run)")
 	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow", "tests to run against each mutant (go test -run)")
 	flag.Parse()
 
@@ -95,7 +97,20 @@ func main() {
 	ms = append(ms, mutants(root, "generated/kernels_amd64.s", asmRules)...)
 	ms = append(ms, mutants(root, "generated/kernels.go", goRules)...)
 	fmt.Printf("%d mutants\n", len(ms))
-	if !*all {
+	if *only != "" {
+		want := map[string]bool{}
+		for _, loc := range strings.Split(*only, ",") {
+			want[strings.TrimSpace(loc)] = true
+		}
+		var sel []mutant
+		for _, m := range ms {
+			if want[fmt.Sprintf("%s:%d", m.file, m.line)] {
+				sel = append(sel, m)
+			}
+		}
+		ms = sel
+		fmt.Printf("running the %d mutants at %d locations\n", len(ms), len(want))
+	} else if !*all {
 		r := rand.New(rand.NewPCG(*seed, 1))
 		r.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
 		// Always include one that must survive, to show the reporting of reasons.
