@@ -156,21 +156,7 @@ func finish64(hi, lo float64, mean bool, n int) float64 {
 	if !mean {
 		return hi + lo
 	}
-	return ddMean(hi, lo, n)
-}
-
-// ddMean returns (hi + lo)/n rounded to float64 (to within a hair of correct
-// rounding): the double-double sum times the double-double 1/n. The reciprocal does
-// not depend on the sum, so its divisions overlap the kernel, and what follows the
-// sum is one multiply, one FMA and three additions: for short inputs that is 20-odd
-// cycles less than dividing the sum by n twice (as ddDiv does).
-func ddMean(hi, lo float64, n int) float64 {
-	nf := float64(n)
-	rh := 1 / nf
-	rl := math.FMA(-rh, nf, 1) / nf
-	p := hi * rh
-	e := math.FMA(hi, rh, -p)
-	return p + (e + (float64(lo*rh) + float64(hi*rl)))
+	return ddDiv(hi, lo, float64(n))
 }
 
 // finish32 adds the float32 lane accumulators pairwise, ((0+1)+(2+3))+((4+5)+(6+7)),

@@ -34,8 +34,6 @@
 // errors and the per-element low parts). Lanes are combined after the loop,
 // pairwise as ((0+1)+(2+3))+((4+5)+(6+7)) (in double-double for float64 data), by
 // the scalar code of the root package, which is shared by all implementations.
-// Mean divides the combined sum by n: float32 data in float64 (one division);
-// float64 data as the double-double sum times the double-double 1/n, rounded once.
 package kernel
 
 // Lanes is the number of float64 lanes of the canonical layout: one AVX-512 register,
