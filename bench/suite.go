@@ -39,6 +39,9 @@ func traffic(op string) (reads, writes int) {
 // real training loop allows.
 const ringBytes = 512 << 10
 
+// windowMax is the longest input drawn as a random window rather than as the next set.
+const windowMax = 1024
+
 // ringSets is the most sets of n elements that keep a ring near 64 MiB or less.
 func ringSets(n int) int { return max(1, (8<<20)/n) }
 
@@ -64,9 +67,13 @@ func ring[T smoothl1.Float](n int) []set[T] {
 	k := ringBytes / (4 * n * size)
 	k = max(min(256, ringSets(n)), min(k, 4096))
 	r0 := rand.New(rand.NewPCG(7, uint64(n)))
+	// One backing array per slice, the sets laid end to end, so that short inputs
+	// can also be drawn as windows anywhere in it (see point).
+	bx, by, bg, bd := make([]T, k*n), make([]T, k*n), make([]T, k*n), make([]T, k*n)
 	sets := make([]set[T], k)
 	for i := range sets {
-		s := set[T]{make([]T, n), make([]T, n), make([]T, n), make([]T, n)}
+		lo, hi := i*n, (i+1)*n
+		s := set[T]{bx[lo:hi], by[lo:hi], bg[lo:hi], bd[lo:hi]}
 		for j := range s.x {
 			// |x - y| < 1 about half the time, so a branchy loop mispredicts.
 			s.x[j], s.y[j], s.g[j] = T(r0.NormFloat64()), T(r0.NormFloat64()), T(r0.NormFloat64())
@@ -91,6 +98,26 @@ func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
 			next = 0
 		}
 		return s
+	}
+	if n <= windowMax {
+		// Short inputs: a window at a pseudo-random offset into the whole ring for
+		// every call. Cycling through the sets in order repeats the same sequence of
+		// branch outcomes every len(sets)*n elements, and at n = 16 (16,384 outcomes)
+		// Zen's predictor learns it: the naive loop then runs at 1.3 ns/element
+		// instead of 9. The offsets never repeat in a run (xorshift64).
+		m := uint64(len(sets)*n - n + 1)
+		var w set[T]
+		full := sets[0]
+		full.x, full.y, full.g, full.dst = full.x[:len(sets)*n], full.y[:len(sets)*n], full.g[:len(sets)*n], full.dst[:len(sets)*n]
+		state := uint64(0x9e3779b97f4a7c15)
+		cur = func() *set[T] {
+			state ^= state << 13
+			state ^= state >> 7
+			state ^= state << 17
+			o := int((state >> 32) * m >> 32)
+			w = set[T]{full.x[o : o+n], full.y[o : o+n], full.g[o : o+n], full.dst[o : o+n]}
+			return &w
+		}
 	}
 	var sink T
 	switch impl {
