@@ -12,7 +12,7 @@ import (
 
 // lossParams are the kernel parameters of a loss, computed once when the Loss is
 // made: index 0 for float32 data, 1 for float64. The gradient scales GA and GB are
-// left zero; scaled sets them per call.
+// left zero; setupGrad sets them per call.
 type lossParams struct {
 	p   [2]generated.Params
 	deg [2]bool // degenerate parameters: the scalar path of degenerate.go
@@ -27,6 +27,9 @@ func (l Loss) params() *lossParams {
 	}
 	return l.lp
 }
+
+// param returns beta or delta: K of the float64 parameters, which is the value given.
+func (l Loss) param() float64 { return l.params().p[1][generated.PK] }
 
 func newLossParams(kind lossKind, param float64) *lossParams {
 	lp := new(lossParams)

@@ -127,8 +127,7 @@ const (
 // zero value is SmoothL1Loss(beta=1), PyTorch's default.
 type Loss struct {
 	kind lossKind
-	p    float64     // beta or delta; meaningful only where lp != nil
-	lp   *lossParams // kernel parameters; nil in the zero value
+	lp   *lossParams // kernel parameters (beta or delta among them); nil in the zero value
 }
 
 // SmoothL1 returns the Smooth L1 loss with threshold beta, as
@@ -138,7 +137,7 @@ func SmoothL1(beta float64) (Loss, error) {
 	if math.IsNaN(beta) || beta < 0 {
 		return Loss{}, fmt.Errorf("smoothl1: beta must be non-negative, got %v", beta)
 	}
-	return Loss{kind: kindSmoothL1, p: beta, lp: newLossParams(kindSmoothL1, beta)}, nil
+	return Loss{kind: kindSmoothL1, lp: newLossParams(kindSmoothL1, beta)}, nil
 }
 
 // Huber returns the Huber loss with threshold delta, as
@@ -147,15 +146,7 @@ func Huber(delta float64) (Loss, error) {
 	if math.IsNaN(delta) || delta <= 0 {
 		return Loss{}, fmt.Errorf("smoothl1: delta must be positive, got %v", delta)
 	}
-	return Loss{kind: kindHuber, p: delta, lp: newLossParams(kindHuber, delta)}, nil
-}
-
-// param returns beta or delta.
-func (l Loss) param() float64 {
-	if l.lp == nil {
-		return 1
-	}
-	return l.p
+	return Loss{kind: kindHuber, lp: newLossParams(kindHuber, delta)}, nil
 }
 
 // IsHuber reports whether l is a Huber loss (else it is a Smooth L1 loss).
