@@ -48,32 +48,37 @@ func ringSets(n int) int { return max(1, (8<<20)/n) }
 // set is one input of an operation.
 type set[T smoothl1.Float] struct{ x, y, g, dst []T }
 
-// ringCache keeps the input sets of the last length and type, which every
-// operation and implementation of a sweep shares.
-var ringCache struct {
-	key  string
-	sets any
+// ringData is the input of a point: sets of n elements laid end to end, and all of
+// them as one set, from which short inputs are drawn as windows (see point).
+type ringData[T smoothl1.Float] struct {
+	sets []set[T]
+	all  set[T]
 }
 
-// ring returns the input sets for n elements of T.
-func ring[T smoothl1.Float](n int) []set[T] {
+// ringCache keeps the input of the last length and type, which every operation and
+// implementation of a sweep shares.
+var ringCache struct {
+	key string
+	r   any
+}
+
+// ring returns the input for n elements of T.
+func ring[T smoothl1.Float](n int) ringData[T] {
 	var z T
 	key := fmt.Sprintf("%T/%d", z, n)
 	if ringCache.key == key {
-		return ringCache.sets.([]set[T])
+		return ringCache.r.(ringData[T])
 	}
-	ringCache.sets = nil
+	ringCache.r = nil
 	size := int(unsafe.Sizeof(z))
 	k := ringBytes / (4 * n * size)
 	k = max(min(256, ringSets(n)), min(k, 4096))
 	r0 := rand.New(rand.NewPCG(7, uint64(n)))
-	// One backing array per slice, the sets laid end to end, so that short inputs
-	// can also be drawn as windows anywhere in it (see point).
-	bx, by, bg, bd := make([]T, k*n), make([]T, k*n), make([]T, k*n), make([]T, k*n)
+	all := set[T]{make([]T, k*n), make([]T, k*n), make([]T, k*n), make([]T, k*n)}
 	sets := make([]set[T], k)
 	for i := range sets {
 		lo, hi := i*n, (i+1)*n
-		s := set[T]{bx[lo:hi], by[lo:hi], bg[lo:hi], bd[lo:hi]}
+		s := set[T]{all.x[lo:hi], all.y[lo:hi], all.g[lo:hi], all.dst[lo:hi]}
 		for j := range s.x {
 			// |x - y| < 1 about half the time, so a branchy loop mispredicts.
 			s.x[j], s.y[j], s.g[j] = T(r0.NormFloat64()), T(r0.NormFloat64()), T(r0.NormFloat64())
@@ -81,14 +86,16 @@ func ring[T smoothl1.Float](n int) []set[T] {
 		}
 		sets[i] = s
 	}
-	ringCache.key, ringCache.sets = key, sets
-	return sets
+	r := ringData[T]{sets, all}
+	ringCache.key, ringCache.r = key, r
+	return r
 }
 
 // point prepares an operation on one implementation and returns a function that
 // runs it once (on the next input set of its ring).
 func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
-	sets := ring[T](n)
+	r := ring[T](n)
+	sets := r.sets
 	l := smoothl1.Loss{} // SmoothL1Loss(beta=1), PyTorch's default
 	next := 0
 	cur := func() *set[T] {
@@ -105,17 +112,16 @@ func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
 		// branch outcomes every len(sets)*n elements, and at n = 16 (16,384 outcomes)
 		// Zen's predictor learns it: the naive loop then runs at 1.3 ns/element
 		// instead of 9. The offsets never repeat in a run (xorshift64).
-		m := uint64(len(sets)*n - n + 1)
+		all := r.all
+		m := uint64(len(all.x) - n + 1)
 		var w set[T]
-		full := sets[0]
-		full.x, full.y, full.g, full.dst = full.x[:len(sets)*n], full.y[:len(sets)*n], full.g[:len(sets)*n], full.dst[:len(sets)*n]
 		state := uint64(0x9e3779b97f4a7c15)
 		cur = func() *set[T] {
 			state ^= state << 13
 			state ^= state >> 7
 			state ^= state << 17
 			o := int((state >> 32) * m >> 32)
-			w = set[T]{full.x[o : o+n], full.y[o : o+n], full.g[o : o+n], full.dst[o : o+n]}
+			w = set[T]{all.x[o : o+n], all.y[o : o+n], all.g[o : o+n], all.dst[o : o+n]}
 			return &w
 		}
 	}
