@@ -42,18 +42,28 @@ func refElem[T Float](l Loss, x, y []T) ([]T, []bool) {
 	return out, ok
 }
 
-// refSum returns the exact sum (or mean) of the exact losses rounded to T.
-func refSum[T Float](l Loss, x, y []T, mean bool) (T, bool) {
+// refSumRat returns the exact sum of the exact losses, and whether the reference
+// applies (finite inputs and beta).
+func refSumRat[T Float](l Loss, x, y []T) (*big.Rat, bool) {
 	r, ok := newRef[T](l)
 	if !ok {
-		return 0, false
+		return nil, false
 	}
 	s := new(big.Rat)
 	for i := range x {
 		if !finite(x[i]) || !finite(y[i]) {
-			return 0, false
+			return nil, false
 		}
 		s.Add(s, r.Loss(rat(x[i]), rat(y[i])))
+	}
+	return s, true
+}
+
+// refSum returns the exact sum (or mean) of the exact losses rounded to T.
+func refSum[T Float](l Loss, x, y []T, mean bool) (T, bool) {
+	s, ok := refSumRat(l, x, y)
+	if !ok {
+		return 0, false
 	}
 	if mean {
 		if len(x) == 0 {
