@@ -113,7 +113,6 @@ func main() {
 	} else if !*all {
 		r := rand.New(rand.NewPCG(*seed, 1))
 		r.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
-		// Always include one that must survive, to show the reporting of reasons.
 		ms = ms[:min(*sample, len(ms))]
 		fmt.Printf("running a sample of %d (seed %d)\n", len(ms), *seed)
 	}
