@@ -36,10 +36,15 @@ func testBoundary[T Float](t *testing.T, l Loss) {
 			x, y := rep(sign*b), rep(T(0))
 			if isF32[T]() {
 				p, _ := setup(l, true)
-				var acc [generated.Lanes]float64
+				var acc [2 * generated.Lanes]float64
 				generated.SumF32Impl(in.id, p, f32(x), f32(y), &acc)
-				if acc != wantLanes {
-					t.Errorf("%s float32 %s at the boundary: lanes %v, want %v", in.name, l, acc, wantLanes)
+				if [generated.Lanes]float64(acc[:generated.Lanes]) != wantLanes {
+					t.Errorf("%s float32 %s at the boundary: lanes %v, want %v", in.name, l, acc[:generated.Lanes], wantLanes)
+				}
+				for k, m := range acc[generated.Lanes:] { // the largest |x - y| of each lane
+					if m != float64(b) {
+						t.Errorf("%s float32 %s at the boundary: largest z of lane %d = %v, want %v", in.name, l, k, m, b)
+					}
 				}
 			} else {
 				p, _ := setup(l, false)
@@ -106,19 +111,36 @@ func TestFloat32Overflow(t *testing.T) {
 					t.Errorf("%s grad(%v, %v) [%d] = %v, want %v", c.l, c.x, c.y, i, d[i], c.grad)
 				}
 			}
-			// Every lane of the sum must carry the NaN or Inf: a full block alone (8),
-			// then the masked tail alone (7), so that one cannot hide the other.
+			// The float32 Sum kernel leaves the overflow to its caller: the largest
+			// |x - y| of every lane of a full block alone (8), then of the masked tail
+			// alone (7), must be the exact float64 |x - y|, so that one cannot hide
+			// the other.
 			for _, n := range []int{8, 7} {
-				if finite(c.loss) {
-					break
-				}
 				p, _ := setup(c.l, true)
-				var acc [generated.Lanes]float64
+				var acc [2 * generated.Lanes]float64
 				generated.SumF32Impl(int(current.Load()), p, x[:n], y[:n], &acc)
-				for k, a := range acc[:n] {
-					if !same(float32(a), c.loss) {
-						t.Errorf("%s Sum of %d x (%v, %v): lane %d = %v, want %v", c.l, n, c.x, c.y, k, a, c.loss)
+				z := math.Abs(float64(c.x) - float64(c.y))
+				for k, m := range acc[generated.Lanes:] {
+					want := z
+					if k >= n {
+						want = 0
 					}
+					if m != want {
+						t.Errorf("%s Sum of %d x (%v, %v): largest z of lane %d = %v, want %v", c.l, n, c.x, c.y, k, m, want)
+					}
+				}
+			}
+			// One such element among zeros, at every position of a full block and of
+			// the tail: Sum and Mean are its loss, whichever lane holds it.
+			for i := range x {
+				xs, ys := make([]float32, len(x)), make([]float32, len(x))
+				xs[i], ys[i] = c.x, c.y
+				want := c.loss
+				if s := Sum(c.l, xs, ys); !same(s, want) {
+					t.Errorf("%s Sum with (%v, %v) at %d = %v, want %v", c.l, c.x, c.y, i, s, want)
+				}
+				if s := Mean(c.l, xs, ys); !finite(want) && !same(s, want) {
+					t.Errorf("%s Mean with (%v, %v) at %d = %v, want %v", c.l, c.x, c.y, i, s, want)
 				}
 			}
 		}

@@ -172,6 +172,20 @@ func finish32(acc *[generated.Lanes]float64, mean bool, n int) float64 {
 	return s
 }
 
+// overflow32 returns what the float32 Sum kernel leaves to its caller (see gen/kernel):
+// where the largest z of some lane (m, acc[8:16]) reaches Ovf, some x - y overflowed
+// float32, and the loss of such an element, +Inf, or NaN for Huber with
+// delta = +Inf, is to be added to the sum. It reports false otherwise.
+func overflow32(p *generated.Params, acc *[2 * generated.Lanes]float64) (loss float64, ok bool) {
+	for _, z := range acc[generated.Lanes:] {
+		if z >= p[generated.POvf] {
+			// The linear branch at z = +Inf (+Inf < K is false for every K).
+			return p[generated.PB] * (math.Inf(1) - p[generated.PH]), true
+		}
+	}
+	return 0, false
+}
+
 func elem64(l Loss, dst, x, y []float64) {
 	p, deg := setup(l, false)
 	if deg {
@@ -212,9 +226,12 @@ func sum32(l Loss, x, y []float32, mean bool) float32 {
 	if id == generated.ImplAVX512 && len(x) < avx512MinSum32 {
 		id = generated.ImplAVX2 // usable: the avx512 gate includes AVX2 and FMA
 	}
-	var acc [generated.Lanes]float64
+	var acc [2 * generated.Lanes]float64
 	generated.SumF32Impl(id, p, x, y, &acc)
-	return float32(finish32(&acc, mean, len(x)))
+	if inf, ok := overflow32(p, &acc); ok {
+		acc[0] += inf // lane 0 as it would be with the replaced losses
+	}
+	return float32(finish32((*[generated.Lanes]float64)(acc[:generated.Lanes]), mean, len(x)))
 }
 
 func grad64(l Loss, dst, x, y []float64, sh, sl float64) {

@@ -110,15 +110,19 @@ func paramIndex(n string) int {
 
 // gen holds the state of one function being generated.
 type gen struct {
-	k     *kernel.Kernel
-	s     isa
-	p     reg.GPVirtual            // *Params
-	ptr   map[string]reg.GPVirtual // slice bases
-	i     reg.GPVirtual            // element index of the block
-	acc   map[string][]reg.VecVirtual
-	param map[string]reg.VecVirtual // AVX-512: hoisted broadcasts
-	r     reg.GPVirtual             // in the tail: number of valid lanes
-	kmask reg.OpmaskVirtual         // AVX-512 tail mask
+	k      *kernel.Kernel
+	s      isa
+	p      reg.GPVirtual            // *Params
+	ptr    map[string]reg.GPVirtual // slice bases
+	i      reg.GPVirtual            // element index of the block
+	acc    map[string][]reg.VecVirtual
+	param  map[string]reg.VecVirtual // AVX-512: hoisted broadcasts
+	r      reg.GPVirtual             // in the tail: number of valid lanes
+	kmask  reg.OpmaskVirtual         // AVX-512 tail mask
+	last   []int                     // when each value is read last (an index into k.Ops)
+	at     []int                     // where each operation is emitted: its index, or its select's
+	masked []int                     // for a select, the operation merge-masked into it, or -1
+	toAcc  []string                  // accumulator an operation writes in place, or ""
 }
 
 func (g *gen) vec() reg.VecVirtual {
@@ -133,6 +137,7 @@ func emit(k *kernel.Kernel, s isa) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s %s", name(k, s), k.Doc), fmt.Sprintf("It is the %s implementation of the canonical %s kernel for %s (see gen/kernel).", s.name, k.Op, k.Type.Name()))
 	g := &gen{k: k, s: s, ptr: map[string]reg.GPVirtual{}, acc: map[string][]reg.VecVirtual{}, param: map[string]reg.VecVirtual{}}
+	g.plan()
 	g.p = Load(Param("p"), GP64()).(reg.GPVirtual)
 	n := Load(Param("x").Len(), GP64())
 	slices := append([]string{}, k.Ins...)
@@ -243,6 +248,96 @@ func (g *gen) mask(h int) reg.VecVirtual {
 	return m
 }
 
+// plan finds where an operation can write its result into a register that already
+// exists instead of a new one, to save instructions:
+//
+//   - the last reading of a value may overwrite it (the addend of an FMA);
+//   - an operation whose only use is to become an accumulator may write the
+//     accumulator register once the accumulator's old value has no later reader;
+//   - AVX-512: for a select m ? t : f, where t is an addition, subtraction,
+//     multiplication or division read by nothing else and f is read last there,
+//     t is computed at the select, merge-masked by m into f's register, which
+//     saves the blend.
+//
+// The operations, their order and their results do not change, only where they
+// live; an operation moved to its select reads the same, unchanged values.
+func (g *gen) plan() {
+	ops := g.k.Ops
+	uses := g.k.Uses()
+	accAt := map[string]int{} // the Acc operation of each accumulator
+	for i, op := range ops {
+		if op.Kind == kernel.Acc {
+			accAt[op.Name] = i
+		}
+	}
+	g.at = make([]int, len(ops))
+	for i := range ops {
+		g.at[i] = i
+	}
+	// last computes when each value is read last, with moved operations reading
+	// at their select.
+	last := func() {
+		g.last = make([]int, len(ops))
+		for i, op := range ops {
+			for _, a := range op.Args {
+				g.last[a] = max(g.last[a], g.at[i])
+			}
+		}
+	}
+	last()
+	g.masked = make([]int, len(ops))
+	for i, op := range ops {
+		g.masked[i] = -1
+		if g.s.halves != 1 || op.Kind != kernel.Select {
+			continue
+		}
+		t, f := op.Args[1], op.Args[2]
+		switch ops[t].Kind {
+		case kernel.Add, kernel.Sub, kernel.Mul, kernel.Div:
+		default:
+			continue
+		}
+		if uses[t] == 1 && g.temp(f, i) {
+			g.masked[i], g.at[t] = t, i
+		}
+	}
+	// A moved operation must not read a value after a select has overwritten it.
+	for changed := true; changed; {
+		changed = false
+		last()
+		for i, t := range g.masked {
+			if t >= 0 && !g.temp(ops[i].Args[2], i) {
+				g.masked[i], g.at[t], changed = -1, t, true
+			}
+		}
+	}
+	g.toAcc = make([]string, len(ops))
+	for _, op := range ops {
+		if op.Kind != kernel.SetAcc {
+			continue
+		}
+		v := op.Args[0]
+		switch ops[v].Kind {
+		case kernel.Add, kernel.Sub, kernel.Mul, kernel.Max:
+		default:
+			continue
+		}
+		if uses[v] == 1 && g.at[v] == v && g.last[accAt[op.Name]] <= v {
+			g.toAcc[v] = op.Name
+		}
+	}
+}
+
+// temp reports whether value v lives in a register of its own that operation i may
+// overwrite: i is its last reader and it is neither a parameter nor an accumulator.
+func (g *gen) temp(v, i int) bool {
+	switch g.k.Ops[v].Kind {
+	case kernel.Param, kernel.Acc:
+		return false
+	}
+	return g.last[v] == i
+}
+
 // body emits the operations of the kernel for one block of 8 lanes.
 func (g *gen) body(tail bool) {
 	for h := 0; h < g.s.halves; h++ {
@@ -253,17 +348,23 @@ func (g *gen) body(tail bool) {
 		}
 		vals := make([]Op, len(g.k.Ops))
 		for i, op := range g.k.Ops {
-			vals[i] = g.op(op, vals, h, tail)
+			if g.at[i] != i {
+				continue // emitted at its select
+			}
+			vals[i] = g.op(i, op, vals, h, tail)
 		}
 	}
 }
 
-func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
+func (g *gen) op(i int, op kernel.Op, vals []Op, h int, tail bool) Op {
 	z := g.s.halves == 1
 	f32 := g.k.Type == kernel.F32
 	a := func(j int) Op { return vals[op.Args[j]] }
 	bin := func(avx2, avx512 func(...Op)) Op {
-		d := g.vec()
+		var d Op = g.vec()
+		if n := g.toAcc[i]; n != "" {
+			d = g.acc[n][h]
+		}
 		if z {
 			avx512(a(1), a(0), d)
 		} else {
@@ -323,8 +424,11 @@ func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
 	case kernel.Div:
 		return bin(func(o ...Op) { VDIVPD(o...) }, func(o ...Op) { VDIVPD(o...) })
 	case kernel.FMA, kernel.FMS:
-		d := g.vec()
-		VMOVAPD(a(2), d)
+		var d Op = a(2)
+		if !g.temp(op.Args[2], i) {
+			d = g.vec()
+			VMOVAPD(a(2), d)
+		}
 		if op.Kind == kernel.FMA {
 			VFMADD231PD(a(1), a(0), d) // d = a0*a1 + d
 		} else {
@@ -337,6 +441,8 @@ func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
 		return bin(func(o ...Op) { VANDNPD(o...) }, func(o ...Op) { VPANDNQ(o...) }) // ^a0 & a1
 	case kernel.Xor:
 		return bin(func(o ...Op) { VXORPD(o...) }, func(o ...Op) { VPXORQ(o...) })
+	case kernel.Max:
+		return bin(func(o ...Op) { VMAXPD(o...) }, func(o ...Op) { VMAXPD(o...) }) // a0 > a1 ? a0 : a1
 	case kernel.LT:
 		return cmp(cmpLtOQ, a(0), a(1))
 	case kernel.LE:
@@ -346,6 +452,22 @@ func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
 	case kernel.IsNaN:
 		return cmp(cmpUnordQ, a(0), a(0))
 	case kernel.Select:
+		if t := g.masked[i]; t >= 0 {
+			// f{m} = t: the operation t, merge-masked into f's register.
+			d, ta := a(2), g.k.Ops[t].Args
+			x, y, m := vals[ta[1]], vals[ta[0]], a(0)
+			switch g.k.Ops[t].Kind {
+			case kernel.Add:
+				VADDPD(x, y, m, d)
+			case kernel.Sub:
+				VSUBPD(x, y, m, d)
+			case kernel.Mul:
+				VMULPD(x, y, m, d)
+			case kernel.Div:
+				VDIVPD(x, y, m, d)
+			}
+			return d
+		}
 		d := g.vec()
 		if z {
 			VBLENDMPD(a(1), a(2), a(0), d) // a0 ? a1 : a2
@@ -354,7 +476,9 @@ func (g *gen) op(op kernel.Op, vals []Op, h int, tail bool) Op {
 		}
 		return d
 	case kernel.SetAcc:
-		VMOVAPD(a(0), g.acc[op.Name][h])
+		if g.toAcc[op.Args[0]] == "" {
+			VMOVAPD(a(0), g.acc[op.Name][h])
+		}
 		return nil
 	case kernel.Store:
 		mem := g.elem(op.Name, h)

@@ -53,7 +53,7 @@ func ElemF32Impl(impl int, p *Params, dst, x, y []float32) {
 }
 
 // SumF32Impl calls the SumF32 kernel of implementation impl.
-func SumF32Impl(impl int, p *Params, x, y []float32, acc *[8]float64) {
+func SumF32Impl(impl int, p *Params, x, y []float32, acc *[16]float64) {
 	switch impl {
 	case ImplAVX512:
 		sumF32AVX512((*[NumParams]float64)(p), x, y, acc)

@@ -38,7 +38,7 @@ func ElemF32Impl(impl int, p *Params, dst, x, y []float32) {
 }
 
 // SumF32Impl calls the SumF32 kernel of implementation impl.
-func SumF32Impl(impl int, p *Params, x, y []float32, acc *[8]float64) {
+func SumF32Impl(impl int, p *Params, x, y []float32, acc *[16]float64) {
 	SumF32(p, x, y, acc)
 }
 

@@ -273,12 +273,10 @@ func ElemF32(p *Params, dst, x, y []float32) {
 // SumF32 writes the lane sums of the per-element losses of x and y to acc.
 // It is the portable implementation of the canonical Sum kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
-func SumF32(p *Params, x, y []float32, acc *[8]float64) {
+func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 	n := len(x)
 	y = y[:n]
 	pNegZero := p[PNegZero]
-	pOvf := p[POvf]
-	pInf := p[PInf]
 	pK := p[PK]
 	pAh := p[PAh]
 	pB := p[PB]
@@ -291,6 +289,14 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 	var s5 float64
 	var s6 float64
 	var s7 float64
+	var m0 float64
+	var m1 float64
+	var m2 float64
+	var m3 float64
+	var m4 float64
+	var m5 float64
+	var m6 float64
+	var m7 float64
 	var tx, ty [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb *[8]float32
@@ -310,29 +316,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s0
+			v16 := v15 + v14
+			s0 = v16
+			v18 := m0
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s0
-			v20 := v19 + v18
-			s0 = v20
+			m0 = v19
 		}
 		// lane 1
 		{
@@ -341,29 +346,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s1
+			v16 := v15 + v14
+			s1 = v16
+			v18 := m1
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s1
-			v20 := v19 + v18
-			s1 = v20
+			m1 = v19
 		}
 		// lane 2
 		{
@@ -372,29 +376,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s2
+			v16 := v15 + v14
+			s2 = v16
+			v18 := m2
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s2
-			v20 := v19 + v18
-			s2 = v20
+			m2 = v19
 		}
 		// lane 3
 		{
@@ -403,29 +406,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s3
+			v16 := v15 + v14
+			s3 = v16
+			v18 := m3
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s3
-			v20 := v19 + v18
-			s3 = v20
+			m3 = v19
 		}
 		// lane 4
 		{
@@ -434,29 +436,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s4
+			v16 := v15 + v14
+			s4 = v16
+			v18 := m4
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s4
-			v20 := v19 + v18
-			s4 = v20
+			m4 = v19
 		}
 		// lane 5
 		{
@@ -465,29 +466,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s5
+			v16 := v15 + v14
+			s5 = v16
+			v18 := m5
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s5
-			v20 := v19 + v18
-			s5 = v20
+			m5 = v19
 		}
 		// lane 6
 		{
@@ -496,29 +496,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s6
+			v16 := v15 + v14
+			s6 = v16
+			v18 := m6
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s6
-			v20 := v19 + v18
-			s6 = v20
+			m6 = v19
 		}
 		// lane 7
 		{
@@ -527,29 +526,28 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
+			v5 := pK
 			var v6 uint64
-			if v5 <= v4 {
+			if v4 < v5 {
 				v6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			v7 := float64(v4 * v4)
+			v8 := pAh
+			v9 := float64(v7 * v8)
+			v10 := pB
+			v11 := pH
+			v12 := v4 - v11
+			v13 := float64(v10 * v12)
+			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
+			v15 := s7
+			v16 := v15 + v14
+			s7 = v16
+			v18 := m7
+			v19 := v4
+			if v18 > v4 {
+				v19 = v18
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			v19 := s7
-			v20 := v19 + v18
-			s7 = v20
+			m7 = v19
 		}
 	}
 	acc[0] = s0
@@ -560,6 +558,14 @@ func SumF32(p *Params, x, y []float32, acc *[8]float64) {
 	acc[5] = s5
 	acc[6] = s6
 	acc[7] = s7
+	acc[8] = m0
+	acc[9] = m1
+	acc[10] = m2
+	acc[11] = m3
+	acc[12] = m4
+	acc[13] = m5
+	acc[14] = m6
+	acc[15] = m7
 }
 
 // GradF32 writes the gradient with respect to x, scaled by p's GA and GB, to dst.

@@ -20,13 +20,13 @@ func elemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
 // It is the AVX2 implementation of the canonical Sum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumF32AVX2(p *[12]float64, x []float32, y []float32, acc *[8]float64)
+func sumF32AVX2(p *[12]float64, x []float32, y []float32, acc *[16]float64)
 
 // sumF32AVX512 writes the lane sums of the per-element losses of x and y to acc.
 // It is the AVX512 implementation of the canonical Sum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumF32AVX512(p *[12]float64, x []float32, y []float32, acc *[8]float64)
+func sumF32AVX512(p *[12]float64, x []float32, y []float32, acc *[16]float64)
 
 // gradF32AVX2 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
 // It is the AVX2 implementation of the canonical Grad kernel for float32 (see gen/kernel).

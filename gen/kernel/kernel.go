@@ -29,6 +29,15 @@
 //	gradient:      d < K ? d*GA : sign(d)*GB, with sign(0) = 0 and NaN for NaN d
 //	               (GradElem: d*g/Dq and sign(d)*B*g with g the upstream gradient).
 //
+// The float32 Sum kernel alone does not replace an overflowing z by +Inf: that costs
+// a compare and a select per element, and a sum only needs to know whether it
+// happened. Its lanes keep, besides the sum s, the largest z seen (accumulator m),
+// and where some m >= Ovf the caller adds the loss at z = +Inf (+Inf, or NaN for
+// Huber with delta = +Inf) to the combined sum. That is the sum of the replaced
+// losses: with z kept finite its loss stays finite (or NaN where it
+// was NaN already), and a sum of non-negative finite losses and +Inf (NaN) is +Inf
+// (NaN).
+//
 // Sums. Each lane keeps its own accumulator, starting at +0: float32 data a float64 running sum;
 // float64 data a double-double (hi by TwoSum, lo by plain addition of the TwoSum
 // errors and the per-element low parts). Lanes are combined after the loop,
@@ -111,6 +120,7 @@ const (
 	LE                 // mask a <= b (false if either is NaN)
 	NE                 // mask a != b (true if either is NaN)
 	IsNaN              // mask: a is NaN
+	Max                // a > b ? a : b (b if either is NaN)
 	Select             // a ? b : c, with a mask
 	SetAcc             // Name: accumulator = a, at the end of the block
 	Store              // Name: output slice; rounded to T
@@ -207,6 +217,7 @@ func (b *builder) lt(x, y int) int        { return b.op(LT, "", x, y) }
 func (b *builder) le(x, y int) int        { return b.op(LE, "", x, y) }
 func (b *builder) ne(x, y int) int        { return b.op(NE, "", x, y) }
 func (b *builder) isNaN(x int) int        { return b.op(IsNaN, "", x) }
+func (b *builder) max(x, y int) int       { return b.op(Max, "", x, y) }
 func (b *builder) sel(m, x, y int) int    { return b.op(Select, "", m, x, y) }
 func (b *builder) store(n string, v int)  { b.op(Store, n, v) }
 func (b *builder) acc(n string) int       { return b.op(Acc, n) }
@@ -216,7 +227,9 @@ func (b *builder) setAcc(n string, v int) { b.op(SetAcc, n, v) }
 // value z (+ zl), its sign bit sg and the branch mask m = z < K.
 type diff struct{ s, e, z, zl, sg, m int }
 
-func (b *builder) diff(t Type) diff {
+// With ovf, float32 kernels replace a z whose float32 difference overflows by +Inf;
+// without, z stays the float64 |x - y| (see Sum).
+func (b *builder) diff(t Type, ovf bool) diff {
 	x, y := b.load("x"), b.load("y")
 	var d diff
 	d.s = b.sub(x, y)
@@ -231,7 +244,7 @@ func (b *builder) diff(t Type) diff {
 	}
 	nz := b.param("NegZero")
 	d.z = b.andNot(nz, d.s)
-	if t == F32 {
+	if t == F32 && ovf {
 		// x - y in float32 overflows where the exact difference rounds to ±Inf;
 		// keep PyTorch's infinite |d| there (the sign of d is unchanged).
 		d.z = b.sel(b.le(b.param("Ovf"), d.z), b.param("Inf"), d.z)
@@ -301,10 +314,15 @@ func (b *builder) gradElem(t Type, d diff) int {
 	return b.sel(b.isNaN(d.s), d.s, r)
 }
 
-// accumulate adds the loss to the lane accumulators.
-func (b *builder) accumulate(t Type, hi, lo int) {
+// accumulate adds the loss to the lane accumulators. With maxZ (the float32 Sum
+// kernel, whose z is not replaced by +Inf where x - y overflows float32) it also
+// keeps the largest z of each lane in accumulator m.
+func (b *builder) accumulate(t Type, d diff, hi, lo int, maxZ bool) {
 	if t == F32 {
 		b.setAcc("s", b.add(b.acc("s"), hi))
+		if maxZ {
+			b.setAcc("m", b.max(b.acc("m"), d.z))
+		}
 		return
 	}
 	h, l := b.acc("h"), b.acc("l")
@@ -326,8 +344,11 @@ func (b *builder) storeLoss(t Type, hi, lo int) {
 	b.store("dst", b.sel(fin, b.add(hi, lo), hi))
 }
 
-func accs(t Type) []string {
-	if t == F32 {
+func accs(t Type, op string) []string {
+	switch {
+	case t == F32 && op == "Sum":
+		return []string{"s", "m"}
+	case t == F32:
 		return []string{"s"}
 	}
 	return []string{"h", "l"}
@@ -340,17 +361,19 @@ func Kernels() []*Kernel {
 		mk := func(op, doc string, ins []string, out string, hasAcc bool, body func(b *builder, d diff)) {
 			k := &Kernel{Name: op + t.Suffix(), Op: op, Type: t, Doc: doc, Ins: ins, Out: out}
 			if hasAcc {
-				k.Accs = accs(t)
+				k.Accs = accs(t, op)
 			}
 			b := &builder{k}
-			body(b, b.diff(t))
+			// The float32 Sum kernel leaves the float32 overflow of x - y to the
+			// caller (the m accumulator); every other kernel replaces z by +Inf.
+			body(b, b.diff(t, !(t == F32 && op == "Sum")))
 			k.prune()
 			ks = append(ks, k)
 		}
 		mk("Elem", "writes the per-element loss of x and y to dst.", []string{"x", "y"}, "dst", false,
 			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.storeLoss(t, hi, lo) })
 		mk("Sum", "writes the lane sums of the per-element losses of x and y to acc.", []string{"x", "y"}, "", true,
-			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.accumulate(t, hi, lo) })
+			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.accumulate(t, d, hi, lo, true) })
 		mk("Grad", "writes the gradient with respect to x, scaled by p's GA and GB, to dst.", []string{"x", "y"}, "dst", false,
 			func(b *builder, d diff) { b.store("dst", b.grad(t, d)) })
 		mk("GradElem", "writes the gradient with respect to x, times the upstream gradient g, to dst.", []string{"x", "y", "g"}, "dst", false,
@@ -358,7 +381,7 @@ func Kernels() []*Kernel {
 		mk("SumGrad", "writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.", []string{"x", "y"}, "dst", true,
 			func(b *builder, d diff) {
 				hi, lo := b.loss(t, d)
-				b.accumulate(t, hi, lo)
+				b.accumulate(t, d, hi, lo, false)
 				b.store("dst", b.grad(t, d))
 			})
 	}
