@@ -41,6 +41,13 @@ var (
 
 var tail64, tail32, tailK Mem
 
+// unroll names the kernels whose AVX-512 loop handles two blocks per iteration, with
+// their operations interleaved (body2). Measured on Zen 5 at n = 4096: float64 Sum
+// 8-10% faster, float32 Sum 2-3%; the other kernels gained nothing measurable (they
+// wait on memory, or have few operations per element), and SumGradF64 does not fit
+// in 32 vector registers twice.
+var unroll = map[string]bool{"SumF32": true, "SumF64": true}
+
 func main() {
 	ConstraintExpr("!purego")
 	// Sliding-window tail masks for AVX2: 8 all-ones lanes then 8 zero lanes; the
@@ -119,6 +126,7 @@ type gen struct {
 	param  map[string]reg.VecVirtual // AVX-512: hoisted broadcasts
 	r      reg.GPVirtual             // in the tail: number of valid lanes
 	kmask  reg.OpmaskVirtual         // AVX-512 tail mask
+	blk    int                       // block of the operation being emitted, in an unrolled loop
 	last   []int                     // when each value is read last (an index into k.Ops)
 	at     []int                     // where each operation is emitted: its index, or its select's
 	masked []int                     // for a select, the operation merge-masked into it, or -1
@@ -179,6 +187,18 @@ func emit(k *kernel.Kernel, s isa) {
 	full := GP64()
 	MOVQ(n, full)
 	ANDQ(I32(-kernel.Lanes), full)
+	if s.halves == 1 && unroll[k.Name] {
+		// AVX-512: two blocks per iteration, their operations interleaved.
+		full2 := GP64()
+		MOVQ(n, full2)
+		ANDQ(I32(-2*kernel.Lanes), full2)
+		Label("loop2")
+		CMPQ(g.i, full2)
+		JAE(LabelRef("loop"))
+		g.body2()
+		ADDQ(Imm(2*kernel.Lanes), g.i)
+		JMP(LabelRef("loop2"))
+	}
 	Label("loop")
 	CMPQ(g.i, full)
 	JAE(LabelRef("tail"))
@@ -229,7 +249,7 @@ func emit(k *kernel.Kernel, s isa) {
 // elem returns the memory operand of lanes 4h.. of the block in slice sl.
 func (g *gen) elem(sl string, h int) Mem {
 	sz := g.k.Type.Size()
-	return Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: 4 * h * sz}
+	return Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: (kernel.Lanes*g.blk + 4*h) * sz}
 }
 
 // mask returns, in a fresh register, the AVX2 tail mask of half h: 64-bit lanes for
@@ -354,6 +374,42 @@ func (g *gen) body(tail bool) {
 			vals[i] = g.op(i, op, vals, h, tail)
 		}
 	}
+}
+
+// body2 emits the operations of the kernel for two consecutive full blocks (AVX-512).
+// The operations of the two blocks are interleaved, one after the other, so that
+// the processor finds twice as many independent operations among the next ones it
+// decodes; but everything that reads an accumulator comes after, the first block's
+// before the second's, so that the accumulators see the blocks in order.
+func (g *gen) body2() {
+	ops := g.k.Ops
+	onAcc := make([]bool, len(ops)) // reads an accumulator, directly or not
+	for i, op := range ops {
+		onAcc[i] = op.Kind == kernel.Acc || op.Kind == kernel.SetAcc
+		for _, a := range op.Args {
+			onAcc[i] = onAcc[i] || onAcc[a]
+		}
+	}
+	Comment("Two blocks, lanes 0-7 of each, interleaved.")
+	vals := [2][]Op{make([]Op, len(ops)), make([]Op, len(ops))}
+	emit := func(c, i int) {
+		g.blk = c
+		vals[c][i] = g.op(i, ops[i], vals[c], 0, false)
+	}
+	for i := range ops {
+		if g.at[i] == i && !onAcc[i] {
+			emit(0, i)
+			emit(1, i)
+		}
+	}
+	for c := 0; c < 2; c++ {
+		for i := range ops {
+			if g.at[i] == i && onAcc[i] {
+				emit(c, i)
+			}
+		}
+	}
+	g.blk = 0
 }
 
 func (g *gen) op(i int, op kernel.Op, vals []Op, h int, tail bool) Op {
