@@ -61,7 +61,7 @@ TEXT ·elemF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ CX, R8
 	ANDQ $-8, R8
 
-loop:
+loop1:
 	CMPQ DI, R8
 	JAE  tail
 
@@ -111,7 +111,7 @@ loop:
 	VCVTPD2PSY   Y0, X0
 	VMOVUPS      X0, 16(SI)(DI*4)
 	ADDQ         $0x08, DI
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -187,7 +187,7 @@ done:
 	RET
 
 // func elemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·elemF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -206,10 +206,14 @@ TEXT ·elemF32AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
+	MOVQ         DI, R8
+	SUBQ         $+2048, R8
 
-loop:
-	CMPQ AX, DI
-	JAE  tail
+loop1pf:
+	CMPQ        AX, R8
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
 
 	// Lanes 0-7.
 	VCVTPS2PD (DX)(AX*4), Z7
@@ -226,7 +230,28 @@ loop:
 	VCVTPD2PS Z8, Y7
 	VMOVUPS   Y7, (SI)(AX*4)
 	ADDQ      $0x08, AX
-	JMP       loop
+	JMP       loop1pf
+
+loop1:
+	CMPQ AX, DI
+	JAE  tail
+
+	// Lanes 0-7.
+	VCVTPS2PD (DX)(AX*4), Z7
+	VCVTPS2PD (BX)(AX*4), Z8
+	VSUBPD    Z8, Z7, Z7
+	VPANDNQ   Z7, Z0, Z7
+	VCMPPD    $0x12, Z7, Z1, K1
+	VBLENDMPD Z2, Z7, K1, Z10
+	VCMPPD    $0x11, Z3, Z10, K1
+	VMULPD    Z10, Z10, Z7
+	VSUBPD    Z6, Z10, Z8
+	VMULPD    Z8, Z5, Z8
+	VMULPD    Z4, Z7, K1, Z8
+	VCVTPD2PS Z8, Y7
+	VMOVUPS   Y7, (SI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -241,10 +266,10 @@ tail:
 	VSUBPD      Z8, Z7, Z7
 	VPANDNQ     Z7, Z0, Z0
 	VCMPPD      $0x12, Z0, Z1, K2
-	VBLENDMPD   Z2, Z0, K2, Z10
-	VCMPPD      $0x11, Z3, Z10, K2
-	VMULPD      Z10, Z10, Z0
-	VSUBPD      Z6, Z10, Z1
+	VBLENDMPD   Z2, Z0, K2, Z11
+	VCMPPD      $0x11, Z3, Z11, K2
+	VMULPD      Z11, Z11, Z0
+	VSUBPD      Z6, Z11, Z1
 	VMULPD      Z1, Z5, Z1
 	VMULPD      Z4, Z0, K2, Z1
 	VCVTPD2PS   Z1, Y0
@@ -273,7 +298,7 @@ TEXT ·sumF32AVX2(SB), NOSPLIT, $0-64
 	MOVQ   CX, R8
 	ANDQ   $-8, R8
 
-loop:
+loop1:
 	CMPQ DI, R8
 	JAE  tail
 
@@ -315,7 +340,7 @@ loop:
 	VADDPD       Y5, Y1, Y1
 	VMAXPD       Y4, Y3, Y3
 	ADDQ         $0x08, DI
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -385,7 +410,7 @@ done:
 	RET
 
 // func sumF32AVX512(p *[12]float64, x []float32, y []float32, acc *[16]float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
 	MOVQ x_len+16(FP), CX
@@ -406,13 +431,45 @@ TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	VBROADCASTSD 8(AX), Z6
 	XORQ         AX, AX
 	MOVQ         CX, DI
-	ANDQ         $-8, DI
-	MOVQ         CX, R8
-	ANDQ         $-16, R8
+	ANDQ         $-16, DI
+	MOVQ         DI, R8
+	SUBQ         $+2048, R8
+
+loop2pf:
+	CMPQ        AX, R8
+	JGE         loop2
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
+
+	// Two blocks, lanes 0-7 of each, interleaved.
+	VCVTPS2PD (DX)(AX*4), Z7
+	VCVTPS2PD 32(DX)(AX*4), Z8
+	VCVTPS2PD (BX)(AX*4), Z9
+	VCVTPS2PD 32(BX)(AX*4), Z10
+	VSUBPD    Z9, Z7, Z7
+	VSUBPD    Z10, Z8, Z8
+	VPANDNQ   Z7, Z2, Z7
+	VPANDNQ   Z8, Z2, Z8
+	VCMPPD    $0x11, Z3, Z7, K1
+	VCMPPD    $0x11, Z3, Z8, K2
+	VMULPD    Z7, Z7, Z9
+	VMULPD    Z8, Z8, Z10
+	VSUBPD    Z6, Z7, Z11
+	VSUBPD    Z6, Z8, Z12
+	VMULPD    Z11, Z5, Z11
+	VMULPD    Z12, Z5, Z12
+	VMULPD    Z4, Z9, K1, Z11
+	VMULPD    Z4, Z10, K2, Z12
+	VADDPD    Z11, Z0, Z0
+	VMAXPD    Z7, Z1, Z1
+	VADDPD    Z12, Z0, Z0
+	VMAXPD    Z8, Z1, Z1
+	ADDQ      $0x10, AX
+	JMP       loop2pf
 
 loop2:
-	CMPQ AX, R8
-	JAE  loop
+	CMPQ AX, DI
+	JAE  loop1start
 
 	// Two blocks, lanes 0-7 of each, interleaved.
 	VCVTPS2PD (DX)(AX*4), Z7
@@ -440,7 +497,11 @@ loop2:
 	ADDQ      $0x10, AX
 	JMP       loop2
 
-loop:
+loop1start:
+	MOVQ CX, DI
+	ANDQ $-8, DI
+
+loop1:
 	CMPQ AX, DI
 	JAE  tail
 
@@ -457,7 +518,7 @@ loop:
 	VADDPD    Z9, Z0, Z0
 	VMAXPD    Z7, Z1, Z1
 	ADDQ      $0x08, AX
-	JMP       loop
+	JMP       loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -503,7 +564,7 @@ TEXT ·gradF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ CX, R8
 	ANDQ $-8, R8
 
-loop:
+loop1:
 	CMPQ DI, R8
 	JAE  tail
 
@@ -559,7 +620,7 @@ loop:
 	VCVTPD2PSY   Y0, X0
 	VMOVUPS      X0, 16(SI)(DI*4)
 	ADDQ         $0x08, DI
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -641,7 +702,7 @@ done:
 	RET
 
 // func gradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -660,10 +721,14 @@ TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
+	MOVQ         DI, R8
+	SUBQ         $+2048, R8
 
-loop:
-	CMPQ AX, DI
-	JAE  tail
+loop1pf:
+	CMPQ        AX, R8
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
 
 	// Lanes 0-7.
 	VCVTPS2PD (DX)(AX*4), Z7
@@ -683,7 +748,31 @@ loop:
 	VCVTPD2PS Z11, Y7
 	VMOVUPS   Y7, (SI)(AX*4)
 	ADDQ      $0x08, AX
-	JMP       loop
+	JMP       loop1pf
+
+loop1:
+	CMPQ AX, DI
+	JAE  tail
+
+	// Lanes 0-7.
+	VCVTPS2PD (DX)(AX*4), Z7
+	VCVTPS2PD (BX)(AX*4), Z8
+	VSUBPD    Z8, Z7, Z7
+	VPANDNQ   Z7, Z0, Z8
+	VCMPPD    $0x12, Z8, Z1, K1
+	VBLENDMPD Z2, Z8, K1, Z12
+	VPANDQ    Z0, Z7, Z8
+	VCMPPD    $0x11, Z3, Z12, K1
+	VCMPPD    $0x04, Z5, Z7, K2
+	VBLENDMPD Z6, Z5, K2, Z13
+	VPXORQ    Z8, Z13, Z8
+	VMULPD    Z4, Z7, K1, Z8
+	VCMPPD    $0x03, Z7, Z7, K1
+	VBLENDMPD Z7, Z8, K1, Z14
+	VCVTPD2PS Z14, Y7
+	VMOVUPS   Y7, (SI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -698,16 +787,16 @@ tail:
 	VSUBPD      Z8, Z7, Z7
 	VPANDNQ     Z7, Z0, Z8
 	VCMPPD      $0x12, Z8, Z1, K2
-	VBLENDMPD   Z2, Z8, K2, Z12
+	VBLENDMPD   Z2, Z8, K2, Z15
 	VPANDQ      Z0, Z7, Z0
-	VCMPPD      $0x11, Z3, Z12, K2
+	VCMPPD      $0x11, Z3, Z15, K2
 	VCMPPD      $0x04, Z5, Z7, K3
-	VBLENDMPD   Z6, Z5, K3, Z13
-	VPXORQ      Z0, Z13, Z0
+	VBLENDMPD   Z6, Z5, K3, Z16
+	VPXORQ      Z0, Z16, Z0
 	VMULPD      Z4, Z7, K2, Z0
 	VCMPPD      $0x03, Z7, Z7, K2
-	VBLENDMPD   Z7, Z0, K2, Z14
-	VCVTPD2PS   Z14, Y0
+	VBLENDMPD   Z7, Z0, K2, Z17
+	VCVTPD2PS   Z17, Y0
 	VMOVUPS     Y0, K1, (SI)(AX*4)
 
 done:
@@ -727,7 +816,7 @@ TEXT ·gradElemF32AVX2(SB), NOSPLIT, $0-104
 	MOVQ CX, R9
 	ANDQ $-8, R9
 
-loop:
+loop1:
 	CMPQ R8, R9
 	JAE  tail
 
@@ -789,7 +878,7 @@ loop:
 	VCVTPD2PSY   Y0, X0
 	VMOVUPS      X0, 16(DI)(R8*4)
 	ADDQ         $0x08, R8
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -883,7 +972,7 @@ done:
 	RET
 
 // func gradElemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradElemF32AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -903,10 +992,15 @@ TEXT ·gradElemF32AVX512(SB), NOSPLIT, $0-104
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
+	MOVQ         R8, R9
+	SUBQ         $+2048, R9
 
-loop:
-	CMPQ AX, R8
-	JAE  tail
+loop1pf:
+	CMPQ        AX, R9
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
+	PREFETCHNTA 8192(SI)(AX*4)
 
 	// Lanes 0-7.
 	VCVTPS2PD (DX)(AX*4), Z7
@@ -917,19 +1011,46 @@ loop:
 	VBLENDMPD Z2, Z8, K1, Z9
 	VPANDQ    Z0, Z7, Z8
 	VCMPPD    $0x11, Z3, Z9, K1
-	VCVTPS2PD (SI)(AX*4), Z15
-	VMULPD    Z15, Z7, Z16
+	VCVTPS2PD (SI)(AX*4), Z18
+	VMULPD    Z18, Z7, Z19
 	VCMPPD    $0x04, Z5, Z7, K2
 	VBLENDMPD Z6, Z5, K2, Z10
 	VPXORQ    Z8, Z10, Z8
-	VMULPD    Z15, Z8, Z8
-	VDIVPD    Z4, Z16, K1, Z8
+	VMULPD    Z18, Z8, Z8
+	VDIVPD    Z4, Z19, K1, Z8
 	VCMPPD    $0x03, Z7, Z7, K1
 	VBLENDMPD Z7, Z8, K1, Z11
 	VCVTPD2PS Z11, Y7
 	VMOVUPS   Y7, (DI)(AX*4)
 	ADDQ      $0x08, AX
-	JMP       loop
+	JMP       loop1pf
+
+loop1:
+	CMPQ AX, R8
+	JAE  tail
+
+	// Lanes 0-7.
+	VCVTPS2PD (DX)(AX*4), Z7
+	VCVTPS2PD (BX)(AX*4), Z8
+	VSUBPD    Z8, Z7, Z7
+	VPANDNQ   Z7, Z0, Z8
+	VCMPPD    $0x12, Z8, Z1, K1
+	VBLENDMPD Z2, Z8, K1, Z12
+	VPANDQ    Z0, Z7, Z8
+	VCMPPD    $0x11, Z3, Z12, K1
+	VCVTPS2PD (SI)(AX*4), Z9
+	VMULPD    Z9, Z7, Z10
+	VCMPPD    $0x04, Z5, Z7, K2
+	VBLENDMPD Z6, Z5, K2, Z13
+	VPXORQ    Z8, Z13, Z8
+	VMULPD    Z9, Z8, Z8
+	VDIVPD    Z4, Z10, K1, Z8
+	VCMPPD    $0x03, Z7, Z7, K1
+	VBLENDMPD Z7, Z8, K1, Z14
+	VCVTPD2PS Z14, Y7
+	VMOVUPS   Y7, (DI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -944,19 +1065,19 @@ tail:
 	VSUBPD      Z8, Z7, Z7
 	VPANDNQ     Z7, Z0, Z8
 	VCMPPD      $0x12, Z8, Z1, K2
-	VBLENDMPD   Z2, Z8, K2, Z12
+	VBLENDMPD   Z2, Z8, K2, Z15
 	VPANDQ      Z0, Z7, Z0
-	VCMPPD      $0x11, Z3, Z12, K2
+	VCMPPD      $0x11, Z3, Z15, K2
 	VCVTPS2PD.Z (SI)(AX*4), K1, Z1
 	VMULPD      Z1, Z7, Z2
 	VCMPPD      $0x04, Z5, Z7, K3
-	VBLENDMPD   Z6, Z5, K3, Z13
-	VPXORQ      Z0, Z13, Z0
+	VBLENDMPD   Z6, Z5, K3, Z16
+	VPXORQ      Z0, Z16, Z0
 	VMULPD      Z1, Z0, Z0
 	VDIVPD      Z4, Z2, K2, Z0
 	VCMPPD      $0x03, Z7, Z7, K2
-	VBLENDMPD   Z7, Z0, K2, Z14
-	VCVTPD2PS   Z14, Y0
+	VBLENDMPD   Z7, Z0, K2, Z17
+	VCVTPD2PS   Z17, Y0
 	VMOVUPS     Y0, K1, (DI)(AX*4)
 
 done:
@@ -981,7 +1102,7 @@ TEXT ·sumGradF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ   CX, R9
 	ANDQ   $-8, R9
 
-loop:
+loop1:
 	CMPQ R8, R9
 	JAE  tail
 
@@ -1055,7 +1176,7 @@ loop:
 	VCVTPD2PSY   Y2, X2
 	VMOVUPS      X2, 16(SI)(R8*4)
 	ADDQ         $0x08, R8
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1159,7 +1280,7 @@ done:
 	RET
 
 // func sumGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[8]float64)
-// Requires: AVX, AVX512F, AVX512VL
+// Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·sumGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -1186,10 +1307,14 @@ TEXT ·sumGradF32AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
+	MOVQ         R8, R9
+	SUBQ         $+2048, R9
 
-loop:
-	CMPQ AX, R8
-	JAE  tail
+loop1pf:
+	CMPQ        AX, R9
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
 
 	// Lanes 0-7.
 	VCVTPS2PD (DX)(AX*4), Z11
@@ -1200,11 +1325,11 @@ loop:
 	VBLENDMPD Z3, Z12, K1, Z13
 	VPANDQ    Z1, Z11, Z12
 	VCMPPD    $0x11, Z4, Z13, K1
-	VMULPD    Z13, Z13, Z19
-	VSUBPD    Z7, Z13, Z20
-	VMULPD    Z20, Z6, Z20
-	VMULPD    Z5, Z19, K1, Z20
-	VADDPD    Z20, Z0, Z0
+	VMULPD    Z13, Z13, Z22
+	VSUBPD    Z7, Z13, Z23
+	VMULPD    Z23, Z6, Z23
+	VMULPD    Z5, Z22, K1, Z23
+	VADDPD    Z23, Z0, Z0
 	VCMPPD    $0x04, Z9, Z11, K2
 	VBLENDMPD Z10, Z9, K2, Z14
 	VPXORQ    Z12, Z14, Z12
@@ -1214,7 +1339,36 @@ loop:
 	VCVTPD2PS Z15, Y11
 	VMOVUPS   Y11, (SI)(AX*4)
 	ADDQ      $0x08, AX
-	JMP       loop
+	JMP       loop1pf
+
+loop1:
+	CMPQ AX, R8
+	JAE  tail
+
+	// Lanes 0-7.
+	VCVTPS2PD (DX)(AX*4), Z11
+	VCVTPS2PD (BX)(AX*4), Z12
+	VSUBPD    Z12, Z11, Z11
+	VPANDNQ   Z11, Z1, Z12
+	VCMPPD    $0x12, Z12, Z2, K1
+	VBLENDMPD Z3, Z12, K1, Z16
+	VPANDQ    Z1, Z11, Z12
+	VCMPPD    $0x11, Z4, Z16, K1
+	VMULPD    Z16, Z16, Z13
+	VSUBPD    Z7, Z16, Z14
+	VMULPD    Z14, Z6, Z14
+	VMULPD    Z5, Z13, K1, Z14
+	VADDPD    Z14, Z0, Z0
+	VCMPPD    $0x04, Z9, Z11, K2
+	VBLENDMPD Z10, Z9, K2, Z17
+	VPXORQ    Z12, Z17, Z12
+	VMULPD    Z8, Z11, K1, Z12
+	VCMPPD    $0x03, Z11, Z11, K1
+	VBLENDMPD Z11, Z12, K1, Z18
+	VCVTPD2PS Z18, Y11
+	VMOVUPS   Y11, (SI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1229,21 +1383,21 @@ tail:
 	VSUBPD      Z12, Z11, Z11
 	VPANDNQ     Z11, Z1, Z12
 	VCMPPD      $0x12, Z12, Z2, K2
-	VBLENDMPD   Z3, Z12, K2, Z16
+	VBLENDMPD   Z3, Z12, K2, Z19
 	VPANDQ      Z1, Z11, Z1
-	VCMPPD      $0x11, Z4, Z16, K2
-	VMULPD      Z16, Z16, Z2
-	VSUBPD      Z7, Z16, Z3
+	VCMPPD      $0x11, Z4, Z19, K2
+	VMULPD      Z19, Z19, Z2
+	VSUBPD      Z7, Z19, Z3
 	VMULPD      Z3, Z6, Z3
 	VMULPD      Z5, Z2, K2, Z3
 	VADDPD      Z3, Z0, Z0
 	VCMPPD      $0x04, Z9, Z11, K3
-	VBLENDMPD   Z10, Z9, K3, Z17
-	VPXORQ      Z1, Z17, Z1
+	VBLENDMPD   Z10, Z9, K3, Z20
+	VPXORQ      Z1, Z20, Z1
 	VMULPD      Z8, Z11, K2, Z1
 	VCMPPD      $0x03, Z11, Z11, K2
-	VBLENDMPD   Z11, Z1, K2, Z18
-	VCVTPD2PS   Z18, Y1
+	VBLENDMPD   Z11, Z1, K2, Z21
+	VCVTPD2PS   Z21, Y1
 	VMOVUPS     Y1, K1, (SI)(AX*4)
 
 done:
@@ -1267,7 +1421,7 @@ TEXT ·elemF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ CX, R8
 	ANDQ $-8, R8
 
-loop:
+loop1:
 	CMPQ DI, R8
 	JAE  tail
 
@@ -1361,7 +1515,7 @@ loop:
 	VBLENDVPD    Y2, Y1, Y0, Y0
 	VMOVUPD      Y0, 32(SI)(DI*8)
 	ADDQ         $0x08, DI
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1477,7 +1631,7 @@ done:
 	RET
 
 // func elemF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·elemF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -1496,8 +1650,55 @@ TEXT ·elemF64AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
+	MOVQ         DI, R8
+	SUBQ         $+1024, R8
 
-loop:
+loop1pf:
+	CMPQ        AX, R8
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*8)
+	PREFETCHNTA 8192(BX)(AX*8)
+
+	// Lanes 0-7.
+	VMOVUPD     (DX)(AX*8), Z7
+	VMOVUPD     (BX)(AX*8), Z8
+	VSUBPD      Z8, Z7, Z9
+	VSUBPD      Z7, Z9, Z10
+	VSUBPD      Z10, Z9, Z11
+	VSUBPD      Z11, Z7, Z7
+	VADDPD      Z10, Z8, Z8
+	VSUBPD      Z8, Z7, Z7
+	VPANDNQ     Z9, Z0, Z8
+	VPANDQ      Z0, Z9, Z9
+	VPXORQ      Z9, Z7, Z7
+	VCMPPD      $0x11, Z1, Z8, K1
+	VMULPD      Z8, Z8, Z9
+	VMOVAPD     Z9, Z10
+	VFMSUB231PD Z8, Z8, Z10
+	VADDPD      Z8, Z8, Z11
+	VFMADD231PD Z7, Z11, Z10
+	VMULPD      Z2, Z9, Z11
+	VMOVAPD     Z11, Z18
+	VFMSUB231PD Z2, Z9, Z18
+	VFMADD231PD Z2, Z10, Z18
+	VFMADD231PD Z3, Z9, Z18
+	VSUBPD      Z4, Z8, Z9
+	VSUBPD      Z9, Z8, Z8
+	VSUBPD      Z4, Z8, Z8
+	VADDPD      Z7, Z8, Z7
+	VMULPD      Z9, Z5, Z8
+	VMOVAPD     Z8, Z10
+	VFMSUB231PD Z9, Z5, Z10
+	VFMADD231PD Z7, Z5, Z10
+	VBLENDMPD   Z11, Z8, K1, Z12
+	VBLENDMPD   Z18, Z10, K1, Z13
+	VCMPPD      $0x11, Z6, Z12, K1
+	VADDPD      Z13, Z12, K1, Z12
+	VMOVUPD     Z12, (SI)(AX*8)
+	ADDQ        $0x08, AX
+	JMP         loop1pf
+
+loop1:
 	CMPQ AX, DI
 	JAE  tail
 
@@ -1520,10 +1721,10 @@ loop:
 	VADDPD      Z8, Z8, Z11
 	VFMADD231PD Z7, Z11, Z10
 	VMULPD      Z2, Z9, Z11
-	VMOVAPD     Z11, Z16
-	VFMSUB231PD Z2, Z9, Z16
-	VFMADD231PD Z2, Z10, Z16
-	VFMADD231PD Z3, Z9, Z16
+	VMOVAPD     Z11, Z12
+	VFMSUB231PD Z2, Z9, Z12
+	VFMADD231PD Z2, Z10, Z12
+	VFMADD231PD Z3, Z9, Z12
 	VSUBPD      Z4, Z8, Z9
 	VSUBPD      Z9, Z8, Z8
 	VSUBPD      Z4, Z8, Z8
@@ -1532,13 +1733,13 @@ loop:
 	VMOVAPD     Z8, Z10
 	VFMSUB231PD Z9, Z5, Z10
 	VFMADD231PD Z7, Z5, Z10
-	VBLENDMPD   Z11, Z8, K1, Z12
-	VBLENDMPD   Z16, Z10, K1, Z13
-	VCMPPD      $0x11, Z6, Z12, K1
-	VADDPD      Z13, Z12, K1, Z12
-	VMOVUPD     Z12, (SI)(AX*8)
+	VBLENDMPD   Z11, Z8, K1, Z14
+	VBLENDMPD   Z12, Z10, K1, Z15
+	VCMPPD      $0x11, Z6, Z14, K1
+	VADDPD      Z15, Z14, K1, Z14
+	VMOVUPD     Z14, (SI)(AX*8)
 	ADDQ        $0x08, AX
-	JMP         loop
+	JMP         loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1578,11 +1779,11 @@ tail:
 	VMOVAPD     Z2, Z3
 	VFMSUB231PD Z1, Z5, Z3
 	VFMADD231PD Z0, Z5, Z3
-	VBLENDMPD   Z9, Z2, K2, Z14
-	VBLENDMPD   Z10, Z3, K2, Z15
-	VCMPPD      $0x11, Z6, Z14, K2
-	VADDPD      Z15, Z14, K2, Z14
-	VMOVUPD     Z14, K1, (SI)(AX*8)
+	VBLENDMPD   Z9, Z2, K2, Z16
+	VBLENDMPD   Z10, Z3, K2, Z17
+	VCMPPD      $0x11, Z6, Z16, K2
+	VADDPD      Z17, Z16, K2, Z16
+	VMOVUPD     Z16, K1, (SI)(AX*8)
 
 done:
 	VZEROUPPER
@@ -1607,7 +1808,7 @@ TEXT ·sumF64AVX2(SB), NOSPLIT, $0-64
 	MOVQ   CX, R8
 	ANDQ   $-8, R8
 
-loop:
+loop1:
 	CMPQ DI, R8
 	JAE  tail
 
@@ -1709,7 +1910,7 @@ loop:
 	VADDPD       Y5, Y4, Y4
 	VADDPD       Y4, Y3, Y3
 	ADDQ         $0x08, DI
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1835,7 +2036,7 @@ done:
 	RET
 
 // func sumF64AVX512(p *[12]float64, x []float64, y []float64, acc *[16]float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
 	MOVQ x_len+16(FP), CX
@@ -1857,13 +2058,17 @@ TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	VBROADCASTSD 32(AX), Z7
 	XORQ         AX, AX
 	MOVQ         CX, DI
-	ANDQ         $-8, DI
-	MOVQ         CX, R8
-	ANDQ         $-16, R8
+	ANDQ         $-16, DI
+	MOVQ         DI, R8
+	SUBQ         $+1024, R8
 
-loop2:
-	CMPQ AX, R8
-	JAE  loop
+loop2pf:
+	CMPQ        AX, R8
+	JGE         loop2
+	PREFETCHNTA 8192(DX)(AX*8)
+	PREFETCHNTA 8256(DX)(AX*8)
+	PREFETCHNTA 8192(BX)(AX*8)
+	PREFETCHNTA 8256(BX)(AX*8)
 
 	// Two blocks, lanes 0-7 of each, interleaved.
 	VMOVUPD     (DX)(AX*8), Z8
@@ -1902,14 +2107,14 @@ loop2:
 	VFMADD231PD Z9, Z17, Z15
 	VMULPD      Z4, Z12, Z16
 	VMULPD      Z4, Z13, Z17
-	VMOVAPD     Z16, Z26
-	VFMSUB231PD Z4, Z12, Z26
-	VMOVAPD     Z17, Z27
-	VFMSUB231PD Z4, Z13, Z27
-	VFMADD231PD Z4, Z14, Z26
-	VFMADD231PD Z4, Z15, Z27
-	VFMADD231PD Z5, Z12, Z26
-	VFMADD231PD Z5, Z13, Z27
+	VMOVAPD     Z16, Z30
+	VFMSUB231PD Z4, Z12, Z30
+	VMOVAPD     Z17, Z31
+	VFMSUB231PD Z4, Z13, Z31
+	VFMADD231PD Z4, Z14, Z30
+	VFMADD231PD Z4, Z15, Z31
+	VFMADD231PD Z5, Z12, Z30
+	VFMADD231PD Z5, Z13, Z31
 	VSUBPD      Z6, Z10, Z12
 	VSUBPD      Z6, Z11, Z13
 	VSUBPD      Z12, Z10, Z10
@@ -1928,8 +2133,8 @@ loop2:
 	VFMADD231PD Z9, Z7, Z12
 	VBLENDMPD   Z16, Z10, K1, Z18
 	VBLENDMPD   Z17, Z11, K2, Z19
-	VBLENDMPD   Z26, Z14, K1, Z20
-	VBLENDMPD   Z27, Z12, K2, Z21
+	VBLENDMPD   Z30, Z14, K1, Z20
+	VBLENDMPD   Z31, Z12, K2, Z21
 	VADDPD      Z18, Z0, Z8
 	VSUBPD      Z0, Z8, Z9
 	VSUBPD      Z9, Z8, Z10
@@ -1949,9 +2154,103 @@ loop2:
 	VADDPD      Z21, Z9, Z8
 	VADDPD      Z8, Z1, Z1
 	ADDQ        $0x10, AX
+	JMP         loop2pf
+
+loop2:
+	CMPQ AX, DI
+	JAE  loop1start
+
+	// Two blocks, lanes 0-7 of each, interleaved.
+	VMOVUPD     (DX)(AX*8), Z8
+	VMOVUPD     64(DX)(AX*8), Z9
+	VMOVUPD     (BX)(AX*8), Z10
+	VMOVUPD     64(BX)(AX*8), Z11
+	VSUBPD      Z10, Z8, Z12
+	VSUBPD      Z11, Z9, Z13
+	VSUBPD      Z8, Z12, Z14
+	VSUBPD      Z9, Z13, Z15
+	VSUBPD      Z14, Z12, Z16
+	VSUBPD      Z15, Z13, Z17
+	VSUBPD      Z16, Z8, Z8
+	VSUBPD      Z17, Z9, Z9
+	VADDPD      Z14, Z10, Z10
+	VADDPD      Z15, Z11, Z11
+	VSUBPD      Z10, Z8, Z8
+	VSUBPD      Z11, Z9, Z9
+	VPANDNQ     Z12, Z2, Z10
+	VPANDNQ     Z13, Z2, Z11
+	VPANDQ      Z2, Z12, Z12
+	VPANDQ      Z2, Z13, Z13
+	VPXORQ      Z12, Z8, Z8
+	VPXORQ      Z13, Z9, Z9
+	VCMPPD      $0x11, Z3, Z10, K1
+	VCMPPD      $0x11, Z3, Z11, K2
+	VMULPD      Z10, Z10, Z12
+	VMULPD      Z11, Z11, Z13
+	VMOVAPD     Z12, Z14
+	VFMSUB231PD Z10, Z10, Z14
+	VMOVAPD     Z13, Z15
+	VFMSUB231PD Z11, Z11, Z15
+	VADDPD      Z10, Z10, Z16
+	VADDPD      Z11, Z11, Z17
+	VFMADD231PD Z8, Z16, Z14
+	VFMADD231PD Z9, Z17, Z15
+	VMULPD      Z4, Z12, Z16
+	VMULPD      Z4, Z13, Z17
+	VMOVAPD     Z16, Z18
+	VFMSUB231PD Z4, Z12, Z18
+	VMOVAPD     Z17, Z19
+	VFMSUB231PD Z4, Z13, Z19
+	VFMADD231PD Z4, Z14, Z18
+	VFMADD231PD Z4, Z15, Z19
+	VFMADD231PD Z5, Z12, Z18
+	VFMADD231PD Z5, Z13, Z19
+	VSUBPD      Z6, Z10, Z12
+	VSUBPD      Z6, Z11, Z13
+	VSUBPD      Z12, Z10, Z10
+	VSUBPD      Z13, Z11, Z11
+	VSUBPD      Z6, Z10, Z10
+	VSUBPD      Z6, Z11, Z11
+	VADDPD      Z8, Z10, Z8
+	VADDPD      Z9, Z11, Z9
+	VMULPD      Z12, Z7, Z10
+	VMULPD      Z13, Z7, Z11
+	VMOVAPD     Z10, Z14
+	VFMSUB231PD Z12, Z7, Z14
+	VMOVAPD     Z11, Z12
+	VFMSUB231PD Z13, Z7, Z12
+	VFMADD231PD Z8, Z7, Z14
+	VFMADD231PD Z9, Z7, Z12
+	VBLENDMPD   Z16, Z10, K1, Z22
+	VBLENDMPD   Z17, Z11, K2, Z23
+	VBLENDMPD   Z18, Z14, K1, Z24
+	VBLENDMPD   Z19, Z12, K2, Z25
+	VADDPD      Z22, Z0, Z8
+	VSUBPD      Z0, Z8, Z9
+	VSUBPD      Z9, Z8, Z10
+	VSUBPD      Z10, Z0, Z0
+	VSUBPD      Z9, Z22, Z9
+	VADDPD      Z9, Z0, Z9
+	VMOVAPD     Z8, Z0
+	VADDPD      Z24, Z9, Z8
+	VADDPD      Z8, Z1, Z1
+	VADDPD      Z23, Z0, Z8
+	VSUBPD      Z0, Z8, Z9
+	VSUBPD      Z9, Z8, Z10
+	VSUBPD      Z10, Z0, Z0
+	VSUBPD      Z9, Z23, Z9
+	VADDPD      Z9, Z0, Z9
+	VMOVAPD     Z8, Z0
+	VADDPD      Z25, Z9, Z8
+	VADDPD      Z8, Z1, Z1
+	ADDQ        $0x10, AX
 	JMP         loop2
 
-loop:
+loop1start:
+	MOVQ CX, DI
+	ANDQ $-8, DI
+
+loop1:
 	CMPQ AX, DI
 	JAE  tail
 
@@ -1986,19 +2285,19 @@ loop:
 	VMOVAPD     Z9, Z11
 	VFMSUB231PD Z10, Z7, Z11
 	VFMADD231PD Z8, Z7, Z11
-	VBLENDMPD   Z12, Z9, K1, Z22
-	VBLENDMPD   Z13, Z11, K1, Z23
-	VADDPD      Z22, Z0, Z8
+	VBLENDMPD   Z12, Z9, K1, Z26
+	VBLENDMPD   Z13, Z11, K1, Z27
+	VADDPD      Z26, Z0, Z8
 	VSUBPD      Z0, Z8, Z9
 	VSUBPD      Z9, Z8, Z10
 	VSUBPD      Z10, Z0, Z0
-	VSUBPD      Z9, Z22, Z9
+	VSUBPD      Z9, Z26, Z9
 	VADDPD      Z9, Z0, Z9
 	VMOVAPD     Z8, Z0
-	VADDPD      Z23, Z9, Z8
+	VADDPD      Z27, Z9, Z8
 	VADDPD      Z8, Z1, Z1
 	ADDQ        $0x08, AX
-	JMP         loop
+	JMP         loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2038,16 +2337,16 @@ tail:
 	VMOVAPD     Z4, Z5
 	VFMSUB231PD Z3, Z7, Z5
 	VFMADD231PD Z2, Z7, Z5
-	VBLENDMPD   Z10, Z4, K1, Z24
-	VBLENDMPD   Z11, Z5, K1, Z25
-	VADDPD      Z24, Z0, Z2
+	VBLENDMPD   Z10, Z4, K1, Z28
+	VBLENDMPD   Z11, Z5, K1, Z29
+	VADDPD      Z28, Z0, Z2
 	VSUBPD      Z0, Z2, Z3
 	VSUBPD      Z3, Z2, Z4
 	VSUBPD      Z4, Z0, Z0
-	VSUBPD      Z3, Z24, Z3
+	VSUBPD      Z3, Z28, Z3
 	VADDPD      Z3, Z0, Z3
 	VMOVAPD     Z2, Z0
-	VADDPD      Z25, Z3, Z2
+	VADDPD      Z29, Z3, Z2
 	VADDPD      Z2, Z1, Z1
 
 done:
@@ -2074,7 +2373,7 @@ TEXT ·gradF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ CX, R8
 	ANDQ $-8, R8
 
-loop:
+loop1:
 	CMPQ DI, R8
 	JAE  tail
 
@@ -2132,7 +2431,7 @@ loop:
 	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, 32(SI)(DI*8)
 	ADDQ         $0x08, DI
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2212,7 +2511,7 @@ done:
 	RET
 
 // func gradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -2229,10 +2528,14 @@ TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
+	MOVQ         DI, R8
+	SUBQ         $+1024, R8
 
-loop:
-	CMPQ AX, DI
-	JAE  tail
+loop1pf:
+	CMPQ        AX, R8
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*8)
+	PREFETCHNTA 8192(BX)(AX*8)
 
 	// Lanes 0-7.
 	VMOVUPD     (DX)(AX*8), Z5
@@ -2256,7 +2559,35 @@ loop:
 	VBLENDMPD   Z7, Z11, K1, Z12
 	VMOVUPD     Z12, (SI)(AX*8)
 	ADDQ        $0x08, AX
-	JMP         loop
+	JMP         loop1pf
+
+loop1:
+	CMPQ AX, DI
+	JAE  tail
+
+	// Lanes 0-7.
+	VMOVUPD     (DX)(AX*8), Z5
+	VMOVUPD     (BX)(AX*8), Z6
+	VSUBPD      Z6, Z5, Z7
+	VSUBPD      Z5, Z7, Z8
+	VSUBPD      Z8, Z7, Z9
+	VSUBPD      Z9, Z5, Z5
+	VADDPD      Z8, Z6, Z6
+	VSUBPD      Z6, Z5, Z5
+	VPANDNQ     Z7, Z0, Z6
+	VPANDQ      Z0, Z7, Z8
+	VCMPPD      $0x11, Z1, Z6, K1
+	VMULPD      Z2, Z5, Z5
+	VFMADD231PD Z2, Z7, Z5
+	VCMPPD      $0x04, Z3, Z7, K2
+	VBLENDMPD   Z4, Z3, K2, Z13
+	VPXORQ      Z8, Z13, Z6
+	VBLENDMPD   Z5, Z6, K1, Z14
+	VCMPPD      $0x03, Z7, Z7, K1
+	VBLENDMPD   Z7, Z14, K1, Z15
+	VMOVUPD     Z15, (SI)(AX*8)
+	ADDQ        $0x08, AX
+	JMP         loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2280,12 +2611,12 @@ tail:
 	VMULPD      Z2, Z5, Z1
 	VFMADD231PD Z2, Z7, Z1
 	VCMPPD      $0x04, Z3, Z7, K3
-	VBLENDMPD   Z4, Z3, K3, Z13
-	VPXORQ      Z0, Z13, Z0
-	VBLENDMPD   Z1, Z0, K2, Z14
+	VBLENDMPD   Z4, Z3, K3, Z16
+	VPXORQ      Z0, Z16, Z0
+	VBLENDMPD   Z1, Z0, K2, Z17
 	VCMPPD      $0x03, Z7, Z7, K2
-	VBLENDMPD   Z7, Z14, K2, Z15
-	VMOVUPD     Z15, K1, (SI)(AX*8)
+	VBLENDMPD   Z7, Z17, K2, Z18
+	VMOVUPD     Z18, K1, (SI)(AX*8)
 
 done:
 	VZEROUPPER
@@ -2304,7 +2635,7 @@ TEXT ·gradElemF64AVX2(SB), NOSPLIT, $0-104
 	MOVQ CX, R9
 	ANDQ $-8, R9
 
-loop:
+loop1:
 	CMPQ R8, R9
 	JAE  tail
 
@@ -2368,7 +2699,7 @@ loop:
 	VBLENDVPD    Y1, Y2, Y0, Y0
 	VMOVUPD      Y0, 32(DI)(R8*8)
 	ADDQ         $0x08, R8
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2477,7 +2808,7 @@ TEXT ·gradElemF64AVX512(SB), NOSPLIT, $0-104
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
 
-loop:
+loop1:
 	CMPQ AX, R8
 	JAE  tail
 
@@ -2505,7 +2836,7 @@ loop:
 	VBLENDMPD   Z7, Z6, K1, Z11
 	VMOVUPD     Z11, (DI)(AX*8)
 	ADDQ        $0x08, AX
-	JMP         loop
+	JMP         loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2562,7 +2893,7 @@ TEXT ·sumGradF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ   CX, R9
 	ANDQ   $-8, R9
 
-loop:
+loop1:
 	CMPQ R8, R9
 	JAE  tail
 
@@ -2688,7 +3019,7 @@ loop:
 	VBLENDVPD    Y5, Y6, Y4, Y4
 	VMOVUPD      Y4, 32(SI)(R8*8)
 	ADDQ         $0x08, R8
-	JMP          loop
+	JMP          loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2870,7 +3201,7 @@ TEXT ·sumGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
 
-loop:
+loop1:
 	CMPQ AX, R8
 	JAE  tail
 
@@ -2926,7 +3257,7 @@ loop:
 	VBLENDMPD   Z13, Z19, K1, Z20
 	VMOVUPD     Z20, (SI)(AX*8)
 	ADDQ        $0x08, AX
-	JMP         loop
+	JMP         loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
