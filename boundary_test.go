@@ -55,16 +55,26 @@ func testBoundary[T Float](t *testing.T, l Loss) {
 				}
 			}
 			SetImplementation(in.name)
-			d := make([]T, len(x))
-			for _, op := range []string{"Grad", "SumAndGrad"} {
-				if op == "Grad" {
-					Grad(l, d, x, y, 3)
-				} else {
-					SumAndGrad(l, d, x, y, 3)
+			// 15 elements, and 2,100 for the AVX-512 loops that prefetch. The long
+			// sum is exact: 2100*half rounded once, to T.
+			for _, n := range []int{len(x), 2100} {
+				x, y := fill(sign*b, n), fill(T(0), n)
+				if n > len(rep(b)) {
+					if s, want := Sum(l, x, y), T(2100*half); s != want {
+						t.Errorf("%s %T %s at the boundary: Sum of %d = %v, want %v", in.name, T(0), l, n, s, want)
+					}
 				}
-				for i := range d {
-					if d[i] != 3*sign {
-						t.Errorf("%s %T %s at the boundary: %s[%d] = %v, want %v", in.name, T(0), l, op, i, d[i], 3*sign)
+				d := make([]T, n)
+				for _, op := range []string{"Grad", "SumAndGrad"} {
+					if op == "Grad" {
+						Grad(l, d, x, y, 3)
+					} else {
+						SumAndGrad(l, d, x, y, 3)
+					}
+					for i := range d {
+						if d[i] != 3*sign {
+							t.Fatalf("%s %T %s at the boundary: %s[%d of %d] = %v, want %v", in.name, T(0), l, op, i, n, d[i], 3*sign)
+						}
 					}
 				}
 			}
@@ -97,20 +107,36 @@ func TestFloat32Overflow(t *testing.T) {
 			{math.MaxFloat32, -(0x1p103 - 0x1p79), 0x1p127, 1, big}, // exact 2^127 - 2^79
 			{math.MaxFloat32, -0x1p103, nan, inf, huInf},
 		} {
+			// 15 elements: every lane of a full block and of the tail; 2,100: also
+			// the AVX-512 loops that prefetch, which need long inputs.
+			for _, n := range []int{15, 2100} {
+				x, y := fill(c.x, n), fill(c.y, n)
+				d := make([]float32, n)
+				Elementwise(c.l, d, x, y)
+				for i := range d {
+					if !same(d[i], c.loss) {
+						t.Fatalf("%s loss(%v, %v) [%d of %d] = %v, want %v", c.l, c.x, c.y, i, n, d[i], c.loss)
+					}
+				}
+				for _, op := range []string{"Grad", "GradElementwise", "SumAndGrad"} {
+					switch op {
+					case "Grad":
+						Grad(c.l, d, x, y, 1)
+					case "GradElementwise":
+						GradElementwise(c.l, d, x, y, fill[float32](1, n))
+					case "SumAndGrad":
+						if s := SumAndGrad(c.l, d, x, y, 1); !finite(c.loss) && !same(s, c.loss) {
+							t.Errorf("%s SumAndGrad of %d x (%v, %v) = %v, want %v", c.l, n, c.x, c.y, s, c.loss)
+						}
+					}
+					for i := range d {
+						if !same(d[i], c.grad) {
+							t.Fatalf("%s %s(%v, %v) [%d of %d] = %v, want %v", c.l, op, c.x, c.y, i, n, d[i], c.grad)
+						}
+					}
+				}
+			}
 			x, y := rep(c.x), rep(c.y)
-			d := make([]float32, len(x))
-			Elementwise(c.l, d, x, y)
-			for i := range d {
-				if !same(d[i], c.loss) {
-					t.Errorf("%s loss(%v, %v) [%d] = %v, want %v", c.l, c.x, c.y, i, d[i], c.loss)
-				}
-			}
-			Grad(c.l, d, x, y, 1)
-			for i := range d {
-				if !same(d[i], c.grad) {
-					t.Errorf("%s grad(%v, %v) [%d] = %v, want %v", c.l, c.x, c.y, i, d[i], c.grad)
-				}
-			}
 			// The float32 Sum kernel leaves the overflow to its caller: the largest
 			// |x - y| of every lane of a full block alone (8), then of the masked tail
 			// alone (7), must be the exact float64 |x - y|, so that one cannot hide
@@ -130,17 +156,32 @@ func TestFloat32Overflow(t *testing.T) {
 					}
 				}
 			}
-			// One such element among zeros, at every position of a full block and of
-			// the tail: Sum and Mean are its loss, whichever lane holds it.
-			for i := range x {
-				xs, ys := make([]float32, len(x)), make([]float32, len(x))
+			// One such element among zeros, at every position of 40: two blocks
+			// (the AVX-512 loop over pairs), one block and a tail; Sum and Mean are
+			// its loss, whichever lane and loop holds it. Then in 2,100 elements,
+			// where the AVX-512 loop over pairs that prefetches runs first (over
+			// elements 0-47), at each of those positions and a few later ones.
+			var at [][2]int // length, position
+			for i := range 40 {
+				at = append(at, [2]int{40, i})
+			}
+			for i := range 48 {
+				at = append(at, [2]int{2100, i})
+			}
+			at = append(at, [2]int{2100, 1000}, [2]int{2100, 2095}, [2]int{2100, 2096}, [2]int{2100, 2099})
+			for _, a := range at {
+				n, i := a[0], a[1]
+				xs, ys := make([]float32, n), make([]float32, n)
 				xs[i], ys[i] = c.x, c.y
 				want := c.loss
 				if s := Sum(c.l, xs, ys); !same(s, want) {
-					t.Errorf("%s Sum with (%v, %v) at %d = %v, want %v", c.l, c.x, c.y, i, s, want)
+					t.Errorf("%s Sum with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
+				}
+				if s := SumAndGrad(c.l, make([]float32, n), xs, ys, 1); !same(s, want) {
+					t.Errorf("%s SumAndGrad with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
 				}
 				if s := Mean(c.l, xs, ys); !finite(want) && !same(s, want) {
-					t.Errorf("%s Mean with (%v, %v) at %d = %v, want %v", c.l, c.x, c.y, i, s, want)
+					t.Errorf("%s Mean with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
 				}
 			}
 		}
@@ -169,4 +210,59 @@ func TestFloat32Overflow(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestBoundaryLanesLong compares the raw lane accumulators of the Sum and SumGrad
+// kernels of every implementation with the generic ones, bit for bit, for 2,100
+// elements: long enough for the AVX-512 loops that prefetch, which run first, over
+// elements 0-47. One element has |x - y| == beta, at each of those positions and a
+// few later ones, the others are zero. At the boundary the two branches agree to
+// within rounding (exactly, for many beta), so a branch taken wrongly shows only in
+// the last bits of one lane, which a rounded sum, or a lane summing many such
+// elements, can hide.
+func TestBoundaryLanesLong(t *testing.T) {
+	const n = 2100
+	var at []int
+	for i := range 48 {
+		at = append(at, i)
+	}
+	at = append(at, 1000, 2095, 2096, 2099)
+	// beta = 1.9 and 0.37: the float32 quadratic branch at z == beta is not
+	// exactly the linear one in float64.
+	for _, beta := range []float64{0.1, 1.9, 0.37} {
+		l, _ := SmoothL1(beta)
+		p32, _ := setupGrad(l, true, 1, 0)
+		p64, _ := setupGrad(l, false, 1, 0)
+		for _, i := range at {
+			sign := float64(1 - 2*(i%2))
+			x32, y32 := make([]float32, n), make([]float32, n)
+			x64, y64 := make([]float64, n), make([]float64, n)
+			x32[i], x64[i] = float32(sign)*float32(beta), sign*beta
+			var want [4][2 * generated.Lanes]float64
+			for k := range impls { // generic (last) first: every other is compared with it
+				in := impls[len(impls)-1-k]
+				if !usable(in) {
+					continue
+				}
+				var got [4][2 * generated.Lanes]float64
+				var g32 [generated.Lanes]float64
+				generated.SumF32Impl(in.id, &p32, x32, y32, &got[0])
+				generated.SumF64Impl(in.id, &p64, x64, y64, &got[1])
+				generated.SumGradF32Impl(in.id, &p32, make([]float32, n), x32, y32, &g32)
+				generated.SumGradF64Impl(in.id, &p64, make([]float64, n), x64, y64, &got[3])
+				copy(got[2][:], g32[:])
+				if k == 0 {
+					want = got
+					continue
+				}
+				for c, what := range []string{"float32 Sum", "float64 Sum", "float32 SumGrad", "float64 SumGrad"} {
+					for j := range got[c] {
+						if math.Float64bits(got[c][j]) != math.Float64bits(want[c][j]) {
+							t.Errorf("%s %s %s, |x - y| = beta at %d: lane %d = %v, generic has %v", in.name, what, l, i, j, got[c][j], want[c][j])
+						}
+					}
+				}
+			}
+		}
+	}
 }

@@ -65,6 +65,9 @@ var asmRules = []rule{
 	{regexp.MustCompile(`(tailmask64<>\+56\(SB\)/8, \$)0xffffffffffffffff`), "${1}0x0000000000000000", "shorten the AVX2 tail mask", ""},
 	{regexp.MustCompile(`(tailmask32<>\+28\(SB\)/4, \$)0xffffffff`), "${1}0x00000000", "shorten the AVX2 float32 tail mask", ""},
 	{regexp.MustCompile(`ADDQ(\s+)\$0x08`), "ADDQ${1}$$0x10", "skip a block", ""},
+	{regexp.MustCompile(`ADDQ(\s+)\$0x10`), "ADDQ${1}$$0x08", "repeat a block (two-block loop)", ""},
+	{regexp.MustCompile(`\bVMAXPD\b`), "VMINPD", "VMAXPD -> VMINPD", ""},
+	{regexp.MustCompile(`^(\s*)PREFETCHNTA\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change"},
 }
 
 var goRules = []rule{
@@ -77,6 +80,7 @@ var goRules = []rule{
 	{regexp.MustCompile(`float64\((v\d+) \* (v\d+)\)`), "($1 * $2 * 1.0000001)", "perturb a product", ""},
 	{regexp.MustCompile(`\) \^ math\.Float64bits`), ") | math.Float64bits", "xor -> or", ""},
 	{regexp.MustCompile(`(i \+= )8`), "${1}16", "skip a block", ""},
+	{regexp.MustCompile(`if (v\d+) > (v\d+) \{`), "if $1 < $2 {", "max -> min", ""},
 }
 
 func main() {
