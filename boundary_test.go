@@ -55,12 +55,12 @@ func testBoundary[T Float](t *testing.T, l Loss) {
 				}
 			}
 			SetImplementation(in.name)
-			// 15 elements, and 2,100 for the AVX-512 loops that prefetch. The long
-			// sum is exact: 2100*half rounded once, to T.
-			for _, n := range []int{len(x), 2100} {
+			// 15 elements, and longN for the AVX-512 loops that prefetch. The long
+			// sum is exact: longN*half rounded once, to T.
+			for _, n := range []int{len(x), longN} {
 				x, y := fill(sign*b, n), fill(T(0), n)
 				if n > len(rep(b)) {
-					if s, want := Sum(l, x, y), T(2100*half); s != want {
+					if s, want := Sum(l, x, y), T(longN*half); s != want {
 						t.Errorf("%s %T %s at the boundary: Sum of %d = %v, want %v", in.name, T(0), l, n, s, want)
 					}
 				}
@@ -107,9 +107,9 @@ func TestFloat32Overflow(t *testing.T) {
 			{math.MaxFloat32, -(0x1p103 - 0x1p79), 0x1p127, 1, big}, // exact 2^127 - 2^79
 			{math.MaxFloat32, -0x1p103, nan, inf, huInf},
 		} {
-			// 15 elements: every lane of a full block and of the tail; 2,100: also
+			// 15 elements: every lane of a full block and of the tail; longN: also
 			// the AVX-512 loops that prefetch, which need long inputs.
-			for _, n := range []int{15, 2100} {
+			for _, n := range []int{15, longN} {
 				x, y := fill(c.x, n), fill(c.y, n)
 				d := make([]float32, n)
 				Elementwise(c.l, d, x, y)
@@ -158,17 +158,15 @@ func TestFloat32Overflow(t *testing.T) {
 			}
 			// One such element among zeros, at every position of 40: two blocks
 			// (the AVX-512 loop over pairs), one block and a tail; Sum and Mean are
-			// its loss, whichever lane and loop holds it. Then in 2,100 elements,
-			// where the AVX-512 loop over pairs that prefetches runs first (over
-			// elements 0-47), at each of those positions and a few later ones.
+			// its loss, whichever lane and loop holds it. Then in longN elements, at
+			// every lane of every loop (longPositions).
 			var at [][2]int // length, position
 			for i := range 40 {
 				at = append(at, [2]int{40, i})
 			}
-			for i := range 48 {
-				at = append(at, [2]int{2100, i})
+			for _, i := range longPositions() {
+				at = append(at, [2]int{longN, i})
 			}
-			at = append(at, [2]int{2100, 1000}, [2]int{2100, 2095}, [2]int{2100, 2096}, [2]int{2100, 2099})
 			for _, a := range at {
 				n, i := a[0], a[1]
 				xs, ys := make([]float32, n), make([]float32, n)
@@ -186,47 +184,59 @@ func TestFloat32Overflow(t *testing.T) {
 			}
 		}
 		// With a scale of 1/2 the quadratic gradient of a finite |d| = 2^128 - 2^103
-		// would round to 2^127; the overflowed (linear) one is +Inf.
-		x, y := rep[float32](math.MaxFloat32), rep[float32](-0x1p103)
-		d := make([]float32, len(x))
-		Grad(huInf, d, x, y, 0.5)
-		for i := range d {
-			if d[i] != inf {
-				t.Errorf("%s Grad(scale 0.5) [%d] = %v, want +Inf", huInf, i, d[i])
-			}
-		}
-		GradElementwise(huInf, d, x, y, rep[float32](0.5))
-		for i := range d {
-			if d[i] != inf {
-				t.Errorf("%s GradElementwise(0.5) [%d] = %v, want +Inf", huInf, i, d[i])
-			}
-		}
-		if s := SumAndGrad(huInf, d, x, y, 0.5); !same(s, nan) {
-			t.Errorf("%s SumAndGrad = %v, want NaN", huInf, s)
-		}
-		for i := range d {
-			if d[i] != inf {
-				t.Errorf("%s SumAndGrad(0.5) grad [%d] = %v, want +Inf", huInf, i, d[i])
+		// would round to 2^127; the overflowed (linear) one is +Inf. 15 elements,
+		// then longN for the AVX-512 loops that prefetch.
+		for _, n := range []int{15, longN} {
+			x, y := fill[float32](math.MaxFloat32, n), fill[float32](-0x1p103, n)
+			d := make([]float32, n)
+			for _, op := range []string{"Grad", "GradElementwise", "SumAndGrad"} {
+				switch op {
+				case "Grad":
+					Grad(huInf, d, x, y, 0.5)
+				case "GradElementwise":
+					GradElementwise(huInf, d, x, y, fill[float32](0.5, n))
+				case "SumAndGrad":
+					if s := SumAndGrad(huInf, d, x, y, 0.5); !same(s, nan) {
+						t.Errorf("%s SumAndGrad of %d = %v, want NaN", huInf, n, s)
+					}
+				}
+				for i := range d {
+					if d[i] != inf {
+						t.Fatalf("%s %s(scale 0.5) [%d of %d] = %v, want +Inf", huInf, op, i, n, d[i])
+					}
+				}
 			}
 		}
 	})
 }
 
+// longN is long enough for the AVX-512 loops that prefetch 8 KiB ahead, which run
+// first, then hand over to the loops that do not, then to the masked tail.
+const longN = 2103
+
+// longPositions returns positions in longN elements that put an element in every
+// lane of every loop: float32 kernels prefetch over elements 0-47 (float64: 0-1071),
+// the two-block loops without prefetches go on to 2095, and the tail holds 7.
+func longPositions() []int {
+	var at []int
+	for _, r := range [][2]int{{0, 48}, {1000, 1016}, {1100, 1116}, {2080, 2103}} {
+		for i := r[0]; i < r[1]; i++ {
+			at = append(at, i)
+		}
+	}
+	return at
+}
+
 // TestBoundaryLanesLong compares the raw lane accumulators of the Sum and SumGrad
-// kernels of every implementation with the generic ones, bit for bit, for 2,100
-// elements: long enough for the AVX-512 loops that prefetch, which run first, over
-// elements 0-47. One element has |x - y| == beta, at each of those positions and a
-// few later ones, the others are zero. At the boundary the two branches agree to
+// kernels of every implementation with the generic ones, bit for bit, for longN
+// elements, one of which has |x - y| == beta, at each of longPositions, the others
+// zero. At the boundary the two branches agree to
 // within rounding (exactly, for many beta), so a branch taken wrongly shows only in
 // the last bits of one lane, which a rounded sum, or a lane summing many such
 // elements, can hide.
 func TestBoundaryLanesLong(t *testing.T) {
-	const n = 2100
-	var at []int
-	for i := range 48 {
-		at = append(at, i)
-	}
-	at = append(at, 1000, 2095, 2096, 2099)
+	const n = longN
+	at := longPositions()
 	// beta = 1.9 and 0.37: the float32 quadratic branch at z == beta is not
 	// exactly the linear one in float64.
 	for _, beta := range []float64{0.1, 1.9, 0.37} {
