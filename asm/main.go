@@ -9,6 +9,14 @@
 // (VCVTPD2PS). The last, partial block of 8 elements is loaded with masked loads
 // that read zeros for the missing lanes (opmask registers for AVX-512, VMASKMOV for
 // AVX2) and stored with masked stores, so nothing outside the slices is touched.
+//
+// Where an operation's result lives is chosen to save instructions, never to change
+// what is computed (see plan): FMA addends and accumulators are overwritten in
+// place when nothing reads them later, and on AVX-512 a select of a single-use
+// operation becomes that operation merge-masked into the other value's register.
+// The AVX-512 Sum kernels handle two blocks per iteration with their operations
+// interleaved (body2), and most AVX-512 kernels prefetch their inputs 8 KiB ahead
+// (loops, prefetch).
 package main
 
 import (
