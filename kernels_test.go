@@ -21,7 +21,7 @@ func TestLaneAccumulators(t *testing.T) {
 	// and Al have errors to carry) and delta inexact in binary (huber 1.7), besides
 	// power-of-two ones; every tail length, in both halves of an AVX2 block.
 	losses := []Loss{{}, mustLoss(t, "huber", 2), mustLoss(t, "smooth_l1", 0.5), mustLoss(t, "smooth_l1", 0.3), mustLoss(t, "huber", 1.7)}
-	lengths := []int{64, 1001}
+	lengths := []int{64, 1001, longN} // longN: the AVX-512 loops that prefetch
 	for n := 1; n <= 15; n++ {
 		lengths = append(lengths, n)
 	}
@@ -74,4 +74,44 @@ func exactSumRat(t *testing.T, l Loss, x, y []float64) *big.Float {
 		t.Fatalf("%s: no exact reference", l)
 	}
 	return new(big.Float).SetPrec(2048).SetRat(s)
+}
+
+// TestLaneAccumulators32 compares the raw lanes of the float32 Sum and SumGrad
+// kernels (float64 sums, and the largest |x - y| of each lane) of every
+// implementation with the generic ones, bit for bit: the float32 rounding of the
+// public sums hides a damaged last bit of a lane.
+func TestLaneAccumulators32(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 11))
+	losses := []Loss{{}, mustLoss(t, "huber", 1.7), mustLoss(t, "smooth_l1", 0.3)}
+	for _, l := range losses {
+		for _, n := range []int{1, 7, 8, 15, 16, 31, 64, 1001, longN} {
+			x, y := make([]float32, n), make([]float32, n)
+			for i := range x {
+				x[i] = float32(r.NormFloat64() * math.Ldexp(1, r.IntN(21)-10))
+				y[i] = float32(r.NormFloat64() * math.Ldexp(1, r.IntN(21)-10))
+			}
+			p, _ := setupGrad(l, true, 1, 0)
+			var want, wantG [16]float64
+			for k := range impls { // generic (last) first
+				in := impls[len(impls)-1-k]
+				if !usable(in) {
+					continue
+				}
+				var acc, accG [16]float64
+				var g [8]float64
+				generated.SumF32Impl(in.id, &p, x, y, &acc)
+				generated.SumGradF32Impl(in.id, &p, make([]float32, n), x, y, &g)
+				copy(accG[:], g[:])
+				if k == 0 {
+					want, wantG = acc, accG
+					continue
+				}
+				for j := range acc {
+					if math.Float64bits(acc[j]) != math.Float64bits(want[j]) || math.Float64bits(accG[j]) != math.Float64bits(wantG[j]) {
+						t.Fatalf("%s %s n=%d: lanes %v and SumGrad lanes %v, generic has %v and %v", in.name, l, n, acc, accG, want, wantG)
+					}
+				}
+			}
+		}
+	}
 }
