@@ -67,6 +67,12 @@ var prefetch = map[string]bool{
 	"SumF32": true, "SumF64": true, "SumGradF32": true,
 }
 
+// prefetchClamped names the kernels that prefetch in their one loop over single
+// blocks, at an address clamped to the last full block near the end, instead:
+// SumGradF64, where avo cannot allocate registers for a second copy of its loop.
+// A/B at 2^24, same run: 86-89% -> 105-108% of the read-read-write roofline.
+var prefetchClamped = map[string]bool{"SumGradF64": true}
+
 // prefetchDist is how far ahead, in bytes, the loops of the kernels in prefetch
 // prefetch their inputs (PREFETCHNTA, which also keeps a long stream from evicting
 // the caller's cached data). The kernels have so many operations per byte that the
@@ -300,9 +306,26 @@ func (g *gen) loops(n reg.Register, bpi int, pf bool, next string) {
 		iter()
 		JMP(LabelRef(name + "pf"))
 	}
+	var limit reg.GPVirtual
+	if prefetchClamped[k.Name] && bpi == 1 && g.s.halves == 1 {
+		limit = GP64()
+		MOVQ(end, limit)
+		SUBQ(I32(step), limit) // the last full block
+	}
 	Label(name)
 	CMPQ(g.i, end)
 	JAE(LabelRef(next))
+	if limit != nil {
+		// Prefetch prefetchDist bytes ahead, or the last full block near the end.
+		at := GP64()
+		MOVQ(g.i, at)
+		ADDQ(I32(prefetchDist/sz), at)
+		CMPQ(at, limit)
+		CMOVQGT(limit, at)
+		for _, sl := range k.Ins {
+			PREFETCHNTA(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz)})
+		}
+	}
 	iter()
 	JMP(LabelRef(name))
 }

@@ -3173,7 +3173,7 @@ done:
 	RET
 
 // func sumGradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·sumGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -3200,10 +3200,18 @@ TEXT ·sumGradF64AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
+	MOVQ         R8, R9
+	SUBQ         $+8, R9
 
 loop1:
-	CMPQ AX, R8
-	JAE  tail
+	CMPQ        AX, R8
+	JAE         tail
+	MOVQ        AX, R10
+	ADDQ        $+1024, R10
+	CMPQ        R10, R9
+	CMOVQGT     R9, R10
+	PREFETCHNTA (DX)(R10*8)
+	PREFETCHNTA (BX)(R10*8)
 
 	// Lanes 0-7.
 	VMOVUPD     (DX)(AX*8), Z11
