@@ -240,16 +240,24 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 		}
 		batches[i] = batch
 	}
-	// Then take the best of five rounds, the implementations interleaved within each
-	// round, so that a change in the machine's memory bandwidth or clock during the
-	// point reaches every implementation and the roofline alike, and their ratios
+	// Then take the best of five rounds (nine from 2^20 elements on, where memory
+	// bandwidth, shared with other machines, varies most), the implementations
+	// interleaved within each round and each round starting with the next one, so
+	// that a change in the machine's memory bandwidth or clock during the point
+	// reaches every implementation and the roofline alike, and their ratios
 	// compare like with like.
 	best := make([]float64, len(impls))
 	for i := range best {
 		best[i] = math.Inf(1)
 	}
-	for round := 0; round < 5; round++ {
-		for i, run := range runs {
+	rounds := 5
+	if n >= 1<<20 {
+		rounds = 9
+	}
+	for round := 0; round < rounds; round++ {
+		for j := range runs {
+			i := (j + round) % len(runs)
+			run := runs[i]
 			use(impls[i])
 			batch := batches[i]
 			start := time.Now()
