@@ -45,6 +45,8 @@
 // the scalar code of the root package, which is shared by all implementations.
 package kernel
 
+import "slices"
+
 // Lanes is the number of float64 lanes of the canonical layout: one AVX-512 register,
 // two AVX2 registers.
 const Lanes = 8
@@ -151,6 +153,9 @@ type Kernel struct {
 
 // HasAcc reports whether the kernel has accumulators.
 func (k *Kernel) HasAcc() bool { return len(k.Accs) > 0 }
+
+// hasAcc reports whether the kernel has the accumulator named n.
+func (k *Kernel) hasAcc(n string) bool { return slices.Contains(k.Accs, n) }
 
 // Uses reports how many operations read each value.
 func (k *Kernel) Uses() []int {
@@ -314,13 +319,13 @@ func (b *builder) gradElem(t Type, d diff) int {
 	return b.sel(b.isNaN(d.s), d.s, r)
 }
 
-// accumulate adds the loss to the lane accumulators. With maxZ (the float32 Sum
-// kernel, whose z is not replaced by +Inf where x - y overflows float32) it also
-// keeps the largest z of each lane in accumulator m.
-func (b *builder) accumulate(t Type, d diff, hi, lo int, maxZ bool) {
+// accumulate adds the loss to the lane accumulators. A kernel with accumulator m
+// (the float32 Sum kernel, whose z is not replaced by +Inf where x - y overflows
+// float32) also keeps there the largest z of each lane.
+func (b *builder) accumulate(t Type, d diff, hi, lo int) {
 	if t == F32 {
 		b.setAcc("s", b.add(b.acc("s"), hi))
-		if maxZ {
+		if b.k.hasAcc("m") {
 			b.setAcc("m", b.max(b.acc("m"), d.z))
 		}
 		return
@@ -344,6 +349,8 @@ func (b *builder) storeLoss(t Type, hi, lo int) {
 	b.store("dst", b.sel(fin, b.add(hi, lo), hi))
 }
 
+// accs returns the accumulators of a kernel. The float32 Sum kernel alone has m, the
+// largest z of each lane, and leaves the float32 overflow of x - y to its caller.
 func accs(t Type, op string) []string {
 	switch {
 	case t == F32 && op == "Sum":
@@ -364,16 +371,16 @@ func Kernels() []*Kernel {
 				k.Accs = accs(t, op)
 			}
 			b := &builder{k}
-			// The float32 Sum kernel leaves the float32 overflow of x - y to the
-			// caller (the m accumulator); every other kernel replaces z by +Inf.
-			body(b, b.diff(t, !(t == F32 && op == "Sum")))
+			// A kernel that keeps the largest z (m) leaves the float32 overflow of
+			// x - y to its caller; every other kernel replaces z by +Inf.
+			body(b, b.diff(t, !k.hasAcc("m")))
 			k.prune()
 			ks = append(ks, k)
 		}
 		mk("Elem", "writes the per-element loss of x and y to dst.", []string{"x", "y"}, "dst", false,
 			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.storeLoss(t, hi, lo) })
 		mk("Sum", "writes the lane sums of the per-element losses of x and y to acc.", []string{"x", "y"}, "", true,
-			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.accumulate(t, d, hi, lo, true) })
+			func(b *builder, d diff) { hi, lo := b.loss(t, d); b.accumulate(t, d, hi, lo) })
 		mk("Grad", "writes the gradient with respect to x, scaled by p's GA and GB, to dst.", []string{"x", "y"}, "dst", false,
 			func(b *builder, d diff) { b.store("dst", b.grad(t, d)) })
 		mk("GradElem", "writes the gradient with respect to x, times the upstream gradient g, to dst.", []string{"x", "y", "g"}, "dst", false,
@@ -381,7 +388,7 @@ func Kernels() []*Kernel {
 		mk("SumGrad", "writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.", []string{"x", "y"}, "dst", true,
 			func(b *builder, d diff) {
 				hi, lo := b.loss(t, d)
-				b.accumulate(t, d, hi, lo, false)
+				b.accumulate(t, d, hi, lo)
 				b.store("dst", b.grad(t, d))
 			})
 	}
