@@ -165,6 +165,7 @@ type gen struct {
 	at     []int                     // where each operation is emitted: its index, or its select's
 	masked []int                     // for a select, the operation merge-masked into it, or -1
 	toAcc  []string                  // accumulator an operation writes in place, or ""
+	onAcc  []bool                    // the operation reads an accumulator, directly or not (body2)
 }
 
 func (g *gen) vec() reg.VecVirtual {
@@ -218,14 +219,12 @@ func emit(k *kernel.Kernel, s isa) {
 	}
 	g.i = GP64()
 	XORQ(g.i, g.i)
-	next := "tail"
-	if s.halves == 1 && unroll[k.Name] {
+	if g.unrolled() {
 		// AVX-512: two blocks per iteration, their operations interleaved; the
 		// last full block, if odd, goes to the loop of one block.
-		g.loops(n, 2, prefetch[k.Name], "loop1start")
-		next = "loop1start"
+		g.loops(n, 2, "loop1start")
 	}
-	g.loops(n, 1, s.halves == 1 && prefetch[k.Name] && next == "tail", "tail")
+	g.loops(n, 1, "tail")
 
 	Label("tail")
 	Comment("The last, partial block: masked loads read zeros for the missing lanes.")
@@ -267,15 +266,24 @@ func emit(k *kernel.Kernel, s isa) {
 	RET()
 }
 
+// unrolled reports whether the kernel's loop handles two blocks per iteration
+// (AVX-512, kernels in unroll).
+func (g *gen) unrolled() bool { return g.s.halves == 1 && unroll[g.k.Name] }
+
 // loops emits the loop over the full blocks, bpi blocks per iteration, up to the
 // last multiple of bpi blocks, and then jumps to label next. It starts at label
-// loop<bpi>start. With pf, a copy of the loop
-// comes first that also prefetches, prefetchDist bytes ahead, the inputs of the
-// iteration after next ones, and runs while that address is inside the slices
-// (prefetches load no register; they are only hints, but they never name an
-// address outside the slices either).
-func (g *gen) loops(n reg.Register, bpi int, pf bool, next string) {
+// loop<bpi>start. On AVX-512, for the kernels in prefetch, a copy of the first loop
+// (the two-block one where there is one) comes first that also prefetches,
+// prefetchDist bytes ahead, the inputs of the iteration after next ones, and runs
+// while that address is inside the slices; for those in prefetchClamped, the loop
+// itself prefetches at an address clamped to the last full block (prefetches load
+// no register; they are only hints, but they never name an address outside the
+// slices either).
+func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
+	first := bpi == 2 || !g.unrolled()
+	pf := g.s.halves == 1 && first && prefetch[k.Name]
+	clamped := g.s.halves == 1 && first && prefetchClamped[k.Name]
 	step := bpi * kernel.Lanes
 	sz := k.Type.Size()
 	name := fmt.Sprintf("loop%d", bpi)
@@ -307,7 +315,7 @@ func (g *gen) loops(n reg.Register, bpi int, pf bool, next string) {
 		JMP(LabelRef(name + "pf"))
 	}
 	var limit reg.GPVirtual
-	if prefetchClamped[k.Name] && bpi == 1 && g.s.halves == 1 {
+	if clamped {
 		limit = GP64()
 		MOVQ(end, limit)
 		SUBQ(I32(step), limit) // the last full block
@@ -396,12 +404,7 @@ func (g *gen) plan() {
 			continue
 		}
 		t, f := op.Args[1], op.Args[2]
-		switch ops[t].Kind {
-		case kernel.Add, kernel.Sub, kernel.Mul, kernel.Div:
-		default:
-			continue
-		}
-		if uses[t] == 1 && g.temp(f, i) {
+		if arith[ops[t].Kind] != nil && uses[t] == 1 && g.temp(f, i) {
 			g.masked[i], g.at[t] = t, i
 		}
 	}
@@ -413,6 +416,13 @@ func (g *gen) plan() {
 			if t >= 0 && !g.temp(ops[i].Args[2], i) {
 				g.masked[i], g.at[t], changed = -1, t, true
 			}
+		}
+	}
+	g.onAcc = make([]bool, len(ops))
+	for i, op := range ops {
+		g.onAcc[i] = op.Kind == kernel.Acc || op.Kind == kernel.SetAcc
+		for _, a := range op.Args {
+			g.onAcc[i] = g.onAcc[i] || g.onAcc[a]
 		}
 	}
 	g.toAcc = make([]string, len(ops))
@@ -430,6 +440,15 @@ func (g *gen) plan() {
 			g.toAcc[v] = op.Name
 		}
 	}
+}
+
+// arith holds the instructions of the arithmetic operations that a select can
+// merge-mask (with the operands of bin, then the mask, for AVX-512).
+var arith = map[kernel.Kind]func(...Op){
+	kernel.Add: func(o ...Op) { VADDPD(o...) },
+	kernel.Sub: func(o ...Op) { VSUBPD(o...) },
+	kernel.Mul: func(o ...Op) { VMULPD(o...) },
+	kernel.Div: func(o ...Op) { VDIVPD(o...) },
 }
 
 // temp reports whether value v lives in a register of its own that operation i may
@@ -466,14 +485,7 @@ func (g *gen) body(tail bool) {
 // decodes; but everything that reads an accumulator comes after, the first block's
 // before the second's, so that the accumulators see the blocks in order.
 func (g *gen) body2() {
-	ops := g.k.Ops
-	onAcc := make([]bool, len(ops)) // reads an accumulator, directly or not
-	for i, op := range ops {
-		onAcc[i] = op.Kind == kernel.Acc || op.Kind == kernel.SetAcc
-		for _, a := range op.Args {
-			onAcc[i] = onAcc[i] || onAcc[a]
-		}
-	}
+	ops, onAcc := g.k.Ops, g.onAcc
 	Comment("Two blocks, lanes 0-7 of each, interleaved.")
 	vals := [2][]Op{make([]Op, len(ops)), make([]Op, len(ops))}
 	emit := func(c, i int) {
@@ -555,14 +567,8 @@ func (g *gen) op(i int, op kernel.Op, vals []Op, h int, tail bool) Op {
 		return d
 	case kernel.Acc:
 		return g.acc[op.Name][h]
-	case kernel.Add:
-		return bin(func(o ...Op) { VADDPD(o...) }, func(o ...Op) { VADDPD(o...) })
-	case kernel.Sub:
-		return bin(func(o ...Op) { VSUBPD(o...) }, func(o ...Op) { VSUBPD(o...) })
-	case kernel.Mul:
-		return bin(func(o ...Op) { VMULPD(o...) }, func(o ...Op) { VMULPD(o...) })
-	case kernel.Div:
-		return bin(func(o ...Op) { VDIVPD(o...) }, func(o ...Op) { VDIVPD(o...) })
+	case kernel.Add, kernel.Sub, kernel.Mul, kernel.Div:
+		return bin(arith[op.Kind], arith[op.Kind])
 	case kernel.FMA, kernel.FMS:
 		var d Op = a(2)
 		if !g.temp(op.Args[2], i) {
@@ -595,17 +601,7 @@ func (g *gen) op(i int, op kernel.Op, vals []Op, h int, tail bool) Op {
 		if t := g.masked[i]; t >= 0 {
 			// f{m} = t: the operation t, merge-masked into f's register.
 			d, ta := a(2), g.k.Ops[t].Args
-			x, y, m := vals[ta[1]], vals[ta[0]], a(0)
-			switch g.k.Ops[t].Kind {
-			case kernel.Add:
-				VADDPD(x, y, m, d)
-			case kernel.Sub:
-				VSUBPD(x, y, m, d)
-			case kernel.Mul:
-				VMULPD(x, y, m, d)
-			case kernel.Div:
-				VDIVPD(x, y, m, d)
-			}
+			arith[g.k.Ops[t].Kind](vals[ta[1]], vals[ta[0]], a(0), d)
 			return d
 		}
 		d := g.vec()
