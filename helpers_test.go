@@ -190,3 +190,15 @@ func checkInPlaceOp[T Float](t testing.TB, name string, x, y, want []T, f func(d
 		}
 	}
 }
+
+// usableGenericFirst returns the implementations usable here, generic first, so that
+// a test can compare every other one with it.
+func usableGenericFirst() []implInfo {
+	var r []implInfo
+	for k := range impls {
+		if in := impls[len(impls)-1-k]; usable(in) {
+			r = append(r, in)
+		}
+	}
+	return r
+}
