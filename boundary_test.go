@@ -118,23 +118,11 @@ func TestFloat32Overflow(t *testing.T) {
 						t.Fatalf("%s loss(%v, %v) [%d of %d] = %v, want %v", c.l, c.x, c.y, i, n, d[i], c.loss)
 					}
 				}
-				for _, op := range []string{"Grad", "GradElementwise", "SumAndGrad"} {
-					switch op {
-					case "Grad":
-						Grad(c.l, d, x, y, 1)
-					case "GradElementwise":
-						GradElementwise(c.l, d, x, y, fill[float32](1, n))
-					case "SumAndGrad":
-						if s := SumAndGrad(c.l, d, x, y, 1); !finite(c.loss) && !same(s, c.loss) {
-							t.Errorf("%s SumAndGrad of %d x (%v, %v) = %v, want %v", c.l, n, c.x, c.y, s, c.loss)
-						}
-					}
-					for i := range d {
-						if !same(d[i], c.grad) {
-							t.Fatalf("%s %s(%v, %v) [%d of %d] = %v, want %v", c.l, op, c.x, c.y, i, n, d[i], c.grad)
-						}
-					}
+				var wantSum *float32 // a finite loss times n is not checked here
+				if !finite(c.loss) {
+					wantSum = &c.loss
 				}
+				checkGrads(t, c.l, x, y, 1, c.grad, wantSum)
 			}
 			x, y := rep(c.x), rep(c.y)
 			// The float32 Sum kernel leaves the overflow to its caller: the largest
@@ -188,26 +176,36 @@ func TestFloat32Overflow(t *testing.T) {
 		// then longN for the AVX-512 loops that prefetch.
 		for _, n := range []int{15, longN} {
 			x, y := fill[float32](math.MaxFloat32, n), fill[float32](-0x1p103, n)
-			d := make([]float32, n)
-			for _, op := range []string{"Grad", "GradElementwise", "SumAndGrad"} {
-				switch op {
-				case "Grad":
-					Grad(huInf, d, x, y, 0.5)
-				case "GradElementwise":
-					GradElementwise(huInf, d, x, y, fill[float32](0.5, n))
-				case "SumAndGrad":
-					if s := SumAndGrad(huInf, d, x, y, 0.5); !same(s, nan) {
-						t.Errorf("%s SumAndGrad of %d = %v, want NaN", huInf, n, s)
-					}
-				}
-				for i := range d {
-					if d[i] != inf {
-						t.Fatalf("%s %s(scale 0.5) [%d of %d] = %v, want +Inf", huInf, op, i, n, d[i])
-					}
-				}
-			}
+			checkGrads(t, huInf, x, y, 0.5, inf, &nan)
 		}
 	})
+}
+
+// checkGrads runs Grad and SumAndGrad with scale, and GradElementwise with an
+// upstream gradient of scale everywhere, on x and y, and requires every gradient
+// to be want (NaN equal to NaN), and the sum of SumAndGrad to be *wantSum unless
+// wantSum is nil.
+func checkGrads(t *testing.T, l Loss, x, y []float32, scale, want float32, wantSum *float32) {
+	t.Helper()
+	n := len(x)
+	d := make([]float32, n)
+	for _, op := range []string{"Grad", "GradElementwise", "SumAndGrad"} {
+		switch op {
+		case "Grad":
+			Grad(l, d, x, y, scale)
+		case "GradElementwise":
+			GradElementwise(l, d, x, y, fill(scale, n))
+		case "SumAndGrad":
+			if s := SumAndGrad(l, d, x, y, scale); wantSum != nil && !same(s, *wantSum) {
+				t.Errorf("%s SumAndGrad(scale %v) of %d x (%v, %v) = %v, want %v", l, scale, n, x[0], y[0], s, *wantSum)
+			}
+		}
+		for i := range d {
+			if !same(d[i], want) {
+				t.Fatalf("%s %s(scale %v) of (%v, %v) [%d of %d] = %v, want %v", l, op, scale, x[i], y[i], i, n, d[i], want)
+			}
+		}
+	}
 }
 
 // longN is long enough for the AVX-512 loops that prefetch 8 KiB ahead, which run
