@@ -589,6 +589,8 @@ func (g *gen) op(i int, op kernel.Op, vals []Op, h int, tail bool) Op {
 		return bin(func(o ...Op) { VXORPD(o...) }, func(o ...Op) { VPXORQ(o...) })
 	case kernel.Max:
 		return bin(func(o ...Op) { VMAXPD(o...) }, func(o ...Op) { VMAXPD(o...) }) // a0 > a1 ? a0 : a1
+	case kernel.Min:
+		return bin(func(o ...Op) { VMINPD(o...) }, func(o ...Op) { VMINPD(o...) }) // a0 < a1 ? a0 : a1
 	case kernel.LT:
 		return cmp(cmpLtOQ, a(0), a(1))
 	case kernel.LE:

@@ -257,6 +257,12 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 			Id(v(i)).Op(":=").Add(a(1)),
 			If(a(0).Op(">").Add(a(1))).Block(Id(v(i)).Op("=").Add(a(0))),
 		}
+	case kernel.Min:
+		// As VMINPD: the first operand if it is less, else the second.
+		return []Code{
+			Id(v(i)).Op(":=").Add(a(1)),
+			If(a(1).Op(">").Add(a(0))).Block(Id(v(i)).Op("=").Add(a(0))),
+		}
 	case kernel.Select:
 		return def(fromBits(bits(a(1)).Op("&").Add(a(0)).Op("|").Add(bits(a(2))).Op("&^").Add(a(0))))
 	case kernel.SetAcc:

@@ -2226,15 +2226,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h0
 			v36 := l0
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h0 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l0 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l0 = v44
 		}
 		// lane 1
 		{
@@ -2279,15 +2284,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h1
 			v36 := l1
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h1 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l1 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l1 = v44
 		}
 		// lane 2
 		{
@@ -2332,15 +2342,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h2
 			v36 := l2
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h2 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l2 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l2 = v44
 		}
 		// lane 3
 		{
@@ -2385,15 +2400,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h3
 			v36 := l3
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h3 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l3 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l3 = v44
 		}
 		// lane 4
 		{
@@ -2438,15 +2458,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h4
 			v36 := l4
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h4 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l4 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l4 = v44
 		}
 		// lane 5
 		{
@@ -2491,15 +2516,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h5
 			v36 := l5
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h5 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l5 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l5 = v44
 		}
 		// lane 6
 		{
@@ -2544,15 +2574,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h6
 			v36 := l6
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h6 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l6 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l6 = v44
 		}
 		// lane 7
 		{
@@ -2597,15 +2632,20 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			v35 := h7
 			v36 := l7
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h7 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l7 = v45
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l7 = v44
 		}
 	}
 	acc[0] = h0
@@ -3399,33 +3439,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h0
 			v36 := l0
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h0 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l0 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l0 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[0] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[0] = v56
 		}
 		// lane 1
 		{
@@ -3470,33 +3515,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h1
 			v36 := l1
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h1 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l1 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l1 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[1] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[1] = v56
 		}
 		// lane 2
 		{
@@ -3541,33 +3591,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h2
 			v36 := l2
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h2 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l2 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l2 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[2] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[2] = v56
 		}
 		// lane 3
 		{
@@ -3612,33 +3667,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h3
 			v36 := l3
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h3 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l3 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l3 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[3] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[3] = v56
 		}
 		// lane 4
 		{
@@ -3683,33 +3743,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h4
 			v36 := l4
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h4 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l4 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l4 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[4] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[4] = v56
 		}
 		// lane 5
 		{
@@ -3754,33 +3819,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h5
 			v36 := l5
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h5 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l5 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l5 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[5] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[5] = v56
 		}
 		// lane 6
 		{
@@ -3825,33 +3895,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h6
 			v36 := l6
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h6 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l6 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l6 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[6] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[6] = v56
 		}
 		// lane 7
 		{
@@ -3896,33 +3971,38 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v35 := h7
 			v36 := l7
 			v37 := v35 + v33
-			v38 := v37 - v35
-			v39 := v37 - v38
-			v40 := v35 - v39
-			v41 := v33 - v38
-			v42 := v40 + v41
+			v38 := v33
+			if v35 > v33 {
+				v38 = v35
+			}
+			v39 := v33
+			if v33 > v35 {
+				v39 = v35
+			}
+			v40 := v37 - v38
+			v41 := v39 - v40
 			h7 = v37
-			v44 := v42 + v34
-			v45 := v36 + v44
-			l7 = v45
-			v47 := pGA
-			v48 := float64(v7 * v47)
-			v49 := math.FMA(v2, v47, v48)
-			v50 := pZero
-			var v51 uint64
-			if v2 != v50 {
-				v51 = ^uint64(0)
+			v43 := v41 + v34
+			v44 := v36 + v43
+			l7 = v44
+			v46 := pGA
+			v47 := float64(v7 * v46)
+			v48 := math.FMA(v2, v46, v47)
+			v49 := pZero
+			var v50 uint64
+			if v2 != v49 {
+				v50 = ^uint64(0)
 			}
-			v52 := pGB
-			v53 := math.Float64frombits(math.Float64bits(v52)&v51 | math.Float64bits(v50)&^v51)
-			v54 := math.Float64frombits(math.Float64bits(v53) ^ math.Float64bits(v10))
-			v55 := math.Float64frombits(math.Float64bits(v49)&v13 | math.Float64bits(v54)&^v13)
-			var v56 uint64
+			v51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
+			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
+			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
+			var v55 uint64
 			if v2 != v2 {
-				v56 = ^uint64(0)
+				v55 = ^uint64(0)
 			}
-			v57 := math.Float64frombits(math.Float64bits(v2)&v56 | math.Float64bits(v55)&^v56)
-			dstb[7] = v57
+			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
+			dstb[7] = v56
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])

@@ -1852,11 +1852,10 @@ loop1:
 	VBLENDVPD    Y5, Y10, Y6, Y4
 	VBLENDVPD    Y5, Y11, Y7, Y5
 	VADDPD       Y4, Y0, Y6
-	VSUBPD       Y0, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y0, Y0
-	VSUBPD       Y7, Y4, Y4
-	VADDPD       Y4, Y0, Y4
+	VMAXPD       Y4, Y0, Y7
+	VMINPD       Y4, Y0, Y0
+	VSUBPD       Y7, Y6, Y4
+	VSUBPD       Y4, Y0, Y4
 	VMOVAPD      Y6, Y0
 	VADDPD       Y5, Y4, Y4
 	VADDPD       Y4, Y2, Y2
@@ -1901,11 +1900,10 @@ loop1:
 	VBLENDVPD    Y5, Y10, Y6, Y4
 	VBLENDVPD    Y5, Y11, Y7, Y5
 	VADDPD       Y4, Y1, Y6
-	VSUBPD       Y1, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y1, Y1
-	VSUBPD       Y7, Y4, Y4
-	VADDPD       Y4, Y1, Y4
+	VMAXPD       Y4, Y1, Y7
+	VMINPD       Y4, Y1, Y1
+	VSUBPD       Y7, Y6, Y4
+	VSUBPD       Y4, Y1, Y4
 	VMOVAPD      Y6, Y1
 	VADDPD       Y5, Y4, Y4
 	VADDPD       Y4, Y3, Y3
@@ -1963,11 +1961,10 @@ tail:
 	VBLENDVPD    Y5, Y10, Y6, Y4
 	VBLENDVPD    Y5, Y11, Y7, Y5
 	VADDPD       Y4, Y0, Y6
-	VSUBPD       Y0, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y0, Y0
-	VSUBPD       Y7, Y4, Y4
-	VADDPD       Y4, Y0, Y4
+	VMAXPD       Y4, Y0, Y7
+	VMINPD       Y4, Y0, Y0
+	VSUBPD       Y7, Y6, Y4
+	VSUBPD       Y4, Y0, Y4
 	VMOVAPD      Y6, Y0
 	VADDPD       Y5, Y4, Y4
 	VADDPD       Y4, Y2, Y2
@@ -2016,11 +2013,10 @@ tail:
 	VBLENDVPD    Y5, Y10, Y6, Y4
 	VBLENDVPD    Y5, Y11, Y7, Y5
 	VADDPD       Y4, Y1, Y6
-	VSUBPD       Y1, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y1, Y1
-	VSUBPD       Y7, Y4, Y4
-	VADDPD       Y4, Y1, Y4
+	VMAXPD       Y4, Y1, Y7
+	VMINPD       Y4, Y1, Y1
+	VSUBPD       Y7, Y6, Y4
+	VSUBPD       Y4, Y1, Y4
 	VMOVAPD      Y6, Y1
 	VADDPD       Y5, Y4, Y4
 	VADDPD       Y4, Y3, Y3
@@ -2136,20 +2132,18 @@ loop2pf:
 	VBLENDMPD   Z30, Z14, K1, Z20
 	VBLENDMPD   Z31, Z12, K2, Z21
 	VADDPD      Z18, Z0, Z8
-	VSUBPD      Z0, Z8, Z9
-	VSUBPD      Z9, Z8, Z10
-	VSUBPD      Z10, Z0, Z0
-	VSUBPD      Z9, Z18, Z9
-	VADDPD      Z9, Z0, Z9
+	VMAXPD      Z18, Z0, Z9
+	VMINPD      Z18, Z0, Z0
+	VSUBPD      Z9, Z8, Z9
+	VSUBPD      Z9, Z0, Z9
 	VMOVAPD     Z8, Z0
 	VADDPD      Z20, Z9, Z8
 	VADDPD      Z8, Z1, Z1
 	VADDPD      Z19, Z0, Z8
-	VSUBPD      Z0, Z8, Z9
-	VSUBPD      Z9, Z8, Z10
-	VSUBPD      Z10, Z0, Z0
-	VSUBPD      Z9, Z19, Z9
-	VADDPD      Z9, Z0, Z9
+	VMAXPD      Z19, Z0, Z9
+	VMINPD      Z19, Z0, Z0
+	VSUBPD      Z9, Z8, Z9
+	VSUBPD      Z9, Z0, Z9
 	VMOVAPD     Z8, Z0
 	VADDPD      Z21, Z9, Z8
 	VADDPD      Z8, Z1, Z1
@@ -2226,20 +2220,18 @@ loop2:
 	VBLENDMPD   Z18, Z14, K1, Z24
 	VBLENDMPD   Z19, Z12, K2, Z25
 	VADDPD      Z22, Z0, Z8
-	VSUBPD      Z0, Z8, Z9
-	VSUBPD      Z9, Z8, Z10
-	VSUBPD      Z10, Z0, Z0
-	VSUBPD      Z9, Z22, Z9
-	VADDPD      Z9, Z0, Z9
+	VMAXPD      Z22, Z0, Z9
+	VMINPD      Z22, Z0, Z0
+	VSUBPD      Z9, Z8, Z9
+	VSUBPD      Z9, Z0, Z9
 	VMOVAPD     Z8, Z0
 	VADDPD      Z24, Z9, Z8
 	VADDPD      Z8, Z1, Z1
 	VADDPD      Z23, Z0, Z8
-	VSUBPD      Z0, Z8, Z9
-	VSUBPD      Z9, Z8, Z10
-	VSUBPD      Z10, Z0, Z0
-	VSUBPD      Z9, Z23, Z9
-	VADDPD      Z9, Z0, Z9
+	VMAXPD      Z23, Z0, Z9
+	VMINPD      Z23, Z0, Z0
+	VSUBPD      Z9, Z8, Z9
+	VSUBPD      Z9, Z0, Z9
 	VMOVAPD     Z8, Z0
 	VADDPD      Z25, Z9, Z8
 	VADDPD      Z8, Z1, Z1
@@ -2288,11 +2280,10 @@ loop1:
 	VBLENDMPD   Z12, Z9, K1, Z26
 	VBLENDMPD   Z13, Z11, K1, Z27
 	VADDPD      Z26, Z0, Z8
-	VSUBPD      Z0, Z8, Z9
-	VSUBPD      Z9, Z8, Z10
-	VSUBPD      Z10, Z0, Z0
-	VSUBPD      Z9, Z26, Z9
-	VADDPD      Z9, Z0, Z9
+	VMAXPD      Z26, Z0, Z9
+	VMINPD      Z26, Z0, Z0
+	VSUBPD      Z9, Z8, Z9
+	VSUBPD      Z9, Z0, Z9
 	VMOVAPD     Z8, Z0
 	VADDPD      Z27, Z9, Z8
 	VADDPD      Z8, Z1, Z1
@@ -2340,11 +2331,10 @@ tail:
 	VBLENDMPD   Z10, Z4, K1, Z28
 	VBLENDMPD   Z11, Z5, K1, Z29
 	VADDPD      Z28, Z0, Z2
-	VSUBPD      Z0, Z2, Z3
-	VSUBPD      Z3, Z2, Z4
-	VSUBPD      Z4, Z0, Z0
-	VSUBPD      Z3, Z28, Z3
-	VADDPD      Z3, Z0, Z3
+	VMAXPD      Z28, Z0, Z3
+	VMINPD      Z28, Z0, Z0
+	VSUBPD      Z3, Z2, Z3
+	VSUBPD      Z3, Z0, Z3
 	VMOVAPD     Z2, Z0
 	VADDPD      Z29, Z3, Z2
 	VADDPD      Z2, Z1, Z1
@@ -2937,11 +2927,10 @@ loop1:
 	VBLENDVPD    Y9, Y13, Y8, Y7
 	VBLENDVPD    Y9, Y14, Y10, Y8
 	VADDPD       Y7, Y0, Y10
-	VSUBPD       Y0, Y10, Y11
-	VSUBPD       Y11, Y10, Y12
-	VSUBPD       Y12, Y0, Y0
-	VSUBPD       Y11, Y7, Y7
-	VADDPD       Y7, Y0, Y7
+	VMAXPD       Y7, Y0, Y11
+	VMINPD       Y7, Y0, Y0
+	VSUBPD       Y11, Y10, Y7
+	VSUBPD       Y7, Y0, Y7
 	VMOVAPD      Y10, Y0
 	VADDPD       Y8, Y7, Y7
 	VADDPD       Y7, Y2, Y2
@@ -2998,11 +2987,10 @@ loop1:
 	VBLENDVPD    Y9, Y13, Y8, Y7
 	VBLENDVPD    Y9, Y14, Y10, Y8
 	VADDPD       Y7, Y1, Y10
-	VSUBPD       Y1, Y10, Y11
-	VSUBPD       Y11, Y10, Y12
-	VSUBPD       Y12, Y1, Y1
-	VSUBPD       Y11, Y7, Y7
-	VADDPD       Y7, Y1, Y7
+	VMAXPD       Y7, Y1, Y11
+	VMINPD       Y7, Y1, Y1
+	VSUBPD       Y11, Y10, Y7
+	VSUBPD       Y7, Y1, Y7
 	VMOVAPD      Y10, Y1
 	VADDPD       Y8, Y7, Y7
 	VADDPD       Y7, Y3, Y3
@@ -3072,11 +3060,10 @@ tail:
 	VBLENDVPD    Y9, Y13, Y8, Y7
 	VBLENDVPD    Y9, Y14, Y10, Y8
 	VADDPD       Y7, Y0, Y10
-	VSUBPD       Y0, Y10, Y11
-	VSUBPD       Y11, Y10, Y12
-	VSUBPD       Y12, Y0, Y0
-	VSUBPD       Y11, Y7, Y7
-	VADDPD       Y7, Y0, Y7
+	VMAXPD       Y7, Y0, Y11
+	VMINPD       Y7, Y0, Y0
+	VSUBPD       Y11, Y10, Y7
+	VSUBPD       Y7, Y0, Y7
 	VMOVAPD      Y10, Y0
 	VADDPD       Y8, Y7, Y7
 	VADDPD       Y7, Y2, Y2
@@ -3139,11 +3126,10 @@ tail:
 	VBLENDVPD    Y9, Y13, Y8, Y7
 	VBLENDVPD    Y9, Y14, Y10, Y8
 	VADDPD       Y7, Y1, Y10
-	VSUBPD       Y1, Y10, Y11
-	VSUBPD       Y11, Y10, Y12
-	VSUBPD       Y12, Y1, Y1
-	VSUBPD       Y11, Y7, Y7
-	VADDPD       Y7, Y1, Y7
+	VMAXPD       Y7, Y1, Y11
+	VMINPD       Y7, Y1, Y1
+	VSUBPD       Y11, Y10, Y7
+	VSUBPD       Y7, Y1, Y7
 	VMOVAPD      Y10, Y1
 	VADDPD       Y8, Y7, Y7
 	VADDPD       Y7, Y3, Y3
@@ -3247,11 +3233,10 @@ loop1:
 	VBLENDMPD   Z28, Z15, K1, Z16
 	VBLENDMPD   Z29, Z27, K1, Z17
 	VADDPD      Z16, Z0, Z12
-	VSUBPD      Z0, Z12, Z15
-	VSUBPD      Z15, Z12, Z26
-	VSUBPD      Z26, Z0, Z0
-	VSUBPD      Z15, Z16, Z15
-	VADDPD      Z15, Z0, Z15
+	VMAXPD      Z16, Z0, Z15
+	VMINPD      Z16, Z0, Z0
+	VSUBPD      Z15, Z12, Z15
+	VSUBPD      Z15, Z0, Z15
 	VMOVAPD     Z12, Z0
 	VADDPD      Z17, Z15, Z12
 	VADDPD      Z12, Z1, Z1
@@ -3308,11 +3293,10 @@ tail:
 	VBLENDMPD   Z16, Z5, K2, Z21
 	VBLENDMPD   Z17, Z6, K2, Z22
 	VADDPD      Z21, Z0, Z3
-	VSUBPD      Z0, Z3, Z4
-	VSUBPD      Z4, Z3, Z5
-	VSUBPD      Z5, Z0, Z0
-	VSUBPD      Z4, Z21, Z4
-	VADDPD      Z4, Z0, Z4
+	VMAXPD      Z21, Z0, Z4
+	VMINPD      Z21, Z0, Z0
+	VSUBPD      Z4, Z3, Z4
+	VSUBPD      Z4, Z0, Z4
 	VMOVAPD     Z3, Z0
 	VADDPD      Z22, Z4, Z3
 	VADDPD      Z3, Z1, Z1
