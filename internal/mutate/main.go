@@ -68,7 +68,7 @@ var asmRules = []rule{
 	{regexp.MustCompile(`ADDQ(\s+)\$0x10`), "ADDQ${1}$$0x08", "repeat a block (two-block loop)", ""},
 	{regexp.MustCompile(`\bVMAXPD\b`), "VMINPD", "VMAXPD -> VMINPD", ""},
 	{regexp.MustCompile(`\bVMINPD\b`), "VMAXPD", "VMINPD -> VMAXPD", ""},
-	{regexp.MustCompile(`^(\s*)PREFETCHNTA\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change"},
+	{regexp.MustCompile(`^(\s*)PREFETCH(NTA|T0)\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change"},
 }
 
 var goRules = []rule{
