@@ -70,7 +70,10 @@ var prefetch = map[string]bool{
 // prefetchClamped names the kernels that prefetch in their one loop over single
 // blocks, at an address clamped to the last full block near the end, instead:
 // SumGradF64, where avo cannot allocate registers for a second copy of its loop.
-// A/B at 2^24, same run: 86-89% -> 105-108% of the read-read-write roofline.
+// A/B at 2^24, same run: 86-89% -> 105-108% of the read-read-write roofline. The
+// clamped loop for every kernel (no loop copies) was slower where measured, in the
+// same runs: float64 Sum 96 -> 93 and 93 -> 85% of the roofline, Elem 103-105 ->
+// 94-97%, Grad float32 105-109 -> 102-105%; the others even.
 var prefetchClamped = map[string]bool{"SumGradF64": true}
 
 // prefetchDist is how far ahead, in bytes, the loops of the kernels in prefetch
