@@ -125,22 +125,25 @@ func TestFloat32Overflow(t *testing.T) {
 				checkGrads(t, c.l, x, y, 1, c.grad, wantSum)
 			}
 			x, y := rep(c.x), rep(c.y)
-			// The float32 Sum kernel leaves the overflow to its caller: the largest
-			// |x - y| of every lane of a full block alone (8), then of the masked tail
-			// alone (7), must be the exact float64 |x - y|, so that one cannot hide
-			// the other.
+			// The float32 Sum and SumGrad kernels leave the overflow to their caller:
+			// the largest |x - y| of every lane of a full block alone (8), then of the
+			// masked tail alone (7), must be the exact float64 |x - y|, so that one
+			// cannot hide the other.
 			for _, n := range []int{8, 7} {
-				p, _ := setup(c.l, true)
-				var acc [2 * generated.Lanes]float64
-				generated.SumF32Impl(int(current.Load()), p, x[:n], y[:n], &acc)
+				p, _ := setupGrad(c.l, true, 1, 0)
+				var acc [2][2 * generated.Lanes]float64
+				generated.SumF32Impl(int(current.Load()), &p, x[:n], y[:n], &acc[0])
+				generated.SumGradF32Impl(int(current.Load()), &p, make([]float32, n), x[:n], y[:n], &acc[1])
 				z := math.Abs(float64(c.x) - float64(c.y))
-				for k, m := range acc[generated.Lanes:] {
-					want := z
-					if k >= n {
-						want = 0
-					}
-					if m != want {
-						t.Errorf("%s Sum of %d x (%v, %v): largest z of lane %d = %v, want %v", c.l, n, c.x, c.y, k, m, want)
+				for ki, kernel := range []string{"Sum", "SumGrad"} {
+					for k, m := range acc[ki][generated.Lanes:] {
+						want := z
+						if k >= n {
+							want = 0
+						}
+						if m != want {
+							t.Errorf("%s %s of %d x (%v, %v): largest z of lane %d = %v, want %v", c.l, kernel, n, c.x, c.y, k, m, want)
+						}
 					}
 				}
 			}
@@ -249,12 +252,10 @@ func TestBoundaryLanesLong(t *testing.T) {
 			var want [4][2 * generated.Lanes]float64
 			for k, in := range usableGenericFirst() {
 				var got [4][2 * generated.Lanes]float64
-				var g32 [generated.Lanes]float64
 				generated.SumF32Impl(in.id, &p32, x32, y32, &got[0])
 				generated.SumF64Impl(in.id, &p64, x64, y64, &got[1])
-				generated.SumGradF32Impl(in.id, &p32, make([]float32, n), x32, y32, &g32)
+				generated.SumGradF32Impl(in.id, &p32, make([]float32, n), x32, y32, &got[2])
 				generated.SumGradF64Impl(in.id, &p64, make([]float64, n), x64, y64, &got[3])
-				copy(got[2][:], g32[:])
 				if k == 0 {
 					want = got
 					continue

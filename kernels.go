@@ -57,6 +57,11 @@ func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, deg
 		p[generated.PAh] = 0.5
 		p[generated.PB] = k
 		p[generated.PDq] = 1
+		if f32 && math.IsInf(k, 1) {
+			// The float32 kernels (but Elem) keep the float64 |x - y| where x - y
+			// overflows float32: z < Ovf is false there, as +Inf < +Inf would be.
+			p[generated.PK] = p[generated.POvf]
+		}
 		return p, false
 	}
 	// SmoothL1. beta = +Inf, and (float64) a subnormal beta whose reciprocal
@@ -90,14 +95,15 @@ func setup(l Loss, f32 bool) (p *generated.Params, degenerate bool) {
 func setupGrad(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate bool) {
 	pp, degenerate := setup(l, f32)
 	p = *pp
-	k := p[generated.PK]
 	if l.kind == kindHuber {
+		k := p[generated.PB] // delta (K may be clamped: baseParams)
 		p[generated.PGA] = sh + sl
 		p[generated.PGB] = sh * k
 		if sl != 0 { // (not with delta = +Inf, where sl*k would be NaN)
 			p[generated.PGB] = math.FMA(sh, k, float64(sl*k))
 		}
 	} else {
+		k := p[generated.PK]
 		p[generated.PGB] = sh + sl
 		if k > 0 {
 			p[generated.PGA] = ddDiv(sh, sl, k)
@@ -172,10 +178,10 @@ func finish32(acc *[generated.Lanes]float64, mean bool, n int) float64 {
 	return s
 }
 
-// overflow32 returns what the float32 Sum kernel leaves to its caller (see gen/kernel):
-// where the largest z of some lane (m, acc[8:16]) reaches Ovf, some x - y overflowed
-// float32, and the loss of such an element, +Inf, or NaN for Huber with
-// delta = +Inf, is to be added to the sum. It reports false otherwise.
+// overflow32 returns what the float32 Sum and SumGrad kernels leave to their caller
+// (see gen/kernel): where the largest z of some lane (m, acc[8:16]) reaches Ovf, some
+// x - y overflowed float32, and the loss of such an element, +Inf, or NaN for Huber
+// with delta = +Inf, is to be added to the sum. It reports false otherwise.
 func overflow32(p *generated.Params, acc *[2 * generated.Lanes]float64) (loss float64, ok bool) {
 	for _, z := range acc[generated.Lanes:] {
 		if z >= p[generated.POvf] {
@@ -298,7 +304,10 @@ func sumGrad32(l Loss, dst, x, y []float32, g float64, mean bool) float32 {
 		degGrad(float32(l.param()), dst, x, y, float32(sh+sl))
 		return float32(finish64(hi, lo, mean, len(x)))
 	}
-	var acc [generated.Lanes]float64
+	var acc [2 * generated.Lanes]float64
 	generated.SumGradF32Impl(impl(), &p, dst, x, y, &acc)
-	return float32(finish32(&acc, mean, len(x)))
+	if inf, ok := overflow32(&p, &acc); ok {
+		acc[0] += inf // lane 0 as it would be with the replaced losses
+	}
+	return float32(finish32((*[generated.Lanes]float64)(acc[:generated.Lanes]), mean, len(x)))
 }

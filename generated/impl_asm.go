@@ -89,7 +89,7 @@ func GradElemF32Impl(impl int, p *Params, dst, x, y, g []float32) {
 }
 
 // SumGradF32Impl calls the SumGradF32 kernel of implementation impl.
-func SumGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[8]float64) {
+func SumGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[16]float64) {
 	switch impl {
 	case ImplAVX512:
 		sumGradF32AVX512((*[NumParams]float64)(p), dst, x, y, acc)

@@ -576,8 +576,6 @@ func GradF32(p *Params, dst, x, y []float32) {
 	y = y[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pOvf := p[POvf]
-	pInf := p[PInf]
 	pK := p[PK]
 	pGA := p[PGA]
 	pZero := p[PZero]
@@ -603,36 +601,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[0] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[0] = float32(v17)
 		}
 		// lane 1
 		{
@@ -641,36 +632,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[1] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[1] = float32(v17)
 		}
 		// lane 2
 		{
@@ -679,36 +663,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[2] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[2] = float32(v17)
 		}
 		// lane 3
 		{
@@ -717,36 +694,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[3] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[3] = float32(v17)
 		}
 		// lane 4
 		{
@@ -755,36 +725,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[4] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[4] = float32(v17)
 		}
 		// lane 5
 		{
@@ -793,36 +756,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[5] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[5] = float32(v17)
 		}
 		// lane 6
 		{
@@ -831,36 +787,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[6] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[6] = float32(v17)
 		}
 		// lane 7
 		{
@@ -869,36 +818,29 @@ func GradF32(p *Params, dst, x, y []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
+			v8 := pGA
+			v9 := float64(v2 * v8)
+			v10 := pZero
 			var v11 uint64
-			if v8 < v10 {
+			if v2 != v10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGA
-			v13 := float64(v2 * v12)
-			v14 := pZero
-			var v15 uint64
-			if v2 != v14 {
-				v15 = ^uint64(0)
-			}
-			v16 := pGB
-			v17 := math.Float64frombits(math.Float64bits(v16)&v15 | math.Float64bits(v14)&^v15)
-			v18 := math.Float64frombits(math.Float64bits(v17) ^ math.Float64bits(v9))
-			v19 := math.Float64frombits(math.Float64bits(v13)&v11 | math.Float64bits(v18)&^v11)
-			var v20 uint64
+			v12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
+			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
+			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
+			var v16 uint64
 			if v2 != v2 {
-				v20 = ^uint64(0)
+				v16 = ^uint64(0)
 			}
-			v21 := math.Float64frombits(math.Float64bits(v2)&v20 | math.Float64bits(v19)&^v20)
-			dstb[7] = float32(v21)
+			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
+			dstb[7] = float32(v17)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -915,8 +857,6 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 	g = g[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pOvf := p[POvf]
-	pInf := p[PInf]
 	pK := p[PK]
 	pDq := p[PDq]
 	pZero := p[PZero]
@@ -945,39 +885,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[0])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[0])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[0] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[0] = float32(v20)
 		}
 		// lane 1
 		{
@@ -986,39 +919,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[1])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[1])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[1] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[1] = float32(v20)
 		}
 		// lane 2
 		{
@@ -1027,39 +953,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[2])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[2])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[2] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[2] = float32(v20)
 		}
 		// lane 3
 		{
@@ -1068,39 +987,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[3])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[3])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[3] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[3] = float32(v20)
 		}
 		// lane 4
 		{
@@ -1109,39 +1021,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[4])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[4])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[4] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[4] = float32(v20)
 		}
 		// lane 5
 		{
@@ -1150,39 +1055,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[5])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[5])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[5] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[5] = float32(v20)
 		}
 		// lane 6
 		{
@@ -1191,39 +1089,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[6])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[6])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[6] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[6] = float32(v20)
 		}
 		// lane 7
 		{
@@ -1232,39 +1123,32 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(gb[7])
+			v9 := float64(v2 * v8)
+			v10 := pDq
+			v11 := v9 / v10
+			v12 := pZero
+			var v13 uint64
+			if v2 != v12 {
+				v13 = ^uint64(0)
 			}
-			v12 := float64(gb[7])
-			v13 := float64(v2 * v12)
-			v14 := pDq
-			v15 := v13 / v14
-			v16 := pZero
-			var v17 uint64
-			if v2 != v16 {
-				v17 = ^uint64(0)
-			}
-			v18 := pB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v9))
-			v21 := float64(v20 * v12)
-			v22 := math.Float64frombits(math.Float64bits(v15)&v11 | math.Float64bits(v21)&^v11)
-			var v23 uint64
+			v14 := pB
+			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
+			v17 := float64(v16 * v8)
+			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
+			var v19 uint64
 			if v2 != v2 {
-				v23 = ^uint64(0)
+				v19 = ^uint64(0)
 			}
-			v24 := math.Float64frombits(math.Float64bits(v2)&v23 | math.Float64bits(v22)&^v23)
-			dstb[7] = float32(v24)
+			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
+			dstb[7] = float32(v20)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -1275,13 +1159,11 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 // SumGradF32 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the portable implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
-func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
+func SumGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 	n := len(x)
 	y = y[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pOvf := p[POvf]
-	pInf := p[PInf]
 	pK := p[PK]
 	pAh := p[PAh]
 	pB := p[PB]
@@ -1297,6 +1179,14 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 	var s5 float64
 	var s6 float64
 	var s7 float64
+	var m0 float64
+	var m1 float64
+	var m2 float64
+	var m3 float64
+	var m4 float64
+	var m5 float64
+	var m6 float64
+	var m7 float64
 	var tx, ty, tdst [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float32
@@ -1318,47 +1208,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s0
+			v17 := v16 + v15
+			s0 = v17
+			v19 := m0
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s0
-			v21 := v20 + v19
-			s0 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m0 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[0] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[0] = float32(v31)
 		}
 		// lane 1
 		{
@@ -1367,47 +1256,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s1
+			v17 := v16 + v15
+			s1 = v17
+			v19 := m1
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s1
-			v21 := v20 + v19
-			s1 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m1 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[1] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[1] = float32(v31)
 		}
 		// lane 2
 		{
@@ -1416,47 +1304,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s2
+			v17 := v16 + v15
+			s2 = v17
+			v19 := m2
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s2
-			v21 := v20 + v19
-			s2 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m2 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[2] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[2] = float32(v31)
 		}
 		// lane 3
 		{
@@ -1465,47 +1352,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s3
+			v17 := v16 + v15
+			s3 = v17
+			v19 := m3
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s3
-			v21 := v20 + v19
-			s3 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m3 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[3] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[3] = float32(v31)
 		}
 		// lane 4
 		{
@@ -1514,47 +1400,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s4
+			v17 := v16 + v15
+			s4 = v17
+			v19 := m4
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s4
-			v21 := v20 + v19
-			s4 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m4 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[4] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[4] = float32(v31)
 		}
 		// lane 5
 		{
@@ -1563,47 +1448,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s5
+			v17 := v16 + v15
+			s5 = v17
+			v19 := m5
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s5
-			v21 := v20 + v19
-			s5 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m5 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[5] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[5] = float32(v31)
 		}
 		// lane 6
 		{
@@ -1612,47 +1496,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s6
+			v17 := v16 + v15
+			s6 = v17
+			v19 := m6
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s6
-			v21 := v20 + v19
-			s6 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m6 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[6] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[6] = float32(v31)
 		}
 		// lane 7
 		{
@@ -1661,47 +1544,46 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 			v2 := v0 - v1
 			v3 := pNegZero
 			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
+			v6 := pK
+			var v7 uint64
+			if v4 < v6 {
+				v7 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v10 := pK
-			var v11 uint64
-			if v8 < v10 {
-				v11 = ^uint64(0)
+			v8 := float64(v4 * v4)
+			v9 := pAh
+			v10 := float64(v8 * v9)
+			v11 := pB
+			v12 := pH
+			v13 := v4 - v12
+			v14 := float64(v11 * v13)
+			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
+			v16 := s7
+			v17 := v16 + v15
+			s7 = v17
+			v19 := m7
+			v20 := v4
+			if v19 > v4 {
+				v20 = v19
 			}
-			v12 := float64(v8 * v8)
-			v13 := pAh
-			v14 := float64(v12 * v13)
-			v15 := pB
-			v16 := pH
-			v17 := v8 - v16
-			v18 := float64(v15 * v17)
-			v19 := math.Float64frombits(math.Float64bits(v14)&v11 | math.Float64bits(v18)&^v11)
-			v20 := s7
-			v21 := v20 + v19
-			s7 = v21
-			v23 := pGA
-			v24 := float64(v2 * v23)
-			v25 := pZero
-			var v26 uint64
-			if v2 != v25 {
-				v26 = ^uint64(0)
+			m7 = v20
+			v22 := pGA
+			v23 := float64(v2 * v22)
+			v24 := pZero
+			var v25 uint64
+			if v2 != v24 {
+				v25 = ^uint64(0)
 			}
-			v27 := pGB
-			v28 := math.Float64frombits(math.Float64bits(v27)&v26 | math.Float64bits(v25)&^v26)
-			v29 := math.Float64frombits(math.Float64bits(v28) ^ math.Float64bits(v9))
-			v30 := math.Float64frombits(math.Float64bits(v24)&v11 | math.Float64bits(v29)&^v11)
-			var v31 uint64
+			v26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
+			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
+			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
+			var v30 uint64
 			if v2 != v2 {
-				v31 = ^uint64(0)
+				v30 = ^uint64(0)
 			}
-			v32 := math.Float64frombits(math.Float64bits(v2)&v31 | math.Float64bits(v30)&^v31)
-			dstb[7] = float32(v32)
+			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
+			dstb[7] = float32(v31)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -1715,6 +1597,14 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[8]float64) {
 	acc[5] = s5
 	acc[6] = s6
 	acc[7] = s7
+	acc[8] = m0
+	acc[9] = m1
+	acc[10] = m2
+	acc[11] = m3
+	acc[12] = m4
+	acc[13] = m5
+	acc[14] = m6
+	acc[15] = m7
 }
 
 // ElemF64 writes the per-element loss of x and y to dst.

@@ -56,13 +56,13 @@ func gradElemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, 
 // It is the AVX2 implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[8]float64)
+func sumGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
 
 // sumGradF32AVX512 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
 // It is the AVX512 implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[8]float64)
+func sumGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
 
 // elemF64AVX2 writes the per-element loss of x and y to dst.
 // It is the AVX2 implementation of the canonical Elem kernel for float64 (see gen/kernel).

@@ -19,7 +19,8 @@
 // every path (math.FMA in Go, VFMADD/VFMSUB in assembly).
 //
 // Per element, with d = x - y, z = |d| (for float32 data +Inf where x - y overflows
-// float32, as in float32 arithmetic), and the parameters of Params:
+// float32, as in float32 arithmetic; but see Float32 overflow below), and the
+// parameters of Params:
 //
 //	float32 data:  loss = z < K ? (z*z)*Ah : B*(z - H)
 //	float64 data:  the same formula carried in double-double: d is split exactly
@@ -29,14 +30,19 @@
 //	gradient:      d < K ? d*GA : sign(d)*GB, with sign(0) = 0 and NaN for NaN d
 //	               (GradElem: d*g/Dq and sign(d)*B*g with g the upstream gradient).
 //
-// The float32 Sum kernel alone does not replace an overflowing z by +Inf: that costs
-// a compare and a select per element, and a sum only needs to know whether it
-// happened. Its lanes keep, besides the sum s, the largest z seen (accumulator m),
-// and where some m >= Ovf the caller adds the loss at z = +Inf (+Inf, or NaN for
-// Huber with delta = +Inf) to the combined sum. That is the sum of the replaced
-// losses: with z kept finite its loss stays finite (or NaN where it
-// was NaN already), and a sum of non-negative finite losses and +Inf (NaN) is +Inf
-// (NaN).
+// Float32 overflow. Only the float32 Elem kernel, which stores the loss of each
+// element, replaces an overflowing z by +Inf (a compare and a select per element).
+// The others keep the float64 |x - y| and still take PyTorch's branches: for
+// float32 data K is at most Ovf (a delta of +Inf becomes Ovf, see the root
+// package's baseParams), so z < K is false exactly where the replaced z would
+// compare false, and the gradient reads only d and that mask. The kernels with a
+// sum (Sum, SumGrad) keep in their lanes, besides the sum s, the largest z seen
+// (accumulator m), and where some m >= Ovf the caller adds the loss at z = +Inf
+// (+Inf, or NaN for Huber with delta = +Inf) to the combined sum. That is the sum
+// of the replaced losses: an element whose x - y overflowed adds B*(z - H) with a
+// finite z, which is finite, or -Inf, NaN where B or H is infinite, which only
+// happens for delta = +Inf, where the sum is NaN anyway; and a sum of such terms,
+// non-negative finite losses and +Inf (NaN) is +Inf (NaN).
 //
 // Sums. Each lane keeps its own accumulator, starting at +0: float32 data a float64 running sum;
 // float64 data a double-double (hi by an exact two-sum: Fast2Sum on the larger and
@@ -46,8 +52,6 @@
 // the scalar code of the root package, which is shared by all implementations.
 package kernel
 
-import "slices"
-
 // Lanes is the number of float64 lanes of the canonical layout: one AVX-512 register,
 // two AVX2 registers.
 const Lanes = 8
@@ -55,8 +59,8 @@ const Lanes = 8
 // Params are the names of the kernel parameters, in the order of the generated
 // Params array. Every parameter is a float64, whatever the element type.
 var Params = []string{
-	"K",       // threshold: beta (SmoothL1) or delta (Huber), converted to T
-	"H",       // K/2
+	"K",       // threshold: beta (SmoothL1) or delta (Huber), converted to T; float32: at most Ovf
+	"H",       // K/2 (before the float32 clamp: +Inf for delta = +Inf)
 	"Ah",      // quadratic factor, high part: 0.5/beta or 0.5
 	"Al",      // quadratic factor, low part (float64 kernels)
 	"B",       // linear slope: 1 or delta
@@ -156,8 +160,6 @@ type Kernel struct {
 // HasAcc reports whether the kernel has accumulators.
 func (k *Kernel) HasAcc() bool { return len(k.Accs) > 0 }
 
-// hasAcc reports whether the kernel has the accumulator named n.
-func (k *Kernel) hasAcc(n string) bool { return slices.Contains(k.Accs, n) }
 
 // Uses reports how many operations read each value.
 func (k *Kernel) Uses() []int {
@@ -236,7 +238,7 @@ func (b *builder) setAcc(n string, v int) { b.op(SetAcc, n, v) }
 type diff struct{ s, e, z, zl, sg, m int }
 
 // With ovf, float32 kernels replace a z whose float32 difference overflows by +Inf;
-// without, z stays the float64 |x - y| (see Sum).
+// without, z stays the float64 |x - y| (see Float32 overflow in the package doc).
 func (b *builder) diff(t Type, ovf bool) diff {
 	x, y := b.load("x"), b.load("y")
 	var d diff
@@ -322,15 +324,13 @@ func (b *builder) gradElem(t Type, d diff) int {
 	return b.sel(b.isNaN(d.s), d.s, r)
 }
 
-// accumulate adds the loss to the lane accumulators. A kernel with accumulator m
-// (the float32 Sum kernel, whose z is not replaced by +Inf where x - y overflows
-// float32) also keeps there the largest z of each lane.
+// accumulate adds the loss to the lane accumulators. For float32 data, whose z is
+// not replaced by +Inf where x - y overflows float32, it also keeps the largest z
+// of each lane in m.
 func (b *builder) accumulate(t Type, d diff, hi, lo int) {
 	if t == F32 {
 		b.setAcc("s", b.add(b.acc("s"), hi))
-		if b.k.hasAcc("m") {
-			b.setAcc("m", b.max(b.acc("m"), d.z))
-		}
+		b.setAcc("m", b.max(b.acc("m"), d.z))
 		return
 	}
 	// h + hi in double-double. Both are >= +0 (sums of losses), so the larger of
@@ -356,14 +356,12 @@ func (b *builder) storeLoss(t Type, hi, lo int) {
 	b.store("dst", b.sel(fin, b.add(hi, lo), hi))
 }
 
-// accs returns the accumulators of a kernel. The float32 Sum kernel alone has m, the
-// largest z of each lane, and leaves the float32 overflow of x - y to its caller.
-func accs(t Type, op string) []string {
-	switch {
-	case t == F32 && op == "Sum":
+// accs returns the accumulators of a kernel with a sum. The float32 ones also keep
+// m, the largest z of each lane, and leave the float32 overflow of x - y to their
+// caller.
+func accs(t Type) []string {
+	if t == F32 {
 		return []string{"s", "m"}
-	case t == F32:
-		return []string{"s"}
 	}
 	return []string{"h", "l"}
 }
@@ -375,12 +373,11 @@ func Kernels() []*Kernel {
 		mk := func(op, doc string, ins []string, out string, hasAcc bool, body func(b *builder, d diff)) {
 			k := &Kernel{Name: op + t.Suffix(), Op: op, Type: t, Doc: doc, Ins: ins, Out: out}
 			if hasAcc {
-				k.Accs = accs(t, op)
+				k.Accs = accs(t)
 			}
 			b := &builder{k}
-			// A kernel that keeps the largest z (m) leaves the float32 overflow of
-			// x - y to its caller; every other kernel replaces z by +Inf.
-			body(b, b.diff(t, !k.hasAcc("m")))
+			// Only Elem stores the loss of each element, which needs the replaced z.
+			body(b, b.diff(t, op == "Elem"))
 			k.prune()
 			ks = append(ks, k)
 		}
