@@ -160,7 +160,6 @@ type Kernel struct {
 // HasAcc reports whether the kernel has accumulators.
 func (k *Kernel) HasAcc() bool { return len(k.Accs) > 0 }
 
-
 // Uses reports how many operations read each value.
 func (k *Kernel) Uses() []int {
 	u := make([]int, len(k.Ops))
