@@ -93,6 +93,8 @@ const prefetchDist = 8192
 // 101 -> 104; Elem and Grad unchanged (99-108 either way), so they do without.
 var prefetchNear = map[string]bool{"SumF64": true, "SumGradF32": true, "SumGradF64": true}
 
+// prefetchNearDist is how far ahead, in bytes, the kernels in prefetchNear also
+// prefetch.
 const prefetchNearDist = 1024
 
 func main() {

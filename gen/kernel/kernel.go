@@ -40,9 +40,9 @@
 // (accumulator m), and where some m >= Ovf the caller adds the loss at z = +Inf
 // (+Inf, or NaN for Huber with delta = +Inf) to the combined sum. That is the sum
 // of the replaced losses: an element whose x - y overflowed adds B*(z - H) with a
-// finite z, which is finite, or -Inf, NaN where B or H is infinite, which only
-// happens for delta = +Inf, where the sum is NaN anyway; and a sum of such terms,
-// non-negative finite losses and +Inf (NaN) is +Inf (NaN).
+// finite z, which is finite, or -Inf for delta = +Inf (B = H = +Inf), where the
+// sum is NaN anyway; and a sum of such terms, non-negative finite losses and +Inf
+// (NaN) is +Inf (NaN).
 //
 // Sums. Each lane keeps its own accumulator, starting at +0: float32 data a float64 running sum;
 // float64 data a double-double (hi by an exact two-sum: Fast2Sum on the larger and
