@@ -168,28 +168,25 @@ func finish64(hi, lo float64, mean bool, n int) float64 {
 	return ddDiv(hi, lo, float64(n))
 }
 
-// finish32 adds the float32 lane accumulators pairwise, ((0+1)+(2+3))+((4+5)+(6+7)),
-// and returns the sum or the mean, rounded to float32 by the caller.
-func finish32(acc *[generated.Lanes]float64, mean bool, n int) float64 {
+// finish32 adds the lane sums of the float32 Sum and SumGrad kernels (acc[0:8])
+// pairwise, ((0+1)+(2+3))+((4+5)+(6+7)), and returns the sum or the mean, rounded to
+// float32 by the caller. It first adds what the kernels leave to their caller (see
+// gen/kernel): where the largest z of some lane (m, acc[8:16]) reaches Ovf, some
+// x - y overflowed float32, and the loss of such an element, +Inf, or NaN for Huber
+// with delta = +Inf, goes to lane 0, as it would be with the replaced losses.
+func finish32(p *generated.Params, acc *[2 * generated.Lanes]float64, mean bool, n int) float64 {
+	for _, z := range acc[generated.Lanes:] {
+		if z >= p[generated.POvf] {
+			// The linear branch at z = +Inf (+Inf < K is false for every K).
+			acc[0] += p[generated.PB] * (math.Inf(1) - p[generated.PH])
+			break
+		}
+	}
 	s := ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 	if mean {
 		return s / float64(n)
 	}
 	return s
-}
-
-// overflow32 returns what the float32 Sum and SumGrad kernels leave to their caller
-// (see gen/kernel): where the largest z of some lane (m, acc[8:16]) reaches Ovf, some
-// x - y overflowed float32, and the loss of such an element, +Inf, or NaN for Huber
-// with delta = +Inf, is to be added to the sum. It reports false otherwise.
-func overflow32(p *generated.Params, acc *[2 * generated.Lanes]float64) (loss float64, ok bool) {
-	for _, z := range acc[generated.Lanes:] {
-		if z >= p[generated.POvf] {
-			// The linear branch at z = +Inf (+Inf < K is false for every K).
-			return p[generated.PB] * (math.Inf(1) - p[generated.PH]), true
-		}
-	}
-	return 0, false
 }
 
 func elem64(l Loss, dst, x, y []float64) {
@@ -234,10 +231,7 @@ func sum32(l Loss, x, y []float32, mean bool) float32 {
 	}
 	var acc [2 * generated.Lanes]float64
 	generated.SumF32Impl(id, p, x, y, &acc)
-	if inf, ok := overflow32(p, &acc); ok {
-		acc[0] += inf // lane 0 as it would be with the replaced losses
-	}
-	return float32(finish32((*[generated.Lanes]float64)(acc[:generated.Lanes]), mean, len(x)))
+	return float32(finish32(p, &acc, mean, len(x)))
 }
 
 func grad64(l Loss, dst, x, y []float64, sh, sl float64) {
@@ -306,8 +300,5 @@ func sumGrad32(l Loss, dst, x, y []float32, g float64, mean bool) float32 {
 	}
 	var acc [2 * generated.Lanes]float64
 	generated.SumGradF32Impl(impl(), &p, dst, x, y, &acc)
-	if inf, ok := overflow32(&p, &acc); ok {
-		acc[0] += inf // lane 0 as it would be with the replaced losses
-	}
-	return float32(finish32((*[generated.Lanes]float64)(acc[:generated.Lanes]), mean, len(x)))
+	return float32(finish32(&p, &acc, mean, len(x)))
 }
