@@ -97,6 +97,23 @@ var prefetchNear = map[string]bool{"SumF64": true, "SumGradF32": true, "SumGradF
 // prefetch.
 const prefetchNearDist = 1024
 
+// prefetchOp is one prefetch of every input: how far ahead, and with which
+// instruction.
+type prefetchOp struct {
+	dist int
+	ins  func(Mem)
+}
+
+// prefetches returns the prefetches of kernel k's loops, far first: prefetchDist
+// (PREFETCHNTA), and prefetchNearDist (PREFETCHT0) for the kernels in prefetchNear.
+func prefetches(k *kernel.Kernel) []prefetchOp {
+	ps := []prefetchOp{{prefetchDist, func(m Mem) { PREFETCHNTA(m) }}}
+	if prefetchNear[k.Name] {
+		ps = append(ps, prefetchOp{prefetchNearDist, func(m Mem) { PREFETCHT0(m) }})
+	}
+	return ps
+}
+
 func main() {
 	ConstraintExpr("!purego")
 	// Sliding-window tail masks for AVX2: 8 all-ones lanes then 8 zero lanes; the
@@ -323,9 +340,8 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		JGE(LabelRef(name))
 		for _, sl := range k.Ins {
 			for off := 0; off < max(step*sz, 64); off += 64 {
-				PREFETCHNTA(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: prefetchDist + off})
-				if prefetchNear[k.Name] {
-					PREFETCHT0(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: prefetchNearDist + off})
+				for _, pf := range prefetches(k) {
+					pf.ins(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: pf.dist + off})
 				}
 			}
 		}
@@ -342,24 +358,15 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	CMPQ(g.i, end)
 	JAE(LabelRef(next))
 	if limit != nil {
-		// Prefetch prefetchDist (and prefetchNearDist) bytes ahead, or the last
-		// full block near the end.
-		clamp := func(dist int) reg.GPVirtual {
+		// Prefetch pf.dist bytes ahead, or the last full block near the end.
+		for _, pf := range prefetches(k) {
 			at := GP64()
 			MOVQ(g.i, at)
-			ADDQ(I32(dist/sz), at)
+			ADDQ(I32(pf.dist/sz), at)
 			CMPQ(at, limit)
 			CMOVQGT(limit, at)
-			return at
-		}
-		at := clamp(prefetchDist)
-		for _, sl := range k.Ins {
-			PREFETCHNTA(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz)})
-		}
-		if prefetchNear[k.Name] {
-			at := clamp(prefetchNearDist)
 			for _, sl := range k.Ins {
-				PREFETCHT0(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz)})
+				pf.ins(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz)})
 			}
 		}
 	}
