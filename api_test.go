@@ -4,8 +4,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-
-	"github.com/gokernels/smoothl1/generated"
 )
 
 func TestConstructors(t *testing.T) {
@@ -216,36 +214,6 @@ func TestImplementations(t *testing.T) {
 		}
 		if err := SetImplementation(n); usable != (err == nil) {
 			t.Errorf("SetImplementation(%q) = %v, usable %v", n, err, usable)
-		}
-	}
-}
-
-// TestRoofline checks the benchmarks' streaming kernels against a plain loop.
-func TestRoofline(t *testing.T) {
-	for _, n := range []int{0, 8, 128, 1000, 4096 + 24} {
-		a, b, d := make([]byte, n), make([]byte, n), make([]byte, n)
-		for i := range a {
-			a[i], b[i] = byte(i*7+1), byte(i*13+5)
-		}
-		var want uint64
-		for i := 0; i+8 <= n; i += 8 {
-			for k := 0; k < 8; k++ {
-				want ^= uint64(a[i+k]^b[i+k]) << (8 * k)
-			}
-		}
-		for _, impl := range []int{generated.ImplGeneric, generated.ImplAVX2} {
-			if impl != generated.ImplGeneric && !usable(impls[1]) {
-				continue
-			}
-			if got := generated.RooflineRead(impl, a, b); got != want {
-				t.Errorf("RooflineRead(%d, n=%d) = %x, want %x", impl, n, got, want)
-			}
-			generated.RooflineReadWrite(impl, d, a, b)
-			for i := 0; i+8 <= n; i++ {
-				if d[i] != a[i]^b[i] {
-					t.Fatalf("RooflineReadWrite(%d, n=%d)[%d] = %x", impl, n, i, d[i])
-				}
-			}
 		}
 	}
 }

@@ -133,7 +133,7 @@ func TestFloat32Overflow(t *testing.T) {
 				p, _ := setupGrad(c.l, true, 1, 0)
 				var acc [2][2 * generated.Lanes]float64
 				generated.SumF32Impl(int(current.Load()), &p, x[:n], y[:n], &acc[0])
-				generated.SumGradF32Impl(int(current.Load()), &p, make([]float32, n), x[:n], y[:n], &acc[1])
+				generated.SumAndGradF32Impl(int(current.Load()), &p, make([]float32, n), x[:n], y[:n], &acc[1])
 				z := math.Abs(float64(c.x) - float64(c.y))
 				for ki, kernel := range []string{"Sum", "SumGrad"} {
 					for k, m := range acc[ki][generated.Lanes:] {
@@ -254,8 +254,8 @@ func TestBoundaryLanesLong(t *testing.T) {
 				var got [4][2 * generated.Lanes]float64
 				generated.SumF32Impl(in.id, &p32, x32, y32, &got[0])
 				generated.SumF64Impl(in.id, &p64, x64, y64, &got[1])
-				generated.SumGradF32Impl(in.id, &p32, make([]float32, n), x32, y32, &got[2])
-				generated.SumGradF64Impl(in.id, &p64, make([]float64, n), x64, y64, &got[3])
+				generated.SumAndGradF32Impl(in.id, &p32, make([]float32, n), x32, y32, &got[2])
+				generated.SumAndGradF64Impl(in.id, &p64, make([]float64, n), x64, y64, &got[3])
 				if k == 0 {
 					want = got
 					continue

@@ -18,12 +18,15 @@ type implInfo struct {
 	features []string
 }
 
-// impls lists the implementations, fastest first. generic is always last.
-var impls = []implInfo{
-	{"avx512", generated.ImplAVX512, []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}},
-	{"avx2", generated.ImplAVX2, []string{"AVX", "AVX2", "FMA3"}},
-	{"generic", generated.ImplGeneric, nil},
-}
+// impls lists the implementations, fastest first; generic is always last. The table
+// is generated from gen/kernel (Impls), which the assembly generator also reads.
+var impls = func() []implInfo {
+	var ins []implInfo
+	for _, in := range generated.Impls {
+		ins = append(ins, implInfo{in.Name, in.ID, in.Features})
+	}
+	return ins
+}()
 
 // usable reports whether implementation in can run here: the build has assembly (for
 // the assembly paths) and the CPU and OS support every feature it needs.
@@ -43,10 +46,8 @@ func usable(in implInfo) bool {
 }
 
 // avx512MinSum32 is the shortest float32 Sum or Mean that the avx512 path runs with
-// the AVX-512 kernel; shorter ones run the AVX2 kernel, which is 1% to 5% faster
-// there on the AMD EPYC (Zen 5 class) this was measured on, with inputs at random
-// offsets (go run -C bench . -ops Sum,Mean -types float32 -n 8,16,24,32,48,64
-// -impls avx2,avx512). From 32 elements on, AVX-512 is as fast or faster.
+// the AVX-512 kernel; shorter ones run the AVX2 kernel, a few percent faster there
+// (docs/tuning.md).
 const avx512MinSum32 = 32
 
 // current is the implementation in use, as a generated.Impl* number.

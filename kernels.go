@@ -33,17 +33,17 @@ func (l Loss) param() float64 { return l.params().p[1][generated.PK] }
 
 func newLossParams(kind lossKind, param float64) *lossParams {
 	lp := new(lossParams)
-	for i, f32 := range []bool{true, false} {
-		lp.p[i], lp.deg[i] = baseParams(kind, param, f32)
+	for i, single := range []bool{true, false} {
+		lp.p[i], lp.deg[i] = baseParams(kind, param, single)
 	}
 	return lp
 }
 
-// baseParams returns the kernel parameters for a loss on element type float32 (f32)
+// baseParams returns the kernel parameters for a loss on element type float32 (single)
 // or float64, and reports degenerate parameters.
-func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, degenerate bool) {
+func baseParams(kind lossKind, param float64, single bool) (p generated.Params, degenerate bool) {
 	k := param
-	if f32 {
+	if single {
 		k = float64(float32(k)) // beta is converted to T once
 	}
 	p[generated.PK] = k
@@ -57,7 +57,7 @@ func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, deg
 		p[generated.PAh] = 0.5
 		p[generated.PB] = k
 		p[generated.PDq] = 1
-		if f32 && math.IsInf(k, 1) {
+		if single && math.IsInf(k, 1) {
 			// The float32 kernels (but Elem) keep the float64 |x - y| where x - y
 			// overflows float32: z < Ovf is false there, as +Inf < +Inf would be.
 			p[generated.PK] = p[generated.POvf]
@@ -66,7 +66,7 @@ func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, deg
 	}
 	// SmoothL1. beta = +Inf, and (float64) a subnormal beta whose reciprocal
 	// overflows, follow PyTorch's formula literally on the scalar path.
-	if math.IsInf(k, 1) || (!f32 && k > 0 && k < 0x1p-1022) {
+	if math.IsInf(k, 1) || (!single && k > 0 && k < 0x1p-1022) {
 		return p, true
 	}
 	p[generated.PB] = 1
@@ -74,26 +74,26 @@ func baseParams(kind lossKind, param float64, f32 bool) (p generated.Params, deg
 	if k > 0 {
 		ah := 0.5 / k
 		p[generated.PAh] = ah
-		if !f32 {
+		if !single {
 			p[generated.PAl] = math.FMA(-ah, k, 0.5) / k
 		}
 	}
 	return p, false
 }
 
-// setup returns the kernel parameters for loss l on float32 (f32) or float64 data,
+// setup returns the kernel parameters for loss l on float32 (single) or float64 data,
 // and reports degenerate parameters.
-func setup(l Loss, f32 bool) (p *generated.Params, degenerate bool) {
+func setup(l Loss, single bool) (p *generated.Params, degenerate bool) {
 	lp := l.params()
-	if f32 {
+	if single {
 		return &lp.p[0], lp.deg[0]
 	}
 	return &lp.p[1], lp.deg[1]
 }
 
 // setupGrad is setup with the gradient scale sh + sl (a double-double).
-func setupGrad(l Loss, f32 bool, sh, sl float64) (p generated.Params, degenerate bool) {
-	pp, degenerate := setup(l, f32)
+func setupGrad(l Loss, single bool, sh, sl float64) (p generated.Params, degenerate bool) {
+	pp, degenerate := setup(l, single)
 	p = *pp
 	if l.kind == kindHuber {
 		k := p[generated.PB] // delta (K may be clamped: baseParams)
@@ -195,7 +195,7 @@ func elem64(l Loss, dst, x, y []float64) {
 		degElem(l.param(), dst, x, y)
 		return
 	}
-	generated.ElemF64Impl(impl(), p, dst, x, y)
+	generated.ElementwiseF64Impl(impl(), p, dst, x, y)
 }
 
 func elem32(l Loss, dst, x, y []float32) {
@@ -204,7 +204,7 @@ func elem32(l Loss, dst, x, y []float32) {
 		degElem(float32(l.param()), dst, x, y)
 		return
 	}
-	generated.ElemF32Impl(impl(), p, dst, x, y)
+	generated.ElementwiseF32Impl(impl(), p, dst, x, y)
 }
 
 func sum64(l Loss, x, y []float64, mean bool) float64 {
@@ -258,7 +258,7 @@ func gradElem64(l Loss, dst, x, y, g []float64) {
 		degGradElem(l.param(), dst, x, y, g)
 		return
 	}
-	generated.GradElemF64Impl(impl(), p, dst, x, y, g)
+	generated.GradElementwiseF64Impl(impl(), p, dst, x, y, g)
 }
 
 func gradElem32(l Loss, dst, x, y, g []float32) {
@@ -267,7 +267,7 @@ func gradElem32(l Loss, dst, x, y, g []float32) {
 		degGradElem(float32(l.param()), dst, x, y, g)
 		return
 	}
-	generated.GradElemF32Impl(impl(), p, dst, x, y, g)
+	generated.GradElementwiseF32Impl(impl(), p, dst, x, y, g)
 }
 
 func sumGrad64(l Loss, dst, x, y []float64, g float64, mean bool) float64 {
@@ -282,7 +282,7 @@ func sumGrad64(l Loss, dst, x, y []float64, g float64, mean bool) float64 {
 		return finish64(hi, lo, mean, len(x))
 	}
 	var acc [2 * generated.Lanes]float64
-	generated.SumGradF64Impl(impl(), &p, dst, x, y, &acc)
+	generated.SumAndGradF64Impl(impl(), &p, dst, x, y, &acc)
 	hi, lo := combine64(&acc)
 	return finish64(hi, lo, mean, len(x))
 }
@@ -299,6 +299,6 @@ func sumGrad32(l Loss, dst, x, y []float32, g float64, mean bool) float32 {
 		return float32(finish64(hi, lo, mean, len(x)))
 	}
 	var acc [2 * generated.Lanes]float64
-	generated.SumGradF32Impl(impl(), &p, dst, x, y, &acc)
+	generated.SumAndGradF32Impl(impl(), &p, dst, x, y, &acc)
 	return float32(finish32(&p, &acc, mean, len(x)))
 }

@@ -40,7 +40,7 @@ func TestLaneAccumulators(t *testing.T) {
 			for k, in := range usableGenericFirst() {
 				var acc, accG [16]float64
 				generated.SumF64Impl(in.id, &p, x, y, &acc)
-				generated.SumGradF64Impl(in.id, &p, make([]float64, n), x, y, &accG)
+				generated.SumAndGradF64Impl(in.id, &p, make([]float64, n), x, y, &accG)
 				if acc != accG {
 					t.Fatalf("%s %s n=%d: SumGrad lanes %v differ from Sum lanes %v", in.name, l, n, accG, acc)
 				}
@@ -92,7 +92,7 @@ func TestLaneAccumulators32(t *testing.T) {
 			for k, in := range usableGenericFirst() {
 				var acc, accG [16]float64
 				generated.SumF32Impl(in.id, &p, x, y, &acc)
-				generated.SumGradF32Impl(in.id, &p, make([]float32, n), x, y, &accG)
+				generated.SumAndGradF32Impl(in.id, &p, make([]float32, n), x, y, &accG)
 				if k == 0 {
 					want, wantG = acc, accG
 					continue

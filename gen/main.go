@@ -5,10 +5,8 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"log"
 	"path/filepath"
-	"strings"
 
 	. "github.com/dave/jennifer/jen"
 
@@ -50,12 +48,7 @@ func params() *File {
 	f.PackageComment("of github.com/gokernels/smoothl1 and has no stable API: use the root package.")
 	f.Comment("Lanes is the number of lanes of the canonical layout: element i belongs to lane i mod Lanes.")
 	f.Const().Id("Lanes").Op("=").Lit(kernel.Lanes)
-	f.Comment("The implementations, as passed to the *Impl functions.")
-	f.Const().Defs(
-		Id("ImplGeneric").Op("=").Iota().Comment("portable Go"),
-		Id("ImplAVX2").Comment("AVX2 and FMA assembly"),
-		Id("ImplAVX512").Comment("AVX-512 (F, VL) assembly"),
-	)
+	implTable(f)
 	f.Comment("Params are the parameters of a kernel call, indexed by the P constants.")
 	f.Type().Id("Params").Index(Id("NumParams")).Float64()
 	f.Comment("The indices of Params.")
@@ -69,219 +62,35 @@ func params() *File {
 	return f
 }
 
-func accLen(k *kernel.Kernel) int { return kernel.Lanes * len(k.Accs) }
-
 // signature returns the parameter list of a kernel: p, the slices, then acc.
 func signature(k *kernel.Kernel) []Code {
 	var ps []Code
 	ps = append(ps, Id("p").Op("*").Id("Params"))
 	var names []Code
-	if k.Out != "" {
-		names = append(names, Id(k.Out))
+	for _, s := range k.Slices() {
+		names = append(names, Id(s))
 	}
-	for _, in := range k.Ins {
-		names = append(names, Id(in))
-	}
-	ps = append(ps, List(names...).Index().Id(k.Type.Name()))
-	if k.HasAcc() {
-		ps = append(ps, Id("acc").Op("*").Index(Lit(accLen(k))).Float64())
+	ps = append(ps, List(names...).Index().Id(k.Type.GoName()))
+	if k.AccLen() > 0 {
+		ps = append(ps, Id("acc").Op("*").Index(Lit(k.AccLen())).Float64())
 	}
 	return ps
 }
 
 func argNames(k *kernel.Kernel) []Code {
 	as := []Code{Id("p")}
-	if k.Out != "" {
-		as = append(as, Id(k.Out))
+	for _, s := range k.Slices() {
+		as = append(as, Id(s))
 	}
-	for _, in := range k.Ins {
-		as = append(as, Id(in))
-	}
-	if k.HasAcc() {
+	if k.AccLen() > 0 {
 		as = append(as, Id("acc"))
 	}
 	return as
 }
 
-func kernels(ks []*kernel.Kernel) *File {
-	f := newFile("")
-	for _, k := range ks {
-		goKernel(f, k)
-	}
-	return f
-}
-
-func v(i int) string { return fmt.Sprintf("v%d", i) }
-
-func accVar(name string, lane int) string { return fmt.Sprintf("%s%d", name, lane) }
-
-func bits(c Code) *Statement { return Qual("math", "Float64bits").Call(c) }
-
-func fromBits(c Code) *Statement { return Qual("math", "Float64frombits").Call(c) }
-
-// goKernel writes the portable kernel: the canonical block, one lane after the other.
-func goKernel(f *File, k *kernel.Kernel) {
-	T := k.Type.Name()
-	L := kernel.Lanes
-	blk := func(s string) string { return s + "b" }
-	var body []Code
-	body = append(body, Id("n").Op(":=").Len(Id("x")))
-	for _, in := range k.Ins[1:] {
-		body = append(body, Id(in).Op("=").Id(in).Index(Empty(), Id("n")))
-	}
-	if k.Out != "" {
-		body = append(body, Id(k.Out).Op("=").Id(k.Out).Index(Empty(), Id("n")))
-	}
-	// Hoisted parameters.
-	seen := map[string]bool{}
-	for _, op := range k.Ops {
-		if op.Kind == kernel.Param && !seen[op.Name] {
-			seen[op.Name] = true
-			body = append(body, Id("p"+op.Name).Op(":=").Id("p").Index(Id("P"+op.Name)))
-		}
-	}
-	// Accumulators, one variable per lane, starting at zero.
-	for _, a := range k.Accs {
-		for l := 0; l < L; l++ {
-			body = append(body, Var().Id(accVar(a, l)).Float64())
-		}
-	}
-	// Tail buffers.
-	var tails []Code
-	for _, s := range append(append([]string{}, k.Ins...), k.Out) {
-		if s != "" {
-			tails = append(tails, Id("t"+s))
-		}
-	}
-	body = append(body, Var().List(tails...).Index(Lit(L)).Id(T))
-	var loop []Code
-	var blocks []Code
-	for _, s := range append(append([]string{}, k.Ins...), k.Out) {
-		if s != "" {
-			blocks = append(blocks, Id(blk(s)))
-		}
-	}
-	loop = append(loop, Var().List(blocks...).Op("*").Index(Lit(L)).Id(T))
-	var full, part []Code
-	for _, s := range append(append([]string{}, k.Ins...), k.Out) {
-		if s == "" {
-			continue
-		}
-		full = append(full, Id(blk(s)).Op("=").Parens(Op("*").Index(Lit(L)).Id(T)).Parens(Id(s).Index(Id("i"), Id("i").Op("+").Lit(L))))
-		if s != k.Out {
-			part = append(part, Copy(Id("t"+s).Index(Empty(), Empty()), Id(s).Index(Id("i"), Empty())))
-		}
-		part = append(part, Id(blk(s)).Op("=").Op("&").Id("t"+s))
-	}
-	loop = append(loop, If(Id("n").Op("-").Id("i").Op(">=").Lit(L)).Block(full...).Else().Block(part...))
-	uses := k.Uses()
-	for l := 0; l < L; l++ {
-		var lane []Code
-		for i, op := range k.Ops {
-			lane = append(lane, goOp(k, i, op, l, blk)...)
-			if uses[i] == 0 && op.Kind != kernel.Store && op.Kind != kernel.SetAcc {
-				lane = append(lane, Id("_").Op("=").Id(v(i)))
-			}
-		}
-		loop = append(loop, Comment(fmt.Sprintf("lane %d", l)), Block(lane...))
-	}
-	if k.Out != "" {
-		loop = append(loop, If(Id(blk(k.Out)).Op("==").Op("&").Id("t"+k.Out)).Block(
-			Copy(Id(k.Out).Index(Id("i"), Empty()), Id("t"+k.Out).Index(Empty(), Id("n").Op("-").Id("i"))),
-		))
-	}
-	body = append(body, For(Id("i").Op(":=").Lit(0), Id("i").Op("<").Id("n"), Id("i").Op("+=").Lit(L)).Block(loop...))
-	for ai, a := range k.Accs {
-		for l := 0; l < L; l++ {
-			body = append(body, Id("acc").Index(Lit(ai*L+l)).Op("=").Id(accVar(a, l)))
-		}
-	}
-	f.Commentf("%s %s", k.Name, k.Doc)
-	f.Commentf("It is the portable implementation of the canonical %s kernel for %s (see gen/kernel).", k.Op, T)
-	f.Comment("All slices must have the length of x.")
-	f.Func().Id(k.Name).Params(signature(k)...).Block(body...)
-}
-
-func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) string) []Code {
-	a := func(j int) *Statement { return Id(v(op.Args[j])) }
-	def := func(c Code) []Code { return []Code{Id(v(i)).Op(":=").Add(c)} }
-	widen := func(c *Statement) *Statement {
-		if k.Type == kernel.F32 {
-			return Float64().Call(c)
-		}
-		return c
-	}
-	mask := func(cond Code) []Code {
-		return []Code{
-			Var().Id(v(i)).Uint64(),
-			If(cond).Block(Id(v(i)).Op("=").Op("^").Uint64().Call(Lit(0))),
-		}
-	}
-	switch op.Kind {
-	case kernel.Load:
-		return def(widen(Id(blk(op.Name)).Index(Lit(lane))))
-	case kernel.Param:
-		return def(Id("p" + op.Name))
-	case kernel.Acc:
-		return def(Id(accVar(op.Name, lane)))
-	case kernel.Add:
-		return def(a(0).Op("+").Add(a(1)))
-	case kernel.Sub:
-		return def(a(0).Op("-").Add(a(1)))
-	case kernel.Mul:
-		// The conversion forbids fusing this product into a later addition.
-		return def(Float64().Call(a(0).Op("*").Add(a(1))))
-	case kernel.Div:
-		return def(a(0).Op("/").Add(a(1)))
-	case kernel.FMA:
-		return def(Qual("math", "FMA").Call(a(0), a(1), a(2)))
-	case kernel.FMS:
-		return def(Qual("math", "FMA").Call(a(0), a(1), Op("-").Add(a(2))))
-	case kernel.And:
-		return def(fromBits(bits(a(0)).Op("&").Add(bits(a(1)))))
-	case kernel.AndNot:
-		return def(fromBits(bits(a(1)).Op("&^").Add(bits(a(0)))))
-	case kernel.Xor:
-		return def(fromBits(bits(a(0)).Op("^").Add(bits(a(1)))))
-	case kernel.LT:
-		return mask(a(0).Op("<").Add(a(1)))
-	case kernel.LE:
-		return mask(a(0).Op("<=").Add(a(1)))
-	case kernel.NE:
-		return mask(a(0).Op("!=").Add(a(1)))
-	case kernel.IsNaN:
-		return mask(a(0).Op("!=").Add(a(0)))
-	case kernel.Max:
-		// As VMAXPD: the first operand if it is greater, else the second.
-		return []Code{
-			Id(v(i)).Op(":=").Add(a(1)),
-			If(a(0).Op(">").Add(a(1))).Block(Id(v(i)).Op("=").Add(a(0))),
-		}
-	case kernel.Min:
-		// As VMINPD: the first operand if it is less, else the second.
-		return []Code{
-			Id(v(i)).Op(":=").Add(a(1)),
-			If(a(1).Op(">").Add(a(0))).Block(Id(v(i)).Op("=").Add(a(0))),
-		}
-	case kernel.Select:
-		return def(fromBits(bits(a(1)).Op("&").Add(a(0)).Op("|").Add(bits(a(2))).Op("&^").Add(a(0))))
-	case kernel.SetAcc:
-		return []Code{Id(accVar(op.Name, lane)).Op("=").Add(a(0))}
-	case kernel.Store:
-		if k.Type == kernel.F32 {
-			return []Code{Id(blk(op.Name)).Index(Lit(lane)).Op("=").Float32().Call(a(0))}
-		}
-		return []Code{Id(blk(op.Name)).Index(Lit(lane)).Op("=").Add(a(0))}
-	}
-	panic(fmt.Sprintf("gen: unknown op kind %d", op.Kind))
-}
-
-// AsmName is the name of the assembly kernel of k for an instruction set.
-func asmName(k *kernel.Kernel, isa string) string {
-	return strings.ToLower(k.Op[:1]) + k.Op[1:] + k.Type.Suffix() + isa
-}
-
-// impl writes the functions that call the kernel of the chosen implementation.
+// impl writes the functions that call the kernel of the chosen implementation: a
+// switch, not a table of function values, so that the acc array passed by the
+// caller does not escape to the heap (docs/tuning.md).
 func impl(ks []*kernel.Kernel, asm bool) *File {
 	var f *File
 	if asm {
@@ -291,60 +100,61 @@ func impl(ks []*kernel.Kernel, asm bool) *File {
 	}
 	f.Comment("HasAsm reports whether this build has the assembly kernels.")
 	f.Const().Id("HasAsm").Op("=").Lit(asm)
-	rooflineGo(f, asm)
 	for _, k := range ks {
 		ps := append([]Code{Id("impl").Int()}, signature(k)...)
 		var body []Code
 		if asm {
 			asmArgs := append([]Code{Parens(Op("*").Index(Id("NumParams")).Float64()).Parens(Id("p"))}, argNames(k)[1:]...)
-			body = append(body, Switch(Id("impl")).Block(
-				Case(Id("ImplAVX512")).Block(Id(asmName(k, "AVX512")).Call(asmArgs...)),
-				Case(Id("ImplAVX2")).Block(Id(asmName(k, "AVX2")).Call(asmArgs...)),
-				Default().Block(Id(k.Name).Call(argNames(k)...)),
-			))
+			var cases []Code
+			for _, in := range kernel.Impls {
+				if in.Suffix == "" {
+					cases = append(cases, Default().Block(Id(k.GoName()).Call(argNames(k)...)))
+					continue
+				}
+				cases = append(cases, Case(Id(in.Const)).Block(Id(k.AsmName(in.Suffix)).Call(asmArgs...)))
+			}
+			body = append(body, Switch(Id("impl")).Block(cases...))
 		} else {
-			body = append(body, Id(k.Name).Call(argNames(k)...))
+			body = append(body, Id(k.GoName()).Call(argNames(k)...))
 		}
-		f.Commentf("%sImpl calls the %s kernel of implementation impl.", k.Name, k.Name)
-		f.Func().Id(k.Name + "Impl").Params(ps...).Block(body...)
+		f.Commentf("%sImpl calls the %s kernel of implementation impl.", k.GoName(), k.GoName())
+		f.Func().Id(k.GoName() + "Impl").Params(ps...).Block(body...)
 	}
 	return f
 }
 
-// rooflineGo writes RooflineRead and RooflineReadWrite: the streaming baselines of the
-// benchmarks, with the assembly bulk where the build has it (impl != ImplGeneric).
-func rooflineGo(f *File, asm bool) {
-	u64 := func(s string) *Statement {
-		return Qual("encoding/binary", "LittleEndian").Dot("Uint64").Call(Id(s).Index(Id("i"), Empty()))
+// implTable writes the implementation numbers and the table dispatch.go reads.
+func implTable(f *File) {
+	f.Comment("The implementations, as passed to the *Impl functions.")
+	var defs []Code
+	for i := len(kernel.Impls) - 1; i >= 0; i-- {
+		in := kernel.Impls[i]
+		c := Id(in.Const)
+		if len(defs) == 0 {
+			c = c.Op("=").Iota()
+		}
+		defs = append(defs, c.Comment(in.Doc))
 	}
-	var bulk, bulkRW []Code
-	if asm {
-		bulk = []Code{If(Id("impl").Op("!=").Id("ImplGeneric")).Block(
-			Id("n").Op("=").Len(Id("a")).Op("&^").Lit(127),
-			Id("s").Op("=").Id("rooflineReadAVX2").Call(Id("a"), Id("b")),
-		)}
-		bulkRW = []Code{If(Id("impl").Op("!=").Id("ImplGeneric")).Block(
-			Id("n").Op("=").Len(Id("a")).Op("&^").Lit(127),
-			Id("rooflineReadWriteAVX2").Call(Id("dst"), Id("a"), Id("b")),
-		)}
+	f.Const().Defs(defs...)
+	f.Comment("ImplInfo describes an implementation: its name, its number (an Impl constant),")
+	f.Comment("and the CPU features it needs (the names of the \"// Requires:\" lines of its assembly).")
+	f.Type().Id("ImplInfo").Struct(
+		Id("Name").String(),
+		Id("ID").Int(),
+		Id("Features").Index().String(),
+	)
+	f.Comment("Impls lists the implementations, fastest first; generic, always usable, is last.")
+	var rows []Code
+	for _, in := range kernel.Impls {
+		feats := Nil()
+		if len(in.Features) > 0 {
+			var fs []Code
+			for _, ft := range in.Features {
+				fs = append(fs, Lit(ft))
+			}
+			feats = Index().String().Values(fs...)
+		}
+		rows = append(rows, Values(Lit(in.Name), Id(in.Const), feats))
 	}
-	f.Comment("RooflineRead reads all of a and b (of equal length, a multiple of 8 bytes) and")
-	f.Comment("returns a checksum: the benchmarks' measure of what the memory system allows for")
-	f.Comment("a kernel that reads two slices. impl selects AVX2 (any assembly impl) or Go.")
-	f.Func().Id("RooflineRead").Params(Id("impl").Int(), List(Id("a"), Id("b")).Index().Byte()).Uint64().Block(
-		append(append([]Code{Var().Id("s").Uint64(), Id("n").Op(":=").Lit(0), Id("b").Op("=").Id("b").Index(Empty(), Len(Id("a")))}, bulk...),
-			For(Id("i").Op(":=").Id("n"), Id("i").Op("+").Lit(8).Op("<=").Len(Id("a")), Id("i").Op("+=").Lit(8)).Block(
-				Id("s").Op("^=").Add(u64("a")).Op("^").Add(u64("b")),
-			),
-			Return(Id("s")))...,
-	)
-	f.Comment("RooflineReadWrite writes a ^ b to dst (all of equal length, a multiple of 8 bytes):")
-	f.Comment("the benchmarks' measure of what the memory system allows for a kernel that reads")
-	f.Comment("two slices and writes one.")
-	f.Func().Id("RooflineReadWrite").Params(Id("impl").Int(), List(Id("dst"), Id("a"), Id("b")).Index().Byte()).Block(
-		append(append([]Code{Id("n").Op(":=").Lit(0), Id("b").Op("=").Id("b").Index(Empty(), Len(Id("a")))}, bulkRW...),
-			For(Id("i").Op(":=").Id("n"), Id("i").Op("+").Lit(8).Op("<=").Len(Id("a")), Id("i").Op("+=").Lit(8)).Block(
-				Qual("encoding/binary", "LittleEndian").Dot("PutUint64").Call(Id("dst").Index(Id("i"), Empty()), u64("a").Op("^").Add(u64("b"))),
-			))...,
-	)
+	f.Var().Id("Impls").Op("=").Index().Id("ImplInfo").Custom(Options{Open: "{", Close: "}", Separator: ",", Multi: true}, rows...)
 }

@@ -3,52 +3,18 @@
 
 package generated
 
-import "encoding/binary"
-
 // HasAsm reports whether this build has the assembly kernels.
 const HasAsm = true
 
-// RooflineRead reads all of a and b (of equal length, a multiple of 8 bytes) and
-// returns a checksum: the benchmarks' measure of what the memory system allows for
-// a kernel that reads two slices. impl selects AVX2 (any assembly impl) or Go.
-func RooflineRead(impl int, a, b []byte) uint64 {
-	var s uint64
-	n := 0
-	b = b[:len(a)]
-	if impl != ImplGeneric {
-		n = len(a) &^ 127
-		s = rooflineReadAVX2(a, b)
-	}
-	for i := n; i+8 <= len(a); i += 8 {
-		s ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
-	}
-	return s
-}
-
-// RooflineReadWrite writes a ^ b to dst (all of equal length, a multiple of 8 bytes):
-// the benchmarks' measure of what the memory system allows for a kernel that reads
-// two slices and writes one.
-func RooflineReadWrite(impl int, dst, a, b []byte) {
-	n := 0
-	b = b[:len(a)]
-	if impl != ImplGeneric {
-		n = len(a) &^ 127
-		rooflineReadWriteAVX2(dst, a, b)
-	}
-	for i := n; i+8 <= len(a); i += 8 {
-		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:]))
-	}
-}
-
-// ElemF32Impl calls the ElemF32 kernel of implementation impl.
-func ElemF32Impl(impl int, p *Params, dst, x, y []float32) {
+// ElementwiseF32Impl calls the ElementwiseF32 kernel of implementation impl.
+func ElementwiseF32Impl(impl int, p *Params, dst, x, y []float32) {
 	switch impl {
 	case ImplAVX512:
-		elemF32AVX512((*[NumParams]float64)(p), dst, x, y)
+		elementwiseF32AVX512((*[NumParams]float64)(p), dst, x, y)
 	case ImplAVX2:
-		elemF32AVX2((*[NumParams]float64)(p), dst, x, y)
+		elementwiseF32AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
-		ElemF32(p, dst, x, y)
+		ElementwiseF32(p, dst, x, y)
 	}
 }
 
@@ -76,39 +42,39 @@ func GradF32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
-// GradElemF32Impl calls the GradElemF32 kernel of implementation impl.
-func GradElemF32Impl(impl int, p *Params, dst, x, y, g []float32) {
+// GradElementwiseF32Impl calls the GradElementwiseF32 kernel of implementation impl.
+func GradElementwiseF32Impl(impl int, p *Params, dst, x, y, g []float32) {
 	switch impl {
 	case ImplAVX512:
-		gradElemF32AVX512((*[NumParams]float64)(p), dst, x, y, g)
+		gradElementwiseF32AVX512((*[NumParams]float64)(p), dst, x, y, g)
 	case ImplAVX2:
-		gradElemF32AVX2((*[NumParams]float64)(p), dst, x, y, g)
+		gradElementwiseF32AVX2((*[NumParams]float64)(p), dst, x, y, g)
 	default:
-		GradElemF32(p, dst, x, y, g)
+		GradElementwiseF32(p, dst, x, y, g)
 	}
 }
 
-// SumGradF32Impl calls the SumGradF32 kernel of implementation impl.
-func SumGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[16]float64) {
+// SumAndGradF32Impl calls the SumAndGradF32 kernel of implementation impl.
+func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[16]float64) {
 	switch impl {
 	case ImplAVX512:
-		sumGradF32AVX512((*[NumParams]float64)(p), dst, x, y, acc)
+		sumAndGradF32AVX512((*[NumParams]float64)(p), dst, x, y, acc)
 	case ImplAVX2:
-		sumGradF32AVX2((*[NumParams]float64)(p), dst, x, y, acc)
+		sumAndGradF32AVX2((*[NumParams]float64)(p), dst, x, y, acc)
 	default:
-		SumGradF32(p, dst, x, y, acc)
+		SumAndGradF32(p, dst, x, y, acc)
 	}
 }
 
-// ElemF64Impl calls the ElemF64 kernel of implementation impl.
-func ElemF64Impl(impl int, p *Params, dst, x, y []float64) {
+// ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
+func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
 	case ImplAVX512:
-		elemF64AVX512((*[NumParams]float64)(p), dst, x, y)
+		elementwiseF64AVX512((*[NumParams]float64)(p), dst, x, y)
 	case ImplAVX2:
-		elemF64AVX2((*[NumParams]float64)(p), dst, x, y)
+		elementwiseF64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
-		ElemF64(p, dst, x, y)
+		ElementwiseF64(p, dst, x, y)
 	}
 }
 
@@ -136,26 +102,26 @@ func GradF64Impl(impl int, p *Params, dst, x, y []float64) {
 	}
 }
 
-// GradElemF64Impl calls the GradElemF64 kernel of implementation impl.
-func GradElemF64Impl(impl int, p *Params, dst, x, y, g []float64) {
+// GradElementwiseF64Impl calls the GradElementwiseF64 kernel of implementation impl.
+func GradElementwiseF64Impl(impl int, p *Params, dst, x, y, g []float64) {
 	switch impl {
 	case ImplAVX512:
-		gradElemF64AVX512((*[NumParams]float64)(p), dst, x, y, g)
+		gradElementwiseF64AVX512((*[NumParams]float64)(p), dst, x, y, g)
 	case ImplAVX2:
-		gradElemF64AVX2((*[NumParams]float64)(p), dst, x, y, g)
+		gradElementwiseF64AVX2((*[NumParams]float64)(p), dst, x, y, g)
 	default:
-		GradElemF64(p, dst, x, y, g)
+		GradElementwiseF64(p, dst, x, y, g)
 	}
 }
 
-// SumGradF64Impl calls the SumGradF64 kernel of implementation impl.
-func SumGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[16]float64) {
+// SumAndGradF64Impl calls the SumAndGradF64 kernel of implementation impl.
+func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[16]float64) {
 	switch impl {
 	case ImplAVX512:
-		sumGradF64AVX512((*[NumParams]float64)(p), dst, x, y, acc)
+		sumAndGradF64AVX512((*[NumParams]float64)(p), dst, x, y, acc)
 	case ImplAVX2:
-		sumGradF64AVX2((*[NumParams]float64)(p), dst, x, y, acc)
+		sumAndGradF64AVX2((*[NumParams]float64)(p), dst, x, y, acc)
 	default:
-		SumGradF64(p, dst, x, y, acc)
+		SumAndGradF64(p, dst, x, y, acc)
 	}
 }

@@ -3,38 +3,12 @@
 
 package generated
 
-import "encoding/binary"
-
 // HasAsm reports whether this build has the assembly kernels.
 const HasAsm = false
 
-// RooflineRead reads all of a and b (of equal length, a multiple of 8 bytes) and
-// returns a checksum: the benchmarks' measure of what the memory system allows for
-// a kernel that reads two slices. impl selects AVX2 (any assembly impl) or Go.
-func RooflineRead(impl int, a, b []byte) uint64 {
-	var s uint64
-	n := 0
-	b = b[:len(a)]
-	for i := n; i+8 <= len(a); i += 8 {
-		s ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
-	}
-	return s
-}
-
-// RooflineReadWrite writes a ^ b to dst (all of equal length, a multiple of 8 bytes):
-// the benchmarks' measure of what the memory system allows for a kernel that reads
-// two slices and writes one.
-func RooflineReadWrite(impl int, dst, a, b []byte) {
-	n := 0
-	b = b[:len(a)]
-	for i := n; i+8 <= len(a); i += 8 {
-		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:]))
-	}
-}
-
-// ElemF32Impl calls the ElemF32 kernel of implementation impl.
-func ElemF32Impl(impl int, p *Params, dst, x, y []float32) {
-	ElemF32(p, dst, x, y)
+// ElementwiseF32Impl calls the ElementwiseF32 kernel of implementation impl.
+func ElementwiseF32Impl(impl int, p *Params, dst, x, y []float32) {
+	ElementwiseF32(p, dst, x, y)
 }
 
 // SumF32Impl calls the SumF32 kernel of implementation impl.
@@ -47,19 +21,19 @@ func GradF32Impl(impl int, p *Params, dst, x, y []float32) {
 	GradF32(p, dst, x, y)
 }
 
-// GradElemF32Impl calls the GradElemF32 kernel of implementation impl.
-func GradElemF32Impl(impl int, p *Params, dst, x, y, g []float32) {
-	GradElemF32(p, dst, x, y, g)
+// GradElementwiseF32Impl calls the GradElementwiseF32 kernel of implementation impl.
+func GradElementwiseF32Impl(impl int, p *Params, dst, x, y, g []float32) {
+	GradElementwiseF32(p, dst, x, y, g)
 }
 
-// SumGradF32Impl calls the SumGradF32 kernel of implementation impl.
-func SumGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[16]float64) {
-	SumGradF32(p, dst, x, y, acc)
+// SumAndGradF32Impl calls the SumAndGradF32 kernel of implementation impl.
+func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[16]float64) {
+	SumAndGradF32(p, dst, x, y, acc)
 }
 
-// ElemF64Impl calls the ElemF64 kernel of implementation impl.
-func ElemF64Impl(impl int, p *Params, dst, x, y []float64) {
-	ElemF64(p, dst, x, y)
+// ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
+func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
+	ElementwiseF64(p, dst, x, y)
 }
 
 // SumF64Impl calls the SumF64 kernel of implementation impl.
@@ -72,12 +46,12 @@ func GradF64Impl(impl int, p *Params, dst, x, y []float64) {
 	GradF64(p, dst, x, y)
 }
 
-// GradElemF64Impl calls the GradElemF64 kernel of implementation impl.
-func GradElemF64Impl(impl int, p *Params, dst, x, y, g []float64) {
-	GradElemF64(p, dst, x, y, g)
+// GradElementwiseF64Impl calls the GradElementwiseF64 kernel of implementation impl.
+func GradElementwiseF64Impl(impl int, p *Params, dst, x, y, g []float64) {
+	GradElementwiseF64(p, dst, x, y, g)
 }
 
-// SumGradF64Impl calls the SumGradF64 kernel of implementation impl.
-func SumGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[16]float64) {
-	SumGradF64(p, dst, x, y, acc)
+// SumAndGradF64Impl calls the SumAndGradF64 kernel of implementation impl.
+func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[16]float64) {
+	SumAndGradF64(p, dst, x, y, acc)
 }

@@ -4,10 +4,10 @@ package generated
 
 import "math"
 
-// ElemF32 writes the per-element loss of x and y to dst.
-// It is the portable implementation of the canonical Elem kernel for float32 (see gen/kernel).
+// ElementwiseF32 writes the per-element loss of x and y to dst.
+// It is the portable implementation of the canonical Elementwise kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
-func ElemF32(p *Params, dst, x, y []float32) {
+func ElementwiseF32(p *Params, dst, x, y []float32) {
 	n := len(x)
 	y = y[:n]
 	dst = dst[:n]
@@ -34,235 +34,235 @@ func ElemF32(p *Params, dst, x, y []float32) {
 		}
 		// lane 0
 		{
-			v0 := float64(xb[0])
-			v1 := float64(yb[0])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[0] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[0] = float32(loss18)
 		}
 		// lane 1
 		{
-			v0 := float64(xb[1])
-			v1 := float64(yb[1])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[1] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[1] = float32(loss18)
 		}
 		// lane 2
 		{
-			v0 := float64(xb[2])
-			v1 := float64(yb[2])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[2] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[2] = float32(loss18)
 		}
 		// lane 3
 		{
-			v0 := float64(xb[3])
-			v1 := float64(yb[3])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[3] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[3] = float32(loss18)
 		}
 		// lane 4
 		{
-			v0 := float64(xb[4])
-			v1 := float64(yb[4])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[4] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[4] = float32(loss18)
 		}
 		// lane 5
 		{
-			v0 := float64(xb[5])
-			v1 := float64(yb[5])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[5] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[5] = float32(loss18)
 		}
 		// lane 6
 		{
-			v0 := float64(xb[6])
-			v1 := float64(yb[6])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[6] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[6] = float32(loss18)
 		}
 		// lane 7
 		{
-			v0 := float64(xb[7])
-			v1 := float64(yb[7])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pOvf
-			var v6 uint64
-			if v5 <= v4 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
 			}
-			v7 := pInf
-			v8 := math.Float64frombits(math.Float64bits(v7)&v6 | math.Float64bits(v4)&^v6)
-			v9 := pK
-			var v10 uint64
-			if v8 < v9 {
-				v10 = ^uint64(0)
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
 			}
-			v11 := float64(v8 * v8)
-			v12 := pAh
-			v13 := float64(v11 * v12)
-			v14 := pB
-			v15 := pH
-			v16 := v8 - v15
-			v17 := float64(v14 * v16)
-			v18 := math.Float64frombits(math.Float64bits(v13)&v10 | math.Float64bits(v17)&^v10)
-			dstb[7] = float32(v18)
+			v11 := float64(z8 * z8)
+			Ah12 := pAh
+			q13 := float64(v11 * Ah12)
+			B14 := pB
+			H15 := pH
+			v16 := z8 - H15
+			l17 := float64(B14 * v16)
+			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
+			dstb[7] = float32(loss18)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -281,22 +281,22 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 	pAh := p[PAh]
 	pB := p[PB]
 	pH := p[PH]
-	var s0 float64
-	var s1 float64
-	var s2 float64
-	var s3 float64
-	var s4 float64
-	var s5 float64
-	var s6 float64
-	var s7 float64
-	var m0 float64
-	var m1 float64
-	var m2 float64
-	var m3 float64
-	var m4 float64
-	var m5 float64
-	var m6 float64
-	var m7 float64
+	var accs0 float64
+	var accs1 float64
+	var accs2 float64
+	var accs3 float64
+	var accs4 float64
+	var accs5 float64
+	var accs6 float64
+	var accs7 float64
+	var accm0 float64
+	var accm1 float64
+	var accm2 float64
+	var accm3 float64
+	var accm4 float64
+	var accm5 float64
+	var accm6 float64
+	var accm7 float64
 	var tx, ty [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb *[8]float32
@@ -311,261 +311,261 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 		}
 		// lane 0
 		{
-			v0 := float64(xb[0])
-			v1 := float64(yb[0])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s0
-			v16 := v15 + v14
-			s0 = v16
-			v18 := m0
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs0
+			v16 := s15 + loss14
+			accs0 = v16
+			m18 := accm0
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m0 = v19
+			accm0 = v19
 		}
 		// lane 1
 		{
-			v0 := float64(xb[1])
-			v1 := float64(yb[1])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s1
-			v16 := v15 + v14
-			s1 = v16
-			v18 := m1
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs1
+			v16 := s15 + loss14
+			accs1 = v16
+			m18 := accm1
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m1 = v19
+			accm1 = v19
 		}
 		// lane 2
 		{
-			v0 := float64(xb[2])
-			v1 := float64(yb[2])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s2
-			v16 := v15 + v14
-			s2 = v16
-			v18 := m2
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs2
+			v16 := s15 + loss14
+			accs2 = v16
+			m18 := accm2
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m2 = v19
+			accm2 = v19
 		}
 		// lane 3
 		{
-			v0 := float64(xb[3])
-			v1 := float64(yb[3])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s3
-			v16 := v15 + v14
-			s3 = v16
-			v18 := m3
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs3
+			v16 := s15 + loss14
+			accs3 = v16
+			m18 := accm3
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m3 = v19
+			accm3 = v19
 		}
 		// lane 4
 		{
-			v0 := float64(xb[4])
-			v1 := float64(yb[4])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s4
-			v16 := v15 + v14
-			s4 = v16
-			v18 := m4
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs4
+			v16 := s15 + loss14
+			accs4 = v16
+			m18 := accm4
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m4 = v19
+			accm4 = v19
 		}
 		// lane 5
 		{
-			v0 := float64(xb[5])
-			v1 := float64(yb[5])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s5
-			v16 := v15 + v14
-			s5 = v16
-			v18 := m5
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs5
+			v16 := s15 + loss14
+			accs5 = v16
+			m18 := accm5
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m5 = v19
+			accm5 = v19
 		}
 		// lane 6
 		{
-			v0 := float64(xb[6])
-			v1 := float64(yb[6])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s6
-			v16 := v15 + v14
-			s6 = v16
-			v18 := m6
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs6
+			v16 := s15 + loss14
+			accs6 = v16
+			m18 := accm6
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m6 = v19
+			accm6 = v19
 		}
 		// lane 7
 		{
-			v0 := float64(xb[7])
-			v1 := float64(yb[7])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := pK
-			var v6 uint64
-			if v4 < v5 {
-				v6 = ^uint64(0)
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var quad6 uint64
+			if z4 < K5 {
+				quad6 = ^uint64(0)
 			}
-			v7 := float64(v4 * v4)
-			v8 := pAh
-			v9 := float64(v7 * v8)
-			v10 := pB
-			v11 := pH
-			v12 := v4 - v11
-			v13 := float64(v10 * v12)
-			v14 := math.Float64frombits(math.Float64bits(v9)&v6 | math.Float64bits(v13)&^v6)
-			v15 := s7
-			v16 := v15 + v14
-			s7 = v16
-			v18 := m7
-			v19 := v4
-			if v18 > v4 {
-				v19 = v18
+			v7 := float64(z4 * z4)
+			Ah8 := pAh
+			q9 := float64(v7 * Ah8)
+			B10 := pB
+			H11 := pH
+			v12 := z4 - H11
+			l13 := float64(B10 * v12)
+			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
+			s15 := accs7
+			v16 := s15 + loss14
+			accs7 = v16
+			m18 := accm7
+			v19 := z4
+			if m18 > z4 {
+				v19 = m18
 			}
-			m7 = v19
+			accm7 = v19
 		}
 	}
-	acc[0] = s0
-	acc[1] = s1
-	acc[2] = s2
-	acc[3] = s3
-	acc[4] = s4
-	acc[5] = s5
-	acc[6] = s6
-	acc[7] = s7
-	acc[8] = m0
-	acc[9] = m1
-	acc[10] = m2
-	acc[11] = m3
-	acc[12] = m4
-	acc[13] = m5
-	acc[14] = m6
-	acc[15] = m7
+	acc[0] = accs0
+	acc[1] = accs1
+	acc[2] = accs2
+	acc[3] = accs3
+	acc[4] = accs4
+	acc[5] = accs5
+	acc[6] = accs6
+	acc[7] = accs7
+	acc[8] = accm0
+	acc[9] = accm1
+	acc[10] = accm2
+	acc[11] = accm3
+	acc[12] = accm4
+	acc[13] = accm5
+	acc[14] = accm6
+	acc[15] = accm7
 }
 
 // GradF32 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
@@ -596,251 +596,251 @@ func GradF32(p *Params, dst, x, y []float32) {
 		}
 		// lane 0
 		{
-			v0 := float64(xb[0])
-			v1 := float64(yb[0])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[0] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[0] = float32(grad17)
 		}
 		// lane 1
 		{
-			v0 := float64(xb[1])
-			v1 := float64(yb[1])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[1] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[1] = float32(grad17)
 		}
 		// lane 2
 		{
-			v0 := float64(xb[2])
-			v1 := float64(yb[2])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[2] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[2] = float32(grad17)
 		}
 		// lane 3
 		{
-			v0 := float64(xb[3])
-			v1 := float64(yb[3])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[3] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[3] = float32(grad17)
 		}
 		// lane 4
 		{
-			v0 := float64(xb[4])
-			v1 := float64(yb[4])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[4] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[4] = float32(grad17)
 		}
 		// lane 5
 		{
-			v0 := float64(xb[5])
-			v1 := float64(yb[5])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[5] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[5] = float32(grad17)
 		}
 		// lane 6
 		{
-			v0 := float64(xb[6])
-			v1 := float64(yb[6])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[6] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[6] = float32(grad17)
 		}
 		// lane 7
 		{
-			v0 := float64(xb[7])
-			v1 := float64(yb[7])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := pGA
-			v9 := float64(v2 * v8)
-			v10 := pZero
+			GA8 := pGA
+			gq9 := float64(d2 * GA8)
+			Zero10 := pZero
 			var v11 uint64
-			if v2 != v10 {
+			if d2 != Zero10 {
 				v11 = ^uint64(0)
 			}
-			v12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(v12)&v11 | math.Float64bits(v10)&^v11)
-			v14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(v5))
-			v15 := math.Float64frombits(math.Float64bits(v9)&v7 | math.Float64bits(v14)&^v7)
-			var v16 uint64
-			if v2 != v2 {
-				v16 = ^uint64(0)
+			GB12 := pGB
+			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
+			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			var nan16 uint64
+			if d2 != d2 {
+				nan16 = ^uint64(0)
 			}
-			v17 := math.Float64frombits(math.Float64bits(v2)&v16 | math.Float64bits(v15)&^v16)
-			dstb[7] = float32(v17)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			dstb[7] = float32(grad17)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -848,10 +848,10 @@ func GradF32(p *Params, dst, x, y []float32) {
 	}
 }
 
-// GradElemF32 writes the gradient with respect to x, times the upstream gradient g, to dst.
-// It is the portable implementation of the canonical GradElem kernel for float32 (see gen/kernel).
+// GradElementwiseF32 writes the gradient with respect to x, times the upstream gradient g, to dst.
+// It is the portable implementation of the canonical GradElementwise kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
-func GradElemF32(p *Params, dst, x, y, g []float32) {
+func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 	n := len(x)
 	y = y[:n]
 	g = g[:n]
@@ -880,275 +880,275 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 		}
 		// lane 0
 		{
-			v0 := float64(xb[0])
-			v1 := float64(yb[0])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[0])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[0])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[0] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[0] = float32(grad20)
 		}
 		// lane 1
 		{
-			v0 := float64(xb[1])
-			v1 := float64(yb[1])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[1])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[1])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[1] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[1] = float32(grad20)
 		}
 		// lane 2
 		{
-			v0 := float64(xb[2])
-			v1 := float64(yb[2])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[2])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[2])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[2] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[2] = float32(grad20)
 		}
 		// lane 3
 		{
-			v0 := float64(xb[3])
-			v1 := float64(yb[3])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[3])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[3])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[3] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[3] = float32(grad20)
 		}
 		// lane 4
 		{
-			v0 := float64(xb[4])
-			v1 := float64(yb[4])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[4])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[4])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[4] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[4] = float32(grad20)
 		}
 		// lane 5
 		{
-			v0 := float64(xb[5])
-			v1 := float64(yb[5])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[5])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[5])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[5] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[5] = float32(grad20)
 		}
 		// lane 6
 		{
-			v0 := float64(xb[6])
-			v1 := float64(yb[6])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[6])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[6])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[6] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[6] = float32(grad20)
 		}
 		// lane 7
 		{
-			v0 := float64(xb[7])
-			v1 := float64(yb[7])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(gb[7])
-			v9 := float64(v2 * v8)
-			v10 := pDq
-			v11 := v9 / v10
-			v12 := pZero
+			g8 := float64(gb[7])
+			v9 := float64(d2 * g8)
+			Dq10 := pDq
+			gq11 := v9 / Dq10
+			Zero12 := pZero
 			var v13 uint64
-			if v2 != v12 {
+			if d2 != Zero12 {
 				v13 = ^uint64(0)
 			}
-			v14 := pB
-			v15 := math.Float64frombits(math.Float64bits(v14)&v13 | math.Float64bits(v12)&^v13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(v5))
-			v17 := float64(v16 * v8)
-			v18 := math.Float64frombits(math.Float64bits(v11)&v7 | math.Float64bits(v17)&^v7)
-			var v19 uint64
-			if v2 != v2 {
-				v19 = ^uint64(0)
+			B14 := pB
+			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
+			gl17 := float64(v16 * g8)
+			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			var nan19 uint64
+			if d2 != d2 {
+				nan19 = ^uint64(0)
 			}
-			v20 := math.Float64frombits(math.Float64bits(v2)&v19 | math.Float64bits(v18)&^v19)
-			dstb[7] = float32(v20)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			dstb[7] = float32(grad20)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -1156,10 +1156,10 @@ func GradElemF32(p *Params, dst, x, y, g []float32) {
 	}
 }
 
-// SumGradF32 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
-// It is the portable implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
+// SumAndGradF32 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// It is the portable implementation of the canonical SumAndGrad kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
-func SumGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
+func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 	n := len(x)
 	y = y[:n]
 	dst = dst[:n]
@@ -1171,22 +1171,22 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 	pGA := p[PGA]
 	pZero := p[PZero]
 	pGB := p[PGB]
-	var s0 float64
-	var s1 float64
-	var s2 float64
-	var s3 float64
-	var s4 float64
-	var s5 float64
-	var s6 float64
-	var s7 float64
-	var m0 float64
-	var m1 float64
-	var m2 float64
-	var m3 float64
-	var m4 float64
-	var m5 float64
-	var m6 float64
-	var m7 float64
+	var accs0 float64
+	var accs1 float64
+	var accs2 float64
+	var accs3 float64
+	var accs4 float64
+	var accs5 float64
+	var accs6 float64
+	var accs7 float64
+	var accm0 float64
+	var accm1 float64
+	var accm2 float64
+	var accm3 float64
+	var accm4 float64
+	var accm5 float64
+	var accm6 float64
+	var accm7 float64
 	var tx, ty, tdst [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float32
@@ -1203,414 +1203,414 @@ func SumGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 		}
 		// lane 0
 		{
-			v0 := float64(xb[0])
-			v1 := float64(yb[0])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s0
-			v17 := v16 + v15
-			s0 = v17
-			v19 := m0
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs0
+			v17 := s16 + loss15
+			accs0 = v17
+			m19 := accm0
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m0 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm0 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[0] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[0] = float32(grad31)
 		}
 		// lane 1
 		{
-			v0 := float64(xb[1])
-			v1 := float64(yb[1])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s1
-			v17 := v16 + v15
-			s1 = v17
-			v19 := m1
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs1
+			v17 := s16 + loss15
+			accs1 = v17
+			m19 := accm1
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m1 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm1 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[1] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[1] = float32(grad31)
 		}
 		// lane 2
 		{
-			v0 := float64(xb[2])
-			v1 := float64(yb[2])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s2
-			v17 := v16 + v15
-			s2 = v17
-			v19 := m2
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs2
+			v17 := s16 + loss15
+			accs2 = v17
+			m19 := accm2
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m2 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm2 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[2] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[2] = float32(grad31)
 		}
 		// lane 3
 		{
-			v0 := float64(xb[3])
-			v1 := float64(yb[3])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s3
-			v17 := v16 + v15
-			s3 = v17
-			v19 := m3
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs3
+			v17 := s16 + loss15
+			accs3 = v17
+			m19 := accm3
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m3 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm3 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[3] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[3] = float32(grad31)
 		}
 		// lane 4
 		{
-			v0 := float64(xb[4])
-			v1 := float64(yb[4])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s4
-			v17 := v16 + v15
-			s4 = v17
-			v19 := m4
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs4
+			v17 := s16 + loss15
+			accs4 = v17
+			m19 := accm4
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m4 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm4 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[4] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[4] = float32(grad31)
 		}
 		// lane 5
 		{
-			v0 := float64(xb[5])
-			v1 := float64(yb[5])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s5
-			v17 := v16 + v15
-			s5 = v17
-			v19 := m5
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs5
+			v17 := s16 + loss15
+			accs5 = v17
+			m19 := accm5
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m5 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm5 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[5] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[5] = float32(grad31)
 		}
 		// lane 6
 		{
-			v0 := float64(xb[6])
-			v1 := float64(yb[6])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s6
-			v17 := v16 + v15
-			s6 = v17
-			v19 := m6
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs6
+			v17 := s16 + loss15
+			accs6 = v17
+			m19 := accm6
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m6 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm6 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[6] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[6] = float32(grad31)
 		}
 		// lane 7
 		{
-			v0 := float64(xb[7])
-			v1 := float64(yb[7])
-			v2 := v0 - v1
-			v3 := pNegZero
-			v4 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v3))
-			v5 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v3))
-			v6 := pK
-			var v7 uint64
-			if v4 < v6 {
-				v7 = ^uint64(0)
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K6 := pK
+			var quad7 uint64
+			if z4 < K6 {
+				quad7 = ^uint64(0)
 			}
-			v8 := float64(v4 * v4)
-			v9 := pAh
-			v10 := float64(v8 * v9)
-			v11 := pB
-			v12 := pH
-			v13 := v4 - v12
-			v14 := float64(v11 * v13)
-			v15 := math.Float64frombits(math.Float64bits(v10)&v7 | math.Float64bits(v14)&^v7)
-			v16 := s7
-			v17 := v16 + v15
-			s7 = v17
-			v19 := m7
-			v20 := v4
-			if v19 > v4 {
-				v20 = v19
+			v8 := float64(z4 * z4)
+			Ah9 := pAh
+			q10 := float64(v8 * Ah9)
+			B11 := pB
+			H12 := pH
+			v13 := z4 - H12
+			l14 := float64(B11 * v13)
+			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
+			s16 := accs7
+			v17 := s16 + loss15
+			accs7 = v17
+			m19 := accm7
+			v20 := z4
+			if m19 > z4 {
+				v20 = m19
 			}
-			m7 = v20
-			v22 := pGA
-			v23 := float64(v2 * v22)
-			v24 := pZero
+			accm7 = v20
+			GA22 := pGA
+			gq23 := float64(d2 * GA22)
+			Zero24 := pZero
 			var v25 uint64
-			if v2 != v24 {
+			if d2 != Zero24 {
 				v25 = ^uint64(0)
 			}
-			v26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(v26)&v25 | math.Float64bits(v24)&^v25)
-			v28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(v5))
-			v29 := math.Float64frombits(math.Float64bits(v23)&v7 | math.Float64bits(v28)&^v7)
-			var v30 uint64
-			if v2 != v2 {
-				v30 = ^uint64(0)
+			GB26 := pGB
+			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
+			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			var nan30 uint64
+			if d2 != d2 {
+				nan30 = ^uint64(0)
 			}
-			v31 := math.Float64frombits(math.Float64bits(v2)&v30 | math.Float64bits(v29)&^v30)
-			dstb[7] = float32(v31)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			dstb[7] = float32(grad31)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
 		}
 	}
-	acc[0] = s0
-	acc[1] = s1
-	acc[2] = s2
-	acc[3] = s3
-	acc[4] = s4
-	acc[5] = s5
-	acc[6] = s6
-	acc[7] = s7
-	acc[8] = m0
-	acc[9] = m1
-	acc[10] = m2
-	acc[11] = m3
-	acc[12] = m4
-	acc[13] = m5
-	acc[14] = m6
-	acc[15] = m7
+	acc[0] = accs0
+	acc[1] = accs1
+	acc[2] = accs2
+	acc[3] = accs3
+	acc[4] = accs4
+	acc[5] = accs5
+	acc[6] = accs6
+	acc[7] = accs7
+	acc[8] = accm0
+	acc[9] = accm1
+	acc[10] = accm2
+	acc[11] = accm3
+	acc[12] = accm4
+	acc[13] = accm5
+	acc[14] = accm6
+	acc[15] = accm7
 }
 
-// ElemF64 writes the per-element loss of x and y to dst.
-// It is the portable implementation of the canonical Elem kernel for float64 (see gen/kernel).
+// ElementwiseF64 writes the per-element loss of x and y to dst.
+// It is the portable implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
-func ElemF64(p *Params, dst, x, y []float64) {
+func ElementwiseF64(p *Params, dst, x, y []float64) {
 	n := len(x)
 	y = y[:n]
 	dst = dst[:n]
@@ -1637,394 +1637,394 @@ func ElemF64(p *Params, dst, x, y []float64) {
 		}
 		// lane 0
 		{
-			v0 := xb[0]
-			v1 := yb[0]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[0] = v38
 		}
 		// lane 1
 		{
-			v0 := xb[1]
-			v1 := yb[1]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[1] = v38
 		}
 		// lane 2
 		{
-			v0 := xb[2]
-			v1 := yb[2]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[2] = v38
 		}
 		// lane 3
 		{
-			v0 := xb[3]
-			v1 := yb[3]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[3] = v38
 		}
 		// lane 4
 		{
-			v0 := xb[4]
-			v1 := yb[4]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[4] = v38
 		}
 		// lane 5
 		{
-			v0 := xb[5]
-			v1 := yb[5]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[5] = v38
 		}
 		// lane 6
 		{
-			v0 := xb[6]
-			v1 := yb[6]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[6] = v38
 		}
 		// lane 7
 		{
-			v0 := xb[7]
-			v1 := yb[7]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := pInf
-			var v36 uint64
-			if v33 < v35 {
-				v36 = ^uint64(0)
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			Inf35 := pInf
+			var fin36 uint64
+			if hi33 < Inf35 {
+				fin36 = ^uint64(0)
 			}
-			v37 := v33 + v34
-			v38 := math.Float64frombits(math.Float64bits(v37)&v36 | math.Float64bits(v33)&^v36)
+			v37 := hi33 + lo34
+			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
 			dstb[7] = v38
 		}
 		if dstb == &tdst {
@@ -2045,22 +2045,22 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 	pAl := p[PAl]
 	pH := p[PH]
 	pB := p[PB]
-	var h0 float64
-	var h1 float64
-	var h2 float64
-	var h3 float64
-	var h4 float64
-	var h5 float64
-	var h6 float64
-	var h7 float64
-	var l0 float64
-	var l1 float64
-	var l2 float64
-	var l3 float64
-	var l4 float64
-	var l5 float64
-	var l6 float64
-	var l7 float64
+	var acch0 float64
+	var acch1 float64
+	var acch2 float64
+	var acch3 float64
+	var acch4 float64
+	var acch5 float64
+	var acch6 float64
+	var acch7 float64
+	var accl0 float64
+	var accl1 float64
+	var accl2 float64
+	var accl3 float64
+	var accl4 float64
+	var accl5 float64
+	var accl6 float64
+	var accl7 float64
 	var tx, ty [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb *[8]float64
@@ -2075,485 +2075,485 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 		}
 		// lane 0
 		{
-			v0 := xb[0]
-			v1 := yb[0]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h0
-			v36 := l0
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch0
+			l36 := accl0
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h0 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l0 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch0 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl0 = v44
 		}
 		// lane 1
 		{
-			v0 := xb[1]
-			v1 := yb[1]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h1
-			v36 := l1
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch1
+			l36 := accl1
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h1 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l1 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch1 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl1 = v44
 		}
 		// lane 2
 		{
-			v0 := xb[2]
-			v1 := yb[2]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h2
-			v36 := l2
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch2
+			l36 := accl2
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h2 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l2 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch2 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl2 = v44
 		}
 		// lane 3
 		{
-			v0 := xb[3]
-			v1 := yb[3]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h3
-			v36 := l3
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch3
+			l36 := accl3
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h3 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l3 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch3 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl3 = v44
 		}
 		// lane 4
 		{
-			v0 := xb[4]
-			v1 := yb[4]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h4
-			v36 := l4
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch4
+			l36 := accl4
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h4 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l4 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch4 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl4 = v44
 		}
 		// lane 5
 		{
-			v0 := xb[5]
-			v1 := yb[5]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h5
-			v36 := l5
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch5
+			l36 := accl5
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h5 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l5 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch5 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl5 = v44
 		}
 		// lane 6
 		{
-			v0 := xb[6]
-			v1 := yb[6]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h6
-			v36 := l6
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch6
+			l36 := accl6
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h6 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l6 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch6 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl6 = v44
 		}
 		// lane 7
 		{
-			v0 := xb[7]
-			v1 := yb[7]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h7
-			v36 := l7
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch7
+			l36 := accl7
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h7 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l7 = v44
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch7 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl7 = v44
 		}
 	}
-	acc[0] = h0
-	acc[1] = h1
-	acc[2] = h2
-	acc[3] = h3
-	acc[4] = h4
-	acc[5] = h5
-	acc[6] = h6
-	acc[7] = h7
-	acc[8] = l0
-	acc[9] = l1
-	acc[10] = l2
-	acc[11] = l3
-	acc[12] = l4
-	acc[13] = l5
-	acc[14] = l6
-	acc[15] = l7
+	acc[0] = acch0
+	acc[1] = acch1
+	acc[2] = acch2
+	acc[3] = acch3
+	acc[4] = acch4
+	acc[5] = acch5
+	acc[6] = acch6
+	acc[7] = acch7
+	acc[8] = accl0
+	acc[9] = accl1
+	acc[10] = accl2
+	acc[11] = accl3
+	acc[12] = accl4
+	acc[13] = accl5
+	acc[14] = accl6
+	acc[15] = accl7
 }
 
 // GradF64 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
@@ -2584,299 +2584,299 @@ func GradF64(p *Params, dst, x, y []float64) {
 		}
 		// lane 0
 		{
-			v0 := xb[0]
-			v1 := yb[0]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[0] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[0] = grad23
 		}
 		// lane 1
 		{
-			v0 := xb[1]
-			v1 := yb[1]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[1] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[1] = grad23
 		}
 		// lane 2
 		{
-			v0 := xb[2]
-			v1 := yb[2]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[2] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[2] = grad23
 		}
 		// lane 3
 		{
-			v0 := xb[3]
-			v1 := yb[3]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[3] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[3] = grad23
 		}
 		// lane 4
 		{
-			v0 := xb[4]
-			v1 := yb[4]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[4] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[4] = grad23
 		}
 		// lane 5
 		{
-			v0 := xb[5]
-			v1 := yb[5]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[5] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[5] = grad23
 		}
 		// lane 6
 		{
-			v0 := xb[6]
-			v1 := yb[6]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[6] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[6] = grad23
 		}
 		// lane 7
 		{
-			v0 := xb[7]
-			v1 := yb[7]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := pGA
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pZero
+			GA13 := pGA
+			v14 := float64(e7 * GA13)
+			gq15 := math.FMA(d2, GA13, v14)
+			Zero16 := pZero
 			var v17 uint64
-			if v2 != v16 {
+			if d2 != Zero16 {
 				v17 = ^uint64(0)
 			}
-			v18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(v18)&v17 | math.Float64bits(v16)&^v17)
-			v20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(v10))
-			v21 := math.Float64frombits(math.Float64bits(v15)&v12 | math.Float64bits(v20)&^v12)
-			var v22 uint64
-			if v2 != v2 {
-				v22 = ^uint64(0)
+			GB18 := pGB
+			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
+			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			var nan22 uint64
+			if d2 != d2 {
+				nan22 = ^uint64(0)
 			}
-			v23 := math.Float64frombits(math.Float64bits(v2)&v22 | math.Float64bits(v21)&^v22)
-			dstb[7] = v23
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			dstb[7] = grad23
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -2884,10 +2884,10 @@ func GradF64(p *Params, dst, x, y []float64) {
 	}
 }
 
-// GradElemF64 writes the gradient with respect to x, times the upstream gradient g, to dst.
-// It is the portable implementation of the canonical GradElem kernel for float64 (see gen/kernel).
+// GradElementwiseF64 writes the gradient with respect to x, times the upstream gradient g, to dst.
+// It is the portable implementation of the canonical GradElementwise kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
-func GradElemF64(p *Params, dst, x, y, g []float64) {
+func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 	n := len(x)
 	y = y[:n]
 	g = g[:n]
@@ -2916,323 +2916,323 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 		}
 		// lane 0
 		{
-			v0 := xb[0]
-			v1 := yb[0]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[0]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[0]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[0] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[0] = grad26
 		}
 		// lane 1
 		{
-			v0 := xb[1]
-			v1 := yb[1]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[1]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[1]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[1] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[1] = grad26
 		}
 		// lane 2
 		{
-			v0 := xb[2]
-			v1 := yb[2]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[2]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[2]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[2] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[2] = grad26
 		}
 		// lane 3
 		{
-			v0 := xb[3]
-			v1 := yb[3]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[3]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[3]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[3] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[3] = grad26
 		}
 		// lane 4
 		{
-			v0 := xb[4]
-			v1 := yb[4]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[4]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[4]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[4] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[4] = grad26
 		}
 		// lane 5
 		{
-			v0 := xb[5]
-			v1 := yb[5]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[5]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[5]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[5] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[5] = grad26
 		}
 		// lane 6
 		{
-			v0 := xb[6]
-			v1 := yb[6]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[6]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[6]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[6] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[6] = grad26
 		}
 		// lane 7
 		{
-			v0 := xb[7]
-			v1 := yb[7]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := pK
-			var v12 uint64
-			if v9 < v11 {
-				v12 = ^uint64(0)
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			K11 := pK
+			var quad12 uint64
+			if z9 < K11 {
+				quad12 = ^uint64(0)
 			}
-			v13 := gb[7]
-			v14 := float64(v7 * v13)
-			v15 := math.FMA(v2, v13, v14)
-			v16 := pDq
-			v17 := v15 / v16
-			v18 := pZero
+			g13 := gb[7]
+			v14 := float64(e7 * g13)
+			v15 := math.FMA(d2, g13, v14)
+			Dq16 := pDq
+			gq17 := v15 / Dq16
+			Zero18 := pZero
 			var v19 uint64
-			if v2 != v18 {
+			if d2 != Zero18 {
 				v19 = ^uint64(0)
 			}
-			v20 := pB
-			v21 := math.Float64frombits(math.Float64bits(v20)&v19 | math.Float64bits(v18)&^v19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(v10))
-			v23 := float64(v22 * v13)
-			v24 := math.Float64frombits(math.Float64bits(v17)&v12 | math.Float64bits(v23)&^v12)
-			var v25 uint64
-			if v2 != v2 {
-				v25 = ^uint64(0)
+			B20 := pB
+			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
+			gl23 := float64(v22 * g13)
+			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			var nan25 uint64
+			if d2 != d2 {
+				nan25 = ^uint64(0)
 			}
-			v26 := math.Float64frombits(math.Float64bits(v2)&v25 | math.Float64bits(v24)&^v25)
-			dstb[7] = v26
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			dstb[7] = grad26
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -3240,10 +3240,10 @@ func GradElemF64(p *Params, dst, x, y, g []float64) {
 	}
 }
 
-// SumGradF64 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
-// It is the portable implementation of the canonical SumGrad kernel for float64 (see gen/kernel).
+// SumAndGradF64 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// It is the portable implementation of the canonical SumAndGrad kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
-func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
+func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 	n := len(x)
 	y = y[:n]
 	dst = dst[:n]
@@ -3256,22 +3256,22 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 	pGA := p[PGA]
 	pZero := p[PZero]
 	pGB := p[PGB]
-	var h0 float64
-	var h1 float64
-	var h2 float64
-	var h3 float64
-	var h4 float64
-	var h5 float64
-	var h6 float64
-	var h7 float64
-	var l0 float64
-	var l1 float64
-	var l2 float64
-	var l3 float64
-	var l4 float64
-	var l5 float64
-	var l6 float64
-	var l7 float64
+	var acch0 float64
+	var acch1 float64
+	var acch2 float64
+	var acch3 float64
+	var acch4 float64
+	var acch5 float64
+	var acch6 float64
+	var acch7 float64
+	var accl0 float64
+	var accl1 float64
+	var accl2 float64
+	var accl3 float64
+	var accl4 float64
+	var accl5 float64
+	var accl6 float64
+	var accl7 float64
 	var tx, ty, tdst [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float64
@@ -3288,630 +3288,630 @@ func SumGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 		}
 		// lane 0
 		{
-			v0 := xb[0]
-			v1 := yb[0]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h0
-			v36 := l0
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch0
+			l36 := accl0
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h0 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l0 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch0 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl0 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[0] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[0] = grad56
 		}
 		// lane 1
 		{
-			v0 := xb[1]
-			v1 := yb[1]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h1
-			v36 := l1
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch1
+			l36 := accl1
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h1 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l1 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch1 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl1 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[1] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[1] = grad56
 		}
 		// lane 2
 		{
-			v0 := xb[2]
-			v1 := yb[2]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h2
-			v36 := l2
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch2
+			l36 := accl2
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h2 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l2 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch2 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl2 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[2] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[2] = grad56
 		}
 		// lane 3
 		{
-			v0 := xb[3]
-			v1 := yb[3]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h3
-			v36 := l3
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch3
+			l36 := accl3
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h3 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l3 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch3 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl3 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[3] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[3] = grad56
 		}
 		// lane 4
 		{
-			v0 := xb[4]
-			v1 := yb[4]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h4
-			v36 := l4
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch4
+			l36 := accl4
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h4 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l4 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch4 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl4 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[4] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[4] = grad56
 		}
 		// lane 5
 		{
-			v0 := xb[5]
-			v1 := yb[5]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h5
-			v36 := l5
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch5
+			l36 := accl5
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h5 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l5 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch5 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl5 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[5] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[5] = grad56
 		}
 		// lane 6
 		{
-			v0 := xb[6]
-			v1 := yb[6]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h6
-			v36 := l6
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch6
+			l36 := accl6
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h6 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l6 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch6 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl6 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[6] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[6] = grad56
 		}
 		// lane 7
 		{
-			v0 := xb[7]
-			v1 := yb[7]
-			v2 := v0 - v1
-			v3 := v2 - v0
-			v4 := v2 - v3
-			v5 := v0 - v4
-			v6 := v1 + v3
-			v7 := v5 - v6
-			v8 := pNegZero
-			v9 := math.Float64frombits(math.Float64bits(v2) &^ math.Float64bits(v8))
-			v10 := math.Float64frombits(math.Float64bits(v2) & math.Float64bits(v8))
-			v11 := math.Float64frombits(math.Float64bits(v7) ^ math.Float64bits(v10))
-			v12 := pK
-			var v13 uint64
-			if v9 < v12 {
-				v13 = ^uint64(0)
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
 			}
-			v14 := pAh
-			v15 := float64(v9 * v9)
-			v16 := math.FMA(v9, v9, -v15)
-			v17 := v9 + v9
-			v18 := math.FMA(v17, v11, v16)
-			v19 := float64(v15 * v14)
-			v20 := math.FMA(v15, v14, -v19)
-			v21 := math.FMA(v18, v14, v20)
-			v22 := pAl
-			v23 := math.FMA(v15, v22, v21)
-			v24 := pH
-			v25 := pB
-			v26 := v9 - v24
-			v27 := v9 - v26
-			v28 := v27 - v24
-			v29 := v28 + v11
-			v30 := float64(v25 * v26)
-			v31 := math.FMA(v25, v26, -v30)
-			v32 := math.FMA(v25, v29, v31)
-			v33 := math.Float64frombits(math.Float64bits(v19)&v13 | math.Float64bits(v30)&^v13)
-			v34 := math.Float64frombits(math.Float64bits(v23)&v13 | math.Float64bits(v32)&^v13)
-			v35 := h7
-			v36 := l7
-			v37 := v35 + v33
-			v38 := v33
-			if v35 > v33 {
-				v38 = v35
+			Ah14 := pAh
+			p15 := float64(z9 * z9)
+			v16 := math.FMA(z9, z9, -p15)
+			v17 := z9 + z9
+			pl18 := math.FMA(v17, zl11, v16)
+			qh19 := float64(p15 * Ah14)
+			v20 := math.FMA(p15, Ah14, -qh19)
+			v21 := math.FMA(pl18, Ah14, v20)
+			Al22 := pAl
+			ql23 := math.FMA(p15, Al22, v21)
+			H24 := pH
+			B25 := pB
+			mh26 := z9 - H24
+			v27 := z9 - mh26
+			v28 := v27 - H24
+			ml29 := v28 + zl11
+			lh30 := float64(B25 * mh26)
+			v31 := math.FMA(B25, mh26, -lh30)
+			ll32 := math.FMA(B25, ml29, v31)
+			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
+			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
+			h35 := acch7
+			l36 := accl7
+			s37 := h35 + hi33
+			big38 := hi33
+			if h35 > hi33 {
+				big38 = h35
 			}
-			v39 := v33
-			if v33 > v35 {
-				v39 = v35
+			small39 := hi33
+			if hi33 > h35 {
+				small39 = h35
 			}
-			v40 := v37 - v38
-			v41 := v39 - v40
-			h7 = v37
-			v43 := v41 + v34
-			v44 := v36 + v43
-			l7 = v44
-			v46 := pGA
-			v47 := float64(v7 * v46)
-			v48 := math.FMA(v2, v46, v47)
-			v49 := pZero
+			v40 := s37 - big38
+			err41 := small39 - v40
+			acch7 = s37
+			v43 := err41 + lo34
+			v44 := l36 + v43
+			accl7 = v44
+			GA46 := pGA
+			v47 := float64(e7 * GA46)
+			gq48 := math.FMA(d2, GA46, v47)
+			Zero49 := pZero
 			var v50 uint64
-			if v2 != v49 {
+			if d2 != Zero49 {
 				v50 = ^uint64(0)
 			}
-			v51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(v51)&v50 | math.Float64bits(v49)&^v50)
-			v53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(v10))
-			v54 := math.Float64frombits(math.Float64bits(v48)&v13 | math.Float64bits(v53)&^v13)
-			var v55 uint64
-			if v2 != v2 {
-				v55 = ^uint64(0)
+			GB51 := pGB
+			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
+			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			var nan55 uint64
+			if d2 != d2 {
+				nan55 = ^uint64(0)
 			}
-			v56 := math.Float64frombits(math.Float64bits(v2)&v55 | math.Float64bits(v54)&^v55)
-			dstb[7] = v56
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			dstb[7] = grad56
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
 		}
 	}
-	acc[0] = h0
-	acc[1] = h1
-	acc[2] = h2
-	acc[3] = h3
-	acc[4] = h4
-	acc[5] = h5
-	acc[6] = h6
-	acc[7] = h7
-	acc[8] = l0
-	acc[9] = l1
-	acc[10] = l2
-	acc[11] = l3
-	acc[12] = l4
-	acc[13] = l5
-	acc[14] = l6
-	acc[15] = l7
+	acc[0] = acch0
+	acc[1] = acch1
+	acc[2] = acch2
+	acc[3] = acch3
+	acc[4] = acch4
+	acc[5] = acch5
+	acc[6] = acch6
+	acc[7] = acch7
+	acc[8] = accl0
+	acc[9] = accl1
+	acc[10] = accl2
+	acc[11] = accl3
+	acc[12] = accl4
+	acc[13] = accl5
+	acc[14] = accl6
+	acc[15] = accl7
 }

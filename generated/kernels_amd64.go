@@ -4,17 +4,17 @@
 
 package generated
 
-// elemF32AVX2 writes the per-element loss of x and y to dst.
-// It is the AVX2 implementation of the canonical Elem kernel for float32 (see gen/kernel).
+// elementwiseF32AVX2 writes the per-element loss of x and y to dst.
+// It is the AVX2 implementation of the canonical Elementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func elemF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
+func elementwiseF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
 
-// elemF32AVX512 writes the per-element loss of x and y to dst.
-// It is the AVX512 implementation of the canonical Elem kernel for float32 (see gen/kernel).
+// elementwiseF32AVX512 writes the per-element loss of x and y to dst.
+// It is the AVX512 implementation of the canonical Elementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func elemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
+func elementwiseF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
 
 // sumF32AVX2 writes the lane sums of the per-element losses of x and y to acc.
 // It is the AVX2 implementation of the canonical Sum kernel for float32 (see gen/kernel).
@@ -40,41 +40,41 @@ func gradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
 //go:noescape
 func gradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
 
-// gradElemF32AVX2 writes the gradient with respect to x, times the upstream gradient g, to dst.
-// It is the AVX2 implementation of the canonical GradElem kernel for float32 (see gen/kernel).
+// gradElementwiseF32AVX2 writes the gradient with respect to x, times the upstream gradient g, to dst.
+// It is the AVX2 implementation of the canonical GradElementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func gradElemF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
+func gradElementwiseF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
 
-// gradElemF32AVX512 writes the gradient with respect to x, times the upstream gradient g, to dst.
-// It is the AVX512 implementation of the canonical GradElem kernel for float32 (see gen/kernel).
+// gradElementwiseF32AVX512 writes the gradient with respect to x, times the upstream gradient g, to dst.
+// It is the AVX512 implementation of the canonical GradElementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func gradElemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
+func gradElementwiseF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
 
-// sumGradF32AVX2 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
-// It is the AVX2 implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
+// sumAndGradF32AVX2 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// It is the AVX2 implementation of the canonical SumAndGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
+func sumAndGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
 
-// sumGradF32AVX512 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
-// It is the AVX512 implementation of the canonical SumGrad kernel for float32 (see gen/kernel).
+// sumAndGradF32AVX512 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// It is the AVX512 implementation of the canonical SumAndGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
+func sumAndGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
 
-// elemF64AVX2 writes the per-element loss of x and y to dst.
-// It is the AVX2 implementation of the canonical Elem kernel for float64 (see gen/kernel).
+// elementwiseF64AVX2 writes the per-element loss of x and y to dst.
+// It is the AVX2 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func elemF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
+func elementwiseF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
 
-// elemF64AVX512 writes the per-element loss of x and y to dst.
-// It is the AVX512 implementation of the canonical Elem kernel for float64 (see gen/kernel).
+// elementwiseF64AVX512 writes the per-element loss of x and y to dst.
+// It is the AVX512 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func elemF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
+func elementwiseF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
 
 // sumF64AVX2 writes the lane sums of the per-element losses of x and y to acc.
 // It is the AVX2 implementation of the canonical Sum kernel for float64 (see gen/kernel).
@@ -100,36 +100,26 @@ func gradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
 //go:noescape
 func gradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
 
-// gradElemF64AVX2 writes the gradient with respect to x, times the upstream gradient g, to dst.
-// It is the AVX2 implementation of the canonical GradElem kernel for float64 (see gen/kernel).
+// gradElementwiseF64AVX2 writes the gradient with respect to x, times the upstream gradient g, to dst.
+// It is the AVX2 implementation of the canonical GradElementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func gradElemF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
+func gradElementwiseF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
 
-// gradElemF64AVX512 writes the gradient with respect to x, times the upstream gradient g, to dst.
-// It is the AVX512 implementation of the canonical GradElem kernel for float64 (see gen/kernel).
+// gradElementwiseF64AVX512 writes the gradient with respect to x, times the upstream gradient g, to dst.
+// It is the AVX512 implementation of the canonical GradElementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func gradElemF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
+func gradElementwiseF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
 
-// sumGradF64AVX2 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
-// It is the AVX2 implementation of the canonical SumGrad kernel for float64 (see gen/kernel).
+// sumAndGradF64AVX2 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// It is the AVX2 implementation of the canonical SumAndGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func sumGradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
+func sumAndGradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
 
-// sumGradF64AVX512 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
-// It is the AVX512 implementation of the canonical SumGrad kernel for float64 (see gen/kernel).
+// sumAndGradF64AVX512 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// It is the AVX512 implementation of the canonical SumAndGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func sumGradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
-
-// rooflineReadAVX2 reads a and b (len(a) &^ 127 bytes of each) and returns a checksum.
-//
-//go:noescape
-func rooflineReadAVX2(a []byte, b []byte) uint64
-
-// rooflineReadWriteAVX2 writes a ^ b to dst, len(a) &^ 127 bytes.
-//
-//go:noescape
-func rooflineReadWriteAVX2(dst []byte, a []byte, b []byte)
+func sumAndGradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)

@@ -49,9 +49,9 @@ DATA tailmaskk<>+10(SB)/2, $0x003f
 DATA tailmaskk<>+12(SB)/2, $0x007f
 GLOBL tailmaskk<>(SB), RODATA|NOPTR, $14
 
-// func elemF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
-TEXT ·elemF32AVX2(SB), NOSPLIT, $0-80
+TEXT ·elementwiseF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -66,52 +66,130 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VCVTPS2PD    (DX)(DI*4), Y0
-	VCVTPS2PD    (BX)(DI*4), Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VCVTPS2PD (DX)(DI*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD (BX)(DI*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y0
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// Ovf5 = param Ovf
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x12, Y0, Y1, Y1
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y0, Y1, Y1
+
+	// Inf7 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VBLENDVPD    Y1, Y2, Y0, Y0
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// K9 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y0, Y1
-	VMULPD       Y0, Y0, Y2
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y1, Y0, Y1
+
+	// v11 = mul z8, z8
+	VMULPD Y0, Y0, Y2
+
+	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
-	VMULPD       Y3, Y2, Y2
+
+	// q13 = mul v11, Ah12
+	VMULPD Y3, Y2, Y2
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
+
+	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
-	VSUBPD       Y4, Y0, Y0
-	VMULPD       Y0, Y3, Y0
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VCVTPD2PSY   Y0, X0
-	VMOVUPS      X0, (SI)(DI*4)
+
+	// v16 = sub z8, H15
+	VSUBPD Y4, Y0, Y0
+
+	// l17 = mul B14, v16
+	VMULPD Y0, Y3, Y0
+
+	// loss18 = select quad10, q13, l17
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst loss18
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
 
 	// Lanes 4-7.
-	VCVTPS2PD    16(DX)(DI*4), Y0
-	VCVTPS2PD    16(BX)(DI*4), Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VCVTPS2PD 16(DX)(DI*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(DI*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y0
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// Ovf5 = param Ovf
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x12, Y0, Y1, Y1
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y0, Y1, Y1
+
+	// Inf7 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VBLENDVPD    Y1, Y2, Y0, Y0
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// K9 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y0, Y1
-	VMULPD       Y0, Y0, Y2
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y1, Y0, Y1
+
+	// v11 = mul z8, z8
+	VMULPD Y0, Y0, Y2
+
+	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
-	VMULPD       Y3, Y2, Y2
+
+	// q13 = mul v11, Ah12
+	VMULPD Y3, Y2, Y2
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
+
+	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
-	VSUBPD       Y4, Y0, Y0
-	VMULPD       Y0, Y3, Y0
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VCVTPD2PSY   Y0, X0
-	VMOVUPS      X0, 16(SI)(DI*4)
-	ADDQ         $0x08, DI
-	JMP          loop1
+
+	// v16 = sub z8, H15
+	VSUBPD Y4, Y0, Y0
+
+	// l17 = mul B14, v16
+	VMULPD Y0, Y3, Y0
+
+	// loss18 = select quad10, q13, l17
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst loss18
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -121,74 +199,152 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X0
-	VMASKMOVPS   (DX)(DI*4), X0, X0
-	VCVTPS2PD    X0, Y0
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X1
-	VMASKMOVPS   (BX)(DI*4), X1, X1
-	VCVTPS2PD    X1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X0
+	VMASKMOVPS (DX)(DI*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X1
+	VMASKMOVPS (BX)(DI*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y0
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// Ovf5 = param Ovf
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x12, Y0, Y1, Y1
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y0, Y1, Y1
+
+	// Inf7 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VBLENDVPD    Y1, Y2, Y0, Y0
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// K9 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y0, Y1
-	VMULPD       Y0, Y0, Y2
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y1, Y0, Y1
+
+	// v11 = mul z8, z8
+	VMULPD Y0, Y0, Y2
+
+	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
-	VMULPD       Y3, Y2, Y2
+
+	// q13 = mul v11, Ah12
+	VMULPD Y3, Y2, Y2
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
+
+	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
-	VSUBPD       Y4, Y0, Y0
-	VMULPD       Y0, Y3, Y0
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VCVTPD2PSY   Y0, X0
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X1
-	VMASKMOVPS   X0, X1, (SI)(DI*4)
+
+	// v16 = sub z8, H15
+	VSUBPD Y4, Y0, Y0
+
+	// l17 = mul B14, v16
+	VMULPD Y0, Y3, Y0
+
+	// loss18 = select quad10, q13, l17
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst loss18
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X1
+	VMASKMOVPS X0, X1, (SI)(DI*4)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      16(R8)(CX*4), X0
-	VMASKMOVPS   16(DX)(DI*4), X0, X0
-	VCVTPS2PD    X0, Y0
-	LEAQ         tailmask32<>+0(SB), DX
-	VMOVDQU      16(DX)(CX*4), X1
-	VMASKMOVPS   16(BX)(DI*4), X1, X1
-	VCVTPS2PD    X1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    16(R8)(CX*4), X0
+	VMASKMOVPS 16(DX)(DI*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X1
+	VMASKMOVPS 16(BX)(DI*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y0
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// Ovf5 = param Ovf
 	VBROADCASTSD 88(AX), Y1
-	VCMPPD       $0x12, Y0, Y1, Y1
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y0, Y1, Y1
+
+	// Inf7 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VBLENDVPD    Y1, Y2, Y0, Y0
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// K9 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y0, Y1
-	VMULPD       Y0, Y0, Y2
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y1, Y0, Y1
+
+	// v11 = mul z8, z8
+	VMULPD Y0, Y0, Y2
+
+	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
-	VMULPD       Y3, Y2, Y2
+
+	// q13 = mul v11, Ah12
+	VMULPD Y3, Y2, Y2
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
+
+	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
-	VSUBPD       Y4, Y0, Y0
-	VMULPD       Y0, Y3, Y0
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VCVTPD2PSY   Y0, X0
-	LEAQ         tailmask32<>+0(SB), AX
-	VMOVDQU      16(AX)(CX*4), X1
-	VMASKMOVPS   X0, X1, 16(SI)(DI*4)
+
+	// v16 = sub z8, H15
+	VSUBPD Y4, Y0, Y0
+
+	// l17 = mul B14, v16
+	VMULPD Y0, Y3, Y0
+
+	// loss18 = select quad10, q13, l17
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst loss18
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), AX
+	VMOVDQU    16(AX)(CX*4), X1
+	VMASKMOVPS X0, X1, 16(SI)(DI*4)
 
 done:
 	VZEROUPPER
 	RET
 
-// func elemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·elemF32AVX512(SB), NOSPLIT, $0-80
+TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -216,17 +372,48 @@ loop1pf:
 	PREFETCHNTA 8192(BX)(AX*4)
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z7
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z8
-	VSUBPD    Z8, Z7, Z7
-	VPANDNQ   Z7, Z0, Z7
-	VCMPPD    $0x12, Z7, Z1, K1
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z0, Z7
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z7, Z1, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
 	VBLENDMPD Z2, Z7, K1, Z9
-	VCMPPD    $0x11, Z3, Z9, K1
-	VMULPD    Z9, Z9, Z7
-	VSUBPD    Z6, Z9, Z8
-	VMULPD    Z8, Z5, Z8
-	VMULPD    Z4, Z7, K1, Z8
+
+	// K9 = param K
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Z3, Z9, K1
+
+	// v11 = mul z8, z8
+	VMULPD Z9, Z9, Z7
+
+	// Ah12 = param Ah
+	// B14 = param B
+	// H15 = param H
+	// v16 = sub z8, H15
+	VSUBPD Z6, Z9, Z8
+
+	// l17 = mul B14, v16
+	VMULPD Z8, Z5, Z8
+
+	// q13 = mul v11, Ah12, merged into:
+	// loss18 = select quad10, q13, l17
+	VMULPD Z4, Z7, K1, Z8
+
+	// store dst loss18
 	VCVTPD2PS Z8, Y7
 	VMOVUPS   Y7, (SI)(AX*4)
 	ADDQ      $0x08, AX
@@ -237,17 +424,48 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z7
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z8
-	VSUBPD    Z8, Z7, Z7
-	VPANDNQ   Z7, Z0, Z7
-	VCMPPD    $0x12, Z7, Z1, K1
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z0, Z7
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z7, Z1, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
 	VBLENDMPD Z2, Z7, K1, Z10
-	VCMPPD    $0x11, Z3, Z10, K1
-	VMULPD    Z10, Z10, Z7
-	VSUBPD    Z6, Z10, Z8
-	VMULPD    Z8, Z5, Z8
-	VMULPD    Z4, Z7, K1, Z8
+
+	// K9 = param K
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Z3, Z10, K1
+
+	// v11 = mul z8, z8
+	VMULPD Z10, Z10, Z7
+
+	// Ah12 = param Ah
+	// B14 = param B
+	// H15 = param H
+	// v16 = sub z8, H15
+	VSUBPD Z6, Z10, Z8
+
+	// l17 = mul B14, v16
+	VMULPD Z8, Z5, Z8
+
+	// q13 = mul v11, Ah12, merged into:
+	// loss18 = select quad10, q13, l17
+	VMULPD Z4, Z7, K1, Z8
+
+	// store dst loss18
 	VCVTPD2PS Z8, Y7
 	VMOVUPS   Y7, (SI)(AX*4)
 	ADDQ      $0x08, AX
@@ -261,19 +479,50 @@ tail:
 	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z7
+
+	// y1 = load y
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
-	VSUBPD      Z8, Z7, Z7
-	VPANDNQ     Z7, Z0, Z0
-	VCMPPD      $0x12, Z0, Z1, K2
-	VBLENDMPD   Z2, Z0, K2, Z11
-	VCMPPD      $0x11, Z3, Z11, K2
-	VMULPD      Z11, Z11, Z0
-	VSUBPD      Z6, Z11, Z1
-	VMULPD      Z1, Z5, Z1
-	VMULPD      Z4, Z0, K2, Z1
-	VCVTPD2PS   Z1, Y0
-	VMOVUPS     Y0, K1, (SI)(AX*4)
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z0, Z0
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z0, Z1, K2
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z2, Z0, K2, Z11
+
+	// K9 = param K
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Z3, Z11, K2
+
+	// v11 = mul z8, z8
+	VMULPD Z11, Z11, Z0
+
+	// Ah12 = param Ah
+	// B14 = param B
+	// H15 = param H
+	// v16 = sub z8, H15
+	VSUBPD Z6, Z11, Z1
+
+	// l17 = mul B14, v16
+	VMULPD Z1, Z5, Z1
+
+	// q13 = mul v11, Ah12, merged into:
+	// loss18 = select quad10, q13, l17
+	VMULPD Z4, Z0, K2, Z1
+
+	// store dst loss18
+	VCVTPD2PS Z1, Y0
+	VMOVUPS   Y0, K1, (SI)(AX*4)
 
 done:
 	VZEROUPPER
@@ -303,44 +552,115 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VCVTPS2PD    (DX)(DI*4), Y4
-	VCVTPS2PD    (BX)(DI*4), Y5
-	VSUBPD       Y5, Y4, Y4
-	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y4
-	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y4, Y5
-	VMULPD       Y4, Y4, Y6
-	VBROADCASTSD 16(AX), Y7
-	VMULPD       Y7, Y6, Y6
-	VBROADCASTSD 32(AX), Y7
-	VBROADCASTSD 8(AX), Y8
-	VSUBPD       Y8, Y4, Y8
-	VMULPD       Y8, Y7, Y7
-	VBLENDVPD    Y5, Y6, Y7, Y5
-	VADDPD       Y5, Y0, Y0
-	VMAXPD       Y4, Y2, Y2
+	// x0 = load x
+	VCVTPS2PD (DX)(DI*4), Y4
 
-	// Lanes 4-7.
-	VCVTPS2PD    16(DX)(DI*4), Y4
-	VCVTPS2PD    16(BX)(DI*4), Y5
-	VSUBPD       Y5, Y4, Y4
+	// y1 = load y
+	VCVTPS2PD (BX)(DI*4), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y4
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y4
+
+	// K5 = param K
 	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y4, Y5
-	VMULPD       Y4, Y4, Y6
+
+	// quad6 = lt z4, K5
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// v7 = mul z4, z4
+	VMULPD Y4, Y4, Y6
+
+	// Ah8 = param Ah
 	VBROADCASTSD 16(AX), Y7
-	VMULPD       Y7, Y6, Y6
+
+	// q9 = mul v7, Ah8
+	VMULPD Y7, Y6, Y6
+
+	// B10 = param B
 	VBROADCASTSD 32(AX), Y7
+
+	// H11 = param H
 	VBROADCASTSD 8(AX), Y8
-	VSUBPD       Y8, Y4, Y8
-	VMULPD       Y8, Y7, Y7
-	VBLENDVPD    Y5, Y6, Y7, Y5
-	VADDPD       Y5, Y1, Y1
-	VMAXPD       Y4, Y3, Y3
-	ADDQ         $0x08, DI
-	JMP          loop1
+
+	// v12 = sub z4, H11
+	VSUBPD Y8, Y4, Y8
+
+	// l13 = mul B10, v12
+	VMULPD Y8, Y7, Y7
+
+	// loss14 = select quad6, q9, l13
+	VBLENDVPD Y5, Y6, Y7, Y5
+
+	// v16 = add s15, loss14
+	VADDPD Y5, Y0, Y0
+
+	// setacc s v16
+	// v19 = max m18, z4
+	VMAXPD Y4, Y2, Y2
+
+	// setacc m v19
+	// Lanes 4-7.
+	// x0 = load x
+	VCVTPS2PD 16(DX)(DI*4), Y4
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(DI*4), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y4
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad6 = lt z4, K5
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// v7 = mul z4, z4
+	VMULPD Y4, Y4, Y6
+
+	// Ah8 = param Ah
+	VBROADCASTSD 16(AX), Y7
+
+	// q9 = mul v7, Ah8
+	VMULPD Y7, Y6, Y6
+
+	// B10 = param B
+	VBROADCASTSD 32(AX), Y7
+
+	// H11 = param H
+	VBROADCASTSD 8(AX), Y8
+
+	// v12 = sub z4, H11
+	VSUBPD Y8, Y4, Y8
+
+	// l13 = mul B10, v12
+	VMULPD Y8, Y7, Y7
+
+	// loss14 = select quad6, q9, l13
+	VBLENDVPD Y5, Y6, Y7, Y5
+
+	// v16 = add s15, loss14
+	VADDPD Y5, Y1, Y1
+
+	// setacc s v16
+	// v19 = max m18, z4
+	VMAXPD Y4, Y3, Y3
+
+	// setacc m v19
+	ADDQ $0x08, DI
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -350,55 +670,125 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X4
-	VMASKMOVPS   (DX)(DI*4), X4, X4
-	VCVTPS2PD    X4, Y4
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X5
-	VMASKMOVPS   (BX)(DI*4), X5, X5
-	VCVTPS2PD    X5, Y5
-	VSUBPD       Y5, Y4, Y4
-	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y4
-	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y4, Y5
-	VMULPD       Y4, Y4, Y6
-	VBROADCASTSD 16(AX), Y7
-	VMULPD       Y7, Y6, Y6
-	VBROADCASTSD 32(AX), Y7
-	VBROADCASTSD 8(AX), Y8
-	VSUBPD       Y8, Y4, Y8
-	VMULPD       Y8, Y7, Y7
-	VBLENDVPD    Y5, Y6, Y7, Y5
-	VADDPD       Y5, Y0, Y0
-	VMAXPD       Y4, Y2, Y2
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X4
+	VMASKMOVPS (DX)(DI*4), X4, X4
+	VCVTPS2PD  X4, Y4
 
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X5
+	VMASKMOVPS (BX)(DI*4), X5, X5
+	VCVTPS2PD  X5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y4
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad6 = lt z4, K5
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// v7 = mul z4, z4
+	VMULPD Y4, Y4, Y6
+
+	// Ah8 = param Ah
+	VBROADCASTSD 16(AX), Y7
+
+	// q9 = mul v7, Ah8
+	VMULPD Y7, Y6, Y6
+
+	// B10 = param B
+	VBROADCASTSD 32(AX), Y7
+
+	// H11 = param H
+	VBROADCASTSD 8(AX), Y8
+
+	// v12 = sub z4, H11
+	VSUBPD Y8, Y4, Y8
+
+	// l13 = mul B10, v12
+	VMULPD Y8, Y7, Y7
+
+	// loss14 = select quad6, q9, l13
+	VBLENDVPD Y5, Y6, Y7, Y5
+
+	// v16 = add s15, loss14
+	VADDPD Y5, Y0, Y0
+
+	// setacc s v16
+	// v19 = max m18, z4
+	VMAXPD Y4, Y2, Y2
+
+	// setacc m v19
 	// Tail, lanes 4-7.
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      16(R8)(CX*4), X4
-	VMASKMOVPS   16(DX)(DI*4), X4, X4
-	VCVTPS2PD    X4, Y4
-	LEAQ         tailmask32<>+0(SB), DX
-	VMOVDQU      16(DX)(CX*4), X5
-	VMASKMOVPS   16(BX)(DI*4), X5, X5
-	VCVTPS2PD    X5, Y5
-	VSUBPD       Y5, Y4, Y4
-	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y4
-	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y4, Y5
-	VMULPD       Y4, Y4, Y6
-	VBROADCASTSD 16(AX), Y7
-	VMULPD       Y7, Y6, Y6
-	VBROADCASTSD 32(AX), Y7
-	VBROADCASTSD 8(AX), Y8
-	VSUBPD       Y8, Y4, Y8
-	VMULPD       Y8, Y7, Y7
-	VBLENDVPD    Y5, Y6, Y7, Y5
-	VADDPD       Y5, Y1, Y1
-	VMAXPD       Y4, Y3, Y3
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    16(R8)(CX*4), X4
+	VMASKMOVPS 16(DX)(DI*4), X4, X4
+	VCVTPS2PD  X4, Y4
 
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X5
+	VMASKMOVPS 16(BX)(DI*4), X5, X5
+	VCVTPS2PD  X5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y4
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad6 = lt z4, K5
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// v7 = mul z4, z4
+	VMULPD Y4, Y4, Y6
+
+	// Ah8 = param Ah
+	VBROADCASTSD 16(AX), Y7
+
+	// q9 = mul v7, Ah8
+	VMULPD Y7, Y6, Y6
+
+	// B10 = param B
+	VBROADCASTSD 32(AX), Y7
+
+	// H11 = param H
+	VBROADCASTSD 8(AX), Y8
+
+	// v12 = sub z4, H11
+	VSUBPD Y8, Y4, Y8
+
+	// l13 = mul B10, v12
+	VMULPD Y8, Y7, Y7
+
+	// loss14 = select quad6, q9, l13
+	VBLENDVPD Y5, Y6, Y7, Y5
+
+	// v16 = add s15, loss14
+	VADDPD Y5, Y1, Y1
+
+	// setacc s v16
+	// v19 = max m18, z4
+	VMAXPD Y4, Y3, Y3
+
+	// setacc m v19
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -442,60 +832,180 @@ loop2pf:
 	PREFETCHNTA 8192(BX)(AX*4)
 
 	// Two blocks, lanes 0-7 of each, interleaved.
+	// x0 = load x [block 0]
 	VCVTPS2PD (DX)(AX*4), Z7
+
+	// x0 = load x [block 1]
 	VCVTPS2PD 32(DX)(AX*4), Z8
+
+	// y1 = load y [block 0]
 	VCVTPS2PD (BX)(AX*4), Z9
+
+	// y1 = load y [block 1]
 	VCVTPS2PD 32(BX)(AX*4), Z10
-	VSUBPD    Z9, Z7, Z7
-	VSUBPD    Z10, Z8, Z8
-	VPANDNQ   Z7, Z2, Z7
-	VPANDNQ   Z8, Z2, Z8
-	VCMPPD    $0x11, Z3, Z7, K1
-	VCMPPD    $0x11, Z3, Z8, K2
-	VMULPD    Z7, Z7, Z9
-	VMULPD    Z8, Z8, Z10
-	VSUBPD    Z6, Z7, Z11
-	VSUBPD    Z6, Z8, Z12
-	VMULPD    Z11, Z5, Z11
-	VMULPD    Z12, Z5, Z12
-	VMULPD    Z4, Z9, K1, Z11
-	VMULPD    Z4, Z10, K2, Z12
-	VADDPD    Z11, Z0, Z0
-	VMAXPD    Z7, Z1, Z1
-	VADDPD    Z12, Z0, Z0
-	VMAXPD    Z8, Z1, Z1
-	ADDQ      $0x10, AX
-	JMP       loop2pf
+
+	// d2 = sub x0, y1 [block 0]
+	VSUBPD Z9, Z7, Z7
+
+	// d2 = sub x0, y1 [block 1]
+	VSUBPD Z10, Z8, Z8
+
+	// NegZero3 = param NegZero [block 0]
+	// NegZero3 = param NegZero [block 1]
+	// z4 = andnot NegZero3, d2 [block 0]
+	VPANDNQ Z7, Z2, Z7
+
+	// z4 = andnot NegZero3, d2 [block 1]
+	VPANDNQ Z8, Z2, Z8
+
+	// K5 = param K [block 0]
+	// K5 = param K [block 1]
+	// quad6 = lt z4, K5 [block 0]
+	VCMPPD $0x11, Z3, Z7, K1
+
+	// quad6 = lt z4, K5 [block 1]
+	VCMPPD $0x11, Z3, Z8, K2
+
+	// v7 = mul z4, z4 [block 0]
+	VMULPD Z7, Z7, Z9
+
+	// v7 = mul z4, z4 [block 1]
+	VMULPD Z8, Z8, Z10
+
+	// Ah8 = param Ah [block 0]
+	// Ah8 = param Ah [block 1]
+	// B10 = param B [block 0]
+	// B10 = param B [block 1]
+	// H11 = param H [block 0]
+	// H11 = param H [block 1]
+	// v12 = sub z4, H11 [block 0]
+	VSUBPD Z6, Z7, Z11
+
+	// v12 = sub z4, H11 [block 1]
+	VSUBPD Z6, Z8, Z12
+
+	// l13 = mul B10, v12 [block 0]
+	VMULPD Z11, Z5, Z11
+
+	// l13 = mul B10, v12 [block 1]
+	VMULPD Z12, Z5, Z12
+
+	// q9 = mul v7, Ah8 [block 0], merged into:
+	// loss14 = select quad6, q9, l13 [block 0]
+	VMULPD Z4, Z9, K1, Z11
+
+	// q9 = mul v7, Ah8 [block 1], merged into:
+	// loss14 = select quad6, q9, l13 [block 1]
+	VMULPD Z4, Z10, K2, Z12
+
+	// v16 = add s15, loss14 [block 0]
+	VADDPD Z11, Z0, Z0
+
+	// setacc s v16 [block 0]
+	// v19 = max m18, z4 [block 0]
+	VMAXPD Z7, Z1, Z1
+
+	// setacc m v19 [block 0]
+	// v16 = add s15, loss14 [block 1]
+	VADDPD Z12, Z0, Z0
+
+	// setacc s v16 [block 1]
+	// v19 = max m18, z4 [block 1]
+	VMAXPD Z8, Z1, Z1
+
+	// setacc m v19 [block 1]
+	ADDQ $0x10, AX
+	JMP  loop2pf
 
 loop2:
 	CMPQ AX, DI
 	JAE  loop1start
 
 	// Two blocks, lanes 0-7 of each, interleaved.
+	// x0 = load x [block 0]
 	VCVTPS2PD (DX)(AX*4), Z7
+
+	// x0 = load x [block 1]
 	VCVTPS2PD 32(DX)(AX*4), Z8
+
+	// y1 = load y [block 0]
 	VCVTPS2PD (BX)(AX*4), Z9
+
+	// y1 = load y [block 1]
 	VCVTPS2PD 32(BX)(AX*4), Z10
-	VSUBPD    Z9, Z7, Z7
-	VSUBPD    Z10, Z8, Z8
-	VPANDNQ   Z7, Z2, Z7
-	VPANDNQ   Z8, Z2, Z8
-	VCMPPD    $0x11, Z3, Z7, K1
-	VCMPPD    $0x11, Z3, Z8, K2
-	VMULPD    Z7, Z7, Z9
-	VMULPD    Z8, Z8, Z10
-	VSUBPD    Z6, Z7, Z11
-	VSUBPD    Z6, Z8, Z12
-	VMULPD    Z11, Z5, Z11
-	VMULPD    Z12, Z5, Z12
-	VMULPD    Z4, Z9, K1, Z11
-	VMULPD    Z4, Z10, K2, Z12
-	VADDPD    Z11, Z0, Z0
-	VMAXPD    Z7, Z1, Z1
-	VADDPD    Z12, Z0, Z0
-	VMAXPD    Z8, Z1, Z1
-	ADDQ      $0x10, AX
-	JMP       loop2
+
+	// d2 = sub x0, y1 [block 0]
+	VSUBPD Z9, Z7, Z7
+
+	// d2 = sub x0, y1 [block 1]
+	VSUBPD Z10, Z8, Z8
+
+	// NegZero3 = param NegZero [block 0]
+	// NegZero3 = param NegZero [block 1]
+	// z4 = andnot NegZero3, d2 [block 0]
+	VPANDNQ Z7, Z2, Z7
+
+	// z4 = andnot NegZero3, d2 [block 1]
+	VPANDNQ Z8, Z2, Z8
+
+	// K5 = param K [block 0]
+	// K5 = param K [block 1]
+	// quad6 = lt z4, K5 [block 0]
+	VCMPPD $0x11, Z3, Z7, K1
+
+	// quad6 = lt z4, K5 [block 1]
+	VCMPPD $0x11, Z3, Z8, K2
+
+	// v7 = mul z4, z4 [block 0]
+	VMULPD Z7, Z7, Z9
+
+	// v7 = mul z4, z4 [block 1]
+	VMULPD Z8, Z8, Z10
+
+	// Ah8 = param Ah [block 0]
+	// Ah8 = param Ah [block 1]
+	// B10 = param B [block 0]
+	// B10 = param B [block 1]
+	// H11 = param H [block 0]
+	// H11 = param H [block 1]
+	// v12 = sub z4, H11 [block 0]
+	VSUBPD Z6, Z7, Z11
+
+	// v12 = sub z4, H11 [block 1]
+	VSUBPD Z6, Z8, Z12
+
+	// l13 = mul B10, v12 [block 0]
+	VMULPD Z11, Z5, Z11
+
+	// l13 = mul B10, v12 [block 1]
+	VMULPD Z12, Z5, Z12
+
+	// q9 = mul v7, Ah8 [block 0], merged into:
+	// loss14 = select quad6, q9, l13 [block 0]
+	VMULPD Z4, Z9, K1, Z11
+
+	// q9 = mul v7, Ah8 [block 1], merged into:
+	// loss14 = select quad6, q9, l13 [block 1]
+	VMULPD Z4, Z10, K2, Z12
+
+	// v16 = add s15, loss14 [block 0]
+	VADDPD Z11, Z0, Z0
+
+	// setacc s v16 [block 0]
+	// v19 = max m18, z4 [block 0]
+	VMAXPD Z7, Z1, Z1
+
+	// setacc m v19 [block 0]
+	// v16 = add s15, loss14 [block 1]
+	VADDPD Z12, Z0, Z0
+
+	// setacc s v16 [block 1]
+	// v19 = max m18, z4 [block 1]
+	VMAXPD Z8, Z1, Z1
+
+	// setacc m v19 [block 1]
+	ADDQ $0x10, AX
+	JMP  loop2
 
 loop1start:
 	MOVQ CX, DI
@@ -506,19 +1016,49 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z7
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z8
-	VSUBPD    Z8, Z7, Z7
-	VPANDNQ   Z7, Z2, Z7
-	VCMPPD    $0x11, Z3, Z7, K1
-	VMULPD    Z7, Z7, Z8
-	VSUBPD    Z6, Z7, Z9
-	VMULPD    Z9, Z5, Z9
-	VMULPD    Z4, Z8, K1, Z9
-	VADDPD    Z9, Z0, Z0
-	VMAXPD    Z7, Z1, Z1
-	ADDQ      $0x08, AX
-	JMP       loop1
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z2, Z7
+
+	// K5 = param K
+	// quad6 = lt z4, K5
+	VCMPPD $0x11, Z3, Z7, K1
+
+	// v7 = mul z4, z4
+	VMULPD Z7, Z7, Z8
+
+	// Ah8 = param Ah
+	// B10 = param B
+	// H11 = param H
+	// v12 = sub z4, H11
+	VSUBPD Z6, Z7, Z9
+
+	// l13 = mul B10, v12
+	VMULPD Z9, Z5, Z9
+
+	// q9 = mul v7, Ah8, merged into:
+	// loss14 = select quad6, q9, l13
+	VMULPD Z4, Z8, K1, Z9
+
+	// v16 = add s15, loss14
+	VADDPD Z9, Z0, Z0
+
+	// setacc s v16
+	// v19 = max m18, z4
+	VMAXPD Z7, Z1, Z1
+
+	// setacc m v19
+	ADDQ $0x08, AX
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -528,18 +1068,47 @@ tail:
 	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z7
-	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
-	VSUBPD      Z8, Z7, Z7
-	VPANDNQ     Z7, Z2, Z2
-	VCMPPD      $0x11, Z3, Z2, K1
-	VMULPD      Z2, Z2, Z3
-	VSUBPD      Z6, Z2, Z6
-	VMULPD      Z6, Z5, Z5
-	VMULPD      Z4, Z3, K1, Z5
-	VADDPD      Z5, Z0, Z0
-	VMAXPD      Z2, Z1, Z1
 
+	// y1 = load y
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z2, Z2
+
+	// K5 = param K
+	// quad6 = lt z4, K5
+	VCMPPD $0x11, Z3, Z2, K1
+
+	// v7 = mul z4, z4
+	VMULPD Z2, Z2, Z3
+
+	// Ah8 = param Ah
+	// B10 = param B
+	// H11 = param H
+	// v12 = sub z4, H11
+	VSUBPD Z6, Z2, Z6
+
+	// l13 = mul B10, v12
+	VMULPD Z6, Z5, Z5
+
+	// q9 = mul v7, Ah8, merged into:
+	// loss14 = select quad6, q9, l13
+	VMULPD Z4, Z3, K1, Z5
+
+	// v16 = add s15, loss14
+	VADDPD Z5, Z0, Z0
+
+	// setacc s v16
+	// v19 = max m18, z4
+	VMAXPD Z2, Z1, Z1
+
+	// setacc m v19
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -569,50 +1138,124 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VCVTPS2PD    (DX)(DI*4), Y0
-	VCVTPS2PD    (BX)(DI*4), Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VCVTPS2PD (DX)(DI*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD (BX)(DI*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// GA8 = param GA
 	VBROADCASTSD 48(AX), Y3
-	VMULPD       Y3, Y0, Y3
+
+	// gq9 = mul d2, GA8
+	VMULPD Y3, Y0, Y3
+
+	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y0, Y5
+
+	// v11 = ne d2, Zero10
+	VCMPPD $0x04, Y4, Y0, Y5
+
+	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y2, Y3, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	VMOVUPS      X0, (SI)(DI*4)
+
+	// v13 = select v11, GB12, Zero10
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl14 = xor v13, sg5
+	VXORPD Y1, Y4, Y1
+
+	// v15 = select quad7, gq9, gl14
+	VBLENDVPD Y2, Y3, Y1, Y1
+
+	// nan16 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad17 = select nan16, d2, v15
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad17
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
 
 	// Lanes 4-7.
-	VCVTPS2PD    16(DX)(DI*4), Y0
-	VCVTPS2PD    16(BX)(DI*4), Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VCVTPS2PD 16(DX)(DI*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(DI*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// GA8 = param GA
 	VBROADCASTSD 48(AX), Y3
-	VMULPD       Y3, Y0, Y3
+
+	// gq9 = mul d2, GA8
+	VMULPD Y3, Y0, Y3
+
+	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y0, Y5
+
+	// v11 = ne d2, Zero10
+	VCMPPD $0x04, Y4, Y0, Y5
+
+	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y2, Y3, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	VMOVUPS      X0, 16(SI)(DI*4)
-	ADDQ         $0x08, DI
-	JMP          loop1
+
+	// v13 = select v11, GB12, Zero10
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl14 = xor v13, sg5
+	VXORPD Y1, Y4, Y1
+
+	// v15 = select quad7, gq9, gl14
+	VBLENDVPD Y2, Y3, Y1, Y1
+
+	// nan16 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad17 = select nan16, d2, v15
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad17
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -622,64 +1265,138 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X0
-	VMASKMOVPS   (DX)(DI*4), X0, X0
-	VCVTPS2PD    X0, Y0
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X1
-	VMASKMOVPS   (BX)(DI*4), X1, X1
-	VCVTPS2PD    X1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X0
+	VMASKMOVPS (DX)(DI*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X1
+	VMASKMOVPS (BX)(DI*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// GA8 = param GA
 	VBROADCASTSD 48(AX), Y3
-	VMULPD       Y3, Y0, Y3
+
+	// gq9 = mul d2, GA8
+	VMULPD Y3, Y0, Y3
+
+	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y0, Y5
+
+	// v11 = ne d2, Zero10
+	VCMPPD $0x04, Y4, Y0, Y5
+
+	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y2, Y3, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      (R8)(CX*4), X1
-	VMASKMOVPS   X0, X1, (SI)(DI*4)
+
+	// v13 = select v11, GB12, Zero10
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl14 = xor v13, sg5
+	VXORPD Y1, Y4, Y1
+
+	// v15 = select quad7, gq9, gl14
+	VBLENDVPD Y2, Y3, Y1, Y1
+
+	// nan16 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad17 = select nan16, d2, v15
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad17
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X1
+	VMASKMOVPS X0, X1, (SI)(DI*4)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask32<>+0(SB), R8
-	VMOVDQU      16(R8)(CX*4), X0
-	VMASKMOVPS   16(DX)(DI*4), X0, X0
-	VCVTPS2PD    X0, Y0
-	LEAQ         tailmask32<>+0(SB), DX
-	VMOVDQU      16(DX)(CX*4), X1
-	VMASKMOVPS   16(BX)(DI*4), X1, X1
-	VCVTPS2PD    X1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    16(R8)(CX*4), X0
+	VMASKMOVPS 16(DX)(DI*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X1
+	VMASKMOVPS 16(BX)(DI*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// GA8 = param GA
 	VBROADCASTSD 48(AX), Y3
-	VMULPD       Y3, Y0, Y3
+
+	// gq9 = mul d2, GA8
+	VMULPD Y3, Y0, Y3
+
+	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y0, Y5
+
+	// v11 = ne d2, Zero10
+	VCMPPD $0x04, Y4, Y0, Y5
+
+	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y2, Y3, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	LEAQ         tailmask32<>+0(SB), AX
-	VMOVDQU      16(AX)(CX*4), X1
-	VMASKMOVPS   X0, X1, 16(SI)(DI*4)
+
+	// v13 = select v11, GB12, Zero10
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl14 = xor v13, sg5
+	VXORPD Y1, Y4, Y1
+
+	// v15 = select quad7, gq9, gl14
+	VBLENDVPD Y2, Y3, Y1, Y1
+
+	// nan16 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad17 = select nan16, d2, v15
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad17
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), AX
+	VMOVDQU    16(AX)(CX*4), X1
+	VMASKMOVPS X0, X1, 16(SI)(DI*4)
 
 done:
 	VZEROUPPER
@@ -713,18 +1430,49 @@ loop1pf:
 	PREFETCHNTA 8192(BX)(AX*4)
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z5
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z6
-	VSUBPD    Z6, Z5, Z5
-	VPANDNQ   Z5, Z0, Z6
-	VPANDQ    Z0, Z5, Z13
-	VCMPPD    $0x11, Z1, Z6, K1
-	VCMPPD    $0x04, Z3, Z5, K2
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z5, Z0, Z6
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z0, Z5, Z13
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z1, Z6, K1
+
+	// GA8 = param GA
+	// Zero10 = param Zero
+	// v11 = ne d2, Zero10
+	VCMPPD $0x04, Z3, Z5, K2
+
+	// GB12 = param GB
+	// v13 = select v11, GB12, Zero10
 	VBLENDMPD Z4, Z3, K2, Z7
-	VPXORQ    Z13, Z7, Z6
-	VMULPD    Z2, Z5, K1, Z6
-	VCMPPD    $0x03, Z5, Z5, K1
+
+	// gl14 = xor v13, sg5
+	VPXORQ Z13, Z7, Z6
+
+	// gq9 = mul d2, GA8, merged into:
+	// v15 = select quad7, gq9, gl14
+	VMULPD Z2, Z5, K1, Z6
+
+	// nan16 = isnan d2
+	VCMPPD $0x03, Z5, Z5, K1
+
+	// grad17 = select nan16, d2, v15
 	VBLENDMPD Z5, Z6, K1, Z8
+
+	// store dst grad17
 	VCVTPD2PS Z8, Y5
 	VMOVUPS   Y5, (SI)(AX*4)
 	ADDQ      $0x08, AX
@@ -735,18 +1483,49 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z5
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z6
-	VSUBPD    Z6, Z5, Z5
-	VPANDNQ   Z5, Z0, Z6
-	VPANDQ    Z0, Z5, Z7
-	VCMPPD    $0x11, Z1, Z6, K1
-	VCMPPD    $0x04, Z3, Z5, K2
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z5, Z0, Z6
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z0, Z5, Z7
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z1, Z6, K1
+
+	// GA8 = param GA
+	// Zero10 = param Zero
+	// v11 = ne d2, Zero10
+	VCMPPD $0x04, Z3, Z5, K2
+
+	// GB12 = param GB
+	// v13 = select v11, GB12, Zero10
 	VBLENDMPD Z4, Z3, K2, Z9
-	VPXORQ    Z7, Z9, Z6
-	VMULPD    Z2, Z5, K1, Z6
-	VCMPPD    $0x03, Z5, Z5, K1
+
+	// gl14 = xor v13, sg5
+	VPXORQ Z7, Z9, Z6
+
+	// gq9 = mul d2, GA8, merged into:
+	// v15 = select quad7, gq9, gl14
+	VMULPD Z2, Z5, K1, Z6
+
+	// nan16 = isnan d2
+	VCMPPD $0x03, Z5, Z5, K1
+
+	// grad17 = select nan16, d2, v15
 	VBLENDMPD Z5, Z6, K1, Z10
+
+	// store dst grad17
 	VCVTPD2PS Z10, Y5
 	VMOVUPS   Y5, (SI)(AX*4)
 	ADDQ      $0x08, AX
@@ -760,28 +1539,59 @@ tail:
 	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z5
+
+	// y1 = load y
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z6
-	VSUBPD      Z6, Z5, Z5
-	VPANDNQ     Z5, Z0, Z6
-	VPANDQ      Z0, Z5, Z0
-	VCMPPD      $0x11, Z1, Z6, K2
-	VCMPPD      $0x04, Z3, Z5, K3
-	VBLENDMPD   Z4, Z3, K3, Z11
-	VPXORQ      Z0, Z11, Z0
-	VMULPD      Z2, Z5, K2, Z0
-	VCMPPD      $0x03, Z5, Z5, K2
-	VBLENDMPD   Z5, Z0, K2, Z12
-	VCVTPD2PS   Z12, Y0
-	VMOVUPS     Y0, K1, (SI)(AX*4)
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z5, Z0, Z6
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z0, Z5, Z0
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z1, Z6, K2
+
+	// GA8 = param GA
+	// Zero10 = param Zero
+	// v11 = ne d2, Zero10
+	VCMPPD $0x04, Z3, Z5, K3
+
+	// GB12 = param GB
+	// v13 = select v11, GB12, Zero10
+	VBLENDMPD Z4, Z3, K3, Z11
+
+	// gl14 = xor v13, sg5
+	VPXORQ Z0, Z11, Z0
+
+	// gq9 = mul d2, GA8, merged into:
+	// v15 = select quad7, gq9, gl14
+	VMULPD Z2, Z5, K2, Z0
+
+	// nan16 = isnan d2
+	VCMPPD $0x03, Z5, Z5, K2
+
+	// grad17 = select nan16, d2, v15
+	VBLENDMPD Z5, Z0, K2, Z12
+
+	// store dst grad17
+	VCVTPD2PS Z12, Y0
+	VMOVUPS   Y0, K1, (SI)(AX*4)
 
 done:
 	VZEROUPPER
 	RET
 
-// func gradElemF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX
-TEXT ·gradElemF32AVX2(SB), NOSPLIT, $0-104
+TEXT ·gradElementwiseF32AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -797,56 +1607,142 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VCVTPS2PD    (DX)(R8*4), Y0
-	VCVTPS2PD    (BX)(R8*4), Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VCVTPS2PD (DX)(R8*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD (BX)(R8*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
-	VCVTPS2PD    (SI)(R8*4), Y3
-	VMULPD       Y3, Y0, Y4
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// g8 = load g
+	VCVTPS2PD (SI)(R8*4), Y3
+
+	// v9 = mul d2, g8
+	VMULPD Y3, Y0, Y4
+
+	// Dq10 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y4, Y4
+
+	// gq11 = div v9, Dq10
+	VDIVPD Y5, Y4, Y4
+
+	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y0, Y6
+
+	// v13 = ne d2, Zero12
+	VCMPPD $0x04, Y5, Y0, Y6
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y3, Y1, Y1
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	VMOVUPS      X0, (DI)(R8*4)
+
+	// v15 = select v13, B14, Zero12
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v16 = xor v15, sg5
+	VXORPD Y1, Y5, Y1
+
+	// gl17 = mul v16, g8
+	VMULPD Y3, Y1, Y1
+
+	// v18 = select quad7, gq11, gl17
+	VBLENDVPD Y2, Y4, Y1, Y1
+
+	// nan19 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad20 = select nan19, d2, v18
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad20
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (DI)(R8*4)
 
 	// Lanes 4-7.
-	VCVTPS2PD    16(DX)(R8*4), Y0
-	VCVTPS2PD    16(BX)(R8*4), Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VCVTPS2PD 16(DX)(R8*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(R8*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
-	VCVTPS2PD    16(SI)(R8*4), Y3
-	VMULPD       Y3, Y0, Y4
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// g8 = load g
+	VCVTPS2PD 16(SI)(R8*4), Y3
+
+	// v9 = mul d2, g8
+	VMULPD Y3, Y0, Y4
+
+	// Dq10 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y4, Y4
+
+	// gq11 = div v9, Dq10
+	VDIVPD Y5, Y4, Y4
+
+	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y0, Y6
+
+	// v13 = ne d2, Zero12
+	VCMPPD $0x04, Y5, Y0, Y6
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y3, Y1, Y1
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	VMOVUPS      X0, 16(DI)(R8*4)
-	ADDQ         $0x08, R8
-	JMP          loop1
+
+	// v15 = select v13, B14, Zero12
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v16 = xor v15, sg5
+	VXORPD Y1, Y5, Y1
+
+	// gl17 = mul v16, g8
+	VMULPD Y3, Y1, Y1
+
+	// v18 = select quad7, gq11, gl17
+	VBLENDVPD Y2, Y4, Y1, Y1
+
+	// nan19 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad20 = select nan19, d2, v18
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad20
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(DI)(R8*4)
+	ADDQ       $0x08, R8
+	JMP        loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -856,84 +1752,170 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      (R9)(CX*4), X0
-	VMASKMOVPS   (DX)(R8*4), X0, X0
-	VCVTPS2PD    X0, Y0
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      (R9)(CX*4), X1
-	VMASKMOVPS   (BX)(R8*4), X1, X1
-	VCVTPS2PD    X1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X0
+	VMASKMOVPS (DX)(R8*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X1
+	VMASKMOVPS (BX)(R8*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      (R9)(CX*4), X3
-	VMASKMOVPS   (SI)(R8*4), X3, X3
-	VCVTPS2PD    X3, Y3
-	VMULPD       Y3, Y0, Y4
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// g8 = load g
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X3
+	VMASKMOVPS (SI)(R8*4), X3, X3
+	VCVTPS2PD  X3, Y3
+
+	// v9 = mul d2, g8
+	VMULPD Y3, Y0, Y4
+
+	// Dq10 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y4, Y4
+
+	// gq11 = div v9, Dq10
+	VDIVPD Y5, Y4, Y4
+
+	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y0, Y6
+
+	// v13 = ne d2, Zero12
+	VCMPPD $0x04, Y5, Y0, Y6
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y3, Y1, Y1
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      (R9)(CX*4), X1
-	VMASKMOVPS   X0, X1, (DI)(R8*4)
+
+	// v15 = select v13, B14, Zero12
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v16 = xor v15, sg5
+	VXORPD Y1, Y5, Y1
+
+	// gl17 = mul v16, g8
+	VMULPD Y3, Y1, Y1
+
+	// v18 = select quad7, gq11, gl17
+	VBLENDVPD Y2, Y4, Y1, Y1
+
+	// nan19 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad20 = select nan19, d2, v18
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad20
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X1
+	VMASKMOVPS X0, X1, (DI)(R8*4)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      16(R9)(CX*4), X0
-	VMASKMOVPS   16(DX)(R8*4), X0, X0
-	VCVTPS2PD    X0, Y0
-	LEAQ         tailmask32<>+0(SB), DX
-	VMOVDQU      16(DX)(CX*4), X1
-	VMASKMOVPS   16(BX)(R8*4), X1, X1
-	VCVTPS2PD    X1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    16(R9)(CX*4), X0
+	VMASKMOVPS 16(DX)(R8*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X1
+	VMASKMOVPS 16(BX)(R8*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y0, Y1, Y2
-	VANDPD       Y1, Y0, Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y2
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y1, Y0, Y1
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y3
-	VCMPPD       $0x11, Y3, Y2, Y2
-	LEAQ         tailmask32<>+0(SB), DX
-	VMOVDQU      16(DX)(CX*4), X3
-	VMASKMOVPS   16(SI)(R8*4), X3, X3
-	VCVTPS2PD    X3, Y3
-	VMULPD       Y3, Y0, Y4
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y3, Y2, Y2
+
+	// g8 = load g
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X3
+	VMASKMOVPS 16(SI)(R8*4), X3, X3
+	VCVTPS2PD  X3, Y3
+
+	// v9 = mul d2, g8
+	VMULPD Y3, Y0, Y4
+
+	// Dq10 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y4, Y4
+
+	// gq11 = div v9, Dq10
+	VDIVPD Y5, Y4, Y4
+
+	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y0, Y6
+
+	// v13 = ne d2, Zero12
+	VCMPPD $0x04, Y5, Y0, Y6
+
+	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y3, Y1, Y1
-	VBLENDVPD    Y2, Y4, Y1, Y1
-	VCMPPD       $0x03, Y0, Y0, Y2
-	VBLENDVPD    Y2, Y0, Y1, Y0
-	VCVTPD2PSY   Y0, X0
-	LEAQ         tailmask32<>+0(SB), AX
-	VMOVDQU      16(AX)(CX*4), X1
-	VMASKMOVPS   X0, X1, 16(DI)(R8*4)
+
+	// v15 = select v13, B14, Zero12
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v16 = xor v15, sg5
+	VXORPD Y1, Y5, Y1
+
+	// gl17 = mul v16, g8
+	VMULPD Y3, Y1, Y1
+
+	// v18 = select quad7, gq11, gl17
+	VBLENDVPD Y2, Y4, Y1, Y1
+
+	// nan19 = isnan d2
+	VCMPPD $0x03, Y0, Y0, Y2
+
+	// grad20 = select nan19, d2, v18
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// store dst grad20
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), AX
+	VMOVDQU    16(AX)(CX*4), X1
+	VMASKMOVPS X0, X1, 16(DI)(R8*4)
 
 done:
 	VZEROUPPER
 	RET
 
-// func gradElemF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·gradElemF32AVX512(SB), NOSPLIT, $0-104
+TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -961,21 +1943,58 @@ loop1pf:
 	PREFETCHNTA 8192(SI)(AX*4)
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z5
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z6
-	VSUBPD    Z6, Z5, Z5
-	VPANDNQ   Z5, Z0, Z6
-	VPANDQ    Z0, Z5, Z13
-	VCMPPD    $0x11, Z1, Z6, K1
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z5, Z0, Z6
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z0, Z5, Z13
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z1, Z6, K1
+
+	// g8 = load g
 	VCVTPS2PD (SI)(AX*4), Z6
-	VMULPD    Z6, Z5, Z14
-	VCMPPD    $0x04, Z3, Z5, K2
+
+	// v9 = mul d2, g8
+	VMULPD Z6, Z5, Z14
+
+	// Dq10 = param Dq
+	// Zero12 = param Zero
+	// v13 = ne d2, Zero12
+	VCMPPD $0x04, Z3, Z5, K2
+
+	// B14 = param B
+	// v15 = select v13, B14, Zero12
 	VBLENDMPD Z4, Z3, K2, Z7
-	VPXORQ    Z13, Z7, Z13
-	VMULPD    Z6, Z13, Z6
-	VDIVPD    Z2, Z14, K1, Z6
-	VCMPPD    $0x03, Z5, Z5, K1
+
+	// v16 = xor v15, sg5
+	VPXORQ Z13, Z7, Z13
+
+	// gl17 = mul v16, g8
+	VMULPD Z6, Z13, Z6
+
+	// gq11 = div v9, Dq10, merged into:
+	// v18 = select quad7, gq11, gl17
+	VDIVPD Z2, Z14, K1, Z6
+
+	// nan19 = isnan d2
+	VCMPPD $0x03, Z5, Z5, K1
+
+	// grad20 = select nan19, d2, v18
 	VBLENDMPD Z5, Z6, K1, Z8
+
+	// store dst grad20
 	VCVTPD2PS Z8, Y5
 	VMOVUPS   Y5, (DI)(AX*4)
 	ADDQ      $0x08, AX
@@ -986,21 +2005,58 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z5
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z6
-	VSUBPD    Z6, Z5, Z5
-	VPANDNQ   Z5, Z0, Z6
-	VPANDQ    Z0, Z5, Z7
-	VCMPPD    $0x11, Z1, Z6, K1
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z5, Z0, Z6
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z0, Z5, Z7
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z1, Z6, K1
+
+	// g8 = load g
 	VCVTPS2PD (SI)(AX*4), Z6
-	VMULPD    Z6, Z5, Z8
-	VCMPPD    $0x04, Z3, Z5, K2
+
+	// v9 = mul d2, g8
+	VMULPD Z6, Z5, Z8
+
+	// Dq10 = param Dq
+	// Zero12 = param Zero
+	// v13 = ne d2, Zero12
+	VCMPPD $0x04, Z3, Z5, K2
+
+	// B14 = param B
+	// v15 = select v13, B14, Zero12
 	VBLENDMPD Z4, Z3, K2, Z9
-	VPXORQ    Z7, Z9, Z7
-	VMULPD    Z6, Z7, Z6
-	VDIVPD    Z2, Z8, K1, Z6
-	VCMPPD    $0x03, Z5, Z5, K1
+
+	// v16 = xor v15, sg5
+	VPXORQ Z7, Z9, Z7
+
+	// gl17 = mul v16, g8
+	VMULPD Z6, Z7, Z6
+
+	// gq11 = div v9, Dq10, merged into:
+	// v18 = select quad7, gq11, gl17
+	VDIVPD Z2, Z8, K1, Z6
+
+	// nan19 = isnan d2
+	VCMPPD $0x03, Z5, Z5, K1
+
+	// grad20 = select nan19, d2, v18
 	VBLENDMPD Z5, Z6, K1, Z10
+
+	// store dst grad20
 	VCVTPD2PS Z10, Y5
 	VMOVUPS   Y5, (DI)(AX*4)
 	ADDQ      $0x08, AX
@@ -1014,31 +2070,68 @@ tail:
 	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z5
+
+	// y1 = load y
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z6
-	VSUBPD      Z6, Z5, Z5
-	VPANDNQ     Z5, Z0, Z6
-	VPANDQ      Z0, Z5, Z0
-	VCMPPD      $0x11, Z1, Z6, K2
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z5, Z0, Z6
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z0, Z5, Z0
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z1, Z6, K2
+
+	// g8 = load g
 	VCVTPS2PD.Z (SI)(AX*4), K1, Z1
-	VMULPD      Z1, Z5, Z6
-	VCMPPD      $0x04, Z3, Z5, K3
-	VBLENDMPD   Z4, Z3, K3, Z11
-	VPXORQ      Z0, Z11, Z0
-	VMULPD      Z1, Z0, Z0
-	VDIVPD      Z2, Z6, K2, Z0
-	VCMPPD      $0x03, Z5, Z5, K2
-	VBLENDMPD   Z5, Z0, K2, Z12
-	VCVTPD2PS   Z12, Y0
-	VMOVUPS     Y0, K1, (DI)(AX*4)
+
+	// v9 = mul d2, g8
+	VMULPD Z1, Z5, Z6
+
+	// Dq10 = param Dq
+	// Zero12 = param Zero
+	// v13 = ne d2, Zero12
+	VCMPPD $0x04, Z3, Z5, K3
+
+	// B14 = param B
+	// v15 = select v13, B14, Zero12
+	VBLENDMPD Z4, Z3, K3, Z11
+
+	// v16 = xor v15, sg5
+	VPXORQ Z0, Z11, Z0
+
+	// gl17 = mul v16, g8
+	VMULPD Z1, Z0, Z0
+
+	// gq11 = div v9, Dq10, merged into:
+	// v18 = select quad7, gq11, gl17
+	VDIVPD Z2, Z6, K2, Z0
+
+	// nan19 = isnan d2
+	VCMPPD $0x03, Z5, Z5, K2
+
+	// grad20 = select nan19, d2, v18
+	VBLENDMPD Z5, Z0, K2, Z12
+
+	// store dst grad20
+	VCVTPD2PS Z12, Y0
+	VMOVUPS   Y0, K1, (DI)(AX*4)
 
 done:
 	VZEROUPPER
 	RET
 
-// func sumGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
+// func sumAndGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX
-TEXT ·sumGradF32AVX2(SB), NOSPLIT, $0-88
+TEXT ·sumAndGradF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -1061,70 +2154,188 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VCVTPS2PD    (DX)(R8*4), Y4
-	VCVTPS2PD    (BX)(R8*4), Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	VCVTPS2PD (DX)(R8*4), Y4
+
+	// y1 = load y
+	VCVTPS2PD (BX)(R8*4), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y6
-	VANDPD       Y5, Y4, Y5
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y6
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y5, Y4, Y5
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y7
-	VCMPPD       $0x11, Y7, Y6, Y7
-	VMULPD       Y6, Y6, Y8
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y7, Y6, Y7
+
+	// v8 = mul z4, z4
+	VMULPD Y6, Y6, Y8
+
+	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
-	VMULPD       Y9, Y8, Y8
+
+	// q10 = mul v8, Ah9
+	VMULPD Y9, Y8, Y8
+
+	// B11 = param B
 	VBROADCASTSD 32(AX), Y9
+
+	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
-	VSUBPD       Y10, Y6, Y10
-	VMULPD       Y10, Y9, Y9
-	VBLENDVPD    Y7, Y8, Y9, Y8
-	VADDPD       Y8, Y0, Y0
-	VMAXPD       Y6, Y2, Y2
+
+	// v13 = sub z4, H12
+	VSUBPD Y10, Y6, Y10
+
+	// l14 = mul B11, v13
+	VMULPD Y10, Y9, Y9
+
+	// loss15 = select quad7, q10, l14
+	VBLENDVPD Y7, Y8, Y9, Y8
+
+	// v17 = add s16, loss15
+	VADDPD Y8, Y0, Y0
+
+	// setacc s v17
+	// v20 = max m19, z4
+	VMAXPD Y6, Y2, Y2
+
+	// setacc m v20
+	// GA22 = param GA
 	VBROADCASTSD 48(AX), Y6
-	VMULPD       Y6, Y4, Y6
+
+	// gq23 = mul d2, GA22
+	VMULPD Y6, Y4, Y6
+
+	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
-	VCMPPD       $0x04, Y8, Y4, Y9
+
+	// v25 = ne d2, Zero24
+	VCMPPD $0x04, Y8, Y4, Y9
+
+	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y9, Y10, Y8, Y8
-	VXORPD       Y5, Y8, Y5
-	VBLENDVPD    Y7, Y6, Y5, Y5
-	VCMPPD       $0x03, Y4, Y4, Y6
-	VBLENDVPD    Y6, Y4, Y5, Y4
-	VCVTPD2PSY   Y4, X4
-	VMOVUPS      X4, (SI)(R8*4)
+
+	// v27 = select v25, GB26, Zero24
+	VBLENDVPD Y9, Y10, Y8, Y8
+
+	// gl28 = xor v27, sg5
+	VXORPD Y5, Y8, Y5
+
+	// v29 = select quad7, gq23, gl28
+	VBLENDVPD Y7, Y6, Y5, Y5
+
+	// nan30 = isnan d2
+	VCMPPD $0x03, Y4, Y4, Y6
+
+	// grad31 = select nan30, d2, v29
+	VBLENDVPD Y6, Y4, Y5, Y4
+
+	// store dst grad31
+	VCVTPD2PSY Y4, X4
+	VMOVUPS    X4, (SI)(R8*4)
 
 	// Lanes 4-7.
-	VCVTPS2PD    16(DX)(R8*4), Y4
-	VCVTPS2PD    16(BX)(R8*4), Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	VCVTPS2PD 16(DX)(R8*4), Y4
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(R8*4), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y6
-	VANDPD       Y5, Y4, Y5
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y6
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y5, Y4, Y5
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y7
-	VCMPPD       $0x11, Y7, Y6, Y7
-	VMULPD       Y6, Y6, Y8
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y7, Y6, Y7
+
+	// v8 = mul z4, z4
+	VMULPD Y6, Y6, Y8
+
+	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
-	VMULPD       Y9, Y8, Y8
+
+	// q10 = mul v8, Ah9
+	VMULPD Y9, Y8, Y8
+
+	// B11 = param B
 	VBROADCASTSD 32(AX), Y9
+
+	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
-	VSUBPD       Y10, Y6, Y10
-	VMULPD       Y10, Y9, Y9
-	VBLENDVPD    Y7, Y8, Y9, Y8
-	VADDPD       Y8, Y1, Y1
-	VMAXPD       Y6, Y3, Y3
+
+	// v13 = sub z4, H12
+	VSUBPD Y10, Y6, Y10
+
+	// l14 = mul B11, v13
+	VMULPD Y10, Y9, Y9
+
+	// loss15 = select quad7, q10, l14
+	VBLENDVPD Y7, Y8, Y9, Y8
+
+	// v17 = add s16, loss15
+	VADDPD Y8, Y1, Y1
+
+	// setacc s v17
+	// v20 = max m19, z4
+	VMAXPD Y6, Y3, Y3
+
+	// setacc m v20
+	// GA22 = param GA
 	VBROADCASTSD 48(AX), Y6
-	VMULPD       Y6, Y4, Y6
+
+	// gq23 = mul d2, GA22
+	VMULPD Y6, Y4, Y6
+
+	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
-	VCMPPD       $0x04, Y8, Y4, Y9
+
+	// v25 = ne d2, Zero24
+	VCMPPD $0x04, Y8, Y4, Y9
+
+	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y9, Y10, Y8, Y8
-	VXORPD       Y5, Y8, Y5
-	VBLENDVPD    Y7, Y6, Y5, Y5
-	VCMPPD       $0x03, Y4, Y4, Y6
-	VBLENDVPD    Y6, Y4, Y5, Y4
-	VCVTPD2PSY   Y4, X4
-	VMOVUPS      X4, 16(SI)(R8*4)
-	ADDQ         $0x08, R8
-	JMP          loop1
+
+	// v27 = select v25, GB26, Zero24
+	VBLENDVPD Y9, Y10, Y8, Y8
+
+	// gl28 = xor v27, sg5
+	VXORPD Y5, Y8, Y5
+
+	// v29 = select quad7, gq23, gl28
+	VBLENDVPD Y7, Y6, Y5, Y5
+
+	// nan30 = isnan d2
+	VCMPPD $0x03, Y4, Y4, Y6
+
+	// grad31 = select nan30, d2, v29
+	VBLENDVPD Y6, Y4, Y5, Y4
+
+	// store dst grad31
+	VCVTPD2PSY Y4, X4
+	VMOVUPS    X4, 16(SI)(R8*4)
+	ADDQ       $0x08, R8
+	JMP        loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1134,84 +2345,202 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      (R9)(CX*4), X4
-	VMASKMOVPS   (DX)(R8*4), X4, X4
-	VCVTPS2PD    X4, Y4
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      (R9)(CX*4), X5
-	VMASKMOVPS   (BX)(R8*4), X5, X5
-	VCVTPS2PD    X5, Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X4
+	VMASKMOVPS (DX)(R8*4), X4, X4
+	VCVTPS2PD  X4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X5
+	VMASKMOVPS (BX)(R8*4), X5, X5
+	VCVTPS2PD  X5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y6
-	VANDPD       Y5, Y4, Y5
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y6
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y5, Y4, Y5
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y7
-	VCMPPD       $0x11, Y7, Y6, Y7
-	VMULPD       Y6, Y6, Y8
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y7, Y6, Y7
+
+	// v8 = mul z4, z4
+	VMULPD Y6, Y6, Y8
+
+	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
-	VMULPD       Y9, Y8, Y8
+
+	// q10 = mul v8, Ah9
+	VMULPD Y9, Y8, Y8
+
+	// B11 = param B
 	VBROADCASTSD 32(AX), Y9
+
+	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
-	VSUBPD       Y10, Y6, Y10
-	VMULPD       Y10, Y9, Y9
-	VBLENDVPD    Y7, Y8, Y9, Y8
-	VADDPD       Y8, Y0, Y0
-	VMAXPD       Y6, Y2, Y2
+
+	// v13 = sub z4, H12
+	VSUBPD Y10, Y6, Y10
+
+	// l14 = mul B11, v13
+	VMULPD Y10, Y9, Y9
+
+	// loss15 = select quad7, q10, l14
+	VBLENDVPD Y7, Y8, Y9, Y8
+
+	// v17 = add s16, loss15
+	VADDPD Y8, Y0, Y0
+
+	// setacc s v17
+	// v20 = max m19, z4
+	VMAXPD Y6, Y2, Y2
+
+	// setacc m v20
+	// GA22 = param GA
 	VBROADCASTSD 48(AX), Y6
-	VMULPD       Y6, Y4, Y6
+
+	// gq23 = mul d2, GA22
+	VMULPD Y6, Y4, Y6
+
+	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
-	VCMPPD       $0x04, Y8, Y4, Y9
+
+	// v25 = ne d2, Zero24
+	VCMPPD $0x04, Y8, Y4, Y9
+
+	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y9, Y10, Y8, Y8
-	VXORPD       Y5, Y8, Y5
-	VBLENDVPD    Y7, Y6, Y5, Y5
-	VCMPPD       $0x03, Y4, Y4, Y6
-	VBLENDVPD    Y6, Y4, Y5, Y4
-	VCVTPD2PSY   Y4, X4
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      (R9)(CX*4), X5
-	VMASKMOVPS   X4, X5, (SI)(R8*4)
+
+	// v27 = select v25, GB26, Zero24
+	VBLENDVPD Y9, Y10, Y8, Y8
+
+	// gl28 = xor v27, sg5
+	VXORPD Y5, Y8, Y5
+
+	// v29 = select quad7, gq23, gl28
+	VBLENDVPD Y7, Y6, Y5, Y5
+
+	// nan30 = isnan d2
+	VCMPPD $0x03, Y4, Y4, Y6
+
+	// grad31 = select nan30, d2, v29
+	VBLENDVPD Y6, Y4, Y5, Y4
+
+	// store dst grad31
+	VCVTPD2PSY Y4, X4
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X5
+	VMASKMOVPS X4, X5, (SI)(R8*4)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask32<>+0(SB), R9
-	VMOVDQU      16(R9)(CX*4), X4
-	VMASKMOVPS   16(DX)(R8*4), X4, X4
-	VCVTPS2PD    X4, Y4
-	LEAQ         tailmask32<>+0(SB), DX
-	VMOVDQU      16(DX)(CX*4), X5
-	VMASKMOVPS   16(BX)(R8*4), X5, X5
-	VCVTPS2PD    X5, Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    16(R9)(CX*4), X4
+	VMASKMOVPS 16(DX)(R8*4), X4, X4
+	VCVTPS2PD  X4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X5
+	VMASKMOVPS 16(BX)(R8*4), X5, X5
+	VCVTPS2PD  X5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero3 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y4, Y5, Y6
-	VANDPD       Y5, Y4, Y5
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y4, Y5, Y6
+
+	// sg5 = and d2, NegZero3
+	VANDPD Y5, Y4, Y5
+
+	// K6 = param K
 	VBROADCASTSD (AX), Y7
-	VCMPPD       $0x11, Y7, Y6, Y7
-	VMULPD       Y6, Y6, Y8
+
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Y7, Y6, Y7
+
+	// v8 = mul z4, z4
+	VMULPD Y6, Y6, Y8
+
+	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
-	VMULPD       Y9, Y8, Y8
+
+	// q10 = mul v8, Ah9
+	VMULPD Y9, Y8, Y8
+
+	// B11 = param B
 	VBROADCASTSD 32(AX), Y9
+
+	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
-	VSUBPD       Y10, Y6, Y10
-	VMULPD       Y10, Y9, Y9
-	VBLENDVPD    Y7, Y8, Y9, Y8
-	VADDPD       Y8, Y1, Y1
-	VMAXPD       Y6, Y3, Y3
+
+	// v13 = sub z4, H12
+	VSUBPD Y10, Y6, Y10
+
+	// l14 = mul B11, v13
+	VMULPD Y10, Y9, Y9
+
+	// loss15 = select quad7, q10, l14
+	VBLENDVPD Y7, Y8, Y9, Y8
+
+	// v17 = add s16, loss15
+	VADDPD Y8, Y1, Y1
+
+	// setacc s v17
+	// v20 = max m19, z4
+	VMAXPD Y6, Y3, Y3
+
+	// setacc m v20
+	// GA22 = param GA
 	VBROADCASTSD 48(AX), Y6
-	VMULPD       Y6, Y4, Y6
+
+	// gq23 = mul d2, GA22
+	VMULPD Y6, Y4, Y6
+
+	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
-	VCMPPD       $0x04, Y8, Y4, Y9
+
+	// v25 = ne d2, Zero24
+	VCMPPD $0x04, Y8, Y4, Y9
+
+	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y9, Y10, Y8, Y8
-	VXORPD       Y5, Y8, Y5
-	VBLENDVPD    Y7, Y6, Y5, Y5
-	VCMPPD       $0x03, Y4, Y4, Y6
-	VBLENDVPD    Y6, Y4, Y5, Y4
-	VCVTPD2PSY   Y4, X4
-	LEAQ         tailmask32<>+0(SB), AX
-	VMOVDQU      16(AX)(CX*4), X5
-	VMASKMOVPS   X4, X5, 16(SI)(R8*4)
+
+	// v27 = select v25, GB26, Zero24
+	VBLENDVPD Y9, Y10, Y8, Y8
+
+	// gl28 = xor v27, sg5
+	VXORPD Y5, Y8, Y5
+
+	// v29 = select quad7, gq23, gl28
+	VBLENDVPD Y7, Y6, Y5, Y5
+
+	// nan30 = isnan d2
+	VCMPPD $0x03, Y4, Y4, Y6
+
+	// grad31 = select nan30, d2, v29
+	VBLENDVPD Y6, Y4, Y5, Y4
+
+	// store dst grad31
+	VCVTPD2PSY Y4, X4
+	LEAQ       tailmask32<>+0(SB), AX
+	VMOVDQU    16(AX)(CX*4), X5
+	VMASKMOVPS X4, X5, 16(SI)(R8*4)
 
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
@@ -1223,9 +2552,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
+// func sumAndGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
-TEXT ·sumGradF32AVX512(SB), NOSPLIT, $0-88
+TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -1262,24 +2591,73 @@ loop1pf:
 	PREFETCHT0  1024(BX)(AX*4)
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z10
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z11
-	VSUBPD    Z11, Z10, Z10
-	VPANDNQ   Z10, Z2, Z11
-	VPANDQ    Z2, Z10, Z18
-	VCMPPD    $0x11, Z3, Z11, K1
-	VMULPD    Z11, Z11, Z19
-	VSUBPD    Z6, Z11, Z20
-	VMULPD    Z20, Z5, Z20
-	VMULPD    Z4, Z19, K1, Z20
-	VADDPD    Z20, Z0, Z0
-	VMAXPD    Z11, Z1, Z1
-	VCMPPD    $0x04, Z8, Z10, K2
+
+	// d2 = sub x0, y1
+	VSUBPD Z11, Z10, Z10
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z10, Z2, Z11
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z2, Z10, Z18
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z3, Z11, K1
+
+	// v8 = mul z4, z4
+	VMULPD Z11, Z11, Z19
+
+	// Ah9 = param Ah
+	// B11 = param B
+	// H12 = param H
+	// v13 = sub z4, H12
+	VSUBPD Z6, Z11, Z20
+
+	// l14 = mul B11, v13
+	VMULPD Z20, Z5, Z20
+
+	// q10 = mul v8, Ah9, merged into:
+	// loss15 = select quad7, q10, l14
+	VMULPD Z4, Z19, K1, Z20
+
+	// v17 = add s16, loss15
+	VADDPD Z20, Z0, Z0
+
+	// setacc s v17
+	// v20 = max m19, z4
+	VMAXPD Z11, Z1, Z1
+
+	// setacc m v20
+	// GA22 = param GA
+	// Zero24 = param Zero
+	// v25 = ne d2, Zero24
+	VCMPPD $0x04, Z8, Z10, K2
+
+	// GB26 = param GB
+	// v27 = select v25, GB26, Zero24
 	VBLENDMPD Z9, Z8, K2, Z12
-	VPXORQ    Z18, Z12, Z11
-	VMULPD    Z7, Z10, K1, Z11
-	VCMPPD    $0x03, Z10, Z10, K1
+
+	// gl28 = xor v27, sg5
+	VPXORQ Z18, Z12, Z11
+
+	// gq23 = mul d2, GA22, merged into:
+	// v29 = select quad7, gq23, gl28
+	VMULPD Z7, Z10, K1, Z11
+
+	// nan30 = isnan d2
+	VCMPPD $0x03, Z10, Z10, K1
+
+	// grad31 = select nan30, d2, v29
 	VBLENDMPD Z10, Z11, K1, Z13
+
+	// store dst grad31
 	VCVTPD2PS Z13, Y10
 	VMOVUPS   Y10, (SI)(AX*4)
 	ADDQ      $0x08, AX
@@ -1290,24 +2668,73 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD (DX)(AX*4), Z10
+
+	// y1 = load y
 	VCVTPS2PD (BX)(AX*4), Z11
-	VSUBPD    Z11, Z10, Z10
-	VPANDNQ   Z10, Z2, Z11
-	VPANDQ    Z2, Z10, Z12
-	VCMPPD    $0x11, Z3, Z11, K1
-	VMULPD    Z11, Z11, Z13
-	VSUBPD    Z6, Z11, Z18
-	VMULPD    Z18, Z5, Z18
-	VMULPD    Z4, Z13, K1, Z18
-	VADDPD    Z18, Z0, Z0
-	VMAXPD    Z11, Z1, Z1
-	VCMPPD    $0x04, Z8, Z10, K2
+
+	// d2 = sub x0, y1
+	VSUBPD Z11, Z10, Z10
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z10, Z2, Z11
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z2, Z10, Z12
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z3, Z11, K1
+
+	// v8 = mul z4, z4
+	VMULPD Z11, Z11, Z13
+
+	// Ah9 = param Ah
+	// B11 = param B
+	// H12 = param H
+	// v13 = sub z4, H12
+	VSUBPD Z6, Z11, Z18
+
+	// l14 = mul B11, v13
+	VMULPD Z18, Z5, Z18
+
+	// q10 = mul v8, Ah9, merged into:
+	// loss15 = select quad7, q10, l14
+	VMULPD Z4, Z13, K1, Z18
+
+	// v17 = add s16, loss15
+	VADDPD Z18, Z0, Z0
+
+	// setacc s v17
+	// v20 = max m19, z4
+	VMAXPD Z11, Z1, Z1
+
+	// setacc m v20
+	// GA22 = param GA
+	// Zero24 = param Zero
+	// v25 = ne d2, Zero24
+	VCMPPD $0x04, Z8, Z10, K2
+
+	// GB26 = param GB
+	// v27 = select v25, GB26, Zero24
 	VBLENDMPD Z9, Z8, K2, Z14
-	VPXORQ    Z12, Z14, Z11
-	VMULPD    Z7, Z10, K1, Z11
-	VCMPPD    $0x03, Z10, Z10, K1
+
+	// gl28 = xor v27, sg5
+	VPXORQ Z12, Z14, Z11
+
+	// gq23 = mul d2, GA22, merged into:
+	// v29 = select quad7, gq23, gl28
+	VMULPD Z7, Z10, K1, Z11
+
+	// nan30 = isnan d2
+	VCMPPD $0x03, Z10, Z10, K1
+
+	// grad31 = select nan30, d2, v29
 	VBLENDMPD Z10, Z11, K1, Z15
+
+	// store dst grad31
 	VCVTPD2PS Z15, Y10
 	VMOVUPS   Y10, (SI)(AX*4)
 	ADDQ      $0x08, AX
@@ -1321,26 +2748,75 @@ tail:
 	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
+	// x0 = load x
 	VCVTPS2PD.Z (DX)(AX*4), K1, Z10
+
+	// y1 = load y
 	VCVTPS2PD.Z (BX)(AX*4), K1, Z11
-	VSUBPD      Z11, Z10, Z10
-	VPANDNQ     Z10, Z2, Z11
-	VPANDQ      Z2, Z10, Z2
-	VCMPPD      $0x11, Z3, Z11, K2
-	VMULPD      Z11, Z11, Z3
-	VSUBPD      Z6, Z11, Z6
-	VMULPD      Z6, Z5, Z5
-	VMULPD      Z4, Z3, K2, Z5
-	VADDPD      Z5, Z0, Z0
-	VMAXPD      Z11, Z1, Z1
-	VCMPPD      $0x04, Z8, Z10, K3
-	VBLENDMPD   Z9, Z8, K3, Z16
-	VPXORQ      Z2, Z16, Z2
-	VMULPD      Z7, Z10, K2, Z2
-	VCMPPD      $0x03, Z10, Z10, K2
-	VBLENDMPD   Z10, Z2, K2, Z17
-	VCVTPD2PS   Z17, Y2
-	VMOVUPS     Y2, K1, (SI)(AX*4)
+
+	// d2 = sub x0, y1
+	VSUBPD Z11, Z10, Z10
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z10, Z2, Z11
+
+	// sg5 = and d2, NegZero3
+	VPANDQ Z2, Z10, Z2
+
+	// K6 = param K
+	// quad7 = lt z4, K6
+	VCMPPD $0x11, Z3, Z11, K2
+
+	// v8 = mul z4, z4
+	VMULPD Z11, Z11, Z3
+
+	// Ah9 = param Ah
+	// B11 = param B
+	// H12 = param H
+	// v13 = sub z4, H12
+	VSUBPD Z6, Z11, Z6
+
+	// l14 = mul B11, v13
+	VMULPD Z6, Z5, Z5
+
+	// q10 = mul v8, Ah9, merged into:
+	// loss15 = select quad7, q10, l14
+	VMULPD Z4, Z3, K2, Z5
+
+	// v17 = add s16, loss15
+	VADDPD Z5, Z0, Z0
+
+	// setacc s v17
+	// v20 = max m19, z4
+	VMAXPD Z11, Z1, Z1
+
+	// setacc m v20
+	// GA22 = param GA
+	// Zero24 = param Zero
+	// v25 = ne d2, Zero24
+	VCMPPD $0x04, Z8, Z10, K3
+
+	// GB26 = param GB
+	// v27 = select v25, GB26, Zero24
+	VBLENDMPD Z9, Z8, K3, Z16
+
+	// gl28 = xor v27, sg5
+	VPXORQ Z2, Z16, Z2
+
+	// gq23 = mul d2, GA22, merged into:
+	// v29 = select quad7, gq23, gl28
+	VMULPD Z7, Z10, K2, Z2
+
+	// nan30 = isnan d2
+	VCMPPD $0x03, Z10, Z10, K2
+
+	// grad31 = select nan30, d2, v29
+	VBLENDMPD Z10, Z2, K2, Z17
+
+	// store dst grad31
+	VCVTPD2PS Z17, Y2
+	VMOVUPS   Y2, K1, (SI)(AX*4)
 
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
@@ -1354,9 +2830,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func elemF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
-TEXT ·elemF64AVX2(SB), NOSPLIT, $0-80
+TEXT ·elementwiseF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -1371,96 +2847,254 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VMOVUPD      (DX)(DI*8), Y0
-	VMOVUPD      (BX)(DI*8), Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VMOVUPD (DX)(DI*8), Y0
+
+	// y1 = load y
+	VMOVUPD (BX)(DI*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
-	VXORPD       Y1, Y0, Y0
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// zl11 = xor e7, sg10
+	VXORPD Y1, Y0, Y0
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y3, Y1
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y2
-	VMULPD       Y3, Y3, Y4
-	VMOVAPD      Y4, Y5
-	VFMSUB231PD  Y3, Y3, Y5
-	VADDPD       Y3, Y3, Y6
-	VFMADD231PD  Y0, Y6, Y5
-	VMULPD       Y2, Y4, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y2, Y4, Y7
-	VFMADD231PD  Y2, Y5, Y7
+
+	// p15 = mul z9, z9
+	VMULPD Y3, Y3, Y4
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// v17 = add z9, z9
+	VADDPD Y3, Y3, Y6
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y0, Y6, Y5
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y2, Y4, Y6
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y2, Y4, Y7
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y2, Y5, Y7
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y2
-	VFMADD231PD  Y2, Y4, Y7
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y2, Y4, Y7
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y2
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y4
-	VSUBPD       Y2, Y3, Y5
-	VSUBPD       Y5, Y3, Y3
-	VSUBPD       Y2, Y3, Y2
-	VADDPD       Y0, Y2, Y0
-	VMULPD       Y5, Y4, Y2
-	VMOVAPD      Y2, Y3
-	VFMSUB231PD  Y5, Y4, Y3
-	VFMADD231PD  Y0, Y4, Y3
-	VBLENDVPD    Y1, Y6, Y2, Y0
-	VBLENDVPD    Y1, Y7, Y3, Y1
+
+	// mh26 = sub z9, H24
+	VSUBPD Y2, Y3, Y5
+
+	// v27 = sub z9, mh26
+	VSUBPD Y5, Y3, Y3
+
+	// v28 = sub v27, H24
+	VSUBPD Y2, Y3, Y2
+
+	// ml29 = add v28, zl11
+	VADDPD Y0, Y2, Y0
+
+	// lh30 = mul B25, mh26
+	VMULPD Y5, Y4, Y2
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y2, Y3
+	VFMSUB231PD Y5, Y4, Y3
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y0, Y4, Y3
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y1, Y6, Y2, Y0
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y1, Y7, Y3, Y1
+
+	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VCMPPD       $0x11, Y2, Y0, Y2
-	VADDPD       Y1, Y0, Y1
-	VBLENDVPD    Y2, Y1, Y0, Y0
-	VMOVUPD      Y0, (SI)(DI*8)
+
+	// fin36 = lt hi33, Inf35
+	VCMPPD $0x11, Y2, Y0, Y2
+
+	// v37 = add hi33, lo34
+	VADDPD Y1, Y0, Y1
+
+	// v38 = select fin36, v37, hi33
+	VBLENDVPD Y2, Y1, Y0, Y0
+
+	// store dst v38
+	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
-	VMOVUPD      32(DX)(DI*8), Y0
-	VMOVUPD      32(BX)(DI*8), Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VMOVUPD 32(DX)(DI*8), Y0
+
+	// y1 = load y
+	VMOVUPD 32(BX)(DI*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
-	VXORPD       Y1, Y0, Y0
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// zl11 = xor e7, sg10
+	VXORPD Y1, Y0, Y0
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y3, Y1
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y2
-	VMULPD       Y3, Y3, Y4
-	VMOVAPD      Y4, Y5
-	VFMSUB231PD  Y3, Y3, Y5
-	VADDPD       Y3, Y3, Y6
-	VFMADD231PD  Y0, Y6, Y5
-	VMULPD       Y2, Y4, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y2, Y4, Y7
-	VFMADD231PD  Y2, Y5, Y7
+
+	// p15 = mul z9, z9
+	VMULPD Y3, Y3, Y4
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// v17 = add z9, z9
+	VADDPD Y3, Y3, Y6
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y0, Y6, Y5
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y2, Y4, Y6
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y2, Y4, Y7
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y2, Y5, Y7
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y2
-	VFMADD231PD  Y2, Y4, Y7
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y2, Y4, Y7
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y2
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y4
-	VSUBPD       Y2, Y3, Y5
-	VSUBPD       Y5, Y3, Y3
-	VSUBPD       Y2, Y3, Y2
-	VADDPD       Y0, Y2, Y0
-	VMULPD       Y5, Y4, Y2
-	VMOVAPD      Y2, Y3
-	VFMSUB231PD  Y5, Y4, Y3
-	VFMADD231PD  Y0, Y4, Y3
-	VBLENDVPD    Y1, Y6, Y2, Y0
-	VBLENDVPD    Y1, Y7, Y3, Y1
+
+	// mh26 = sub z9, H24
+	VSUBPD Y2, Y3, Y5
+
+	// v27 = sub z9, mh26
+	VSUBPD Y5, Y3, Y3
+
+	// v28 = sub v27, H24
+	VSUBPD Y2, Y3, Y2
+
+	// ml29 = add v28, zl11
+	VADDPD Y0, Y2, Y0
+
+	// lh30 = mul B25, mh26
+	VMULPD Y5, Y4, Y2
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y2, Y3
+	VFMSUB231PD Y5, Y4, Y3
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y0, Y4, Y3
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y1, Y6, Y2, Y0
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y1, Y7, Y3, Y1
+
+	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VCMPPD       $0x11, Y2, Y0, Y2
-	VADDPD       Y1, Y0, Y1
-	VBLENDVPD    Y2, Y1, Y0, Y0
-	VMOVUPD      Y0, 32(SI)(DI*8)
-	ADDQ         $0x08, DI
-	JMP          loop1
+
+	// fin36 = lt hi33, Inf35
+	VCMPPD $0x11, Y2, Y0, Y2
+
+	// v37 = add hi33, lo34
+	VADDPD Y1, Y0, Y1
+
+	// v38 = select fin36, v37, hi33
+	VBLENDVPD Y2, Y1, Y0, Y0
+
+	// store dst v38
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1470,114 +3104,272 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y0
-	VMASKMOVPD   (DX)(DI*8), Y0, Y0
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y1
-	VMASKMOVPD   (BX)(DI*8), Y1, Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y0
+	VMASKMOVPD (DX)(DI*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y1
+	VMASKMOVPD (BX)(DI*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
-	VXORPD       Y1, Y0, Y0
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// zl11 = xor e7, sg10
+	VXORPD Y1, Y0, Y0
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y3, Y1
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y2
-	VMULPD       Y3, Y3, Y4
-	VMOVAPD      Y4, Y5
-	VFMSUB231PD  Y3, Y3, Y5
-	VADDPD       Y3, Y3, Y6
-	VFMADD231PD  Y0, Y6, Y5
-	VMULPD       Y2, Y4, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y2, Y4, Y7
-	VFMADD231PD  Y2, Y5, Y7
+
+	// p15 = mul z9, z9
+	VMULPD Y3, Y3, Y4
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// v17 = add z9, z9
+	VADDPD Y3, Y3, Y6
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y0, Y6, Y5
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y2, Y4, Y6
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y2, Y4, Y7
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y2, Y5, Y7
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y2
-	VFMADD231PD  Y2, Y4, Y7
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y2, Y4, Y7
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y2
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y4
-	VSUBPD       Y2, Y3, Y5
-	VSUBPD       Y5, Y3, Y3
-	VSUBPD       Y2, Y3, Y2
-	VADDPD       Y0, Y2, Y0
-	VMULPD       Y5, Y4, Y2
-	VMOVAPD      Y2, Y3
-	VFMSUB231PD  Y5, Y4, Y3
-	VFMADD231PD  Y0, Y4, Y3
-	VBLENDVPD    Y1, Y6, Y2, Y0
-	VBLENDVPD    Y1, Y7, Y3, Y1
+
+	// mh26 = sub z9, H24
+	VSUBPD Y2, Y3, Y5
+
+	// v27 = sub z9, mh26
+	VSUBPD Y5, Y3, Y3
+
+	// v28 = sub v27, H24
+	VSUBPD Y2, Y3, Y2
+
+	// ml29 = add v28, zl11
+	VADDPD Y0, Y2, Y0
+
+	// lh30 = mul B25, mh26
+	VMULPD Y5, Y4, Y2
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y2, Y3
+	VFMSUB231PD Y5, Y4, Y3
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y0, Y4, Y3
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y1, Y6, Y2, Y0
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y1, Y7, Y3, Y1
+
+	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VCMPPD       $0x11, Y2, Y0, Y2
-	VADDPD       Y1, Y0, Y1
-	VBLENDVPD    Y2, Y1, Y0, Y0
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y1
-	VMASKMOVPD   Y0, Y1, (SI)(DI*8)
+
+	// fin36 = lt hi33, Inf35
+	VCMPPD $0x11, Y2, Y0, Y2
+
+	// v37 = add hi33, lo34
+	VADDPD Y1, Y0, Y1
+
+	// v38 = select fin36, v37, hi33
+	VBLENDVPD Y2, Y1, Y0, Y0
+
+	// store dst v38
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, (SI)(DI*8)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      32(R8)(CX*8), Y0
-	VMASKMOVPD   32(DX)(DI*8), Y0, Y0
-	LEAQ         tailmask64<>+0(SB), DX
-	VMOVDQU      32(DX)(CX*8), Y1
-	VMASKMOVPD   32(BX)(DI*8), Y1, Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    32(R8)(CX*8), Y0
+	VMASKMOVPD 32(DX)(DI*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y1
+	VMASKMOVPD 32(BX)(DI*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
-	VXORPD       Y1, Y0, Y0
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// zl11 = xor e7, sg10
+	VXORPD Y1, Y0, Y0
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y1
-	VCMPPD       $0x11, Y1, Y3, Y1
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y2
-	VMULPD       Y3, Y3, Y4
-	VMOVAPD      Y4, Y5
-	VFMSUB231PD  Y3, Y3, Y5
-	VADDPD       Y3, Y3, Y6
-	VFMADD231PD  Y0, Y6, Y5
-	VMULPD       Y2, Y4, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y2, Y4, Y7
-	VFMADD231PD  Y2, Y5, Y7
+
+	// p15 = mul z9, z9
+	VMULPD Y3, Y3, Y4
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// v17 = add z9, z9
+	VADDPD Y3, Y3, Y6
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y0, Y6, Y5
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y2, Y4, Y6
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y2, Y4, Y7
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y2, Y5, Y7
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y2
-	VFMADD231PD  Y2, Y4, Y7
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y2, Y4, Y7
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y2
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y4
-	VSUBPD       Y2, Y3, Y5
-	VSUBPD       Y5, Y3, Y3
-	VSUBPD       Y2, Y3, Y2
-	VADDPD       Y0, Y2, Y0
-	VMULPD       Y5, Y4, Y2
-	VMOVAPD      Y2, Y3
-	VFMSUB231PD  Y5, Y4, Y3
-	VFMADD231PD  Y0, Y4, Y3
-	VBLENDVPD    Y1, Y6, Y2, Y0
-	VBLENDVPD    Y1, Y7, Y3, Y1
+
+	// mh26 = sub z9, H24
+	VSUBPD Y2, Y3, Y5
+
+	// v27 = sub z9, mh26
+	VSUBPD Y5, Y3, Y3
+
+	// v28 = sub v27, H24
+	VSUBPD Y2, Y3, Y2
+
+	// ml29 = add v28, zl11
+	VADDPD Y0, Y2, Y0
+
+	// lh30 = mul B25, mh26
+	VMULPD Y5, Y4, Y2
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y2, Y3
+	VFMSUB231PD Y5, Y4, Y3
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y0, Y4, Y3
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y1, Y6, Y2, Y0
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y1, Y7, Y3, Y1
+
+	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
-	VCMPPD       $0x11, Y2, Y0, Y2
-	VADDPD       Y1, Y0, Y1
-	VBLENDVPD    Y2, Y1, Y0, Y0
-	LEAQ         tailmask64<>+0(SB), AX
-	VMOVDQU      32(AX)(CX*8), Y1
-	VMASKMOVPD   Y0, Y1, 32(SI)(DI*8)
+
+	// fin36 = lt hi33, Inf35
+	VCMPPD $0x11, Y2, Y0, Y2
+
+	// v37 = add hi33, lo34
+	VADDPD Y1, Y0, Y1
+
+	// v38 = select fin36, v37, hi33
+	VBLENDVPD Y2, Y1, Y0, Y0
+
+	// store dst v38
+	LEAQ       tailmask64<>+0(SB), AX
+	VMOVDQU    32(AX)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, 32(SI)(DI*8)
 
 done:
 	VZEROUPPER
 	RET
 
-// func elemF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·elemF64AVX512(SB), NOSPLIT, $0-80
+TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -1605,86 +3397,228 @@ loop1pf:
 	PREFETCHNTA 8192(BX)(AX*8)
 
 	// Lanes 0-7.
-	VMOVUPD     (DX)(AX*8), Z7
-	VMOVUPD     (BX)(AX*8), Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z7, Z9, Z10
-	VSUBPD      Z10, Z9, Z11
-	VSUBPD      Z11, Z7, Z7
-	VADDPD      Z10, Z8, Z8
-	VSUBPD      Z8, Z7, Z7
-	VPANDNQ     Z9, Z0, Z8
-	VPANDQ      Z0, Z9, Z9
-	VPXORQ      Z9, Z7, Z7
-	VCMPPD      $0x11, Z1, Z8, K1
-	VMULPD      Z8, Z8, Z9
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z7
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z8
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z9
+
+	// v3 = sub d2, x0
+	VSUBPD Z7, Z9, Z10
+
+	// v4 = sub d2, v3
+	VSUBPD Z10, Z9, Z11
+
+	// v5 = sub x0, v4
+	VSUBPD Z11, Z7, Z7
+
+	// v6 = add y1, v3
+	VADDPD Z10, Z8, Z8
+
+	// e7 = sub v5, v6
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z9, Z0, Z8
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z9, Z9
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z9, Z7, Z7
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z1, Z8, K1
+
+	// Ah14 = param Ah
+	// p15 = mul z9, z9
+	VMULPD Z8, Z8, Z9
+
+	// v16 = fms z9, z9, p15
 	VMOVAPD     Z9, Z10
 	VFMSUB231PD Z8, Z8, Z10
-	VADDPD      Z8, Z8, Z11
+
+	// v17 = add z9, z9
+	VADDPD Z8, Z8, Z11
+
+	// pl18 = fma v17, zl11, v16
 	VFMADD231PD Z7, Z11, Z10
-	VMULPD      Z2, Z9, Z11
+
+	// qh19 = mul p15, Ah14
+	VMULPD Z2, Z9, Z11
+
+	// v20 = fms p15, Ah14, qh19
 	VMOVAPD     Z11, Z18
 	VFMSUB231PD Z2, Z9, Z18
+
+	// v21 = fma pl18, Ah14, v20
 	VFMADD231PD Z2, Z10, Z18
+
+	// Al22 = param Al
+	// ql23 = fma p15, Al22, v21
 	VFMADD231PD Z3, Z9, Z18
-	VSUBPD      Z4, Z8, Z9
-	VSUBPD      Z9, Z8, Z8
-	VSUBPD      Z4, Z8, Z8
-	VADDPD      Z7, Z8, Z7
-	VMULPD      Z9, Z5, Z8
+
+	// H24 = param H
+	// B25 = param B
+	// mh26 = sub z9, H24
+	VSUBPD Z4, Z8, Z9
+
+	// v27 = sub z9, mh26
+	VSUBPD Z9, Z8, Z8
+
+	// v28 = sub v27, H24
+	VSUBPD Z4, Z8, Z8
+
+	// ml29 = add v28, zl11
+	VADDPD Z7, Z8, Z7
+
+	// lh30 = mul B25, mh26
+	VMULPD Z9, Z5, Z8
+
+	// v31 = fms B25, mh26, lh30
 	VMOVAPD     Z8, Z10
 	VFMSUB231PD Z9, Z5, Z10
+
+	// ll32 = fma B25, ml29, v31
 	VFMADD231PD Z7, Z5, Z10
-	VBLENDMPD   Z11, Z8, K1, Z12
-	VBLENDMPD   Z18, Z10, K1, Z13
-	VCMPPD      $0x11, Z6, Z12, K1
-	VADDPD      Z13, Z12, K1, Z12
-	VMOVUPD     Z12, (SI)(AX*8)
-	ADDQ        $0x08, AX
-	JMP         loop1pf
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDMPD Z11, Z8, K1, Z12
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDMPD Z18, Z10, K1, Z13
+
+	// Inf35 = param Inf
+	// fin36 = lt hi33, Inf35
+	VCMPPD $0x11, Z6, Z12, K1
+
+	// v37 = add hi33, lo34, merged into:
+	// v38 = select fin36, v37, hi33
+	VADDPD Z13, Z12, K1, Z12
+
+	// store dst v38
+	VMOVUPD Z12, (SI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1pf
 
 loop1:
 	CMPQ AX, DI
 	JAE  tail
 
 	// Lanes 0-7.
-	VMOVUPD     (DX)(AX*8), Z7
-	VMOVUPD     (BX)(AX*8), Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z7, Z9, Z10
-	VSUBPD      Z10, Z9, Z11
-	VSUBPD      Z11, Z7, Z7
-	VADDPD      Z10, Z8, Z8
-	VSUBPD      Z8, Z7, Z7
-	VPANDNQ     Z9, Z0, Z8
-	VPANDQ      Z0, Z9, Z9
-	VPXORQ      Z9, Z7, Z7
-	VCMPPD      $0x11, Z1, Z8, K1
-	VMULPD      Z8, Z8, Z9
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z7
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z8
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z9
+
+	// v3 = sub d2, x0
+	VSUBPD Z7, Z9, Z10
+
+	// v4 = sub d2, v3
+	VSUBPD Z10, Z9, Z11
+
+	// v5 = sub x0, v4
+	VSUBPD Z11, Z7, Z7
+
+	// v6 = add y1, v3
+	VADDPD Z10, Z8, Z8
+
+	// e7 = sub v5, v6
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z9, Z0, Z8
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z9, Z9
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z9, Z7, Z7
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z1, Z8, K1
+
+	// Ah14 = param Ah
+	// p15 = mul z9, z9
+	VMULPD Z8, Z8, Z9
+
+	// v16 = fms z9, z9, p15
 	VMOVAPD     Z9, Z10
 	VFMSUB231PD Z8, Z8, Z10
-	VADDPD      Z8, Z8, Z11
+
+	// v17 = add z9, z9
+	VADDPD Z8, Z8, Z11
+
+	// pl18 = fma v17, zl11, v16
 	VFMADD231PD Z7, Z11, Z10
-	VMULPD      Z2, Z9, Z11
+
+	// qh19 = mul p15, Ah14
+	VMULPD Z2, Z9, Z11
+
+	// v20 = fms p15, Ah14, qh19
 	VMOVAPD     Z11, Z12
 	VFMSUB231PD Z2, Z9, Z12
+
+	// v21 = fma pl18, Ah14, v20
 	VFMADD231PD Z2, Z10, Z12
+
+	// Al22 = param Al
+	// ql23 = fma p15, Al22, v21
 	VFMADD231PD Z3, Z9, Z12
-	VSUBPD      Z4, Z8, Z9
-	VSUBPD      Z9, Z8, Z8
-	VSUBPD      Z4, Z8, Z8
-	VADDPD      Z7, Z8, Z7
-	VMULPD      Z9, Z5, Z8
+
+	// H24 = param H
+	// B25 = param B
+	// mh26 = sub z9, H24
+	VSUBPD Z4, Z8, Z9
+
+	// v27 = sub z9, mh26
+	VSUBPD Z9, Z8, Z8
+
+	// v28 = sub v27, H24
+	VSUBPD Z4, Z8, Z8
+
+	// ml29 = add v28, zl11
+	VADDPD Z7, Z8, Z7
+
+	// lh30 = mul B25, mh26
+	VMULPD Z9, Z5, Z8
+
+	// v31 = fms B25, mh26, lh30
 	VMOVAPD     Z8, Z10
 	VFMSUB231PD Z9, Z5, Z10
+
+	// ll32 = fma B25, ml29, v31
 	VFMADD231PD Z7, Z5, Z10
-	VBLENDMPD   Z11, Z8, K1, Z14
-	VBLENDMPD   Z12, Z10, K1, Z15
-	VCMPPD      $0x11, Z6, Z14, K1
-	VADDPD      Z15, Z14, K1, Z14
-	VMOVUPD     Z14, (SI)(AX*8)
-	ADDQ        $0x08, AX
-	JMP         loop1
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDMPD Z11, Z8, K1, Z14
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDMPD Z12, Z10, K1, Z15
+
+	// Inf35 = param Inf
+	// fin36 = lt hi33, Inf35
+	VCMPPD $0x11, Z6, Z14, K1
+
+	// v37 = add hi33, lo34, merged into:
+	// v38 = select fin36, v37, hi33
+	VADDPD Z15, Z14, K1, Z14
+
+	// store dst v38
+	VMOVUPD Z14, (SI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1694,41 +3628,112 @@ tail:
 	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
-	VMOVUPD.Z   (DX)(AX*8), K1, Z7
-	VMOVUPD.Z   (BX)(AX*8), K1, Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z7, Z9, Z10
-	VSUBPD      Z10, Z9, Z11
-	VSUBPD      Z11, Z7, Z7
-	VADDPD      Z10, Z8, Z8
-	VSUBPD      Z8, Z7, Z7
-	VPANDNQ     Z9, Z0, Z8
-	VPANDQ      Z0, Z9, Z0
-	VPXORQ      Z0, Z7, Z0
-	VCMPPD      $0x11, Z1, Z8, K2
-	VMULPD      Z8, Z8, Z1
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z7
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z8
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z9
+
+	// v3 = sub d2, x0
+	VSUBPD Z7, Z9, Z10
+
+	// v4 = sub d2, v3
+	VSUBPD Z10, Z9, Z11
+
+	// v5 = sub x0, v4
+	VSUBPD Z11, Z7, Z7
+
+	// v6 = add y1, v3
+	VADDPD Z10, Z8, Z8
+
+	// e7 = sub v5, v6
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z9, Z0, Z8
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z9, Z0
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z0, Z7, Z0
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z1, Z8, K2
+
+	// Ah14 = param Ah
+	// p15 = mul z9, z9
+	VMULPD Z8, Z8, Z1
+
+	// v16 = fms z9, z9, p15
 	VMOVAPD     Z1, Z7
 	VFMSUB231PD Z8, Z8, Z7
-	VADDPD      Z8, Z8, Z9
+
+	// v17 = add z9, z9
+	VADDPD Z8, Z8, Z9
+
+	// pl18 = fma v17, zl11, v16
 	VFMADD231PD Z0, Z9, Z7
-	VMULPD      Z2, Z1, Z9
+
+	// qh19 = mul p15, Ah14
+	VMULPD Z2, Z1, Z9
+
+	// v20 = fms p15, Ah14, qh19
 	VMOVAPD     Z9, Z10
 	VFMSUB231PD Z2, Z1, Z10
+
+	// v21 = fma pl18, Ah14, v20
 	VFMADD231PD Z2, Z7, Z10
+
+	// Al22 = param Al
+	// ql23 = fma p15, Al22, v21
 	VFMADD231PD Z3, Z1, Z10
-	VSUBPD      Z4, Z8, Z1
-	VSUBPD      Z1, Z8, Z2
-	VSUBPD      Z4, Z2, Z2
-	VADDPD      Z0, Z2, Z0
-	VMULPD      Z1, Z5, Z2
+
+	// H24 = param H
+	// B25 = param B
+	// mh26 = sub z9, H24
+	VSUBPD Z4, Z8, Z1
+
+	// v27 = sub z9, mh26
+	VSUBPD Z1, Z8, Z2
+
+	// v28 = sub v27, H24
+	VSUBPD Z4, Z2, Z2
+
+	// ml29 = add v28, zl11
+	VADDPD Z0, Z2, Z0
+
+	// lh30 = mul B25, mh26
+	VMULPD Z1, Z5, Z2
+
+	// v31 = fms B25, mh26, lh30
 	VMOVAPD     Z2, Z3
 	VFMSUB231PD Z1, Z5, Z3
+
+	// ll32 = fma B25, ml29, v31
 	VFMADD231PD Z0, Z5, Z3
-	VBLENDMPD   Z9, Z2, K2, Z16
-	VBLENDMPD   Z10, Z3, K2, Z17
-	VCMPPD      $0x11, Z6, Z16, K2
-	VADDPD      Z17, Z16, K2, Z16
-	VMOVUPD     Z16, K1, (SI)(AX*8)
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDMPD Z9, Z2, K2, Z16
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDMPD Z10, Z3, K2, Z17
+
+	// Inf35 = param Inf
+	// fin36 = lt hi33, Inf35
+	VCMPPD $0x11, Z6, Z16, K2
+
+	// v37 = add hi33, lo34, merged into:
+	// v38 = select fin36, v37, hi33
+	VADDPD Z17, Z16, K2, Z16
+
+	// store dst v38
+	VMOVUPD Z16, K1, (SI)(AX*8)
 
 done:
 	VZEROUPPER
@@ -1758,102 +3763,275 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VMOVUPD      (DX)(DI*8), Y4
-	VMOVUPD      (BX)(DI*8), Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
-	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y4
-	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y7, Y5
-	VBROADCASTSD 16(AX), Y6
-	VMULPD       Y7, Y7, Y8
-	VMOVAPD      Y8, Y9
-	VFMSUB231PD  Y7, Y7, Y9
-	VADDPD       Y7, Y7, Y10
-	VFMADD231PD  Y4, Y10, Y9
-	VMULPD       Y6, Y8, Y10
-	VMOVAPD      Y10, Y11
-	VFMSUB231PD  Y6, Y8, Y11
-	VFMADD231PD  Y6, Y9, Y11
-	VBROADCASTSD 24(AX), Y6
-	VFMADD231PD  Y6, Y8, Y11
-	VBROADCASTSD 8(AX), Y6
-	VBROADCASTSD 32(AX), Y8
-	VSUBPD       Y6, Y7, Y9
-	VSUBPD       Y9, Y7, Y7
-	VSUBPD       Y6, Y7, Y6
-	VADDPD       Y4, Y6, Y4
-	VMULPD       Y9, Y8, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y9, Y8, Y7
-	VFMADD231PD  Y4, Y8, Y7
-	VBLENDVPD    Y5, Y10, Y6, Y4
-	VBLENDVPD    Y5, Y11, Y7, Y5
-	VADDPD       Y4, Y0, Y6
-	VMAXPD       Y4, Y0, Y7
-	VMINPD       Y4, Y0, Y0
-	VSUBPD       Y7, Y6, Y4
-	VSUBPD       Y4, Y0, Y4
-	VMOVAPD      Y6, Y0
-	VADDPD       Y5, Y4, Y4
-	VADDPD       Y4, Y2, Y2
+	// x0 = load x
+	VMOVUPD (DX)(DI*8), Y4
 
-	// Lanes 4-7.
-	VMOVUPD      32(DX)(DI*8), Y4
-	VMOVUPD      32(BX)(DI*8), Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
+	// y1 = load y
+	VMOVUPD (BX)(DI*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y4
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y4
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y7, Y5
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y6
-	VMULPD       Y7, Y7, Y8
-	VMOVAPD      Y8, Y9
-	VFMSUB231PD  Y7, Y7, Y9
-	VADDPD       Y7, Y7, Y10
-	VFMADD231PD  Y4, Y10, Y9
-	VMULPD       Y6, Y8, Y10
-	VMOVAPD      Y10, Y11
-	VFMSUB231PD  Y6, Y8, Y11
-	VFMADD231PD  Y6, Y9, Y11
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y8
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y8, Y9
+	VFMSUB231PD Y7, Y7, Y9
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y10
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y4, Y10, Y9
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y6, Y8, Y10
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y10, Y11
+	VFMSUB231PD Y6, Y8, Y11
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y6, Y9, Y11
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y6
-	VFMADD231PD  Y6, Y8, Y11
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y6, Y8, Y11
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y6
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y8
-	VSUBPD       Y6, Y7, Y9
-	VSUBPD       Y9, Y7, Y7
-	VSUBPD       Y6, Y7, Y6
-	VADDPD       Y4, Y6, Y4
-	VMULPD       Y9, Y8, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y9, Y8, Y7
-	VFMADD231PD  Y4, Y8, Y7
-	VBLENDVPD    Y5, Y10, Y6, Y4
-	VBLENDVPD    Y5, Y11, Y7, Y5
-	VADDPD       Y4, Y1, Y6
-	VMAXPD       Y4, Y1, Y7
-	VMINPD       Y4, Y1, Y1
-	VSUBPD       Y7, Y6, Y4
-	VSUBPD       Y4, Y1, Y4
-	VMOVAPD      Y6, Y1
-	VADDPD       Y5, Y4, Y4
-	VADDPD       Y4, Y3, Y3
-	ADDQ         $0x08, DI
-	JMP          loop1
+
+	// mh26 = sub z9, H24
+	VSUBPD Y6, Y7, Y9
+
+	// v27 = sub z9, mh26
+	VSUBPD Y9, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y6, Y7, Y6
+
+	// ml29 = add v28, zl11
+	VADDPD Y4, Y6, Y4
+
+	// lh30 = mul B25, mh26
+	VMULPD Y9, Y8, Y6
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y9, Y8, Y7
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y4, Y8, Y7
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y5, Y10, Y6, Y4
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y5, Y11, Y7, Y5
+
+	// s37 = add h35, hi33
+	VADDPD Y4, Y0, Y6
+
+	// big38 = max h35, hi33
+	VMAXPD Y4, Y0, Y7
+
+	// small39 = min h35, hi33
+	VMINPD Y4, Y0, Y0
+
+	// v40 = sub s37, big38
+	VSUBPD Y7, Y6, Y4
+
+	// err41 = sub small39, v40
+	VSUBPD Y4, Y0, Y4
+
+	// setacc h s37
+	VMOVAPD Y6, Y0
+
+	// v43 = add err41, lo34
+	VADDPD Y5, Y4, Y4
+
+	// v44 = add l36, v43
+	VADDPD Y4, Y2, Y2
+
+	// setacc l v44
+	// Lanes 4-7.
+	// x0 = load x
+	VMOVUPD 32(DX)(DI*8), Y4
+
+	// y1 = load y
+	VMOVUPD 32(BX)(DI*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y4
+
+	// K12 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// Ah14 = param Ah
+	VBROADCASTSD 16(AX), Y6
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y8
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y8, Y9
+	VFMSUB231PD Y7, Y7, Y9
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y10
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y4, Y10, Y9
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y6, Y8, Y10
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y10, Y11
+	VFMSUB231PD Y6, Y8, Y11
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y6, Y9, Y11
+
+	// Al22 = param Al
+	VBROADCASTSD 24(AX), Y6
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y6, Y8, Y11
+
+	// H24 = param H
+	VBROADCASTSD 8(AX), Y6
+
+	// B25 = param B
+	VBROADCASTSD 32(AX), Y8
+
+	// mh26 = sub z9, H24
+	VSUBPD Y6, Y7, Y9
+
+	// v27 = sub z9, mh26
+	VSUBPD Y9, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y6, Y7, Y6
+
+	// ml29 = add v28, zl11
+	VADDPD Y4, Y6, Y4
+
+	// lh30 = mul B25, mh26
+	VMULPD Y9, Y8, Y6
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y9, Y8, Y7
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y4, Y8, Y7
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y5, Y10, Y6, Y4
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y5, Y11, Y7, Y5
+
+	// s37 = add h35, hi33
+	VADDPD Y4, Y1, Y6
+
+	// big38 = max h35, hi33
+	VMAXPD Y4, Y1, Y7
+
+	// small39 = min h35, hi33
+	VMINPD Y4, Y1, Y1
+
+	// v40 = sub s37, big38
+	VSUBPD Y7, Y6, Y4
+
+	// err41 = sub small39, v40
+	VSUBPD Y4, Y1, Y4
+
+	// setacc h s37
+	VMOVAPD Y6, Y1
+
+	// v43 = add err41, lo34
+	VADDPD Y5, Y4, Y4
+
+	// v44 = add l36, v43
+	VADDPD Y4, Y3, Y3
+
+	// setacc l v44
+	ADDQ $0x08, DI
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -1863,109 +4041,281 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y4
-	VMASKMOVPD   (DX)(DI*8), Y4, Y4
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y5
-	VMASKMOVPD   (BX)(DI*8), Y5, Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
-	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y4
-	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y7, Y5
-	VBROADCASTSD 16(AX), Y6
-	VMULPD       Y7, Y7, Y8
-	VMOVAPD      Y8, Y9
-	VFMSUB231PD  Y7, Y7, Y9
-	VADDPD       Y7, Y7, Y10
-	VFMADD231PD  Y4, Y10, Y9
-	VMULPD       Y6, Y8, Y10
-	VMOVAPD      Y10, Y11
-	VFMSUB231PD  Y6, Y8, Y11
-	VFMADD231PD  Y6, Y9, Y11
-	VBROADCASTSD 24(AX), Y6
-	VFMADD231PD  Y6, Y8, Y11
-	VBROADCASTSD 8(AX), Y6
-	VBROADCASTSD 32(AX), Y8
-	VSUBPD       Y6, Y7, Y9
-	VSUBPD       Y9, Y7, Y7
-	VSUBPD       Y6, Y7, Y6
-	VADDPD       Y4, Y6, Y4
-	VMULPD       Y9, Y8, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y9, Y8, Y7
-	VFMADD231PD  Y4, Y8, Y7
-	VBLENDVPD    Y5, Y10, Y6, Y4
-	VBLENDVPD    Y5, Y11, Y7, Y5
-	VADDPD       Y4, Y0, Y6
-	VMAXPD       Y4, Y0, Y7
-	VMINPD       Y4, Y0, Y0
-	VSUBPD       Y7, Y6, Y4
-	VSUBPD       Y4, Y0, Y4
-	VMOVAPD      Y6, Y0
-	VADDPD       Y5, Y4, Y4
-	VADDPD       Y4, Y2, Y2
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y4
+	VMASKMOVPD (DX)(DI*8), Y4, Y4
 
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y5
+	VMASKMOVPD (BX)(DI*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y4
+
+	// K12 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// Ah14 = param Ah
+	VBROADCASTSD 16(AX), Y6
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y8
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y8, Y9
+	VFMSUB231PD Y7, Y7, Y9
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y10
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y4, Y10, Y9
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y6, Y8, Y10
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y10, Y11
+	VFMSUB231PD Y6, Y8, Y11
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y6, Y9, Y11
+
+	// Al22 = param Al
+	VBROADCASTSD 24(AX), Y6
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y6, Y8, Y11
+
+	// H24 = param H
+	VBROADCASTSD 8(AX), Y6
+
+	// B25 = param B
+	VBROADCASTSD 32(AX), Y8
+
+	// mh26 = sub z9, H24
+	VSUBPD Y6, Y7, Y9
+
+	// v27 = sub z9, mh26
+	VSUBPD Y9, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y6, Y7, Y6
+
+	// ml29 = add v28, zl11
+	VADDPD Y4, Y6, Y4
+
+	// lh30 = mul B25, mh26
+	VMULPD Y9, Y8, Y6
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y9, Y8, Y7
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y4, Y8, Y7
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y5, Y10, Y6, Y4
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y5, Y11, Y7, Y5
+
+	// s37 = add h35, hi33
+	VADDPD Y4, Y0, Y6
+
+	// big38 = max h35, hi33
+	VMAXPD Y4, Y0, Y7
+
+	// small39 = min h35, hi33
+	VMINPD Y4, Y0, Y0
+
+	// v40 = sub s37, big38
+	VSUBPD Y7, Y6, Y4
+
+	// err41 = sub small39, v40
+	VSUBPD Y4, Y0, Y4
+
+	// setacc h s37
+	VMOVAPD Y6, Y0
+
+	// v43 = add err41, lo34
+	VADDPD Y5, Y4, Y4
+
+	// v44 = add l36, v43
+	VADDPD Y4, Y2, Y2
+
+	// setacc l v44
 	// Tail, lanes 4-7.
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      32(R8)(CX*8), Y4
-	VMASKMOVPD   32(DX)(DI*8), Y4, Y4
-	LEAQ         tailmask64<>+0(SB), DX
-	VMOVDQU      32(DX)(CX*8), Y5
-	VMASKMOVPD   32(BX)(DI*8), Y5, Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
-	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y4
-	VBROADCASTSD (AX), Y5
-	VCMPPD       $0x11, Y5, Y7, Y5
-	VBROADCASTSD 16(AX), Y6
-	VMULPD       Y7, Y7, Y8
-	VMOVAPD      Y8, Y9
-	VFMSUB231PD  Y7, Y7, Y9
-	VADDPD       Y7, Y7, Y10
-	VFMADD231PD  Y4, Y10, Y9
-	VMULPD       Y6, Y8, Y10
-	VMOVAPD      Y10, Y11
-	VFMSUB231PD  Y6, Y8, Y11
-	VFMADD231PD  Y6, Y9, Y11
-	VBROADCASTSD 24(AX), Y6
-	VFMADD231PD  Y6, Y8, Y11
-	VBROADCASTSD 8(AX), Y6
-	VBROADCASTSD 32(AX), Y8
-	VSUBPD       Y6, Y7, Y9
-	VSUBPD       Y9, Y7, Y7
-	VSUBPD       Y6, Y7, Y6
-	VADDPD       Y4, Y6, Y4
-	VMULPD       Y9, Y8, Y6
-	VMOVAPD      Y6, Y7
-	VFMSUB231PD  Y9, Y8, Y7
-	VFMADD231PD  Y4, Y8, Y7
-	VBLENDVPD    Y5, Y10, Y6, Y4
-	VBLENDVPD    Y5, Y11, Y7, Y5
-	VADDPD       Y4, Y1, Y6
-	VMAXPD       Y4, Y1, Y7
-	VMINPD       Y4, Y1, Y1
-	VSUBPD       Y7, Y6, Y4
-	VSUBPD       Y4, Y1, Y4
-	VMOVAPD      Y6, Y1
-	VADDPD       Y5, Y4, Y4
-	VADDPD       Y4, Y3, Y3
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    32(R8)(CX*8), Y4
+	VMASKMOVPD 32(DX)(DI*8), Y4, Y4
 
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y5
+	VMASKMOVPD 32(BX)(DI*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y4
+
+	// K12 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// Ah14 = param Ah
+	VBROADCASTSD 16(AX), Y6
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y8
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y8, Y9
+	VFMSUB231PD Y7, Y7, Y9
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y10
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y4, Y10, Y9
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y6, Y8, Y10
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y10, Y11
+	VFMSUB231PD Y6, Y8, Y11
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y6, Y9, Y11
+
+	// Al22 = param Al
+	VBROADCASTSD 24(AX), Y6
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y6, Y8, Y11
+
+	// H24 = param H
+	VBROADCASTSD 8(AX), Y6
+
+	// B25 = param B
+	VBROADCASTSD 32(AX), Y8
+
+	// mh26 = sub z9, H24
+	VSUBPD Y6, Y7, Y9
+
+	// v27 = sub z9, mh26
+	VSUBPD Y9, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y6, Y7, Y6
+
+	// ml29 = add v28, zl11
+	VADDPD Y4, Y6, Y4
+
+	// lh30 = mul B25, mh26
+	VMULPD Y9, Y8, Y6
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y9, Y8, Y7
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y4, Y8, Y7
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y5, Y10, Y6, Y4
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y5, Y11, Y7, Y5
+
+	// s37 = add h35, hi33
+	VADDPD Y4, Y1, Y6
+
+	// big38 = max h35, hi33
+	VMAXPD Y4, Y1, Y7
+
+	// small39 = min h35, hi33
+	VMINPD Y4, Y1, Y1
+
+	// v40 = sub s37, big38
+	VSUBPD Y7, Y6, Y4
+
+	// err41 = sub small39, v40
+	VSUBPD Y4, Y1, Y4
+
+	// setacc h s37
+	VMOVAPD Y6, Y1
+
+	// v43 = add err41, lo34
+	VADDPD Y5, Y4, Y4
+
+	// v44 = add l36, v43
+	VADDPD Y4, Y3, Y3
+
+	// setacc l v44
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -2016,176 +4366,500 @@ loop2pf:
 	PREFETCHT0  1088(BX)(AX*8)
 
 	// Two blocks, lanes 0-7 of each, interleaved.
-	VMOVUPD     (DX)(AX*8), Z8
-	VMOVUPD     64(DX)(AX*8), Z9
-	VMOVUPD     (BX)(AX*8), Z10
-	VMOVUPD     64(BX)(AX*8), Z11
-	VSUBPD      Z10, Z8, Z12
-	VSUBPD      Z11, Z9, Z13
-	VSUBPD      Z8, Z12, Z14
-	VSUBPD      Z9, Z13, Z15
-	VSUBPD      Z14, Z12, Z16
-	VSUBPD      Z15, Z13, Z17
-	VSUBPD      Z16, Z8, Z8
-	VSUBPD      Z17, Z9, Z9
-	VADDPD      Z14, Z10, Z10
-	VADDPD      Z15, Z11, Z11
-	VSUBPD      Z10, Z8, Z8
-	VSUBPD      Z11, Z9, Z9
-	VPANDNQ     Z12, Z2, Z10
-	VPANDNQ     Z13, Z2, Z11
-	VPANDQ      Z2, Z12, Z12
-	VPANDQ      Z2, Z13, Z13
-	VPXORQ      Z12, Z8, Z8
-	VPXORQ      Z13, Z9, Z9
-	VCMPPD      $0x11, Z3, Z10, K1
-	VCMPPD      $0x11, Z3, Z11, K2
-	VMULPD      Z10, Z10, Z12
-	VMULPD      Z11, Z11, Z13
+	// x0 = load x [block 0]
+	VMOVUPD (DX)(AX*8), Z8
+
+	// x0 = load x [block 1]
+	VMOVUPD 64(DX)(AX*8), Z9
+
+	// y1 = load y [block 0]
+	VMOVUPD (BX)(AX*8), Z10
+
+	// y1 = load y [block 1]
+	VMOVUPD 64(BX)(AX*8), Z11
+
+	// d2 = sub x0, y1 [block 0]
+	VSUBPD Z10, Z8, Z12
+
+	// d2 = sub x0, y1 [block 1]
+	VSUBPD Z11, Z9, Z13
+
+	// v3 = sub d2, x0 [block 0]
+	VSUBPD Z8, Z12, Z14
+
+	// v3 = sub d2, x0 [block 1]
+	VSUBPD Z9, Z13, Z15
+
+	// v4 = sub d2, v3 [block 0]
+	VSUBPD Z14, Z12, Z16
+
+	// v4 = sub d2, v3 [block 1]
+	VSUBPD Z15, Z13, Z17
+
+	// v5 = sub x0, v4 [block 0]
+	VSUBPD Z16, Z8, Z8
+
+	// v5 = sub x0, v4 [block 1]
+	VSUBPD Z17, Z9, Z9
+
+	// v6 = add y1, v3 [block 0]
+	VADDPD Z14, Z10, Z10
+
+	// v6 = add y1, v3 [block 1]
+	VADDPD Z15, Z11, Z11
+
+	// e7 = sub v5, v6 [block 0]
+	VSUBPD Z10, Z8, Z8
+
+	// e7 = sub v5, v6 [block 1]
+	VSUBPD Z11, Z9, Z9
+
+	// NegZero8 = param NegZero [block 0]
+	// NegZero8 = param NegZero [block 1]
+	// z9 = andnot NegZero8, d2 [block 0]
+	VPANDNQ Z12, Z2, Z10
+
+	// z9 = andnot NegZero8, d2 [block 1]
+	VPANDNQ Z13, Z2, Z11
+
+	// sg10 = and d2, NegZero8 [block 0]
+	VPANDQ Z2, Z12, Z12
+
+	// sg10 = and d2, NegZero8 [block 1]
+	VPANDQ Z2, Z13, Z13
+
+	// zl11 = xor e7, sg10 [block 0]
+	VPXORQ Z12, Z8, Z8
+
+	// zl11 = xor e7, sg10 [block 1]
+	VPXORQ Z13, Z9, Z9
+
+	// K12 = param K [block 0]
+	// K12 = param K [block 1]
+	// quad13 = lt z9, K12 [block 0]
+	VCMPPD $0x11, Z3, Z10, K1
+
+	// quad13 = lt z9, K12 [block 1]
+	VCMPPD $0x11, Z3, Z11, K2
+
+	// Ah14 = param Ah [block 0]
+	// Ah14 = param Ah [block 1]
+	// p15 = mul z9, z9 [block 0]
+	VMULPD Z10, Z10, Z12
+
+	// p15 = mul z9, z9 [block 1]
+	VMULPD Z11, Z11, Z13
+
+	// v16 = fms z9, z9, p15 [block 0]
 	VMOVAPD     Z12, Z14
 	VFMSUB231PD Z10, Z10, Z14
+
+	// v16 = fms z9, z9, p15 [block 1]
 	VMOVAPD     Z13, Z15
 	VFMSUB231PD Z11, Z11, Z15
-	VADDPD      Z10, Z10, Z16
-	VADDPD      Z11, Z11, Z17
+
+	// v17 = add z9, z9 [block 0]
+	VADDPD Z10, Z10, Z16
+
+	// v17 = add z9, z9 [block 1]
+	VADDPD Z11, Z11, Z17
+
+	// pl18 = fma v17, zl11, v16 [block 0]
 	VFMADD231PD Z8, Z16, Z14
+
+	// pl18 = fma v17, zl11, v16 [block 1]
 	VFMADD231PD Z9, Z17, Z15
-	VMULPD      Z4, Z12, Z16
-	VMULPD      Z4, Z13, Z17
+
+	// qh19 = mul p15, Ah14 [block 0]
+	VMULPD Z4, Z12, Z16
+
+	// qh19 = mul p15, Ah14 [block 1]
+	VMULPD Z4, Z13, Z17
+
+	// v20 = fms p15, Ah14, qh19 [block 0]
 	VMOVAPD     Z16, Z30
 	VFMSUB231PD Z4, Z12, Z30
+
+	// v20 = fms p15, Ah14, qh19 [block 1]
 	VMOVAPD     Z17, Z31
 	VFMSUB231PD Z4, Z13, Z31
+
+	// v21 = fma pl18, Ah14, v20 [block 0]
 	VFMADD231PD Z4, Z14, Z30
+
+	// v21 = fma pl18, Ah14, v20 [block 1]
 	VFMADD231PD Z4, Z15, Z31
+
+	// Al22 = param Al [block 0]
+	// Al22 = param Al [block 1]
+	// ql23 = fma p15, Al22, v21 [block 0]
 	VFMADD231PD Z5, Z12, Z30
+
+	// ql23 = fma p15, Al22, v21 [block 1]
 	VFMADD231PD Z5, Z13, Z31
-	VSUBPD      Z6, Z10, Z12
-	VSUBPD      Z6, Z11, Z13
-	VSUBPD      Z12, Z10, Z10
-	VSUBPD      Z13, Z11, Z11
-	VSUBPD      Z6, Z10, Z10
-	VSUBPD      Z6, Z11, Z11
-	VADDPD      Z8, Z10, Z8
-	VADDPD      Z9, Z11, Z9
-	VMULPD      Z12, Z7, Z10
-	VMULPD      Z13, Z7, Z11
+
+	// H24 = param H [block 0]
+	// H24 = param H [block 1]
+	// B25 = param B [block 0]
+	// B25 = param B [block 1]
+	// mh26 = sub z9, H24 [block 0]
+	VSUBPD Z6, Z10, Z12
+
+	// mh26 = sub z9, H24 [block 1]
+	VSUBPD Z6, Z11, Z13
+
+	// v27 = sub z9, mh26 [block 0]
+	VSUBPD Z12, Z10, Z10
+
+	// v27 = sub z9, mh26 [block 1]
+	VSUBPD Z13, Z11, Z11
+
+	// v28 = sub v27, H24 [block 0]
+	VSUBPD Z6, Z10, Z10
+
+	// v28 = sub v27, H24 [block 1]
+	VSUBPD Z6, Z11, Z11
+
+	// ml29 = add v28, zl11 [block 0]
+	VADDPD Z8, Z10, Z8
+
+	// ml29 = add v28, zl11 [block 1]
+	VADDPD Z9, Z11, Z9
+
+	// lh30 = mul B25, mh26 [block 0]
+	VMULPD Z12, Z7, Z10
+
+	// lh30 = mul B25, mh26 [block 1]
+	VMULPD Z13, Z7, Z11
+
+	// v31 = fms B25, mh26, lh30 [block 0]
 	VMOVAPD     Z10, Z14
 	VFMSUB231PD Z12, Z7, Z14
+
+	// v31 = fms B25, mh26, lh30 [block 1]
 	VMOVAPD     Z11, Z12
 	VFMSUB231PD Z13, Z7, Z12
+
+	// ll32 = fma B25, ml29, v31 [block 0]
 	VFMADD231PD Z8, Z7, Z14
+
+	// ll32 = fma B25, ml29, v31 [block 1]
 	VFMADD231PD Z9, Z7, Z12
-	VBLENDMPD   Z16, Z10, K1, Z18
-	VBLENDMPD   Z17, Z11, K2, Z19
-	VBLENDMPD   Z30, Z14, K1, Z20
-	VBLENDMPD   Z31, Z12, K2, Z21
-	VADDPD      Z18, Z0, Z8
-	VMAXPD      Z18, Z0, Z9
-	VMINPD      Z18, Z0, Z0
-	VSUBPD      Z9, Z8, Z9
-	VSUBPD      Z9, Z0, Z9
-	VMOVAPD     Z8, Z0
-	VADDPD      Z20, Z9, Z8
-	VADDPD      Z8, Z1, Z1
-	VADDPD      Z19, Z0, Z8
-	VMAXPD      Z19, Z0, Z9
-	VMINPD      Z19, Z0, Z0
-	VSUBPD      Z9, Z8, Z9
-	VSUBPD      Z9, Z0, Z9
-	VMOVAPD     Z8, Z0
-	VADDPD      Z21, Z9, Z8
-	VADDPD      Z8, Z1, Z1
-	ADDQ        $0x10, AX
-	JMP         loop2pf
+
+	// hi33 = select quad13, qh19, lh30 [block 0]
+	VBLENDMPD Z16, Z10, K1, Z18
+
+	// hi33 = select quad13, qh19, lh30 [block 1]
+	VBLENDMPD Z17, Z11, K2, Z19
+
+	// lo34 = select quad13, ql23, ll32 [block 0]
+	VBLENDMPD Z30, Z14, K1, Z20
+
+	// lo34 = select quad13, ql23, ll32 [block 1]
+	VBLENDMPD Z31, Z12, K2, Z21
+
+	// s37 = add h35, hi33 [block 0]
+	VADDPD Z18, Z0, Z8
+
+	// big38 = max h35, hi33 [block 0]
+	VMAXPD Z18, Z0, Z9
+
+	// small39 = min h35, hi33 [block 0]
+	VMINPD Z18, Z0, Z0
+
+	// v40 = sub s37, big38 [block 0]
+	VSUBPD Z9, Z8, Z9
+
+	// err41 = sub small39, v40 [block 0]
+	VSUBPD Z9, Z0, Z9
+
+	// setacc h s37 [block 0]
+	VMOVAPD Z8, Z0
+
+	// v43 = add err41, lo34 [block 0]
+	VADDPD Z20, Z9, Z8
+
+	// v44 = add l36, v43 [block 0]
+	VADDPD Z8, Z1, Z1
+
+	// setacc l v44 [block 0]
+	// s37 = add h35, hi33 [block 1]
+	VADDPD Z19, Z0, Z8
+
+	// big38 = max h35, hi33 [block 1]
+	VMAXPD Z19, Z0, Z9
+
+	// small39 = min h35, hi33 [block 1]
+	VMINPD Z19, Z0, Z0
+
+	// v40 = sub s37, big38 [block 1]
+	VSUBPD Z9, Z8, Z9
+
+	// err41 = sub small39, v40 [block 1]
+	VSUBPD Z9, Z0, Z9
+
+	// setacc h s37 [block 1]
+	VMOVAPD Z8, Z0
+
+	// v43 = add err41, lo34 [block 1]
+	VADDPD Z21, Z9, Z8
+
+	// v44 = add l36, v43 [block 1]
+	VADDPD Z8, Z1, Z1
+
+	// setacc l v44 [block 1]
+	ADDQ $0x10, AX
+	JMP  loop2pf
 
 loop2:
 	CMPQ AX, DI
 	JAE  loop1start
 
 	// Two blocks, lanes 0-7 of each, interleaved.
-	VMOVUPD     (DX)(AX*8), Z8
-	VMOVUPD     64(DX)(AX*8), Z9
-	VMOVUPD     (BX)(AX*8), Z10
-	VMOVUPD     64(BX)(AX*8), Z11
-	VSUBPD      Z10, Z8, Z12
-	VSUBPD      Z11, Z9, Z13
-	VSUBPD      Z8, Z12, Z14
-	VSUBPD      Z9, Z13, Z15
-	VSUBPD      Z14, Z12, Z16
-	VSUBPD      Z15, Z13, Z17
-	VSUBPD      Z16, Z8, Z8
-	VSUBPD      Z17, Z9, Z9
-	VADDPD      Z14, Z10, Z10
-	VADDPD      Z15, Z11, Z11
-	VSUBPD      Z10, Z8, Z8
-	VSUBPD      Z11, Z9, Z9
-	VPANDNQ     Z12, Z2, Z10
-	VPANDNQ     Z13, Z2, Z11
-	VPANDQ      Z2, Z12, Z12
-	VPANDQ      Z2, Z13, Z13
-	VPXORQ      Z12, Z8, Z8
-	VPXORQ      Z13, Z9, Z9
-	VCMPPD      $0x11, Z3, Z10, K1
-	VCMPPD      $0x11, Z3, Z11, K2
-	VMULPD      Z10, Z10, Z12
-	VMULPD      Z11, Z11, Z13
+	// x0 = load x [block 0]
+	VMOVUPD (DX)(AX*8), Z8
+
+	// x0 = load x [block 1]
+	VMOVUPD 64(DX)(AX*8), Z9
+
+	// y1 = load y [block 0]
+	VMOVUPD (BX)(AX*8), Z10
+
+	// y1 = load y [block 1]
+	VMOVUPD 64(BX)(AX*8), Z11
+
+	// d2 = sub x0, y1 [block 0]
+	VSUBPD Z10, Z8, Z12
+
+	// d2 = sub x0, y1 [block 1]
+	VSUBPD Z11, Z9, Z13
+
+	// v3 = sub d2, x0 [block 0]
+	VSUBPD Z8, Z12, Z14
+
+	// v3 = sub d2, x0 [block 1]
+	VSUBPD Z9, Z13, Z15
+
+	// v4 = sub d2, v3 [block 0]
+	VSUBPD Z14, Z12, Z16
+
+	// v4 = sub d2, v3 [block 1]
+	VSUBPD Z15, Z13, Z17
+
+	// v5 = sub x0, v4 [block 0]
+	VSUBPD Z16, Z8, Z8
+
+	// v5 = sub x0, v4 [block 1]
+	VSUBPD Z17, Z9, Z9
+
+	// v6 = add y1, v3 [block 0]
+	VADDPD Z14, Z10, Z10
+
+	// v6 = add y1, v3 [block 1]
+	VADDPD Z15, Z11, Z11
+
+	// e7 = sub v5, v6 [block 0]
+	VSUBPD Z10, Z8, Z8
+
+	// e7 = sub v5, v6 [block 1]
+	VSUBPD Z11, Z9, Z9
+
+	// NegZero8 = param NegZero [block 0]
+	// NegZero8 = param NegZero [block 1]
+	// z9 = andnot NegZero8, d2 [block 0]
+	VPANDNQ Z12, Z2, Z10
+
+	// z9 = andnot NegZero8, d2 [block 1]
+	VPANDNQ Z13, Z2, Z11
+
+	// sg10 = and d2, NegZero8 [block 0]
+	VPANDQ Z2, Z12, Z12
+
+	// sg10 = and d2, NegZero8 [block 1]
+	VPANDQ Z2, Z13, Z13
+
+	// zl11 = xor e7, sg10 [block 0]
+	VPXORQ Z12, Z8, Z8
+
+	// zl11 = xor e7, sg10 [block 1]
+	VPXORQ Z13, Z9, Z9
+
+	// K12 = param K [block 0]
+	// K12 = param K [block 1]
+	// quad13 = lt z9, K12 [block 0]
+	VCMPPD $0x11, Z3, Z10, K1
+
+	// quad13 = lt z9, K12 [block 1]
+	VCMPPD $0x11, Z3, Z11, K2
+
+	// Ah14 = param Ah [block 0]
+	// Ah14 = param Ah [block 1]
+	// p15 = mul z9, z9 [block 0]
+	VMULPD Z10, Z10, Z12
+
+	// p15 = mul z9, z9 [block 1]
+	VMULPD Z11, Z11, Z13
+
+	// v16 = fms z9, z9, p15 [block 0]
 	VMOVAPD     Z12, Z14
 	VFMSUB231PD Z10, Z10, Z14
+
+	// v16 = fms z9, z9, p15 [block 1]
 	VMOVAPD     Z13, Z15
 	VFMSUB231PD Z11, Z11, Z15
-	VADDPD      Z10, Z10, Z16
-	VADDPD      Z11, Z11, Z17
+
+	// v17 = add z9, z9 [block 0]
+	VADDPD Z10, Z10, Z16
+
+	// v17 = add z9, z9 [block 1]
+	VADDPD Z11, Z11, Z17
+
+	// pl18 = fma v17, zl11, v16 [block 0]
 	VFMADD231PD Z8, Z16, Z14
+
+	// pl18 = fma v17, zl11, v16 [block 1]
 	VFMADD231PD Z9, Z17, Z15
-	VMULPD      Z4, Z12, Z16
-	VMULPD      Z4, Z13, Z17
+
+	// qh19 = mul p15, Ah14 [block 0]
+	VMULPD Z4, Z12, Z16
+
+	// qh19 = mul p15, Ah14 [block 1]
+	VMULPD Z4, Z13, Z17
+
+	// v20 = fms p15, Ah14, qh19 [block 0]
 	VMOVAPD     Z16, Z18
 	VFMSUB231PD Z4, Z12, Z18
+
+	// v20 = fms p15, Ah14, qh19 [block 1]
 	VMOVAPD     Z17, Z19
 	VFMSUB231PD Z4, Z13, Z19
+
+	// v21 = fma pl18, Ah14, v20 [block 0]
 	VFMADD231PD Z4, Z14, Z18
+
+	// v21 = fma pl18, Ah14, v20 [block 1]
 	VFMADD231PD Z4, Z15, Z19
+
+	// Al22 = param Al [block 0]
+	// Al22 = param Al [block 1]
+	// ql23 = fma p15, Al22, v21 [block 0]
 	VFMADD231PD Z5, Z12, Z18
+
+	// ql23 = fma p15, Al22, v21 [block 1]
 	VFMADD231PD Z5, Z13, Z19
-	VSUBPD      Z6, Z10, Z12
-	VSUBPD      Z6, Z11, Z13
-	VSUBPD      Z12, Z10, Z10
-	VSUBPD      Z13, Z11, Z11
-	VSUBPD      Z6, Z10, Z10
-	VSUBPD      Z6, Z11, Z11
-	VADDPD      Z8, Z10, Z8
-	VADDPD      Z9, Z11, Z9
-	VMULPD      Z12, Z7, Z10
-	VMULPD      Z13, Z7, Z11
+
+	// H24 = param H [block 0]
+	// H24 = param H [block 1]
+	// B25 = param B [block 0]
+	// B25 = param B [block 1]
+	// mh26 = sub z9, H24 [block 0]
+	VSUBPD Z6, Z10, Z12
+
+	// mh26 = sub z9, H24 [block 1]
+	VSUBPD Z6, Z11, Z13
+
+	// v27 = sub z9, mh26 [block 0]
+	VSUBPD Z12, Z10, Z10
+
+	// v27 = sub z9, mh26 [block 1]
+	VSUBPD Z13, Z11, Z11
+
+	// v28 = sub v27, H24 [block 0]
+	VSUBPD Z6, Z10, Z10
+
+	// v28 = sub v27, H24 [block 1]
+	VSUBPD Z6, Z11, Z11
+
+	// ml29 = add v28, zl11 [block 0]
+	VADDPD Z8, Z10, Z8
+
+	// ml29 = add v28, zl11 [block 1]
+	VADDPD Z9, Z11, Z9
+
+	// lh30 = mul B25, mh26 [block 0]
+	VMULPD Z12, Z7, Z10
+
+	// lh30 = mul B25, mh26 [block 1]
+	VMULPD Z13, Z7, Z11
+
+	// v31 = fms B25, mh26, lh30 [block 0]
 	VMOVAPD     Z10, Z14
 	VFMSUB231PD Z12, Z7, Z14
+
+	// v31 = fms B25, mh26, lh30 [block 1]
 	VMOVAPD     Z11, Z12
 	VFMSUB231PD Z13, Z7, Z12
+
+	// ll32 = fma B25, ml29, v31 [block 0]
 	VFMADD231PD Z8, Z7, Z14
+
+	// ll32 = fma B25, ml29, v31 [block 1]
 	VFMADD231PD Z9, Z7, Z12
-	VBLENDMPD   Z16, Z10, K1, Z22
-	VBLENDMPD   Z17, Z11, K2, Z23
-	VBLENDMPD   Z18, Z14, K1, Z24
-	VBLENDMPD   Z19, Z12, K2, Z25
-	VADDPD      Z22, Z0, Z8
-	VMAXPD      Z22, Z0, Z9
-	VMINPD      Z22, Z0, Z0
-	VSUBPD      Z9, Z8, Z9
-	VSUBPD      Z9, Z0, Z9
-	VMOVAPD     Z8, Z0
-	VADDPD      Z24, Z9, Z8
-	VADDPD      Z8, Z1, Z1
-	VADDPD      Z23, Z0, Z8
-	VMAXPD      Z23, Z0, Z9
-	VMINPD      Z23, Z0, Z0
-	VSUBPD      Z9, Z8, Z9
-	VSUBPD      Z9, Z0, Z9
-	VMOVAPD     Z8, Z0
-	VADDPD      Z25, Z9, Z8
-	VADDPD      Z8, Z1, Z1
-	ADDQ        $0x10, AX
-	JMP         loop2
+
+	// hi33 = select quad13, qh19, lh30 [block 0]
+	VBLENDMPD Z16, Z10, K1, Z22
+
+	// hi33 = select quad13, qh19, lh30 [block 1]
+	VBLENDMPD Z17, Z11, K2, Z23
+
+	// lo34 = select quad13, ql23, ll32 [block 0]
+	VBLENDMPD Z18, Z14, K1, Z24
+
+	// lo34 = select quad13, ql23, ll32 [block 1]
+	VBLENDMPD Z19, Z12, K2, Z25
+
+	// s37 = add h35, hi33 [block 0]
+	VADDPD Z22, Z0, Z8
+
+	// big38 = max h35, hi33 [block 0]
+	VMAXPD Z22, Z0, Z9
+
+	// small39 = min h35, hi33 [block 0]
+	VMINPD Z22, Z0, Z0
+
+	// v40 = sub s37, big38 [block 0]
+	VSUBPD Z9, Z8, Z9
+
+	// err41 = sub small39, v40 [block 0]
+	VSUBPD Z9, Z0, Z9
+
+	// setacc h s37 [block 0]
+	VMOVAPD Z8, Z0
+
+	// v43 = add err41, lo34 [block 0]
+	VADDPD Z24, Z9, Z8
+
+	// v44 = add l36, v43 [block 0]
+	VADDPD Z8, Z1, Z1
+
+	// setacc l v44 [block 0]
+	// s37 = add h35, hi33 [block 1]
+	VADDPD Z23, Z0, Z8
+
+	// big38 = max h35, hi33 [block 1]
+	VMAXPD Z23, Z0, Z9
+
+	// small39 = min h35, hi33 [block 1]
+	VMINPD Z23, Z0, Z0
+
+	// v40 = sub s37, big38 [block 1]
+	VSUBPD Z9, Z8, Z9
+
+	// err41 = sub small39, v40 [block 1]
+	VSUBPD Z9, Z0, Z9
+
+	// setacc h s37 [block 1]
+	VMOVAPD Z8, Z0
+
+	// v43 = add err41, lo34 [block 1]
+	VADDPD Z25, Z9, Z8
+
+	// v44 = add l36, v43 [block 1]
+	VADDPD Z8, Z1, Z1
+
+	// setacc l v44 [block 1]
+	ADDQ $0x10, AX
+	JMP  loop2
 
 loop1start:
 	MOVQ CX, DI
@@ -2196,48 +4870,129 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-7.
-	VMOVUPD     (DX)(AX*8), Z8
-	VMOVUPD     (BX)(AX*8), Z9
-	VSUBPD      Z9, Z8, Z10
-	VSUBPD      Z8, Z10, Z11
-	VSUBPD      Z11, Z10, Z12
-	VSUBPD      Z12, Z8, Z8
-	VADDPD      Z11, Z9, Z9
-	VSUBPD      Z9, Z8, Z8
-	VPANDNQ     Z10, Z2, Z9
-	VPANDQ      Z2, Z10, Z10
-	VPXORQ      Z10, Z8, Z8
-	VCMPPD      $0x11, Z3, Z9, K1
-	VMULPD      Z9, Z9, Z10
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z8
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z9
+
+	// d2 = sub x0, y1
+	VSUBPD Z9, Z8, Z10
+
+	// v3 = sub d2, x0
+	VSUBPD Z8, Z10, Z11
+
+	// v4 = sub d2, v3
+	VSUBPD Z11, Z10, Z12
+
+	// v5 = sub x0, v4
+	VSUBPD Z12, Z8, Z8
+
+	// v6 = add y1, v3
+	VADDPD Z11, Z9, Z9
+
+	// e7 = sub v5, v6
+	VSUBPD Z9, Z8, Z8
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z10, Z2, Z9
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z2, Z10, Z10
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z10, Z8, Z8
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z3, Z9, K1
+
+	// Ah14 = param Ah
+	// p15 = mul z9, z9
+	VMULPD Z9, Z9, Z10
+
+	// v16 = fms z9, z9, p15
 	VMOVAPD     Z10, Z11
 	VFMSUB231PD Z9, Z9, Z11
-	VADDPD      Z9, Z9, Z12
+
+	// v17 = add z9, z9
+	VADDPD Z9, Z9, Z12
+
+	// pl18 = fma v17, zl11, v16
 	VFMADD231PD Z8, Z12, Z11
-	VMULPD      Z4, Z10, Z12
+
+	// qh19 = mul p15, Ah14
+	VMULPD Z4, Z10, Z12
+
+	// v20 = fms p15, Ah14, qh19
 	VMOVAPD     Z12, Z13
 	VFMSUB231PD Z4, Z10, Z13
+
+	// v21 = fma pl18, Ah14, v20
 	VFMADD231PD Z4, Z11, Z13
+
+	// Al22 = param Al
+	// ql23 = fma p15, Al22, v21
 	VFMADD231PD Z5, Z10, Z13
-	VSUBPD      Z6, Z9, Z10
-	VSUBPD      Z10, Z9, Z9
-	VSUBPD      Z6, Z9, Z9
-	VADDPD      Z8, Z9, Z8
-	VMULPD      Z10, Z7, Z9
+
+	// H24 = param H
+	// B25 = param B
+	// mh26 = sub z9, H24
+	VSUBPD Z6, Z9, Z10
+
+	// v27 = sub z9, mh26
+	VSUBPD Z10, Z9, Z9
+
+	// v28 = sub v27, H24
+	VSUBPD Z6, Z9, Z9
+
+	// ml29 = add v28, zl11
+	VADDPD Z8, Z9, Z8
+
+	// lh30 = mul B25, mh26
+	VMULPD Z10, Z7, Z9
+
+	// v31 = fms B25, mh26, lh30
 	VMOVAPD     Z9, Z11
 	VFMSUB231PD Z10, Z7, Z11
+
+	// ll32 = fma B25, ml29, v31
 	VFMADD231PD Z8, Z7, Z11
-	VBLENDMPD   Z12, Z9, K1, Z26
-	VBLENDMPD   Z13, Z11, K1, Z27
-	VADDPD      Z26, Z0, Z8
-	VMAXPD      Z26, Z0, Z9
-	VMINPD      Z26, Z0, Z0
-	VSUBPD      Z9, Z8, Z9
-	VSUBPD      Z9, Z0, Z9
-	VMOVAPD     Z8, Z0
-	VADDPD      Z27, Z9, Z8
-	VADDPD      Z8, Z1, Z1
-	ADDQ        $0x08, AX
-	JMP         loop1
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDMPD Z12, Z9, K1, Z26
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDMPD Z13, Z11, K1, Z27
+
+	// s37 = add h35, hi33
+	VADDPD Z26, Z0, Z8
+
+	// big38 = max h35, hi33
+	VMAXPD Z26, Z0, Z9
+
+	// small39 = min h35, hi33
+	VMINPD Z26, Z0, Z0
+
+	// v40 = sub s37, big38
+	VSUBPD Z9, Z8, Z9
+
+	// err41 = sub small39, v40
+	VSUBPD Z9, Z0, Z9
+
+	// setacc h s37
+	VMOVAPD Z8, Z0
+
+	// v43 = add err41, lo34
+	VADDPD Z27, Z9, Z8
+
+	// v44 = add l36, v43
+	VADDPD Z8, Z1, Z1
+
+	// setacc l v44
+	ADDQ $0x08, AX
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2247,47 +5002,127 @@ tail:
 	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
-	VMOVUPD.Z   (DX)(AX*8), K1, Z8
-	VMOVUPD.Z   (BX)(AX*8), K1, Z9
-	VSUBPD      Z9, Z8, Z10
-	VSUBPD      Z8, Z10, Z11
-	VSUBPD      Z11, Z10, Z12
-	VSUBPD      Z12, Z8, Z8
-	VADDPD      Z11, Z9, Z9
-	VSUBPD      Z9, Z8, Z8
-	VPANDNQ     Z10, Z2, Z9
-	VPANDQ      Z2, Z10, Z2
-	VPXORQ      Z2, Z8, Z2
-	VCMPPD      $0x11, Z3, Z9, K1
-	VMULPD      Z9, Z9, Z3
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z8
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z9
+
+	// d2 = sub x0, y1
+	VSUBPD Z9, Z8, Z10
+
+	// v3 = sub d2, x0
+	VSUBPD Z8, Z10, Z11
+
+	// v4 = sub d2, v3
+	VSUBPD Z11, Z10, Z12
+
+	// v5 = sub x0, v4
+	VSUBPD Z12, Z8, Z8
+
+	// v6 = add y1, v3
+	VADDPD Z11, Z9, Z9
+
+	// e7 = sub v5, v6
+	VSUBPD Z9, Z8, Z8
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z10, Z2, Z9
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z2, Z10, Z2
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z2, Z8, Z2
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z3, Z9, K1
+
+	// Ah14 = param Ah
+	// p15 = mul z9, z9
+	VMULPD Z9, Z9, Z3
+
+	// v16 = fms z9, z9, p15
 	VMOVAPD     Z3, Z8
 	VFMSUB231PD Z9, Z9, Z8
-	VADDPD      Z9, Z9, Z10
+
+	// v17 = add z9, z9
+	VADDPD Z9, Z9, Z10
+
+	// pl18 = fma v17, zl11, v16
 	VFMADD231PD Z2, Z10, Z8
-	VMULPD      Z4, Z3, Z10
+
+	// qh19 = mul p15, Ah14
+	VMULPD Z4, Z3, Z10
+
+	// v20 = fms p15, Ah14, qh19
 	VMOVAPD     Z10, Z11
 	VFMSUB231PD Z4, Z3, Z11
+
+	// v21 = fma pl18, Ah14, v20
 	VFMADD231PD Z4, Z8, Z11
+
+	// Al22 = param Al
+	// ql23 = fma p15, Al22, v21
 	VFMADD231PD Z5, Z3, Z11
-	VSUBPD      Z6, Z9, Z3
-	VSUBPD      Z3, Z9, Z4
-	VSUBPD      Z6, Z4, Z4
-	VADDPD      Z2, Z4, Z2
-	VMULPD      Z3, Z7, Z4
+
+	// H24 = param H
+	// B25 = param B
+	// mh26 = sub z9, H24
+	VSUBPD Z6, Z9, Z3
+
+	// v27 = sub z9, mh26
+	VSUBPD Z3, Z9, Z4
+
+	// v28 = sub v27, H24
+	VSUBPD Z6, Z4, Z4
+
+	// ml29 = add v28, zl11
+	VADDPD Z2, Z4, Z2
+
+	// lh30 = mul B25, mh26
+	VMULPD Z3, Z7, Z4
+
+	// v31 = fms B25, mh26, lh30
 	VMOVAPD     Z4, Z5
 	VFMSUB231PD Z3, Z7, Z5
-	VFMADD231PD Z2, Z7, Z5
-	VBLENDMPD   Z10, Z4, K1, Z28
-	VBLENDMPD   Z11, Z5, K1, Z29
-	VADDPD      Z28, Z0, Z2
-	VMAXPD      Z28, Z0, Z3
-	VMINPD      Z28, Z0, Z0
-	VSUBPD      Z3, Z2, Z3
-	VSUBPD      Z3, Z0, Z3
-	VMOVAPD     Z2, Z0
-	VADDPD      Z29, Z3, Z2
-	VADDPD      Z2, Z1, Z1
 
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Z2, Z7, Z5
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDMPD Z10, Z4, K1, Z28
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDMPD Z11, Z5, K1, Z29
+
+	// s37 = add h35, hi33
+	VADDPD Z28, Z0, Z2
+
+	// big38 = max h35, hi33
+	VMAXPD Z28, Z0, Z3
+
+	// small39 = min h35, hi33
+	VMINPD Z28, Z0, Z0
+
+	// v40 = sub s37, big38
+	VSUBPD Z3, Z2, Z3
+
+	// err41 = sub small39, v40
+	VSUBPD Z3, Z0, Z3
+
+	// setacc h s37
+	VMOVAPD Z2, Z0
+
+	// v43 = add err41, lo34
+	VADDPD Z29, Z3, Z2
+
+	// v44 = add l36, v43
+	VADDPD Z2, Z1, Z1
+
+	// setacc l v44
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -2317,60 +5152,158 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VMOVUPD      (DX)(DI*8), Y0
-	VMOVUPD      (BX)(DI*8), Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VMOVUPD (DX)(DI*8), Y0
+
+	// y1 = load y
+	VMOVUPD (BX)(DI*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// GA13 = param GA
 	VBROADCASTSD 48(AX), Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// v14 = mul e7, GA13
+	VMULPD Y4, Y0, Y0
+
+	// gq15 = fma d2, GA13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y2, Y5
+
+	// v17 = ne d2, Zero16
+	VCMPPD $0x04, Y4, Y2, Y5
+
+	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VMOVUPD      Y0, (SI)(DI*8)
+
+	// v19 = select v17, GB18, Zero16
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl20 = xor v19, sg10
+	VXORPD Y1, Y4, Y1
+
+	// v21 = select quad12, gq15, gl20
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan22 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad23 = select nan22, d2, v21
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad23
+	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
-	VMOVUPD      32(DX)(DI*8), Y0
-	VMOVUPD      32(BX)(DI*8), Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VMOVUPD 32(DX)(DI*8), Y0
+
+	// y1 = load y
+	VMOVUPD 32(BX)(DI*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// GA13 = param GA
 	VBROADCASTSD 48(AX), Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// v14 = mul e7, GA13
+	VMULPD Y4, Y0, Y0
+
+	// gq15 = fma d2, GA13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y2, Y5
+
+	// v17 = ne d2, Zero16
+	VCMPPD $0x04, Y4, Y2, Y5
+
+	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VMOVUPD      Y0, 32(SI)(DI*8)
-	ADDQ         $0x08, DI
-	JMP          loop1
+
+	// v19 = select v17, GB18, Zero16
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl20 = xor v19, sg10
+	VXORPD Y1, Y4, Y1
+
+	// v21 = select quad12, gq15, gl20
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan22 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad23 = select nan22, d2, v21
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad23
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2380,70 +5313,168 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y0
-	VMASKMOVPD   (DX)(DI*8), Y0, Y0
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y1
-	VMASKMOVPD   (BX)(DI*8), Y1, Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y0
+	VMASKMOVPD (DX)(DI*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y1
+	VMASKMOVPD (BX)(DI*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// GA13 = param GA
 	VBROADCASTSD 48(AX), Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// v14 = mul e7, GA13
+	VMULPD Y4, Y0, Y0
+
+	// gq15 = fma d2, GA13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y2, Y5
+
+	// v17 = ne d2, Zero16
+	VCMPPD $0x04, Y4, Y2, Y5
+
+	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      (R8)(CX*8), Y1
-	VMASKMOVPD   Y0, Y1, (SI)(DI*8)
+
+	// v19 = select v17, GB18, Zero16
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl20 = xor v19, sg10
+	VXORPD Y1, Y4, Y1
+
+	// v21 = select quad12, gq15, gl20
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan22 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad23 = select nan22, d2, v21
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad23
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, (SI)(DI*8)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask64<>+0(SB), R8
-	VMOVDQU      32(R8)(CX*8), Y0
-	VMASKMOVPD   32(DX)(DI*8), Y0, Y0
-	LEAQ         tailmask64<>+0(SB), DX
-	VMOVDQU      32(DX)(CX*8), Y1
-	VMASKMOVPD   32(BX)(DI*8), Y1, Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    32(R8)(CX*8), Y0
+	VMASKMOVPD 32(DX)(DI*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y1
+	VMASKMOVPD 32(BX)(DI*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// GA13 = param GA
 	VBROADCASTSD 48(AX), Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// v14 = mul e7, GA13
+	VMULPD Y4, Y0, Y0
+
+	// gq15 = fma d2, GA13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
-	VCMPPD       $0x04, Y4, Y2, Y5
+
+	// v17 = ne d2, Zero16
+	VCMPPD $0x04, Y4, Y2, Y5
+
+	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VXORPD       Y1, Y4, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	LEAQ         tailmask64<>+0(SB), AX
-	VMOVDQU      32(AX)(CX*8), Y1
-	VMASKMOVPD   Y0, Y1, 32(SI)(DI*8)
+
+	// v19 = select v17, GB18, Zero16
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// gl20 = xor v19, sg10
+	VXORPD Y1, Y4, Y1
+
+	// v21 = select quad12, gq15, gl20
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan22 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad23 = select nan22, d2, v21
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad23
+	LEAQ       tailmask64<>+0(SB), AX
+	VMOVDQU    32(AX)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, 32(SI)(DI*8)
 
 done:
 	VZEROUPPER
@@ -2477,56 +5508,144 @@ loop1pf:
 	PREFETCHNTA 8192(BX)(AX*8)
 
 	// Lanes 0-7.
-	VMOVUPD     (DX)(AX*8), Z5
-	VMOVUPD     (BX)(AX*8), Z6
-	VSUBPD      Z6, Z5, Z7
-	VSUBPD      Z5, Z7, Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z9, Z5, Z5
-	VADDPD      Z8, Z6, Z6
-	VSUBPD      Z6, Z5, Z5
-	VPANDNQ     Z7, Z0, Z6
-	VPANDQ      Z0, Z7, Z8
-	VCMPPD      $0x11, Z1, Z6, K1
-	VMULPD      Z2, Z5, Z5
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z5
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z7
+
+	// v3 = sub d2, x0
+	VSUBPD Z5, Z7, Z8
+
+	// v4 = sub d2, v3
+	VSUBPD Z8, Z7, Z9
+
+	// v5 = sub x0, v4
+	VSUBPD Z9, Z5, Z5
+
+	// v6 = add y1, v3
+	VADDPD Z8, Z6, Z6
+
+	// e7 = sub v5, v6
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z7, Z0, Z6
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z7, Z8
+
+	// K11 = param K
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Z1, Z6, K1
+
+	// GA13 = param GA
+	// v14 = mul e7, GA13
+	VMULPD Z2, Z5, Z5
+
+	// gq15 = fma d2, GA13, v14
 	VFMADD231PD Z2, Z7, Z5
-	VCMPPD      $0x04, Z3, Z7, K2
-	VBLENDMPD   Z4, Z3, K2, Z10
-	VPXORQ      Z8, Z10, Z6
-	VBLENDMPD   Z5, Z6, K1, Z11
-	VCMPPD      $0x03, Z7, Z7, K1
-	VBLENDMPD   Z7, Z11, K1, Z12
-	VMOVUPD     Z12, (SI)(AX*8)
-	ADDQ        $0x08, AX
-	JMP         loop1pf
+
+	// Zero16 = param Zero
+	// v17 = ne d2, Zero16
+	VCMPPD $0x04, Z3, Z7, K2
+
+	// GB18 = param GB
+	// v19 = select v17, GB18, Zero16
+	VBLENDMPD Z4, Z3, K2, Z10
+
+	// gl20 = xor v19, sg10
+	VPXORQ Z8, Z10, Z6
+
+	// v21 = select quad12, gq15, gl20
+	VBLENDMPD Z5, Z6, K1, Z11
+
+	// nan22 = isnan d2
+	VCMPPD $0x03, Z7, Z7, K1
+
+	// grad23 = select nan22, d2, v21
+	VBLENDMPD Z7, Z11, K1, Z12
+
+	// store dst grad23
+	VMOVUPD Z12, (SI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1pf
 
 loop1:
 	CMPQ AX, DI
 	JAE  tail
 
 	// Lanes 0-7.
-	VMOVUPD     (DX)(AX*8), Z5
-	VMOVUPD     (BX)(AX*8), Z6
-	VSUBPD      Z6, Z5, Z7
-	VSUBPD      Z5, Z7, Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z9, Z5, Z5
-	VADDPD      Z8, Z6, Z6
-	VSUBPD      Z6, Z5, Z5
-	VPANDNQ     Z7, Z0, Z6
-	VPANDQ      Z0, Z7, Z8
-	VCMPPD      $0x11, Z1, Z6, K1
-	VMULPD      Z2, Z5, Z5
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z5
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z7
+
+	// v3 = sub d2, x0
+	VSUBPD Z5, Z7, Z8
+
+	// v4 = sub d2, v3
+	VSUBPD Z8, Z7, Z9
+
+	// v5 = sub x0, v4
+	VSUBPD Z9, Z5, Z5
+
+	// v6 = add y1, v3
+	VADDPD Z8, Z6, Z6
+
+	// e7 = sub v5, v6
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z7, Z0, Z6
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z7, Z8
+
+	// K11 = param K
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Z1, Z6, K1
+
+	// GA13 = param GA
+	// v14 = mul e7, GA13
+	VMULPD Z2, Z5, Z5
+
+	// gq15 = fma d2, GA13, v14
 	VFMADD231PD Z2, Z7, Z5
-	VCMPPD      $0x04, Z3, Z7, K2
-	VBLENDMPD   Z4, Z3, K2, Z13
-	VPXORQ      Z8, Z13, Z6
-	VBLENDMPD   Z5, Z6, K1, Z14
-	VCMPPD      $0x03, Z7, Z7, K1
-	VBLENDMPD   Z7, Z14, K1, Z15
-	VMOVUPD     Z15, (SI)(AX*8)
-	ADDQ        $0x08, AX
-	JMP         loop1
+
+	// Zero16 = param Zero
+	// v17 = ne d2, Zero16
+	VCMPPD $0x04, Z3, Z7, K2
+
+	// GB18 = param GB
+	// v19 = select v17, GB18, Zero16
+	VBLENDMPD Z4, Z3, K2, Z13
+
+	// gl20 = xor v19, sg10
+	VPXORQ Z8, Z13, Z6
+
+	// v21 = select quad12, gq15, gl20
+	VBLENDMPD Z5, Z6, K1, Z14
+
+	// nan22 = isnan d2
+	VCMPPD $0x03, Z7, Z7, K1
+
+	// grad23 = select nan22, d2, v21
+	VBLENDMPD Z7, Z14, K1, Z15
+
+	// store dst grad23
+	VMOVUPD Z15, (SI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2536,34 +5655,78 @@ tail:
 	KMOVW -2(DI)(CX*2), K1
 
 	// Tail, lanes 0-7.
-	VMOVUPD.Z   (DX)(AX*8), K1, Z5
-	VMOVUPD.Z   (BX)(AX*8), K1, Z6
-	VSUBPD      Z6, Z5, Z7
-	VSUBPD      Z5, Z7, Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z9, Z5, Z5
-	VADDPD      Z8, Z6, Z6
-	VSUBPD      Z6, Z5, Z5
-	VPANDNQ     Z7, Z0, Z6
-	VPANDQ      Z0, Z7, Z0
-	VCMPPD      $0x11, Z1, Z6, K2
-	VMULPD      Z2, Z5, Z1
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z5
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z7
+
+	// v3 = sub d2, x0
+	VSUBPD Z5, Z7, Z8
+
+	// v4 = sub d2, v3
+	VSUBPD Z8, Z7, Z9
+
+	// v5 = sub x0, v4
+	VSUBPD Z9, Z5, Z5
+
+	// v6 = add y1, v3
+	VADDPD Z8, Z6, Z6
+
+	// e7 = sub v5, v6
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z7, Z0, Z6
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z7, Z0
+
+	// K11 = param K
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Z1, Z6, K2
+
+	// GA13 = param GA
+	// v14 = mul e7, GA13
+	VMULPD Z2, Z5, Z1
+
+	// gq15 = fma d2, GA13, v14
 	VFMADD231PD Z2, Z7, Z1
-	VCMPPD      $0x04, Z3, Z7, K3
-	VBLENDMPD   Z4, Z3, K3, Z16
-	VPXORQ      Z0, Z16, Z0
-	VBLENDMPD   Z1, Z0, K2, Z17
-	VCMPPD      $0x03, Z7, Z7, K2
-	VBLENDMPD   Z7, Z17, K2, Z18
-	VMOVUPD     Z18, K1, (SI)(AX*8)
+
+	// Zero16 = param Zero
+	// v17 = ne d2, Zero16
+	VCMPPD $0x04, Z3, Z7, K3
+
+	// GB18 = param GB
+	// v19 = select v17, GB18, Zero16
+	VBLENDMPD Z4, Z3, K3, Z16
+
+	// gl20 = xor v19, sg10
+	VPXORQ Z0, Z16, Z0
+
+	// v21 = select quad12, gq15, gl20
+	VBLENDMPD Z1, Z0, K2, Z17
+
+	// nan22 = isnan d2
+	VCMPPD $0x03, Z7, Z7, K2
+
+	// grad23 = select nan22, d2, v21
+	VBLENDMPD Z7, Z17, K2, Z18
+
+	// store dst grad23
+	VMOVUPD Z18, K1, (SI)(AX*8)
 
 done:
 	VZEROUPPER
 	RET
 
-// func gradElemF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, FMA3
-TEXT ·gradElemF64AVX2(SB), NOSPLIT, $0-104
+TEXT ·gradElementwiseF64AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -2579,66 +5742,176 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VMOVUPD      (DX)(R8*8), Y0
-	VMOVUPD      (BX)(R8*8), Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VMOVUPD (DX)(R8*8), Y0
+
+	// y1 = load y
+	VMOVUPD (BX)(R8*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
-	VMOVUPD      (SI)(R8*8), Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// g13 = load g
+	VMOVUPD (SI)(R8*8), Y4
+
+	// v14 = mul e7, g13
+	VMULPD Y4, Y0, Y0
+
+	// v15 = fma d2, g13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Dq16 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y0, Y0
+
+	// gq17 = div v15, Dq16
+	VDIVPD Y5, Y0, Y0
+
+	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y2, Y6
+
+	// v19 = ne d2, Zero18
+	VCMPPD $0x04, Y5, Y2, Y6
+
+	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y4, Y1, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VMOVUPD      Y0, (DI)(R8*8)
+
+	// v21 = select v19, B20, Zero18
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v22 = xor v21, sg10
+	VXORPD Y1, Y5, Y1
+
+	// gl23 = mul v22, g13
+	VMULPD Y4, Y1, Y1
+
+	// v24 = select quad12, gq17, gl23
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan25 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad26 = select nan25, d2, v24
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad26
+	VMOVUPD Y0, (DI)(R8*8)
 
 	// Lanes 4-7.
-	VMOVUPD      32(DX)(R8*8), Y0
-	VMOVUPD      32(BX)(R8*8), Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	VMOVUPD 32(DX)(R8*8), Y0
+
+	// y1 = load y
+	VMOVUPD 32(BX)(R8*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
-	VMOVUPD      32(SI)(R8*8), Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// g13 = load g
+	VMOVUPD 32(SI)(R8*8), Y4
+
+	// v14 = mul e7, g13
+	VMULPD Y4, Y0, Y0
+
+	// v15 = fma d2, g13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Dq16 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y0, Y0
+
+	// gq17 = div v15, Dq16
+	VDIVPD Y5, Y0, Y0
+
+	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y2, Y6
+
+	// v19 = ne d2, Zero18
+	VCMPPD $0x04, Y5, Y2, Y6
+
+	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y4, Y1, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	VMOVUPD      Y0, 32(DI)(R8*8)
-	ADDQ         $0x08, R8
-	JMP          loop1
+
+	// v21 = select v19, B20, Zero18
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v22 = xor v21, sg10
+	VXORPD Y1, Y5, Y1
+
+	// gl23 = mul v22, g13
+	VMULPD Y4, Y1, Y1
+
+	// v24 = select quad12, gq17, gl23
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan25 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad26 = select nan25, d2, v24
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad26
+	VMOVUPD Y0, 32(DI)(R8*8)
+	ADDQ    $0x08, R8
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2648,88 +5921,198 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      (R9)(CX*8), Y0
-	VMASKMOVPD   (DX)(R8*8), Y0, Y0
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      (R9)(CX*8), Y1
-	VMASKMOVPD   (BX)(R8*8), Y1, Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y0
+	VMASKMOVPD (DX)(R8*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y1
+	VMASKMOVPD (BX)(R8*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      (R9)(CX*8), Y4
-	VMASKMOVPD   (SI)(R8*8), Y4, Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// g13 = load g
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y4
+	VMASKMOVPD (SI)(R8*8), Y4, Y4
+
+	// v14 = mul e7, g13
+	VMULPD Y4, Y0, Y0
+
+	// v15 = fma d2, g13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Dq16 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y0, Y0
+
+	// gq17 = div v15, Dq16
+	VDIVPD Y5, Y0, Y0
+
+	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y2, Y6
+
+	// v19 = ne d2, Zero18
+	VCMPPD $0x04, Y5, Y2, Y6
+
+	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y4, Y1, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      (R9)(CX*8), Y1
-	VMASKMOVPD   Y0, Y1, (DI)(R8*8)
+
+	// v21 = select v19, B20, Zero18
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v22 = xor v21, sg10
+	VXORPD Y1, Y5, Y1
+
+	// gl23 = mul v22, g13
+	VMULPD Y4, Y1, Y1
+
+	// v24 = select quad12, gq17, gl23
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan25 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad26 = select nan25, d2, v24
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad26
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, (DI)(R8*8)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      32(R9)(CX*8), Y0
-	VMASKMOVPD   32(DX)(R8*8), Y0, Y0
-	LEAQ         tailmask64<>+0(SB), DX
-	VMOVDQU      32(DX)(CX*8), Y1
-	VMASKMOVPD   32(BX)(R8*8), Y1, Y1
-	VSUBPD       Y1, Y0, Y2
-	VSUBPD       Y0, Y2, Y3
-	VSUBPD       Y3, Y2, Y4
-	VSUBPD       Y4, Y0, Y0
-	VADDPD       Y3, Y1, Y1
-	VSUBPD       Y1, Y0, Y0
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    32(R9)(CX*8), Y0
+	VMASKMOVPD 32(DX)(R8*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y1
+	VMASKMOVPD 32(BX)(R8*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// v5 = sub x0, v4
+	VSUBPD Y4, Y0, Y0
+
+	// v6 = add y1, v3
+	VADDPD Y3, Y1, Y1
+
+	// e7 = sub v5, v6
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y1
-	VANDNPD      Y2, Y1, Y3
-	VANDPD       Y1, Y2, Y1
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y1, Y2, Y1
+
+	// K11 = param K
 	VBROADCASTSD (AX), Y4
-	VCMPPD       $0x11, Y4, Y3, Y3
-	LEAQ         tailmask64<>+0(SB), DX
-	VMOVDQU      32(DX)(CX*8), Y4
-	VMASKMOVPD   32(SI)(R8*8), Y4, Y4
-	VMULPD       Y4, Y0, Y0
-	VFMADD231PD  Y4, Y2, Y0
+
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Y4, Y3, Y3
+
+	// g13 = load g
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y4
+	VMASKMOVPD 32(SI)(R8*8), Y4, Y4
+
+	// v14 = mul e7, g13
+	VMULPD Y4, Y0, Y0
+
+	// v15 = fma d2, g13, v14
+	VFMADD231PD Y4, Y2, Y0
+
+	// Dq16 = param Dq
 	VBROADCASTSD 40(AX), Y5
-	VDIVPD       Y5, Y0, Y0
+
+	// gq17 = div v15, Dq16
+	VDIVPD Y5, Y0, Y0
+
+	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
-	VCMPPD       $0x04, Y5, Y2, Y6
+
+	// v19 = ne d2, Zero18
+	VCMPPD $0x04, Y5, Y2, Y6
+
+	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
-	VBLENDVPD    Y6, Y7, Y5, Y5
-	VXORPD       Y1, Y5, Y1
-	VMULPD       Y4, Y1, Y1
-	VBLENDVPD    Y3, Y0, Y1, Y0
-	VCMPPD       $0x03, Y2, Y2, Y1
-	VBLENDVPD    Y1, Y2, Y0, Y0
-	LEAQ         tailmask64<>+0(SB), AX
-	VMOVDQU      32(AX)(CX*8), Y1
-	VMASKMOVPD   Y0, Y1, 32(DI)(R8*8)
+
+	// v21 = select v19, B20, Zero18
+	VBLENDVPD Y6, Y7, Y5, Y5
+
+	// v22 = xor v21, sg10
+	VXORPD Y1, Y5, Y1
+
+	// gl23 = mul v22, g13
+	VMULPD Y4, Y1, Y1
+
+	// v24 = select quad12, gq17, gl23
+	VBLENDVPD Y3, Y0, Y1, Y0
+
+	// nan25 = isnan d2
+	VCMPPD $0x03, Y2, Y2, Y1
+
+	// grad26 = select nan25, d2, v24
+	VBLENDVPD Y1, Y2, Y0, Y0
+
+	// store dst grad26
+	LEAQ       tailmask64<>+0(SB), AX
+	VMOVDQU    32(AX)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, 32(DI)(R8*8)
 
 done:
 	VZEROUPPER
 	RET
 
-// func gradElemF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, AVX512F
-TEXT ·gradElemF64AVX512(SB), NOSPLIT, $0-104
+TEXT ·gradElementwiseF64AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -2752,30 +6135,79 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-7.
-	VMOVUPD     (DX)(AX*8), Z5
-	VMOVUPD     (BX)(AX*8), Z6
-	VSUBPD      Z6, Z5, Z7
-	VSUBPD      Z5, Z7, Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z9, Z5, Z5
-	VADDPD      Z8, Z6, Z6
-	VSUBPD      Z6, Z5, Z5
-	VPANDNQ     Z7, Z0, Z6
-	VPANDQ      Z0, Z7, Z8
-	VCMPPD      $0x11, Z1, Z6, K1
-	VMOVUPD     (SI)(AX*8), Z6
-	VMULPD      Z6, Z5, Z5
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z5
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z7
+
+	// v3 = sub d2, x0
+	VSUBPD Z5, Z7, Z8
+
+	// v4 = sub d2, v3
+	VSUBPD Z8, Z7, Z9
+
+	// v5 = sub x0, v4
+	VSUBPD Z9, Z5, Z5
+
+	// v6 = add y1, v3
+	VADDPD Z8, Z6, Z6
+
+	// e7 = sub v5, v6
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z7, Z0, Z6
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z7, Z8
+
+	// K11 = param K
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Z1, Z6, K1
+
+	// g13 = load g
+	VMOVUPD (SI)(AX*8), Z6
+
+	// v14 = mul e7, g13
+	VMULPD Z6, Z5, Z5
+
+	// v15 = fma d2, g13, v14
 	VFMADD231PD Z6, Z7, Z5
-	VCMPPD      $0x04, Z3, Z7, K2
-	VBLENDMPD   Z4, Z3, K2, Z10
-	VPXORQ      Z8, Z10, Z8
-	VMULPD      Z6, Z8, Z6
-	VDIVPD      Z2, Z5, K1, Z6
-	VCMPPD      $0x03, Z7, Z7, K1
-	VBLENDMPD   Z7, Z6, K1, Z11
-	VMOVUPD     Z11, (DI)(AX*8)
-	ADDQ        $0x08, AX
-	JMP         loop1
+
+	// Dq16 = param Dq
+	// Zero18 = param Zero
+	// v19 = ne d2, Zero18
+	VCMPPD $0x04, Z3, Z7, K2
+
+	// B20 = param B
+	// v21 = select v19, B20, Zero18
+	VBLENDMPD Z4, Z3, K2, Z10
+
+	// v22 = xor v21, sg10
+	VPXORQ Z8, Z10, Z8
+
+	// gl23 = mul v22, g13
+	VMULPD Z6, Z8, Z6
+
+	// gq17 = div v15, Dq16, merged into:
+	// v24 = select quad12, gq17, gl23
+	VDIVPD Z2, Z5, K1, Z6
+
+	// nan25 = isnan d2
+	VCMPPD $0x03, Z7, Z7, K1
+
+	// grad26 = select nan25, d2, v24
+	VBLENDMPD Z7, Z6, K1, Z11
+
+	// store dst grad26
+	VMOVUPD Z11, (DI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2785,36 +6217,85 @@ tail:
 	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
-	VMOVUPD.Z   (DX)(AX*8), K1, Z5
-	VMOVUPD.Z   (BX)(AX*8), K1, Z6
-	VSUBPD      Z6, Z5, Z7
-	VSUBPD      Z5, Z7, Z8
-	VSUBPD      Z8, Z7, Z9
-	VSUBPD      Z9, Z5, Z5
-	VADDPD      Z8, Z6, Z6
-	VSUBPD      Z6, Z5, Z5
-	VPANDNQ     Z7, Z0, Z6
-	VPANDQ      Z0, Z7, Z0
-	VCMPPD      $0x11, Z1, Z6, K2
-	VMOVUPD.Z   (SI)(AX*8), K1, Z1
-	VMULPD      Z1, Z5, Z5
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z5
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z6, Z5, Z7
+
+	// v3 = sub d2, x0
+	VSUBPD Z5, Z7, Z8
+
+	// v4 = sub d2, v3
+	VSUBPD Z8, Z7, Z9
+
+	// v5 = sub x0, v4
+	VSUBPD Z9, Z5, Z5
+
+	// v6 = add y1, v3
+	VADDPD Z8, Z6, Z6
+
+	// e7 = sub v5, v6
+	VSUBPD Z6, Z5, Z5
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z7, Z0, Z6
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z7, Z0
+
+	// K11 = param K
+	// quad12 = lt z9, K11
+	VCMPPD $0x11, Z1, Z6, K2
+
+	// g13 = load g
+	VMOVUPD.Z (SI)(AX*8), K1, Z1
+
+	// v14 = mul e7, g13
+	VMULPD Z1, Z5, Z5
+
+	// v15 = fma d2, g13, v14
 	VFMADD231PD Z1, Z7, Z5
-	VCMPPD      $0x04, Z3, Z7, K3
-	VBLENDMPD   Z4, Z3, K3, Z12
-	VPXORQ      Z0, Z12, Z0
-	VMULPD      Z1, Z0, Z0
-	VDIVPD      Z2, Z5, K2, Z0
-	VCMPPD      $0x03, Z7, Z7, K2
-	VBLENDMPD   Z7, Z0, K2, Z13
-	VMOVUPD     Z13, K1, (DI)(AX*8)
+
+	// Dq16 = param Dq
+	// Zero18 = param Zero
+	// v19 = ne d2, Zero18
+	VCMPPD $0x04, Z3, Z7, K3
+
+	// B20 = param B
+	// v21 = select v19, B20, Zero18
+	VBLENDMPD Z4, Z3, K3, Z12
+
+	// v22 = xor v21, sg10
+	VPXORQ Z0, Z12, Z0
+
+	// gl23 = mul v22, g13
+	VMULPD Z1, Z0, Z0
+
+	// gq17 = div v15, Dq16, merged into:
+	// v24 = select quad12, gq17, gl23
+	VDIVPD Z2, Z5, K2, Z0
+
+	// nan25 = isnan d2
+	VCMPPD $0x03, Z7, Z7, K2
+
+	// grad26 = select nan25, d2, v24
+	VBLENDMPD Z7, Z0, K2, Z13
+
+	// store dst grad26
+	VMOVUPD Z13, K1, (DI)(AX*8)
 
 done:
 	VZEROUPPER
 	RET
 
-// func sumGradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
+// func sumAndGradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
 // Requires: AVX, FMA3
-TEXT ·sumGradF64AVX2(SB), NOSPLIT, $0-88
+TEXT ·sumAndGradF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -2837,126 +6318,346 @@ loop1:
 	JAE  tail
 
 	// Lanes 0-3.
-	VMOVUPD      (DX)(R8*8), Y4
-	VMOVUPD      (BX)(R8*8), Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	VMOVUPD (DX)(R8*8), Y4
+
+	// y1 = load y
+	VMOVUPD (BX)(R8*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y8
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y8
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y9
-	VCMPPD       $0x11, Y9, Y7, Y9
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y10
-	VMULPD       Y7, Y7, Y11
-	VMOVAPD      Y11, Y12
-	VFMSUB231PD  Y7, Y7, Y12
-	VADDPD       Y7, Y7, Y13
-	VFMADD231PD  Y8, Y13, Y12
-	VMULPD       Y10, Y11, Y13
-	VMOVAPD      Y13, Y14
-	VFMSUB231PD  Y10, Y11, Y14
-	VFMADD231PD  Y10, Y12, Y14
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y11
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y7, Y7, Y12
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y13
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y8, Y13, Y12
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y10, Y11, Y13
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y13, Y14
+	VFMSUB231PD Y10, Y11, Y14
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y10, Y12, Y14
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y10
-	VFMADD231PD  Y10, Y11, Y14
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y10, Y11, Y14
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y10
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y11
-	VSUBPD       Y10, Y7, Y12
-	VSUBPD       Y12, Y7, Y7
-	VSUBPD       Y10, Y7, Y7
-	VADDPD       Y8, Y7, Y7
-	VMULPD       Y12, Y11, Y8
-	VMOVAPD      Y8, Y10
-	VFMSUB231PD  Y12, Y11, Y10
-	VFMADD231PD  Y7, Y11, Y10
-	VBLENDVPD    Y9, Y13, Y8, Y7
-	VBLENDVPD    Y9, Y14, Y10, Y8
-	VADDPD       Y7, Y0, Y10
-	VMAXPD       Y7, Y0, Y11
-	VMINPD       Y7, Y0, Y0
-	VSUBPD       Y11, Y10, Y7
-	VSUBPD       Y7, Y0, Y7
-	VMOVAPD      Y10, Y0
-	VADDPD       Y8, Y7, Y7
-	VADDPD       Y7, Y2, Y2
+
+	// mh26 = sub z9, H24
+	VSUBPD Y10, Y7, Y12
+
+	// v27 = sub z9, mh26
+	VSUBPD Y12, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y10, Y7, Y7
+
+	// ml29 = add v28, zl11
+	VADDPD Y8, Y7, Y7
+
+	// lh30 = mul B25, mh26
+	VMULPD Y12, Y11, Y8
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y8, Y10
+	VFMSUB231PD Y12, Y11, Y10
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y7, Y11, Y10
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y9, Y13, Y8, Y7
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y9, Y14, Y10, Y8
+
+	// s37 = add h35, hi33
+	VADDPD Y7, Y0, Y10
+
+	// big38 = max h35, hi33
+	VMAXPD Y7, Y0, Y11
+
+	// small39 = min h35, hi33
+	VMINPD Y7, Y0, Y0
+
+	// v40 = sub s37, big38
+	VSUBPD Y11, Y10, Y7
+
+	// err41 = sub small39, v40
+	VSUBPD Y7, Y0, Y7
+
+	// setacc h s37
+	VMOVAPD Y10, Y0
+
+	// v43 = add err41, lo34
+	VADDPD Y8, Y7, Y7
+
+	// v44 = add l36, v43
+	VADDPD Y7, Y2, Y2
+
+	// setacc l v44
+	// GA46 = param GA
 	VBROADCASTSD 48(AX), Y7
-	VMULPD       Y7, Y4, Y4
-	VFMADD231PD  Y7, Y6, Y4
+
+	// v47 = mul e7, GA46
+	VMULPD Y7, Y4, Y4
+
+	// gq48 = fma d2, GA46, v47
+	VFMADD231PD Y7, Y6, Y4
+
+	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
-	VCMPPD       $0x04, Y7, Y6, Y8
+
+	// v50 = ne d2, Zero49
+	VCMPPD $0x04, Y7, Y6, Y8
+
+	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y8, Y10, Y7, Y7
-	VXORPD       Y5, Y7, Y5
-	VBLENDVPD    Y9, Y4, Y5, Y4
-	VCMPPD       $0x03, Y6, Y6, Y5
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VMOVUPD      Y4, (SI)(R8*8)
+
+	// v52 = select v50, GB51, Zero49
+	VBLENDVPD Y8, Y10, Y7, Y7
+
+	// gl53 = xor v52, sg10
+	VXORPD Y5, Y7, Y5
+
+	// v54 = select quad13, gq48, gl53
+	VBLENDVPD Y9, Y4, Y5, Y4
+
+	// nan55 = isnan d2
+	VCMPPD $0x03, Y6, Y6, Y5
+
+	// grad56 = select nan55, d2, v54
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// store dst grad56
+	VMOVUPD Y4, (SI)(R8*8)
 
 	// Lanes 4-7.
-	VMOVUPD      32(DX)(R8*8), Y4
-	VMOVUPD      32(BX)(R8*8), Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	VMOVUPD 32(DX)(R8*8), Y4
+
+	// y1 = load y
+	VMOVUPD 32(BX)(R8*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y8
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y8
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y9
-	VCMPPD       $0x11, Y9, Y7, Y9
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y10
-	VMULPD       Y7, Y7, Y11
-	VMOVAPD      Y11, Y12
-	VFMSUB231PD  Y7, Y7, Y12
-	VADDPD       Y7, Y7, Y13
-	VFMADD231PD  Y8, Y13, Y12
-	VMULPD       Y10, Y11, Y13
-	VMOVAPD      Y13, Y14
-	VFMSUB231PD  Y10, Y11, Y14
-	VFMADD231PD  Y10, Y12, Y14
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y11
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y7, Y7, Y12
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y13
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y8, Y13, Y12
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y10, Y11, Y13
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y13, Y14
+	VFMSUB231PD Y10, Y11, Y14
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y10, Y12, Y14
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y10
-	VFMADD231PD  Y10, Y11, Y14
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y10, Y11, Y14
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y10
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y11
-	VSUBPD       Y10, Y7, Y12
-	VSUBPD       Y12, Y7, Y7
-	VSUBPD       Y10, Y7, Y7
-	VADDPD       Y8, Y7, Y7
-	VMULPD       Y12, Y11, Y8
-	VMOVAPD      Y8, Y10
-	VFMSUB231PD  Y12, Y11, Y10
-	VFMADD231PD  Y7, Y11, Y10
-	VBLENDVPD    Y9, Y13, Y8, Y7
-	VBLENDVPD    Y9, Y14, Y10, Y8
-	VADDPD       Y7, Y1, Y10
-	VMAXPD       Y7, Y1, Y11
-	VMINPD       Y7, Y1, Y1
-	VSUBPD       Y11, Y10, Y7
-	VSUBPD       Y7, Y1, Y7
-	VMOVAPD      Y10, Y1
-	VADDPD       Y8, Y7, Y7
-	VADDPD       Y7, Y3, Y3
+
+	// mh26 = sub z9, H24
+	VSUBPD Y10, Y7, Y12
+
+	// v27 = sub z9, mh26
+	VSUBPD Y12, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y10, Y7, Y7
+
+	// ml29 = add v28, zl11
+	VADDPD Y8, Y7, Y7
+
+	// lh30 = mul B25, mh26
+	VMULPD Y12, Y11, Y8
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y8, Y10
+	VFMSUB231PD Y12, Y11, Y10
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y7, Y11, Y10
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y9, Y13, Y8, Y7
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y9, Y14, Y10, Y8
+
+	// s37 = add h35, hi33
+	VADDPD Y7, Y1, Y10
+
+	// big38 = max h35, hi33
+	VMAXPD Y7, Y1, Y11
+
+	// small39 = min h35, hi33
+	VMINPD Y7, Y1, Y1
+
+	// v40 = sub s37, big38
+	VSUBPD Y11, Y10, Y7
+
+	// err41 = sub small39, v40
+	VSUBPD Y7, Y1, Y7
+
+	// setacc h s37
+	VMOVAPD Y10, Y1
+
+	// v43 = add err41, lo34
+	VADDPD Y8, Y7, Y7
+
+	// v44 = add l36, v43
+	VADDPD Y7, Y3, Y3
+
+	// setacc l v44
+	// GA46 = param GA
 	VBROADCASTSD 48(AX), Y7
-	VMULPD       Y7, Y4, Y4
-	VFMADD231PD  Y7, Y6, Y4
+
+	// v47 = mul e7, GA46
+	VMULPD Y7, Y4, Y4
+
+	// gq48 = fma d2, GA46, v47
+	VFMADD231PD Y7, Y6, Y4
+
+	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
-	VCMPPD       $0x04, Y7, Y6, Y8
+
+	// v50 = ne d2, Zero49
+	VCMPPD $0x04, Y7, Y6, Y8
+
+	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y8, Y10, Y7, Y7
-	VXORPD       Y5, Y7, Y5
-	VBLENDVPD    Y9, Y4, Y5, Y4
-	VCMPPD       $0x03, Y6, Y6, Y5
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	VMOVUPD      Y4, 32(SI)(R8*8)
-	ADDQ         $0x08, R8
-	JMP          loop1
+
+	// v52 = select v50, GB51, Zero49
+	VBLENDVPD Y8, Y10, Y7, Y7
+
+	// gl53 = xor v52, sg10
+	VXORPD Y5, Y7, Y5
+
+	// v54 = select quad13, gq48, gl53
+	VBLENDVPD Y9, Y4, Y5, Y4
+
+	// nan55 = isnan d2
+	VCMPPD $0x03, Y6, Y6, Y5
+
+	// grad56 = select nan55, d2, v54
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// store dst grad56
+	VMOVUPD Y4, 32(SI)(R8*8)
+	ADDQ    $0x08, R8
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2966,136 +6667,356 @@ tail:
 	ADDQ $0x08, CX
 
 	// Tail, lanes 0-3.
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      (R9)(CX*8), Y4
-	VMASKMOVPD   (DX)(R8*8), Y4, Y4
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      (R9)(CX*8), Y5
-	VMASKMOVPD   (BX)(R8*8), Y5, Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y4
+	VMASKMOVPD (DX)(R8*8), Y4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y5
+	VMASKMOVPD (BX)(R8*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y8
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y8
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y9
-	VCMPPD       $0x11, Y9, Y7, Y9
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y10
-	VMULPD       Y7, Y7, Y11
-	VMOVAPD      Y11, Y12
-	VFMSUB231PD  Y7, Y7, Y12
-	VADDPD       Y7, Y7, Y13
-	VFMADD231PD  Y8, Y13, Y12
-	VMULPD       Y10, Y11, Y13
-	VMOVAPD      Y13, Y14
-	VFMSUB231PD  Y10, Y11, Y14
-	VFMADD231PD  Y10, Y12, Y14
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y11
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y7, Y7, Y12
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y13
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y8, Y13, Y12
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y10, Y11, Y13
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y13, Y14
+	VFMSUB231PD Y10, Y11, Y14
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y10, Y12, Y14
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y10
-	VFMADD231PD  Y10, Y11, Y14
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y10, Y11, Y14
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y10
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y11
-	VSUBPD       Y10, Y7, Y12
-	VSUBPD       Y12, Y7, Y7
-	VSUBPD       Y10, Y7, Y7
-	VADDPD       Y8, Y7, Y7
-	VMULPD       Y12, Y11, Y8
-	VMOVAPD      Y8, Y10
-	VFMSUB231PD  Y12, Y11, Y10
-	VFMADD231PD  Y7, Y11, Y10
-	VBLENDVPD    Y9, Y13, Y8, Y7
-	VBLENDVPD    Y9, Y14, Y10, Y8
-	VADDPD       Y7, Y0, Y10
-	VMAXPD       Y7, Y0, Y11
-	VMINPD       Y7, Y0, Y0
-	VSUBPD       Y11, Y10, Y7
-	VSUBPD       Y7, Y0, Y7
-	VMOVAPD      Y10, Y0
-	VADDPD       Y8, Y7, Y7
-	VADDPD       Y7, Y2, Y2
+
+	// mh26 = sub z9, H24
+	VSUBPD Y10, Y7, Y12
+
+	// v27 = sub z9, mh26
+	VSUBPD Y12, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y10, Y7, Y7
+
+	// ml29 = add v28, zl11
+	VADDPD Y8, Y7, Y7
+
+	// lh30 = mul B25, mh26
+	VMULPD Y12, Y11, Y8
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y8, Y10
+	VFMSUB231PD Y12, Y11, Y10
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y7, Y11, Y10
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y9, Y13, Y8, Y7
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y9, Y14, Y10, Y8
+
+	// s37 = add h35, hi33
+	VADDPD Y7, Y0, Y10
+
+	// big38 = max h35, hi33
+	VMAXPD Y7, Y0, Y11
+
+	// small39 = min h35, hi33
+	VMINPD Y7, Y0, Y0
+
+	// v40 = sub s37, big38
+	VSUBPD Y11, Y10, Y7
+
+	// err41 = sub small39, v40
+	VSUBPD Y7, Y0, Y7
+
+	// setacc h s37
+	VMOVAPD Y10, Y0
+
+	// v43 = add err41, lo34
+	VADDPD Y8, Y7, Y7
+
+	// v44 = add l36, v43
+	VADDPD Y7, Y2, Y2
+
+	// setacc l v44
+	// GA46 = param GA
 	VBROADCASTSD 48(AX), Y7
-	VMULPD       Y7, Y4, Y4
-	VFMADD231PD  Y7, Y6, Y4
+
+	// v47 = mul e7, GA46
+	VMULPD Y7, Y4, Y4
+
+	// gq48 = fma d2, GA46, v47
+	VFMADD231PD Y7, Y6, Y4
+
+	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
-	VCMPPD       $0x04, Y7, Y6, Y8
+
+	// v50 = ne d2, Zero49
+	VCMPPD $0x04, Y7, Y6, Y8
+
+	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y8, Y10, Y7, Y7
-	VXORPD       Y5, Y7, Y5
-	VBLENDVPD    Y9, Y4, Y5, Y4
-	VCMPPD       $0x03, Y6, Y6, Y5
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      (R9)(CX*8), Y5
-	VMASKMOVPD   Y4, Y5, (SI)(R8*8)
+
+	// v52 = select v50, GB51, Zero49
+	VBLENDVPD Y8, Y10, Y7, Y7
+
+	// gl53 = xor v52, sg10
+	VXORPD Y5, Y7, Y5
+
+	// v54 = select quad13, gq48, gl53
+	VBLENDVPD Y9, Y4, Y5, Y4
+
+	// nan55 = isnan d2
+	VCMPPD $0x03, Y6, Y6, Y5
+
+	// grad56 = select nan55, d2, v54
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// store dst grad56
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y5
+	VMASKMOVPD Y4, Y5, (SI)(R8*8)
 
 	// Tail, lanes 4-7.
-	LEAQ         tailmask64<>+0(SB), R9
-	VMOVDQU      32(R9)(CX*8), Y4
-	VMASKMOVPD   32(DX)(R8*8), Y4, Y4
-	LEAQ         tailmask64<>+0(SB), DX
-	VMOVDQU      32(DX)(CX*8), Y5
-	VMASKMOVPD   32(BX)(R8*8), Y5, Y5
-	VSUBPD       Y5, Y4, Y6
-	VSUBPD       Y4, Y6, Y7
-	VSUBPD       Y7, Y6, Y8
-	VSUBPD       Y8, Y4, Y4
-	VADDPD       Y7, Y5, Y5
-	VSUBPD       Y5, Y4, Y4
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    32(R9)(CX*8), Y4
+	VMASKMOVPD 32(DX)(R8*8), Y4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y5
+	VMASKMOVPD 32(BX)(R8*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// v5 = sub x0, v4
+	VSUBPD Y8, Y4, Y4
+
+	// v6 = add y1, v3
+	VADDPD Y7, Y5, Y5
+
+	// e7 = sub v5, v6
+	VSUBPD Y5, Y4, Y4
+
+	// NegZero8 = param NegZero
 	VBROADCASTSD 64(AX), Y5
-	VANDNPD      Y6, Y5, Y7
-	VANDPD       Y5, Y6, Y5
-	VXORPD       Y5, Y4, Y8
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y5, Y6, Y5
+
+	// zl11 = xor e7, sg10
+	VXORPD Y5, Y4, Y8
+
+	// K12 = param K
 	VBROADCASTSD (AX), Y9
-	VCMPPD       $0x11, Y9, Y7, Y9
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// Ah14 = param Ah
 	VBROADCASTSD 16(AX), Y10
-	VMULPD       Y7, Y7, Y11
-	VMOVAPD      Y11, Y12
-	VFMSUB231PD  Y7, Y7, Y12
-	VADDPD       Y7, Y7, Y13
-	VFMADD231PD  Y8, Y13, Y12
-	VMULPD       Y10, Y11, Y13
-	VMOVAPD      Y13, Y14
-	VFMSUB231PD  Y10, Y11, Y14
-	VFMADD231PD  Y10, Y12, Y14
+
+	// p15 = mul z9, z9
+	VMULPD Y7, Y7, Y11
+
+	// v16 = fms z9, z9, p15
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y7, Y7, Y12
+
+	// v17 = add z9, z9
+	VADDPD Y7, Y7, Y13
+
+	// pl18 = fma v17, zl11, v16
+	VFMADD231PD Y8, Y13, Y12
+
+	// qh19 = mul p15, Ah14
+	VMULPD Y10, Y11, Y13
+
+	// v20 = fms p15, Ah14, qh19
+	VMOVAPD     Y13, Y14
+	VFMSUB231PD Y10, Y11, Y14
+
+	// v21 = fma pl18, Ah14, v20
+	VFMADD231PD Y10, Y12, Y14
+
+	// Al22 = param Al
 	VBROADCASTSD 24(AX), Y10
-	VFMADD231PD  Y10, Y11, Y14
+
+	// ql23 = fma p15, Al22, v21
+	VFMADD231PD Y10, Y11, Y14
+
+	// H24 = param H
 	VBROADCASTSD 8(AX), Y10
+
+	// B25 = param B
 	VBROADCASTSD 32(AX), Y11
-	VSUBPD       Y10, Y7, Y12
-	VSUBPD       Y12, Y7, Y7
-	VSUBPD       Y10, Y7, Y7
-	VADDPD       Y8, Y7, Y7
-	VMULPD       Y12, Y11, Y8
-	VMOVAPD      Y8, Y10
-	VFMSUB231PD  Y12, Y11, Y10
-	VFMADD231PD  Y7, Y11, Y10
-	VBLENDVPD    Y9, Y13, Y8, Y7
-	VBLENDVPD    Y9, Y14, Y10, Y8
-	VADDPD       Y7, Y1, Y10
-	VMAXPD       Y7, Y1, Y11
-	VMINPD       Y7, Y1, Y1
-	VSUBPD       Y11, Y10, Y7
-	VSUBPD       Y7, Y1, Y7
-	VMOVAPD      Y10, Y1
-	VADDPD       Y8, Y7, Y7
-	VADDPD       Y7, Y3, Y3
+
+	// mh26 = sub z9, H24
+	VSUBPD Y10, Y7, Y12
+
+	// v27 = sub z9, mh26
+	VSUBPD Y12, Y7, Y7
+
+	// v28 = sub v27, H24
+	VSUBPD Y10, Y7, Y7
+
+	// ml29 = add v28, zl11
+	VADDPD Y8, Y7, Y7
+
+	// lh30 = mul B25, mh26
+	VMULPD Y12, Y11, Y8
+
+	// v31 = fms B25, mh26, lh30
+	VMOVAPD     Y8, Y10
+	VFMSUB231PD Y12, Y11, Y10
+
+	// ll32 = fma B25, ml29, v31
+	VFMADD231PD Y7, Y11, Y10
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDVPD Y9, Y13, Y8, Y7
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDVPD Y9, Y14, Y10, Y8
+
+	// s37 = add h35, hi33
+	VADDPD Y7, Y1, Y10
+
+	// big38 = max h35, hi33
+	VMAXPD Y7, Y1, Y11
+
+	// small39 = min h35, hi33
+	VMINPD Y7, Y1, Y1
+
+	// v40 = sub s37, big38
+	VSUBPD Y11, Y10, Y7
+
+	// err41 = sub small39, v40
+	VSUBPD Y7, Y1, Y7
+
+	// setacc h s37
+	VMOVAPD Y10, Y1
+
+	// v43 = add err41, lo34
+	VADDPD Y8, Y7, Y7
+
+	// v44 = add l36, v43
+	VADDPD Y7, Y3, Y3
+
+	// setacc l v44
+	// GA46 = param GA
 	VBROADCASTSD 48(AX), Y7
-	VMULPD       Y7, Y4, Y4
-	VFMADD231PD  Y7, Y6, Y4
+
+	// v47 = mul e7, GA46
+	VMULPD Y7, Y4, Y4
+
+	// gq48 = fma d2, GA46, v47
+	VFMADD231PD Y7, Y6, Y4
+
+	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
-	VCMPPD       $0x04, Y7, Y6, Y8
+
+	// v50 = ne d2, Zero49
+	VCMPPD $0x04, Y7, Y6, Y8
+
+	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
-	VBLENDVPD    Y8, Y10, Y7, Y7
-	VXORPD       Y5, Y7, Y5
-	VBLENDVPD    Y9, Y4, Y5, Y4
-	VCMPPD       $0x03, Y6, Y6, Y5
-	VBLENDVPD    Y5, Y6, Y4, Y4
-	LEAQ         tailmask64<>+0(SB), AX
-	VMOVDQU      32(AX)(CX*8), Y5
-	VMASKMOVPD   Y4, Y5, 32(SI)(R8*8)
+
+	// v52 = select v50, GB51, Zero49
+	VBLENDVPD Y8, Y10, Y7, Y7
+
+	// gl53 = xor v52, sg10
+	VXORPD Y5, Y7, Y5
+
+	// v54 = select quad13, gq48, gl53
+	VBLENDVPD Y9, Y4, Y5, Y4
+
+	// nan55 = isnan d2
+	VCMPPD $0x03, Y6, Y6, Y5
+
+	// grad56 = select nan55, d2, v54
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// store dst grad56
+	LEAQ       tailmask64<>+0(SB), AX
+	VMOVDQU    32(AX)(CX*8), Y5
+	VMASKMOVPD Y4, Y5, 32(SI)(R8*8)
 
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
@@ -3107,9 +7028,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumGradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
+// func sumAndGradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
 // Requires: AVX, AVX512F, CMOV, MMX+
-TEXT ·sumGradF64AVX512(SB), NOSPLIT, $0-88
+TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -3155,57 +7076,158 @@ loop1:
 	PREFETCHT0  (BX)(R10*8)
 
 	// Lanes 0-7.
-	VMOVUPD     (DX)(AX*8), Z11
-	VMOVUPD     (BX)(AX*8), Z12
-	VSUBPD      Z12, Z11, Z13
-	VSUBPD      Z11, Z13, Z14
-	VSUBPD      Z14, Z13, Z15
-	VSUBPD      Z15, Z11, Z11
-	VADDPD      Z14, Z12, Z12
-	VSUBPD      Z12, Z11, Z11
-	VPANDNQ     Z13, Z2, Z12
-	VPANDQ      Z2, Z13, Z14
-	VPXORQ      Z14, Z11, Z15
-	VCMPPD      $0x11, Z3, Z12, K1
-	VMULPD      Z12, Z12, Z26
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z11
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z13
+
+	// v3 = sub d2, x0
+	VSUBPD Z11, Z13, Z14
+
+	// v4 = sub d2, v3
+	VSUBPD Z14, Z13, Z15
+
+	// v5 = sub x0, v4
+	VSUBPD Z15, Z11, Z11
+
+	// v6 = add y1, v3
+	VADDPD Z14, Z12, Z12
+
+	// e7 = sub v5, v6
+	VSUBPD Z12, Z11, Z11
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z13, Z2, Z12
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z2, Z13, Z14
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z14, Z11, Z15
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z3, Z12, K1
+
+	// Ah14 = param Ah
+	// p15 = mul z9, z9
+	VMULPD Z12, Z12, Z26
+
+	// v16 = fms z9, z9, p15
 	VMOVAPD     Z26, Z27
 	VFMSUB231PD Z12, Z12, Z27
-	VADDPD      Z12, Z12, Z28
+
+	// v17 = add z9, z9
+	VADDPD Z12, Z12, Z28
+
+	// pl18 = fma v17, zl11, v16
 	VFMADD231PD Z15, Z28, Z27
-	VMULPD      Z4, Z26, Z28
+
+	// qh19 = mul p15, Ah14
+	VMULPD Z4, Z26, Z28
+
+	// v20 = fms p15, Ah14, qh19
 	VMOVAPD     Z28, Z29
 	VFMSUB231PD Z4, Z26, Z29
+
+	// v21 = fma pl18, Ah14, v20
 	VFMADD231PD Z4, Z27, Z29
+
+	// Al22 = param Al
+	// ql23 = fma p15, Al22, v21
 	VFMADD231PD Z5, Z26, Z29
-	VSUBPD      Z6, Z12, Z26
-	VSUBPD      Z26, Z12, Z12
-	VSUBPD      Z6, Z12, Z12
-	VADDPD      Z15, Z12, Z12
-	VMULPD      Z26, Z7, Z15
+
+	// H24 = param H
+	// B25 = param B
+	// mh26 = sub z9, H24
+	VSUBPD Z6, Z12, Z26
+
+	// v27 = sub z9, mh26
+	VSUBPD Z26, Z12, Z12
+
+	// v28 = sub v27, H24
+	VSUBPD Z6, Z12, Z12
+
+	// ml29 = add v28, zl11
+	VADDPD Z15, Z12, Z12
+
+	// lh30 = mul B25, mh26
+	VMULPD Z26, Z7, Z15
+
+	// v31 = fms B25, mh26, lh30
 	VMOVAPD     Z15, Z27
 	VFMSUB231PD Z26, Z7, Z27
+
+	// ll32 = fma B25, ml29, v31
 	VFMADD231PD Z12, Z7, Z27
-	VBLENDMPD   Z28, Z15, K1, Z16
-	VBLENDMPD   Z29, Z27, K1, Z17
-	VADDPD      Z16, Z0, Z12
-	VMAXPD      Z16, Z0, Z15
-	VMINPD      Z16, Z0, Z0
-	VSUBPD      Z15, Z12, Z15
-	VSUBPD      Z15, Z0, Z15
-	VMOVAPD     Z12, Z0
-	VADDPD      Z17, Z15, Z12
-	VADDPD      Z12, Z1, Z1
-	VMULPD      Z8, Z11, Z11
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDMPD Z28, Z15, K1, Z16
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDMPD Z29, Z27, K1, Z17
+
+	// s37 = add h35, hi33
+	VADDPD Z16, Z0, Z12
+
+	// big38 = max h35, hi33
+	VMAXPD Z16, Z0, Z15
+
+	// small39 = min h35, hi33
+	VMINPD Z16, Z0, Z0
+
+	// v40 = sub s37, big38
+	VSUBPD Z15, Z12, Z15
+
+	// err41 = sub small39, v40
+	VSUBPD Z15, Z0, Z15
+
+	// setacc h s37
+	VMOVAPD Z12, Z0
+
+	// v43 = add err41, lo34
+	VADDPD Z17, Z15, Z12
+
+	// v44 = add l36, v43
+	VADDPD Z12, Z1, Z1
+
+	// setacc l v44
+	// GA46 = param GA
+	// v47 = mul e7, GA46
+	VMULPD Z8, Z11, Z11
+
+	// gq48 = fma d2, GA46, v47
 	VFMADD231PD Z8, Z13, Z11
-	VCMPPD      $0x04, Z9, Z13, K2
-	VBLENDMPD   Z10, Z9, K2, Z18
-	VPXORQ      Z14, Z18, Z12
-	VBLENDMPD   Z11, Z12, K1, Z19
-	VCMPPD      $0x03, Z13, Z13, K1
-	VBLENDMPD   Z13, Z19, K1, Z20
-	VMOVUPD     Z20, (SI)(AX*8)
-	ADDQ        $0x08, AX
-	JMP         loop1
+
+	// Zero49 = param Zero
+	// v50 = ne d2, Zero49
+	VCMPPD $0x04, Z9, Z13, K2
+
+	// GB51 = param GB
+	// v52 = select v50, GB51, Zero49
+	VBLENDMPD Z10, Z9, K2, Z18
+
+	// gl53 = xor v52, sg10
+	VPXORQ Z14, Z18, Z12
+
+	// v54 = select quad13, gq48, gl53
+	VBLENDMPD Z11, Z12, K1, Z19
+
+	// nan55 = isnan d2
+	VCMPPD $0x03, Z13, Z13, K1
+
+	// grad56 = select nan55, d2, v54
+	VBLENDMPD Z13, Z19, K1, Z20
+
+	// store dst grad56
+	VMOVUPD Z20, (SI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -3215,55 +7237,156 @@ tail:
 	KMOVW -2(R8)(CX*2), K1
 
 	// Tail, lanes 0-7.
-	VMOVUPD.Z   (DX)(AX*8), K1, Z11
-	VMOVUPD.Z   (BX)(AX*8), K1, Z12
-	VSUBPD      Z12, Z11, Z13
-	VSUBPD      Z11, Z13, Z14
-	VSUBPD      Z14, Z13, Z15
-	VSUBPD      Z15, Z11, Z11
-	VADDPD      Z14, Z12, Z12
-	VSUBPD      Z12, Z11, Z11
-	VPANDNQ     Z13, Z2, Z12
-	VPANDQ      Z2, Z13, Z2
-	VPXORQ      Z2, Z11, Z14
-	VCMPPD      $0x11, Z3, Z12, K2
-	VMULPD      Z12, Z12, Z3
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z11
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z13
+
+	// v3 = sub d2, x0
+	VSUBPD Z11, Z13, Z14
+
+	// v4 = sub d2, v3
+	VSUBPD Z14, Z13, Z15
+
+	// v5 = sub x0, v4
+	VSUBPD Z15, Z11, Z11
+
+	// v6 = add y1, v3
+	VADDPD Z14, Z12, Z12
+
+	// e7 = sub v5, v6
+	VSUBPD Z12, Z11, Z11
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z13, Z2, Z12
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z2, Z13, Z2
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z2, Z11, Z14
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z3, Z12, K2
+
+	// Ah14 = param Ah
+	// p15 = mul z9, z9
+	VMULPD Z12, Z12, Z3
+
+	// v16 = fms z9, z9, p15
 	VMOVAPD     Z3, Z15
 	VFMSUB231PD Z12, Z12, Z15
-	VADDPD      Z12, Z12, Z16
+
+	// v17 = add z9, z9
+	VADDPD Z12, Z12, Z16
+
+	// pl18 = fma v17, zl11, v16
 	VFMADD231PD Z14, Z16, Z15
-	VMULPD      Z4, Z3, Z16
+
+	// qh19 = mul p15, Ah14
+	VMULPD Z4, Z3, Z16
+
+	// v20 = fms p15, Ah14, qh19
 	VMOVAPD     Z16, Z17
 	VFMSUB231PD Z4, Z3, Z17
+
+	// v21 = fma pl18, Ah14, v20
 	VFMADD231PD Z4, Z15, Z17
+
+	// Al22 = param Al
+	// ql23 = fma p15, Al22, v21
 	VFMADD231PD Z5, Z3, Z17
-	VSUBPD      Z6, Z12, Z3
-	VSUBPD      Z3, Z12, Z4
-	VSUBPD      Z6, Z4, Z4
-	VADDPD      Z14, Z4, Z4
-	VMULPD      Z3, Z7, Z5
+
+	// H24 = param H
+	// B25 = param B
+	// mh26 = sub z9, H24
+	VSUBPD Z6, Z12, Z3
+
+	// v27 = sub z9, mh26
+	VSUBPD Z3, Z12, Z4
+
+	// v28 = sub v27, H24
+	VSUBPD Z6, Z4, Z4
+
+	// ml29 = add v28, zl11
+	VADDPD Z14, Z4, Z4
+
+	// lh30 = mul B25, mh26
+	VMULPD Z3, Z7, Z5
+
+	// v31 = fms B25, mh26, lh30
 	VMOVAPD     Z5, Z6
 	VFMSUB231PD Z3, Z7, Z6
+
+	// ll32 = fma B25, ml29, v31
 	VFMADD231PD Z4, Z7, Z6
-	VBLENDMPD   Z16, Z5, K2, Z21
-	VBLENDMPD   Z17, Z6, K2, Z22
-	VADDPD      Z21, Z0, Z3
-	VMAXPD      Z21, Z0, Z4
-	VMINPD      Z21, Z0, Z0
-	VSUBPD      Z4, Z3, Z4
-	VSUBPD      Z4, Z0, Z4
-	VMOVAPD     Z3, Z0
-	VADDPD      Z22, Z4, Z3
-	VADDPD      Z3, Z1, Z1
-	VMULPD      Z8, Z11, Z3
+
+	// hi33 = select quad13, qh19, lh30
+	VBLENDMPD Z16, Z5, K2, Z21
+
+	// lo34 = select quad13, ql23, ll32
+	VBLENDMPD Z17, Z6, K2, Z22
+
+	// s37 = add h35, hi33
+	VADDPD Z21, Z0, Z3
+
+	// big38 = max h35, hi33
+	VMAXPD Z21, Z0, Z4
+
+	// small39 = min h35, hi33
+	VMINPD Z21, Z0, Z0
+
+	// v40 = sub s37, big38
+	VSUBPD Z4, Z3, Z4
+
+	// err41 = sub small39, v40
+	VSUBPD Z4, Z0, Z4
+
+	// setacc h s37
+	VMOVAPD Z3, Z0
+
+	// v43 = add err41, lo34
+	VADDPD Z22, Z4, Z3
+
+	// v44 = add l36, v43
+	VADDPD Z3, Z1, Z1
+
+	// setacc l v44
+	// GA46 = param GA
+	// v47 = mul e7, GA46
+	VMULPD Z8, Z11, Z3
+
+	// gq48 = fma d2, GA46, v47
 	VFMADD231PD Z8, Z13, Z3
-	VCMPPD      $0x04, Z9, Z13, K3
-	VBLENDMPD   Z10, Z9, K3, Z23
-	VPXORQ      Z2, Z23, Z2
-	VBLENDMPD   Z3, Z2, K2, Z24
-	VCMPPD      $0x03, Z13, Z13, K2
-	VBLENDMPD   Z13, Z24, K2, Z25
-	VMOVUPD     Z25, K1, (SI)(AX*8)
+
+	// Zero49 = param Zero
+	// v50 = ne d2, Zero49
+	VCMPPD $0x04, Z9, Z13, K3
+
+	// GB51 = param GB
+	// v52 = select v50, GB51, Zero49
+	VBLENDMPD Z10, Z9, K3, Z23
+
+	// gl53 = xor v52, sg10
+	VPXORQ Z2, Z23, Z2
+
+	// v54 = select quad13, gq48, gl53
+	VBLENDMPD Z3, Z2, K2, Z24
+
+	// nan55 = isnan d2
+	VCMPPD $0x03, Z13, Z13, K2
+
+	// grad56 = select nan55, d2, v54
+	VBLENDMPD Z13, Z24, K2, Z25
+
+	// store dst grad56
+	VMOVUPD Z25, K1, (SI)(AX*8)
 
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
@@ -3274,77 +7397,5 @@ done:
 	VMOVUPD       Y1, 64(DI)
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVUPD       Y0, 96(DI)
-	VZEROUPPER
-	RET
-
-// func rooflineReadAVX2(a []byte, b []byte) uint64
-// Requires: AVX, AVX2
-TEXT ·rooflineReadAVX2(SB), NOSPLIT, $0-56
-	MOVQ  a_base+0(FP), AX
-	MOVQ  b_base+24(FP), CX
-	MOVQ  a_len+8(FP), DX
-	ANDQ  $-128, DX
-	XORQ  BX, BX
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-
-loop:
-	CMPQ  BX, DX
-	JAE   done
-	VPXOR (AX)(BX*1), Y0, Y0
-	VPXOR (CX)(BX*1), Y0, Y0
-	VPXOR 32(AX)(BX*1), Y1, Y1
-	VPXOR 32(CX)(BX*1), Y1, Y1
-	VPXOR 64(AX)(BX*1), Y2, Y2
-	VPXOR 64(CX)(BX*1), Y2, Y2
-	VPXOR 96(AX)(BX*1), Y3, Y3
-	VPXOR 96(CX)(BX*1), Y3, Y3
-	ADDQ  $0x80, BX
-	JMP   loop
-
-done:
-	VPXOR        Y1, Y0, Y0
-	VPXOR        Y3, Y2, Y2
-	VPXOR        Y2, Y0, Y0
-	VEXTRACTI128 $0x01, Y0, X1
-	VPXOR        X1, X0, X1
-	VPSHUFD      $0x4e, X1, X0
-	VPXOR        X0, X1, X1
-	VMOVQ        X1, AX
-	MOVQ         AX, ret+48(FP)
-	VZEROUPPER
-	RET
-
-// func rooflineReadWriteAVX2(dst []byte, a []byte, b []byte)
-// Requires: AVX, AVX2
-TEXT ·rooflineReadWriteAVX2(SB), NOSPLIT, $0-72
-	MOVQ dst_base+0(FP), AX
-	MOVQ a_base+24(FP), CX
-	MOVQ b_base+48(FP), DX
-	MOVQ a_len+32(FP), BX
-	ANDQ $-128, BX
-	XORQ SI, SI
-
-loop:
-	CMPQ    SI, BX
-	JAE     done
-	VMOVDQU (CX)(SI*1), Y0
-	VPXOR   (DX)(SI*1), Y0, Y0
-	VMOVDQU Y0, (AX)(SI*1)
-	VMOVDQU 32(CX)(SI*1), Y0
-	VPXOR   32(DX)(SI*1), Y0, Y0
-	VMOVDQU Y0, 32(AX)(SI*1)
-	VMOVDQU 64(CX)(SI*1), Y0
-	VPXOR   64(DX)(SI*1), Y0, Y0
-	VMOVDQU Y0, 64(AX)(SI*1)
-	VMOVDQU 96(CX)(SI*1), Y0
-	VPXOR   96(DX)(SI*1), Y0, Y0
-	VMOVDQU Y0, 96(AX)(SI*1)
-	ADDQ    $0x80, SI
-	JMP     loop
-
-done:
 	VZEROUPPER
 	RET

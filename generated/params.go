@@ -16,6 +16,21 @@ const (
 	ImplAVX512         // AVX-512 (F, VL) assembly
 )
 
+// ImplInfo describes an implementation: its name, its number (an Impl constant),
+// and the CPU features it needs (the names of the "// Requires:" lines of its assembly).
+type ImplInfo struct {
+	Name     string
+	ID       int
+	Features []string
+}
+
+// Impls lists the implementations, fastest first; generic, always usable, is last.
+var Impls = []ImplInfo{
+	{"avx512", ImplAVX512, []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}},
+	{"avx2", ImplAVX2, []string{"AVX", "AVX2", "FMA3"}},
+	{"generic", ImplGeneric, nil},
+}
+
 // Params are the parameters of a kernel call, indexed by the P constants.
 type Params [NumParams]float64
 

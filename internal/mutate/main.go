@@ -71,17 +71,19 @@ var asmRules = []rule{
 	{regexp.MustCompile(`^(\s*)PREFETCH(NTA|T0)\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change"},
 }
 
+// A value of the generated Go is named as in the description, then its index
+// (x0, d2, z8, v11; gen/kernel's ValueName); accumulator lanes are accs0 ... accl7.
 var goRules = []rule{
-	{regexp.MustCompile(`:= (v\d+) - (v\d+)$`), ":= $1 + $2", "- -> +", ""},
-	{regexp.MustCompile(`:= (v\d+) \+ (v\d+)$`), ":= $1 - $2", "+ -> -", ""},
-	{regexp.MustCompile(`if (v\d+) < (v\d+) \{`), "if $1 <= $2 {", "< -> <=", ""},
-	{regexp.MustCompile(`if (v\d+) <= (v\d+) \{`), "if $1 < $2 {", "<= -> <", ""},
-	{regexp.MustCompile(`if (v\d+) != (v\d+) \{`), "if $1 == $2 {", "!= -> ==", ""},
-	{regexp.MustCompile(`math\.FMA\((v\d+), (v\d+), -(v\d+)\)`), "math.FMA($1, $2, $3)", "FMS -> FMA", ""},
-	{regexp.MustCompile(`float64\((v\d+) \* (v\d+)\)`), "($1 * $2 * 1.0000001)", "perturb a product", ""},
+	{regexp.MustCompile(`:= ([A-Za-z]+\d+) - ([A-Za-z]+\d+)$`), ":= $1 + $2", "- -> +", ""},
+	{regexp.MustCompile(`:= ([A-Za-z]+\d+) \+ ([A-Za-z]+\d+)$`), ":= $1 - $2", "+ -> -", ""},
+	{regexp.MustCompile(`if ([A-Za-z]+\d+) < ([A-Za-z]+\d+) \{`), "if $1 <= $2 {", "< -> <=", ""},
+	{regexp.MustCompile(`if ([A-Za-z]+\d+) <= ([A-Za-z]+\d+) \{`), "if $1 < $2 {", "<= -> <", ""},
+	{regexp.MustCompile(`if ([A-Za-z]+\d+) != ([A-Za-z]+\d+) \{`), "if $1 == $2 {", "!= -> ==", ""},
+	{regexp.MustCompile(`math\.FMA\(([A-Za-z]+\d+), ([A-Za-z]+\d+), -([A-Za-z]+\d+)\)`), "math.FMA($1, $2, $3)", "FMS -> FMA", ""},
+	{regexp.MustCompile(`float64\(([A-Za-z]+\d+) \* ([A-Za-z]+\d+)\)`), "($1 * $2 * 1.0000001)", "perturb a product", ""},
 	{regexp.MustCompile(`\) \^ math\.Float64bits`), ") | math.Float64bits", "xor -> or", ""},
 	{regexp.MustCompile(`(i \+= )8`), "${1}16", "skip a block", ""},
-	{regexp.MustCompile(`if (v\d+) > (v\d+) \{`), "if $1 < $2 {", "max -> min", ""},
+	{regexp.MustCompile(`if ([A-Za-z]+\d+) > ([A-Za-z]+\d+) \{`), "if $1 < $2 {", "max -> min", ""},
 }
 
 func main() {
@@ -182,12 +184,12 @@ var funcStart = regexp.MustCompile(`^(?:TEXT ·|func )(\w+)\(`)
 // same float32. (The float32 Sum kernels keep float64 lanes, where it shows.)
 func equivalent(fn, desc string) string {
 	f := strings.ToLower(fn)
-	if (desc == "VPXORQ -> VPORQ" || desc == "VXORPD -> VORPD" || desc == "xor -> or") && strings.HasPrefix(f, "gradelem") {
-		// GradElem xors only the sign of d into B (1 or delta), which is never negative.
+	if (desc == "VPXORQ -> VPORQ" || desc == "VXORPD -> VORPD" || desc == "xor -> or") && strings.HasPrefix(f, "gradelementwise") {
+		// GradElementwise xors only the sign of d into B (1 or delta), which is never negative.
 		return "the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same"
 	}
 	if desc == "compare < -> <=" || desc == "< -> <=" {
-		for _, k := range []string{"elemf32", "gradf32", "gradelemf32"} {
+		for _, k := range []string{"elementwisef32", "gradf32", "gradelementwisef32"} {
 			if strings.HasPrefix(f, k) {
 				return "z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta"
 			}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/gokernels/smoothl1/gen/kernel"
+)
+
+// prefetchOp is one prefetch of every input: how far ahead, and with which
+// instruction.
+type prefetchOp struct {
+	dist int
+	ins  func(Mem)
+}
+
+// prefetches returns the prefetches of a kernel's loops, far first: kernel.FarDist
+// with PREFETCHNTA, which also keeps a long stream from evicting the caller's cached
+// data, and, with tu.Near, kernel.NearDist with PREFETCHT0, which makes sure the
+// line is in L1 when the loads come (docs/tuning.md).
+func prefetches(tu kernel.Tuning) []prefetchOp {
+	ps := []prefetchOp{{kernel.FarDist, func(m Mem) { PREFETCHNTA(m) }}}
+	if tu.Near {
+		ps = append(ps, prefetchOp{kernel.NearDist, func(m Mem) { PREFETCHT0(m) }})
+	}
+	return ps
+}
+
+// loops emits the loop over the full blocks, bpi blocks per iteration, up to the
+// last multiple of bpi blocks, and then jumps to label next. It starts at label
+// loop<bpi>start. The first loop (the two-block one where there is one) prefetches
+// as the kernel's tuning says: kernel.LoopCopy puts a copy of it first that also
+// prefetches the inputs of later iterations and runs while that address is inside
+// the slices; kernel.Clamped makes the loop itself prefetch at an address clamped
+// to the last full block. Prefetches load no register; they are only hints, but
+// they never name an address outside the slices either.
+func (g *gen) loops(n reg.Register, bpi int, next string) {
+	k := g.k
+	tu := g.isa.Tuning(k)
+	first := bpi == tu.Unroll
+	copied := first && tu.Prefetch == kernel.LoopCopy
+	clamped := first && tu.Prefetch == kernel.Clamped
+	step := bpi * kernel.Lanes
+	sz := k.Type.Size()
+	loop := fmt.Sprintf("loop%d", bpi)
+	Label(loop + "start") // where an earlier loop ends
+	end := GP64()
+	MOVQ(n, end)
+	ANDQ(I32(-step), end)
+	iter := func() {
+		g.body(bpi)
+		ADDQ(Imm(uint64(step)), g.i)
+	}
+	if copied {
+		pfEnd := GP64()
+		MOVQ(end, pfEnd)
+		SUBQ(I32(kernel.FarDist/sz), pfEnd) // may be negative: a signed comparison
+		Label(loop + "pf")
+		CMPQ(g.i, pfEnd)
+		JGE(LabelRef(loop))
+		for _, sl := range k.Info().Ins {
+			for off := 0; off < max(step*sz, 64); off += 64 {
+				for _, pf := range prefetches(tu) {
+					pf.ins(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: pf.dist + off})
+				}
+			}
+		}
+		iter()
+		JMP(LabelRef(loop + "pf"))
+	}
+	var limit reg.GPVirtual
+	if clamped {
+		limit = GP64()
+		MOVQ(end, limit)
+		SUBQ(I32(step), limit) // the last full block
+	}
+	Label(loop)
+	CMPQ(g.i, end)
+	JAE(LabelRef(next))
+	if limit != nil {
+		// Prefetch pf.dist bytes ahead, or the last full block near the end.
+		for _, pf := range prefetches(tu) {
+			at := GP64()
+			MOVQ(g.i, at)
+			ADDQ(I32(pf.dist/sz), at)
+			CMPQ(at, limit)
+			CMOVQGT(limit, at)
+			for _, sl := range k.Info().Ins {
+				pf.ins(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz)})
+			}
+		}
+	}
+	iter()
+	JMP(LabelRef(loop))
+}

@@ -1,0 +1,38 @@
+package main
+
+import "encoding/binary"
+
+// The roofline baselines: what the memory system allows for a kernel that moves the
+// same bytes as an operation. The assembly bulk (roofline_amd64.s, written by
+// `go generate` at the repository root from asm/roofline.go) streams with AVX2; the
+// Go loops do the rest, and everything elsewhere.
+
+// rooflineRead reads all of a and b (of equal length, a multiple of 8 bytes) and
+// returns a checksum, with the AVX2 bulk if asm and the build has it.
+func rooflineRead(asm bool, a, b []byte) uint64 {
+	var s uint64
+	n := 0
+	b = b[:len(a)]
+	if asm && hasRooflineAsm {
+		n = len(a) &^ 127
+		s = rooflineReadAVX2(a, b)
+	}
+	for i := n; i+8 <= len(a); i += 8 {
+		s ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+	}
+	return s
+}
+
+// rooflineReadWrite writes a ^ b to dst (all of equal length, a multiple of 8
+// bytes), with the AVX2 bulk if asm and the build has it.
+func rooflineReadWrite(asm bool, dst, a, b []byte) {
+	n := 0
+	b = b[:len(a)]
+	if asm && hasRooflineAsm {
+		n = len(a) &^ 127
+		rooflineReadWriteAVX2(dst, a, b)
+	}
+	for i := n; i+8 <= len(a); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:]))
+	}
+}

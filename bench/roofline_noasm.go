@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package main
+
+// hasRooflineAsm reports whether this build has the assembly streaming kernels.
+const hasRooflineAsm = false
+
+func rooflineReadAVX2(a, b []byte) uint64 { panic("bench: no assembly in this build") }
+
+func rooflineReadWriteAVX2(dst, a, b []byte) { panic("bench: no assembly in this build") }

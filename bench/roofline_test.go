@@ -1,0 +1,37 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/gokernels/smoothl1"
+)
+
+// TestRoofline checks the benchmarks' streaming kernels against a plain loop.
+func TestRoofline(t *testing.T) {
+	for _, n := range []int{0, 8, 128, 1000, 4096 + 24} {
+		a, b, d := make([]byte, n), make([]byte, n), make([]byte, n)
+		for i := range a {
+			a[i], b[i] = byte(i*7+1), byte(i*13+5)
+		}
+		var want uint64
+		for i := 0; i+8 <= n; i += 8 {
+			for k := 0; k < 8; k++ {
+				want ^= uint64(a[i+k]^b[i+k]) << (8 * k)
+			}
+		}
+		for _, asm := range []bool{false, true} {
+			if asm && smoothl1.Implementations()[0] == "generic" {
+				continue
+			}
+			if got := rooflineRead(asm, a, b); got != want {
+				t.Errorf("rooflineRead(%v, n=%d) = %x, want %x", asm, n, got, want)
+			}
+			rooflineReadWrite(asm, d, a, b)
+			for i := 0; i+8 <= n; i++ {
+				if d[i] != a[i]^b[i] {
+					t.Fatalf("rooflineReadWrite(%v, n=%d)[%d] = %x", asm, n, i, d[i])
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/dave/jennifer/jen"
+
+	"github.com/gokernels/smoothl1/gen/kernel"
+)
+
+func kernels(ks []*kernel.Kernel) *File {
+	f := newFile("")
+	for _, k := range ks {
+		goKernel(f, k)
+	}
+	return f
+}
+
+// accVar is the variable of lane lane of accumulator acc: acc<name><lane>, which no
+// value name (letters, then the value's index) can be.
+func accVar(acc string, lane int) string { return fmt.Sprintf("acc%s%d", acc, lane) }
+
+func bits(c Code) *Statement { return Qual("math", "Float64bits").Call(c) }
+
+func fromBits(c Code) *Statement { return Qual("math", "Float64frombits").Call(c) }
+
+// goKernel writes the portable kernel: the canonical block, one lane after the other.
+func goKernel(f *File, k *kernel.Kernel) {
+	T := k.Type.GoName()
+	L := kernel.Lanes
+	blk := func(s string) string { return s + "b" }
+	var body []Code
+	ins, out := k.Info().Ins, k.Info().Out
+	// Every slice in order: the inputs, then the output.
+	slices := append([]string{}, ins...)
+	if out != "" {
+		slices = append(slices, out)
+	}
+	body = append(body, Id("n").Op(":=").Len(Id("x")))
+	for _, s := range slices[1:] {
+		body = append(body, Id(s).Op("=").Id(s).Index(Empty(), Id("n")))
+	}
+	// Hoisted parameters.
+	seen := map[string]bool{}
+	for _, op := range k.Ops {
+		if op.Kind == kernel.Param && !seen[op.Ref] {
+			seen[op.Ref] = true
+			body = append(body, Id("p"+op.Ref).Op(":=").Id("p").Index(Id("P"+op.Ref)))
+		}
+	}
+	// Accumulators, one variable per lane, starting at zero.
+	for _, a := range k.Accs {
+		for l := 0; l < L; l++ {
+			body = append(body, Var().Id(accVar(a, l)).Float64())
+		}
+	}
+	// Tail buffers.
+	var tails []Code
+	for _, s := range slices {
+		tails = append(tails, Id("t"+s))
+	}
+	body = append(body, Var().List(tails...).Index(Lit(L)).Id(T))
+	var loop []Code
+	var blocks []Code
+	for _, s := range slices {
+		blocks = append(blocks, Id(blk(s)))
+	}
+	loop = append(loop, Var().List(blocks...).Op("*").Index(Lit(L)).Id(T))
+	var full, part []Code
+	for _, s := range slices {
+		full = append(full, Id(blk(s)).Op("=").Parens(Op("*").Index(Lit(L)).Id(T)).Parens(Id(s).Index(Id("i"), Id("i").Op("+").Lit(L))))
+		if s != out {
+			part = append(part, Copy(Id("t"+s).Index(Empty(), Empty()), Id(s).Index(Id("i"), Empty())))
+		}
+		part = append(part, Id(blk(s)).Op("=").Op("&").Id("t"+s))
+	}
+	loop = append(loop, If(Id("n").Op("-").Id("i").Op(">=").Lit(L)).Block(full...).Else().Block(part...))
+	uses := k.Uses()
+	for l := 0; l < L; l++ {
+		var lane []Code
+		for i, op := range k.Ops {
+			lane = append(lane, goOp(k, i, op, l, blk)...)
+			if uses[i] == 0 && op.Kind != kernel.Store && op.Kind != kernel.SetAcc {
+				lane = append(lane, Id("_").Op("=").Id(k.ValueName(i)))
+			}
+		}
+		loop = append(loop, Comment(fmt.Sprintf("lane %d", l)), Block(lane...))
+	}
+	if out != "" {
+		loop = append(loop, If(Id(blk(out)).Op("==").Op("&").Id("t"+out)).Block(
+			Copy(Id(out).Index(Id("i"), Empty()), Id("t"+out).Index(Empty(), Id("n").Op("-").Id("i"))),
+		))
+	}
+	body = append(body, For(Id("i").Op(":=").Lit(0), Id("i").Op("<").Id("n"), Id("i").Op("+=").Lit(L)).Block(loop...))
+	for ai, a := range k.Accs {
+		for l := 0; l < L; l++ {
+			body = append(body, Id("acc").Index(Lit(ai*L+l)).Op("=").Id(accVar(a, l)))
+		}
+	}
+	f.Commentf("%s %s", k.GoName(), k.Info().Doc)
+	f.Commentf("It is the portable implementation of the canonical %s kernel for %s (see gen/kernel).", k.Family, T)
+	f.Comment("All slices must have the length of x.")
+	f.Func().Id(k.GoName()).Params(signature(k)...).Block(body...)
+}
+
+func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) string) []Code {
+	v := k.ValueName(i)
+	a := func(j int) *Statement { return Id(k.ValueName(op.Args[j])) }
+	def := func(c Code) []Code { return []Code{Id(v).Op(":=").Add(c)} }
+	widen := func(c *Statement) *Statement {
+		if k.Type == kernel.F32 {
+			return Float64().Call(c)
+		}
+		return c
+	}
+	mask := func(cond Code) []Code {
+		return []Code{
+			Var().Id(v).Uint64(),
+			If(cond).Block(Id(v).Op("=").Op("^").Uint64().Call(Lit(0))),
+		}
+	}
+	switch op.Kind {
+	case kernel.Load:
+		return def(widen(Id(blk(op.Ref)).Index(Lit(lane))))
+	case kernel.Param:
+		return def(Id("p" + op.Ref))
+	case kernel.Acc:
+		return def(Id(accVar(op.Ref, lane)))
+	case kernel.Add:
+		return def(a(0).Op("+").Add(a(1)))
+	case kernel.Sub:
+		return def(a(0).Op("-").Add(a(1)))
+	case kernel.Mul:
+		// The conversion forbids fusing this product into a later addition.
+		return def(Float64().Call(a(0).Op("*").Add(a(1))))
+	case kernel.Div:
+		return def(a(0).Op("/").Add(a(1)))
+	case kernel.FMA:
+		return def(Qual("math", "FMA").Call(a(0), a(1), a(2)))
+	case kernel.FMS:
+		return def(Qual("math", "FMA").Call(a(0), a(1), Op("-").Add(a(2))))
+	case kernel.And:
+		return def(fromBits(bits(a(0)).Op("&").Add(bits(a(1)))))
+	case kernel.AndNot:
+		return def(fromBits(bits(a(1)).Op("&^").Add(bits(a(0)))))
+	case kernel.Xor:
+		return def(fromBits(bits(a(0)).Op("^").Add(bits(a(1)))))
+	case kernel.LT:
+		return mask(a(0).Op("<").Add(a(1)))
+	case kernel.LE:
+		return mask(a(0).Op("<=").Add(a(1)))
+	case kernel.NE:
+		return mask(a(0).Op("!=").Add(a(1)))
+	case kernel.IsNaN:
+		return mask(a(0).Op("!=").Add(a(0)))
+	case kernel.Max:
+		// As VMAXPD: the first operand if it is greater, else the second.
+		return []Code{
+			Id(v).Op(":=").Add(a(1)),
+			If(a(0).Op(">").Add(a(1))).Block(Id(v).Op("=").Add(a(0))),
+		}
+	case kernel.Min:
+		// As VMINPD: the first operand if it is less, else the second.
+		return []Code{
+			Id(v).Op(":=").Add(a(1)),
+			If(a(1).Op(">").Add(a(0))).Block(Id(v).Op("=").Add(a(0))),
+		}
+	case kernel.Select:
+		return def(fromBits(bits(a(1)).Op("&").Add(a(0)).Op("|").Add(bits(a(2))).Op("&^").Add(a(0))))
+	case kernel.SetAcc:
+		return []Code{Id(accVar(op.Ref, lane)).Op("=").Add(a(0))}
+	case kernel.Store:
+		if k.Type == kernel.F32 {
+			return []Code{Id(blk(op.Ref)).Index(Lit(lane)).Op("=").Float32().Call(a(0))}
+		}
+		return []Code{Id(blk(op.Ref)).Index(Lit(lane)).Op("=").Add(a(0))}
+	}
+	panic(fmt.Sprintf("gen: unknown op kind %d", op.Kind))
+}

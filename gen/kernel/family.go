@@ -1,0 +1,146 @@
+package kernel
+
+import "fmt"
+
+// Family is a kernel family: one kernel per element type, named as the API
+// operation it serves.
+type Family int
+
+// The kernel families. Sum also serves Mean, and SumAndGrad MeanAndGrad: the mean
+// differs only in the scalar code of the root package.
+const (
+	Elementwise Family = iota
+	Sum
+	Grad
+	GradElementwise
+	SumAndGrad
+	numFamilies
+)
+
+// Families lists every family, in the order of the generated files.
+var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad}
+
+// FamilyInfo are the facts of a family that every generator and the root package share.
+type FamilyInfo struct {
+	Name string // as in the API, e.g. "GradElementwise"
+	Doc  string // completes "<kernel name> ..."
+	Ins  []string
+	Out  string // the output slice, or ""
+	// Accumulates: the kernel keeps lane sums in an acc array (Sum, SumAndGrad).
+	Accumulates bool
+	// ReplacesOverflow: the float32 kernel replaces a z whose float32 x - y
+	// overflows by +Inf itself; the others leave it to their caller (package doc).
+	ReplacesOverflow bool
+}
+
+var families = [numFamilies]FamilyInfo{
+	Elementwise: {Name: "Elementwise", Doc: "writes the per-element loss of x and y to dst.",
+		Ins: []string{"x", "y"}, Out: "dst", ReplacesOverflow: true},
+	Sum: {Name: "Sum", Doc: "writes the lane sums of the per-element losses of x and y to acc.",
+		Ins: []string{"x", "y"}, Accumulates: true},
+	Grad: {Name: "Grad", Doc: "writes the gradient with respect to x, scaled by p's GA and GB, to dst.",
+		Ins: []string{"x", "y"}, Out: "dst"},
+	GradElementwise: {Name: "GradElementwise", Doc: "writes the gradient with respect to x, times the upstream gradient g, to dst.",
+		Ins: []string{"x", "y", "g"}, Out: "dst"},
+	SumAndGrad: {Name: "SumAndGrad", Doc: "writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.",
+		Ins: []string{"x", "y"}, Out: "dst", Accumulates: true},
+}
+
+// Info returns the facts of family f; it panics for a value that is no family.
+func (f Family) Info() *FamilyInfo {
+	if f < 0 || f >= numFamilies {
+		panic(fmt.Sprintf("kernel: no family %d", int(f)))
+	}
+	return &families[f]
+}
+
+// String returns the family's name.
+func (f Family) String() string { return f.Info().Name }
+
+// PrefetchMode is how the loops of a kernel prefetch their inputs.
+type PrefetchMode int
+
+// The prefetch modes (docs/tuning.md).
+const (
+	NoPrefetch PrefetchMode = iota
+	// LoopCopy: a copy of the first loop prefetches while the prefetched address is
+	// inside the slices; the loop proper, for the last blocks, does not.
+	LoopCopy
+	// Clamped: the one loop prefetches at an address clamped to the last full block.
+	Clamped
+)
+
+// Prefetch distances in bytes (docs/tuning.md): far with PREFETCHNTA, near with
+// PREFETCHT0.
+const (
+	FarDist  = 8192
+	NearDist = 1024
+)
+
+// Tuning shapes the loops of a kernel on an ISA with 32 wide registers (AVX-512);
+// it never changes what is computed. Why each kernel has its tuning: docs/tuning.md.
+type Tuning struct {
+	Unroll   int          // blocks per iteration of the first loop: 1, or 2 (interleaved)
+	Prefetch PrefetchMode // how the first loop prefetches
+	Near     bool         // also prefetch NearDist ahead (with a Prefetch mode)
+}
+
+// tuning returns the measured tuning of family f for element type t (docs/tuning.md).
+func tuning(f Family, t Type) Tuning {
+	switch {
+	case f == Sum:
+		return Tuning{Unroll: 2, Prefetch: LoopCopy, Near: t == F64}
+	case f == SumAndGrad && t == F64:
+		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true} // no registers for a loop copy
+	case f == SumAndGrad:
+		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
+	case f == GradElementwise && t == F64:
+		return Tuning{Unroll: 1} // three input streams: prefetching was slower
+	}
+	return Tuning{Unroll: 1, Prefetch: LoopCopy}
+}
+
+// validate panics (at go generate) on a tuning that no loop implements.
+func (tu Tuning) validate(name string) {
+	switch {
+	case tu.Unroll != 1 && tu.Unroll != 2:
+		panic(fmt.Sprintf("kernel: %s: unroll %d (1 or 2)", name, tu.Unroll))
+	case tu.Prefetch < NoPrefetch || tu.Prefetch > Clamped:
+		panic(fmt.Sprintf("kernel: %s: prefetch mode %d", name, tu.Prefetch))
+	case tu.Near && tu.Prefetch == NoPrefetch:
+		panic(fmt.Sprintf("kernel: %s: a near prefetch without a prefetch mode", name))
+	case tu.Prefetch == Clamped && tu.Unroll != 1:
+		panic(fmt.Sprintf("kernel: %s: the clamped prefetch is for the loop of single blocks", name))
+	}
+}
+
+// Impl is one implementation of every kernel.
+type Impl struct {
+	Name     string   // as given to SetImplementation, e.g. "avx2"
+	Const    string   // the Go constant of its number in package generated, e.g. "ImplAVX2"
+	Suffix   string   // of its assembly symbols, e.g. "AVX2"; "" for portable Go
+	Doc      string   // what it is
+	Features []string // CPU features it needs (avo's names in the "// Requires:" lines)
+}
+
+// Impls lists the implementations, fastest first; generic, the portable Go, is last.
+// Their numbers (generated.Impl*) are their indices in reverse: generic is 0.
+var Impls = []Impl{
+	{"avx512", "ImplAVX512", "AVX512", "AVX-512 (F, VL) assembly", []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}},
+	{"avx2", "ImplAVX2", "AVX2", "AVX2 and FMA assembly", []string{"AVX", "AVX2", "FMA3"}},
+	{"generic", "ImplGeneric", "", "portable Go", nil},
+}
+
+// ImplNumber is the number of implementation i in package generated.
+func ImplNumber(i int) int { return len(Impls) - 1 - i }
+
+// ImplBySuffix returns the implementation with an assembly suffix; it panics for
+// an unknown one.
+func ImplBySuffix(s string) Impl {
+	for _, in := range Impls {
+		if in.Suffix == s && s != "" {
+			return in
+		}
+	}
+	panic("kernel: no implementation with suffix " + s)
+}
