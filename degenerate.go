@@ -32,7 +32,7 @@ func degDeriv[T Float](beta, x, y T) T {
 	return d // NaN
 }
 
-func degElem[T Float](beta T, dst, x, y []T) {
+func degElementwise[T Float](beta T, dst, x, y []T) {
 	for i := range x {
 		dst[i] = degLoss(beta, x[i], y[i])
 	}
@@ -54,7 +54,7 @@ func degGrad[T Float](beta T, dst, x, y []T, scale T) {
 	}
 }
 
-func degGradElem[T Float](beta T, dst, x, y, g []T) {
+func degGradElementwise[T Float](beta T, dst, x, y, g []T) {
 	for i := range x {
 		dst[i] = degDeriv(beta, x[i], y[i]) * g[i]
 	}

@@ -118,5 +118,9 @@ func SetImplementation(name string) error {
 		current.Store(int32(in.id))
 		return nil
 	}
-	return fmt.Errorf("smoothl1: unknown implementation %q (known: avx512, avx2, generic; usable here: %s)", name, strings.Join(Implementations(), ", "))
+	var known []string
+	for _, in := range impls {
+		known = append(known, in.name)
+	}
+	return fmt.Errorf("smoothl1: unknown implementation %q (known: %s; usable here: %s)", name, strings.Join(known, ", "), strings.Join(Implementations(), ", "))
 }

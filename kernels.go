@@ -58,7 +58,7 @@ func baseParams(kind lossKind, param float64, single bool) (p generated.Params, 
 		p[generated.PB] = k
 		p[generated.PDq] = 1
 		if single && math.IsInf(k, 1) {
-			// The float32 kernels (but Elem) keep the float64 |x - y| where x - y
+			// The float32 kernels (but Elementwise) keep the float64 |x - y| where x - y
 			// overflows float32: z < Ovf is false there, as +Inf < +Inf would be.
 			p[generated.PK] = p[generated.POvf]
 		}
@@ -168,7 +168,7 @@ func finish64(hi, lo float64, mean bool, n int) float64 {
 	return ddDiv(hi, lo, float64(n))
 }
 
-// finish32 adds the lane sums of the float32 Sum and SumGrad kernels (acc[0:8])
+// finish32 adds the lane sums of the float32 Sum and SumAndGrad kernels (acc[0:8])
 // pairwise, ((0+1)+(2+3))+((4+5)+(6+7)), and returns the sum or the mean, rounded to
 // float32 by the caller. It first adds what the kernels leave to their caller (see
 // gen/kernel): where the largest z of some lane (m, acc[8:16]) reaches Ovf, some
@@ -192,7 +192,7 @@ func finish32(p *generated.Params, acc *[2 * generated.Lanes]float64, mean bool,
 func elem64(l Loss, dst, x, y []float64) {
 	p, deg := setup(l, false)
 	if deg {
-		degElem(l.param(), dst, x, y)
+		degElementwise(l.param(), dst, x, y)
 		return
 	}
 	generated.ElementwiseF64Impl(impl(), p, dst, x, y)
@@ -201,7 +201,7 @@ func elem64(l Loss, dst, x, y []float64) {
 func elem32(l Loss, dst, x, y []float32) {
 	p, deg := setup(l, true)
 	if deg {
-		degElem(float32(l.param()), dst, x, y)
+		degElementwise(float32(l.param()), dst, x, y)
 		return
 	}
 	generated.ElementwiseF32Impl(impl(), p, dst, x, y)
@@ -255,7 +255,7 @@ func grad32(l Loss, dst, x, y []float32, sh, sl float64) {
 func gradElem64(l Loss, dst, x, y, g []float64) {
 	p, deg := setup(l, false)
 	if deg {
-		degGradElem(l.param(), dst, x, y, g)
+		degGradElementwise(l.param(), dst, x, y, g)
 		return
 	}
 	generated.GradElementwiseF64Impl(impl(), p, dst, x, y, g)
@@ -264,7 +264,7 @@ func gradElem64(l Loss, dst, x, y, g []float64) {
 func gradElem32(l Loss, dst, x, y, g []float32) {
 	p, deg := setup(l, true)
 	if deg {
-		degGradElem(float32(l.param()), dst, x, y, g)
+		degGradElementwise(float32(l.param()), dst, x, y, g)
 		return
 	}
 	generated.GradElementwiseF32Impl(impl(), p, dst, x, y, g)

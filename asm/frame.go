@@ -14,7 +14,7 @@ import (
 type gen struct {
 	k      *kernel.Kernel
 	isa    x86
-	plan   *Plan
+	pl     *Plan                    // where the values live
 	p      reg.GPVirtual            // *Params
 	ptr    map[string]reg.GPVirtual // slice bases
 	i      reg.GPVirtual            // element index of the block
@@ -46,7 +46,7 @@ func function(k *kernel.Kernel, isa x86) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s %s", sym, k.Info().Doc), fmt.Sprintf("It is the %s implementation of the canonical %s kernel for %s (see gen/kernel).", isa.Impl().Suffix, k.Family, k.Type.GoName()))
 	g := &gen{k: k, isa: isa, ptr: map[string]reg.GPVirtual{}, acc: map[string][]reg.VecVirtual{}, params: map[string]reg.VecVirtual{}}
-	g.plan = plan(k.Ops, isa.Props())
+	g.pl = plan(k.Ops, isa.Props())
 	halves := isa.Props().Regs
 	g.p = Load(Param("p"), GP64()).(reg.GPVirtual)
 	n := Load(Param("x").Len(), GP64()).(reg.Register)
@@ -133,12 +133,12 @@ func (g *gen) body(blocks int) {
 		for c := range vals {
 			vals[c] = make([]Op, len(g.k.Ops))
 		}
-		for _, st := range g.plan.schedule(blocks) {
+		for _, st := range g.pl.schedule(blocks) {
 			g.blk = st.blk
 			if g.k.Ops[st.op].Kind != kernel.Acc { // (an accumulator is a register: no instruction)
 				g.describe(st.op, blocks)
 			}
-			vals[st.blk][st.op] = g.op(st.op, vals[st.blk], h)
+			vals[st.blk][st.op] = g.instr(st.op, vals[st.blk], h)
 		}
 	}
 	g.blk = 0
@@ -151,7 +151,7 @@ func (g *gen) describe(i, blocks int) {
 	if blocks > 1 {
 		blk = fmt.Sprintf(" [block %d]", g.blk)
 	}
-	if t := g.plan.Masked[i]; t >= 0 {
+	if t := g.pl.Masked[i]; t >= 0 {
 		Commentf("%s%s, merged into:", g.k.Describe(t), blk)
 	}
 	Commentf("%s%s", g.k.Describe(i), blk)

@@ -43,16 +43,16 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	first := bpi == tu.Unroll
 	copied := first && tu.Prefetch == kernel.LoopCopy
 	clamped := first && tu.Prefetch == kernel.Clamped
-	step := bpi * kernel.Lanes
+	stride := bpi * kernel.Lanes // elements per iteration
 	sz := k.Type.Size()
 	loop := fmt.Sprintf("loop%d", bpi)
 	Label(loop + "start") // where an earlier loop ends
 	end := GP64()
 	MOVQ(n, end)
-	ANDQ(I32(-step), end)
+	ANDQ(I32(-stride), end)
 	iter := func() {
 		g.body(bpi)
-		ADDQ(Imm(uint64(step)), g.i)
+		ADDQ(Imm(uint64(stride)), g.i)
 	}
 	if copied {
 		pfEnd := GP64()
@@ -62,7 +62,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		CMPQ(g.i, pfEnd)
 		JGE(LabelRef(loop))
 		for _, sl := range k.Info().Ins {
-			for off := 0; off < max(step*sz, 64); off += 64 {
+			for off := 0; off < max(stride*sz, 64); off += 64 {
 				for _, pf := range prefetches(tu) {
 					pf.ins(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: pf.dist + off})
 				}
@@ -75,7 +75,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	if clamped {
 		limit = GP64()
 		MOVQ(end, limit)
-		SUBQ(I32(step), limit) // the last full block
+		SUBQ(I32(stride), limit) // the last full block
 	}
 	Label(loop)
 	CMPQ(g.i, end)

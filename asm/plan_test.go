@@ -7,10 +7,10 @@ import (
 	"github.com/gokernels/smoothl1/gen/kernel"
 )
 
-// ops builds an operation list: each entry is a kind and its arguments.
-func ops(list ...kernel.Op) []kernel.Op { return list }
+// opList builds an operation list.
+func opList(list ...kernel.Op) []kernel.Op { return list }
 
-func op(k kernel.Kind, ref string, args ...int) kernel.Op {
+func newOp(k kernel.Kind, ref string, args ...int) kernel.Op {
 	return kernel.Op{Kind: k, Ref: ref, Args: args}
 }
 
@@ -22,48 +22,48 @@ var (
 func TestPlan(t *testing.T) {
 	// m ? x*y : x - y, stored: the product moves to the select, merge-masked into
 	// the difference's register, where the ISA can merge-mask.
-	selectMul := ops(
-		op(kernel.Load, "x"), op(kernel.Load, "y"), // 0 1
-		op(kernel.LT, "", 0, 1),        // 2
-		op(kernel.Mul, "", 0, 1),       // 3
-		op(kernel.Sub, "", 0, 1),       // 4
-		op(kernel.Select, "", 2, 3, 4), // 5
-		op(kernel.Store, "dst", 5),     // 6
+	selectMul := opList(
+		newOp(kernel.Load, "x"), newOp(kernel.Load, "y"), // 0 1
+		newOp(kernel.LT, "", 0, 1),        // 2
+		newOp(kernel.Mul, "", 0, 1),       // 3
+		newOp(kernel.Sub, "", 0, 1),       // 4
+		newOp(kernel.Select, "", 2, 3, 4), // 5
+		newOp(kernel.Store, "dst", 5),     // 6
 	)
 	// The same, but the difference is stored too, after the select: its register
 	// must survive, so no merge.
-	selectLive := append(append([]kernel.Op{}, selectMul...), op(kernel.Store, "dst", 4))
+	selectLive := append(append([]kernel.Op{}, selectMul...), newOp(kernel.Store, "dst", 4))
 	// The product is also stored: it has two readers, so it stays.
-	selectTwice := append(append([]kernel.Op{}, selectMul...), op(kernel.Store, "dst", 3))
+	selectTwice := append(append([]kernel.Op{}, selectMul...), newOp(kernel.Store, "dst", 3))
 	// Moving t2 (which reads f) to the later select makes f live after the first
 	// select, which therefore must not merge into f's register: the undo.
-	selectUndo := ops(
-		op(kernel.Load, "x"), op(kernel.Load, "y"), // 0 1
-		op(kernel.LT, "", 0, 1),        // 2 m
-		op(kernel.Sub, "", 0, 1),       // 3 f
-		op(kernel.Add, "", 3, 1),       // 4 t2 = f + y
-		op(kernel.Mul, "", 0, 1),       // 5 t1
-		op(kernel.Select, "", 2, 5, 3), // 6 m ? t1 : f
-		op(kernel.Sub, "", 1, 0),       // 7 g
-		op(kernel.Select, "", 2, 4, 7), // 8 m ? t2 : g
-		op(kernel.Store, "dst", 6), op(kernel.Store, "dst", 8),
+	selectUndo := opList(
+		newOp(kernel.Load, "x"), newOp(kernel.Load, "y"), // 0 1
+		newOp(kernel.LT, "", 0, 1),        // 2 m
+		newOp(kernel.Sub, "", 0, 1),       // 3 f
+		newOp(kernel.Add, "", 3, 1),       // 4 t2 = f + y
+		newOp(kernel.Mul, "", 0, 1),       // 5 t1
+		newOp(kernel.Select, "", 2, 5, 3), // 6 m ? t1 : f
+		newOp(kernel.Sub, "", 1, 0),       // 7 g
+		newOp(kernel.Select, "", 2, 4, 7), // 8 m ? t2 : g
+		newOp(kernel.Store, "dst", 6), newOp(kernel.Store, "dst", 8),
 	)
 	// A select of a bitwise operation: no merge-masked form.
-	selectXor := ops(
-		op(kernel.Load, "x"), op(kernel.Load, "y"),
-		op(kernel.LT, "", 0, 1),
-		op(kernel.Xor, "", 0, 1),
-		op(kernel.Sub, "", 0, 1),
-		op(kernel.Select, "", 2, 3, 4),
-		op(kernel.Store, "dst", 5),
+	selectXor := opList(
+		newOp(kernel.Load, "x"), newOp(kernel.Load, "y"),
+		newOp(kernel.LT, "", 0, 1),
+		newOp(kernel.Xor, "", 0, 1),
+		newOp(kernel.Sub, "", 0, 1),
+		newOp(kernel.Select, "", 2, 3, 4),
+		newOp(kernel.Store, "dst", 5),
 	)
 	// h = h + x: the sum writes the accumulator in place; but not when the old h is
 	// read after it.
-	accIn := ops(op(kernel.Load, "x"), op(kernel.Acc, "h"), op(kernel.Add, "", 1, 0), op(kernel.SetAcc, "h", 2))
-	accLate := ops(op(kernel.Load, "x"), op(kernel.Acc, "h"), op(kernel.Add, "", 1, 0),
-		op(kernel.Max, "", 1, 0), op(kernel.SetAcc, "h", 2), op(kernel.SetAcc, "m", 3))
+	accIn := opList(newOp(kernel.Load, "x"), newOp(kernel.Acc, "h"), newOp(kernel.Add, "", 1, 0), newOp(kernel.SetAcc, "h", 2))
+	accLate := opList(newOp(kernel.Load, "x"), newOp(kernel.Acc, "h"), newOp(kernel.Add, "", 1, 0),
+		newOp(kernel.Max, "", 1, 0), newOp(kernel.SetAcc, "h", 2), newOp(kernel.SetAcc, "m", 3))
 	// A division never writes an accumulator in place.
-	accDiv := ops(op(kernel.Load, "x"), op(kernel.Acc, "h"), op(kernel.Div, "", 1, 0), op(kernel.SetAcc, "h", 2))
+	accDiv := opList(newOp(kernel.Load, "x"), newOp(kernel.Acc, "h"), newOp(kernel.Div, "", 1, 0), newOp(kernel.SetAcc, "h", 2))
 
 	none := func(n int) []int {
 		s := make([]int, n)
@@ -149,8 +149,8 @@ func TestPlanKernels(t *testing.T) {
 func TestSchedule(t *testing.T) {
 	// x, y, d = x - y, h, h + d, setacc: two blocks interleave 0-2, then the
 	// accumulator chain of block 0, then of block 1.
-	o := ops(op(kernel.Load, "x"), op(kernel.Load, "y"), op(kernel.Sub, "", 0, 1),
-		op(kernel.Acc, "h"), op(kernel.Add, "", 3, 2), op(kernel.SetAcc, "h", 4))
+	o := opList(newOp(kernel.Load, "x"), newOp(kernel.Load, "y"), newOp(kernel.Sub, "", 0, 1),
+		newOp(kernel.Acc, "h"), newOp(kernel.Add, "", 3, 2), newOp(kernel.SetAcc, "h", 4))
 	p := plan(o, avx512Props)
 	want2 := []step{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 2}, {1, 2}, {0, 3}, {0, 4}, {0, 5}, {1, 3}, {1, 4}, {1, 5}}
 	if got := p.schedule(2); !reflect.DeepEqual(got, want2) {

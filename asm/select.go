@@ -14,8 +14,9 @@ import (
 // loads and stores of float32 data, which widen and narrow). What differs between
 // AVX2 and AVX-512 is asked of the ISA (isa.go).
 
-// arith holds the instructions of the arithmetic operations, which a select can
-// also merge-mask (operands: b, a, then the mask and the destination).
+// arith holds the instructions of the two-operand arithmetic (operands: b, a, the
+// destination); a select merge-masks those plan finds mergeable (operands: b, a,
+// the mask, the destination).
 var arith = map[kernel.Kind]func(...Op){
 	kernel.Add: func(o ...Op) { VADDPD(o...) },
 	kernel.Sub: func(o ...Op) { VSUBPD(o...) },
@@ -30,16 +31,16 @@ var predicate = map[kernel.Kind]uint8{
 	kernel.LT: cmpLtOQ, kernel.LE: cmpLeOQ, kernel.NE: cmpNeqUQ, kernel.IsNaN: cmpUnordQ,
 }
 
-// op emits operation i of half h of the block g.blk and returns the register of its
+// instr emits the instructions of operation i of half h of the block g.blk and returns the register of its
 // value (nil for stores); vals holds the registers of the values before it.
-func (g *gen) op(i int, vals []Op, h int) Op {
-	op, isa, p := g.k.Ops[i], g.isa, g.plan
+func (g *gen) instr(i int, vals []Op, h int) Op {
+	op, isa, pl := g.k.Ops[i], g.isa, g.pl
 	a := func(j int) Op { return vals[op.Args[j]] }
 	// bin emits a two-operand instruction into a new register, or into the
 	// accumulator that plan chose.
 	bin := func(ins func(...Op)) Op {
 		var d Op = isa.vec()
-		if acc := p.ToAcc[i]; acc != "" {
+		if acc := pl.ToAcc[i]; acc != "" {
 			d = g.acc[acc][h]
 		}
 		ins(a(1), a(0), d)
@@ -56,7 +57,7 @@ func (g *gen) op(i int, vals []Op, h int) Op {
 		return bin(arith[op.Kind])
 	case kernel.FMA, kernel.FMS:
 		var d Op = a(2)
-		if !p.Temp(g.k.Ops, op.Args[2], i) {
+		if !pl.Temp(g.k.Ops, op.Args[2], i) {
 			d = isa.vec()
 			VMOVAPD(a(2), d)
 		}
@@ -77,7 +78,7 @@ func (g *gen) op(i int, vals []Op, h int) Op {
 		VCMPPD(U8(cmpUnordQ), a(0), a(0), m)
 		return m
 	case kernel.Select:
-		if t := p.Masked[i]; t >= 0 {
+		if t := pl.Masked[i]; t >= 0 {
 			// f{m} = t: the operation t, merge-masked into f's register.
 			d, ta := a(2), g.k.Ops[t].Args
 			arith[g.k.Ops[t].Kind](vals[ta[1]], vals[ta[0]], a(0), d)
@@ -85,7 +86,7 @@ func (g *gen) op(i int, vals []Op, h int) Op {
 		}
 		return isa.blend(a(0), a(1), a(2))
 	case kernel.SetAcc:
-		if p.ToAcc[op.Args[0]] == "" {
+		if pl.ToAcc[op.Args[0]] == "" {
 			VMOVAPD(a(0), g.acc[op.Ref][h])
 		}
 		return nil
