@@ -14,7 +14,7 @@ type avx2 struct {
 	tail64, tail32 Mem // the sliding windows (tables): 64-bit and 32-bit lanes
 }
 
-func (avx2) Impl() kernel.Impl                   { return kernel.ImplBySuffix("AVX2") }
+func (avx2) Impl() kernel.Impl                   { return kernel.AVX2.Impl() }
 func (avx2) Props() Props                        { return Props{Regs: 2} }
 func (avx2) Tuning(*kernel.Kernel) kernel.Tuning { return kernel.Tuning{Unroll: 1} }
 func (avx2) vec() reg.VecVirtual                 { return YMM() }

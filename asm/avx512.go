@@ -15,7 +15,7 @@ type avx512 struct {
 	tailK Mem // opmasks: entry r-1 is (1<<r)-1
 }
 
-func (avx512) Impl() kernel.Impl                     { return kernel.ImplBySuffix("AVX512") }
+func (avx512) Impl() kernel.Impl                     { return kernel.AVX512.Impl() }
 func (avx512) Props() Props                          { return Props{Regs: 1, MergeMask: true} }
 func (avx512) Tuning(k *kernel.Kernel) kernel.Tuning { return k.Tuning }
 func (avx512) vec() reg.VecVirtual                   { return ZMM() }

@@ -127,10 +127,10 @@ func impl(ks []*kernel.Kernel, asm bool) *File {
 func implTable(f *File) {
 	f.Comment("The implementations, as passed to the *Impl functions.")
 	var defs []Code
-	for i := len(kernel.Impls) - 1; i >= 0; i-- {
-		in := kernel.Impls[i]
+	for n := kernel.ImplNum(0); int(n) < len(kernel.Impls); n++ { // in number order
+		in := n.Impl()
 		c := Id(in.Const)
-		if len(defs) == 0 {
+		if n == kernel.Generic {
 			c = c.Op("=").Iota()
 		}
 		defs = append(defs, c.Comment(in.Doc))

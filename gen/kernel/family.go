@@ -114,8 +114,20 @@ func (tu Tuning) validate(name string) {
 	}
 }
 
+// ImplNum is the number of an implementation in package generated (its Impl*
+// constant, which the *Impl functions switch on).
+type ImplNum int
+
+// The implementations, by number.
+const (
+	Generic ImplNum = iota
+	AVX2
+	AVX512
+)
+
 // Impl is one implementation of every kernel.
 type Impl struct {
+	Num      ImplNum
 	Name     string   // as given to SetImplementation, e.g. "avx2"
 	Const    string   // the Go constant of its number in package generated, e.g. "ImplAVX2"
 	Suffix   string   // of its assembly symbols, e.g. "AVX2"; "" for portable Go
@@ -123,24 +135,19 @@ type Impl struct {
 	Features []string // CPU features it needs (avo's names in the "// Requires:" lines)
 }
 
-// Impls lists the implementations, fastest first; generic, the portable Go, is last.
-// Their numbers (generated.Impl*) are their indices in reverse: generic is 0.
+// Impls lists the implementations, fastest first; Generic, the portable Go, is last.
 var Impls = []Impl{
-	{"avx512", "ImplAVX512", "AVX512", "AVX-512 (F, VL) assembly", []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}},
-	{"avx2", "ImplAVX2", "AVX2", "AVX2 and FMA assembly", []string{"AVX", "AVX2", "FMA3"}},
-	{"generic", "ImplGeneric", "", "portable Go", nil},
+	{AVX512, "avx512", "ImplAVX512", "AVX512", "AVX-512 (F, VL) assembly", []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}},
+	{AVX2, "avx2", "ImplAVX2", "AVX2", "AVX2 and FMA assembly", []string{"AVX", "AVX2", "FMA3"}},
+	{Generic, "generic", "ImplGeneric", "", "portable Go", nil},
 }
 
-// ImplNumber is the number of implementation i in package generated.
-func ImplNumber(i int) int { return len(Impls) - 1 - i }
-
-// ImplBySuffix returns the implementation with an assembly suffix; it panics for
-// an unknown one.
-func ImplBySuffix(s string) Impl {
+// Impl returns the implementation numbered n; it panics for an unknown number.
+func (n ImplNum) Impl() Impl {
 	for _, in := range Impls {
-		if in.Suffix == s && s != "" {
+		if in.Num == n {
 			return in
 		}
 	}
-	panic("kernel: no implementation with suffix " + s)
+	panic(fmt.Sprintf("kernel: no implementation %d", int(n)))
 }

@@ -32,8 +32,13 @@ func TestKernels(t *testing.T) {
 			t.Errorf("%s: %d stores, output %q", k.GoName(), stores, k.Info().Out)
 		}
 	}
-	if ImplNumber(len(Impls)-1) != 0 || Impls[len(Impls)-1].Suffix != "" {
-		t.Error("generic, the portable Go, must be the last implementation and number 0")
+	if last := Impls[len(Impls)-1]; last.Num != Generic || last.Suffix != "" {
+		t.Error("generic, the portable Go, must be the last implementation")
+	}
+	for n := ImplNum(0); int(n) < len(Impls); n++ {
+		if n.Impl().Num != n {
+			t.Errorf("implementation %d listed as %d", n, n.Impl().Num)
+		}
 	}
 }
 
