@@ -51,13 +51,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[0] = float32(loss18)
 		}
@@ -80,13 +80,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[1] = float32(loss18)
 		}
@@ -109,13 +109,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[2] = float32(loss18)
 		}
@@ -138,13 +138,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[3] = float32(loss18)
 		}
@@ -167,13 +167,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[4] = float32(loss18)
 		}
@@ -196,13 +196,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[5] = float32(loss18)
 		}
@@ -225,13 +225,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[6] = float32(loss18)
 		}
@@ -254,13 +254,13 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			if z8 < K9 {
 				quad10 = ^uint64(0)
 			}
-			v11 := float64(z8 * z8)
+			zz11 := float64(z8 * z8)
 			Ah12 := pAh
-			q13 := float64(v11 * Ah12)
+			q13 := float64(zz11 * Ah12)
 			B14 := pB
 			H15 := pH
-			v16 := z8 - H15
-			l17 := float64(B14 * v16)
+			zh16 := z8 - H15
+			l17 := float64(B14 * zh16)
 			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
 			dstb[7] = float32(loss18)
 		}
@@ -321,13 +321,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs0
 			v16 := s15 + loss14
@@ -351,13 +351,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs1
 			v16 := s15 + loss14
@@ -381,13 +381,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs2
 			v16 := s15 + loss14
@@ -411,13 +411,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs3
 			v16 := s15 + loss14
@@ -441,13 +441,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs4
 			v16 := s15 + loss14
@@ -471,13 +471,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs5
 			v16 := s15 + loss14
@@ -501,13 +501,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs6
 			v16 := s15 + loss14
@@ -531,13 +531,13 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			if z4 < K5 {
 				quad6 = ^uint64(0)
 			}
-			v7 := float64(z4 * z4)
+			zz7 := float64(z4 * z4)
 			Ah8 := pAh
-			q9 := float64(v7 * Ah8)
+			q9 := float64(zz7 * Ah8)
 			B10 := pB
 			H11 := pH
-			v12 := z4 - H11
-			l13 := float64(B10 * v12)
+			zh12 := z4 - H11
+			l13 := float64(B10 * zh12)
 			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
 			s15 := accs7
 			v16 := s15 + loss14
@@ -610,19 +610,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[0] = float32(grad17)
 		}
 		// lane 1
@@ -641,19 +641,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[1] = float32(grad17)
 		}
 		// lane 2
@@ -672,19 +672,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[2] = float32(grad17)
 		}
 		// lane 3
@@ -703,19 +703,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[3] = float32(grad17)
 		}
 		// lane 4
@@ -734,19 +734,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[4] = float32(grad17)
 		}
 		// lane 5
@@ -765,19 +765,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[5] = float32(grad17)
 		}
 		// lane 6
@@ -796,19 +796,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[6] = float32(grad17)
 		}
 		// lane 7
@@ -827,19 +827,19 @@ func GradF32(p *Params, dst, x, y []float32) {
 			GA8 := pGA
 			gq9 := float64(d2 * GA8)
 			Zero10 := pZero
-			var v11 uint64
+			var nonzero11 uint64
 			if d2 != Zero10 {
-				v11 = ^uint64(0)
+				nonzero11 = ^uint64(0)
 			}
 			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&v11 | math.Float64bits(Zero10)&^v11)
+			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
 			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			v15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
+			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
 			var nan16 uint64
 			if d2 != d2 {
 				nan16 = ^uint64(0)
 			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(v15)&^nan16)
+			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
 			dstb[7] = float32(grad17)
 		}
 		if dstb == &tdst {
@@ -896,20 +896,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[0] = float32(grad20)
 		}
 		// lane 1
@@ -930,20 +930,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[1] = float32(grad20)
 		}
 		// lane 2
@@ -964,20 +964,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[2] = float32(grad20)
 		}
 		// lane 3
@@ -998,20 +998,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[3] = float32(grad20)
 		}
 		// lane 4
@@ -1032,20 +1032,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[4] = float32(grad20)
 		}
 		// lane 5
@@ -1066,20 +1066,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[5] = float32(grad20)
 		}
 		// lane 6
@@ -1100,20 +1100,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[6] = float32(grad20)
 		}
 		// lane 7
@@ -1134,20 +1134,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			Dq10 := pDq
 			gq11 := v9 / Dq10
 			Zero12 := pZero
-			var v13 uint64
+			var nonzero13 uint64
 			if d2 != Zero12 {
-				v13 = ^uint64(0)
+				nonzero13 = ^uint64(0)
 			}
 			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&v13 | math.Float64bits(Zero12)&^v13)
+			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
 			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
 			gl17 := float64(v16 * g8)
-			v18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
+			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
 			var nan19 uint64
 			if d2 != d2 {
 				nan19 = ^uint64(0)
 			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(v18)&^nan19)
+			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
 			dstb[7] = float32(grad20)
 		}
 		if dstb == &tdst {
@@ -1214,13 +1214,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs0
 			v17 := s16 + loss15
@@ -1234,19 +1234,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[0] = float32(grad31)
 		}
 		// lane 1
@@ -1262,13 +1262,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs1
 			v17 := s16 + loss15
@@ -1282,19 +1282,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[1] = float32(grad31)
 		}
 		// lane 2
@@ -1310,13 +1310,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs2
 			v17 := s16 + loss15
@@ -1330,19 +1330,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[2] = float32(grad31)
 		}
 		// lane 3
@@ -1358,13 +1358,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs3
 			v17 := s16 + loss15
@@ -1378,19 +1378,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[3] = float32(grad31)
 		}
 		// lane 4
@@ -1406,13 +1406,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs4
 			v17 := s16 + loss15
@@ -1426,19 +1426,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[4] = float32(grad31)
 		}
 		// lane 5
@@ -1454,13 +1454,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs5
 			v17 := s16 + loss15
@@ -1474,19 +1474,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[5] = float32(grad31)
 		}
 		// lane 6
@@ -1502,13 +1502,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs6
 			v17 := s16 + loss15
@@ -1522,19 +1522,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[6] = float32(grad31)
 		}
 		// lane 7
@@ -1550,13 +1550,13 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			if z4 < K6 {
 				quad7 = ^uint64(0)
 			}
-			v8 := float64(z4 * z4)
+			zz8 := float64(z4 * z4)
 			Ah9 := pAh
-			q10 := float64(v8 * Ah9)
+			q10 := float64(zz8 * Ah9)
 			B11 := pB
 			H12 := pH
-			v13 := z4 - H12
-			l14 := float64(B11 * v13)
+			zh13 := z4 - H12
+			l14 := float64(B11 * zh13)
 			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
 			s16 := accs7
 			v17 := s16 + loss15
@@ -1570,19 +1570,19 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			GA22 := pGA
 			gq23 := float64(d2 * GA22)
 			Zero24 := pZero
-			var v25 uint64
+			var nonzero25 uint64
 			if d2 != Zero24 {
-				v25 = ^uint64(0)
+				nonzero25 = ^uint64(0)
 			}
 			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&v25 | math.Float64bits(Zero24)&^v25)
+			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
 			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			v29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
+			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
 			var nan30 uint64
 			if d2 != d2 {
 				nan30 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(v29)&^nan30)
+			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
 			dstb[7] = float32(grad31)
 		}
 		if dstb == &tdst {
@@ -2604,19 +2604,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[0] = grad23
 		}
 		// lane 1
@@ -2641,19 +2641,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[1] = grad23
 		}
 		// lane 2
@@ -2678,19 +2678,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[2] = grad23
 		}
 		// lane 3
@@ -2715,19 +2715,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[3] = grad23
 		}
 		// lane 4
@@ -2752,19 +2752,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[4] = grad23
 		}
 		// lane 5
@@ -2789,19 +2789,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[5] = grad23
 		}
 		// lane 6
@@ -2826,19 +2826,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[6] = grad23
 		}
 		// lane 7
@@ -2863,19 +2863,19 @@ func GradF64(p *Params, dst, x, y []float64) {
 			v14 := float64(e7 * GA13)
 			gq15 := math.FMA(d2, GA13, v14)
 			Zero16 := pZero
-			var v17 uint64
+			var nonzero17 uint64
 			if d2 != Zero16 {
-				v17 = ^uint64(0)
+				nonzero17 = ^uint64(0)
 			}
 			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&v17 | math.Float64bits(Zero16)&^v17)
+			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
 			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			v21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
+			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
 			var nan22 uint64
 			if d2 != d2 {
 				nan22 = ^uint64(0)
 			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(v21)&^nan22)
+			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
 			dstb[7] = grad23
 		}
 		if dstb == &tdst {
@@ -2938,20 +2938,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[0] = grad26
 		}
 		// lane 1
@@ -2978,20 +2978,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[1] = grad26
 		}
 		// lane 2
@@ -3018,20 +3018,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[2] = grad26
 		}
 		// lane 3
@@ -3058,20 +3058,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[3] = grad26
 		}
 		// lane 4
@@ -3098,20 +3098,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[4] = grad26
 		}
 		// lane 5
@@ -3138,20 +3138,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[5] = grad26
 		}
 		// lane 6
@@ -3178,20 +3178,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[6] = grad26
 		}
 		// lane 7
@@ -3218,20 +3218,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			Dq16 := pDq
 			gq17 := v15 / Dq16
 			Zero18 := pZero
-			var v19 uint64
+			var nonzero19 uint64
 			if d2 != Zero18 {
-				v19 = ^uint64(0)
+				nonzero19 = ^uint64(0)
 			}
 			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&v19 | math.Float64bits(Zero18)&^v19)
+			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
 			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
 			gl23 := float64(v22 * g13)
-			v24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
+			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
 			var nan25 uint64
 			if d2 != d2 {
 				nan25 = ^uint64(0)
 			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(v24)&^nan25)
+			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
 			dstb[7] = grad26
 		}
 		if dstb == &tdst {
@@ -3347,19 +3347,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[0] = grad56
 		}
 		// lane 1
@@ -3423,19 +3423,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[1] = grad56
 		}
 		// lane 2
@@ -3499,19 +3499,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[2] = grad56
 		}
 		// lane 3
@@ -3575,19 +3575,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[3] = grad56
 		}
 		// lane 4
@@ -3651,19 +3651,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[4] = grad56
 		}
 		// lane 5
@@ -3727,19 +3727,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[5] = grad56
 		}
 		// lane 6
@@ -3803,19 +3803,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[6] = grad56
 		}
 		// lane 7
@@ -3879,19 +3879,19 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			v47 := float64(e7 * GA46)
 			gq48 := math.FMA(d2, GA46, v47)
 			Zero49 := pZero
-			var v50 uint64
+			var nonzero50 uint64
 			if d2 != Zero49 {
-				v50 = ^uint64(0)
+				nonzero50 = ^uint64(0)
 			}
 			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&v50 | math.Float64bits(Zero49)&^v50)
+			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
 			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			v54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
+			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
 			var nan55 uint64
 			if d2 != d2 {
 				nan55 = ^uint64(0)
 			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(v54)&^nan55)
+			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
 			dstb[7] = grad56
 		}
 		if dstb == &tdst {

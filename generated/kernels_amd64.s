@@ -99,13 +99,13 @@ loop1:
 	// quad10 = lt z8, K9
 	VCMPPD $0x11, Y1, Y0, Y1
 
-	// v11 = mul z8, z8
+	// zz11 = mul z8, z8
 	VMULPD Y0, Y0, Y2
 
 	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
 
-	// q13 = mul v11, Ah12
+	// q13 = mul zz11, Ah12
 	VMULPD Y3, Y2, Y2
 
 	// B14 = param B
@@ -114,10 +114,10 @@ loop1:
 	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
 
-	// v16 = sub z8, H15
+	// zh16 = sub z8, H15
 	VSUBPD Y4, Y0, Y0
 
-	// l17 = mul B14, v16
+	// l17 = mul B14, zh16
 	VMULPD Y0, Y3, Y0
 
 	// loss18 = select quad10, q13, l17
@@ -161,13 +161,13 @@ loop1:
 	// quad10 = lt z8, K9
 	VCMPPD $0x11, Y1, Y0, Y1
 
-	// v11 = mul z8, z8
+	// zz11 = mul z8, z8
 	VMULPD Y0, Y0, Y2
 
 	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
 
-	// q13 = mul v11, Ah12
+	// q13 = mul zz11, Ah12
 	VMULPD Y3, Y2, Y2
 
 	// B14 = param B
@@ -176,10 +176,10 @@ loop1:
 	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
 
-	// v16 = sub z8, H15
+	// zh16 = sub z8, H15
 	VSUBPD Y4, Y0, Y0
 
-	// l17 = mul B14, v16
+	// l17 = mul B14, zh16
 	VMULPD Y0, Y3, Y0
 
 	// loss18 = select quad10, q13, l17
@@ -238,13 +238,13 @@ tail:
 	// quad10 = lt z8, K9
 	VCMPPD $0x11, Y1, Y0, Y1
 
-	// v11 = mul z8, z8
+	// zz11 = mul z8, z8
 	VMULPD Y0, Y0, Y2
 
 	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
 
-	// q13 = mul v11, Ah12
+	// q13 = mul zz11, Ah12
 	VMULPD Y3, Y2, Y2
 
 	// B14 = param B
@@ -253,10 +253,10 @@ tail:
 	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
 
-	// v16 = sub z8, H15
+	// zh16 = sub z8, H15
 	VSUBPD Y4, Y0, Y0
 
-	// l17 = mul B14, v16
+	// l17 = mul B14, zh16
 	VMULPD Y0, Y3, Y0
 
 	// loss18 = select quad10, q13, l17
@@ -308,13 +308,13 @@ tail:
 	// quad10 = lt z8, K9
 	VCMPPD $0x11, Y1, Y0, Y1
 
-	// v11 = mul z8, z8
+	// zz11 = mul z8, z8
 	VMULPD Y0, Y0, Y2
 
 	// Ah12 = param Ah
 	VBROADCASTSD 16(AX), Y3
 
-	// q13 = mul v11, Ah12
+	// q13 = mul zz11, Ah12
 	VMULPD Y3, Y2, Y2
 
 	// B14 = param B
@@ -323,10 +323,10 @@ tail:
 	// H15 = param H
 	VBROADCASTSD 8(AX), Y4
 
-	// v16 = sub z8, H15
+	// zh16 = sub z8, H15
 	VSUBPD Y4, Y0, Y0
 
-	// l17 = mul B14, v16
+	// l17 = mul B14, zh16
 	VMULPD Y0, Y3, Y0
 
 	// loss18 = select quad10, q13, l17
@@ -397,19 +397,19 @@ loop1pf:
 	// quad10 = lt z8, K9
 	VCMPPD $0x11, Z3, Z9, K1
 
-	// v11 = mul z8, z8
+	// zz11 = mul z8, z8
 	VMULPD Z9, Z9, Z7
 
 	// Ah12 = param Ah
 	// B14 = param B
 	// H15 = param H
-	// v16 = sub z8, H15
+	// zh16 = sub z8, H15
 	VSUBPD Z6, Z9, Z8
 
-	// l17 = mul B14, v16
+	// l17 = mul B14, zh16
 	VMULPD Z8, Z5, Z8
 
-	// q13 = mul v11, Ah12, merged into:
+	// q13 = mul zz11, Ah12, merged into:
 	// loss18 = select quad10, q13, l17
 	VMULPD Z4, Z7, K1, Z8
 
@@ -449,19 +449,19 @@ loop1:
 	// quad10 = lt z8, K9
 	VCMPPD $0x11, Z3, Z10, K1
 
-	// v11 = mul z8, z8
+	// zz11 = mul z8, z8
 	VMULPD Z10, Z10, Z7
 
 	// Ah12 = param Ah
 	// B14 = param B
 	// H15 = param H
-	// v16 = sub z8, H15
+	// zh16 = sub z8, H15
 	VSUBPD Z6, Z10, Z8
 
-	// l17 = mul B14, v16
+	// l17 = mul B14, zh16
 	VMULPD Z8, Z5, Z8
 
-	// q13 = mul v11, Ah12, merged into:
+	// q13 = mul zz11, Ah12, merged into:
 	// loss18 = select quad10, q13, l17
 	VMULPD Z4, Z7, K1, Z8
 
@@ -504,19 +504,19 @@ tail:
 	// quad10 = lt z8, K9
 	VCMPPD $0x11, Z3, Z11, K2
 
-	// v11 = mul z8, z8
+	// zz11 = mul z8, z8
 	VMULPD Z11, Z11, Z0
 
 	// Ah12 = param Ah
 	// B14 = param B
 	// H15 = param H
-	// v16 = sub z8, H15
+	// zh16 = sub z8, H15
 	VSUBPD Z6, Z11, Z1
 
-	// l17 = mul B14, v16
+	// l17 = mul B14, zh16
 	VMULPD Z1, Z5, Z1
 
-	// q13 = mul v11, Ah12, merged into:
+	// q13 = mul zz11, Ah12, merged into:
 	// loss18 = select quad10, q13, l17
 	VMULPD Z4, Z0, K2, Z1
 
@@ -573,13 +573,13 @@ loop1:
 	// quad6 = lt z4, K5
 	VCMPPD $0x11, Y5, Y4, Y5
 
-	// v7 = mul z4, z4
+	// zz7 = mul z4, z4
 	VMULPD Y4, Y4, Y6
 
 	// Ah8 = param Ah
 	VBROADCASTSD 16(AX), Y7
 
-	// q9 = mul v7, Ah8
+	// q9 = mul zz7, Ah8
 	VMULPD Y7, Y6, Y6
 
 	// B10 = param B
@@ -588,10 +588,10 @@ loop1:
 	// H11 = param H
 	VBROADCASTSD 8(AX), Y8
 
-	// v12 = sub z4, H11
+	// zh12 = sub z4, H11
 	VSUBPD Y8, Y4, Y8
 
-	// l13 = mul B10, v12
+	// l13 = mul B10, zh12
 	VMULPD Y8, Y7, Y7
 
 	// loss14 = select quad6, q9, l13
@@ -627,13 +627,13 @@ loop1:
 	// quad6 = lt z4, K5
 	VCMPPD $0x11, Y5, Y4, Y5
 
-	// v7 = mul z4, z4
+	// zz7 = mul z4, z4
 	VMULPD Y4, Y4, Y6
 
 	// Ah8 = param Ah
 	VBROADCASTSD 16(AX), Y7
 
-	// q9 = mul v7, Ah8
+	// q9 = mul zz7, Ah8
 	VMULPD Y7, Y6, Y6
 
 	// B10 = param B
@@ -642,10 +642,10 @@ loop1:
 	// H11 = param H
 	VBROADCASTSD 8(AX), Y8
 
-	// v12 = sub z4, H11
+	// zh12 = sub z4, H11
 	VSUBPD Y8, Y4, Y8
 
-	// l13 = mul B10, v12
+	// l13 = mul B10, zh12
 	VMULPD Y8, Y7, Y7
 
 	// loss14 = select quad6, q9, l13
@@ -697,13 +697,13 @@ tail:
 	// quad6 = lt z4, K5
 	VCMPPD $0x11, Y5, Y4, Y5
 
-	// v7 = mul z4, z4
+	// zz7 = mul z4, z4
 	VMULPD Y4, Y4, Y6
 
 	// Ah8 = param Ah
 	VBROADCASTSD 16(AX), Y7
 
-	// q9 = mul v7, Ah8
+	// q9 = mul zz7, Ah8
 	VMULPD Y7, Y6, Y6
 
 	// B10 = param B
@@ -712,10 +712,10 @@ tail:
 	// H11 = param H
 	VBROADCASTSD 8(AX), Y8
 
-	// v12 = sub z4, H11
+	// zh12 = sub z4, H11
 	VSUBPD Y8, Y4, Y8
 
-	// l13 = mul B10, v12
+	// l13 = mul B10, zh12
 	VMULPD Y8, Y7, Y7
 
 	// loss14 = select quad6, q9, l13
@@ -757,13 +757,13 @@ tail:
 	// quad6 = lt z4, K5
 	VCMPPD $0x11, Y5, Y4, Y5
 
-	// v7 = mul z4, z4
+	// zz7 = mul z4, z4
 	VMULPD Y4, Y4, Y6
 
 	// Ah8 = param Ah
 	VBROADCASTSD 16(AX), Y7
 
-	// q9 = mul v7, Ah8
+	// q9 = mul zz7, Ah8
 	VMULPD Y7, Y6, Y6
 
 	// B10 = param B
@@ -772,10 +772,10 @@ tail:
 	// H11 = param H
 	VBROADCASTSD 8(AX), Y8
 
-	// v12 = sub z4, H11
+	// zh12 = sub z4, H11
 	VSUBPD Y8, Y4, Y8
 
-	// l13 = mul B10, v12
+	// l13 = mul B10, zh12
 	VMULPD Y8, Y7, Y7
 
 	// loss14 = select quad6, q9, l13
@@ -866,10 +866,10 @@ loop2pf:
 	// quad6 = lt z4, K5 [block 1]
 	VCMPPD $0x11, Z3, Z8, K2
 
-	// v7 = mul z4, z4 [block 0]
+	// zz7 = mul z4, z4 [block 0]
 	VMULPD Z7, Z7, Z9
 
-	// v7 = mul z4, z4 [block 1]
+	// zz7 = mul z4, z4 [block 1]
 	VMULPD Z8, Z8, Z10
 
 	// Ah8 = param Ah [block 0]
@@ -878,23 +878,23 @@ loop2pf:
 	// B10 = param B [block 1]
 	// H11 = param H [block 0]
 	// H11 = param H [block 1]
-	// v12 = sub z4, H11 [block 0]
+	// zh12 = sub z4, H11 [block 0]
 	VSUBPD Z6, Z7, Z11
 
-	// v12 = sub z4, H11 [block 1]
+	// zh12 = sub z4, H11 [block 1]
 	VSUBPD Z6, Z8, Z12
 
-	// l13 = mul B10, v12 [block 0]
+	// l13 = mul B10, zh12 [block 0]
 	VMULPD Z11, Z5, Z11
 
-	// l13 = mul B10, v12 [block 1]
+	// l13 = mul B10, zh12 [block 1]
 	VMULPD Z12, Z5, Z12
 
-	// q9 = mul v7, Ah8 [block 0], merged into:
+	// q9 = mul zz7, Ah8 [block 0], merged into:
 	// loss14 = select quad6, q9, l13 [block 0]
 	VMULPD Z4, Z9, K1, Z11
 
-	// q9 = mul v7, Ah8 [block 1], merged into:
+	// q9 = mul zz7, Ah8 [block 1], merged into:
 	// loss14 = select quad6, q9, l13 [block 1]
 	VMULPD Z4, Z10, K2, Z12
 
@@ -956,10 +956,10 @@ loop2:
 	// quad6 = lt z4, K5 [block 1]
 	VCMPPD $0x11, Z3, Z8, K2
 
-	// v7 = mul z4, z4 [block 0]
+	// zz7 = mul z4, z4 [block 0]
 	VMULPD Z7, Z7, Z9
 
-	// v7 = mul z4, z4 [block 1]
+	// zz7 = mul z4, z4 [block 1]
 	VMULPD Z8, Z8, Z10
 
 	// Ah8 = param Ah [block 0]
@@ -968,23 +968,23 @@ loop2:
 	// B10 = param B [block 1]
 	// H11 = param H [block 0]
 	// H11 = param H [block 1]
-	// v12 = sub z4, H11 [block 0]
+	// zh12 = sub z4, H11 [block 0]
 	VSUBPD Z6, Z7, Z11
 
-	// v12 = sub z4, H11 [block 1]
+	// zh12 = sub z4, H11 [block 1]
 	VSUBPD Z6, Z8, Z12
 
-	// l13 = mul B10, v12 [block 0]
+	// l13 = mul B10, zh12 [block 0]
 	VMULPD Z11, Z5, Z11
 
-	// l13 = mul B10, v12 [block 1]
+	// l13 = mul B10, zh12 [block 1]
 	VMULPD Z12, Z5, Z12
 
-	// q9 = mul v7, Ah8 [block 0], merged into:
+	// q9 = mul zz7, Ah8 [block 0], merged into:
 	// loss14 = select quad6, q9, l13 [block 0]
 	VMULPD Z4, Z9, K1, Z11
 
-	// q9 = mul v7, Ah8 [block 1], merged into:
+	// q9 = mul zz7, Ah8 [block 1], merged into:
 	// loss14 = select quad6, q9, l13 [block 1]
 	VMULPD Z4, Z10, K2, Z12
 
@@ -1033,19 +1033,19 @@ loop1:
 	// quad6 = lt z4, K5
 	VCMPPD $0x11, Z3, Z7, K1
 
-	// v7 = mul z4, z4
+	// zz7 = mul z4, z4
 	VMULPD Z7, Z7, Z8
 
 	// Ah8 = param Ah
 	// B10 = param B
 	// H11 = param H
-	// v12 = sub z4, H11
+	// zh12 = sub z4, H11
 	VSUBPD Z6, Z7, Z9
 
-	// l13 = mul B10, v12
+	// l13 = mul B10, zh12
 	VMULPD Z9, Z5, Z9
 
-	// q9 = mul v7, Ah8, merged into:
+	// q9 = mul zz7, Ah8, merged into:
 	// loss14 = select quad6, q9, l13
 	VMULPD Z4, Z8, K1, Z9
 
@@ -1085,19 +1085,19 @@ tail:
 	// quad6 = lt z4, K5
 	VCMPPD $0x11, Z3, Z2, K1
 
-	// v7 = mul z4, z4
+	// zz7 = mul z4, z4
 	VMULPD Z2, Z2, Z3
 
 	// Ah8 = param Ah
 	// B10 = param B
 	// H11 = param H
-	// v12 = sub z4, H11
+	// zh12 = sub z4, H11
 	VSUBPD Z6, Z2, Z6
 
-	// l13 = mul B10, v12
+	// l13 = mul B10, zh12
 	VMULPD Z6, Z5, Z5
 
-	// q9 = mul v7, Ah8, merged into:
+	// q9 = mul zz7, Ah8, merged into:
 	// loss14 = select quad6, q9, l13
 	VMULPD Z4, Z3, K1, Z5
 
@@ -1171,25 +1171,25 @@ loop1:
 	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v11 = ne d2, Zero10
+	// nonzero11 = ne d2, Zero10
 	VCMPPD $0x04, Y4, Y0, Y5
 
 	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v13 = select v11, GB12, Zero10
+	// v13 = select nonzero11, GB12, Zero10
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl14 = xor v13, sg5
 	VXORPD Y1, Y4, Y1
 
-	// v15 = select quad7, gq9, gl14
+	// branch15 = select quad7, gq9, gl14
 	VBLENDVPD Y2, Y3, Y1, Y1
 
 	// nan16 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad17 = select nan16, d2, v15
+	// grad17 = select nan16, d2, branch15
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad17
@@ -1230,25 +1230,25 @@ loop1:
 	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v11 = ne d2, Zero10
+	// nonzero11 = ne d2, Zero10
 	VCMPPD $0x04, Y4, Y0, Y5
 
 	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v13 = select v11, GB12, Zero10
+	// v13 = select nonzero11, GB12, Zero10
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl14 = xor v13, sg5
 	VXORPD Y1, Y4, Y1
 
-	// v15 = select quad7, gq9, gl14
+	// branch15 = select quad7, gq9, gl14
 	VBLENDVPD Y2, Y3, Y1, Y1
 
 	// nan16 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad17 = select nan16, d2, v15
+	// grad17 = select nan16, d2, branch15
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad17
@@ -1304,25 +1304,25 @@ tail:
 	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v11 = ne d2, Zero10
+	// nonzero11 = ne d2, Zero10
 	VCMPPD $0x04, Y4, Y0, Y5
 
 	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v13 = select v11, GB12, Zero10
+	// v13 = select nonzero11, GB12, Zero10
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl14 = xor v13, sg5
 	VXORPD Y1, Y4, Y1
 
-	// v15 = select quad7, gq9, gl14
+	// branch15 = select quad7, gq9, gl14
 	VBLENDVPD Y2, Y3, Y1, Y1
 
 	// nan16 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad17 = select nan16, d2, v15
+	// grad17 = select nan16, d2, branch15
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad17
@@ -1371,25 +1371,25 @@ tail:
 	// Zero10 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v11 = ne d2, Zero10
+	// nonzero11 = ne d2, Zero10
 	VCMPPD $0x04, Y4, Y0, Y5
 
 	// GB12 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v13 = select v11, GB12, Zero10
+	// v13 = select nonzero11, GB12, Zero10
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl14 = xor v13, sg5
 	VXORPD Y1, Y4, Y1
 
-	// v15 = select quad7, gq9, gl14
+	// branch15 = select quad7, gq9, gl14
 	VBLENDVPD Y2, Y3, Y1, Y1
 
 	// nan16 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad17 = select nan16, d2, v15
+	// grad17 = select nan16, d2, branch15
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad17
@@ -1452,24 +1452,24 @@ loop1pf:
 
 	// GA8 = param GA
 	// Zero10 = param Zero
-	// v11 = ne d2, Zero10
+	// nonzero11 = ne d2, Zero10
 	VCMPPD $0x04, Z3, Z5, K2
 
 	// GB12 = param GB
-	// v13 = select v11, GB12, Zero10
+	// v13 = select nonzero11, GB12, Zero10
 	VBLENDMPD Z4, Z3, K2, Z7
 
 	// gl14 = xor v13, sg5
 	VPXORQ Z13, Z7, Z6
 
 	// gq9 = mul d2, GA8, merged into:
-	// v15 = select quad7, gq9, gl14
+	// branch15 = select quad7, gq9, gl14
 	VMULPD Z2, Z5, K1, Z6
 
 	// nan16 = isnan d2
 	VCMPPD $0x03, Z5, Z5, K1
 
-	// grad17 = select nan16, d2, v15
+	// grad17 = select nan16, d2, branch15
 	VBLENDMPD Z5, Z6, K1, Z8
 
 	// store dst grad17
@@ -1505,24 +1505,24 @@ loop1:
 
 	// GA8 = param GA
 	// Zero10 = param Zero
-	// v11 = ne d2, Zero10
+	// nonzero11 = ne d2, Zero10
 	VCMPPD $0x04, Z3, Z5, K2
 
 	// GB12 = param GB
-	// v13 = select v11, GB12, Zero10
+	// v13 = select nonzero11, GB12, Zero10
 	VBLENDMPD Z4, Z3, K2, Z9
 
 	// gl14 = xor v13, sg5
 	VPXORQ Z7, Z9, Z6
 
 	// gq9 = mul d2, GA8, merged into:
-	// v15 = select quad7, gq9, gl14
+	// branch15 = select quad7, gq9, gl14
 	VMULPD Z2, Z5, K1, Z6
 
 	// nan16 = isnan d2
 	VCMPPD $0x03, Z5, Z5, K1
 
-	// grad17 = select nan16, d2, v15
+	// grad17 = select nan16, d2, branch15
 	VBLENDMPD Z5, Z6, K1, Z10
 
 	// store dst grad17
@@ -1561,24 +1561,24 @@ tail:
 
 	// GA8 = param GA
 	// Zero10 = param Zero
-	// v11 = ne d2, Zero10
+	// nonzero11 = ne d2, Zero10
 	VCMPPD $0x04, Z3, Z5, K3
 
 	// GB12 = param GB
-	// v13 = select v11, GB12, Zero10
+	// v13 = select nonzero11, GB12, Zero10
 	VBLENDMPD Z4, Z3, K3, Z11
 
 	// gl14 = xor v13, sg5
 	VPXORQ Z0, Z11, Z0
 
 	// gq9 = mul d2, GA8, merged into:
-	// v15 = select quad7, gq9, gl14
+	// branch15 = select quad7, gq9, gl14
 	VMULPD Z2, Z5, K2, Z0
 
 	// nan16 = isnan d2
 	VCMPPD $0x03, Z5, Z5, K2
 
-	// grad17 = select nan16, d2, v15
+	// grad17 = select nan16, d2, branch15
 	VBLENDMPD Z5, Z0, K2, Z12
 
 	// store dst grad17
@@ -1646,13 +1646,13 @@ loop1:
 	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v13 = ne d2, Zero12
+	// nonzero13 = ne d2, Zero12
 	VCMPPD $0x04, Y5, Y0, Y6
 
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v15 = select v13, B14, Zero12
+	// v15 = select nonzero13, B14, Zero12
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v16 = xor v15, sg5
@@ -1661,13 +1661,13 @@ loop1:
 	// gl17 = mul v16, g8
 	VMULPD Y3, Y1, Y1
 
-	// v18 = select quad7, gq11, gl17
+	// branch18 = select quad7, gq11, gl17
 	VBLENDVPD Y2, Y4, Y1, Y1
 
 	// nan19 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad20 = select nan19, d2, v18
+	// grad20 = select nan19, d2, branch18
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad20
@@ -1714,13 +1714,13 @@ loop1:
 	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v13 = ne d2, Zero12
+	// nonzero13 = ne d2, Zero12
 	VCMPPD $0x04, Y5, Y0, Y6
 
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v15 = select v13, B14, Zero12
+	// v15 = select nonzero13, B14, Zero12
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v16 = xor v15, sg5
@@ -1729,13 +1729,13 @@ loop1:
 	// gl17 = mul v16, g8
 	VMULPD Y3, Y1, Y1
 
-	// v18 = select quad7, gq11, gl17
+	// branch18 = select quad7, gq11, gl17
 	VBLENDVPD Y2, Y4, Y1, Y1
 
 	// nan19 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad20 = select nan19, d2, v18
+	// grad20 = select nan19, d2, branch18
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad20
@@ -1800,13 +1800,13 @@ tail:
 	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v13 = ne d2, Zero12
+	// nonzero13 = ne d2, Zero12
 	VCMPPD $0x04, Y5, Y0, Y6
 
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v15 = select v13, B14, Zero12
+	// v15 = select nonzero13, B14, Zero12
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v16 = xor v15, sg5
@@ -1815,13 +1815,13 @@ tail:
 	// gl17 = mul v16, g8
 	VMULPD Y3, Y1, Y1
 
-	// v18 = select quad7, gq11, gl17
+	// branch18 = select quad7, gq11, gl17
 	VBLENDVPD Y2, Y4, Y1, Y1
 
 	// nan19 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad20 = select nan19, d2, v18
+	// grad20 = select nan19, d2, branch18
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad20
@@ -1879,13 +1879,13 @@ tail:
 	// Zero12 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v13 = ne d2, Zero12
+	// nonzero13 = ne d2, Zero12
 	VCMPPD $0x04, Y5, Y0, Y6
 
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v15 = select v13, B14, Zero12
+	// v15 = select nonzero13, B14, Zero12
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v16 = xor v15, sg5
@@ -1894,13 +1894,13 @@ tail:
 	// gl17 = mul v16, g8
 	VMULPD Y3, Y1, Y1
 
-	// v18 = select quad7, gq11, gl17
+	// branch18 = select quad7, gq11, gl17
 	VBLENDVPD Y2, Y4, Y1, Y1
 
 	// nan19 = isnan d2
 	VCMPPD $0x03, Y0, Y0, Y2
 
-	// grad20 = select nan19, d2, v18
+	// grad20 = select nan19, d2, branch18
 	VBLENDVPD Y2, Y0, Y1, Y0
 
 	// store dst grad20
@@ -1971,11 +1971,11 @@ loop1pf:
 
 	// Dq10 = param Dq
 	// Zero12 = param Zero
-	// v13 = ne d2, Zero12
+	// nonzero13 = ne d2, Zero12
 	VCMPPD $0x04, Z3, Z5, K2
 
 	// B14 = param B
-	// v15 = select v13, B14, Zero12
+	// v15 = select nonzero13, B14, Zero12
 	VBLENDMPD Z4, Z3, K2, Z7
 
 	// v16 = xor v15, sg5
@@ -1985,13 +1985,13 @@ loop1pf:
 	VMULPD Z6, Z13, Z6
 
 	// gq11 = div v9, Dq10, merged into:
-	// v18 = select quad7, gq11, gl17
+	// branch18 = select quad7, gq11, gl17
 	VDIVPD Z2, Z14, K1, Z6
 
 	// nan19 = isnan d2
 	VCMPPD $0x03, Z5, Z5, K1
 
-	// grad20 = select nan19, d2, v18
+	// grad20 = select nan19, d2, branch18
 	VBLENDMPD Z5, Z6, K1, Z8
 
 	// store dst grad20
@@ -2033,11 +2033,11 @@ loop1:
 
 	// Dq10 = param Dq
 	// Zero12 = param Zero
-	// v13 = ne d2, Zero12
+	// nonzero13 = ne d2, Zero12
 	VCMPPD $0x04, Z3, Z5, K2
 
 	// B14 = param B
-	// v15 = select v13, B14, Zero12
+	// v15 = select nonzero13, B14, Zero12
 	VBLENDMPD Z4, Z3, K2, Z9
 
 	// v16 = xor v15, sg5
@@ -2047,13 +2047,13 @@ loop1:
 	VMULPD Z6, Z7, Z6
 
 	// gq11 = div v9, Dq10, merged into:
-	// v18 = select quad7, gq11, gl17
+	// branch18 = select quad7, gq11, gl17
 	VDIVPD Z2, Z8, K1, Z6
 
 	// nan19 = isnan d2
 	VCMPPD $0x03, Z5, Z5, K1
 
-	// grad20 = select nan19, d2, v18
+	// grad20 = select nan19, d2, branch18
 	VBLENDMPD Z5, Z6, K1, Z10
 
 	// store dst grad20
@@ -2098,11 +2098,11 @@ tail:
 
 	// Dq10 = param Dq
 	// Zero12 = param Zero
-	// v13 = ne d2, Zero12
+	// nonzero13 = ne d2, Zero12
 	VCMPPD $0x04, Z3, Z5, K3
 
 	// B14 = param B
-	// v15 = select v13, B14, Zero12
+	// v15 = select nonzero13, B14, Zero12
 	VBLENDMPD Z4, Z3, K3, Z11
 
 	// v16 = xor v15, sg5
@@ -2112,13 +2112,13 @@ tail:
 	VMULPD Z1, Z0, Z0
 
 	// gq11 = div v9, Dq10, merged into:
-	// v18 = select quad7, gq11, gl17
+	// branch18 = select quad7, gq11, gl17
 	VDIVPD Z2, Z6, K2, Z0
 
 	// nan19 = isnan d2
 	VCMPPD $0x03, Z5, Z5, K2
 
-	// grad20 = select nan19, d2, v18
+	// grad20 = select nan19, d2, branch18
 	VBLENDMPD Z5, Z0, K2, Z12
 
 	// store dst grad20
@@ -2178,13 +2178,13 @@ loop1:
 	// quad7 = lt z4, K6
 	VCMPPD $0x11, Y7, Y6, Y7
 
-	// v8 = mul z4, z4
+	// zz8 = mul z4, z4
 	VMULPD Y6, Y6, Y8
 
 	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
 
-	// q10 = mul v8, Ah9
+	// q10 = mul zz8, Ah9
 	VMULPD Y9, Y8, Y8
 
 	// B11 = param B
@@ -2193,10 +2193,10 @@ loop1:
 	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
 
-	// v13 = sub z4, H12
+	// zh13 = sub z4, H12
 	VSUBPD Y10, Y6, Y10
 
-	// l14 = mul B11, v13
+	// l14 = mul B11, zh13
 	VMULPD Y10, Y9, Y9
 
 	// loss15 = select quad7, q10, l14
@@ -2219,25 +2219,25 @@ loop1:
 	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
 
-	// v25 = ne d2, Zero24
+	// nonzero25 = ne d2, Zero24
 	VCMPPD $0x04, Y8, Y4, Y9
 
 	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v27 = select v25, GB26, Zero24
+	// v27 = select nonzero25, GB26, Zero24
 	VBLENDVPD Y9, Y10, Y8, Y8
 
 	// gl28 = xor v27, sg5
 	VXORPD Y5, Y8, Y5
 
-	// v29 = select quad7, gq23, gl28
+	// branch29 = select quad7, gq23, gl28
 	VBLENDVPD Y7, Y6, Y5, Y5
 
 	// nan30 = isnan d2
 	VCMPPD $0x03, Y4, Y4, Y6
 
-	// grad31 = select nan30, d2, v29
+	// grad31 = select nan30, d2, branch29
 	VBLENDVPD Y6, Y4, Y5, Y4
 
 	// store dst grad31
@@ -2269,13 +2269,13 @@ loop1:
 	// quad7 = lt z4, K6
 	VCMPPD $0x11, Y7, Y6, Y7
 
-	// v8 = mul z4, z4
+	// zz8 = mul z4, z4
 	VMULPD Y6, Y6, Y8
 
 	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
 
-	// q10 = mul v8, Ah9
+	// q10 = mul zz8, Ah9
 	VMULPD Y9, Y8, Y8
 
 	// B11 = param B
@@ -2284,10 +2284,10 @@ loop1:
 	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
 
-	// v13 = sub z4, H12
+	// zh13 = sub z4, H12
 	VSUBPD Y10, Y6, Y10
 
-	// l14 = mul B11, v13
+	// l14 = mul B11, zh13
 	VMULPD Y10, Y9, Y9
 
 	// loss15 = select quad7, q10, l14
@@ -2310,25 +2310,25 @@ loop1:
 	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
 
-	// v25 = ne d2, Zero24
+	// nonzero25 = ne d2, Zero24
 	VCMPPD $0x04, Y8, Y4, Y9
 
 	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v27 = select v25, GB26, Zero24
+	// v27 = select nonzero25, GB26, Zero24
 	VBLENDVPD Y9, Y10, Y8, Y8
 
 	// gl28 = xor v27, sg5
 	VXORPD Y5, Y8, Y5
 
-	// v29 = select quad7, gq23, gl28
+	// branch29 = select quad7, gq23, gl28
 	VBLENDVPD Y7, Y6, Y5, Y5
 
 	// nan30 = isnan d2
 	VCMPPD $0x03, Y4, Y4, Y6
 
-	// grad31 = select nan30, d2, v29
+	// grad31 = select nan30, d2, branch29
 	VBLENDVPD Y6, Y4, Y5, Y4
 
 	// store dst grad31
@@ -2375,13 +2375,13 @@ tail:
 	// quad7 = lt z4, K6
 	VCMPPD $0x11, Y7, Y6, Y7
 
-	// v8 = mul z4, z4
+	// zz8 = mul z4, z4
 	VMULPD Y6, Y6, Y8
 
 	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
 
-	// q10 = mul v8, Ah9
+	// q10 = mul zz8, Ah9
 	VMULPD Y9, Y8, Y8
 
 	// B11 = param B
@@ -2390,10 +2390,10 @@ tail:
 	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
 
-	// v13 = sub z4, H12
+	// zh13 = sub z4, H12
 	VSUBPD Y10, Y6, Y10
 
-	// l14 = mul B11, v13
+	// l14 = mul B11, zh13
 	VMULPD Y10, Y9, Y9
 
 	// loss15 = select quad7, q10, l14
@@ -2416,25 +2416,25 @@ tail:
 	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
 
-	// v25 = ne d2, Zero24
+	// nonzero25 = ne d2, Zero24
 	VCMPPD $0x04, Y8, Y4, Y9
 
 	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v27 = select v25, GB26, Zero24
+	// v27 = select nonzero25, GB26, Zero24
 	VBLENDVPD Y9, Y10, Y8, Y8
 
 	// gl28 = xor v27, sg5
 	VXORPD Y5, Y8, Y5
 
-	// v29 = select quad7, gq23, gl28
+	// branch29 = select quad7, gq23, gl28
 	VBLENDVPD Y7, Y6, Y5, Y5
 
 	// nan30 = isnan d2
 	VCMPPD $0x03, Y4, Y4, Y6
 
-	// grad31 = select nan30, d2, v29
+	// grad31 = select nan30, d2, branch29
 	VBLENDVPD Y6, Y4, Y5, Y4
 
 	// store dst grad31
@@ -2474,13 +2474,13 @@ tail:
 	// quad7 = lt z4, K6
 	VCMPPD $0x11, Y7, Y6, Y7
 
-	// v8 = mul z4, z4
+	// zz8 = mul z4, z4
 	VMULPD Y6, Y6, Y8
 
 	// Ah9 = param Ah
 	VBROADCASTSD 16(AX), Y9
 
-	// q10 = mul v8, Ah9
+	// q10 = mul zz8, Ah9
 	VMULPD Y9, Y8, Y8
 
 	// B11 = param B
@@ -2489,10 +2489,10 @@ tail:
 	// H12 = param H
 	VBROADCASTSD 8(AX), Y10
 
-	// v13 = sub z4, H12
+	// zh13 = sub z4, H12
 	VSUBPD Y10, Y6, Y10
 
-	// l14 = mul B11, v13
+	// l14 = mul B11, zh13
 	VMULPD Y10, Y9, Y9
 
 	// loss15 = select quad7, q10, l14
@@ -2515,25 +2515,25 @@ tail:
 	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y8
 
-	// v25 = ne d2, Zero24
+	// nonzero25 = ne d2, Zero24
 	VCMPPD $0x04, Y8, Y4, Y9
 
 	// GB26 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v27 = select v25, GB26, Zero24
+	// v27 = select nonzero25, GB26, Zero24
 	VBLENDVPD Y9, Y10, Y8, Y8
 
 	// gl28 = xor v27, sg5
 	VXORPD Y5, Y8, Y5
 
-	// v29 = select quad7, gq23, gl28
+	// branch29 = select quad7, gq23, gl28
 	VBLENDVPD Y7, Y6, Y5, Y5
 
 	// nan30 = isnan d2
 	VCMPPD $0x03, Y4, Y4, Y6
 
-	// grad31 = select nan30, d2, v29
+	// grad31 = select nan30, d2, branch29
 	VBLENDVPD Y6, Y4, Y5, Y4
 
 	// store dst grad31
@@ -2611,19 +2611,19 @@ loop1pf:
 	// quad7 = lt z4, K6
 	VCMPPD $0x11, Z3, Z11, K1
 
-	// v8 = mul z4, z4
+	// zz8 = mul z4, z4
 	VMULPD Z11, Z11, Z19
 
 	// Ah9 = param Ah
 	// B11 = param B
 	// H12 = param H
-	// v13 = sub z4, H12
+	// zh13 = sub z4, H12
 	VSUBPD Z6, Z11, Z20
 
-	// l14 = mul B11, v13
+	// l14 = mul B11, zh13
 	VMULPD Z20, Z5, Z20
 
-	// q10 = mul v8, Ah9, merged into:
+	// q10 = mul zz8, Ah9, merged into:
 	// loss15 = select quad7, q10, l14
 	VMULPD Z4, Z19, K1, Z20
 
@@ -2637,24 +2637,24 @@ loop1pf:
 	// setacc m v20
 	// GA22 = param GA
 	// Zero24 = param Zero
-	// v25 = ne d2, Zero24
+	// nonzero25 = ne d2, Zero24
 	VCMPPD $0x04, Z8, Z10, K2
 
 	// GB26 = param GB
-	// v27 = select v25, GB26, Zero24
+	// v27 = select nonzero25, GB26, Zero24
 	VBLENDMPD Z9, Z8, K2, Z12
 
 	// gl28 = xor v27, sg5
 	VPXORQ Z18, Z12, Z11
 
 	// gq23 = mul d2, GA22, merged into:
-	// v29 = select quad7, gq23, gl28
+	// branch29 = select quad7, gq23, gl28
 	VMULPD Z7, Z10, K1, Z11
 
 	// nan30 = isnan d2
 	VCMPPD $0x03, Z10, Z10, K1
 
-	// grad31 = select nan30, d2, v29
+	// grad31 = select nan30, d2, branch29
 	VBLENDMPD Z10, Z11, K1, Z13
 
 	// store dst grad31
@@ -2688,19 +2688,19 @@ loop1:
 	// quad7 = lt z4, K6
 	VCMPPD $0x11, Z3, Z11, K1
 
-	// v8 = mul z4, z4
+	// zz8 = mul z4, z4
 	VMULPD Z11, Z11, Z13
 
 	// Ah9 = param Ah
 	// B11 = param B
 	// H12 = param H
-	// v13 = sub z4, H12
+	// zh13 = sub z4, H12
 	VSUBPD Z6, Z11, Z18
 
-	// l14 = mul B11, v13
+	// l14 = mul B11, zh13
 	VMULPD Z18, Z5, Z18
 
-	// q10 = mul v8, Ah9, merged into:
+	// q10 = mul zz8, Ah9, merged into:
 	// loss15 = select quad7, q10, l14
 	VMULPD Z4, Z13, K1, Z18
 
@@ -2714,24 +2714,24 @@ loop1:
 	// setacc m v20
 	// GA22 = param GA
 	// Zero24 = param Zero
-	// v25 = ne d2, Zero24
+	// nonzero25 = ne d2, Zero24
 	VCMPPD $0x04, Z8, Z10, K2
 
 	// GB26 = param GB
-	// v27 = select v25, GB26, Zero24
+	// v27 = select nonzero25, GB26, Zero24
 	VBLENDMPD Z9, Z8, K2, Z14
 
 	// gl28 = xor v27, sg5
 	VPXORQ Z12, Z14, Z11
 
 	// gq23 = mul d2, GA22, merged into:
-	// v29 = select quad7, gq23, gl28
+	// branch29 = select quad7, gq23, gl28
 	VMULPD Z7, Z10, K1, Z11
 
 	// nan30 = isnan d2
 	VCMPPD $0x03, Z10, Z10, K1
 
-	// grad31 = select nan30, d2, v29
+	// grad31 = select nan30, d2, branch29
 	VBLENDMPD Z10, Z11, K1, Z15
 
 	// store dst grad31
@@ -2768,19 +2768,19 @@ tail:
 	// quad7 = lt z4, K6
 	VCMPPD $0x11, Z3, Z11, K2
 
-	// v8 = mul z4, z4
+	// zz8 = mul z4, z4
 	VMULPD Z11, Z11, Z3
 
 	// Ah9 = param Ah
 	// B11 = param B
 	// H12 = param H
-	// v13 = sub z4, H12
+	// zh13 = sub z4, H12
 	VSUBPD Z6, Z11, Z6
 
-	// l14 = mul B11, v13
+	// l14 = mul B11, zh13
 	VMULPD Z6, Z5, Z5
 
-	// q10 = mul v8, Ah9, merged into:
+	// q10 = mul zz8, Ah9, merged into:
 	// loss15 = select quad7, q10, l14
 	VMULPD Z4, Z3, K2, Z5
 
@@ -2794,24 +2794,24 @@ tail:
 	// setacc m v20
 	// GA22 = param GA
 	// Zero24 = param Zero
-	// v25 = ne d2, Zero24
+	// nonzero25 = ne d2, Zero24
 	VCMPPD $0x04, Z8, Z10, K3
 
 	// GB26 = param GB
-	// v27 = select v25, GB26, Zero24
+	// v27 = select nonzero25, GB26, Zero24
 	VBLENDMPD Z9, Z8, K3, Z16
 
 	// gl28 = xor v27, sg5
 	VPXORQ Z2, Z16, Z2
 
 	// gq23 = mul d2, GA22, merged into:
-	// v29 = select quad7, gq23, gl28
+	// branch29 = select quad7, gq23, gl28
 	VMULPD Z7, Z10, K2, Z2
 
 	// nan30 = isnan d2
 	VCMPPD $0x03, Z10, Z10, K2
 
-	// grad31 = select nan30, d2, v29
+	// grad31 = select nan30, d2, branch29
 	VBLENDMPD Z10, Z2, K2, Z17
 
 	// store dst grad31
@@ -5203,25 +5203,25 @@ loop1:
 	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v17 = ne d2, Zero16
+	// nonzero17 = ne d2, Zero16
 	VCMPPD $0x04, Y4, Y2, Y5
 
 	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v19 = select v17, GB18, Zero16
+	// v19 = select nonzero17, GB18, Zero16
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl20 = xor v19, sg10
 	VXORPD Y1, Y4, Y1
 
-	// v21 = select quad12, gq15, gl20
+	// branch21 = select quad12, gq15, gl20
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan22 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad23 = select nan22, d2, v21
+	// grad23 = select nan22, d2, branch21
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad23
@@ -5279,25 +5279,25 @@ loop1:
 	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v17 = ne d2, Zero16
+	// nonzero17 = ne d2, Zero16
 	VCMPPD $0x04, Y4, Y2, Y5
 
 	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v19 = select v17, GB18, Zero16
+	// v19 = select nonzero17, GB18, Zero16
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl20 = xor v19, sg10
 	VXORPD Y1, Y4, Y1
 
-	// v21 = select quad12, gq15, gl20
+	// branch21 = select quad12, gq15, gl20
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan22 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad23 = select nan22, d2, v21
+	// grad23 = select nan22, d2, branch21
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad23
@@ -5368,25 +5368,25 @@ tail:
 	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v17 = ne d2, Zero16
+	// nonzero17 = ne d2, Zero16
 	VCMPPD $0x04, Y4, Y2, Y5
 
 	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v19 = select v17, GB18, Zero16
+	// v19 = select nonzero17, GB18, Zero16
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl20 = xor v19, sg10
 	VXORPD Y1, Y4, Y1
 
-	// v21 = select quad12, gq15, gl20
+	// branch21 = select quad12, gq15, gl20
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan22 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad23 = select nan22, d2, v21
+	// grad23 = select nan22, d2, branch21
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad23
@@ -5450,25 +5450,25 @@ tail:
 	// Zero16 = param Zero
 	VBROADCASTSD 80(AX), Y4
 
-	// v17 = ne d2, Zero16
+	// nonzero17 = ne d2, Zero16
 	VCMPPD $0x04, Y4, Y2, Y5
 
 	// GB18 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// v19 = select v17, GB18, Zero16
+	// v19 = select nonzero17, GB18, Zero16
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// gl20 = xor v19, sg10
 	VXORPD Y1, Y4, Y1
 
-	// v21 = select quad12, gq15, gl20
+	// branch21 = select quad12, gq15, gl20
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan22 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad23 = select nan22, d2, v21
+	// grad23 = select nan22, d2, branch21
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad23
@@ -5551,23 +5551,23 @@ loop1pf:
 	VFMADD231PD Z2, Z7, Z5
 
 	// Zero16 = param Zero
-	// v17 = ne d2, Zero16
+	// nonzero17 = ne d2, Zero16
 	VCMPPD $0x04, Z3, Z7, K2
 
 	// GB18 = param GB
-	// v19 = select v17, GB18, Zero16
+	// v19 = select nonzero17, GB18, Zero16
 	VBLENDMPD Z4, Z3, K2, Z10
 
 	// gl20 = xor v19, sg10
 	VPXORQ Z8, Z10, Z6
 
-	// v21 = select quad12, gq15, gl20
+	// branch21 = select quad12, gq15, gl20
 	VBLENDMPD Z5, Z6, K1, Z11
 
 	// nan22 = isnan d2
 	VCMPPD $0x03, Z7, Z7, K1
 
-	// grad23 = select nan22, d2, v21
+	// grad23 = select nan22, d2, branch21
 	VBLENDMPD Z7, Z11, K1, Z12
 
 	// store dst grad23
@@ -5623,23 +5623,23 @@ loop1:
 	VFMADD231PD Z2, Z7, Z5
 
 	// Zero16 = param Zero
-	// v17 = ne d2, Zero16
+	// nonzero17 = ne d2, Zero16
 	VCMPPD $0x04, Z3, Z7, K2
 
 	// GB18 = param GB
-	// v19 = select v17, GB18, Zero16
+	// v19 = select nonzero17, GB18, Zero16
 	VBLENDMPD Z4, Z3, K2, Z13
 
 	// gl20 = xor v19, sg10
 	VPXORQ Z8, Z13, Z6
 
-	// v21 = select quad12, gq15, gl20
+	// branch21 = select quad12, gq15, gl20
 	VBLENDMPD Z5, Z6, K1, Z14
 
 	// nan22 = isnan d2
 	VCMPPD $0x03, Z7, Z7, K1
 
-	// grad23 = select nan22, d2, v21
+	// grad23 = select nan22, d2, branch21
 	VBLENDMPD Z7, Z14, K1, Z15
 
 	// store dst grad23
@@ -5698,23 +5698,23 @@ tail:
 	VFMADD231PD Z2, Z7, Z1
 
 	// Zero16 = param Zero
-	// v17 = ne d2, Zero16
+	// nonzero17 = ne d2, Zero16
 	VCMPPD $0x04, Z3, Z7, K3
 
 	// GB18 = param GB
-	// v19 = select v17, GB18, Zero16
+	// v19 = select nonzero17, GB18, Zero16
 	VBLENDMPD Z4, Z3, K3, Z16
 
 	// gl20 = xor v19, sg10
 	VPXORQ Z0, Z16, Z0
 
-	// v21 = select quad12, gq15, gl20
+	// branch21 = select quad12, gq15, gl20
 	VBLENDMPD Z1, Z0, K2, Z17
 
 	// nan22 = isnan d2
 	VCMPPD $0x03, Z7, Z7, K2
 
-	// grad23 = select nan22, d2, v21
+	// grad23 = select nan22, d2, branch21
 	VBLENDMPD Z7, Z17, K2, Z18
 
 	// store dst grad23
@@ -5799,13 +5799,13 @@ loop1:
 	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v19 = ne d2, Zero18
+	// nonzero19 = ne d2, Zero18
 	VCMPPD $0x04, Y5, Y2, Y6
 
 	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v21 = select v19, B20, Zero18
+	// v21 = select nonzero19, B20, Zero18
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v22 = xor v21, sg10
@@ -5814,13 +5814,13 @@ loop1:
 	// gl23 = mul v22, g13
 	VMULPD Y4, Y1, Y1
 
-	// v24 = select quad12, gq17, gl23
+	// branch24 = select quad12, gq17, gl23
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan25 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad26 = select nan25, d2, v24
+	// grad26 = select nan25, d2, branch24
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad26
@@ -5884,13 +5884,13 @@ loop1:
 	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v19 = ne d2, Zero18
+	// nonzero19 = ne d2, Zero18
 	VCMPPD $0x04, Y5, Y2, Y6
 
 	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v21 = select v19, B20, Zero18
+	// v21 = select nonzero19, B20, Zero18
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v22 = xor v21, sg10
@@ -5899,13 +5899,13 @@ loop1:
 	// gl23 = mul v22, g13
 	VMULPD Y4, Y1, Y1
 
-	// v24 = select quad12, gq17, gl23
+	// branch24 = select quad12, gq17, gl23
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan25 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad26 = select nan25, d2, v24
+	// grad26 = select nan25, d2, branch24
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad26
@@ -5984,13 +5984,13 @@ tail:
 	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v19 = ne d2, Zero18
+	// nonzero19 = ne d2, Zero18
 	VCMPPD $0x04, Y5, Y2, Y6
 
 	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v21 = select v19, B20, Zero18
+	// v21 = select nonzero19, B20, Zero18
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v22 = xor v21, sg10
@@ -5999,13 +5999,13 @@ tail:
 	// gl23 = mul v22, g13
 	VMULPD Y4, Y1, Y1
 
-	// v24 = select quad12, gq17, gl23
+	// branch24 = select quad12, gq17, gl23
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan25 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad26 = select nan25, d2, v24
+	// grad26 = select nan25, d2, branch24
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad26
@@ -6077,13 +6077,13 @@ tail:
 	// Zero18 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// v19 = ne d2, Zero18
+	// nonzero19 = ne d2, Zero18
 	VCMPPD $0x04, Y5, Y2, Y6
 
 	// B20 = param B
 	VBROADCASTSD 32(AX), Y7
 
-	// v21 = select v19, B20, Zero18
+	// v21 = select nonzero19, B20, Zero18
 	VBLENDVPD Y6, Y7, Y5, Y5
 
 	// v22 = xor v21, sg10
@@ -6092,13 +6092,13 @@ tail:
 	// gl23 = mul v22, g13
 	VMULPD Y4, Y1, Y1
 
-	// v24 = select quad12, gq17, gl23
+	// branch24 = select quad12, gq17, gl23
 	VBLENDVPD Y3, Y0, Y1, Y0
 
 	// nan25 = isnan d2
 	VCMPPD $0x03, Y2, Y2, Y1
 
-	// grad26 = select nan25, d2, v24
+	// grad26 = select nan25, d2, branch24
 	VBLENDVPD Y1, Y2, Y0, Y0
 
 	// store dst grad26
@@ -6181,11 +6181,11 @@ loop1:
 
 	// Dq16 = param Dq
 	// Zero18 = param Zero
-	// v19 = ne d2, Zero18
+	// nonzero19 = ne d2, Zero18
 	VCMPPD $0x04, Z3, Z7, K2
 
 	// B20 = param B
-	// v21 = select v19, B20, Zero18
+	// v21 = select nonzero19, B20, Zero18
 	VBLENDMPD Z4, Z3, K2, Z10
 
 	// v22 = xor v21, sg10
@@ -6195,13 +6195,13 @@ loop1:
 	VMULPD Z6, Z8, Z6
 
 	// gq17 = div v15, Dq16, merged into:
-	// v24 = select quad12, gq17, gl23
+	// branch24 = select quad12, gq17, gl23
 	VDIVPD Z2, Z5, K1, Z6
 
 	// nan25 = isnan d2
 	VCMPPD $0x03, Z7, Z7, K1
 
-	// grad26 = select nan25, d2, v24
+	// grad26 = select nan25, d2, branch24
 	VBLENDMPD Z7, Z6, K1, Z11
 
 	// store dst grad26
@@ -6263,11 +6263,11 @@ tail:
 
 	// Dq16 = param Dq
 	// Zero18 = param Zero
-	// v19 = ne d2, Zero18
+	// nonzero19 = ne d2, Zero18
 	VCMPPD $0x04, Z3, Z7, K3
 
 	// B20 = param B
-	// v21 = select v19, B20, Zero18
+	// v21 = select nonzero19, B20, Zero18
 	VBLENDMPD Z4, Z3, K3, Z12
 
 	// v22 = xor v21, sg10
@@ -6277,13 +6277,13 @@ tail:
 	VMULPD Z1, Z0, Z0
 
 	// gq17 = div v15, Dq16, merged into:
-	// v24 = select quad12, gq17, gl23
+	// branch24 = select quad12, gq17, gl23
 	VDIVPD Z2, Z5, K2, Z0
 
 	// nan25 = isnan d2
 	VCMPPD $0x03, Z7, Z7, K2
 
-	// grad26 = select nan25, d2, v24
+	// grad26 = select nan25, d2, branch24
 	VBLENDMPD Z7, Z0, K2, Z13
 
 	// store dst grad26
@@ -6463,25 +6463,25 @@ loop1:
 	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// v50 = ne d2, Zero49
+	// nonzero50 = ne d2, Zero49
 	VCMPPD $0x04, Y7, Y6, Y8
 
 	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v52 = select v50, GB51, Zero49
+	// v52 = select nonzero50, GB51, Zero49
 	VBLENDVPD Y8, Y10, Y7, Y7
 
 	// gl53 = xor v52, sg10
 	VXORPD Y5, Y7, Y5
 
-	// v54 = select quad13, gq48, gl53
+	// branch54 = select quad13, gq48, gl53
 	VBLENDVPD Y9, Y4, Y5, Y4
 
 	// nan55 = isnan d2
 	VCMPPD $0x03, Y6, Y6, Y5
 
-	// grad56 = select nan55, d2, v54
+	// grad56 = select nan55, d2, branch54
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// store dst grad56
@@ -6633,25 +6633,25 @@ loop1:
 	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// v50 = ne d2, Zero49
+	// nonzero50 = ne d2, Zero49
 	VCMPPD $0x04, Y7, Y6, Y8
 
 	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v52 = select v50, GB51, Zero49
+	// v52 = select nonzero50, GB51, Zero49
 	VBLENDVPD Y8, Y10, Y7, Y7
 
 	// gl53 = xor v52, sg10
 	VXORPD Y5, Y7, Y5
 
-	// v54 = select quad13, gq48, gl53
+	// branch54 = select quad13, gq48, gl53
 	VBLENDVPD Y9, Y4, Y5, Y4
 
 	// nan55 = isnan d2
 	VCMPPD $0x03, Y6, Y6, Y5
 
-	// grad56 = select nan55, d2, v54
+	// grad56 = select nan55, d2, branch54
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// store dst grad56
@@ -6816,25 +6816,25 @@ tail:
 	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// v50 = ne d2, Zero49
+	// nonzero50 = ne d2, Zero49
 	VCMPPD $0x04, Y7, Y6, Y8
 
 	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v52 = select v50, GB51, Zero49
+	// v52 = select nonzero50, GB51, Zero49
 	VBLENDVPD Y8, Y10, Y7, Y7
 
 	// gl53 = xor v52, sg10
 	VXORPD Y5, Y7, Y5
 
-	// v54 = select quad13, gq48, gl53
+	// branch54 = select quad13, gq48, gl53
 	VBLENDVPD Y9, Y4, Y5, Y4
 
 	// nan55 = isnan d2
 	VCMPPD $0x03, Y6, Y6, Y5
 
-	// grad56 = select nan55, d2, v54
+	// grad56 = select nan55, d2, branch54
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// store dst grad56
@@ -6992,25 +6992,25 @@ tail:
 	// Zero49 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// v50 = ne d2, Zero49
+	// nonzero50 = ne d2, Zero49
 	VCMPPD $0x04, Y7, Y6, Y8
 
 	// GB51 = param GB
 	VBROADCASTSD 56(AX), Y10
 
-	// v52 = select v50, GB51, Zero49
+	// v52 = select nonzero50, GB51, Zero49
 	VBLENDVPD Y8, Y10, Y7, Y7
 
 	// gl53 = xor v52, sg10
 	VXORPD Y5, Y7, Y5
 
-	// v54 = select quad13, gq48, gl53
+	// branch54 = select quad13, gq48, gl53
 	VBLENDVPD Y9, Y4, Y5, Y4
 
 	// nan55 = isnan d2
 	VCMPPD $0x03, Y6, Y6, Y5
 
-	// grad56 = select nan55, d2, v54
+	// grad56 = select nan55, d2, branch54
 	VBLENDVPD Y5, Y6, Y4, Y4
 
 	// store dst grad56
@@ -7205,23 +7205,23 @@ loop1:
 	VFMADD231PD Z8, Z13, Z11
 
 	// Zero49 = param Zero
-	// v50 = ne d2, Zero49
+	// nonzero50 = ne d2, Zero49
 	VCMPPD $0x04, Z9, Z13, K2
 
 	// GB51 = param GB
-	// v52 = select v50, GB51, Zero49
+	// v52 = select nonzero50, GB51, Zero49
 	VBLENDMPD Z10, Z9, K2, Z18
 
 	// gl53 = xor v52, sg10
 	VPXORQ Z14, Z18, Z12
 
-	// v54 = select quad13, gq48, gl53
+	// branch54 = select quad13, gq48, gl53
 	VBLENDMPD Z11, Z12, K1, Z19
 
 	// nan55 = isnan d2
 	VCMPPD $0x03, Z13, Z13, K1
 
-	// grad56 = select nan55, d2, v54
+	// grad56 = select nan55, d2, branch54
 	VBLENDMPD Z13, Z19, K1, Z20
 
 	// store dst grad56
@@ -7366,23 +7366,23 @@ tail:
 	VFMADD231PD Z8, Z13, Z3
 
 	// Zero49 = param Zero
-	// v50 = ne d2, Zero49
+	// nonzero50 = ne d2, Zero49
 	VCMPPD $0x04, Z9, Z13, K3
 
 	// GB51 = param GB
-	// v52 = select v50, GB51, Zero49
+	// v52 = select nonzero50, GB51, Zero49
 	VBLENDMPD Z10, Z9, K3, Z23
 
 	// gl53 = xor v52, sg10
 	VPXORQ Z2, Z23, Z2
 
-	// v54 = select quad13, gq48, gl53
+	// branch54 = select quad13, gq48, gl53
 	VBLENDMPD Z3, Z2, K2, Z24
 
 	// nan55 = isnan d2
 	VCMPPD $0x03, Z13, Z13, K2
 
-	// grad56 = select nan55, d2, v54
+	// grad56 = select nan55, d2, branch54
 	VBLENDMPD Z13, Z24, K2, Z25
 
 	// store dst grad56

@@ -76,8 +76,8 @@ func (b *builder) diff(t Type, ovf bool) diff {
 func (b *builder) loss(t Type, d diff) (hi, lo int) {
 	z := d.z
 	if t == F32 {
-		q := b.named("q", b.mul(b.mul(z, z), b.param("Ah")))
-		l := b.named("l", b.mul(b.param("B"), b.sub(z, b.param("H"))))
+		q := b.named("q", b.mul(b.named("zz", b.mul(z, z)), b.param("Ah")))
+		l := b.named("l", b.mul(b.param("B"), b.named("zh", b.sub(z, b.param("H")))))
 		return b.named("loss", b.sel(d.m, q, l)), -1
 	}
 	// Quadratic branch: (z + zl)^2 * (Ah + Al) as qh + ql.
@@ -110,8 +110,8 @@ func (b *builder) grad(t Type, d diff) int {
 	}
 	b.named("gq", gq)
 	zero := b.param("Zero")
-	gl := b.named("gl", b.xor(b.sel(b.ne(d.s, zero), b.param("GB"), zero), d.sg))
-	g := b.sel(d.m, gq, gl)
+	gl := b.named("gl", b.xor(b.sel(b.named("nonzero", b.ne(d.s, zero)), b.param("GB"), zero), d.sg))
+	g := b.named("branch", b.sel(d.m, gq, gl))
 	return b.named("grad", b.sel(b.named("nan", b.isNaN(d.s)), d.s, g))
 }
 
@@ -126,8 +126,8 @@ func (b *builder) gradElementwise(t Type, d diff) int {
 	}
 	b.named("gq", gq)
 	zero := b.param("Zero")
-	gl := b.named("gl", b.mul(b.xor(b.sel(b.ne(d.s, zero), b.param("B"), zero), d.sg), g))
-	r := b.sel(d.m, gq, gl)
+	gl := b.named("gl", b.mul(b.xor(b.sel(b.named("nonzero", b.ne(d.s, zero)), b.param("B"), zero), d.sg), g))
+	r := b.named("branch", b.sel(d.m, gq, gl))
 	return b.named("grad", b.sel(b.named("nan", b.isNaN(d.s)), d.s, r))
 }
 
