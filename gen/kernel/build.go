@@ -44,7 +44,7 @@ type diff struct{ s, e, z, zl, sg, m int }
 
 // With ovf, float32 kernels replace a z whose float32 difference overflows by +Inf;
 // without, z stays the float64 |x - y| (see Float32 overflow in the package doc).
-func (b *builder) diff(t Type, ovf bool) diff {
+func (b *builder) difference(t Type, ovf bool) diff {
 	x, y := b.load("x"), b.load("y")
 	var d diff
 	d.s = b.named("d", b.sub(x, y))
@@ -196,7 +196,7 @@ func Kernels() []*Kernel {
 				k.Accs = accs(t)
 			}
 			b := &builder{k}
-			body[f](b, t, b.diff(t, f.Info().ReplacesOverflow))
+			body[f](b, t, b.difference(t, f.Info().ReplacesOverflow))
 			k.prune()
 			k.validate()
 			ks = append(ks, k)
