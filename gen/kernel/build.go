@@ -42,7 +42,8 @@ func (b *builder) setAcc(n string, v int) { b.op(SetAcc, n, v) }
 // value z (+ zl), its sign bit sg and the branch mask m = z < K.
 type diff struct{ s, e, z, zl, sg, m int }
 
-// With ovf, float32 kernels replace a z whose float32 difference overflows by +Inf;
+// difference loads x and y and builds their difference. With ovf, float32 kernels
+// replace a z whose float32 difference overflows by +Inf;
 // without, z stays the float64 |x - y| (see Float32 overflow in the package doc).
 func (b *builder) difference(t Type, ovf bool) diff {
 	x, y := b.load("x"), b.load("y")
