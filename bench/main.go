@@ -59,6 +59,9 @@ func main() {
 	if *quick {
 		lengths = []int{256, 4096, 1 << 20}
 	}
+	if *torchF && !*quick {
+		lengths = torchLengths // torch.go
+	}
 	if *nF != "" {
 		lengths = nil
 		for _, s := range strings.Split(*nF, ",") {
@@ -90,6 +93,7 @@ func main() {
 	var report strings.Builder
 	machine(&report)
 	peerMachine(&report)
+	torch := startTorch(&report, ops, types, lengths, *per)
 	fmt.Print(report.String())
 
 	// Refuse to report an implementation that disagrees with the scalar reference.
@@ -127,6 +131,10 @@ func main() {
 	}
 	smoothl1.SetImplementation("")
 	fmt.Fprintln(os.Stderr)
+	if trs := torch.finish(&report); len(trs) > 0 {
+		results = append(results, trs...)
+		good = append(good, implTorch)
+	}
 
 	tables(&report, results, ops, types, lengths, good)
 	if err := os.MkdirAll(*out, 0o755); err != nil {

@@ -23,6 +23,8 @@ import (
 // of the ring up to windowMax elements, the ring's sets in order above), taken
 // from a precomputed list of offsets. A run of the peer is then a batch of
 // operations, and its time is divided by their number.
+//
+// PyTorch ("torch") is measured by torch_peer.py in a subprocess: see torch.go.
 
 // peerImpls returns the peers this build can measure.
 func peerImpls() []string {
@@ -39,7 +41,7 @@ func peerImpls() []string {
 
 // isPeer reports whether impl is one of another program's loops.
 func isPeer(impl string) bool {
-	return slices.Contains(peerImpls(), impl)
+	return impl == implTorch || slices.Contains(peerImpls(), impl)
 }
 
 // peerMachine writes what the peers' figures depend on.
@@ -59,6 +61,9 @@ func pointN[T smoothl1.Float](op, impl string, n int) (run func(), ops int, err 
 	if !isPeer(impl) {
 		run, err = point[T](op, impl, n)
 		return run, 1, err
+	}
+	if impl == implTorch {
+		return nil, 0, nil // measured in its own process
 	}
 	fast := impl != cpeer.Name(false)
 	kernel := cpeer.Kernel[T](op, fast)
@@ -113,5 +118,8 @@ func peerHeader(peers []string) string {
 
 // peerHas reports whether a peer of this process has the operation.
 func peerHas(impl, op string) bool {
+	if impl == implTorch {
+		return false
+	}
 	return slices.Contains(cpeer.Ops, op)
 }
