@@ -18,7 +18,8 @@ import (
 // system C compiler at -O3 -march=native, as "gcc", and the same with fast-math,
 // as "gcc-fastmath". It covers cpeer.Ops; the report leaves it out of the other
 // operations. One cgo call costs 30-50 ns, as much as the whole loop of a short
-// input, so one call runs the loop over a batch of at least 2^16 elements: the
+// input, so one call runs the loop over a batch of 2^15 to 2^16 elements (a
+// power of two windows; one window from 2^16 elements on): the
 // windows the Go implementations would get next (the same pseudo-random windows
 // of the ring up to windowMax elements, the ring's sets in order above), taken
 // from a precomputed list of offsets. A run of the peer is then a batch of
@@ -72,7 +73,7 @@ func pointN[T smoothl1.Float](op, impl string, n int) (run func(), ops int, err 
 	}
 	r, cur := inputs[T](n)
 	all := r.all
-	// A batch of at least 2^16 elements, a power of two windows.
+	// A batch of 2^15 to 2^16 elements, a power of two windows.
 	batch := 1 << (bits.Len(uint(max(1, (1<<16)/n))) - 1)
 	pool := 1 << 15 // pseudo-random windows: more than a predictor can learn
 	if n > windowMax {

@@ -7,7 +7,7 @@
 //
 // Each function runs its loop over k windows of n elements, the w-th starting at
 // element offs[w] of x, y (and dst), so that one cgo call (30-50 ns) is shared by
-// many short loops: the Go side sizes k so that a call covers at least 2^16
+// many short loops: the Go side sizes k so that a call covers 2^15 to 2^16
 // elements. The loops are the ones a C user writes: the difference, its absolute
 // value, the branchy formula, and the sum accumulated in T itself (a float for
 // float data), in element order. Only the total over the windows is in double,
