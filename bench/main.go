@@ -93,7 +93,9 @@ func main() {
 	var report strings.Builder
 	machine(&report)
 	peerMachine(&report)
-	torch := startTorch(&report, ops, types, lengths, *per)
+	if startTorch(&report); torch != nil && !slices.Contains(impls, implTorch) { // torch.go
+		impls = append(impls, implTorch)
+	}
 	fmt.Print(report.String())
 
 	// Refuse to report an implementation that disagrees with the scalar reference.
@@ -131,10 +133,7 @@ func main() {
 	}
 	smoothl1.SetImplementation("")
 	fmt.Fprintln(os.Stderr)
-	if trs := torch.finish(&report); len(trs) > 0 {
-		results = append(results, trs...)
-		good = append(good, implTorch)
-	}
+	stopTorch()
 
 	tables(&report, results, ops, types, lengths, good)
 	if err := os.MkdirAll(*out, 0o755); err != nil {

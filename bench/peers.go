@@ -25,7 +25,8 @@ import (
 // from a precomputed list of offsets. A run of the peer is then a batch of
 // operations, and its time is divided by their number.
 //
-// PyTorch ("torch") is measured by torch_peer.py in a subprocess: see torch.go.
+// PyTorch ("torch") runs in a subprocess, torch_peer.py, which runs a batch of
+// calls per request: see torch.go.
 
 // peerImpls returns the peers this build can measure.
 func peerImpls() []string {
@@ -64,7 +65,8 @@ func pointN[T smoothl1.Float](op, impl string, n int) (run func(), ops int, err 
 		return run, 1, err
 	}
 	if impl == implTorch {
-		return nil, 0, nil // measured in its own process
+		var z T
+		return torchPoint(op, fmt.Sprintf("%T", z), n)
 	}
 	fast := impl != cpeer.Name(false)
 	kernel := cpeer.Kernel[T](op, fast)

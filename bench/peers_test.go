@@ -80,49 +80,58 @@ func TestPeerMeasure(t *testing.T) {
 	}
 }
 
-// TestTorchPeer runs the -torch machinery on a stand-in for Python that prints
-// fixed figures, different in each pass: the report must keep the best of each.
+// TestTorchPeer runs the -torch machinery on a stand-in for torch_peer.py
+// --serve that answers every request: the report must measure it like an
+// implementation, a batch of calls per run, only for PyTorch's operations.
 func TestTorchPeer(t *testing.T) {
 	dir := t.TempDir()
 	fake := filepath.Join(dir, "python")
 	script := `#!/bin/sh
-if [ -e "` + dir + `/ran" ]; then a=300; b=50; else a=100; b=70; touch "` + dir + `/ran"; fi
-echo '{"torch": "test", "threads": 1, "results": [
- {"op": "Sum", "dtype": "float32", "n": 1024, "ns_per_op": '$a', "ns_per_element": 0},
- {"op": "Sum", "dtype": "float64", "n": 1024, "ns_per_op": '$b', "ns_per_element": 0}]}'
+echo "ready test 1"
+while read cmd rest; do
+  case $cmd in
+    prepare) echo "$rest" >> "` + dir + `/log"; echo "ok 3";;
+    run) echo "done 100";;
+    quit) exit 0;;
+  esac
+done
 `
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	oldTorch, oldPython := *torchF, *pythonF
-	defer func() { *torchF, *pythonF = oldTorch, oldPython }()
+	defer func() { *torchF, *pythonF = oldTorch, oldPython; stopTorch() }()
 	*torchF, *pythonF = true, fake
 	var w strings.Builder
-	tp := startTorch(&w, []string{"Sum", "Grad"}, []string{"float32", "float64"}, []int{1024}, time.Millisecond)
-	if !strings.Contains(w.String(), "torch test") {
-		t.Errorf("report line %q", w.String())
+	startTorch(&w)
+	if torch == nil || !strings.Contains(w.String(), "torch test") {
+		t.Fatalf("no PyTorch peer; report line %q", w.String())
 	}
-	if !strings.Contains(strings.Join(tp.args, " "), "--ops Sum --dtypes float32,float64 --n 1024") {
-		t.Errorf("script arguments %q", tp.args)
+	script2 := torch.script
+	rs, err := measure("Sum", []string{implTorch}, "float32", 1024, 3*time.Millisecond)
+	if err != nil || len(rs) != 1 || rs[0].Impl != implTorch || rs[0].N != 1024 {
+		t.Fatalf("measure: %+v, %v", rs, err)
 	}
-	rs := tp.finish(&w)
-	if len(rs) != 2 {
-		t.Fatalf("%d results, want 2", len(rs))
+	if rs, err := measure("Grad", []string{implTorch}, "float32", 1024, 3*time.Millisecond); err != nil || len(rs) != 0 {
+		t.Errorf("Grad: %+v, %v; PyTorch has no Grad", rs, err)
 	}
-	for _, r := range rs {
-		want := map[string]float64{"float32": 100, "float64": 50}[r.Dtype]
-		if r.Impl != implTorch || r.Op != "Sum" || r.N != 1024 || r.NsPerOp != want || r.NsPerElem != want/1024 {
-			t.Errorf("result %+v, want %v ns/op", r, want)
-		}
+	run, ops, err := pointN[float64]("MeanAndGrad", implTorch, 4096)
+	if err != nil || run == nil || ops != 3 {
+		t.Fatalf("pointN: ops %d, %v", ops, err)
 	}
-	if _, err := os.Stat(tp.script); err == nil {
+	run()
+	stopTorch()
+	log, _ := os.ReadFile(filepath.Join(dir, "log"))
+	if want := "Sum float32 1024 0.005\nMeanAndGrad float64 4096 0.005\n"; string(log) != want {
+		t.Errorf("requests %q, want %q", log, want)
+	}
+	if _, err := os.Stat(script2); err == nil {
 		t.Error("the script's temporary copy is left behind")
 	}
 
 	*pythonF = filepath.Join(dir, "missing")
 	w.Reset()
-	tp = startTorch(&w, []string{"Sum"}, []string{"float32"}, []int{1024}, time.Millisecond)
-	if rs := tp.finish(&w); len(rs) != 0 || !strings.Contains(w.String(), "skipped") {
-		t.Errorf("without Python: %d results, report %q", len(rs), w.String())
+	if startTorch(&w); torch != nil || !strings.Contains(w.String(), "skipped") {
+		t.Errorf("without Python: peer %v, report %q", torch, w.String())
 	}
 }

@@ -1,20 +1,22 @@
 package main
 
 import (
+	"bufio"
 	_ "embed"
-	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// The PyTorch peer: torch_peer.py, run as a subprocess by the report with -torch.
+// The PyTorch peer: torch_peer.py --serve, a subprocess that the report (with
+// -torch) asks to prepare each point and run it, as one more implementation in
+// its interleaved rounds.
 
 // implTorch names PyTorch's smooth_l1_loss in the report.
 const implTorch = "torch"
@@ -23,7 +25,7 @@ const implTorch = "torch"
 var torchScript []byte
 
 var (
-	torchF  = flag.Bool("torch", false, "also measure PyTorch's smooth_l1_loss (torch_peer.py, one thread) before and after the sweep, best of both; lengths default to 1024..2^24")
+	torchF  = flag.Bool("torch", false, "also measure PyTorch's smooth_l1_loss (torch_peer.py, one thread) as a peer; lengths default to 1024..2^24")
 	pythonF = flag.String("python", "", "the Python with torch for -torch (default /usr/bin/python3 if present, else python3)")
 )
 
@@ -33,61 +35,54 @@ var torchLengths = []int{1024, 4096, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22
 // torchOps are the operations torch_peer.py measures.
 var torchOps = []string{"Elementwise", "Sum", "Mean", "SumAndGrad", "MeanAndGrad"}
 
-// torchOut is what torch_peer.py prints.
-type torchOut struct {
-	Torch   string `json:"torch"`
-	Threads int    `json:"threads"`
-	Results []struct {
-		Op      string  `json:"op"`
-		Dtype   string  `json:"dtype"`
-		N       int     `json:"n"`
-		NsPerOp float64 `json:"ns_per_op"`
-	} `json:"results"`
-}
+// torchRequest is how long one request to the subprocess runs: long enough that
+// the pipe's round trip (tens of microseconds) stays below 1% of the time the
+// report reads on its own clock.
+const torchRequest = 5 * time.Millisecond
 
-// torchPeer runs torch_peer.py several times between the Go measurements and
-// keeps the best time of each point: PyTorch cannot run in the report's process,
-// so alternating processes is the nearest to interleaving.
+// torchPeer is the running torch_peer.py --serve.
 type torchPeer struct {
 	python, script string
-	args           []string
-	best           map[string]float64 // by op/dtype/n
+	cmd            *exec.Cmd
+	in             io.WriteCloser
+	out            *bufio.Reader
 	err            error
 }
 
-// startTorch returns nil without -torch; otherwise it runs the first pass and
-// writes a line on it (or on why it was skipped) to w.
-func startTorch(w *strings.Builder, ops, types []string, lengths []int, per time.Duration) *torchPeer {
+// torch is the running PyTorch peer, or nil.
+var torch *torchPeer
+
+// startTorch starts the PyTorch peer if -torch is set and writes a line on it (or
+// on why it was skipped) to w.
+func startTorch(w *strings.Builder) {
 	if !*torchF {
-		return nil
+		return
 	}
-	var tops []string
-	for _, op := range ops {
-		if slices.Contains(torchOps, op) {
-			tops = append(tops, op)
-		}
-	}
-	t := &torchPeer{best: map[string]float64{}}
-	defer func() {
-		if t.err != nil {
-			fmt.Fprintf(w, "- PyTorch peer: skipped: %v\n", t.err)
-		}
-	}()
-	if len(tops) == 0 {
-		t.err = fmt.Errorf("none of the operations %s is one of PyTorch's (%s)", strings.Join(ops, ", "), strings.Join(torchOps, ", "))
-		return t
-	}
-	t.python = *pythonF
+	t := &torchPeer{python: *pythonF}
 	if t.python == "" {
 		t.python = "python3"
 		if _, err := os.Stat("/usr/bin/python3"); err == nil {
 			t.python = "/usr/bin/python3"
 		}
 	}
+	ready, err := t.start()
+	if err != nil {
+		t.stop()
+		fmt.Fprintf(w, "- PyTorch peer: skipped: %v\n", err)
+		fmt.Fprintf(os.Stderr, "bench: PyTorch peer skipped: %v\n", err)
+		return
+	}
+	torch = t
+	f := strings.Fields(ready)
+	fmt.Fprintf(w, "- PyTorch peer: torch %s (%s), %s thread, torch.nn.functional.smooth_l1_loss(beta=1) on the CPU, "+
+		"called from Python in a subprocess (call overhead included: what a PyTorch user pays), each request %v of calls, in the report's interleaved rounds\n",
+		f[1], t.python, f[2], torchRequest)
+}
+
+func (t *torchPeer) start() (string, error) {
 	f, err := os.CreateTemp("", "torch_peer*.py")
 	if err != nil {
-		t.err = err
-		return t
+		return "", err
 	}
 	t.script = f.Name()
 	_, err = f.Write(torchScript)
@@ -95,75 +90,90 @@ func startTorch(w *strings.Builder, ops, types []string, lengths []int, per time
 		err = err2
 	}
 	if err != nil {
-		t.err = err
-		return t
+		return "", err
 	}
-	ns := make([]string, len(lengths))
-	for i, n := range lengths {
-		ns[i] = strconv.Itoa(n)
+	t.cmd = exec.Command(t.python, t.script, "--serve")
+	t.cmd.Stderr = os.Stderr
+	if t.in, err = t.cmd.StdinPipe(); err != nil {
+		return "", err
 	}
-	t.args = []string{t.script, "--ops", strings.Join(tops, ","), "--dtypes", strings.Join(types, ","),
-		"--n", strings.Join(ns, ","), "--time", strconv.FormatFloat(per.Seconds(), 'g', -1, 64)}
-	out := t.pass()
-	if t.err == nil {
-		fmt.Fprintf(w, "- PyTorch peer: torch %s (%s), %d thread, torch.nn.functional.smooth_l1_loss(beta=1) on the CPU, timed from Python (call overhead included) in a subprocess before and after the Go measurements, best of both\n",
-			out.Torch, t.python, out.Threads)
-	}
-	return t
-}
-
-// pass runs the script once and keeps the best times.
-func (t *torchPeer) pass() torchOut {
-	var out torchOut
-	if t.err != nil {
-		return out
-	}
-	fmt.Fprintf(os.Stderr, "running %s %s\n", t.python, strings.Join(t.args, " "))
-	cmd := exec.Command(t.python, t.args...)
-	cmd.Stderr = os.Stderr
-	b, err := cmd.Output()
+	stdout, err := t.cmd.StdoutPipe()
 	if err != nil {
-		t.err = fmt.Errorf("%s %s: %v", t.python, filepath.Base(t.script), err)
-		return out
+		return "", err
 	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.err = fmt.Errorf("torch_peer.py output: %v", err)
-		return out
+	t.out = bufio.NewReader(stdout)
+	if err := t.cmd.Start(); err != nil {
+		t.cmd = nil
+		return "", err
 	}
-	for _, r := range out.Results {
-		k := fmt.Sprintf("%s/%s/%d", r.Op, r.Dtype, r.N)
-		if v, ok := t.best[k]; !ok || r.NsPerOp < v {
-			t.best[k] = r.NsPerOp
-		}
+	ready, err := t.reply("ready")
+	if err != nil || len(strings.Fields(ready)) != 3 {
+		return "", fmt.Errorf("%s %s --serve: %q, %v (is torch installed for it?)", t.python, t.script, ready, err)
 	}
-	return out
+	return ready, nil
 }
 
-// finish runs the second pass and returns PyTorch's results, or none if it was
-// skipped or failed (and says so on stderr and in w).
-func (t *torchPeer) finish(w *strings.Builder) []result {
-	if t == nil {
-		return nil
+// reply reads the subprocess's next line, which must start with want.
+func (t *torchPeer) reply(want string) (string, error) {
+	line, err := t.out.ReadString('\n')
+	line = strings.TrimSpace(line)
+	if err != nil {
+		return line, fmt.Errorf("torch_peer.py: %v", err)
 	}
-	t.pass()
+	if f := strings.Fields(line); len(f) == 0 || f[0] != want {
+		return line, fmt.Errorf("torch_peer.py: %s", line)
+	}
+	return line, nil
+}
+
+// request sends one line and returns the reply, which must start with want.
+func (t *torchPeer) request(line, want string) (string, error) {
+	if _, err := io.WriteString(t.in, line+"\n"); err != nil {
+		return "", fmt.Errorf("torch_peer.py: %v", err)
+	}
+	return t.reply(want)
+}
+
+// stop ends the subprocess and removes the script's copy.
+func (t *torchPeer) stop() {
+	if t.cmd != nil {
+		io.WriteString(t.in, "quit\n")
+		t.in.Close()
+		t.cmd.Wait()
+		t.cmd = nil
+	}
 	if t.script != "" {
 		os.Remove(t.script)
+		t.script = ""
 	}
-	if t.err != nil {
-		fmt.Fprintf(os.Stderr, "bench: PyTorch peer skipped: %v\n", t.err)
-		fmt.Fprintf(w, "\nPyTorch peer skipped: %v\n", t.err)
-		return nil
+}
+
+// stopTorch ends the PyTorch peer, if any.
+func stopTorch() {
+	if torch != nil {
+		torch.stop()
+		torch = nil
 	}
-	var rs []result
-	for k, ns := range t.best {
-		f := strings.Split(k, "/")
-		n, _ := strconv.Atoi(f[2])
-		size := 4
-		if f[1] == "float64" {
-			size = 8
+}
+
+// torchPoint prepares a point in the subprocess and returns a function that runs
+// ops calls of it, or nil if there is no PyTorch peer or it lacks the operation.
+func torchPoint(op, dtype string, n int) (run func(), ops int, err error) {
+	if torch == nil || !slices.Contains(torchOps, op) {
+		return nil, 0, nil
+	}
+	ok, err := torch.request(fmt.Sprintf("prepare %s %s %d %g", op, dtype, n, torchRequest.Seconds()), "ok")
+	if err != nil {
+		return nil, 0, err
+	}
+	ops, err = strconv.Atoi(strings.Fields(ok)[1])
+	if err != nil || ops < 1 {
+		return nil, 0, fmt.Errorf("torch_peer.py: %q", ok)
+	}
+	return func() {
+		if _, err := torch.request("run", "done"); err != nil {
+			stopTorch()
+			fatalf("%v", err)
 		}
-		rs = append(rs, result{Op: f[0], Impl: implTorch, Dtype: f[1], N: n, NsPerOp: ns, NsPerElem: ns / float64(n),
-			GBps: float64(bytesMoved(f[0], n, size)) / ns})
-	}
-	return rs
+	}, ops, nil
 }

@@ -18,6 +18,9 @@ user pays. Rounds are interleaved: every round measures every point once, so
 that a change in the machine's speed reaches all points alike.
 
   /usr/bin/python3 bench/torch_peer.py --n 4096,1048576 --ops Sum --time 0.1
+
+With --serve it runs the points the Go report (go run -C bench . -torch) asks
+for, in the report's own rounds: see serve.
 """
 import argparse
 import json
@@ -76,6 +79,57 @@ def make_point(op, dtype, n, gen):
     return run
 
 
+def calibrate(run, seconds):
+    """Returns the count of calls that takes at least seconds."""
+    run(1)  # warm up
+    count = 1
+    while True:
+        t0 = time.perf_counter_ns()
+        run(count)
+        if time.perf_counter_ns() - t0 >= seconds * 1e9 or count >= 1 << 30:
+            return count
+        count *= 2
+
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+
+def serve(gen):
+    """Serves the Go report (bench/torch.go) over stdin and stdout, one line each:
+
+      prepare OP DTYPE N SECONDS  ->  ok COUNT    (COUNT calls take >= SECONDS)
+      run                         ->  done NS     (COUNT calls; NS as timed here)
+      quit
+
+    so that the report times PyTorch in its own interleaved rounds, between its
+    Go implementations, like any other implementation."""
+    print("ready", torch.__version__, torch.get_num_threads(), flush=True)
+    run, count = None, 0
+    for line in sys.stdin:
+        f = line.split()
+        try:
+            if not f:
+                continue
+            if f[0] == "quit":
+                return
+            if f[0] == "prepare":
+                op, dtype, n, seconds = f[1], DTYPES[f[2]], int(f[3]), float(f[4])
+                if op not in OPS:
+                    raise ValueError("unknown operation %r" % op)
+                run = None  # free the last point's data first
+                run = make_point(op, dtype, n, gen)
+                count = calibrate(run, seconds)
+                print("ok", count, flush=True)
+            elif f[0] == "run":
+                t0 = time.perf_counter_ns()
+                run(count)
+                print("done", time.perf_counter_ns() - t0, flush=True)
+            else:
+                raise ValueError("unknown request %r" % f[0])
+        except Exception as e:  # report, keep serving
+            print("error", repr(e).replace("\n", " "), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--ops", default=",".join(OPS))
@@ -83,32 +137,28 @@ def main():
     ap.add_argument("--n", default=",".join(map(str, LENGTHS)))
     ap.add_argument("--time", type=float, default=0.1, help="seconds per point")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--serve", action="store_true", help="serve the Go report (see serve)")
     args = ap.parse_args()
     torch.set_num_threads(1)
+    gen = torch.Generator().manual_seed(7)
+    if args.serve:
+        serve(gen)
+        return
     ops = [o for o in args.ops.split(",") if o]
     for o in ops:
         if o not in OPS:
             sys.exit("torch_peer.py: unknown operation %r (known: %s)" % (o, ", ".join(OPS)))
-    dtypes = {"float32": torch.float32, "float64": torch.float64}
-    gen = torch.Generator().manual_seed(7)
 
     results = []
     for dname in args.dtypes.split(","):
-        dtype = dtypes[dname]
+        dtype = DTYPES[dname]
         for n in (int(s) for s in args.n.split(",")):
             # Build the points of one type and length at a time, to bound memory.
             points = []
             for op in ops:
                 run = make_point(op, dtype, n, gen)
-                run(1)  # warm up
-                count = 1
-                while True:  # a batch of at least a sixth of the time per point
-                    t0 = time.perf_counter_ns()
-                    run(count)
-                    if time.perf_counter_ns() - t0 >= args.time * 1e9 / 6 or count >= 1 << 30:
-                        break
-                    count *= 2
-                points.append([op, run, count, float("inf")])
+                # a batch of at least a sixth of the time per point
+                points.append([op, run, calibrate(run, args.time / 6), float("inf")])
             for r in range(args.rounds):
                 for j in range(len(points)):
                     p = points[(j + r) % len(points)]
