@@ -46,7 +46,6 @@ type torchPeer struct {
 	cmd            *exec.Cmd
 	in             io.WriteCloser
 	out            *bufio.Reader
-	err            error
 }
 
 // torch is the running PyTorch peer, or nil.
