@@ -12,8 +12,10 @@
 // in the repository) and its bench module built with go test -c; a directory is
 // built as it is, uncommitted changes included. Alternating the binaries round by
 // round (and which goes first) spreads the machine's changes in speed over both:
-// the per-round ratios A/B, paired, show how steady the comparison was. Ratios
-// above 1 mean B is faster.
+// the per-round ratios A/B, paired, show how steady the comparison was. Each
+// benchmark runs in a process of its own, A's right next to B's (-together runs
+// them all in one process per variant and round: fewer processes, looser
+// pairs). Ratios above 1 mean B is faster.
 package main
 
 import (
@@ -42,6 +44,7 @@ func main() {
 	rounds := flag.Int("rounds", 6, "rounds; each runs A and B once, alternately first")
 	k := flag.Int("k", 3, "runs of each benchmark per round (-test.count); the round keeps the best")
 	benchtime := flag.String("benchtime", "100ms", "-test.benchtime of each run")
+	together := flag.Bool("together", false, "run all the benchmarks in each process, instead of one process per benchmark (and variant) per round")
 	repo := flag.String("repo", "", "the git repository for revisions (default: the one containing the current directory)")
 	flag.Parse()
 
@@ -59,10 +62,29 @@ func main() {
 		}
 	}
 	pattern := benchPattern(split(*ops), split(*impls), split(*types), split(*ns))
-	args := []string{"-test.run=^$", "-test.bench=" + pattern, "-test.benchtime=" + *benchtime, "-test.count=" + strconv.Itoa(*k)}
 	fmt.Printf("A = %s\nB = %s\nbenchmarks %s, %d rounds of best-of-%d, %s each\n%s\n", *a, *b, pattern, *rounds, *k, *benchtime, cpuModel())
+	// By default each benchmark runs in its own process, A and B one right after
+	// the other, so the pair compared sees the machine as alike as it can.
+	var patterns []string
+	if *together {
+		patterns = []string{pattern}
+	} else {
+		for _, op := range split(*ops) {
+			for _, impl := range split(*impls) {
+				for _, dtype := range split(*types) {
+					for _, n := range split(*ns) {
+						patterns = append(patterns, benchPattern([]string{op}, []string{impl}, []string{dtype}, []string{n}))
+					}
+				}
+			}
+		}
+	}
+	var argSets [][]string
+	for _, p := range patterns {
+		argSets = append(argSets, []string{"-test.run=^$", "-test.bench=" + p, "-test.benchtime=" + *benchtime, "-test.count=" + strconv.Itoa(*k)})
+	}
 
-	per, err := compare(bins, args, *rounds)
+	per, err := compare(bins, argSets, *rounds)
 	if err != nil {
 		os.RemoveAll(tmp)
 		fatalf("%v", err)
@@ -71,28 +93,33 @@ func main() {
 	fmt.Print(table(per))
 }
 
-// compare runs the two binaries alternately, rounds times each, and returns
-// per variant and benchmark the best ns/op of each round.
-func compare(bins [2]string, args []string, rounds int) ([2]map[string][]float64, error) {
+// compare runs the two binaries alternately, in each round once with each of
+// argSets (which of A and B goes first alternating), and returns per variant and
+// benchmark the best ns/op of each round.
+func compare(bins [2]string, argSets [][]string, rounds int) ([2]map[string][]float64, error) {
 	per := [2]map[string][]float64{{}, {}}
 	for r := 0; r < rounds; r++ {
-		for j := 0; j < 2; j++ {
-			v := (j + r) % 2
-			fmt.Fprintf(os.Stderr, "\rround %d/%d: %s   ", r+1, rounds, "AB"[v:v+1])
-			out, err := exec.Command(bins[v], args...).CombinedOutput()
-			if err != nil {
-				return per, fmt.Errorf("%s %s: %v\n%s", bins[v], strings.Join(args, " "), err, out)
+		for i, args := range argSets {
+			for j := 0; j < 2; j++ {
+				v := (j + r + i) % 2
+				fmt.Fprintf(os.Stderr, "\rround %d/%d, run %d/%d: %s   ", r+1, rounds, i+1, len(argSets), "AB"[v:v+1])
+				out, err := exec.Command(bins[v], args...).CombinedOutput()
+				if err != nil {
+					return per, fmt.Errorf("%s %s: %v\n%s", bins[v], strings.Join(args, " "), err, out)
+				}
+				best, err := parse(bytes.NewReader(out))
+				if err != nil {
+					return per, err
+				}
+				for name, ns := range best {
+					per[v][name] = append(per[v][name], ns)
+				}
 			}
-			best, err := parse(bytes.NewReader(out))
-			if err != nil {
-				return per, err
-			}
-			if len(best) == 0 {
-				return per, fmt.Errorf("variant %s ran no benchmark (%s)", "AB"[v:v+1], strings.Join(args, " "))
-			}
-			for name, ns := range best {
-				per[v][name] = append(per[v][name], ns)
-			}
+		}
+	}
+	for v := range per {
+		if len(per[v]) == 0 {
+			return per, fmt.Errorf("variant %s ran no benchmark", "AB"[v:v+1])
 		}
 	}
 	return per, nil

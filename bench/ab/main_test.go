@@ -59,7 +59,7 @@ echo "BenchmarkSum/impl=` + tag + `/dtype=float32/n=16-2  10  5 ns/op"
 		return f
 	}
 	bins := [2]string{script("a", "400", "200"), script("b", "100", "300")}
-	per, err := compare(bins, nil, 3)
+	per, err := compare(bins, [][]string{nil}, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ echo "BenchmarkSum/impl=` + tag + `/dtype=float32/n=16-2  10  5 ns/op"
 			t.Errorf("table lacks %q:\n%s", want, tab)
 		}
 	}
-	if _, err := compare([2]string{bins[0], filepath.Join(dir, "missing")}, nil, 1); err == nil {
+	if _, err := compare([2]string{bins[0], filepath.Join(dir, "missing")}, [][]string{nil}, 1); err == nil {
 		t.Error("a missing binary: no error")
 	}
 }
@@ -86,5 +86,34 @@ echo "BenchmarkSum/impl=` + tag + `/dtype=float32/n=16-2  10  5 ns/op"
 func TestLessName(t *testing.T) {
 	if !lessName("Sum/impl=a/n=16", "Sum/impl=a/n=4096") || lessName("Sum/impl=a/n=4096", "Sum/impl=a/n=16") {
 		t.Error("lengths not ordered by value")
+	}
+}
+
+// TestCompareArgSets checks that every round runs each argument set on both
+// variants, A first and B first by turns, and that a variant that runs nothing
+// is an error.
+func TestCompareArgSets(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	mk := func(tag, line string) string {
+		f := filepath.Join(dir, tag)
+		s := "#!/bin/sh\necho " + tag + " \"$@\" >> " + log + "\necho '" + line + "'\n"
+		if err := os.WriteFile(f, []byte(s), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	line := "BenchmarkSum/impl=x/dtype=float32/n=16-2  10  8 ns/op"
+	bins := [2]string{mk("a", line), mk("b", line)}
+	if _, err := compare(bins, [][]string{{"1"}, {"2"}}, 2); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(log)
+	want := "a 1\nb 1\nb 2\na 2\nb 1\na 1\na 2\nb 2\n"
+	if string(got) != want {
+		t.Errorf("runs:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := compare([2]string{bins[0], mk("c", "PASS")}, [][]string{{"1"}}, 1); err == nil || !strings.Contains(err.Error(), "variant B ran no benchmark") {
+		t.Errorf("a variant without benchmarks: %v", err)
 	}
 }
