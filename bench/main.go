@@ -202,6 +202,10 @@ func machine(w *strings.Builder) {
 	fmt.Fprintf(w, "- inputs: x, y ~ N(0,1), SmoothL1Loss(beta=1); each point cycles through several input sets so that no branch predictor learns them\n\n")
 }
 
+// roundsF overrides the number of rounds of a point: on a busy machine, more
+// rounds give the best of them more chances to fall in a quiet moment.
+var roundsF = flag.Int("rounds", 0, "rounds per point, each implementation once per round (default 5; 9 from 2^20 elements)")
+
 // measure times one point: the best of three batches of at least per/3 each.
 func measure(op string, impls []string, dtype string, n int, per time.Duration) ([]result, error) {
 	size := 4
@@ -265,6 +269,9 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 	rounds := 5
 	if n >= 1<<20 {
 		rounds = 9
+	}
+	if *roundsF > 0 {
+		rounds = *roundsF
 	}
 	for round := 0; round < rounds; round++ {
 		for j := range runs {
