@@ -5,6 +5,10 @@
 //	go run -C bench .            # the full sweep, about two minutes
 //	go run -C bench . -quick     # about twenty seconds
 //	go run -C bench . -ops Sum,Grad -types float32 -n 4096,16777216 -impls avx512,naive,roofline
+//	go run -C bench . -torch -ops Sum,MeanAndGrad  # PyTorch as a peer too (torch.go)
+//
+// With cgo, the plain C loop built by gcc is a peer too, as the implementations
+// gcc and gcc-fastmath (peers.go, package cpeer).
 package main
 
 import (
