@@ -17,6 +17,9 @@ import (
 // compiler that ignored the pragma, or one that reassociated without leave,
 // fails it.
 func TestFastMathVectorises(t *testing.T) {
+	if !strings.HasPrefix(Compiler(), "gcc ") {
+		t.Skipf("compiler %s: the fast-math pragma is GCC's", Compiler())
+	}
 	objdump, err := exec.LookPath("objdump")
 	if err != nil {
 		t.Skip("no objdump")

@@ -5,6 +5,7 @@ package cpeer
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -55,8 +56,11 @@ func replica[T float32 | float64](dst, x, y []T, offs []int64, n int, beta, g T,
 }
 
 func TestKernels(t *testing.T) {
-	if Name(false) == "" || Name(true) == "" {
-		t.Fatalf("variants %q and %q: the fast-math pragma did not take (compiler %s)", Name(false), Name(true), Compiler())
+	if Name(true) == "" {
+		if strings.HasPrefix(Compiler(), "gcc ") {
+			t.Fatalf("the fast-math pragma did not take (compiler %s)", Compiler())
+		}
+		t.Logf("compiler %s: no fast-math variant (its pragma is GCC's)", Compiler())
 	}
 	t.Logf("compiler: %s; variants %s, %s", Compiler(), Name(false), Name(true))
 	testKernels[float32](t, 1e-5)
@@ -77,6 +81,9 @@ func testKernels[T float32 | float64](t *testing.T, tol float64) {
 			want := make([]T, size)
 			wantTotal := replica(want, x, y, offs, n, beta, 0.5, op)
 			for _, fast := range []bool{false, true} {
+				if Name(fast) == "" {
+					continue
+				}
 				dst := make([]T, size)
 				got := Kernel[T](op, fast)(dst, x, y, w, beta, 0.5)
 				name := Name(fast)
