@@ -28,23 +28,31 @@ func benchOp(b *testing.B, op string) {
 				continue
 			}
 			for _, impl := range implsFor() {
+				if isPeer(impl) && !peerHas(impl, op) {
+					continue
+				}
 				b.Run(fmt.Sprintf("impl=%s/dtype=%s/n=%d", impl, dtype, n), func(b *testing.B) {
 					var run func()
+					var ops int
 					var err error
 					size := 4
 					if dtype == "float32" {
-						run, err = point[float32](op, impl, n)
+						run, ops, err = pointN[float32](op, impl, n)
 					} else {
-						run, err = point[float64](op, impl, n)
+						run, ops, err = pointN[float64](op, impl, n)
 						size = 8
 					}
 					if err != nil {
 						b.Fatal(err)
 					}
-					b.SetBytes(bytesMoved(op, n, size))
+					// A peer's run is a batch of ops operations (peers.go).
+					b.SetBytes(int64(ops) * bytesMoved(op, n, size))
 					b.ReportAllocs()
 					for b.Loop() {
 						run()
+					}
+					if ops > 1 {
+						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*ops), "ns/op")
 					}
 				})
 			}

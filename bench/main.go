@@ -5,6 +5,10 @@
 //	go run -C bench .            # the full sweep, about two minutes
 //	go run -C bench . -quick     # about twenty seconds
 //	go run -C bench . -ops Sum,Grad -types float32 -n 4096,16777216 -impls avx512,naive,roofline
+//	go run -C bench . -torch -ops Sum,MeanAndGrad  # PyTorch as a peer too (torch.go)
+//
+// With cgo, the plain C loop built by gcc is a peer too, as the implementations
+// gcc and gcc-fastmath (peers.go, package cpeer).
 package main
 
 import (
@@ -59,6 +63,9 @@ func main() {
 	if *quick {
 		lengths = []int{256, 4096, 1 << 20}
 	}
+	if *torchF && !*quick {
+		lengths = torchLengths // torch.go
+	}
 	if *nF != "" {
 		lengths = nil
 		for _, s := range strings.Split(*nF, ",") {
@@ -89,12 +96,16 @@ func main() {
 
 	var report strings.Builder
 	machine(&report)
+	peerMachine(&report)
+	if startTorch(&report); torch != nil && !slices.Contains(impls, implTorch) { // torch.go
+		impls = append(impls, implTorch)
+	}
 	fmt.Print(report.String())
 
 	// Refuse to report an implementation that disagrees with the scalar reference.
 	var good []string
 	for _, impl := range impls {
-		if impl == implNaive || impl == implRoofline {
+		if impl == implNaive || impl == implRoofline || isPeer(impl) {
 			good = append(good, impl)
 			continue
 		}
@@ -126,6 +137,7 @@ func main() {
 	}
 	smoothl1.SetImplementation("")
 	fmt.Fprintln(os.Stderr)
+	stopTorch()
 
 	tables(&report, results, ops, types, lengths, good)
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -194,6 +206,10 @@ func machine(w *strings.Builder) {
 	fmt.Fprintf(w, "- inputs: x, y ~ N(0,1), SmoothL1Loss(beta=1); each point cycles through several input sets so that no branch predictor learns them\n\n")
 }
 
+// roundsF overrides the number of rounds of a point: on a busy machine, more
+// rounds give the best of them more chances to fall in a quiet moment.
+var roundsF = flag.Int("rounds", 0, "rounds per point, each implementation once per round (default 5; 9 from 2^20 elements)")
+
 // measure times one point: the best of three batches of at least per/3 each.
 func measure(op string, impls []string, dtype string, n int, per time.Duration) ([]result, error) {
 	size := 4
@@ -201,13 +217,14 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 		size = 8
 	}
 	runs := make([]func(), len(impls))
+	ops := make([]int, len(impls)) // operations per run (peers.go)
 	for i, impl := range impls {
 		var err error
 		switch dtype {
 		case "float32":
-			runs[i], err = point[float32](op, impl, n)
+			runs[i], ops[i], err = pointN[float32](op, impl, n)
 		case "float64":
-			runs[i], err = point[float64](op, impl, n)
+			runs[i], ops[i], err = pointN[float64](op, impl, n)
 		default:
 			return nil, fmt.Errorf("unknown type %q", dtype)
 		}
@@ -217,7 +234,7 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 	}
 	// point forces the implementation process-wide; force it again before each batch.
 	use := func(impl string) {
-		if impl != implNaive && impl != implRoofline {
+		if impl != implNaive && impl != implRoofline && !isPeer(impl) {
 			smoothl1.SetImplementation(impl)
 		}
 	}
@@ -225,6 +242,9 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 	// clock per batch, never per call.
 	batches := make([]int, len(impls))
 	for i, run := range runs {
+		if run == nil {
+			continue // a peer without the operation
+		}
 		use(impls[i])
 		run() // warm up
 		batch := 1
@@ -254,23 +274,32 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 	if n >= 1<<20 {
 		rounds = 9
 	}
+	if *roundsF > 0 {
+		rounds = *roundsF
+	}
 	for round := 0; round < rounds; round++ {
 		for j := range runs {
 			i := (j + round) % len(runs)
 			run := runs[i]
+			if run == nil {
+				continue
+			}
 			use(impls[i])
 			batch := batches[i]
 			start := time.Now()
 			for j := 0; j < batch; j++ {
 				run()
 			}
-			best[i] = min(best[i], float64(time.Since(start).Nanoseconds())/float64(batch))
+			best[i] = min(best[i], float64(time.Since(start).Nanoseconds())/float64(batch*ops[i]))
 		}
 	}
-	rs := make([]result, len(impls))
+	var rs []result
 	for i, impl := range impls {
-		rs[i] = result{Op: op, Impl: impl, Dtype: dtype, N: n, NsPerOp: best[i], NsPerElem: best[i] / float64(n),
-			GBps: float64(bytesMoved(op, n, size)) / best[i]}
+		if runs[i] == nil {
+			continue
+		}
+		rs = append(rs, result{Op: op, Impl: impl, Dtype: dtype, N: n, NsPerOp: best[i], NsPerElem: best[i] / float64(n),
+			GBps: float64(bytesMoved(op, n, size)) / best[i]})
 	}
 	return rs, nil
 }
@@ -350,9 +379,10 @@ func tables(w *strings.Builder, rs []result, ops, types []string, lengths []int,
 		return nil
 	}
 	for _, op := range ops {
+		peers := peersOf(rs, op, impls) // a column "x peer" each (peers.go)
 		fmt.Fprintf(w, "\n## %s\n\n", op)
-		fmt.Fprintf(w, "| dtype | n | impl | ns/element | GB/s | %% of roofline | x naive | x generic |\n")
-		fmt.Fprintf(w, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+		fmt.Fprintf(w, "| dtype | n | impl | ns/element | GB/s | %% of roofline | x naive | x generic |%s\n", peerHeader(peers))
+		fmt.Fprintf(w, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |%s\n", strings.Repeat(" ---: |", len(peers)))
 		for _, dtype := range types {
 			for _, n := range lengths {
 				roof, naive, gen := find(op, implRoofline, dtype, n), find(op, implNaive, dtype, n), find(op, "generic", dtype, n)
@@ -365,13 +395,17 @@ func tables(w *strings.Builder, rs []result, ops, types []string, lengths []int,
 						if base == nil {
 							return "-"
 						}
-						return fmt.Sprintf("%.1f", base.NsPerOp/r.NsPerOp)
+						return fmt.Sprintf("%.2f", base.NsPerOp/r.NsPerOp)
 					}
 					pct := "-"
 					if roof != nil {
 						pct = fmt.Sprintf("%.0f%%", 100*r.GBps/roof.GBps)
 					}
-					fmt.Fprintf(w, "| %s | %d | %s | %.3f | %.1f | %s | %s | %s |\n", dtype, n, impl, r.NsPerElem, r.GBps, pct, ratio(naive), ratio(gen))
+					var cols strings.Builder
+					for _, p := range peers {
+						fmt.Fprintf(&cols, " %s |", ratio(find(op, p, dtype, n)))
+					}
+					fmt.Fprintf(w, "| %s | %d | %s | %.3f | %.1f | %s | %s | %s |%s\n", dtype, n, impl, r.NsPerElem, r.GBps, pct, ratio(naive), ratio(gen), cols.String())
 				}
 			}
 		}

@@ -90,12 +90,11 @@ func ring[T smoothl1.Float](n int) ringData[T] {
 	return r
 }
 
-// point prepares an operation on one implementation and returns a function that
-// runs it once (on the next input set of its ring).
-func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
+// inputs returns the ring of n elements of T and a function that returns the
+// next input of a point on it.
+func inputs[T smoothl1.Float](n int) (ringData[T], func() *set[T]) {
 	r := ring[T](n)
 	sets := r.sets
-	l := smoothl1.Loss{} // SmoothL1Loss(beta=1), PyTorch's default
 	next := 0
 	cur := func() *set[T] {
 		s := &sets[next]
@@ -124,6 +123,14 @@ func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
 			return &w
 		}
 	}
+	return r, cur
+}
+
+// point prepares an operation on one implementation and returns a function that
+// runs it once (on the next input set of its ring).
+func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
+	_, cur := inputs[T](n)
+	l := smoothl1.Loss{} // SmoothL1Loss(beta=1), PyTorch's default
 	var sink T
 	switch impl {
 	case implNaive:
@@ -267,10 +274,10 @@ func naiveOp[T smoothl1.Float](op string, cur func() *set[T]) func() {
 	}
 }
 
-// implsFor returns the implementations the suite measures here: the baselines and
-// every implementation usable on this CPU.
+// implsFor returns the implementations the suite measures here: the baselines,
+// every implementation usable on this CPU, and the peers of this build (peers.go).
 func implsFor() []string {
-	return append([]string{implNaive, implRoofline}, smoothl1.Implementations()...)
+	return append(append([]string{implNaive, implRoofline}, smoothl1.Implementations()...), peerImpls()...)
 }
 
 func bytesMoved(op string, n, size int) int64 {
