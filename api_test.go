@@ -107,7 +107,7 @@ func TestMisuse(t *testing.T) {
 	mustPanic(t, []string{"SumAndGrad", "len(x) = 4", "len(y) = 3"}, func() { SumAndGrad(l, a4, a4, a3, 1) })
 	mustPanic(t, []string{"MeanAndGrad", "len(dst) = 2"}, func() { MeanAndGrad(l, a2, a3, a3, 1) })
 	mustPanic(t, []string{"Reduce", "invalid reduction 9"}, func() { Reduce(l, Reduction(9), a3, a3, a3) })
-	mustPanic(t, []string{"Elementwise", "len(dst) = 0"}, func() { Reduce(l, ReductionNone, nil, a3, a3) })
+	mustPanic(t, []string{"Reduce", "len(dst) = 0"}, func() { Reduce(l, ReductionNone, nil, a3, a3) })
 	// A longer dst is fine: only the first len(x) elements are written.
 	long := []float32{9, 9, 9, 9}
 	Elementwise(l, long, a3, a3)

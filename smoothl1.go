@@ -25,8 +25,19 @@
 // GradElementwise are the backward passes, SumAndGrad and MeanAndGrad do forward
 // and backward in one pass over the data. Every function is generic over Float.
 // Inputs are flat slices of equal length; there is no broadcasting, and a length
-// mismatch panics. Destination slices may be the same slice as x or y (in place).
-// No function allocates.
+// mismatch panics. No function allocates.
+//
+// # Aliasing
+//
+// A destination slice (cut to len(x)) may be exactly an input, x, y or gradOut:
+// the same first element and length. The operation is then in place. A dst that
+// shares some elements with an input but is not exactly it would give results
+// that depend on the implementation, and panics instead, with a message that
+// names the operation, the input and where they start relative to each other.
+// Disjoint parts of one array are fine.
+//
+// The full behaviour contract (formulas, parameters, special values, accuracy,
+// reproducibility, aliasing, threads) is docs/SEMANTICS.md in the repository.
 //
 // # Accuracy
 //
@@ -167,10 +178,11 @@ func (l Loss) String() string {
 
 // Elementwise writes the loss of each element to dst: dst[i] = loss(x[i], y[i]), the
 // forward pass of reduction 'none'. dst may be x or y. It panics if x and y differ
-// in length or dst is shorter than x.
-func Elementwise[T Float](l Loss, dst, x, y []T) {
-	checkDst("Elementwise", dst, x, y)
-	dst = dst[:len(x)]
+// in length, or dst is shorter than x or overlaps x or y partially.
+func Elementwise[T Float](l Loss, dst, x, y []T) { elementwise("Elementwise", l, dst, x, y) }
+
+func elementwise[T Float](op string, l Loss, dst, x, y []T) {
+	dst = checkDst(op, dst, x, y)
 	if isF32[T]() {
 		elem32(l, f32(dst), f32(x), f32(y))
 	} else {
@@ -202,11 +214,11 @@ func Mean[T Float](l Loss, x, y []T) T {
 // for ReductionNone it writes the per-element losses to dst and returns 0; for
 // ReductionMean and ReductionSum it returns Mean or Sum and does not touch dst,
 // which may be nil. It panics on an invalid r, on a length mismatch, or if r is
-// ReductionNone and dst is shorter than x.
+// ReductionNone and dst is shorter than x or overlaps x or y partially.
 func Reduce[T Float](l Loss, r Reduction, dst, x, y []T) T {
 	switch r {
 	case ReductionNone:
-		Elementwise(l, dst, x, y)
+		elementwise("Reduce", l, dst, x, y)
 		return 0
 	case ReductionSum:
 		return Sum(l, x, y)
@@ -220,10 +232,10 @@ func Reduce[T Float](l Loss, r Reduction, dst, x, y []T) T {
 // dst[i] = scale * d loss(x[i], y[i]) / d x[i]. It is the backward pass of the
 // reductions 'sum' (scale = the upstream gradient) and 'mean' (scale = the upstream
 // gradient / len(x)). The gradient with respect to y is -dst. dst may be x or y. It
-// panics if x and y differ in length or dst is shorter than x.
+// panics if x and y differ in length, or dst is shorter than x or overlaps x or y
+// partially.
 func Grad[T Float](l Loss, dst, x, y []T, scale T) {
-	checkDst("Grad", dst, x, y)
-	dst = dst[:len(x)]
+	dst = checkDst("Grad", dst, x, y)
 	if isF32[T]() {
 		grad32(l, f32(dst), f32(x), f32(y), float64(scale), 0)
 	} else {
@@ -234,14 +246,14 @@ func Grad[T Float](l Loss, dst, x, y []T, scale T) {
 // GradElementwise writes the gradient with respect to x of each element's loss,
 // times its upstream gradient, to dst: dst[i] = gradOut[i] * d loss(x[i], y[i]) / d x[i],
 // the backward pass of reduction 'none'. The gradient with respect to y is -dst.
-// dst may be x, y or gradOut. It panics if x, y and gradOut differ in length or
-// dst is shorter than x.
+// dst may be x, y or gradOut. It panics if x, y and gradOut differ in length, or
+// dst is shorter than x or overlaps x, y or gradOut partially.
 func GradElementwise[T Float](l Loss, dst, x, y, gradOut []T) {
-	checkDst("GradElementwise", dst, x, y)
+	dst = checkDst("GradElementwise", dst, x, y)
 	if len(gradOut) != len(x) {
 		panic(fmt.Sprintf("smoothl1: GradElementwise: length mismatch: len(gradOut) = %d, len(x) = %d", len(gradOut), len(x)))
 	}
-	dst = dst[:len(x)]
+	checkOverlap("GradElementwise", dst, "gradOut", gradOut)
 	if isF32[T]() {
 		gradElem32(l, f32(dst), f32(x), f32(y), f32(gradOut))
 	} else {
@@ -251,11 +263,10 @@ func GradElementwise[T Float](l Loss, dst, x, y, gradOut []T) {
 
 // SumAndGrad returns Sum(l, x, y) and writes Grad(l, dst, x, y, gradOut), in one pass
 // over the data. The sum is bit-identical to Sum's. dst may be x or y (the sum is
-// of the inputs as they were). It panics if x and y differ in length or dst is
-// shorter than x.
+// of the inputs as they were). It panics if x and y differ in length, or dst is
+// shorter than x or overlaps x or y partially.
 func SumAndGrad[T Float](l Loss, dst, x, y []T, gradOut T) T {
-	checkDst("SumAndGrad", dst, x, y)
-	dst = dst[:len(x)]
+	dst = checkDst("SumAndGrad", dst, x, y)
 	if isF32[T]() {
 		return T(sumGrad32(l, f32(dst), f32(x), f32(y), float64(gradOut), false))
 	}
@@ -264,11 +275,11 @@ func SumAndGrad[T Float](l Loss, dst, x, y []T, gradOut T) T {
 
 // MeanAndGrad returns Mean(l, x, y) and writes the gradient of the mean,
 // Grad(l, dst, x, y, gradOut/len(x)) with gradOut/len(x) carried in extended
-// precision, in one pass over the data. The mean is bit-identical to Mean's. It
-// panics if x and y differ in length or dst is shorter than x.
+// precision, in one pass over the data. The mean is bit-identical to Mean's. dst
+// may be x or y. It panics if x and y differ in length, or dst is shorter than x or
+// overlaps x or y partially.
 func MeanAndGrad[T Float](l Loss, dst, x, y []T, gradOut T) T {
-	checkDst("MeanAndGrad", dst, x, y)
-	dst = dst[:len(x)]
+	dst = checkDst("MeanAndGrad", dst, x, y)
 	if isF32[T]() {
 		return T(sumGrad32(l, f32(dst), f32(x), f32(y), float64(gradOut), true))
 	}
@@ -281,11 +292,48 @@ func checkLen[T Float](op string, x, y []T) {
 	}
 }
 
-func checkDst[T Float](op string, dst, x, y []T) {
+// checkDst checks the lengths of x, y and dst, and returns dst cut to len(x) after
+// checking that it does not overlap x or y partially.
+func checkDst[T Float](op string, dst, x, y []T) []T {
 	checkLen(op, x, y)
 	if len(dst) < len(x) {
 		panic(fmt.Sprintf("smoothl1: %s: dst too short: len(dst) = %d, len(x) = %d", op, len(dst), len(x)))
 	}
+	dst = dst[:len(x)]
+	checkOverlap(op, dst, "x", x)
+	checkOverlap(op, dst, "y", y)
+	return dst
+}
+
+// checkOverlap panics if dst and the input in (named name) share some element but
+// are not the same slice. The kernels read and write in blocks, in an order that
+// differs between implementations, so a partial overlap would give results that
+// depend on the implementation. dst and in have the same length n (the callers
+// check it): they overlap partially when their starts differ, by less than n
+// elements. Empty slices share nothing.
+func checkOverlap[T Float](op string, dst []T, name string, in []T) {
+	d, s := addr(dst), addr(in)
+	n := uintptr(len(in)) * unsafe.Sizeof(T(0))
+	if d != s && d < s+n && s < d+n {
+		overlapPanic(op, dst, name, in)
+	}
+}
+
+func addr[T Float](s []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s))) }
+
+// overlapPanic reports a partial overlap of dst and in, with the element of one
+// that the other starts at.
+func overlapPanic[T Float](op string, dst []T, name string, in []T) {
+	d, s := addr(dst), addr(in)
+	size := unsafe.Sizeof(T(0))
+	var where string
+	if d >= s {
+		where = fmt.Sprintf("dst[0] is %s[%d]", name, (d-s)/size)
+	} else {
+		where = fmt.Sprintf("%s[0] is dst[%d]", name, (s-d)/size)
+	}
+	panic(fmt.Sprintf("smoothl1: %s: dst partially overlaps %s: %s (both of length %d); dst must be exactly %s or share no element with it",
+		op, name, where, len(in), name))
 }
 
 func isF32[T Float]() bool {
