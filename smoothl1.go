@@ -293,39 +293,57 @@ func checkLen[T Float](op string, x, y []T) {
 }
 
 // checkDst checks the lengths of x, y and dst, and returns dst cut to len(x) after
-// checking that it does not overlap x or y partially.
+// checking that it does not overlap x or y partially. It is small enough to be
+// inlined: the messages are built out of line.
 func checkDst[T Float](op string, dst, x, y []T) []T {
-	checkLen(op, x, y)
-	if len(dst) < len(x) {
-		panic(fmt.Sprintf("smoothl1: %s: dst too short: len(dst) = %d, len(x) = %d", op, len(dst), len(x)))
+	if len(x) != len(y) || len(dst) < len(x) {
+		dstLenPanic(op, len(dst), len(x), len(y))
 	}
 	dst = dst[:len(x)]
-	checkOverlap(op, dst, "x", x)
-	checkOverlap(op, dst, "y", y)
+	d, n := addr(dst), uintptr(len(x))*unsafe.Sizeof(x[0])
+	if partial(d, addr(x), n) || partial(d, addr(y), n) {
+		overlapPanic(op, d, addr(x), addr(y), n, unsafe.Sizeof(x[0]))
+	}
 	return dst
 }
 
-// checkOverlap panics if dst and the input in (named name) share some element but
-// are not the same slice. The kernels read and write in blocks, in an order that
-// differs between implementations, so a partial overlap would give results that
-// depend on the implementation. dst and in have the same length n (the callers
-// check it): they overlap partially when their starts differ, by less than n
-// elements. Empty slices share nothing.
+// checkOverlap panics if dst and the input in (named name), of the same length,
+// overlap partially.
 func checkOverlap[T Float](op string, dst []T, name string, in []T) {
-	d, s := addr(dst), addr(in)
-	n := uintptr(len(in)) * unsafe.Sizeof(T(0))
-	if d != s && d < s+n && s < d+n {
-		overlapPanic(op, dst, name, in)
+	if n := uintptr(len(in)) * unsafe.Sizeof(in[0]); partial(addr(dst), addr(in), n) {
+		overlapPanic1(op, name, addr(dst), addr(in), n, unsafe.Sizeof(in[0]))
 	}
 }
 
+// partial reports whether the n bytes at d and the n bytes at s share some byte
+// but do not start at the same address: a destination that overlaps an input
+// partially. The kernels read and write in blocks, in an order that differs between
+// implementations, so a partial overlap would give results that depend on the
+// implementation. (Two slices of the same length overlap partially when their
+// starts differ, by less than their length. Empty slices share nothing.)
+func partial(d, s, n uintptr) bool { return d != s && d < s+n && s < d+n }
+
 func addr[T Float](s []T) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(s))) }
 
-// overlapPanic reports a partial overlap of dst and in, with the element of one
-// that the other starts at.
-func overlapPanic[T Float](op string, dst []T, name string, in []T) {
-	d, s := addr(dst), addr(in)
-	size := unsafe.Sizeof(T(0))
+func dstLenPanic(op string, lenDst, lenX, lenY int) {
+	if lenX != lenY {
+		panic(fmt.Sprintf("smoothl1: %s: length mismatch: len(x) = %d, len(y) = %d", op, lenX, lenY))
+	}
+	panic(fmt.Sprintf("smoothl1: %s: dst too short: len(dst) = %d, len(x) = %d", op, lenDst, lenX))
+}
+
+// overlapPanic reports the partial overlap of dst (at address d) with x (at x) or,
+// if not with x, with y (at y); n is their length in bytes.
+func overlapPanic(op string, d, x, y, n, size uintptr) {
+	if partial(d, x, n) {
+		overlapPanic1(op, "x", d, x, n, size)
+	}
+	overlapPanic1(op, "y", d, y, n, size)
+}
+
+// overlapPanic1 reports the partial overlap of dst (at address d) with the input
+// name (at s), with the element of one that the other starts at.
+func overlapPanic1(op, name string, d, s, n, size uintptr) {
 	var where string
 	if d >= s {
 		where = fmt.Sprintf("dst[0] is %s[%d]", name, (d-s)/size)
@@ -333,7 +351,7 @@ func overlapPanic[T Float](op string, dst []T, name string, in []T) {
 		where = fmt.Sprintf("%s[0] is dst[%d]", name, (s-d)/size)
 	}
 	panic(fmt.Sprintf("smoothl1: %s: dst partially overlaps %s: %s (both of length %d); dst must be exactly %s or share no element with it",
-		op, name, where, len(in), name))
+		op, name, where, n/size, name))
 }
 
 func isF32[T Float]() bool {
