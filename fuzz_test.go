@@ -13,8 +13,8 @@ import (
 // Differential fuzzing: each input runs on every implementation usable here, which
 // must agree bit for bit, stay inside dst (sentinel guard bands around it), give
 // the same results in place, and match the scalar reference of reference_test.go
-// (exact rational arithmetic, within the ulp bounds of SEMANTICS.md) or, for
-// special values, the special-value table of SEMANTICS.md.
+// (exact rational arithmetic, within the ulp bounds of docs/SEMANTICS.md) or, for
+// special values, the special-value table of docs/SEMANTICS.md.
 
 // fuzzBetas are the parameter choices of a fuzz input: 0, tiny, ordinary, huge, +Inf.
 var fuzzBetas = []float64{1, 0, 0.5, 2, 0.1, 3, 1e-30, 1e-310, 1e-45, 1e30, 1e200, math.Inf(1), 1000, 0.25}
@@ -117,7 +117,7 @@ func nextToward[T Float](v T, dir float64) T {
 }
 
 // checkable reports whether the ulp bound applies to a result: the exact value is
-// zero or normal in T, and z*z is finite and normal in T (SEMANTICS.md).
+// zero or normal in T, and z*z is finite and normal in T (docs/SEMANTICS.md).
 func checkable[T Float](exact T, x, y T) bool {
 	minNormal, maxT := 0x1p-1022, math.MaxFloat64
 	if isF32[T]() {
@@ -134,7 +134,7 @@ func checkable[T Float](exact T, x, y T) bool {
 
 // special returns the loss and the derivative with respect to x for inputs where the
 // exact reference does not apply (an infinite or NaN input, or beta = +Inf), as the
-// table of SEMANTICS.md and PyTorch's formula in T give them.
+// table of docs/SEMANTICS.md and PyTorch's formula in T give them.
 func special[T Float](l Loss, x, y T) (loss, deriv T) {
 	beta := T(l.Param())
 	d := x - y // in T: overflows to ±Inf as PyTorch's does

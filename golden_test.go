@@ -8,7 +8,7 @@ import (
 
 // TestGolden checks every case of the PyTorch golden file, with every operation that
 // the case's reduction has, on every implementation. Results are held within the
-// ulp bounds of SEMANTICS.md of the file's exact results where it has them, and of
+// ulp bounds of docs/SEMANTICS.md of the file's exact results where it has them, and of
 // this package's own exact rational reference (reference_test.go) wherever the
 // inputs are finite; where they are not (special values), they must equal PyTorch's
 // (NaN equal to NaN, +0 to -0).

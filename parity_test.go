@@ -159,7 +159,7 @@ func diffResults[T Float](a, b results[T]) string {
 // TestImplementationsAgree runs every operation on every implementation for random
 // inputs (specials included) of every length 0 to 300 and some longer ones, starting at every offset 0
 // to 15 elements into a larger slice, and requires the same bits from all of them,
-// no write outside dst, and fused sums equal to the plain ones.
+// no write outside dst, and fused results equal to the plain ones.
 func TestImplementationsAgree(t *testing.T) {
 	testAgree[float32](t)
 	testAgree[float64](t)
@@ -207,6 +207,11 @@ func testAgree[T Float](t *testing.T) {
 					got := runAll(t, l, x, y, g, gs, off)
 					if !sameBits(got.sum, got.sumF) || !sameBits(got.mean, got.meanF) {
 						t.Fatalf("%s %s n=%d: fused forward differs: Sum %v SumAndGrad %v, Mean %v MeanAndGrad %v", impl, l, n, got.sum, got.sumF, got.mean, got.meanF)
+					}
+					for i := range got.grad { // docs/SEMANTICS.md: SumAndGrad's gradient is Grad's
+						if !sameBits(got.grad[i], got.sumGrad[i]) {
+							t.Fatalf("%s %s n=%d: SumAndGrad gradient [%d] = %v, Grad %v", impl, l, n, i, got.sumGrad[i], got.grad[i])
+						}
 					}
 					if k == 0 {
 						want = got

@@ -1,5 +1,5 @@
 // Package reference is the scalar reference of smoothl1: the losses and gradients
-// of SEMANTICS.md evaluated exactly in rational arithmetic, written for readability
+// of docs/SEMANTICS.md evaluated exactly in rational arithmetic, written for readability
 // and not for speed. It shares no code with the kernels. The tests of the root
 // package and the benchmark report's self-check both hold the kernels against it.
 package reference
