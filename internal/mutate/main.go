@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,11 +32,18 @@ import (
 type mutant struct {
 	file   string
 	line   int    // 1-based
+	rule   string // the rule's desc
 	desc   string // the rule and the function
 	from   string
 	to     string
 	reason string // non-empty: cannot change results, and why
 }
+
+// The files the rules mutate.
+const (
+	asmFile = "generated/kernels_amd64.s"
+	goFile  = "generated/kernels.go"
+)
 
 type rule struct {
 	re     *regexp.Regexp
@@ -97,12 +105,14 @@ func main() {
 
 	root, err := os.Getwd()
 	check(err)
-	if _, err := os.Stat(filepath.Join(root, "generated", "kernels_amd64.s")); err != nil {
+	if _, err := os.Stat(filepath.Join(root, asmFile)); err != nil {
 		fail("run from the repository root")
 	}
 	var ms []mutant
-	ms = append(ms, mutants(root, "generated/kernels_amd64.s", asmRules)...)
-	ms = append(ms, mutants(root, "generated/kernels.go", goRules)...)
+	funcs := map[string]bool{}
+	ms = append(ms, mutants(root, asmFile, asmRules, funcs)...)
+	ms = append(ms, mutants(root, goFile, goRules, funcs)...)
+	checkCoverage(root, ms, funcs, *tests)
 	fmt.Printf("%d mutants\n", len(ms))
 	if *only != "" {
 		want := map[string]bool{}
@@ -178,24 +188,122 @@ func main() {
 // funcStart matches the first line of a function: TEXT in assembly, func in Go.
 var funcStart = regexp.MustCompile(`^(?:TEXT ·|func )(\w+)\(`)
 
-// equivalent returns why a mutant cannot change any result, or "". At |x - y| ==
+// equivalence names mutants that cannot change any result: those of the rules
+// descs in the functions whose names (lower case) start with one of prefixes.
+type equivalence struct {
+	descs    []string
+	prefixes []string
+	reason   string
+}
+
+// equivalences are the known mutants that cannot change results. At |x - y| ==
 // beta both branches of the loss agree mathematically; the float32 kernels compute
 // them in float64, where they differ by a float64 ulp at most, and round to the
 // same float32. (The float32 Sum kernels keep float64 lanes, where it shows.)
+var equivalences = []equivalence{
+	// GradElementwise xors only the sign of d into B (1 or delta), which is never negative.
+	{[]string{"VPXORQ -> VPORQ", "VXORPD -> VORPD", "xor -> or"}, []string{"gradelementwise"},
+		"the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same"},
+	{[]string{"compare < -> <=", "< -> <="}, []string{"elementwisef32", "gradf32", "gradelementwisef32"},
+		"z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta"},
+}
+
+// equivalent returns why a mutant of rule desc in function fn cannot change any
+// result, or "".
 func equivalent(fn, desc string) string {
 	f := strings.ToLower(fn)
-	if (desc == "VPXORQ -> VPORQ" || desc == "VXORPD -> VORPD" || desc == "xor -> or") && strings.HasPrefix(f, "gradelementwise") {
-		// GradElementwise xors only the sign of d into B (1 or delta), which is never negative.
-		return "the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same"
-	}
-	if desc == "compare < -> <=" || desc == "< -> <=" {
-		for _, k := range []string{"elementwisef32", "gradf32", "gradelementwisef32"} {
-			if strings.HasPrefix(f, k) {
-				return "z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta"
-			}
+	for _, e := range equivalences {
+		if slices.Contains(e.descs, desc) && slices.ContainsFunc(e.prefixes, func(p string) bool { return strings.HasPrefix(f, p) }) {
+			return e.reason
 		}
 	}
 	return ""
+}
+
+// checkCoverage fails the tool when a rule made no mutant in the files it scans,
+// an equivalence names no function or rule there, or an alternative of the tests
+// pattern names no test: a renamed instruction, kernel, variable or test must not
+// quietly leave fewer mutants, or fewer tests to catch them.
+func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string) {
+	var problems []string
+	made, madeIn := map[string]bool{}, map[[2]string]bool{}
+	for _, m := range ms {
+		made[m.rule] = true
+		madeIn[[2]string{m.file, m.rule}] = true
+	}
+	for _, set := range []struct {
+		file  string
+		rules []rule
+	}{{asmFile, asmRules}, {goFile, goRules}} {
+		for _, r := range set.rules {
+			if !madeIn[[2]string{set.file, r.desc}] {
+				problems = append(problems, fmt.Sprintf("rule %q (%s) matches nothing in %s", r.desc, r.re, set.file))
+			}
+		}
+	}
+	for _, e := range equivalences {
+		for _, p := range e.prefixes {
+			found := false
+			for f := range funcs {
+				found = found || strings.HasPrefix(strings.ToLower(f), p)
+			}
+			if !found {
+				problems = append(problems, fmt.Sprintf("equivalence %q: no function starts with %q", e.reason, p))
+			}
+		}
+		for _, d := range e.descs {
+			if !made[d] {
+				problems = append(problems, fmt.Sprintf("equivalence %q: rule %q made no mutant", e.reason, d))
+			}
+		}
+	}
+	cmd := exec.Command("go", "test", "-list", ".", ".")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("go test -list: %v", err))
+	}
+	var names []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(l, "Test") || strings.HasPrefix(l, "Fuzz") || strings.HasPrefix(l, "Example") {
+			names = append(names, l)
+		}
+	}
+	for _, alt := range alternatives(tests) {
+		re, err := regexp.Compile(alt)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("-run alternative %q: %v", alt, err))
+			continue
+		}
+		if !slices.ContainsFunc(names, re.MatchString) {
+			problems = append(problems, fmt.Sprintf("-run alternative %q matches no test of the root package", alt))
+		}
+	}
+	if len(problems) > 0 {
+		fail("the mutation rules no longer fit the code (rename the rule, or drop it on purpose):\n  " + strings.Join(problems, "\n  "))
+	}
+}
+
+// alternatives splits a regular expression at its top-level |.
+func alternatives(re string) []string {
+	var alts []string
+	depth, start := 0, 0
+	for i := 0; i < len(re); i++ {
+		switch re[i] {
+		case '\\':
+			i++
+		case '(', '[':
+			depth++
+		case ')', ']':
+			depth--
+		case '|':
+			if depth == 0 {
+				alts = append(alts, re[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(alts, re[start:])
 }
 
 // run applies one mutant to the scratch copy, runs the tests and restores the file.
@@ -222,8 +330,9 @@ func run(scratch string, m mutant, tests string) string {
 	return "SURVIVED"
 }
 
-// mutants returns one mutant per match of each rule in the file.
-func mutants(root, file string, rules []rule) []mutant {
+// mutants returns one mutant per match of each rule in the file, and records the
+// names of the file's functions in funcs.
+func mutants(root, file string, rules []rule, funcs map[string]bool) []mutant {
 	b, err := os.ReadFile(filepath.Join(root, file))
 	check(err)
 	var ms []mutant
@@ -231,6 +340,7 @@ func mutants(root, file string, rules []rule) []mutant {
 	for i, line := range strings.Split(string(b), "\n") {
 		if m := funcStart.FindStringSubmatch(line); m != nil {
 			fn = m[1]
+			funcs[fn] = true
 		}
 		for _, r := range rules {
 			loc := r.re.FindStringIndex(line)
@@ -243,7 +353,7 @@ func mutants(root, file string, rules []rule) []mutant {
 				if reason == "" {
 					reason = equivalent(fn, r.desc)
 				}
-				ms = append(ms, mutant{file: file, line: i + 1, desc: r.desc + " in " + fn, from: line, to: to, reason: reason})
+				ms = append(ms, mutant{file: file, line: i + 1, rule: r.desc, desc: r.desc + " in " + fn, from: line, to: to, reason: reason})
 			}
 		}
 	}
