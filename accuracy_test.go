@@ -5,81 +5,8 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"os"
-	"runtime"
-	"sync"
 	"testing"
 )
-
-// exactSumPow2 returns the exact sum of the exact per-element losses, for a beta
-// (delta) that is a power of two, so that every loss is a dyadic rational and
-// big.Float arithmetic with enough precision is exact. It fails the test if any
-// operation was inexact.
-func exactSumPow2[T Float](t testing.TB, l Loss, x, y []T) *big.Float {
-	beta := big.NewFloat(float64(T(l.Param())))
-	if fr, _ := math.Frexp(l.Param()); fr != 0.5 {
-		t.Fatalf("beta %v is not a power of two", l.Param())
-	}
-	workers := runtime.GOMAXPROCS(0)
-	parts := make([]*big.Float, workers)
-	var wg sync.WaitGroup
-	var bad sync.Once
-	inexact := false
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			acc := new(big.Float).SetPrec(4096)
-			const prec = 400
-			d, z, v := new(big.Float).SetPrec(prec), new(big.Float).SetPrec(prec), new(big.Float).SetPrec(prec)
-			xf, yf := new(big.Float), new(big.Float)
-			half := big.NewFloat(0.5)
-			for i := w; i < len(x); i += workers {
-				xf.SetFloat64(float64(x[i]))
-				yf.SetFloat64(float64(y[i]))
-				d.Sub(xf, yf)
-				z.Abs(d)
-				if z.Cmp(beta) < 0 {
-					v.Mul(z, z)
-					v.Mul(v, half)
-					if !l.IsHuber() {
-						v.Quo(v, beta)
-					}
-				} else {
-					v.Mul(beta, half)
-					v.Sub(z, v)
-					if l.IsHuber() {
-						v.Mul(v, beta)
-					}
-				}
-				if v.Acc() != big.Exact {
-					bad.Do(func() { inexact = true })
-				}
-				if acc.Add(acc, v).Acc() != big.Exact {
-					bad.Do(func() { inexact = true })
-				}
-			}
-			parts[w] = acc
-		}(w)
-	}
-	wg.Wait()
-	if inexact {
-		t.Fatal("exact reference lost precision")
-	}
-	s := new(big.Float).SetPrec(8192)
-	for _, p := range parts {
-		s.Add(s, p)
-	}
-	return s
-}
-
-func roundBig[T Float](v *big.Float) T {
-	if isF32[T]() {
-		f, _ := v.Float32()
-		return T(f)
-	}
-	f, _ := v.Float64()
-	return T(f)
-}
 
 // TestSumAccuracyLarge holds Sum and Mean within 1 ulp of the exact sum (mean) of the
 // exact per-element losses at 2^24 + 3 elements, for random inputs and for inputs
@@ -124,14 +51,16 @@ func testSumAccuracy[T Float](t *testing.T, n int) {
 			exact := exactSumPow2(t, l, x, y)
 			wantSum := roundBig[T](exact)
 			wantMean := roundBig[T](new(big.Float).Quo(exact, new(big.Float).SetInt64(int64(n))))
-			forEachImpl(t, func(t *testing.T, impl string) {
-				if got := Sum(l, x, y); ulps(got, wantSum) > 1 {
-					t.Errorf("%T %s %s n=%d: Sum = %v, exact %v: %d ulp", T(0), data, l, n, got, wantSum, ulps(got, wantSum))
-				}
-				if got := Mean(l, x, y); ulps(got, wantMean) > 1 {
-					t.Errorf("%T %s %s n=%d: Mean = %v, exact %v: %d ulp", T(0), data, l, n, got, wantMean, ulps(got, wantMean))
-				}
-			})
+			for _, in := range eachImpl(t) {
+				t.Run("impl="+in.name, func(t *testing.T) {
+					if got := Sum(l, x, y); ulps(got, wantSum) > 1 {
+						t.Errorf("%T %s %s n=%d: Sum = %v, exact %v: %d ulp", T(0), data, l, n, got, wantSum, ulps(got, wantSum))
+					}
+					if got := Mean(l, x, y); ulps(got, wantMean) > 1 {
+						t.Errorf("%T %s %s n=%d: Mean = %v, exact %v: %d ulp", T(0), data, l, n, got, wantMean, ulps(got, wantMean))
+					}
+				})
+			}
 		}
 	}
 }

@@ -78,24 +78,6 @@ func TestReductions(t *testing.T) {
 	}
 }
 
-func mustPanic(t *testing.T, want []string, f func()) {
-	t.Helper()
-	defer func() {
-		t.Helper()
-		r := recover()
-		msg, _ := r.(string)
-		if !strings.HasPrefix(msg, "smoothl1: ") {
-			t.Fatalf("panic %v, want a message starting with smoothl1:", r)
-		}
-		for _, w := range want {
-			if !strings.Contains(msg, w) {
-				t.Errorf("panic %q does not contain %q", msg, w)
-			}
-		}
-	}()
-	f()
-}
-
 func TestMisuse(t *testing.T) {
 	var l Loss
 	a3, a4, a2 := make([]float32, 3), make([]float32, 4), make([]float32, 2)
@@ -135,45 +117,49 @@ func TestEmpty(t *testing.T) {
 
 // TestInPlace checks dst == x and dst == y against out-of-place results.
 func TestInPlace(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, impl string) {
-		for _, l := range testLosses() {
-			for _, n := range []int{1, 7, 8, 9, 33, 100} {
-				x, y := randomInputs[float64](newRand(n), n, l.Param(), true)
-				g, _ := randomInputs[float64](newRand(n+1), n, 1, false)
-				type op func(dst, x, y []float64)
-				for name, f := range map[string]op{
-					"Elementwise":     func(d, x, y []float64) { Elementwise(l, d, x, y) },
-					"Grad":            func(d, x, y []float64) { Grad(l, d, x, y, 0.75) },
-					"GradElementwise": func(d, x, y []float64) { GradElementwise(l, d, x, y, g) },
-					"SumAndGrad":      func(d, x, y []float64) { SumAndGrad(l, d, x, y, 3) },
-				} {
-					want := make([]float64, n)
-					f(want, x, y)
-					checkInPlaceOp(t, name+" "+l.String(), x, y, want, f)
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			for _, l := range testLosses() {
+				for _, n := range []int{1, 7, 8, 9, 33, 100} {
+					x, y := randomInputs[float64](newRand(n), n, l.Param(), true)
+					g, _ := randomInputs[float64](newRand(n+1), n, 1, false)
+					type op func(dst, x, y []float64)
+					for name, f := range map[string]op{
+						"Elementwise":     func(d, x, y []float64) { Elementwise(l, d, x, y) },
+						"Grad":            func(d, x, y []float64) { Grad(l, d, x, y, 0.75) },
+						"GradElementwise": func(d, x, y []float64) { GradElementwise(l, d, x, y, g) },
+						"SumAndGrad":      func(d, x, y []float64) { SumAndGrad(l, d, x, y, 3) },
+					} {
+						want := make([]float64, n)
+						f(want, x, y)
+						checkInPlaceOp(t, name+" "+l.String(), x, y, want, f)
+					}
 				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // TestNoAllocs checks that no operation allocates, on every implementation.
 func TestNoAllocs(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, impl string) {
-		l, _ := Huber(0.7)
-		inf, _ := SmoothL1(math.Inf(1)) // the degenerate scalar path
-		for _, l := range []Loss{l, {}, inf} {
-			x32, y32, d32 := make([]float32, 100), make([]float32, 100), make([]float32, 100)
-			x64, y64, d64 := make([]float64, 100), make([]float64, 100), make([]float64, 100)
-			for name, f := range map[string]func(){
-				"f32": func() { everyOp(l, d32, x32, y32) },
-				"f64": func() { everyOp(l, d64, x64, y64) },
-			} {
-				if a := testing.AllocsPerRun(20, f); a != 0 {
-					t.Errorf("%s %s: %v allocations per run", l, name, a)
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			l, _ := Huber(0.7)
+			inf, _ := SmoothL1(math.Inf(1)) // the degenerate scalar path
+			for _, l := range []Loss{l, {}, inf} {
+				x32, y32, d32 := make([]float32, 100), make([]float32, 100), make([]float32, 100)
+				x64, y64, d64 := make([]float64, 100), make([]float64, 100), make([]float64, 100)
+				for name, f := range map[string]func(){
+					"f32": func() { everyOp(l, d32, x32, y32) },
+					"f64": func() { everyOp(l, d64, x64, y64) },
+				} {
+					if a := testing.AllocsPerRun(20, f); a != 0 {
+						t.Errorf("%s %s: %v allocations per run", l, name, a)
+					}
 				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // everyOp calls every operation once.

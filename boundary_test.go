@@ -19,19 +19,12 @@ func TestBoundaryIsLinear(t *testing.T) {
 	}
 }
 
-// rep returns n copies of v: 15 elements put a value in every lane of a full block
-// and in lanes 0-6 of the masked tail.
-func rep[T Float](v T) []T { return fill(v, 15) }
-
 func testBoundary[T Float](t *testing.T, l Loss) {
 	b := T(l.Param())
 	half := 0.5 * float64(b)
 	// Lanes 0-6 hold two elements (full block and tail), lane 7 one.
 	wantLanes := [generated.Lanes]float64{2 * half, 2 * half, 2 * half, 2 * half, 2 * half, 2 * half, 2 * half, half}
-	for _, in := range impls {
-		if !usable(in) {
-			continue
-		}
+	for _, in := range eachImpl(t) {
 		for _, sign := range []T{1, -1} {
 			x, y := rep(sign*b), rep(T(0))
 			if isF32[T]() {
@@ -54,7 +47,6 @@ func testBoundary[T Float](t *testing.T, l Loss) {
 					t.Errorf("%s float64 %s at the boundary: lanes %v, want %v and zeros", in.name, l, acc, wantLanes)
 				}
 			}
-			SetImplementation(in.name)
 			// 15 elements, and longN for the AVX-512 loops that prefetch. The long
 			// sum is exact: longN*half rounded once, to T.
 			for _, n := range []int{len(x), longN} {
@@ -78,7 +70,6 @@ func testBoundary[T Float](t *testing.T, l Loss) {
 					}
 				}
 			}
-			SetImplementation("")
 		}
 	}
 }
@@ -93,95 +84,97 @@ func TestFloat32Overflow(t *testing.T) {
 	big, _ := SmoothL1(math.MaxFloat32) // z - beta/2 stays finite unless z is +Inf
 	huInf, _ := Huber(math.Inf(1))      // Inf*(Inf - Inf) is NaN only for infinite z
 	inf, nan := float32(math.Inf(1)), float32(math.NaN())
-	forEachImpl(t, func(t *testing.T, impl string) {
-		for _, c := range []struct {
-			x, y       float32
-			loss, grad float32
-			l          Loss
-		}{
-			{math.MaxFloat32, -0x1p103, float32(math.Inf(1)), 1, sl},
-			{-0x1p103, math.MaxFloat32, float32(math.Inf(1)), -1, sl},
-			{math.MaxFloat32, -0x1p103, float32(math.Inf(1)), 2, hu},
-			{math.MaxFloat32, -(0x1p103 - 0x1p79), math.MaxFloat32, 1, sl},
-			{math.MaxFloat32, -0x1p103, inf, 1, big},
-			{math.MaxFloat32, -(0x1p103 - 0x1p79), 0x1p127, 1, big}, // exact 2^127 - 2^79
-			{math.MaxFloat32, -0x1p103, nan, inf, huInf},
-		} {
-			// 15 elements: every lane of a full block and of the tail; longN: also
-			// the AVX-512 loops that prefetch, which need long inputs.
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			for _, c := range []struct {
+				x, y       float32
+				loss, grad float32
+				l          Loss
+			}{
+				{math.MaxFloat32, -0x1p103, float32(math.Inf(1)), 1, sl},
+				{-0x1p103, math.MaxFloat32, float32(math.Inf(1)), -1, sl},
+				{math.MaxFloat32, -0x1p103, float32(math.Inf(1)), 2, hu},
+				{math.MaxFloat32, -(0x1p103 - 0x1p79), math.MaxFloat32, 1, sl},
+				{math.MaxFloat32, -0x1p103, inf, 1, big},
+				{math.MaxFloat32, -(0x1p103 - 0x1p79), 0x1p127, 1, big}, // exact 2^127 - 2^79
+				{math.MaxFloat32, -0x1p103, nan, inf, huInf},
+			} {
+				// 15 elements: every lane of a full block and of the tail; longN: also
+				// the AVX-512 loops that prefetch, which need long inputs.
+				for _, n := range []int{15, longN} {
+					x, y := fill(c.x, n), fill(c.y, n)
+					d := make([]float32, n)
+					Elementwise(c.l, d, x, y)
+					for i := range d {
+						if !same(d[i], c.loss) {
+							t.Fatalf("%s loss(%v, %v) [%d of %d] = %v, want %v", c.l, c.x, c.y, i, n, d[i], c.loss)
+						}
+					}
+					var wantSum *float32 // a finite loss times n is not checked here
+					if !finite(c.loss) {
+						wantSum = &c.loss
+					}
+					checkGrads(t, c.l, x, y, 1, c.grad, wantSum)
+				}
+				x, y := rep(c.x), rep(c.y)
+				// The float32 Sum and SumGrad kernels leave the overflow to their caller:
+				// the largest |x - y| of every lane of a full block alone (8), then of the
+				// masked tail alone (7), must be the exact float64 |x - y|, so that one
+				// cannot hide the other.
+				for _, n := range []int{8, 7} {
+					p, _ := setupGrad(c.l, true, 1, 0)
+					var acc [2][2 * generated.Lanes]float64
+					generated.SumF32Impl(in.id, &p, x[:n], y[:n], &acc[0])
+					generated.SumAndGradF32Impl(in.id, &p, make([]float32, n), x[:n], y[:n], &acc[1])
+					z := math.Abs(float64(c.x) - float64(c.y))
+					for ki, kernel := range []string{"Sum", "SumGrad"} {
+						for k, m := range acc[ki][generated.Lanes:] {
+							want := z
+							if k >= n {
+								want = 0
+							}
+							if m != want {
+								t.Errorf("%s %s of %d x (%v, %v): largest z of lane %d = %v, want %v", c.l, kernel, n, c.x, c.y, k, m, want)
+							}
+						}
+					}
+				}
+				// One such element among zeros, at every position of 40: two blocks
+				// (the AVX-512 loop over pairs), one block and a tail; Sum and Mean are
+				// its loss, whichever lane and loop holds it. Then in longN elements, at
+				// every lane of every loop (longPositions).
+				var at [][2]int // length, position
+				for i := range 40 {
+					at = append(at, [2]int{40, i})
+				}
+				for _, i := range longPositions() {
+					at = append(at, [2]int{longN, i})
+				}
+				for _, a := range at {
+					n, i := a[0], a[1]
+					xs, ys := make([]float32, n), make([]float32, n)
+					xs[i], ys[i] = c.x, c.y
+					want := c.loss
+					if s := Sum(c.l, xs, ys); !same(s, want) {
+						t.Errorf("%s Sum with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
+					}
+					if s := SumAndGrad(c.l, make([]float32, n), xs, ys, 1); !same(s, want) {
+						t.Errorf("%s SumAndGrad with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
+					}
+					if s := Mean(c.l, xs, ys); !finite(want) && !same(s, want) {
+						t.Errorf("%s Mean with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
+					}
+				}
+			}
+			// With a scale of 1/2 the quadratic gradient of a finite |d| = 2^128 - 2^103
+			// would round to 2^127; the overflowed (linear) one is +Inf. 15 elements,
+			// then longN for the AVX-512 loops that prefetch.
 			for _, n := range []int{15, longN} {
-				x, y := fill(c.x, n), fill(c.y, n)
-				d := make([]float32, n)
-				Elementwise(c.l, d, x, y)
-				for i := range d {
-					if !same(d[i], c.loss) {
-						t.Fatalf("%s loss(%v, %v) [%d of %d] = %v, want %v", c.l, c.x, c.y, i, n, d[i], c.loss)
-					}
-				}
-				var wantSum *float32 // a finite loss times n is not checked here
-				if !finite(c.loss) {
-					wantSum = &c.loss
-				}
-				checkGrads(t, c.l, x, y, 1, c.grad, wantSum)
+				x, y := fill[float32](math.MaxFloat32, n), fill[float32](-0x1p103, n)
+				checkGrads(t, huInf, x, y, 0.5, inf, &nan)
 			}
-			x, y := rep(c.x), rep(c.y)
-			// The float32 Sum and SumGrad kernels leave the overflow to their caller:
-			// the largest |x - y| of every lane of a full block alone (8), then of the
-			// masked tail alone (7), must be the exact float64 |x - y|, so that one
-			// cannot hide the other.
-			for _, n := range []int{8, 7} {
-				p, _ := setupGrad(c.l, true, 1, 0)
-				var acc [2][2 * generated.Lanes]float64
-				generated.SumF32Impl(int(current.Load()), &p, x[:n], y[:n], &acc[0])
-				generated.SumAndGradF32Impl(int(current.Load()), &p, make([]float32, n), x[:n], y[:n], &acc[1])
-				z := math.Abs(float64(c.x) - float64(c.y))
-				for ki, kernel := range []string{"Sum", "SumGrad"} {
-					for k, m := range acc[ki][generated.Lanes:] {
-						want := z
-						if k >= n {
-							want = 0
-						}
-						if m != want {
-							t.Errorf("%s %s of %d x (%v, %v): largest z of lane %d = %v, want %v", c.l, kernel, n, c.x, c.y, k, m, want)
-						}
-					}
-				}
-			}
-			// One such element among zeros, at every position of 40: two blocks
-			// (the AVX-512 loop over pairs), one block and a tail; Sum and Mean are
-			// its loss, whichever lane and loop holds it. Then in longN elements, at
-			// every lane of every loop (longPositions).
-			var at [][2]int // length, position
-			for i := range 40 {
-				at = append(at, [2]int{40, i})
-			}
-			for _, i := range longPositions() {
-				at = append(at, [2]int{longN, i})
-			}
-			for _, a := range at {
-				n, i := a[0], a[1]
-				xs, ys := make([]float32, n), make([]float32, n)
-				xs[i], ys[i] = c.x, c.y
-				want := c.loss
-				if s := Sum(c.l, xs, ys); !same(s, want) {
-					t.Errorf("%s Sum with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
-				}
-				if s := SumAndGrad(c.l, make([]float32, n), xs, ys, 1); !same(s, want) {
-					t.Errorf("%s SumAndGrad with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
-				}
-				if s := Mean(c.l, xs, ys); !finite(want) && !same(s, want) {
-					t.Errorf("%s Mean with (%v, %v) at %d of %d = %v, want %v", c.l, c.x, c.y, i, n, s, want)
-				}
-			}
-		}
-		// With a scale of 1/2 the quadratic gradient of a finite |d| = 2^128 - 2^103
-		// would round to 2^127; the overflowed (linear) one is +Inf. 15 elements,
-		// then longN for the AVX-512 loops that prefetch.
-		for _, n := range []int{15, longN} {
-			x, y := fill[float32](math.MaxFloat32, n), fill[float32](-0x1p103, n)
-			checkGrads(t, huInf, x, y, 0.5, inf, &nan)
-		}
-	})
+		})
+	}
 }
 
 // checkGrads runs Grad and SumAndGrad with scale, and GradElementwise with an
@@ -211,23 +204,6 @@ func checkGrads(t *testing.T, l Loss, x, y []float32, scale, want float32, wantS
 	}
 }
 
-// longN is long enough for the AVX-512 loops that prefetch 8 KiB ahead, which run
-// first, then hand over to the loops that do not, then to the masked tail.
-const longN = 2103
-
-// longPositions returns positions in longN elements that put an element in every
-// lane of every loop: float32 kernels prefetch over elements 0-47 (float64: 0-1071),
-// the two-block loops without prefetches go on to 2095, and the tail holds 7.
-func longPositions() []int {
-	var at []int
-	for _, r := range [][2]int{{0, 48}, {1000, 1016}, {1100, 1116}, {2080, 2103}} {
-		for i := r[0]; i < r[1]; i++ {
-			at = append(at, i)
-		}
-	}
-	return at
-}
-
 // TestBoundaryLanesLong compares the raw lane accumulators of the Sum and SumGrad
 // kernels of every implementation with the generic ones, bit for bit, for longN
 // elements, one of which has |x - y| == beta, at each of longPositions, the others
@@ -250,7 +226,7 @@ func TestBoundaryLanesLong(t *testing.T) {
 			x64, y64 := make([]float64, n), make([]float64, n)
 			x32[i], x64[i] = float32(sign)*float32(beta), sign*beta
 			var want [4][2 * generated.Lanes]float64
-			for k, in := range usableGenericFirst() {
+			for k, in := range eachImpl(t) {
 				var got [4][2 * generated.Lanes]float64
 				generated.SumF32Impl(in.id, &p32, x32, y32, &got[0])
 				generated.SumF64Impl(in.id, &p64, x64, y64, &got[1])

@@ -91,18 +91,20 @@ func TestDigest(t *testing.T) {
 		}
 	}
 	got := map[string]string{}
-	forEachImpl(t, func(t *testing.T, impl string) {
-		d32, d64 := digestOf[float32](), digestOf[float64]()
-		for typ, d := range map[string]string{"float32": d32, "float64": d64} {
-			if prev, ok := got[typ]; ok && prev != d {
-				t.Errorf("%s %s digest %s differs from another implementation's %s", impl, typ, d, prev)
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			d32, d64 := digestOf[float32](), digestOf[float64]()
+			for typ, d := range map[string]string{"float32": d32, "float64": d64} {
+				if prev, ok := got[typ]; ok && prev != d {
+					t.Errorf("%s %s digest %s differs from another implementation's %s", in.name, typ, d, prev)
+				}
+				got[typ] = d
+				if !*updateDigest && d != want[typ] {
+					t.Errorf("%s %s digest %s, committed %s", in.name, typ, d, want[typ])
+				}
 			}
-			got[typ] = d
-			if !*updateDigest && d != want[typ] {
-				t.Errorf("%s %s digest %s, committed %s", impl, typ, d, want[typ])
-			}
-		}
-	})
+		})
+	}
 	if *updateDigest {
 		out := "float32 " + got["float32"] + "\nfloat64 " + got["float64"] + "\n"
 		if err := os.WriteFile(digestFile, []byte(out), 0o644); err != nil {

@@ -109,57 +109,6 @@ func elements[T Float](c fuzzCase) (x, y, g []T) {
 	return x, y, g
 }
 
-func nextToward[T Float](v T, dir float64) T {
-	if isF32[T]() {
-		return T(math.Nextafter32(float32(v), float32(math.Inf(int(dir)))))
-	}
-	return T(math.Nextafter(float64(v), math.Inf(int(dir))))
-}
-
-// checkable reports whether the ulp bound applies to a result: the exact value is
-// zero or normal in T, and z*z is finite and normal in T (docs/SEMANTICS.md).
-func checkable[T Float](exact T, x, y T) bool {
-	minNormal, maxT := 0x1p-1022, math.MaxFloat64
-	if isF32[T]() {
-		minNormal, maxT = 0x1p-126, math.MaxFloat32
-	}
-	z := math.Abs(float64(x) - float64(y))
-	zz := z * z
-	if z != 0 && (zz < minNormal || zz > maxT || math.IsInf(zz, 0)) {
-		return false
-	}
-	a := math.Abs(float64(exact))
-	return a == 0 || (a >= minNormal && !math.IsInf(a, 0))
-}
-
-// special returns the loss and the derivative with respect to x for inputs where the
-// exact reference does not apply (an infinite or NaN input, or beta = +Inf), as the
-// table of docs/SEMANTICS.md and PyTorch's formula in T give them.
-func special[T Float](l Loss, x, y T) (loss, deriv T) {
-	beta := T(l.Param())
-	d := x - y // in T: overflows to ±Inf as PyTorch's does
-	nan := T(math.NaN())
-	switch {
-	case d != d:
-		return nan, nan
-	case math.IsInf(float64(d), 0):
-		// The linear branch, literally in T (NaN for beta = +Inf, and for Huber
-		// with delta = 0 in T or +Inf).
-		z := T(math.Inf(1))
-		sign := T(1)
-		if d < 0 {
-			sign = -1
-		}
-		if l.IsHuber() {
-			return beta * (z - T(T(0.5)*beta)), sign * beta
-		}
-		return z - T(T(0.5)*beta), sign
-	}
-	// finite d, SmoothL1 with beta = +Inf: 0.5*z*z/Inf in T.
-	z := T(math.Abs(float64(d)))
-	return T(T(0.5)*z) * z / beta, d / beta
-}
-
 // checkAgainstReference checks one implementation's results for the case.
 func checkAgainstReference[T Float](t *testing.T, impl string, c fuzzCase, x, y, g []T, got results[T]) {
 	t.Helper()
@@ -249,21 +198,21 @@ func checkAgainstReference[T Float](t *testing.T, impl string, c fuzzCase, x, y,
 func fuzzRun[T Float](t *testing.T, c fuzzCase, family string) {
 	x, y, g := elements[T](c)
 	x, y, g = inBuf(x, c.off), inBuf(y, (c.off+5)%16), inBuf(g, (c.off+11)%16)
-	defer SetImplementation("")
 	var first results[T]
-	for k, impl := range Implementations() {
-		SetImplementation(impl)
+	for k, in := range eachImpl(t) {
 		got := runAll(t, c.loss, x, y, g, T(c.scale), c.off)
 		if !sameBits(got.sum, got.sumF) || !sameBits(got.mean, got.meanF) {
-			t.Fatalf("%s: fused forward differs from Sum/Mean", impl)
+			t.Fatalf("%s: fused forward differs from Sum/Mean", in.name)
 		}
 		if k == 0 {
+			// The others must give the same bits: the reference checks once.
 			first = got
-			checkAgainstReference(t, impl, c, x, y, g, got)
-			checkInPlace(t, c, x, y, g, got, family)
+			checkAgainstReference(t, in.name, c, x, y, g, got)
 		} else if d := diffResults(first, got); d != "" {
-			t.Fatalf("%T %s n=%d off=%d: %s differs from %s: %s", T(0), c.loss, c.n, c.off, impl, Implementations()[0], d)
+			t.Fatalf("%T %s n=%d off=%d: %s differs from generic: %s", T(0), c.loss, c.n, c.off, in.name, d)
 		}
+		// In place on every implementation: each reads and writes in its own order.
+		checkInPlace(t, c, x, y, g, got, family)
 	}
 }
 

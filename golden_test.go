@@ -1,8 +1,12 @@
 package smoothl1
 
 import (
+	"compress/gzip"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 	"testing"
 )
 
@@ -14,16 +18,18 @@ import (
 // (NaN equal to NaN, +0 to -0).
 func TestGolden(t *testing.T) {
 	cases := loadGolden(t)
-	forEachImpl(t, func(t *testing.T, impl string) {
-		for i, c := range cases {
-			name := fmt.Sprintf("%d:%s/%s/%s/%s", i, c.Name, c.Loss, c.Dtype, c.Reduction)
-			if c.Dtype == "float32" {
-				checkGolden[float32](t, name, c)
-			} else {
-				checkGolden[float64](t, name, c)
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			for i, c := range cases {
+				name := fmt.Sprintf("%d:%s/%s/%s/%s", i, c.Name, c.Loss, c.Dtype, c.Reduction)
+				if c.Dtype == "float32" {
+					checkGolden[float32](t, name, c)
+				} else {
+					checkGolden[float64](t, name, c)
+				}
 			}
-		}
-	})
+		})
+	}
 }
 
 type expect[T Float] struct {
@@ -141,4 +147,90 @@ func at[T Float](s []T, i int) T {
 		return s[i]
 	}
 	return T(math.NaN())
+}
+
+type goldenCase struct {
+	Name       string          `json:"name"`
+	Loss       string          `json:"loss"`
+	Dtype      string          `json:"dtype"`
+	Beta       string          `json:"beta"`
+	Reduction  string          `json:"reduction"`
+	X          []string        `json:"x"`
+	Y          []string        `json:"y"`
+	GradOut    json.RawMessage `json:"grad_out"`
+	TorchOut   json.RawMessage `json:"torch_out"`
+	TorchGradX []string        `json:"torch_grad_x"`
+	ExactOut   json.RawMessage `json:"exact_out"`
+	ExactGradX []string        `json:"exact_grad_x"`
+}
+
+func loadGolden(t testing.TB) []goldenCase {
+	t.Helper()
+	f, err := os.Open("testdata/torch-golden.json.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Cases []goldenCase `json:"cases"`
+	}
+	if err := json.NewDecoder(z).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Cases) < 500 {
+		t.Fatalf("golden file has %d cases, want 540", len(doc.Cases))
+	}
+	return doc.Cases
+}
+
+// fromHex decodes an IEEE-754 bit pattern in hex as a T.
+func fromHex[T Float](t testing.TB, h string) T {
+	t.Helper()
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		t.Fatalf("bad hex %q: %v", h, err)
+	}
+	var u uint64
+	for _, c := range b {
+		u = u<<8 | uint64(c)
+	}
+	switch len(b) {
+	case 4:
+		return T(math.Float32frombits(uint32(u)))
+	case 8:
+		if isF32[T]() {
+			t.Fatalf("8-byte value %q for float32", h)
+		}
+		return T(math.Float64frombits(u))
+	}
+	t.Fatalf("bad length %q", h)
+	return 0
+}
+
+func hexSlice[T Float](t testing.TB, hs []string) []T {
+	out := make([]T, len(hs))
+	for i, h := range hs {
+		out[i] = fromHex[T](t, h)
+	}
+	return out
+}
+
+// rawHex decodes a JSON value that is a hex string or a list of them.
+func rawHex[T Float](t testing.TB, raw json.RawMessage) (one T, many []T, ok bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, nil, false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return fromHex[T](t, s), nil, true
+	}
+	var ss []string
+	if err := json.Unmarshal(raw, &ss); err != nil {
+		t.Fatalf("bad value %s", raw)
+	}
+	return 0, hexSlice[T](t, ss), true
 }

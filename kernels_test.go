@@ -37,7 +37,7 @@ func TestLaneAccumulators(t *testing.T) {
 			exact := exactSumRat(t, l, x, y)
 			p, _ := setupGrad(l, false, 1, 0)
 			var want [16]float64
-			for k, in := range usableGenericFirst() {
+			for k, in := range eachImpl(t) {
 				var acc, accG [16]float64
 				generated.SumF64Impl(in.id, &p, x, y, &acc)
 				generated.SumAndGradF64Impl(in.id, &p, make([]float64, n), x, y, &accG)
@@ -63,16 +63,6 @@ func TestLaneAccumulators(t *testing.T) {
 	}
 }
 
-// exactSumRat returns the exact sum of the exact per-element losses (refSumRat), as a
-// big.Float of 2048 bits: for any beta, not only powers of two.
-func exactSumRat(t *testing.T, l Loss, x, y []float64) *big.Float {
-	s, ok := refSumRat(l, x, y)
-	if !ok {
-		t.Fatalf("%s: no exact reference", l)
-	}
-	return new(big.Float).SetPrec(2048).SetRat(s)
-}
-
 // TestLaneAccumulators32 compares the raw lanes of the float32 Sum and SumGrad
 // kernels (float64 sums, and the largest |x - y| of each lane) of every
 // implementation with the generic ones, bit for bit: the float32 rounding of the
@@ -89,7 +79,7 @@ func TestLaneAccumulators32(t *testing.T) {
 			}
 			p, _ := setupGrad(l, true, 1, 0)
 			var want, wantG [16]float64
-			for k, in := range usableGenericFirst() {
+			for k, in := range eachImpl(t) {
 				var acc, accG [16]float64
 				generated.SumF32Impl(in.id, &p, x, y, &acc)
 				generated.SumAndGradF32Impl(in.id, &p, make([]float32, n), x, y, &accG)

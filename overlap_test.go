@@ -32,10 +32,12 @@ func dstOps[T Float]() []dstOp[T] {
 // TestOverlap checks the aliasing rule for every operation with a dst, both types,
 // every implementation.
 func TestOverlap(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, impl string) {
-		testOverlap[float32](t)
-		testOverlap[float64](t)
-	})
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			testOverlap[float32](t)
+			testOverlap[float64](t)
+		})
+	}
 }
 
 func testOverlap[T Float](t *testing.T) {
@@ -140,18 +142,3 @@ func TestOverlapEdges(t *testing.T) {
 	mustPanic(t, []string{"smoothl1: GradElementwise: dst partially overlaps gradOut: gradOut[0] is dst[3] (both of length 4); dst must be exactly gradOut or share no element with it"},
 		func() { GradElementwise(l, x32[0:4], make([]float32, 4), make([]float32, 4), x32[3:7]) })
 }
-
-// checkSameBits requires got[i] and want[i] to have the same bits for every i.
-func checkSameBits[T Float](t testing.TB, what string, got, want []T) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d results, want %d", what, len(got), len(want))
-	}
-	for i := range want {
-		if !sameBits(got[i], want[i]) {
-			t.Fatalf("%s [%d of %d]: %v, want %v", what, i, len(want), got[i], want[i])
-		}
-	}
-}
-
-func clone[T any](s []T) []T { return append([]T(nil), s...) }
