@@ -3,6 +3,10 @@
 // torch.nn.HuberLoss, for float32 and float64, as fast as the CPU allows and with
 // the same bits on every CPU.
 //
+// The behaviour contract (formulas, parameters, special values, accuracy,
+// reproducibility, aliasing, threads), which this documentation summarises, is
+// docs/SEMANTICS.md in the repository.
+//
 // # The losses
 //
 // With d = x - y and z = |d|, per element:
@@ -35,9 +39,6 @@
 // that depend on the implementation, and panics instead, with a message that
 // names the operation, the input and where they start relative to each other.
 // Disjoint parts of one array are fine.
-//
-// The full behaviour contract (formulas, parameters, special values, accuracy,
-// reproducibility, aliasing, threads) is docs/SEMANTICS.md in the repository.
 //
 // # Accuracy
 //
