@@ -96,10 +96,8 @@ func (avx2) logic(k kernel.Kind) func(...Op) {
 	return func(o ...Op) { VXORPD(o...) }
 }
 
-func (avx2) blend(m, t, f Op) Op {
-	d := YMM()
+func (avx2) blend(m, t, f, d Op) {
 	VBLENDVPD(m, t, f, d)
-	return d
 }
 
 func (avx2) storeAcc(accp reg.GPVirtual, ai, h int, v reg.VecVirtual) {

@@ -86,10 +86,8 @@ func (avx512) logic(k kernel.Kind) func(...Op) {
 	return func(o ...Op) { VPXORQ(o...) }
 }
 
-func (avx512) blend(m, t, f Op) Op {
-	d := ZMM()
+func (avx512) blend(m, t, f, d Op) {
 	VBLENDMPD(t, f, m, d) // m ? t : f
-	return d
 }
 
 // storeAcc stores 256 bits at a time: narrower stores forward better to the

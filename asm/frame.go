@@ -46,7 +46,7 @@ func function(k *kernel.Kernel, isa x86) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s %s", sym, k.Info().Doc), fmt.Sprintf("It is the %s implementation of the canonical %s kernel for %s (see gen/kernel).", isa.Impl().Suffix, k.Family, k.Type.GoName()))
 	g := &gen{k: k, isa: isa, ptr: map[string]reg.GPVirtual{}, acc: map[string][]reg.VecVirtual{}, params: map[string]reg.VecVirtual{}}
-	g.pl = plan(k.Ops, isa.Props())
+	g.pl = plan(k.Ops, isa.Props(), isa.Tuning(k).Unroll)
 	halves := isa.Props().Regs
 	g.p = Load(Param("p"), GP64()).(reg.GPVirtual)
 	n := Load(Param("x").Len(), GP64())

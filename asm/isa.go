@@ -28,7 +28,7 @@ type x86 interface {
 	store(g *gen, v Op, mem Mem, h int)                       // narrow and store half h of a block (masked in the tail)
 	logic(k kernel.Kind) func(...Op)                          // the instruction of And, AndNot or Xor (operands as arith)
 	newMask() Op                                              // a register for a compare's mask
-	blend(m, t, f Op) Op                                      // m ? t : f in a new register
+	blend(m, t, f, d Op)                                      // d = m ? t : f
 	storeAcc(accp reg.GPVirtual, ai, h int, v reg.VecVirtual) // half h of accumulator ai to acc
 }
 

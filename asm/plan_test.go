@@ -93,7 +93,7 @@ func TestPlan(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before := append([]kernel.Op{}, tc.ops...)
-			p := plan(tc.ops, tc.props)
+			p := plan(tc.ops, tc.props, 1)
 			if !reflect.DeepEqual(tc.ops, before) {
 				t.Fatal("plan changed its operations")
 			}
@@ -110,7 +110,7 @@ func TestPlan(t *testing.T) {
 					t.Errorf("At[%d] = %d, want its select %d", m, p.At[m], i)
 				}
 			}
-			if q := plan(tc.ops, tc.props); !reflect.DeepEqual(p, q) {
+			if q := plan(tc.ops, tc.props, 1); !reflect.DeepEqual(p, q) {
 				t.Error("plan is not a function of its arguments")
 			}
 		})
@@ -123,7 +123,11 @@ func TestPlan(t *testing.T) {
 func TestPlanKernels(t *testing.T) {
 	for _, k := range kernel.Kernels() {
 		for _, props := range []Props{avx2Props, avx512Props} {
-			p := plan(k.Ops, props)
+			blocks := 1
+			if props.MergeMask {
+				blocks = k.Tuning.Unroll
+			}
+			p := plan(k.Ops, props, blocks)
 			for i, m := range p.Masked {
 				if m < 0 {
 					continue
@@ -151,7 +155,7 @@ func TestSchedule(t *testing.T) {
 	// accumulator chain of block 0, then of block 1.
 	o := opList(newOp(kernel.Load, "x"), newOp(kernel.Load, "y"), newOp(kernel.Sub, "", 0, 1),
 		newOp(kernel.Acc, "h"), newOp(kernel.Add, "", 3, 2), newOp(kernel.SetAcc, "h", 4))
-	p := plan(o, avx512Props)
+	p := plan(o, avx512Props, 2)
 	want2 := []step{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 2}, {1, 2}, {0, 3}, {0, 4}, {0, 5}, {1, 3}, {1, 4}, {1, 5}}
 	if got := p.schedule(2); !reflect.DeepEqual(got, want2) {
 		t.Errorf("schedule(2) = %v, want %v", got, want2)
@@ -159,5 +163,30 @@ func TestSchedule(t *testing.T) {
 	want1 := []step{{0, 0}, {0, 1}, {0, 2}, {0, 3}, {0, 4}, {0, 5}}
 	if got := p.schedule(1); !reflect.DeepEqual(got, want1) {
 		t.Errorf("schedule(1) = %v, want %v", got, want1)
+	}
+}
+
+// TestPlanUnrolledOrder: in an unrolled kernel the operations that read an
+// accumulator are emitted after the others, so a value they read is not free to be
+// overwritten by a reader that comes later in the description but earlier in the
+// emission: here the FMS y*1 - x may not take x's register, which the FMA into
+// the accumulator still reads (it did, before Pos).
+func TestPlanUnrolledOrder(t *testing.T) {
+	o := opList(newOp(kernel.Load, "x"), newOp(kernel.Param, "One"), newOp(kernel.Acc, "q"),
+		newOp(kernel.FMA, "", 0, 0, 2), newOp(kernel.SetAcc, "q", 3), newOp(kernel.Load, "y"),
+		newOp(kernel.FMS, "", 5, 1, 0), newOp(kernel.Store, "dst", 6))
+	if p := plan(o, avx512Props, 2); p.Temp(o, 0, 6) {
+		t.Error("unrolled: the FMS may overwrite x, which the accumulation reads after it")
+	}
+	if p := plan(o, avx512Props, 1); !p.Temp(o, 0, 6) {
+		t.Error("one block: the FMS, x's last reader, should be free to overwrite it")
+	}
+	p := plan(o, avx512Props, 2)
+	want := []step{{0, 0}, {0, 1}, {0, 5}, {0, 6}, {0, 7}, {0, 2}, {0, 3}, {0, 4}}
+	if got := p.schedule(1); !reflect.DeepEqual(got, want) {
+		t.Errorf("unrolled schedule(1) = %v, want %v", got, want)
+	}
+	if p.ToAcc[3] != "q" {
+		t.Errorf("the FMA into q should accumulate in place: ToAcc[3] = %q", p.ToAcc[3])
 	}
 }

@@ -57,7 +57,20 @@ func (g *gen) instr(i int, vals []Op, h int) Op {
 		return bin(arith[op.Kind])
 	case kernel.FMA, kernel.FMS:
 		var d Op = a(2)
-		if !pl.Temp(g.k.Ops, op.Args[2], i) {
+		if acc := pl.ToAcc[i]; acc != "" {
+			d = g.acc[acc][h] // the addend: accumulate in place
+		} else if !pl.Temp(g.k.Ops, op.Args[2], i) {
+			// The addend lives on: overwrite a factor that does not (213 form).
+			for j := 0; j < 2; j++ {
+				if f := op.Args[j]; pl.Temp(g.k.Ops, f, i) && op.Args[1-j] != f {
+					if op.Kind == kernel.FMA {
+						VFMADD213PD(a(2), a(1-j), a(j)) // a_j = a_(1-j)*a_j + a2
+					} else {
+						VFMSUB213PD(a(2), a(1-j), a(j)) // a_j = a_(1-j)*a_j - a2
+					}
+					return a(j)
+				}
+			}
 			d = isa.vec()
 			VMOVAPD(a(2), d)
 		}
@@ -84,9 +97,14 @@ func (g *gen) instr(i int, vals []Op, h int) Op {
 			arith[g.k.Ops[t].Kind](vals[ta[1]], vals[ta[0]], a(0), d)
 			return d
 		}
-		return isa.blend(a(0), a(1), a(2))
+		var d Op = isa.vec()
+		if acc := pl.ToAcc[i]; acc != "" {
+			d = g.acc[acc][h]
+		}
+		isa.blend(a(0), a(1), a(2), d)
+		return d
 	case kernel.SetAcc:
-		if pl.ToAcc[op.Args[0]] == "" {
+		if pl.ToAcc[op.Args[0]] == "" && a(0) != Op(g.acc[op.Ref][h]) {
 			VMOVAPD(a(0), g.acc[op.Ref][h])
 		}
 		return nil

@@ -2943,17 +2943,16 @@ loop1:
 	VMULPD Y5, Y4, Y2
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y2, Y3
-	VFMSUB231PD Y5, Y4, Y3
+	VFMSUB213PD Y2, Y4, Y5
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y3
+	VFMADD231PD Y0, Y4, Y5
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y1, Y6, Y2, Y0
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y3, Y1
+	VBLENDVPD Y1, Y7, Y5, Y1
 
 	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
@@ -3067,17 +3066,16 @@ loop1:
 	VMULPD Y5, Y4, Y2
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y2, Y3
-	VFMSUB231PD Y5, Y4, Y3
+	VFMSUB213PD Y2, Y4, Y5
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y3
+	VFMADD231PD Y0, Y4, Y5
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y1, Y6, Y2, Y0
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y3, Y1
+	VBLENDVPD Y1, Y7, Y5, Y1
 
 	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
@@ -3204,17 +3202,16 @@ tail:
 	VMULPD Y5, Y4, Y2
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y2, Y3
-	VFMSUB231PD Y5, Y4, Y3
+	VFMSUB213PD Y2, Y4, Y5
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y3
+	VFMADD231PD Y0, Y4, Y5
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y1, Y6, Y2, Y0
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y3, Y1
+	VBLENDVPD Y1, Y7, Y5, Y1
 
 	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
@@ -3334,17 +3331,16 @@ tail:
 	VMULPD Y5, Y4, Y2
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y2, Y3
-	VFMSUB231PD Y5, Y4, Y3
+	VFMSUB213PD Y2, Y4, Y5
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y3
+	VFMADD231PD Y0, Y4, Y5
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y1, Y6, Y2, Y0
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y3, Y1
+	VBLENDVPD Y1, Y7, Y5, Y1
 
 	// Inf35 = param Inf
 	VBROADCASTSD 72(AX), Y2
@@ -3481,17 +3477,16 @@ loop1pf:
 	VMULPD Z9, Z5, Z8
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Z8, Z10
-	VFMSUB231PD Z9, Z5, Z10
+	VFMSUB213PD Z8, Z5, Z9
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z7, Z5, Z10
+	VFMADD231PD Z7, Z5, Z9
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDMPD Z11, Z8, K1, Z12
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z18, Z10, K1, Z13
+	VBLENDMPD Z18, Z9, K1, Z13
 
 	// Inf35 = param Inf
 	// fin36 = lt hi33, Inf35
@@ -3595,17 +3590,16 @@ loop1:
 	VMULPD Z9, Z5, Z8
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Z8, Z10
-	VFMSUB231PD Z9, Z5, Z10
+	VFMSUB213PD Z8, Z5, Z9
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z7, Z5, Z10
+	VFMADD231PD Z7, Z5, Z9
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDMPD Z11, Z8, K1, Z14
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z12, Z10, K1, Z15
+	VBLENDMPD Z12, Z9, K1, Z15
 
 	// Inf35 = param Inf
 	// fin36 = lt hi33, Inf35
@@ -3712,17 +3706,16 @@ tail:
 	VMULPD Z1, Z5, Z2
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Z2, Z3
-	VFMSUB231PD Z1, Z5, Z3
+	VFMSUB213PD Z2, Z5, Z1
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z0, Z5, Z3
+	VFMADD231PD Z0, Z5, Z1
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDMPD Z9, Z2, K2, Z16
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z10, Z3, K2, Z17
+	VBLENDMPD Z10, Z1, K2, Z17
 
 	// Inf35 = param Inf
 	// fin36 = lt hi33, Inf35
@@ -3859,17 +3852,16 @@ loop1:
 	VMULPD Y9, Y8, Y6
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y9, Y8, Y7
+	VFMSUB213PD Y6, Y8, Y9
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y7
+	VFMADD231PD Y4, Y8, Y9
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y5, Y10, Y6, Y4
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y7, Y5
+	VBLENDVPD Y5, Y11, Y9, Y5
 
 	// s37 = add h35, hi33
 	VADDPD Y4, Y0, Y6
@@ -3993,17 +3985,16 @@ loop1:
 	VMULPD Y9, Y8, Y6
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y9, Y8, Y7
+	VFMSUB213PD Y6, Y8, Y9
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y7
+	VFMADD231PD Y4, Y8, Y9
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y5, Y10, Y6, Y4
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y7, Y5
+	VBLENDVPD Y5, Y11, Y9, Y5
 
 	// s37 = add h35, hi33
 	VADDPD Y4, Y1, Y6
@@ -4141,17 +4132,16 @@ tail:
 	VMULPD Y9, Y8, Y6
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y9, Y8, Y7
+	VFMSUB213PD Y6, Y8, Y9
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y7
+	VFMADD231PD Y4, Y8, Y9
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y5, Y10, Y6, Y4
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y7, Y5
+	VBLENDVPD Y5, Y11, Y9, Y5
 
 	// s37 = add h35, hi33
 	VADDPD Y4, Y0, Y6
@@ -4279,17 +4269,16 @@ tail:
 	VMULPD Y9, Y8, Y6
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y9, Y8, Y7
+	VFMSUB213PD Y6, Y8, Y9
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y7
+	VFMADD231PD Y4, Y8, Y9
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y5, Y10, Y6, Y4
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y7, Y5
+	VBLENDVPD Y5, Y11, Y9, Y5
 
 	// s37 = add h35, hi33
 	VADDPD Y4, Y1, Y6
@@ -4533,18 +4522,16 @@ loop2pf:
 	VMULPD Z13, Z7, Z11
 
 	// v31 = fms B25, mh26, lh30 [block 0]
-	VMOVAPD     Z10, Z14
-	VFMSUB231PD Z12, Z7, Z14
+	VFMSUB213PD Z10, Z7, Z12
 
 	// v31 = fms B25, mh26, lh30 [block 1]
-	VMOVAPD     Z11, Z12
-	VFMSUB231PD Z13, Z7, Z12
+	VFMSUB213PD Z11, Z7, Z13
 
 	// ll32 = fma B25, ml29, v31 [block 0]
-	VFMADD231PD Z8, Z7, Z14
+	VFMADD231PD Z8, Z7, Z12
 
 	// ll32 = fma B25, ml29, v31 [block 1]
-	VFMADD231PD Z9, Z7, Z12
+	VFMADD231PD Z9, Z7, Z13
 
 	// hi33 = select quad13, qh19, lh30 [block 0]
 	VBLENDMPD Z16, Z10, K1, Z18
@@ -4553,10 +4540,10 @@ loop2pf:
 	VBLENDMPD Z17, Z11, K2, Z19
 
 	// lo34 = select quad13, ql23, ll32 [block 0]
-	VBLENDMPD Z30, Z14, K1, Z20
+	VBLENDMPD Z30, Z12, K1, Z20
 
 	// lo34 = select quad13, ql23, ll32 [block 1]
-	VBLENDMPD Z31, Z12, K2, Z21
+	VBLENDMPD Z31, Z13, K2, Z21
 
 	// s37 = add h35, hi33 [block 0]
 	VADDPD Z18, Z0, Z8
@@ -4783,18 +4770,16 @@ loop2:
 	VMULPD Z13, Z7, Z11
 
 	// v31 = fms B25, mh26, lh30 [block 0]
-	VMOVAPD     Z10, Z14
-	VFMSUB231PD Z12, Z7, Z14
+	VFMSUB213PD Z10, Z7, Z12
 
 	// v31 = fms B25, mh26, lh30 [block 1]
-	VMOVAPD     Z11, Z12
-	VFMSUB231PD Z13, Z7, Z12
+	VFMSUB213PD Z11, Z7, Z13
 
 	// ll32 = fma B25, ml29, v31 [block 0]
-	VFMADD231PD Z8, Z7, Z14
+	VFMADD231PD Z8, Z7, Z12
 
 	// ll32 = fma B25, ml29, v31 [block 1]
-	VFMADD231PD Z9, Z7, Z12
+	VFMADD231PD Z9, Z7, Z13
 
 	// hi33 = select quad13, qh19, lh30 [block 0]
 	VBLENDMPD Z16, Z10, K1, Z22
@@ -4803,10 +4788,10 @@ loop2:
 	VBLENDMPD Z17, Z11, K2, Z23
 
 	// lo34 = select quad13, ql23, ll32 [block 0]
-	VBLENDMPD Z18, Z14, K1, Z24
+	VBLENDMPD Z18, Z12, K1, Z24
 
 	// lo34 = select quad13, ql23, ll32 [block 1]
-	VBLENDMPD Z19, Z12, K2, Z25
+	VBLENDMPD Z19, Z13, K2, Z25
 
 	// s37 = add h35, hi33 [block 0]
 	VADDPD Z22, Z0, Z8
@@ -4954,17 +4939,16 @@ loop1:
 	VMULPD Z10, Z7, Z9
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Z9, Z11
-	VFMSUB231PD Z10, Z7, Z11
+	VFMSUB213PD Z9, Z7, Z10
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z8, Z7, Z11
+	VFMADD231PD Z8, Z7, Z10
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDMPD Z12, Z9, K1, Z26
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z13, Z11, K1, Z27
+	VBLENDMPD Z13, Z10, K1, Z27
 
 	// s37 = add h35, hi33
 	VADDPD Z26, Z0, Z8
@@ -5086,17 +5070,16 @@ tail:
 	VMULPD Z3, Z7, Z4
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Z4, Z5
-	VFMSUB231PD Z3, Z7, Z5
+	VFMSUB213PD Z4, Z7, Z3
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z2, Z7, Z5
+	VFMADD231PD Z2, Z7, Z3
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDMPD Z10, Z4, K1, Z28
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z11, Z5, K1, Z29
+	VBLENDMPD Z11, Z3, K1, Z29
 
 	// s37 = add h35, hi33
 	VADDPD Z28, Z0, Z2
@@ -6414,17 +6397,16 @@ loop1:
 	VMULPD Y12, Y11, Y8
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y8, Y10
-	VFMSUB231PD Y12, Y11, Y10
+	VFMSUB213PD Y8, Y11, Y12
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y10
+	VFMADD231PD Y7, Y11, Y12
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y9, Y13, Y8, Y7
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y10, Y8
+	VBLENDVPD Y9, Y14, Y12, Y8
 
 	// s37 = add h35, hi33
 	VADDPD Y7, Y0, Y10
@@ -6584,17 +6566,16 @@ loop1:
 	VMULPD Y12, Y11, Y8
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y8, Y10
-	VFMSUB231PD Y12, Y11, Y10
+	VFMSUB213PD Y8, Y11, Y12
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y10
+	VFMADD231PD Y7, Y11, Y12
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y9, Y13, Y8, Y7
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y10, Y8
+	VBLENDVPD Y9, Y14, Y12, Y8
 
 	// s37 = add h35, hi33
 	VADDPD Y7, Y1, Y10
@@ -6767,17 +6748,16 @@ tail:
 	VMULPD Y12, Y11, Y8
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y8, Y10
-	VFMSUB231PD Y12, Y11, Y10
+	VFMSUB213PD Y8, Y11, Y12
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y10
+	VFMADD231PD Y7, Y11, Y12
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y9, Y13, Y8, Y7
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y10, Y8
+	VBLENDVPD Y9, Y14, Y12, Y8
 
 	// s37 = add h35, hi33
 	VADDPD Y7, Y0, Y10
@@ -6943,17 +6923,16 @@ tail:
 	VMULPD Y12, Y11, Y8
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Y8, Y10
-	VFMSUB231PD Y12, Y11, Y10
+	VFMSUB213PD Y8, Y11, Y12
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y10
+	VFMADD231PD Y7, Y11, Y12
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDVPD Y9, Y13, Y8, Y7
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y10, Y8
+	VBLENDVPD Y9, Y14, Y12, Y8
 
 	// s37 = add h35, hi33
 	VADDPD Y7, Y1, Y10
@@ -7160,17 +7139,16 @@ loop1:
 	VMULPD Z26, Z7, Z15
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Z15, Z27
-	VFMSUB231PD Z26, Z7, Z27
+	VFMSUB213PD Z15, Z7, Z26
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z12, Z7, Z27
+	VFMADD231PD Z12, Z7, Z26
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDMPD Z28, Z15, K1, Z16
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z29, Z27, K1, Z17
+	VBLENDMPD Z29, Z26, K1, Z17
 
 	// s37 = add h35, hi33
 	VADDPD Z16, Z0, Z12
@@ -7321,17 +7299,16 @@ tail:
 	VMULPD Z3, Z7, Z5
 
 	// v31 = fms B25, mh26, lh30
-	VMOVAPD     Z5, Z6
-	VFMSUB231PD Z3, Z7, Z6
+	VFMSUB213PD Z5, Z7, Z3
 
 	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z4, Z7, Z6
+	VFMADD231PD Z4, Z7, Z3
 
 	// hi33 = select quad13, qh19, lh30
 	VBLENDMPD Z16, Z5, K2, Z21
 
 	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z17, Z6, K2, Z22
+	VBLENDMPD Z17, Z3, K2, Z22
 
 	// s37 = add h35, hi33
 	VADDPD Z21, Z0, Z3
