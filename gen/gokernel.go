@@ -136,8 +136,14 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 	case kernel.Div:
 		return def(a(0).Op("/").Add(a(1)))
 	case kernel.FMA:
+		if isOne(k, op.Args[1]) { // a*1 + c: one rounding of a + c (an FMA unit in assembly)
+			return append(def(a(0).Op("+").Add(a(2))), Id("_").Op("=").Add(a(1)))
+		}
 		return def(Qual("math", "FMA").Call(a(0), a(1), a(2)))
 	case kernel.FMS:
+		if isOne(k, op.Args[1]) {
+			return append(def(a(0).Op("-").Add(a(2))), Id("_").Op("=").Add(a(1)))
+		}
 		return def(Qual("math", "FMA").Call(a(0), a(1), Op("-").Add(a(2))))
 	case kernel.And:
 		return def(fromBits(bits(a(0)).Op("&").Add(bits(a(1)))))
@@ -153,17 +159,27 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 		return mask(a(0).Op("!=").Add(a(1)))
 	case kernel.IsNaN:
 		return mask(a(0).Op("!=").Add(a(0)))
-	case kernel.Max:
-		// As VMAXPD: the first operand if it is greater, else the second.
-		return []Code{
-			Id(v).Op(":=").Add(a(1)),
-			If(a(0).Op(">").Add(a(1))).Block(Id(v).Op("=").Add(a(0))),
+	case kernel.Max, kernel.Min:
+		// As VMAXPD (VMINPD): the first operand if it is greater (less), else the
+		// second. Go branches on a float comparison: against an accumulator the
+		// branch is predictable (a running sum soon outgrows each term, a running
+		// maximum rarely changes); otherwise the outcome may be as unpredictable
+		// as the data, and a mask selects the result instead.
+		cond := a(0).Op(">").Add(a(1))
+		if op.Kind == kernel.Min {
+			cond = a(1).Op(">").Add(a(0))
 		}
-	case kernel.Min:
-		// As VMINPD: the first operand if it is less, else the second.
+		if k.Ops[op.Args[0]].Kind == kernel.Acc || k.Ops[op.Args[1]].Kind == kernel.Acc {
+			return []Code{
+				Id(v).Op(":=").Add(a(1)),
+				If(cond).Block(Id(v).Op("=").Add(a(0))),
+			}
+		}
+		m := Id(v + "m")
 		return []Code{
-			Id(v).Op(":=").Add(a(1)),
-			If(a(1).Op(">").Add(a(0))).Block(Id(v).Op("=").Add(a(0))),
+			Var().Add(m).Uint64(),
+			If(cond).Block(m.Clone().Op("=").Op("^").Uint64().Call(Lit(0))),
+			Id(v).Op(":=").Add(fromBits(bits(a(0)).Op("&").Add(m.Clone()).Op("|").Add(bits(a(1))).Op("&^").Add(m.Clone()))),
 		}
 	case kernel.Select:
 		return def(fromBits(bits(a(1)).Op("&").Add(a(0)).Op("|").Add(bits(a(2))).Op("&^").Add(a(0))))
@@ -176,4 +192,9 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 		return []Code{Id(blk(op.Ref)).Index(Lit(lane)).Op("=").Add(a(0))}
 	}
 	panic(fmt.Sprintf("gen: unknown op kind %d", op.Kind))
+}
+
+// isOne reports whether value v is the parameter One, 1.0.
+func isOne(k *kernel.Kernel, v int) bool {
+	return k.Ops[v].Kind == kernel.Param && k.Ops[v].Ref == "One"
 }
