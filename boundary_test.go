@@ -22,29 +22,37 @@ func TestBoundaryIsLinear(t *testing.T) {
 func testBoundary[T Float](t *testing.T, l Loss) {
 	b := T(l.Param())
 	half := 0.5 * float64(b)
-	// Lanes 0-6 hold two elements (full block and tail), lane 7 one.
-	wantLanes := [generated.Lanes]float64{2 * half, 2 * half, 2 * half, 2 * half, 2 * half, 2 * half, 2 * half, half}
+	bb := float64(b) * float64(b) // exact: b has at most 53 bits, and float32 b 24
 	for _, in := range eachImpl(t) {
 		for _, sign := range []T{1, -1} {
+			// Lanes 0-6 hold two elements (full block and tail), lane 7 one and
+			// the padding, which is quadratic.
 			x, y := rep(sign*b), rep(T(0))
 			if isF32[T]() {
+				// w = min(z, K) = K either way; z - w = 0.
 				p, _ := setup(l, true)
-				var acc [2 * generated.Lanes]float64
+				var acc acc32
 				generated.SumF32Impl(in.id, p, f32(x), f32(y), &acc)
-				if [generated.Lanes]float64(acc[:generated.Lanes]) != wantLanes {
-					t.Errorf("%s float32 %s at the boundary: lanes %v, want %v", in.name, l, acc[:generated.Lanes], wantLanes)
-				}
-				for k, m := range acc[generated.Lanes:] { // the largest |x - y| of each lane
-					if m != float64(b) {
-						t.Errorf("%s float32 %s at the boundary: largest z of lane %d = %v, want %v", in.name, l, k, m, b)
-					}
+				want := acc32{2 * bb, 2 * bb, 2 * bb, 2 * bb, 2 * bb, 2 * bb, 2 * bb, bb}
+				if acc != want {
+					t.Errorf("%s float32 %s at the boundary: lanes %v, want %v", in.name, l, acc, want)
 				}
 			} else {
+				// Linear: V = P*z = 2*beta*beta, its error exact in lo; not counted
+				// as quadratic. The quadratic branch would give V = beta*beta and
+				// count the element: the same loss, other lanes.
 				p, _ := setup(l, false)
-				var acc [2 * generated.Lanes]float64
+				var acc acc64
 				generated.SumF64Impl(in.id, p, f64(x), f64(y), &acc)
-				if [generated.Lanes]float64(acc[:generated.Lanes]) != wantLanes || [generated.Lanes]float64(acc[generated.Lanes:]) != ([generated.Lanes]float64{}) {
-					t.Errorf("%s float64 %s at the boundary: lanes %v, want %v and zeros", in.name, l, acc, wantLanes)
+				hi := p[generated.PP] * float64(b)
+				lo := math.FMA(p[generated.PP], float64(b), -hi)
+				var want acc64
+				for k := range generated.Lanes {
+					want[k], want[generated.Lanes+k] = 2*hi, 2*lo
+				}
+				want[generated.Lanes-1], want[2*generated.Lanes-1], want[3*generated.Lanes-1] = hi, lo, 1
+				if acc != want {
+					t.Errorf("%s float64 %s at the boundary: lanes %v, want %v", in.name, l, acc, want)
 				}
 			}
 			// 15 elements, and longN for the AVX-512 loops that prefetch. The long
@@ -117,25 +125,32 @@ func TestFloat32Overflow(t *testing.T) {
 					checkGrads(t, c.l, x, y, 1, c.grad, wantSum)
 				}
 				x, y := rep(c.x), rep(c.y)
-				// The float32 Sum and SumGrad kernels leave the overflow to their caller:
-				// the largest |x - y| of every lane of a full block alone (8), then of the
-				// masked tail alone (7), must be the exact float64 |x - y|, so that one
-				// cannot hide the other.
+				// The float32 Sum and SumAndGrad kernels leave the overflow to their
+				// caller: every lane of a full block alone (8), then of the masked tail
+				// alone (7), must show it, so that one cannot hide the other:
+				// SumAndGrad keeps the exact float64 |x - y| as the largest z of the
+				// lane, Sum a lane sum at or above ovfQ or ovfL wherever z reaches Ovf.
 				for _, n := range []int{8, 7} {
 					p, _ := setupGrad(c.l, true, 1, 0)
-					var acc [2][2 * generated.Lanes]float64
-					generated.SumF32Impl(in.id, &p, x[:n], y[:n], &acc[0])
-					generated.SumAndGradF32Impl(in.id, &p, make([]float32, n), x[:n], y[:n], &acc[1])
+					var acc acc32
+					var accG acc32g
+					generated.SumF32Impl(in.id, &p, x[:n], y[:n], &acc)
+					generated.SumAndGradF32Impl(in.id, &p, make([]float32, n), x[:n], y[:n], &accG)
 					z := math.Abs(float64(c.x) - float64(c.y))
-					for ki, kernel := range []string{"Sum", "SumGrad"} {
-						for k, m := range acc[ki][generated.Lanes:] {
-							want := z
-							if k >= n {
-								want = 0
-							}
-							if m != want {
-								t.Errorf("%s %s of %d x (%v, %v): largest z of lane %d = %v, want %v", c.l, kernel, n, c.x, c.y, k, m, want)
-							}
+					for k, m := range accG[2*generated.Lanes:] {
+						want := z
+						if k >= n {
+							want = 0
+						}
+						if m != want {
+							t.Errorf("%s SumAndGrad of %d x (%v, %v): largest z of lane %d = %v, want %v", c.l, n, c.x, c.y, k, m, want)
+						}
+					}
+					for k := range generated.Lanes {
+						// (Lane sums that large without an overflow only cost a search.)
+						over := k < n && z >= p[generated.POvf]
+						if shows := acc[k] >= ovfQ || acc[generated.Lanes+k] >= ovfL; over && !shows {
+							t.Errorf("%s Sum of %d x (%v, %v): lane %d (q %v, l %v) hides the overflow", c.l, n, c.x, c.y, k, acc[k], acc[generated.Lanes+k])
 						}
 					}
 				}
@@ -225,10 +240,10 @@ func TestBoundaryLanesLong(t *testing.T) {
 			x32, y32 := make([]float32, n), make([]float32, n)
 			x64, y64 := make([]float64, n), make([]float64, n)
 			x32[i], x64[i] = float32(sign)*float32(beta), sign*beta
-			var want [4][2 * generated.Lanes]float64
+			var want [4][3 * generated.Lanes]float64
 			for k, in := range eachImpl(t) {
-				var got [4][2 * generated.Lanes]float64
-				generated.SumF32Impl(in.id, &p32, x32, y32, &got[0])
+				var got [4][3 * generated.Lanes]float64
+				generated.SumF32Impl(in.id, &p32, x32, y32, (*acc32)(got[0][:]))
 				generated.SumF64Impl(in.id, &p64, x64, y64, &got[1])
 				generated.SumAndGradF32Impl(in.id, &p32, make([]float32, n), x32, y32, &got[2])
 				generated.SumAndGradF64Impl(in.id, &p64, make([]float64, n), x64, y64, &got[3])

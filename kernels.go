@@ -16,7 +16,19 @@ import (
 type lossParams struct {
 	p   [2]generated.Params
 	deg [2]bool // degenerate parameters: the scalar path of degenerate.go
+	// slowSum: float64 data, a K whose square (subtracted from the sum of V once
+	// per linear element, see gen/kernel) is not a normal float64: K finite and
+	// above 2^511, or positive and below 2^-511. Sums then take sumSlow64.
+	slowSum bool
 }
+
+// The accumulator arrays of the kernels with a sum (see gen/kernel): float32 Sum
+// q and l; float32 SumAndGrad q, l and m; float64 h, l and c, Lanes each.
+type (
+	acc32  = [2 * generated.Lanes]float64
+	acc32g = [3 * generated.Lanes]float64
+	acc64  = [3 * generated.Lanes]float64
+)
 
 // defaultParams are the parameters of the zero Loss, SmoothL1Loss(beta=1).
 var defaultParams = newLossParams(kindSmoothL1, 1)
@@ -36,6 +48,8 @@ func newLossParams(kind lossKind, param float64) *lossParams {
 	for i, single := range []bool{true, false} {
 		lp.p[i], lp.deg[i] = baseParams(kind, param, single)
 	}
+	k := lp.p[1][generated.PK]
+	lp.slowSum = !lp.deg[1] && k < math.Inf(1) && (k > 0x1p511 || (k > 0 && k < 0x1p-511))
 	return lp
 }
 
@@ -53,14 +67,27 @@ func baseParams(kind lossKind, param float64, single bool) (p generated.Params, 
 	// The smallest float64 that rounds to +Inf in float32: 2^128 - 2^103, the
 	// midpoint between MaxFloat32 and 2^128, rounds to even, which is 2^128.
 	p[generated.POvf] = 0x1p128 - 0x1p103
+	p[generated.POne] = 1
+	p[generated.PKg] = k
+	if k == 0 {
+		p[generated.PKg] = 0x1p-1074
+	}
+	// The float64 sums add V = z < K ? z*z : P*z and subtract K*K per linear
+	// element: the sum of the losses is that over D (see gen/kernel).
+	p[generated.PP], p[generated.PD] = 2*k, 2*k
+	if k == 0 { // SmoothL1(0): every element is linear, V = z, and nothing to subtract
+		p[generated.PP], p[generated.PD] = 1, 1
+	}
 	if kind == kindHuber {
 		p[generated.PAh] = 0.5
 		p[generated.PB] = k
 		p[generated.PDq] = 1
+		p[generated.PD] = 2
+		p[generated.PBH] = k * p[generated.PH]
 		if single && math.IsInf(k, 1) {
 			// The float32 kernels (but Elementwise) keep the float64 |x - y| where x - y
 			// overflows float32: z < Ovf is false there, as +Inf < +Inf would be.
-			p[generated.PK] = p[generated.POvf]
+			p[generated.PK], p[generated.PKg] = p[generated.POvf], p[generated.POvf]
 		}
 		return p, false
 	}
@@ -70,7 +97,11 @@ func baseParams(kind lossKind, param float64, single bool) (p generated.Params, 
 		return p, true
 	}
 	p[generated.PB] = 1
+	p[generated.PBH] = p[generated.PH]
 	p[generated.PDq] = k
+	if k == 0 {
+		p[generated.PDq] = 1 // the quadratic gradient of d = 0: 0*g/1
+	}
 	if k > 0 {
 		ah := 0.5 / k
 		p[generated.PAh] = ah
@@ -134,10 +165,15 @@ func meanScale(g float64, n int) (sh, sl float64) {
 	return sh, sl
 }
 
-// combine64 adds the float64 lane accumulators (hi in acc[0:8], lo in acc[8:16]) in
-// double-double, pairwise: ((0+1)+(2+3))+((4+5)+(6+7)), which keeps the chain of
-// dependent additions short for short inputs.
-func combine64(acc *[2 * generated.Lanes]float64) (hi, lo float64) {
+// pairwise adds 8 lane values as ((0+1)+(2+3))+((4+5)+(6+7)).
+func pairwise(a []float64) float64 {
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+}
+
+// combine64 adds the float64 lane double-doubles (hi in acc[0:8], lo in acc[8:16])
+// pairwise: ((0+1)+(2+3))+((4+5)+(6+7)), which keeps the chain of dependent
+// additions short for short inputs.
+func combine64(acc *acc64) (hi, lo float64) {
 	add := func(h0, l0, h1, l1 float64) (float64, float64) {
 		s, e := twoSum(h0, h1)
 		return s, (l0 + l1) + e
@@ -151,8 +187,59 @@ func combine64(acc *[2 * generated.Lanes]float64) (hi, lo float64) {
 	return add(h03, l03, h47, l47)
 }
 
-// finish64 rounds the double-double sum hi + lo, or the mean (hi + lo)/n, to float64.
-func finish64(hi, lo float64, mean bool, n int) float64 {
+// ddDiv2 returns (ah + al) / b as a double-double.
+func ddDiv2(ah, al, b float64) (q, r float64) {
+	q = ah / b
+	return q, (math.FMA(-q, b, ah) + al) / b
+}
+
+// finish64 turns the accumulators of the float64 Sum and SumAndGrad kernels for n
+// elements into the sum of the losses, or their mean, rounded once to float64. The
+// lanes hold the sum of V as hi + lo (acc[0:16]) and the count of quadratic elements
+// (acc[16:24]); every element not counted, padding included, is linear and had
+// K*K too much in V (for K = 0 that is nothing). The sum of the losses is
+// (sum V - linear*K*K) / D.
+func finish64(p *generated.Params, acc *acc64, mean bool, n int) float64 {
+	if mean && n == 0 {
+		return math.NaN()
+	}
+	hi, lo := combine64(acc)
+	quad := pairwise(acc[2*generated.Lanes:]) // integers below 2^53: exact
+	lin := float64(generated.Lanes*((n+generated.Lanes-1)/generated.Lanes)) - quad
+	if k := p[generated.PK]; lin > 0 && k > 0 {
+		// lin*K*K as ch + cl: kh + kl = K*K exactly, lin*kh exactly, lin*kl rounded
+		// (2^-106 of it). The linear elements have V = 2K*z >= 2K*K, so the
+		// subtraction cancels at most half of hi: what is left keeps its
+		// relative accuracy to within a factor of 2.
+		kh := float64(k * k)
+		kl := math.FMA(k, k, -kh)
+		ch := float64(lin * kh)
+		cl := math.FMA(lin, kh, -ch) + float64(lin*kl)
+		if !(hi < math.Inf(1)) { // +Inf (or NaN): Huber with delta = +Inf gives NaN here
+			hi -= ch
+		} else {
+			s, e := twoSum(hi, -ch)
+			hi, lo = s, (lo-cl)+e
+		}
+	}
+	d := p[generated.PD]
+	if !(hi < math.Inf(1)) { // +Inf or NaN: lo is meaningless
+		hi /= d
+		if mean {
+			return hi / float64(n)
+		}
+		return hi
+	}
+	q, r := ddDiv2(hi, lo, d)
+	if !mean {
+		return q + r
+	}
+	return ddDiv(q, r, float64(n))
+}
+
+// finishDD rounds the double-double sum hi + lo of the scalar paths, or the mean
+// (hi + lo)/n, to float64.
+func finishDD(hi, lo float64, mean bool, n int) float64 {
 	if mean && n == 0 {
 		return math.NaN()
 	}
@@ -168,25 +255,86 @@ func finish64(hi, lo float64, mean bool, n int) float64 {
 	return ddDiv(hi, lo, float64(n))
 }
 
-// finish32 adds the lane sums of the float32 Sum and SumAndGrad kernels (acc[0:8])
-// pairwise, ((0+1)+(2+3))+((4+5)+(6+7)), and returns the sum or the mean, rounded to
-// float32 by the caller. It first adds what the kernels leave to their caller (see
-// gen/kernel): where the largest z of some lane (m, acc[8:16]) reaches Ovf, some
-// x - y overflowed float32, and the loss of such an element, +Inf, or NaN for Huber
-// with delta = +Inf, goes to lane 0, as it would be with the replaced losses.
-func finish32(p *generated.Params, acc *[2 * generated.Lanes]float64, mean bool, n int) float64 {
-	for _, z := range acc[generated.Lanes:] {
-		if z >= p[generated.POvf] {
-			// The linear branch at z = +Inf (+Inf < K is false for every K).
-			acc[0] += p[generated.PB] * (math.Inf(1) - p[generated.PH])
-			break
-		}
+// The lane sums of a float32 kernel with one element whose x - y overflowed float32
+// (|x - y| >= Ovf > K): l >= Ovf - MaxFloat32 = 2^103 where K < Ovf, q >= Ovf^2 >=
+// 2^255 where K = Ovf (Huber with delta = +Inf). Lane sums this large make the
+// float32 Sum look for such an element (overflows32); smaller ones rule it out.
+const (
+	ovfL = 0x1p103
+	ovfQ = 0x1p255
+)
+
+// finish32 returns the sum or the mean of the losses of the float32 Sum and
+// SumAndGrad kernels, rounded to float32 by the caller, from their lane sums of w*w
+// (q, acc[0:8]) and of z - w (l, acc[8:16]): Ah*q + B*l, the lanes added pairwise,
+// ((0+1)+(2+3))+((4+5)+(6+7)). With B = +Inf (Huber, delta = +Inf) l is 0 unless
+// some element overflowed, and B*l is then left out rather than NaN. overflow
+// reports whether some x - y overflowed float32; then the loss of such an element,
+// the linear branch at z = +Inf (+Inf, or NaN for Huber with delta = +Inf), is
+// added, as it would be with the replaced z (see gen/kernel).
+func finish32(p *generated.Params, acc []float64, mean bool, n int, overflow bool) float64 {
+	q := pairwise(acc[:generated.Lanes])
+	l := pairwise(acc[generated.Lanes : 2*generated.Lanes])
+	// (The conversions keep the compiler from fusing a product into the sum.)
+	s := float64(p[generated.PAh] * q)
+	if l != 0 {
+		s += float64(p[generated.PB] * l)
 	}
-	s := ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+	if overflow {
+		s += float64(p[generated.PB] * (math.Inf(1) - p[generated.PH]))
+	}
 	if mean {
 		return s / float64(n)
 	}
 	return s
+}
+
+// mayOverflow32 reports whether the lane sums of a float32 kernel are large enough
+// that some x - y may have overflowed float32 (see ovfL).
+func mayOverflow32(acc []float64) bool {
+	for i := range generated.Lanes {
+		if acc[i] >= ovfQ || acc[generated.Lanes+i] >= ovfL {
+			return true
+		}
+	}
+	return false
+}
+
+// overflows32 reports whether some x - y overflows float32: |x - y| >= Ovf exactly.
+func overflows32(p *generated.Params, x, y []float32) bool {
+	for i := range x {
+		if math.Abs(float64(x[i])-float64(y[i])) >= p[generated.POvf] {
+			return true
+		}
+	}
+	return false
+}
+
+// sumSlow64 returns the sum of the float64 losses as a double-double, for a K that
+// the kernels' V cannot take (lossParams.slowSum): each loss as a double-double, as
+// the first canonical order computed it, then added with TwoSum.
+func sumSlow64(p *generated.Params, x, y []float64) (hi, lo float64) {
+	k, h, ah, al, b := p[generated.PK], p[generated.PH], p[generated.PAh], p[generated.PAl], p[generated.PB]
+	for i := range x {
+		s, e := twoSum(x[i], -y[i])
+		z, zl := math.Abs(s), float64(math.Copysign(1, s)*e)
+		var vh, vl float64
+		if z < k {
+			pp := float64(z * z)
+			pl := math.FMA(z+z, zl, math.FMA(z, z, -pp))
+			vh = float64(pp * ah)
+			vl = math.FMA(pp, al, math.FMA(pl, ah, math.FMA(pp, ah, -vh)))
+		} else {
+			mh := z - h
+			ml := ((z - mh) - h) + zl
+			vh = float64(b * mh)
+			vl = math.FMA(b, ml, math.FMA(b, mh, -vh))
+		}
+		var err float64
+		hi, err = twoSum(hi, vh)
+		lo += err + vl
+	}
+	return hi, lo
 }
 
 func elem64(l Loss, dst, x, y []float64) {
@@ -211,27 +359,31 @@ func sum64(l Loss, x, y []float64, mean bool) float64 {
 	p, deg := setup(l, false)
 	if deg {
 		hi, lo := degSum(l.param(), x, y)
-		return finish64(hi, lo, mean, len(x))
+		return finishDD(hi, lo, mean, len(x))
 	}
-	var acc [2 * generated.Lanes]float64
+	if l.params().slowSum {
+		hi, lo := sumSlow64(p, x, y)
+		return finishDD(hi, lo, mean, len(x))
+	}
+	var acc acc64
 	generated.SumF64Impl(impl(), p, x, y, &acc)
-	hi, lo := combine64(&acc)
-	return finish64(hi, lo, mean, len(x))
+	return finish64(p, &acc, mean, len(x))
 }
 
 func sum32(l Loss, x, y []float32, mean bool) float32 {
 	p, deg := setup(l, true)
 	if deg {
 		hi, lo := degSum(float32(l.param()), x, y)
-		return float32(finish64(hi, lo, mean, len(x)))
+		return float32(finishDD(hi, lo, mean, len(x)))
 	}
 	id := impl()
 	if id == generated.ImplAVX512 && len(x) < avx512MinSum32 {
 		id = generated.ImplAVX2 // usable: the avx512 gate includes AVX2 and FMA
 	}
-	var acc [2 * generated.Lanes]float64
+	var acc acc32
 	generated.SumF32Impl(id, p, x, y, &acc)
-	return float32(finish32(p, &acc, mean, len(x)))
+	ovf := mayOverflow32(acc[:]) && overflows32(p, x, y)
+	return float32(finish32(p, acc[:], mean, len(x), ovf))
 }
 
 func grad64(l Loss, dst, x, y []float64, sh, sl float64) {
@@ -279,12 +431,16 @@ func sumGrad64(l Loss, dst, x, y []float64, g float64, mean bool) float64 {
 	if deg {
 		hi, lo := degSum(l.param(), x, y) // before dst, which may be x or y, is written
 		degGrad(l.param(), dst, x, y, sh+sl)
-		return finish64(hi, lo, mean, len(x))
+		return finishDD(hi, lo, mean, len(x))
 	}
-	var acc [2 * generated.Lanes]float64
+	if l.params().slowSum {
+		hi, lo := sumSlow64(&p, x, y) // before dst, which may be x or y, is written
+		generated.GradF64Impl(impl(), &p, dst, x, y)
+		return finishDD(hi, lo, mean, len(x))
+	}
+	var acc acc64
 	generated.SumAndGradF64Impl(impl(), &p, dst, x, y, &acc)
-	hi, lo := combine64(&acc)
-	return finish64(hi, lo, mean, len(x))
+	return finish64(&p, &acc, mean, len(x))
 }
 
 func sumGrad32(l Loss, dst, x, y []float32, g float64, mean bool) float32 {
@@ -296,9 +452,14 @@ func sumGrad32(l Loss, dst, x, y []float32, g float64, mean bool) float32 {
 	if deg {
 		hi, lo := degSum(float32(l.param()), x, y)
 		degGrad(float32(l.param()), dst, x, y, float32(sh+sl))
-		return float32(finish64(hi, lo, mean, len(x)))
+		return float32(finishDD(hi, lo, mean, len(x)))
 	}
-	var acc [2 * generated.Lanes]float64
+	var acc acc32g
 	generated.SumAndGradF32Impl(impl(), &p, dst, x, y, &acc)
-	return float32(finish32(&p, &acc, mean, len(x)))
+	// dst may be x or y: the kernel kept the largest z of each lane (m) instead.
+	ovf := false
+	for _, z := range acc[2*generated.Lanes:] {
+		ovf = ovf || z >= p[generated.POvf]
+	}
+	return float32(finish32(&p, acc[:], mean, len(x), ovf))
 }

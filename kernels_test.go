@@ -36,9 +36,9 @@ func TestLaneAccumulators(t *testing.T) {
 			}
 			exact := exactSumRat(t, l, x, y)
 			p, _ := setupGrad(l, false, 1, 0)
-			var want [16]float64
+			var want acc64
 			for k, in := range eachImpl(t) {
-				var acc, accG [16]float64
+				var acc, accG acc64
 				generated.SumF64Impl(in.id, &p, x, y, &acc)
 				generated.SumAndGradF64Impl(in.id, &p, make([]float64, n), x, y, &accG)
 				if acc != accG {
@@ -49,10 +49,20 @@ func TestLaneAccumulators(t *testing.T) {
 				} else if acc != want {
 					t.Fatalf("%s %s n=%d: lanes %v differ from %v", in.name, l, n, acc, want)
 				}
+				// (sum of hi and lo - linear*K*K) / D, exactly.
 				got := new(big.Float).SetPrec(2048)
-				for _, a := range acc {
+				for _, a := range acc[:2*generated.Lanes] {
 					got.Add(got, big.NewFloat(a))
 				}
+				quad := 0.0
+				for _, c := range acc[2*generated.Lanes:] {
+					quad += c
+				}
+				lin := float64(generated.Lanes*((n+generated.Lanes-1)/generated.Lanes)) - quad
+				k := big.NewFloat(p[generated.PK])
+				kk := new(big.Float).SetPrec(2048).Mul(k, k)
+				got.Sub(got, kk.Mul(kk, big.NewFloat(lin)))
+				got.Quo(got, big.NewFloat(p[generated.PD]))
 				diff := new(big.Float).Sub(got, exact)
 				rel, _ := new(big.Float).Quo(diff.Abs(diff), exact).Float64()
 				if rel > 0x1p-95 {
@@ -63,8 +73,8 @@ func TestLaneAccumulators(t *testing.T) {
 	}
 }
 
-// TestLaneAccumulators32 compares the raw lanes of the float32 Sum and SumGrad
-// kernels (float64 sums, and the largest |x - y| of each lane) of every
+// TestLaneAccumulators32 compares the raw lanes of the float32 Sum and SumAndGrad
+// kernels (float64 sums of w*w and z - w, and SumAndGrad's largest |x - y| of each lane) of every
 // implementation with the generic ones, bit for bit: the float32 rounding of the
 // public sums hides a damaged last bit of a lane.
 func TestLaneAccumulators32(t *testing.T) {
@@ -78,17 +88,22 @@ func TestLaneAccumulators32(t *testing.T) {
 				y[i] = float32(r.NormFloat64() * math.Ldexp(1, r.IntN(21)-10))
 			}
 			p, _ := setupGrad(l, true, 1, 0)
-			var want, wantG [16]float64
+			var want acc32
+			var wantG acc32g
 			for k, in := range eachImpl(t) {
-				var acc, accG [16]float64
+				var acc acc32
+				var accG acc32g
 				generated.SumF32Impl(in.id, &p, x, y, &acc)
 				generated.SumAndGradF32Impl(in.id, &p, make([]float32, n), x, y, &accG)
+				if acc != acc32(accG[:2*generated.Lanes]) {
+					t.Fatalf("%s %s n=%d: SumAndGrad lanes %v differ from Sum lanes %v", in.name, l, n, accG, acc)
+				}
 				if k == 0 {
 					want, wantG = acc, accG
 					continue
 				}
-				for j := range acc {
-					if math.Float64bits(acc[j]) != math.Float64bits(want[j]) || math.Float64bits(accG[j]) != math.Float64bits(wantG[j]) {
+				for j := range accG {
+					if math.Float64bits(accG[j]) != math.Float64bits(wantG[j]) {
 						t.Fatalf("%s %s n=%d: lanes %v and SumGrad lanes %v, generic has %v and %v", in.name, l, n, acc, accG, want, wantG)
 					}
 				}

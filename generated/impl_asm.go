@@ -55,7 +55,7 @@ func GradElementwiseF32Impl(impl int, p *Params, dst, x, y, g []float32) {
 }
 
 // SumAndGradF32Impl calls the SumAndGradF32 kernel of implementation impl.
-func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[16]float64) {
+func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[24]float64) {
 	switch impl {
 	case ImplAVX512:
 		sumAndGradF32AVX512((*[NumParams]float64)(p), dst, x, y, acc)
@@ -79,7 +79,7 @@ func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 }
 
 // SumF64Impl calls the SumF64 kernel of implementation impl.
-func SumF64Impl(impl int, p *Params, x, y []float64, acc *[16]float64) {
+func SumF64Impl(impl int, p *Params, x, y []float64, acc *[24]float64) {
 	switch impl {
 	case ImplAVX512:
 		sumF64AVX512((*[NumParams]float64)(p), x, y, acc)
@@ -115,7 +115,7 @@ func GradElementwiseF64Impl(impl int, p *Params, dst, x, y, g []float64) {
 }
 
 // SumAndGradF64Impl calls the SumAndGradF64 kernel of implementation impl.
-func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[16]float64) {
+func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[24]float64) {
 	switch impl {
 	case ImplAVX512:
 		sumAndGradF64AVX512((*[NumParams]float64)(p), dst, x, y, acc)

@@ -27,7 +27,7 @@ func GradElementwiseF32Impl(impl int, p *Params, dst, x, y, g []float32) {
 }
 
 // SumAndGradF32Impl calls the SumAndGradF32 kernel of implementation impl.
-func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[16]float64) {
+func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[24]float64) {
 	SumAndGradF32(p, dst, x, y, acc)
 }
 
@@ -37,7 +37,7 @@ func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 }
 
 // SumF64Impl calls the SumF64 kernel of implementation impl.
-func SumF64Impl(impl int, p *Params, x, y []float64, acc *[16]float64) {
+func SumF64Impl(impl int, p *Params, x, y []float64, acc *[24]float64) {
 	SumF64(p, x, y, acc)
 }
 
@@ -52,6 +52,6 @@ func GradElementwiseF64Impl(impl int, p *Params, dst, x, y, g []float64) {
 }
 
 // SumAndGradF64Impl calls the SumAndGradF64 kernel of implementation impl.
-func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[16]float64) {
+func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[24]float64) {
 	SumAndGradF64(p, dst, x, y, acc)
 }

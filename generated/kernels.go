@@ -17,7 +17,7 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 	pK := p[PK]
 	pAh := p[PAh]
 	pB := p[PB]
-	pH := p[PH]
+	pBH := p[PBH]
 	var tx, ty, tdst [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float32
@@ -55,11 +55,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[0] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[0] = float32(loss17)
 		}
 		// lane 1
 		{
@@ -84,11 +83,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[1] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[1] = float32(loss17)
 		}
 		// lane 2
 		{
@@ -113,11 +111,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[2] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[2] = float32(loss17)
 		}
 		// lane 3
 		{
@@ -142,11 +139,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[3] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[3] = float32(loss17)
 		}
 		// lane 4
 		{
@@ -171,11 +167,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[4] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[4] = float32(loss17)
 		}
 		// lane 5
 		{
@@ -200,11 +195,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[5] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[5] = float32(loss17)
 		}
 		// lane 6
 		{
@@ -229,11 +223,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[6] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[6] = float32(loss17)
 		}
 		// lane 7
 		{
@@ -258,11 +251,10 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 			Ah12 := pAh
 			q13 := float64(zz11 * Ah12)
 			B14 := pB
-			H15 := pH
-			zh16 := z8 - H15
-			l17 := float64(B14 * zh16)
-			loss18 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l17)&^quad10)
-			dstb[7] = float32(loss18)
+			BH15 := pBH
+			l16 := math.FMA(B14, z8, -BH15)
+			loss17 := math.Float64frombits(math.Float64bits(q13)&quad10 | math.Float64bits(l16)&^quad10)
+			dstb[7] = float32(loss17)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -270,7 +262,7 @@ func ElementwiseF32(p *Params, dst, x, y []float32) {
 	}
 }
 
-// SumF32 writes the lane sums of the per-element losses of x and y to acc.
+// SumF32 writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It is the portable implementation of the canonical Sum kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
 func SumF32(p *Params, x, y []float32, acc *[16]float64) {
@@ -278,25 +270,22 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 	y = y[:n]
 	pNegZero := p[PNegZero]
 	pK := p[PK]
-	pAh := p[PAh]
-	pB := p[PB]
-	pH := p[PH]
-	var accs0 float64
-	var accs1 float64
-	var accs2 float64
-	var accs3 float64
-	var accs4 float64
-	var accs5 float64
-	var accs6 float64
-	var accs7 float64
-	var accm0 float64
-	var accm1 float64
-	var accm2 float64
-	var accm3 float64
-	var accm4 float64
-	var accm5 float64
-	var accm6 float64
-	var accm7 float64
+	var accq0 float64
+	var accq1 float64
+	var accq2 float64
+	var accq3 float64
+	var accq4 float64
+	var accq5 float64
+	var accq6 float64
+	var accq7 float64
+	var accl0 float64
+	var accl1 float64
+	var accl2 float64
+	var accl3 float64
+	var accl4 float64
+	var accl5 float64
+	var accl6 float64
+	var accl7 float64
 	var tx, ty [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb *[8]float32
@@ -317,27 +306,18 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs0
-			v16 := s15 + loss14
-			accs0 = v16
-			m18 := accm0
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm0 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq0
+			v8 := math.FMA(w6, w6, q7)
+			accq0 = v8
+			l10 := accl0
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl0 = v12
 		}
 		// lane 1
 		{
@@ -347,27 +327,18 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs1
-			v16 := s15 + loss14
-			accs1 = v16
-			m18 := accm1
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm1 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq1
+			v8 := math.FMA(w6, w6, q7)
+			accq1 = v8
+			l10 := accl1
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl1 = v12
 		}
 		// lane 2
 		{
@@ -377,27 +348,18 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs2
-			v16 := s15 + loss14
-			accs2 = v16
-			m18 := accm2
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm2 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq2
+			v8 := math.FMA(w6, w6, q7)
+			accq2 = v8
+			l10 := accl2
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl2 = v12
 		}
 		// lane 3
 		{
@@ -407,27 +369,18 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs3
-			v16 := s15 + loss14
-			accs3 = v16
-			m18 := accm3
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm3 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq3
+			v8 := math.FMA(w6, w6, q7)
+			accq3 = v8
+			l10 := accl3
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl3 = v12
 		}
 		// lane 4
 		{
@@ -437,27 +390,18 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs4
-			v16 := s15 + loss14
-			accs4 = v16
-			m18 := accm4
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm4 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq4
+			v8 := math.FMA(w6, w6, q7)
+			accq4 = v8
+			l10 := accl4
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl4 = v12
 		}
 		// lane 5
 		{
@@ -467,27 +411,18 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs5
-			v16 := s15 + loss14
-			accs5 = v16
-			m18 := accm5
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm5 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq5
+			v8 := math.FMA(w6, w6, q7)
+			accq5 = v8
+			l10 := accl5
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl5 = v12
 		}
 		// lane 6
 		{
@@ -497,27 +432,18 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs6
-			v16 := s15 + loss14
-			accs6 = v16
-			m18 := accm6
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm6 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq6
+			v8 := math.FMA(w6, w6, q7)
+			accq6 = v8
+			l10 := accl6
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl6 = v12
 		}
 		// lane 7
 		{
@@ -527,45 +453,36 @@ func SumF32(p *Params, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			K5 := pK
-			var quad6 uint64
-			if z4 < K5 {
-				quad6 = ^uint64(0)
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
 			}
-			zz7 := float64(z4 * z4)
-			Ah8 := pAh
-			q9 := float64(zz7 * Ah8)
-			B10 := pB
-			H11 := pH
-			zh12 := z4 - H11
-			l13 := float64(B10 * zh12)
-			loss14 := math.Float64frombits(math.Float64bits(q9)&quad6 | math.Float64bits(l13)&^quad6)
-			s15 := accs7
-			v16 := s15 + loss14
-			accs7 = v16
-			m18 := accm7
-			v19 := z4
-			if m18 > z4 {
-				v19 = m18
-			}
-			accm7 = v19
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := accq7
+			v8 := math.FMA(w6, w6, q7)
+			accq7 = v8
+			l10 := accl7
+			zw11 := z4 - w6
+			v12 := l10 + zw11
+			accl7 = v12
 		}
 	}
-	acc[0] = accs0
-	acc[1] = accs1
-	acc[2] = accs2
-	acc[3] = accs3
-	acc[4] = accs4
-	acc[5] = accs5
-	acc[6] = accs6
-	acc[7] = accs7
-	acc[8] = accm0
-	acc[9] = accm1
-	acc[10] = accm2
-	acc[11] = accm3
-	acc[12] = accm4
-	acc[13] = accm5
-	acc[14] = accm6
-	acc[15] = accm7
+	acc[0] = accq0
+	acc[1] = accq1
+	acc[2] = accq2
+	acc[3] = accq3
+	acc[4] = accq4
+	acc[5] = accq5
+	acc[6] = accq6
+	acc[7] = accq7
+	acc[8] = accl0
+	acc[9] = accl1
+	acc[10] = accl2
+	acc[11] = accl3
+	acc[12] = accl4
+	acc[13] = accl5
+	acc[14] = accl6
+	acc[15] = accl7
 }
 
 // GradF32 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
@@ -576,10 +493,9 @@ func GradF32(p *Params, dst, x, y []float32) {
 	y = y[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pK := p[PK]
 	pGA := p[PGA]
-	pZero := p[PZero]
 	pGB := p[PGB]
+	pKg := p[PKg]
 	var tx, ty, tdst [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float32
@@ -602,28 +518,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[0] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[0] = float32(grad12)
 		}
 		// lane 1
 		{
@@ -633,28 +538,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[1] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[1] = float32(grad12)
 		}
 		// lane 2
 		{
@@ -664,28 +558,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[2] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[2] = float32(grad12)
 		}
 		// lane 3
 		{
@@ -695,28 +578,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[3] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[3] = float32(grad12)
 		}
 		// lane 4
 		{
@@ -726,28 +598,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[4] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[4] = float32(grad12)
 		}
 		// lane 5
 		{
@@ -757,28 +618,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[5] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[5] = float32(grad12)
 		}
 		// lane 6
 		{
@@ -788,28 +638,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[6] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[6] = float32(grad12)
 		}
 		// lane 7
 		{
@@ -819,28 +658,17 @@ func GradF32(p *Params, dst, x, y []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			GA8 := pGA
-			gq9 := float64(d2 * GA8)
-			Zero10 := pZero
-			var nonzero11 uint64
-			if d2 != Zero10 {
-				nonzero11 = ^uint64(0)
-			}
-			GB12 := pGB
-			v13 := math.Float64frombits(math.Float64bits(GB12)&nonzero11 | math.Float64bits(Zero10)&^nonzero11)
-			gl14 := math.Float64frombits(math.Float64bits(v13) ^ math.Float64bits(sg5))
-			branch15 := math.Float64frombits(math.Float64bits(gq9)&quad7 | math.Float64bits(gl14)&^quad7)
-			var nan16 uint64
-			if d2 != d2 {
-				nan16 = ^uint64(0)
-			}
-			grad17 := math.Float64frombits(math.Float64bits(d2)&nan16 | math.Float64bits(branch15)&^nan16)
-			dstb[7] = float32(grad17)
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[7] = float32(grad12)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -857,10 +685,9 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 	g = g[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pK := p[PK]
 	pDq := p[PDq]
-	pZero := p[PZero]
 	pB := p[PB]
+	pKg := p[PKg]
 	var tx, ty, tg, tdst [8]float32
 	for i := 0; i < n; i += 8 {
 		var xb, yb, gb, dstb *[8]float32
@@ -886,31 +713,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[0])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[0])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[0] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[0] = float32(grad15)
 		}
 		// lane 1
 		{
@@ -920,31 +736,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[1])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[1])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[1] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[1] = float32(grad15)
 		}
 		// lane 2
 		{
@@ -954,31 +759,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[2])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[2])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[2] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[2] = float32(grad15)
 		}
 		// lane 3
 		{
@@ -988,31 +782,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[3])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[3])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[3] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[3] = float32(grad15)
 		}
 		// lane 4
 		{
@@ -1022,31 +805,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[4])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[4])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[4] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[4] = float32(grad15)
 		}
 		// lane 5
 		{
@@ -1056,31 +828,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[5])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[5])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[5] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[5] = float32(grad15)
 		}
 		// lane 6
 		{
@@ -1090,31 +851,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[6])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[6])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[6] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[6] = float32(grad15)
 		}
 		// lane 7
 		{
@@ -1124,31 +874,20 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			g6 := float64(gb[7])
+			v7 := float64(d2 * g6)
+			Dq8 := pDq
+			gq9 := v7 / Dq8
+			B10 := pB
+			v11 := math.Float64frombits(math.Float64bits(B10) ^ math.Float64bits(sg5))
+			gl12 := float64(v11 * g6)
+			Kg13 := pKg
+			var lin14 uint64
+			if Kg13 <= z4 {
+				lin14 = ^uint64(0)
 			}
-			g8 := float64(gb[7])
-			v9 := float64(d2 * g8)
-			Dq10 := pDq
-			gq11 := v9 / Dq10
-			Zero12 := pZero
-			var nonzero13 uint64
-			if d2 != Zero12 {
-				nonzero13 = ^uint64(0)
-			}
-			B14 := pB
-			v15 := math.Float64frombits(math.Float64bits(B14)&nonzero13 | math.Float64bits(Zero12)&^nonzero13)
-			v16 := math.Float64frombits(math.Float64bits(v15) ^ math.Float64bits(sg5))
-			gl17 := float64(v16 * g8)
-			branch18 := math.Float64frombits(math.Float64bits(gq11)&quad7 | math.Float64bits(gl17)&^quad7)
-			var nan19 uint64
-			if d2 != d2 {
-				nan19 = ^uint64(0)
-			}
-			grad20 := math.Float64frombits(math.Float64bits(d2)&nan19 | math.Float64bits(branch18)&^nan19)
-			dstb[7] = float32(grad20)
+			grad15 := math.Float64frombits(math.Float64bits(gl12)&lin14 | math.Float64bits(gq9)&^lin14)
+			dstb[7] = float32(grad15)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -1156,29 +895,34 @@ func GradElementwiseF32(p *Params, dst, x, y, g []float32) {
 	}
 }
 
-// SumAndGradF32 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// SumAndGradF32 writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It is the portable implementation of the canonical SumAndGrad kernel for float32 (see gen/kernel).
 // All slices must have the length of x.
-func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
+func SumAndGradF32(p *Params, dst, x, y []float32, acc *[24]float64) {
 	n := len(x)
 	y = y[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pK := p[PK]
-	pAh := p[PAh]
-	pB := p[PB]
-	pH := p[PH]
 	pGA := p[PGA]
-	pZero := p[PZero]
 	pGB := p[PGB]
-	var accs0 float64
-	var accs1 float64
-	var accs2 float64
-	var accs3 float64
-	var accs4 float64
-	var accs5 float64
-	var accs6 float64
-	var accs7 float64
+	pKg := p[PKg]
+	pK := p[PK]
+	var accq0 float64
+	var accq1 float64
+	var accq2 float64
+	var accq3 float64
+	var accq4 float64
+	var accq5 float64
+	var accq6 float64
+	var accq7 float64
+	var accl0 float64
+	var accl1 float64
+	var accl2 float64
+	var accl3 float64
+	var accl4 float64
+	var accl5 float64
+	var accl6 float64
+	var accl7 float64
 	var accm0 float64
 	var accm1 float64
 	var accm2 float64
@@ -1209,45 +953,36 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs0
-			v17 := s16 + loss15
-			accs0 = v17
-			m19 := accm0
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[0] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm0 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq0
+			v17 := math.FMA(w15, w15, q16)
+			accq0 = v17
+			l19 := accl0
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl0 = v21
+			m23 := accm0
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[0] = float32(grad31)
+			accm0 = v24
 		}
 		// lane 1
 		{
@@ -1257,45 +992,36 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs1
-			v17 := s16 + loss15
-			accs1 = v17
-			m19 := accm1
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[1] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm1 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq1
+			v17 := math.FMA(w15, w15, q16)
+			accq1 = v17
+			l19 := accl1
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl1 = v21
+			m23 := accm1
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[1] = float32(grad31)
+			accm1 = v24
 		}
 		// lane 2
 		{
@@ -1305,45 +1031,36 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs2
-			v17 := s16 + loss15
-			accs2 = v17
-			m19 := accm2
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[2] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm2 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq2
+			v17 := math.FMA(w15, w15, q16)
+			accq2 = v17
+			l19 := accl2
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl2 = v21
+			m23 := accm2
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[2] = float32(grad31)
+			accm2 = v24
 		}
 		// lane 3
 		{
@@ -1353,45 +1070,36 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs3
-			v17 := s16 + loss15
-			accs3 = v17
-			m19 := accm3
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[3] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm3 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq3
+			v17 := math.FMA(w15, w15, q16)
+			accq3 = v17
+			l19 := accl3
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl3 = v21
+			m23 := accm3
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[3] = float32(grad31)
+			accm3 = v24
 		}
 		// lane 4
 		{
@@ -1401,45 +1109,36 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs4
-			v17 := s16 + loss15
-			accs4 = v17
-			m19 := accm4
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[4] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm4 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq4
+			v17 := math.FMA(w15, w15, q16)
+			accq4 = v17
+			l19 := accl4
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl4 = v21
+			m23 := accm4
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[4] = float32(grad31)
+			accm4 = v24
 		}
 		// lane 5
 		{
@@ -1449,45 +1148,36 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs5
-			v17 := s16 + loss15
-			accs5 = v17
-			m19 := accm5
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[5] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm5 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq5
+			v17 := math.FMA(w15, w15, q16)
+			accq5 = v17
+			l19 := accl5
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl5 = v21
+			m23 := accm5
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[5] = float32(grad31)
+			accm5 = v24
 		}
 		// lane 6
 		{
@@ -1497,45 +1187,36 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs6
-			v17 := s16 + loss15
-			accs6 = v17
-			m19 := accm6
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[6] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm6 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq6
+			v17 := math.FMA(w15, w15, q16)
+			accq6 = v17
+			l19 := accl6
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl6 = v21
+			m23 := accm6
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[6] = float32(grad31)
+			accm6 = v24
 		}
 		// lane 7
 		{
@@ -1545,66 +1226,65 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[16]float64) {
 			NegZero3 := pNegZero
 			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
 			sg5 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
-			K6 := pK
-			var quad7 uint64
-			if z4 < K6 {
-				quad7 = ^uint64(0)
+			GA6 := pGA
+			gq7 := float64(d2 * GA6)
+			GB8 := pGB
+			gl9 := math.Float64frombits(math.Float64bits(GB8) ^ math.Float64bits(sg5))
+			Kg10 := pKg
+			var lin11 uint64
+			if Kg10 <= z4 {
+				lin11 = ^uint64(0)
 			}
-			zz8 := float64(z4 * z4)
-			Ah9 := pAh
-			q10 := float64(zz8 * Ah9)
-			B11 := pB
-			H12 := pH
-			zh13 := z4 - H12
-			l14 := float64(B11 * zh13)
-			loss15 := math.Float64frombits(math.Float64bits(q10)&quad7 | math.Float64bits(l14)&^quad7)
-			s16 := accs7
-			v17 := s16 + loss15
-			accs7 = v17
-			m19 := accm7
-			v20 := z4
-			if m19 > z4 {
-				v20 = m19
+			grad12 := math.Float64frombits(math.Float64bits(gl9)&lin11 | math.Float64bits(gq7)&^lin11)
+			dstb[7] = float32(grad12)
+			K14 := pK
+			var w15m uint64
+			if K14 > z4 {
+				w15m = ^uint64(0)
 			}
-			accm7 = v20
-			GA22 := pGA
-			gq23 := float64(d2 * GA22)
-			Zero24 := pZero
-			var nonzero25 uint64
-			if d2 != Zero24 {
-				nonzero25 = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z4)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := accq7
+			v17 := math.FMA(w15, w15, q16)
+			accq7 = v17
+			l19 := accl7
+			zw20 := z4 - w15
+			v21 := l19 + zw20
+			accl7 = v21
+			m23 := accm7
+			v24 := z4
+			if m23 > z4 {
+				v24 = m23
 			}
-			GB26 := pGB
-			v27 := math.Float64frombits(math.Float64bits(GB26)&nonzero25 | math.Float64bits(Zero24)&^nonzero25)
-			gl28 := math.Float64frombits(math.Float64bits(v27) ^ math.Float64bits(sg5))
-			branch29 := math.Float64frombits(math.Float64bits(gq23)&quad7 | math.Float64bits(gl28)&^quad7)
-			var nan30 uint64
-			if d2 != d2 {
-				nan30 = ^uint64(0)
-			}
-			grad31 := math.Float64frombits(math.Float64bits(d2)&nan30 | math.Float64bits(branch29)&^nan30)
-			dstb[7] = float32(grad31)
+			accm7 = v24
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
 		}
 	}
-	acc[0] = accs0
-	acc[1] = accs1
-	acc[2] = accs2
-	acc[3] = accs3
-	acc[4] = accs4
-	acc[5] = accs5
-	acc[6] = accs6
-	acc[7] = accs7
-	acc[8] = accm0
-	acc[9] = accm1
-	acc[10] = accm2
-	acc[11] = accm3
-	acc[12] = accm4
-	acc[13] = accm5
-	acc[14] = accm6
-	acc[15] = accm7
+	acc[0] = accq0
+	acc[1] = accq1
+	acc[2] = accq2
+	acc[3] = accq3
+	acc[4] = accq4
+	acc[5] = accq5
+	acc[6] = accq6
+	acc[7] = accq7
+	acc[8] = accl0
+	acc[9] = accl1
+	acc[10] = accl2
+	acc[11] = accl3
+	acc[12] = accl4
+	acc[13] = accl5
+	acc[14] = accl6
+	acc[15] = accl7
+	acc[16] = accm0
+	acc[17] = accm1
+	acc[18] = accm2
+	acc[19] = accm3
+	acc[20] = accm4
+	acc[21] = accm5
+	acc[22] = accm6
+	acc[23] = accm7
 }
 
 // ElementwiseF64 writes the per-element loss of x and y to dst.
@@ -1656,33 +1336,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[0] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[0] = loss35
 		}
 		// lane 1
 		{
@@ -1705,33 +1382,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[1] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[1] = loss35
 		}
 		// lane 2
 		{
@@ -1754,33 +1428,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[2] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[2] = loss35
 		}
 		// lane 3
 		{
@@ -1803,33 +1474,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[3] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[3] = loss35
 		}
 		// lane 4
 		{
@@ -1852,33 +1520,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[4] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[4] = loss35
 		}
 		// lane 5
 		{
@@ -1901,33 +1566,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[5] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[5] = loss35
 		}
 		// lane 6
 		{
@@ -1950,33 +1612,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[6] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[6] = loss35
 		}
 		// lane 7
 		{
@@ -1999,33 +1658,30 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 			}
 			Ah14 := pAh
 			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			Inf35 := pInf
-			var fin36 uint64
-			if hi33 < Inf35 {
-				fin36 = ^uint64(0)
+			v16 := z9 + z9
+			v17 := math.FMA(z9, z9, -p15)
+			pl18 := math.FMA(v16, zl11, v17)
+			Al19 := pAl
+			v20 := float64(pl18 * Ah14)
+			v21 := math.FMA(p15, Al19, v20)
+			q22 := math.FMA(p15, Ah14, v21)
+			H23 := pH
+			B24 := pB
+			mh25 := z9 - H23
+			v26 := z9 - mh25
+			v27 := v26 - H23
+			ml28 := v27 + zl11
+			lh29 := float64(B24 * mh25)
+			Inf30 := pInf
+			var fin31 uint64
+			if z9 < Inf30 {
+				fin31 = ^uint64(0)
 			}
-			v37 := hi33 + lo34
-			v38 := math.Float64frombits(math.Float64bits(v37)&fin36 | math.Float64bits(hi33)&^fin36)
-			dstb[7] = v38
+			v32 := float64(B24 * ml28)
+			v33 := math.FMA(B24, mh25, v32)
+			l34 := math.Float64frombits(math.Float64bits(v33)&fin31 | math.Float64bits(lh29)&^fin31)
+			loss35 := math.Float64frombits(math.Float64bits(q22)&quad13 | math.Float64bits(l34)&^quad13)
+			dstb[7] = loss35
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -2033,18 +1689,16 @@ func ElementwiseF64(p *Params, dst, x, y []float64) {
 	}
 }
 
-// SumF64 writes the lane sums of the per-element losses of x and y to acc.
+// SumF64 writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It is the portable implementation of the canonical Sum kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
-func SumF64(p *Params, x, y []float64, acc *[16]float64) {
+func SumF64(p *Params, x, y []float64, acc *[24]float64) {
 	n := len(x)
 	y = y[:n]
+	pOne := p[POne]
 	pNegZero := p[PNegZero]
 	pK := p[PK]
-	pAh := p[PAh]
-	pAl := p[PAl]
-	pH := p[PH]
-	pB := p[PB]
+	pP := p[PP]
 	var acch0 float64
 	var acch1 float64
 	var acch2 float64
@@ -2061,6 +1715,14 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 	var accl5 float64
 	var accl6 float64
 	var accl7 float64
+	var accc0 float64
+	var accc1 float64
+	var accc2 float64
+	var accc3 float64
+	var accc4 float64
+	var accc5 float64
+	var accc6 float64
+	var accc7 float64
 	var tx, ty [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb *[8]float64
@@ -2080,56 +1742,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch0
-			l36 := accl0
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc0
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc0 = v26
+			h28 := acch0
+			l29 := accl0
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch0 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl0 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch0 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl0 = v39
 		}
 		// lane 1
 		{
@@ -2138,56 +1799,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch1
-			l36 := accl1
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc1
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc1 = v26
+			h28 := acch1
+			l29 := accl1
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch1 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl1 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch1 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl1 = v39
 		}
 		// lane 2
 		{
@@ -2196,56 +1856,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch2
-			l36 := accl2
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc2
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc2 = v26
+			h28 := acch2
+			l29 := accl2
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch2 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl2 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch2 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl2 = v39
 		}
 		// lane 3
 		{
@@ -2254,56 +1913,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch3
-			l36 := accl3
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc3
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc3 = v26
+			h28 := acch3
+			l29 := accl3
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch3 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl3 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch3 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl3 = v39
 		}
 		// lane 4
 		{
@@ -2312,56 +1970,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch4
-			l36 := accl4
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc4
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc4 = v26
+			h28 := acch4
+			l29 := accl4
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch4 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl4 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch4 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl4 = v39
 		}
 		// lane 5
 		{
@@ -2370,56 +2027,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch5
-			l36 := accl5
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc5
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc5 = v26
+			h28 := acch5
+			l29 := accl5
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch5 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl5 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch5 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl5 = v39
 		}
 		// lane 6
 		{
@@ -2428,56 +2084,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch6
-			l36 := accl6
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc6
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc6 = v26
+			h28 := acch6
+			l29 := accl6
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch6 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl6 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch6 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl6 = v39
 		}
 		// lane 7
 		{
@@ -2486,56 +2141,55 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch7
-			l36 := accl7
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			c23 := accc7
+			One24 := pOne
+			v25 := c23 + One24
+			v26 := math.Float64frombits(math.Float64bits(v25)&quad15 | math.Float64bits(c23)&^quad15)
+			accc7 = v26
+			h28 := acch7
+			l29 := accl7
+			big30 := hi20
+			if h28 > hi20 {
+				big30 = h28
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			small31 := hi20
+			if hi20 > h28 {
+				small31 = h28
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch7 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl7 = v44
+			s32 := h28 + hi20
+			v33 := s32 - big30
+			err34 := small31 - v33
+			acch7 = s32
+			One36 := pOne
+			v37 := err34 + lo22
+			_ = One36
+			One38 := pOne
+			v39 := v37 + l29
+			_ = One38
+			accl7 = v39
 		}
 	}
 	acc[0] = acch0
@@ -2554,6 +2208,14 @@ func SumF64(p *Params, x, y []float64, acc *[16]float64) {
 	acc[13] = accl5
 	acc[14] = accl6
 	acc[15] = accl7
+	acc[16] = accc0
+	acc[17] = accc1
+	acc[18] = accc2
+	acc[19] = accc3
+	acc[20] = accc4
+	acc[21] = accc5
+	acc[22] = accc6
+	acc[23] = accc7
 }
 
 // GradF64 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
@@ -2564,10 +2226,9 @@ func GradF64(p *Params, dst, x, y []float64) {
 	y = y[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pK := p[PK]
 	pGA := p[PGA]
-	pZero := p[PZero]
 	pGB := p[PGB]
+	pKg := p[PKg]
 	var tx, ty, tdst [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float64
@@ -2595,29 +2256,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[0] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[0] = grad18
 		}
 		// lane 1
 		{
@@ -2632,29 +2282,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[1] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[1] = grad18
 		}
 		// lane 2
 		{
@@ -2669,29 +2308,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[2] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[2] = grad18
 		}
 		// lane 3
 		{
@@ -2706,29 +2334,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[3] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[3] = grad18
 		}
 		// lane 4
 		{
@@ -2743,29 +2360,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[4] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[4] = grad18
 		}
 		// lane 5
 		{
@@ -2780,29 +2386,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[5] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[5] = grad18
 		}
 		// lane 6
 		{
@@ -2817,29 +2412,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[6] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[6] = grad18
 		}
 		// lane 7
 		{
@@ -2854,29 +2438,18 @@ func GradF64(p *Params, dst, x, y []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			GA11 := pGA
+			v12 := float64(e7 * GA11)
+			gq13 := math.FMA(d2, GA11, v12)
+			GB14 := pGB
+			gl15 := math.Float64frombits(math.Float64bits(GB14) ^ math.Float64bits(sg10))
+			Kg16 := pKg
+			var lin17 uint64
+			if Kg16 <= z9 {
+				lin17 = ^uint64(0)
 			}
-			GA13 := pGA
-			v14 := float64(e7 * GA13)
-			gq15 := math.FMA(d2, GA13, v14)
-			Zero16 := pZero
-			var nonzero17 uint64
-			if d2 != Zero16 {
-				nonzero17 = ^uint64(0)
-			}
-			GB18 := pGB
-			v19 := math.Float64frombits(math.Float64bits(GB18)&nonzero17 | math.Float64bits(Zero16)&^nonzero17)
-			gl20 := math.Float64frombits(math.Float64bits(v19) ^ math.Float64bits(sg10))
-			branch21 := math.Float64frombits(math.Float64bits(gq15)&quad12 | math.Float64bits(gl20)&^quad12)
-			var nan22 uint64
-			if d2 != d2 {
-				nan22 = ^uint64(0)
-			}
-			grad23 := math.Float64frombits(math.Float64bits(d2)&nan22 | math.Float64bits(branch21)&^nan22)
-			dstb[7] = grad23
+			grad18 := math.Float64frombits(math.Float64bits(gl15)&lin17 | math.Float64bits(gq13)&^lin17)
+			dstb[7] = grad18
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -2893,10 +2466,9 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 	g = g[:n]
 	dst = dst[:n]
 	pNegZero := p[PNegZero]
-	pK := p[PK]
 	pDq := p[PDq]
-	pZero := p[PZero]
 	pB := p[PB]
+	pKg := p[PKg]
 	var tx, ty, tg, tdst [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb, gb, dstb *[8]float64
@@ -2927,32 +2499,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[0]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[0]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[0] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[0] = grad21
 		}
 		// lane 1
 		{
@@ -2967,32 +2528,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[1]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[1]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[1] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[1] = grad21
 		}
 		// lane 2
 		{
@@ -3007,32 +2557,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[2]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[2]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[2] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[2] = grad21
 		}
 		// lane 3
 		{
@@ -3047,32 +2586,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[3]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[3]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[3] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[3] = grad21
 		}
 		// lane 4
 		{
@@ -3087,32 +2615,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[4]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[4]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[4] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[4] = grad21
 		}
 		// lane 5
 		{
@@ -3127,32 +2644,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[5]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[5]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[5] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[5] = grad21
 		}
 		// lane 6
 		{
@@ -3167,32 +2673,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[6]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[6]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[6] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[6] = grad21
 		}
 		// lane 7
 		{
@@ -3207,32 +2702,21 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 			NegZero8 := pNegZero
 			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
 			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			K11 := pK
-			var quad12 uint64
-			if z9 < K11 {
-				quad12 = ^uint64(0)
+			g11 := gb[7]
+			v12 := float64(e7 * g11)
+			v13 := math.FMA(d2, g11, v12)
+			Dq14 := pDq
+			gq15 := v13 / Dq14
+			B16 := pB
+			v17 := math.Float64frombits(math.Float64bits(B16) ^ math.Float64bits(sg10))
+			gl18 := float64(v17 * g11)
+			Kg19 := pKg
+			var lin20 uint64
+			if Kg19 <= z9 {
+				lin20 = ^uint64(0)
 			}
-			g13 := gb[7]
-			v14 := float64(e7 * g13)
-			v15 := math.FMA(d2, g13, v14)
-			Dq16 := pDq
-			gq17 := v15 / Dq16
-			Zero18 := pZero
-			var nonzero19 uint64
-			if d2 != Zero18 {
-				nonzero19 = ^uint64(0)
-			}
-			B20 := pB
-			v21 := math.Float64frombits(math.Float64bits(B20)&nonzero19 | math.Float64bits(Zero18)&^nonzero19)
-			v22 := math.Float64frombits(math.Float64bits(v21) ^ math.Float64bits(sg10))
-			gl23 := float64(v22 * g13)
-			branch24 := math.Float64frombits(math.Float64bits(gq17)&quad12 | math.Float64bits(gl23)&^quad12)
-			var nan25 uint64
-			if d2 != d2 {
-				nan25 = ^uint64(0)
-			}
-			grad26 := math.Float64frombits(math.Float64bits(d2)&nan25 | math.Float64bits(branch24)&^nan25)
-			dstb[7] = grad26
+			grad21 := math.Float64frombits(math.Float64bits(gl18)&lin20 | math.Float64bits(gq15)&^lin20)
+			dstb[7] = grad21
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -3240,22 +2724,20 @@ func GradElementwiseF64(p *Params, dst, x, y, g []float64) {
 	}
 }
 
-// SumAndGradF64 writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.
+// SumAndGradF64 writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It is the portable implementation of the canonical SumAndGrad kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
-func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
+func SumAndGradF64(p *Params, dst, x, y []float64, acc *[24]float64) {
 	n := len(x)
 	y = y[:n]
 	dst = dst[:n]
+	pOne := p[POne]
 	pNegZero := p[PNegZero]
 	pK := p[PK]
-	pAh := p[PAh]
-	pAl := p[PAl]
-	pH := p[PH]
-	pB := p[PB]
 	pGA := p[PGA]
-	pZero := p[PZero]
 	pGB := p[PGB]
+	pKg := p[PKg]
+	pP := p[PP]
 	var acch0 float64
 	var acch1 float64
 	var acch2 float64
@@ -3272,6 +2754,14 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 	var accl5 float64
 	var accl6 float64
 	var accl7 float64
+	var accc0 float64
+	var accc1 float64
+	var accc2 float64
+	var accc3 float64
+	var accc4 float64
+	var accc5 float64
+	var accc6 float64
+	var accc7 float64
 	var tx, ty, tdst [8]float64
 	for i := 0; i < n; i += 8 {
 		var xb, yb, dstb *[8]float64
@@ -3293,74 +2783,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch0
-			l36 := accl0
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[0] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc0
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc0 = v35
+			h37 := acch0
+			l38 := accl0
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch0 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl0 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[0] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch0 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl0 = v48
 		}
 		// lane 1
 		{
@@ -3369,74 +2852,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch1
-			l36 := accl1
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[1] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc1
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc1 = v35
+			h37 := acch1
+			l38 := accl1
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch1 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl1 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[1] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch1 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl1 = v48
 		}
 		// lane 2
 		{
@@ -3445,74 +2921,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch2
-			l36 := accl2
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[2] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc2
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc2 = v35
+			h37 := acch2
+			l38 := accl2
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch2 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl2 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[2] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch2 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl2 = v48
 		}
 		// lane 3
 		{
@@ -3521,74 +2990,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch3
-			l36 := accl3
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[3] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc3
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc3 = v35
+			h37 := acch3
+			l38 := accl3
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch3 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl3 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[3] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch3 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl3 = v48
 		}
 		// lane 4
 		{
@@ -3597,74 +3059,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch4
-			l36 := accl4
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[4] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc4
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc4 = v35
+			h37 := acch4
+			l38 := accl4
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch4 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl4 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[4] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch4 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl4 = v48
 		}
 		// lane 5
 		{
@@ -3673,74 +3128,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch5
-			l36 := accl5
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[5] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc5
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc5 = v35
+			h37 := acch5
+			l38 := accl5
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch5 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl5 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[5] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch5 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl5 = v48
 		}
 		// lane 6
 		{
@@ -3749,74 +3197,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch6
-			l36 := accl6
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[6] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc6
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc6 = v35
+			h37 := acch6
+			l38 := accl6
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch6 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl6 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[6] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch6 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl6 = v48
 		}
 		// lane 7
 		{
@@ -3825,74 +3266,67 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			Ah14 := pAh
-			p15 := float64(z9 * z9)
-			v16 := math.FMA(z9, z9, -p15)
-			v17 := z9 + z9
-			pl18 := math.FMA(v17, zl11, v16)
-			qh19 := float64(p15 * Ah14)
-			v20 := math.FMA(p15, Ah14, -qh19)
-			v21 := math.FMA(pl18, Ah14, v20)
-			Al22 := pAl
-			ql23 := math.FMA(p15, Al22, v21)
-			H24 := pH
-			B25 := pB
-			mh26 := z9 - H24
-			v27 := z9 - mh26
-			v28 := v27 - H24
-			ml29 := v28 + zl11
-			lh30 := float64(B25 * mh26)
-			v31 := math.FMA(B25, mh26, -lh30)
-			ll32 := math.FMA(B25, ml29, v31)
-			hi33 := math.Float64frombits(math.Float64bits(qh19)&quad13 | math.Float64bits(lh30)&^quad13)
-			lo34 := math.Float64frombits(math.Float64bits(ql23)&quad13 | math.Float64bits(ll32)&^quad13)
-			h35 := acch7
-			l36 := accl7
-			s37 := h35 + hi33
-			big38 := hi33
-			if h35 > hi33 {
-				big38 = h35
+			GA16 := pGA
+			v17 := float64(e9 * GA16)
+			gq18 := math.FMA(d2, GA16, v17)
+			GB19 := pGB
+			gl20 := math.Float64frombits(math.Float64bits(GB19) ^ math.Float64bits(sg12))
+			Kg21 := pKg
+			var lin22 uint64
+			if Kg21 <= z11 {
+				lin22 = ^uint64(0)
 			}
-			small39 := hi33
-			if hi33 > h35 {
-				small39 = h35
+			grad23 := math.Float64frombits(math.Float64bits(gl20)&lin22 | math.Float64bits(gq18)&^lin22)
+			dstb[7] = grad23
+			P25 := pP
+			c26 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P25)&^quad15)
+			v27 := zl13 + zl13
+			zz28 := math.Float64frombits(math.Float64bits(v27)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi29 := float64(c26 * z11)
+			v30 := math.FMA(c26, z11, -hi29)
+			lo31 := math.FMA(c26, zz28, v30)
+			c32 := accc7
+			One33 := pOne
+			v34 := c32 + One33
+			v35 := math.Float64frombits(math.Float64bits(v34)&quad15 | math.Float64bits(c32)&^quad15)
+			accc7 = v35
+			h37 := acch7
+			l38 := accl7
+			big39 := hi29
+			if h37 > hi29 {
+				big39 = h37
 			}
-			v40 := s37 - big38
-			err41 := small39 - v40
-			acch7 = s37
-			v43 := err41 + lo34
-			v44 := l36 + v43
-			accl7 = v44
-			GA46 := pGA
-			v47 := float64(e7 * GA46)
-			gq48 := math.FMA(d2, GA46, v47)
-			Zero49 := pZero
-			var nonzero50 uint64
-			if d2 != Zero49 {
-				nonzero50 = ^uint64(0)
+			small40 := hi29
+			if hi29 > h37 {
+				small40 = h37
 			}
-			GB51 := pGB
-			v52 := math.Float64frombits(math.Float64bits(GB51)&nonzero50 | math.Float64bits(Zero49)&^nonzero50)
-			gl53 := math.Float64frombits(math.Float64bits(v52) ^ math.Float64bits(sg10))
-			branch54 := math.Float64frombits(math.Float64bits(gq48)&quad13 | math.Float64bits(gl53)&^quad13)
-			var nan55 uint64
-			if d2 != d2 {
-				nan55 = ^uint64(0)
-			}
-			grad56 := math.Float64frombits(math.Float64bits(d2)&nan55 | math.Float64bits(branch54)&^nan55)
-			dstb[7] = grad56
+			s41 := h37 + hi29
+			v42 := s41 - big39
+			err43 := small40 - v42
+			acch7 = s41
+			One45 := pOne
+			v46 := err43 + lo31
+			_ = One45
+			One47 := pOne
+			v48 := v46 + l38
+			_ = One47
+			accl7 = v48
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -3914,4 +3348,12 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[16]float64) {
 	acc[13] = accl5
 	acc[14] = accl6
 	acc[15] = accl7
+	acc[16] = accc0
+	acc[17] = accc1
+	acc[18] = accc2
+	acc[19] = accc3
+	acc[20] = accc4
+	acc[21] = accc5
+	acc[22] = accc6
+	acc[23] = accc7
 }

@@ -49,8 +49,8 @@ DATA tailmaskk<>+10(SB)/2, $0x003f
 DATA tailmaskk<>+12(SB)/2, $0x007f
 GLOBL tailmaskk<>(SB), RODATA|NOPTR, $14
 
-// func elementwiseF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX
+// func elementwiseF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, FMA3
 TEXT ·elementwiseF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -111,19 +111,16 @@ loop1:
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
 
-	// H15 = param H
-	VBROADCASTSD 8(AX), Y4
+	// BH15 = param BH
+	VBROADCASTSD 120(AX), Y4
 
-	// zh16 = sub z8, H15
-	VSUBPD Y4, Y0, Y0
+	// l16 = fms B14, z8, BH15
+	VFMSUB213PD Y4, Y3, Y0
 
-	// l17 = mul B14, zh16
-	VMULPD Y0, Y3, Y0
-
-	// loss18 = select quad10, q13, l17
+	// loss17 = select quad10, q13, l16
 	VBLENDVPD Y1, Y2, Y0, Y0
 
-	// store dst loss18
+	// store dst loss17
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)(DI*4)
 
@@ -173,19 +170,16 @@ loop1:
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
 
-	// H15 = param H
-	VBROADCASTSD 8(AX), Y4
+	// BH15 = param BH
+	VBROADCASTSD 120(AX), Y4
 
-	// zh16 = sub z8, H15
-	VSUBPD Y4, Y0, Y0
+	// l16 = fms B14, z8, BH15
+	VFMSUB213PD Y4, Y3, Y0
 
-	// l17 = mul B14, zh16
-	VMULPD Y0, Y3, Y0
-
-	// loss18 = select quad10, q13, l17
+	// loss17 = select quad10, q13, l16
 	VBLENDVPD Y1, Y2, Y0, Y0
 
-	// store dst loss18
+	// store dst loss17
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(SI)(DI*4)
 	ADDQ       $0x08, DI
@@ -250,19 +244,16 @@ tail:
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
 
-	// H15 = param H
-	VBROADCASTSD 8(AX), Y4
+	// BH15 = param BH
+	VBROADCASTSD 120(AX), Y4
 
-	// zh16 = sub z8, H15
-	VSUBPD Y4, Y0, Y0
+	// l16 = fms B14, z8, BH15
+	VFMSUB213PD Y4, Y3, Y0
 
-	// l17 = mul B14, zh16
-	VMULPD Y0, Y3, Y0
-
-	// loss18 = select quad10, q13, l17
+	// loss17 = select quad10, q13, l16
 	VBLENDVPD Y1, Y2, Y0, Y0
 
-	// store dst loss18
+	// store dst loss17
 	VCVTPD2PSY Y0, X0
 	LEAQ       tailmask32<>+0(SB), R8
 	VMOVDQU    (R8)(CX*4), X1
@@ -320,19 +311,16 @@ tail:
 	// B14 = param B
 	VBROADCASTSD 32(AX), Y3
 
-	// H15 = param H
-	VBROADCASTSD 8(AX), Y4
+	// BH15 = param BH
+	VBROADCASTSD 120(AX), Y4
 
-	// zh16 = sub z8, H15
-	VSUBPD Y4, Y0, Y0
+	// l16 = fms B14, z8, BH15
+	VFMSUB213PD Y4, Y3, Y0
 
-	// l17 = mul B14, zh16
-	VMULPD Y0, Y3, Y0
-
-	// loss18 = select quad10, q13, l17
+	// loss17 = select quad10, q13, l16
 	VBLENDVPD Y1, Y2, Y0, Y0
 
-	// store dst loss18
+	// store dst loss17
 	VCVTPD2PSY Y0, X0
 	LEAQ       tailmask32<>+0(SB), AX
 	VMOVDQU    16(AX)(CX*4), X1
@@ -342,7 +330,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -358,7 +346,7 @@ TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD (AX), Z3
 	VBROADCASTSD 16(AX), Z4
 	VBROADCASTSD 32(AX), Z5
-	VBROADCASTSD 8(AX), Z6
+	VBROADCASTSD 120(AX), Z6
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
@@ -402,19 +390,16 @@ loop1pf:
 
 	// Ah12 = param Ah
 	// B14 = param B
-	// H15 = param H
-	// zh16 = sub z8, H15
-	VSUBPD Z6, Z9, Z8
-
-	// l17 = mul B14, zh16
-	VMULPD Z8, Z5, Z8
+	// BH15 = param BH
+	// l16 = fms B14, z8, BH15
+	VFMSUB213PD Z6, Z5, Z9
 
 	// q13 = mul zz11, Ah12, merged into:
-	// loss18 = select quad10, q13, l17
-	VMULPD Z4, Z7, K1, Z8
+	// loss17 = select quad10, q13, l16
+	VMULPD Z4, Z7, K1, Z9
 
-	// store dst loss18
-	VCVTPD2PS Z8, Y7
+	// store dst loss17
+	VCVTPD2PS Z9, Y7
 	VMOVUPS   Y7, (SI)(AX*4)
 	ADDQ      $0x08, AX
 	JMP       loop1pf
@@ -454,19 +439,16 @@ loop1:
 
 	// Ah12 = param Ah
 	// B14 = param B
-	// H15 = param H
-	// zh16 = sub z8, H15
-	VSUBPD Z6, Z10, Z8
-
-	// l17 = mul B14, zh16
-	VMULPD Z8, Z5, Z8
+	// BH15 = param BH
+	// l16 = fms B14, z8, BH15
+	VFMSUB213PD Z6, Z5, Z10
 
 	// q13 = mul zz11, Ah12, merged into:
-	// loss18 = select quad10, q13, l17
-	VMULPD Z4, Z7, K1, Z8
+	// loss17 = select quad10, q13, l16
+	VMULPD Z4, Z7, K1, Z10
 
-	// store dst loss18
-	VCVTPD2PS Z8, Y7
+	// store dst loss17
+	VCVTPD2PS Z10, Y7
 	VMOVUPS   Y7, (SI)(AX*4)
 	ADDQ      $0x08, AX
 	JMP       loop1
@@ -509,27 +491,24 @@ tail:
 
 	// Ah12 = param Ah
 	// B14 = param B
-	// H15 = param H
-	// zh16 = sub z8, H15
-	VSUBPD Z6, Z11, Z1
-
-	// l17 = mul B14, zh16
-	VMULPD Z1, Z5, Z1
+	// BH15 = param BH
+	// l16 = fms B14, z8, BH15
+	VFMSUB213PD Z6, Z5, Z11
 
 	// q13 = mul zz11, Ah12, merged into:
-	// loss18 = select quad10, q13, l17
-	VMULPD Z4, Z0, K2, Z1
+	// loss17 = select quad10, q13, l16
+	VMULPD Z4, Z0, K2, Z11
 
-	// store dst loss18
-	VCVTPD2PS Z1, Y0
+	// store dst loss17
+	VCVTPD2PS Z11, Y0
 	VMOVUPS   Y0, K1, (SI)(AX*4)
 
 done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX2(p *[12]float64, x []float32, y []float32, acc *[16]float64)
-// Requires: AVX
+// func sumF32AVX2(p *[17]float64, x []float32, y []float32, acc *[16]float64)
+// Requires: AVX, FMA3
 TEXT ·sumF32AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
 	MOVQ x_len+16(FP), CX
@@ -570,41 +549,20 @@ loop1:
 	// K5 = param K
 	VBROADCASTSD (AX), Y5
 
-	// quad6 = lt z4, K5
-	VCMPPD $0x11, Y5, Y4, Y5
+	// w6 = min z4, K5
+	VMINPD Y5, Y4, Y5
 
-	// zz7 = mul z4, z4
-	VMULPD Y4, Y4, Y6
+	// v8 = fma w6, w6, q7
+	VFMADD231PD Y5, Y5, Y0
 
-	// Ah8 = param Ah
-	VBROADCASTSD 16(AX), Y7
+	// setacc q v8
+	// zw11 = sub z4, w6
+	VSUBPD Y5, Y4, Y4
 
-	// q9 = mul zz7, Ah8
-	VMULPD Y7, Y6, Y6
+	// v12 = add l10, zw11
+	VADDPD Y4, Y2, Y2
 
-	// B10 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// H11 = param H
-	VBROADCASTSD 8(AX), Y8
-
-	// zh12 = sub z4, H11
-	VSUBPD Y8, Y4, Y8
-
-	// l13 = mul B10, zh12
-	VMULPD Y8, Y7, Y7
-
-	// loss14 = select quad6, q9, l13
-	VBLENDVPD Y5, Y6, Y7, Y5
-
-	// v16 = add s15, loss14
-	VADDPD Y5, Y0, Y0
-
-	// setacc s v16
-	// v19 = max m18, z4
-	VMAXPD Y4, Y2, Y2
-
-	// setacc m v19
+	// setacc l v12
 	// Lanes 4-7.
 	// x0 = load x
 	VCVTPS2PD 16(DX)(DI*4), Y4
@@ -624,41 +582,20 @@ loop1:
 	// K5 = param K
 	VBROADCASTSD (AX), Y5
 
-	// quad6 = lt z4, K5
-	VCMPPD $0x11, Y5, Y4, Y5
+	// w6 = min z4, K5
+	VMINPD Y5, Y4, Y5
 
-	// zz7 = mul z4, z4
-	VMULPD Y4, Y4, Y6
+	// v8 = fma w6, w6, q7
+	VFMADD231PD Y5, Y5, Y1
 
-	// Ah8 = param Ah
-	VBROADCASTSD 16(AX), Y7
+	// setacc q v8
+	// zw11 = sub z4, w6
+	VSUBPD Y5, Y4, Y4
 
-	// q9 = mul zz7, Ah8
-	VMULPD Y7, Y6, Y6
+	// v12 = add l10, zw11
+	VADDPD Y4, Y3, Y3
 
-	// B10 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// H11 = param H
-	VBROADCASTSD 8(AX), Y8
-
-	// zh12 = sub z4, H11
-	VSUBPD Y8, Y4, Y8
-
-	// l13 = mul B10, zh12
-	VMULPD Y8, Y7, Y7
-
-	// loss14 = select quad6, q9, l13
-	VBLENDVPD Y5, Y6, Y7, Y5
-
-	// v16 = add s15, loss14
-	VADDPD Y5, Y1, Y1
-
-	// setacc s v16
-	// v19 = max m18, z4
-	VMAXPD Y4, Y3, Y3
-
-	// setacc m v19
+	// setacc l v12
 	ADDQ $0x08, DI
 	JMP  loop1
 
@@ -694,41 +631,20 @@ tail:
 	// K5 = param K
 	VBROADCASTSD (AX), Y5
 
-	// quad6 = lt z4, K5
-	VCMPPD $0x11, Y5, Y4, Y5
+	// w6 = min z4, K5
+	VMINPD Y5, Y4, Y5
 
-	// zz7 = mul z4, z4
-	VMULPD Y4, Y4, Y6
+	// v8 = fma w6, w6, q7
+	VFMADD231PD Y5, Y5, Y0
 
-	// Ah8 = param Ah
-	VBROADCASTSD 16(AX), Y7
+	// setacc q v8
+	// zw11 = sub z4, w6
+	VSUBPD Y5, Y4, Y4
 
-	// q9 = mul zz7, Ah8
-	VMULPD Y7, Y6, Y6
+	// v12 = add l10, zw11
+	VADDPD Y4, Y2, Y2
 
-	// B10 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// H11 = param H
-	VBROADCASTSD 8(AX), Y8
-
-	// zh12 = sub z4, H11
-	VSUBPD Y8, Y4, Y8
-
-	// l13 = mul B10, zh12
-	VMULPD Y8, Y7, Y7
-
-	// loss14 = select quad6, q9, l13
-	VBLENDVPD Y5, Y6, Y7, Y5
-
-	// v16 = add s15, loss14
-	VADDPD Y5, Y0, Y0
-
-	// setacc s v16
-	// v19 = max m18, z4
-	VMAXPD Y4, Y2, Y2
-
-	// setacc m v19
+	// setacc l v12
 	// Tail, lanes 4-7.
 	// x0 = load x
 	LEAQ       tailmask32<>+0(SB), R8
@@ -754,41 +670,20 @@ tail:
 	// K5 = param K
 	VBROADCASTSD (AX), Y5
 
-	// quad6 = lt z4, K5
-	VCMPPD $0x11, Y5, Y4, Y5
+	// w6 = min z4, K5
+	VMINPD Y5, Y4, Y5
 
-	// zz7 = mul z4, z4
-	VMULPD Y4, Y4, Y6
+	// v8 = fma w6, w6, q7
+	VFMADD231PD Y5, Y5, Y1
 
-	// Ah8 = param Ah
-	VBROADCASTSD 16(AX), Y7
+	// setacc q v8
+	// zw11 = sub z4, w6
+	VSUBPD Y5, Y4, Y4
 
-	// q9 = mul zz7, Ah8
-	VMULPD Y7, Y6, Y6
+	// v12 = add l10, zw11
+	VADDPD Y4, Y3, Y3
 
-	// B10 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// H11 = param H
-	VBROADCASTSD 8(AX), Y8
-
-	// zh12 = sub z4, H11
-	VSUBPD Y8, Y4, Y8
-
-	// l13 = mul B10, zh12
-	VMULPD Y8, Y7, Y7
-
-	// loss14 = select quad6, q9, l13
-	VBLENDVPD Y5, Y6, Y7, Y5
-
-	// v16 = add s15, loss14
-	VADDPD Y5, Y1, Y1
-
-	// setacc s v16
-	// v19 = max m18, z4
-	VMAXPD Y4, Y3, Y3
-
-	// setacc m v19
+	// setacc l v12
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -799,7 +694,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX512(p *[12]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32AVX512(p *[17]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -816,9 +711,6 @@ TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z2
 	VBROADCASTSD (AX), Z3
-	VBROADCASTSD 16(AX), Z4
-	VBROADCASTSD 32(AX), Z5
-	VBROADCASTSD 8(AX), Z6
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-16, DI
@@ -833,87 +725,61 @@ loop2pf:
 
 	// Two blocks, lanes 0-7 of each, interleaved.
 	// x0 = load x [block 0]
-	VCVTPS2PD (DX)(AX*4), Z7
+	VCVTPS2PD (DX)(AX*4), Z4
 
 	// x0 = load x [block 1]
-	VCVTPS2PD 32(DX)(AX*4), Z8
+	VCVTPS2PD 32(DX)(AX*4), Z5
 
 	// y1 = load y [block 0]
-	VCVTPS2PD (BX)(AX*4), Z9
+	VCVTPS2PD (BX)(AX*4), Z6
 
 	// y1 = load y [block 1]
-	VCVTPS2PD 32(BX)(AX*4), Z10
+	VCVTPS2PD 32(BX)(AX*4), Z7
 
 	// d2 = sub x0, y1 [block 0]
-	VSUBPD Z9, Z7, Z7
+	VSUBPD Z6, Z4, Z4
 
 	// d2 = sub x0, y1 [block 1]
-	VSUBPD Z10, Z8, Z8
+	VSUBPD Z7, Z5, Z5
 
 	// NegZero3 = param NegZero [block 0]
 	// NegZero3 = param NegZero [block 1]
 	// z4 = andnot NegZero3, d2 [block 0]
-	VPANDNQ Z7, Z2, Z7
+	VPANDNQ Z4, Z2, Z4
 
 	// z4 = andnot NegZero3, d2 [block 1]
-	VPANDNQ Z8, Z2, Z8
+	VPANDNQ Z5, Z2, Z5
 
 	// K5 = param K [block 0]
 	// K5 = param K [block 1]
-	// quad6 = lt z4, K5 [block 0]
-	VCMPPD $0x11, Z3, Z7, K1
+	// w6 = min z4, K5 [block 0]
+	VMINPD Z3, Z4, Z6
 
-	// quad6 = lt z4, K5 [block 1]
-	VCMPPD $0x11, Z3, Z8, K2
+	// w6 = min z4, K5 [block 1]
+	VMINPD Z3, Z5, Z7
 
-	// zz7 = mul z4, z4 [block 0]
-	VMULPD Z7, Z7, Z9
+	// zw11 = sub z4, w6 [block 0]
+	VSUBPD Z6, Z4, Z4
 
-	// zz7 = mul z4, z4 [block 1]
-	VMULPD Z8, Z8, Z10
+	// zw11 = sub z4, w6 [block 1]
+	VSUBPD Z7, Z5, Z5
 
-	// Ah8 = param Ah [block 0]
-	// Ah8 = param Ah [block 1]
-	// B10 = param B [block 0]
-	// B10 = param B [block 1]
-	// H11 = param H [block 0]
-	// H11 = param H [block 1]
-	// zh12 = sub z4, H11 [block 0]
-	VSUBPD Z6, Z7, Z11
+	// v8 = fma w6, w6, q7 [block 0]
+	VFMADD231PD Z6, Z6, Z0
 
-	// zh12 = sub z4, H11 [block 1]
-	VSUBPD Z6, Z8, Z12
+	// setacc q v8 [block 0]
+	// v12 = add l10, zw11 [block 0]
+	VADDPD Z4, Z1, Z1
 
-	// l13 = mul B10, zh12 [block 0]
-	VMULPD Z11, Z5, Z11
+	// setacc l v12 [block 0]
+	// v8 = fma w6, w6, q7 [block 1]
+	VFMADD231PD Z7, Z7, Z0
 
-	// l13 = mul B10, zh12 [block 1]
-	VMULPD Z12, Z5, Z12
+	// setacc q v8 [block 1]
+	// v12 = add l10, zw11 [block 1]
+	VADDPD Z5, Z1, Z1
 
-	// q9 = mul zz7, Ah8 [block 0], merged into:
-	// loss14 = select quad6, q9, l13 [block 0]
-	VMULPD Z4, Z9, K1, Z11
-
-	// q9 = mul zz7, Ah8 [block 1], merged into:
-	// loss14 = select quad6, q9, l13 [block 1]
-	VMULPD Z4, Z10, K2, Z12
-
-	// v16 = add s15, loss14 [block 0]
-	VADDPD Z11, Z0, Z0
-
-	// setacc s v16 [block 0]
-	// v19 = max m18, z4 [block 0]
-	VMAXPD Z7, Z1, Z1
-
-	// setacc m v19 [block 0]
-	// v16 = add s15, loss14 [block 1]
-	VADDPD Z12, Z0, Z0
-
-	// setacc s v16 [block 1]
-	// v19 = max m18, z4 [block 1]
-	VMAXPD Z8, Z1, Z1
-
-	// setacc m v19 [block 1]
+	// setacc l v12 [block 1]
 	ADDQ $0x10, AX
 	JMP  loop2pf
 
@@ -923,87 +789,61 @@ loop2:
 
 	// Two blocks, lanes 0-7 of each, interleaved.
 	// x0 = load x [block 0]
-	VCVTPS2PD (DX)(AX*4), Z7
+	VCVTPS2PD (DX)(AX*4), Z4
 
 	// x0 = load x [block 1]
-	VCVTPS2PD 32(DX)(AX*4), Z8
+	VCVTPS2PD 32(DX)(AX*4), Z5
 
 	// y1 = load y [block 0]
-	VCVTPS2PD (BX)(AX*4), Z9
+	VCVTPS2PD (BX)(AX*4), Z6
 
 	// y1 = load y [block 1]
-	VCVTPS2PD 32(BX)(AX*4), Z10
+	VCVTPS2PD 32(BX)(AX*4), Z7
 
 	// d2 = sub x0, y1 [block 0]
-	VSUBPD Z9, Z7, Z7
+	VSUBPD Z6, Z4, Z4
 
 	// d2 = sub x0, y1 [block 1]
-	VSUBPD Z10, Z8, Z8
+	VSUBPD Z7, Z5, Z5
 
 	// NegZero3 = param NegZero [block 0]
 	// NegZero3 = param NegZero [block 1]
 	// z4 = andnot NegZero3, d2 [block 0]
-	VPANDNQ Z7, Z2, Z7
+	VPANDNQ Z4, Z2, Z4
 
 	// z4 = andnot NegZero3, d2 [block 1]
-	VPANDNQ Z8, Z2, Z8
+	VPANDNQ Z5, Z2, Z5
 
 	// K5 = param K [block 0]
 	// K5 = param K [block 1]
-	// quad6 = lt z4, K5 [block 0]
-	VCMPPD $0x11, Z3, Z7, K1
+	// w6 = min z4, K5 [block 0]
+	VMINPD Z3, Z4, Z6
 
-	// quad6 = lt z4, K5 [block 1]
-	VCMPPD $0x11, Z3, Z8, K2
+	// w6 = min z4, K5 [block 1]
+	VMINPD Z3, Z5, Z7
 
-	// zz7 = mul z4, z4 [block 0]
-	VMULPD Z7, Z7, Z9
+	// zw11 = sub z4, w6 [block 0]
+	VSUBPD Z6, Z4, Z4
 
-	// zz7 = mul z4, z4 [block 1]
-	VMULPD Z8, Z8, Z10
+	// zw11 = sub z4, w6 [block 1]
+	VSUBPD Z7, Z5, Z5
 
-	// Ah8 = param Ah [block 0]
-	// Ah8 = param Ah [block 1]
-	// B10 = param B [block 0]
-	// B10 = param B [block 1]
-	// H11 = param H [block 0]
-	// H11 = param H [block 1]
-	// zh12 = sub z4, H11 [block 0]
-	VSUBPD Z6, Z7, Z11
+	// v8 = fma w6, w6, q7 [block 0]
+	VFMADD231PD Z6, Z6, Z0
 
-	// zh12 = sub z4, H11 [block 1]
-	VSUBPD Z6, Z8, Z12
+	// setacc q v8 [block 0]
+	// v12 = add l10, zw11 [block 0]
+	VADDPD Z4, Z1, Z1
 
-	// l13 = mul B10, zh12 [block 0]
-	VMULPD Z11, Z5, Z11
+	// setacc l v12 [block 0]
+	// v8 = fma w6, w6, q7 [block 1]
+	VFMADD231PD Z7, Z7, Z0
 
-	// l13 = mul B10, zh12 [block 1]
-	VMULPD Z12, Z5, Z12
+	// setacc q v8 [block 1]
+	// v12 = add l10, zw11 [block 1]
+	VADDPD Z5, Z1, Z1
 
-	// q9 = mul zz7, Ah8 [block 0], merged into:
-	// loss14 = select quad6, q9, l13 [block 0]
-	VMULPD Z4, Z9, K1, Z11
-
-	// q9 = mul zz7, Ah8 [block 1], merged into:
-	// loss14 = select quad6, q9, l13 [block 1]
-	VMULPD Z4, Z10, K2, Z12
-
-	// v16 = add s15, loss14 [block 0]
-	VADDPD Z11, Z0, Z0
-
-	// setacc s v16 [block 0]
-	// v19 = max m18, z4 [block 0]
-	VMAXPD Z7, Z1, Z1
-
-	// setacc m v19 [block 0]
-	// v16 = add s15, loss14 [block 1]
-	VADDPD Z12, Z0, Z0
-
-	// setacc s v16 [block 1]
-	// v19 = max m18, z4 [block 1]
-	VMAXPD Z8, Z1, Z1
-
-	// setacc m v19 [block 1]
+	// setacc l v12 [block 1]
 	ADDQ $0x10, AX
 	JMP  loop2
 
@@ -1017,46 +857,33 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD (DX)(AX*4), Z7
+	VCVTPS2PD (DX)(AX*4), Z4
 
 	// y1 = load y
-	VCVTPS2PD (BX)(AX*4), Z8
+	VCVTPS2PD (BX)(AX*4), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z8, Z7, Z7
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z7, Z2, Z7
+	VPANDNQ Z4, Z2, Z4
 
 	// K5 = param K
-	// quad6 = lt z4, K5
-	VCMPPD $0x11, Z3, Z7, K1
+	// w6 = min z4, K5
+	VMINPD Z3, Z4, Z5
 
-	// zz7 = mul z4, z4
-	VMULPD Z7, Z7, Z8
+	// zw11 = sub z4, w6
+	VSUBPD Z5, Z4, Z4
 
-	// Ah8 = param Ah
-	// B10 = param B
-	// H11 = param H
-	// zh12 = sub z4, H11
-	VSUBPD Z6, Z7, Z9
+	// v8 = fma w6, w6, q7
+	VFMADD231PD Z5, Z5, Z0
 
-	// l13 = mul B10, zh12
-	VMULPD Z9, Z5, Z9
+	// setacc q v8
+	// v12 = add l10, zw11
+	VADDPD Z4, Z1, Z1
 
-	// q9 = mul zz7, Ah8, merged into:
-	// loss14 = select quad6, q9, l13
-	VMULPD Z4, Z8, K1, Z9
-
-	// v16 = add s15, loss14
-	VADDPD Z9, Z0, Z0
-
-	// setacc s v16
-	// v19 = max m18, z4
-	VMAXPD Z7, Z1, Z1
-
-	// setacc m v19
+	// setacc l v12
 	ADDQ $0x08, AX
 	JMP  loop1
 
@@ -1069,46 +896,33 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD.Z (DX)(AX*4), K1, Z7
+	VCVTPS2PD.Z (DX)(AX*4), K1, Z4
 
 	// y1 = load y
-	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z8, Z7, Z7
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z7, Z2, Z2
+	VPANDNQ Z4, Z2, Z2
 
 	// K5 = param K
-	// quad6 = lt z4, K5
-	VCMPPD $0x11, Z3, Z2, K1
+	// w6 = min z4, K5
+	VMINPD Z3, Z2, Z3
 
-	// zz7 = mul z4, z4
-	VMULPD Z2, Z2, Z3
+	// zw11 = sub z4, w6
+	VSUBPD Z3, Z2, Z2
 
-	// Ah8 = param Ah
-	// B10 = param B
-	// H11 = param H
-	// zh12 = sub z4, H11
-	VSUBPD Z6, Z2, Z6
+	// v8 = fma w6, w6, q7
+	VFMADD231PD Z3, Z3, Z0
 
-	// l13 = mul B10, zh12
-	VMULPD Z6, Z5, Z5
+	// setacc q v8
+	// v12 = add l10, zw11
+	VADDPD Z2, Z1, Z1
 
-	// q9 = mul zz7, Ah8, merged into:
-	// loss14 = select quad6, q9, l13
-	VMULPD Z4, Z3, K1, Z5
-
-	// v16 = add s15, loss14
-	VADDPD Z5, Z0, Z0
-
-	// setacc s v16
-	// v19 = max m18, z4
-	VMAXPD Z2, Z1, Z1
-
-	// setacc m v19
+	// setacc l v12
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -1121,7 +935,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·gradF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -1156,43 +970,28 @@ loop1:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// GA8 = param GA
+	// GA6 = param GA
 	VBROADCASTSD 48(AX), Y3
 
-	// gq9 = mul d2, GA8
-	VMULPD Y3, Y0, Y3
+	// gq7 = mul d2, GA6
+	VMULPD Y3, Y0, Y0
 
-	// Zero10 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y3
 
-	// nonzero11 = ne d2, Zero10
-	VCMPPD $0x04, Y4, Y0, Y5
+	// gl9 = xor GB8, sg5
+	VXORPD Y1, Y3, Y1
 
-	// GB12 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// v13 = select nonzero11, GB12, Zero10
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// gl14 = xor v13, sg5
-	VXORPD Y1, Y4, Y1
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch15 = select quad7, gq9, gl14
-	VBLENDVPD Y2, Y3, Y1, Y1
-
-	// nan16 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
-
-	// grad17 = select nan16, d2, branch15
-	VBLENDVPD Y2, Y0, Y1, Y0
-
-	// store dst grad17
+	// store dst grad12
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)(DI*4)
 
@@ -1215,43 +1014,28 @@ loop1:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// GA8 = param GA
+	// GA6 = param GA
 	VBROADCASTSD 48(AX), Y3
 
-	// gq9 = mul d2, GA8
-	VMULPD Y3, Y0, Y3
+	// gq7 = mul d2, GA6
+	VMULPD Y3, Y0, Y0
 
-	// Zero10 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y3
 
-	// nonzero11 = ne d2, Zero10
-	VCMPPD $0x04, Y4, Y0, Y5
+	// gl9 = xor GB8, sg5
+	VXORPD Y1, Y3, Y1
 
-	// GB12 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// v13 = select nonzero11, GB12, Zero10
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// gl14 = xor v13, sg5
-	VXORPD Y1, Y4, Y1
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch15 = select quad7, gq9, gl14
-	VBLENDVPD Y2, Y3, Y1, Y1
-
-	// nan16 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
-
-	// grad17 = select nan16, d2, branch15
-	VBLENDVPD Y2, Y0, Y1, Y0
-
-	// store dst grad17
+	// store dst grad12
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(SI)(DI*4)
 	ADDQ       $0x08, DI
@@ -1289,43 +1073,28 @@ tail:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// GA8 = param GA
+	// GA6 = param GA
 	VBROADCASTSD 48(AX), Y3
 
-	// gq9 = mul d2, GA8
-	VMULPD Y3, Y0, Y3
+	// gq7 = mul d2, GA6
+	VMULPD Y3, Y0, Y0
 
-	// Zero10 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y3
 
-	// nonzero11 = ne d2, Zero10
-	VCMPPD $0x04, Y4, Y0, Y5
+	// gl9 = xor GB8, sg5
+	VXORPD Y1, Y3, Y1
 
-	// GB12 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// v13 = select nonzero11, GB12, Zero10
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// gl14 = xor v13, sg5
-	VXORPD Y1, Y4, Y1
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch15 = select quad7, gq9, gl14
-	VBLENDVPD Y2, Y3, Y1, Y1
-
-	// nan16 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
-
-	// grad17 = select nan16, d2, branch15
-	VBLENDVPD Y2, Y0, Y1, Y0
-
-	// store dst grad17
+	// store dst grad12
 	VCVTPD2PSY Y0, X0
 	LEAQ       tailmask32<>+0(SB), R8
 	VMOVDQU    (R8)(CX*4), X1
@@ -1356,43 +1125,28 @@ tail:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// GA8 = param GA
+	// GA6 = param GA
 	VBROADCASTSD 48(AX), Y3
 
-	// gq9 = mul d2, GA8
-	VMULPD Y3, Y0, Y3
+	// gq7 = mul d2, GA6
+	VMULPD Y3, Y0, Y0
 
-	// Zero10 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y3
 
-	// nonzero11 = ne d2, Zero10
-	VCMPPD $0x04, Y4, Y0, Y5
+	// gl9 = xor GB8, sg5
+	VXORPD Y1, Y3, Y1
 
-	// GB12 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// v13 = select nonzero11, GB12, Zero10
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// gl14 = xor v13, sg5
-	VXORPD Y1, Y4, Y1
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch15 = select quad7, gq9, gl14
-	VBLENDVPD Y2, Y3, Y1, Y1
-
-	// nan16 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
-
-	// grad17 = select nan16, d2, branch15
-	VBLENDVPD Y2, Y0, Y1, Y0
-
-	// store dst grad17
+	// store dst grad12
 	VCVTPD2PSY Y0, X0
 	LEAQ       tailmask32<>+0(SB), AX
 	VMOVDQU    16(AX)(CX*4), X1
@@ -1402,7 +1156,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -1413,10 +1167,9 @@ TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z0
-	VBROADCASTSD (AX), Z1
-	VBROADCASTSD 48(AX), Z2
-	VBROADCASTSD 80(AX), Z3
-	VBROADCASTSD 56(AX), Z4
+	VBROADCASTSD 48(AX), Z1
+	VBROADCASTSD 56(AX), Z2
+	VBROADCASTSD 128(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
@@ -1431,50 +1184,39 @@ loop1pf:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD (DX)(AX*4), Z5
+	VCVTPS2PD (DX)(AX*4), Z4
 
 	// y1 = load y
-	VCVTPS2PD (BX)(AX*4), Z6
+	VCVTPS2PD (BX)(AX*4), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z5, Z0, Z6
+	VPANDNQ Z4, Z0, Z5
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z0, Z5, Z13
+	VPANDQ Z0, Z4, Z9
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z1, Z6, K1
+	// GA6 = param GA
+	// gq7 = mul d2, GA6
+	VMULPD Z1, Z4, Z4
 
-	// GA8 = param GA
-	// Zero10 = param Zero
-	// nonzero11 = ne d2, Zero10
-	VCMPPD $0x04, Z3, Z5, K2
+	// GB8 = param GB
+	// gl9 = xor GB8, sg5
+	VPXORQ Z9, Z2, Z9
 
-	// GB12 = param GB
-	// v13 = select nonzero11, GB12, Zero10
-	VBLENDMPD Z4, Z3, K2, Z7
+	// Kg10 = param Kg
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Z5, Z3, K1
 
-	// gl14 = xor v13, sg5
-	VPXORQ Z13, Z7, Z6
+	// grad12 = select lin11, gl9, gq7
+	VBLENDMPD Z9, Z4, K1, Z6
 
-	// gq9 = mul d2, GA8, merged into:
-	// branch15 = select quad7, gq9, gl14
-	VMULPD Z2, Z5, K1, Z6
-
-	// nan16 = isnan d2
-	VCMPPD $0x03, Z5, Z5, K1
-
-	// grad17 = select nan16, d2, branch15
-	VBLENDMPD Z5, Z6, K1, Z8
-
-	// store dst grad17
-	VCVTPD2PS Z8, Y5
-	VMOVUPS   Y5, (SI)(AX*4)
+	// store dst grad12
+	VCVTPD2PS Z6, Y4
+	VMOVUPS   Y4, (SI)(AX*4)
 	ADDQ      $0x08, AX
 	JMP       loop1pf
 
@@ -1484,50 +1226,39 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD (DX)(AX*4), Z5
+	VCVTPS2PD (DX)(AX*4), Z4
 
 	// y1 = load y
-	VCVTPS2PD (BX)(AX*4), Z6
+	VCVTPS2PD (BX)(AX*4), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z5, Z0, Z6
+	VPANDNQ Z4, Z0, Z5
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z0, Z5, Z7
+	VPANDQ Z0, Z4, Z6
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z1, Z6, K1
+	// GA6 = param GA
+	// gq7 = mul d2, GA6
+	VMULPD Z1, Z4, Z4
 
-	// GA8 = param GA
-	// Zero10 = param Zero
-	// nonzero11 = ne d2, Zero10
-	VCMPPD $0x04, Z3, Z5, K2
+	// GB8 = param GB
+	// gl9 = xor GB8, sg5
+	VPXORQ Z6, Z2, Z6
 
-	// GB12 = param GB
-	// v13 = select nonzero11, GB12, Zero10
-	VBLENDMPD Z4, Z3, K2, Z9
+	// Kg10 = param Kg
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Z5, Z3, K1
 
-	// gl14 = xor v13, sg5
-	VPXORQ Z7, Z9, Z6
+	// grad12 = select lin11, gl9, gq7
+	VBLENDMPD Z6, Z4, K1, Z7
 
-	// gq9 = mul d2, GA8, merged into:
-	// branch15 = select quad7, gq9, gl14
-	VMULPD Z2, Z5, K1, Z6
-
-	// nan16 = isnan d2
-	VCMPPD $0x03, Z5, Z5, K1
-
-	// grad17 = select nan16, d2, branch15
-	VBLENDMPD Z5, Z6, K1, Z10
-
-	// store dst grad17
-	VCVTPD2PS Z10, Y5
-	VMOVUPS   Y5, (SI)(AX*4)
+	// store dst grad12
+	VCVTPD2PS Z7, Y4
+	VMOVUPS   Y4, (SI)(AX*4)
 	ADDQ      $0x08, AX
 	JMP       loop1
 
@@ -1540,56 +1271,45 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD.Z (DX)(AX*4), K1, Z5
+	VCVTPS2PD.Z (DX)(AX*4), K1, Z4
 
 	// y1 = load y
-	VCVTPS2PD.Z (BX)(AX*4), K1, Z6
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z5, Z0, Z6
+	VPANDNQ Z4, Z0, Z5
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z0, Z5, Z0
+	VPANDQ Z0, Z4, Z0
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z1, Z6, K2
+	// GA6 = param GA
+	// gq7 = mul d2, GA6
+	VMULPD Z1, Z4, Z1
 
-	// GA8 = param GA
-	// Zero10 = param Zero
-	// nonzero11 = ne d2, Zero10
-	VCMPPD $0x04, Z3, Z5, K3
+	// GB8 = param GB
+	// gl9 = xor GB8, sg5
+	VPXORQ Z0, Z2, Z0
 
-	// GB12 = param GB
-	// v13 = select nonzero11, GB12, Zero10
-	VBLENDMPD Z4, Z3, K3, Z11
+	// Kg10 = param Kg
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Z5, Z3, K2
 
-	// gl14 = xor v13, sg5
-	VPXORQ Z0, Z11, Z0
+	// grad12 = select lin11, gl9, gq7
+	VBLENDMPD Z0, Z1, K2, Z8
 
-	// gq9 = mul d2, GA8, merged into:
-	// branch15 = select quad7, gq9, gl14
-	VMULPD Z2, Z5, K2, Z0
-
-	// nan16 = isnan d2
-	VCMPPD $0x03, Z5, Z5, K2
-
-	// grad17 = select nan16, d2, branch15
-	VBLENDMPD Z5, Z0, K2, Z12
-
-	// store dst grad17
-	VCVTPD2PS Z12, Y0
+	// store dst grad12
+	VCVTPD2PS Z8, Y0
 	VMOVUPS   Y0, K1, (SI)(AX*4)
 
 done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX
 TEXT ·gradElementwiseF32AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1625,52 +1345,37 @@ loop1:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// g8 = load g
+	// g6 = load g
 	VCVTPS2PD (SI)(R8*4), Y3
 
-	// v9 = mul d2, g8
-	VMULPD Y3, Y0, Y4
+	// v7 = mul d2, g6
+	VMULPD Y3, Y0, Y0
 
-	// Dq10 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq8 = param Dq
+	VBROADCASTSD 40(AX), Y4
 
-	// gq11 = div v9, Dq10
-	VDIVPD Y5, Y4, Y4
+	// gq9 = div v7, Dq8
+	VDIVPD Y4, Y0, Y0
 
-	// Zero12 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B10 = param B
+	VBROADCASTSD 32(AX), Y4
 
-	// nonzero13 = ne d2, Zero12
-	VCMPPD $0x04, Y5, Y0, Y6
+	// v11 = xor B10, sg5
+	VXORPD Y1, Y4, Y1
 
-	// B14 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v15 = select nonzero13, B14, Zero12
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v16 = xor v15, sg5
-	VXORPD Y1, Y5, Y1
-
-	// gl17 = mul v16, g8
+	// gl12 = mul v11, g6
 	VMULPD Y3, Y1, Y1
 
-	// branch18 = select quad7, gq11, gl17
-	VBLENDVPD Y2, Y4, Y1, Y1
+	// Kg13 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// nan19 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
+	// lin14 = le Kg13, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// grad20 = select nan19, d2, branch18
-	VBLENDVPD Y2, Y0, Y1, Y0
+	// grad15 = select lin14, gl12, gq9
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad20
+	// store dst grad15
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (DI)(R8*4)
 
@@ -1693,52 +1398,37 @@ loop1:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// g8 = load g
+	// g6 = load g
 	VCVTPS2PD 16(SI)(R8*4), Y3
 
-	// v9 = mul d2, g8
-	VMULPD Y3, Y0, Y4
+	// v7 = mul d2, g6
+	VMULPD Y3, Y0, Y0
 
-	// Dq10 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq8 = param Dq
+	VBROADCASTSD 40(AX), Y4
 
-	// gq11 = div v9, Dq10
-	VDIVPD Y5, Y4, Y4
+	// gq9 = div v7, Dq8
+	VDIVPD Y4, Y0, Y0
 
-	// Zero12 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B10 = param B
+	VBROADCASTSD 32(AX), Y4
 
-	// nonzero13 = ne d2, Zero12
-	VCMPPD $0x04, Y5, Y0, Y6
+	// v11 = xor B10, sg5
+	VXORPD Y1, Y4, Y1
 
-	// B14 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v15 = select nonzero13, B14, Zero12
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v16 = xor v15, sg5
-	VXORPD Y1, Y5, Y1
-
-	// gl17 = mul v16, g8
+	// gl12 = mul v11, g6
 	VMULPD Y3, Y1, Y1
 
-	// branch18 = select quad7, gq11, gl17
-	VBLENDVPD Y2, Y4, Y1, Y1
+	// Kg13 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// nan19 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
+	// lin14 = le Kg13, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// grad20 = select nan19, d2, branch18
-	VBLENDVPD Y2, Y0, Y1, Y0
+	// grad15 = select lin14, gl12, gq9
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad20
+	// store dst grad15
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(DI)(R8*4)
 	ADDQ       $0x08, R8
@@ -1776,55 +1466,40 @@ tail:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// g8 = load g
+	// g6 = load g
 	LEAQ       tailmask32<>+0(SB), R9
 	VMOVDQU    (R9)(CX*4), X3
 	VMASKMOVPS (SI)(R8*4), X3, X3
 	VCVTPS2PD  X3, Y3
 
-	// v9 = mul d2, g8
-	VMULPD Y3, Y0, Y4
+	// v7 = mul d2, g6
+	VMULPD Y3, Y0, Y0
 
-	// Dq10 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq8 = param Dq
+	VBROADCASTSD 40(AX), Y4
 
-	// gq11 = div v9, Dq10
-	VDIVPD Y5, Y4, Y4
+	// gq9 = div v7, Dq8
+	VDIVPD Y4, Y0, Y0
 
-	// Zero12 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B10 = param B
+	VBROADCASTSD 32(AX), Y4
 
-	// nonzero13 = ne d2, Zero12
-	VCMPPD $0x04, Y5, Y0, Y6
+	// v11 = xor B10, sg5
+	VXORPD Y1, Y4, Y1
 
-	// B14 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v15 = select nonzero13, B14, Zero12
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v16 = xor v15, sg5
-	VXORPD Y1, Y5, Y1
-
-	// gl17 = mul v16, g8
+	// gl12 = mul v11, g6
 	VMULPD Y3, Y1, Y1
 
-	// branch18 = select quad7, gq11, gl17
-	VBLENDVPD Y2, Y4, Y1, Y1
+	// Kg13 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// nan19 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
+	// lin14 = le Kg13, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// grad20 = select nan19, d2, branch18
-	VBLENDVPD Y2, Y0, Y1, Y0
+	// grad15 = select lin14, gl12, gq9
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad20
+	// store dst grad15
 	VCVTPD2PSY Y0, X0
 	LEAQ       tailmask32<>+0(SB), R9
 	VMOVDQU    (R9)(CX*4), X1
@@ -1855,55 +1530,40 @@ tail:
 	// sg5 = and d2, NegZero3
 	VANDPD Y1, Y0, Y1
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y3, Y2, Y2
-
-	// g8 = load g
+	// g6 = load g
 	LEAQ       tailmask32<>+0(SB), DX
 	VMOVDQU    16(DX)(CX*4), X3
 	VMASKMOVPS 16(SI)(R8*4), X3, X3
 	VCVTPS2PD  X3, Y3
 
-	// v9 = mul d2, g8
-	VMULPD Y3, Y0, Y4
+	// v7 = mul d2, g6
+	VMULPD Y3, Y0, Y0
 
-	// Dq10 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq8 = param Dq
+	VBROADCASTSD 40(AX), Y4
 
-	// gq11 = div v9, Dq10
-	VDIVPD Y5, Y4, Y4
+	// gq9 = div v7, Dq8
+	VDIVPD Y4, Y0, Y0
 
-	// Zero12 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B10 = param B
+	VBROADCASTSD 32(AX), Y4
 
-	// nonzero13 = ne d2, Zero12
-	VCMPPD $0x04, Y5, Y0, Y6
+	// v11 = xor B10, sg5
+	VXORPD Y1, Y4, Y1
 
-	// B14 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v15 = select nonzero13, B14, Zero12
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v16 = xor v15, sg5
-	VXORPD Y1, Y5, Y1
-
-	// gl17 = mul v16, g8
+	// gl12 = mul v11, g6
 	VMULPD Y3, Y1, Y1
 
-	// branch18 = select quad7, gq11, gl17
-	VBLENDVPD Y2, Y4, Y1, Y1
+	// Kg13 = param Kg
+	VBROADCASTSD 128(AX), Y3
 
-	// nan19 = isnan d2
-	VCMPPD $0x03, Y0, Y0, Y2
+	// lin14 = le Kg13, z4
+	VCMPPD $0x12, Y2, Y3, Y2
 
-	// grad20 = select nan19, d2, branch18
-	VBLENDVPD Y2, Y0, Y1, Y0
+	// grad15 = select lin14, gl12, gq9
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad20
+	// store dst grad15
 	VCVTPD2PSY Y0, X0
 	LEAQ       tailmask32<>+0(SB), AX
 	VMOVDQU    16(AX)(CX*4), X1
@@ -1913,7 +1573,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1925,10 +1585,9 @@ TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z0
-	VBROADCASTSD (AX), Z1
-	VBROADCASTSD 40(AX), Z2
-	VBROADCASTSD 80(AX), Z3
-	VBROADCASTSD 32(AX), Z4
+	VBROADCASTSD 40(AX), Z1
+	VBROADCASTSD 32(AX), Z2
+	VBROADCASTSD 128(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
@@ -1944,59 +1603,46 @@ loop1pf:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD (DX)(AX*4), Z5
+	VCVTPS2PD (DX)(AX*4), Z4
 
 	// y1 = load y
-	VCVTPS2PD (BX)(AX*4), Z6
+	VCVTPS2PD (BX)(AX*4), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z5, Z0, Z6
+	VPANDNQ Z4, Z0, Z5
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z0, Z5, Z13
+	VPANDQ Z0, Z4, Z6
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z1, Z6, K1
+	// g6 = load g
+	VCVTPS2PD (SI)(AX*4), Z7
 
-	// g8 = load g
-	VCVTPS2PD (SI)(AX*4), Z6
+	// v7 = mul d2, g6
+	VMULPD Z7, Z4, Z4
 
-	// v9 = mul d2, g8
-	VMULPD Z6, Z5, Z14
+	// Dq8 = param Dq
+	// gq9 = div v7, Dq8
+	VDIVPD Z1, Z4, Z4
 
-	// Dq10 = param Dq
-	// Zero12 = param Zero
-	// nonzero13 = ne d2, Zero12
-	VCMPPD $0x04, Z3, Z5, K2
+	// B10 = param B
+	// v11 = xor B10, sg5
+	VPXORQ Z6, Z2, Z6
 
-	// B14 = param B
-	// v15 = select nonzero13, B14, Zero12
-	VBLENDMPD Z4, Z3, K2, Z7
+	// Kg13 = param Kg
+	// lin14 = le Kg13, z4
+	VCMPPD $0x12, Z5, Z3, K1
 
-	// v16 = xor v15, sg5
-	VPXORQ Z13, Z7, Z13
+	// gl12 = mul v11, g6, merged into:
+	// grad15 = select lin14, gl12, gq9
+	VMULPD Z7, Z6, K1, Z4
 
-	// gl17 = mul v16, g8
-	VMULPD Z6, Z13, Z6
-
-	// gq11 = div v9, Dq10, merged into:
-	// branch18 = select quad7, gq11, gl17
-	VDIVPD Z2, Z14, K1, Z6
-
-	// nan19 = isnan d2
-	VCMPPD $0x03, Z5, Z5, K1
-
-	// grad20 = select nan19, d2, branch18
-	VBLENDMPD Z5, Z6, K1, Z8
-
-	// store dst grad20
-	VCVTPD2PS Z8, Y5
-	VMOVUPS   Y5, (DI)(AX*4)
+	// store dst grad15
+	VCVTPD2PS Z4, Y4
+	VMOVUPS   Y4, (DI)(AX*4)
 	ADDQ      $0x08, AX
 	JMP       loop1pf
 
@@ -2006,59 +1652,46 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD (DX)(AX*4), Z5
+	VCVTPS2PD (DX)(AX*4), Z4
 
 	// y1 = load y
-	VCVTPS2PD (BX)(AX*4), Z6
+	VCVTPS2PD (BX)(AX*4), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z5, Z0, Z6
+	VPANDNQ Z4, Z0, Z5
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z0, Z5, Z7
+	VPANDQ Z0, Z4, Z6
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z1, Z6, K1
+	// g6 = load g
+	VCVTPS2PD (SI)(AX*4), Z7
 
-	// g8 = load g
-	VCVTPS2PD (SI)(AX*4), Z6
+	// v7 = mul d2, g6
+	VMULPD Z7, Z4, Z4
 
-	// v9 = mul d2, g8
-	VMULPD Z6, Z5, Z8
+	// Dq8 = param Dq
+	// gq9 = div v7, Dq8
+	VDIVPD Z1, Z4, Z4
 
-	// Dq10 = param Dq
-	// Zero12 = param Zero
-	// nonzero13 = ne d2, Zero12
-	VCMPPD $0x04, Z3, Z5, K2
+	// B10 = param B
+	// v11 = xor B10, sg5
+	VPXORQ Z6, Z2, Z6
 
-	// B14 = param B
-	// v15 = select nonzero13, B14, Zero12
-	VBLENDMPD Z4, Z3, K2, Z9
+	// Kg13 = param Kg
+	// lin14 = le Kg13, z4
+	VCMPPD $0x12, Z5, Z3, K1
 
-	// v16 = xor v15, sg5
-	VPXORQ Z7, Z9, Z7
+	// gl12 = mul v11, g6, merged into:
+	// grad15 = select lin14, gl12, gq9
+	VMULPD Z7, Z6, K1, Z4
 
-	// gl17 = mul v16, g8
-	VMULPD Z6, Z7, Z6
-
-	// gq11 = div v9, Dq10, merged into:
-	// branch18 = select quad7, gq11, gl17
-	VDIVPD Z2, Z8, K1, Z6
-
-	// nan19 = isnan d2
-	VCMPPD $0x03, Z5, Z5, K1
-
-	// grad20 = select nan19, d2, branch18
-	VBLENDMPD Z5, Z6, K1, Z10
-
-	// store dst grad20
-	VCVTPD2PS Z10, Y5
-	VMOVUPS   Y5, (DI)(AX*4)
+	// store dst grad15
+	VCVTPD2PS Z4, Y4
+	VMOVUPS   Y4, (DI)(AX*4)
 	ADDQ      $0x08, AX
 	JMP       loop1
 
@@ -2071,66 +1704,53 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD.Z (DX)(AX*4), K1, Z5
+	VCVTPS2PD.Z (DX)(AX*4), K1, Z4
 
 	// y1 = load y
-	VCVTPS2PD.Z (BX)(AX*4), K1, Z6
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z5, Z0, Z6
+	VPANDNQ Z4, Z0, Z5
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z0, Z5, Z0
+	VPANDQ Z0, Z4, Z0
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z1, Z6, K2
+	// g6 = load g
+	VCVTPS2PD.Z (SI)(AX*4), K1, Z6
 
-	// g8 = load g
-	VCVTPS2PD.Z (SI)(AX*4), K1, Z1
+	// v7 = mul d2, g6
+	VMULPD Z6, Z4, Z4
 
-	// v9 = mul d2, g8
-	VMULPD Z1, Z5, Z6
+	// Dq8 = param Dq
+	// gq9 = div v7, Dq8
+	VDIVPD Z1, Z4, Z1
 
-	// Dq10 = param Dq
-	// Zero12 = param Zero
-	// nonzero13 = ne d2, Zero12
-	VCMPPD $0x04, Z3, Z5, K3
+	// B10 = param B
+	// v11 = xor B10, sg5
+	VPXORQ Z0, Z2, Z0
 
-	// B14 = param B
-	// v15 = select nonzero13, B14, Zero12
-	VBLENDMPD Z4, Z3, K3, Z11
+	// Kg13 = param Kg
+	// lin14 = le Kg13, z4
+	VCMPPD $0x12, Z5, Z3, K2
 
-	// v16 = xor v15, sg5
-	VPXORQ Z0, Z11, Z0
+	// gl12 = mul v11, g6, merged into:
+	// grad15 = select lin14, gl12, gq9
+	VMULPD Z6, Z0, K2, Z1
 
-	// gl17 = mul v16, g8
-	VMULPD Z1, Z0, Z0
-
-	// gq11 = div v9, Dq10, merged into:
-	// branch18 = select quad7, gq11, gl17
-	VDIVPD Z2, Z6, K2, Z0
-
-	// nan19 = isnan d2
-	VCMPPD $0x03, Z5, Z5, K2
-
-	// grad20 = select nan19, d2, branch18
-	VBLENDMPD Z5, Z0, K2, Z12
-
-	// store dst grad20
-	VCVTPD2PS Z12, Y0
+	// store dst grad15
+	VCVTPD2PS Z1, Y0
 	VMOVUPS   Y0, K1, (DI)(AX*4)
 
 done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX2(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
-// Requires: AVX
+// func sumAndGradF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// Requires: AVX, FMA3
 TEXT ·sumAndGradF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -2145,6 +1765,8 @@ TEXT ·sumAndGradF32AVX2(SB), NOSPLIT, $0-88
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
 	XORQ   R8, R8
 	MOVQ   CX, R9
 	ANDQ   $-8, R9
@@ -2155,187 +1777,136 @@ loop1:
 
 	// Lanes 0-3.
 	// x0 = load x
-	VCVTPS2PD (DX)(R8*4), Y4
+	VCVTPS2PD (DX)(R8*4), Y6
 
 	// y1 = load y
-	VCVTPS2PD (BX)(R8*4), Y5
+	VCVTPS2PD (BX)(R8*4), Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y4
+	VSUBPD Y7, Y6, Y6
 
 	// NegZero3 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	VBROADCASTSD 64(AX), Y7
 
 	// z4 = andnot NegZero3, d2
-	VANDNPD Y4, Y5, Y6
+	VANDNPD Y6, Y7, Y8
 
 	// sg5 = and d2, NegZero3
-	VANDPD Y5, Y4, Y5
+	VANDPD Y7, Y6, Y7
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y7
+	// GA6 = param GA
+	VBROADCASTSD 48(AX), Y9
 
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y7, Y6, Y7
+	// gq7 = mul d2, GA6
+	VMULPD Y9, Y6, Y6
 
-	// zz8 = mul z4, z4
-	VMULPD Y6, Y6, Y8
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y9
 
-	// Ah9 = param Ah
-	VBROADCASTSD 16(AX), Y9
+	// gl9 = xor GB8, sg5
+	VXORPD Y7, Y9, Y7
 
-	// q10 = mul zz8, Ah9
-	VMULPD Y9, Y8, Y8
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y9
 
-	// B11 = param B
-	VBROADCASTSD 32(AX), Y9
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y8, Y9, Y9
 
-	// H12 = param H
-	VBROADCASTSD 8(AX), Y10
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y9, Y7, Y6, Y6
 
-	// zh13 = sub z4, H12
-	VSUBPD Y10, Y6, Y10
+	// store dst grad12
+	VCVTPD2PSY Y6, X6
+	VMOVUPS    X6, (SI)(R8*4)
 
-	// l14 = mul B11, zh13
-	VMULPD Y10, Y9, Y9
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
 
-	// loss15 = select quad7, q10, l14
-	VBLENDVPD Y7, Y8, Y9, Y8
+	// w15 = min z4, K14
+	VMINPD Y6, Y8, Y6
 
-	// v17 = add s16, loss15
-	VADDPD Y8, Y0, Y0
+	// v17 = fma w15, w15, q16
+	VFMADD231PD Y6, Y6, Y0
 
-	// setacc s v17
-	// v20 = max m19, z4
-	VMAXPD Y6, Y2, Y2
+	// setacc q v17
+	// zw20 = sub z4, w15
+	VSUBPD Y6, Y8, Y6
 
-	// setacc m v20
-	// GA22 = param GA
-	VBROADCASTSD 48(AX), Y6
+	// v21 = add l19, zw20
+	VADDPD Y6, Y2, Y2
 
-	// gq23 = mul d2, GA22
-	VMULPD Y6, Y4, Y6
+	// setacc l v21
+	// v24 = max m23, z4
+	VMAXPD Y8, Y4, Y4
 
-	// Zero24 = param Zero
-	VBROADCASTSD 80(AX), Y8
-
-	// nonzero25 = ne d2, Zero24
-	VCMPPD $0x04, Y8, Y4, Y9
-
-	// GB26 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v27 = select nonzero25, GB26, Zero24
-	VBLENDVPD Y9, Y10, Y8, Y8
-
-	// gl28 = xor v27, sg5
-	VXORPD Y5, Y8, Y5
-
-	// branch29 = select quad7, gq23, gl28
-	VBLENDVPD Y7, Y6, Y5, Y5
-
-	// nan30 = isnan d2
-	VCMPPD $0x03, Y4, Y4, Y6
-
-	// grad31 = select nan30, d2, branch29
-	VBLENDVPD Y6, Y4, Y5, Y4
-
-	// store dst grad31
-	VCVTPD2PSY Y4, X4
-	VMOVUPS    X4, (SI)(R8*4)
-
+	// setacc m v24
 	// Lanes 4-7.
 	// x0 = load x
-	VCVTPS2PD 16(DX)(R8*4), Y4
+	VCVTPS2PD 16(DX)(R8*4), Y6
 
 	// y1 = load y
-	VCVTPS2PD 16(BX)(R8*4), Y5
+	VCVTPS2PD 16(BX)(R8*4), Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y4
+	VSUBPD Y7, Y6, Y6
 
 	// NegZero3 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	VBROADCASTSD 64(AX), Y7
 
 	// z4 = andnot NegZero3, d2
-	VANDNPD Y4, Y5, Y6
+	VANDNPD Y6, Y7, Y8
 
 	// sg5 = and d2, NegZero3
-	VANDPD Y5, Y4, Y5
+	VANDPD Y7, Y6, Y7
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y7
+	// GA6 = param GA
+	VBROADCASTSD 48(AX), Y9
 
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y7, Y6, Y7
+	// gq7 = mul d2, GA6
+	VMULPD Y9, Y6, Y6
 
-	// zz8 = mul z4, z4
-	VMULPD Y6, Y6, Y8
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y9
 
-	// Ah9 = param Ah
-	VBROADCASTSD 16(AX), Y9
+	// gl9 = xor GB8, sg5
+	VXORPD Y7, Y9, Y7
 
-	// q10 = mul zz8, Ah9
-	VMULPD Y9, Y8, Y8
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y9
 
-	// B11 = param B
-	VBROADCASTSD 32(AX), Y9
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y8, Y9, Y9
 
-	// H12 = param H
-	VBROADCASTSD 8(AX), Y10
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y9, Y7, Y6, Y6
 
-	// zh13 = sub z4, H12
-	VSUBPD Y10, Y6, Y10
+	// store dst grad12
+	VCVTPD2PSY Y6, X6
+	VMOVUPS    X6, 16(SI)(R8*4)
 
-	// l14 = mul B11, zh13
-	VMULPD Y10, Y9, Y9
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
 
-	// loss15 = select quad7, q10, l14
-	VBLENDVPD Y7, Y8, Y9, Y8
+	// w15 = min z4, K14
+	VMINPD Y6, Y8, Y6
 
-	// v17 = add s16, loss15
-	VADDPD Y8, Y1, Y1
+	// v17 = fma w15, w15, q16
+	VFMADD231PD Y6, Y6, Y1
 
-	// setacc s v17
-	// v20 = max m19, z4
-	VMAXPD Y6, Y3, Y3
+	// setacc q v17
+	// zw20 = sub z4, w15
+	VSUBPD Y6, Y8, Y6
 
-	// setacc m v20
-	// GA22 = param GA
-	VBROADCASTSD 48(AX), Y6
+	// v21 = add l19, zw20
+	VADDPD Y6, Y3, Y3
 
-	// gq23 = mul d2, GA22
-	VMULPD Y6, Y4, Y6
+	// setacc l v21
+	// v24 = max m23, z4
+	VMAXPD Y8, Y5, Y5
 
-	// Zero24 = param Zero
-	VBROADCASTSD 80(AX), Y8
-
-	// nonzero25 = ne d2, Zero24
-	VCMPPD $0x04, Y8, Y4, Y9
-
-	// GB26 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v27 = select nonzero25, GB26, Zero24
-	VBLENDVPD Y9, Y10, Y8, Y8
-
-	// gl28 = xor v27, sg5
-	VXORPD Y5, Y8, Y5
-
-	// branch29 = select quad7, gq23, gl28
-	VBLENDVPD Y7, Y6, Y5, Y5
-
-	// nan30 = isnan d2
-	VCMPPD $0x03, Y4, Y4, Y6
-
-	// grad31 = select nan30, d2, branch29
-	VBLENDVPD Y6, Y4, Y5, Y4
-
-	// store dst grad31
-	VCVTPD2PSY Y4, X4
-	VMOVUPS    X4, 16(SI)(R8*4)
-	ADDQ       $0x08, R8
-	JMP        loop1
+	// setacc m v24
+	ADDQ $0x08, R8
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2347,201 +1918,149 @@ tail:
 	// Tail, lanes 0-3.
 	// x0 = load x
 	LEAQ       tailmask32<>+0(SB), R9
-	VMOVDQU    (R9)(CX*4), X4
-	VMASKMOVPS (DX)(R8*4), X4, X4
-	VCVTPS2PD  X4, Y4
+	VMOVDQU    (R9)(CX*4), X6
+	VMASKMOVPS (DX)(R8*4), X6, X6
+	VCVTPS2PD  X6, Y6
 
 	// y1 = load y
 	LEAQ       tailmask32<>+0(SB), R9
-	VMOVDQU    (R9)(CX*4), X5
-	VMASKMOVPS (BX)(R8*4), X5, X5
-	VCVTPS2PD  X5, Y5
+	VMOVDQU    (R9)(CX*4), X7
+	VMASKMOVPS (BX)(R8*4), X7, X7
+	VCVTPS2PD  X7, Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y4
+	VSUBPD Y7, Y6, Y6
 
 	// NegZero3 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	VBROADCASTSD 64(AX), Y7
 
 	// z4 = andnot NegZero3, d2
-	VANDNPD Y4, Y5, Y6
+	VANDNPD Y6, Y7, Y8
 
 	// sg5 = and d2, NegZero3
-	VANDPD Y5, Y4, Y5
+	VANDPD Y7, Y6, Y7
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y7
+	// GA6 = param GA
+	VBROADCASTSD 48(AX), Y9
 
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y7, Y6, Y7
+	// gq7 = mul d2, GA6
+	VMULPD Y9, Y6, Y6
 
-	// zz8 = mul z4, z4
-	VMULPD Y6, Y6, Y8
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y9
 
-	// Ah9 = param Ah
-	VBROADCASTSD 16(AX), Y9
+	// gl9 = xor GB8, sg5
+	VXORPD Y7, Y9, Y7
 
-	// q10 = mul zz8, Ah9
-	VMULPD Y9, Y8, Y8
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y9
 
-	// B11 = param B
-	VBROADCASTSD 32(AX), Y9
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y8, Y9, Y9
 
-	// H12 = param H
-	VBROADCASTSD 8(AX), Y10
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y9, Y7, Y6, Y6
 
-	// zh13 = sub z4, H12
-	VSUBPD Y10, Y6, Y10
-
-	// l14 = mul B11, zh13
-	VMULPD Y10, Y9, Y9
-
-	// loss15 = select quad7, q10, l14
-	VBLENDVPD Y7, Y8, Y9, Y8
-
-	// v17 = add s16, loss15
-	VADDPD Y8, Y0, Y0
-
-	// setacc s v17
-	// v20 = max m19, z4
-	VMAXPD Y6, Y2, Y2
-
-	// setacc m v20
-	// GA22 = param GA
-	VBROADCASTSD 48(AX), Y6
-
-	// gq23 = mul d2, GA22
-	VMULPD Y6, Y4, Y6
-
-	// Zero24 = param Zero
-	VBROADCASTSD 80(AX), Y8
-
-	// nonzero25 = ne d2, Zero24
-	VCMPPD $0x04, Y8, Y4, Y9
-
-	// GB26 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v27 = select nonzero25, GB26, Zero24
-	VBLENDVPD Y9, Y10, Y8, Y8
-
-	// gl28 = xor v27, sg5
-	VXORPD Y5, Y8, Y5
-
-	// branch29 = select quad7, gq23, gl28
-	VBLENDVPD Y7, Y6, Y5, Y5
-
-	// nan30 = isnan d2
-	VCMPPD $0x03, Y4, Y4, Y6
-
-	// grad31 = select nan30, d2, branch29
-	VBLENDVPD Y6, Y4, Y5, Y4
-
-	// store dst grad31
-	VCVTPD2PSY Y4, X4
+	// store dst grad12
+	VCVTPD2PSY Y6, X6
 	LEAQ       tailmask32<>+0(SB), R9
-	VMOVDQU    (R9)(CX*4), X5
-	VMASKMOVPS X4, X5, (SI)(R8*4)
+	VMOVDQU    (R9)(CX*4), X7
+	VMASKMOVPS X6, X7, (SI)(R8*4)
 
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w15 = min z4, K14
+	VMINPD Y6, Y8, Y6
+
+	// v17 = fma w15, w15, q16
+	VFMADD231PD Y6, Y6, Y0
+
+	// setacc q v17
+	// zw20 = sub z4, w15
+	VSUBPD Y6, Y8, Y6
+
+	// v21 = add l19, zw20
+	VADDPD Y6, Y2, Y2
+
+	// setacc l v21
+	// v24 = max m23, z4
+	VMAXPD Y8, Y4, Y4
+
+	// setacc m v24
 	// Tail, lanes 4-7.
 	// x0 = load x
 	LEAQ       tailmask32<>+0(SB), R9
-	VMOVDQU    16(R9)(CX*4), X4
-	VMASKMOVPS 16(DX)(R8*4), X4, X4
-	VCVTPS2PD  X4, Y4
+	VMOVDQU    16(R9)(CX*4), X6
+	VMASKMOVPS 16(DX)(R8*4), X6, X6
+	VCVTPS2PD  X6, Y6
 
 	// y1 = load y
 	LEAQ       tailmask32<>+0(SB), DX
-	VMOVDQU    16(DX)(CX*4), X5
-	VMASKMOVPS 16(BX)(R8*4), X5, X5
-	VCVTPS2PD  X5, Y5
+	VMOVDQU    16(DX)(CX*4), X7
+	VMASKMOVPS 16(BX)(R8*4), X7, X7
+	VCVTPS2PD  X7, Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y4
+	VSUBPD Y7, Y6, Y6
 
 	// NegZero3 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	VBROADCASTSD 64(AX), Y7
 
 	// z4 = andnot NegZero3, d2
-	VANDNPD Y4, Y5, Y6
+	VANDNPD Y6, Y7, Y8
 
 	// sg5 = and d2, NegZero3
-	VANDPD Y5, Y4, Y5
+	VANDPD Y7, Y6, Y7
 
-	// K6 = param K
-	VBROADCASTSD (AX), Y7
+	// GA6 = param GA
+	VBROADCASTSD 48(AX), Y9
 
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Y7, Y6, Y7
+	// gq7 = mul d2, GA6
+	VMULPD Y9, Y6, Y6
 
-	// zz8 = mul z4, z4
-	VMULPD Y6, Y6, Y8
+	// GB8 = param GB
+	VBROADCASTSD 56(AX), Y9
 
-	// Ah9 = param Ah
-	VBROADCASTSD 16(AX), Y9
+	// gl9 = xor GB8, sg5
+	VXORPD Y7, Y9, Y7
 
-	// q10 = mul zz8, Ah9
-	VMULPD Y9, Y8, Y8
+	// Kg10 = param Kg
+	VBROADCASTSD 128(AX), Y9
 
-	// B11 = param B
-	VBROADCASTSD 32(AX), Y9
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Y8, Y9, Y9
 
-	// H12 = param H
-	VBROADCASTSD 8(AX), Y10
+	// grad12 = select lin11, gl9, gq7
+	VBLENDVPD Y9, Y7, Y6, Y6
 
-	// zh13 = sub z4, H12
-	VSUBPD Y10, Y6, Y10
+	// store dst grad12
+	VCVTPD2PSY Y6, X6
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X7
+	VMASKMOVPS X6, X7, 16(SI)(R8*4)
 
-	// l14 = mul B11, zh13
-	VMULPD Y10, Y9, Y9
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
 
-	// loss15 = select quad7, q10, l14
-	VBLENDVPD Y7, Y8, Y9, Y8
+	// w15 = min z4, K14
+	VMINPD Y6, Y8, Y6
 
-	// v17 = add s16, loss15
-	VADDPD Y8, Y1, Y1
+	// v17 = fma w15, w15, q16
+	VFMADD231PD Y6, Y6, Y1
 
-	// setacc s v17
-	// v20 = max m19, z4
-	VMAXPD Y6, Y3, Y3
+	// setacc q v17
+	// zw20 = sub z4, w15
+	VSUBPD Y6, Y8, Y6
 
-	// setacc m v20
-	// GA22 = param GA
-	VBROADCASTSD 48(AX), Y6
+	// v21 = add l19, zw20
+	VADDPD Y6, Y3, Y3
 
-	// gq23 = mul d2, GA22
-	VMULPD Y6, Y4, Y6
+	// setacc l v21
+	// v24 = max m23, z4
+	VMAXPD Y8, Y5, Y5
 
-	// Zero24 = param Zero
-	VBROADCASTSD 80(AX), Y8
-
-	// nonzero25 = ne d2, Zero24
-	VCMPPD $0x04, Y8, Y4, Y9
-
-	// GB26 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v27 = select nonzero25, GB26, Zero24
-	VBLENDVPD Y9, Y10, Y8, Y8
-
-	// gl28 = xor v27, sg5
-	VXORPD Y5, Y8, Y5
-
-	// branch29 = select quad7, gq23, gl28
-	VBLENDVPD Y7, Y6, Y5, Y5
-
-	// nan30 = isnan d2
-	VCMPPD $0x03, Y4, Y4, Y6
-
-	// grad31 = select nan30, d2, branch29
-	VBLENDVPD Y6, Y4, Y5, Y4
-
-	// store dst grad31
-	VCVTPD2PSY Y4, X4
-	LEAQ       tailmask32<>+0(SB), AX
-	VMOVDQU    16(AX)(CX*4), X5
-	VMASKMOVPS X4, X5, 16(SI)(R8*4)
-
+	// setacc m v24
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -2549,10 +2068,12 @@ done:
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX512(p *[12]float64, dst []float32, x []float32, y []float32, acc *[16]float64)
+// func sumAndGradF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2566,16 +2087,14 @@ TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	// what the caller just zeroed with narrow stores would stall store forwarding).
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
 
 	// Broadcast the parameters.
-	VBROADCASTSD 64(AX), Z2
-	VBROADCASTSD (AX), Z3
-	VBROADCASTSD 16(AX), Z4
-	VBROADCASTSD 32(AX), Z5
-	VBROADCASTSD 8(AX), Z6
-	VBROADCASTSD 48(AX), Z7
-	VBROADCASTSD 80(AX), Z8
-	VBROADCASTSD 56(AX), Z9
+	VBROADCASTSD 64(AX), Z3
+	VBROADCASTSD 48(AX), Z4
+	VBROADCASTSD 56(AX), Z5
+	VBROADCASTSD 128(AX), Z6
+	VBROADCASTSD (AX), Z7
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
@@ -2592,76 +2111,61 @@ loop1pf:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD (DX)(AX*4), Z10
+	VCVTPS2PD (DX)(AX*4), Z8
 
 	// y1 = load y
-	VCVTPS2PD (BX)(AX*4), Z11
+	VCVTPS2PD (BX)(AX*4), Z9
 
 	// d2 = sub x0, y1
-	VSUBPD Z11, Z10, Z10
+	VSUBPD Z9, Z8, Z8
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z10, Z2, Z11
+	VPANDNQ Z8, Z3, Z9
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z2, Z10, Z18
+	VPANDQ Z3, Z8, Z13
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z3, Z11, K1
+	// GA6 = param GA
+	// gq7 = mul d2, GA6
+	VMULPD Z4, Z8, Z8
 
-	// zz8 = mul z4, z4
-	VMULPD Z11, Z11, Z19
+	// GB8 = param GB
+	// gl9 = xor GB8, sg5
+	VPXORQ Z13, Z5, Z13
 
-	// Ah9 = param Ah
-	// B11 = param B
-	// H12 = param H
-	// zh13 = sub z4, H12
-	VSUBPD Z6, Z11, Z20
+	// Kg10 = param Kg
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Z9, Z6, K1
 
-	// l14 = mul B11, zh13
-	VMULPD Z20, Z5, Z20
+	// grad12 = select lin11, gl9, gq7
+	VBLENDMPD Z13, Z8, K1, Z10
 
-	// q10 = mul zz8, Ah9, merged into:
-	// loss15 = select quad7, q10, l14
-	VMULPD Z4, Z19, K1, Z20
+	// store dst grad12
+	VCVTPD2PS Z10, Y8
+	VMOVUPS   Y8, (SI)(AX*4)
 
-	// v17 = add s16, loss15
-	VADDPD Z20, Z0, Z0
+	// K14 = param K
+	// w15 = min z4, K14
+	VMINPD Z7, Z9, Z8
 
-	// setacc s v17
-	// v20 = max m19, z4
-	VMAXPD Z11, Z1, Z1
+	// v17 = fma w15, w15, q16
+	VFMADD231PD Z8, Z8, Z0
 
-	// setacc m v20
-	// GA22 = param GA
-	// Zero24 = param Zero
-	// nonzero25 = ne d2, Zero24
-	VCMPPD $0x04, Z8, Z10, K2
+	// setacc q v17
+	// zw20 = sub z4, w15
+	VSUBPD Z8, Z9, Z8
 
-	// GB26 = param GB
-	// v27 = select nonzero25, GB26, Zero24
-	VBLENDMPD Z9, Z8, K2, Z12
+	// v21 = add l19, zw20
+	VADDPD Z8, Z1, Z1
 
-	// gl28 = xor v27, sg5
-	VPXORQ Z18, Z12, Z11
+	// setacc l v21
+	// v24 = max m23, z4
+	VMAXPD Z9, Z2, Z2
 
-	// gq23 = mul d2, GA22, merged into:
-	// branch29 = select quad7, gq23, gl28
-	VMULPD Z7, Z10, K1, Z11
-
-	// nan30 = isnan d2
-	VCMPPD $0x03, Z10, Z10, K1
-
-	// grad31 = select nan30, d2, branch29
-	VBLENDMPD Z10, Z11, K1, Z13
-
-	// store dst grad31
-	VCVTPD2PS Z13, Y10
-	VMOVUPS   Y10, (SI)(AX*4)
-	ADDQ      $0x08, AX
-	JMP       loop1pf
+	// setacc m v24
+	ADDQ $0x08, AX
+	JMP  loop1pf
 
 loop1:
 	CMPQ AX, R8
@@ -2669,76 +2173,61 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD (DX)(AX*4), Z10
+	VCVTPS2PD (DX)(AX*4), Z8
 
 	// y1 = load y
-	VCVTPS2PD (BX)(AX*4), Z11
+	VCVTPS2PD (BX)(AX*4), Z9
 
 	// d2 = sub x0, y1
-	VSUBPD Z11, Z10, Z10
+	VSUBPD Z9, Z8, Z8
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z10, Z2, Z11
+	VPANDNQ Z8, Z3, Z9
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z2, Z10, Z12
+	VPANDQ Z3, Z8, Z10
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z3, Z11, K1
+	// GA6 = param GA
+	// gq7 = mul d2, GA6
+	VMULPD Z4, Z8, Z8
 
-	// zz8 = mul z4, z4
-	VMULPD Z11, Z11, Z13
+	// GB8 = param GB
+	// gl9 = xor GB8, sg5
+	VPXORQ Z10, Z5, Z10
 
-	// Ah9 = param Ah
-	// B11 = param B
-	// H12 = param H
-	// zh13 = sub z4, H12
-	VSUBPD Z6, Z11, Z18
+	// Kg10 = param Kg
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Z9, Z6, K1
 
-	// l14 = mul B11, zh13
-	VMULPD Z18, Z5, Z18
+	// grad12 = select lin11, gl9, gq7
+	VBLENDMPD Z10, Z8, K1, Z11
 
-	// q10 = mul zz8, Ah9, merged into:
-	// loss15 = select quad7, q10, l14
-	VMULPD Z4, Z13, K1, Z18
+	// store dst grad12
+	VCVTPD2PS Z11, Y8
+	VMOVUPS   Y8, (SI)(AX*4)
 
-	// v17 = add s16, loss15
-	VADDPD Z18, Z0, Z0
+	// K14 = param K
+	// w15 = min z4, K14
+	VMINPD Z7, Z9, Z8
 
-	// setacc s v17
-	// v20 = max m19, z4
-	VMAXPD Z11, Z1, Z1
+	// v17 = fma w15, w15, q16
+	VFMADD231PD Z8, Z8, Z0
 
-	// setacc m v20
-	// GA22 = param GA
-	// Zero24 = param Zero
-	// nonzero25 = ne d2, Zero24
-	VCMPPD $0x04, Z8, Z10, K2
+	// setacc q v17
+	// zw20 = sub z4, w15
+	VSUBPD Z8, Z9, Z8
 
-	// GB26 = param GB
-	// v27 = select nonzero25, GB26, Zero24
-	VBLENDMPD Z9, Z8, K2, Z14
+	// v21 = add l19, zw20
+	VADDPD Z8, Z1, Z1
 
-	// gl28 = xor v27, sg5
-	VPXORQ Z12, Z14, Z11
+	// setacc l v21
+	// v24 = max m23, z4
+	VMAXPD Z9, Z2, Z2
 
-	// gq23 = mul d2, GA22, merged into:
-	// branch29 = select quad7, gq23, gl28
-	VMULPD Z7, Z10, K1, Z11
-
-	// nan30 = isnan d2
-	VCMPPD $0x03, Z10, Z10, K1
-
-	// grad31 = select nan30, d2, branch29
-	VBLENDMPD Z10, Z11, K1, Z15
-
-	// store dst grad31
-	VCVTPD2PS Z15, Y10
-	VMOVUPS   Y10, (SI)(AX*4)
-	ADDQ      $0x08, AX
-	JMP       loop1
+	// setacc m v24
+	ADDQ $0x08, AX
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -2749,75 +2238,59 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VCVTPS2PD.Z (DX)(AX*4), K1, Z10
+	VCVTPS2PD.Z (DX)(AX*4), K1, Z8
 
 	// y1 = load y
-	VCVTPS2PD.Z (BX)(AX*4), K1, Z11
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z9
 
 	// d2 = sub x0, y1
-	VSUBPD Z11, Z10, Z10
+	VSUBPD Z9, Z8, Z8
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z10, Z2, Z11
+	VPANDNQ Z8, Z3, Z9
 
 	// sg5 = and d2, NegZero3
-	VPANDQ Z2, Z10, Z2
+	VPANDQ Z3, Z8, Z3
 
-	// K6 = param K
-	// quad7 = lt z4, K6
-	VCMPPD $0x11, Z3, Z11, K2
+	// GA6 = param GA
+	// gq7 = mul d2, GA6
+	VMULPD Z4, Z8, Z4
 
-	// zz8 = mul z4, z4
-	VMULPD Z11, Z11, Z3
+	// GB8 = param GB
+	// gl9 = xor GB8, sg5
+	VPXORQ Z3, Z5, Z3
 
-	// Ah9 = param Ah
-	// B11 = param B
-	// H12 = param H
-	// zh13 = sub z4, H12
-	VSUBPD Z6, Z11, Z6
+	// Kg10 = param Kg
+	// lin11 = le Kg10, z4
+	VCMPPD $0x12, Z9, Z6, K2
 
-	// l14 = mul B11, zh13
-	VMULPD Z6, Z5, Z5
+	// grad12 = select lin11, gl9, gq7
+	VBLENDMPD Z3, Z4, K2, Z12
 
-	// q10 = mul zz8, Ah9, merged into:
-	// loss15 = select quad7, q10, l14
-	VMULPD Z4, Z3, K2, Z5
+	// store dst grad12
+	VCVTPD2PS Z12, Y3
+	VMOVUPS   Y3, K1, (SI)(AX*4)
 
-	// v17 = add s16, loss15
-	VADDPD Z5, Z0, Z0
+	// K14 = param K
+	// w15 = min z4, K14
+	VMINPD Z7, Z9, Z3
 
-	// setacc s v17
-	// v20 = max m19, z4
-	VMAXPD Z11, Z1, Z1
+	// v17 = fma w15, w15, q16
+	VFMADD231PD Z3, Z3, Z0
 
-	// setacc m v20
-	// GA22 = param GA
-	// Zero24 = param Zero
-	// nonzero25 = ne d2, Zero24
-	VCMPPD $0x04, Z8, Z10, K3
+	// setacc q v17
+	// zw20 = sub z4, w15
+	VSUBPD Z3, Z9, Z3
 
-	// GB26 = param GB
-	// v27 = select nonzero25, GB26, Zero24
-	VBLENDMPD Z9, Z8, K3, Z16
+	// v21 = add l19, zw20
+	VADDPD Z3, Z1, Z1
 
-	// gl28 = xor v27, sg5
-	VPXORQ Z2, Z16, Z2
+	// setacc l v21
+	// v24 = max m23, z4
+	VMAXPD Z9, Z2, Z2
 
-	// gq23 = mul d2, GA22, merged into:
-	// branch29 = select quad7, gq23, gl28
-	VMULPD Z7, Z10, K2, Z2
-
-	// nan30 = isnan d2
-	VCMPPD $0x03, Z10, Z10, K2
-
-	// grad31 = select nan30, d2, branch29
-	VBLENDMPD Z10, Z2, K2, Z17
-
-	// store dst grad31
-	VCVTPD2PS Z17, Y2
-	VMOVUPS   Y2, K1, (SI)(AX*4)
-
+	// setacc m v24
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -2827,10 +2300,13 @@ done:
 	VMOVUPD       Y1, 64(DI)
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVUPD       Y0, 96(DI)
+	VMOVUPD       Y2, 128(DI)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VMOVUPD       Y0, 160(DI)
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -2895,78 +2371,68 @@ loop1:
 	// p15 = mul z9, z9
 	VMULPD Y3, Y3, Y4
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
+	// v16 = add z9, z9
+	VADDPD Y3, Y3, Y5
 
-	// v17 = add z9, z9
-	VADDPD Y3, Y3, Y6
+	// v17 = fms z9, z9, p15
+	VMOVAPD     Y4, Y6
+	VFMSUB231PD Y3, Y3, Y6
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y0, Y6, Y5
+	// pl18 = fma v16, zl11, v17
+	VFMADD231PD Y0, Y5, Y6
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y2, Y4, Y6
+	// Al19 = param Al
+	VBROADCASTSD 24(AX), Y5
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y2, Y4, Y7
+	// v20 = mul pl18, Ah14
+	VMULPD Y2, Y6, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y2, Y5, Y7
+	// v21 = fma p15, Al19, v20
+	VFMADD231PD Y5, Y4, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y2
+	// q22 = fma p15, Ah14, v21
+	VFMADD231PD Y2, Y4, Y6
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y2, Y4, Y7
-
-	// H24 = param H
+	// H23 = param H
 	VBROADCASTSD 8(AX), Y2
 
-	// B25 = param B
+	// B24 = param B
 	VBROADCASTSD 32(AX), Y4
 
-	// mh26 = sub z9, H24
+	// mh25 = sub z9, H23
 	VSUBPD Y2, Y3, Y5
 
-	// v27 = sub z9, mh26
-	VSUBPD Y5, Y3, Y3
+	// v26 = sub z9, mh25
+	VSUBPD Y5, Y3, Y7
 
-	// v28 = sub v27, H24
-	VSUBPD Y2, Y3, Y2
+	// v27 = sub v26, H23
+	VSUBPD Y2, Y7, Y2
 
-	// ml29 = add v28, zl11
+	// ml28 = add v27, zl11
 	VADDPD Y0, Y2, Y0
 
-	// lh30 = mul B25, mh26
+	// lh29 = mul B24, mh25
 	VMULPD Y5, Y4, Y2
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y2, Y4, Y5
+	// Inf30 = param Inf
+	VBROADCASTSD 72(AX), Y7
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y5
+	// fin31 = lt z9, Inf30
+	VCMPPD $0x11, Y7, Y3, Y3
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y1, Y6, Y2, Y0
+	// v32 = mul B24, ml28
+	VMULPD Y0, Y4, Y0
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y5, Y1
+	// v33 = fma B24, mh25, v32
+	VFMADD231PD Y5, Y4, Y0
 
-	// Inf35 = param Inf
-	VBROADCASTSD 72(AX), Y2
+	// l34 = select fin31, v33, lh29
+	VBLENDVPD Y3, Y0, Y2, Y0
 
-	// fin36 = lt hi33, Inf35
-	VCMPPD $0x11, Y2, Y0, Y2
+	// loss35 = select quad13, q22, l34
+	VBLENDVPD Y1, Y6, Y0, Y0
 
-	// v37 = add hi33, lo34
-	VADDPD Y1, Y0, Y1
-
-	// v38 = select fin36, v37, hi33
-	VBLENDVPD Y2, Y1, Y0, Y0
-
-	// store dst v38
+	// store dst loss35
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -3018,78 +2484,68 @@ loop1:
 	// p15 = mul z9, z9
 	VMULPD Y3, Y3, Y4
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
+	// v16 = add z9, z9
+	VADDPD Y3, Y3, Y5
 
-	// v17 = add z9, z9
-	VADDPD Y3, Y3, Y6
+	// v17 = fms z9, z9, p15
+	VMOVAPD     Y4, Y6
+	VFMSUB231PD Y3, Y3, Y6
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y0, Y6, Y5
+	// pl18 = fma v16, zl11, v17
+	VFMADD231PD Y0, Y5, Y6
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y2, Y4, Y6
+	// Al19 = param Al
+	VBROADCASTSD 24(AX), Y5
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y2, Y4, Y7
+	// v20 = mul pl18, Ah14
+	VMULPD Y2, Y6, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y2, Y5, Y7
+	// v21 = fma p15, Al19, v20
+	VFMADD231PD Y5, Y4, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y2
+	// q22 = fma p15, Ah14, v21
+	VFMADD231PD Y2, Y4, Y6
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y2, Y4, Y7
-
-	// H24 = param H
+	// H23 = param H
 	VBROADCASTSD 8(AX), Y2
 
-	// B25 = param B
+	// B24 = param B
 	VBROADCASTSD 32(AX), Y4
 
-	// mh26 = sub z9, H24
+	// mh25 = sub z9, H23
 	VSUBPD Y2, Y3, Y5
 
-	// v27 = sub z9, mh26
-	VSUBPD Y5, Y3, Y3
+	// v26 = sub z9, mh25
+	VSUBPD Y5, Y3, Y7
 
-	// v28 = sub v27, H24
-	VSUBPD Y2, Y3, Y2
+	// v27 = sub v26, H23
+	VSUBPD Y2, Y7, Y2
 
-	// ml29 = add v28, zl11
+	// ml28 = add v27, zl11
 	VADDPD Y0, Y2, Y0
 
-	// lh30 = mul B25, mh26
+	// lh29 = mul B24, mh25
 	VMULPD Y5, Y4, Y2
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y2, Y4, Y5
+	// Inf30 = param Inf
+	VBROADCASTSD 72(AX), Y7
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y5
+	// fin31 = lt z9, Inf30
+	VCMPPD $0x11, Y7, Y3, Y3
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y1, Y6, Y2, Y0
+	// v32 = mul B24, ml28
+	VMULPD Y0, Y4, Y0
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y5, Y1
+	// v33 = fma B24, mh25, v32
+	VFMADD231PD Y5, Y4, Y0
 
-	// Inf35 = param Inf
-	VBROADCASTSD 72(AX), Y2
+	// l34 = select fin31, v33, lh29
+	VBLENDVPD Y3, Y0, Y2, Y0
 
-	// fin36 = lt hi33, Inf35
-	VCMPPD $0x11, Y2, Y0, Y2
+	// loss35 = select quad13, q22, l34
+	VBLENDVPD Y1, Y6, Y0, Y0
 
-	// v37 = add hi33, lo34
-	VADDPD Y1, Y0, Y1
-
-	// v38 = select fin36, v37, hi33
-	VBLENDVPD Y2, Y1, Y0, Y0
-
-	// store dst v38
+	// store dst loss35
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -3154,78 +2610,68 @@ tail:
 	// p15 = mul z9, z9
 	VMULPD Y3, Y3, Y4
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
+	// v16 = add z9, z9
+	VADDPD Y3, Y3, Y5
 
-	// v17 = add z9, z9
-	VADDPD Y3, Y3, Y6
+	// v17 = fms z9, z9, p15
+	VMOVAPD     Y4, Y6
+	VFMSUB231PD Y3, Y3, Y6
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y0, Y6, Y5
+	// pl18 = fma v16, zl11, v17
+	VFMADD231PD Y0, Y5, Y6
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y2, Y4, Y6
+	// Al19 = param Al
+	VBROADCASTSD 24(AX), Y5
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y2, Y4, Y7
+	// v20 = mul pl18, Ah14
+	VMULPD Y2, Y6, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y2, Y5, Y7
+	// v21 = fma p15, Al19, v20
+	VFMADD231PD Y5, Y4, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y2
+	// q22 = fma p15, Ah14, v21
+	VFMADD231PD Y2, Y4, Y6
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y2, Y4, Y7
-
-	// H24 = param H
+	// H23 = param H
 	VBROADCASTSD 8(AX), Y2
 
-	// B25 = param B
+	// B24 = param B
 	VBROADCASTSD 32(AX), Y4
 
-	// mh26 = sub z9, H24
+	// mh25 = sub z9, H23
 	VSUBPD Y2, Y3, Y5
 
-	// v27 = sub z9, mh26
-	VSUBPD Y5, Y3, Y3
+	// v26 = sub z9, mh25
+	VSUBPD Y5, Y3, Y7
 
-	// v28 = sub v27, H24
-	VSUBPD Y2, Y3, Y2
+	// v27 = sub v26, H23
+	VSUBPD Y2, Y7, Y2
 
-	// ml29 = add v28, zl11
+	// ml28 = add v27, zl11
 	VADDPD Y0, Y2, Y0
 
-	// lh30 = mul B25, mh26
+	// lh29 = mul B24, mh25
 	VMULPD Y5, Y4, Y2
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y2, Y4, Y5
+	// Inf30 = param Inf
+	VBROADCASTSD 72(AX), Y7
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y5
+	// fin31 = lt z9, Inf30
+	VCMPPD $0x11, Y7, Y3, Y3
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y1, Y6, Y2, Y0
+	// v32 = mul B24, ml28
+	VMULPD Y0, Y4, Y0
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y5, Y1
+	// v33 = fma B24, mh25, v32
+	VFMADD231PD Y5, Y4, Y0
 
-	// Inf35 = param Inf
-	VBROADCASTSD 72(AX), Y2
+	// l34 = select fin31, v33, lh29
+	VBLENDVPD Y3, Y0, Y2, Y0
 
-	// fin36 = lt hi33, Inf35
-	VCMPPD $0x11, Y2, Y0, Y2
+	// loss35 = select quad13, q22, l34
+	VBLENDVPD Y1, Y6, Y0, Y0
 
-	// v37 = add hi33, lo34
-	VADDPD Y1, Y0, Y1
-
-	// v38 = select fin36, v37, hi33
-	VBLENDVPD Y2, Y1, Y0, Y0
-
-	// store dst v38
+	// store dst loss35
 	LEAQ       tailmask64<>+0(SB), R8
 	VMOVDQU    (R8)(CX*8), Y1
 	VMASKMOVPD Y0, Y1, (SI)(DI*8)
@@ -3283,78 +2729,68 @@ tail:
 	// p15 = mul z9, z9
 	VMULPD Y3, Y3, Y4
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
+	// v16 = add z9, z9
+	VADDPD Y3, Y3, Y5
 
-	// v17 = add z9, z9
-	VADDPD Y3, Y3, Y6
+	// v17 = fms z9, z9, p15
+	VMOVAPD     Y4, Y6
+	VFMSUB231PD Y3, Y3, Y6
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y0, Y6, Y5
+	// pl18 = fma v16, zl11, v17
+	VFMADD231PD Y0, Y5, Y6
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y2, Y4, Y6
+	// Al19 = param Al
+	VBROADCASTSD 24(AX), Y5
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y2, Y4, Y7
+	// v20 = mul pl18, Ah14
+	VMULPD Y2, Y6, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y2, Y5, Y7
+	// v21 = fma p15, Al19, v20
+	VFMADD231PD Y5, Y4, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y2
+	// q22 = fma p15, Ah14, v21
+	VFMADD231PD Y2, Y4, Y6
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y2, Y4, Y7
-
-	// H24 = param H
+	// H23 = param H
 	VBROADCASTSD 8(AX), Y2
 
-	// B25 = param B
+	// B24 = param B
 	VBROADCASTSD 32(AX), Y4
 
-	// mh26 = sub z9, H24
+	// mh25 = sub z9, H23
 	VSUBPD Y2, Y3, Y5
 
-	// v27 = sub z9, mh26
-	VSUBPD Y5, Y3, Y3
+	// v26 = sub z9, mh25
+	VSUBPD Y5, Y3, Y7
 
-	// v28 = sub v27, H24
-	VSUBPD Y2, Y3, Y2
+	// v27 = sub v26, H23
+	VSUBPD Y2, Y7, Y2
 
-	// ml29 = add v28, zl11
+	// ml28 = add v27, zl11
 	VADDPD Y0, Y2, Y0
 
-	// lh30 = mul B25, mh26
+	// lh29 = mul B24, mh25
 	VMULPD Y5, Y4, Y2
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y2, Y4, Y5
+	// Inf30 = param Inf
+	VBROADCASTSD 72(AX), Y7
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y0, Y4, Y5
+	// fin31 = lt z9, Inf30
+	VCMPPD $0x11, Y7, Y3, Y3
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y1, Y6, Y2, Y0
+	// v32 = mul B24, ml28
+	VMULPD Y0, Y4, Y0
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y1, Y7, Y5, Y1
+	// v33 = fma B24, mh25, v32
+	VFMADD231PD Y5, Y4, Y0
 
-	// Inf35 = param Inf
-	VBROADCASTSD 72(AX), Y2
+	// l34 = select fin31, v33, lh29
+	VBLENDVPD Y3, Y0, Y2, Y0
 
-	// fin36 = lt hi33, Inf35
-	VCMPPD $0x11, Y2, Y0, Y2
+	// loss35 = select quad13, q22, l34
+	VBLENDVPD Y1, Y6, Y0, Y0
 
-	// v37 = add hi33, lo34
-	VADDPD Y1, Y0, Y1
-
-	// v38 = select fin36, v37, hi33
-	VBLENDVPD Y2, Y1, Y0, Y0
-
-	// store dst v38
+	// store dst loss35
 	LEAQ       tailmask64<>+0(SB), AX
 	VMOVDQU    32(AX)(CX*8), Y1
 	VMASKMOVPD Y0, Y1, 32(SI)(DI*8)
@@ -3363,7 +2799,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -3435,69 +2871,61 @@ loop1pf:
 	// p15 = mul z9, z9
 	VMULPD Z8, Z8, Z9
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Z9, Z10
-	VFMSUB231PD Z8, Z8, Z10
+	// v16 = add z9, z9
+	VADDPD Z8, Z8, Z10
 
-	// v17 = add z9, z9
-	VADDPD Z8, Z8, Z11
+	// v17 = fms z9, z9, p15
+	VMOVAPD     Z9, Z11
+	VFMSUB231PD Z8, Z8, Z11
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Z7, Z11, Z10
+	// pl18 = fma v16, zl11, v17
+	VFMADD231PD Z7, Z10, Z11
 
-	// qh19 = mul p15, Ah14
-	VMULPD Z2, Z9, Z11
+	// Al19 = param Al
+	// v20 = mul pl18, Ah14
+	VMULPD Z2, Z11, Z10
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Z11, Z18
-	VFMSUB231PD Z2, Z9, Z18
+	// v21 = fma p15, Al19, v20
+	VFMADD231PD Z3, Z9, Z10
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Z2, Z10, Z18
+	// q22 = fma p15, Ah14, v21
+	VFMADD231PD Z2, Z9, Z10
 
-	// Al22 = param Al
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Z3, Z9, Z18
-
-	// H24 = param H
-	// B25 = param B
-	// mh26 = sub z9, H24
+	// H23 = param H
+	// B24 = param B
+	// mh25 = sub z9, H23
 	VSUBPD Z4, Z8, Z9
 
-	// v27 = sub z9, mh26
-	VSUBPD Z9, Z8, Z8
+	// v26 = sub z9, mh25
+	VSUBPD Z9, Z8, Z11
 
-	// v28 = sub v27, H24
-	VSUBPD Z4, Z8, Z8
+	// v27 = sub v26, H23
+	VSUBPD Z4, Z11, Z11
 
-	// ml29 = add v28, zl11
-	VADDPD Z7, Z8, Z7
+	// ml28 = add v27, zl11
+	VADDPD Z7, Z11, Z7
 
-	// lh30 = mul B25, mh26
-	VMULPD Z9, Z5, Z8
+	// lh29 = mul B24, mh25
+	VMULPD Z9, Z5, Z11
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Z8, Z5, Z9
+	// Inf30 = param Inf
+	// fin31 = lt z9, Inf30
+	VCMPPD $0x11, Z6, Z8, K2
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z7, Z5, Z9
+	// v32 = mul B24, ml28
+	VMULPD Z7, Z5, Z7
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDMPD Z11, Z8, K1, Z12
+	// v33 = fma B24, mh25, v32
+	VFMADD231PD Z9, Z5, Z7
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z18, Z9, K1, Z13
+	// l34 = select fin31, v33, lh29
+	VBLENDMPD Z7, Z11, K2, Z12
 
-	// Inf35 = param Inf
-	// fin36 = lt hi33, Inf35
-	VCMPPD $0x11, Z6, Z12, K1
+	// loss35 = select quad13, q22, l34
+	VBLENDMPD Z10, Z12, K1, Z13
 
-	// v37 = add hi33, lo34, merged into:
-	// v38 = select fin36, v37, hi33
-	VADDPD Z13, Z12, K1, Z12
-
-	// store dst v38
-	VMOVUPD Z12, (SI)(AX*8)
+	// store dst loss35
+	VMOVUPD Z13, (SI)(AX*8)
 	ADDQ    $0x08, AX
 	JMP     loop1pf
 
@@ -3548,69 +2976,61 @@ loop1:
 	// p15 = mul z9, z9
 	VMULPD Z8, Z8, Z9
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Z9, Z10
-	VFMSUB231PD Z8, Z8, Z10
+	// v16 = add z9, z9
+	VADDPD Z8, Z8, Z10
 
-	// v17 = add z9, z9
-	VADDPD Z8, Z8, Z11
+	// v17 = fms z9, z9, p15
+	VMOVAPD     Z9, Z11
+	VFMSUB231PD Z8, Z8, Z11
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Z7, Z11, Z10
+	// pl18 = fma v16, zl11, v17
+	VFMADD231PD Z7, Z10, Z11
 
-	// qh19 = mul p15, Ah14
-	VMULPD Z2, Z9, Z11
+	// Al19 = param Al
+	// v20 = mul pl18, Ah14
+	VMULPD Z2, Z11, Z10
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Z11, Z12
-	VFMSUB231PD Z2, Z9, Z12
+	// v21 = fma p15, Al19, v20
+	VFMADD231PD Z3, Z9, Z10
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Z2, Z10, Z12
+	// q22 = fma p15, Ah14, v21
+	VFMADD231PD Z2, Z9, Z10
 
-	// Al22 = param Al
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Z3, Z9, Z12
-
-	// H24 = param H
-	// B25 = param B
-	// mh26 = sub z9, H24
+	// H23 = param H
+	// B24 = param B
+	// mh25 = sub z9, H23
 	VSUBPD Z4, Z8, Z9
 
-	// v27 = sub z9, mh26
-	VSUBPD Z9, Z8, Z8
+	// v26 = sub z9, mh25
+	VSUBPD Z9, Z8, Z11
 
-	// v28 = sub v27, H24
-	VSUBPD Z4, Z8, Z8
+	// v27 = sub v26, H23
+	VSUBPD Z4, Z11, Z11
 
-	// ml29 = add v28, zl11
-	VADDPD Z7, Z8, Z7
+	// ml28 = add v27, zl11
+	VADDPD Z7, Z11, Z7
 
-	// lh30 = mul B25, mh26
-	VMULPD Z9, Z5, Z8
+	// lh29 = mul B24, mh25
+	VMULPD Z9, Z5, Z11
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Z8, Z5, Z9
+	// Inf30 = param Inf
+	// fin31 = lt z9, Inf30
+	VCMPPD $0x11, Z6, Z8, K2
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z7, Z5, Z9
+	// v32 = mul B24, ml28
+	VMULPD Z7, Z5, Z7
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDMPD Z11, Z8, K1, Z14
+	// v33 = fma B24, mh25, v32
+	VFMADD231PD Z9, Z5, Z7
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z12, Z9, K1, Z15
+	// l34 = select fin31, v33, lh29
+	VBLENDMPD Z7, Z11, K2, Z14
 
-	// Inf35 = param Inf
-	// fin36 = lt hi33, Inf35
-	VCMPPD $0x11, Z6, Z14, K1
+	// loss35 = select quad13, q22, l34
+	VBLENDMPD Z10, Z14, K1, Z15
 
-	// v37 = add hi33, lo34, merged into:
-	// v38 = select fin36, v37, hi33
-	VADDPD Z15, Z14, K1, Z14
-
-	// store dst v38
-	VMOVUPD Z14, (SI)(AX*8)
+	// store dst loss35
+	VMOVUPD Z15, (SI)(AX*8)
 	ADDQ    $0x08, AX
 	JMP     loop1
 
@@ -3664,75 +3084,67 @@ tail:
 	// p15 = mul z9, z9
 	VMULPD Z8, Z8, Z1
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Z1, Z7
-	VFMSUB231PD Z8, Z8, Z7
+	// v16 = add z9, z9
+	VADDPD Z8, Z8, Z7
 
-	// v17 = add z9, z9
-	VADDPD Z8, Z8, Z9
+	// v17 = fms z9, z9, p15
+	VMOVAPD     Z1, Z9
+	VFMSUB231PD Z8, Z8, Z9
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Z0, Z9, Z7
+	// pl18 = fma v16, zl11, v17
+	VFMADD231PD Z0, Z7, Z9
 
-	// qh19 = mul p15, Ah14
-	VMULPD Z2, Z1, Z9
+	// Al19 = param Al
+	// v20 = mul pl18, Ah14
+	VMULPD Z2, Z9, Z7
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Z9, Z10
-	VFMSUB231PD Z2, Z1, Z10
+	// v21 = fma p15, Al19, v20
+	VFMADD231PD Z3, Z1, Z7
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Z2, Z7, Z10
+	// q22 = fma p15, Ah14, v21
+	VFMADD231PD Z2, Z1, Z7
 
-	// Al22 = param Al
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Z3, Z1, Z10
-
-	// H24 = param H
-	// B25 = param B
-	// mh26 = sub z9, H24
+	// H23 = param H
+	// B24 = param B
+	// mh25 = sub z9, H23
 	VSUBPD Z4, Z8, Z1
 
-	// v27 = sub z9, mh26
+	// v26 = sub z9, mh25
 	VSUBPD Z1, Z8, Z2
 
-	// v28 = sub v27, H24
+	// v27 = sub v26, H23
 	VSUBPD Z4, Z2, Z2
 
-	// ml29 = add v28, zl11
+	// ml28 = add v27, zl11
 	VADDPD Z0, Z2, Z0
 
-	// lh30 = mul B25, mh26
+	// lh29 = mul B24, mh25
 	VMULPD Z1, Z5, Z2
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Z2, Z5, Z1
+	// Inf30 = param Inf
+	// fin31 = lt z9, Inf30
+	VCMPPD $0x11, Z6, Z8, K3
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z0, Z5, Z1
+	// v32 = mul B24, ml28
+	VMULPD Z0, Z5, Z0
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDMPD Z9, Z2, K2, Z16
+	// v33 = fma B24, mh25, v32
+	VFMADD231PD Z1, Z5, Z0
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z10, Z1, K2, Z17
+	// l34 = select fin31, v33, lh29
+	VBLENDMPD Z0, Z2, K3, Z16
 
-	// Inf35 = param Inf
-	// fin36 = lt hi33, Inf35
-	VCMPPD $0x11, Z6, Z16, K2
+	// loss35 = select quad13, q22, l34
+	VBLENDMPD Z7, Z16, K2, Z17
 
-	// v37 = add hi33, lo34, merged into:
-	// v38 = select fin36, v37, hi33
-	VADDPD Z17, Z16, K2, Z16
-
-	// store dst v38
-	VMOVUPD Z16, K1, (SI)(AX*8)
+	// store dst loss35
+	VMOVUPD Z17, K1, (SI)(AX*8)
 
 done:
 	VZEROUPPER
 	RET
 
-// func sumF64AVX2(p *[12]float64, x []float64, y []float64, acc *[16]float64)
+// func sumF64AVX2(p *[17]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumF64AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -3747,6 +3159,8 @@ TEXT ·sumF64AVX2(SB), NOSPLIT, $0-64
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
 	XORQ   DI, DI
 	MOVQ   CX, R8
 	ANDQ   $-8, R8
@@ -3757,270 +3171,222 @@ loop1:
 
 	// Lanes 0-3.
 	// x0 = load x
-	VMOVUPD (DX)(DI*8), Y4
+	VMOVUPD (DX)(DI*8), Y6
 
 	// y1 = load y
-	VMOVUPD (BX)(DI*8), Y5
+	VMOVUPD (BX)(DI*8), Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y4
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y5
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y5, Y7, Y5
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y6
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y8
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y6
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y8, Y9
-	VFMSUB231PD Y7, Y7, Y9
+	// K14 = param K
+	VBROADCASTSD (AX), Y7
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y10
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y7, Y9, Y7
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y4, Y10, Y9
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y8
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y6, Y8, Y10
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y7, Y9, Y8, Y8
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y10, Y11
-	VFMSUB231PD Y6, Y8, Y11
+	// v18 = add zl13, zl13
+	VADDPD Y6, Y6, Y10
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y6, Y9, Y11
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y7, Y10, Y6, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y6
+	// hi20 = mul c17, z11
+	VMULPD Y9, Y8, Y10
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y6, Y8, Y11
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y8, Y9
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y6
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y6, Y8, Y9
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y8
+	// One24 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y6, Y7, Y9
+	// v25 = add c23, One24
+	VADDPD Y6, Y4, Y6
 
-	// v27 = sub z9, mh26
-	VSUBPD Y9, Y7, Y7
+	// v26 = select quad15, v25, c23
+	VBLENDVPD Y7, Y6, Y4, Y4
 
-	// v28 = sub v27, H24
+	// setacc c v26
+	// big30 = max h28, hi20
+	VMAXPD Y10, Y0, Y6
+
+	// small31 = min h28, hi20
+	VMINPD Y10, Y0, Y7
+
+	// s32 = add h28, hi20
+	VADDPD Y10, Y0, Y0
+
+	// v33 = sub s32, big30
+	VSUBPD Y6, Y0, Y6
+
+	// err34 = sub small31, v33
 	VSUBPD Y6, Y7, Y6
 
-	// ml29 = add v28, zl11
-	VADDPD Y4, Y6, Y4
+	// setacc h s32
+	// One36 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// lh30 = mul B25, mh26
-	VMULPD Y9, Y8, Y6
+	// v37 = fma err34, One36, lo22
+	VFMADD231PD Y7, Y6, Y9
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y6, Y8, Y9
+	// One38 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y9
+	// v39 = fma v37, One38, l29
+	VFMADD231PD Y6, Y9, Y2
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y5, Y10, Y6, Y4
-
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y9, Y5
-
-	// s37 = add h35, hi33
-	VADDPD Y4, Y0, Y6
-
-	// big38 = max h35, hi33
-	VMAXPD Y4, Y0, Y7
-
-	// small39 = min h35, hi33
-	VMINPD Y4, Y0, Y0
-
-	// v40 = sub s37, big38
-	VSUBPD Y7, Y6, Y4
-
-	// err41 = sub small39, v40
-	VSUBPD Y4, Y0, Y4
-
-	// setacc h s37
-	VMOVAPD Y6, Y0
-
-	// v43 = add err41, lo34
-	VADDPD Y5, Y4, Y4
-
-	// v44 = add l36, v43
-	VADDPD Y4, Y2, Y2
-
-	// setacc l v44
+	// setacc l v39
 	// Lanes 4-7.
 	// x0 = load x
-	VMOVUPD 32(DX)(DI*8), Y4
+	VMOVUPD 32(DX)(DI*8), Y6
 
 	// y1 = load y
-	VMOVUPD 32(BX)(DI*8), Y5
+	VMOVUPD 32(BX)(DI*8), Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y4
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y5
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y5, Y7, Y5
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y6
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y8
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y6
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y8, Y9
-	VFMSUB231PD Y7, Y7, Y9
+	// K14 = param K
+	VBROADCASTSD (AX), Y7
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y10
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y7, Y9, Y7
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y4, Y10, Y9
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y8
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y6, Y8, Y10
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y7, Y9, Y8, Y8
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y10, Y11
-	VFMSUB231PD Y6, Y8, Y11
+	// v18 = add zl13, zl13
+	VADDPD Y6, Y6, Y10
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y6, Y9, Y11
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y7, Y10, Y6, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y6
+	// hi20 = mul c17, z11
+	VMULPD Y9, Y8, Y10
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y6, Y8, Y11
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y8, Y9
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y6
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y6, Y8, Y9
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y8
+	// One24 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y6, Y7, Y9
+	// v25 = add c23, One24
+	VADDPD Y6, Y5, Y6
 
-	// v27 = sub z9, mh26
-	VSUBPD Y9, Y7, Y7
+	// v26 = select quad15, v25, c23
+	VBLENDVPD Y7, Y6, Y5, Y5
 
-	// v28 = sub v27, H24
+	// setacc c v26
+	// big30 = max h28, hi20
+	VMAXPD Y10, Y1, Y6
+
+	// small31 = min h28, hi20
+	VMINPD Y10, Y1, Y7
+
+	// s32 = add h28, hi20
+	VADDPD Y10, Y1, Y1
+
+	// v33 = sub s32, big30
+	VSUBPD Y6, Y1, Y6
+
+	// err34 = sub small31, v33
 	VSUBPD Y6, Y7, Y6
 
-	// ml29 = add v28, zl11
-	VADDPD Y4, Y6, Y4
+	// setacc h s32
+	// One36 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// lh30 = mul B25, mh26
-	VMULPD Y9, Y8, Y6
+	// v37 = fma err34, One36, lo22
+	VFMADD231PD Y7, Y6, Y9
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y6, Y8, Y9
+	// One38 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y9
+	// v39 = fma v37, One38, l29
+	VFMADD231PD Y6, Y9, Y3
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y5, Y10, Y6, Y4
-
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y9, Y5
-
-	// s37 = add h35, hi33
-	VADDPD Y4, Y1, Y6
-
-	// big38 = max h35, hi33
-	VMAXPD Y4, Y1, Y7
-
-	// small39 = min h35, hi33
-	VMINPD Y4, Y1, Y1
-
-	// v40 = sub s37, big38
-	VSUBPD Y7, Y6, Y4
-
-	// err41 = sub small39, v40
-	VSUBPD Y4, Y1, Y4
-
-	// setacc h s37
-	VMOVAPD Y6, Y1
-
-	// v43 = add err41, lo34
-	VADDPD Y5, Y4, Y4
-
-	// v44 = add l36, v43
-	VADDPD Y4, Y3, Y3
-
-	// setacc l v44
+	// setacc l v39
 	ADDQ $0x08, DI
 	JMP  loop1
 
@@ -4034,277 +3400,229 @@ tail:
 	// Tail, lanes 0-3.
 	// x0 = load x
 	LEAQ       tailmask64<>+0(SB), R8
-	VMOVDQU    (R8)(CX*8), Y4
-	VMASKMOVPD (DX)(DI*8), Y4, Y4
+	VMOVDQU    (R8)(CX*8), Y6
+	VMASKMOVPD (DX)(DI*8), Y6, Y6
 
 	// y1 = load y
 	LEAQ       tailmask64<>+0(SB), R8
-	VMOVDQU    (R8)(CX*8), Y5
-	VMASKMOVPD (BX)(DI*8), Y5, Y5
+	VMOVDQU    (R8)(CX*8), Y7
+	VMASKMOVPD (BX)(DI*8), Y7, Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y4
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y5
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y5, Y7, Y5
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y6
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y8
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y6
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y8, Y9
-	VFMSUB231PD Y7, Y7, Y9
+	// K14 = param K
+	VBROADCASTSD (AX), Y7
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y10
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y7, Y9, Y7
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y4, Y10, Y9
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y8
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y6, Y8, Y10
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y7, Y9, Y8, Y8
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y10, Y11
-	VFMSUB231PD Y6, Y8, Y11
+	// v18 = add zl13, zl13
+	VADDPD Y6, Y6, Y10
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y6, Y9, Y11
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y7, Y10, Y6, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y6
+	// hi20 = mul c17, z11
+	VMULPD Y9, Y8, Y10
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y6, Y8, Y11
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y8, Y9
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y6
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y6, Y8, Y9
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y8
+	// One24 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y6, Y7, Y9
+	// v25 = add c23, One24
+	VADDPD Y6, Y4, Y6
 
-	// v27 = sub z9, mh26
-	VSUBPD Y9, Y7, Y7
+	// v26 = select quad15, v25, c23
+	VBLENDVPD Y7, Y6, Y4, Y4
 
-	// v28 = sub v27, H24
+	// setacc c v26
+	// big30 = max h28, hi20
+	VMAXPD Y10, Y0, Y6
+
+	// small31 = min h28, hi20
+	VMINPD Y10, Y0, Y7
+
+	// s32 = add h28, hi20
+	VADDPD Y10, Y0, Y0
+
+	// v33 = sub s32, big30
+	VSUBPD Y6, Y0, Y6
+
+	// err34 = sub small31, v33
 	VSUBPD Y6, Y7, Y6
 
-	// ml29 = add v28, zl11
-	VADDPD Y4, Y6, Y4
+	// setacc h s32
+	// One36 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// lh30 = mul B25, mh26
-	VMULPD Y9, Y8, Y6
+	// v37 = fma err34, One36, lo22
+	VFMADD231PD Y7, Y6, Y9
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y6, Y8, Y9
+	// One38 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y9
+	// v39 = fma v37, One38, l29
+	VFMADD231PD Y6, Y9, Y2
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y5, Y10, Y6, Y4
-
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y9, Y5
-
-	// s37 = add h35, hi33
-	VADDPD Y4, Y0, Y6
-
-	// big38 = max h35, hi33
-	VMAXPD Y4, Y0, Y7
-
-	// small39 = min h35, hi33
-	VMINPD Y4, Y0, Y0
-
-	// v40 = sub s37, big38
-	VSUBPD Y7, Y6, Y4
-
-	// err41 = sub small39, v40
-	VSUBPD Y4, Y0, Y4
-
-	// setacc h s37
-	VMOVAPD Y6, Y0
-
-	// v43 = add err41, lo34
-	VADDPD Y5, Y4, Y4
-
-	// v44 = add l36, v43
-	VADDPD Y4, Y2, Y2
-
-	// setacc l v44
+	// setacc l v39
 	// Tail, lanes 4-7.
 	// x0 = load x
 	LEAQ       tailmask64<>+0(SB), R8
-	VMOVDQU    32(R8)(CX*8), Y4
-	VMASKMOVPD 32(DX)(DI*8), Y4, Y4
+	VMOVDQU    32(R8)(CX*8), Y6
+	VMASKMOVPD 32(DX)(DI*8), Y6, Y6
 
 	// y1 = load y
 	LEAQ       tailmask64<>+0(SB), DX
-	VMOVDQU    32(DX)(CX*8), Y5
-	VMASKMOVPD 32(BX)(DI*8), Y5, Y5
+	VMOVDQU    32(DX)(CX*8), Y7
+	VMASKMOVPD 32(BX)(DI*8), Y7, Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y4
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y5
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y5, Y7, Y5
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y6
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y8
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y6
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y8, Y9
-	VFMSUB231PD Y7, Y7, Y9
+	// K14 = param K
+	VBROADCASTSD (AX), Y7
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y10
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y7, Y9, Y7
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y4, Y10, Y9
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y8
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y6, Y8, Y10
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y7, Y9, Y8, Y8
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y10, Y11
-	VFMSUB231PD Y6, Y8, Y11
+	// v18 = add zl13, zl13
+	VADDPD Y6, Y6, Y10
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y6, Y9, Y11
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y7, Y10, Y6, Y6
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y6
+	// hi20 = mul c17, z11
+	VMULPD Y9, Y8, Y10
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y6, Y8, Y11
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y8, Y9
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y6
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y6, Y8, Y9
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y8
+	// One24 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y6, Y7, Y9
+	// v25 = add c23, One24
+	VADDPD Y6, Y5, Y6
 
-	// v27 = sub z9, mh26
-	VSUBPD Y9, Y7, Y7
+	// v26 = select quad15, v25, c23
+	VBLENDVPD Y7, Y6, Y5, Y5
 
-	// v28 = sub v27, H24
+	// setacc c v26
+	// big30 = max h28, hi20
+	VMAXPD Y10, Y1, Y6
+
+	// small31 = min h28, hi20
+	VMINPD Y10, Y1, Y7
+
+	// s32 = add h28, hi20
+	VADDPD Y10, Y1, Y1
+
+	// v33 = sub s32, big30
+	VSUBPD Y6, Y1, Y6
+
+	// err34 = sub small31, v33
 	VSUBPD Y6, Y7, Y6
 
-	// ml29 = add v28, zl11
-	VADDPD Y4, Y6, Y4
+	// setacc h s32
+	// One36 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// lh30 = mul B25, mh26
-	VMULPD Y9, Y8, Y6
+	// v37 = fma err34, One36, lo22
+	VFMADD231PD Y7, Y6, Y9
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y6, Y8, Y9
+	// One38 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y4, Y8, Y9
+	// v39 = fma v37, One38, l29
+	VFMADD231PD Y6, Y9, Y3
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y5, Y10, Y6, Y4
-
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y5, Y11, Y9, Y5
-
-	// s37 = add h35, hi33
-	VADDPD Y4, Y1, Y6
-
-	// big38 = max h35, hi33
-	VMAXPD Y4, Y1, Y7
-
-	// small39 = min h35, hi33
-	VMINPD Y4, Y1, Y1
-
-	// v40 = sub s37, big38
-	VSUBPD Y7, Y6, Y4
-
-	// err41 = sub small39, v40
-	VSUBPD Y4, Y1, Y4
-
-	// setacc h s37
-	VMOVAPD Y6, Y1
-
-	// v43 = add err41, lo34
-	VADDPD Y5, Y4, Y4
-
-	// v44 = add l36, v43
-	VADDPD Y4, Y3, Y3
-
-	// setacc l v44
+	// setacc l v39
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -4312,10 +3630,12 @@ done:
 	VMOVUPD Y1, 32(SI)
 	VMOVUPD Y2, 64(SI)
 	VMOVUPD Y3, 96(SI)
+	VMOVUPD Y4, 128(SI)
+	VMOVUPD Y5, 160(SI)
 	VZEROUPPER
 	RET
 
-// func sumF64AVX512(p *[12]float64, x []float64, y []float64, acc *[16]float64)
+// func sumF64AVX512(p *[17]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -4328,14 +3648,13 @@ TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	// what the caller just zeroed with narrow stores would stall store forwarding).
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
 
 	// Broadcast the parameters.
-	VBROADCASTSD 64(AX), Z2
-	VBROADCASTSD (AX), Z3
-	VBROADCASTSD 16(AX), Z4
-	VBROADCASTSD 24(AX), Z5
-	VBROADCASTSD 8(AX), Z6
-	VBROADCASTSD 32(AX), Z7
+	VBROADCASTSD 104(AX), Z3
+	VBROADCASTSD 64(AX), Z4
+	VBROADCASTSD (AX), Z5
+	VBROADCASTSD 96(AX), Z6
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-16, DI
@@ -4356,245 +3675,181 @@ loop2pf:
 
 	// Two blocks, lanes 0-7 of each, interleaved.
 	// x0 = load x [block 0]
-	VMOVUPD (DX)(AX*8), Z8
+	VMOVUPD (DX)(AX*8), Z7
 
 	// x0 = load x [block 1]
-	VMOVUPD 64(DX)(AX*8), Z9
+	VMOVUPD 64(DX)(AX*8), Z8
 
 	// y1 = load y [block 0]
-	VMOVUPD (BX)(AX*8), Z10
+	VMOVUPD (BX)(AX*8), Z9
 
 	// y1 = load y [block 1]
-	VMOVUPD 64(BX)(AX*8), Z11
+	VMOVUPD 64(BX)(AX*8), Z10
 
 	// d2 = sub x0, y1 [block 0]
-	VSUBPD Z10, Z8, Z12
+	VSUBPD Z9, Z7, Z11
 
 	// d2 = sub x0, y1 [block 1]
-	VSUBPD Z11, Z9, Z13
+	VSUBPD Z10, Z8, Z12
 
 	// v3 = sub d2, x0 [block 0]
-	VSUBPD Z8, Z12, Z14
+	VSUBPD Z7, Z11, Z13
 
 	// v3 = sub d2, x0 [block 1]
-	VSUBPD Z9, Z13, Z15
+	VSUBPD Z8, Z12, Z14
 
 	// v4 = sub d2, v3 [block 0]
-	VSUBPD Z14, Z12, Z16
+	VSUBPD Z13, Z11, Z15
 
 	// v4 = sub d2, v3 [block 1]
-	VSUBPD Z15, Z13, Z17
+	VSUBPD Z14, Z12, Z16
 
-	// v5 = sub x0, v4 [block 0]
-	VSUBPD Z16, Z8, Z8
+	// One5 = param One [block 0]
+	// One5 = param One [block 1]
+	// v6 = fms x0, One5, v4 [block 0]
+	VFMSUB231PD Z3, Z7, Z15
 
-	// v5 = sub x0, v4 [block 1]
-	VSUBPD Z17, Z9, Z9
+	// v6 = fms x0, One5, v4 [block 1]
+	VFMSUB231PD Z3, Z8, Z16
 
-	// v6 = add y1, v3 [block 0]
-	VADDPD Z14, Z10, Z10
+	// One7 = param One [block 0]
+	// One7 = param One [block 1]
+	// v8 = fma y1, One7, v3 [block 0]
+	VFMADD231PD Z3, Z9, Z13
 
-	// v6 = add y1, v3 [block 1]
-	VADDPD Z15, Z11, Z11
+	// v8 = fma y1, One7, v3 [block 1]
+	VFMADD231PD Z3, Z10, Z14
 
-	// e7 = sub v5, v6 [block 0]
-	VSUBPD Z10, Z8, Z8
+	// e9 = sub v6, v8 [block 0]
+	VSUBPD Z13, Z15, Z7
 
-	// e7 = sub v5, v6 [block 1]
-	VSUBPD Z11, Z9, Z9
+	// e9 = sub v6, v8 [block 1]
+	VSUBPD Z14, Z16, Z8
 
-	// NegZero8 = param NegZero [block 0]
-	// NegZero8 = param NegZero [block 1]
-	// z9 = andnot NegZero8, d2 [block 0]
-	VPANDNQ Z12, Z2, Z10
+	// NegZero10 = param NegZero [block 0]
+	// NegZero10 = param NegZero [block 1]
+	// z11 = andnot NegZero10, d2 [block 0]
+	VPANDNQ Z11, Z4, Z9
 
-	// z9 = andnot NegZero8, d2 [block 1]
-	VPANDNQ Z13, Z2, Z11
+	// z11 = andnot NegZero10, d2 [block 1]
+	VPANDNQ Z12, Z4, Z10
 
-	// sg10 = and d2, NegZero8 [block 0]
-	VPANDQ Z2, Z12, Z12
+	// sg12 = and d2, NegZero10 [block 0]
+	VPANDQ Z4, Z11, Z11
 
-	// sg10 = and d2, NegZero8 [block 1]
-	VPANDQ Z2, Z13, Z13
+	// sg12 = and d2, NegZero10 [block 1]
+	VPANDQ Z4, Z12, Z12
 
-	// zl11 = xor e7, sg10 [block 0]
+	// zl13 = xor e9, sg12 [block 0]
+	VPXORQ Z11, Z7, Z7
+
+	// zl13 = xor e9, sg12 [block 1]
 	VPXORQ Z12, Z8, Z8
 
-	// zl11 = xor e7, sg10 [block 1]
-	VPXORQ Z13, Z9, Z9
+	// K14 = param K [block 0]
+	// K14 = param K [block 1]
+	// quad15 = lt z11, K14 [block 0]
+	VCMPPD $0x11, Z5, Z9, K1
 
-	// K12 = param K [block 0]
-	// K12 = param K [block 1]
-	// quad13 = lt z9, K12 [block 0]
-	VCMPPD $0x11, Z3, Z10, K1
+	// quad15 = lt z11, K14 [block 1]
+	VCMPPD $0x11, Z5, Z10, K2
 
-	// quad13 = lt z9, K12 [block 1]
-	VCMPPD $0x11, Z3, Z11, K2
+	// P16 = param P [block 0]
+	// P16 = param P [block 1]
+	// c17 = select quad15, z11, P16 [block 0]
+	VBLENDMPD Z9, Z6, K1, Z17
 
-	// Ah14 = param Ah [block 0]
-	// Ah14 = param Ah [block 1]
-	// p15 = mul z9, z9 [block 0]
-	VMULPD Z10, Z10, Z12
+	// c17 = select quad15, z11, P16 [block 1]
+	VBLENDMPD Z10, Z6, K2, Z18
 
-	// p15 = mul z9, z9 [block 1]
-	VMULPD Z11, Z11, Z13
+	// v18 = add zl13, zl13 [block 0], merged into:
+	// zz19 = select quad15, v18, zl13 [block 0]
+	VADDPD Z7, Z7, K1, Z7
 
-	// v16 = fms z9, z9, p15 [block 0]
-	VMOVAPD     Z12, Z14
-	VFMSUB231PD Z10, Z10, Z14
+	// v18 = add zl13, zl13 [block 1], merged into:
+	// zz19 = select quad15, v18, zl13 [block 1]
+	VADDPD Z8, Z8, K2, Z8
 
-	// v16 = fms z9, z9, p15 [block 1]
-	VMOVAPD     Z13, Z15
-	VFMSUB231PD Z11, Z11, Z15
+	// hi20 = mul c17, z11 [block 0]
+	VMULPD Z9, Z17, Z11
 
-	// v17 = add z9, z9 [block 0]
-	VADDPD Z10, Z10, Z16
+	// hi20 = mul c17, z11 [block 1]
+	VMULPD Z10, Z18, Z12
 
-	// v17 = add z9, z9 [block 1]
-	VADDPD Z11, Z11, Z17
+	// v21 = fms c17, z11, hi20 [block 0]
+	VFMSUB213PD Z11, Z17, Z9
 
-	// pl18 = fma v17, zl11, v16 [block 0]
-	VFMADD231PD Z8, Z16, Z14
+	// v21 = fms c17, z11, hi20 [block 1]
+	VFMSUB213PD Z12, Z18, Z10
 
-	// pl18 = fma v17, zl11, v16 [block 1]
-	VFMADD231PD Z9, Z17, Z15
+	// lo22 = fma c17, zz19, v21 [block 0]
+	VFMADD231PD Z7, Z17, Z9
 
-	// qh19 = mul p15, Ah14 [block 0]
-	VMULPD Z4, Z12, Z16
+	// lo22 = fma c17, zz19, v21 [block 1]
+	VFMADD231PD Z8, Z18, Z10
 
-	// qh19 = mul p15, Ah14 [block 1]
-	VMULPD Z4, Z13, Z17
+	// One24 = param One [block 0]
+	// One24 = param One [block 1]
+	// One36 = param One [block 0]
+	// One36 = param One [block 1]
+	// One38 = param One [block 0]
+	// One38 = param One [block 1]
+	// v25 = add c23, One24 [block 0], merged into:
+	// v26 = select quad15, v25, c23 [block 0]
+	VADDPD Z3, Z2, K1, Z2
 
-	// v20 = fms p15, Ah14, qh19 [block 0]
-	VMOVAPD     Z16, Z30
-	VFMSUB231PD Z4, Z12, Z30
+	// setacc c v26 [block 0]
+	// big30 = max h28, hi20 [block 0]
+	VMAXPD Z11, Z0, Z7
 
-	// v20 = fms p15, Ah14, qh19 [block 1]
-	VMOVAPD     Z17, Z31
-	VFMSUB231PD Z4, Z13, Z31
+	// small31 = min h28, hi20 [block 0]
+	VMINPD Z11, Z0, Z8
 
-	// v21 = fma pl18, Ah14, v20 [block 0]
-	VFMADD231PD Z4, Z14, Z30
+	// s32 = add h28, hi20 [block 0]
+	VADDPD Z11, Z0, Z0
 
-	// v21 = fma pl18, Ah14, v20 [block 1]
-	VFMADD231PD Z4, Z15, Z31
+	// v33 = sub s32, big30 [block 0]
+	VSUBPD Z7, Z0, Z7
 
-	// Al22 = param Al [block 0]
-	// Al22 = param Al [block 1]
-	// ql23 = fma p15, Al22, v21 [block 0]
-	VFMADD231PD Z5, Z12, Z30
+	// err34 = sub small31, v33 [block 0]
+	VSUBPD Z7, Z8, Z7
 
-	// ql23 = fma p15, Al22, v21 [block 1]
-	VFMADD231PD Z5, Z13, Z31
+	// setacc h s32 [block 0]
+	// v37 = fma err34, One36, lo22 [block 0]
+	VFMADD231PD Z3, Z7, Z9
 
-	// H24 = param H [block 0]
-	// H24 = param H [block 1]
-	// B25 = param B [block 0]
-	// B25 = param B [block 1]
-	// mh26 = sub z9, H24 [block 0]
-	VSUBPD Z6, Z10, Z12
+	// v39 = fma v37, One38, l29 [block 0]
+	VFMADD231PD Z3, Z9, Z1
 
-	// mh26 = sub z9, H24 [block 1]
-	VSUBPD Z6, Z11, Z13
+	// setacc l v39 [block 0]
+	// v25 = add c23, One24 [block 1], merged into:
+	// v26 = select quad15, v25, c23 [block 1]
+	VADDPD Z3, Z2, K2, Z2
 
-	// v27 = sub z9, mh26 [block 0]
-	VSUBPD Z12, Z10, Z10
+	// setacc c v26 [block 1]
+	// big30 = max h28, hi20 [block 1]
+	VMAXPD Z12, Z0, Z7
 
-	// v27 = sub z9, mh26 [block 1]
-	VSUBPD Z13, Z11, Z11
+	// small31 = min h28, hi20 [block 1]
+	VMINPD Z12, Z0, Z8
 
-	// v28 = sub v27, H24 [block 0]
-	VSUBPD Z6, Z10, Z10
+	// s32 = add h28, hi20 [block 1]
+	VADDPD Z12, Z0, Z0
 
-	// v28 = sub v27, H24 [block 1]
-	VSUBPD Z6, Z11, Z11
+	// v33 = sub s32, big30 [block 1]
+	VSUBPD Z7, Z0, Z7
 
-	// ml29 = add v28, zl11 [block 0]
-	VADDPD Z8, Z10, Z8
+	// err34 = sub small31, v33 [block 1]
+	VSUBPD Z7, Z8, Z7
 
-	// ml29 = add v28, zl11 [block 1]
-	VADDPD Z9, Z11, Z9
+	// setacc h s32 [block 1]
+	// v37 = fma err34, One36, lo22 [block 1]
+	VFMADD231PD Z3, Z7, Z10
 
-	// lh30 = mul B25, mh26 [block 0]
-	VMULPD Z12, Z7, Z10
+	// v39 = fma v37, One38, l29 [block 1]
+	VFMADD231PD Z3, Z10, Z1
 
-	// lh30 = mul B25, mh26 [block 1]
-	VMULPD Z13, Z7, Z11
-
-	// v31 = fms B25, mh26, lh30 [block 0]
-	VFMSUB213PD Z10, Z7, Z12
-
-	// v31 = fms B25, mh26, lh30 [block 1]
-	VFMSUB213PD Z11, Z7, Z13
-
-	// ll32 = fma B25, ml29, v31 [block 0]
-	VFMADD231PD Z8, Z7, Z12
-
-	// ll32 = fma B25, ml29, v31 [block 1]
-	VFMADD231PD Z9, Z7, Z13
-
-	// hi33 = select quad13, qh19, lh30 [block 0]
-	VBLENDMPD Z16, Z10, K1, Z18
-
-	// hi33 = select quad13, qh19, lh30 [block 1]
-	VBLENDMPD Z17, Z11, K2, Z19
-
-	// lo34 = select quad13, ql23, ll32 [block 0]
-	VBLENDMPD Z30, Z12, K1, Z20
-
-	// lo34 = select quad13, ql23, ll32 [block 1]
-	VBLENDMPD Z31, Z13, K2, Z21
-
-	// s37 = add h35, hi33 [block 0]
-	VADDPD Z18, Z0, Z8
-
-	// big38 = max h35, hi33 [block 0]
-	VMAXPD Z18, Z0, Z9
-
-	// small39 = min h35, hi33 [block 0]
-	VMINPD Z18, Z0, Z0
-
-	// v40 = sub s37, big38 [block 0]
-	VSUBPD Z9, Z8, Z9
-
-	// err41 = sub small39, v40 [block 0]
-	VSUBPD Z9, Z0, Z9
-
-	// setacc h s37 [block 0]
-	VMOVAPD Z8, Z0
-
-	// v43 = add err41, lo34 [block 0]
-	VADDPD Z20, Z9, Z8
-
-	// v44 = add l36, v43 [block 0]
-	VADDPD Z8, Z1, Z1
-
-	// setacc l v44 [block 0]
-	// s37 = add h35, hi33 [block 1]
-	VADDPD Z19, Z0, Z8
-
-	// big38 = max h35, hi33 [block 1]
-	VMAXPD Z19, Z0, Z9
-
-	// small39 = min h35, hi33 [block 1]
-	VMINPD Z19, Z0, Z0
-
-	// v40 = sub s37, big38 [block 1]
-	VSUBPD Z9, Z8, Z9
-
-	// err41 = sub small39, v40 [block 1]
-	VSUBPD Z9, Z0, Z9
-
-	// setacc h s37 [block 1]
-	VMOVAPD Z8, Z0
-
-	// v43 = add err41, lo34 [block 1]
-	VADDPD Z21, Z9, Z8
-
-	// v44 = add l36, v43 [block 1]
-	VADDPD Z8, Z1, Z1
-
-	// setacc l v44 [block 1]
+	// setacc l v39 [block 1]
 	ADDQ $0x10, AX
 	JMP  loop2pf
 
@@ -4604,245 +3859,181 @@ loop2:
 
 	// Two blocks, lanes 0-7 of each, interleaved.
 	// x0 = load x [block 0]
-	VMOVUPD (DX)(AX*8), Z8
+	VMOVUPD (DX)(AX*8), Z7
 
 	// x0 = load x [block 1]
-	VMOVUPD 64(DX)(AX*8), Z9
+	VMOVUPD 64(DX)(AX*8), Z8
 
 	// y1 = load y [block 0]
-	VMOVUPD (BX)(AX*8), Z10
+	VMOVUPD (BX)(AX*8), Z9
 
 	// y1 = load y [block 1]
-	VMOVUPD 64(BX)(AX*8), Z11
+	VMOVUPD 64(BX)(AX*8), Z10
 
 	// d2 = sub x0, y1 [block 0]
-	VSUBPD Z10, Z8, Z12
+	VSUBPD Z9, Z7, Z11
 
 	// d2 = sub x0, y1 [block 1]
-	VSUBPD Z11, Z9, Z13
+	VSUBPD Z10, Z8, Z12
 
 	// v3 = sub d2, x0 [block 0]
-	VSUBPD Z8, Z12, Z14
+	VSUBPD Z7, Z11, Z13
 
 	// v3 = sub d2, x0 [block 1]
-	VSUBPD Z9, Z13, Z15
+	VSUBPD Z8, Z12, Z14
 
 	// v4 = sub d2, v3 [block 0]
-	VSUBPD Z14, Z12, Z16
+	VSUBPD Z13, Z11, Z15
 
 	// v4 = sub d2, v3 [block 1]
-	VSUBPD Z15, Z13, Z17
+	VSUBPD Z14, Z12, Z16
 
-	// v5 = sub x0, v4 [block 0]
-	VSUBPD Z16, Z8, Z8
+	// One5 = param One [block 0]
+	// One5 = param One [block 1]
+	// v6 = fms x0, One5, v4 [block 0]
+	VFMSUB231PD Z3, Z7, Z15
 
-	// v5 = sub x0, v4 [block 1]
-	VSUBPD Z17, Z9, Z9
+	// v6 = fms x0, One5, v4 [block 1]
+	VFMSUB231PD Z3, Z8, Z16
 
-	// v6 = add y1, v3 [block 0]
-	VADDPD Z14, Z10, Z10
+	// One7 = param One [block 0]
+	// One7 = param One [block 1]
+	// v8 = fma y1, One7, v3 [block 0]
+	VFMADD231PD Z3, Z9, Z13
 
-	// v6 = add y1, v3 [block 1]
-	VADDPD Z15, Z11, Z11
+	// v8 = fma y1, One7, v3 [block 1]
+	VFMADD231PD Z3, Z10, Z14
 
-	// e7 = sub v5, v6 [block 0]
-	VSUBPD Z10, Z8, Z8
+	// e9 = sub v6, v8 [block 0]
+	VSUBPD Z13, Z15, Z7
 
-	// e7 = sub v5, v6 [block 1]
-	VSUBPD Z11, Z9, Z9
+	// e9 = sub v6, v8 [block 1]
+	VSUBPD Z14, Z16, Z8
 
-	// NegZero8 = param NegZero [block 0]
-	// NegZero8 = param NegZero [block 1]
-	// z9 = andnot NegZero8, d2 [block 0]
-	VPANDNQ Z12, Z2, Z10
+	// NegZero10 = param NegZero [block 0]
+	// NegZero10 = param NegZero [block 1]
+	// z11 = andnot NegZero10, d2 [block 0]
+	VPANDNQ Z11, Z4, Z9
 
-	// z9 = andnot NegZero8, d2 [block 1]
-	VPANDNQ Z13, Z2, Z11
+	// z11 = andnot NegZero10, d2 [block 1]
+	VPANDNQ Z12, Z4, Z10
 
-	// sg10 = and d2, NegZero8 [block 0]
-	VPANDQ Z2, Z12, Z12
+	// sg12 = and d2, NegZero10 [block 0]
+	VPANDQ Z4, Z11, Z11
 
-	// sg10 = and d2, NegZero8 [block 1]
-	VPANDQ Z2, Z13, Z13
+	// sg12 = and d2, NegZero10 [block 1]
+	VPANDQ Z4, Z12, Z12
 
-	// zl11 = xor e7, sg10 [block 0]
+	// zl13 = xor e9, sg12 [block 0]
+	VPXORQ Z11, Z7, Z7
+
+	// zl13 = xor e9, sg12 [block 1]
 	VPXORQ Z12, Z8, Z8
 
-	// zl11 = xor e7, sg10 [block 1]
-	VPXORQ Z13, Z9, Z9
+	// K14 = param K [block 0]
+	// K14 = param K [block 1]
+	// quad15 = lt z11, K14 [block 0]
+	VCMPPD $0x11, Z5, Z9, K1
 
-	// K12 = param K [block 0]
-	// K12 = param K [block 1]
-	// quad13 = lt z9, K12 [block 0]
-	VCMPPD $0x11, Z3, Z10, K1
+	// quad15 = lt z11, K14 [block 1]
+	VCMPPD $0x11, Z5, Z10, K2
 
-	// quad13 = lt z9, K12 [block 1]
-	VCMPPD $0x11, Z3, Z11, K2
+	// P16 = param P [block 0]
+	// P16 = param P [block 1]
+	// c17 = select quad15, z11, P16 [block 0]
+	VBLENDMPD Z9, Z6, K1, Z19
 
-	// Ah14 = param Ah [block 0]
-	// Ah14 = param Ah [block 1]
-	// p15 = mul z9, z9 [block 0]
-	VMULPD Z10, Z10, Z12
+	// c17 = select quad15, z11, P16 [block 1]
+	VBLENDMPD Z10, Z6, K2, Z20
 
-	// p15 = mul z9, z9 [block 1]
-	VMULPD Z11, Z11, Z13
+	// v18 = add zl13, zl13 [block 0], merged into:
+	// zz19 = select quad15, v18, zl13 [block 0]
+	VADDPD Z7, Z7, K1, Z7
 
-	// v16 = fms z9, z9, p15 [block 0]
-	VMOVAPD     Z12, Z14
-	VFMSUB231PD Z10, Z10, Z14
+	// v18 = add zl13, zl13 [block 1], merged into:
+	// zz19 = select quad15, v18, zl13 [block 1]
+	VADDPD Z8, Z8, K2, Z8
 
-	// v16 = fms z9, z9, p15 [block 1]
-	VMOVAPD     Z13, Z15
-	VFMSUB231PD Z11, Z11, Z15
+	// hi20 = mul c17, z11 [block 0]
+	VMULPD Z9, Z19, Z11
 
-	// v17 = add z9, z9 [block 0]
-	VADDPD Z10, Z10, Z16
+	// hi20 = mul c17, z11 [block 1]
+	VMULPD Z10, Z20, Z12
 
-	// v17 = add z9, z9 [block 1]
-	VADDPD Z11, Z11, Z17
+	// v21 = fms c17, z11, hi20 [block 0]
+	VFMSUB213PD Z11, Z19, Z9
 
-	// pl18 = fma v17, zl11, v16 [block 0]
-	VFMADD231PD Z8, Z16, Z14
+	// v21 = fms c17, z11, hi20 [block 1]
+	VFMSUB213PD Z12, Z20, Z10
 
-	// pl18 = fma v17, zl11, v16 [block 1]
-	VFMADD231PD Z9, Z17, Z15
+	// lo22 = fma c17, zz19, v21 [block 0]
+	VFMADD231PD Z7, Z19, Z9
 
-	// qh19 = mul p15, Ah14 [block 0]
-	VMULPD Z4, Z12, Z16
+	// lo22 = fma c17, zz19, v21 [block 1]
+	VFMADD231PD Z8, Z20, Z10
 
-	// qh19 = mul p15, Ah14 [block 1]
-	VMULPD Z4, Z13, Z17
+	// One24 = param One [block 0]
+	// One24 = param One [block 1]
+	// One36 = param One [block 0]
+	// One36 = param One [block 1]
+	// One38 = param One [block 0]
+	// One38 = param One [block 1]
+	// v25 = add c23, One24 [block 0], merged into:
+	// v26 = select quad15, v25, c23 [block 0]
+	VADDPD Z3, Z2, K1, Z2
 
-	// v20 = fms p15, Ah14, qh19 [block 0]
-	VMOVAPD     Z16, Z18
-	VFMSUB231PD Z4, Z12, Z18
+	// setacc c v26 [block 0]
+	// big30 = max h28, hi20 [block 0]
+	VMAXPD Z11, Z0, Z7
 
-	// v20 = fms p15, Ah14, qh19 [block 1]
-	VMOVAPD     Z17, Z19
-	VFMSUB231PD Z4, Z13, Z19
+	// small31 = min h28, hi20 [block 0]
+	VMINPD Z11, Z0, Z8
 
-	// v21 = fma pl18, Ah14, v20 [block 0]
-	VFMADD231PD Z4, Z14, Z18
+	// s32 = add h28, hi20 [block 0]
+	VADDPD Z11, Z0, Z0
 
-	// v21 = fma pl18, Ah14, v20 [block 1]
-	VFMADD231PD Z4, Z15, Z19
+	// v33 = sub s32, big30 [block 0]
+	VSUBPD Z7, Z0, Z7
 
-	// Al22 = param Al [block 0]
-	// Al22 = param Al [block 1]
-	// ql23 = fma p15, Al22, v21 [block 0]
-	VFMADD231PD Z5, Z12, Z18
+	// err34 = sub small31, v33 [block 0]
+	VSUBPD Z7, Z8, Z7
 
-	// ql23 = fma p15, Al22, v21 [block 1]
-	VFMADD231PD Z5, Z13, Z19
+	// setacc h s32 [block 0]
+	// v37 = fma err34, One36, lo22 [block 0]
+	VFMADD231PD Z3, Z7, Z9
 
-	// H24 = param H [block 0]
-	// H24 = param H [block 1]
-	// B25 = param B [block 0]
-	// B25 = param B [block 1]
-	// mh26 = sub z9, H24 [block 0]
-	VSUBPD Z6, Z10, Z12
+	// v39 = fma v37, One38, l29 [block 0]
+	VFMADD231PD Z3, Z9, Z1
 
-	// mh26 = sub z9, H24 [block 1]
-	VSUBPD Z6, Z11, Z13
+	// setacc l v39 [block 0]
+	// v25 = add c23, One24 [block 1], merged into:
+	// v26 = select quad15, v25, c23 [block 1]
+	VADDPD Z3, Z2, K2, Z2
 
-	// v27 = sub z9, mh26 [block 0]
-	VSUBPD Z12, Z10, Z10
+	// setacc c v26 [block 1]
+	// big30 = max h28, hi20 [block 1]
+	VMAXPD Z12, Z0, Z7
 
-	// v27 = sub z9, mh26 [block 1]
-	VSUBPD Z13, Z11, Z11
+	// small31 = min h28, hi20 [block 1]
+	VMINPD Z12, Z0, Z8
 
-	// v28 = sub v27, H24 [block 0]
-	VSUBPD Z6, Z10, Z10
+	// s32 = add h28, hi20 [block 1]
+	VADDPD Z12, Z0, Z0
 
-	// v28 = sub v27, H24 [block 1]
-	VSUBPD Z6, Z11, Z11
+	// v33 = sub s32, big30 [block 1]
+	VSUBPD Z7, Z0, Z7
 
-	// ml29 = add v28, zl11 [block 0]
-	VADDPD Z8, Z10, Z8
+	// err34 = sub small31, v33 [block 1]
+	VSUBPD Z7, Z8, Z7
 
-	// ml29 = add v28, zl11 [block 1]
-	VADDPD Z9, Z11, Z9
+	// setacc h s32 [block 1]
+	// v37 = fma err34, One36, lo22 [block 1]
+	VFMADD231PD Z3, Z7, Z10
 
-	// lh30 = mul B25, mh26 [block 0]
-	VMULPD Z12, Z7, Z10
+	// v39 = fma v37, One38, l29 [block 1]
+	VFMADD231PD Z3, Z10, Z1
 
-	// lh30 = mul B25, mh26 [block 1]
-	VMULPD Z13, Z7, Z11
-
-	// v31 = fms B25, mh26, lh30 [block 0]
-	VFMSUB213PD Z10, Z7, Z12
-
-	// v31 = fms B25, mh26, lh30 [block 1]
-	VFMSUB213PD Z11, Z7, Z13
-
-	// ll32 = fma B25, ml29, v31 [block 0]
-	VFMADD231PD Z8, Z7, Z12
-
-	// ll32 = fma B25, ml29, v31 [block 1]
-	VFMADD231PD Z9, Z7, Z13
-
-	// hi33 = select quad13, qh19, lh30 [block 0]
-	VBLENDMPD Z16, Z10, K1, Z22
-
-	// hi33 = select quad13, qh19, lh30 [block 1]
-	VBLENDMPD Z17, Z11, K2, Z23
-
-	// lo34 = select quad13, ql23, ll32 [block 0]
-	VBLENDMPD Z18, Z12, K1, Z24
-
-	// lo34 = select quad13, ql23, ll32 [block 1]
-	VBLENDMPD Z19, Z13, K2, Z25
-
-	// s37 = add h35, hi33 [block 0]
-	VADDPD Z22, Z0, Z8
-
-	// big38 = max h35, hi33 [block 0]
-	VMAXPD Z22, Z0, Z9
-
-	// small39 = min h35, hi33 [block 0]
-	VMINPD Z22, Z0, Z0
-
-	// v40 = sub s37, big38 [block 0]
-	VSUBPD Z9, Z8, Z9
-
-	// err41 = sub small39, v40 [block 0]
-	VSUBPD Z9, Z0, Z9
-
-	// setacc h s37 [block 0]
-	VMOVAPD Z8, Z0
-
-	// v43 = add err41, lo34 [block 0]
-	VADDPD Z24, Z9, Z8
-
-	// v44 = add l36, v43 [block 0]
-	VADDPD Z8, Z1, Z1
-
-	// setacc l v44 [block 0]
-	// s37 = add h35, hi33 [block 1]
-	VADDPD Z23, Z0, Z8
-
-	// big38 = max h35, hi33 [block 1]
-	VMAXPD Z23, Z0, Z9
-
-	// small39 = min h35, hi33 [block 1]
-	VMINPD Z23, Z0, Z0
-
-	// v40 = sub s37, big38 [block 1]
-	VSUBPD Z9, Z8, Z9
-
-	// err41 = sub small39, v40 [block 1]
-	VSUBPD Z9, Z0, Z9
-
-	// setacc h s37 [block 1]
-	VMOVAPD Z8, Z0
-
-	// v43 = add err41, lo34 [block 1]
-	VADDPD Z25, Z9, Z8
-
-	// v44 = add l36, v43 [block 1]
-	VADDPD Z8, Z1, Z1
-
-	// setacc l v44 [block 1]
+	// setacc l v39 [block 1]
 	ADDQ $0x10, AX
 	JMP  loop2
 
@@ -4856,125 +4047,93 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VMOVUPD (DX)(AX*8), Z8
+	VMOVUPD (DX)(AX*8), Z7
 
 	// y1 = load y
-	VMOVUPD (BX)(AX*8), Z9
+	VMOVUPD (BX)(AX*8), Z8
 
 	// d2 = sub x0, y1
-	VSUBPD Z9, Z8, Z10
+	VSUBPD Z8, Z7, Z9
 
 	// v3 = sub d2, x0
-	VSUBPD Z8, Z10, Z11
+	VSUBPD Z7, Z9, Z10
 
 	// v4 = sub d2, v3
-	VSUBPD Z11, Z10, Z12
+	VSUBPD Z10, Z9, Z11
 
-	// v5 = sub x0, v4
-	VSUBPD Z12, Z8, Z8
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z3, Z7, Z11
 
-	// v6 = add y1, v3
-	VADDPD Z11, Z9, Z9
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z3, Z8, Z10
 
-	// e7 = sub v5, v6
-	VSUBPD Z9, Z8, Z8
+	// e9 = sub v6, v8
+	VSUBPD Z10, Z11, Z7
 
-	// NegZero8 = param NegZero
-	// z9 = andnot NegZero8, d2
-	VPANDNQ Z10, Z2, Z9
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z9, Z4, Z8
 
-	// sg10 = and d2, NegZero8
-	VPANDQ Z2, Z10, Z10
+	// sg12 = and d2, NegZero10
+	VPANDQ Z4, Z9, Z9
 
-	// zl11 = xor e7, sg10
-	VPXORQ Z10, Z8, Z8
+	// zl13 = xor e9, sg12
+	VPXORQ Z9, Z7, Z7
 
-	// K12 = param K
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Z3, Z9, K1
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z5, Z8, K1
 
-	// Ah14 = param Ah
-	// p15 = mul z9, z9
-	VMULPD Z9, Z9, Z10
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z8, Z6, K1, Z21
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Z10, Z11
-	VFMSUB231PD Z9, Z9, Z11
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z7, Z7, K1, Z7
 
-	// v17 = add z9, z9
-	VADDPD Z9, Z9, Z12
+	// hi20 = mul c17, z11
+	VMULPD Z8, Z21, Z9
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Z8, Z12, Z11
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z9, Z21, Z8
 
-	// qh19 = mul p15, Ah14
-	VMULPD Z4, Z10, Z12
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z7, Z21, Z8
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Z12, Z13
-	VFMSUB231PD Z4, Z10, Z13
+	// One24 = param One
+	// One36 = param One
+	// One38 = param One
+	// v25 = add c23, One24, merged into:
+	// v26 = select quad15, v25, c23
+	VADDPD Z3, Z2, K1, Z2
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Z4, Z11, Z13
+	// setacc c v26
+	// big30 = max h28, hi20
+	VMAXPD Z9, Z0, Z7
 
-	// Al22 = param Al
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Z5, Z10, Z13
+	// small31 = min h28, hi20
+	VMINPD Z9, Z0, Z10
 
-	// H24 = param H
-	// B25 = param B
-	// mh26 = sub z9, H24
-	VSUBPD Z6, Z9, Z10
+	// s32 = add h28, hi20
+	VADDPD Z9, Z0, Z0
 
-	// v27 = sub z9, mh26
-	VSUBPD Z10, Z9, Z9
+	// v33 = sub s32, big30
+	VSUBPD Z7, Z0, Z7
 
-	// v28 = sub v27, H24
-	VSUBPD Z6, Z9, Z9
+	// err34 = sub small31, v33
+	VSUBPD Z7, Z10, Z7
 
-	// ml29 = add v28, zl11
-	VADDPD Z8, Z9, Z8
+	// setacc h s32
+	// v37 = fma err34, One36, lo22
+	VFMADD231PD Z3, Z7, Z8
 
-	// lh30 = mul B25, mh26
-	VMULPD Z10, Z7, Z9
+	// v39 = fma v37, One38, l29
+	VFMADD231PD Z3, Z8, Z1
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Z9, Z7, Z10
-
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z8, Z7, Z10
-
-	// hi33 = select quad13, qh19, lh30
-	VBLENDMPD Z12, Z9, K1, Z26
-
-	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z13, Z10, K1, Z27
-
-	// s37 = add h35, hi33
-	VADDPD Z26, Z0, Z8
-
-	// big38 = max h35, hi33
-	VMAXPD Z26, Z0, Z9
-
-	// small39 = min h35, hi33
-	VMINPD Z26, Z0, Z0
-
-	// v40 = sub s37, big38
-	VSUBPD Z9, Z8, Z9
-
-	// err41 = sub small39, v40
-	VSUBPD Z9, Z0, Z9
-
-	// setacc h s37
-	VMOVAPD Z8, Z0
-
-	// v43 = add err41, lo34
-	VADDPD Z27, Z9, Z8
-
-	// v44 = add l36, v43
-	VADDPD Z8, Z1, Z1
-
-	// setacc l v44
+	// setacc l v39
 	ADDQ $0x08, AX
 	JMP  loop1
 
@@ -4987,125 +4146,93 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VMOVUPD.Z (DX)(AX*8), K1, Z8
+	VMOVUPD.Z (DX)(AX*8), K1, Z7
 
 	// y1 = load y
-	VMOVUPD.Z (BX)(AX*8), K1, Z9
+	VMOVUPD.Z (BX)(AX*8), K1, Z8
 
 	// d2 = sub x0, y1
-	VSUBPD Z9, Z8, Z10
+	VSUBPD Z8, Z7, Z9
 
 	// v3 = sub d2, x0
-	VSUBPD Z8, Z10, Z11
+	VSUBPD Z7, Z9, Z10
 
 	// v4 = sub d2, v3
-	VSUBPD Z11, Z10, Z12
+	VSUBPD Z10, Z9, Z11
 
-	// v5 = sub x0, v4
-	VSUBPD Z12, Z8, Z8
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z3, Z7, Z11
 
-	// v6 = add y1, v3
-	VADDPD Z11, Z9, Z9
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z3, Z8, Z10
 
-	// e7 = sub v5, v6
-	VSUBPD Z9, Z8, Z8
+	// e9 = sub v6, v8
+	VSUBPD Z10, Z11, Z7
 
-	// NegZero8 = param NegZero
-	// z9 = andnot NegZero8, d2
-	VPANDNQ Z10, Z2, Z9
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z9, Z4, Z8
 
-	// sg10 = and d2, NegZero8
-	VPANDQ Z2, Z10, Z2
+	// sg12 = and d2, NegZero10
+	VPANDQ Z4, Z9, Z4
 
-	// zl11 = xor e7, sg10
-	VPXORQ Z2, Z8, Z2
+	// zl13 = xor e9, sg12
+	VPXORQ Z4, Z7, Z4
 
-	// K12 = param K
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Z3, Z9, K1
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z5, Z8, K1
 
-	// Ah14 = param Ah
-	// p15 = mul z9, z9
-	VMULPD Z9, Z9, Z3
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z8, Z6, K1, Z22
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Z3, Z8
-	VFMSUB231PD Z9, Z9, Z8
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z4, Z4, K1, Z4
 
-	// v17 = add z9, z9
-	VADDPD Z9, Z9, Z10
+	// hi20 = mul c17, z11
+	VMULPD Z8, Z22, Z5
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Z2, Z10, Z8
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z5, Z22, Z8
 
-	// qh19 = mul p15, Ah14
-	VMULPD Z4, Z3, Z10
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z4, Z22, Z8
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Z10, Z11
-	VFMSUB231PD Z4, Z3, Z11
+	// One24 = param One
+	// One36 = param One
+	// One38 = param One
+	// v25 = add c23, One24, merged into:
+	// v26 = select quad15, v25, c23
+	VADDPD Z3, Z2, K1, Z2
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Z4, Z8, Z11
+	// setacc c v26
+	// big30 = max h28, hi20
+	VMAXPD Z5, Z0, Z4
 
-	// Al22 = param Al
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Z5, Z3, Z11
+	// small31 = min h28, hi20
+	VMINPD Z5, Z0, Z6
 
-	// H24 = param H
-	// B25 = param B
-	// mh26 = sub z9, H24
-	VSUBPD Z6, Z9, Z3
+	// s32 = add h28, hi20
+	VADDPD Z5, Z0, Z0
 
-	// v27 = sub z9, mh26
-	VSUBPD Z3, Z9, Z4
+	// v33 = sub s32, big30
+	VSUBPD Z4, Z0, Z4
 
-	// v28 = sub v27, H24
-	VSUBPD Z6, Z4, Z4
+	// err34 = sub small31, v33
+	VSUBPD Z4, Z6, Z4
 
-	// ml29 = add v28, zl11
-	VADDPD Z2, Z4, Z2
+	// setacc h s32
+	// v37 = fma err34, One36, lo22
+	VFMADD231PD Z3, Z4, Z8
 
-	// lh30 = mul B25, mh26
-	VMULPD Z3, Z7, Z4
+	// v39 = fma v37, One38, l29
+	VFMADD231PD Z3, Z8, Z1
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Z4, Z7, Z3
-
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z2, Z7, Z3
-
-	// hi33 = select quad13, qh19, lh30
-	VBLENDMPD Z10, Z4, K1, Z28
-
-	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z11, Z3, K1, Z29
-
-	// s37 = add h35, hi33
-	VADDPD Z28, Z0, Z2
-
-	// big38 = max h35, hi33
-	VMAXPD Z28, Z0, Z3
-
-	// small39 = min h35, hi33
-	VMINPD Z28, Z0, Z0
-
-	// v40 = sub s37, big38
-	VSUBPD Z3, Z2, Z3
-
-	// err41 = sub small39, v40
-	VSUBPD Z3, Z0, Z3
-
-	// setacc h s37
-	VMOVAPD Z2, Z0
-
-	// v43 = add err41, lo34
-	VADDPD Z29, Z3, Z2
-
-	// v44 = add l36, v43
-	VADDPD Z2, Z1, Z1
-
-	// setacc l v44
+	// setacc l v39
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -5115,10 +4242,13 @@ done:
 	VMOVUPD       Y1, 64(SI)
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVUPD       Y0, 96(SI)
+	VMOVUPD       Y2, 128(SI)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VMOVUPD       Y0, 160(SI)
 	VZEROUPPER
 	RET
 
-// func gradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·gradF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -5168,46 +4298,31 @@ loop1:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// GA13 = param GA
+	// GA11 = param GA
 	VBROADCASTSD 48(AX), Y4
 
-	// v14 = mul e7, GA13
+	// v12 = mul e7, GA11
 	VMULPD Y4, Y0, Y0
 
-	// gq15 = fma d2, GA13, v14
+	// gq13 = fma d2, GA11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Zero16 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB14 = param GB
+	VBROADCASTSD 56(AX), Y2
 
-	// nonzero17 = ne d2, Zero16
-	VCMPPD $0x04, Y4, Y2, Y5
+	// gl15 = xor GB14, sg10
+	VXORPD Y1, Y2, Y1
 
-	// GB18 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg16 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// v19 = select nonzero17, GB18, Zero16
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin17 = le Kg16, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// gl20 = xor v19, sg10
-	VXORPD Y1, Y4, Y1
+	// grad18 = select lin17, gl15, gq13
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch21 = select quad12, gq15, gl20
-	VBLENDVPD Y3, Y0, Y1, Y0
-
-	// nan22 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
-
-	// grad23 = select nan22, d2, branch21
-	VBLENDVPD Y1, Y2, Y0, Y0
-
-	// store dst grad23
+	// store dst grad18
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -5244,46 +4359,31 @@ loop1:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// GA13 = param GA
+	// GA11 = param GA
 	VBROADCASTSD 48(AX), Y4
 
-	// v14 = mul e7, GA13
+	// v12 = mul e7, GA11
 	VMULPD Y4, Y0, Y0
 
-	// gq15 = fma d2, GA13, v14
+	// gq13 = fma d2, GA11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Zero16 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB14 = param GB
+	VBROADCASTSD 56(AX), Y2
 
-	// nonzero17 = ne d2, Zero16
-	VCMPPD $0x04, Y4, Y2, Y5
+	// gl15 = xor GB14, sg10
+	VXORPD Y1, Y2, Y1
 
-	// GB18 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg16 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// v19 = select nonzero17, GB18, Zero16
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin17 = le Kg16, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// gl20 = xor v19, sg10
-	VXORPD Y1, Y4, Y1
+	// grad18 = select lin17, gl15, gq13
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch21 = select quad12, gq15, gl20
-	VBLENDVPD Y3, Y0, Y1, Y0
-
-	// nan22 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
-
-	// grad23 = select nan22, d2, branch21
-	VBLENDVPD Y1, Y2, Y0, Y0
-
-	// store dst grad23
+	// store dst grad18
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -5333,46 +4433,31 @@ tail:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// GA13 = param GA
+	// GA11 = param GA
 	VBROADCASTSD 48(AX), Y4
 
-	// v14 = mul e7, GA13
+	// v12 = mul e7, GA11
 	VMULPD Y4, Y0, Y0
 
-	// gq15 = fma d2, GA13, v14
+	// gq13 = fma d2, GA11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Zero16 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB14 = param GB
+	VBROADCASTSD 56(AX), Y2
 
-	// nonzero17 = ne d2, Zero16
-	VCMPPD $0x04, Y4, Y2, Y5
+	// gl15 = xor GB14, sg10
+	VXORPD Y1, Y2, Y1
 
-	// GB18 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg16 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// v19 = select nonzero17, GB18, Zero16
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin17 = le Kg16, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// gl20 = xor v19, sg10
-	VXORPD Y1, Y4, Y1
+	// grad18 = select lin17, gl15, gq13
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch21 = select quad12, gq15, gl20
-	VBLENDVPD Y3, Y0, Y1, Y0
-
-	// nan22 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
-
-	// grad23 = select nan22, d2, branch21
-	VBLENDVPD Y1, Y2, Y0, Y0
-
-	// store dst grad23
+	// store dst grad18
 	LEAQ       tailmask64<>+0(SB), R8
 	VMOVDQU    (R8)(CX*8), Y1
 	VMASKMOVPD Y0, Y1, (SI)(DI*8)
@@ -5415,46 +4500,31 @@ tail:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// GA13 = param GA
+	// GA11 = param GA
 	VBROADCASTSD 48(AX), Y4
 
-	// v14 = mul e7, GA13
+	// v12 = mul e7, GA11
 	VMULPD Y4, Y0, Y0
 
-	// gq15 = fma d2, GA13, v14
+	// gq13 = fma d2, GA11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Zero16 = param Zero
-	VBROADCASTSD 80(AX), Y4
+	// GB14 = param GB
+	VBROADCASTSD 56(AX), Y2
 
-	// nonzero17 = ne d2, Zero16
-	VCMPPD $0x04, Y4, Y2, Y5
+	// gl15 = xor GB14, sg10
+	VXORPD Y1, Y2, Y1
 
-	// GB18 = param GB
-	VBROADCASTSD 56(AX), Y6
+	// Kg16 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// v19 = select nonzero17, GB18, Zero16
-	VBLENDVPD Y5, Y6, Y4, Y4
+	// lin17 = le Kg16, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// gl20 = xor v19, sg10
-	VXORPD Y1, Y4, Y1
+	// grad18 = select lin17, gl15, gq13
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// branch21 = select quad12, gq15, gl20
-	VBLENDVPD Y3, Y0, Y1, Y0
-
-	// nan22 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
-
-	// grad23 = select nan22, d2, branch21
-	VBLENDVPD Y1, Y2, Y0, Y0
-
-	// store dst grad23
+	// store dst grad18
 	LEAQ       tailmask64<>+0(SB), AX
 	VMOVDQU    32(AX)(CX*8), Y1
 	VMASKMOVPD Y0, Y1, 32(SI)(DI*8)
@@ -5463,7 +4533,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -5474,10 +4544,9 @@ TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z0
-	VBROADCASTSD (AX), Z1
-	VBROADCASTSD 48(AX), Z2
-	VBROADCASTSD 80(AX), Z3
-	VBROADCASTSD 56(AX), Z4
+	VBROADCASTSD 48(AX), Z1
+	VBROADCASTSD 56(AX), Z2
+	VBROADCASTSD 128(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
@@ -5492,69 +4561,56 @@ loop1pf:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VMOVUPD (DX)(AX*8), Z5
+	VMOVUPD (DX)(AX*8), Z4
 
 	// y1 = load y
-	VMOVUPD (BX)(AX*8), Z6
+	VMOVUPD (BX)(AX*8), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z7
+	VSUBPD Z5, Z4, Z6
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z7, Z8
+	VSUBPD Z4, Z6, Z7
 
 	// v4 = sub d2, v3
-	VSUBPD Z8, Z7, Z9
+	VSUBPD Z7, Z6, Z8
 
 	// v5 = sub x0, v4
-	VSUBPD Z9, Z5, Z5
+	VSUBPD Z8, Z4, Z4
 
 	// v6 = add y1, v3
-	VADDPD Z8, Z6, Z6
+	VADDPD Z7, Z5, Z5
 
 	// e7 = sub v5, v6
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero8 = param NegZero
 	// z9 = andnot NegZero8, d2
-	VPANDNQ Z7, Z0, Z6
+	VPANDNQ Z6, Z0, Z5
 
 	// sg10 = and d2, NegZero8
-	VPANDQ Z0, Z7, Z8
+	VPANDQ Z0, Z6, Z7
 
-	// K11 = param K
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Z1, Z6, K1
+	// GA11 = param GA
+	// v12 = mul e7, GA11
+	VMULPD Z1, Z4, Z4
 
-	// GA13 = param GA
-	// v14 = mul e7, GA13
-	VMULPD Z2, Z5, Z5
+	// gq13 = fma d2, GA11, v12
+	VFMADD231PD Z1, Z6, Z4
 
-	// gq15 = fma d2, GA13, v14
-	VFMADD231PD Z2, Z7, Z5
+	// GB14 = param GB
+	// gl15 = xor GB14, sg10
+	VPXORQ Z7, Z2, Z6
 
-	// Zero16 = param Zero
-	// nonzero17 = ne d2, Zero16
-	VCMPPD $0x04, Z3, Z7, K2
+	// Kg16 = param Kg
+	// lin17 = le Kg16, z9
+	VCMPPD $0x12, Z5, Z3, K1
 
-	// GB18 = param GB
-	// v19 = select nonzero17, GB18, Zero16
-	VBLENDMPD Z4, Z3, K2, Z10
+	// grad18 = select lin17, gl15, gq13
+	VBLENDMPD Z6, Z4, K1, Z9
 
-	// gl20 = xor v19, sg10
-	VPXORQ Z8, Z10, Z6
-
-	// branch21 = select quad12, gq15, gl20
-	VBLENDMPD Z5, Z6, K1, Z11
-
-	// nan22 = isnan d2
-	VCMPPD $0x03, Z7, Z7, K1
-
-	// grad23 = select nan22, d2, branch21
-	VBLENDMPD Z7, Z11, K1, Z12
-
-	// store dst grad23
-	VMOVUPD Z12, (SI)(AX*8)
+	// store dst grad18
+	VMOVUPD Z9, (SI)(AX*8)
 	ADDQ    $0x08, AX
 	JMP     loop1pf
 
@@ -5564,69 +4620,56 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VMOVUPD (DX)(AX*8), Z5
+	VMOVUPD (DX)(AX*8), Z4
 
 	// y1 = load y
-	VMOVUPD (BX)(AX*8), Z6
+	VMOVUPD (BX)(AX*8), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z7
+	VSUBPD Z5, Z4, Z6
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z7, Z8
+	VSUBPD Z4, Z6, Z7
 
 	// v4 = sub d2, v3
-	VSUBPD Z8, Z7, Z9
+	VSUBPD Z7, Z6, Z8
 
 	// v5 = sub x0, v4
-	VSUBPD Z9, Z5, Z5
+	VSUBPD Z8, Z4, Z4
 
 	// v6 = add y1, v3
-	VADDPD Z8, Z6, Z6
+	VADDPD Z7, Z5, Z5
 
 	// e7 = sub v5, v6
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero8 = param NegZero
 	// z9 = andnot NegZero8, d2
-	VPANDNQ Z7, Z0, Z6
+	VPANDNQ Z6, Z0, Z5
 
 	// sg10 = and d2, NegZero8
-	VPANDQ Z0, Z7, Z8
+	VPANDQ Z0, Z6, Z7
 
-	// K11 = param K
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Z1, Z6, K1
+	// GA11 = param GA
+	// v12 = mul e7, GA11
+	VMULPD Z1, Z4, Z4
 
-	// GA13 = param GA
-	// v14 = mul e7, GA13
-	VMULPD Z2, Z5, Z5
+	// gq13 = fma d2, GA11, v12
+	VFMADD231PD Z1, Z6, Z4
 
-	// gq15 = fma d2, GA13, v14
-	VFMADD231PD Z2, Z7, Z5
+	// GB14 = param GB
+	// gl15 = xor GB14, sg10
+	VPXORQ Z7, Z2, Z6
 
-	// Zero16 = param Zero
-	// nonzero17 = ne d2, Zero16
-	VCMPPD $0x04, Z3, Z7, K2
+	// Kg16 = param Kg
+	// lin17 = le Kg16, z9
+	VCMPPD $0x12, Z5, Z3, K1
 
-	// GB18 = param GB
-	// v19 = select nonzero17, GB18, Zero16
-	VBLENDMPD Z4, Z3, K2, Z13
+	// grad18 = select lin17, gl15, gq13
+	VBLENDMPD Z6, Z4, K1, Z10
 
-	// gl20 = xor v19, sg10
-	VPXORQ Z8, Z13, Z6
-
-	// branch21 = select quad12, gq15, gl20
-	VBLENDMPD Z5, Z6, K1, Z14
-
-	// nan22 = isnan d2
-	VCMPPD $0x03, Z7, Z7, K1
-
-	// grad23 = select nan22, d2, branch21
-	VBLENDMPD Z7, Z14, K1, Z15
-
-	// store dst grad23
-	VMOVUPD Z15, (SI)(AX*8)
+	// store dst grad18
+	VMOVUPD Z10, (SI)(AX*8)
 	ADDQ    $0x08, AX
 	JMP     loop1
 
@@ -5639,75 +4682,62 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VMOVUPD.Z (DX)(AX*8), K1, Z5
+	VMOVUPD.Z (DX)(AX*8), K1, Z4
 
 	// y1 = load y
-	VMOVUPD.Z (BX)(AX*8), K1, Z6
+	VMOVUPD.Z (BX)(AX*8), K1, Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z7
+	VSUBPD Z5, Z4, Z6
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z7, Z8
+	VSUBPD Z4, Z6, Z7
 
 	// v4 = sub d2, v3
-	VSUBPD Z8, Z7, Z9
+	VSUBPD Z7, Z6, Z8
 
 	// v5 = sub x0, v4
-	VSUBPD Z9, Z5, Z5
+	VSUBPD Z8, Z4, Z4
 
 	// v6 = add y1, v3
-	VADDPD Z8, Z6, Z6
+	VADDPD Z7, Z5, Z5
 
 	// e7 = sub v5, v6
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero8 = param NegZero
 	// z9 = andnot NegZero8, d2
-	VPANDNQ Z7, Z0, Z6
+	VPANDNQ Z6, Z0, Z5
 
 	// sg10 = and d2, NegZero8
-	VPANDQ Z0, Z7, Z0
+	VPANDQ Z0, Z6, Z0
 
-	// K11 = param K
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Z1, Z6, K2
+	// GA11 = param GA
+	// v12 = mul e7, GA11
+	VMULPD Z1, Z4, Z4
 
-	// GA13 = param GA
-	// v14 = mul e7, GA13
-	VMULPD Z2, Z5, Z1
+	// gq13 = fma d2, GA11, v12
+	VFMADD231PD Z1, Z6, Z4
 
-	// gq15 = fma d2, GA13, v14
-	VFMADD231PD Z2, Z7, Z1
+	// GB14 = param GB
+	// gl15 = xor GB14, sg10
+	VPXORQ Z0, Z2, Z0
 
-	// Zero16 = param Zero
-	// nonzero17 = ne d2, Zero16
-	VCMPPD $0x04, Z3, Z7, K3
+	// Kg16 = param Kg
+	// lin17 = le Kg16, z9
+	VCMPPD $0x12, Z5, Z3, K2
 
-	// GB18 = param GB
-	// v19 = select nonzero17, GB18, Zero16
-	VBLENDMPD Z4, Z3, K3, Z16
+	// grad18 = select lin17, gl15, gq13
+	VBLENDMPD Z0, Z4, K2, Z11
 
-	// gl20 = xor v19, sg10
-	VPXORQ Z0, Z16, Z0
-
-	// branch21 = select quad12, gq15, gl20
-	VBLENDMPD Z1, Z0, K2, Z17
-
-	// nan22 = isnan d2
-	VCMPPD $0x03, Z7, Z7, K2
-
-	// grad23 = select nan22, d2, branch21
-	VBLENDMPD Z7, Z17, K2, Z18
-
-	// store dst grad23
-	VMOVUPD Z18, K1, (SI)(AX*8)
+	// store dst grad18
+	VMOVUPD Z11, K1, (SI)(AX*8)
 
 done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, FMA3
 TEXT ·gradElementwiseF64AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -5758,55 +4788,40 @@ loop1:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// g13 = load g
+	// g11 = load g
 	VMOVUPD (SI)(R8*8), Y4
 
-	// v14 = mul e7, g13
+	// v12 = mul e7, g11
 	VMULPD Y4, Y0, Y0
 
-	// v15 = fma d2, g13, v14
+	// v13 = fma d2, g11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Dq16 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq14 = param Dq
+	VBROADCASTSD 40(AX), Y2
 
-	// gq17 = div v15, Dq16
-	VDIVPD Y5, Y0, Y0
+	// gq15 = div v13, Dq14
+	VDIVPD Y2, Y0, Y0
 
-	// Zero18 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y2
 
-	// nonzero19 = ne d2, Zero18
-	VCMPPD $0x04, Y5, Y2, Y6
+	// v17 = xor B16, sg10
+	VXORPD Y1, Y2, Y1
 
-	// B20 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v21 = select nonzero19, B20, Zero18
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v22 = xor v21, sg10
-	VXORPD Y1, Y5, Y1
-
-	// gl23 = mul v22, g13
+	// gl18 = mul v17, g11
 	VMULPD Y4, Y1, Y1
 
-	// branch24 = select quad12, gq17, gl23
-	VBLENDVPD Y3, Y0, Y1, Y0
+	// Kg19 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// nan25 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
+	// lin20 = le Kg19, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// grad26 = select nan25, d2, branch24
-	VBLENDVPD Y1, Y2, Y0, Y0
+	// grad21 = select lin20, gl18, gq15
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad26
+	// store dst grad21
 	VMOVUPD Y0, (DI)(R8*8)
 
 	// Lanes 4-7.
@@ -5843,55 +4858,40 @@ loop1:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// g13 = load g
+	// g11 = load g
 	VMOVUPD 32(SI)(R8*8), Y4
 
-	// v14 = mul e7, g13
+	// v12 = mul e7, g11
 	VMULPD Y4, Y0, Y0
 
-	// v15 = fma d2, g13, v14
+	// v13 = fma d2, g11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Dq16 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq14 = param Dq
+	VBROADCASTSD 40(AX), Y2
 
-	// gq17 = div v15, Dq16
-	VDIVPD Y5, Y0, Y0
+	// gq15 = div v13, Dq14
+	VDIVPD Y2, Y0, Y0
 
-	// Zero18 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y2
 
-	// nonzero19 = ne d2, Zero18
-	VCMPPD $0x04, Y5, Y2, Y6
+	// v17 = xor B16, sg10
+	VXORPD Y1, Y2, Y1
 
-	// B20 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v21 = select nonzero19, B20, Zero18
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v22 = xor v21, sg10
-	VXORPD Y1, Y5, Y1
-
-	// gl23 = mul v22, g13
+	// gl18 = mul v17, g11
 	VMULPD Y4, Y1, Y1
 
-	// branch24 = select quad12, gq17, gl23
-	VBLENDVPD Y3, Y0, Y1, Y0
+	// Kg19 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// nan25 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
+	// lin20 = le Kg19, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// grad26 = select nan25, d2, branch24
-	VBLENDVPD Y1, Y2, Y0, Y0
+	// grad21 = select lin20, gl18, gq15
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad26
+	// store dst grad21
 	VMOVUPD Y0, 32(DI)(R8*8)
 	ADDQ    $0x08, R8
 	JMP     loop1
@@ -5941,57 +4941,42 @@ tail:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// g13 = load g
+	// g11 = load g
 	LEAQ       tailmask64<>+0(SB), R9
 	VMOVDQU    (R9)(CX*8), Y4
 	VMASKMOVPD (SI)(R8*8), Y4, Y4
 
-	// v14 = mul e7, g13
+	// v12 = mul e7, g11
 	VMULPD Y4, Y0, Y0
 
-	// v15 = fma d2, g13, v14
+	// v13 = fma d2, g11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Dq16 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq14 = param Dq
+	VBROADCASTSD 40(AX), Y2
 
-	// gq17 = div v15, Dq16
-	VDIVPD Y5, Y0, Y0
+	// gq15 = div v13, Dq14
+	VDIVPD Y2, Y0, Y0
 
-	// Zero18 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y2
 
-	// nonzero19 = ne d2, Zero18
-	VCMPPD $0x04, Y5, Y2, Y6
+	// v17 = xor B16, sg10
+	VXORPD Y1, Y2, Y1
 
-	// B20 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v21 = select nonzero19, B20, Zero18
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v22 = xor v21, sg10
-	VXORPD Y1, Y5, Y1
-
-	// gl23 = mul v22, g13
+	// gl18 = mul v17, g11
 	VMULPD Y4, Y1, Y1
 
-	// branch24 = select quad12, gq17, gl23
-	VBLENDVPD Y3, Y0, Y1, Y0
+	// Kg19 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// nan25 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
+	// lin20 = le Kg19, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// grad26 = select nan25, d2, branch24
-	VBLENDVPD Y1, Y2, Y0, Y0
+	// grad21 = select lin20, gl18, gq15
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad26
+	// store dst grad21
 	LEAQ       tailmask64<>+0(SB), R9
 	VMOVDQU    (R9)(CX*8), Y1
 	VMASKMOVPD Y0, Y1, (DI)(R8*8)
@@ -6034,57 +5019,42 @@ tail:
 	// sg10 = and d2, NegZero8
 	VANDPD Y1, Y2, Y1
 
-	// K11 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Y4, Y3, Y3
-
-	// g13 = load g
+	// g11 = load g
 	LEAQ       tailmask64<>+0(SB), DX
 	VMOVDQU    32(DX)(CX*8), Y4
 	VMASKMOVPD 32(SI)(R8*8), Y4, Y4
 
-	// v14 = mul e7, g13
+	// v12 = mul e7, g11
 	VMULPD Y4, Y0, Y0
 
-	// v15 = fma d2, g13, v14
+	// v13 = fma d2, g11, v12
 	VFMADD231PD Y4, Y2, Y0
 
-	// Dq16 = param Dq
-	VBROADCASTSD 40(AX), Y5
+	// Dq14 = param Dq
+	VBROADCASTSD 40(AX), Y2
 
-	// gq17 = div v15, Dq16
-	VDIVPD Y5, Y0, Y0
+	// gq15 = div v13, Dq14
+	VDIVPD Y2, Y0, Y0
 
-	// Zero18 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y2
 
-	// nonzero19 = ne d2, Zero18
-	VCMPPD $0x04, Y5, Y2, Y6
+	// v17 = xor B16, sg10
+	VXORPD Y1, Y2, Y1
 
-	// B20 = param B
-	VBROADCASTSD 32(AX), Y7
-
-	// v21 = select nonzero19, B20, Zero18
-	VBLENDVPD Y6, Y7, Y5, Y5
-
-	// v22 = xor v21, sg10
-	VXORPD Y1, Y5, Y1
-
-	// gl23 = mul v22, g13
+	// gl18 = mul v17, g11
 	VMULPD Y4, Y1, Y1
 
-	// branch24 = select quad12, gq17, gl23
-	VBLENDVPD Y3, Y0, Y1, Y0
+	// Kg19 = param Kg
+	VBROADCASTSD 128(AX), Y2
 
-	// nan25 = isnan d2
-	VCMPPD $0x03, Y2, Y2, Y1
+	// lin20 = le Kg19, z9
+	VCMPPD $0x12, Y3, Y2, Y2
 
-	// grad26 = select nan25, d2, branch24
-	VBLENDVPD Y1, Y2, Y0, Y0
+	// grad21 = select lin20, gl18, gq15
+	VBLENDVPD Y2, Y1, Y0, Y0
 
-	// store dst grad26
+	// store dst grad21
 	LEAQ       tailmask64<>+0(SB), AX
 	VMOVDQU    32(AX)(CX*8), Y1
 	VMASKMOVPD Y0, Y1, 32(DI)(R8*8)
@@ -6093,7 +5063,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, AVX512F
 TEXT ·gradElementwiseF64AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -6105,10 +5075,9 @@ TEXT ·gradElementwiseF64AVX512(SB), NOSPLIT, $0-104
 
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z0
-	VBROADCASTSD (AX), Z1
-	VBROADCASTSD 40(AX), Z2
-	VBROADCASTSD 80(AX), Z3
-	VBROADCASTSD 32(AX), Z4
+	VBROADCASTSD 40(AX), Z1
+	VBROADCASTSD 32(AX), Z2
+	VBROADCASTSD 128(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
@@ -6119,76 +5088,63 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VMOVUPD (DX)(AX*8), Z5
+	VMOVUPD (DX)(AX*8), Z4
 
 	// y1 = load y
-	VMOVUPD (BX)(AX*8), Z6
+	VMOVUPD (BX)(AX*8), Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z7
+	VSUBPD Z5, Z4, Z6
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z7, Z8
+	VSUBPD Z4, Z6, Z7
 
 	// v4 = sub d2, v3
-	VSUBPD Z8, Z7, Z9
+	VSUBPD Z7, Z6, Z8
 
 	// v5 = sub x0, v4
-	VSUBPD Z9, Z5, Z5
+	VSUBPD Z8, Z4, Z4
 
 	// v6 = add y1, v3
-	VADDPD Z8, Z6, Z6
+	VADDPD Z7, Z5, Z5
 
 	// e7 = sub v5, v6
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero8 = param NegZero
 	// z9 = andnot NegZero8, d2
-	VPANDNQ Z7, Z0, Z6
+	VPANDNQ Z6, Z0, Z5
 
 	// sg10 = and d2, NegZero8
-	VPANDQ Z0, Z7, Z8
+	VPANDQ Z0, Z6, Z7
 
-	// K11 = param K
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Z1, Z6, K1
+	// g11 = load g
+	VMOVUPD (SI)(AX*8), Z8
 
-	// g13 = load g
-	VMOVUPD (SI)(AX*8), Z6
+	// v12 = mul e7, g11
+	VMULPD Z8, Z4, Z4
 
-	// v14 = mul e7, g13
-	VMULPD Z6, Z5, Z5
+	// v13 = fma d2, g11, v12
+	VFMADD231PD Z8, Z6, Z4
 
-	// v15 = fma d2, g13, v14
-	VFMADD231PD Z6, Z7, Z5
+	// Dq14 = param Dq
+	// gq15 = div v13, Dq14
+	VDIVPD Z1, Z4, Z4
 
-	// Dq16 = param Dq
-	// Zero18 = param Zero
-	// nonzero19 = ne d2, Zero18
-	VCMPPD $0x04, Z3, Z7, K2
+	// B16 = param B
+	// v17 = xor B16, sg10
+	VPXORQ Z7, Z2, Z6
 
-	// B20 = param B
-	// v21 = select nonzero19, B20, Zero18
-	VBLENDMPD Z4, Z3, K2, Z10
+	// Kg19 = param Kg
+	// lin20 = le Kg19, z9
+	VCMPPD $0x12, Z5, Z3, K1
 
-	// v22 = xor v21, sg10
-	VPXORQ Z8, Z10, Z8
+	// gl18 = mul v17, g11, merged into:
+	// grad21 = select lin20, gl18, gq15
+	VMULPD Z8, Z6, K1, Z4
 
-	// gl23 = mul v22, g13
-	VMULPD Z6, Z8, Z6
-
-	// gq17 = div v15, Dq16, merged into:
-	// branch24 = select quad12, gq17, gl23
-	VDIVPD Z2, Z5, K1, Z6
-
-	// nan25 = isnan d2
-	VCMPPD $0x03, Z7, Z7, K1
-
-	// grad26 = select nan25, d2, branch24
-	VBLENDMPD Z7, Z6, K1, Z11
-
-	// store dst grad26
-	VMOVUPD Z11, (DI)(AX*8)
+	// store dst grad21
+	VMOVUPD Z4, (DI)(AX*8)
 	ADDQ    $0x08, AX
 	JMP     loop1
 
@@ -6201,82 +5157,69 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VMOVUPD.Z (DX)(AX*8), K1, Z5
+	VMOVUPD.Z (DX)(AX*8), K1, Z4
 
 	// y1 = load y
-	VMOVUPD.Z (BX)(AX*8), K1, Z6
+	VMOVUPD.Z (BX)(AX*8), K1, Z5
 
 	// d2 = sub x0, y1
-	VSUBPD Z6, Z5, Z7
+	VSUBPD Z5, Z4, Z6
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z7, Z8
+	VSUBPD Z4, Z6, Z7
 
 	// v4 = sub d2, v3
-	VSUBPD Z8, Z7, Z9
+	VSUBPD Z7, Z6, Z8
 
 	// v5 = sub x0, v4
-	VSUBPD Z9, Z5, Z5
+	VSUBPD Z8, Z4, Z4
 
 	// v6 = add y1, v3
-	VADDPD Z8, Z6, Z6
+	VADDPD Z7, Z5, Z5
 
 	// e7 = sub v5, v6
-	VSUBPD Z6, Z5, Z5
+	VSUBPD Z5, Z4, Z4
 
 	// NegZero8 = param NegZero
 	// z9 = andnot NegZero8, d2
-	VPANDNQ Z7, Z0, Z6
+	VPANDNQ Z6, Z0, Z5
 
 	// sg10 = and d2, NegZero8
-	VPANDQ Z0, Z7, Z0
+	VPANDQ Z0, Z6, Z0
 
-	// K11 = param K
-	// quad12 = lt z9, K11
-	VCMPPD $0x11, Z1, Z6, K2
+	// g11 = load g
+	VMOVUPD.Z (SI)(AX*8), K1, Z7
 
-	// g13 = load g
-	VMOVUPD.Z (SI)(AX*8), K1, Z1
+	// v12 = mul e7, g11
+	VMULPD Z7, Z4, Z4
 
-	// v14 = mul e7, g13
-	VMULPD Z1, Z5, Z5
+	// v13 = fma d2, g11, v12
+	VFMADD231PD Z7, Z6, Z4
 
-	// v15 = fma d2, g13, v14
-	VFMADD231PD Z1, Z7, Z5
+	// Dq14 = param Dq
+	// gq15 = div v13, Dq14
+	VDIVPD Z1, Z4, Z1
 
-	// Dq16 = param Dq
-	// Zero18 = param Zero
-	// nonzero19 = ne d2, Zero18
-	VCMPPD $0x04, Z3, Z7, K3
+	// B16 = param B
+	// v17 = xor B16, sg10
+	VPXORQ Z0, Z2, Z0
 
-	// B20 = param B
-	// v21 = select nonzero19, B20, Zero18
-	VBLENDMPD Z4, Z3, K3, Z12
+	// Kg19 = param Kg
+	// lin20 = le Kg19, z9
+	VCMPPD $0x12, Z5, Z3, K2
 
-	// v22 = xor v21, sg10
-	VPXORQ Z0, Z12, Z0
+	// gl18 = mul v17, g11, merged into:
+	// grad21 = select lin20, gl18, gq15
+	VMULPD Z7, Z0, K2, Z1
 
-	// gl23 = mul v22, g13
-	VMULPD Z1, Z0, Z0
-
-	// gq17 = div v15, Dq16, merged into:
-	// branch24 = select quad12, gq17, gl23
-	VDIVPD Z2, Z5, K2, Z0
-
-	// nan25 = isnan d2
-	VCMPPD $0x03, Z7, Z7, K2
-
-	// grad26 = select nan25, d2, branch24
-	VBLENDMPD Z7, Z0, K2, Z13
-
-	// store dst grad26
-	VMOVUPD Z13, K1, (DI)(AX*8)
+	// store dst grad21
+	VMOVUPD Z1, K1, (DI)(AX*8)
 
 done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX2(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
+// func sumAndGradF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumAndGradF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -6292,6 +5235,8 @@ TEXT ·sumAndGradF64AVX2(SB), NOSPLIT, $0-88
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
 	XORQ   R8, R8
 	MOVQ   CX, R9
 	ANDQ   $-8, R9
@@ -6302,343 +5247,278 @@ loop1:
 
 	// Lanes 0-3.
 	// x0 = load x
-	VMOVUPD (DX)(R8*8), Y4
+	VMOVUPD (DX)(R8*8), Y6
 
 	// y1 = load y
-	VMOVUPD (BX)(R8*8), Y5
+	VMOVUPD (BX)(R8*8), Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y8
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y9
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y9, Y7, Y9
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y10
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y11
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y10
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y11, Y12
-	VFMSUB231PD Y7, Y7, Y12
+	// K14 = param K
+	VBROADCASTSD (AX), Y11
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y13
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y11, Y9, Y11
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y8, Y13, Y12
+	// GA16 = param GA
+	VBROADCASTSD 48(AX), Y12
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y10, Y11, Y13
+	// v17 = mul e9, GA16
+	VMULPD Y12, Y6, Y6
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y13, Y14
-	VFMSUB231PD Y10, Y11, Y14
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Y12, Y8, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y10, Y12, Y14
+	// GB19 = param GB
+	VBROADCASTSD 56(AX), Y8
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y10
+	// gl20 = xor GB19, sg12
+	VXORPD Y7, Y8, Y7
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y10, Y11, Y14
+	// Kg21 = param Kg
+	VBROADCASTSD 128(AX), Y8
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y10
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Y9, Y8, Y8
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y11
+	// grad23 = select lin22, gl20, gq18
+	VBLENDVPD Y8, Y7, Y6, Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y10, Y7, Y12
+	// store dst grad23
+	VMOVUPD Y6, (SI)(R8*8)
 
-	// v27 = sub z9, mh26
-	VSUBPD Y12, Y7, Y7
+	// P25 = param P
+	VBROADCASTSD 96(AX), Y6
 
-	// v28 = sub v27, H24
-	VSUBPD Y10, Y7, Y7
+	// c26 = select quad15, z11, P25
+	VBLENDVPD Y11, Y9, Y6, Y6
 
-	// ml29 = add v28, zl11
-	VADDPD Y8, Y7, Y7
+	// v27 = add zl13, zl13
+	VADDPD Y10, Y10, Y7
 
-	// lh30 = mul B25, mh26
-	VMULPD Y12, Y11, Y8
+	// zz28 = select quad15, v27, zl13
+	VBLENDVPD Y11, Y7, Y10, Y7
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y8, Y11, Y12
+	// hi29 = mul c26, z11
+	VMULPD Y9, Y6, Y8
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y12
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Y8, Y6, Y9
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y9, Y13, Y8, Y7
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Y7, Y6, Y9
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y12, Y8
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// s37 = add h35, hi33
-	VADDPD Y7, Y0, Y10
+	// v34 = add c32, One33
+	VADDPD Y6, Y4, Y6
 
-	// big38 = max h35, hi33
-	VMAXPD Y7, Y0, Y11
+	// v35 = select quad15, v34, c32
+	VBLENDVPD Y11, Y6, Y4, Y4
 
-	// small39 = min h35, hi33
-	VMINPD Y7, Y0, Y0
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Y8, Y0, Y6
 
-	// v40 = sub s37, big38
-	VSUBPD Y11, Y10, Y7
+	// small40 = min h37, hi29
+	VMINPD Y8, Y0, Y7
 
-	// err41 = sub small39, v40
-	VSUBPD Y7, Y0, Y7
+	// s41 = add h37, hi29
+	VADDPD Y8, Y0, Y0
 
-	// setacc h s37
-	VMOVAPD Y10, Y0
+	// v42 = sub s41, big39
+	VSUBPD Y6, Y0, Y6
 
-	// v43 = add err41, lo34
-	VADDPD Y8, Y7, Y7
+	// err43 = sub small40, v42
+	VSUBPD Y6, Y7, Y6
 
-	// v44 = add l36, v43
-	VADDPD Y7, Y2, Y2
+	// setacc h s41
+	// One45 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// setacc l v44
-	// GA46 = param GA
-	VBROADCASTSD 48(AX), Y7
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Y7, Y6, Y9
 
-	// v47 = mul e7, GA46
-	VMULPD Y7, Y4, Y4
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// gq48 = fma d2, GA46, v47
-	VFMADD231PD Y7, Y6, Y4
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Y6, Y9, Y2
 
-	// Zero49 = param Zero
-	VBROADCASTSD 80(AX), Y7
-
-	// nonzero50 = ne d2, Zero49
-	VCMPPD $0x04, Y7, Y6, Y8
-
-	// GB51 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v52 = select nonzero50, GB51, Zero49
-	VBLENDVPD Y8, Y10, Y7, Y7
-
-	// gl53 = xor v52, sg10
-	VXORPD Y5, Y7, Y5
-
-	// branch54 = select quad13, gq48, gl53
-	VBLENDVPD Y9, Y4, Y5, Y4
-
-	// nan55 = isnan d2
-	VCMPPD $0x03, Y6, Y6, Y5
-
-	// grad56 = select nan55, d2, branch54
-	VBLENDVPD Y5, Y6, Y4, Y4
-
-	// store dst grad56
-	VMOVUPD Y4, (SI)(R8*8)
-
+	// setacc l v48
 	// Lanes 4-7.
 	// x0 = load x
-	VMOVUPD 32(DX)(R8*8), Y4
+	VMOVUPD 32(DX)(R8*8), Y6
 
 	// y1 = load y
-	VMOVUPD 32(BX)(R8*8), Y5
+	VMOVUPD 32(BX)(R8*8), Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y8
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y9
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y9, Y7, Y9
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y10
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y11
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y10
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y11, Y12
-	VFMSUB231PD Y7, Y7, Y12
+	// K14 = param K
+	VBROADCASTSD (AX), Y11
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y13
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y11, Y9, Y11
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y8, Y13, Y12
+	// GA16 = param GA
+	VBROADCASTSD 48(AX), Y12
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y10, Y11, Y13
+	// v17 = mul e9, GA16
+	VMULPD Y12, Y6, Y6
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y13, Y14
-	VFMSUB231PD Y10, Y11, Y14
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Y12, Y8, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y10, Y12, Y14
+	// GB19 = param GB
+	VBROADCASTSD 56(AX), Y8
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y10
+	// gl20 = xor GB19, sg12
+	VXORPD Y7, Y8, Y7
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y10, Y11, Y14
+	// Kg21 = param Kg
+	VBROADCASTSD 128(AX), Y8
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y10
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Y9, Y8, Y8
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y11
+	// grad23 = select lin22, gl20, gq18
+	VBLENDVPD Y8, Y7, Y6, Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y10, Y7, Y12
+	// store dst grad23
+	VMOVUPD Y6, 32(SI)(R8*8)
 
-	// v27 = sub z9, mh26
-	VSUBPD Y12, Y7, Y7
+	// P25 = param P
+	VBROADCASTSD 96(AX), Y6
 
-	// v28 = sub v27, H24
-	VSUBPD Y10, Y7, Y7
+	// c26 = select quad15, z11, P25
+	VBLENDVPD Y11, Y9, Y6, Y6
 
-	// ml29 = add v28, zl11
-	VADDPD Y8, Y7, Y7
+	// v27 = add zl13, zl13
+	VADDPD Y10, Y10, Y7
 
-	// lh30 = mul B25, mh26
-	VMULPD Y12, Y11, Y8
+	// zz28 = select quad15, v27, zl13
+	VBLENDVPD Y11, Y7, Y10, Y7
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y8, Y11, Y12
+	// hi29 = mul c26, z11
+	VMULPD Y9, Y6, Y8
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y12
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Y8, Y6, Y9
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y9, Y13, Y8, Y7
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Y7, Y6, Y9
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y12, Y8
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// s37 = add h35, hi33
-	VADDPD Y7, Y1, Y10
+	// v34 = add c32, One33
+	VADDPD Y6, Y5, Y6
 
-	// big38 = max h35, hi33
-	VMAXPD Y7, Y1, Y11
+	// v35 = select quad15, v34, c32
+	VBLENDVPD Y11, Y6, Y5, Y5
 
-	// small39 = min h35, hi33
-	VMINPD Y7, Y1, Y1
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Y8, Y1, Y6
 
-	// v40 = sub s37, big38
-	VSUBPD Y11, Y10, Y7
+	// small40 = min h37, hi29
+	VMINPD Y8, Y1, Y7
 
-	// err41 = sub small39, v40
-	VSUBPD Y7, Y1, Y7
+	// s41 = add h37, hi29
+	VADDPD Y8, Y1, Y1
 
-	// setacc h s37
-	VMOVAPD Y10, Y1
+	// v42 = sub s41, big39
+	VSUBPD Y6, Y1, Y6
 
-	// v43 = add err41, lo34
-	VADDPD Y8, Y7, Y7
+	// err43 = sub small40, v42
+	VSUBPD Y6, Y7, Y6
 
-	// v44 = add l36, v43
-	VADDPD Y7, Y3, Y3
+	// setacc h s41
+	// One45 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// setacc l v44
-	// GA46 = param GA
-	VBROADCASTSD 48(AX), Y7
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Y7, Y6, Y9
 
-	// v47 = mul e7, GA46
-	VMULPD Y7, Y4, Y4
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// gq48 = fma d2, GA46, v47
-	VFMADD231PD Y7, Y6, Y4
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Y6, Y9, Y3
 
-	// Zero49 = param Zero
-	VBROADCASTSD 80(AX), Y7
-
-	// nonzero50 = ne d2, Zero49
-	VCMPPD $0x04, Y7, Y6, Y8
-
-	// GB51 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v52 = select nonzero50, GB51, Zero49
-	VBLENDVPD Y8, Y10, Y7, Y7
-
-	// gl53 = xor v52, sg10
-	VXORPD Y5, Y7, Y5
-
-	// branch54 = select quad13, gq48, gl53
-	VBLENDVPD Y9, Y4, Y5, Y4
-
-	// nan55 = isnan d2
-	VCMPPD $0x03, Y6, Y6, Y5
-
-	// grad56 = select nan55, d2, branch54
-	VBLENDVPD Y5, Y6, Y4, Y4
-
-	// store dst grad56
-	VMOVUPD Y4, 32(SI)(R8*8)
-	ADDQ    $0x08, R8
-	JMP     loop1
+	// setacc l v48
+	ADDQ $0x08, R8
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -6650,353 +5530,287 @@ tail:
 	// Tail, lanes 0-3.
 	// x0 = load x
 	LEAQ       tailmask64<>+0(SB), R9
-	VMOVDQU    (R9)(CX*8), Y4
-	VMASKMOVPD (DX)(R8*8), Y4, Y4
+	VMOVDQU    (R9)(CX*8), Y6
+	VMASKMOVPD (DX)(R8*8), Y6, Y6
 
 	// y1 = load y
 	LEAQ       tailmask64<>+0(SB), R9
-	VMOVDQU    (R9)(CX*8), Y5
-	VMASKMOVPD (BX)(R8*8), Y5, Y5
+	VMOVDQU    (R9)(CX*8), Y7
+	VMASKMOVPD (BX)(R8*8), Y7, Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y8
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y9
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y9, Y7, Y9
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y10
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y11
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y10
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y11, Y12
-	VFMSUB231PD Y7, Y7, Y12
+	// K14 = param K
+	VBROADCASTSD (AX), Y11
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y13
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y11, Y9, Y11
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y8, Y13, Y12
+	// GA16 = param GA
+	VBROADCASTSD 48(AX), Y12
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y10, Y11, Y13
+	// v17 = mul e9, GA16
+	VMULPD Y12, Y6, Y6
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y13, Y14
-	VFMSUB231PD Y10, Y11, Y14
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Y12, Y8, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y10, Y12, Y14
+	// GB19 = param GB
+	VBROADCASTSD 56(AX), Y8
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y10
+	// gl20 = xor GB19, sg12
+	VXORPD Y7, Y8, Y7
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y10, Y11, Y14
+	// Kg21 = param Kg
+	VBROADCASTSD 128(AX), Y8
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y10
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Y9, Y8, Y8
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y11
+	// grad23 = select lin22, gl20, gq18
+	VBLENDVPD Y8, Y7, Y6, Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y10, Y7, Y12
-
-	// v27 = sub z9, mh26
-	VSUBPD Y12, Y7, Y7
-
-	// v28 = sub v27, H24
-	VSUBPD Y10, Y7, Y7
-
-	// ml29 = add v28, zl11
-	VADDPD Y8, Y7, Y7
-
-	// lh30 = mul B25, mh26
-	VMULPD Y12, Y11, Y8
-
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y8, Y11, Y12
-
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y12
-
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y9, Y13, Y8, Y7
-
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y12, Y8
-
-	// s37 = add h35, hi33
-	VADDPD Y7, Y0, Y10
-
-	// big38 = max h35, hi33
-	VMAXPD Y7, Y0, Y11
-
-	// small39 = min h35, hi33
-	VMINPD Y7, Y0, Y0
-
-	// v40 = sub s37, big38
-	VSUBPD Y11, Y10, Y7
-
-	// err41 = sub small39, v40
-	VSUBPD Y7, Y0, Y7
-
-	// setacc h s37
-	VMOVAPD Y10, Y0
-
-	// v43 = add err41, lo34
-	VADDPD Y8, Y7, Y7
-
-	// v44 = add l36, v43
-	VADDPD Y7, Y2, Y2
-
-	// setacc l v44
-	// GA46 = param GA
-	VBROADCASTSD 48(AX), Y7
-
-	// v47 = mul e7, GA46
-	VMULPD Y7, Y4, Y4
-
-	// gq48 = fma d2, GA46, v47
-	VFMADD231PD Y7, Y6, Y4
-
-	// Zero49 = param Zero
-	VBROADCASTSD 80(AX), Y7
-
-	// nonzero50 = ne d2, Zero49
-	VCMPPD $0x04, Y7, Y6, Y8
-
-	// GB51 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v52 = select nonzero50, GB51, Zero49
-	VBLENDVPD Y8, Y10, Y7, Y7
-
-	// gl53 = xor v52, sg10
-	VXORPD Y5, Y7, Y5
-
-	// branch54 = select quad13, gq48, gl53
-	VBLENDVPD Y9, Y4, Y5, Y4
-
-	// nan55 = isnan d2
-	VCMPPD $0x03, Y6, Y6, Y5
-
-	// grad56 = select nan55, d2, branch54
-	VBLENDVPD Y5, Y6, Y4, Y4
-
-	// store dst grad56
+	// store dst grad23
 	LEAQ       tailmask64<>+0(SB), R9
-	VMOVDQU    (R9)(CX*8), Y5
-	VMASKMOVPD Y4, Y5, (SI)(R8*8)
+	VMOVDQU    (R9)(CX*8), Y7
+	VMASKMOVPD Y6, Y7, (SI)(R8*8)
 
+	// P25 = param P
+	VBROADCASTSD 96(AX), Y6
+
+	// c26 = select quad15, z11, P25
+	VBLENDVPD Y11, Y9, Y6, Y6
+
+	// v27 = add zl13, zl13
+	VADDPD Y10, Y10, Y7
+
+	// zz28 = select quad15, v27, zl13
+	VBLENDVPD Y11, Y7, Y10, Y7
+
+	// hi29 = mul c26, z11
+	VMULPD Y9, Y6, Y8
+
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Y8, Y6, Y9
+
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Y7, Y6, Y9
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v34 = add c32, One33
+	VADDPD Y6, Y4, Y6
+
+	// v35 = select quad15, v34, c32
+	VBLENDVPD Y11, Y6, Y4, Y4
+
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Y8, Y0, Y6
+
+	// small40 = min h37, hi29
+	VMINPD Y8, Y0, Y7
+
+	// s41 = add h37, hi29
+	VADDPD Y8, Y0, Y0
+
+	// v42 = sub s41, big39
+	VSUBPD Y6, Y0, Y6
+
+	// err43 = sub small40, v42
+	VSUBPD Y6, Y7, Y6
+
+	// setacc h s41
+	// One45 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Y7, Y6, Y9
+
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Y6, Y9, Y2
+
+	// setacc l v48
 	// Tail, lanes 4-7.
 	// x0 = load x
 	LEAQ       tailmask64<>+0(SB), R9
-	VMOVDQU    32(R9)(CX*8), Y4
-	VMASKMOVPD 32(DX)(R8*8), Y4, Y4
+	VMOVDQU    32(R9)(CX*8), Y6
+	VMASKMOVPD 32(DX)(R8*8), Y6, Y6
 
 	// y1 = load y
 	LEAQ       tailmask64<>+0(SB), DX
-	VMOVDQU    32(DX)(CX*8), Y5
-	VMASKMOVPD 32(BX)(R8*8), Y5, Y5
+	VMOVDQU    32(DX)(CX*8), Y7
+	VMASKMOVPD 32(BX)(R8*8), Y7, Y7
 
 	// d2 = sub x0, y1
-	VSUBPD Y5, Y4, Y6
-
-	// v3 = sub d2, x0
-	VSUBPD Y4, Y6, Y7
-
-	// v4 = sub d2, v3
 	VSUBPD Y7, Y6, Y8
 
-	// v5 = sub x0, v4
-	VSUBPD Y8, Y4, Y4
+	// v3 = sub d2, x0
+	VSUBPD Y6, Y8, Y9
 
-	// v6 = add y1, v3
-	VADDPD Y7, Y5, Y5
+	// v4 = sub d2, v3
+	VSUBPD Y9, Y8, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y5, Y4, Y4
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y5
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y6, Y10
 
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y5, Y7
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// sg10 = and d2, NegZero8
-	VANDPD Y5, Y6, Y5
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y6, Y7, Y9
 
-	// zl11 = xor e7, sg10
-	VXORPD Y5, Y4, Y8
+	// e9 = sub v6, v8
+	VSUBPD Y9, Y10, Y6
 
-	// K12 = param K
-	VBROADCASTSD (AX), Y9
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y9, Y7, Y9
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y8, Y7, Y9
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y10
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y8, Y7
 
-	// p15 = mul z9, z9
-	VMULPD Y7, Y7, Y11
+	// zl13 = xor e9, sg12
+	VXORPD Y7, Y6, Y10
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Y11, Y12
-	VFMSUB231PD Y7, Y7, Y12
+	// K14 = param K
+	VBROADCASTSD (AX), Y11
 
-	// v17 = add z9, z9
-	VADDPD Y7, Y7, Y13
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y11, Y9, Y11
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Y8, Y13, Y12
+	// GA16 = param GA
+	VBROADCASTSD 48(AX), Y12
 
-	// qh19 = mul p15, Ah14
-	VMULPD Y10, Y11, Y13
+	// v17 = mul e9, GA16
+	VMULPD Y12, Y6, Y6
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Y13, Y14
-	VFMSUB231PD Y10, Y11, Y14
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Y12, Y8, Y6
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Y10, Y12, Y14
+	// GB19 = param GB
+	VBROADCASTSD 56(AX), Y8
 
-	// Al22 = param Al
-	VBROADCASTSD 24(AX), Y10
+	// gl20 = xor GB19, sg12
+	VXORPD Y7, Y8, Y7
 
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Y10, Y11, Y14
+	// Kg21 = param Kg
+	VBROADCASTSD 128(AX), Y8
 
-	// H24 = param H
-	VBROADCASTSD 8(AX), Y10
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Y9, Y8, Y8
 
-	// B25 = param B
-	VBROADCASTSD 32(AX), Y11
+	// grad23 = select lin22, gl20, gq18
+	VBLENDVPD Y8, Y7, Y6, Y6
 
-	// mh26 = sub z9, H24
-	VSUBPD Y10, Y7, Y12
+	// store dst grad23
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y7
+	VMASKMOVPD Y6, Y7, 32(SI)(R8*8)
 
-	// v27 = sub z9, mh26
-	VSUBPD Y12, Y7, Y7
+	// P25 = param P
+	VBROADCASTSD 96(AX), Y6
 
-	// v28 = sub v27, H24
-	VSUBPD Y10, Y7, Y7
+	// c26 = select quad15, z11, P25
+	VBLENDVPD Y11, Y9, Y6, Y6
 
-	// ml29 = add v28, zl11
-	VADDPD Y8, Y7, Y7
+	// v27 = add zl13, zl13
+	VADDPD Y10, Y10, Y7
 
-	// lh30 = mul B25, mh26
-	VMULPD Y12, Y11, Y8
+	// zz28 = select quad15, v27, zl13
+	VBLENDVPD Y11, Y7, Y10, Y7
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Y8, Y11, Y12
+	// hi29 = mul c26, z11
+	VMULPD Y9, Y6, Y8
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Y7, Y11, Y12
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Y8, Y6, Y9
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDVPD Y9, Y13, Y8, Y7
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Y7, Y6, Y9
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDVPD Y9, Y14, Y12, Y8
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// s37 = add h35, hi33
-	VADDPD Y7, Y1, Y10
+	// v34 = add c32, One33
+	VADDPD Y6, Y5, Y6
 
-	// big38 = max h35, hi33
-	VMAXPD Y7, Y1, Y11
+	// v35 = select quad15, v34, c32
+	VBLENDVPD Y11, Y6, Y5, Y5
 
-	// small39 = min h35, hi33
-	VMINPD Y7, Y1, Y1
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Y8, Y1, Y6
 
-	// v40 = sub s37, big38
-	VSUBPD Y11, Y10, Y7
+	// small40 = min h37, hi29
+	VMINPD Y8, Y1, Y7
 
-	// err41 = sub small39, v40
-	VSUBPD Y7, Y1, Y7
+	// s41 = add h37, hi29
+	VADDPD Y8, Y1, Y1
 
-	// setacc h s37
-	VMOVAPD Y10, Y1
+	// v42 = sub s41, big39
+	VSUBPD Y6, Y1, Y6
 
-	// v43 = add err41, lo34
-	VADDPD Y8, Y7, Y7
+	// err43 = sub small40, v42
+	VSUBPD Y6, Y7, Y6
 
-	// v44 = add l36, v43
-	VADDPD Y7, Y3, Y3
+	// setacc h s41
+	// One45 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// setacc l v44
-	// GA46 = param GA
-	VBROADCASTSD 48(AX), Y7
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Y7, Y6, Y9
 
-	// v47 = mul e7, GA46
-	VMULPD Y7, Y4, Y4
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// gq48 = fma d2, GA46, v47
-	VFMADD231PD Y7, Y6, Y4
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Y6, Y9, Y3
 
-	// Zero49 = param Zero
-	VBROADCASTSD 80(AX), Y7
-
-	// nonzero50 = ne d2, Zero49
-	VCMPPD $0x04, Y7, Y6, Y8
-
-	// GB51 = param GB
-	VBROADCASTSD 56(AX), Y10
-
-	// v52 = select nonzero50, GB51, Zero49
-	VBLENDVPD Y8, Y10, Y7, Y7
-
-	// gl53 = xor v52, sg10
-	VXORPD Y5, Y7, Y5
-
-	// branch54 = select quad13, gq48, gl53
-	VBLENDVPD Y9, Y4, Y5, Y4
-
-	// nan55 = isnan d2
-	VCMPPD $0x03, Y6, Y6, Y5
-
-	// grad56 = select nan55, d2, branch54
-	VBLENDVPD Y5, Y6, Y4, Y4
-
-	// store dst grad56
-	LEAQ       tailmask64<>+0(SB), AX
-	VMOVDQU    32(AX)(CX*8), Y5
-	VMASKMOVPD Y4, Y5, 32(SI)(R8*8)
-
+	// setacc l v48
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -7004,10 +5818,12 @@ done:
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX512(p *[12]float64, dst []float64, x []float64, y []float64, acc *[16]float64)
+// func sumAndGradF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -7021,17 +5837,16 @@ TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	// what the caller just zeroed with narrow stores would stall store forwarding).
 	VPXORQ Z0, Z0, Z0
 	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
 
 	// Broadcast the parameters.
-	VBROADCASTSD 64(AX), Z2
-	VBROADCASTSD (AX), Z3
-	VBROADCASTSD 16(AX), Z4
-	VBROADCASTSD 24(AX), Z5
-	VBROADCASTSD 8(AX), Z6
-	VBROADCASTSD 32(AX), Z7
-	VBROADCASTSD 48(AX), Z8
-	VBROADCASTSD 80(AX), Z9
-	VBROADCASTSD 56(AX), Z10
+	VBROADCASTSD 104(AX), Z3
+	VBROADCASTSD 64(AX), Z4
+	VBROADCASTSD (AX), Z5
+	VBROADCASTSD 48(AX), Z6
+	VBROADCASTSD 56(AX), Z7
+	VBROADCASTSD 128(AX), Z8
+	VBROADCASTSD 96(AX), Z9
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
@@ -7056,156 +5871,116 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x
-	VMOVUPD (DX)(AX*8), Z11
+	VMOVUPD (DX)(AX*8), Z10
 
 	// y1 = load y
-	VMOVUPD (BX)(AX*8), Z12
+	VMOVUPD (BX)(AX*8), Z11
 
 	// d2 = sub x0, y1
-	VSUBPD Z12, Z11, Z13
+	VSUBPD Z11, Z10, Z12
 
 	// v3 = sub d2, x0
-	VSUBPD Z11, Z13, Z14
+	VSUBPD Z10, Z12, Z13
 
 	// v4 = sub d2, v3
-	VSUBPD Z14, Z13, Z15
+	VSUBPD Z13, Z12, Z14
 
-	// v5 = sub x0, v4
-	VSUBPD Z15, Z11, Z11
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z3, Z10, Z14
 
-	// v6 = add y1, v3
-	VADDPD Z14, Z12, Z12
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z3, Z11, Z13
 
-	// e7 = sub v5, v6
-	VSUBPD Z12, Z11, Z11
+	// e9 = sub v6, v8
+	VSUBPD Z13, Z14, Z10
 
-	// NegZero8 = param NegZero
-	// z9 = andnot NegZero8, d2
-	VPANDNQ Z13, Z2, Z12
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z12, Z4, Z11
 
-	// sg10 = and d2, NegZero8
-	VPANDQ Z2, Z13, Z14
+	// sg12 = and d2, NegZero10
+	VPANDQ Z4, Z12, Z13
 
-	// zl11 = xor e7, sg10
-	VPXORQ Z14, Z11, Z15
+	// zl13 = xor e9, sg12
+	VPXORQ Z13, Z10, Z14
 
-	// K12 = param K
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Z3, Z12, K1
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z5, Z11, K1
 
-	// Ah14 = param Ah
-	// p15 = mul z9, z9
-	VMULPD Z12, Z12, Z26
+	// GA16 = param GA
+	// v17 = mul e9, GA16
+	VMULPD Z6, Z10, Z10
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Z26, Z27
-	VFMSUB231PD Z12, Z12, Z27
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Z6, Z12, Z10
 
-	// v17 = add z9, z9
-	VADDPD Z12, Z12, Z28
+	// GB19 = param GB
+	// gl20 = xor GB19, sg12
+	VPXORQ Z13, Z7, Z12
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Z15, Z28, Z27
+	// Kg21 = param Kg
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Z11, Z8, K2
 
-	// qh19 = mul p15, Ah14
-	VMULPD Z4, Z26, Z28
+	// grad23 = select lin22, gl20, gq18
+	VBLENDMPD Z12, Z10, K2, Z15
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Z28, Z29
-	VFMSUB231PD Z4, Z26, Z29
+	// store dst grad23
+	VMOVUPD Z15, (SI)(AX*8)
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Z4, Z27, Z29
+	// P25 = param P
+	// c26 = select quad15, z11, P25
+	VBLENDMPD Z11, Z9, K1, Z16
 
-	// Al22 = param Al
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Z5, Z26, Z29
+	// v27 = add zl13, zl13, merged into:
+	// zz28 = select quad15, v27, zl13
+	VADDPD Z14, Z14, K1, Z14
 
-	// H24 = param H
-	// B25 = param B
-	// mh26 = sub z9, H24
-	VSUBPD Z6, Z12, Z26
+	// hi29 = mul c26, z11
+	VMULPD Z11, Z16, Z10
 
-	// v27 = sub z9, mh26
-	VSUBPD Z26, Z12, Z12
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Z10, Z16, Z11
 
-	// v28 = sub v27, H24
-	VSUBPD Z6, Z12, Z12
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Z14, Z16, Z11
 
-	// ml29 = add v28, zl11
-	VADDPD Z15, Z12, Z12
+	// One33 = param One
+	// v34 = add c32, One33, merged into:
+	// v35 = select quad15, v34, c32
+	VADDPD Z3, Z2, K1, Z2
 
-	// lh30 = mul B25, mh26
-	VMULPD Z26, Z7, Z15
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Z10, Z0, Z12
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Z15, Z7, Z26
+	// small40 = min h37, hi29
+	VMINPD Z10, Z0, Z13
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z12, Z7, Z26
+	// s41 = add h37, hi29
+	VADDPD Z10, Z0, Z0
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDMPD Z28, Z15, K1, Z16
+	// v42 = sub s41, big39
+	VSUBPD Z12, Z0, Z10
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z29, Z26, K1, Z17
+	// err43 = sub small40, v42
+	VSUBPD Z10, Z13, Z10
 
-	// s37 = add h35, hi33
-	VADDPD Z16, Z0, Z12
+	// setacc h s41
+	// One45 = param One
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Z3, Z10, Z11
 
-	// big38 = max h35, hi33
-	VMAXPD Z16, Z0, Z15
+	// One47 = param One
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Z3, Z11, Z1
 
-	// small39 = min h35, hi33
-	VMINPD Z16, Z0, Z0
-
-	// v40 = sub s37, big38
-	VSUBPD Z15, Z12, Z15
-
-	// err41 = sub small39, v40
-	VSUBPD Z15, Z0, Z15
-
-	// setacc h s37
-	VMOVAPD Z12, Z0
-
-	// v43 = add err41, lo34
-	VADDPD Z17, Z15, Z12
-
-	// v44 = add l36, v43
-	VADDPD Z12, Z1, Z1
-
-	// setacc l v44
-	// GA46 = param GA
-	// v47 = mul e7, GA46
-	VMULPD Z8, Z11, Z11
-
-	// gq48 = fma d2, GA46, v47
-	VFMADD231PD Z8, Z13, Z11
-
-	// Zero49 = param Zero
-	// nonzero50 = ne d2, Zero49
-	VCMPPD $0x04, Z9, Z13, K2
-
-	// GB51 = param GB
-	// v52 = select nonzero50, GB51, Zero49
-	VBLENDMPD Z10, Z9, K2, Z18
-
-	// gl53 = xor v52, sg10
-	VPXORQ Z14, Z18, Z12
-
-	// branch54 = select quad13, gq48, gl53
-	VBLENDMPD Z11, Z12, K1, Z19
-
-	// nan55 = isnan d2
-	VCMPPD $0x03, Z13, Z13, K1
-
-	// grad56 = select nan55, d2, branch54
-	VBLENDMPD Z13, Z19, K1, Z20
-
-	// store dst grad56
-	VMOVUPD Z20, (SI)(AX*8)
-	ADDQ    $0x08, AX
-	JMP     loop1
+	// setacc l v48
+	ADDQ $0x08, AX
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -7216,155 +5991,114 @@ tail:
 
 	// Tail, lanes 0-7.
 	// x0 = load x
-	VMOVUPD.Z (DX)(AX*8), K1, Z11
+	VMOVUPD.Z (DX)(AX*8), K1, Z10
 
 	// y1 = load y
-	VMOVUPD.Z (BX)(AX*8), K1, Z12
+	VMOVUPD.Z (BX)(AX*8), K1, Z11
 
 	// d2 = sub x0, y1
-	VSUBPD Z12, Z11, Z13
+	VSUBPD Z11, Z10, Z12
 
 	// v3 = sub d2, x0
-	VSUBPD Z11, Z13, Z14
+	VSUBPD Z10, Z12, Z13
 
 	// v4 = sub d2, v3
-	VSUBPD Z14, Z13, Z15
+	VSUBPD Z13, Z12, Z14
 
-	// v5 = sub x0, v4
-	VSUBPD Z15, Z11, Z11
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z3, Z10, Z14
 
-	// v6 = add y1, v3
-	VADDPD Z14, Z12, Z12
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z3, Z11, Z13
 
-	// e7 = sub v5, v6
-	VSUBPD Z12, Z11, Z11
+	// e9 = sub v6, v8
+	VSUBPD Z13, Z14, Z10
 
-	// NegZero8 = param NegZero
-	// z9 = andnot NegZero8, d2
-	VPANDNQ Z13, Z2, Z12
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z12, Z4, Z11
 
-	// sg10 = and d2, NegZero8
-	VPANDQ Z2, Z13, Z2
+	// sg12 = and d2, NegZero10
+	VPANDQ Z4, Z12, Z4
 
-	// zl11 = xor e7, sg10
-	VPXORQ Z2, Z11, Z14
+	// zl13 = xor e9, sg12
+	VPXORQ Z4, Z10, Z13
 
-	// K12 = param K
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Z3, Z12, K2
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z5, Z11, K2
 
-	// Ah14 = param Ah
-	// p15 = mul z9, z9
-	VMULPD Z12, Z12, Z3
+	// GA16 = param GA
+	// v17 = mul e9, GA16
+	VMULPD Z6, Z10, Z5
 
-	// v16 = fms z9, z9, p15
-	VMOVAPD     Z3, Z15
-	VFMSUB231PD Z12, Z12, Z15
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Z6, Z12, Z5
 
-	// v17 = add z9, z9
-	VADDPD Z12, Z12, Z16
+	// GB19 = param GB
+	// gl20 = xor GB19, sg12
+	VPXORQ Z4, Z7, Z4
 
-	// pl18 = fma v17, zl11, v16
-	VFMADD231PD Z14, Z16, Z15
+	// Kg21 = param Kg
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Z11, Z8, K3
 
-	// qh19 = mul p15, Ah14
-	VMULPD Z4, Z3, Z16
+	// grad23 = select lin22, gl20, gq18
+	VBLENDMPD Z4, Z5, K3, Z17
 
-	// v20 = fms p15, Ah14, qh19
-	VMOVAPD     Z16, Z17
-	VFMSUB231PD Z4, Z3, Z17
+	// store dst grad23
+	VMOVUPD Z17, K1, (SI)(AX*8)
 
-	// v21 = fma pl18, Ah14, v20
-	VFMADD231PD Z4, Z15, Z17
+	// P25 = param P
+	// c26 = select quad15, z11, P25
+	VBLENDMPD Z11, Z9, K2, Z18
 
-	// Al22 = param Al
-	// ql23 = fma p15, Al22, v21
-	VFMADD231PD Z5, Z3, Z17
+	// v27 = add zl13, zl13, merged into:
+	// zz28 = select quad15, v27, zl13
+	VADDPD Z13, Z13, K2, Z13
 
-	// H24 = param H
-	// B25 = param B
-	// mh26 = sub z9, H24
-	VSUBPD Z6, Z12, Z3
+	// hi29 = mul c26, z11
+	VMULPD Z11, Z18, Z4
 
-	// v27 = sub z9, mh26
-	VSUBPD Z3, Z12, Z4
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Z4, Z18, Z11
 
-	// v28 = sub v27, H24
-	VSUBPD Z6, Z4, Z4
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Z13, Z18, Z11
 
-	// ml29 = add v28, zl11
-	VADDPD Z14, Z4, Z4
+	// One33 = param One
+	// v34 = add c32, One33, merged into:
+	// v35 = select quad15, v34, c32
+	VADDPD Z3, Z2, K2, Z2
 
-	// lh30 = mul B25, mh26
-	VMULPD Z3, Z7, Z5
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Z4, Z0, Z5
 
-	// v31 = fms B25, mh26, lh30
-	VFMSUB213PD Z5, Z7, Z3
+	// small40 = min h37, hi29
+	VMINPD Z4, Z0, Z6
 
-	// ll32 = fma B25, ml29, v31
-	VFMADD231PD Z4, Z7, Z3
+	// s41 = add h37, hi29
+	VADDPD Z4, Z0, Z0
 
-	// hi33 = select quad13, qh19, lh30
-	VBLENDMPD Z16, Z5, K2, Z21
+	// v42 = sub s41, big39
+	VSUBPD Z5, Z0, Z4
 
-	// lo34 = select quad13, ql23, ll32
-	VBLENDMPD Z17, Z3, K2, Z22
+	// err43 = sub small40, v42
+	VSUBPD Z4, Z6, Z4
 
-	// s37 = add h35, hi33
-	VADDPD Z21, Z0, Z3
+	// setacc h s41
+	// One45 = param One
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Z3, Z4, Z11
 
-	// big38 = max h35, hi33
-	VMAXPD Z21, Z0, Z4
+	// One47 = param One
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Z3, Z11, Z1
 
-	// small39 = min h35, hi33
-	VMINPD Z21, Z0, Z0
-
-	// v40 = sub s37, big38
-	VSUBPD Z4, Z3, Z4
-
-	// err41 = sub small39, v40
-	VSUBPD Z4, Z0, Z4
-
-	// setacc h s37
-	VMOVAPD Z3, Z0
-
-	// v43 = add err41, lo34
-	VADDPD Z22, Z4, Z3
-
-	// v44 = add l36, v43
-	VADDPD Z3, Z1, Z1
-
-	// setacc l v44
-	// GA46 = param GA
-	// v47 = mul e7, GA46
-	VMULPD Z8, Z11, Z3
-
-	// gq48 = fma d2, GA46, v47
-	VFMADD231PD Z8, Z13, Z3
-
-	// Zero49 = param Zero
-	// nonzero50 = ne d2, Zero49
-	VCMPPD $0x04, Z9, Z13, K3
-
-	// GB51 = param GB
-	// v52 = select nonzero50, GB51, Zero49
-	VBLENDMPD Z10, Z9, K3, Z23
-
-	// gl53 = xor v52, sg10
-	VPXORQ Z2, Z23, Z2
-
-	// branch54 = select quad13, gq48, gl53
-	VBLENDMPD Z3, Z2, K2, Z24
-
-	// nan55 = isnan d2
-	VCMPPD $0x03, Z13, Z13, K2
-
-	// grad56 = select nan55, d2, branch54
-	VBLENDMPD Z13, Z24, K2, Z25
-
-	// store dst grad56
-	VMOVUPD Z25, K1, (SI)(AX*8)
-
+	// setacc l v48
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -7374,5 +6108,8 @@ done:
 	VMOVUPD       Y1, 64(DI)
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVUPD       Y0, 96(DI)
+	VMOVUPD       Y2, 128(DI)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VMOVUPD       Y0, 160(DI)
 	VZEROUPPER
 	RET

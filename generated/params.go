@@ -48,5 +48,10 @@ const (
 	PInf      = 9
 	PZero     = 10
 	POvf      = 11
-	NumParams = 12 // the number of parameters
+	PP        = 12
+	POne      = 13
+	PD        = 14
+	PBH       = 15
+	PKg       = 16
+	NumParams = 17 // the number of parameters
 )

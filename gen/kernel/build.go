@@ -3,7 +3,11 @@ package kernel
 // This file is the description itself: the operations of every kernel, built one
 // value at a time. Values carry names (d, z, qh, ...) that the generated code repeats.
 
-type builder struct{ k *Kernel }
+type builder struct {
+	k *Kernel
+	// m: the kernel moves some additions to the multiply-add units (addA, subA).
+	m bool
+}
 
 func (b *builder) op(kind Kind, ref string, args ...int) int {
 	b.k.Ops = append(b.k.Ops, Op{Kind: kind, Args: args, Ref: ref, Name: ref})
@@ -16,9 +20,31 @@ func (b *builder) named(name string, v int) int {
 	return v
 }
 
-func (b *builder) load(n string) int      { return b.op(Load, n) }
-func (b *builder) param(n string) int     { return b.op(Param, n) }
-func (b *builder) add(x, y int) int       { return b.op(Add, "", x, y) }
+func (b *builder) load(n string) int  { return b.op(Load, n) }
+func (b *builder) param(n string) int { return b.op(Param, n) }
+func (b *builder) add(x, y int) int   { return b.op(Add, "", x, y) }
+
+// addM and subM are add and sub computed as x*1 + y and x*1 - y: the same result
+// (the product is exact, the sum rounded once), but on the multiply-add units,
+// where the adders are the busier ones.
+func (b *builder) addM(x, y int) int { return b.fma(x, b.param("One"), y) }
+func (b *builder) subM(x, y int) int { return b.fms(x, b.param("One"), y) }
+
+// addA and subA are addM and subM in the kernels that move additions (builder.m),
+// else add and sub.
+func (b *builder) addA(x, y int) int {
+	if b.m {
+		return b.addM(x, y)
+	}
+	return b.add(x, y)
+}
+
+func (b *builder) subA(x, y int) int {
+	if b.m {
+		return b.subM(x, y)
+	}
+	return b.sub(x, y)
+}
 func (b *builder) sub(x, y int) int       { return b.op(Sub, "", x, y) }
 func (b *builder) mul(x, y int) int       { return b.op(Mul, "", x, y) }
 func (b *builder) div(x, y int) int       { return b.op(Div, "", x, y) }
@@ -54,8 +80,8 @@ func (b *builder) difference(t Type, ovf bool) diff {
 		// TwoSum(x, -y): s + e == x - y exactly.
 		ts := b.sub(d.s, x)
 		u := b.sub(d.s, ts)
-		v := b.sub(x, u)
-		w := b.add(y, ts)
+		v := b.subA(x, u)
+		w := b.addA(y, ts)
 		d.e = b.named("e", b.sub(v, w))
 	}
 	nz := b.param("NegZero")
@@ -73,34 +99,44 @@ func (b *builder) difference(t Type, ovf bool) diff {
 	return d
 }
 
-// loss returns the per-element loss: hi (and lo for float64, else -1).
-func (b *builder) loss(t Type, d diff) (hi, lo int) {
+// loss returns the per-element loss, for Elementwise: float32 data in float64,
+// rounded once to float32 on store; float64 data from the exact |d| = z + zl, each
+// branch rounded once (but for the rounding of Ah), by a final FMA whose addend
+// carries the low-order terms.
+func (b *builder) loss(t Type, d diff) int {
 	z := d.z
 	if t == F32 {
+		// B*(z - H) as B*z - B*H, one rounding: z >= K >= 2H, so B*H is at most
+		// half of B*z, and its rounding at most 2^-54 of the loss.
 		q := b.named("q", b.mul(b.named("zz", b.mul(z, z)), b.param("Ah")))
-		l := b.named("l", b.mul(b.param("B"), b.named("zh", b.sub(z, b.param("H")))))
-		return b.named("loss", b.sel(d.m, q, l)), -1
+		l := b.named("l", b.fms(b.param("B"), z, b.param("BH")))
+		return b.named("loss", b.sel(d.m, q, l))
 	}
-	// Quadratic branch: (z + zl)^2 * (Ah + Al) as qh + ql.
+	// Quadratic branch: (z + zl)^2 * (Ah + Al) = p*Ah + (pl*Ah + p*Al), p + pl the
+	// square (but zl^2, 2^-106 of it).
 	ah := b.param("Ah")
 	p := b.named("p", b.mul(z, z))
-	pl0 := b.fms(z, z, p)
-	pl := b.named("pl", b.fma(b.add(z, z), d.zl, pl0))
-	qh := b.named("qh", b.mul(p, ah))
-	ql0 := b.fms(p, ah, qh)
-	ql1 := b.fma(pl, ah, ql0)
-	ql := b.named("ql", b.fma(p, b.param("Al"), ql1))
-	// Linear branch: B * ((z + zl) - H) as lh + ll. z >= K >= H, so Fast2Sum is exact.
+	pl := b.named("pl", b.fma(b.add(z, z), d.zl, b.fms(z, z, p)))
+	q := b.named("q", b.fma(p, ah, b.fma(p, b.param("Al"), b.mul(pl, ah))))
+	// Linear branch: B * ((z + zl) - H) = B*mh + B*ml, with mh + ml = z + zl - H
+	// (z >= K >= H: Fast2Sum is exact). For z = +Inf, ml is NaN: B*mh alone, which
+	// is +Inf (or NaN for H = +Inf, as PyTorch's formula).
 	h, bb := b.param("H"), b.param("B")
 	mh := b.named("mh", b.sub(z, h))
 	ml := b.named("ml", b.add(b.sub(b.sub(z, mh), h), d.zl))
 	lh := b.named("lh", b.mul(bb, mh))
-	ll0 := b.fms(bb, mh, lh)
-	ll := b.named("ll", b.fma(bb, ml, ll0))
-	return b.named("hi", b.sel(d.m, qh, lh)), b.named("lo", b.sel(d.m, ql, ll))
+	fin := b.named("fin", b.lt(z, b.param("Inf")))
+	l := b.named("l", b.sel(fin, b.fma(bb, mh, b.mul(bb, ml)), lh))
+	return b.named("loss", b.sel(d.m, q, l))
 }
 
-// grad returns the gradient with the scale folded into GA and GB.
+// linear returns the mask of the linear branch of the gradient, z >= Kg: false for
+// a NaN d, which takes the quadratic branch and gives NaN there; for K = 0
+// (SmoothL1(0)) false for d = 0 alone, whose quadratic gradient is 0.
+func (b *builder) linear(d diff) int { return b.named("lin", b.le(b.param("Kg"), d.z)) }
+
+// grad returns the gradient with the scale folded into GA and GB:
+// z >= Kg ? sign(d)*GB : d*GA.
 func (b *builder) grad(t Type, d diff) int {
 	ga := b.param("GA")
 	var gq int
@@ -110,13 +146,12 @@ func (b *builder) grad(t Type, d diff) int {
 		gq = b.mul(d.s, ga)
 	}
 	b.named("gq", gq)
-	zero := b.param("Zero")
-	gl := b.named("gl", b.xor(b.sel(b.named("nonzero", b.ne(d.s, zero)), b.param("GB"), zero), d.sg))
-	g := b.named("branch", b.sel(d.m, gq, gl))
-	return b.named("grad", b.sel(b.named("nan", b.isNaN(d.s)), d.s, g))
+	gl := b.named("gl", b.xor(b.param("GB"), d.sg))
+	return b.named("grad", b.sel(b.linear(d), gl, gq))
 }
 
-// gradElementwise returns the gradient scaled by the per-element upstream gradient g.
+// gradElementwise returns the gradient scaled by the per-element upstream gradient
+// g: z >= Kg ? sign(d)*B*g : d*g/Dq.
 func (b *builder) gradElementwise(t Type, d diff) int {
 	g := b.load("g")
 	var gq int
@@ -126,64 +161,77 @@ func (b *builder) gradElementwise(t Type, d diff) int {
 		gq = b.div(b.mul(d.s, g), b.param("Dq"))
 	}
 	b.named("gq", gq)
-	zero := b.param("Zero")
-	gl := b.named("gl", b.mul(b.xor(b.sel(b.named("nonzero", b.ne(d.s, zero)), b.param("B"), zero), d.sg), g))
-	r := b.named("branch", b.sel(d.m, gq, gl))
-	return b.named("grad", b.sel(b.named("nan", b.isNaN(d.s)), d.s, r))
+	gl := b.named("gl", b.mul(b.xor(b.param("B"), d.sg), g))
+	return b.named("grad", b.sel(b.linear(d), gl, gq))
 }
 
-// accumulate adds the loss to the lane accumulators. For float32 data, whose z is
-// not replaced by +Inf where x - y overflows float32, it also keeps the largest z
-// of each lane in m.
-func (b *builder) accumulate(t Type, d diff, hi, lo int) {
-	if t == F32 {
-		b.setAcc("s", b.add(b.acc("s"), hi))
-		b.setAcc("m", b.max(b.acc("m"), d.z))
-		return
-	}
-	// h + hi in double-double by Fast2Sum on the larger and the smaller addend (both
-	// are >= +0), the exact error of s in five operations (docs/tuning.md).
+// sum32 adds, for float32 data, the deferred parts of the loss to the lane
+// accumulators: q += w*w (one FMA) and l += z - w, with w = min(z, K).
+func (b *builder) sum32(d diff) {
+	w := b.named("w", b.min(d.z, b.param("K")))
+	b.setAcc("q", b.fma(w, w, b.acc("q")))
+	b.setAcc("l", b.add(b.acc("l"), b.named("zw", b.sub(d.z, w))))
+}
+
+// sum64 adds, for float64 data, V = z < K ? |d|^2 : P*|d| as hi + lo to the lane
+// double-double (h, l), and counts the quadratic elements in c. With c = z or P,
+// hi = c*z is rounded, fms(c, z, hi) is its exact error, and c times the low part
+// of |d| (doubled for the square) completes lo.
+func (b *builder) sum64(d diff) {
+	c := b.named("c", b.sel(d.m, d.z, b.param("P")))
+	zz := b.named("zz", b.sel(d.m, b.add(d.zl, d.zl), d.zl))
+	hi := b.named("hi", b.mul(c, d.z))
+	lo := b.named("lo", b.fma(c, zz, b.fms(c, d.z, hi)))
+	n := b.acc("c")
+	b.setAcc("c", b.sel(d.m, b.add(n, b.param("One")), n))
+	// h + hi in double-double. Both are >= +0, so the larger of the two is also
+	// the larger in magnitude, and Fast2Sum on the larger and the smaller gives
+	// the exact error of s (docs/tuning.md).
 	h, l := b.acc("h"), b.acc("l")
-	s := b.named("s", b.add(h, hi))
 	big, small := b.named("big", b.max(h, hi)), b.named("small", b.min(h, hi))
+	s := b.named("s", b.add(h, hi)) // the last reading of h: s may take its register
 	err := b.named("err", b.sub(small, b.sub(s, big)))
 	b.setAcc("h", s)
-	b.setAcc("l", b.add(l, b.add(err, lo)))
+	b.setAcc("l", b.addM(b.addM(err, lo), l)) // (l the addend: in place)
 }
 
-// storeLoss stores the loss rounded once to T.
-func (b *builder) storeLoss(t Type, hi, lo int) {
+// sum adds the deferred parts of the loss to the accumulators (package doc).
+func (b *builder) sum(t Type, d diff) {
 	if t == F32 {
-		b.store("dst", hi)
-		return
+		b.sum32(d)
+	} else {
+		b.sum64(d)
 	}
-	// hi + lo, except where hi is Inf or NaN (lo is then meaningless).
-	fin := b.named("fin", b.lt(hi, b.param("Inf")))
-	b.store("dst", b.sel(fin, b.add(hi, lo), hi))
 }
 
-// accs returns the accumulators of a kernel with a sum. The float32 ones also keep
-// m, the largest z of each lane, and leave the float32 overflow of x - y to their
-// caller.
-func accs(t Type) []string {
-	if t == F32 {
-		return []string{"s", "m"}
+// accs returns the accumulators of a kernel with a sum. The float32 SumAndGrad
+// also keeps m, the largest z of each lane: its caller cannot look through the
+// inputs again for an x - y that overflowed float32, since dst may be one of them.
+func accs(t Type, f Family) []string {
+	switch {
+	case t == F64:
+		return []string{"h", "l", "c"}
+	case f == SumAndGrad:
+		return []string{"q", "l", "m"}
 	}
-	return []string{"h", "l"}
+	return []string{"q", "l"}
 }
 
 // body is the description of each family, given the difference of x and y.
 var body = [numFamilies]func(b *builder, t Type, d diff){
-	Elementwise: func(b *builder, t Type, d diff) { hi, lo := b.loss(t, d); b.storeLoss(t, hi, lo) },
-	Sum:         func(b *builder, t Type, d diff) { hi, lo := b.loss(t, d); b.accumulate(t, d, hi, lo) },
+	Elementwise: func(b *builder, t Type, d diff) { b.store("dst", b.loss(t, d)) },
+	Sum:         func(b *builder, t Type, d diff) { b.sum(t, d) },
 	Grad:        func(b *builder, t Type, d diff) { b.store("dst", b.grad(t, d)) },
 	GradElementwise: func(b *builder, t Type, d diff) {
 		b.store("dst", b.gradElementwise(t, d))
 	},
 	SumAndGrad: func(b *builder, t Type, d diff) {
-		hi, lo := b.loss(t, d)
-		b.accumulate(t, d, hi, lo)
+		// The gradient first: its store frees registers for the sum.
 		b.store("dst", b.grad(t, d))
+		b.sum(t, d)
+		if t == F32 {
+			b.setAcc("m", b.max(b.acc("m"), d.z))
+		}
 	},
 }
 
@@ -194,9 +242,9 @@ func Kernels() []*Kernel {
 		for _, f := range Families {
 			k := &Kernel{Family: f, Type: t, Tuning: tuning(f, t)}
 			if f.Info().Accumulates {
-				k.Accs = accs(t)
+				k.Accs = accs(t, f)
 			}
-			b := &builder{k}
+			b := &builder{k: k, m: t == F64 && f.Info().Accumulates}
 			body[f](b, t, b.difference(t, f.Info().ReplacesOverflow))
 			k.prune()
 			k.validate()

@@ -36,13 +36,13 @@ type FamilyInfo struct {
 var families = [numFamilies]FamilyInfo{
 	Elementwise: {Name: "Elementwise", Doc: "writes the per-element loss of x and y to dst.",
 		Ins: []string{"x", "y"}, Out: "dst", ReplacesOverflow: true},
-	Sum: {Name: "Sum", Doc: "writes the lane sums of the per-element losses of x and y to acc.",
+	Sum: {Name: "Sum", Doc: "writes the lane sums of the deferred parts of the losses of x and y to acc.",
 		Ins: []string{"x", "y"}, Accumulates: true},
 	Grad: {Name: "Grad", Doc: "writes the gradient with respect to x, scaled by p's GA and GB, to dst.",
 		Ins: []string{"x", "y"}, Out: "dst"},
 	GradElementwise: {Name: "GradElementwise", Doc: "writes the gradient with respect to x, times the upstream gradient g, to dst.",
 		Ins: []string{"x", "y", "g"}, Out: "dst"},
-	SumAndGrad: {Name: "SumAndGrad", Doc: "writes the lane sums of the losses to acc and the scaled gradient to dst, in one pass.",
+	SumAndGrad: {Name: "SumAndGrad", Doc: "writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.",
 		Ins: []string{"x", "y"}, Out: "dst", Accumulates: true},
 }
 

@@ -24,6 +24,11 @@ var Params = []string{
 	"Inf",     // +Inf
 	"Zero",    // +0.0
 	"Ovf",     // float32 kernels: |d| at or above this rounds to +Inf in float32
+	"P",       // float64 sums: slope of the linear part of V, 2K (1 for K = 0)
+	"One",     // 1.0
+	"D",       // float64 sums, in the root package only: the divisor of the sum of V
+	"BH",      // float32 Elementwise: B*H, rounded
+	"Kg",      // gradients: z >= Kg is linear; K, or the least subnormal for K = 0
 }
 
 // ParamIndex returns the index of parameter n in Params; it panics for an unknown name.
