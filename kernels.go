@@ -74,15 +74,17 @@ func baseParams(kind lossKind, param float64, single bool) (p generated.Params, 
 	}
 	// The float64 sums add V = z < K ? z*z : P*z and subtract K*K per linear
 	// element: the sum of the losses is that over D (see gen/kernel).
-	p[generated.PP], p[generated.PD] = 2*k, 2*k
+	p[generated.PP] = 2 * k
+	setDivisor(&p, 2*k)
 	if k == 0 { // SmoothL1(0): every element is linear, V = z, and nothing to subtract
-		p[generated.PP], p[generated.PD] = 1, 1
+		p[generated.PP] = 1
+		setDivisor(&p, 1)
 	}
 	if kind == kindHuber {
 		p[generated.PAh] = 0.5
 		p[generated.PB] = k
 		p[generated.PDq] = 1
-		p[generated.PD] = 2
+		setDivisor(&p, 2)
 		p[generated.PBH] = k * p[generated.PH]
 		if single && math.IsInf(k, 1) {
 			// The float32 kernels (but Elementwise) keep the float64 |x - y| where x - y
@@ -110,6 +112,13 @@ func baseParams(kind lossKind, param float64, single bool) (p generated.Params, 
 		}
 	}
 	return p, false
+}
+
+// setDivisor sets Di + Dl to 1/d as a double-double, which finish64 multiplies by
+// (a product instead of two divisions per call).
+func setDivisor(p *generated.Params, d float64) {
+	di := 1 / d
+	p[generated.PDi], p[generated.PDl] = di, math.FMA(-di, d, 1)/d
 }
 
 // setup returns the kernel parameters for loss l on float32 (single) or float64 data,
@@ -187,18 +196,12 @@ func combine64(acc *acc64) (hi, lo float64) {
 	return add(h03, l03, h47, l47)
 }
 
-// ddDiv2 returns (ah + al) / b as a double-double.
-func ddDiv2(ah, al, b float64) (q, r float64) {
-	q = ah / b
-	return q, (math.FMA(-q, b, ah) + al) / b
-}
-
 // finish64 turns the accumulators of the float64 Sum and SumAndGrad kernels for n
 // elements into the sum of the losses, or their mean, rounded once to float64. The
 // lanes hold the sum of V as hi + lo (acc[0:16]) and the count of quadratic elements
 // (acc[16:24]); every element not counted, padding included, is linear and had
 // K*K too much in V (for K = 0 that is nothing). The sum of the losses is
-// (sum V - linear*K*K) / D.
+// (sum V - linear*K*K) / D, D's reciprocal a double-double (setDivisor).
 func finish64(p *generated.Params, acc *acc64, mean bool, n int) float64 {
 	if mean && n == 0 {
 		return math.NaN()
@@ -222,15 +225,18 @@ func finish64(p *generated.Params, acc *acc64, mean bool, n int) float64 {
 			hi, lo = s, (lo-cl)+e
 		}
 	}
-	d := p[generated.PD]
+	di, dl := p[generated.PDi], p[generated.PDl]
 	if !(hi < math.Inf(1)) { // +Inf or NaN: lo is meaningless
-		hi /= d
+		hi *= di
 		if mean {
 			return hi / float64(n)
 		}
 		return hi
 	}
-	q, r := ddDiv2(hi, lo, d)
+	// (hi + lo)*(di + dl) as q + r, to within 2^-104: q*(1 + 2^-53) at most, so
+	// the error of r's rounding is far below the 2^-80 of the sum itself.
+	q := float64(hi * di)
+	r := math.FMA(hi, di, -q) + math.FMA(hi, dl, float64(lo*di))
 	if !mean {
 		return q + r
 	}
@@ -269,10 +275,12 @@ const (
 // (q, acc[0:8]) and of z - w (l, acc[8:16]): Ah*q + B*l, the lanes added pairwise,
 // ((0+1)+(2+3))+((4+5)+(6+7)). With B = +Inf (Huber, delta = +Inf) l is 0 unless
 // some element overflowed, and B*l is then left out rather than NaN. overflow
-// reports whether some x - y overflowed float32; then the loss of such an element,
-// the linear branch at z = +Inf (+Inf, or NaN for Huber with delta = +Inf), is
-// added, as it would be with the replaced z (see gen/kernel).
-func finish32(p *generated.Params, acc []float64, mean bool, n int, overflow bool) float64 {
+// reports whether some x - y overflowed float32; it is asked only where the sums
+// are large enough (ovfL, ovfQ: a lane that large makes its total as large, since
+// the terms are >= 0). Then the loss of such an element, the linear branch at z =
+// +Inf (+Inf, or NaN for Huber with delta = +Inf), is added, as it would be with
+// the replaced z (see gen/kernel).
+func finish32(p *generated.Params, acc []float64, mean bool, n int, overflow func() bool) float64 {
 	q := pairwise(acc[:generated.Lanes])
 	l := pairwise(acc[generated.Lanes : 2*generated.Lanes])
 	// (The conversions keep the compiler from fusing a product into the sum.)
@@ -280,24 +288,13 @@ func finish32(p *generated.Params, acc []float64, mean bool, n int, overflow boo
 	if l != 0 {
 		s += float64(p[generated.PB] * l)
 	}
-	if overflow {
+	if (q >= ovfQ || l >= ovfL) && overflow() {
 		s += float64(p[generated.PB] * (math.Inf(1) - p[generated.PH]))
 	}
 	if mean {
 		return s / float64(n)
 	}
 	return s
-}
-
-// mayOverflow32 reports whether the lane sums of a float32 kernel are large enough
-// that some x - y may have overflowed float32 (see ovfL).
-func mayOverflow32(acc []float64) bool {
-	for i := range generated.Lanes {
-		if acc[i] >= ovfQ || acc[generated.Lanes+i] >= ovfL {
-			return true
-		}
-	}
-	return false
 }
 
 // overflows32 reports whether some x - y overflows float32: |x - y| >= Ovf exactly.
@@ -382,8 +379,7 @@ func sum32(l Loss, x, y []float32, mean bool) float32 {
 	}
 	var acc acc32
 	generated.SumF32Impl(id, p, x, y, &acc)
-	ovf := mayOverflow32(acc[:]) && overflows32(p, x, y)
-	return float32(finish32(p, acc[:], mean, len(x), ovf))
+	return float32(finish32(p, acc[:], mean, len(x), func() bool { return overflows32(p, x, y) }))
 }
 
 func grad64(l Loss, dst, x, y []float64, sh, sl float64) {
@@ -461,5 +457,5 @@ func sumGrad32(l Loss, dst, x, y []float32, g float64, mean bool) float32 {
 	for _, z := range acc[2*generated.Lanes:] {
 		ovf = ovf || z >= p[generated.POvf]
 	}
-	return float32(finish32(&p, acc[:], mean, len(x), ovf))
+	return float32(finish32(&p, acc[:], mean, len(x), func() bool { return ovf }))
 }

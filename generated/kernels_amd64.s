@@ -49,7 +49,7 @@ DATA tailmaskk<>+10(SB)/2, $0x003f
 DATA tailmaskk<>+12(SB)/2, $0x007f
 GLOBL tailmaskk<>(SB), RODATA|NOPTR, $14
 
-// func elementwiseF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -112,7 +112,7 @@ loop1:
 	VBROADCASTSD 32(AX), Y3
 
 	// BH15 = param BH
-	VBROADCASTSD 120(AX), Y4
+	VBROADCASTSD 128(AX), Y4
 
 	// l16 = fms B14, z8, BH15
 	VFMSUB213PD Y4, Y3, Y0
@@ -171,7 +171,7 @@ loop1:
 	VBROADCASTSD 32(AX), Y3
 
 	// BH15 = param BH
-	VBROADCASTSD 120(AX), Y4
+	VBROADCASTSD 128(AX), Y4
 
 	// l16 = fms B14, z8, BH15
 	VFMSUB213PD Y4, Y3, Y0
@@ -245,7 +245,7 @@ tail:
 	VBROADCASTSD 32(AX), Y3
 
 	// BH15 = param BH
-	VBROADCASTSD 120(AX), Y4
+	VBROADCASTSD 128(AX), Y4
 
 	// l16 = fms B14, z8, BH15
 	VFMSUB213PD Y4, Y3, Y0
@@ -312,7 +312,7 @@ tail:
 	VBROADCASTSD 32(AX), Y3
 
 	// BH15 = param BH
-	VBROADCASTSD 120(AX), Y4
+	VBROADCASTSD 128(AX), Y4
 
 	// l16 = fms B14, z8, BH15
 	VFMSUB213PD Y4, Y3, Y0
@@ -330,7 +330,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -346,7 +346,7 @@ TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD (AX), Z3
 	VBROADCASTSD 16(AX), Z4
 	VBROADCASTSD 32(AX), Z5
-	VBROADCASTSD 120(AX), Z6
+	VBROADCASTSD 128(AX), Z6
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
@@ -507,7 +507,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX2(p *[17]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32AVX2(p *[18]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, FMA3
 TEXT ·sumF32AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -694,7 +694,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX512(p *[17]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32AVX512(p *[18]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -935,7 +935,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·gradF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -983,7 +983,7 @@ loop1:
 	VXORPD Y1, Y3, Y1
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1027,7 +1027,7 @@ loop1:
 	VXORPD Y1, Y3, Y1
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1086,7 +1086,7 @@ tail:
 	VXORPD Y1, Y3, Y1
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1138,7 +1138,7 @@ tail:
 	VXORPD Y1, Y3, Y1
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1156,7 +1156,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -1169,7 +1169,7 @@ TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD 64(AX), Z0
 	VBROADCASTSD 48(AX), Z1
 	VBROADCASTSD 56(AX), Z2
-	VBROADCASTSD 128(AX), Z3
+	VBROADCASTSD 136(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
@@ -1309,7 +1309,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX
 TEXT ·gradElementwiseF32AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1367,7 +1367,7 @@ loop1:
 	VMULPD Y3, Y1, Y1
 
 	// Kg13 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin14 = le Kg13, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1420,7 +1420,7 @@ loop1:
 	VMULPD Y3, Y1, Y1
 
 	// Kg13 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin14 = le Kg13, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1491,7 +1491,7 @@ tail:
 	VMULPD Y3, Y1, Y1
 
 	// Kg13 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin14 = le Kg13, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1555,7 +1555,7 @@ tail:
 	VMULPD Y3, Y1, Y1
 
 	// Kg13 = param Kg
-	VBROADCASTSD 128(AX), Y3
+	VBROADCASTSD 136(AX), Y3
 
 	// lin14 = le Kg13, z4
 	VCMPPD $0x12, Y2, Y3, Y2
@@ -1573,7 +1573,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1587,7 +1587,7 @@ TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	VBROADCASTSD 64(AX), Z0
 	VBROADCASTSD 40(AX), Z1
 	VBROADCASTSD 32(AX), Z2
-	VBROADCASTSD 128(AX), Z3
+	VBROADCASTSD 136(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
@@ -1749,7 +1749,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX2(p *[17]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumAndGradF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -1807,7 +1807,7 @@ loop1:
 	VXORPD Y7, Y9, Y7
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y9
+	VBROADCASTSD 136(AX), Y9
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y8, Y9, Y9
@@ -1872,7 +1872,7 @@ loop1:
 	VXORPD Y7, Y9, Y7
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y9
+	VBROADCASTSD 136(AX), Y9
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y8, Y9, Y9
@@ -1953,7 +1953,7 @@ tail:
 	VXORPD Y7, Y9, Y7
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y9
+	VBROADCASTSD 136(AX), Y9
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y8, Y9, Y9
@@ -2026,7 +2026,7 @@ tail:
 	VXORPD Y7, Y9, Y7
 
 	// Kg10 = param Kg
-	VBROADCASTSD 128(AX), Y9
+	VBROADCASTSD 136(AX), Y9
 
 	// lin11 = le Kg10, z4
 	VCMPPD $0x12, Y8, Y9, Y9
@@ -2073,7 +2073,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX512(p *[17]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2093,7 +2093,7 @@ TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	VBROADCASTSD 64(AX), Z3
 	VBROADCASTSD 48(AX), Z4
 	VBROADCASTSD 56(AX), Z5
-	VBROADCASTSD 128(AX), Z6
+	VBROADCASTSD 136(AX), Z6
 	VBROADCASTSD (AX), Z7
 	XORQ         AX, AX
 	MOVQ         CX, R8
@@ -2306,7 +2306,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -2799,7 +2799,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -3144,7 +3144,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF64AVX2(p *[17]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64AVX2(p *[18]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumF64AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -3635,7 +3635,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF64AVX512(p *[17]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64AVX512(p *[18]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -4248,7 +4248,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·gradF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -4314,7 +4314,7 @@ loop1:
 	VXORPD Y1, Y2, Y1
 
 	// Kg16 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin17 = le Kg16, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -4375,7 +4375,7 @@ loop1:
 	VXORPD Y1, Y2, Y1
 
 	// Kg16 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin17 = le Kg16, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -4449,7 +4449,7 @@ tail:
 	VXORPD Y1, Y2, Y1
 
 	// Kg16 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin17 = le Kg16, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -4516,7 +4516,7 @@ tail:
 	VXORPD Y1, Y2, Y1
 
 	// Kg16 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin17 = le Kg16, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -4533,7 +4533,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -4546,7 +4546,7 @@ TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD 64(AX), Z0
 	VBROADCASTSD 48(AX), Z1
 	VBROADCASTSD 56(AX), Z2
-	VBROADCASTSD 128(AX), Z3
+	VBROADCASTSD 136(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
@@ -4737,7 +4737,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, FMA3
 TEXT ·gradElementwiseF64AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -4813,7 +4813,7 @@ loop1:
 	VMULPD Y4, Y1, Y1
 
 	// Kg19 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin20 = le Kg19, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -4883,7 +4883,7 @@ loop1:
 	VMULPD Y4, Y1, Y1
 
 	// Kg19 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin20 = le Kg19, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -4968,7 +4968,7 @@ tail:
 	VMULPD Y4, Y1, Y1
 
 	// Kg19 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin20 = le Kg19, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -5046,7 +5046,7 @@ tail:
 	VMULPD Y4, Y1, Y1
 
 	// Kg19 = param Kg
-	VBROADCASTSD 128(AX), Y2
+	VBROADCASTSD 136(AX), Y2
 
 	// lin20 = le Kg19, z9
 	VCMPPD $0x12, Y3, Y2, Y2
@@ -5063,7 +5063,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, AVX512F
 TEXT ·gradElementwiseF64AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -5077,7 +5077,7 @@ TEXT ·gradElementwiseF64AVX512(SB), NOSPLIT, $0-104
 	VBROADCASTSD 64(AX), Z0
 	VBROADCASTSD 40(AX), Z1
 	VBROADCASTSD 32(AX), Z2
-	VBROADCASTSD 128(AX), Z3
+	VBROADCASTSD 136(AX), Z3
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
@@ -5219,7 +5219,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX2(p *[17]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumAndGradF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -5310,7 +5310,7 @@ loop1:
 	VXORPD Y7, Y8, Y7
 
 	// Kg21 = param Kg
-	VBROADCASTSD 128(AX), Y8
+	VBROADCASTSD 136(AX), Y8
 
 	// lin22 = le Kg21, z11
 	VCMPPD $0x12, Y9, Y8, Y8
@@ -5446,7 +5446,7 @@ loop1:
 	VXORPD Y7, Y8, Y7
 
 	// Kg21 = param Kg
-	VBROADCASTSD 128(AX), Y8
+	VBROADCASTSD 136(AX), Y8
 
 	// lin22 = le Kg21, z11
 	VCMPPD $0x12, Y9, Y8, Y8
@@ -5596,7 +5596,7 @@ tail:
 	VXORPD Y7, Y8, Y7
 
 	// Kg21 = param Kg
-	VBROADCASTSD 128(AX), Y8
+	VBROADCASTSD 136(AX), Y8
 
 	// lin22 = le Kg21, z11
 	VCMPPD $0x12, Y9, Y8, Y8
@@ -5738,7 +5738,7 @@ tail:
 	VXORPD Y7, Y8, Y7
 
 	// Kg21 = param Kg
-	VBROADCASTSD 128(AX), Y8
+	VBROADCASTSD 136(AX), Y8
 
 	// lin22 = le Kg21, z11
 	VCMPPD $0x12, Y9, Y8, Y8
@@ -5823,7 +5823,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX512(p *[17]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -5845,7 +5845,7 @@ TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	VBROADCASTSD (AX), Z5
 	VBROADCASTSD 48(AX), Z6
 	VBROADCASTSD 56(AX), Z7
-	VBROADCASTSD 128(AX), Z8
+	VBROADCASTSD 136(AX), Z8
 	VBROADCASTSD 96(AX), Z9
 	XORQ         AX, AX
 	MOVQ         CX, R8

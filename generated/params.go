@@ -50,8 +50,9 @@ const (
 	POvf      = 11
 	PP        = 12
 	POne      = 13
-	PD        = 14
-	PBH       = 15
-	PKg       = 16
-	NumParams = 17 // the number of parameters
+	PDi       = 14
+	PDl       = 15
+	PBH       = 16
+	PKg       = 17
+	NumParams = 18 // the number of parameters
 )

@@ -67,9 +67,9 @@
 // package's baseParams), so z < K is false exactly where the replaced z would
 // compare false, and the gradient reads only d and that mask. An element whose x -
 // y overflowed has z >= Ovf: the float32 Sum's lane sums show it, l >= Ovf -
-// MaxFloat32 = 2^103 where K < Ovf, q >= Ovf^2 > 2^255 where K = Ovf, and lane sums
-// that large (rare, and only then) make the root package look through the inputs
-// for such an element; SumAndGrad, whose dst may be an input, keeps the largest z of
+// MaxFloat32 = 2^103 where K < Ovf, q >= Ovf^2 > 2^255 where K = Ovf (and then so do
+// the totals of the lanes), and sums that large (rare, and only then) make the root
+// package look through the inputs for such an element; SumAndGrad, whose dst may be an input, keeps the largest z of
 // each lane instead. Where one is found, the caller adds the loss at z = +Inf
 // (+Inf, or NaN for Huber with delta = +Inf). That is the sum of the replaced
 // losses: the element itself added a finite term, and a sum of such terms,
@@ -103,7 +103,8 @@
 //   - Subtraction. lin*K*K is formed exactly but for lin*kl (2^-106 of it); the
 //     linear elements have V = P*z >= 2K*K, so it takes at most half of the sum:
 //     the relative error at most doubles.
-//   - Division by D and by n (Mean): double-double quotients, errors near 2^-104.
+//   - Division by D: a product by 1/D as a double-double (to 2^-106), and by n
+//     (Mean): a double-double quotient; errors near 2^-104.
 //
 // So the double-double before the final rounding is within 2*(m*u)^2 + 2^-80 of
 // the exact sum (relative): the rounded result is within 1 ulp of the exact sum

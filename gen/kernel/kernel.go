@@ -26,7 +26,8 @@ var Params = []string{
 	"Ovf",     // float32 kernels: |d| at or above this rounds to +Inf in float32
 	"P",       // float64 sums: slope of the linear part of V, 2K (1 for K = 0)
 	"One",     // 1.0
-	"D",       // float64 sums, in the root package only: the divisor of the sum of V
+	"Di",      // float64 sums, in the root package only: 1/D, D the divisor of the sum of V (high part)
+	"Dl",      // and its low part: Di + Dl = 1/D to 2^-106
 	"BH",      // float32 Elementwise: B*H, rounded
 	"Kg",      // gradients: z >= Kg is linear; K, or the least subnormal for K = 0
 }
