@@ -55,8 +55,6 @@ func (b *builder) andNot(x, y int) int    { return b.op(AndNot, "", x, y) }
 func (b *builder) xor(x, y int) int       { return b.op(Xor, "", x, y) }
 func (b *builder) lt(x, y int) int        { return b.op(LT, "", x, y) }
 func (b *builder) le(x, y int) int        { return b.op(LE, "", x, y) }
-func (b *builder) ne(x, y int) int        { return b.op(NE, "", x, y) }
-func (b *builder) isNaN(x int) int        { return b.op(IsNaN, "", x) }
 func (b *builder) max(x, y int) int       { return b.op(Max, "", x, y) }
 func (b *builder) min(x, y int) int       { return b.op(Min, "", x, y) }
 func (b *builder) sel(m, x, y int) int    { return b.op(Select, "", m, x, y) }
