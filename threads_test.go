@@ -394,3 +394,50 @@ func TestThreadsEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkedLanes compares the raw combined lanes of the Sum and SumGrad kernels
+// (before finishing, where the rounding to T would hide a changed order of the
+// merges) with refChunkSum, bit for bit, for every implementation and threads = 1,
+// 2, 3, 7 and 16, at chunk counts 1 to 9 and 37.
+func TestChunkedLanes(t *testing.T) {
+	testChunkedLanes[float32](t)
+	testChunkedLanes[float64](t)
+}
+
+func testChunkedLanes[T Float](t *testing.T) {
+	lengths := []int{chunkLen - 1, chunkLen, chunkLen + 1, 3*chunkLen + 5}
+	for k := 2; k <= 9; k++ {
+		if !testing.Short() || k == 5 || k == 8 {
+			lengths = append(lengths, k*chunkLen-3)
+		}
+	}
+	if !testing.Short() {
+		lengths = append(lengths, 37*chunkLen+11)
+	}
+	l := mustLoss(t, "huber", 1.7)
+	for _, n := range lengths {
+		x, y, _ := boundaryInputs[T](n, "finite", n+2)
+		d := make([]T, n)
+		p, _ := setupGrad(l, isF32[T](), 1, 0)
+		want := refChunkSum(&p, x, y)
+		for _, in := range usableGenericFirst() {
+			for _, th := range append([]int{1}, threadCounts...) {
+				withThreads(th, 1, func() {
+					var sum, sumGrad lanes
+					if isF32[T]() {
+						sum = run(&call{op: opSum32, impl: in.id, n: n, p: p, x32: f32(x), y32: f32(y)})
+						sumGrad = run(&call{op: opSumGrad32, impl: in.id, n: n, p: p, d32: f32(d), x32: f32(x), y32: f32(y)})
+					} else {
+						sum = run(&call{op: opSum64, impl: in.id, n: n, p: p, x64: f64(x), y64: f64(y)})
+						sumGrad = run(&call{op: opSumGrad64, impl: in.id, n: n, p: p, d64: f64(d), x64: f64(x), y64: f64(y)})
+					}
+					for i := range want {
+						if math.Float64bits(sum[i]) != math.Float64bits(want[i]) || math.Float64bits(sumGrad[i]) != math.Float64bits(want[i]) {
+							t.Fatalf("%T %s n=%d threads=%d: lane %d is %v (SumGrad %v), the chunked order gives %v", T(0), in.name, n, th, i, sum[i], sumGrad[i], want[i])
+						}
+					}
+				})
+			}
+		}
+	}
+}
