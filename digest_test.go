@@ -41,11 +41,12 @@ func hashSlice[T Float](h hash.Hash, s []T) {
 }
 
 // digestOf runs every operation over a fixed corpus (every length 0..300, special
-// values, values at many scales, every loss branch) and hashes all result bits.
+// values, values at many scales, every loss branch, and sums of several chunks) and
+// hashes all result bits.
 func digestOf[T Float]() string {
 	h := sha256.New()
 	r := rand.New(rand.NewPCG(2026, 11))
-	for _, l := range testLosses() {
+	for k, l := range testLosses() {
 		for n := 0; n <= 300; n++ {
 			x, y, g := make([]T, n), make([]T, n), make([]T, n)
 			for i := range x {
@@ -68,8 +69,42 @@ func digestOf[T Float]() string {
 			hashSlice(h, d)
 			hashSlice(h, s)
 		}
+		// Inputs that span several chunks of the chunk grid (chunkLen), so that the
+		// sums show the tree that combines the chunks: first finite values (a NaN
+		// or Inf hides every other bit of a sum), then an infinite loss and a float32
+		// overflow of x - y on chunk boundaries. Only the sums are hashed: the
+		// elementwise results do not depend on the chunks.
+		// (For four losses: SmoothL1 with beta 1 and 0.1, Huber with delta 0.5 and
+		// +Inf, to keep the digest quick under the race detector.)
+		for _, n := range []int{2*chunkLen + 1, 5*chunkLen + 13} {
+			if k != 0 && k != 2 && k != 9 && k != 13 {
+				break
+			}
+			x, y := make([]T, n), make([]T, n)
+			for i := range x {
+				x[i], y[i] = T(digestFinite(r)), T(digestFinite(r))
+			}
+			d := make([]T, n)
+			scale := T(digestFinite(r))
+			for k := 0; k < 3; k++ {
+				switch k {
+				case 1:
+					x[chunkLen] = T(math.Inf(-1))
+				case 2:
+					x[chunkLen] = 0
+					x[2*chunkLen-1], y[2*chunkLen-1] = T(math.MaxFloat32), T(-math.MaxFloat32)
+				}
+				hashSlice(h, []T{Sum(l, x, y), Mean(l, x, y), SumAndGrad(l, d, x, y, scale), MeanAndGrad(l, d, x, y, scale)})
+			}
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// digestFinite returns a finite value like digestValue's ordinary numbers.
+func digestFinite(r *rand.Rand) float64 {
+	m := float64(int64(r.Uint64()>>11)-(1<<52)) * 0x1p-52 // in [-1, 1)
+	return math.Ldexp(m, r.IntN(41)-20)
 }
 
 // TestDigest compares a SHA-256 of every result bit over a fixed corpus with the
@@ -91,9 +126,14 @@ func TestDigest(t *testing.T) {
 		}
 	}
 	got := map[string]string{}
-	for _, in := range eachImpl(t) {
+	for k, in := range eachImpl(t) {
 		t.Run("impl="+in.name, func(t *testing.T) {
-			d32, d64 := digestOf[float32](), digestOf[float64]()
+			// The implementations take turns at threads = 1 and threads = 3 (from
+			// any length on): the digest must not change with the threads either.
+			var d32, d64 string
+			withThreads(1+2*(k%2), 1, func() {
+				d32, d64 = digestOf[float32](), digestOf[float64]()
+			})
 			for typ, d := range map[string]string{"float32": d32, "float64": d64} {
 				if prev, ok := got[typ]; ok && prev != d {
 					t.Errorf("%s %s digest %s differs from another implementation's %s", in.name, typ, d, prev)
