@@ -79,6 +79,20 @@
 // double-double for float64 data), by the scalar code of the root package, which
 // is shared by all implementations.
 //
+// Chunks. An input longer than C = 2^16 elements (chunkLen in the root package) is cut
+// into chunks of C elements, the last one shorter (only it is padded), and each chunk
+// is one kernel call with its own accumulators, as above. The chunks' accumulators
+// are merged lane by lane (float64 data: an exact two-sum of the h parts, the l
+// parts added, the counts c added; float32 data: q and l added, m the larger) in a
+// fixed tree over the chunk index: tree(lo, hi) is the chunk itself if hi - lo = 1,
+// else merge(tree(lo, lo+p), tree(lo+p, hi)) with p the largest power of two below
+// hi - lo. Then the lanes are combined and finished as above. The tree does not
+// depend on the number of threads that run the chunks, so neither do the results;
+// an input of at most C elements is one chunk, one call. (The merge of each layout
+// is merge64 or merge32 in the root package's kernels.go.) A lane then accumulates at
+// most m = C/8 elements in one run, and the merges add errors near 2^-104 per level
+// of the tree, so the bound below holds with m <= 2^13 at any length.
+//
 // # Why the float64 Sum is within 1 ulp at every length
 //
 // Write u = 2^-53, m = ceil(n/8) the elements of a lane, S the exact sum of the
