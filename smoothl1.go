@@ -58,6 +58,15 @@
 // payloads are the only exception. All kernels are generated from one description
 // of the operations and their order (see package generated and gen/kernel).
 //
+// # Threads
+//
+// Calls on long inputs (2^18 elements and more) run on several goroutines:
+// runtime.GOMAXPROCS(0) of them by default, or as SetThreads (or the environment
+// variable SMOOTHL1_THREADS) says. The number of threads changes the speed, never the
+// results: sums are taken over a fixed grid of chunks of 2^16 elements, combined in a
+// fixed tree over the chunk index, however the chunks are shared out, so every
+// setting returns the same bits.
+//
 // # Implementations
 //
 // The fastest implementation usable on the CPU is chosen at start-up: "avx512"
