@@ -8,10 +8,12 @@ import (
 )
 
 // The benchmarks: every operation x implementation (with the naive and roofline
-// baselines) x element type x length, named so that benchstat can pivot them:
+// baselines) x element type x length x threads (1 to GOMAXPROCS from 2^20 elements,
+// else 1), named so that benchstat can pivot them:
 //
 //	go test -run - -bench . | tee new.txt
 //	benchstat -col /impl new.txt
+//	benchstat -col /threads new.txt
 func BenchmarkElementwise(b *testing.B)     { benchOp(b, "Elementwise") }
 func BenchmarkSum(b *testing.B)             { benchOp(b, "Sum") }
 func BenchmarkMean(b *testing.B)            { benchOp(b, "Mean") }
@@ -31,30 +33,23 @@ func benchOp(b *testing.B, op string) {
 				if isPeer(impl) && !peerHas(impl, op) {
 					continue
 				}
-				b.Run(fmt.Sprintf("impl=%s/dtype=%s/n=%d", impl, dtype, n), func(b *testing.B) {
-					var run func()
-					var ops int
-					var err error
-					size := 4
-					if dtype == "float32" {
-						run, ops, err = pointN[float32](op, impl, n)
-					} else {
-						run, ops, err = pointN[float64](op, impl, n)
-						size = 8
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					// A peer's run is a batch of ops operations (peers.go).
-					b.SetBytes(int64(ops) * bytesMoved(op, n, size))
-					b.ReportAllocs()
-					for b.Loop() {
-						run()
-					}
-					if ops > 1 {
-						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*ops), "ns/op")
-					}
-				})
+				for _, t := range benchThreads(impl, n) {
+					b.Run(fmt.Sprintf("impl=%s/dtype=%s/n=%d/threads=%d", impl, dtype, n, t), func(b *testing.B) {
+						run, ops, size, err := benchRunner(op, impl, dtype, n, t)
+						if err != nil {
+							b.Fatal(err)
+						}
+						// A peer's run is a batch of ops operations (peers.go).
+						b.SetBytes(int64(ops) * bytesMoved(op, n, size))
+						b.ReportAllocs()
+						for b.Loop() {
+							run()
+						}
+						if ops > 1 {
+							b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*ops), "ns/op")
+						}
+					})
+				}
 			}
 		}
 	}

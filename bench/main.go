@@ -9,6 +9,11 @@
 //
 // With cgo, the plain C loop built by gcc is a peer too, as the implementations
 // gcc and gcc-fastmath (peers.go, package cpeer).
+//
+//	go run -C bench . -ops Sum,Elementwise,SumAndGrad -n 16777216 -threads 1,2
+//
+// Lengths from 2^20 are also measured on 1 to GOMAXPROCS goroutines (-threads), in a
+// section of their own with a plot of GB/s against threads; the main sweep runs on one.
 package main
 
 import (
@@ -46,6 +51,7 @@ type result struct {
 	NsPerOp   float64 `json:"ns_per_op"`
 	NsPerElem float64 `json:"ns_per_element"`
 	GBps      float64 `json:"gb_per_s"`
+	Threads   int     `json:"threads"` // goroutines (smoothl1.SetThreads); the main sweep runs with 1
 }
 
 func main() {
@@ -57,7 +63,12 @@ func main() {
 	out := flag.String("out", "bench-out", "output folder for the report and plots")
 	quick := flag.Bool("quick", false, "a short sweep: fewer lengths, less time per point")
 	jsonF := flag.String("json", "", "also write every figure to this JSON file")
+	threadsF := flag.String("threads", "", "thread counts of the threads section, for lengths from 2^20 (default 1 to GOMAXPROCS; \"1\" leaves the section out)")
 	flag.Parse()
+	threads, err := parseThreads(*threadsF)
+	if err != nil {
+		fatalf("%v", err)
+	}
 
 	lengths := allLengths
 	if *quick {
@@ -135,21 +146,51 @@ func main() {
 			}
 		}
 	}
+	// The threads section: the lengths from threadsMinN, on every thread count.
+	var large []int
+	for _, n := range lengths {
+		if n >= threadsMinN {
+			large = append(large, n)
+		}
+	}
+	var threadResults []result
+	if len(threads) > 1 || (len(threads) == 1 && threads[0] != 1) {
+		total, k = len(types)*len(large)*len(ops), 0
+		for _, dtype := range types {
+			for _, n := range large {
+				for _, op := range ops {
+					k++
+					fmt.Fprintf(os.Stderr, "\r[threads %d/%d] %-16s %-8s n=%-9d", k, total, op, dtype, n)
+					rs, err := measureThreads(op, good, dtype, n, *per, threads)
+					if err != nil {
+						fatalf("%s %s: %v", op, dtype, err)
+					}
+					threadResults = append(threadResults, rs...)
+				}
+			}
+		}
+	}
 	smoothl1.SetImplementation("")
 	fmt.Fprintln(os.Stderr)
 	stopTorch()
 
 	tables(&report, results, ops, types, lengths, good)
+	if len(threadResults) > 0 {
+		threadsTable(&report, threadResults)
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fatalf("%v", err)
 	}
 	fmt.Print(report.String()[strings.Index(report.String(), "\n## "):])
 	plots := plotAll(*out, results, ops, types, good)
+	if len(threadResults) > 0 {
+		plots += plotThreads(*out, threadResults, ops, types, large)
+	}
 	if err := os.WriteFile(filepath.Join(*out, "report.md"), []byte(report.String()), 0o644); err != nil {
 		fatalf("%v", err)
 	}
 	if *jsonF != "" {
-		b, _ := json.MarshalIndent(results, "", " ")
+		b, _ := json.MarshalIndent(append(results, threadResults...), "", " ")
 		if err := os.WriteFile(*jsonF, b, 0o644); err != nil {
 			fatalf("%v", err)
 		}
@@ -233,6 +274,8 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 		}
 	}
 	// point forces the implementation process-wide; force it again before each batch.
+	// The main sweep runs on one goroutine; the threads section measures the others.
+	defer smoothl1.SetThreads(smoothl1.SetThreads(1))
 	use := func(impl string) {
 		if impl != implNaive && impl != implRoofline && !isPeer(impl) {
 			smoothl1.SetImplementation(impl)
@@ -298,7 +341,7 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 		if runs[i] == nil {
 			continue
 		}
-		rs = append(rs, result{Op: op, Impl: impl, Dtype: dtype, N: n, NsPerOp: best[i], NsPerElem: best[i] / float64(n),
+		rs = append(rs, result{Op: op, Impl: impl, Dtype: dtype, N: n, Threads: 1, NsPerOp: best[i], NsPerElem: best[i] / float64(n),
 			GBps: float64(bytesMoved(op, n, size)) / best[i]})
 	}
 	return rs, nil

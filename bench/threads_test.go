@@ -1,0 +1,118 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"testing"
+
+	"github.com/gokernels/smoothl1"
+)
+
+// benchThreads returns the thread counts a benchmark of impl at n elements runs:
+// 1 to GOMAXPROCS from threadsMinN elements (the naive loop and the peers: 1 only),
+// else 1.
+func benchThreads(impl string, n int) []int {
+	if n < threadsMinN || impl == implNaive || isPeer(impl) {
+		return []int{1}
+	}
+	ts, _ := parseThreads("")
+	return ts
+}
+
+// benchRunner returns the runner of one benchmark, with smoothl1.SetThreads(t) in
+// force while it runs (t = 0: automatic), the operations it does per run (a peer's
+// run is a batch, peers.go) and the element size.
+func benchRunner(op, impl, dtype string, n, t int) (run func(), ops, size int, err error) {
+	size = 4
+	if dtype == "float64" {
+		size = 8
+	}
+	if impl == implRoofline && t > 1 {
+		if dtype == "float32" {
+			return rooflineRunner[float32](op, n, t), 1, size, nil
+		}
+		return rooflineRunner[float64](op, n, t), 1, size, nil
+	}
+	var f func()
+	if dtype == "float32" {
+		f, ops, err = pointN[float32](op, impl, n)
+	} else {
+		f, ops, err = pointN[float64](op, impl, n)
+	}
+	if err != nil || f == nil {
+		return f, ops, size, err
+	}
+	return func() {
+		prev := smoothl1.SetThreads(t)
+		f()
+		smoothl1.SetThreads(prev)
+	}, ops, size, nil
+}
+
+// BenchmarkSmallThreads compares automatic threads with threads = 1 on short inputs,
+// where a call must stay on the calling goroutine at no extra cost:
+//
+//	go test -run - -bench SmallThreads -count 6 | tee small.txt
+//	benchstat -col /threads small.txt
+func BenchmarkSmallThreads(b *testing.B) {
+	defer smoothl1.SetImplementation("")
+	impl := smoothl1.Implementations()[0]
+	for _, op := range allOps {
+		for _, dtype := range []string{"float32", "float64"} {
+			for _, n := range []int{16, 256, 4096, 65536} {
+				for _, t := range []int{1, 0} {
+					name := fmt.Sprint(t)
+					if t == 0 {
+						name = "auto"
+					}
+					b.Run(fmt.Sprintf("op=%s/dtype=%s/n=%d/threads=%s", op, dtype, n, name), func(b *testing.B) {
+						run, _, size, err := benchRunner(op, impl, dtype, n, t)
+						if err != nil {
+							b.Fatal(err)
+						}
+						b.SetBytes(bytesMoved(op, n, size))
+						for b.Loop() {
+							run()
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestParseThreads checks the -threads flag.
+func TestParseThreads(t *testing.T) {
+	ts, err := parseThreads("")
+	if err != nil || len(ts) != runtime.GOMAXPROCS(0) || ts[0] != 1 {
+		t.Errorf(`parseThreads("") = %v, %v`, ts, err)
+	}
+	if ts, err := parseThreads("1,4"); err != nil || fmt.Sprint(ts) != "[1 4]" {
+		t.Errorf(`parseThreads("1,4") = %v, %v`, ts, err)
+	}
+	for _, bad := range []string{"0", "-1", "two"} {
+		if _, err := parseThreads(bad); err == nil {
+			t.Errorf("parseThreads(%q) accepted", bad)
+		}
+	}
+}
+
+// TestRooflineParallel checks that the roofline on several goroutines writes what
+// it does on one.
+func TestRooflineParallel(t *testing.T) {
+	n := 3<<12 + 6 // an even count: the roofline moves whole 8-byte words
+	s := ring[float32](n).sets[0]
+	want := make([]float32, n)
+	rooflineParallel("Elementwise", &s, 1)
+	copy(want, s.dst)
+	for i := range s.dst {
+		s.dst[i] = 0
+	}
+	rooflineParallel("Elementwise", &s, 3)
+	for i := range want {
+		if math.Float32bits(s.dst[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("dst[%d] = %v with 3 goroutines, %v with 1", i, s.dst[i], want[i])
+		}
+	}
+}
