@@ -444,3 +444,32 @@ func testChunkedLanes[T Float](t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsInPlace checks dst == x and dst == y on the parallel path (threads = 3)
+// against out-of-place results with threads = 1: each goroutine reads its chunks
+// before it writes them, and the sums are of the inputs as they were.
+func TestThreadsInPlace(t *testing.T) {
+	n := 3*chunkLen + 5
+	l := mustLoss(t, "huber", 0.5)
+	x, y, g := boundaryInputs[float64](n, "finite", 4)
+	var wantSum float64
+	type op func(dst, x, y []float64)
+	ops := map[string]op{
+		"Elementwise":     func(d, x, y []float64) { Elementwise(l, d, x, y) },
+		"Grad":            func(d, x, y []float64) { Grad(l, d, x, y, 0.75) },
+		"GradElementwise": func(d, x, y []float64) { GradElementwise(l, d, x, y, g) },
+		"SumAndGrad": func(d, x, y []float64) {
+			if s := SumAndGrad(l, d, x, y, 3); s != wantSum {
+				t.Errorf("SumAndGrad in place: sum %v, want %v", s, wantSum)
+			}
+		},
+	}
+	for name, f := range ops {
+		want := make([]float64, n)
+		withThreads(1, 0, func() {
+			wantSum = Sum(l, x, y)
+			f(want, x, y)
+		})
+		withThreads(3, 1, func() { checkInPlaceOp(t, name, x, y, want, f) })
+	}
+}
