@@ -473,3 +473,52 @@ func TestThreadsInPlace(t *testing.T) {
 		withThreads(3, 1, func() { checkInPlaceOp(t, name, x, y, want, f) })
 	}
 }
+
+// BenchmarkParallelMin measures where the parallel path starts to pay: every
+// operation and type around parallelMin, on one goroutine and on two (parallelMin
+// lowered for the run). On a quiet machine:
+//
+//	go test -run - -bench ParallelMin -count 6 | tee pm.txt
+//	benchstat -col /threads pm.txt
+func BenchmarkParallelMin(b *testing.B) {
+	for _, dtype := range []string{"float32", "float64"} {
+		for _, n := range []int{1 << 17, 3 << 16, 1 << 18, 1 << 19} {
+			for _, op := range []string{"Elementwise", "Sum", "Grad", "GradElementwise", "SumAndGrad"} {
+				for _, th := range []int{1, 2} {
+					b.Run(fmt.Sprintf("op=%s/dtype=%s/n=%d/threads=%d", op, dtype, n, th), func(b *testing.B) {
+						var f func()
+						if dtype == "float32" {
+							f = benchOpFunc[float32](op, n)
+							b.SetBytes(int64(4 * n * 2))
+						} else {
+							f = benchOpFunc[float64](op, n)
+							b.SetBytes(int64(8 * n * 2))
+						}
+						withThreads(th, 1, func() {
+							for b.Loop() {
+								f()
+							}
+						})
+					})
+				}
+			}
+		}
+	}
+}
+
+func benchOpFunc[T Float](op string, n int) func() {
+	x, y, g := boundaryInputs[T](n, "finite", 1)
+	d := make([]T, n)
+	l := Loss{}
+	switch op {
+	case "Elementwise":
+		return func() { Elementwise(l, d, x, y) }
+	case "Sum":
+		return func() { Sum(l, x, y) }
+	case "Grad":
+		return func() { Grad(l, d, x, y, 2) }
+	case "GradElementwise":
+		return func() { GradElementwise(l, d, x, y, g) }
+	}
+	return func() { SumAndGrad(l, d, x, y, 2) }
+}
