@@ -257,6 +257,15 @@ func plotThreads(dir string, rs []result, ops, types []string, lengths []int) in
 			if err := plotutil.AddLinePoints(p, lines...); err != nil {
 				fatalf("plot: %v", err)
 			}
+			// Whole thread counts on the x axis, and GB/s from 0.
+			var ticks []plot.Tick
+			for _, r := range rs {
+				if r.Dtype == dtype && r.N == n && (len(ticks) == 0 || float64(r.Threads) > ticks[len(ticks)-1].Value) {
+					ticks = append(ticks, plot.Tick{Value: float64(r.Threads), Label: strconv.Itoa(r.Threads)})
+				}
+			}
+			p.X.Tick.Marker = plot.ConstantTicks(ticks)
+			p.Y.Min = 0
 			for _, ext := range []string{"svg", "png"} {
 				name := filepath.Join(dir, fmt.Sprintf("threads-%s-n%d.%s", dtype, n, ext))
 				if err := p.Save(7*vg.Inch, 4.5*vg.Inch, name); err != nil {

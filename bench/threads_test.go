@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 
@@ -114,5 +116,22 @@ func TestRooflineParallel(t *testing.T) {
 		if math.Float32bits(s.dst[i]) != math.Float32bits(want[i]) {
 			t.Fatalf("dst[%d] = %v with 3 goroutines, %v with 1", i, s.dst[i], want[i])
 		}
+	}
+}
+
+// TestPlotThreads checks that the threads plot is written.
+func TestPlotThreads(t *testing.T) {
+	var rs []result
+	for _, impl := range []string{smoothl1.Implementations()[0], implRoofline} {
+		for th := 1; th <= 2; th++ {
+			rs = append(rs, result{Op: "Sum", Impl: impl, Dtype: "float32", N: 1 << 24, Threads: th, GBps: float64(10 * th)})
+		}
+	}
+	dir := t.TempDir()
+	if n := plotThreads(dir, rs, []string{"Sum"}, []string{"float32"}, []int{1 << 24}); n != 1 {
+		t.Fatalf("%d plots, want 1", n)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "threads-float32-n16777216.png")); err != nil {
+		t.Fatal(err)
 	}
 }
