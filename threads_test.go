@@ -375,6 +375,9 @@ func TestThreadsEnvironment(t *testing.T) {
 		fmt.Printf("threads=%d setting=%d\n", Threads(), threadSetting.Load())
 		return
 	}
+	if testing.Short() {
+		t.Skip("spawns the test binary (which fails under qemu-user)")
+	}
 	for _, c := range []struct{ env, want, stderr string }{
 		{"3", "threads=3 setting=3", ""},
 		{"0", fmt.Sprintf("threads=%d setting=0", runtime.GOMAXPROCS(0)), ""},
