@@ -220,7 +220,9 @@ func parse(r io.Reader) (map[string]float64, error) {
 			if err != nil {
 				return nil, fmt.Errorf("bad benchmark line %q", sc.Text())
 			}
-			name := procs.ReplaceAllString(f[0], "")
+			// A benchmark on one goroutine compares with one from before the
+			// threads level of the names (BenchmarkX/.../n=N/threads=1).
+			name := strings.TrimSuffix(procs.ReplaceAllString(f[0], ""), "/threads=1")
 			if v, ok := best[name]; !ok || ns < v {
 				best[name] = ns
 			}
