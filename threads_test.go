@@ -67,46 +67,54 @@ func TestThreadsSameBits(t *testing.T) {
 	if !testing.Short() {
 		lengths = append(lengths, 1<<24+3)
 	}
+	if raceEnabled {
+		lengths = []int{chunkLen + 1, 3*chunkLen + 5}
+	}
 	testThreadsSameBits[float32](t, lengths)
 	testThreadsSameBits[float64](t, lengths)
 }
 
 func testThreadsSameBits[T Float](t *testing.T, lengths []int) {
 	losses := []Loss{{}, mustLoss(t, "huber", 0.5), mustLoss(t, "huber", math.Inf(1))}
-	forEachImpl(t, func(t *testing.T, impl string) {
-		for _, n := range lengths {
-			variants := []string{"finite", "inf", "ovf32", "nan"}
-			if testing.Short() {
-				variants = []string{"finite", "ovf32"}
-			}
-			if n > 1<<20 {
-				variants = []string{"finite"}
-			}
-			for _, v := range variants {
-				x, y, g := boundaryInputs[T](n, v, n)
-				for _, l := range losses {
-					if (n > 1<<20 || testing.Short()) && l.IsHuber() && math.IsInf(l.Param(), 1) || n > 1<<20 && l.IsHuber() {
-						continue
-					}
-					var want results[T]
-					withThreads(1, 0, func() { want = runAll(t, l, x, y, g, 0.75, 0) })
-					if !sameBits(want.sum, want.sumF) || !sameBits(want.mean, want.meanF) {
-						t.Fatalf("%T %s n=%d %s: fused sums differ: %v %v, %v %v", T(0), l, n, v, want.sum, want.sumF, want.mean, want.meanF)
-					}
-					if v == "finite" && (math.IsInf(float64(want.sum), 0) || want.sum != want.sum) {
-						t.Fatalf("%T %s n=%d: the finite variant sums to %v", T(0), l, n, want.sum)
-					}
-					for _, th := range threadCounts {
-						var got results[T]
-						withThreads(th, 1, func() { got = runAll(t, l, x, y, g, 0.75, 0) })
-						if d := diffResults(want, got); d != "" {
-							t.Fatalf("%T %s n=%d %s: threads=%d differs from threads=1: %s", T(0), l, n, v, th, d)
+	if raceEnabled {
+		losses = losses[:1]
+	}
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			for _, n := range lengths {
+				variants := []string{"finite", "inf", "ovf32", "nan"}
+				if testing.Short() {
+					variants = []string{"finite", "ovf32"}
+				}
+				if n > 1<<20 || raceEnabled {
+					variants = []string{"finite"}
+				}
+				for _, v := range variants {
+					x, y, g := boundaryInputs[T](n, v, n)
+					for _, l := range losses {
+						if (n > 1<<20 || testing.Short()) && l.IsHuber() && math.IsInf(l.Param(), 1) || n > 1<<20 && l.IsHuber() {
+							continue
+						}
+						var want results[T]
+						withThreads(1, 0, func() { want = runAll(t, l, x, y, g, 0.75, 0) })
+						if !sameBits(want.sum, want.sumF) || !sameBits(want.mean, want.meanF) {
+							t.Fatalf("%T %s n=%d %s: fused sums differ: %v %v, %v %v", T(0), l, n, v, want.sum, want.sumF, want.mean, want.meanF)
+						}
+						if v == "finite" && (math.IsInf(float64(want.sum), 0) || want.sum != want.sum) {
+							t.Fatalf("%T %s n=%d: the finite variant sums to %v", T(0), l, n, want.sum)
+						}
+						for _, th := range threadCounts {
+							var got results[T]
+							withThreads(th, 1, func() { got = runAll(t, l, x, y, g, 0.75, 0) })
+							if d := diffResults(want, got); d != "" {
+								t.Fatalf("%T %s n=%d %s: threads=%d differs from threads=1: %s", T(0), l, n, v, th, d)
+							}
 						}
 					}
 				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // refChunkSum returns the lanes of Sum on x, y in the chunked order, evaluated
@@ -176,6 +184,9 @@ func testChunkedOrderReference[T Float](t *testing.T) {
 	lengths = append(lengths, 37*chunkLen+11)
 	if testing.Short() {
 		lengths = []int{chunkLen, chunkLen + 1, 2*chunkLen + 8, 3*chunkLen + 5, 5*chunkLen - 3, 7*chunkLen + 100}
+	}
+	if raceEnabled {
+		lengths = []int{chunkLen + 1, 3*chunkLen + 5}
 	}
 	for _, l := range []Loss{{}, mustLoss(t, "huber", 1.7), mustLoss(t, "smooth_l1", 0.3)} {
 		for _, n := range lengths {
@@ -420,13 +431,16 @@ func testChunkedLanes[T Float](t *testing.T) {
 	if !testing.Short() {
 		lengths = append(lengths, 37*chunkLen+11)
 	}
+	if raceEnabled {
+		lengths = []int{chunkLen + 1, 3*chunkLen + 5, 5*chunkLen - 3}
+	}
 	l := mustLoss(t, "huber", 1.7)
 	for _, n := range lengths {
 		x, y, _ := boundaryInputs[T](n, "finite", n+2)
 		d := make([]T, n)
 		p, _ := setupGrad(l, isF32[T](), 1, 0)
 		want := refChunkSum(&p, x, y)
-		for _, in := range usableGenericFirst() {
+		for _, in := range eachImpl(t) {
 			for _, th := range append([]int{1}, threadCounts...) {
 				withThreads(th, 1, func() {
 					var sum, sumGrad lanes
