@@ -22,8 +22,11 @@ import (
 
 // parallelMin is the shortest input that a call runs on several goroutines (when
 // Threads() > 1); shorter ones run on the calling goroutine, at the cost of one
-// comparison. Chosen by measurement (see the README): from here on the helpers'
-// wake-up, a few microseconds, is repaid on every operation and type. Tests lower it.
+// comparison. Chosen by measurement (BenchmarkParallelMin, 2 vCPUs of an AMD EPYC
+// Zen 4 VM, threads 2 against 1, inputs in cache): at 2^17 two goroutines were 5-14%
+// slower for float32 (waking a helper on a VM costs tens of microseconds), at 2^18
+// from 6% slower to 19% faster, at 2^19 8-36% faster on every operation and type.
+// Tests lower it.
 var parallelMin = 1 << 18
 
 // tasksPerThread is about how many tasks a call is cut into per goroutine, so that a
