@@ -48,8 +48,14 @@ func parseThreads(s string) ([]int, error) {
 
 // rooflineParallel moves the bytes of op on set s with t goroutines, each streaming
 // its own contiguous share (at multiples of 4 KiB), as the roofline of point does
-// with one.
-func rooflineParallel[T smoothl1.Float](op string, s *set[T], t int) {
+// with one, and returns the checksum of what it read.
+func rooflineParallel[T smoothl1.Float](op string, s *set[T], t int) (sum uint64) {
+	var mu sync.Mutex
+	sinkPart := func(v uint64) {
+		mu.Lock()
+		sum ^= v
+		mu.Unlock()
+	}
 	asm := smoothl1.Implementations()[0] != "generic" // as point's roofline
 	x, y, g, dst := bytes(s.x), bytes(s.y), bytes(s.g), bytes(s.dst)
 	part := func(lo, hi int) {
@@ -75,18 +81,7 @@ func rooflineParallel[T smoothl1.Float](op string, s *set[T], t int) {
 	}
 	part(0, min(share, n))
 	wg.Wait()
-}
-
-// sinkRoof takes the parallel roofline's checksums, so that its reads are used.
-var (
-	sinkMu   sync.Mutex
-	sinkRoof uint64
-)
-
-func sinkPart(v uint64) {
-	sinkMu.Lock()
-	sinkRoof ^= v
-	sinkMu.Unlock()
+	return sum
 }
 
 // threadRunner is one line of the threads section: an implementation (or the
@@ -181,8 +176,10 @@ func measureThreads(op string, impls []string, dtype string, n int, per time.Dur
 func rooflineRunner[T smoothl1.Float](op string, n, t int) func() {
 	sets := ring[T](n).sets
 	next := 0
+	var sink uint64
 	return func() {
-		rooflineParallel(op, &sets[next], t)
+		sink ^= rooflineParallel(op, &sets[next], t)
+		runtime.KeepAlive(sink) // the checksum is used: the reads cannot be dropped
 		next = (next + 1) % len(sets)
 	}
 }
