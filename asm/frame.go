@@ -49,7 +49,7 @@ func function(k *kernel.Kernel, isa x86) {
 	g.pl = plan(k.Ops, isa.Props(), isa.Tuning(k).Unroll)
 	halves := isa.Props().Regs
 	g.p = Load(Param("p"), GP64()).(reg.GPVirtual)
-	n := Load(Param("x").Len(), GP64())
+	n := Load(Param(k.Info().Ins[0]).Len(), GP64())
 	slices := append([]string{}, k.Info().Ins...)
 	if out := k.Info().Out; out != "" {
 		slices = append(slices, out)

@@ -36,7 +36,7 @@ func goKernel(f *File, k *kernel.Kernel) {
 	if out != "" {
 		slices = append(slices, out)
 	}
-	body = append(body, Id("n").Op(":=").Len(Id("x")))
+	body = append(body, Id("n").Op(":=").Len(Id(ins[0])))
 	for _, s := range slices[1:] {
 		body = append(body, Id(s).Op("=").Id(s).Index(Empty(), Id("n")))
 	}
@@ -99,7 +99,7 @@ func goKernel(f *File, k *kernel.Kernel) {
 	}
 	f.Commentf("%s %s", k.GoName(), k.Info().Doc)
 	f.Commentf("It is the portable implementation of the canonical %s kernel for %s (see gen/kernel).", k.Family, T)
-	f.Comment("All slices must have the length of x.")
+	f.Commentf("All slices must have the length of %s.", ins[0])
 	f.Func().Id(k.GoName()).Params(signature(k)...).Block(body...)
 }
 

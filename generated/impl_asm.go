@@ -66,6 +66,42 @@ func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[24]float6
 	}
 }
 
+// WeightedSumF32Impl calls the WeightedSumF32 kernel of implementation impl.
+func WeightedSumF32Impl(impl int, p *Params, x, y, w []float32, acc *[8]float64) {
+	switch impl {
+	case ImplAVX512:
+		weightedSumF32AVX512((*[NumParams]float64)(p), x, y, w, acc)
+	case ImplAVX2:
+		weightedSumF32AVX2((*[NumParams]float64)(p), x, y, w, acc)
+	default:
+		WeightedSumF32(p, x, y, w, acc)
+	}
+}
+
+// WeightedSumAndGradF32Impl calls the WeightedSumAndGradF32 kernel of implementation impl.
+func WeightedSumAndGradF32Impl(impl int, p *Params, dst, x, y, w []float32, acc *[8]float64) {
+	switch impl {
+	case ImplAVX512:
+		weightedSumAndGradF32AVX512((*[NumParams]float64)(p), dst, x, y, w, acc)
+	case ImplAVX2:
+		weightedSumAndGradF32AVX2((*[NumParams]float64)(p), dst, x, y, w, acc)
+	default:
+		WeightedSumAndGradF32(p, dst, x, y, w, acc)
+	}
+}
+
+// WeightSumF32Impl calls the WeightSumF32 kernel of implementation impl.
+func WeightSumF32Impl(impl int, p *Params, w []float32, acc *[8]float64) {
+	switch impl {
+	case ImplAVX512:
+		weightSumF32AVX512((*[NumParams]float64)(p), w, acc)
+	case ImplAVX2:
+		weightSumF32AVX2((*[NumParams]float64)(p), w, acc)
+	default:
+		WeightSumF32(p, w, acc)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -123,5 +159,41 @@ func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[24]float6
 		sumAndGradF64AVX2((*[NumParams]float64)(p), dst, x, y, acc)
 	default:
 		SumAndGradF64(p, dst, x, y, acc)
+	}
+}
+
+// WeightedSumF64Impl calls the WeightedSumF64 kernel of implementation impl.
+func WeightedSumF64Impl(impl int, p *Params, x, y, w []float64, acc *[16]float64) {
+	switch impl {
+	case ImplAVX512:
+		weightedSumF64AVX512((*[NumParams]float64)(p), x, y, w, acc)
+	case ImplAVX2:
+		weightedSumF64AVX2((*[NumParams]float64)(p), x, y, w, acc)
+	default:
+		WeightedSumF64(p, x, y, w, acc)
+	}
+}
+
+// WeightedSumAndGradF64Impl calls the WeightedSumAndGradF64 kernel of implementation impl.
+func WeightedSumAndGradF64Impl(impl int, p *Params, dst, x, y, w []float64, acc *[16]float64) {
+	switch impl {
+	case ImplAVX512:
+		weightedSumAndGradF64AVX512((*[NumParams]float64)(p), dst, x, y, w, acc)
+	case ImplAVX2:
+		weightedSumAndGradF64AVX2((*[NumParams]float64)(p), dst, x, y, w, acc)
+	default:
+		WeightedSumAndGradF64(p, dst, x, y, w, acc)
+	}
+}
+
+// WeightSumF64Impl calls the WeightSumF64 kernel of implementation impl.
+func WeightSumF64Impl(impl int, p *Params, w []float64, acc *[16]float64) {
+	switch impl {
+	case ImplAVX512:
+		weightSumF64AVX512((*[NumParams]float64)(p), w, acc)
+	case ImplAVX2:
+		weightSumF64AVX2((*[NumParams]float64)(p), w, acc)
+	default:
+		WeightSumF64(p, w, acc)
 	}
 }

@@ -31,6 +31,21 @@ func SumAndGradF32Impl(impl int, p *Params, dst, x, y []float32, acc *[24]float6
 	SumAndGradF32(p, dst, x, y, acc)
 }
 
+// WeightedSumF32Impl calls the WeightedSumF32 kernel of implementation impl.
+func WeightedSumF32Impl(impl int, p *Params, x, y, w []float32, acc *[8]float64) {
+	WeightedSumF32(p, x, y, w, acc)
+}
+
+// WeightedSumAndGradF32Impl calls the WeightedSumAndGradF32 kernel of implementation impl.
+func WeightedSumAndGradF32Impl(impl int, p *Params, dst, x, y, w []float32, acc *[8]float64) {
+	WeightedSumAndGradF32(p, dst, x, y, w, acc)
+}
+
+// WeightSumF32Impl calls the WeightSumF32 kernel of implementation impl.
+func WeightSumF32Impl(impl int, p *Params, w []float32, acc *[8]float64) {
+	WeightSumF32(p, w, acc)
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	ElementwiseF64(p, dst, x, y)
@@ -54,4 +69,19 @@ func GradElementwiseF64Impl(impl int, p *Params, dst, x, y, g []float64) {
 // SumAndGradF64Impl calls the SumAndGradF64 kernel of implementation impl.
 func SumAndGradF64Impl(impl int, p *Params, dst, x, y []float64, acc *[24]float64) {
 	SumAndGradF64(p, dst, x, y, acc)
+}
+
+// WeightedSumF64Impl calls the WeightedSumF64 kernel of implementation impl.
+func WeightedSumF64Impl(impl int, p *Params, x, y, w []float64, acc *[16]float64) {
+	WeightedSumF64(p, x, y, w, acc)
+}
+
+// WeightedSumAndGradF64Impl calls the WeightedSumAndGradF64 kernel of implementation impl.
+func WeightedSumAndGradF64Impl(impl int, p *Params, dst, x, y, w []float64, acc *[16]float64) {
+	WeightedSumAndGradF64(p, dst, x, y, w, acc)
+}
+
+// WeightSumF64Impl calls the WeightSumF64 kernel of implementation impl.
+func WeightSumF64Impl(impl int, p *Params, w []float64, acc *[16]float64) {
+	WeightSumF64(p, w, acc)
 }

@@ -1287,6 +1287,832 @@ func SumAndGradF32(p *Params, dst, x, y []float32, acc *[24]float64) {
 	acc[23] = accm7
 }
 
+// WeightedSumF32 writes the lane sums of w times the per-element losses of x and y to acc.
+// It is the portable implementation of the canonical WeightedSum kernel for float32 (see gen/kernel).
+// All slices must have the length of x.
+func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
+	n := len(x)
+	y = y[:n]
+	w = w[:n]
+	pNegZero := p[PNegZero]
+	pOvf := p[POvf]
+	pInf := p[PInf]
+	pK := p[PK]
+	pAh := p[PAh]
+	pB := p[PB]
+	pH := p[PH]
+	var accs0 float64
+	var accs1 float64
+	var accs2 float64
+	var accs3 float64
+	var accs4 float64
+	var accs5 float64
+	var accs6 float64
+	var accs7 float64
+	var tx, ty, tw [8]float32
+	for i := 0; i < n; i += 8 {
+		var xb, yb, wb *[8]float32
+		if n-i >= 8 {
+			xb = (*[8]float32)(x[i : i+8])
+			yb = (*[8]float32)(y[i : i+8])
+			wb = (*[8]float32)(w[i : i+8])
+		} else {
+			copy(tx[:], x[i:])
+			xb = &tx
+			copy(ty[:], y[i:])
+			yb = &ty
+			copy(tw[:], w[i:])
+			wb = &tw
+		}
+		// lane 0
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[0])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs0
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs0 = v22
+		}
+		// lane 1
+		{
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[1])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs1
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs1 = v22
+		}
+		// lane 2
+		{
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[2])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs2
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs2 = v22
+		}
+		// lane 3
+		{
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[3])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs3
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs3 = v22
+		}
+		// lane 4
+		{
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[4])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs4
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs4 = v22
+		}
+		// lane 5
+		{
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[5])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs5
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs5 = v22
+		}
+		// lane 6
+		{
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[6])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs6
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs6 = v22
+		}
+		// lane 7
+		{
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			K9 := pK
+			var quad10 uint64
+			if z8 < K9 {
+				quad10 = ^uint64(0)
+			}
+			w11 := float64(wb[7])
+			zz12 := float64(z8 * z8)
+			Ah13 := pAh
+			q14 := float64(zz12 * Ah13)
+			B15 := pB
+			H16 := pH
+			zh17 := z8 - H16
+			l18 := float64(B15 * zh17)
+			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
+			s20 := accs7
+			term21 := float64(loss19 * w11)
+			v22 := s20 + term21
+			accs7 = v22
+		}
+	}
+	acc[0] = accs0
+	acc[1] = accs1
+	acc[2] = accs2
+	acc[3] = accs3
+	acc[4] = accs4
+	acc[5] = accs5
+	acc[6] = accs6
+	acc[7] = accs7
+}
+
+// WeightedSumAndGradF32 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
+// It is the portable implementation of the canonical WeightedSumAndGrad kernel for float32 (see gen/kernel).
+// All slices must have the length of x.
+func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
+	n := len(x)
+	y = y[:n]
+	w = w[:n]
+	dst = dst[:n]
+	pNegZero := p[PNegZero]
+	pOvf := p[POvf]
+	pInf := p[PInf]
+	pK := p[PK]
+	pAh := p[PAh]
+	pB := p[PB]
+	pH := p[PH]
+	pGA := p[PGA]
+	pGB := p[PGB]
+	pKg := p[PKg]
+	var accs0 float64
+	var accs1 float64
+	var accs2 float64
+	var accs3 float64
+	var accs4 float64
+	var accs5 float64
+	var accs6 float64
+	var accs7 float64
+	var tx, ty, tw, tdst [8]float32
+	for i := 0; i < n; i += 8 {
+		var xb, yb, wb, dstb *[8]float32
+		if n-i >= 8 {
+			xb = (*[8]float32)(x[i : i+8])
+			yb = (*[8]float32)(y[i : i+8])
+			wb = (*[8]float32)(w[i : i+8])
+			dstb = (*[8]float32)(dst[i : i+8])
+		} else {
+			copy(tx[:], x[i:])
+			xb = &tx
+			copy(ty[:], y[i:])
+			yb = &ty
+			copy(tw[:], w[i:])
+			wb = &tw
+			dstb = &tdst
+		}
+		// lane 0
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[0])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs0
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs0 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[0] = float32(wgrad32)
+		}
+		// lane 1
+		{
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[1])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs1
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs1 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[1] = float32(wgrad32)
+		}
+		// lane 2
+		{
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[2])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs2
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs2 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[2] = float32(wgrad32)
+		}
+		// lane 3
+		{
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[3])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs3
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs3 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[3] = float32(wgrad32)
+		}
+		// lane 4
+		{
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[4])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs4
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs4 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[4] = float32(wgrad32)
+		}
+		// lane 5
+		{
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[5])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs5
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs5 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[5] = float32(wgrad32)
+		}
+		// lane 6
+		{
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[6])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs6
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs6 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[6] = float32(wgrad32)
+		}
+		// lane 7
+		{
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			Ovf5 := pOvf
+			var ovf6 uint64
+			if Ovf5 <= z4 {
+				ovf6 = ^uint64(0)
+			}
+			Inf7 := pInf
+			z8 := math.Float64frombits(math.Float64bits(Inf7)&ovf6 | math.Float64bits(z4)&^ovf6)
+			sg9 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero3))
+			K10 := pK
+			var quad11 uint64
+			if z8 < K10 {
+				quad11 = ^uint64(0)
+			}
+			w12 := float64(wb[7])
+			zz13 := float64(z8 * z8)
+			Ah14 := pAh
+			q15 := float64(zz13 * Ah14)
+			B16 := pB
+			H17 := pH
+			zh18 := z8 - H17
+			l19 := float64(B16 * zh18)
+			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
+			s21 := accs7
+			term22 := float64(loss20 * w12)
+			v23 := s21 + term22
+			accs7 = v23
+			GA25 := pGA
+			gq26 := float64(d2 * GA25)
+			GB27 := pGB
+			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
+			Kg29 := pKg
+			var lin30 uint64
+			if Kg29 <= z8 {
+				lin30 = ^uint64(0)
+			}
+			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
+			wgrad32 := float64(grad31 * w12)
+			dstb[7] = float32(wgrad32)
+		}
+		if dstb == &tdst {
+			copy(dst[i:], tdst[:n-i])
+		}
+	}
+	acc[0] = accs0
+	acc[1] = accs1
+	acc[2] = accs2
+	acc[3] = accs3
+	acc[4] = accs4
+	acc[5] = accs5
+	acc[6] = accs6
+	acc[7] = accs7
+}
+
+// WeightSumF32 writes the lane sums of the weights w to acc.
+// It is the portable implementation of the canonical WeightSum kernel for float32 (see gen/kernel).
+// All slices must have the length of w.
+func WeightSumF32(p *Params, w []float32, acc *[8]float64) {
+	n := len(w)
+	var accws0 float64
+	var accws1 float64
+	var accws2 float64
+	var accws3 float64
+	var accws4 float64
+	var accws5 float64
+	var accws6 float64
+	var accws7 float64
+	var tw [8]float32
+	for i := 0; i < n; i += 8 {
+		var wb *[8]float32
+		if n-i >= 8 {
+			wb = (*[8]float32)(w[i : i+8])
+		} else {
+			copy(tw[:], w[i:])
+			wb = &tw
+		}
+		// lane 0
+		{
+			w0 := float64(wb[0])
+			ws1 := accws0
+			v2 := ws1 + w0
+			accws0 = v2
+		}
+		// lane 1
+		{
+			w0 := float64(wb[1])
+			ws1 := accws1
+			v2 := ws1 + w0
+			accws1 = v2
+		}
+		// lane 2
+		{
+			w0 := float64(wb[2])
+			ws1 := accws2
+			v2 := ws1 + w0
+			accws2 = v2
+		}
+		// lane 3
+		{
+			w0 := float64(wb[3])
+			ws1 := accws3
+			v2 := ws1 + w0
+			accws3 = v2
+		}
+		// lane 4
+		{
+			w0 := float64(wb[4])
+			ws1 := accws4
+			v2 := ws1 + w0
+			accws4 = v2
+		}
+		// lane 5
+		{
+			w0 := float64(wb[5])
+			ws1 := accws5
+			v2 := ws1 + w0
+			accws5 = v2
+		}
+		// lane 6
+		{
+			w0 := float64(wb[6])
+			ws1 := accws6
+			v2 := ws1 + w0
+			accws6 = v2
+		}
+		// lane 7
+		{
+			w0 := float64(wb[7])
+			ws1 := accws7
+			v2 := ws1 + w0
+			accws7 = v2
+		}
+	}
+	acc[0] = accws0
+	acc[1] = accws1
+	acc[2] = accws2
+	acc[3] = accws3
+	acc[4] = accws4
+	acc[5] = accws5
+	acc[6] = accws6
+	acc[7] = accws7
+}
+
 // ElementwiseF64 writes the per-element loss of x and y to dst.
 // It is the portable implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
@@ -3356,4 +4182,1390 @@ func SumAndGradF64(p *Params, dst, x, y []float64, acc *[24]float64) {
 	acc[21] = accc5
 	acc[22] = accc6
 	acc[23] = accc7
+}
+
+// WeightedSumF64 writes the lane sums of w times the per-element losses of x and y to acc.
+// It is the portable implementation of the canonical WeightedSum kernel for float64 (see gen/kernel).
+// All slices must have the length of x.
+func WeightedSumF64(p *Params, x, y, w []float64, acc *[16]float64) {
+	n := len(x)
+	y = y[:n]
+	w = w[:n]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pAh := p[PAh]
+	pAl := p[PAl]
+	pH := p[PH]
+	pB := p[PB]
+	var acch0 float64
+	var acch1 float64
+	var acch2 float64
+	var acch3 float64
+	var acch4 float64
+	var acch5 float64
+	var acch6 float64
+	var acch7 float64
+	var accl0 float64
+	var accl1 float64
+	var accl2 float64
+	var accl3 float64
+	var accl4 float64
+	var accl5 float64
+	var accl6 float64
+	var accl7 float64
+	var tx, ty, tw [8]float64
+	for i := 0; i < n; i += 8 {
+		var xb, yb, wb *[8]float64
+		if n-i >= 8 {
+			xb = (*[8]float64)(x[i : i+8])
+			yb = (*[8]float64)(y[i : i+8])
+			wb = (*[8]float64)(w[i : i+8])
+		} else {
+			copy(tx[:], x[i:])
+			xb = &tx
+			copy(ty[:], y[i:])
+			yb = &ty
+			copy(tw[:], w[i:])
+			wb = &tw
+		}
+		// lane 0
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[0]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch0
+			l42 := accl0
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch0 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl0 = v51
+		}
+		// lane 1
+		{
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[1]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch1
+			l42 := accl1
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch1 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl1 = v51
+		}
+		// lane 2
+		{
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[2]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch2
+			l42 := accl2
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch2 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl2 = v51
+		}
+		// lane 3
+		{
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[3]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch3
+			l42 := accl3
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch3 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl3 = v51
+		}
+		// lane 4
+		{
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[4]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch4
+			l42 := accl4
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch4 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl4 = v51
+		}
+		// lane 5
+		{
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[5]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch5
+			l42 := accl5
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch5 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl5 = v51
+		}
+		// lane 6
+		{
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[6]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch6
+			l42 := accl6
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch6 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl6 = v51
+		}
+		// lane 7
+		{
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[7]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch7
+			l42 := accl7
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch7 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl7 = v51
+		}
+	}
+	acc[0] = acch0
+	acc[1] = acch1
+	acc[2] = acch2
+	acc[3] = acch3
+	acc[4] = acch4
+	acc[5] = acch5
+	acc[6] = acch6
+	acc[7] = acch7
+	acc[8] = accl0
+	acc[9] = accl1
+	acc[10] = accl2
+	acc[11] = accl3
+	acc[12] = accl4
+	acc[13] = accl5
+	acc[14] = accl6
+	acc[15] = accl7
+}
+
+// WeightedSumAndGradF64 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
+// It is the portable implementation of the canonical WeightedSumAndGrad kernel for float64 (see gen/kernel).
+// All slices must have the length of x.
+func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) {
+	n := len(x)
+	y = y[:n]
+	w = w[:n]
+	dst = dst[:n]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pAh := p[PAh]
+	pAl := p[PAl]
+	pH := p[PH]
+	pB := p[PB]
+	pGA := p[PGA]
+	pGB := p[PGB]
+	pKg := p[PKg]
+	var acch0 float64
+	var acch1 float64
+	var acch2 float64
+	var acch3 float64
+	var acch4 float64
+	var acch5 float64
+	var acch6 float64
+	var acch7 float64
+	var accl0 float64
+	var accl1 float64
+	var accl2 float64
+	var accl3 float64
+	var accl4 float64
+	var accl5 float64
+	var accl6 float64
+	var accl7 float64
+	var tx, ty, tw, tdst [8]float64
+	for i := 0; i < n; i += 8 {
+		var xb, yb, wb, dstb *[8]float64
+		if n-i >= 8 {
+			xb = (*[8]float64)(x[i : i+8])
+			yb = (*[8]float64)(y[i : i+8])
+			wb = (*[8]float64)(w[i : i+8])
+			dstb = (*[8]float64)(dst[i : i+8])
+		} else {
+			copy(tx[:], x[i:])
+			xb = &tx
+			copy(ty[:], y[i:])
+			yb = &ty
+			copy(tw[:], w[i:])
+			wb = &tw
+			dstb = &tdst
+		}
+		// lane 0
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[0]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch0
+			l42 := accl0
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch0 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl0 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[0] = wgrad61
+		}
+		// lane 1
+		{
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[1]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch1
+			l42 := accl1
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch1 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl1 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[1] = wgrad61
+		}
+		// lane 2
+		{
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[2]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch2
+			l42 := accl2
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch2 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl2 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[2] = wgrad61
+		}
+		// lane 3
+		{
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[3]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch3
+			l42 := accl3
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch3 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl3 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[3] = wgrad61
+		}
+		// lane 4
+		{
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[4]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch4
+			l42 := accl4
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch4 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl4 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[4] = wgrad61
+		}
+		// lane 5
+		{
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[5]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch5
+			l42 := accl5
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch5 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl5 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[5] = wgrad61
+		}
+		// lane 6
+		{
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[6]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch6
+			l42 := accl6
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch6 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl6 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[6] = wgrad61
+		}
+		// lane 7
+		{
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			w16 := wb[7]
+			Ah17 := pAh
+			p18 := float64(z11 * z11)
+			v19 := math.FMA(z11, z11, -p18)
+			v20 := z11 + z11
+			pl21 := math.FMA(v20, zl13, v19)
+			qh22 := float64(p18 * Ah17)
+			v23 := math.FMA(p18, Ah17, -qh22)
+			v24 := math.FMA(pl21, Ah17, v23)
+			Al25 := pAl
+			ql26 := math.FMA(p18, Al25, v24)
+			H27 := pH
+			B28 := pB
+			mh29 := z11 - H27
+			v30 := z11 - mh29
+			v31 := v30 - H27
+			ml32 := v31 + zl13
+			lh33 := float64(B28 * mh29)
+			v34 := math.FMA(B28, mh29, -lh33)
+			ll35 := math.FMA(B28, ml32, v34)
+			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
+			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
+			ph38 := float64(hi36 * w16)
+			v39 := math.FMA(hi36, w16, -ph38)
+			pl40 := math.FMA(lo37, w16, v39)
+			h41 := acch7
+			l42 := accl7
+			s43 := h41 + ph38
+			bv44 := s43 - h41
+			av45 := s43 - bv44
+			v46 := h41 - av45
+			v47 := ph38 - bv44
+			err48 := v46 + v47
+			acch7 = s43
+			v50 := err48 + pl40
+			v51 := l42 + v50
+			accl7 = v51
+			GA53 := pGA
+			v54 := float64(e9 * GA53)
+			gq55 := math.FMA(d2, GA53, v54)
+			GB56 := pGB
+			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
+			Kg58 := pKg
+			var lin59 uint64
+			if Kg58 <= z11 {
+				lin59 = ^uint64(0)
+			}
+			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
+			wgrad61 := float64(grad60 * w16)
+			dstb[7] = wgrad61
+		}
+		if dstb == &tdst {
+			copy(dst[i:], tdst[:n-i])
+		}
+	}
+	acc[0] = acch0
+	acc[1] = acch1
+	acc[2] = acch2
+	acc[3] = acch3
+	acc[4] = acch4
+	acc[5] = acch5
+	acc[6] = acch6
+	acc[7] = acch7
+	acc[8] = accl0
+	acc[9] = accl1
+	acc[10] = accl2
+	acc[11] = accl3
+	acc[12] = accl4
+	acc[13] = accl5
+	acc[14] = accl6
+	acc[15] = accl7
+}
+
+// WeightSumF64 writes the lane sums of the weights w to acc.
+// It is the portable implementation of the canonical WeightSum kernel for float64 (see gen/kernel).
+// All slices must have the length of w.
+func WeightSumF64(p *Params, w []float64, acc *[16]float64) {
+	n := len(w)
+	var accwh0 float64
+	var accwh1 float64
+	var accwh2 float64
+	var accwh3 float64
+	var accwh4 float64
+	var accwh5 float64
+	var accwh6 float64
+	var accwh7 float64
+	var accwl0 float64
+	var accwl1 float64
+	var accwl2 float64
+	var accwl3 float64
+	var accwl4 float64
+	var accwl5 float64
+	var accwl6 float64
+	var accwl7 float64
+	var tw [8]float64
+	for i := 0; i < n; i += 8 {
+		var wb *[8]float64
+		if n-i >= 8 {
+			wb = (*[8]float64)(w[i : i+8])
+		} else {
+			copy(tw[:], w[i:])
+			wb = &tw
+		}
+		// lane 0
+		{
+			w0 := wb[0]
+			wh1 := accwh0
+			wl2 := accwl0
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh0 = s3
+			v10 := wl2 + err8
+			accwl0 = v10
+		}
+		// lane 1
+		{
+			w0 := wb[1]
+			wh1 := accwh1
+			wl2 := accwl1
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh1 = s3
+			v10 := wl2 + err8
+			accwl1 = v10
+		}
+		// lane 2
+		{
+			w0 := wb[2]
+			wh1 := accwh2
+			wl2 := accwl2
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh2 = s3
+			v10 := wl2 + err8
+			accwl2 = v10
+		}
+		// lane 3
+		{
+			w0 := wb[3]
+			wh1 := accwh3
+			wl2 := accwl3
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh3 = s3
+			v10 := wl2 + err8
+			accwl3 = v10
+		}
+		// lane 4
+		{
+			w0 := wb[4]
+			wh1 := accwh4
+			wl2 := accwl4
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh4 = s3
+			v10 := wl2 + err8
+			accwl4 = v10
+		}
+		// lane 5
+		{
+			w0 := wb[5]
+			wh1 := accwh5
+			wl2 := accwl5
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh5 = s3
+			v10 := wl2 + err8
+			accwl5 = v10
+		}
+		// lane 6
+		{
+			w0 := wb[6]
+			wh1 := accwh6
+			wl2 := accwl6
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh6 = s3
+			v10 := wl2 + err8
+			accwl6 = v10
+		}
+		// lane 7
+		{
+			w0 := wb[7]
+			wh1 := accwh7
+			wl2 := accwl7
+			s3 := wh1 + w0
+			bv4 := s3 - wh1
+			av5 := s3 - bv4
+			v6 := wh1 - av5
+			v7 := w0 - bv4
+			err8 := v6 + v7
+			accwh7 = s3
+			v10 := wl2 + err8
+			accwl7 = v10
+		}
+	}
+	acc[0] = accwh0
+	acc[1] = accwh1
+	acc[2] = accwh2
+	acc[3] = accwh3
+	acc[4] = accwh4
+	acc[5] = accwh5
+	acc[6] = accwh6
+	acc[7] = accwh7
+	acc[8] = accwl0
+	acc[9] = accwl1
+	acc[10] = accwl2
+	acc[11] = accwl3
+	acc[12] = accwl4
+	acc[13] = accwl5
+	acc[14] = accwl6
+	acc[15] = accwl7
 }

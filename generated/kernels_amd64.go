@@ -64,6 +64,42 @@ func sumAndGradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, 
 //go:noescape
 func sumAndGradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 
+// weightedSumF32AVX2 writes the lane sums of w times the per-element losses of x and y to acc.
+// It is the AVX2 implementation of the canonical WeightedSum kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func weightedSumF32AVX2(p *[18]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+
+// weightedSumF32AVX512 writes the lane sums of w times the per-element losses of x and y to acc.
+// It is the AVX512 implementation of the canonical WeightedSum kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func weightedSumF32AVX512(p *[18]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+
+// weightedSumAndGradF32AVX2 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
+// It is the AVX2 implementation of the canonical WeightedSumAndGrad kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func weightedSumAndGradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+
+// weightedSumAndGradF32AVX512 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
+// It is the AVX512 implementation of the canonical WeightedSumAndGrad kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func weightedSumAndGradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+
+// weightSumF32AVX2 writes the lane sums of the weights w to acc.
+// It is the AVX2 implementation of the canonical WeightSum kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func weightSumF32AVX2(p *[18]float64, w []float32, acc *[8]float64)
+
+// weightSumF32AVX512 writes the lane sums of the weights w to acc.
+// It is the AVX512 implementation of the canonical WeightSum kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func weightSumF32AVX512(p *[18]float64, w []float32, acc *[8]float64)
+
 // elementwiseF64AVX2 writes the per-element loss of x and y to dst.
 // It is the AVX2 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 //
@@ -123,3 +159,39 @@ func sumAndGradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, 
 //
 //go:noescape
 func sumAndGradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+
+// weightedSumF64AVX2 writes the lane sums of w times the per-element losses of x and y to acc.
+// It is the AVX2 implementation of the canonical WeightedSum kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func weightedSumF64AVX2(p *[18]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+
+// weightedSumF64AVX512 writes the lane sums of w times the per-element losses of x and y to acc.
+// It is the AVX512 implementation of the canonical WeightedSum kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func weightedSumF64AVX512(p *[18]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+
+// weightedSumAndGradF64AVX2 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
+// It is the AVX2 implementation of the canonical WeightedSumAndGrad kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func weightedSumAndGradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+
+// weightedSumAndGradF64AVX512 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
+// It is the AVX512 implementation of the canonical WeightedSumAndGrad kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func weightedSumAndGradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+
+// weightSumF64AVX2 writes the lane sums of the weights w to acc.
+// It is the AVX2 implementation of the canonical WeightSum kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func weightSumF64AVX2(p *[18]float64, w []float64, acc *[16]float64)
+
+// weightSumF64AVX512 writes the lane sums of the weights w to acc.
+// It is the AVX512 implementation of the canonical WeightSum kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func weightSumF64AVX512(p *[18]float64, w []float64, acc *[16]float64)

@@ -2306,6 +2306,1455 @@ done:
 	VZEROUPPER
 	RET
 
+// func weightedSumF32AVX2(p *[18]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// Requires: AVX
+TEXT ·weightedSumF32AVX2(SB), NOSPLIT, $0-88
+	MOVQ p+0(FP), AX
+	MOVQ x_len+16(FP), CX
+	MOVQ x_base+8(FP), DX
+	MOVQ y_base+32(FP), BX
+	MOVQ w_base+56(FP), SI
+	MOVQ acc+80(FP), DI
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ   R8, R8
+	MOVQ   CX, R9
+	ANDQ   $-8, R9
+
+loop1:
+	CMPQ R8, R9
+	JAE  tail
+
+	// Lanes 0-3.
+	// x0 = load x
+	VCVTPS2PD (DX)(R8*4), Y2
+
+	// y1 = load y
+	VCVTPS2PD (BX)(R8*4), Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// K9 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y3, Y2, Y3
+
+	// w11 = load w
+	VCVTPS2PD (SI)(R8*4), Y4
+
+	// zz12 = mul z8, z8
+	VMULPD Y2, Y2, Y5
+
+	// Ah13 = param Ah
+	VBROADCASTSD 16(AX), Y6
+
+	// q14 = mul zz12, Ah13
+	VMULPD Y6, Y5, Y5
+
+	// B15 = param B
+	VBROADCASTSD 32(AX), Y6
+
+	// H16 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh17 = sub z8, H16
+	VSUBPD Y7, Y2, Y2
+
+	// l18 = mul B15, zh17
+	VMULPD Y2, Y6, Y2
+
+	// loss19 = select quad10, q14, l18
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term21 = mul loss19, w11
+	VMULPD Y4, Y2, Y2
+
+	// v22 = add s20, term21
+	VADDPD Y2, Y0, Y0
+
+	// setacc s v22
+	// Lanes 4-7.
+	// x0 = load x
+	VCVTPS2PD 16(DX)(R8*4), Y2
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(R8*4), Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// K9 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y3, Y2, Y3
+
+	// w11 = load w
+	VCVTPS2PD 16(SI)(R8*4), Y4
+
+	// zz12 = mul z8, z8
+	VMULPD Y2, Y2, Y5
+
+	// Ah13 = param Ah
+	VBROADCASTSD 16(AX), Y6
+
+	// q14 = mul zz12, Ah13
+	VMULPD Y6, Y5, Y5
+
+	// B15 = param B
+	VBROADCASTSD 32(AX), Y6
+
+	// H16 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh17 = sub z8, H16
+	VSUBPD Y7, Y2, Y2
+
+	// l18 = mul B15, zh17
+	VMULPD Y2, Y6, Y2
+
+	// loss19 = select quad10, q14, l18
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term21 = mul loss19, w11
+	VMULPD Y4, Y2, Y2
+
+	// v22 = add s20, term21
+	VADDPD Y2, Y1, Y1
+
+	// setacc s v22
+	ADDQ $0x08, R8
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ R8, CX
+	JZ   done
+	NEGQ CX
+	ADDQ $0x08, CX
+
+	// Tail, lanes 0-3.
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X2
+	VMASKMOVPS (DX)(R8*4), X2, X2
+	VCVTPS2PD  X2, Y2
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X3
+	VMASKMOVPS (BX)(R8*4), X3, X3
+	VCVTPS2PD  X3, Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// K9 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y3, Y2, Y3
+
+	// w11 = load w
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    (R9)(CX*4), X4
+	VMASKMOVPS (SI)(R8*4), X4, X4
+	VCVTPS2PD  X4, Y4
+
+	// zz12 = mul z8, z8
+	VMULPD Y2, Y2, Y5
+
+	// Ah13 = param Ah
+	VBROADCASTSD 16(AX), Y6
+
+	// q14 = mul zz12, Ah13
+	VMULPD Y6, Y5, Y5
+
+	// B15 = param B
+	VBROADCASTSD 32(AX), Y6
+
+	// H16 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh17 = sub z8, H16
+	VSUBPD Y7, Y2, Y2
+
+	// l18 = mul B15, zh17
+	VMULPD Y2, Y6, Y2
+
+	// loss19 = select quad10, q14, l18
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term21 = mul loss19, w11
+	VMULPD Y4, Y2, Y2
+
+	// v22 = add s20, term21
+	VADDPD Y2, Y0, Y0
+
+	// setacc s v22
+	// Tail, lanes 4-7.
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R9
+	VMOVDQU    16(R9)(CX*4), X2
+	VMASKMOVPS 16(DX)(R8*4), X2, X2
+	VCVTPS2PD  X2, Y2
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X3
+	VMASKMOVPS 16(BX)(R8*4), X3, X3
+	VCVTPS2PD  X3, Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// K9 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Y3, Y2, Y3
+
+	// w11 = load w
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X4
+	VMASKMOVPS 16(SI)(R8*4), X4, X4
+	VCVTPS2PD  X4, Y4
+
+	// zz12 = mul z8, z8
+	VMULPD Y2, Y2, Y5
+
+	// Ah13 = param Ah
+	VBROADCASTSD 16(AX), Y6
+
+	// q14 = mul zz12, Ah13
+	VMULPD Y6, Y5, Y5
+
+	// B15 = param B
+	VBROADCASTSD 32(AX), Y6
+
+	// H16 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh17 = sub z8, H16
+	VSUBPD Y7, Y2, Y2
+
+	// l18 = mul B15, zh17
+	VMULPD Y2, Y6, Y2
+
+	// loss19 = select quad10, q14, l18
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term21 = mul loss19, w11
+	VMULPD Y4, Y2, Y2
+
+	// v22 = add s20, term21
+	VADDPD Y2, Y1, Y1
+
+	// setacc s v22
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF32AVX512(p *[18]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
+	MOVQ p+0(FP), AX
+	MOVQ x_len+16(FP), CX
+	MOVQ x_base+8(FP), DX
+	MOVQ y_base+32(FP), BX
+	MOVQ w_base+56(FP), SI
+	MOVQ acc+80(FP), DI
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD 88(AX), Z2
+	VBROADCASTSD 72(AX), Z3
+	VBROADCASTSD (AX), Z4
+	VBROADCASTSD 16(AX), Z5
+	VBROADCASTSD 32(AX), Z6
+	VBROADCASTSD 8(AX), Z7
+	XORQ         AX, AX
+	MOVQ         CX, R8
+	ANDQ         $-8, R8
+	MOVQ         R8, R9
+	SUBQ         $+2048, R9
+
+loop1pf:
+	CMPQ        AX, R9
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
+	PREFETCHNTA 8192(SI)(AX*4)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z8
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z9
+
+	// d2 = sub x0, y1
+	VSUBPD Z9, Z8, Z8
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z8, Z1, Z8
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z8, Z2, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z8, K1, Z10
+
+	// K9 = param K
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Z4, Z10, K1
+
+	// w11 = load w
+	VCVTPS2PD (SI)(AX*4), Z8
+
+	// zz12 = mul z8, z8
+	VMULPD Z10, Z10, Z9
+
+	// Ah13 = param Ah
+	// B15 = param B
+	// H16 = param H
+	// zh17 = sub z8, H16
+	VSUBPD Z7, Z10, Z13
+
+	// l18 = mul B15, zh17
+	VMULPD Z13, Z6, Z13
+
+	// q14 = mul zz12, Ah13, merged into:
+	// loss19 = select quad10, q14, l18
+	VMULPD Z5, Z9, K1, Z13
+
+	// term21 = mul loss19, w11
+	VMULPD Z8, Z13, Z8
+
+	// v22 = add s20, term21
+	VADDPD Z8, Z0, Z0
+
+	// setacc s v22
+	ADDQ $0x08, AX
+	JMP  loop1pf
+
+loop1:
+	CMPQ AX, R8
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z8
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z9
+
+	// d2 = sub x0, y1
+	VSUBPD Z9, Z8, Z8
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z8, Z1, Z8
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z8, Z2, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z8, K1, Z11
+
+	// K9 = param K
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Z4, Z11, K1
+
+	// w11 = load w
+	VCVTPS2PD (SI)(AX*4), Z8
+
+	// zz12 = mul z8, z8
+	VMULPD Z11, Z11, Z9
+
+	// Ah13 = param Ah
+	// B15 = param B
+	// H16 = param H
+	// zh17 = sub z8, H16
+	VSUBPD Z7, Z11, Z10
+
+	// l18 = mul B15, zh17
+	VMULPD Z10, Z6, Z10
+
+	// q14 = mul zz12, Ah13, merged into:
+	// loss19 = select quad10, q14, l18
+	VMULPD Z5, Z9, K1, Z10
+
+	// term21 = mul loss19, w11
+	VMULPD Z8, Z10, Z8
+
+	// v22 = add s20, term21
+	VADDPD Z8, Z0, Z0
+
+	// setacc s v22
+	ADDQ $0x08, AX
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  AX, CX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), R8
+	KMOVW -2(R8)(CX*2), K1
+
+	// Tail, lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD.Z (DX)(AX*4), K1, Z8
+
+	// y1 = load y
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z9
+
+	// d2 = sub x0, y1
+	VSUBPD Z9, Z8, Z8
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z8, Z1, Z1
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z1, Z2, K2
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z1, K2, Z12
+
+	// K9 = param K
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Z4, Z12, K2
+
+	// w11 = load w
+	VCVTPS2PD.Z (SI)(AX*4), K1, Z1
+
+	// zz12 = mul z8, z8
+	VMULPD Z12, Z12, Z2
+
+	// Ah13 = param Ah
+	// B15 = param B
+	// H16 = param H
+	// zh17 = sub z8, H16
+	VSUBPD Z7, Z12, Z3
+
+	// l18 = mul B15, zh17
+	VMULPD Z3, Z6, Z3
+
+	// q14 = mul zz12, Ah13, merged into:
+	// loss19 = select quad10, q14, l18
+	VMULPD Z5, Z2, K2, Z3
+
+	// term21 = mul loss19, w11
+	VMULPD Z1, Z3, Z1
+
+	// v22 = add s20, term21
+	VADDPD Z1, Z0, Z0
+
+	// setacc s v22
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (DI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumAndGradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// Requires: AVX
+TEXT ·weightedSumAndGradF32AVX2(SB), NOSPLIT, $0-112
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ w_base+80(FP), SI
+	MOVQ dst_base+8(FP), DI
+	MOVQ acc+104(FP), R8
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ   R9, R9
+	MOVQ   CX, R10
+	ANDQ   $-8, R10
+
+loop1:
+	CMPQ R9, R10
+	JAE  tail
+
+	// Lanes 0-3.
+	// x0 = load x
+	VCVTPS2PD (DX)(R9*4), Y2
+
+	// y1 = load y
+	VCVTPS2PD (BX)(R9*4), Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y4
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y5
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y4, Y5, Y5
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y6
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// sg9 = and d2, NegZero3
+	VANDPD Y3, Y2, Y3
+
+	// K10 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// w12 = load w
+	VCVTPS2PD (SI)(R9*4), Y6
+
+	// zz13 = mul z8, z8
+	VMULPD Y4, Y4, Y7
+
+	// Ah14 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// q15 = mul zz13, Ah14
+	VMULPD Y8, Y7, Y7
+
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y8
+
+	// H17 = param H
+	VBROADCASTSD 8(AX), Y9
+
+	// zh18 = sub z8, H17
+	VSUBPD Y9, Y4, Y9
+
+	// l19 = mul B16, zh18
+	VMULPD Y9, Y8, Y8
+
+	// loss20 = select quad11, q15, l19
+	VBLENDVPD Y5, Y7, Y8, Y5
+
+	// term22 = mul loss20, w12
+	VMULPD Y6, Y5, Y5
+
+	// v23 = add s21, term22
+	VADDPD Y5, Y0, Y0
+
+	// setacc s v23
+	// GA25 = param GA
+	VBROADCASTSD 48(AX), Y5
+
+	// gq26 = mul d2, GA25
+	VMULPD Y5, Y2, Y2
+
+	// GB27 = param GB
+	VBROADCASTSD 56(AX), Y5
+
+	// gl28 = xor GB27, sg9
+	VXORPD Y3, Y5, Y3
+
+	// Kg29 = param Kg
+	VBROADCASTSD 136(AX), Y5
+
+	// lin30 = le Kg29, z8
+	VCMPPD $0x12, Y4, Y5, Y4
+
+	// grad31 = select lin30, gl28, gq26
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// wgrad32 = mul grad31, w12
+	VMULPD Y6, Y2, Y2
+
+	// store dst wgrad32
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, (DI)(R9*4)
+
+	// Lanes 4-7.
+	// x0 = load x
+	VCVTPS2PD 16(DX)(R9*4), Y2
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(R9*4), Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y4
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y5
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y4, Y5, Y5
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y6
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// sg9 = and d2, NegZero3
+	VANDPD Y3, Y2, Y3
+
+	// K10 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// w12 = load w
+	VCVTPS2PD 16(SI)(R9*4), Y6
+
+	// zz13 = mul z8, z8
+	VMULPD Y4, Y4, Y7
+
+	// Ah14 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// q15 = mul zz13, Ah14
+	VMULPD Y8, Y7, Y7
+
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y8
+
+	// H17 = param H
+	VBROADCASTSD 8(AX), Y9
+
+	// zh18 = sub z8, H17
+	VSUBPD Y9, Y4, Y9
+
+	// l19 = mul B16, zh18
+	VMULPD Y9, Y8, Y8
+
+	// loss20 = select quad11, q15, l19
+	VBLENDVPD Y5, Y7, Y8, Y5
+
+	// term22 = mul loss20, w12
+	VMULPD Y6, Y5, Y5
+
+	// v23 = add s21, term22
+	VADDPD Y5, Y1, Y1
+
+	// setacc s v23
+	// GA25 = param GA
+	VBROADCASTSD 48(AX), Y5
+
+	// gq26 = mul d2, GA25
+	VMULPD Y5, Y2, Y2
+
+	// GB27 = param GB
+	VBROADCASTSD 56(AX), Y5
+
+	// gl28 = xor GB27, sg9
+	VXORPD Y3, Y5, Y3
+
+	// Kg29 = param Kg
+	VBROADCASTSD 136(AX), Y5
+
+	// lin30 = le Kg29, z8
+	VCMPPD $0x12, Y4, Y5, Y4
+
+	// grad31 = select lin30, gl28, gq26
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// wgrad32 = mul grad31, w12
+	VMULPD Y6, Y2, Y2
+
+	// store dst wgrad32
+	VCVTPD2PSY Y2, X2
+	VMOVUPS    X2, 16(DI)(R9*4)
+	ADDQ       $0x08, R9
+	JMP        loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ R9, CX
+	JZ   done
+	NEGQ CX
+	ADDQ $0x08, CX
+
+	// Tail, lanes 0-3.
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R10
+	VMOVDQU    (R10)(CX*4), X2
+	VMASKMOVPS (DX)(R9*4), X2, X2
+	VCVTPS2PD  X2, Y2
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R10
+	VMOVDQU    (R10)(CX*4), X3
+	VMASKMOVPS (BX)(R9*4), X3, X3
+	VCVTPS2PD  X3, Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y4
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y5
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y4, Y5, Y5
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y6
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// sg9 = and d2, NegZero3
+	VANDPD Y3, Y2, Y3
+
+	// K10 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// w12 = load w
+	LEAQ       tailmask32<>+0(SB), R10
+	VMOVDQU    (R10)(CX*4), X6
+	VMASKMOVPS (SI)(R9*4), X6, X6
+	VCVTPS2PD  X6, Y6
+
+	// zz13 = mul z8, z8
+	VMULPD Y4, Y4, Y7
+
+	// Ah14 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// q15 = mul zz13, Ah14
+	VMULPD Y8, Y7, Y7
+
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y8
+
+	// H17 = param H
+	VBROADCASTSD 8(AX), Y9
+
+	// zh18 = sub z8, H17
+	VSUBPD Y9, Y4, Y9
+
+	// l19 = mul B16, zh18
+	VMULPD Y9, Y8, Y8
+
+	// loss20 = select quad11, q15, l19
+	VBLENDVPD Y5, Y7, Y8, Y5
+
+	// term22 = mul loss20, w12
+	VMULPD Y6, Y5, Y5
+
+	// v23 = add s21, term22
+	VADDPD Y5, Y0, Y0
+
+	// setacc s v23
+	// GA25 = param GA
+	VBROADCASTSD 48(AX), Y5
+
+	// gq26 = mul d2, GA25
+	VMULPD Y5, Y2, Y2
+
+	// GB27 = param GB
+	VBROADCASTSD 56(AX), Y5
+
+	// gl28 = xor GB27, sg9
+	VXORPD Y3, Y5, Y3
+
+	// Kg29 = param Kg
+	VBROADCASTSD 136(AX), Y5
+
+	// lin30 = le Kg29, z8
+	VCMPPD $0x12, Y4, Y5, Y4
+
+	// grad31 = select lin30, gl28, gq26
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// wgrad32 = mul grad31, w12
+	VMULPD Y6, Y2, Y2
+
+	// store dst wgrad32
+	VCVTPD2PSY Y2, X2
+	LEAQ       tailmask32<>+0(SB), R10
+	VMOVDQU    (R10)(CX*4), X3
+	VMASKMOVPS X2, X3, (DI)(R9*4)
+
+	// Tail, lanes 4-7.
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R10
+	VMOVDQU    16(R10)(CX*4), X2
+	VMASKMOVPS 16(DX)(R9*4), X2, X2
+	VCVTPS2PD  X2, Y2
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X3
+	VMASKMOVPS 16(BX)(R9*4), X3, X3
+	VCVTPS2PD  X3, Y3
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y4
+
+	// Ovf5 = param Ovf
+	VBROADCASTSD 88(AX), Y5
+
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Y4, Y5, Y5
+
+	// Inf7 = param Inf
+	VBROADCASTSD 72(AX), Y6
+
+	// z8 = select ovf6, Inf7, z4
+	VBLENDVPD Y5, Y6, Y4, Y4
+
+	// sg9 = and d2, NegZero3
+	VANDPD Y3, Y2, Y3
+
+	// K10 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Y5, Y4, Y5
+
+	// w12 = load w
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X6
+	VMASKMOVPS 16(SI)(R9*4), X6, X6
+	VCVTPS2PD  X6, Y6
+
+	// zz13 = mul z8, z8
+	VMULPD Y4, Y4, Y7
+
+	// Ah14 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// q15 = mul zz13, Ah14
+	VMULPD Y8, Y7, Y7
+
+	// B16 = param B
+	VBROADCASTSD 32(AX), Y8
+
+	// H17 = param H
+	VBROADCASTSD 8(AX), Y9
+
+	// zh18 = sub z8, H17
+	VSUBPD Y9, Y4, Y9
+
+	// l19 = mul B16, zh18
+	VMULPD Y9, Y8, Y8
+
+	// loss20 = select quad11, q15, l19
+	VBLENDVPD Y5, Y7, Y8, Y5
+
+	// term22 = mul loss20, w12
+	VMULPD Y6, Y5, Y5
+
+	// v23 = add s21, term22
+	VADDPD Y5, Y1, Y1
+
+	// setacc s v23
+	// GA25 = param GA
+	VBROADCASTSD 48(AX), Y5
+
+	// gq26 = mul d2, GA25
+	VMULPD Y5, Y2, Y2
+
+	// GB27 = param GB
+	VBROADCASTSD 56(AX), Y5
+
+	// gl28 = xor GB27, sg9
+	VXORPD Y3, Y5, Y3
+
+	// Kg29 = param Kg
+	VBROADCASTSD 136(AX), Y5
+
+	// lin30 = le Kg29, z8
+	VCMPPD $0x12, Y4, Y5, Y4
+
+	// grad31 = select lin30, gl28, gq26
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// wgrad32 = mul grad31, w12
+	VMULPD Y6, Y2, Y2
+
+	// store dst wgrad32
+	VCVTPD2PSY Y2, X2
+	LEAQ       tailmask32<>+0(SB), AX
+	VMOVDQU    16(AX)(CX*4), X3
+	VMASKMOVPS X2, X3, 16(DI)(R9*4)
+
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VZEROUPPER
+	RET
+
+// func weightedSumAndGradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ w_base+80(FP), SI
+	MOVQ dst_base+8(FP), DI
+	MOVQ acc+104(FP), R8
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD 88(AX), Z2
+	VBROADCASTSD 72(AX), Z3
+	VBROADCASTSD (AX), Z4
+	VBROADCASTSD 16(AX), Z5
+	VBROADCASTSD 32(AX), Z6
+	VBROADCASTSD 8(AX), Z7
+	VBROADCASTSD 48(AX), Z8
+	VBROADCASTSD 56(AX), Z9
+	VBROADCASTSD 136(AX), Z10
+	XORQ         AX, AX
+	MOVQ         CX, R9
+	ANDQ         $-8, R9
+	MOVQ         R9, R10
+	SUBQ         $+2048, R10
+
+loop1pf:
+	CMPQ        AX, R10
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
+	PREFETCHNTA 8192(SI)(AX*4)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z11
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z11
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z11, Z1, Z12
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z12, K1, Z13
+
+	// sg9 = and d2, NegZero3
+	VPANDQ Z1, Z11, Z12
+
+	// K10 = param K
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Z4, Z13, K1
+
+	// w12 = load w
+	VCVTPS2PD (SI)(AX*4), Z19
+
+	// zz13 = mul z8, z8
+	VMULPD Z13, Z13, Z20
+
+	// Ah14 = param Ah
+	// B16 = param B
+	// H17 = param H
+	// zh18 = sub z8, H17
+	VSUBPD Z7, Z13, Z21
+
+	// l19 = mul B16, zh18
+	VMULPD Z21, Z6, Z21
+
+	// q15 = mul zz13, Ah14, merged into:
+	// loss20 = select quad11, q15, l19
+	VMULPD Z5, Z20, K1, Z21
+
+	// term22 = mul loss20, w12
+	VMULPD Z19, Z21, Z20
+
+	// v23 = add s21, term22
+	VADDPD Z20, Z0, Z0
+
+	// setacc s v23
+	// GA25 = param GA
+	// gq26 = mul d2, GA25
+	VMULPD Z8, Z11, Z11
+
+	// GB27 = param GB
+	// gl28 = xor GB27, sg9
+	VPXORQ Z12, Z9, Z12
+
+	// Kg29 = param Kg
+	// lin30 = le Kg29, z8
+	VCMPPD $0x12, Z13, Z10, K1
+
+	// grad31 = select lin30, gl28, gq26
+	VBLENDMPD Z12, Z11, K1, Z14
+
+	// wgrad32 = mul grad31, w12
+	VMULPD Z19, Z14, Z11
+
+	// store dst wgrad32
+	VCVTPD2PS Z11, Y11
+	VMOVUPS   Y11, (DI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1pf
+
+loop1:
+	CMPQ AX, R9
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z11
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z11
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z11, Z1, Z12
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z12, K1, Z15
+
+	// sg9 = and d2, NegZero3
+	VPANDQ Z1, Z11, Z12
+
+	// K10 = param K
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Z4, Z15, K1
+
+	// w12 = load w
+	VCVTPS2PD (SI)(AX*4), Z13
+
+	// zz13 = mul z8, z8
+	VMULPD Z15, Z15, Z14
+
+	// Ah14 = param Ah
+	// B16 = param B
+	// H17 = param H
+	// zh18 = sub z8, H17
+	VSUBPD Z7, Z15, Z19
+
+	// l19 = mul B16, zh18
+	VMULPD Z19, Z6, Z19
+
+	// q15 = mul zz13, Ah14, merged into:
+	// loss20 = select quad11, q15, l19
+	VMULPD Z5, Z14, K1, Z19
+
+	// term22 = mul loss20, w12
+	VMULPD Z13, Z19, Z14
+
+	// v23 = add s21, term22
+	VADDPD Z14, Z0, Z0
+
+	// setacc s v23
+	// GA25 = param GA
+	// gq26 = mul d2, GA25
+	VMULPD Z8, Z11, Z11
+
+	// GB27 = param GB
+	// gl28 = xor GB27, sg9
+	VPXORQ Z12, Z9, Z12
+
+	// Kg29 = param Kg
+	// lin30 = le Kg29, z8
+	VCMPPD $0x12, Z15, Z10, K1
+
+	// grad31 = select lin30, gl28, gq26
+	VBLENDMPD Z12, Z11, K1, Z16
+
+	// wgrad32 = mul grad31, w12
+	VMULPD Z13, Z16, Z11
+
+	// store dst wgrad32
+	VCVTPD2PS Z11, Y11
+	VMOVUPS   Y11, (DI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  AX, CX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), R9
+	KMOVW -2(R9)(CX*2), K1
+
+	// Tail, lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD.Z (DX)(AX*4), K1, Z11
+
+	// y1 = load y
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z11
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z11, Z1, Z12
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z12, Z2, K2
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z12, K2, Z17
+
+	// sg9 = and d2, NegZero3
+	VPANDQ Z1, Z11, Z1
+
+	// K10 = param K
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Z4, Z17, K2
+
+	// w12 = load w
+	VCVTPS2PD.Z (SI)(AX*4), K1, Z2
+
+	// zz13 = mul z8, z8
+	VMULPD Z17, Z17, Z3
+
+	// Ah14 = param Ah
+	// B16 = param B
+	// H17 = param H
+	// zh18 = sub z8, H17
+	VSUBPD Z7, Z17, Z4
+
+	// l19 = mul B16, zh18
+	VMULPD Z4, Z6, Z4
+
+	// q15 = mul zz13, Ah14, merged into:
+	// loss20 = select quad11, q15, l19
+	VMULPD Z5, Z3, K2, Z4
+
+	// term22 = mul loss20, w12
+	VMULPD Z2, Z4, Z3
+
+	// v23 = add s21, term22
+	VADDPD Z3, Z0, Z0
+
+	// setacc s v23
+	// GA25 = param GA
+	// gq26 = mul d2, GA25
+	VMULPD Z8, Z11, Z3
+
+	// GB27 = param GB
+	// gl28 = xor GB27, sg9
+	VPXORQ Z1, Z9, Z1
+
+	// Kg29 = param Kg
+	// lin30 = le Kg29, z8
+	VCMPPD $0x12, Z17, Z10, K2
+
+	// grad31 = select lin30, gl28, gq26
+	VBLENDMPD Z1, Z3, K2, Z18
+
+	// wgrad32 = mul grad31, w12
+	VMULPD Z2, Z18, Z1
+
+	// store dst wgrad32
+	VCVTPD2PS Z1, Y1
+	VMOVUPS   Y1, K1, (DI)(AX*4)
+
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (R8)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(R8)
+	VZEROUPPER
+	RET
+
+// func weightSumF32AVX2(p *[18]float64, w []float32, acc *[8]float64)
+// Requires: AVX
+TEXT ·weightSumF32AVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), AX
+	MOVQ w_len+16(FP), AX
+	MOVQ w_base+8(FP), CX
+	MOVQ acc+32(FP), DX
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	XORQ   BX, BX
+	MOVQ   AX, SI
+	ANDQ   $-8, SI
+
+loop1:
+	CMPQ BX, SI
+	JAE  tail
+
+	// Lanes 0-3.
+	// w0 = load w
+	VCVTPS2PD (CX)(BX*4), Y2
+
+	// v2 = add ws1, w0
+	VADDPD Y2, Y0, Y0
+
+	// setacc ws v2
+	// Lanes 4-7.
+	// w0 = load w
+	VCVTPS2PD 16(CX)(BX*4), Y2
+
+	// v2 = add ws1, w0
+	VADDPD Y2, Y1, Y1
+
+	// setacc ws v2
+	ADDQ $0x08, BX
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ BX, AX
+	JZ   done
+	NEGQ AX
+	ADDQ $0x08, AX
+
+	// Tail, lanes 0-3.
+	// w0 = load w
+	LEAQ       tailmask32<>+0(SB), SI
+	VMOVDQU    (SI)(AX*4), X2
+	VMASKMOVPS (CX)(BX*4), X2, X2
+	VCVTPS2PD  X2, Y2
+
+	// v2 = add ws1, w0
+	VADDPD Y2, Y0, Y0
+
+	// setacc ws v2
+	// Tail, lanes 4-7.
+	// w0 = load w
+	LEAQ       tailmask32<>+0(SB), SI
+	VMOVDQU    16(SI)(AX*4), X2
+	VMASKMOVPS 16(CX)(BX*4), X2, X2
+	VCVTPS2PD  X2, Y2
+
+	// v2 = add ws1, w0
+	VADDPD Y2, Y1, Y1
+
+	// setacc ws v2
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	VZEROUPPER
+	RET
+
+// func weightSumF32AVX512(p *[18]float64, w []float32, acc *[8]float64)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·weightSumF32AVX512(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), AX
+	MOVQ w_len+16(FP), AX
+	MOVQ w_base+8(FP), CX
+	MOVQ acc+32(FP), DX
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+
+	// Broadcast the parameters.
+	XORQ BX, BX
+	MOVQ AX, SI
+	ANDQ $-8, SI
+	MOVQ SI, DI
+	SUBQ $+2048, DI
+
+loop1pf:
+	CMPQ        BX, DI
+	JGE         loop1
+	PREFETCHNTA 8192(CX)(BX*4)
+
+	// Lanes 0-7.
+	// w0 = load w
+	VCVTPS2PD (CX)(BX*4), Z1
+
+	// v2 = add ws1, w0
+	VADDPD Z1, Z0, Z0
+
+	// setacc ws v2
+	ADDQ $0x08, BX
+	JMP  loop1pf
+
+loop1:
+	CMPQ BX, SI
+	JAE  tail
+
+	// Lanes 0-7.
+	// w0 = load w
+	VCVTPS2PD (CX)(BX*4), Z1
+
+	// v2 = add ws1, w0
+	VADDPD Z1, Z0, Z0
+
+	// setacc ws v2
+	ADDQ $0x08, BX
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  BX, AX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), SI
+	KMOVW -2(SI)(AX*2), K1
+
+	// Tail, lanes 0-7.
+	// w0 = load w
+	VCVTPS2PD.Z (CX)(BX*4), K1, Z1
+
+	// v2 = add ws1, w0
+	VADDPD Z1, Z0, Z0
+
+	// setacc ws v2
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (DX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(DX)
+	VZEROUPPER
+	RET
+
 // func elementwiseF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF64AVX2(SB), NOSPLIT, $0-80
@@ -6111,5 +7560,2651 @@ done:
 	VMOVUPD       Y2, 128(DI)
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VMOVUPD       Y0, 160(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF64AVX2(p *[18]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// Requires: AVX, FMA3
+TEXT ·weightedSumF64AVX2(SB), NOSPLIT, $0-88
+	MOVQ p+0(FP), AX
+	MOVQ x_len+16(FP), CX
+	MOVQ x_base+8(FP), DX
+	MOVQ y_base+32(FP), BX
+	MOVQ w_base+56(FP), SI
+	MOVQ acc+80(FP), DI
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ   R8, R8
+	MOVQ   CX, R9
+	ANDQ   $-8, R9
+
+loop1:
+	CMPQ R8, R9
+	JAE  tail
+
+	// Lanes 0-3.
+	// x0 = load x
+	VMOVUPD (DX)(R8*8), Y4
+
+	// y1 = load y
+	VMOVUPD (BX)(R8*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// w16 = load w
+	VMOVUPD (SI)(R8*8), Y6
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y9
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y9, Y10
+	VFMSUB231PD Y7, Y7, Y10
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y4, Y11, Y10
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y8, Y9, Y11
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y8, Y9, Y12
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y8, Y10, Y12
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y8
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y8, Y9, Y12
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y8
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y9
+
+	// mh29 = sub z11, H27
+	VSUBPD Y8, Y7, Y10
+
+	// v30 = sub z11, mh29
+	VSUBPD Y10, Y7, Y7
+
+	// v31 = sub v30, H27
+	VSUBPD Y8, Y7, Y7
+
+	// ml32 = add v31, zl13
+	VADDPD Y4, Y7, Y4
+
+	// lh33 = mul B28, mh29
+	VMULPD Y10, Y9, Y7
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y7, Y9, Y10
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y4, Y9, Y10
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y5, Y11, Y7, Y4
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y5, Y12, Y10, Y5
+
+	// ph38 = mul hi36, w16
+	VMULPD Y6, Y4, Y7
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y7, Y6, Y4
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y6, Y5, Y4
+
+	// s43 = add h41, ph38
+	VADDPD Y7, Y0, Y5
+
+	// bv44 = sub s43, h41
+	VSUBPD Y0, Y5, Y6
+
+	// av45 = sub s43, bv44
+	VSUBPD Y6, Y5, Y8
+
+	// v46 = sub h41, av45
+	VSUBPD Y8, Y0, Y0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y6, Y7, Y6
+
+	// err48 = add v46, v47
+	VADDPD Y6, Y0, Y6
+
+	// setacc h s43
+	VMOVAPD Y5, Y0
+
+	// v50 = add err48, pl40
+	VADDPD Y4, Y6, Y4
+
+	// v51 = add l42, v50
+	VADDPD Y4, Y2, Y2
+
+	// setacc l v51
+	// Lanes 4-7.
+	// x0 = load x
+	VMOVUPD 32(DX)(R8*8), Y4
+
+	// y1 = load y
+	VMOVUPD 32(BX)(R8*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// w16 = load w
+	VMOVUPD 32(SI)(R8*8), Y6
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y9
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y9, Y10
+	VFMSUB231PD Y7, Y7, Y10
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y4, Y11, Y10
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y8, Y9, Y11
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y8, Y9, Y12
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y8, Y10, Y12
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y8
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y8, Y9, Y12
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y8
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y9
+
+	// mh29 = sub z11, H27
+	VSUBPD Y8, Y7, Y10
+
+	// v30 = sub z11, mh29
+	VSUBPD Y10, Y7, Y7
+
+	// v31 = sub v30, H27
+	VSUBPD Y8, Y7, Y7
+
+	// ml32 = add v31, zl13
+	VADDPD Y4, Y7, Y4
+
+	// lh33 = mul B28, mh29
+	VMULPD Y10, Y9, Y7
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y7, Y9, Y10
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y4, Y9, Y10
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y5, Y11, Y7, Y4
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y5, Y12, Y10, Y5
+
+	// ph38 = mul hi36, w16
+	VMULPD Y6, Y4, Y7
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y7, Y6, Y4
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y6, Y5, Y4
+
+	// s43 = add h41, ph38
+	VADDPD Y7, Y1, Y5
+
+	// bv44 = sub s43, h41
+	VSUBPD Y1, Y5, Y6
+
+	// av45 = sub s43, bv44
+	VSUBPD Y6, Y5, Y8
+
+	// v46 = sub h41, av45
+	VSUBPD Y8, Y1, Y1
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y6, Y7, Y6
+
+	// err48 = add v46, v47
+	VADDPD Y6, Y1, Y6
+
+	// setacc h s43
+	VMOVAPD Y5, Y1
+
+	// v50 = add err48, pl40
+	VADDPD Y4, Y6, Y4
+
+	// v51 = add l42, v50
+	VADDPD Y4, Y3, Y3
+
+	// setacc l v51
+	ADDQ $0x08, R8
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ R8, CX
+	JZ   done
+	NEGQ CX
+	ADDQ $0x08, CX
+
+	// Tail, lanes 0-3.
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y4
+	VMASKMOVPD (DX)(R8*8), Y4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y5
+	VMASKMOVPD (BX)(R8*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// w16 = load w
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    (R9)(CX*8), Y6
+	VMASKMOVPD (SI)(R8*8), Y6, Y6
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y9
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y9, Y10
+	VFMSUB231PD Y7, Y7, Y10
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y4, Y11, Y10
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y8, Y9, Y11
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y8, Y9, Y12
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y8, Y10, Y12
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y8
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y8, Y9, Y12
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y8
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y9
+
+	// mh29 = sub z11, H27
+	VSUBPD Y8, Y7, Y10
+
+	// v30 = sub z11, mh29
+	VSUBPD Y10, Y7, Y7
+
+	// v31 = sub v30, H27
+	VSUBPD Y8, Y7, Y7
+
+	// ml32 = add v31, zl13
+	VADDPD Y4, Y7, Y4
+
+	// lh33 = mul B28, mh29
+	VMULPD Y10, Y9, Y7
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y7, Y9, Y10
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y4, Y9, Y10
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y5, Y11, Y7, Y4
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y5, Y12, Y10, Y5
+
+	// ph38 = mul hi36, w16
+	VMULPD Y6, Y4, Y7
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y7, Y6, Y4
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y6, Y5, Y4
+
+	// s43 = add h41, ph38
+	VADDPD Y7, Y0, Y5
+
+	// bv44 = sub s43, h41
+	VSUBPD Y0, Y5, Y6
+
+	// av45 = sub s43, bv44
+	VSUBPD Y6, Y5, Y8
+
+	// v46 = sub h41, av45
+	VSUBPD Y8, Y0, Y0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y6, Y7, Y6
+
+	// err48 = add v46, v47
+	VADDPD Y6, Y0, Y6
+
+	// setacc h s43
+	VMOVAPD Y5, Y0
+
+	// v50 = add err48, pl40
+	VADDPD Y4, Y6, Y4
+
+	// v51 = add l42, v50
+	VADDPD Y4, Y2, Y2
+
+	// setacc l v51
+	// Tail, lanes 4-7.
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R9
+	VMOVDQU    32(R9)(CX*8), Y4
+	VMASKMOVPD 32(DX)(R8*8), Y4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y5
+	VMASKMOVPD 32(BX)(R8*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y5
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y5, Y7, Y5
+
+	// w16 = load w
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y6
+	VMASKMOVPD 32(SI)(R8*8), Y6, Y6
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y8
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y9
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y9, Y10
+	VFMSUB231PD Y7, Y7, Y10
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y4, Y11, Y10
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y8, Y9, Y11
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y8, Y9, Y12
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y8, Y10, Y12
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y8
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y8, Y9, Y12
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y8
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y9
+
+	// mh29 = sub z11, H27
+	VSUBPD Y8, Y7, Y10
+
+	// v30 = sub z11, mh29
+	VSUBPD Y10, Y7, Y7
+
+	// v31 = sub v30, H27
+	VSUBPD Y8, Y7, Y7
+
+	// ml32 = add v31, zl13
+	VADDPD Y4, Y7, Y4
+
+	// lh33 = mul B28, mh29
+	VMULPD Y10, Y9, Y7
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y7, Y9, Y10
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y4, Y9, Y10
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y5, Y11, Y7, Y4
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y5, Y12, Y10, Y5
+
+	// ph38 = mul hi36, w16
+	VMULPD Y6, Y4, Y7
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y7, Y6, Y4
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y6, Y5, Y4
+
+	// s43 = add h41, ph38
+	VADDPD Y7, Y1, Y5
+
+	// bv44 = sub s43, h41
+	VSUBPD Y1, Y5, Y6
+
+	// av45 = sub s43, bv44
+	VSUBPD Y6, Y5, Y8
+
+	// v46 = sub h41, av45
+	VSUBPD Y8, Y1, Y1
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y6, Y7, Y6
+
+	// err48 = add v46, v47
+	VADDPD Y6, Y1, Y6
+
+	// setacc h s43
+	VMOVAPD Y5, Y1
+
+	// v50 = add err48, pl40
+	VADDPD Y4, Y6, Y4
+
+	// v51 = add l42, v50
+	VADDPD Y4, Y3, Y3
+
+	// setacc l v51
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumF64AVX512(p *[18]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
+	MOVQ p+0(FP), AX
+	MOVQ x_len+16(FP), CX
+	MOVQ x_base+8(FP), DX
+	MOVQ y_base+32(FP), BX
+	MOVQ w_base+56(FP), SI
+	MOVQ acc+80(FP), DI
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z2
+	VBROADCASTSD 64(AX), Z3
+	VBROADCASTSD (AX), Z4
+	VBROADCASTSD 16(AX), Z5
+	VBROADCASTSD 24(AX), Z6
+	VBROADCASTSD 8(AX), Z7
+	VBROADCASTSD 32(AX), Z8
+	XORQ         AX, AX
+	MOVQ         CX, R8
+	ANDQ         $-8, R8
+	MOVQ         R8, R9
+	SUBQ         $+1024, R9
+
+loop1pf:
+	CMPQ        AX, R9
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*8)
+	PREFETCHNTA 8192(BX)(AX*8)
+	PREFETCHNTA 8192(SI)(AX*8)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z9
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z10
+
+	// d2 = sub x0, y1
+	VSUBPD Z10, Z9, Z11
+
+	// v3 = sub d2, x0
+	VSUBPD Z9, Z11, Z12
+
+	// v4 = sub d2, v3
+	VSUBPD Z12, Z11, Z13
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z9, Z13
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z10, Z12
+
+	// e9 = sub v6, v8
+	VSUBPD Z12, Z13, Z9
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z11, Z3, Z10
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z11, Z11
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z11, Z9, Z9
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z10, K1
+
+	// w16 = load w
+	VMOVUPD (SI)(AX*8), Z11
+
+	// Ah17 = param Ah
+	// p18 = mul z11, z11
+	VMULPD Z10, Z10, Z12
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Z12, Z13
+	VFMSUB231PD Z10, Z10, Z13
+
+	// v20 = add z11, z11
+	VADDPD Z10, Z10, Z20
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Z9, Z20, Z13
+
+	// qh22 = mul p18, Ah17
+	VMULPD Z5, Z12, Z20
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Z20, Z21
+	VFMSUB231PD Z5, Z12, Z21
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Z5, Z13, Z21
+
+	// Al25 = param Al
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Z6, Z12, Z21
+
+	// H27 = param H
+	// B28 = param B
+	// mh29 = sub z11, H27
+	VSUBPD Z7, Z10, Z12
+
+	// v30 = sub z11, mh29
+	VSUBPD Z12, Z10, Z10
+
+	// v31 = sub v30, H27
+	VSUBPD Z7, Z10, Z10
+
+	// ml32 = add v31, zl13
+	VADDPD Z9, Z10, Z9
+
+	// lh33 = mul B28, mh29
+	VMULPD Z12, Z8, Z10
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Z10, Z8, Z12
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Z9, Z8, Z12
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDMPD Z20, Z10, K1, Z14
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDMPD Z21, Z12, K1, Z15
+
+	// ph38 = mul hi36, w16
+	VMULPD Z11, Z14, Z9
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Z9, Z11, Z14
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Z11, Z15, Z14
+
+	// s43 = add h41, ph38
+	VADDPD Z9, Z0, Z10
+
+	// bv44 = sub s43, h41
+	VSUBPD Z0, Z10, Z11
+
+	// av45 = sub s43, bv44
+	VSUBPD Z11, Z10, Z12
+
+	// v46 = sub h41, av45
+	VSUBPD Z12, Z0, Z0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Z11, Z9, Z9
+
+	// err48 = add v46, v47
+	VADDPD Z9, Z0, Z9
+
+	// setacc h s43
+	VMOVAPD Z10, Z0
+
+	// v50 = add err48, pl40
+	VADDPD Z14, Z9, Z9
+
+	// v51 = add l42, v50
+	VADDPD Z9, Z1, Z1
+
+	// setacc l v51
+	ADDQ $0x08, AX
+	JMP  loop1pf
+
+loop1:
+	CMPQ AX, R8
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z9
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z10
+
+	// d2 = sub x0, y1
+	VSUBPD Z10, Z9, Z11
+
+	// v3 = sub d2, x0
+	VSUBPD Z9, Z11, Z12
+
+	// v4 = sub d2, v3
+	VSUBPD Z12, Z11, Z13
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z9, Z13
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z10, Z12
+
+	// e9 = sub v6, v8
+	VSUBPD Z12, Z13, Z9
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z11, Z3, Z10
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z11, Z11
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z11, Z9, Z9
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z10, K1
+
+	// w16 = load w
+	VMOVUPD (SI)(AX*8), Z11
+
+	// Ah17 = param Ah
+	// p18 = mul z11, z11
+	VMULPD Z10, Z10, Z12
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Z12, Z13
+	VFMSUB231PD Z10, Z10, Z13
+
+	// v20 = add z11, z11
+	VADDPD Z10, Z10, Z14
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Z9, Z14, Z13
+
+	// qh22 = mul p18, Ah17
+	VMULPD Z5, Z12, Z14
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Z14, Z15
+	VFMSUB231PD Z5, Z12, Z15
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Z5, Z13, Z15
+
+	// Al25 = param Al
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Z6, Z12, Z15
+
+	// H27 = param H
+	// B28 = param B
+	// mh29 = sub z11, H27
+	VSUBPD Z7, Z10, Z12
+
+	// v30 = sub z11, mh29
+	VSUBPD Z12, Z10, Z10
+
+	// v31 = sub v30, H27
+	VSUBPD Z7, Z10, Z10
+
+	// ml32 = add v31, zl13
+	VADDPD Z9, Z10, Z9
+
+	// lh33 = mul B28, mh29
+	VMULPD Z12, Z8, Z10
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Z10, Z8, Z12
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Z9, Z8, Z12
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDMPD Z14, Z10, K1, Z16
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDMPD Z15, Z12, K1, Z17
+
+	// ph38 = mul hi36, w16
+	VMULPD Z11, Z16, Z9
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Z9, Z11, Z16
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Z11, Z17, Z16
+
+	// s43 = add h41, ph38
+	VADDPD Z9, Z0, Z10
+
+	// bv44 = sub s43, h41
+	VSUBPD Z0, Z10, Z11
+
+	// av45 = sub s43, bv44
+	VSUBPD Z11, Z10, Z12
+
+	// v46 = sub h41, av45
+	VSUBPD Z12, Z0, Z0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Z11, Z9, Z9
+
+	// err48 = add v46, v47
+	VADDPD Z9, Z0, Z9
+
+	// setacc h s43
+	VMOVAPD Z10, Z0
+
+	// v50 = add err48, pl40
+	VADDPD Z16, Z9, Z9
+
+	// v51 = add l42, v50
+	VADDPD Z9, Z1, Z1
+
+	// setacc l v51
+	ADDQ $0x08, AX
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  AX, CX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), R8
+	KMOVW -2(R8)(CX*2), K1
+
+	// Tail, lanes 0-7.
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z9
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z10
+
+	// d2 = sub x0, y1
+	VSUBPD Z10, Z9, Z11
+
+	// v3 = sub d2, x0
+	VSUBPD Z9, Z11, Z12
+
+	// v4 = sub d2, v3
+	VSUBPD Z12, Z11, Z13
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z9, Z13
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z10, Z12
+
+	// e9 = sub v6, v8
+	VSUBPD Z12, Z13, Z2
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z11, Z3, Z9
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z11, Z3
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z3, Z2, Z2
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z9, K2
+
+	// w16 = load w
+	VMOVUPD.Z (SI)(AX*8), K1, Z3
+
+	// Ah17 = param Ah
+	// p18 = mul z11, z11
+	VMULPD Z9, Z9, Z4
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Z4, Z10
+	VFMSUB231PD Z9, Z9, Z10
+
+	// v20 = add z11, z11
+	VADDPD Z9, Z9, Z11
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Z2, Z11, Z10
+
+	// qh22 = mul p18, Ah17
+	VMULPD Z5, Z4, Z11
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Z11, Z12
+	VFMSUB231PD Z5, Z4, Z12
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Z5, Z10, Z12
+
+	// Al25 = param Al
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Z6, Z4, Z12
+
+	// H27 = param H
+	// B28 = param B
+	// mh29 = sub z11, H27
+	VSUBPD Z7, Z9, Z4
+
+	// v30 = sub z11, mh29
+	VSUBPD Z4, Z9, Z5
+
+	// v31 = sub v30, H27
+	VSUBPD Z7, Z5, Z5
+
+	// ml32 = add v31, zl13
+	VADDPD Z2, Z5, Z2
+
+	// lh33 = mul B28, mh29
+	VMULPD Z4, Z8, Z5
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Z5, Z8, Z4
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Z2, Z8, Z4
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDMPD Z11, Z5, K2, Z18
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDMPD Z12, Z4, K2, Z19
+
+	// ph38 = mul hi36, w16
+	VMULPD Z3, Z18, Z2
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Z2, Z3, Z18
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Z3, Z19, Z18
+
+	// s43 = add h41, ph38
+	VADDPD Z2, Z0, Z3
+
+	// bv44 = sub s43, h41
+	VSUBPD Z0, Z3, Z4
+
+	// av45 = sub s43, bv44
+	VSUBPD Z4, Z3, Z5
+
+	// v46 = sub h41, av45
+	VSUBPD Z5, Z0, Z0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Z4, Z2, Z2
+
+	// err48 = add v46, v47
+	VADDPD Z2, Z0, Z2
+
+	// setacc h s43
+	VMOVAPD Z3, Z0
+
+	// v50 = add err48, pl40
+	VADDPD Z18, Z2, Z2
+
+	// v51 = add l42, v50
+	VADDPD Z2, Z1, Z1
+
+	// setacc l v51
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (DI)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(DI)
+	VMOVUPD       Y1, 64(DI)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVUPD       Y0, 96(DI)
+	VZEROUPPER
+	RET
+
+// func weightedSumAndGradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// Requires: AVX, FMA3
+TEXT ·weightedSumAndGradF64AVX2(SB), NOSPLIT, $0-112
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ w_base+80(FP), SI
+	MOVQ dst_base+8(FP), DI
+	MOVQ acc+104(FP), R8
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ   R9, R9
+	MOVQ   CX, R10
+	ANDQ   $-8, R10
+
+loop1:
+	CMPQ R9, R10
+	JAE  tail
+
+	// Lanes 0-3.
+	// x0 = load x
+	VMOVUPD (DX)(R9*8), Y4
+
+	// y1 = load y
+	VMOVUPD (BX)(R9*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y8
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y9
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// w16 = load w
+	VMOVUPD (SI)(R9*8), Y10
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y11
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y12
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y12, Y13
+	VFMSUB231PD Y7, Y7, Y13
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y14
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y8, Y14, Y13
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y11, Y12, Y14
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y14, Y15
+	VFMSUB231PD Y11, Y12, Y15
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y11, Y13, Y15
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y11
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y11, Y12, Y15
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y11
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y12
+
+	// mh29 = sub z11, H27
+	VSUBPD Y11, Y7, Y13
+
+	// v30 = sub z11, mh29
+	VSUBPD Y13, Y7, Y16
+
+	// v31 = sub v30, H27
+	VSUBPD Y11, Y16, Y11
+
+	// ml32 = add v31, zl13
+	VADDPD Y8, Y11, Y8
+
+	// lh33 = mul B28, mh29
+	VMULPD Y13, Y12, Y11
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y11, Y12, Y13
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y8, Y12, Y13
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y9, Y14, Y11, Y8
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y9, Y15, Y13, Y9
+
+	// ph38 = mul hi36, w16
+	VMULPD Y10, Y8, Y11
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y11, Y10, Y8
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y10, Y9, Y8
+
+	// s43 = add h41, ph38
+	VADDPD Y11, Y0, Y9
+
+	// bv44 = sub s43, h41
+	VSUBPD Y0, Y9, Y12
+
+	// av45 = sub s43, bv44
+	VSUBPD Y12, Y9, Y13
+
+	// v46 = sub h41, av45
+	VSUBPD Y13, Y0, Y0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y12, Y11, Y11
+
+	// err48 = add v46, v47
+	VADDPD Y11, Y0, Y11
+
+	// setacc h s43
+	VMOVAPD Y9, Y0
+
+	// v50 = add err48, pl40
+	VADDPD Y8, Y11, Y8
+
+	// v51 = add l42, v50
+	VADDPD Y8, Y2, Y2
+
+	// setacc l v51
+	// GA53 = param GA
+	VBROADCASTSD 48(AX), Y8
+
+	// v54 = mul e9, GA53
+	VMULPD Y8, Y4, Y4
+
+	// gq55 = fma d2, GA53, v54
+	VFMADD231PD Y8, Y6, Y4
+
+	// GB56 = param GB
+	VBROADCASTSD 56(AX), Y6
+
+	// gl57 = xor GB56, sg12
+	VXORPD Y5, Y6, Y5
+
+	// Kg58 = param Kg
+	VBROADCASTSD 136(AX), Y6
+
+	// lin59 = le Kg58, z11
+	VCMPPD $0x12, Y7, Y6, Y6
+
+	// grad60 = select lin59, gl57, gq55
+	VBLENDVPD Y6, Y5, Y4, Y4
+
+	// wgrad61 = mul grad60, w16
+	VMULPD Y10, Y4, Y4
+
+	// store dst wgrad61
+	VMOVUPD Y4, (DI)(R9*8)
+
+	// Lanes 4-7.
+	// x0 = load x
+	VMOVUPD 32(DX)(R9*8), Y4
+
+	// y1 = load y
+	VMOVUPD 32(BX)(R9*8), Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y8
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y9
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// w16 = load w
+	VMOVUPD 32(SI)(R9*8), Y10
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y11
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y12
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y12, Y13
+	VFMSUB231PD Y7, Y7, Y13
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y14
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y8, Y14, Y13
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y11, Y12, Y14
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y14, Y15
+	VFMSUB231PD Y11, Y12, Y15
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y11, Y13, Y15
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y11
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y11, Y12, Y15
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y11
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y12
+
+	// mh29 = sub z11, H27
+	VSUBPD Y11, Y7, Y13
+
+	// v30 = sub z11, mh29
+	VSUBPD Y13, Y7, Y16
+
+	// v31 = sub v30, H27
+	VSUBPD Y11, Y16, Y11
+
+	// ml32 = add v31, zl13
+	VADDPD Y8, Y11, Y8
+
+	// lh33 = mul B28, mh29
+	VMULPD Y13, Y12, Y11
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y11, Y12, Y13
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y8, Y12, Y13
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y9, Y14, Y11, Y8
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y9, Y15, Y13, Y9
+
+	// ph38 = mul hi36, w16
+	VMULPD Y10, Y8, Y11
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y11, Y10, Y8
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y10, Y9, Y8
+
+	// s43 = add h41, ph38
+	VADDPD Y11, Y1, Y9
+
+	// bv44 = sub s43, h41
+	VSUBPD Y1, Y9, Y12
+
+	// av45 = sub s43, bv44
+	VSUBPD Y12, Y9, Y13
+
+	// v46 = sub h41, av45
+	VSUBPD Y13, Y1, Y1
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y12, Y11, Y11
+
+	// err48 = add v46, v47
+	VADDPD Y11, Y1, Y11
+
+	// setacc h s43
+	VMOVAPD Y9, Y1
+
+	// v50 = add err48, pl40
+	VADDPD Y8, Y11, Y8
+
+	// v51 = add l42, v50
+	VADDPD Y8, Y3, Y3
+
+	// setacc l v51
+	// GA53 = param GA
+	VBROADCASTSD 48(AX), Y8
+
+	// v54 = mul e9, GA53
+	VMULPD Y8, Y4, Y4
+
+	// gq55 = fma d2, GA53, v54
+	VFMADD231PD Y8, Y6, Y4
+
+	// GB56 = param GB
+	VBROADCASTSD 56(AX), Y6
+
+	// gl57 = xor GB56, sg12
+	VXORPD Y5, Y6, Y5
+
+	// Kg58 = param Kg
+	VBROADCASTSD 136(AX), Y6
+
+	// lin59 = le Kg58, z11
+	VCMPPD $0x12, Y7, Y6, Y6
+
+	// grad60 = select lin59, gl57, gq55
+	VBLENDVPD Y6, Y5, Y4, Y4
+
+	// wgrad61 = mul grad60, w16
+	VMULPD Y10, Y4, Y4
+
+	// store dst wgrad61
+	VMOVUPD Y4, 32(DI)(R9*8)
+	ADDQ    $0x08, R9
+	JMP     loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ R9, CX
+	JZ   done
+	NEGQ CX
+	ADDQ $0x08, CX
+
+	// Tail, lanes 0-3.
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R10
+	VMOVDQU    (R10)(CX*8), Y4
+	VMASKMOVPD (DX)(R9*8), Y4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R10
+	VMOVDQU    (R10)(CX*8), Y5
+	VMASKMOVPD (BX)(R9*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y8
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y9
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// w16 = load w
+	LEAQ       tailmask64<>+0(SB), R10
+	VMOVDQU    (R10)(CX*8), Y10
+	VMASKMOVPD (SI)(R9*8), Y10, Y10
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y11
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y12
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y12, Y13
+	VFMSUB231PD Y7, Y7, Y13
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y14
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y8, Y14, Y13
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y11, Y12, Y14
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y14, Y15
+	VFMSUB231PD Y11, Y12, Y15
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y11, Y13, Y15
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y11
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y11, Y12, Y15
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y11
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y12
+
+	// mh29 = sub z11, H27
+	VSUBPD Y11, Y7, Y13
+
+	// v30 = sub z11, mh29
+	VSUBPD Y13, Y7, Y16
+
+	// v31 = sub v30, H27
+	VSUBPD Y11, Y16, Y11
+
+	// ml32 = add v31, zl13
+	VADDPD Y8, Y11, Y8
+
+	// lh33 = mul B28, mh29
+	VMULPD Y13, Y12, Y11
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y11, Y12, Y13
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y8, Y12, Y13
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y9, Y14, Y11, Y8
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y9, Y15, Y13, Y9
+
+	// ph38 = mul hi36, w16
+	VMULPD Y10, Y8, Y11
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y11, Y10, Y8
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y10, Y9, Y8
+
+	// s43 = add h41, ph38
+	VADDPD Y11, Y0, Y9
+
+	// bv44 = sub s43, h41
+	VSUBPD Y0, Y9, Y12
+
+	// av45 = sub s43, bv44
+	VSUBPD Y12, Y9, Y13
+
+	// v46 = sub h41, av45
+	VSUBPD Y13, Y0, Y0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y12, Y11, Y11
+
+	// err48 = add v46, v47
+	VADDPD Y11, Y0, Y11
+
+	// setacc h s43
+	VMOVAPD Y9, Y0
+
+	// v50 = add err48, pl40
+	VADDPD Y8, Y11, Y8
+
+	// v51 = add l42, v50
+	VADDPD Y8, Y2, Y2
+
+	// setacc l v51
+	// GA53 = param GA
+	VBROADCASTSD 48(AX), Y8
+
+	// v54 = mul e9, GA53
+	VMULPD Y8, Y4, Y4
+
+	// gq55 = fma d2, GA53, v54
+	VFMADD231PD Y8, Y6, Y4
+
+	// GB56 = param GB
+	VBROADCASTSD 56(AX), Y6
+
+	// gl57 = xor GB56, sg12
+	VXORPD Y5, Y6, Y5
+
+	// Kg58 = param Kg
+	VBROADCASTSD 136(AX), Y6
+
+	// lin59 = le Kg58, z11
+	VCMPPD $0x12, Y7, Y6, Y6
+
+	// grad60 = select lin59, gl57, gq55
+	VBLENDVPD Y6, Y5, Y4, Y4
+
+	// wgrad61 = mul grad60, w16
+	VMULPD Y10, Y4, Y4
+
+	// store dst wgrad61
+	LEAQ       tailmask64<>+0(SB), R10
+	VMOVDQU    (R10)(CX*8), Y5
+	VMASKMOVPD Y4, Y5, (DI)(R9*8)
+
+	// Tail, lanes 4-7.
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R10
+	VMOVDQU    32(R10)(CX*8), Y4
+	VMASKMOVPD 32(DX)(R9*8), Y4, Y4
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y5
+	VMASKMOVPD 32(BX)(R9*8), Y5, Y5
+
+	// d2 = sub x0, y1
+	VSUBPD Y5, Y4, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y4, Y6, Y7
+
+	// v4 = sub d2, v3
+	VSUBPD Y7, Y6, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y4, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y4, Y5, Y7
+
+	// e9 = sub v6, v8
+	VSUBPD Y7, Y8, Y4
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y5, Y7
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y6, Y5
+
+	// zl13 = xor e9, sg12
+	VXORPD Y5, Y4, Y8
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y9
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y9, Y7, Y9
+
+	// w16 = load w
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y10
+	VMASKMOVPD 32(SI)(R9*8), Y10, Y10
+
+	// Ah17 = param Ah
+	VBROADCASTSD 16(AX), Y11
+
+	// p18 = mul z11, z11
+	VMULPD Y7, Y7, Y12
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Y12, Y13
+	VFMSUB231PD Y7, Y7, Y13
+
+	// v20 = add z11, z11
+	VADDPD Y7, Y7, Y14
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Y8, Y14, Y13
+
+	// qh22 = mul p18, Ah17
+	VMULPD Y11, Y12, Y14
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Y14, Y15
+	VFMSUB231PD Y11, Y12, Y15
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Y11, Y13, Y15
+
+	// Al25 = param Al
+	VBROADCASTSD 24(AX), Y11
+
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Y11, Y12, Y15
+
+	// H27 = param H
+	VBROADCASTSD 8(AX), Y11
+
+	// B28 = param B
+	VBROADCASTSD 32(AX), Y12
+
+	// mh29 = sub z11, H27
+	VSUBPD Y11, Y7, Y13
+
+	// v30 = sub z11, mh29
+	VSUBPD Y13, Y7, Y16
+
+	// v31 = sub v30, H27
+	VSUBPD Y11, Y16, Y11
+
+	// ml32 = add v31, zl13
+	VADDPD Y8, Y11, Y8
+
+	// lh33 = mul B28, mh29
+	VMULPD Y13, Y12, Y11
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Y11, Y12, Y13
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Y8, Y12, Y13
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDVPD Y9, Y14, Y11, Y8
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDVPD Y9, Y15, Y13, Y9
+
+	// ph38 = mul hi36, w16
+	VMULPD Y10, Y8, Y11
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Y11, Y10, Y8
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Y10, Y9, Y8
+
+	// s43 = add h41, ph38
+	VADDPD Y11, Y1, Y9
+
+	// bv44 = sub s43, h41
+	VSUBPD Y1, Y9, Y12
+
+	// av45 = sub s43, bv44
+	VSUBPD Y12, Y9, Y13
+
+	// v46 = sub h41, av45
+	VSUBPD Y13, Y1, Y1
+
+	// v47 = sub ph38, bv44
+	VSUBPD Y12, Y11, Y11
+
+	// err48 = add v46, v47
+	VADDPD Y11, Y1, Y11
+
+	// setacc h s43
+	VMOVAPD Y9, Y1
+
+	// v50 = add err48, pl40
+	VADDPD Y8, Y11, Y8
+
+	// v51 = add l42, v50
+	VADDPD Y8, Y3, Y3
+
+	// setacc l v51
+	// GA53 = param GA
+	VBROADCASTSD 48(AX), Y8
+
+	// v54 = mul e9, GA53
+	VMULPD Y8, Y4, Y4
+
+	// gq55 = fma d2, GA53, v54
+	VFMADD231PD Y8, Y6, Y4
+
+	// GB56 = param GB
+	VBROADCASTSD 56(AX), Y6
+
+	// gl57 = xor GB56, sg12
+	VXORPD Y5, Y6, Y5
+
+	// Kg58 = param Kg
+	VBROADCASTSD 136(AX), Y6
+
+	// lin59 = le Kg58, z11
+	VCMPPD $0x12, Y7, Y6, Y6
+
+	// grad60 = select lin59, gl57, gq55
+	VBLENDVPD Y6, Y5, Y4, Y4
+
+	// wgrad61 = mul grad60, w16
+	VMULPD Y10, Y4, Y4
+
+	// store dst wgrad61
+	LEAQ       tailmask64<>+0(SB), AX
+	VMOVDQU    32(AX)(CX*8), Y5
+	VMASKMOVPD Y4, Y5, 32(DI)(R9*8)
+
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VMOVUPD Y2, 64(R8)
+	VMOVUPD Y3, 96(R8)
+	VZEROUPPER
+	RET
+
+// func weightedSumAndGradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ w_base+80(FP), SI
+	MOVQ dst_base+8(FP), DI
+	MOVQ acc+104(FP), R8
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z2
+	VBROADCASTSD 64(AX), Z3
+	VBROADCASTSD (AX), Z4
+	VBROADCASTSD 16(AX), Z5
+	VBROADCASTSD 24(AX), Z6
+	VBROADCASTSD 8(AX), Z7
+	VBROADCASTSD 32(AX), Z8
+	VBROADCASTSD 48(AX), Z9
+	VBROADCASTSD 56(AX), Z10
+	VBROADCASTSD 136(AX), Z11
+	XORQ         AX, AX
+	MOVQ         CX, R9
+	ANDQ         $-8, R9
+	MOVQ         R9, R10
+	SUBQ         $+8, R10
+
+loop1:
+	CMPQ        AX, R9
+	JAE         tail
+	MOVQ        AX, R11
+	ADDQ        $+1024, R11
+	CMPQ        R11, R10
+	CMOVQGT     R10, R11
+	PREFETCHNTA (DX)(R11*8)
+	PREFETCHNTA (BX)(R11*8)
+	PREFETCHNTA (SI)(R11*8)
+	MOVQ        AX, R11
+	ADDQ        $+128, R11
+	CMPQ        R11, R10
+	CMOVQGT     R10, R11
+	PREFETCHT0  (DX)(R11*8)
+	PREFETCHT0  (BX)(R11*8)
+	PREFETCHT0  (SI)(R11*8)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z12
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z13
+
+	// d2 = sub x0, y1
+	VSUBPD Z13, Z12, Z14
+
+	// v3 = sub d2, x0
+	VSUBPD Z12, Z14, Z15
+
+	// v4 = sub d2, v3
+	VSUBPD Z15, Z14, Z16
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z12, Z16
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z13, Z15
+
+	// e9 = sub v6, v8
+	VSUBPD Z15, Z16, Z12
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z14, Z3, Z13
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z14, Z15
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z15, Z12, Z16
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z13, K1
+
+	// w16 = load w
+	VMOVUPD (SI)(AX*8), Z23
+
+	// Ah17 = param Ah
+	// p18 = mul z11, z11
+	VMULPD Z13, Z13, Z24
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Z24, Z25
+	VFMSUB231PD Z13, Z13, Z25
+
+	// v20 = add z11, z11
+	VADDPD Z13, Z13, Z26
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Z16, Z26, Z25
+
+	// qh22 = mul p18, Ah17
+	VMULPD Z5, Z24, Z26
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Z26, Z27
+	VFMSUB231PD Z5, Z24, Z27
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Z5, Z25, Z27
+
+	// Al25 = param Al
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Z6, Z24, Z27
+
+	// H27 = param H
+	// B28 = param B
+	// mh29 = sub z11, H27
+	VSUBPD Z7, Z13, Z24
+
+	// v30 = sub z11, mh29
+	VSUBPD Z24, Z13, Z25
+
+	// v31 = sub v30, H27
+	VSUBPD Z7, Z25, Z25
+
+	// ml32 = add v31, zl13
+	VADDPD Z16, Z25, Z16
+
+	// lh33 = mul B28, mh29
+	VMULPD Z24, Z8, Z25
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Z25, Z8, Z24
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Z16, Z8, Z24
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDMPD Z26, Z25, K1, Z17
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDMPD Z27, Z24, K1, Z18
+
+	// ph38 = mul hi36, w16
+	VMULPD Z23, Z17, Z16
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Z16, Z23, Z17
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Z23, Z18, Z17
+
+	// s43 = add h41, ph38
+	VADDPD Z16, Z0, Z24
+
+	// bv44 = sub s43, h41
+	VSUBPD Z0, Z24, Z25
+
+	// av45 = sub s43, bv44
+	VSUBPD Z25, Z24, Z26
+
+	// v46 = sub h41, av45
+	VSUBPD Z26, Z0, Z0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Z25, Z16, Z16
+
+	// err48 = add v46, v47
+	VADDPD Z16, Z0, Z16
+
+	// setacc h s43
+	VMOVAPD Z24, Z0
+
+	// v50 = add err48, pl40
+	VADDPD Z17, Z16, Z16
+
+	// v51 = add l42, v50
+	VADDPD Z16, Z1, Z1
+
+	// setacc l v51
+	// GA53 = param GA
+	// v54 = mul e9, GA53
+	VMULPD Z9, Z12, Z12
+
+	// gq55 = fma d2, GA53, v54
+	VFMADD231PD Z9, Z14, Z12
+
+	// GB56 = param GB
+	// gl57 = xor GB56, sg12
+	VPXORQ Z15, Z10, Z14
+
+	// Kg58 = param Kg
+	// lin59 = le Kg58, z11
+	VCMPPD $0x12, Z13, Z11, K1
+
+	// grad60 = select lin59, gl57, gq55
+	VBLENDMPD Z14, Z12, K1, Z19
+
+	// wgrad61 = mul grad60, w16
+	VMULPD Z23, Z19, Z12
+
+	// store dst wgrad61
+	VMOVUPD Z12, (DI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  AX, CX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), R9
+	KMOVW -2(R9)(CX*2), K1
+
+	// Tail, lanes 0-7.
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z12
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z13
+
+	// d2 = sub x0, y1
+	VSUBPD Z13, Z12, Z14
+
+	// v3 = sub d2, x0
+	VSUBPD Z12, Z14, Z15
+
+	// v4 = sub d2, v3
+	VSUBPD Z15, Z14, Z16
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z12, Z16
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z13, Z15
+
+	// e9 = sub v6, v8
+	VSUBPD Z15, Z16, Z2
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z14, Z3, Z12
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z14, Z3
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z3, Z2, Z13
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z12, K2
+
+	// w16 = load w
+	VMOVUPD.Z (SI)(AX*8), K1, Z4
+
+	// Ah17 = param Ah
+	// p18 = mul z11, z11
+	VMULPD Z12, Z12, Z15
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Z15, Z16
+	VFMSUB231PD Z12, Z12, Z16
+
+	// v20 = add z11, z11
+	VADDPD Z12, Z12, Z17
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Z13, Z17, Z16
+
+	// qh22 = mul p18, Ah17
+	VMULPD Z5, Z15, Z17
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Z17, Z18
+	VFMSUB231PD Z5, Z15, Z18
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Z5, Z16, Z18
+
+	// Al25 = param Al
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Z6, Z15, Z18
+
+	// H27 = param H
+	// B28 = param B
+	// mh29 = sub z11, H27
+	VSUBPD Z7, Z12, Z5
+
+	// v30 = sub z11, mh29
+	VSUBPD Z5, Z12, Z6
+
+	// v31 = sub v30, H27
+	VSUBPD Z7, Z6, Z6
+
+	// ml32 = add v31, zl13
+	VADDPD Z13, Z6, Z6
+
+	// lh33 = mul B28, mh29
+	VMULPD Z5, Z8, Z7
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Z7, Z8, Z5
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Z6, Z8, Z5
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDMPD Z17, Z7, K2, Z20
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDMPD Z18, Z5, K2, Z21
+
+	// ph38 = mul hi36, w16
+	VMULPD Z4, Z20, Z5
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Z5, Z4, Z20
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Z4, Z21, Z20
+
+	// s43 = add h41, ph38
+	VADDPD Z5, Z0, Z6
+
+	// bv44 = sub s43, h41
+	VSUBPD Z0, Z6, Z7
+
+	// av45 = sub s43, bv44
+	VSUBPD Z7, Z6, Z8
+
+	// v46 = sub h41, av45
+	VSUBPD Z8, Z0, Z0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Z7, Z5, Z5
+
+	// err48 = add v46, v47
+	VADDPD Z5, Z0, Z5
+
+	// setacc h s43
+	VMOVAPD Z6, Z0
+
+	// v50 = add err48, pl40
+	VADDPD Z20, Z5, Z5
+
+	// v51 = add l42, v50
+	VADDPD Z5, Z1, Z1
+
+	// setacc l v51
+	// GA53 = param GA
+	// v54 = mul e9, GA53
+	VMULPD Z9, Z2, Z2
+
+	// gq55 = fma d2, GA53, v54
+	VFMADD231PD Z9, Z14, Z2
+
+	// GB56 = param GB
+	// gl57 = xor GB56, sg12
+	VPXORQ Z3, Z10, Z3
+
+	// Kg58 = param Kg
+	// lin59 = le Kg58, z11
+	VCMPPD $0x12, Z12, Z11, K2
+
+	// grad60 = select lin59, gl57, gq55
+	VBLENDMPD Z3, Z2, K2, Z22
+
+	// wgrad61 = mul grad60, w16
+	VMULPD Z4, Z22, Z2
+
+	// store dst wgrad61
+	VMOVUPD Z2, K1, (DI)(AX*8)
+
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (R8)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(R8)
+	VMOVUPD       Y1, 64(R8)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVUPD       Y0, 96(R8)
+	VZEROUPPER
+	RET
+
+// func weightSumF64AVX2(p *[18]float64, w []float64, acc *[16]float64)
+// Requires: AVX
+TEXT ·weightSumF64AVX2(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), AX
+	MOVQ w_len+16(FP), AX
+	MOVQ w_base+8(FP), CX
+	MOVQ acc+32(FP), DX
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	XORQ   BX, BX
+	MOVQ   AX, SI
+	ANDQ   $-8, SI
+
+loop1:
+	CMPQ BX, SI
+	JAE  tail
+
+	// Lanes 0-3.
+	// w0 = load w
+	VMOVUPD (CX)(BX*8), Y4
+
+	// s3 = add wh1, w0
+	VADDPD Y4, Y0, Y5
+
+	// bv4 = sub s3, wh1
+	VSUBPD Y0, Y5, Y6
+
+	// av5 = sub s3, bv4
+	VSUBPD Y6, Y5, Y7
+
+	// v6 = sub wh1, av5
+	VSUBPD Y7, Y0, Y0
+
+	// v7 = sub w0, bv4
+	VSUBPD Y6, Y4, Y4
+
+	// err8 = add v6, v7
+	VADDPD Y4, Y0, Y4
+
+	// setacc wh s3
+	VMOVAPD Y5, Y0
+
+	// v10 = add wl2, err8
+	VADDPD Y4, Y2, Y2
+
+	// setacc wl v10
+	// Lanes 4-7.
+	// w0 = load w
+	VMOVUPD 32(CX)(BX*8), Y4
+
+	// s3 = add wh1, w0
+	VADDPD Y4, Y1, Y5
+
+	// bv4 = sub s3, wh1
+	VSUBPD Y1, Y5, Y6
+
+	// av5 = sub s3, bv4
+	VSUBPD Y6, Y5, Y7
+
+	// v6 = sub wh1, av5
+	VSUBPD Y7, Y1, Y1
+
+	// v7 = sub w0, bv4
+	VSUBPD Y6, Y4, Y4
+
+	// err8 = add v6, v7
+	VADDPD Y4, Y1, Y4
+
+	// setacc wh s3
+	VMOVAPD Y5, Y1
+
+	// v10 = add wl2, err8
+	VADDPD Y4, Y3, Y3
+
+	// setacc wl v10
+	ADDQ $0x08, BX
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ BX, AX
+	JZ   done
+	NEGQ AX
+	ADDQ $0x08, AX
+
+	// Tail, lanes 0-3.
+	// w0 = load w
+	LEAQ       tailmask64<>+0(SB), SI
+	VMOVDQU    (SI)(AX*8), Y4
+	VMASKMOVPD (CX)(BX*8), Y4, Y4
+
+	// s3 = add wh1, w0
+	VADDPD Y4, Y0, Y5
+
+	// bv4 = sub s3, wh1
+	VSUBPD Y0, Y5, Y6
+
+	// av5 = sub s3, bv4
+	VSUBPD Y6, Y5, Y7
+
+	// v6 = sub wh1, av5
+	VSUBPD Y7, Y0, Y0
+
+	// v7 = sub w0, bv4
+	VSUBPD Y6, Y4, Y4
+
+	// err8 = add v6, v7
+	VADDPD Y4, Y0, Y4
+
+	// setacc wh s3
+	VMOVAPD Y5, Y0
+
+	// v10 = add wl2, err8
+	VADDPD Y4, Y2, Y2
+
+	// setacc wl v10
+	// Tail, lanes 4-7.
+	// w0 = load w
+	LEAQ       tailmask64<>+0(SB), SI
+	VMOVDQU    32(SI)(AX*8), Y4
+	VMASKMOVPD 32(CX)(BX*8), Y4, Y4
+
+	// s3 = add wh1, w0
+	VADDPD Y4, Y1, Y5
+
+	// bv4 = sub s3, wh1
+	VSUBPD Y1, Y5, Y6
+
+	// av5 = sub s3, bv4
+	VSUBPD Y6, Y5, Y7
+
+	// v6 = sub wh1, av5
+	VSUBPD Y7, Y1, Y1
+
+	// v7 = sub w0, bv4
+	VSUBPD Y6, Y4, Y4
+
+	// err8 = add v6, v7
+	VADDPD Y4, Y1, Y4
+
+	// setacc wh s3
+	VMOVAPD Y5, Y1
+
+	// v10 = add wl2, err8
+	VADDPD Y4, Y3, Y3
+
+	// setacc wl v10
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD Y0, (DX)
+	VMOVUPD Y1, 32(DX)
+	VMOVUPD Y2, 64(DX)
+	VMOVUPD Y3, 96(DX)
+	VZEROUPPER
+	RET
+
+// func weightSumF64AVX512(p *[18]float64, w []float64, acc *[16]float64)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·weightSumF64AVX512(SB), NOSPLIT, $0-40
+	MOVQ p+0(FP), AX
+	MOVQ w_len+16(FP), AX
+	MOVQ w_base+8(FP), CX
+	MOVQ acc+32(FP), DX
+
+	// Zero the lane accumulators (acc is written, never read: a wide load of
+	// what the caller just zeroed with narrow stores would stall store forwarding).
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+
+	// Broadcast the parameters.
+	XORQ BX, BX
+	MOVQ AX, SI
+	ANDQ $-8, SI
+	MOVQ SI, DI
+	SUBQ $+1024, DI
+
+loop1pf:
+	CMPQ        BX, DI
+	JGE         loop1
+	PREFETCHNTA 8192(CX)(BX*8)
+
+	// Lanes 0-7.
+	// w0 = load w
+	VMOVUPD (CX)(BX*8), Z2
+
+	// s3 = add wh1, w0
+	VADDPD Z2, Z0, Z3
+
+	// bv4 = sub s3, wh1
+	VSUBPD Z0, Z3, Z4
+
+	// av5 = sub s3, bv4
+	VSUBPD Z4, Z3, Z5
+
+	// v6 = sub wh1, av5
+	VSUBPD Z5, Z0, Z0
+
+	// v7 = sub w0, bv4
+	VSUBPD Z4, Z2, Z2
+
+	// err8 = add v6, v7
+	VADDPD Z2, Z0, Z2
+
+	// setacc wh s3
+	VMOVAPD Z3, Z0
+
+	// v10 = add wl2, err8
+	VADDPD Z2, Z1, Z1
+
+	// setacc wl v10
+	ADDQ $0x08, BX
+	JMP  loop1pf
+
+loop1:
+	CMPQ BX, SI
+	JAE  tail
+
+	// Lanes 0-7.
+	// w0 = load w
+	VMOVUPD (CX)(BX*8), Z2
+
+	// s3 = add wh1, w0
+	VADDPD Z2, Z0, Z3
+
+	// bv4 = sub s3, wh1
+	VSUBPD Z0, Z3, Z4
+
+	// av5 = sub s3, bv4
+	VSUBPD Z4, Z3, Z5
+
+	// v6 = sub wh1, av5
+	VSUBPD Z5, Z0, Z0
+
+	// v7 = sub w0, bv4
+	VSUBPD Z4, Z2, Z2
+
+	// err8 = add v6, v7
+	VADDPD Z2, Z0, Z2
+
+	// setacc wh s3
+	VMOVAPD Z3, Z0
+
+	// v10 = add wl2, err8
+	VADDPD Z2, Z1, Z1
+
+	// setacc wl v10
+	ADDQ $0x08, BX
+	JMP  loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  BX, AX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), SI
+	KMOVW -2(SI)(AX*2), K1
+
+	// Tail, lanes 0-7.
+	// w0 = load w
+	VMOVUPD.Z (CX)(BX*8), K1, Z2
+
+	// s3 = add wh1, w0
+	VADDPD Z2, Z0, Z3
+
+	// bv4 = sub s3, wh1
+	VSUBPD Z0, Z3, Z4
+
+	// av5 = sub s3, bv4
+	VSUBPD Z4, Z3, Z5
+
+	// v6 = sub wh1, av5
+	VSUBPD Z5, Z0, Z0
+
+	// v7 = sub w0, bv4
+	VSUBPD Z4, Z2, Z2
+
+	// err8 = add v6, v7
+	VADDPD Z2, Z0, Z2
+
+	// setacc wh s3
+	VMOVAPD Z3, Z0
+
+	// v10 = add wl2, err8
+	VADDPD Z2, Z1, Z1
+
+	// setacc wl v10
+done:
+	// Store the lane accumulators, 256 bits at a time: the caller reads them
+	// back as scalars at once, and narrower stores forward to those loads better.
+	VMOVUPD       Y0, (DX)
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Y0, 32(DX)
+	VMOVUPD       Y1, 64(DX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVUPD       Y0, 96(DX)
 	VZEROUPPER
 	RET

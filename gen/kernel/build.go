@@ -241,6 +241,9 @@ func Kernels() []*Kernel {
 			k := &Kernel{Family: f, Type: t, Tuning: tuning(f, t)}
 			if f.Info().Accumulates {
 				k.Accs = accs(t, f)
+				if a := familyAccs[f]; a != nil {
+					k.Accs = a(t)
+				}
 			}
 			b := &builder{k: k, m: t == F64 && f.Info().Accumulates}
 			body[f](b, t, b.difference(t, f.Info().ReplacesOverflow))

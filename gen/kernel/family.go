@@ -14,19 +14,23 @@ const (
 	Grad
 	GradElementwise
 	SumAndGrad
+	WeightedSum
+	WeightedSumAndGrad
+	WeightSum
 	numFamilies
 )
 
 // Families lists every family, in the order of the generated files.
-var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad}
+var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum}
 
 // FamilyInfo are the facts of a family that every generator and the root package share.
 type FamilyInfo struct {
-	Name string // as in the API, e.g. "GradElementwise"
-	Doc  string // completes "<kernel name> ..."
-	Ins  []string
-	Out  string // the output slice, or ""
-	// Accumulates: the kernel keeps lane sums in an acc array (Sum, SumAndGrad).
+	Name string   // as in the API, e.g. "GradElementwise"
+	Doc  string   // completes "<kernel name> ..."
+	Ins  []string // the input slices; the first one's length is the kernel's
+	Out  string   // the output slice, or ""
+	// Accumulates: the kernel keeps lane sums in an acc array (Sum, SumAndGrad,
+	// and the weighted families).
 	Accumulates bool
 	// ReplacesOverflow: the float32 kernel replaces a z whose float32 x - y
 	// overflows by +Inf itself; the others leave it to their caller (package doc).
@@ -44,6 +48,12 @@ var families = [numFamilies]FamilyInfo{
 		Ins: []string{"x", "y", "g"}, Out: "dst"},
 	SumAndGrad: {Name: "SumAndGrad", Doc: "writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.",
 		Ins: []string{"x", "y"}, Out: "dst", Accumulates: true},
+	WeightedSum: {Name: "WeightedSum", Doc: "writes the lane sums of w times the per-element losses of x and y to acc.",
+		Ins: []string{"x", "y", "w"}, Accumulates: true, ReplacesOverflow: true},
+	WeightedSumAndGrad: {Name: "WeightedSumAndGrad", Doc: "writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.",
+		Ins: []string{"x", "y", "w"}, Out: "dst", Accumulates: true, ReplacesOverflow: true},
+	WeightSum: {Name: "WeightSum", Doc: "writes the lane sums of the weights w to acc.",
+		Ins: []string{"w"}, Accumulates: true},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.
@@ -90,7 +100,7 @@ func tuning(f Family, t Type) Tuning {
 	switch {
 	case f == Sum:
 		return Tuning{Unroll: 2, Prefetch: LoopCopy, Near: t == F64}
-	case f == SumAndGrad && t == F64:
+	case (f == SumAndGrad || f == WeightedSumAndGrad) && t == F64:
 		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true} // no registers for a loop copy
 	case f == SumAndGrad:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
