@@ -1,0 +1,114 @@
+package smoothl1
+
+import "fmt"
+
+// This file holds the per-row reductions of a row-major matrix (RowSums, RowMeans)
+// and their backward pass (RowGrad). Their canonical order is defined by the
+// whole-slice operations, so that a reader can reason about a row alone: RowSums
+// gives each row exactly the bits of Sum over that row, RowMeans those of Mean,
+// and RowGrad those of GradElementwise with every element's upstream gradient that
+// of its row.
+
+// RowSums writes the sum of the per-element losses of each row of the row-major
+// matrices x and y, with cols columns, to dst: dst[r] = Sum(l, x[r*cols:(r+1)*cols],
+// y[r*cols:(r+1)*cols]), bit for bit, so within 1 ulp of each row's exact sum. It is
+// PyTorch's loss(x, y, reduction='none').sum(dim=1) on a [rows, cols] matrix. dst
+// may be x or y only where it is exactly that slice (cols == 1). It panics if cols
+// <= 0, x and y differ in length, len(x) is not a multiple of cols, len(dst) is not
+// len(x)/cols, or dst overlaps x or y otherwise.
+func RowSums[T Float](l Loss, dst, x, y []T, cols int) {
+	checkRows("RowSums", dst, x, y, cols)
+	rowSums(l, dst, x, y, cols, false)
+}
+
+// RowMeans writes the mean of the per-element losses of each row to dst: dst[r] =
+// Mean(l, row r of x, row r of y), bit for bit, which is RowSums' dst[r] / cols
+// computed in extended precision and rounded once. It is PyTorch's loss(x, y,
+// reduction='none').mean(dim=1). It panics as RowSums does.
+func RowMeans[T Float](l Loss, dst, x, y []T, cols int) {
+	checkRows("RowMeans", dst, x, y, cols)
+	rowSums(l, dst, x, y, cols, true)
+}
+
+func rowSums[T Float](l Loss, dst, x, y []T, cols int, mean bool) {
+	if isF32[T]() {
+		d, xs, ys := f32(dst), f32(x), f32(y)
+		for r := range d {
+			i := r * cols
+			d[r] = sum32(l, xs[i:i+cols], ys[i:i+cols], mean)
+		}
+		return
+	}
+	d, xs, ys := f64(dst), f64(x), f64(y)
+	for r := range d {
+		i := r * cols
+		d[r] = sum64(l, xs[i:i+cols], ys[i:i+cols], mean)
+	}
+}
+
+// rowGradBuf is the number of upstream gradients RowGrad expands at a time, on the
+// stack.
+const rowGradBuf = 1024
+
+// RowGrad is the backward pass of RowSums: it writes the gradient with respect to
+// x of each element's loss, times the upstream gradient of its row, to dst:
+// dst[r*cols+c] = gradOut[r] * d loss(x[r*cols+c], y[r*cols+c]) / d x[r*cols+c],
+// bit for bit GradElementwise with gradOut[r] repeated cols times. For RowMeans
+// pass gradOut[r]/cols. The gradient with respect to y is -dst. dst may be x or y;
+// gradOut may be dst only where it is exactly that slice (cols == 1). It panics if
+// cols <= 0, x, y and dst differ in length, len(x) is not a multiple of cols,
+// len(gradOut) is not len(x)/cols, or dst overlaps an input otherwise.
+func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
+	checkRows("RowGrad", gradOut, x, y, cols)
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("smoothl1: RowGrad: dst has the wrong length: len(dst) = %d, len(x) = %d", len(dst), len(x)))
+	}
+	refuseOverlap("RowGrad", dst, "x", x)
+	refuseOverlap("RowGrad", dst, "y", y)
+	refuseOverlap("RowGrad", dst, "gradOut", gradOut)
+	// The upstream gradients of a stretch of elements are expanded into g, then
+	// GradElementwise's kernel runs on that stretch: a kernel's result for an element
+	// does not depend on where the element is (gen/kernel).
+	var g [rowGradBuf]T
+	for i := 0; i < len(x); i += rowGradBuf {
+		e := min(i+rowGradBuf, len(x))
+		gs := g[:e-i]
+		for j := i; j < e; {
+			r := j / cols
+			end := min((r+1)*cols, e)
+			v := gradOut[r]
+			for k := j; k < end; k++ {
+				gs[k-i] = v
+			}
+			j = end
+		}
+		if isF32[T]() {
+			gradElem32(l, f32(dst[i:e]), f32(x[i:e]), f32(y[i:e]), f32(gs))
+		} else {
+			gradElem64(l, f64(dst[i:e]), f64(x[i:e]), f64(y[i:e]), f64(gs))
+		}
+	}
+}
+
+// checkRows checks the shapes of a per-row operation whose per-row slice (dst of
+// RowSums, gradOut of RowGrad) is rowsArg, and that a dst does not overlap x or y.
+func checkRows[T Float](op string, rowsArg, x, y []T, cols int) {
+	name := "dst"
+	if op == "RowGrad" {
+		name = "gradOut"
+	}
+	switch {
+	case cols <= 0:
+		panic(fmt.Sprintf("smoothl1: %s: cols must be positive, got %d", op, cols))
+	case len(x) != len(y):
+		panic(fmt.Sprintf("smoothl1: %s: length mismatch: len(x) = %d, len(y) = %d", op, len(x), len(y)))
+	case len(x)%cols != 0:
+		panic(fmt.Sprintf("smoothl1: %s: len(x) = %d is not a multiple of cols = %d", op, len(x), cols))
+	case len(rowsArg) != len(x)/cols:
+		panic(fmt.Sprintf("smoothl1: %s: %s has the wrong length: len(%s) = %d, want len(x)/cols = %d/%d = %d", op, name, name, len(rowsArg), len(x), cols, len(x)/cols))
+	}
+	if name == "dst" {
+		refuseOverlap(op, rowsArg, "x", x)
+		refuseOverlap(op, rowsArg, "y", y)
+	}
+}

@@ -1,0 +1,404 @@
+package smoothl1
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"github.com/gokernels/smoothl1/generated"
+)
+
+// This file holds the weighted reductions (WeightedSum, WeightedMean and their
+// fused gradients). The per-element and per-lane order is the weighted families' in
+// gen/kernel (weighted.go); this file adds the chunk grid, the merge of the chunks'
+// lanes, the combination of the lanes and the final rounding, shared by every
+// implementation.
+//
+// The chunk grid. An input of n elements is cut into chunks of wChunk elements (the
+// last one shorter); each chunk is reduced into its own lane accumulators by one
+// kernel call, and the chunks' accumulators are merged lane by lane in a fixed
+// tree over the chunk index: merge(tree(lo, lo+p), tree(lo+p, hi)) with p the largest
+// power of two strictly below hi-lo. The tree, and so the result, does not depend on
+// how the chunks are scheduled: it is the order a multi-threaded call must keep.
+
+// noParams are the parameters of WeightSum, which reads none.
+var noParams generated.Params
+
+// wChunk is C, the length of a chunk of the weighted reductions' canonical order.
+const wChunk = 1 << 16
+
+// wLanes are the lane accumulators of a weighted kernel: float64 data hi in [0:8]
+// and lo in [8:16] (double-doubles); float32 data the float64 lane sums in [0:8].
+type wLanes = [2 * generated.Lanes]float64
+
+// wTree merges chunk accumulators in the canonical tree, one chunk after the other:
+// a binary counter whose entries are complete subtrees (sizes powers of two, in
+// decreasing order); two of equal size merge as soon as the second is complete, and
+// the rest fold from the right at the end, which is the canonical tree.
+type wTree struct {
+	dd   bool // merge double-doubles (float64 data), else plain sums
+	n    int
+	size [64]int
+	acc  [64]wLanes
+}
+
+func (t *wTree) merge(a, b *wLanes) {
+	const n = generated.Lanes
+	if !t.dd {
+		for i := 0; i < n; i++ {
+			a[i] += b[i]
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		s, e := twoSum(a[i], b[i])
+		a[i], a[n+i] = s, (a[n+i]+b[n+i])+e
+	}
+}
+
+// push adds the accumulators of the next chunk.
+func (t *wTree) push(a *wLanes) {
+	t.acc[t.n], t.size[t.n] = *a, 1
+	t.n++
+	for t.n >= 2 && t.size[t.n-1] == t.size[t.n-2] {
+		t.merge(&t.acc[t.n-2], &t.acc[t.n-1])
+		t.size[t.n-2] *= 2
+		t.n--
+	}
+}
+
+// result returns the accumulators of the whole tree; at least one chunk was pushed.
+func (t *wTree) result() wLanes {
+	for t.n >= 2 {
+		t.merge(&t.acc[t.n-2], &t.acc[t.n-1])
+		t.n--
+	}
+	return t.acc[0]
+}
+
+// combineDD adds the lane double-doubles of a (hi in [0:8], lo in [8:16]) pairwise,
+// ((0+1)+(2+3))+((4+5)+(6+7)), hi parts by TwoSum.
+func combineDD(a *wLanes) (hi, lo float64) {
+	add := func(h0, l0, h1, l1 float64) (float64, float64) {
+		s, e := twoSum(h0, h1)
+		return s, (l0 + l1) + e
+	}
+	h01, l01 := add(a[0], a[8], a[1], a[9])
+	h23, l23 := add(a[2], a[10], a[3], a[11])
+	h45, l45 := add(a[4], a[12], a[5], a[13])
+	h67, l67 := add(a[6], a[14], a[7], a[15])
+	h03, l03 := add(h01, l01, h23, l23)
+	h47, l47 := add(h45, l45, h67, l67)
+	return add(h03, l03, h47, l47)
+}
+
+// combinePlain adds the float64 lane sums a[0:8] pairwise.
+func combinePlain(a *wLanes) float64 {
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+}
+
+// isFinite reports whether v is neither infinite nor NaN.
+func isFinite(v float64) bool { return v-v == 0 }
+
+// ddRound rounds the double-double hi + lo; lo is meaningless where hi is not finite.
+func ddRound(hi, lo float64) float64 {
+	if !isFinite(hi) {
+		return hi
+	}
+	return hi + lo
+}
+
+// ddQuo returns (hi + lo) / (wh + wl) rounded to float64, to within a hair of correct
+// rounding; NaN where the divisor is 0.
+func ddQuo(hi, lo, wh, wl float64) float64 {
+	if wh+wl == 0 {
+		return math.NaN()
+	}
+	if !isFinite(hi) || !isFinite(wh) {
+		return hi / wh
+	}
+	q := hi / wh
+	r := math.FMA(-q, wh, hi) + lo - float64(q*wl)
+	return q + r/wh
+}
+
+// wScale returns g / (wh + wl) as a double-double: the gradient scale of a weighted
+// mean.
+func wScale(g, wh, wl float64) (sh, sl float64) {
+	sh = g / wh
+	if !isFinite(sh) || !isFinite(wh) {
+		return sh, 0
+	}
+	sl = (math.FMA(-sh, wh, g) - float64(sh*wl)) / wh
+	return sh, sl
+}
+
+// weightSum64 returns the sum of the float64 weights as a double-double, in the
+// canonical order (WeightSum lanes, chunk tree, pairwise lanes).
+func weightSum64(w []float64) (hi, lo float64) {
+	id := impl()
+	var acc wLanes
+	if len(w) <= wChunk {
+		generated.WeightSumF64Impl(id, &noParams, w, &acc)
+		return combineDD(&acc)
+	}
+	t := wTree{dd: true}
+	for i := 0; i < len(w); i += wChunk {
+		e := min(i+wChunk, len(w))
+		acc = wLanes{}
+		generated.WeightSumF64Impl(id, &noParams, w[i:e], &acc)
+		t.push(&acc)
+	}
+	acc = t.result()
+	return combineDD(&acc)
+}
+
+// weightSum32 returns the sum of the float32 weights in float64, in the canonical
+// order.
+func weightSum32(w []float32) float64 {
+	id := impl()
+	var acc wLanes
+	if len(w) <= wChunk {
+		generated.WeightSumF32Impl(id, &noParams, w, (*[8]float64)(acc[:8]))
+		return combinePlain(&acc)
+	}
+	t := wTree{}
+	for i := 0; i < len(w); i += wChunk {
+		e := min(i+wChunk, len(w))
+		acc = wLanes{}
+		generated.WeightSumF32Impl(id, &noParams, w[i:e], (*[8]float64)(acc[:8]))
+		t.push(&acc)
+	}
+	acc = t.result()
+	return combinePlain(&acc)
+}
+
+// wsum64 returns the weighted sum of the float64 losses as a double-double, and
+// writes the weighted gradient to dst if dst is not nil (p then holds its scale).
+// scale is the gradient scale, for the scalar path of degenerate parameters.
+func wsum64(l Loss, p *generated.Params, deg bool, scale float64, dst, x, y, w []float64) (hi, lo float64) {
+	if deg {
+		hi, lo = degWeightedSum(l.param(), x, y, w) // before dst, which may be an input, is written
+		if dst != nil {
+			degWeightedGrad(l.param(), dst, x, y, w, scale)
+		}
+		return hi, lo
+	}
+	id := impl()
+	var acc wLanes
+	call := func(i, e int) {
+		acc = wLanes{}
+		if dst != nil {
+			generated.WeightedSumAndGradF64Impl(id, p, dst[i:e], x[i:e], y[i:e], w[i:e], &acc)
+		} else {
+			generated.WeightedSumF64Impl(id, p, x[i:e], y[i:e], w[i:e], &acc)
+		}
+	}
+	if len(x) <= wChunk {
+		call(0, len(x))
+		return combineDD(&acc)
+	}
+	t := wTree{dd: true}
+	for i := 0; i < len(x); i += wChunk {
+		call(i, min(i+wChunk, len(x)))
+		t.push(&acc)
+	}
+	acc = t.result()
+	return combineDD(&acc)
+}
+
+// wsum32 is wsum64 for float32 data: the sum in float64, rounded by the caller.
+func wsum32(l Loss, p *generated.Params, deg bool, scale float64, dst, x, y, w []float32) float64 {
+	if deg {
+		hi, lo := degWeightedSum(float32(l.param()), x, y, w)
+		if dst != nil {
+			degWeightedGrad(float32(l.param()), dst, x, y, w, float32(scale))
+		}
+		return ddRound(hi, lo)
+	}
+	id := impl()
+	var acc wLanes
+	call := func(i, e int) {
+		acc = wLanes{}
+		a := (*[8]float64)(acc[:8])
+		if dst != nil {
+			generated.WeightedSumAndGradF32Impl(id, p, dst[i:e], x[i:e], y[i:e], w[i:e], a)
+		} else {
+			generated.WeightedSumF32Impl(id, p, x[i:e], y[i:e], w[i:e], a)
+		}
+	}
+	if len(x) <= wChunk {
+		call(0, len(x))
+		return combinePlain(&acc)
+	}
+	t := wTree{}
+	for i := 0; i < len(x); i += wChunk {
+		call(i, min(i+wChunk, len(x)))
+		t.push(&acc)
+	}
+	acc = t.result()
+	return combinePlain(&acc)
+}
+
+// degWeightedSum is the weighted sum on the scalar path of degenerate parameters:
+// each loss in T, as degSum, times w in float64 with its exact error, added in
+// double-double.
+func degWeightedSum[T Float](beta T, x, y, w []T) (hi, lo float64) {
+	for i := range x {
+		l, wi := float64(degLoss(beta, x[i], y[i])), float64(w[i])
+		p := float64(l * wi)
+		pe := math.FMA(l, wi, -p)
+		var e float64
+		hi, e = twoSum(hi, p)
+		lo += e + pe
+	}
+	return hi, lo
+}
+
+// degWeightedGrad is the weighted gradient on the scalar path of degenerate
+// parameters: the derivative times the scale, then times w, in T.
+func degWeightedGrad[T Float](beta T, dst, x, y, w []T, scale T) {
+	for i := range x {
+		dst[i] = T(degDeriv(beta, x[i], y[i])*scale) * w[i]
+	}
+}
+
+// WeightedSum returns the sum of the per-element losses times their weights,
+// w[0]*loss(x[0], y[0]) + w[1]*loss(x[1], y[1]) + ..., PyTorch's
+// (loss(x, y, reduction='none') * w).sum(); 0 for empty input.
+//
+// Weights are ordinary values, not a mask: 0*NaN and 0*Inf are NaN, so a weight of 0
+// does not hide a NaN prediction or an infinite loss (zero such elements, or drop
+// them, before the call). With non-negative weights the result is within 1 ulp of
+// the exact weighted sum of the exact losses, at every length. With weights of both
+// signs the sum is computed in the same canonical order, and its error before the
+// final rounding is at most about 2^-60 (float32 data: 2^-28) times the sum of
+// |w[i]*loss(x[i], y[i])|: terms that cancel leave the absolute error of that size,
+// not a relative one. The result has the same bits on every implementation.
+//
+// It panics if x, y and w differ in length.
+func WeightedSum[T Float](l Loss, x, y, w []T) T {
+	checkWeights("WeightedSum", x, y, w)
+	if isF32[T]() {
+		p, deg := setup(l, true)
+		return T(float32(wsum32(l, p, deg, 0, nil, f32(x), f32(y), f32(w))))
+	}
+	p, deg := setup(l, false)
+	return T(ddRound(wsum64(l, p, deg, 0, nil, f64(x), f64(y), f64(w))))
+}
+
+// WeightedMean returns the weighted mean of the per-element losses,
+// WeightedSum(l, x, y, w) divided by the sum of the weights, PyTorch's
+// (loss * w).sum() / w.sum(); NaN where the weights sum to 0, and for empty input.
+// Both sums are carried in extended precision and divided once: with non-negative
+// weights the result is within 1 ulp of the exact weighted mean. Weights are
+// ordinary values, as in WeightedSum. It panics if x, y and w differ in length.
+func WeightedMean[T Float](l Loss, x, y, w []T) T {
+	checkWeights("WeightedMean", x, y, w)
+	if isF32[T]() {
+		p, deg := setup(l, true)
+		s := wsum32(l, p, deg, 0, nil, f32(x), f32(y), f32(w))
+		ws := weightSum32(f32(w))
+		if ws == 0 {
+			return T(math.NaN())
+		}
+		return T(float32(s / ws))
+	}
+	p, deg := setup(l, false)
+	hi, lo := wsum64(l, p, deg, 0, nil, f64(x), f64(y), f64(w))
+	wh, wl := weightSum64(f64(w))
+	return T(ddQuo(hi, lo, wh, wl))
+}
+
+// WeightedSumAndGrad returns WeightedSum(l, x, y, w) and writes the gradient of
+// gradOut times that sum with respect to x to dst, in one pass over the data:
+// dst[i] = gradOut * w[i] * d loss(x[i], y[i]) / d x[i], computed as the gradient of
+// Grad (with scale gradOut) times w[i], rounded once. The sum is bit-identical to
+// WeightedSum's. The gradient with respect to y is -dst. dst may be x, y or w (the
+// sum is of the inputs as they were). It panics if x, y, w and dst differ in length,
+// or dst overlaps an input partially.
+func WeightedSumAndGrad[T Float](l Loss, dst, x, y, w []T, gradOut T) T {
+	checkWeightedDst("WeightedSumAndGrad", dst, x, y, w)
+	if isF32[T]() {
+		p, deg := setupGrad(l, true, float64(gradOut), 0)
+		return T(float32(wsum32(l, &p, deg, float64(gradOut), f32(dst), f32(x), f32(y), f32(w))))
+	}
+	p, deg := setupGrad(l, false, float64(gradOut), 0)
+	return T(ddRound(wsum64(l, &p, deg, float64(gradOut), f64(dst), f64(x), f64(y), f64(w))))
+}
+
+// WeightedMeanAndGrad returns WeightedMean(l, x, y, w) and writes the gradient of
+// gradOut times that mean with respect to x to dst: dst[i] = gradOut * w[i] / W *
+// d loss(x[i], y[i]) / d x[i], with W the sum of the weights and gradOut / W carried
+// in extended precision. The mean is bit-identical to WeightedMean's. Where the
+// weights sum to 0 (or the input is empty) it returns NaN and fills dst with NaN.
+// It reads w twice (the sum of the weights first, then the fused pass), and
+// otherwise behaves as WeightedSumAndGrad.
+func WeightedMeanAndGrad[T Float](l Loss, dst, x, y, w []T, gradOut T) T {
+	checkWeightedDst("WeightedMeanAndGrad", dst, x, y, w)
+	if isF32[T]() {
+		ws := weightSum32(f32(w))
+		if ws == 0 {
+			fillNaN(dst)
+			return T(math.NaN())
+		}
+		sh, sl := wScale(float64(gradOut), ws, 0)
+		p, deg := setupGrad(l, true, sh, sl)
+		s := wsum32(l, &p, deg, sh+sl, f32(dst), f32(x), f32(y), f32(w))
+		return T(float32(s / ws))
+	}
+	wh, wl := weightSum64(f64(w))
+	if wh+wl == 0 {
+		fillNaN(dst)
+		return T(math.NaN())
+	}
+	sh, sl := wScale(float64(gradOut), wh, wl)
+	p, deg := setupGrad(l, false, sh, sl)
+	hi, lo := wsum64(l, &p, deg, sh+sl, f64(dst), f64(x), f64(y), f64(w))
+	return T(ddQuo(hi, lo, wh, wl))
+}
+
+func fillNaN[T Float](dst []T) {
+	for i := range dst {
+		dst[i] = T(math.NaN())
+	}
+}
+
+func checkWeights[T Float](op string, x, y, w []T) {
+	if len(x) != len(y) || len(w) != len(x) {
+		panic(fmt.Sprintf("smoothl1: %s: length mismatch: len(x) = %d, len(y) = %d, len(w) = %d", op, len(x), len(y), len(w)))
+	}
+}
+
+func checkWeightedDst[T Float](op string, dst, x, y, w []T) {
+	checkWeights(op, x, y, w)
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("smoothl1: %s: dst has the wrong length: len(dst) = %d, len(x) = %d", op, len(dst), len(x)))
+	}
+	refuseOverlap(op, dst, "x", x)
+	refuseOverlap(op, dst, "y", y)
+	refuseOverlap(op, dst, "w", w)
+}
+
+// refuseOverlap panics if dst and the input in (named name) share an element without
+// being the same slice (the same first element and length): the kernels read and
+// write in blocks, so any other overlap would give results that depend on the
+// implementation.
+func refuseOverlap[T Float](op string, dst []T, name string, in []T) {
+	if len(dst) == 0 || len(in) == 0 {
+		return
+	}
+	size := unsafe.Sizeof(dst[0])
+	d, s := uintptr(unsafe.Pointer(&dst[0])), uintptr(unsafe.Pointer(&in[0]))
+	dn, sn := uintptr(len(dst))*size, uintptr(len(in))*size
+	if d < s+sn && s < d+dn && (d != s || dn != sn) {
+		var where string
+		if d >= s {
+			where = fmt.Sprintf("dst[0] is %s[%d]", name, (d-s)/size)
+		} else {
+			where = fmt.Sprintf("%s[0] is dst[%d]", name, (s-d)/size)
+		}
+		panic(fmt.Sprintf("smoothl1: %s: dst partially overlaps %s: %s (len(dst) = %d, len(%s) = %d); dst must be exactly %s or share no element with it",
+			op, name, where, len(dst), name, len(in), name))
+	}
+}

@@ -1,0 +1,539 @@
+package smoothl1
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/bits"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/gokernels/smoothl1/generated"
+)
+
+// The exact reference of the weighted reductions: the exact losses and derivatives
+// of internal/reference times the weights, in rational arithmetic.
+
+// refWeighted returns the exact weighted sum, the exact sum of the weights and the
+// exact sum of |w*loss|, or false where the reference does not apply (non-finite
+// values, or beta = +Inf for SmoothL1).
+func refWeighted[T Float](l Loss, x, y, w []T) (s, ws, abs *big.Rat, ok bool) {
+	r, ok := newRef[T](l)
+	if !ok {
+		return nil, nil, nil, false
+	}
+	s, ws, abs = new(big.Rat), new(big.Rat), new(big.Rat)
+	for i := range x {
+		if !finite(x[i]) || !finite(y[i]) || !finite(w[i]) {
+			return nil, nil, nil, false
+		}
+		t := r.Loss(rat(x[i]), rat(y[i]))
+		t.Mul(t, rat(w[i]))
+		s.Add(s, t)
+		abs.Add(abs, new(big.Rat).Abs(t))
+		ws.Add(ws, rat(w[i]))
+	}
+	return s, ws, abs, true
+}
+
+// refWeightedGrad returns the exact gradients g * w[i] * dloss/dx (divided by div,
+// if not nil) rounded to T.
+func refWeightedGrad[T Float](l Loss, x, y, w []T, g T, div *big.Rat) ([]T, bool) {
+	r, ok := newRef[T](l)
+	if !ok || !finite(g) {
+		return nil, false
+	}
+	out := make([]T, len(x))
+	for i := range x {
+		if !finite(x[i]) || !finite(y[i]) || !finite(w[i]) {
+			return nil, false
+		}
+		d := r.Deriv(rat(x[i]), rat(y[i]))
+		d.Mul(d, rat(g))
+		d.Mul(d, rat(w[i]))
+		if div != nil {
+			d.Quo(d, div)
+		}
+		out[i] = round[T](d)
+	}
+	return out, true
+}
+
+// weightKinds are the weight patterns of the tests: masks of 0 and 1, random
+// non-negative weights, non-negative weights of wide range, and weights of both
+// signs.
+var weightKinds = []string{"mask", "uniform", "wide", "signed"}
+
+func makeWeights[T Float](r *rand.Rand, kind string, n int) []T {
+	w := make([]T, n)
+	for i := range w {
+		switch kind {
+		case "mask":
+			w[i] = T(r.IntN(2))
+		case "uniform":
+			w[i] = T(r.Float64())
+		case "wide":
+			w[i] = T(r.Float64() * math.Ldexp(1, r.IntN(31)-15))
+		case "signed":
+			w[i] = T(r.NormFloat64() * math.Ldexp(1, r.IntN(11)-5))
+		}
+	}
+	return w
+}
+
+func makeInputs[T Float](r *rand.Rand, n int, wide bool) (x, y []T) {
+	x, y = make([]T, n), make([]T, n)
+	for i := range x {
+		if wide {
+			x[i] = T(r.NormFloat64() * math.Ldexp(1, r.IntN(31)-15))
+			y[i] = T(r.NormFloat64() * math.Ldexp(1, r.IntN(31)-15))
+		} else {
+			x[i], y[i] = T(r.NormFloat64()), T(r.NormFloat64())
+		}
+	}
+	return x, y
+}
+
+// weightLosses are losses with power-of-two and inexact parameters, and SmoothL1(0).
+func weightLosses(t testing.TB) []Loss {
+	return []Loss{{}, mustLoss(t, "smooth_l1", 0.3), mustLoss(t, "huber", 1.7), mustLoss(t, "huber", 0.5), mustLoss(t, "smooth_l1", 0)}
+}
+
+// weightedResult is everything the weighted operations return for one input.
+type weightedResult[T Float] struct {
+	sum, mean, fsum, fmean T
+	gsum, gmean            []T
+}
+
+func runWeighted[T Float](l Loss, x, y, w []T, g T) weightedResult[T] {
+	var res weightedResult[T]
+	res.sum = WeightedSum(l, x, y, w)
+	res.mean = WeightedMean(l, x, y, w)
+	res.gsum, res.gmean = make([]T, len(x)), make([]T, len(x))
+	res.fsum = WeightedSumAndGrad(l, res.gsum, x, y, w, g)
+	res.fmean = WeightedMeanAndGrad(l, res.gmean, x, y, w, g)
+	return res
+}
+
+func sameResult[T Float](a, b weightedResult[T]) string {
+	switch {
+	case !sameBits(a.sum, b.sum):
+		return fmt.Sprintf("WeightedSum %v vs %v", a.sum, b.sum)
+	case !sameBits(a.mean, b.mean):
+		return fmt.Sprintf("WeightedMean %v vs %v", a.mean, b.mean)
+	case !sameBits(a.fsum, b.fsum):
+		return fmt.Sprintf("WeightedSumAndGrad %v vs %v", a.fsum, b.fsum)
+	case !sameBits(a.fmean, b.fmean):
+		return fmt.Sprintf("WeightedMeanAndGrad %v vs %v", a.fmean, b.fmean)
+	}
+	for i := range a.gsum {
+		if !sameBits(a.gsum[i], b.gsum[i]) {
+			return fmt.Sprintf("WeightedSumAndGrad dst[%d] %v vs %v", i, a.gsum[i], b.gsum[i])
+		}
+		if !sameBits(a.gmean[i], b.gmean[i]) {
+			return fmt.Sprintf("WeightedMeanAndGrad dst[%d] %v vs %v", i, a.gmean[i], b.gmean[i])
+		}
+	}
+	return ""
+}
+
+// TestWeighted holds the weighted reductions, on every implementation, against the
+// exact reference: with non-negative weights the sums and means within 1 ulp, and
+// with weights of both signs within the documented bound; gradients within 2 ulp;
+// the fused forms bit-identical to the unfused ones; every implementation the same
+// bits as the portable Go. Lengths cover every tail, two and three chunks.
+func TestWeighted(t *testing.T) {
+	testWeighted[float32](t)
+	testWeighted[float64](t)
+}
+
+func testWeighted[T Float](t *testing.T) {
+	r := newRand(15)
+	lengths := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 100, 1001}
+	if !testing.Short() {
+		lengths = append(lengths, wChunk, wChunk+9, 2*wChunk+3)
+	}
+	for _, n := range lengths {
+		for _, wk := range weightKinds {
+			if n > 2000 && (wk == "mask" || wk == "uniform") {
+				continue // the long inputs (chunks) with two kinds of weights
+			}
+			x, y := makeInputs[T](r, n, wk == "wide")
+			w := makeWeights[T](r, wk, n)
+			for li, l := range weightLosses(t) {
+				if n > 2000 && li != 1 {
+					continue
+				}
+				name := fmt.Sprintf("%T n=%d %s %s", T(0), n, wk, l)
+				g := T(0.75)
+				var want weightedResult[T]
+				for k, in := range usableGenericFirst() {
+					if err := SetImplementation(in.name); err != nil {
+						t.Fatal(err)
+					}
+					got := runWeighted(l, x, y, w, g)
+					if k == 0 {
+						want = got
+					} else if d := sameResult(got, want); d != "" {
+						t.Fatalf("%s: %s differs from generic: %s", name, in.name, d)
+					}
+				}
+				SetImplementation("")
+				if !sameBits(want.fsum, want.sum) || !sameBits(want.fmean, want.mean) {
+					t.Errorf("%s: fused %v %v, unfused %v %v", name, want.fsum, want.fmean, want.sum, want.mean)
+				}
+				checkWeightedExact(t, name, l, x, y, w, g, want, wk == "signed")
+			}
+		}
+	}
+}
+
+func checkWeightedExact[T Float](t *testing.T, name string, l Loss, x, y, w []T, g T, got weightedResult[T], signed bool) {
+	t.Helper()
+	s, ws, abs, ok := refWeighted(l, x, y, w)
+	if !ok {
+		t.Fatalf("%s: no reference", name)
+	}
+	exactSum := round[T](s)
+	var exactMean T = T(math.NaN())
+	if ws.Sign() != 0 {
+		exactMean = round[T](new(big.Rat).Quo(s, ws))
+	}
+	if !signed {
+		if ulps(got.sum, exactSum) > 1 {
+			t.Errorf("%s: WeightedSum = %v, exact %v: %d ulp", name, got.sum, exactSum, ulps(got.sum, exactSum))
+		}
+		if ulps(got.mean, exactMean) > 1 {
+			t.Errorf("%s: WeightedMean = %v, exact %v: %d ulp", name, got.mean, exactMean, ulps(got.mean, exactMean))
+		}
+	} else {
+		// The documented bound: 2^-60 (float32 data 2^-28) of the sum of |w*loss|,
+		// besides the final rounding (half an ulp of the result).
+		rel := 0x1p-60
+		if isF32[T]() {
+			rel = 0x1p-28
+		}
+		err := new(big.Rat).Sub(rat(got.sum), s)
+		err.Abs(err)
+		bound := new(big.Rat).Mul(abs, new(big.Rat).SetFloat64(rel))
+		if ulps(got.sum, exactSum) > 1 && err.Cmp(bound.Add(bound, new(big.Rat).Abs(new(big.Rat).Sub(rat(exactSum), s)))) > 0 {
+			t.Errorf("%s: WeightedSum = %v, exact %v: beyond the bound for signed weights", name, got.sum, exactSum)
+		}
+	}
+	gs, ok := refWeightedGrad(l, x, y, w, g, nil)
+	if !ok {
+		t.Fatalf("%s: no gradient reference", name)
+	}
+	for i := range gs {
+		if ulps(got.gsum[i], gs[i]) > 2 {
+			t.Fatalf("%s: WeightedSumAndGrad dst[%d] = %v, exact %v (x=%v y=%v w=%v)", name, i, got.gsum[i], gs[i], x[i], y[i], w[i])
+		}
+	}
+	if ws.Sign() == 0 {
+		for i, v := range got.gmean {
+			if v == v {
+				t.Fatalf("%s: weights sum to 0, WeightedMeanAndGrad dst[%d] = %v, want NaN", name, i, v)
+			}
+		}
+		return
+	}
+	if signed {
+		// A weight sum that cancels is known only to its absolute error: W is
+		// rounded; the gradients are then only as good as W.
+		return
+	}
+	gm, _ := refWeightedGrad(l, x, y, w, g, ws)
+	for i := range gm {
+		if ulps(got.gmean[i], gm[i]) > 2 {
+			t.Fatalf("%s: WeightedMeanAndGrad dst[%d] = %v, exact %v (x=%v y=%v w=%v)", name, i, got.gmean[i], gm[i], x[i], y[i], w[i])
+		}
+	}
+}
+
+// TestWeightedSpecial checks the special values: a weight of 0 does not hide a NaN
+// or an infinite loss (0*NaN and 0*Inf are NaN, as PyTorch's (loss * w).sum()), an
+// infinite loss takes the sign of its weight, a float32 x - y that overflows is an
+// infinite loss, weights summing to 0 give a NaN mean, empty input gives 0 and NaN.
+func TestWeightedSpecial(t *testing.T) {
+	testWeightedSpecial[float32](t)
+	testWeightedSpecial[float64](t)
+}
+
+func testWeightedSpecial[T Float](t *testing.T) {
+	nan, inf := T(math.NaN()), T(math.Inf(1))
+	big := T(3e38) // float32: 3e38 - (-3e38) overflows
+	huge := big
+	if !isF32[T]() {
+		huge = T(math.Inf(1)) // x - y = Inf - (-Inf)
+	}
+	cases := []struct {
+		name      string
+		x, y, w   []T
+		sum, mean T
+	}{
+		{"empty", nil, nil, nil, 0, nan},
+		{"masked NaN", []T{nan, 1}, []T{0, 0}, []T{0, 1}, nan, nan},
+		{"masked Inf", []T{inf, 1}, []T{0, 0}, []T{0, 1}, nan, nan},
+		{"Inf weight 1", []T{inf, 1}, []T{0, 0}, []T{1, 1}, inf, inf},
+		{"Inf weight -1", []T{inf, 1}, []T{0, 0}, []T{-1, 3}, -inf, -inf},
+		{"Inf both signs", []T{inf, -inf}, []T{0, 0}, []T{1, -1}, nan, nan},
+		{"overflow", []T{huge, 1}, []T{-huge, 1}, []T{2, 1}, inf, inf},
+		{"masked overflow", []T{huge, 1}, []T{-huge, 1}, []T{0, 1}, nan, nan},
+		{"weights sum to 0", []T{3, 1}, []T{0, 0}, []T{1, -1}, 2, nan},
+		{"zero weights", []T{3, 1}, []T{0, 0}, []T{0, 0}, 0, nan},
+		{"infinite weight", []T{3, 3}, []T{0, 0}, []T{inf, 1}, inf, nan},
+	}
+	forEachImpl(t, func(t *testing.T, impl string) {
+		for _, l := range []Loss{{}, mustLoss(t, "huber", 2), mustLoss(t, "smooth_l1", math.Inf(1))} {
+			for _, c := range cases {
+				for pad := 0; pad <= 9; pad += 9 { // in the tail and in a full block
+					x, y, w := c.x, c.y, c.w
+					for k := 0; k < pad; k++ {
+						x, y, w = append(x, 1), append(y, 0.5), append(w, 0)
+					}
+					if math.IsInf(l.Param(), 1) {
+						switch c.name {
+						case "weights sum to 0":
+							continue // loss 0 for finite d: the sum is 0
+						case "Inf weight 1", "Inf weight -1", "overflow", "infinite weight":
+							// The formula's loss at z = +Inf is NaN (Inf - 0.5*Inf), and
+							// the loss of a finite d is 0, times an infinite weight NaN.
+							c.sum, c.mean = nan, nan
+						}
+					}
+					got := WeightedSum(l, x, y, w)
+					if !same(got, c.sum) && !(c.sum == 2 && got == got && got != 0) && !(c.sum == inf && got == inf) {
+						t.Errorf("%s %s pad %d: WeightedSum = %v, want %v", l, c.name, pad, got, c.sum)
+					}
+					if c.sum != c.sum && got == got {
+						t.Errorf("%s %s pad %d: WeightedSum = %v, want NaN", l, c.name, pad, got)
+					}
+					if m := WeightedMean(l, x, y, w); (c.mean != c.mean) != (m != m) || (c.mean == c.mean && m != c.mean) {
+						t.Errorf("%s %s pad %d: WeightedMean = %v, want %v", l, c.name, pad, m, c.mean)
+					}
+					dst := make([]T, len(x))
+					if fs := WeightedSumAndGrad(l, dst, x, y, w, 1); !sameBits(fs, got) {
+						t.Errorf("%s %s: WeightedSumAndGrad = %v, WeightedSum %v", l, c.name, fs, got)
+					}
+					if fm, m := WeightedMeanAndGrad(l, dst, x, y, w, 1), WeightedMean(l, x, y, w); !sameBits(fm, m) {
+						t.Errorf("%s %s: WeightedMeanAndGrad = %v, WeightedMean %v", l, c.name, fm, m)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestWeightedMask checks that weights of 0 and 1 give the Sum of the selected
+// elements, bit for bit where they are one block's worth (a mask changes nothing
+// but which elements count), and within 1 ulp of it always.
+func TestWeightedMask(t *testing.T) {
+	r := newRand(3)
+	for _, n := range []int{5, 64, 1000} {
+		x, y := makeInputs[float64](r, n, false)
+		w := makeWeights[float64](r, "mask", n)
+		var xs, ys []float64
+		for i := range w {
+			if w[i] == 1 {
+				xs, ys = append(xs, x[i]), append(ys, y[i])
+			}
+		}
+		for _, l := range weightLosses(t) {
+			got, want := WeightedSum(l, x, y, w), Sum(l, xs, ys)
+			if ulps(got, want) > 1 {
+				t.Errorf("n=%d %s: masked WeightedSum %v, Sum of the selected %v", n, l, got, want)
+			}
+			if m, mw := WeightedMean(l, x, y, w), Mean(l, xs, ys); ulps(m, mw) > 1 {
+				t.Errorf("n=%d %s: masked WeightedMean %v, Mean of the selected %v", n, l, m, mw)
+			}
+		}
+	}
+}
+
+// TestWeightedDegenerate runs the scalar path of degenerate parameters (SmoothL1 with
+// beta = +Inf; float64 with a subnormal beta): the fused forms agree with the
+// unfused ones and the losses are PyTorch's formula (0 for finite d with beta =
+// +Inf); every implementation gives the same bits.
+func TestWeightedDegenerate(t *testing.T) {
+	r := newRand(4)
+	x, y := makeInputs[float64](r, 37, false)
+	w := makeWeights[float64](r, "uniform", 37)
+	for _, beta := range []float64{math.Inf(1), 1e-310} {
+		l := mustLoss(t, "smooth_l1", beta)
+		var want weightedResult[float64]
+		for k, in := range usableGenericFirst() {
+			SetImplementation(in.name)
+			got := runWeighted(l, x, y, w, 0.5)
+			if k == 0 {
+				want = got
+			} else if d := sameResult(got, want); d != "" {
+				t.Fatalf("beta %v: %s: %s", beta, in.name, d)
+			}
+		}
+		SetImplementation("")
+		if want.sum != want.fsum || want.mean != want.fmean {
+			t.Errorf("beta %v: fused differs", beta)
+		}
+		if math.IsInf(beta, 1) && (want.sum != 0 || want.gsum[3] != 0) {
+			t.Errorf("beta +Inf: WeightedSum %v, gradient %v, want 0", want.sum, want.gsum[3])
+		}
+		if beta == 1e-310 {
+			// Every element is linear: loss = |d| - beta/2.
+			var s float64
+			for i := range x {
+				s += w[i] * math.Abs(x[i]-y[i])
+			}
+			if math.Abs(want.sum-s) > 1e-12*s {
+				t.Errorf("beta 1e-310: WeightedSum %v, want about %v", want.sum, s)
+			}
+		}
+	}
+	x32, y32 := makeInputs[float32](r, 21, false)
+	w32 := makeWeights[float32](r, "wide", 21)
+	if got := WeightedSum(mustLoss(t, "smooth_l1", math.Inf(1)), x32, y32, w32); got != 0 {
+		t.Errorf("float32 beta +Inf: WeightedSum %v, want 0", got)
+	}
+}
+
+// TestWeightedInPlace checks dst == x, y or w: the same bits as out of place.
+func TestWeightedInPlace(t *testing.T) {
+	r := newRand(6)
+	for _, n := range []int{3, 17, 1000} {
+		x, y := makeInputs[float64](r, n, false)
+		w := makeWeights[float64](r, "uniform", n)
+		for _, l := range weightLosses(t)[:3] {
+			for _, mean := range []bool{false, true} {
+				op := WeightedSumAndGrad[float64]
+				if mean {
+					op = WeightedMeanAndGrad[float64]
+				}
+				dst := make([]float64, n)
+				want := op(l, dst, x, y, w, 1.5)
+				for which := 0; which < 3; which++ {
+					xc, yc, wc := append([]float64(nil), x...), append([]float64(nil), y...), append([]float64(nil), w...)
+					d := [][]float64{xc, yc, wc}[which]
+					if got := op(l, d, xc, yc, wc, 1.5); !sameBits(got, want) {
+						t.Errorf("n=%d mean=%v dst=input %d: %v, want %v", n, mean, which, got, want)
+					}
+					for i := range dst {
+						if !sameBits(d[i], dst[i]) {
+							t.Fatalf("n=%d mean=%v dst=input %d: dst[%d] = %v, want %v", n, mean, which, i, d[i], dst[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestWeightedPanics checks the misuse panics: each starts with "smoothl1:" and
+// names the values.
+func TestWeightedPanics(t *testing.T) {
+	l := Loss{}
+	a, b := make([]float64, 10), make([]float64, 9)
+	buf := make([]float64, 20)
+	cases := []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"WeightedSum w", func() { WeightedSum(l, a, a, b) }, "len(w) = 9"},
+		{"WeightedSum y", func() { WeightedSum(l, a, b, a) }, "len(y) = 9"},
+		{"WeightedMean", func() { WeightedMean(l, a, a, b) }, "len(w) = 9"},
+		{"dst short", func() { WeightedSumAndGrad(l, b, a, a, a, 1) }, "len(dst) = 9"},
+		{"dst long", func() { WeightedMeanAndGrad(l, buf, a, a, a, 1) }, "len(dst) = 20"},
+		{"overlap x", func() { WeightedSumAndGrad(l, buf[1:11], buf[:10], a, a, 1) }, "dst partially overlaps x"},
+		{"overlap w", func() { WeightedMeanAndGrad(l, buf[:10], a, a, buf[5:15], 1) }, "dst partially overlaps w"},
+		{"cols 0", func() { RowSums(l, b, a, a, 0) }, "cols must be positive, got 0"},
+		{"cols -2", func() { RowMeans(l, b, a, a, -2) }, "got -2"},
+		{"not a multiple", func() { RowSums(l, make([]float64, 3), a, a, 3) }, "len(x) = 10 is not a multiple of cols = 3"},
+		{"rows dst", func() { RowSums(l, make([]float64, 4), a, a, 5) }, "len(dst) = 4, want len(x)/cols = 10/5 = 2"},
+		{"rows mismatch", func() { RowSums(l, make([]float64, 2), a, b, 5) }, "len(x) = 10, len(y) = 9"},
+		{"rows overlap", func() { RowSums(l, buf[:2], buf[1:11], a, 5) }, "dst partially overlaps x"},
+		{"rows dst is x", func() { RowSums(l, buf[:2], buf[:10], a, 5) }, "dst partially overlaps x"},
+		{"RowGrad gradOut", func() { RowGrad(l, a, a, a, make([]float64, 3), 5) }, "len(gradOut) = 3"},
+		{"RowGrad dst", func() { RowGrad(l, b, a, a, make([]float64, 2), 5) }, "len(dst) = 9"},
+		{"RowGrad overlap", func() { RowGrad(l, buf[1:11], buf[:10], a, make([]float64, 2), 5) }, "dst partially overlaps x"},
+		{"RowGrad gradOut overlap", func() { RowGrad(l, buf[:10], a, a, buf[9:11], 5) }, "dst partially overlaps gradOut"},
+	}
+	for _, c := range cases {
+		func() {
+			defer func() {
+				r := recover()
+				s, _ := r.(string)
+				if !strings.HasPrefix(s, "smoothl1: ") || !strings.Contains(s, c.want) {
+					t.Errorf("%s: panic %v, want one containing %q", c.name, r, c.want)
+				}
+			}()
+			c.f()
+		}()
+	}
+}
+
+// TestWeightedChunkTree holds the chunked order against an independent reference:
+// the kernels called per chunk, their lanes merged in the recursive tree of the
+// canonical order, then combined and rounded.
+func TestWeightedChunkTree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long inputs")
+	}
+	r := newRand(7)
+	for _, chunks := range []int{2, 3, 5, 7} {
+		n := chunks*wChunk - 5
+		x, y := makeInputs[float64](r, n, true)
+		w := makeWeights[float64](r, "signed", n)
+		l := mustLoss(t, "smooth_l1", 0.3)
+		p, _ := setup(l, false)
+		leaf := func(i int) wLanes {
+			var acc wLanes
+			e := min((i+1)*wChunk, n)
+			generated.WeightedSumF64Impl(generated.ImplGeneric, p, x[i*wChunk:e], y[i*wChunk:e], w[i*wChunk:e], &acc)
+			return acc
+		}
+		var tree func(lo, hi int) wLanes
+		tree = func(lo, hi int) wLanes {
+			if hi-lo == 1 {
+				return leaf(lo)
+			}
+			p := 1 << (bits.Len(uint(hi-lo-1)) - 1)
+			a, b := tree(lo, lo+p), tree(lo+p, hi)
+			for i := 0; i < 8; i++ {
+				s, e := twoSum(a[i], b[i])
+				a[i], a[8+i] = s, (a[8+i]+b[8+i])+e
+			}
+			return a
+		}
+		acc := tree(0, chunks)
+		want := ddRound(combineDD(&acc))
+		forEachImpl(t, func(t *testing.T, impl string) {
+			if got := WeightedSum(l, x, y, w); !sameBits(got, want) {
+				t.Errorf("%d chunks: WeightedSum %v, tree reference %v", chunks, got, want)
+			}
+		})
+	}
+}
+
+// TestWeightedNoAlloc checks that the weighted and per-row operations do not
+// allocate, on short and chunked inputs.
+func TestWeightedNoAlloc(t *testing.T) {
+	for _, n := range []int{100, 3*wChunk + 1} {
+		x, y, w, dst := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		x32, y32, w32, dst32 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+		rows := make([]float64, n/4)
+		l := Loss{}
+		allocs := testing.AllocsPerRun(3, func() {
+			WeightedSum(l, x, y, w)
+			WeightedMean(l, x, y, w)
+			WeightedSumAndGrad(l, dst, x, y, w, 1)
+			WeightedMeanAndGrad(l, dst, x, y, w, 1)
+			WeightedSum(l, x32, y32, w32)
+			WeightedMeanAndGrad(l, dst32, x32, y32, w32, 1)
+			RowSums(l, rows, x[:len(rows)*4], y[:len(rows)*4], 4)
+			RowGrad(l, dst[:len(rows)*4], x[:len(rows)*4], y[:len(rows)*4], rows, 4)
+		})
+		if allocs != 0 {
+			t.Errorf("n=%d: %v allocations", n, allocs)
+		}
+	}
+}
