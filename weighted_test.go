@@ -473,42 +473,75 @@ func TestWeightedPanics(t *testing.T) {
 
 // TestWeightedChunkTree holds the chunked order against an independent reference:
 // the kernels called per chunk, their lanes merged in the recursive tree of the
-// canonical order, then combined and rounded.
+// canonical order, then combined. It compares the unrounded double-double (float64
+// data) and float64 sum (float32 data), where a changed merge order or a dropped
+// error term shows even when the rounded result hides it.
 func TestWeightedChunkTree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long inputs")
 	}
 	r := newRand(7)
-	for _, chunks := range []int{2, 3, 5, 7} {
-		n := chunks*wChunk - 5
-		x, y := makeInputs[float64](r, n, true)
-		w := makeWeights[float64](r, "signed", n)
-		l := mustLoss(t, "smooth_l1", 0.3)
-		p, _ := setup(l, false)
-		leaf := func(i int) wLanes {
-			var acc wLanes
-			e := min((i+1)*wChunk, n)
-			generated.WeightedSumF64Impl(generated.ImplGeneric, p, x[i*wChunk:e], y[i*wChunk:e], w[i*wChunk:e], &acc)
-			return acc
-		}
-		var tree func(lo, hi int) wLanes
-		tree = func(lo, hi int) wLanes {
-			if hi-lo == 1 {
-				return leaf(lo)
-			}
-			p := 1 << (bits.Len(uint(hi-lo-1)) - 1)
-			a, b := tree(lo, lo+p), tree(lo+p, hi)
+	merge := func(dd bool) func(a, b wLanes) wLanes {
+		return func(a, b wLanes) wLanes {
 			for i := 0; i < 8; i++ {
+				if !dd {
+					a[i] += b[i]
+					continue
+				}
 				s, e := twoSum(a[i], b[i])
 				a[i], a[8+i] = s, (a[8+i]+b[8+i])+e
 			}
 			return a
 		}
-		acc := tree(0, chunks)
-		want := ddRound(combineDD(&acc))
+	}
+	var tree func(lo, hi int, leaf func(int) wLanes, merge func(a, b wLanes) wLanes) wLanes
+	tree = func(lo, hi int, leaf func(int) wLanes, merge func(a, b wLanes) wLanes) wLanes {
+		if hi-lo == 1 {
+			return leaf(lo)
+		}
+		p := 1 << (bits.Len(uint(hi-lo-1)) - 1)
+		return merge(tree(lo, lo+p, leaf, merge), tree(lo+p, hi, leaf, merge))
+	}
+	l := mustLoss(t, "smooth_l1", 0.3)
+	for _, chunks := range []int{2, 3, 5, 6, 7} {
+		n := chunks*wChunk - 5
+		x, y := makeInputs[float64](r, n, true)
+		w := makeWeights[float64](r, "signed", n)
+		x32, y32 := makeInputs[float32](r, n, true)
+		w32 := makeWeights[float32](r, "signed", n)
+		p, _ := setup(l, false)
+		p32, _ := setup(l, true)
+		span := func(i int) (int, int) { return i * wChunk, min((i+1)*wChunk, n) }
+		acc := tree(0, chunks, func(i int) wLanes {
+			var a wLanes
+			s, e := span(i)
+			generated.WeightedSumF64Impl(generated.ImplGeneric, p, x[s:e], y[s:e], w[s:e], &a)
+			return a
+		}, merge(true))
+		wantHi, wantLo := combineDD(&acc)
+		acc = tree(0, chunks, func(i int) wLanes {
+			var a wLanes
+			s, e := span(i)
+			generated.WeightSumF64Impl(generated.ImplGeneric, &noParams, w[s:e], &a)
+			return a
+		}, merge(true))
+		wantWh, wantWl := combineDD(&acc)
+		acc = tree(0, chunks, func(i int) wLanes {
+			var a wLanes
+			s, e := span(i)
+			generated.WeightedSumF32Impl(generated.ImplGeneric, p32, x32[s:e], y32[s:e], w32[s:e], (*[8]float64)(a[:8]))
+			return a
+		}, merge(false))
+		want32 := combinePlain(&acc)
 		forEachImpl(t, func(t *testing.T, impl string) {
-			if got := WeightedSum(l, x, y, w); !sameBits(got, want) {
-				t.Errorf("%d chunks: WeightedSum %v, tree reference %v", chunks, got, want)
+			if hi, lo := wsum64(l, p, false, 0, nil, x, y, w); hi != wantHi || lo != wantLo {
+				t.Errorf("%d chunks: weighted sum %v + %v, tree reference %v + %v", chunks, hi, lo, wantHi, wantLo)
+			}
+			if wh, wl := weightSum64(w); wh != wantWh || wl != wantWl {
+				t.Errorf("%d chunks: weight sum %v + %v, tree reference %v + %v", chunks, wh, wl, wantWh, wantWl)
+			}
+			if s := wsum32(l, p32, false, 0, nil, x32, y32, w32); s != want32 {
+				t.Errorf("%d chunks: float32 weighted sum %v, tree reference %v", chunks, s, want32)
 			}
 		})
 	}
@@ -535,5 +568,74 @@ func TestWeightedNoAlloc(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("n=%d: %v allocations", n, allocs)
 		}
+	}
+}
+
+// TestWeightedLanes checks the raw lane accumulators of the float64 weighted
+// kernels, not only the rounded sums: WeightedSumAndGrad's lanes are WeightedSum's,
+// every implementation gives the same bits, and the double-double lanes are within
+// 2^-95 (relative) of the exact weighted sum, and WeightSum's of the exact sum of the
+// weights. A dropped low-order term changes a rounded sum only now and then, but
+// always shows here.
+func TestWeightedLanes(t *testing.T) {
+	r := newRand(11)
+	lengths := []int{64, 1001}
+	for n := 1; n <= 17; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, l := range weightLosses(t)[:4] {
+		for _, n := range lengths {
+			x, y := makeInputs[float64](r, n, true)
+			w := makeWeights[float64](r, "wide", n)
+			s, ws, _, _ := refWeighted(l, x, y, w)
+			p, _ := setupGrad(l, false, 1, 0)
+			var want, wantW wLanes
+			for k, in := range usableGenericFirst() {
+				var acc, accG, accW wLanes
+				generated.WeightedSumF64Impl(in.id, &p, x, y, w, &acc)
+				generated.WeightedSumAndGradF64Impl(in.id, &p, make([]float64, n), x, y, w, &accG)
+				generated.WeightSumF64Impl(in.id, &noParams, w, &accW)
+				if acc != accG {
+					t.Fatalf("%s %s n=%d: WeightedSumAndGrad lanes %v differ from WeightedSum's %v", in.name, l, n, accG, acc)
+				}
+				if k == 0 {
+					want, wantW = acc, accW
+				} else if acc != want || accW != wantW {
+					t.Fatalf("%s %s n=%d: lanes differ from generic", in.name, l, n)
+				}
+			}
+			for _, c := range []struct {
+				what  string
+				acc   wLanes
+				exact *big.Rat
+			}{{"weighted sum", want, s}, {"weight sum", wantW, ws}} {
+				got := new(big.Rat)
+				for _, a := range c.acc {
+					got.Add(got, new(big.Rat).SetFloat64(a))
+				}
+				diff := new(big.Rat).Sub(got, c.exact)
+				if c.exact.Sign() == 0 {
+					continue
+				}
+				rel, _ := new(big.Rat).Abs(diff.Quo(diff, c.exact)).Float64()
+				if rel > 0x1p-95 {
+					t.Errorf("%s n=%d: %s lanes %g (relative) from exact", l, n, c.what, rel)
+				}
+			}
+		}
+	}
+	// float32: WeightedSumAndGrad's lane sums are WeightedSum's, on every implementation.
+	x, y := makeInputs[float32](r, 333, true)
+	w := makeWeights[float32](r, "signed", 333)
+	p, _ := setupGrad(Loss{}, true, 1, 0)
+	var want [8]float64
+	for k, in := range usableGenericFirst() {
+		var acc, accG [8]float64
+		generated.WeightedSumF32Impl(in.id, &p, x, y, w, &acc)
+		generated.WeightedSumAndGradF32Impl(in.id, &p, make([]float32, 333), x, y, w, &accG)
+		if acc != accG || (k > 0 && acc != want) {
+			t.Fatalf("%s: float32 lanes %v, fused %v, generic %v", in.name, acc, accG, want)
+		}
+		want = acc
 	}
 }
