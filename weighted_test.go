@@ -639,3 +639,23 @@ func TestWeightedLanes(t *testing.T) {
 		want = acc
 	}
 }
+
+// TestWeightedLossOverflow checks a loss that overflows T on its own (Huber(2) at z =
+// 0.75*MaxT: 2*(z - 1) rounds to +Inf): it is +Inf, as the elementwise loss, so a
+// weight of 0 gives NaN and a weight of 1e-10 +Inf, as PyTorch's (loss * w).sum().
+func TestWeightedLossOverflow(t *testing.T) {
+	l := mustLoss(t, "huber", 2)
+	forEachImpl(t, func(t *testing.T, impl string) {
+		x32, y32 := []float32{0, 1}, []float32{math.MaxFloat32 * 0.75, 1}
+		x64, y64 := []float64{0, 1}, []float64{math.MaxFloat64 * 0.75, 1}
+		if s := WeightedSum(l, x32, y32, []float32{0, 1}); s == s {
+			t.Errorf("float32: masked overflowing loss: %v, want NaN", s)
+		}
+		if s := WeightedSum(l, x64, y64, []float64{0, 1}); s == s {
+			t.Errorf("float64: masked overflowing loss: %v, want NaN", s)
+		}
+		if s := WeightedSum(l, x32, y32, []float32{1e-10, 1}); !math.IsInf(float64(s), 1) {
+			t.Errorf("float32: overflowing loss times 1e-10: %v, want +Inf", s)
+		}
+	})
+}

@@ -1352,10 +1352,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs0
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs0 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs0
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs0 = v26
 		}
 		// lane 1
 		{
@@ -1385,10 +1392,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs1
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs1 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs1
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs1 = v26
 		}
 		// lane 2
 		{
@@ -1418,10 +1432,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs2
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs2 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs2
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs2 = v26
 		}
 		// lane 3
 		{
@@ -1451,10 +1472,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs3
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs3 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs3
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs3 = v26
 		}
 		// lane 4
 		{
@@ -1484,10 +1512,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs4
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs4 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs4
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs4 = v26
 		}
 		// lane 5
 		{
@@ -1517,10 +1552,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs5
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs5 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs5
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs5 = v26
 		}
 		// lane 6
 		{
@@ -1550,10 +1592,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs6
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs6 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs6
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs6 = v26
 		}
 		// lane 7
 		{
@@ -1583,10 +1632,17 @@ func WeightedSumF32(p *Params, x, y, w []float32, acc *[8]float64) {
 			zh17 := z8 - H16
 			l18 := float64(B15 * zh17)
 			loss19 := math.Float64frombits(math.Float64bits(q14)&quad10 | math.Float64bits(l18)&^quad10)
-			s20 := accs7
-			term21 := float64(loss19 * w11)
-			v22 := s20 + term21
-			accs7 = v22
+			Ovf20 := pOvf
+			var big21 uint64
+			if Ovf20 <= loss19 {
+				big21 = ^uint64(0)
+			}
+			Inf22 := pInf
+			loss23 := math.Float64frombits(math.Float64bits(Inf22)&big21 | math.Float64bits(loss19)&^big21)
+			s24 := accs7
+			term25 := float64(loss23 * w11)
+			v26 := s24 + term25
+			accs7 = v26
 		}
 	}
 	acc[0] = accs0
@@ -1671,22 +1727,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs0
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs0 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[0] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs0
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs0 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[0] = float32(wgrad36)
 		}
 		// lane 1
 		{
@@ -1717,22 +1780,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs1
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs1 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[1] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs1
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs1 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[1] = float32(wgrad36)
 		}
 		// lane 2
 		{
@@ -1763,22 +1833,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs2
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs2 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[2] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs2
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs2 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[2] = float32(wgrad36)
 		}
 		// lane 3
 		{
@@ -1809,22 +1886,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs3
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs3 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[3] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs3
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs3 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[3] = float32(wgrad36)
 		}
 		// lane 4
 		{
@@ -1855,22 +1939,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs4
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs4 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[4] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs4
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs4 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[4] = float32(wgrad36)
 		}
 		// lane 5
 		{
@@ -1901,22 +1992,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs5
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs5 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[5] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs5
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs5 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[5] = float32(wgrad36)
 		}
 		// lane 6
 		{
@@ -1947,22 +2045,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs6
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs6 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[6] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs6
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs6 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[6] = float32(wgrad36)
 		}
 		// lane 7
 		{
@@ -1993,22 +2098,29 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 			zh18 := z8 - H17
 			l19 := float64(B16 * zh18)
 			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			s21 := accs7
-			term22 := float64(loss20 * w12)
-			v23 := s21 + term22
-			accs7 = v23
-			GA25 := pGA
-			gq26 := float64(d2 * GA25)
-			GB27 := pGB
-			gl28 := math.Float64frombits(math.Float64bits(GB27) ^ math.Float64bits(sg9))
-			Kg29 := pKg
-			var lin30 uint64
-			if Kg29 <= z8 {
-				lin30 = ^uint64(0)
+			Ovf21 := pOvf
+			var big22 uint64
+			if Ovf21 <= loss20 {
+				big22 = ^uint64(0)
 			}
-			grad31 := math.Float64frombits(math.Float64bits(gl28)&lin30 | math.Float64bits(gq26)&^lin30)
-			wgrad32 := float64(grad31 * w12)
-			dstb[7] = float32(wgrad32)
+			Inf23 := pInf
+			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
+			s25 := accs7
+			term26 := float64(loss24 * w12)
+			v27 := s25 + term26
+			accs7 = v27
+			GA29 := pGA
+			gq30 := float64(d2 * GA29)
+			GB31 := pGB
+			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
+			Kg33 := pKg
+			var lin34 uint64
+			if Kg33 <= z8 {
+				lin34 = ^uint64(0)
+			}
+			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
+			wgrad36 := float64(grad35 * w12)
+			dstb[7] = float32(wgrad36)
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])

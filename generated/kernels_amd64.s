@@ -2389,13 +2389,25 @@ loop1:
 	// loss19 = select quad10, q14, l18
 	VBLENDVPD Y3, Y5, Y2, Y2
 
-	// term21 = mul loss19, w11
+	// Ovf20 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf22 = param Inf
+	VBROADCASTSD 72(AX), Y5
+
+	// loss23 = select big21, Inf22, loss19
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term25 = mul loss23, w11
 	VMULPD Y4, Y2, Y2
 
-	// v22 = add s20, term21
+	// v26 = add s24, term25
 	VADDPD Y2, Y0, Y0
 
-	// setacc s v22
+	// setacc s v26
 	// Lanes 4-7.
 	// x0 = load x
 	VCVTPS2PD 16(DX)(R8*4), Y2
@@ -2457,13 +2469,25 @@ loop1:
 	// loss19 = select quad10, q14, l18
 	VBLENDVPD Y3, Y5, Y2, Y2
 
-	// term21 = mul loss19, w11
+	// Ovf20 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf22 = param Inf
+	VBROADCASTSD 72(AX), Y5
+
+	// loss23 = select big21, Inf22, loss19
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term25 = mul loss23, w11
 	VMULPD Y4, Y2, Y2
 
-	// v22 = add s20, term21
+	// v26 = add s24, term25
 	VADDPD Y2, Y1, Y1
 
-	// setacc s v22
+	// setacc s v26
 	ADDQ $0x08, R8
 	JMP  loop1
 
@@ -2544,13 +2568,25 @@ tail:
 	// loss19 = select quad10, q14, l18
 	VBLENDVPD Y3, Y5, Y2, Y2
 
-	// term21 = mul loss19, w11
+	// Ovf20 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf22 = param Inf
+	VBROADCASTSD 72(AX), Y5
+
+	// loss23 = select big21, Inf22, loss19
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term25 = mul loss23, w11
 	VMULPD Y4, Y2, Y2
 
-	// v22 = add s20, term21
+	// v26 = add s24, term25
 	VADDPD Y2, Y0, Y0
 
-	// setacc s v22
+	// setacc s v26
 	// Tail, lanes 4-7.
 	// x0 = load x
 	LEAQ       tailmask32<>+0(SB), R9
@@ -2621,13 +2657,25 @@ tail:
 	// loss19 = select quad10, q14, l18
 	VBLENDVPD Y3, Y5, Y2, Y2
 
-	// term21 = mul loss19, w11
+	// Ovf20 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf22 = param Inf
+	VBROADCASTSD 72(AX), Y5
+
+	// loss23 = select big21, Inf22, loss19
+	VBLENDVPD Y3, Y5, Y2, Y2
+
+	// term25 = mul loss23, w11
 	VMULPD Y4, Y2, Y2
 
-	// v22 = add s20, term21
+	// v26 = add s24, term25
 	VADDPD Y2, Y1, Y1
 
-	// setacc s v22
+	// setacc s v26
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -2707,22 +2755,30 @@ loop1pf:
 	// B15 = param B
 	// H16 = param H
 	// zh17 = sub z8, H16
-	VSUBPD Z7, Z10, Z13
+	VSUBPD Z7, Z10, Z16
 
 	// l18 = mul B15, zh17
-	VMULPD Z13, Z6, Z13
+	VMULPD Z16, Z6, Z16
 
 	// q14 = mul zz12, Ah13, merged into:
 	// loss19 = select quad10, q14, l18
-	VMULPD Z5, Z9, K1, Z13
+	VMULPD Z5, Z9, K1, Z16
 
-	// term21 = mul loss19, w11
-	VMULPD Z8, Z13, Z8
+	// Ovf20 = param Ovf
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Z16, Z2, K1
 
-	// v22 = add s20, term21
+	// Inf22 = param Inf
+	// loss23 = select big21, Inf22, loss19
+	VBLENDMPD Z3, Z16, K1, Z11
+
+	// term25 = mul loss23, w11
+	VMULPD Z8, Z11, Z8
+
+	// v26 = add s24, term25
 	VADDPD Z8, Z0, Z0
 
-	// setacc s v22
+	// setacc s v26
 	ADDQ $0x08, AX
 	JMP  loop1pf
 
@@ -2750,23 +2806,23 @@ loop1:
 
 	// Inf7 = param Inf
 	// z8 = select ovf6, Inf7, z4
-	VBLENDMPD Z3, Z8, K1, Z11
+	VBLENDMPD Z3, Z8, K1, Z12
 
 	// K9 = param K
 	// quad10 = lt z8, K9
-	VCMPPD $0x11, Z4, Z11, K1
+	VCMPPD $0x11, Z4, Z12, K1
 
 	// w11 = load w
 	VCVTPS2PD (SI)(AX*4), Z8
 
 	// zz12 = mul z8, z8
-	VMULPD Z11, Z11, Z9
+	VMULPD Z12, Z12, Z9
 
 	// Ah13 = param Ah
 	// B15 = param B
 	// H16 = param H
 	// zh17 = sub z8, H16
-	VSUBPD Z7, Z11, Z10
+	VSUBPD Z7, Z12, Z10
 
 	// l18 = mul B15, zh17
 	VMULPD Z10, Z6, Z10
@@ -2775,13 +2831,21 @@ loop1:
 	// loss19 = select quad10, q14, l18
 	VMULPD Z5, Z9, K1, Z10
 
-	// term21 = mul loss19, w11
-	VMULPD Z8, Z10, Z8
+	// Ovf20 = param Ovf
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Z10, Z2, K1
 
-	// v22 = add s20, term21
+	// Inf22 = param Inf
+	// loss23 = select big21, Inf22, loss19
+	VBLENDMPD Z3, Z10, K1, Z13
+
+	// term25 = mul loss23, w11
+	VMULPD Z8, Z13, Z8
+
+	// v26 = add s24, term25
 	VADDPD Z8, Z0, Z0
 
-	// setacc s v22
+	// setacc s v26
 	ADDQ $0x08, AX
 	JMP  loop1
 
@@ -2812,38 +2876,46 @@ tail:
 
 	// Inf7 = param Inf
 	// z8 = select ovf6, Inf7, z4
-	VBLENDMPD Z3, Z1, K2, Z12
+	VBLENDMPD Z3, Z1, K2, Z14
 
 	// K9 = param K
 	// quad10 = lt z8, K9
-	VCMPPD $0x11, Z4, Z12, K2
+	VCMPPD $0x11, Z4, Z14, K2
 
 	// w11 = load w
 	VCVTPS2PD.Z (SI)(AX*4), K1, Z1
 
 	// zz12 = mul z8, z8
-	VMULPD Z12, Z12, Z2
+	VMULPD Z14, Z14, Z4
 
 	// Ah13 = param Ah
 	// B15 = param B
 	// H16 = param H
 	// zh17 = sub z8, H16
-	VSUBPD Z7, Z12, Z3
+	VSUBPD Z7, Z14, Z7
 
 	// l18 = mul B15, zh17
-	VMULPD Z3, Z6, Z3
+	VMULPD Z7, Z6, Z6
 
 	// q14 = mul zz12, Ah13, merged into:
 	// loss19 = select quad10, q14, l18
-	VMULPD Z5, Z2, K2, Z3
+	VMULPD Z5, Z4, K2, Z6
 
-	// term21 = mul loss19, w11
-	VMULPD Z1, Z3, Z1
+	// Ovf20 = param Ovf
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Z6, Z2, K1
 
-	// v22 = add s20, term21
+	// Inf22 = param Inf
+	// loss23 = select big21, Inf22, loss19
+	VBLENDMPD Z3, Z6, K1, Z15
+
+	// term25 = mul loss23, w11
+	VMULPD Z1, Z15, Z1
+
+	// v26 = add s24, term25
 	VADDPD Z1, Z0, Z0
 
-	// setacc s v22
+	// setacc s v26
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -2940,38 +3012,50 @@ loop1:
 	// loss20 = select quad11, q15, l19
 	VBLENDVPD Y5, Y7, Y8, Y5
 
-	// term22 = mul loss20, w12
+	// Ovf21 = param Ovf
+	VBROADCASTSD 88(AX), Y7
+
+	// big22 = le Ovf21, loss20
+	VCMPPD $0x12, Y5, Y7, Y7
+
+	// Inf23 = param Inf
+	VBROADCASTSD 72(AX), Y8
+
+	// loss24 = select big22, Inf23, loss20
+	VBLENDVPD Y7, Y8, Y5, Y5
+
+	// term26 = mul loss24, w12
 	VMULPD Y6, Y5, Y5
 
-	// v23 = add s21, term22
+	// v27 = add s25, term26
 	VADDPD Y5, Y0, Y0
 
-	// setacc s v23
-	// GA25 = param GA
+	// setacc s v27
+	// GA29 = param GA
 	VBROADCASTSD 48(AX), Y5
 
-	// gq26 = mul d2, GA25
+	// gq30 = mul d2, GA29
 	VMULPD Y5, Y2, Y2
 
-	// GB27 = param GB
+	// GB31 = param GB
 	VBROADCASTSD 56(AX), Y5
 
-	// gl28 = xor GB27, sg9
+	// gl32 = xor GB31, sg9
 	VXORPD Y3, Y5, Y3
 
-	// Kg29 = param Kg
+	// Kg33 = param Kg
 	VBROADCASTSD 136(AX), Y5
 
-	// lin30 = le Kg29, z8
+	// lin34 = le Kg33, z8
 	VCMPPD $0x12, Y4, Y5, Y4
 
-	// grad31 = select lin30, gl28, gq26
+	// grad35 = select lin34, gl32, gq30
 	VBLENDVPD Y4, Y3, Y2, Y2
 
-	// wgrad32 = mul grad31, w12
+	// wgrad36 = mul grad35, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad32
+	// store dst wgrad36
 	VCVTPD2PSY Y2, X2
 	VMOVUPS    X2, (DI)(R9*4)
 
@@ -3039,38 +3123,50 @@ loop1:
 	// loss20 = select quad11, q15, l19
 	VBLENDVPD Y5, Y7, Y8, Y5
 
-	// term22 = mul loss20, w12
+	// Ovf21 = param Ovf
+	VBROADCASTSD 88(AX), Y7
+
+	// big22 = le Ovf21, loss20
+	VCMPPD $0x12, Y5, Y7, Y7
+
+	// Inf23 = param Inf
+	VBROADCASTSD 72(AX), Y8
+
+	// loss24 = select big22, Inf23, loss20
+	VBLENDVPD Y7, Y8, Y5, Y5
+
+	// term26 = mul loss24, w12
 	VMULPD Y6, Y5, Y5
 
-	// v23 = add s21, term22
+	// v27 = add s25, term26
 	VADDPD Y5, Y1, Y1
 
-	// setacc s v23
-	// GA25 = param GA
+	// setacc s v27
+	// GA29 = param GA
 	VBROADCASTSD 48(AX), Y5
 
-	// gq26 = mul d2, GA25
+	// gq30 = mul d2, GA29
 	VMULPD Y5, Y2, Y2
 
-	// GB27 = param GB
+	// GB31 = param GB
 	VBROADCASTSD 56(AX), Y5
 
-	// gl28 = xor GB27, sg9
+	// gl32 = xor GB31, sg9
 	VXORPD Y3, Y5, Y3
 
-	// Kg29 = param Kg
+	// Kg33 = param Kg
 	VBROADCASTSD 136(AX), Y5
 
-	// lin30 = le Kg29, z8
+	// lin34 = le Kg33, z8
 	VCMPPD $0x12, Y4, Y5, Y4
 
-	// grad31 = select lin30, gl28, gq26
+	// grad35 = select lin34, gl32, gq30
 	VBLENDVPD Y4, Y3, Y2, Y2
 
-	// wgrad32 = mul grad31, w12
+	// wgrad36 = mul grad35, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad32
+	// store dst wgrad36
 	VCVTPD2PSY Y2, X2
 	VMOVUPS    X2, 16(DI)(R9*4)
 	ADDQ       $0x08, R9
@@ -3156,38 +3252,50 @@ tail:
 	// loss20 = select quad11, q15, l19
 	VBLENDVPD Y5, Y7, Y8, Y5
 
-	// term22 = mul loss20, w12
+	// Ovf21 = param Ovf
+	VBROADCASTSD 88(AX), Y7
+
+	// big22 = le Ovf21, loss20
+	VCMPPD $0x12, Y5, Y7, Y7
+
+	// Inf23 = param Inf
+	VBROADCASTSD 72(AX), Y8
+
+	// loss24 = select big22, Inf23, loss20
+	VBLENDVPD Y7, Y8, Y5, Y5
+
+	// term26 = mul loss24, w12
 	VMULPD Y6, Y5, Y5
 
-	// v23 = add s21, term22
+	// v27 = add s25, term26
 	VADDPD Y5, Y0, Y0
 
-	// setacc s v23
-	// GA25 = param GA
+	// setacc s v27
+	// GA29 = param GA
 	VBROADCASTSD 48(AX), Y5
 
-	// gq26 = mul d2, GA25
+	// gq30 = mul d2, GA29
 	VMULPD Y5, Y2, Y2
 
-	// GB27 = param GB
+	// GB31 = param GB
 	VBROADCASTSD 56(AX), Y5
 
-	// gl28 = xor GB27, sg9
+	// gl32 = xor GB31, sg9
 	VXORPD Y3, Y5, Y3
 
-	// Kg29 = param Kg
+	// Kg33 = param Kg
 	VBROADCASTSD 136(AX), Y5
 
-	// lin30 = le Kg29, z8
+	// lin34 = le Kg33, z8
 	VCMPPD $0x12, Y4, Y5, Y4
 
-	// grad31 = select lin30, gl28, gq26
+	// grad35 = select lin34, gl32, gq30
 	VBLENDVPD Y4, Y3, Y2, Y2
 
-	// wgrad32 = mul grad31, w12
+	// wgrad36 = mul grad35, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad32
+	// store dst wgrad36
 	VCVTPD2PSY Y2, X2
 	LEAQ       tailmask32<>+0(SB), R10
 	VMOVDQU    (R10)(CX*4), X3
@@ -3266,38 +3374,50 @@ tail:
 	// loss20 = select quad11, q15, l19
 	VBLENDVPD Y5, Y7, Y8, Y5
 
-	// term22 = mul loss20, w12
+	// Ovf21 = param Ovf
+	VBROADCASTSD 88(AX), Y7
+
+	// big22 = le Ovf21, loss20
+	VCMPPD $0x12, Y5, Y7, Y7
+
+	// Inf23 = param Inf
+	VBROADCASTSD 72(AX), Y8
+
+	// loss24 = select big22, Inf23, loss20
+	VBLENDVPD Y7, Y8, Y5, Y5
+
+	// term26 = mul loss24, w12
 	VMULPD Y6, Y5, Y5
 
-	// v23 = add s21, term22
+	// v27 = add s25, term26
 	VADDPD Y5, Y1, Y1
 
-	// setacc s v23
-	// GA25 = param GA
+	// setacc s v27
+	// GA29 = param GA
 	VBROADCASTSD 48(AX), Y5
 
-	// gq26 = mul d2, GA25
+	// gq30 = mul d2, GA29
 	VMULPD Y5, Y2, Y2
 
-	// GB27 = param GB
+	// GB31 = param GB
 	VBROADCASTSD 56(AX), Y5
 
-	// gl28 = xor GB27, sg9
+	// gl32 = xor GB31, sg9
 	VXORPD Y3, Y5, Y3
 
-	// Kg29 = param Kg
+	// Kg33 = param Kg
 	VBROADCASTSD 136(AX), Y5
 
-	// lin30 = le Kg29, z8
+	// lin34 = le Kg33, z8
 	VCMPPD $0x12, Y4, Y5, Y4
 
-	// grad31 = select lin30, gl28, gq26
+	// grad35 = select lin34, gl32, gq30
 	VBLENDVPD Y4, Y3, Y2, Y2
 
-	// wgrad32 = mul grad31, w12
+	// wgrad36 = mul grad35, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad32
+	// store dst wgrad36
 	VCVTPD2PSY Y2, X2
 	LEAQ       tailmask32<>+0(SB), AX
 	VMOVDQU    16(AX)(CX*4), X3
@@ -3380,50 +3500,58 @@ loop1pf:
 	VCMPPD $0x11, Z4, Z13, K1
 
 	// w12 = load w
-	VCVTPS2PD (SI)(AX*4), Z19
+	VCVTPS2PD (SI)(AX*4), Z22
 
 	// zz13 = mul z8, z8
-	VMULPD Z13, Z13, Z20
+	VMULPD Z13, Z13, Z23
 
 	// Ah14 = param Ah
 	// B16 = param B
 	// H17 = param H
 	// zh18 = sub z8, H17
-	VSUBPD Z7, Z13, Z21
+	VSUBPD Z7, Z13, Z24
 
 	// l19 = mul B16, zh18
-	VMULPD Z21, Z6, Z21
+	VMULPD Z24, Z6, Z24
 
 	// q15 = mul zz13, Ah14, merged into:
 	// loss20 = select quad11, q15, l19
-	VMULPD Z5, Z20, K1, Z21
+	VMULPD Z5, Z23, K1, Z24
 
-	// term22 = mul loss20, w12
-	VMULPD Z19, Z21, Z20
+	// Ovf21 = param Ovf
+	// big22 = le Ovf21, loss20
+	VCMPPD $0x12, Z24, Z2, K1
 
-	// v23 = add s21, term22
-	VADDPD Z20, Z0, Z0
+	// Inf23 = param Inf
+	// loss24 = select big22, Inf23, loss20
+	VBLENDMPD Z3, Z24, K1, Z14
 
-	// setacc s v23
-	// GA25 = param GA
-	// gq26 = mul d2, GA25
+	// term26 = mul loss24, w12
+	VMULPD Z22, Z14, Z23
+
+	// v27 = add s25, term26
+	VADDPD Z23, Z0, Z0
+
+	// setacc s v27
+	// GA29 = param GA
+	// gq30 = mul d2, GA29
 	VMULPD Z8, Z11, Z11
 
-	// GB27 = param GB
-	// gl28 = xor GB27, sg9
+	// GB31 = param GB
+	// gl32 = xor GB31, sg9
 	VPXORQ Z12, Z9, Z12
 
-	// Kg29 = param Kg
-	// lin30 = le Kg29, z8
+	// Kg33 = param Kg
+	// lin34 = le Kg33, z8
 	VCMPPD $0x12, Z13, Z10, K1
 
-	// grad31 = select lin30, gl28, gq26
-	VBLENDMPD Z12, Z11, K1, Z14
+	// grad35 = select lin34, gl32, gq30
+	VBLENDMPD Z12, Z11, K1, Z15
 
-	// wgrad32 = mul grad31, w12
-	VMULPD Z19, Z14, Z11
+	// wgrad36 = mul grad35, w12
+	VMULPD Z22, Z15, Z11
 
-	// store dst wgrad32
+	// store dst wgrad36
 	VCVTPD2PS Z11, Y11
 	VMOVUPS   Y11, (DI)(AX*4)
 	ADDQ      $0x08, AX
@@ -3453,60 +3581,68 @@ loop1:
 
 	// Inf7 = param Inf
 	// z8 = select ovf6, Inf7, z4
-	VBLENDMPD Z3, Z12, K1, Z15
+	VBLENDMPD Z3, Z12, K1, Z16
 
 	// sg9 = and d2, NegZero3
 	VPANDQ Z1, Z11, Z12
 
 	// K10 = param K
 	// quad11 = lt z8, K10
-	VCMPPD $0x11, Z4, Z15, K1
+	VCMPPD $0x11, Z4, Z16, K1
 
 	// w12 = load w
 	VCVTPS2PD (SI)(AX*4), Z13
 
 	// zz13 = mul z8, z8
-	VMULPD Z15, Z15, Z14
+	VMULPD Z16, Z16, Z14
 
 	// Ah14 = param Ah
 	// B16 = param B
 	// H17 = param H
 	// zh18 = sub z8, H17
-	VSUBPD Z7, Z15, Z19
+	VSUBPD Z7, Z16, Z15
 
 	// l19 = mul B16, zh18
-	VMULPD Z19, Z6, Z19
+	VMULPD Z15, Z6, Z15
 
 	// q15 = mul zz13, Ah14, merged into:
 	// loss20 = select quad11, q15, l19
-	VMULPD Z5, Z14, K1, Z19
+	VMULPD Z5, Z14, K1, Z15
 
-	// term22 = mul loss20, w12
-	VMULPD Z13, Z19, Z14
+	// Ovf21 = param Ovf
+	// big22 = le Ovf21, loss20
+	VCMPPD $0x12, Z15, Z2, K1
 
-	// v23 = add s21, term22
+	// Inf23 = param Inf
+	// loss24 = select big22, Inf23, loss20
+	VBLENDMPD Z3, Z15, K1, Z17
+
+	// term26 = mul loss24, w12
+	VMULPD Z13, Z17, Z14
+
+	// v27 = add s25, term26
 	VADDPD Z14, Z0, Z0
 
-	// setacc s v23
-	// GA25 = param GA
-	// gq26 = mul d2, GA25
+	// setacc s v27
+	// GA29 = param GA
+	// gq30 = mul d2, GA29
 	VMULPD Z8, Z11, Z11
 
-	// GB27 = param GB
-	// gl28 = xor GB27, sg9
+	// GB31 = param GB
+	// gl32 = xor GB31, sg9
 	VPXORQ Z12, Z9, Z12
 
-	// Kg29 = param Kg
-	// lin30 = le Kg29, z8
-	VCMPPD $0x12, Z15, Z10, K1
+	// Kg33 = param Kg
+	// lin34 = le Kg33, z8
+	VCMPPD $0x12, Z16, Z10, K1
 
-	// grad31 = select lin30, gl28, gq26
-	VBLENDMPD Z12, Z11, K1, Z16
+	// grad35 = select lin34, gl32, gq30
+	VBLENDMPD Z12, Z11, K1, Z18
 
-	// wgrad32 = mul grad31, w12
-	VMULPD Z13, Z16, Z11
+	// wgrad36 = mul grad35, w12
+	VMULPD Z13, Z18, Z11
 
-	// store dst wgrad32
+	// store dst wgrad36
 	VCVTPD2PS Z11, Y11
 	VMOVUPS   Y11, (DI)(AX*4)
 	ADDQ      $0x08, AX
@@ -3539,60 +3675,68 @@ tail:
 
 	// Inf7 = param Inf
 	// z8 = select ovf6, Inf7, z4
-	VBLENDMPD Z3, Z12, K2, Z17
+	VBLENDMPD Z3, Z12, K2, Z19
 
 	// sg9 = and d2, NegZero3
 	VPANDQ Z1, Z11, Z1
 
 	// K10 = param K
 	// quad11 = lt z8, K10
-	VCMPPD $0x11, Z4, Z17, K2
+	VCMPPD $0x11, Z4, Z19, K2
 
 	// w12 = load w
-	VCVTPS2PD.Z (SI)(AX*4), K1, Z2
+	VCVTPS2PD.Z (SI)(AX*4), K1, Z4
 
 	// zz13 = mul z8, z8
-	VMULPD Z17, Z17, Z3
+	VMULPD Z19, Z19, Z12
 
 	// Ah14 = param Ah
 	// B16 = param B
 	// H17 = param H
 	// zh18 = sub z8, H17
-	VSUBPD Z7, Z17, Z4
+	VSUBPD Z7, Z19, Z7
 
 	// l19 = mul B16, zh18
-	VMULPD Z4, Z6, Z4
+	VMULPD Z7, Z6, Z6
 
 	// q15 = mul zz13, Ah14, merged into:
 	// loss20 = select quad11, q15, l19
-	VMULPD Z5, Z3, K2, Z4
+	VMULPD Z5, Z12, K2, Z6
 
-	// term22 = mul loss20, w12
-	VMULPD Z2, Z4, Z3
+	// Ovf21 = param Ovf
+	// big22 = le Ovf21, loss20
+	VCMPPD $0x12, Z6, Z2, K2
 
-	// v23 = add s21, term22
-	VADDPD Z3, Z0, Z0
+	// Inf23 = param Inf
+	// loss24 = select big22, Inf23, loss20
+	VBLENDMPD Z3, Z6, K2, Z20
 
-	// setacc s v23
-	// GA25 = param GA
-	// gq26 = mul d2, GA25
-	VMULPD Z8, Z11, Z3
+	// term26 = mul loss24, w12
+	VMULPD Z4, Z20, Z2
 
-	// GB27 = param GB
-	// gl28 = xor GB27, sg9
+	// v27 = add s25, term26
+	VADDPD Z2, Z0, Z0
+
+	// setacc s v27
+	// GA29 = param GA
+	// gq30 = mul d2, GA29
+	VMULPD Z8, Z11, Z2
+
+	// GB31 = param GB
+	// gl32 = xor GB31, sg9
 	VPXORQ Z1, Z9, Z1
 
-	// Kg29 = param Kg
-	// lin30 = le Kg29, z8
-	VCMPPD $0x12, Z17, Z10, K2
+	// Kg33 = param Kg
+	// lin34 = le Kg33, z8
+	VCMPPD $0x12, Z19, Z10, K2
 
-	// grad31 = select lin30, gl28, gq26
-	VBLENDMPD Z1, Z3, K2, Z18
+	// grad35 = select lin34, gl32, gq30
+	VBLENDMPD Z1, Z2, K2, Z21
 
-	// wgrad32 = mul grad31, w12
-	VMULPD Z2, Z18, Z1
+	// wgrad36 = mul grad35, w12
+	VMULPD Z4, Z21, Z1
 
-	// store dst wgrad32
+	// store dst wgrad36
 	VCVTPD2PS Z1, Y1
 	VMOVUPS   Y1, K1, (DI)(AX*4)
 

@@ -11,7 +11,10 @@ package kernel
 //
 //	float32 data:  z is replaced by +Inf where x - y overflows float32 (as in
 //	               Elementwise), loss = z < K ? (z*z)*Ah : B*(z - H) in float64,
-//	               t = loss*w rounded to float64; lane sums s += t (WeightedSum)
+//	               replaced by +Inf where it rounds to +Inf in float32 (loss >=
+//	               Ovf), so that every loss is the float32 loss's value or a
+//	               closer one, and infinite where that one is; t = loss*w
+//	               rounded to float64; lane sums s += t (WeightedSum)
 //	               and ws += w (WeightSum), plain float64 additions.
 //	float64 data:  the loss in double-double, hi + lo, exactly as the first
 //	               edition of Sum computed it (lossDD below); the product with w
@@ -89,7 +92,11 @@ func (b *builder) lossDD(t Type, d diff) (hi, lo int) {
 	if t == F32 {
 		q := b.named("q", b.mul(b.named("zz", b.mul(z, z)), b.param("Ah")))
 		l := b.named("l", b.mul(b.param("B"), b.named("zh", b.sub(z, b.param("H")))))
-		return b.named("loss", b.sel(d.m, q, l)), -1
+		loss := b.named("loss", b.sel(d.m, q, l))
+		// A loss that rounds to +Inf in float32 is +Inf, as the float32 loss
+		// of Elementwise (and PyTorch's): a weight of 0 then gives NaN.
+		big := b.named("big", b.le(b.param("Ovf"), loss))
+		return b.named("loss", b.sel(big, b.param("Inf"), loss)), -1
 	}
 	// Quadratic branch: (z + zl)^2 * (Ah + Al) as qh + ql.
 	ah := b.param("Ah")
