@@ -1,6 +1,9 @@
 package smoothl1
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // This file holds the per-row reductions of a row-major matrix (RowSums, RowMeans)
 // and their backward pass (RowGrad). Their canonical order is defined by the
@@ -63,9 +66,9 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 	if len(dst) != len(x) {
 		panic(fmt.Sprintf("smoothl1: RowGrad: dst has the wrong length: len(dst) = %d, len(x) = %d", len(dst), len(x)))
 	}
-	refuseOverlap("RowGrad", dst, "x", x)
-	refuseOverlap("RowGrad", dst, "y", y)
-	refuseOverlap("RowGrad", dst, "gradOut", gradOut)
+	rowOverlap("RowGrad", dst, "x", x)
+	rowOverlap("RowGrad", dst, "y", y)
+	rowOverlap("RowGrad", dst, "gradOut", gradOut)
 	// The upstream gradients of a stretch of elements are expanded into g, then
 	// GradElementwise's kernel runs on that stretch: a kernel's result for an element
 	// does not depend on where the element is (gen/kernel).
@@ -108,7 +111,29 @@ func checkRows[T Float](op string, rowsArg, x, y []T, cols int) {
 		panic(fmt.Sprintf("smoothl1: %s: %s has the wrong length: len(%s) = %d, want len(x)/cols = %d/%d = %d", op, name, name, len(rowsArg), len(x), cols, len(x)/cols))
 	}
 	if name == "dst" {
-		refuseOverlap(op, rowsArg, "x", x)
-		refuseOverlap(op, rowsArg, "y", y)
+		rowOverlap(op, rowsArg, "x", x)
+		rowOverlap(op, rowsArg, "y", y)
+	}
+}
+
+// rowOverlap is checkOverlap for slices of different lengths (the per-row slices
+// against the matrices): it panics if dst and the input in (named name) share an
+// element without being the same slice (the same first element and length).
+func rowOverlap[T Float](op string, dst []T, name string, in []T) {
+	if len(dst) == 0 || len(in) == 0 {
+		return
+	}
+	size := unsafe.Sizeof(dst[0])
+	d, s := addr(dst), addr(in)
+	dn, sn := uintptr(len(dst))*size, uintptr(len(in))*size
+	if d < s+sn && s < d+dn && (d != s || dn != sn) {
+		var where string
+		if d >= s {
+			where = fmt.Sprintf("dst[0] is %s[%d]", name, (d-s)/size)
+		} else {
+			where = fmt.Sprintf("%s[0] is dst[%d]", name, (s-d)/size)
+		}
+		panic(fmt.Sprintf("smoothl1: %s: dst partially overlaps %s: %s (len(dst) = %d, len(%s) = %d); dst must be exactly %s or share no element with it",
+			op, name, where, len(dst), name, len(in), name))
 	}
 }

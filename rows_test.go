@@ -35,8 +35,7 @@ func testRows[T Float](t *testing.T) {
 			for _, l := range weightLosses(t)[:4] {
 				name := fmt.Sprintf("%T cols=%d rows=%d %s", T(0), cols, rows, l)
 				var want [3][]T
-				for k, in := range usableGenericFirst() {
-					SetImplementation(in.name)
+				for k, in := range eachImpl(t) {
 					sums, means, grad := make([]T, rows), make([]T, rows), make([]T, n)
 					RowSums(l, sums, x, y, cols)
 					RowMeans(l, means, x, y, cols)
@@ -74,7 +73,6 @@ func testRows[T Float](t *testing.T) {
 						}
 					}
 				}
-				SetImplementation("")
 				// The exact reference, per row, where the row is finite.
 				for i := 0; i < rows; i++ {
 					xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]

@@ -3,7 +3,6 @@ package smoothl1
 import (
 	"fmt"
 	"math"
-	"unsafe"
 
 	"github.com/gokernels/smoothl1/generated"
 )
@@ -375,30 +374,7 @@ func checkWeightedDst[T Float](op string, dst, x, y, w []T) {
 	if len(dst) != len(x) {
 		panic(fmt.Sprintf("smoothl1: %s: dst has the wrong length: len(dst) = %d, len(x) = %d", op, len(dst), len(x)))
 	}
-	refuseOverlap(op, dst, "x", x)
-	refuseOverlap(op, dst, "y", y)
-	refuseOverlap(op, dst, "w", w)
-}
-
-// refuseOverlap panics if dst and the input in (named name) share an element without
-// being the same slice (the same first element and length): the kernels read and
-// write in blocks, so any other overlap would give results that depend on the
-// implementation.
-func refuseOverlap[T Float](op string, dst []T, name string, in []T) {
-	if len(dst) == 0 || len(in) == 0 {
-		return
-	}
-	size := unsafe.Sizeof(dst[0])
-	d, s := uintptr(unsafe.Pointer(&dst[0])), uintptr(unsafe.Pointer(&in[0]))
-	dn, sn := uintptr(len(dst))*size, uintptr(len(in))*size
-	if d < s+sn && s < d+dn && (d != s || dn != sn) {
-		var where string
-		if d >= s {
-			where = fmt.Sprintf("dst[0] is %s[%d]", name, (d-s)/size)
-		} else {
-			where = fmt.Sprintf("%s[0] is dst[%d]", name, (s-d)/size)
-		}
-		panic(fmt.Sprintf("smoothl1: %s: dst partially overlaps %s: %s (len(dst) = %d, len(%s) = %d); dst must be exactly %s or share no element with it",
-			op, name, where, len(dst), name, len(in), name))
-	}
+	checkOverlap(op, dst, "x", x)
+	checkOverlap(op, dst, "y", y)
+	checkOverlap(op, dst, "w", w)
 }

@@ -168,10 +168,7 @@ func testWeighted[T Float](t *testing.T) {
 				name := fmt.Sprintf("%T n=%d %s %s", T(0), n, wk, l)
 				g := T(0.75)
 				var want weightedResult[T]
-				for k, in := range usableGenericFirst() {
-					if err := SetImplementation(in.name); err != nil {
-						t.Fatal(err)
-					}
+				for k, in := range eachImpl(t) {
 					got := runWeighted(l, x, y, w, g)
 					if k == 0 {
 						want = got
@@ -179,7 +176,6 @@ func testWeighted[T Float](t *testing.T) {
 						t.Fatalf("%s: %s differs from generic: %s", name, in.name, d)
 					}
 				}
-				SetImplementation("")
 				if !sameBits(want.fsum, want.sum) || !sameBits(want.fmean, want.mean) {
 					t.Errorf("%s: fused %v %v, unfused %v %v", name, want.fsum, want.fmean, want.sum, want.mean)
 				}
@@ -284,45 +280,47 @@ func testWeightedSpecial[T Float](t *testing.T) {
 		{"zero weights", []T{3, 1}, []T{0, 0}, []T{0, 0}, 0, nan},
 		{"infinite weight", []T{3, 3}, []T{0, 0}, []T{inf, 1}, inf, nan},
 	}
-	forEachImpl(t, func(t *testing.T, impl string) {
-		for _, l := range []Loss{{}, mustLoss(t, "huber", 2), mustLoss(t, "smooth_l1", math.Inf(1))} {
-			for _, c := range cases {
-				for pad := 0; pad <= 9; pad += 9 { // in the tail and in a full block
-					x, y, w := c.x, c.y, c.w
-					for k := 0; k < pad; k++ {
-						x, y, w = append(x, 1), append(y, 0.5), append(w, 0)
-					}
-					if math.IsInf(l.Param(), 1) {
-						switch c.name {
-						case "weights sum to 0":
-							continue // loss 0 for finite d: the sum is 0
-						case "Inf weight 1", "Inf weight -1", "overflow", "infinite weight":
-							// The formula's loss at z = +Inf is NaN (Inf - 0.5*Inf), and
-							// the loss of a finite d is 0, times an infinite weight NaN.
-							c.sum, c.mean = nan, nan
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			for _, l := range []Loss{{}, mustLoss(t, "huber", 2), mustLoss(t, "smooth_l1", math.Inf(1))} {
+				for _, c := range cases {
+					for pad := 0; pad <= 9; pad += 9 { // in the tail and in a full block
+						x, y, w := c.x, c.y, c.w
+						for k := 0; k < pad; k++ {
+							x, y, w = append(x, 1), append(y, 0.5), append(w, 0)
 						}
-					}
-					got := WeightedSum(l, x, y, w)
-					if !same(got, c.sum) && !(c.sum == 2 && got == got && got != 0) && !(c.sum == inf && got == inf) {
-						t.Errorf("%s %s pad %d: WeightedSum = %v, want %v", l, c.name, pad, got, c.sum)
-					}
-					if c.sum != c.sum && got == got {
-						t.Errorf("%s %s pad %d: WeightedSum = %v, want NaN", l, c.name, pad, got)
-					}
-					if m := WeightedMean(l, x, y, w); (c.mean != c.mean) != (m != m) || (c.mean == c.mean && m != c.mean) {
-						t.Errorf("%s %s pad %d: WeightedMean = %v, want %v", l, c.name, pad, m, c.mean)
-					}
-					dst := make([]T, len(x))
-					if fs := WeightedSumAndGrad(l, dst, x, y, w, 1); !sameBits(fs, got) {
-						t.Errorf("%s %s: WeightedSumAndGrad = %v, WeightedSum %v", l, c.name, fs, got)
-					}
-					if fm, m := WeightedMeanAndGrad(l, dst, x, y, w, 1), WeightedMean(l, x, y, w); !sameBits(fm, m) {
-						t.Errorf("%s %s: WeightedMeanAndGrad = %v, WeightedMean %v", l, c.name, fm, m)
+						if math.IsInf(l.Param(), 1) {
+							switch c.name {
+							case "weights sum to 0":
+								continue // loss 0 for finite d: the sum is 0
+							case "Inf weight 1", "Inf weight -1", "overflow", "infinite weight":
+								// The formula's loss at z = +Inf is NaN (Inf - 0.5*Inf), and
+								// the loss of a finite d is 0, times an infinite weight NaN.
+								c.sum, c.mean = nan, nan
+							}
+						}
+						got := WeightedSum(l, x, y, w)
+						if !same(got, c.sum) && !(c.sum == 2 && got == got && got != 0) && !(c.sum == inf && got == inf) {
+							t.Errorf("%s %s pad %d: WeightedSum = %v, want %v", l, c.name, pad, got, c.sum)
+						}
+						if c.sum != c.sum && got == got {
+							t.Errorf("%s %s pad %d: WeightedSum = %v, want NaN", l, c.name, pad, got)
+						}
+						if m := WeightedMean(l, x, y, w); (c.mean != c.mean) != (m != m) || (c.mean == c.mean && m != c.mean) {
+							t.Errorf("%s %s pad %d: WeightedMean = %v, want %v", l, c.name, pad, m, c.mean)
+						}
+						dst := make([]T, len(x))
+						if fs := WeightedSumAndGrad(l, dst, x, y, w, 1); !sameBits(fs, got) {
+							t.Errorf("%s %s: WeightedSumAndGrad = %v, WeightedSum %v", l, c.name, fs, got)
+						}
+						if fm, m := WeightedMeanAndGrad(l, dst, x, y, w, 1), WeightedMean(l, x, y, w); !sameBits(fm, m) {
+							t.Errorf("%s %s: WeightedMeanAndGrad = %v, WeightedMean %v", l, c.name, fm, m)
+						}
 					}
 				}
 			}
-		}
-	})
+		})
+	}
 }
 
 // TestWeightedMask checks that weights of 0 and 1 give the Sum of the selected
@@ -362,8 +360,7 @@ func TestWeightedDegenerate(t *testing.T) {
 	for _, beta := range []float64{math.Inf(1), 1e-310} {
 		l := mustLoss(t, "smooth_l1", beta)
 		var want weightedResult[float64]
-		for k, in := range usableGenericFirst() {
-			SetImplementation(in.name)
+		for k, in := range eachImpl(t) {
 			got := runWeighted(l, x, y, w, 0.5)
 			if k == 0 {
 				want = got
@@ -371,7 +368,6 @@ func TestWeightedDegenerate(t *testing.T) {
 				t.Fatalf("beta %v: %s: %s", beta, in.name, d)
 			}
 		}
-		SetImplementation("")
 		if want.sum != want.fsum || want.mean != want.fmean {
 			t.Errorf("beta %v: fused differs", beta)
 		}
@@ -533,17 +529,19 @@ func TestWeightedChunkTree(t *testing.T) {
 			return a
 		}, merge(false))
 		want32 := combinePlain(&acc)
-		forEachImpl(t, func(t *testing.T, impl string) {
-			if hi, lo := wsum64(l, p, false, 0, nil, x, y, w); hi != wantHi || lo != wantLo {
-				t.Errorf("%d chunks: weighted sum %v + %v, tree reference %v + %v", chunks, hi, lo, wantHi, wantLo)
-			}
-			if wh, wl := weightSum64(w); wh != wantWh || wl != wantWl {
-				t.Errorf("%d chunks: weight sum %v + %v, tree reference %v + %v", chunks, wh, wl, wantWh, wantWl)
-			}
-			if s := wsum32(l, p32, false, 0, nil, x32, y32, w32); s != want32 {
-				t.Errorf("%d chunks: float32 weighted sum %v, tree reference %v", chunks, s, want32)
-			}
-		})
+		for _, in := range eachImpl(t) {
+			t.Run("impl="+in.name, func(t *testing.T) {
+				if hi, lo := wsum64(l, p, false, 0, nil, x, y, w); hi != wantHi || lo != wantLo {
+					t.Errorf("%d chunks: weighted sum %v + %v, tree reference %v + %v", chunks, hi, lo, wantHi, wantLo)
+				}
+				if wh, wl := weightSum64(w); wh != wantWh || wl != wantWl {
+					t.Errorf("%d chunks: weight sum %v + %v, tree reference %v + %v", chunks, wh, wl, wantWh, wantWl)
+				}
+				if s := wsum32(l, p32, false, 0, nil, x32, y32, w32); s != want32 {
+					t.Errorf("%d chunks: float32 weighted sum %v, tree reference %v", chunks, s, want32)
+				}
+			})
+		}
 	}
 }
 
@@ -590,7 +588,7 @@ func TestWeightedLanes(t *testing.T) {
 			s, ws, _, _ := refWeighted(l, x, y, w)
 			p, _ := setupGrad(l, false, 1, 0)
 			var want, wantW wLanes
-			for k, in := range usableGenericFirst() {
+			for k, in := range eachImpl(t) {
 				var acc, accG, accW wLanes
 				generated.WeightedSumF64Impl(in.id, &p, x, y, w, &acc)
 				generated.WeightedSumAndGradF64Impl(in.id, &p, make([]float64, n), x, y, w, &accG)
@@ -629,7 +627,7 @@ func TestWeightedLanes(t *testing.T) {
 	w := makeWeights[float32](r, "signed", 333)
 	p, _ := setupGrad(Loss{}, true, 1, 0)
 	var want [8]float64
-	for k, in := range usableGenericFirst() {
+	for k, in := range eachImpl(t) {
 		var acc, accG [8]float64
 		generated.WeightedSumF32Impl(in.id, &p, x, y, w, &acc)
 		generated.WeightedSumAndGradF32Impl(in.id, &p, make([]float32, 333), x, y, w, &accG)
@@ -645,17 +643,19 @@ func TestWeightedLanes(t *testing.T) {
 // weight of 0 gives NaN and a weight of 1e-10 +Inf, as PyTorch's (loss * w).sum().
 func TestWeightedLossOverflow(t *testing.T) {
 	l := mustLoss(t, "huber", 2)
-	forEachImpl(t, func(t *testing.T, impl string) {
-		x32, y32 := []float32{0, 1}, []float32{math.MaxFloat32 * 0.75, 1}
-		x64, y64 := []float64{0, 1}, []float64{math.MaxFloat64 * 0.75, 1}
-		if s := WeightedSum(l, x32, y32, []float32{0, 1}); s == s {
-			t.Errorf("float32: masked overflowing loss: %v, want NaN", s)
-		}
-		if s := WeightedSum(l, x64, y64, []float64{0, 1}); s == s {
-			t.Errorf("float64: masked overflowing loss: %v, want NaN", s)
-		}
-		if s := WeightedSum(l, x32, y32, []float32{1e-10, 1}); !math.IsInf(float64(s), 1) {
-			t.Errorf("float32: overflowing loss times 1e-10: %v, want +Inf", s)
-		}
-	})
+	for _, in := range eachImpl(t) {
+		t.Run("impl="+in.name, func(t *testing.T) {
+			x32, y32 := []float32{0, 1}, []float32{math.MaxFloat32 * 0.75, 1}
+			x64, y64 := []float64{0, 1}, []float64{math.MaxFloat64 * 0.75, 1}
+			if s := WeightedSum(l, x32, y32, []float32{0, 1}); s == s {
+				t.Errorf("float32: masked overflowing loss: %v, want NaN", s)
+			}
+			if s := WeightedSum(l, x64, y64, []float64{0, 1}); s == s {
+				t.Errorf("float64: masked overflowing loss: %v, want NaN", s)
+			}
+			if s := WeightedSum(l, x32, y32, []float32{1e-10, 1}); !math.IsInf(float64(s), 1) {
+				t.Errorf("float32: overflowing loss times 1e-10: %v, want +Inf", s)
+			}
+		})
+	}
 }
