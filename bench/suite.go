@@ -11,7 +11,11 @@ import (
 )
 
 // The operations of the suite, in report order.
-var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad"}
+var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad",
+	"WeightedSum", "WeightedSumAndGrad", "RowSums"}
+
+// rowCols is the number of columns of the RowSums points: boxes of 4 coordinates.
+const rowCols = 4
 
 // The lengths of the sweep.
 var allLengths = []int{16, 256, 4096, 65536, 1 << 20, 1 << 24}
@@ -25,10 +29,12 @@ const (
 // traffic returns how many slices of n elements the operation reads and writes.
 func traffic(op string) (reads, writes int) {
 	switch op {
-	case "Sum", "Mean":
+	case "Sum", "Mean", "RowSums":
 		return 2, 0
-	case "GradElementwise":
+	case "GradElementwise", "WeightedSumAndGrad":
 		return 3, 1
+	case "WeightedSum":
+		return 3, 0
 	}
 	return 2, 1
 }
@@ -142,8 +148,17 @@ func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
 		return func() {
 			s := cur()
 			switch op {
-			case "Sum", "Mean":
+			case "Sum", "Mean", "RowSums":
 				runtime.KeepAlive(rooflineRead(asm, bytes(s.x), bytes(s.y)))
+			case "WeightedSum", "WeightedSumAndGrad":
+				// x and y (and dst), then the weights g as two halves.
+				if op == "WeightedSum" {
+					runtime.KeepAlive(rooflineRead(asm, bytes(s.x), bytes(s.y)))
+				} else {
+					rooflineReadWrite(asm, bytes(s.dst), bytes(s.x), bytes(s.y))
+				}
+				g := bytes(s.g)
+				runtime.KeepAlive(rooflineRead(asm, g[:len(g)/2], g[len(g)/2:]))
 			case "GradElementwise":
 				runtime.KeepAlive(rooflineRead(asm, bytes(s.x), bytes(s.y)))
 				rooflineReadWrite(asm, bytes(s.dst), bytes(s.g), bytes(s.g))
@@ -171,6 +186,12 @@ func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
 		f = func(s *set[T]) { sink += smoothl1.SumAndGrad(l, s.dst, s.x, s.y, 0.5) }
 	case "MeanAndGrad":
 		f = func(s *set[T]) { sink += smoothl1.MeanAndGrad(l, s.dst, s.x, s.y, 0.5) }
+	case "WeightedSum": // the weights are g
+		f = func(s *set[T]) { sink += smoothl1.WeightedSum(l, s.x, s.y, s.g) }
+	case "WeightedSumAndGrad":
+		f = func(s *set[T]) { sink += smoothl1.WeightedSumAndGrad(l, s.dst, s.x, s.y, s.g, 0.5) }
+	case "RowSums":
+		f = func(s *set[T]) { smoothl1.RowSums(l, s.dst[:len(s.x)/rowCols], s.x, s.y, rowCols) }
 	default:
 		return nil, fmt.Errorf("unknown operation %q", op)
 	}
@@ -250,6 +271,38 @@ func naiveOp[T smoothl1.Float](op string, cur func() *set[T]) func() {
 			s := cur()
 			for i := range s.x {
 				s.dst[i] = s.g[i] * deriv(s.x[i], s.y[i])
+			}
+		}
+	case "WeightedSum":
+		return func() {
+			s := cur()
+			var sum T
+			for i := range s.x {
+				sum += s.g[i] * loss(s.x[i], s.y[i])
+			}
+			sink += sum
+			runtime.KeepAlive(sink)
+		}
+	case "WeightedSumAndGrad":
+		return func() {
+			s := cur()
+			var sum T
+			for i := range s.x {
+				sum += s.g[i] * loss(s.x[i], s.y[i])
+				s.dst[i] = 0.5 * s.g[i] * deriv(s.x[i], s.y[i])
+			}
+			sink += sum
+			runtime.KeepAlive(sink)
+		}
+	case "RowSums":
+		return func() {
+			s := cur()
+			for r := 0; r < len(s.x)/rowCols; r++ {
+				var sum T
+				for c := r * rowCols; c < (r+1)*rowCols; c++ {
+					sum += loss(s.x[c], s.y[c])
+				}
+				s.dst[r] = sum
 			}
 		}
 	default: // SumAndGrad, MeanAndGrad
