@@ -40,6 +40,10 @@
 // names the operation, the input and where they start relative to each other.
 // Disjoint parts of one array are fine.
 //
+// WeightedSum, WeightedMean and their fused gradients take per-element weights (or a
+// mask of 0 and 1); RowSums, RowMeans and RowGrad reduce each row of a row-major
+// matrix (one loss per sample of a batch).
+//
 // # Accuracy
 //
 // Elementwise losses and gradients are within 2 ulp of the exact result of the

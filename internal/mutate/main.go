@@ -100,7 +100,8 @@ func main() {
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the sample")
 	workers := flag.Int("j", runtime.NumCPU(), "mutants tested at once")
 	only := flag.String("only", "", "run only the mutants at these comma-separated file:line locations (e.g. the survivors of an earlier run)")
-	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow", "tests to run against each mutant (go test -run)")
+	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow|Weighted|Rows", "tests to run against each mutant (go test -run)")
+	funcRe := flag.String("func", "", "only the mutants in functions whose name matches this regexp (e.g. (?i)weight for the weighted kernels)")
 	flag.Parse()
 
 	root, err := os.Getwd()
@@ -114,6 +115,17 @@ func main() {
 	ms = append(ms, mutants(root, goFile, goRules, funcs)...)
 	checkCoverage(root, ms, funcs, *tests)
 	fmt.Printf("%d mutants\n", len(ms))
+	if *funcRe != "" {
+		re := regexp.MustCompile(*funcRe)
+		var sel []mutant
+		for _, m := range ms {
+			if _, fn, _ := strings.Cut(m.desc, " in "); re.MatchString(fn) {
+				sel = append(sel, m)
+			}
+		}
+		ms = sel
+		fmt.Printf("%d mutants in functions matching %s\n", len(ms), *funcRe)
+	}
 	if *only != "" {
 		want := map[string]bool{}
 		for _, loc := range strings.Split(*only, ",") {
