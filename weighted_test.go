@@ -659,3 +659,78 @@ func TestWeightedLossOverflow(t *testing.T) {
 		})
 	}
 }
+
+// TestWeightedBoundary puts elements exactly at the branch boundary, |x - y| == beta
+// (linear), and compares the raw lane accumulators and gradients of every
+// implementation with the portable Go's: at the boundary the two branches give the
+// same loss mathematically but not always the same float64 bits, so a compare
+// that takes the wrong branch at equality shows in the lanes. Tails and full
+// blocks both.
+func TestWeightedBoundary(t *testing.T) {
+	for _, beta := range []float64{0.3, 0.7, 1.1, 1.7, 3.3, 1e-3} {
+		for _, kind := range []string{"smooth_l1", "huber"} {
+			l := mustLoss(t, kind, beta)
+			for _, n := range []int{1, 3, 7, 8, 11, 16, 21} {
+				testWeightedBoundary[float32](t, l, n)
+				testWeightedBoundary[float64](t, l, n)
+			}
+		}
+	}
+}
+
+func testWeightedBoundary[T Float](t *testing.T, l Loss, n int) {
+	b := T(l.Param())
+	x, y, w := make([]T, n), make([]T, n), make([]T, n)
+	for i := range x {
+		// x - y == ±beta exactly: (beta, 0), (0, -beta), (2beta, beta), (-beta, 0).
+		switch i % 4 {
+		case 0:
+			x[i] = b
+		case 1:
+			y[i] = -b
+		case 2:
+			x[i], y[i] = 2*b, b
+		case 3:
+			x[i] = -b
+		}
+		w[i] = T(1 + i%3)
+	}
+	single := isF32[T]()
+	p, _ := setupGrad(l, single, 0.7, 0)
+	var want, wantG wLanes
+	var wantGrad []T
+	for k, in := range eachImpl(t) {
+		var acc, accG wLanes
+		grad := make([]T, n)
+		if single {
+			generated.WeightedSumF32Impl(in.id, &p, f32(x), f32(y), f32(w), (*[8]float64)(acc[:8]))
+			generated.WeightedSumAndGradF32Impl(in.id, &p, f32(grad), f32(x), f32(y), f32(w), (*[8]float64)(accG[:8]))
+		} else {
+			generated.WeightedSumF64Impl(in.id, &p, f64(x), f64(y), f64(w), &acc)
+			generated.WeightedSumAndGradF64Impl(in.id, &p, f64(grad), f64(x), f64(y), f64(w), &accG)
+		}
+		if k == 0 {
+			want, wantG, wantGrad = acc, accG, grad
+			continue
+		}
+		if acc != want || accG != wantG {
+			t.Fatalf("%T %s n=%d: %s lanes %v %v, generic %v %v", T(0), l, n, in.name, acc, accG, want, wantG)
+		}
+		for i := range grad {
+			if !sameBits(grad[i], wantGrad[i]) {
+				t.Fatalf("%T %s n=%d: %s gradient [%d] %v, generic %v", T(0), l, n, in.name, i, grad[i], wantGrad[i])
+			}
+		}
+	}
+	// And the lanes hold the linear branch: the exact weighted sum (linear and
+	// quadratic agree there) to within the kernels' accuracy.
+	s, _, _, _ := refWeighted(l, x, y, w)
+	got := new(big.Rat)
+	for _, a := range want {
+		got.Add(got, new(big.Rat).SetFloat64(a))
+	}
+	diff := new(big.Rat).Abs(new(big.Rat).Sub(got, s))
+	if rel, _ := diff.Quo(diff, s).Float64(); rel > 0x1p-50 {
+		t.Errorf("%T %s n=%d: lanes %g (relative) from the exact sum", T(0), l, n, rel)
+	}
+}
