@@ -656,6 +656,21 @@ func TestWeightedLossOverflow(t *testing.T) {
 			if s := WeightedSum(l, x32, y32, []float32{1e-10, 1}); !math.IsInf(float64(s), 1) {
 				t.Errorf("float32: overflowing loss times 1e-10: %v, want +Inf", s)
 			}
+			// float32 x - y exactly at the overflow threshold, 2^128 - 2^103, rounds
+			// to +Inf in float32; just below it, to MaxFloat32. Huber(0.5) keeps the
+			// loss of the latter finite, so only the replacement of z makes the
+			// former +Inf.
+			h := mustLoss(t, "huber", 0.5)
+			at := []float32{math.MaxFloat32}
+			if s := WeightedSum(h, at, []float32{-0x1p103}, []float32{1}); !math.IsInf(float64(s), 1) {
+				t.Errorf("float32: x - y = 2^128 - 2^103: %v, want +Inf", s)
+			}
+			if s := WeightedSum(h, at, []float32{-0x1p103}, []float32{0}); s == s {
+				t.Errorf("float32: x - y = 2^128 - 2^103, weight 0: %v, want NaN", s)
+			}
+			if s := WeightedSum(h, at, []float32{-0x1p102}, []float32{1}); math.IsInf(float64(s), 0) || s != s {
+				t.Errorf("float32: x - y just below the overflow threshold: %v, want finite", s)
+			}
 		})
 	}
 }
