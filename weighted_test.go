@@ -150,7 +150,8 @@ func TestWeighted(t *testing.T) {
 
 func testWeighted[T Float](t *testing.T) {
 	r := newRand(15)
-	lengths := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 100, 1001}
+	// 5003: the prefetching copies of the loops (far prefetch distance, 8 KiB).
+	lengths := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 100, 1001, 5003}
 	if !testing.Short() {
 		lengths = append(lengths, wChunk, wChunk+9, 2*wChunk+3)
 	}
@@ -659,17 +660,37 @@ func TestWeightedLossOverflow(t *testing.T) {
 			// float32 x - y exactly at the overflow threshold, 2^128 - 2^103, rounds
 			// to +Inf in float32; just below it, to MaxFloat32. Huber(0.5) keeps the
 			// loss of the latter finite, so only the replacement of z makes the
-			// former +Inf.
-			h := mustLoss(t, "huber", 0.5)
-			at := []float32{math.MaxFloat32}
-			if s := WeightedSum(h, at, []float32{-0x1p103}, []float32{1}); !math.IsInf(float64(s), 1) {
-				t.Errorf("float32: x - y = 2^128 - 2^103: %v, want +Inf", s)
-			}
-			if s := WeightedSum(h, at, []float32{-0x1p103}, []float32{0}); s == s {
-				t.Errorf("float32: x - y = 2^128 - 2^103, weight 0: %v, want NaN", s)
-			}
-			if s := WeightedSum(h, at, []float32{-0x1p102}, []float32{1}); math.IsInf(float64(s), 0) || s != s {
-				t.Errorf("float32: x - y just below the overflow threshold: %v, want finite", s)
+			// former +Inf. And a loss of exactly 2^128 - 2^103 (Huber(4) at z = 2^126
+			// - 2^101: 4*(z - 2) rounds to it in float64) rounds to +Inf in float32.
+			// Each special element sits in a full block and in the tail.
+			for _, c := range []struct {
+				name  string
+				delta float64
+				x, y  float32
+				w     float32
+				inf   bool // else finite
+			}{
+				{"x - y = 2^128 - 2^103", 0.5, math.MaxFloat32, -0x1p103, 1, true},
+				{"x - y = 2^128 - 2^103, weight 0", 0.5, math.MaxFloat32, -0x1p103, 0, false},
+				{"x - y just below the threshold", 0.5, math.MaxFloat32, -0x1p102, 1, false},
+				{"loss = 2^128 - 2^103, weight 0", 4, 0x1p126 - 0x1p102, -0x1p101, 0, false},
+				{"loss = 2^128 - 2^103", 4, 0x1p126 - 0x1p102, -0x1p101, 1, true},
+			} {
+				h := mustLoss(t, "huber", c.delta)
+				for _, at := range []int{0, 8} {
+					x, y, w := fill[float32](1, 11), fill[float32](1, 11), fill[float32](1, 11)
+					x[at], y[at], w[at] = c.x, c.y, c.w
+					s := WeightedSum(h, x, y, w)
+					nan := c.w == 0 && c.name != "x - y just below the threshold"
+					switch {
+					case c.inf && !math.IsInf(float64(s), 1):
+						t.Errorf("float32 %s at %d: %v, want +Inf", c.name, at, s)
+					case nan && s == s:
+						t.Errorf("float32 %s at %d: %v, want NaN", c.name, at, s)
+					case !c.inf && !nan && (math.IsInf(float64(s), 0) || s != s):
+						t.Errorf("float32 %s at %d: %v, want finite", c.name, at, s)
+					}
+				}
 			}
 		})
 	}
