@@ -1667,12 +1667,12 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 	pOvf := p[POvf]
 	pInf := p[PInf]
 	pK := p[PK]
-	pAh := p[PAh]
-	pB := p[PB]
-	pH := p[PH]
 	pGA := p[PGA]
 	pGB := p[PGB]
 	pKg := p[PKg]
+	pAh := p[PAh]
+	pB := p[PB]
+	pH := p[PH]
 	var accs0 float64
 	var accs1 float64
 	var accs2 float64
@@ -1719,37 +1719,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[0])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs0
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs0 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[0] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[0] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs0
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs0 = v36
 		}
 		// lane 1
 		{
@@ -1772,37 +1772,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[1])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs1
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs1 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[1] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[1] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs1
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs1 = v36
 		}
 		// lane 2
 		{
@@ -1825,37 +1825,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[2])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs2
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs2 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[2] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[2] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs2
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs2 = v36
 		}
 		// lane 3
 		{
@@ -1878,37 +1878,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[3])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs3
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs3 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[3] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[3] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs3
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs3 = v36
 		}
 		// lane 4
 		{
@@ -1931,37 +1931,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[4])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs4
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs4 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[4] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[4] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs4
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs4 = v36
 		}
 		// lane 5
 		{
@@ -1984,37 +1984,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[5])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs5
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs5 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[5] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[5] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs5
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs5 = v36
 		}
 		// lane 6
 		{
@@ -2037,37 +2037,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[6])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs6
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs6 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[6] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[6] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs6
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs6 = v36
 		}
 		// lane 7
 		{
@@ -2090,37 +2090,37 @@ func WeightedSumAndGradF32(p *Params, dst, x, y, w []float32, acc *[8]float64) {
 				quad11 = ^uint64(0)
 			}
 			w12 := float64(wb[7])
-			zz13 := float64(z8 * z8)
-			Ah14 := pAh
-			q15 := float64(zz13 * Ah14)
-			B16 := pB
-			H17 := pH
-			zh18 := z8 - H17
-			l19 := float64(B16 * zh18)
-			loss20 := math.Float64frombits(math.Float64bits(q15)&quad11 | math.Float64bits(l19)&^quad11)
-			Ovf21 := pOvf
-			var big22 uint64
-			if Ovf21 <= loss20 {
-				big22 = ^uint64(0)
+			GA13 := pGA
+			gq14 := float64(d2 * GA13)
+			GB15 := pGB
+			gl16 := math.Float64frombits(math.Float64bits(GB15) ^ math.Float64bits(sg9))
+			Kg17 := pKg
+			var lin18 uint64
+			if Kg17 <= z8 {
+				lin18 = ^uint64(0)
 			}
-			Inf23 := pInf
-			loss24 := math.Float64frombits(math.Float64bits(Inf23)&big22 | math.Float64bits(loss20)&^big22)
-			s25 := accs7
-			term26 := float64(loss24 * w12)
-			v27 := s25 + term26
-			accs7 = v27
-			GA29 := pGA
-			gq30 := float64(d2 * GA29)
-			GB31 := pGB
-			gl32 := math.Float64frombits(math.Float64bits(GB31) ^ math.Float64bits(sg9))
-			Kg33 := pKg
-			var lin34 uint64
-			if Kg33 <= z8 {
-				lin34 = ^uint64(0)
+			grad19 := math.Float64frombits(math.Float64bits(gl16)&lin18 | math.Float64bits(gq14)&^lin18)
+			wgrad20 := float64(grad19 * w12)
+			dstb[7] = float32(wgrad20)
+			zz22 := float64(z8 * z8)
+			Ah23 := pAh
+			q24 := float64(zz22 * Ah23)
+			B25 := pB
+			H26 := pH
+			zh27 := z8 - H26
+			l28 := float64(B25 * zh27)
+			loss29 := math.Float64frombits(math.Float64bits(q24)&quad11 | math.Float64bits(l28)&^quad11)
+			Ovf30 := pOvf
+			var big31 uint64
+			if Ovf30 <= loss29 {
+				big31 = ^uint64(0)
 			}
-			grad35 := math.Float64frombits(math.Float64bits(gl32)&lin34 | math.Float64bits(gq30)&^lin34)
-			wgrad36 := float64(grad35 * w12)
-			dstb[7] = float32(wgrad36)
+			Inf32 := pInf
+			loss33 := math.Float64frombits(math.Float64bits(Inf32)&big31 | math.Float64bits(loss29)&^big31)
+			s34 := accs7
+			term35 := float64(loss33 * w12)
+			v36 := s34 + term35
+			accs7 = v36
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])
@@ -4859,13 +4859,13 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 	pOne := p[POne]
 	pNegZero := p[PNegZero]
 	pK := p[PK]
+	pGA := p[PGA]
+	pGB := p[PGB]
+	pKg := p[PKg]
 	pAh := p[PAh]
 	pAl := p[PAl]
 	pH := p[PH]
 	pB := p[PB]
-	pGA := p[PGA]
-	pGB := p[PGB]
-	pKg := p[PKg]
 	var acch0 float64
 	var acch1 float64
 	var acch2 float64
@@ -4923,55 +4923,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[0]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch0
-			l42 := accl0
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch0 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl0 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[0] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[0] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch0
+			l52 := accl0
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch0 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl0 = v61
 		}
 		// lane 1
 		{
@@ -4997,55 +4997,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[1]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch1
-			l42 := accl1
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch1 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl1 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[1] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[1] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch1
+			l52 := accl1
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch1 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl1 = v61
 		}
 		// lane 2
 		{
@@ -5071,55 +5071,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[2]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch2
-			l42 := accl2
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch2 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl2 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[2] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[2] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch2
+			l52 := accl2
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch2 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl2 = v61
 		}
 		// lane 3
 		{
@@ -5145,55 +5145,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[3]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch3
-			l42 := accl3
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch3 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl3 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[3] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[3] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch3
+			l52 := accl3
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch3 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl3 = v61
 		}
 		// lane 4
 		{
@@ -5219,55 +5219,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[4]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch4
-			l42 := accl4
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch4 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl4 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[4] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[4] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch4
+			l52 := accl4
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch4 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl4 = v61
 		}
 		// lane 5
 		{
@@ -5293,55 +5293,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[5]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch5
-			l42 := accl5
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch5 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl5 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[5] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[5] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch5
+			l52 := accl5
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch5 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl5 = v61
 		}
 		// lane 6
 		{
@@ -5367,55 +5367,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[6]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch6
-			l42 := accl6
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch6 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl6 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[6] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[6] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch6
+			l52 := accl6
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch6 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl6 = v61
 		}
 		// lane 7
 		{
@@ -5441,55 +5441,55 @@ func WeightedSumAndGradF64(p *Params, dst, x, y, w []float64, acc *[16]float64) 
 				quad15 = ^uint64(0)
 			}
 			w16 := wb[7]
-			Ah17 := pAh
-			p18 := float64(z11 * z11)
-			v19 := math.FMA(z11, z11, -p18)
-			v20 := z11 + z11
-			pl21 := math.FMA(v20, zl13, v19)
-			qh22 := float64(p18 * Ah17)
-			v23 := math.FMA(p18, Ah17, -qh22)
-			v24 := math.FMA(pl21, Ah17, v23)
-			Al25 := pAl
-			ql26 := math.FMA(p18, Al25, v24)
-			H27 := pH
-			B28 := pB
-			mh29 := z11 - H27
-			v30 := z11 - mh29
-			v31 := v30 - H27
-			ml32 := v31 + zl13
-			lh33 := float64(B28 * mh29)
-			v34 := math.FMA(B28, mh29, -lh33)
-			ll35 := math.FMA(B28, ml32, v34)
-			hi36 := math.Float64frombits(math.Float64bits(qh22)&quad15 | math.Float64bits(lh33)&^quad15)
-			lo37 := math.Float64frombits(math.Float64bits(ql26)&quad15 | math.Float64bits(ll35)&^quad15)
-			ph38 := float64(hi36 * w16)
-			v39 := math.FMA(hi36, w16, -ph38)
-			pl40 := math.FMA(lo37, w16, v39)
-			h41 := acch7
-			l42 := accl7
-			s43 := h41 + ph38
-			bv44 := s43 - h41
-			av45 := s43 - bv44
-			v46 := h41 - av45
-			v47 := ph38 - bv44
-			err48 := v46 + v47
-			acch7 = s43
-			v50 := err48 + pl40
-			v51 := l42 + v50
-			accl7 = v51
-			GA53 := pGA
-			v54 := float64(e9 * GA53)
-			gq55 := math.FMA(d2, GA53, v54)
-			GB56 := pGB
-			gl57 := math.Float64frombits(math.Float64bits(GB56) ^ math.Float64bits(sg12))
-			Kg58 := pKg
-			var lin59 uint64
-			if Kg58 <= z11 {
-				lin59 = ^uint64(0)
+			GA17 := pGA
+			v18 := float64(e9 * GA17)
+			gq19 := math.FMA(d2, GA17, v18)
+			GB20 := pGB
+			gl21 := math.Float64frombits(math.Float64bits(GB20) ^ math.Float64bits(sg12))
+			Kg22 := pKg
+			var lin23 uint64
+			if Kg22 <= z11 {
+				lin23 = ^uint64(0)
 			}
-			grad60 := math.Float64frombits(math.Float64bits(gl57)&lin59 | math.Float64bits(gq55)&^lin59)
-			wgrad61 := float64(grad60 * w16)
-			dstb[7] = wgrad61
+			grad24 := math.Float64frombits(math.Float64bits(gl21)&lin23 | math.Float64bits(gq19)&^lin23)
+			wgrad25 := float64(grad24 * w16)
+			dstb[7] = wgrad25
+			Ah27 := pAh
+			p28 := float64(z11 * z11)
+			v29 := math.FMA(z11, z11, -p28)
+			v30 := z11 + z11
+			pl31 := math.FMA(v30, zl13, v29)
+			qh32 := float64(p28 * Ah27)
+			v33 := math.FMA(p28, Ah27, -qh32)
+			v34 := math.FMA(pl31, Ah27, v33)
+			Al35 := pAl
+			ql36 := math.FMA(p28, Al35, v34)
+			H37 := pH
+			B38 := pB
+			mh39 := z11 - H37
+			v40 := z11 - mh39
+			v41 := v40 - H37
+			ml42 := v41 + zl13
+			lh43 := float64(B38 * mh39)
+			v44 := math.FMA(B38, mh39, -lh43)
+			ll45 := math.FMA(B38, ml42, v44)
+			hi46 := math.Float64frombits(math.Float64bits(qh32)&quad15 | math.Float64bits(lh43)&^quad15)
+			lo47 := math.Float64frombits(math.Float64bits(ql36)&quad15 | math.Float64bits(ll45)&^quad15)
+			ph48 := float64(hi46 * w16)
+			v49 := math.FMA(hi46, w16, -ph48)
+			pl50 := math.FMA(lo47, w16, v49)
+			h51 := acch7
+			l52 := accl7
+			s53 := h51 + ph48
+			bv54 := s53 - h51
+			av55 := s53 - bv54
+			v56 := h51 - av55
+			v57 := ph48 - bv54
+			err58 := v56 + v57
+			acch7 = s53
+			v60 := err58 + pl50
+			v61 := l52 + v60
+			accl7 = v61
 		}
 		if dstb == &tdst {
 			copy(dst[i:], tdst[:n-i])

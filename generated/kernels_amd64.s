@@ -2988,77 +2988,77 @@ loop1:
 	// w12 = load w
 	VCVTPS2PD (SI)(R9*4), Y6
 
-	// zz13 = mul z8, z8
-	VMULPD Y4, Y4, Y7
+	// GA13 = param GA
+	VBROADCASTSD 48(AX), Y7
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y8
+	// gq14 = mul d2, GA13
+	VMULPD Y7, Y2, Y2
 
-	// q15 = mul zz13, Ah14
-	VMULPD Y8, Y7, Y7
+	// GB15 = param GB
+	VBROADCASTSD 56(AX), Y7
 
-	// B16 = param B
-	VBROADCASTSD 32(AX), Y8
+	// gl16 = xor GB15, sg9
+	VXORPD Y3, Y7, Y3
 
-	// H17 = param H
-	VBROADCASTSD 8(AX), Y9
+	// Kg17 = param Kg
+	VBROADCASTSD 136(AX), Y7
 
-	// zh18 = sub z8, H17
-	VSUBPD Y9, Y4, Y9
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Y4, Y7, Y7
 
-	// l19 = mul B16, zh18
-	VMULPD Y9, Y8, Y8
+	// grad19 = select lin18, gl16, gq14
+	VBLENDVPD Y7, Y3, Y2, Y2
 
-	// loss20 = select quad11, q15, l19
-	VBLENDVPD Y5, Y7, Y8, Y5
-
-	// Ovf21 = param Ovf
-	VBROADCASTSD 88(AX), Y7
-
-	// big22 = le Ovf21, loss20
-	VCMPPD $0x12, Y5, Y7, Y7
-
-	// Inf23 = param Inf
-	VBROADCASTSD 72(AX), Y8
-
-	// loss24 = select big22, Inf23, loss20
-	VBLENDVPD Y7, Y8, Y5, Y5
-
-	// term26 = mul loss24, w12
-	VMULPD Y6, Y5, Y5
-
-	// v27 = add s25, term26
-	VADDPD Y5, Y0, Y0
-
-	// setacc s v27
-	// GA29 = param GA
-	VBROADCASTSD 48(AX), Y5
-
-	// gq30 = mul d2, GA29
-	VMULPD Y5, Y2, Y2
-
-	// GB31 = param GB
-	VBROADCASTSD 56(AX), Y5
-
-	// gl32 = xor GB31, sg9
-	VXORPD Y3, Y5, Y3
-
-	// Kg33 = param Kg
-	VBROADCASTSD 136(AX), Y5
-
-	// lin34 = le Kg33, z8
-	VCMPPD $0x12, Y4, Y5, Y4
-
-	// grad35 = select lin34, gl32, gq30
-	VBLENDVPD Y4, Y3, Y2, Y2
-
-	// wgrad36 = mul grad35, w12
+	// wgrad20 = mul grad19, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad36
+	// store dst wgrad20
 	VCVTPD2PSY Y2, X2
 	VMOVUPS    X2, (DI)(R9*4)
 
+	// zz22 = mul z8, z8
+	VMULPD Y4, Y4, Y2
+
+	// Ah23 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// q24 = mul zz22, Ah23
+	VMULPD Y3, Y2, Y2
+
+	// B25 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// H26 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh27 = sub z8, H26
+	VSUBPD Y7, Y4, Y4
+
+	// l28 = mul B25, zh27
+	VMULPD Y4, Y3, Y3
+
+	// loss29 = select quad11, q24, l28
+	VBLENDVPD Y5, Y2, Y3, Y2
+
+	// Ovf30 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf32 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// loss33 = select big31, Inf32, loss29
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// term35 = mul loss33, w12
+	VMULPD Y6, Y2, Y2
+
+	// v36 = add s34, term35
+	VADDPD Y2, Y0, Y0
+
+	// setacc s v36
 	// Lanes 4-7.
 	// x0 = load x
 	VCVTPS2PD 16(DX)(R9*4), Y2
@@ -3099,78 +3099,79 @@ loop1:
 	// w12 = load w
 	VCVTPS2PD 16(SI)(R9*4), Y6
 
-	// zz13 = mul z8, z8
-	VMULPD Y4, Y4, Y7
+	// GA13 = param GA
+	VBROADCASTSD 48(AX), Y7
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y8
+	// gq14 = mul d2, GA13
+	VMULPD Y7, Y2, Y2
 
-	// q15 = mul zz13, Ah14
-	VMULPD Y8, Y7, Y7
+	// GB15 = param GB
+	VBROADCASTSD 56(AX), Y7
 
-	// B16 = param B
-	VBROADCASTSD 32(AX), Y8
+	// gl16 = xor GB15, sg9
+	VXORPD Y3, Y7, Y3
 
-	// H17 = param H
-	VBROADCASTSD 8(AX), Y9
+	// Kg17 = param Kg
+	VBROADCASTSD 136(AX), Y7
 
-	// zh18 = sub z8, H17
-	VSUBPD Y9, Y4, Y9
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Y4, Y7, Y7
 
-	// l19 = mul B16, zh18
-	VMULPD Y9, Y8, Y8
+	// grad19 = select lin18, gl16, gq14
+	VBLENDVPD Y7, Y3, Y2, Y2
 
-	// loss20 = select quad11, q15, l19
-	VBLENDVPD Y5, Y7, Y8, Y5
-
-	// Ovf21 = param Ovf
-	VBROADCASTSD 88(AX), Y7
-
-	// big22 = le Ovf21, loss20
-	VCMPPD $0x12, Y5, Y7, Y7
-
-	// Inf23 = param Inf
-	VBROADCASTSD 72(AX), Y8
-
-	// loss24 = select big22, Inf23, loss20
-	VBLENDVPD Y7, Y8, Y5, Y5
-
-	// term26 = mul loss24, w12
-	VMULPD Y6, Y5, Y5
-
-	// v27 = add s25, term26
-	VADDPD Y5, Y1, Y1
-
-	// setacc s v27
-	// GA29 = param GA
-	VBROADCASTSD 48(AX), Y5
-
-	// gq30 = mul d2, GA29
-	VMULPD Y5, Y2, Y2
-
-	// GB31 = param GB
-	VBROADCASTSD 56(AX), Y5
-
-	// gl32 = xor GB31, sg9
-	VXORPD Y3, Y5, Y3
-
-	// Kg33 = param Kg
-	VBROADCASTSD 136(AX), Y5
-
-	// lin34 = le Kg33, z8
-	VCMPPD $0x12, Y4, Y5, Y4
-
-	// grad35 = select lin34, gl32, gq30
-	VBLENDVPD Y4, Y3, Y2, Y2
-
-	// wgrad36 = mul grad35, w12
+	// wgrad20 = mul grad19, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad36
+	// store dst wgrad20
 	VCVTPD2PSY Y2, X2
 	VMOVUPS    X2, 16(DI)(R9*4)
-	ADDQ       $0x08, R9
-	JMP        loop1
+
+	// zz22 = mul z8, z8
+	VMULPD Y4, Y4, Y2
+
+	// Ah23 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// q24 = mul zz22, Ah23
+	VMULPD Y3, Y2, Y2
+
+	// B25 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// H26 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh27 = sub z8, H26
+	VSUBPD Y7, Y4, Y4
+
+	// l28 = mul B25, zh27
+	VMULPD Y4, Y3, Y3
+
+	// loss29 = select quad11, q24, l28
+	VBLENDVPD Y5, Y2, Y3, Y2
+
+	// Ovf30 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf32 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// loss33 = select big31, Inf32, loss29
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// term35 = mul loss33, w12
+	VMULPD Y6, Y2, Y2
+
+	// v36 = add s34, term35
+	VADDPD Y2, Y1, Y1
+
+	// setacc s v36
+	ADDQ $0x08, R9
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -3228,79 +3229,79 @@ tail:
 	VMASKMOVPS (SI)(R9*4), X6, X6
 	VCVTPS2PD  X6, Y6
 
-	// zz13 = mul z8, z8
-	VMULPD Y4, Y4, Y7
+	// GA13 = param GA
+	VBROADCASTSD 48(AX), Y7
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y8
+	// gq14 = mul d2, GA13
+	VMULPD Y7, Y2, Y2
 
-	// q15 = mul zz13, Ah14
-	VMULPD Y8, Y7, Y7
+	// GB15 = param GB
+	VBROADCASTSD 56(AX), Y7
 
-	// B16 = param B
-	VBROADCASTSD 32(AX), Y8
+	// gl16 = xor GB15, sg9
+	VXORPD Y3, Y7, Y3
 
-	// H17 = param H
-	VBROADCASTSD 8(AX), Y9
+	// Kg17 = param Kg
+	VBROADCASTSD 136(AX), Y7
 
-	// zh18 = sub z8, H17
-	VSUBPD Y9, Y4, Y9
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Y4, Y7, Y7
 
-	// l19 = mul B16, zh18
-	VMULPD Y9, Y8, Y8
+	// grad19 = select lin18, gl16, gq14
+	VBLENDVPD Y7, Y3, Y2, Y2
 
-	// loss20 = select quad11, q15, l19
-	VBLENDVPD Y5, Y7, Y8, Y5
-
-	// Ovf21 = param Ovf
-	VBROADCASTSD 88(AX), Y7
-
-	// big22 = le Ovf21, loss20
-	VCMPPD $0x12, Y5, Y7, Y7
-
-	// Inf23 = param Inf
-	VBROADCASTSD 72(AX), Y8
-
-	// loss24 = select big22, Inf23, loss20
-	VBLENDVPD Y7, Y8, Y5, Y5
-
-	// term26 = mul loss24, w12
-	VMULPD Y6, Y5, Y5
-
-	// v27 = add s25, term26
-	VADDPD Y5, Y0, Y0
-
-	// setacc s v27
-	// GA29 = param GA
-	VBROADCASTSD 48(AX), Y5
-
-	// gq30 = mul d2, GA29
-	VMULPD Y5, Y2, Y2
-
-	// GB31 = param GB
-	VBROADCASTSD 56(AX), Y5
-
-	// gl32 = xor GB31, sg9
-	VXORPD Y3, Y5, Y3
-
-	// Kg33 = param Kg
-	VBROADCASTSD 136(AX), Y5
-
-	// lin34 = le Kg33, z8
-	VCMPPD $0x12, Y4, Y5, Y4
-
-	// grad35 = select lin34, gl32, gq30
-	VBLENDVPD Y4, Y3, Y2, Y2
-
-	// wgrad36 = mul grad35, w12
+	// wgrad20 = mul grad19, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad36
+	// store dst wgrad20
 	VCVTPD2PSY Y2, X2
 	LEAQ       tailmask32<>+0(SB), R10
 	VMOVDQU    (R10)(CX*4), X3
 	VMASKMOVPS X2, X3, (DI)(R9*4)
 
+	// zz22 = mul z8, z8
+	VMULPD Y4, Y4, Y2
+
+	// Ah23 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// q24 = mul zz22, Ah23
+	VMULPD Y3, Y2, Y2
+
+	// B25 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// H26 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh27 = sub z8, H26
+	VSUBPD Y7, Y4, Y4
+
+	// l28 = mul B25, zh27
+	VMULPD Y4, Y3, Y3
+
+	// loss29 = select quad11, q24, l28
+	VBLENDVPD Y5, Y2, Y3, Y2
+
+	// Ovf30 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf32 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// loss33 = select big31, Inf32, loss29
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// term35 = mul loss33, w12
+	VMULPD Y6, Y2, Y2
+
+	// v36 = add s34, term35
+	VADDPD Y2, Y0, Y0
+
+	// setacc s v36
 	// Tail, lanes 4-7.
 	// x0 = load x
 	LEAQ       tailmask32<>+0(SB), R10
@@ -3350,79 +3351,79 @@ tail:
 	VMASKMOVPS 16(SI)(R9*4), X6, X6
 	VCVTPS2PD  X6, Y6
 
-	// zz13 = mul z8, z8
-	VMULPD Y4, Y4, Y7
+	// GA13 = param GA
+	VBROADCASTSD 48(AX), Y7
 
-	// Ah14 = param Ah
-	VBROADCASTSD 16(AX), Y8
+	// gq14 = mul d2, GA13
+	VMULPD Y7, Y2, Y2
 
-	// q15 = mul zz13, Ah14
-	VMULPD Y8, Y7, Y7
+	// GB15 = param GB
+	VBROADCASTSD 56(AX), Y7
 
-	// B16 = param B
-	VBROADCASTSD 32(AX), Y8
+	// gl16 = xor GB15, sg9
+	VXORPD Y3, Y7, Y3
 
-	// H17 = param H
-	VBROADCASTSD 8(AX), Y9
+	// Kg17 = param Kg
+	VBROADCASTSD 136(AX), Y7
 
-	// zh18 = sub z8, H17
-	VSUBPD Y9, Y4, Y9
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Y4, Y7, Y7
 
-	// l19 = mul B16, zh18
-	VMULPD Y9, Y8, Y8
+	// grad19 = select lin18, gl16, gq14
+	VBLENDVPD Y7, Y3, Y2, Y2
 
-	// loss20 = select quad11, q15, l19
-	VBLENDVPD Y5, Y7, Y8, Y5
-
-	// Ovf21 = param Ovf
-	VBROADCASTSD 88(AX), Y7
-
-	// big22 = le Ovf21, loss20
-	VCMPPD $0x12, Y5, Y7, Y7
-
-	// Inf23 = param Inf
-	VBROADCASTSD 72(AX), Y8
-
-	// loss24 = select big22, Inf23, loss20
-	VBLENDVPD Y7, Y8, Y5, Y5
-
-	// term26 = mul loss24, w12
-	VMULPD Y6, Y5, Y5
-
-	// v27 = add s25, term26
-	VADDPD Y5, Y1, Y1
-
-	// setacc s v27
-	// GA29 = param GA
-	VBROADCASTSD 48(AX), Y5
-
-	// gq30 = mul d2, GA29
-	VMULPD Y5, Y2, Y2
-
-	// GB31 = param GB
-	VBROADCASTSD 56(AX), Y5
-
-	// gl32 = xor GB31, sg9
-	VXORPD Y3, Y5, Y3
-
-	// Kg33 = param Kg
-	VBROADCASTSD 136(AX), Y5
-
-	// lin34 = le Kg33, z8
-	VCMPPD $0x12, Y4, Y5, Y4
-
-	// grad35 = select lin34, gl32, gq30
-	VBLENDVPD Y4, Y3, Y2, Y2
-
-	// wgrad36 = mul grad35, w12
+	// wgrad20 = mul grad19, w12
 	VMULPD Y6, Y2, Y2
 
-	// store dst wgrad36
+	// store dst wgrad20
 	VCVTPD2PSY Y2, X2
-	LEAQ       tailmask32<>+0(SB), AX
-	VMOVDQU    16(AX)(CX*4), X3
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X3
 	VMASKMOVPS X2, X3, 16(DI)(R9*4)
 
+	// zz22 = mul z8, z8
+	VMULPD Y4, Y4, Y2
+
+	// Ah23 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// q24 = mul zz22, Ah23
+	VMULPD Y3, Y2, Y2
+
+	// B25 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// H26 = param H
+	VBROADCASTSD 8(AX), Y7
+
+	// zh27 = sub z8, H26
+	VSUBPD Y7, Y4, Y4
+
+	// l28 = mul B25, zh27
+	VMULPD Y4, Y3, Y3
+
+	// loss29 = select quad11, q24, l28
+	VBLENDVPD Y5, Y2, Y3, Y2
+
+	// Ovf30 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Y2, Y3, Y3
+
+	// Inf32 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// loss33 = select big31, Inf32, loss29
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// term35 = mul loss33, w12
+	VMULPD Y6, Y2, Y2
+
+	// v36 = add s34, term35
+	VADDPD Y2, Y1, Y1
+
+	// setacc s v36
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -3451,12 +3452,12 @@ TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	VBROADCASTSD 88(AX), Z2
 	VBROADCASTSD 72(AX), Z3
 	VBROADCASTSD (AX), Z4
-	VBROADCASTSD 16(AX), Z5
-	VBROADCASTSD 32(AX), Z6
-	VBROADCASTSD 8(AX), Z7
-	VBROADCASTSD 48(AX), Z8
-	VBROADCASTSD 56(AX), Z9
-	VBROADCASTSD 136(AX), Z10
+	VBROADCASTSD 48(AX), Z5
+	VBROADCASTSD 56(AX), Z6
+	VBROADCASTSD 136(AX), Z7
+	VBROADCASTSD 16(AX), Z8
+	VBROADCASTSD 32(AX), Z9
+	VBROADCASTSD 8(AX), Z10
 	XORQ         AX, AX
 	MOVQ         CX, R9
 	ANDQ         $-8, R9
@@ -3502,60 +3503,61 @@ loop1pf:
 	// w12 = load w
 	VCVTPS2PD (SI)(AX*4), Z22
 
-	// zz13 = mul z8, z8
-	VMULPD Z13, Z13, Z23
+	// GA13 = param GA
+	// gq14 = mul d2, GA13
+	VMULPD Z5, Z11, Z11
 
-	// Ah14 = param Ah
-	// B16 = param B
-	// H17 = param H
-	// zh18 = sub z8, H17
-	VSUBPD Z7, Z13, Z24
+	// GB15 = param GB
+	// gl16 = xor GB15, sg9
+	VPXORQ Z12, Z6, Z12
 
-	// l19 = mul B16, zh18
-	VMULPD Z24, Z6, Z24
+	// Kg17 = param Kg
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Z13, Z7, K2
 
-	// q15 = mul zz13, Ah14, merged into:
-	// loss20 = select quad11, q15, l19
-	VMULPD Z5, Z23, K1, Z24
+	// grad19 = select lin18, gl16, gq14
+	VBLENDMPD Z12, Z11, K2, Z14
 
-	// Ovf21 = param Ovf
-	// big22 = le Ovf21, loss20
-	VCMPPD $0x12, Z24, Z2, K1
+	// wgrad20 = mul grad19, w12
+	VMULPD Z22, Z14, Z11
 
-	// Inf23 = param Inf
-	// loss24 = select big22, Inf23, loss20
-	VBLENDMPD Z3, Z24, K1, Z14
-
-	// term26 = mul loss24, w12
-	VMULPD Z22, Z14, Z23
-
-	// v27 = add s25, term26
-	VADDPD Z23, Z0, Z0
-
-	// setacc s v27
-	// GA29 = param GA
-	// gq30 = mul d2, GA29
-	VMULPD Z8, Z11, Z11
-
-	// GB31 = param GB
-	// gl32 = xor GB31, sg9
-	VPXORQ Z12, Z9, Z12
-
-	// Kg33 = param Kg
-	// lin34 = le Kg33, z8
-	VCMPPD $0x12, Z13, Z10, K1
-
-	// grad35 = select lin34, gl32, gq30
-	VBLENDMPD Z12, Z11, K1, Z15
-
-	// wgrad36 = mul grad35, w12
-	VMULPD Z22, Z15, Z11
-
-	// store dst wgrad36
+	// store dst wgrad20
 	VCVTPD2PS Z11, Y11
 	VMOVUPS   Y11, (DI)(AX*4)
-	ADDQ      $0x08, AX
-	JMP       loop1pf
+
+	// zz22 = mul z8, z8
+	VMULPD Z13, Z13, Z11
+
+	// Ah23 = param Ah
+	// B25 = param B
+	// H26 = param H
+	// zh27 = sub z8, H26
+	VSUBPD Z10, Z13, Z12
+
+	// l28 = mul B25, zh27
+	VMULPD Z12, Z9, Z12
+
+	// q24 = mul zz22, Ah23, merged into:
+	// loss29 = select quad11, q24, l28
+	VMULPD Z8, Z11, K1, Z12
+
+	// Ovf30 = param Ovf
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf32 = param Inf
+	// loss33 = select big31, Inf32, loss29
+	VBLENDMPD Z3, Z12, K1, Z15
+
+	// term35 = mul loss33, w12
+	VMULPD Z22, Z15, Z11
+
+	// v36 = add s34, term35
+	VADDPD Z11, Z0, Z0
+
+	// setacc s v36
+	ADDQ $0x08, AX
+	JMP  loop1pf
 
 loop1:
 	CMPQ AX, R9
@@ -3593,60 +3595,61 @@ loop1:
 	// w12 = load w
 	VCVTPS2PD (SI)(AX*4), Z13
 
-	// zz13 = mul z8, z8
-	VMULPD Z16, Z16, Z14
+	// GA13 = param GA
+	// gq14 = mul d2, GA13
+	VMULPD Z5, Z11, Z11
 
-	// Ah14 = param Ah
-	// B16 = param B
-	// H17 = param H
-	// zh18 = sub z8, H17
-	VSUBPD Z7, Z16, Z15
+	// GB15 = param GB
+	// gl16 = xor GB15, sg9
+	VPXORQ Z12, Z6, Z12
 
-	// l19 = mul B16, zh18
-	VMULPD Z15, Z6, Z15
+	// Kg17 = param Kg
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Z16, Z7, K2
 
-	// q15 = mul zz13, Ah14, merged into:
-	// loss20 = select quad11, q15, l19
-	VMULPD Z5, Z14, K1, Z15
+	// grad19 = select lin18, gl16, gq14
+	VBLENDMPD Z12, Z11, K2, Z17
 
-	// Ovf21 = param Ovf
-	// big22 = le Ovf21, loss20
-	VCMPPD $0x12, Z15, Z2, K1
+	// wgrad20 = mul grad19, w12
+	VMULPD Z13, Z17, Z11
 
-	// Inf23 = param Inf
-	// loss24 = select big22, Inf23, loss20
-	VBLENDMPD Z3, Z15, K1, Z17
-
-	// term26 = mul loss24, w12
-	VMULPD Z13, Z17, Z14
-
-	// v27 = add s25, term26
-	VADDPD Z14, Z0, Z0
-
-	// setacc s v27
-	// GA29 = param GA
-	// gq30 = mul d2, GA29
-	VMULPD Z8, Z11, Z11
-
-	// GB31 = param GB
-	// gl32 = xor GB31, sg9
-	VPXORQ Z12, Z9, Z12
-
-	// Kg33 = param Kg
-	// lin34 = le Kg33, z8
-	VCMPPD $0x12, Z16, Z10, K1
-
-	// grad35 = select lin34, gl32, gq30
-	VBLENDMPD Z12, Z11, K1, Z18
-
-	// wgrad36 = mul grad35, w12
-	VMULPD Z13, Z18, Z11
-
-	// store dst wgrad36
+	// store dst wgrad20
 	VCVTPD2PS Z11, Y11
 	VMOVUPS   Y11, (DI)(AX*4)
-	ADDQ      $0x08, AX
-	JMP       loop1
+
+	// zz22 = mul z8, z8
+	VMULPD Z16, Z16, Z11
+
+	// Ah23 = param Ah
+	// B25 = param B
+	// H26 = param H
+	// zh27 = sub z8, H26
+	VSUBPD Z10, Z16, Z12
+
+	// l28 = mul B25, zh27
+	VMULPD Z12, Z9, Z12
+
+	// q24 = mul zz22, Ah23, merged into:
+	// loss29 = select quad11, q24, l28
+	VMULPD Z8, Z11, K1, Z12
+
+	// Ovf30 = param Ovf
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf32 = param Inf
+	// loss33 = select big31, Inf32, loss29
+	VBLENDMPD Z3, Z12, K1, Z18
+
+	// term35 = mul loss33, w12
+	VMULPD Z13, Z18, Z11
+
+	// v36 = add s34, term35
+	VADDPD Z11, Z0, Z0
+
+	// setacc s v36
+	ADDQ $0x08, AX
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -3687,59 +3690,59 @@ tail:
 	// w12 = load w
 	VCVTPS2PD.Z (SI)(AX*4), K1, Z4
 
-	// zz13 = mul z8, z8
-	VMULPD Z19, Z19, Z12
+	// GA13 = param GA
+	// gq14 = mul d2, GA13
+	VMULPD Z5, Z11, Z5
 
-	// Ah14 = param Ah
-	// B16 = param B
-	// H17 = param H
-	// zh18 = sub z8, H17
-	VSUBPD Z7, Z19, Z7
+	// GB15 = param GB
+	// gl16 = xor GB15, sg9
+	VPXORQ Z1, Z6, Z1
 
-	// l19 = mul B16, zh18
-	VMULPD Z7, Z6, Z6
+	// Kg17 = param Kg
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Z19, Z7, K3
 
-	// q15 = mul zz13, Ah14, merged into:
-	// loss20 = select quad11, q15, l19
-	VMULPD Z5, Z12, K2, Z6
+	// grad19 = select lin18, gl16, gq14
+	VBLENDMPD Z1, Z5, K3, Z20
 
-	// Ovf21 = param Ovf
-	// big22 = le Ovf21, loss20
-	VCMPPD $0x12, Z6, Z2, K2
+	// wgrad20 = mul grad19, w12
+	VMULPD Z4, Z20, Z1
 
-	// Inf23 = param Inf
-	// loss24 = select big22, Inf23, loss20
-	VBLENDMPD Z3, Z6, K2, Z20
-
-	// term26 = mul loss24, w12
-	VMULPD Z4, Z20, Z2
-
-	// v27 = add s25, term26
-	VADDPD Z2, Z0, Z0
-
-	// setacc s v27
-	// GA29 = param GA
-	// gq30 = mul d2, GA29
-	VMULPD Z8, Z11, Z2
-
-	// GB31 = param GB
-	// gl32 = xor GB31, sg9
-	VPXORQ Z1, Z9, Z1
-
-	// Kg33 = param Kg
-	// lin34 = le Kg33, z8
-	VCMPPD $0x12, Z19, Z10, K2
-
-	// grad35 = select lin34, gl32, gq30
-	VBLENDMPD Z1, Z2, K2, Z21
-
-	// wgrad36 = mul grad35, w12
-	VMULPD Z4, Z21, Z1
-
-	// store dst wgrad36
+	// store dst wgrad20
 	VCVTPD2PS Z1, Y1
 	VMOVUPS   Y1, K1, (DI)(AX*4)
 
+	// zz22 = mul z8, z8
+	VMULPD Z19, Z19, Z1
+
+	// Ah23 = param Ah
+	// B25 = param B
+	// H26 = param H
+	// zh27 = sub z8, H26
+	VSUBPD Z10, Z19, Z5
+
+	// l28 = mul B25, zh27
+	VMULPD Z5, Z9, Z5
+
+	// q24 = mul zz22, Ah23, merged into:
+	// loss29 = select quad11, q24, l28
+	VMULPD Z8, Z1, K2, Z5
+
+	// Ovf30 = param Ovf
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Z5, Z2, K1
+
+	// Inf32 = param Inf
+	// loss33 = select big31, Inf32, loss29
+	VBLENDMPD Z3, Z5, K1, Z21
+
+	// term35 = mul loss33, w12
+	VMULPD Z4, Z21, Z1
+
+	// v36 = add s34, term35
+	VADDPD Z1, Z0, Z0
+
+	// setacc s v36
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -8935,138 +8938,138 @@ loop1:
 	// w16 = load w
 	VMOVUPD (SI)(R9*8), Y10
 
-	// Ah17 = param Ah
-	VBROADCASTSD 16(AX), Y11
+	// GA17 = param GA
+	VBROADCASTSD 48(AX), Y11
 
-	// p18 = mul z11, z11
-	VMULPD Y7, Y7, Y12
+	// v18 = mul e9, GA17
+	VMULPD Y11, Y4, Y4
 
-	// v19 = fms z11, z11, p18
-	VMOVAPD     Y12, Y13
-	VFMSUB231PD Y7, Y7, Y13
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Y11, Y6, Y4
 
-	// v20 = add z11, z11
-	VADDPD Y7, Y7, Y14
-
-	// pl21 = fma v20, zl13, v19
-	VFMADD231PD Y8, Y14, Y13
-
-	// qh22 = mul p18, Ah17
-	VMULPD Y11, Y12, Y14
-
-	// v23 = fms p18, Ah17, qh22
-	VMOVAPD     Y14, Y15
-	VFMSUB231PD Y11, Y12, Y15
-
-	// v24 = fma pl21, Ah17, v23
-	VFMADD231PD Y11, Y13, Y15
-
-	// Al25 = param Al
-	VBROADCASTSD 24(AX), Y11
-
-	// ql26 = fma p18, Al25, v24
-	VFMADD231PD Y11, Y12, Y15
-
-	// H27 = param H
-	VBROADCASTSD 8(AX), Y11
-
-	// B28 = param B
-	VBROADCASTSD 32(AX), Y12
-
-	// mh29 = sub z11, H27
-	VSUBPD Y11, Y7, Y13
-
-	// v30 = sub z11, mh29
-	VSUBPD Y13, Y7, Y16
-
-	// v31 = sub v30, H27
-	VSUBPD Y11, Y16, Y11
-
-	// ml32 = add v31, zl13
-	VADDPD Y8, Y11, Y8
-
-	// lh33 = mul B28, mh29
-	VMULPD Y13, Y12, Y11
-
-	// v34 = fms B28, mh29, lh33
-	VFMSUB213PD Y11, Y12, Y13
-
-	// ll35 = fma B28, ml32, v34
-	VFMADD231PD Y8, Y12, Y13
-
-	// hi36 = select quad15, qh22, lh33
-	VBLENDVPD Y9, Y14, Y11, Y8
-
-	// lo37 = select quad15, ql26, ll35
-	VBLENDVPD Y9, Y15, Y13, Y9
-
-	// ph38 = mul hi36, w16
-	VMULPD Y10, Y8, Y11
-
-	// v39 = fms hi36, w16, ph38
-	VFMSUB213PD Y11, Y10, Y8
-
-	// pl40 = fma lo37, w16, v39
-	VFMADD231PD Y10, Y9, Y8
-
-	// s43 = add h41, ph38
-	VADDPD Y11, Y0, Y9
-
-	// bv44 = sub s43, h41
-	VSUBPD Y0, Y9, Y12
-
-	// av45 = sub s43, bv44
-	VSUBPD Y12, Y9, Y13
-
-	// v46 = sub h41, av45
-	VSUBPD Y13, Y0, Y0
-
-	// v47 = sub ph38, bv44
-	VSUBPD Y12, Y11, Y11
-
-	// err48 = add v46, v47
-	VADDPD Y11, Y0, Y11
-
-	// setacc h s43
-	VMOVAPD Y9, Y0
-
-	// v50 = add err48, pl40
-	VADDPD Y8, Y11, Y8
-
-	// v51 = add l42, v50
-	VADDPD Y8, Y2, Y2
-
-	// setacc l v51
-	// GA53 = param GA
-	VBROADCASTSD 48(AX), Y8
-
-	// v54 = mul e9, GA53
-	VMULPD Y8, Y4, Y4
-
-	// gq55 = fma d2, GA53, v54
-	VFMADD231PD Y8, Y6, Y4
-
-	// GB56 = param GB
+	// GB20 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// gl57 = xor GB56, sg12
+	// gl21 = xor GB20, sg12
 	VXORPD Y5, Y6, Y5
 
-	// Kg58 = param Kg
+	// Kg22 = param Kg
 	VBROADCASTSD 136(AX), Y6
 
-	// lin59 = le Kg58, z11
+	// lin23 = le Kg22, z11
 	VCMPPD $0x12, Y7, Y6, Y6
 
-	// grad60 = select lin59, gl57, gq55
+	// grad24 = select lin23, gl21, gq19
 	VBLENDVPD Y6, Y5, Y4, Y4
 
-	// wgrad61 = mul grad60, w16
+	// wgrad25 = mul grad24, w16
 	VMULPD Y10, Y4, Y4
 
-	// store dst wgrad61
+	// store dst wgrad25
 	VMOVUPD Y4, (DI)(R9*8)
 
+	// Ah27 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// p28 = mul z11, z11
+	VMULPD Y7, Y7, Y5
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y7, Y7, Y6
+
+	// v30 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Y8, Y11, Y6
+
+	// qh32 = mul p28, Ah27
+	VMULPD Y4, Y5, Y11
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y4, Y5, Y12
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Y4, Y6, Y12
+
+	// Al35 = param Al
+	VBROADCASTSD 24(AX), Y4
+
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Y4, Y5, Y12
+
+	// H37 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// B38 = param B
+	VBROADCASTSD 32(AX), Y5
+
+	// mh39 = sub z11, H37
+	VSUBPD Y4, Y7, Y6
+
+	// v40 = sub z11, mh39
+	VSUBPD Y6, Y7, Y7
+
+	// v41 = sub v40, H37
+	VSUBPD Y4, Y7, Y4
+
+	// ml42 = add v41, zl13
+	VADDPD Y8, Y4, Y4
+
+	// lh43 = mul B38, mh39
+	VMULPD Y6, Y5, Y7
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Y7, Y5, Y6
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Y4, Y5, Y6
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDVPD Y9, Y11, Y7, Y4
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDVPD Y9, Y12, Y6, Y5
+
+	// ph48 = mul hi46, w16
+	VMULPD Y10, Y4, Y6
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Y6, Y10, Y4
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Y10, Y5, Y4
+
+	// s53 = add h51, ph48
+	VADDPD Y6, Y0, Y5
+
+	// bv54 = sub s53, h51
+	VSUBPD Y0, Y5, Y7
+
+	// av55 = sub s53, bv54
+	VSUBPD Y7, Y5, Y8
+
+	// v56 = sub h51, av55
+	VSUBPD Y8, Y0, Y0
+
+	// v57 = sub ph48, bv54
+	VSUBPD Y7, Y6, Y6
+
+	// err58 = add v56, v57
+	VADDPD Y6, Y0, Y6
+
+	// setacc h s53
+	VMOVAPD Y5, Y0
+
+	// v60 = add err58, pl50
+	VADDPD Y4, Y6, Y4
+
+	// v61 = add l52, v60
+	VADDPD Y4, Y2, Y2
+
+	// setacc l v61
 	// Lanes 4-7.
 	// x0 = load x
 	VMOVUPD 32(DX)(R9*8), Y4
@@ -9119,139 +9122,140 @@ loop1:
 	// w16 = load w
 	VMOVUPD 32(SI)(R9*8), Y10
 
-	// Ah17 = param Ah
-	VBROADCASTSD 16(AX), Y11
+	// GA17 = param GA
+	VBROADCASTSD 48(AX), Y11
 
-	// p18 = mul z11, z11
-	VMULPD Y7, Y7, Y12
+	// v18 = mul e9, GA17
+	VMULPD Y11, Y4, Y4
 
-	// v19 = fms z11, z11, p18
-	VMOVAPD     Y12, Y13
-	VFMSUB231PD Y7, Y7, Y13
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Y11, Y6, Y4
 
-	// v20 = add z11, z11
-	VADDPD Y7, Y7, Y14
-
-	// pl21 = fma v20, zl13, v19
-	VFMADD231PD Y8, Y14, Y13
-
-	// qh22 = mul p18, Ah17
-	VMULPD Y11, Y12, Y14
-
-	// v23 = fms p18, Ah17, qh22
-	VMOVAPD     Y14, Y15
-	VFMSUB231PD Y11, Y12, Y15
-
-	// v24 = fma pl21, Ah17, v23
-	VFMADD231PD Y11, Y13, Y15
-
-	// Al25 = param Al
-	VBROADCASTSD 24(AX), Y11
-
-	// ql26 = fma p18, Al25, v24
-	VFMADD231PD Y11, Y12, Y15
-
-	// H27 = param H
-	VBROADCASTSD 8(AX), Y11
-
-	// B28 = param B
-	VBROADCASTSD 32(AX), Y12
-
-	// mh29 = sub z11, H27
-	VSUBPD Y11, Y7, Y13
-
-	// v30 = sub z11, mh29
-	VSUBPD Y13, Y7, Y16
-
-	// v31 = sub v30, H27
-	VSUBPD Y11, Y16, Y11
-
-	// ml32 = add v31, zl13
-	VADDPD Y8, Y11, Y8
-
-	// lh33 = mul B28, mh29
-	VMULPD Y13, Y12, Y11
-
-	// v34 = fms B28, mh29, lh33
-	VFMSUB213PD Y11, Y12, Y13
-
-	// ll35 = fma B28, ml32, v34
-	VFMADD231PD Y8, Y12, Y13
-
-	// hi36 = select quad15, qh22, lh33
-	VBLENDVPD Y9, Y14, Y11, Y8
-
-	// lo37 = select quad15, ql26, ll35
-	VBLENDVPD Y9, Y15, Y13, Y9
-
-	// ph38 = mul hi36, w16
-	VMULPD Y10, Y8, Y11
-
-	// v39 = fms hi36, w16, ph38
-	VFMSUB213PD Y11, Y10, Y8
-
-	// pl40 = fma lo37, w16, v39
-	VFMADD231PD Y10, Y9, Y8
-
-	// s43 = add h41, ph38
-	VADDPD Y11, Y1, Y9
-
-	// bv44 = sub s43, h41
-	VSUBPD Y1, Y9, Y12
-
-	// av45 = sub s43, bv44
-	VSUBPD Y12, Y9, Y13
-
-	// v46 = sub h41, av45
-	VSUBPD Y13, Y1, Y1
-
-	// v47 = sub ph38, bv44
-	VSUBPD Y12, Y11, Y11
-
-	// err48 = add v46, v47
-	VADDPD Y11, Y1, Y11
-
-	// setacc h s43
-	VMOVAPD Y9, Y1
-
-	// v50 = add err48, pl40
-	VADDPD Y8, Y11, Y8
-
-	// v51 = add l42, v50
-	VADDPD Y8, Y3, Y3
-
-	// setacc l v51
-	// GA53 = param GA
-	VBROADCASTSD 48(AX), Y8
-
-	// v54 = mul e9, GA53
-	VMULPD Y8, Y4, Y4
-
-	// gq55 = fma d2, GA53, v54
-	VFMADD231PD Y8, Y6, Y4
-
-	// GB56 = param GB
+	// GB20 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// gl57 = xor GB56, sg12
+	// gl21 = xor GB20, sg12
 	VXORPD Y5, Y6, Y5
 
-	// Kg58 = param Kg
+	// Kg22 = param Kg
 	VBROADCASTSD 136(AX), Y6
 
-	// lin59 = le Kg58, z11
+	// lin23 = le Kg22, z11
 	VCMPPD $0x12, Y7, Y6, Y6
 
-	// grad60 = select lin59, gl57, gq55
+	// grad24 = select lin23, gl21, gq19
 	VBLENDVPD Y6, Y5, Y4, Y4
 
-	// wgrad61 = mul grad60, w16
+	// wgrad25 = mul grad24, w16
 	VMULPD Y10, Y4, Y4
 
-	// store dst wgrad61
+	// store dst wgrad25
 	VMOVUPD Y4, 32(DI)(R9*8)
-	ADDQ    $0x08, R9
-	JMP     loop1
+
+	// Ah27 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// p28 = mul z11, z11
+	VMULPD Y7, Y7, Y5
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y7, Y7, Y6
+
+	// v30 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Y8, Y11, Y6
+
+	// qh32 = mul p28, Ah27
+	VMULPD Y4, Y5, Y11
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y4, Y5, Y12
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Y4, Y6, Y12
+
+	// Al35 = param Al
+	VBROADCASTSD 24(AX), Y4
+
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Y4, Y5, Y12
+
+	// H37 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// B38 = param B
+	VBROADCASTSD 32(AX), Y5
+
+	// mh39 = sub z11, H37
+	VSUBPD Y4, Y7, Y6
+
+	// v40 = sub z11, mh39
+	VSUBPD Y6, Y7, Y7
+
+	// v41 = sub v40, H37
+	VSUBPD Y4, Y7, Y4
+
+	// ml42 = add v41, zl13
+	VADDPD Y8, Y4, Y4
+
+	// lh43 = mul B38, mh39
+	VMULPD Y6, Y5, Y7
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Y7, Y5, Y6
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Y4, Y5, Y6
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDVPD Y9, Y11, Y7, Y4
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDVPD Y9, Y12, Y6, Y5
+
+	// ph48 = mul hi46, w16
+	VMULPD Y10, Y4, Y6
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Y6, Y10, Y4
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Y10, Y5, Y4
+
+	// s53 = add h51, ph48
+	VADDPD Y6, Y1, Y5
+
+	// bv54 = sub s53, h51
+	VSUBPD Y1, Y5, Y7
+
+	// av55 = sub s53, bv54
+	VSUBPD Y7, Y5, Y8
+
+	// v56 = sub h51, av55
+	VSUBPD Y8, Y1, Y1
+
+	// v57 = sub ph48, bv54
+	VSUBPD Y7, Y6, Y6
+
+	// err58 = add v56, v57
+	VADDPD Y6, Y1, Y6
+
+	// setacc h s53
+	VMOVAPD Y5, Y1
+
+	// v60 = add err58, pl50
+	VADDPD Y4, Y6, Y4
+
+	// v61 = add l52, v60
+	VADDPD Y4, Y3, Y3
+
+	// setacc l v61
+	ADDQ $0x08, R9
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -9318,140 +9322,140 @@ tail:
 	VMOVDQU    (R10)(CX*8), Y10
 	VMASKMOVPD (SI)(R9*8), Y10, Y10
 
-	// Ah17 = param Ah
-	VBROADCASTSD 16(AX), Y11
+	// GA17 = param GA
+	VBROADCASTSD 48(AX), Y11
 
-	// p18 = mul z11, z11
-	VMULPD Y7, Y7, Y12
+	// v18 = mul e9, GA17
+	VMULPD Y11, Y4, Y4
 
-	// v19 = fms z11, z11, p18
-	VMOVAPD     Y12, Y13
-	VFMSUB231PD Y7, Y7, Y13
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Y11, Y6, Y4
 
-	// v20 = add z11, z11
-	VADDPD Y7, Y7, Y14
-
-	// pl21 = fma v20, zl13, v19
-	VFMADD231PD Y8, Y14, Y13
-
-	// qh22 = mul p18, Ah17
-	VMULPD Y11, Y12, Y14
-
-	// v23 = fms p18, Ah17, qh22
-	VMOVAPD     Y14, Y15
-	VFMSUB231PD Y11, Y12, Y15
-
-	// v24 = fma pl21, Ah17, v23
-	VFMADD231PD Y11, Y13, Y15
-
-	// Al25 = param Al
-	VBROADCASTSD 24(AX), Y11
-
-	// ql26 = fma p18, Al25, v24
-	VFMADD231PD Y11, Y12, Y15
-
-	// H27 = param H
-	VBROADCASTSD 8(AX), Y11
-
-	// B28 = param B
-	VBROADCASTSD 32(AX), Y12
-
-	// mh29 = sub z11, H27
-	VSUBPD Y11, Y7, Y13
-
-	// v30 = sub z11, mh29
-	VSUBPD Y13, Y7, Y16
-
-	// v31 = sub v30, H27
-	VSUBPD Y11, Y16, Y11
-
-	// ml32 = add v31, zl13
-	VADDPD Y8, Y11, Y8
-
-	// lh33 = mul B28, mh29
-	VMULPD Y13, Y12, Y11
-
-	// v34 = fms B28, mh29, lh33
-	VFMSUB213PD Y11, Y12, Y13
-
-	// ll35 = fma B28, ml32, v34
-	VFMADD231PD Y8, Y12, Y13
-
-	// hi36 = select quad15, qh22, lh33
-	VBLENDVPD Y9, Y14, Y11, Y8
-
-	// lo37 = select quad15, ql26, ll35
-	VBLENDVPD Y9, Y15, Y13, Y9
-
-	// ph38 = mul hi36, w16
-	VMULPD Y10, Y8, Y11
-
-	// v39 = fms hi36, w16, ph38
-	VFMSUB213PD Y11, Y10, Y8
-
-	// pl40 = fma lo37, w16, v39
-	VFMADD231PD Y10, Y9, Y8
-
-	// s43 = add h41, ph38
-	VADDPD Y11, Y0, Y9
-
-	// bv44 = sub s43, h41
-	VSUBPD Y0, Y9, Y12
-
-	// av45 = sub s43, bv44
-	VSUBPD Y12, Y9, Y13
-
-	// v46 = sub h41, av45
-	VSUBPD Y13, Y0, Y0
-
-	// v47 = sub ph38, bv44
-	VSUBPD Y12, Y11, Y11
-
-	// err48 = add v46, v47
-	VADDPD Y11, Y0, Y11
-
-	// setacc h s43
-	VMOVAPD Y9, Y0
-
-	// v50 = add err48, pl40
-	VADDPD Y8, Y11, Y8
-
-	// v51 = add l42, v50
-	VADDPD Y8, Y2, Y2
-
-	// setacc l v51
-	// GA53 = param GA
-	VBROADCASTSD 48(AX), Y8
-
-	// v54 = mul e9, GA53
-	VMULPD Y8, Y4, Y4
-
-	// gq55 = fma d2, GA53, v54
-	VFMADD231PD Y8, Y6, Y4
-
-	// GB56 = param GB
+	// GB20 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// gl57 = xor GB56, sg12
+	// gl21 = xor GB20, sg12
 	VXORPD Y5, Y6, Y5
 
-	// Kg58 = param Kg
+	// Kg22 = param Kg
 	VBROADCASTSD 136(AX), Y6
 
-	// lin59 = le Kg58, z11
+	// lin23 = le Kg22, z11
 	VCMPPD $0x12, Y7, Y6, Y6
 
-	// grad60 = select lin59, gl57, gq55
+	// grad24 = select lin23, gl21, gq19
 	VBLENDVPD Y6, Y5, Y4, Y4
 
-	// wgrad61 = mul grad60, w16
+	// wgrad25 = mul grad24, w16
 	VMULPD Y10, Y4, Y4
 
-	// store dst wgrad61
+	// store dst wgrad25
 	LEAQ       tailmask64<>+0(SB), R10
 	VMOVDQU    (R10)(CX*8), Y5
 	VMASKMOVPD Y4, Y5, (DI)(R9*8)
 
+	// Ah27 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// p28 = mul z11, z11
+	VMULPD Y7, Y7, Y5
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y7, Y7, Y6
+
+	// v30 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Y8, Y11, Y6
+
+	// qh32 = mul p28, Ah27
+	VMULPD Y4, Y5, Y11
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y4, Y5, Y12
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Y4, Y6, Y12
+
+	// Al35 = param Al
+	VBROADCASTSD 24(AX), Y4
+
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Y4, Y5, Y12
+
+	// H37 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// B38 = param B
+	VBROADCASTSD 32(AX), Y5
+
+	// mh39 = sub z11, H37
+	VSUBPD Y4, Y7, Y6
+
+	// v40 = sub z11, mh39
+	VSUBPD Y6, Y7, Y7
+
+	// v41 = sub v40, H37
+	VSUBPD Y4, Y7, Y4
+
+	// ml42 = add v41, zl13
+	VADDPD Y8, Y4, Y4
+
+	// lh43 = mul B38, mh39
+	VMULPD Y6, Y5, Y7
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Y7, Y5, Y6
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Y4, Y5, Y6
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDVPD Y9, Y11, Y7, Y4
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDVPD Y9, Y12, Y6, Y5
+
+	// ph48 = mul hi46, w16
+	VMULPD Y10, Y4, Y6
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Y6, Y10, Y4
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Y10, Y5, Y4
+
+	// s53 = add h51, ph48
+	VADDPD Y6, Y0, Y5
+
+	// bv54 = sub s53, h51
+	VSUBPD Y0, Y5, Y7
+
+	// av55 = sub s53, bv54
+	VSUBPD Y7, Y5, Y8
+
+	// v56 = sub h51, av55
+	VSUBPD Y8, Y0, Y0
+
+	// v57 = sub ph48, bv54
+	VSUBPD Y7, Y6, Y6
+
+	// err58 = add v56, v57
+	VADDPD Y6, Y0, Y6
+
+	// setacc h s53
+	VMOVAPD Y5, Y0
+
+	// v60 = add err58, pl50
+	VADDPD Y4, Y6, Y4
+
+	// v61 = add l52, v60
+	VADDPD Y4, Y2, Y2
+
+	// setacc l v61
 	// Tail, lanes 4-7.
 	// x0 = load x
 	LEAQ       tailmask64<>+0(SB), R10
@@ -9510,140 +9514,140 @@ tail:
 	VMOVDQU    32(DX)(CX*8), Y10
 	VMASKMOVPD 32(SI)(R9*8), Y10, Y10
 
-	// Ah17 = param Ah
-	VBROADCASTSD 16(AX), Y11
+	// GA17 = param GA
+	VBROADCASTSD 48(AX), Y11
 
-	// p18 = mul z11, z11
-	VMULPD Y7, Y7, Y12
+	// v18 = mul e9, GA17
+	VMULPD Y11, Y4, Y4
 
-	// v19 = fms z11, z11, p18
-	VMOVAPD     Y12, Y13
-	VFMSUB231PD Y7, Y7, Y13
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Y11, Y6, Y4
 
-	// v20 = add z11, z11
-	VADDPD Y7, Y7, Y14
-
-	// pl21 = fma v20, zl13, v19
-	VFMADD231PD Y8, Y14, Y13
-
-	// qh22 = mul p18, Ah17
-	VMULPD Y11, Y12, Y14
-
-	// v23 = fms p18, Ah17, qh22
-	VMOVAPD     Y14, Y15
-	VFMSUB231PD Y11, Y12, Y15
-
-	// v24 = fma pl21, Ah17, v23
-	VFMADD231PD Y11, Y13, Y15
-
-	// Al25 = param Al
-	VBROADCASTSD 24(AX), Y11
-
-	// ql26 = fma p18, Al25, v24
-	VFMADD231PD Y11, Y12, Y15
-
-	// H27 = param H
-	VBROADCASTSD 8(AX), Y11
-
-	// B28 = param B
-	VBROADCASTSD 32(AX), Y12
-
-	// mh29 = sub z11, H27
-	VSUBPD Y11, Y7, Y13
-
-	// v30 = sub z11, mh29
-	VSUBPD Y13, Y7, Y16
-
-	// v31 = sub v30, H27
-	VSUBPD Y11, Y16, Y11
-
-	// ml32 = add v31, zl13
-	VADDPD Y8, Y11, Y8
-
-	// lh33 = mul B28, mh29
-	VMULPD Y13, Y12, Y11
-
-	// v34 = fms B28, mh29, lh33
-	VFMSUB213PD Y11, Y12, Y13
-
-	// ll35 = fma B28, ml32, v34
-	VFMADD231PD Y8, Y12, Y13
-
-	// hi36 = select quad15, qh22, lh33
-	VBLENDVPD Y9, Y14, Y11, Y8
-
-	// lo37 = select quad15, ql26, ll35
-	VBLENDVPD Y9, Y15, Y13, Y9
-
-	// ph38 = mul hi36, w16
-	VMULPD Y10, Y8, Y11
-
-	// v39 = fms hi36, w16, ph38
-	VFMSUB213PD Y11, Y10, Y8
-
-	// pl40 = fma lo37, w16, v39
-	VFMADD231PD Y10, Y9, Y8
-
-	// s43 = add h41, ph38
-	VADDPD Y11, Y1, Y9
-
-	// bv44 = sub s43, h41
-	VSUBPD Y1, Y9, Y12
-
-	// av45 = sub s43, bv44
-	VSUBPD Y12, Y9, Y13
-
-	// v46 = sub h41, av45
-	VSUBPD Y13, Y1, Y1
-
-	// v47 = sub ph38, bv44
-	VSUBPD Y12, Y11, Y11
-
-	// err48 = add v46, v47
-	VADDPD Y11, Y1, Y11
-
-	// setacc h s43
-	VMOVAPD Y9, Y1
-
-	// v50 = add err48, pl40
-	VADDPD Y8, Y11, Y8
-
-	// v51 = add l42, v50
-	VADDPD Y8, Y3, Y3
-
-	// setacc l v51
-	// GA53 = param GA
-	VBROADCASTSD 48(AX), Y8
-
-	// v54 = mul e9, GA53
-	VMULPD Y8, Y4, Y4
-
-	// gq55 = fma d2, GA53, v54
-	VFMADD231PD Y8, Y6, Y4
-
-	// GB56 = param GB
+	// GB20 = param GB
 	VBROADCASTSD 56(AX), Y6
 
-	// gl57 = xor GB56, sg12
+	// gl21 = xor GB20, sg12
 	VXORPD Y5, Y6, Y5
 
-	// Kg58 = param Kg
+	// Kg22 = param Kg
 	VBROADCASTSD 136(AX), Y6
 
-	// lin59 = le Kg58, z11
+	// lin23 = le Kg22, z11
 	VCMPPD $0x12, Y7, Y6, Y6
 
-	// grad60 = select lin59, gl57, gq55
+	// grad24 = select lin23, gl21, gq19
 	VBLENDVPD Y6, Y5, Y4, Y4
 
-	// wgrad61 = mul grad60, w16
+	// wgrad25 = mul grad24, w16
 	VMULPD Y10, Y4, Y4
 
-	// store dst wgrad61
-	LEAQ       tailmask64<>+0(SB), AX
-	VMOVDQU    32(AX)(CX*8), Y5
+	// store dst wgrad25
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y5
 	VMASKMOVPD Y4, Y5, 32(DI)(R9*8)
 
+	// Ah27 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// p28 = mul z11, z11
+	VMULPD Y7, Y7, Y5
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y7, Y7, Y6
+
+	// v30 = add z11, z11
+	VADDPD Y7, Y7, Y11
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Y8, Y11, Y6
+
+	// qh32 = mul p28, Ah27
+	VMULPD Y4, Y5, Y11
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Y11, Y12
+	VFMSUB231PD Y4, Y5, Y12
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Y4, Y6, Y12
+
+	// Al35 = param Al
+	VBROADCASTSD 24(AX), Y4
+
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Y4, Y5, Y12
+
+	// H37 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// B38 = param B
+	VBROADCASTSD 32(AX), Y5
+
+	// mh39 = sub z11, H37
+	VSUBPD Y4, Y7, Y6
+
+	// v40 = sub z11, mh39
+	VSUBPD Y6, Y7, Y7
+
+	// v41 = sub v40, H37
+	VSUBPD Y4, Y7, Y4
+
+	// ml42 = add v41, zl13
+	VADDPD Y8, Y4, Y4
+
+	// lh43 = mul B38, mh39
+	VMULPD Y6, Y5, Y7
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Y7, Y5, Y6
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Y4, Y5, Y6
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDVPD Y9, Y11, Y7, Y4
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDVPD Y9, Y12, Y6, Y5
+
+	// ph48 = mul hi46, w16
+	VMULPD Y10, Y4, Y6
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Y6, Y10, Y4
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Y10, Y5, Y4
+
+	// s53 = add h51, ph48
+	VADDPD Y6, Y1, Y5
+
+	// bv54 = sub s53, h51
+	VSUBPD Y1, Y5, Y7
+
+	// av55 = sub s53, bv54
+	VSUBPD Y7, Y5, Y8
+
+	// v56 = sub h51, av55
+	VSUBPD Y8, Y1, Y1
+
+	// v57 = sub ph48, bv54
+	VSUBPD Y7, Y6, Y6
+
+	// err58 = add v56, v57
+	VADDPD Y6, Y1, Y6
+
+	// setacc h s53
+	VMOVAPD Y5, Y1
+
+	// v60 = add err58, pl50
+	VADDPD Y4, Y6, Y4
+
+	// v61 = add l52, v60
+	VADDPD Y4, Y3, Y3
+
+	// setacc l v61
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.
@@ -9674,13 +9678,13 @@ TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
 	VBROADCASTSD 104(AX), Z2
 	VBROADCASTSD 64(AX), Z3
 	VBROADCASTSD (AX), Z4
-	VBROADCASTSD 16(AX), Z5
-	VBROADCASTSD 24(AX), Z6
-	VBROADCASTSD 8(AX), Z7
-	VBROADCASTSD 32(AX), Z8
-	VBROADCASTSD 48(AX), Z9
-	VBROADCASTSD 56(AX), Z10
-	VBROADCASTSD 136(AX), Z11
+	VBROADCASTSD 48(AX), Z5
+	VBROADCASTSD 56(AX), Z6
+	VBROADCASTSD 136(AX), Z7
+	VBROADCASTSD 16(AX), Z8
+	VBROADCASTSD 24(AX), Z9
+	VBROADCASTSD 8(AX), Z10
+	VBROADCASTSD 32(AX), Z11
 	XORQ         AX, AX
 	MOVQ         CX, R9
 	ANDQ         $-8, R9
@@ -9749,125 +9753,126 @@ loop1:
 	// w16 = load w
 	VMOVUPD (SI)(AX*8), Z23
 
-	// Ah17 = param Ah
-	// p18 = mul z11, z11
-	VMULPD Z13, Z13, Z24
+	// GA17 = param GA
+	// v18 = mul e9, GA17
+	VMULPD Z5, Z12, Z12
 
-	// v19 = fms z11, z11, p18
-	VMOVAPD     Z24, Z25
-	VFMSUB231PD Z13, Z13, Z25
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Z5, Z14, Z12
 
-	// v20 = add z11, z11
-	VADDPD Z13, Z13, Z26
+	// GB20 = param GB
+	// gl21 = xor GB20, sg12
+	VPXORQ Z15, Z6, Z14
 
-	// pl21 = fma v20, zl13, v19
-	VFMADD231PD Z16, Z26, Z25
+	// Kg22 = param Kg
+	// lin23 = le Kg22, z11
+	VCMPPD $0x12, Z13, Z7, K2
 
-	// qh22 = mul p18, Ah17
-	VMULPD Z5, Z24, Z26
+	// grad24 = select lin23, gl21, gq19
+	VBLENDMPD Z14, Z12, K2, Z17
 
-	// v23 = fms p18, Ah17, qh22
-	VMOVAPD     Z26, Z27
-	VFMSUB231PD Z5, Z24, Z27
+	// wgrad25 = mul grad24, w16
+	VMULPD Z23, Z17, Z12
 
-	// v24 = fma pl21, Ah17, v23
-	VFMADD231PD Z5, Z25, Z27
-
-	// Al25 = param Al
-	// ql26 = fma p18, Al25, v24
-	VFMADD231PD Z6, Z24, Z27
-
-	// H27 = param H
-	// B28 = param B
-	// mh29 = sub z11, H27
-	VSUBPD Z7, Z13, Z24
-
-	// v30 = sub z11, mh29
-	VSUBPD Z24, Z13, Z25
-
-	// v31 = sub v30, H27
-	VSUBPD Z7, Z25, Z25
-
-	// ml32 = add v31, zl13
-	VADDPD Z16, Z25, Z16
-
-	// lh33 = mul B28, mh29
-	VMULPD Z24, Z8, Z25
-
-	// v34 = fms B28, mh29, lh33
-	VFMSUB213PD Z25, Z8, Z24
-
-	// ll35 = fma B28, ml32, v34
-	VFMADD231PD Z16, Z8, Z24
-
-	// hi36 = select quad15, qh22, lh33
-	VBLENDMPD Z26, Z25, K1, Z17
-
-	// lo37 = select quad15, ql26, ll35
-	VBLENDMPD Z27, Z24, K1, Z18
-
-	// ph38 = mul hi36, w16
-	VMULPD Z23, Z17, Z16
-
-	// v39 = fms hi36, w16, ph38
-	VFMSUB213PD Z16, Z23, Z17
-
-	// pl40 = fma lo37, w16, v39
-	VFMADD231PD Z23, Z18, Z17
-
-	// s43 = add h41, ph38
-	VADDPD Z16, Z0, Z24
-
-	// bv44 = sub s43, h41
-	VSUBPD Z0, Z24, Z25
-
-	// av45 = sub s43, bv44
-	VSUBPD Z25, Z24, Z26
-
-	// v46 = sub h41, av45
-	VSUBPD Z26, Z0, Z0
-
-	// v47 = sub ph38, bv44
-	VSUBPD Z25, Z16, Z16
-
-	// err48 = add v46, v47
-	VADDPD Z16, Z0, Z16
-
-	// setacc h s43
-	VMOVAPD Z24, Z0
-
-	// v50 = add err48, pl40
-	VADDPD Z17, Z16, Z16
-
-	// v51 = add l42, v50
-	VADDPD Z16, Z1, Z1
-
-	// setacc l v51
-	// GA53 = param GA
-	// v54 = mul e9, GA53
-	VMULPD Z9, Z12, Z12
-
-	// gq55 = fma d2, GA53, v54
-	VFMADD231PD Z9, Z14, Z12
-
-	// GB56 = param GB
-	// gl57 = xor GB56, sg12
-	VPXORQ Z15, Z10, Z14
-
-	// Kg58 = param Kg
-	// lin59 = le Kg58, z11
-	VCMPPD $0x12, Z13, Z11, K1
-
-	// grad60 = select lin59, gl57, gq55
-	VBLENDMPD Z14, Z12, K1, Z19
-
-	// wgrad61 = mul grad60, w16
-	VMULPD Z23, Z19, Z12
-
-	// store dst wgrad61
+	// store dst wgrad25
 	VMOVUPD Z12, (DI)(AX*8)
-	ADDQ    $0x08, AX
-	JMP     loop1
+
+	// Ah27 = param Ah
+	// p28 = mul z11, z11
+	VMULPD Z13, Z13, Z12
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Z12, Z14
+	VFMSUB231PD Z13, Z13, Z14
+
+	// v30 = add z11, z11
+	VADDPD Z13, Z13, Z15
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Z16, Z15, Z14
+
+	// qh32 = mul p28, Ah27
+	VMULPD Z8, Z12, Z15
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Z15, Z24
+	VFMSUB231PD Z8, Z12, Z24
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Z8, Z14, Z24
+
+	// Al35 = param Al
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Z9, Z12, Z24
+
+	// H37 = param H
+	// B38 = param B
+	// mh39 = sub z11, H37
+	VSUBPD Z10, Z13, Z12
+
+	// v40 = sub z11, mh39
+	VSUBPD Z12, Z13, Z13
+
+	// v41 = sub v40, H37
+	VSUBPD Z10, Z13, Z13
+
+	// ml42 = add v41, zl13
+	VADDPD Z16, Z13, Z13
+
+	// lh43 = mul B38, mh39
+	VMULPD Z12, Z11, Z14
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Z14, Z11, Z12
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Z13, Z11, Z12
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDMPD Z15, Z14, K1, Z18
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDMPD Z24, Z12, K1, Z19
+
+	// ph48 = mul hi46, w16
+	VMULPD Z23, Z18, Z12
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Z12, Z23, Z18
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Z23, Z19, Z18
+
+	// s53 = add h51, ph48
+	VADDPD Z12, Z0, Z13
+
+	// bv54 = sub s53, h51
+	VSUBPD Z0, Z13, Z14
+
+	// av55 = sub s53, bv54
+	VSUBPD Z14, Z13, Z15
+
+	// v56 = sub h51, av55
+	VSUBPD Z15, Z0, Z0
+
+	// v57 = sub ph48, bv54
+	VSUBPD Z14, Z12, Z12
+
+	// err58 = add v56, v57
+	VADDPD Z12, Z0, Z12
+
+	// setacc h s53
+	VMOVAPD Z13, Z0
+
+	// v60 = add err58, pl50
+	VADDPD Z18, Z12, Z12
+
+	// v61 = add l52, v60
+	VADDPD Z12, Z1, Z1
+
+	// setacc l v61
+	ADDQ $0x08, AX
+	JMP  loop1
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -9920,124 +9925,124 @@ tail:
 	// w16 = load w
 	VMOVUPD.Z (SI)(AX*8), K1, Z4
 
-	// Ah17 = param Ah
-	// p18 = mul z11, z11
-	VMULPD Z12, Z12, Z15
+	// GA17 = param GA
+	// v18 = mul e9, GA17
+	VMULPD Z5, Z2, Z2
 
-	// v19 = fms z11, z11, p18
-	VMOVAPD     Z15, Z16
-	VFMSUB231PD Z12, Z12, Z16
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Z5, Z14, Z2
 
-	// v20 = add z11, z11
-	VADDPD Z12, Z12, Z17
+	// GB20 = param GB
+	// gl21 = xor GB20, sg12
+	VPXORQ Z3, Z6, Z3
 
-	// pl21 = fma v20, zl13, v19
-	VFMADD231PD Z13, Z17, Z16
+	// Kg22 = param Kg
+	// lin23 = le Kg22, z11
+	VCMPPD $0x12, Z12, Z7, K3
 
-	// qh22 = mul p18, Ah17
-	VMULPD Z5, Z15, Z17
+	// grad24 = select lin23, gl21, gq19
+	VBLENDMPD Z3, Z2, K3, Z20
 
-	// v23 = fms p18, Ah17, qh22
-	VMOVAPD     Z17, Z18
-	VFMSUB231PD Z5, Z15, Z18
+	// wgrad25 = mul grad24, w16
+	VMULPD Z4, Z20, Z2
 
-	// v24 = fma pl21, Ah17, v23
-	VFMADD231PD Z5, Z16, Z18
-
-	// Al25 = param Al
-	// ql26 = fma p18, Al25, v24
-	VFMADD231PD Z6, Z15, Z18
-
-	// H27 = param H
-	// B28 = param B
-	// mh29 = sub z11, H27
-	VSUBPD Z7, Z12, Z5
-
-	// v30 = sub z11, mh29
-	VSUBPD Z5, Z12, Z6
-
-	// v31 = sub v30, H27
-	VSUBPD Z7, Z6, Z6
-
-	// ml32 = add v31, zl13
-	VADDPD Z13, Z6, Z6
-
-	// lh33 = mul B28, mh29
-	VMULPD Z5, Z8, Z7
-
-	// v34 = fms B28, mh29, lh33
-	VFMSUB213PD Z7, Z8, Z5
-
-	// ll35 = fma B28, ml32, v34
-	VFMADD231PD Z6, Z8, Z5
-
-	// hi36 = select quad15, qh22, lh33
-	VBLENDMPD Z17, Z7, K2, Z20
-
-	// lo37 = select quad15, ql26, ll35
-	VBLENDMPD Z18, Z5, K2, Z21
-
-	// ph38 = mul hi36, w16
-	VMULPD Z4, Z20, Z5
-
-	// v39 = fms hi36, w16, ph38
-	VFMSUB213PD Z5, Z4, Z20
-
-	// pl40 = fma lo37, w16, v39
-	VFMADD231PD Z4, Z21, Z20
-
-	// s43 = add h41, ph38
-	VADDPD Z5, Z0, Z6
-
-	// bv44 = sub s43, h41
-	VSUBPD Z0, Z6, Z7
-
-	// av45 = sub s43, bv44
-	VSUBPD Z7, Z6, Z8
-
-	// v46 = sub h41, av45
-	VSUBPD Z8, Z0, Z0
-
-	// v47 = sub ph38, bv44
-	VSUBPD Z7, Z5, Z5
-
-	// err48 = add v46, v47
-	VADDPD Z5, Z0, Z5
-
-	// setacc h s43
-	VMOVAPD Z6, Z0
-
-	// v50 = add err48, pl40
-	VADDPD Z20, Z5, Z5
-
-	// v51 = add l42, v50
-	VADDPD Z5, Z1, Z1
-
-	// setacc l v51
-	// GA53 = param GA
-	// v54 = mul e9, GA53
-	VMULPD Z9, Z2, Z2
-
-	// gq55 = fma d2, GA53, v54
-	VFMADD231PD Z9, Z14, Z2
-
-	// GB56 = param GB
-	// gl57 = xor GB56, sg12
-	VPXORQ Z3, Z10, Z3
-
-	// Kg58 = param Kg
-	// lin59 = le Kg58, z11
-	VCMPPD $0x12, Z12, Z11, K2
-
-	// grad60 = select lin59, gl57, gq55
-	VBLENDMPD Z3, Z2, K2, Z22
-
-	// wgrad61 = mul grad60, w16
-	VMULPD Z4, Z22, Z2
-
-	// store dst wgrad61
+	// store dst wgrad25
 	VMOVUPD Z2, K1, (DI)(AX*8)
 
+	// Ah27 = param Ah
+	// p28 = mul z11, z11
+	VMULPD Z12, Z12, Z2
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Z2, Z3
+	VFMSUB231PD Z12, Z12, Z3
+
+	// v30 = add z11, z11
+	VADDPD Z12, Z12, Z5
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Z13, Z5, Z3
+
+	// qh32 = mul p28, Ah27
+	VMULPD Z8, Z2, Z5
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Z5, Z6
+	VFMSUB231PD Z8, Z2, Z6
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Z8, Z3, Z6
+
+	// Al35 = param Al
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Z9, Z2, Z6
+
+	// H37 = param H
+	// B38 = param B
+	// mh39 = sub z11, H37
+	VSUBPD Z10, Z12, Z2
+
+	// v40 = sub z11, mh39
+	VSUBPD Z2, Z12, Z3
+
+	// v41 = sub v40, H37
+	VSUBPD Z10, Z3, Z3
+
+	// ml42 = add v41, zl13
+	VADDPD Z13, Z3, Z3
+
+	// lh43 = mul B38, mh39
+	VMULPD Z2, Z11, Z7
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Z7, Z11, Z2
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Z3, Z11, Z2
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDMPD Z5, Z7, K2, Z21
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDMPD Z6, Z2, K2, Z22
+
+	// ph48 = mul hi46, w16
+	VMULPD Z4, Z21, Z2
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Z2, Z4, Z21
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Z4, Z22, Z21
+
+	// s53 = add h51, ph48
+	VADDPD Z2, Z0, Z3
+
+	// bv54 = sub s53, h51
+	VSUBPD Z0, Z3, Z4
+
+	// av55 = sub s53, bv54
+	VSUBPD Z4, Z3, Z5
+
+	// v56 = sub h51, av55
+	VSUBPD Z5, Z0, Z0
+
+	// v57 = sub ph48, bv54
+	VSUBPD Z4, Z2, Z2
+
+	// err58 = add v56, v57
+	VADDPD Z2, Z0, Z2
+
+	// setacc h s53
+	VMOVAPD Z3, Z0
+
+	// v60 = add err58, pl50
+	VADDPD Z21, Z2, Z2
+
+	// v61 = add l52, v60
+	VADDPD Z2, Z1, Z1
+
+	// setacc l v61
 done:
 	// Store the lane accumulators, 256 bits at a time: the caller reads them
 	// back as scalars at once, and narrower stores forward to those loads better.

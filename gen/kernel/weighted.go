@@ -74,9 +74,11 @@ func init() {
 		b.weightedTerm(t, d, b.named("w", b.load("w")))
 	}
 	body[WeightedSumAndGrad] = func(b *builder, t Type, d diff) {
+		// The gradient first: its store frees the registers of d, e and the sign
+		// for the loss (AVX2 has 16).
 		w := b.named("w", b.load("w"))
-		b.weightedTerm(t, d, w)
 		b.store("dst", b.named("wgrad", b.mul(b.grad(t, d), w)))
+		b.weightedTerm(t, d, w)
 	}
 	body[WeightSum] = func(b *builder, t Type, d diff) {
 		b.weightSum(t, b.named("w", b.load("w")))
