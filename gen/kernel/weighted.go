@@ -3,7 +3,11 @@ package kernel
 // This file describes the weighted families (issue 15): WeightedSum,
 // WeightedSumAndGrad and WeightSum. Their canonical order is their own, stated
 // here; it does not follow Sum's, so that Sum's order may change without changing
-// theirs.
+// theirs. Sum's second edition defers the scaling (a sum of V, then K*K subtracted
+// once per linear element): weighted, that would need the weights of the linear
+// elements summed in double-double too, and the subtraction cancels where the
+// weights have both signs; the weighted sums carry each element's loss in
+// double-double instead (the first edition's loss), and multiply it by w exactly.
 //
 // # The canonical order of the weighted sums
 //
