@@ -3,6 +3,8 @@ package smoothl1
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/gokernels/smoothl1/generated"
 )
 
 // This file holds the per-row reductions of a row-major matrix (RowSums, RowMeans)
@@ -86,10 +88,25 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 			j = end
 		}
 		if isF32[T]() {
-			gradElem32(l, f32(dst[i:e]), f32(x[i:e]), f32(y[i:e]), f32(gs))
+			rowGradElem(l, true, f32(dst[i:e]), f32(x[i:e]), f32(y[i:e]), f32(gs))
 		} else {
-			gradElem64(l, f64(dst[i:e]), f64(x[i:e]), f64(y[i:e]), f64(gs))
+			rowGradElem(l, false, f64(dst[i:e]), f64(x[i:e]), f64(y[i:e]), f64(gs))
 		}
+	}
+}
+
+// rowGradElem is GradElementwise's kernel (or its scalar path) on a stretch of at
+// most rowGradBuf elements, called directly: gradElem32/64 may hand a long input to
+// the thread pool, which would move RowGrad's buffer g to the heap.
+func rowGradElem[T Float](l Loss, single bool, dst, x, y, g []T) {
+	p, deg := setup(l, single)
+	switch {
+	case deg:
+		degGradElementwise(T(l.param()), dst, x, y, g)
+	case single:
+		generated.GradElementwiseF32Impl(impl(), p, f32(dst), f32(x), f32(y), f32(g))
+	default:
+		generated.GradElementwiseF64Impl(impl(), p, f64(dst), f64(x), f64(y), f64(g))
 	}
 }
 
