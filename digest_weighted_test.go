@@ -22,10 +22,10 @@ func digestWeightedOf[T Float]() string {
 	for n := 0; n <= 120; n++ {
 		lengths = append(lengths, n)
 	}
-	lengths = append(lengths, 2*wChunk+1, 5*wChunk+13)
+	lengths = append(lengths, 2*chunkLen+1, 5*chunkLen+13)
 	for li, l := range testLosses() {
 		for _, n := range lengths {
-			if n > wChunk && li > 1 {
+			if n > chunkLen && li > 1 {
 				continue
 			}
 			x, y, w := make([]T, n), make([]T, n), make([]T, n)

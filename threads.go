@@ -93,11 +93,25 @@ const (
 	opGradElem64
 	opSum64
 	opSumGrad64
+	// The weighted sums (weighted.go): their lanes fill the first 8 (float32: s) or
+	// 16 (float64: h and l) elements of lanes, the rest zero, so that merge32 and
+	// merge64 merge them as the Sum kernels' lanes.
+	opWSum32
+	opWSumGrad32
+	opWeightSum32
+	opWSum64
+	opWSumGrad64
+	opWeightSum64
 )
 
 // hasAcc reports whether the kernel has lane accumulators.
 func (op opKind) hasAcc() bool {
-	return op == opSum32 || op == opSumGrad32 || op == opSum64 || op == opSumGrad64
+	return op == opSum32 || op == opSumGrad32 || op == opSum64 || op == opSumGrad64 || op >= opWSum32
+}
+
+// is32 reports whether the kernel's data is float32 (its lanes merge with merge32).
+func (op opKind) is32() bool {
+	return op <= opSumGrad32 || (op >= opWSum32 && op <= opWeightSum32)
 }
 
 // call is one large call of a kernel: everything a goroutine needs to run a part.
@@ -108,6 +122,8 @@ type call struct {
 	p                  generated.Params
 	d32, x32, y32, g32 []float32
 	d64, x64, y64, g64 []float64
+	w32                []float32 // the weights of the weighted sums
+	w64                []float64
 }
 
 // span runs an elementwise kernel (no accumulators) on the elements lo..hi-1.
@@ -143,6 +159,18 @@ func (c *call) chunk(k int) (acc lanes) {
 		generated.SumF64Impl(c.impl, &c.p, c.x64[lo:hi], c.y64[lo:hi], &acc)
 	case opSumGrad64:
 		generated.SumAndGradF64Impl(c.impl, &c.p, c.d64[lo:hi], c.x64[lo:hi], c.y64[lo:hi], &acc)
+	case opWSum32:
+		generated.WeightedSumF32Impl(c.impl, &c.p, c.x32[lo:hi], c.y32[lo:hi], c.w32[lo:hi], (*[generated.Lanes]float64)(acc[:]))
+	case opWSumGrad32:
+		generated.WeightedSumAndGradF32Impl(c.impl, &c.p, c.d32[lo:hi], c.x32[lo:hi], c.y32[lo:hi], c.w32[lo:hi], (*[generated.Lanes]float64)(acc[:]))
+	case opWeightSum32:
+		generated.WeightSumF32Impl(c.impl, &c.p, c.w32[lo:hi], (*[generated.Lanes]float64)(acc[:]))
+	case opWSum64:
+		generated.WeightedSumF64Impl(c.impl, &c.p, c.x64[lo:hi], c.y64[lo:hi], c.w64[lo:hi], (*[2 * generated.Lanes]float64)(acc[:]))
+	case opWSumGrad64:
+		generated.WeightedSumAndGradF64Impl(c.impl, &c.p, c.d64[lo:hi], c.x64[lo:hi], c.y64[lo:hi], c.w64[lo:hi], (*[2 * generated.Lanes]float64)(acc[:]))
+	case opWeightSum64:
+		generated.WeightSumF64Impl(c.impl, &c.p, c.w64[lo:hi], (*[2 * generated.Lanes]float64)(acc[:]))
 	default:
 		panic("smoothl1: internal error: chunk of an elementwise kernel")
 	}
@@ -151,7 +179,7 @@ func (c *call) chunk(k int) (acc lanes) {
 
 // merge is the merge of the kernel's accumulator layout.
 func (c *call) merge() func(a, b lanes) lanes {
-	if c.op <= opSumGrad32 {
+	if c.op.is32() {
 		return merge32
 	}
 	return merge64

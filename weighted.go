@@ -9,75 +9,19 @@ import (
 
 // This file holds the weighted reductions (WeightedSum, WeightedMean and their
 // fused gradients). The per-element and per-lane order is the weighted families' in
-// gen/kernel (weighted.go); this file adds the chunk grid, the merge of the chunks'
-// lanes, the combination of the lanes and the final rounding, shared by every
-// implementation.
-//
-// The chunk grid. An input of n elements is cut into chunks of wChunk elements (the
-// last one shorter); each chunk is reduced into its own lane accumulators by one
-// kernel call, and the chunks' accumulators are merged lane by lane in a fixed
-// tree over the chunk index: merge(tree(lo, lo+p), tree(lo+p, hi)) with p the largest
-// power of two strictly below hi-lo. The tree, and so the result, does not depend on
-// how the chunks are scheduled: it is the order a multi-threaded call must keep.
+// gen/kernel (weighted.go). Inputs longer than a chunk follow the chunk grid of the
+// canonical order (chunkLen, mergeTree: kernels.go), on the thread pool for long
+// ones (threads.go): the weighted lanes fill the first 8 (float32) or 16 (float64)
+// elements of lanes, the rest zero, and merge32 and merge64 merge them as Sum's.
+// The lanes are then combined pairwise and rounded by the scalar code here, shared
+// by every implementation.
 
 // noParams are the parameters of WeightSum, which reads none.
 var noParams generated.Params
 
-// wChunk is C, the length of a chunk of the weighted reductions' canonical order.
-const wChunk = 1 << 16
-
-// wLanes are the lane accumulators of a weighted kernel: float64 data hi in [0:8]
-// and lo in [8:16] (double-doubles); float32 data the float64 lane sums in [0:8].
-type wLanes = [2 * generated.Lanes]float64
-
-// wTree merges chunk accumulators in the canonical tree, one chunk after the other:
-// a binary counter whose entries are complete subtrees (sizes powers of two, in
-// decreasing order); two of equal size merge as soon as the second is complete, and
-// the rest fold from the right at the end, which is the canonical tree.
-type wTree struct {
-	dd   bool // merge double-doubles (float64 data), else plain sums
-	n    int
-	size [64]int
-	acc  [64]wLanes
-}
-
-func (t *wTree) merge(a, b *wLanes) {
-	const n = generated.Lanes
-	if !t.dd {
-		for i := 0; i < n; i++ {
-			a[i] += b[i]
-		}
-		return
-	}
-	for i := 0; i < n; i++ {
-		s, e := twoSum(a[i], b[i])
-		a[i], a[n+i] = s, (a[n+i]+b[n+i])+e
-	}
-}
-
-// push adds the accumulators of the next chunk.
-func (t *wTree) push(a *wLanes) {
-	t.acc[t.n], t.size[t.n] = *a, 1
-	t.n++
-	for t.n >= 2 && t.size[t.n-1] == t.size[t.n-2] {
-		t.merge(&t.acc[t.n-2], &t.acc[t.n-1])
-		t.size[t.n-2] *= 2
-		t.n--
-	}
-}
-
-// result returns the accumulators of the whole tree; at least one chunk was pushed.
-func (t *wTree) result() wLanes {
-	for t.n >= 2 {
-		t.merge(&t.acc[t.n-2], &t.acc[t.n-1])
-		t.n--
-	}
-	return t.acc[0]
-}
-
 // combineDD adds the lane double-doubles of a (hi in [0:8], lo in [8:16]) pairwise,
 // ((0+1)+(2+3))+((4+5)+(6+7)), hi parts by TwoSum.
-func combineDD(a *wLanes) (hi, lo float64) {
+func combineDD(a []float64) (hi, lo float64) {
 	add := func(h0, l0, h1, l1 float64) (float64, float64) {
 		s, e := twoSum(h0, h1)
 		return s, (l0 + l1) + e
@@ -92,7 +36,7 @@ func combineDD(a *wLanes) (hi, lo float64) {
 }
 
 // combinePlain adds the float64 lane sums a[0:8] pairwise.
-func combinePlain(a *wLanes) float64 {
+func combinePlain(a []float64) float64 {
 	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }
 
@@ -135,41 +79,25 @@ func wScale(g, wh, wl float64) (sh, sl float64) {
 // weightSum64 returns the sum of the float64 weights as a double-double, in the
 // canonical order (WeightSum lanes, chunk tree, pairwise lanes).
 func weightSum64(w []float64) (hi, lo float64) {
-	id := impl()
-	var acc wLanes
-	if len(w) <= wChunk {
-		generated.WeightSumF64Impl(id, &noParams, w, &acc)
-		return combineDD(&acc)
+	var acc lanes
+	if len(w) <= chunkLen {
+		generated.WeightSumF64Impl(impl(), &noParams, w, (*[2 * generated.Lanes]float64)(acc[:]))
+	} else {
+		acc = run(&call{op: opWeightSum64, impl: impl(), n: len(w), w64: w})
 	}
-	t := wTree{dd: true}
-	for i := 0; i < len(w); i += wChunk {
-		e := min(i+wChunk, len(w))
-		acc = wLanes{}
-		generated.WeightSumF64Impl(id, &noParams, w[i:e], &acc)
-		t.push(&acc)
-	}
-	acc = t.result()
-	return combineDD(&acc)
+	return combineDD(acc[:])
 }
 
 // weightSum32 returns the sum of the float32 weights in float64, in the canonical
 // order.
 func weightSum32(w []float32) float64 {
-	id := impl()
-	var acc wLanes
-	if len(w) <= wChunk {
-		generated.WeightSumF32Impl(id, &noParams, w, (*[8]float64)(acc[:8]))
-		return combinePlain(&acc)
+	var acc lanes
+	if len(w) <= chunkLen {
+		generated.WeightSumF32Impl(impl(), &noParams, w, (*[generated.Lanes]float64)(acc[:]))
+	} else {
+		acc = run(&call{op: opWeightSum32, impl: impl(), n: len(w), w32: w})
 	}
-	t := wTree{}
-	for i := 0; i < len(w); i += wChunk {
-		e := min(i+wChunk, len(w))
-		acc = wLanes{}
-		generated.WeightSumF32Impl(id, &noParams, w[i:e], (*[8]float64)(acc[:8]))
-		t.push(&acc)
-	}
-	acc = t.result()
-	return combinePlain(&acc)
+	return combinePlain(acc[:])
 }
 
 // wsum64 returns the weighted sum of the float64 losses as a double-double, and
@@ -183,27 +111,19 @@ func wsum64(l Loss, p *generated.Params, deg bool, scale float64, dst, x, y, w [
 		}
 		return hi, lo
 	}
-	id := impl()
-	var acc wLanes
-	call := func(i, e int) {
-		acc = wLanes{}
-		if dst != nil {
-			generated.WeightedSumAndGradF64Impl(id, p, dst[i:e], x[i:e], y[i:e], w[i:e], &acc)
-		} else {
-			generated.WeightedSumF64Impl(id, p, x[i:e], y[i:e], w[i:e], &acc)
-		}
+	var acc lanes
+	a := (*[2 * generated.Lanes]float64)(acc[:])
+	switch n := len(x); {
+	case n > chunkLen && dst != nil:
+		acc = run(&call{op: opWSumGrad64, impl: impl(), n: n, p: *p, d64: dst, x64: x, y64: y, w64: w})
+	case n > chunkLen:
+		acc = run(&call{op: opWSum64, impl: impl(), n: n, p: *p, x64: x, y64: y, w64: w})
+	case dst != nil:
+		generated.WeightedSumAndGradF64Impl(impl(), p, dst, x, y, w, a)
+	default:
+		generated.WeightedSumF64Impl(impl(), p, x, y, w, a)
 	}
-	if len(x) <= wChunk {
-		call(0, len(x))
-		return combineDD(&acc)
-	}
-	t := wTree{dd: true}
-	for i := 0; i < len(x); i += wChunk {
-		call(i, min(i+wChunk, len(x)))
-		t.push(&acc)
-	}
-	acc = t.result()
-	return combineDD(&acc)
+	return combineDD(acc[:])
 }
 
 // wsum32 is wsum64 for float32 data: the sum in float64, rounded by the caller.
@@ -215,28 +135,19 @@ func wsum32(l Loss, p *generated.Params, deg bool, scale float64, dst, x, y, w [
 		}
 		return ddRound(hi, lo)
 	}
-	id := impl()
-	var acc wLanes
-	call := func(i, e int) {
-		acc = wLanes{}
-		a := (*[8]float64)(acc[:8])
-		if dst != nil {
-			generated.WeightedSumAndGradF32Impl(id, p, dst[i:e], x[i:e], y[i:e], w[i:e], a)
-		} else {
-			generated.WeightedSumF32Impl(id, p, x[i:e], y[i:e], w[i:e], a)
-		}
+	var acc lanes
+	a := (*[generated.Lanes]float64)(acc[:])
+	switch n := len(x); {
+	case n > chunkLen && dst != nil:
+		acc = run(&call{op: opWSumGrad32, impl: impl(), n: n, p: *p, d32: dst, x32: x, y32: y, w32: w})
+	case n > chunkLen:
+		acc = run(&call{op: opWSum32, impl: impl(), n: n, p: *p, x32: x, y32: y, w32: w})
+	case dst != nil:
+		generated.WeightedSumAndGradF32Impl(impl(), p, dst, x, y, w, a)
+	default:
+		generated.WeightedSumF32Impl(impl(), p, x, y, w, a)
 	}
-	if len(x) <= wChunk {
-		call(0, len(x))
-		return combinePlain(&acc)
-	}
-	t := wTree{}
-	for i := 0; i < len(x); i += wChunk {
-		call(i, min(i+wChunk, len(x)))
-		t.push(&acc)
-	}
-	acc = t.result()
-	return combinePlain(&acc)
+	return combinePlain(acc[:])
 }
 
 // degWeightedSum is the weighted sum on the scalar path of degenerate parameters:

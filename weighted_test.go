@@ -60,6 +60,10 @@ func refWeightedGrad[T Float](l Loss, x, y, w []T, g T, div *big.Rat) ([]T, bool
 	return out, true
 }
 
+// wLanes are the lanes of a float64 weighted kernel (h, l), or of a float32 one in
+// the first 8.
+type wLanes = [2 * generated.Lanes]float64
+
 // weightKinds are the weight patterns of the tests: masks of 0 and 1, random
 // non-negative weights, non-negative weights of wide range, and weights of both
 // signs.
@@ -153,7 +157,7 @@ func testWeighted[T Float](t *testing.T) {
 	// 5003: the prefetching copies of the loops (far prefetch distance, 8 KiB).
 	lengths := []int{0, 1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 100, 1001, 5003}
 	if !testing.Short() {
-		lengths = append(lengths, wChunk, wChunk+9, 2*wChunk+3)
+		lengths = append(lengths, chunkLen, chunkLen+9, 2*chunkLen+3)
 	}
 	for _, n := range lengths {
 		for _, wk := range weightKinds {
@@ -501,35 +505,35 @@ func TestWeightedChunkTree(t *testing.T) {
 	}
 	l := mustLoss(t, "smooth_l1", 0.3)
 	for _, chunks := range []int{2, 3, 5, 6, 7} {
-		n := chunks*wChunk - 5
+		n := chunks*chunkLen - 5
 		x, y := makeInputs[float64](r, n, true)
 		w := makeWeights[float64](r, "signed", n)
 		x32, y32 := makeInputs[float32](r, n, true)
 		w32 := makeWeights[float32](r, "signed", n)
 		p, _ := setup(l, false)
 		p32, _ := setup(l, true)
-		span := func(i int) (int, int) { return i * wChunk, min((i+1)*wChunk, n) }
+		span := func(i int) (int, int) { return i * chunkLen, min((i+1)*chunkLen, n) }
 		acc := tree(0, chunks, func(i int) wLanes {
 			var a wLanes
 			s, e := span(i)
 			generated.WeightedSumF64Impl(generated.ImplGeneric, p, x[s:e], y[s:e], w[s:e], &a)
 			return a
 		}, merge(true))
-		wantHi, wantLo := combineDD(&acc)
+		wantHi, wantLo := combineDD(acc[:])
 		acc = tree(0, chunks, func(i int) wLanes {
 			var a wLanes
 			s, e := span(i)
 			generated.WeightSumF64Impl(generated.ImplGeneric, &noParams, w[s:e], &a)
 			return a
 		}, merge(true))
-		wantWh, wantWl := combineDD(&acc)
+		wantWh, wantWl := combineDD(acc[:])
 		acc = tree(0, chunks, func(i int) wLanes {
 			var a wLanes
 			s, e := span(i)
 			generated.WeightedSumF32Impl(generated.ImplGeneric, p32, x32[s:e], y32[s:e], w32[s:e], (*[8]float64)(a[:8]))
 			return a
 		}, merge(false))
-		want32 := combinePlain(&acc)
+		want32 := combinePlain(acc[:])
 		for _, in := range eachImpl(t) {
 			t.Run("impl="+in.name, func(t *testing.T) {
 				if hi, lo := wsum64(l, p, false, 0, nil, x, y, w); hi != wantHi || lo != wantLo {
@@ -549,7 +553,7 @@ func TestWeightedChunkTree(t *testing.T) {
 // TestWeightedNoAlloc checks that the weighted and per-row operations do not
 // allocate, on short and chunked inputs.
 func TestWeightedNoAlloc(t *testing.T) {
-	for _, n := range []int{100, 3*wChunk + 1} {
+	for _, n := range []int{100, 3*chunkLen + 1} {
 		x, y, w, dst := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 		x32, y32, w32, dst32 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 		rows := make([]float64, n/4)
@@ -769,5 +773,42 @@ func testWeightedBoundary[T Float](t *testing.T, l Loss, n int) {
 	diff := new(big.Rat).Abs(new(big.Rat).Sub(got, s))
 	if rel, _ := diff.Quo(diff, s).Float64(); rel > 0x1p-50 {
 		t.Errorf("%T %s n=%d: lanes %g (relative) from the exact sum", T(0), l, n, rel)
+	}
+}
+
+// TestWeightedThreads checks that the weighted reductions give the same bits on any
+// number of threads (the parallel threshold lowered to one chunk), on every
+// implementation, for inputs of several chunks whose last chunk is short.
+func TestWeightedThreads(t *testing.T) {
+	defer func(m int) { parallelMin = m }(parallelMin)
+	parallelMin = chunkLen
+	defer SetThreads(SetThreads(0))
+	r := newRand(16)
+	n := 5*chunkLen + 13
+	if testing.Short() {
+		n = 3*chunkLen + 5
+	}
+	x, y := makeInputs[float64](r, n, true)
+	w := makeWeights[float64](r, "signed", n)
+	x32, y32 := makeInputs[float32](r, n, true)
+	w32 := makeWeights[float32](r, "signed", n)
+	l := mustLoss(t, "huber", 1.7)
+	for _, in := range eachImpl(t) {
+		var want weightedResult[float64]
+		var want32 weightedResult[float32]
+		for k, threads := range []int{1, 2, 3, 5} {
+			SetThreads(threads)
+			got, got32 := runWeighted(l, x, y, w, 0.5), runWeighted(l, x32, y32, w32, 0.5)
+			if k == 0 {
+				want, want32 = got, got32
+				continue
+			}
+			if d := sameResult(got, want); d != "" {
+				t.Fatalf("%s float64 threads=%d: %s", in.name, threads, d)
+			}
+			if d := sameResult(got32, want32); d != "" {
+				t.Fatalf("%s float32 threads=%d: %s", in.name, threads, d)
+			}
+		}
 	}
 }
