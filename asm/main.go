@@ -2,7 +2,8 @@
 // canonical kernel description in package kernel (gen/kernel), the same description
 // the portable Go kernels are generated from. Run it with `go generate ./...` at the
 // repository root. With -roofline it writes instead the streaming kernels of the
-// benchmarks (bench/roofline_amd64.s), which are no part of the library.
+// benchmarks (bench/roofline_amd64.s), which are no part of the library; with
+// -arm64 the NEON kernels of arm64 (neon.go), which avo cannot write.
 //
 // Each operation of the description becomes one instruction on a vector of float64
 // lanes: one ZMM register for AVX-512, two YMM registers (lanes 0-3 and 4-7) for
@@ -24,6 +25,8 @@
 //     tuning, per kernel, is in gen/kernel; why, in docs/tuning.md).
 //   - select.go: instruction selection shared by the x86 ISAs.
 //   - roofline.go: the benchmarks' streaming kernels.
+//   - neon.go, neonenc.go: the NEON backend (arm64), with its own emitter and
+//     encoder of the instructions the Go assembler lacks.
 //
 // # Backends
 //
@@ -58,7 +61,12 @@ import (
 
 func main() {
 	rooflineOnly := flag.Bool("roofline", false, "write the benchmarks' streaming kernels instead of the loss kernels")
+	arm64Dir := flag.String("arm64", "", "write the NEON kernels (kernels_arm64.s, kernels_arm64.go) into this directory instead of the x86 ones")
 	flag.Parse()
+	if *arm64Dir != "" {
+		writeNEON(*arm64Dir) // neon.go: its own emitter, no avo
+		return
+	}
 	ConstraintExpr("!purego")
 	if *rooflineOnly {
 		roofline()

@@ -133,6 +133,7 @@ const (
 	Generic ImplNum = iota
 	AVX2
 	AVX512
+	NEON
 )
 
 // Impl is one implementation of every kernel.
@@ -143,13 +144,16 @@ type Impl struct {
 	Suffix   string   // of its assembly symbols, e.g. "AVX2"; "" for portable Go
 	Doc      string   // what it is
 	Features []string // CPU features it needs (avo's names in the "// Requires:" lines)
+	Arch     string   // the GOARCH of its assembly; "" for portable Go
 }
 
 // Impls lists the implementations, fastest first; Generic, the portable Go, is last.
 var Impls = []Impl{
-	{AVX512, "avx512", "ImplAVX512", "AVX512", "AVX-512 (F, VL) assembly", []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}},
-	{AVX2, "avx2", "ImplAVX2", "AVX2", "AVX2 and FMA assembly", []string{"AVX", "AVX2", "FMA3"}},
-	{Generic, "generic", "ImplGeneric", "", "portable Go", nil},
+	{AVX512, "avx512", "ImplAVX512", "AVX512", "AVX-512 (F, VL) assembly", []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}, "amd64"},
+	{AVX2, "avx2", "ImplAVX2", "AVX2", "AVX2 and FMA assembly", []string{"AVX", "AVX2", "FMA3"}, "amd64"},
+	// NEON's feature is named as golang.org/x/sys/cpu names it (ARM64.HasASIMD).
+	{NEON, "neon", "ImplNEON", "NEON", "NEON (Advanced SIMD) assembly on arm64", []string{"ASIMD"}, "arm64"},
+	{Generic, "generic", "ImplGeneric", "", "portable Go", nil, ""},
 }
 
 // Impl returns the implementation numbered n; it panics for an unknown number.
