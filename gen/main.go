@@ -7,6 +7,8 @@ import (
 	"flag"
 	"log"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	. "github.com/dave/jennifer/jen"
 
@@ -27,8 +29,9 @@ func main() {
 	}
 	write("params.go", params())
 	write("kernels.go", kernels(ks))
-	write("impl_asm.go", impl(ks, true))
-	write("impl_noasm.go", impl(ks, false))
+	write("impl_asm.go", impl(ks, "amd64"))
+	write("impl_arm64.go", impl(ks, "arm64"))
+	write("impl_noasm.go", impl(ks, ""))
 }
 
 func newFile(constraint string) *File {
@@ -44,7 +47,7 @@ func params() *File {
 	f := newFile("")
 	f.PackageComment("Package generated holds the kernels of smoothl1, written by its code generators")
 	f.PackageComment("from one canonical description (gen/kernel): portable Go for float32 and")
-	f.PackageComment("float64, and AVX2 and AVX-512 assembly on amd64. It is an implementation detail")
+	f.PackageComment("float64, AVX2 and AVX-512 assembly on amd64, NEON assembly on arm64. It is an implementation detail")
 	f.PackageComment("of github.com/gokernels/smoothl1 and has no stable API: use the root package.")
 	f.Comment("Lanes is the number of lanes of the canonical layout: element i belongs to lane i mod Lanes.")
 	f.Const().Id("Lanes").Op("=").Lit(kernel.Lanes)
@@ -90,28 +93,37 @@ func argNames(k *kernel.Kernel) []Code {
 
 // impl writes the functions that call the kernel of the chosen implementation: a
 // switch, not a table of function values, so that the acc array passed by the
-// caller does not escape to the heap (docs/tuning.md).
-func impl(ks []*kernel.Kernel, asm bool) *File {
+// caller does not escape to the heap (docs/tuning.md). arch is the GOARCH whose
+// assembly implementations the switch offers (kernel.Impls' Arch), or "" for the
+// builds without assembly.
+func impl(ks []*kernel.Kernel, arch string) *File {
 	var f *File
-	if asm {
-		f = newFile("amd64 && !purego")
+	if arch != "" {
+		f = newFile(arch + " && !purego")
 	} else {
-		f = newFile("!amd64 || purego")
+		var not []string
+		for _, in := range kernel.Impls {
+			if in.Arch != "" && !slices.Contains(not, "!"+in.Arch) {
+				not = append(not, "!"+in.Arch)
+			}
+		}
+		f = newFile("(" + strings.Join(not, " && ") + ") || purego")
 	}
 	f.Comment("HasAsm reports whether this build has the assembly kernels.")
-	f.Const().Id("HasAsm").Op("=").Lit(asm)
+	f.Const().Id("HasAsm").Op("=").Lit(arch != "")
 	for _, k := range ks {
 		ps := append([]Code{Id("impl").Int()}, signature(k)...)
 		var body []Code
-		if asm {
+		if arch != "" {
 			asmArgs := append([]Code{Parens(Op("*").Index(Id("NumParams")).Float64()).Parens(Id("p"))}, argNames(k)[1:]...)
 			var cases []Code
 			for _, in := range kernel.Impls {
-				if in.Suffix == "" {
+				switch {
+				case in.Suffix == "":
 					cases = append(cases, Default().Block(Id(k.GoName()).Call(argNames(k)...)))
-					continue
+				case in.Arch == arch:
+					cases = append(cases, Case(Id(in.Const)).Block(Id(k.AsmName(in.Suffix)).Call(asmArgs...)))
 				}
-				cases = append(cases, Case(Id(in.Const)).Block(Id(k.AsmName(in.Suffix)).Call(asmArgs...)))
 			}
 			body = append(body, Switch(Id("impl")).Block(cases...))
 		} else {

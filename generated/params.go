@@ -2,7 +2,7 @@
 
 // Package generated holds the kernels of smoothl1, written by its code generators
 // from one canonical description (gen/kernel): portable Go for float32 and
-// float64, and AVX2 and AVX-512 assembly on amd64. It is an implementation detail
+// float64, AVX2 and AVX-512 assembly on amd64, NEON assembly on arm64. It is an implementation detail
 // of github.com/gokernels/smoothl1 and has no stable API: use the root package.
 package generated
 
@@ -14,6 +14,7 @@ const (
 	ImplGeneric = iota // portable Go
 	ImplAVX2           // AVX2 and FMA assembly
 	ImplAVX512         // AVX-512 (F, VL) assembly
+	ImplNEON           // NEON (Advanced SIMD) assembly on arm64
 )
 
 // ImplInfo describes an implementation: its name, its number (an Impl constant),
@@ -28,6 +29,7 @@ type ImplInfo struct {
 var Impls = []ImplInfo{
 	{"avx512", ImplAVX512, []string{"AVX", "AVX2", "FMA3", "AVX512F", "AVX512VL"}},
 	{"avx2", ImplAVX2, []string{"AVX", "AVX2", "FMA3"}},
+	{"neon", ImplNEON, []string{"ASIMD"}},
 	{"generic", ImplGeneric, nil},
 }
 
