@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,63 +30,65 @@ func TestExpectedImplementation(t *testing.T) {
 	t.Logf("automatic dispatch chose %s (usable: %v)", implName(auto), Implementations())
 }
 
-// TestRequiresGated parses the generated assembly and fails when a function needs a
-// CPU feature (its "// Requires:" line) that the dispatch gate of its
-// implementation does not check.
+// TestRequiresGated parses the generated assembly of every architecture and fails
+// when a function needs a CPU feature (its "// Requires:" line) that the dispatch
+// gate of its implementation does not check.
 func TestRequiresGated(t *testing.T) {
-	if runtime.GOARCH != "amd64" {
-		t.Skip("assembly is amd64 only")
-	}
-	f, err := os.Open(filepath.Join("generated", "kernels_amd64.s"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	gates := map[string][]string{}
 	for _, in := range impls {
 		gates[strings.ToUpper(in.name)] = in.features
 	}
 	gates["ROOFLINE"] = gates["AVX2"] // the benchmarks' streaming kernels run where avx2 is usable
-	funcs := 0
-	var fn string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "// func ") { // avo's header of each function, before its Requires line
-			fn = strings.TrimPrefix(line, "// func ")
-			fn = fn[:strings.Index(fn, "(")]
-			funcs++
-			continue
+	for _, file := range []string{"kernels_amd64.s", "kernels_arm64.s"} {
+		f, err := os.Open(filepath.Join("generated", file))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if !strings.HasPrefix(line, "// Requires: ") {
-			continue
-		}
-		var gate []string
-		switch {
-		case strings.HasPrefix(fn, "roofline"):
-			gate = gates["ROOFLINE"]
-		case strings.HasSuffix(fn, "AVX512"):
-			gate = gates["AVX512"]
-		case strings.HasSuffix(fn, "AVX2"):
-			gate = gates["AVX2"]
-		default:
-			t.Errorf("%s: no implementation for this function", fn)
-		}
-		for _, feat := range strings.Split(strings.TrimPrefix(line, "// Requires: "), ", ") {
-			// Go's amd64 baseline (GOAMD64=v1, every x86-64 CPU) includes CMOV and
-			// SSE2, and with it the prefetch instructions, which avo files under
-			// AMD's name MMX+.
-			found := feat == "MMX+" || feat == "CMOV"
-			for _, g := range gate {
-				found = found || g == feat
+		defer f.Close()
+		funcs, required := 0, 0
+		var fn string
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, "// func ") { // the header of each function, before its Requires line
+				fn = strings.TrimPrefix(line, "// func ")
+				fn = fn[:strings.Index(fn, "(")]
+				funcs++
+				continue
 			}
-			if !found {
-				t.Errorf("%s requires %s, which its dispatch gate %v does not check", fn, feat, gate)
+			if !strings.HasPrefix(line, "// Requires: ") {
+				continue
+			}
+			required++
+			var gate []string
+			switch {
+			case strings.HasPrefix(fn, "roofline"):
+				gate = gates["ROOFLINE"]
+			case strings.HasSuffix(fn, "AVX512"):
+				gate = gates["AVX512"]
+			case strings.HasSuffix(fn, "AVX2"):
+				gate = gates["AVX2"]
+			case strings.HasSuffix(fn, "NEONBlocks"):
+				gate = gates["NEON"]
+			default:
+				t.Errorf("%s: no implementation for this function", fn)
+			}
+			for _, feat := range strings.Split(strings.TrimPrefix(line, "// Requires: "), ", ") {
+				// Go's amd64 baseline (GOAMD64=v1, every x86-64 CPU) includes CMOV and
+				// SSE2, and with it the prefetch instructions, which avo files under
+				// AMD's name MMX+.
+				found := feat == "MMX+" || feat == "CMOV"
+				for _, g := range gate {
+					found = found || g == feat
+				}
+				if !found {
+					t.Errorf("%s requires %s, which its dispatch gate %v does not check", fn, feat, gate)
+				}
 			}
 		}
-	}
-	if funcs < 20 {
-		t.Fatalf("found %d functions in the assembly", funcs)
+		if funcs < 10 || required < 10 {
+			t.Fatalf("%s: found %d functions, %d Requires lines", file, funcs, required)
+		}
 	}
 }
 

@@ -57,7 +57,7 @@
 // # Reproducibility
 //
 // For the same inputs, every implementation (the portable Go kernels, AVX2,
-// AVX-512, on any architecture) returns the same bits, and an element's result
+// AVX-512, NEON, on any architecture) returns the same bits, and an element's result
 // does not depend on its position in the slice or the slice's alignment; NaN
 // payloads are the only exception. All kernels are generated from one description
 // of the operations and their order (see package generated and gen/kernel).
@@ -73,10 +73,11 @@
 //
 // # Implementations
 //
-// The fastest implementation usable on the CPU is chosen at start-up: "avx512"
-// (AVX-512 F and VL), "avx2" (AVX2 and FMA) or "generic" (portable Go, and the only
-// one with the purego build tag or on other architectures). The environment
-// variable SMOOTHL1_IMPL=avx512|avx2|generic forces one at start-up; a value that is
+// The fastest implementation usable on the CPU is chosen at start-up: on amd64
+// "avx512" (AVX-512 F and VL) or "avx2" (AVX2 and FMA), on arm64 "neon" (Advanced
+// SIMD), else "generic" (portable Go, and the only one with the purego build tag or
+// on other architectures). The environment variable
+// SMOOTHL1_IMPL=avx512|avx2|neon|generic forces one at start-up; a value that is
 // unknown or not usable on the CPU is reported on standard error and ignored.
 // SetImplementation changes it at run time. One exception is made for speed: on the
 // avx512 path, float32 Sum and Mean of fewer than 32 elements run the AVX2 kernel,
