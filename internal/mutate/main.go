@@ -8,6 +8,12 @@
 //	go run ./internal/mutate -all                # every mutant, on all CPUs (-j)
 //	go run ./internal/mutate -sample 8 -seed 1
 //	go run ./internal/mutate -only generated/kernels_amd64.s:1845   # the mutants at a line
+//	go run ./internal/mutate -arch arm64 -sample 8  # the NEON assembly, tests under qemu-aarch64
+//
+// With -arch arm64 the mutants are changes to the WORDs of the NEON assembly (one
+// instruction encoding for another, the comment following), and each is tested by
+// building the test binary with GOARCH=arm64 and running it under qemu-aarch64,
+// where automatic dispatch picks neon.
 //
 // A mutant that changes results must be caught. The ones that cannot change
 // results are listed with the reason (e.g. a dropped VZEROUPPER only costs speed).
@@ -23,6 +29,7 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,8 +48,9 @@ type mutant struct {
 
 // The files the rules mutate.
 const (
-	asmFile = "generated/kernels_amd64.s"
-	goFile  = "generated/kernels.go"
+	asmFile  = "generated/kernels_amd64.s"
+	goFile   = "generated/kernels.go"
+	neonFile = "generated/kernels_arm64.s" // -arch arm64
 )
 
 type rule struct {
@@ -50,48 +58,103 @@ type rule struct {
 	to     string
 	desc   string
 	reason string
+	// fn, if set, rewrites a matching line instead of to (the arm64 WORD rules).
+	fn func(line string) string
 }
 
 // The mutation rules. Assembly rules act on instructions; Go rules on the operators
 // of the generated kernels.
 var asmRules = []rule{
-	{regexp.MustCompile(`\bVSUBPD\b`), "VADDPD", "VSUBPD -> VADDPD", ""},
-	{regexp.MustCompile(`\bVADDPD\b`), "VSUBPD", "VADDPD -> VSUBPD", ""},
-	{regexp.MustCompile(`\bVMULPD\b`), "VADDPD", "VMULPD -> VADDPD", ""},
-	{regexp.MustCompile(`\bVFMADD231PD\b`), "VFMSUB231PD", "VFMADD231PD -> VFMSUB231PD", ""},
-	{regexp.MustCompile(`\bVFMSUB231PD\b`), "VFMADD231PD", "VFMSUB231PD -> VFMADD231PD", ""},
-	{regexp.MustCompile(`VCMPPD(\s+)\$0x11`), "VCMPPD${1}$$0x12", "compare < -> <=", ""},
-	{regexp.MustCompile(`VCMPPD(\s+)\$0x12`), "VCMPPD${1}$$0x11", "compare <= -> <", ""},
+	{regexp.MustCompile(`\bVSUBPD\b`), "VADDPD", "VSUBPD -> VADDPD", "", nil},
+	{regexp.MustCompile(`\bVADDPD\b`), "VSUBPD", "VADDPD -> VSUBPD", "", nil},
+	{regexp.MustCompile(`\bVMULPD\b`), "VADDPD", "VMULPD -> VADDPD", "", nil},
+	{regexp.MustCompile(`\bVFMADD231PD\b`), "VFMSUB231PD", "VFMADD231PD -> VFMSUB231PD", "", nil},
+	{regexp.MustCompile(`\bVFMSUB231PD\b`), "VFMADD231PD", "VFMSUB231PD -> VFMADD231PD", "", nil},
+	{regexp.MustCompile(`VCMPPD(\s+)\$0x11`), "VCMPPD${1}$$0x12", "compare < -> <=", "", nil},
+	{regexp.MustCompile(`VCMPPD(\s+)\$0x12`), "VCMPPD${1}$$0x11", "compare <= -> <", "", nil},
 	// (No != or unordered compare since the second edition of the canonical order:
 	// the gradients take their branch by one mask, z >= Kg.)
-	{regexp.MustCompile(`\bVPANDNQ\b`), "VPANDQ", "VPANDNQ -> VPANDQ", ""},
-	{regexp.MustCompile(`\bVANDNPD\b`), "VANDPD", "VANDNPD -> VANDPD", ""},
-	{regexp.MustCompile(`\bVPXORQ\b`), "VPORQ", "VPXORQ -> VPORQ", ""},
-	{regexp.MustCompile(`\bVXORPD\b`), "VORPD", "VXORPD -> VORPD", ""},
-	{regexp.MustCompile(`^(\s*)VZEROUPPER\b`), "${1}NOP", "drop VZEROUPPER", "VZEROUPPER only avoids AVX-SSE transition stalls: results cannot change"},
-	{regexp.MustCompile(`(tailmaskk<>\+\d+\(SB\)/2, \$0x)([0-9a-f]+)`), "${1}0${2}1", "shift a tail opmask", ""},
-	{regexp.MustCompile(`(tailmask64<>\+56\(SB\)/8, \$)0xffffffffffffffff`), "${1}0x0000000000000000", "shorten the AVX2 tail mask", ""},
-	{regexp.MustCompile(`(tailmask32<>\+28\(SB\)/4, \$)0xffffffff`), "${1}0x00000000", "shorten the AVX2 float32 tail mask", ""},
-	{regexp.MustCompile(`ADDQ(\s+)\$0x08`), "ADDQ${1}$$0x10", "skip a block", ""},
-	{regexp.MustCompile(`ADDQ(\s+)\$0x10`), "ADDQ${1}$$0x08", "repeat a block (two-block loop)", ""},
-	{regexp.MustCompile(`\bVMAXPD\b`), "VMINPD", "VMAXPD -> VMINPD", ""},
-	{regexp.MustCompile(`\bVMINPD\b`), "VMAXPD", "VMINPD -> VMAXPD", ""},
-	{regexp.MustCompile(`^(\s*)PREFETCH(NTA|T0)\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change"},
+	{regexp.MustCompile(`\bVPANDNQ\b`), "VPANDQ", "VPANDNQ -> VPANDQ", "", nil},
+	{regexp.MustCompile(`\bVANDNPD\b`), "VANDPD", "VANDNPD -> VANDPD", "", nil},
+	{regexp.MustCompile(`\bVPXORQ\b`), "VPORQ", "VPXORQ -> VPORQ", "", nil},
+	{regexp.MustCompile(`\bVXORPD\b`), "VORPD", "VXORPD -> VORPD", "", nil},
+	{regexp.MustCompile(`^(\s*)VZEROUPPER\b`), "${1}NOP", "drop VZEROUPPER", "VZEROUPPER only avoids AVX-SSE transition stalls: results cannot change", nil},
+	{regexp.MustCompile(`(tailmaskk<>\+\d+\(SB\)/2, \$0x)([0-9a-f]+)`), "${1}0${2}1", "shift a tail opmask", "", nil},
+	{regexp.MustCompile(`(tailmask64<>\+56\(SB\)/8, \$)0xffffffffffffffff`), "${1}0x0000000000000000", "shorten the AVX2 tail mask", "", nil},
+	{regexp.MustCompile(`(tailmask32<>\+28\(SB\)/4, \$)0xffffffff`), "${1}0x00000000", "shorten the AVX2 float32 tail mask", "", nil},
+	{regexp.MustCompile(`ADDQ(\s+)\$0x08`), "ADDQ${1}$$0x10", "skip a block", "", nil},
+	{regexp.MustCompile(`ADDQ(\s+)\$0x10`), "ADDQ${1}$$0x08", "repeat a block (two-block loop)", "", nil},
+	{regexp.MustCompile(`\bVMAXPD\b`), "VMINPD", "VMAXPD -> VMINPD", "", nil},
+	{regexp.MustCompile(`\bVMINPD\b`), "VMAXPD", "VMINPD -> VMAXPD", "", nil},
+	{regexp.MustCompile(`^(\s*)PREFETCH(NTA|T0)\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change", nil},
+}
+
+// NEON instruction encodings (see asm/arm64/enc.go): the base word with all
+// register fields zero. The arm64 rules replace one base by another in a WORD,
+// keeping the registers (bits 0-9 and 16-20), and rename the comment's mnemonic.
+var neonBase = map[string]uint32{
+	"FADD": 0x4e60d400, "FSUB": 0x4ee0d400, "FMUL": 0x6e60dc00, "FDIV": 0x6e60fc00,
+	"FMLA": 0x4e60cc00, "FMLS": 0x4ee0cc00,
+	"FCMEQ": 0x4e60e400, "FCMGE": 0x6e60e400, "FCMGT": 0x6ee0e400,
+	"AND": 0x4e201c00, "BIC": 0x4e601c00, "ORR": 0x4ea01c00, "EOR": 0x6e201c00,
+	"BSL": 0x6e601c00, "BIT": 0x6ea01c00, "BIF": 0x6ee01c00,
+	"FNEG": 0x6ee0f800, "FABS": 0x4ee0f800,
+	"FCVTL": 0x0e617800, "FCVTL2": 0x4e617800,
+}
+
+var neonWord = regexp.MustCompile(`^(\s*WORD \$)0x([0-9a-f]{8})( // )([A-Z0-9]+)( .*)$`)
+
+// neonRule replaces instruction from by to in a WORD.
+func neonRule(from, to, desc, reason string) rule {
+	return rule{
+		re:     regexp.MustCompile(`WORD \$0x[0-9a-f]{8} // ` + from + ` `),
+		desc:   desc,
+		reason: reason,
+		fn: func(line string) string {
+			m := neonWord.FindStringSubmatch(line)
+			w, err := strconv.ParseUint(m[2], 16, 32)
+			check(err)
+			nw := neonBase[to] | uint32(w)&0x001f03ff
+			return fmt.Sprintf("%s0x%08x%s%s%s", m[1], nw, m[3], to, m[5])
+		},
+	}
+}
+
+var armRules = []rule{
+	neonRule("FADD", "FSUB", "FADD -> FSUB", ""),
+	neonRule("FSUB", "FADD", "FSUB -> FADD", ""),
+	neonRule("FMUL", "FADD", "FMUL -> FADD", ""),
+	neonRule("FDIV", "FMUL", "FDIV -> FMUL", ""),
+	neonRule("FMLA", "FMLS", "FMLA -> FMLS", ""),
+	neonRule("FCMGT", "FCMGE", "compare > -> >=", ""),
+	neonRule("FCMGE", "FCMGT", "compare >= -> >", ""),
+	// Not == -> >=: IsNaN is FCMEQ a, a, and a >= a is the same mask.
+	neonRule("FCMEQ", "FCMGT", "compare == -> >", ""),
+	neonRule("BIC", "AND", "BIC -> AND", ""),
+	neonRule("AND", "BIC", "AND -> BIC", ""),
+	neonRule("EOR", "ORR", "EOR -> ORR", ""),
+	neonRule("BSL", "BIF", "BSL -> BIF", ""),
+	neonRule("BIT", "BIF", "BIT -> BIF", ""),
+	neonRule("BIF", "BIT", "BIF -> BIT", ""),
+	neonRule("FNEG", "FABS", "FNEG -> FABS", ""),
+	neonRule("FCVTL", "FCVTL2", "FCVTL -> FCVTL2", ""),
+	neonRule("FCVTL2", "FCVTL", "FCVTL2 -> FCVTL", ""),
+	{re: regexp.MustCompile(`^(\s*)WORD \$0x[0-9a-f]{8} // MOV .*`), to: "${1}NOP", desc: "drop a MOV"},
 }
 
 // A value of the generated Go is named as in the description, then its index
 // (x0, d2, z8, v11; gen/kernel's ValueName); accumulator lanes are accs0 ... accl7.
 var goRules = []rule{
-	{regexp.MustCompile(`:= ([A-Za-z]+\d+) - ([A-Za-z]+\d+)$`), ":= $1 + $2", "- -> +", ""},
-	{regexp.MustCompile(`:= ([A-Za-z]+\d+) \+ ([A-Za-z]+\d+)$`), ":= $1 - $2", "+ -> -", ""},
-	{regexp.MustCompile(`if ([A-Za-z]+\d+) < ([A-Za-z]+\d+) \{`), "if $1 <= $2 {", "< -> <=", ""},
-	{regexp.MustCompile(`if ([A-Za-z]+\d+) <= ([A-Za-z]+\d+) \{`), "if $1 < $2 {", "<= -> <", ""},
+	{regexp.MustCompile(`:= ([A-Za-z]+\d+) - ([A-Za-z]+\d+)$`), ":= $1 + $2", "- -> +", "", nil},
+	{regexp.MustCompile(`:= ([A-Za-z]+\d+) \+ ([A-Za-z]+\d+)$`), ":= $1 - $2", "+ -> -", "", nil},
+	{regexp.MustCompile(`if ([A-Za-z]+\d+) < ([A-Za-z]+\d+) \{`), "if $1 <= $2 {", "< -> <=", "", nil},
+	{regexp.MustCompile(`if ([A-Za-z]+\d+) <= ([A-Za-z]+\d+) \{`), "if $1 < $2 {", "<= -> <", "", nil},
 	// (No != since the second edition: see the compares above.)
-	{regexp.MustCompile(`math\.FMA\(([A-Za-z]+\d+), ([A-Za-z]+\d+), -([A-Za-z]+\d+)\)`), "math.FMA($1, $2, $3)", "FMS -> FMA", ""},
-	{regexp.MustCompile(`float64\(([A-Za-z]+\d+) \* ([A-Za-z]+\d+)\)`), "($1 * $2 * 1.0000001)", "perturb a product", ""},
-	{regexp.MustCompile(`\) \^ math\.Float64bits`), ") | math.Float64bits", "xor -> or", ""},
-	{regexp.MustCompile(`(i \+= )8`), "${1}16", "skip a block", ""},
-	{regexp.MustCompile(`if ([A-Za-z]+\d+) > ([A-Za-z]+\d+) \{`), "if $1 < $2 {", "max -> min", ""},
+	{regexp.MustCompile(`math\.FMA\(([A-Za-z]+\d+), ([A-Za-z]+\d+), -([A-Za-z]+\d+)\)`), "math.FMA($1, $2, $3)", "FMS -> FMA", "", nil},
+	{regexp.MustCompile(`float64\(([A-Za-z]+\d+) \* ([A-Za-z]+\d+)\)`), "($1 * $2 * 1.0000001)", "perturb a product", "", nil},
+	{regexp.MustCompile(`\) \^ math\.Float64bits`), ") | math.Float64bits", "xor -> or", "", nil},
+	{regexp.MustCompile(`(i \+= )8`), "${1}16", "skip a block", "", nil},
+	{regexp.MustCompile(`if ([A-Za-z]+\d+) > ([A-Za-z]+\d+) \{`), "if $1 < $2 {", "max -> min", "", nil},
 }
 
 func main() {
@@ -102,6 +165,7 @@ func main() {
 	only := flag.String("only", "", "run only the mutants at these comma-separated file:line locations (e.g. the survivors of an earlier run)")
 	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow|Weighted|Rows", "tests to run against each mutant (go test -run)")
 	funcRe := flag.String("func", "", "only the mutants in functions whose name matches this regexp (e.g. (?i)weight for the weighted kernels)")
+	arch := flag.String("arch", "amd64", "amd64: the AVX assembly and the generated Go, tested natively; arm64: the NEON assembly, tested under qemu-aarch64")
 	flag.Parse()
 
 	root, err := os.Getwd()
@@ -109,11 +173,24 @@ func main() {
 	if _, err := os.Stat(filepath.Join(root, asmFile)); err != nil {
 		fail("run from the repository root")
 	}
+	var sets []ruleSet
+	switch *arch {
+	case "amd64":
+		sets = []ruleSet{{asmFile, asmRules}, {goFile, goRules}}
+	case "arm64":
+		if _, err := exec.LookPath("qemu-aarch64"); err != nil {
+			fail("-arch arm64 runs the tests under qemu-aarch64, which is not installed (Debian: qemu-user)")
+		}
+		sets = []ruleSet{{neonFile, armRules}}
+	default:
+		fail("unknown -arch " + *arch)
+	}
 	var ms []mutant
 	funcs := map[string]bool{}
-	ms = append(ms, mutants(root, asmFile, asmRules, funcs)...)
-	ms = append(ms, mutants(root, goFile, goRules, funcs)...)
-	checkCoverage(root, ms, funcs, *tests)
+	for _, set := range sets {
+		ms = append(ms, mutants(root, set.file, set.rules, funcs)...)
+	}
+	checkCoverage(root, ms, funcs, *tests, sets, *arch)
 	fmt.Printf("%d mutants\n", len(ms))
 	if *funcRe != "" {
 		re := regexp.MustCompile(*funcRe)
@@ -206,6 +283,13 @@ type equivalence struct {
 	descs    []string
 	prefixes []string
 	reason   string
+	arch     string // the -arch whose files it is about
+}
+
+// ruleSet is the rules of one file.
+type ruleSet struct {
+	file  string
+	rules []rule
 }
 
 // equivalences are the known mutants that cannot change results. At |x - y| ==
@@ -215,9 +299,12 @@ type equivalence struct {
 var equivalences = []equivalence{
 	// GradElementwise xors only the sign of d into B (1 or delta), which is never negative.
 	{[]string{"VPXORQ -> VPORQ", "VXORPD -> VORPD", "xor -> or"}, []string{"gradelementwise"},
-		"the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same"},
+		"the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same", "amd64"},
 	{[]string{"compare < -> <=", "< -> <="}, []string{"elementwisef32", "gradf32", "gradelementwisef32"},
-		"z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta"},
+		"z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta", "amd64"},
+	// On arm64, z < K is FCMGT K, z: the only > of these kernels.
+	{[]string{"compare > -> >="}, []string{"elementwisef32", "gradf32", "gradelementwisef32"},
+		"z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta", "arm64"},
 }
 
 // equivalent returns why a mutant of rule desc in function fn cannot change any
@@ -236,17 +323,14 @@ func equivalent(fn, desc string) string {
 // an equivalence names no function or rule there, or an alternative of the tests
 // pattern names no test: a renamed instruction, kernel, variable or test must not
 // quietly leave fewer mutants, or fewer tests to catch them.
-func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string) {
+func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string, sets []ruleSet, arch string) {
 	var problems []string
 	made, madeIn := map[string]bool{}, map[[2]string]bool{}
 	for _, m := range ms {
 		made[m.rule] = true
 		madeIn[[2]string{m.file, m.rule}] = true
 	}
-	for _, set := range []struct {
-		file  string
-		rules []rule
-	}{{asmFile, asmRules}, {goFile, goRules}} {
+	for _, set := range sets {
 		for _, r := range set.rules {
 			if !madeIn[[2]string{set.file, r.desc}] {
 				problems = append(problems, fmt.Sprintf("rule %q (%s) matches nothing in %s", r.desc, r.re, set.file))
@@ -254,6 +338,9 @@ func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string
 		}
 	}
 	for _, e := range equivalences {
+		if e.arch != arch {
+			continue
+		}
 		for _, p := range e.prefixes {
 			found := false
 			for f := range funcs {
@@ -318,6 +405,38 @@ func alternatives(re string) []string {
 	return append(alts, re[start:])
 }
 
+// neonInst reads the instruction and registers of a NEON WORD's comment.
+var neonInst = regexp.MustCompile(`// ([A-Z0-9]+) V(\d+)\.\w+, V(\d+)\.\w+(?:, V(\d+)\.\w+)?$`)
+
+// neonEquivalent returns why an arm64 compare mutant cannot change any result, or
+// "": a compare whose next instruction selects by it between its own two operands
+// is a Max or Min (asm/arm64), and the kernels take the Max/Min only of lane sums
+// and of |x - y|, never -0, so where the two are equal they have the same bits and
+// > and >= pick the same.
+func neonEquivalent(line, next, desc string) string {
+	if desc != "compare > -> >=" && desc != "compare >= -> >" {
+		return ""
+	}
+	c, sel := neonInst.FindStringSubmatch(line), neonInst.FindStringSubmatch(next)
+	if c == nil || sel == nil {
+		return ""
+	}
+	var mask string
+	var data [2]string
+	switch sel[1] {
+	case "BSL": // d = d ? n : m
+		mask, data = sel[2], [2]string{sel[3], sel[4]}
+	case "BIT", "BIF": // d = m ? n : d, d = m ? d : n
+		mask, data = sel[4], [2]string{sel[2], sel[3]}
+	default:
+		return ""
+	}
+	if mask != c[2] || !(data == [2]string{c[3], c[4]} || data == [2]string{c[4], c[3]}) {
+		return ""
+	}
+	return "the compare of a Max/Min, which the kernels take only of sums and |x - y| (never -0): equal values have the same bits, so > and >= pick the same"
+}
+
 // run applies one mutant to the scratch copy, runs the tests and restores the file.
 func run(scratch string, m mutant, tests string) string {
 	path := filepath.Join(scratch, m.file)
@@ -327,10 +446,26 @@ func run(scratch string, m mutant, tests string) string {
 	lines[m.line-1] = m.to
 	check(os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644))
 	defer func() { check(os.WriteFile(path, orig, 0o644)) }()
-	cmd := exec.Command("go", "test", "-count=1", "-short", "-failfast", "-run", tests, ".")
-	cmd.Dir = scratch
-	cmd.Env = append(os.Environ(), "SMOOTHL1_IMPL=")
-	res, err := cmd.CombinedOutput()
+	var res []byte
+	if m.file == neonFile {
+		// Build for arm64, run under qemu: automatic dispatch picks neon.
+		bin := filepath.Join(scratch, "mutant-arm64.test")
+		build := exec.Command("go", "test", "-c", "-o", bin, ".")
+		build.Dir = scratch
+		build.Env = append(os.Environ(), "GOARCH=arm64", "GOOS=linux", "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return "CAUGHT (does not build: " + strings.TrimSpace(string(out)) + ")"
+		}
+		cmd := exec.Command("qemu-aarch64", bin, "-test.count=1", "-test.short", "-test.failfast", "-test.run", tests)
+		cmd.Dir = scratch
+		cmd.Env = append(os.Environ(), "SMOOTHL1_IMPL=", "SMOOTHL1_EXPECT=neon")
+		res, err = cmd.CombinedOutput()
+	} else {
+		cmd := exec.Command("go", "test", "-count=1", "-short", "-failfast", "-run", tests, ".")
+		cmd.Dir = scratch
+		cmd.Env = append(os.Environ(), "SMOOTHL1_IMPL=")
+		res, err = cmd.CombinedOutput()
+	}
 	switch {
 	case err != nil && (strings.Contains(string(res), "build failed") || strings.Contains(string(res), "[setup failed]")):
 		return "CAUGHT (does not build)"
@@ -349,7 +484,8 @@ func mutants(root, file string, rules []rule, funcs map[string]bool) []mutant {
 	check(err)
 	var ms []mutant
 	fn := ""
-	for i, line := range strings.Split(string(b), "\n") {
+	lines := strings.Split(string(b), "\n")
+	for i, line := range lines {
 		if m := funcStart.FindStringSubmatch(line); m != nil {
 			fn = m[1]
 			funcs[fn] = true
@@ -360,10 +496,16 @@ func mutants(root, file string, rules []rule, funcs map[string]bool) []mutant {
 				continue
 			}
 			to := line[:loc[0]] + r.re.ReplaceAllString(line[loc[0]:loc[1]], r.to) + line[loc[1]:]
+			if r.fn != nil {
+				to = r.fn(line)
+			}
 			if to != line {
 				reason := r.reason
 				if reason == "" {
 					reason = equivalent(fn, r.desc)
+				}
+				if reason == "" && i+1 < len(lines) {
+					reason = neonEquivalent(line, lines[i+1], r.desc)
 				}
 				ms = append(ms, mutant{file: file, line: i + 1, rule: r.desc, desc: r.desc + " in " + fn, from: line, to: to, reason: reason})
 			}
