@@ -216,6 +216,7 @@ func fatalf(format string, a ...any) {
 // machine writes what the figures depend on.
 func machine(w *strings.Builder) {
 	model := runtime.GOARCH
+	emu := false
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
 			if strings.HasPrefix(l, "model name") {
@@ -223,6 +224,7 @@ func machine(w *strings.Builder) {
 				break
 			}
 		}
+		emu = emulated(string(b))
 	}
 	goamd64 := "v1"
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -236,15 +238,46 @@ func machine(w *strings.Builder) {
 		goamd64 = v
 	}
 	fmt.Fprintf(w, "# smoothl1 benchmark report\n\n")
+	if emu {
+		const note = "EMULATED: this %s binary runs under a user-mode emulator (e.g. qemu-%s) on a host of another architecture, whose CPU is the one named below: the timings in this report mean nothing about any real %s CPU. Count executed instructions instead: go run ./internal/inscount (arm64).\n"
+		fmt.Fprintf(os.Stderr, "bench: "+note, runtime.GOARCH, emuName(), runtime.GOARCH)
+		fmt.Fprintf(w, "- **"+strings.TrimSuffix(note, "\n")+"**\n", runtime.GOARCH, emuName(), runtime.GOARCH)
+	}
 	fmt.Fprintf(w, "- CPU: %s (%d logical CPUs), %s/%s\n", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	if runtime.GOARCH == "amd64" {
 		fmt.Fprintf(w, "- features: AVX2=%v FMA=%v AVX512F=%v AVX512VL=%v AVX512DQ=%v AVX512BW=%v\n",
 			cpu.X86.HasAVX2, cpu.X86.HasFMA, cpu.X86.HasAVX512F, cpu.X86.HasAVX512VL, cpu.X86.HasAVX512DQ, cpu.X86.HasAVX512BW)
 	}
 	fmt.Fprintf(w, "- Go: %s, GOAMD64=%s\n", runtime.Version(), goamd64)
-	fmt.Fprintf(w, "- dispatch chose %s: the first usable of %s (avx512 needs AVX-512 F+VL, avx2 needs AVX2+FMA)\n",
+	fmt.Fprintf(w, "- dispatch chose %s: the first usable of %s (avx512 needs AVX-512 F+VL, avx2 needs AVX2+FMA, neon needs ASIMD)\n",
 		smoothl1.Implementation(), strings.Join(smoothl1.Implementations(), ", "))
 	fmt.Fprintf(w, "- inputs: x, y ~ N(0,1), SmoothL1Loss(beta=1); each point cycles through several input sets so that no branch predictor learns them\n\n")
+}
+
+// emulated reports whether this binary runs under a user-mode emulator such as
+// qemu-aarch64 on an x86 host: /proc/cpuinfo then describes the host, whose
+// architecture is not the binary's (x86 lists a vendor_id, arm64 a CPU implementer).
+func emulated(cpuinfo string) bool {
+	x86 := strings.Contains(cpuinfo, "vendor_id")
+	arm := strings.Contains(cpuinfo, "CPU implementer")
+	switch runtime.GOARCH {
+	case "amd64", "386":
+		return arm && !x86
+	case "arm64", "arm":
+		return x86 && !arm
+	}
+	return false
+}
+
+// emuName is the qemu user-mode emulator of this architecture.
+func emuName() string {
+	if runtime.GOARCH == "arm64" {
+		return "aarch64"
+	}
+	if runtime.GOARCH == "amd64" {
+		return "x86_64"
+	}
+	return runtime.GOARCH
 }
 
 // roundsF overrides the number of rounds of a point: on a busy machine, more

@@ -2,6 +2,7 @@ package main
 
 import (
 	"math/big"
+	"runtime"
 	"testing"
 
 	"github.com/gokernels/smoothl1"
@@ -25,5 +26,26 @@ func TestUlpsTo(t *testing.T) {
 	}
 	if u := ulpsTo(float64(1+0x1p-50), one); u != 4 {
 		t.Errorf("ulpsTo(1+2^-50, 1) = %v, want 4", u)
+	}
+}
+
+// TestEmulated checks the emulation detection on the /proc/cpuinfo of each
+// architecture: a binary is emulated when the file describes the other one.
+func TestEmulated(t *testing.T) {
+	x86 := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\n"
+	arm := "processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n"
+	var want map[string]bool // cpuinfo -> emulated
+	switch runtime.GOARCH {
+	case "amd64":
+		want = map[string]bool{x86: false, arm: true}
+	case "arm64":
+		want = map[string]bool{x86: true, arm: false}
+	default:
+		t.Skip("no expectation for " + runtime.GOARCH)
+	}
+	for info, w := range want {
+		if got := emulated(info); got != w {
+			t.Errorf("emulated(%q) = %v on %s, want %v", info, got, runtime.GOARCH, w)
+		}
 	}
 }
