@@ -34,7 +34,7 @@ func normInst(s string) string {
 
 // TestNEONWords disassembles the arm64 test binary with binutils' objdump and checks
 // that every WORD of the generated NEON assembly (instructions the Go assembler
-// lacks, written by asm/arm64's encoder) is in its function, in order, and is the
+// lacks, written by asm/neonenc.go) is in its function, in order, and is the
 // instruction its comment names. On arm64 it disassembles itself; elsewhere it
 // builds the arm64 test binary first (not with -short).
 func TestNEONWords(t *testing.T) {

@@ -46,7 +46,7 @@
 //
 // The Go assembler knows loads, stores and integer instructions but few of these
 // vector instructions, so every vector operation is a WORD with the instruction in
-// ARM syntax as its comment (see enc.go; the root package's TestNEONWords checks
+// ARM syntax as its comment (see neonenc.go; the root package's TestNEONWords checks
 // every word against objdump).
 //
 // # Tails
@@ -54,10 +54,12 @@
 // NEON has no masked loads. The assembly handles full blocks only; a Go wrapper
 // beside it (kernels_arm64.go) calls it on the full blocks, then once more on a
 // zero-padded copy of the last, partial block, with the same accumulators (the
-// kernels read acc on entry and write it back), and copies the results of the
-// valid elements out: exactly the canonical zero padding, and nothing outside a
-// slice is read or written. Scalar lanes in assembly would save the copies, but
-// they would be a second translation of every operation to keep exact.
+// assembly reads acc on entry and writes it back; the wrapper zeroes it first, so
+// that acc is written, never read, as for every kernel), and copies the results
+// of the valid elements out: exactly the canonical zero padding, and nothing
+// outside a slice is read or written. Scalar lanes in assembly would save the
+// copies, but they would be a second translation of every operation to keep exact.
+
 package main
 
 import (

@@ -89,7 +89,7 @@ var asmRules = []rule{
 	{regexp.MustCompile(`^(\s*)PREFETCH(NTA|T0)\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change", nil},
 }
 
-// NEON instruction encodings (see asm/arm64/enc.go): the base word with all
+// NEON instruction encodings (see asm/neonenc.go): the base word with all
 // register fields zero. The arm64 rules replace one base by another in a WORD,
 // keeping the registers (bits 0-9 and 16-20), and rename the comment's mnemonic.
 var neonBase = map[string]uint32{
@@ -410,7 +410,7 @@ var neonInst = regexp.MustCompile(`// ([A-Z0-9]+) V(\d+)\.\w+, V(\d+)\.\w+(?:, V
 
 // neonEquivalent returns why an arm64 compare mutant cannot change any result, or
 // "": a compare whose next instruction selects by it between its own two operands
-// is a Max or Min (asm/arm64), and the kernels take the Max/Min only of lane sums
+// is a Max or Min (asm/neon.go), and the kernels take the Max/Min only of lane sums
 // and of |x - y|, never -0, so where the two are equal they have the same bits and
 // > and >= pick the same.
 func neonEquivalent(line, next, desc string) string {
