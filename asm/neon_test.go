@@ -141,7 +141,7 @@ func TestSemantics(t *testing.T) {
 					return 0
 				}})
 		}
-		// A parameter (H, index 1) and a select of two values that both live on.
+		// A parameter (H = 0.75) and a select of two values that both live on.
 		cases = append(cases, tcase{k: mk("Param", xy, load("x"), load("y"), kernel.Op{Kind: kernel.Param, Ref: "H"},
 			op(kernel.LT, 0, 1), op(kernel.Select, 3, 0, 2), op(kernel.Add, 4, 0), op(kernel.Add, 5, 1), store(6)),
 			want: func(x, y, _ float64) float64 {
@@ -178,7 +178,7 @@ func TestSemantics(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module neontest\n\ngo 1.24\n"), 0o644))
 	var m strings.Builder
 	m.WriteString("package generated\n\nimport (\n\t\"fmt\"\n\t\"math\"\n)\n\n")
-	m.WriteString("var p = [12]float64{1: 0.75}\n\n")
+	fmt.Fprintf(&m, "var p = [%d]float64{%d: 0.75} // H\n\n", len(kernel.Params), kernel.ParamIndex("H"))
 	for _, v := range []struct {
 		name string
 		s    []float64
