@@ -65,7 +65,9 @@ func main() {
 		fail(fmt.Sprintf("building for arm64 (run from the repository root): %v\n%s", err, out))
 	}
 	impls := strings.Split(*implsF, ",")
-	fmt.Printf("arm64 instructions executed per element under qemu-aarch64, n = %d, SmoothL1(1), %d calls\n\n", *n, *reps)
+	ver, _ := exec.Command("qemu-aarch64", "--version").Output()
+	v, _, _ := strings.Cut(string(ver), "\n")
+	fmt.Printf("arm64 instructions executed per element under %s, n = %d, SmoothL1(1), %d calls, %s\n\n", v, *n, *reps, runtime.Version())
 	head := "| operation | type |"
 	sep := "| --- | --- |"
 	for _, im := range impls {
