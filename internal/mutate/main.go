@@ -128,8 +128,7 @@ var armRules = []rule{
 	neonRule("FMLA", "FMLS", "FMLA -> FMLS", ""),
 	neonRule("FCMGT", "FCMGE", "compare > -> >=", ""),
 	neonRule("FCMGE", "FCMGT", "compare >= -> >", ""),
-	// Not == -> >=: IsNaN is FCMEQ a, a, and a >= a is the same mask.
-	neonRule("FCMEQ", "FCMGT", "compare == -> >", ""),
+	// (No FCMEQ, NE or IsNaN, since the second edition of the canonical order.)
 	neonRule("BIC", "AND", "BIC -> AND", ""),
 	neonRule("AND", "BIC", "AND -> BIC", ""),
 	neonRule("EOR", "ORR", "EOR -> ORR", ""),
