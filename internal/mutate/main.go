@@ -301,6 +301,8 @@ var equivalences = []equivalence{
 		"the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same", "amd64"},
 	{[]string{"compare < -> <=", "< -> <="}, []string{"elementwisef32", "gradf32", "gradelementwisef32"},
 		"z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta", "amd64"},
+	{[]string{"EOR -> ORR"}, []string{"gradelementwise"},
+		"the only xor puts sign(d) on B = 1 or delta > 0, whose sign bit is clear: or is the same", "arm64"},
 	// On arm64, z < K is FCMGT K, z: the only > of these kernels.
 	{[]string{"compare > -> >="}, []string{"elementwisef32", "gradf32", "gradelementwisef32"},
 		"z < beta vs z <= beta in a float32 kernel: both branches round to the same float32 at z == beta", "arm64"},
