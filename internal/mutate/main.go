@@ -438,6 +438,23 @@ func neonEquivalent(line, next, desc string) string {
 	return "the compare of a Max/Min, which the kernels take only of sums and |x - y| (never -0): equal values have the same bits, so > and >= pick the same"
 }
 
+// describedLinear matches the comment of the NEON Elementwise float64 kernels'
+// operation lh = B * mh (asm/neon.go writes each operation's line of the
+// description before its instructions).
+var describedLinear = regexp.MustCompile(`^\s*// lh\d+ = mul B\d+, mh\d+:`)
+
+// describedEquivalent returns why a mutant cannot change any result, from the line
+// of the description before it, or "": in the float64 Elementwise kernels (second
+// edition of the canonical order), lh = B * mh is the loss only where z is +Inf or
+// NaN (elsewhere the double-double result is selected), and there, with B > 0, B *
+// mh and B + mh are both +Inf or both NaN.
+func describedEquivalent(fn, prev, desc string) string {
+	if desc == "FMUL -> FADD" && strings.HasPrefix(strings.ToLower(fn), "elementwisef64") && describedLinear.MatchString(prev) {
+		return "lh = B * mh is selected only where z is +Inf or NaN, where B + mh (B > 0) is the same +Inf or NaN"
+	}
+	return ""
+}
+
 // run applies one mutant to the scratch copy, runs the tests and restores the file.
 func run(scratch string, m mutant, tests string) string {
 	path := filepath.Join(scratch, m.file)
@@ -507,6 +524,9 @@ func mutants(root, file string, rules []rule, funcs map[string]bool) []mutant {
 				}
 				if reason == "" && i+1 < len(lines) {
 					reason = neonEquivalent(line, lines[i+1], r.desc)
+				}
+				if reason == "" && i > 0 {
+					reason = describedEquivalent(fn, lines[i-1], r.desc)
 				}
 				ms = append(ms, mutant{file: file, line: i + 1, rule: r.desc, desc: r.desc + " in " + fn, from: line, to: to, reason: reason})
 			}
