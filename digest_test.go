@@ -113,9 +113,23 @@ func digestFinite(r *rand.Rand) float64 {
 // hold everywhere. Changing the canonical order of operations changes the digest;
 // then, and only then, rewrite it with: go test -run TestDigest -update-digest
 func TestDigest(t *testing.T) {
+	checkDigest(t, digestFile, func(k int) (d32, d64 string) {
+		// The implementations take turns at threads = 1 and threads = 3 (from
+		// any length on): the digest must not change with the threads either.
+		withThreads(1+2*(k%2), 1, func() {
+			d32, d64 = digestOf[float32](), digestOf[float64]()
+		})
+		return d32, d64
+	})
+}
+
+// checkDigest runs digest on every implementation (k counts them, generic first)
+// and holds its float32 and float64 digests to each other's and to those committed
+// in file, or, with -update-digest, writes them to file.
+func checkDigest(t *testing.T, file string, digest func(k int) (d32, d64 string)) {
 	want := map[string]string{}
 	if !*updateDigest {
-		b, err := os.ReadFile(digestFile)
+		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,12 +142,7 @@ func TestDigest(t *testing.T) {
 	got := map[string]string{}
 	for k, in := range eachImpl(t) {
 		t.Run("impl="+in.name, func(t *testing.T) {
-			// The implementations take turns at threads = 1 and threads = 3 (from
-			// any length on): the digest must not change with the threads either.
-			var d32, d64 string
-			withThreads(1+2*(k%2), 1, func() {
-				d32, d64 = digestOf[float32](), digestOf[float64]()
-			})
+			d32, d64 := digest(k)
 			for typ, d := range map[string]string{"float32": d32, "float64": d64} {
 				if prev, ok := got[typ]; ok && prev != d {
 					t.Errorf("%s %s digest %s differs from another implementation's %s", in.name, typ, d, prev)
@@ -147,7 +156,7 @@ func TestDigest(t *testing.T) {
 	}
 	if *updateDigest {
 		out := "float32 " + got["float32"] + "\nfloat64 " + got["float64"] + "\n"
-		if err := os.WriteFile(digestFile, []byte(out), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
-	"os"
-	"strings"
 	"testing"
 )
 
@@ -71,37 +69,7 @@ func digestWeightedOf[T Float]() string {
 // canonical order, so a change of Sum's order changes this digest too; rewrite it
 // then, and only then, with: go test -run TestDigestWeighted -update-digest
 func TestDigestWeighted(t *testing.T) {
-	want := map[string]string{}
-	if !*updateDigest {
-		b, err := os.ReadFile(digestWeightedFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			if f := strings.Fields(l); len(f) == 2 {
-				want[f[0]] = f[1]
-			}
-		}
-	}
-	got := map[string]string{}
-	for _, in := range eachImpl(t) {
-		t.Run("impl="+in.name, func(t *testing.T) {
-			d32, d64 := digestWeightedOf[float32](), digestWeightedOf[float64]()
-			for typ, d := range map[string]string{"float32": d32, "float64": d64} {
-				if prev, ok := got[typ]; ok && prev != d {
-					t.Errorf("%s %s digest %s differs from another implementation's %s", in.name, typ, d, prev)
-				}
-				got[typ] = d
-				if !*updateDigest && d != want[typ] {
-					t.Errorf("%s %s digest %s, committed %s", in.name, typ, d, want[typ])
-				}
-			}
-		})
-	}
-	if *updateDigest {
-		out := "float32 " + got["float32"] + "\nfloat64 " + got["float64"] + "\n"
-		if err := os.WriteFile(digestWeightedFile, []byte(out), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	checkDigest(t, digestWeightedFile, func(int) (d32, d64 string) {
+		return digestWeightedOf[float32](), digestWeightedOf[float64]()
+	})
 }
