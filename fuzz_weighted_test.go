@@ -85,7 +85,7 @@ func checkWeightedFuzz[T Float](t *testing.T, c fuzzCase, x, y, w []T, g T, got 
 			lv = float64(s)
 			allFinite = false
 		} else {
-			if !checkable(refL[i], x[i], y[i]) || !finite(w[i]) || !productInRange(float64(refL[i]), float64(w[i])) {
+			if !checkableLoss(refL[i], x[i], y[i]) || !finite(w[i]) || !productInRange(float64(refL[i]), float64(w[i])) {
 				allFinite = false
 			}
 			// The kernels keep a float32 loss in float64: one that underflows

@@ -190,6 +190,13 @@ func checkable[T Float](exact T, x, y T) bool {
 	return a == 0 || (a >= minNormal && !math.IsInf(a, 0))
 }
 
+// checkableLoss is checkable for a loss: every loss of x != y is positive, so an
+// exact loss that rounds to 0 in T has underflowed (Huber with a tiny delta), and
+// the bounds do not apply to it, nor to any sum of it times a weight.
+func checkableLoss[T Float](exact T, x, y T) bool {
+	return checkable(exact, x, y) && (exact != 0 || x == y)
+}
+
 // special returns the loss and the derivative with respect to x for inputs where the
 // exact reference does not apply (an infinite or NaN input, or beta = +Inf), as the
 // table of docs/SEMANTICS.md and PyTorch's formula in T give them.
