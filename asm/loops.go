@@ -29,6 +29,11 @@ func prefetches(tu kernel.Tuning) []prefetchOp {
 	return ps
 }
 
+// noPrefetch is the package variable generated.NoPrefetch: when it is not zero the
+// kernel.LoopCopy kernels skip their prefetching copy of the loop. The root package
+// sets it once at init (before any kernel runs); a plain 32-bit load reads it.
+var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
+
 // loops emits the loop over the full blocks, bpi blocks per iteration, up to the
 // last multiple of bpi blocks, and then jumps to label next. It starts at label
 // loop<bpi>start. The first loop (the two-block one where there is one) prefetches
@@ -36,7 +41,9 @@ func prefetches(tu kernel.Tuning) []prefetchOp {
 // prefetches the inputs of later iterations and runs while that address is inside
 // the slices; kernel.Clamped makes the loop itself prefetch at an address clamped
 // to the last full block. Prefetches load no register; they are only hints, but
-// they never name an address outside the slices either.
+// they never name an address outside the slices either. When generated.NoPrefetch
+// is set, the kernel.LoopCopy kernels go straight to the plain loop: the copy costs
+// Zen 4 what it gains on Zen 5 (docs/tuning.md).
 func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
 	tu := g.isa.Tuning(k)
@@ -58,6 +65,9 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		pfEnd := GP64()
 		MOVQ(end, pfEnd)
 		SUBQ(I32(kernel.FarDist/sz), pfEnd) // may be negative: a signed comparison
+		// generated.NoPrefetch set: skip the copy, run the plain loop (docs/tuning.md).
+		CMPL(noPrefetch, Imm(0))
+		JNE(LabelRef(loop))
 		Label(loop + "pf")
 		CMPQ(g.i, pfEnd)
 		JGE(LabelRef(loop))

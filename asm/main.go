@@ -55,6 +55,7 @@ import (
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
 
 	"github.com/gokernels/smoothl1/gen/kernel"
 )
@@ -89,7 +90,25 @@ func main() {
 			function(k, isa)
 		}
 	}
+	cpuid()
 	Generate()
+}
+
+// cpuid writes CPUID(leaf): the registers of CPUID with EAX = leaf and ECX = 0. The
+// root package reads the vendor (leaf 0) and the family (leaf 1) once at init to
+// choose generated.NoPrefetch. CPUID is in every x86-64 CPU: no dispatch gate.
+func cpuid() {
+	TEXT("CPUID", NOSPLIT, "func(leaf uint32) (eax, ebx, ecx, edx uint32)")
+	Doc("CPUID returns the registers of the CPUID instruction with EAX = leaf and ECX = 0.",
+		"Every x86-64 CPU has it; the root package reads the vendor and family with it.")
+	Load(Param("leaf"), reg.EAX)
+	XORL(reg.ECX, reg.ECX)
+	CPUID()
+	Store(reg.EAX, Return("eax"))
+	Store(reg.EBX, Return("ebx"))
+	Store(reg.ECX, Return("ecx"))
+	Store(reg.EDX, Return("edx"))
+	RET()
 }
 
 // slidingMask writes a table of 8 all-ones lanes of width bytes then 8 zero lanes.

@@ -195,3 +195,7 @@ func weightSumF64AVX2(p *[18]float64, w []float64, acc *[16]float64)
 //
 //go:noescape
 func weightSumF64AVX512(p *[18]float64, w []float64, acc *[16]float64)
+
+// CPUID returns the registers of the CPUID instruction with EAX = leaf and ECX = 0.
+// Every x86-64 CPU has it; the root package reads the vendor and family with it.
+func CPUID(leaf uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)

@@ -352,6 +352,8 @@ TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	ANDQ         $-8, DI
 	MOVQ         DI, R8
 	SUBQ         $+2048, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R8
@@ -716,6 +718,8 @@ TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	ANDQ         $-16, DI
 	MOVQ         DI, R8
 	SUBQ         $+2048, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop2
 
 loop2pf:
 	CMPQ        AX, R8
@@ -1175,6 +1179,8 @@ TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	ANDQ         $-8, DI
 	MOVQ         DI, R8
 	SUBQ         $+2048, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R8
@@ -1593,6 +1599,8 @@ TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	ANDQ         $-8, R8
 	MOVQ         R8, R9
 	SUBQ         $+2048, R9
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R9
@@ -2100,6 +2108,8 @@ TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	ANDQ         $-8, R8
 	MOVQ         R8, R9
 	SUBQ         $+2048, R9
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R9
@@ -2711,6 +2721,8 @@ TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
 	ANDQ         $-8, R8
 	MOVQ         R8, R9
 	SUBQ         $+2048, R9
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R9
@@ -3463,6 +3475,8 @@ TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	ANDQ         $-8, R9
 	MOVQ         R9, R10
 	SUBQ         $+2048, R10
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R10
@@ -3846,6 +3860,8 @@ TEXT ·weightSumF32AVX512(SB), NOSPLIT, $0-40
 	ANDQ $-8, SI
 	MOVQ SI, DI
 	SUBQ $+2048, DI
+	CMPL ·NoPrefetch+0(SB), $0x00
+	JNE  loop1
 
 loop1pf:
 	CMPQ        BX, DI
@@ -4417,6 +4433,8 @@ TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	ANDQ         $-8, DI
 	MOVQ         DI, R8
 	SUBQ         $+1024, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R8
@@ -5256,6 +5274,8 @@ TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	ANDQ         $-16, DI
 	MOVQ         DI, R8
 	SUBQ         $+1024, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop2
 
 loop2pf:
 	CMPQ        AX, R8
@@ -6148,6 +6168,8 @@ TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	ANDQ         $-8, DI
 	MOVQ         DI, R8
 	SUBQ         $+1024, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R8
@@ -8410,6 +8432,8 @@ TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
 	ANDQ         $-8, R8
 	MOVQ         R8, R9
 	SUBQ         $+1024, R9
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
 
 loop1pf:
 	CMPQ        AX, R9
@@ -10236,6 +10260,8 @@ TEXT ·weightSumF64AVX512(SB), NOSPLIT, $0-40
 	ANDQ $-8, SI
 	MOVQ SI, DI
 	SUBQ $+1024, DI
+	CMPL ·NoPrefetch+0(SB), $0x00
+	JNE  loop1
 
 loop1pf:
 	CMPQ        BX, DI
@@ -10356,4 +10382,16 @@ done:
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVUPD       Y0, 96(DX)
 	VZEROUPPER
+	RET
+
+// func CPUID(leaf uint32) (eax uint32, ebx uint32, ecx uint32, edx uint32)
+// Requires: CPUID
+TEXT ·CPUID(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	XORL CX, CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
 	RET
