@@ -1,9 +1,6 @@
 package smoothl1
 
-import (
-	"fmt"
-	"os"
-)
+import "fmt"
 
 // The AVX-512 kernels with a prefetching copy of their first loop (gen/kernel's
 // LoopCopy) skip that copy when generated.NoPrefetch is set. The prefetches are
@@ -39,14 +36,4 @@ func prefetchOff(vendor string, sig uint32, env string) (off bool, err error) {
 		err = fmt.Errorf("smoothl1: SMOOTHL1_PREFETCH=%q: want on or off", env)
 	}
 	return off, err
-}
-
-// choosePrefetch returns prefetchOff for this CPU and environment, reporting a bad
-// SMOOTHL1_PREFETCH on stderr.
-func choosePrefetch(vendor string, sig uint32) bool {
-	off, err := prefetchOff(vendor, sig, os.Getenv("SMOOTHL1_PREFETCH"))
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%v; using %s\n", err, map[bool]string{false: "on", true: "off"}[off])
-	}
-	return off
 }

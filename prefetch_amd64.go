@@ -4,6 +4,8 @@ package smoothl1
 
 import (
 	"encoding/binary"
+	"fmt"
+	"os"
 
 	"github.com/gokernels/smoothl1/generated"
 )
@@ -30,4 +32,14 @@ func setNoPrefetch(off bool) (was, ok bool) {
 		generated.NoPrefetch = 1
 	}
 	return was, true
+}
+
+// choosePrefetch returns prefetchOff for this CPU and environment, reporting a bad
+// SMOOTHL1_PREFETCH on stderr.
+func choosePrefetch(vendor string, sig uint32) bool {
+	off, err := prefetchOff(vendor, sig, os.Getenv("SMOOTHL1_PREFETCH"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%v; using %s\n", err, map[bool]string{false: "on", true: "off"}[off])
+	}
+	return off
 }
