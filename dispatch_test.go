@@ -128,6 +128,9 @@ func TestEnvironmentOverride(t *testing.T) {
 		return impl, errb.String()
 	}
 	for _, in := range eachImpl(t) {
+		if in.name != implName(in.id) {
+			continue // avx512 again with the prefetch flag flipped (eachImpl)
+		}
 		if got, _ := run(in.name); got != in.name {
 			t.Errorf("SMOOTHL1_IMPL=%s: chose %s", in.name, got)
 		}
