@@ -170,7 +170,7 @@ func main() {
 			}
 		}
 	}
-	smoothl1.SetImplementation("")
+	setImpl("")
 	fmt.Fprintln(os.Stderr)
 	stopTorch()
 
@@ -251,6 +251,9 @@ func machine(w *strings.Builder) {
 	fmt.Fprintf(w, "- Go: %s, GOAMD64=%s\n", runtime.Version(), goamd64)
 	fmt.Fprintf(w, "- dispatch chose %s: the first usable of %s (avx512 needs AVX-512 F+VL, avx2 needs AVX2+FMA, neon needs ASIMD)\n",
 		smoothl1.Implementation(), strings.Join(smoothl1.Implementations(), ", "))
+	if note := prefetchNote(); note != "" {
+		fmt.Fprintf(w, "- the avx512 kernels' software prefetching (loop copy): %s; impl avx512/prefetch=on|off forces it\n", note)
+	}
 	fmt.Fprintf(w, "- inputs: x, y ~ N(0,1), SmoothL1Loss(beta=1); each point cycles through several input sets so that no branch predictor learns them\n\n")
 }
 
@@ -311,7 +314,7 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 	defer smoothl1.SetThreads(smoothl1.SetThreads(1))
 	use := func(impl string) {
 		if impl != implNaive && impl != implRoofline && !isPeer(impl) {
-			smoothl1.SetImplementation(impl)
+			setImpl(impl)
 		}
 	}
 	// Size each implementation's batch to a sixth of the time per point, reading the
@@ -383,10 +386,10 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 // verify checks an implementation against the exact scalar reference on a small
 // input: Sum within 1 ulp, Elementwise and Grad within 2 ulp.
 func verify(impl string) error {
-	if err := smoothl1.SetImplementation(impl); err != nil {
+	if err := setImpl(impl); err != nil {
 		return err
 	}
-	defer smoothl1.SetImplementation("")
+	defer setImpl("")
 	sl, _ := smoothl1.SmoothL1(1)
 	hu, _ := smoothl1.Huber(0.5)
 	for _, l := range []smoothl1.Loss{sl, hu} {

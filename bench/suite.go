@@ -167,7 +167,7 @@ func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
 			}
 		}, nil
 	}
-	if err := smoothl1.SetImplementation(impl); err != nil {
+	if err := setImpl(impl); err != nil {
 		return nil, err
 	}
 	var f func(s *set[T])

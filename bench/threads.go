@@ -127,7 +127,7 @@ func measureThreads(op string, impls []string, dtype string, n int, per time.Dur
 	defer smoothl1.SetThreads(smoothl1.SetThreads(0))
 	use := func(r threadRunner) {
 		if r.impl != implRoofline {
-			smoothl1.SetImplementation(r.impl)
+			setImpl(r.impl)
 			smoothl1.SetThreads(r.threads)
 		}
 	}
