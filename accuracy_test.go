@@ -17,8 +17,10 @@ func TestSumAccuracyLarge(t *testing.T) {
 	if testing.Short() || os.Getenv("SMOOTHL1_SKIP_LARGE") != "" {
 		t.Skip("large accuracy test skipped in -short mode")
 	}
-	testSumAccuracy[float32](t, 1<<24+3)
-	testSumAccuracy[float64](t, 1<<24+3)
+	// 257 chunks (the last of 3 elements): an unbalanced merge tree, on one thread
+	// and on two; the exact sums are computed once for both.
+	testSumAccuracy[float32](t, 1<<24+3, 1, 2)
+	testSumAccuracy[float64](t, 1<<24+3, 1, 2)
 }
 
 // TestSumAccuracy is the same check at lengths that run in every mode.
@@ -29,7 +31,9 @@ func TestSumAccuracy(t *testing.T) {
 	}
 }
 
-func testSumAccuracy[T Float](t *testing.T, n int) {
+// testSumAccuracy checks Sum and Mean on n elements on every implementation, with
+// each of the thread counts given (none: the default).
+func testSumAccuracy[T Float](t *testing.T, n int, threads ...int) {
 	sl, _ := SmoothL1(1)
 	sl2, _ := SmoothL1(0.5)
 	hu, _ := Huber(2)
@@ -53,11 +57,19 @@ func testSumAccuracy[T Float](t *testing.T, n int) {
 			wantMean := roundBig[T](new(big.Float).Quo(exact, new(big.Float).SetInt64(int64(n))))
 			for _, in := range eachImpl(t) {
 				t.Run("impl="+in.name, func(t *testing.T) {
-					if got := Sum(l, x, y); ulps(got, wantSum) > 1 {
-						t.Errorf("%T %s %s n=%d: Sum = %v, exact %v: %d ulp", T(0), data, l, n, got, wantSum, ulps(got, wantSum))
+					check := func(th int) {
+						if got := Sum(l, x, y); ulps(got, wantSum) > 1 {
+							t.Errorf("%T %s %s n=%d threads=%d: Sum = %v, exact %v: %d ulp", T(0), data, l, n, th, got, wantSum, ulps(got, wantSum))
+						}
+						if got := Mean(l, x, y); ulps(got, wantMean) > 1 {
+							t.Errorf("%T %s %s n=%d threads=%d: Mean = %v, exact %v: %d ulp", T(0), data, l, n, th, got, wantMean, ulps(got, wantMean))
+						}
 					}
-					if got := Mean(l, x, y); ulps(got, wantMean) > 1 {
-						t.Errorf("%T %s %s n=%d: Mean = %v, exact %v: %d ulp", T(0), data, l, n, got, wantMean, ulps(got, wantMean))
+					if len(threads) == 0 {
+						check(Threads())
+					}
+					for _, th := range threads {
+						withThreads(th, 0, func() { check(th) })
 					}
 				})
 			}
