@@ -1,11 +1,8 @@
 package smoothl1
 
 import (
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"math/big"
-	"os"
 	"testing"
 )
 
@@ -35,25 +32,7 @@ type weightedGolden struct {
 
 func loadWeightedGolden(t *testing.T) []weightedGolden {
 	t.Helper()
-	f, err := os.Open("testdata/weighted-golden.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Cases []weightedGolden `json:"cases"`
-	}
-	if err := json.NewDecoder(z).Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	if len(doc.Cases) < 270 {
-		t.Fatalf("%d cases, want 270", len(doc.Cases))
-	}
-	return doc.Cases
+	return readCases[weightedGolden](t, "testdata/weighted-golden.json.gz", 270)
 }
 
 // TestWeightedGolden checks every case of the weighted golden file on every
