@@ -250,10 +250,7 @@ func pairwise(a []float64) float64 {
 // pairwise: ((0+1)+(2+3))+((4+5)+(6+7)), which keeps the chain of dependent
 // additions short for short inputs.
 func combine64(acc *acc64) (hi, lo float64) {
-	add := func(h0, l0, h1, l1 float64) (float64, float64) {
-		s, e := twoSum(h0, h1)
-		return s, (l0 + l1) + e
-	}
+	add := addDD
 	h01, l01 := add(acc[0], acc[8], acc[1], acc[9])
 	h23, l23 := add(acc[2], acc[10], acc[3], acc[11])
 	h45, l45 := add(acc[4], acc[12], acc[5], acc[13])
@@ -261,6 +258,13 @@ func combine64(acc *acc64) (hi, lo float64) {
 	h03, l03 := add(h01, l01, h23, l23)
 	h47, l47 := add(h45, l45, h67, l67)
 	return add(h03, l03, h47, l47)
+}
+
+// addDD adds two lanes' double-doubles as combine64 does: h by an exact two-sum,
+// l the sum of the l parts and the error of h.
+func addDD(h0, l0, h1, l1 float64) (h, l float64) {
+	s, e := twoSum(h0, h1)
+	return s, (l0 + l1) + e
 }
 
 // finish64 turns the accumulators of the float64 Sum and SumAndGrad kernels for n
@@ -276,6 +280,13 @@ func finish64(p *generated.Params, acc *acc64, mean bool, n int) float64 {
 	hi, lo := combine64(acc)
 	quad := pairwise(acc[2*generated.Lanes:]) // integers below 2^53: exact
 	lin := float64(generated.Lanes*((n+generated.Lanes-1)/generated.Lanes)) - quad
+	return finishSum64(p, hi, lo, lin, mean, n)
+}
+
+// finishSum64 is finish64 after the lanes are combined: the sum of V is hi + lo, lin
+// the number of linear elements (padding included; read only where K > 0), n > 0
+// the number of elements. The per-row path of short rows (rows_short.go) calls it too.
+func finishSum64(p *generated.Params, hi, lo, lin float64, mean bool, n int) float64 {
 	if k := p[generated.PK]; lin > 0 && k > 0 {
 		// lin*K*K as ch + cl: kh + kl = K*K exactly, lin*kh exactly, lin*kl rounded
 		// (2^-106 of it). The linear elements have V = 2K*z >= 2K*K, so the
@@ -350,12 +361,19 @@ const (
 func finish32(p *generated.Params, acc []float64, mean bool, n int, overflow func() bool) float64 {
 	q := pairwise(acc[:generated.Lanes])
 	l := pairwise(acc[generated.Lanes : 2*generated.Lanes])
+	return finishSum32(p, q, l, mean, n, (q >= ovfQ || l >= ovfL) && overflow())
+}
+
+// finishSum32 is finish32 after the lanes are added: q and l are the sums of the
+// lanes, ovf reports an element whose x - y overflowed float32 (asked only where q
+// or l is that large). The per-row path of short rows (rows_short.go) calls it too.
+func finishSum32(p *generated.Params, q, l float64, mean bool, n int, ovf bool) float64 {
 	// (The conversions keep the compiler from fusing a product into the sum.)
 	s := float64(p[generated.PAh] * q)
 	if l != 0 {
 		s += float64(p[generated.PB] * l)
 	}
-	if (q >= ovfQ || l >= ovfL) && overflow() {
+	if ovf {
 		s += float64(p[generated.PB] * (math.Inf(1) - p[generated.PH]))
 	}
 	if mean {

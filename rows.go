@@ -36,6 +36,14 @@ func RowMeans[T Float](l Loss, dst, x, y []T, cols int) {
 }
 
 func rowSums[T Float](l Loss, dst, x, y []T, cols int, mean bool) {
+	if p, ok := rowsShort(l, isF32[T](), cols); ok { // rows_short.go
+		if isF32[T]() {
+			rowsShort32(p, f32(dst), f32(x), f32(y), cols, mean)
+		} else {
+			rowsShort64(p, f64(dst), f64(x), f64(y), cols, mean)
+		}
+		return
+	}
 	if isF32[T]() {
 		d, xs, ys := f32(dst), f32(x), f32(y)
 		for r := range d {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/gokernels/smoothl1/generated"
 )
 
 // TestRows holds RowSums, RowMeans and RowGrad to their definitions, on every
@@ -115,6 +117,207 @@ func TestRowsInPlace(t *testing.T) {
 	for i := range gw {
 		if !sameBits(gc[i], gw[i]) {
 			t.Fatalf("RowGrad dst == gradOut [%d]: %v, want %v", i, gc[i], gw[i])
+		}
+	}
+}
+
+// rowPairs are (x, y) pairs that stress the per-row path of short rows: x - y
+// overflowing float32, differences with a rounding error (the float64 two-sum),
+// subnormal differences, squares that overflow or underflow, infinities, NaN and
+// signed zeros.
+var rowPairs = [][2]float64{
+	{math.MaxFloat32, -math.MaxFloat32}, {3e38, -3e38}, {-math.MaxFloat32, 1e38},
+	{1, 1e-17}, {1e300, -1e-300}, {1e16, -1}, {-0.1, 0.7}, {1 + 0x1p-52, -0x1p-60},
+	{2 * math.SmallestNonzeroFloat64, math.SmallestNonzeroFloat64}, {0x1p-1022, 0x1.8p-1022},
+	{2 * math.SmallestNonzeroFloat32, math.SmallestNonzeroFloat32}, {0x1p-126, -0x1p-149},
+	{math.Inf(1), math.Inf(1)}, {math.Inf(1), math.Inf(-1)}, {math.Inf(-1), 1}, {1, math.Inf(1)},
+	{math.NaN(), 1}, {0, math.NaN()}, {0, math.Copysign(0, -1)}, {math.Copysign(0, -1), 0},
+	{1e200, 0}, {1e155, -1e154}, {1e-160, 0}, {math.MaxFloat64, -math.MaxFloat64}, {1e30, 1e30},
+}
+
+// TestRowsShort holds the per-row path of short rows (rows_short.go) to its
+// definition: on every implementation, each row's RowSums and RowMeans are the bits
+// of Sum and Mean called on that row there. Every column count from 1 to 16 (the
+// path takes up to 8, the rest checks the switch-over) and a few longer; both
+// types; losses with every branch of the parameter set-up (degenerate, huge, tiny,
+// zero and infinite parameters, Huber); rows of ordinary values, of values at
+// |x - y| = beta and a step either side, of special values, and of the pairs of
+// rowPairs.
+func TestRowsShort(t *testing.T) {
+	testRowsShort[float32](t)
+	testRowsShort[float64](t)
+}
+
+func testRowsShort[T Float](t *testing.T) {
+	r := newRand(14)
+	const rows = 47 // not a multiple of the rows per window
+	colsList := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 24, 33}
+	losses := append(testLosses(), weightLosses(t)...)
+	if testing.Short() {
+		colsList = []int{1, 2, 3, 4, 5, 7, 8, 9, 16}
+	}
+	for _, cols := range colsList {
+		for _, l := range losses {
+			beta := l.param()
+			n := rows * cols
+			x, y := make([]T, 0, n), make([]T, 0, n)
+			for i := 0; i < rows; i++ {
+				var xs, ys []T
+				switch i % 6 {
+				case 0: // ordinary values
+					xs, ys = makeInputs[T](r, cols, i%8 == 4)
+				case 1: // at beta and a step either side
+					xs, ys = randomInputs[T](r, cols, beta, false)
+				case 2: // special values
+					xs, ys = randomInputs[T](r, cols, beta, true)
+				case 4: // few-bit values at spread exponents: sums with ties, where
+					// the order of the additions shows in the rounded result
+					xs, ys = make([]T, cols), make([]T, cols)
+					for j := range xs {
+						xs[j] = T(math.Ldexp(float64(1+r.IntN(4)), r.IntN(60)-30))
+						if r.IntN(2) == 0 {
+							ys[j] = T(math.Ldexp(float64(1+r.IntN(4)), r.IntN(60)-30))
+						}
+					}
+				case 5: // differences B, B*(1 + 2^-24), B/2^24, B/2^53 and 0: sums at
+					// a tie of float32 (float64) rounding, or off it, depending on
+					// the order of the additions (for SmoothL1(0), where l = z)
+					xs, ys = make([]T, cols), make([]T, cols)
+					b := math.Ldexp(1, r.IntN(40)-20)
+					for j := range xs {
+						p := [][2]float64{{b, 0}, {-b, 0}, {b, -b * 0x1p-24}, {-b, b * 0x1p-24},
+							{b * 0x1p-24, 0}, {b * 0x1p-53, 0}, {-b * 0x1p-53, 0}, {0, 0}}[r.IntN(8)]
+						xs[j], ys[j] = T(p[0]), T(p[1])
+					}
+				case 3: // stress pairs among ordinary values
+					xs, ys = makeInputs[T](r, cols, false)
+					for j := range xs {
+						if r.IntN(2) == 0 {
+							p := rowPairs[r.IntN(len(rowPairs))]
+							xs[j], ys[j] = T(p[0]), T(p[1])
+						}
+					}
+				}
+				x, y = append(x, xs...), append(y, ys...)
+			}
+			name := fmt.Sprintf("%T cols=%d %s", T(0), cols, l)
+			for _, in := range eachImpl(t) {
+				sums, means := make([]T, rows), make([]T, rows)
+				RowSums(l, sums, x, y, cols)
+				RowMeans(l, means, x, y, cols)
+				for i := 0; i < rows; i++ {
+					xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
+					if s := Sum(l, xs, ys); !sameBits(sums[i], s) {
+						t.Fatalf("%s %s: RowSums[%d] = %v (%#x), Sum of the row %v (%#x); row x = %v, y = %v",
+							name, in.name, i, sums[i], math.Float64bits(float64(sums[i])), s, math.Float64bits(float64(s)), xs, ys)
+					}
+					if m := Mean(l, xs, ys); !sameBits(means[i], m) {
+						t.Fatalf("%s %s: RowMeans[%d] = %v (%#x), Mean of the row %v (%#x); row x = %v, y = %v",
+							name, in.name, i, means[i], math.Float64bits(float64(means[i])), m, math.Float64bits(float64(m)), xs, ys)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRowsShortOrder holds the order of the additions of the per-row path of short
+// rows to Sum's, through the result: rows of SmoothL1(0) (where a lane's l is the
+// difference z itself) drawn from differences that make a sum land on a tie of the
+// float32 rounding, or off it, depending on the order: B*(1 + 2^-24) (a float32
+// midpoint), B/2^53, B/2^24, B and 0. For float64 the lanes' double-double sums
+// hide the order from the result; TestRowsShortLanes holds them.
+func TestRowsShortOrder(t *testing.T) {
+	testRowsShortOrder[float32](t)
+	testRowsShortOrder[float64](t)
+}
+
+func testRowsShortOrder[T Float](t *testing.T) {
+	r := newRand(15)
+	l := mustLoss(t, "smooth_l1", 0)
+	const rows = 2000
+	for cols := 1; cols <= 9; cols++ {
+		x, y := make([]T, rows*cols), make([]T, rows*cols)
+		for i := range x {
+			b := math.Ldexp(1, r.IntN(20)-10)
+			p := [][2]float64{{b, -b * 0x1p-24}, {b * 0x1p-53, 0}, {b * 0x1p-24, 0}, {b, 0}, {0, 0}}[r.IntN(5)]
+			x[i], y[i] = T(p[0]), T(p[1])
+			if r.IntN(2) == 0 {
+				x[i], y[i] = -x[i], -y[i]
+			}
+		}
+		for _, in := range eachImpl(t) {
+			sums, means := make([]T, rows), make([]T, rows)
+			RowSums(l, sums, x, y, cols)
+			RowMeans(l, means, x, y, cols)
+			for i := 0; i < rows; i++ {
+				xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
+				if s := Sum(l, xs, ys); !sameBits(sums[i], s) {
+					t.Fatalf("%T cols=%d %s: RowSums[%d] = %v, Sum of the row %v; row x = %v, y = %v", T(0), cols, in.name, i, sums[i], s, xs, ys)
+				}
+				if m := Mean(l, xs, ys); !sameBits(means[i], m) {
+					t.Fatalf("%T cols=%d %s: RowMeans[%d] = %v, Mean of the row %v; row x = %v, y = %v", T(0), cols, in.name, i, means[i], m, xs, ys)
+				}
+			}
+		}
+	}
+}
+
+// TestRowsShortLanes holds the lane sums of the per-row path of short rows that
+// come from a Sum kernel call on a window of rows (tree64, tree32) to those of Sum
+// itself: for each row of a window, the lanes added in its tree must be, bit for
+// bit, what combine64 (pairwise for float32) makes of the kernel's lanes for that
+// row alone. The double-double's low part and the float32 lane sums show the order
+// of the additions that the rounded results of TestRowsShortOrder may hide. The
+// count of quadratic elements must be the kernel's less its padding lanes where K > 0
+// (finishSum64 reads it only there).
+func TestRowsShortLanes(t *testing.T) {
+	r := newRand(16)
+	const n = generated.Lanes
+	for _, in := range eachImpl(t) {
+		for cols := 1; cols <= n; cols++ {
+			per := n / cols
+			for _, l := range append(testLosses(), weightLosses(t)...) {
+				p64, ok64 := rowsShort(l, false, cols)
+				p32, ok32 := rowsShort(l, true, cols)
+				for range 20 {
+					x, y := randomInputs[float64](r, per*cols, l.param(), r.IntN(4) == 0)
+					if ok64 {
+						var win, row acc64
+						generated.SumF64Impl(in.id, p64, x, y, &win)
+						h, lo, c := (*[n]float64)(win[:n]), (*[n]float64)(win[n:2*n]), (*[n]float64)(win[2*n:])
+						for i := range per {
+							gh, gl, gq := tree64(h, lo, c, i*cols, cols)
+							generated.SumF64Impl(in.id, p64, x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols], &row)
+							wh, wl := combine64(&row)
+							wq := pairwise(row[2*n:]) - float64(n-cols)
+							if !sameBits(gh, wh) || (finite(wh) && math.Float64bits(gl) != math.Float64bits(wl)) || (p64[generated.PK] > 0 && gq != wq) {
+								t.Fatalf("%s float64 cols=%d %s row %d of %v, %v: tree64 (%v, %v, %v), combine64 of the row (%v, %v, %v)",
+									in.name, cols, l, i, x, y, gh, gl, gq, wh, wl, wq)
+							}
+						}
+					}
+					if ok32 && cols > 4 { // (1 to 4 columns compute the lanes in Go: lane32)
+						x32, y32 := make([]float32, len(x)), make([]float32, len(y))
+						for i := range x {
+							x32[i], y32[i] = float32(x[i]), float32(y[i])
+						}
+						var win, row acc32
+						generated.SumF32Impl(in.id, p32, x32, y32, &win)
+						for i := range per {
+							generated.SumF32Impl(in.id, p32, x32[i*cols:(i+1)*cols], y32[i*cols:(i+1)*cols], &row)
+							for j, what := range []string{"q", "l"} {
+								got := tree32((*[n]float64)(win[j*n:(j+1)*n]), i*cols, cols)
+								want := pairwise(row[j*n : (j+1)*n])
+								if math.Float64bits(got) != math.Float64bits(want) && !(got != got && want != want) {
+									t.Fatalf("%s float32 cols=%d %s row %d of %v, %v: tree32 of %s %v, pairwise of the row %v",
+										in.name, cols, l, i, x32, y32, what, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }
