@@ -66,7 +66,7 @@ func lane32(k float64, x, y float32) (q, l float64) {
 
 // rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= Lanes
 // columns.
-func rowsShort32(p *generated.Params, dst, x, y []float32, cols int, mean bool) {
+func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
 	k := p[generated.PK]
 	switch cols {
 	case 1:
@@ -107,7 +107,6 @@ func rowsShort32(p *generated.Params, dst, x, y []float32, cols int, mean bool) 
 			dst[r] = float32(finishSum32(p, q, l, mean, 4, ovf))
 		}
 	default: // 5 to 8 columns
-		id := impl()
 		if id == generated.ImplAVX512 {
 			id = generated.ImplAVX2 // as sum32 does for short inputs
 		}
@@ -185,8 +184,7 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 
 // rowsShort64 is RowSums (RowMeans if mean) of float64 rows of cols <= Lanes
 // columns: the lanes from the Sum kernel, one call per window of Lanes/cols rows.
-func rowsShort64(p *generated.Params, dst, x, y []float64, cols int, mean bool) {
-	id := impl()
+func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
 	var acc acc64
 	h := (*[generated.Lanes]float64)(acc[:generated.Lanes])
 	l := (*[generated.Lanes]float64)(acc[generated.Lanes : 2*generated.Lanes])

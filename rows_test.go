@@ -321,3 +321,57 @@ func TestRowsShortLanes(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsShortThreads holds the per-row path of short rows on several threads
+// (the parallel threshold lowered to one chunk of rows) to the same path on one,
+// bit for bit, and every row to Sum and Mean of the row: rows of several chunks,
+// the last one short, and dst == x with one column.
+func TestRowsShortThreads(t *testing.T) {
+	testRowsShortThreads[float32](t)
+	testRowsShortThreads[float64](t)
+}
+
+func testRowsShortThreads[T Float](t *testing.T) {
+	rows := 3*chunkLen + 5
+	l := mustLoss(t, "huber", 0.5)
+	for k, cols := range []int{1, 3, 4, 8} {
+		x, y, _ := boundaryInputs[T](rows*cols, []string{"finite", "inf", "ovf32", "nan"}[k], cols)
+		var want [2][]T
+		for _, mean := range []bool{false, true} {
+			op := RowSums[T]
+			if mean {
+				op = RowMeans[T]
+			}
+			one := make([]T, rows)
+			withThreads(1, chunkLen, func() { op(l, one, x, y, cols) })
+			for i := range one {
+				xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
+				s := Sum(l, xs, ys)
+				if mean {
+					s = Mean(l, xs, ys)
+				}
+				if !sameBits(one[i], s) {
+					t.Fatalf("%T cols=%d mean=%v: row %d = %v, Sum/Mean of the row %v", T(0), cols, mean, i, one[i], s)
+				}
+			}
+			for _, n := range threadCounts {
+				got := make([]T, rows)
+				withThreads(n, chunkLen, func() { op(l, got, x, y, cols) })
+				checkSameBits(t, fmt.Sprintf("%T cols=%d mean=%v threads=%d", T(0), cols, mean, n), got, one)
+			}
+			want[b2i(mean)] = one
+		}
+		if cols == 1 { // dst == x
+			xc := clone(x)
+			withThreads(3, chunkLen, func() { RowSums(l, xc, xc, y, 1) })
+			checkSameBits(t, fmt.Sprintf("%T in place", T(0)), xc, want[0])
+		}
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -93,6 +93,10 @@ const (
 	opGradElem64
 	opSum64
 	opSumGrad64
+	// The per-row sums of short rows (rows_short.go): n counts rows, not elements,
+	// and a span is a run of whole rows, so that the grid cuts no row.
+	opRows32
+	opRows64
 	// The weighted sums (weighted.go): their lanes fill the first 8 (float32: s) or
 	// 16 (float64: h and l) elements of lanes, the rest zero, so that merge32 and
 	// merge64 merge them as the Sum kernels' lanes.
@@ -124,9 +128,12 @@ type call struct {
 	d64, x64, y64, g64 []float64
 	w32                []float32 // the weights of the weighted sums
 	w64                []float64
+	cols               int  // opRows32, opRows64: the columns of a row
+	mean               bool // opRows32, opRows64: RowMeans
 }
 
-// span runs an elementwise kernel (no accumulators) on the elements lo..hi-1.
+// span runs an elementwise kernel (no accumulators) on the elements lo..hi-1 (the
+// per-row sums: on the rows lo..hi-1).
 func (c *call) span(lo, hi int) {
 	switch c.op {
 	case opElem32:
@@ -141,6 +148,10 @@ func (c *call) span(lo, hi int) {
 		generated.GradF64Impl(c.impl, &c.p, c.d64[lo:hi], c.x64[lo:hi], c.y64[lo:hi])
 	case opGradElem64:
 		generated.GradElementwiseF64Impl(c.impl, &c.p, c.d64[lo:hi], c.x64[lo:hi], c.y64[lo:hi], c.g64[lo:hi])
+	case opRows32:
+		rowsShort32(c.impl, &c.p, c.d32[lo:hi], c.x32[lo*c.cols:hi*c.cols], c.y32[lo*c.cols:hi*c.cols], c.cols, c.mean)
+	case opRows64:
+		rowsShort64(c.impl, &c.p, c.d64[lo:hi], c.x64[lo*c.cols:hi*c.cols], c.y64[lo*c.cols:hi*c.cols], c.cols, c.mean)
 	default:
 		panic("smoothl1: internal error: span of a kernel with accumulators")
 	}
