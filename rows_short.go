@@ -52,15 +52,14 @@ func rowsShort(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 }
 
 // lane32 is one step of the float32 Sum kernel from zero accumulators on one
-// element: its lane's q and l. (The kernel's q = FMA(w, w, 0) is w*w rounded, the
-// product being >= +0; its l = 0 + (z - w) is z - w, which is not -0.)
+// element: its lane's q and l. The kernel's q = FMA(w, w, 0) is w*w rounded, the
+// product being >= +0; its l = 0 + (z - w) is z - w, which is not -0. Its w = K >
+// z ? z : K is min(z, K) (branch-free: MINSD), but for a NaN z, where min gives NaN
+// and the kernel K: then l is NaN either way, and so is the row's sum (B*l with B >
+// 0); NaN payloads are not part of the promise.
 func lane32(k float64, x, y float32) (q, l float64) {
 	z := math.Abs(float64(x) - float64(y))
-	var m uint64 // w = K > z ? z : K, without a branch (random data would mispredict it)
-	if k > z {
-		m = ^uint64(0)
-	}
-	w := math.Float64frombits(math.Float64bits(z)&m | math.Float64bits(k)&^m)
+	w := min(z, k)
 	return float64(w * w), z - w
 }
 
