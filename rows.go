@@ -36,7 +36,7 @@ func RowMeans[T Float](l Loss, dst, x, y []T, cols int) {
 }
 
 func rowSums[T Float](l Loss, dst, x, y []T, cols int, mean bool) {
-	if p, ok := rowsShort(l, isF32[T](), cols); ok { // rows_short.go
+	if p, ok := rowsDirect(l, isF32[T](), cols); ok { // rows_short.go
 		// At least parallelMin rows run on the threads (run), each taking runs of
 		// whole rows: the rows are independent, so the bits do not change.
 		c := call{impl: impl(), n: len(dst), cols: cols, mean: mean}

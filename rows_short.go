@@ -6,8 +6,11 @@ import (
 	"github.com/gokernels/smoothl1/generated"
 )
 
-// The per-row path of short rows: RowSums and RowMeans of rows of at most Lanes
-// columns, without the per-call costs of Sum for every row.
+// The per-row paths of RowSums and RowMeans for rows of at most chunkLen columns
+// (one chunk each), without Sum's per-call costs for every row: the set-up, the
+// checks and the parameters are hoisted out of the row loop. Rows of more than Lanes
+// columns make Sum's kernel call and finish for each row. Shorter rows share kernel
+// calls, as follows.
 //
 // A row of n <= Lanes elements is one partial block of the canonical order
 // (gen/kernel): element j goes to lane j, lanes n..Lanes-1 get the padding x = y =
@@ -18,9 +21,9 @@ import (
 // on a window of Lanes/n whole rows, leaves each element's values in its own lane
 // (the float32 path of 1 to 4 columns computes them in Go instead, with the
 // kernel's operations: lane32). Each row's lanes are then added in the same tree
-// and finished by the same code as Sum's (finishSum64, finishSum32), the parameters
-// and checks hoisted out of the loop. Degenerate parameters and float64 slowSum keep
-// the per-row Sum (rowSums).
+// and finished by the same code as Sum's (finishSum64, finishSum32). Degenerate
+// parameters, float64 slowSum and rows longer than a chunk keep the per-row Sum
+// (rowSums).
 //
 // The padding lanes drop out of the tree, which is why a row's lanes may sit
 // anywhere in the window: every lane value and partial sum is >= +0 or NaN, never
@@ -38,10 +41,11 @@ import (
 // row, bit for bit, and TestRowsShortLanes its lane sums from a window to those of
 // the Sum kernel on each row alone.
 
-// rowsShort reports whether RowSums and RowMeans of loss l on rows of cols columns
-// take the per-row path of short rows, and returns the parameters.
-func rowsShort(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
-	if cols > generated.Lanes {
+// rowsDirect reports whether RowSums and RowMeans of loss l on rows of cols columns
+// take the paths of this file (rows of at most chunkLen columns: one chunk each),
+// and returns the parameters.
+func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
+	if cols > chunkLen {
 		return nil, false
 	}
 	p, deg := setup(l, single)
@@ -63,10 +67,27 @@ func lane32(k float64, x, y float32) (q, l float64) {
 	return float64(w * w), z - w
 }
 
-// rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= Lanes
-// columns.
+// rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= chunkLen
+// columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
+	if id == generated.ImplAVX512 && cols < avx512MinSum32 {
+		id = generated.ImplAVX2 // as sum32 does for short inputs
+	}
 	k := p[generated.PK]
+	switch {
+	case cols > generated.Lanes:
+		// Longer rows: Sum's kernel call and finish32 for each row, without Sum's
+		// per-call set-up. (The kernel writes every lane of acc.)
+		var acc acc32
+		for r := range dst {
+			xs, ys := x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols]
+			generated.SumF32Impl(id, p, xs, ys, &acc)
+			q, l := pairwise(acc[:generated.Lanes]), pairwise(acc[generated.Lanes:])
+			ovf := (q >= ovfQ || l >= ovfL) && overflows32(p, xs, ys)
+			dst[r] = float32(finishSum32(p, q, l, mean, cols, ovf))
+		}
+		return
+	}
 	switch cols {
 	case 1:
 		for r := range dst {
@@ -106,9 +127,6 @@ func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mea
 			dst[r] = float32(finishSum32(p, q, l, mean, 4, ovf))
 		}
 	default: // 5 to 8 columns
-		if id == generated.ImplAVX512 {
-			id = generated.ImplAVX2 // as sum32 does for short inputs
-		}
 		var acc acc32
 		q, l := (*[generated.Lanes]float64)(acc[:generated.Lanes]), (*[generated.Lanes]float64)(acc[generated.Lanes:])
 		per := generated.Lanes / cols // rows per window
@@ -181,10 +199,20 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 	return hi, lo, quad + q4
 }
 
-// rowsShort64 is RowSums (RowMeans if mean) of float64 rows of cols <= Lanes
-// columns: the lanes from the Sum kernel, one call per window of Lanes/cols rows.
+// rowsShort64 is RowSums (RowMeans if mean) of float64 rows of cols <= chunkLen
+// columns, with the kernels of implementation id: for at most Lanes columns the
+// lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
 	var acc acc64
+	if cols > generated.Lanes {
+		// Longer rows (at most chunkLen columns): Sum's kernel call and finish64 for
+		// each row, without Sum's per-call set-up. (The kernel writes every lane.)
+		for r := range dst {
+			generated.SumF64Impl(id, p, x[r*cols:(r+1)*cols], y[r*cols:(r+1)*cols], &acc)
+			dst[r] = finish64(p, &acc, mean, cols)
+		}
+		return
+	}
 	h := (*[generated.Lanes]float64)(acc[:generated.Lanes])
 	l := (*[generated.Lanes]float64)(acc[generated.Lanes : 2*generated.Lanes])
 	c := (*[generated.Lanes]float64)(acc[2*generated.Lanes:])

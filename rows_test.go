@@ -278,8 +278,8 @@ func TestRowsShortLanes(t *testing.T) {
 		for cols := 1; cols <= n; cols++ {
 			per := n / cols
 			for _, l := range append(testLosses(), weightLosses(t)...) {
-				p64, ok64 := rowsShort(l, false, cols)
-				p32, ok32 := rowsShort(l, true, cols)
+				p64, ok64 := rowsDirect(l, false, cols)
+				p32, ok32 := rowsDirect(l, true, cols)
 				for range 20 {
 					x, y := randomInputs[float64](r, per*cols, l.param(), r.IntN(4) == 0)
 					if ok64 {
@@ -322,7 +322,7 @@ func TestRowsShortLanes(t *testing.T) {
 	}
 }
 
-// TestRowsShortThreads holds the per-row path of short rows on several threads
+// TestRowsShortThreads holds the per-row paths of rows_short.go on several threads
 // (the parallel threshold lowered to one chunk of rows) to the same path on one,
 // bit for bit, and every row to Sum and Mean of the row: rows of several chunks,
 // the last one short, and dst == x with one column.
@@ -334,12 +334,12 @@ func TestRowsShortThreads(t *testing.T) {
 func testRowsShortThreads[T Float](t *testing.T) {
 	rows := 3*chunkLen + 5
 	l := mustLoss(t, "huber", 0.5)
-	colsList, counts := []int{1, 3, 4, 8}, threadCounts
+	colsList, counts := []int{1, 3, 4, 8, 9}, threadCounts
 	if raceEnabled { // the race detector's pass: fewer, for its time
 		colsList, counts = []int{1, 3}, threadCounts[:2]
 	}
 	for k, cols := range colsList {
-		x, y, _ := boundaryInputs[T](rows*cols, []string{"finite", "inf", "ovf32", "nan"}[k], cols)
+		x, y, _ := boundaryInputs[T](rows*cols, []string{"finite", "inf", "ovf32", "nan"}[k%4], cols)
 		var want [2][]T
 		for _, mean := range []bool{false, true} {
 			op := RowSums[T]
