@@ -101,10 +101,7 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 		for j := i; j < e; {
 			r := j / cols
 			end := min((r+1)*cols, e)
-			v := gradOut[r]
-			for k := j; k < end; k++ {
-				gs[k-i] = v
-			}
+			fillRow(gs[j-i:end-i], gradOut[r])
 			j = end
 		}
 		if isF32[T]() {
@@ -112,6 +109,18 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 		} else {
 			rowGradElem(l, false, f64(dst[i:e]), f64(x[i:e]), f64(y[i:e]), f64(gs))
 		}
+	}
+}
+
+// fillRow sets every element of s to v, eight at a time (stores the compiler pairs).
+func fillRow[T Float](s []T, v T) {
+	k := 0
+	for ; k+8 <= len(s); k += 8 {
+		b := s[k : k+8 : k+8]
+		b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7] = v, v, v, v, v, v, v, v
+	}
+	for ; k < len(s); k++ {
+		s[k] = v
 	}
 }
 

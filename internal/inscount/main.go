@@ -34,7 +34,12 @@ import (
 	"github.com/gokernels/smoothl1"
 )
 
-var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad"}
+var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad",
+	"WeightedSum", "WeightedMean", "WeightedSumAndGrad", "WeightedMeanAndGrad", "RowSums", "RowMeans", "RowGrad"}
+
+// cols is the row length of the per-row operations (n/cols rows); the weighted
+// operations take g as their weights.
+const cols = 64
 
 // Targets: neon at most this fraction of generic's instructions per element.
 var targets = map[string]float64{"float64": 0.40, "float32": 0.35}
@@ -67,7 +72,8 @@ func main() {
 	impls := strings.Split(*implsF, ",")
 	ver, _ := exec.Command("qemu-aarch64", "--version").Output()
 	v, _, _ := strings.Cut(string(ver), "\n")
-	fmt.Printf("arm64 instructions executed per element under %s, n = %d, SmoothL1(1), %d calls, %s\n\n", v, *n, *reps, runtime.Version())
+	fmt.Printf("arm64 instructions executed per element under %s, n = %d, SmoothL1(1), %d calls, %s\n", v, *n, *reps, runtime.Version())
+	fmt.Printf("(the weighted operations: weights in [0, 1); the per-row operations: rows of %d elements)\n\n", cols)
 	head := "| operation | type |"
 	sep := "| --- | --- |"
 	for _, im := range impls {
@@ -258,6 +264,20 @@ func opCall[T smoothl1.Float](l smoothl1.Loss, op string, d, x, y, g []T) func()
 		return func() { sink += float64(smoothl1.SumAndGrad(l, d, x, y, 1)) }
 	case "MeanAndGrad":
 		return func() { sink += float64(smoothl1.MeanAndGrad(l, d, x, y, 1)) }
+	case "WeightedSum":
+		return func() { sink += float64(smoothl1.WeightedSum(l, x, y, g)) }
+	case "WeightedMean":
+		return func() { sink += float64(smoothl1.WeightedMean(l, x, y, g)) }
+	case "WeightedSumAndGrad":
+		return func() { sink += float64(smoothl1.WeightedSumAndGrad(l, d, x, y, g, 1)) }
+	case "WeightedMeanAndGrad":
+		return func() { sink += float64(smoothl1.WeightedMeanAndGrad(l, d, x, y, g, 1)) }
+	case "RowSums":
+		return func() { smoothl1.RowSums(l, d[:len(x)/cols], x, y, cols) }
+	case "RowMeans":
+		return func() { smoothl1.RowMeans(l, d[:len(x)/cols], x, y, cols) }
+	case "RowGrad":
+		return func() { smoothl1.RowGrad(l, d, x, y, g[:len(x)/cols], cols) }
 	}
 	fail("unknown operation " + op)
 	return nil
