@@ -30,7 +30,7 @@ func prefetches(tu kernel.Tuning) []prefetchOp {
 }
 
 // noPrefetch is the package variable generated.NoPrefetch: when it is not zero the
-// kernel.LoopCopy kernels skip their prefetching copy of the loop. The root package
+// kernels skip their software prefetches (see loops). The root package
 // sets it once at init (before any kernel runs); a plain 32-bit load reads it.
 var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 
@@ -42,8 +42,9 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // the slices; kernel.Clamped makes the loop itself prefetch at an address clamped
 // to the last full block. Prefetches load no register; they are only hints, but
 // they never name an address outside the slices either. When generated.NoPrefetch
-// is set, the kernel.LoopCopy kernels go straight to the plain loop: the copy costs
-// Zen 4 what it gains on Zen 5 (docs/tuning.md).
+// is set, the kernel.LoopCopy kernels go straight to the plain loop, and the
+// kernel.Clamped ones to a copy of their loop without the prefetches: prefetching
+// costs Zen 4 what it gains on Zen 5 (docs/tuning.md).
 func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
 	tu := g.isa.Tuning(k)
@@ -83,6 +84,10 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	}
 	var limit reg.GPVirtual
 	if clamped {
+		// generated.NoPrefetch set: the same loop without its prefetches, after the
+		// prefetching one (docs/tuning.md).
+		CMPL(noPrefetch, Imm(0))
+		JNE(LabelRef(loop + "np"))
 		limit = GP64()
 		MOVQ(end, limit)
 		SUBQ(I32(stride), limit) // the last full block
@@ -105,4 +110,11 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	}
 	iter()
 	JMP(LabelRef(loop))
+	if clamped {
+		Label(loop + "np")
+		CMPQ(g.i, end)
+		JAE(LabelRef(next))
+		iter()
+		JMP(LabelRef(loop + "np"))
+	}
 }

@@ -112,8 +112,9 @@ func impl(ks []*kernel.Kernel, arch string) *File {
 	f.Comment("HasAsm reports whether this build has the assembly kernels.")
 	f.Const().Id("HasAsm").Op("=").Lit(arch != "")
 	if arch == "amd64" {
-		f.Comment("NoPrefetch, when not zero, makes the AVX-512 kernels that have a prefetching copy")
-		f.Comment("of their first loop (kernel.LoopCopy) skip it and run the plain loop; the results")
+		f.Comment("NoPrefetch, when not zero, makes the AVX-512 kernels skip their software prefetches:")
+		f.Comment("those with a prefetching copy of their first loop (kernel.LoopCopy) run the plain")
+		f.Comment("loop, those that prefetch in their loop (kernel.Clamped) a copy without; the results")
 		f.Comment("are the same bits either way. The assembly reads it with a plain 32-bit load, so")
 		f.Comment("write it only while no kernel runs: the root package sets it once at init, tests")
 		f.Comment("through a hook that is not safe for concurrent use (docs/tuning.md).")

@@ -6,8 +6,9 @@ package generated
 // HasAsm reports whether this build has the assembly kernels.
 const HasAsm = true
 
-// NoPrefetch, when not zero, makes the AVX-512 kernels that have a prefetching copy
-// of their first loop (kernel.LoopCopy) skip it and run the plain loop; the results
+// NoPrefetch, when not zero, makes the AVX-512 kernels skip their software prefetches:
+// those with a prefetching copy of their first loop (kernel.LoopCopy) run the plain
+// loop, those that prefetch in their loop (kernel.Clamped) a copy without; the results
 // are the same bits either way. The assembly reads it with a plain 32-bit load, so
 // write it only while no kernel runs: the root package sets it once at init, tests
 // through a hook that is not safe for concurrent use (docs/tuning.md).

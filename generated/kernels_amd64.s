@@ -7468,6 +7468,8 @@ TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1np
 	MOVQ         R8, R9
 	SUBQ         $+8, R9
 
@@ -7599,6 +7601,123 @@ loop1:
 	// setacc l v48
 	ADDQ $0x08, AX
 	JMP  loop1
+
+loop1np:
+	CMPQ AX, R8
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z10
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z11
+
+	// d2 = sub x0, y1
+	VSUBPD Z11, Z10, Z12
+
+	// v3 = sub d2, x0
+	VSUBPD Z10, Z12, Z13
+
+	// v4 = sub d2, v3
+	VSUBPD Z13, Z12, Z14
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z3, Z10, Z14
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z3, Z11, Z13
+
+	// e9 = sub v6, v8
+	VSUBPD Z13, Z14, Z10
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z12, Z4, Z11
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z4, Z12, Z13
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z13, Z10, Z14
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z5, Z11, K1
+
+	// GA16 = param GA
+	// v17 = mul e9, GA16
+	VMULPD Z6, Z10, Z10
+
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Z6, Z12, Z10
+
+	// GB19 = param GB
+	// gl20 = xor GB19, sg12
+	VPXORQ Z13, Z7, Z12
+
+	// Kg21 = param Kg
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Z11, Z8, K2
+
+	// grad23 = select lin22, gl20, gq18
+	VBLENDMPD Z12, Z10, K2, Z15
+
+	// store dst grad23
+	VMOVUPD Z15, (SI)(AX*8)
+
+	// P25 = param P
+	// c26 = select quad15, z11, P25
+	VBLENDMPD Z11, Z9, K1, Z16
+
+	// v27 = add zl13, zl13, merged into:
+	// zz28 = select quad15, v27, zl13
+	VADDPD Z14, Z14, K1, Z14
+
+	// hi29 = mul c26, z11
+	VMULPD Z11, Z16, Z10
+
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Z10, Z16, Z11
+
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Z14, Z16, Z11
+
+	// One33 = param One
+	// v34 = add c32, One33, merged into:
+	// v35 = select quad15, v34, c32
+	VADDPD Z3, Z2, K1, Z2
+
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Z10, Z0, Z12
+
+	// small40 = min h37, hi29
+	VMINPD Z10, Z0, Z13
+
+	// s41 = add h37, hi29
+	VADDPD Z10, Z0, Z0
+
+	// v42 = sub s41, big39
+	VSUBPD Z12, Z0, Z10
+
+	// err43 = sub small40, v42
+	VSUBPD Z10, Z13, Z10
+
+	// setacc h s41
+	// One45 = param One
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Z3, Z10, Z11
+
+	// One47 = param One
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Z3, Z11, Z1
+
+	// setacc l v48
+	ADDQ $0x08, AX
+	JMP  loop1np
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
@@ -9712,6 +9831,8 @@ TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
 	XORQ         AX, AX
 	MOVQ         CX, R9
 	ANDQ         $-8, R9
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1np
 	MOVQ         R9, R10
 	SUBQ         $+8, R10
 
@@ -9897,6 +10018,175 @@ loop1:
 	// setacc l v61
 	ADDQ $0x08, AX
 	JMP  loop1
+
+loop1np:
+	CMPQ AX, R9
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z12
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z13
+
+	// d2 = sub x0, y1
+	VSUBPD Z13, Z12, Z14
+
+	// v3 = sub d2, x0
+	VSUBPD Z12, Z14, Z15
+
+	// v4 = sub d2, v3
+	VSUBPD Z15, Z14, Z16
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z12, Z16
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z13, Z15
+
+	// e9 = sub v6, v8
+	VSUBPD Z15, Z16, Z12
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z14, Z3, Z13
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z14, Z15
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z15, Z12, Z16
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z13, K1
+
+	// w16 = load w
+	VMOVUPD (SI)(AX*8), Z23
+
+	// GA17 = param GA
+	// v18 = mul e9, GA17
+	VMULPD Z5, Z12, Z12
+
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Z5, Z14, Z12
+
+	// GB20 = param GB
+	// gl21 = xor GB20, sg12
+	VPXORQ Z15, Z6, Z14
+
+	// Kg22 = param Kg
+	// lin23 = le Kg22, z11
+	VCMPPD $0x12, Z13, Z7, K2
+
+	// grad24 = select lin23, gl21, gq19
+	VBLENDMPD Z14, Z12, K2, Z17
+
+	// wgrad25 = mul grad24, w16
+	VMULPD Z23, Z17, Z12
+
+	// store dst wgrad25
+	VMOVUPD Z12, (DI)(AX*8)
+
+	// Ah27 = param Ah
+	// p28 = mul z11, z11
+	VMULPD Z13, Z13, Z12
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Z12, Z14
+	VFMSUB231PD Z13, Z13, Z14
+
+	// v30 = add z11, z11
+	VADDPD Z13, Z13, Z15
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Z16, Z15, Z14
+
+	// qh32 = mul p28, Ah27
+	VMULPD Z8, Z12, Z15
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Z15, Z24
+	VFMSUB231PD Z8, Z12, Z24
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Z8, Z14, Z24
+
+	// Al35 = param Al
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Z9, Z12, Z24
+
+	// H37 = param H
+	// B38 = param B
+	// mh39 = sub z11, H37
+	VSUBPD Z10, Z13, Z12
+
+	// v40 = sub z11, mh39
+	VSUBPD Z12, Z13, Z13
+
+	// v41 = sub v40, H37
+	VSUBPD Z10, Z13, Z13
+
+	// ml42 = add v41, zl13
+	VADDPD Z16, Z13, Z13
+
+	// lh43 = mul B38, mh39
+	VMULPD Z12, Z11, Z14
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Z14, Z11, Z12
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Z13, Z11, Z12
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDMPD Z15, Z14, K1, Z18
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDMPD Z24, Z12, K1, Z19
+
+	// ph48 = mul hi46, w16
+	VMULPD Z23, Z18, Z12
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Z12, Z23, Z18
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Z23, Z19, Z18
+
+	// s53 = add h51, ph48
+	VADDPD Z12, Z0, Z13
+
+	// bv54 = sub s53, h51
+	VSUBPD Z0, Z13, Z14
+
+	// av55 = sub s53, bv54
+	VSUBPD Z14, Z13, Z15
+
+	// v56 = sub h51, av55
+	VSUBPD Z15, Z0, Z0
+
+	// v57 = sub ph48, bv54
+	VSUBPD Z14, Z12, Z12
+
+	// err58 = add v56, v57
+	VADDPD Z12, Z0, Z12
+
+	// setacc h s53
+	VMOVAPD Z13, Z0
+
+	// v60 = add err58, pl50
+	VADDPD Z18, Z12, Z12
+
+	// v61 = add l52, v60
+	VADDPD Z12, Z1, Z1
+
+	// setacc l v61
+	ADDQ $0x08, AX
+	JMP  loop1np
 
 tail:
 	// The last, partial block: masked loads read zeros for the missing lanes.
