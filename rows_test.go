@@ -337,6 +337,8 @@ func testRowsShortThreads[T Float](t *testing.T) {
 	colsList, counts := []int{1, 3, 4, 8, 9}, threadCounts
 	if raceEnabled { // the race detector's pass: fewer, for its time
 		colsList, counts = []int{1, 3}, threadCounts[:2]
+	} else if testing.Short() { // (under qemu the long form takes minutes)
+		rows, colsList, counts = 2*chunkLen+5, []int{1, 4, 9}, threadCounts[:2]
 	}
 	for k, cols := range colsList {
 		x, y, _ := boundaryInputs[T](rows*cols, []string{"finite", "inf", "ovf32", "nan"}[k%4], cols)

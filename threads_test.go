@@ -66,6 +66,8 @@ func TestThreadsSameBits(t *testing.T) {
 	lengths := []int{chunkLen - 1, chunkLen, chunkLen + 1, 3*chunkLen + 5}
 	if !testing.Short() {
 		lengths = append(lengths, 1<<24+3)
+	} else {
+		lengths = []int{chunkLen, 3*chunkLen + 5} // one chunk, and a ragged four
 	}
 	if raceEnabled {
 		lengths = []int{chunkLen + 1, 3*chunkLen + 5}
@@ -265,17 +267,20 @@ func TestThreadsNoAllocs(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Log("GOMAXPROCS < 2: the helper may never run, the count still must be 0")
 	}
-	n := 1 << 20
+	n, min := 1<<20, 0
+	if testing.Short() { // (under qemu the long form takes minutes)
+		n, min = 4*chunkLen+3, chunkLen // the parallel path all the same
+	}
 	x32, y32, g32 := boundaryInputs[float32](n, "finite", 1)
 	x64, y64, g64 := boundaryInputs[float64](n, "finite", 1)
 	d32, d64 := make([]float32, n), make([]float64, n)
 	l := mustLoss(t, "huber", 0.5)
-	withThreads(2, 0, func() {
+	withThreads(2, min, func() {
 		if a := testing.AllocsPerRun(20, func() { allOps(l, d32, x32, y32, g32) }); a != 0 {
-			t.Errorf("float32: %v allocations per run of all operations at n = 2^20 with threads = 2", a)
+			t.Errorf("float32: %v allocations per run of all operations at n = %d with threads = 2", a, n)
 		}
 		if a := testing.AllocsPerRun(20, func() { allOps(l, d64, x64, y64, g64) }); a != 0 {
-			t.Errorf("float64: %v allocations per run of all operations at n = 2^20 with threads = 2", a)
+			t.Errorf("float64: %v allocations per run of all operations at n = %d with threads = 2", a, n)
 		}
 	})
 }
@@ -294,9 +299,13 @@ func TestThreadsGoroutines(t *testing.T) {
 	pool.Lock()
 	sizeBefore := pool.size
 	pool.Unlock()
+	calls := 20
+	if testing.Short() { // (under qemu the long form takes half a minute)
+		calls = 3
+	}
 	for _, th := range []int{2, 3, 7, 1, 0} {
 		withThreads(th, 1, func() {
-			for range 20 {
+			for range calls {
 				allOps(l, d, x, y, g)
 			}
 		})
