@@ -165,7 +165,10 @@ func main() {
 	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow|Weighted|Rows", "tests to run against each mutant (go test -run)")
 	funcRe := flag.String("func", "", "only the mutants in functions whose name matches this regexp (e.g. (?i)weight for the weighted kernels)")
 	arch := flag.String("arch", "amd64", "amd64: the AVX assembly and the generated Go, tested natively; arm64: the NEON assembly, tested under qemu-aarch64")
+	list := flag.Bool("list", false, "list the mutants (after -func and -only) without running any")
+	rebuild := flag.Bool("rebuild", false, "arm64: rebuild the test binary for each mutant and run the tests in one stage (the slow way, to check the patching against)")
 	flag.Parse()
+	start := time.Now()
 
 	root, err := os.Getwd()
 	check(err)
@@ -177,7 +180,7 @@ func main() {
 	case "amd64":
 		sets = []ruleSet{{asmFile, asmRules}, {goFile, goRules}}
 	case "arm64":
-		if _, err := exec.LookPath("qemu-aarch64"); err != nil {
+		if _, err := exec.LookPath("qemu-aarch64"); err != nil && !*list {
 			fail("-arch arm64 runs the tests under qemu-aarch64, which is not installed (Debian: qemu-user)")
 		}
 		sets = []ruleSet{{neonFile, armRules}}
@@ -189,7 +192,7 @@ func main() {
 	for _, set := range sets {
 		ms = append(ms, mutants(root, set.file, set.rules, funcs)...)
 	}
-	checkCoverage(root, ms, funcs, *tests, sets, *arch)
+	names := checkCoverage(root, ms, funcs, *tests, sets, *arch)
 	fmt.Printf("%d mutants\n", len(ms))
 	if *funcRe != "" {
 		re := regexp.MustCompile(*funcRe)
@@ -215,20 +218,38 @@ func main() {
 		}
 		ms = sel
 		fmt.Printf("running the %d mutants at %d locations\n", len(ms), len(want))
-	} else if !*all {
+	} else if !*all && !*list {
 		r := rand.New(rand.NewPCG(*seed, 1))
 		r.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
 		ms = ms[:min(*sample, len(ms))]
 		fmt.Printf("running a sample of %d (seed %d)\n", len(ms), *seed)
 	}
+	if *list {
+		listMutants(ms)
+		return
+	}
+	// arm64: stage 1 runs the quick tests that the -run pattern selects.
+	var stage1 string
+	if *arch == "arm64" && !*rebuild {
+		stage1 = stage1Pattern(names, *tests)
+		if stage1 == "" {
+			fmt.Println("no stage 1: -run selects none of the quick tests, or has a /")
+		} else {
+			fmt.Println("stage 1: -run " + stage1)
+		}
+	}
 	out, err := exec.Command("git", "-C", root, "ls-files").Output()
 	check(err)
 	files := strings.Split(strings.TrimSpace(string(out)), "\n")
-	jobs := make(chan mutant)
+	jobs := make(chan int)
 	results := make(chan string)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	caught, survived, explained := 0, 0, 0
+	// arm64 (unless -rebuild): the unmutated test binary, built once, and where
+	// each mutant's word is in it; each worker patches its own copy.
+	var pristine string
+	var patches map[int]patch
 	for w := 0; w < max(1, *workers); w++ {
 		// Each worker mutates its own scratch copy of the repository.
 		scratch, err := os.MkdirTemp("", "smoothl1-mutate-")
@@ -237,11 +258,40 @@ func main() {
 		for _, f := range files {
 			copyFile(filepath.Join(root, f), filepath.Join(scratch, f))
 		}
+		var bin string
+		if *arch == "arm64" && !*rebuild {
+			if pristine == "" {
+				pristine = filepath.Join(scratch, "pristine-arm64.test")
+				t := time.Now()
+				if err := buildARM(scratch, pristine); err != nil {
+					fail("the unmutated arm64 test binary does not build: " + err.Error())
+				}
+				patches, err = findPatches(pristine, ms)
+				if err != nil {
+					fail("cannot patch the arm64 test binary: " + err.Error())
+				}
+				fmt.Printf("built the arm64 test binary in %v; %d of the %d mutants are patched into it, the others rebuilt\n", time.Since(t).Round(time.Millisecond), len(patches), len(ms))
+			}
+			bin = filepath.Join(scratch, "mutant-arm64.test")
+			copyFile(pristine, bin)
+			check(os.Chmod(bin, 0o755))
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for m := range jobs {
-				status := run(scratch, m, *tests)
+			for j := range jobs {
+				m := ms[j]
+				t := time.Now()
+				var status string
+				if bin != "" {
+					var p *patch
+					if q, ok := patches[j]; ok {
+						p = &q
+					}
+					status = runARM(scratch, bin, m, p, stage1, *tests)
+				} else {
+					status = run(scratch, m, *tests)
+				}
 				mu.Lock()
 				switch {
 				case strings.HasPrefix(status, "CAUGHT"):
@@ -252,13 +302,13 @@ func main() {
 					survived++
 				}
 				mu.Unlock()
-				results <- fmt.Sprintf("%-32s %s:%d %s", status, m.file, m.line, m.desc)
+				results <- fmt.Sprintf("%-32s %s:%d %s [%.1fs]", status, m.file, m.line, m.desc, time.Since(t).Seconds())
 			}
 		}()
 	}
 	go func() {
-		for _, m := range ms {
-			jobs <- m
+		for j := range ms {
+			jobs <- j
 		}
 		close(jobs)
 		wg.Wait()
@@ -268,6 +318,7 @@ func main() {
 		fmt.Println(r)
 	}
 	fmt.Printf("\n%d mutants: %d caught, %d survived as expected (cannot change results), %d survived\n", len(ms), caught, explained, survived)
+	fmt.Printf("elapsed %v\n", time.Since(start).Round(time.Second))
 	if survived > 0 {
 		os.Exit(1)
 	}
@@ -324,7 +375,7 @@ func equivalent(fn, desc string) string {
 // an equivalence names no function or rule there, or an alternative of the tests
 // pattern names no test: a renamed instruction, kernel, variable or test must not
 // quietly leave fewer mutants, or fewer tests to catch them.
-func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string, sets []ruleSet, arch string) {
+func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string, sets []ruleSet, arch string) []string {
 	var problems []string
 	made, madeIn := map[string]bool{}, map[[2]string]bool{}
 	for _, m := range ms {
@@ -382,6 +433,42 @@ func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string
 	if len(problems) > 0 {
 		fail("the mutation rules no longer fit the code (rename the rule, or drop it on purpose):\n  " + strings.Join(problems, "\n  "))
 	}
+	return names
+}
+
+// stage1Pattern returns the -run pattern of the quick tests (stage1Tests) among
+// names that tests selects, or "" if none is, or if tests has a / (a subtest
+// pattern, which a test name alone cannot be matched against).
+func stage1Pattern(names []string, tests string) string {
+	re := regexp.MustCompile(tests)
+	if strings.Contains(tests, "/") {
+		return ""
+	}
+	var sel []string
+	for _, n := range names {
+		if stage1Tests.MatchString(n) && re.MatchString(n) {
+			sel = append(sel, regexp.QuoteMeta(n))
+		}
+	}
+	if len(sel) == 0 {
+		return ""
+	}
+	return "^(" + strings.Join(sel, "|") + ")$"
+}
+
+// listMutants prints the mutants, with the reason of those that cannot change
+// results, and the counts.
+func listMutants(ms []mutant) {
+	explained := 0
+	for _, m := range ms {
+		fmt.Printf("%s:%d %s", m.file, m.line, m.desc)
+		if m.reason != "" {
+			explained++
+			fmt.Printf(" (expected to survive: %s)", m.reason)
+		}
+		fmt.Println()
+	}
+	fmt.Printf("\n%d mutants: %d expected to survive (cannot change results), %d must be caught\n", len(ms), explained, len(ms)-explained)
 }
 
 // alternatives splits a regular expression at its top-level |.
