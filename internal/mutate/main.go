@@ -11,9 +11,14 @@
 //	go run ./internal/mutate -arch arm64 -sample 8  # the NEON assembly, tests under qemu-aarch64
 //
 // With -arch arm64 the mutants are changes to the WORDs of the NEON assembly (one
-// instruction encoding for another, the comment following), and each is tested by
-// building the test binary with GOARCH=arm64 and running it under qemu-aarch64,
-// where automatic dispatch picks neon.
+// instruction encoding for another, the comment following), tested under
+// qemu-aarch64, where automatic dispatch picks neon. The test binary is built once
+// (GOARCH=arm64) and each mutant's word patched into a copy of it, at the offset
+// the pcln table gives for its line (checked against the original word); the fuzz
+// seeds run first, the full -run set only if they pass. -rebuild builds a binary
+// per mutant instead and runs the full set alone (the slow way, to compare).
+//
+//	go run ./internal/mutate -arch arm64 -list   # the mutants, without running any
 //
 // A mutant that changes results must be caught. The ones that cannot change
 // results are listed with the reason (e.g. a dropped VZEROUPPER only costs speed).
