@@ -276,6 +276,22 @@ func main() {
 					fail("cannot patch the arm64 test binary: " + err.Error())
 				}
 				fmt.Printf("built the arm64 test binary in %v; %d of the %d mutants are patched into it, the others rebuilt\n", time.Since(t).Round(time.Millisecond), len(patches), len(ms))
+				// A stage that fails unmutated would call every mutant caught.
+				// (-all also checks the full set: minutes, against hours.)
+				checks := []string{stage1}
+				if *all {
+					checks = append(checks, *tests)
+				}
+				for _, pattern := range checks {
+					if pattern == "" {
+						continue
+					}
+					t := time.Now()
+					if failed, why := runQemu(scratch, pristine, pattern); failed {
+						fail("the unmutated arm64 test binary fails -run " + pattern + " " + why)
+					}
+					fmt.Printf("the unmutated binary passes -run %s (%v)\n", pattern, time.Since(t).Round(100*time.Millisecond))
+				}
 			}
 			bin = filepath.Join(scratch, "mutant-arm64.test")
 			copyFile(pristine, bin)
