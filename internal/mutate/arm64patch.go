@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"debug/elf"
 	"debug/gosym"
@@ -172,6 +171,11 @@ func writeWord(bin string, off int64, from, to uint32) error {
 	return f.Close()
 }
 
+// crash matches the first line of a crash report: the Go runtime's for a fatal
+// signal (e.g. SIGILL: illegal instruction) or a fatal error, or qemu's for a signal
+// the program did not handle.
+var crash = regexp.MustCompile(`(?m)^(SIG[A-Z]+: .*|fatal error: .*|qemu: uncaught target signal.*)$`)
+
 // runQemu runs the arm64 test binary bin under qemu-aarch64 (automatic dispatch
 // must pick neon) with the tests matching pattern, in dir. It reports whether
 // they failed (a crash or a hang is a failure) and, for a crash or hang, what.
@@ -188,10 +192,8 @@ func runQemu(dir, bin, pattern string) (failed bool, why string) {
 		return false, ""
 	case ctx.Err() != nil:
 		return true, fmt.Sprintf("hang: no result in %v", armTimeout)
-	case bytes.Contains(out, []byte("uncaught target signal")):
-		i := bytes.Index(out, []byte("uncaught target signal"))
-		sig, _, _ := strings.Cut(string(out[i:]), "\n")
-		return true, "crash: " + strings.TrimSpace(sig)
+	case crash.Match(out):
+		return true, "crash: " + strings.TrimSpace(string(crash.Find(out)))
 	}
 	return true, ""
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -67,5 +69,24 @@ func TestPatches(t *testing.T) {
 	}
 	if string(restored) != string(pristine) {
 		t.Error("patch and restore did not give back the pristine binary")
+	}
+
+	// A crash is caught and named: an undefined instruction (0) in a kernel
+	// that TestWeightedGolden runs.
+	if _, err := exec.LookPath("qemu-aarch64"); err != nil {
+		t.Skip("no qemu-aarch64 to check that a crash is caught")
+	}
+	for i, m := range ms {
+		if strings.HasSuffix(m.desc, " in weightedSumF64NEONBlocks") {
+			p := ps[i]
+			if err := writeWord(bin, p.off, p.from, 0); err != nil {
+				t.Fatal(err)
+			}
+			failed, why := runQemu(root, bin, "^TestWeightedGolden$")
+			if !failed || !strings.HasPrefix(why, "crash: SIGILL") {
+				t.Errorf("an undefined instruction at %s:%d: failed %v (%q), want a crash on SIGILL", m.file, m.line, failed, why)
+			}
+			break
+		}
 	}
 }
