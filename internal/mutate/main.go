@@ -171,6 +171,7 @@ func main() {
 	funcRe := flag.String("func", "", "only the mutants in functions whose name matches this regexp (e.g. (?i)weight for the weighted kernels)")
 	arch := flag.String("arch", "amd64", "amd64: the AVX assembly and the generated Go, tested natively; arm64: the NEON assembly, tested under qemu-aarch64")
 	list := flag.Bool("list", false, "list the mutants (after -func and -only) without running any")
+	spotEvery := flag.Int("spot", 8, "arm64: an expected-equivalent mutant that survives stage 1 skips the full set, except the first of each rule and reason and every n-th (1: all run it, for the verdicts of the full set alone)")
 	rebuild := flag.Bool("rebuild", false, "arm64: rebuild the test binary for each mutant and run the tests in one stage (the slow way, to check the patching against)")
 	flag.Parse()
 	start := time.Now()
@@ -243,6 +244,16 @@ func main() {
 			fmt.Println("stage 1: -run " + stage1)
 		}
 	}
+	spot := spotChecks(ms, *spotEvery)
+	if stage1 != "" {
+		expected := 0
+		for _, m := range ms {
+			if m.reason != "" {
+				expected++
+			}
+		}
+		fmt.Printf("stage 2 (-run %s) for every stage-1 survivor, except the expected-equivalent ones: of those %d, only %d run it (the first of each rule and reason and every %d-th: -spot); the others are reported \"survived stage 1 (expected: ...)\"\n", *tests, expected, len(spot), max(1, *spotEvery))
+	}
 	out, err := exec.Command("git", "-C", root, "ls-files").Output()
 	check(err)
 	files := strings.Split(strings.TrimSpace(string(out)), "\n")
@@ -309,7 +320,7 @@ func main() {
 					if q, ok := patches[j]; ok {
 						p = &q
 					}
-					status = runARM(scratch, bin, m, p, stage1, *tests)
+					status = runARM(scratch, bin, m, p, stage1, *tests, spot[j])
 				} else {
 					status = run(scratch, m, *tests)
 				}
@@ -455,6 +466,26 @@ func checkCoverage(root string, ms []mutant, funcs map[string]bool, tests string
 		fail("the mutation rules no longer fit the code (rename the rule, or drop it on purpose):\n  " + strings.Join(problems, "\n  "))
 	}
 	return names
+}
+
+// spotChecks returns the indexes of the expected-equivalent mutants of ms that
+// still run the full set after surviving stage 1: the first of each rule and
+// reason, and every n-th of them (in the order of ms).
+func spotChecks(ms []mutant, n int) map[int]bool {
+	spot := map[int]bool{}
+	seen := map[[2]string]bool{}
+	k := 0
+	for i, m := range ms {
+		if m.reason == "" {
+			continue
+		}
+		if g := [2]string{m.rule, m.reason}; !seen[g] || k%max(1, n) == 0 {
+			seen[g] = true
+			spot[i] = true
+		}
+		k++
+	}
+	return spot
 }
 
 // stage1Pattern returns the -run pattern of the quick tests (stage1Tests) among
