@@ -270,6 +270,9 @@ func main() {
 		// Each worker mutates its own scratch copy of the repository.
 		scratch, err := os.MkdirTemp("", "smoothl1-mutate-")
 		check(err)
+		scratchMu.Lock()
+		scratches = append(scratches, scratch)
+		scratchMu.Unlock()
 		defer os.RemoveAll(scratch)
 		for _, f := range files {
 			copyFile(filepath.Join(root, f), filepath.Join(scratch, f))
@@ -687,7 +690,17 @@ func check(err error) {
 	}
 }
 
+// scratches are the scratch copies, which fail removes (os.Exit runs no defers).
+var (
+	scratchMu sync.Mutex
+	scratches []string
+)
+
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "mutate:", msg)
+	scratchMu.Lock()
+	for _, s := range scratches {
+		os.RemoveAll(s)
+	}
 	os.Exit(2)
 }
