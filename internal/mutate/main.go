@@ -15,7 +15,8 @@
 // qemu-aarch64, where automatic dispatch picks neon. The test binary is built once
 // (GOARCH=arm64) and each mutant's word patched into a copy of it, at the offset
 // the pcln table gives for its line (checked against the original word); the fuzz
-// seeds run first, the full -run set only if they pass. -rebuild builds a binary
+// seeds run first, the full -run set only if they pass (and, for a mutant expected
+// to survive, only for a spot-check of them: -spot). -rebuild builds a binary
 // per mutant instead and runs the full set alone (the slow way, to compare).
 //
 //	go run ./internal/mutate -arch arm64 -list   # the mutants, without running any
