@@ -666,8 +666,9 @@ func TestWeightedLossOverflow(t *testing.T) {
 			// loss of the latter finite, so only the replacement of z makes the
 			// former +Inf. And a loss of exactly 2^128 - 2^103 (Huber(4) at z = 2^126
 			// - 2^101: 4*(z - 2) rounds to it in float64) rounds to +Inf in float32.
-			// Each special element sits in both halves of a full block (lanes 0 and
-			// 5: AVX2 has one register per half) and of the tail.
+			// Each special element sits in every lane of a full block and of the
+			// tail: AVX2 has one register per half of a block, NEON one per pair of
+			// lanes (lanes 0 and 5 alone left NEON's lanes 2-3 and 6-7 untested).
 			for _, c := range []struct {
 				name  string
 				delta float64
@@ -682,7 +683,7 @@ func TestWeightedLossOverflow(t *testing.T) {
 				{"loss = 2^128 - 2^103", 4, 0x1p126 - 0x1p102, -0x1p101, 1, true},
 			} {
 				h := mustLoss(t, "huber", c.delta)
-				for _, at := range []int{0, 5, 8, 13} {
+				for at := range 15 {
 					x, y, w := fill[float32](1, 15), fill[float32](1, 15), fill[float32](1, 15)
 					x[at], y[at], w[at] = c.x, c.y, c.w
 					s := WeightedSum(h, x, y, w)
