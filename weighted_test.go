@@ -687,6 +687,9 @@ func TestWeightedLossOverflow(t *testing.T) {
 					x, y, w := fill[float32](1, 15), fill[float32](1, 15), fill[float32](1, 15)
 					x[at], y[at], w[at] = c.x, c.y, c.w
 					s := WeightedSum(h, x, y, w)
+					if fs := WeightedSumAndGrad(h, make([]float32, 15), x, y, w, 1); !sameBits(fs, s) {
+						t.Errorf("float32 %s at %d: WeightedSumAndGrad %v, WeightedSum %v", c.name, at, fs, s)
+					}
 					nan := c.w == 0 && c.name != "x - y just below the threshold"
 					switch {
 					case c.inf && !math.IsInf(float64(s), 1):
