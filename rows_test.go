@@ -202,20 +202,7 @@ func testRowsShort[T Float](t *testing.T) {
 			}
 			name := fmt.Sprintf("%T cols=%d %s", T(0), cols, l)
 			for _, in := range eachImpl(t) {
-				sums, means := make([]T, rows), make([]T, rows)
-				RowSums(l, sums, x, y, cols)
-				RowMeans(l, means, x, y, cols)
-				for i := 0; i < rows; i++ {
-					xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
-					if s := Sum(l, xs, ys); !sameBits(sums[i], s) {
-						t.Fatalf("%s %s: RowSums[%d] = %v (%#x), Sum of the row %v (%#x); row x = %v, y = %v",
-							name, in.name, i, sums[i], math.Float64bits(float64(sums[i])), s, math.Float64bits(float64(s)), xs, ys)
-					}
-					if m := Mean(l, xs, ys); !sameBits(means[i], m) {
-						t.Fatalf("%s %s: RowMeans[%d] = %v (%#x), Mean of the row %v (%#x); row x = %v, y = %v",
-							name, in.name, i, means[i], math.Float64bits(float64(means[i])), m, math.Float64bits(float64(m)), xs, ys)
-					}
-				}
+				checkRowsSum(t, name+" "+in.name, l, x, y, cols)
 			}
 		}
 	}
@@ -247,18 +234,7 @@ func testRowsShortOrder[T Float](t *testing.T) {
 			}
 		}
 		for _, in := range eachImpl(t) {
-			sums, means := make([]T, rows), make([]T, rows)
-			RowSums(l, sums, x, y, cols)
-			RowMeans(l, means, x, y, cols)
-			for i := 0; i < rows; i++ {
-				xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
-				if s := Sum(l, xs, ys); !sameBits(sums[i], s) {
-					t.Fatalf("%T cols=%d %s: RowSums[%d] = %v, Sum of the row %v; row x = %v, y = %v", T(0), cols, in.name, i, sums[i], s, xs, ys)
-				}
-				if m := Mean(l, xs, ys); !sameBits(means[i], m) {
-					t.Fatalf("%T cols=%d %s: RowMeans[%d] = %v, Mean of the row %v; row x = %v, y = %v", T(0), cols, in.name, i, means[i], m, xs, ys)
-				}
-			}
+			checkRowsSum(t, fmt.Sprintf("%T cols=%d %s", T(0), cols, in.name), l, x, y, cols)
 		}
 	}
 }
@@ -380,4 +356,25 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// checkRowsSum holds RowSums and RowMeans of x, y to Sum and Mean of each row, bit
+// for bit, on the implementation in force.
+func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int) {
+	t.Helper()
+	rows := len(x) / cols
+	sums, means := make([]T, rows), make([]T, rows)
+	RowSums(l, sums, x, y, cols)
+	RowMeans(l, means, x, y, cols)
+	for i := 0; i < rows; i++ {
+		xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
+		if s := Sum(l, xs, ys); !sameBits(sums[i], s) {
+			t.Fatalf("%s: RowSums[%d] = %v (%#x), Sum of the row %v (%#x); row x = %v, y = %v",
+				name, i, sums[i], math.Float64bits(float64(sums[i])), s, math.Float64bits(float64(s)), xs, ys)
+		}
+		if m := Mean(l, xs, ys); !sameBits(means[i], m) {
+			t.Fatalf("%s: RowMeans[%d] = %v (%#x), Mean of the row %v (%#x); row x = %v, y = %v",
+				name, i, means[i], math.Float64bits(float64(means[i])), m, math.Float64bits(float64(m)), xs, ys)
+		}
+	}
 }
