@@ -209,13 +209,7 @@ func runARM(scratch, bin string, m mutant, p *patch, stage1, tests string, full 
 		check(writeWord(bin, p.off, p.from, p.to))
 		defer func() { check(writeWord(bin, p.off, p.to, p.from)) }()
 	} else {
-		path := filepath.Join(scratch, m.file)
-		orig, err := os.ReadFile(path)
-		check(err)
-		lines := strings.Split(string(orig), "\n")
-		lines[m.line-1] = m.to
-		check(os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644))
-		defer func() { check(os.WriteFile(path, orig, 0o644)) }()
+		defer apply(scratch, m)()
 		bin = filepath.Join(scratch, "rebuilt-arm64.test")
 		if err := buildARM(scratch, bin); err != nil {
 			return "CAUGHT (does not build: " + err.Error() + ")"

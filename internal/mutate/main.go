@@ -598,16 +598,23 @@ func describedEquivalent(fn, prev, desc string) string {
 	return ""
 }
 
-// run applies one mutant to the scratch copy, runs the tests and restores the file.
-func run(scratch string, m mutant, tests string) string {
+// apply writes mutant m's line into the scratch copy of its file and returns the
+// function that restores the file.
+func apply(scratch string, m mutant) (restore func()) {
 	path := filepath.Join(scratch, m.file)
 	orig, err := os.ReadFile(path)
 	check(err)
 	lines := strings.Split(string(orig), "\n")
 	lines[m.line-1] = m.to
 	check(os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644))
-	defer func() { check(os.WriteFile(path, orig, 0o644)) }()
+	return func() { check(os.WriteFile(path, orig, 0o644)) }
+}
+
+// run applies one mutant to the scratch copy, runs the tests and restores the file.
+func run(scratch string, m mutant, tests string) string {
+	defer apply(scratch, m)()
 	var res []byte
+	var err error
 	if m.file == neonFile {
 		// Build for arm64, run under qemu: automatic dispatch picks neon.
 		bin := filepath.Join(scratch, "mutant-arm64.test")
