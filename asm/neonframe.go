@@ -186,12 +186,7 @@ func neonFunction(w *bytes.Buffer, k *kernel.Kernel, name string) (err error) {
 	if k.AccLen() > 0 {
 		g.printf("\n\t// Load the lane accumulators: lanes 2q and 2q+1 in register q of each.\n")
 		for ai, a := range k.Accs {
-			base := "R8"
-			if ai > 0 {
-				g.printf("\tADD $%d, R8, R9\n", 8*kernel.Lanes*ai)
-				base = "R9"
-			}
-			g.printf("\tVLD1 (%s), [%s]\n", base, g.accList(a))
+			g.printf("\tVLD1 (%s), [%s]\n", g.accBase(ai), g.accList(a))
 		}
 	}
 	g.printf("\tCBZ R10, done\n\nloop:\n")
@@ -224,12 +219,7 @@ func neonFunction(w *bytes.Buffer, k *kernel.Kernel, name string) (err error) {
 	if k.AccLen() > 0 {
 		g.printf("\t// Store the lane accumulators.\n")
 		for ai, a := range k.Accs {
-			base := "R8"
-			if ai > 0 {
-				g.printf("\tADD $%d, R8, R9\n", 8*kernel.Lanes*ai)
-				base = "R9"
-			}
-			g.printf("\tVST1 [%s], (%s)\n", g.accList(a), base)
+			g.printf("\tVST1 [%s], (%s)\n", g.accList(a), g.accBase(ai))
 		}
 	}
 	g.printf("\tRET\n")
@@ -245,3 +235,13 @@ func (g *neonGen) accList(a string) string {
 }
 
 // op emits operation i for the current quarter.
+
+// accBase returns the register that holds the address of accumulator ai's lanes:
+// R8 for the first, else R9, set here to R8 plus the accumulator's offset.
+func (g *neonGen) accBase(ai int) string {
+	if ai == 0 {
+		return "R8"
+	}
+	g.printf("\tADD $%d, R8, R9\n", 8*kernel.Lanes*ai)
+	return "R9"
+}
