@@ -55,6 +55,22 @@ func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 	return p, true
 }
 
+// rowParams returns the parameters p of a row family's kernel (gen/kernel, RowSums4)
+// for rows of cols columns: RowCols, the columns where K > 0 (finishSum64
+// subtracts K*K per linear element only there), and RowDiv, 1 for RowSums and
+// cols for RowMeans.
+func rowParams(p *generated.Params, cols int, mean bool) generated.Params {
+	rp := *p
+	rp[generated.PRowCols], rp[generated.PRowDiv] = 0, 1
+	if rp[generated.PK] > 0 {
+		rp[generated.PRowCols] = float64(cols)
+	}
+	if mean {
+		rp[generated.PRowDiv] = float64(cols)
+	}
+	return rp
+}
+
 // lane32 is one step of the float32 Sum kernel from zero accumulators on one
 // element: its lane's q and l. The kernel's q = FMA(w, w, 0) is w*w rounded, the
 // product being >= +0; its l = 0 + (z - w) is z - w, which is not -0. Its w = K >
@@ -70,6 +86,15 @@ func lane32(k float64, x, y float32) (q, l float64) {
 // rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= chunkLen
 // columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
+	if cols == 4 {
+		// Whole blocks of rows in the RowSums4 kernel, the last rows below.
+		n := len(dst) &^ (generated.Lanes - 1)
+		if n > 0 {
+			rp := rowParams(p, cols, mean)
+			generated.RowSums4F32Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+		}
+		dst, x, y = dst[n:], x[4*n:], y[4*n:]
+	}
 	if id == generated.ImplAVX512 && cols < avx512MinSum32 {
 		id = generated.ImplAVX2 // as sum32 does for short inputs
 	}
@@ -203,6 +228,15 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 // columns, with the kernels of implementation id: for at most Lanes columns the
 // lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
+	if cols == 4 {
+		// Whole blocks of rows in the RowSums4 kernel, the last rows below.
+		n := len(dst) &^ (generated.Lanes - 1)
+		if n > 0 {
+			rp := rowParams(p, cols, mean)
+			generated.RowSums4F64Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+		}
+		dst, x, y = dst[n:], x[4*n:], y[4*n:]
+	}
 	var acc acc64
 	if cols > generated.Lanes {
 		// Longer rows (at most chunkLen columns): Sum's kernel call and finish64 for

@@ -12,7 +12,8 @@ import (
 // broadcast once, masks are opmask registers (merge-masking saves blends, see plan)
 // and the tail is loaded and stored under an opmask from a table.
 type avx512 struct {
-	tailK Mem // opmasks: entry r-1 is (1<<r)-1
+	tailK          Mem // opmasks: entry r-1 is (1<<r)-1
+	cols32, cols64 Mem // the index tables of the row families' loads (rows.go)
 }
 
 func (avx512) Impl() kernel.Impl                     { return kernel.AVX512.Impl() }
@@ -21,13 +22,34 @@ func (avx512) Tuning(k *kernel.Kernel) kernel.Tuning { return k.Tuning }
 func (avx512) vec() reg.VecVirtual                   { return ZMM() }
 func (avx512) zero(v reg.VecVirtual)                 { VPXORQ(v, v, v) }
 func (avx512) newMask() Op                           { return K() }
-func (avx512) param(g *gen, name string) Op          { return g.params[name] }
 
-// prologue broadcasts every parameter the kernel reads, once.
+// param returns the register of parameter name: the one the prologue broadcast it
+// into, else (a row family's finish) a new broadcast.
+func (avx512) param(g *gen, name string) Op {
+	if v := g.params[name]; v != nil {
+		return v
+	}
+	v := ZMM()
+	VBROADCASTSD(Mem{Base: g.p, Disp: 8 * kernel.ParamIndex(name)}, v)
+	return v
+}
+
+// prologue broadcasts the parameters the kernel reads, once: every one, but in a
+// row family only those read before its last load. The others, which only its
+// finish reads, are broadcast where they are read (param): the registers go to the
+// columns of the rows.
 func (avx512) prologue(g *gen) {
 	Comment("Broadcast the parameters.")
-	for _, op := range g.k.Ops {
-		if op.Kind == kernel.Param && g.params[op.Ref] == nil {
+	last := len(g.k.Ops)
+	if g.k.Info().Cols > 0 {
+		for i, op := range g.k.Ops {
+			if op.Kind == kernel.Load {
+				last = i
+			}
+		}
+	}
+	for i, op := range g.k.Ops {
+		if op.Kind == kernel.Param && g.params[op.Ref] == nil && i < last {
 			v := ZMM()
 			VBROADCASTSD(Mem{Base: g.p, Disp: 8 * kernel.ParamIndex(op.Ref)}, v)
 			g.params[op.Ref] = v

@@ -24,6 +24,7 @@ type gen struct {
 	kmask  reg.OpmaskVirtual         // AVX-512 tail mask
 	tail   bool                      // the operations being emitted are the tail's
 	blk    int                       // block of the operation being emitted, in an unrolled loop
+	cols   map[string][]Op           // a row family: the columns of each input in the block
 }
 
 // signature is the Go declaration of kernel k's assembly function.
@@ -49,7 +50,11 @@ func function(k *kernel.Kernel, isa x86) {
 	g.pl = plan(k.Ops, isa.Props(), isa.Tuning(k).Unroll)
 	halves := isa.Props().Regs
 	g.p = Load(Param("p"), GP64()).(reg.GPVirtual)
-	n := Load(Param(k.Info().Ins[0]).Len(), GP64())
+	lenOf := k.Info().Ins[0]
+	if k.Info().Cols > 0 {
+		lenOf = k.Info().Out // a row family: one block is Lanes rows
+	}
+	n := Load(Param(lenOf).Len(), GP64())
 	slices := append([]string{}, k.Info().Ins...)
 	if out := k.Info().Out; out != "" {
 		slices = append(slices, out)
@@ -78,21 +83,17 @@ func function(k *kernel.Kernel, isa x86) {
 		// block, if odd, goes to the loop of one block.
 		g.loops(n, 2, "loop1start")
 	}
-	g.loops(n, 1, "tail")
-
-	Label("tail")
-	Comment("The last, partial block: masked loads read zeros for the missing lanes.")
-	g.r = GP64()
-	MOVQ(n, g.r)
-	SUBQ(g.i, g.r)
-	JZ(LabelRef("done"))
-	isa.tailMask(g)
-	g.tail = true
-	g.body(1)
-	g.tail = false
+	if k.Info().Cols > 0 {
+		// A row family takes whole blocks only: the caller does the last rows.
+		g.loops(n, 1, "done")
+	} else {
+		g.loops(n, 1, "tail")
+		g.tailBlock(n)
+	}
 
 	Label("done")
 	if k.AccLen() > 0 {
+
 		Comment("Store the lane accumulators, 256 bits at a time: the caller reads them")
 		Comment("back as scalars at once, and narrower stores forward to those loads better.")
 		for ai, a := range k.Accs {
@@ -103,6 +104,20 @@ func function(k *kernel.Kernel, isa x86) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// tailBlock emits the last, partial block of n elements, from label tail.
+func (g *gen) tailBlock(n reg.Register) {
+	Label("tail")
+	Comment("The last, partial block: masked loads read zeros for the missing lanes.")
+	g.r = GP64()
+	MOVQ(n, g.r)
+	SUBQ(g.i, g.r)
+	JZ(LabelRef("done"))
+	g.isa.tailMask(g)
+	g.tail = true
+	g.body(1)
+	g.tail = false
 }
 
 // elem returns the memory operand of lanes 4h.. of the block in slice sl.
@@ -129,6 +144,7 @@ func (g *gen) body(blocks int) {
 				Commentf("Lanes %d-%d.", lanes*h, lanes*(h+1)-1)
 			}
 		}
+		g.cols = map[string][]Op{}
 		vals := make([][]Op, blocks)
 		for c := range vals {
 			vals[c] = make([]Op, len(g.k.Ops))

@@ -85,9 +85,12 @@ func main() {
 	for r := 1; r < 8; r++ {
 		DATA(2*(r-1), U16(uint16(1)<<r-1))
 	}
+	a512.cols32, a512.cols64 = colTables()
 	for _, k := range kernel.Kernels() {
 		for _, isa := range []x86{a2, a512} {
-			function(k, isa)
+			if k.Info().On(isa.Impl().Num) {
+				function(k, isa)
+			}
 		}
 	}
 	cpuid()

@@ -117,6 +117,9 @@ func neonFiles(ks []*kernel.Kernel, cmd string, name func(*kernel.Kernel) string
 	g.WriteString(header)
 	g.WriteString("package generated\n")
 	for _, k := range ks {
+		if !k.Info().On(kernel.NEON) {
+			continue // the portable kernel serves arm64 (kernel.FamilyInfo.NotOn)
+		}
 		if err := neonFunction(&s, k, name(k)); err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", name(k), err)
 		}

@@ -48,6 +48,14 @@ func (g *gen) instr(i int, vals []Op, h int) Op {
 	}
 	switch op.Kind {
 	case kernel.Load:
+		if g.k.Info().Cols > 0 {
+			// The first load of an input in the block reads its rows and
+			// transposes them into one register per column.
+			if g.cols[op.Ref] == nil {
+				g.cols[op.Ref] = isa.(colLoader).loadCols(g, op.Ref)
+			}
+			return g.cols[op.Ref][op.Col]
+		}
 		return isa.load(g, g.elem(op.Ref, h), h)
 	case kernel.Param:
 		return isa.param(g, op.Ref)

@@ -26,6 +26,10 @@ func fromBits(c Code) *Statement { return Qual("math", "Float64frombits").Call(c
 
 // goKernel writes the portable kernel: the canonical block, one lane after the other.
 func goKernel(f *File, k *kernel.Kernel) {
+	if k.Info().Cols > 0 {
+		goRowKernel(f, k)
+		return
+	}
 	T := k.Type.GoName()
 	L := kernel.Lanes
 	blk := func(s string) string { return s + "b" }
@@ -121,6 +125,9 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 	}
 	switch op.Kind {
 	case kernel.Load:
+		if c := k.Info().Cols; c > 0 {
+			return def(widen(Id(blk(op.Ref)).Index(Lit(lane*c + op.Col))))
+		}
 		return def(widen(Id(blk(op.Ref)).Index(Lit(lane))))
 	case kernel.Param:
 		return def(Id("p" + op.Ref))
@@ -197,4 +204,47 @@ func goOp(k *kernel.Kernel, i int, op kernel.Op, lane int, blk func(string) stri
 // isOne reports whether value v is the parameter One, 1.0.
 func isOne(k *kernel.Kernel, v int) bool {
 	return k.Ops[v].Kind == kernel.Param && k.Ops[v].Ref == "One"
+}
+
+// goRowKernel writes the portable kernel of a row family: whole blocks of Lanes
+// rows, one row (lane) after the other; the rows of a last partial block are the
+// caller's.
+func goRowKernel(f *File, k *kernel.Kernel) {
+	T := k.Type.GoName()
+	L, C := kernel.Lanes, k.Info().Cols
+	blk := func(s string) string { return s + "b" }
+	ins, out := k.Info().Ins, k.Info().Out
+	body := []Code{Id("n").Op(":=").Len(Id(out)).Op("&^").Lit(L - 1)}
+	for _, s := range ins {
+		body = append(body, Id(s).Op("=").Id(s).Index(Empty(), Id("n").Op("*").Lit(C)))
+	}
+	seen := map[string]bool{}
+	for _, op := range k.Ops {
+		if op.Kind == kernel.Param && !seen[op.Ref] {
+			seen[op.Ref] = true
+			body = append(body, Id("p"+op.Ref).Op(":=").Id("p").Index(Id("P"+op.Ref)))
+		}
+	}
+	var loop []Code
+	for _, s := range ins {
+		loop = append(loop, Id(blk(s)).Op(":=").Parens(Op("*").Index(Lit(C*L)).Id(T)).Parens(
+			Id(s).Index(Id("i").Op("*").Lit(C), Parens(Id("i").Op("+").Lit(L)).Op("*").Lit(C))))
+	}
+	loop = append(loop, Id(blk(out)).Op(":=").Parens(Op("*").Index(Lit(L)).Id(T)).Parens(Id(out).Index(Id("i"), Id("i").Op("+").Lit(L))))
+	uses := k.Uses()
+	for l := 0; l < L; l++ {
+		var lane []Code
+		for i, op := range k.Ops {
+			lane = append(lane, goOp(k, i, op, l, blk)...)
+			if uses[i] == 0 && op.Kind != kernel.Store {
+				lane = append(lane, Id("_").Op("=").Id(k.ValueName(i)))
+			}
+		}
+		loop = append(loop, Comment(fmt.Sprintf("row %d of the block", l)), Block(lane...))
+	}
+	body = append(body, For(Id("i").Op(":=").Lit(0), Id("i").Op("<").Id("n"), Id("i").Op("+=").Lit(L)).Block(loop...))
+	f.Commentf("%s %s", k.GoName(), k.Info().Doc)
+	f.Commentf("It is the portable implementation of the canonical %s kernel for %s (see gen/kernel).", k.Family, T)
+	f.Commentf("%s has one element per row, the inputs %d per row; rows past the last multiple of %d are left alone.", out, C, L)
+	f.Func().Id(k.GoName()).Params(signature(k)...).Block(body...)
 }

@@ -86,6 +86,14 @@ func WeightSumF32Impl(impl int, p *Params, w []float32, acc *[8]float64) {
 	}
 }
 
+// RowSums4F32Impl calls the RowSums4F32 kernel of implementation impl.
+func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	default:
+		RowSums4F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -163,5 +171,13 @@ func WeightSumF64Impl(impl int, p *Params, w []float64, acc *[16]float64) {
 		weightSumF64NEON((*[NumParams]float64)(p), w, acc)
 	default:
 		WeightSumF64(p, w, acc)
+	}
+}
+
+// RowSums4F64Impl calls the RowSums4F64 kernel of implementation impl.
+func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	default:
+		RowSums4F64(p, dst, x, y)
 	}
 }

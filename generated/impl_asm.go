@@ -110,6 +110,16 @@ func WeightSumF32Impl(impl int, p *Params, w []float32, acc *[8]float64) {
 	}
 }
 
+// RowSums4F32Impl calls the RowSums4F32 kernel of implementation impl.
+func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplAVX512:
+		rowSums4F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums4F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -203,5 +213,15 @@ func WeightSumF64Impl(impl int, p *Params, w []float64, acc *[16]float64) {
 		weightSumF64AVX2((*[NumParams]float64)(p), w, acc)
 	default:
 		WeightSumF64(p, w, acc)
+	}
+}
+
+// RowSums4F64Impl calls the RowSums4F64 kernel of implementation impl.
+func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplAVX512:
+		rowSums4F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums4F64(p, dst, x, y)
 	}
 }

@@ -46,6 +46,11 @@ func WeightSumF32Impl(impl int, p *Params, w []float32, acc *[8]float64) {
 	WeightSumF32(p, w, acc)
 }
 
+// RowSums4F32Impl calls the RowSums4F32 kernel of implementation impl.
+func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
+	RowSums4F32(p, dst, x, y)
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	ElementwiseF64(p, dst, x, y)
@@ -84,4 +89,9 @@ func WeightedSumAndGradF64Impl(impl int, p *Params, dst, x, y, w []float64, acc 
 // WeightSumF64Impl calls the WeightSumF64 kernel of implementation impl.
 func WeightSumF64Impl(impl int, p *Params, w []float64, acc *[16]float64) {
 	WeightSumF64(p, w, acc)
+}
+
+// RowSums4F64Impl calls the RowSums4F64 kernel of implementation impl.
+func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
+	RowSums4F64(p, dst, x, y)
 }

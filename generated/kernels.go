@@ -2225,6 +2225,933 @@ func WeightSumF32(p *Params, w []float32, acc *[8]float64) {
 	acc[7] = accws7
 }
 
+// RowSums4F32 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
+// dst has one element per row, the inputs 4 per row; rows past the last multiple of 8 are left alone.
+func RowSums4F32(p *Params, dst, x, y []float32) {
+	n := len(dst) &^ 7
+	x = x[:n*4]
+	y = y[:n*4]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pZero := p[PZero]
+	pB := p[PB]
+	pAh := p[PAh]
+	pInf := p[PInf]
+	pH := p[PH]
+	pOvf := p[POvf]
+	pRowDiv := p[PRowDiv]
+	for i := 0; i < n; i += 8 {
+		xb := (*[32]float32)(x[i*4 : (i+8)*4])
+		yb := (*[32]float32)(y[i*4 : (i+8)*4])
+		dstb := (*[8]float32)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[1])
+			y13 := float64(yb[1])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[2])
+			y25 := float64(yb[2])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[3])
+			y37 := float64(yb[3])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[0] = float32(v74)
+		}
+		// row 1 of the block
+		{
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[5])
+			y13 := float64(yb[5])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[6])
+			y25 := float64(yb[6])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[7])
+			y37 := float64(yb[7])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[1] = float32(v74)
+		}
+		// row 2 of the block
+		{
+			x0 := float64(xb[8])
+			y1 := float64(yb[8])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[9])
+			y13 := float64(yb[9])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[10])
+			y25 := float64(yb[10])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[11])
+			y37 := float64(yb[11])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[2] = float32(v74)
+		}
+		// row 3 of the block
+		{
+			x0 := float64(xb[12])
+			y1 := float64(yb[12])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[13])
+			y13 := float64(yb[13])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[14])
+			y25 := float64(yb[14])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[15])
+			y37 := float64(yb[15])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[3] = float32(v74)
+		}
+		// row 4 of the block
+		{
+			x0 := float64(xb[16])
+			y1 := float64(yb[16])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[17])
+			y13 := float64(yb[17])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[18])
+			y25 := float64(yb[18])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[19])
+			y37 := float64(yb[19])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[4] = float32(v74)
+		}
+		// row 5 of the block
+		{
+			x0 := float64(xb[20])
+			y1 := float64(yb[20])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[21])
+			y13 := float64(yb[21])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[22])
+			y25 := float64(yb[22])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[23])
+			y37 := float64(yb[23])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[5] = float32(v74)
+		}
+		// row 6 of the block
+		{
+			x0 := float64(xb[24])
+			y1 := float64(yb[24])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[25])
+			y13 := float64(yb[25])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[26])
+			y25 := float64(yb[26])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[27])
+			y37 := float64(yb[27])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[6] = float32(v74)
+		}
+		// row 7 of the block
+		{
+			x0 := float64(xb[28])
+			y1 := float64(yb[28])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			Zero7 := pZero
+			v8 := math.FMA(w6, w6, Zero7)
+			Zero9 := pZero
+			zw10 := z4 - w6
+			v11 := Zero9 + zw10
+			x12 := float64(xb[29])
+			y13 := float64(yb[29])
+			d14 := x12 - y13
+			NegZero15 := pNegZero
+			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
+			K17 := pK
+			var w18m uint64
+			if K17 > z16 {
+				w18m = ^uint64(0)
+			}
+			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
+			Zero19 := pZero
+			v20 := math.FMA(w18, w18, Zero19)
+			Zero21 := pZero
+			zw22 := z16 - w18
+			v23 := Zero21 + zw22
+			x24 := float64(xb[30])
+			y25 := float64(yb[30])
+			d26 := x24 - y25
+			NegZero27 := pNegZero
+			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
+			K29 := pK
+			var w30m uint64
+			if K29 > z28 {
+				w30m = ^uint64(0)
+			}
+			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
+			Zero31 := pZero
+			v32 := math.FMA(w30, w30, Zero31)
+			Zero33 := pZero
+			zw34 := z28 - w30
+			v35 := Zero33 + zw34
+			x36 := float64(xb[31])
+			y37 := float64(yb[31])
+			d38 := x36 - y37
+			NegZero39 := pNegZero
+			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
+			K41 := pK
+			var w42m uint64
+			if K41 > z40 {
+				w42m = ^uint64(0)
+			}
+			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
+			Zero43 := pZero
+			v44 := math.FMA(w42, w42, Zero43)
+			Zero45 := pZero
+			zw46 := z40 - w42
+			v47 := Zero45 + zw46
+			v48 := v8 + v20
+			v49 := v32 + v44
+			qs50 := v48 + v49
+			v51 := v11 + v23
+			v52 := v35 + v47
+			ls53 := v51 + v52
+			var v54m uint64
+			if z4 > z16 {
+				v54m = ^uint64(0)
+			}
+			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
+			var v55m uint64
+			if z28 > z40 {
+				v55m = ^uint64(0)
+			}
+			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
+			var zmax56m uint64
+			if v54 > v55 {
+				zmax56m = ^uint64(0)
+			}
+			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
+			B57 := pB
+			Ah58 := pAh
+			s59 := float64(Ah58 * qs50)
+			Zero60 := pZero
+			var v61 uint64
+			if ls53 != Zero60 {
+				v61 = ^uint64(0)
+			}
+			v62 := float64(B57 * ls53)
+			v63 := s59 + v62
+			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
+			Inf65 := pInf
+			H66 := pH
+			v67 := Inf65 - H66
+			v68 := float64(B57 * v67)
+			Ovf69 := pOvf
+			var ovf70 uint64
+			if Ovf69 <= zmax56 {
+				ovf70 = ^uint64(0)
+			}
+			v71 := s64 + v68
+			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
+			RowDiv73 := pRowDiv
+			v74 := s72 / RowDiv73
+			dstb[7] = float32(v74)
+		}
+	}
+}
+
 // ElementwiseF64 writes the per-element loss of x and y to dst.
 // It is the portable implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
@@ -5680,4 +6607,2292 @@ func WeightSumF64(p *Params, w []float64, acc *[16]float64) {
 	acc[13] = accwl5
 	acc[14] = accwl6
 	acc[15] = accwl7
+}
+
+// RowSums4F64 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
+// dst has one element per row, the inputs 4 per row; rows past the last multiple of 8 are left alone.
+func RowSums4F64(p *Params, dst, x, y []float64) {
+	n := len(dst) &^ 7
+	x = x[:n*4]
+	y = y[:n*4]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pP := p[PP]
+	pZero := p[PZero]
+	pOne := p[POne]
+	pRowCols := p[PRowCols]
+	pInf := p[PInf]
+	pDi := p[PDi]
+	pRowDiv := p[PRowDiv]
+	pDl := p[PDl]
+	for i := 0; i < n; i += 8 {
+		xb := (*[32]float64)(x[i*4 : (i+8)*4])
+		yb := (*[32]float64)(y[i*4 : (i+8)*4])
+		dstb := (*[8]float64)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[1]
+			y37 := yb[1]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[2]
+			y82 := yb[2]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[3]
+			y118 := yb[3]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[0] = v217
+		}
+		// row 1 of the block
+		{
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[5]
+			y37 := yb[5]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[6]
+			y82 := yb[6]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[7]
+			y118 := yb[7]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[1] = v217
+		}
+		// row 2 of the block
+		{
+			x0 := xb[8]
+			y1 := yb[8]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[9]
+			y37 := yb[9]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[10]
+			y82 := yb[10]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[11]
+			y118 := yb[11]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[2] = v217
+		}
+		// row 3 of the block
+		{
+			x0 := xb[12]
+			y1 := yb[12]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[13]
+			y37 := yb[13]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[14]
+			y82 := yb[14]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[15]
+			y118 := yb[15]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[3] = v217
+		}
+		// row 4 of the block
+		{
+			x0 := xb[16]
+			y1 := yb[16]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[17]
+			y37 := yb[17]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[18]
+			y82 := yb[18]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[19]
+			y118 := yb[19]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[4] = v217
+		}
+		// row 5 of the block
+		{
+			x0 := xb[20]
+			y1 := yb[20]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[21]
+			y37 := yb[21]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[22]
+			y82 := yb[22]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[23]
+			y118 := yb[23]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[5] = v217
+		}
+		// row 6 of the block
+		{
+			x0 := xb[24]
+			y1 := yb[24]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[25]
+			y37 := yb[25]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[26]
+			y82 := yb[26]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[27]
+			y118 := yb[27]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[6] = v217
+		}
+		// row 7 of the block
+		{
+			x0 := xb[28]
+			y1 := yb[28]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			v5 := x0 - v4
+			v6 := y1 + v3
+			e7 := v5 - v6
+			NegZero8 := pNegZero
+			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
+			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
+			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
+			K12 := pK
+			var quad13 uint64
+			if z9 < K12 {
+				quad13 = ^uint64(0)
+			}
+			P14 := pP
+			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
+			v16 := zl11 + zl11
+			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
+			hi18 := float64(c15 * z9)
+			v19 := math.FMA(c15, z9, -hi18)
+			lo20 := math.FMA(c15, zz17, v19)
+			Zero21 := pZero
+			One22 := pOne
+			v23 := Zero21 + One22
+			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
+			Zero25 := pZero
+			Zero26 := pZero
+			var big27m uint64
+			if Zero25 > hi18 {
+				big27m = ^uint64(0)
+			}
+			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
+			var small28m uint64
+			if hi18 > Zero25 {
+				small28m = ^uint64(0)
+			}
+			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
+			s29 := Zero25 + hi18
+			v30 := s29 - big27
+			err31 := small28 - v30
+			One32 := pOne
+			v33 := err31 + lo20
+			_ = One32
+			One34 := pOne
+			v35 := v33 + Zero26
+			_ = One34
+			x36 := xb[29]
+			y37 := yb[29]
+			d38 := x36 - y37
+			v39 := d38 - x36
+			v40 := d38 - v39
+			v41 := x36 - v40
+			v42 := y37 + v39
+			e43 := v41 - v42
+			NegZero44 := pNegZero
+			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
+			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
+			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
+			K48 := pK
+			var quad49 uint64
+			if z45 < K48 {
+				quad49 = ^uint64(0)
+			}
+			P50 := pP
+			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
+			v52 := zl47 + zl47
+			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
+			hi54 := float64(c51 * z45)
+			v55 := math.FMA(c51, z45, -hi54)
+			lo56 := math.FMA(c51, zz53, v55)
+			Zero57 := pZero
+			One58 := pOne
+			v59 := Zero57 + One58
+			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
+			Zero61 := pZero
+			Zero62 := pZero
+			var big63m uint64
+			if Zero61 > hi54 {
+				big63m = ^uint64(0)
+			}
+			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
+			var small64m uint64
+			if hi54 > Zero61 {
+				small64m = ^uint64(0)
+			}
+			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
+			s65 := Zero61 + hi54
+			v66 := s65 - big63
+			err67 := small64 - v66
+			One68 := pOne
+			v69 := err67 + lo56
+			_ = One68
+			One70 := pOne
+			v71 := v69 + Zero62
+			_ = One70
+			s72 := s29 + s65
+			bv73 := s72 - s29
+			v74 := s72 - bv73
+			v75 := s29 - v74
+			v76 := s65 - bv73
+			e77 := v75 + v76
+			v78 := v35 + v71
+			v79 := v78 + e77
+			v80 := v24 + v60
+			x81 := xb[30]
+			y82 := yb[30]
+			d83 := x81 - y82
+			v84 := d83 - x81
+			v85 := d83 - v84
+			v86 := x81 - v85
+			v87 := y82 + v84
+			e88 := v86 - v87
+			NegZero89 := pNegZero
+			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
+			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
+			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
+			K93 := pK
+			var quad94 uint64
+			if z90 < K93 {
+				quad94 = ^uint64(0)
+			}
+			P95 := pP
+			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
+			v97 := zl92 + zl92
+			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
+			hi99 := float64(c96 * z90)
+			v100 := math.FMA(c96, z90, -hi99)
+			lo101 := math.FMA(c96, zz98, v100)
+			Zero102 := pZero
+			One103 := pOne
+			v104 := Zero102 + One103
+			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
+			Zero106 := pZero
+			Zero107 := pZero
+			var big108m uint64
+			if Zero106 > hi99 {
+				big108m = ^uint64(0)
+			}
+			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
+			var small109m uint64
+			if hi99 > Zero106 {
+				small109m = ^uint64(0)
+			}
+			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
+			s110 := Zero106 + hi99
+			v111 := s110 - big108
+			err112 := small109 - v111
+			One113 := pOne
+			v114 := err112 + lo101
+			_ = One113
+			One115 := pOne
+			v116 := v114 + Zero107
+			_ = One115
+			x117 := xb[31]
+			y118 := yb[31]
+			d119 := x117 - y118
+			v120 := d119 - x117
+			v121 := d119 - v120
+			v122 := x117 - v121
+			v123 := y118 + v120
+			e124 := v122 - v123
+			NegZero125 := pNegZero
+			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
+			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
+			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
+			K129 := pK
+			var quad130 uint64
+			if z126 < K129 {
+				quad130 = ^uint64(0)
+			}
+			P131 := pP
+			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
+			v133 := zl128 + zl128
+			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
+			hi135 := float64(c132 * z126)
+			v136 := math.FMA(c132, z126, -hi135)
+			lo137 := math.FMA(c132, zz134, v136)
+			Zero138 := pZero
+			One139 := pOne
+			v140 := Zero138 + One139
+			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			Zero142 := pZero
+			Zero143 := pZero
+			var big144m uint64
+			if Zero142 > hi135 {
+				big144m = ^uint64(0)
+			}
+			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
+			var small145m uint64
+			if hi135 > Zero142 {
+				small145m = ^uint64(0)
+			}
+			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
+			s146 := Zero142 + hi135
+			v147 := s146 - big144
+			err148 := small145 - v147
+			One149 := pOne
+			v150 := err148 + lo137
+			_ = One149
+			One151 := pOne
+			v152 := v150 + Zero143
+			_ = One151
+			s153 := s110 + s146
+			bv154 := s153 - s110
+			v155 := s153 - bv154
+			v156 := s110 - v155
+			v157 := s146 - bv154
+			e158 := v156 + v157
+			v159 := v116 + v152
+			v160 := v159 + e158
+			v161 := v105 + v141
+			hi162 := s72 + s153
+			bv163 := hi162 - s72
+			v164 := hi162 - bv163
+			v165 := s72 - v164
+			v166 := s153 - bv163
+			e167 := v165 + v166
+			v168 := v79 + v160
+			lo169 := v168 + e167
+			quad170 := v80 + v161
+			RowCols171 := pRowCols
+			lin172 := RowCols171 - quad170
+			K173 := pK
+			kh174 := float64(K173 * K173)
+			kl175 := math.FMA(K173, K173, -kh174)
+			ch176 := float64(lin172 * kh174)
+			v177 := math.FMA(lin172, kh174, -ch176)
+			v178 := float64(lin172 * kl175)
+			cl179 := v177 + v178
+			Inf180 := pInf
+			var fin181 uint64
+			if hi162 < Inf180 {
+				fin181 = ^uint64(0)
+			}
+			NegZero182 := pNegZero
+			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
+			s184 := hi162 + negch183
+			bv185 := s184 - hi162
+			v186 := s184 - bv185
+			v187 := hi162 - v186
+			v188 := negch183 - bv185
+			e189 := v187 + v188
+			Zero190 := pZero
+			var corr191 uint64
+			if Zero190 < lin172 {
+				corr191 = ^uint64(0)
+			}
+			v192 := hi162 - ch176
+			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
+			v194 := lo169 - cl179
+			v195 := v194 + e189
+			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
+			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
+			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
+			Di199 := pDi
+			RowDiv200 := pRowDiv
+			v201 := float64(hi197 * Di199)
+			v202 := v201 / RowDiv200
+			q203 := float64(hi197 * Di199)
+			v204 := math.FMA(hi197, Di199, -q203)
+			Dl205 := pDl
+			v206 := float64(lo198 * Di199)
+			v207 := math.FMA(hi197, Dl205, v206)
+			r208 := v204 + v207
+			qd209 := q203 / RowDiv200
+			NegZero210 := pNegZero
+			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
+			v212 := math.FMA(v211, RowDiv200, q203)
+			rd213 := v212 + r208
+			v214 := rd213 / RowDiv200
+			v215 := qd209 + v214
+			var v216 uint64
+			if hi197 < Inf180 {
+				v216 = ^uint64(0)
+			}
+			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
+			dstb[7] = v217
+		}
+	}
 }

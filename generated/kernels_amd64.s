@@ -49,7 +49,91 @@ DATA tailmaskk<>+10(SB)/2, $0x003f
 DATA tailmaskk<>+12(SB)/2, $0x007f
 GLOBL tailmaskk<>(SB), RODATA|NOPTR, $14
 
-// func elementwiseF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32)
+DATA rowcols32<>+0(SB)/4, $0x00000000
+DATA rowcols32<>+4(SB)/4, $0x00000004
+DATA rowcols32<>+8(SB)/4, $0x00000008
+DATA rowcols32<>+12(SB)/4, $0x0000000c
+DATA rowcols32<>+16(SB)/4, $0x00000010
+DATA rowcols32<>+20(SB)/4, $0x00000014
+DATA rowcols32<>+24(SB)/4, $0x00000018
+DATA rowcols32<>+28(SB)/4, $0x0000001c
+DATA rowcols32<>+32(SB)/4, $0x00000000
+DATA rowcols32<>+36(SB)/4, $0x00000004
+DATA rowcols32<>+40(SB)/4, $0x00000008
+DATA rowcols32<>+44(SB)/4, $0x0000000c
+DATA rowcols32<>+48(SB)/4, $0x00000010
+DATA rowcols32<>+52(SB)/4, $0x00000014
+DATA rowcols32<>+56(SB)/4, $0x00000018
+DATA rowcols32<>+60(SB)/4, $0x0000001c
+DATA rowcols32<>+64(SB)/4, $0x00000001
+DATA rowcols32<>+68(SB)/4, $0x00000005
+DATA rowcols32<>+72(SB)/4, $0x00000009
+DATA rowcols32<>+76(SB)/4, $0x0000000d
+DATA rowcols32<>+80(SB)/4, $0x00000011
+DATA rowcols32<>+84(SB)/4, $0x00000015
+DATA rowcols32<>+88(SB)/4, $0x00000019
+DATA rowcols32<>+92(SB)/4, $0x0000001d
+DATA rowcols32<>+96(SB)/4, $0x00000001
+DATA rowcols32<>+100(SB)/4, $0x00000005
+DATA rowcols32<>+104(SB)/4, $0x00000009
+DATA rowcols32<>+108(SB)/4, $0x0000000d
+DATA rowcols32<>+112(SB)/4, $0x00000011
+DATA rowcols32<>+116(SB)/4, $0x00000015
+DATA rowcols32<>+120(SB)/4, $0x00000019
+DATA rowcols32<>+124(SB)/4, $0x0000001d
+DATA rowcols32<>+128(SB)/4, $0x00000002
+DATA rowcols32<>+132(SB)/4, $0x00000006
+DATA rowcols32<>+136(SB)/4, $0x0000000a
+DATA rowcols32<>+140(SB)/4, $0x0000000e
+DATA rowcols32<>+144(SB)/4, $0x00000012
+DATA rowcols32<>+148(SB)/4, $0x00000016
+DATA rowcols32<>+152(SB)/4, $0x0000001a
+DATA rowcols32<>+156(SB)/4, $0x0000001e
+DATA rowcols32<>+160(SB)/4, $0x00000002
+DATA rowcols32<>+164(SB)/4, $0x00000006
+DATA rowcols32<>+168(SB)/4, $0x0000000a
+DATA rowcols32<>+172(SB)/4, $0x0000000e
+DATA rowcols32<>+176(SB)/4, $0x00000012
+DATA rowcols32<>+180(SB)/4, $0x00000016
+DATA rowcols32<>+184(SB)/4, $0x0000001a
+DATA rowcols32<>+188(SB)/4, $0x0000001e
+DATA rowcols32<>+192(SB)/4, $0x00000003
+DATA rowcols32<>+196(SB)/4, $0x00000007
+DATA rowcols32<>+200(SB)/4, $0x0000000b
+DATA rowcols32<>+204(SB)/4, $0x0000000f
+DATA rowcols32<>+208(SB)/4, $0x00000013
+DATA rowcols32<>+212(SB)/4, $0x00000017
+DATA rowcols32<>+216(SB)/4, $0x0000001b
+DATA rowcols32<>+220(SB)/4, $0x0000001f
+DATA rowcols32<>+224(SB)/4, $0x00000003
+DATA rowcols32<>+228(SB)/4, $0x00000007
+DATA rowcols32<>+232(SB)/4, $0x0000000b
+DATA rowcols32<>+236(SB)/4, $0x0000000f
+DATA rowcols32<>+240(SB)/4, $0x00000013
+DATA rowcols32<>+244(SB)/4, $0x00000017
+DATA rowcols32<>+248(SB)/4, $0x0000001b
+DATA rowcols32<>+252(SB)/4, $0x0000001f
+GLOBL rowcols32<>(SB), RODATA|NOPTR, $256
+
+DATA rowcols64<>+0(SB)/8, $0x0000000000000000
+DATA rowcols64<>+8(SB)/8, $0x0000000000000004
+DATA rowcols64<>+16(SB)/8, $0x0000000000000008
+DATA rowcols64<>+24(SB)/8, $0x000000000000000c
+DATA rowcols64<>+32(SB)/8, $0x0000000000000002
+DATA rowcols64<>+40(SB)/8, $0x0000000000000006
+DATA rowcols64<>+48(SB)/8, $0x000000000000000a
+DATA rowcols64<>+56(SB)/8, $0x000000000000000e
+DATA rowcols64<>+64(SB)/8, $0x0000000000000001
+DATA rowcols64<>+72(SB)/8, $0x0000000000000005
+DATA rowcols64<>+80(SB)/8, $0x0000000000000009
+DATA rowcols64<>+88(SB)/8, $0x000000000000000d
+DATA rowcols64<>+96(SB)/8, $0x0000000000000003
+DATA rowcols64<>+104(SB)/8, $0x0000000000000007
+DATA rowcols64<>+112(SB)/8, $0x000000000000000b
+DATA rowcols64<>+120(SB)/8, $0x000000000000000f
+GLOBL rowcols64<>(SB), RODATA|NOPTR, $128
+
+// func elementwiseF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -330,7 +414,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -509,7 +593,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX2(p *[18]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32AVX2(p *[20]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, FMA3
 TEXT ·sumF32AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -696,7 +780,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX512(p *[18]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32AVX512(p *[20]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -939,7 +1023,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·gradF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -1160,7 +1244,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -1315,7 +1399,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX
 TEXT ·gradElementwiseF32AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1579,7 +1663,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1757,7 +1841,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumAndGradF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2081,7 +2165,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2316,7 +2400,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF32AVX2(p *[18]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumF32AVX2(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX
 TEXT ·weightedSumF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2694,7 +2778,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF32AVX512(p *[18]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumF32AVX512(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2937,7 +3021,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF32AVX2(p *[18]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumAndGradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX
 TEXT ·weightedSumAndGradF32AVX2(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -3444,7 +3528,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF32AVX512(p *[18]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumAndGradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -3766,7 +3850,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF32AVX2(p *[18]float64, w []float32, acc *[8]float64)
+// func weightSumF32AVX2(p *[20]float64, w []float32, acc *[8]float64)
 // Requires: AVX
 TEXT ·weightSumF32AVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -3842,7 +3926,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF32AVX512(p *[18]float64, w []float32, acc *[8]float64)
+// func weightSumF32AVX512(p *[20]float64, w []float32, acc *[8]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightSumF32AVX512(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -3918,7 +4002,247 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64)
+// func rowSums4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, AVX512F
+TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	VBROADCASTSD 80(AX), Z2
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	// The rows of x, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (DX)(R8*4), Z3
+	VMOVUPS   rowcols32<>+0(SB), Z4
+	VPERMI2PS 64(DX)(R8*4), Z3, Z4
+	VCVTPS2PD Y4, Z4
+	VMOVUPS   rowcols32<>+64(SB), Z5
+	VPERMI2PS 64(DX)(R8*4), Z3, Z5
+	VCVTPS2PD Y5, Z5
+	VMOVUPS   rowcols32<>+128(SB), Z6
+	VPERMI2PS 64(DX)(R8*4), Z3, Z6
+	VCVTPS2PD Y6, Z6
+	VMOVUPS   rowcols32<>+192(SB), Z7
+	VPERMI2PS 64(DX)(R8*4), Z3, Z7
+	VCVTPS2PD Y7, Z3
+
+	// y1 = load y[col 0]
+	// The rows of y, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (BX)(R8*4), Z7
+	VMOVUPS   rowcols32<>+0(SB), Z8
+	VPERMI2PS 64(BX)(R8*4), Z7, Z8
+	VCVTPS2PD Y8, Z8
+	VMOVUPS   rowcols32<>+64(SB), Z9
+	VPERMI2PS 64(BX)(R8*4), Z7, Z9
+	VCVTPS2PD Y9, Z9
+	VMOVUPS   rowcols32<>+128(SB), Z10
+	VPERMI2PS 64(BX)(R8*4), Z7, Z10
+	VCVTPS2PD Y10, Z10
+	VMOVUPS   rowcols32<>+192(SB), Z11
+	VPERMI2PS 64(BX)(R8*4), Z7, Z11
+	VCVTPS2PD Y11, Z7
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z4, Z4
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z4, Z0, Z4
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z4, Z8
+
+	// Zero7 = param Zero
+	// v8 = fma w6, w6, Zero7
+	VMOVAPD     Z2, Z11
+	VFMADD231PD Z8, Z8, Z11
+
+	// Zero9 = param Zero
+	// zw10 = sub z4, w6
+	VSUBPD Z8, Z4, Z8
+
+	// v11 = add Zero9, zw10
+	VADDPD Z8, Z2, Z8
+
+	// x12 = load x[col 1]
+	// y13 = load y[col 1]
+	// d14 = sub x12, y13
+	VSUBPD Z9, Z5, Z5
+
+	// NegZero15 = param NegZero
+	// z16 = andnot NegZero15, d14
+	VPANDNQ Z5, Z0, Z5
+
+	// K17 = param K
+	// w18 = min z16, K17
+	VMINPD Z1, Z5, Z9
+
+	// Zero19 = param Zero
+	// v20 = fma w18, w18, Zero19
+	VMOVAPD     Z2, Z12
+	VFMADD231PD Z9, Z9, Z12
+
+	// Zero21 = param Zero
+	// zw22 = sub z16, w18
+	VSUBPD Z9, Z5, Z9
+
+	// v23 = add Zero21, zw22
+	VADDPD Z9, Z2, Z9
+
+	// x24 = load x[col 2]
+	// y25 = load y[col 2]
+	// d26 = sub x24, y25
+	VSUBPD Z10, Z6, Z6
+
+	// NegZero27 = param NegZero
+	// z28 = andnot NegZero27, d26
+	VPANDNQ Z6, Z0, Z6
+
+	// K29 = param K
+	// w30 = min z28, K29
+	VMINPD Z1, Z6, Z10
+
+	// Zero31 = param Zero
+	// v32 = fma w30, w30, Zero31
+	VMOVAPD     Z2, Z13
+	VFMADD231PD Z10, Z10, Z13
+
+	// Zero33 = param Zero
+	// zw34 = sub z28, w30
+	VSUBPD Z10, Z6, Z10
+
+	// v35 = add Zero33, zw34
+	VADDPD Z10, Z2, Z10
+
+	// x36 = load x[col 3]
+	// y37 = load y[col 3]
+	// d38 = sub x36, y37
+	VSUBPD Z7, Z3, Z3
+
+	// NegZero39 = param NegZero
+	// z40 = andnot NegZero39, d38
+	VPANDNQ Z3, Z0, Z3
+
+	// K41 = param K
+	// w42 = min z40, K41
+	VMINPD Z1, Z3, Z7
+
+	// Zero43 = param Zero
+	// v44 = fma w42, w42, Zero43
+	VMOVAPD     Z2, Z14
+	VFMADD231PD Z7, Z7, Z14
+
+	// Zero45 = param Zero
+	// zw46 = sub z40, w42
+	VSUBPD Z7, Z3, Z7
+
+	// v47 = add Zero45, zw46
+	VADDPD Z7, Z2, Z7
+
+	// v48 = add v8, v20
+	VADDPD Z12, Z11, Z11
+
+	// v49 = add v32, v44
+	VADDPD Z14, Z13, Z12
+
+	// qs50 = add v48, v49
+	VADDPD Z12, Z11, Z11
+
+	// v51 = add v11, v23
+	VADDPD Z9, Z8, Z8
+
+	// v52 = add v35, v47
+	VADDPD Z7, Z10, Z7
+
+	// ls53 = add v51, v52
+	VADDPD Z7, Z8, Z7
+
+	// v54 = max z4, z16
+	VMAXPD Z5, Z4, Z4
+
+	// v55 = max z28, z40
+	VMAXPD Z3, Z6, Z3
+
+	// zmax56 = max v54, v55
+	VMAXPD Z3, Z4, Z3
+
+	// B57 = param B
+	VBROADCASTSD 32(AX), Z4
+
+	// Ah58 = param Ah
+	VBROADCASTSD 16(AX), Z5
+
+	// s59 = mul Ah58, qs50
+	VMULPD Z11, Z5, Z5
+
+	// Zero60 = param Zero
+	// v61 = ne ls53, Zero60
+	VCMPPD $0x04, Z2, Z7, K1
+
+	// v62 = mul B57, ls53
+	VMULPD Z7, Z4, Z6
+
+	// v63 = add s59, v62, merged into:
+	// s64 = select v61, v63, s59
+	VADDPD Z6, Z5, K1, Z5
+
+	// Inf65 = param Inf
+	VBROADCASTSD 72(AX), Z6
+
+	// H66 = param H
+	VBROADCASTSD 8(AX), Z7
+
+	// v67 = sub Inf65, H66
+	VSUBPD Z7, Z6, Z6
+
+	// v68 = mul B57, v67
+	VMULPD Z6, Z4, Z4
+
+	// Ovf69 = param Ovf
+	VBROADCASTSD 88(AX), Z6
+
+	// ovf70 = le Ovf69, zmax56
+	VCMPPD $0x12, Z3, Z6, K1
+
+	// v71 = add s64, v68, merged into:
+	// s72 = select ovf70, v71, s64
+	VADDPD Z4, Z5, K1, Z5
+
+	// RowDiv73 = param RowDiv
+	VBROADCASTSD 152(AX), Z3
+
+	// v74 = div s72, RowDiv73
+	VDIVPD Z3, Z5, Z3
+
+	// store dst v74
+	VCVTPD2PS Z3, Y3
+	VMOVUPS   Y3, (SI)(DI*4)
+	ADDQ      $0x08, DI
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func elementwiseF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -4411,7 +4735,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -4758,7 +5082,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF64AVX2(p *[18]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64AVX2(p *[20]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumF64AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -5249,7 +5573,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF64AVX512(p *[18]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64AVX512(p *[20]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -5864,7 +6188,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·gradF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -6149,7 +6473,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -6355,7 +6679,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, FMA3
 TEXT ·gradElementwiseF64AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -6681,7 +7005,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, AVX512F
 TEXT ·gradElementwiseF64AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -6837,7 +7161,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumAndGradF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -7441,7 +7765,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -7851,7 +8175,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF64AVX2(p *[18]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumF64AVX2(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, FMA3
 TEXT ·weightedSumF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -8523,7 +8847,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF64AVX512(p *[18]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumF64AVX512(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -9004,7 +9328,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF64AVX2(p *[18]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumAndGradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, FMA3
 TEXT ·weightedSumAndGradF64AVX2(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -9801,7 +10125,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF64AVX512(p *[18]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumAndGradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -10369,7 +10693,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF64AVX2(p *[18]float64, w []float64, acc *[16]float64)
+// func weightSumF64AVX2(p *[20]float64, w []float64, acc *[16]float64)
 // Requires: AVX
 TEXT ·weightSumF64AVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -10531,7 +10855,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF64AVX512(p *[18]float64, w []float64, acc *[16]float64)
+// func weightSumF64AVX512(p *[20]float64, w []float64, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightSumF64AVX512(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -10671,6 +10995,624 @@ done:
 	VMOVUPD       Y1, 64(DX)
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVUPD       Y0, 96(DX)
+	VZEROUPPER
+	RET
+
+// func rowSums4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX512F
+TEXT ·rowSums4F64AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	VBROADCASTSD 96(AX), Z2
+	VBROADCASTSD 80(AX), Z3
+	VBROADCASTSD 104(AX), Z4
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	// The rows of x, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (DX)(R8*8), Z5
+	VMOVUPD    rowcols64<>+0(SB), Z6
+	VPERMI2PD  64(DX)(R8*8), Z5, Z6
+	VMOVUPD    rowcols64<>+64(SB), Z7
+	VPERMI2PD  64(DX)(R8*8), Z5, Z7
+	VMOVUPD    128(DX)(R8*8), Z5
+	VMOVUPD    rowcols64<>+0(SB), Z20
+	VPERMI2PD  192(DX)(R8*8), Z5, Z20
+	VMOVUPD    rowcols64<>+64(SB), Z21
+	VPERMI2PD  192(DX)(R8*8), Z5, Z21
+	VSHUFF64X2 $0x44, Z20, Z6, Z5
+	VSHUFF64X2 $0x44, Z21, Z7, Z22
+	VSHUFF64X2 $0xee, Z20, Z6, Z6
+	VSHUFF64X2 $0xee, Z21, Z7, Z7
+
+	// y1 = load y[col 0]
+	// The rows of y, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (BX)(R8*8), Z20
+	VMOVUPD    rowcols64<>+0(SB), Z21
+	VPERMI2PD  64(BX)(R8*8), Z20, Z21
+	VMOVUPD    rowcols64<>+64(SB), Z23
+	VPERMI2PD  64(BX)(R8*8), Z20, Z23
+	VMOVUPD    128(BX)(R8*8), Z20
+	VMOVUPD    rowcols64<>+0(SB), Z24
+	VPERMI2PD  192(BX)(R8*8), Z20, Z24
+	VMOVUPD    rowcols64<>+64(SB), Z25
+	VPERMI2PD  192(BX)(R8*8), Z20, Z25
+	VSHUFF64X2 $0x44, Z24, Z21, Z20
+	VSHUFF64X2 $0x44, Z25, Z23, Z26
+	VSHUFF64X2 $0xee, Z24, Z21, Z21
+	VSHUFF64X2 $0xee, Z25, Z23, Z23
+
+	// d2 = sub x0, y1
+	VSUBPD Z20, Z5, Z24
+
+	// v3 = sub d2, x0
+	VSUBPD Z5, Z24, Z25
+
+	// v4 = sub d2, v3
+	VSUBPD Z25, Z24, Z27
+
+	// v5 = sub x0, v4
+	VSUBPD Z27, Z5, Z5
+
+	// v6 = add y1, v3
+	VADDPD Z25, Z20, Z20
+
+	// e7 = sub v5, v6
+	VSUBPD Z20, Z5, Z5
+
+	// NegZero8 = param NegZero
+	// z9 = andnot NegZero8, d2
+	VPANDNQ Z24, Z0, Z20
+
+	// sg10 = and d2, NegZero8
+	VPANDQ Z0, Z24, Z24
+
+	// zl11 = xor e7, sg10
+	VPXORQ Z24, Z5, Z5
+
+	// K12 = param K
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Z1, Z20, K1
+
+	// P14 = param P
+	// c15 = select quad13, z9, P14
+	VBLENDMPD Z20, Z2, K1, Z8
+
+	// v16 = add zl11, zl11, merged into:
+	// zz17 = select quad13, v16, zl11
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi18 = mul c15, z9
+	VMULPD Z20, Z8, Z24
+
+	// v19 = fms c15, z9, hi18
+	VFMSUB213PD Z24, Z8, Z20
+
+	// lo20 = fma c15, zz17, v19
+	VFMADD231PD Z5, Z8, Z20
+
+	// Zero21 = param Zero
+	// One22 = param One
+	// v23 = add Zero21, One22
+	VADDPD Z4, Z3, Z5
+
+	// v24 = select quad13, v23, Zero21
+	VBLENDMPD Z5, Z3, K1, Z9
+
+	// Zero25 = param Zero
+	// Zero26 = param Zero
+	// big27 = max Zero25, hi18
+	VMAXPD Z24, Z3, Z5
+
+	// small28 = min Zero25, hi18
+	VMINPD Z24, Z3, Z25
+
+	// s29 = add Zero25, hi18
+	VADDPD Z24, Z3, Z24
+
+	// v30 = sub s29, big27
+	VSUBPD Z5, Z24, Z5
+
+	// err31 = sub small28, v30
+	VSUBPD Z5, Z25, Z5
+
+	// One32 = param One
+	// v33 = fma err31, One32, lo20
+	VFMADD231PD Z4, Z5, Z20
+
+	// One34 = param One
+	// v35 = fma v33, One34, Zero26
+	VFMADD213PD Z3, Z4, Z20
+
+	// x36 = load x[col 1]
+	// y37 = load y[col 1]
+	// d38 = sub x36, y37
+	VSUBPD Z26, Z22, Z5
+
+	// v39 = sub d38, x36
+	VSUBPD Z22, Z5, Z25
+
+	// v40 = sub d38, v39
+	VSUBPD Z25, Z5, Z27
+
+	// v41 = sub x36, v40
+	VSUBPD Z27, Z22, Z22
+
+	// v42 = add y37, v39
+	VADDPD Z25, Z26, Z25
+
+	// e43 = sub v41, v42
+	VSUBPD Z25, Z22, Z22
+
+	// NegZero44 = param NegZero
+	// z45 = andnot NegZero44, d38
+	VPANDNQ Z5, Z0, Z25
+
+	// sg46 = and d38, NegZero44
+	VPANDQ Z0, Z5, Z5
+
+	// zl47 = xor e43, sg46
+	VPXORQ Z5, Z22, Z5
+
+	// K48 = param K
+	// quad49 = lt z45, K48
+	VCMPPD $0x11, Z1, Z25, K1
+
+	// P50 = param P
+	// c51 = select quad49, z45, P50
+	VBLENDMPD Z25, Z2, K1, Z10
+
+	// v52 = add zl47, zl47, merged into:
+	// zz53 = select quad49, v52, zl47
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi54 = mul c51, z45
+	VMULPD Z25, Z10, Z22
+
+	// v55 = fms c51, z45, hi54
+	VFMSUB213PD Z22, Z10, Z25
+
+	// lo56 = fma c51, zz53, v55
+	VFMADD231PD Z5, Z10, Z25
+
+	// Zero57 = param Zero
+	// One58 = param One
+	// v59 = add Zero57, One58
+	VADDPD Z4, Z3, Z5
+
+	// v60 = select quad49, v59, Zero57
+	VBLENDMPD Z5, Z3, K1, Z11
+
+	// Zero61 = param Zero
+	// Zero62 = param Zero
+	// big63 = max Zero61, hi54
+	VMAXPD Z22, Z3, Z5
+
+	// small64 = min Zero61, hi54
+	VMINPD Z22, Z3, Z26
+
+	// s65 = add Zero61, hi54
+	VADDPD Z22, Z3, Z22
+
+	// v66 = sub s65, big63
+	VSUBPD Z5, Z22, Z5
+
+	// err67 = sub small64, v66
+	VSUBPD Z5, Z26, Z5
+
+	// One68 = param One
+	// v69 = fma err67, One68, lo56
+	VFMADD231PD Z4, Z5, Z25
+
+	// One70 = param One
+	// v71 = fma v69, One70, Zero62
+	VFMADD213PD Z3, Z4, Z25
+
+	// s72 = add s29, s65
+	VADDPD Z22, Z24, Z5
+
+	// bv73 = sub s72, s29
+	VSUBPD Z24, Z5, Z26
+
+	// v74 = sub s72, bv73
+	VSUBPD Z26, Z5, Z27
+
+	// v75 = sub s29, v74
+	VSUBPD Z27, Z24, Z24
+
+	// v76 = sub s65, bv73
+	VSUBPD Z26, Z22, Z22
+
+	// e77 = add v75, v76
+	VADDPD Z22, Z24, Z22
+
+	// v78 = add v35, v71
+	VADDPD Z25, Z20, Z20
+
+	// v79 = add v78, e77
+	VADDPD Z22, Z20, Z20
+
+	// v80 = add v24, v60
+	VADDPD Z11, Z9, Z22
+
+	// x81 = load x[col 2]
+	// y82 = load y[col 2]
+	// d83 = sub x81, y82
+	VSUBPD Z21, Z6, Z24
+
+	// v84 = sub d83, x81
+	VSUBPD Z6, Z24, Z25
+
+	// v85 = sub d83, v84
+	VSUBPD Z25, Z24, Z26
+
+	// v86 = sub x81, v85
+	VSUBPD Z26, Z6, Z6
+
+	// v87 = add y82, v84
+	VADDPD Z25, Z21, Z21
+
+	// e88 = sub v86, v87
+	VSUBPD Z21, Z6, Z6
+
+	// NegZero89 = param NegZero
+	// z90 = andnot NegZero89, d83
+	VPANDNQ Z24, Z0, Z21
+
+	// sg91 = and d83, NegZero89
+	VPANDQ Z0, Z24, Z24
+
+	// zl92 = xor e88, sg91
+	VPXORQ Z24, Z6, Z6
+
+	// K93 = param K
+	// quad94 = lt z90, K93
+	VCMPPD $0x11, Z1, Z21, K1
+
+	// P95 = param P
+	// c96 = select quad94, z90, P95
+	VBLENDMPD Z21, Z2, K1, Z12
+
+	// v97 = add zl92, zl92, merged into:
+	// zz98 = select quad94, v97, zl92
+	VADDPD Z6, Z6, K1, Z6
+
+	// hi99 = mul c96, z90
+	VMULPD Z21, Z12, Z24
+
+	// v100 = fms c96, z90, hi99
+	VFMSUB213PD Z24, Z12, Z21
+
+	// lo101 = fma c96, zz98, v100
+	VFMADD231PD Z6, Z12, Z21
+
+	// Zero102 = param Zero
+	// One103 = param One
+	// v104 = add Zero102, One103
+	VADDPD Z4, Z3, Z6
+
+	// v105 = select quad94, v104, Zero102
+	VBLENDMPD Z6, Z3, K1, Z13
+
+	// Zero106 = param Zero
+	// Zero107 = param Zero
+	// big108 = max Zero106, hi99
+	VMAXPD Z24, Z3, Z6
+
+	// small109 = min Zero106, hi99
+	VMINPD Z24, Z3, Z25
+
+	// s110 = add Zero106, hi99
+	VADDPD Z24, Z3, Z24
+
+	// v111 = sub s110, big108
+	VSUBPD Z6, Z24, Z6
+
+	// err112 = sub small109, v111
+	VSUBPD Z6, Z25, Z6
+
+	// One113 = param One
+	// v114 = fma err112, One113, lo101
+	VFMADD231PD Z4, Z6, Z21
+
+	// One115 = param One
+	// v116 = fma v114, One115, Zero107
+	VFMADD213PD Z3, Z4, Z21
+
+	// x117 = load x[col 3]
+	// y118 = load y[col 3]
+	// d119 = sub x117, y118
+	VSUBPD Z23, Z7, Z6
+
+	// v120 = sub d119, x117
+	VSUBPD Z7, Z6, Z25
+
+	// v121 = sub d119, v120
+	VSUBPD Z25, Z6, Z26
+
+	// v122 = sub x117, v121
+	VSUBPD Z26, Z7, Z7
+
+	// v123 = add y118, v120
+	VADDPD Z25, Z23, Z23
+
+	// e124 = sub v122, v123
+	VSUBPD Z23, Z7, Z7
+
+	// NegZero125 = param NegZero
+	// z126 = andnot NegZero125, d119
+	VPANDNQ Z6, Z0, Z23
+
+	// sg127 = and d119, NegZero125
+	VPANDQ Z0, Z6, Z6
+
+	// zl128 = xor e124, sg127
+	VPXORQ Z6, Z7, Z6
+
+	// K129 = param K
+	// quad130 = lt z126, K129
+	VCMPPD $0x11, Z1, Z23, K1
+
+	// P131 = param P
+	// c132 = select quad130, z126, P131
+	VBLENDMPD Z23, Z2, K1, Z14
+
+	// v133 = add zl128, zl128, merged into:
+	// zz134 = select quad130, v133, zl128
+	VADDPD Z6, Z6, K1, Z6
+
+	// hi135 = mul c132, z126
+	VMULPD Z23, Z14, Z7
+
+	// v136 = fms c132, z126, hi135
+	VFMSUB213PD Z7, Z14, Z23
+
+	// lo137 = fma c132, zz134, v136
+	VFMADD231PD Z6, Z14, Z23
+
+	// Zero138 = param Zero
+	// One139 = param One
+	// v140 = add Zero138, One139
+	VADDPD Z4, Z3, Z6
+
+	// v141 = select quad130, v140, Zero138
+	VBLENDMPD Z6, Z3, K1, Z15
+
+	// Zero142 = param Zero
+	// Zero143 = param Zero
+	// big144 = max Zero142, hi135
+	VMAXPD Z7, Z3, Z6
+
+	// small145 = min Zero142, hi135
+	VMINPD Z7, Z3, Z25
+
+	// s146 = add Zero142, hi135
+	VADDPD Z7, Z3, Z7
+
+	// v147 = sub s146, big144
+	VSUBPD Z6, Z7, Z6
+
+	// err148 = sub small145, v147
+	VSUBPD Z6, Z25, Z6
+
+	// One149 = param One
+	// v150 = fma err148, One149, lo137
+	VFMADD231PD Z4, Z6, Z23
+
+	// One151 = param One
+	// v152 = fma v150, One151, Zero143
+	VFMADD213PD Z3, Z4, Z23
+
+	// s153 = add s110, s146
+	VADDPD Z7, Z24, Z6
+
+	// bv154 = sub s153, s110
+	VSUBPD Z24, Z6, Z25
+
+	// v155 = sub s153, bv154
+	VSUBPD Z25, Z6, Z26
+
+	// v156 = sub s110, v155
+	VSUBPD Z26, Z24, Z24
+
+	// v157 = sub s146, bv154
+	VSUBPD Z25, Z7, Z7
+
+	// e158 = add v156, v157
+	VADDPD Z7, Z24, Z7
+
+	// v159 = add v116, v152
+	VADDPD Z23, Z21, Z21
+
+	// v160 = add v159, e158
+	VADDPD Z7, Z21, Z7
+
+	// v161 = add v105, v141
+	VADDPD Z15, Z13, Z21
+
+	// hi162 = add s72, s153
+	VADDPD Z6, Z5, Z23
+
+	// bv163 = sub hi162, s72
+	VSUBPD Z5, Z23, Z24
+
+	// v164 = sub hi162, bv163
+	VSUBPD Z24, Z23, Z25
+
+	// v165 = sub s72, v164
+	VSUBPD Z25, Z5, Z5
+
+	// v166 = sub s153, bv163
+	VSUBPD Z24, Z6, Z6
+
+	// e167 = add v165, v166
+	VADDPD Z6, Z5, Z5
+
+	// v168 = add v79, v160
+	VADDPD Z7, Z20, Z6
+
+	// lo169 = add v168, e167
+	VADDPD Z5, Z6, Z5
+
+	// quad170 = add v80, v161
+	VADDPD Z21, Z22, Z6
+
+	// RowCols171 = param RowCols
+	VBROADCASTSD 144(AX), Z7
+
+	// lin172 = sub RowCols171, quad170
+	VSUBPD Z6, Z7, Z6
+
+	// K173 = param K
+	// kh174 = mul K173, K173
+	VMULPD Z1, Z1, Z7
+
+	// kl175 = fms K173, K173, kh174
+	VMOVAPD     Z7, Z20
+	VFMSUB231PD Z1, Z1, Z20
+
+	// ch176 = mul lin172, kh174
+	VMULPD Z7, Z6, Z21
+
+	// v177 = fms lin172, kh174, ch176
+	VFMSUB213PD Z21, Z6, Z7
+
+	// v178 = mul lin172, kl175
+	VMULPD Z20, Z6, Z20
+
+	// cl179 = add v177, v178
+	VADDPD Z20, Z7, Z7
+
+	// Inf180 = param Inf
+	VBROADCASTSD 72(AX), Z20
+
+	// fin181 = lt hi162, Inf180
+	VCMPPD $0x11, Z20, Z23, K1
+
+	// NegZero182 = param NegZero
+	// negch183 = xor ch176, NegZero182
+	VPXORQ Z0, Z21, Z22
+
+	// s184 = add hi162, negch183
+	VADDPD Z22, Z23, Z24
+
+	// bv185 = sub s184, hi162
+	VSUBPD Z23, Z24, Z25
+
+	// v186 = sub s184, bv185
+	VSUBPD Z25, Z24, Z26
+
+	// v187 = sub hi162, v186
+	VSUBPD Z26, Z23, Z26
+
+	// v188 = sub negch183, bv185
+	VSUBPD Z25, Z22, Z22
+
+	// e189 = add v187, v188
+	VADDPD Z22, Z26, Z22
+
+	// Zero190 = param Zero
+	// corr191 = lt Zero190, lin172
+	VCMPPD $0x11, Z6, Z3, K2
+
+	// v192 = sub hi162, ch176
+	VSUBPD Z21, Z23, Z6
+
+	// v193 = select fin181, s184, v192
+	VBLENDMPD Z24, Z6, K1, Z16
+
+	// v194 = sub lo169, cl179
+	VSUBPD Z7, Z5, Z6
+
+	// v195 = add v194, e189
+	VADDPD Z22, Z6, Z6
+
+	// v196 = select fin181, v195, lo169
+	VBLENDMPD Z6, Z5, K1, Z17
+
+	// hi197 = select corr191, v193, hi162
+	VBLENDMPD Z16, Z23, K2, Z18
+
+	// lo198 = select corr191, v196, lo169
+	VBLENDMPD Z17, Z5, K2, Z19
+
+	// Di199 = param Di
+	VBROADCASTSD 112(AX), Z5
+
+	// RowDiv200 = param RowDiv
+	VBROADCASTSD 152(AX), Z6
+
+	// v201 = mul hi197, Di199
+	VMULPD Z5, Z18, Z7
+
+	// v202 = div v201, RowDiv200
+	VDIVPD Z6, Z7, Z7
+
+	// q203 = mul hi197, Di199
+	VMULPD Z5, Z18, Z21
+
+	// v204 = fms hi197, Di199, q203
+	VMOVAPD     Z21, Z22
+	VFMSUB231PD Z5, Z18, Z22
+
+	// Dl205 = param Dl
+	VBROADCASTSD 120(AX), Z23
+
+	// v206 = mul lo198, Di199
+	VMULPD Z5, Z19, Z5
+
+	// v207 = fma hi197, Dl205, v206
+	VFMADD231PD Z23, Z18, Z5
+
+	// r208 = add v204, v207
+	VADDPD Z5, Z22, Z5
+
+	// qd209 = div q203, RowDiv200
+	VDIVPD Z6, Z21, Z22
+
+	// NegZero210 = param NegZero
+	// v211 = xor qd209, NegZero210
+	VPXORQ Z0, Z22, Z23
+
+	// v212 = fma v211, RowDiv200, q203
+	VFMADD231PD Z6, Z23, Z21
+
+	// rd213 = add v212, r208
+	VADDPD Z5, Z21, Z5
+
+	// v214 = div rd213, RowDiv200
+	VDIVPD Z6, Z5, Z5
+
+	// v216 = lt hi197, Inf180
+	VCMPPD $0x11, Z20, Z18, K1
+
+	// v215 = add qd209, v214, merged into:
+	// v217 = select v216, v215, v202
+	VADDPD Z5, Z22, K1, Z7
+
+	// store dst v217
+	VMOVUPD Z7, (SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
 	VZEROUPPER
 	RET
 

@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// func elementwiseF32NEONBlocks(p *[18]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·elementwiseF32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -175,7 +175,7 @@ loop:
 done:
 	RET
 
-// func sumF32NEONBlocks(p *[18]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32NEONBlocks(p *[20]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·sumF32NEONBlocks(SB), NOSPLIT, $0-64
 	MOVD p+0(FP), R0
@@ -307,7 +307,7 @@ done:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
 	RET
 
-// func gradF32NEONBlocks(p *[18]float64, dst []float32, x []float32, y []float32)
+// func gradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·gradF32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -441,7 +441,7 @@ loop:
 done:
 	RET
 
-// func gradElementwiseF32NEONBlocks(p *[18]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: ASIMD
 TEXT ·gradElementwiseF32NEONBlocks(SB), NOSPLIT, $0-104
 	MOVD p+0(FP), R0
@@ -602,7 +602,7 @@ loop:
 done:
 	RET
 
-// func sumAndGradF32NEONBlocks(p *[18]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: ASIMD
 TEXT ·sumAndGradF32NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -827,7 +827,7 @@ done:
 	VST1 [V8.D2, V9.D2, V10.D2, V11.D2], (R9)
 	RET
 
-// func weightedSumF32NEONBlocks(p *[18]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumF32NEONBlocks(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: ASIMD
 TEXT ·weightedSumF32NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -1056,7 +1056,7 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	RET
 
-// func weightedSumAndGradF32NEONBlocks(p *[18]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumAndGradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: ASIMD
 TEXT ·weightedSumAndGradF32NEONBlocks(SB), NOSPLIT, $0-112
 	MOVD p+0(FP), R0
@@ -1362,7 +1362,7 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	RET
 
-// func weightSumF32NEONBlocks(p *[18]float64, w []float32, acc *[8]float64)
+// func weightSumF32NEONBlocks(p *[20]float64, w []float32, acc *[8]float64)
 // Requires: ASIMD
 TEXT ·weightSumF32NEONBlocks(SB), NOSPLIT, $0-40
 	MOVD p+0(FP), R0
@@ -1416,7 +1416,7 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	RET
 
-// func elementwiseF64NEONBlocks(p *[18]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·elementwiseF64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -1725,7 +1725,7 @@ loop:
 done:
 	RET
 
-// func sumF64NEONBlocks(p *[18]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64NEONBlocks(p *[20]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: ASIMD
 TEXT ·sumF64NEONBlocks(SB), NOSPLIT, $0-64
 	MOVD p+0(FP), R0
@@ -2061,7 +2061,7 @@ done:
 	VST1 [V8.D2, V9.D2, V10.D2, V11.D2], (R9)
 	RET
 
-// func gradF64NEONBlocks(p *[18]float64, dst []float64, x []float64, y []float64)
+// func gradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·gradF64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -2237,7 +2237,7 @@ loop:
 done:
 	RET
 
-// func gradElementwiseF64NEONBlocks(p *[18]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: ASIMD
 TEXT ·gradElementwiseF64NEONBlocks(SB), NOSPLIT, $0-104
 	MOVD p+0(FP), R0
@@ -2438,7 +2438,7 @@ loop:
 done:
 	RET
 
-// func sumAndGradF64NEONBlocks(p *[18]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: ASIMD
 TEXT ·sumAndGradF64NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -2841,7 +2841,7 @@ done:
 	VST1 [V8.D2, V9.D2, V10.D2, V11.D2], (R9)
 	RET
 
-// func weightedSumF64NEONBlocks(p *[18]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumF64NEONBlocks(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·weightedSumF64NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -3288,7 +3288,7 @@ done:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
 	RET
 
-// func weightedSumAndGradF64NEONBlocks(p *[18]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumAndGradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·weightedSumAndGradF64NEONBlocks(SB), NOSPLIT, $0-112
 	MOVD p+0(FP), R0
@@ -3810,7 +3810,7 @@ done:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
 	RET
 
-// func weightSumF64NEONBlocks(p *[18]float64, w []float64, acc *[16]float64)
+// func weightSumF64NEONBlocks(p *[20]float64, w []float64, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·weightSumF64NEONBlocks(SB), NOSPLIT, $0-40
 	MOVD p+0(FP), R0

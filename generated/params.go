@@ -56,5 +56,7 @@ const (
 	PDl       = 15
 	PBH       = 16
 	PKg       = 17
-	NumParams = 18 // the number of parameters
+	PRowCols  = 18
+	PRowDiv   = 19
+	NumParams = 20 // the number of parameters
 )

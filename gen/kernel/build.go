@@ -7,10 +7,15 @@ type builder struct {
 	k *Kernel
 	// m: the kernel moves some additions to the multiply-add units (addA, subA).
 	m bool
+	// col: the column that loads read, in a row family.
+	col int
+	// lane, when not nil: the accumulators are not the kernel's but one step's
+	// from zero (rows.go): acc reads +0, and setAcc records the value here.
+	lane map[string]int
 }
 
 func (b *builder) op(kind Kind, ref string, args ...int) int {
-	b.k.Ops = append(b.k.Ops, Op{Kind: kind, Args: args, Ref: ref, Name: ref})
+	b.k.Ops = append(b.k.Ops, Op{Kind: kind, Args: args, Ref: ref, Name: ref, Col: b.col})
 	return len(b.k.Ops) - 1
 }
 
@@ -45,22 +50,36 @@ func (b *builder) subA(x, y int) int {
 	}
 	return b.sub(x, y)
 }
-func (b *builder) sub(x, y int) int       { return b.op(Sub, "", x, y) }
-func (b *builder) mul(x, y int) int       { return b.op(Mul, "", x, y) }
-func (b *builder) div(x, y int) int       { return b.op(Div, "", x, y) }
-func (b *builder) fma(x, y, z int) int    { return b.op(FMA, "", x, y, z) }
-func (b *builder) fms(x, y, z int) int    { return b.op(FMS, "", x, y, z) }
-func (b *builder) and(x, y int) int       { return b.op(And, "", x, y) }
-func (b *builder) andNot(x, y int) int    { return b.op(AndNot, "", x, y) }
-func (b *builder) xor(x, y int) int       { return b.op(Xor, "", x, y) }
-func (b *builder) lt(x, y int) int        { return b.op(LT, "", x, y) }
-func (b *builder) le(x, y int) int        { return b.op(LE, "", x, y) }
-func (b *builder) max(x, y int) int       { return b.op(Max, "", x, y) }
-func (b *builder) min(x, y int) int       { return b.op(Min, "", x, y) }
-func (b *builder) sel(m, x, y int) int    { return b.op(Select, "", m, x, y) }
-func (b *builder) store(n string, v int)  { b.op(Store, n, v) }
-func (b *builder) acc(n string) int       { return b.op(Acc, n) }
-func (b *builder) setAcc(n string, v int) { b.op(SetAcc, n, v) }
+func (b *builder) sub(x, y int) int      { return b.op(Sub, "", x, y) }
+func (b *builder) mul(x, y int) int      { return b.op(Mul, "", x, y) }
+func (b *builder) div(x, y int) int      { return b.op(Div, "", x, y) }
+func (b *builder) fma(x, y, z int) int   { return b.op(FMA, "", x, y, z) }
+func (b *builder) fms(x, y, z int) int   { return b.op(FMS, "", x, y, z) }
+func (b *builder) and(x, y int) int      { return b.op(And, "", x, y) }
+func (b *builder) andNot(x, y int) int   { return b.op(AndNot, "", x, y) }
+func (b *builder) xor(x, y int) int      { return b.op(Xor, "", x, y) }
+func (b *builder) lt(x, y int) int       { return b.op(LT, "", x, y) }
+func (b *builder) le(x, y int) int       { return b.op(LE, "", x, y) }
+func (b *builder) ne(x, y int) int       { return b.op(NE, "", x, y) }
+func (b *builder) max(x, y int) int      { return b.op(Max, "", x, y) }
+func (b *builder) min(x, y int) int      { return b.op(Min, "", x, y) }
+func (b *builder) sel(m, x, y int) int   { return b.op(Select, "", m, x, y) }
+func (b *builder) store(n string, v int) { b.op(Store, n, v) }
+
+func (b *builder) acc(n string) int {
+	if b.lane != nil {
+		return b.param("Zero")
+	}
+	return b.op(Acc, n)
+}
+
+func (b *builder) setAcc(n string, v int) {
+	if b.lane != nil {
+		b.lane[n] = v
+		return
+	}
+	b.op(SetAcc, n, v)
+}
 
 // diff holds the per-element difference d = s + e (e only for float64), its absolute
 // value z (+ zl), its sign bit sg and the branch mask m = z < K.
@@ -246,7 +265,11 @@ func Kernels() []*Kernel {
 				}
 			}
 			b := &builder{k: k, m: t == F64 && f.Info().Accumulates}
-			body[f](b, t, b.difference(t, f.Info().ReplacesOverflow))
+			if f.Info().Cols > 0 {
+				body[f](b, t, diff{}) // the body builds the differences of its columns
+			} else {
+				body[f](b, t, b.difference(t, f.Info().ReplacesOverflow))
+			}
 			k.prune()
 			k.validate()
 			ks = append(ks, k)

@@ -17,11 +17,12 @@ const (
 	WeightedSum
 	WeightedSumAndGrad
 	WeightSum
+	RowSums4
 	numFamilies
 )
 
 // Families lists every family, in the order of the generated files.
-var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum}
+var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4}
 
 // FamilyInfo are the facts of a family that every generator and the root package share.
 type FamilyInfo struct {
@@ -35,6 +36,27 @@ type FamilyInfo struct {
 	// ReplacesOverflow: the float32 kernel replaces a z whose float32 x - y
 	// overflows by +Inf itself; the others leave it to their caller (package doc).
 	ReplacesOverflow bool
+	// Cols > 0: a row family. Each lane is a row of Cols elements of every input
+	// (Load's Col names the column); the kernel's length is the output's, one
+	// value per row, and the inputs hold Cols elements per row. Its kernels take
+	// whole blocks of Lanes rows only (len(dst) a multiple of Lanes; the caller
+	// does the rest), so they have no tail.
+	Cols int
+	// NotOn lists the implementations that leave the family to the portable
+	// kernel: their vector registers cannot hold its live values (AVX2 has 16
+	// of 4 lanes, NEON 32 of 2, against AVX-512's 32 of 8).
+	NotOn []ImplNum
+}
+
+// On reports whether implementation n has its own kernels of the family (else its
+// dispatch calls the portable ones).
+func (fi *FamilyInfo) On(n ImplNum) bool {
+	for _, m := range fi.NotOn {
+		if m == n {
+			return false
+		}
+	}
+	return true
 }
 
 var families = [numFamilies]FamilyInfo{
@@ -54,6 +76,8 @@ var families = [numFamilies]FamilyInfo{
 		Ins: []string{"x", "y", "w"}, Out: "dst", Accumulates: true, ReplacesOverflow: true},
 	WeightSum: {Name: "WeightSum", Doc: "writes the lane sums of the weights w to acc.",
 		Ins: []string{"w"}, Accumulates: true},
+	RowSums4: {Name: "RowSums4", Doc: "writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.",
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 4, NotOn: []ImplNum{AVX2, NEON}},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.
@@ -106,6 +130,8 @@ func tuning(f Family, t Type) Tuning {
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
 	case f == GradElementwise && t == F64:
 		return Tuning{Unroll: 1} // three input streams: prefetching was slower
+	case f == RowSums4:
+		return Tuning{Unroll: 1} // no register is left for a second block
 	}
 	return Tuning{Unroll: 1, Prefetch: LoopCopy}
 }

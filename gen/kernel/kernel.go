@@ -30,6 +30,8 @@ var Params = []string{
 	"Dl",      // and its low part: Di + Dl = 1/D to 2^-106
 	"BH",      // float32 Elementwise: B*H, rounded
 	"Kg",      // gradients: z >= Kg is linear; K, or the least subnormal for K = 0
+	"RowCols", // float64 row sums: the number of columns where K > 0, else 0 (no K*K to subtract)
+	"RowDiv",  // row sums: 1 for RowSums, the number of columns for RowMeans
 }
 
 // ParamIndex returns the index of parameter n in Params; it panics for an unknown name.
@@ -118,6 +120,7 @@ type Op struct {
 	Args []int  // the values it reads
 	Ref  string // the slice, parameter or accumulator of Load, Param, Acc, SetAcc, Store
 	Name string // the name of its value in the description (letters only), or ""
+	Col  int    // Load in a row family: the column (FamilyInfo.Cols)
 }
 
 // Kernel is one kernel: a family for one element type.
@@ -174,6 +177,9 @@ func (k *Kernel) Describe(i int) string {
 	s := op.Kind.String()
 	if op.Ref != "" {
 		s += " " + op.Ref
+	}
+	if op.Kind == Load && k.Info().Cols > 0 {
+		s += fmt.Sprintf("[col %d]", op.Col)
 	}
 	if len(args) > 0 {
 		s += " " + strings.Join(args, ", ")

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/gokernels/smoothl1/gen/kernel"
+)
+
+// This file is the load of a row family (kernel.FamilyInfo.Cols): a block is
+// kernel.Lanes rows, one per lane, and a Load names a column. Only AVX-512 has
+// these kernels (its 32 registers of 8 lanes hold them; the others run the
+// portable ones).
+
+// colLoader is an ISA with row families: it loads a block of rows of one input
+// and transposes it into one register per column.
+type colLoader interface {
+	loadCols(g *gen, sl string) []Op
+}
+
+// rowCols is the one number of columns the transpositions below are written for.
+const rowCols = 4
+
+// colTables writes the index tables of the transpositions (VPERMI2PS, VPERMI2PD).
+// t32 holds, for each column c, the dword indices c + 4j of lanes j = 0..7 (and
+// again for lanes 8..15, which are not read): column c of 8 rows of float32 in
+// two registers. t64 holds the qword indices of columns 0 and 2 (E) and of
+// columns 1 and 3 (O) of 4 rows of float64 in two registers.
+func colTables() (t32, t64 Mem) {
+	t32 = GLOBL("rowcols32", RODATA|NOPTR)
+	for c := 0; c < rowCols; c++ {
+		for j := 0; j < 16; j++ {
+			DATA(64*c+4*j, U32(uint32(c+rowCols*(j%8))))
+		}
+	}
+	t64 = GLOBL("rowcols64", RODATA|NOPTR)
+	for t, first := range []int{0, 1} { // E: columns 0 and 2; O: 1 and 3
+		for j := 0; j < 8; j++ {
+			c := first + 2*(j/4)
+			DATA(64*t+8*j, U64(uint64(c+rowCols*(j%4))))
+		}
+	}
+	return t32, t64
+}
+
+// loadCols loads the block of kernel.Lanes rows of input sl and returns its
+// columns, widened to float64, one register each.
+func (s avx512) loadCols(g *gen, sl string) []Op {
+	if c := g.k.Info().Cols; c != rowCols {
+		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only %d is written)", g.k.GoName(), c, rowCols))
+	}
+	Commentf("The rows of %s, transposed into its %d columns.", sl, rowCols)
+	sz := g.k.Type.Size()
+	e := GP64() // the block's first element: row i, column 0
+	MOVQ(g.i, e)
+	SHLQ(U8(2), e)
+	at := func(bytes int) Mem { return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: bytes} }
+	cols := make([]Op, rowCols)
+	if g.k.Type == kernel.F32 {
+		// Rows 0-3 in one register, 4-7 in the other (memory): one permutation
+		// of both per column, then the widening.
+		a := ZMM()
+		VMOVUPS(at(0), a)
+		for c := range cols {
+			d := ZMM()
+			VMOVUPS(s.cols32.Offset(64*c), d)
+			VPERMI2PS(at(64), a, d)
+			w := ZMM()
+			VCVTPS2PD(d.AsY(), w)
+			cols[c] = w
+		}
+		return cols
+	}
+	// Rows 0-1, 2-3, 4-5, 6-7 in four registers' worth: columns 0|2 and 1|3 of
+	// rows 0-3 (E, O) and of rows 4-7 (E2, O2), then each column from its two
+	// halves.
+	var half [2][2]reg.VecVirtual // [rows 0-3, rows 4-7][E, O]
+	for r := 0; r < 2; r++ {
+		a := ZMM()
+		VMOVUPD(at(128*r), a)
+		for t := 0; t < 2; t++ {
+			d := ZMM()
+			VMOVUPD(s.cols64.Offset(64*t), d)
+			VPERMI2PD(at(128*r+64), a, d)
+			half[r][t] = d
+		}
+	}
+	for c := range cols {
+		d := ZMM()
+		imm := uint8(0x44) // 128-bit lanes 0, 1 of each: columns 0, 1
+		if c >= 2 {
+			imm = 0xEE // lanes 2, 3: columns 2, 3
+		}
+		VSHUFF64X2(U8(imm), half[1][c%2], half[0][c%2], d)
+		cols[c] = d
+	}
+	return cols
+}

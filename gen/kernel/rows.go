@@ -1,0 +1,138 @@
+package kernel
+
+// This file describes the row family RowSums4: RowSums and RowMeans of rows of 4
+// columns (boxes), one row per lane. Its canonical order is not its own: it is Sum's
+// for a row of 4 elements, so that RowSums gives each row the bits of Sum over that
+// row (the root package's contract). Sum on 4 elements is one partial block: element
+// c in lane c, padding lanes of x = y = 0, every accumulator from zero, one step;
+// then the root package adds the lanes pairwise and finishes. This kernel computes
+// the same per row, with the row's 4 elements in 4 values of one lane:
+//
+//	for each column c: the difference of x[c] and y[c] as Sum's kernel forms it,
+//	               and Sum's step from zero accumulators (lane values q, l for
+//	               float32; h, l and the count for float64)
+//	tree:          ((0+1)+(2+3)) over the columns, as the root package's pairwise
+//	               (float32) or combine64 (float64, addDD: TwoSum of the h parts,
+//	               the l parts and the error added). The padding lanes of Sum's
+//	               block drop out: their values are +0, the lane sums are >= +0
+//	               or NaN, and adding +0 changes none of them (rows_short.go in
+//	               the root package says why in full).
+//	finish:        finishSum32 or finishSum64 of the root package, operation for
+//	               operation, their branches as selects: both sides are computed
+//	               and the one the scalar code takes is kept, so the bits are the
+//	               same. The mean divides by RowDiv = 4 (RowSums: RowDiv = 1, and
+//	               x/1 = x, also in ddDiv, see below).
+//
+// The float32 finish adds the loss of an element whose x - y overflowed float32
+// where the largest z of the row is at least Ovf, which is finishSum32's test
+// (overflows32) without the sums' pre-check: the pre-check holds wherever an
+// element overflows (the package doc's Float32 overflow), and a NaN z, which max
+// may drop, makes the row's sum NaN either way.
+//
+// The float64 mean is ddDiv(q, r, RowDiv): with RowDiv = 1 that is q + r, the sum's
+// result, bit for bit: q/1 = q, fma(-q, 1, q) + r = +0 + r, and q + (+0 + r) = q
+// + r for q > -0 (q = hi*Di >= +0, or NaN, or infinite, where both are NaN).
+
+func init() {
+	body[RowSums4] = func(b *builder, t Type, _ diff) {
+		if t == F32 {
+			b.rows32(4)
+		} else {
+			b.rows64(4)
+		}
+	}
+}
+
+// column builds the difference of column c and Sum's step on it from zero
+// accumulators, and returns the step's lane values by accumulator name.
+func (b *builder) column(t Type, c int) (diff, map[string]int) {
+	b.col = c
+	d := b.difference(t, false)
+	b.col = 0
+	b.lane = map[string]int{}
+	b.sum(t, d)
+	v := b.lane
+	b.lane = nil
+	return d, v
+}
+
+// rows32 is the float32 row sum: Sum's lane values of each column, added in the
+// pairwise tree, and finishSum32.
+func (b *builder) rows32(cols int) {
+	var q, l, z [4]int
+	for c := 0; c < cols; c++ {
+		d, v := b.column(F32, c)
+		q[c], l[c], z[c] = v["q"], v["l"], d.z
+	}
+	qs := b.named("qs", b.add(b.add(q[0], q[1]), b.add(q[2], q[3])))
+	ls := b.named("ls", b.add(b.add(l[0], l[1]), b.add(l[2], l[3])))
+	zmax := b.named("zmax", b.max(b.max(z[0], z[1]), b.max(z[2], z[3])))
+	bb := b.param("B")
+	// s = Ah*q; s += B*l where l != 0 (B may be +Inf where l = 0).
+	s := b.named("s", b.mul(b.param("Ah"), qs))
+	s = b.named("s", b.sel(b.ne(ls, b.param("Zero")), b.add(s, b.mul(bb, ls)), s))
+	// An element whose x - y overflowed: the loss at z = +Inf.
+	inf := b.mul(bb, b.sub(b.param("Inf"), b.param("H")))
+	s = b.named("s", b.sel(b.named("ovf", b.le(b.param("Ovf"), zmax)), b.add(s, inf), s))
+	b.store("dst", b.div(s, b.param("RowDiv")))
+}
+
+// addDD is the root package's addDD: TwoSum of the h parts, the l parts added and
+// the error of h added to them.
+func (b *builder) addDD(h0, l0, h1, l1 int) (h, l int) {
+	s, e := b.twoSum(h0, h1)
+	return s, b.add(b.add(l0, l1), e)
+}
+
+// twoSum is Knuth's TwoSum as the root package writes it: s = a + b, bv = s - a, e
+// = (a - (s - bv)) + (b - bv).
+func (b *builder) twoSum(x, y int) (s, e int) {
+	s = b.named("s", b.add(x, y))
+	bv := b.named("bv", b.sub(s, x))
+	return s, b.named("e", b.add(b.sub(x, b.sub(s, bv)), b.sub(y, bv)))
+}
+
+// rows64 is the float64 row sum: Sum's lane values of each column, added in
+// combine64's tree, and finishSum64.
+func (b *builder) rows64(cols int) {
+	_ = cols // 4: the tree below is written for it
+	// Each pair of columns is added as soon as it is built, which keeps fewer
+	// values live (the order of the additions is the tree's all the same).
+	pair := func(c int) (h, l, n int) {
+		_, v0 := b.column(F64, c)
+		_, v1 := b.column(F64, c+1)
+		h, l = b.addDD(v0["h"], v0["l"], v1["h"], v1["l"])
+		return h, l, b.add(v0["c"], v1["c"])
+	}
+	h01, l01, n01 := pair(0)
+	h23, l23, n23 := pair(2)
+	hi, lo := b.addDD(h01, l01, h23, l23)
+	hi, lo = b.named("hi", hi), b.named("lo", lo)
+	quad := b.named("quad", b.add(n01, n23))
+	lin := b.named("lin", b.sub(b.param("RowCols"), quad))
+	// Where lin > 0 (and K > 0: RowCols is 0 for K = 0), subtract lin*K*K as ch + cl.
+	k := b.param("K")
+	kh := b.named("kh", b.mul(k, k))
+	kl := b.named("kl", b.fms(k, k, kh))
+	ch := b.named("ch", b.mul(lin, kh))
+	cl := b.named("cl", b.add(b.fms(lin, kh, ch), b.mul(lin, kl)))
+	inf := b.param("Inf")
+	fin := b.named("fin", b.lt(hi, inf))
+	negch := b.named("negch", b.xor(ch, b.param("NegZero")))
+	s, e := b.twoSum(hi, negch)
+	corr := b.named("corr", b.lt(b.param("Zero"), lin))
+	hc := b.sel(fin, s, b.sub(hi, ch))
+	lc := b.sel(fin, b.add(b.sub(lo, cl), e), lo)
+	hi = b.named("hi", b.sel(corr, hc, hi))
+	lo = b.named("lo", b.sel(corr, lc, lo))
+	// Divide by D (Di + Dl), then by RowDiv.
+	di, dv := b.param("Di"), b.param("RowDiv")
+	notFin := b.div(b.mul(hi, di), dv) // hi +Inf or NaN: lo is meaningless
+	q := b.named("q", b.mul(hi, di))
+	r := b.named("r", b.add(b.fms(hi, di, q), b.fma(hi, b.param("Dl"), b.mul(lo, di))))
+	// ddDiv(q, r, RowDiv).
+	qd := b.named("qd", b.div(q, dv))
+	rd := b.named("rd", b.add(b.fma(b.xor(qd, b.param("NegZero")), dv, q), r))
+	res := b.add(qd, b.div(rd, dv))
+	b.store("dst", b.sel(b.lt(hi, inf), res, notFin))
+}
