@@ -55,6 +55,16 @@ func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 	return p, true
 }
 
+// rows4Kernel reports whether RowSums and RowMeans of rows of 4 columns take the
+// RowSums4 kernel (gen/kernel) on implementation id: AVX-512, which has its own (3
+// to 4x the per-row path), and the portable float64 kernel (1.2x); the portable
+// float32 kernel, which AVX2 and NEON would run too, is slower than the per-row
+// paths below (0.6x), and so is the portable float64 kernel against AVX2's
+// per-row path on Sum's kernel (0.4x). docs/tuning.md has the measurements.
+func rows4Kernel(id int, single bool) bool {
+	return id == generated.ImplAVX512 || (id == generated.ImplGeneric && !single)
+}
+
 // rowParams returns the parameters p of a row family's kernel (gen/kernel, RowSums4)
 // for rows of cols columns: RowCols, the columns where K > 0 (finishSum64
 // subtracts K*K per linear element only there), and RowDiv, 1 for RowSums and
@@ -86,7 +96,7 @@ func lane32(k float64, x, y float32) (q, l float64) {
 // rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= chunkLen
 // columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
-	if cols == 4 {
+	if cols == 4 && rows4Kernel(id, true) {
 		// Whole blocks of rows in the RowSums4 kernel, the last rows below.
 		n := len(dst) &^ (generated.Lanes - 1)
 		if n > 0 {
@@ -228,7 +238,7 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 // columns, with the kernels of implementation id: for at most Lanes columns the
 // lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
-	if cols == 4 {
+	if cols == 4 && rows4Kernel(id, false) {
 		// Whole blocks of rows in the RowSums4 kernel, the last rows below.
 		n := len(dst) &^ (generated.Lanes - 1)
 		if n > 0 {

@@ -3,6 +3,7 @@ package smoothl1
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/gokernels/smoothl1/generated"
@@ -162,42 +163,7 @@ func testRowsShort[T Float](t *testing.T) {
 			n := rows * cols
 			x, y := make([]T, 0, n), make([]T, 0, n)
 			for i := 0; i < rows; i++ {
-				var xs, ys []T
-				switch i % 6 {
-				case 0: // ordinary values
-					xs, ys = makeInputs[T](r, cols, i%8 == 4)
-				case 1: // at beta and a step either side
-					xs, ys = randomInputs[T](r, cols, beta, false)
-				case 2: // special values
-					xs, ys = randomInputs[T](r, cols, beta, true)
-				case 4: // few-bit values at spread exponents: sums with ties, where
-					// the order of the additions shows in the rounded result
-					xs, ys = make([]T, cols), make([]T, cols)
-					for j := range xs {
-						xs[j] = T(math.Ldexp(float64(1+r.IntN(4)), r.IntN(60)-30))
-						if r.IntN(2) == 0 {
-							ys[j] = T(math.Ldexp(float64(1+r.IntN(4)), r.IntN(60)-30))
-						}
-					}
-				case 5: // differences B, B*(1 + 2^-24), B/2^24, B/2^53 and 0: sums at
-					// a tie of float32 (float64) rounding, or off it, depending on
-					// the order of the additions (for SmoothL1(0), where l = z)
-					xs, ys = make([]T, cols), make([]T, cols)
-					b := math.Ldexp(1, r.IntN(40)-20)
-					for j := range xs {
-						p := [][2]float64{{b, 0}, {-b, 0}, {b, -b * 0x1p-24}, {-b, b * 0x1p-24},
-							{b * 0x1p-24, 0}, {b * 0x1p-53, 0}, {-b * 0x1p-53, 0}, {0, 0}}[r.IntN(8)]
-						xs[j], ys[j] = T(p[0]), T(p[1])
-					}
-				case 3: // stress pairs among ordinary values
-					xs, ys = makeInputs[T](r, cols, false)
-					for j := range xs {
-						if r.IntN(2) == 0 {
-							p := rowPairs[r.IntN(len(rowPairs))]
-							xs[j], ys[j] = T(p[0]), T(p[1])
-						}
-					}
-				}
+				xs, ys := rowInputs[T](r, cols, beta, i)
 				x, y = append(x, xs...), append(y, ys...)
 			}
 			name := fmt.Sprintf("%T cols=%d %s", T(0), cols, l)
@@ -206,6 +172,48 @@ func testRowsShort[T Float](t *testing.T) {
 			}
 		}
 	}
+}
+
+// rowInputs returns row i of the rows of TestRowsShort (kind i mod 6): ordinary
+// values, values at |x - y| = beta and a step either side, special values,
+// stress pairs, few-bit values at spread exponents, and differences at ties.
+func rowInputs[T Float](r *rand.Rand, cols int, beta float64, i int) (xs, ys []T) {
+	switch i % 6 {
+	case 0: // ordinary values
+		xs, ys = makeInputs[T](r, cols, i%8 == 4)
+	case 1: // at beta and a step either side
+		xs, ys = randomInputs[T](r, cols, beta, false)
+	case 2: // special values
+		xs, ys = randomInputs[T](r, cols, beta, true)
+	case 4: // few-bit values at spread exponents: sums with ties, where
+		// the order of the additions shows in the rounded result
+		xs, ys = make([]T, cols), make([]T, cols)
+		for j := range xs {
+			xs[j] = T(math.Ldexp(float64(1+r.IntN(4)), r.IntN(60)-30))
+			if r.IntN(2) == 0 {
+				ys[j] = T(math.Ldexp(float64(1+r.IntN(4)), r.IntN(60)-30))
+			}
+		}
+	case 5: // differences B, B*(1 + 2^-24), B/2^24, B/2^53 and 0: sums at
+		// a tie of float32 (float64) rounding, or off it, depending on
+		// the order of the additions (for SmoothL1(0), where l = z)
+		xs, ys = make([]T, cols), make([]T, cols)
+		b := math.Ldexp(1, r.IntN(40)-20)
+		for j := range xs {
+			p := [][2]float64{{b, 0}, {-b, 0}, {b, -b * 0x1p-24}, {-b, b * 0x1p-24},
+				{b * 0x1p-24, 0}, {b * 0x1p-53, 0}, {-b * 0x1p-53, 0}, {0, 0}}[r.IntN(8)]
+			xs[j], ys[j] = T(p[0]), T(p[1])
+		}
+	case 3: // stress pairs among ordinary values
+		xs, ys = makeInputs[T](r, cols, false)
+		for j := range xs {
+			if r.IntN(2) == 0 {
+				p := rowPairs[r.IntN(len(rowPairs))]
+				xs[j], ys[j] = T(p[0]), T(p[1])
+			}
+		}
+	}
+	return xs, ys
 }
 
 // TestRowsShortOrder holds the order of the additions of the per-row path of short
@@ -375,6 +383,69 @@ func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int
 		if m := Mean(l, xs, ys); !sameBits(means[i], m) {
 			t.Fatalf("%s: RowMeans[%d] = %v (%#x), Mean of the row %v (%#x); row x = %v, y = %v",
 				name, i, means[i], math.Float64bits(float64(means[i])), m, math.Float64bits(float64(m)), xs, ys)
+		}
+	}
+}
+
+// TestRowSums4Kernel holds the RowSums4 kernels (gen/kernel) of every implementation
+// to Sum and Mean over each row, bit for bit: the portable kernels too, which RowSums
+// takes only where they are the faster path (rows4Kernel), and which AVX2 and NEON
+// run. A kernel takes whole blocks of 8 rows: it must leave the rows after them
+// alone.
+func TestRowSums4Kernel(t *testing.T) {
+	testRowSums4Kernel[float32](t)
+	testRowSums4Kernel[float64](t)
+}
+
+func testRowSums4Kernel[T Float](t *testing.T) {
+	r := newRand(17)
+	const cols, rows, whole = 4, 8*7 + 5, 8 * 7
+	ids := map[string]int{}
+	for _, in := range impls {
+		if usable(in) {
+			ids[in.name] = in.id
+		}
+	}
+	for _, l := range append(testLosses(), weightLosses(t)...) {
+		p, ok := rowsDirect(l, isF32[T](), cols)
+		if !ok {
+			continue
+		}
+		for rep := range 4 {
+			x, y := make([]T, 0, rows*cols), make([]T, 0, rows*cols)
+			for i := range rows {
+				xs, ys := rowInputs[T](r, cols, l.param(), i+rep)
+				x, y = append(x, xs...), append(y, ys...)
+			}
+			for _, mean := range []bool{false, true} {
+				rp := rowParams(p, cols, mean)
+				for name, id := range ids {
+					dst := make([]T, rows)
+					for i := range dst {
+						dst[i] = 12345
+					}
+					if isF32[T]() {
+						generated.RowSums4F32Impl(id, &rp, f32(dst), f32(x), f32(y))
+					} else {
+						generated.RowSums4F64Impl(id, &rp, f64(dst), f64(x), f64(y))
+					}
+					for i := range rows {
+						xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
+						want := T(12345)
+						switch {
+						case i >= whole:
+						case mean:
+							want = Mean(l, xs, ys)
+						default:
+							want = Sum(l, xs, ys)
+						}
+						if !sameBits(dst[i], want) {
+							t.Fatalf("%s %T %s mean=%v: row %d = %v (%#x), want %v (%#x); row x = %v, y = %v",
+								name, T(0), l, mean, i, dst[i], math.Float64bits(float64(dst[i])), want, math.Float64bits(float64(want)), xs, ys)
+						}
+					}
+				}
+			}
 		}
 	}
 }
