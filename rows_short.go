@@ -37,6 +37,11 @@ import (
 // reads lin: lin = Lanes - quad is then the number of the row's own elements that
 // are not quadratic.
 //
+// Rows of 4 columns (boxes) go to the RowSums4 kernel (gen/kernel/rows.go), which
+// does all of the above for 8 rows at a time in vector lanes, one row per lane,
+// where that is the faster path (rows4Kernel); the rows after its last whole block
+// of 8 take the paths below.
+//
 // TestRowsShort and TestRowsShortOrder hold this path to Sum and Mean called per
 // row, bit for bit, and TestRowsShortLanes its lane sums from a window to those of
 // the Sum kernel on each row alone.
@@ -62,7 +67,7 @@ func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 // paths below (0.6x), and so is the portable float64 kernel against AVX2's
 // per-row path on Sum's kernel (0.4x). docs/tuning.md has the measurements.
 func rows4Kernel(id int, single bool) bool {
-	return id == generated.ImplAVX512 || (id == generated.ImplGeneric && !single)
+	return id == generated.ImplAVX512 || id == generated.ImplAVX2 || (id == generated.ImplGeneric && !single)
 }
 
 // rowParams returns the parameters p of a row family's kernel (gen/kernel, RowSums4)

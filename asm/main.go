@@ -24,6 +24,7 @@
 //   - loops.go: the loops over full blocks, unrolling and prefetching (the
 //     tuning, per kernel, is in gen/kernel; why, in docs/tuning.md).
 //   - select.go: instruction selection shared by the x86 ISAs.
+//   - rows.go: the transposing loads of the row families (AVX-512 only).
 //   - roofline.go: the benchmarks' streaming kernels.
 //   - neon.go, neonenc.go: the NEON backend (arm64), with its own emitter and
 //     encoder of the instructions the Go assembler lacks.

@@ -18,7 +18,7 @@ import (
 // colLoader is an ISA with row families: it loads a block of rows of one input
 // and transposes it into one register per column.
 type colLoader interface {
-	loadCols(g *gen, sl string) []Op
+	loadCols(g *gen, sl string, h int) []Op // h: the register of the block (AVX2: rows 4h..4h+3)
 }
 
 // rowCols is the one number of columns the transpositions below are written for.
@@ -48,7 +48,7 @@ func colTables() (t32, t64 Mem) {
 
 // loadCols loads the block of kernel.Lanes rows of input sl and returns its
 // columns, widened to float64, one register each.
-func (s avx512) loadCols(g *gen, sl string) []Op {
+func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 	if c := g.k.Info().Cols; c != rowCols {
 		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only %d is written)", g.k.GoName(), c, rowCols))
 	}
@@ -96,6 +96,73 @@ func (s avx512) loadCols(g *gen, sl string) []Op {
 		}
 		VSHUFF64X2(U8(imm), half[1][c%2], half[0][c%2], d)
 		cols[c] = d
+	}
+	return cols
+}
+
+// loadCols loads rows 4h..4h+3 of the block of input sl (half h of the block's
+// lanes) and returns its columns, widened to float64, one register each: a 4x4
+// transposition in 128-bit (float32) or 256-bit (float64) registers.
+func (avx2) loadCols(g *gen, sl string, h int) []Op {
+	if c := g.k.Info().Cols; c != rowCols {
+		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only %d is written)", g.k.GoName(), c, rowCols))
+	}
+	Commentf("Rows %d-%d of %s, transposed into its %d columns.", 4*h, 4*h+3, sl, rowCols)
+	sz := g.k.Type.Size()
+	e := GP64() // the block's first element: row i, column 0
+	MOVQ(g.i, e)
+	SHLQ(U8(2), e)
+	row := func(r int) Mem {
+		return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: sz * rowCols * (4*h + r)}
+	}
+	cols := make([]Op, rowCols)
+	if g.k.Type == kernel.F32 {
+		var r [4]reg.VecVirtual
+		for i := range r {
+			r[i] = XMM()
+			VMOVUPS(row(i), r[i])
+		}
+		t0, t1, t2, t3 := XMM(), XMM(), XMM(), XMM()
+		VUNPCKLPS(r[1], r[0], t0) // r0c0 r1c0 r0c1 r1c1
+		VUNPCKHPS(r[1], r[0], t1) // r0c2 r1c2 r0c3 r1c3
+		VUNPCKLPS(r[3], r[2], t2) // r2c0 r3c0 r2c1 r3c1
+		VUNPCKHPS(r[3], r[2], t3) // r2c2 r3c2 r2c3 r3c3
+		c := [4]reg.VecVirtual{XMM(), XMM(), XMM(), XMM()}
+		VMOVLHPS(t2, t0, c[0]) // low halves: column 0
+		VMOVHLPS(t0, t2, c[1]) // high halves: column 1
+		VMOVLHPS(t3, t1, c[2])
+		VMOVHLPS(t1, t3, c[3])
+		for i := range cols {
+			w := YMM()
+			VCVTPS2PD(c[i], w)
+			cols[i] = w
+		}
+		return cols
+	}
+	var r [4]reg.VecVirtual
+	for i := range r {
+		r[i] = YMM()
+		VMOVUPD(row(i), r[i])
+	}
+	t0, t1, t2, t3 := YMM(), YMM(), YMM(), YMM()
+	VUNPCKLPD(r[1], r[0], t0) // r0c0 r1c0 | r0c2 r1c2
+	VUNPCKHPD(r[1], r[0], t1) // r0c1 r1c1 | r0c3 r1c3
+	VUNPCKLPD(r[3], r[2], t2) // r2c0 r3c0 | r2c2 r3c2
+	VUNPCKHPD(r[3], r[2], t3) // r2c1 r3c1 | r2c3 r3c3
+	for i := range cols {
+		d := YMM()
+		src, imm := t0, uint8(0x20) // low 128-bit halves of t0 and t2: column 0
+		other := t2
+		switch i {
+		case 1:
+			src, other = t1, t3
+		case 2:
+			imm = 0x31 // high halves: column 2
+		case 3:
+			src, other, imm = t1, t3, 0x31
+		}
+		VPERM2F128(U8(imm), other, src, d)
+		cols[i] = d
 	}
 	return cols
 }

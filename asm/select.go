@@ -52,7 +52,7 @@ func (g *gen) instr(i int, vals []Op, h int) Op {
 			// The first load of an input in the block reads its rows and
 			// transposes them into one register per column.
 			if g.cols[op.Ref] == nil {
-				g.cols[op.Ref] = isa.(colLoader).loadCols(g, op.Ref)
+				g.cols[op.Ref] = isa.(colLoader).loadCols(g, op.Ref, h)
 			}
 			return g.cols[op.Ref][op.Col]
 		}

@@ -115,6 +115,8 @@ func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
 	switch impl {
 	case ImplAVX512:
 		rowSums4F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums4F32AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowSums4F32(p, dst, x, y)
 	}
@@ -221,6 +223,8 @@ func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
 	case ImplAVX512:
 		rowSums4F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums4F64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowSums4F64(p, dst, x, y)
 	}

@@ -100,6 +100,12 @@ func weightSumF32AVX2(p *[20]float64, w []float32, acc *[8]float64)
 //go:noescape
 func weightSumF32AVX512(p *[20]float64, w []float32, acc *[8]float64)
 
+// rowSums4F32AVX2 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowSums4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+
 // rowSums4F32AVX512 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
 //
@@ -201,6 +207,12 @@ func weightSumF64AVX2(p *[20]float64, w []float64, acc *[16]float64)
 //
 //go:noescape
 func weightSumF64AVX512(p *[20]float64, w []float64, acc *[16]float64)
+
+// rowSums4F64AVX2 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowSums4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
 
 // rowSums4F64AVX512 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).

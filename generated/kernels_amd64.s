@@ -4002,6 +4002,543 @@ done:
 	VZEROUPPER
 	RET
 
+// func rowSums4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, FMA3
+TEXT ·rowSums4F32AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	// Rows 0-3 of x, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (DX)(R8*4), X0
+	VMOVUPS   16(DX)(R8*4), X1
+	VMOVUPS   32(DX)(R8*4), X2
+	VMOVUPS   48(DX)(R8*4), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X0
+	VUNPCKLPS X3, X2, X1
+	VUNPCKHPS X3, X2, X2
+	VMOVLHPS  X1, X4, X3
+	VMOVHLPS  X4, X1, X1
+	VMOVLHPS  X2, X0, X4
+	VMOVHLPS  X0, X2, X0
+	VCVTPS2PD X3, Y2
+	VCVTPS2PD X1, Y1
+	VCVTPS2PD X4, Y3
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	// Rows 0-3 of y, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (BX)(R8*4), X4
+	VMOVUPS   16(BX)(R8*4), X5
+	VMOVUPS   32(BX)(R8*4), X6
+	VMOVUPS   48(BX)(R8*4), X7
+	VUNPCKLPS X5, X4, X8
+	VUNPCKHPS X5, X4, X4
+	VUNPCKLPS X7, X6, X5
+	VUNPCKHPS X7, X6, X6
+	VMOVLHPS  X5, X8, X7
+	VMOVHLPS  X8, X5, X5
+	VMOVLHPS  X6, X4, X8
+	VMOVHLPS  X4, X6, X4
+	VCVTPS2PD X7, Y6
+	VCVTPS2PD X5, Y5
+	VCVTPS2PD X8, Y7
+	VCVTPS2PD X4, Y4
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y6, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w6 = min z4, K5
+	VMINPD Y6, Y2, Y6
+
+	// Zero7 = param Zero
+	VBROADCASTSD 80(AX), Y8
+
+	// v8 = fma w6, w6, Zero7
+	VMOVAPD     Y8, Y8
+	VFMADD231PD Y6, Y6, Y8
+
+	// Zero9 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// zw10 = sub z4, w6
+	VSUBPD Y6, Y2, Y6
+
+	// v11 = add Zero9, zw10
+	VADDPD Y6, Y9, Y6
+
+	// x12 = load x[col 1]
+	// y13 = load y[col 1]
+	// d14 = sub x12, y13
+	VSUBPD Y5, Y1, Y1
+
+	// NegZero15 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z16 = andnot NegZero15, d14
+	VANDNPD Y1, Y5, Y1
+
+	// K17 = param K
+	VBROADCASTSD (AX), Y5
+
+	// w18 = min z16, K17
+	VMINPD Y5, Y1, Y5
+
+	// Zero19 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// v20 = fma w18, w18, Zero19
+	VMOVAPD     Y9, Y9
+	VFMADD231PD Y5, Y5, Y9
+
+	// Zero21 = param Zero
+	VBROADCASTSD 80(AX), Y10
+
+	// zw22 = sub z16, w18
+	VSUBPD Y5, Y1, Y5
+
+	// v23 = add Zero21, zw22
+	VADDPD Y5, Y10, Y5
+
+	// x24 = load x[col 2]
+	// y25 = load y[col 2]
+	// d26 = sub x24, y25
+	VSUBPD Y7, Y3, Y3
+
+	// NegZero27 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z28 = andnot NegZero27, d26
+	VANDNPD Y3, Y7, Y3
+
+	// K29 = param K
+	VBROADCASTSD (AX), Y7
+
+	// w30 = min z28, K29
+	VMINPD Y7, Y3, Y7
+
+	// Zero31 = param Zero
+	VBROADCASTSD 80(AX), Y10
+
+	// v32 = fma w30, w30, Zero31
+	VMOVAPD     Y10, Y10
+	VFMADD231PD Y7, Y7, Y10
+
+	// Zero33 = param Zero
+	VBROADCASTSD 80(AX), Y11
+
+	// zw34 = sub z28, w30
+	VSUBPD Y7, Y3, Y7
+
+	// v35 = add Zero33, zw34
+	VADDPD Y7, Y11, Y7
+
+	// x36 = load x[col 3]
+	// y37 = load y[col 3]
+	// d38 = sub x36, y37
+	VSUBPD Y4, Y0, Y0
+
+	// NegZero39 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z40 = andnot NegZero39, d38
+	VANDNPD Y0, Y4, Y0
+
+	// K41 = param K
+	VBROADCASTSD (AX), Y4
+
+	// w42 = min z40, K41
+	VMINPD Y4, Y0, Y4
+
+	// Zero43 = param Zero
+	VBROADCASTSD 80(AX), Y11
+
+	// v44 = fma w42, w42, Zero43
+	VMOVAPD     Y11, Y11
+	VFMADD231PD Y4, Y4, Y11
+
+	// Zero45 = param Zero
+	VBROADCASTSD 80(AX), Y12
+
+	// zw46 = sub z40, w42
+	VSUBPD Y4, Y0, Y4
+
+	// v47 = add Zero45, zw46
+	VADDPD Y4, Y12, Y4
+
+	// v48 = add v8, v20
+	VADDPD Y9, Y8, Y8
+
+	// v49 = add v32, v44
+	VADDPD Y11, Y10, Y9
+
+	// qs50 = add v48, v49
+	VADDPD Y9, Y8, Y8
+
+	// v51 = add v11, v23
+	VADDPD Y5, Y6, Y5
+
+	// v52 = add v35, v47
+	VADDPD Y4, Y7, Y4
+
+	// ls53 = add v51, v52
+	VADDPD Y4, Y5, Y4
+
+	// v54 = max z4, z16
+	VMAXPD Y1, Y2, Y1
+
+	// v55 = max z28, z40
+	VMAXPD Y0, Y3, Y0
+
+	// zmax56 = max v54, v55
+	VMAXPD Y0, Y1, Y0
+
+	// B57 = param B
+	VBROADCASTSD 32(AX), Y1
+
+	// Ah58 = param Ah
+	VBROADCASTSD 16(AX), Y2
+
+	// s59 = mul Ah58, qs50
+	VMULPD Y8, Y2, Y2
+
+	// Zero60 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// v61 = ne ls53, Zero60
+	VCMPPD $0x04, Y3, Y4, Y3
+
+	// v62 = mul B57, ls53
+	VMULPD Y4, Y1, Y4
+
+	// v63 = add s59, v62
+	VADDPD Y4, Y2, Y4
+
+	// s64 = select v61, v63, s59
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// Inf65 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H66 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v67 = sub Inf65, H66
+	VSUBPD Y4, Y3, Y3
+
+	// v68 = mul B57, v67
+	VMULPD Y3, Y1, Y1
+
+	// Ovf69 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf70 = le Ovf69, zmax56
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v71 = add s64, v68
+	VADDPD Y1, Y2, Y1
+
+	// s72 = select ovf70, v71, s64
+	VBLENDVPD Y0, Y1, Y2, Y0
+
+	// RowDiv73 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// v74 = div s72, RowDiv73
+	VDIVPD Y1, Y0, Y0
+
+	// store dst v74
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	// Rows 4-7 of x, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   64(DX)(R8*4), X0
+	VMOVUPS   80(DX)(R8*4), X1
+	VMOVUPS   96(DX)(R8*4), X2
+	VMOVUPS   112(DX)(R8*4), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X0
+	VUNPCKLPS X3, X2, X1
+	VUNPCKHPS X3, X2, X2
+	VMOVLHPS  X1, X4, X3
+	VMOVHLPS  X4, X1, X1
+	VMOVLHPS  X2, X0, X4
+	VMOVHLPS  X0, X2, X0
+	VCVTPS2PD X3, Y2
+	VCVTPS2PD X1, Y1
+	VCVTPS2PD X4, Y3
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	// Rows 4-7 of y, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   64(BX)(R8*4), X4
+	VMOVUPS   80(BX)(R8*4), X5
+	VMOVUPS   96(BX)(R8*4), X6
+	VMOVUPS   112(BX)(R8*4), X7
+	VUNPCKLPS X5, X4, X8
+	VUNPCKHPS X5, X4, X4
+	VUNPCKLPS X7, X6, X5
+	VUNPCKHPS X7, X6, X6
+	VMOVLHPS  X5, X8, X7
+	VMOVHLPS  X8, X5, X5
+	VMOVLHPS  X6, X4, X8
+	VMOVHLPS  X4, X6, X4
+	VCVTPS2PD X7, Y6
+	VCVTPS2PD X5, Y5
+	VCVTPS2PD X8, Y7
+	VCVTPS2PD X4, Y4
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y6, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w6 = min z4, K5
+	VMINPD Y6, Y2, Y6
+
+	// Zero7 = param Zero
+	VBROADCASTSD 80(AX), Y8
+
+	// v8 = fma w6, w6, Zero7
+	VMOVAPD     Y8, Y8
+	VFMADD231PD Y6, Y6, Y8
+
+	// Zero9 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// zw10 = sub z4, w6
+	VSUBPD Y6, Y2, Y6
+
+	// v11 = add Zero9, zw10
+	VADDPD Y6, Y9, Y6
+
+	// x12 = load x[col 1]
+	// y13 = load y[col 1]
+	// d14 = sub x12, y13
+	VSUBPD Y5, Y1, Y1
+
+	// NegZero15 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z16 = andnot NegZero15, d14
+	VANDNPD Y1, Y5, Y1
+
+	// K17 = param K
+	VBROADCASTSD (AX), Y5
+
+	// w18 = min z16, K17
+	VMINPD Y5, Y1, Y5
+
+	// Zero19 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// v20 = fma w18, w18, Zero19
+	VMOVAPD     Y9, Y9
+	VFMADD231PD Y5, Y5, Y9
+
+	// Zero21 = param Zero
+	VBROADCASTSD 80(AX), Y10
+
+	// zw22 = sub z16, w18
+	VSUBPD Y5, Y1, Y5
+
+	// v23 = add Zero21, zw22
+	VADDPD Y5, Y10, Y5
+
+	// x24 = load x[col 2]
+	// y25 = load y[col 2]
+	// d26 = sub x24, y25
+	VSUBPD Y7, Y3, Y3
+
+	// NegZero27 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z28 = andnot NegZero27, d26
+	VANDNPD Y3, Y7, Y3
+
+	// K29 = param K
+	VBROADCASTSD (AX), Y7
+
+	// w30 = min z28, K29
+	VMINPD Y7, Y3, Y7
+
+	// Zero31 = param Zero
+	VBROADCASTSD 80(AX), Y10
+
+	// v32 = fma w30, w30, Zero31
+	VMOVAPD     Y10, Y10
+	VFMADD231PD Y7, Y7, Y10
+
+	// Zero33 = param Zero
+	VBROADCASTSD 80(AX), Y11
+
+	// zw34 = sub z28, w30
+	VSUBPD Y7, Y3, Y7
+
+	// v35 = add Zero33, zw34
+	VADDPD Y7, Y11, Y7
+
+	// x36 = load x[col 3]
+	// y37 = load y[col 3]
+	// d38 = sub x36, y37
+	VSUBPD Y4, Y0, Y0
+
+	// NegZero39 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z40 = andnot NegZero39, d38
+	VANDNPD Y0, Y4, Y0
+
+	// K41 = param K
+	VBROADCASTSD (AX), Y4
+
+	// w42 = min z40, K41
+	VMINPD Y4, Y0, Y4
+
+	// Zero43 = param Zero
+	VBROADCASTSD 80(AX), Y11
+
+	// v44 = fma w42, w42, Zero43
+	VMOVAPD     Y11, Y11
+	VFMADD231PD Y4, Y4, Y11
+
+	// Zero45 = param Zero
+	VBROADCASTSD 80(AX), Y12
+
+	// zw46 = sub z40, w42
+	VSUBPD Y4, Y0, Y4
+
+	// v47 = add Zero45, zw46
+	VADDPD Y4, Y12, Y4
+
+	// v48 = add v8, v20
+	VADDPD Y9, Y8, Y8
+
+	// v49 = add v32, v44
+	VADDPD Y11, Y10, Y9
+
+	// qs50 = add v48, v49
+	VADDPD Y9, Y8, Y8
+
+	// v51 = add v11, v23
+	VADDPD Y5, Y6, Y5
+
+	// v52 = add v35, v47
+	VADDPD Y4, Y7, Y4
+
+	// ls53 = add v51, v52
+	VADDPD Y4, Y5, Y4
+
+	// v54 = max z4, z16
+	VMAXPD Y1, Y2, Y1
+
+	// v55 = max z28, z40
+	VMAXPD Y0, Y3, Y0
+
+	// zmax56 = max v54, v55
+	VMAXPD Y0, Y1, Y0
+
+	// B57 = param B
+	VBROADCASTSD 32(AX), Y1
+
+	// Ah58 = param Ah
+	VBROADCASTSD 16(AX), Y2
+
+	// s59 = mul Ah58, qs50
+	VMULPD Y8, Y2, Y2
+
+	// Zero60 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// v61 = ne ls53, Zero60
+	VCMPPD $0x04, Y3, Y4, Y3
+
+	// v62 = mul B57, ls53
+	VMULPD Y4, Y1, Y4
+
+	// v63 = add s59, v62
+	VADDPD Y4, Y2, Y4
+
+	// s64 = select v61, v63, s59
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// Inf65 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H66 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v67 = sub Inf65, H66
+	VSUBPD Y4, Y3, Y3
+
+	// v68 = mul B57, v67
+	VMULPD Y3, Y1, Y1
+
+	// Ovf69 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf70 = le Ovf69, zmax56
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v71 = add s64, v68
+	VADDPD Y1, Y2, Y1
+
+	// s72 = select ovf70, v71, s64
+	VBLENDVPD Y0, Y1, Y2, Y0
+
+	// RowDiv73 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// v74 = div s72, RowDiv73
+	VDIVPD Y1, Y0, Y0
+
+	// store dst v74
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
+
+done:
+	VZEROUPPER
+	RET
+
 // func rowSums4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F
 TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
@@ -10995,6 +11532,1379 @@ done:
 	VMOVUPD       Y1, 64(DX)
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVUPD       Y0, 96(DX)
+	VZEROUPPER
+	RET
+
+// func rowSums4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, FMA3
+TEXT ·rowSums4F64AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	// Rows 0-3 of x, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (DX)(R8*8), Y0
+	VMOVUPD    32(DX)(R8*8), Y1
+	VMOVUPD    64(DX)(R8*8), Y2
+	VMOVUPD    96(DX)(R8*8), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x20, Y2, Y0, Y5
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x31, Y2, Y0, Y0
+
+	// y1 = load y[col 0]
+	// Rows 0-3 of y, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (BX)(R8*8), Y2
+	VMOVUPD    32(BX)(R8*8), Y4
+	VMOVUPD    64(BX)(R8*8), Y6
+	VMOVUPD    96(BX)(R8*8), Y7
+	VUNPCKLPD  Y4, Y2, Y8
+	VUNPCKHPD  Y4, Y2, Y2
+	VUNPCKLPD  Y7, Y6, Y4
+	VUNPCKHPD  Y7, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y8, Y7
+	VPERM2F128 $0x20, Y6, Y2, Y9
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x31, Y6, Y2, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y7, Y3, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y6, Y8
+
+	// v4 = sub d2, v3
+	VSUBPD Y8, Y6, Y10
+
+	// v5 = sub x0, v4
+	VSUBPD Y10, Y3, Y3
+
+	// v6 = add y1, v3
+	VADDPD Y8, Y7, Y7
+
+	// e7 = sub v5, v6
+	VSUBPD Y7, Y3, Y3
+
+	// NegZero8 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y7, Y8
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y7, Y6, Y6
+
+	// zl11 = xor e7, sg10
+	VXORPD Y6, Y3, Y3
+
+	// K12 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y6, Y8, Y6
+
+	// P14 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c15 = select quad13, z9, P14
+	VBLENDVPD Y6, Y8, Y7, Y7
+
+	// v16 = add zl11, zl11
+	VADDPD Y3, Y3, Y10
+
+	// zz17 = select quad13, v16, zl11
+	VBLENDVPD Y6, Y10, Y3, Y3
+
+	// hi18 = mul c15, z9
+	VMULPD Y8, Y7, Y10
+
+	// v19 = fms c15, z9, hi18
+	VFMSUB213PD Y10, Y7, Y8
+
+	// lo20 = fma c15, zz17, v19
+	VFMADD231PD Y3, Y7, Y8
+
+	// Zero21 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// One22 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v23 = add Zero21, One22
+	VADDPD Y7, Y3, Y7
+
+	// v24 = select quad13, v23, Zero21
+	VBLENDVPD Y6, Y7, Y3, Y3
+
+	// Zero25 = param Zero
+	VBROADCASTSD 80(AX), Y6
+
+	// Zero26 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// big27 = max Zero25, hi18
+	VMAXPD Y10, Y6, Y11
+
+	// small28 = min Zero25, hi18
+	VMINPD Y10, Y6, Y12
+
+	// s29 = add Zero25, hi18
+	VADDPD Y10, Y6, Y6
+
+	// v30 = sub s29, big27
+	VSUBPD Y11, Y6, Y10
+
+	// err31 = sub small28, v30
+	VSUBPD Y10, Y12, Y10
+
+	// One32 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v33 = fma err31, One32, lo20
+	VFMADD231PD Y11, Y10, Y8
+
+	// One34 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v35 = fma v33, One34, Zero26
+	VFMADD213PD Y7, Y10, Y8
+
+	// x36 = load x[col 1]
+	// y37 = load y[col 1]
+	// d38 = sub x36, y37
+	VSUBPD Y9, Y5, Y7
+
+	// v39 = sub d38, x36
+	VSUBPD Y5, Y7, Y10
+
+	// v40 = sub d38, v39
+	VSUBPD Y10, Y7, Y11
+
+	// v41 = sub x36, v40
+	VSUBPD Y11, Y5, Y5
+
+	// v42 = add y37, v39
+	VADDPD Y10, Y9, Y9
+
+	// e43 = sub v41, v42
+	VSUBPD Y9, Y5, Y5
+
+	// NegZero44 = param NegZero
+	VBROADCASTSD 64(AX), Y9
+
+	// z45 = andnot NegZero44, d38
+	VANDNPD Y7, Y9, Y10
+
+	// sg46 = and d38, NegZero44
+	VANDPD Y9, Y7, Y7
+
+	// zl47 = xor e43, sg46
+	VXORPD Y7, Y5, Y5
+
+	// K48 = param K
+	VBROADCASTSD (AX), Y7
+
+	// quad49 = lt z45, K48
+	VCMPPD $0x11, Y7, Y10, Y7
+
+	// P50 = param P
+	VBROADCASTSD 96(AX), Y9
+
+	// c51 = select quad49, z45, P50
+	VBLENDVPD Y7, Y10, Y9, Y9
+
+	// v52 = add zl47, zl47
+	VADDPD Y5, Y5, Y11
+
+	// zz53 = select quad49, v52, zl47
+	VBLENDVPD Y7, Y11, Y5, Y5
+
+	// hi54 = mul c51, z45
+	VMULPD Y10, Y9, Y11
+
+	// v55 = fms c51, z45, hi54
+	VFMSUB213PD Y11, Y9, Y10
+
+	// lo56 = fma c51, zz53, v55
+	VFMADD231PD Y5, Y9, Y10
+
+	// Zero57 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v59 = add Zero57, One58
+	VADDPD Y9, Y5, Y9
+
+	// v60 = select quad49, v59, Zero57
+	VBLENDVPD Y7, Y9, Y5, Y5
+
+	// Zero61 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// Zero62 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// big63 = max Zero61, hi54
+	VMAXPD Y11, Y7, Y12
+
+	// small64 = min Zero61, hi54
+	VMINPD Y11, Y7, Y13
+
+	// s65 = add Zero61, hi54
+	VADDPD Y11, Y7, Y7
+
+	// v66 = sub s65, big63
+	VSUBPD Y12, Y7, Y11
+
+	// err67 = sub small64, v66
+	VSUBPD Y11, Y13, Y11
+
+	// One68 = param One
+	VBROADCASTSD 104(AX), Y12
+
+	// v69 = fma err67, One68, lo56
+	VFMADD231PD Y12, Y11, Y10
+
+	// One70 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v71 = fma v69, One70, Zero62
+	VFMADD213PD Y9, Y11, Y10
+
+	// s72 = add s29, s65
+	VADDPD Y7, Y6, Y9
+
+	// bv73 = sub s72, s29
+	VSUBPD Y6, Y9, Y11
+
+	// v74 = sub s72, bv73
+	VSUBPD Y11, Y9, Y12
+
+	// v75 = sub s29, v74
+	VSUBPD Y12, Y6, Y6
+
+	// v76 = sub s65, bv73
+	VSUBPD Y11, Y7, Y7
+
+	// e77 = add v75, v76
+	VADDPD Y7, Y6, Y6
+
+	// v78 = add v35, v71
+	VADDPD Y10, Y8, Y7
+
+	// v79 = add v78, e77
+	VADDPD Y6, Y7, Y6
+
+	// v80 = add v24, v60
+	VADDPD Y5, Y3, Y3
+
+	// x81 = load x[col 2]
+	// y82 = load y[col 2]
+	// d83 = sub x81, y82
+	VSUBPD Y4, Y1, Y5
+
+	// v84 = sub d83, x81
+	VSUBPD Y1, Y5, Y7
+
+	// v85 = sub d83, v84
+	VSUBPD Y7, Y5, Y8
+
+	// v86 = sub x81, v85
+	VSUBPD Y8, Y1, Y1
+
+	// v87 = add y82, v84
+	VADDPD Y7, Y4, Y4
+
+	// e88 = sub v86, v87
+	VSUBPD Y4, Y1, Y1
+
+	// NegZero89 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z90 = andnot NegZero89, d83
+	VANDNPD Y5, Y4, Y7
+
+	// sg91 = and d83, NegZero89
+	VANDPD Y4, Y5, Y4
+
+	// zl92 = xor e88, sg91
+	VXORPD Y4, Y1, Y1
+
+	// K93 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad94 = lt z90, K93
+	VCMPPD $0x11, Y4, Y7, Y4
+
+	// P95 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c96 = select quad94, z90, P95
+	VBLENDVPD Y4, Y7, Y5, Y5
+
+	// v97 = add zl92, zl92
+	VADDPD Y1, Y1, Y8
+
+	// zz98 = select quad94, v97, zl92
+	VBLENDVPD Y4, Y8, Y1, Y1
+
+	// hi99 = mul c96, z90
+	VMULPD Y7, Y5, Y8
+
+	// v100 = fms c96, z90, hi99
+	VFMSUB213PD Y8, Y5, Y7
+
+	// lo101 = fma c96, zz98, v100
+	VFMADD231PD Y1, Y5, Y7
+
+	// Zero102 = param Zero
+	VBROADCASTSD 80(AX), Y1
+
+	// One103 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v104 = add Zero102, One103
+	VADDPD Y5, Y1, Y5
+
+	// v105 = select quad94, v104, Zero102
+	VBLENDVPD Y4, Y5, Y1, Y1
+
+	// Zero106 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// Zero107 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// big108 = max Zero106, hi99
+	VMAXPD Y8, Y4, Y10
+
+	// small109 = min Zero106, hi99
+	VMINPD Y8, Y4, Y11
+
+	// s110 = add Zero106, hi99
+	VADDPD Y8, Y4, Y4
+
+	// v111 = sub s110, big108
+	VSUBPD Y10, Y4, Y8
+
+	// err112 = sub small109, v111
+	VSUBPD Y8, Y11, Y8
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v114 = fma err112, One113, lo101
+	VFMADD231PD Y10, Y8, Y7
+
+	// One115 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v116 = fma v114, One115, Zero107
+	VFMADD213PD Y5, Y8, Y7
+
+	// x117 = load x[col 3]
+	// y118 = load y[col 3]
+	// d119 = sub x117, y118
+	VSUBPD Y2, Y0, Y5
+
+	// v120 = sub d119, x117
+	VSUBPD Y0, Y5, Y8
+
+	// v121 = sub d119, v120
+	VSUBPD Y8, Y5, Y10
+
+	// v122 = sub x117, v121
+	VSUBPD Y10, Y0, Y0
+
+	// v123 = add y118, v120
+	VADDPD Y8, Y2, Y2
+
+	// e124 = sub v122, v123
+	VSUBPD Y2, Y0, Y0
+
+	// NegZero125 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z126 = andnot NegZero125, d119
+	VANDNPD Y5, Y2, Y8
+
+	// sg127 = and d119, NegZero125
+	VANDPD Y2, Y5, Y2
+
+	// zl128 = xor e124, sg127
+	VXORPD Y2, Y0, Y0
+
+	// K129 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad130 = lt z126, K129
+	VCMPPD $0x11, Y2, Y8, Y2
+
+	// P131 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c132 = select quad130, z126, P131
+	VBLENDVPD Y2, Y8, Y5, Y5
+
+	// v133 = add zl128, zl128
+	VADDPD Y0, Y0, Y10
+
+	// zz134 = select quad130, v133, zl128
+	VBLENDVPD Y2, Y10, Y0, Y0
+
+	// hi135 = mul c132, z126
+	VMULPD Y8, Y5, Y10
+
+	// v136 = fms c132, z126, hi135
+	VFMSUB213PD Y10, Y5, Y8
+
+	// lo137 = fma c132, zz134, v136
+	VFMADD231PD Y0, Y5, Y8
+
+	// Zero138 = param Zero
+	VBROADCASTSD 80(AX), Y0
+
+	// One139 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v140 = add Zero138, One139
+	VADDPD Y5, Y0, Y5
+
+	// v141 = select quad130, v140, Zero138
+	VBLENDVPD Y2, Y5, Y0, Y0
+
+	// Zero142 = param Zero
+	VBROADCASTSD 80(AX), Y2
+
+	// Zero143 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// big144 = max Zero142, hi135
+	VMAXPD Y10, Y2, Y11
+
+	// small145 = min Zero142, hi135
+	VMINPD Y10, Y2, Y12
+
+	// s146 = add Zero142, hi135
+	VADDPD Y10, Y2, Y2
+
+	// v147 = sub s146, big144
+	VSUBPD Y11, Y2, Y10
+
+	// err148 = sub small145, v147
+	VSUBPD Y10, Y12, Y10
+
+	// One149 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v150 = fma err148, One149, lo137
+	VFMADD231PD Y11, Y10, Y8
+
+	// One151 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v152 = fma v150, One151, Zero143
+	VFMADD213PD Y5, Y10, Y8
+
+	// s153 = add s110, s146
+	VADDPD Y2, Y4, Y5
+
+	// bv154 = sub s153, s110
+	VSUBPD Y4, Y5, Y10
+
+	// v155 = sub s153, bv154
+	VSUBPD Y10, Y5, Y11
+
+	// v156 = sub s110, v155
+	VSUBPD Y11, Y4, Y4
+
+	// v157 = sub s146, bv154
+	VSUBPD Y10, Y2, Y2
+
+	// e158 = add v156, v157
+	VADDPD Y2, Y4, Y2
+
+	// v159 = add v116, v152
+	VADDPD Y8, Y7, Y4
+
+	// v160 = add v159, e158
+	VADDPD Y2, Y4, Y2
+
+	// v161 = add v105, v141
+	VADDPD Y0, Y1, Y0
+
+	// hi162 = add s72, s153
+	VADDPD Y5, Y9, Y1
+
+	// bv163 = sub hi162, s72
+	VSUBPD Y9, Y1, Y4
+
+	// v164 = sub hi162, bv163
+	VSUBPD Y4, Y1, Y7
+
+	// v165 = sub s72, v164
+	VSUBPD Y7, Y9, Y7
+
+	// v166 = sub s153, bv163
+	VSUBPD Y4, Y5, Y4
+
+	// e167 = add v165, v166
+	VADDPD Y4, Y7, Y4
+
+	// v168 = add v79, v160
+	VADDPD Y2, Y6, Y2
+
+	// lo169 = add v168, e167
+	VADDPD Y4, Y2, Y2
+
+	// quad170 = add v80, v161
+	VADDPD Y0, Y3, Y0
+
+	// RowCols171 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin172 = sub RowCols171, quad170
+	VSUBPD Y0, Y3, Y0
+
+	// K173 = param K
+	VBROADCASTSD (AX), Y3
+
+	// kh174 = mul K173, K173
+	VMULPD Y3, Y3, Y4
+
+	// kl175 = fms K173, K173, kh174
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// ch176 = mul lin172, kh174
+	VMULPD Y4, Y0, Y3
+
+	// v177 = fms lin172, kh174, ch176
+	VFMSUB213PD Y3, Y0, Y4
+
+	// v178 = mul lin172, kl175
+	VMULPD Y5, Y0, Y5
+
+	// cl179 = add v177, v178
+	VADDPD Y5, Y4, Y4
+
+	// Inf180 = param Inf
+	VBROADCASTSD 72(AX), Y5
+
+	// fin181 = lt hi162, Inf180
+	VCMPPD $0x11, Y5, Y1, Y6
+
+	// NegZero182 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch183 = xor ch176, NegZero182
+	VXORPD Y7, Y3, Y7
+
+	// s184 = add hi162, negch183
+	VADDPD Y7, Y1, Y8
+
+	// bv185 = sub s184, hi162
+	VSUBPD Y1, Y8, Y9
+
+	// v186 = sub s184, bv185
+	VSUBPD Y9, Y8, Y10
+
+	// v187 = sub hi162, v186
+	VSUBPD Y10, Y1, Y10
+
+	// v188 = sub negch183, bv185
+	VSUBPD Y9, Y7, Y7
+
+	// e189 = add v187, v188
+	VADDPD Y7, Y10, Y7
+
+	// Zero190 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr191 = lt Zero190, lin172
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v192 = sub hi162, ch176
+	VSUBPD Y3, Y1, Y3
+
+	// v193 = select fin181, s184, v192
+	VBLENDVPD Y6, Y8, Y3, Y3
+
+	// v194 = sub lo169, cl179
+	VSUBPD Y4, Y2, Y4
+
+	// v195 = add v194, e189
+	VADDPD Y7, Y4, Y4
+
+	// v196 = select fin181, v195, lo169
+	VBLENDVPD Y6, Y4, Y2, Y4
+
+	// hi197 = select corr191, v193, hi162
+	VBLENDVPD Y0, Y3, Y1, Y1
+
+	// lo198 = select corr191, v196, lo169
+	VBLENDVPD Y0, Y4, Y2, Y0
+
+	// Di199 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// RowDiv200 = param RowDiv
+	VBROADCASTSD 152(AX), Y3
+
+	// v201 = mul hi197, Di199
+	VMULPD Y2, Y1, Y4
+
+	// v202 = div v201, RowDiv200
+	VDIVPD Y3, Y4, Y4
+
+	// q203 = mul hi197, Di199
+	VMULPD Y2, Y1, Y6
+
+	// v204 = fms hi197, Di199, q203
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y2, Y1, Y7
+
+	// Dl205 = param Dl
+	VBROADCASTSD 120(AX), Y8
+
+	// v206 = mul lo198, Di199
+	VMULPD Y2, Y0, Y0
+
+	// v207 = fma hi197, Dl205, v206
+	VFMADD231PD Y8, Y1, Y0
+
+	// r208 = add v204, v207
+	VADDPD Y0, Y7, Y0
+
+	// qd209 = div q203, RowDiv200
+	VDIVPD Y3, Y6, Y2
+
+	// NegZero210 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// v211 = xor qd209, NegZero210
+	VXORPD Y7, Y2, Y7
+
+	// v212 = fma v211, RowDiv200, q203
+	VFMADD231PD Y3, Y7, Y6
+
+	// rd213 = add v212, r208
+	VADDPD Y0, Y6, Y0
+
+	// v214 = div rd213, RowDiv200
+	VDIVPD Y3, Y0, Y0
+
+	// v215 = add qd209, v214
+	VADDPD Y0, Y2, Y0
+
+	// v216 = lt hi197, Inf180
+	VCMPPD $0x11, Y5, Y1, Y1
+
+	// v217 = select v216, v215, v202
+	VBLENDVPD Y1, Y0, Y4, Y0
+
+	// store dst v217
+	VMOVUPD Y0, (SI)(DI*8)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	// Rows 4-7 of x, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    128(DX)(R8*8), Y0
+	VMOVUPD    160(DX)(R8*8), Y1
+	VMOVUPD    192(DX)(R8*8), Y2
+	VMOVUPD    224(DX)(R8*8), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x20, Y2, Y0, Y5
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x31, Y2, Y0, Y0
+
+	// y1 = load y[col 0]
+	// Rows 4-7 of y, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    128(BX)(R8*8), Y2
+	VMOVUPD    160(BX)(R8*8), Y4
+	VMOVUPD    192(BX)(R8*8), Y6
+	VMOVUPD    224(BX)(R8*8), Y7
+	VUNPCKLPD  Y4, Y2, Y8
+	VUNPCKHPD  Y4, Y2, Y2
+	VUNPCKLPD  Y7, Y6, Y4
+	VUNPCKHPD  Y7, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y8, Y7
+	VPERM2F128 $0x20, Y6, Y2, Y9
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x31, Y6, Y2, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y7, Y3, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y6, Y8
+
+	// v4 = sub d2, v3
+	VSUBPD Y8, Y6, Y10
+
+	// v5 = sub x0, v4
+	VSUBPD Y10, Y3, Y3
+
+	// v6 = add y1, v3
+	VADDPD Y8, Y7, Y7
+
+	// e7 = sub v5, v6
+	VSUBPD Y7, Y3, Y3
+
+	// NegZero8 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z9 = andnot NegZero8, d2
+	VANDNPD Y6, Y7, Y8
+
+	// sg10 = and d2, NegZero8
+	VANDPD Y7, Y6, Y6
+
+	// zl11 = xor e7, sg10
+	VXORPD Y6, Y3, Y3
+
+	// K12 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad13 = lt z9, K12
+	VCMPPD $0x11, Y6, Y8, Y6
+
+	// P14 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c15 = select quad13, z9, P14
+	VBLENDVPD Y6, Y8, Y7, Y7
+
+	// v16 = add zl11, zl11
+	VADDPD Y3, Y3, Y10
+
+	// zz17 = select quad13, v16, zl11
+	VBLENDVPD Y6, Y10, Y3, Y3
+
+	// hi18 = mul c15, z9
+	VMULPD Y8, Y7, Y10
+
+	// v19 = fms c15, z9, hi18
+	VFMSUB213PD Y10, Y7, Y8
+
+	// lo20 = fma c15, zz17, v19
+	VFMADD231PD Y3, Y7, Y8
+
+	// Zero21 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// One22 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v23 = add Zero21, One22
+	VADDPD Y7, Y3, Y7
+
+	// v24 = select quad13, v23, Zero21
+	VBLENDVPD Y6, Y7, Y3, Y3
+
+	// Zero25 = param Zero
+	VBROADCASTSD 80(AX), Y6
+
+	// Zero26 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// big27 = max Zero25, hi18
+	VMAXPD Y10, Y6, Y11
+
+	// small28 = min Zero25, hi18
+	VMINPD Y10, Y6, Y12
+
+	// s29 = add Zero25, hi18
+	VADDPD Y10, Y6, Y6
+
+	// v30 = sub s29, big27
+	VSUBPD Y11, Y6, Y10
+
+	// err31 = sub small28, v30
+	VSUBPD Y10, Y12, Y10
+
+	// One32 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v33 = fma err31, One32, lo20
+	VFMADD231PD Y11, Y10, Y8
+
+	// One34 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v35 = fma v33, One34, Zero26
+	VFMADD213PD Y7, Y10, Y8
+
+	// x36 = load x[col 1]
+	// y37 = load y[col 1]
+	// d38 = sub x36, y37
+	VSUBPD Y9, Y5, Y7
+
+	// v39 = sub d38, x36
+	VSUBPD Y5, Y7, Y10
+
+	// v40 = sub d38, v39
+	VSUBPD Y10, Y7, Y11
+
+	// v41 = sub x36, v40
+	VSUBPD Y11, Y5, Y5
+
+	// v42 = add y37, v39
+	VADDPD Y10, Y9, Y9
+
+	// e43 = sub v41, v42
+	VSUBPD Y9, Y5, Y5
+
+	// NegZero44 = param NegZero
+	VBROADCASTSD 64(AX), Y9
+
+	// z45 = andnot NegZero44, d38
+	VANDNPD Y7, Y9, Y10
+
+	// sg46 = and d38, NegZero44
+	VANDPD Y9, Y7, Y7
+
+	// zl47 = xor e43, sg46
+	VXORPD Y7, Y5, Y5
+
+	// K48 = param K
+	VBROADCASTSD (AX), Y7
+
+	// quad49 = lt z45, K48
+	VCMPPD $0x11, Y7, Y10, Y7
+
+	// P50 = param P
+	VBROADCASTSD 96(AX), Y9
+
+	// c51 = select quad49, z45, P50
+	VBLENDVPD Y7, Y10, Y9, Y9
+
+	// v52 = add zl47, zl47
+	VADDPD Y5, Y5, Y11
+
+	// zz53 = select quad49, v52, zl47
+	VBLENDVPD Y7, Y11, Y5, Y5
+
+	// hi54 = mul c51, z45
+	VMULPD Y10, Y9, Y11
+
+	// v55 = fms c51, z45, hi54
+	VFMSUB213PD Y11, Y9, Y10
+
+	// lo56 = fma c51, zz53, v55
+	VFMADD231PD Y5, Y9, Y10
+
+	// Zero57 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v59 = add Zero57, One58
+	VADDPD Y9, Y5, Y9
+
+	// v60 = select quad49, v59, Zero57
+	VBLENDVPD Y7, Y9, Y5, Y5
+
+	// Zero61 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// Zero62 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// big63 = max Zero61, hi54
+	VMAXPD Y11, Y7, Y12
+
+	// small64 = min Zero61, hi54
+	VMINPD Y11, Y7, Y13
+
+	// s65 = add Zero61, hi54
+	VADDPD Y11, Y7, Y7
+
+	// v66 = sub s65, big63
+	VSUBPD Y12, Y7, Y11
+
+	// err67 = sub small64, v66
+	VSUBPD Y11, Y13, Y11
+
+	// One68 = param One
+	VBROADCASTSD 104(AX), Y12
+
+	// v69 = fma err67, One68, lo56
+	VFMADD231PD Y12, Y11, Y10
+
+	// One70 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v71 = fma v69, One70, Zero62
+	VFMADD213PD Y9, Y11, Y10
+
+	// s72 = add s29, s65
+	VADDPD Y7, Y6, Y9
+
+	// bv73 = sub s72, s29
+	VSUBPD Y6, Y9, Y11
+
+	// v74 = sub s72, bv73
+	VSUBPD Y11, Y9, Y12
+
+	// v75 = sub s29, v74
+	VSUBPD Y12, Y6, Y6
+
+	// v76 = sub s65, bv73
+	VSUBPD Y11, Y7, Y7
+
+	// e77 = add v75, v76
+	VADDPD Y7, Y6, Y6
+
+	// v78 = add v35, v71
+	VADDPD Y10, Y8, Y7
+
+	// v79 = add v78, e77
+	VADDPD Y6, Y7, Y6
+
+	// v80 = add v24, v60
+	VADDPD Y5, Y3, Y3
+
+	// x81 = load x[col 2]
+	// y82 = load y[col 2]
+	// d83 = sub x81, y82
+	VSUBPD Y4, Y1, Y5
+
+	// v84 = sub d83, x81
+	VSUBPD Y1, Y5, Y7
+
+	// v85 = sub d83, v84
+	VSUBPD Y7, Y5, Y8
+
+	// v86 = sub x81, v85
+	VSUBPD Y8, Y1, Y1
+
+	// v87 = add y82, v84
+	VADDPD Y7, Y4, Y4
+
+	// e88 = sub v86, v87
+	VSUBPD Y4, Y1, Y1
+
+	// NegZero89 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z90 = andnot NegZero89, d83
+	VANDNPD Y5, Y4, Y7
+
+	// sg91 = and d83, NegZero89
+	VANDPD Y4, Y5, Y4
+
+	// zl92 = xor e88, sg91
+	VXORPD Y4, Y1, Y1
+
+	// K93 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad94 = lt z90, K93
+	VCMPPD $0x11, Y4, Y7, Y4
+
+	// P95 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c96 = select quad94, z90, P95
+	VBLENDVPD Y4, Y7, Y5, Y5
+
+	// v97 = add zl92, zl92
+	VADDPD Y1, Y1, Y8
+
+	// zz98 = select quad94, v97, zl92
+	VBLENDVPD Y4, Y8, Y1, Y1
+
+	// hi99 = mul c96, z90
+	VMULPD Y7, Y5, Y8
+
+	// v100 = fms c96, z90, hi99
+	VFMSUB213PD Y8, Y5, Y7
+
+	// lo101 = fma c96, zz98, v100
+	VFMADD231PD Y1, Y5, Y7
+
+	// Zero102 = param Zero
+	VBROADCASTSD 80(AX), Y1
+
+	// One103 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v104 = add Zero102, One103
+	VADDPD Y5, Y1, Y5
+
+	// v105 = select quad94, v104, Zero102
+	VBLENDVPD Y4, Y5, Y1, Y1
+
+	// Zero106 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// Zero107 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// big108 = max Zero106, hi99
+	VMAXPD Y8, Y4, Y10
+
+	// small109 = min Zero106, hi99
+	VMINPD Y8, Y4, Y11
+
+	// s110 = add Zero106, hi99
+	VADDPD Y8, Y4, Y4
+
+	// v111 = sub s110, big108
+	VSUBPD Y10, Y4, Y8
+
+	// err112 = sub small109, v111
+	VSUBPD Y8, Y11, Y8
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v114 = fma err112, One113, lo101
+	VFMADD231PD Y10, Y8, Y7
+
+	// One115 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v116 = fma v114, One115, Zero107
+	VFMADD213PD Y5, Y8, Y7
+
+	// x117 = load x[col 3]
+	// y118 = load y[col 3]
+	// d119 = sub x117, y118
+	VSUBPD Y2, Y0, Y5
+
+	// v120 = sub d119, x117
+	VSUBPD Y0, Y5, Y8
+
+	// v121 = sub d119, v120
+	VSUBPD Y8, Y5, Y10
+
+	// v122 = sub x117, v121
+	VSUBPD Y10, Y0, Y0
+
+	// v123 = add y118, v120
+	VADDPD Y8, Y2, Y2
+
+	// e124 = sub v122, v123
+	VSUBPD Y2, Y0, Y0
+
+	// NegZero125 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z126 = andnot NegZero125, d119
+	VANDNPD Y5, Y2, Y8
+
+	// sg127 = and d119, NegZero125
+	VANDPD Y2, Y5, Y2
+
+	// zl128 = xor e124, sg127
+	VXORPD Y2, Y0, Y0
+
+	// K129 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad130 = lt z126, K129
+	VCMPPD $0x11, Y2, Y8, Y2
+
+	// P131 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c132 = select quad130, z126, P131
+	VBLENDVPD Y2, Y8, Y5, Y5
+
+	// v133 = add zl128, zl128
+	VADDPD Y0, Y0, Y10
+
+	// zz134 = select quad130, v133, zl128
+	VBLENDVPD Y2, Y10, Y0, Y0
+
+	// hi135 = mul c132, z126
+	VMULPD Y8, Y5, Y10
+
+	// v136 = fms c132, z126, hi135
+	VFMSUB213PD Y10, Y5, Y8
+
+	// lo137 = fma c132, zz134, v136
+	VFMADD231PD Y0, Y5, Y8
+
+	// Zero138 = param Zero
+	VBROADCASTSD 80(AX), Y0
+
+	// One139 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v140 = add Zero138, One139
+	VADDPD Y5, Y0, Y5
+
+	// v141 = select quad130, v140, Zero138
+	VBLENDVPD Y2, Y5, Y0, Y0
+
+	// Zero142 = param Zero
+	VBROADCASTSD 80(AX), Y2
+
+	// Zero143 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// big144 = max Zero142, hi135
+	VMAXPD Y10, Y2, Y11
+
+	// small145 = min Zero142, hi135
+	VMINPD Y10, Y2, Y12
+
+	// s146 = add Zero142, hi135
+	VADDPD Y10, Y2, Y2
+
+	// v147 = sub s146, big144
+	VSUBPD Y11, Y2, Y10
+
+	// err148 = sub small145, v147
+	VSUBPD Y10, Y12, Y10
+
+	// One149 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v150 = fma err148, One149, lo137
+	VFMADD231PD Y11, Y10, Y8
+
+	// One151 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v152 = fma v150, One151, Zero143
+	VFMADD213PD Y5, Y10, Y8
+
+	// s153 = add s110, s146
+	VADDPD Y2, Y4, Y5
+
+	// bv154 = sub s153, s110
+	VSUBPD Y4, Y5, Y10
+
+	// v155 = sub s153, bv154
+	VSUBPD Y10, Y5, Y11
+
+	// v156 = sub s110, v155
+	VSUBPD Y11, Y4, Y4
+
+	// v157 = sub s146, bv154
+	VSUBPD Y10, Y2, Y2
+
+	// e158 = add v156, v157
+	VADDPD Y2, Y4, Y2
+
+	// v159 = add v116, v152
+	VADDPD Y8, Y7, Y4
+
+	// v160 = add v159, e158
+	VADDPD Y2, Y4, Y2
+
+	// v161 = add v105, v141
+	VADDPD Y0, Y1, Y0
+
+	// hi162 = add s72, s153
+	VADDPD Y5, Y9, Y1
+
+	// bv163 = sub hi162, s72
+	VSUBPD Y9, Y1, Y4
+
+	// v164 = sub hi162, bv163
+	VSUBPD Y4, Y1, Y7
+
+	// v165 = sub s72, v164
+	VSUBPD Y7, Y9, Y7
+
+	// v166 = sub s153, bv163
+	VSUBPD Y4, Y5, Y4
+
+	// e167 = add v165, v166
+	VADDPD Y4, Y7, Y4
+
+	// v168 = add v79, v160
+	VADDPD Y2, Y6, Y2
+
+	// lo169 = add v168, e167
+	VADDPD Y4, Y2, Y2
+
+	// quad170 = add v80, v161
+	VADDPD Y0, Y3, Y0
+
+	// RowCols171 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin172 = sub RowCols171, quad170
+	VSUBPD Y0, Y3, Y0
+
+	// K173 = param K
+	VBROADCASTSD (AX), Y3
+
+	// kh174 = mul K173, K173
+	VMULPD Y3, Y3, Y4
+
+	// kl175 = fms K173, K173, kh174
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// ch176 = mul lin172, kh174
+	VMULPD Y4, Y0, Y3
+
+	// v177 = fms lin172, kh174, ch176
+	VFMSUB213PD Y3, Y0, Y4
+
+	// v178 = mul lin172, kl175
+	VMULPD Y5, Y0, Y5
+
+	// cl179 = add v177, v178
+	VADDPD Y5, Y4, Y4
+
+	// Inf180 = param Inf
+	VBROADCASTSD 72(AX), Y5
+
+	// fin181 = lt hi162, Inf180
+	VCMPPD $0x11, Y5, Y1, Y6
+
+	// NegZero182 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch183 = xor ch176, NegZero182
+	VXORPD Y7, Y3, Y7
+
+	// s184 = add hi162, negch183
+	VADDPD Y7, Y1, Y8
+
+	// bv185 = sub s184, hi162
+	VSUBPD Y1, Y8, Y9
+
+	// v186 = sub s184, bv185
+	VSUBPD Y9, Y8, Y10
+
+	// v187 = sub hi162, v186
+	VSUBPD Y10, Y1, Y10
+
+	// v188 = sub negch183, bv185
+	VSUBPD Y9, Y7, Y7
+
+	// e189 = add v187, v188
+	VADDPD Y7, Y10, Y7
+
+	// Zero190 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr191 = lt Zero190, lin172
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v192 = sub hi162, ch176
+	VSUBPD Y3, Y1, Y3
+
+	// v193 = select fin181, s184, v192
+	VBLENDVPD Y6, Y8, Y3, Y3
+
+	// v194 = sub lo169, cl179
+	VSUBPD Y4, Y2, Y4
+
+	// v195 = add v194, e189
+	VADDPD Y7, Y4, Y4
+
+	// v196 = select fin181, v195, lo169
+	VBLENDVPD Y6, Y4, Y2, Y4
+
+	// hi197 = select corr191, v193, hi162
+	VBLENDVPD Y0, Y3, Y1, Y1
+
+	// lo198 = select corr191, v196, lo169
+	VBLENDVPD Y0, Y4, Y2, Y0
+
+	// Di199 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// RowDiv200 = param RowDiv
+	VBROADCASTSD 152(AX), Y3
+
+	// v201 = mul hi197, Di199
+	VMULPD Y2, Y1, Y4
+
+	// v202 = div v201, RowDiv200
+	VDIVPD Y3, Y4, Y4
+
+	// q203 = mul hi197, Di199
+	VMULPD Y2, Y1, Y6
+
+	// v204 = fms hi197, Di199, q203
+	VMOVAPD     Y6, Y7
+	VFMSUB231PD Y2, Y1, Y7
+
+	// Dl205 = param Dl
+	VBROADCASTSD 120(AX), Y8
+
+	// v206 = mul lo198, Di199
+	VMULPD Y2, Y0, Y0
+
+	// v207 = fma hi197, Dl205, v206
+	VFMADD231PD Y8, Y1, Y0
+
+	// r208 = add v204, v207
+	VADDPD Y0, Y7, Y0
+
+	// qd209 = div q203, RowDiv200
+	VDIVPD Y3, Y6, Y2
+
+	// NegZero210 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// v211 = xor qd209, NegZero210
+	VXORPD Y7, Y2, Y7
+
+	// v212 = fma v211, RowDiv200, q203
+	VFMADD231PD Y3, Y7, Y6
+
+	// rd213 = add v212, r208
+	VADDPD Y0, Y6, Y0
+
+	// v214 = div rd213, RowDiv200
+	VDIVPD Y3, Y0, Y0
+
+	// v215 = add qd209, v214
+	VADDPD Y0, Y2, Y0
+
+	// v216 = lt hi197, Inf180
+	VCMPPD $0x11, Y5, Y1, Y1
+
+	// v217 = select v216, v215, v202
+	VBLENDVPD Y1, Y0, Y4, Y0
+
+	// store dst v217
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
 	VZEROUPPER
 	RET
 

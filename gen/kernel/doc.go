@@ -128,6 +128,15 @@
 // final Ah*q + B*l and the pairwise combination a few u: within 2^-30 before the
 // rounding to float32, half an ulp after it.
 //
+// # Row families
+//
+// RowSums4 (rows.go) takes a block of 8 rows of 4 columns, one row per lane, and
+// gives each row exactly what Sum gives that row alone: Sum's step from zero
+// accumulators on each column, the lanes' pairwise tree over the columns, and the
+// root package's finish, written as operations of the description. Its canonical
+// order is Sum's; rows.go states how each piece maps. AVX2 and NEON run its
+// portable kernel (FamilyInfo.NotOn): their registers cannot hold its live values.
+//
 // Error-free transformations used: TwoSum(x, -y) (exact for any finite x, y
 // without overflow); FMS for the exact error of a product (exact when the product
 // and its error are normal); Fast2Sum(max, min) of two non-negative floats (exact:

@@ -77,7 +77,7 @@ var families = [numFamilies]FamilyInfo{
 	WeightSum: {Name: "WeightSum", Doc: "writes the lane sums of the weights w to acc.",
 		Ins: []string{"w"}, Accumulates: true},
 	RowSums4: {Name: "RowSums4", Doc: "writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.",
-		Ins: []string{"x", "y"}, Out: "dst", Cols: 4, NotOn: []ImplNum{AVX2, NEON}},
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 4, NotOn: []ImplNum{NEON}},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.
