@@ -61,13 +61,12 @@ func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 }
 
 // rows4Kernel reports whether RowSums and RowMeans of rows of 4 columns take the
-// RowSums4 kernel (gen/kernel) on implementation id: AVX-512, which has its own (3
-// to 4x the per-row path), and the portable float64 kernel (1.2x); the portable
-// float32 kernel, which AVX2 and NEON would run too, is slower than the per-row
-// paths below (0.6x), and so is the portable float64 kernel against AVX2's
-// per-row path on Sum's kernel (0.4x). docs/tuning.md has the measurements.
+// RowSums4 kernel (gen/kernel) on implementation id: every assembly implementation
+// has its own, and the portable float64 kernel beats the per-row path; the portable
+// float32 kernel does not (0.6x of its speed), so generic float32 keeps the
+// per-row path below. docs/tuning.md has the measurements.
 func rows4Kernel(id int, single bool) bool {
-	return id == generated.ImplAVX512 || id == generated.ImplAVX2 || (id == generated.ImplGeneric && !single)
+	return id != generated.ImplGeneric || !single
 }
 
 // rowParams returns the parameters p of a row family's kernel (gen/kernel, RowSums4)

@@ -24,7 +24,7 @@
 //   - loops.go: the loops over full blocks, unrolling and prefetching (the
 //     tuning, per kernel, is in gen/kernel; why, in docs/tuning.md).
 //   - select.go: instruction selection shared by the x86 ISAs.
-//   - rows.go: the transposing loads of the row families (AVX-512 only).
+//   - rows.go: the transposing loads of the row families.
 //   - roofline.go: the benchmarks' streaming kernels.
 //   - neon.go, neonenc.go: the NEON backend (arm64), with its own emitter and
 //     encoder of the instructions the Go assembler lacks.
@@ -89,9 +89,7 @@ func main() {
 	a512.cols32, a512.cols64 = colTables()
 	for _, k := range kernel.Kernels() {
 		for _, isa := range []x86{a2, a512} {
-			if k.Info().On(isa.Impl().Num) {
-				function(k, isa)
-			}
+			function(k, isa)
 		}
 	}
 	cpuid()

@@ -117,9 +117,6 @@ func neonFiles(ks []*kernel.Kernel, cmd string, name func(*kernel.Kernel) string
 	g.WriteString(header)
 	g.WriteString("package generated\n")
 	for _, k := range ks {
-		if !k.Info().On(kernel.NEON) {
-			continue // the portable kernel serves arm64 (kernel.FamilyInfo.NotOn)
-		}
 		if err := neonFunction(&s, k, name(k)); err != nil {
 			return nil, nil, fmt.Errorf("%s: %v", name(k), err)
 		}
@@ -148,6 +145,26 @@ func neonParams(k *kernel.Kernel) string {
 // which handles the last, partial block through a zero-padded copy.
 func neonWrapper(w *bytes.Buffer, k *kernel.Kernel, name string) {
 	T, L, blocks := k.Type.GoName(), kernel.Lanes, name+"Blocks"
+	if c := k.Info().Cols; c > 0 {
+		// A row family: whole blocks of rows only, the caller does the rest.
+		out := k.Info().Out
+		fmt.Fprintf(w, "\n// %s %s\n", blocks, k.Info().Doc)
+		fmt.Fprintf(w, "// It is the NEON implementation of the canonical %s kernel for %s (see gen/kernel).\n", k.Family, T)
+		fmt.Fprintf(w, "// len(%s) must be a multiple of %d, and the inputs %d times as long.\n//\n//go:noescape\nfunc %s(%s)\n", out, L, c, blocks, neonParams(k))
+		fmt.Fprintf(w, "\n// %s %s\n", name, k.Info().Doc)
+		fmt.Fprintf(w, "// It runs %s on the rows of the whole blocks; the rows after them are left alone.\n", blocks)
+		fmt.Fprintf(w, "func %s(%s) {\nn := len(%s) &^ %d\n", name, neonParams(k), out, L-1)
+		var args []string
+		for _, s := range k.Slices() {
+			if s == out {
+				args = append(args, s+"[:n]")
+			} else {
+				args = append(args, fmt.Sprintf("%s[:%d*n]", s, c))
+			}
+		}
+		fmt.Fprintf(w, "%s(p, %s)\n}\n", blocks, strings.Join(args, ", "))
+		return
+	}
 	fmt.Fprintf(w, "\n// %s %s\n", blocks, k.Info().Doc)
 	fmt.Fprintf(w, "// It is the NEON implementation of the canonical %s kernel for %s (see gen/kernel),\n", k.Family, T)
 	fmt.Fprintf(w, "// for the full blocks of %d elements (len(%s)/%d of them) only.", L, k.Info().Ins[0], L)

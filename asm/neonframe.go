@@ -27,8 +27,9 @@ type neonGen struct {
 	pinned   [32]bool
 
 	// Per quarter.
-	q   int
-	reg []vreg // where each value lives
+	q    int
+	reg  []vreg            // where each value lives
+	cols map[string][]vreg // a row family: the columns of each input, loaded at its first load
 }
 
 func (g *neonGen) printf(format string, a ...any) { fmt.Fprintf(g.w, format, a...) }
@@ -45,6 +46,20 @@ func (g *neonGen) alloc() vreg {
 		}
 	}
 	panic(fmt.Sprintf("out of vector registers in quarter %d (the NEON backend does not spill)", g.q))
+}
+
+// alloc4 returns the first of 4 consecutive free registers (for LD4), or fails
+// generation.
+func (g *neonGen) alloc4() vreg {
+	for r := 0; r+4 <= len(g.free); r++ {
+		if g.free[r] && g.free[r+1] && g.free[r+2] && g.free[r+3] {
+			for j := r; j < r+4; j++ {
+				g.free[j] = false
+			}
+			return vreg(r)
+		}
+	}
+	panic(fmt.Sprintf("no 4 consecutive free vector registers in quarter %d", g.q))
 }
 
 // release frees register r if it holds a value (not a pinned register).
@@ -69,7 +84,11 @@ func (g *neonGen) plan() error {
 			}
 			accOp[op.Ref] = i
 		case kernel.Load, kernel.Store:
-			// Loads and stores post-increment the slice's pointer.
+			// Loads and stores post-increment the slice's pointer (a row family
+			// loads all the columns of an input at its first load).
+			if op.Kind == kernel.Load && g.k.Info().Cols > 0 {
+				continue
+			}
 			if seen[op.Ref] {
 				return fmt.Errorf("slice %s loaded or stored twice in a block", op.Ref)
 			}
@@ -144,7 +163,9 @@ func neonFunction(w *bytes.Buffer, k *kernel.Kernel, name string) (err error) {
 	}
 	if g.f32 {
 		for _, in := range k.Info().Ins {
-			g.raw[in] = pin()
+			if k.Info().Cols == 0 { // (a row family widens its columns in place)
+				g.raw[in] = pin()
+			}
 		}
 		if k.Info().Out != "" {
 			g.out = pin()
@@ -162,6 +183,9 @@ func neonFunction(w *bytes.Buffer, k *kernel.Kernel, name string) (err error) {
 	g.printf("\n// func %s(%s)\n// Requires: %s\nTEXT ·%s(SB), NOSPLIT, $0-%d\n", blocks, neonParams(k), features, blocks, size)
 	g.printf("\tMOVD p+0(FP), R0\n")
 	first, nlen := k.Info().Ins[0], -1 // the slice whose length is the kernel's
+	if k.Info().Cols > 0 {
+		first = k.Info().Out // a row family: one row per lane
+	}
 	for i, s := range slices {
 		g.ptr[s] = fmt.Sprintf("R%d", i+1)
 		g.printf("\tMOVD %s_base+%d(FP), %s\n", s, 8+24*i, g.ptr[s])
@@ -194,6 +218,7 @@ func neonFunction(w *bytes.Buffer, k *kernel.Kernel, name string) (err error) {
 	for g.q = 0; g.q < quarters; g.q++ {
 		g.printf("\t// Lanes %d-%d.\n", 2*g.q, 2*g.q+1)
 		g.reg = make([]vreg, len(k.Ops))
+		g.cols = map[string][]vreg{}
 		for _, st := range steps {
 			// The operation's instructions after the line of the description
 			// they translate and the register of its value.

@@ -48,6 +48,10 @@ func (g *neonGen) op(i int, op kernel.Op) {
 	switch op.Kind {
 	case kernel.Load:
 		p := g.ptr[op.Ref]
+		if c := k.Info().Cols; c > 0 {
+			g.reg[i] = g.loadCols(op.Ref, c)[op.Col]
+			return
+		}
 		d := g.alloc()
 		if !g.f32 {
 			g.printf("\tVLD1.P 16(%s), [V%d.D2]\n", p, d)
@@ -192,4 +196,28 @@ func (g *neonGen) sel(m vreg, dm bool, t, f int, dt, df bool, target vreg, op ke
 	g.word(neonMov(d, m))
 	g.word(neon3(neonBSL, d, rt, rf))
 	return d
+}
+
+// loadCols returns the registers of the columns of input sl for the current
+// quarter's two rows, loading them at the first call: LD4 takes the rows apart,
+// column c into the c-th of 4 consecutive registers (float32: widened in place).
+func (g *neonGen) loadCols(sl string, cols int) []vreg {
+	if cs := g.cols[sl]; cs != nil {
+		return cs
+	}
+	if cols != 4 {
+		panic(fmt.Sprintf("%s: a row family of %d columns (only 4 is written)", g.k.GoName(), cols))
+	}
+	v := g.alloc4()
+	cs := []vreg{v, v + 1, v + 2, v + 3}
+	if g.f32 {
+		g.printf("\tVLD4.P 32(%s), [V%d.S2, V%d.S2, V%d.S2, V%d.S2]\n", g.ptr[sl], v, v+1, v+2, v+3)
+		for _, c := range cs {
+			g.word(neon2(neonFCVTL, c, c))
+		}
+	} else {
+		g.printf("\tVLD4.P 64(%s), [V%d.D2, V%d.D2, V%d.D2, V%d.D2]\n", g.ptr[sl], v, v+1, v+2, v+3)
+	}
+	g.cols[sl] = cs
+	return cs
 }

@@ -123,9 +123,6 @@ func TestPlan(t *testing.T) {
 func TestPlanKernels(t *testing.T) {
 	for _, k := range kernel.Kernels() {
 		for _, props := range []Props{avx2Props, avx512Props} {
-			if !props.MergeMask && !k.Info().On(kernel.AVX2) {
-				continue
-			}
 			blocks := 1
 			if props.MergeMask {
 				blocks = k.Tuning.Unroll

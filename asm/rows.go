@@ -11,9 +11,8 @@ import (
 )
 
 // This file is the load of a row family (kernel.FamilyInfo.Cols): a block is
-// kernel.Lanes rows, one per lane, and a Load names a column. Only AVX-512 has
-// these kernels (its 32 registers of 8 lanes hold them; the others run the
-// portable ones).
+// kernel.Lanes rows, one per lane, and a Load names a column (the NEON backend's
+// is in neonops.go: LD4).
 
 // colLoader is an ISA with row families: it loads a block of rows of one input
 // and transposes it into one register per column.

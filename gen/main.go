@@ -130,7 +130,7 @@ func impl(ks []*kernel.Kernel, arch string) *File {
 				switch {
 				case in.Suffix == "":
 					cases = append(cases, Default().Block(Id(k.GoName()).Call(argNames(k)...)))
-				case in.Arch == arch && k.Info().On(in.Num):
+				case in.Arch == arch:
 					cases = append(cases, Case(Id(in.Const)).Block(Id(k.AsmName(in.Suffix)).Call(asmArgs...)))
 				}
 			}

@@ -89,6 +89,8 @@ func WeightSumF32Impl(impl int, p *Params, w []float32, acc *[8]float64) {
 // RowSums4F32Impl calls the RowSums4F32 kernel of implementation impl.
 func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
 	switch impl {
+	case ImplNEON:
+		rowSums4F32NEON((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowSums4F32(p, dst, x, y)
 	}
@@ -177,6 +179,8 @@ func WeightSumF64Impl(impl int, p *Params, w []float64, acc *[16]float64) {
 // RowSums4F64Impl calls the RowSums4F64 kernel of implementation impl.
 func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
+	case ImplNEON:
+		rowSums4F64NEON((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowSums4F64(p, dst, x, y)
 	}

@@ -2234,9 +2234,9 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 	y = y[:n*4]
 	pNegZero := p[PNegZero]
 	pK := p[PK]
-	pZero := p[PZero]
 	pB := p[PB]
 	pAh := p[PAh]
+	pZero := p[PZero]
 	pInf := p[PInf]
 	pH := p[PH]
 	pOvf := p[POvf]
@@ -2258,105 +2258,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[1])
-			y13 := float64(yb[1])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[1])
+			y10 := float64(yb[1])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[2])
-			y25 := float64(yb[2])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[2])
+			y19 := float64(yb[2])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[3])
-			y37 := float64(yb[3])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[3])
+			y28 := float64(yb[3])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[0] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[0] = float32(v62)
 		}
 		// row 1 of the block
 		{
@@ -2371,105 +2359,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[5])
-			y13 := float64(yb[5])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[5])
+			y10 := float64(yb[5])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[6])
-			y25 := float64(yb[6])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[6])
+			y19 := float64(yb[6])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[7])
-			y37 := float64(yb[7])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[7])
+			y28 := float64(yb[7])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[1] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[1] = float32(v62)
 		}
 		// row 2 of the block
 		{
@@ -2484,105 +2460,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[9])
-			y13 := float64(yb[9])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[9])
+			y10 := float64(yb[9])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[10])
-			y25 := float64(yb[10])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[10])
+			y19 := float64(yb[10])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[11])
-			y37 := float64(yb[11])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[11])
+			y28 := float64(yb[11])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[2] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[2] = float32(v62)
 		}
 		// row 3 of the block
 		{
@@ -2597,105 +2561,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[13])
-			y13 := float64(yb[13])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[13])
+			y10 := float64(yb[13])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[14])
-			y25 := float64(yb[14])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[14])
+			y19 := float64(yb[14])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[15])
-			y37 := float64(yb[15])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[15])
+			y28 := float64(yb[15])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[3] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[3] = float32(v62)
 		}
 		// row 4 of the block
 		{
@@ -2710,105 +2662,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[17])
-			y13 := float64(yb[17])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[17])
+			y10 := float64(yb[17])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[18])
-			y25 := float64(yb[18])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[18])
+			y19 := float64(yb[18])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[19])
-			y37 := float64(yb[19])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[19])
+			y28 := float64(yb[19])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[4] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[4] = float32(v62)
 		}
 		// row 5 of the block
 		{
@@ -2823,105 +2763,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[21])
-			y13 := float64(yb[21])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[21])
+			y10 := float64(yb[21])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[22])
-			y25 := float64(yb[22])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[22])
+			y19 := float64(yb[22])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[23])
-			y37 := float64(yb[23])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[23])
+			y28 := float64(yb[23])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[5] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[5] = float32(v62)
 		}
 		// row 6 of the block
 		{
@@ -2936,105 +2864,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[25])
-			y13 := float64(yb[25])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[25])
+			y10 := float64(yb[25])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[26])
-			y25 := float64(yb[26])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[26])
+			y19 := float64(yb[26])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[27])
-			y37 := float64(yb[27])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[27])
+			y28 := float64(yb[27])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[6] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[6] = float32(v62)
 		}
 		// row 7 of the block
 		{
@@ -3049,105 +2965,93 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 				w6m = ^uint64(0)
 			}
 			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
-			Zero7 := pZero
-			v8 := math.FMA(w6, w6, Zero7)
-			Zero9 := pZero
-			zw10 := z4 - w6
-			v11 := Zero9 + zw10
-			x12 := float64(xb[29])
-			y13 := float64(yb[29])
-			d14 := x12 - y13
-			NegZero15 := pNegZero
-			z16 := math.Float64frombits(math.Float64bits(d14) &^ math.Float64bits(NegZero15))
-			K17 := pK
-			var w18m uint64
-			if K17 > z16 {
-				w18m = ^uint64(0)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[29])
+			y10 := float64(yb[29])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
 			}
-			w18 := math.Float64frombits(math.Float64bits(z16)&w18m | math.Float64bits(K17)&^w18m)
-			Zero19 := pZero
-			v20 := math.FMA(w18, w18, Zero19)
-			Zero21 := pZero
-			zw22 := z16 - w18
-			v23 := Zero21 + zw22
-			x24 := float64(xb[30])
-			y25 := float64(yb[30])
-			d26 := x24 - y25
-			NegZero27 := pNegZero
-			z28 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero27))
-			K29 := pK
-			var w30m uint64
-			if K29 > z28 {
-				w30m = ^uint64(0)
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[30])
+			y19 := float64(yb[30])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
 			}
-			w30 := math.Float64frombits(math.Float64bits(z28)&w30m | math.Float64bits(K29)&^w30m)
-			Zero31 := pZero
-			v32 := math.FMA(w30, w30, Zero31)
-			Zero33 := pZero
-			zw34 := z28 - w30
-			v35 := Zero33 + zw34
-			x36 := float64(xb[31])
-			y37 := float64(yb[31])
-			d38 := x36 - y37
-			NegZero39 := pNegZero
-			z40 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero39))
-			K41 := pK
-			var w42m uint64
-			if K41 > z40 {
-				w42m = ^uint64(0)
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[31])
+			y28 := float64(yb[31])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
 			}
-			w42 := math.Float64frombits(math.Float64bits(z40)&w42m | math.Float64bits(K41)&^w42m)
-			Zero43 := pZero
-			v44 := math.FMA(w42, w42, Zero43)
-			Zero45 := pZero
-			zw46 := z40 - w42
-			v47 := Zero45 + zw46
-			v48 := v8 + v20
-			v49 := v32 + v44
-			qs50 := v48 + v49
-			v51 := v11 + v23
-			v52 := v35 + v47
-			ls53 := v51 + v52
-			var v54m uint64
-			if z4 > z16 {
-				v54m = ^uint64(0)
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
 			}
-			v54 := math.Float64frombits(math.Float64bits(z4)&v54m | math.Float64bits(z16)&^v54m)
-			var v55m uint64
-			if z28 > z40 {
-				v55m = ^uint64(0)
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
 			}
-			v55 := math.Float64frombits(math.Float64bits(z28)&v55m | math.Float64bits(z40)&^v55m)
-			var zmax56m uint64
-			if v54 > v55 {
-				zmax56m = ^uint64(0)
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
 			}
-			zmax56 := math.Float64frombits(math.Float64bits(v54)&zmax56m | math.Float64bits(v55)&^zmax56m)
-			B57 := pB
-			Ah58 := pAh
-			s59 := float64(Ah58 * qs50)
-			Zero60 := pZero
-			var v61 uint64
-			if ls53 != Zero60 {
-				v61 = ^uint64(0)
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
 			}
-			v62 := float64(B57 * ls53)
-			v63 := s59 + v62
-			s64 := math.Float64frombits(math.Float64bits(v63)&v61 | math.Float64bits(s59)&^v61)
-			Inf65 := pInf
-			H66 := pH
-			v67 := Inf65 - H66
-			v68 := float64(B57 * v67)
-			Ovf69 := pOvf
-			var ovf70 uint64
-			if Ovf69 <= zmax56 {
-				ovf70 = ^uint64(0)
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
 			}
-			v71 := s64 + v68
-			s72 := math.Float64frombits(math.Float64bits(v71)&ovf70 | math.Float64bits(s64)&^ovf70)
-			RowDiv73 := pRowDiv
-			v74 := s72 / RowDiv73
-			dstb[7] = float32(v74)
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			RowDiv61 := pRowDiv
+			v62 := s60 / RowDiv61
+			dstb[7] = float32(v62)
 		}
 	}
 }
@@ -6619,8 +6523,8 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 	pNegZero := p[PNegZero]
 	pK := p[PK]
 	pP := p[PP]
-	pZero := p[PZero]
 	pOne := p[POne]
+	pZero := p[PZero]
 	pRowCols := p[PRowCols]
 	pInf := p[PInf]
 	pDi := p[PDi]
@@ -6656,91 +6560,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[1]
+			y25 := yb[1]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[2]
+			y58 := yb[2]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[1]
-			y37 := yb[1]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[2]
-			y82 := yb[2]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[3]
+			y82 := yb[3]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -6763,155 +6650,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[3]
-			y118 := yb[3]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[0] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[0] = v169
 		}
 		// row 1 of the block
 		{
@@ -6939,91 +6755,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[5]
+			y25 := yb[5]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[6]
+			y58 := yb[6]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[5]
-			y37 := yb[5]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[6]
-			y82 := yb[6]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[7]
+			y82 := yb[7]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -7046,155 +6845,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[7]
-			y118 := yb[7]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[1] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[1] = v169
 		}
 		// row 2 of the block
 		{
@@ -7222,91 +6950,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[9]
+			y25 := yb[9]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[10]
+			y58 := yb[10]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[9]
-			y37 := yb[9]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[10]
-			y82 := yb[10]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[11]
+			y82 := yb[11]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -7329,155 +7040,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[11]
-			y118 := yb[11]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[2] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[2] = v169
 		}
 		// row 3 of the block
 		{
@@ -7505,91 +7145,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[13]
+			y25 := yb[13]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[14]
+			y58 := yb[14]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[13]
-			y37 := yb[13]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[14]
-			y82 := yb[14]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[15]
+			y82 := yb[15]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -7612,155 +7235,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[15]
-			y118 := yb[15]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[3] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[3] = v169
 		}
 		// row 4 of the block
 		{
@@ -7788,91 +7340,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[17]
+			y25 := yb[17]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[18]
+			y58 := yb[18]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[17]
-			y37 := yb[17]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[18]
-			y82 := yb[18]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[19]
+			y82 := yb[19]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -7895,155 +7430,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[19]
-			y118 := yb[19]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[4] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[4] = v169
 		}
 		// row 5 of the block
 		{
@@ -8071,91 +7535,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[21]
+			y25 := yb[21]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[22]
+			y58 := yb[22]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[21]
-			y37 := yb[21]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[22]
-			y82 := yb[22]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[23]
+			y82 := yb[23]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -8178,155 +7625,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[23]
-			y118 := yb[23]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[5] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[5] = v169
 		}
 		// row 6 of the block
 		{
@@ -8354,91 +7730,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[25]
+			y25 := yb[25]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[26]
+			y58 := yb[26]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[25]
-			y37 := yb[25]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[26]
-			y82 := yb[26]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[27]
+			y82 := yb[27]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -8461,155 +7820,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[27]
-			y118 := yb[27]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[6] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[6] = v169
 		}
 		// row 7 of the block
 		{
@@ -8637,91 +7925,74 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi18 := float64(c15 * z9)
 			v19 := math.FMA(c15, z9, -hi18)
 			lo20 := math.FMA(c15, zz17, v19)
-			Zero21 := pZero
-			One22 := pOne
-			v23 := Zero21 + One22
-			v24 := math.Float64frombits(math.Float64bits(v23)&quad13 | math.Float64bits(Zero21)&^quad13)
-			Zero25 := pZero
-			Zero26 := pZero
-			var big27m uint64
-			if Zero25 > hi18 {
-				big27m = ^uint64(0)
+			One21 := pOne
+			Zero22 := pZero
+			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
+			x24 := xb[29]
+			y25 := yb[29]
+			d26 := x24 - y25
+			v27 := d26 - x24
+			v28 := d26 - v27
+			v29 := x24 - v28
+			v30 := y25 + v27
+			e31 := v29 - v30
+			NegZero32 := pNegZero
+			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
+			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
+			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
+			K36 := pK
+			var quad37 uint64
+			if z33 < K36 {
+				quad37 = ^uint64(0)
 			}
-			big27 := math.Float64frombits(math.Float64bits(Zero25)&big27m | math.Float64bits(hi18)&^big27m)
-			var small28m uint64
-			if hi18 > Zero25 {
-				small28m = ^uint64(0)
+			P38 := pP
+			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
+			v40 := zl35 + zl35
+			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
+			hi42 := float64(c39 * z33)
+			v43 := math.FMA(c39, z33, -hi42)
+			lo44 := math.FMA(c39, zz41, v43)
+			One45 := pOne
+			Zero46 := pZero
+			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
+			s48 := hi18 + hi42
+			bv49 := s48 - hi18
+			v50 := s48 - bv49
+			v51 := hi18 - v50
+			v52 := hi42 - bv49
+			e53 := v51 + v52
+			v54 := lo20 + lo44
+			v55 := v54 + e53
+			v56 := n23 + n47
+			x57 := xb[30]
+			y58 := yb[30]
+			d59 := x57 - y58
+			v60 := d59 - x57
+			v61 := d59 - v60
+			v62 := x57 - v61
+			v63 := y58 + v60
+			e64 := v62 - v63
+			NegZero65 := pNegZero
+			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
+			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
+			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
+			K69 := pK
+			var quad70 uint64
+			if z66 < K69 {
+				quad70 = ^uint64(0)
 			}
-			small28 := math.Float64frombits(math.Float64bits(Zero25)&small28m | math.Float64bits(hi18)&^small28m)
-			s29 := Zero25 + hi18
-			v30 := s29 - big27
-			err31 := small28 - v30
-			One32 := pOne
-			v33 := err31 + lo20
-			_ = One32
-			One34 := pOne
-			v35 := v33 + Zero26
-			_ = One34
-			x36 := xb[29]
-			y37 := yb[29]
-			d38 := x36 - y37
-			v39 := d38 - x36
-			v40 := d38 - v39
-			v41 := x36 - v40
-			v42 := y37 + v39
-			e43 := v41 - v42
-			NegZero44 := pNegZero
-			z45 := math.Float64frombits(math.Float64bits(d38) &^ math.Float64bits(NegZero44))
-			sg46 := math.Float64frombits(math.Float64bits(d38) & math.Float64bits(NegZero44))
-			zl47 := math.Float64frombits(math.Float64bits(e43) ^ math.Float64bits(sg46))
-			K48 := pK
-			var quad49 uint64
-			if z45 < K48 {
-				quad49 = ^uint64(0)
-			}
-			P50 := pP
-			c51 := math.Float64frombits(math.Float64bits(z45)&quad49 | math.Float64bits(P50)&^quad49)
-			v52 := zl47 + zl47
-			zz53 := math.Float64frombits(math.Float64bits(v52)&quad49 | math.Float64bits(zl47)&^quad49)
-			hi54 := float64(c51 * z45)
-			v55 := math.FMA(c51, z45, -hi54)
-			lo56 := math.FMA(c51, zz53, v55)
-			Zero57 := pZero
-			One58 := pOne
-			v59 := Zero57 + One58
-			v60 := math.Float64frombits(math.Float64bits(v59)&quad49 | math.Float64bits(Zero57)&^quad49)
-			Zero61 := pZero
-			Zero62 := pZero
-			var big63m uint64
-			if Zero61 > hi54 {
-				big63m = ^uint64(0)
-			}
-			big63 := math.Float64frombits(math.Float64bits(Zero61)&big63m | math.Float64bits(hi54)&^big63m)
-			var small64m uint64
-			if hi54 > Zero61 {
-				small64m = ^uint64(0)
-			}
-			small64 := math.Float64frombits(math.Float64bits(Zero61)&small64m | math.Float64bits(hi54)&^small64m)
-			s65 := Zero61 + hi54
-			v66 := s65 - big63
-			err67 := small64 - v66
-			One68 := pOne
-			v69 := err67 + lo56
-			_ = One68
-			One70 := pOne
-			v71 := v69 + Zero62
-			_ = One70
-			s72 := s29 + s65
-			bv73 := s72 - s29
-			v74 := s72 - bv73
-			v75 := s29 - v74
-			v76 := s65 - bv73
-			e77 := v75 + v76
-			v78 := v35 + v71
-			v79 := v78 + e77
-			v80 := v24 + v60
-			x81 := xb[30]
-			y82 := yb[30]
+			P71 := pP
+			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
+			v73 := zl68 + zl68
+			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
+			hi75 := float64(c72 * z66)
+			v76 := math.FMA(c72, z66, -hi75)
+			lo77 := math.FMA(c72, zz74, v76)
+			One78 := pOne
+			Zero79 := pZero
+			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
+			x81 := xb[31]
+			y82 := yb[31]
 			d83 := x81 - y82
 			v84 := d83 - x81
 			v85 := d83 - v84
@@ -8744,155 +8015,84 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			hi99 := float64(c96 * z90)
 			v100 := math.FMA(c96, z90, -hi99)
 			lo101 := math.FMA(c96, zz98, v100)
-			Zero102 := pZero
-			One103 := pOne
-			v104 := Zero102 + One103
-			v105 := math.Float64frombits(math.Float64bits(v104)&quad94 | math.Float64bits(Zero102)&^quad94)
-			Zero106 := pZero
-			Zero107 := pZero
-			var big108m uint64
-			if Zero106 > hi99 {
-				big108m = ^uint64(0)
+			One102 := pOne
+			Zero103 := pZero
+			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
+			s105 := hi75 + hi99
+			bv106 := s105 - hi75
+			v107 := s105 - bv106
+			v108 := hi75 - v107
+			v109 := hi99 - bv106
+			e110 := v108 + v109
+			v111 := lo77 + lo101
+			v112 := v111 + e110
+			v113 := n80 + n104
+			hi114 := s48 + s105
+			bv115 := hi114 - s48
+			v116 := hi114 - bv115
+			v117 := s48 - v116
+			v118 := s105 - bv115
+			e119 := v117 + v118
+			v120 := v55 + v112
+			lo121 := v120 + e119
+			quad122 := v56 + v113
+			RowCols123 := pRowCols
+			lin124 := RowCols123 - quad122
+			K125 := pK
+			kh126 := float64(K125 * K125)
+			kl127 := math.FMA(K125, K125, -kh126)
+			ch128 := float64(lin124 * kh126)
+			v129 := math.FMA(lin124, kh126, -ch128)
+			v130 := float64(lin124 * kl127)
+			cl131 := v129 + v130
+			Inf132 := pInf
+			var fin133 uint64
+			if hi114 < Inf132 {
+				fin133 = ^uint64(0)
 			}
-			big108 := math.Float64frombits(math.Float64bits(Zero106)&big108m | math.Float64bits(hi99)&^big108m)
-			var small109m uint64
-			if hi99 > Zero106 {
-				small109m = ^uint64(0)
-			}
-			small109 := math.Float64frombits(math.Float64bits(Zero106)&small109m | math.Float64bits(hi99)&^small109m)
-			s110 := Zero106 + hi99
-			v111 := s110 - big108
-			err112 := small109 - v111
-			One113 := pOne
-			v114 := err112 + lo101
-			_ = One113
-			One115 := pOne
-			v116 := v114 + Zero107
-			_ = One115
-			x117 := xb[31]
-			y118 := yb[31]
-			d119 := x117 - y118
-			v120 := d119 - x117
-			v121 := d119 - v120
-			v122 := x117 - v121
-			v123 := y118 + v120
-			e124 := v122 - v123
-			NegZero125 := pNegZero
-			z126 := math.Float64frombits(math.Float64bits(d119) &^ math.Float64bits(NegZero125))
-			sg127 := math.Float64frombits(math.Float64bits(d119) & math.Float64bits(NegZero125))
-			zl128 := math.Float64frombits(math.Float64bits(e124) ^ math.Float64bits(sg127))
-			K129 := pK
-			var quad130 uint64
-			if z126 < K129 {
-				quad130 = ^uint64(0)
-			}
-			P131 := pP
-			c132 := math.Float64frombits(math.Float64bits(z126)&quad130 | math.Float64bits(P131)&^quad130)
-			v133 := zl128 + zl128
-			zz134 := math.Float64frombits(math.Float64bits(v133)&quad130 | math.Float64bits(zl128)&^quad130)
-			hi135 := float64(c132 * z126)
-			v136 := math.FMA(c132, z126, -hi135)
-			lo137 := math.FMA(c132, zz134, v136)
-			Zero138 := pZero
-			One139 := pOne
-			v140 := Zero138 + One139
-			v141 := math.Float64frombits(math.Float64bits(v140)&quad130 | math.Float64bits(Zero138)&^quad130)
+			NegZero134 := pNegZero
+			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
+			s136 := hi114 + negch135
+			bv137 := s136 - hi114
+			v138 := s136 - bv137
+			v139 := hi114 - v138
+			v140 := negch135 - bv137
+			e141 := v139 + v140
 			Zero142 := pZero
-			Zero143 := pZero
-			var big144m uint64
-			if Zero142 > hi135 {
-				big144m = ^uint64(0)
+			var corr143 uint64
+			if Zero142 < lin124 {
+				corr143 = ^uint64(0)
 			}
-			big144 := math.Float64frombits(math.Float64bits(Zero142)&big144m | math.Float64bits(hi135)&^big144m)
-			var small145m uint64
-			if hi135 > Zero142 {
-				small145m = ^uint64(0)
+			v144 := hi114 - ch128
+			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
+			v146 := lo121 - cl131
+			v147 := v146 + e141
+			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
+			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
+			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
+			Di151 := pDi
+			RowDiv152 := pRowDiv
+			v153 := float64(hi149 * Di151)
+			v154 := v153 / RowDiv152
+			q155 := float64(hi149 * Di151)
+			v156 := math.FMA(hi149, Di151, -q155)
+			Dl157 := pDl
+			v158 := float64(lo150 * Di151)
+			v159 := math.FMA(hi149, Dl157, v158)
+			r160 := v156 + v159
+			qd161 := q155 / RowDiv152
+			NegZero162 := pNegZero
+			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
+			v164 := math.FMA(v163, RowDiv152, q155)
+			rd165 := v164 + r160
+			v166 := rd165 / RowDiv152
+			v167 := qd161 + v166
+			var v168 uint64
+			if hi149 < Inf132 {
+				v168 = ^uint64(0)
 			}
-			small145 := math.Float64frombits(math.Float64bits(Zero142)&small145m | math.Float64bits(hi135)&^small145m)
-			s146 := Zero142 + hi135
-			v147 := s146 - big144
-			err148 := small145 - v147
-			One149 := pOne
-			v150 := err148 + lo137
-			_ = One149
-			One151 := pOne
-			v152 := v150 + Zero143
-			_ = One151
-			s153 := s110 + s146
-			bv154 := s153 - s110
-			v155 := s153 - bv154
-			v156 := s110 - v155
-			v157 := s146 - bv154
-			e158 := v156 + v157
-			v159 := v116 + v152
-			v160 := v159 + e158
-			v161 := v105 + v141
-			hi162 := s72 + s153
-			bv163 := hi162 - s72
-			v164 := hi162 - bv163
-			v165 := s72 - v164
-			v166 := s153 - bv163
-			e167 := v165 + v166
-			v168 := v79 + v160
-			lo169 := v168 + e167
-			quad170 := v80 + v161
-			RowCols171 := pRowCols
-			lin172 := RowCols171 - quad170
-			K173 := pK
-			kh174 := float64(K173 * K173)
-			kl175 := math.FMA(K173, K173, -kh174)
-			ch176 := float64(lin172 * kh174)
-			v177 := math.FMA(lin172, kh174, -ch176)
-			v178 := float64(lin172 * kl175)
-			cl179 := v177 + v178
-			Inf180 := pInf
-			var fin181 uint64
-			if hi162 < Inf180 {
-				fin181 = ^uint64(0)
-			}
-			NegZero182 := pNegZero
-			negch183 := math.Float64frombits(math.Float64bits(ch176) ^ math.Float64bits(NegZero182))
-			s184 := hi162 + negch183
-			bv185 := s184 - hi162
-			v186 := s184 - bv185
-			v187 := hi162 - v186
-			v188 := negch183 - bv185
-			e189 := v187 + v188
-			Zero190 := pZero
-			var corr191 uint64
-			if Zero190 < lin172 {
-				corr191 = ^uint64(0)
-			}
-			v192 := hi162 - ch176
-			v193 := math.Float64frombits(math.Float64bits(s184)&fin181 | math.Float64bits(v192)&^fin181)
-			v194 := lo169 - cl179
-			v195 := v194 + e189
-			v196 := math.Float64frombits(math.Float64bits(v195)&fin181 | math.Float64bits(lo169)&^fin181)
-			hi197 := math.Float64frombits(math.Float64bits(v193)&corr191 | math.Float64bits(hi162)&^corr191)
-			lo198 := math.Float64frombits(math.Float64bits(v196)&corr191 | math.Float64bits(lo169)&^corr191)
-			Di199 := pDi
-			RowDiv200 := pRowDiv
-			v201 := float64(hi197 * Di199)
-			v202 := v201 / RowDiv200
-			q203 := float64(hi197 * Di199)
-			v204 := math.FMA(hi197, Di199, -q203)
-			Dl205 := pDl
-			v206 := float64(lo198 * Di199)
-			v207 := math.FMA(hi197, Dl205, v206)
-			r208 := v204 + v207
-			qd209 := q203 / RowDiv200
-			NegZero210 := pNegZero
-			v211 := math.Float64frombits(math.Float64bits(qd209) ^ math.Float64bits(NegZero210))
-			v212 := math.FMA(v211, RowDiv200, q203)
-			rd213 := v212 + r208
-			v214 := rd213 / RowDiv200
-			v215 := qd209 + v214
-			var v216 uint64
-			if hi197 < Inf180 {
-				v216 = ^uint64(0)
-			}
-			v217 := math.Float64frombits(math.Float64bits(v215)&v216 | math.Float64bits(v202)&^v216)
-			dstb[7] = v217
+			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
+			dstb[7] = v169
 		}
 	}
 }

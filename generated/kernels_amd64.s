@@ -4003,7 +4003,7 @@ done:
 	RET
 
 // func rowSums4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, FMA3
+// Requires: AVX
 TEXT ·rowSums4F32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -4075,203 +4075,163 @@ loop1:
 	// w6 = min z4, K5
 	VMINPD Y6, Y2, Y6
 
-	// Zero7 = param Zero
-	VBROADCASTSD 80(AX), Y8
+	// q7 = mul w6, w6
+	VMULPD Y6, Y6, Y8
 
-	// v8 = fma w6, w6, Zero7
-	VMOVAPD     Y8, Y8
-	VFMADD231PD Y6, Y6, Y8
-
-	// Zero9 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// zw10 = sub z4, w6
+	// zw8 = sub z4, w6
 	VSUBPD Y6, Y2, Y6
 
-	// v11 = add Zero9, zw10
-	VADDPD Y6, Y9, Y6
-
-	// x12 = load x[col 1]
-	// y13 = load y[col 1]
-	// d14 = sub x12, y13
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
 	VSUBPD Y5, Y1, Y1
 
-	// NegZero15 = param NegZero
+	// NegZero12 = param NegZero
 	VBROADCASTSD 64(AX), Y5
 
-	// z16 = andnot NegZero15, d14
+	// z13 = andnot NegZero12, d11
 	VANDNPD Y1, Y5, Y1
 
-	// K17 = param K
+	// K14 = param K
 	VBROADCASTSD (AX), Y5
 
-	// w18 = min z16, K17
+	// w15 = min z13, K14
 	VMINPD Y5, Y1, Y5
 
-	// Zero19 = param Zero
-	VBROADCASTSD 80(AX), Y9
+	// q16 = mul w15, w15
+	VMULPD Y5, Y5, Y9
 
-	// v20 = fma w18, w18, Zero19
-	VMOVAPD     Y9, Y9
-	VFMADD231PD Y5, Y5, Y9
-
-	// Zero21 = param Zero
-	VBROADCASTSD 80(AX), Y10
-
-	// zw22 = sub z16, w18
+	// zw17 = sub z13, w15
 	VSUBPD Y5, Y1, Y5
 
-	// v23 = add Zero21, zw22
-	VADDPD Y5, Y10, Y5
-
-	// x24 = load x[col 2]
-	// y25 = load y[col 2]
-	// d26 = sub x24, y25
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
 	VSUBPD Y7, Y3, Y3
 
-	// NegZero27 = param NegZero
+	// NegZero21 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// z28 = andnot NegZero27, d26
+	// z22 = andnot NegZero21, d20
 	VANDNPD Y3, Y7, Y3
 
-	// K29 = param K
+	// K23 = param K
 	VBROADCASTSD (AX), Y7
 
-	// w30 = min z28, K29
+	// w24 = min z22, K23
 	VMINPD Y7, Y3, Y7
 
-	// Zero31 = param Zero
-	VBROADCASTSD 80(AX), Y10
+	// q25 = mul w24, w24
+	VMULPD Y7, Y7, Y10
 
-	// v32 = fma w30, w30, Zero31
-	VMOVAPD     Y10, Y10
-	VFMADD231PD Y7, Y7, Y10
-
-	// Zero33 = param Zero
-	VBROADCASTSD 80(AX), Y11
-
-	// zw34 = sub z28, w30
+	// zw26 = sub z22, w24
 	VSUBPD Y7, Y3, Y7
 
-	// v35 = add Zero33, zw34
-	VADDPD Y7, Y11, Y7
-
-	// x36 = load x[col 3]
-	// y37 = load y[col 3]
-	// d38 = sub x36, y37
+	// x27 = load x[col 3]
+	// y28 = load y[col 3]
+	// d29 = sub x27, y28
 	VSUBPD Y4, Y0, Y0
 
-	// NegZero39 = param NegZero
+	// NegZero30 = param NegZero
 	VBROADCASTSD 64(AX), Y4
 
-	// z40 = andnot NegZero39, d38
+	// z31 = andnot NegZero30, d29
 	VANDNPD Y0, Y4, Y0
 
-	// K41 = param K
+	// K32 = param K
 	VBROADCASTSD (AX), Y4
 
-	// w42 = min z40, K41
+	// w33 = min z31, K32
 	VMINPD Y4, Y0, Y4
 
-	// Zero43 = param Zero
-	VBROADCASTSD 80(AX), Y11
+	// q34 = mul w33, w33
+	VMULPD Y4, Y4, Y11
 
-	// v44 = fma w42, w42, Zero43
-	VMOVAPD     Y11, Y11
-	VFMADD231PD Y4, Y4, Y11
-
-	// Zero45 = param Zero
-	VBROADCASTSD 80(AX), Y12
-
-	// zw46 = sub z40, w42
+	// zw35 = sub z31, w33
 	VSUBPD Y4, Y0, Y4
 
-	// v47 = add Zero45, zw46
-	VADDPD Y4, Y12, Y4
-
-	// v48 = add v8, v20
+	// v36 = add q7, q16
 	VADDPD Y9, Y8, Y8
 
-	// v49 = add v32, v44
+	// v37 = add q25, q34
 	VADDPD Y11, Y10, Y9
 
-	// qs50 = add v48, v49
+	// qs38 = add v36, v37
 	VADDPD Y9, Y8, Y8
 
-	// v51 = add v11, v23
+	// v39 = add zw8, zw17
 	VADDPD Y5, Y6, Y5
 
-	// v52 = add v35, v47
+	// v40 = add zw26, zw35
 	VADDPD Y4, Y7, Y4
 
-	// ls53 = add v51, v52
+	// ls41 = add v39, v40
 	VADDPD Y4, Y5, Y4
 
-	// v54 = max z4, z16
+	// v42 = max z4, z13
 	VMAXPD Y1, Y2, Y1
 
-	// v55 = max z28, z40
+	// v43 = max z22, z31
 	VMAXPD Y0, Y3, Y0
 
-	// zmax56 = max v54, v55
+	// zmax44 = max v42, v43
 	VMAXPD Y0, Y1, Y0
 
-	// B57 = param B
+	// B45 = param B
 	VBROADCASTSD 32(AX), Y1
 
-	// Ah58 = param Ah
+	// Ah46 = param Ah
 	VBROADCASTSD 16(AX), Y2
 
-	// s59 = mul Ah58, qs50
+	// s47 = mul Ah46, qs38
 	VMULPD Y8, Y2, Y2
 
-	// Zero60 = param Zero
+	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Y3
 
-	// v61 = ne ls53, Zero60
+	// v49 = ne ls41, Zero48
 	VCMPPD $0x04, Y3, Y4, Y3
 
-	// v62 = mul B57, ls53
+	// v50 = mul B45, ls41
 	VMULPD Y4, Y1, Y4
 
-	// v63 = add s59, v62
+	// v51 = add s47, v50
 	VADDPD Y4, Y2, Y4
 
-	// s64 = select v61, v63, s59
+	// s52 = select v49, v51, s47
 	VBLENDVPD Y3, Y4, Y2, Y2
 
-	// Inf65 = param Inf
+	// Inf53 = param Inf
 	VBROADCASTSD 72(AX), Y3
 
-	// H66 = param H
+	// H54 = param H
 	VBROADCASTSD 8(AX), Y4
 
-	// v67 = sub Inf65, H66
+	// v55 = sub Inf53, H54
 	VSUBPD Y4, Y3, Y3
 
-	// v68 = mul B57, v67
+	// v56 = mul B45, v55
 	VMULPD Y3, Y1, Y1
 
-	// Ovf69 = param Ovf
+	// Ovf57 = param Ovf
 	VBROADCASTSD 88(AX), Y3
 
-	// ovf70 = le Ovf69, zmax56
+	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Y0, Y3, Y0
 
-	// v71 = add s64, v68
+	// v59 = add s52, v56
 	VADDPD Y1, Y2, Y1
 
-	// s72 = select ovf70, v71, s64
+	// s60 = select ovf58, v59, s52
 	VBLENDVPD Y0, Y1, Y2, Y0
 
-	// RowDiv73 = param RowDiv
+	// RowDiv61 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// v74 = div s72, RowDiv73
+	// v62 = div s60, RowDiv61
 	VDIVPD Y1, Y0, Y0
 
-	// store dst v74
+	// store dst v62
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)(DI*4)
 
@@ -4333,203 +4293,163 @@ loop1:
 	// w6 = min z4, K5
 	VMINPD Y6, Y2, Y6
 
-	// Zero7 = param Zero
-	VBROADCASTSD 80(AX), Y8
+	// q7 = mul w6, w6
+	VMULPD Y6, Y6, Y8
 
-	// v8 = fma w6, w6, Zero7
-	VMOVAPD     Y8, Y8
-	VFMADD231PD Y6, Y6, Y8
-
-	// Zero9 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// zw10 = sub z4, w6
+	// zw8 = sub z4, w6
 	VSUBPD Y6, Y2, Y6
 
-	// v11 = add Zero9, zw10
-	VADDPD Y6, Y9, Y6
-
-	// x12 = load x[col 1]
-	// y13 = load y[col 1]
-	// d14 = sub x12, y13
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
 	VSUBPD Y5, Y1, Y1
 
-	// NegZero15 = param NegZero
+	// NegZero12 = param NegZero
 	VBROADCASTSD 64(AX), Y5
 
-	// z16 = andnot NegZero15, d14
+	// z13 = andnot NegZero12, d11
 	VANDNPD Y1, Y5, Y1
 
-	// K17 = param K
+	// K14 = param K
 	VBROADCASTSD (AX), Y5
 
-	// w18 = min z16, K17
+	// w15 = min z13, K14
 	VMINPD Y5, Y1, Y5
 
-	// Zero19 = param Zero
-	VBROADCASTSD 80(AX), Y9
+	// q16 = mul w15, w15
+	VMULPD Y5, Y5, Y9
 
-	// v20 = fma w18, w18, Zero19
-	VMOVAPD     Y9, Y9
-	VFMADD231PD Y5, Y5, Y9
-
-	// Zero21 = param Zero
-	VBROADCASTSD 80(AX), Y10
-
-	// zw22 = sub z16, w18
+	// zw17 = sub z13, w15
 	VSUBPD Y5, Y1, Y5
 
-	// v23 = add Zero21, zw22
-	VADDPD Y5, Y10, Y5
-
-	// x24 = load x[col 2]
-	// y25 = load y[col 2]
-	// d26 = sub x24, y25
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
 	VSUBPD Y7, Y3, Y3
 
-	// NegZero27 = param NegZero
+	// NegZero21 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// z28 = andnot NegZero27, d26
+	// z22 = andnot NegZero21, d20
 	VANDNPD Y3, Y7, Y3
 
-	// K29 = param K
+	// K23 = param K
 	VBROADCASTSD (AX), Y7
 
-	// w30 = min z28, K29
+	// w24 = min z22, K23
 	VMINPD Y7, Y3, Y7
 
-	// Zero31 = param Zero
-	VBROADCASTSD 80(AX), Y10
+	// q25 = mul w24, w24
+	VMULPD Y7, Y7, Y10
 
-	// v32 = fma w30, w30, Zero31
-	VMOVAPD     Y10, Y10
-	VFMADD231PD Y7, Y7, Y10
-
-	// Zero33 = param Zero
-	VBROADCASTSD 80(AX), Y11
-
-	// zw34 = sub z28, w30
+	// zw26 = sub z22, w24
 	VSUBPD Y7, Y3, Y7
 
-	// v35 = add Zero33, zw34
-	VADDPD Y7, Y11, Y7
-
-	// x36 = load x[col 3]
-	// y37 = load y[col 3]
-	// d38 = sub x36, y37
+	// x27 = load x[col 3]
+	// y28 = load y[col 3]
+	// d29 = sub x27, y28
 	VSUBPD Y4, Y0, Y0
 
-	// NegZero39 = param NegZero
+	// NegZero30 = param NegZero
 	VBROADCASTSD 64(AX), Y4
 
-	// z40 = andnot NegZero39, d38
+	// z31 = andnot NegZero30, d29
 	VANDNPD Y0, Y4, Y0
 
-	// K41 = param K
+	// K32 = param K
 	VBROADCASTSD (AX), Y4
 
-	// w42 = min z40, K41
+	// w33 = min z31, K32
 	VMINPD Y4, Y0, Y4
 
-	// Zero43 = param Zero
-	VBROADCASTSD 80(AX), Y11
+	// q34 = mul w33, w33
+	VMULPD Y4, Y4, Y11
 
-	// v44 = fma w42, w42, Zero43
-	VMOVAPD     Y11, Y11
-	VFMADD231PD Y4, Y4, Y11
-
-	// Zero45 = param Zero
-	VBROADCASTSD 80(AX), Y12
-
-	// zw46 = sub z40, w42
+	// zw35 = sub z31, w33
 	VSUBPD Y4, Y0, Y4
 
-	// v47 = add Zero45, zw46
-	VADDPD Y4, Y12, Y4
-
-	// v48 = add v8, v20
+	// v36 = add q7, q16
 	VADDPD Y9, Y8, Y8
 
-	// v49 = add v32, v44
+	// v37 = add q25, q34
 	VADDPD Y11, Y10, Y9
 
-	// qs50 = add v48, v49
+	// qs38 = add v36, v37
 	VADDPD Y9, Y8, Y8
 
-	// v51 = add v11, v23
+	// v39 = add zw8, zw17
 	VADDPD Y5, Y6, Y5
 
-	// v52 = add v35, v47
+	// v40 = add zw26, zw35
 	VADDPD Y4, Y7, Y4
 
-	// ls53 = add v51, v52
+	// ls41 = add v39, v40
 	VADDPD Y4, Y5, Y4
 
-	// v54 = max z4, z16
+	// v42 = max z4, z13
 	VMAXPD Y1, Y2, Y1
 
-	// v55 = max z28, z40
+	// v43 = max z22, z31
 	VMAXPD Y0, Y3, Y0
 
-	// zmax56 = max v54, v55
+	// zmax44 = max v42, v43
 	VMAXPD Y0, Y1, Y0
 
-	// B57 = param B
+	// B45 = param B
 	VBROADCASTSD 32(AX), Y1
 
-	// Ah58 = param Ah
+	// Ah46 = param Ah
 	VBROADCASTSD 16(AX), Y2
 
-	// s59 = mul Ah58, qs50
+	// s47 = mul Ah46, qs38
 	VMULPD Y8, Y2, Y2
 
-	// Zero60 = param Zero
+	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Y3
 
-	// v61 = ne ls53, Zero60
+	// v49 = ne ls41, Zero48
 	VCMPPD $0x04, Y3, Y4, Y3
 
-	// v62 = mul B57, ls53
+	// v50 = mul B45, ls41
 	VMULPD Y4, Y1, Y4
 
-	// v63 = add s59, v62
+	// v51 = add s47, v50
 	VADDPD Y4, Y2, Y4
 
-	// s64 = select v61, v63, s59
+	// s52 = select v49, v51, s47
 	VBLENDVPD Y3, Y4, Y2, Y2
 
-	// Inf65 = param Inf
+	// Inf53 = param Inf
 	VBROADCASTSD 72(AX), Y3
 
-	// H66 = param H
+	// H54 = param H
 	VBROADCASTSD 8(AX), Y4
 
-	// v67 = sub Inf65, H66
+	// v55 = sub Inf53, H54
 	VSUBPD Y4, Y3, Y3
 
-	// v68 = mul B57, v67
+	// v56 = mul B45, v55
 	VMULPD Y3, Y1, Y1
 
-	// Ovf69 = param Ovf
+	// Ovf57 = param Ovf
 	VBROADCASTSD 88(AX), Y3
 
-	// ovf70 = le Ovf69, zmax56
+	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Y0, Y3, Y0
 
-	// v71 = add s64, v68
+	// v59 = add s52, v56
 	VADDPD Y1, Y2, Y1
 
-	// s72 = select ovf70, v71, s64
+	// s60 = select ovf58, v59, s52
 	VBLENDVPD Y0, Y1, Y2, Y0
 
-	// RowDiv73 = param RowDiv
+	// RowDiv61 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// v74 = div s72, RowDiv73
+	// v62 = div s60, RowDiv61
 	VDIVPD Y1, Y0, Y0
 
-	// store dst v74
+	// store dst v62
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(SI)(DI*4)
 	ADDQ       $0x08, DI
@@ -4551,7 +4471,6 @@ TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
 	// Broadcast the parameters.
 	VBROADCASTSD 64(AX), Z0
 	VBROADCASTSD (AX), Z1
-	VBROADCASTSD 80(AX), Z2
 	XORQ         DI, DI
 	ANDQ         $-8, CX
 
@@ -4564,214 +4483,192 @@ loop1:
 	// The rows of x, transposed into its 4 columns.
 	MOVQ      DI, R8
 	SHLQ      $0x02, R8
-	VMOVUPS   (DX)(R8*4), Z3
-	VMOVUPS   rowcols32<>+0(SB), Z4
-	VPERMI2PS 64(DX)(R8*4), Z3, Z4
+	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   rowcols32<>+0(SB), Z3
+	VPERMI2PS 64(DX)(R8*4), Z2, Z3
+	VCVTPS2PD Y3, Z3
+	VMOVUPS   rowcols32<>+64(SB), Z4
+	VPERMI2PS 64(DX)(R8*4), Z2, Z4
 	VCVTPS2PD Y4, Z4
-	VMOVUPS   rowcols32<>+64(SB), Z5
-	VPERMI2PS 64(DX)(R8*4), Z3, Z5
+	VMOVUPS   rowcols32<>+128(SB), Z5
+	VPERMI2PS 64(DX)(R8*4), Z2, Z5
 	VCVTPS2PD Y5, Z5
-	VMOVUPS   rowcols32<>+128(SB), Z6
-	VPERMI2PS 64(DX)(R8*4), Z3, Z6
-	VCVTPS2PD Y6, Z6
-	VMOVUPS   rowcols32<>+192(SB), Z7
-	VPERMI2PS 64(DX)(R8*4), Z3, Z7
-	VCVTPS2PD Y7, Z3
+	VMOVUPS   rowcols32<>+192(SB), Z6
+	VPERMI2PS 64(DX)(R8*4), Z2, Z6
+	VCVTPS2PD Y6, Z2
 
 	// y1 = load y[col 0]
 	// The rows of y, transposed into its 4 columns.
 	MOVQ      DI, R8
 	SHLQ      $0x02, R8
-	VMOVUPS   (BX)(R8*4), Z7
-	VMOVUPS   rowcols32<>+0(SB), Z8
-	VPERMI2PS 64(BX)(R8*4), Z7, Z8
+	VMOVUPS   (BX)(R8*4), Z6
+	VMOVUPS   rowcols32<>+0(SB), Z7
+	VPERMI2PS 64(BX)(R8*4), Z6, Z7
+	VCVTPS2PD Y7, Z7
+	VMOVUPS   rowcols32<>+64(SB), Z8
+	VPERMI2PS 64(BX)(R8*4), Z6, Z8
 	VCVTPS2PD Y8, Z8
-	VMOVUPS   rowcols32<>+64(SB), Z9
-	VPERMI2PS 64(BX)(R8*4), Z7, Z9
+	VMOVUPS   rowcols32<>+128(SB), Z9
+	VPERMI2PS 64(BX)(R8*4), Z6, Z9
 	VCVTPS2PD Y9, Z9
-	VMOVUPS   rowcols32<>+128(SB), Z10
-	VPERMI2PS 64(BX)(R8*4), Z7, Z10
-	VCVTPS2PD Y10, Z10
-	VMOVUPS   rowcols32<>+192(SB), Z11
-	VPERMI2PS 64(BX)(R8*4), Z7, Z11
-	VCVTPS2PD Y11, Z7
+	VMOVUPS   rowcols32<>+192(SB), Z10
+	VPERMI2PS 64(BX)(R8*4), Z6, Z10
+	VCVTPS2PD Y10, Z6
 
 	// d2 = sub x0, y1
-	VSUBPD Z8, Z4, Z4
+	VSUBPD Z7, Z3, Z3
 
 	// NegZero3 = param NegZero
 	// z4 = andnot NegZero3, d2
-	VPANDNQ Z4, Z0, Z4
+	VPANDNQ Z3, Z0, Z3
 
 	// K5 = param K
 	// w6 = min z4, K5
-	VMINPD Z1, Z4, Z8
-
-	// Zero7 = param Zero
-	// v8 = fma w6, w6, Zero7
-	VMOVAPD     Z2, Z11
-	VFMADD231PD Z8, Z8, Z11
-
-	// Zero9 = param Zero
-	// zw10 = sub z4, w6
-	VSUBPD Z8, Z4, Z8
-
-	// v11 = add Zero9, zw10
-	VADDPD Z8, Z2, Z8
-
-	// x12 = load x[col 1]
-	// y13 = load y[col 1]
-	// d14 = sub x12, y13
-	VSUBPD Z9, Z5, Z5
-
-	// NegZero15 = param NegZero
-	// z16 = andnot NegZero15, d14
-	VPANDNQ Z5, Z0, Z5
-
-	// K17 = param K
-	// w18 = min z16, K17
-	VMINPD Z1, Z5, Z9
-
-	// Zero19 = param Zero
-	// v20 = fma w18, w18, Zero19
-	VMOVAPD     Z2, Z12
-	VFMADD231PD Z9, Z9, Z12
-
-	// Zero21 = param Zero
-	// zw22 = sub z16, w18
-	VSUBPD Z9, Z5, Z9
-
-	// v23 = add Zero21, zw22
-	VADDPD Z9, Z2, Z9
-
-	// x24 = load x[col 2]
-	// y25 = load y[col 2]
-	// d26 = sub x24, y25
-	VSUBPD Z10, Z6, Z6
-
-	// NegZero27 = param NegZero
-	// z28 = andnot NegZero27, d26
-	VPANDNQ Z6, Z0, Z6
-
-	// K29 = param K
-	// w30 = min z28, K29
-	VMINPD Z1, Z6, Z10
-
-	// Zero31 = param Zero
-	// v32 = fma w30, w30, Zero31
-	VMOVAPD     Z2, Z13
-	VFMADD231PD Z10, Z10, Z13
-
-	// Zero33 = param Zero
-	// zw34 = sub z28, w30
-	VSUBPD Z10, Z6, Z10
-
-	// v35 = add Zero33, zw34
-	VADDPD Z10, Z2, Z10
-
-	// x36 = load x[col 3]
-	// y37 = load y[col 3]
-	// d38 = sub x36, y37
-	VSUBPD Z7, Z3, Z3
-
-	// NegZero39 = param NegZero
-	// z40 = andnot NegZero39, d38
-	VPANDNQ Z3, Z0, Z3
-
-	// K41 = param K
-	// w42 = min z40, K41
 	VMINPD Z1, Z3, Z7
 
-	// Zero43 = param Zero
-	// v44 = fma w42, w42, Zero43
-	VMOVAPD     Z2, Z14
-	VFMADD231PD Z7, Z7, Z14
+	// q7 = mul w6, w6
+	VMULPD Z7, Z7, Z10
 
-	// Zero45 = param Zero
-	// zw46 = sub z40, w42
+	// zw8 = sub z4, w6
 	VSUBPD Z7, Z3, Z7
 
-	// v47 = add Zero45, zw46
-	VADDPD Z7, Z2, Z7
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Z8, Z4, Z4
 
-	// v48 = add v8, v20
-	VADDPD Z12, Z11, Z11
+	// NegZero12 = param NegZero
+	// z13 = andnot NegZero12, d11
+	VPANDNQ Z4, Z0, Z4
 
-	// v49 = add v32, v44
-	VADDPD Z14, Z13, Z12
+	// K14 = param K
+	// w15 = min z13, K14
+	VMINPD Z1, Z4, Z8
 
-	// qs50 = add v48, v49
-	VADDPD Z12, Z11, Z11
+	// q16 = mul w15, w15
+	VMULPD Z8, Z8, Z11
 
-	// v51 = add v11, v23
-	VADDPD Z9, Z8, Z8
+	// zw17 = sub z13, w15
+	VSUBPD Z8, Z4, Z8
 
-	// v52 = add v35, v47
-	VADDPD Z7, Z10, Z7
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Z9, Z5, Z5
 
-	// ls53 = add v51, v52
-	VADDPD Z7, Z8, Z7
+	// NegZero21 = param NegZero
+	// z22 = andnot NegZero21, d20
+	VPANDNQ Z5, Z0, Z5
 
-	// v54 = max z4, z16
-	VMAXPD Z5, Z4, Z4
+	// K23 = param K
+	// w24 = min z22, K23
+	VMINPD Z1, Z5, Z9
 
-	// v55 = max z28, z40
-	VMAXPD Z3, Z6, Z3
+	// q25 = mul w24, w24
+	VMULPD Z9, Z9, Z12
 
-	// zmax56 = max v54, v55
-	VMAXPD Z3, Z4, Z3
+	// zw26 = sub z22, w24
+	VSUBPD Z9, Z5, Z9
 
-	// B57 = param B
-	VBROADCASTSD 32(AX), Z4
+	// x27 = load x[col 3]
+	// y28 = load y[col 3]
+	// d29 = sub x27, y28
+	VSUBPD Z6, Z2, Z2
 
-	// Ah58 = param Ah
-	VBROADCASTSD 16(AX), Z5
+	// NegZero30 = param NegZero
+	// z31 = andnot NegZero30, d29
+	VPANDNQ Z2, Z0, Z2
 
-	// s59 = mul Ah58, qs50
-	VMULPD Z11, Z5, Z5
+	// K32 = param K
+	// w33 = min z31, K32
+	VMINPD Z1, Z2, Z6
 
-	// Zero60 = param Zero
-	// v61 = ne ls53, Zero60
-	VCMPPD $0x04, Z2, Z7, K1
+	// q34 = mul w33, w33
+	VMULPD Z6, Z6, Z13
 
-	// v62 = mul B57, ls53
-	VMULPD Z7, Z4, Z6
+	// zw35 = sub z31, w33
+	VSUBPD Z6, Z2, Z6
 
-	// v63 = add s59, v62, merged into:
-	// s64 = select v61, v63, s59
-	VADDPD Z6, Z5, K1, Z5
+	// v36 = add q7, q16
+	VADDPD Z11, Z10, Z10
 
-	// Inf65 = param Inf
-	VBROADCASTSD 72(AX), Z6
+	// v37 = add q25, q34
+	VADDPD Z13, Z12, Z11
 
-	// H66 = param H
-	VBROADCASTSD 8(AX), Z7
+	// qs38 = add v36, v37
+	VADDPD Z11, Z10, Z10
 
-	// v67 = sub Inf65, H66
-	VSUBPD Z7, Z6, Z6
+	// v39 = add zw8, zw17
+	VADDPD Z8, Z7, Z7
 
-	// v68 = mul B57, v67
-	VMULPD Z6, Z4, Z4
+	// v40 = add zw26, zw35
+	VADDPD Z6, Z9, Z6
 
-	// Ovf69 = param Ovf
-	VBROADCASTSD 88(AX), Z6
+	// ls41 = add v39, v40
+	VADDPD Z6, Z7, Z6
 
-	// ovf70 = le Ovf69, zmax56
-	VCMPPD $0x12, Z3, Z6, K1
+	// v42 = max z4, z13
+	VMAXPD Z4, Z3, Z3
 
-	// v71 = add s64, v68, merged into:
-	// s72 = select ovf70, v71, s64
-	VADDPD Z4, Z5, K1, Z5
+	// v43 = max z22, z31
+	VMAXPD Z2, Z5, Z2
 
-	// RowDiv73 = param RowDiv
-	VBROADCASTSD 152(AX), Z3
+	// zmax44 = max v42, v43
+	VMAXPD Z2, Z3, Z2
 
-	// v74 = div s72, RowDiv73
-	VDIVPD Z3, Z5, Z3
+	// B45 = param B
+	VBROADCASTSD 32(AX), Z3
 
-	// store dst v74
-	VCVTPD2PS Z3, Y3
-	VMOVUPS   Y3, (SI)(DI*4)
+	// Ah46 = param Ah
+	VBROADCASTSD 16(AX), Z4
+
+	// s47 = mul Ah46, qs38
+	VMULPD Z10, Z4, Z4
+
+	// Zero48 = param Zero
+	VBROADCASTSD 80(AX), Z5
+
+	// v49 = ne ls41, Zero48
+	VCMPPD $0x04, Z5, Z6, K1
+
+	// v50 = mul B45, ls41
+	VMULPD Z6, Z3, Z5
+
+	// v51 = add s47, v50, merged into:
+	// s52 = select v49, v51, s47
+	VADDPD Z5, Z4, K1, Z4
+
+	// Inf53 = param Inf
+	VBROADCASTSD 72(AX), Z5
+
+	// H54 = param H
+	VBROADCASTSD 8(AX), Z6
+
+	// v55 = sub Inf53, H54
+	VSUBPD Z6, Z5, Z5
+
+	// v56 = mul B45, v55
+	VMULPD Z5, Z3, Z3
+
+	// Ovf57 = param Ovf
+	VBROADCASTSD 88(AX), Z5
+
+	// ovf58 = le Ovf57, zmax44
+	VCMPPD $0x12, Z2, Z5, K1
+
+	// v59 = add s52, v56, merged into:
+	// s60 = select ovf58, v59, s52
+	VADDPD Z3, Z4, K1, Z4
+
+	// RowDiv61 = param RowDiv
+	VBROADCASTSD 152(AX), Z2
+
+	// v62 = div s60, RowDiv61
+	VDIVPD Z2, Z4, Z2
+
+	// store dst v62
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (SI)(DI*4)
 	ADDQ      $0x08, DI
 	JMP       loop1
 
@@ -11642,588 +11539,444 @@ loop1:
 	// lo20 = fma c15, zz17, v19
 	VFMADD231PD Y3, Y7, Y8
 
-	// Zero21 = param Zero
-	VBROADCASTSD 80(AX), Y3
+	// One21 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// One22 = param One
-	VBROADCASTSD 104(AX), Y7
-
-	// v23 = add Zero21, One22
-	VADDPD Y7, Y3, Y7
-
-	// v24 = select quad13, v23, Zero21
-	VBLENDVPD Y6, Y7, Y3, Y3
-
-	// Zero25 = param Zero
-	VBROADCASTSD 80(AX), Y6
-
-	// Zero26 = param Zero
+	// Zero22 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// big27 = max Zero25, hi18
-	VMAXPD Y10, Y6, Y11
+	// n23 = select quad13, One21, Zero22
+	VBLENDVPD Y6, Y3, Y7, Y3
 
-	// small28 = min Zero25, hi18
-	VMINPD Y10, Y6, Y12
+	// x24 = load x[col 1]
+	// y25 = load y[col 1]
+	// d26 = sub x24, y25
+	VSUBPD Y9, Y5, Y6
 
-	// s29 = add Zero25, hi18
-	VADDPD Y10, Y6, Y6
+	// v27 = sub d26, x24
+	VSUBPD Y5, Y6, Y7
 
-	// v30 = sub s29, big27
-	VSUBPD Y11, Y6, Y10
+	// v28 = sub d26, v27
+	VSUBPD Y7, Y6, Y11
 
-	// err31 = sub small28, v30
-	VSUBPD Y10, Y12, Y10
-
-	// One32 = param One
-	VBROADCASTSD 104(AX), Y11
-
-	// v33 = fma err31, One32, lo20
-	VFMADD231PD Y11, Y10, Y8
-
-	// One34 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v35 = fma v33, One34, Zero26
-	VFMADD213PD Y7, Y10, Y8
-
-	// x36 = load x[col 1]
-	// y37 = load y[col 1]
-	// d38 = sub x36, y37
-	VSUBPD Y9, Y5, Y7
-
-	// v39 = sub d38, x36
-	VSUBPD Y5, Y7, Y10
-
-	// v40 = sub d38, v39
-	VSUBPD Y10, Y7, Y11
-
-	// v41 = sub x36, v40
+	// v29 = sub x24, v28
 	VSUBPD Y11, Y5, Y5
 
-	// v42 = add y37, v39
-	VADDPD Y10, Y9, Y9
+	// v30 = add y25, v27
+	VADDPD Y7, Y9, Y7
 
-	// e43 = sub v41, v42
-	VSUBPD Y9, Y5, Y5
+	// e31 = sub v29, v30
+	VSUBPD Y7, Y5, Y5
 
-	// NegZero44 = param NegZero
-	VBROADCASTSD 64(AX), Y9
+	// NegZero32 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// z45 = andnot NegZero44, d38
-	VANDNPD Y7, Y9, Y10
+	// z33 = andnot NegZero32, d26
+	VANDNPD Y6, Y7, Y9
 
-	// sg46 = and d38, NegZero44
-	VANDPD Y9, Y7, Y7
+	// sg34 = and d26, NegZero32
+	VANDPD Y7, Y6, Y6
 
-	// zl47 = xor e43, sg46
-	VXORPD Y7, Y5, Y5
+	// zl35 = xor e31, sg34
+	VXORPD Y6, Y5, Y5
 
-	// K48 = param K
-	VBROADCASTSD (AX), Y7
+	// K36 = param K
+	VBROADCASTSD (AX), Y6
 
-	// quad49 = lt z45, K48
-	VCMPPD $0x11, Y7, Y10, Y7
+	// quad37 = lt z33, K36
+	VCMPPD $0x11, Y6, Y9, Y6
 
-	// P50 = param P
-	VBROADCASTSD 96(AX), Y9
+	// P38 = param P
+	VBROADCASTSD 96(AX), Y7
 
-	// c51 = select quad49, z45, P50
-	VBLENDVPD Y7, Y10, Y9, Y9
+	// c39 = select quad37, z33, P38
+	VBLENDVPD Y6, Y9, Y7, Y7
 
-	// v52 = add zl47, zl47
+	// v40 = add zl35, zl35
 	VADDPD Y5, Y5, Y11
 
-	// zz53 = select quad49, v52, zl47
-	VBLENDVPD Y7, Y11, Y5, Y5
+	// zz41 = select quad37, v40, zl35
+	VBLENDVPD Y6, Y11, Y5, Y5
 
-	// hi54 = mul c51, z45
-	VMULPD Y10, Y9, Y11
+	// hi42 = mul c39, z33
+	VMULPD Y9, Y7, Y11
 
-	// v55 = fms c51, z45, hi54
-	VFMSUB213PD Y11, Y9, Y10
+	// v43 = fms c39, z33, hi42
+	VFMSUB213PD Y11, Y7, Y9
 
-	// lo56 = fma c51, zz53, v55
-	VFMADD231PD Y5, Y9, Y10
+	// lo44 = fma c39, zz41, v43
+	VFMADD231PD Y5, Y7, Y9
 
-	// Zero57 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// One45 = param One
+	VBROADCASTSD 104(AX), Y5
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y9
-
-	// v59 = add Zero57, One58
-	VADDPD Y9, Y5, Y9
-
-	// v60 = select quad49, v59, Zero57
-	VBLENDVPD Y7, Y9, Y5, Y5
-
-	// Zero61 = param Zero
+	// Zero46 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// Zero62 = param Zero
-	VBROADCASTSD 80(AX), Y9
+	// n47 = select quad37, One45, Zero46
+	VBLENDVPD Y6, Y5, Y7, Y5
 
-	// big63 = max Zero61, hi54
-	VMAXPD Y11, Y7, Y12
+	// s48 = add hi18, hi42
+	VADDPD Y11, Y10, Y6
 
-	// small64 = min Zero61, hi54
-	VMINPD Y11, Y7, Y13
+	// bv49 = sub s48, hi18
+	VSUBPD Y10, Y6, Y7
 
-	// s65 = add Zero61, hi54
-	VADDPD Y11, Y7, Y7
+	// v50 = sub s48, bv49
+	VSUBPD Y7, Y6, Y12
 
-	// v66 = sub s65, big63
-	VSUBPD Y12, Y7, Y11
+	// v51 = sub hi18, v50
+	VSUBPD Y12, Y10, Y10
 
-	// err67 = sub small64, v66
-	VSUBPD Y11, Y13, Y11
+	// v52 = sub hi42, bv49
+	VSUBPD Y7, Y11, Y7
 
-	// One68 = param One
-	VBROADCASTSD 104(AX), Y12
+	// e53 = add v51, v52
+	VADDPD Y7, Y10, Y7
 
-	// v69 = fma err67, One68, lo56
-	VFMADD231PD Y12, Y11, Y10
+	// v54 = add lo20, lo44
+	VADDPD Y9, Y8, Y8
 
-	// One70 = param One
-	VBROADCASTSD 104(AX), Y11
+	// v55 = add v54, e53
+	VADDPD Y7, Y8, Y7
 
-	// v71 = fma v69, One70, Zero62
-	VFMADD213PD Y9, Y11, Y10
-
-	// s72 = add s29, s65
-	VADDPD Y7, Y6, Y9
-
-	// bv73 = sub s72, s29
-	VSUBPD Y6, Y9, Y11
-
-	// v74 = sub s72, bv73
-	VSUBPD Y11, Y9, Y12
-
-	// v75 = sub s29, v74
-	VSUBPD Y12, Y6, Y6
-
-	// v76 = sub s65, bv73
-	VSUBPD Y11, Y7, Y7
-
-	// e77 = add v75, v76
-	VADDPD Y7, Y6, Y6
-
-	// v78 = add v35, v71
-	VADDPD Y10, Y8, Y7
-
-	// v79 = add v78, e77
-	VADDPD Y6, Y7, Y6
-
-	// v80 = add v24, v60
+	// v56 = add n23, n47
 	VADDPD Y5, Y3, Y3
 
-	// x81 = load x[col 2]
-	// y82 = load y[col 2]
-	// d83 = sub x81, y82
+	// x57 = load x[col 2]
+	// y58 = load y[col 2]
+	// d59 = sub x57, y58
 	VSUBPD Y4, Y1, Y5
 
-	// v84 = sub d83, x81
-	VSUBPD Y1, Y5, Y7
+	// v60 = sub d59, x57
+	VSUBPD Y1, Y5, Y8
 
-	// v85 = sub d83, v84
-	VSUBPD Y7, Y5, Y8
+	// v61 = sub d59, v60
+	VSUBPD Y8, Y5, Y9
 
-	// v86 = sub x81, v85
-	VSUBPD Y8, Y1, Y1
+	// v62 = sub x57, v61
+	VSUBPD Y9, Y1, Y1
 
-	// v87 = add y82, v84
-	VADDPD Y7, Y4, Y4
-
-	// e88 = sub v86, v87
-	VSUBPD Y4, Y1, Y1
-
-	// NegZero89 = param NegZero
-	VBROADCASTSD 64(AX), Y4
-
-	// z90 = andnot NegZero89, d83
-	VANDNPD Y5, Y4, Y7
-
-	// sg91 = and d83, NegZero89
-	VANDPD Y4, Y5, Y4
-
-	// zl92 = xor e88, sg91
-	VXORPD Y4, Y1, Y1
-
-	// K93 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad94 = lt z90, K93
-	VCMPPD $0x11, Y4, Y7, Y4
-
-	// P95 = param P
-	VBROADCASTSD 96(AX), Y5
-
-	// c96 = select quad94, z90, P95
-	VBLENDVPD Y4, Y7, Y5, Y5
-
-	// v97 = add zl92, zl92
-	VADDPD Y1, Y1, Y8
-
-	// zz98 = select quad94, v97, zl92
-	VBLENDVPD Y4, Y8, Y1, Y1
-
-	// hi99 = mul c96, z90
-	VMULPD Y7, Y5, Y8
-
-	// v100 = fms c96, z90, hi99
-	VFMSUB213PD Y8, Y5, Y7
-
-	// lo101 = fma c96, zz98, v100
-	VFMADD231PD Y1, Y5, Y7
-
-	// Zero102 = param Zero
-	VBROADCASTSD 80(AX), Y1
-
-	// One103 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// v104 = add Zero102, One103
-	VADDPD Y5, Y1, Y5
-
-	// v105 = select quad94, v104, Zero102
-	VBLENDVPD Y4, Y5, Y1, Y1
-
-	// Zero106 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// Zero107 = param Zero
-	VBROADCASTSD 80(AX), Y5
-
-	// big108 = max Zero106, hi99
-	VMAXPD Y8, Y4, Y10
-
-	// small109 = min Zero106, hi99
-	VMINPD Y8, Y4, Y11
-
-	// s110 = add Zero106, hi99
+	// v63 = add y58, v60
 	VADDPD Y8, Y4, Y4
 
-	// v111 = sub s110, big108
-	VSUBPD Y10, Y4, Y8
+	// e64 = sub v62, v63
+	VSUBPD Y4, Y1, Y1
 
-	// err112 = sub small109, v111
-	VSUBPD Y8, Y11, Y8
+	// NegZero65 = param NegZero
+	VBROADCASTSD 64(AX), Y4
 
-	// One113 = param One
-	VBROADCASTSD 104(AX), Y10
+	// z66 = andnot NegZero65, d59
+	VANDNPD Y5, Y4, Y8
 
-	// v114 = fma err112, One113, lo101
-	VFMADD231PD Y10, Y8, Y7
+	// sg67 = and d59, NegZero65
+	VANDPD Y4, Y5, Y4
 
-	// One115 = param One
-	VBROADCASTSD 104(AX), Y8
+	// zl68 = xor e64, sg67
+	VXORPD Y4, Y1, Y1
 
-	// v116 = fma v114, One115, Zero107
-	VFMADD213PD Y5, Y8, Y7
+	// K69 = param K
+	VBROADCASTSD (AX), Y4
 
-	// x117 = load x[col 3]
-	// y118 = load y[col 3]
-	// d119 = sub x117, y118
-	VSUBPD Y2, Y0, Y5
+	// quad70 = lt z66, K69
+	VCMPPD $0x11, Y4, Y8, Y4
 
-	// v120 = sub d119, x117
-	VSUBPD Y0, Y5, Y8
-
-	// v121 = sub d119, v120
-	VSUBPD Y8, Y5, Y10
-
-	// v122 = sub x117, v121
-	VSUBPD Y10, Y0, Y0
-
-	// v123 = add y118, v120
-	VADDPD Y8, Y2, Y2
-
-	// e124 = sub v122, v123
-	VSUBPD Y2, Y0, Y0
-
-	// NegZero125 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z126 = andnot NegZero125, d119
-	VANDNPD Y5, Y2, Y8
-
-	// sg127 = and d119, NegZero125
-	VANDPD Y2, Y5, Y2
-
-	// zl128 = xor e124, sg127
-	VXORPD Y2, Y0, Y0
-
-	// K129 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad130 = lt z126, K129
-	VCMPPD $0x11, Y2, Y8, Y2
-
-	// P131 = param P
+	// P71 = param P
 	VBROADCASTSD 96(AX), Y5
 
-	// c132 = select quad130, z126, P131
-	VBLENDVPD Y2, Y8, Y5, Y5
+	// c72 = select quad70, z66, P71
+	VBLENDVPD Y4, Y8, Y5, Y5
 
-	// v133 = add zl128, zl128
-	VADDPD Y0, Y0, Y10
+	// v73 = add zl68, zl68
+	VADDPD Y1, Y1, Y9
 
-	// zz134 = select quad130, v133, zl128
-	VBLENDVPD Y2, Y10, Y0, Y0
+	// zz74 = select quad70, v73, zl68
+	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// hi135 = mul c132, z126
-	VMULPD Y8, Y5, Y10
+	// hi75 = mul c72, z66
+	VMULPD Y8, Y5, Y9
 
-	// v136 = fms c132, z126, hi135
-	VFMSUB213PD Y10, Y5, Y8
+	// v76 = fms c72, z66, hi75
+	VFMSUB213PD Y9, Y5, Y8
 
-	// lo137 = fma c132, zz134, v136
-	VFMADD231PD Y0, Y5, Y8
+	// lo77 = fma c72, zz74, v76
+	VFMADD231PD Y1, Y5, Y8
 
-	// Zero138 = param Zero
-	VBROADCASTSD 80(AX), Y0
+	// One78 = param One
+	VBROADCASTSD 104(AX), Y1
 
-	// One139 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// v140 = add Zero138, One139
-	VADDPD Y5, Y0, Y5
-
-	// v141 = select quad130, v140, Zero138
-	VBLENDVPD Y2, Y5, Y0, Y0
-
-	// Zero142 = param Zero
-	VBROADCASTSD 80(AX), Y2
-
-	// Zero143 = param Zero
+	// Zero79 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// big144 = max Zero142, hi135
-	VMAXPD Y10, Y2, Y11
+	// n80 = select quad70, One78, Zero79
+	VBLENDVPD Y4, Y1, Y5, Y1
 
-	// small145 = min Zero142, hi135
-	VMINPD Y10, Y2, Y12
+	// x81 = load x[col 3]
+	// y82 = load y[col 3]
+	// d83 = sub x81, y82
+	VSUBPD Y2, Y0, Y4
 
-	// s146 = add Zero142, hi135
-	VADDPD Y10, Y2, Y2
+	// v84 = sub d83, x81
+	VSUBPD Y0, Y4, Y5
 
-	// v147 = sub s146, big144
-	VSUBPD Y11, Y2, Y10
+	// v85 = sub d83, v84
+	VSUBPD Y5, Y4, Y10
 
-	// err148 = sub small145, v147
-	VSUBPD Y10, Y12, Y10
+	// v86 = sub x81, v85
+	VSUBPD Y10, Y0, Y0
 
-	// One149 = param One
-	VBROADCASTSD 104(AX), Y11
+	// v87 = add y82, v84
+	VADDPD Y5, Y2, Y2
 
-	// v150 = fma err148, One149, lo137
-	VFMADD231PD Y11, Y10, Y8
+	// e88 = sub v86, v87
+	VSUBPD Y2, Y0, Y0
 
-	// One151 = param One
-	VBROADCASTSD 104(AX), Y10
+	// NegZero89 = param NegZero
+	VBROADCASTSD 64(AX), Y2
 
-	// v152 = fma v150, One151, Zero143
-	VFMADD213PD Y5, Y10, Y8
+	// z90 = andnot NegZero89, d83
+	VANDNPD Y4, Y2, Y5
 
-	// s153 = add s110, s146
-	VADDPD Y2, Y4, Y5
+	// sg91 = and d83, NegZero89
+	VANDPD Y2, Y4, Y2
 
-	// bv154 = sub s153, s110
-	VSUBPD Y4, Y5, Y10
+	// zl92 = xor e88, sg91
+	VXORPD Y2, Y0, Y0
 
-	// v155 = sub s153, bv154
-	VSUBPD Y10, Y5, Y11
+	// K93 = param K
+	VBROADCASTSD (AX), Y2
 
-	// v156 = sub s110, v155
-	VSUBPD Y11, Y4, Y4
+	// quad94 = lt z90, K93
+	VCMPPD $0x11, Y2, Y5, Y2
 
-	// v157 = sub s146, bv154
-	VSUBPD Y10, Y2, Y2
+	// P95 = param P
+	VBROADCASTSD 96(AX), Y4
 
-	// e158 = add v156, v157
-	VADDPD Y2, Y4, Y2
+	// c96 = select quad94, z90, P95
+	VBLENDVPD Y2, Y5, Y4, Y4
 
-	// v159 = add v116, v152
-	VADDPD Y8, Y7, Y4
+	// v97 = add zl92, zl92
+	VADDPD Y0, Y0, Y10
 
-	// v160 = add v159, e158
-	VADDPD Y2, Y4, Y2
+	// zz98 = select quad94, v97, zl92
+	VBLENDVPD Y2, Y10, Y0, Y0
 
-	// v161 = add v105, v141
+	// hi99 = mul c96, z90
+	VMULPD Y5, Y4, Y10
+
+	// v100 = fms c96, z90, hi99
+	VFMSUB213PD Y10, Y4, Y5
+
+	// lo101 = fma c96, zz98, v100
+	VFMADD231PD Y0, Y4, Y5
+
+	// One102 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero103 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n104 = select quad94, One102, Zero103
+	VBLENDVPD Y2, Y0, Y4, Y0
+
+	// s105 = add hi75, hi99
+	VADDPD Y10, Y9, Y2
+
+	// bv106 = sub s105, hi75
+	VSUBPD Y9, Y2, Y4
+
+	// v107 = sub s105, bv106
+	VSUBPD Y4, Y2, Y11
+
+	// v108 = sub hi75, v107
+	VSUBPD Y11, Y9, Y9
+
+	// v109 = sub hi99, bv106
+	VSUBPD Y4, Y10, Y4
+
+	// e110 = add v108, v109
+	VADDPD Y4, Y9, Y4
+
+	// v111 = add lo77, lo101
+	VADDPD Y5, Y8, Y5
+
+	// v112 = add v111, e110
+	VADDPD Y4, Y5, Y4
+
+	// v113 = add n80, n104
 	VADDPD Y0, Y1, Y0
 
-	// hi162 = add s72, s153
-	VADDPD Y5, Y9, Y1
+	// hi114 = add s48, s105
+	VADDPD Y2, Y6, Y1
 
-	// bv163 = sub hi162, s72
-	VSUBPD Y9, Y1, Y4
+	// bv115 = sub hi114, s48
+	VSUBPD Y6, Y1, Y5
 
-	// v164 = sub hi162, bv163
-	VSUBPD Y4, Y1, Y7
+	// v116 = sub hi114, bv115
+	VSUBPD Y5, Y1, Y8
 
-	// v165 = sub s72, v164
-	VSUBPD Y7, Y9, Y7
+	// v117 = sub s48, v116
+	VSUBPD Y8, Y6, Y6
 
-	// v166 = sub s153, bv163
-	VSUBPD Y4, Y5, Y4
+	// v118 = sub s105, bv115
+	VSUBPD Y5, Y2, Y2
 
-	// e167 = add v165, v166
-	VADDPD Y4, Y7, Y4
-
-	// v168 = add v79, v160
+	// e119 = add v117, v118
 	VADDPD Y2, Y6, Y2
 
-	// lo169 = add v168, e167
-	VADDPD Y4, Y2, Y2
+	// v120 = add v55, v112
+	VADDPD Y4, Y7, Y4
 
-	// quad170 = add v80, v161
+	// lo121 = add v120, e119
+	VADDPD Y2, Y4, Y2
+
+	// quad122 = add v56, v113
 	VADDPD Y0, Y3, Y0
 
-	// RowCols171 = param RowCols
+	// RowCols123 = param RowCols
 	VBROADCASTSD 144(AX), Y3
 
-	// lin172 = sub RowCols171, quad170
+	// lin124 = sub RowCols123, quad122
 	VSUBPD Y0, Y3, Y0
 
-	// K173 = param K
+	// K125 = param K
 	VBROADCASTSD (AX), Y3
 
-	// kh174 = mul K173, K173
+	// kh126 = mul K125, K125
 	VMULPD Y3, Y3, Y4
 
-	// kl175 = fms K173, K173, kh174
+	// kl127 = fms K125, K125, kh126
 	VMOVAPD     Y4, Y5
 	VFMSUB231PD Y3, Y3, Y5
 
-	// ch176 = mul lin172, kh174
+	// ch128 = mul lin124, kh126
 	VMULPD Y4, Y0, Y3
 
-	// v177 = fms lin172, kh174, ch176
+	// v129 = fms lin124, kh126, ch128
 	VFMSUB213PD Y3, Y0, Y4
 
-	// v178 = mul lin172, kl175
+	// v130 = mul lin124, kl127
 	VMULPD Y5, Y0, Y5
 
-	// cl179 = add v177, v178
+	// cl131 = add v129, v130
 	VADDPD Y5, Y4, Y4
 
-	// Inf180 = param Inf
+	// Inf132 = param Inf
 	VBROADCASTSD 72(AX), Y5
 
-	// fin181 = lt hi162, Inf180
+	// fin133 = lt hi114, Inf132
 	VCMPPD $0x11, Y5, Y1, Y6
 
-	// NegZero182 = param NegZero
+	// NegZero134 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negch183 = xor ch176, NegZero182
+	// negch135 = xor ch128, NegZero134
 	VXORPD Y7, Y3, Y7
 
-	// s184 = add hi162, negch183
+	// s136 = add hi114, negch135
 	VADDPD Y7, Y1, Y8
 
-	// bv185 = sub s184, hi162
+	// bv137 = sub s136, hi114
 	VSUBPD Y1, Y8, Y9
 
-	// v186 = sub s184, bv185
+	// v138 = sub s136, bv137
 	VSUBPD Y9, Y8, Y10
 
-	// v187 = sub hi162, v186
+	// v139 = sub hi114, v138
 	VSUBPD Y10, Y1, Y10
 
-	// v188 = sub negch183, bv185
+	// v140 = sub negch135, bv137
 	VSUBPD Y9, Y7, Y7
 
-	// e189 = add v187, v188
+	// e141 = add v139, v140
 	VADDPD Y7, Y10, Y7
 
-	// Zero190 = param Zero
+	// Zero142 = param Zero
 	VBROADCASTSD 80(AX), Y9
 
-	// corr191 = lt Zero190, lin172
+	// corr143 = lt Zero142, lin124
 	VCMPPD $0x11, Y0, Y9, Y0
 
-	// v192 = sub hi162, ch176
+	// v144 = sub hi114, ch128
 	VSUBPD Y3, Y1, Y3
 
-	// v193 = select fin181, s184, v192
+	// v145 = select fin133, s136, v144
 	VBLENDVPD Y6, Y8, Y3, Y3
 
-	// v194 = sub lo169, cl179
+	// v146 = sub lo121, cl131
 	VSUBPD Y4, Y2, Y4
 
-	// v195 = add v194, e189
+	// v147 = add v146, e141
 	VADDPD Y7, Y4, Y4
 
-	// v196 = select fin181, v195, lo169
+	// v148 = select fin133, v147, lo121
 	VBLENDVPD Y6, Y4, Y2, Y4
 
-	// hi197 = select corr191, v193, hi162
+	// hi149 = select corr143, v145, hi114
 	VBLENDVPD Y0, Y3, Y1, Y1
 
-	// lo198 = select corr191, v196, lo169
+	// lo150 = select corr143, v148, lo121
 	VBLENDVPD Y0, Y4, Y2, Y0
 
-	// Di199 = param Di
+	// Di151 = param Di
 	VBROADCASTSD 112(AX), Y2
 
-	// RowDiv200 = param RowDiv
+	// RowDiv152 = param RowDiv
 	VBROADCASTSD 152(AX), Y3
 
-	// v201 = mul hi197, Di199
+	// v153 = mul hi149, Di151
 	VMULPD Y2, Y1, Y4
 
-	// v202 = div v201, RowDiv200
+	// v154 = div v153, RowDiv152
 	VDIVPD Y3, Y4, Y4
 
-	// q203 = mul hi197, Di199
+	// q155 = mul hi149, Di151
 	VMULPD Y2, Y1, Y6
 
-	// v204 = fms hi197, Di199, q203
+	// v156 = fms hi149, Di151, q155
 	VMOVAPD     Y6, Y7
 	VFMSUB231PD Y2, Y1, Y7
 
-	// Dl205 = param Dl
+	// Dl157 = param Dl
 	VBROADCASTSD 120(AX), Y8
 
-	// v206 = mul lo198, Di199
+	// v158 = mul lo150, Di151
 	VMULPD Y2, Y0, Y0
 
-	// v207 = fma hi197, Dl205, v206
+	// v159 = fma hi149, Dl157, v158
 	VFMADD231PD Y8, Y1, Y0
 
-	// r208 = add v204, v207
+	// r160 = add v156, v159
 	VADDPD Y0, Y7, Y0
 
-	// qd209 = div q203, RowDiv200
+	// qd161 = div q155, RowDiv152
 	VDIVPD Y3, Y6, Y2
 
-	// NegZero210 = param NegZero
+	// NegZero162 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// v211 = xor qd209, NegZero210
+	// v163 = xor qd161, NegZero162
 	VXORPD Y7, Y2, Y7
 
-	// v212 = fma v211, RowDiv200, q203
+	// v164 = fma v163, RowDiv152, q155
 	VFMADD231PD Y3, Y7, Y6
 
-	// rd213 = add v212, r208
+	// rd165 = add v164, r160
 	VADDPD Y0, Y6, Y0
 
-	// v214 = div rd213, RowDiv200
+	// v166 = div rd165, RowDiv152
 	VDIVPD Y3, Y0, Y0
 
-	// v215 = add qd209, v214
+	// v167 = add qd161, v166
 	VADDPD Y0, Y2, Y0
 
-	// v216 = lt hi197, Inf180
+	// v168 = lt hi149, Inf132
 	VCMPPD $0x11, Y5, Y1, Y1
 
-	// v217 = select v216, v215, v202
+	// v169 = select v168, v167, v154
 	VBLENDVPD Y1, Y0, Y4, Y0
 
-	// store dst v217
+	// store dst v169
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -12318,588 +12071,444 @@ loop1:
 	// lo20 = fma c15, zz17, v19
 	VFMADD231PD Y3, Y7, Y8
 
-	// Zero21 = param Zero
-	VBROADCASTSD 80(AX), Y3
+	// One21 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// One22 = param One
-	VBROADCASTSD 104(AX), Y7
-
-	// v23 = add Zero21, One22
-	VADDPD Y7, Y3, Y7
-
-	// v24 = select quad13, v23, Zero21
-	VBLENDVPD Y6, Y7, Y3, Y3
-
-	// Zero25 = param Zero
-	VBROADCASTSD 80(AX), Y6
-
-	// Zero26 = param Zero
+	// Zero22 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// big27 = max Zero25, hi18
-	VMAXPD Y10, Y6, Y11
+	// n23 = select quad13, One21, Zero22
+	VBLENDVPD Y6, Y3, Y7, Y3
 
-	// small28 = min Zero25, hi18
-	VMINPD Y10, Y6, Y12
+	// x24 = load x[col 1]
+	// y25 = load y[col 1]
+	// d26 = sub x24, y25
+	VSUBPD Y9, Y5, Y6
 
-	// s29 = add Zero25, hi18
-	VADDPD Y10, Y6, Y6
+	// v27 = sub d26, x24
+	VSUBPD Y5, Y6, Y7
 
-	// v30 = sub s29, big27
-	VSUBPD Y11, Y6, Y10
+	// v28 = sub d26, v27
+	VSUBPD Y7, Y6, Y11
 
-	// err31 = sub small28, v30
-	VSUBPD Y10, Y12, Y10
-
-	// One32 = param One
-	VBROADCASTSD 104(AX), Y11
-
-	// v33 = fma err31, One32, lo20
-	VFMADD231PD Y11, Y10, Y8
-
-	// One34 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v35 = fma v33, One34, Zero26
-	VFMADD213PD Y7, Y10, Y8
-
-	// x36 = load x[col 1]
-	// y37 = load y[col 1]
-	// d38 = sub x36, y37
-	VSUBPD Y9, Y5, Y7
-
-	// v39 = sub d38, x36
-	VSUBPD Y5, Y7, Y10
-
-	// v40 = sub d38, v39
-	VSUBPD Y10, Y7, Y11
-
-	// v41 = sub x36, v40
+	// v29 = sub x24, v28
 	VSUBPD Y11, Y5, Y5
 
-	// v42 = add y37, v39
-	VADDPD Y10, Y9, Y9
+	// v30 = add y25, v27
+	VADDPD Y7, Y9, Y7
 
-	// e43 = sub v41, v42
-	VSUBPD Y9, Y5, Y5
+	// e31 = sub v29, v30
+	VSUBPD Y7, Y5, Y5
 
-	// NegZero44 = param NegZero
-	VBROADCASTSD 64(AX), Y9
+	// NegZero32 = param NegZero
+	VBROADCASTSD 64(AX), Y7
 
-	// z45 = andnot NegZero44, d38
-	VANDNPD Y7, Y9, Y10
+	// z33 = andnot NegZero32, d26
+	VANDNPD Y6, Y7, Y9
 
-	// sg46 = and d38, NegZero44
-	VANDPD Y9, Y7, Y7
+	// sg34 = and d26, NegZero32
+	VANDPD Y7, Y6, Y6
 
-	// zl47 = xor e43, sg46
-	VXORPD Y7, Y5, Y5
+	// zl35 = xor e31, sg34
+	VXORPD Y6, Y5, Y5
 
-	// K48 = param K
-	VBROADCASTSD (AX), Y7
+	// K36 = param K
+	VBROADCASTSD (AX), Y6
 
-	// quad49 = lt z45, K48
-	VCMPPD $0x11, Y7, Y10, Y7
+	// quad37 = lt z33, K36
+	VCMPPD $0x11, Y6, Y9, Y6
 
-	// P50 = param P
-	VBROADCASTSD 96(AX), Y9
+	// P38 = param P
+	VBROADCASTSD 96(AX), Y7
 
-	// c51 = select quad49, z45, P50
-	VBLENDVPD Y7, Y10, Y9, Y9
+	// c39 = select quad37, z33, P38
+	VBLENDVPD Y6, Y9, Y7, Y7
 
-	// v52 = add zl47, zl47
+	// v40 = add zl35, zl35
 	VADDPD Y5, Y5, Y11
 
-	// zz53 = select quad49, v52, zl47
-	VBLENDVPD Y7, Y11, Y5, Y5
+	// zz41 = select quad37, v40, zl35
+	VBLENDVPD Y6, Y11, Y5, Y5
 
-	// hi54 = mul c51, z45
-	VMULPD Y10, Y9, Y11
+	// hi42 = mul c39, z33
+	VMULPD Y9, Y7, Y11
 
-	// v55 = fms c51, z45, hi54
-	VFMSUB213PD Y11, Y9, Y10
+	// v43 = fms c39, z33, hi42
+	VFMSUB213PD Y11, Y7, Y9
 
-	// lo56 = fma c51, zz53, v55
-	VFMADD231PD Y5, Y9, Y10
+	// lo44 = fma c39, zz41, v43
+	VFMADD231PD Y5, Y7, Y9
 
-	// Zero57 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// One45 = param One
+	VBROADCASTSD 104(AX), Y5
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y9
-
-	// v59 = add Zero57, One58
-	VADDPD Y9, Y5, Y9
-
-	// v60 = select quad49, v59, Zero57
-	VBLENDVPD Y7, Y9, Y5, Y5
-
-	// Zero61 = param Zero
+	// Zero46 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// Zero62 = param Zero
-	VBROADCASTSD 80(AX), Y9
+	// n47 = select quad37, One45, Zero46
+	VBLENDVPD Y6, Y5, Y7, Y5
 
-	// big63 = max Zero61, hi54
-	VMAXPD Y11, Y7, Y12
+	// s48 = add hi18, hi42
+	VADDPD Y11, Y10, Y6
 
-	// small64 = min Zero61, hi54
-	VMINPD Y11, Y7, Y13
+	// bv49 = sub s48, hi18
+	VSUBPD Y10, Y6, Y7
 
-	// s65 = add Zero61, hi54
-	VADDPD Y11, Y7, Y7
+	// v50 = sub s48, bv49
+	VSUBPD Y7, Y6, Y12
 
-	// v66 = sub s65, big63
-	VSUBPD Y12, Y7, Y11
+	// v51 = sub hi18, v50
+	VSUBPD Y12, Y10, Y10
 
-	// err67 = sub small64, v66
-	VSUBPD Y11, Y13, Y11
+	// v52 = sub hi42, bv49
+	VSUBPD Y7, Y11, Y7
 
-	// One68 = param One
-	VBROADCASTSD 104(AX), Y12
+	// e53 = add v51, v52
+	VADDPD Y7, Y10, Y7
 
-	// v69 = fma err67, One68, lo56
-	VFMADD231PD Y12, Y11, Y10
+	// v54 = add lo20, lo44
+	VADDPD Y9, Y8, Y8
 
-	// One70 = param One
-	VBROADCASTSD 104(AX), Y11
+	// v55 = add v54, e53
+	VADDPD Y7, Y8, Y7
 
-	// v71 = fma v69, One70, Zero62
-	VFMADD213PD Y9, Y11, Y10
-
-	// s72 = add s29, s65
-	VADDPD Y7, Y6, Y9
-
-	// bv73 = sub s72, s29
-	VSUBPD Y6, Y9, Y11
-
-	// v74 = sub s72, bv73
-	VSUBPD Y11, Y9, Y12
-
-	// v75 = sub s29, v74
-	VSUBPD Y12, Y6, Y6
-
-	// v76 = sub s65, bv73
-	VSUBPD Y11, Y7, Y7
-
-	// e77 = add v75, v76
-	VADDPD Y7, Y6, Y6
-
-	// v78 = add v35, v71
-	VADDPD Y10, Y8, Y7
-
-	// v79 = add v78, e77
-	VADDPD Y6, Y7, Y6
-
-	// v80 = add v24, v60
+	// v56 = add n23, n47
 	VADDPD Y5, Y3, Y3
 
-	// x81 = load x[col 2]
-	// y82 = load y[col 2]
-	// d83 = sub x81, y82
+	// x57 = load x[col 2]
+	// y58 = load y[col 2]
+	// d59 = sub x57, y58
 	VSUBPD Y4, Y1, Y5
 
-	// v84 = sub d83, x81
-	VSUBPD Y1, Y5, Y7
+	// v60 = sub d59, x57
+	VSUBPD Y1, Y5, Y8
 
-	// v85 = sub d83, v84
-	VSUBPD Y7, Y5, Y8
+	// v61 = sub d59, v60
+	VSUBPD Y8, Y5, Y9
 
-	// v86 = sub x81, v85
-	VSUBPD Y8, Y1, Y1
+	// v62 = sub x57, v61
+	VSUBPD Y9, Y1, Y1
 
-	// v87 = add y82, v84
-	VADDPD Y7, Y4, Y4
-
-	// e88 = sub v86, v87
-	VSUBPD Y4, Y1, Y1
-
-	// NegZero89 = param NegZero
-	VBROADCASTSD 64(AX), Y4
-
-	// z90 = andnot NegZero89, d83
-	VANDNPD Y5, Y4, Y7
-
-	// sg91 = and d83, NegZero89
-	VANDPD Y4, Y5, Y4
-
-	// zl92 = xor e88, sg91
-	VXORPD Y4, Y1, Y1
-
-	// K93 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad94 = lt z90, K93
-	VCMPPD $0x11, Y4, Y7, Y4
-
-	// P95 = param P
-	VBROADCASTSD 96(AX), Y5
-
-	// c96 = select quad94, z90, P95
-	VBLENDVPD Y4, Y7, Y5, Y5
-
-	// v97 = add zl92, zl92
-	VADDPD Y1, Y1, Y8
-
-	// zz98 = select quad94, v97, zl92
-	VBLENDVPD Y4, Y8, Y1, Y1
-
-	// hi99 = mul c96, z90
-	VMULPD Y7, Y5, Y8
-
-	// v100 = fms c96, z90, hi99
-	VFMSUB213PD Y8, Y5, Y7
-
-	// lo101 = fma c96, zz98, v100
-	VFMADD231PD Y1, Y5, Y7
-
-	// Zero102 = param Zero
-	VBROADCASTSD 80(AX), Y1
-
-	// One103 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// v104 = add Zero102, One103
-	VADDPD Y5, Y1, Y5
-
-	// v105 = select quad94, v104, Zero102
-	VBLENDVPD Y4, Y5, Y1, Y1
-
-	// Zero106 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// Zero107 = param Zero
-	VBROADCASTSD 80(AX), Y5
-
-	// big108 = max Zero106, hi99
-	VMAXPD Y8, Y4, Y10
-
-	// small109 = min Zero106, hi99
-	VMINPD Y8, Y4, Y11
-
-	// s110 = add Zero106, hi99
+	// v63 = add y58, v60
 	VADDPD Y8, Y4, Y4
 
-	// v111 = sub s110, big108
-	VSUBPD Y10, Y4, Y8
+	// e64 = sub v62, v63
+	VSUBPD Y4, Y1, Y1
 
-	// err112 = sub small109, v111
-	VSUBPD Y8, Y11, Y8
+	// NegZero65 = param NegZero
+	VBROADCASTSD 64(AX), Y4
 
-	// One113 = param One
-	VBROADCASTSD 104(AX), Y10
+	// z66 = andnot NegZero65, d59
+	VANDNPD Y5, Y4, Y8
 
-	// v114 = fma err112, One113, lo101
-	VFMADD231PD Y10, Y8, Y7
+	// sg67 = and d59, NegZero65
+	VANDPD Y4, Y5, Y4
 
-	// One115 = param One
-	VBROADCASTSD 104(AX), Y8
+	// zl68 = xor e64, sg67
+	VXORPD Y4, Y1, Y1
 
-	// v116 = fma v114, One115, Zero107
-	VFMADD213PD Y5, Y8, Y7
+	// K69 = param K
+	VBROADCASTSD (AX), Y4
 
-	// x117 = load x[col 3]
-	// y118 = load y[col 3]
-	// d119 = sub x117, y118
-	VSUBPD Y2, Y0, Y5
+	// quad70 = lt z66, K69
+	VCMPPD $0x11, Y4, Y8, Y4
 
-	// v120 = sub d119, x117
-	VSUBPD Y0, Y5, Y8
-
-	// v121 = sub d119, v120
-	VSUBPD Y8, Y5, Y10
-
-	// v122 = sub x117, v121
-	VSUBPD Y10, Y0, Y0
-
-	// v123 = add y118, v120
-	VADDPD Y8, Y2, Y2
-
-	// e124 = sub v122, v123
-	VSUBPD Y2, Y0, Y0
-
-	// NegZero125 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z126 = andnot NegZero125, d119
-	VANDNPD Y5, Y2, Y8
-
-	// sg127 = and d119, NegZero125
-	VANDPD Y2, Y5, Y2
-
-	// zl128 = xor e124, sg127
-	VXORPD Y2, Y0, Y0
-
-	// K129 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad130 = lt z126, K129
-	VCMPPD $0x11, Y2, Y8, Y2
-
-	// P131 = param P
+	// P71 = param P
 	VBROADCASTSD 96(AX), Y5
 
-	// c132 = select quad130, z126, P131
-	VBLENDVPD Y2, Y8, Y5, Y5
+	// c72 = select quad70, z66, P71
+	VBLENDVPD Y4, Y8, Y5, Y5
 
-	// v133 = add zl128, zl128
-	VADDPD Y0, Y0, Y10
+	// v73 = add zl68, zl68
+	VADDPD Y1, Y1, Y9
 
-	// zz134 = select quad130, v133, zl128
-	VBLENDVPD Y2, Y10, Y0, Y0
+	// zz74 = select quad70, v73, zl68
+	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// hi135 = mul c132, z126
-	VMULPD Y8, Y5, Y10
+	// hi75 = mul c72, z66
+	VMULPD Y8, Y5, Y9
 
-	// v136 = fms c132, z126, hi135
-	VFMSUB213PD Y10, Y5, Y8
+	// v76 = fms c72, z66, hi75
+	VFMSUB213PD Y9, Y5, Y8
 
-	// lo137 = fma c132, zz134, v136
-	VFMADD231PD Y0, Y5, Y8
+	// lo77 = fma c72, zz74, v76
+	VFMADD231PD Y1, Y5, Y8
 
-	// Zero138 = param Zero
-	VBROADCASTSD 80(AX), Y0
+	// One78 = param One
+	VBROADCASTSD 104(AX), Y1
 
-	// One139 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// v140 = add Zero138, One139
-	VADDPD Y5, Y0, Y5
-
-	// v141 = select quad130, v140, Zero138
-	VBLENDVPD Y2, Y5, Y0, Y0
-
-	// Zero142 = param Zero
-	VBROADCASTSD 80(AX), Y2
-
-	// Zero143 = param Zero
+	// Zero79 = param Zero
 	VBROADCASTSD 80(AX), Y5
 
-	// big144 = max Zero142, hi135
-	VMAXPD Y10, Y2, Y11
+	// n80 = select quad70, One78, Zero79
+	VBLENDVPD Y4, Y1, Y5, Y1
 
-	// small145 = min Zero142, hi135
-	VMINPD Y10, Y2, Y12
+	// x81 = load x[col 3]
+	// y82 = load y[col 3]
+	// d83 = sub x81, y82
+	VSUBPD Y2, Y0, Y4
 
-	// s146 = add Zero142, hi135
-	VADDPD Y10, Y2, Y2
+	// v84 = sub d83, x81
+	VSUBPD Y0, Y4, Y5
 
-	// v147 = sub s146, big144
-	VSUBPD Y11, Y2, Y10
+	// v85 = sub d83, v84
+	VSUBPD Y5, Y4, Y10
 
-	// err148 = sub small145, v147
-	VSUBPD Y10, Y12, Y10
+	// v86 = sub x81, v85
+	VSUBPD Y10, Y0, Y0
 
-	// One149 = param One
-	VBROADCASTSD 104(AX), Y11
+	// v87 = add y82, v84
+	VADDPD Y5, Y2, Y2
 
-	// v150 = fma err148, One149, lo137
-	VFMADD231PD Y11, Y10, Y8
+	// e88 = sub v86, v87
+	VSUBPD Y2, Y0, Y0
 
-	// One151 = param One
-	VBROADCASTSD 104(AX), Y10
+	// NegZero89 = param NegZero
+	VBROADCASTSD 64(AX), Y2
 
-	// v152 = fma v150, One151, Zero143
-	VFMADD213PD Y5, Y10, Y8
+	// z90 = andnot NegZero89, d83
+	VANDNPD Y4, Y2, Y5
 
-	// s153 = add s110, s146
-	VADDPD Y2, Y4, Y5
+	// sg91 = and d83, NegZero89
+	VANDPD Y2, Y4, Y2
 
-	// bv154 = sub s153, s110
-	VSUBPD Y4, Y5, Y10
+	// zl92 = xor e88, sg91
+	VXORPD Y2, Y0, Y0
 
-	// v155 = sub s153, bv154
-	VSUBPD Y10, Y5, Y11
+	// K93 = param K
+	VBROADCASTSD (AX), Y2
 
-	// v156 = sub s110, v155
-	VSUBPD Y11, Y4, Y4
+	// quad94 = lt z90, K93
+	VCMPPD $0x11, Y2, Y5, Y2
 
-	// v157 = sub s146, bv154
-	VSUBPD Y10, Y2, Y2
+	// P95 = param P
+	VBROADCASTSD 96(AX), Y4
 
-	// e158 = add v156, v157
-	VADDPD Y2, Y4, Y2
+	// c96 = select quad94, z90, P95
+	VBLENDVPD Y2, Y5, Y4, Y4
 
-	// v159 = add v116, v152
-	VADDPD Y8, Y7, Y4
+	// v97 = add zl92, zl92
+	VADDPD Y0, Y0, Y10
 
-	// v160 = add v159, e158
-	VADDPD Y2, Y4, Y2
+	// zz98 = select quad94, v97, zl92
+	VBLENDVPD Y2, Y10, Y0, Y0
 
-	// v161 = add v105, v141
+	// hi99 = mul c96, z90
+	VMULPD Y5, Y4, Y10
+
+	// v100 = fms c96, z90, hi99
+	VFMSUB213PD Y10, Y4, Y5
+
+	// lo101 = fma c96, zz98, v100
+	VFMADD231PD Y0, Y4, Y5
+
+	// One102 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero103 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n104 = select quad94, One102, Zero103
+	VBLENDVPD Y2, Y0, Y4, Y0
+
+	// s105 = add hi75, hi99
+	VADDPD Y10, Y9, Y2
+
+	// bv106 = sub s105, hi75
+	VSUBPD Y9, Y2, Y4
+
+	// v107 = sub s105, bv106
+	VSUBPD Y4, Y2, Y11
+
+	// v108 = sub hi75, v107
+	VSUBPD Y11, Y9, Y9
+
+	// v109 = sub hi99, bv106
+	VSUBPD Y4, Y10, Y4
+
+	// e110 = add v108, v109
+	VADDPD Y4, Y9, Y4
+
+	// v111 = add lo77, lo101
+	VADDPD Y5, Y8, Y5
+
+	// v112 = add v111, e110
+	VADDPD Y4, Y5, Y4
+
+	// v113 = add n80, n104
 	VADDPD Y0, Y1, Y0
 
-	// hi162 = add s72, s153
-	VADDPD Y5, Y9, Y1
+	// hi114 = add s48, s105
+	VADDPD Y2, Y6, Y1
 
-	// bv163 = sub hi162, s72
-	VSUBPD Y9, Y1, Y4
+	// bv115 = sub hi114, s48
+	VSUBPD Y6, Y1, Y5
 
-	// v164 = sub hi162, bv163
-	VSUBPD Y4, Y1, Y7
+	// v116 = sub hi114, bv115
+	VSUBPD Y5, Y1, Y8
 
-	// v165 = sub s72, v164
-	VSUBPD Y7, Y9, Y7
+	// v117 = sub s48, v116
+	VSUBPD Y8, Y6, Y6
 
-	// v166 = sub s153, bv163
-	VSUBPD Y4, Y5, Y4
+	// v118 = sub s105, bv115
+	VSUBPD Y5, Y2, Y2
 
-	// e167 = add v165, v166
-	VADDPD Y4, Y7, Y4
-
-	// v168 = add v79, v160
+	// e119 = add v117, v118
 	VADDPD Y2, Y6, Y2
 
-	// lo169 = add v168, e167
-	VADDPD Y4, Y2, Y2
+	// v120 = add v55, v112
+	VADDPD Y4, Y7, Y4
 
-	// quad170 = add v80, v161
+	// lo121 = add v120, e119
+	VADDPD Y2, Y4, Y2
+
+	// quad122 = add v56, v113
 	VADDPD Y0, Y3, Y0
 
-	// RowCols171 = param RowCols
+	// RowCols123 = param RowCols
 	VBROADCASTSD 144(AX), Y3
 
-	// lin172 = sub RowCols171, quad170
+	// lin124 = sub RowCols123, quad122
 	VSUBPD Y0, Y3, Y0
 
-	// K173 = param K
+	// K125 = param K
 	VBROADCASTSD (AX), Y3
 
-	// kh174 = mul K173, K173
+	// kh126 = mul K125, K125
 	VMULPD Y3, Y3, Y4
 
-	// kl175 = fms K173, K173, kh174
+	// kl127 = fms K125, K125, kh126
 	VMOVAPD     Y4, Y5
 	VFMSUB231PD Y3, Y3, Y5
 
-	// ch176 = mul lin172, kh174
+	// ch128 = mul lin124, kh126
 	VMULPD Y4, Y0, Y3
 
-	// v177 = fms lin172, kh174, ch176
+	// v129 = fms lin124, kh126, ch128
 	VFMSUB213PD Y3, Y0, Y4
 
-	// v178 = mul lin172, kl175
+	// v130 = mul lin124, kl127
 	VMULPD Y5, Y0, Y5
 
-	// cl179 = add v177, v178
+	// cl131 = add v129, v130
 	VADDPD Y5, Y4, Y4
 
-	// Inf180 = param Inf
+	// Inf132 = param Inf
 	VBROADCASTSD 72(AX), Y5
 
-	// fin181 = lt hi162, Inf180
+	// fin133 = lt hi114, Inf132
 	VCMPPD $0x11, Y5, Y1, Y6
 
-	// NegZero182 = param NegZero
+	// NegZero134 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negch183 = xor ch176, NegZero182
+	// negch135 = xor ch128, NegZero134
 	VXORPD Y7, Y3, Y7
 
-	// s184 = add hi162, negch183
+	// s136 = add hi114, negch135
 	VADDPD Y7, Y1, Y8
 
-	// bv185 = sub s184, hi162
+	// bv137 = sub s136, hi114
 	VSUBPD Y1, Y8, Y9
 
-	// v186 = sub s184, bv185
+	// v138 = sub s136, bv137
 	VSUBPD Y9, Y8, Y10
 
-	// v187 = sub hi162, v186
+	// v139 = sub hi114, v138
 	VSUBPD Y10, Y1, Y10
 
-	// v188 = sub negch183, bv185
+	// v140 = sub negch135, bv137
 	VSUBPD Y9, Y7, Y7
 
-	// e189 = add v187, v188
+	// e141 = add v139, v140
 	VADDPD Y7, Y10, Y7
 
-	// Zero190 = param Zero
+	// Zero142 = param Zero
 	VBROADCASTSD 80(AX), Y9
 
-	// corr191 = lt Zero190, lin172
+	// corr143 = lt Zero142, lin124
 	VCMPPD $0x11, Y0, Y9, Y0
 
-	// v192 = sub hi162, ch176
+	// v144 = sub hi114, ch128
 	VSUBPD Y3, Y1, Y3
 
-	// v193 = select fin181, s184, v192
+	// v145 = select fin133, s136, v144
 	VBLENDVPD Y6, Y8, Y3, Y3
 
-	// v194 = sub lo169, cl179
+	// v146 = sub lo121, cl131
 	VSUBPD Y4, Y2, Y4
 
-	// v195 = add v194, e189
+	// v147 = add v146, e141
 	VADDPD Y7, Y4, Y4
 
-	// v196 = select fin181, v195, lo169
+	// v148 = select fin133, v147, lo121
 	VBLENDVPD Y6, Y4, Y2, Y4
 
-	// hi197 = select corr191, v193, hi162
+	// hi149 = select corr143, v145, hi114
 	VBLENDVPD Y0, Y3, Y1, Y1
 
-	// lo198 = select corr191, v196, lo169
+	// lo150 = select corr143, v148, lo121
 	VBLENDVPD Y0, Y4, Y2, Y0
 
-	// Di199 = param Di
+	// Di151 = param Di
 	VBROADCASTSD 112(AX), Y2
 
-	// RowDiv200 = param RowDiv
+	// RowDiv152 = param RowDiv
 	VBROADCASTSD 152(AX), Y3
 
-	// v201 = mul hi197, Di199
+	// v153 = mul hi149, Di151
 	VMULPD Y2, Y1, Y4
 
-	// v202 = div v201, RowDiv200
+	// v154 = div v153, RowDiv152
 	VDIVPD Y3, Y4, Y4
 
-	// q203 = mul hi197, Di199
+	// q155 = mul hi149, Di151
 	VMULPD Y2, Y1, Y6
 
-	// v204 = fms hi197, Di199, q203
+	// v156 = fms hi149, Di151, q155
 	VMOVAPD     Y6, Y7
 	VFMSUB231PD Y2, Y1, Y7
 
-	// Dl205 = param Dl
+	// Dl157 = param Dl
 	VBROADCASTSD 120(AX), Y8
 
-	// v206 = mul lo198, Di199
+	// v158 = mul lo150, Di151
 	VMULPD Y2, Y0, Y0
 
-	// v207 = fma hi197, Dl205, v206
+	// v159 = fma hi149, Dl157, v158
 	VFMADD231PD Y8, Y1, Y0
 
-	// r208 = add v204, v207
+	// r160 = add v156, v159
 	VADDPD Y0, Y7, Y0
 
-	// qd209 = div q203, RowDiv200
+	// qd161 = div q155, RowDiv152
 	VDIVPD Y3, Y6, Y2
 
-	// NegZero210 = param NegZero
+	// NegZero162 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// v211 = xor qd209, NegZero210
+	// v163 = xor qd161, NegZero162
 	VXORPD Y7, Y2, Y7
 
-	// v212 = fma v211, RowDiv200, q203
+	// v164 = fma v163, RowDiv152, q155
 	VFMADD231PD Y3, Y7, Y6
 
-	// rd213 = add v212, r208
+	// rd165 = add v164, r160
 	VADDPD Y0, Y6, Y0
 
-	// v214 = div rd213, RowDiv200
+	// v166 = div rd165, RowDiv152
 	VDIVPD Y3, Y0, Y0
 
-	// v215 = add qd209, v214
+	// v167 = add qd161, v166
 	VADDPD Y0, Y2, Y0
 
-	// v216 = lt hi197, Inf180
+	// v168 = lt hi149, Inf132
 	VCMPPD $0x11, Y5, Y1, Y1
 
-	// v217 = select v216, v215, v202
+	// v169 = select v168, v167, v154
 	VBLENDVPD Y1, Y0, Y4, Y0
 
-	// store dst v217
+	// store dst v169
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -12921,8 +12530,8 @@ TEXT ·rowSums4F64AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD 64(AX), Z0
 	VBROADCASTSD (AX), Z1
 	VBROADCASTSD 96(AX), Z2
-	VBROADCASTSD 80(AX), Z3
-	VBROADCASTSD 104(AX), Z4
+	VBROADCASTSD 104(AX), Z3
+	VBROADCASTSD 80(AX), Z4
 	XORQ         DI, DI
 	ANDQ         $-8, CX
 
@@ -13018,506 +12627,394 @@ loop1:
 	// lo20 = fma c15, zz17, v19
 	VFMADD231PD Z5, Z8, Z20
 
-	// Zero21 = param Zero
-	// One22 = param One
-	// v23 = add Zero21, One22
-	VADDPD Z4, Z3, Z5
+	// One21 = param One
+	// Zero22 = param Zero
+	// n23 = select quad13, One21, Zero22
+	VBLENDMPD Z3, Z4, K1, Z9
 
-	// v24 = select quad13, v23, Zero21
-	VBLENDMPD Z5, Z3, K1, Z9
-
-	// Zero25 = param Zero
-	// Zero26 = param Zero
-	// big27 = max Zero25, hi18
-	VMAXPD Z24, Z3, Z5
-
-	// small28 = min Zero25, hi18
-	VMINPD Z24, Z3, Z25
-
-	// s29 = add Zero25, hi18
-	VADDPD Z24, Z3, Z24
-
-	// v30 = sub s29, big27
-	VSUBPD Z5, Z24, Z5
-
-	// err31 = sub small28, v30
-	VSUBPD Z5, Z25, Z5
-
-	// One32 = param One
-	// v33 = fma err31, One32, lo20
-	VFMADD231PD Z4, Z5, Z20
-
-	// One34 = param One
-	// v35 = fma v33, One34, Zero26
-	VFMADD213PD Z3, Z4, Z20
-
-	// x36 = load x[col 1]
-	// y37 = load y[col 1]
-	// d38 = sub x36, y37
+	// x24 = load x[col 1]
+	// y25 = load y[col 1]
+	// d26 = sub x24, y25
 	VSUBPD Z26, Z22, Z5
 
-	// v39 = sub d38, x36
+	// v27 = sub d26, x24
 	VSUBPD Z22, Z5, Z25
 
-	// v40 = sub d38, v39
+	// v28 = sub d26, v27
 	VSUBPD Z25, Z5, Z27
 
-	// v41 = sub x36, v40
+	// v29 = sub x24, v28
 	VSUBPD Z27, Z22, Z22
 
-	// v42 = add y37, v39
+	// v30 = add y25, v27
 	VADDPD Z25, Z26, Z25
 
-	// e43 = sub v41, v42
+	// e31 = sub v29, v30
 	VSUBPD Z25, Z22, Z22
 
-	// NegZero44 = param NegZero
-	// z45 = andnot NegZero44, d38
+	// NegZero32 = param NegZero
+	// z33 = andnot NegZero32, d26
 	VPANDNQ Z5, Z0, Z25
 
-	// sg46 = and d38, NegZero44
+	// sg34 = and d26, NegZero32
 	VPANDQ Z0, Z5, Z5
 
-	// zl47 = xor e43, sg46
+	// zl35 = xor e31, sg34
 	VPXORQ Z5, Z22, Z5
 
-	// K48 = param K
-	// quad49 = lt z45, K48
+	// K36 = param K
+	// quad37 = lt z33, K36
 	VCMPPD $0x11, Z1, Z25, K1
 
-	// P50 = param P
-	// c51 = select quad49, z45, P50
+	// P38 = param P
+	// c39 = select quad37, z33, P38
 	VBLENDMPD Z25, Z2, K1, Z10
 
-	// v52 = add zl47, zl47, merged into:
-	// zz53 = select quad49, v52, zl47
+	// v40 = add zl35, zl35, merged into:
+	// zz41 = select quad37, v40, zl35
 	VADDPD Z5, Z5, K1, Z5
 
-	// hi54 = mul c51, z45
+	// hi42 = mul c39, z33
 	VMULPD Z25, Z10, Z22
 
-	// v55 = fms c51, z45, hi54
+	// v43 = fms c39, z33, hi42
 	VFMSUB213PD Z22, Z10, Z25
 
-	// lo56 = fma c51, zz53, v55
+	// lo44 = fma c39, zz41, v43
 	VFMADD231PD Z5, Z10, Z25
 
-	// Zero57 = param Zero
-	// One58 = param One
-	// v59 = add Zero57, One58
-	VADDPD Z4, Z3, Z5
+	// One45 = param One
+	// Zero46 = param Zero
+	// n47 = select quad37, One45, Zero46
+	VBLENDMPD Z3, Z4, K1, Z11
 
-	// v60 = select quad49, v59, Zero57
-	VBLENDMPD Z5, Z3, K1, Z11
-
-	// Zero61 = param Zero
-	// Zero62 = param Zero
-	// big63 = max Zero61, hi54
-	VMAXPD Z22, Z3, Z5
-
-	// small64 = min Zero61, hi54
-	VMINPD Z22, Z3, Z26
-
-	// s65 = add Zero61, hi54
-	VADDPD Z22, Z3, Z22
-
-	// v66 = sub s65, big63
-	VSUBPD Z5, Z22, Z5
-
-	// err67 = sub small64, v66
-	VSUBPD Z5, Z26, Z5
-
-	// One68 = param One
-	// v69 = fma err67, One68, lo56
-	VFMADD231PD Z4, Z5, Z25
-
-	// One70 = param One
-	// v71 = fma v69, One70, Zero62
-	VFMADD213PD Z3, Z4, Z25
-
-	// s72 = add s29, s65
+	// s48 = add hi18, hi42
 	VADDPD Z22, Z24, Z5
 
-	// bv73 = sub s72, s29
+	// bv49 = sub s48, hi18
 	VSUBPD Z24, Z5, Z26
 
-	// v74 = sub s72, bv73
+	// v50 = sub s48, bv49
 	VSUBPD Z26, Z5, Z27
 
-	// v75 = sub s29, v74
+	// v51 = sub hi18, v50
 	VSUBPD Z27, Z24, Z24
 
-	// v76 = sub s65, bv73
+	// v52 = sub hi42, bv49
 	VSUBPD Z26, Z22, Z22
 
-	// e77 = add v75, v76
+	// e53 = add v51, v52
 	VADDPD Z22, Z24, Z22
 
-	// v78 = add v35, v71
+	// v54 = add lo20, lo44
 	VADDPD Z25, Z20, Z20
 
-	// v79 = add v78, e77
+	// v55 = add v54, e53
 	VADDPD Z22, Z20, Z20
 
-	// v80 = add v24, v60
+	// v56 = add n23, n47
 	VADDPD Z11, Z9, Z22
 
-	// x81 = load x[col 2]
-	// y82 = load y[col 2]
-	// d83 = sub x81, y82
+	// x57 = load x[col 2]
+	// y58 = load y[col 2]
+	// d59 = sub x57, y58
 	VSUBPD Z21, Z6, Z24
 
-	// v84 = sub d83, x81
+	// v60 = sub d59, x57
 	VSUBPD Z6, Z24, Z25
 
-	// v85 = sub d83, v84
+	// v61 = sub d59, v60
 	VSUBPD Z25, Z24, Z26
 
-	// v86 = sub x81, v85
+	// v62 = sub x57, v61
 	VSUBPD Z26, Z6, Z6
 
-	// v87 = add y82, v84
+	// v63 = add y58, v60
 	VADDPD Z25, Z21, Z21
 
-	// e88 = sub v86, v87
+	// e64 = sub v62, v63
 	VSUBPD Z21, Z6, Z6
+
+	// NegZero65 = param NegZero
+	// z66 = andnot NegZero65, d59
+	VPANDNQ Z24, Z0, Z21
+
+	// sg67 = and d59, NegZero65
+	VPANDQ Z0, Z24, Z24
+
+	// zl68 = xor e64, sg67
+	VPXORQ Z24, Z6, Z6
+
+	// K69 = param K
+	// quad70 = lt z66, K69
+	VCMPPD $0x11, Z1, Z21, K1
+
+	// P71 = param P
+	// c72 = select quad70, z66, P71
+	VBLENDMPD Z21, Z2, K1, Z12
+
+	// v73 = add zl68, zl68, merged into:
+	// zz74 = select quad70, v73, zl68
+	VADDPD Z6, Z6, K1, Z6
+
+	// hi75 = mul c72, z66
+	VMULPD Z21, Z12, Z24
+
+	// v76 = fms c72, z66, hi75
+	VFMSUB213PD Z24, Z12, Z21
+
+	// lo77 = fma c72, zz74, v76
+	VFMADD231PD Z6, Z12, Z21
+
+	// One78 = param One
+	// Zero79 = param Zero
+	// n80 = select quad70, One78, Zero79
+	VBLENDMPD Z3, Z4, K1, Z13
+
+	// x81 = load x[col 3]
+	// y82 = load y[col 3]
+	// d83 = sub x81, y82
+	VSUBPD Z23, Z7, Z6
+
+	// v84 = sub d83, x81
+	VSUBPD Z7, Z6, Z25
+
+	// v85 = sub d83, v84
+	VSUBPD Z25, Z6, Z26
+
+	// v86 = sub x81, v85
+	VSUBPD Z26, Z7, Z7
+
+	// v87 = add y82, v84
+	VADDPD Z25, Z23, Z23
+
+	// e88 = sub v86, v87
+	VSUBPD Z23, Z7, Z7
 
 	// NegZero89 = param NegZero
 	// z90 = andnot NegZero89, d83
-	VPANDNQ Z24, Z0, Z21
+	VPANDNQ Z6, Z0, Z23
 
 	// sg91 = and d83, NegZero89
-	VPANDQ Z0, Z24, Z24
+	VPANDQ Z0, Z6, Z6
 
 	// zl92 = xor e88, sg91
-	VPXORQ Z24, Z6, Z6
+	VPXORQ Z6, Z7, Z6
 
 	// K93 = param K
 	// quad94 = lt z90, K93
-	VCMPPD $0x11, Z1, Z21, K1
+	VCMPPD $0x11, Z1, Z23, K1
 
 	// P95 = param P
 	// c96 = select quad94, z90, P95
-	VBLENDMPD Z21, Z2, K1, Z12
+	VBLENDMPD Z23, Z2, K1, Z14
 
 	// v97 = add zl92, zl92, merged into:
 	// zz98 = select quad94, v97, zl92
 	VADDPD Z6, Z6, K1, Z6
 
 	// hi99 = mul c96, z90
-	VMULPD Z21, Z12, Z24
-
-	// v100 = fms c96, z90, hi99
-	VFMSUB213PD Z24, Z12, Z21
-
-	// lo101 = fma c96, zz98, v100
-	VFMADD231PD Z6, Z12, Z21
-
-	// Zero102 = param Zero
-	// One103 = param One
-	// v104 = add Zero102, One103
-	VADDPD Z4, Z3, Z6
-
-	// v105 = select quad94, v104, Zero102
-	VBLENDMPD Z6, Z3, K1, Z13
-
-	// Zero106 = param Zero
-	// Zero107 = param Zero
-	// big108 = max Zero106, hi99
-	VMAXPD Z24, Z3, Z6
-
-	// small109 = min Zero106, hi99
-	VMINPD Z24, Z3, Z25
-
-	// s110 = add Zero106, hi99
-	VADDPD Z24, Z3, Z24
-
-	// v111 = sub s110, big108
-	VSUBPD Z6, Z24, Z6
-
-	// err112 = sub small109, v111
-	VSUBPD Z6, Z25, Z6
-
-	// One113 = param One
-	// v114 = fma err112, One113, lo101
-	VFMADD231PD Z4, Z6, Z21
-
-	// One115 = param One
-	// v116 = fma v114, One115, Zero107
-	VFMADD213PD Z3, Z4, Z21
-
-	// x117 = load x[col 3]
-	// y118 = load y[col 3]
-	// d119 = sub x117, y118
-	VSUBPD Z23, Z7, Z6
-
-	// v120 = sub d119, x117
-	VSUBPD Z7, Z6, Z25
-
-	// v121 = sub d119, v120
-	VSUBPD Z25, Z6, Z26
-
-	// v122 = sub x117, v121
-	VSUBPD Z26, Z7, Z7
-
-	// v123 = add y118, v120
-	VADDPD Z25, Z23, Z23
-
-	// e124 = sub v122, v123
-	VSUBPD Z23, Z7, Z7
-
-	// NegZero125 = param NegZero
-	// z126 = andnot NegZero125, d119
-	VPANDNQ Z6, Z0, Z23
-
-	// sg127 = and d119, NegZero125
-	VPANDQ Z0, Z6, Z6
-
-	// zl128 = xor e124, sg127
-	VPXORQ Z6, Z7, Z6
-
-	// K129 = param K
-	// quad130 = lt z126, K129
-	VCMPPD $0x11, Z1, Z23, K1
-
-	// P131 = param P
-	// c132 = select quad130, z126, P131
-	VBLENDMPD Z23, Z2, K1, Z14
-
-	// v133 = add zl128, zl128, merged into:
-	// zz134 = select quad130, v133, zl128
-	VADDPD Z6, Z6, K1, Z6
-
-	// hi135 = mul c132, z126
 	VMULPD Z23, Z14, Z7
 
-	// v136 = fms c132, z126, hi135
+	// v100 = fms c96, z90, hi99
 	VFMSUB213PD Z7, Z14, Z23
 
-	// lo137 = fma c132, zz134, v136
+	// lo101 = fma c96, zz98, v100
 	VFMADD231PD Z6, Z14, Z23
 
-	// Zero138 = param Zero
-	// One139 = param One
-	// v140 = add Zero138, One139
-	VADDPD Z4, Z3, Z6
+	// One102 = param One
+	// Zero103 = param Zero
+	// n104 = select quad94, One102, Zero103
+	VBLENDMPD Z3, Z4, K1, Z15
 
-	// v141 = select quad130, v140, Zero138
-	VBLENDMPD Z6, Z3, K1, Z15
-
-	// Zero142 = param Zero
-	// Zero143 = param Zero
-	// big144 = max Zero142, hi135
-	VMAXPD Z7, Z3, Z6
-
-	// small145 = min Zero142, hi135
-	VMINPD Z7, Z3, Z25
-
-	// s146 = add Zero142, hi135
-	VADDPD Z7, Z3, Z7
-
-	// v147 = sub s146, big144
-	VSUBPD Z6, Z7, Z6
-
-	// err148 = sub small145, v147
-	VSUBPD Z6, Z25, Z6
-
-	// One149 = param One
-	// v150 = fma err148, One149, lo137
-	VFMADD231PD Z4, Z6, Z23
-
-	// One151 = param One
-	// v152 = fma v150, One151, Zero143
-	VFMADD213PD Z3, Z4, Z23
-
-	// s153 = add s110, s146
+	// s105 = add hi75, hi99
 	VADDPD Z7, Z24, Z6
 
-	// bv154 = sub s153, s110
+	// bv106 = sub s105, hi75
 	VSUBPD Z24, Z6, Z25
 
-	// v155 = sub s153, bv154
+	// v107 = sub s105, bv106
 	VSUBPD Z25, Z6, Z26
 
-	// v156 = sub s110, v155
+	// v108 = sub hi75, v107
 	VSUBPD Z26, Z24, Z24
 
-	// v157 = sub s146, bv154
+	// v109 = sub hi99, bv106
 	VSUBPD Z25, Z7, Z7
 
-	// e158 = add v156, v157
+	// e110 = add v108, v109
 	VADDPD Z7, Z24, Z7
 
-	// v159 = add v116, v152
+	// v111 = add lo77, lo101
 	VADDPD Z23, Z21, Z21
 
-	// v160 = add v159, e158
+	// v112 = add v111, e110
 	VADDPD Z7, Z21, Z7
 
-	// v161 = add v105, v141
+	// v113 = add n80, n104
 	VADDPD Z15, Z13, Z21
 
-	// hi162 = add s72, s153
+	// hi114 = add s48, s105
 	VADDPD Z6, Z5, Z23
 
-	// bv163 = sub hi162, s72
+	// bv115 = sub hi114, s48
 	VSUBPD Z5, Z23, Z24
 
-	// v164 = sub hi162, bv163
+	// v116 = sub hi114, bv115
 	VSUBPD Z24, Z23, Z25
 
-	// v165 = sub s72, v164
+	// v117 = sub s48, v116
 	VSUBPD Z25, Z5, Z5
 
-	// v166 = sub s153, bv163
+	// v118 = sub s105, bv115
 	VSUBPD Z24, Z6, Z6
 
-	// e167 = add v165, v166
+	// e119 = add v117, v118
 	VADDPD Z6, Z5, Z5
 
-	// v168 = add v79, v160
+	// v120 = add v55, v112
 	VADDPD Z7, Z20, Z6
 
-	// lo169 = add v168, e167
+	// lo121 = add v120, e119
 	VADDPD Z5, Z6, Z5
 
-	// quad170 = add v80, v161
+	// quad122 = add v56, v113
 	VADDPD Z21, Z22, Z6
 
-	// RowCols171 = param RowCols
+	// RowCols123 = param RowCols
 	VBROADCASTSD 144(AX), Z7
 
-	// lin172 = sub RowCols171, quad170
+	// lin124 = sub RowCols123, quad122
 	VSUBPD Z6, Z7, Z6
 
-	// K173 = param K
-	// kh174 = mul K173, K173
+	// K125 = param K
+	// kh126 = mul K125, K125
 	VMULPD Z1, Z1, Z7
 
-	// kl175 = fms K173, K173, kh174
+	// kl127 = fms K125, K125, kh126
 	VMOVAPD     Z7, Z20
 	VFMSUB231PD Z1, Z1, Z20
 
-	// ch176 = mul lin172, kh174
+	// ch128 = mul lin124, kh126
 	VMULPD Z7, Z6, Z21
 
-	// v177 = fms lin172, kh174, ch176
+	// v129 = fms lin124, kh126, ch128
 	VFMSUB213PD Z21, Z6, Z7
 
-	// v178 = mul lin172, kl175
+	// v130 = mul lin124, kl127
 	VMULPD Z20, Z6, Z20
 
-	// cl179 = add v177, v178
+	// cl131 = add v129, v130
 	VADDPD Z20, Z7, Z7
 
-	// Inf180 = param Inf
+	// Inf132 = param Inf
 	VBROADCASTSD 72(AX), Z20
 
-	// fin181 = lt hi162, Inf180
+	// fin133 = lt hi114, Inf132
 	VCMPPD $0x11, Z20, Z23, K1
 
-	// NegZero182 = param NegZero
-	// negch183 = xor ch176, NegZero182
+	// NegZero134 = param NegZero
+	// negch135 = xor ch128, NegZero134
 	VPXORQ Z0, Z21, Z22
 
-	// s184 = add hi162, negch183
+	// s136 = add hi114, negch135
 	VADDPD Z22, Z23, Z24
 
-	// bv185 = sub s184, hi162
+	// bv137 = sub s136, hi114
 	VSUBPD Z23, Z24, Z25
 
-	// v186 = sub s184, bv185
+	// v138 = sub s136, bv137
 	VSUBPD Z25, Z24, Z26
 
-	// v187 = sub hi162, v186
+	// v139 = sub hi114, v138
 	VSUBPD Z26, Z23, Z26
 
-	// v188 = sub negch183, bv185
+	// v140 = sub negch135, bv137
 	VSUBPD Z25, Z22, Z22
 
-	// e189 = add v187, v188
+	// e141 = add v139, v140
 	VADDPD Z22, Z26, Z22
 
-	// Zero190 = param Zero
-	// corr191 = lt Zero190, lin172
-	VCMPPD $0x11, Z6, Z3, K2
+	// Zero142 = param Zero
+	// corr143 = lt Zero142, lin124
+	VCMPPD $0x11, Z6, Z4, K2
 
-	// v192 = sub hi162, ch176
+	// v144 = sub hi114, ch128
 	VSUBPD Z21, Z23, Z6
 
-	// v193 = select fin181, s184, v192
+	// v145 = select fin133, s136, v144
 	VBLENDMPD Z24, Z6, K1, Z16
 
-	// v194 = sub lo169, cl179
+	// v146 = sub lo121, cl131
 	VSUBPD Z7, Z5, Z6
 
-	// v195 = add v194, e189
+	// v147 = add v146, e141
 	VADDPD Z22, Z6, Z6
 
-	// v196 = select fin181, v195, lo169
+	// v148 = select fin133, v147, lo121
 	VBLENDMPD Z6, Z5, K1, Z17
 
-	// hi197 = select corr191, v193, hi162
+	// hi149 = select corr143, v145, hi114
 	VBLENDMPD Z16, Z23, K2, Z18
 
-	// lo198 = select corr191, v196, lo169
+	// lo150 = select corr143, v148, lo121
 	VBLENDMPD Z17, Z5, K2, Z19
 
-	// Di199 = param Di
+	// Di151 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// RowDiv200 = param RowDiv
+	// RowDiv152 = param RowDiv
 	VBROADCASTSD 152(AX), Z6
 
-	// v201 = mul hi197, Di199
+	// v153 = mul hi149, Di151
 	VMULPD Z5, Z18, Z7
 
-	// v202 = div v201, RowDiv200
+	// v154 = div v153, RowDiv152
 	VDIVPD Z6, Z7, Z7
 
-	// q203 = mul hi197, Di199
+	// q155 = mul hi149, Di151
 	VMULPD Z5, Z18, Z21
 
-	// v204 = fms hi197, Di199, q203
+	// v156 = fms hi149, Di151, q155
 	VMOVAPD     Z21, Z22
 	VFMSUB231PD Z5, Z18, Z22
 
-	// Dl205 = param Dl
+	// Dl157 = param Dl
 	VBROADCASTSD 120(AX), Z23
 
-	// v206 = mul lo198, Di199
+	// v158 = mul lo150, Di151
 	VMULPD Z5, Z19, Z5
 
-	// v207 = fma hi197, Dl205, v206
+	// v159 = fma hi149, Dl157, v158
 	VFMADD231PD Z23, Z18, Z5
 
-	// r208 = add v204, v207
+	// r160 = add v156, v159
 	VADDPD Z5, Z22, Z5
 
-	// qd209 = div q203, RowDiv200
+	// qd161 = div q155, RowDiv152
 	VDIVPD Z6, Z21, Z22
 
-	// NegZero210 = param NegZero
-	// v211 = xor qd209, NegZero210
+	// NegZero162 = param NegZero
+	// v163 = xor qd161, NegZero162
 	VPXORQ Z0, Z22, Z23
 
-	// v212 = fma v211, RowDiv200, q203
+	// v164 = fma v163, RowDiv152, q155
 	VFMADD231PD Z6, Z23, Z21
 
-	// rd213 = add v212, r208
+	// rd165 = add v164, r160
 	VADDPD Z5, Z21, Z5
 
-	// v214 = div rd213, RowDiv200
+	// v166 = div rd165, RowDiv152
 	VDIVPD Z6, Z5, Z5
 
-	// v216 = lt hi197, Inf180
+	// v168 = lt hi149, Inf132
 	VCMPPD $0x11, Z20, Z18, K1
 
-	// v215 = add qd209, v214, merged into:
-	// v217 = select v216, v215, v202
+	// v167 = add qd161, v166, merged into:
+	// v169 = select v168, v167, v154
 	VADDPD Z5, Z22, K1, Z7
 
-	// store dst v217
+	// store dst v169
 	VMOVUPD Z7, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1

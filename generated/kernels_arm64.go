@@ -213,6 +213,20 @@ func weightSumF32NEON(p *[20]float64, w []float32, acc *[8]float64) {
 	weightSumF32NEONBlocks(p, tw[:], acc)
 }
 
+// rowSums4F32NEONBlocks writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 4 times as long.
+//
+//go:noescape
+func rowSums4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+
+// rowSums4F32NEON writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It runs rowSums4F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowSums4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+	n := len(dst) &^ 7
+	rowSums4F32NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
+}
+
 // elementwiseF64NEONBlocks writes the per-element loss of x and y to dst.
 // It is the NEON implementation of the canonical Elementwise kernel for float64 (see gen/kernel),
 // for the full blocks of 8 elements (len(x)/8 of them) only.
@@ -420,4 +434,18 @@ func weightSumF64NEON(p *[20]float64, w []float64, acc *[16]float64) {
 	var tw [8]float64
 	copy(tw[:], w[m:n])
 	weightSumF64NEONBlocks(p, tw[:], acc)
+}
+
+// rowSums4F64NEONBlocks writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 4 times as long.
+//
+//go:noescape
+func rowSums4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+
+// rowSums4F64NEON writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// It runs rowSums4F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowSums4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+	n := len(dst) &^ 7
+	rowSums4F64NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }

@@ -1416,6 +1416,537 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	RET
 
+// func rowSums4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: ASIMD
+TEXT ·rowSums4F32NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $32, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $16, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $8, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $88, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V8.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V10
+	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// y1 = load y[col 0]: V14
+	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw8 = sub z4, w6: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V15
+	// d11 = sub x9, y10: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw17 = sub z13, w15: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x18 = load x[col 2]: V12
+	// y19 = load y[col 2]: V16
+	// d20 = sub x18, y19: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q25 = mul w24, w24: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw26 = sub z22, w24: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// x27 = load x[col 3]: V13
+	// y28 = load y[col 3]: V17
+	// d29 = sub x27, y28: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V13
+	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V17
+	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
+	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
+	// q34 = mul w33, w33: V21
+	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
+	// zw35 = sub z31, w33: V17
+	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
+	// v36 = add q7, q16: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v37 = add q25, q34: V19
+	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
+	// qs38 = add v36, v37: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v39 = add zw8, zw17: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v40 = add zw26, zw35: V15
+	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
+	// ls41 = add v39, v40: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v42 = max z4, z13: V15
+	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
+	// v43 = max z22, z31: V10
+	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
+	// zmax44 = max v42, v43: V11
+	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
+	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V10
+	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V12
+	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
+	// v50 = mul B45, ls41: V13
+	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
+	// v51 = add s47, v50: V13
+	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V11
+	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	// v59 = add s52, v56: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// s60 = select ovf58, v59, s52: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// RowDiv61 = param RowDiv: V8
+	// v62 = div s60, RowDiv61: V10
+	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
+	// store dst v62
+	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V10
+	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// y1 = load y[col 0]: V14
+	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw8 = sub z4, w6: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V15
+	// d11 = sub x9, y10: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw17 = sub z13, w15: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x18 = load x[col 2]: V12
+	// y19 = load y[col 2]: V16
+	// d20 = sub x18, y19: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q25 = mul w24, w24: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw26 = sub z22, w24: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// x27 = load x[col 3]: V13
+	// y28 = load y[col 3]: V17
+	// d29 = sub x27, y28: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V13
+	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V17
+	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
+	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
+	// q34 = mul w33, w33: V21
+	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
+	// zw35 = sub z31, w33: V17
+	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
+	// v36 = add q7, q16: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v37 = add q25, q34: V19
+	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
+	// qs38 = add v36, v37: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v39 = add zw8, zw17: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v40 = add zw26, zw35: V15
+	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
+	// ls41 = add v39, v40: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v42 = max z4, z13: V15
+	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
+	// v43 = max z22, z31: V10
+	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
+	// zmax44 = max v42, v43: V11
+	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
+	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V10
+	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V12
+	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
+	// v50 = mul B45, ls41: V13
+	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
+	// v51 = add s47, v50: V13
+	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V11
+	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	// v59 = add s52, v56: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// s60 = select ovf58, v59, s52: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// RowDiv61 = param RowDiv: V8
+	// v62 = div s60, RowDiv61: V10
+	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
+	// store dst v62
+	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
+	VST1.P [V9.S4], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V10
+	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// y1 = load y[col 0]: V14
+	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw8 = sub z4, w6: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V15
+	// d11 = sub x9, y10: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw17 = sub z13, w15: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x18 = load x[col 2]: V12
+	// y19 = load y[col 2]: V16
+	// d20 = sub x18, y19: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q25 = mul w24, w24: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw26 = sub z22, w24: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// x27 = load x[col 3]: V13
+	// y28 = load y[col 3]: V17
+	// d29 = sub x27, y28: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V13
+	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V17
+	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
+	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
+	// q34 = mul w33, w33: V21
+	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
+	// zw35 = sub z31, w33: V17
+	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
+	// v36 = add q7, q16: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v37 = add q25, q34: V19
+	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
+	// qs38 = add v36, v37: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v39 = add zw8, zw17: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v40 = add zw26, zw35: V15
+	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
+	// ls41 = add v39, v40: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v42 = max z4, z13: V15
+	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
+	// v43 = max z22, z31: V10
+	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
+	// zmax44 = max v42, v43: V11
+	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
+	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V10
+	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V12
+	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
+	// v50 = mul B45, ls41: V13
+	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
+	// v51 = add s47, v50: V13
+	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V11
+	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	// v59 = add s52, v56: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// s60 = select ovf58, v59, s52: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// RowDiv61 = param RowDiv: V8
+	// v62 = div s60, RowDiv61: V10
+	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
+	// store dst v62
+	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V10
+	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// y1 = load y[col 0]: V14
+	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw8 = sub z4, w6: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V15
+	// d11 = sub x9, y10: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw17 = sub z13, w15: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x18 = load x[col 2]: V12
+	// y19 = load y[col 2]: V16
+	// d20 = sub x18, y19: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q25 = mul w24, w24: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw26 = sub z22, w24: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// x27 = load x[col 3]: V13
+	// y28 = load y[col 3]: V17
+	// d29 = sub x27, y28: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V13
+	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V17
+	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
+	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
+	// q34 = mul w33, w33: V21
+	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
+	// zw35 = sub z31, w33: V17
+	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
+	// v36 = add q7, q16: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v37 = add q25, q34: V19
+	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
+	// qs38 = add v36, v37: V18
+	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
+	// v39 = add zw8, zw17: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v40 = add zw26, zw35: V15
+	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
+	// ls41 = add v39, v40: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// v42 = max z4, z13: V15
+	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
+	// v43 = max z22, z31: V10
+	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
+	// zmax44 = max v42, v43: V11
+	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
+	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V10
+	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V12
+	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
+	// v50 = mul B45, ls41: V13
+	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
+	// v51 = add s47, v50: V13
+	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V11
+	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	// v59 = add s52, v56: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// s60 = select ovf58, v59, s52: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// RowDiv61 = param RowDiv: V8
+	// v62 = div s60, RowDiv61: V10
+	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
+	// store dst v62
+	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
+	VST1.P [V9.S4], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
 // func elementwiseF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·elementwiseF64NEONBlocks(SB), NOSPLIT, $0-80
@@ -3924,4 +4455,1319 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	ADD $64, R8, R9
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
+	RET
+
+// func rowSums4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: ASIMD
+TEXT ·rowSums4F64NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $96, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $104, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $144, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V8.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V9.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V10
+	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// v5 = sub x0, v4: V10
+	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
+	// v6 = add y1, v3: V14
+	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
+	// e7 = sub v5, v6: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero8 = param NegZero: V0
+	// z9 = andnot NegZero8, d2: V14
+	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
+	// sg10 = and d2, NegZero8: V18
+	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
+	// zl11 = xor e7, sg10: V10
+	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// K12 = param K: V1
+	// quad13 = lt z9, K12: V18
+	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
+	// P14 = param P: V2
+	// c15 = select quad13, z9, P14: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
+	// v16 = add zl11, zl11: V20
+	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
+	// zz17 = select quad13, v16, zl11: V10
+	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
+	// hi18 = mul c15, z9: V20
+	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
+	// v19 = fms c15, z9, hi18: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
+	// lo20 = fma c15, zz17, v19: V21
+	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// One21 = param One: V3
+	// Zero22 = param Zero: V4
+	// n23 = select quad13, One21, Zero22: V18
+	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
+	// x24 = load x[col 1]: V11
+	// y25 = load y[col 1]: V15
+	// d26 = sub x24, y25: V10
+	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
+	// v27 = sub d26, x24: V14
+	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
+	// v28 = sub d26, v27: V19
+	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
+	// v29 = sub x24, v28: V11
+	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
+	// v30 = add y25, v27: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// e31 = sub v29, v30: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero32 = param NegZero: V0
+	// z33 = andnot NegZero32, d26: V14
+	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
+	// sg34 = and d26, NegZero32: V10
+	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
+	// zl35 = xor e31, sg34: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K36 = param K: V1
+	// quad37 = lt z33, K36: V11
+	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
+	// P38 = param P: V2
+	// c39 = select quad37, z33, P38: V15
+	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
+	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
+	// v40 = add zl35, zl35: V19
+	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
+	// zz41 = select quad37, v40, zl35: V10
+	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
+	// hi42 = mul c39, z33: V19
+	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
+	// v43 = fms c39, z33, hi42: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
+	// lo44 = fma c39, zz41, v43: V22
+	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
+	// One45 = param One: V3
+	// Zero46 = param Zero: V4
+	// n47 = select quad37, One45, Zero46: V11
+	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
+	// s48 = add hi18, hi42: V10
+	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
+	// bv49 = sub s48, hi18: V14
+	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
+	// v50 = sub s48, bv49: V15
+	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
+	// v51 = sub hi18, v50: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// v52 = sub hi42, bv49: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e53 = add v51, v52: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v54 = add lo20, lo44: V15
+	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
+	// v55 = add v54, e53: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v56 = add n23, n47: V11
+	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
+	// x57 = load x[col 2]: V12
+	// y58 = load y[col 2]: V16
+	// d59 = sub x57, y58: V15
+	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
+	// v60 = sub d59, x57: V18
+	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
+	// v61 = sub d59, v60: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v62 = sub x57, v61: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v63 = add y58, v60: V16
+	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
+	// e64 = sub v62, v63: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero65 = param NegZero: V0
+	// z66 = andnot NegZero65, d59: V16
+	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
+	// sg67 = and d59, NegZero65: V15
+	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
+	// zl68 = xor e64, sg67: V12
+	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
+	// K69 = param K: V1
+	// quad70 = lt z66, K69: V15
+	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
+	// P71 = param P: V2
+	// c72 = select quad70, z66, P71: V18
+	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
+	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
+	// v73 = add zl68, zl68: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz74 = select quad70, v73, zl68: V12
+	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
+	// hi75 = mul c72, z66: V19
+	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
+	// v76 = fms c72, z66, hi75: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
+	// lo77 = fma c72, zz74, v76: V20
+	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
+	// One78 = param One: V3
+	// Zero79 = param Zero: V4
+	// n80 = select quad70, One78, Zero79: V15
+	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
+	// x81 = load x[col 3]: V13
+	// y82 = load y[col 3]: V17
+	// d83 = sub x81, y82: V12
+	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
+	// v84 = sub d83, x81: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v85 = sub d83, v84: V18
+	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
+	// v86 = sub x81, v85: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// v87 = add y82, v84: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// e88 = sub v86, v87: V13
+	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
+	// NegZero89 = param NegZero: V0
+	// z90 = andnot NegZero89, d83: V16
+	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
+	// sg91 = and d83, NegZero89: V12
+	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
+	// zl92 = xor e88, sg91: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K93 = param K: V1
+	// quad94 = lt z90, K93: V13
+	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
+	// P95 = param P: V2
+	// c96 = select quad94, z90, P95: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
+	// v97 = add zl92, zl92: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz98 = select quad94, v97, zl92: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi99 = mul c96, z90: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v100 = fms c96, z90, hi99: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
+	// lo101 = fma c96, zz98, v100: V21
+	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// One102 = param One: V3
+	// Zero103 = param Zero: V4
+	// n104 = select quad94, One102, Zero103: V13
+	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
+	// s105 = add hi75, hi99: V12
+	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
+	// bv106 = sub s105, hi75: V16
+	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
+	// v107 = sub s105, bv106: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v108 = sub hi75, v107: V17
+	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
+	// v109 = sub hi99, bv106: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// e110 = add v108, v109: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v111 = add lo77, lo101: V17
+	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
+	// v112 = add v111, e110: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v113 = add n80, n104: V13
+	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
+	// hi114 = add s48, s105: V15
+	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
+	// bv115 = sub hi114, s48: V17
+	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
+	// v116 = sub hi114, bv115: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v117 = sub s48, v116: V10
+	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
+	// v118 = sub s105, bv115: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e119 = add v117, v118: V10
+	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
+	// v120 = add v55, v112: V12
+	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
+	// lo121 = add v120, e119: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// quad122 = add v56, v113: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// RowCols123 = param RowCols: V5
+	// lin124 = sub RowCols123, quad122: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K125 = param K: V1
+	// kh126 = mul K125, K125: V12
+	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
+	// kl127 = fms K125, K125, kh126: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
+	// ch128 = mul lin124, kh126: V14
+	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
+	// v129 = fms lin124, kh126, ch128: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
+	// v130 = mul lin124, kl127: V12
+	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
+	// cl131 = add v129, v130: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// Inf132 = param Inf: V6
+	// fin133 = lt hi114, Inf132: V13
+	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
+	// NegZero134 = param NegZero: V0
+	// negch135 = xor ch128, NegZero134: V16
+	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
+	// s136 = add hi114, negch135: V17
+	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
+	// bv137 = sub s136, hi114: V18
+	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
+	// v138 = sub s136, bv137: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v139 = sub hi114, v138: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v140 = sub negch135, bv137: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e141 = add v139, v140: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero142 = param Zero: V4
+	// corr143 = lt Zero142, lin124: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v144 = sub hi114, ch128: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// v145 = select fin133, s136, v144: V14
+	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
+	// v146 = sub lo121, cl131: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// v147 = add v146, e141: V12
+	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
+	// v148 = select fin133, v147, lo121: V13
+	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
+	// hi149 = select corr143, v145, hi114: V15
+	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
+	// lo150 = select corr143, v148, lo121: V11
+	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
+	// Di151 = param Di: V7
+	// RowDiv152 = param RowDiv: V8
+	// v153 = mul hi149, Di151: V10
+	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
+	// v154 = div v153, RowDiv152: V10
+	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
+	// q155 = mul hi149, Di151: V12
+	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
+	// v156 = fms hi149, Di151, q155: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
+	// Dl157 = param Dl: V9
+	// v158 = mul lo150, Di151: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v159 = fma hi149, Dl157, v158: V11
+	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
+	// r160 = add v156, v159: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// qd161 = div q155, RowDiv152: V13
+	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
+	// NegZero162 = param NegZero: V0
+	// v163 = xor qd161, NegZero162: V14
+	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
+	// v164 = fma v163, RowDiv152, q155: V12
+	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
+	// rd165 = add v164, r160: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v166 = div rd165, RowDiv152: V11
+	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
+	// v167 = add qd161, v166: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// v168 = lt hi149, Inf132: V12
+	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
+	// v169 = select v168, v167, v154: V12
+	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
+	// store dst v169
+	VST1.P [V12.D2], 16(R1)
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V10
+	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// v5 = sub x0, v4: V10
+	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
+	// v6 = add y1, v3: V14
+	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
+	// e7 = sub v5, v6: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero8 = param NegZero: V0
+	// z9 = andnot NegZero8, d2: V14
+	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
+	// sg10 = and d2, NegZero8: V18
+	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
+	// zl11 = xor e7, sg10: V10
+	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// K12 = param K: V1
+	// quad13 = lt z9, K12: V18
+	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
+	// P14 = param P: V2
+	// c15 = select quad13, z9, P14: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
+	// v16 = add zl11, zl11: V20
+	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
+	// zz17 = select quad13, v16, zl11: V10
+	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
+	// hi18 = mul c15, z9: V20
+	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
+	// v19 = fms c15, z9, hi18: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
+	// lo20 = fma c15, zz17, v19: V21
+	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// One21 = param One: V3
+	// Zero22 = param Zero: V4
+	// n23 = select quad13, One21, Zero22: V18
+	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
+	// x24 = load x[col 1]: V11
+	// y25 = load y[col 1]: V15
+	// d26 = sub x24, y25: V10
+	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
+	// v27 = sub d26, x24: V14
+	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
+	// v28 = sub d26, v27: V19
+	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
+	// v29 = sub x24, v28: V11
+	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
+	// v30 = add y25, v27: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// e31 = sub v29, v30: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero32 = param NegZero: V0
+	// z33 = andnot NegZero32, d26: V14
+	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
+	// sg34 = and d26, NegZero32: V10
+	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
+	// zl35 = xor e31, sg34: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K36 = param K: V1
+	// quad37 = lt z33, K36: V11
+	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
+	// P38 = param P: V2
+	// c39 = select quad37, z33, P38: V15
+	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
+	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
+	// v40 = add zl35, zl35: V19
+	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
+	// zz41 = select quad37, v40, zl35: V10
+	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
+	// hi42 = mul c39, z33: V19
+	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
+	// v43 = fms c39, z33, hi42: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
+	// lo44 = fma c39, zz41, v43: V22
+	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
+	// One45 = param One: V3
+	// Zero46 = param Zero: V4
+	// n47 = select quad37, One45, Zero46: V11
+	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
+	// s48 = add hi18, hi42: V10
+	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
+	// bv49 = sub s48, hi18: V14
+	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
+	// v50 = sub s48, bv49: V15
+	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
+	// v51 = sub hi18, v50: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// v52 = sub hi42, bv49: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e53 = add v51, v52: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v54 = add lo20, lo44: V15
+	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
+	// v55 = add v54, e53: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v56 = add n23, n47: V11
+	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
+	// x57 = load x[col 2]: V12
+	// y58 = load y[col 2]: V16
+	// d59 = sub x57, y58: V15
+	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
+	// v60 = sub d59, x57: V18
+	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
+	// v61 = sub d59, v60: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v62 = sub x57, v61: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v63 = add y58, v60: V16
+	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
+	// e64 = sub v62, v63: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero65 = param NegZero: V0
+	// z66 = andnot NegZero65, d59: V16
+	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
+	// sg67 = and d59, NegZero65: V15
+	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
+	// zl68 = xor e64, sg67: V12
+	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
+	// K69 = param K: V1
+	// quad70 = lt z66, K69: V15
+	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
+	// P71 = param P: V2
+	// c72 = select quad70, z66, P71: V18
+	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
+	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
+	// v73 = add zl68, zl68: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz74 = select quad70, v73, zl68: V12
+	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
+	// hi75 = mul c72, z66: V19
+	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
+	// v76 = fms c72, z66, hi75: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
+	// lo77 = fma c72, zz74, v76: V20
+	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
+	// One78 = param One: V3
+	// Zero79 = param Zero: V4
+	// n80 = select quad70, One78, Zero79: V15
+	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
+	// x81 = load x[col 3]: V13
+	// y82 = load y[col 3]: V17
+	// d83 = sub x81, y82: V12
+	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
+	// v84 = sub d83, x81: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v85 = sub d83, v84: V18
+	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
+	// v86 = sub x81, v85: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// v87 = add y82, v84: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// e88 = sub v86, v87: V13
+	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
+	// NegZero89 = param NegZero: V0
+	// z90 = andnot NegZero89, d83: V16
+	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
+	// sg91 = and d83, NegZero89: V12
+	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
+	// zl92 = xor e88, sg91: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K93 = param K: V1
+	// quad94 = lt z90, K93: V13
+	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
+	// P95 = param P: V2
+	// c96 = select quad94, z90, P95: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
+	// v97 = add zl92, zl92: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz98 = select quad94, v97, zl92: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi99 = mul c96, z90: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v100 = fms c96, z90, hi99: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
+	// lo101 = fma c96, zz98, v100: V21
+	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// One102 = param One: V3
+	// Zero103 = param Zero: V4
+	// n104 = select quad94, One102, Zero103: V13
+	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
+	// s105 = add hi75, hi99: V12
+	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
+	// bv106 = sub s105, hi75: V16
+	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
+	// v107 = sub s105, bv106: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v108 = sub hi75, v107: V17
+	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
+	// v109 = sub hi99, bv106: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// e110 = add v108, v109: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v111 = add lo77, lo101: V17
+	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
+	// v112 = add v111, e110: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v113 = add n80, n104: V13
+	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
+	// hi114 = add s48, s105: V15
+	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
+	// bv115 = sub hi114, s48: V17
+	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
+	// v116 = sub hi114, bv115: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v117 = sub s48, v116: V10
+	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
+	// v118 = sub s105, bv115: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e119 = add v117, v118: V10
+	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
+	// v120 = add v55, v112: V12
+	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
+	// lo121 = add v120, e119: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// quad122 = add v56, v113: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// RowCols123 = param RowCols: V5
+	// lin124 = sub RowCols123, quad122: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K125 = param K: V1
+	// kh126 = mul K125, K125: V12
+	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
+	// kl127 = fms K125, K125, kh126: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
+	// ch128 = mul lin124, kh126: V14
+	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
+	// v129 = fms lin124, kh126, ch128: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
+	// v130 = mul lin124, kl127: V12
+	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
+	// cl131 = add v129, v130: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// Inf132 = param Inf: V6
+	// fin133 = lt hi114, Inf132: V13
+	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
+	// NegZero134 = param NegZero: V0
+	// negch135 = xor ch128, NegZero134: V16
+	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
+	// s136 = add hi114, negch135: V17
+	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
+	// bv137 = sub s136, hi114: V18
+	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
+	// v138 = sub s136, bv137: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v139 = sub hi114, v138: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v140 = sub negch135, bv137: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e141 = add v139, v140: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero142 = param Zero: V4
+	// corr143 = lt Zero142, lin124: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v144 = sub hi114, ch128: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// v145 = select fin133, s136, v144: V14
+	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
+	// v146 = sub lo121, cl131: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// v147 = add v146, e141: V12
+	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
+	// v148 = select fin133, v147, lo121: V13
+	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
+	// hi149 = select corr143, v145, hi114: V15
+	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
+	// lo150 = select corr143, v148, lo121: V11
+	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
+	// Di151 = param Di: V7
+	// RowDiv152 = param RowDiv: V8
+	// v153 = mul hi149, Di151: V10
+	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
+	// v154 = div v153, RowDiv152: V10
+	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
+	// q155 = mul hi149, Di151: V12
+	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
+	// v156 = fms hi149, Di151, q155: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
+	// Dl157 = param Dl: V9
+	// v158 = mul lo150, Di151: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v159 = fma hi149, Dl157, v158: V11
+	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
+	// r160 = add v156, v159: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// qd161 = div q155, RowDiv152: V13
+	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
+	// NegZero162 = param NegZero: V0
+	// v163 = xor qd161, NegZero162: V14
+	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
+	// v164 = fma v163, RowDiv152, q155: V12
+	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
+	// rd165 = add v164, r160: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v166 = div rd165, RowDiv152: V11
+	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
+	// v167 = add qd161, v166: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// v168 = lt hi149, Inf132: V12
+	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
+	// v169 = select v168, v167, v154: V12
+	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
+	// store dst v169
+	VST1.P [V12.D2], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V10
+	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// v5 = sub x0, v4: V10
+	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
+	// v6 = add y1, v3: V14
+	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
+	// e7 = sub v5, v6: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero8 = param NegZero: V0
+	// z9 = andnot NegZero8, d2: V14
+	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
+	// sg10 = and d2, NegZero8: V18
+	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
+	// zl11 = xor e7, sg10: V10
+	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// K12 = param K: V1
+	// quad13 = lt z9, K12: V18
+	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
+	// P14 = param P: V2
+	// c15 = select quad13, z9, P14: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
+	// v16 = add zl11, zl11: V20
+	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
+	// zz17 = select quad13, v16, zl11: V10
+	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
+	// hi18 = mul c15, z9: V20
+	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
+	// v19 = fms c15, z9, hi18: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
+	// lo20 = fma c15, zz17, v19: V21
+	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// One21 = param One: V3
+	// Zero22 = param Zero: V4
+	// n23 = select quad13, One21, Zero22: V18
+	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
+	// x24 = load x[col 1]: V11
+	// y25 = load y[col 1]: V15
+	// d26 = sub x24, y25: V10
+	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
+	// v27 = sub d26, x24: V14
+	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
+	// v28 = sub d26, v27: V19
+	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
+	// v29 = sub x24, v28: V11
+	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
+	// v30 = add y25, v27: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// e31 = sub v29, v30: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero32 = param NegZero: V0
+	// z33 = andnot NegZero32, d26: V14
+	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
+	// sg34 = and d26, NegZero32: V10
+	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
+	// zl35 = xor e31, sg34: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K36 = param K: V1
+	// quad37 = lt z33, K36: V11
+	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
+	// P38 = param P: V2
+	// c39 = select quad37, z33, P38: V15
+	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
+	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
+	// v40 = add zl35, zl35: V19
+	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
+	// zz41 = select quad37, v40, zl35: V10
+	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
+	// hi42 = mul c39, z33: V19
+	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
+	// v43 = fms c39, z33, hi42: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
+	// lo44 = fma c39, zz41, v43: V22
+	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
+	// One45 = param One: V3
+	// Zero46 = param Zero: V4
+	// n47 = select quad37, One45, Zero46: V11
+	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
+	// s48 = add hi18, hi42: V10
+	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
+	// bv49 = sub s48, hi18: V14
+	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
+	// v50 = sub s48, bv49: V15
+	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
+	// v51 = sub hi18, v50: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// v52 = sub hi42, bv49: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e53 = add v51, v52: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v54 = add lo20, lo44: V15
+	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
+	// v55 = add v54, e53: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v56 = add n23, n47: V11
+	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
+	// x57 = load x[col 2]: V12
+	// y58 = load y[col 2]: V16
+	// d59 = sub x57, y58: V15
+	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
+	// v60 = sub d59, x57: V18
+	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
+	// v61 = sub d59, v60: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v62 = sub x57, v61: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v63 = add y58, v60: V16
+	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
+	// e64 = sub v62, v63: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero65 = param NegZero: V0
+	// z66 = andnot NegZero65, d59: V16
+	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
+	// sg67 = and d59, NegZero65: V15
+	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
+	// zl68 = xor e64, sg67: V12
+	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
+	// K69 = param K: V1
+	// quad70 = lt z66, K69: V15
+	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
+	// P71 = param P: V2
+	// c72 = select quad70, z66, P71: V18
+	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
+	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
+	// v73 = add zl68, zl68: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz74 = select quad70, v73, zl68: V12
+	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
+	// hi75 = mul c72, z66: V19
+	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
+	// v76 = fms c72, z66, hi75: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
+	// lo77 = fma c72, zz74, v76: V20
+	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
+	// One78 = param One: V3
+	// Zero79 = param Zero: V4
+	// n80 = select quad70, One78, Zero79: V15
+	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
+	// x81 = load x[col 3]: V13
+	// y82 = load y[col 3]: V17
+	// d83 = sub x81, y82: V12
+	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
+	// v84 = sub d83, x81: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v85 = sub d83, v84: V18
+	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
+	// v86 = sub x81, v85: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// v87 = add y82, v84: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// e88 = sub v86, v87: V13
+	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
+	// NegZero89 = param NegZero: V0
+	// z90 = andnot NegZero89, d83: V16
+	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
+	// sg91 = and d83, NegZero89: V12
+	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
+	// zl92 = xor e88, sg91: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K93 = param K: V1
+	// quad94 = lt z90, K93: V13
+	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
+	// P95 = param P: V2
+	// c96 = select quad94, z90, P95: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
+	// v97 = add zl92, zl92: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz98 = select quad94, v97, zl92: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi99 = mul c96, z90: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v100 = fms c96, z90, hi99: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
+	// lo101 = fma c96, zz98, v100: V21
+	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// One102 = param One: V3
+	// Zero103 = param Zero: V4
+	// n104 = select quad94, One102, Zero103: V13
+	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
+	// s105 = add hi75, hi99: V12
+	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
+	// bv106 = sub s105, hi75: V16
+	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
+	// v107 = sub s105, bv106: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v108 = sub hi75, v107: V17
+	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
+	// v109 = sub hi99, bv106: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// e110 = add v108, v109: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v111 = add lo77, lo101: V17
+	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
+	// v112 = add v111, e110: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v113 = add n80, n104: V13
+	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
+	// hi114 = add s48, s105: V15
+	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
+	// bv115 = sub hi114, s48: V17
+	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
+	// v116 = sub hi114, bv115: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v117 = sub s48, v116: V10
+	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
+	// v118 = sub s105, bv115: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e119 = add v117, v118: V10
+	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
+	// v120 = add v55, v112: V12
+	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
+	// lo121 = add v120, e119: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// quad122 = add v56, v113: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// RowCols123 = param RowCols: V5
+	// lin124 = sub RowCols123, quad122: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K125 = param K: V1
+	// kh126 = mul K125, K125: V12
+	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
+	// kl127 = fms K125, K125, kh126: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
+	// ch128 = mul lin124, kh126: V14
+	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
+	// v129 = fms lin124, kh126, ch128: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
+	// v130 = mul lin124, kl127: V12
+	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
+	// cl131 = add v129, v130: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// Inf132 = param Inf: V6
+	// fin133 = lt hi114, Inf132: V13
+	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
+	// NegZero134 = param NegZero: V0
+	// negch135 = xor ch128, NegZero134: V16
+	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
+	// s136 = add hi114, negch135: V17
+	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
+	// bv137 = sub s136, hi114: V18
+	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
+	// v138 = sub s136, bv137: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v139 = sub hi114, v138: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v140 = sub negch135, bv137: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e141 = add v139, v140: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero142 = param Zero: V4
+	// corr143 = lt Zero142, lin124: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v144 = sub hi114, ch128: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// v145 = select fin133, s136, v144: V14
+	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
+	// v146 = sub lo121, cl131: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// v147 = add v146, e141: V12
+	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
+	// v148 = select fin133, v147, lo121: V13
+	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
+	// hi149 = select corr143, v145, hi114: V15
+	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
+	// lo150 = select corr143, v148, lo121: V11
+	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
+	// Di151 = param Di: V7
+	// RowDiv152 = param RowDiv: V8
+	// v153 = mul hi149, Di151: V10
+	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
+	// v154 = div v153, RowDiv152: V10
+	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
+	// q155 = mul hi149, Di151: V12
+	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
+	// v156 = fms hi149, Di151, q155: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
+	// Dl157 = param Dl: V9
+	// v158 = mul lo150, Di151: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v159 = fma hi149, Dl157, v158: V11
+	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
+	// r160 = add v156, v159: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// qd161 = div q155, RowDiv152: V13
+	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
+	// NegZero162 = param NegZero: V0
+	// v163 = xor qd161, NegZero162: V14
+	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
+	// v164 = fma v163, RowDiv152, q155: V12
+	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
+	// rd165 = add v164, r160: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v166 = div rd165, RowDiv152: V11
+	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
+	// v167 = add qd161, v166: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// v168 = lt hi149, Inf132: V12
+	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
+	// v169 = select v168, v167, v154: V12
+	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
+	// store dst v169
+	VST1.P [V12.D2], 16(R1)
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V10
+	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// v5 = sub x0, v4: V10
+	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
+	// v6 = add y1, v3: V14
+	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
+	// e7 = sub v5, v6: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero8 = param NegZero: V0
+	// z9 = andnot NegZero8, d2: V14
+	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
+	// sg10 = and d2, NegZero8: V18
+	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
+	// zl11 = xor e7, sg10: V10
+	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// K12 = param K: V1
+	// quad13 = lt z9, K12: V18
+	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
+	// P14 = param P: V2
+	// c15 = select quad13, z9, P14: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
+	// v16 = add zl11, zl11: V20
+	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
+	// zz17 = select quad13, v16, zl11: V10
+	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
+	// hi18 = mul c15, z9: V20
+	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
+	// v19 = fms c15, z9, hi18: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
+	// lo20 = fma c15, zz17, v19: V21
+	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// One21 = param One: V3
+	// Zero22 = param Zero: V4
+	// n23 = select quad13, One21, Zero22: V18
+	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
+	// x24 = load x[col 1]: V11
+	// y25 = load y[col 1]: V15
+	// d26 = sub x24, y25: V10
+	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
+	// v27 = sub d26, x24: V14
+	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
+	// v28 = sub d26, v27: V19
+	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
+	// v29 = sub x24, v28: V11
+	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
+	// v30 = add y25, v27: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// e31 = sub v29, v30: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero32 = param NegZero: V0
+	// z33 = andnot NegZero32, d26: V14
+	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
+	// sg34 = and d26, NegZero32: V10
+	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
+	// zl35 = xor e31, sg34: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K36 = param K: V1
+	// quad37 = lt z33, K36: V11
+	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
+	// P38 = param P: V2
+	// c39 = select quad37, z33, P38: V15
+	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
+	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
+	// v40 = add zl35, zl35: V19
+	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
+	// zz41 = select quad37, v40, zl35: V10
+	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
+	// hi42 = mul c39, z33: V19
+	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
+	// v43 = fms c39, z33, hi42: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
+	// lo44 = fma c39, zz41, v43: V22
+	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
+	// One45 = param One: V3
+	// Zero46 = param Zero: V4
+	// n47 = select quad37, One45, Zero46: V11
+	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
+	// s48 = add hi18, hi42: V10
+	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
+	// bv49 = sub s48, hi18: V14
+	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
+	// v50 = sub s48, bv49: V15
+	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
+	// v51 = sub hi18, v50: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// v52 = sub hi42, bv49: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e53 = add v51, v52: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v54 = add lo20, lo44: V15
+	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
+	// v55 = add v54, e53: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// v56 = add n23, n47: V11
+	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
+	// x57 = load x[col 2]: V12
+	// y58 = load y[col 2]: V16
+	// d59 = sub x57, y58: V15
+	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
+	// v60 = sub d59, x57: V18
+	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
+	// v61 = sub d59, v60: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v62 = sub x57, v61: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v63 = add y58, v60: V16
+	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
+	// e64 = sub v62, v63: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero65 = param NegZero: V0
+	// z66 = andnot NegZero65, d59: V16
+	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
+	// sg67 = and d59, NegZero65: V15
+	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
+	// zl68 = xor e64, sg67: V12
+	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
+	// K69 = param K: V1
+	// quad70 = lt z66, K69: V15
+	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
+	// P71 = param P: V2
+	// c72 = select quad70, z66, P71: V18
+	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
+	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
+	// v73 = add zl68, zl68: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz74 = select quad70, v73, zl68: V12
+	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
+	// hi75 = mul c72, z66: V19
+	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
+	// v76 = fms c72, z66, hi75: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
+	// lo77 = fma c72, zz74, v76: V20
+	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
+	// One78 = param One: V3
+	// Zero79 = param Zero: V4
+	// n80 = select quad70, One78, Zero79: V15
+	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
+	// x81 = load x[col 3]: V13
+	// y82 = load y[col 3]: V17
+	// d83 = sub x81, y82: V12
+	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
+	// v84 = sub d83, x81: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v85 = sub d83, v84: V18
+	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
+	// v86 = sub x81, v85: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// v87 = add y82, v84: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// e88 = sub v86, v87: V13
+	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
+	// NegZero89 = param NegZero: V0
+	// z90 = andnot NegZero89, d83: V16
+	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
+	// sg91 = and d83, NegZero89: V12
+	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
+	// zl92 = xor e88, sg91: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K93 = param K: V1
+	// quad94 = lt z90, K93: V13
+	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
+	// P95 = param P: V2
+	// c96 = select quad94, z90, P95: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
+	// v97 = add zl92, zl92: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz98 = select quad94, v97, zl92: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi99 = mul c96, z90: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v100 = fms c96, z90, hi99: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
+	// lo101 = fma c96, zz98, v100: V21
+	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// One102 = param One: V3
+	// Zero103 = param Zero: V4
+	// n104 = select quad94, One102, Zero103: V13
+	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
+	// s105 = add hi75, hi99: V12
+	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
+	// bv106 = sub s105, hi75: V16
+	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
+	// v107 = sub s105, bv106: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v108 = sub hi75, v107: V17
+	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
+	// v109 = sub hi99, bv106: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// e110 = add v108, v109: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v111 = add lo77, lo101: V17
+	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
+	// v112 = add v111, e110: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// v113 = add n80, n104: V13
+	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
+	// hi114 = add s48, s105: V15
+	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
+	// bv115 = sub hi114, s48: V17
+	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
+	// v116 = sub hi114, bv115: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v117 = sub s48, v116: V10
+	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
+	// v118 = sub s105, bv115: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e119 = add v117, v118: V10
+	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
+	// v120 = add v55, v112: V12
+	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
+	// lo121 = add v120, e119: V10
+	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	// quad122 = add v56, v113: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// RowCols123 = param RowCols: V5
+	// lin124 = sub RowCols123, quad122: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K125 = param K: V1
+	// kh126 = mul K125, K125: V12
+	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
+	// kl127 = fms K125, K125, kh126: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
+	// ch128 = mul lin124, kh126: V14
+	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
+	// v129 = fms lin124, kh126, ch128: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
+	// v130 = mul lin124, kl127: V12
+	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
+	// cl131 = add v129, v130: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// Inf132 = param Inf: V6
+	// fin133 = lt hi114, Inf132: V13
+	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
+	// NegZero134 = param NegZero: V0
+	// negch135 = xor ch128, NegZero134: V16
+	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
+	// s136 = add hi114, negch135: V17
+	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
+	// bv137 = sub s136, hi114: V18
+	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
+	// v138 = sub s136, bv137: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v139 = sub hi114, v138: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v140 = sub negch135, bv137: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e141 = add v139, v140: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero142 = param Zero: V4
+	// corr143 = lt Zero142, lin124: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v144 = sub hi114, ch128: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// v145 = select fin133, s136, v144: V14
+	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
+	// v146 = sub lo121, cl131: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// v147 = add v146, e141: V12
+	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
+	// v148 = select fin133, v147, lo121: V13
+	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
+	// hi149 = select corr143, v145, hi114: V15
+	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
+	// lo150 = select corr143, v148, lo121: V11
+	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
+	// Di151 = param Di: V7
+	// RowDiv152 = param RowDiv: V8
+	// v153 = mul hi149, Di151: V10
+	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
+	// v154 = div v153, RowDiv152: V10
+	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
+	// q155 = mul hi149, Di151: V12
+	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
+	// v156 = fms hi149, Di151, q155: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
+	// Dl157 = param Dl: V9
+	// v158 = mul lo150, Di151: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v159 = fma hi149, Dl157, v158: V11
+	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
+	// r160 = add v156, v159: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// qd161 = div q155, RowDiv152: V13
+	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
+	// NegZero162 = param NegZero: V0
+	// v163 = xor qd161, NegZero162: V14
+	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
+	// v164 = fma v163, RowDiv152, q155: V12
+	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
+	// rd165 = add v164, r160: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v166 = div rd165, RowDiv152: V11
+	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
+	// v167 = add qd161, v166: V11
+	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
+	// v168 = lt hi149, Inf132: V12
+	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
+	// v169 = select v168, v167, v154: V12
+	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
+	// store dst v169
+	VST1.P [V12.D2], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
 	RET

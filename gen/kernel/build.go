@@ -9,9 +9,6 @@ type builder struct {
 	m bool
 	// col: the column that loads read, in a row family.
 	col int
-	// lane, when not nil: the accumulators are not the kernel's but one step's
-	// from zero (rows.go): acc reads +0, and setAcc records the value here.
-	lane map[string]int
 }
 
 func (b *builder) op(kind Kind, ref string, args ...int) int {
@@ -66,20 +63,8 @@ func (b *builder) min(x, y int) int      { return b.op(Min, "", x, y) }
 func (b *builder) sel(m, x, y int) int   { return b.op(Select, "", m, x, y) }
 func (b *builder) store(n string, v int) { b.op(Store, n, v) }
 
-func (b *builder) acc(n string) int {
-	if b.lane != nil {
-		return b.param("Zero")
-	}
-	return b.op(Acc, n)
-}
-
-func (b *builder) setAcc(n string, v int) {
-	if b.lane != nil {
-		b.lane[n] = v
-		return
-	}
-	b.op(SetAcc, n, v)
-}
+func (b *builder) acc(n string) int       { return b.op(Acc, n) }
+func (b *builder) setAcc(n string, v int) { b.op(SetAcc, n, v) }
 
 // diff holds the per-element difference d = s + e (e only for float64), its absolute
 // value z (+ zl), its sign bit sg and the branch mask m = z < K.
@@ -182,23 +167,31 @@ func (b *builder) gradElementwise(t Type, d diff) int {
 	return b.named("grad", b.sel(b.linear(d), gl, gq))
 }
 
+// clampK returns w = min(z, K): float32 sums add its square and z - w.
+func (b *builder) clampK(d diff) int { return b.named("w", b.min(d.z, b.param("K"))) }
+
 // sum32 adds, for float32 data, the deferred parts of the loss to the lane
 // accumulators: q += w*w (one FMA) and l += z - w, with w = min(z, K).
 func (b *builder) sum32(d diff) {
-	w := b.named("w", b.min(d.z, b.param("K")))
+	w := b.clampK(d)
 	b.setAcc("q", b.fma(w, w, b.acc("q")))
 	b.setAcc("l", b.add(b.acc("l"), b.named("zw", b.sub(d.z, w))))
 }
 
-// sum64 adds, for float64 data, V = z < K ? |d|^2 : P*|d| as hi + lo to the lane
-// double-double (h, l), and counts the quadratic elements in c. With c = z or P,
-// hi = c*z is rounded, fms(c, z, hi) is its exact error, and c times the low part
-// of |d| (doubled for the square) completes lo.
-func (b *builder) sum64(d diff) {
+// term64 returns, for float64 data, V = z < K ? |d|^2 : P*|d| as hi + lo. With c
+// = z or P, hi = c*z is rounded, fms(c, z, hi) is its exact error, and c times the
+// low part of |d| (doubled for the square) completes lo.
+func (b *builder) term64(d diff) (hi, lo int) {
 	c := b.named("c", b.sel(d.m, d.z, b.param("P")))
 	zz := b.named("zz", b.sel(d.m, b.add(d.zl, d.zl), d.zl))
-	hi := b.named("hi", b.mul(c, d.z))
-	lo := b.named("lo", b.fma(c, zz, b.fms(c, d.z, hi)))
+	hi = b.named("hi", b.mul(c, d.z))
+	return hi, b.named("lo", b.fma(c, zz, b.fms(c, d.z, hi)))
+}
+
+// sum64 adds, for float64 data, V as hi + lo (term64) to the lane double-double
+// (h, l), and counts the quadratic elements in c.
+func (b *builder) sum64(d diff) {
+	hi, lo := b.term64(d)
 	n := b.acc("c")
 	b.setAcc("c", b.sel(d.m, b.add(n, b.param("One")), n))
 	// h + hi in double-double. Both are >= +0, so the larger of the two is also

@@ -42,21 +42,6 @@ type FamilyInfo struct {
 	// whole blocks of Lanes rows only (len(dst) a multiple of Lanes; the caller
 	// does the rest), so they have no tail.
 	Cols int
-	// NotOn lists the implementations that leave the family to the portable
-	// kernel: their vector registers cannot hold its live values (AVX2 has 16
-	// of 4 lanes, NEON 32 of 2, against AVX-512's 32 of 8).
-	NotOn []ImplNum
-}
-
-// On reports whether implementation n has its own kernels of the family (else its
-// dispatch calls the portable ones).
-func (fi *FamilyInfo) On(n ImplNum) bool {
-	for _, m := range fi.NotOn {
-		if m == n {
-			return false
-		}
-	}
-	return true
 }
 
 var families = [numFamilies]FamilyInfo{
@@ -77,7 +62,7 @@ var families = [numFamilies]FamilyInfo{
 	WeightSum: {Name: "WeightSum", Doc: "writes the lane sums of the weights w to acc.",
 		Ins: []string{"w"}, Accumulates: true},
 	RowSums4: {Name: "RowSums4", Doc: "writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.",
-		Ins: []string{"x", "y"}, Out: "dst", Cols: 4, NotOn: []ImplNum{NEON}},
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 4},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.

@@ -9,8 +9,15 @@ package kernel
 // the same per row, with the row's 4 elements in 4 values of one lane:
 //
 //	for each column c: the difference of x[c] and y[c] as Sum's kernel forms it,
-//	               and Sum's step from zero accumulators (lane values q, l for
-//	               float32; h, l and the count for float64)
+//	               and what Sum's step from zero accumulators leaves in the
+//	               lane, written as that value: float32 q = w*w and l = z - w
+//	               (the step's fma(w, w, +0) and +0 + (z - w): w and z - w are
+//	               >= +0 or NaN, so adding +0 changes nothing); float64 h = hi, l
+//	               = lo and the count 1 or 0 (the step's h = 0 + hi, and l = (err
+//	               + lo) + 0 with err = 0 - (hi - hi) = +0 and lo never -0, for a
+//	               finite hi; for hi = +Inf or NaN the step's l is NaN where this
+//	               l may not be, but then the row's hi is +Inf or NaN and the
+//	               finish never reads its l)
 //	tree:          ((0+1)+(2+3)) over the columns, as the root package's pairwise
 //	               (float32) or combine64 (float64, addDD: TwoSum of the h parts,
 //	               the l parts and the error added). The padding lanes of Sum's
@@ -43,17 +50,12 @@ func init() {
 	}
 }
 
-// column builds the difference of column c and Sum's step on it from zero
-// accumulators, and returns the step's lane values by accumulator name.
-func (b *builder) column(t Type, c int) (diff, map[string]int) {
+// column builds the difference of column c.
+func (b *builder) column(t Type, c int) diff {
 	b.col = c
 	d := b.difference(t, false)
 	b.col = 0
-	b.lane = map[string]int{}
-	b.sum(t, d)
-	v := b.lane
-	b.lane = nil
-	return d, v
+	return d
 }
 
 // rows32 is the float32 row sum: Sum's lane values of each column, added in the
@@ -61,8 +63,9 @@ func (b *builder) column(t Type, c int) (diff, map[string]int) {
 func (b *builder) rows32(cols int) {
 	var q, l, z [4]int
 	for c := 0; c < cols; c++ {
-		d, v := b.column(F32, c)
-		q[c], l[c], z[c] = v["q"], v["l"], d.z
+		d := b.column(F32, c)
+		w := b.clampK(d)
+		q[c], l[c], z[c] = b.named("q", b.mul(w, w)), b.named("zw", b.sub(d.z, w)), d.z
 	}
 	qs := b.named("qs", b.add(b.add(q[0], q[1]), b.add(q[2], q[3])))
 	ls := b.named("ls", b.add(b.add(l[0], l[1]), b.add(l[2], l[3])))
@@ -98,11 +101,16 @@ func (b *builder) rows64(cols int) {
 	_ = cols // 4: the tree below is written for it
 	// Each pair of columns is added as soon as it is built, which keeps fewer
 	// values live (the order of the additions is the tree's all the same).
+	lane := func(c int) (h, l, n int) {
+		d := b.column(F64, c)
+		h, l = b.term64(d)
+		return h, l, b.named("n", b.sel(d.m, b.param("One"), b.param("Zero")))
+	}
 	pair := func(c int) (h, l, n int) {
-		_, v0 := b.column(F64, c)
-		_, v1 := b.column(F64, c+1)
-		h, l = b.addDD(v0["h"], v0["l"], v1["h"], v1["l"])
-		return h, l, b.add(v0["c"], v1["c"])
+		h0, l0, n0 := lane(c)
+		h1, l1, n1 := lane(c + 1)
+		h, l = b.addDD(h0, l0, h1, l1)
+		return h, l, b.add(n0, n1)
 	}
 	h01, l01, n01 := pair(0)
 	h23, l23, n23 := pair(2)
