@@ -134,6 +134,9 @@ var rowPairs = [][2]float64{
 	{math.Inf(1), math.Inf(1)}, {math.Inf(1), math.Inf(-1)}, {math.Inf(-1), 1}, {1, math.Inf(1)},
 	{math.NaN(), 1}, {0, math.NaN()}, {0, math.Copysign(0, -1)}, {math.Copysign(0, -1), 0},
 	{1e200, 0}, {1e155, -1e154}, {1e-160, 0}, {math.MaxFloat64, -math.MaxFloat64}, {1e30, 1e30},
+	// |x - y| exactly Ovf = 2^128 - 2^103, the float32 midpoint that rounds to +Inf
+	// (an overflow), and the next float32 difference below it (none)
+	{math.MaxFloat32, -0x1p103}, {-0x1p103, math.MaxFloat32}, {math.MaxFloat32, -0x1p102},
 }
 
 // TestRowsShort holds the per-row path of short rows (rows_short.go) to its
