@@ -3475,8 +3475,10 @@ TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	ANDQ         $-8, R9
 	MOVQ         R9, R10
 	SUBQ         $+2048, R10
+	MOVQ         R9, R11
+	SUBQ         $+128, R11
 	CMPL         ·NoPrefetch+0(SB), $0x00
-	JNE          loop1
+	JNE          loop1sp
 
 loop1pf:
 	CMPQ        AX, R10
@@ -3572,6 +3574,101 @@ loop1pf:
 	// setacc s v36
 	ADDQ $0x08, AX
 	JMP  loop1pf
+
+loop1sp:
+	CMPQ       AX, R11
+	JGE        loop1
+	PREFETCHT0 512(DX)(AX*4)
+	PREFETCHT0 512(BX)(AX*4)
+	PREFETCHT0 512(SI)(AX*4)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z11
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z11
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z11, Z1, Z12
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z12, K1, Z13
+
+	// sg9 = and d2, NegZero3
+	VPANDQ Z1, Z11, Z12
+
+	// K10 = param K
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Z4, Z13, K1
+
+	// w12 = load w
+	VCVTPS2PD (SI)(AX*4), Z22
+
+	// GA13 = param GA
+	// gq14 = mul d2, GA13
+	VMULPD Z5, Z11, Z11
+
+	// GB15 = param GB
+	// gl16 = xor GB15, sg9
+	VPXORQ Z12, Z6, Z12
+
+	// Kg17 = param Kg
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Z13, Z7, K2
+
+	// grad19 = select lin18, gl16, gq14
+	VBLENDMPD Z12, Z11, K2, Z14
+
+	// wgrad20 = mul grad19, w12
+	VMULPD Z22, Z14, Z11
+
+	// store dst wgrad20
+	VCVTPD2PS Z11, Y11
+	VMOVUPS   Y11, (DI)(AX*4)
+
+	// zz22 = mul z8, z8
+	VMULPD Z13, Z13, Z11
+
+	// Ah23 = param Ah
+	// B25 = param B
+	// H26 = param H
+	// zh27 = sub z8, H26
+	VSUBPD Z10, Z13, Z12
+
+	// l28 = mul B25, zh27
+	VMULPD Z12, Z9, Z12
+
+	// q24 = mul zz22, Ah23, merged into:
+	// loss29 = select quad11, q24, l28
+	VMULPD Z8, Z11, K1, Z12
+
+	// Ovf30 = param Ovf
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf32 = param Inf
+	// loss33 = select big31, Inf32, loss29
+	VBLENDMPD Z3, Z12, K1, Z15
+
+	// term35 = mul loss33, w12
+	VMULPD Z22, Z15, Z11
+
+	// v36 = add s34, term35
+	VADDPD Z11, Z0, Z0
+
+	// setacc s v36
+	ADDQ $0x08, AX
+	JMP  loop1sp
 
 loop1:
 	CMPQ AX, R9
