@@ -42,9 +42,10 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // the slices; kernel.Clamped makes the loop itself prefetch at an address clamped
 // to the last full block. Prefetches load no register; they are only hints, but
 // they never name an address outside the slices either. When generated.NoPrefetch
-// is set, the kernel.LoopCopy kernels go straight to the plain loop, and the
-// kernel.Clamped ones to a copy of their loop without the prefetches: prefetching
-// costs Zen 4 what it gains on Zen 5 (docs/tuning.md).
+// is set, the kernel.LoopCopy kernels go straight to the plain loop (or, with
+// Tuning.Short, to a copy that prefetches kernel.ShortDist ahead), and the
+// kernel.Clamped ones to a copy of their loop without the prefetches: the far
+// prefetches cost Zen 4 what they gain on Zen 5 (docs/tuning.md).
 func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
 	tu := g.isa.Tuning(k)
