@@ -112,7 +112,7 @@ func tuning(f Family, t Type) Tuning {
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
 	case f == GradElementwise && t == F64:
 		return Tuning{Unroll: 1} // three input streams: prefetching was slower
-	case f == WeightedSumAndGrad:
+	case f == WeightedSumAndGrad || f == WeightedSum:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: true} // Zen 4: 512 bytes ahead
 	}
 	return Tuning{Unroll: 1, Prefetch: LoopCopy}
