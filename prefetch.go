@@ -4,7 +4,8 @@ import "fmt"
 
 // The AVX-512 kernels skip their software prefetches when generated.NoPrefetch is
 // set (those with a prefetching copy of their first loop, gen/kernel's LoopCopy, run
-// the plain loop; the Clamped ones a copy of their loop without). The prefetches are
+// the plain loop, or where their tuning says Short a copy that prefetches only 512
+// bytes ahead; the Clamped ones a copy of their loop without). The prefetches are
 // hints, so the results are the same bits either way; only the speed differs, and
 // it differs by microarchitecture (docs/tuning.md): the copy gains on AMD Zen 5 and
 // costs on Zen 4 (Sum and Mean 1.4x slower at 2^24 elements). At init the package

@@ -42,9 +42,10 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // the slices; kernel.Clamped makes the loop itself prefetch at an address clamped
 // to the last full block. Prefetches load no register; they are only hints, but
 // they never name an address outside the slices either. When generated.NoPrefetch
-// is set, the kernel.LoopCopy kernels go straight to the plain loop, and the
-// kernel.Clamped ones to a copy of their loop without the prefetches: prefetching
-// costs Zen 4 what it gains on Zen 5 (docs/tuning.md).
+// is set, the kernel.LoopCopy kernels go straight to the plain loop (or, with
+// Tuning.Short, to a copy that prefetches kernel.ShortDist ahead), and the
+// kernel.Clamped ones to a copy of their loop without the prefetches: the far
+// prefetches cost Zen 4 what they gain on Zen 5 (docs/tuning.md).
 func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
 	tu := g.isa.Tuning(k)
@@ -66,9 +67,20 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		pfEnd := GP64()
 		MOVQ(end, pfEnd)
 		SUBQ(I32(kernel.FarDist/sz), pfEnd) // may be negative: a signed comparison
-		// generated.NoPrefetch set: skip the copy, run the plain loop (docs/tuning.md).
+		// generated.NoPrefetch set: skip the copy, run the plain loop, or with
+		// tu.Short the copy that prefetches kernel.ShortDist ahead (docs/tuning.md).
+		var spEnd reg.GPVirtual
+		if tu.Short {
+			spEnd = GP64()
+			MOVQ(end, spEnd)
+			SUBQ(I32(kernel.ShortDist/sz), spEnd) // may be negative: a signed comparison
+		}
 		CMPL(noPrefetch, Imm(0))
-		JNE(LabelRef(loop))
+		if tu.Short {
+			JNE(LabelRef(loop + "sp"))
+		} else {
+			JNE(LabelRef(loop))
+		}
 		Label(loop + "pf")
 		CMPQ(g.i, pfEnd)
 		JGE(LabelRef(loop))
@@ -81,6 +93,9 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		}
 		iter()
 		JMP(LabelRef(loop + "pf"))
+		if tu.Short {
+			g.shortCopy(loop, spEnd, stride, iter)
+		}
 	}
 	var limit reg.GPVirtual
 	if clamped {
@@ -117,4 +132,26 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		iter()
 		JMP(LabelRef(loop + "np"))
 	}
+}
+
+// shortCopy emits the copy of loop that the kernels with Tuning.Short run where
+// generated.NoPrefetch is set (AMD Zen 4): it prefetches every input
+// kernel.ShortDist bytes ahead with PREFETCHT0 while that address is inside the
+// slices, then goes on to the plain loop for the last blocks. On Zen 4 the far
+// prefetches cost more than they gain, but this kernel without any prefetch keeps
+// too few of its loads in flight: its window holds few blocks, each of many
+// operations (docs/tuning.md).
+// spEnd is the index past which a prefetch would leave the slices.
+func (g *gen) shortCopy(loop string, spEnd reg.GPVirtual, stride int, iter func()) {
+	sz := g.k.Type.Size()
+	Label(loop + "sp")
+	CMPQ(g.i, spEnd)
+	JGE(LabelRef(loop))
+	for _, sl := range g.k.Info().Ins {
+		for off := 0; off < max(stride*sz, 64); off += 64 {
+			PREFETCHT0(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: kernel.ShortDist + off})
+		}
+	}
+	iter()
+	JMP(LabelRef(loop + "sp"))
 }

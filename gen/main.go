@@ -114,10 +114,12 @@ func impl(ks []*kernel.Kernel, arch string) *File {
 	if arch == "amd64" {
 		f.Comment("NoPrefetch, when not zero, makes the AVX-512 kernels skip their software prefetches:")
 		f.Comment("those with a prefetching copy of their first loop (kernel.LoopCopy) run the plain")
-		f.Comment("loop, those that prefetch in their loop (kernel.Clamped) a copy without; the results")
-		f.Comment("are the same bits either way. The assembly reads it with a plain 32-bit load, so")
-		f.Comment("write it only while no kernel runs: the root package sets it once at init, tests")
-		f.Comment("through a hook that is not safe for concurrent use (docs/tuning.md).")
+		f.Comment("loop, those that prefetch in their loop (kernel.Clamped) a copy without, and those")
+		f.Comment("with kernel.Tuning.Short a copy that prefetches kernel.ShortDist ahead instead (the")
+		f.Comment("profile of AMD Zen 4, where it is set). The results are the same bits either way.")
+		f.Comment("The assembly reads it with a plain 32-bit load, so write it only while no kernel")
+		f.Comment("runs: the root package sets it once at init, tests through a hook that is not safe")
+		f.Comment("for concurrent use (docs/tuning.md).")
 		f.Var().Id("NoPrefetch").Uint32()
 	}
 	for _, k := range ks {

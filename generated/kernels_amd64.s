@@ -2805,8 +2805,10 @@ TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
 	ANDQ         $-8, R8
 	MOVQ         R8, R9
 	SUBQ         $+2048, R9
+	MOVQ         R8, R10
+	SUBQ         $+128, R10
 	CMPL         ·NoPrefetch+0(SB), $0x00
-	JNE          loop1
+	JNE          loop1sp
 
 loop1pf:
 	CMPQ        AX, R9
@@ -2877,6 +2879,76 @@ loop1pf:
 	// setacc s v26
 	ADDQ $0x08, AX
 	JMP  loop1pf
+
+loop1sp:
+	CMPQ       AX, R10
+	JGE        loop1
+	PREFETCHT0 512(DX)(AX*4)
+	PREFETCHT0 512(BX)(AX*4)
+	PREFETCHT0 512(SI)(AX*4)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z8
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z9
+
+	// d2 = sub x0, y1
+	VSUBPD Z9, Z8, Z8
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z8, Z1, Z8
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z8, Z2, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z8, K1, Z10
+
+	// K9 = param K
+	// quad10 = lt z8, K9
+	VCMPPD $0x11, Z4, Z10, K1
+
+	// w11 = load w
+	VCVTPS2PD (SI)(AX*4), Z8
+
+	// zz12 = mul z8, z8
+	VMULPD Z10, Z10, Z9
+
+	// Ah13 = param Ah
+	// B15 = param B
+	// H16 = param H
+	// zh17 = sub z8, H16
+	VSUBPD Z7, Z10, Z16
+
+	// l18 = mul B15, zh17
+	VMULPD Z16, Z6, Z16
+
+	// q14 = mul zz12, Ah13, merged into:
+	// loss19 = select quad10, q14, l18
+	VMULPD Z5, Z9, K1, Z16
+
+	// Ovf20 = param Ovf
+	// big21 = le Ovf20, loss19
+	VCMPPD $0x12, Z16, Z2, K1
+
+	// Inf22 = param Inf
+	// loss23 = select big21, Inf22, loss19
+	VBLENDMPD Z3, Z16, K1, Z11
+
+	// term25 = mul loss23, w11
+	VMULPD Z8, Z11, Z8
+
+	// v26 = add s24, term25
+	VADDPD Z8, Z0, Z0
+
+	// setacc s v26
+	ADDQ $0x08, AX
+	JMP  loop1sp
 
 loop1:
 	CMPQ AX, R8
@@ -3559,8 +3631,10 @@ TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	ANDQ         $-8, R9
 	MOVQ         R9, R10
 	SUBQ         $+2048, R10
+	MOVQ         R9, R11
+	SUBQ         $+128, R11
 	CMPL         ·NoPrefetch+0(SB), $0x00
-	JNE          loop1
+	JNE          loop1sp
 
 loop1pf:
 	CMPQ        AX, R10
@@ -3656,6 +3730,101 @@ loop1pf:
 	// setacc s v36
 	ADDQ $0x08, AX
 	JMP  loop1pf
+
+loop1sp:
+	CMPQ       AX, R11
+	JGE        loop1
+	PREFETCHT0 512(DX)(AX*4)
+	PREFETCHT0 512(BX)(AX*4)
+	PREFETCHT0 512(SI)(AX*4)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z11
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z11
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z11, Z1, Z12
+
+	// Ovf5 = param Ovf
+	// ovf6 = le Ovf5, z4
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf7 = param Inf
+	// z8 = select ovf6, Inf7, z4
+	VBLENDMPD Z3, Z12, K1, Z13
+
+	// sg9 = and d2, NegZero3
+	VPANDQ Z1, Z11, Z12
+
+	// K10 = param K
+	// quad11 = lt z8, K10
+	VCMPPD $0x11, Z4, Z13, K1
+
+	// w12 = load w
+	VCVTPS2PD (SI)(AX*4), Z22
+
+	// GA13 = param GA
+	// gq14 = mul d2, GA13
+	VMULPD Z5, Z11, Z11
+
+	// GB15 = param GB
+	// gl16 = xor GB15, sg9
+	VPXORQ Z12, Z6, Z12
+
+	// Kg17 = param Kg
+	// lin18 = le Kg17, z8
+	VCMPPD $0x12, Z13, Z7, K2
+
+	// grad19 = select lin18, gl16, gq14
+	VBLENDMPD Z12, Z11, K2, Z14
+
+	// wgrad20 = mul grad19, w12
+	VMULPD Z22, Z14, Z11
+
+	// store dst wgrad20
+	VCVTPD2PS Z11, Y11
+	VMOVUPS   Y11, (DI)(AX*4)
+
+	// zz22 = mul z8, z8
+	VMULPD Z13, Z13, Z11
+
+	// Ah23 = param Ah
+	// B25 = param B
+	// H26 = param H
+	// zh27 = sub z8, H26
+	VSUBPD Z10, Z13, Z12
+
+	// l28 = mul B25, zh27
+	VMULPD Z12, Z9, Z12
+
+	// q24 = mul zz22, Ah23, merged into:
+	// loss29 = select quad11, q24, l28
+	VMULPD Z8, Z11, K1, Z12
+
+	// Ovf30 = param Ovf
+	// big31 = le Ovf30, loss29
+	VCMPPD $0x12, Z12, Z2, K1
+
+	// Inf32 = param Inf
+	// loss33 = select big31, Inf32, loss29
+	VBLENDMPD Z3, Z12, K1, Z15
+
+	// term35 = mul loss33, w12
+	VMULPD Z22, Z15, Z11
+
+	// v36 = add s34, term35
+	VADDPD Z11, Z0, Z0
+
+	// setacc s v36
+	ADDQ $0x08, AX
+	JMP  loop1sp
 
 loop1:
 	CMPQ AX, R9
@@ -9309,8 +9478,10 @@ TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
 	ANDQ         $-8, R8
 	MOVQ         R8, R9
 	SUBQ         $+1024, R9
+	MOVQ         R8, R10
+	SUBQ         $+64, R10
 	CMPL         ·NoPrefetch+0(SB), $0x00
-	JNE          loop1
+	JNE          loop1sp
 
 loop1pf:
 	CMPQ        AX, R9
@@ -9459,6 +9630,154 @@ loop1pf:
 	// setacc l v51
 	ADDQ $0x08, AX
 	JMP  loop1pf
+
+loop1sp:
+	CMPQ       AX, R10
+	JGE        loop1
+	PREFETCHT0 512(DX)(AX*8)
+	PREFETCHT0 512(BX)(AX*8)
+	PREFETCHT0 512(SI)(AX*8)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z9
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z10
+
+	// d2 = sub x0, y1
+	VSUBPD Z10, Z9, Z11
+
+	// v3 = sub d2, x0
+	VSUBPD Z9, Z11, Z12
+
+	// v4 = sub d2, v3
+	VSUBPD Z12, Z11, Z13
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z9, Z13
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z10, Z12
+
+	// e9 = sub v6, v8
+	VSUBPD Z12, Z13, Z9
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z11, Z3, Z10
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z11, Z11
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z11, Z9, Z9
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z10, K1
+
+	// w16 = load w
+	VMOVUPD (SI)(AX*8), Z11
+
+	// Ah17 = param Ah
+	// p18 = mul z11, z11
+	VMULPD Z10, Z10, Z12
+
+	// v19 = fms z11, z11, p18
+	VMOVAPD     Z12, Z13
+	VFMSUB231PD Z10, Z10, Z13
+
+	// v20 = add z11, z11
+	VADDPD Z10, Z10, Z20
+
+	// pl21 = fma v20, zl13, v19
+	VFMADD231PD Z9, Z20, Z13
+
+	// qh22 = mul p18, Ah17
+	VMULPD Z5, Z12, Z20
+
+	// v23 = fms p18, Ah17, qh22
+	VMOVAPD     Z20, Z21
+	VFMSUB231PD Z5, Z12, Z21
+
+	// v24 = fma pl21, Ah17, v23
+	VFMADD231PD Z5, Z13, Z21
+
+	// Al25 = param Al
+	// ql26 = fma p18, Al25, v24
+	VFMADD231PD Z6, Z12, Z21
+
+	// H27 = param H
+	// B28 = param B
+	// mh29 = sub z11, H27
+	VSUBPD Z7, Z10, Z12
+
+	// v30 = sub z11, mh29
+	VSUBPD Z12, Z10, Z10
+
+	// v31 = sub v30, H27
+	VSUBPD Z7, Z10, Z10
+
+	// ml32 = add v31, zl13
+	VADDPD Z9, Z10, Z9
+
+	// lh33 = mul B28, mh29
+	VMULPD Z12, Z8, Z10
+
+	// v34 = fms B28, mh29, lh33
+	VFMSUB213PD Z10, Z8, Z12
+
+	// ll35 = fma B28, ml32, v34
+	VFMADD231PD Z9, Z8, Z12
+
+	// hi36 = select quad15, qh22, lh33
+	VBLENDMPD Z20, Z10, K1, Z14
+
+	// lo37 = select quad15, ql26, ll35
+	VBLENDMPD Z21, Z12, K1, Z15
+
+	// ph38 = mul hi36, w16
+	VMULPD Z11, Z14, Z9
+
+	// v39 = fms hi36, w16, ph38
+	VFMSUB213PD Z9, Z11, Z14
+
+	// pl40 = fma lo37, w16, v39
+	VFMADD231PD Z11, Z15, Z14
+
+	// s43 = add h41, ph38
+	VADDPD Z9, Z0, Z10
+
+	// bv44 = sub s43, h41
+	VSUBPD Z0, Z10, Z11
+
+	// av45 = sub s43, bv44
+	VSUBPD Z11, Z10, Z12
+
+	// v46 = sub h41, av45
+	VSUBPD Z12, Z0, Z0
+
+	// v47 = sub ph38, bv44
+	VSUBPD Z11, Z9, Z9
+
+	// err48 = add v46, v47
+	VADDPD Z9, Z0, Z9
+
+	// setacc h s43
+	VMOVAPD Z10, Z0
+
+	// v50 = add err48, pl40
+	VADDPD Z14, Z9, Z9
+
+	// v51 = add l42, v50
+	VADDPD Z9, Z1, Z1
+
+	// setacc l v51
+	ADDQ $0x08, AX
+	JMP  loop1sp
 
 loop1:
 	CMPQ AX, R8

@@ -90,10 +90,12 @@ const (
 )
 
 // Prefetch distances in bytes (docs/tuning.md): far with PREFETCHNTA, near with
-// PREFETCHT0.
+// PREFETCHT0; short with PREFETCHT0, in the kernels with Tuning.Short, only where
+// generated.NoPrefetch is set (AMD Zen 4).
 const (
-	FarDist  = 8192
-	NearDist = 1024
+	FarDist   = 8192
+	NearDist  = 1024
+	ShortDist = 512
 )
 
 // Tuning shapes the loops of a kernel on an ISA with 32 wide registers (AVX-512);
@@ -102,6 +104,10 @@ type Tuning struct {
 	Unroll   int          // blocks per iteration of the first loop: 1, or 2 (interleaved)
 	Prefetch PrefetchMode // how the first loop prefetches
 	Near     bool         // also prefetch NearDist ahead (with a Prefetch mode)
+	// Short: where generated.NoPrefetch is set (Zen 4), the first loop has a copy
+	// of its own that prefetches ShortDist ahead with PREFETCHT0, in place of the
+	// far and near prefetches that it skips there (with LoopCopy).
+	Short bool
 }
 
 // tuning returns the measured tuning of family f for element type t (docs/tuning.md).
@@ -117,6 +123,8 @@ func tuning(f Family, t Type) Tuning {
 		return Tuning{Unroll: 1} // three input streams: prefetching was slower
 	case f == RowSums4:
 		return Tuning{Unroll: 1} // no register is left for a second block
+	case f == WeightedSumAndGrad || f == WeightedSum:
+		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: true} // Zen 4: 512 bytes ahead
 	}
 	return Tuning{Unroll: 1, Prefetch: LoopCopy}
 }
@@ -132,6 +140,8 @@ func (tu Tuning) validate(name string) {
 		panic(fmt.Sprintf("kernel: %s: a near prefetch without a prefetch mode", name))
 	case tu.Prefetch == Clamped && tu.Unroll != 1:
 		panic(fmt.Sprintf("kernel: %s: the clamped prefetch is for the loop of single blocks", name))
+	case tu.Short && tu.Prefetch != LoopCopy:
+		panic(fmt.Sprintf("kernel: %s: a short prefetch without a loop copy", name))
 	}
 }
 

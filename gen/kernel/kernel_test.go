@@ -50,6 +50,8 @@ func TestTuningValidated(t *testing.T) {
 		{Unroll: 1, Near: true}, // a near prefetch without a prefetch mode
 		{Unroll: 2, Prefetch: Clamped},
 		{Unroll: 1, Prefetch: PrefetchMode(7)},
+		{Unroll: 1, Short: true}, // a short prefetch without a loop copy
+		{Unroll: 1, Prefetch: Clamped, Short: true}, // nor with the clamped one
 	}
 	for _, tu := range bad {
 		func() {
