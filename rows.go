@@ -37,17 +37,17 @@ func RowMeans[T Float](l Loss, dst, x, y []T, cols int) {
 
 func rowSums[T Float](l Loss, dst, x, y []T, cols int, mean bool) {
 	if p, ok := rowsDirect(l, isF32[T](), cols); ok { // rows_short.go
-		// At least parallelMin rows run on the threads (run), each taking runs of
+		// At least parallelMin elements run on the threads (run), each taking runs of
 		// whole rows: the rows are independent, so the bits do not change.
 		c := call{impl: impl(), n: len(dst), cols: cols, mean: mean}
 		if isF32[T]() {
-			if c.n < parallelMin {
+			if len(x) < parallelMin {
 				rowsShort32(c.impl, p, f32(dst), f32(x), f32(y), cols, mean)
 				return
 			}
 			c.op, c.p, c.d32, c.x32, c.y32 = opRows32, *p, f32(dst), f32(x), f32(y)
 		} else {
-			if c.n < parallelMin {
+			if len(x) < parallelMin {
 				rowsShort64(c.impl, p, f64(dst), f64(x), f64(y), cols, mean)
 				return
 			}

@@ -310,9 +310,9 @@ func TestRowsShortLanes(t *testing.T) {
 }
 
 // TestRowsShortThreads holds the per-row paths of rows_short.go on several threads
-// (the parallel threshold lowered to one chunk of rows) to the same path on one,
+// (the parallel threshold lowered to one chunk of elements) to the same path on one,
 // bit for bit, and every row to Sum and Mean of the row: rows of several chunks,
-// the last one short, and dst == x with one column.
+// the last one short, rows of 1000 columns, and dst == x with one column.
 func TestRowsShortThreads(t *testing.T) {
 	testRowsShortThreads[float32](t)
 	testRowsShortThreads[float64](t)
@@ -327,7 +327,13 @@ func testRowsShortThreads[T Float](t *testing.T) {
 	} else if testing.Short() { // (under qemu the long form takes minutes)
 		rows, colsList, counts = 2*chunkLen+5, []int{1, 4, 9}, threadCounts[:2]
 	}
+	// Long rows too: threads share out runs of rows of about chunkLen elements.
+	colsList = append(colsList, 1000)
 	for k, cols := range colsList {
+		rows := rows
+		if cols == 1000 {
+			rows = 4*chunkLen/cols + 7 // 269 rows, 65 to a task
+		}
 		x, y, _ := boundaryInputs[T](rows*cols, []string{"finite", "inf", "ovf32", "nan"}[k%4], cols)
 		var want [2][]T
 		for _, mean := range []bool{false, true} {

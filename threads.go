@@ -196,13 +196,29 @@ func (c *call) merge() func(a, b lanes) lanes {
 	return merge64
 }
 
-// chunks returns the number of chunks of the grid (at least 1).
-func (c *call) chunks() int { return max(1, (c.n+chunkLen-1)/chunkLen) }
+// cols1 is the number of elements per unit of the call: the columns of a row for
+// the per-row sums, else 1.
+func (c *call) cols1() int { return max(1, c.cols) }
+
+// grain is the length of a chunk of the call, in its units: chunkLen elements, or
+// for the per-row sums (whose units are rows) the whole rows of about chunkLen
+// elements, at least one.
+func (c *call) grain() int {
+	if c.op == opRows32 || c.op == opRows64 {
+		return max(1, chunkLen/c.cols)
+	}
+	return chunkLen
+}
+
+// chunks returns the number of chunks of the call (at least 1): for a kernel with
+// accumulators those of the grid; the elementwise kernels and the per-row sums
+// share out runs of them to the threads.
+func (c *call) chunks() int { return max(1, (c.n+c.grain()-1)/c.grain()) }
 
 // run runs the call, on several goroutines if it is long enough and Threads() > 1,
 // and returns the combined accumulators of a kernel with accumulators.
 func run(c *call) (acc lanes) {
-	if c.n >= parallelMin {
+	if c.n*c.cols1() >= parallelMin {
 		if t := Threads(); t > 1 {
 			return runParallel(c, t)
 		}
@@ -325,7 +341,8 @@ func (j *job) work() {
 		if j.op.hasAcc() {
 			j.res[t] = mergeTree(lo, hi, j.chunk, j.merge())
 		} else {
-			j.span(lo*chunkLen, min(hi*chunkLen, j.n))
+			g := j.grain()
+			j.span(lo*g, min(hi*g, j.n))
 		}
 	}
 }
