@@ -69,18 +69,15 @@ func rows4Kernel(id int, single bool) bool {
 	return id != generated.ImplGeneric || !single
 }
 
-// rowParams returns the parameters p of a row family's kernel (gen/kernel, RowSums4)
-// for rows of cols columns: RowCols, the columns where K > 0 (finishSum64
-// subtracts K*K per linear element only there), and RowDiv, 1 for RowSums and
-// cols for RowMeans.
-func rowParams(p *generated.Params, cols int, mean bool) generated.Params {
+// rowParams returns the parameters p of a row family's kernel (gen/kernel:
+// RowSums4, RowMeans4) for rows of cols columns: RowCols, the columns where K > 0
+// (finishSum64 subtracts K*K per linear element only there), and RowDiv, the
+// divisor of the means, cols.
+func rowParams(p *generated.Params, cols int) generated.Params {
 	rp := *p
-	rp[generated.PRowCols], rp[generated.PRowDiv] = 0, 1
+	rp[generated.PRowCols], rp[generated.PRowDiv] = 0, float64(cols)
 	if rp[generated.PK] > 0 {
 		rp[generated.PRowCols] = float64(cols)
-	}
-	if mean {
-		rp[generated.PRowDiv] = float64(cols)
 	}
 	return rp
 }
@@ -101,11 +98,15 @@ func lane32(k float64, x, y float32) (q, l float64) {
 // columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
 	if cols == 4 && rows4Kernel(id, true) {
-		// Whole blocks of rows in the RowSums4 kernel, the last rows below.
+		// Whole blocks of rows in the RowSums4 (RowMeans4) kernel, the last rows below.
 		n := len(dst) &^ (generated.Lanes - 1)
 		if n > 0 {
-			rp := rowParams(p, cols, mean)
-			generated.RowSums4F32Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+			rp := rowParams(p, cols)
+			if mean {
+				generated.RowMeans4F32Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+			} else {
+				generated.RowSums4F32Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+			}
 		}
 		dst, x, y = dst[n:], x[4*n:], y[4*n:]
 	}
@@ -243,11 +244,15 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 // lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
 	if cols == 4 && rows4Kernel(id, false) {
-		// Whole blocks of rows in the RowSums4 kernel, the last rows below.
+		// Whole blocks of rows in the RowSums4 (RowMeans4) kernel, the last rows below.
 		n := len(dst) &^ (generated.Lanes - 1)
 		if n > 0 {
-			rp := rowParams(p, cols, mean)
-			generated.RowSums4F64Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+			rp := rowParams(p, cols)
+			if mean {
+				generated.RowMeans4F64Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+			} else {
+				generated.RowSums4F64Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
+			}
 		}
 		dst, x, y = dst[n:], x[4*n:], y[4*n:]
 	}

@@ -396,7 +396,7 @@ func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int
 	}
 }
 
-// TestRowSums4Kernel holds the RowSums4 kernels (gen/kernel) of every implementation
+// TestRowSums4Kernel holds the RowSums4 and RowMeans4 kernels (gen/kernel) of every implementation
 // to Sum and Mean over each row, bit for bit: the portable kernels too, which RowSums
 // takes only where they are the faster path (rows4Kernel), and which AVX2 and NEON
 // run. A kernel takes whole blocks of 8 rows: it must leave the rows after them
@@ -427,15 +427,20 @@ func testRowSums4Kernel[T Float](t *testing.T) {
 				x, y = append(x, xs...), append(y, ys...)
 			}
 			for _, mean := range []bool{false, true} {
-				rp := rowParams(p, cols, mean)
+				rp := rowParams(p, cols)
 				for name, id := range ids {
 					dst := make([]T, rows)
 					for i := range dst {
 						dst[i] = 12345
 					}
-					if isF32[T]() {
+					switch {
+					case isF32[T]() && mean:
+						generated.RowMeans4F32Impl(id, &rp, f32(dst), f32(x), f32(y))
+					case isF32[T]():
 						generated.RowSums4F32Impl(id, &rp, f32(dst), f32(x), f32(y))
-					} else {
+					case mean:
+						generated.RowMeans4F64Impl(id, &rp, f64(dst), f64(x), f64(y))
+					default:
 						generated.RowSums4F64Impl(id, &rp, f64(dst), f64(x), f64(y))
 					}
 					for i := range rows {

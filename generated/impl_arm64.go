@@ -96,6 +96,16 @@ func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowMeans4F32Impl calls the RowMeans4F32 kernel of implementation impl.
+func RowMeans4F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplNEON:
+		rowMeans4F32NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans4F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -183,5 +193,15 @@ func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
 		rowSums4F64NEON((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowSums4F64(p, dst, x, y)
+	}
+}
+
+// RowMeans4F64Impl calls the RowMeans4F64 kernel of implementation impl.
+func RowMeans4F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplNEON:
+		rowMeans4F64NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans4F64(p, dst, x, y)
 	}
 }

@@ -124,6 +124,18 @@ func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowMeans4F32Impl calls the RowMeans4F32 kernel of implementation impl.
+func RowMeans4F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplAVX512:
+		rowMeans4F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowMeans4F32AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans4F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -229,5 +241,17 @@ func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
 		rowSums4F64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowSums4F64(p, dst, x, y)
+	}
+}
+
+// RowMeans4F64Impl calls the RowMeans4F64 kernel of implementation impl.
+func RowMeans4F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplAVX512:
+		rowMeans4F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowMeans4F64AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans4F64(p, dst, x, y)
 	}
 }

@@ -51,6 +51,11 @@ func RowSums4F32Impl(impl int, p *Params, dst, x, y []float32) {
 	RowSums4F32(p, dst, x, y)
 }
 
+// RowMeans4F32Impl calls the RowMeans4F32 kernel of implementation impl.
+func RowMeans4F32Impl(impl int, p *Params, dst, x, y []float32) {
+	RowMeans4F32(p, dst, x, y)
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	ElementwiseF64(p, dst, x, y)
@@ -94,4 +99,9 @@ func WeightSumF64Impl(impl int, p *Params, w []float64, acc *[16]float64) {
 // RowSums4F64Impl calls the RowSums4F64 kernel of implementation impl.
 func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
 	RowSums4F64(p, dst, x, y)
+}
+
+// RowMeans4F64Impl calls the RowMeans4F64 kernel of implementation impl.
+func RowMeans4F64Impl(impl int, p *Params, dst, x, y []float64) {
+	RowMeans4F64(p, dst, x, y)
 }

@@ -2225,10 +2225,824 @@ func WeightSumF32(p *Params, w []float32, acc *[8]float64) {
 	acc[7] = accws7
 }
 
-// RowSums4F32 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// RowSums4F32 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the portable implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
 // dst has one element per row, the inputs 4 per row; rows past the last multiple of 8 are left alone.
 func RowSums4F32(p *Params, dst, x, y []float32) {
+	n := len(dst) &^ 7
+	x = x[:n*4]
+	y = y[:n*4]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pB := p[PB]
+	pAh := p[PAh]
+	pZero := p[PZero]
+	pInf := p[PInf]
+	pH := p[PH]
+	pOvf := p[POvf]
+	for i := 0; i < n; i += 8 {
+		xb := (*[32]float32)(x[i*4 : (i+8)*4])
+		yb := (*[32]float32)(y[i*4 : (i+8)*4])
+		dstb := (*[8]float32)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[1])
+			y10 := float64(yb[1])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[2])
+			y19 := float64(yb[2])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[3])
+			y28 := float64(yb[3])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[0] = float32(s60)
+		}
+		// row 1 of the block
+		{
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[5])
+			y10 := float64(yb[5])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[6])
+			y19 := float64(yb[6])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[7])
+			y28 := float64(yb[7])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[1] = float32(s60)
+		}
+		// row 2 of the block
+		{
+			x0 := float64(xb[8])
+			y1 := float64(yb[8])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[9])
+			y10 := float64(yb[9])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[10])
+			y19 := float64(yb[10])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[11])
+			y28 := float64(yb[11])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[2] = float32(s60)
+		}
+		// row 3 of the block
+		{
+			x0 := float64(xb[12])
+			y1 := float64(yb[12])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[13])
+			y10 := float64(yb[13])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[14])
+			y19 := float64(yb[14])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[15])
+			y28 := float64(yb[15])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[3] = float32(s60)
+		}
+		// row 4 of the block
+		{
+			x0 := float64(xb[16])
+			y1 := float64(yb[16])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[17])
+			y10 := float64(yb[17])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[18])
+			y19 := float64(yb[18])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[19])
+			y28 := float64(yb[19])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[4] = float32(s60)
+		}
+		// row 5 of the block
+		{
+			x0 := float64(xb[20])
+			y1 := float64(yb[20])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[21])
+			y10 := float64(yb[21])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[22])
+			y19 := float64(yb[22])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[23])
+			y28 := float64(yb[23])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[5] = float32(s60)
+		}
+		// row 6 of the block
+		{
+			x0 := float64(xb[24])
+			y1 := float64(yb[24])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[25])
+			y10 := float64(yb[25])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[26])
+			y19 := float64(yb[26])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[27])
+			y28 := float64(yb[27])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[6] = float32(s60)
+		}
+		// row 7 of the block
+		{
+			x0 := float64(xb[28])
+			y1 := float64(yb[28])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[29])
+			y10 := float64(yb[29])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[30])
+			y19 := float64(yb[30])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			x27 := float64(xb[31])
+			y28 := float64(yb[31])
+			d29 := x27 - y28
+			NegZero30 := pNegZero
+			z31 := math.Float64frombits(math.Float64bits(d29) &^ math.Float64bits(NegZero30))
+			K32 := pK
+			var w33m uint64
+			if K32 > z31 {
+				w33m = ^uint64(0)
+			}
+			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
+			q34 := float64(w33 * w33)
+			zw35 := z31 - w33
+			v36 := q7 + q16
+			v37 := q25 + q34
+			qs38 := v36 + v37
+			v39 := zw8 + zw17
+			v40 := zw26 + zw35
+			ls41 := v39 + v40
+			var v42m uint64
+			if z4 > z13 {
+				v42m = ^uint64(0)
+			}
+			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			var v43m uint64
+			if z22 > z31 {
+				v43m = ^uint64(0)
+			}
+			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
+			var zmax44m uint64
+			if v42 > v43 {
+				zmax44m = ^uint64(0)
+			}
+			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			B45 := pB
+			Ah46 := pAh
+			s47 := float64(Ah46 * qs38)
+			Zero48 := pZero
+			var v49 uint64
+			if ls41 != Zero48 {
+				v49 = ^uint64(0)
+			}
+			v50 := float64(B45 * ls41)
+			v51 := s47 + v50
+			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
+			Inf53 := pInf
+			H54 := pH
+			v55 := Inf53 - H54
+			v56 := float64(B45 * v55)
+			Ovf57 := pOvf
+			var ovf58 uint64
+			if Ovf57 <= zmax44 {
+				ovf58 = ^uint64(0)
+			}
+			v59 := s52 + v56
+			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
+			dstb[7] = float32(s60)
+		}
+	}
+}
+
+// RowMeans4F32 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowMeans4 kernel for float32 (see gen/kernel).
+// dst has one element per row, the inputs 4 per row; rows past the last multiple of 8 are left alone.
+func RowMeans4F32(p *Params, dst, x, y []float32) {
 	n := len(dst) &^ 7
 	x = x[:n*4]
 	y = y[:n*4]
@@ -6513,22 +7327,21 @@ func WeightSumF64(p *Params, w []float64, acc *[16]float64) {
 	acc[15] = accwl7
 }
 
-// RowSums4F64 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// RowSums4F64 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the portable implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
 // dst has one element per row, the inputs 4 per row; rows past the last multiple of 8 are left alone.
 func RowSums4F64(p *Params, dst, x, y []float64) {
 	n := len(dst) &^ 7
 	x = x[:n*4]
 	y = y[:n*4]
+	pOne := p[POne]
 	pNegZero := p[PNegZero]
 	pK := p[PK]
 	pP := p[PP]
-	pOne := p[POne]
 	pZero := p[PZero]
 	pRowCols := p[PRowCols]
 	pInf := p[PInf]
 	pDi := p[PDi]
-	pRowDiv := p[PRowDiv]
 	pDl := p[PDl]
 	for i := 0; i < n; i += 8 {
 		xb := (*[32]float64)(x[i*4 : (i+8)*4])
@@ -6541,193 +7354,226 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[1]
-			y25 := yb[1]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[1]
+			y27 := yb[1]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[2]
-			y58 := yb[2]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[2]
+			y65 := yb[2]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[3]
-			y82 := yb[3]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[3]
+			y91 := yb[3]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[0] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[0] = v181
 		}
 		// row 1 of the block
 		{
@@ -6736,193 +7582,226 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[5]
-			y25 := yb[5]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[5]
+			y27 := yb[5]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[6]
-			y58 := yb[6]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[6]
+			y65 := yb[6]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[7]
-			y82 := yb[7]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[7]
+			y91 := yb[7]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[1] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[1] = v181
 		}
 		// row 2 of the block
 		{
@@ -6931,193 +7810,226 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[9]
-			y25 := yb[9]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[9]
+			y27 := yb[9]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[10]
-			y58 := yb[10]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[10]
+			y65 := yb[10]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[11]
-			y82 := yb[11]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[11]
+			y91 := yb[11]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[2] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[2] = v181
 		}
 		// row 3 of the block
 		{
@@ -7126,193 +8038,226 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[13]
-			y25 := yb[13]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[13]
+			y27 := yb[13]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[14]
-			y58 := yb[14]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[14]
+			y65 := yb[14]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[15]
-			y82 := yb[15]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[15]
+			y91 := yb[15]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[3] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[3] = v181
 		}
 		// row 4 of the block
 		{
@@ -7321,193 +8266,226 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[17]
-			y25 := yb[17]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[17]
+			y27 := yb[17]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[18]
-			y58 := yb[18]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[18]
+			y65 := yb[18]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[19]
-			y82 := yb[19]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[19]
+			y91 := yb[19]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[4] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[4] = v181
 		}
 		// row 5 of the block
 		{
@@ -7516,193 +8494,226 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[21]
-			y25 := yb[21]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[21]
+			y27 := yb[21]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[22]
-			y58 := yb[22]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[22]
+			y65 := yb[22]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[23]
-			y82 := yb[23]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[23]
+			y91 := yb[23]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[5] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[5] = v181
 		}
 		// row 6 of the block
 		{
@@ -7711,193 +8722,226 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[25]
-			y25 := yb[25]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[25]
+			y27 := yb[25]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[26]
-			y58 := yb[26]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[26]
+			y65 := yb[26]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[27]
-			y82 := yb[27]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[27]
+			y91 := yb[27]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[6] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[6] = v181
 		}
 		// row 7 of the block
 		{
@@ -7906,193 +8950,2154 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			d2 := x0 - y1
 			v3 := d2 - x0
 			v4 := d2 - v3
-			v5 := x0 - v4
-			v6 := y1 + v3
-			e7 := v5 - v6
-			NegZero8 := pNegZero
-			z9 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero8))
-			sg10 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero8))
-			zl11 := math.Float64frombits(math.Float64bits(e7) ^ math.Float64bits(sg10))
-			K12 := pK
-			var quad13 uint64
-			if z9 < K12 {
-				quad13 = ^uint64(0)
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
 			}
-			P14 := pP
-			c15 := math.Float64frombits(math.Float64bits(z9)&quad13 | math.Float64bits(P14)&^quad13)
-			v16 := zl11 + zl11
-			zz17 := math.Float64frombits(math.Float64bits(v16)&quad13 | math.Float64bits(zl11)&^quad13)
-			hi18 := float64(c15 * z9)
-			v19 := math.FMA(c15, z9, -hi18)
-			lo20 := math.FMA(c15, zz17, v19)
-			One21 := pOne
-			Zero22 := pZero
-			n23 := math.Float64frombits(math.Float64bits(One21)&quad13 | math.Float64bits(Zero22)&^quad13)
-			x24 := xb[29]
-			y25 := yb[29]
-			d26 := x24 - y25
-			v27 := d26 - x24
-			v28 := d26 - v27
-			v29 := x24 - v28
-			v30 := y25 + v27
-			e31 := v29 - v30
-			NegZero32 := pNegZero
-			z33 := math.Float64frombits(math.Float64bits(d26) &^ math.Float64bits(NegZero32))
-			sg34 := math.Float64frombits(math.Float64bits(d26) & math.Float64bits(NegZero32))
-			zl35 := math.Float64frombits(math.Float64bits(e31) ^ math.Float64bits(sg34))
-			K36 := pK
-			var quad37 uint64
-			if z33 < K36 {
-				quad37 = ^uint64(0)
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[29]
+			y27 := yb[29]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
 			}
-			P38 := pP
-			c39 := math.Float64frombits(math.Float64bits(z33)&quad37 | math.Float64bits(P38)&^quad37)
-			v40 := zl35 + zl35
-			zz41 := math.Float64frombits(math.Float64bits(v40)&quad37 | math.Float64bits(zl35)&^quad37)
-			hi42 := float64(c39 * z33)
-			v43 := math.FMA(c39, z33, -hi42)
-			lo44 := math.FMA(c39, zz41, v43)
-			One45 := pOne
-			Zero46 := pZero
-			n47 := math.Float64frombits(math.Float64bits(One45)&quad37 | math.Float64bits(Zero46)&^quad37)
-			s48 := hi18 + hi42
-			bv49 := s48 - hi18
-			v50 := s48 - bv49
-			v51 := hi18 - v50
-			v52 := hi42 - bv49
-			e53 := v51 + v52
-			v54 := lo20 + lo44
-			v55 := v54 + e53
-			v56 := n23 + n47
-			x57 := xb[30]
-			y58 := yb[30]
-			d59 := x57 - y58
-			v60 := d59 - x57
-			v61 := d59 - v60
-			v62 := x57 - v61
-			v63 := y58 + v60
-			e64 := v62 - v63
-			NegZero65 := pNegZero
-			z66 := math.Float64frombits(math.Float64bits(d59) &^ math.Float64bits(NegZero65))
-			sg67 := math.Float64frombits(math.Float64bits(d59) & math.Float64bits(NegZero65))
-			zl68 := math.Float64frombits(math.Float64bits(e64) ^ math.Float64bits(sg67))
-			K69 := pK
-			var quad70 uint64
-			if z66 < K69 {
-				quad70 = ^uint64(0)
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[30]
+			y65 := yb[30]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
 			}
-			P71 := pP
-			c72 := math.Float64frombits(math.Float64bits(z66)&quad70 | math.Float64bits(P71)&^quad70)
-			v73 := zl68 + zl68
-			zz74 := math.Float64frombits(math.Float64bits(v73)&quad70 | math.Float64bits(zl68)&^quad70)
-			hi75 := float64(c72 * z66)
-			v76 := math.FMA(c72, z66, -hi75)
-			lo77 := math.FMA(c72, zz74, v76)
-			One78 := pOne
-			Zero79 := pZero
-			n80 := math.Float64frombits(math.Float64bits(One78)&quad70 | math.Float64bits(Zero79)&^quad70)
-			x81 := xb[31]
-			y82 := yb[31]
-			d83 := x81 - y82
-			v84 := d83 - x81
-			v85 := d83 - v84
-			v86 := x81 - v85
-			v87 := y82 + v84
-			e88 := v86 - v87
-			NegZero89 := pNegZero
-			z90 := math.Float64frombits(math.Float64bits(d83) &^ math.Float64bits(NegZero89))
-			sg91 := math.Float64frombits(math.Float64bits(d83) & math.Float64bits(NegZero89))
-			zl92 := math.Float64frombits(math.Float64bits(e88) ^ math.Float64bits(sg91))
-			K93 := pK
-			var quad94 uint64
-			if z90 < K93 {
-				quad94 = ^uint64(0)
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[31]
+			y91 := yb[31]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P95 := pP
-			c96 := math.Float64frombits(math.Float64bits(z90)&quad94 | math.Float64bits(P95)&^quad94)
-			v97 := zl92 + zl92
-			zz98 := math.Float64frombits(math.Float64bits(v97)&quad94 | math.Float64bits(zl92)&^quad94)
-			hi99 := float64(c96 * z90)
-			v100 := math.FMA(c96, z90, -hi99)
-			lo101 := math.FMA(c96, zz98, v100)
-			One102 := pOne
-			Zero103 := pZero
-			n104 := math.Float64frombits(math.Float64bits(One102)&quad94 | math.Float64bits(Zero103)&^quad94)
-			s105 := hi75 + hi99
-			bv106 := s105 - hi75
-			v107 := s105 - bv106
-			v108 := hi75 - v107
-			v109 := hi99 - bv106
-			e110 := v108 + v109
-			v111 := lo77 + lo101
-			v112 := v111 + e110
-			v113 := n80 + n104
-			hi114 := s48 + s105
-			bv115 := hi114 - s48
-			v116 := hi114 - bv115
-			v117 := s48 - v116
-			v118 := s105 - bv115
-			e119 := v117 + v118
-			v120 := v55 + v112
-			lo121 := v120 + e119
-			quad122 := v56 + v113
-			RowCols123 := pRowCols
-			lin124 := RowCols123 - quad122
-			K125 := pK
-			kh126 := float64(K125 * K125)
-			kl127 := math.FMA(K125, K125, -kh126)
-			ch128 := float64(lin124 * kh126)
-			v129 := math.FMA(lin124, kh126, -ch128)
-			v130 := float64(lin124 * kl127)
-			cl131 := v129 + v130
-			Inf132 := pInf
-			var fin133 uint64
-			if hi114 < Inf132 {
-				fin133 = ^uint64(0)
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
 			}
-			NegZero134 := pNegZero
-			negch135 := math.Float64frombits(math.Float64bits(ch128) ^ math.Float64bits(NegZero134))
-			s136 := hi114 + negch135
-			bv137 := s136 - hi114
-			v138 := s136 - bv137
-			v139 := hi114 - v138
-			v140 := negch135 - bv137
-			e141 := v139 + v140
-			Zero142 := pZero
-			var corr143 uint64
-			if Zero142 < lin124 {
-				corr143 = ^uint64(0)
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
 			}
-			v144 := hi114 - ch128
-			v145 := math.Float64frombits(math.Float64bits(s136)&fin133 | math.Float64bits(v144)&^fin133)
-			v146 := lo121 - cl131
-			v147 := v146 + e141
-			v148 := math.Float64frombits(math.Float64bits(v147)&fin133 | math.Float64bits(lo121)&^fin133)
-			hi149 := math.Float64frombits(math.Float64bits(v145)&corr143 | math.Float64bits(hi114)&^corr143)
-			lo150 := math.Float64frombits(math.Float64bits(v148)&corr143 | math.Float64bits(lo121)&^corr143)
-			Di151 := pDi
-			RowDiv152 := pRowDiv
-			v153 := float64(hi149 * Di151)
-			v154 := v153 / RowDiv152
-			q155 := float64(hi149 * Di151)
-			v156 := math.FMA(hi149, Di151, -q155)
-			Dl157 := pDl
-			v158 := float64(lo150 * Di151)
-			v159 := math.FMA(hi149, Dl157, v158)
-			r160 := v156 + v159
-			qd161 := q155 / RowDiv152
-			NegZero162 := pNegZero
-			v163 := math.Float64frombits(math.Float64bits(qd161) ^ math.Float64bits(NegZero162))
-			v164 := math.FMA(v163, RowDiv152, q155)
-			rd165 := v164 + r160
-			v166 := rd165 / RowDiv152
-			v167 := qd161 + v166
-			var v168 uint64
-			if hi149 < Inf132 {
-				v168 = ^uint64(0)
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			v179 := q172 + r178
+			var v180 uint64
+			if hi169 < Inf150 {
+				v180 = ^uint64(0)
 			}
-			v169 := math.Float64frombits(math.Float64bits(v167)&v168 | math.Float64bits(v154)&^v168)
-			dstb[7] = v169
+			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
+			dstb[7] = v181
+		}
+	}
+}
+
+// RowMeans4F64 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowMeans4 kernel for float64 (see gen/kernel).
+// dst has one element per row, the inputs 4 per row; rows past the last multiple of 8 are left alone.
+func RowMeans4F64(p *Params, dst, x, y []float64) {
+	n := len(dst) &^ 7
+	x = x[:n*4]
+	y = y[:n*4]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pP := p[PP]
+	pZero := p[PZero]
+	pRowCols := p[PRowCols]
+	pInf := p[PInf]
+	pDi := p[PDi]
+	pDl := p[PDl]
+	pRowDiv := p[PRowDiv]
+	for i := 0; i < n; i += 8 {
+		xb := (*[32]float64)(x[i*4 : (i+8)*4])
+		yb := (*[32]float64)(y[i*4 : (i+8)*4])
+		dstb := (*[8]float64)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[1]
+			y27 := yb[1]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[2]
+			y65 := yb[2]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[3]
+			y91 := yb[3]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[0] = v190
+		}
+		// row 1 of the block
+		{
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[5]
+			y27 := yb[5]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[6]
+			y65 := yb[6]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[7]
+			y91 := yb[7]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[1] = v190
+		}
+		// row 2 of the block
+		{
+			x0 := xb[8]
+			y1 := yb[8]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[9]
+			y27 := yb[9]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[10]
+			y65 := yb[10]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[11]
+			y91 := yb[11]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[2] = v190
+		}
+		// row 3 of the block
+		{
+			x0 := xb[12]
+			y1 := yb[12]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[13]
+			y27 := yb[13]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[14]
+			y65 := yb[14]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[15]
+			y91 := yb[15]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[3] = v190
+		}
+		// row 4 of the block
+		{
+			x0 := xb[16]
+			y1 := yb[16]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[17]
+			y27 := yb[17]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[18]
+			y65 := yb[18]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[19]
+			y91 := yb[19]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[4] = v190
+		}
+		// row 5 of the block
+		{
+			x0 := xb[20]
+			y1 := yb[20]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[21]
+			y27 := yb[21]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[22]
+			y65 := yb[22]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[23]
+			y91 := yb[23]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[5] = v190
+		}
+		// row 6 of the block
+		{
+			x0 := xb[24]
+			y1 := yb[24]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[25]
+			y27 := yb[25]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[26]
+			y65 := yb[26]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[27]
+			y91 := yb[27]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[6] = v190
+		}
+		// row 7 of the block
+		{
+			x0 := xb[28]
+			y1 := yb[28]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[29]
+			y27 := yb[29]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			s52 := hi20 + hi46
+			bv53 := s52 - hi20
+			v54 := s52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			v61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			v63 := n25 + n51
+			_ = One62
+			x64 := xb[30]
+			y65 := yb[30]
+			d66 := x64 - y65
+			v67 := d66 - x64
+			v68 := d66 - v67
+			One69 := pOne
+			v70 := x64 - v68
+			_ = One69
+			One71 := pOne
+			v72 := y65 + v67
+			_ = One71
+			e73 := v70 - v72
+			NegZero74 := pNegZero
+			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
+			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
+			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
+			K78 := pK
+			var quad79 uint64
+			if z75 < K78 {
+				quad79 = ^uint64(0)
+			}
+			P80 := pP
+			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
+			v82 := zl77 + zl77
+			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
+			hi84 := float64(c81 * z75)
+			v85 := math.FMA(c81, z75, -hi84)
+			lo86 := math.FMA(c81, zz83, v85)
+			One87 := pOne
+			Zero88 := pZero
+			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
+			x90 := xb[31]
+			y91 := yb[31]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
+			}
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
+			One113 := pOne
+			Zero114 := pZero
+			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
+			s116 := hi84 + hi110
+			bv117 := s116 - hi84
+			v118 := s116 - bv117
+			v119 := hi84 - v118
+			v120 := hi110 - bv117
+			e121 := v119 + v120
+			One122 := pOne
+			v123 := lo86 + lo112
+			_ = One122
+			One124 := pOne
+			v125 := v123 + e121
+			_ = One124
+			One126 := pOne
+			v127 := n89 + n115
+			_ = One126
+			hi128 := s52 + s116
+			bv129 := hi128 - s52
+			v130 := hi128 - bv129
+			v131 := s52 - v130
+			v132 := s116 - bv129
+			e133 := v131 + v132
+			One134 := pOne
+			v135 := v61 + v125
+			_ = One134
+			One136 := pOne
+			lo137 := v135 + e133
+			_ = One136
+			One138 := pOne
+			quad139 := v63 + v127
+			_ = One138
+			RowCols140 := pRowCols
+			lin141 := RowCols140 - quad139
+			K142 := pK
+			kh143 := float64(K142 * K142)
+			kl144 := math.FMA(K142, K142, -kh143)
+			ch145 := float64(lin141 * kh143)
+			v146 := math.FMA(lin141, kh143, -ch145)
+			v147 := float64(lin141 * kl144)
+			One148 := pOne
+			cl149 := v146 + v147
+			_ = One148
+			Inf150 := pInf
+			var fin151 uint64
+			if hi128 < Inf150 {
+				fin151 = ^uint64(0)
+			}
+			NegZero152 := pNegZero
+			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
+			s154 := hi128 + negch153
+			bv155 := s154 - hi128
+			v156 := s154 - bv155
+			v157 := hi128 - v156
+			v158 := negch153 - bv155
+			e159 := v157 + v158
+			Zero160 := pZero
+			var corr161 uint64
+			if Zero160 < lin141 {
+				corr161 = ^uint64(0)
+			}
+			v162 := hi128 - ch145
+			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
+			One164 := pOne
+			v165 := lo137 - cl149
+			_ = One164
+			One166 := pOne
+			v167 := v165 + e159
+			_ = One166
+			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
+			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
+			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
+			Di171 := pDi
+			q172 := float64(hi169 * Di171)
+			v173 := math.FMA(hi169, Di171, -q172)
+			Dl174 := pDl
+			v175 := float64(lo170 * Di171)
+			v176 := math.FMA(hi169, Dl174, v175)
+			One177 := pOne
+			r178 := v173 + v176
+			_ = One177
+			RowDiv179 := pRowDiv
+			v180 := q172 / RowDiv179
+			qd181 := q172 / RowDiv179
+			NegZero182 := pNegZero
+			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(v183, RowDiv179, q172)
+			One185 := pOne
+			rd186 := v184 + r178
+			_ = One185
+			v187 := rd186 / RowDiv179
+			v188 := qd181 + v187
+			var v189 uint64
+			if hi169 < Inf150 {
+				v189 = ^uint64(0)
+			}
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			dstb[7] = v190
 		}
 	}
 }

@@ -100,17 +100,29 @@ func weightSumF32AVX2(p *[20]float64, w []float32, acc *[8]float64)
 //go:noescape
 func weightSumF32AVX512(p *[20]float64, w []float32, acc *[8]float64)
 
-// rowSums4F32AVX2 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F32AVX2 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
 //
 //go:noescape
 func rowSums4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
 
-// rowSums4F32AVX512 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F32AVX512 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
 //
 //go:noescape
 func rowSums4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+
+// rowMeans4F32AVX2 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowMeans4 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowMeans4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+
+// rowMeans4F32AVX512 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX512 implementation of the canonical RowMeans4 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowMeans4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
 
 // elementwiseF64AVX2 writes the per-element loss of x and y to dst.
 // It is the AVX2 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
@@ -208,17 +220,29 @@ func weightSumF64AVX2(p *[20]float64, w []float64, acc *[16]float64)
 //go:noescape
 func weightSumF64AVX512(p *[20]float64, w []float64, acc *[16]float64)
 
-// rowSums4F64AVX2 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F64AVX2 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
 //
 //go:noescape
 func rowSums4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
 
-// rowSums4F64AVX512 writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F64AVX512 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
 //
 //go:noescape
 func rowSums4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+
+// rowMeans4F64AVX2 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowMeans4 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowMeans4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+
+// rowMeans4F64AVX512 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX512 implementation of the canonical RowMeans4 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowMeans4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
 
 // CPUID returns the registers of the CPUID instruction with EAX = leaf and ECX = 0.
 // Every x86-64 CPU has it; the root package reads the vendor and family with it.

@@ -4394,6 +4394,662 @@ loop1:
 	// s60 = select ovf58, v59, s52
 	VBLENDVPD Y0, Y1, Y2, Y0
 
+	// store dst s60
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	// Rows 4-7 of x, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   64(DX)(R8*4), X0
+	VMOVUPS   80(DX)(R8*4), X1
+	VMOVUPS   96(DX)(R8*4), X2
+	VMOVUPS   112(DX)(R8*4), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X0
+	VUNPCKLPS X3, X2, X1
+	VUNPCKHPS X3, X2, X2
+	VMOVLHPS  X1, X4, X3
+	VMOVHLPS  X4, X1, X1
+	VMOVLHPS  X2, X0, X4
+	VMOVHLPS  X0, X2, X0
+	VCVTPS2PD X3, Y2
+	VCVTPS2PD X1, Y1
+	VCVTPS2PD X4, Y3
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	// Rows 4-7 of y, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   64(BX)(R8*4), X4
+	VMOVUPS   80(BX)(R8*4), X5
+	VMOVUPS   96(BX)(R8*4), X6
+	VMOVUPS   112(BX)(R8*4), X7
+	VUNPCKLPS X5, X4, X8
+	VUNPCKHPS X5, X4, X4
+	VUNPCKLPS X7, X6, X5
+	VUNPCKHPS X7, X6, X6
+	VMOVLHPS  X5, X8, X7
+	VMOVHLPS  X8, X5, X5
+	VMOVLHPS  X6, X4, X8
+	VMOVHLPS  X4, X6, X4
+	VCVTPS2PD X7, Y6
+	VCVTPS2PD X5, Y5
+	VCVTPS2PD X8, Y7
+	VCVTPS2PD X4, Y4
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y6, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w6 = min z4, K5
+	VMINPD Y6, Y2, Y6
+
+	// q7 = mul w6, w6
+	VMULPD Y6, Y6, Y8
+
+	// zw8 = sub z4, w6
+	VSUBPD Y6, Y2, Y6
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y5, Y1, Y1
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y1, Y5, Y1
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y5
+
+	// w15 = min z13, K14
+	VMINPD Y5, Y1, Y5
+
+	// q16 = mul w15, w15
+	VMULPD Y5, Y5, Y9
+
+	// zw17 = sub z13, w15
+	VSUBPD Y5, Y1, Y5
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Y7, Y3, Y3
+
+	// NegZero21 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z22 = andnot NegZero21, d20
+	VANDNPD Y3, Y7, Y3
+
+	// K23 = param K
+	VBROADCASTSD (AX), Y7
+
+	// w24 = min z22, K23
+	VMINPD Y7, Y3, Y7
+
+	// q25 = mul w24, w24
+	VMULPD Y7, Y7, Y10
+
+	// zw26 = sub z22, w24
+	VSUBPD Y7, Y3, Y7
+
+	// x27 = load x[col 3]
+	// y28 = load y[col 3]
+	// d29 = sub x27, y28
+	VSUBPD Y4, Y0, Y0
+
+	// NegZero30 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z31 = andnot NegZero30, d29
+	VANDNPD Y0, Y4, Y0
+
+	// K32 = param K
+	VBROADCASTSD (AX), Y4
+
+	// w33 = min z31, K32
+	VMINPD Y4, Y0, Y4
+
+	// q34 = mul w33, w33
+	VMULPD Y4, Y4, Y11
+
+	// zw35 = sub z31, w33
+	VSUBPD Y4, Y0, Y4
+
+	// v36 = add q7, q16
+	VADDPD Y9, Y8, Y8
+
+	// v37 = add q25, q34
+	VADDPD Y11, Y10, Y9
+
+	// qs38 = add v36, v37
+	VADDPD Y9, Y8, Y8
+
+	// v39 = add zw8, zw17
+	VADDPD Y5, Y6, Y5
+
+	// v40 = add zw26, zw35
+	VADDPD Y4, Y7, Y4
+
+	// ls41 = add v39, v40
+	VADDPD Y4, Y5, Y4
+
+	// v42 = max z4, z13
+	VMAXPD Y1, Y2, Y1
+
+	// v43 = max z22, z31
+	VMAXPD Y0, Y3, Y0
+
+	// zmax44 = max v42, v43
+	VMAXPD Y0, Y1, Y0
+
+	// B45 = param B
+	VBROADCASTSD 32(AX), Y1
+
+	// Ah46 = param Ah
+	VBROADCASTSD 16(AX), Y2
+
+	// s47 = mul Ah46, qs38
+	VMULPD Y8, Y2, Y2
+
+	// Zero48 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// v49 = ne ls41, Zero48
+	VCMPPD $0x04, Y3, Y4, Y3
+
+	// v50 = mul B45, ls41
+	VMULPD Y4, Y1, Y4
+
+	// v51 = add s47, v50
+	VADDPD Y4, Y2, Y4
+
+	// s52 = select v49, v51, s47
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// Inf53 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H54 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v55 = sub Inf53, H54
+	VSUBPD Y4, Y3, Y3
+
+	// v56 = mul B45, v55
+	VMULPD Y3, Y1, Y1
+
+	// Ovf57 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf58 = le Ovf57, zmax44
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v59 = add s52, v56
+	VADDPD Y1, Y2, Y1
+
+	// s60 = select ovf58, v59, s52
+	VBLENDVPD Y0, Y1, Y2, Y0
+
+	// store dst s60
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, AVX512F
+TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	// The rows of x, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   rowcols32<>+0(SB), Z3
+	VPERMI2PS 64(DX)(R8*4), Z2, Z3
+	VCVTPS2PD Y3, Z3
+	VMOVUPS   rowcols32<>+64(SB), Z4
+	VPERMI2PS 64(DX)(R8*4), Z2, Z4
+	VCVTPS2PD Y4, Z4
+	VMOVUPS   rowcols32<>+128(SB), Z5
+	VPERMI2PS 64(DX)(R8*4), Z2, Z5
+	VCVTPS2PD Y5, Z5
+	VMOVUPS   rowcols32<>+192(SB), Z6
+	VPERMI2PS 64(DX)(R8*4), Z2, Z6
+	VCVTPS2PD Y6, Z2
+
+	// y1 = load y[col 0]
+	// The rows of y, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (BX)(R8*4), Z6
+	VMOVUPS   rowcols32<>+0(SB), Z7
+	VPERMI2PS 64(BX)(R8*4), Z6, Z7
+	VCVTPS2PD Y7, Z7
+	VMOVUPS   rowcols32<>+64(SB), Z8
+	VPERMI2PS 64(BX)(R8*4), Z6, Z8
+	VCVTPS2PD Y8, Z8
+	VMOVUPS   rowcols32<>+128(SB), Z9
+	VPERMI2PS 64(BX)(R8*4), Z6, Z9
+	VCVTPS2PD Y9, Z9
+	VMOVUPS   rowcols32<>+192(SB), Z10
+	VPERMI2PS 64(BX)(R8*4), Z6, Z10
+	VCVTPS2PD Y10, Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z7, Z3, Z3
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z3, Z0, Z3
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z3, Z7
+
+	// q7 = mul w6, w6
+	VMULPD Z7, Z7, Z10
+
+	// zw8 = sub z4, w6
+	VSUBPD Z7, Z3, Z7
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Z8, Z4, Z4
+
+	// NegZero12 = param NegZero
+	// z13 = andnot NegZero12, d11
+	VPANDNQ Z4, Z0, Z4
+
+	// K14 = param K
+	// w15 = min z13, K14
+	VMINPD Z1, Z4, Z8
+
+	// q16 = mul w15, w15
+	VMULPD Z8, Z8, Z11
+
+	// zw17 = sub z13, w15
+	VSUBPD Z8, Z4, Z8
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Z9, Z5, Z5
+
+	// NegZero21 = param NegZero
+	// z22 = andnot NegZero21, d20
+	VPANDNQ Z5, Z0, Z5
+
+	// K23 = param K
+	// w24 = min z22, K23
+	VMINPD Z1, Z5, Z9
+
+	// q25 = mul w24, w24
+	VMULPD Z9, Z9, Z12
+
+	// zw26 = sub z22, w24
+	VSUBPD Z9, Z5, Z9
+
+	// x27 = load x[col 3]
+	// y28 = load y[col 3]
+	// d29 = sub x27, y28
+	VSUBPD Z6, Z2, Z2
+
+	// NegZero30 = param NegZero
+	// z31 = andnot NegZero30, d29
+	VPANDNQ Z2, Z0, Z2
+
+	// K32 = param K
+	// w33 = min z31, K32
+	VMINPD Z1, Z2, Z6
+
+	// q34 = mul w33, w33
+	VMULPD Z6, Z6, Z13
+
+	// zw35 = sub z31, w33
+	VSUBPD Z6, Z2, Z6
+
+	// v36 = add q7, q16
+	VADDPD Z11, Z10, Z10
+
+	// v37 = add q25, q34
+	VADDPD Z13, Z12, Z11
+
+	// qs38 = add v36, v37
+	VADDPD Z11, Z10, Z10
+
+	// v39 = add zw8, zw17
+	VADDPD Z8, Z7, Z7
+
+	// v40 = add zw26, zw35
+	VADDPD Z6, Z9, Z6
+
+	// ls41 = add v39, v40
+	VADDPD Z6, Z7, Z6
+
+	// v42 = max z4, z13
+	VMAXPD Z4, Z3, Z3
+
+	// v43 = max z22, z31
+	VMAXPD Z2, Z5, Z2
+
+	// zmax44 = max v42, v43
+	VMAXPD Z2, Z3, Z2
+
+	// B45 = param B
+	VBROADCASTSD 32(AX), Z3
+
+	// Ah46 = param Ah
+	VBROADCASTSD 16(AX), Z4
+
+	// s47 = mul Ah46, qs38
+	VMULPD Z10, Z4, Z4
+
+	// Zero48 = param Zero
+	VBROADCASTSD 80(AX), Z5
+
+	// v49 = ne ls41, Zero48
+	VCMPPD $0x04, Z5, Z6, K1
+
+	// v50 = mul B45, ls41
+	VMULPD Z6, Z3, Z5
+
+	// v51 = add s47, v50, merged into:
+	// s52 = select v49, v51, s47
+	VADDPD Z5, Z4, K1, Z4
+
+	// Inf53 = param Inf
+	VBROADCASTSD 72(AX), Z5
+
+	// H54 = param H
+	VBROADCASTSD 8(AX), Z6
+
+	// v55 = sub Inf53, H54
+	VSUBPD Z6, Z5, Z5
+
+	// v56 = mul B45, v55
+	VMULPD Z5, Z3, Z3
+
+	// Ovf57 = param Ovf
+	VBROADCASTSD 88(AX), Z5
+
+	// ovf58 = le Ovf57, zmax44
+	VCMPPD $0x12, Z2, Z5, K1
+
+	// v59 = add s52, v56, merged into:
+	// s60 = select ovf58, v59, s52
+	VADDPD Z3, Z4, K1, Z4
+
+	// store dst s60
+	VCVTPD2PS Z4, Y2
+	VMOVUPS   Y2, (SI)(DI*4)
+	ADDQ      $0x08, DI
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX
+TEXT ·rowMeans4F32AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	// Rows 0-3 of x, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (DX)(R8*4), X0
+	VMOVUPS   16(DX)(R8*4), X1
+	VMOVUPS   32(DX)(R8*4), X2
+	VMOVUPS   48(DX)(R8*4), X3
+	VUNPCKLPS X1, X0, X4
+	VUNPCKHPS X1, X0, X0
+	VUNPCKLPS X3, X2, X1
+	VUNPCKHPS X3, X2, X2
+	VMOVLHPS  X1, X4, X3
+	VMOVHLPS  X4, X1, X1
+	VMOVLHPS  X2, X0, X4
+	VMOVHLPS  X0, X2, X0
+	VCVTPS2PD X3, Y2
+	VCVTPS2PD X1, Y1
+	VCVTPS2PD X4, Y3
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	// Rows 0-3 of y, transposed into its 4 columns.
+	MOVQ      DI, R8
+	SHLQ      $0x02, R8
+	VMOVUPS   (BX)(R8*4), X4
+	VMOVUPS   16(BX)(R8*4), X5
+	VMOVUPS   32(BX)(R8*4), X6
+	VMOVUPS   48(BX)(R8*4), X7
+	VUNPCKLPS X5, X4, X8
+	VUNPCKHPS X5, X4, X4
+	VUNPCKLPS X7, X6, X5
+	VUNPCKHPS X7, X6, X6
+	VMOVLHPS  X5, X8, X7
+	VMOVHLPS  X8, X5, X5
+	VMOVLHPS  X6, X4, X8
+	VMOVHLPS  X4, X6, X4
+	VCVTPS2PD X7, Y6
+	VCVTPS2PD X5, Y5
+	VCVTPS2PD X8, Y7
+	VCVTPS2PD X4, Y4
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y6, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w6 = min z4, K5
+	VMINPD Y6, Y2, Y6
+
+	// q7 = mul w6, w6
+	VMULPD Y6, Y6, Y8
+
+	// zw8 = sub z4, w6
+	VSUBPD Y6, Y2, Y6
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y5, Y1, Y1
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y1, Y5, Y1
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y5
+
+	// w15 = min z13, K14
+	VMINPD Y5, Y1, Y5
+
+	// q16 = mul w15, w15
+	VMULPD Y5, Y5, Y9
+
+	// zw17 = sub z13, w15
+	VSUBPD Y5, Y1, Y5
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Y7, Y3, Y3
+
+	// NegZero21 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z22 = andnot NegZero21, d20
+	VANDNPD Y3, Y7, Y3
+
+	// K23 = param K
+	VBROADCASTSD (AX), Y7
+
+	// w24 = min z22, K23
+	VMINPD Y7, Y3, Y7
+
+	// q25 = mul w24, w24
+	VMULPD Y7, Y7, Y10
+
+	// zw26 = sub z22, w24
+	VSUBPD Y7, Y3, Y7
+
+	// x27 = load x[col 3]
+	// y28 = load y[col 3]
+	// d29 = sub x27, y28
+	VSUBPD Y4, Y0, Y0
+
+	// NegZero30 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z31 = andnot NegZero30, d29
+	VANDNPD Y0, Y4, Y0
+
+	// K32 = param K
+	VBROADCASTSD (AX), Y4
+
+	// w33 = min z31, K32
+	VMINPD Y4, Y0, Y4
+
+	// q34 = mul w33, w33
+	VMULPD Y4, Y4, Y11
+
+	// zw35 = sub z31, w33
+	VSUBPD Y4, Y0, Y4
+
+	// v36 = add q7, q16
+	VADDPD Y9, Y8, Y8
+
+	// v37 = add q25, q34
+	VADDPD Y11, Y10, Y9
+
+	// qs38 = add v36, v37
+	VADDPD Y9, Y8, Y8
+
+	// v39 = add zw8, zw17
+	VADDPD Y5, Y6, Y5
+
+	// v40 = add zw26, zw35
+	VADDPD Y4, Y7, Y4
+
+	// ls41 = add v39, v40
+	VADDPD Y4, Y5, Y4
+
+	// v42 = max z4, z13
+	VMAXPD Y1, Y2, Y1
+
+	// v43 = max z22, z31
+	VMAXPD Y0, Y3, Y0
+
+	// zmax44 = max v42, v43
+	VMAXPD Y0, Y1, Y0
+
+	// B45 = param B
+	VBROADCASTSD 32(AX), Y1
+
+	// Ah46 = param Ah
+	VBROADCASTSD 16(AX), Y2
+
+	// s47 = mul Ah46, qs38
+	VMULPD Y8, Y2, Y2
+
+	// Zero48 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// v49 = ne ls41, Zero48
+	VCMPPD $0x04, Y3, Y4, Y3
+
+	// v50 = mul B45, ls41
+	VMULPD Y4, Y1, Y4
+
+	// v51 = add s47, v50
+	VADDPD Y4, Y2, Y4
+
+	// s52 = select v49, v51, s47
+	VBLENDVPD Y3, Y4, Y2, Y2
+
+	// Inf53 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H54 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v55 = sub Inf53, H54
+	VSUBPD Y4, Y3, Y3
+
+	// v56 = mul B45, v55
+	VMULPD Y3, Y1, Y1
+
+	// Ovf57 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf58 = le Ovf57, zmax44
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v59 = add s52, v56
+	VADDPD Y1, Y2, Y1
+
+	// s60 = select ovf58, v59, s52
+	VBLENDVPD Y0, Y1, Y2, Y0
+
 	// RowDiv61 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
@@ -4628,9 +5284,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowMeans4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F
-TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
+TEXT ·rowMeans4F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
 	MOVQ x_base+32(FP), DX
@@ -11810,492 +12466,528 @@ loop1:
 	// v4 = sub d2, v3
 	VSUBPD Y8, Y6, Y10
 
-	// v5 = sub x0, v4
-	VSUBPD Y10, Y3, Y3
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// v6 = add y1, v3
-	VADDPD Y8, Y7, Y7
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y3, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y7, Y3, Y3
-
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y7, Y8
-
-	// sg10 = and d2, NegZero8
-	VANDPD Y7, Y6, Y6
-
-	// zl11 = xor e7, sg10
-	VXORPD Y6, Y3, Y3
-
-	// K12 = param K
-	VBROADCASTSD (AX), Y6
-
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y6, Y8, Y6
-
-	// P14 = param P
-	VBROADCASTSD 96(AX), Y7
-
-	// c15 = select quad13, z9, P14
-	VBLENDVPD Y6, Y8, Y7, Y7
-
-	// v16 = add zl11, zl11
-	VADDPD Y3, Y3, Y10
-
-	// zz17 = select quad13, v16, zl11
-	VBLENDVPD Y6, Y10, Y3, Y3
-
-	// hi18 = mul c15, z9
-	VMULPD Y8, Y7, Y10
-
-	// v19 = fms c15, z9, hi18
-	VFMSUB213PD Y10, Y7, Y8
-
-	// lo20 = fma c15, zz17, v19
-	VFMADD231PD Y3, Y7, Y8
-
-	// One21 = param One
+	// One7 = param One
 	VBROADCASTSD 104(AX), Y3
 
-	// Zero22 = param Zero
-	VBROADCASTSD 80(AX), Y7
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y7, Y8
 
-	// n23 = select quad13, One21, Zero22
-	VBLENDVPD Y6, Y3, Y7, Y3
+	// e9 = sub v6, v8
+	VSUBPD Y8, Y10, Y3
 
-	// x24 = load x[col 1]
-	// y25 = load y[col 1]
-	// d26 = sub x24, y25
-	VSUBPD Y9, Y5, Y6
-
-	// v27 = sub d26, x24
-	VSUBPD Y5, Y6, Y7
-
-	// v28 = sub d26, v27
-	VSUBPD Y7, Y6, Y11
-
-	// v29 = sub x24, v28
-	VSUBPD Y11, Y5, Y5
-
-	// v30 = add y25, v27
-	VADDPD Y7, Y9, Y7
-
-	// e31 = sub v29, v30
-	VSUBPD Y7, Y5, Y5
-
-	// NegZero32 = param NegZero
+	// NegZero10 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// z33 = andnot NegZero32, d26
-	VANDNPD Y6, Y7, Y9
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y7, Y8
 
-	// sg34 = and d26, NegZero32
+	// sg12 = and d2, NegZero10
 	VANDPD Y7, Y6, Y6
 
-	// zl35 = xor e31, sg34
-	VXORPD Y6, Y5, Y5
+	// zl13 = xor e9, sg12
+	VXORPD Y6, Y3, Y3
 
-	// K36 = param K
+	// K14 = param K
 	VBROADCASTSD (AX), Y6
 
-	// quad37 = lt z33, K36
-	VCMPPD $0x11, Y6, Y9, Y6
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y6, Y8, Y6
 
-	// P38 = param P
+	// P16 = param P
 	VBROADCASTSD 96(AX), Y7
 
-	// c39 = select quad37, z33, P38
-	VBLENDVPD Y6, Y9, Y7, Y7
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y6, Y8, Y7, Y7
 
-	// v40 = add zl35, zl35
-	VADDPD Y5, Y5, Y11
+	// v18 = add zl13, zl13
+	VADDPD Y3, Y3, Y10
 
-	// zz41 = select quad37, v40, zl35
-	VBLENDVPD Y6, Y11, Y5, Y5
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y6, Y10, Y3, Y3
 
-	// hi42 = mul c39, z33
-	VMULPD Y9, Y7, Y11
+	// hi20 = mul c17, z11
+	VMULPD Y8, Y7, Y10
 
-	// v43 = fms c39, z33, hi42
-	VFMSUB213PD Y11, Y7, Y9
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y7, Y8
 
-	// lo44 = fma c39, zz41, v43
-	VFMADD231PD Y5, Y7, Y9
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y3, Y7, Y8
 
-	// One45 = param One
-	VBROADCASTSD 104(AX), Y5
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// Zero46 = param Zero
+	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// n47 = select quad37, One45, Zero46
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y6, Y3, Y7, Y3
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y9, Y5, Y6
+
+	// v29 = sub d28, x26
+	VSUBPD Y5, Y6, Y7
+
+	// v30 = sub d28, v29
+	VSUBPD Y7, Y6, Y11
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y12
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y12, Y5, Y11
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y5, Y9, Y7
+
+	// e35 = sub v32, v34
+	VSUBPD Y7, Y11, Y5
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y6, Y7, Y9
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y7, Y6, Y6
+
+	// zl39 = xor e35, sg38
+	VXORPD Y6, Y5, Y5
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y6, Y9, Y6
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y6, Y9, Y7, Y7
+
+	// v44 = add zl39, zl39
+	VADDPD Y5, Y5, Y11
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y6, Y11, Y5, Y5
+
+	// hi46 = mul c43, z37
+	VMULPD Y9, Y7, Y11
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y11, Y7, Y9
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y5, Y7, Y9
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// n51 = select quad41, One49, Zero50
 	VBLENDVPD Y6, Y5, Y7, Y5
 
-	// s48 = add hi18, hi42
+	// s52 = add hi20, hi46
 	VADDPD Y11, Y10, Y6
 
-	// bv49 = sub s48, hi18
+	// bv53 = sub s52, hi20
 	VSUBPD Y10, Y6, Y7
 
-	// v50 = sub s48, bv49
+	// v54 = sub s52, bv53
 	VSUBPD Y7, Y6, Y12
 
-	// v51 = sub hi18, v50
+	// v55 = sub hi20, v54
 	VSUBPD Y12, Y10, Y10
 
-	// v52 = sub hi42, bv49
+	// v56 = sub hi46, bv53
 	VSUBPD Y7, Y11, Y7
 
-	// e53 = add v51, v52
+	// e57 = add v55, v56
 	VADDPD Y7, Y10, Y7
 
-	// v54 = add lo20, lo44
-	VADDPD Y9, Y8, Y8
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y10
 
-	// v55 = add v54, e53
-	VADDPD Y7, Y8, Y7
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y10, Y8, Y9
 
-	// v56 = add n23, n47
-	VADDPD Y5, Y3, Y3
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// x57 = load x[col 2]
-	// y58 = load y[col 2]
-	// d59 = sub x57, y58
-	VSUBPD Y4, Y1, Y5
+	// v61 = fma v59, One60, e57
+	VFMADD231PD Y8, Y9, Y7
 
-	// v60 = sub d59, x57
-	VSUBPD Y1, Y5, Y8
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// v61 = sub d59, v60
-	VSUBPD Y8, Y5, Y9
+	// v63 = fma n25, One62, n51
+	VFMADD231PD Y8, Y3, Y5
 
-	// v62 = sub x57, v61
-	VSUBPD Y9, Y1, Y1
+	// x64 = load x[col 2]
+	// y65 = load y[col 2]
+	// d66 = sub x64, y65
+	VSUBPD Y4, Y1, Y3
 
-	// v63 = add y58, v60
-	VADDPD Y8, Y4, Y4
+	// v67 = sub d66, x64
+	VSUBPD Y1, Y3, Y8
 
-	// e64 = sub v62, v63
-	VSUBPD Y4, Y1, Y1
+	// v68 = sub d66, v67
+	VSUBPD Y8, Y3, Y9
 
-	// NegZero65 = param NegZero
-	VBROADCASTSD 64(AX), Y4
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y10
 
-	// z66 = andnot NegZero65, d59
-	VANDNPD Y5, Y4, Y8
+	// v70 = fms x64, One69, v68
+	VFMSUB231PD Y10, Y1, Y9
 
-	// sg67 = and d59, NegZero65
-	VANDPD Y4, Y5, Y4
-
-	// zl68 = xor e64, sg67
-	VXORPD Y4, Y1, Y1
-
-	// K69 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad70 = lt z66, K69
-	VCMPPD $0x11, Y4, Y8, Y4
-
-	// P71 = param P
-	VBROADCASTSD 96(AX), Y5
-
-	// c72 = select quad70, z66, P71
-	VBLENDVPD Y4, Y8, Y5, Y5
-
-	// v73 = add zl68, zl68
-	VADDPD Y1, Y1, Y9
-
-	// zz74 = select quad70, v73, zl68
-	VBLENDVPD Y4, Y9, Y1, Y1
-
-	// hi75 = mul c72, z66
-	VMULPD Y8, Y5, Y9
-
-	// v76 = fms c72, z66, hi75
-	VFMSUB213PD Y9, Y5, Y8
-
-	// lo77 = fma c72, zz74, v76
-	VFMADD231PD Y1, Y5, Y8
-
-	// One78 = param One
+	// One71 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// Zero79 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// v72 = fma y65, One71, v67
+	VFMADD231PD Y1, Y4, Y8
 
-	// n80 = select quad70, One78, Zero79
-	VBLENDVPD Y4, Y1, Y5, Y1
+	// e73 = sub v70, v72
+	VSUBPD Y8, Y9, Y1
 
-	// x81 = load x[col 3]
-	// y82 = load y[col 3]
-	// d83 = sub x81, y82
-	VSUBPD Y2, Y0, Y4
+	// NegZero74 = param NegZero
+	VBROADCASTSD 64(AX), Y4
 
-	// v84 = sub d83, x81
-	VSUBPD Y0, Y4, Y5
+	// z75 = andnot NegZero74, d66
+	VANDNPD Y3, Y4, Y8
 
-	// v85 = sub d83, v84
-	VSUBPD Y5, Y4, Y10
+	// sg76 = and d66, NegZero74
+	VANDPD Y4, Y3, Y3
 
-	// v86 = sub x81, v85
-	VSUBPD Y10, Y0, Y0
+	// zl77 = xor e73, sg76
+	VXORPD Y3, Y1, Y1
 
-	// v87 = add y82, v84
-	VADDPD Y5, Y2, Y2
-
-	// e88 = sub v86, v87
-	VSUBPD Y2, Y0, Y0
-
-	// NegZero89 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z90 = andnot NegZero89, d83
-	VANDNPD Y4, Y2, Y5
-
-	// sg91 = and d83, NegZero89
-	VANDPD Y2, Y4, Y2
-
-	// zl92 = xor e88, sg91
-	VXORPD Y2, Y0, Y0
-
-	// K93 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad94 = lt z90, K93
-	VCMPPD $0x11, Y2, Y5, Y2
-
-	// P95 = param P
-	VBROADCASTSD 96(AX), Y4
-
-	// c96 = select quad94, z90, P95
-	VBLENDVPD Y2, Y5, Y4, Y4
-
-	// v97 = add zl92, zl92
-	VADDPD Y0, Y0, Y10
-
-	// zz98 = select quad94, v97, zl92
-	VBLENDVPD Y2, Y10, Y0, Y0
-
-	// hi99 = mul c96, z90
-	VMULPD Y5, Y4, Y10
-
-	// v100 = fms c96, z90, hi99
-	VFMSUB213PD Y10, Y4, Y5
-
-	// lo101 = fma c96, zz98, v100
-	VFMADD231PD Y0, Y4, Y5
-
-	// One102 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// Zero103 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// n104 = select quad94, One102, Zero103
-	VBLENDVPD Y2, Y0, Y4, Y0
-
-	// s105 = add hi75, hi99
-	VADDPD Y10, Y9, Y2
-
-	// bv106 = sub s105, hi75
-	VSUBPD Y9, Y2, Y4
-
-	// v107 = sub s105, bv106
-	VSUBPD Y4, Y2, Y11
-
-	// v108 = sub hi75, v107
-	VSUBPD Y11, Y9, Y9
-
-	// v109 = sub hi99, bv106
-	VSUBPD Y4, Y10, Y4
-
-	// e110 = add v108, v109
-	VADDPD Y4, Y9, Y4
-
-	// v111 = add lo77, lo101
-	VADDPD Y5, Y8, Y5
-
-	// v112 = add v111, e110
-	VADDPD Y4, Y5, Y4
-
-	// v113 = add n80, n104
-	VADDPD Y0, Y1, Y0
-
-	// hi114 = add s48, s105
-	VADDPD Y2, Y6, Y1
-
-	// bv115 = sub hi114, s48
-	VSUBPD Y6, Y1, Y5
-
-	// v116 = sub hi114, bv115
-	VSUBPD Y5, Y1, Y8
-
-	// v117 = sub s48, v116
-	VSUBPD Y8, Y6, Y6
-
-	// v118 = sub s105, bv115
-	VSUBPD Y5, Y2, Y2
-
-	// e119 = add v117, v118
-	VADDPD Y2, Y6, Y2
-
-	// v120 = add v55, v112
-	VADDPD Y4, Y7, Y4
-
-	// lo121 = add v120, e119
-	VADDPD Y2, Y4, Y2
-
-	// quad122 = add v56, v113
-	VADDPD Y0, Y3, Y0
-
-	// RowCols123 = param RowCols
-	VBROADCASTSD 144(AX), Y3
-
-	// lin124 = sub RowCols123, quad122
-	VSUBPD Y0, Y3, Y0
-
-	// K125 = param K
+	// K78 = param K
 	VBROADCASTSD (AX), Y3
 
-	// kh126 = mul K125, K125
+	// quad79 = lt z75, K78
+	VCMPPD $0x11, Y3, Y8, Y3
+
+	// P80 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c81 = select quad79, z75, P80
+	VBLENDVPD Y3, Y8, Y4, Y4
+
+	// v82 = add zl77, zl77
+	VADDPD Y1, Y1, Y9
+
+	// zz83 = select quad79, v82, zl77
+	VBLENDVPD Y3, Y9, Y1, Y1
+
+	// hi84 = mul c81, z75
+	VMULPD Y8, Y4, Y9
+
+	// v85 = fms c81, z75, hi84
+	VFMSUB213PD Y9, Y4, Y8
+
+	// lo86 = fma c81, zz83, v85
+	VFMADD231PD Y1, Y4, Y8
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero88 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n89 = select quad79, One87, Zero88
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
+	VSUBPD Y2, Y0, Y3
+
+	// v93 = sub d92, x90
+	VSUBPD Y0, Y3, Y4
+
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y10
+
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y11, Y0, Y10
+
+	// One97 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v98 = fma y91, One97, v93
+	VFMADD231PD Y0, Y2, Y4
+
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y10, Y0
+
+	// NegZero100 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z101 = andnot NegZero100, d92
+	VANDNPD Y3, Y2, Y4
+
+	// sg102 = and d92, NegZero100
+	VANDPD Y2, Y3, Y2
+
+	// zl103 = xor e99, sg102
+	VXORPD Y2, Y0, Y0
+
+	// K104 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad105 = lt z101, K104
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P106 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c107 = select quad105, z101, P106
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y10
+
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y10, Y0, Y0
+
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y10
+
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y10, Y3, Y4
+
+	// lo112 = fma c107, zz109, v111
+	VFMADD231PD Y0, Y3, Y4
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero114 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n115 = select quad105, One113, Zero114
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// s116 = add hi84, hi110
+	VADDPD Y10, Y9, Y2
+
+	// bv117 = sub s116, hi84
+	VSUBPD Y9, Y2, Y3
+
+	// v118 = sub s116, bv117
+	VSUBPD Y3, Y2, Y11
+
+	// v119 = sub hi84, v118
+	VSUBPD Y11, Y9, Y9
+
+	// v120 = sub hi110, bv117
+	VSUBPD Y3, Y10, Y3
+
+	// e121 = add v119, v120
+	VADDPD Y3, Y9, Y3
+
+	// One122 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v123 = fma lo86, One122, lo112
+	VFMADD231PD Y9, Y8, Y4
+
+	// One124 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v125 = fma v123, One124, e121
+	VFMADD231PD Y8, Y4, Y3
+
+	// One126 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v127 = fma n89, One126, n115
+	VFMADD231PD Y4, Y1, Y0
+
+	// hi128 = add s52, s116
+	VADDPD Y2, Y6, Y1
+
+	// bv129 = sub hi128, s52
+	VSUBPD Y6, Y1, Y4
+
+	// v130 = sub hi128, bv129
+	VSUBPD Y4, Y1, Y8
+
+	// v131 = sub s52, v130
+	VSUBPD Y8, Y6, Y6
+
+	// v132 = sub s116, bv129
+	VSUBPD Y4, Y2, Y2
+
+	// e133 = add v131, v132
+	VADDPD Y2, Y6, Y2
+
+	// One134 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v135 = fma v61, One134, v125
+	VFMADD231PD Y4, Y7, Y3
+
+	// One136 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo137 = fma v135, One136, e133
+	VFMADD231PD Y4, Y3, Y2
+
+	// One138 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// quad139 = fma v63, One138, v127
+	VFMADD231PD Y3, Y5, Y0
+
+	// RowCols140 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin141 = sub RowCols140, quad139
+	VSUBPD Y0, Y3, Y0
+
+	// K142 = param K
+	VBROADCASTSD (AX), Y3
+
+	// kh143 = mul K142, K142
 	VMULPD Y3, Y3, Y4
 
-	// kl127 = fms K125, K125, kh126
+	// kl144 = fms K142, K142, kh143
 	VMOVAPD     Y4, Y5
 	VFMSUB231PD Y3, Y3, Y5
 
-	// ch128 = mul lin124, kh126
+	// ch145 = mul lin141, kh143
 	VMULPD Y4, Y0, Y3
 
-	// v129 = fms lin124, kh126, ch128
+	// v146 = fms lin141, kh143, ch145
 	VFMSUB213PD Y3, Y0, Y4
 
-	// v130 = mul lin124, kl127
+	// v147 = mul lin141, kl144
 	VMULPD Y5, Y0, Y5
 
-	// cl131 = add v129, v130
-	VADDPD Y5, Y4, Y4
+	// One148 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// Inf132 = param Inf
-	VBROADCASTSD 72(AX), Y5
+	// cl149 = fma v146, One148, v147
+	VFMADD231PD Y6, Y4, Y5
 
-	// fin133 = lt hi114, Inf132
-	VCMPPD $0x11, Y5, Y1, Y6
+	// Inf150 = param Inf
+	VBROADCASTSD 72(AX), Y4
 
-	// NegZero134 = param NegZero
+	// fin151 = lt hi128, Inf150
+	VCMPPD $0x11, Y4, Y1, Y6
+
+	// NegZero152 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negch135 = xor ch128, NegZero134
+	// negch153 = xor ch145, NegZero152
 	VXORPD Y7, Y3, Y7
 
-	// s136 = add hi114, negch135
+	// s154 = add hi128, negch153
 	VADDPD Y7, Y1, Y8
 
-	// bv137 = sub s136, hi114
+	// bv155 = sub s154, hi128
 	VSUBPD Y1, Y8, Y9
 
-	// v138 = sub s136, bv137
+	// v156 = sub s154, bv155
 	VSUBPD Y9, Y8, Y10
 
-	// v139 = sub hi114, v138
+	// v157 = sub hi128, v156
 	VSUBPD Y10, Y1, Y10
 
-	// v140 = sub negch135, bv137
+	// v158 = sub negch153, bv155
 	VSUBPD Y9, Y7, Y7
 
-	// e141 = add v139, v140
+	// e159 = add v157, v158
 	VADDPD Y7, Y10, Y7
 
-	// Zero142 = param Zero
+	// Zero160 = param Zero
 	VBROADCASTSD 80(AX), Y9
 
-	// corr143 = lt Zero142, lin124
+	// corr161 = lt Zero160, lin141
 	VCMPPD $0x11, Y0, Y9, Y0
 
-	// v144 = sub hi114, ch128
+	// v162 = sub hi128, ch145
 	VSUBPD Y3, Y1, Y3
 
-	// v145 = select fin133, s136, v144
+	// v163 = select fin151, s154, v162
 	VBLENDVPD Y6, Y8, Y3, Y3
 
-	// v146 = sub lo121, cl131
-	VSUBPD Y4, Y2, Y4
+	// One164 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// v147 = add v146, e141
-	VADDPD Y7, Y4, Y4
+	// v165 = fms lo137, One164, cl149
+	VFMSUB231PD Y8, Y2, Y5
 
-	// v148 = select fin133, v147, lo121
-	VBLENDVPD Y6, Y4, Y2, Y4
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// hi149 = select corr143, v145, hi114
+	// v167 = fma v165, One166, e159
+	VFMADD231PD Y8, Y5, Y7
+
+	// v168 = select fin151, v167, lo137
+	VBLENDVPD Y6, Y7, Y2, Y5
+
+	// hi169 = select corr161, v163, hi128
 	VBLENDVPD Y0, Y3, Y1, Y1
 
-	// lo150 = select corr143, v148, lo121
-	VBLENDVPD Y0, Y4, Y2, Y0
+	// lo170 = select corr161, v168, lo137
+	VBLENDVPD Y0, Y5, Y2, Y0
 
-	// Di151 = param Di
+	// Di171 = param Di
 	VBROADCASTSD 112(AX), Y2
 
-	// RowDiv152 = param RowDiv
-	VBROADCASTSD 152(AX), Y3
+	// q172 = mul hi169, Di171
+	VMULPD Y2, Y1, Y3
 
-	// v153 = mul hi149, Di151
-	VMULPD Y2, Y1, Y4
+	// v173 = fms hi169, Di171, q172
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
 
-	// v154 = div v153, RowDiv152
-	VDIVPD Y3, Y4, Y4
+	// Dl174 = param Dl
+	VBROADCASTSD 120(AX), Y6
 
-	// q155 = mul hi149, Di151
-	VMULPD Y2, Y1, Y6
-
-	// v156 = fms hi149, Di151, q155
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y2, Y1, Y7
-
-	// Dl157 = param Dl
-	VBROADCASTSD 120(AX), Y8
-
-	// v158 = mul lo150, Di151
+	// v175 = mul lo170, Di171
 	VMULPD Y2, Y0, Y0
 
-	// v159 = fma hi149, Dl157, v158
-	VFMADD231PD Y8, Y1, Y0
+	// v176 = fma hi169, Dl174, v175
+	VFMADD231PD Y6, Y1, Y0
 
-	// r160 = add v156, v159
-	VADDPD Y0, Y7, Y0
+	// One177 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// qd161 = div q155, RowDiv152
-	VDIVPD Y3, Y6, Y2
+	// r178 = fma v173, One177, v176
+	VFMADD231PD Y2, Y5, Y0
 
-	// NegZero162 = param NegZero
-	VBROADCASTSD 64(AX), Y7
+	// v179 = add q172, r178
+	VADDPD Y0, Y3, Y0
 
-	// v163 = xor qd161, NegZero162
-	VXORPD Y7, Y2, Y7
+	// v180 = lt hi169, Inf150
+	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v164 = fma v163, RowDiv152, q155
-	VFMADD231PD Y3, Y7, Y6
+	// v181 = select v180, v179, q172
+	VBLENDVPD Y1, Y0, Y3, Y0
 
-	// rd165 = add v164, r160
-	VADDPD Y0, Y6, Y0
-
-	// v166 = div rd165, RowDiv152
-	VDIVPD Y3, Y0, Y0
-
-	// v167 = add qd161, v166
-	VADDPD Y0, Y2, Y0
-
-	// v168 = lt hi149, Inf132
-	VCMPPD $0x11, Y5, Y1, Y1
-
-	// v169 = select v168, v167, v154
-	VBLENDVPD Y1, Y0, Y4, Y0
-
-	// store dst v169
+	// store dst v181
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -12342,492 +13034,528 @@ loop1:
 	// v4 = sub d2, v3
 	VSUBPD Y8, Y6, Y10
 
-	// v5 = sub x0, v4
-	VSUBPD Y10, Y3, Y3
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
 
-	// v6 = add y1, v3
-	VADDPD Y8, Y7, Y7
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y3, Y10
 
-	// e7 = sub v5, v6
-	VSUBPD Y7, Y3, Y3
-
-	// NegZero8 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// z9 = andnot NegZero8, d2
-	VANDNPD Y6, Y7, Y8
-
-	// sg10 = and d2, NegZero8
-	VANDPD Y7, Y6, Y6
-
-	// zl11 = xor e7, sg10
-	VXORPD Y6, Y3, Y3
-
-	// K12 = param K
-	VBROADCASTSD (AX), Y6
-
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Y6, Y8, Y6
-
-	// P14 = param P
-	VBROADCASTSD 96(AX), Y7
-
-	// c15 = select quad13, z9, P14
-	VBLENDVPD Y6, Y8, Y7, Y7
-
-	// v16 = add zl11, zl11
-	VADDPD Y3, Y3, Y10
-
-	// zz17 = select quad13, v16, zl11
-	VBLENDVPD Y6, Y10, Y3, Y3
-
-	// hi18 = mul c15, z9
-	VMULPD Y8, Y7, Y10
-
-	// v19 = fms c15, z9, hi18
-	VFMSUB213PD Y10, Y7, Y8
-
-	// lo20 = fma c15, zz17, v19
-	VFMADD231PD Y3, Y7, Y8
-
-	// One21 = param One
+	// One7 = param One
 	VBROADCASTSD 104(AX), Y3
 
-	// Zero22 = param Zero
-	VBROADCASTSD 80(AX), Y7
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y7, Y8
 
-	// n23 = select quad13, One21, Zero22
-	VBLENDVPD Y6, Y3, Y7, Y3
+	// e9 = sub v6, v8
+	VSUBPD Y8, Y10, Y3
 
-	// x24 = load x[col 1]
-	// y25 = load y[col 1]
-	// d26 = sub x24, y25
-	VSUBPD Y9, Y5, Y6
-
-	// v27 = sub d26, x24
-	VSUBPD Y5, Y6, Y7
-
-	// v28 = sub d26, v27
-	VSUBPD Y7, Y6, Y11
-
-	// v29 = sub x24, v28
-	VSUBPD Y11, Y5, Y5
-
-	// v30 = add y25, v27
-	VADDPD Y7, Y9, Y7
-
-	// e31 = sub v29, v30
-	VSUBPD Y7, Y5, Y5
-
-	// NegZero32 = param NegZero
+	// NegZero10 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// z33 = andnot NegZero32, d26
-	VANDNPD Y6, Y7, Y9
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y7, Y8
 
-	// sg34 = and d26, NegZero32
+	// sg12 = and d2, NegZero10
 	VANDPD Y7, Y6, Y6
 
-	// zl35 = xor e31, sg34
-	VXORPD Y6, Y5, Y5
+	// zl13 = xor e9, sg12
+	VXORPD Y6, Y3, Y3
 
-	// K36 = param K
+	// K14 = param K
 	VBROADCASTSD (AX), Y6
 
-	// quad37 = lt z33, K36
-	VCMPPD $0x11, Y6, Y9, Y6
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y6, Y8, Y6
 
-	// P38 = param P
+	// P16 = param P
 	VBROADCASTSD 96(AX), Y7
 
-	// c39 = select quad37, z33, P38
-	VBLENDVPD Y6, Y9, Y7, Y7
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y6, Y8, Y7, Y7
 
-	// v40 = add zl35, zl35
-	VADDPD Y5, Y5, Y11
+	// v18 = add zl13, zl13
+	VADDPD Y3, Y3, Y10
 
-	// zz41 = select quad37, v40, zl35
-	VBLENDVPD Y6, Y11, Y5, Y5
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y6, Y10, Y3, Y3
 
-	// hi42 = mul c39, z33
-	VMULPD Y9, Y7, Y11
+	// hi20 = mul c17, z11
+	VMULPD Y8, Y7, Y10
 
-	// v43 = fms c39, z33, hi42
-	VFMSUB213PD Y11, Y7, Y9
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y7, Y8
 
-	// lo44 = fma c39, zz41, v43
-	VFMADD231PD Y5, Y7, Y9
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y3, Y7, Y8
 
-	// One45 = param One
-	VBROADCASTSD 104(AX), Y5
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// Zero46 = param Zero
+	// Zero24 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// n47 = select quad37, One45, Zero46
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y6, Y3, Y7, Y3
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y9, Y5, Y6
+
+	// v29 = sub d28, x26
+	VSUBPD Y5, Y6, Y7
+
+	// v30 = sub d28, v29
+	VSUBPD Y7, Y6, Y11
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y12
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y12, Y5, Y11
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y5, Y9, Y7
+
+	// e35 = sub v32, v34
+	VSUBPD Y7, Y11, Y5
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y6, Y7, Y9
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y7, Y6, Y6
+
+	// zl39 = xor e35, sg38
+	VXORPD Y6, Y5, Y5
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y6, Y9, Y6
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y6, Y9, Y7, Y7
+
+	// v44 = add zl39, zl39
+	VADDPD Y5, Y5, Y11
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y6, Y11, Y5, Y5
+
+	// hi46 = mul c43, z37
+	VMULPD Y9, Y7, Y11
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y11, Y7, Y9
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y5, Y7, Y9
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// n51 = select quad41, One49, Zero50
 	VBLENDVPD Y6, Y5, Y7, Y5
 
-	// s48 = add hi18, hi42
+	// s52 = add hi20, hi46
 	VADDPD Y11, Y10, Y6
 
-	// bv49 = sub s48, hi18
+	// bv53 = sub s52, hi20
 	VSUBPD Y10, Y6, Y7
 
-	// v50 = sub s48, bv49
+	// v54 = sub s52, bv53
 	VSUBPD Y7, Y6, Y12
 
-	// v51 = sub hi18, v50
+	// v55 = sub hi20, v54
 	VSUBPD Y12, Y10, Y10
 
-	// v52 = sub hi42, bv49
+	// v56 = sub hi46, bv53
 	VSUBPD Y7, Y11, Y7
 
-	// e53 = add v51, v52
+	// e57 = add v55, v56
 	VADDPD Y7, Y10, Y7
 
-	// v54 = add lo20, lo44
-	VADDPD Y9, Y8, Y8
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y10
 
-	// v55 = add v54, e53
-	VADDPD Y7, Y8, Y7
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y10, Y8, Y9
 
-	// v56 = add n23, n47
-	VADDPD Y5, Y3, Y3
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// x57 = load x[col 2]
-	// y58 = load y[col 2]
-	// d59 = sub x57, y58
-	VSUBPD Y4, Y1, Y5
+	// v61 = fma v59, One60, e57
+	VFMADD231PD Y8, Y9, Y7
 
-	// v60 = sub d59, x57
-	VSUBPD Y1, Y5, Y8
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// v61 = sub d59, v60
-	VSUBPD Y8, Y5, Y9
+	// v63 = fma n25, One62, n51
+	VFMADD231PD Y8, Y3, Y5
 
-	// v62 = sub x57, v61
-	VSUBPD Y9, Y1, Y1
+	// x64 = load x[col 2]
+	// y65 = load y[col 2]
+	// d66 = sub x64, y65
+	VSUBPD Y4, Y1, Y3
 
-	// v63 = add y58, v60
-	VADDPD Y8, Y4, Y4
+	// v67 = sub d66, x64
+	VSUBPD Y1, Y3, Y8
 
-	// e64 = sub v62, v63
-	VSUBPD Y4, Y1, Y1
+	// v68 = sub d66, v67
+	VSUBPD Y8, Y3, Y9
 
-	// NegZero65 = param NegZero
-	VBROADCASTSD 64(AX), Y4
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y10
 
-	// z66 = andnot NegZero65, d59
-	VANDNPD Y5, Y4, Y8
+	// v70 = fms x64, One69, v68
+	VFMSUB231PD Y10, Y1, Y9
 
-	// sg67 = and d59, NegZero65
-	VANDPD Y4, Y5, Y4
-
-	// zl68 = xor e64, sg67
-	VXORPD Y4, Y1, Y1
-
-	// K69 = param K
-	VBROADCASTSD (AX), Y4
-
-	// quad70 = lt z66, K69
-	VCMPPD $0x11, Y4, Y8, Y4
-
-	// P71 = param P
-	VBROADCASTSD 96(AX), Y5
-
-	// c72 = select quad70, z66, P71
-	VBLENDVPD Y4, Y8, Y5, Y5
-
-	// v73 = add zl68, zl68
-	VADDPD Y1, Y1, Y9
-
-	// zz74 = select quad70, v73, zl68
-	VBLENDVPD Y4, Y9, Y1, Y1
-
-	// hi75 = mul c72, z66
-	VMULPD Y8, Y5, Y9
-
-	// v76 = fms c72, z66, hi75
-	VFMSUB213PD Y9, Y5, Y8
-
-	// lo77 = fma c72, zz74, v76
-	VFMADD231PD Y1, Y5, Y8
-
-	// One78 = param One
+	// One71 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// Zero79 = param Zero
-	VBROADCASTSD 80(AX), Y5
+	// v72 = fma y65, One71, v67
+	VFMADD231PD Y1, Y4, Y8
 
-	// n80 = select quad70, One78, Zero79
-	VBLENDVPD Y4, Y1, Y5, Y1
+	// e73 = sub v70, v72
+	VSUBPD Y8, Y9, Y1
 
-	// x81 = load x[col 3]
-	// y82 = load y[col 3]
-	// d83 = sub x81, y82
-	VSUBPD Y2, Y0, Y4
+	// NegZero74 = param NegZero
+	VBROADCASTSD 64(AX), Y4
 
-	// v84 = sub d83, x81
-	VSUBPD Y0, Y4, Y5
+	// z75 = andnot NegZero74, d66
+	VANDNPD Y3, Y4, Y8
 
-	// v85 = sub d83, v84
-	VSUBPD Y5, Y4, Y10
+	// sg76 = and d66, NegZero74
+	VANDPD Y4, Y3, Y3
 
-	// v86 = sub x81, v85
-	VSUBPD Y10, Y0, Y0
+	// zl77 = xor e73, sg76
+	VXORPD Y3, Y1, Y1
 
-	// v87 = add y82, v84
-	VADDPD Y5, Y2, Y2
-
-	// e88 = sub v86, v87
-	VSUBPD Y2, Y0, Y0
-
-	// NegZero89 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z90 = andnot NegZero89, d83
-	VANDNPD Y4, Y2, Y5
-
-	// sg91 = and d83, NegZero89
-	VANDPD Y2, Y4, Y2
-
-	// zl92 = xor e88, sg91
-	VXORPD Y2, Y0, Y0
-
-	// K93 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad94 = lt z90, K93
-	VCMPPD $0x11, Y2, Y5, Y2
-
-	// P95 = param P
-	VBROADCASTSD 96(AX), Y4
-
-	// c96 = select quad94, z90, P95
-	VBLENDVPD Y2, Y5, Y4, Y4
-
-	// v97 = add zl92, zl92
-	VADDPD Y0, Y0, Y10
-
-	// zz98 = select quad94, v97, zl92
-	VBLENDVPD Y2, Y10, Y0, Y0
-
-	// hi99 = mul c96, z90
-	VMULPD Y5, Y4, Y10
-
-	// v100 = fms c96, z90, hi99
-	VFMSUB213PD Y10, Y4, Y5
-
-	// lo101 = fma c96, zz98, v100
-	VFMADD231PD Y0, Y4, Y5
-
-	// One102 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// Zero103 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// n104 = select quad94, One102, Zero103
-	VBLENDVPD Y2, Y0, Y4, Y0
-
-	// s105 = add hi75, hi99
-	VADDPD Y10, Y9, Y2
-
-	// bv106 = sub s105, hi75
-	VSUBPD Y9, Y2, Y4
-
-	// v107 = sub s105, bv106
-	VSUBPD Y4, Y2, Y11
-
-	// v108 = sub hi75, v107
-	VSUBPD Y11, Y9, Y9
-
-	// v109 = sub hi99, bv106
-	VSUBPD Y4, Y10, Y4
-
-	// e110 = add v108, v109
-	VADDPD Y4, Y9, Y4
-
-	// v111 = add lo77, lo101
-	VADDPD Y5, Y8, Y5
-
-	// v112 = add v111, e110
-	VADDPD Y4, Y5, Y4
-
-	// v113 = add n80, n104
-	VADDPD Y0, Y1, Y0
-
-	// hi114 = add s48, s105
-	VADDPD Y2, Y6, Y1
-
-	// bv115 = sub hi114, s48
-	VSUBPD Y6, Y1, Y5
-
-	// v116 = sub hi114, bv115
-	VSUBPD Y5, Y1, Y8
-
-	// v117 = sub s48, v116
-	VSUBPD Y8, Y6, Y6
-
-	// v118 = sub s105, bv115
-	VSUBPD Y5, Y2, Y2
-
-	// e119 = add v117, v118
-	VADDPD Y2, Y6, Y2
-
-	// v120 = add v55, v112
-	VADDPD Y4, Y7, Y4
-
-	// lo121 = add v120, e119
-	VADDPD Y2, Y4, Y2
-
-	// quad122 = add v56, v113
-	VADDPD Y0, Y3, Y0
-
-	// RowCols123 = param RowCols
-	VBROADCASTSD 144(AX), Y3
-
-	// lin124 = sub RowCols123, quad122
-	VSUBPD Y0, Y3, Y0
-
-	// K125 = param K
+	// K78 = param K
 	VBROADCASTSD (AX), Y3
 
-	// kh126 = mul K125, K125
+	// quad79 = lt z75, K78
+	VCMPPD $0x11, Y3, Y8, Y3
+
+	// P80 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c81 = select quad79, z75, P80
+	VBLENDVPD Y3, Y8, Y4, Y4
+
+	// v82 = add zl77, zl77
+	VADDPD Y1, Y1, Y9
+
+	// zz83 = select quad79, v82, zl77
+	VBLENDVPD Y3, Y9, Y1, Y1
+
+	// hi84 = mul c81, z75
+	VMULPD Y8, Y4, Y9
+
+	// v85 = fms c81, z75, hi84
+	VFMSUB213PD Y9, Y4, Y8
+
+	// lo86 = fma c81, zz83, v85
+	VFMADD231PD Y1, Y4, Y8
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero88 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n89 = select quad79, One87, Zero88
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
+	VSUBPD Y2, Y0, Y3
+
+	// v93 = sub d92, x90
+	VSUBPD Y0, Y3, Y4
+
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y10
+
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y11, Y0, Y10
+
+	// One97 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v98 = fma y91, One97, v93
+	VFMADD231PD Y0, Y2, Y4
+
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y10, Y0
+
+	// NegZero100 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z101 = andnot NegZero100, d92
+	VANDNPD Y3, Y2, Y4
+
+	// sg102 = and d92, NegZero100
+	VANDPD Y2, Y3, Y2
+
+	// zl103 = xor e99, sg102
+	VXORPD Y2, Y0, Y0
+
+	// K104 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad105 = lt z101, K104
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P106 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c107 = select quad105, z101, P106
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y10
+
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y10, Y0, Y0
+
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y10
+
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y10, Y3, Y4
+
+	// lo112 = fma c107, zz109, v111
+	VFMADD231PD Y0, Y3, Y4
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero114 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n115 = select quad105, One113, Zero114
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// s116 = add hi84, hi110
+	VADDPD Y10, Y9, Y2
+
+	// bv117 = sub s116, hi84
+	VSUBPD Y9, Y2, Y3
+
+	// v118 = sub s116, bv117
+	VSUBPD Y3, Y2, Y11
+
+	// v119 = sub hi84, v118
+	VSUBPD Y11, Y9, Y9
+
+	// v120 = sub hi110, bv117
+	VSUBPD Y3, Y10, Y3
+
+	// e121 = add v119, v120
+	VADDPD Y3, Y9, Y3
+
+	// One122 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v123 = fma lo86, One122, lo112
+	VFMADD231PD Y9, Y8, Y4
+
+	// One124 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v125 = fma v123, One124, e121
+	VFMADD231PD Y8, Y4, Y3
+
+	// One126 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v127 = fma n89, One126, n115
+	VFMADD231PD Y4, Y1, Y0
+
+	// hi128 = add s52, s116
+	VADDPD Y2, Y6, Y1
+
+	// bv129 = sub hi128, s52
+	VSUBPD Y6, Y1, Y4
+
+	// v130 = sub hi128, bv129
+	VSUBPD Y4, Y1, Y8
+
+	// v131 = sub s52, v130
+	VSUBPD Y8, Y6, Y6
+
+	// v132 = sub s116, bv129
+	VSUBPD Y4, Y2, Y2
+
+	// e133 = add v131, v132
+	VADDPD Y2, Y6, Y2
+
+	// One134 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v135 = fma v61, One134, v125
+	VFMADD231PD Y4, Y7, Y3
+
+	// One136 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo137 = fma v135, One136, e133
+	VFMADD231PD Y4, Y3, Y2
+
+	// One138 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// quad139 = fma v63, One138, v127
+	VFMADD231PD Y3, Y5, Y0
+
+	// RowCols140 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin141 = sub RowCols140, quad139
+	VSUBPD Y0, Y3, Y0
+
+	// K142 = param K
+	VBROADCASTSD (AX), Y3
+
+	// kh143 = mul K142, K142
 	VMULPD Y3, Y3, Y4
 
-	// kl127 = fms K125, K125, kh126
+	// kl144 = fms K142, K142, kh143
 	VMOVAPD     Y4, Y5
 	VFMSUB231PD Y3, Y3, Y5
 
-	// ch128 = mul lin124, kh126
+	// ch145 = mul lin141, kh143
 	VMULPD Y4, Y0, Y3
 
-	// v129 = fms lin124, kh126, ch128
+	// v146 = fms lin141, kh143, ch145
 	VFMSUB213PD Y3, Y0, Y4
 
-	// v130 = mul lin124, kl127
+	// v147 = mul lin141, kl144
 	VMULPD Y5, Y0, Y5
 
-	// cl131 = add v129, v130
-	VADDPD Y5, Y4, Y4
+	// One148 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// Inf132 = param Inf
-	VBROADCASTSD 72(AX), Y5
+	// cl149 = fma v146, One148, v147
+	VFMADD231PD Y6, Y4, Y5
 
-	// fin133 = lt hi114, Inf132
-	VCMPPD $0x11, Y5, Y1, Y6
+	// Inf150 = param Inf
+	VBROADCASTSD 72(AX), Y4
 
-	// NegZero134 = param NegZero
+	// fin151 = lt hi128, Inf150
+	VCMPPD $0x11, Y4, Y1, Y6
+
+	// NegZero152 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negch135 = xor ch128, NegZero134
+	// negch153 = xor ch145, NegZero152
 	VXORPD Y7, Y3, Y7
 
-	// s136 = add hi114, negch135
+	// s154 = add hi128, negch153
 	VADDPD Y7, Y1, Y8
 
-	// bv137 = sub s136, hi114
+	// bv155 = sub s154, hi128
 	VSUBPD Y1, Y8, Y9
 
-	// v138 = sub s136, bv137
+	// v156 = sub s154, bv155
 	VSUBPD Y9, Y8, Y10
 
-	// v139 = sub hi114, v138
+	// v157 = sub hi128, v156
 	VSUBPD Y10, Y1, Y10
 
-	// v140 = sub negch135, bv137
+	// v158 = sub negch153, bv155
 	VSUBPD Y9, Y7, Y7
 
-	// e141 = add v139, v140
+	// e159 = add v157, v158
 	VADDPD Y7, Y10, Y7
 
-	// Zero142 = param Zero
+	// Zero160 = param Zero
 	VBROADCASTSD 80(AX), Y9
 
-	// corr143 = lt Zero142, lin124
+	// corr161 = lt Zero160, lin141
 	VCMPPD $0x11, Y0, Y9, Y0
 
-	// v144 = sub hi114, ch128
+	// v162 = sub hi128, ch145
 	VSUBPD Y3, Y1, Y3
 
-	// v145 = select fin133, s136, v144
+	// v163 = select fin151, s154, v162
 	VBLENDVPD Y6, Y8, Y3, Y3
 
-	// v146 = sub lo121, cl131
-	VSUBPD Y4, Y2, Y4
+	// One164 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// v147 = add v146, e141
-	VADDPD Y7, Y4, Y4
+	// v165 = fms lo137, One164, cl149
+	VFMSUB231PD Y8, Y2, Y5
 
-	// v148 = select fin133, v147, lo121
-	VBLENDVPD Y6, Y4, Y2, Y4
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y8
 
-	// hi149 = select corr143, v145, hi114
+	// v167 = fma v165, One166, e159
+	VFMADD231PD Y8, Y5, Y7
+
+	// v168 = select fin151, v167, lo137
+	VBLENDVPD Y6, Y7, Y2, Y5
+
+	// hi169 = select corr161, v163, hi128
 	VBLENDVPD Y0, Y3, Y1, Y1
 
-	// lo150 = select corr143, v148, lo121
-	VBLENDVPD Y0, Y4, Y2, Y0
+	// lo170 = select corr161, v168, lo137
+	VBLENDVPD Y0, Y5, Y2, Y0
 
-	// Di151 = param Di
+	// Di171 = param Di
 	VBROADCASTSD 112(AX), Y2
 
-	// RowDiv152 = param RowDiv
-	VBROADCASTSD 152(AX), Y3
+	// q172 = mul hi169, Di171
+	VMULPD Y2, Y1, Y3
 
-	// v153 = mul hi149, Di151
-	VMULPD Y2, Y1, Y4
+	// v173 = fms hi169, Di171, q172
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
 
-	// v154 = div v153, RowDiv152
-	VDIVPD Y3, Y4, Y4
+	// Dl174 = param Dl
+	VBROADCASTSD 120(AX), Y6
 
-	// q155 = mul hi149, Di151
-	VMULPD Y2, Y1, Y6
-
-	// v156 = fms hi149, Di151, q155
-	VMOVAPD     Y6, Y7
-	VFMSUB231PD Y2, Y1, Y7
-
-	// Dl157 = param Dl
-	VBROADCASTSD 120(AX), Y8
-
-	// v158 = mul lo150, Di151
+	// v175 = mul lo170, Di171
 	VMULPD Y2, Y0, Y0
 
-	// v159 = fma hi149, Dl157, v158
-	VFMADD231PD Y8, Y1, Y0
+	// v176 = fma hi169, Dl174, v175
+	VFMADD231PD Y6, Y1, Y0
 
-	// r160 = add v156, v159
-	VADDPD Y0, Y7, Y0
+	// One177 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// qd161 = div q155, RowDiv152
-	VDIVPD Y3, Y6, Y2
+	// r178 = fma v173, One177, v176
+	VFMADD231PD Y2, Y5, Y0
 
-	// NegZero162 = param NegZero
-	VBROADCASTSD 64(AX), Y7
+	// v179 = add q172, r178
+	VADDPD Y0, Y3, Y0
 
-	// v163 = xor qd161, NegZero162
-	VXORPD Y7, Y2, Y7
+	// v180 = lt hi169, Inf150
+	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v164 = fma v163, RowDiv152, q155
-	VFMADD231PD Y3, Y7, Y6
+	// v181 = select v180, v179, q172
+	VBLENDVPD Y1, Y0, Y3, Y0
 
-	// rd165 = add v164, r160
-	VADDPD Y0, Y6, Y0
-
-	// v166 = div rd165, RowDiv152
-	VDIVPD Y3, Y0, Y0
-
-	// v167 = add qd161, v166
-	VADDPD Y0, Y2, Y0
-
-	// v168 = lt hi149, Inf132
-	VCMPPD $0x11, Y5, Y1, Y1
-
-	// v169 = select v168, v167, v154
-	VBLENDVPD Y1, Y0, Y4, Y0
-
-	// store dst v169
+	// store dst v181
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -12846,10 +13574,10 @@ TEXT ·rowSums4F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ dst_base+8(FP), SI
 
 	// Broadcast the parameters.
-	VBROADCASTSD 64(AX), Z0
-	VBROADCASTSD (AX), Z1
-	VBROADCASTSD 96(AX), Z2
-	VBROADCASTSD 104(AX), Z3
+	VBROADCASTSD 104(AX), Z0
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD (AX), Z2
+	VBROADCASTSD 96(AX), Z3
 	VBROADCASTSD 80(AX), Z4
 	XORQ         DI, DI
 	ANDQ         $-8, CX
@@ -12906,435 +13634,2167 @@ loop1:
 	// v4 = sub d2, v3
 	VSUBPD Z25, Z24, Z27
 
-	// v5 = sub x0, v4
-	VSUBPD Z27, Z5, Z5
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z5, Z27
 
-	// v6 = add y1, v3
-	VADDPD Z25, Z20, Z20
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z20, Z25
 
-	// e7 = sub v5, v6
-	VSUBPD Z20, Z5, Z5
+	// e9 = sub v6, v8
+	VSUBPD Z25, Z27, Z5
 
-	// NegZero8 = param NegZero
-	// z9 = andnot NegZero8, d2
-	VPANDNQ Z24, Z0, Z20
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z24, Z1, Z20
 
-	// sg10 = and d2, NegZero8
-	VPANDQ Z0, Z24, Z24
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z24, Z24
 
-	// zl11 = xor e7, sg10
+	// zl13 = xor e9, sg12
 	VPXORQ Z24, Z5, Z5
 
-	// K12 = param K
-	// quad13 = lt z9, K12
-	VCMPPD $0x11, Z1, Z20, K1
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z20, K1
 
-	// P14 = param P
-	// c15 = select quad13, z9, P14
-	VBLENDMPD Z20, Z2, K1, Z8
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z20, Z3, K1, Z8
 
-	// v16 = add zl11, zl11, merged into:
-	// zz17 = select quad13, v16, zl11
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
 	VADDPD Z5, Z5, K1, Z5
 
-	// hi18 = mul c15, z9
+	// hi20 = mul c17, z11
 	VMULPD Z20, Z8, Z24
 
-	// v19 = fms c15, z9, hi18
+	// v21 = fms c17, z11, hi20
 	VFMSUB213PD Z24, Z8, Z20
 
-	// lo20 = fma c15, zz17, v19
+	// lo22 = fma c17, zz19, v21
 	VFMADD231PD Z5, Z8, Z20
 
-	// One21 = param One
-	// Zero22 = param Zero
-	// n23 = select quad13, One21, Zero22
-	VBLENDMPD Z3, Z4, K1, Z9
+	// One23 = param One
+	// Zero24 = param Zero
+	// n25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z9
 
-	// x24 = load x[col 1]
-	// y25 = load y[col 1]
-	// d26 = sub x24, y25
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
 	VSUBPD Z26, Z22, Z5
 
-	// v27 = sub d26, x24
+	// v29 = sub d28, x26
 	VSUBPD Z22, Z5, Z25
 
-	// v28 = sub d26, v27
+	// v30 = sub d28, v29
 	VSUBPD Z25, Z5, Z27
 
-	// v29 = sub x24, v28
-	VSUBPD Z27, Z22, Z22
+	// One31 = param One
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Z0, Z22, Z27
 
-	// v30 = add y25, v27
-	VADDPD Z25, Z26, Z25
+	// One33 = param One
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Z0, Z26, Z25
 
-	// e31 = sub v29, v30
-	VSUBPD Z25, Z22, Z22
+	// e35 = sub v32, v34
+	VSUBPD Z25, Z27, Z22
 
-	// NegZero32 = param NegZero
-	// z33 = andnot NegZero32, d26
-	VPANDNQ Z5, Z0, Z25
+	// NegZero36 = param NegZero
+	// z37 = andnot NegZero36, d28
+	VPANDNQ Z5, Z1, Z25
 
-	// sg34 = and d26, NegZero32
-	VPANDQ Z0, Z5, Z5
+	// sg38 = and d28, NegZero36
+	VPANDQ Z1, Z5, Z5
 
-	// zl35 = xor e31, sg34
+	// zl39 = xor e35, sg38
 	VPXORQ Z5, Z22, Z5
 
-	// K36 = param K
-	// quad37 = lt z33, K36
-	VCMPPD $0x11, Z1, Z25, K1
+	// K40 = param K
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Z2, Z25, K1
 
-	// P38 = param P
-	// c39 = select quad37, z33, P38
-	VBLENDMPD Z25, Z2, K1, Z10
+	// P42 = param P
+	// c43 = select quad41, z37, P42
+	VBLENDMPD Z25, Z3, K1, Z10
 
-	// v40 = add zl35, zl35, merged into:
-	// zz41 = select quad37, v40, zl35
+	// v44 = add zl39, zl39, merged into:
+	// zz45 = select quad41, v44, zl39
 	VADDPD Z5, Z5, K1, Z5
 
-	// hi42 = mul c39, z33
+	// hi46 = mul c43, z37
 	VMULPD Z25, Z10, Z22
 
-	// v43 = fms c39, z33, hi42
+	// v47 = fms c43, z37, hi46
 	VFMSUB213PD Z22, Z10, Z25
 
-	// lo44 = fma c39, zz41, v43
+	// lo48 = fma c43, zz45, v47
 	VFMADD231PD Z5, Z10, Z25
 
-	// One45 = param One
-	// Zero46 = param Zero
-	// n47 = select quad37, One45, Zero46
-	VBLENDMPD Z3, Z4, K1, Z11
+	// One49 = param One
+	// Zero50 = param Zero
+	// n51 = select quad41, One49, Zero50
+	VBLENDMPD Z0, Z4, K1, Z11
 
-	// s48 = add hi18, hi42
+	// s52 = add hi20, hi46
 	VADDPD Z22, Z24, Z5
 
-	// bv49 = sub s48, hi18
+	// bv53 = sub s52, hi20
 	VSUBPD Z24, Z5, Z26
 
-	// v50 = sub s48, bv49
+	// v54 = sub s52, bv53
 	VSUBPD Z26, Z5, Z27
 
-	// v51 = sub hi18, v50
+	// v55 = sub hi20, v54
 	VSUBPD Z27, Z24, Z24
 
-	// v52 = sub hi42, bv49
+	// v56 = sub hi46, bv53
 	VSUBPD Z26, Z22, Z22
 
-	// e53 = add v51, v52
+	// e57 = add v55, v56
 	VADDPD Z22, Z24, Z22
 
-	// v54 = add lo20, lo44
-	VADDPD Z25, Z20, Z20
+	// One58 = param One
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Z0, Z20, Z25
 
-	// v55 = add v54, e53
-	VADDPD Z22, Z20, Z20
+	// One60 = param One
+	// v61 = fma v59, One60, e57
+	VFMADD231PD Z0, Z25, Z22
 
-	// v56 = add n23, n47
-	VADDPD Z11, Z9, Z22
+	// One62 = param One
+	// v63 = fma n25, One62, n51
+	VFMADD231PD Z0, Z9, Z11
 
-	// x57 = load x[col 2]
-	// y58 = load y[col 2]
-	// d59 = sub x57, y58
-	VSUBPD Z21, Z6, Z24
+	// x64 = load x[col 2]
+	// y65 = load y[col 2]
+	// d66 = sub x64, y65
+	VSUBPD Z21, Z6, Z20
 
-	// v60 = sub d59, x57
-	VSUBPD Z6, Z24, Z25
+	// v67 = sub d66, x64
+	VSUBPD Z6, Z20, Z24
 
-	// v61 = sub d59, v60
-	VSUBPD Z25, Z24, Z26
+	// v68 = sub d66, v67
+	VSUBPD Z24, Z20, Z25
 
-	// v62 = sub x57, v61
-	VSUBPD Z26, Z6, Z6
+	// One69 = param One
+	// v70 = fms x64, One69, v68
+	VFMSUB231PD Z0, Z6, Z25
 
-	// v63 = add y58, v60
-	VADDPD Z25, Z21, Z21
+	// One71 = param One
+	// v72 = fma y65, One71, v67
+	VFMADD231PD Z0, Z21, Z24
 
-	// e64 = sub v62, v63
-	VSUBPD Z21, Z6, Z6
+	// e73 = sub v70, v72
+	VSUBPD Z24, Z25, Z6
 
-	// NegZero65 = param NegZero
-	// z66 = andnot NegZero65, d59
-	VPANDNQ Z24, Z0, Z21
+	// NegZero74 = param NegZero
+	// z75 = andnot NegZero74, d66
+	VPANDNQ Z20, Z1, Z21
 
-	// sg67 = and d59, NegZero65
-	VPANDQ Z0, Z24, Z24
+	// sg76 = and d66, NegZero74
+	VPANDQ Z1, Z20, Z20
 
-	// zl68 = xor e64, sg67
-	VPXORQ Z24, Z6, Z6
+	// zl77 = xor e73, sg76
+	VPXORQ Z20, Z6, Z6
 
-	// K69 = param K
-	// quad70 = lt z66, K69
-	VCMPPD $0x11, Z1, Z21, K1
+	// K78 = param K
+	// quad79 = lt z75, K78
+	VCMPPD $0x11, Z2, Z21, K1
 
-	// P71 = param P
-	// c72 = select quad70, z66, P71
-	VBLENDMPD Z21, Z2, K1, Z12
+	// P80 = param P
+	// c81 = select quad79, z75, P80
+	VBLENDMPD Z21, Z3, K1, Z12
 
-	// v73 = add zl68, zl68, merged into:
-	// zz74 = select quad70, v73, zl68
+	// v82 = add zl77, zl77, merged into:
+	// zz83 = select quad79, v82, zl77
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi75 = mul c72, z66
-	VMULPD Z21, Z12, Z24
+	// hi84 = mul c81, z75
+	VMULPD Z21, Z12, Z20
 
-	// v76 = fms c72, z66, hi75
-	VFMSUB213PD Z24, Z12, Z21
+	// v85 = fms c81, z75, hi84
+	VFMSUB213PD Z20, Z12, Z21
 
-	// lo77 = fma c72, zz74, v76
+	// lo86 = fma c81, zz83, v85
 	VFMADD231PD Z6, Z12, Z21
 
-	// One78 = param One
-	// Zero79 = param Zero
-	// n80 = select quad70, One78, Zero79
-	VBLENDMPD Z3, Z4, K1, Z13
+	// One87 = param One
+	// Zero88 = param Zero
+	// n89 = select quad79, One87, Zero88
+	VBLENDMPD Z0, Z4, K1, Z13
 
-	// x81 = load x[col 3]
-	// y82 = load y[col 3]
-	// d83 = sub x81, y82
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
 	VSUBPD Z23, Z7, Z6
 
-	// v84 = sub d83, x81
-	VSUBPD Z7, Z6, Z25
+	// v93 = sub d92, x90
+	VSUBPD Z7, Z6, Z24
 
-	// v85 = sub d83, v84
-	VSUBPD Z25, Z6, Z26
-
-	// v86 = sub x81, v85
-	VSUBPD Z26, Z7, Z7
-
-	// v87 = add y82, v84
-	VADDPD Z25, Z23, Z23
-
-	// e88 = sub v86, v87
-	VSUBPD Z23, Z7, Z7
-
-	// NegZero89 = param NegZero
-	// z90 = andnot NegZero89, d83
-	VPANDNQ Z6, Z0, Z23
-
-	// sg91 = and d83, NegZero89
-	VPANDQ Z0, Z6, Z6
-
-	// zl92 = xor e88, sg91
-	VPXORQ Z6, Z7, Z6
-
-	// K93 = param K
-	// quad94 = lt z90, K93
-	VCMPPD $0x11, Z1, Z23, K1
-
-	// P95 = param P
-	// c96 = select quad94, z90, P95
-	VBLENDMPD Z23, Z2, K1, Z14
-
-	// v97 = add zl92, zl92, merged into:
-	// zz98 = select quad94, v97, zl92
-	VADDPD Z6, Z6, K1, Z6
-
-	// hi99 = mul c96, z90
-	VMULPD Z23, Z14, Z7
-
-	// v100 = fms c96, z90, hi99
-	VFMSUB213PD Z7, Z14, Z23
-
-	// lo101 = fma c96, zz98, v100
-	VFMADD231PD Z6, Z14, Z23
-
-	// One102 = param One
-	// Zero103 = param Zero
-	// n104 = select quad94, One102, Zero103
-	VBLENDMPD Z3, Z4, K1, Z15
-
-	// s105 = add hi75, hi99
-	VADDPD Z7, Z24, Z6
-
-	// bv106 = sub s105, hi75
+	// v94 = sub d92, v93
 	VSUBPD Z24, Z6, Z25
 
-	// v107 = sub s105, bv106
-	VSUBPD Z25, Z6, Z26
+	// One95 = param One
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Z0, Z7, Z25
 
-	// v108 = sub hi75, v107
-	VSUBPD Z26, Z24, Z24
+	// One97 = param One
+	// v98 = fma y91, One97, v93
+	VFMADD231PD Z0, Z23, Z24
 
-	// v109 = sub hi99, bv106
-	VSUBPD Z25, Z7, Z7
+	// e99 = sub v96, v98
+	VSUBPD Z24, Z25, Z7
 
-	// e110 = add v108, v109
-	VADDPD Z7, Z24, Z7
+	// NegZero100 = param NegZero
+	// z101 = andnot NegZero100, d92
+	VPANDNQ Z6, Z1, Z23
 
-	// v111 = add lo77, lo101
-	VADDPD Z23, Z21, Z21
+	// sg102 = and d92, NegZero100
+	VPANDQ Z1, Z6, Z6
 
-	// v112 = add v111, e110
-	VADDPD Z7, Z21, Z7
+	// zl103 = xor e99, sg102
+	VPXORQ Z6, Z7, Z6
 
-	// v113 = add n80, n104
-	VADDPD Z15, Z13, Z21
+	// K104 = param K
+	// quad105 = lt z101, K104
+	VCMPPD $0x11, Z2, Z23, K1
 
-	// hi114 = add s48, s105
-	VADDPD Z6, Z5, Z23
+	// P106 = param P
+	// c107 = select quad105, z101, P106
+	VBLENDMPD Z23, Z3, K1, Z14
 
-	// bv115 = sub hi114, s48
-	VSUBPD Z5, Z23, Z24
+	// v108 = add zl103, zl103, merged into:
+	// zz109 = select quad105, v108, zl103
+	VADDPD Z6, Z6, K1, Z6
 
-	// v116 = sub hi114, bv115
-	VSUBPD Z24, Z23, Z25
+	// hi110 = mul c107, z101
+	VMULPD Z23, Z14, Z7
 
-	// v117 = sub s48, v116
-	VSUBPD Z25, Z5, Z5
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Z7, Z14, Z23
 
-	// v118 = sub s105, bv115
-	VSUBPD Z24, Z6, Z6
+	// lo112 = fma c107, zz109, v111
+	VFMADD231PD Z6, Z14, Z23
 
-	// e119 = add v117, v118
-	VADDPD Z6, Z5, Z5
+	// One113 = param One
+	// Zero114 = param Zero
+	// n115 = select quad105, One113, Zero114
+	VBLENDMPD Z0, Z4, K1, Z15
 
-	// v120 = add v55, v112
+	// s116 = add hi84, hi110
 	VADDPD Z7, Z20, Z6
 
-	// lo121 = add v120, e119
-	VADDPD Z5, Z6, Z5
+	// bv117 = sub s116, hi84
+	VSUBPD Z20, Z6, Z24
 
-	// quad122 = add v56, v113
-	VADDPD Z21, Z22, Z6
+	// v118 = sub s116, bv117
+	VSUBPD Z24, Z6, Z25
 
-	// RowCols123 = param RowCols
-	VBROADCASTSD 144(AX), Z7
+	// v119 = sub hi84, v118
+	VSUBPD Z25, Z20, Z20
 
-	// lin124 = sub RowCols123, quad122
-	VSUBPD Z6, Z7, Z6
+	// v120 = sub hi110, bv117
+	VSUBPD Z24, Z7, Z7
 
-	// K125 = param K
-	// kh126 = mul K125, K125
-	VMULPD Z1, Z1, Z7
+	// e121 = add v119, v120
+	VADDPD Z7, Z20, Z7
 
-	// kl127 = fms K125, K125, kh126
-	VMOVAPD     Z7, Z20
-	VFMSUB231PD Z1, Z1, Z20
+	// One122 = param One
+	// v123 = fma lo86, One122, lo112
+	VFMADD231PD Z0, Z21, Z23
 
-	// ch128 = mul lin124, kh126
-	VMULPD Z7, Z6, Z21
+	// One124 = param One
+	// v125 = fma v123, One124, e121
+	VFMADD231PD Z0, Z23, Z7
 
-	// v129 = fms lin124, kh126, ch128
-	VFMSUB213PD Z21, Z6, Z7
+	// One126 = param One
+	// v127 = fma n89, One126, n115
+	VFMADD231PD Z0, Z13, Z15
 
-	// v130 = mul lin124, kl127
-	VMULPD Z20, Z6, Z20
+	// hi128 = add s52, s116
+	VADDPD Z6, Z5, Z20
 
-	// cl131 = add v129, v130
-	VADDPD Z20, Z7, Z7
+	// bv129 = sub hi128, s52
+	VSUBPD Z5, Z20, Z21
 
-	// Inf132 = param Inf
-	VBROADCASTSD 72(AX), Z20
+	// v130 = sub hi128, bv129
+	VSUBPD Z21, Z20, Z23
 
-	// fin133 = lt hi114, Inf132
-	VCMPPD $0x11, Z20, Z23, K1
+	// v131 = sub s52, v130
+	VSUBPD Z23, Z5, Z5
 
-	// NegZero134 = param NegZero
-	// negch135 = xor ch128, NegZero134
-	VPXORQ Z0, Z21, Z22
+	// v132 = sub s116, bv129
+	VSUBPD Z21, Z6, Z6
 
-	// s136 = add hi114, negch135
-	VADDPD Z22, Z23, Z24
+	// e133 = add v131, v132
+	VADDPD Z6, Z5, Z5
 
-	// bv137 = sub s136, hi114
-	VSUBPD Z23, Z24, Z25
+	// One134 = param One
+	// v135 = fma v61, One134, v125
+	VFMADD231PD Z0, Z22, Z7
 
-	// v138 = sub s136, bv137
+	// One136 = param One
+	// lo137 = fma v135, One136, e133
+	VFMADD231PD Z0, Z7, Z5
+
+	// One138 = param One
+	// quad139 = fma v63, One138, v127
+	VFMADD231PD Z0, Z11, Z15
+
+	// RowCols140 = param RowCols
+	VBROADCASTSD 144(AX), Z6
+
+	// lin141 = sub RowCols140, quad139
+	VSUBPD Z15, Z6, Z6
+
+	// K142 = param K
+	// kh143 = mul K142, K142
+	VMULPD Z2, Z2, Z7
+
+	// kl144 = fms K142, K142, kh143
+	VMOVAPD     Z7, Z21
+	VFMSUB231PD Z2, Z2, Z21
+
+	// ch145 = mul lin141, kh143
+	VMULPD Z7, Z6, Z22
+
+	// v146 = fms lin141, kh143, ch145
+	VFMSUB213PD Z22, Z6, Z7
+
+	// v147 = mul lin141, kl144
+	VMULPD Z21, Z6, Z21
+
+	// One148 = param One
+	// cl149 = fma v146, One148, v147
+	VFMADD231PD Z0, Z7, Z21
+
+	// Inf150 = param Inf
+	VBROADCASTSD 72(AX), Z7
+
+	// fin151 = lt hi128, Inf150
+	VCMPPD $0x11, Z7, Z20, K1
+
+	// NegZero152 = param NegZero
+	// negch153 = xor ch145, NegZero152
+	VPXORQ Z1, Z22, Z23
+
+	// s154 = add hi128, negch153
+	VADDPD Z23, Z20, Z24
+
+	// bv155 = sub s154, hi128
+	VSUBPD Z20, Z24, Z25
+
+	// v156 = sub s154, bv155
 	VSUBPD Z25, Z24, Z26
 
-	// v139 = sub hi114, v138
-	VSUBPD Z26, Z23, Z26
+	// v157 = sub hi128, v156
+	VSUBPD Z26, Z20, Z26
 
-	// v140 = sub negch135, bv137
-	VSUBPD Z25, Z22, Z22
+	// v158 = sub negch153, bv155
+	VSUBPD Z25, Z23, Z23
 
-	// e141 = add v139, v140
-	VADDPD Z22, Z26, Z22
+	// e159 = add v157, v158
+	VADDPD Z23, Z26, Z23
 
-	// Zero142 = param Zero
-	// corr143 = lt Zero142, lin124
+	// Zero160 = param Zero
+	// corr161 = lt Zero160, lin141
 	VCMPPD $0x11, Z6, Z4, K2
 
-	// v144 = sub hi114, ch128
-	VSUBPD Z21, Z23, Z6
+	// v162 = sub hi128, ch145
+	VSUBPD Z22, Z20, Z6
 
-	// v145 = select fin133, s136, v144
+	// v163 = select fin151, s154, v162
 	VBLENDMPD Z24, Z6, K1, Z16
 
-	// v146 = sub lo121, cl131
-	VSUBPD Z7, Z5, Z6
+	// One164 = param One
+	// v165 = fms lo137, One164, cl149
+	VFMSUB231PD Z0, Z5, Z21
 
-	// v147 = add v146, e141
-	VADDPD Z22, Z6, Z6
+	// One166 = param One
+	// v167 = fma v165, One166, e159
+	VFMADD231PD Z0, Z21, Z23
 
-	// v148 = select fin133, v147, lo121
-	VBLENDMPD Z6, Z5, K1, Z17
+	// v168 = select fin151, v167, lo137
+	VBLENDMPD Z23, Z5, K1, Z17
 
-	// hi149 = select corr143, v145, hi114
-	VBLENDMPD Z16, Z23, K2, Z18
+	// hi169 = select corr161, v163, hi128
+	VBLENDMPD Z16, Z20, K2, Z18
 
-	// lo150 = select corr143, v148, lo121
+	// lo170 = select corr161, v168, lo137
 	VBLENDMPD Z17, Z5, K2, Z19
 
-	// Di151 = param Di
+	// Di171 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// RowDiv152 = param RowDiv
-	VBROADCASTSD 152(AX), Z6
+	// q172 = mul hi169, Di171
+	VMULPD Z5, Z18, Z6
 
-	// v153 = mul hi149, Di151
-	VMULPD Z5, Z18, Z7
+	// v173 = fms hi169, Di171, q172
+	VMOVAPD     Z6, Z20
+	VFMSUB231PD Z5, Z18, Z20
 
-	// v154 = div v153, RowDiv152
-	VDIVPD Z6, Z7, Z7
+	// Dl174 = param Dl
+	VBROADCASTSD 120(AX), Z21
 
-	// q155 = mul hi149, Di151
-	VMULPD Z5, Z18, Z21
-
-	// v156 = fms hi149, Di151, q155
-	VMOVAPD     Z21, Z22
-	VFMSUB231PD Z5, Z18, Z22
-
-	// Dl157 = param Dl
-	VBROADCASTSD 120(AX), Z23
-
-	// v158 = mul lo150, Di151
+	// v175 = mul lo170, Di171
 	VMULPD Z5, Z19, Z5
 
-	// v159 = fma hi149, Dl157, v158
-	VFMADD231PD Z23, Z18, Z5
+	// v176 = fma hi169, Dl174, v175
+	VFMADD231PD Z21, Z18, Z5
 
-	// r160 = add v156, v159
-	VADDPD Z5, Z22, Z5
+	// One177 = param One
+	// r178 = fma v173, One177, v176
+	VFMADD231PD Z0, Z20, Z5
 
-	// qd161 = div q155, RowDiv152
-	VDIVPD Z6, Z21, Z22
+	// v180 = lt hi169, Inf150
+	VCMPPD $0x11, Z7, Z18, K1
 
-	// NegZero162 = param NegZero
-	// v163 = xor qd161, NegZero162
-	VPXORQ Z0, Z22, Z23
+	// v179 = add q172, r178, merged into:
+	// v181 = select v180, v179, q172
+	VADDPD Z5, Z6, K1, Z6
 
-	// v164 = fma v163, RowDiv152, q155
-	VFMADD231PD Z6, Z23, Z21
+	// store dst v181
+	VMOVUPD Z6, (SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
 
-	// rd165 = add v164, r160
-	VADDPD Z5, Z21, Z5
+done:
+	VZEROUPPER
+	RET
 
-	// v166 = div rd165, RowDiv152
-	VDIVPD Z6, Z5, Z5
+// func rowMeans4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, FMA3
+TEXT ·rowMeans4F64AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
 
-	// v168 = lt hi149, Inf132
-	VCMPPD $0x11, Z20, Z18, K1
+loop1:
+	CMPQ DI, CX
+	JAE  done
 
-	// v167 = add qd161, v166, merged into:
-	// v169 = select v168, v167, v154
-	VADDPD Z5, Z22, K1, Z7
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	// Rows 0-3 of x, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (DX)(R8*8), Y0
+	VMOVUPD    32(DX)(R8*8), Y1
+	VMOVUPD    64(DX)(R8*8), Y2
+	VMOVUPD    96(DX)(R8*8), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x20, Y2, Y0, Y5
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x31, Y2, Y0, Y0
 
-	// store dst v169
-	VMOVUPD Z7, (SI)(DI*8)
+	// y1 = load y[col 0]
+	// Rows 0-3 of y, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (BX)(R8*8), Y2
+	VMOVUPD    32(BX)(R8*8), Y4
+	VMOVUPD    64(BX)(R8*8), Y6
+	VMOVUPD    96(BX)(R8*8), Y7
+	VUNPCKLPD  Y4, Y2, Y8
+	VUNPCKHPD  Y4, Y2, Y2
+	VUNPCKLPD  Y7, Y6, Y4
+	VUNPCKHPD  Y7, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y8, Y7
+	VPERM2F128 $0x20, Y6, Y2, Y9
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x31, Y6, Y2, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y7, Y3, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y6, Y8
+
+	// v4 = sub d2, v3
+	VSUBPD Y8, Y6, Y10
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y3, Y10
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y7, Y8
+
+	// e9 = sub v6, v8
+	VSUBPD Y8, Y10, Y3
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y7, Y8
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y6, Y6
+
+	// zl13 = xor e9, sg12
+	VXORPD Y6, Y3, Y3
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y6, Y8, Y6
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y6, Y8, Y7, Y7
+
+	// v18 = add zl13, zl13
+	VADDPD Y3, Y3, Y10
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y6, Y10, Y3, Y3
+
+	// hi20 = mul c17, z11
+	VMULPD Y8, Y7, Y10
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y7, Y8
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y3, Y7, Y8
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y6, Y3, Y7, Y3
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y9, Y5, Y6
+
+	// v29 = sub d28, x26
+	VSUBPD Y5, Y6, Y7
+
+	// v30 = sub d28, v29
+	VSUBPD Y7, Y6, Y11
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y12
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y12, Y5, Y11
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y5, Y9, Y7
+
+	// e35 = sub v32, v34
+	VSUBPD Y7, Y11, Y5
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y6, Y7, Y9
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y7, Y6, Y6
+
+	// zl39 = xor e35, sg38
+	VXORPD Y6, Y5, Y5
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y6, Y9, Y6
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y6, Y9, Y7, Y7
+
+	// v44 = add zl39, zl39
+	VADDPD Y5, Y5, Y11
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y6, Y11, Y5, Y5
+
+	// hi46 = mul c43, z37
+	VMULPD Y9, Y7, Y11
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y11, Y7, Y9
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y5, Y7, Y9
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// n51 = select quad41, One49, Zero50
+	VBLENDVPD Y6, Y5, Y7, Y5
+
+	// s52 = add hi20, hi46
+	VADDPD Y11, Y10, Y6
+
+	// bv53 = sub s52, hi20
+	VSUBPD Y10, Y6, Y7
+
+	// v54 = sub s52, bv53
+	VSUBPD Y7, Y6, Y12
+
+	// v55 = sub hi20, v54
+	VSUBPD Y12, Y10, Y10
+
+	// v56 = sub hi46, bv53
+	VSUBPD Y7, Y11, Y7
+
+	// e57 = add v55, v56
+	VADDPD Y7, Y10, Y7
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y10, Y8, Y9
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v61 = fma v59, One60, e57
+	VFMADD231PD Y8, Y9, Y7
+
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v63 = fma n25, One62, n51
+	VFMADD231PD Y8, Y3, Y5
+
+	// x64 = load x[col 2]
+	// y65 = load y[col 2]
+	// d66 = sub x64, y65
+	VSUBPD Y4, Y1, Y3
+
+	// v67 = sub d66, x64
+	VSUBPD Y1, Y3, Y8
+
+	// v68 = sub d66, v67
+	VSUBPD Y8, Y3, Y9
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v70 = fms x64, One69, v68
+	VFMSUB231PD Y10, Y1, Y9
+
+	// One71 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v72 = fma y65, One71, v67
+	VFMADD231PD Y1, Y4, Y8
+
+	// e73 = sub v70, v72
+	VSUBPD Y8, Y9, Y1
+
+	// NegZero74 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z75 = andnot NegZero74, d66
+	VANDNPD Y3, Y4, Y8
+
+	// sg76 = and d66, NegZero74
+	VANDPD Y4, Y3, Y3
+
+	// zl77 = xor e73, sg76
+	VXORPD Y3, Y1, Y1
+
+	// K78 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad79 = lt z75, K78
+	VCMPPD $0x11, Y3, Y8, Y3
+
+	// P80 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c81 = select quad79, z75, P80
+	VBLENDVPD Y3, Y8, Y4, Y4
+
+	// v82 = add zl77, zl77
+	VADDPD Y1, Y1, Y9
+
+	// zz83 = select quad79, v82, zl77
+	VBLENDVPD Y3, Y9, Y1, Y1
+
+	// hi84 = mul c81, z75
+	VMULPD Y8, Y4, Y9
+
+	// v85 = fms c81, z75, hi84
+	VFMSUB213PD Y9, Y4, Y8
+
+	// lo86 = fma c81, zz83, v85
+	VFMADD231PD Y1, Y4, Y8
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero88 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n89 = select quad79, One87, Zero88
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
+	VSUBPD Y2, Y0, Y3
+
+	// v93 = sub d92, x90
+	VSUBPD Y0, Y3, Y4
+
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y10
+
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y11, Y0, Y10
+
+	// One97 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v98 = fma y91, One97, v93
+	VFMADD231PD Y0, Y2, Y4
+
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y10, Y0
+
+	// NegZero100 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z101 = andnot NegZero100, d92
+	VANDNPD Y3, Y2, Y4
+
+	// sg102 = and d92, NegZero100
+	VANDPD Y2, Y3, Y2
+
+	// zl103 = xor e99, sg102
+	VXORPD Y2, Y0, Y0
+
+	// K104 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad105 = lt z101, K104
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P106 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c107 = select quad105, z101, P106
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y10
+
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y10, Y0, Y0
+
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y10
+
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y10, Y3, Y4
+
+	// lo112 = fma c107, zz109, v111
+	VFMADD231PD Y0, Y3, Y4
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero114 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n115 = select quad105, One113, Zero114
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// s116 = add hi84, hi110
+	VADDPD Y10, Y9, Y2
+
+	// bv117 = sub s116, hi84
+	VSUBPD Y9, Y2, Y3
+
+	// v118 = sub s116, bv117
+	VSUBPD Y3, Y2, Y11
+
+	// v119 = sub hi84, v118
+	VSUBPD Y11, Y9, Y9
+
+	// v120 = sub hi110, bv117
+	VSUBPD Y3, Y10, Y3
+
+	// e121 = add v119, v120
+	VADDPD Y3, Y9, Y3
+
+	// One122 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v123 = fma lo86, One122, lo112
+	VFMADD231PD Y9, Y8, Y4
+
+	// One124 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v125 = fma v123, One124, e121
+	VFMADD231PD Y8, Y4, Y3
+
+	// One126 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v127 = fma n89, One126, n115
+	VFMADD231PD Y4, Y1, Y0
+
+	// hi128 = add s52, s116
+	VADDPD Y2, Y6, Y1
+
+	// bv129 = sub hi128, s52
+	VSUBPD Y6, Y1, Y4
+
+	// v130 = sub hi128, bv129
+	VSUBPD Y4, Y1, Y8
+
+	// v131 = sub s52, v130
+	VSUBPD Y8, Y6, Y6
+
+	// v132 = sub s116, bv129
+	VSUBPD Y4, Y2, Y2
+
+	// e133 = add v131, v132
+	VADDPD Y2, Y6, Y2
+
+	// One134 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v135 = fma v61, One134, v125
+	VFMADD231PD Y4, Y7, Y3
+
+	// One136 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo137 = fma v135, One136, e133
+	VFMADD231PD Y4, Y3, Y2
+
+	// One138 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// quad139 = fma v63, One138, v127
+	VFMADD231PD Y3, Y5, Y0
+
+	// RowCols140 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin141 = sub RowCols140, quad139
+	VSUBPD Y0, Y3, Y0
+
+	// K142 = param K
+	VBROADCASTSD (AX), Y3
+
+	// kh143 = mul K142, K142
+	VMULPD Y3, Y3, Y4
+
+	// kl144 = fms K142, K142, kh143
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// ch145 = mul lin141, kh143
+	VMULPD Y4, Y0, Y3
+
+	// v146 = fms lin141, kh143, ch145
+	VFMSUB213PD Y3, Y0, Y4
+
+	// v147 = mul lin141, kl144
+	VMULPD Y5, Y0, Y5
+
+	// One148 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// cl149 = fma v146, One148, v147
+	VFMADD231PD Y6, Y4, Y5
+
+	// Inf150 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// fin151 = lt hi128, Inf150
+	VCMPPD $0x11, Y4, Y1, Y6
+
+	// NegZero152 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch153 = xor ch145, NegZero152
+	VXORPD Y7, Y3, Y7
+
+	// s154 = add hi128, negch153
+	VADDPD Y7, Y1, Y8
+
+	// bv155 = sub s154, hi128
+	VSUBPD Y1, Y8, Y9
+
+	// v156 = sub s154, bv155
+	VSUBPD Y9, Y8, Y10
+
+	// v157 = sub hi128, v156
+	VSUBPD Y10, Y1, Y10
+
+	// v158 = sub negch153, bv155
+	VSUBPD Y9, Y7, Y7
+
+	// e159 = add v157, v158
+	VADDPD Y7, Y10, Y7
+
+	// Zero160 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr161 = lt Zero160, lin141
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v162 = sub hi128, ch145
+	VSUBPD Y3, Y1, Y3
+
+	// v163 = select fin151, s154, v162
+	VBLENDVPD Y6, Y8, Y3, Y3
+
+	// One164 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v165 = fms lo137, One164, cl149
+	VFMSUB231PD Y8, Y2, Y5
+
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v167 = fma v165, One166, e159
+	VFMADD231PD Y8, Y5, Y7
+
+	// v168 = select fin151, v167, lo137
+	VBLENDVPD Y6, Y7, Y2, Y5
+
+	// hi169 = select corr161, v163, hi128
+	VBLENDVPD Y0, Y3, Y1, Y1
+
+	// lo170 = select corr161, v168, lo137
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di171 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q172 = mul hi169, Di171
+	VMULPD Y2, Y1, Y3
+
+	// v173 = fms hi169, Di171, q172
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl174 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v175 = mul lo170, Di171
+	VMULPD Y2, Y0, Y0
+
+	// v176 = fma hi169, Dl174, v175
+	VFMADD231PD Y6, Y1, Y0
+
+	// One177 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r178 = fma v173, One177, v176
+	VFMADD231PD Y2, Y5, Y0
+
+	// RowDiv179 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
+
+	// v180 = div q172, RowDiv179
+	VDIVPD Y2, Y3, Y5
+
+	// qd181 = div q172, RowDiv179
+	VDIVPD Y2, Y3, Y6
+
+	// NegZero182 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// v183 = xor qd181, NegZero182
+	VXORPD Y7, Y6, Y7
+
+	// v184 = fma v183, RowDiv179, q172
+	VFMADD231PD Y2, Y7, Y3
+
+	// One185 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd186 = fma v184, One185, r178
+	VFMADD231PD Y7, Y3, Y0
+
+	// v187 = div rd186, RowDiv179
+	VDIVPD Y2, Y0, Y0
+
+	// v188 = add qd181, v187
+	VADDPD Y0, Y6, Y0
+
+	// v189 = lt hi169, Inf150
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v190 = select v189, v188, v180
+	VBLENDVPD Y1, Y0, Y5, Y0
+
+	// store dst v190
+	VMOVUPD Y0, (SI)(DI*8)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	// Rows 4-7 of x, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    128(DX)(R8*8), Y0
+	VMOVUPD    160(DX)(R8*8), Y1
+	VMOVUPD    192(DX)(R8*8), Y2
+	VMOVUPD    224(DX)(R8*8), Y3
+	VUNPCKLPD  Y1, Y0, Y4
+	VUNPCKHPD  Y1, Y0, Y0
+	VUNPCKLPD  Y3, Y2, Y1
+	VUNPCKHPD  Y3, Y2, Y2
+	VPERM2F128 $0x20, Y1, Y4, Y3
+	VPERM2F128 $0x20, Y2, Y0, Y5
+	VPERM2F128 $0x31, Y1, Y4, Y1
+	VPERM2F128 $0x31, Y2, Y0, Y0
+
+	// y1 = load y[col 0]
+	// Rows 4-7 of y, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    128(BX)(R8*8), Y2
+	VMOVUPD    160(BX)(R8*8), Y4
+	VMOVUPD    192(BX)(R8*8), Y6
+	VMOVUPD    224(BX)(R8*8), Y7
+	VUNPCKLPD  Y4, Y2, Y8
+	VUNPCKHPD  Y4, Y2, Y2
+	VUNPCKLPD  Y7, Y6, Y4
+	VUNPCKHPD  Y7, Y6, Y6
+	VPERM2F128 $0x20, Y4, Y8, Y7
+	VPERM2F128 $0x20, Y6, Y2, Y9
+	VPERM2F128 $0x31, Y4, Y8, Y4
+	VPERM2F128 $0x31, Y6, Y2, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y7, Y3, Y6
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y6, Y8
+
+	// v4 = sub d2, v3
+	VSUBPD Y8, Y6, Y10
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y11, Y3, Y10
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y7, Y8
+
+	// e9 = sub v6, v8
+	VSUBPD Y8, Y10, Y3
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y6, Y7, Y8
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y7, Y6, Y6
+
+	// zl13 = xor e9, sg12
+	VXORPD Y6, Y3, Y3
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y6, Y8, Y6
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y6, Y8, Y7, Y7
+
+	// v18 = add zl13, zl13
+	VADDPD Y3, Y3, Y10
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y6, Y10, Y3, Y3
+
+	// hi20 = mul c17, z11
+	VMULPD Y8, Y7, Y10
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y10, Y7, Y8
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y3, Y7, Y8
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y6, Y3, Y7, Y3
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y9, Y5, Y6
+
+	// v29 = sub d28, x26
+	VSUBPD Y5, Y6, Y7
+
+	// v30 = sub d28, v29
+	VSUBPD Y7, Y6, Y11
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y12
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y12, Y5, Y11
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y5, Y9, Y7
+
+	// e35 = sub v32, v34
+	VSUBPD Y7, Y11, Y5
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y6, Y7, Y9
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y7, Y6, Y6
+
+	// zl39 = xor e35, sg38
+	VXORPD Y6, Y5, Y5
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y6
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y6, Y9, Y6
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y7
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y6, Y9, Y7, Y7
+
+	// v44 = add zl39, zl39
+	VADDPD Y5, Y5, Y11
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y6, Y11, Y5, Y5
+
+	// hi46 = mul c43, z37
+	VMULPD Y9, Y7, Y11
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y11, Y7, Y9
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y5, Y7, Y9
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// n51 = select quad41, One49, Zero50
+	VBLENDVPD Y6, Y5, Y7, Y5
+
+	// s52 = add hi20, hi46
+	VADDPD Y11, Y10, Y6
+
+	// bv53 = sub s52, hi20
+	VSUBPD Y10, Y6, Y7
+
+	// v54 = sub s52, bv53
+	VSUBPD Y7, Y6, Y12
+
+	// v55 = sub hi20, v54
+	VSUBPD Y12, Y10, Y10
+
+	// v56 = sub hi46, bv53
+	VSUBPD Y7, Y11, Y7
+
+	// e57 = add v55, v56
+	VADDPD Y7, Y10, Y7
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y10, Y8, Y9
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v61 = fma v59, One60, e57
+	VFMADD231PD Y8, Y9, Y7
+
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v63 = fma n25, One62, n51
+	VFMADD231PD Y8, Y3, Y5
+
+	// x64 = load x[col 2]
+	// y65 = load y[col 2]
+	// d66 = sub x64, y65
+	VSUBPD Y4, Y1, Y3
+
+	// v67 = sub d66, x64
+	VSUBPD Y1, Y3, Y8
+
+	// v68 = sub d66, v67
+	VSUBPD Y8, Y3, Y9
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v70 = fms x64, One69, v68
+	VFMSUB231PD Y10, Y1, Y9
+
+	// One71 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v72 = fma y65, One71, v67
+	VFMADD231PD Y1, Y4, Y8
+
+	// e73 = sub v70, v72
+	VSUBPD Y8, Y9, Y1
+
+	// NegZero74 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z75 = andnot NegZero74, d66
+	VANDNPD Y3, Y4, Y8
+
+	// sg76 = and d66, NegZero74
+	VANDPD Y4, Y3, Y3
+
+	// zl77 = xor e73, sg76
+	VXORPD Y3, Y1, Y1
+
+	// K78 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad79 = lt z75, K78
+	VCMPPD $0x11, Y3, Y8, Y3
+
+	// P80 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c81 = select quad79, z75, P80
+	VBLENDVPD Y3, Y8, Y4, Y4
+
+	// v82 = add zl77, zl77
+	VADDPD Y1, Y1, Y9
+
+	// zz83 = select quad79, v82, zl77
+	VBLENDVPD Y3, Y9, Y1, Y1
+
+	// hi84 = mul c81, z75
+	VMULPD Y8, Y4, Y9
+
+	// v85 = fms c81, z75, hi84
+	VFMSUB213PD Y9, Y4, Y8
+
+	// lo86 = fma c81, zz83, v85
+	VFMADD231PD Y1, Y4, Y8
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero88 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n89 = select quad79, One87, Zero88
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
+	VSUBPD Y2, Y0, Y3
+
+	// v93 = sub d92, x90
+	VSUBPD Y0, Y3, Y4
+
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y10
+
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y11
+
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y11, Y0, Y10
+
+	// One97 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v98 = fma y91, One97, v93
+	VFMADD231PD Y0, Y2, Y4
+
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y10, Y0
+
+	// NegZero100 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z101 = andnot NegZero100, d92
+	VANDNPD Y3, Y2, Y4
+
+	// sg102 = and d92, NegZero100
+	VANDPD Y2, Y3, Y2
+
+	// zl103 = xor e99, sg102
+	VXORPD Y2, Y0, Y0
+
+	// K104 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad105 = lt z101, K104
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P106 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c107 = select quad105, z101, P106
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y10
+
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y10, Y0, Y0
+
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y10
+
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y10, Y3, Y4
+
+	// lo112 = fma c107, zz109, v111
+	VFMADD231PD Y0, Y3, Y4
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero114 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n115 = select quad105, One113, Zero114
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// s116 = add hi84, hi110
+	VADDPD Y10, Y9, Y2
+
+	// bv117 = sub s116, hi84
+	VSUBPD Y9, Y2, Y3
+
+	// v118 = sub s116, bv117
+	VSUBPD Y3, Y2, Y11
+
+	// v119 = sub hi84, v118
+	VSUBPD Y11, Y9, Y9
+
+	// v120 = sub hi110, bv117
+	VSUBPD Y3, Y10, Y3
+
+	// e121 = add v119, v120
+	VADDPD Y3, Y9, Y3
+
+	// One122 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v123 = fma lo86, One122, lo112
+	VFMADD231PD Y9, Y8, Y4
+
+	// One124 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v125 = fma v123, One124, e121
+	VFMADD231PD Y8, Y4, Y3
+
+	// One126 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v127 = fma n89, One126, n115
+	VFMADD231PD Y4, Y1, Y0
+
+	// hi128 = add s52, s116
+	VADDPD Y2, Y6, Y1
+
+	// bv129 = sub hi128, s52
+	VSUBPD Y6, Y1, Y4
+
+	// v130 = sub hi128, bv129
+	VSUBPD Y4, Y1, Y8
+
+	// v131 = sub s52, v130
+	VSUBPD Y8, Y6, Y6
+
+	// v132 = sub s116, bv129
+	VSUBPD Y4, Y2, Y2
+
+	// e133 = add v131, v132
+	VADDPD Y2, Y6, Y2
+
+	// One134 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v135 = fma v61, One134, v125
+	VFMADD231PD Y4, Y7, Y3
+
+	// One136 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo137 = fma v135, One136, e133
+	VFMADD231PD Y4, Y3, Y2
+
+	// One138 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// quad139 = fma v63, One138, v127
+	VFMADD231PD Y3, Y5, Y0
+
+	// RowCols140 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin141 = sub RowCols140, quad139
+	VSUBPD Y0, Y3, Y0
+
+	// K142 = param K
+	VBROADCASTSD (AX), Y3
+
+	// kh143 = mul K142, K142
+	VMULPD Y3, Y3, Y4
+
+	// kl144 = fms K142, K142, kh143
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y3, Y3, Y5
+
+	// ch145 = mul lin141, kh143
+	VMULPD Y4, Y0, Y3
+
+	// v146 = fms lin141, kh143, ch145
+	VFMSUB213PD Y3, Y0, Y4
+
+	// v147 = mul lin141, kl144
+	VMULPD Y5, Y0, Y5
+
+	// One148 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// cl149 = fma v146, One148, v147
+	VFMADD231PD Y6, Y4, Y5
+
+	// Inf150 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// fin151 = lt hi128, Inf150
+	VCMPPD $0x11, Y4, Y1, Y6
+
+	// NegZero152 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch153 = xor ch145, NegZero152
+	VXORPD Y7, Y3, Y7
+
+	// s154 = add hi128, negch153
+	VADDPD Y7, Y1, Y8
+
+	// bv155 = sub s154, hi128
+	VSUBPD Y1, Y8, Y9
+
+	// v156 = sub s154, bv155
+	VSUBPD Y9, Y8, Y10
+
+	// v157 = sub hi128, v156
+	VSUBPD Y10, Y1, Y10
+
+	// v158 = sub negch153, bv155
+	VSUBPD Y9, Y7, Y7
+
+	// e159 = add v157, v158
+	VADDPD Y7, Y10, Y7
+
+	// Zero160 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr161 = lt Zero160, lin141
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v162 = sub hi128, ch145
+	VSUBPD Y3, Y1, Y3
+
+	// v163 = select fin151, s154, v162
+	VBLENDVPD Y6, Y8, Y3, Y3
+
+	// One164 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v165 = fms lo137, One164, cl149
+	VFMSUB231PD Y8, Y2, Y5
+
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v167 = fma v165, One166, e159
+	VFMADD231PD Y8, Y5, Y7
+
+	// v168 = select fin151, v167, lo137
+	VBLENDVPD Y6, Y7, Y2, Y5
+
+	// hi169 = select corr161, v163, hi128
+	VBLENDVPD Y0, Y3, Y1, Y1
+
+	// lo170 = select corr161, v168, lo137
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di171 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q172 = mul hi169, Di171
+	VMULPD Y2, Y1, Y3
+
+	// v173 = fms hi169, Di171, q172
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl174 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v175 = mul lo170, Di171
+	VMULPD Y2, Y0, Y0
+
+	// v176 = fma hi169, Dl174, v175
+	VFMADD231PD Y6, Y1, Y0
+
+	// One177 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r178 = fma v173, One177, v176
+	VFMADD231PD Y2, Y5, Y0
+
+	// RowDiv179 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
+
+	// v180 = div q172, RowDiv179
+	VDIVPD Y2, Y3, Y5
+
+	// qd181 = div q172, RowDiv179
+	VDIVPD Y2, Y3, Y6
+
+	// NegZero182 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// v183 = xor qd181, NegZero182
+	VXORPD Y7, Y6, Y7
+
+	// v184 = fma v183, RowDiv179, q172
+	VFMADD231PD Y2, Y7, Y3
+
+	// One185 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd186 = fma v184, One185, r178
+	VFMADD231PD Y7, Y3, Y0
+
+	// v187 = div rd186, RowDiv179
+	VDIVPD Y2, Y0, Y0
+
+	// v188 = add qd181, v187
+	VADDPD Y0, Y6, Y0
+
+	// v189 = lt hi169, Inf150
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v190 = select v189, v188, v180
+	VBLENDVPD Y1, Y0, Y5, Y0
+
+	// store dst v190
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX512F
+TEXT ·rowMeans4F64AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z0
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD (AX), Z2
+	VBROADCASTSD 96(AX), Z3
+	VBROADCASTSD 80(AX), Z4
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	// The rows of x, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (DX)(R8*8), Z5
+	VMOVUPD    rowcols64<>+0(SB), Z6
+	VPERMI2PD  64(DX)(R8*8), Z5, Z6
+	VMOVUPD    rowcols64<>+64(SB), Z7
+	VPERMI2PD  64(DX)(R8*8), Z5, Z7
+	VMOVUPD    128(DX)(R8*8), Z5
+	VMOVUPD    rowcols64<>+0(SB), Z20
+	VPERMI2PD  192(DX)(R8*8), Z5, Z20
+	VMOVUPD    rowcols64<>+64(SB), Z21
+	VPERMI2PD  192(DX)(R8*8), Z5, Z21
+	VSHUFF64X2 $0x44, Z20, Z6, Z5
+	VSHUFF64X2 $0x44, Z21, Z7, Z22
+	VSHUFF64X2 $0xee, Z20, Z6, Z6
+	VSHUFF64X2 $0xee, Z21, Z7, Z7
+
+	// y1 = load y[col 0]
+	// The rows of y, transposed into its 4 columns.
+	MOVQ       DI, R8
+	SHLQ       $0x02, R8
+	VMOVUPD    (BX)(R8*8), Z20
+	VMOVUPD    rowcols64<>+0(SB), Z21
+	VPERMI2PD  64(BX)(R8*8), Z20, Z21
+	VMOVUPD    rowcols64<>+64(SB), Z23
+	VPERMI2PD  64(BX)(R8*8), Z20, Z23
+	VMOVUPD    128(BX)(R8*8), Z20
+	VMOVUPD    rowcols64<>+0(SB), Z24
+	VPERMI2PD  192(BX)(R8*8), Z20, Z24
+	VMOVUPD    rowcols64<>+64(SB), Z25
+	VPERMI2PD  192(BX)(R8*8), Z20, Z25
+	VSHUFF64X2 $0x44, Z24, Z21, Z20
+	VSHUFF64X2 $0x44, Z25, Z23, Z26
+	VSHUFF64X2 $0xee, Z24, Z21, Z21
+	VSHUFF64X2 $0xee, Z25, Z23, Z23
+
+	// d2 = sub x0, y1
+	VSUBPD Z20, Z5, Z24
+
+	// v3 = sub d2, x0
+	VSUBPD Z5, Z24, Z25
+
+	// v4 = sub d2, v3
+	VSUBPD Z25, Z24, Z27
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z5, Z27
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z20, Z25
+
+	// e9 = sub v6, v8
+	VSUBPD Z25, Z27, Z5
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z24, Z1, Z20
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z24, Z24
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z24, Z5, Z5
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z20, K1
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z20, Z3, K1, Z8
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi20 = mul c17, z11
+	VMULPD Z20, Z8, Z24
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z24, Z8, Z20
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z5, Z8, Z20
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// n25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z9
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Z26, Z22, Z5
+
+	// v29 = sub d28, x26
+	VSUBPD Z22, Z5, Z25
+
+	// v30 = sub d28, v29
+	VSUBPD Z25, Z5, Z27
+
+	// One31 = param One
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Z0, Z22, Z27
+
+	// One33 = param One
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Z0, Z26, Z25
+
+	// e35 = sub v32, v34
+	VSUBPD Z25, Z27, Z22
+
+	// NegZero36 = param NegZero
+	// z37 = andnot NegZero36, d28
+	VPANDNQ Z5, Z1, Z25
+
+	// sg38 = and d28, NegZero36
+	VPANDQ Z1, Z5, Z5
+
+	// zl39 = xor e35, sg38
+	VPXORQ Z5, Z22, Z5
+
+	// K40 = param K
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Z2, Z25, K1
+
+	// P42 = param P
+	// c43 = select quad41, z37, P42
+	VBLENDMPD Z25, Z3, K1, Z10
+
+	// v44 = add zl39, zl39, merged into:
+	// zz45 = select quad41, v44, zl39
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi46 = mul c43, z37
+	VMULPD Z25, Z10, Z22
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Z22, Z10, Z25
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Z5, Z10, Z25
+
+	// One49 = param One
+	// Zero50 = param Zero
+	// n51 = select quad41, One49, Zero50
+	VBLENDMPD Z0, Z4, K1, Z11
+
+	// s52 = add hi20, hi46
+	VADDPD Z22, Z24, Z5
+
+	// bv53 = sub s52, hi20
+	VSUBPD Z24, Z5, Z26
+
+	// v54 = sub s52, bv53
+	VSUBPD Z26, Z5, Z27
+
+	// v55 = sub hi20, v54
+	VSUBPD Z27, Z24, Z24
+
+	// v56 = sub hi46, bv53
+	VSUBPD Z26, Z22, Z22
+
+	// e57 = add v55, v56
+	VADDPD Z22, Z24, Z22
+
+	// One58 = param One
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Z0, Z20, Z25
+
+	// One60 = param One
+	// v61 = fma v59, One60, e57
+	VFMADD231PD Z0, Z25, Z22
+
+	// One62 = param One
+	// v63 = fma n25, One62, n51
+	VFMADD231PD Z0, Z9, Z11
+
+	// x64 = load x[col 2]
+	// y65 = load y[col 2]
+	// d66 = sub x64, y65
+	VSUBPD Z21, Z6, Z20
+
+	// v67 = sub d66, x64
+	VSUBPD Z6, Z20, Z24
+
+	// v68 = sub d66, v67
+	VSUBPD Z24, Z20, Z25
+
+	// One69 = param One
+	// v70 = fms x64, One69, v68
+	VFMSUB231PD Z0, Z6, Z25
+
+	// One71 = param One
+	// v72 = fma y65, One71, v67
+	VFMADD231PD Z0, Z21, Z24
+
+	// e73 = sub v70, v72
+	VSUBPD Z24, Z25, Z6
+
+	// NegZero74 = param NegZero
+	// z75 = andnot NegZero74, d66
+	VPANDNQ Z20, Z1, Z21
+
+	// sg76 = and d66, NegZero74
+	VPANDQ Z1, Z20, Z20
+
+	// zl77 = xor e73, sg76
+	VPXORQ Z20, Z6, Z6
+
+	// K78 = param K
+	// quad79 = lt z75, K78
+	VCMPPD $0x11, Z2, Z21, K1
+
+	// P80 = param P
+	// c81 = select quad79, z75, P80
+	VBLENDMPD Z21, Z3, K1, Z12
+
+	// v82 = add zl77, zl77, merged into:
+	// zz83 = select quad79, v82, zl77
+	VADDPD Z6, Z6, K1, Z6
+
+	// hi84 = mul c81, z75
+	VMULPD Z21, Z12, Z20
+
+	// v85 = fms c81, z75, hi84
+	VFMSUB213PD Z20, Z12, Z21
+
+	// lo86 = fma c81, zz83, v85
+	VFMADD231PD Z6, Z12, Z21
+
+	// One87 = param One
+	// Zero88 = param Zero
+	// n89 = select quad79, One87, Zero88
+	VBLENDMPD Z0, Z4, K1, Z13
+
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
+	VSUBPD Z23, Z7, Z6
+
+	// v93 = sub d92, x90
+	VSUBPD Z7, Z6, Z24
+
+	// v94 = sub d92, v93
+	VSUBPD Z24, Z6, Z25
+
+	// One95 = param One
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Z0, Z7, Z25
+
+	// One97 = param One
+	// v98 = fma y91, One97, v93
+	VFMADD231PD Z0, Z23, Z24
+
+	// e99 = sub v96, v98
+	VSUBPD Z24, Z25, Z7
+
+	// NegZero100 = param NegZero
+	// z101 = andnot NegZero100, d92
+	VPANDNQ Z6, Z1, Z23
+
+	// sg102 = and d92, NegZero100
+	VPANDQ Z1, Z6, Z6
+
+	// zl103 = xor e99, sg102
+	VPXORQ Z6, Z7, Z6
+
+	// K104 = param K
+	// quad105 = lt z101, K104
+	VCMPPD $0x11, Z2, Z23, K1
+
+	// P106 = param P
+	// c107 = select quad105, z101, P106
+	VBLENDMPD Z23, Z3, K1, Z14
+
+	// v108 = add zl103, zl103, merged into:
+	// zz109 = select quad105, v108, zl103
+	VADDPD Z6, Z6, K1, Z6
+
+	// hi110 = mul c107, z101
+	VMULPD Z23, Z14, Z7
+
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Z7, Z14, Z23
+
+	// lo112 = fma c107, zz109, v111
+	VFMADD231PD Z6, Z14, Z23
+
+	// One113 = param One
+	// Zero114 = param Zero
+	// n115 = select quad105, One113, Zero114
+	VBLENDMPD Z0, Z4, K1, Z15
+
+	// s116 = add hi84, hi110
+	VADDPD Z7, Z20, Z6
+
+	// bv117 = sub s116, hi84
+	VSUBPD Z20, Z6, Z24
+
+	// v118 = sub s116, bv117
+	VSUBPD Z24, Z6, Z25
+
+	// v119 = sub hi84, v118
+	VSUBPD Z25, Z20, Z20
+
+	// v120 = sub hi110, bv117
+	VSUBPD Z24, Z7, Z7
+
+	// e121 = add v119, v120
+	VADDPD Z7, Z20, Z7
+
+	// One122 = param One
+	// v123 = fma lo86, One122, lo112
+	VFMADD231PD Z0, Z21, Z23
+
+	// One124 = param One
+	// v125 = fma v123, One124, e121
+	VFMADD231PD Z0, Z23, Z7
+
+	// One126 = param One
+	// v127 = fma n89, One126, n115
+	VFMADD231PD Z0, Z13, Z15
+
+	// hi128 = add s52, s116
+	VADDPD Z6, Z5, Z20
+
+	// bv129 = sub hi128, s52
+	VSUBPD Z5, Z20, Z21
+
+	// v130 = sub hi128, bv129
+	VSUBPD Z21, Z20, Z23
+
+	// v131 = sub s52, v130
+	VSUBPD Z23, Z5, Z5
+
+	// v132 = sub s116, bv129
+	VSUBPD Z21, Z6, Z6
+
+	// e133 = add v131, v132
+	VADDPD Z6, Z5, Z5
+
+	// One134 = param One
+	// v135 = fma v61, One134, v125
+	VFMADD231PD Z0, Z22, Z7
+
+	// One136 = param One
+	// lo137 = fma v135, One136, e133
+	VFMADD231PD Z0, Z7, Z5
+
+	// One138 = param One
+	// quad139 = fma v63, One138, v127
+	VFMADD231PD Z0, Z11, Z15
+
+	// RowCols140 = param RowCols
+	VBROADCASTSD 144(AX), Z6
+
+	// lin141 = sub RowCols140, quad139
+	VSUBPD Z15, Z6, Z6
+
+	// K142 = param K
+	// kh143 = mul K142, K142
+	VMULPD Z2, Z2, Z7
+
+	// kl144 = fms K142, K142, kh143
+	VMOVAPD     Z7, Z21
+	VFMSUB231PD Z2, Z2, Z21
+
+	// ch145 = mul lin141, kh143
+	VMULPD Z7, Z6, Z22
+
+	// v146 = fms lin141, kh143, ch145
+	VFMSUB213PD Z22, Z6, Z7
+
+	// v147 = mul lin141, kl144
+	VMULPD Z21, Z6, Z21
+
+	// One148 = param One
+	// cl149 = fma v146, One148, v147
+	VFMADD231PD Z0, Z7, Z21
+
+	// Inf150 = param Inf
+	VBROADCASTSD 72(AX), Z7
+
+	// fin151 = lt hi128, Inf150
+	VCMPPD $0x11, Z7, Z20, K1
+
+	// NegZero152 = param NegZero
+	// negch153 = xor ch145, NegZero152
+	VPXORQ Z1, Z22, Z23
+
+	// s154 = add hi128, negch153
+	VADDPD Z23, Z20, Z24
+
+	// bv155 = sub s154, hi128
+	VSUBPD Z20, Z24, Z25
+
+	// v156 = sub s154, bv155
+	VSUBPD Z25, Z24, Z26
+
+	// v157 = sub hi128, v156
+	VSUBPD Z26, Z20, Z26
+
+	// v158 = sub negch153, bv155
+	VSUBPD Z25, Z23, Z23
+
+	// e159 = add v157, v158
+	VADDPD Z23, Z26, Z23
+
+	// Zero160 = param Zero
+	// corr161 = lt Zero160, lin141
+	VCMPPD $0x11, Z6, Z4, K2
+
+	// v162 = sub hi128, ch145
+	VSUBPD Z22, Z20, Z6
+
+	// v163 = select fin151, s154, v162
+	VBLENDMPD Z24, Z6, K1, Z16
+
+	// One164 = param One
+	// v165 = fms lo137, One164, cl149
+	VFMSUB231PD Z0, Z5, Z21
+
+	// One166 = param One
+	// v167 = fma v165, One166, e159
+	VFMADD231PD Z0, Z21, Z23
+
+	// v168 = select fin151, v167, lo137
+	VBLENDMPD Z23, Z5, K1, Z17
+
+	// hi169 = select corr161, v163, hi128
+	VBLENDMPD Z16, Z20, K2, Z18
+
+	// lo170 = select corr161, v168, lo137
+	VBLENDMPD Z17, Z5, K2, Z19
+
+	// Di171 = param Di
+	VBROADCASTSD 112(AX), Z5
+
+	// q172 = mul hi169, Di171
+	VMULPD Z5, Z18, Z6
+
+	// v173 = fms hi169, Di171, q172
+	VMOVAPD     Z6, Z20
+	VFMSUB231PD Z5, Z18, Z20
+
+	// Dl174 = param Dl
+	VBROADCASTSD 120(AX), Z21
+
+	// v175 = mul lo170, Di171
+	VMULPD Z5, Z19, Z5
+
+	// v176 = fma hi169, Dl174, v175
+	VFMADD231PD Z21, Z18, Z5
+
+	// One177 = param One
+	// r178 = fma v173, One177, v176
+	VFMADD231PD Z0, Z20, Z5
+
+	// RowDiv179 = param RowDiv
+	VBROADCASTSD 152(AX), Z20
+
+	// v180 = div q172, RowDiv179
+	VDIVPD Z20, Z6, Z21
+
+	// qd181 = div q172, RowDiv179
+	VDIVPD Z20, Z6, Z22
+
+	// NegZero182 = param NegZero
+	// v183 = xor qd181, NegZero182
+	VPXORQ Z1, Z22, Z23
+
+	// v184 = fma v183, RowDiv179, q172
+	VFMADD231PD Z20, Z23, Z6
+
+	// One185 = param One
+	// rd186 = fma v184, One185, r178
+	VFMADD231PD Z0, Z6, Z5
+
+	// v187 = div rd186, RowDiv179
+	VDIVPD Z20, Z5, Z5
+
+	// v189 = lt hi169, Inf150
+	VCMPPD $0x11, Z7, Z18, K1
+
+	// v188 = add qd181, v187, merged into:
+	// v190 = select v189, v188, v180
+	VADDPD Z5, Z22, K1, Z21
+
+	// store dst v190
+	VMOVUPD Z21, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
 

@@ -213,18 +213,32 @@ func weightSumF32NEON(p *[20]float64, w []float32, acc *[8]float64) {
 	weightSumF32NEONBlocks(p, tw[:], acc)
 }
 
-// rowSums4F32NEONBlocks writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F32NEONBlocks writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the NEON implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
 // len(dst) must be a multiple of 8, and the inputs 4 times as long.
 //
 //go:noescape
 func rowSums4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
 
-// rowSums4F32NEON writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F32NEON writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It runs rowSums4F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
 func rowSums4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
 	n := len(dst) &^ 7
 	rowSums4F32NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
+}
+
+// rowMeans4F32NEONBlocks writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowMeans4 kernel for float32 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 4 times as long.
+//
+//go:noescape
+func rowMeans4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+
+// rowMeans4F32NEON writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It runs rowMeans4F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowMeans4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+	n := len(dst) &^ 7
+	rowMeans4F32NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }
 
 // elementwiseF64NEONBlocks writes the per-element loss of x and y to dst.
@@ -436,16 +450,30 @@ func weightSumF64NEON(p *[20]float64, w []float64, acc *[16]float64) {
 	weightSumF64NEONBlocks(p, tw[:], acc)
 }
 
-// rowSums4F64NEONBlocks writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F64NEONBlocks writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the NEON implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
 // len(dst) must be a multiple of 8, and the inputs 4 times as long.
 //
 //go:noescape
 func rowSums4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
 
-// rowSums4F64NEON writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.
+// rowSums4F64NEON writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It runs rowSums4F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
 func rowSums4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowSums4F64NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
+}
+
+// rowMeans4F64NEONBlocks writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowMeans4 kernel for float64 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 4 times as long.
+//
+//go:noescape
+func rowMeans4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+
+// rowMeans4F64NEON writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It runs rowMeans4F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowMeans4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+	n := len(dst) &^ 7
+	rowMeans4F64NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }

@@ -1442,6 +1442,523 @@ TEXT ·rowSums4F32NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V6.D2]
 	ADD $88, R0, R9
 	VLD1R (R9), [V7.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw17 = sub z13, w15: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw26 = sub z22, w24: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q34 = mul w33, w33: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw35 = sub z31, w33: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// v36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v37 = add q25, q34: V18
+	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
+	// qs38 = add v36, v37: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v39 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v40 = add zw26, zw35: V14
+	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
+	// ls41 = add v39, v40: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v42 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v43 = max z22, z31: V9
+	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
+	// zmax44 = max v42, v43: V10
+	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
+	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V9
+	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V11
+	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
+	// v50 = mul B45, ls41: V12
+	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
+	// v51 = add s47, v50: V12
+	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V10
+	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	// v59 = add s52, v56: V9
+	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	// s60 = select ovf58, v59, s52: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// store dst s60
+	WORD $0x0e616948 // FCVTN V8.2S, V10.2D
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw17 = sub z13, w15: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw26 = sub z22, w24: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q34 = mul w33, w33: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw35 = sub z31, w33: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// v36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v37 = add q25, q34: V18
+	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
+	// qs38 = add v36, v37: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v39 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v40 = add zw26, zw35: V14
+	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
+	// ls41 = add v39, v40: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v42 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v43 = max z22, z31: V9
+	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
+	// zmax44 = max v42, v43: V10
+	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
+	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V9
+	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V11
+	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
+	// v50 = mul B45, ls41: V12
+	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
+	// v51 = add s47, v50: V12
+	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V10
+	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	// v59 = add s52, v56: V9
+	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	// s60 = select ovf58, v59, s52: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// store dst s60
+	WORD $0x4e616948 // FCVTN2 V8.4S, V10.2D
+	VST1.P [V8.S4], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw17 = sub z13, w15: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw26 = sub z22, w24: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q34 = mul w33, w33: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw35 = sub z31, w33: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// v36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v37 = add q25, q34: V18
+	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
+	// qs38 = add v36, v37: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v39 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v40 = add zw26, zw35: V14
+	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
+	// ls41 = add v39, v40: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v42 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v43 = max z22, z31: V9
+	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
+	// zmax44 = max v42, v43: V10
+	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
+	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V9
+	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V11
+	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
+	// v50 = mul B45, ls41: V12
+	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
+	// v51 = add s47, v50: V12
+	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V10
+	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	// v59 = add s52, v56: V9
+	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	// s60 = select ovf58, v59, s52: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// store dst s60
+	WORD $0x0e616948 // FCVTN V8.2S, V10.2D
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
+	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
+	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
+	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V18
+	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
+	// zw17 = sub z13, w15: V14
+	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
+	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
+	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
+	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V19
+	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
+	// zw26 = sub z22, w24: V15
+	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
+	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
+	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
+	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
+	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
+	// q34 = mul w33, w33: V20
+	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
+	// zw35 = sub z31, w33: V16
+	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
+	// v36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v37 = add q25, q34: V18
+	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
+	// qs38 = add v36, v37: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// v39 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v40 = add zw26, zw35: V14
+	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
+	// ls41 = add v39, v40: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// v42 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v43 = max z22, z31: V9
+	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
+	// zmax44 = max v42, v43: V10
+	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
+	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// B45 = param B: V2
+	// Ah46 = param Ah: V3
+	// s47 = mul Ah46, qs38: V9
+	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// Zero48 = param Zero: V4
+	// v49 = ne ls41, Zero48: V11
+	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
+	// v50 = mul B45, ls41: V12
+	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
+	// v51 = add s47, v50: V12
+	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// Inf53 = param Inf: V5
+	// H54 = param H: V6
+	// v55 = sub Inf53, H54: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// v56 = mul B45, v55: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf57 = param Ovf: V7
+	// ovf58 = le Ovf57, zmax44: V10
+	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	// v59 = add s52, v56: V9
+	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	// s60 = select ovf58, v59, s52: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// store dst s60
+	WORD $0x4e616948 // FCVTN2 V8.4S, V10.2D
+	VST1.P [V8.S4], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowMeans4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: ASIMD
+TEXT ·rowMeans4F32NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $32, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $16, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $8, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $88, R0, R9
+	VLD1R (R9), [V7.D2]
 	ADD $152, R0, R9
 	VLD1R (R9), [V8.D2]
 	CBZ R10, done
@@ -4468,12 +4985,12 @@ TEXT ·rowSums4F64NEONBlocks(SB), NOSPLIT, $0-80
 	LSR $3, R10, R10
 
 	// Broadcast the parameters.
-	ADD $64, R0, R9
-	VLD1R (R9), [V0.D2]
-	VLD1R (R0), [V1.D2]
-	ADD $96, R0, R9
-	VLD1R (R9), [V2.D2]
 	ADD $104, R0, R9
+	VLD1R (R9), [V0.D2]
+	ADD $64, R0, R9
+	VLD1R (R9), [V1.D2]
+	VLD1R (R0), [V2.D2]
+	ADD $96, R0, R9
 	VLD1R (R9), [V3.D2]
 	ADD $80, R0, R9
 	VLD1R (R9), [V4.D2]
@@ -4483,9 +5000,1362 @@ TEXT ·rowSums4F64NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V6.D2]
 	ADD $112, R0, R9
 	VLD1R (R9), [V7.D2]
-	ADD $152, R0, R9
-	VLD1R (R9), [V8.D2]
 	ADD $120, R0, R9
+	VLD1R (R9), [V8.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V9
+	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V9
+	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V9
+	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
+	// bv53 = sub s52, hi20: V13
+	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
+	// v54 = sub s52, bv53: V14
+	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
+	// v55 = sub hi20, v54: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// v56 = sub hi46, bv53: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e57 = add v55, v56: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V13
+	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V10
+	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
+	// x64 = load x[col 2]: V11
+	// y65 = load y[col 2]: V15
+	// d66 = sub x64, y65: V14
+	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
+	// v67 = sub d66, x64: V17
+	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
+	// v68 = sub d66, v67: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V17
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// e73 = sub v70, v72: V11
+	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V15
+	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
+	// sg76 = and d66, NegZero74: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl77 = xor e73, sg76: V11
+	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V17
+	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
+	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
+	// v82 = add zl77, zl77: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz83 = select quad79, v82, zl77: V11
+	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
+	// hi84 = mul c81, z75: V18
+	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
+	// v85 = fms c81, z75, hi84: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
+	// lo86 = fma c81, zz83, v85: V19
+	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V12
+	// y91 = load y[col 3]: V16
+	// d92 = sub x90, y91: V11
+	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
+	// v93 = sub d92, x90: V15
+	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
+	// v94 = sub d92, v93: V17
+	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e99 = sub v96, v98: V12
+	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
+	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
+	// sg102 = and d92, NegZero100: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl103 = xor e99, sg102: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V12
+	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V16
+	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v108 = add zl103, zl103: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz109 = select quad105, v108, zl103: V11
+	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
+	// hi110 = mul c107, z101: V17
+	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
+	// v111 = fms c107, z101, hi110: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
+	// lo112 = fma c107, zz109, v111: V20
+	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V12
+	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V11
+	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
+	// bv117 = sub s116, hi84: V15
+	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
+	// v118 = sub s116, bv117: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v119 = sub hi84, v118: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// v120 = sub hi110, bv117: V15
+	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
+	// e121 = add v119, v120: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// hi128 = add s52, s116: V14
+	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
+	// bv129 = sub hi128, s52: V16
+	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
+	// v130 = sub hi128, bv129: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v131 = sub s52, v130: V9
+	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
+	// v132 = sub s116, bv129: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// e133 = add v131, v132: V9
+	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V9
+	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V12
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V10
+	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V11
+	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V13
+	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
+	// v146 = fms lin141, kh143, ch145: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
+	// v147 = mul lin141, kl144: V11
+	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V11
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V12
+	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V15
+	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
+	// s154 = add hi128, negch153: V16
+	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
+	// bv155 = sub s154, hi128: V17
+	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
+	// v156 = sub s154, bv155: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v157 = sub hi128, v156: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v158 = sub negch153, bv155: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e159 = add v157, v158: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v162 = sub hi128, ch145: V13
+	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
+	// v163 = select fin151, s154, v162: V13
+	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V11
+	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
+	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V15
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V12
+	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
+	// hi169 = select corr161, v163, hi128: V14
+	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
+	// lo170 = select corr161, v168, lo137: V10
+	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V9
+	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
+	// v173 = fms hi169, Di171, q172: V11
+	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
+	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v176 = fma hi169, Dl174, v175: V10
+	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V10
+	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
+	// v179 = add q172, r178: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// v180 = lt hi169, Inf150: V11
+	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
+	// v181 = select v180, v179, q172: V11
+	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
+	// store dst v181
+	VST1.P [V11.D2], 16(R1)
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V9
+	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V9
+	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V9
+	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
+	// bv53 = sub s52, hi20: V13
+	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
+	// v54 = sub s52, bv53: V14
+	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
+	// v55 = sub hi20, v54: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// v56 = sub hi46, bv53: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e57 = add v55, v56: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V13
+	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V10
+	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
+	// x64 = load x[col 2]: V11
+	// y65 = load y[col 2]: V15
+	// d66 = sub x64, y65: V14
+	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
+	// v67 = sub d66, x64: V17
+	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
+	// v68 = sub d66, v67: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V17
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// e73 = sub v70, v72: V11
+	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V15
+	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
+	// sg76 = and d66, NegZero74: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl77 = xor e73, sg76: V11
+	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V17
+	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
+	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
+	// v82 = add zl77, zl77: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz83 = select quad79, v82, zl77: V11
+	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
+	// hi84 = mul c81, z75: V18
+	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
+	// v85 = fms c81, z75, hi84: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
+	// lo86 = fma c81, zz83, v85: V19
+	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V12
+	// y91 = load y[col 3]: V16
+	// d92 = sub x90, y91: V11
+	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
+	// v93 = sub d92, x90: V15
+	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
+	// v94 = sub d92, v93: V17
+	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e99 = sub v96, v98: V12
+	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
+	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
+	// sg102 = and d92, NegZero100: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl103 = xor e99, sg102: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V12
+	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V16
+	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v108 = add zl103, zl103: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz109 = select quad105, v108, zl103: V11
+	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
+	// hi110 = mul c107, z101: V17
+	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
+	// v111 = fms c107, z101, hi110: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
+	// lo112 = fma c107, zz109, v111: V20
+	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V12
+	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V11
+	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
+	// bv117 = sub s116, hi84: V15
+	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
+	// v118 = sub s116, bv117: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v119 = sub hi84, v118: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// v120 = sub hi110, bv117: V15
+	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
+	// e121 = add v119, v120: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// hi128 = add s52, s116: V14
+	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
+	// bv129 = sub hi128, s52: V16
+	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
+	// v130 = sub hi128, bv129: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v131 = sub s52, v130: V9
+	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
+	// v132 = sub s116, bv129: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// e133 = add v131, v132: V9
+	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V9
+	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V12
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V10
+	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V11
+	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V13
+	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
+	// v146 = fms lin141, kh143, ch145: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
+	// v147 = mul lin141, kl144: V11
+	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V11
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V12
+	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V15
+	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
+	// s154 = add hi128, negch153: V16
+	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
+	// bv155 = sub s154, hi128: V17
+	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
+	// v156 = sub s154, bv155: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v157 = sub hi128, v156: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v158 = sub negch153, bv155: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e159 = add v157, v158: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v162 = sub hi128, ch145: V13
+	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
+	// v163 = select fin151, s154, v162: V13
+	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V11
+	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
+	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V15
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V12
+	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
+	// hi169 = select corr161, v163, hi128: V14
+	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
+	// lo170 = select corr161, v168, lo137: V10
+	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V9
+	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
+	// v173 = fms hi169, Di171, q172: V11
+	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
+	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v176 = fma hi169, Dl174, v175: V10
+	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V10
+	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
+	// v179 = add q172, r178: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// v180 = lt hi169, Inf150: V11
+	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
+	// v181 = select v180, v179, q172: V11
+	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
+	// store dst v181
+	VST1.P [V11.D2], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V9
+	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V9
+	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V9
+	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
+	// bv53 = sub s52, hi20: V13
+	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
+	// v54 = sub s52, bv53: V14
+	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
+	// v55 = sub hi20, v54: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// v56 = sub hi46, bv53: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e57 = add v55, v56: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V13
+	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V10
+	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
+	// x64 = load x[col 2]: V11
+	// y65 = load y[col 2]: V15
+	// d66 = sub x64, y65: V14
+	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
+	// v67 = sub d66, x64: V17
+	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
+	// v68 = sub d66, v67: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V17
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// e73 = sub v70, v72: V11
+	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V15
+	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
+	// sg76 = and d66, NegZero74: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl77 = xor e73, sg76: V11
+	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V17
+	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
+	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
+	// v82 = add zl77, zl77: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz83 = select quad79, v82, zl77: V11
+	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
+	// hi84 = mul c81, z75: V18
+	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
+	// v85 = fms c81, z75, hi84: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
+	// lo86 = fma c81, zz83, v85: V19
+	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V12
+	// y91 = load y[col 3]: V16
+	// d92 = sub x90, y91: V11
+	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
+	// v93 = sub d92, x90: V15
+	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
+	// v94 = sub d92, v93: V17
+	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e99 = sub v96, v98: V12
+	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
+	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
+	// sg102 = and d92, NegZero100: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl103 = xor e99, sg102: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V12
+	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V16
+	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v108 = add zl103, zl103: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz109 = select quad105, v108, zl103: V11
+	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
+	// hi110 = mul c107, z101: V17
+	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
+	// v111 = fms c107, z101, hi110: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
+	// lo112 = fma c107, zz109, v111: V20
+	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V12
+	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V11
+	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
+	// bv117 = sub s116, hi84: V15
+	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
+	// v118 = sub s116, bv117: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v119 = sub hi84, v118: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// v120 = sub hi110, bv117: V15
+	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
+	// e121 = add v119, v120: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// hi128 = add s52, s116: V14
+	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
+	// bv129 = sub hi128, s52: V16
+	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
+	// v130 = sub hi128, bv129: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v131 = sub s52, v130: V9
+	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
+	// v132 = sub s116, bv129: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// e133 = add v131, v132: V9
+	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V9
+	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V12
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V10
+	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V11
+	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V13
+	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
+	// v146 = fms lin141, kh143, ch145: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
+	// v147 = mul lin141, kl144: V11
+	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V11
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V12
+	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V15
+	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
+	// s154 = add hi128, negch153: V16
+	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
+	// bv155 = sub s154, hi128: V17
+	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
+	// v156 = sub s154, bv155: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v157 = sub hi128, v156: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v158 = sub negch153, bv155: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e159 = add v157, v158: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v162 = sub hi128, ch145: V13
+	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
+	// v163 = select fin151, s154, v162: V13
+	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V11
+	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
+	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V15
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V12
+	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
+	// hi169 = select corr161, v163, hi128: V14
+	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
+	// lo170 = select corr161, v168, lo137: V10
+	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V9
+	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
+	// v173 = fms hi169, Di171, q172: V11
+	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
+	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v176 = fma hi169, Dl174, v175: V10
+	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V10
+	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
+	// v179 = add q172, r178: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// v180 = lt hi169, Inf150: V11
+	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
+	// v181 = select v180, v179, q172: V11
+	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
+	// store dst v181
+	VST1.P [V11.D2], 16(R1)
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V9
+	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V9
+	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V9
+	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
+	// bv53 = sub s52, hi20: V13
+	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
+	// v54 = sub s52, bv53: V14
+	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
+	// v55 = sub hi20, v54: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// v56 = sub hi46, bv53: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e57 = add v55, v56: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V13
+	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V10
+	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
+	// x64 = load x[col 2]: V11
+	// y65 = load y[col 2]: V15
+	// d66 = sub x64, y65: V14
+	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
+	// v67 = sub d66, x64: V17
+	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
+	// v68 = sub d66, v67: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V17
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// e73 = sub v70, v72: V11
+	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V15
+	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
+	// sg76 = and d66, NegZero74: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl77 = xor e73, sg76: V11
+	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V17
+	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
+	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
+	// v82 = add zl77, zl77: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz83 = select quad79, v82, zl77: V11
+	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
+	// hi84 = mul c81, z75: V18
+	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
+	// v85 = fms c81, z75, hi84: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
+	// lo86 = fma c81, zz83, v85: V19
+	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V12
+	// y91 = load y[col 3]: V16
+	// d92 = sub x90, y91: V11
+	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
+	// v93 = sub d92, x90: V15
+	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
+	// v94 = sub d92, v93: V17
+	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e99 = sub v96, v98: V12
+	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
+	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
+	// sg102 = and d92, NegZero100: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl103 = xor e99, sg102: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V12
+	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V16
+	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v108 = add zl103, zl103: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz109 = select quad105, v108, zl103: V11
+	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
+	// hi110 = mul c107, z101: V17
+	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
+	// v111 = fms c107, z101, hi110: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
+	// lo112 = fma c107, zz109, v111: V20
+	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V12
+	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V11
+	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
+	// bv117 = sub s116, hi84: V15
+	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
+	// v118 = sub s116, bv117: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v119 = sub hi84, v118: V16
+	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
+	// v120 = sub hi110, bv117: V15
+	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
+	// e121 = add v119, v120: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// hi128 = add s52, s116: V14
+	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
+	// bv129 = sub hi128, s52: V16
+	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
+	// v130 = sub hi128, bv129: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v131 = sub s52, v130: V9
+	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
+	// v132 = sub s116, bv129: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// e133 = add v131, v132: V9
+	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V9
+	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V12
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V10
+	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V11
+	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V13
+	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
+	// v146 = fms lin141, kh143, ch145: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
+	// v147 = mul lin141, kl144: V11
+	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V11
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V12
+	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V15
+	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
+	// s154 = add hi128, negch153: V16
+	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
+	// bv155 = sub s154, hi128: V17
+	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
+	// v156 = sub s154, bv155: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v157 = sub hi128, v156: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v158 = sub negch153, bv155: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e159 = add v157, v158: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v162 = sub hi128, ch145: V13
+	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
+	// v163 = select fin151, s154, v162: V13
+	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V11
+	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
+	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V15
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V12
+	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
+	// hi169 = select corr161, v163, hi128: V14
+	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
+	// lo170 = select corr161, v168, lo137: V10
+	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V9
+	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
+	// v173 = fms hi169, Di171, q172: V11
+	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
+	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v176 = fma hi169, Dl174, v175: V10
+	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V10
+	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
+	// v179 = add q172, r178: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// v180 = lt hi169, Inf150: V11
+	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
+	// v181 = select v180, v179, q172: V11
+	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
+	// store dst v181
+	VST1.P [V11.D2], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowMeans4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: ASIMD
+TEXT ·rowMeans4F64NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $104, R0, R9
+	VLD1R (R9), [V0.D2]
+	ADD $64, R0, R9
+	VLD1R (R9), [V1.D2]
+	VLD1R (R0), [V2.D2]
+	ADD $96, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $144, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V8.D2]
+	ADD $152, R0, R9
 	VLD1R (R9), [V9.D2]
 	CBZ R10, done
 
@@ -4501,314 +6371,339 @@ loop:
 	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
 	// v4 = sub d2, v3: V20
 	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
-	// v5 = sub x0, v4: V10
-	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
-	// v6 = add y1, v3: V14
-	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
-	// e7 = sub v5, v6: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero8 = param NegZero: V0
-	// z9 = andnot NegZero8, d2: V14
-	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
-	// sg10 = and d2, NegZero8: V18
-	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
-	// zl11 = xor e7, sg10: V10
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
 	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
-	// K12 = param K: V1
-	// quad13 = lt z9, K12: V18
-	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
-	// P14 = param P: V2
-	// c15 = select quad13, z9, P14: V19
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
 	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
-	// v16 = add zl11, zl11: V20
+	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V20
 	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz17 = select quad13, v16, zl11: V10
+	// zz19 = select quad15, v18, zl13: V10
 	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi18 = mul c15, z9: V20
+	// hi20 = mul c17, z11: V20
 	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v19 = fms c15, z9, hi18: V21
+	// v21 = fms c17, z11, hi20: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo20 = fma c15, zz17, v19: V21
+	// lo22 = fma c17, zz19, v21: V21
 	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
-	// One21 = param One: V3
-	// Zero22 = param Zero: V4
-	// n23 = select quad13, One21, Zero22: V18
-	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
-	// x24 = load x[col 1]: V11
-	// y25 = load y[col 1]: V15
-	// d26 = sub x24, y25: V10
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V10
 	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v27 = sub d26, x24: V14
+	// v29 = sub d28, x26: V14
 	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v28 = sub d26, v27: V19
+	// v30 = sub d28, v29: V19
 	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// v29 = sub x24, v28: V11
-	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
-	// v30 = add y25, v27: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// e31 = sub v29, v30: V11
-	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
-	// NegZero32 = param NegZero: V0
-	// z33 = andnot NegZero32, d26: V14
-	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
-	// sg34 = and d26, NegZero32: V10
-	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
-	// zl35 = xor e31, sg34: V10
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
 	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K36 = param K: V1
-	// quad37 = lt z33, K36: V11
-	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
-	// P38 = param P: V2
-	// c39 = select quad37, z33, P38: V15
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
 	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
-	// v40 = add zl35, zl35: V19
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V19
 	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz41 = select quad37, v40, zl35: V10
+	// zz45 = select quad41, v44, zl39: V10
 	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi42 = mul c39, z33: V19
+	// hi46 = mul c43, z37: V19
 	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v43 = fms c39, z33, hi42: V22
+	// v47 = fms c43, z37, hi46: V22
 	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
 	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo44 = fma c39, zz41, v43: V22
+	// lo48 = fma c43, zz45, v47: V22
 	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One45 = param One: V3
-	// Zero46 = param Zero: V4
-	// n47 = select quad37, One45, Zero46: V11
-	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
-	// s48 = add hi18, hi42: V10
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V10
 	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv49 = sub s48, hi18: V14
+	// bv53 = sub s52, hi20: V14
 	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v50 = sub s48, bv49: V15
+	// v54 = sub s52, bv53: V15
 	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v51 = sub hi18, v50: V15
+	// v55 = sub hi20, v54: V15
 	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v52 = sub hi42, bv49: V14
+	// v56 = sub hi46, bv53: V14
 	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e53 = add v51, v52: V14
+	// e57 = add v55, v56: V14
 	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v54 = add lo20, lo44: V15
-	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
-	// v55 = add v54, e53: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v56 = add n23, n47: V11
-	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
-	// x57 = load x[col 2]: V12
-	// y58 = load y[col 2]: V16
-	// d59 = sub x57, y58: V15
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V14
+	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V11
+	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
+	// x64 = load x[col 2]: V12
+	// y65 = load y[col 2]: V16
+	// d66 = sub x64, y65: V15
 	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v60 = sub d59, x57: V18
+	// v67 = sub d66, x64: V18
 	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v61 = sub d59, v60: V19
+	// v68 = sub d66, v67: V19
 	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// v62 = sub x57, v61: V12
-	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
-	// v63 = add y58, v60: V16
-	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
-	// e64 = sub v62, v63: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero65 = param NegZero: V0
-	// z66 = andnot NegZero65, d59: V16
-	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
-	// sg67 = and d59, NegZero65: V15
-	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
-	// zl68 = xor e64, sg67: V12
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V18
+	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
+	// e73 = sub v70, v72: V12
+	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg76 = and d66, NegZero74: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl77 = xor e73, sg76: V12
 	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K69 = param K: V1
-	// quad70 = lt z66, K69: V15
-	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
-	// P71 = param P: V2
-	// c72 = select quad70, z66, P71: V18
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V18
 	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
-	// v73 = add zl68, zl68: V19
+	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
+	// v82 = add zl77, zl77: V19
 	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz74 = select quad70, v73, zl68: V12
+	// zz83 = select quad79, v82, zl77: V12
 	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi75 = mul c72, z66: V19
+	// hi84 = mul c81, z75: V19
 	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v76 = fms c72, z66, hi75: V20
+	// v85 = fms c81, z75, hi84: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo77 = fma c72, zz74, v76: V20
+	// lo86 = fma c81, zz83, v85: V20
 	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One78 = param One: V3
-	// Zero79 = param Zero: V4
-	// n80 = select quad70, One78, Zero79: V15
-	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
-	// x81 = load x[col 3]: V13
-	// y82 = load y[col 3]: V17
-	// d83 = sub x81, y82: V12
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V13
+	// y91 = load y[col 3]: V17
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v84 = sub d83, x81: V16
+	// v93 = sub d92, x90: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v85 = sub d83, v84: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// v86 = sub x81, v85: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// v87 = add y82, v84: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// e88 = sub v86, v87: V13
-	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
-	// NegZero89 = param NegZero: V0
-	// z90 = andnot NegZero89, d83: V16
-	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
-	// sg91 = and d83, NegZero89: V12
-	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
-	// zl92 = xor e88, sg91: V12
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V16
+	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
+	// e99 = sub v96, v98: V13
+	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V16
+	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
+	// sg102 = and d92, NegZero100: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K93 = param K: V1
-	// quad94 = lt z90, K93: V13
-	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
-	// P95 = param P: V2
-	// c96 = select quad94, z90, P95: V17
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
+	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
-	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
-	// v97 = add zl92, zl92: V18
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz98 = select quad94, v97, zl92: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi99 = mul c96, z90: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v100 = fms c96, z90, hi99: V21
+	// v111 = fms c107, z101, hi110: V21
 	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
 	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo101 = fma c96, zz98, v100: V21
+	// lo112 = fma c107, zz109, v111: V21
 	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
-	// One102 = param One: V3
-	// Zero103 = param Zero: V4
-	// n104 = select quad94, One102, Zero103: V13
-	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
-	// s105 = add hi75, hi99: V12
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V12
 	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv106 = sub s105, hi75: V16
+	// bv117 = sub s116, hi84: V16
 	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v107 = sub s105, bv106: V17
+	// v118 = sub s116, bv117: V17
 	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v108 = sub hi75, v107: V17
+	// v119 = sub hi84, v118: V17
 	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v109 = sub hi99, bv106: V16
+	// v120 = sub hi110, bv117: V16
 	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e110 = add v108, v109: V16
+	// e121 = add v119, v120: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v111 = add lo77, lo101: V17
-	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
-	// v112 = add v111, e110: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v113 = add n80, n104: V13
-	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
-	// hi114 = add s48, s105: V15
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V16
+	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// hi128 = add s52, s116: V15
 	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv115 = sub hi114, s48: V17
+	// bv129 = sub hi128, s52: V17
 	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v116 = sub hi114, bv115: V18
+	// v130 = sub hi128, bv129: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v117 = sub s48, v116: V10
+	// v131 = sub s52, v130: V10
 	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v118 = sub s105, bv115: V12
+	// v132 = sub s116, bv129: V12
 	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e119 = add v117, v118: V10
+	// e133 = add v131, v132: V10
 	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// v120 = add v55, v112: V12
-	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
-	// lo121 = add v120, e119: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
-	// quad122 = add v56, v113: V11
-	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
-	// RowCols123 = param RowCols: V5
-	// lin124 = sub RowCols123, quad122: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K125 = param K: V1
-	// kh126 = mul K125, K125: V12
-	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
-	// kl127 = fms K125, K125, kh126: V13
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V16
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V10
+	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V13
+	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V13
 	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
-	// ch128 = mul lin124, kh126: V14
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V14
 	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v129 = fms lin124, kh126, ch128: V16
+	// v146 = fms lin141, kh143, ch145: V16
 	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
 	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v130 = mul lin124, kl127: V12
+	// v147 = mul lin141, kl144: V12
 	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// cl131 = add v129, v130: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// Inf132 = param Inf: V6
-	// fin133 = lt hi114, Inf132: V13
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V13
 	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero134 = param NegZero: V0
-	// negch135 = xor ch128, NegZero134: V16
-	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
-	// s136 = add hi114, negch135: V17
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V16
+	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
+	// s154 = add hi128, negch153: V17
 	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv137 = sub s136, hi114: V18
+	// bv155 = sub s154, hi128: V18
 	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v138 = sub s136, bv137: V19
+	// v156 = sub s154, bv155: V19
 	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v139 = sub hi114, v138: V19
+	// v157 = sub hi128, v156: V19
 	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v140 = sub negch135, bv137: V16
+	// v158 = sub negch153, bv155: V16
 	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e141 = add v139, v140: V16
+	// e159 = add v157, v158: V16
 	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero142 = param Zero: V4
-	// corr143 = lt Zero142, lin124: V11
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V11
 	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v144 = sub hi114, ch128: V14
+	// v162 = sub hi128, ch145: V14
 	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v145 = select fin133, s136, v144: V14
+	// v163 = select fin151, s154, v162: V14
 	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// v146 = sub lo121, cl131: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// v147 = add v146, e141: V12
-	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
-	// v148 = select fin133, v147, lo121: V13
-	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
-	// hi149 = select corr143, v145, hi114: V15
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V16
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V13
+	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
+	// hi169 = select corr161, v163, hi128: V15
 	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo150 = select corr143, v148, lo121: V11
+	// lo170 = select corr161, v168, lo137: V11
 	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di151 = param Di: V7
-	// RowDiv152 = param RowDiv: V8
-	// v153 = mul hi149, Di151: V10
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V10
 	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v154 = div v153, RowDiv152: V10
-	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
-	// q155 = mul hi149, Di151: V12
-	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
-	// v156 = fms hi149, Di151, q155: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
-	// Dl157 = param Dl: V9
-	// v158 = mul lo150, Di151: V11
+	// v173 = fms hi169, Di171, q172: V12
+	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
+	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V11
 	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v159 = fma hi149, Dl157, v158: V11
-	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
-	// r160 = add v156, v159: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// qd161 = div q155, RowDiv152: V13
-	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
-	// NegZero162 = param NegZero: V0
-	// v163 = xor qd161, NegZero162: V14
-	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
-	// v164 = fma v163, RowDiv152, q155: V12
-	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
-	// rd165 = add v164, r160: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v166 = div rd165, RowDiv152: V11
-	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
-	// v167 = add qd161, v166: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// v168 = lt hi149, Inf132: V12
-	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
-	// v169 = select v168, v167, v154: V12
-	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
-	// store dst v169
-	VST1.P [V12.D2], 16(R1)
+	// v176 = fma hi169, Dl174, v175: V11
+	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// RowDiv179 = param RowDiv: V9
+	// v180 = div q172, RowDiv179: V12
+	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
+	// qd181 = div q172, RowDiv179: V13
+	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
+	// NegZero182 = param NegZero: V1
+	// v183 = xor qd181, NegZero182: V14
+	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
+	// v184 = fma v183, RowDiv179, q172: V10
+	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
+	// One185 = param One: V0
+	// rd186 = fma v184, One185, r178: V11
+	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
+	// v187 = div rd186, RowDiv179: V10
+	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
+	// v188 = add qd181, v187: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v189 = lt hi169, Inf150: V11
+	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
+	// v190 = select v189, v188, v180: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// store dst v190
+	VST1.P [V11.D2], 16(R1)
 	// Lanes 2-3.
 	// x0 = load x[col 0]: V10
 	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
@@ -4820,314 +6715,339 @@ loop:
 	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
 	// v4 = sub d2, v3: V20
 	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
-	// v5 = sub x0, v4: V10
-	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
-	// v6 = add y1, v3: V14
-	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
-	// e7 = sub v5, v6: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero8 = param NegZero: V0
-	// z9 = andnot NegZero8, d2: V14
-	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
-	// sg10 = and d2, NegZero8: V18
-	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
-	// zl11 = xor e7, sg10: V10
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
 	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
-	// K12 = param K: V1
-	// quad13 = lt z9, K12: V18
-	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
-	// P14 = param P: V2
-	// c15 = select quad13, z9, P14: V19
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
 	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
-	// v16 = add zl11, zl11: V20
+	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V20
 	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz17 = select quad13, v16, zl11: V10
+	// zz19 = select quad15, v18, zl13: V10
 	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi18 = mul c15, z9: V20
+	// hi20 = mul c17, z11: V20
 	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v19 = fms c15, z9, hi18: V21
+	// v21 = fms c17, z11, hi20: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo20 = fma c15, zz17, v19: V21
+	// lo22 = fma c17, zz19, v21: V21
 	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
-	// One21 = param One: V3
-	// Zero22 = param Zero: V4
-	// n23 = select quad13, One21, Zero22: V18
-	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
-	// x24 = load x[col 1]: V11
-	// y25 = load y[col 1]: V15
-	// d26 = sub x24, y25: V10
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V10
 	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v27 = sub d26, x24: V14
+	// v29 = sub d28, x26: V14
 	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v28 = sub d26, v27: V19
+	// v30 = sub d28, v29: V19
 	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// v29 = sub x24, v28: V11
-	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
-	// v30 = add y25, v27: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// e31 = sub v29, v30: V11
-	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
-	// NegZero32 = param NegZero: V0
-	// z33 = andnot NegZero32, d26: V14
-	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
-	// sg34 = and d26, NegZero32: V10
-	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
-	// zl35 = xor e31, sg34: V10
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
 	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K36 = param K: V1
-	// quad37 = lt z33, K36: V11
-	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
-	// P38 = param P: V2
-	// c39 = select quad37, z33, P38: V15
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
 	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
-	// v40 = add zl35, zl35: V19
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V19
 	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz41 = select quad37, v40, zl35: V10
+	// zz45 = select quad41, v44, zl39: V10
 	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi42 = mul c39, z33: V19
+	// hi46 = mul c43, z37: V19
 	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v43 = fms c39, z33, hi42: V22
+	// v47 = fms c43, z37, hi46: V22
 	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
 	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo44 = fma c39, zz41, v43: V22
+	// lo48 = fma c43, zz45, v47: V22
 	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One45 = param One: V3
-	// Zero46 = param Zero: V4
-	// n47 = select quad37, One45, Zero46: V11
-	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
-	// s48 = add hi18, hi42: V10
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V10
 	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv49 = sub s48, hi18: V14
+	// bv53 = sub s52, hi20: V14
 	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v50 = sub s48, bv49: V15
+	// v54 = sub s52, bv53: V15
 	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v51 = sub hi18, v50: V15
+	// v55 = sub hi20, v54: V15
 	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v52 = sub hi42, bv49: V14
+	// v56 = sub hi46, bv53: V14
 	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e53 = add v51, v52: V14
+	// e57 = add v55, v56: V14
 	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v54 = add lo20, lo44: V15
-	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
-	// v55 = add v54, e53: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v56 = add n23, n47: V11
-	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
-	// x57 = load x[col 2]: V12
-	// y58 = load y[col 2]: V16
-	// d59 = sub x57, y58: V15
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V14
+	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V11
+	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
+	// x64 = load x[col 2]: V12
+	// y65 = load y[col 2]: V16
+	// d66 = sub x64, y65: V15
 	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v60 = sub d59, x57: V18
+	// v67 = sub d66, x64: V18
 	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v61 = sub d59, v60: V19
+	// v68 = sub d66, v67: V19
 	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// v62 = sub x57, v61: V12
-	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
-	// v63 = add y58, v60: V16
-	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
-	// e64 = sub v62, v63: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero65 = param NegZero: V0
-	// z66 = andnot NegZero65, d59: V16
-	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
-	// sg67 = and d59, NegZero65: V15
-	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
-	// zl68 = xor e64, sg67: V12
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V18
+	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
+	// e73 = sub v70, v72: V12
+	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg76 = and d66, NegZero74: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl77 = xor e73, sg76: V12
 	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K69 = param K: V1
-	// quad70 = lt z66, K69: V15
-	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
-	// P71 = param P: V2
-	// c72 = select quad70, z66, P71: V18
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V18
 	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
-	// v73 = add zl68, zl68: V19
+	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
+	// v82 = add zl77, zl77: V19
 	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz74 = select quad70, v73, zl68: V12
+	// zz83 = select quad79, v82, zl77: V12
 	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi75 = mul c72, z66: V19
+	// hi84 = mul c81, z75: V19
 	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v76 = fms c72, z66, hi75: V20
+	// v85 = fms c81, z75, hi84: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo77 = fma c72, zz74, v76: V20
+	// lo86 = fma c81, zz83, v85: V20
 	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One78 = param One: V3
-	// Zero79 = param Zero: V4
-	// n80 = select quad70, One78, Zero79: V15
-	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
-	// x81 = load x[col 3]: V13
-	// y82 = load y[col 3]: V17
-	// d83 = sub x81, y82: V12
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V13
+	// y91 = load y[col 3]: V17
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v84 = sub d83, x81: V16
+	// v93 = sub d92, x90: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v85 = sub d83, v84: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// v86 = sub x81, v85: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// v87 = add y82, v84: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// e88 = sub v86, v87: V13
-	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
-	// NegZero89 = param NegZero: V0
-	// z90 = andnot NegZero89, d83: V16
-	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
-	// sg91 = and d83, NegZero89: V12
-	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
-	// zl92 = xor e88, sg91: V12
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V16
+	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
+	// e99 = sub v96, v98: V13
+	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V16
+	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
+	// sg102 = and d92, NegZero100: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K93 = param K: V1
-	// quad94 = lt z90, K93: V13
-	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
-	// P95 = param P: V2
-	// c96 = select quad94, z90, P95: V17
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
+	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
-	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
-	// v97 = add zl92, zl92: V18
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz98 = select quad94, v97, zl92: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi99 = mul c96, z90: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v100 = fms c96, z90, hi99: V21
+	// v111 = fms c107, z101, hi110: V21
 	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
 	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo101 = fma c96, zz98, v100: V21
+	// lo112 = fma c107, zz109, v111: V21
 	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
-	// One102 = param One: V3
-	// Zero103 = param Zero: V4
-	// n104 = select quad94, One102, Zero103: V13
-	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
-	// s105 = add hi75, hi99: V12
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V12
 	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv106 = sub s105, hi75: V16
+	// bv117 = sub s116, hi84: V16
 	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v107 = sub s105, bv106: V17
+	// v118 = sub s116, bv117: V17
 	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v108 = sub hi75, v107: V17
+	// v119 = sub hi84, v118: V17
 	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v109 = sub hi99, bv106: V16
+	// v120 = sub hi110, bv117: V16
 	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e110 = add v108, v109: V16
+	// e121 = add v119, v120: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v111 = add lo77, lo101: V17
-	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
-	// v112 = add v111, e110: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v113 = add n80, n104: V13
-	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
-	// hi114 = add s48, s105: V15
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V16
+	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// hi128 = add s52, s116: V15
 	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv115 = sub hi114, s48: V17
+	// bv129 = sub hi128, s52: V17
 	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v116 = sub hi114, bv115: V18
+	// v130 = sub hi128, bv129: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v117 = sub s48, v116: V10
+	// v131 = sub s52, v130: V10
 	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v118 = sub s105, bv115: V12
+	// v132 = sub s116, bv129: V12
 	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e119 = add v117, v118: V10
+	// e133 = add v131, v132: V10
 	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// v120 = add v55, v112: V12
-	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
-	// lo121 = add v120, e119: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
-	// quad122 = add v56, v113: V11
-	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
-	// RowCols123 = param RowCols: V5
-	// lin124 = sub RowCols123, quad122: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K125 = param K: V1
-	// kh126 = mul K125, K125: V12
-	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
-	// kl127 = fms K125, K125, kh126: V13
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V16
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V10
+	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V13
+	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V13
 	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
-	// ch128 = mul lin124, kh126: V14
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V14
 	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v129 = fms lin124, kh126, ch128: V16
+	// v146 = fms lin141, kh143, ch145: V16
 	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
 	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v130 = mul lin124, kl127: V12
+	// v147 = mul lin141, kl144: V12
 	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// cl131 = add v129, v130: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// Inf132 = param Inf: V6
-	// fin133 = lt hi114, Inf132: V13
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V13
 	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero134 = param NegZero: V0
-	// negch135 = xor ch128, NegZero134: V16
-	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
-	// s136 = add hi114, negch135: V17
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V16
+	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
+	// s154 = add hi128, negch153: V17
 	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv137 = sub s136, hi114: V18
+	// bv155 = sub s154, hi128: V18
 	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v138 = sub s136, bv137: V19
+	// v156 = sub s154, bv155: V19
 	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v139 = sub hi114, v138: V19
+	// v157 = sub hi128, v156: V19
 	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v140 = sub negch135, bv137: V16
+	// v158 = sub negch153, bv155: V16
 	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e141 = add v139, v140: V16
+	// e159 = add v157, v158: V16
 	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero142 = param Zero: V4
-	// corr143 = lt Zero142, lin124: V11
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V11
 	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v144 = sub hi114, ch128: V14
+	// v162 = sub hi128, ch145: V14
 	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v145 = select fin133, s136, v144: V14
+	// v163 = select fin151, s154, v162: V14
 	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// v146 = sub lo121, cl131: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// v147 = add v146, e141: V12
-	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
-	// v148 = select fin133, v147, lo121: V13
-	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
-	// hi149 = select corr143, v145, hi114: V15
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V16
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V13
+	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
+	// hi169 = select corr161, v163, hi128: V15
 	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo150 = select corr143, v148, lo121: V11
+	// lo170 = select corr161, v168, lo137: V11
 	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di151 = param Di: V7
-	// RowDiv152 = param RowDiv: V8
-	// v153 = mul hi149, Di151: V10
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V10
 	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v154 = div v153, RowDiv152: V10
-	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
-	// q155 = mul hi149, Di151: V12
-	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
-	// v156 = fms hi149, Di151, q155: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
-	// Dl157 = param Dl: V9
-	// v158 = mul lo150, Di151: V11
+	// v173 = fms hi169, Di171, q172: V12
+	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
+	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V11
 	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v159 = fma hi149, Dl157, v158: V11
-	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
-	// r160 = add v156, v159: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// qd161 = div q155, RowDiv152: V13
-	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
-	// NegZero162 = param NegZero: V0
-	// v163 = xor qd161, NegZero162: V14
-	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
-	// v164 = fma v163, RowDiv152, q155: V12
-	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
-	// rd165 = add v164, r160: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v166 = div rd165, RowDiv152: V11
-	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
-	// v167 = add qd161, v166: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// v168 = lt hi149, Inf132: V12
-	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
-	// v169 = select v168, v167, v154: V12
-	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
-	// store dst v169
-	VST1.P [V12.D2], 16(R1)
+	// v176 = fma hi169, Dl174, v175: V11
+	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// RowDiv179 = param RowDiv: V9
+	// v180 = div q172, RowDiv179: V12
+	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
+	// qd181 = div q172, RowDiv179: V13
+	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
+	// NegZero182 = param NegZero: V1
+	// v183 = xor qd181, NegZero182: V14
+	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
+	// v184 = fma v183, RowDiv179, q172: V10
+	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
+	// One185 = param One: V0
+	// rd186 = fma v184, One185, r178: V11
+	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
+	// v187 = div rd186, RowDiv179: V10
+	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
+	// v188 = add qd181, v187: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v189 = lt hi169, Inf150: V11
+	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
+	// v190 = select v189, v188, v180: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// store dst v190
+	VST1.P [V11.D2], 16(R1)
 	// Lanes 4-5.
 	// x0 = load x[col 0]: V10
 	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
@@ -5139,314 +7059,339 @@ loop:
 	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
 	// v4 = sub d2, v3: V20
 	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
-	// v5 = sub x0, v4: V10
-	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
-	// v6 = add y1, v3: V14
-	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
-	// e7 = sub v5, v6: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero8 = param NegZero: V0
-	// z9 = andnot NegZero8, d2: V14
-	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
-	// sg10 = and d2, NegZero8: V18
-	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
-	// zl11 = xor e7, sg10: V10
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
 	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
-	// K12 = param K: V1
-	// quad13 = lt z9, K12: V18
-	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
-	// P14 = param P: V2
-	// c15 = select quad13, z9, P14: V19
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
 	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
-	// v16 = add zl11, zl11: V20
+	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V20
 	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz17 = select quad13, v16, zl11: V10
+	// zz19 = select quad15, v18, zl13: V10
 	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi18 = mul c15, z9: V20
+	// hi20 = mul c17, z11: V20
 	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v19 = fms c15, z9, hi18: V21
+	// v21 = fms c17, z11, hi20: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo20 = fma c15, zz17, v19: V21
+	// lo22 = fma c17, zz19, v21: V21
 	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
-	// One21 = param One: V3
-	// Zero22 = param Zero: V4
-	// n23 = select quad13, One21, Zero22: V18
-	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
-	// x24 = load x[col 1]: V11
-	// y25 = load y[col 1]: V15
-	// d26 = sub x24, y25: V10
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V10
 	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v27 = sub d26, x24: V14
+	// v29 = sub d28, x26: V14
 	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v28 = sub d26, v27: V19
+	// v30 = sub d28, v29: V19
 	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// v29 = sub x24, v28: V11
-	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
-	// v30 = add y25, v27: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// e31 = sub v29, v30: V11
-	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
-	// NegZero32 = param NegZero: V0
-	// z33 = andnot NegZero32, d26: V14
-	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
-	// sg34 = and d26, NegZero32: V10
-	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
-	// zl35 = xor e31, sg34: V10
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
 	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K36 = param K: V1
-	// quad37 = lt z33, K36: V11
-	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
-	// P38 = param P: V2
-	// c39 = select quad37, z33, P38: V15
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
 	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
-	// v40 = add zl35, zl35: V19
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V19
 	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz41 = select quad37, v40, zl35: V10
+	// zz45 = select quad41, v44, zl39: V10
 	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi42 = mul c39, z33: V19
+	// hi46 = mul c43, z37: V19
 	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v43 = fms c39, z33, hi42: V22
+	// v47 = fms c43, z37, hi46: V22
 	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
 	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo44 = fma c39, zz41, v43: V22
+	// lo48 = fma c43, zz45, v47: V22
 	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One45 = param One: V3
-	// Zero46 = param Zero: V4
-	// n47 = select quad37, One45, Zero46: V11
-	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
-	// s48 = add hi18, hi42: V10
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V10
 	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv49 = sub s48, hi18: V14
+	// bv53 = sub s52, hi20: V14
 	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v50 = sub s48, bv49: V15
+	// v54 = sub s52, bv53: V15
 	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v51 = sub hi18, v50: V15
+	// v55 = sub hi20, v54: V15
 	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v52 = sub hi42, bv49: V14
+	// v56 = sub hi46, bv53: V14
 	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e53 = add v51, v52: V14
+	// e57 = add v55, v56: V14
 	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v54 = add lo20, lo44: V15
-	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
-	// v55 = add v54, e53: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v56 = add n23, n47: V11
-	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
-	// x57 = load x[col 2]: V12
-	// y58 = load y[col 2]: V16
-	// d59 = sub x57, y58: V15
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V14
+	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V11
+	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
+	// x64 = load x[col 2]: V12
+	// y65 = load y[col 2]: V16
+	// d66 = sub x64, y65: V15
 	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v60 = sub d59, x57: V18
+	// v67 = sub d66, x64: V18
 	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v61 = sub d59, v60: V19
+	// v68 = sub d66, v67: V19
 	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// v62 = sub x57, v61: V12
-	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
-	// v63 = add y58, v60: V16
-	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
-	// e64 = sub v62, v63: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero65 = param NegZero: V0
-	// z66 = andnot NegZero65, d59: V16
-	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
-	// sg67 = and d59, NegZero65: V15
-	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
-	// zl68 = xor e64, sg67: V12
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V18
+	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
+	// e73 = sub v70, v72: V12
+	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg76 = and d66, NegZero74: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl77 = xor e73, sg76: V12
 	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K69 = param K: V1
-	// quad70 = lt z66, K69: V15
-	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
-	// P71 = param P: V2
-	// c72 = select quad70, z66, P71: V18
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V18
 	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
-	// v73 = add zl68, zl68: V19
+	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
+	// v82 = add zl77, zl77: V19
 	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz74 = select quad70, v73, zl68: V12
+	// zz83 = select quad79, v82, zl77: V12
 	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi75 = mul c72, z66: V19
+	// hi84 = mul c81, z75: V19
 	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v76 = fms c72, z66, hi75: V20
+	// v85 = fms c81, z75, hi84: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo77 = fma c72, zz74, v76: V20
+	// lo86 = fma c81, zz83, v85: V20
 	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One78 = param One: V3
-	// Zero79 = param Zero: V4
-	// n80 = select quad70, One78, Zero79: V15
-	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
-	// x81 = load x[col 3]: V13
-	// y82 = load y[col 3]: V17
-	// d83 = sub x81, y82: V12
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V13
+	// y91 = load y[col 3]: V17
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v84 = sub d83, x81: V16
+	// v93 = sub d92, x90: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v85 = sub d83, v84: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// v86 = sub x81, v85: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// v87 = add y82, v84: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// e88 = sub v86, v87: V13
-	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
-	// NegZero89 = param NegZero: V0
-	// z90 = andnot NegZero89, d83: V16
-	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
-	// sg91 = and d83, NegZero89: V12
-	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
-	// zl92 = xor e88, sg91: V12
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V16
+	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
+	// e99 = sub v96, v98: V13
+	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V16
+	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
+	// sg102 = and d92, NegZero100: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K93 = param K: V1
-	// quad94 = lt z90, K93: V13
-	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
-	// P95 = param P: V2
-	// c96 = select quad94, z90, P95: V17
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
+	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
-	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
-	// v97 = add zl92, zl92: V18
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz98 = select quad94, v97, zl92: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi99 = mul c96, z90: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v100 = fms c96, z90, hi99: V21
+	// v111 = fms c107, z101, hi110: V21
 	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
 	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo101 = fma c96, zz98, v100: V21
+	// lo112 = fma c107, zz109, v111: V21
 	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
-	// One102 = param One: V3
-	// Zero103 = param Zero: V4
-	// n104 = select quad94, One102, Zero103: V13
-	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
-	// s105 = add hi75, hi99: V12
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V12
 	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv106 = sub s105, hi75: V16
+	// bv117 = sub s116, hi84: V16
 	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v107 = sub s105, bv106: V17
+	// v118 = sub s116, bv117: V17
 	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v108 = sub hi75, v107: V17
+	// v119 = sub hi84, v118: V17
 	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v109 = sub hi99, bv106: V16
+	// v120 = sub hi110, bv117: V16
 	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e110 = add v108, v109: V16
+	// e121 = add v119, v120: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v111 = add lo77, lo101: V17
-	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
-	// v112 = add v111, e110: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v113 = add n80, n104: V13
-	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
-	// hi114 = add s48, s105: V15
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V16
+	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// hi128 = add s52, s116: V15
 	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv115 = sub hi114, s48: V17
+	// bv129 = sub hi128, s52: V17
 	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v116 = sub hi114, bv115: V18
+	// v130 = sub hi128, bv129: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v117 = sub s48, v116: V10
+	// v131 = sub s52, v130: V10
 	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v118 = sub s105, bv115: V12
+	// v132 = sub s116, bv129: V12
 	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e119 = add v117, v118: V10
+	// e133 = add v131, v132: V10
 	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// v120 = add v55, v112: V12
-	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
-	// lo121 = add v120, e119: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
-	// quad122 = add v56, v113: V11
-	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
-	// RowCols123 = param RowCols: V5
-	// lin124 = sub RowCols123, quad122: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K125 = param K: V1
-	// kh126 = mul K125, K125: V12
-	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
-	// kl127 = fms K125, K125, kh126: V13
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V16
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V10
+	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V13
+	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V13
 	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
-	// ch128 = mul lin124, kh126: V14
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V14
 	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v129 = fms lin124, kh126, ch128: V16
+	// v146 = fms lin141, kh143, ch145: V16
 	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
 	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v130 = mul lin124, kl127: V12
+	// v147 = mul lin141, kl144: V12
 	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// cl131 = add v129, v130: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// Inf132 = param Inf: V6
-	// fin133 = lt hi114, Inf132: V13
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V13
 	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero134 = param NegZero: V0
-	// negch135 = xor ch128, NegZero134: V16
-	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
-	// s136 = add hi114, negch135: V17
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V16
+	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
+	// s154 = add hi128, negch153: V17
 	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv137 = sub s136, hi114: V18
+	// bv155 = sub s154, hi128: V18
 	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v138 = sub s136, bv137: V19
+	// v156 = sub s154, bv155: V19
 	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v139 = sub hi114, v138: V19
+	// v157 = sub hi128, v156: V19
 	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v140 = sub negch135, bv137: V16
+	// v158 = sub negch153, bv155: V16
 	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e141 = add v139, v140: V16
+	// e159 = add v157, v158: V16
 	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero142 = param Zero: V4
-	// corr143 = lt Zero142, lin124: V11
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V11
 	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v144 = sub hi114, ch128: V14
+	// v162 = sub hi128, ch145: V14
 	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v145 = select fin133, s136, v144: V14
+	// v163 = select fin151, s154, v162: V14
 	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// v146 = sub lo121, cl131: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// v147 = add v146, e141: V12
-	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
-	// v148 = select fin133, v147, lo121: V13
-	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
-	// hi149 = select corr143, v145, hi114: V15
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V16
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V13
+	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
+	// hi169 = select corr161, v163, hi128: V15
 	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo150 = select corr143, v148, lo121: V11
+	// lo170 = select corr161, v168, lo137: V11
 	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di151 = param Di: V7
-	// RowDiv152 = param RowDiv: V8
-	// v153 = mul hi149, Di151: V10
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V10
 	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v154 = div v153, RowDiv152: V10
-	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
-	// q155 = mul hi149, Di151: V12
-	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
-	// v156 = fms hi149, Di151, q155: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
-	// Dl157 = param Dl: V9
-	// v158 = mul lo150, Di151: V11
+	// v173 = fms hi169, Di171, q172: V12
+	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
+	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V11
 	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v159 = fma hi149, Dl157, v158: V11
-	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
-	// r160 = add v156, v159: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// qd161 = div q155, RowDiv152: V13
-	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
-	// NegZero162 = param NegZero: V0
-	// v163 = xor qd161, NegZero162: V14
-	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
-	// v164 = fma v163, RowDiv152, q155: V12
-	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
-	// rd165 = add v164, r160: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v166 = div rd165, RowDiv152: V11
-	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
-	// v167 = add qd161, v166: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// v168 = lt hi149, Inf132: V12
-	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
-	// v169 = select v168, v167, v154: V12
-	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
-	// store dst v169
-	VST1.P [V12.D2], 16(R1)
+	// v176 = fma hi169, Dl174, v175: V11
+	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// RowDiv179 = param RowDiv: V9
+	// v180 = div q172, RowDiv179: V12
+	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
+	// qd181 = div q172, RowDiv179: V13
+	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
+	// NegZero182 = param NegZero: V1
+	// v183 = xor qd181, NegZero182: V14
+	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
+	// v184 = fma v183, RowDiv179, q172: V10
+	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
+	// One185 = param One: V0
+	// rd186 = fma v184, One185, r178: V11
+	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
+	// v187 = div rd186, RowDiv179: V10
+	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
+	// v188 = add qd181, v187: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v189 = lt hi169, Inf150: V11
+	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
+	// v190 = select v189, v188, v180: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// store dst v190
+	VST1.P [V11.D2], 16(R1)
 	// Lanes 6-7.
 	// x0 = load x[col 0]: V10
 	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
@@ -5458,314 +7403,339 @@ loop:
 	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
 	// v4 = sub d2, v3: V20
 	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
-	// v5 = sub x0, v4: V10
-	WORD $0x4ef4d54a // FSUB V10.2D, V10.2D, V20.2D
-	// v6 = add y1, v3: V14
-	WORD $0x4e73d5ce // FADD V14.2D, V14.2D, V19.2D
-	// e7 = sub v5, v6: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero8 = param NegZero: V0
-	// z9 = andnot NegZero8, d2: V14
-	WORD $0x4e601e4e // BIC V14.16B, V18.16B, V0.16B
-	// sg10 = and d2, NegZero8: V18
-	WORD $0x4e201e52 // AND V18.16B, V18.16B, V0.16B
-	// zl11 = xor e7, sg10: V10
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
 	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
-	// K12 = param K: V1
-	// quad13 = lt z9, K12: V18
-	WORD $0x6eeee432 // FCMGT V18.2D, V1.2D, V14.2D
-	// P14 = param P: V2
-	// c15 = select quad13, z9, P14: V19
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
 	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e621dd3 // BSL V19.16B, V14.16B, V2.16B
-	// v16 = add zl11, zl11: V20
+	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V20
 	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz17 = select quad13, v16, zl11: V10
+	// zz19 = select quad15, v18, zl13: V10
 	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi18 = mul c15, z9: V20
+	// hi20 = mul c17, z11: V20
 	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v19 = fms c15, z9, hi18: V21
+	// v21 = fms c17, z11, hi20: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo20 = fma c15, zz17, v19: V21
+	// lo22 = fma c17, zz19, v21: V21
 	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
-	// One21 = param One: V3
-	// Zero22 = param Zero: V4
-	// n23 = select quad13, One21, Zero22: V18
-	WORD $0x6e641c72 // BSL V18.16B, V3.16B, V4.16B
-	// x24 = load x[col 1]: V11
-	// y25 = load y[col 1]: V15
-	// d26 = sub x24, y25: V10
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V10
 	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v27 = sub d26, x24: V14
+	// v29 = sub d28, x26: V14
 	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v28 = sub d26, v27: V19
+	// v30 = sub d28, v29: V19
 	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// v29 = sub x24, v28: V11
-	WORD $0x4ef3d56b // FSUB V11.2D, V11.2D, V19.2D
-	// v30 = add y25, v27: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// e31 = sub v29, v30: V11
-	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
-	// NegZero32 = param NegZero: V0
-	// z33 = andnot NegZero32, d26: V14
-	WORD $0x4e601d4e // BIC V14.16B, V10.16B, V0.16B
-	// sg34 = and d26, NegZero32: V10
-	WORD $0x4e201d4a // AND V10.16B, V10.16B, V0.16B
-	// zl35 = xor e31, sg34: V10
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
 	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K36 = param K: V1
-	// quad37 = lt z33, K36: V11
-	WORD $0x6eeee42b // FCMGT V11.2D, V1.2D, V14.2D
-	// P38 = param P: V2
-	// c39 = select quad37, z33, P38: V15
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
 	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e621dcf // BSL V15.16B, V14.16B, V2.16B
-	// v40 = add zl35, zl35: V19
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V19
 	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz41 = select quad37, v40, zl35: V10
+	// zz45 = select quad41, v44, zl39: V10
 	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi42 = mul c39, z33: V19
+	// hi46 = mul c43, z37: V19
 	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v43 = fms c39, z33, hi42: V22
+	// v47 = fms c43, z37, hi46: V22
 	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
 	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo44 = fma c39, zz41, v43: V22
+	// lo48 = fma c43, zz45, v47: V22
 	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One45 = param One: V3
-	// Zero46 = param Zero: V4
-	// n47 = select quad37, One45, Zero46: V11
-	WORD $0x6e641c6b // BSL V11.16B, V3.16B, V4.16B
-	// s48 = add hi18, hi42: V10
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// s52 = add hi20, hi46: V10
 	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv49 = sub s48, hi18: V14
+	// bv53 = sub s52, hi20: V14
 	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v50 = sub s48, bv49: V15
+	// v54 = sub s52, bv53: V15
 	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v51 = sub hi18, v50: V15
+	// v55 = sub hi20, v54: V15
 	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v52 = sub hi42, bv49: V14
+	// v56 = sub hi46, bv53: V14
 	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e53 = add v51, v52: V14
+	// e57 = add v55, v56: V14
 	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v54 = add lo20, lo44: V15
-	WORD $0x4e76d6af // FADD V15.2D, V21.2D, V22.2D
-	// v55 = add v54, e53: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// v56 = add n23, n47: V11
-	WORD $0x4e6bd64b // FADD V11.2D, V18.2D, V11.2D
-	// x57 = load x[col 2]: V12
-	// y58 = load y[col 2]: V16
-	// d59 = sub x57, y58: V15
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, e57: V14
+	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
+	// One62 = param One: V0
+	// v63 = fma n25, One62, n51: V11
+	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
+	// x64 = load x[col 2]: V12
+	// y65 = load y[col 2]: V16
+	// d66 = sub x64, y65: V15
 	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v60 = sub d59, x57: V18
+	// v67 = sub d66, x64: V18
 	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v61 = sub d59, v60: V19
+	// v68 = sub d66, v67: V19
 	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// v62 = sub x57, v61: V12
-	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
-	// v63 = add y58, v60: V16
-	WORD $0x4e72d610 // FADD V16.2D, V16.2D, V18.2D
-	// e64 = sub v62, v63: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero65 = param NegZero: V0
-	// z66 = andnot NegZero65, d59: V16
-	WORD $0x4e601df0 // BIC V16.16B, V15.16B, V0.16B
-	// sg67 = and d59, NegZero65: V15
-	WORD $0x4e201def // AND V15.16B, V15.16B, V0.16B
-	// zl68 = xor e64, sg67: V12
+	// One69 = param One: V0
+	// v70 = fms x64, One69, v68: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
+	// One71 = param One: V0
+	// v72 = fma y65, One71, v67: V18
+	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
+	// e73 = sub v70, v72: V12
+	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
+	// NegZero74 = param NegZero: V1
+	// z75 = andnot NegZero74, d66: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg76 = and d66, NegZero74: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl77 = xor e73, sg76: V12
 	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K69 = param K: V1
-	// quad70 = lt z66, K69: V15
-	WORD $0x6ef0e42f // FCMGT V15.2D, V1.2D, V16.2D
-	// P71 = param P: V2
-	// c72 = select quad70, z66, P71: V18
+	// K78 = param K: V2
+	// quad79 = lt z75, K78: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P80 = param P: V3
+	// c81 = select quad79, z75, P80: V18
 	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e621e12 // BSL V18.16B, V16.16B, V2.16B
-	// v73 = add zl68, zl68: V19
+	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
+	// v82 = add zl77, zl77: V19
 	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz74 = select quad70, v73, zl68: V12
+	// zz83 = select quad79, v82, zl77: V12
 	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi75 = mul c72, z66: V19
+	// hi84 = mul c81, z75: V19
 	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v76 = fms c72, z66, hi75: V20
+	// v85 = fms c81, z75, hi84: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo77 = fma c72, zz74, v76: V20
+	// lo86 = fma c81, zz83, v85: V20
 	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One78 = param One: V3
-	// Zero79 = param Zero: V4
-	// n80 = select quad70, One78, Zero79: V15
-	WORD $0x6e641c6f // BSL V15.16B, V3.16B, V4.16B
-	// x81 = load x[col 3]: V13
-	// y82 = load y[col 3]: V17
-	// d83 = sub x81, y82: V12
+	// One87 = param One: V0
+	// Zero88 = param Zero: V4
+	// n89 = select quad79, One87, Zero88: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x90 = load x[col 3]: V13
+	// y91 = load y[col 3]: V17
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v84 = sub d83, x81: V16
+	// v93 = sub d92, x90: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v85 = sub d83, v84: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// v86 = sub x81, v85: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// v87 = add y82, v84: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// e88 = sub v86, v87: V13
-	WORD $0x4ef0d5ad // FSUB V13.2D, V13.2D, V16.2D
-	// NegZero89 = param NegZero: V0
-	// z90 = andnot NegZero89, d83: V16
-	WORD $0x4e601d90 // BIC V16.16B, V12.16B, V0.16B
-	// sg91 = and d83, NegZero89: V12
-	WORD $0x4e201d8c // AND V12.16B, V12.16B, V0.16B
-	// zl92 = xor e88, sg91: V12
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V16
+	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
+	// e99 = sub v96, v98: V13
+	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V16
+	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
+	// sg102 = and d92, NegZero100: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K93 = param K: V1
-	// quad94 = lt z90, K93: V13
-	WORD $0x6ef0e42d // FCMGT V13.2D, V1.2D, V16.2D
-	// P95 = param P: V2
-	// c96 = select quad94, z90, P95: V17
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
+	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
-	WORD $0x6e621e11 // BSL V17.16B, V16.16B, V2.16B
-	// v97 = add zl92, zl92: V18
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz98 = select quad94, v97, zl92: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi99 = mul c96, z90: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v100 = fms c96, z90, hi99: V21
+	// v111 = fms c107, z101, hi110: V21
 	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
 	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo101 = fma c96, zz98, v100: V21
+	// lo112 = fma c107, zz109, v111: V21
 	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
-	// One102 = param One: V3
-	// Zero103 = param Zero: V4
-	// n104 = select quad94, One102, Zero103: V13
-	WORD $0x6e641c6d // BSL V13.16B, V3.16B, V4.16B
-	// s105 = add hi75, hi99: V12
+	// One113 = param One: V0
+	// Zero114 = param Zero: V4
+	// n115 = select quad105, One113, Zero114: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// s116 = add hi84, hi110: V12
 	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv106 = sub s105, hi75: V16
+	// bv117 = sub s116, hi84: V16
 	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v107 = sub s105, bv106: V17
+	// v118 = sub s116, bv117: V17
 	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v108 = sub hi75, v107: V17
+	// v119 = sub hi84, v118: V17
 	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v109 = sub hi99, bv106: V16
+	// v120 = sub hi110, bv117: V16
 	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e110 = add v108, v109: V16
+	// e121 = add v119, v120: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v111 = add lo77, lo101: V17
-	WORD $0x4e75d691 // FADD V17.2D, V20.2D, V21.2D
-	// v112 = add v111, e110: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v113 = add n80, n104: V13
-	WORD $0x4e6dd5ed // FADD V13.2D, V15.2D, V13.2D
-	// hi114 = add s48, s105: V15
+	// One122 = param One: V0
+	// v123 = fma lo86, One122, lo112: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One124 = param One: V0
+	// v125 = fma v123, One124, e121: V16
+	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
+	// One126 = param One: V0
+	// v127 = fma n89, One126, n115: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// hi128 = add s52, s116: V15
 	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv115 = sub hi114, s48: V17
+	// bv129 = sub hi128, s52: V17
 	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v116 = sub hi114, bv115: V18
+	// v130 = sub hi128, bv129: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v117 = sub s48, v116: V10
+	// v131 = sub s52, v130: V10
 	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v118 = sub s105, bv115: V12
+	// v132 = sub s116, bv129: V12
 	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e119 = add v117, v118: V10
+	// e133 = add v131, v132: V10
 	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// v120 = add v55, v112: V12
-	WORD $0x4e70d5cc // FADD V12.2D, V14.2D, V16.2D
-	// lo121 = add v120, e119: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
-	// quad122 = add v56, v113: V11
-	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
-	// RowCols123 = param RowCols: V5
-	// lin124 = sub RowCols123, quad122: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K125 = param K: V1
-	// kh126 = mul K125, K125: V12
-	WORD $0x6e61dc2c // FMUL V12.2D, V1.2D, V1.2D
-	// kl127 = fms K125, K125, kh126: V13
+	// One134 = param One: V0
+	// v135 = fma v61, One134, v125: V16
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One136 = param One: V0
+	// lo137 = fma v135, One136, e133: V10
+	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
+	// One138 = param One: V0
+	// quad139 = fma v63, One138, v127: V13
+	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
+	// RowCols140 = param RowCols: V5
+	// lin141 = sub RowCols140, quad139: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// K142 = param K: V2
+	// kh143 = mul K142, K142: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl144 = fms K142, K142, kh143: V13
 	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e61cc2d // FMLA V13.2D, V1.2D, V1.2D
-	// ch128 = mul lin124, kh126: V14
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch145 = mul lin141, kh143: V14
 	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v129 = fms lin124, kh126, ch128: V16
+	// v146 = fms lin141, kh143, ch145: V16
 	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
 	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v130 = mul lin124, kl127: V12
+	// v147 = mul lin141, kl144: V12
 	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// cl131 = add v129, v130: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// Inf132 = param Inf: V6
-	// fin133 = lt hi114, Inf132: V13
+	// One148 = param One: V0
+	// cl149 = fma v146, One148, v147: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// Inf150 = param Inf: V6
+	// fin151 = lt hi128, Inf150: V13
 	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero134 = param NegZero: V0
-	// negch135 = xor ch128, NegZero134: V16
-	WORD $0x6e201dd0 // EOR V16.16B, V14.16B, V0.16B
-	// s136 = add hi114, negch135: V17
+	// NegZero152 = param NegZero: V1
+	// negch153 = xor ch145, NegZero152: V16
+	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
+	// s154 = add hi128, negch153: V17
 	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv137 = sub s136, hi114: V18
+	// bv155 = sub s154, hi128: V18
 	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v138 = sub s136, bv137: V19
+	// v156 = sub s154, bv155: V19
 	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v139 = sub hi114, v138: V19
+	// v157 = sub hi128, v156: V19
 	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v140 = sub negch135, bv137: V16
+	// v158 = sub negch153, bv155: V16
 	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e141 = add v139, v140: V16
+	// e159 = add v157, v158: V16
 	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero142 = param Zero: V4
-	// corr143 = lt Zero142, lin124: V11
+	// Zero160 = param Zero: V4
+	// corr161 = lt Zero160, lin141: V11
 	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v144 = sub hi114, ch128: V14
+	// v162 = sub hi128, ch145: V14
 	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v145 = select fin133, s136, v144: V14
+	// v163 = select fin151, s154, v162: V14
 	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// v146 = sub lo121, cl131: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// v147 = add v146, e141: V12
-	WORD $0x4e70d58c // FADD V12.2D, V12.2D, V16.2D
-	// v148 = select fin133, v147, lo121: V13
-	WORD $0x6e6a1d8d // BSL V13.16B, V12.16B, V10.16B
-	// hi149 = select corr143, v145, hi114: V15
+	// One164 = param One: V0
+	// v165 = fms lo137, One164, cl149: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// One166 = param One: V0
+	// v167 = fma v165, One166, e159: V16
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// v168 = select fin151, v167, lo137: V13
+	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
+	// hi169 = select corr161, v163, hi128: V15
 	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo150 = select corr143, v148, lo121: V11
+	// lo170 = select corr161, v168, lo137: V11
 	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di151 = param Di: V7
-	// RowDiv152 = param RowDiv: V8
-	// v153 = mul hi149, Di151: V10
+	// Di171 = param Di: V7
+	// q172 = mul hi169, Di171: V10
 	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v154 = div v153, RowDiv152: V10
-	WORD $0x6e68fd4a // FDIV V10.2D, V10.2D, V8.2D
-	// q155 = mul hi149, Di151: V12
-	WORD $0x6e67ddec // FMUL V12.2D, V15.2D, V7.2D
-	// v156 = fms hi149, Di151, q155: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cded // FMLA V13.2D, V15.2D, V7.2D
-	// Dl157 = param Dl: V9
-	// v158 = mul lo150, Di151: V11
+	// v173 = fms hi169, Di171, q172: V12
+	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
+	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
+	// Dl174 = param Dl: V8
+	// v175 = mul lo170, Di171: V11
 	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v159 = fma hi149, Dl157, v158: V11
-	WORD $0x4e69cdeb // FMLA V11.2D, V15.2D, V9.2D
-	// r160 = add v156, v159: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// qd161 = div q155, RowDiv152: V13
-	WORD $0x6e68fd8d // FDIV V13.2D, V12.2D, V8.2D
-	// NegZero162 = param NegZero: V0
-	// v163 = xor qd161, NegZero162: V14
-	WORD $0x6e201dae // EOR V14.16B, V13.16B, V0.16B
-	// v164 = fma v163, RowDiv152, q155: V12
-	WORD $0x4e68cdcc // FMLA V12.2D, V14.2D, V8.2D
-	// rd165 = add v164, r160: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v166 = div rd165, RowDiv152: V11
-	WORD $0x6e68fd6b // FDIV V11.2D, V11.2D, V8.2D
-	// v167 = add qd161, v166: V11
-	WORD $0x4e6bd5ab // FADD V11.2D, V13.2D, V11.2D
-	// v168 = lt hi149, Inf132: V12
-	WORD $0x6eefe4cc // FCMGT V12.2D, V6.2D, V15.2D
-	// v169 = select v168, v167, v154: V12
-	WORD $0x6e6a1d6c // BSL V12.16B, V11.16B, V10.16B
-	// store dst v169
-	VST1.P [V12.D2], 16(R1)
+	// v176 = fma hi169, Dl174, v175: V11
+	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
+	// One177 = param One: V0
+	// r178 = fma v173, One177, v176: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// RowDiv179 = param RowDiv: V9
+	// v180 = div q172, RowDiv179: V12
+	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
+	// qd181 = div q172, RowDiv179: V13
+	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
+	// NegZero182 = param NegZero: V1
+	// v183 = xor qd181, NegZero182: V14
+	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
+	// v184 = fma v183, RowDiv179, q172: V10
+	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
+	// One185 = param One: V0
+	// rd186 = fma v184, One185, r178: V11
+	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
+	// v187 = div rd186, RowDiv179: V10
+	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
+	// v188 = add qd181, v187: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v189 = lt hi169, Inf150: V11
+	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
+	// v190 = select v189, v188, v180: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// store dst v190
+	VST1.P [V11.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 

@@ -18,11 +18,12 @@ const (
 	WeightedSumAndGrad
 	WeightSum
 	RowSums4
+	RowMeans4
 	numFamilies
 )
 
 // Families lists every family, in the order of the generated files.
-var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4}
+var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4, RowMeans4}
 
 // FamilyInfo are the facts of a family that every generator and the root package share.
 type FamilyInfo struct {
@@ -61,7 +62,9 @@ var families = [numFamilies]FamilyInfo{
 		Ins: []string{"x", "y", "w"}, Out: "dst", Accumulates: true, ReplacesOverflow: true},
 	WeightSum: {Name: "WeightSum", Doc: "writes the lane sums of the weights w to acc.",
 		Ins: []string{"w"}, Accumulates: true},
-	RowSums4: {Name: "RowSums4", Doc: "writes the sum of the losses of each row of 4 columns of x and y, divided by p's RowDiv, to dst, for whole blocks of 8 rows.",
+	RowSums4: {Name: "RowSums4", Doc: "writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.",
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 4},
+	RowMeans4: {Name: "RowMeans4", Doc: "writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 4},
 }
 
@@ -121,7 +124,7 @@ func tuning(f Family, t Type) Tuning {
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
 	case f == GradElementwise && t == F64:
 		return Tuning{Unroll: 1} // three input streams: prefetching was slower
-	case f == RowSums4:
+	case f == RowSums4 || f == RowMeans4:
 		return Tuning{Unroll: 1} // no register is left for a second block
 	case f == WeightedSumAndGrad || f == WeightedSum:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: true} // Zen 4: 512 bytes ahead

@@ -31,7 +31,7 @@ var Params = []string{
 	"BH",      // float32 Elementwise: B*H, rounded
 	"Kg",      // gradients: z >= Kg is linear; K, or the least subnormal for K = 0
 	"RowCols", // float64 row sums: the number of columns where K > 0, else 0 (no K*K to subtract)
-	"RowDiv",  // row sums: 1 for RowSums, the number of columns for RowMeans
+	"RowDiv",  // row means: the number of columns
 }
 
 // ParamIndex returns the index of parameter n in Params; it panics for an unknown name.

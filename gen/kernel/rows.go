@@ -1,7 +1,7 @@
 package kernel
 
-// This file describes the row family RowSums4: RowSums and RowMeans of rows of 4
-// columns (boxes), one row per lane. Its canonical order is not its own: it is Sum's
+// This file describes the row families RowSums4 and RowMeans4: RowSums and
+// RowMeans of rows of 4 columns (boxes), one row per lane. Its canonical order is not its own: it is Sum's
 // for a row of 4 elements, so that RowSums gives each row the bits of Sum over that
 // row (the root package's contract). Sum on 4 elements is one partial block: element
 // c in lane c, padding lanes of x = y = 0, every accumulator from zero, one step;
@@ -27,25 +27,28 @@ package kernel
 //	finish:        finishSum32 or finishSum64 of the root package, operation for
 //	               operation, their branches as selects: both sides are computed
 //	               and the one the scalar code takes is kept, so the bits are the
-//	               same. The mean divides by RowDiv = 4 (RowSums: RowDiv = 1, and
-//	               x/1 = x, also in ddDiv, see below).
+//	               same. RowMeans4 divides by RowDiv = 4 as the mean's finish
+//	               does (ddDiv for float64).
+//
+// Some float64 additions are written x*1 + y (addM, subM; the kernel's builder.m),
+// as in Sum's kernels: the same rounding, on the multiply-add units, where the
+// adders are the busier ones.
 //
 // The float32 finish adds the loss of an element whose x - y overflowed float32
 // where the largest z of the row is at least Ovf, which is finishSum32's test
 // (overflows32) without the sums' pre-check: the pre-check holds wherever an
 // element overflows (the package doc's Float32 overflow), and a NaN z, which max
 // may drop, makes the row's sum NaN either way.
-//
-// The float64 mean is ddDiv(q, r, RowDiv): with RowDiv = 1 that is q + r, the sum's
-// result, bit for bit: q/1 = q, fma(-q, 1, q) + r = +0 + r, and q + (+0 + r) = q
-// + r for q > -0 (q = hi*Di >= +0, or NaN, or infinite, where both are NaN).
-
 func init() {
-	body[RowSums4] = func(b *builder, t Type, _ diff) {
-		if t == F32 {
-			b.rows32(4)
-		} else {
-			b.rows64(4)
+	for _, f := range []Family{RowSums4, RowMeans4} {
+		mean := f == RowMeans4
+		body[f] = func(b *builder, t Type, _ diff) {
+			if t == F32 {
+				b.rows32(4, mean)
+			} else {
+				b.m = true
+				b.rows64(4, mean)
+			}
 		}
 	}
 }
@@ -60,7 +63,7 @@ func (b *builder) column(t Type, c int) diff {
 
 // rows32 is the float32 row sum: Sum's lane values of each column, added in the
 // pairwise tree, and finishSum32.
-func (b *builder) rows32(cols int) {
+func (b *builder) rows32(cols int, mean bool) {
 	var q, l, z [4]int
 	for c := 0; c < cols; c++ {
 		d := b.column(F32, c)
@@ -77,14 +80,17 @@ func (b *builder) rows32(cols int) {
 	// An element whose x - y overflowed: the loss at z = +Inf.
 	inf := b.mul(bb, b.sub(b.param("Inf"), b.param("H")))
 	s = b.named("s", b.sel(b.named("ovf", b.le(b.param("Ovf"), zmax)), b.add(s, inf), s))
-	b.store("dst", b.div(s, b.param("RowDiv")))
+	if mean {
+		s = b.div(s, b.param("RowDiv"))
+	}
+	b.store("dst", s)
 }
 
 // addDD is the root package's addDD: TwoSum of the h parts, the l parts added and
 // the error of h added to them.
 func (b *builder) addDD(h0, l0, h1, l1 int) (h, l int) {
 	s, e := b.twoSum(h0, h1)
-	return s, b.add(b.add(l0, l1), e)
+	return s, b.addA(b.addA(l0, l1), e)
 }
 
 // twoSum is Knuth's TwoSum as the root package writes it: s = a + b, bv = s - a, e
@@ -97,7 +103,7 @@ func (b *builder) twoSum(x, y int) (s, e int) {
 
 // rows64 is the float64 row sum: Sum's lane values of each column, added in
 // combine64's tree, and finishSum64.
-func (b *builder) rows64(cols int) {
+func (b *builder) rows64(cols int, mean bool) {
 	_ = cols // 4: the tree below is written for it
 	// Each pair of columns is added as soon as it is built, which keeps fewer
 	// values live (the order of the additions is the tree's all the same).
@@ -110,37 +116,41 @@ func (b *builder) rows64(cols int) {
 		h0, l0, n0 := lane(c)
 		h1, l1, n1 := lane(c + 1)
 		h, l = b.addDD(h0, l0, h1, l1)
-		return h, l, b.add(n0, n1)
+		return h, l, b.addA(n0, n1)
 	}
 	h01, l01, n01 := pair(0)
 	h23, l23, n23 := pair(2)
 	hi, lo := b.addDD(h01, l01, h23, l23)
 	hi, lo = b.named("hi", hi), b.named("lo", lo)
-	quad := b.named("quad", b.add(n01, n23))
+	quad := b.named("quad", b.addA(n01, n23))
 	lin := b.named("lin", b.sub(b.param("RowCols"), quad))
 	// Where lin > 0 (and K > 0: RowCols is 0 for K = 0), subtract lin*K*K as ch + cl.
 	k := b.param("K")
 	kh := b.named("kh", b.mul(k, k))
 	kl := b.named("kl", b.fms(k, k, kh))
 	ch := b.named("ch", b.mul(lin, kh))
-	cl := b.named("cl", b.add(b.fms(lin, kh, ch), b.mul(lin, kl)))
+	cl := b.named("cl", b.addA(b.fms(lin, kh, ch), b.mul(lin, kl)))
 	inf := b.param("Inf")
 	fin := b.named("fin", b.lt(hi, inf))
 	negch := b.named("negch", b.xor(ch, b.param("NegZero")))
 	s, e := b.twoSum(hi, negch)
 	corr := b.named("corr", b.lt(b.param("Zero"), lin))
 	hc := b.sel(fin, s, b.sub(hi, ch))
-	lc := b.sel(fin, b.add(b.sub(lo, cl), e), lo)
+	lc := b.sel(fin, b.addA(b.subA(lo, cl), e), lo)
 	hi = b.named("hi", b.sel(corr, hc, hi))
 	lo = b.named("lo", b.sel(corr, lc, lo))
-	// Divide by D (Di + Dl), then by RowDiv.
-	di, dv := b.param("Di"), b.param("RowDiv")
-	notFin := b.div(b.mul(hi, di), dv) // hi +Inf or NaN: lo is meaningless
+	// Divide by D (Di + Dl); the mean then by RowDiv (ddDiv).
+	di := b.param("Di")
 	q := b.named("q", b.mul(hi, di))
-	r := b.named("r", b.add(b.fms(hi, di, q), b.fma(hi, b.param("Dl"), b.mul(lo, di))))
-	// ddDiv(q, r, RowDiv).
-	qd := b.named("qd", b.div(q, dv))
-	rd := b.named("rd", b.add(b.fma(b.xor(qd, b.param("NegZero")), dv, q), r))
-	res := b.add(qd, b.div(rd, dv))
+	notFin := q // where hi is +Inf or NaN: lo is meaningless
+	r := b.named("r", b.addA(b.fms(hi, di, q), b.fma(hi, b.param("Dl"), b.mul(lo, di))))
+	res := b.add(q, r)
+	if mean {
+		dv := b.param("RowDiv")
+		notFin = b.div(notFin, dv)
+		qd := b.named("qd", b.div(q, dv))
+		rd := b.named("rd", b.addA(b.fma(b.xor(qd, b.param("NegZero")), dv, q), r))
+		res = b.add(qd, b.div(rd, dv))
+	}
 	b.store("dst", b.sel(b.lt(hi, inf), res, notFin))
 }
