@@ -24,7 +24,7 @@ type gen struct {
 	kmask  reg.OpmaskVirtual         // AVX-512 tail mask
 	tail   bool                      // the operations being emitted are the tail's
 	blk    int                       // block of the operation being emitted, in an unrolled loop
-	cols   map[string][]Op           // a row family: the columns of each input in the block
+	cols   map[string][]Op           // a row family: the columns of each input (and block) being emitted
 }
 
 // signature is the Go declaration of kernel k's assembly function.

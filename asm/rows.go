@@ -56,7 +56,8 @@ func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 	e := GP64() // the block's first element: row i, column 0
 	MOVQ(g.i, e)
 	SHLQ(U8(2), e)
-	at := func(bytes int) Mem { return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: bytes} }
+	blk := g.blk * kernel.Lanes * rowCols * sz // the block's offset in an unrolled loop
+	at := func(bytes int) Mem { return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: blk + bytes} }
 	cols := make([]Op, rowCols)
 	if g.k.Type == kernel.F32 {
 		// Rows 0-3 in one register, 4-7 in the other (memory): one permutation
@@ -112,7 +113,7 @@ func (avx2) loadCols(g *gen, sl string, h int) []Op {
 	MOVQ(g.i, e)
 	SHLQ(U8(2), e)
 	row := func(r int) Mem {
-		return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: sz * rowCols * (4*h + r)}
+		return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: sz * rowCols * (kernel.Lanes*g.blk + 4*h + r)}
 	}
 	cols := make([]Op, rowCols)
 	if g.k.Type == kernel.F32 {

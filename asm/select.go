@@ -51,10 +51,11 @@ func (g *gen) instr(i int, vals []Op, h int) Op {
 		if g.k.Info().Cols > 0 {
 			// The first load of an input in the block reads its rows and
 			// transposes them into one register per column.
-			if g.cols[op.Ref] == nil {
-				g.cols[op.Ref] = isa.(colLoader).loadCols(g, op.Ref, h)
+			key := fmt.Sprintf("%s%d", op.Ref, g.blk)
+			if g.cols[key] == nil {
+				g.cols[key] = isa.(colLoader).loadCols(g, op.Ref, h)
 			}
-			return g.cols[op.Ref][op.Col]
+			return g.cols[key][op.Col]
 		}
 		return isa.load(g, g.elem(op.Ref, h), h)
 	case kernel.Param:

@@ -125,7 +125,9 @@ func tuning(f Family, t Type) Tuning {
 	case f == GradElementwise && t == F64:
 		return Tuning{Unroll: 1} // three input streams: prefetching was slower
 	case f == RowSums4 || f == RowMeans4:
-		return Tuning{Unroll: 1} // no register is left for a second block
+		// float64: no register is left for a second block; float32: two blocks
+		// per iteration were no faster (A/B on Zen 4, docs/tuning.md).
+		return Tuning{Unroll: 1}
 	case f == WeightedSumAndGrad || f == WeightedSum:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: true} // Zen 4: 512 bytes ahead
 	}
