@@ -1,12 +1,13 @@
 package kernel
 
 // This file describes the row families RowSums4 and RowMeans4: RowSums and
-// RowMeans of rows of 4 columns (boxes), one row per lane. Its canonical order is not its own: it is Sum's
-// for a row of 4 elements, so that RowSums gives each row the bits of Sum over that
-// row (the root package's contract). Sum on 4 elements is one partial block: element
-// c in lane c, padding lanes of x = y = 0, every accumulator from zero, one step;
-// then the root package adds the lanes pairwise and finishes. This kernel computes
-// the same per row, with the row's 4 elements in 4 values of one lane:
+// RowMeans of rows of 4 columns (boxes), one row per lane. Their canonical order is
+// not their own: it is Sum's for a row of 4 elements, so that RowSums gives each row
+// the bits of Sum over that row (the root package's contract). Sum on 4 elements is
+// one partial block: element c in lane c, padding lanes of x = y = 0, every
+// accumulator from zero, one step; then the root package adds the lanes pairwise and
+// finishes. These kernels compute the same per row, with the row's 4 elements in 4
+// values of one lane:
 //
 //	for each column c: the difference of x[c] and y[c] as Sum's kernel forms it,
 //	               and what Sum's step from zero accumulators leaves in the
