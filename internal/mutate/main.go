@@ -586,14 +586,44 @@ func neonEquivalent(line, next, desc string) string {
 // description before its instructions).
 var describedLinear = regexp.MustCompile(`^\s*// lh\d+ = mul B\d+, mh\d+:`)
 
+// describedNegCh and describedFin match, in the float64 row kernels, the value
+// negch = xor ch, NegZero and the mask fin = lt hi, Inf: in the line of the
+// description before the assembly (asm and asm/neon.go write it as a comment) or in
+// the Go line itself (generated/kernels.go names the values: the mask's line
+// declares it, the next compares).
+var (
+	describedNegCh = regexp.MustCompile(`negch\d+ (= xor|:= )`)
+	describedFin   = regexp.MustCompile(`fin\d+ (= lt hi\d+, Inf\d+|uint64$)`)
+)
+
 // describedEquivalent returns why a mutant cannot change any result, from the line
-// of the description before it, or "": in the float64 Elementwise kernels (second
-// edition of the canonical order), lh = B * mh is the loss only where z is +Inf or
-// NaN (elsewhere the double-double result is selected), and there, with B > 0, B *
-// mh and B + mh are both +Inf or both NaN.
-func describedEquivalent(fn, prev, desc string) string {
-	if desc == "FMUL -> FADD" && strings.HasPrefix(strings.ToLower(fn), "elementwisef64") && describedLinear.MatchString(prev) {
+// of the description before it (prev) or its own line, or "":
+//   - in the float64 Elementwise kernels (second edition of the canonical order),
+//     lh = B * mh is the loss only where z is +Inf or NaN (elsewhere the
+//     double-double result is selected), and there, with B > 0, B * mh and B + mh
+//     are both +Inf or both NaN;
+//   - in the float64 row kernels, negch = -ch by an xor of the sign bit: ch =
+//     lin*K*K >= +0 has it clear, so or sets it the same; and fin = hi < +Inf picks
+//     the finite form of finishSum64's subtraction of lin*K*K, but at hi = +Inf the
+//     two forms (hi + -ch by two-sum, hi - ch; ch finite) are both +Inf, and the
+//     finish then reads hi alone.
+func describedEquivalent(fn, prev, line, desc string) string {
+	f := strings.ToLower(fn)
+	if desc == "FMUL -> FADD" && strings.HasPrefix(f, "elementwisef64") && describedLinear.MatchString(prev) {
 		return "lh = B * mh is selected only where z is +Inf or NaN, where B + mh (B > 0) is the same +Inf or NaN"
+	}
+	if !strings.HasPrefix(f, "rowsums4f64") && !strings.HasPrefix(f, "rowmeans4f64") {
+		return ""
+	}
+	switch desc {
+	case "VPXORQ -> VPORQ", "VXORPD -> VORPD", "EOR -> ORR", "xor -> or":
+		if describedNegCh.MatchString(prev) || describedNegCh.MatchString(line) {
+			return "negch = -ch flips the sign bit of ch = lin*K*K >= +0, which is clear: or sets it the same"
+		}
+	case "compare < -> <=", "< -> <=", "compare > -> >=":
+		if describedFin.MatchString(prev) {
+			return "fin = hi < +Inf picks finishSum64's finite form of hi - lin*K*K; at hi = +Inf both forms are +Inf and the finish reads hi alone"
+		}
 	}
 	return ""
 }
@@ -676,7 +706,7 @@ func mutants(root, file string, rules []rule, funcs map[string]bool) []mutant {
 					reason = neonEquivalent(line, lines[i+1], r.desc)
 				}
 				if reason == "" && i > 0 {
-					reason = describedEquivalent(fn, lines[i-1], r.desc)
+					reason = describedEquivalent(fn, lines[i-1], line, r.desc)
 				}
 				ms = append(ms, mutant{file: file, line: i + 1, rule: r.desc, desc: r.desc + " in " + fn, from: line, to: to, reason: reason})
 			}
