@@ -2333,13 +2333,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[0] = float32(s60)
 		}
@@ -2432,13 +2432,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[1] = float32(s60)
 		}
@@ -2531,13 +2531,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[2] = float32(s60)
 		}
@@ -2630,13 +2630,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[3] = float32(s60)
 		}
@@ -2729,13 +2729,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[4] = float32(s60)
 		}
@@ -2828,13 +2828,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[5] = float32(s60)
 		}
@@ -2927,13 +2927,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[6] = float32(s60)
 		}
@@ -3026,13 +3026,13 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			dstb[7] = float32(s60)
 		}
@@ -3148,13 +3148,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
@@ -3249,13 +3249,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
@@ -3350,13 +3350,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
@@ -3451,13 +3451,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
@@ -3552,13 +3552,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
@@ -3653,13 +3653,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
@@ -3754,13 +3754,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
@@ -3855,13 +3855,13 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			Inf53 := pInf
 			H54 := pH
 			v55 := Inf53 - H54
-			v56 := float64(B45 * v55)
+			binf56 := float64(B45 * v55)
 			Ovf57 := pOvf
 			var ovf58 uint64
 			if Ovf57 <= zmax44 {
 				ovf58 = ^uint64(0)
 			}
-			v59 := s52 + v56
+			v59 := s52 + binf56
 			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61

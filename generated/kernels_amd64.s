@@ -4379,7 +4379,7 @@ loop1:
 	// v55 = sub Inf53, H54
 	VSUBPD Y4, Y3, Y3
 
-	// v56 = mul B45, v55
+	// binf56 = mul B45, v55
 	VMULPD Y3, Y1, Y1
 
 	// Ovf57 = param Ovf
@@ -4388,7 +4388,7 @@ loop1:
 	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Y0, Y3, Y0
 
-	// v59 = add s52, v56
+	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
 	// s60 = select ovf58, v59, s52
@@ -4591,7 +4591,7 @@ loop1:
 	// v55 = sub Inf53, H54
 	VSUBPD Y4, Y3, Y3
 
-	// v56 = mul B45, v55
+	// binf56 = mul B45, v55
 	VMULPD Y3, Y1, Y1
 
 	// Ovf57 = param Ovf
@@ -4600,7 +4600,7 @@ loop1:
 	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Y0, Y3, Y0
 
-	// v59 = add s52, v56
+	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
 	// s60 = select ovf58, v59, s52
@@ -4804,7 +4804,7 @@ loop1:
 	// v55 = sub Inf53, H54
 	VSUBPD Z6, Z5, Z5
 
-	// v56 = mul B45, v55
+	// binf56 = mul B45, v55
 	VMULPD Z5, Z3, Z3
 
 	// Ovf57 = param Ovf
@@ -4813,7 +4813,7 @@ loop1:
 	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Z2, Z5, K1
 
-	// v59 = add s52, v56, merged into:
+	// v59 = add s52, binf56, merged into:
 	// s60 = select ovf58, v59, s52
 	VADDPD Z3, Z4, K1, Z4
 
@@ -5035,7 +5035,7 @@ loop1:
 	// v55 = sub Inf53, H54
 	VSUBPD Y4, Y3, Y3
 
-	// v56 = mul B45, v55
+	// binf56 = mul B45, v55
 	VMULPD Y3, Y1, Y1
 
 	// Ovf57 = param Ovf
@@ -5044,7 +5044,7 @@ loop1:
 	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Y0, Y3, Y0
 
-	// v59 = add s52, v56
+	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
 	// s60 = select ovf58, v59, s52
@@ -5253,7 +5253,7 @@ loop1:
 	// v55 = sub Inf53, H54
 	VSUBPD Y4, Y3, Y3
 
-	// v56 = mul B45, v55
+	// binf56 = mul B45, v55
 	VMULPD Y3, Y1, Y1
 
 	// Ovf57 = param Ovf
@@ -5262,7 +5262,7 @@ loop1:
 	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Y0, Y3, Y0
 
-	// v59 = add s52, v56
+	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
 	// s60 = select ovf58, v59, s52
@@ -5472,7 +5472,7 @@ loop1:
 	// v55 = sub Inf53, H54
 	VSUBPD Z6, Z5, Z5
 
-	// v56 = mul B45, v55
+	// binf56 = mul B45, v55
 	VMULPD Z5, Z3, Z3
 
 	// Ovf57 = param Ovf
@@ -5481,7 +5481,7 @@ loop1:
 	// ovf58 = le Ovf57, zmax44
 	VCMPPD $0x12, Z2, Z5, K1
 
-	// v59 = add s52, v56, merged into:
+	// v59 = add s52, binf56, merged into:
 	// s60 = select ovf58, v59, s52
 	VADDPD Z3, Z4, K1, Z4
 

@@ -1554,12 +1554,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
 	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V9
+	// binf56 = mul B45, v55: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
 	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
-	// v59 = add s52, v56: V9
+	// v59 = add s52, binf56: V9
 	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
 	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
@@ -1674,12 +1674,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
 	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V9
+	// binf56 = mul B45, v55: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
 	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
-	// v59 = add s52, v56: V9
+	// v59 = add s52, binf56: V9
 	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
 	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
@@ -1795,12 +1795,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
 	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V9
+	// binf56 = mul B45, v55: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
 	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
-	// v59 = add s52, v56: V9
+	// v59 = add s52, binf56: V9
 	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
 	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
@@ -1915,12 +1915,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
 	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V9
+	// binf56 = mul B45, v55: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
 	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
-	// v59 = add s52, v56: V9
+	// v59 = add s52, binf56: V9
 	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
 	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
@@ -2073,12 +2073,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
 	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V10
+	// binf56 = mul B45, v55: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
 	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
-	// v59 = add s52, v56: V10
+	// v59 = add s52, binf56: V10
 	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
@@ -2196,12 +2196,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
 	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V10
+	// binf56 = mul B45, v55: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
 	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
-	// v59 = add s52, v56: V10
+	// v59 = add s52, binf56: V10
 	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
@@ -2320,12 +2320,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
 	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V10
+	// binf56 = mul B45, v55: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
 	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
-	// v59 = add s52, v56: V10
+	// v59 = add s52, binf56: V10
 	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
@@ -2443,12 +2443,12 @@ loop:
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
 	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// v56 = mul B45, v55: V10
+	// binf56 = mul B45, v55: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
 	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
-	// v59 = add s52, v56: V10
+	// v59 = add s52, binf56: V10
 	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B

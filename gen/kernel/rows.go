@@ -79,7 +79,7 @@ func (b *builder) rows32(cols int, mean bool) {
 	s := b.named("s", b.mul(b.param("Ah"), qs))
 	s = b.named("s", b.sel(b.ne(ls, b.param("Zero")), b.add(s, b.mul(bb, ls)), s))
 	// An element whose x - y overflowed: the loss at z = +Inf.
-	inf := b.mul(bb, b.sub(b.param("Inf"), b.param("H")))
+	inf := b.named("binf", b.mul(bb, b.sub(b.param("Inf"), b.param("H"))))
 	s = b.named("s", b.sel(b.named("ovf", b.le(b.param("Ovf"), zmax)), b.add(s, inf), s))
 	if mean {
 		s = b.div(s, b.param("RowDiv"))

@@ -594,6 +594,7 @@ var describedLinear = regexp.MustCompile(`^\s*// lh\d+ = mul B\d+, mh\d+:`)
 var (
 	describedNegCh = regexp.MustCompile(`negch\d+ (= xor|:= )`)
 	describedFin   = regexp.MustCompile(`fin\d+ (= lt hi\d+, Inf\d+|uint64$)`)
+	describedBInf  = regexp.MustCompile(`binf\d+ = mul B\d+, `)
 )
 
 // describedEquivalent returns why a mutant cannot change any result, from the line
@@ -602,6 +603,8 @@ var (
 //     lh = B * mh is the loss only where z is +Inf or NaN (elsewhere the
 //     double-double result is selected), and there, with B > 0, B * mh and B + mh
 //     are both +Inf or both NaN;
+//   - in the float32 row kernels, binf = B*(+Inf - H), the loss at z = +Inf, is
+//     +Inf, or NaN where H = +Inf: B + (+Inf - H) is the same, B being > 0;
 //   - in the float64 row kernels, negch = -ch by an xor of the sign bit: ch =
 //     lin*K*K >= +0 has it clear, so or sets it the same; and fin = hi < +Inf picks
 //     the finite form of finishSum64's subtraction of lin*K*K, but at hi = +Inf the
@@ -611,6 +614,9 @@ func describedEquivalent(fn, prev, line, desc string) string {
 	f := strings.ToLower(fn)
 	if desc == "FMUL -> FADD" && strings.HasPrefix(f, "elementwisef64") && describedLinear.MatchString(prev) {
 		return "lh = B * mh is selected only where z is +Inf or NaN, where B + mh (B > 0) is the same +Inf or NaN"
+	}
+	if (desc == "FMUL -> FADD" || desc == "VMULPD -> VADDPD") && (strings.HasPrefix(f, "rowsums4f32") || strings.HasPrefix(f, "rowmeans4f32")) && describedBInf.MatchString(prev) {
+		return "binf = B*(+Inf - H) is +Inf, or NaN where H = +Inf: B + (+Inf - H) with B > 0 is the same"
 	}
 	if !strings.HasPrefix(f, "rowsums4f64") && !strings.HasPrefix(f, "rowmeans4f64") {
 		return ""
