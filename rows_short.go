@@ -69,6 +69,28 @@ func rows4Kernel(id int, single bool) bool {
 	return id != generated.ImplGeneric || !single
 }
 
+// rows4 runs the RowSums4 kernel (RowMeans4 if mean) of implementation id on the
+// whole blocks of rows of 4 columns and returns the rows after them. (A switch,
+// not a function value: through one, rp would escape to the heap.)
+func rows4[T Float](id int, p *generated.Params, dst, x, y []T, mean bool) (dstRest, xRest, yRest []T) {
+	n := len(dst) &^ (generated.Lanes - 1)
+	if n > 0 {
+		rp := rowParams(p, 4)
+		d, xs, ys := dst[:n], x[:4*n], y[:4*n]
+		switch {
+		case isF32[T]() && mean:
+			generated.RowMeans4F32Impl(id, &rp, f32(d), f32(xs), f32(ys))
+		case isF32[T]():
+			generated.RowSums4F32Impl(id, &rp, f32(d), f32(xs), f32(ys))
+		case mean:
+			generated.RowMeans4F64Impl(id, &rp, f64(d), f64(xs), f64(ys))
+		default:
+			generated.RowSums4F64Impl(id, &rp, f64(d), f64(xs), f64(ys))
+		}
+	}
+	return dst[n:], x[4*n:], y[4*n:]
+}
+
 // rowParams returns the parameters p of a row family's kernel (gen/kernel:
 // RowSums4, RowMeans4) for rows of cols columns: RowCols, the columns where K > 0
 // (finishSum64 subtracts K*K per linear element only there), and RowDiv, the
@@ -98,17 +120,7 @@ func lane32(k float64, x, y float32) (q, l float64) {
 // columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
 	if cols == 4 && rows4Kernel(id, true) {
-		// Whole blocks of rows in the RowSums4 (RowMeans4) kernel, the last rows below.
-		n := len(dst) &^ (generated.Lanes - 1)
-		if n > 0 {
-			rp := rowParams(p, cols)
-			if mean {
-				generated.RowMeans4F32Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
-			} else {
-				generated.RowSums4F32Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
-			}
-		}
-		dst, x, y = dst[n:], x[4*n:], y[4*n:]
+		dst, x, y = rows4(id, p, dst, x, y, mean) // the last rows below
 	}
 	if id == generated.ImplAVX512 && cols < avx512MinSum32 {
 		id = generated.ImplAVX2 // as sum32 does for short inputs
@@ -244,17 +256,7 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 // lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
 	if cols == 4 && rows4Kernel(id, false) {
-		// Whole blocks of rows in the RowSums4 (RowMeans4) kernel, the last rows below.
-		n := len(dst) &^ (generated.Lanes - 1)
-		if n > 0 {
-			rp := rowParams(p, cols)
-			if mean {
-				generated.RowMeans4F64Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
-			} else {
-				generated.RowSums4F64Impl(id, &rp, dst[:n], x[:4*n], y[:4*n])
-			}
-		}
-		dst, x, y = dst[n:], x[4*n:], y[4*n:]
+		dst, x, y = rows4(id, p, dst, x, y, mean) // the last rows below
 	}
 	var acc acc64
 	if cols > generated.Lanes {

@@ -427,22 +427,12 @@ func testRowSums4Kernel[T Float](t *testing.T) {
 				x, y = append(x, xs...), append(y, ys...)
 			}
 			for _, mean := range []bool{false, true} {
-				rp := rowParams(p, cols)
 				for name, id := range ids {
 					dst := make([]T, rows)
 					for i := range dst {
 						dst[i] = 12345
 					}
-					switch {
-					case isF32[T]() && mean:
-						generated.RowMeans4F32Impl(id, &rp, f32(dst), f32(x), f32(y))
-					case isF32[T]():
-						generated.RowSums4F32Impl(id, &rp, f32(dst), f32(x), f32(y))
-					case mean:
-						generated.RowMeans4F64Impl(id, &rp, f64(dst), f64(x), f64(y))
-					default:
-						generated.RowSums4F64Impl(id, &rp, f64(dst), f64(x), f64(y))
-					}
+					rows4(id, p, dst, x, y, mean) // (the rows after the whole blocks are left)
 					for i := range rows {
 						xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
 						want := T(12345)
