@@ -173,6 +173,17 @@ func everyOp[T Float](l Loss, d, x, y []T) {
 	GradElementwise(l, d, x, y, y)
 	SumAndGrad(l, d, x, y, 1)
 	MeanAndGrad(l, d, x, y, 1)
+	rowOps(l, d, x, y)
+}
+
+// rowOps runs RowSums and RowMeans on the whole rows of 4 and of 1000 columns in
+// x and y, into d.
+func rowOps[T Float](l Loss, d, x, y []T) {
+	for _, cols := range []int{4, 1000} {
+		n := len(x) / cols * cols
+		RowSums(l, d[:n/cols], x[:n], y[:n], cols)
+		RowMeans(l, d[:n/cols], x[:n], y[:n], cols)
+	}
 }
 
 func TestImplementations(t *testing.T) {

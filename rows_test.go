@@ -396,11 +396,11 @@ func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int
 	}
 }
 
-// TestRowSums4Kernel holds the RowSums4 and RowMeans4 kernels (gen/kernel) of every implementation
-// to Sum and Mean over each row, bit for bit: the portable kernels too, which RowSums
-// takes only where they are the faster path (rows4Kernel), and which AVX2 and NEON
-// run. A kernel takes whole blocks of 8 rows: it must leave the rows after them
-// alone.
+// TestRowSums4Kernel holds the RowSums4 and RowMeans4 kernels (gen/kernel) of every
+// implementation to Sum and Mean over each row, bit for bit: the portable ones too
+// (RowSums takes the float64 one on generic; the float32 one only here, since
+// generic keeps the per-row path for float32, rows4Kernel). A kernel takes whole
+// blocks of 8 rows: it must leave the rows after them alone.
 func TestRowSums4Kernel(t *testing.T) {
 	testRowSums4Kernel[float32](t)
 	testRowSums4Kernel[float64](t)

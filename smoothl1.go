@@ -64,8 +64,10 @@
 //
 // # Threads
 //
-// Calls on long inputs (2^18 elements and more; RowSums and RowMeans too, each row
-// on one goroutine) run on several goroutines:
+// Calls on long inputs (2^18 elements and more; RowSums and RowMeans too, in runs
+// of whole rows of up to 2^16 columns; longer rows, and losses with extreme
+// parameters that take the scalar paths, go row by row, each row one Sum call,
+// which splits from 2^18 columns) run on several goroutines:
 // runtime.GOMAXPROCS(0) of them by default, or as SetThreads (or the environment
 // variable SMOOTHL1_THREADS) says. The number of threads changes the speed, never the
 // results: sums are taken over a fixed grid of chunks of 2^16 elements, combined in a

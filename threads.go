@@ -53,7 +53,7 @@ func init() {
 // variable SMOOTHL1_THREADS sets it at start-up (a value that is not a number >= 0 is
 // reported on standard error and ignored).
 //
-// Calls on inputs of at least 2^18 elements (RowSums and RowMeans: in whole rows) use the threads: the calling goroutine
+// Calls on inputs of at least 2^18 elements (RowSums and RowMeans: in whole rows of up to chunkLen columns, see rows.go) use the threads: the calling goroutine
 // and up to n-1 helper goroutines of a pool kept for the life of the process, which
 // holds the most helpers any call has asked for (so at most the largest setting
 // used, or GOMAXPROCS, minus one), parked while idle. Shorter inputs, and the scalar

@@ -259,6 +259,7 @@ func allOps[T Float](l Loss, d, x, y, g []T) {
 	GradElementwise(l, d, x, y, g)
 	SumAndGrad(l, d, x, y, 2)
 	MeanAndGrad(l, d, x, y, 2)
+	rowOps(l, d, x, y)
 }
 
 // TestThreadsNoAllocs requires zero allocations per call at 2^20 elements with

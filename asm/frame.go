@@ -93,7 +93,6 @@ func function(k *kernel.Kernel, isa x86) {
 
 	Label("done")
 	if k.AccLen() > 0 {
-
 		Comment("Store the lane accumulators, 256 bits at a time: the caller reads them")
 		Comment("back as scalars at once, and narrower stores forward to those loads better.")
 		for ai, a := range k.Accs {

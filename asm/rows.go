@@ -45,17 +45,24 @@ func colTables() (t32, t64 Mem) {
 	return t32, t64
 }
 
-// loadCols loads the block of kernel.Lanes rows of input sl and returns its
-// columns, widened to float64, one register each.
-func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
+// rowStart returns a register holding the element index of the block's first row
+// (row i, column 0: i*rowCols); it panics for a family of another column count.
+func rowStart(g *gen) reg.GPVirtual {
 	if c := g.k.Info().Cols; c != rowCols {
 		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only %d is written)", g.k.GoName(), c, rowCols))
 	}
+	e := GP64()
+	MOVQ(g.i, e)
+	SHLQ(U8(2), e) // rowCols = 4
+	return e
+}
+
+// loadCols loads the block of kernel.Lanes rows of input sl and returns its
+// columns, widened to float64, one register each.
+func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 	Commentf("The rows of %s, transposed into its %d columns.", sl, rowCols)
 	sz := g.k.Type.Size()
-	e := GP64() // the block's first element: row i, column 0
-	MOVQ(g.i, e)
-	SHLQ(U8(2), e)
+	e := rowStart(g)
 	blk := g.blk * kernel.Lanes * rowCols * sz // the block's offset in an unrolled loop
 	at := func(bytes int) Mem { return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: blk + bytes} }
 	cols := make([]Op, rowCols)
@@ -104,14 +111,9 @@ func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 // lanes) and returns its columns, widened to float64, one register each: a 4x4
 // transposition in 128-bit (float32) or 256-bit (float64) registers.
 func (avx2) loadCols(g *gen, sl string, h int) []Op {
-	if c := g.k.Info().Cols; c != rowCols {
-		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only %d is written)", g.k.GoName(), c, rowCols))
-	}
 	Commentf("Rows %d-%d of %s, transposed into its %d columns.", 4*h, 4*h+3, sl, rowCols)
 	sz := g.k.Type.Size()
-	e := GP64() // the block's first element: row i, column 0
-	MOVQ(g.i, e)
-	SHLQ(U8(2), e)
+	e := rowStart(g)
 	row := func(r int) Mem {
 		return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: sz * rowCols * (kernel.Lanes*g.blk + 4*h + r)}
 	}

@@ -44,14 +44,7 @@ func goKernel(f *File, k *kernel.Kernel) {
 	for _, s := range slices[1:] {
 		body = append(body, Id(s).Op("=").Id(s).Index(Empty(), Id("n")))
 	}
-	// Hoisted parameters.
-	seen := map[string]bool{}
-	for _, op := range k.Ops {
-		if op.Kind == kernel.Param && !seen[op.Ref] {
-			seen[op.Ref] = true
-			body = append(body, Id("p"+op.Ref).Op(":=").Id("p").Index(Id("P"+op.Ref)))
-		}
-	}
+	body = append(body, hoistParams(k)...)
 	// Accumulators, one variable per lane, starting at zero.
 	for _, a := range k.Accs {
 		for l := 0; l < L; l++ {
@@ -218,13 +211,7 @@ func goRowKernel(f *File, k *kernel.Kernel) {
 	for _, s := range ins {
 		body = append(body, Id(s).Op("=").Id(s).Index(Empty(), Id("n").Op("*").Lit(C)))
 	}
-	seen := map[string]bool{}
-	for _, op := range k.Ops {
-		if op.Kind == kernel.Param && !seen[op.Ref] {
-			seen[op.Ref] = true
-			body = append(body, Id("p"+op.Ref).Op(":=").Id("p").Index(Id("P"+op.Ref)))
-		}
-	}
+	body = append(body, hoistParams(k)...)
 	var loop []Code
 	for _, s := range ins {
 		loop = append(loop, Id(blk(s)).Op(":=").Parens(Op("*").Index(Lit(C*L)).Id(T)).Parens(
@@ -247,4 +234,18 @@ func goRowKernel(f *File, k *kernel.Kernel) {
 	f.Commentf("It is the portable implementation of the canonical %s kernel for %s (see gen/kernel).", k.Family, T)
 	f.Commentf("%s has one element per row, the inputs %d per row; rows past the last multiple of %d are left alone.", out, C, L)
 	f.Func().Id(k.GoName()).Params(signature(k)...).Block(body...)
+}
+
+// hoistParams returns the statements that read each parameter of kernel k once,
+// before the loop: p<Name> := p[P<Name>].
+func hoistParams(k *kernel.Kernel) []Code {
+	var c []Code
+	seen := map[string]bool{}
+	for _, op := range k.Ops {
+		if op.Kind == kernel.Param && !seen[op.Ref] {
+			seen[op.Ref] = true
+			c = append(c, Id("p"+op.Ref).Op(":=").Id("p").Index(Id("P"+op.Ref)))
+		}
+	}
+	return c
 }

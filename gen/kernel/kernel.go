@@ -204,6 +204,10 @@ func (k *Kernel) Uses() []int {
 // validate panics (at go generate) on a malformed kernel.
 func (k *Kernel) validate() {
 	k.Tuning.validate(k.GoName())
+	if k.Info().Cols > 0 && (k.Tuning.Prefetch != NoPrefetch || k.Tuning.Short) {
+		// The loops count rows, not elements: their prefetch addresses would be wrong.
+		panic(fmt.Sprintf("kernel: %s: a row family with prefetches", k.GoName()))
+	}
 	for i, op := range k.Ops {
 		for _, a := range op.Args {
 			if a < 0 || a >= i {

@@ -86,3 +86,19 @@ func TestValueNames(t *testing.T) {
 	}()
 	k.validate()
 }
+
+// TestRowFamilyNoPrefetch checks that a row family with a prefetching tuning fails at
+// go generate: its loops count rows, so the prefetch addresses would be wrong.
+func TestRowFamilyNoPrefetch(t *testing.T) {
+	for _, tu := range []Tuning{{Unroll: 1, Prefetch: LoopCopy}, {Unroll: 1, Prefetch: LoopCopy, Short: true}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("RowSums4 with %+v: no panic", tu)
+				}
+			}()
+			(&Kernel{Family: RowSums4, Tuning: tu}).validate()
+		}()
+	}
+	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1}}).validate() // must not panic
+}

@@ -45,10 +45,10 @@ func init() {
 		mean := f == RowMeans4
 		body[f] = func(b *builder, t Type, _ diff) {
 			if t == F32 {
-				b.rows32(4, mean)
+				b.rows32(mean)
 			} else {
 				b.m = true
-				b.rows64(4, mean)
+				b.rows64(mean)
 			}
 		}
 	}
@@ -62,11 +62,11 @@ func (b *builder) column(t Type, c int) diff {
 	return d
 }
 
-// rows32 is the float32 row sum: Sum's lane values of each column, added in the
-// pairwise tree, and finishSum32.
-func (b *builder) rows32(cols int, mean bool) {
+// rows32 is the float32 sum (mean) of a row of 4 columns: Sum's lane values of
+// each column, added in the pairwise tree, and finishSum32.
+func (b *builder) rows32(mean bool) {
 	var q, l, z [4]int
-	for c := 0; c < cols; c++ {
+	for c := range 4 {
 		d := b.column(F32, c)
 		w := b.clampK(d)
 		q[c], l[c], z[c] = b.named("q", b.mul(w, w)), b.named("zw", b.sub(d.z, w)), d.z
@@ -102,10 +102,9 @@ func (b *builder) twoSum(x, y int) (s, e int) {
 	return s, b.named("e", b.add(b.sub(x, b.sub(s, bv)), b.sub(y, bv)))
 }
 
-// rows64 is the float64 row sum: Sum's lane values of each column, added in
-// combine64's tree, and finishSum64.
-func (b *builder) rows64(cols int, mean bool) {
-	_ = cols // 4: the tree below is written for it
+// rows64 is the float64 sum (mean) of a row of 4 columns: Sum's lane values of
+// each column, added in combine64's tree, and finishSum64.
+func (b *builder) rows64(mean bool) {
 	// Each pair of columns is added as soon as it is built, which keeps fewer
 	// values live (the order of the additions is the tree's all the same).
 	lane := func(c int) (h, l, n int) {
