@@ -37,9 +37,9 @@ import (
 // reads lin: lin = Lanes - quad is then the number of the row's own elements that
 // are not quadratic.
 //
-// Rows of 4 columns (boxes) go to the RowSums4 kernel (gen/kernel/rows.go), which
-// does all of the above for 8 rows at a time in vector lanes, one row per lane,
-// where that is the faster path (rows4Kernel); the rows after its last whole block
+// Rows of 2 and 4 columns (points, boxes) go to the row kernels (gen/kernel/rows.go),
+// which do all of the above for 8 rows at a time in vector lanes, one row per lane,
+// where that is the faster path (rowKernel); the rows after their last whole block
 // of 8 take the paths below.
 //
 // TestRowsShort and TestRowsShortOrder hold this path to Sum and Mean called per
@@ -60,35 +60,51 @@ func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 	return p, true
 }
 
-// rows4Kernel reports whether RowSums and RowMeans of rows of 4 columns take the
-// RowSums4 kernel (gen/kernel) on implementation id: every assembly implementation
-// has its own, and the portable float64 kernel beats the per-row path; the portable
-// float32 kernel does not (0.6x of its speed), so generic float32 keeps the
-// per-row path below. docs/tuning.md has the measurements.
-func rows4Kernel(id int, single bool) bool {
+// rowKernel reports whether RowSums and RowMeans of rows of 2 or 4 columns take the
+// row kernels (gen/kernel: RowSums2, RowSums4, ...) on implementation id: every
+// assembly implementation has its own, and the portable float64 kernels beat the
+// per-row path; the portable float32 kernels do not (0.6x of its speed), so generic
+// float32 keeps the per-row path below. docs/tuning.md has the measurements.
+func rowKernel(id int, single bool) bool {
 	return id != generated.ImplGeneric || !single
 }
 
-// rows4 runs the RowSums4 kernel (RowMeans4 if mean) of implementation id on the
-// whole blocks of rows of 4 columns and returns the rows after them. (A switch,
-// not a function value: through one, rp would escape to the heap.)
-func rows4[T Float](id int, p *generated.Params, dst, x, y []T, mean bool) (dstRest, xRest, yRest []T) {
+// rowsKernel runs the row kernel of cols (2 or 4) columns (RowMeans2 or RowMeans4
+// if mean) of implementation id on the whole blocks of rows and returns the rows
+// after them. (A switch, not a function value: through one, rp would escape to the
+// heap.)
+func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, mean bool) (dstRest, xRest, yRest []T) {
 	n := len(dst) &^ (generated.Lanes - 1)
 	if n > 0 {
-		rp := rowParams(p, 4)
-		d, xs, ys := dst[:n], x[:4*n], y[:4*n]
-		switch {
-		case isF32[T]() && mean:
-			generated.RowMeans4F32Impl(id, &rp, f32(d), f32(xs), f32(ys))
-		case isF32[T]():
-			generated.RowSums4F32Impl(id, &rp, f32(d), f32(xs), f32(ys))
-		case mean:
-			generated.RowMeans4F64Impl(id, &rp, f64(d), f64(xs), f64(ys))
-		default:
-			generated.RowSums4F64Impl(id, &rp, f64(d), f64(xs), f64(ys))
+		rp := rowParams(p, cols)
+		d, xs, ys := dst[:n], x[:cols*n], y[:cols*n]
+		if isF32[T]() {
+			d, xs, ys := f32(d), f32(xs), f32(ys)
+			switch {
+			case cols == 2 && mean:
+				generated.RowMeans2F32Impl(id, &rp, d, xs, ys)
+			case cols == 2:
+				generated.RowSums2F32Impl(id, &rp, d, xs, ys)
+			case mean:
+				generated.RowMeans4F32Impl(id, &rp, d, xs, ys)
+			default:
+				generated.RowSums4F32Impl(id, &rp, d, xs, ys)
+			}
+		} else {
+			d, xs, ys := f64(d), f64(xs), f64(ys)
+			switch {
+			case cols == 2 && mean:
+				generated.RowMeans2F64Impl(id, &rp, d, xs, ys)
+			case cols == 2:
+				generated.RowSums2F64Impl(id, &rp, d, xs, ys)
+			case mean:
+				generated.RowMeans4F64Impl(id, &rp, d, xs, ys)
+			default:
+				generated.RowSums4F64Impl(id, &rp, d, xs, ys)
+			}
 		}
 	}
-	return dst[n:], x[4*n:], y[4*n:]
+	return dst[n:], x[cols*n:], y[cols*n:]
 }
 
 // rowParams returns the parameters p of a row family's kernel (gen/kernel:
@@ -119,8 +135,8 @@ func lane32(k float64, x, y float32) (q, l float64) {
 // rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= chunkLen
 // columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
-	if cols == 4 && rows4Kernel(id, true) {
-		dst, x, y = rows4(id, p, dst, x, y, mean) // the last rows below
+	if (cols == 2 || cols == 4) && rowKernel(id, true) {
+		dst, x, y = rowsKernel(id, p, dst, x, y, cols, mean) // the last rows below
 	}
 	if id == generated.ImplAVX512 && cols < avx512MinSum32 {
 		id = generated.ImplAVX2 // as sum32 does for short inputs
@@ -255,8 +271,8 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 // columns, with the kernels of implementation id: for at most Lanes columns the
 // lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
-	if cols == 4 && rows4Kernel(id, false) {
-		dst, x, y = rows4(id, p, dst, x, y, mean) // the last rows below
+	if (cols == 2 || cols == 4) && rowKernel(id, false) {
+		dst, x, y = rowsKernel(id, p, dst, x, y, cols, mean) // the last rows below
 	}
 	var acc acc64
 	if cols > generated.Lanes {

@@ -396,19 +396,21 @@ func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int
 	}
 }
 
-// TestRowSums4Kernel holds the RowSums4 and RowMeans4 kernels (gen/kernel) of every
-// implementation to Sum and Mean over each row, bit for bit: the portable ones too
-// (RowSums takes the float64 one on generic; the float32 one only here, since
-// generic keeps the per-row path for float32, rows4Kernel). A kernel takes whole
-// blocks of 8 rows: it must leave the rows after them alone.
-func TestRowSums4Kernel(t *testing.T) {
-	testRowSums4Kernel[float32](t)
-	testRowSums4Kernel[float64](t)
+// TestRowKernels holds the row kernels (gen/kernel: RowSums2, RowMeans2, RowSums4,
+// RowMeans4) of every implementation to Sum and Mean over each row, bit for bit: the
+// portable ones too (RowSums takes the float64 ones on generic; the float32 ones
+// only here, since generic keeps the per-row path for float32, rowKernel). A kernel
+// takes whole blocks of 8 rows: it must leave the rows after them alone.
+func TestRowKernels(t *testing.T) {
+	for _, cols := range []int{2, 4} {
+		testRowKernels[float32](t, cols)
+		testRowKernels[float64](t, cols)
+	}
 }
 
-func testRowSums4Kernel[T Float](t *testing.T) {
-	r := newRand(17)
-	const cols, rows, whole = 4, 8*7 + 5, 8 * 7
+func testRowKernels[T Float](t *testing.T, cols int) {
+	r := newRand(17 + cols)
+	const rows, whole = 8*7 + 5, 8 * 7
 	ids := map[string]int{}
 	for _, in := range impls {
 		if usable(in) {
@@ -432,7 +434,7 @@ func testRowSums4Kernel[T Float](t *testing.T) {
 					for i := range dst {
 						dst[i] = 12345
 					}
-					rows4(id, p, dst, x, y, mean) // (the rows after the whole blocks are left)
+					rowsKernel(id, p, dst, x, y, cols, mean) // (the rows after the whole blocks are left)
 					for i := range rows {
 						xs, ys := x[i*cols:(i+1)*cols], y[i*cols:(i+1)*cols]
 						want := T(12345)
@@ -444,8 +446,8 @@ func testRowSums4Kernel[T Float](t *testing.T) {
 							want = Sum(l, xs, ys)
 						}
 						if !sameBits(dst[i], want) {
-							t.Fatalf("%s %T %s mean=%v: row %d = %v (%#x), want %v (%#x); row x = %v, y = %v",
-								name, T(0), l, mean, i, dst[i], math.Float64bits(float64(dst[i])), want, math.Float64bits(float64(want)), xs, ys)
+							t.Fatalf("%s %T cols=%d %s mean=%v: row %d = %v (%#x), want %v (%#x); row x = %v, y = %v",
+								name, T(0), cols, l, mean, i, dst[i], math.Float64bits(float64(dst[i])), want, math.Float64bits(float64(want)), xs, ys)
 						}
 					}
 				}

@@ -12,8 +12,8 @@ import (
 // broadcast once, masks are opmask registers (merge-masking saves blends, see plan)
 // and the tail is loaded and stored under an opmask from a table.
 type avx512 struct {
-	tailK          Mem // opmasks: entry r-1 is (1<<r)-1
-	cols32, cols64 Mem // the index tables of the row families' loads (rows.go)
+	tailK          Mem         // opmasks: entry r-1 is (1<<r)-1
+	cols32, cols64 map[int]Mem // the index tables of the row families' loads, by columns (rows.go)
 }
 
 func (avx512) Impl() kernel.Impl                     { return kernel.AVX512.Impl() }

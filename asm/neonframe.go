@@ -48,18 +48,22 @@ func (g *neonGen) alloc() vreg {
 	panic(fmt.Sprintf("out of vector registers in quarter %d (the NEON backend does not spill)", g.q))
 }
 
-// alloc4 returns the first of 4 consecutive free registers (for LD4), or fails
-// generation.
-func (g *neonGen) alloc4() vreg {
-	for r := 0; r+4 <= len(g.free); r++ {
-		if g.free[r] && g.free[r+1] && g.free[r+2] && g.free[r+3] {
-			for j := r; j < r+4; j++ {
+// allocRun returns the first of n consecutive free registers (for LD2, LD4), or
+// fails generation.
+func (g *neonGen) allocRun(n int) vreg {
+	for r := 0; r+n <= len(g.free); r++ {
+		run := true
+		for j := r; j < r+n; j++ {
+			run = run && g.free[j]
+		}
+		if run {
+			for j := r; j < r+n; j++ {
 				g.free[j] = false
 			}
 			return vreg(r)
 		}
 	}
-	panic(fmt.Sprintf("no 4 consecutive free vector registers in quarter %d", g.q))
+	panic(fmt.Sprintf("no %d consecutive free vector registers in quarter %d", n, g.q))
 }
 
 // release frees register r if it holds a value (not a pinned register).

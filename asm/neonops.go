@@ -5,6 +5,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gokernels/smoothl1/gen/kernel"
 )
@@ -199,24 +200,34 @@ func (g *neonGen) sel(m vreg, dm bool, t, f int, dt, df bool, target vreg, op ke
 }
 
 // loadCols returns the registers of the columns of input sl for the current
-// quarter's two rows, loading them at the first call: LD4 takes the rows apart,
-// column c into the c-th of 4 consecutive registers (float32: widened in place).
+// quarter's two rows, loading them at the first call: LD2 or LD4 takes the rows
+// apart, column c into the c-th of cols consecutive registers (float32: widened in
+// place).
 func (g *neonGen) loadCols(sl string, cols int) []vreg {
 	if cs := g.cols[sl]; cs != nil {
 		return cs
 	}
-	if cols != 4 {
-		panic(fmt.Sprintf("%s: a row family of %d columns (only 4 is written)", g.k.GoName(), cols))
+	if cols != 2 && cols != 4 {
+		panic(fmt.Sprintf("%s: a row family of %d columns (only 2 and 4 are written)", g.k.GoName(), cols))
 	}
-	v := g.alloc4()
-	cs := []vreg{v, v + 1, v + 2, v + 3}
+	v := g.allocRun(cols)
+	var cs []vreg
+	for c := range cols {
+		cs = append(cs, v+vreg(c))
+	}
+	arr, size := "D2", 16*cols // 2 rows of cols float64
 	if g.f32 {
-		g.printf("\tVLD4.P 32(%s), [V%d.S2, V%d.S2, V%d.S2, V%d.S2]\n", g.ptr[sl], v, v+1, v+2, v+3)
+		arr, size = "S2", 8*cols
+	}
+	var regs []string
+	for _, c := range cs {
+		regs = append(regs, fmt.Sprintf("V%d.%s", c, arr))
+	}
+	g.printf("\tVLD%d.P %d(%s), [%s]\n", cols, size, g.ptr[sl], strings.Join(regs, ", "))
+	if g.f32 {
 		for _, c := range cs {
 			g.word(neon2(neonFCVTL, c, c))
 		}
-	} else {
-		g.printf("\tVLD4.P 64(%s), [V%d.D2, V%d.D2, V%d.D2, V%d.D2]\n", g.ptr[sl], v, v+1, v+2, v+3)
 	}
 	g.cols[sl] = cs
 	return cs

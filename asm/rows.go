@@ -12,7 +12,7 @@ import (
 
 // This file is the load of a row family (kernel.FamilyInfo.Cols): a block is
 // kernel.Lanes rows, one per lane, and a Load names a column (the NEON backend's
-// is in neonops.go: LD4).
+// is in neonops.go: LD2, LD4).
 
 // colLoader is an ISA with row families: it loads a block of rows of one input
 // and transposes it into one register per column.
@@ -20,64 +20,96 @@ type colLoader interface {
 	loadCols(g *gen, sl string, h int) []Op // h: the register of the block (AVX2: rows 4h..4h+3)
 }
 
-// rowCols is the one number of columns the transpositions below are written for.
-const rowCols = 4
-
-// colTables writes the index tables of the transpositions (VPERMI2PS, VPERMI2PD).
-// t32 holds, for each column c, the dword indices c + 4j of lanes j = 0..7 (and
-// again for lanes 8..15, which are not read): column c of 8 rows of float32 in
-// two registers. t64 holds the qword indices of columns 0 and 2 (E) and of
-// columns 1 and 3 (O) of 4 rows of float64 in two registers.
-func colTables() (t32, t64 Mem) {
-	t32 = GLOBL("rowcols32", RODATA|NOPTR)
-	for c := 0; c < rowCols; c++ {
+// colTables writes the index tables of the transpositions (VPERMI2PS, VPERMI2PD),
+// by number of columns (2 and 4, the row families'). For 4 columns: t32 holds, for
+// each column c, the dword indices c + 4j of lanes j = 0..7 (and again for lanes
+// 8..15, which are not read): column c of 8 rows of float32 in two registers; t64
+// holds the qword indices of columns 0 and 2 (E) and of columns 1 and 3 (O) of 4
+// rows of float64 in two registers. For 2 columns: the indices c + 2j, column c of
+// 8 rows in one register (float32) or two (float64).
+func colTables() (t32, t64 map[int]Mem) {
+	t32, t64 = map[int]Mem{}, map[int]Mem{}
+	t32[4] = GLOBL("rowcols32", RODATA|NOPTR)
+	for c := 0; c < 4; c++ {
 		for j := 0; j < 16; j++ {
-			DATA(64*c+4*j, U32(uint32(c+rowCols*(j%8))))
+			DATA(64*c+4*j, U32(uint32(c+4*(j%8))))
 		}
 	}
-	t64 = GLOBL("rowcols64", RODATA|NOPTR)
+	t64[4] = GLOBL("rowcols64", RODATA|NOPTR)
 	for t, first := range []int{0, 1} { // E: columns 0 and 2; O: 1 and 3
 		for j := 0; j < 8; j++ {
 			c := first + 2*(j/4)
-			DATA(64*t+8*j, U64(uint64(c+rowCols*(j%4))))
+			DATA(64*t+8*j, U64(uint64(c+4*(j%4))))
+		}
+	}
+	t32[2] = GLOBL("rowcols32x2", RODATA|NOPTR)
+	for c := 0; c < 2; c++ {
+		for j := 0; j < 16; j++ {
+			DATA(64*c+4*j, U32(uint32(c+2*(j%8))))
+		}
+	}
+	t64[2] = GLOBL("rowcols64x2", RODATA|NOPTR) // (DATA writes the last GLOBL)
+	for c := 0; c < 2; c++ {
+		for j := 0; j < 8; j++ {
+			DATA(64*c+8*j, U64(uint64(c+2*j)))
 		}
 	}
 	return t32, t64
 }
 
-// rowStart returns a register holding the element index of the block's first row
-// (row i, column 0: i*rowCols); it panics for a family of another column count.
-func rowStart(g *gen) reg.GPVirtual {
-	if c := g.k.Info().Cols; c != rowCols {
-		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only %d is written)", g.k.GoName(), c, rowCols))
+// rowStart returns the number of columns of the kernel's rows and a register
+// holding the element index of the block's first row (row i, column 0: i*cols);
+// it panics for a column count the loads are not written for.
+func rowStart(g *gen) (cols int, e reg.GPVirtual) {
+	cols = g.k.Info().Cols
+	if cols != 2 && cols != 4 {
+		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only 2 and 4 are written)", g.k.GoName(), cols))
 	}
-	e := GP64()
+	e = GP64()
 	MOVQ(g.i, e)
-	SHLQ(U8(2), e) // rowCols = 4
-	return e
+	SHLQ(U8(cols/2), e) // 2 -> 1, 4 -> 2
+	return cols, e
 }
 
 // loadCols loads the block of kernel.Lanes rows of input sl and returns its
 // columns, widened to float64, one register each.
 func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
-	Commentf("The rows of %s, transposed into its %d columns.", sl, rowCols)
+	n, e := rowStart(g)
+	Commentf("The rows of %s, transposed into its %d columns.", sl, n)
 	sz := g.k.Type.Size()
-	e := rowStart(g)
-	blk := g.blk * kernel.Lanes * rowCols * sz // the block's offset in an unrolled loop
+	blk := g.blk * kernel.Lanes * n * sz // the block's offset in an unrolled loop
 	at := func(bytes int) Mem { return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: blk + bytes} }
-	cols := make([]Op, rowCols)
+	cols := make([]Op, n)
 	if g.k.Type == kernel.F32 {
-		// Rows 0-3 in one register, 4-7 in the other (memory): one permutation
-		// of both per column, then the widening.
+		// 4 columns: rows 0-3 in one register, 4-7 in the other (memory); 2
+		// columns: all 8 rows in one register, both tables. One permutation per
+		// column, then the widening.
 		a := ZMM()
 		VMOVUPS(at(0), a)
+		var b Op = at(64)
+		if n == 2 {
+			b = a // (the block is 64 bytes: nothing after it is read)
+		}
 		for c := range cols {
 			d := ZMM()
-			VMOVUPS(s.cols32.Offset(64*c), d)
-			VPERMI2PS(at(64), a, d)
+			VMOVUPS(s.cols32[n].Offset(64*c), d)
+			VPERMI2PS(b, a, d)
 			w := ZMM()
 			VCVTPS2PD(d.AsY(), w)
 			cols[c] = w
+		}
+		return cols
+	}
+	if n == 2 {
+		// Rows 0-3 in one register, 4-7 in the other (memory): one permutation
+		// per column.
+		a := ZMM()
+		VMOVUPD(at(0), a)
+		for c := range cols {
+			d := ZMM()
+			VMOVUPD(s.cols64[2].Offset(64*c), d)
+			VPERMI2PD(at(64), a, d)
+			cols[c] = d
 		}
 		return cols
 	}
@@ -90,7 +122,7 @@ func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 		VMOVUPD(at(128*r), a)
 		for t := 0; t < 2; t++ {
 			d := ZMM()
-			VMOVUPD(s.cols64.Offset(64*t), d)
+			VMOVUPD(s.cols64[4].Offset(64*t), d)
 			VPERMI2PD(at(128*r+64), a, d)
 			half[r][t] = d
 		}
@@ -109,16 +141,42 @@ func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 
 // loadCols loads rows 4h..4h+3 of the block of input sl (half h of the block's
 // lanes) and returns its columns, widened to float64, one register each: a 4x4
-// transposition in 128-bit (float32) or 256-bit (float64) registers.
+// transposition in 128-bit (float32) or 256-bit (float64) registers, or for 2
+// columns a 4x2 one.
 func (avx2) loadCols(g *gen, sl string, h int) []Op {
-	Commentf("Rows %d-%d of %s, transposed into its %d columns.", 4*h, 4*h+3, sl, rowCols)
+	n, e := rowStart(g)
+	Commentf("Rows %d-%d of %s, transposed into its %d columns.", 4*h, 4*h+3, sl, n)
 	sz := g.k.Type.Size()
-	e := rowStart(g)
 	row := func(r int) Mem {
-		return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: sz * rowCols * (kernel.Lanes*g.blk + 4*h + r)}
+		return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: sz * n * (kernel.Lanes*g.blk + 4*h + r)}
 	}
-	cols := make([]Op, rowCols)
-	if g.k.Type == kernel.F32 {
+	cols := make([]Op, n)
+	switch {
+	case n == 2 && g.k.Type == kernel.F32:
+		lo, hi := XMM(), XMM()
+		VMOVUPS(row(0), lo)                       // r0c0 r0c1 r1c0 r1c1
+		VMOVUPS(row(2), hi)                       // r2c0 r2c1 r3c0 r3c1
+		for c, imm := range []uint8{0x88, 0xDD} { // elements 0, 2 (1, 3) of each
+			d := XMM()
+			VSHUFPS(U8(imm), hi, lo, d)
+			w := YMM()
+			VCVTPS2PD(d, w)
+			cols[c] = w
+		}
+		return cols
+	case n == 2:
+		a, b := YMM(), YMM()
+		VMOVUPD(row(0), a) // r0c0 r0c1 | r1c0 r1c1
+		VMOVUPD(row(2), b) // r2c0 r2c1 | r3c0 r3c1
+		t0, t1 := YMM(), YMM()
+		VPERM2F128(U8(0x20), b, a, t0) // r0c0 r0c1 | r2c0 r2c1
+		VPERM2F128(U8(0x31), b, a, t1) // r1c0 r1c1 | r3c0 r3c1
+		c0, c1 := YMM(), YMM()
+		VUNPCKLPD(t1, t0, c0) // r0c0 r1c0 | r2c0 r3c0
+		VUNPCKHPD(t1, t0, c1) // r0c1 r1c1 | r2c1 r3c1
+		cols[0], cols[1] = c0, c1
+		return cols
+	case g.k.Type == kernel.F32:
 		var r [4]reg.VecVirtual
 		for i := range r {
 			r[i] = XMM()

@@ -136,6 +136,30 @@ func RowMeans4F32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowSums2F32Impl calls the RowSums2F32 kernel of implementation impl.
+func RowSums2F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplAVX512:
+		rowSums2F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums2F32AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums2F32(p, dst, x, y)
+	}
+}
+
+// RowMeans2F32Impl calls the RowMeans2F32 kernel of implementation impl.
+func RowMeans2F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplAVX512:
+		rowMeans2F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowMeans2F32AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans2F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -253,5 +277,29 @@ func RowMeans4F64Impl(impl int, p *Params, dst, x, y []float64) {
 		rowMeans4F64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowMeans4F64(p, dst, x, y)
+	}
+}
+
+// RowSums2F64Impl calls the RowSums2F64 kernel of implementation impl.
+func RowSums2F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplAVX512:
+		rowSums2F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums2F64AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums2F64(p, dst, x, y)
+	}
+}
+
+// RowMeans2F64Impl calls the RowMeans2F64 kernel of implementation impl.
+func RowMeans2F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplAVX512:
+		rowMeans2F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowMeans2F64AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans2F64(p, dst, x, y)
 	}
 }

@@ -56,6 +56,16 @@ func RowMeans4F32Impl(impl int, p *Params, dst, x, y []float32) {
 	RowMeans4F32(p, dst, x, y)
 }
 
+// RowSums2F32Impl calls the RowSums2F32 kernel of implementation impl.
+func RowSums2F32Impl(impl int, p *Params, dst, x, y []float32) {
+	RowSums2F32(p, dst, x, y)
+}
+
+// RowMeans2F32Impl calls the RowMeans2F32 kernel of implementation impl.
+func RowMeans2F32Impl(impl int, p *Params, dst, x, y []float32) {
+	RowMeans2F32(p, dst, x, y)
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	ElementwiseF64(p, dst, x, y)
@@ -104,4 +114,14 @@ func RowSums4F64Impl(impl int, p *Params, dst, x, y []float64) {
 // RowMeans4F64Impl calls the RowMeans4F64 kernel of implementation impl.
 func RowMeans4F64Impl(impl int, p *Params, dst, x, y []float64) {
 	RowMeans4F64(p, dst, x, y)
+}
+
+// RowSums2F64Impl calls the RowSums2F64 kernel of implementation impl.
+func RowSums2F64Impl(impl int, p *Params, dst, x, y []float64) {
+	RowSums2F64(p, dst, x, y)
+}
+
+// RowMeans2F64Impl calls the RowMeans2F64 kernel of implementation impl.
+func RowMeans2F64Impl(impl int, p *Params, dst, x, y []float64) {
+	RowMeans2F64(p, dst, x, y)
 }

@@ -2298,36 +2298,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -2397,36 +2397,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -2496,36 +2496,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -2595,36 +2595,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -2694,36 +2694,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -2793,36 +2793,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -2892,36 +2892,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -2991,36 +2991,36 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3113,36 +3113,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3214,36 +3214,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3315,36 +3315,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3416,36 +3416,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3517,36 +3517,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3618,36 +3618,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3719,36 +3719,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3820,36 +3820,36 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			w33 := math.Float64frombits(math.Float64bits(z31)&w33m | math.Float64bits(K32)&^w33m)
 			q34 := float64(w33 * w33)
 			zw35 := z31 - w33
-			v36 := q7 + q16
-			v37 := q25 + q34
-			qs38 := v36 + v37
-			v39 := zw8 + zw17
-			v40 := zw26 + zw35
-			ls41 := v39 + v40
-			var v42m uint64
+			qs36 := q7 + q16
+			ls37 := zw8 + zw17
+			var zmax38m uint64
 			if z4 > z13 {
-				v42m = ^uint64(0)
+				zmax38m = ^uint64(0)
 			}
-			v42 := math.Float64frombits(math.Float64bits(z4)&v42m | math.Float64bits(z13)&^v42m)
+			zmax38 := math.Float64frombits(math.Float64bits(z4)&zmax38m | math.Float64bits(z13)&^zmax38m)
+			v39 := q25 + q34
+			qs40 := qs36 + v39
+			v41 := zw26 + zw35
+			ls42 := ls37 + v41
 			var v43m uint64
 			if z22 > z31 {
 				v43m = ^uint64(0)
 			}
 			v43 := math.Float64frombits(math.Float64bits(z22)&v43m | math.Float64bits(z31)&^v43m)
 			var zmax44m uint64
-			if v42 > v43 {
+			if zmax38 > v43 {
 				zmax44m = ^uint64(0)
 			}
-			zmax44 := math.Float64frombits(math.Float64bits(v42)&zmax44m | math.Float64bits(v43)&^zmax44m)
+			zmax44 := math.Float64frombits(math.Float64bits(zmax38)&zmax44m | math.Float64bits(v43)&^zmax44m)
 			B45 := pB
 			Ah46 := pAh
-			s47 := float64(Ah46 * qs38)
+			s47 := float64(Ah46 * qs40)
 			Zero48 := pZero
 			var v49 uint64
-			if ls41 != Zero48 {
+			if ls42 != Zero48 {
 				v49 = ^uint64(0)
 			}
-			v50 := float64(B45 * ls41)
+			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
 			Inf53 := pInf
@@ -3866,6 +3866,1011 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			RowDiv61 := pRowDiv
 			v62 := s60 / RowDiv61
 			dstb[7] = float32(v62)
+		}
+	}
+}
+
+// RowSums2F32 writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowSums2 kernel for float32 (see gen/kernel).
+// dst has one element per row, the inputs 2 per row; rows past the last multiple of 8 are left alone.
+func RowSums2F32(p *Params, dst, x, y []float32) {
+	n := len(dst) &^ 7
+	x = x[:n*2]
+	y = y[:n*2]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pB := p[PB]
+	pAh := p[PAh]
+	pZero := p[PZero]
+	pInf := p[PInf]
+	pH := p[PH]
+	pOvf := p[POvf]
+	for i := 0; i < n; i += 8 {
+		xb := (*[16]float32)(x[i*2 : (i+8)*2])
+		yb := (*[16]float32)(y[i*2 : (i+8)*2])
+		dstb := (*[8]float32)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[1])
+			y10 := float64(yb[1])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[0] = float32(s36)
+		}
+		// row 1 of the block
+		{
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[3])
+			y10 := float64(yb[3])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[1] = float32(s36)
+		}
+		// row 2 of the block
+		{
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[5])
+			y10 := float64(yb[5])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[2] = float32(s36)
+		}
+		// row 3 of the block
+		{
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[7])
+			y10 := float64(yb[7])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[3] = float32(s36)
+		}
+		// row 4 of the block
+		{
+			x0 := float64(xb[8])
+			y1 := float64(yb[8])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[9])
+			y10 := float64(yb[9])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[4] = float32(s36)
+		}
+		// row 5 of the block
+		{
+			x0 := float64(xb[10])
+			y1 := float64(yb[10])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[11])
+			y10 := float64(yb[11])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[5] = float32(s36)
+		}
+		// row 6 of the block
+		{
+			x0 := float64(xb[12])
+			y1 := float64(yb[12])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[13])
+			y10 := float64(yb[13])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[6] = float32(s36)
+		}
+		// row 7 of the block
+		{
+			x0 := float64(xb[14])
+			y1 := float64(yb[14])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[15])
+			y10 := float64(yb[15])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			dstb[7] = float32(s36)
+		}
+	}
+}
+
+// RowMeans2F32 writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowMeans2 kernel for float32 (see gen/kernel).
+// dst has one element per row, the inputs 2 per row; rows past the last multiple of 8 are left alone.
+func RowMeans2F32(p *Params, dst, x, y []float32) {
+	n := len(dst) &^ 7
+	x = x[:n*2]
+	y = y[:n*2]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pB := p[PB]
+	pAh := p[PAh]
+	pZero := p[PZero]
+	pInf := p[PInf]
+	pH := p[PH]
+	pOvf := p[POvf]
+	pRowDiv := p[PRowDiv]
+	for i := 0; i < n; i += 8 {
+		xb := (*[16]float32)(x[i*2 : (i+8)*2])
+		yb := (*[16]float32)(y[i*2 : (i+8)*2])
+		dstb := (*[8]float32)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[1])
+			y10 := float64(yb[1])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[0] = float32(v38)
+		}
+		// row 1 of the block
+		{
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[3])
+			y10 := float64(yb[3])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[1] = float32(v38)
+		}
+		// row 2 of the block
+		{
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[5])
+			y10 := float64(yb[5])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[2] = float32(v38)
+		}
+		// row 3 of the block
+		{
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[7])
+			y10 := float64(yb[7])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[3] = float32(v38)
+		}
+		// row 4 of the block
+		{
+			x0 := float64(xb[8])
+			y1 := float64(yb[8])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[9])
+			y10 := float64(yb[9])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[4] = float32(v38)
+		}
+		// row 5 of the block
+		{
+			x0 := float64(xb[10])
+			y1 := float64(yb[10])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[11])
+			y10 := float64(yb[11])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[5] = float32(v38)
+		}
+		// row 6 of the block
+		{
+			x0 := float64(xb[12])
+			y1 := float64(yb[12])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[13])
+			y10 := float64(yb[13])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[6] = float32(v38)
+		}
+		// row 7 of the block
+		{
+			x0 := float64(xb[14])
+			y1 := float64(yb[14])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[15])
+			y10 := float64(yb[15])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			qs18 := q7 + q16
+			ls19 := zw8 + zw17
+			var zmax20m uint64
+			if z4 > z13 {
+				zmax20m = ^uint64(0)
+			}
+			zmax20 := math.Float64frombits(math.Float64bits(z4)&zmax20m | math.Float64bits(z13)&^zmax20m)
+			B21 := pB
+			Ah22 := pAh
+			s23 := float64(Ah22 * qs18)
+			Zero24 := pZero
+			var v25 uint64
+			if ls19 != Zero24 {
+				v25 = ^uint64(0)
+			}
+			v26 := float64(B21 * ls19)
+			v27 := s23 + v26
+			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
+			Inf29 := pInf
+			H30 := pH
+			v31 := Inf29 - H30
+			binf32 := float64(B21 * v31)
+			Ovf33 := pOvf
+			var ovf34 uint64
+			if Ovf33 <= zmax20 {
+				ovf34 = ^uint64(0)
+			}
+			v35 := s28 + binf32
+			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
+			RowDiv37 := pRowDiv
+			v38 := s36 / RowDiv37
+			dstb[7] = float32(v38)
 		}
 	}
 }
@@ -11098,6 +12103,2309 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			}
 			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
 			dstb[7] = v190
+		}
+	}
+}
+
+// RowSums2F64 writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowSums2 kernel for float64 (see gen/kernel).
+// dst has one element per row, the inputs 2 per row; rows past the last multiple of 8 are left alone.
+func RowSums2F64(p *Params, dst, x, y []float64) {
+	n := len(dst) &^ 7
+	x = x[:n*2]
+	y = y[:n*2]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pP := p[PP]
+	pZero := p[PZero]
+	pRowCols := p[PRowCols]
+	pInf := p[PInf]
+	pDi := p[PDi]
+	pDl := p[PDl]
+	for i := 0; i < n; i += 8 {
+		xb := (*[16]float64)(x[i*2 : (i+8)*2])
+		yb := (*[16]float64)(y[i*2 : (i+8)*2])
+		dstb := (*[8]float64)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[1]
+			y27 := yb[1]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[0] = v105
+		}
+		// row 1 of the block
+		{
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[3]
+			y27 := yb[3]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[1] = v105
+		}
+		// row 2 of the block
+		{
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[5]
+			y27 := yb[5]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[2] = v105
+		}
+		// row 3 of the block
+		{
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[7]
+			y27 := yb[7]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[3] = v105
+		}
+		// row 4 of the block
+		{
+			x0 := xb[8]
+			y1 := yb[8]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[9]
+			y27 := yb[9]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[4] = v105
+		}
+		// row 5 of the block
+		{
+			x0 := xb[10]
+			y1 := yb[10]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[11]
+			y27 := yb[11]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[5] = v105
+		}
+		// row 6 of the block
+		{
+			x0 := xb[12]
+			y1 := yb[12]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[13]
+			y27 := yb[13]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[6] = v105
+		}
+		// row 7 of the block
+		{
+			x0 := xb[14]
+			y1 := yb[14]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[15]
+			y27 := yb[15]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			v103 := q96 + r102
+			var v104 uint64
+			if hi93 < Inf74 {
+				v104 = ^uint64(0)
+			}
+			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
+			dstb[7] = v105
+		}
+	}
+}
+
+// RowMeans2F64 writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowMeans2 kernel for float64 (see gen/kernel).
+// dst has one element per row, the inputs 2 per row; rows past the last multiple of 8 are left alone.
+func RowMeans2F64(p *Params, dst, x, y []float64) {
+	n := len(dst) &^ 7
+	x = x[:n*2]
+	y = y[:n*2]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pP := p[PP]
+	pZero := p[PZero]
+	pRowCols := p[PRowCols]
+	pInf := p[PInf]
+	pDi := p[PDi]
+	pDl := p[PDl]
+	pRowDiv := p[PRowDiv]
+	for i := 0; i < n; i += 8 {
+		xb := (*[16]float64)(x[i*2 : (i+8)*2])
+		yb := (*[16]float64)(y[i*2 : (i+8)*2])
+		dstb := (*[8]float64)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[1]
+			y27 := yb[1]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[0] = v114
+		}
+		// row 1 of the block
+		{
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[3]
+			y27 := yb[3]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[1] = v114
+		}
+		// row 2 of the block
+		{
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[5]
+			y27 := yb[5]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[2] = v114
+		}
+		// row 3 of the block
+		{
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[7]
+			y27 := yb[7]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[3] = v114
+		}
+		// row 4 of the block
+		{
+			x0 := xb[8]
+			y1 := yb[8]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[9]
+			y27 := yb[9]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[4] = v114
+		}
+		// row 5 of the block
+		{
+			x0 := xb[10]
+			y1 := yb[10]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[11]
+			y27 := yb[11]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[5] = v114
+		}
+		// row 6 of the block
+		{
+			x0 := xb[12]
+			y1 := yb[12]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[13]
+			y27 := yb[13]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[6] = v114
+		}
+		// row 7 of the block
+		{
+			x0 := xb[14]
+			y1 := yb[14]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[15]
+			y27 := yb[15]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			Zero50 := pZero
+			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
+			hi52 := hi20 + hi46
+			bv53 := hi52 - hi20
+			v54 := hi52 - bv53
+			v55 := hi20 - v54
+			v56 := hi46 - bv53
+			e57 := v55 + v56
+			One58 := pOne
+			v59 := lo22 + lo48
+			_ = One58
+			One60 := pOne
+			lo61 := v59 + e57
+			_ = One60
+			One62 := pOne
+			quad63 := n25 + n51
+			_ = One62
+			RowCols64 := pRowCols
+			lin65 := RowCols64 - quad63
+			K66 := pK
+			kh67 := float64(K66 * K66)
+			kl68 := math.FMA(K66, K66, -kh67)
+			ch69 := float64(lin65 * kh67)
+			v70 := math.FMA(lin65, kh67, -ch69)
+			v71 := float64(lin65 * kl68)
+			One72 := pOne
+			cl73 := v70 + v71
+			_ = One72
+			Inf74 := pInf
+			var fin75 uint64
+			if hi52 < Inf74 {
+				fin75 = ^uint64(0)
+			}
+			NegZero76 := pNegZero
+			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
+			s78 := hi52 + negch77
+			bv79 := s78 - hi52
+			v80 := s78 - bv79
+			v81 := hi52 - v80
+			v82 := negch77 - bv79
+			e83 := v81 + v82
+			Zero84 := pZero
+			var corr85 uint64
+			if Zero84 < lin65 {
+				corr85 = ^uint64(0)
+			}
+			v86 := hi52 - ch69
+			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
+			One88 := pOne
+			v89 := lo61 - cl73
+			_ = One88
+			One90 := pOne
+			v91 := v89 + e83
+			_ = One90
+			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
+			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
+			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
+			Di95 := pDi
+			q96 := float64(hi93 * Di95)
+			v97 := math.FMA(hi93, Di95, -q96)
+			Dl98 := pDl
+			v99 := float64(lo94 * Di95)
+			v100 := math.FMA(hi93, Dl98, v99)
+			One101 := pOne
+			r102 := v97 + v100
+			_ = One101
+			RowDiv103 := pRowDiv
+			v104 := q96 / RowDiv103
+			qd105 := q96 / RowDiv103
+			NegZero106 := pNegZero
+			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(v107, RowDiv103, q96)
+			One109 := pOne
+			rd110 := v108 + r102
+			_ = One109
+			v111 := rd110 / RowDiv103
+			v112 := qd105 + v111
+			var v113 uint64
+			if hi93 < Inf74 {
+				v113 = ^uint64(0)
+			}
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			dstb[7] = v114
 		}
 	}
 }

@@ -133,6 +133,58 @@ DATA rowcols64<>+112(SB)/8, $0x000000000000000b
 DATA rowcols64<>+120(SB)/8, $0x000000000000000f
 GLOBL rowcols64<>(SB), RODATA|NOPTR, $128
 
+DATA rowcols32x2<>+0(SB)/4, $0x00000000
+DATA rowcols32x2<>+4(SB)/4, $0x00000002
+DATA rowcols32x2<>+8(SB)/4, $0x00000004
+DATA rowcols32x2<>+12(SB)/4, $0x00000006
+DATA rowcols32x2<>+16(SB)/4, $0x00000008
+DATA rowcols32x2<>+20(SB)/4, $0x0000000a
+DATA rowcols32x2<>+24(SB)/4, $0x0000000c
+DATA rowcols32x2<>+28(SB)/4, $0x0000000e
+DATA rowcols32x2<>+32(SB)/4, $0x00000000
+DATA rowcols32x2<>+36(SB)/4, $0x00000002
+DATA rowcols32x2<>+40(SB)/4, $0x00000004
+DATA rowcols32x2<>+44(SB)/4, $0x00000006
+DATA rowcols32x2<>+48(SB)/4, $0x00000008
+DATA rowcols32x2<>+52(SB)/4, $0x0000000a
+DATA rowcols32x2<>+56(SB)/4, $0x0000000c
+DATA rowcols32x2<>+60(SB)/4, $0x0000000e
+DATA rowcols32x2<>+64(SB)/4, $0x00000001
+DATA rowcols32x2<>+68(SB)/4, $0x00000003
+DATA rowcols32x2<>+72(SB)/4, $0x00000005
+DATA rowcols32x2<>+76(SB)/4, $0x00000007
+DATA rowcols32x2<>+80(SB)/4, $0x00000009
+DATA rowcols32x2<>+84(SB)/4, $0x0000000b
+DATA rowcols32x2<>+88(SB)/4, $0x0000000d
+DATA rowcols32x2<>+92(SB)/4, $0x0000000f
+DATA rowcols32x2<>+96(SB)/4, $0x00000001
+DATA rowcols32x2<>+100(SB)/4, $0x00000003
+DATA rowcols32x2<>+104(SB)/4, $0x00000005
+DATA rowcols32x2<>+108(SB)/4, $0x00000007
+DATA rowcols32x2<>+112(SB)/4, $0x00000009
+DATA rowcols32x2<>+116(SB)/4, $0x0000000b
+DATA rowcols32x2<>+120(SB)/4, $0x0000000d
+DATA rowcols32x2<>+124(SB)/4, $0x0000000f
+GLOBL rowcols32x2<>(SB), RODATA|NOPTR, $128
+
+DATA rowcols64x2<>+0(SB)/8, $0x0000000000000000
+DATA rowcols64x2<>+8(SB)/8, $0x0000000000000002
+DATA rowcols64x2<>+16(SB)/8, $0x0000000000000004
+DATA rowcols64x2<>+24(SB)/8, $0x0000000000000006
+DATA rowcols64x2<>+32(SB)/8, $0x0000000000000008
+DATA rowcols64x2<>+40(SB)/8, $0x000000000000000a
+DATA rowcols64x2<>+48(SB)/8, $0x000000000000000c
+DATA rowcols64x2<>+56(SB)/8, $0x000000000000000e
+DATA rowcols64x2<>+64(SB)/8, $0x0000000000000001
+DATA rowcols64x2<>+72(SB)/8, $0x0000000000000003
+DATA rowcols64x2<>+80(SB)/8, $0x0000000000000005
+DATA rowcols64x2<>+88(SB)/8, $0x0000000000000007
+DATA rowcols64x2<>+96(SB)/8, $0x0000000000000009
+DATA rowcols64x2<>+104(SB)/8, $0x000000000000000b
+DATA rowcols64x2<>+112(SB)/8, $0x000000000000000d
+DATA rowcols64x2<>+120(SB)/8, $0x000000000000000f
+GLOBL rowcols64x2<>(SB), RODATA|NOPTR, $128
+
 // func elementwiseF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF32AVX2(SB), NOSPLIT, $0-80
@@ -4188,9 +4240,10 @@ loop1:
 
 	// Lanes 0-3.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of x, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (DX)(R8*4), X0
 	VMOVUPS   16(DX)(R8*4), X1
 	VMOVUPS   32(DX)(R8*4), X2
@@ -4209,9 +4262,10 @@ loop1:
 	VCVTPS2PD X0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of y, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (BX)(R8*4), X4
 	VMOVUPS   16(BX)(R8*4), X5
 	VMOVUPS   32(BX)(R8*4), X6
@@ -4319,49 +4373,49 @@ loop1:
 	// zw35 = sub z31, w33
 	VSUBPD Y4, Y0, Y4
 
-	// v36 = add q7, q16
+	// qs36 = add q7, q16
 	VADDPD Y9, Y8, Y8
 
-	// v37 = add q25, q34
-	VADDPD Y11, Y10, Y9
-
-	// qs38 = add v36, v37
-	VADDPD Y9, Y8, Y8
-
-	// v39 = add zw8, zw17
+	// ls37 = add zw8, zw17
 	VADDPD Y5, Y6, Y5
 
-	// v40 = add zw26, zw35
+	// zmax38 = max z4, z13
+	VMAXPD Y1, Y2, Y1
+
+	// v39 = add q25, q34
+	VADDPD Y11, Y10, Y2
+
+	// qs40 = add qs36, v39
+	VADDPD Y2, Y8, Y2
+
+	// v41 = add zw26, zw35
 	VADDPD Y4, Y7, Y4
 
-	// ls41 = add v39, v40
+	// ls42 = add ls37, v41
 	VADDPD Y4, Y5, Y4
-
-	// v42 = max z4, z13
-	VMAXPD Y1, Y2, Y1
 
 	// v43 = max z22, z31
 	VMAXPD Y0, Y3, Y0
 
-	// zmax44 = max v42, v43
+	// zmax44 = max zmax38, v43
 	VMAXPD Y0, Y1, Y0
 
 	// B45 = param B
 	VBROADCASTSD 32(AX), Y1
 
 	// Ah46 = param Ah
-	VBROADCASTSD 16(AX), Y2
+	VBROADCASTSD 16(AX), Y3
 
-	// s47 = mul Ah46, qs38
-	VMULPD Y8, Y2, Y2
+	// s47 = mul Ah46, qs40
+	VMULPD Y2, Y3, Y2
 
 	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Y3
 
-	// v49 = ne ls41, Zero48
+	// v49 = ne ls42, Zero48
 	VCMPPD $0x04, Y3, Y4, Y3
 
-	// v50 = mul B45, ls41
+	// v50 = mul B45, ls42
 	VMULPD Y4, Y1, Y4
 
 	// v51 = add s47, v50
@@ -4400,9 +4454,10 @@ loop1:
 
 	// Lanes 4-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of x, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   64(DX)(R8*4), X0
 	VMOVUPS   80(DX)(R8*4), X1
 	VMOVUPS   96(DX)(R8*4), X2
@@ -4421,9 +4476,10 @@ loop1:
 	VCVTPS2PD X0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of y, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   64(BX)(R8*4), X4
 	VMOVUPS   80(BX)(R8*4), X5
 	VMOVUPS   96(BX)(R8*4), X6
@@ -4531,49 +4587,49 @@ loop1:
 	// zw35 = sub z31, w33
 	VSUBPD Y4, Y0, Y4
 
-	// v36 = add q7, q16
+	// qs36 = add q7, q16
 	VADDPD Y9, Y8, Y8
 
-	// v37 = add q25, q34
-	VADDPD Y11, Y10, Y9
-
-	// qs38 = add v36, v37
-	VADDPD Y9, Y8, Y8
-
-	// v39 = add zw8, zw17
+	// ls37 = add zw8, zw17
 	VADDPD Y5, Y6, Y5
 
-	// v40 = add zw26, zw35
+	// zmax38 = max z4, z13
+	VMAXPD Y1, Y2, Y1
+
+	// v39 = add q25, q34
+	VADDPD Y11, Y10, Y2
+
+	// qs40 = add qs36, v39
+	VADDPD Y2, Y8, Y2
+
+	// v41 = add zw26, zw35
 	VADDPD Y4, Y7, Y4
 
-	// ls41 = add v39, v40
+	// ls42 = add ls37, v41
 	VADDPD Y4, Y5, Y4
-
-	// v42 = max z4, z13
-	VMAXPD Y1, Y2, Y1
 
 	// v43 = max z22, z31
 	VMAXPD Y0, Y3, Y0
 
-	// zmax44 = max v42, v43
+	// zmax44 = max zmax38, v43
 	VMAXPD Y0, Y1, Y0
 
 	// B45 = param B
 	VBROADCASTSD 32(AX), Y1
 
 	// Ah46 = param Ah
-	VBROADCASTSD 16(AX), Y2
+	VBROADCASTSD 16(AX), Y3
 
-	// s47 = mul Ah46, qs38
-	VMULPD Y8, Y2, Y2
+	// s47 = mul Ah46, qs40
+	VMULPD Y2, Y3, Y2
 
 	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Y3
 
-	// v49 = ne ls41, Zero48
+	// v49 = ne ls42, Zero48
 	VCMPPD $0x04, Y3, Y4, Y3
 
-	// v50 = mul B45, ls41
+	// v50 = mul B45, ls42
 	VMULPD Y4, Y1, Y4
 
 	// v51 = add s47, v50
@@ -4637,9 +4693,10 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of x, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (DX)(R8*4), Z2
 	VMOVUPS   rowcols32<>+0(SB), Z3
 	VPERMI2PS 64(DX)(R8*4), Z2, Z3
@@ -4655,9 +4712,10 @@ loop1:
 	VCVTPS2PD Y6, Z2
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of y, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (BX)(R8*4), Z6
 	VMOVUPS   rowcols32<>+0(SB), Z7
 	VPERMI2PS 64(BX)(R8*4), Z6, Z7
@@ -4746,49 +4804,49 @@ loop1:
 	// zw35 = sub z31, w33
 	VSUBPD Z6, Z2, Z6
 
-	// v36 = add q7, q16
+	// qs36 = add q7, q16
 	VADDPD Z11, Z10, Z10
 
-	// v37 = add q25, q34
-	VADDPD Z13, Z12, Z11
-
-	// qs38 = add v36, v37
-	VADDPD Z11, Z10, Z10
-
-	// v39 = add zw8, zw17
+	// ls37 = add zw8, zw17
 	VADDPD Z8, Z7, Z7
 
-	// v40 = add zw26, zw35
+	// zmax38 = max z4, z13
+	VMAXPD Z4, Z3, Z3
+
+	// v39 = add q25, q34
+	VADDPD Z13, Z12, Z4
+
+	// qs40 = add qs36, v39
+	VADDPD Z4, Z10, Z4
+
+	// v41 = add zw26, zw35
 	VADDPD Z6, Z9, Z6
 
-	// ls41 = add v39, v40
+	// ls42 = add ls37, v41
 	VADDPD Z6, Z7, Z6
-
-	// v42 = max z4, z13
-	VMAXPD Z4, Z3, Z3
 
 	// v43 = max z22, z31
 	VMAXPD Z2, Z5, Z2
 
-	// zmax44 = max v42, v43
+	// zmax44 = max zmax38, v43
 	VMAXPD Z2, Z3, Z2
 
 	// B45 = param B
 	VBROADCASTSD 32(AX), Z3
 
 	// Ah46 = param Ah
-	VBROADCASTSD 16(AX), Z4
+	VBROADCASTSD 16(AX), Z5
 
-	// s47 = mul Ah46, qs38
-	VMULPD Z10, Z4, Z4
+	// s47 = mul Ah46, qs40
+	VMULPD Z4, Z5, Z4
 
 	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Z5
 
-	// v49 = ne ls41, Zero48
+	// v49 = ne ls42, Zero48
 	VCMPPD $0x04, Z5, Z6, K1
 
-	// v50 = mul B45, ls41
+	// v50 = mul B45, ls42
 	VMULPD Z6, Z3, Z5
 
 	// v51 = add s47, v50, merged into:
@@ -4844,9 +4902,10 @@ loop1:
 
 	// Lanes 0-3.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of x, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (DX)(R8*4), X0
 	VMOVUPS   16(DX)(R8*4), X1
 	VMOVUPS   32(DX)(R8*4), X2
@@ -4865,9 +4924,10 @@ loop1:
 	VCVTPS2PD X0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of y, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (BX)(R8*4), X4
 	VMOVUPS   16(BX)(R8*4), X5
 	VMOVUPS   32(BX)(R8*4), X6
@@ -4975,49 +5035,49 @@ loop1:
 	// zw35 = sub z31, w33
 	VSUBPD Y4, Y0, Y4
 
-	// v36 = add q7, q16
+	// qs36 = add q7, q16
 	VADDPD Y9, Y8, Y8
 
-	// v37 = add q25, q34
-	VADDPD Y11, Y10, Y9
-
-	// qs38 = add v36, v37
-	VADDPD Y9, Y8, Y8
-
-	// v39 = add zw8, zw17
+	// ls37 = add zw8, zw17
 	VADDPD Y5, Y6, Y5
 
-	// v40 = add zw26, zw35
+	// zmax38 = max z4, z13
+	VMAXPD Y1, Y2, Y1
+
+	// v39 = add q25, q34
+	VADDPD Y11, Y10, Y2
+
+	// qs40 = add qs36, v39
+	VADDPD Y2, Y8, Y2
+
+	// v41 = add zw26, zw35
 	VADDPD Y4, Y7, Y4
 
-	// ls41 = add v39, v40
+	// ls42 = add ls37, v41
 	VADDPD Y4, Y5, Y4
-
-	// v42 = max z4, z13
-	VMAXPD Y1, Y2, Y1
 
 	// v43 = max z22, z31
 	VMAXPD Y0, Y3, Y0
 
-	// zmax44 = max v42, v43
+	// zmax44 = max zmax38, v43
 	VMAXPD Y0, Y1, Y0
 
 	// B45 = param B
 	VBROADCASTSD 32(AX), Y1
 
 	// Ah46 = param Ah
-	VBROADCASTSD 16(AX), Y2
+	VBROADCASTSD 16(AX), Y3
 
-	// s47 = mul Ah46, qs38
-	VMULPD Y8, Y2, Y2
+	// s47 = mul Ah46, qs40
+	VMULPD Y2, Y3, Y2
 
 	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Y3
 
-	// v49 = ne ls41, Zero48
+	// v49 = ne ls42, Zero48
 	VCMPPD $0x04, Y3, Y4, Y3
 
-	// v50 = mul B45, ls41
+	// v50 = mul B45, ls42
 	VMULPD Y4, Y1, Y4
 
 	// v51 = add s47, v50
@@ -5062,9 +5122,10 @@ loop1:
 
 	// Lanes 4-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of x, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   64(DX)(R8*4), X0
 	VMOVUPS   80(DX)(R8*4), X1
 	VMOVUPS   96(DX)(R8*4), X2
@@ -5083,9 +5144,10 @@ loop1:
 	VCVTPS2PD X0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of y, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   64(BX)(R8*4), X4
 	VMOVUPS   80(BX)(R8*4), X5
 	VMOVUPS   96(BX)(R8*4), X6
@@ -5193,49 +5255,49 @@ loop1:
 	// zw35 = sub z31, w33
 	VSUBPD Y4, Y0, Y4
 
-	// v36 = add q7, q16
+	// qs36 = add q7, q16
 	VADDPD Y9, Y8, Y8
 
-	// v37 = add q25, q34
-	VADDPD Y11, Y10, Y9
-
-	// qs38 = add v36, v37
-	VADDPD Y9, Y8, Y8
-
-	// v39 = add zw8, zw17
+	// ls37 = add zw8, zw17
 	VADDPD Y5, Y6, Y5
 
-	// v40 = add zw26, zw35
+	// zmax38 = max z4, z13
+	VMAXPD Y1, Y2, Y1
+
+	// v39 = add q25, q34
+	VADDPD Y11, Y10, Y2
+
+	// qs40 = add qs36, v39
+	VADDPD Y2, Y8, Y2
+
+	// v41 = add zw26, zw35
 	VADDPD Y4, Y7, Y4
 
-	// ls41 = add v39, v40
+	// ls42 = add ls37, v41
 	VADDPD Y4, Y5, Y4
-
-	// v42 = max z4, z13
-	VMAXPD Y1, Y2, Y1
 
 	// v43 = max z22, z31
 	VMAXPD Y0, Y3, Y0
 
-	// zmax44 = max v42, v43
+	// zmax44 = max zmax38, v43
 	VMAXPD Y0, Y1, Y0
 
 	// B45 = param B
 	VBROADCASTSD 32(AX), Y1
 
 	// Ah46 = param Ah
-	VBROADCASTSD 16(AX), Y2
+	VBROADCASTSD 16(AX), Y3
 
-	// s47 = mul Ah46, qs38
-	VMULPD Y8, Y2, Y2
+	// s47 = mul Ah46, qs40
+	VMULPD Y2, Y3, Y2
 
 	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Y3
 
-	// v49 = ne ls41, Zero48
+	// v49 = ne ls42, Zero48
 	VCMPPD $0x04, Y3, Y4, Y3
 
-	// v50 = mul B45, ls41
+	// v50 = mul B45, ls42
 	VMULPD Y4, Y1, Y4
 
 	// v51 = add s47, v50
@@ -5305,9 +5367,10 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of x, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (DX)(R8*4), Z2
 	VMOVUPS   rowcols32<>+0(SB), Z3
 	VPERMI2PS 64(DX)(R8*4), Z2, Z3
@@ -5323,9 +5386,10 @@ loop1:
 	VCVTPS2PD Y6, Z2
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of y, transposed into its 4 columns.
-	MOVQ      DI, R8
-	SHLQ      $0x02, R8
 	VMOVUPS   (BX)(R8*4), Z6
 	VMOVUPS   rowcols32<>+0(SB), Z7
 	VPERMI2PS 64(BX)(R8*4), Z6, Z7
@@ -5414,49 +5478,49 @@ loop1:
 	// zw35 = sub z31, w33
 	VSUBPD Z6, Z2, Z6
 
-	// v36 = add q7, q16
+	// qs36 = add q7, q16
 	VADDPD Z11, Z10, Z10
 
-	// v37 = add q25, q34
-	VADDPD Z13, Z12, Z11
-
-	// qs38 = add v36, v37
-	VADDPD Z11, Z10, Z10
-
-	// v39 = add zw8, zw17
+	// ls37 = add zw8, zw17
 	VADDPD Z8, Z7, Z7
 
-	// v40 = add zw26, zw35
+	// zmax38 = max z4, z13
+	VMAXPD Z4, Z3, Z3
+
+	// v39 = add q25, q34
+	VADDPD Z13, Z12, Z4
+
+	// qs40 = add qs36, v39
+	VADDPD Z4, Z10, Z4
+
+	// v41 = add zw26, zw35
 	VADDPD Z6, Z9, Z6
 
-	// ls41 = add v39, v40
+	// ls42 = add ls37, v41
 	VADDPD Z6, Z7, Z6
-
-	// v42 = max z4, z13
-	VMAXPD Z4, Z3, Z3
 
 	// v43 = max z22, z31
 	VMAXPD Z2, Z5, Z2
 
-	// zmax44 = max v42, v43
+	// zmax44 = max zmax38, v43
 	VMAXPD Z2, Z3, Z2
 
 	// B45 = param B
 	VBROADCASTSD 32(AX), Z3
 
 	// Ah46 = param Ah
-	VBROADCASTSD 16(AX), Z4
+	VBROADCASTSD 16(AX), Z5
 
-	// s47 = mul Ah46, qs38
-	VMULPD Z10, Z4, Z4
+	// s47 = mul Ah46, qs40
+	VMULPD Z4, Z5, Z4
 
 	// Zero48 = param Zero
 	VBROADCASTSD 80(AX), Z5
 
-	// v49 = ne ls41, Zero48
+	// v49 = ne ls42, Zero48
 	VCMPPD $0x04, Z5, Z6, K1
 
-	// v50 = mul B45, ls41
+	// v50 = mul B45, ls42
 	VMULPD Z6, Z3, Z5
 
 	// v51 = add s47, v50, merged into:
@@ -5492,6 +5556,876 @@ loop1:
 	VDIVPD Z2, Z4, Z2
 
 	// store dst v62
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (SI)(DI*4)
+	ADDQ      $0x08, DI
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums2F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX
+TEXT ·rowSums2F32AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of x, transposed into its 2 columns.
+	VMOVUPS   (DX)(R8*4), X0
+	VMOVUPS   16(DX)(R8*4), X1
+	VSHUFPS   $0x88, X1, X0, X2
+	VCVTPS2PD X2, Y2
+	VSHUFPS   $0xdd, X1, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of y, transposed into its 2 columns.
+	VMOVUPS   (BX)(R8*4), X1
+	VMOVUPS   16(BX)(R8*4), X3
+	VSHUFPS   $0x88, X3, X1, X4
+	VCVTPS2PD X4, Y4
+	VSHUFPS   $0xdd, X3, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y4, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y4
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y0, Y1, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w15 = min z13, K14
+	VMINPD Y1, Y0, Y1
+
+	// q16 = mul w15, w15
+	VMULPD Y1, Y1, Y5
+
+	// zw17 = sub z13, w15
+	VSUBPD Y1, Y0, Y1
+
+	// qs18 = add q7, q16
+	VADDPD Y5, Y4, Y4
+
+	// ls19 = add zw8, zw17
+	VADDPD Y1, Y3, Y1
+
+	// zmax20 = max z4, z13
+	VMAXPD Y0, Y2, Y0
+
+	// B21 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah22 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s23 = mul Ah22, qs18
+	VMULPD Y4, Y3, Y3
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v25 = ne ls19, Zero24
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v26 = mul B21, ls19
+	VMULPD Y1, Y2, Y1
+
+	// v27 = add s23, v26
+	VADDPD Y1, Y3, Y1
+
+	// s28 = select v25, v27, s23
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Inf29 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H30 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v31 = sub Inf29, H30
+	VSUBPD Y4, Y3, Y3
+
+	// binf32 = mul B21, v31
+	VMULPD Y3, Y2, Y2
+
+	// Ovf33 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf34 = le Ovf33, zmax20
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v35 = add s28, binf32
+	VADDPD Y2, Y1, Y2
+
+	// s36 = select ovf34, v35, s28
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s36
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of x, transposed into its 2 columns.
+	VMOVUPS   32(DX)(R8*4), X0
+	VMOVUPS   48(DX)(R8*4), X1
+	VSHUFPS   $0x88, X1, X0, X2
+	VCVTPS2PD X2, Y2
+	VSHUFPS   $0xdd, X1, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of y, transposed into its 2 columns.
+	VMOVUPS   32(BX)(R8*4), X1
+	VMOVUPS   48(BX)(R8*4), X3
+	VSHUFPS   $0x88, X3, X1, X4
+	VCVTPS2PD X4, Y4
+	VSHUFPS   $0xdd, X3, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y4, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y4
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y0, Y1, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w15 = min z13, K14
+	VMINPD Y1, Y0, Y1
+
+	// q16 = mul w15, w15
+	VMULPD Y1, Y1, Y5
+
+	// zw17 = sub z13, w15
+	VSUBPD Y1, Y0, Y1
+
+	// qs18 = add q7, q16
+	VADDPD Y5, Y4, Y4
+
+	// ls19 = add zw8, zw17
+	VADDPD Y1, Y3, Y1
+
+	// zmax20 = max z4, z13
+	VMAXPD Y0, Y2, Y0
+
+	// B21 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah22 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s23 = mul Ah22, qs18
+	VMULPD Y4, Y3, Y3
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v25 = ne ls19, Zero24
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v26 = mul B21, ls19
+	VMULPD Y1, Y2, Y1
+
+	// v27 = add s23, v26
+	VADDPD Y1, Y3, Y1
+
+	// s28 = select v25, v27, s23
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Inf29 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H30 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v31 = sub Inf29, H30
+	VSUBPD Y4, Y3, Y3
+
+	// binf32 = mul B21, v31
+	VMULPD Y3, Y2, Y2
+
+	// Ovf33 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf34 = le Ovf33, zmax20
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v35 = add s28, binf32
+	VADDPD Y2, Y1, Y2
+
+	// s36 = select ovf34, v35, s28
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s36
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums2F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, AVX512F
+TEXT ·rowSums2F32AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of x, transposed into its 2 columns.
+	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   rowcols32x2<>+0(SB), Z3
+	VPERMI2PS Z2, Z2, Z3
+	VCVTPS2PD Y3, Z3
+	VMOVUPS   rowcols32x2<>+64(SB), Z4
+	VPERMI2PS Z2, Z2, Z4
+	VCVTPS2PD Y4, Z2
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of y, transposed into its 2 columns.
+	VMOVUPS   (BX)(R8*4), Z4
+	VMOVUPS   rowcols32x2<>+0(SB), Z5
+	VPERMI2PS Z4, Z4, Z5
+	VCVTPS2PD Y5, Z5
+	VMOVUPS   rowcols32x2<>+64(SB), Z6
+	VPERMI2PS Z4, Z4, Z6
+	VCVTPS2PD Y6, Z4
+
+	// d2 = sub x0, y1
+	VSUBPD Z5, Z3, Z3
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z3, Z0, Z3
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z3, Z5
+
+	// q7 = mul w6, w6
+	VMULPD Z5, Z5, Z6
+
+	// zw8 = sub z4, w6
+	VSUBPD Z5, Z3, Z5
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Z4, Z2, Z2
+
+	// NegZero12 = param NegZero
+	// z13 = andnot NegZero12, d11
+	VPANDNQ Z2, Z0, Z2
+
+	// K14 = param K
+	// w15 = min z13, K14
+	VMINPD Z1, Z2, Z4
+
+	// q16 = mul w15, w15
+	VMULPD Z4, Z4, Z7
+
+	// zw17 = sub z13, w15
+	VSUBPD Z4, Z2, Z4
+
+	// qs18 = add q7, q16
+	VADDPD Z7, Z6, Z6
+
+	// ls19 = add zw8, zw17
+	VADDPD Z4, Z5, Z4
+
+	// zmax20 = max z4, z13
+	VMAXPD Z2, Z3, Z2
+
+	// B21 = param B
+	VBROADCASTSD 32(AX), Z3
+
+	// Ah22 = param Ah
+	VBROADCASTSD 16(AX), Z5
+
+	// s23 = mul Ah22, qs18
+	VMULPD Z6, Z5, Z5
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Z6
+
+	// v25 = ne ls19, Zero24
+	VCMPPD $0x04, Z6, Z4, K1
+
+	// v26 = mul B21, ls19
+	VMULPD Z4, Z3, Z4
+
+	// v27 = add s23, v26, merged into:
+	// s28 = select v25, v27, s23
+	VADDPD Z4, Z5, K1, Z5
+
+	// Inf29 = param Inf
+	VBROADCASTSD 72(AX), Z4
+
+	// H30 = param H
+	VBROADCASTSD 8(AX), Z6
+
+	// v31 = sub Inf29, H30
+	VSUBPD Z6, Z4, Z4
+
+	// binf32 = mul B21, v31
+	VMULPD Z4, Z3, Z3
+
+	// Ovf33 = param Ovf
+	VBROADCASTSD 88(AX), Z4
+
+	// ovf34 = le Ovf33, zmax20
+	VCMPPD $0x12, Z2, Z4, K1
+
+	// v35 = add s28, binf32, merged into:
+	// s36 = select ovf34, v35, s28
+	VADDPD Z3, Z5, K1, Z5
+
+	// store dst s36
+	VCVTPD2PS Z5, Y2
+	VMOVUPS   Y2, (SI)(DI*4)
+	ADDQ      $0x08, DI
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans2F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX
+TEXT ·rowMeans2F32AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of x, transposed into its 2 columns.
+	VMOVUPS   (DX)(R8*4), X0
+	VMOVUPS   16(DX)(R8*4), X1
+	VSHUFPS   $0x88, X1, X0, X2
+	VCVTPS2PD X2, Y2
+	VSHUFPS   $0xdd, X1, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of y, transposed into its 2 columns.
+	VMOVUPS   (BX)(R8*4), X1
+	VMOVUPS   16(BX)(R8*4), X3
+	VSHUFPS   $0x88, X3, X1, X4
+	VCVTPS2PD X4, Y4
+	VSHUFPS   $0xdd, X3, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y4, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y4
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y0, Y1, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w15 = min z13, K14
+	VMINPD Y1, Y0, Y1
+
+	// q16 = mul w15, w15
+	VMULPD Y1, Y1, Y5
+
+	// zw17 = sub z13, w15
+	VSUBPD Y1, Y0, Y1
+
+	// qs18 = add q7, q16
+	VADDPD Y5, Y4, Y4
+
+	// ls19 = add zw8, zw17
+	VADDPD Y1, Y3, Y1
+
+	// zmax20 = max z4, z13
+	VMAXPD Y0, Y2, Y0
+
+	// B21 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah22 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s23 = mul Ah22, qs18
+	VMULPD Y4, Y3, Y3
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v25 = ne ls19, Zero24
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v26 = mul B21, ls19
+	VMULPD Y1, Y2, Y1
+
+	// v27 = add s23, v26
+	VADDPD Y1, Y3, Y1
+
+	// s28 = select v25, v27, s23
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Inf29 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H30 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v31 = sub Inf29, H30
+	VSUBPD Y4, Y3, Y3
+
+	// binf32 = mul B21, v31
+	VMULPD Y3, Y2, Y2
+
+	// Ovf33 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf34 = le Ovf33, zmax20
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v35 = add s28, binf32
+	VADDPD Y2, Y1, Y2
+
+	// s36 = select ovf34, v35, s28
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// RowDiv37 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// v38 = div s36, RowDiv37
+	VDIVPD Y1, Y0, Y0
+
+	// store dst v38
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of x, transposed into its 2 columns.
+	VMOVUPS   32(DX)(R8*4), X0
+	VMOVUPS   48(DX)(R8*4), X1
+	VSHUFPS   $0x88, X1, X0, X2
+	VCVTPS2PD X2, Y2
+	VSHUFPS   $0xdd, X1, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of y, transposed into its 2 columns.
+	VMOVUPS   32(BX)(R8*4), X1
+	VMOVUPS   48(BX)(R8*4), X3
+	VSHUFPS   $0x88, X3, X1, X4
+	VCVTPS2PD X4, Y4
+	VSHUFPS   $0xdd, X3, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y4, Y2, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y4
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y0, Y1, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w15 = min z13, K14
+	VMINPD Y1, Y0, Y1
+
+	// q16 = mul w15, w15
+	VMULPD Y1, Y1, Y5
+
+	// zw17 = sub z13, w15
+	VSUBPD Y1, Y0, Y1
+
+	// qs18 = add q7, q16
+	VADDPD Y5, Y4, Y4
+
+	// ls19 = add zw8, zw17
+	VADDPD Y1, Y3, Y1
+
+	// zmax20 = max z4, z13
+	VMAXPD Y0, Y2, Y0
+
+	// B21 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah22 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s23 = mul Ah22, qs18
+	VMULPD Y4, Y3, Y3
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v25 = ne ls19, Zero24
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v26 = mul B21, ls19
+	VMULPD Y1, Y2, Y1
+
+	// v27 = add s23, v26
+	VADDPD Y1, Y3, Y1
+
+	// s28 = select v25, v27, s23
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Inf29 = param Inf
+	VBROADCASTSD 72(AX), Y3
+
+	// H30 = param H
+	VBROADCASTSD 8(AX), Y4
+
+	// v31 = sub Inf29, H30
+	VSUBPD Y4, Y3, Y3
+
+	// binf32 = mul B21, v31
+	VMULPD Y3, Y2, Y2
+
+	// Ovf33 = param Ovf
+	VBROADCASTSD 88(AX), Y3
+
+	// ovf34 = le Ovf33, zmax20
+	VCMPPD $0x12, Y0, Y3, Y0
+
+	// v35 = add s28, binf32
+	VADDPD Y2, Y1, Y2
+
+	// s36 = select ovf34, v35, s28
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// RowDiv37 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// v38 = div s36, RowDiv37
+	VDIVPD Y1, Y0, Y0
+
+	// store dst v38
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans2F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, AVX512F
+TEXT ·rowMeans2F32AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of x, transposed into its 2 columns.
+	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   rowcols32x2<>+0(SB), Z3
+	VPERMI2PS Z2, Z2, Z3
+	VCVTPS2PD Y3, Z3
+	VMOVUPS   rowcols32x2<>+64(SB), Z4
+	VPERMI2PS Z2, Z2, Z4
+	VCVTPS2PD Y4, Z2
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of y, transposed into its 2 columns.
+	VMOVUPS   (BX)(R8*4), Z4
+	VMOVUPS   rowcols32x2<>+0(SB), Z5
+	VPERMI2PS Z4, Z4, Z5
+	VCVTPS2PD Y5, Z5
+	VMOVUPS   rowcols32x2<>+64(SB), Z6
+	VPERMI2PS Z4, Z4, Z6
+	VCVTPS2PD Y6, Z4
+
+	// d2 = sub x0, y1
+	VSUBPD Z5, Z3, Z3
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z3, Z0, Z3
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z3, Z5
+
+	// q7 = mul w6, w6
+	VMULPD Z5, Z5, Z6
+
+	// zw8 = sub z4, w6
+	VSUBPD Z5, Z3, Z5
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Z4, Z2, Z2
+
+	// NegZero12 = param NegZero
+	// z13 = andnot NegZero12, d11
+	VPANDNQ Z2, Z0, Z2
+
+	// K14 = param K
+	// w15 = min z13, K14
+	VMINPD Z1, Z2, Z4
+
+	// q16 = mul w15, w15
+	VMULPD Z4, Z4, Z7
+
+	// zw17 = sub z13, w15
+	VSUBPD Z4, Z2, Z4
+
+	// qs18 = add q7, q16
+	VADDPD Z7, Z6, Z6
+
+	// ls19 = add zw8, zw17
+	VADDPD Z4, Z5, Z4
+
+	// zmax20 = max z4, z13
+	VMAXPD Z2, Z3, Z2
+
+	// B21 = param B
+	VBROADCASTSD 32(AX), Z3
+
+	// Ah22 = param Ah
+	VBROADCASTSD 16(AX), Z5
+
+	// s23 = mul Ah22, qs18
+	VMULPD Z6, Z5, Z5
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Z6
+
+	// v25 = ne ls19, Zero24
+	VCMPPD $0x04, Z6, Z4, K1
+
+	// v26 = mul B21, ls19
+	VMULPD Z4, Z3, Z4
+
+	// v27 = add s23, v26, merged into:
+	// s28 = select v25, v27, s23
+	VADDPD Z4, Z5, K1, Z5
+
+	// Inf29 = param Inf
+	VBROADCASTSD 72(AX), Z4
+
+	// H30 = param H
+	VBROADCASTSD 8(AX), Z6
+
+	// v31 = sub Inf29, H30
+	VSUBPD Z6, Z4, Z4
+
+	// binf32 = mul B21, v31
+	VMULPD Z4, Z3, Z3
+
+	// Ovf33 = param Ovf
+	VBROADCASTSD 88(AX), Z4
+
+	// ovf34 = le Ovf33, zmax20
+	VCMPPD $0x12, Z2, Z4, K1
+
+	// v35 = add s28, binf32, merged into:
+	// s36 = select ovf34, v35, s28
+	VADDPD Z3, Z5, K1, Z5
+
+	// RowDiv37 = param RowDiv
+	VBROADCASTSD 152(AX), Z2
+
+	// v38 = div s36, RowDiv37
+	VDIVPD Z2, Z5, Z2
+
+	// store dst v38
 	VCVTPD2PS Z2, Y2
 	VMOVUPS   Y2, (SI)(DI*4)
 	ADDQ      $0x08, DI
@@ -12424,9 +13358,10 @@ loop1:
 
 	// Lanes 0-3.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of x, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (DX)(R8*8), Y0
 	VMOVUPD    32(DX)(R8*8), Y1
 	VMOVUPD    64(DX)(R8*8), Y2
@@ -12441,9 +13376,10 @@ loop1:
 	VPERM2F128 $0x31, Y2, Y0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of y, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (BX)(R8*8), Y2
 	VMOVUPD    32(BX)(R8*8), Y4
 	VMOVUPD    64(BX)(R8*8), Y6
@@ -12992,9 +13928,10 @@ loop1:
 
 	// Lanes 4-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of x, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    128(DX)(R8*8), Y0
 	VMOVUPD    160(DX)(R8*8), Y1
 	VMOVUPD    192(DX)(R8*8), Y2
@@ -13009,9 +13946,10 @@ loop1:
 	VPERM2F128 $0x31, Y2, Y0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of y, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    128(BX)(R8*8), Y2
 	VMOVUPD    160(BX)(R8*8), Y4
 	VMOVUPD    192(BX)(R8*8), Y6
@@ -13588,9 +14526,10 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of x, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (DX)(R8*8), Z5
 	VMOVUPD    rowcols64<>+0(SB), Z6
 	VPERMI2PD  64(DX)(R8*8), Z5, Z6
@@ -13607,9 +14546,10 @@ loop1:
 	VSHUFF64X2 $0xee, Z21, Z7, Z7
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of y, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (BX)(R8*8), Z20
 	VMOVUPD    rowcols64<>+0(SB), Z21
 	VPERMI2PD  64(BX)(R8*8), Z20, Z21
@@ -14083,9 +15023,10 @@ loop1:
 
 	// Lanes 0-3.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of x, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (DX)(R8*8), Y0
 	VMOVUPD    32(DX)(R8*8), Y1
 	VMOVUPD    64(DX)(R8*8), Y2
@@ -14100,9 +15041,10 @@ loop1:
 	VPERM2F128 $0x31, Y2, Y0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 0-3 of y, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (BX)(R8*8), Y2
 	VMOVUPD    32(BX)(R8*8), Y4
 	VMOVUPD    64(BX)(R8*8), Y6
@@ -14678,9 +15620,10 @@ loop1:
 
 	// Lanes 4-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of x, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    128(DX)(R8*8), Y0
 	VMOVUPD    160(DX)(R8*8), Y1
 	VMOVUPD    192(DX)(R8*8), Y2
@@ -14695,9 +15638,10 @@ loop1:
 	VPERM2F128 $0x31, Y2, Y0, Y0
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// Rows 4-7 of y, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    128(BX)(R8*8), Y2
 	VMOVUPD    160(BX)(R8*8), Y4
 	VMOVUPD    192(BX)(R8*8), Y6
@@ -15301,9 +16245,10 @@ loop1:
 
 	// Lanes 0-7.
 	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of x, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (DX)(R8*8), Z5
 	VMOVUPD    rowcols64<>+0(SB), Z6
 	VPERMI2PD  64(DX)(R8*8), Z5, Z6
@@ -15320,9 +16265,10 @@ loop1:
 	VSHUFF64X2 $0xee, Z21, Z7, Z7
 
 	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x02, R8
+
 	// The rows of y, transposed into its 4 columns.
-	MOVQ       DI, R8
-	SHLQ       $0x02, R8
 	VMOVUPD    (BX)(R8*8), Z20
 	VMOVUPD    rowcols64<>+0(SB), Z21
 	VPERMI2PD  64(BX)(R8*8), Z20, Z21
@@ -15795,6 +16741,2097 @@ loop1:
 
 	// store dst v190
 	VMOVUPD Z21, (SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums2F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, FMA3
+TEXT ·rowSums2F64AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of x, transposed into its 2 columns.
+	VMOVUPD    (DX)(R8*8), Y0
+	VMOVUPD    32(DX)(R8*8), Y1
+	VPERM2F128 $0x20, Y1, Y0, Y2
+	VPERM2F128 $0x31, Y1, Y0, Y0
+	VUNPCKLPD  Y0, Y2, Y1
+	VUNPCKHPD  Y0, Y2, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of y, transposed into its 2 columns.
+	VMOVUPD    (BX)(R8*8), Y2
+	VMOVUPD    32(BX)(R8*8), Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y2
+	VUNPCKLPD  Y2, Y4, Y3
+	VUNPCKHPD  Y2, Y4, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y1, Y4
+
+	// v3 = sub d2, x0
+	VSUBPD Y1, Y4, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y4, Y6
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y7, Y1, Y6
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y1, Y3, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y6, Y1
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y4, Y3, Y5
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y3, Y4, Y3
+
+	// zl13 = xor e9, sg12
+	VXORPD Y3, Y1, Y1
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y5, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y5, Y4, Y4
+
+	// v18 = add zl13, zl13
+	VADDPD Y1, Y1, Y6
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y6, Y1, Y1
+
+	// hi20 = mul c17, z11
+	VMULPD Y5, Y4, Y6
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y6, Y4, Y5
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y1, Y4, Y5
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y2, Y0, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y0, Y3, Y4
+
+	// v30 = sub d28, v29
+	VSUBPD Y4, Y3, Y7
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y0, Y2, Y4
+
+	// e35 = sub v32, v34
+	VSUBPD Y4, Y7, Y0
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y2, Y4
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y2, Y3, Y2
+
+	// zl39 = xor e35, sg38
+	VXORPD Y2, Y0, Y0
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v44 = add zl39, zl39
+	VADDPD Y0, Y0, Y7
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y2, Y7, Y0, Y0
+
+	// hi46 = mul c43, z37
+	VMULPD Y4, Y3, Y7
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y7, Y3, Y4
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y0, Y3, Y4
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n51 = select quad41, One49, Zero50
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// hi52 = add hi20, hi46
+	VADDPD Y7, Y6, Y2
+
+	// bv53 = sub hi52, hi20
+	VSUBPD Y6, Y2, Y3
+
+	// v54 = sub hi52, bv53
+	VSUBPD Y3, Y2, Y8
+
+	// v55 = sub hi20, v54
+	VSUBPD Y8, Y6, Y6
+
+	// v56 = sub hi46, bv53
+	VSUBPD Y3, Y7, Y3
+
+	// e57 = add v55, v56
+	VADDPD Y3, Y6, Y3
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y5, Y4
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// lo61 = fma v59, One60, e57
+	VFMADD231PD Y5, Y4, Y3
+
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// quad63 = fma n25, One62, n51
+	VFMADD231PD Y4, Y1, Y0
+
+	// RowCols64 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin65 = sub RowCols64, quad63
+	VSUBPD Y0, Y1, Y0
+
+	// K66 = param K
+	VBROADCASTSD (AX), Y1
+
+	// kh67 = mul K66, K66
+	VMULPD Y1, Y1, Y4
+
+	// kl68 = fms K66, K66, kh67
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y1, Y1, Y5
+
+	// ch69 = mul lin65, kh67
+	VMULPD Y4, Y0, Y1
+
+	// v70 = fms lin65, kh67, ch69
+	VFMSUB213PD Y1, Y0, Y4
+
+	// v71 = mul lin65, kl68
+	VMULPD Y5, Y0, Y5
+
+	// One72 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// cl73 = fma v70, One72, v71
+	VFMADD231PD Y6, Y4, Y5
+
+	// Inf74 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// fin75 = lt hi52, Inf74
+	VCMPPD $0x11, Y4, Y2, Y6
+
+	// NegZero76 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch77 = xor ch69, NegZero76
+	VXORPD Y7, Y1, Y7
+
+	// s78 = add hi52, negch77
+	VADDPD Y7, Y2, Y8
+
+	// bv79 = sub s78, hi52
+	VSUBPD Y2, Y8, Y9
+
+	// v80 = sub s78, bv79
+	VSUBPD Y9, Y8, Y10
+
+	// v81 = sub hi52, v80
+	VSUBPD Y10, Y2, Y10
+
+	// v82 = sub negch77, bv79
+	VSUBPD Y9, Y7, Y7
+
+	// e83 = add v81, v82
+	VADDPD Y7, Y10, Y7
+
+	// Zero84 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr85 = lt Zero84, lin65
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v86 = sub hi52, ch69
+	VSUBPD Y1, Y2, Y1
+
+	// v87 = select fin75, s78, v86
+	VBLENDVPD Y6, Y8, Y1, Y1
+
+	// One88 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v89 = fms lo61, One88, cl73
+	VFMSUB231PD Y8, Y3, Y5
+
+	// One90 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v91 = fma v89, One90, e83
+	VFMADD231PD Y8, Y5, Y7
+
+	// v92 = select fin75, v91, lo61
+	VBLENDVPD Y6, Y7, Y3, Y5
+
+	// hi93 = select corr85, v87, hi52
+	VBLENDVPD Y0, Y1, Y2, Y1
+
+	// lo94 = select corr85, v92, lo61
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di95 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q96 = mul hi93, Di95
+	VMULPD Y2, Y1, Y3
+
+	// v97 = fms hi93, Di95, q96
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl98 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v99 = mul lo94, Di95
+	VMULPD Y2, Y0, Y0
+
+	// v100 = fma hi93, Dl98, v99
+	VFMADD231PD Y6, Y1, Y0
+
+	// One101 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r102 = fma v97, One101, v100
+	VFMADD231PD Y2, Y5, Y0
+
+	// v103 = add q96, r102
+	VADDPD Y0, Y3, Y0
+
+	// v104 = lt hi93, Inf74
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v105 = select v104, v103, q96
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v105
+	VMOVUPD Y0, (SI)(DI*8)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of x, transposed into its 2 columns.
+	VMOVUPD    64(DX)(R8*8), Y0
+	VMOVUPD    96(DX)(R8*8), Y1
+	VPERM2F128 $0x20, Y1, Y0, Y2
+	VPERM2F128 $0x31, Y1, Y0, Y0
+	VUNPCKLPD  Y0, Y2, Y1
+	VUNPCKHPD  Y0, Y2, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of y, transposed into its 2 columns.
+	VMOVUPD    64(BX)(R8*8), Y2
+	VMOVUPD    96(BX)(R8*8), Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y2
+	VUNPCKLPD  Y2, Y4, Y3
+	VUNPCKHPD  Y2, Y4, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y1, Y4
+
+	// v3 = sub d2, x0
+	VSUBPD Y1, Y4, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y4, Y6
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y7, Y1, Y6
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y1, Y3, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y6, Y1
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y4, Y3, Y5
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y3, Y4, Y3
+
+	// zl13 = xor e9, sg12
+	VXORPD Y3, Y1, Y1
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y5, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y5, Y4, Y4
+
+	// v18 = add zl13, zl13
+	VADDPD Y1, Y1, Y6
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y6, Y1, Y1
+
+	// hi20 = mul c17, z11
+	VMULPD Y5, Y4, Y6
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y6, Y4, Y5
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y1, Y4, Y5
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y2, Y0, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y0, Y3, Y4
+
+	// v30 = sub d28, v29
+	VSUBPD Y4, Y3, Y7
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y0, Y2, Y4
+
+	// e35 = sub v32, v34
+	VSUBPD Y4, Y7, Y0
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y2, Y4
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y2, Y3, Y2
+
+	// zl39 = xor e35, sg38
+	VXORPD Y2, Y0, Y0
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v44 = add zl39, zl39
+	VADDPD Y0, Y0, Y7
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y2, Y7, Y0, Y0
+
+	// hi46 = mul c43, z37
+	VMULPD Y4, Y3, Y7
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y7, Y3, Y4
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y0, Y3, Y4
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n51 = select quad41, One49, Zero50
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// hi52 = add hi20, hi46
+	VADDPD Y7, Y6, Y2
+
+	// bv53 = sub hi52, hi20
+	VSUBPD Y6, Y2, Y3
+
+	// v54 = sub hi52, bv53
+	VSUBPD Y3, Y2, Y8
+
+	// v55 = sub hi20, v54
+	VSUBPD Y8, Y6, Y6
+
+	// v56 = sub hi46, bv53
+	VSUBPD Y3, Y7, Y3
+
+	// e57 = add v55, v56
+	VADDPD Y3, Y6, Y3
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y5, Y4
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// lo61 = fma v59, One60, e57
+	VFMADD231PD Y5, Y4, Y3
+
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// quad63 = fma n25, One62, n51
+	VFMADD231PD Y4, Y1, Y0
+
+	// RowCols64 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin65 = sub RowCols64, quad63
+	VSUBPD Y0, Y1, Y0
+
+	// K66 = param K
+	VBROADCASTSD (AX), Y1
+
+	// kh67 = mul K66, K66
+	VMULPD Y1, Y1, Y4
+
+	// kl68 = fms K66, K66, kh67
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y1, Y1, Y5
+
+	// ch69 = mul lin65, kh67
+	VMULPD Y4, Y0, Y1
+
+	// v70 = fms lin65, kh67, ch69
+	VFMSUB213PD Y1, Y0, Y4
+
+	// v71 = mul lin65, kl68
+	VMULPD Y5, Y0, Y5
+
+	// One72 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// cl73 = fma v70, One72, v71
+	VFMADD231PD Y6, Y4, Y5
+
+	// Inf74 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// fin75 = lt hi52, Inf74
+	VCMPPD $0x11, Y4, Y2, Y6
+
+	// NegZero76 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch77 = xor ch69, NegZero76
+	VXORPD Y7, Y1, Y7
+
+	// s78 = add hi52, negch77
+	VADDPD Y7, Y2, Y8
+
+	// bv79 = sub s78, hi52
+	VSUBPD Y2, Y8, Y9
+
+	// v80 = sub s78, bv79
+	VSUBPD Y9, Y8, Y10
+
+	// v81 = sub hi52, v80
+	VSUBPD Y10, Y2, Y10
+
+	// v82 = sub negch77, bv79
+	VSUBPD Y9, Y7, Y7
+
+	// e83 = add v81, v82
+	VADDPD Y7, Y10, Y7
+
+	// Zero84 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr85 = lt Zero84, lin65
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v86 = sub hi52, ch69
+	VSUBPD Y1, Y2, Y1
+
+	// v87 = select fin75, s78, v86
+	VBLENDVPD Y6, Y8, Y1, Y1
+
+	// One88 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v89 = fms lo61, One88, cl73
+	VFMSUB231PD Y8, Y3, Y5
+
+	// One90 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v91 = fma v89, One90, e83
+	VFMADD231PD Y8, Y5, Y7
+
+	// v92 = select fin75, v91, lo61
+	VBLENDVPD Y6, Y7, Y3, Y5
+
+	// hi93 = select corr85, v87, hi52
+	VBLENDVPD Y0, Y1, Y2, Y1
+
+	// lo94 = select corr85, v92, lo61
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di95 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q96 = mul hi93, Di95
+	VMULPD Y2, Y1, Y3
+
+	// v97 = fms hi93, Di95, q96
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl98 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v99 = mul lo94, Di95
+	VMULPD Y2, Y0, Y0
+
+	// v100 = fma hi93, Dl98, v99
+	VFMADD231PD Y6, Y1, Y0
+
+	// One101 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r102 = fma v97, One101, v100
+	VFMADD231PD Y2, Y5, Y0
+
+	// v103 = add q96, r102
+	VADDPD Y0, Y3, Y0
+
+	// v104 = lt hi93, Inf74
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v105 = select v104, v103, q96
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v105
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums2F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX512F
+TEXT ·rowSums2F64AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z0
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD (AX), Z2
+	VBROADCASTSD 96(AX), Z3
+	VBROADCASTSD 80(AX), Z4
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of x, transposed into its 2 columns.
+	VMOVUPD   (DX)(R8*8), Z5
+	VMOVUPD   rowcols64x2<>+0(SB), Z6
+	VPERMI2PD 64(DX)(R8*8), Z5, Z6
+	VMOVUPD   rowcols64x2<>+64(SB), Z7
+	VPERMI2PD 64(DX)(R8*8), Z5, Z7
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of y, transposed into its 2 columns.
+	VMOVUPD   (BX)(R8*8), Z5
+	VMOVUPD   rowcols64x2<>+0(SB), Z16
+	VPERMI2PD 64(BX)(R8*8), Z5, Z16
+	VMOVUPD   rowcols64x2<>+64(SB), Z17
+	VPERMI2PD 64(BX)(R8*8), Z5, Z17
+
+	// d2 = sub x0, y1
+	VSUBPD Z16, Z6, Z5
+
+	// v3 = sub d2, x0
+	VSUBPD Z6, Z5, Z18
+
+	// v4 = sub d2, v3
+	VSUBPD Z18, Z5, Z19
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z6, Z19
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z16, Z18
+
+	// e9 = sub v6, v8
+	VSUBPD Z18, Z19, Z6
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z5, Z1, Z16
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z5, Z5
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z5, Z6, Z5
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z16, K1
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z16, Z3, K1, Z8
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi20 = mul c17, z11
+	VMULPD Z16, Z8, Z6
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z6, Z8, Z16
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z5, Z8, Z16
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// n25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z9
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Z17, Z7, Z5
+
+	// v29 = sub d28, x26
+	VSUBPD Z7, Z5, Z18
+
+	// v30 = sub d28, v29
+	VSUBPD Z18, Z5, Z19
+
+	// One31 = param One
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Z0, Z7, Z19
+
+	// One33 = param One
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Z0, Z17, Z18
+
+	// e35 = sub v32, v34
+	VSUBPD Z18, Z19, Z7
+
+	// NegZero36 = param NegZero
+	// z37 = andnot NegZero36, d28
+	VPANDNQ Z5, Z1, Z17
+
+	// sg38 = and d28, NegZero36
+	VPANDQ Z1, Z5, Z5
+
+	// zl39 = xor e35, sg38
+	VPXORQ Z5, Z7, Z5
+
+	// K40 = param K
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Z2, Z17, K1
+
+	// P42 = param P
+	// c43 = select quad41, z37, P42
+	VBLENDMPD Z17, Z3, K1, Z10
+
+	// v44 = add zl39, zl39, merged into:
+	// zz45 = select quad41, v44, zl39
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi46 = mul c43, z37
+	VMULPD Z17, Z10, Z7
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Z7, Z10, Z17
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Z5, Z10, Z17
+
+	// One49 = param One
+	// Zero50 = param Zero
+	// n51 = select quad41, One49, Zero50
+	VBLENDMPD Z0, Z4, K1, Z11
+
+	// hi52 = add hi20, hi46
+	VADDPD Z7, Z6, Z5
+
+	// bv53 = sub hi52, hi20
+	VSUBPD Z6, Z5, Z18
+
+	// v54 = sub hi52, bv53
+	VSUBPD Z18, Z5, Z19
+
+	// v55 = sub hi20, v54
+	VSUBPD Z19, Z6, Z6
+
+	// v56 = sub hi46, bv53
+	VSUBPD Z18, Z7, Z7
+
+	// e57 = add v55, v56
+	VADDPD Z7, Z6, Z6
+
+	// One58 = param One
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Z0, Z16, Z17
+
+	// One60 = param One
+	// lo61 = fma v59, One60, e57
+	VFMADD231PD Z0, Z17, Z6
+
+	// One62 = param One
+	// quad63 = fma n25, One62, n51
+	VFMADD231PD Z0, Z9, Z11
+
+	// RowCols64 = param RowCols
+	VBROADCASTSD 144(AX), Z7
+
+	// lin65 = sub RowCols64, quad63
+	VSUBPD Z11, Z7, Z7
+
+	// K66 = param K
+	// kh67 = mul K66, K66
+	VMULPD Z2, Z2, Z16
+
+	// kl68 = fms K66, K66, kh67
+	VMOVAPD     Z16, Z17
+	VFMSUB231PD Z2, Z2, Z17
+
+	// ch69 = mul lin65, kh67
+	VMULPD Z16, Z7, Z18
+
+	// v70 = fms lin65, kh67, ch69
+	VFMSUB213PD Z18, Z7, Z16
+
+	// v71 = mul lin65, kl68
+	VMULPD Z17, Z7, Z17
+
+	// One72 = param One
+	// cl73 = fma v70, One72, v71
+	VFMADD231PD Z0, Z16, Z17
+
+	// Inf74 = param Inf
+	VBROADCASTSD 72(AX), Z16
+
+	// fin75 = lt hi52, Inf74
+	VCMPPD $0x11, Z16, Z5, K1
+
+	// NegZero76 = param NegZero
+	// negch77 = xor ch69, NegZero76
+	VPXORQ Z1, Z18, Z19
+
+	// s78 = add hi52, negch77
+	VADDPD Z19, Z5, Z20
+
+	// bv79 = sub s78, hi52
+	VSUBPD Z5, Z20, Z21
+
+	// v80 = sub s78, bv79
+	VSUBPD Z21, Z20, Z22
+
+	// v81 = sub hi52, v80
+	VSUBPD Z22, Z5, Z22
+
+	// v82 = sub negch77, bv79
+	VSUBPD Z21, Z19, Z19
+
+	// e83 = add v81, v82
+	VADDPD Z19, Z22, Z19
+
+	// Zero84 = param Zero
+	// corr85 = lt Zero84, lin65
+	VCMPPD $0x11, Z7, Z4, K2
+
+	// v86 = sub hi52, ch69
+	VSUBPD Z18, Z5, Z7
+
+	// v87 = select fin75, s78, v86
+	VBLENDMPD Z20, Z7, K1, Z12
+
+	// One88 = param One
+	// v89 = fms lo61, One88, cl73
+	VFMSUB231PD Z0, Z6, Z17
+
+	// One90 = param One
+	// v91 = fma v89, One90, e83
+	VFMADD231PD Z0, Z17, Z19
+
+	// v92 = select fin75, v91, lo61
+	VBLENDMPD Z19, Z6, K1, Z13
+
+	// hi93 = select corr85, v87, hi52
+	VBLENDMPD Z12, Z5, K2, Z14
+
+	// lo94 = select corr85, v92, lo61
+	VBLENDMPD Z13, Z6, K2, Z15
+
+	// Di95 = param Di
+	VBROADCASTSD 112(AX), Z5
+
+	// q96 = mul hi93, Di95
+	VMULPD Z5, Z14, Z6
+
+	// v97 = fms hi93, Di95, q96
+	VMOVAPD     Z6, Z7
+	VFMSUB231PD Z5, Z14, Z7
+
+	// Dl98 = param Dl
+	VBROADCASTSD 120(AX), Z17
+
+	// v99 = mul lo94, Di95
+	VMULPD Z5, Z15, Z5
+
+	// v100 = fma hi93, Dl98, v99
+	VFMADD231PD Z17, Z14, Z5
+
+	// One101 = param One
+	// r102 = fma v97, One101, v100
+	VFMADD231PD Z0, Z7, Z5
+
+	// v104 = lt hi93, Inf74
+	VCMPPD $0x11, Z16, Z14, K1
+
+	// v103 = add q96, r102, merged into:
+	// v105 = select v104, v103, q96
+	VADDPD Z5, Z6, K1, Z6
+
+	// store dst v105
+	VMOVUPD Z6, (SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans2F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, FMA3
+TEXT ·rowMeans2F64AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of x, transposed into its 2 columns.
+	VMOVUPD    (DX)(R8*8), Y0
+	VMOVUPD    32(DX)(R8*8), Y1
+	VPERM2F128 $0x20, Y1, Y0, Y2
+	VPERM2F128 $0x31, Y1, Y0, Y0
+	VUNPCKLPD  Y0, Y2, Y1
+	VUNPCKHPD  Y0, Y2, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 0-3 of y, transposed into its 2 columns.
+	VMOVUPD    (BX)(R8*8), Y2
+	VMOVUPD    32(BX)(R8*8), Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y2
+	VUNPCKLPD  Y2, Y4, Y3
+	VUNPCKHPD  Y2, Y4, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y1, Y4
+
+	// v3 = sub d2, x0
+	VSUBPD Y1, Y4, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y4, Y6
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y7, Y1, Y6
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y1, Y3, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y6, Y1
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y4, Y3, Y5
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y3, Y4, Y3
+
+	// zl13 = xor e9, sg12
+	VXORPD Y3, Y1, Y1
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y5, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y5, Y4, Y4
+
+	// v18 = add zl13, zl13
+	VADDPD Y1, Y1, Y6
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y6, Y1, Y1
+
+	// hi20 = mul c17, z11
+	VMULPD Y5, Y4, Y6
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y6, Y4, Y5
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y1, Y4, Y5
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y2, Y0, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y0, Y3, Y4
+
+	// v30 = sub d28, v29
+	VSUBPD Y4, Y3, Y7
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y0, Y2, Y4
+
+	// e35 = sub v32, v34
+	VSUBPD Y4, Y7, Y0
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y2, Y4
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y2, Y3, Y2
+
+	// zl39 = xor e35, sg38
+	VXORPD Y2, Y0, Y0
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v44 = add zl39, zl39
+	VADDPD Y0, Y0, Y7
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y2, Y7, Y0, Y0
+
+	// hi46 = mul c43, z37
+	VMULPD Y4, Y3, Y7
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y7, Y3, Y4
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y0, Y3, Y4
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n51 = select quad41, One49, Zero50
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// hi52 = add hi20, hi46
+	VADDPD Y7, Y6, Y2
+
+	// bv53 = sub hi52, hi20
+	VSUBPD Y6, Y2, Y3
+
+	// v54 = sub hi52, bv53
+	VSUBPD Y3, Y2, Y8
+
+	// v55 = sub hi20, v54
+	VSUBPD Y8, Y6, Y6
+
+	// v56 = sub hi46, bv53
+	VSUBPD Y3, Y7, Y3
+
+	// e57 = add v55, v56
+	VADDPD Y3, Y6, Y3
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y5, Y4
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// lo61 = fma v59, One60, e57
+	VFMADD231PD Y5, Y4, Y3
+
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// quad63 = fma n25, One62, n51
+	VFMADD231PD Y4, Y1, Y0
+
+	// RowCols64 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin65 = sub RowCols64, quad63
+	VSUBPD Y0, Y1, Y0
+
+	// K66 = param K
+	VBROADCASTSD (AX), Y1
+
+	// kh67 = mul K66, K66
+	VMULPD Y1, Y1, Y4
+
+	// kl68 = fms K66, K66, kh67
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y1, Y1, Y5
+
+	// ch69 = mul lin65, kh67
+	VMULPD Y4, Y0, Y1
+
+	// v70 = fms lin65, kh67, ch69
+	VFMSUB213PD Y1, Y0, Y4
+
+	// v71 = mul lin65, kl68
+	VMULPD Y5, Y0, Y5
+
+	// One72 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// cl73 = fma v70, One72, v71
+	VFMADD231PD Y6, Y4, Y5
+
+	// Inf74 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// fin75 = lt hi52, Inf74
+	VCMPPD $0x11, Y4, Y2, Y6
+
+	// NegZero76 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch77 = xor ch69, NegZero76
+	VXORPD Y7, Y1, Y7
+
+	// s78 = add hi52, negch77
+	VADDPD Y7, Y2, Y8
+
+	// bv79 = sub s78, hi52
+	VSUBPD Y2, Y8, Y9
+
+	// v80 = sub s78, bv79
+	VSUBPD Y9, Y8, Y10
+
+	// v81 = sub hi52, v80
+	VSUBPD Y10, Y2, Y10
+
+	// v82 = sub negch77, bv79
+	VSUBPD Y9, Y7, Y7
+
+	// e83 = add v81, v82
+	VADDPD Y7, Y10, Y7
+
+	// Zero84 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr85 = lt Zero84, lin65
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v86 = sub hi52, ch69
+	VSUBPD Y1, Y2, Y1
+
+	// v87 = select fin75, s78, v86
+	VBLENDVPD Y6, Y8, Y1, Y1
+
+	// One88 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v89 = fms lo61, One88, cl73
+	VFMSUB231PD Y8, Y3, Y5
+
+	// One90 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v91 = fma v89, One90, e83
+	VFMADD231PD Y8, Y5, Y7
+
+	// v92 = select fin75, v91, lo61
+	VBLENDVPD Y6, Y7, Y3, Y5
+
+	// hi93 = select corr85, v87, hi52
+	VBLENDVPD Y0, Y1, Y2, Y1
+
+	// lo94 = select corr85, v92, lo61
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di95 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q96 = mul hi93, Di95
+	VMULPD Y2, Y1, Y3
+
+	// v97 = fms hi93, Di95, q96
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl98 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v99 = mul lo94, Di95
+	VMULPD Y2, Y0, Y0
+
+	// v100 = fma hi93, Dl98, v99
+	VFMADD231PD Y6, Y1, Y0
+
+	// One101 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r102 = fma v97, One101, v100
+	VFMADD231PD Y2, Y5, Y0
+
+	// RowDiv103 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
+
+	// v104 = div q96, RowDiv103
+	VDIVPD Y2, Y3, Y5
+
+	// qd105 = div q96, RowDiv103
+	VDIVPD Y2, Y3, Y6
+
+	// NegZero106 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// v107 = xor qd105, NegZero106
+	VXORPD Y7, Y6, Y7
+
+	// v108 = fma v107, RowDiv103, q96
+	VFMADD231PD Y2, Y7, Y3
+
+	// One109 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd110 = fma v108, One109, r102
+	VFMADD231PD Y7, Y3, Y0
+
+	// v111 = div rd110, RowDiv103
+	VDIVPD Y2, Y0, Y0
+
+	// v112 = add qd105, v111
+	VADDPD Y0, Y6, Y0
+
+	// v113 = lt hi93, Inf74
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v114 = select v113, v112, v104
+	VBLENDVPD Y1, Y0, Y5, Y0
+
+	// store dst v114
+	VMOVUPD Y0, (SI)(DI*8)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of x, transposed into its 2 columns.
+	VMOVUPD    64(DX)(R8*8), Y0
+	VMOVUPD    96(DX)(R8*8), Y1
+	VPERM2F128 $0x20, Y1, Y0, Y2
+	VPERM2F128 $0x31, Y1, Y0, Y0
+	VUNPCKLPD  Y0, Y2, Y1
+	VUNPCKHPD  Y0, Y2, Y0
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// Rows 4-7 of y, transposed into its 2 columns.
+	VMOVUPD    64(BX)(R8*8), Y2
+	VMOVUPD    96(BX)(R8*8), Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y2
+	VUNPCKLPD  Y2, Y4, Y3
+	VUNPCKHPD  Y2, Y4, Y2
+
+	// d2 = sub x0, y1
+	VSUBPD Y3, Y1, Y4
+
+	// v3 = sub d2, x0
+	VSUBPD Y1, Y4, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y4, Y6
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y7, Y1, Y6
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y1, Y3, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y6, Y1
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y4, Y3, Y5
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y3, Y4, Y3
+
+	// zl13 = xor e9, sg12
+	VXORPD Y3, Y1, Y1
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y5, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y4
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y5, Y4, Y4
+
+	// v18 = add zl13, zl13
+	VADDPD Y1, Y1, Y6
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y6, Y1, Y1
+
+	// hi20 = mul c17, z11
+	VMULPD Y5, Y4, Y6
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y6, Y4, Y5
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y1, Y4, Y5
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y1, Y4, Y1
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y2, Y0, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y0, Y3, Y4
+
+	// v30 = sub d28, v29
+	VSUBPD Y4, Y3, Y7
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y0, Y2, Y4
+
+	// e35 = sub v32, v34
+	VSUBPD Y4, Y7, Y0
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y2, Y4
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y2, Y3, Y2
+
+	// zl39 = xor e35, sg38
+	VXORPD Y2, Y0, Y0
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v44 = add zl39, zl39
+	VADDPD Y0, Y0, Y7
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y2, Y7, Y0, Y0
+
+	// hi46 = mul c43, z37
+	VMULPD Y4, Y3, Y7
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y7, Y3, Y4
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y0, Y3, Y4
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero50 = param Zero
+	VBROADCASTSD 80(AX), Y3
+
+	// n51 = select quad41, One49, Zero50
+	VBLENDVPD Y2, Y0, Y3, Y0
+
+	// hi52 = add hi20, hi46
+	VADDPD Y7, Y6, Y2
+
+	// bv53 = sub hi52, hi20
+	VSUBPD Y6, Y2, Y3
+
+	// v54 = sub hi52, bv53
+	VSUBPD Y3, Y2, Y8
+
+	// v55 = sub hi20, v54
+	VSUBPD Y8, Y6, Y6
+
+	// v56 = sub hi46, bv53
+	VSUBPD Y3, Y7, Y3
+
+	// e57 = add v55, v56
+	VADDPD Y3, Y6, Y3
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y5, Y4
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// lo61 = fma v59, One60, e57
+	VFMADD231PD Y5, Y4, Y3
+
+	// One62 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// quad63 = fma n25, One62, n51
+	VFMADD231PD Y4, Y1, Y0
+
+	// RowCols64 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin65 = sub RowCols64, quad63
+	VSUBPD Y0, Y1, Y0
+
+	// K66 = param K
+	VBROADCASTSD (AX), Y1
+
+	// kh67 = mul K66, K66
+	VMULPD Y1, Y1, Y4
+
+	// kl68 = fms K66, K66, kh67
+	VMOVAPD     Y4, Y5
+	VFMSUB231PD Y1, Y1, Y5
+
+	// ch69 = mul lin65, kh67
+	VMULPD Y4, Y0, Y1
+
+	// v70 = fms lin65, kh67, ch69
+	VFMSUB213PD Y1, Y0, Y4
+
+	// v71 = mul lin65, kl68
+	VMULPD Y5, Y0, Y5
+
+	// One72 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// cl73 = fma v70, One72, v71
+	VFMADD231PD Y6, Y4, Y5
+
+	// Inf74 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// fin75 = lt hi52, Inf74
+	VCMPPD $0x11, Y4, Y2, Y6
+
+	// NegZero76 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negch77 = xor ch69, NegZero76
+	VXORPD Y7, Y1, Y7
+
+	// s78 = add hi52, negch77
+	VADDPD Y7, Y2, Y8
+
+	// bv79 = sub s78, hi52
+	VSUBPD Y2, Y8, Y9
+
+	// v80 = sub s78, bv79
+	VSUBPD Y9, Y8, Y10
+
+	// v81 = sub hi52, v80
+	VSUBPD Y10, Y2, Y10
+
+	// v82 = sub negch77, bv79
+	VSUBPD Y9, Y7, Y7
+
+	// e83 = add v81, v82
+	VADDPD Y7, Y10, Y7
+
+	// Zero84 = param Zero
+	VBROADCASTSD 80(AX), Y9
+
+	// corr85 = lt Zero84, lin65
+	VCMPPD $0x11, Y0, Y9, Y0
+
+	// v86 = sub hi52, ch69
+	VSUBPD Y1, Y2, Y1
+
+	// v87 = select fin75, s78, v86
+	VBLENDVPD Y6, Y8, Y1, Y1
+
+	// One88 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v89 = fms lo61, One88, cl73
+	VFMSUB231PD Y8, Y3, Y5
+
+	// One90 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v91 = fma v89, One90, e83
+	VFMADD231PD Y8, Y5, Y7
+
+	// v92 = select fin75, v91, lo61
+	VBLENDVPD Y6, Y7, Y3, Y5
+
+	// hi93 = select corr85, v87, hi52
+	VBLENDVPD Y0, Y1, Y2, Y1
+
+	// lo94 = select corr85, v92, lo61
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di95 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q96 = mul hi93, Di95
+	VMULPD Y2, Y1, Y3
+
+	// v97 = fms hi93, Di95, q96
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl98 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v99 = mul lo94, Di95
+	VMULPD Y2, Y0, Y0
+
+	// v100 = fma hi93, Dl98, v99
+	VFMADD231PD Y6, Y1, Y0
+
+	// One101 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r102 = fma v97, One101, v100
+	VFMADD231PD Y2, Y5, Y0
+
+	// RowDiv103 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
+
+	// v104 = div q96, RowDiv103
+	VDIVPD Y2, Y3, Y5
+
+	// qd105 = div q96, RowDiv103
+	VDIVPD Y2, Y3, Y6
+
+	// NegZero106 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// v107 = xor qd105, NegZero106
+	VXORPD Y7, Y6, Y7
+
+	// v108 = fma v107, RowDiv103, q96
+	VFMADD231PD Y2, Y7, Y3
+
+	// One109 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd110 = fma v108, One109, r102
+	VFMADD231PD Y7, Y3, Y0
+
+	// v111 = div rd110, RowDiv103
+	VDIVPD Y2, Y0, Y0
+
+	// v112 = add qd105, v111
+	VADDPD Y0, Y6, Y0
+
+	// v113 = lt hi93, Inf74
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v114 = select v113, v112, v104
+	VBLENDVPD Y1, Y0, Y5, Y0
+
+	// store dst v114
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans2F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX512F
+TEXT ·rowMeans2F64AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z0
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD (AX), Z2
+	VBROADCASTSD 96(AX), Z3
+	VBROADCASTSD 80(AX), Z4
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of x, transposed into its 2 columns.
+	VMOVUPD   (DX)(R8*8), Z5
+	VMOVUPD   rowcols64x2<>+0(SB), Z6
+	VPERMI2PD 64(DX)(R8*8), Z5, Z6
+	VMOVUPD   rowcols64x2<>+64(SB), Z7
+	VPERMI2PD 64(DX)(R8*8), Z5, Z7
+
+	// y1 = load y[col 0]
+	MOVQ DI, R8
+	SHLQ $0x01, R8
+
+	// The rows of y, transposed into its 2 columns.
+	VMOVUPD   (BX)(R8*8), Z5
+	VMOVUPD   rowcols64x2<>+0(SB), Z16
+	VPERMI2PD 64(BX)(R8*8), Z5, Z16
+	VMOVUPD   rowcols64x2<>+64(SB), Z17
+	VPERMI2PD 64(BX)(R8*8), Z5, Z17
+
+	// d2 = sub x0, y1
+	VSUBPD Z16, Z6, Z5
+
+	// v3 = sub d2, x0
+	VSUBPD Z6, Z5, Z18
+
+	// v4 = sub d2, v3
+	VSUBPD Z18, Z5, Z19
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z6, Z19
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z16, Z18
+
+	// e9 = sub v6, v8
+	VSUBPD Z18, Z19, Z6
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z5, Z1, Z16
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z5, Z5
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z5, Z6, Z5
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z16, K1
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z16, Z3, K1, Z8
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi20 = mul c17, z11
+	VMULPD Z16, Z8, Z6
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z6, Z8, Z16
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z5, Z8, Z16
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// n25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z9
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Z17, Z7, Z5
+
+	// v29 = sub d28, x26
+	VSUBPD Z7, Z5, Z18
+
+	// v30 = sub d28, v29
+	VSUBPD Z18, Z5, Z19
+
+	// One31 = param One
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Z0, Z7, Z19
+
+	// One33 = param One
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Z0, Z17, Z18
+
+	// e35 = sub v32, v34
+	VSUBPD Z18, Z19, Z7
+
+	// NegZero36 = param NegZero
+	// z37 = andnot NegZero36, d28
+	VPANDNQ Z5, Z1, Z17
+
+	// sg38 = and d28, NegZero36
+	VPANDQ Z1, Z5, Z5
+
+	// zl39 = xor e35, sg38
+	VPXORQ Z5, Z7, Z5
+
+	// K40 = param K
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Z2, Z17, K1
+
+	// P42 = param P
+	// c43 = select quad41, z37, P42
+	VBLENDMPD Z17, Z3, K1, Z10
+
+	// v44 = add zl39, zl39, merged into:
+	// zz45 = select quad41, v44, zl39
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi46 = mul c43, z37
+	VMULPD Z17, Z10, Z7
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Z7, Z10, Z17
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Z5, Z10, Z17
+
+	// One49 = param One
+	// Zero50 = param Zero
+	// n51 = select quad41, One49, Zero50
+	VBLENDMPD Z0, Z4, K1, Z11
+
+	// hi52 = add hi20, hi46
+	VADDPD Z7, Z6, Z5
+
+	// bv53 = sub hi52, hi20
+	VSUBPD Z6, Z5, Z18
+
+	// v54 = sub hi52, bv53
+	VSUBPD Z18, Z5, Z19
+
+	// v55 = sub hi20, v54
+	VSUBPD Z19, Z6, Z6
+
+	// v56 = sub hi46, bv53
+	VSUBPD Z18, Z7, Z7
+
+	// e57 = add v55, v56
+	VADDPD Z7, Z6, Z6
+
+	// One58 = param One
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Z0, Z16, Z17
+
+	// One60 = param One
+	// lo61 = fma v59, One60, e57
+	VFMADD231PD Z0, Z17, Z6
+
+	// One62 = param One
+	// quad63 = fma n25, One62, n51
+	VFMADD231PD Z0, Z9, Z11
+
+	// RowCols64 = param RowCols
+	VBROADCASTSD 144(AX), Z7
+
+	// lin65 = sub RowCols64, quad63
+	VSUBPD Z11, Z7, Z7
+
+	// K66 = param K
+	// kh67 = mul K66, K66
+	VMULPD Z2, Z2, Z16
+
+	// kl68 = fms K66, K66, kh67
+	VMOVAPD     Z16, Z17
+	VFMSUB231PD Z2, Z2, Z17
+
+	// ch69 = mul lin65, kh67
+	VMULPD Z16, Z7, Z18
+
+	// v70 = fms lin65, kh67, ch69
+	VFMSUB213PD Z18, Z7, Z16
+
+	// v71 = mul lin65, kl68
+	VMULPD Z17, Z7, Z17
+
+	// One72 = param One
+	// cl73 = fma v70, One72, v71
+	VFMADD231PD Z0, Z16, Z17
+
+	// Inf74 = param Inf
+	VBROADCASTSD 72(AX), Z16
+
+	// fin75 = lt hi52, Inf74
+	VCMPPD $0x11, Z16, Z5, K1
+
+	// NegZero76 = param NegZero
+	// negch77 = xor ch69, NegZero76
+	VPXORQ Z1, Z18, Z19
+
+	// s78 = add hi52, negch77
+	VADDPD Z19, Z5, Z20
+
+	// bv79 = sub s78, hi52
+	VSUBPD Z5, Z20, Z21
+
+	// v80 = sub s78, bv79
+	VSUBPD Z21, Z20, Z22
+
+	// v81 = sub hi52, v80
+	VSUBPD Z22, Z5, Z22
+
+	// v82 = sub negch77, bv79
+	VSUBPD Z21, Z19, Z19
+
+	// e83 = add v81, v82
+	VADDPD Z19, Z22, Z19
+
+	// Zero84 = param Zero
+	// corr85 = lt Zero84, lin65
+	VCMPPD $0x11, Z7, Z4, K2
+
+	// v86 = sub hi52, ch69
+	VSUBPD Z18, Z5, Z7
+
+	// v87 = select fin75, s78, v86
+	VBLENDMPD Z20, Z7, K1, Z12
+
+	// One88 = param One
+	// v89 = fms lo61, One88, cl73
+	VFMSUB231PD Z0, Z6, Z17
+
+	// One90 = param One
+	// v91 = fma v89, One90, e83
+	VFMADD231PD Z0, Z17, Z19
+
+	// v92 = select fin75, v91, lo61
+	VBLENDMPD Z19, Z6, K1, Z13
+
+	// hi93 = select corr85, v87, hi52
+	VBLENDMPD Z12, Z5, K2, Z14
+
+	// lo94 = select corr85, v92, lo61
+	VBLENDMPD Z13, Z6, K2, Z15
+
+	// Di95 = param Di
+	VBROADCASTSD 112(AX), Z5
+
+	// q96 = mul hi93, Di95
+	VMULPD Z5, Z14, Z6
+
+	// v97 = fms hi93, Di95, q96
+	VMOVAPD     Z6, Z7
+	VFMSUB231PD Z5, Z14, Z7
+
+	// Dl98 = param Dl
+	VBROADCASTSD 120(AX), Z17
+
+	// v99 = mul lo94, Di95
+	VMULPD Z5, Z15, Z5
+
+	// v100 = fma hi93, Dl98, v99
+	VFMADD231PD Z17, Z14, Z5
+
+	// One101 = param One
+	// r102 = fma v97, One101, v100
+	VFMADD231PD Z0, Z7, Z5
+
+	// RowDiv103 = param RowDiv
+	VBROADCASTSD 152(AX), Z7
+
+	// v104 = div q96, RowDiv103
+	VDIVPD Z7, Z6, Z17
+
+	// qd105 = div q96, RowDiv103
+	VDIVPD Z7, Z6, Z18
+
+	// NegZero106 = param NegZero
+	// v107 = xor qd105, NegZero106
+	VPXORQ Z1, Z18, Z19
+
+	// v108 = fma v107, RowDiv103, q96
+	VFMADD231PD Z7, Z19, Z6
+
+	// One109 = param One
+	// rd110 = fma v108, One109, r102
+	VFMADD231PD Z0, Z6, Z5
+
+	// v111 = div rd110, RowDiv103
+	VDIVPD Z7, Z5, Z5
+
+	// v113 = lt hi93, Inf74
+	VCMPPD $0x11, Z16, Z14, K1
+
+	// v112 = add qd105, v111, merged into:
+	// v114 = select v113, v112, v104
+	VADDPD Z5, Z18, K1, Z17
+
+	// store dst v114
+	VMOVUPD Z17, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
 

@@ -241,6 +241,34 @@ func rowMeans4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
 	rowMeans4F32NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }
 
+// rowSums2F32NEONBlocks writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowSums2 kernel for float32 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 2 times as long.
+//
+//go:noescape
+func rowSums2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+
+// rowSums2F32NEON writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
+// It runs rowSums2F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowSums2F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+	n := len(dst) &^ 7
+	rowSums2F32NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
+}
+
+// rowMeans2F32NEONBlocks writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowMeans2 kernel for float32 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 2 times as long.
+//
+//go:noescape
+func rowMeans2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+
+// rowMeans2F32NEON writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It runs rowMeans2F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowMeans2F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+	n := len(dst) &^ 7
+	rowMeans2F32NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
+}
+
 // elementwiseF64NEONBlocks writes the per-element loss of x and y to dst.
 // It is the NEON implementation of the canonical Elementwise kernel for float64 (see gen/kernel),
 // for the full blocks of 8 elements (len(x)/8 of them) only.
@@ -476,4 +504,32 @@ func rowMeans4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []floa
 func rowMeans4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowMeans4F64NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
+}
+
+// rowSums2F64NEONBlocks writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowSums2 kernel for float64 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 2 times as long.
+//
+//go:noescape
+func rowSums2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+
+// rowSums2F64NEON writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
+// It runs rowSums2F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowSums2F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+	n := len(dst) &^ 7
+	rowSums2F64NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
+}
+
+// rowMeans2F64NEONBlocks writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowMeans2 kernel for float64 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 2 times as long.
+//
+//go:noescape
+func rowMeans2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+
+// rowMeans2F64NEON writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It runs rowMeans2F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowMeans2F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+	n := len(dst) &^ 7
+	rowMeans2F64NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
 }

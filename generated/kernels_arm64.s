@@ -1516,40 +1516,40 @@ loop:
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
 	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// v36 = add q7, q16: V17
+	// qs36 = add q7, q16: V17
 	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v37 = add q25, q34: V18
-	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
-	// qs38 = add v36, v37: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v39 = add zw8, zw17: V13
+	// ls37 = add zw8, zw17: V13
 	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v40 = add zw26, zw35: V14
-	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
-	// ls41 = add v39, v40: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v42 = max z4, z13: V14
+	// zmax38 = max z4, z13: V14
 	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
 	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v43 = max z22, z31: V9
-	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
-	// zmax44 = max v42, v43: V10
-	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
-	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V9
-	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V11
-	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
-	// v50 = mul B45, ls41: V12
-	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
-	// v51 = add s47, v50: V12
-	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
-	// s52 = select v49, v51, s47: V11
-	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
@@ -1558,11 +1558,11 @@ loop:
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
 	// v59 = add s52, binf56: V9
-	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
 	// store dst s60
 	WORD $0x0e616948 // FCVTN V8.2S, V10.2D
 	// Lanes 2-3.
@@ -1636,40 +1636,40 @@ loop:
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
 	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// v36 = add q7, q16: V17
+	// qs36 = add q7, q16: V17
 	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v37 = add q25, q34: V18
-	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
-	// qs38 = add v36, v37: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v39 = add zw8, zw17: V13
+	// ls37 = add zw8, zw17: V13
 	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v40 = add zw26, zw35: V14
-	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
-	// ls41 = add v39, v40: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v42 = max z4, z13: V14
+	// zmax38 = max z4, z13: V14
 	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
 	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v43 = max z22, z31: V9
-	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
-	// zmax44 = max v42, v43: V10
-	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
-	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V9
-	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V11
-	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
-	// v50 = mul B45, ls41: V12
-	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
-	// v51 = add s47, v50: V12
-	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
-	// s52 = select v49, v51, s47: V11
-	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
@@ -1678,11 +1678,11 @@ loop:
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
 	// v59 = add s52, binf56: V9
-	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
 	// store dst s60
 	WORD $0x4e616948 // FCVTN2 V8.4S, V10.2D
 	VST1.P [V8.S4], 16(R1)
@@ -1757,40 +1757,40 @@ loop:
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
 	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// v36 = add q7, q16: V17
+	// qs36 = add q7, q16: V17
 	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v37 = add q25, q34: V18
-	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
-	// qs38 = add v36, v37: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v39 = add zw8, zw17: V13
+	// ls37 = add zw8, zw17: V13
 	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v40 = add zw26, zw35: V14
-	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
-	// ls41 = add v39, v40: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v42 = max z4, z13: V14
+	// zmax38 = max z4, z13: V14
 	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
 	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v43 = max z22, z31: V9
-	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
-	// zmax44 = max v42, v43: V10
-	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
-	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V9
-	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V11
-	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
-	// v50 = mul B45, ls41: V12
-	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
-	// v51 = add s47, v50: V12
-	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
-	// s52 = select v49, v51, s47: V11
-	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
@@ -1799,11 +1799,11 @@ loop:
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
 	// v59 = add s52, binf56: V9
-	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
 	// store dst s60
 	WORD $0x0e616948 // FCVTN V8.2S, V10.2D
 	// Lanes 6-7.
@@ -1877,40 +1877,40 @@ loop:
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
 	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// v36 = add q7, q16: V17
+	// qs36 = add q7, q16: V17
 	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v37 = add q25, q34: V18
-	WORD $0x4e74d672 // FADD V18.2D, V19.2D, V20.2D
-	// qs38 = add v36, v37: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// v39 = add zw8, zw17: V13
+	// ls37 = add zw8, zw17: V13
 	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v40 = add zw26, zw35: V14
-	WORD $0x4e70d5ee // FADD V14.2D, V15.2D, V16.2D
-	// ls41 = add v39, v40: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// v42 = max z4, z13: V14
+	// zmax38 = max z4, z13: V14
 	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
 	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v43 = max z22, z31: V9
-	WORD $0x6eece569 // FCMGT V9.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d69 // BSL V9.16B, V11.16B, V12.16B
-	// zmax44 = max v42, v43: V10
-	WORD $0x6ee9e5ca // FCMGT V10.2D, V14.2D, V9.2D
-	WORD $0x6e691dca // BSL V10.16B, V14.16B, V9.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V9
-	WORD $0x6e71dc69 // FMUL V9.2D, V3.2D, V17.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V11
-	WORD $0x4e64e5ab // FCMEQ V11.2D, V13.2D, V4.2D
-	// v50 = mul B45, ls41: V12
-	WORD $0x6e6ddc4c // FMUL V12.2D, V2.2D, V13.2D
-	// v51 = add s47, v50: V12
-	WORD $0x4e6cd52c // FADD V12.2D, V9.2D, V12.2D
-	// s52 = select v49, v51, s47: V11
-	WORD $0x6e6c1d2b // BSL V11.16B, V9.16B, V12.16B
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V9
@@ -1919,11 +1919,11 @@ loop:
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e54a // FCMGE V10.2D, V10.2D, V7.2D
+	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
 	// v59 = add s52, binf56: V9
-	WORD $0x4e69d569 // FADD V9.2D, V11.2D, V9.2D
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
 	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
 	// store dst s60
 	WORD $0x4e616948 // FCVTN2 V8.4S, V10.2D
 	VST1.P [V8.S4], 16(R1)
@@ -2035,40 +2035,40 @@ loop:
 	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
 	// zw35 = sub z31, w33: V17
 	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// v36 = add q7, q16: V18
+	// qs36 = add q7, q16: V18
 	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v37 = add q25, q34: V19
-	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
-	// qs38 = add v36, v37: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v39 = add zw8, zw17: V14
+	// ls37 = add zw8, zw17: V14
 	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v40 = add zw26, zw35: V15
-	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
-	// ls41 = add v39, v40: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v42 = max z4, z13: V15
+	// zmax38 = max z4, z13: V15
 	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
 	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v43 = max z22, z31: V10
-	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
-	// zmax44 = max v42, v43: V11
-	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
-	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// v39 = add q25, q34: V10
+	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
+	// qs40 = add qs36, v39: V10
+	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
+	// v41 = add zw26, zw35: V11
+	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
+	// ls42 = add ls37, v41: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v43 = max z22, z31: V14
+	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
+	// zmax44 = max zmax38, v43: V12
+	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
+	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V10
-	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// s47 = mul Ah46, qs40: V10
+	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V12
-	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
-	// v50 = mul B45, ls41: V13
-	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
-	// v51 = add s47, v50: V13
-	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// v49 = ne ls42, Zero48: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v50 = mul B45, ls42: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v51 = add s47, v50: V11
+	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
+	// s52 = select v49, v51, s47: V13
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
@@ -2077,11 +2077,11 @@ loop:
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
 	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
 	// RowDiv61 = param RowDiv: V8
 	// v62 = div s60, RowDiv61: V10
 	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
@@ -2158,40 +2158,40 @@ loop:
 	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
 	// zw35 = sub z31, w33: V17
 	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// v36 = add q7, q16: V18
+	// qs36 = add q7, q16: V18
 	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v37 = add q25, q34: V19
-	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
-	// qs38 = add v36, v37: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v39 = add zw8, zw17: V14
+	// ls37 = add zw8, zw17: V14
 	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v40 = add zw26, zw35: V15
-	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
-	// ls41 = add v39, v40: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v42 = max z4, z13: V15
+	// zmax38 = max z4, z13: V15
 	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
 	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v43 = max z22, z31: V10
-	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
-	// zmax44 = max v42, v43: V11
-	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
-	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// v39 = add q25, q34: V10
+	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
+	// qs40 = add qs36, v39: V10
+	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
+	// v41 = add zw26, zw35: V11
+	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
+	// ls42 = add ls37, v41: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v43 = max z22, z31: V14
+	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
+	// zmax44 = max zmax38, v43: V12
+	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
+	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V10
-	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// s47 = mul Ah46, qs40: V10
+	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V12
-	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
-	// v50 = mul B45, ls41: V13
-	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
-	// v51 = add s47, v50: V13
-	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// v49 = ne ls42, Zero48: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v50 = mul B45, ls42: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v51 = add s47, v50: V11
+	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
+	// s52 = select v49, v51, s47: V13
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
@@ -2200,11 +2200,11 @@ loop:
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
 	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
 	// RowDiv61 = param RowDiv: V8
 	// v62 = div s60, RowDiv61: V10
 	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
@@ -2282,40 +2282,40 @@ loop:
 	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
 	// zw35 = sub z31, w33: V17
 	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// v36 = add q7, q16: V18
+	// qs36 = add q7, q16: V18
 	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v37 = add q25, q34: V19
-	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
-	// qs38 = add v36, v37: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v39 = add zw8, zw17: V14
+	// ls37 = add zw8, zw17: V14
 	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v40 = add zw26, zw35: V15
-	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
-	// ls41 = add v39, v40: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v42 = max z4, z13: V15
+	// zmax38 = max z4, z13: V15
 	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
 	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v43 = max z22, z31: V10
-	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
-	// zmax44 = max v42, v43: V11
-	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
-	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// v39 = add q25, q34: V10
+	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
+	// qs40 = add qs36, v39: V10
+	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
+	// v41 = add zw26, zw35: V11
+	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
+	// ls42 = add ls37, v41: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v43 = max z22, z31: V14
+	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
+	// zmax44 = max zmax38, v43: V12
+	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
+	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V10
-	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// s47 = mul Ah46, qs40: V10
+	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V12
-	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
-	// v50 = mul B45, ls41: V13
-	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
-	// v51 = add s47, v50: V13
-	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// v49 = ne ls42, Zero48: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v50 = mul B45, ls42: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v51 = add s47, v50: V11
+	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
+	// s52 = select v49, v51, s47: V13
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
@@ -2324,11 +2324,11 @@ loop:
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
 	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
 	// RowDiv61 = param RowDiv: V8
 	// v62 = div s60, RowDiv61: V10
 	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
@@ -2405,40 +2405,40 @@ loop:
 	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
 	// zw35 = sub z31, w33: V17
 	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// v36 = add q7, q16: V18
+	// qs36 = add q7, q16: V18
 	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v37 = add q25, q34: V19
-	WORD $0x4e75d693 // FADD V19.2D, V20.2D, V21.2D
-	// qs38 = add v36, v37: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// v39 = add zw8, zw17: V14
+	// ls37 = add zw8, zw17: V14
 	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v40 = add zw26, zw35: V15
-	WORD $0x4e71d60f // FADD V15.2D, V16.2D, V17.2D
-	// ls41 = add v39, v40: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// v42 = max z4, z13: V15
+	// zmax38 = max z4, z13: V15
 	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
 	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v43 = max z22, z31: V10
-	WORD $0x6eede58a // FCMGT V10.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8a // BSL V10.16B, V12.16B, V13.16B
-	// zmax44 = max v42, v43: V11
-	WORD $0x6eeae5eb // FCMGT V11.2D, V15.2D, V10.2D
-	WORD $0x6e6a1deb // BSL V11.16B, V15.16B, V10.16B
+	// v39 = add q25, q34: V10
+	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
+	// qs40 = add qs36, v39: V10
+	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
+	// v41 = add zw26, zw35: V11
+	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
+	// ls42 = add ls37, v41: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v43 = max z22, z31: V14
+	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
+	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
+	// zmax44 = max zmax38, v43: V12
+	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
+	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs38: V10
-	WORD $0x6e72dc6a // FMUL V10.2D, V3.2D, V18.2D
+	// s47 = mul Ah46, qs40: V10
+	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls41, Zero48: V12
-	WORD $0x4e64e5cc // FCMEQ V12.2D, V14.2D, V4.2D
-	// v50 = mul B45, ls41: V13
-	WORD $0x6e6edc4d // FMUL V13.2D, V2.2D, V14.2D
-	// v51 = add s47, v50: V13
-	WORD $0x4e6dd54d // FADD V13.2D, V10.2D, V13.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6d1d4c // BSL V12.16B, V10.16B, V13.16B
+	// v49 = ne ls42, Zero48: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v50 = mul B45, ls42: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v51 = add s47, v50: V11
+	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
+	// s52 = select v49, v51, s47: V13
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
 	// Inf53 = param Inf: V5
 	// H54 = param H: V6
 	// v55 = sub Inf53, H54: V10
@@ -2447,15 +2447,679 @@ loop:
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
 	// Ovf57 = param Ovf: V7
 	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e56b // FCMGE V11.2D, V11.2D, V7.2D
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
 	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad58a // FADD V10.2D, V12.2D, V10.2D
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
 	// RowDiv61 = param RowDiv: V8
 	// v62 = div s60, RowDiv61: V10
 	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
 	// store dst v62
+	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
+	VST1.P [V9.S4], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowSums2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: ASIMD
+TEXT ·rowSums2F32NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $32, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $16, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $8, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $88, R0, R9
+	VLD1R (R9), [V7.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V11
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
+	// v35 = add s28, binf32: V9
+	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
+	// s36 = select ovf34, v35, s28: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// store dst s36
+	WORD $0x0e616968 // FCVTN V8.2S, V11.2D
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V11
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
+	// v35 = add s28, binf32: V9
+	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
+	// s36 = select ovf34, v35, s28: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// store dst s36
+	WORD $0x4e616968 // FCVTN2 V8.4S, V11.2D
+	VST1.P [V8.S4], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V11
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
+	// v35 = add s28, binf32: V9
+	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
+	// s36 = select ovf34, v35, s28: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// store dst s36
+	WORD $0x0e616968 // FCVTN V8.2S, V11.2D
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V9
+	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V11
+	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
+	// v35 = add s28, binf32: V9
+	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
+	// s36 = select ovf34, v35, s28: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// store dst s36
+	WORD $0x4e616968 // FCVTN2 V8.4S, V11.2D
+	VST1.P [V8.S4], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowMeans2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// Requires: ASIMD
+TEXT ·rowMeans2F32NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $32, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $16, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $8, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $88, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V8.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V10
+	VLD2.P 16(R2), [V10.S2, V11.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD2.P 16(R3), [V12.S2, V13.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V11
+	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
+	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
+	// qs18 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls19 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax20 = max z4, z13: V13
+	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V10
+	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V11
+	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
+	// v26 = mul B21, ls19: V12
+	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
+	// v27 = add s23, v26: V12
+	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
+	// s28 = select v25, v27, s23: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V12
+	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
+	// v35 = add s28, binf32: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// s36 = select ovf34, v35, s28: V12
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// RowDiv37 = param RowDiv: V8
+	// v38 = div s36, RowDiv37: V10
+	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
+	// store dst v38
+	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V10
+	VLD2.P 16(R2), [V10.S2, V11.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD2.P 16(R3), [V12.S2, V13.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V11
+	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
+	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
+	// qs18 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls19 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax20 = max z4, z13: V13
+	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V10
+	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V11
+	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
+	// v26 = mul B21, ls19: V12
+	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
+	// v27 = add s23, v26: V12
+	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
+	// s28 = select v25, v27, s23: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V12
+	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
+	// v35 = add s28, binf32: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// s36 = select ovf34, v35, s28: V12
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// RowDiv37 = param RowDiv: V8
+	// v38 = div s36, RowDiv37: V10
+	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
+	// store dst v38
+	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
+	VST1.P [V9.S4], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V10
+	VLD2.P 16(R2), [V10.S2, V11.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD2.P 16(R3), [V12.S2, V13.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V11
+	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
+	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
+	// qs18 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls19 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax20 = max z4, z13: V13
+	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V10
+	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V11
+	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
+	// v26 = mul B21, ls19: V12
+	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
+	// v27 = add s23, v26: V12
+	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
+	// s28 = select v25, v27, s23: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V12
+	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
+	// v35 = add s28, binf32: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// s36 = select ovf34, v35, s28: V12
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// RowDiv37 = param RowDiv: V8
+	// v38 = div s36, RowDiv37: V10
+	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
+	// store dst v38
+	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V10
+	VLD2.P 16(R2), [V10.S2, V11.S2]
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD2.P 16(R3), [V12.S2, V13.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
+	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
+	// x9 = load x[col 1]: V11
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V11
+	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
+	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
+	// qs18 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls19 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax20 = max z4, z13: V13
+	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// B21 = param B: V2
+	// Ah22 = param Ah: V3
+	// s23 = mul Ah22, qs18: V10
+	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// Zero24 = param Zero: V4
+	// v25 = ne ls19, Zero24: V11
+	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
+	// v26 = mul B21, ls19: V12
+	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
+	// v27 = add s23, v26: V12
+	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
+	// s28 = select v25, v27, s23: V11
+	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
+	// Inf29 = param Inf: V5
+	// H30 = param H: V6
+	// v31 = sub Inf29, H30: V10
+	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
+	// binf32 = mul B21, v31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// Ovf33 = param Ovf: V7
+	// ovf34 = le Ovf33, zmax20: V12
+	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
+	// v35 = add s28, binf32: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// s36 = select ovf34, v35, s28: V12
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// RowDiv37 = param RowDiv: V8
+	// v38 = div s36, RowDiv37: V10
+	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
+	// store dst v38
 	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
 	VST1.P [V9.S4], 16(R1)
 	SUBS $1, R10, R10
@@ -7736,6 +8400,1702 @@ loop:
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
 	// store dst v190
 	VST1.P [V11.D2], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowSums2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: ASIMD
+TEXT ·rowSums2F64NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $104, R0, R9
+	VLD1R (R9), [V0.D2]
+	ADD $64, R0, R9
+	VLD1R (R9), [V1.D2]
+	VLD1R (R0), [V2.D2]
+	ADD $96, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $144, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V8.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V9
+	VLD2.P 32(R2), [V9.D2, V10.D2]
+	// y1 = load y[col 0]: V11
+	VLD2.P 32(R3), [V11.D2, V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V11
+	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V12
+	// d28 = sub x26, y27: V9
+	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
+	// v29 = sub d28, x26: V11
+	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V14
+	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V11
+	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V12
+	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
+	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
+	// v44 = add zl39, zl39: V14
+	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// hi46 = mul c43, z37: V14
+	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
+	// v47 = fms c43, z37, hi46: V17
+	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
+	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
+	// lo48 = fma c43, zz45, v47: V17
+	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V9
+	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
+	// bv53 = sub hi52, hi20: V11
+	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
+	// v54 = sub hi52, bv53: V12
+	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
+	// v55 = sub hi20, v54: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// v56 = sub hi46, bv53: V11
+	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
+	// e57 = add v55, v56: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V11
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V10
+	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V10
+	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V14
+	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
+	// v70 = fms lin65, kh67, ch69: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
+	// v71 = mul lin65, kl68: V12
+	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V13
+	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// s78 = add hi52, negch77: V16
+	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
+	// bv79 = sub s78, hi52: V17
+	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
+	// v80 = sub s78, bv79: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v81 = sub hi52, v80: V18
+	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
+	// v82 = sub negch77, bv79: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e83 = add v81, v82: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v86 = sub hi52, ch69: V14
+	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
+	// v87 = select fin75, s78, v86: V14
+	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V13
+	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
+	// hi93 = select corr85, v87, hi52: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// lo94 = select corr85, v92, lo61: V10
+	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V11
+	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V10
+	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V10
+	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
+	// v103 = add q96, r102: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// v104 = lt hi93, Inf74: V9
+	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
+	// v105 = select v104, v103, q96: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// store dst v105
+	VST1.P [V9.D2], 16(R1)
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V9
+	VLD2.P 32(R2), [V9.D2, V10.D2]
+	// y1 = load y[col 0]: V11
+	VLD2.P 32(R3), [V11.D2, V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V11
+	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V12
+	// d28 = sub x26, y27: V9
+	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
+	// v29 = sub d28, x26: V11
+	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V14
+	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V11
+	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V12
+	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
+	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
+	// v44 = add zl39, zl39: V14
+	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// hi46 = mul c43, z37: V14
+	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
+	// v47 = fms c43, z37, hi46: V17
+	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
+	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
+	// lo48 = fma c43, zz45, v47: V17
+	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V9
+	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
+	// bv53 = sub hi52, hi20: V11
+	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
+	// v54 = sub hi52, bv53: V12
+	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
+	// v55 = sub hi20, v54: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// v56 = sub hi46, bv53: V11
+	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
+	// e57 = add v55, v56: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V11
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V10
+	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V10
+	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V14
+	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
+	// v70 = fms lin65, kh67, ch69: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
+	// v71 = mul lin65, kl68: V12
+	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V13
+	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// s78 = add hi52, negch77: V16
+	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
+	// bv79 = sub s78, hi52: V17
+	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
+	// v80 = sub s78, bv79: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v81 = sub hi52, v80: V18
+	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
+	// v82 = sub negch77, bv79: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e83 = add v81, v82: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v86 = sub hi52, ch69: V14
+	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
+	// v87 = select fin75, s78, v86: V14
+	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V13
+	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
+	// hi93 = select corr85, v87, hi52: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// lo94 = select corr85, v92, lo61: V10
+	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V11
+	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V10
+	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V10
+	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
+	// v103 = add q96, r102: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// v104 = lt hi93, Inf74: V9
+	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
+	// v105 = select v104, v103, q96: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// store dst v105
+	VST1.P [V9.D2], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V9
+	VLD2.P 32(R2), [V9.D2, V10.D2]
+	// y1 = load y[col 0]: V11
+	VLD2.P 32(R3), [V11.D2, V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V11
+	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V12
+	// d28 = sub x26, y27: V9
+	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
+	// v29 = sub d28, x26: V11
+	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V14
+	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V11
+	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V12
+	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
+	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
+	// v44 = add zl39, zl39: V14
+	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// hi46 = mul c43, z37: V14
+	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
+	// v47 = fms c43, z37, hi46: V17
+	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
+	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
+	// lo48 = fma c43, zz45, v47: V17
+	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V9
+	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
+	// bv53 = sub hi52, hi20: V11
+	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
+	// v54 = sub hi52, bv53: V12
+	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
+	// v55 = sub hi20, v54: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// v56 = sub hi46, bv53: V11
+	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
+	// e57 = add v55, v56: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V11
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V10
+	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V10
+	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V14
+	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
+	// v70 = fms lin65, kh67, ch69: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
+	// v71 = mul lin65, kl68: V12
+	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V13
+	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// s78 = add hi52, negch77: V16
+	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
+	// bv79 = sub s78, hi52: V17
+	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
+	// v80 = sub s78, bv79: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v81 = sub hi52, v80: V18
+	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
+	// v82 = sub negch77, bv79: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e83 = add v81, v82: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v86 = sub hi52, ch69: V14
+	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
+	// v87 = select fin75, s78, v86: V14
+	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V13
+	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
+	// hi93 = select corr85, v87, hi52: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// lo94 = select corr85, v92, lo61: V10
+	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V11
+	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V10
+	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V10
+	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
+	// v103 = add q96, r102: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// v104 = lt hi93, Inf74: V9
+	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
+	// v105 = select v104, v103, q96: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// store dst v105
+	VST1.P [V9.D2], 16(R1)
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V9
+	VLD2.P 32(R2), [V9.D2, V10.D2]
+	// y1 = load y[col 0]: V11
+	VLD2.P 32(R3), [V11.D2, V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
+	// e9 = sub v6, v8: V9
+	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V11
+	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V9
+	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
+	// zz19 = select quad15, v18, zl13: V9
+	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V10
+	// y27 = load y[col 1]: V12
+	// d28 = sub x26, y27: V9
+	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
+	// v29 = sub d28, x26: V11
+	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
+	// v30 = sub d28, v29: V14
+	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// e35 = sub v32, v34: V10
+	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V11
+	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
+	// sg38 = and d28, NegZero36: V9
+	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
+	// zl39 = xor e35, sg38: V9
+	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V10
+	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V12
+	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
+	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
+	// v44 = add zl39, zl39: V14
+	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
+	// zz45 = select quad41, v44, zl39: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// hi46 = mul c43, z37: V14
+	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
+	// v47 = fms c43, z37, hi46: V17
+	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
+	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
+	// lo48 = fma c43, zz45, v47: V17
+	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V10
+	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V9
+	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
+	// bv53 = sub hi52, hi20: V11
+	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
+	// v54 = sub hi52, bv53: V12
+	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
+	// v55 = sub hi20, v54: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// v56 = sub hi46, bv53: V11
+	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
+	// e57 = add v55, v56: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V11
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V10
+	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V10
+	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V12
+	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V14
+	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
+	// v70 = fms lin65, kh67, ch69: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
+	// v71 = mul lin65, kl68: V12
+	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V13
+	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// s78 = add hi52, negch77: V16
+	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
+	// bv79 = sub s78, hi52: V17
+	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
+	// v80 = sub s78, bv79: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v81 = sub hi52, v80: V18
+	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
+	// v82 = sub negch77, bv79: V15
+	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
+	// e83 = add v81, v82: V15
+	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V10
+	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
+	// v86 = sub hi52, ch69: V14
+	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
+	// v87 = select fin75, s78, v86: V14
+	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V12
+	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V13
+	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
+	// hi93 = select corr85, v87, hi52: V9
+	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
+	// lo94 = select corr85, v92, lo61: V10
+	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V11
+	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V12
+	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
+	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V10
+	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V10
+	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V10
+	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
+	// v103 = add q96, r102: V10
+	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
+	// v104 = lt hi93, Inf74: V9
+	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
+	// v105 = select v104, v103, q96: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// store dst v105
+	VST1.P [V9.D2], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowMeans2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// Requires: ASIMD
+TEXT ·rowMeans2F64NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $104, R0, R9
+	VLD1R (R9), [V0.D2]
+	ADD $64, R0, R9
+	VLD1R (R9), [V1.D2]
+	VLD1R (R0), [V2.D2]
+	ADD $96, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $144, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V8.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V9.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V10
+	VLD2.P 32(R2), [V10.D2, V11.D2]
+	// y1 = load y[col 0]: V12
+	VLD2.P 32(R3), [V12.D2, V13.D2]
+	// d2 = sub x0, y1: V14
+	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
+	// v3 = sub d2, x0: V15
+	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
+	// v4 = sub d2, v3: V16
+	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
+	// sg12 = and d2, NegZero10: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
+	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V14
+	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V15
+	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
+	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V16
+	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
+	// zz19 = select quad15, v18, zl13: V10
+	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
+	// hi20 = mul c17, z11: V16
+	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V17
+	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
+	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V17
+	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V13
+	// d28 = sub x26, y27: V10
+	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
+	// v29 = sub d28, x26: V12
+	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
+	// v30 = sub d28, v29: V15
+	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V12
+	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V13
+	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
+	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
+	// v44 = add zl39, zl39: V15
+	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
+	// zz45 = select quad41, v44, zl39: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// hi46 = mul c43, z37: V15
+	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
+	// v47 = fms c43, z37, hi46: V18
+	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
+	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
+	// lo48 = fma c43, zz45, v47: V18
+	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V10
+	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
+	// bv53 = sub hi52, hi20: V12
+	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
+	// v54 = sub hi52, bv53: V13
+	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
+	// v55 = sub hi20, v54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// v56 = sub hi46, bv53: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// e57 = add v55, v56: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V12
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V13
+	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V15
+	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
+	// v70 = fms lin65, kh67, ch69: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
+	// v71 = mul lin65, kl68: V13
+	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V14
+	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// s78 = add hi52, negch77: V17
+	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
+	// bv79 = sub s78, hi52: V18
+	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
+	// v80 = sub s78, bv79: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v81 = sub hi52, v80: V19
+	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
+	// v82 = sub negch77, bv79: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e83 = add v81, v82: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v86 = sub hi52, ch69: V15
+	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
+	// v87 = select fin75, s78, v86: V15
+	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V13
+	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V14
+	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
+	// hi93 = select corr85, v87, hi52: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// lo94 = select corr85, v92, lo61: V11
+	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V12
+	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V11
+	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// RowDiv103 = param RowDiv: V9
+	// v104 = div q96, RowDiv103: V13
+	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
+	// qd105 = div q96, RowDiv103: V14
+	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
+	// NegZero106 = param NegZero: V1
+	// v107 = xor qd105, NegZero106: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// v108 = fma v107, RowDiv103, q96: V12
+	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
+	// One109 = param One: V0
+	// rd110 = fma v108, One109, r102: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// v111 = div rd110, RowDiv103: V11
+	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
+	// v112 = add qd105, v111: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v113 = lt hi93, Inf74: V10
+	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
+	// v114 = select v113, v112, v104: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst v114
+	VST1.P [V10.D2], 16(R1)
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V10
+	VLD2.P 32(R2), [V10.D2, V11.D2]
+	// y1 = load y[col 0]: V12
+	VLD2.P 32(R3), [V12.D2, V13.D2]
+	// d2 = sub x0, y1: V14
+	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
+	// v3 = sub d2, x0: V15
+	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
+	// v4 = sub d2, v3: V16
+	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
+	// sg12 = and d2, NegZero10: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
+	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V14
+	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V15
+	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
+	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V16
+	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
+	// zz19 = select quad15, v18, zl13: V10
+	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
+	// hi20 = mul c17, z11: V16
+	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V17
+	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
+	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V17
+	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V13
+	// d28 = sub x26, y27: V10
+	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
+	// v29 = sub d28, x26: V12
+	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
+	// v30 = sub d28, v29: V15
+	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V12
+	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V13
+	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
+	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
+	// v44 = add zl39, zl39: V15
+	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
+	// zz45 = select quad41, v44, zl39: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// hi46 = mul c43, z37: V15
+	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
+	// v47 = fms c43, z37, hi46: V18
+	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
+	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
+	// lo48 = fma c43, zz45, v47: V18
+	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V10
+	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
+	// bv53 = sub hi52, hi20: V12
+	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
+	// v54 = sub hi52, bv53: V13
+	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
+	// v55 = sub hi20, v54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// v56 = sub hi46, bv53: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// e57 = add v55, v56: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V12
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V13
+	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V15
+	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
+	// v70 = fms lin65, kh67, ch69: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
+	// v71 = mul lin65, kl68: V13
+	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V14
+	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// s78 = add hi52, negch77: V17
+	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
+	// bv79 = sub s78, hi52: V18
+	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
+	// v80 = sub s78, bv79: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v81 = sub hi52, v80: V19
+	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
+	// v82 = sub negch77, bv79: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e83 = add v81, v82: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v86 = sub hi52, ch69: V15
+	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
+	// v87 = select fin75, s78, v86: V15
+	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V13
+	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V14
+	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
+	// hi93 = select corr85, v87, hi52: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// lo94 = select corr85, v92, lo61: V11
+	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V12
+	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V11
+	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// RowDiv103 = param RowDiv: V9
+	// v104 = div q96, RowDiv103: V13
+	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
+	// qd105 = div q96, RowDiv103: V14
+	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
+	// NegZero106 = param NegZero: V1
+	// v107 = xor qd105, NegZero106: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// v108 = fma v107, RowDiv103, q96: V12
+	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
+	// One109 = param One: V0
+	// rd110 = fma v108, One109, r102: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// v111 = div rd110, RowDiv103: V11
+	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
+	// v112 = add qd105, v111: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v113 = lt hi93, Inf74: V10
+	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
+	// v114 = select v113, v112, v104: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst v114
+	VST1.P [V10.D2], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V10
+	VLD2.P 32(R2), [V10.D2, V11.D2]
+	// y1 = load y[col 0]: V12
+	VLD2.P 32(R3), [V12.D2, V13.D2]
+	// d2 = sub x0, y1: V14
+	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
+	// v3 = sub d2, x0: V15
+	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
+	// v4 = sub d2, v3: V16
+	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
+	// sg12 = and d2, NegZero10: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
+	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V14
+	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V15
+	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
+	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V16
+	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
+	// zz19 = select quad15, v18, zl13: V10
+	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
+	// hi20 = mul c17, z11: V16
+	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V17
+	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
+	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V17
+	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V13
+	// d28 = sub x26, y27: V10
+	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
+	// v29 = sub d28, x26: V12
+	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
+	// v30 = sub d28, v29: V15
+	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V12
+	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V13
+	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
+	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
+	// v44 = add zl39, zl39: V15
+	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
+	// zz45 = select quad41, v44, zl39: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// hi46 = mul c43, z37: V15
+	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
+	// v47 = fms c43, z37, hi46: V18
+	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
+	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
+	// lo48 = fma c43, zz45, v47: V18
+	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V10
+	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
+	// bv53 = sub hi52, hi20: V12
+	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
+	// v54 = sub hi52, bv53: V13
+	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
+	// v55 = sub hi20, v54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// v56 = sub hi46, bv53: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// e57 = add v55, v56: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V12
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V13
+	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V15
+	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
+	// v70 = fms lin65, kh67, ch69: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
+	// v71 = mul lin65, kl68: V13
+	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V14
+	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// s78 = add hi52, negch77: V17
+	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
+	// bv79 = sub s78, hi52: V18
+	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
+	// v80 = sub s78, bv79: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v81 = sub hi52, v80: V19
+	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
+	// v82 = sub negch77, bv79: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e83 = add v81, v82: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v86 = sub hi52, ch69: V15
+	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
+	// v87 = select fin75, s78, v86: V15
+	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V13
+	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V14
+	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
+	// hi93 = select corr85, v87, hi52: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// lo94 = select corr85, v92, lo61: V11
+	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V12
+	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V11
+	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// RowDiv103 = param RowDiv: V9
+	// v104 = div q96, RowDiv103: V13
+	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
+	// qd105 = div q96, RowDiv103: V14
+	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
+	// NegZero106 = param NegZero: V1
+	// v107 = xor qd105, NegZero106: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// v108 = fma v107, RowDiv103, q96: V12
+	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
+	// One109 = param One: V0
+	// rd110 = fma v108, One109, r102: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// v111 = div rd110, RowDiv103: V11
+	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
+	// v112 = add qd105, v111: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v113 = lt hi93, Inf74: V10
+	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
+	// v114 = select v113, v112, v104: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst v114
+	VST1.P [V10.D2], 16(R1)
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V10
+	VLD2.P 32(R2), [V10.D2, V11.D2]
+	// y1 = load y[col 0]: V12
+	VLD2.P 32(R3), [V12.D2, V13.D2]
+	// d2 = sub x0, y1: V14
+	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
+	// v3 = sub d2, x0: V15
+	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
+	// v4 = sub d2, v3: V16
+	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V15
+	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V10
+	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
+	// sg12 = and d2, NegZero10: V14
+	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
+	// zl13 = xor e9, sg12: V10
+	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V14
+	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V15
+	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
+	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V16
+	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
+	// zz19 = select quad15, v18, zl13: V10
+	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
+	// hi20 = mul c17, z11: V16
+	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V17
+	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
+	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V17
+	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V14
+	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V11
+	// y27 = load y[col 1]: V13
+	// d28 = sub x26, y27: V10
+	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
+	// v29 = sub d28, x26: V12
+	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
+	// v30 = sub d28, v29: V15
+	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// e35 = sub v32, v34: V11
+	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V12
+	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
+	// sg38 = and d28, NegZero36: V10
+	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
+	// zl39 = xor e35, sg38: V10
+	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V11
+	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V13
+	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
+	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
+	// v44 = add zl39, zl39: V15
+	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
+	// zz45 = select quad41, v44, zl39: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// hi46 = mul c43, z37: V15
+	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
+	// v47 = fms c43, z37, hi46: V18
+	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
+	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
+	// lo48 = fma c43, zz45, v47: V18
+	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// One49 = param One: V0
+	// Zero50 = param Zero: V4
+	// n51 = select quad41, One49, Zero50: V11
+	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
+	// hi52 = add hi20, hi46: V10
+	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
+	// bv53 = sub hi52, hi20: V12
+	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
+	// v54 = sub hi52, bv53: V13
+	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
+	// v55 = sub hi20, v54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// v56 = sub hi46, bv53: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// e57 = add v55, v56: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// One60 = param One: V0
+	// lo61 = fma v59, One60, e57: V12
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// One62 = param One: V0
+	// quad63 = fma n25, One62, n51: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols64 = param RowCols: V5
+	// lin65 = sub RowCols64, quad63: V11
+	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
+	// K66 = param K: V2
+	// kh67 = mul K66, K66: V13
+	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
+	// kl68 = fms K66, K66, kh67: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
+	// ch69 = mul lin65, kh67: V15
+	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
+	// v70 = fms lin65, kh67, ch69: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
+	// v71 = mul lin65, kl68: V13
+	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
+	// One72 = param One: V0
+	// cl73 = fma v70, One72, v71: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// Inf74 = param Inf: V6
+	// fin75 = lt hi52, Inf74: V14
+	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
+	// NegZero76 = param NegZero: V1
+	// negch77 = xor ch69, NegZero76: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// s78 = add hi52, negch77: V17
+	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
+	// bv79 = sub s78, hi52: V18
+	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
+	// v80 = sub s78, bv79: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v81 = sub hi52, v80: V19
+	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
+	// v82 = sub negch77, bv79: V16
+	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
+	// e83 = add v81, v82: V16
+	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
+	// Zero84 = param Zero: V4
+	// corr85 = lt Zero84, lin65: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// v86 = sub hi52, ch69: V15
+	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
+	// v87 = select fin75, s78, v86: V15
+	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
+	// One88 = param One: V0
+	// v89 = fms lo61, One88, cl73: V13
+	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One90 = param One: V0
+	// v91 = fma v89, One90, e83: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// v92 = select fin75, v91, lo61: V14
+	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
+	// hi93 = select corr85, v87, hi52: V10
+	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
+	// lo94 = select corr85, v92, lo61: V11
+	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
+	// Di95 = param Di: V7
+	// q96 = mul hi93, Di95: V12
+	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
+	// v97 = fms hi93, Di95, q96: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
+	// Dl98 = param Dl: V8
+	// v99 = mul lo94, Di95: V11
+	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
+	// v100 = fma hi93, Dl98, v99: V11
+	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
+	// One101 = param One: V0
+	// r102 = fma v97, One101, v100: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// RowDiv103 = param RowDiv: V9
+	// v104 = div q96, RowDiv103: V13
+	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
+	// qd105 = div q96, RowDiv103: V14
+	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
+	// NegZero106 = param NegZero: V1
+	// v107 = xor qd105, NegZero106: V15
+	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
+	// v108 = fma v107, RowDiv103, q96: V12
+	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
+	// One109 = param One: V0
+	// rd110 = fma v108, One109, r102: V11
+	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
+	// v111 = div rd110, RowDiv103: V11
+	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
+	// v112 = add qd105, v111: V11
+	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
+	// v113 = lt hi93, Inf74: V10
+	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
+	// v114 = select v113, v112, v104: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst v114
+	VST1.P [V10.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 

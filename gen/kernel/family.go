@@ -19,11 +19,13 @@ const (
 	WeightSum
 	RowSums4
 	RowMeans4
+	RowSums2
+	RowMeans2
 	numFamilies
 )
 
 // Families lists every family, in the order of the generated files.
-var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4, RowMeans4}
+var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4, RowMeans4, RowSums2, RowMeans2}
 
 // FamilyInfo are the facts of a family that every generator and the root package share.
 type FamilyInfo struct {
@@ -66,6 +68,10 @@ var families = [numFamilies]FamilyInfo{
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 4},
 	RowMeans4: {Name: "RowMeans4", Doc: "writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 4},
+	RowSums2: {Name: "RowSums2", Doc: "writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.",
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 2},
+	RowMeans2: {Name: "RowMeans2", Doc: "writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 2},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.
@@ -124,7 +130,7 @@ func tuning(f Family, t Type) Tuning {
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
 	case f == GradElementwise && t == F64:
 		return Tuning{Unroll: 1} // three input streams: prefetching was slower
-	case f == RowSums4 || f == RowMeans4:
+	case f.Info().Cols > 0:
 		// float64: no register is left for a second block; float32: two blocks
 		// per iteration were no faster (A/B on Zen 4, docs/tuning.md).
 		return Tuning{Unroll: 1}

@@ -41,14 +41,14 @@ package kernel
 // element overflows (the package doc's Float32 overflow), and a NaN z, which max
 // may drop, makes the row's sum NaN either way.
 func init() {
-	for _, f := range []Family{RowSums4, RowMeans4} {
-		mean := f == RowMeans4
+	for _, f := range []Family{RowSums4, RowMeans4, RowSums2, RowMeans2} {
+		mean, cols := f == RowMeans4 || f == RowMeans2, f.Info().Cols
 		body[f] = func(b *builder, t Type, _ diff) {
 			if t == F32 {
-				b.rows32(mean)
+				b.rows32(cols, mean)
 			} else {
 				b.m = true
-				b.rows64(mean)
+				b.rows64(cols, mean)
 			}
 		}
 	}
@@ -62,18 +62,23 @@ func (b *builder) column(t Type, c int) diff {
 	return d
 }
 
-// rows32 is the float32 sum (mean) of a row of 4 columns: Sum's lane values of
-// each column, added in the pairwise tree, and finishSum32.
-func (b *builder) rows32(mean bool) {
+// rows32 is the float32 sum (mean) of a row of cols (2 or 4) columns: Sum's lane
+// values of each column, added in the pairwise tree, and finishSum32.
+func (b *builder) rows32(cols int, mean bool) {
 	var q, l, z [4]int
-	for c := range 4 {
+	for c := range cols {
 		d := b.column(F32, c)
 		w := b.clampK(d)
 		q[c], l[c], z[c] = b.named("q", b.mul(w, w)), b.named("zw", b.sub(d.z, w)), d.z
 	}
-	qs := b.named("qs", b.add(b.add(q[0], q[1]), b.add(q[2], q[3])))
-	ls := b.named("ls", b.add(b.add(l[0], l[1]), b.add(l[2], l[3])))
-	zmax := b.named("zmax", b.max(b.max(z[0], z[1]), b.max(z[2], z[3])))
+	qs := b.named("qs", b.add(q[0], q[1]))
+	ls := b.named("ls", b.add(l[0], l[1]))
+	zmax := b.named("zmax", b.max(z[0], z[1]))
+	if cols == 4 {
+		qs = b.named("qs", b.add(qs, b.add(q[2], q[3])))
+		ls = b.named("ls", b.add(ls, b.add(l[2], l[3])))
+		zmax = b.named("zmax", b.max(zmax, b.max(z[2], z[3])))
+	}
 	bb := b.param("B")
 	// s = Ah*q; s += B*l where l != 0 (B may be +Inf where l = 0).
 	s := b.named("s", b.mul(b.param("Ah"), qs))
@@ -102,9 +107,9 @@ func (b *builder) twoSum(x, y int) (s, e int) {
 	return s, b.named("e", b.add(b.sub(x, b.sub(s, bv)), b.sub(y, bv)))
 }
 
-// rows64 is the float64 sum (mean) of a row of 4 columns: Sum's lane values of
-// each column, added in combine64's tree, and finishSum64.
-func (b *builder) rows64(mean bool) {
+// rows64 is the float64 sum (mean) of a row of cols (2 or 4) columns: Sum's lane
+// values of each column, added in combine64's tree, and finishSum64.
+func (b *builder) rows64(cols int, mean bool) {
 	// Each pair of columns is added as soon as it is built, which keeps fewer
 	// values live (the order of the additions is the tree's all the same).
 	lane := func(c int) (h, l, n int) {
@@ -118,11 +123,13 @@ func (b *builder) rows64(mean bool) {
 		h, l = b.addDD(h0, l0, h1, l1)
 		return h, l, b.addA(n0, n1)
 	}
-	h01, l01, n01 := pair(0)
-	h23, l23, n23 := pair(2)
-	hi, lo := b.addDD(h01, l01, h23, l23)
-	hi, lo = b.named("hi", hi), b.named("lo", lo)
-	quad := b.named("quad", b.addA(n01, n23))
+	hi, lo, quad := pair(0)
+	if cols == 4 {
+		h23, l23, n23 := pair(2)
+		hi, lo = b.addDD(hi, lo, h23, l23)
+		quad = b.addA(quad, n23)
+	}
+	hi, lo, quad = b.named("hi", hi), b.named("lo", lo), b.named("quad", quad)
 	lin := b.named("lin", b.sub(b.param("RowCols"), quad))
 	// Where lin > 0 (and K > 0: RowCols is 0 for K = 0), subtract lin*K*K as ch + cl.
 	k := b.param("K")

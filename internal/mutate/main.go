@@ -168,7 +168,7 @@ func main() {
 	seed := flag.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the sample")
 	workers := flag.Int("j", runtime.NumCPU(), "mutants tested at once")
 	only := flag.String("only", "", "run only the mutants at these comma-separated file:line locations (e.g. the survivors of an earlier run)")
-	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow|Weighted|Rows|RowSums4", "tests to run against each mutant (go test -run)")
+	tests := flag.String("run", "Golden|Agree|Digest|Fuzz|InPlace|LaneAcc|Boundary|Float32Overflow|Weighted|Rows|RowKernels", "tests to run against each mutant (go test -run)")
 	funcRe := flag.String("func", "", "only the mutants in functions whose name matches this regexp (e.g. (?i)weight for the weighted kernels)")
 	arch := flag.String("arch", "amd64", "amd64: the AVX assembly and the generated Go, tested natively; arm64: the NEON assembly, tested under qemu-aarch64")
 	list := flag.Bool("list", false, "list the mutants (after -func and -only) without running any")
@@ -595,6 +595,7 @@ var (
 	describedNegCh = regexp.MustCompile(`negch\d+ (= xor|:= )`)
 	describedFin   = regexp.MustCompile(`fin\d+ (= lt hi\d+, Inf\d+|uint64$)`)
 	describedBInf  = regexp.MustCompile(`binf\d+ = mul B\d+, `)
+	rowKernel      = regexp.MustCompile(`^row(sums|means)\d`) // the row kernels' functions, lower case
 )
 
 // describedEquivalent returns why a mutant cannot change any result, from the line
@@ -615,10 +616,10 @@ func describedEquivalent(fn, prev, line, desc string) string {
 	if desc == "FMUL -> FADD" && strings.HasPrefix(f, "elementwisef64") && describedLinear.MatchString(prev) {
 		return "lh = B * mh is selected only where z is +Inf or NaN, where B + mh (B > 0) is the same +Inf or NaN"
 	}
-	if (desc == "FMUL -> FADD" || desc == "VMULPD -> VADDPD") && (strings.HasPrefix(f, "rowsums4f32") || strings.HasPrefix(f, "rowmeans4f32")) && describedBInf.MatchString(prev) {
+	if (desc == "FMUL -> FADD" || desc == "VMULPD -> VADDPD") && rowKernel.MatchString(f) && strings.Contains(f, "f32") && describedBInf.MatchString(prev) {
 		return "binf = B*(+Inf - H) is +Inf, or NaN where H = +Inf: B + (+Inf - H) with B > 0 is the same"
 	}
-	if !strings.HasPrefix(f, "rowsums4f64") && !strings.HasPrefix(f, "rowmeans4f64") {
+	if !rowKernel.MatchString(f) || !strings.Contains(f, "f64") {
 		return ""
 	}
 	switch desc {
