@@ -1,13 +1,13 @@
 package kernel
 
-// This file describes the row families RowSums4 and RowMeans4: RowSums and
-// RowMeans of rows of 4 columns (boxes), one row per lane. Their canonical order is
-// not their own: it is Sum's for a row of 4 elements, so that RowSums gives each row
-// the bits of Sum over that row (the root package's contract). Sum on 4 elements is
-// one partial block: element c in lane c, padding lanes of x = y = 0, every
-// accumulator from zero, one step; then the root package adds the lanes pairwise and
-// finishes. These kernels compute the same per row, with the row's 4 elements in 4
-// values of one lane:
+// This file describes the row families RowSums4 and RowMeans4, RowSums2 and
+// RowMeans2: RowSums and RowMeans of rows of 4 columns (boxes) and of 2 (points), one
+// row per lane. Their canonical order is not their own: it is Sum's for a row of 4
+// (2) elements, so that RowSums gives each row the bits of Sum over that row (the
+// root package's contract). Sum on 4 elements is one partial block: element c in lane
+// c, padding lanes of x = y = 0, every accumulator from zero, one step; then the root
+// package adds the lanes pairwise and finishes. These kernels compute the same per
+// row, with the row's 4 (2) elements in 4 (2) values of one lane:
 //
 //	for each column c: the difference of x[c] and y[c] as Sum's kernel forms it,
 //	               and what Sum's step from zero accumulators leaves in the
@@ -19,7 +19,7 @@ package kernel
 //	               finite hi; for hi = +Inf or NaN the step's l is NaN where this
 //	               l may not be, but then the row's hi is +Inf or NaN and the
 //	               finish never reads its l)
-//	tree:          ((0+1)+(2+3)) over the columns, as the root package's pairwise
+//	tree:          ((0+1)+(2+3)) over the columns (2 columns: 0+1), as the root package's pairwise
 //	               (float32) or combine64 (float64, addDD: TwoSum of the h parts,
 //	               the l parts and the error added). The padding lanes of Sum's
 //	               block drop out: their values are +0, the lane sums are >= +0
