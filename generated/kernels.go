@@ -10421,11 +10421,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -10435,7 +10435,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[0] = v190
 		}
 		// row 1 of the block
@@ -10659,11 +10659,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -10673,7 +10673,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[1] = v190
 		}
 		// row 2 of the block
@@ -10897,11 +10897,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -10911,7 +10911,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[2] = v190
 		}
 		// row 3 of the block
@@ -11135,11 +11135,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -11149,7 +11149,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[3] = v190
 		}
 		// row 4 of the block
@@ -11373,11 +11373,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -11387,7 +11387,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[4] = v190
 		}
 		// row 5 of the block
@@ -11611,11 +11611,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -11625,7 +11625,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[5] = v190
 		}
 		// row 6 of the block
@@ -11849,11 +11849,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -11863,7 +11863,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[6] = v190
 		}
 		// row 7 of the block
@@ -12087,11 +12087,11 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			r178 := v173 + v176
 			_ = One177
 			RowDiv179 := pRowDiv
-			v180 := q172 / RowDiv179
+			nf180 := q172 / RowDiv179
 			qd181 := q172 / RowDiv179
 			NegZero182 := pNegZero
-			v183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(v183, RowDiv179, q172)
+			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
+			v184 := math.FMA(negqd183, RowDiv179, q172)
 			One185 := pOne
 			rd186 := v184 + r178
 			_ = One185
@@ -12101,7 +12101,7 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			if hi169 < Inf150 {
 				v189 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(v180)&^v189)
+			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
 			dstb[7] = v190
 		}
 	}
@@ -13368,11 +13368,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -13382,7 +13382,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[0] = v114
 		}
 		// row 1 of the block
@@ -13514,11 +13514,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -13528,7 +13528,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[1] = v114
 		}
 		// row 2 of the block
@@ -13660,11 +13660,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -13674,7 +13674,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[2] = v114
 		}
 		// row 3 of the block
@@ -13806,11 +13806,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -13820,7 +13820,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[3] = v114
 		}
 		// row 4 of the block
@@ -13952,11 +13952,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -13966,7 +13966,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[4] = v114
 		}
 		// row 5 of the block
@@ -14098,11 +14098,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -14112,7 +14112,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[5] = v114
 		}
 		// row 6 of the block
@@ -14244,11 +14244,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -14258,7 +14258,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[6] = v114
 		}
 		// row 7 of the block
@@ -14390,11 +14390,11 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			r102 := v97 + v100
 			_ = One101
 			RowDiv103 := pRowDiv
-			v104 := q96 / RowDiv103
+			nf104 := q96 / RowDiv103
 			qd105 := q96 / RowDiv103
 			NegZero106 := pNegZero
-			v107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(v107, RowDiv103, q96)
+			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
+			v108 := math.FMA(negqd107, RowDiv103, q96)
 			One109 := pOne
 			rd110 := v108 + r102
 			_ = One109
@@ -14404,7 +14404,7 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			if hi93 < Inf74 {
 				v113 = ^uint64(0)
 			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(v104)&^v113)
+			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
 			dstb[7] = v114
 		}
 	}

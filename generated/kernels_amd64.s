@@ -15582,7 +15582,7 @@ loop1:
 	// RowDiv179 = param RowDiv
 	VBROADCASTSD 152(AX), Y2
 
-	// v180 = div q172, RowDiv179
+	// nf180 = div q172, RowDiv179
 	VDIVPD Y2, Y3, Y5
 
 	// qd181 = div q172, RowDiv179
@@ -15591,10 +15591,10 @@ loop1:
 	// NegZero182 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// v183 = xor qd181, NegZero182
+	// negqd183 = xor qd181, NegZero182
 	VXORPD Y7, Y6, Y7
 
-	// v184 = fma v183, RowDiv179, q172
+	// v184 = fma negqd183, RowDiv179, q172
 	VFMADD231PD Y2, Y7, Y3
 
 	// One185 = param One
@@ -15612,7 +15612,7 @@ loop1:
 	// v189 = lt hi169, Inf150
 	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v190 = select v189, v188, v180
+	// v190 = select v189, v188, nf180
 	VBLENDVPD Y1, Y0, Y5, Y0
 
 	// store dst v190
@@ -16179,7 +16179,7 @@ loop1:
 	// RowDiv179 = param RowDiv
 	VBROADCASTSD 152(AX), Y2
 
-	// v180 = div q172, RowDiv179
+	// nf180 = div q172, RowDiv179
 	VDIVPD Y2, Y3, Y5
 
 	// qd181 = div q172, RowDiv179
@@ -16188,10 +16188,10 @@ loop1:
 	// NegZero182 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// v183 = xor qd181, NegZero182
+	// negqd183 = xor qd181, NegZero182
 	VXORPD Y7, Y6, Y7
 
-	// v184 = fma v183, RowDiv179, q172
+	// v184 = fma negqd183, RowDiv179, q172
 	VFMADD231PD Y2, Y7, Y3
 
 	// One185 = param One
@@ -16209,7 +16209,7 @@ loop1:
 	// v189 = lt hi169, Inf150
 	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v190 = select v189, v188, v180
+	// v190 = select v189, v188, nf180
 	VBLENDVPD Y1, Y0, Y5, Y0
 
 	// store dst v190
@@ -16712,17 +16712,17 @@ loop1:
 	// RowDiv179 = param RowDiv
 	VBROADCASTSD 152(AX), Z20
 
-	// v180 = div q172, RowDiv179
+	// nf180 = div q172, RowDiv179
 	VDIVPD Z20, Z6, Z21
 
 	// qd181 = div q172, RowDiv179
 	VDIVPD Z20, Z6, Z22
 
 	// NegZero182 = param NegZero
-	// v183 = xor qd181, NegZero182
+	// negqd183 = xor qd181, NegZero182
 	VPXORQ Z1, Z22, Z23
 
-	// v184 = fma v183, RowDiv179, q172
+	// v184 = fma negqd183, RowDiv179, q172
 	VFMADD231PD Z20, Z23, Z6
 
 	// One185 = param One
@@ -16736,7 +16736,7 @@ loop1:
 	VCMPPD $0x11, Z7, Z18, K1
 
 	// v188 = add qd181, v187, merged into:
-	// v190 = select v189, v188, v180
+	// v190 = select v189, v188, nf180
 	VADDPD Z5, Z22, K1, Z21
 
 	// store dst v190
@@ -18099,7 +18099,7 @@ loop1:
 	// RowDiv103 = param RowDiv
 	VBROADCASTSD 152(AX), Y2
 
-	// v104 = div q96, RowDiv103
+	// nf104 = div q96, RowDiv103
 	VDIVPD Y2, Y3, Y5
 
 	// qd105 = div q96, RowDiv103
@@ -18108,10 +18108,10 @@ loop1:
 	// NegZero106 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// v107 = xor qd105, NegZero106
+	// negqd107 = xor qd105, NegZero106
 	VXORPD Y7, Y6, Y7
 
-	// v108 = fma v107, RowDiv103, q96
+	// v108 = fma negqd107, RowDiv103, q96
 	VFMADD231PD Y2, Y7, Y3
 
 	// One109 = param One
@@ -18129,7 +18129,7 @@ loop1:
 	// v113 = lt hi93, Inf74
 	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v114 = select v113, v112, v104
+	// v114 = select v113, v112, nf104
 	VBLENDVPD Y1, Y0, Y5, Y0
 
 	// store dst v114
@@ -18464,7 +18464,7 @@ loop1:
 	// RowDiv103 = param RowDiv
 	VBROADCASTSD 152(AX), Y2
 
-	// v104 = div q96, RowDiv103
+	// nf104 = div q96, RowDiv103
 	VDIVPD Y2, Y3, Y5
 
 	// qd105 = div q96, RowDiv103
@@ -18473,10 +18473,10 @@ loop1:
 	// NegZero106 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// v107 = xor qd105, NegZero106
+	// negqd107 = xor qd105, NegZero106
 	VXORPD Y7, Y6, Y7
 
-	// v108 = fma v107, RowDiv103, q96
+	// v108 = fma negqd107, RowDiv103, q96
 	VFMADD231PD Y2, Y7, Y3
 
 	// One109 = param One
@@ -18494,7 +18494,7 @@ loop1:
 	// v113 = lt hi93, Inf74
 	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v114 = select v113, v112, v104
+	// v114 = select v113, v112, nf104
 	VBLENDVPD Y1, Y0, Y5, Y0
 
 	// store dst v114
@@ -18803,17 +18803,17 @@ loop1:
 	// RowDiv103 = param RowDiv
 	VBROADCASTSD 152(AX), Z7
 
-	// v104 = div q96, RowDiv103
+	// nf104 = div q96, RowDiv103
 	VDIVPD Z7, Z6, Z17
 
 	// qd105 = div q96, RowDiv103
 	VDIVPD Z7, Z6, Z18
 
 	// NegZero106 = param NegZero
-	// v107 = xor qd105, NegZero106
+	// negqd107 = xor qd105, NegZero106
 	VPXORQ Z1, Z18, Z19
 
-	// v108 = fma v107, RowDiv103, q96
+	// v108 = fma negqd107, RowDiv103, q96
 	VFMADD231PD Z7, Z19, Z6
 
 	// One109 = param One
@@ -18827,7 +18827,7 @@ loop1:
 	VCMPPD $0x11, Z16, Z14, K1
 
 	// v112 = add qd105, v111, merged into:
-	// v114 = select v113, v112, v104
+	// v114 = select v113, v112, nf104
 	VADDPD Z5, Z18, K1, Z17
 
 	// store dst v114

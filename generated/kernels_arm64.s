@@ -7346,14 +7346,14 @@ loop:
 	// r178 = fma v173, One177, v176: V11
 	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
 	// RowDiv179 = param RowDiv: V9
-	// v180 = div q172, RowDiv179: V12
+	// nf180 = div q172, RowDiv179: V12
 	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
 	// qd181 = div q172, RowDiv179: V13
 	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
 	// NegZero182 = param NegZero: V1
-	// v183 = xor qd181, NegZero182: V14
+	// negqd183 = xor qd181, NegZero182: V14
 	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma v183, RowDiv179, q172: V10
+	// v184 = fma negqd183, RowDiv179, q172: V10
 	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
 	// One185 = param One: V0
 	// rd186 = fma v184, One185, r178: V11
@@ -7364,7 +7364,7 @@ loop:
 	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// v189 = lt hi169, Inf150: V11
 	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, v180: V11
+	// v190 = select v189, v188, nf180: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
 	// store dst v190
 	VST1.P [V11.D2], 16(R1)
@@ -7690,14 +7690,14 @@ loop:
 	// r178 = fma v173, One177, v176: V11
 	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
 	// RowDiv179 = param RowDiv: V9
-	// v180 = div q172, RowDiv179: V12
+	// nf180 = div q172, RowDiv179: V12
 	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
 	// qd181 = div q172, RowDiv179: V13
 	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
 	// NegZero182 = param NegZero: V1
-	// v183 = xor qd181, NegZero182: V14
+	// negqd183 = xor qd181, NegZero182: V14
 	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma v183, RowDiv179, q172: V10
+	// v184 = fma negqd183, RowDiv179, q172: V10
 	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
 	// One185 = param One: V0
 	// rd186 = fma v184, One185, r178: V11
@@ -7708,7 +7708,7 @@ loop:
 	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// v189 = lt hi169, Inf150: V11
 	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, v180: V11
+	// v190 = select v189, v188, nf180: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
 	// store dst v190
 	VST1.P [V11.D2], 16(R1)
@@ -8034,14 +8034,14 @@ loop:
 	// r178 = fma v173, One177, v176: V11
 	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
 	// RowDiv179 = param RowDiv: V9
-	// v180 = div q172, RowDiv179: V12
+	// nf180 = div q172, RowDiv179: V12
 	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
 	// qd181 = div q172, RowDiv179: V13
 	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
 	// NegZero182 = param NegZero: V1
-	// v183 = xor qd181, NegZero182: V14
+	// negqd183 = xor qd181, NegZero182: V14
 	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma v183, RowDiv179, q172: V10
+	// v184 = fma negqd183, RowDiv179, q172: V10
 	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
 	// One185 = param One: V0
 	// rd186 = fma v184, One185, r178: V11
@@ -8052,7 +8052,7 @@ loop:
 	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// v189 = lt hi169, Inf150: V11
 	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, v180: V11
+	// v190 = select v189, v188, nf180: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
 	// store dst v190
 	VST1.P [V11.D2], 16(R1)
@@ -8378,14 +8378,14 @@ loop:
 	// r178 = fma v173, One177, v176: V11
 	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
 	// RowDiv179 = param RowDiv: V9
-	// v180 = div q172, RowDiv179: V12
+	// nf180 = div q172, RowDiv179: V12
 	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
 	// qd181 = div q172, RowDiv179: V13
 	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
 	// NegZero182 = param NegZero: V1
-	// v183 = xor qd181, NegZero182: V14
+	// negqd183 = xor qd181, NegZero182: V14
 	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma v183, RowDiv179, q172: V10
+	// v184 = fma negqd183, RowDiv179, q172: V10
 	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
 	// One185 = param One: V0
 	// rd186 = fma v184, One185, r178: V11
@@ -8396,7 +8396,7 @@ loop:
 	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
 	// v189 = lt hi169, Inf150: V11
 	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, v180: V11
+	// v190 = select v189, v188, nf180: V11
 	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
 	// store dst v190
 	VST1.P [V11.D2], 16(R1)
@@ -9444,14 +9444,14 @@ loop:
 	// r102 = fma v97, One101, v100: V11
 	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
 	// RowDiv103 = param RowDiv: V9
-	// v104 = div q96, RowDiv103: V13
+	// nf104 = div q96, RowDiv103: V13
 	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
 	// qd105 = div q96, RowDiv103: V14
 	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
 	// NegZero106 = param NegZero: V1
-	// v107 = xor qd105, NegZero106: V15
+	// negqd107 = xor qd105, NegZero106: V15
 	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma v107, RowDiv103, q96: V12
+	// v108 = fma negqd107, RowDiv103, q96: V12
 	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
 	// One109 = param One: V0
 	// rd110 = fma v108, One109, r102: V11
@@ -9462,7 +9462,7 @@ loop:
 	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
 	// v113 = lt hi93, Inf74: V10
 	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, v104: V10
+	// v114 = select v113, v112, nf104: V10
 	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
 	// store dst v114
 	VST1.P [V10.D2], 16(R1)
@@ -9654,14 +9654,14 @@ loop:
 	// r102 = fma v97, One101, v100: V11
 	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
 	// RowDiv103 = param RowDiv: V9
-	// v104 = div q96, RowDiv103: V13
+	// nf104 = div q96, RowDiv103: V13
 	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
 	// qd105 = div q96, RowDiv103: V14
 	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
 	// NegZero106 = param NegZero: V1
-	// v107 = xor qd105, NegZero106: V15
+	// negqd107 = xor qd105, NegZero106: V15
 	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma v107, RowDiv103, q96: V12
+	// v108 = fma negqd107, RowDiv103, q96: V12
 	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
 	// One109 = param One: V0
 	// rd110 = fma v108, One109, r102: V11
@@ -9672,7 +9672,7 @@ loop:
 	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
 	// v113 = lt hi93, Inf74: V10
 	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, v104: V10
+	// v114 = select v113, v112, nf104: V10
 	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
 	// store dst v114
 	VST1.P [V10.D2], 16(R1)
@@ -9864,14 +9864,14 @@ loop:
 	// r102 = fma v97, One101, v100: V11
 	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
 	// RowDiv103 = param RowDiv: V9
-	// v104 = div q96, RowDiv103: V13
+	// nf104 = div q96, RowDiv103: V13
 	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
 	// qd105 = div q96, RowDiv103: V14
 	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
 	// NegZero106 = param NegZero: V1
-	// v107 = xor qd105, NegZero106: V15
+	// negqd107 = xor qd105, NegZero106: V15
 	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma v107, RowDiv103, q96: V12
+	// v108 = fma negqd107, RowDiv103, q96: V12
 	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
 	// One109 = param One: V0
 	// rd110 = fma v108, One109, r102: V11
@@ -9882,7 +9882,7 @@ loop:
 	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
 	// v113 = lt hi93, Inf74: V10
 	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, v104: V10
+	// v114 = select v113, v112, nf104: V10
 	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
 	// store dst v114
 	VST1.P [V10.D2], 16(R1)
@@ -10074,14 +10074,14 @@ loop:
 	// r102 = fma v97, One101, v100: V11
 	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
 	// RowDiv103 = param RowDiv: V9
-	// v104 = div q96, RowDiv103: V13
+	// nf104 = div q96, RowDiv103: V13
 	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
 	// qd105 = div q96, RowDiv103: V14
 	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
 	// NegZero106 = param NegZero: V1
-	// v107 = xor qd105, NegZero106: V15
+	// negqd107 = xor qd105, NegZero106: V15
 	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma v107, RowDiv103, q96: V12
+	// v108 = fma negqd107, RowDiv103, q96: V12
 	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
 	// One109 = param One: V0
 	// rd110 = fma v108, One109, r102: V11
@@ -10092,7 +10092,7 @@ loop:
 	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
 	// v113 = lt hi93, Inf74: V10
 	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, v104: V10
+	// v114 = select v113, v112, nf104: V10
 	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
 	// store dst v114
 	VST1.P [V10.D2], 16(R1)

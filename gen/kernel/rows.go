@@ -154,9 +154,9 @@ func (b *builder) rows64(cols int, mean bool) {
 	res := b.add(q, r)
 	if mean {
 		dv := b.param("RowDiv")
-		notFin = b.div(notFin, dv)
+		notFin = b.named("nf", b.div(notFin, dv))
 		qd := b.named("qd", b.div(q, dv))
-		rd := b.named("rd", b.addA(b.fma(b.xor(qd, b.param("NegZero")), dv, q), r))
+		rd := b.named("rd", b.addA(b.fma(b.named("negqd", b.xor(qd, b.param("NegZero"))), dv, q), r))
 		res = b.add(qd, b.div(rd, dv))
 	}
 	b.store("dst", b.sel(b.lt(hi, inf), res, notFin))

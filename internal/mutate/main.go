@@ -592,10 +592,12 @@ var describedLinear = regexp.MustCompile(`^\s*// lh\d+ = mul B\d+, mh\d+:`)
 // the Go line itself (generated/kernels.go names the values: the mask's line
 // declares it, the next compares).
 var (
-	describedNegCh = regexp.MustCompile(`negch\d+ (= xor|:= )`)
-	describedFin   = regexp.MustCompile(`fin\d+ (= lt hi\d+, Inf\d+|uint64$)`)
-	describedBInf  = regexp.MustCompile(`binf\d+ = mul B\d+, `)
-	rowKernel      = regexp.MustCompile(`^row(sums|means)\d`) // the row kernels' functions, lower case
+	describedNegCh  = regexp.MustCompile(`neg(ch|qd)\d+ (= xor|:= )`)
+	describedNotFin = regexp.MustCompile(`nf\d+ = div q\d+, RowDiv\d+`)
+	describedFin    = regexp.MustCompile(`fin\d+ (= lt hi\d+, Inf\d+|uint64$)`)
+	describedBInf   = regexp.MustCompile(`binf\d+ = mul B\d+, `)
+	rowKernel       = regexp.MustCompile(`^row(sums|means)\d`) // the row kernels' functions, lower case
+	describedCl     = regexp.MustCompile(`cl\d+ = fma v\d+, One\d+, v\d+`)
 )
 
 // describedEquivalent returns why a mutant cannot change any result, from the line
@@ -606,6 +608,11 @@ var (
 //     are both +Inf or both NaN;
 //   - in the float32 row kernels, binf = B*(+Inf - H), the loss at z = +Inf, is
 //     +Inf, or NaN where H = +Inf: B + (+Inf - H) is the same, B being > 0;
+//   - in the float64 kernels of rows of 2 columns, cl = fms(lin, kh, ch) +
+//     lin*kl: lin is 0, 1 or 2, so lin*kh is exact and the fms is +0, and
+//     subtracting it instead changes nothing;
+//   - in the float64 row means, nf = q/RowDiv, the result where hi is +Inf or NaN,
+//     where q*RowDiv is the same;
 //   - in the float64 row kernels, negch = -ch by an xor of the sign bit: ch =
 //     lin*K*K >= +0 has it clear, so or sets it the same; and fin = hi < +Inf picks
 //     the finite form of finishSum64's subtraction of lin*K*K, but at hi = +Inf the
@@ -625,7 +632,17 @@ func describedEquivalent(fn, prev, line, desc string) string {
 	switch desc {
 	case "VPXORQ -> VPORQ", "VXORPD -> VORPD", "EOR -> ORR", "xor -> or":
 		if describedNegCh.MatchString(prev) || describedNegCh.MatchString(line) {
-			return "negch = -ch flips the sign bit of ch = lin*K*K >= +0, which is clear: or sets it the same"
+			return "negch = -ch (negqd = -qd) flips the sign bit of ch = lin*K*K >= +0 (of qd = hi*Di/RowDiv >= +0 where it is read), which is clear: or sets it the same"
+		}
+	case "FDIV -> FMUL":
+		if describedNotFin.MatchString(prev) {
+			return "nf = q/RowDiv is read only where hi is +Inf or NaN, where q*RowDiv is the same +Inf or NaN"
+		}
+	case "FMLA -> FMLS", "VFMADD231PD -> VFMSUB231PD":
+		if strings.HasPrefix(f, "rowsums2") || strings.HasPrefix(f, "rowmeans2") {
+			if describedCl.MatchString(prev) {
+				return "cl = fms(lin, kh, ch) + lin*kl: with 2 columns lin is 0, 1 or 2, lin*kh is exact and its error +0, so adding or subtracting it is the same"
+			}
 		}
 	case "compare < -> <=", "< -> <=", "compare > -> >=":
 		if describedFin.MatchString(prev) {
