@@ -35,11 +35,11 @@ import (
 )
 
 var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad",
-	"WeightedSum", "WeightedMean", "WeightedSumAndGrad", "WeightedMeanAndGrad", "RowSums", "RowMeans", "RowGrad", "RowSums4", "RowMeans4"}
+	"WeightedSum", "WeightedMean", "WeightedSumAndGrad", "WeightedMeanAndGrad", "RowSums", "RowMeans", "RowGrad", "RowSums4", "RowMeans4", "RowSums2", "RowMeans2"}
 
 // cols is the row length of the per-row operations (n/cols rows; RowSums4 and
-// RowMeans4: rows of 4, the RowSums4 kernels); the weighted operations take g as
-// their weights.
+// RowMeans4: rows of 4, RowSums2 and RowMeans2: rows of 2, the row kernels); the
+// weighted operations take g as their weights.
 const cols = 64
 
 // Targets: neon at most this fraction of generic's instructions per element.
@@ -300,6 +300,10 @@ func opCall[T smoothl1.Float](l smoothl1.Loss, op string, d, x, y, g []T) func()
 		return func() { smoothl1.RowSums(l, d[:len(x)/4], x, y, 4) }
 	case "RowMeans4":
 		return func() { smoothl1.RowMeans(l, d[:len(x)/4], x, y, 4) }
+	case "RowSums2":
+		return func() { smoothl1.RowSums(l, d[:len(x)/2], x, y, 2) }
+	case "RowMeans2":
+		return func() { smoothl1.RowMeans(l, d[:len(x)/2], x, y, 2) }
 	}
 	fail("unknown operation " + op)
 	return nil
