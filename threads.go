@@ -203,12 +203,7 @@ func (c *call) cols1() int { return max(1, c.cols) }
 // grain is the length of a chunk of the call, in its units: chunkLen elements, or
 // for the per-row sums (whose units are rows) the whole rows of about chunkLen
 // elements, at least one.
-func (c *call) grain() int {
-	if c.op == opRows32 || c.op == opRows64 {
-		return max(1, chunkLen/c.cols)
-	}
-	return chunkLen
-}
+func (c *call) grain() int { return max(1, chunkLen/c.cols1()) }
 
 // chunks returns the number of chunks of the call (at least 1): for a kernel with
 // accumulators those of the grid; the elementwise kernels and the per-row sums
