@@ -10524,10 +10524,10 @@ loop1:
 	// bv44 = sub s43, h41
 	VSUBPD Y0, Y5, Y6
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Y6, Y5, Y8
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Y8, Y0, Y0
 
 	// v47 = sub ph38, bv44
@@ -10678,10 +10678,10 @@ loop1:
 	// bv44 = sub s43, h41
 	VSUBPD Y1, Y5, Y6
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Y6, Y5, Y8
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Y8, Y1, Y1
 
 	// v47 = sub ph38, bv44
@@ -10848,10 +10848,10 @@ tail:
 	// bv44 = sub s43, h41
 	VSUBPD Y0, Y5, Y6
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Y6, Y5, Y8
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Y8, Y0, Y0
 
 	// v47 = sub ph38, bv44
@@ -11008,10 +11008,10 @@ tail:
 	// bv44 = sub s43, h41
 	VSUBPD Y1, Y5, Y6
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Y6, Y5, Y8
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Y8, Y1, Y1
 
 	// v47 = sub ph38, bv44
@@ -11196,10 +11196,10 @@ loop1pf:
 	// bv44 = sub s43, h41
 	VSUBPD Z0, Z10, Z11
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Z11, Z10, Z12
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Z12, Z0, Z0
 
 	// v47 = sub ph38, bv44
@@ -11344,10 +11344,10 @@ loop1sp:
 	// bv44 = sub s43, h41
 	VSUBPD Z0, Z10, Z11
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Z11, Z10, Z12
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Z12, Z0, Z0
 
 	// v47 = sub ph38, bv44
@@ -11489,10 +11489,10 @@ loop1:
 	// bv44 = sub s43, h41
 	VSUBPD Z0, Z10, Z11
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Z11, Z10, Z12
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Z12, Z0, Z0
 
 	// v47 = sub ph38, bv44
@@ -11637,10 +11637,10 @@ tail:
 	// bv44 = sub s43, h41
 	VSUBPD Z0, Z3, Z4
 
-	// av45 = sub s43, bv44
+	// v45 = sub s43, bv44
 	VSUBPD Z4, Z3, Z5
 
-	// v46 = sub h41, av45
+	// v46 = sub h41, v45
 	VSUBPD Z5, Z0, Z0
 
 	// v47 = sub ph38, bv44
@@ -11858,10 +11858,10 @@ loop1:
 	// bv54 = sub s53, h51
 	VSUBPD Y0, Y5, Y7
 
-	// av55 = sub s53, bv54
+	// v55 = sub s53, bv54
 	VSUBPD Y7, Y5, Y8
 
-	// v56 = sub h51, av55
+	// v56 = sub h51, v55
 	VSUBPD Y8, Y0, Y0
 
 	// v57 = sub ph48, bv54
@@ -12042,10 +12042,10 @@ loop1:
 	// bv54 = sub s53, h51
 	VSUBPD Y1, Y5, Y7
 
-	// av55 = sub s53, bv54
+	// v55 = sub s53, bv54
 	VSUBPD Y7, Y5, Y8
 
-	// v56 = sub h51, av55
+	// v56 = sub h51, v55
 	VSUBPD Y8, Y1, Y1
 
 	// v57 = sub ph48, bv54
@@ -12244,10 +12244,10 @@ tail:
 	// bv54 = sub s53, h51
 	VSUBPD Y0, Y5, Y7
 
-	// av55 = sub s53, bv54
+	// v55 = sub s53, bv54
 	VSUBPD Y7, Y5, Y8
 
-	// v56 = sub h51, av55
+	// v56 = sub h51, v55
 	VSUBPD Y8, Y0, Y0
 
 	// v57 = sub ph48, bv54
@@ -12436,10 +12436,10 @@ tail:
 	// bv54 = sub s53, h51
 	VSUBPD Y1, Y5, Y7
 
-	// av55 = sub s53, bv54
+	// v55 = sub s53, bv54
 	VSUBPD Y7, Y5, Y8
 
-	// v56 = sub h51, av55
+	// v56 = sub h51, v55
 	VSUBPD Y8, Y1, Y1
 
 	// v57 = sub ph48, bv54
@@ -12661,10 +12661,10 @@ loop1:
 	// bv54 = sub s53, h51
 	VSUBPD Z0, Z13, Z14
 
-	// av55 = sub s53, bv54
+	// v55 = sub s53, bv54
 	VSUBPD Z14, Z13, Z15
 
-	// v56 = sub h51, av55
+	// v56 = sub h51, v55
 	VSUBPD Z15, Z0, Z0
 
 	// v57 = sub ph48, bv54
@@ -12830,10 +12830,10 @@ loop1np:
 	// bv54 = sub s53, h51
 	VSUBPD Z0, Z13, Z14
 
-	// av55 = sub s53, bv54
+	// v55 = sub s53, bv54
 	VSUBPD Z14, Z13, Z15
 
-	// v56 = sub h51, av55
+	// v56 = sub h51, v55
 	VSUBPD Z15, Z0, Z0
 
 	// v57 = sub ph48, bv54
@@ -13002,10 +13002,10 @@ tail:
 	// bv54 = sub s53, h51
 	VSUBPD Z0, Z3, Z4
 
-	// av55 = sub s53, bv54
+	// v55 = sub s53, bv54
 	VSUBPD Z4, Z3, Z5
 
-	// v56 = sub h51, av55
+	// v56 = sub h51, v55
 	VSUBPD Z5, Z0, Z0
 
 	// v57 = sub ph48, bv54
@@ -13068,10 +13068,10 @@ loop1:
 	// bv4 = sub s3, wh1
 	VSUBPD Y0, Y5, Y6
 
-	// av5 = sub s3, bv4
+	// v5 = sub s3, bv4
 	VSUBPD Y6, Y5, Y7
 
-	// v6 = sub wh1, av5
+	// v6 = sub wh1, v5
 	VSUBPD Y7, Y0, Y0
 
 	// v7 = sub w0, bv4
@@ -13097,10 +13097,10 @@ loop1:
 	// bv4 = sub s3, wh1
 	VSUBPD Y1, Y5, Y6
 
-	// av5 = sub s3, bv4
+	// v5 = sub s3, bv4
 	VSUBPD Y6, Y5, Y7
 
-	// v6 = sub wh1, av5
+	// v6 = sub wh1, v5
 	VSUBPD Y7, Y1, Y1
 
 	// v7 = sub w0, bv4
@@ -13138,10 +13138,10 @@ tail:
 	// bv4 = sub s3, wh1
 	VSUBPD Y0, Y5, Y6
 
-	// av5 = sub s3, bv4
+	// v5 = sub s3, bv4
 	VSUBPD Y6, Y5, Y7
 
-	// v6 = sub wh1, av5
+	// v6 = sub wh1, v5
 	VSUBPD Y7, Y0, Y0
 
 	// v7 = sub w0, bv4
@@ -13169,10 +13169,10 @@ tail:
 	// bv4 = sub s3, wh1
 	VSUBPD Y1, Y5, Y6
 
-	// av5 = sub s3, bv4
+	// v5 = sub s3, bv4
 	VSUBPD Y6, Y5, Y7
 
-	// v6 = sub wh1, av5
+	// v6 = sub wh1, v5
 	VSUBPD Y7, Y1, Y1
 
 	// v7 = sub w0, bv4
@@ -13235,10 +13235,10 @@ loop1pf:
 	// bv4 = sub s3, wh1
 	VSUBPD Z0, Z3, Z4
 
-	// av5 = sub s3, bv4
+	// v5 = sub s3, bv4
 	VSUBPD Z4, Z3, Z5
 
-	// v6 = sub wh1, av5
+	// v6 = sub wh1, v5
 	VSUBPD Z5, Z0, Z0
 
 	// v7 = sub w0, bv4
@@ -13271,10 +13271,10 @@ loop1:
 	// bv4 = sub s3, wh1
 	VSUBPD Z0, Z3, Z4
 
-	// av5 = sub s3, bv4
+	// v5 = sub s3, bv4
 	VSUBPD Z4, Z3, Z5
 
-	// v6 = sub wh1, av5
+	// v6 = sub wh1, v5
 	VSUBPD Z5, Z0, Z0
 
 	// v7 = sub w0, bv4
@@ -13310,10 +13310,10 @@ tail:
 	// bv4 = sub s3, wh1
 	VSUBPD Z0, Z3, Z4
 
-	// av5 = sub s3, bv4
+	// v5 = sub s3, bv4
 	VSUBPD Z4, Z3, Z5
 
-	// v6 = sub wh1, av5
+	// v6 = sub wh1, v5
 	VSUBPD Z5, Z0, Z0
 
 	// v7 = sub w0, bv4

@@ -4672,9 +4672,9 @@ loop:
 	WORD $0x4e6fd410 // FADD V16.2D, V0.2D, V15.2D
 	// bv44 = sub s43, h41: V17
 	WORD $0x4ee0d611 // FSUB V17.2D, V16.2D, V0.2D
-	// av45 = sub s43, bv44: V18
+	// v45 = sub s43, bv44: V18
 	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v46 = sub h41, av45: V18
+	// v46 = sub h41, v45: V18
 	WORD $0x4ef2d412 // FSUB V18.2D, V0.2D, V18.2D
 	// v47 = sub ph38, bv44: V15
 	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
@@ -4773,9 +4773,9 @@ loop:
 	WORD $0x4e6fd430 // FADD V16.2D, V1.2D, V15.2D
 	// bv44 = sub s43, h41: V17
 	WORD $0x4ee1d611 // FSUB V17.2D, V16.2D, V1.2D
-	// av45 = sub s43, bv44: V18
+	// v45 = sub s43, bv44: V18
 	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v46 = sub h41, av45: V18
+	// v46 = sub h41, v45: V18
 	WORD $0x4ef2d432 // FSUB V18.2D, V1.2D, V18.2D
 	// v47 = sub ph38, bv44: V15
 	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
@@ -4874,9 +4874,9 @@ loop:
 	WORD $0x4e6fd450 // FADD V16.2D, V2.2D, V15.2D
 	// bv44 = sub s43, h41: V17
 	WORD $0x4ee2d611 // FSUB V17.2D, V16.2D, V2.2D
-	// av45 = sub s43, bv44: V18
+	// v45 = sub s43, bv44: V18
 	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v46 = sub h41, av45: V18
+	// v46 = sub h41, v45: V18
 	WORD $0x4ef2d452 // FSUB V18.2D, V2.2D, V18.2D
 	// v47 = sub ph38, bv44: V15
 	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
@@ -4975,9 +4975,9 @@ loop:
 	WORD $0x4e6fd470 // FADD V16.2D, V3.2D, V15.2D
 	// bv44 = sub s43, h41: V17
 	WORD $0x4ee3d611 // FSUB V17.2D, V16.2D, V3.2D
-	// av45 = sub s43, bv44: V18
+	// v45 = sub s43, bv44: V18
 	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v46 = sub h41, av45: V18
+	// v46 = sub h41, v45: V18
 	WORD $0x4ef2d472 // FSUB V18.2D, V3.2D, V18.2D
 	// v47 = sub ph38, bv44: V15
 	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
@@ -5143,9 +5143,9 @@ loop:
 	WORD $0x4e72d414 // FADD V20.2D, V0.2D, V18.2D
 	// bv54 = sub s53, h51: V21
 	WORD $0x4ee0d695 // FSUB V21.2D, V20.2D, V0.2D
-	// av55 = sub s53, bv54: V22
+	// v55 = sub s53, bv54: V22
 	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
-	// v56 = sub h51, av55: V22
+	// v56 = sub h51, v55: V22
 	WORD $0x4ef6d416 // FSUB V22.2D, V0.2D, V22.2D
 	// v57 = sub ph48, bv54: V18
 	WORD $0x4ef5d652 // FSUB V18.2D, V18.2D, V21.2D
@@ -5261,9 +5261,9 @@ loop:
 	WORD $0x4e72d434 // FADD V20.2D, V1.2D, V18.2D
 	// bv54 = sub s53, h51: V21
 	WORD $0x4ee1d695 // FSUB V21.2D, V20.2D, V1.2D
-	// av55 = sub s53, bv54: V22
+	// v55 = sub s53, bv54: V22
 	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
-	// v56 = sub h51, av55: V22
+	// v56 = sub h51, v55: V22
 	WORD $0x4ef6d436 // FSUB V22.2D, V1.2D, V22.2D
 	// v57 = sub ph48, bv54: V18
 	WORD $0x4ef5d652 // FSUB V18.2D, V18.2D, V21.2D
@@ -5379,9 +5379,9 @@ loop:
 	WORD $0x4e72d454 // FADD V20.2D, V2.2D, V18.2D
 	// bv54 = sub s53, h51: V21
 	WORD $0x4ee2d695 // FSUB V21.2D, V20.2D, V2.2D
-	// av55 = sub s53, bv54: V22
+	// v55 = sub s53, bv54: V22
 	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
-	// v56 = sub h51, av55: V22
+	// v56 = sub h51, v55: V22
 	WORD $0x4ef6d456 // FSUB V22.2D, V2.2D, V22.2D
 	// v57 = sub ph48, bv54: V18
 	WORD $0x4ef5d652 // FSUB V18.2D, V18.2D, V21.2D
@@ -5497,9 +5497,9 @@ loop:
 	WORD $0x4e72d474 // FADD V20.2D, V3.2D, V18.2D
 	// bv54 = sub s53, h51: V21
 	WORD $0x4ee3d695 // FSUB V21.2D, V20.2D, V3.2D
-	// av55 = sub s53, bv54: V22
+	// v55 = sub s53, bv54: V22
 	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
-	// v56 = sub h51, av55: V22
+	// v56 = sub h51, v55: V22
 	WORD $0x4ef6d476 // FSUB V22.2D, V3.2D, V22.2D
 	// v57 = sub ph48, bv54: V18
 	WORD $0x4ef5d652 // FSUB V18.2D, V18.2D, V21.2D
@@ -5549,9 +5549,9 @@ loop:
 	WORD $0x4e68d409 // FADD V9.2D, V0.2D, V8.2D
 	// bv4 = sub s3, wh1: V10
 	WORD $0x4ee0d52a // FSUB V10.2D, V9.2D, V0.2D
-	// av5 = sub s3, bv4: V11
+	// v5 = sub s3, bv4: V11
 	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v6 = sub wh1, av5: V11
+	// v6 = sub wh1, v5: V11
 	WORD $0x4eebd40b // FSUB V11.2D, V0.2D, V11.2D
 	// v7 = sub w0, bv4: V8
 	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D
@@ -5571,9 +5571,9 @@ loop:
 	WORD $0x4e68d429 // FADD V9.2D, V1.2D, V8.2D
 	// bv4 = sub s3, wh1: V10
 	WORD $0x4ee1d52a // FSUB V10.2D, V9.2D, V1.2D
-	// av5 = sub s3, bv4: V11
+	// v5 = sub s3, bv4: V11
 	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v6 = sub wh1, av5: V11
+	// v6 = sub wh1, v5: V11
 	WORD $0x4eebd42b // FSUB V11.2D, V1.2D, V11.2D
 	// v7 = sub w0, bv4: V8
 	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D
@@ -5593,9 +5593,9 @@ loop:
 	WORD $0x4e68d449 // FADD V9.2D, V2.2D, V8.2D
 	// bv4 = sub s3, wh1: V10
 	WORD $0x4ee2d52a // FSUB V10.2D, V9.2D, V2.2D
-	// av5 = sub s3, bv4: V11
+	// v5 = sub s3, bv4: V11
 	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v6 = sub wh1, av5: V11
+	// v6 = sub wh1, v5: V11
 	WORD $0x4eebd44b // FSUB V11.2D, V2.2D, V11.2D
 	// v7 = sub w0, bv4: V8
 	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D
@@ -5615,9 +5615,9 @@ loop:
 	WORD $0x4e68d469 // FADD V9.2D, V3.2D, V8.2D
 	// bv4 = sub s3, wh1: V10
 	WORD $0x4ee3d52a // FSUB V10.2D, V9.2D, V3.2D
-	// av5 = sub s3, bv4: V11
+	// v5 = sub s3, bv4: V11
 	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v6 = sub wh1, av5: V11
+	// v6 = sub wh1, v5: V11
 	WORD $0x4eebd46b // FSUB V11.2D, V3.2D, V11.2D
 	// v7 = sub w0, bv4: V8
 	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D

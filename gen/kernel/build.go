@@ -167,6 +167,15 @@ func (b *builder) gradElementwise(t Type, d diff) int {
 	return b.named("grad", b.sel(b.linear(d), gl, gq))
 }
 
+// twoSum is Knuth's TwoSum as the root package writes it, s + e == x + y exactly for
+// values of any sign: s = x + y, bv = s - x, e = (x - (s - bv)) + (y - bv). The
+// weighted sums accumulate with it, the row kernels add their columns with it.
+func (b *builder) twoSum(x, y int) (s, e int) {
+	s = b.named("s", b.add(x, y))
+	bv := b.named("bv", b.sub(s, x))
+	return s, b.named("e", b.add(b.sub(x, b.sub(s, bv)), b.sub(y, bv)))
+}
+
 // clampK returns w = min(z, K): float32 sums add its square and z - w.
 func (b *builder) clampK(d diff) int { return b.named("w", b.min(d.z, b.param("K"))) }
 

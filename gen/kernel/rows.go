@@ -99,14 +99,6 @@ func (b *builder) addDD(h0, l0, h1, l1 int) (h, l int) {
 	return s, b.addA(b.addA(l0, l1), e)
 }
 
-// twoSum is Knuth's TwoSum as the root package writes it: s = a + b, bv = s - a, e
-// = (a - (s - bv)) + (b - bv).
-func (b *builder) twoSum(x, y int) (s, e int) {
-	s = b.named("s", b.add(x, y))
-	bv := b.named("bv", b.sub(s, x))
-	return s, b.named("e", b.add(b.sub(x, b.sub(s, bv)), b.sub(y, bv)))
-}
-
 // rows64 is the float64 sum (mean) of a row of cols (2 or 4) columns: Sum's lane
 // values of each column, added in combine64's tree, and finishSum64.
 func (b *builder) rows64(cols int, mean bool) {

@@ -127,10 +127,8 @@ func (b *builder) lossDD(t Type, d diff) (hi, lo int) {
 // accumulator pair hiAcc, loAcc by an exact TwoSum, valid for addends of any sign.
 func (b *builder) twoSumAcc(hiAcc, loAcc string, v, vl int) {
 	h, l := b.acc(hiAcc), b.acc(loAcc)
-	s := b.named("s", b.add(h, v))
-	bv := b.named("bv", b.sub(s, h))
-	av := b.named("av", b.sub(s, bv))
-	err := b.named("err", b.add(b.sub(h, av), b.sub(v, bv)))
+	s, err := b.twoSum(h, v)
+	err = b.named("err", err)
 	b.setAcc(hiAcc, s)
 	if vl >= 0 {
 		err = b.add(err, vl)
