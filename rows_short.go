@@ -108,9 +108,9 @@ func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, m
 }
 
 // rowParams returns the parameters p of a row family's kernel (gen/kernel:
-// RowSums4, RowMeans4, RowSums2, RowMeans2) for rows of cols columns: RowCols, the columns where K > 0
-// (finishSum64 subtracts K*K per linear element only there), and RowDiv, the
-// divisor of the means, cols.
+// RowSums4, RowMeans4, RowSums2, RowMeans2) for rows of cols columns: RowCols, the
+// columns where K > 0 (finishSum64 subtracts K*K per linear element only there),
+// and RowDiv, the divisor of the means, cols.
 func rowParams(p *generated.Params, cols int) generated.Params {
 	rp := *p
 	rp[generated.PRowCols], rp[generated.PRowDiv] = 0, float64(cols)

@@ -263,8 +263,6 @@ func (g *neonGen) accList(a string) string {
 	return strings.Join(l, ", ")
 }
 
-// op emits operation i for the current quarter.
-
 // accBase returns the register that holds the address of accumulator ai's lanes:
 // R8 for the first, else R9, set here to R8 plus the accumulator's offset.
 func (g *neonGen) accBase(ai int) string {

@@ -10,6 +10,7 @@ import (
 	"github.com/gokernels/smoothl1/gen/kernel"
 )
 
+// op emits operation i for the current quarter.
 func (g *neonGen) op(i int, op kernel.Op) {
 	k := g.k
 	r := func(j int) vreg { return g.reg[op.Args[j]] }
