@@ -147,24 +147,7 @@ func point[T smoothl1.Float](op, impl string, n int) (func(), error) {
 		asm := smoothl1.Implementations()[0] != "generic"
 		return func() {
 			s := cur()
-			switch op {
-			case "Sum", "Mean", "RowSums":
-				runtime.KeepAlive(rooflineRead(asm, bytes(s.x), bytes(s.y)))
-			case "WeightedSum", "WeightedSumAndGrad":
-				// x and y (and dst), then the weights g as two halves.
-				if op == "WeightedSum" {
-					runtime.KeepAlive(rooflineRead(asm, bytes(s.x), bytes(s.y)))
-				} else {
-					rooflineReadWrite(asm, bytes(s.dst), bytes(s.x), bytes(s.y))
-				}
-				g := bytes(s.g)
-				runtime.KeepAlive(rooflineRead(asm, g[:len(g)/2], g[len(g)/2:]))
-			case "GradElementwise":
-				runtime.KeepAlive(rooflineRead(asm, bytes(s.x), bytes(s.y)))
-				rooflineReadWrite(asm, bytes(s.dst), bytes(s.g), bytes(s.g))
-			default:
-				rooflineReadWrite(asm, bytes(s.dst), bytes(s.x), bytes(s.y))
-			}
+			runtime.KeepAlive(rooflineMove(asm, op, bytes(s.dst), bytes(s.x), bytes(s.y), bytes(s.g)))
 		}, nil
 	}
 	if err := setImpl(impl); err != nil {
@@ -330,6 +313,31 @@ func naiveOp[T smoothl1.Float](op string, cur func() *set[T]) func() {
 // every implementation usable on this CPU, and the peers of this build (peers.go).
 func implsFor() []string {
 	return append(append([]string{implNaive, implRoofline}, smoothl1.Implementations()...), peerImpls()...)
+}
+
+// rooflineMove moves the bytes op moves over its slices, as bytes: it reads x and y
+// and writes dst, or reads them alone (the sums), and reads g where op does (the
+// weights as two halves; GradElementwise's upstream gradient). It returns a checksum
+// of what it read alone. Every roofline, on one goroutine or several (each on its
+// share), moves bytes this way, so that the rooflines agree with traffic, which the
+// report's byte counts come from.
+func rooflineMove(asm bool, op string, dst, x, y, g []byte) uint64 {
+	reads, writes := traffic(op)
+	if op == "GradElementwise" {
+		sum := rooflineRead(asm, x, y)
+		rooflineReadWrite(asm, dst, g, g)
+		return sum
+	}
+	var sum uint64
+	if writes == 0 {
+		sum = rooflineRead(asm, x, y)
+	} else {
+		rooflineReadWrite(asm, dst, x, y)
+	}
+	if reads == 3 { // the weights
+		sum ^= rooflineRead(asm, g[:len(g)/2], g[len(g)/2:])
+	}
+	return sum
 }
 
 func bytesMoved(op string, n, size int) int64 {

@@ -59,15 +59,7 @@ func rooflineParallel[T smoothl1.Float](op string, s *set[T], t int) (sum uint64
 	asm := smoothl1.Implementations()[0] != "generic" // as point's roofline
 	x, y, g, dst := bytes(s.x), bytes(s.y), bytes(s.g), bytes(s.dst)
 	part := func(lo, hi int) {
-		switch op {
-		case "Sum", "Mean":
-			sinkPart(rooflineRead(asm, x[lo:hi], y[lo:hi]))
-		case "GradElementwise":
-			sinkPart(rooflineRead(asm, x[lo:hi], y[lo:hi]))
-			rooflineReadWrite(asm, dst[lo:hi], g[lo:hi], g[lo:hi])
-		default:
-			rooflineReadWrite(asm, dst[lo:hi], x[lo:hi], y[lo:hi])
-		}
+		sinkPart(rooflineMove(asm, op, dst[lo:hi], x[lo:hi], y[lo:hi], g[lo:hi]))
 	}
 	n := len(x)
 	share := (n/t + 4095) &^ 4095
