@@ -110,13 +110,18 @@ func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, m
 // rowParams returns the parameters p of a row family's kernel (gen/kernel:
 // RowSums4, RowMeans4, RowSums2, RowMeans2) for rows of cols columns: RowCols, the
 // columns where K > 0 (finishSum64 subtracts K*K per linear element only there),
-// and RowDiv, the divisor of the means, cols.
+// RowDiv, the divisor of the means, cols; KKh + KKl, K*K exactly, as finishSum64
+// forms it; and BInf, the loss at z = +Inf, as finishSum32 forms it.
 func rowParams(p *generated.Params, cols int) generated.Params {
 	rp := *p
 	rp[generated.PRowCols], rp[generated.PRowDiv] = 0, float64(cols)
-	if rp[generated.PK] > 0 {
+	k := rp[generated.PK]
+	if k > 0 {
 		rp[generated.PRowCols] = float64(cols)
 	}
+	rp[generated.PKKh] = float64(k * k)
+	rp[generated.PKKl] = math.FMA(k, k, -rp[generated.PKKh])
+	rp[generated.PBInf] = float64(rp[generated.PB] * float64(math.Inf(1)-rp[generated.PH]))
 	return rp
 }
 

@@ -2237,9 +2237,8 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 	pB := p[PB]
 	pAh := p[PAh]
 	pZero := p[PZero]
-	pInf := p[PInf]
-	pH := p[PH]
 	pOvf := p[POvf]
+	pBInf := p[PBInf]
 	for i := 0; i < n; i += 8 {
 		xb := (*[32]float32)(x[i*4 : (i+8)*4])
 		yb := (*[32]float32)(y[i*4 : (i+8)*4])
@@ -2330,18 +2329,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[0] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[0] = float32(s57)
 		}
 		// row 1 of the block
 		{
@@ -2429,18 +2425,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[1] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[1] = float32(s57)
 		}
 		// row 2 of the block
 		{
@@ -2528,18 +2521,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[2] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[2] = float32(s57)
 		}
 		// row 3 of the block
 		{
@@ -2627,18 +2617,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[3] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[3] = float32(s57)
 		}
 		// row 4 of the block
 		{
@@ -2726,18 +2713,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[4] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[4] = float32(s57)
 		}
 		// row 5 of the block
 		{
@@ -2825,18 +2809,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[5] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[5] = float32(s57)
 		}
 		// row 6 of the block
 		{
@@ -2924,18 +2905,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[6] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[6] = float32(s57)
 		}
 		// row 7 of the block
 		{
@@ -3023,18 +3001,15 @@ func RowSums4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			dstb[7] = float32(s60)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			dstb[7] = float32(s57)
 		}
 	}
 }
@@ -3051,9 +3026,8 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 	pB := p[PB]
 	pAh := p[PAh]
 	pZero := p[PZero]
-	pInf := p[PInf]
-	pH := p[PH]
 	pOvf := p[POvf]
+	pBInf := p[PBInf]
 	pRowDiv := p[PRowDiv]
 	for i := 0; i < n; i += 8 {
 		xb := (*[32]float32)(x[i*4 : (i+8)*4])
@@ -3145,20 +3119,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[0] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[0] = float32(v59)
 		}
 		// row 1 of the block
 		{
@@ -3246,20 +3217,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[1] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[1] = float32(v59)
 		}
 		// row 2 of the block
 		{
@@ -3347,20 +3315,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[2] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[2] = float32(v59)
 		}
 		// row 3 of the block
 		{
@@ -3448,20 +3413,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[3] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[3] = float32(v59)
 		}
 		// row 4 of the block
 		{
@@ -3549,20 +3511,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[4] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[4] = float32(v59)
 		}
 		// row 5 of the block
 		{
@@ -3650,20 +3609,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[5] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[5] = float32(v59)
 		}
 		// row 6 of the block
 		{
@@ -3751,20 +3707,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[6] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[6] = float32(v59)
 		}
 		// row 7 of the block
 		{
@@ -3852,20 +3805,17 @@ func RowMeans4F32(p *Params, dst, x, y []float32) {
 			v50 := float64(B45 * ls42)
 			v51 := s47 + v50
 			s52 := math.Float64frombits(math.Float64bits(v51)&v49 | math.Float64bits(s47)&^v49)
-			Inf53 := pInf
-			H54 := pH
-			v55 := Inf53 - H54
-			binf56 := float64(B45 * v55)
-			Ovf57 := pOvf
-			var ovf58 uint64
-			if Ovf57 <= zmax44 {
-				ovf58 = ^uint64(0)
+			Ovf53 := pOvf
+			var ovf54 uint64
+			if Ovf53 <= zmax44 {
+				ovf54 = ^uint64(0)
 			}
-			v59 := s52 + binf56
-			s60 := math.Float64frombits(math.Float64bits(v59)&ovf58 | math.Float64bits(s52)&^ovf58)
-			RowDiv61 := pRowDiv
-			v62 := s60 / RowDiv61
-			dstb[7] = float32(v62)
+			BInf55 := pBInf
+			v56 := s52 + BInf55
+			s57 := math.Float64frombits(math.Float64bits(v56)&ovf54 | math.Float64bits(s52)&^ovf54)
+			RowDiv58 := pRowDiv
+			v59 := s57 / RowDiv58
+			dstb[7] = float32(v59)
 		}
 	}
 }
@@ -3882,9 +3832,8 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 	pB := p[PB]
 	pAh := p[PAh]
 	pZero := p[PZero]
-	pInf := p[PInf]
-	pH := p[PH]
 	pOvf := p[POvf]
+	pBInf := p[PBInf]
 	for i := 0; i < n; i += 8 {
 		xb := (*[16]float32)(x[i*2 : (i+8)*2])
 		yb := (*[16]float32)(y[i*2 : (i+8)*2])
@@ -3935,18 +3884,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[0] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[0] = float32(s33)
 		}
 		// row 1 of the block
 		{
@@ -3994,18 +3940,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[1] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[1] = float32(s33)
 		}
 		// row 2 of the block
 		{
@@ -4053,18 +3996,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[2] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[2] = float32(s33)
 		}
 		// row 3 of the block
 		{
@@ -4112,18 +4052,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[3] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[3] = float32(s33)
 		}
 		// row 4 of the block
 		{
@@ -4171,18 +4108,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[4] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[4] = float32(s33)
 		}
 		// row 5 of the block
 		{
@@ -4230,18 +4164,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[5] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[5] = float32(s33)
 		}
 		// row 6 of the block
 		{
@@ -4289,18 +4220,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[6] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[6] = float32(s33)
 		}
 		// row 7 of the block
 		{
@@ -4348,18 +4276,15 @@ func RowSums2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			dstb[7] = float32(s36)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			dstb[7] = float32(s33)
 		}
 	}
 }
@@ -4376,9 +4301,8 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 	pB := p[PB]
 	pAh := p[PAh]
 	pZero := p[PZero]
-	pInf := p[PInf]
-	pH := p[PH]
 	pOvf := p[POvf]
+	pBInf := p[PBInf]
 	pRowDiv := p[PRowDiv]
 	for i := 0; i < n; i += 8 {
 		xb := (*[16]float32)(x[i*2 : (i+8)*2])
@@ -4430,20 +4354,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[0] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[0] = float32(v35)
 		}
 		// row 1 of the block
 		{
@@ -4491,20 +4412,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[1] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[1] = float32(v35)
 		}
 		// row 2 of the block
 		{
@@ -4552,20 +4470,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[2] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[2] = float32(v35)
 		}
 		// row 3 of the block
 		{
@@ -4613,20 +4528,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[3] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[3] = float32(v35)
 		}
 		// row 4 of the block
 		{
@@ -4674,20 +4586,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[4] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[4] = float32(v35)
 		}
 		// row 5 of the block
 		{
@@ -4735,20 +4644,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[5] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[5] = float32(v35)
 		}
 		// row 6 of the block
 		{
@@ -4796,20 +4702,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[6] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[6] = float32(v35)
 		}
 		// row 7 of the block
 		{
@@ -4857,20 +4760,17 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 			v26 := float64(B21 * ls19)
 			v27 := s23 + v26
 			s28 := math.Float64frombits(math.Float64bits(v27)&v25 | math.Float64bits(s23)&^v25)
-			Inf29 := pInf
-			H30 := pH
-			v31 := Inf29 - H30
-			binf32 := float64(B21 * v31)
-			Ovf33 := pOvf
-			var ovf34 uint64
-			if Ovf33 <= zmax20 {
-				ovf34 = ^uint64(0)
+			Ovf29 := pOvf
+			var ovf30 uint64
+			if Ovf29 <= zmax20 {
+				ovf30 = ^uint64(0)
 			}
-			v35 := s28 + binf32
-			s36 := math.Float64frombits(math.Float64bits(v35)&ovf34 | math.Float64bits(s28)&^ovf34)
-			RowDiv37 := pRowDiv
-			v38 := s36 / RowDiv37
-			dstb[7] = float32(v38)
+			BInf31 := pBInf
+			v32 := s28 + BInf31
+			s33 := math.Float64frombits(math.Float64bits(v32)&ovf30 | math.Float64bits(s28)&^ovf30)
+			RowDiv34 := pRowDiv
+			v35 := s33 / RowDiv34
+			dstb[7] = float32(v35)
 		}
 	}
 }
@@ -8345,6 +8245,8 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 	pP := p[PP]
 	pZero := p[PZero]
 	pRowCols := p[PRowCols]
+	pKKh := p[PKKh]
+	pKKl := p[PKKl]
 	pInf := p[PInf]
 	pDi := p[PDi]
 	pDl := p[PDl]
@@ -8414,171 +8316,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[2]
-			y65 := yb[2]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[2]
+			y63 := yb[2]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[3]
-			y91 := yb[3]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[3]
+			y90 := yb[3]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[0] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[0] = v170
 		}
 		// row 1 of the block
 		{
@@ -8642,171 +8554,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[6]
-			y65 := yb[6]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[6]
+			y63 := yb[6]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[7]
-			y91 := yb[7]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[7]
+			y90 := yb[7]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[1] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[1] = v170
 		}
 		// row 2 of the block
 		{
@@ -8870,171 +8792,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[10]
-			y65 := yb[10]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[10]
+			y63 := yb[10]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[11]
-			y91 := yb[11]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[11]
+			y90 := yb[11]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[2] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[2] = v170
 		}
 		// row 3 of the block
 		{
@@ -9098,171 +9030,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[14]
-			y65 := yb[14]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[14]
+			y63 := yb[14]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[15]
-			y91 := yb[15]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[15]
+			y90 := yb[15]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[3] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[3] = v170
 		}
 		// row 4 of the block
 		{
@@ -9326,171 +9268,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[18]
-			y65 := yb[18]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[18]
+			y63 := yb[18]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[19]
-			y91 := yb[19]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[19]
+			y90 := yb[19]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[4] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[4] = v170
 		}
 		// row 5 of the block
 		{
@@ -9554,171 +9506,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[22]
-			y65 := yb[22]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[22]
+			y63 := yb[22]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[23]
-			y91 := yb[23]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[23]
+			y90 := yb[23]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[5] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[5] = v170
 		}
 		// row 6 of the block
 		{
@@ -9782,171 +9744,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[26]
-			y65 := yb[26]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[26]
+			y63 := yb[26]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[27]
-			y91 := yb[27]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[27]
+			y90 := yb[27]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[6] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[6] = v170
 		}
 		// row 7 of the block
 		{
@@ -10010,171 +9982,181 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[30]
-			y65 := yb[30]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[30]
+			y63 := yb[30]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[31]
-			y91 := yb[31]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[31]
+			y90 := yb[31]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			v179 := q172 + r178
-			var v180 uint64
-			if hi169 < Inf150 {
-				v180 = ^uint64(0)
+			v168 := q161 + r167
+			var v169 uint64
+			if hi154 < Inf143 {
+				v169 = ^uint64(0)
 			}
-			v181 := math.Float64frombits(math.Float64bits(v179)&v180 | math.Float64bits(q172)&^v180)
-			dstb[7] = v181
+			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
+			dstb[7] = v170
 		}
 	}
 }
@@ -10192,6 +10174,8 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 	pP := p[PP]
 	pZero := p[PZero]
 	pRowCols := p[PRowCols]
+	pKKh := p[PKKh]
+	pKKl := p[PKKl]
 	pInf := p[PInf]
 	pDi := p[PDi]
 	pDl := p[PDl]
@@ -10262,181 +10246,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[2]
-			y65 := yb[2]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[2]
+			y63 := yb[2]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[3]
-			y91 := yb[3]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[3]
+			y90 := yb[3]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[0] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[0] = v179
 		}
 		// row 1 of the block
 		{
@@ -10500,181 +10494,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[6]
-			y65 := yb[6]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[6]
+			y63 := yb[6]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[7]
-			y91 := yb[7]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[7]
+			y90 := yb[7]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[1] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[1] = v179
 		}
 		// row 2 of the block
 		{
@@ -10738,181 +10742,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[10]
-			y65 := yb[10]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[10]
+			y63 := yb[10]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[11]
-			y91 := yb[11]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[11]
+			y90 := yb[11]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[2] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[2] = v179
 		}
 		// row 3 of the block
 		{
@@ -10976,181 +10990,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[14]
-			y65 := yb[14]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[14]
+			y63 := yb[14]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[15]
-			y91 := yb[15]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[15]
+			y90 := yb[15]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[3] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[3] = v179
 		}
 		// row 4 of the block
 		{
@@ -11214,181 +11238,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[18]
-			y65 := yb[18]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[18]
+			y63 := yb[18]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[19]
-			y91 := yb[19]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[19]
+			y90 := yb[19]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[4] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[4] = v179
 		}
 		// row 5 of the block
 		{
@@ -11452,181 +11486,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[22]
-			y65 := yb[22]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[22]
+			y63 := yb[22]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[23]
-			y91 := yb[23]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[23]
+			y90 := yb[23]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[5] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[5] = v179
 		}
 		// row 6 of the block
 		{
@@ -11690,181 +11734,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[26]
-			y65 := yb[26]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[26]
+			y63 := yb[26]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[27]
-			y91 := yb[27]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[27]
+			y90 := yb[27]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[6] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[6] = v179
 		}
 		// row 7 of the block
 		{
@@ -11928,181 +11982,191 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			s52 := hi20 + hi46
-			bv53 := s52 - hi20
-			v54 := s52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			s55 := hi20 + hi46
+			v56 := s55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			v61 := v59 + e57
+			v61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			v63 := n25 + n51
-			_ = One62
-			x64 := xb[30]
-			y65 := yb[30]
-			d66 := x64 - y65
-			v67 := d66 - x64
-			v68 := d66 - v67
+			x62 := xb[30]
+			y63 := yb[30]
+			d64 := x62 - y63
+			v65 := d64 - x62
+			v66 := d64 - v65
+			One67 := pOne
+			v68 := x62 - v66
+			_ = One67
 			One69 := pOne
-			v70 := x64 - v68
+			v70 := y63 + v65
 			_ = One69
-			One71 := pOne
-			v72 := y65 + v67
-			_ = One71
-			e73 := v70 - v72
-			NegZero74 := pNegZero
-			z75 := math.Float64frombits(math.Float64bits(d66) &^ math.Float64bits(NegZero74))
-			sg76 := math.Float64frombits(math.Float64bits(d66) & math.Float64bits(NegZero74))
-			zl77 := math.Float64frombits(math.Float64bits(e73) ^ math.Float64bits(sg76))
-			K78 := pK
-			var quad79 uint64
-			if z75 < K78 {
-				quad79 = ^uint64(0)
+			e71 := v68 - v70
+			NegZero72 := pNegZero
+			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
+			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
+			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
+			K76 := pK
+			var quad77 uint64
+			if z73 < K76 {
+				quad77 = ^uint64(0)
 			}
-			P80 := pP
-			c81 := math.Float64frombits(math.Float64bits(z75)&quad79 | math.Float64bits(P80)&^quad79)
-			v82 := zl77 + zl77
-			zz83 := math.Float64frombits(math.Float64bits(v82)&quad79 | math.Float64bits(zl77)&^quad79)
-			hi84 := float64(c81 * z75)
-			v85 := math.FMA(c81, z75, -hi84)
-			lo86 := math.FMA(c81, zz83, v85)
-			One87 := pOne
-			Zero88 := pZero
-			n89 := math.Float64frombits(math.Float64bits(One87)&quad79 | math.Float64bits(Zero88)&^quad79)
-			x90 := xb[31]
-			y91 := yb[31]
-			d92 := x90 - y91
-			v93 := d92 - x90
-			v94 := d92 - v93
-			One95 := pOne
-			v96 := x90 - v94
-			_ = One95
-			One97 := pOne
-			v98 := y91 + v93
-			_ = One97
-			e99 := v96 - v98
-			NegZero100 := pNegZero
-			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
-			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
-			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
-			K104 := pK
-			var quad105 uint64
-			if z101 < K104 {
-				quad105 = ^uint64(0)
+			P78 := pP
+			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
+			v80 := zl75 + zl75
+			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
+			hi82 := float64(c79 * z73)
+			v83 := math.FMA(c79, z73, -hi82)
+			lo84 := math.FMA(c79, zz81, v83)
+			One85 := pOne
+			One86 := pOne
+			v87 := n52 + One85
+			_ = One86
+			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
+			x89 := xb[31]
+			y90 := yb[31]
+			d91 := x89 - y90
+			v92 := d91 - x89
+			v93 := d91 - v92
+			One94 := pOne
+			v95 := x89 - v93
+			_ = One94
+			One96 := pOne
+			v97 := y90 + v92
+			_ = One96
+			e98 := v95 - v97
+			NegZero99 := pNegZero
+			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
+			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
+			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
+			K103 := pK
+			var quad104 uint64
+			if z100 < K103 {
+				quad104 = ^uint64(0)
 			}
-			P106 := pP
-			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
-			v108 := zl103 + zl103
-			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
-			hi110 := float64(c107 * z101)
-			v111 := math.FMA(c107, z101, -hi110)
-			lo112 := math.FMA(c107, zz109, v111)
+			P105 := pP
+			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
+			v107 := zl102 + zl102
+			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
+			hi109 := float64(c106 * z100)
+			v110 := math.FMA(c106, z100, -hi109)
+			lo111 := math.FMA(c106, zz108, v110)
+			One112 := pOne
 			One113 := pOne
-			Zero114 := pZero
-			n115 := math.Float64frombits(math.Float64bits(One113)&quad105 | math.Float64bits(Zero114)&^quad105)
-			s116 := hi84 + hi110
-			bv117 := s116 - hi84
-			v118 := s116 - bv117
-			v119 := hi84 - v118
-			v120 := hi110 - bv117
-			e121 := v119 + v120
-			One122 := pOne
-			v123 := lo86 + lo112
-			_ = One122
-			One124 := pOne
-			v125 := v123 + e121
-			_ = One124
-			One126 := pOne
-			v127 := n89 + n115
-			_ = One126
-			hi128 := s52 + s116
-			bv129 := hi128 - s52
-			v130 := hi128 - bv129
-			v131 := s52 - v130
-			v132 := s116 - bv129
-			e133 := v131 + v132
-			One134 := pOne
-			v135 := v61 + v125
-			_ = One134
-			One136 := pOne
-			lo137 := v135 + e133
-			_ = One136
-			One138 := pOne
-			quad139 := v63 + v127
-			_ = One138
-			RowCols140 := pRowCols
-			lin141 := RowCols140 - quad139
-			K142 := pK
-			kh143 := float64(K142 * K142)
-			kl144 := math.FMA(K142, K142, -kh143)
-			ch145 := float64(lin141 * kh143)
-			v146 := math.FMA(lin141, kh143, -ch145)
-			v147 := float64(lin141 * kl144)
-			One148 := pOne
-			cl149 := v146 + v147
-			_ = One148
-			Inf150 := pInf
-			var fin151 uint64
-			if hi128 < Inf150 {
-				fin151 = ^uint64(0)
+			v114 := n88 + One112
+			_ = One113
+			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
+			var big116m uint64
+			if hi82 > hi109 {
+				big116m = ^uint64(0)
 			}
-			NegZero152 := pNegZero
-			negch153 := math.Float64frombits(math.Float64bits(ch145) ^ math.Float64bits(NegZero152))
-			s154 := hi128 + negch153
-			bv155 := s154 - hi128
-			v156 := s154 - bv155
-			v157 := hi128 - v156
-			v158 := negch153 - bv155
-			e159 := v157 + v158
-			Zero160 := pZero
-			var corr161 uint64
-			if Zero160 < lin141 {
-				corr161 = ^uint64(0)
+			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
+			var small117m uint64
+			if hi109 > hi82 {
+				small117m = ^uint64(0)
 			}
-			v162 := hi128 - ch145
-			v163 := math.Float64frombits(math.Float64bits(s154)&fin151 | math.Float64bits(v162)&^fin151)
-			One164 := pOne
-			v165 := lo137 - cl149
-			_ = One164
+			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
+			s118 := hi82 + hi109
+			v119 := s118 - big116
+			err120 := small117 - v119
+			One121 := pOne
+			v122 := lo84 + lo111
+			_ = One121
+			One123 := pOne
+			v124 := v122 + err120
+			_ = One123
+			var big125m uint64
+			if s55 > s118 {
+				big125m = ^uint64(0)
+			}
+			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
+			var small126m uint64
+			if s118 > s55 {
+				small126m = ^uint64(0)
+			}
+			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
+			hi127 := s55 + s118
+			v128 := hi127 - big125
+			err129 := small126 - v128
+			One130 := pOne
+			v131 := v61 + v124
+			_ = One130
+			One132 := pOne
+			lo133 := v131 + err129
+			_ = One132
+			RowCols134 := pRowCols
+			lin135 := RowCols134 - quad115
+			KKh136 := pKKh
+			KKl137 := pKKl
+			ch138 := float64(lin135 * KKh136)
+			v139 := math.FMA(lin135, KKh136, -ch138)
+			v140 := float64(lin135 * KKl137)
+			One141 := pOne
+			cl142 := v139 + v140
+			_ = One141
+			Inf143 := pInf
+			NegZero144 := pNegZero
+			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
+			s146 := hi127 + negch145
+			bv147 := s146 - hi127
+			v148 := s146 - bv147
+			v149 := hi127 - v148
+			v150 := negch145 - bv147
+			e151 := v149 + v150
+			Zero152 := pZero
+			var corr153 uint64
+			if Zero152 < lin135 {
+				corr153 = ^uint64(0)
+			}
+			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
+			One155 := pOne
+			v156 := lo133 - cl142
+			_ = One155
+			One157 := pOne
+			v158 := v156 + e151
+			_ = One157
+			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
+			Di160 := pDi
+			q161 := float64(hi154 * Di160)
+			v162 := math.FMA(hi154, Di160, -q161)
+			Dl163 := pDl
+			v164 := float64(lo159 * Di160)
+			v165 := math.FMA(hi154, Dl163, v164)
 			One166 := pOne
-			v167 := v165 + e159
+			r167 := v162 + v165
 			_ = One166
-			v168 := math.Float64frombits(math.Float64bits(v167)&fin151 | math.Float64bits(lo137)&^fin151)
-			hi169 := math.Float64frombits(math.Float64bits(v163)&corr161 | math.Float64bits(hi128)&^corr161)
-			lo170 := math.Float64frombits(math.Float64bits(v168)&corr161 | math.Float64bits(lo137)&^corr161)
-			Di171 := pDi
-			q172 := float64(hi169 * Di171)
-			v173 := math.FMA(hi169, Di171, -q172)
-			Dl174 := pDl
-			v175 := float64(lo170 * Di171)
-			v176 := math.FMA(hi169, Dl174, v175)
-			One177 := pOne
-			r178 := v173 + v176
-			_ = One177
-			RowDiv179 := pRowDiv
-			nf180 := q172 / RowDiv179
-			qd181 := q172 / RowDiv179
-			NegZero182 := pNegZero
-			negqd183 := math.Float64frombits(math.Float64bits(qd181) ^ math.Float64bits(NegZero182))
-			v184 := math.FMA(negqd183, RowDiv179, q172)
-			One185 := pOne
-			rd186 := v184 + r178
-			_ = One185
-			v187 := rd186 / RowDiv179
-			v188 := qd181 + v187
-			var v189 uint64
-			if hi169 < Inf150 {
-				v189 = ^uint64(0)
+			RowDiv168 := pRowDiv
+			nf169 := q161 / RowDiv168
+			qd170 := q161 / RowDiv168
+			NegZero171 := pNegZero
+			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
+			v173 := math.FMA(negqd172, RowDiv168, q161)
+			One174 := pOne
+			rd175 := v173 + r167
+			_ = One174
+			v176 := rd175 / RowDiv168
+			v177 := qd170 + v176
+			var v178 uint64
+			if hi154 < Inf143 {
+				v178 = ^uint64(0)
 			}
-			v190 := math.Float64frombits(math.Float64bits(v188)&v189 | math.Float64bits(nf180)&^v189)
-			dstb[7] = v190
+			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
+			dstb[7] = v179
 		}
 	}
 }
@@ -12120,6 +12184,8 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 	pP := p[PP]
 	pZero := p[PZero]
 	pRowCols := p[PRowCols]
+	pKKh := p[PKKh]
+	pKKl := p[PKKl]
 	pInf := p[PInf]
 	pDi := p[PDi]
 	pDl := p[PDl]
@@ -12189,79 +12255,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[0] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[0] = v98
 		}
 		// row 1 of the block
 		{
@@ -12325,79 +12389,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[1] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[1] = v98
 		}
 		// row 2 of the block
 		{
@@ -12461,79 +12523,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[2] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[2] = v98
 		}
 		// row 3 of the block
 		{
@@ -12597,79 +12657,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[3] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[3] = v98
 		}
 		// row 4 of the block
 		{
@@ -12733,79 +12791,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[4] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[4] = v98
 		}
 		// row 5 of the block
 		{
@@ -12869,79 +12925,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[5] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[5] = v98
 		}
 		// row 6 of the block
 		{
@@ -13005,79 +13059,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[6] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[6] = v98
 		}
 		// row 7 of the block
 		{
@@ -13141,79 +13193,77 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			v96 := q89 + r95
+			var v97 uint64
+			if hi82 < Inf71 {
+				v97 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			v103 := q96 + r102
-			var v104 uint64
-			if hi93 < Inf74 {
-				v104 = ^uint64(0)
-			}
-			v105 := math.Float64frombits(math.Float64bits(v103)&v104 | math.Float64bits(q96)&^v104)
-			dstb[7] = v105
+			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
+			dstb[7] = v98
 		}
 	}
 }
@@ -13231,6 +13281,8 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 	pP := p[PP]
 	pZero := p[PZero]
 	pRowCols := p[PRowCols]
+	pKKh := p[PKKh]
+	pKKl := p[PKKl]
 	pInf := p[PInf]
 	pDi := p[PDi]
 	pDl := p[PDl]
@@ -13301,89 +13353,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[0] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[0] = v107
 		}
 		// row 1 of the block
 		{
@@ -13447,89 +13497,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[1] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[1] = v107
 		}
 		// row 2 of the block
 		{
@@ -13593,89 +13641,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[2] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[2] = v107
 		}
 		// row 3 of the block
 		{
@@ -13739,89 +13785,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[3] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[3] = v107
 		}
 		// row 4 of the block
 		{
@@ -13885,89 +13929,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[4] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[4] = v107
 		}
 		// row 5 of the block
 		{
@@ -14031,89 +14073,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[5] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[5] = v107
 		}
 		// row 6 of the block
 		{
@@ -14177,89 +14217,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[6] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[6] = v107
 		}
 		// row 7 of the block
 		{
@@ -14323,89 +14361,87 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v47 := math.FMA(c43, z37, -hi46)
 			lo48 := math.FMA(c43, zz45, v47)
 			One49 := pOne
-			Zero50 := pZero
-			n51 := math.Float64frombits(math.Float64bits(One49)&quad41 | math.Float64bits(Zero50)&^quad41)
-			hi52 := hi20 + hi46
-			bv53 := hi52 - hi20
-			v54 := hi52 - bv53
-			v55 := hi20 - v54
-			v56 := hi46 - bv53
-			e57 := v55 + v56
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			var big53m uint64
+			if hi20 > hi46 {
+				big53m = ^uint64(0)
+			}
+			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
+			var small54m uint64
+			if hi46 > hi20 {
+				small54m = ^uint64(0)
+			}
+			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
+			hi55 := hi20 + hi46
+			v56 := hi55 - big53
+			err57 := small54 - v56
 			One58 := pOne
 			v59 := lo22 + lo48
 			_ = One58
 			One60 := pOne
-			lo61 := v59 + e57
+			lo61 := v59 + err57
 			_ = One60
-			One62 := pOne
-			quad63 := n25 + n51
-			_ = One62
-			RowCols64 := pRowCols
-			lin65 := RowCols64 - quad63
-			K66 := pK
-			kh67 := float64(K66 * K66)
-			kl68 := math.FMA(K66, K66, -kh67)
-			ch69 := float64(lin65 * kh67)
-			v70 := math.FMA(lin65, kh67, -ch69)
-			v71 := float64(lin65 * kl68)
-			One72 := pOne
-			cl73 := v70 + v71
-			_ = One72
-			Inf74 := pInf
-			var fin75 uint64
-			if hi52 < Inf74 {
-				fin75 = ^uint64(0)
+			RowCols62 := pRowCols
+			lin63 := RowCols62 - quad52
+			KKh64 := pKKh
+			KKl65 := pKKl
+			ch66 := float64(lin63 * KKh64)
+			v67 := math.FMA(lin63, KKh64, -ch66)
+			v68 := float64(lin63 * KKl65)
+			One69 := pOne
+			cl70 := v67 + v68
+			_ = One69
+			Inf71 := pInf
+			NegZero72 := pNegZero
+			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
+			s74 := hi55 + negch73
+			bv75 := s74 - hi55
+			v76 := s74 - bv75
+			v77 := hi55 - v76
+			v78 := negch73 - bv75
+			e79 := v77 + v78
+			Zero80 := pZero
+			var corr81 uint64
+			if Zero80 < lin63 {
+				corr81 = ^uint64(0)
 			}
-			NegZero76 := pNegZero
-			negch77 := math.Float64frombits(math.Float64bits(ch69) ^ math.Float64bits(NegZero76))
-			s78 := hi52 + negch77
-			bv79 := s78 - hi52
-			v80 := s78 - bv79
-			v81 := hi52 - v80
-			v82 := negch77 - bv79
-			e83 := v81 + v82
-			Zero84 := pZero
-			var corr85 uint64
-			if Zero84 < lin65 {
-				corr85 = ^uint64(0)
+			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
+			One83 := pOne
+			v84 := lo61 - cl70
+			_ = One83
+			One85 := pOne
+			v86 := v84 + e79
+			_ = One85
+			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
+			Di88 := pDi
+			q89 := float64(hi82 * Di88)
+			v90 := math.FMA(hi82, Di88, -q89)
+			Dl91 := pDl
+			v92 := float64(lo87 * Di88)
+			v93 := math.FMA(hi82, Dl91, v92)
+			One94 := pOne
+			r95 := v90 + v93
+			_ = One94
+			RowDiv96 := pRowDiv
+			nf97 := q89 / RowDiv96
+			qd98 := q89 / RowDiv96
+			NegZero99 := pNegZero
+			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
+			v101 := math.FMA(negqd100, RowDiv96, q89)
+			One102 := pOne
+			rd103 := v101 + r95
+			_ = One102
+			v104 := rd103 / RowDiv96
+			v105 := qd98 + v104
+			var v106 uint64
+			if hi82 < Inf71 {
+				v106 = ^uint64(0)
 			}
-			v86 := hi52 - ch69
-			v87 := math.Float64frombits(math.Float64bits(s78)&fin75 | math.Float64bits(v86)&^fin75)
-			One88 := pOne
-			v89 := lo61 - cl73
-			_ = One88
-			One90 := pOne
-			v91 := v89 + e83
-			_ = One90
-			v92 := math.Float64frombits(math.Float64bits(v91)&fin75 | math.Float64bits(lo61)&^fin75)
-			hi93 := math.Float64frombits(math.Float64bits(v87)&corr85 | math.Float64bits(hi52)&^corr85)
-			lo94 := math.Float64frombits(math.Float64bits(v92)&corr85 | math.Float64bits(lo61)&^corr85)
-			Di95 := pDi
-			q96 := float64(hi93 * Di95)
-			v97 := math.FMA(hi93, Di95, -q96)
-			Dl98 := pDl
-			v99 := float64(lo94 * Di95)
-			v100 := math.FMA(hi93, Dl98, v99)
-			One101 := pOne
-			r102 := v97 + v100
-			_ = One101
-			RowDiv103 := pRowDiv
-			nf104 := q96 / RowDiv103
-			qd105 := q96 / RowDiv103
-			NegZero106 := pNegZero
-			negqd107 := math.Float64frombits(math.Float64bits(qd105) ^ math.Float64bits(NegZero106))
-			v108 := math.FMA(negqd107, RowDiv103, q96)
-			One109 := pOne
-			rd110 := v108 + r102
-			_ = One109
-			v111 := rd110 / RowDiv103
-			v112 := qd105 + v111
-			var v113 uint64
-			if hi93 < Inf74 {
-				v113 = ^uint64(0)
-			}
-			v114 := math.Float64frombits(math.Float64bits(v112)&v113 | math.Float64bits(nf104)&^v113)
-			dstb[7] = v114
+			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
+			dstb[7] = v107
 		}
 	}
 }

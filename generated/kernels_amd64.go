@@ -8,289 +8,289 @@ package generated
 // It is the AVX2 implementation of the canonical Elementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func elementwiseF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+func elementwiseF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // elementwiseF32AVX512 writes the per-element loss of x and y to dst.
 // It is the AVX512 implementation of the canonical Elementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func elementwiseF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+func elementwiseF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // sumF32AVX2 writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It is the AVX2 implementation of the canonical Sum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumF32AVX2(p *[20]float64, x []float32, y []float32, acc *[16]float64)
+func sumF32AVX2(p *[23]float64, x []float32, y []float32, acc *[16]float64)
 
 // sumF32AVX512 writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It is the AVX512 implementation of the canonical Sum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumF32AVX512(p *[20]float64, x []float32, y []float32, acc *[16]float64)
+func sumF32AVX512(p *[23]float64, x []float32, y []float32, acc *[16]float64)
 
 // gradF32AVX2 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
 // It is the AVX2 implementation of the canonical Grad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func gradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+func gradF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // gradF32AVX512 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
 // It is the AVX512 implementation of the canonical Grad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func gradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+func gradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // gradElementwiseF32AVX2 writes the gradient with respect to x, times the upstream gradient g, to dst.
 // It is the AVX2 implementation of the canonical GradElementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func gradElementwiseF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
+func gradElementwiseF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32, g []float32)
 
 // gradElementwiseF32AVX512 writes the gradient with respect to x, times the upstream gradient g, to dst.
 // It is the AVX512 implementation of the canonical GradElementwise kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func gradElementwiseF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
+func gradElementwiseF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, g []float32)
 
 // sumAndGradF32AVX2 writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It is the AVX2 implementation of the canonical SumAndGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumAndGradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+func sumAndGradF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 
 // sumAndGradF32AVX512 writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It is the AVX512 implementation of the canonical SumAndGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func sumAndGradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+func sumAndGradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 
 // weightedSumF32AVX2 writes the lane sums of w times the per-element losses of x and y to acc.
 // It is the AVX2 implementation of the canonical WeightedSum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func weightedSumF32AVX2(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+func weightedSumF32AVX2(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 
 // weightedSumF32AVX512 writes the lane sums of w times the per-element losses of x and y to acc.
 // It is the AVX512 implementation of the canonical WeightedSum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func weightedSumF32AVX512(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+func weightedSumF32AVX512(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 
 // weightedSumAndGradF32AVX2 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
 // It is the AVX2 implementation of the canonical WeightedSumAndGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func weightedSumAndGradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+func weightedSumAndGradF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 
 // weightedSumAndGradF32AVX512 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
 // It is the AVX512 implementation of the canonical WeightedSumAndGrad kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func weightedSumAndGradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+func weightedSumAndGradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 
 // weightSumF32AVX2 writes the lane sums of the weights w to acc.
 // It is the AVX2 implementation of the canonical WeightSum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func weightSumF32AVX2(p *[20]float64, w []float32, acc *[8]float64)
+func weightSumF32AVX2(p *[23]float64, w []float32, acc *[8]float64)
 
 // weightSumF32AVX512 writes the lane sums of the weights w to acc.
 // It is the AVX512 implementation of the canonical WeightSum kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func weightSumF32AVX512(p *[20]float64, w []float32, acc *[8]float64)
+func weightSumF32AVX512(p *[23]float64, w []float32, acc *[8]float64)
 
 // rowSums4F32AVX2 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowSums4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowSums4F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowSums4F32AVX512 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums4 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowSums4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowSums4F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowMeans4F32AVX2 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowMeans4 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowMeans4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowMeans4F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowMeans4F32AVX512 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowMeans4 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowMeans4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowMeans4F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowSums2F32AVX2 writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowSums2 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowSums2F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowSums2F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowSums2F32AVX512 writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums2 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowSums2F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowSums2F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowMeans2F32AVX2 writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowMeans2 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowMeans2F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowMeans2F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowMeans2F32AVX512 writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowMeans2 kernel for float32 (see gen/kernel).
 //
 //go:noescape
-func rowMeans2F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowMeans2F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // elementwiseF64AVX2 writes the per-element loss of x and y to dst.
 // It is the AVX2 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func elementwiseF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+func elementwiseF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // elementwiseF64AVX512 writes the per-element loss of x and y to dst.
 // It is the AVX512 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func elementwiseF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+func elementwiseF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // sumF64AVX2 writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It is the AVX2 implementation of the canonical Sum kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func sumF64AVX2(p *[20]float64, x []float64, y []float64, acc *[24]float64)
+func sumF64AVX2(p *[23]float64, x []float64, y []float64, acc *[24]float64)
 
 // sumF64AVX512 writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It is the AVX512 implementation of the canonical Sum kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func sumF64AVX512(p *[20]float64, x []float64, y []float64, acc *[24]float64)
+func sumF64AVX512(p *[23]float64, x []float64, y []float64, acc *[24]float64)
 
 // gradF64AVX2 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
 // It is the AVX2 implementation of the canonical Grad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func gradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+func gradF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // gradF64AVX512 writes the gradient with respect to x, scaled by p's GA and GB, to dst.
 // It is the AVX512 implementation of the canonical Grad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func gradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+func gradF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // gradElementwiseF64AVX2 writes the gradient with respect to x, times the upstream gradient g, to dst.
 // It is the AVX2 implementation of the canonical GradElementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func gradElementwiseF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
+func gradElementwiseF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64, g []float64)
 
 // gradElementwiseF64AVX512 writes the gradient with respect to x, times the upstream gradient g, to dst.
 // It is the AVX512 implementation of the canonical GradElementwise kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func gradElementwiseF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
+func gradElementwiseF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64, g []float64)
 
 // sumAndGradF64AVX2 writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It is the AVX2 implementation of the canonical SumAndGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func sumAndGradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+func sumAndGradF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 
 // sumAndGradF64AVX512 writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It is the AVX512 implementation of the canonical SumAndGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func sumAndGradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+func sumAndGradF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 
 // weightedSumF64AVX2 writes the lane sums of w times the per-element losses of x and y to acc.
 // It is the AVX2 implementation of the canonical WeightedSum kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func weightedSumF64AVX2(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+func weightedSumF64AVX2(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 
 // weightedSumF64AVX512 writes the lane sums of w times the per-element losses of x and y to acc.
 // It is the AVX512 implementation of the canonical WeightedSum kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func weightedSumF64AVX512(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+func weightedSumF64AVX512(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 
 // weightedSumAndGradF64AVX2 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
 // It is the AVX2 implementation of the canonical WeightedSumAndGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func weightedSumAndGradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+func weightedSumAndGradF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 
 // weightedSumAndGradF64AVX512 writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
 // It is the AVX512 implementation of the canonical WeightedSumAndGrad kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func weightedSumAndGradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+func weightedSumAndGradF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 
 // weightSumF64AVX2 writes the lane sums of the weights w to acc.
 // It is the AVX2 implementation of the canonical WeightSum kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func weightSumF64AVX2(p *[20]float64, w []float64, acc *[16]float64)
+func weightSumF64AVX2(p *[23]float64, w []float64, acc *[16]float64)
 
 // weightSumF64AVX512 writes the lane sums of the weights w to acc.
 // It is the AVX512 implementation of the canonical WeightSum kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func weightSumF64AVX512(p *[20]float64, w []float64, acc *[16]float64)
+func weightSumF64AVX512(p *[23]float64, w []float64, acc *[16]float64)
 
 // rowSums4F64AVX2 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowSums4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowSums4F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowSums4F64AVX512 writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums4 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowSums4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowSums4F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowMeans4F64AVX2 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowMeans4 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowMeans4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowMeans4F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowMeans4F64AVX512 writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowMeans4 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowMeans4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowMeans4F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowSums2F64AVX2 writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowSums2 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowSums2F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowSums2F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowSums2F64AVX512 writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowSums2 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowSums2F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowSums2F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowMeans2F64AVX2 writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX2 implementation of the canonical RowMeans2 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowMeans2F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowMeans2F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowMeans2F64AVX512 writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It is the AVX512 implementation of the canonical RowMeans2 kernel for float64 (see gen/kernel).
 //
 //go:noescape
-func rowMeans2F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowMeans2F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // CPUID returns the registers of the CPUID instruction with EAX = leaf and ECX = 0.
 // Every x86-64 CPU has it; the root package reads the vendor and family with it.

@@ -185,7 +185,7 @@ DATA rowcols64x2<>+112(SB)/8, $0x000000000000000d
 DATA rowcols64x2<>+120(SB)/8, $0x000000000000000f
 GLOBL rowcols64x2<>(SB), RODATA|NOPTR, $128
 
-// func elementwiseF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -466,7 +466,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -645,7 +645,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX2(p *[20]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32AVX2(p *[23]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, FMA3
 TEXT ·sumF32AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -832,7 +832,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF32AVX512(p *[20]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32AVX512(p *[23]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -1075,7 +1075,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·gradF32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -1296,7 +1296,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// func gradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -1451,7 +1451,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX
 TEXT ·gradElementwiseF32AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1715,7 +1715,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -1893,7 +1893,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumAndGradF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2217,7 +2217,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2452,7 +2452,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF32AVX2(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumF32AVX2(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX
 TEXT ·weightedSumF32AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -2830,7 +2830,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF32AVX512(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumF32AVX512(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -3145,7 +3145,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF32AVX2(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumAndGradF32AVX2(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX
 TEXT ·weightedSumAndGradF32AVX2(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -3652,7 +3652,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF32AVX512(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumAndGradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: AVX, AVX512F, AVX512VL, MMX+
 TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -4071,7 +4071,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF32AVX2(p *[20]float64, w []float32, acc *[8]float64)
+// func weightSumF32AVX2(p *[23]float64, w []float32, acc *[8]float64)
 // Requires: AVX
 TEXT ·weightSumF32AVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -4147,7 +4147,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF32AVX512(p *[20]float64, w []float32, acc *[8]float64)
+// func weightSumF32AVX512(p *[23]float64, w []float32, acc *[8]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightSumF32AVX512(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -4223,7 +4223,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowSums4F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·rowSums4F32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -4416,39 +4416,30 @@ loop1:
 	VCMPPD $0x04, Y3, Y4, Y3
 
 	// v50 = mul B45, ls42
-	VMULPD Y4, Y1, Y4
+	VMULPD Y4, Y1, Y1
 
 	// v51 = add s47, v50
-	VADDPD Y4, Y2, Y4
-
-	// s52 = select v49, v51, s47
-	VBLENDVPD Y3, Y4, Y2, Y2
-
-	// Inf53 = param Inf
-	VBROADCASTSD 72(AX), Y3
-
-	// H54 = param H
-	VBROADCASTSD 8(AX), Y4
-
-	// v55 = sub Inf53, H54
-	VSUBPD Y4, Y3, Y3
-
-	// binf56 = mul B45, v55
-	VMULPD Y3, Y1, Y1
-
-	// Ovf57 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf58 = le Ovf57, zmax44
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
-	// s60 = select ovf58, v59, s52
-	VBLENDVPD Y0, Y1, Y2, Y0
+	// s52 = select v49, v51, s47
+	VBLENDVPD Y3, Y1, Y2, Y1
 
-	// store dst s60
+	// Ovf53 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf54 = le Ovf53, zmax44
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf55 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v56 = add s52, BInf55
+	VADDPD Y2, Y1, Y2
+
+	// s57 = select ovf54, v56, s52
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s57
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)(DI*4)
 
@@ -4630,39 +4621,30 @@ loop1:
 	VCMPPD $0x04, Y3, Y4, Y3
 
 	// v50 = mul B45, ls42
-	VMULPD Y4, Y1, Y4
+	VMULPD Y4, Y1, Y1
 
 	// v51 = add s47, v50
-	VADDPD Y4, Y2, Y4
-
-	// s52 = select v49, v51, s47
-	VBLENDVPD Y3, Y4, Y2, Y2
-
-	// Inf53 = param Inf
-	VBROADCASTSD 72(AX), Y3
-
-	// H54 = param H
-	VBROADCASTSD 8(AX), Y4
-
-	// v55 = sub Inf53, H54
-	VSUBPD Y4, Y3, Y3
-
-	// binf56 = mul B45, v55
-	VMULPD Y3, Y1, Y1
-
-	// Ovf57 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf58 = le Ovf57, zmax44
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
-	// s60 = select ovf58, v59, s52
-	VBLENDVPD Y0, Y1, Y2, Y0
+	// s52 = select v49, v51, s47
+	VBLENDVPD Y3, Y1, Y2, Y1
 
-	// store dst s60
+	// Ovf53 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf54 = le Ovf53, zmax44
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf55 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v56 = add s52, BInf55
+	VADDPD Y2, Y1, Y2
+
+	// s57 = select ovf54, v56, s52
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s57
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(SI)(DI*4)
 	ADDQ       $0x08, DI
@@ -4672,7 +4654,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowSums4F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F
 TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -4847,35 +4829,26 @@ loop1:
 	VCMPPD $0x04, Z5, Z6, K1
 
 	// v50 = mul B45, ls42
-	VMULPD Z6, Z3, Z5
+	VMULPD Z6, Z3, Z3
 
 	// v51 = add s47, v50, merged into:
 	// s52 = select v49, v51, s47
-	VADDPD Z5, Z4, K1, Z4
-
-	// Inf53 = param Inf
-	VBROADCASTSD 72(AX), Z5
-
-	// H54 = param H
-	VBROADCASTSD 8(AX), Z6
-
-	// v55 = sub Inf53, H54
-	VSUBPD Z6, Z5, Z5
-
-	// binf56 = mul B45, v55
-	VMULPD Z5, Z3, Z3
-
-	// Ovf57 = param Ovf
-	VBROADCASTSD 88(AX), Z5
-
-	// ovf58 = le Ovf57, zmax44
-	VCMPPD $0x12, Z2, Z5, K1
-
-	// v59 = add s52, binf56, merged into:
-	// s60 = select ovf58, v59, s52
 	VADDPD Z3, Z4, K1, Z4
 
-	// store dst s60
+	// Ovf53 = param Ovf
+	VBROADCASTSD 88(AX), Z3
+
+	// ovf54 = le Ovf53, zmax44
+	VCMPPD $0x12, Z2, Z3, K1
+
+	// BInf55 = param BInf
+	VBROADCASTSD 176(AX), Z2
+
+	// v56 = add s52, BInf55, merged into:
+	// s57 = select ovf54, v56, s52
+	VADDPD Z2, Z4, K1, Z4
+
+	// store dst s57
 	VCVTPD2PS Z4, Y2
 	VMOVUPS   Y2, (SI)(DI*4)
 	ADDQ      $0x08, DI
@@ -4885,7 +4858,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans4F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowMeans4F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·rowMeans4F32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -5078,45 +5051,36 @@ loop1:
 	VCMPPD $0x04, Y3, Y4, Y3
 
 	// v50 = mul B45, ls42
-	VMULPD Y4, Y1, Y4
+	VMULPD Y4, Y1, Y1
 
 	// v51 = add s47, v50
-	VADDPD Y4, Y2, Y4
-
-	// s52 = select v49, v51, s47
-	VBLENDVPD Y3, Y4, Y2, Y2
-
-	// Inf53 = param Inf
-	VBROADCASTSD 72(AX), Y3
-
-	// H54 = param H
-	VBROADCASTSD 8(AX), Y4
-
-	// v55 = sub Inf53, H54
-	VSUBPD Y4, Y3, Y3
-
-	// binf56 = mul B45, v55
-	VMULPD Y3, Y1, Y1
-
-	// Ovf57 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf58 = le Ovf57, zmax44
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
-	// s60 = select ovf58, v59, s52
-	VBLENDVPD Y0, Y1, Y2, Y0
+	// s52 = select v49, v51, s47
+	VBLENDVPD Y3, Y1, Y2, Y1
 
-	// RowDiv61 = param RowDiv
+	// Ovf53 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf54 = le Ovf53, zmax44
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf55 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v56 = add s52, BInf55
+	VADDPD Y2, Y1, Y2
+
+	// s57 = select ovf54, v56, s52
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// RowDiv58 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// v62 = div s60, RowDiv61
+	// v59 = div s57, RowDiv58
 	VDIVPD Y1, Y0, Y0
 
-	// store dst v62
+	// store dst v59
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)(DI*4)
 
@@ -5298,45 +5262,36 @@ loop1:
 	VCMPPD $0x04, Y3, Y4, Y3
 
 	// v50 = mul B45, ls42
-	VMULPD Y4, Y1, Y4
+	VMULPD Y4, Y1, Y1
 
 	// v51 = add s47, v50
-	VADDPD Y4, Y2, Y4
-
-	// s52 = select v49, v51, s47
-	VBLENDVPD Y3, Y4, Y2, Y2
-
-	// Inf53 = param Inf
-	VBROADCASTSD 72(AX), Y3
-
-	// H54 = param H
-	VBROADCASTSD 8(AX), Y4
-
-	// v55 = sub Inf53, H54
-	VSUBPD Y4, Y3, Y3
-
-	// binf56 = mul B45, v55
-	VMULPD Y3, Y1, Y1
-
-	// Ovf57 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf58 = le Ovf57, zmax44
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v59 = add s52, binf56
 	VADDPD Y1, Y2, Y1
 
-	// s60 = select ovf58, v59, s52
-	VBLENDVPD Y0, Y1, Y2, Y0
+	// s52 = select v49, v51, s47
+	VBLENDVPD Y3, Y1, Y2, Y1
 
-	// RowDiv61 = param RowDiv
+	// Ovf53 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf54 = le Ovf53, zmax44
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf55 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v56 = add s52, BInf55
+	VADDPD Y2, Y1, Y2
+
+	// s57 = select ovf54, v56, s52
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// RowDiv58 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// v62 = div s60, RowDiv61
+	// v59 = div s57, RowDiv58
 	VDIVPD Y1, Y0, Y0
 
-	// store dst v62
+	// store dst v59
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(SI)(DI*4)
 	ADDQ       $0x08, DI
@@ -5346,7 +5301,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans4F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowMeans4F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F
 TEXT ·rowMeans4F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -5521,41 +5476,32 @@ loop1:
 	VCMPPD $0x04, Z5, Z6, K1
 
 	// v50 = mul B45, ls42
-	VMULPD Z6, Z3, Z5
+	VMULPD Z6, Z3, Z3
 
 	// v51 = add s47, v50, merged into:
 	// s52 = select v49, v51, s47
-	VADDPD Z5, Z4, K1, Z4
-
-	// Inf53 = param Inf
-	VBROADCASTSD 72(AX), Z5
-
-	// H54 = param H
-	VBROADCASTSD 8(AX), Z6
-
-	// v55 = sub Inf53, H54
-	VSUBPD Z6, Z5, Z5
-
-	// binf56 = mul B45, v55
-	VMULPD Z5, Z3, Z3
-
-	// Ovf57 = param Ovf
-	VBROADCASTSD 88(AX), Z5
-
-	// ovf58 = le Ovf57, zmax44
-	VCMPPD $0x12, Z2, Z5, K1
-
-	// v59 = add s52, binf56, merged into:
-	// s60 = select ovf58, v59, s52
 	VADDPD Z3, Z4, K1, Z4
 
-	// RowDiv61 = param RowDiv
+	// Ovf53 = param Ovf
+	VBROADCASTSD 88(AX), Z3
+
+	// ovf54 = le Ovf53, zmax44
+	VCMPPD $0x12, Z2, Z3, K1
+
+	// BInf55 = param BInf
+	VBROADCASTSD 176(AX), Z2
+
+	// v56 = add s52, BInf55, merged into:
+	// s57 = select ovf54, v56, s52
+	VADDPD Z2, Z4, K1, Z4
+
+	// RowDiv58 = param RowDiv
 	VBROADCASTSD 152(AX), Z2
 
-	// v62 = div s60, RowDiv61
+	// v59 = div s57, RowDiv58
 	VDIVPD Z2, Z4, Z2
 
-	// store dst v62
+	// store dst v59
 	VCVTPD2PS Z2, Y2
 	VMOVUPS   Y2, (SI)(DI*4)
 	ADDQ      $0x08, DI
@@ -5565,7 +5511,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums2F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowSums2F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·rowSums2F32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -5682,31 +5628,22 @@ loop1:
 	// s28 = select v25, v27, s23
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// Inf29 = param Inf
-	VBROADCASTSD 72(AX), Y3
+	// Ovf29 = param Ovf
+	VBROADCASTSD 88(AX), Y2
 
-	// H30 = param H
-	VBROADCASTSD 8(AX), Y4
+	// ovf30 = le Ovf29, zmax20
+	VCMPPD $0x12, Y0, Y2, Y0
 
-	// v31 = sub Inf29, H30
-	VSUBPD Y4, Y3, Y3
+	// BInf31 = param BInf
+	VBROADCASTSD 176(AX), Y2
 
-	// binf32 = mul B21, v31
-	VMULPD Y3, Y2, Y2
-
-	// Ovf33 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf34 = le Ovf33, zmax20
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v35 = add s28, binf32
+	// v32 = add s28, BInf31
 	VADDPD Y2, Y1, Y2
 
-	// s36 = select ovf34, v35, s28
+	// s33 = select ovf30, v32, s28
 	VBLENDVPD Y0, Y2, Y1, Y0
 
-	// store dst s36
+	// store dst s33
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)(DI*4)
 
@@ -5812,31 +5749,22 @@ loop1:
 	// s28 = select v25, v27, s23
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// Inf29 = param Inf
-	VBROADCASTSD 72(AX), Y3
+	// Ovf29 = param Ovf
+	VBROADCASTSD 88(AX), Y2
 
-	// H30 = param H
-	VBROADCASTSD 8(AX), Y4
+	// ovf30 = le Ovf29, zmax20
+	VCMPPD $0x12, Y0, Y2, Y0
 
-	// v31 = sub Inf29, H30
-	VSUBPD Y4, Y3, Y3
+	// BInf31 = param BInf
+	VBROADCASTSD 176(AX), Y2
 
-	// binf32 = mul B21, v31
-	VMULPD Y3, Y2, Y2
-
-	// Ovf33 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf34 = le Ovf33, zmax20
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v35 = add s28, binf32
+	// v32 = add s28, BInf31
 	VADDPD Y2, Y1, Y2
 
-	// s36 = select ovf34, v35, s28
+	// s33 = select ovf30, v32, s28
 	VBLENDVPD Y0, Y2, Y1, Y0
 
-	// store dst s36
+	// store dst s33
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(SI)(DI*4)
 	ADDQ       $0x08, DI
@@ -5846,7 +5774,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums2F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowSums2F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F
 TEXT ·rowSums2F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -5953,35 +5881,26 @@ loop1:
 	VCMPPD $0x04, Z6, Z4, K1
 
 	// v26 = mul B21, ls19
-	VMULPD Z4, Z3, Z4
+	VMULPD Z4, Z3, Z3
 
 	// v27 = add s23, v26, merged into:
 	// s28 = select v25, v27, s23
-	VADDPD Z4, Z5, K1, Z5
-
-	// Inf29 = param Inf
-	VBROADCASTSD 72(AX), Z4
-
-	// H30 = param H
-	VBROADCASTSD 8(AX), Z6
-
-	// v31 = sub Inf29, H30
-	VSUBPD Z6, Z4, Z4
-
-	// binf32 = mul B21, v31
-	VMULPD Z4, Z3, Z3
-
-	// Ovf33 = param Ovf
-	VBROADCASTSD 88(AX), Z4
-
-	// ovf34 = le Ovf33, zmax20
-	VCMPPD $0x12, Z2, Z4, K1
-
-	// v35 = add s28, binf32, merged into:
-	// s36 = select ovf34, v35, s28
 	VADDPD Z3, Z5, K1, Z5
 
-	// store dst s36
+	// Ovf29 = param Ovf
+	VBROADCASTSD 88(AX), Z3
+
+	// ovf30 = le Ovf29, zmax20
+	VCMPPD $0x12, Z2, Z3, K1
+
+	// BInf31 = param BInf
+	VBROADCASTSD 176(AX), Z2
+
+	// v32 = add s28, BInf31, merged into:
+	// s33 = select ovf30, v32, s28
+	VADDPD Z2, Z5, K1, Z5
+
+	// store dst s33
 	VCVTPD2PS Z5, Y2
 	VMOVUPS   Y2, (SI)(DI*4)
 	ADDQ      $0x08, DI
@@ -5991,7 +5910,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans2F32AVX2(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowMeans2F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX
 TEXT ·rowMeans2F32AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -6108,37 +6027,28 @@ loop1:
 	// s28 = select v25, v27, s23
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// Inf29 = param Inf
-	VBROADCASTSD 72(AX), Y3
+	// Ovf29 = param Ovf
+	VBROADCASTSD 88(AX), Y2
 
-	// H30 = param H
-	VBROADCASTSD 8(AX), Y4
+	// ovf30 = le Ovf29, zmax20
+	VCMPPD $0x12, Y0, Y2, Y0
 
-	// v31 = sub Inf29, H30
-	VSUBPD Y4, Y3, Y3
+	// BInf31 = param BInf
+	VBROADCASTSD 176(AX), Y2
 
-	// binf32 = mul B21, v31
-	VMULPD Y3, Y2, Y2
-
-	// Ovf33 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf34 = le Ovf33, zmax20
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v35 = add s28, binf32
+	// v32 = add s28, BInf31
 	VADDPD Y2, Y1, Y2
 
-	// s36 = select ovf34, v35, s28
+	// s33 = select ovf30, v32, s28
 	VBLENDVPD Y0, Y2, Y1, Y0
 
-	// RowDiv37 = param RowDiv
+	// RowDiv34 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// v38 = div s36, RowDiv37
+	// v35 = div s33, RowDiv34
 	VDIVPD Y1, Y0, Y0
 
-	// store dst v38
+	// store dst v35
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, (SI)(DI*4)
 
@@ -6244,37 +6154,28 @@ loop1:
 	// s28 = select v25, v27, s23
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// Inf29 = param Inf
-	VBROADCASTSD 72(AX), Y3
+	// Ovf29 = param Ovf
+	VBROADCASTSD 88(AX), Y2
 
-	// H30 = param H
-	VBROADCASTSD 8(AX), Y4
+	// ovf30 = le Ovf29, zmax20
+	VCMPPD $0x12, Y0, Y2, Y0
 
-	// v31 = sub Inf29, H30
-	VSUBPD Y4, Y3, Y3
+	// BInf31 = param BInf
+	VBROADCASTSD 176(AX), Y2
 
-	// binf32 = mul B21, v31
-	VMULPD Y3, Y2, Y2
-
-	// Ovf33 = param Ovf
-	VBROADCASTSD 88(AX), Y3
-
-	// ovf34 = le Ovf33, zmax20
-	VCMPPD $0x12, Y0, Y3, Y0
-
-	// v35 = add s28, binf32
+	// v32 = add s28, BInf31
 	VADDPD Y2, Y1, Y2
 
-	// s36 = select ovf34, v35, s28
+	// s33 = select ovf30, v32, s28
 	VBLENDVPD Y0, Y2, Y1, Y0
 
-	// RowDiv37 = param RowDiv
+	// RowDiv34 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// v38 = div s36, RowDiv37
+	// v35 = div s33, RowDiv34
 	VDIVPD Y1, Y0, Y0
 
-	// store dst v38
+	// store dst v35
 	VCVTPD2PSY Y0, X0
 	VMOVUPS    X0, 16(SI)(DI*4)
 	ADDQ       $0x08, DI
@@ -6284,7 +6185,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans2F32AVX512(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowMeans2F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: AVX, AVX512F
 TEXT ·rowMeans2F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -6391,41 +6292,32 @@ loop1:
 	VCMPPD $0x04, Z6, Z4, K1
 
 	// v26 = mul B21, ls19
-	VMULPD Z4, Z3, Z4
+	VMULPD Z4, Z3, Z3
 
 	// v27 = add s23, v26, merged into:
 	// s28 = select v25, v27, s23
-	VADDPD Z4, Z5, K1, Z5
-
-	// Inf29 = param Inf
-	VBROADCASTSD 72(AX), Z4
-
-	// H30 = param H
-	VBROADCASTSD 8(AX), Z6
-
-	// v31 = sub Inf29, H30
-	VSUBPD Z6, Z4, Z4
-
-	// binf32 = mul B21, v31
-	VMULPD Z4, Z3, Z3
-
-	// Ovf33 = param Ovf
-	VBROADCASTSD 88(AX), Z4
-
-	// ovf34 = le Ovf33, zmax20
-	VCMPPD $0x12, Z2, Z4, K1
-
-	// v35 = add s28, binf32, merged into:
-	// s36 = select ovf34, v35, s28
 	VADDPD Z3, Z5, K1, Z5
 
-	// RowDiv37 = param RowDiv
+	// Ovf29 = param Ovf
+	VBROADCASTSD 88(AX), Z3
+
+	// ovf30 = le Ovf29, zmax20
+	VCMPPD $0x12, Z2, Z3, K1
+
+	// BInf31 = param BInf
+	VBROADCASTSD 176(AX), Z2
+
+	// v32 = add s28, BInf31, merged into:
+	// s33 = select ovf30, v32, s28
+	VADDPD Z2, Z5, K1, Z5
+
+	// RowDiv34 = param RowDiv
 	VBROADCASTSD 152(AX), Z2
 
-	// v38 = div s36, RowDiv37
+	// v35 = div s33, RowDiv34
 	VDIVPD Z2, Z5, Z2
 
-	// store dst v38
+	// store dst v35
 	VCVTPD2PS Z2, Y2
 	VMOVUPS   Y2, (SI)(DI*4)
 	ADDQ      $0x08, DI
@@ -6435,7 +6327,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -6928,7 +6820,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func elementwiseF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -7275,7 +7167,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF64AVX2(p *[20]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64AVX2(p *[23]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumF64AVX2(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -7766,7 +7658,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumF64AVX512(p *[20]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64AVX512(p *[23]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
@@ -8381,7 +8273,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·gradF64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -8666,7 +8558,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// func gradF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -8872,7 +8764,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, FMA3
 TEXT ·gradElementwiseF64AVX2(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -9198,7 +9090,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func gradElementwiseF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: AVX, AVX512F
 TEXT ·gradElementwiseF64AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
@@ -9354,7 +9246,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, FMA3
 TEXT ·sumAndGradF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -9958,7 +9850,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func sumAndGradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -10368,7 +10260,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF64AVX2(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumF64AVX2(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, FMA3
 TEXT ·weightedSumF64AVX2(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -11040,7 +10932,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumF64AVX512(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumF64AVX512(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
@@ -11671,7 +11563,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF64AVX2(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumAndGradF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, FMA3
 TEXT ·weightedSumAndGradF64AVX2(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -12468,7 +12360,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightedSumAndGradF64AVX512(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumAndGradF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
@@ -13036,7 +12928,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF64AVX2(p *[20]float64, w []float64, acc *[16]float64)
+// func weightSumF64AVX2(p *[23]float64, w []float64, acc *[16]float64)
 // Requires: AVX
 TEXT ·weightSumF64AVX2(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -13198,7 +13090,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func weightSumF64AVX512(p *[20]float64, w []float64, acc *[16]float64)
+// func weightSumF64AVX512(p *[23]float64, w []float64, acc *[16]float64)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·weightSumF64AVX512(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
@@ -13341,7 +13233,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowSums4F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·rowSums4F64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -13533,397 +13425,367 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y5
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y7
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y6, Y5, Y7, Y5
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y5, Y5
+	VFMADD231PD Y7, Y3, Y5
 
-	// s52 = add hi20, hi46
-	VADDPD Y11, Y10, Y6
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// bv53 = sub s52, hi20
-	VSUBPD Y10, Y6, Y7
+	// big53 = max hi20, hi46
+	VMAXPD Y11, Y10, Y5
 
-	// v54 = sub s52, bv53
-	VSUBPD Y7, Y6, Y12
+	// small54 = min hi20, hi46
+	VMINPD Y11, Y10, Y6
 
-	// v55 = sub hi20, v54
-	VSUBPD Y12, Y10, Y10
+	// s55 = add hi20, hi46
+	VADDPD Y11, Y10, Y7
 
-	// v56 = sub hi46, bv53
-	VSUBPD Y7, Y11, Y7
+	// v56 = sub s55, big53
+	VSUBPD Y5, Y7, Y5
 
-	// e57 = add v55, v56
-	VADDPD Y7, Y10, Y7
+	// err57 = sub small54, v56
+	VSUBPD Y5, Y6, Y5
 
 	// One58 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y10, Y8, Y9
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v61 = fma v59, One60, e57
-	VFMADD231PD Y8, Y9, Y7
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v63 = fma n25, One62, n51
-	VFMADD231PD Y8, Y3, Y5
-
-	// x64 = load x[col 2]
-	// y65 = load y[col 2]
-	// d66 = sub x64, y65
-	VSUBPD Y4, Y1, Y3
-
-	// v67 = sub d66, x64
-	VSUBPD Y1, Y3, Y8
-
-	// v68 = sub d66, v67
-	VSUBPD Y8, Y3, Y9
-
-	// One69 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v70 = fms x64, One69, v68
-	VFMSUB231PD Y10, Y1, Y9
-
-	// One71 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// v72 = fma y65, One71, v67
-	VFMADD231PD Y1, Y4, Y8
-
-	// e73 = sub v70, v72
-	VSUBPD Y8, Y9, Y1
-
-	// NegZero74 = param NegZero
-	VBROADCASTSD 64(AX), Y4
-
-	// z75 = andnot NegZero74, d66
-	VANDNPD Y3, Y4, Y8
-
-	// sg76 = and d66, NegZero74
-	VANDPD Y4, Y3, Y3
-
-	// zl77 = xor e73, sg76
-	VXORPD Y3, Y1, Y1
-
-	// K78 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad79 = lt z75, K78
-	VCMPPD $0x11, Y3, Y8, Y3
-
-	// P80 = param P
-	VBROADCASTSD 96(AX), Y4
-
-	// c81 = select quad79, z75, P80
-	VBLENDVPD Y3, Y8, Y4, Y4
-
-	// v82 = add zl77, zl77
-	VADDPD Y1, Y1, Y9
-
-	// zz83 = select quad79, v82, zl77
-	VBLENDVPD Y3, Y9, Y1, Y1
-
-	// hi84 = mul c81, z75
-	VMULPD Y8, Y4, Y9
-
-	// v85 = fms c81, z75, hi84
-	VFMSUB213PD Y9, Y4, Y8
-
-	// lo86 = fma c81, zz83, v85
-	VFMADD231PD Y1, Y4, Y8
-
-	// One87 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// Zero88 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// n89 = select quad79, One87, Zero88
-	VBLENDVPD Y3, Y1, Y4, Y1
-
-	// x90 = load x[col 3]
-	// y91 = load y[col 3]
-	// d92 = sub x90, y91
-	VSUBPD Y2, Y0, Y3
-
-	// v93 = sub d92, x90
-	VSUBPD Y0, Y3, Y4
-
-	// v94 = sub d92, v93
-	VSUBPD Y4, Y3, Y10
-
-	// One95 = param One
-	VBROADCASTSD 104(AX), Y11
-
-	// v96 = fms x90, One95, v94
-	VFMSUB231PD Y11, Y0, Y10
-
-	// One97 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// v98 = fma y91, One97, v93
-	VFMADD231PD Y0, Y2, Y4
-
-	// e99 = sub v96, v98
-	VSUBPD Y4, Y10, Y0
-
-	// NegZero100 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z101 = andnot NegZero100, d92
-	VANDNPD Y3, Y2, Y4
-
-	// sg102 = and d92, NegZero100
-	VANDPD Y2, Y3, Y2
-
-	// zl103 = xor e99, sg102
-	VXORPD Y2, Y0, Y0
-
-	// K104 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad105 = lt z101, K104
-	VCMPPD $0x11, Y2, Y4, Y2
-
-	// P106 = param P
-	VBROADCASTSD 96(AX), Y3
-
-	// c107 = select quad105, z101, P106
-	VBLENDVPD Y2, Y4, Y3, Y3
-
-	// v108 = add zl103, zl103
-	VADDPD Y0, Y0, Y10
-
-	// zz109 = select quad105, v108, zl103
-	VBLENDVPD Y2, Y10, Y0, Y0
-
-	// hi110 = mul c107, z101
-	VMULPD Y4, Y3, Y10
-
-	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Y10, Y3, Y4
-
-	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Y0, Y3, Y4
-
-	// One113 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// Zero114 = param Zero
-	VBROADCASTSD 80(AX), Y3
-
-	// n115 = select quad105, One113, Zero114
-	VBLENDVPD Y2, Y0, Y3, Y0
-
-	// s116 = add hi84, hi110
-	VADDPD Y10, Y9, Y2
-
-	// bv117 = sub s116, hi84
-	VSUBPD Y9, Y2, Y3
-
-	// v118 = sub s116, bv117
-	VSUBPD Y3, Y2, Y11
-
-	// v119 = sub hi84, v118
-	VSUBPD Y11, Y9, Y9
-
-	// v120 = sub hi110, bv117
-	VSUBPD Y3, Y10, Y3
-
-	// e121 = add v119, v120
-	VADDPD Y3, Y9, Y3
-
-	// One122 = param One
-	VBROADCASTSD 104(AX), Y9
-
-	// v123 = fma lo86, One122, lo112
-	VFMADD231PD Y9, Y8, Y4
-
-	// One124 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v125 = fma v123, One124, e121
-	VFMADD231PD Y8, Y4, Y3
-
-	// One126 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v127 = fma n89, One126, n115
-	VFMADD231PD Y4, Y1, Y0
-
-	// hi128 = add s52, s116
-	VADDPD Y2, Y6, Y1
-
-	// bv129 = sub hi128, s52
-	VSUBPD Y6, Y1, Y4
-
-	// v130 = sub hi128, bv129
-	VSUBPD Y4, Y1, Y8
-
-	// v131 = sub s52, v130
-	VSUBPD Y8, Y6, Y6
-
-	// v132 = sub s116, bv129
-	VSUBPD Y4, Y2, Y2
-
-	// e133 = add v131, v132
-	VADDPD Y2, Y6, Y2
-
-	// One134 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v135 = fma v61, One134, v125
-	VFMADD231PD Y4, Y7, Y3
-
-	// One136 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo137 = fma v135, One136, e133
-	VFMADD231PD Y4, Y3, Y2
-
-	// One138 = param One
-	VBROADCASTSD 104(AX), Y3
-
-	// quad139 = fma v63, One138, v127
-	VFMADD231PD Y3, Y5, Y0
-
-	// RowCols140 = param RowCols
-	VBROADCASTSD 144(AX), Y3
-
-	// lin141 = sub RowCols140, quad139
-	VSUBPD Y0, Y3, Y0
-
-	// K142 = param K
-	VBROADCASTSD (AX), Y3
-
-	// kh143 = mul K142, K142
-	VMULPD Y3, Y3, Y4
-
-	// kl144 = fms K142, K142, kh143
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
-
-	// ch145 = mul lin141, kh143
-	VMULPD Y4, Y0, Y3
-
-	// v146 = fms lin141, kh143, ch145
-	VFMSUB213PD Y3, Y0, Y4
-
-	// v147 = mul lin141, kl144
-	VMULPD Y5, Y0, Y5
-
-	// One148 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// cl149 = fma v146, One148, v147
-	VFMADD231PD Y6, Y4, Y5
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y8, Y9
 
-	// Inf150 = param Inf
-	VBROADCASTSD 72(AX), Y4
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// fin151 = lt hi128, Inf150
-	VCMPPD $0x11, Y4, Y1, Y6
+	// v61 = fma v59, One60, err57
+	VFMADD231PD Y6, Y9, Y5
 
-	// NegZero152 = param NegZero
-	VBROADCASTSD 64(AX), Y7
+	// x62 = load x[col 2]
+	// y63 = load y[col 2]
+	// d64 = sub x62, y63
+	VSUBPD Y4, Y1, Y6
 
-	// negch153 = xor ch145, NegZero152
-	VXORPD Y7, Y3, Y7
+	// v65 = sub d64, x62
+	VSUBPD Y1, Y6, Y8
 
-	// s154 = add hi128, negch153
-	VADDPD Y7, Y1, Y8
+	// v66 = sub d64, v65
+	VSUBPD Y8, Y6, Y9
 
-	// bv155 = sub s154, hi128
-	VSUBPD Y1, Y8, Y9
+	// One67 = param One
+	VBROADCASTSD 104(AX), Y10
 
-	// v156 = sub s154, bv155
-	VSUBPD Y9, Y8, Y10
+	// v68 = fms x62, One67, v66
+	VFMSUB231PD Y10, Y1, Y9
 
-	// v157 = sub hi128, v156
-	VSUBPD Y10, Y1, Y10
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y1
 
-	// v158 = sub negch153, bv155
-	VSUBPD Y9, Y7, Y7
+	// v70 = fma y63, One69, v65
+	VFMADD231PD Y1, Y4, Y8
 
-	// e159 = add v157, v158
-	VADDPD Y7, Y10, Y7
+	// e71 = sub v68, v70
+	VSUBPD Y8, Y9, Y1
 
-	// Zero160 = param Zero
-	VBROADCASTSD 80(AX), Y9
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y4
 
-	// corr161 = lt Zero160, lin141
-	VCMPPD $0x11, Y0, Y9, Y0
+	// z73 = andnot NegZero72, d64
+	VANDNPD Y6, Y4, Y8
 
-	// v162 = sub hi128, ch145
-	VSUBPD Y3, Y1, Y3
+	// sg74 = and d64, NegZero72
+	VANDPD Y4, Y6, Y4
 
-	// v163 = select fin151, s154, v162
-	VBLENDVPD Y6, Y8, Y3, Y3
+	// zl75 = xor e71, sg74
+	VXORPD Y4, Y1, Y1
 
-	// One164 = param One
-	VBROADCASTSD 104(AX), Y8
+	// K76 = param K
+	VBROADCASTSD (AX), Y4
 
-	// v165 = fms lo137, One164, cl149
-	VFMSUB231PD Y8, Y2, Y5
+	// quad77 = lt z73, K76
+	VCMPPD $0x11, Y4, Y8, Y4
 
-	// One166 = param One
-	VBROADCASTSD 104(AX), Y8
+	// P78 = param P
+	VBROADCASTSD 96(AX), Y6
 
-	// v167 = fma v165, One166, e159
-	VFMADD231PD Y8, Y5, Y7
+	// c79 = select quad77, z73, P78
+	VBLENDVPD Y4, Y8, Y6, Y6
 
-	// v168 = select fin151, v167, lo137
-	VBLENDVPD Y6, Y7, Y2, Y5
+	// v80 = add zl75, zl75
+	VADDPD Y1, Y1, Y9
 
-	// hi169 = select corr161, v163, hi128
-	VBLENDVPD Y0, Y3, Y1, Y1
+	// zz81 = select quad77, v80, zl75
+	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// lo170 = select corr161, v168, lo137
-	VBLENDVPD Y0, Y5, Y2, Y0
+	// hi82 = mul c79, z73
+	VMULPD Y8, Y6, Y9
 
-	// Di171 = param Di
-	VBROADCASTSD 112(AX), Y2
+	// v83 = fms c79, z73, hi82
+	VFMSUB213PD Y9, Y6, Y8
 
-	// q172 = mul hi169, Di171
-	VMULPD Y2, Y1, Y3
+	// lo84 = fma c79, zz81, v83
+	VFMADD231PD Y1, Y6, Y8
 
-	// v173 = fms hi169, Di171, q172
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y1
 
-	// Dl174 = param Dl
-	VBROADCASTSD 120(AX), Y6
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// v175 = mul lo170, Di171
-	VMULPD Y2, Y0, Y0
+	// v87 = fma n52, One86, One85
+	VMOVAPD     Y1, Y1
+	VFMADD231PD Y6, Y3, Y1
 
-	// v176 = fma hi169, Dl174, v175
-	VFMADD231PD Y6, Y1, Y0
+	// n88 = select quad77, v87, n52
+	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// One177 = param One
+	// x89 = load x[col 3]
+	// y90 = load y[col 3]
+	// d91 = sub x89, y90
+	VSUBPD Y2, Y0, Y3
+
+	// v92 = sub d91, x89
+	VSUBPD Y0, Y3, Y4
+
+	// v93 = sub d91, v92
+	VSUBPD Y4, Y3, Y6
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v95 = fms x89, One94, v93
+	VFMSUB231PD Y10, Y0, Y6
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v97 = fma y90, One96, v92
+	VFMADD231PD Y0, Y2, Y4
+
+	// e98 = sub v95, v97
+	VSUBPD Y4, Y6, Y0
+
+	// NegZero99 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z100 = andnot NegZero99, d91
+	VANDNPD Y3, Y2, Y4
+
+	// sg101 = and d91, NegZero99
+	VANDPD Y2, Y3, Y2
+
+	// zl102 = xor e98, sg101
+	VXORPD Y2, Y0, Y0
+
+	// K103 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad104 = lt z100, K103
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P105 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c106 = select quad104, z100, P105
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v107 = add zl102, zl102
+	VADDPD Y0, Y0, Y6
+
+	// zz108 = select quad104, v107, zl102
+	VBLENDVPD Y2, Y6, Y0, Y0
+
+	// hi109 = mul c106, z100
+	VMULPD Y4, Y3, Y6
+
+	// v110 = fms c106, z100, hi109
+	VFMSUB213PD Y6, Y3, Y4
+
+	// lo111 = fma c106, zz108, v110
+	VFMADD231PD Y0, Y3, Y4
+
+	// One112 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v114 = fma n88, One113, One112
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
+
+	// quad115 = select quad104, v114, n88
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// big116 = max hi82, hi109
+	VMAXPD Y6, Y9, Y1
+
+	// small117 = min hi82, hi109
+	VMINPD Y6, Y9, Y2
+
+	// s118 = add hi82, hi109
+	VADDPD Y6, Y9, Y3
+
+	// v119 = sub s118, big116
+	VSUBPD Y1, Y3, Y1
+
+	// err120 = sub small117, v119
+	VSUBPD Y1, Y2, Y1
+
+	// One121 = param One
 	VBROADCASTSD 104(AX), Y2
 
-	// r178 = fma v173, One177, v176
-	VFMADD231PD Y2, Y5, Y0
+	// v122 = fma lo84, One121, lo111
+	VFMADD231PD Y2, Y8, Y4
 
-	// v179 = add q172, r178
-	VADDPD Y0, Y3, Y0
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// v180 = lt hi169, Inf150
-	VCMPPD $0x11, Y4, Y1, Y1
+	// v124 = fma v122, One123, err120
+	VFMADD231PD Y2, Y4, Y1
 
-	// v181 = select v180, v179, q172
-	VBLENDVPD Y1, Y0, Y3, Y0
+	// big125 = max s55, s118
+	VMAXPD Y3, Y7, Y2
 
-	// store dst v181
+	// small126 = min s55, s118
+	VMINPD Y3, Y7, Y4
+
+	// hi127 = add s55, s118
+	VADDPD Y3, Y7, Y3
+
+	// v128 = sub hi127, big125
+	VSUBPD Y2, Y3, Y2
+
+	// err129 = sub small126, v128
+	VSUBPD Y2, Y4, Y2
+
+	// One130 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v131 = fma v61, One130, v124
+	VFMADD231PD Y4, Y5, Y1
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo133 = fma v131, One132, err129
+	VFMADD231PD Y4, Y1, Y2
+
+	// RowCols134 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin135 = sub RowCols134, quad115
+	VSUBPD Y0, Y1, Y0
+
+	// KKh136 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl137 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch138 = mul lin135, KKh136
+	VMULPD Y1, Y0, Y5
+
+	// v139 = fms lin135, KKh136, ch138
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v140 = mul lin135, KKl137
+	VMULPD Y4, Y0, Y1
+
+	// One141 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl142 = fma v139, One141, v140
+	VFMADD231PD Y4, Y6, Y1
+
+	// Inf143 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero144 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch145 = xor ch138, NegZero144
+	VXORPD Y6, Y5, Y5
+
+	// s146 = add hi127, negch145
+	VADDPD Y5, Y3, Y6
+
+	// bv147 = sub s146, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v148 = sub s146, bv147
+	VSUBPD Y7, Y6, Y8
+
+	// v149 = sub hi127, v148
+	VSUBPD Y8, Y3, Y8
+
+	// v150 = sub negch145, bv147
+	VSUBPD Y7, Y5, Y5
+
+	// e151 = add v149, v150
+	VADDPD Y5, Y8, Y5
+
+	// Zero152 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr153 = lt Zero152, lin135
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi154 = select corr153, s146, hi127
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One155 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v156 = fms lo133, One155, cl142
+	VFMSUB231PD Y6, Y2, Y1
+
+	// One157 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v158 = fma v156, One157, e151
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo159 = select corr153, v158, lo133
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di160 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q161 = mul hi154, Di160
+	VMULPD Y1, Y3, Y2
+
+	// v162 = fms hi154, Di160, q161
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl163 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v164 = mul lo159, Di160
+	VMULPD Y1, Y0, Y0
+
+	// v165 = fma hi154, Dl163, v164
+	VFMADD231PD Y6, Y3, Y0
+
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r167 = fma v162, One166, v165
+	VFMADD231PD Y1, Y5, Y0
+
+	// v168 = add q161, r167
+	VADDPD Y0, Y2, Y0
+
+	// v169 = lt hi154, Inf143
+	VCMPPD $0x11, Y4, Y3, Y1
+
+	// v170 = select v169, v168, q161
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// store dst v170
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -14103,397 +13965,367 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y5
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y7
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y6, Y5, Y7, Y5
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y5, Y5
+	VFMADD231PD Y7, Y3, Y5
 
-	// s52 = add hi20, hi46
-	VADDPD Y11, Y10, Y6
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// bv53 = sub s52, hi20
-	VSUBPD Y10, Y6, Y7
+	// big53 = max hi20, hi46
+	VMAXPD Y11, Y10, Y5
 
-	// v54 = sub s52, bv53
-	VSUBPD Y7, Y6, Y12
+	// small54 = min hi20, hi46
+	VMINPD Y11, Y10, Y6
 
-	// v55 = sub hi20, v54
-	VSUBPD Y12, Y10, Y10
+	// s55 = add hi20, hi46
+	VADDPD Y11, Y10, Y7
 
-	// v56 = sub hi46, bv53
-	VSUBPD Y7, Y11, Y7
+	// v56 = sub s55, big53
+	VSUBPD Y5, Y7, Y5
 
-	// e57 = add v55, v56
-	VADDPD Y7, Y10, Y7
+	// err57 = sub small54, v56
+	VSUBPD Y5, Y6, Y5
 
 	// One58 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y10, Y8, Y9
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v61 = fma v59, One60, e57
-	VFMADD231PD Y8, Y9, Y7
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v63 = fma n25, One62, n51
-	VFMADD231PD Y8, Y3, Y5
-
-	// x64 = load x[col 2]
-	// y65 = load y[col 2]
-	// d66 = sub x64, y65
-	VSUBPD Y4, Y1, Y3
-
-	// v67 = sub d66, x64
-	VSUBPD Y1, Y3, Y8
-
-	// v68 = sub d66, v67
-	VSUBPD Y8, Y3, Y9
-
-	// One69 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v70 = fms x64, One69, v68
-	VFMSUB231PD Y10, Y1, Y9
-
-	// One71 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// v72 = fma y65, One71, v67
-	VFMADD231PD Y1, Y4, Y8
-
-	// e73 = sub v70, v72
-	VSUBPD Y8, Y9, Y1
-
-	// NegZero74 = param NegZero
-	VBROADCASTSD 64(AX), Y4
-
-	// z75 = andnot NegZero74, d66
-	VANDNPD Y3, Y4, Y8
-
-	// sg76 = and d66, NegZero74
-	VANDPD Y4, Y3, Y3
-
-	// zl77 = xor e73, sg76
-	VXORPD Y3, Y1, Y1
-
-	// K78 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad79 = lt z75, K78
-	VCMPPD $0x11, Y3, Y8, Y3
-
-	// P80 = param P
-	VBROADCASTSD 96(AX), Y4
-
-	// c81 = select quad79, z75, P80
-	VBLENDVPD Y3, Y8, Y4, Y4
-
-	// v82 = add zl77, zl77
-	VADDPD Y1, Y1, Y9
-
-	// zz83 = select quad79, v82, zl77
-	VBLENDVPD Y3, Y9, Y1, Y1
-
-	// hi84 = mul c81, z75
-	VMULPD Y8, Y4, Y9
-
-	// v85 = fms c81, z75, hi84
-	VFMSUB213PD Y9, Y4, Y8
-
-	// lo86 = fma c81, zz83, v85
-	VFMADD231PD Y1, Y4, Y8
-
-	// One87 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// Zero88 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// n89 = select quad79, One87, Zero88
-	VBLENDVPD Y3, Y1, Y4, Y1
-
-	// x90 = load x[col 3]
-	// y91 = load y[col 3]
-	// d92 = sub x90, y91
-	VSUBPD Y2, Y0, Y3
-
-	// v93 = sub d92, x90
-	VSUBPD Y0, Y3, Y4
-
-	// v94 = sub d92, v93
-	VSUBPD Y4, Y3, Y10
-
-	// One95 = param One
-	VBROADCASTSD 104(AX), Y11
-
-	// v96 = fms x90, One95, v94
-	VFMSUB231PD Y11, Y0, Y10
-
-	// One97 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// v98 = fma y91, One97, v93
-	VFMADD231PD Y0, Y2, Y4
-
-	// e99 = sub v96, v98
-	VSUBPD Y4, Y10, Y0
-
-	// NegZero100 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z101 = andnot NegZero100, d92
-	VANDNPD Y3, Y2, Y4
-
-	// sg102 = and d92, NegZero100
-	VANDPD Y2, Y3, Y2
-
-	// zl103 = xor e99, sg102
-	VXORPD Y2, Y0, Y0
-
-	// K104 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad105 = lt z101, K104
-	VCMPPD $0x11, Y2, Y4, Y2
-
-	// P106 = param P
-	VBROADCASTSD 96(AX), Y3
-
-	// c107 = select quad105, z101, P106
-	VBLENDVPD Y2, Y4, Y3, Y3
-
-	// v108 = add zl103, zl103
-	VADDPD Y0, Y0, Y10
-
-	// zz109 = select quad105, v108, zl103
-	VBLENDVPD Y2, Y10, Y0, Y0
-
-	// hi110 = mul c107, z101
-	VMULPD Y4, Y3, Y10
-
-	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Y10, Y3, Y4
-
-	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Y0, Y3, Y4
-
-	// One113 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// Zero114 = param Zero
-	VBROADCASTSD 80(AX), Y3
-
-	// n115 = select quad105, One113, Zero114
-	VBLENDVPD Y2, Y0, Y3, Y0
-
-	// s116 = add hi84, hi110
-	VADDPD Y10, Y9, Y2
-
-	// bv117 = sub s116, hi84
-	VSUBPD Y9, Y2, Y3
-
-	// v118 = sub s116, bv117
-	VSUBPD Y3, Y2, Y11
-
-	// v119 = sub hi84, v118
-	VSUBPD Y11, Y9, Y9
-
-	// v120 = sub hi110, bv117
-	VSUBPD Y3, Y10, Y3
-
-	// e121 = add v119, v120
-	VADDPD Y3, Y9, Y3
-
-	// One122 = param One
-	VBROADCASTSD 104(AX), Y9
-
-	// v123 = fma lo86, One122, lo112
-	VFMADD231PD Y9, Y8, Y4
-
-	// One124 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v125 = fma v123, One124, e121
-	VFMADD231PD Y8, Y4, Y3
-
-	// One126 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v127 = fma n89, One126, n115
-	VFMADD231PD Y4, Y1, Y0
-
-	// hi128 = add s52, s116
-	VADDPD Y2, Y6, Y1
-
-	// bv129 = sub hi128, s52
-	VSUBPD Y6, Y1, Y4
-
-	// v130 = sub hi128, bv129
-	VSUBPD Y4, Y1, Y8
-
-	// v131 = sub s52, v130
-	VSUBPD Y8, Y6, Y6
-
-	// v132 = sub s116, bv129
-	VSUBPD Y4, Y2, Y2
-
-	// e133 = add v131, v132
-	VADDPD Y2, Y6, Y2
-
-	// One134 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v135 = fma v61, One134, v125
-	VFMADD231PD Y4, Y7, Y3
-
-	// One136 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo137 = fma v135, One136, e133
-	VFMADD231PD Y4, Y3, Y2
-
-	// One138 = param One
-	VBROADCASTSD 104(AX), Y3
-
-	// quad139 = fma v63, One138, v127
-	VFMADD231PD Y3, Y5, Y0
-
-	// RowCols140 = param RowCols
-	VBROADCASTSD 144(AX), Y3
-
-	// lin141 = sub RowCols140, quad139
-	VSUBPD Y0, Y3, Y0
-
-	// K142 = param K
-	VBROADCASTSD (AX), Y3
-
-	// kh143 = mul K142, K142
-	VMULPD Y3, Y3, Y4
-
-	// kl144 = fms K142, K142, kh143
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
-
-	// ch145 = mul lin141, kh143
-	VMULPD Y4, Y0, Y3
-
-	// v146 = fms lin141, kh143, ch145
-	VFMSUB213PD Y3, Y0, Y4
-
-	// v147 = mul lin141, kl144
-	VMULPD Y5, Y0, Y5
-
-	// One148 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// cl149 = fma v146, One148, v147
-	VFMADD231PD Y6, Y4, Y5
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y8, Y9
 
-	// Inf150 = param Inf
-	VBROADCASTSD 72(AX), Y4
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// fin151 = lt hi128, Inf150
-	VCMPPD $0x11, Y4, Y1, Y6
+	// v61 = fma v59, One60, err57
+	VFMADD231PD Y6, Y9, Y5
 
-	// NegZero152 = param NegZero
-	VBROADCASTSD 64(AX), Y7
+	// x62 = load x[col 2]
+	// y63 = load y[col 2]
+	// d64 = sub x62, y63
+	VSUBPD Y4, Y1, Y6
 
-	// negch153 = xor ch145, NegZero152
-	VXORPD Y7, Y3, Y7
+	// v65 = sub d64, x62
+	VSUBPD Y1, Y6, Y8
 
-	// s154 = add hi128, negch153
-	VADDPD Y7, Y1, Y8
+	// v66 = sub d64, v65
+	VSUBPD Y8, Y6, Y9
 
-	// bv155 = sub s154, hi128
-	VSUBPD Y1, Y8, Y9
+	// One67 = param One
+	VBROADCASTSD 104(AX), Y10
 
-	// v156 = sub s154, bv155
-	VSUBPD Y9, Y8, Y10
+	// v68 = fms x62, One67, v66
+	VFMSUB231PD Y10, Y1, Y9
 
-	// v157 = sub hi128, v156
-	VSUBPD Y10, Y1, Y10
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y1
 
-	// v158 = sub negch153, bv155
-	VSUBPD Y9, Y7, Y7
+	// v70 = fma y63, One69, v65
+	VFMADD231PD Y1, Y4, Y8
 
-	// e159 = add v157, v158
-	VADDPD Y7, Y10, Y7
+	// e71 = sub v68, v70
+	VSUBPD Y8, Y9, Y1
 
-	// Zero160 = param Zero
-	VBROADCASTSD 80(AX), Y9
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y4
 
-	// corr161 = lt Zero160, lin141
-	VCMPPD $0x11, Y0, Y9, Y0
+	// z73 = andnot NegZero72, d64
+	VANDNPD Y6, Y4, Y8
 
-	// v162 = sub hi128, ch145
-	VSUBPD Y3, Y1, Y3
+	// sg74 = and d64, NegZero72
+	VANDPD Y4, Y6, Y4
 
-	// v163 = select fin151, s154, v162
-	VBLENDVPD Y6, Y8, Y3, Y3
+	// zl75 = xor e71, sg74
+	VXORPD Y4, Y1, Y1
 
-	// One164 = param One
-	VBROADCASTSD 104(AX), Y8
+	// K76 = param K
+	VBROADCASTSD (AX), Y4
 
-	// v165 = fms lo137, One164, cl149
-	VFMSUB231PD Y8, Y2, Y5
+	// quad77 = lt z73, K76
+	VCMPPD $0x11, Y4, Y8, Y4
 
-	// One166 = param One
-	VBROADCASTSD 104(AX), Y8
+	// P78 = param P
+	VBROADCASTSD 96(AX), Y6
 
-	// v167 = fma v165, One166, e159
-	VFMADD231PD Y8, Y5, Y7
+	// c79 = select quad77, z73, P78
+	VBLENDVPD Y4, Y8, Y6, Y6
 
-	// v168 = select fin151, v167, lo137
-	VBLENDVPD Y6, Y7, Y2, Y5
+	// v80 = add zl75, zl75
+	VADDPD Y1, Y1, Y9
 
-	// hi169 = select corr161, v163, hi128
-	VBLENDVPD Y0, Y3, Y1, Y1
+	// zz81 = select quad77, v80, zl75
+	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// lo170 = select corr161, v168, lo137
-	VBLENDVPD Y0, Y5, Y2, Y0
+	// hi82 = mul c79, z73
+	VMULPD Y8, Y6, Y9
 
-	// Di171 = param Di
-	VBROADCASTSD 112(AX), Y2
+	// v83 = fms c79, z73, hi82
+	VFMSUB213PD Y9, Y6, Y8
 
-	// q172 = mul hi169, Di171
-	VMULPD Y2, Y1, Y3
+	// lo84 = fma c79, zz81, v83
+	VFMADD231PD Y1, Y6, Y8
 
-	// v173 = fms hi169, Di171, q172
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y1
 
-	// Dl174 = param Dl
-	VBROADCASTSD 120(AX), Y6
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y6
 
-	// v175 = mul lo170, Di171
-	VMULPD Y2, Y0, Y0
+	// v87 = fma n52, One86, One85
+	VMOVAPD     Y1, Y1
+	VFMADD231PD Y6, Y3, Y1
 
-	// v176 = fma hi169, Dl174, v175
-	VFMADD231PD Y6, Y1, Y0
+	// n88 = select quad77, v87, n52
+	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// One177 = param One
+	// x89 = load x[col 3]
+	// y90 = load y[col 3]
+	// d91 = sub x89, y90
+	VSUBPD Y2, Y0, Y3
+
+	// v92 = sub d91, x89
+	VSUBPD Y0, Y3, Y4
+
+	// v93 = sub d91, v92
+	VSUBPD Y4, Y3, Y6
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v95 = fms x89, One94, v93
+	VFMSUB231PD Y10, Y0, Y6
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v97 = fma y90, One96, v92
+	VFMADD231PD Y0, Y2, Y4
+
+	// e98 = sub v95, v97
+	VSUBPD Y4, Y6, Y0
+
+	// NegZero99 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z100 = andnot NegZero99, d91
+	VANDNPD Y3, Y2, Y4
+
+	// sg101 = and d91, NegZero99
+	VANDPD Y2, Y3, Y2
+
+	// zl102 = xor e98, sg101
+	VXORPD Y2, Y0, Y0
+
+	// K103 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad104 = lt z100, K103
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P105 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c106 = select quad104, z100, P105
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v107 = add zl102, zl102
+	VADDPD Y0, Y0, Y6
+
+	// zz108 = select quad104, v107, zl102
+	VBLENDVPD Y2, Y6, Y0, Y0
+
+	// hi109 = mul c106, z100
+	VMULPD Y4, Y3, Y6
+
+	// v110 = fms c106, z100, hi109
+	VFMSUB213PD Y6, Y3, Y4
+
+	// lo111 = fma c106, zz108, v110
+	VFMADD231PD Y0, Y3, Y4
+
+	// One112 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v114 = fma n88, One113, One112
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
+
+	// quad115 = select quad104, v114, n88
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// big116 = max hi82, hi109
+	VMAXPD Y6, Y9, Y1
+
+	// small117 = min hi82, hi109
+	VMINPD Y6, Y9, Y2
+
+	// s118 = add hi82, hi109
+	VADDPD Y6, Y9, Y3
+
+	// v119 = sub s118, big116
+	VSUBPD Y1, Y3, Y1
+
+	// err120 = sub small117, v119
+	VSUBPD Y1, Y2, Y1
+
+	// One121 = param One
 	VBROADCASTSD 104(AX), Y2
 
-	// r178 = fma v173, One177, v176
-	VFMADD231PD Y2, Y5, Y0
+	// v122 = fma lo84, One121, lo111
+	VFMADD231PD Y2, Y8, Y4
 
-	// v179 = add q172, r178
-	VADDPD Y0, Y3, Y0
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// v180 = lt hi169, Inf150
-	VCMPPD $0x11, Y4, Y1, Y1
+	// v124 = fma v122, One123, err120
+	VFMADD231PD Y2, Y4, Y1
 
-	// v181 = select v180, v179, q172
-	VBLENDVPD Y1, Y0, Y3, Y0
+	// big125 = max s55, s118
+	VMAXPD Y3, Y7, Y2
 
-	// store dst v181
+	// small126 = min s55, s118
+	VMINPD Y3, Y7, Y4
+
+	// hi127 = add s55, s118
+	VADDPD Y3, Y7, Y3
+
+	// v128 = sub hi127, big125
+	VSUBPD Y2, Y3, Y2
+
+	// err129 = sub small126, v128
+	VSUBPD Y2, Y4, Y2
+
+	// One130 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v131 = fma v61, One130, v124
+	VFMADD231PD Y4, Y5, Y1
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo133 = fma v131, One132, err129
+	VFMADD231PD Y4, Y1, Y2
+
+	// RowCols134 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin135 = sub RowCols134, quad115
+	VSUBPD Y0, Y1, Y0
+
+	// KKh136 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl137 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch138 = mul lin135, KKh136
+	VMULPD Y1, Y0, Y5
+
+	// v139 = fms lin135, KKh136, ch138
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v140 = mul lin135, KKl137
+	VMULPD Y4, Y0, Y1
+
+	// One141 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl142 = fma v139, One141, v140
+	VFMADD231PD Y4, Y6, Y1
+
+	// Inf143 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero144 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch145 = xor ch138, NegZero144
+	VXORPD Y6, Y5, Y5
+
+	// s146 = add hi127, negch145
+	VADDPD Y5, Y3, Y6
+
+	// bv147 = sub s146, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v148 = sub s146, bv147
+	VSUBPD Y7, Y6, Y8
+
+	// v149 = sub hi127, v148
+	VSUBPD Y8, Y3, Y8
+
+	// v150 = sub negch145, bv147
+	VSUBPD Y7, Y5, Y5
+
+	// e151 = add v149, v150
+	VADDPD Y5, Y8, Y5
+
+	// Zero152 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr153 = lt Zero152, lin135
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi154 = select corr153, s146, hi127
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One155 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v156 = fms lo133, One155, cl142
+	VFMSUB231PD Y6, Y2, Y1
+
+	// One157 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v158 = fma v156, One157, e151
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo159 = select corr153, v158, lo133
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di160 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q161 = mul hi154, Di160
+	VMULPD Y1, Y3, Y2
+
+	// v162 = fms hi154, Di160, q161
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl163 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v164 = mul lo159, Di160
+	VMULPD Y1, Y0, Y0
+
+	// v165 = fma hi154, Dl163, v164
+	VFMADD231PD Y6, Y3, Y0
+
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r167 = fma v162, One166, v165
+	VFMADD231PD Y1, Y5, Y0
+
+	// v168 = add q161, r167
+	VADDPD Y0, Y2, Y0
+
+	// v169 = lt hi154, Inf143
+	VCMPPD $0x11, Y4, Y3, Y1
+
+	// v170 = select v169, v168, q161
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// store dst v170
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -14502,7 +14334,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowSums4F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F
 TEXT ·rowSums4F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -14536,85 +14368,85 @@ loop1:
 	VMOVUPD    rowcols64<>+64(SB), Z7
 	VPERMI2PD  64(DX)(R8*8), Z5, Z7
 	VMOVUPD    128(DX)(R8*8), Z5
-	VMOVUPD    rowcols64<>+0(SB), Z20
-	VPERMI2PD  192(DX)(R8*8), Z5, Z20
-	VMOVUPD    rowcols64<>+64(SB), Z21
-	VPERMI2PD  192(DX)(R8*8), Z5, Z21
-	VSHUFF64X2 $0x44, Z20, Z6, Z5
-	VSHUFF64X2 $0x44, Z21, Z7, Z22
-	VSHUFF64X2 $0xee, Z20, Z6, Z6
-	VSHUFF64X2 $0xee, Z21, Z7, Z7
+	VMOVUPD    rowcols64<>+0(SB), Z18
+	VPERMI2PD  192(DX)(R8*8), Z5, Z18
+	VMOVUPD    rowcols64<>+64(SB), Z19
+	VPERMI2PD  192(DX)(R8*8), Z5, Z19
+	VSHUFF64X2 $0x44, Z18, Z6, Z5
+	VSHUFF64X2 $0x44, Z19, Z7, Z20
+	VSHUFF64X2 $0xee, Z18, Z6, Z6
+	VSHUFF64X2 $0xee, Z19, Z7, Z7
 
 	// y1 = load y[col 0]
 	MOVQ DI, R8
 	SHLQ $0x02, R8
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPD    (BX)(R8*8), Z20
-	VMOVUPD    rowcols64<>+0(SB), Z21
-	VPERMI2PD  64(BX)(R8*8), Z20, Z21
+	VMOVUPD    (BX)(R8*8), Z18
+	VMOVUPD    rowcols64<>+0(SB), Z19
+	VPERMI2PD  64(BX)(R8*8), Z18, Z19
+	VMOVUPD    rowcols64<>+64(SB), Z21
+	VPERMI2PD  64(BX)(R8*8), Z18, Z21
+	VMOVUPD    128(BX)(R8*8), Z18
+	VMOVUPD    rowcols64<>+0(SB), Z22
+	VPERMI2PD  192(BX)(R8*8), Z18, Z22
 	VMOVUPD    rowcols64<>+64(SB), Z23
-	VPERMI2PD  64(BX)(R8*8), Z20, Z23
-	VMOVUPD    128(BX)(R8*8), Z20
-	VMOVUPD    rowcols64<>+0(SB), Z24
-	VPERMI2PD  192(BX)(R8*8), Z20, Z24
-	VMOVUPD    rowcols64<>+64(SB), Z25
-	VPERMI2PD  192(BX)(R8*8), Z20, Z25
-	VSHUFF64X2 $0x44, Z24, Z21, Z20
-	VSHUFF64X2 $0x44, Z25, Z23, Z26
-	VSHUFF64X2 $0xee, Z24, Z21, Z21
-	VSHUFF64X2 $0xee, Z25, Z23, Z23
+	VPERMI2PD  192(BX)(R8*8), Z18, Z23
+	VSHUFF64X2 $0x44, Z22, Z19, Z18
+	VSHUFF64X2 $0x44, Z23, Z21, Z24
+	VSHUFF64X2 $0xee, Z22, Z19, Z19
+	VSHUFF64X2 $0xee, Z23, Z21, Z21
 
 	// d2 = sub x0, y1
-	VSUBPD Z20, Z5, Z24
+	VSUBPD Z18, Z5, Z22
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z24, Z25
+	VSUBPD Z5, Z22, Z23
 
 	// v4 = sub d2, v3
-	VSUBPD Z25, Z24, Z27
+	VSUBPD Z23, Z22, Z25
 
 	// One5 = param One
 	// v6 = fms x0, One5, v4
-	VFMSUB231PD Z0, Z5, Z27
+	VFMSUB231PD Z0, Z5, Z25
 
 	// One7 = param One
 	// v8 = fma y1, One7, v3
-	VFMADD231PD Z0, Z20, Z25
+	VFMADD231PD Z0, Z18, Z23
 
 	// e9 = sub v6, v8
-	VSUBPD Z25, Z27, Z5
+	VSUBPD Z23, Z25, Z5
 
 	// NegZero10 = param NegZero
 	// z11 = andnot NegZero10, d2
-	VPANDNQ Z24, Z1, Z20
+	VPANDNQ Z22, Z1, Z18
 
 	// sg12 = and d2, NegZero10
-	VPANDQ Z1, Z24, Z24
+	VPANDQ Z1, Z22, Z22
 
 	// zl13 = xor e9, sg12
-	VPXORQ Z24, Z5, Z5
+	VPXORQ Z22, Z5, Z5
 
 	// K14 = param K
 	// quad15 = lt z11, K14
-	VCMPPD $0x11, Z2, Z20, K1
+	VCMPPD $0x11, Z2, Z18, K1
 
 	// P16 = param P
 	// c17 = select quad15, z11, P16
-	VBLENDMPD Z20, Z3, K1, Z8
+	VBLENDMPD Z18, Z3, K1, Z8
 
 	// v18 = add zl13, zl13, merged into:
 	// zz19 = select quad15, v18, zl13
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi20 = mul c17, z11
-	VMULPD Z20, Z8, Z24
+	VMULPD Z18, Z8, Z22
 
 	// v21 = fms c17, z11, hi20
-	VFMSUB213PD Z24, Z8, Z20
+	VFMSUB213PD Z22, Z8, Z18
 
 	// lo22 = fma c17, zz19, v21
-	VFMADD231PD Z5, Z8, Z20
+	VFMADD231PD Z5, Z8, Z18
 
 	// One23 = param One
 	// Zero24 = param Zero
@@ -14624,380 +14456,358 @@ loop1:
 	// x26 = load x[col 1]
 	// y27 = load y[col 1]
 	// d28 = sub x26, y27
-	VSUBPD Z26, Z22, Z5
+	VSUBPD Z24, Z20, Z5
 
 	// v29 = sub d28, x26
-	VSUBPD Z22, Z5, Z25
+	VSUBPD Z20, Z5, Z23
 
 	// v30 = sub d28, v29
-	VSUBPD Z25, Z5, Z27
+	VSUBPD Z23, Z5, Z25
 
 	// One31 = param One
 	// v32 = fms x26, One31, v30
-	VFMSUB231PD Z0, Z22, Z27
+	VFMSUB231PD Z0, Z20, Z25
 
 	// One33 = param One
 	// v34 = fma y27, One33, v29
-	VFMADD231PD Z0, Z26, Z25
+	VFMADD231PD Z0, Z24, Z23
 
 	// e35 = sub v32, v34
-	VSUBPD Z25, Z27, Z22
+	VSUBPD Z23, Z25, Z20
 
 	// NegZero36 = param NegZero
 	// z37 = andnot NegZero36, d28
-	VPANDNQ Z5, Z1, Z25
+	VPANDNQ Z5, Z1, Z23
 
 	// sg38 = and d28, NegZero36
 	VPANDQ Z1, Z5, Z5
 
 	// zl39 = xor e35, sg38
-	VPXORQ Z5, Z22, Z5
+	VPXORQ Z5, Z20, Z5
 
 	// K40 = param K
 	// quad41 = lt z37, K40
-	VCMPPD $0x11, Z2, Z25, K1
+	VCMPPD $0x11, Z2, Z23, K1
 
 	// P42 = param P
 	// c43 = select quad41, z37, P42
-	VBLENDMPD Z25, Z3, K1, Z10
+	VBLENDMPD Z23, Z3, K1, Z10
 
 	// v44 = add zl39, zl39, merged into:
 	// zz45 = select quad41, v44, zl39
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi46 = mul c43, z37
-	VMULPD Z25, Z10, Z22
+	VMULPD Z23, Z10, Z20
 
 	// v47 = fms c43, z37, hi46
-	VFMSUB213PD Z22, Z10, Z25
+	VFMSUB213PD Z20, Z10, Z23
 
 	// lo48 = fma c43, zz45, v47
-	VFMADD231PD Z5, Z10, Z25
+	VFMADD231PD Z5, Z10, Z23
 
 	// One49 = param One
-	// Zero50 = param Zero
-	// n51 = select quad41, One49, Zero50
-	VBLENDMPD Z0, Z4, K1, Z11
+	// One50 = param One
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z9, Z5
 
-	// s52 = add hi20, hi46
-	VADDPD Z22, Z24, Z5
+	// n52 = select quad41, v51, n25
+	VBLENDMPD Z5, Z9, K1, Z11
 
-	// bv53 = sub s52, hi20
-	VSUBPD Z24, Z5, Z26
+	// big53 = max hi20, hi46
+	VMAXPD Z20, Z22, Z5
 
-	// v54 = sub s52, bv53
-	VSUBPD Z26, Z5, Z27
+	// small54 = min hi20, hi46
+	VMINPD Z20, Z22, Z24
 
-	// v55 = sub hi20, v54
-	VSUBPD Z27, Z24, Z24
+	// s55 = add hi20, hi46
+	VADDPD Z20, Z22, Z20
 
-	// v56 = sub hi46, bv53
-	VSUBPD Z26, Z22, Z22
+	// v56 = sub s55, big53
+	VSUBPD Z5, Z20, Z5
 
-	// e57 = add v55, v56
-	VADDPD Z22, Z24, Z22
+	// err57 = sub small54, v56
+	VSUBPD Z5, Z24, Z5
 
 	// One58 = param One
 	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Z0, Z20, Z25
+	VFMADD231PD Z0, Z18, Z23
 
 	// One60 = param One
-	// v61 = fma v59, One60, e57
-	VFMADD231PD Z0, Z25, Z22
+	// v61 = fma v59, One60, err57
+	VFMADD231PD Z0, Z23, Z5
 
-	// One62 = param One
-	// v63 = fma n25, One62, n51
-	VFMADD231PD Z0, Z9, Z11
+	// x62 = load x[col 2]
+	// y63 = load y[col 2]
+	// d64 = sub x62, y63
+	VSUBPD Z19, Z6, Z18
 
-	// x64 = load x[col 2]
-	// y65 = load y[col 2]
-	// d66 = sub x64, y65
-	VSUBPD Z21, Z6, Z20
+	// v65 = sub d64, x62
+	VSUBPD Z6, Z18, Z22
 
-	// v67 = sub d66, x64
-	VSUBPD Z6, Z20, Z24
+	// v66 = sub d64, v65
+	VSUBPD Z22, Z18, Z23
 
-	// v68 = sub d66, v67
-	VSUBPD Z24, Z20, Z25
+	// One67 = param One
+	// v68 = fms x62, One67, v66
+	VFMSUB231PD Z0, Z6, Z23
 
 	// One69 = param One
-	// v70 = fms x64, One69, v68
-	VFMSUB231PD Z0, Z6, Z25
+	// v70 = fma y63, One69, v65
+	VFMADD231PD Z0, Z19, Z22
 
-	// One71 = param One
-	// v72 = fma y65, One71, v67
-	VFMADD231PD Z0, Z21, Z24
+	// e71 = sub v68, v70
+	VSUBPD Z22, Z23, Z6
 
-	// e73 = sub v70, v72
-	VSUBPD Z24, Z25, Z6
+	// NegZero72 = param NegZero
+	// z73 = andnot NegZero72, d64
+	VPANDNQ Z18, Z1, Z19
 
-	// NegZero74 = param NegZero
-	// z75 = andnot NegZero74, d66
-	VPANDNQ Z20, Z1, Z21
+	// sg74 = and d64, NegZero72
+	VPANDQ Z1, Z18, Z18
 
-	// sg76 = and d66, NegZero74
-	VPANDQ Z1, Z20, Z20
+	// zl75 = xor e71, sg74
+	VPXORQ Z18, Z6, Z6
 
-	// zl77 = xor e73, sg76
-	VPXORQ Z20, Z6, Z6
+	// K76 = param K
+	// quad77 = lt z73, K76
+	VCMPPD $0x11, Z2, Z19, K1
 
-	// K78 = param K
-	// quad79 = lt z75, K78
-	VCMPPD $0x11, Z2, Z21, K1
+	// P78 = param P
+	// c79 = select quad77, z73, P78
+	VBLENDMPD Z19, Z3, K1, Z12
 
-	// P80 = param P
-	// c81 = select quad79, z75, P80
-	VBLENDMPD Z21, Z3, K1, Z12
-
-	// v82 = add zl77, zl77, merged into:
-	// zz83 = select quad79, v82, zl77
+	// v80 = add zl75, zl75, merged into:
+	// zz81 = select quad77, v80, zl75
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi84 = mul c81, z75
-	VMULPD Z21, Z12, Z20
+	// hi82 = mul c79, z73
+	VMULPD Z19, Z12, Z18
 
-	// v85 = fms c81, z75, hi84
-	VFMSUB213PD Z20, Z12, Z21
+	// v83 = fms c79, z73, hi82
+	VFMSUB213PD Z18, Z12, Z19
 
-	// lo86 = fma c81, zz83, v85
-	VFMADD231PD Z6, Z12, Z21
+	// lo84 = fma c79, zz81, v83
+	VFMADD231PD Z6, Z12, Z19
 
-	// One87 = param One
-	// Zero88 = param Zero
-	// n89 = select quad79, One87, Zero88
-	VBLENDMPD Z0, Z4, K1, Z13
+	// One85 = param One
+	// One86 = param One
+	// v87 = fma n52, One86, One85
+	VMOVAPD     Z0, Z6
+	VFMADD231PD Z0, Z11, Z6
 
-	// x90 = load x[col 3]
-	// y91 = load y[col 3]
-	// d92 = sub x90, y91
-	VSUBPD Z23, Z7, Z6
+	// n88 = select quad77, v87, n52
+	VBLENDMPD Z6, Z11, K1, Z13
 
-	// v93 = sub d92, x90
-	VSUBPD Z7, Z6, Z24
+	// x89 = load x[col 3]
+	// y90 = load y[col 3]
+	// d91 = sub x89, y90
+	VSUBPD Z21, Z7, Z6
 
-	// v94 = sub d92, v93
-	VSUBPD Z24, Z6, Z25
+	// v92 = sub d91, x89
+	VSUBPD Z7, Z6, Z22
 
-	// One95 = param One
-	// v96 = fms x90, One95, v94
-	VFMSUB231PD Z0, Z7, Z25
+	// v93 = sub d91, v92
+	VSUBPD Z22, Z6, Z23
 
-	// One97 = param One
-	// v98 = fma y91, One97, v93
-	VFMADD231PD Z0, Z23, Z24
+	// One94 = param One
+	// v95 = fms x89, One94, v93
+	VFMSUB231PD Z0, Z7, Z23
 
-	// e99 = sub v96, v98
-	VSUBPD Z24, Z25, Z7
+	// One96 = param One
+	// v97 = fma y90, One96, v92
+	VFMADD231PD Z0, Z21, Z22
 
-	// NegZero100 = param NegZero
-	// z101 = andnot NegZero100, d92
-	VPANDNQ Z6, Z1, Z23
+	// e98 = sub v95, v97
+	VSUBPD Z22, Z23, Z7
 
-	// sg102 = and d92, NegZero100
+	// NegZero99 = param NegZero
+	// z100 = andnot NegZero99, d91
+	VPANDNQ Z6, Z1, Z21
+
+	// sg101 = and d91, NegZero99
 	VPANDQ Z1, Z6, Z6
 
-	// zl103 = xor e99, sg102
+	// zl102 = xor e98, sg101
 	VPXORQ Z6, Z7, Z6
 
-	// K104 = param K
-	// quad105 = lt z101, K104
-	VCMPPD $0x11, Z2, Z23, K1
+	// K103 = param K
+	// quad104 = lt z100, K103
+	VCMPPD $0x11, Z2, Z21, K1
 
-	// P106 = param P
-	// c107 = select quad105, z101, P106
-	VBLENDMPD Z23, Z3, K1, Z14
+	// P105 = param P
+	// c106 = select quad104, z100, P105
+	VBLENDMPD Z21, Z3, K1, Z14
 
-	// v108 = add zl103, zl103, merged into:
-	// zz109 = select quad105, v108, zl103
+	// v107 = add zl102, zl102, merged into:
+	// zz108 = select quad104, v107, zl102
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi110 = mul c107, z101
-	VMULPD Z23, Z14, Z7
+	// hi109 = mul c106, z100
+	VMULPD Z21, Z14, Z7
 
-	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Z7, Z14, Z23
+	// v110 = fms c106, z100, hi109
+	VFMSUB213PD Z7, Z14, Z21
 
-	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Z6, Z14, Z23
+	// lo111 = fma c106, zz108, v110
+	VFMADD231PD Z6, Z14, Z21
 
+	// One112 = param One
 	// One113 = param One
-	// Zero114 = param Zero
-	// n115 = select quad105, One113, Zero114
-	VBLENDMPD Z0, Z4, K1, Z15
+	// v114 = fma n88, One113, One112
+	VMOVAPD     Z0, Z6
+	VFMADD231PD Z0, Z13, Z6
 
-	// s116 = add hi84, hi110
-	VADDPD Z7, Z20, Z6
+	// quad115 = select quad104, v114, n88
+	VBLENDMPD Z6, Z13, K1, Z15
 
-	// bv117 = sub s116, hi84
-	VSUBPD Z20, Z6, Z24
+	// big116 = max hi82, hi109
+	VMAXPD Z7, Z18, Z6
 
-	// v118 = sub s116, bv117
-	VSUBPD Z24, Z6, Z25
+	// small117 = min hi82, hi109
+	VMINPD Z7, Z18, Z22
 
-	// v119 = sub hi84, v118
-	VSUBPD Z25, Z20, Z20
+	// s118 = add hi82, hi109
+	VADDPD Z7, Z18, Z7
 
-	// v120 = sub hi110, bv117
-	VSUBPD Z24, Z7, Z7
+	// v119 = sub s118, big116
+	VSUBPD Z6, Z7, Z6
 
-	// e121 = add v119, v120
+	// err120 = sub small117, v119
+	VSUBPD Z6, Z22, Z6
+
+	// One121 = param One
+	// v122 = fma lo84, One121, lo111
+	VFMADD231PD Z0, Z19, Z21
+
+	// One123 = param One
+	// v124 = fma v122, One123, err120
+	VFMADD231PD Z0, Z21, Z6
+
+	// big125 = max s55, s118
+	VMAXPD Z7, Z20, Z18
+
+	// small126 = min s55, s118
+	VMINPD Z7, Z20, Z19
+
+	// hi127 = add s55, s118
 	VADDPD Z7, Z20, Z7
 
-	// One122 = param One
-	// v123 = fma lo86, One122, lo112
-	VFMADD231PD Z0, Z21, Z23
+	// v128 = sub hi127, big125
+	VSUBPD Z18, Z7, Z18
 
-	// One124 = param One
-	// v125 = fma v123, One124, e121
-	VFMADD231PD Z0, Z23, Z7
+	// err129 = sub small126, v128
+	VSUBPD Z18, Z19, Z18
 
-	// One126 = param One
-	// v127 = fma n89, One126, n115
-	VFMADD231PD Z0, Z13, Z15
+	// One130 = param One
+	// v131 = fma v61, One130, v124
+	VFMADD231PD Z0, Z5, Z6
 
-	// hi128 = add s52, s116
-	VADDPD Z6, Z5, Z20
+	// One132 = param One
+	// lo133 = fma v131, One132, err129
+	VFMADD231PD Z0, Z6, Z18
 
-	// bv129 = sub hi128, s52
-	VSUBPD Z5, Z20, Z21
+	// RowCols134 = param RowCols
+	VBROADCASTSD 144(AX), Z5
 
-	// v130 = sub hi128, bv129
-	VSUBPD Z21, Z20, Z23
+	// lin135 = sub RowCols134, quad115
+	VSUBPD Z15, Z5, Z5
 
-	// v131 = sub s52, v130
-	VSUBPD Z23, Z5, Z5
+	// KKh136 = param KKh
+	VBROADCASTSD 160(AX), Z6
 
-	// v132 = sub s116, bv129
-	VSUBPD Z21, Z6, Z6
+	// KKl137 = param KKl
+	VBROADCASTSD 168(AX), Z19
 
-	// e133 = add v131, v132
-	VADDPD Z6, Z5, Z5
+	// ch138 = mul lin135, KKh136
+	VMULPD Z6, Z5, Z20
 
-	// One134 = param One
-	// v135 = fma v61, One134, v125
-	VFMADD231PD Z0, Z22, Z7
+	// v139 = fms lin135, KKh136, ch138
+	VMOVAPD     Z20, Z21
+	VFMSUB231PD Z6, Z5, Z21
 
-	// One136 = param One
-	// lo137 = fma v135, One136, e133
-	VFMADD231PD Z0, Z7, Z5
+	// v140 = mul lin135, KKl137
+	VMULPD Z19, Z5, Z6
 
-	// One138 = param One
-	// quad139 = fma v63, One138, v127
-	VFMADD231PD Z0, Z11, Z15
+	// One141 = param One
+	// cl142 = fma v139, One141, v140
+	VFMADD231PD Z0, Z21, Z6
 
-	// RowCols140 = param RowCols
-	VBROADCASTSD 144(AX), Z6
+	// Inf143 = param Inf
+	VBROADCASTSD 72(AX), Z19
 
-	// lin141 = sub RowCols140, quad139
-	VSUBPD Z15, Z6, Z6
+	// NegZero144 = param NegZero
+	// negch145 = xor ch138, NegZero144
+	VPXORQ Z1, Z20, Z20
 
-	// K142 = param K
-	// kh143 = mul K142, K142
-	VMULPD Z2, Z2, Z7
+	// s146 = add hi127, negch145
+	VADDPD Z20, Z7, Z21
 
-	// kl144 = fms K142, K142, kh143
-	VMOVAPD     Z7, Z21
-	VFMSUB231PD Z2, Z2, Z21
+	// bv147 = sub s146, hi127
+	VSUBPD Z7, Z21, Z22
 
-	// ch145 = mul lin141, kh143
-	VMULPD Z7, Z6, Z22
+	// v148 = sub s146, bv147
+	VSUBPD Z22, Z21, Z23
 
-	// v146 = fms lin141, kh143, ch145
-	VFMSUB213PD Z22, Z6, Z7
+	// v149 = sub hi127, v148
+	VSUBPD Z23, Z7, Z23
 
-	// v147 = mul lin141, kl144
-	VMULPD Z21, Z6, Z21
+	// v150 = sub negch145, bv147
+	VSUBPD Z22, Z20, Z20
 
-	// One148 = param One
-	// cl149 = fma v146, One148, v147
-	VFMADD231PD Z0, Z7, Z21
+	// e151 = add v149, v150
+	VADDPD Z20, Z23, Z20
 
-	// Inf150 = param Inf
-	VBROADCASTSD 72(AX), Z7
+	// Zero152 = param Zero
+	// corr153 = lt Zero152, lin135
+	VCMPPD $0x11, Z5, Z4, K1
 
-	// fin151 = lt hi128, Inf150
-	VCMPPD $0x11, Z7, Z20, K1
+	// hi154 = select corr153, s146, hi127
+	VBLENDMPD Z21, Z7, K1, Z16
 
-	// NegZero152 = param NegZero
-	// negch153 = xor ch145, NegZero152
-	VPXORQ Z1, Z22, Z23
+	// One155 = param One
+	// v156 = fms lo133, One155, cl142
+	VFMSUB231PD Z0, Z18, Z6
 
-	// s154 = add hi128, negch153
-	VADDPD Z23, Z20, Z24
+	// One157 = param One
+	// v158 = fma v156, One157, e151
+	VFMADD231PD Z0, Z6, Z20
 
-	// bv155 = sub s154, hi128
-	VSUBPD Z20, Z24, Z25
+	// lo159 = select corr153, v158, lo133
+	VBLENDMPD Z20, Z18, K1, Z17
 
-	// v156 = sub s154, bv155
-	VSUBPD Z25, Z24, Z26
-
-	// v157 = sub hi128, v156
-	VSUBPD Z26, Z20, Z26
-
-	// v158 = sub negch153, bv155
-	VSUBPD Z25, Z23, Z23
-
-	// e159 = add v157, v158
-	VADDPD Z23, Z26, Z23
-
-	// Zero160 = param Zero
-	// corr161 = lt Zero160, lin141
-	VCMPPD $0x11, Z6, Z4, K2
-
-	// v162 = sub hi128, ch145
-	VSUBPD Z22, Z20, Z6
-
-	// v163 = select fin151, s154, v162
-	VBLENDMPD Z24, Z6, K1, Z16
-
-	// One164 = param One
-	// v165 = fms lo137, One164, cl149
-	VFMSUB231PD Z0, Z5, Z21
-
-	// One166 = param One
-	// v167 = fma v165, One166, e159
-	VFMADD231PD Z0, Z21, Z23
-
-	// v168 = select fin151, v167, lo137
-	VBLENDMPD Z23, Z5, K1, Z17
-
-	// hi169 = select corr161, v163, hi128
-	VBLENDMPD Z16, Z20, K2, Z18
-
-	// lo170 = select corr161, v168, lo137
-	VBLENDMPD Z17, Z5, K2, Z19
-
-	// Di171 = param Di
+	// Di160 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q172 = mul hi169, Di171
-	VMULPD Z5, Z18, Z6
+	// q161 = mul hi154, Di160
+	VMULPD Z5, Z16, Z6
 
-	// v173 = fms hi169, Di171, q172
-	VMOVAPD     Z6, Z20
-	VFMSUB231PD Z5, Z18, Z20
+	// v162 = fms hi154, Di160, q161
+	VMOVAPD     Z6, Z7
+	VFMSUB231PD Z5, Z16, Z7
 
-	// Dl174 = param Dl
-	VBROADCASTSD 120(AX), Z21
+	// Dl163 = param Dl
+	VBROADCASTSD 120(AX), Z18
 
-	// v175 = mul lo170, Di171
-	VMULPD Z5, Z19, Z5
+	// v164 = mul lo159, Di160
+	VMULPD Z5, Z17, Z5
 
-	// v176 = fma hi169, Dl174, v175
-	VFMADD231PD Z21, Z18, Z5
+	// v165 = fma hi154, Dl163, v164
+	VFMADD231PD Z18, Z16, Z5
 
-	// One177 = param One
-	// r178 = fma v173, One177, v176
-	VFMADD231PD Z0, Z20, Z5
+	// One166 = param One
+	// r167 = fma v162, One166, v165
+	VFMADD231PD Z0, Z7, Z5
 
-	// v180 = lt hi169, Inf150
-	VCMPPD $0x11, Z7, Z18, K1
+	// v169 = lt hi154, Inf143
+	VCMPPD $0x11, Z19, Z16, K1
 
-	// v179 = add q172, r178, merged into:
-	// v181 = select v180, v179, q172
+	// v168 = add q161, r167, merged into:
+	// v170 = select v169, v168, q161
 	VADDPD Z5, Z6, K1, Z6
 
-	// store dst v181
+	// store dst v170
 	VMOVUPD Z6, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -15006,7 +14816,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans4F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowMeans4F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·rowMeans4F64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -15198,424 +15008,394 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y5
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y7
-
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y6, Y5, Y7, Y5
-
-	// s52 = add hi20, hi46
-	VADDPD Y11, Y10, Y6
-
-	// bv53 = sub s52, hi20
-	VSUBPD Y10, Y6, Y7
-
-	// v54 = sub s52, bv53
-	VSUBPD Y7, Y6, Y12
-
-	// v55 = sub hi20, v54
-	VSUBPD Y12, Y10, Y10
-
-	// v56 = sub hi46, bv53
-	VSUBPD Y7, Y11, Y7
-
-	// e57 = add v55, v56
-	VADDPD Y7, Y10, Y7
-
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y10, Y8, Y9
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v61 = fma v59, One60, e57
-	VFMADD231PD Y8, Y9, Y7
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v63 = fma n25, One62, n51
-	VFMADD231PD Y8, Y3, Y5
-
-	// x64 = load x[col 2]
-	// y65 = load y[col 2]
-	// d66 = sub x64, y65
-	VSUBPD Y4, Y1, Y3
-
-	// v67 = sub d66, x64
-	VSUBPD Y1, Y3, Y8
-
-	// v68 = sub d66, v67
-	VSUBPD Y8, Y3, Y9
-
-	// One69 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v70 = fms x64, One69, v68
-	VFMSUB231PD Y10, Y1, Y9
-
-	// One71 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// v72 = fma y65, One71, v67
-	VFMADD231PD Y1, Y4, Y8
-
-	// e73 = sub v70, v72
-	VSUBPD Y8, Y9, Y1
-
-	// NegZero74 = param NegZero
-	VBROADCASTSD 64(AX), Y4
-
-	// z75 = andnot NegZero74, d66
-	VANDNPD Y3, Y4, Y8
-
-	// sg76 = and d66, NegZero74
-	VANDPD Y4, Y3, Y3
-
-	// zl77 = xor e73, sg76
-	VXORPD Y3, Y1, Y1
-
-	// K78 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad79 = lt z75, K78
-	VCMPPD $0x11, Y3, Y8, Y3
-
-	// P80 = param P
-	VBROADCASTSD 96(AX), Y4
-
-	// c81 = select quad79, z75, P80
-	VBLENDVPD Y3, Y8, Y4, Y4
-
-	// v82 = add zl77, zl77
-	VADDPD Y1, Y1, Y9
-
-	// zz83 = select quad79, v82, zl77
-	VBLENDVPD Y3, Y9, Y1, Y1
-
-	// hi84 = mul c81, z75
-	VMULPD Y8, Y4, Y9
-
-	// v85 = fms c81, z75, hi84
-	VFMSUB213PD Y9, Y4, Y8
-
-	// lo86 = fma c81, zz83, v85
-	VFMADD231PD Y1, Y4, Y8
-
-	// One87 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// Zero88 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// n89 = select quad79, One87, Zero88
-	VBLENDVPD Y3, Y1, Y4, Y1
-
-	// x90 = load x[col 3]
-	// y91 = load y[col 3]
-	// d92 = sub x90, y91
-	VSUBPD Y2, Y0, Y3
-
-	// v93 = sub d92, x90
-	VSUBPD Y0, Y3, Y4
-
-	// v94 = sub d92, v93
-	VSUBPD Y4, Y3, Y10
-
-	// One95 = param One
-	VBROADCASTSD 104(AX), Y11
-
-	// v96 = fms x90, One95, v94
-	VFMSUB231PD Y11, Y0, Y10
-
-	// One97 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// v98 = fma y91, One97, v93
-	VFMADD231PD Y0, Y2, Y4
-
-	// e99 = sub v96, v98
-	VSUBPD Y4, Y10, Y0
-
-	// NegZero100 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z101 = andnot NegZero100, d92
-	VANDNPD Y3, Y2, Y4
-
-	// sg102 = and d92, NegZero100
-	VANDPD Y2, Y3, Y2
-
-	// zl103 = xor e99, sg102
-	VXORPD Y2, Y0, Y0
-
-	// K104 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad105 = lt z101, K104
-	VCMPPD $0x11, Y2, Y4, Y2
-
-	// P106 = param P
-	VBROADCASTSD 96(AX), Y3
-
-	// c107 = select quad105, z101, P106
-	VBLENDVPD Y2, Y4, Y3, Y3
-
-	// v108 = add zl103, zl103
-	VADDPD Y0, Y0, Y10
-
-	// zz109 = select quad105, v108, zl103
-	VBLENDVPD Y2, Y10, Y0, Y0
-
-	// hi110 = mul c107, z101
-	VMULPD Y4, Y3, Y10
-
-	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Y10, Y3, Y4
-
-	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Y0, Y3, Y4
-
-	// One113 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// Zero114 = param Zero
-	VBROADCASTSD 80(AX), Y3
-
-	// n115 = select quad105, One113, Zero114
-	VBLENDVPD Y2, Y0, Y3, Y0
-
-	// s116 = add hi84, hi110
-	VADDPD Y10, Y9, Y2
-
-	// bv117 = sub s116, hi84
-	VSUBPD Y9, Y2, Y3
-
-	// v118 = sub s116, bv117
-	VSUBPD Y3, Y2, Y11
-
-	// v119 = sub hi84, v118
-	VSUBPD Y11, Y9, Y9
-
-	// v120 = sub hi110, bv117
-	VSUBPD Y3, Y10, Y3
-
-	// e121 = add v119, v120
-	VADDPD Y3, Y9, Y3
-
-	// One122 = param One
-	VBROADCASTSD 104(AX), Y9
-
-	// v123 = fma lo86, One122, lo112
-	VFMADD231PD Y9, Y8, Y4
-
-	// One124 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v125 = fma v123, One124, e121
-	VFMADD231PD Y8, Y4, Y3
-
-	// One126 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v127 = fma n89, One126, n115
-	VFMADD231PD Y4, Y1, Y0
-
-	// hi128 = add s52, s116
-	VADDPD Y2, Y6, Y1
-
-	// bv129 = sub hi128, s52
-	VSUBPD Y6, Y1, Y4
-
-	// v130 = sub hi128, bv129
-	VSUBPD Y4, Y1, Y8
-
-	// v131 = sub s52, v130
-	VSUBPD Y8, Y6, Y6
-
-	// v132 = sub s116, bv129
-	VSUBPD Y4, Y2, Y2
-
-	// e133 = add v131, v132
-	VADDPD Y2, Y6, Y2
-
-	// One134 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v135 = fma v61, One134, v125
-	VFMADD231PD Y4, Y7, Y3
-
-	// One136 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo137 = fma v135, One136, e133
-	VFMADD231PD Y4, Y3, Y2
-
-	// One138 = param One
-	VBROADCASTSD 104(AX), Y3
-
-	// quad139 = fma v63, One138, v127
-	VFMADD231PD Y3, Y5, Y0
-
-	// RowCols140 = param RowCols
-	VBROADCASTSD 144(AX), Y3
-
-	// lin141 = sub RowCols140, quad139
-	VSUBPD Y0, Y3, Y0
-
-	// K142 = param K
-	VBROADCASTSD (AX), Y3
-
-	// kh143 = mul K142, K142
-	VMULPD Y3, Y3, Y4
-
-	// kl144 = fms K142, K142, kh143
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
-
-	// ch145 = mul lin141, kh143
-	VMULPD Y4, Y0, Y3
-
-	// v146 = fms lin141, kh143, ch145
-	VFMSUB213PD Y3, Y0, Y4
-
-	// v147 = mul lin141, kl144
-	VMULPD Y5, Y0, Y5
-
-	// One148 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// cl149 = fma v146, One148, v147
-	VFMADD231PD Y6, Y4, Y5
-
-	// Inf150 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// fin151 = lt hi128, Inf150
-	VCMPPD $0x11, Y4, Y1, Y6
-
-	// NegZero152 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negch153 = xor ch145, NegZero152
-	VXORPD Y7, Y3, Y7
-
-	// s154 = add hi128, negch153
-	VADDPD Y7, Y1, Y8
-
-	// bv155 = sub s154, hi128
-	VSUBPD Y1, Y8, Y9
-
-	// v156 = sub s154, bv155
-	VSUBPD Y9, Y8, Y10
-
-	// v157 = sub hi128, v156
-	VSUBPD Y10, Y1, Y10
-
-	// v158 = sub negch153, bv155
-	VSUBPD Y9, Y7, Y7
-
-	// e159 = add v157, v158
-	VADDPD Y7, Y10, Y7
-
-	// Zero160 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// corr161 = lt Zero160, lin141
-	VCMPPD $0x11, Y0, Y9, Y0
-
-	// v162 = sub hi128, ch145
-	VSUBPD Y3, Y1, Y3
-
-	// v163 = select fin151, s154, v162
-	VBLENDVPD Y6, Y8, Y3, Y3
-
-	// One164 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v165 = fms lo137, One164, cl149
-	VFMSUB231PD Y8, Y2, Y5
-
-	// One166 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v167 = fma v165, One166, e159
-	VFMADD231PD Y8, Y5, Y7
-
-	// v168 = select fin151, v167, lo137
-	VBLENDVPD Y6, Y7, Y2, Y5
-
-	// hi169 = select corr161, v163, hi128
-	VBLENDVPD Y0, Y3, Y1, Y1
-
-	// lo170 = select corr161, v168, lo137
-	VBLENDVPD Y0, Y5, Y2, Y0
-
-	// Di171 = param Di
-	VBROADCASTSD 112(AX), Y2
-
-	// q172 = mul hi169, Di171
-	VMULPD Y2, Y1, Y3
-
-	// v173 = fms hi169, Di171, q172
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
-
-	// Dl174 = param Dl
-	VBROADCASTSD 120(AX), Y6
-
-	// v175 = mul lo170, Di171
-	VMULPD Y2, Y0, Y0
-
-	// v176 = fma hi169, Dl174, v175
-	VFMADD231PD Y6, Y1, Y0
-
-	// One177 = param One
-	VBROADCASTSD 104(AX), Y2
-
-	// r178 = fma v173, One177, v176
-	VFMADD231PD Y2, Y5, Y0
-
-	// RowDiv179 = param RowDiv
-	VBROADCASTSD 152(AX), Y2
-
-	// nf180 = div q172, RowDiv179
-	VDIVPD Y2, Y3, Y5
-
-	// qd181 = div q172, RowDiv179
-	VDIVPD Y2, Y3, Y6
-
-	// NegZero182 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negqd183 = xor qd181, NegZero182
-	VXORPD Y7, Y6, Y7
-
-	// v184 = fma negqd183, RowDiv179, q172
-	VFMADD231PD Y2, Y7, Y3
-
-	// One185 = param One
+	// One50 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd186 = fma v184, One185, r178
-	VFMADD231PD Y7, Y3, Y0
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y5, Y5
+	VFMADD231PD Y7, Y3, Y5
 
-	// v187 = div rd186, RowDiv179
-	VDIVPD Y2, Y0, Y0
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// v188 = add qd181, v187
+	// big53 = max hi20, hi46
+	VMAXPD Y11, Y10, Y5
+
+	// small54 = min hi20, hi46
+	VMINPD Y11, Y10, Y6
+
+	// s55 = add hi20, hi46
+	VADDPD Y11, Y10, Y7
+
+	// v56 = sub s55, big53
+	VSUBPD Y5, Y7, Y5
+
+	// err57 = sub small54, v56
+	VSUBPD Y5, Y6, Y5
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y8, Y9
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v61 = fma v59, One60, err57
+	VFMADD231PD Y6, Y9, Y5
+
+	// x62 = load x[col 2]
+	// y63 = load y[col 2]
+	// d64 = sub x62, y63
+	VSUBPD Y4, Y1, Y6
+
+	// v65 = sub d64, x62
+	VSUBPD Y1, Y6, Y8
+
+	// v66 = sub d64, v65
+	VSUBPD Y8, Y6, Y9
+
+	// One67 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v68 = fms x62, One67, v66
+	VFMSUB231PD Y10, Y1, Y9
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v70 = fma y63, One69, v65
+	VFMADD231PD Y1, Y4, Y8
+
+	// e71 = sub v68, v70
+	VSUBPD Y8, Y9, Y1
+
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z73 = andnot NegZero72, d64
+	VANDNPD Y6, Y4, Y8
+
+	// sg74 = and d64, NegZero72
+	VANDPD Y4, Y6, Y4
+
+	// zl75 = xor e71, sg74
+	VXORPD Y4, Y1, Y1
+
+	// K76 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad77 = lt z73, K76
+	VCMPPD $0x11, Y4, Y8, Y4
+
+	// P78 = param P
+	VBROADCASTSD 96(AX), Y6
+
+	// c79 = select quad77, z73, P78
+	VBLENDVPD Y4, Y8, Y6, Y6
+
+	// v80 = add zl75, zl75
+	VADDPD Y1, Y1, Y9
+
+	// zz81 = select quad77, v80, zl75
+	VBLENDVPD Y4, Y9, Y1, Y1
+
+	// hi82 = mul c79, z73
+	VMULPD Y8, Y6, Y9
+
+	// v83 = fms c79, z73, hi82
+	VFMSUB213PD Y9, Y6, Y8
+
+	// lo84 = fma c79, zz81, v83
+	VFMADD231PD Y1, Y6, Y8
+
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v87 = fma n52, One86, One85
+	VMOVAPD     Y1, Y1
+	VFMADD231PD Y6, Y3, Y1
+
+	// n88 = select quad77, v87, n52
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// x89 = load x[col 3]
+	// y90 = load y[col 3]
+	// d91 = sub x89, y90
+	VSUBPD Y2, Y0, Y3
+
+	// v92 = sub d91, x89
+	VSUBPD Y0, Y3, Y4
+
+	// v93 = sub d91, v92
+	VSUBPD Y4, Y3, Y6
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v95 = fms x89, One94, v93
+	VFMSUB231PD Y10, Y0, Y6
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v97 = fma y90, One96, v92
+	VFMADD231PD Y0, Y2, Y4
+
+	// e98 = sub v95, v97
+	VSUBPD Y4, Y6, Y0
+
+	// NegZero99 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z100 = andnot NegZero99, d91
+	VANDNPD Y3, Y2, Y4
+
+	// sg101 = and d91, NegZero99
+	VANDPD Y2, Y3, Y2
+
+	// zl102 = xor e98, sg101
+	VXORPD Y2, Y0, Y0
+
+	// K103 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad104 = lt z100, K103
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P105 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c106 = select quad104, z100, P105
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v107 = add zl102, zl102
+	VADDPD Y0, Y0, Y6
+
+	// zz108 = select quad104, v107, zl102
+	VBLENDVPD Y2, Y6, Y0, Y0
+
+	// hi109 = mul c106, z100
+	VMULPD Y4, Y3, Y6
+
+	// v110 = fms c106, z100, hi109
+	VFMSUB213PD Y6, Y3, Y4
+
+	// lo111 = fma c106, zz108, v110
+	VFMADD231PD Y0, Y3, Y4
+
+	// One112 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v114 = fma n88, One113, One112
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
+
+	// quad115 = select quad104, v114, n88
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// big116 = max hi82, hi109
+	VMAXPD Y6, Y9, Y1
+
+	// small117 = min hi82, hi109
+	VMINPD Y6, Y9, Y2
+
+	// s118 = add hi82, hi109
+	VADDPD Y6, Y9, Y3
+
+	// v119 = sub s118, big116
+	VSUBPD Y1, Y3, Y1
+
+	// err120 = sub small117, v119
+	VSUBPD Y1, Y2, Y1
+
+	// One121 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// v122 = fma lo84, One121, lo111
+	VFMADD231PD Y2, Y8, Y4
+
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// v124 = fma v122, One123, err120
+	VFMADD231PD Y2, Y4, Y1
+
+	// big125 = max s55, s118
+	VMAXPD Y3, Y7, Y2
+
+	// small126 = min s55, s118
+	VMINPD Y3, Y7, Y4
+
+	// hi127 = add s55, s118
+	VADDPD Y3, Y7, Y3
+
+	// v128 = sub hi127, big125
+	VSUBPD Y2, Y3, Y2
+
+	// err129 = sub small126, v128
+	VSUBPD Y2, Y4, Y2
+
+	// One130 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v131 = fma v61, One130, v124
+	VFMADD231PD Y4, Y5, Y1
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo133 = fma v131, One132, err129
+	VFMADD231PD Y4, Y1, Y2
+
+	// RowCols134 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin135 = sub RowCols134, quad115
+	VSUBPD Y0, Y1, Y0
+
+	// KKh136 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl137 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch138 = mul lin135, KKh136
+	VMULPD Y1, Y0, Y5
+
+	// v139 = fms lin135, KKh136, ch138
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v140 = mul lin135, KKl137
+	VMULPD Y4, Y0, Y1
+
+	// One141 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl142 = fma v139, One141, v140
+	VFMADD231PD Y4, Y6, Y1
+
+	// Inf143 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero144 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch145 = xor ch138, NegZero144
+	VXORPD Y6, Y5, Y5
+
+	// s146 = add hi127, negch145
+	VADDPD Y5, Y3, Y6
+
+	// bv147 = sub s146, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v148 = sub s146, bv147
+	VSUBPD Y7, Y6, Y8
+
+	// v149 = sub hi127, v148
+	VSUBPD Y8, Y3, Y8
+
+	// v150 = sub negch145, bv147
+	VSUBPD Y7, Y5, Y5
+
+	// e151 = add v149, v150
+	VADDPD Y5, Y8, Y5
+
+	// Zero152 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr153 = lt Zero152, lin135
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi154 = select corr153, s146, hi127
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One155 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v156 = fms lo133, One155, cl142
+	VFMSUB231PD Y6, Y2, Y1
+
+	// One157 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v158 = fma v156, One157, e151
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo159 = select corr153, v158, lo133
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di160 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q161 = mul hi154, Di160
+	VMULPD Y1, Y3, Y2
+
+	// v162 = fms hi154, Di160, q161
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl163 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v164 = mul lo159, Di160
+	VMULPD Y1, Y0, Y0
+
+	// v165 = fma hi154, Dl163, v164
+	VFMADD231PD Y6, Y3, Y0
+
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r167 = fma v162, One166, v165
+	VFMADD231PD Y1, Y5, Y0
+
+	// RowDiv168 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// nf169 = div q161, RowDiv168
+	VDIVPD Y1, Y2, Y5
+
+	// qd170 = div q161, RowDiv168
+	VDIVPD Y1, Y2, Y6
+
+	// NegZero171 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negqd172 = xor qd170, NegZero171
+	VXORPD Y7, Y6, Y7
+
+	// v173 = fma negqd172, RowDiv168, q161
+	VFMADD231PD Y1, Y7, Y2
+
+	// One174 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd175 = fma v173, One174, r167
+	VFMADD231PD Y7, Y2, Y0
+
+	// v176 = div rd175, RowDiv168
+	VDIVPD Y1, Y0, Y0
+
+	// v177 = add qd170, v176
 	VADDPD Y0, Y6, Y0
 
-	// v189 = lt hi169, Inf150
-	VCMPPD $0x11, Y4, Y1, Y1
+	// v178 = lt hi154, Inf143
+	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v190 = select v189, v188, nf180
+	// v179 = select v178, v177, nf169
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v190
+	// store dst v179
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -15795,424 +15575,394 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y5
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y7
-
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y6, Y5, Y7, Y5
-
-	// s52 = add hi20, hi46
-	VADDPD Y11, Y10, Y6
-
-	// bv53 = sub s52, hi20
-	VSUBPD Y10, Y6, Y7
-
-	// v54 = sub s52, bv53
-	VSUBPD Y7, Y6, Y12
-
-	// v55 = sub hi20, v54
-	VSUBPD Y12, Y10, Y10
-
-	// v56 = sub hi46, bv53
-	VSUBPD Y7, Y11, Y7
-
-	// e57 = add v55, v56
-	VADDPD Y7, Y10, Y7
-
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y10, Y8, Y9
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v61 = fma v59, One60, e57
-	VFMADD231PD Y8, Y9, Y7
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v63 = fma n25, One62, n51
-	VFMADD231PD Y8, Y3, Y5
-
-	// x64 = load x[col 2]
-	// y65 = load y[col 2]
-	// d66 = sub x64, y65
-	VSUBPD Y4, Y1, Y3
-
-	// v67 = sub d66, x64
-	VSUBPD Y1, Y3, Y8
-
-	// v68 = sub d66, v67
-	VSUBPD Y8, Y3, Y9
-
-	// One69 = param One
-	VBROADCASTSD 104(AX), Y10
-
-	// v70 = fms x64, One69, v68
-	VFMSUB231PD Y10, Y1, Y9
-
-	// One71 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// v72 = fma y65, One71, v67
-	VFMADD231PD Y1, Y4, Y8
-
-	// e73 = sub v70, v72
-	VSUBPD Y8, Y9, Y1
-
-	// NegZero74 = param NegZero
-	VBROADCASTSD 64(AX), Y4
-
-	// z75 = andnot NegZero74, d66
-	VANDNPD Y3, Y4, Y8
-
-	// sg76 = and d66, NegZero74
-	VANDPD Y4, Y3, Y3
-
-	// zl77 = xor e73, sg76
-	VXORPD Y3, Y1, Y1
-
-	// K78 = param K
-	VBROADCASTSD (AX), Y3
-
-	// quad79 = lt z75, K78
-	VCMPPD $0x11, Y3, Y8, Y3
-
-	// P80 = param P
-	VBROADCASTSD 96(AX), Y4
-
-	// c81 = select quad79, z75, P80
-	VBLENDVPD Y3, Y8, Y4, Y4
-
-	// v82 = add zl77, zl77
-	VADDPD Y1, Y1, Y9
-
-	// zz83 = select quad79, v82, zl77
-	VBLENDVPD Y3, Y9, Y1, Y1
-
-	// hi84 = mul c81, z75
-	VMULPD Y8, Y4, Y9
-
-	// v85 = fms c81, z75, hi84
-	VFMSUB213PD Y9, Y4, Y8
-
-	// lo86 = fma c81, zz83, v85
-	VFMADD231PD Y1, Y4, Y8
-
-	// One87 = param One
-	VBROADCASTSD 104(AX), Y1
-
-	// Zero88 = param Zero
-	VBROADCASTSD 80(AX), Y4
-
-	// n89 = select quad79, One87, Zero88
-	VBLENDVPD Y3, Y1, Y4, Y1
-
-	// x90 = load x[col 3]
-	// y91 = load y[col 3]
-	// d92 = sub x90, y91
-	VSUBPD Y2, Y0, Y3
-
-	// v93 = sub d92, x90
-	VSUBPD Y0, Y3, Y4
-
-	// v94 = sub d92, v93
-	VSUBPD Y4, Y3, Y10
-
-	// One95 = param One
-	VBROADCASTSD 104(AX), Y11
-
-	// v96 = fms x90, One95, v94
-	VFMSUB231PD Y11, Y0, Y10
-
-	// One97 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// v98 = fma y91, One97, v93
-	VFMADD231PD Y0, Y2, Y4
-
-	// e99 = sub v96, v98
-	VSUBPD Y4, Y10, Y0
-
-	// NegZero100 = param NegZero
-	VBROADCASTSD 64(AX), Y2
-
-	// z101 = andnot NegZero100, d92
-	VANDNPD Y3, Y2, Y4
-
-	// sg102 = and d92, NegZero100
-	VANDPD Y2, Y3, Y2
-
-	// zl103 = xor e99, sg102
-	VXORPD Y2, Y0, Y0
-
-	// K104 = param K
-	VBROADCASTSD (AX), Y2
-
-	// quad105 = lt z101, K104
-	VCMPPD $0x11, Y2, Y4, Y2
-
-	// P106 = param P
-	VBROADCASTSD 96(AX), Y3
-
-	// c107 = select quad105, z101, P106
-	VBLENDVPD Y2, Y4, Y3, Y3
-
-	// v108 = add zl103, zl103
-	VADDPD Y0, Y0, Y10
-
-	// zz109 = select quad105, v108, zl103
-	VBLENDVPD Y2, Y10, Y0, Y0
-
-	// hi110 = mul c107, z101
-	VMULPD Y4, Y3, Y10
-
-	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Y10, Y3, Y4
-
-	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Y0, Y3, Y4
-
-	// One113 = param One
-	VBROADCASTSD 104(AX), Y0
-
-	// Zero114 = param Zero
-	VBROADCASTSD 80(AX), Y3
-
-	// n115 = select quad105, One113, Zero114
-	VBLENDVPD Y2, Y0, Y3, Y0
-
-	// s116 = add hi84, hi110
-	VADDPD Y10, Y9, Y2
-
-	// bv117 = sub s116, hi84
-	VSUBPD Y9, Y2, Y3
-
-	// v118 = sub s116, bv117
-	VSUBPD Y3, Y2, Y11
-
-	// v119 = sub hi84, v118
-	VSUBPD Y11, Y9, Y9
-
-	// v120 = sub hi110, bv117
-	VSUBPD Y3, Y10, Y3
-
-	// e121 = add v119, v120
-	VADDPD Y3, Y9, Y3
-
-	// One122 = param One
-	VBROADCASTSD 104(AX), Y9
-
-	// v123 = fma lo86, One122, lo112
-	VFMADD231PD Y9, Y8, Y4
-
-	// One124 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v125 = fma v123, One124, e121
-	VFMADD231PD Y8, Y4, Y3
-
-	// One126 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v127 = fma n89, One126, n115
-	VFMADD231PD Y4, Y1, Y0
-
-	// hi128 = add s52, s116
-	VADDPD Y2, Y6, Y1
-
-	// bv129 = sub hi128, s52
-	VSUBPD Y6, Y1, Y4
-
-	// v130 = sub hi128, bv129
-	VSUBPD Y4, Y1, Y8
-
-	// v131 = sub s52, v130
-	VSUBPD Y8, Y6, Y6
-
-	// v132 = sub s116, bv129
-	VSUBPD Y4, Y2, Y2
-
-	// e133 = add v131, v132
-	VADDPD Y2, Y6, Y2
-
-	// One134 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v135 = fma v61, One134, v125
-	VFMADD231PD Y4, Y7, Y3
-
-	// One136 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo137 = fma v135, One136, e133
-	VFMADD231PD Y4, Y3, Y2
-
-	// One138 = param One
-	VBROADCASTSD 104(AX), Y3
-
-	// quad139 = fma v63, One138, v127
-	VFMADD231PD Y3, Y5, Y0
-
-	// RowCols140 = param RowCols
-	VBROADCASTSD 144(AX), Y3
-
-	// lin141 = sub RowCols140, quad139
-	VSUBPD Y0, Y3, Y0
-
-	// K142 = param K
-	VBROADCASTSD (AX), Y3
-
-	// kh143 = mul K142, K142
-	VMULPD Y3, Y3, Y4
-
-	// kl144 = fms K142, K142, kh143
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y3, Y3, Y5
-
-	// ch145 = mul lin141, kh143
-	VMULPD Y4, Y0, Y3
-
-	// v146 = fms lin141, kh143, ch145
-	VFMSUB213PD Y3, Y0, Y4
-
-	// v147 = mul lin141, kl144
-	VMULPD Y5, Y0, Y5
-
-	// One148 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// cl149 = fma v146, One148, v147
-	VFMADD231PD Y6, Y4, Y5
-
-	// Inf150 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// fin151 = lt hi128, Inf150
-	VCMPPD $0x11, Y4, Y1, Y6
-
-	// NegZero152 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negch153 = xor ch145, NegZero152
-	VXORPD Y7, Y3, Y7
-
-	// s154 = add hi128, negch153
-	VADDPD Y7, Y1, Y8
-
-	// bv155 = sub s154, hi128
-	VSUBPD Y1, Y8, Y9
-
-	// v156 = sub s154, bv155
-	VSUBPD Y9, Y8, Y10
-
-	// v157 = sub hi128, v156
-	VSUBPD Y10, Y1, Y10
-
-	// v158 = sub negch153, bv155
-	VSUBPD Y9, Y7, Y7
-
-	// e159 = add v157, v158
-	VADDPD Y7, Y10, Y7
-
-	// Zero160 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// corr161 = lt Zero160, lin141
-	VCMPPD $0x11, Y0, Y9, Y0
-
-	// v162 = sub hi128, ch145
-	VSUBPD Y3, Y1, Y3
-
-	// v163 = select fin151, s154, v162
-	VBLENDVPD Y6, Y8, Y3, Y3
-
-	// One164 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v165 = fms lo137, One164, cl149
-	VFMSUB231PD Y8, Y2, Y5
-
-	// One166 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v167 = fma v165, One166, e159
-	VFMADD231PD Y8, Y5, Y7
-
-	// v168 = select fin151, v167, lo137
-	VBLENDVPD Y6, Y7, Y2, Y5
-
-	// hi169 = select corr161, v163, hi128
-	VBLENDVPD Y0, Y3, Y1, Y1
-
-	// lo170 = select corr161, v168, lo137
-	VBLENDVPD Y0, Y5, Y2, Y0
-
-	// Di171 = param Di
-	VBROADCASTSD 112(AX), Y2
-
-	// q172 = mul hi169, Di171
-	VMULPD Y2, Y1, Y3
-
-	// v173 = fms hi169, Di171, q172
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
-
-	// Dl174 = param Dl
-	VBROADCASTSD 120(AX), Y6
-
-	// v175 = mul lo170, Di171
-	VMULPD Y2, Y0, Y0
-
-	// v176 = fma hi169, Dl174, v175
-	VFMADD231PD Y6, Y1, Y0
-
-	// One177 = param One
-	VBROADCASTSD 104(AX), Y2
-
-	// r178 = fma v173, One177, v176
-	VFMADD231PD Y2, Y5, Y0
-
-	// RowDiv179 = param RowDiv
-	VBROADCASTSD 152(AX), Y2
-
-	// nf180 = div q172, RowDiv179
-	VDIVPD Y2, Y3, Y5
-
-	// qd181 = div q172, RowDiv179
-	VDIVPD Y2, Y3, Y6
-
-	// NegZero182 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negqd183 = xor qd181, NegZero182
-	VXORPD Y7, Y6, Y7
-
-	// v184 = fma negqd183, RowDiv179, q172
-	VFMADD231PD Y2, Y7, Y3
-
-	// One185 = param One
+	// One50 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd186 = fma v184, One185, r178
-	VFMADD231PD Y7, Y3, Y0
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y5, Y5
+	VFMADD231PD Y7, Y3, Y5
 
-	// v187 = div rd186, RowDiv179
-	VDIVPD Y2, Y0, Y0
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// v188 = add qd181, v187
+	// big53 = max hi20, hi46
+	VMAXPD Y11, Y10, Y5
+
+	// small54 = min hi20, hi46
+	VMINPD Y11, Y10, Y6
+
+	// s55 = add hi20, hi46
+	VADDPD Y11, Y10, Y7
+
+	// v56 = sub s55, big53
+	VSUBPD Y5, Y7, Y5
+
+	// err57 = sub small54, v56
+	VSUBPD Y5, Y6, Y5
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y6, Y8, Y9
+
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v61 = fma v59, One60, err57
+	VFMADD231PD Y6, Y9, Y5
+
+	// x62 = load x[col 2]
+	// y63 = load y[col 2]
+	// d64 = sub x62, y63
+	VSUBPD Y4, Y1, Y6
+
+	// v65 = sub d64, x62
+	VSUBPD Y1, Y6, Y8
+
+	// v66 = sub d64, v65
+	VSUBPD Y8, Y6, Y9
+
+	// One67 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v68 = fms x62, One67, v66
+	VFMSUB231PD Y10, Y1, Y9
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// v70 = fma y63, One69, v65
+	VFMADD231PD Y1, Y4, Y8
+
+	// e71 = sub v68, v70
+	VSUBPD Y8, Y9, Y1
+
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y4
+
+	// z73 = andnot NegZero72, d64
+	VANDNPD Y6, Y4, Y8
+
+	// sg74 = and d64, NegZero72
+	VANDPD Y4, Y6, Y4
+
+	// zl75 = xor e71, sg74
+	VXORPD Y4, Y1, Y1
+
+	// K76 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad77 = lt z73, K76
+	VCMPPD $0x11, Y4, Y8, Y4
+
+	// P78 = param P
+	VBROADCASTSD 96(AX), Y6
+
+	// c79 = select quad77, z73, P78
+	VBLENDVPD Y4, Y8, Y6, Y6
+
+	// v80 = add zl75, zl75
+	VADDPD Y1, Y1, Y9
+
+	// zz81 = select quad77, v80, zl75
+	VBLENDVPD Y4, Y9, Y1, Y1
+
+	// hi82 = mul c79, z73
+	VMULPD Y8, Y6, Y9
+
+	// v83 = fms c79, z73, hi82
+	VFMSUB213PD Y9, Y6, Y8
+
+	// lo84 = fma c79, zz81, v83
+	VFMADD231PD Y1, Y6, Y8
+
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v87 = fma n52, One86, One85
+	VMOVAPD     Y1, Y1
+	VFMADD231PD Y6, Y3, Y1
+
+	// n88 = select quad77, v87, n52
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// x89 = load x[col 3]
+	// y90 = load y[col 3]
+	// d91 = sub x89, y90
+	VSUBPD Y2, Y0, Y3
+
+	// v92 = sub d91, x89
+	VSUBPD Y0, Y3, Y4
+
+	// v93 = sub d91, v92
+	VSUBPD Y4, Y3, Y6
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v95 = fms x89, One94, v93
+	VFMSUB231PD Y10, Y0, Y6
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v97 = fma y90, One96, v92
+	VFMADD231PD Y0, Y2, Y4
+
+	// e98 = sub v95, v97
+	VSUBPD Y4, Y6, Y0
+
+	// NegZero99 = param NegZero
+	VBROADCASTSD 64(AX), Y2
+
+	// z100 = andnot NegZero99, d91
+	VANDNPD Y3, Y2, Y4
+
+	// sg101 = and d91, NegZero99
+	VANDPD Y2, Y3, Y2
+
+	// zl102 = xor e98, sg101
+	VXORPD Y2, Y0, Y0
+
+	// K103 = param K
+	VBROADCASTSD (AX), Y2
+
+	// quad104 = lt z100, K103
+	VCMPPD $0x11, Y2, Y4, Y2
+
+	// P105 = param P
+	VBROADCASTSD 96(AX), Y3
+
+	// c106 = select quad104, z100, P105
+	VBLENDVPD Y2, Y4, Y3, Y3
+
+	// v107 = add zl102, zl102
+	VADDPD Y0, Y0, Y6
+
+	// zz108 = select quad104, v107, zl102
+	VBLENDVPD Y2, Y6, Y0, Y0
+
+	// hi109 = mul c106, z100
+	VMULPD Y4, Y3, Y6
+
+	// v110 = fms c106, z100, hi109
+	VFMSUB213PD Y6, Y3, Y4
+
+	// lo111 = fma c106, zz108, v110
+	VFMADD231PD Y0, Y3, Y4
+
+	// One112 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One113 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v114 = fma n88, One113, One112
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
+
+	// quad115 = select quad104, v114, n88
+	VBLENDVPD Y2, Y0, Y1, Y0
+
+	// big116 = max hi82, hi109
+	VMAXPD Y6, Y9, Y1
+
+	// small117 = min hi82, hi109
+	VMINPD Y6, Y9, Y2
+
+	// s118 = add hi82, hi109
+	VADDPD Y6, Y9, Y3
+
+	// v119 = sub s118, big116
+	VSUBPD Y1, Y3, Y1
+
+	// err120 = sub small117, v119
+	VSUBPD Y1, Y2, Y1
+
+	// One121 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// v122 = fma lo84, One121, lo111
+	VFMADD231PD Y2, Y8, Y4
+
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// v124 = fma v122, One123, err120
+	VFMADD231PD Y2, Y4, Y1
+
+	// big125 = max s55, s118
+	VMAXPD Y3, Y7, Y2
+
+	// small126 = min s55, s118
+	VMINPD Y3, Y7, Y4
+
+	// hi127 = add s55, s118
+	VADDPD Y3, Y7, Y3
+
+	// v128 = sub hi127, big125
+	VSUBPD Y2, Y3, Y2
+
+	// err129 = sub small126, v128
+	VSUBPD Y2, Y4, Y2
+
+	// One130 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v131 = fma v61, One130, v124
+	VFMADD231PD Y4, Y5, Y1
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo133 = fma v131, One132, err129
+	VFMADD231PD Y4, Y1, Y2
+
+	// RowCols134 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin135 = sub RowCols134, quad115
+	VSUBPD Y0, Y1, Y0
+
+	// KKh136 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl137 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch138 = mul lin135, KKh136
+	VMULPD Y1, Y0, Y5
+
+	// v139 = fms lin135, KKh136, ch138
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v140 = mul lin135, KKl137
+	VMULPD Y4, Y0, Y1
+
+	// One141 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl142 = fma v139, One141, v140
+	VFMADD231PD Y4, Y6, Y1
+
+	// Inf143 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero144 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch145 = xor ch138, NegZero144
+	VXORPD Y6, Y5, Y5
+
+	// s146 = add hi127, negch145
+	VADDPD Y5, Y3, Y6
+
+	// bv147 = sub s146, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v148 = sub s146, bv147
+	VSUBPD Y7, Y6, Y8
+
+	// v149 = sub hi127, v148
+	VSUBPD Y8, Y3, Y8
+
+	// v150 = sub negch145, bv147
+	VSUBPD Y7, Y5, Y5
+
+	// e151 = add v149, v150
+	VADDPD Y5, Y8, Y5
+
+	// Zero152 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr153 = lt Zero152, lin135
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi154 = select corr153, s146, hi127
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One155 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v156 = fms lo133, One155, cl142
+	VFMSUB231PD Y6, Y2, Y1
+
+	// One157 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v158 = fma v156, One157, e151
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo159 = select corr153, v158, lo133
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di160 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q161 = mul hi154, Di160
+	VMULPD Y1, Y3, Y2
+
+	// v162 = fms hi154, Di160, q161
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl163 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v164 = mul lo159, Di160
+	VMULPD Y1, Y0, Y0
+
+	// v165 = fma hi154, Dl163, v164
+	VFMADD231PD Y6, Y3, Y0
+
+	// One166 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r167 = fma v162, One166, v165
+	VFMADD231PD Y1, Y5, Y0
+
+	// RowDiv168 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// nf169 = div q161, RowDiv168
+	VDIVPD Y1, Y2, Y5
+
+	// qd170 = div q161, RowDiv168
+	VDIVPD Y1, Y2, Y6
+
+	// NegZero171 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negqd172 = xor qd170, NegZero171
+	VXORPD Y7, Y6, Y7
+
+	// v173 = fma negqd172, RowDiv168, q161
+	VFMADD231PD Y1, Y7, Y2
+
+	// One174 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd175 = fma v173, One174, r167
+	VFMADD231PD Y7, Y2, Y0
+
+	// v176 = div rd175, RowDiv168
+	VDIVPD Y1, Y0, Y0
+
+	// v177 = add qd170, v176
 	VADDPD Y0, Y6, Y0
 
-	// v189 = lt hi169, Inf150
-	VCMPPD $0x11, Y4, Y1, Y1
+	// v178 = lt hi154, Inf143
+	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v190 = select v189, v188, nf180
+	// v179 = select v178, v177, nf169
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v190
+	// store dst v179
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -16221,7 +15971,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans4F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowMeans4F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F
 TEXT ·rowMeans4F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -16255,85 +16005,85 @@ loop1:
 	VMOVUPD    rowcols64<>+64(SB), Z7
 	VPERMI2PD  64(DX)(R8*8), Z5, Z7
 	VMOVUPD    128(DX)(R8*8), Z5
-	VMOVUPD    rowcols64<>+0(SB), Z20
-	VPERMI2PD  192(DX)(R8*8), Z5, Z20
-	VMOVUPD    rowcols64<>+64(SB), Z21
-	VPERMI2PD  192(DX)(R8*8), Z5, Z21
-	VSHUFF64X2 $0x44, Z20, Z6, Z5
-	VSHUFF64X2 $0x44, Z21, Z7, Z22
-	VSHUFF64X2 $0xee, Z20, Z6, Z6
-	VSHUFF64X2 $0xee, Z21, Z7, Z7
+	VMOVUPD    rowcols64<>+0(SB), Z18
+	VPERMI2PD  192(DX)(R8*8), Z5, Z18
+	VMOVUPD    rowcols64<>+64(SB), Z19
+	VPERMI2PD  192(DX)(R8*8), Z5, Z19
+	VSHUFF64X2 $0x44, Z18, Z6, Z5
+	VSHUFF64X2 $0x44, Z19, Z7, Z20
+	VSHUFF64X2 $0xee, Z18, Z6, Z6
+	VSHUFF64X2 $0xee, Z19, Z7, Z7
 
 	// y1 = load y[col 0]
 	MOVQ DI, R8
 	SHLQ $0x02, R8
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPD    (BX)(R8*8), Z20
-	VMOVUPD    rowcols64<>+0(SB), Z21
-	VPERMI2PD  64(BX)(R8*8), Z20, Z21
+	VMOVUPD    (BX)(R8*8), Z18
+	VMOVUPD    rowcols64<>+0(SB), Z19
+	VPERMI2PD  64(BX)(R8*8), Z18, Z19
+	VMOVUPD    rowcols64<>+64(SB), Z21
+	VPERMI2PD  64(BX)(R8*8), Z18, Z21
+	VMOVUPD    128(BX)(R8*8), Z18
+	VMOVUPD    rowcols64<>+0(SB), Z22
+	VPERMI2PD  192(BX)(R8*8), Z18, Z22
 	VMOVUPD    rowcols64<>+64(SB), Z23
-	VPERMI2PD  64(BX)(R8*8), Z20, Z23
-	VMOVUPD    128(BX)(R8*8), Z20
-	VMOVUPD    rowcols64<>+0(SB), Z24
-	VPERMI2PD  192(BX)(R8*8), Z20, Z24
-	VMOVUPD    rowcols64<>+64(SB), Z25
-	VPERMI2PD  192(BX)(R8*8), Z20, Z25
-	VSHUFF64X2 $0x44, Z24, Z21, Z20
-	VSHUFF64X2 $0x44, Z25, Z23, Z26
-	VSHUFF64X2 $0xee, Z24, Z21, Z21
-	VSHUFF64X2 $0xee, Z25, Z23, Z23
+	VPERMI2PD  192(BX)(R8*8), Z18, Z23
+	VSHUFF64X2 $0x44, Z22, Z19, Z18
+	VSHUFF64X2 $0x44, Z23, Z21, Z24
+	VSHUFF64X2 $0xee, Z22, Z19, Z19
+	VSHUFF64X2 $0xee, Z23, Z21, Z21
 
 	// d2 = sub x0, y1
-	VSUBPD Z20, Z5, Z24
+	VSUBPD Z18, Z5, Z22
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z24, Z25
+	VSUBPD Z5, Z22, Z23
 
 	// v4 = sub d2, v3
-	VSUBPD Z25, Z24, Z27
+	VSUBPD Z23, Z22, Z25
 
 	// One5 = param One
 	// v6 = fms x0, One5, v4
-	VFMSUB231PD Z0, Z5, Z27
+	VFMSUB231PD Z0, Z5, Z25
 
 	// One7 = param One
 	// v8 = fma y1, One7, v3
-	VFMADD231PD Z0, Z20, Z25
+	VFMADD231PD Z0, Z18, Z23
 
 	// e9 = sub v6, v8
-	VSUBPD Z25, Z27, Z5
+	VSUBPD Z23, Z25, Z5
 
 	// NegZero10 = param NegZero
 	// z11 = andnot NegZero10, d2
-	VPANDNQ Z24, Z1, Z20
+	VPANDNQ Z22, Z1, Z18
 
 	// sg12 = and d2, NegZero10
-	VPANDQ Z1, Z24, Z24
+	VPANDQ Z1, Z22, Z22
 
 	// zl13 = xor e9, sg12
-	VPXORQ Z24, Z5, Z5
+	VPXORQ Z22, Z5, Z5
 
 	// K14 = param K
 	// quad15 = lt z11, K14
-	VCMPPD $0x11, Z2, Z20, K1
+	VCMPPD $0x11, Z2, Z18, K1
 
 	// P16 = param P
 	// c17 = select quad15, z11, P16
-	VBLENDMPD Z20, Z3, K1, Z8
+	VBLENDMPD Z18, Z3, K1, Z8
 
 	// v18 = add zl13, zl13, merged into:
 	// zz19 = select quad15, v18, zl13
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi20 = mul c17, z11
-	VMULPD Z20, Z8, Z24
+	VMULPD Z18, Z8, Z22
 
 	// v21 = fms c17, z11, hi20
-	VFMSUB213PD Z24, Z8, Z20
+	VFMSUB213PD Z22, Z8, Z18
 
 	// lo22 = fma c17, zz19, v21
-	VFMADD231PD Z5, Z8, Z20
+	VFMADD231PD Z5, Z8, Z18
 
 	// One23 = param One
 	// Zero24 = param Zero
@@ -16343,404 +16093,382 @@ loop1:
 	// x26 = load x[col 1]
 	// y27 = load y[col 1]
 	// d28 = sub x26, y27
-	VSUBPD Z26, Z22, Z5
+	VSUBPD Z24, Z20, Z5
 
 	// v29 = sub d28, x26
-	VSUBPD Z22, Z5, Z25
+	VSUBPD Z20, Z5, Z23
 
 	// v30 = sub d28, v29
-	VSUBPD Z25, Z5, Z27
+	VSUBPD Z23, Z5, Z25
 
 	// One31 = param One
 	// v32 = fms x26, One31, v30
-	VFMSUB231PD Z0, Z22, Z27
+	VFMSUB231PD Z0, Z20, Z25
 
 	// One33 = param One
 	// v34 = fma y27, One33, v29
-	VFMADD231PD Z0, Z26, Z25
+	VFMADD231PD Z0, Z24, Z23
 
 	// e35 = sub v32, v34
-	VSUBPD Z25, Z27, Z22
+	VSUBPD Z23, Z25, Z20
 
 	// NegZero36 = param NegZero
 	// z37 = andnot NegZero36, d28
-	VPANDNQ Z5, Z1, Z25
+	VPANDNQ Z5, Z1, Z23
 
 	// sg38 = and d28, NegZero36
 	VPANDQ Z1, Z5, Z5
 
 	// zl39 = xor e35, sg38
-	VPXORQ Z5, Z22, Z5
+	VPXORQ Z5, Z20, Z5
 
 	// K40 = param K
 	// quad41 = lt z37, K40
-	VCMPPD $0x11, Z2, Z25, K1
+	VCMPPD $0x11, Z2, Z23, K1
 
 	// P42 = param P
 	// c43 = select quad41, z37, P42
-	VBLENDMPD Z25, Z3, K1, Z10
+	VBLENDMPD Z23, Z3, K1, Z10
 
 	// v44 = add zl39, zl39, merged into:
 	// zz45 = select quad41, v44, zl39
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi46 = mul c43, z37
-	VMULPD Z25, Z10, Z22
+	VMULPD Z23, Z10, Z20
 
 	// v47 = fms c43, z37, hi46
-	VFMSUB213PD Z22, Z10, Z25
+	VFMSUB213PD Z20, Z10, Z23
 
 	// lo48 = fma c43, zz45, v47
-	VFMADD231PD Z5, Z10, Z25
+	VFMADD231PD Z5, Z10, Z23
 
 	// One49 = param One
-	// Zero50 = param Zero
-	// n51 = select quad41, One49, Zero50
-	VBLENDMPD Z0, Z4, K1, Z11
+	// One50 = param One
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z9, Z5
 
-	// s52 = add hi20, hi46
-	VADDPD Z22, Z24, Z5
+	// n52 = select quad41, v51, n25
+	VBLENDMPD Z5, Z9, K1, Z11
 
-	// bv53 = sub s52, hi20
-	VSUBPD Z24, Z5, Z26
+	// big53 = max hi20, hi46
+	VMAXPD Z20, Z22, Z5
 
-	// v54 = sub s52, bv53
-	VSUBPD Z26, Z5, Z27
+	// small54 = min hi20, hi46
+	VMINPD Z20, Z22, Z24
 
-	// v55 = sub hi20, v54
-	VSUBPD Z27, Z24, Z24
+	// s55 = add hi20, hi46
+	VADDPD Z20, Z22, Z20
 
-	// v56 = sub hi46, bv53
-	VSUBPD Z26, Z22, Z22
+	// v56 = sub s55, big53
+	VSUBPD Z5, Z20, Z5
 
-	// e57 = add v55, v56
-	VADDPD Z22, Z24, Z22
+	// err57 = sub small54, v56
+	VSUBPD Z5, Z24, Z5
 
 	// One58 = param One
 	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Z0, Z20, Z25
+	VFMADD231PD Z0, Z18, Z23
 
 	// One60 = param One
-	// v61 = fma v59, One60, e57
-	VFMADD231PD Z0, Z25, Z22
+	// v61 = fma v59, One60, err57
+	VFMADD231PD Z0, Z23, Z5
 
-	// One62 = param One
-	// v63 = fma n25, One62, n51
-	VFMADD231PD Z0, Z9, Z11
+	// x62 = load x[col 2]
+	// y63 = load y[col 2]
+	// d64 = sub x62, y63
+	VSUBPD Z19, Z6, Z18
 
-	// x64 = load x[col 2]
-	// y65 = load y[col 2]
-	// d66 = sub x64, y65
-	VSUBPD Z21, Z6, Z20
+	// v65 = sub d64, x62
+	VSUBPD Z6, Z18, Z22
 
-	// v67 = sub d66, x64
-	VSUBPD Z6, Z20, Z24
+	// v66 = sub d64, v65
+	VSUBPD Z22, Z18, Z23
 
-	// v68 = sub d66, v67
-	VSUBPD Z24, Z20, Z25
+	// One67 = param One
+	// v68 = fms x62, One67, v66
+	VFMSUB231PD Z0, Z6, Z23
 
 	// One69 = param One
-	// v70 = fms x64, One69, v68
-	VFMSUB231PD Z0, Z6, Z25
+	// v70 = fma y63, One69, v65
+	VFMADD231PD Z0, Z19, Z22
 
-	// One71 = param One
-	// v72 = fma y65, One71, v67
-	VFMADD231PD Z0, Z21, Z24
+	// e71 = sub v68, v70
+	VSUBPD Z22, Z23, Z6
 
-	// e73 = sub v70, v72
-	VSUBPD Z24, Z25, Z6
+	// NegZero72 = param NegZero
+	// z73 = andnot NegZero72, d64
+	VPANDNQ Z18, Z1, Z19
 
-	// NegZero74 = param NegZero
-	// z75 = andnot NegZero74, d66
-	VPANDNQ Z20, Z1, Z21
+	// sg74 = and d64, NegZero72
+	VPANDQ Z1, Z18, Z18
 
-	// sg76 = and d66, NegZero74
-	VPANDQ Z1, Z20, Z20
+	// zl75 = xor e71, sg74
+	VPXORQ Z18, Z6, Z6
 
-	// zl77 = xor e73, sg76
-	VPXORQ Z20, Z6, Z6
+	// K76 = param K
+	// quad77 = lt z73, K76
+	VCMPPD $0x11, Z2, Z19, K1
 
-	// K78 = param K
-	// quad79 = lt z75, K78
-	VCMPPD $0x11, Z2, Z21, K1
+	// P78 = param P
+	// c79 = select quad77, z73, P78
+	VBLENDMPD Z19, Z3, K1, Z12
 
-	// P80 = param P
-	// c81 = select quad79, z75, P80
-	VBLENDMPD Z21, Z3, K1, Z12
-
-	// v82 = add zl77, zl77, merged into:
-	// zz83 = select quad79, v82, zl77
+	// v80 = add zl75, zl75, merged into:
+	// zz81 = select quad77, v80, zl75
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi84 = mul c81, z75
-	VMULPD Z21, Z12, Z20
+	// hi82 = mul c79, z73
+	VMULPD Z19, Z12, Z18
 
-	// v85 = fms c81, z75, hi84
-	VFMSUB213PD Z20, Z12, Z21
+	// v83 = fms c79, z73, hi82
+	VFMSUB213PD Z18, Z12, Z19
 
-	// lo86 = fma c81, zz83, v85
-	VFMADD231PD Z6, Z12, Z21
+	// lo84 = fma c79, zz81, v83
+	VFMADD231PD Z6, Z12, Z19
 
-	// One87 = param One
-	// Zero88 = param Zero
-	// n89 = select quad79, One87, Zero88
-	VBLENDMPD Z0, Z4, K1, Z13
+	// One85 = param One
+	// One86 = param One
+	// v87 = fma n52, One86, One85
+	VMOVAPD     Z0, Z6
+	VFMADD231PD Z0, Z11, Z6
 
-	// x90 = load x[col 3]
-	// y91 = load y[col 3]
-	// d92 = sub x90, y91
-	VSUBPD Z23, Z7, Z6
+	// n88 = select quad77, v87, n52
+	VBLENDMPD Z6, Z11, K1, Z13
 
-	// v93 = sub d92, x90
-	VSUBPD Z7, Z6, Z24
+	// x89 = load x[col 3]
+	// y90 = load y[col 3]
+	// d91 = sub x89, y90
+	VSUBPD Z21, Z7, Z6
 
-	// v94 = sub d92, v93
-	VSUBPD Z24, Z6, Z25
+	// v92 = sub d91, x89
+	VSUBPD Z7, Z6, Z22
 
-	// One95 = param One
-	// v96 = fms x90, One95, v94
-	VFMSUB231PD Z0, Z7, Z25
+	// v93 = sub d91, v92
+	VSUBPD Z22, Z6, Z23
 
-	// One97 = param One
-	// v98 = fma y91, One97, v93
-	VFMADD231PD Z0, Z23, Z24
+	// One94 = param One
+	// v95 = fms x89, One94, v93
+	VFMSUB231PD Z0, Z7, Z23
 
-	// e99 = sub v96, v98
-	VSUBPD Z24, Z25, Z7
+	// One96 = param One
+	// v97 = fma y90, One96, v92
+	VFMADD231PD Z0, Z21, Z22
 
-	// NegZero100 = param NegZero
-	// z101 = andnot NegZero100, d92
-	VPANDNQ Z6, Z1, Z23
+	// e98 = sub v95, v97
+	VSUBPD Z22, Z23, Z7
 
-	// sg102 = and d92, NegZero100
+	// NegZero99 = param NegZero
+	// z100 = andnot NegZero99, d91
+	VPANDNQ Z6, Z1, Z21
+
+	// sg101 = and d91, NegZero99
 	VPANDQ Z1, Z6, Z6
 
-	// zl103 = xor e99, sg102
+	// zl102 = xor e98, sg101
 	VPXORQ Z6, Z7, Z6
 
-	// K104 = param K
-	// quad105 = lt z101, K104
-	VCMPPD $0x11, Z2, Z23, K1
+	// K103 = param K
+	// quad104 = lt z100, K103
+	VCMPPD $0x11, Z2, Z21, K1
 
-	// P106 = param P
-	// c107 = select quad105, z101, P106
-	VBLENDMPD Z23, Z3, K1, Z14
+	// P105 = param P
+	// c106 = select quad104, z100, P105
+	VBLENDMPD Z21, Z3, K1, Z14
 
-	// v108 = add zl103, zl103, merged into:
-	// zz109 = select quad105, v108, zl103
+	// v107 = add zl102, zl102, merged into:
+	// zz108 = select quad104, v107, zl102
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi110 = mul c107, z101
-	VMULPD Z23, Z14, Z7
+	// hi109 = mul c106, z100
+	VMULPD Z21, Z14, Z7
 
-	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Z7, Z14, Z23
+	// v110 = fms c106, z100, hi109
+	VFMSUB213PD Z7, Z14, Z21
 
-	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Z6, Z14, Z23
+	// lo111 = fma c106, zz108, v110
+	VFMADD231PD Z6, Z14, Z21
 
+	// One112 = param One
 	// One113 = param One
-	// Zero114 = param Zero
-	// n115 = select quad105, One113, Zero114
-	VBLENDMPD Z0, Z4, K1, Z15
+	// v114 = fma n88, One113, One112
+	VMOVAPD     Z0, Z6
+	VFMADD231PD Z0, Z13, Z6
 
-	// s116 = add hi84, hi110
-	VADDPD Z7, Z20, Z6
+	// quad115 = select quad104, v114, n88
+	VBLENDMPD Z6, Z13, K1, Z15
 
-	// bv117 = sub s116, hi84
-	VSUBPD Z20, Z6, Z24
+	// big116 = max hi82, hi109
+	VMAXPD Z7, Z18, Z6
 
-	// v118 = sub s116, bv117
-	VSUBPD Z24, Z6, Z25
+	// small117 = min hi82, hi109
+	VMINPD Z7, Z18, Z22
 
-	// v119 = sub hi84, v118
-	VSUBPD Z25, Z20, Z20
+	// s118 = add hi82, hi109
+	VADDPD Z7, Z18, Z7
 
-	// v120 = sub hi110, bv117
-	VSUBPD Z24, Z7, Z7
+	// v119 = sub s118, big116
+	VSUBPD Z6, Z7, Z6
 
-	// e121 = add v119, v120
+	// err120 = sub small117, v119
+	VSUBPD Z6, Z22, Z6
+
+	// One121 = param One
+	// v122 = fma lo84, One121, lo111
+	VFMADD231PD Z0, Z19, Z21
+
+	// One123 = param One
+	// v124 = fma v122, One123, err120
+	VFMADD231PD Z0, Z21, Z6
+
+	// big125 = max s55, s118
+	VMAXPD Z7, Z20, Z18
+
+	// small126 = min s55, s118
+	VMINPD Z7, Z20, Z19
+
+	// hi127 = add s55, s118
 	VADDPD Z7, Z20, Z7
 
-	// One122 = param One
-	// v123 = fma lo86, One122, lo112
-	VFMADD231PD Z0, Z21, Z23
+	// v128 = sub hi127, big125
+	VSUBPD Z18, Z7, Z18
 
-	// One124 = param One
-	// v125 = fma v123, One124, e121
-	VFMADD231PD Z0, Z23, Z7
+	// err129 = sub small126, v128
+	VSUBPD Z18, Z19, Z18
 
-	// One126 = param One
-	// v127 = fma n89, One126, n115
-	VFMADD231PD Z0, Z13, Z15
+	// One130 = param One
+	// v131 = fma v61, One130, v124
+	VFMADD231PD Z0, Z5, Z6
 
-	// hi128 = add s52, s116
-	VADDPD Z6, Z5, Z20
+	// One132 = param One
+	// lo133 = fma v131, One132, err129
+	VFMADD231PD Z0, Z6, Z18
 
-	// bv129 = sub hi128, s52
-	VSUBPD Z5, Z20, Z21
+	// RowCols134 = param RowCols
+	VBROADCASTSD 144(AX), Z5
 
-	// v130 = sub hi128, bv129
-	VSUBPD Z21, Z20, Z23
+	// lin135 = sub RowCols134, quad115
+	VSUBPD Z15, Z5, Z5
 
-	// v131 = sub s52, v130
-	VSUBPD Z23, Z5, Z5
+	// KKh136 = param KKh
+	VBROADCASTSD 160(AX), Z6
 
-	// v132 = sub s116, bv129
-	VSUBPD Z21, Z6, Z6
+	// KKl137 = param KKl
+	VBROADCASTSD 168(AX), Z19
 
-	// e133 = add v131, v132
-	VADDPD Z6, Z5, Z5
+	// ch138 = mul lin135, KKh136
+	VMULPD Z6, Z5, Z20
 
-	// One134 = param One
-	// v135 = fma v61, One134, v125
-	VFMADD231PD Z0, Z22, Z7
+	// v139 = fms lin135, KKh136, ch138
+	VMOVAPD     Z20, Z21
+	VFMSUB231PD Z6, Z5, Z21
 
-	// One136 = param One
-	// lo137 = fma v135, One136, e133
-	VFMADD231PD Z0, Z7, Z5
+	// v140 = mul lin135, KKl137
+	VMULPD Z19, Z5, Z6
 
-	// One138 = param One
-	// quad139 = fma v63, One138, v127
-	VFMADD231PD Z0, Z11, Z15
+	// One141 = param One
+	// cl142 = fma v139, One141, v140
+	VFMADD231PD Z0, Z21, Z6
 
-	// RowCols140 = param RowCols
-	VBROADCASTSD 144(AX), Z6
+	// Inf143 = param Inf
+	VBROADCASTSD 72(AX), Z19
 
-	// lin141 = sub RowCols140, quad139
-	VSUBPD Z15, Z6, Z6
+	// NegZero144 = param NegZero
+	// negch145 = xor ch138, NegZero144
+	VPXORQ Z1, Z20, Z20
 
-	// K142 = param K
-	// kh143 = mul K142, K142
-	VMULPD Z2, Z2, Z7
+	// s146 = add hi127, negch145
+	VADDPD Z20, Z7, Z21
 
-	// kl144 = fms K142, K142, kh143
-	VMOVAPD     Z7, Z21
-	VFMSUB231PD Z2, Z2, Z21
+	// bv147 = sub s146, hi127
+	VSUBPD Z7, Z21, Z22
 
-	// ch145 = mul lin141, kh143
-	VMULPD Z7, Z6, Z22
+	// v148 = sub s146, bv147
+	VSUBPD Z22, Z21, Z23
 
-	// v146 = fms lin141, kh143, ch145
-	VFMSUB213PD Z22, Z6, Z7
+	// v149 = sub hi127, v148
+	VSUBPD Z23, Z7, Z23
 
-	// v147 = mul lin141, kl144
-	VMULPD Z21, Z6, Z21
+	// v150 = sub negch145, bv147
+	VSUBPD Z22, Z20, Z20
 
-	// One148 = param One
-	// cl149 = fma v146, One148, v147
-	VFMADD231PD Z0, Z7, Z21
+	// e151 = add v149, v150
+	VADDPD Z20, Z23, Z20
 
-	// Inf150 = param Inf
-	VBROADCASTSD 72(AX), Z7
+	// Zero152 = param Zero
+	// corr153 = lt Zero152, lin135
+	VCMPPD $0x11, Z5, Z4, K1
 
-	// fin151 = lt hi128, Inf150
-	VCMPPD $0x11, Z7, Z20, K1
+	// hi154 = select corr153, s146, hi127
+	VBLENDMPD Z21, Z7, K1, Z16
 
-	// NegZero152 = param NegZero
-	// negch153 = xor ch145, NegZero152
-	VPXORQ Z1, Z22, Z23
+	// One155 = param One
+	// v156 = fms lo133, One155, cl142
+	VFMSUB231PD Z0, Z18, Z6
 
-	// s154 = add hi128, negch153
-	VADDPD Z23, Z20, Z24
+	// One157 = param One
+	// v158 = fma v156, One157, e151
+	VFMADD231PD Z0, Z6, Z20
 
-	// bv155 = sub s154, hi128
-	VSUBPD Z20, Z24, Z25
+	// lo159 = select corr153, v158, lo133
+	VBLENDMPD Z20, Z18, K1, Z17
 
-	// v156 = sub s154, bv155
-	VSUBPD Z25, Z24, Z26
-
-	// v157 = sub hi128, v156
-	VSUBPD Z26, Z20, Z26
-
-	// v158 = sub negch153, bv155
-	VSUBPD Z25, Z23, Z23
-
-	// e159 = add v157, v158
-	VADDPD Z23, Z26, Z23
-
-	// Zero160 = param Zero
-	// corr161 = lt Zero160, lin141
-	VCMPPD $0x11, Z6, Z4, K2
-
-	// v162 = sub hi128, ch145
-	VSUBPD Z22, Z20, Z6
-
-	// v163 = select fin151, s154, v162
-	VBLENDMPD Z24, Z6, K1, Z16
-
-	// One164 = param One
-	// v165 = fms lo137, One164, cl149
-	VFMSUB231PD Z0, Z5, Z21
-
-	// One166 = param One
-	// v167 = fma v165, One166, e159
-	VFMADD231PD Z0, Z21, Z23
-
-	// v168 = select fin151, v167, lo137
-	VBLENDMPD Z23, Z5, K1, Z17
-
-	// hi169 = select corr161, v163, hi128
-	VBLENDMPD Z16, Z20, K2, Z18
-
-	// lo170 = select corr161, v168, lo137
-	VBLENDMPD Z17, Z5, K2, Z19
-
-	// Di171 = param Di
+	// Di160 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q172 = mul hi169, Di171
-	VMULPD Z5, Z18, Z6
+	// q161 = mul hi154, Di160
+	VMULPD Z5, Z16, Z6
 
-	// v173 = fms hi169, Di171, q172
-	VMOVAPD     Z6, Z20
-	VFMSUB231PD Z5, Z18, Z20
+	// v162 = fms hi154, Di160, q161
+	VMOVAPD     Z6, Z7
+	VFMSUB231PD Z5, Z16, Z7
 
-	// Dl174 = param Dl
-	VBROADCASTSD 120(AX), Z21
+	// Dl163 = param Dl
+	VBROADCASTSD 120(AX), Z18
 
-	// v175 = mul lo170, Di171
-	VMULPD Z5, Z19, Z5
+	// v164 = mul lo159, Di160
+	VMULPD Z5, Z17, Z5
 
-	// v176 = fma hi169, Dl174, v175
-	VFMADD231PD Z21, Z18, Z5
+	// v165 = fma hi154, Dl163, v164
+	VFMADD231PD Z18, Z16, Z5
 
-	// One177 = param One
-	// r178 = fma v173, One177, v176
-	VFMADD231PD Z0, Z20, Z5
+	// One166 = param One
+	// r167 = fma v162, One166, v165
+	VFMADD231PD Z0, Z7, Z5
 
-	// RowDiv179 = param RowDiv
-	VBROADCASTSD 152(AX), Z20
+	// RowDiv168 = param RowDiv
+	VBROADCASTSD 152(AX), Z7
 
-	// nf180 = div q172, RowDiv179
-	VDIVPD Z20, Z6, Z21
+	// nf169 = div q161, RowDiv168
+	VDIVPD Z7, Z6, Z18
 
-	// qd181 = div q172, RowDiv179
-	VDIVPD Z20, Z6, Z22
+	// qd170 = div q161, RowDiv168
+	VDIVPD Z7, Z6, Z20
 
-	// NegZero182 = param NegZero
-	// negqd183 = xor qd181, NegZero182
-	VPXORQ Z1, Z22, Z23
+	// NegZero171 = param NegZero
+	// negqd172 = xor qd170, NegZero171
+	VPXORQ Z1, Z20, Z21
 
-	// v184 = fma negqd183, RowDiv179, q172
-	VFMADD231PD Z20, Z23, Z6
+	// v173 = fma negqd172, RowDiv168, q161
+	VFMADD231PD Z7, Z21, Z6
 
-	// One185 = param One
-	// rd186 = fma v184, One185, r178
+	// One174 = param One
+	// rd175 = fma v173, One174, r167
 	VFMADD231PD Z0, Z6, Z5
 
-	// v187 = div rd186, RowDiv179
-	VDIVPD Z20, Z5, Z5
+	// v176 = div rd175, RowDiv168
+	VDIVPD Z7, Z5, Z5
 
-	// v189 = lt hi169, Inf150
-	VCMPPD $0x11, Z7, Z18, K1
+	// v178 = lt hi154, Inf143
+	VCMPPD $0x11, Z19, Z16, K1
 
-	// v188 = add qd181, v187, merged into:
-	// v190 = select v189, v188, nf180
-	VADDPD Z5, Z22, K1, Z21
+	// v177 = add qd170, v176, merged into:
+	// v179 = select v178, v177, nf169
+	VADDPD Z5, Z20, K1, Z18
 
-	// store dst v190
-	VMOVUPD Z21, (SI)(DI*8)
+	// store dst v179
+	VMOVUPD Z18, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
 
@@ -16748,7 +16476,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums2F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowSums2F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·rowSums2F64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -16928,177 +16656,157 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y3
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y2, Y0, Y3, Y0
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
 
-	// hi52 = add hi20, hi46
-	VADDPD Y7, Y6, Y2
+	// quad52 = select quad41, v51, n25
+	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// bv53 = sub hi52, hi20
-	VSUBPD Y6, Y2, Y3
+	// big53 = max hi20, hi46
+	VMAXPD Y7, Y6, Y1
 
-	// v54 = sub hi52, bv53
-	VSUBPD Y3, Y2, Y8
+	// small54 = min hi20, hi46
+	VMINPD Y7, Y6, Y2
 
-	// v55 = sub hi20, v54
-	VSUBPD Y8, Y6, Y6
+	// hi55 = add hi20, hi46
+	VADDPD Y7, Y6, Y3
 
-	// v56 = sub hi46, bv53
-	VSUBPD Y3, Y7, Y3
+	// v56 = sub hi55, big53
+	VSUBPD Y1, Y3, Y1
 
-	// e57 = add v55, v56
-	VADDPD Y3, Y6, Y3
-
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y5, Y4
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// lo61 = fma v59, One60, e57
-	VFMADD231PD Y5, Y4, Y3
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// quad63 = fma n25, One62, n51
-	VFMADD231PD Y4, Y1, Y0
-
-	// RowCols64 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin65 = sub RowCols64, quad63
-	VSUBPD Y0, Y1, Y0
-
-	// K66 = param K
-	VBROADCASTSD (AX), Y1
-
-	// kh67 = mul K66, K66
-	VMULPD Y1, Y1, Y4
-
-	// kl68 = fms K66, K66, kh67
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y1, Y1, Y5
-
-	// ch69 = mul lin65, kh67
-	VMULPD Y4, Y0, Y1
-
-	// v70 = fms lin65, kh67, ch69
-	VFMSUB213PD Y1, Y0, Y4
-
-	// v71 = mul lin65, kl68
-	VMULPD Y5, Y0, Y5
-
-	// One72 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// cl73 = fma v70, One72, v71
-	VFMADD231PD Y6, Y4, Y5
-
-	// Inf74 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// fin75 = lt hi52, Inf74
-	VCMPPD $0x11, Y4, Y2, Y6
-
-	// NegZero76 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negch77 = xor ch69, NegZero76
-	VXORPD Y7, Y1, Y7
-
-	// s78 = add hi52, negch77
-	VADDPD Y7, Y2, Y8
-
-	// bv79 = sub s78, hi52
-	VSUBPD Y2, Y8, Y9
-
-	// v80 = sub s78, bv79
-	VSUBPD Y9, Y8, Y10
-
-	// v81 = sub hi52, v80
-	VSUBPD Y10, Y2, Y10
-
-	// v82 = sub negch77, bv79
-	VSUBPD Y9, Y7, Y7
-
-	// e83 = add v81, v82
-	VADDPD Y7, Y10, Y7
-
-	// Zero84 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// corr85 = lt Zero84, lin65
-	VCMPPD $0x11, Y0, Y9, Y0
-
-	// v86 = sub hi52, ch69
+	// err57 = sub small54, v56
 	VSUBPD Y1, Y2, Y1
 
-	// v87 = select fin75, s78, v86
-	VBLENDVPD Y6, Y8, Y1, Y1
-
-	// One88 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v89 = fms lo61, One88, cl73
-	VFMSUB231PD Y8, Y3, Y5
-
-	// One90 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v91 = fma v89, One90, e83
-	VFMADD231PD Y8, Y5, Y7
-
-	// v92 = select fin75, v91, lo61
-	VBLENDVPD Y6, Y7, Y3, Y5
-
-	// hi93 = select corr85, v87, hi52
-	VBLENDVPD Y0, Y1, Y2, Y1
-
-	// lo94 = select corr85, v92, lo61
-	VBLENDVPD Y0, Y5, Y3, Y0
-
-	// Di95 = param Di
-	VBROADCASTSD 112(AX), Y2
-
-	// q96 = mul hi93, Di95
-	VMULPD Y2, Y1, Y3
-
-	// v97 = fms hi93, Di95, q96
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
-
-	// Dl98 = param Dl
-	VBROADCASTSD 120(AX), Y6
-
-	// v99 = mul lo94, Di95
-	VMULPD Y2, Y0, Y0
-
-	// v100 = fma hi93, Dl98, v99
-	VFMADD231PD Y6, Y1, Y0
-
-	// One101 = param One
+	// One58 = param One
 	VBROADCASTSD 104(AX), Y2
 
-	// r102 = fma v97, One101, v100
-	VFMADD231PD Y2, Y5, Y0
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y2, Y5, Y4
 
-	// v103 = add q96, r102
-	VADDPD Y0, Y3, Y0
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// v104 = lt hi93, Inf74
-	VCMPPD $0x11, Y4, Y1, Y1
+	// lo61 = fma v59, One60, err57
+	VFMADD231PD Y2, Y4, Y1
 
-	// v105 = select v104, v103, q96
-	VBLENDVPD Y1, Y0, Y3, Y0
+	// RowCols62 = param RowCols
+	VBROADCASTSD 144(AX), Y2
 
-	// store dst v105
+	// lin63 = sub RowCols62, quad52
+	VSUBPD Y0, Y2, Y0
+
+	// KKh64 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl65 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch66 = mul lin63, KKh64
+	VMULPD Y2, Y0, Y5
+
+	// v67 = fms lin63, KKh64, ch66
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v68 = mul lin63, KKl65
+	VMULPD Y4, Y0, Y2
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl70 = fma v67, One69, v68
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf71 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch73 = xor ch66, NegZero72
+	VXORPD Y6, Y5, Y5
+
+	// s74 = add hi55, negch73
+	VADDPD Y5, Y3, Y6
+
+	// bv75 = sub s74, hi55
+	VSUBPD Y3, Y6, Y7
+
+	// v76 = sub s74, bv75
+	VSUBPD Y7, Y6, Y8
+
+	// v77 = sub hi55, v76
+	VSUBPD Y8, Y3, Y8
+
+	// v78 = sub negch73, bv75
+	VSUBPD Y7, Y5, Y5
+
+	// e79 = add v77, v78
+	VADDPD Y5, Y8, Y5
+
+	// Zero80 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr81 = lt Zero80, lin63
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi82 = select corr81, s74, hi55
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One83 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v84 = fms lo61, One83, cl70
+	VFMSUB231PD Y6, Y1, Y2
+
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v86 = fma v84, One85, e79
+	VFMADD231PD Y6, Y2, Y5
+
+	// lo87 = select corr81, v86, lo61
+	VBLENDVPD Y0, Y5, Y1, Y0
+
+	// Di88 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q89 = mul hi82, Di88
+	VMULPD Y1, Y3, Y2
+
+	// v90 = fms hi82, Di88, q89
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl91 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v92 = mul lo87, Di88
+	VMULPD Y1, Y0, Y0
+
+	// v93 = fma hi82, Dl91, v92
+	VFMADD231PD Y6, Y3, Y0
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r95 = fma v90, One94, v93
+	VFMADD231PD Y1, Y5, Y0
+
+	// v96 = add q89, r95
+	VADDPD Y0, Y2, Y0
+
+	// v97 = lt hi82, Inf71
+	VCMPPD $0x11, Y4, Y3, Y1
+
+	// v98 = select v97, v96, q89
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// store dst v98
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -17266,177 +16974,157 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y3
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y2, Y0, Y3, Y0
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
 
-	// hi52 = add hi20, hi46
-	VADDPD Y7, Y6, Y2
+	// quad52 = select quad41, v51, n25
+	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// bv53 = sub hi52, hi20
-	VSUBPD Y6, Y2, Y3
+	// big53 = max hi20, hi46
+	VMAXPD Y7, Y6, Y1
 
-	// v54 = sub hi52, bv53
-	VSUBPD Y3, Y2, Y8
+	// small54 = min hi20, hi46
+	VMINPD Y7, Y6, Y2
 
-	// v55 = sub hi20, v54
-	VSUBPD Y8, Y6, Y6
+	// hi55 = add hi20, hi46
+	VADDPD Y7, Y6, Y3
 
-	// v56 = sub hi46, bv53
-	VSUBPD Y3, Y7, Y3
+	// v56 = sub hi55, big53
+	VSUBPD Y1, Y3, Y1
 
-	// e57 = add v55, v56
-	VADDPD Y3, Y6, Y3
-
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y5, Y4
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// lo61 = fma v59, One60, e57
-	VFMADD231PD Y5, Y4, Y3
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// quad63 = fma n25, One62, n51
-	VFMADD231PD Y4, Y1, Y0
-
-	// RowCols64 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin65 = sub RowCols64, quad63
-	VSUBPD Y0, Y1, Y0
-
-	// K66 = param K
-	VBROADCASTSD (AX), Y1
-
-	// kh67 = mul K66, K66
-	VMULPD Y1, Y1, Y4
-
-	// kl68 = fms K66, K66, kh67
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y1, Y1, Y5
-
-	// ch69 = mul lin65, kh67
-	VMULPD Y4, Y0, Y1
-
-	// v70 = fms lin65, kh67, ch69
-	VFMSUB213PD Y1, Y0, Y4
-
-	// v71 = mul lin65, kl68
-	VMULPD Y5, Y0, Y5
-
-	// One72 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// cl73 = fma v70, One72, v71
-	VFMADD231PD Y6, Y4, Y5
-
-	// Inf74 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// fin75 = lt hi52, Inf74
-	VCMPPD $0x11, Y4, Y2, Y6
-
-	// NegZero76 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negch77 = xor ch69, NegZero76
-	VXORPD Y7, Y1, Y7
-
-	// s78 = add hi52, negch77
-	VADDPD Y7, Y2, Y8
-
-	// bv79 = sub s78, hi52
-	VSUBPD Y2, Y8, Y9
-
-	// v80 = sub s78, bv79
-	VSUBPD Y9, Y8, Y10
-
-	// v81 = sub hi52, v80
-	VSUBPD Y10, Y2, Y10
-
-	// v82 = sub negch77, bv79
-	VSUBPD Y9, Y7, Y7
-
-	// e83 = add v81, v82
-	VADDPD Y7, Y10, Y7
-
-	// Zero84 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// corr85 = lt Zero84, lin65
-	VCMPPD $0x11, Y0, Y9, Y0
-
-	// v86 = sub hi52, ch69
+	// err57 = sub small54, v56
 	VSUBPD Y1, Y2, Y1
 
-	// v87 = select fin75, s78, v86
-	VBLENDVPD Y6, Y8, Y1, Y1
-
-	// One88 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v89 = fms lo61, One88, cl73
-	VFMSUB231PD Y8, Y3, Y5
-
-	// One90 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v91 = fma v89, One90, e83
-	VFMADD231PD Y8, Y5, Y7
-
-	// v92 = select fin75, v91, lo61
-	VBLENDVPD Y6, Y7, Y3, Y5
-
-	// hi93 = select corr85, v87, hi52
-	VBLENDVPD Y0, Y1, Y2, Y1
-
-	// lo94 = select corr85, v92, lo61
-	VBLENDVPD Y0, Y5, Y3, Y0
-
-	// Di95 = param Di
-	VBROADCASTSD 112(AX), Y2
-
-	// q96 = mul hi93, Di95
-	VMULPD Y2, Y1, Y3
-
-	// v97 = fms hi93, Di95, q96
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
-
-	// Dl98 = param Dl
-	VBROADCASTSD 120(AX), Y6
-
-	// v99 = mul lo94, Di95
-	VMULPD Y2, Y0, Y0
-
-	// v100 = fma hi93, Dl98, v99
-	VFMADD231PD Y6, Y1, Y0
-
-	// One101 = param One
+	// One58 = param One
 	VBROADCASTSD 104(AX), Y2
 
-	// r102 = fma v97, One101, v100
-	VFMADD231PD Y2, Y5, Y0
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y2, Y5, Y4
 
-	// v103 = add q96, r102
-	VADDPD Y0, Y3, Y0
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// v104 = lt hi93, Inf74
-	VCMPPD $0x11, Y4, Y1, Y1
+	// lo61 = fma v59, One60, err57
+	VFMADD231PD Y2, Y4, Y1
 
-	// v105 = select v104, v103, q96
-	VBLENDVPD Y1, Y0, Y3, Y0
+	// RowCols62 = param RowCols
+	VBROADCASTSD 144(AX), Y2
 
-	// store dst v105
+	// lin63 = sub RowCols62, quad52
+	VSUBPD Y0, Y2, Y0
+
+	// KKh64 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl65 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch66 = mul lin63, KKh64
+	VMULPD Y2, Y0, Y5
+
+	// v67 = fms lin63, KKh64, ch66
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v68 = mul lin63, KKl65
+	VMULPD Y4, Y0, Y2
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl70 = fma v67, One69, v68
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf71 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch73 = xor ch66, NegZero72
+	VXORPD Y6, Y5, Y5
+
+	// s74 = add hi55, negch73
+	VADDPD Y5, Y3, Y6
+
+	// bv75 = sub s74, hi55
+	VSUBPD Y3, Y6, Y7
+
+	// v76 = sub s74, bv75
+	VSUBPD Y7, Y6, Y8
+
+	// v77 = sub hi55, v76
+	VSUBPD Y8, Y3, Y8
+
+	// v78 = sub negch73, bv75
+	VSUBPD Y7, Y5, Y5
+
+	// e79 = add v77, v78
+	VADDPD Y5, Y8, Y5
+
+	// Zero80 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr81 = lt Zero80, lin63
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi82 = select corr81, s74, hi55
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One83 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v84 = fms lo61, One83, cl70
+	VFMSUB231PD Y6, Y1, Y2
+
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v86 = fma v84, One85, e79
+	VFMADD231PD Y6, Y2, Y5
+
+	// lo87 = select corr81, v86, lo61
+	VBLENDVPD Y0, Y5, Y1, Y0
+
+	// Di88 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q89 = mul hi82, Di88
+	VMULPD Y1, Y3, Y2
+
+	// v90 = fms hi82, Di88, q89
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl91 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v92 = mul lo87, Di88
+	VMULPD Y1, Y0, Y0
+
+	// v93 = fma hi82, Dl91, v92
+	VFMADD231PD Y6, Y3, Y0
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r95 = fma v90, One94, v93
+	VFMADD231PD Y1, Y5, Y0
+
+	// v96 = add q89, r95
+	VADDPD Y0, Y2, Y0
+
+	// v97 = lt hi82, Inf71
+	VCMPPD $0x11, Y4, Y3, Y1
+
+	// v98 = select v97, v96, q89
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// store dst v98
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -17445,7 +17133,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowSums2F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowSums2F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F
 TEXT ·rowSums2F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -17485,34 +17173,34 @@ loop1:
 
 	// The rows of y, transposed into its 2 columns.
 	VMOVUPD   (BX)(R8*8), Z5
-	VMOVUPD   rowcols64x2<>+0(SB), Z16
-	VPERMI2PD 64(BX)(R8*8), Z5, Z16
-	VMOVUPD   rowcols64x2<>+64(SB), Z17
-	VPERMI2PD 64(BX)(R8*8), Z5, Z17
+	VMOVUPD   rowcols64x2<>+0(SB), Z14
+	VPERMI2PD 64(BX)(R8*8), Z5, Z14
+	VMOVUPD   rowcols64x2<>+64(SB), Z15
+	VPERMI2PD 64(BX)(R8*8), Z5, Z15
 
 	// d2 = sub x0, y1
-	VSUBPD Z16, Z6, Z5
+	VSUBPD Z14, Z6, Z5
 
 	// v3 = sub d2, x0
-	VSUBPD Z6, Z5, Z18
+	VSUBPD Z6, Z5, Z16
 
 	// v4 = sub d2, v3
-	VSUBPD Z18, Z5, Z19
+	VSUBPD Z16, Z5, Z17
 
 	// One5 = param One
 	// v6 = fms x0, One5, v4
-	VFMSUB231PD Z0, Z6, Z19
+	VFMSUB231PD Z0, Z6, Z17
 
 	// One7 = param One
 	// v8 = fma y1, One7, v3
-	VFMADD231PD Z0, Z16, Z18
+	VFMADD231PD Z0, Z14, Z16
 
 	// e9 = sub v6, v8
-	VSUBPD Z18, Z19, Z6
+	VSUBPD Z16, Z17, Z6
 
 	// NegZero10 = param NegZero
 	// z11 = andnot NegZero10, d2
-	VPANDNQ Z5, Z1, Z16
+	VPANDNQ Z5, Z1, Z14
 
 	// sg12 = and d2, NegZero10
 	VPANDQ Z1, Z5, Z5
@@ -17522,24 +17210,24 @@ loop1:
 
 	// K14 = param K
 	// quad15 = lt z11, K14
-	VCMPPD $0x11, Z2, Z16, K1
+	VCMPPD $0x11, Z2, Z14, K1
 
 	// P16 = param P
 	// c17 = select quad15, z11, P16
-	VBLENDMPD Z16, Z3, K1, Z8
+	VBLENDMPD Z14, Z3, K1, Z8
 
 	// v18 = add zl13, zl13, merged into:
 	// zz19 = select quad15, v18, zl13
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi20 = mul c17, z11
-	VMULPD Z16, Z8, Z6
+	VMULPD Z14, Z8, Z6
 
 	// v21 = fms c17, z11, hi20
-	VFMSUB213PD Z6, Z8, Z16
+	VFMSUB213PD Z6, Z8, Z14
 
 	// lo22 = fma c17, zz19, v21
-	VFMADD231PD Z5, Z8, Z16
+	VFMADD231PD Z5, Z8, Z14
 
 	// One23 = param One
 	// Zero24 = param Zero
@@ -17549,28 +17237,28 @@ loop1:
 	// x26 = load x[col 1]
 	// y27 = load y[col 1]
 	// d28 = sub x26, y27
-	VSUBPD Z17, Z7, Z5
+	VSUBPD Z15, Z7, Z5
 
 	// v29 = sub d28, x26
-	VSUBPD Z7, Z5, Z18
+	VSUBPD Z7, Z5, Z16
 
 	// v30 = sub d28, v29
-	VSUBPD Z18, Z5, Z19
+	VSUBPD Z16, Z5, Z17
 
 	// One31 = param One
 	// v32 = fms x26, One31, v30
-	VFMSUB231PD Z0, Z7, Z19
+	VFMSUB231PD Z0, Z7, Z17
 
 	// One33 = param One
 	// v34 = fma y27, One33, v29
-	VFMADD231PD Z0, Z17, Z18
+	VFMADD231PD Z0, Z15, Z16
 
 	// e35 = sub v32, v34
-	VSUBPD Z18, Z19, Z7
+	VSUBPD Z16, Z17, Z7
 
 	// NegZero36 = param NegZero
 	// z37 = andnot NegZero36, d28
-	VPANDNQ Z5, Z1, Z17
+	VPANDNQ Z5, Z1, Z15
 
 	// sg38 = and d28, NegZero36
 	VPANDQ Z1, Z5, Z5
@@ -17580,173 +17268,157 @@ loop1:
 
 	// K40 = param K
 	// quad41 = lt z37, K40
-	VCMPPD $0x11, Z2, Z17, K1
+	VCMPPD $0x11, Z2, Z15, K1
 
 	// P42 = param P
 	// c43 = select quad41, z37, P42
-	VBLENDMPD Z17, Z3, K1, Z10
+	VBLENDMPD Z15, Z3, K1, Z10
 
 	// v44 = add zl39, zl39, merged into:
 	// zz45 = select quad41, v44, zl39
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi46 = mul c43, z37
-	VMULPD Z17, Z10, Z7
+	VMULPD Z15, Z10, Z7
 
 	// v47 = fms c43, z37, hi46
-	VFMSUB213PD Z7, Z10, Z17
+	VFMSUB213PD Z7, Z10, Z15
 
 	// lo48 = fma c43, zz45, v47
-	VFMADD231PD Z5, Z10, Z17
+	VFMADD231PD Z5, Z10, Z15
 
 	// One49 = param One
-	// Zero50 = param Zero
-	// n51 = select quad41, One49, Zero50
-	VBLENDMPD Z0, Z4, K1, Z11
+	// One50 = param One
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z9, Z5
 
-	// hi52 = add hi20, hi46
-	VADDPD Z7, Z6, Z5
+	// quad52 = select quad41, v51, n25
+	VBLENDMPD Z5, Z9, K1, Z11
 
-	// bv53 = sub hi52, hi20
-	VSUBPD Z6, Z5, Z18
+	// big53 = max hi20, hi46
+	VMAXPD Z7, Z6, Z5
 
-	// v54 = sub hi52, bv53
-	VSUBPD Z18, Z5, Z19
+	// small54 = min hi20, hi46
+	VMINPD Z7, Z6, Z16
 
-	// v55 = sub hi20, v54
-	VSUBPD Z19, Z6, Z6
-
-	// v56 = sub hi46, bv53
-	VSUBPD Z18, Z7, Z7
-
-	// e57 = add v55, v56
+	// hi55 = add hi20, hi46
 	VADDPD Z7, Z6, Z6
+
+	// v56 = sub hi55, big53
+	VSUBPD Z5, Z6, Z5
+
+	// err57 = sub small54, v56
+	VSUBPD Z5, Z16, Z5
 
 	// One58 = param One
 	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Z0, Z16, Z17
+	VFMADD231PD Z0, Z14, Z15
 
 	// One60 = param One
-	// lo61 = fma v59, One60, e57
-	VFMADD231PD Z0, Z17, Z6
+	// lo61 = fma v59, One60, err57
+	VFMADD231PD Z0, Z15, Z5
 
-	// One62 = param One
-	// quad63 = fma n25, One62, n51
-	VFMADD231PD Z0, Z9, Z11
-
-	// RowCols64 = param RowCols
+	// RowCols62 = param RowCols
 	VBROADCASTSD 144(AX), Z7
 
-	// lin65 = sub RowCols64, quad63
+	// lin63 = sub RowCols62, quad52
 	VSUBPD Z11, Z7, Z7
 
-	// K66 = param K
-	// kh67 = mul K66, K66
-	VMULPD Z2, Z2, Z16
+	// KKh64 = param KKh
+	VBROADCASTSD 160(AX), Z14
 
-	// kl68 = fms K66, K66, kh67
+	// KKl65 = param KKl
+	VBROADCASTSD 168(AX), Z15
+
+	// ch66 = mul lin63, KKh64
+	VMULPD Z14, Z7, Z16
+
+	// v67 = fms lin63, KKh64, ch66
 	VMOVAPD     Z16, Z17
-	VFMSUB231PD Z2, Z2, Z17
+	VFMSUB231PD Z14, Z7, Z17
 
-	// ch69 = mul lin65, kh67
-	VMULPD Z16, Z7, Z18
+	// v68 = mul lin63, KKl65
+	VMULPD Z15, Z7, Z14
 
-	// v70 = fms lin65, kh67, ch69
-	VFMSUB213PD Z18, Z7, Z16
+	// One69 = param One
+	// cl70 = fma v67, One69, v68
+	VFMADD231PD Z0, Z17, Z14
 
-	// v71 = mul lin65, kl68
-	VMULPD Z17, Z7, Z17
+	// Inf71 = param Inf
+	VBROADCASTSD 72(AX), Z15
 
-	// One72 = param One
-	// cl73 = fma v70, One72, v71
-	VFMADD231PD Z0, Z16, Z17
+	// NegZero72 = param NegZero
+	// negch73 = xor ch66, NegZero72
+	VPXORQ Z1, Z16, Z16
 
-	// Inf74 = param Inf
-	VBROADCASTSD 72(AX), Z16
+	// s74 = add hi55, negch73
+	VADDPD Z16, Z6, Z17
 
-	// fin75 = lt hi52, Inf74
-	VCMPPD $0x11, Z16, Z5, K1
+	// bv75 = sub s74, hi55
+	VSUBPD Z6, Z17, Z18
 
-	// NegZero76 = param NegZero
-	// negch77 = xor ch69, NegZero76
-	VPXORQ Z1, Z18, Z19
+	// v76 = sub s74, bv75
+	VSUBPD Z18, Z17, Z19
 
-	// s78 = add hi52, negch77
-	VADDPD Z19, Z5, Z20
+	// v77 = sub hi55, v76
+	VSUBPD Z19, Z6, Z19
 
-	// bv79 = sub s78, hi52
-	VSUBPD Z5, Z20, Z21
+	// v78 = sub negch73, bv75
+	VSUBPD Z18, Z16, Z16
 
-	// v80 = sub s78, bv79
-	VSUBPD Z21, Z20, Z22
+	// e79 = add v77, v78
+	VADDPD Z16, Z19, Z16
 
-	// v81 = sub hi52, v80
-	VSUBPD Z22, Z5, Z22
+	// Zero80 = param Zero
+	// corr81 = lt Zero80, lin63
+	VCMPPD $0x11, Z7, Z4, K1
 
-	// v82 = sub negch77, bv79
-	VSUBPD Z21, Z19, Z19
+	// hi82 = select corr81, s74, hi55
+	VBLENDMPD Z17, Z6, K1, Z12
 
-	// e83 = add v81, v82
-	VADDPD Z19, Z22, Z19
+	// One83 = param One
+	// v84 = fms lo61, One83, cl70
+	VFMSUB231PD Z0, Z5, Z14
 
-	// Zero84 = param Zero
-	// corr85 = lt Zero84, lin65
-	VCMPPD $0x11, Z7, Z4, K2
+	// One85 = param One
+	// v86 = fma v84, One85, e79
+	VFMADD231PD Z0, Z14, Z16
 
-	// v86 = sub hi52, ch69
-	VSUBPD Z18, Z5, Z7
+	// lo87 = select corr81, v86, lo61
+	VBLENDMPD Z16, Z5, K1, Z13
 
-	// v87 = select fin75, s78, v86
-	VBLENDMPD Z20, Z7, K1, Z12
-
-	// One88 = param One
-	// v89 = fms lo61, One88, cl73
-	VFMSUB231PD Z0, Z6, Z17
-
-	// One90 = param One
-	// v91 = fma v89, One90, e83
-	VFMADD231PD Z0, Z17, Z19
-
-	// v92 = select fin75, v91, lo61
-	VBLENDMPD Z19, Z6, K1, Z13
-
-	// hi93 = select corr85, v87, hi52
-	VBLENDMPD Z12, Z5, K2, Z14
-
-	// lo94 = select corr85, v92, lo61
-	VBLENDMPD Z13, Z6, K2, Z15
-
-	// Di95 = param Di
+	// Di88 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q96 = mul hi93, Di95
-	VMULPD Z5, Z14, Z6
+	// q89 = mul hi82, Di88
+	VMULPD Z5, Z12, Z6
 
-	// v97 = fms hi93, Di95, q96
+	// v90 = fms hi82, Di88, q89
 	VMOVAPD     Z6, Z7
-	VFMSUB231PD Z5, Z14, Z7
+	VFMSUB231PD Z5, Z12, Z7
 
-	// Dl98 = param Dl
-	VBROADCASTSD 120(AX), Z17
+	// Dl91 = param Dl
+	VBROADCASTSD 120(AX), Z14
 
-	// v99 = mul lo94, Di95
-	VMULPD Z5, Z15, Z5
+	// v92 = mul lo87, Di88
+	VMULPD Z5, Z13, Z5
 
-	// v100 = fma hi93, Dl98, v99
-	VFMADD231PD Z17, Z14, Z5
+	// v93 = fma hi82, Dl91, v92
+	VFMADD231PD Z14, Z12, Z5
 
-	// One101 = param One
-	// r102 = fma v97, One101, v100
+	// One94 = param One
+	// r95 = fma v90, One94, v93
 	VFMADD231PD Z0, Z7, Z5
 
-	// v104 = lt hi93, Inf74
-	VCMPPD $0x11, Z16, Z14, K1
+	// v97 = lt hi82, Inf71
+	VCMPPD $0x11, Z15, Z12, K1
 
-	// v103 = add q96, r102, merged into:
-	// v105 = select v104, v103, q96
+	// v96 = add q89, r95, merged into:
+	// v98 = select v97, v96, q89
 	VADDPD Z5, Z6, K1, Z6
 
-	// store dst v105
+	// store dst v98
 	VMOVUPD Z6, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -17755,7 +17427,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans2F64AVX2(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowMeans2F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·rowMeans2F64AVX2(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -17935,204 +17607,184 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y3
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y2, Y0, Y3, Y0
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
 
-	// hi52 = add hi20, hi46
-	VADDPD Y7, Y6, Y2
+	// quad52 = select quad41, v51, n25
+	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// bv53 = sub hi52, hi20
-	VSUBPD Y6, Y2, Y3
+	// big53 = max hi20, hi46
+	VMAXPD Y7, Y6, Y1
 
-	// v54 = sub hi52, bv53
-	VSUBPD Y3, Y2, Y8
+	// small54 = min hi20, hi46
+	VMINPD Y7, Y6, Y2
 
-	// v55 = sub hi20, v54
-	VSUBPD Y8, Y6, Y6
+	// hi55 = add hi20, hi46
+	VADDPD Y7, Y6, Y3
 
-	// v56 = sub hi46, bv53
-	VSUBPD Y3, Y7, Y3
+	// v56 = sub hi55, big53
+	VSUBPD Y1, Y3, Y1
 
-	// e57 = add v55, v56
-	VADDPD Y3, Y6, Y3
-
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y5, Y4
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// lo61 = fma v59, One60, e57
-	VFMADD231PD Y5, Y4, Y3
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// quad63 = fma n25, One62, n51
-	VFMADD231PD Y4, Y1, Y0
-
-	// RowCols64 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin65 = sub RowCols64, quad63
-	VSUBPD Y0, Y1, Y0
-
-	// K66 = param K
-	VBROADCASTSD (AX), Y1
-
-	// kh67 = mul K66, K66
-	VMULPD Y1, Y1, Y4
-
-	// kl68 = fms K66, K66, kh67
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y1, Y1, Y5
-
-	// ch69 = mul lin65, kh67
-	VMULPD Y4, Y0, Y1
-
-	// v70 = fms lin65, kh67, ch69
-	VFMSUB213PD Y1, Y0, Y4
-
-	// v71 = mul lin65, kl68
-	VMULPD Y5, Y0, Y5
-
-	// One72 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// cl73 = fma v70, One72, v71
-	VFMADD231PD Y6, Y4, Y5
-
-	// Inf74 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// fin75 = lt hi52, Inf74
-	VCMPPD $0x11, Y4, Y2, Y6
-
-	// NegZero76 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negch77 = xor ch69, NegZero76
-	VXORPD Y7, Y1, Y7
-
-	// s78 = add hi52, negch77
-	VADDPD Y7, Y2, Y8
-
-	// bv79 = sub s78, hi52
-	VSUBPD Y2, Y8, Y9
-
-	// v80 = sub s78, bv79
-	VSUBPD Y9, Y8, Y10
-
-	// v81 = sub hi52, v80
-	VSUBPD Y10, Y2, Y10
-
-	// v82 = sub negch77, bv79
-	VSUBPD Y9, Y7, Y7
-
-	// e83 = add v81, v82
-	VADDPD Y7, Y10, Y7
-
-	// Zero84 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// corr85 = lt Zero84, lin65
-	VCMPPD $0x11, Y0, Y9, Y0
-
-	// v86 = sub hi52, ch69
+	// err57 = sub small54, v56
 	VSUBPD Y1, Y2, Y1
 
-	// v87 = select fin75, s78, v86
-	VBLENDVPD Y6, Y8, Y1, Y1
-
-	// One88 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v89 = fms lo61, One88, cl73
-	VFMSUB231PD Y8, Y3, Y5
-
-	// One90 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v91 = fma v89, One90, e83
-	VFMADD231PD Y8, Y5, Y7
-
-	// v92 = select fin75, v91, lo61
-	VBLENDVPD Y6, Y7, Y3, Y5
-
-	// hi93 = select corr85, v87, hi52
-	VBLENDVPD Y0, Y1, Y2, Y1
-
-	// lo94 = select corr85, v92, lo61
-	VBLENDVPD Y0, Y5, Y3, Y0
-
-	// Di95 = param Di
-	VBROADCASTSD 112(AX), Y2
-
-	// q96 = mul hi93, Di95
-	VMULPD Y2, Y1, Y3
-
-	// v97 = fms hi93, Di95, q96
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
-
-	// Dl98 = param Dl
-	VBROADCASTSD 120(AX), Y6
-
-	// v99 = mul lo94, Di95
-	VMULPD Y2, Y0, Y0
-
-	// v100 = fma hi93, Dl98, v99
-	VFMADD231PD Y6, Y1, Y0
-
-	// One101 = param One
+	// One58 = param One
 	VBROADCASTSD 104(AX), Y2
 
-	// r102 = fma v97, One101, v100
-	VFMADD231PD Y2, Y5, Y0
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y2, Y5, Y4
 
-	// RowDiv103 = param RowDiv
-	VBROADCASTSD 152(AX), Y2
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// nf104 = div q96, RowDiv103
-	VDIVPD Y2, Y3, Y5
+	// lo61 = fma v59, One60, err57
+	VFMADD231PD Y2, Y4, Y1
 
-	// qd105 = div q96, RowDiv103
-	VDIVPD Y2, Y3, Y6
+	// RowCols62 = param RowCols
+	VBROADCASTSD 144(AX), Y2
 
-	// NegZero106 = param NegZero
+	// lin63 = sub RowCols62, quad52
+	VSUBPD Y0, Y2, Y0
+
+	// KKh64 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl65 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch66 = mul lin63, KKh64
+	VMULPD Y2, Y0, Y5
+
+	// v67 = fms lin63, KKh64, ch66
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v68 = mul lin63, KKl65
+	VMULPD Y4, Y0, Y2
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl70 = fma v67, One69, v68
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf71 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch73 = xor ch66, NegZero72
+	VXORPD Y6, Y5, Y5
+
+	// s74 = add hi55, negch73
+	VADDPD Y5, Y3, Y6
+
+	// bv75 = sub s74, hi55
+	VSUBPD Y3, Y6, Y7
+
+	// v76 = sub s74, bv75
+	VSUBPD Y7, Y6, Y8
+
+	// v77 = sub hi55, v76
+	VSUBPD Y8, Y3, Y8
+
+	// v78 = sub negch73, bv75
+	VSUBPD Y7, Y5, Y5
+
+	// e79 = add v77, v78
+	VADDPD Y5, Y8, Y5
+
+	// Zero80 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr81 = lt Zero80, lin63
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi82 = select corr81, s74, hi55
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One83 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v84 = fms lo61, One83, cl70
+	VFMSUB231PD Y6, Y1, Y2
+
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v86 = fma v84, One85, e79
+	VFMADD231PD Y6, Y2, Y5
+
+	// lo87 = select corr81, v86, lo61
+	VBLENDVPD Y0, Y5, Y1, Y0
+
+	// Di88 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q89 = mul hi82, Di88
+	VMULPD Y1, Y3, Y2
+
+	// v90 = fms hi82, Di88, q89
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl91 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v92 = mul lo87, Di88
+	VMULPD Y1, Y0, Y0
+
+	// v93 = fma hi82, Dl91, v92
+	VFMADD231PD Y6, Y3, Y0
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r95 = fma v90, One94, v93
+	VFMADD231PD Y1, Y5, Y0
+
+	// RowDiv96 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// nf97 = div q89, RowDiv96
+	VDIVPD Y1, Y2, Y5
+
+	// qd98 = div q89, RowDiv96
+	VDIVPD Y1, Y2, Y6
+
+	// NegZero99 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negqd107 = xor qd105, NegZero106
+	// negqd100 = xor qd98, NegZero99
 	VXORPD Y7, Y6, Y7
 
-	// v108 = fma negqd107, RowDiv103, q96
-	VFMADD231PD Y2, Y7, Y3
+	// v101 = fma negqd100, RowDiv96, q89
+	VFMADD231PD Y1, Y7, Y2
 
-	// One109 = param One
+	// One102 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd110 = fma v108, One109, r102
-	VFMADD231PD Y7, Y3, Y0
+	// rd103 = fma v101, One102, r95
+	VFMADD231PD Y7, Y2, Y0
 
-	// v111 = div rd110, RowDiv103
-	VDIVPD Y2, Y0, Y0
+	// v104 = div rd103, RowDiv96
+	VDIVPD Y1, Y0, Y0
 
-	// v112 = add qd105, v111
+	// v105 = add qd98, v104
 	VADDPD Y0, Y6, Y0
 
-	// v113 = lt hi93, Inf74
-	VCMPPD $0x11, Y4, Y1, Y1
+	// v106 = lt hi82, Inf71
+	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v114 = select v113, v112, nf104
+	// v107 = select v106, v105, nf97
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v114
+	// store dst v107
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -18300,204 +17952,184 @@ loop1:
 	// One49 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// Zero50 = param Zero
-	VBROADCASTSD 80(AX), Y3
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// n51 = select quad41, One49, Zero50
-	VBLENDVPD Y2, Y0, Y3, Y0
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y3, Y1, Y0
 
-	// hi52 = add hi20, hi46
-	VADDPD Y7, Y6, Y2
+	// quad52 = select quad41, v51, n25
+	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// bv53 = sub hi52, hi20
-	VSUBPD Y6, Y2, Y3
+	// big53 = max hi20, hi46
+	VMAXPD Y7, Y6, Y1
 
-	// v54 = sub hi52, bv53
-	VSUBPD Y3, Y2, Y8
+	// small54 = min hi20, hi46
+	VMINPD Y7, Y6, Y2
 
-	// v55 = sub hi20, v54
-	VSUBPD Y8, Y6, Y6
+	// hi55 = add hi20, hi46
+	VADDPD Y7, Y6, Y3
 
-	// v56 = sub hi46, bv53
-	VSUBPD Y3, Y7, Y3
+	// v56 = sub hi55, big53
+	VSUBPD Y1, Y3, Y1
 
-	// e57 = add v55, v56
-	VADDPD Y3, Y6, Y3
-
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y5, Y4
-
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y5
-
-	// lo61 = fma v59, One60, e57
-	VFMADD231PD Y5, Y4, Y3
-
-	// One62 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// quad63 = fma n25, One62, n51
-	VFMADD231PD Y4, Y1, Y0
-
-	// RowCols64 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin65 = sub RowCols64, quad63
-	VSUBPD Y0, Y1, Y0
-
-	// K66 = param K
-	VBROADCASTSD (AX), Y1
-
-	// kh67 = mul K66, K66
-	VMULPD Y1, Y1, Y4
-
-	// kl68 = fms K66, K66, kh67
-	VMOVAPD     Y4, Y5
-	VFMSUB231PD Y1, Y1, Y5
-
-	// ch69 = mul lin65, kh67
-	VMULPD Y4, Y0, Y1
-
-	// v70 = fms lin65, kh67, ch69
-	VFMSUB213PD Y1, Y0, Y4
-
-	// v71 = mul lin65, kl68
-	VMULPD Y5, Y0, Y5
-
-	// One72 = param One
-	VBROADCASTSD 104(AX), Y6
-
-	// cl73 = fma v70, One72, v71
-	VFMADD231PD Y6, Y4, Y5
-
-	// Inf74 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// fin75 = lt hi52, Inf74
-	VCMPPD $0x11, Y4, Y2, Y6
-
-	// NegZero76 = param NegZero
-	VBROADCASTSD 64(AX), Y7
-
-	// negch77 = xor ch69, NegZero76
-	VXORPD Y7, Y1, Y7
-
-	// s78 = add hi52, negch77
-	VADDPD Y7, Y2, Y8
-
-	// bv79 = sub s78, hi52
-	VSUBPD Y2, Y8, Y9
-
-	// v80 = sub s78, bv79
-	VSUBPD Y9, Y8, Y10
-
-	// v81 = sub hi52, v80
-	VSUBPD Y10, Y2, Y10
-
-	// v82 = sub negch77, bv79
-	VSUBPD Y9, Y7, Y7
-
-	// e83 = add v81, v82
-	VADDPD Y7, Y10, Y7
-
-	// Zero84 = param Zero
-	VBROADCASTSD 80(AX), Y9
-
-	// corr85 = lt Zero84, lin65
-	VCMPPD $0x11, Y0, Y9, Y0
-
-	// v86 = sub hi52, ch69
+	// err57 = sub small54, v56
 	VSUBPD Y1, Y2, Y1
 
-	// v87 = select fin75, s78, v86
-	VBLENDVPD Y6, Y8, Y1, Y1
-
-	// One88 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v89 = fms lo61, One88, cl73
-	VFMSUB231PD Y8, Y3, Y5
-
-	// One90 = param One
-	VBROADCASTSD 104(AX), Y8
-
-	// v91 = fma v89, One90, e83
-	VFMADD231PD Y8, Y5, Y7
-
-	// v92 = select fin75, v91, lo61
-	VBLENDVPD Y6, Y7, Y3, Y5
-
-	// hi93 = select corr85, v87, hi52
-	VBLENDVPD Y0, Y1, Y2, Y1
-
-	// lo94 = select corr85, v92, lo61
-	VBLENDVPD Y0, Y5, Y3, Y0
-
-	// Di95 = param Di
-	VBROADCASTSD 112(AX), Y2
-
-	// q96 = mul hi93, Di95
-	VMULPD Y2, Y1, Y3
-
-	// v97 = fms hi93, Di95, q96
-	VMOVAPD     Y3, Y5
-	VFMSUB231PD Y2, Y1, Y5
-
-	// Dl98 = param Dl
-	VBROADCASTSD 120(AX), Y6
-
-	// v99 = mul lo94, Di95
-	VMULPD Y2, Y0, Y0
-
-	// v100 = fma hi93, Dl98, v99
-	VFMADD231PD Y6, Y1, Y0
-
-	// One101 = param One
+	// One58 = param One
 	VBROADCASTSD 104(AX), Y2
 
-	// r102 = fma v97, One101, v100
-	VFMADD231PD Y2, Y5, Y0
+	// v59 = fma lo22, One58, lo48
+	VFMADD231PD Y2, Y5, Y4
 
-	// RowDiv103 = param RowDiv
-	VBROADCASTSD 152(AX), Y2
+	// One60 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// nf104 = div q96, RowDiv103
-	VDIVPD Y2, Y3, Y5
+	// lo61 = fma v59, One60, err57
+	VFMADD231PD Y2, Y4, Y1
 
-	// qd105 = div q96, RowDiv103
-	VDIVPD Y2, Y3, Y6
+	// RowCols62 = param RowCols
+	VBROADCASTSD 144(AX), Y2
 
-	// NegZero106 = param NegZero
+	// lin63 = sub RowCols62, quad52
+	VSUBPD Y0, Y2, Y0
+
+	// KKh64 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl65 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch66 = mul lin63, KKh64
+	VMULPD Y2, Y0, Y5
+
+	// v67 = fms lin63, KKh64, ch66
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v68 = mul lin63, KKl65
+	VMULPD Y4, Y0, Y2
+
+	// One69 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl70 = fma v67, One69, v68
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf71 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero72 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch73 = xor ch66, NegZero72
+	VXORPD Y6, Y5, Y5
+
+	// s74 = add hi55, negch73
+	VADDPD Y5, Y3, Y6
+
+	// bv75 = sub s74, hi55
+	VSUBPD Y3, Y6, Y7
+
+	// v76 = sub s74, bv75
+	VSUBPD Y7, Y6, Y8
+
+	// v77 = sub hi55, v76
+	VSUBPD Y8, Y3, Y8
+
+	// v78 = sub negch73, bv75
+	VSUBPD Y7, Y5, Y5
+
+	// e79 = add v77, v78
+	VADDPD Y5, Y8, Y5
+
+	// Zero80 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr81 = lt Zero80, lin63
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi82 = select corr81, s74, hi55
+	VBLENDVPD Y0, Y6, Y3, Y3
+
+	// One83 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v84 = fms lo61, One83, cl70
+	VFMSUB231PD Y6, Y1, Y2
+
+	// One85 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v86 = fma v84, One85, e79
+	VFMADD231PD Y6, Y2, Y5
+
+	// lo87 = select corr81, v86, lo61
+	VBLENDVPD Y0, Y5, Y1, Y0
+
+	// Di88 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q89 = mul hi82, Di88
+	VMULPD Y1, Y3, Y2
+
+	// v90 = fms hi82, Di88, q89
+	VMOVAPD     Y2, Y5
+	VFMSUB231PD Y1, Y3, Y5
+
+	// Dl91 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v92 = mul lo87, Di88
+	VMULPD Y1, Y0, Y0
+
+	// v93 = fma hi82, Dl91, v92
+	VFMADD231PD Y6, Y3, Y0
+
+	// One94 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r95 = fma v90, One94, v93
+	VFMADD231PD Y1, Y5, Y0
+
+	// RowDiv96 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// nf97 = div q89, RowDiv96
+	VDIVPD Y1, Y2, Y5
+
+	// qd98 = div q89, RowDiv96
+	VDIVPD Y1, Y2, Y6
+
+	// NegZero99 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negqd107 = xor qd105, NegZero106
+	// negqd100 = xor qd98, NegZero99
 	VXORPD Y7, Y6, Y7
 
-	// v108 = fma negqd107, RowDiv103, q96
-	VFMADD231PD Y2, Y7, Y3
+	// v101 = fma negqd100, RowDiv96, q89
+	VFMADD231PD Y1, Y7, Y2
 
-	// One109 = param One
+	// One102 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd110 = fma v108, One109, r102
-	VFMADD231PD Y7, Y3, Y0
+	// rd103 = fma v101, One102, r95
+	VFMADD231PD Y7, Y2, Y0
 
-	// v111 = div rd110, RowDiv103
-	VDIVPD Y2, Y0, Y0
+	// v104 = div rd103, RowDiv96
+	VDIVPD Y1, Y0, Y0
 
-	// v112 = add qd105, v111
+	// v105 = add qd98, v104
 	VADDPD Y0, Y6, Y0
 
-	// v113 = lt hi93, Inf74
-	VCMPPD $0x11, Y4, Y1, Y1
+	// v106 = lt hi82, Inf71
+	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v114 = select v113, v112, nf104
+	// v107 = select v106, v105, nf97
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v114
+	// store dst v107
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -18506,7 +18138,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func rowMeans2F64AVX512(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowMeans2F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, AVX512F
 TEXT ·rowMeans2F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
@@ -18546,34 +18178,34 @@ loop1:
 
 	// The rows of y, transposed into its 2 columns.
 	VMOVUPD   (BX)(R8*8), Z5
-	VMOVUPD   rowcols64x2<>+0(SB), Z16
-	VPERMI2PD 64(BX)(R8*8), Z5, Z16
-	VMOVUPD   rowcols64x2<>+64(SB), Z17
-	VPERMI2PD 64(BX)(R8*8), Z5, Z17
+	VMOVUPD   rowcols64x2<>+0(SB), Z14
+	VPERMI2PD 64(BX)(R8*8), Z5, Z14
+	VMOVUPD   rowcols64x2<>+64(SB), Z15
+	VPERMI2PD 64(BX)(R8*8), Z5, Z15
 
 	// d2 = sub x0, y1
-	VSUBPD Z16, Z6, Z5
+	VSUBPD Z14, Z6, Z5
 
 	// v3 = sub d2, x0
-	VSUBPD Z6, Z5, Z18
+	VSUBPD Z6, Z5, Z16
 
 	// v4 = sub d2, v3
-	VSUBPD Z18, Z5, Z19
+	VSUBPD Z16, Z5, Z17
 
 	// One5 = param One
 	// v6 = fms x0, One5, v4
-	VFMSUB231PD Z0, Z6, Z19
+	VFMSUB231PD Z0, Z6, Z17
 
 	// One7 = param One
 	// v8 = fma y1, One7, v3
-	VFMADD231PD Z0, Z16, Z18
+	VFMADD231PD Z0, Z14, Z16
 
 	// e9 = sub v6, v8
-	VSUBPD Z18, Z19, Z6
+	VSUBPD Z16, Z17, Z6
 
 	// NegZero10 = param NegZero
 	// z11 = andnot NegZero10, d2
-	VPANDNQ Z5, Z1, Z16
+	VPANDNQ Z5, Z1, Z14
 
 	// sg12 = and d2, NegZero10
 	VPANDQ Z1, Z5, Z5
@@ -18583,24 +18215,24 @@ loop1:
 
 	// K14 = param K
 	// quad15 = lt z11, K14
-	VCMPPD $0x11, Z2, Z16, K1
+	VCMPPD $0x11, Z2, Z14, K1
 
 	// P16 = param P
 	// c17 = select quad15, z11, P16
-	VBLENDMPD Z16, Z3, K1, Z8
+	VBLENDMPD Z14, Z3, K1, Z8
 
 	// v18 = add zl13, zl13, merged into:
 	// zz19 = select quad15, v18, zl13
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi20 = mul c17, z11
-	VMULPD Z16, Z8, Z6
+	VMULPD Z14, Z8, Z6
 
 	// v21 = fms c17, z11, hi20
-	VFMSUB213PD Z6, Z8, Z16
+	VFMSUB213PD Z6, Z8, Z14
 
 	// lo22 = fma c17, zz19, v21
-	VFMADD231PD Z5, Z8, Z16
+	VFMADD231PD Z5, Z8, Z14
 
 	// One23 = param One
 	// Zero24 = param Zero
@@ -18610,28 +18242,28 @@ loop1:
 	// x26 = load x[col 1]
 	// y27 = load y[col 1]
 	// d28 = sub x26, y27
-	VSUBPD Z17, Z7, Z5
+	VSUBPD Z15, Z7, Z5
 
 	// v29 = sub d28, x26
-	VSUBPD Z7, Z5, Z18
+	VSUBPD Z7, Z5, Z16
 
 	// v30 = sub d28, v29
-	VSUBPD Z18, Z5, Z19
+	VSUBPD Z16, Z5, Z17
 
 	// One31 = param One
 	// v32 = fms x26, One31, v30
-	VFMSUB231PD Z0, Z7, Z19
+	VFMSUB231PD Z0, Z7, Z17
 
 	// One33 = param One
 	// v34 = fma y27, One33, v29
-	VFMADD231PD Z0, Z17, Z18
+	VFMADD231PD Z0, Z15, Z16
 
 	// e35 = sub v32, v34
-	VSUBPD Z18, Z19, Z7
+	VSUBPD Z16, Z17, Z7
 
 	// NegZero36 = param NegZero
 	// z37 = andnot NegZero36, d28
-	VPANDNQ Z5, Z1, Z17
+	VPANDNQ Z5, Z1, Z15
 
 	// sg38 = and d28, NegZero36
 	VPANDQ Z1, Z5, Z5
@@ -18641,197 +18273,181 @@ loop1:
 
 	// K40 = param K
 	// quad41 = lt z37, K40
-	VCMPPD $0x11, Z2, Z17, K1
+	VCMPPD $0x11, Z2, Z15, K1
 
 	// P42 = param P
 	// c43 = select quad41, z37, P42
-	VBLENDMPD Z17, Z3, K1, Z10
+	VBLENDMPD Z15, Z3, K1, Z10
 
 	// v44 = add zl39, zl39, merged into:
 	// zz45 = select quad41, v44, zl39
 	VADDPD Z5, Z5, K1, Z5
 
 	// hi46 = mul c43, z37
-	VMULPD Z17, Z10, Z7
+	VMULPD Z15, Z10, Z7
 
 	// v47 = fms c43, z37, hi46
-	VFMSUB213PD Z7, Z10, Z17
+	VFMSUB213PD Z7, Z10, Z15
 
 	// lo48 = fma c43, zz45, v47
-	VFMADD231PD Z5, Z10, Z17
+	VFMADD231PD Z5, Z10, Z15
 
 	// One49 = param One
-	// Zero50 = param Zero
-	// n51 = select quad41, One49, Zero50
-	VBLENDMPD Z0, Z4, K1, Z11
+	// One50 = param One
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z9, Z5
 
-	// hi52 = add hi20, hi46
-	VADDPD Z7, Z6, Z5
+	// quad52 = select quad41, v51, n25
+	VBLENDMPD Z5, Z9, K1, Z11
 
-	// bv53 = sub hi52, hi20
-	VSUBPD Z6, Z5, Z18
+	// big53 = max hi20, hi46
+	VMAXPD Z7, Z6, Z5
 
-	// v54 = sub hi52, bv53
-	VSUBPD Z18, Z5, Z19
+	// small54 = min hi20, hi46
+	VMINPD Z7, Z6, Z16
 
-	// v55 = sub hi20, v54
-	VSUBPD Z19, Z6, Z6
-
-	// v56 = sub hi46, bv53
-	VSUBPD Z18, Z7, Z7
-
-	// e57 = add v55, v56
+	// hi55 = add hi20, hi46
 	VADDPD Z7, Z6, Z6
+
+	// v56 = sub hi55, big53
+	VSUBPD Z5, Z6, Z5
+
+	// err57 = sub small54, v56
+	VSUBPD Z5, Z16, Z5
 
 	// One58 = param One
 	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Z0, Z16, Z17
+	VFMADD231PD Z0, Z14, Z15
 
 	// One60 = param One
-	// lo61 = fma v59, One60, e57
-	VFMADD231PD Z0, Z17, Z6
+	// lo61 = fma v59, One60, err57
+	VFMADD231PD Z0, Z15, Z5
 
-	// One62 = param One
-	// quad63 = fma n25, One62, n51
-	VFMADD231PD Z0, Z9, Z11
-
-	// RowCols64 = param RowCols
+	// RowCols62 = param RowCols
 	VBROADCASTSD 144(AX), Z7
 
-	// lin65 = sub RowCols64, quad63
+	// lin63 = sub RowCols62, quad52
 	VSUBPD Z11, Z7, Z7
 
-	// K66 = param K
-	// kh67 = mul K66, K66
-	VMULPD Z2, Z2, Z16
+	// KKh64 = param KKh
+	VBROADCASTSD 160(AX), Z14
 
-	// kl68 = fms K66, K66, kh67
+	// KKl65 = param KKl
+	VBROADCASTSD 168(AX), Z15
+
+	// ch66 = mul lin63, KKh64
+	VMULPD Z14, Z7, Z16
+
+	// v67 = fms lin63, KKh64, ch66
 	VMOVAPD     Z16, Z17
-	VFMSUB231PD Z2, Z2, Z17
+	VFMSUB231PD Z14, Z7, Z17
 
-	// ch69 = mul lin65, kh67
-	VMULPD Z16, Z7, Z18
+	// v68 = mul lin63, KKl65
+	VMULPD Z15, Z7, Z14
 
-	// v70 = fms lin65, kh67, ch69
-	VFMSUB213PD Z18, Z7, Z16
+	// One69 = param One
+	// cl70 = fma v67, One69, v68
+	VFMADD231PD Z0, Z17, Z14
 
-	// v71 = mul lin65, kl68
-	VMULPD Z17, Z7, Z17
+	// Inf71 = param Inf
+	VBROADCASTSD 72(AX), Z15
 
-	// One72 = param One
-	// cl73 = fma v70, One72, v71
-	VFMADD231PD Z0, Z16, Z17
+	// NegZero72 = param NegZero
+	// negch73 = xor ch66, NegZero72
+	VPXORQ Z1, Z16, Z16
 
-	// Inf74 = param Inf
-	VBROADCASTSD 72(AX), Z16
+	// s74 = add hi55, negch73
+	VADDPD Z16, Z6, Z17
 
-	// fin75 = lt hi52, Inf74
-	VCMPPD $0x11, Z16, Z5, K1
+	// bv75 = sub s74, hi55
+	VSUBPD Z6, Z17, Z18
 
-	// NegZero76 = param NegZero
-	// negch77 = xor ch69, NegZero76
-	VPXORQ Z1, Z18, Z19
+	// v76 = sub s74, bv75
+	VSUBPD Z18, Z17, Z19
 
-	// s78 = add hi52, negch77
-	VADDPD Z19, Z5, Z20
+	// v77 = sub hi55, v76
+	VSUBPD Z19, Z6, Z19
 
-	// bv79 = sub s78, hi52
-	VSUBPD Z5, Z20, Z21
+	// v78 = sub negch73, bv75
+	VSUBPD Z18, Z16, Z16
 
-	// v80 = sub s78, bv79
-	VSUBPD Z21, Z20, Z22
+	// e79 = add v77, v78
+	VADDPD Z16, Z19, Z16
 
-	// v81 = sub hi52, v80
-	VSUBPD Z22, Z5, Z22
+	// Zero80 = param Zero
+	// corr81 = lt Zero80, lin63
+	VCMPPD $0x11, Z7, Z4, K1
 
-	// v82 = sub negch77, bv79
-	VSUBPD Z21, Z19, Z19
+	// hi82 = select corr81, s74, hi55
+	VBLENDMPD Z17, Z6, K1, Z12
 
-	// e83 = add v81, v82
-	VADDPD Z19, Z22, Z19
+	// One83 = param One
+	// v84 = fms lo61, One83, cl70
+	VFMSUB231PD Z0, Z5, Z14
 
-	// Zero84 = param Zero
-	// corr85 = lt Zero84, lin65
-	VCMPPD $0x11, Z7, Z4, K2
+	// One85 = param One
+	// v86 = fma v84, One85, e79
+	VFMADD231PD Z0, Z14, Z16
 
-	// v86 = sub hi52, ch69
-	VSUBPD Z18, Z5, Z7
+	// lo87 = select corr81, v86, lo61
+	VBLENDMPD Z16, Z5, K1, Z13
 
-	// v87 = select fin75, s78, v86
-	VBLENDMPD Z20, Z7, K1, Z12
-
-	// One88 = param One
-	// v89 = fms lo61, One88, cl73
-	VFMSUB231PD Z0, Z6, Z17
-
-	// One90 = param One
-	// v91 = fma v89, One90, e83
-	VFMADD231PD Z0, Z17, Z19
-
-	// v92 = select fin75, v91, lo61
-	VBLENDMPD Z19, Z6, K1, Z13
-
-	// hi93 = select corr85, v87, hi52
-	VBLENDMPD Z12, Z5, K2, Z14
-
-	// lo94 = select corr85, v92, lo61
-	VBLENDMPD Z13, Z6, K2, Z15
-
-	// Di95 = param Di
+	// Di88 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q96 = mul hi93, Di95
-	VMULPD Z5, Z14, Z6
+	// q89 = mul hi82, Di88
+	VMULPD Z5, Z12, Z6
 
-	// v97 = fms hi93, Di95, q96
+	// v90 = fms hi82, Di88, q89
 	VMOVAPD     Z6, Z7
-	VFMSUB231PD Z5, Z14, Z7
+	VFMSUB231PD Z5, Z12, Z7
 
-	// Dl98 = param Dl
-	VBROADCASTSD 120(AX), Z17
+	// Dl91 = param Dl
+	VBROADCASTSD 120(AX), Z14
 
-	// v99 = mul lo94, Di95
-	VMULPD Z5, Z15, Z5
+	// v92 = mul lo87, Di88
+	VMULPD Z5, Z13, Z5
 
-	// v100 = fma hi93, Dl98, v99
-	VFMADD231PD Z17, Z14, Z5
+	// v93 = fma hi82, Dl91, v92
+	VFMADD231PD Z14, Z12, Z5
 
-	// One101 = param One
-	// r102 = fma v97, One101, v100
+	// One94 = param One
+	// r95 = fma v90, One94, v93
 	VFMADD231PD Z0, Z7, Z5
 
-	// RowDiv103 = param RowDiv
+	// RowDiv96 = param RowDiv
 	VBROADCASTSD 152(AX), Z7
 
-	// nf104 = div q96, RowDiv103
-	VDIVPD Z7, Z6, Z17
+	// nf97 = div q89, RowDiv96
+	VDIVPD Z7, Z6, Z14
 
-	// qd105 = div q96, RowDiv103
-	VDIVPD Z7, Z6, Z18
+	// qd98 = div q89, RowDiv96
+	VDIVPD Z7, Z6, Z16
 
-	// NegZero106 = param NegZero
-	// negqd107 = xor qd105, NegZero106
-	VPXORQ Z1, Z18, Z19
+	// NegZero99 = param NegZero
+	// negqd100 = xor qd98, NegZero99
+	VPXORQ Z1, Z16, Z17
 
-	// v108 = fma negqd107, RowDiv103, q96
-	VFMADD231PD Z7, Z19, Z6
+	// v101 = fma negqd100, RowDiv96, q89
+	VFMADD231PD Z7, Z17, Z6
 
-	// One109 = param One
-	// rd110 = fma v108, One109, r102
+	// One102 = param One
+	// rd103 = fma v101, One102, r95
 	VFMADD231PD Z0, Z6, Z5
 
-	// v111 = div rd110, RowDiv103
+	// v104 = div rd103, RowDiv96
 	VDIVPD Z7, Z5, Z5
 
-	// v113 = lt hi93, Inf74
-	VCMPPD $0x11, Z16, Z14, K1
+	// v106 = lt hi82, Inf71
+	VCMPPD $0x11, Z15, Z12, K1
 
-	// v112 = add qd105, v111, merged into:
-	// v114 = select v113, v112, nf104
-	VADDPD Z5, Z18, K1, Z17
+	// v105 = add qd98, v104, merged into:
+	// v107 = select v106, v105, nf97
+	VADDPD Z5, Z16, K1, Z14
 
-	// store dst v114
-	VMOVUPD Z17, (SI)(DI*8)
+	// store dst v107
+	VMOVUPD Z14, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
 

@@ -9,13 +9,13 @@ package generated
 // for the full blocks of 8 elements (len(x)/8 of them) only.
 //
 //go:noescape
-func elementwiseF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+func elementwiseF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // elementwiseF32NEON writes the per-element loss of x and y to dst.
 // It runs elementwiseF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func elementwiseF32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+func elementwiseF32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	n := len(x)
 	m := n &^ 7
 	elementwiseF32NEONBlocks(p, dst[:m], x[:m], y[:m])
@@ -35,13 +35,13 @@ func elementwiseF32NEON(p *[20]float64, dst []float32, x []float32, y []float32)
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func sumF32NEONBlocks(p *[20]float64, x []float32, y []float32, acc *[16]float64)
+func sumF32NEONBlocks(p *[23]float64, x []float32, y []float32, acc *[16]float64)
 
 // sumF32NEON writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It runs sumF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func sumF32NEON(p *[20]float64, x []float32, y []float32, acc *[16]float64) {
+func sumF32NEON(p *[23]float64, x []float32, y []float32, acc *[16]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [16]float64{} // the lane sums start at +0
@@ -60,13 +60,13 @@ func sumF32NEON(p *[20]float64, x []float32, y []float32, acc *[16]float64) {
 // for the full blocks of 8 elements (len(x)/8 of them) only.
 //
 //go:noescape
-func gradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+func gradF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // gradF32NEON writes the gradient with respect to x, scaled by p's GA and GB, to dst.
 // It runs gradF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func gradF32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+func gradF32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	n := len(x)
 	m := n &^ 7
 	gradF32NEONBlocks(p, dst[:m], x[:m], y[:m])
@@ -85,13 +85,13 @@ func gradF32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
 // for the full blocks of 8 elements (len(x)/8 of them) only.
 //
 //go:noescape
-func gradElementwiseF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
+func gradElementwiseF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32, g []float32)
 
 // gradElementwiseF32NEON writes the gradient with respect to x, times the upstream gradient g, to dst.
 // It runs gradElementwiseF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func gradElementwiseF32NEON(p *[20]float64, dst []float32, x []float32, y []float32, g []float32) {
+func gradElementwiseF32NEON(p *[23]float64, dst []float32, x []float32, y []float32, g []float32) {
 	n := len(x)
 	m := n &^ 7
 	gradElementwiseF32NEONBlocks(p, dst[:m], x[:m], y[:m], g[:m])
@@ -112,13 +112,13 @@ func gradElementwiseF32NEON(p *[20]float64, dst []float32, x []float32, y []floa
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func sumAndGradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+func sumAndGradF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 
 // sumAndGradF32NEON writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It runs sumAndGradF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func sumAndGradF32NEON(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64) {
+func sumAndGradF32NEON(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [24]float64{} // the lane sums start at +0
@@ -139,13 +139,13 @@ func sumAndGradF32NEON(p *[20]float64, dst []float32, x []float32, y []float32, 
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func weightedSumF32NEONBlocks(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+func weightedSumF32NEONBlocks(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 
 // weightedSumF32NEON writes the lane sums of w times the per-element losses of x and y to acc.
 // It runs weightedSumF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func weightedSumF32NEON(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64) {
+func weightedSumF32NEON(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [8]float64{} // the lane sums start at +0
@@ -166,13 +166,13 @@ func weightedSumF32NEON(p *[20]float64, x []float32, y []float32, w []float32, a
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func weightedSumAndGradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+func weightedSumAndGradF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 
 // weightedSumAndGradF32NEON writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
 // It runs weightedSumAndGradF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func weightedSumAndGradF32NEON(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64) {
+func weightedSumAndGradF32NEON(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [8]float64{} // the lane sums start at +0
@@ -194,13 +194,13 @@ func weightedSumAndGradF32NEON(p *[20]float64, dst []float32, x []float32, y []f
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func weightSumF32NEONBlocks(p *[20]float64, w []float32, acc *[8]float64)
+func weightSumF32NEONBlocks(p *[23]float64, w []float32, acc *[8]float64)
 
 // weightSumF32NEON writes the lane sums of the weights w to acc.
 // It runs weightSumF32NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of w.
-func weightSumF32NEON(p *[20]float64, w []float32, acc *[8]float64) {
+func weightSumF32NEON(p *[23]float64, w []float32, acc *[8]float64) {
 	n := len(w)
 	m := n &^ 7
 	*acc = [8]float64{} // the lane sums start at +0
@@ -218,11 +218,11 @@ func weightSumF32NEON(p *[20]float64, w []float32, acc *[8]float64) {
 // len(dst) must be a multiple of 8, and the inputs 4 times as long.
 //
 //go:noescape
-func rowSums4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowSums4F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowSums4F32NEON writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It runs rowSums4F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowSums4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+func rowSums4F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	n := len(dst) &^ 7
 	rowSums4F32NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }
@@ -232,11 +232,11 @@ func rowSums4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
 // len(dst) must be a multiple of 8, and the inputs 4 times as long.
 //
 //go:noescape
-func rowMeans4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowMeans4F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowMeans4F32NEON writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It runs rowMeans4F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowMeans4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+func rowMeans4F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	n := len(dst) &^ 7
 	rowMeans4F32NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }
@@ -246,11 +246,11 @@ func rowMeans4F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
 // len(dst) must be a multiple of 8, and the inputs 2 times as long.
 //
 //go:noescape
-func rowSums2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowSums2F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowSums2F32NEON writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
 // It runs rowSums2F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowSums2F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+func rowSums2F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	n := len(dst) &^ 7
 	rowSums2F32NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
 }
@@ -260,11 +260,11 @@ func rowSums2F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
 // len(dst) must be a multiple of 8, and the inputs 2 times as long.
 //
 //go:noescape
-func rowMeans2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+func rowMeans2F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 
 // rowMeans2F32NEON writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It runs rowMeans2F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowMeans2F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
+func rowMeans2F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	n := len(dst) &^ 7
 	rowMeans2F32NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
 }
@@ -274,13 +274,13 @@ func rowMeans2F32NEON(p *[20]float64, dst []float32, x []float32, y []float32) {
 // for the full blocks of 8 elements (len(x)/8 of them) only.
 //
 //go:noescape
-func elementwiseF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+func elementwiseF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // elementwiseF64NEON writes the per-element loss of x and y to dst.
 // It runs elementwiseF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func elementwiseF64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+func elementwiseF64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(x)
 	m := n &^ 7
 	elementwiseF64NEONBlocks(p, dst[:m], x[:m], y[:m])
@@ -300,13 +300,13 @@ func elementwiseF64NEON(p *[20]float64, dst []float64, x []float64, y []float64)
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func sumF64NEONBlocks(p *[20]float64, x []float64, y []float64, acc *[24]float64)
+func sumF64NEONBlocks(p *[23]float64, x []float64, y []float64, acc *[24]float64)
 
 // sumF64NEON writes the lane sums of the deferred parts of the losses of x and y to acc.
 // It runs sumF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func sumF64NEON(p *[20]float64, x []float64, y []float64, acc *[24]float64) {
+func sumF64NEON(p *[23]float64, x []float64, y []float64, acc *[24]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [24]float64{} // the lane sums start at +0
@@ -325,13 +325,13 @@ func sumF64NEON(p *[20]float64, x []float64, y []float64, acc *[24]float64) {
 // for the full blocks of 8 elements (len(x)/8 of them) only.
 //
 //go:noescape
-func gradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+func gradF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // gradF64NEON writes the gradient with respect to x, scaled by p's GA and GB, to dst.
 // It runs gradF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func gradF64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+func gradF64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(x)
 	m := n &^ 7
 	gradF64NEONBlocks(p, dst[:m], x[:m], y[:m])
@@ -350,13 +350,13 @@ func gradF64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
 // for the full blocks of 8 elements (len(x)/8 of them) only.
 //
 //go:noescape
-func gradElementwiseF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
+func gradElementwiseF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64, g []float64)
 
 // gradElementwiseF64NEON writes the gradient with respect to x, times the upstream gradient g, to dst.
 // It runs gradElementwiseF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func gradElementwiseF64NEON(p *[20]float64, dst []float64, x []float64, y []float64, g []float64) {
+func gradElementwiseF64NEON(p *[23]float64, dst []float64, x []float64, y []float64, g []float64) {
 	n := len(x)
 	m := n &^ 7
 	gradElementwiseF64NEONBlocks(p, dst[:m], x[:m], y[:m], g[:m])
@@ -377,13 +377,13 @@ func gradElementwiseF64NEON(p *[20]float64, dst []float64, x []float64, y []floa
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func sumAndGradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+func sumAndGradF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 
 // sumAndGradF64NEON writes the scaled gradient to dst and the lane sums of the deferred parts of the losses to acc, in one pass.
 // It runs sumAndGradF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func sumAndGradF64NEON(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64) {
+func sumAndGradF64NEON(p *[23]float64, dst []float64, x []float64, y []float64, acc *[24]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [24]float64{} // the lane sums start at +0
@@ -404,13 +404,13 @@ func sumAndGradF64NEON(p *[20]float64, dst []float64, x []float64, y []float64, 
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func weightedSumF64NEONBlocks(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+func weightedSumF64NEONBlocks(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 
 // weightedSumF64NEON writes the lane sums of w times the per-element losses of x and y to acc.
 // It runs weightedSumF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func weightedSumF64NEON(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64) {
+func weightedSumF64NEON(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [16]float64{} // the lane sums start at +0
@@ -431,13 +431,13 @@ func weightedSumF64NEON(p *[20]float64, x []float64, y []float64, w []float64, a
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func weightedSumAndGradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+func weightedSumAndGradF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 
 // weightedSumAndGradF64NEON writes the lane sums of w times the losses to acc and the scaled gradient times w to dst, in one pass.
 // It runs weightedSumAndGradF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of x.
-func weightedSumAndGradF64NEON(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64) {
+func weightedSumAndGradF64NEON(p *[23]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64) {
 	n := len(x)
 	m := n &^ 7
 	*acc = [16]float64{} // the lane sums start at +0
@@ -459,13 +459,13 @@ func weightedSumAndGradF64NEON(p *[20]float64, dst []float64, x []float64, y []f
 // the lane sums in acc: it reads them on entry and writes them back.
 //
 //go:noescape
-func weightSumF64NEONBlocks(p *[20]float64, w []float64, acc *[16]float64)
+func weightSumF64NEONBlocks(p *[23]float64, w []float64, acc *[16]float64)
 
 // weightSumF64NEON writes the lane sums of the weights w to acc.
 // It runs weightSumF64NEONBlocks on the full blocks, then on a copy of the last, partial
 // block padded with zeros (the canonical padding), so that nothing outside the
 // slices is read or written. All slices must have the length of w.
-func weightSumF64NEON(p *[20]float64, w []float64, acc *[16]float64) {
+func weightSumF64NEON(p *[23]float64, w []float64, acc *[16]float64) {
 	n := len(w)
 	m := n &^ 7
 	*acc = [16]float64{} // the lane sums start at +0
@@ -483,11 +483,11 @@ func weightSumF64NEON(p *[20]float64, w []float64, acc *[16]float64) {
 // len(dst) must be a multiple of 8, and the inputs 4 times as long.
 //
 //go:noescape
-func rowSums4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowSums4F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowSums4F64NEON writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.
 // It runs rowSums4F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowSums4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+func rowSums4F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowSums4F64NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }
@@ -497,11 +497,11 @@ func rowSums4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
 // len(dst) must be a multiple of 8, and the inputs 4 times as long.
 //
 //go:noescape
-func rowMeans4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowMeans4F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowMeans4F64NEON writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It runs rowMeans4F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowMeans4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+func rowMeans4F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowMeans4F64NEONBlocks(p, dst[:n], x[:4*n], y[:4*n])
 }
@@ -511,11 +511,11 @@ func rowMeans4F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
 // len(dst) must be a multiple of 8, and the inputs 2 times as long.
 //
 //go:noescape
-func rowSums2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowSums2F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowSums2F64NEON writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.
 // It runs rowSums2F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowSums2F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+func rowSums2F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowSums2F64NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
 }
@@ -525,11 +525,11 @@ func rowSums2F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
 // len(dst) must be a multiple of 8, and the inputs 2 times as long.
 //
 //go:noescape
-func rowMeans2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+func rowMeans2F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // rowMeans2F64NEON writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
 // It runs rowMeans2F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
-func rowMeans2F64NEON(p *[20]float64, dst []float64, x []float64, y []float64) {
+func rowMeans2F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowMeans2F64NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
 }

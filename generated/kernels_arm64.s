@@ -4,7 +4,7 @@
 
 #include "textflag.h"
 
-// func elementwiseF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// func elementwiseF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·elementwiseF32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -175,7 +175,7 @@ loop:
 done:
 	RET
 
-// func sumF32NEONBlocks(p *[20]float64, x []float32, y []float32, acc *[16]float64)
+// func sumF32NEONBlocks(p *[23]float64, x []float32, y []float32, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·sumF32NEONBlocks(SB), NOSPLIT, $0-64
 	MOVD p+0(FP), R0
@@ -307,7 +307,7 @@ done:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
 	RET
 
-// func gradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// func gradF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·gradF32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -441,7 +441,7 @@ loop:
 done:
 	RET
 
-// func gradElementwiseF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, g []float32)
+// func gradElementwiseF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32, g []float32)
 // Requires: ASIMD
 TEXT ·gradElementwiseF32NEONBlocks(SB), NOSPLIT, $0-104
 	MOVD p+0(FP), R0
@@ -602,7 +602,7 @@ loop:
 done:
 	RET
 
-// func sumAndGradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
+// func sumAndGradF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
 // Requires: ASIMD
 TEXT ·sumAndGradF32NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -827,7 +827,7 @@ done:
 	VST1 [V8.D2, V9.D2, V10.D2, V11.D2], (R9)
 	RET
 
-// func weightedSumF32NEONBlocks(p *[20]float64, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumF32NEONBlocks(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: ASIMD
 TEXT ·weightedSumF32NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -1056,7 +1056,7 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	RET
 
-// func weightedSumAndGradF32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
+// func weightedSumAndGradF32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
 // Requires: ASIMD
 TEXT ·weightedSumAndGradF32NEONBlocks(SB), NOSPLIT, $0-112
 	MOVD p+0(FP), R0
@@ -1362,7 +1362,7 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	RET
 
-// func weightSumF32NEONBlocks(p *[20]float64, w []float32, acc *[8]float64)
+// func weightSumF32NEONBlocks(p *[23]float64, w []float32, acc *[8]float64)
 // Requires: ASIMD
 TEXT ·weightSumF32NEONBlocks(SB), NOSPLIT, $0-40
 	MOVD p+0(FP), R0
@@ -1416,7 +1416,7 @@ done:
 	VST1 [V0.D2, V1.D2, V2.D2, V3.D2], (R8)
 	RET
 
-// func rowSums4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowSums4F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·rowSums4F32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -1436,504 +1436,482 @@ TEXT ·rowSums4F32NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V3.D2]
 	ADD $80, R0, R9
 	VLD1R (R9), [V4.D2]
-	ADD $72, R0, R9
-	VLD1R (R9), [V5.D2]
-	ADD $8, R0, R9
-	VLD1R (R9), [V6.D2]
 	ADD $88, R0, R9
-	VLD1R (R9), [V7.D2]
+	VLD1R (R9), [V5.D2]
+	ADD $176, R0, R9
+	VLD1R (R9), [V6.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V9
-	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	// x0 = load x[col 0]: V8
+	VLD4.P 32(R2), [V8.S2, V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD4.P 32(R3), [V12.S2, V13.S2, V14.S2, V15.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// y1 = load y[col 0]: V13
-	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
-	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eecd508 // FSUB V8.2D, V8.2D, V12.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V13
+	// w6 = min z4, K5: V12
+	WORD $0x6ee8e42c // FCMGT V12.2D, V1.2D, V8.2D
+	WORD $0x6e611d0c // BSL V12.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V16
+	WORD $0x6e6cdd90 // FMUL V16.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd50c // FSUB V12.2D, V8.2D, V12.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
 	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
 	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V17
+	// q16 = mul w15, w15: V17
 	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
-	// zw8 = sub z4, w6: V13
+	// zw17 = sub z13, w15: V13
 	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V14
-	// d11 = sub x9, y10: V10
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V10
 	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
 	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V14
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V18
+	// q25 = mul w24, w24: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw17 = sub z13, w15: V14
+	// zw26 = sub z22, w24: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x18 = load x[col 2]: V11
-	// y19 = load y[col 2]: V15
-	// d20 = sub x18, y19: V11
+	// x27 = load x[col 3]: V11
+	// y28 = load y[col 3]: V15
+	// d29 = sub x27, y28: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V11
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V15
+	// K32 = param K: V1
+	// w33 = min z31, K32: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q25 = mul w24, w24: V19
+	// q34 = mul w33, w33: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw26 = sub z22, w24: V15
+	// zw35 = sub z31, w33: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x27 = load x[col 3]: V12
-	// y28 = load y[col 3]: V16
-	// d29 = sub x27, y28: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V12
-	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V16
-	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
-	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q34 = mul w33, w33: V20
-	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw35 = sub z31, w33: V16
-	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// qs36 = add q7, q16: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// ls37 = add zw8, zw17: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// zmax38 = max z4, z13: V14
-	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v39 = add q25, q34: V9
-	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
-	// qs40 = add qs36, v39: V9
-	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
-	// v41 = add zw26, zw35: V10
-	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
-	// ls42 = add ls37, v41: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v43 = max z22, z31: V13
-	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// zmax44 = max zmax38, v43: V11
-	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
-	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
+	// qs36 = add q7, q16: V16
+	WORD $0x4e71d610 // FADD V16.2D, V16.2D, V17.2D
+	// ls37 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax38 = max z4, z13: V13
+	WORD $0x6ee9e50d // FCMGT V13.2D, V8.2D, V9.2D
+	WORD $0x6e691d0d // BSL V13.16B, V8.16B, V9.16B
+	// v39 = add q25, q34: V8
+	WORD $0x4e73d648 // FADD V8.2D, V18.2D, V19.2D
+	// qs40 = add qs36, v39: V8
+	WORD $0x4e68d608 // FADD V8.2D, V16.2D, V8.2D
+	// v41 = add zw26, zw35: V9
+	WORD $0x4e6fd5c9 // FADD V9.2D, V14.2D, V15.2D
+	// ls42 = add ls37, v41: V9
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
+	// v43 = max z22, z31: V12
+	WORD $0x6eebe54c // FCMGT V12.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// zmax44 = max zmax38, v43: V10
+	WORD $0x6eece5aa // FCMGT V10.2D, V13.2D, V12.2D
+	WORD $0x6e6c1daa // BSL V10.16B, V13.16B, V12.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V9
-	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// s47 = mul Ah46, qs40: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V12
-	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
-	// v50 = mul B45, ls42: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// v51 = add s47, v50: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V9
+	// v49 = ne ls42, Zero48: V11
+	WORD $0x4e64e52b // FCMEQ V11.2D, V9.2D, V4.2D
+	// v50 = mul B45, ls42: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
-	// v59 = add s52, binf56: V9
-	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
-	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
-	// store dst s60
-	WORD $0x0e616948 // FCVTN V8.2S, V10.2D
+	// v51 = add s47, v50: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V8
+	WORD $0x6e65e548 // FCMGE V8.2D, V10.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V9
+	WORD $0x4e66d569 // FADD V9.2D, V11.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V8
+	WORD $0x6e6b1d28 // BSL V8.16B, V9.16B, V11.16B
+	// store dst s57
+	WORD $0x0e616907 // FCVTN V7.2S, V8.2D
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V9
-	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	// x0 = load x[col 0]: V8
+	VLD4.P 32(R2), [V8.S2, V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD4.P 32(R3), [V12.S2, V13.S2, V14.S2, V15.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// y1 = load y[col 0]: V13
-	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
-	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eecd508 // FSUB V8.2D, V8.2D, V12.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V13
+	// w6 = min z4, K5: V12
+	WORD $0x6ee8e42c // FCMGT V12.2D, V1.2D, V8.2D
+	WORD $0x6e611d0c // BSL V12.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V16
+	WORD $0x6e6cdd90 // FMUL V16.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd50c // FSUB V12.2D, V8.2D, V12.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
 	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
 	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V17
+	// q16 = mul w15, w15: V17
 	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
-	// zw8 = sub z4, w6: V13
+	// zw17 = sub z13, w15: V13
 	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V14
-	// d11 = sub x9, y10: V10
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V10
 	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
 	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V14
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V18
+	// q25 = mul w24, w24: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw17 = sub z13, w15: V14
+	// zw26 = sub z22, w24: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x18 = load x[col 2]: V11
-	// y19 = load y[col 2]: V15
-	// d20 = sub x18, y19: V11
+	// x27 = load x[col 3]: V11
+	// y28 = load y[col 3]: V15
+	// d29 = sub x27, y28: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V11
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V15
+	// K32 = param K: V1
+	// w33 = min z31, K32: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q25 = mul w24, w24: V19
+	// q34 = mul w33, w33: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw26 = sub z22, w24: V15
+	// zw35 = sub z31, w33: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x27 = load x[col 3]: V12
-	// y28 = load y[col 3]: V16
-	// d29 = sub x27, y28: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V12
-	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V16
-	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
-	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q34 = mul w33, w33: V20
-	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw35 = sub z31, w33: V16
-	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// qs36 = add q7, q16: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// ls37 = add zw8, zw17: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// zmax38 = max z4, z13: V14
-	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v39 = add q25, q34: V9
-	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
-	// qs40 = add qs36, v39: V9
-	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
-	// v41 = add zw26, zw35: V10
-	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
-	// ls42 = add ls37, v41: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v43 = max z22, z31: V13
-	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// zmax44 = max zmax38, v43: V11
-	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
-	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
+	// qs36 = add q7, q16: V16
+	WORD $0x4e71d610 // FADD V16.2D, V16.2D, V17.2D
+	// ls37 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax38 = max z4, z13: V13
+	WORD $0x6ee9e50d // FCMGT V13.2D, V8.2D, V9.2D
+	WORD $0x6e691d0d // BSL V13.16B, V8.16B, V9.16B
+	// v39 = add q25, q34: V8
+	WORD $0x4e73d648 // FADD V8.2D, V18.2D, V19.2D
+	// qs40 = add qs36, v39: V8
+	WORD $0x4e68d608 // FADD V8.2D, V16.2D, V8.2D
+	// v41 = add zw26, zw35: V9
+	WORD $0x4e6fd5c9 // FADD V9.2D, V14.2D, V15.2D
+	// ls42 = add ls37, v41: V9
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
+	// v43 = max z22, z31: V12
+	WORD $0x6eebe54c // FCMGT V12.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// zmax44 = max zmax38, v43: V10
+	WORD $0x6eece5aa // FCMGT V10.2D, V13.2D, V12.2D
+	WORD $0x6e6c1daa // BSL V10.16B, V13.16B, V12.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V9
-	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// s47 = mul Ah46, qs40: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V12
-	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
-	// v50 = mul B45, ls42: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// v51 = add s47, v50: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V9
+	// v49 = ne ls42, Zero48: V11
+	WORD $0x4e64e52b // FCMEQ V11.2D, V9.2D, V4.2D
+	// v50 = mul B45, ls42: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
-	// v59 = add s52, binf56: V9
-	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
-	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
-	// store dst s60
-	WORD $0x4e616948 // FCVTN2 V8.4S, V10.2D
-	VST1.P [V8.S4], 16(R1)
+	// v51 = add s47, v50: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V8
+	WORD $0x6e65e548 // FCMGE V8.2D, V10.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V9
+	WORD $0x4e66d569 // FADD V9.2D, V11.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V8
+	WORD $0x6e6b1d28 // BSL V8.16B, V9.16B, V11.16B
+	// store dst s57
+	WORD $0x4e616907 // FCVTN2 V7.4S, V8.2D
+	VST1.P [V7.S4], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V9
-	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	// x0 = load x[col 0]: V8
+	VLD4.P 32(R2), [V8.S2, V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD4.P 32(R3), [V12.S2, V13.S2, V14.S2, V15.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// y1 = load y[col 0]: V13
-	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
-	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eecd508 // FSUB V8.2D, V8.2D, V12.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V13
+	// w6 = min z4, K5: V12
+	WORD $0x6ee8e42c // FCMGT V12.2D, V1.2D, V8.2D
+	WORD $0x6e611d0c // BSL V12.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V16
+	WORD $0x6e6cdd90 // FMUL V16.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd50c // FSUB V12.2D, V8.2D, V12.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
 	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
 	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V17
+	// q16 = mul w15, w15: V17
 	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
-	// zw8 = sub z4, w6: V13
+	// zw17 = sub z13, w15: V13
 	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V14
-	// d11 = sub x9, y10: V10
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V10
 	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
 	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V14
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V18
+	// q25 = mul w24, w24: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw17 = sub z13, w15: V14
+	// zw26 = sub z22, w24: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x18 = load x[col 2]: V11
-	// y19 = load y[col 2]: V15
-	// d20 = sub x18, y19: V11
+	// x27 = load x[col 3]: V11
+	// y28 = load y[col 3]: V15
+	// d29 = sub x27, y28: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V11
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V15
+	// K32 = param K: V1
+	// w33 = min z31, K32: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q25 = mul w24, w24: V19
+	// q34 = mul w33, w33: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw26 = sub z22, w24: V15
+	// zw35 = sub z31, w33: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x27 = load x[col 3]: V12
-	// y28 = load y[col 3]: V16
-	// d29 = sub x27, y28: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V12
-	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V16
-	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
-	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q34 = mul w33, w33: V20
-	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw35 = sub z31, w33: V16
-	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// qs36 = add q7, q16: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// ls37 = add zw8, zw17: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// zmax38 = max z4, z13: V14
-	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v39 = add q25, q34: V9
-	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
-	// qs40 = add qs36, v39: V9
-	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
-	// v41 = add zw26, zw35: V10
-	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
-	// ls42 = add ls37, v41: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v43 = max z22, z31: V13
-	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// zmax44 = max zmax38, v43: V11
-	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
-	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
+	// qs36 = add q7, q16: V16
+	WORD $0x4e71d610 // FADD V16.2D, V16.2D, V17.2D
+	// ls37 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax38 = max z4, z13: V13
+	WORD $0x6ee9e50d // FCMGT V13.2D, V8.2D, V9.2D
+	WORD $0x6e691d0d // BSL V13.16B, V8.16B, V9.16B
+	// v39 = add q25, q34: V8
+	WORD $0x4e73d648 // FADD V8.2D, V18.2D, V19.2D
+	// qs40 = add qs36, v39: V8
+	WORD $0x4e68d608 // FADD V8.2D, V16.2D, V8.2D
+	// v41 = add zw26, zw35: V9
+	WORD $0x4e6fd5c9 // FADD V9.2D, V14.2D, V15.2D
+	// ls42 = add ls37, v41: V9
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
+	// v43 = max z22, z31: V12
+	WORD $0x6eebe54c // FCMGT V12.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// zmax44 = max zmax38, v43: V10
+	WORD $0x6eece5aa // FCMGT V10.2D, V13.2D, V12.2D
+	WORD $0x6e6c1daa // BSL V10.16B, V13.16B, V12.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V9
-	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// s47 = mul Ah46, qs40: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V12
-	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
-	// v50 = mul B45, ls42: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// v51 = add s47, v50: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V9
+	// v49 = ne ls42, Zero48: V11
+	WORD $0x4e64e52b // FCMEQ V11.2D, V9.2D, V4.2D
+	// v50 = mul B45, ls42: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
-	// v59 = add s52, binf56: V9
-	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
-	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
-	// store dst s60
-	WORD $0x0e616948 // FCVTN V8.2S, V10.2D
+	// v51 = add s47, v50: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V8
+	WORD $0x6e65e548 // FCMGE V8.2D, V10.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V9
+	WORD $0x4e66d569 // FADD V9.2D, V11.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V8
+	WORD $0x6e6b1d28 // BSL V8.16B, V9.16B, V11.16B
+	// store dst s57
+	WORD $0x0e616907 // FCVTN V7.2S, V8.2D
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V9
-	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	// x0 = load x[col 0]: V8
+	VLD4.P 32(R2), [V8.S2, V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD4.P 32(R3), [V12.S2, V13.S2, V14.S2, V15.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// y1 = load y[col 0]: V13
-	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
-	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eecd508 // FSUB V8.2D, V8.2D, V12.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V13
+	// w6 = min z4, K5: V12
+	WORD $0x6ee8e42c // FCMGT V12.2D, V1.2D, V8.2D
+	WORD $0x6e611d0c // BSL V12.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V16
+	WORD $0x6e6cdd90 // FMUL V16.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd50c // FSUB V12.2D, V8.2D, V12.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
 	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
 	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V17
+	// q16 = mul w15, w15: V17
 	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
-	// zw8 = sub z4, w6: V13
+	// zw17 = sub z13, w15: V13
 	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V14
-	// d11 = sub x9, y10: V10
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V10
 	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
 	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V14
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V18
+	// q25 = mul w24, w24: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw17 = sub z13, w15: V14
+	// zw26 = sub z22, w24: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x18 = load x[col 2]: V11
-	// y19 = load y[col 2]: V15
-	// d20 = sub x18, y19: V11
+	// x27 = load x[col 3]: V11
+	// y28 = load y[col 3]: V15
+	// d29 = sub x27, y28: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V11
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V15
+	// K32 = param K: V1
+	// w33 = min z31, K32: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q25 = mul w24, w24: V19
+	// q34 = mul w33, w33: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw26 = sub z22, w24: V15
+	// zw35 = sub z31, w33: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x27 = load x[col 3]: V12
-	// y28 = load y[col 3]: V16
-	// d29 = sub x27, y28: V12
-	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V12
-	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V16
-	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
-	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q34 = mul w33, w33: V20
-	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw35 = sub z31, w33: V16
-	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// qs36 = add q7, q16: V17
-	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
-	// ls37 = add zw8, zw17: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// zmax38 = max z4, z13: V14
-	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
-	// v39 = add q25, q34: V9
-	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
-	// qs40 = add qs36, v39: V9
-	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
-	// v41 = add zw26, zw35: V10
-	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
-	// ls42 = add ls37, v41: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v43 = max z22, z31: V13
-	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// zmax44 = max zmax38, v43: V11
-	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
-	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
+	// qs36 = add q7, q16: V16
+	WORD $0x4e71d610 // FADD V16.2D, V16.2D, V17.2D
+	// ls37 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax38 = max z4, z13: V13
+	WORD $0x6ee9e50d // FCMGT V13.2D, V8.2D, V9.2D
+	WORD $0x6e691d0d // BSL V13.16B, V8.16B, V9.16B
+	// v39 = add q25, q34: V8
+	WORD $0x4e73d648 // FADD V8.2D, V18.2D, V19.2D
+	// qs40 = add qs36, v39: V8
+	WORD $0x4e68d608 // FADD V8.2D, V16.2D, V8.2D
+	// v41 = add zw26, zw35: V9
+	WORD $0x4e6fd5c9 // FADD V9.2D, V14.2D, V15.2D
+	// ls42 = add ls37, v41: V9
+	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
+	// v43 = max z22, z31: V12
+	WORD $0x6eebe54c // FCMGT V12.2D, V10.2D, V11.2D
+	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
+	// zmax44 = max zmax38, v43: V10
+	WORD $0x6eece5aa // FCMGT V10.2D, V13.2D, V12.2D
+	WORD $0x6e6c1daa // BSL V10.16B, V13.16B, V12.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V9
-	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// s47 = mul Ah46, qs40: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V12
-	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
-	// v50 = mul B45, ls42: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// v51 = add s47, v50: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// s52 = select v49, v51, s47: V12
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V9
+	// v49 = ne ls42, Zero48: V11
+	WORD $0x4e64e52b // FCMEQ V11.2D, V9.2D, V4.2D
+	// v50 = mul B45, ls42: V9
 	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V10
-	WORD $0x6e67e56a // FCMGE V10.2D, V11.2D, V7.2D
-	// v59 = add s52, binf56: V9
-	WORD $0x4e69d589 // FADD V9.2D, V12.2D, V9.2D
-	// s60 = select ovf58, v59, s52: V10
-	WORD $0x6e6c1d2a // BSL V10.16B, V9.16B, V12.16B
-	// store dst s60
-	WORD $0x4e616948 // FCVTN2 V8.4S, V10.2D
-	VST1.P [V8.S4], 16(R1)
+	// v51 = add s47, v50: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s52 = select v49, v51, s47: V11
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V8
+	WORD $0x6e65e548 // FCMGE V8.2D, V10.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V9
+	WORD $0x4e66d569 // FADD V9.2D, V11.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V8
+	WORD $0x6e6b1d28 // BSL V8.16B, V9.16B, V11.16B
+	// store dst s57
+	WORD $0x4e616907 // FCVTN2 V7.4S, V8.2D
+	VST1.P [V7.S4], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
 done:
 	RET
 
-// func rowMeans4F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowMeans4F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·rowMeans4F32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -1953,518 +1931,496 @@ TEXT ·rowMeans4F32NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V3.D2]
 	ADD $80, R0, R9
 	VLD1R (R9), [V4.D2]
-	ADD $72, R0, R9
-	VLD1R (R9), [V5.D2]
-	ADD $8, R0, R9
-	VLD1R (R9), [V6.D2]
 	ADD $88, R0, R9
-	VLD1R (R9), [V7.D2]
+	VLD1R (R9), [V5.D2]
+	ADD $176, R0, R9
+	VLD1R (R9), [V6.D2]
 	ADD $152, R0, R9
-	VLD1R (R9), [V8.D2]
+	VLD1R (R9), [V7.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V10
-	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// y1 = load y[col 0]: V14
-	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
 	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V14
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V18
+	// q16 = mul w15, w15: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw8 = sub z4, w6: V14
+	// zw17 = sub z13, w15: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V15
-	// d11 = sub x9, y10: V11
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V15
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V19
+	// q25 = mul w24, w24: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw17 = sub z13, w15: V15
+	// zw26 = sub z22, w24: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x18 = load x[col 2]: V12
-	// y19 = load y[col 2]: V16
-	// d20 = sub x18, y19: V12
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
 	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V12
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
 	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V16
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
 	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
 	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q25 = mul w24, w24: V20
+	// q34 = mul w33, w33: V20
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw26 = sub z22, w24: V16
+	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// x27 = load x[col 3]: V13
-	// y28 = load y[col 3]: V17
-	// d29 = sub x27, y28: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V13
-	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V17
-	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
-	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
-	// q34 = mul w33, w33: V21
-	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
-	// zw35 = sub z31, w33: V17
-	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// qs36 = add q7, q16: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// ls37 = add zw8, zw17: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// zmax38 = max z4, z13: V15
-	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v39 = add q25, q34: V10
-	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
-	// qs40 = add qs36, v39: V10
-	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
-	// v41 = add zw26, zw35: V11
-	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
-	// ls42 = add ls37, v41: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v43 = max z22, z31: V14
-	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
-	// zmax44 = max zmax38, v43: V12
-	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
-	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
+	// qs36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// ls37 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// zmax38 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V10
-	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V13
-	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
-	// v50 = mul B45, ls42: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v51 = add s47, v50: V11
-	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
-	// s52 = select v49, v51, s47: V13
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V10
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
-	// RowDiv61 = param RowDiv: V8
-	// v62 = div s60, RowDiv61: V10
-	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
-	// store dst v62
-	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V9
+	WORD $0x6e65e569 // FCMGE V9.2D, V11.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V10
+	WORD $0x4e66d58a // FADD V10.2D, V12.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V9
+	WORD $0x6e6c1d49 // BSL V9.16B, V10.16B, V12.16B
+	// RowDiv58 = param RowDiv: V7
+	// v59 = div s57, RowDiv58: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v59
+	WORD $0x0e616928 // FCVTN V8.2S, V9.2D
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V10
-	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// y1 = load y[col 0]: V14
-	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
 	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V14
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V18
+	// q16 = mul w15, w15: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw8 = sub z4, w6: V14
+	// zw17 = sub z13, w15: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V15
-	// d11 = sub x9, y10: V11
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V15
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V19
+	// q25 = mul w24, w24: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw17 = sub z13, w15: V15
+	// zw26 = sub z22, w24: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x18 = load x[col 2]: V12
-	// y19 = load y[col 2]: V16
-	// d20 = sub x18, y19: V12
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
 	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V12
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
 	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V16
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
 	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
 	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q25 = mul w24, w24: V20
+	// q34 = mul w33, w33: V20
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw26 = sub z22, w24: V16
+	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// x27 = load x[col 3]: V13
-	// y28 = load y[col 3]: V17
-	// d29 = sub x27, y28: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V13
-	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V17
-	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
-	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
-	// q34 = mul w33, w33: V21
-	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
-	// zw35 = sub z31, w33: V17
-	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// qs36 = add q7, q16: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// ls37 = add zw8, zw17: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// zmax38 = max z4, z13: V15
-	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v39 = add q25, q34: V10
-	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
-	// qs40 = add qs36, v39: V10
-	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
-	// v41 = add zw26, zw35: V11
-	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
-	// ls42 = add ls37, v41: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v43 = max z22, z31: V14
-	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
-	// zmax44 = max zmax38, v43: V12
-	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
-	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
+	// qs36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// ls37 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// zmax38 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V10
-	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V13
-	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
-	// v50 = mul B45, ls42: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v51 = add s47, v50: V11
-	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
-	// s52 = select v49, v51, s47: V13
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V10
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
-	// RowDiv61 = param RowDiv: V8
-	// v62 = div s60, RowDiv61: V10
-	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
-	// store dst v62
-	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
-	VST1.P [V9.S4], 16(R1)
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V9
+	WORD $0x6e65e569 // FCMGE V9.2D, V11.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V10
+	WORD $0x4e66d58a // FADD V10.2D, V12.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V9
+	WORD $0x6e6c1d49 // BSL V9.16B, V10.16B, V12.16B
+	// RowDiv58 = param RowDiv: V7
+	// v59 = div s57, RowDiv58: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v59
+	WORD $0x4e616928 // FCVTN2 V8.4S, V9.2D
+	VST1.P [V8.S4], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V10
-	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// y1 = load y[col 0]: V14
-	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
 	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V14
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V18
+	// q16 = mul w15, w15: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw8 = sub z4, w6: V14
+	// zw17 = sub z13, w15: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V15
-	// d11 = sub x9, y10: V11
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V15
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V19
+	// q25 = mul w24, w24: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw17 = sub z13, w15: V15
+	// zw26 = sub z22, w24: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x18 = load x[col 2]: V12
-	// y19 = load y[col 2]: V16
-	// d20 = sub x18, y19: V12
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
 	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V12
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
 	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V16
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
 	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
 	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q25 = mul w24, w24: V20
+	// q34 = mul w33, w33: V20
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw26 = sub z22, w24: V16
+	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// x27 = load x[col 3]: V13
-	// y28 = load y[col 3]: V17
-	// d29 = sub x27, y28: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V13
-	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V17
-	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
-	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
-	// q34 = mul w33, w33: V21
-	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
-	// zw35 = sub z31, w33: V17
-	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// qs36 = add q7, q16: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// ls37 = add zw8, zw17: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// zmax38 = max z4, z13: V15
-	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v39 = add q25, q34: V10
-	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
-	// qs40 = add qs36, v39: V10
-	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
-	// v41 = add zw26, zw35: V11
-	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
-	// ls42 = add ls37, v41: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v43 = max z22, z31: V14
-	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
-	// zmax44 = max zmax38, v43: V12
-	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
-	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
+	// qs36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// ls37 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// zmax38 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V10
-	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V13
-	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
-	// v50 = mul B45, ls42: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v51 = add s47, v50: V11
-	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
-	// s52 = select v49, v51, s47: V13
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V10
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
-	// RowDiv61 = param RowDiv: V8
-	// v62 = div s60, RowDiv61: V10
-	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
-	// store dst v62
-	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V9
+	WORD $0x6e65e569 // FCMGE V9.2D, V11.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V10
+	WORD $0x4e66d58a // FADD V10.2D, V12.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V9
+	WORD $0x6e6c1d49 // BSL V9.16B, V10.16B, V12.16B
+	// RowDiv58 = param RowDiv: V7
+	// v59 = div s57, RowDiv58: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v59
+	WORD $0x0e616928 // FCVTN V8.2S, V9.2D
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V10
-	VLD4.P 32(R2), [V10.S2, V11.S2, V12.S2, V13.S2]
+	// x0 = load x[col 0]: V9
+	VLD4.P 32(R2), [V9.S2, V10.S2, V11.S2, V12.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	// y1 = load y[col 0]: V13
+	VLD4.P 32(R3), [V13.S2, V14.S2, V15.S2, V16.S2]
 	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// y1 = load y[col 0]: V14
-	VLD4.P 32(R3), [V14.S2, V15.S2, V16.S2, V17.S2]
 	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
 	WORD $0x0e6179ef // FCVTL V15.2D, V15.2S
 	WORD $0x0e617a10 // FCVTL V16.2D, V16.2S
-	WORD $0x0e617a31 // FCVTL V17.2D, V17.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eedd529 // FSUB V9.2D, V9.2D, V13.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V14
+	// w6 = min z4, K5: V13
+	WORD $0x6ee9e42d // FCMGT V13.2D, V1.2D, V9.2D
+	WORD $0x6e611d2d // BSL V13.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V17
+	WORD $0x6e6dddb1 // FMUL V17.2D, V13.2D, V13.2D
+	// zw8 = sub z4, w6: V13
+	WORD $0x4eedd52d // FSUB V13.2D, V9.2D, V13.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V14
+	// d11 = sub x9, y10: V10
+	WORD $0x4eeed54a // FSUB V10.2D, V10.2D, V14.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V14
 	WORD $0x6eeae42e // FCMGT V14.2D, V1.2D, V10.2D
 	WORD $0x6e611d4e // BSL V14.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V18
+	// q16 = mul w15, w15: V18
 	WORD $0x6e6eddd2 // FMUL V18.2D, V14.2D, V14.2D
-	// zw8 = sub z4, w6: V14
+	// zw17 = sub z13, w15: V14
 	WORD $0x4eeed54e // FSUB V14.2D, V10.2D, V14.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V15
-	// d11 = sub x9, y10: V11
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V15
+	// d20 = sub x18, y19: V11
 	WORD $0x4eefd56b // FSUB V11.2D, V11.2D, V15.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
 	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V15
+	// K23 = param K: V1
+	// w24 = min z22, K23: V15
 	WORD $0x6eebe42f // FCMGT V15.2D, V1.2D, V11.2D
 	WORD $0x6e611d6f // BSL V15.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V19
+	// q25 = mul w24, w24: V19
 	WORD $0x6e6fddf3 // FMUL V19.2D, V15.2D, V15.2D
-	// zw17 = sub z13, w15: V15
+	// zw26 = sub z22, w24: V15
 	WORD $0x4eefd56f // FSUB V15.2D, V11.2D, V15.2D
-	// x18 = load x[col 2]: V12
-	// y19 = load y[col 2]: V16
-	// d20 = sub x18, y19: V12
+	// x27 = load x[col 3]: V12
+	// y28 = load y[col 3]: V16
+	// d29 = sub x27, y28: V12
 	WORD $0x4ef0d58c // FSUB V12.2D, V12.2D, V16.2D
-	// NegZero21 = param NegZero: V0
-	// z22 = andnot NegZero21, d20: V12
+	// NegZero30 = param NegZero: V0
+	// z31 = andnot NegZero30, d29: V12
 	WORD $0x4e601d8c // BIC V12.16B, V12.16B, V0.16B
-	// K23 = param K: V1
-	// w24 = min z22, K23: V16
+	// K32 = param K: V1
+	// w33 = min z31, K32: V16
 	WORD $0x6eece430 // FCMGT V16.2D, V1.2D, V12.2D
 	WORD $0x6e611d90 // BSL V16.16B, V12.16B, V1.16B
-	// q25 = mul w24, w24: V20
+	// q34 = mul w33, w33: V20
 	WORD $0x6e70de14 // FMUL V20.2D, V16.2D, V16.2D
-	// zw26 = sub z22, w24: V16
+	// zw35 = sub z31, w33: V16
 	WORD $0x4ef0d590 // FSUB V16.2D, V12.2D, V16.2D
-	// x27 = load x[col 3]: V13
-	// y28 = load y[col 3]: V17
-	// d29 = sub x27, y28: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// NegZero30 = param NegZero: V0
-	// z31 = andnot NegZero30, d29: V13
-	WORD $0x4e601dad // BIC V13.16B, V13.16B, V0.16B
-	// K32 = param K: V1
-	// w33 = min z31, K32: V17
-	WORD $0x6eede431 // FCMGT V17.2D, V1.2D, V13.2D
-	WORD $0x6e611db1 // BSL V17.16B, V13.16B, V1.16B
-	// q34 = mul w33, w33: V21
-	WORD $0x6e71de35 // FMUL V21.2D, V17.2D, V17.2D
-	// zw35 = sub z31, w33: V17
-	WORD $0x4ef1d5b1 // FSUB V17.2D, V13.2D, V17.2D
-	// qs36 = add q7, q16: V18
-	WORD $0x4e73d652 // FADD V18.2D, V18.2D, V19.2D
-	// ls37 = add zw8, zw17: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// zmax38 = max z4, z13: V15
-	WORD $0x6eebe54f // FCMGT V15.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4f // BSL V15.16B, V10.16B, V11.16B
-	// v39 = add q25, q34: V10
-	WORD $0x4e75d68a // FADD V10.2D, V20.2D, V21.2D
-	// qs40 = add qs36, v39: V10
-	WORD $0x4e6ad64a // FADD V10.2D, V18.2D, V10.2D
-	// v41 = add zw26, zw35: V11
-	WORD $0x4e71d60b // FADD V11.2D, V16.2D, V17.2D
-	// ls42 = add ls37, v41: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v43 = max z22, z31: V14
-	WORD $0x6eede58e // FCMGT V14.2D, V12.2D, V13.2D
-	WORD $0x6e6d1d8e // BSL V14.16B, V12.16B, V13.16B
-	// zmax44 = max zmax38, v43: V12
-	WORD $0x6eeee5ec // FCMGT V12.2D, V15.2D, V14.2D
-	WORD $0x6e6e1dec // BSL V12.16B, V15.16B, V14.16B
+	// qs36 = add q7, q16: V17
+	WORD $0x4e72d631 // FADD V17.2D, V17.2D, V18.2D
+	// ls37 = add zw8, zw17: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// zmax38 = max z4, z13: V14
+	WORD $0x6eeae52e // FCMGT V14.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2e // BSL V14.16B, V9.16B, V10.16B
+	// v39 = add q25, q34: V9
+	WORD $0x4e74d669 // FADD V9.2D, V19.2D, V20.2D
+	// qs40 = add qs36, v39: V9
+	WORD $0x4e69d629 // FADD V9.2D, V17.2D, V9.2D
+	// v41 = add zw26, zw35: V10
+	WORD $0x4e70d5ea // FADD V10.2D, V15.2D, V16.2D
+	// ls42 = add ls37, v41: V10
+	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
+	// v43 = max z22, z31: V13
+	WORD $0x6eece56d // FCMGT V13.2D, V11.2D, V12.2D
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// zmax44 = max zmax38, v43: V11
+	WORD $0x6eede5cb // FCMGT V11.2D, V14.2D, V13.2D
+	WORD $0x6e6d1dcb // BSL V11.16B, V14.16B, V13.16B
 	// B45 = param B: V2
 	// Ah46 = param Ah: V3
-	// s47 = mul Ah46, qs40: V10
-	WORD $0x6e6adc6a // FMUL V10.2D, V3.2D, V10.2D
+	// s47 = mul Ah46, qs40: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
 	// Zero48 = param Zero: V4
-	// v49 = ne ls42, Zero48: V13
-	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
-	// v50 = mul B45, ls42: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v51 = add s47, v50: V11
-	WORD $0x4e6bd54b // FADD V11.2D, V10.2D, V11.2D
-	// s52 = select v49, v51, s47: V13
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
-	// Inf53 = param Inf: V5
-	// H54 = param H: V6
-	// v55 = sub Inf53, H54: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf56 = mul B45, v55: V10
+	// v49 = ne ls42, Zero48: V12
+	WORD $0x4e64e54c // FCMEQ V12.2D, V10.2D, V4.2D
+	// v50 = mul B45, ls42: V10
 	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf57 = param Ovf: V7
-	// ovf58 = le Ovf57, zmax44: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v59 = add s52, binf56: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// s60 = select ovf58, v59, s52: V11
-	WORD $0x6e6d1d4b // BSL V11.16B, V10.16B, V13.16B
-	// RowDiv61 = param RowDiv: V8
-	// v62 = div s60, RowDiv61: V10
-	WORD $0x6e68fd6a // FDIV V10.2D, V11.2D, V8.2D
-	// store dst v62
-	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
-	VST1.P [V9.S4], 16(R1)
+	// v51 = add s47, v50: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s52 = select v49, v51, s47: V12
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// Ovf53 = param Ovf: V5
+	// ovf54 = le Ovf53, zmax44: V9
+	WORD $0x6e65e569 // FCMGE V9.2D, V11.2D, V5.2D
+	// BInf55 = param BInf: V6
+	// v56 = add s52, BInf55: V10
+	WORD $0x4e66d58a // FADD V10.2D, V12.2D, V6.2D
+	// s57 = select ovf54, v56, s52: V9
+	WORD $0x6e6c1d49 // BSL V9.16B, V10.16B, V12.16B
+	// RowDiv58 = param RowDiv: V7
+	// v59 = div s57, RowDiv58: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v59
+	WORD $0x4e616928 // FCVTN2 V8.4S, V9.2D
+	VST1.P [V8.S4], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
 done:
 	RET
 
-// func rowSums2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowSums2F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·rowSums2F32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -2484,312 +2440,290 @@ TEXT ·rowSums2F32NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V3.D2]
 	ADD $80, R0, R9
 	VLD1R (R9), [V4.D2]
-	ADD $72, R0, R9
-	VLD1R (R9), [V5.D2]
-	ADD $8, R0, R9
-	VLD1R (R9), [V6.D2]
 	ADD $88, R0, R9
-	VLD1R (R9), [V7.D2]
+	VLD1R (R9), [V5.D2]
+	ADD $176, R0, R9
+	VLD1R (R9), [V6.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V9
-	VLD2.P 16(R2), [V9.S2, V10.S2]
+	// x0 = load x[col 0]: V8
+	VLD2.P 16(R2), [V8.S2, V9.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	// y1 = load y[col 0]: V10
+	VLD2.P 16(R3), [V10.S2, V11.S2]
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
-	// y1 = load y[col 0]: V11
-	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V11
+	// w6 = min z4, K5: V10
+	WORD $0x6ee8e42a // FCMGT V10.2D, V1.2D, V8.2D
+	WORD $0x6e611d0a // BSL V10.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6add4c // FMUL V12.2D, V10.2D, V10.2D
+	// zw8 = sub z4, w6: V10
+	WORD $0x4eead50a // FSUB V10.2D, V8.2D, V10.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V11
+	// d11 = sub x9, y10: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V11
 	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
 	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V13
+	// q16 = mul w15, w15: V13
 	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
-	// zw8 = sub z4, w6: V11
+	// zw17 = sub z13, w15: V11
 	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V12
-	// d11 = sub x9, y10: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V12
-	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
-	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V14
-	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw17 = sub z13, w15: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// qs18 = add q7, q16: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// ls19 = add zw8, zw17: V11
-	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
-	// zmax20 = max z4, z13: V12
-	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// qs18 = add q7, q16: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// ls19 = add zw8, zw17: V10
+	WORD $0x4e6bd54a // FADD V10.2D, V10.2D, V11.2D
+	// zmax20 = max z4, z13: V11
+	WORD $0x6ee9e50b // FCMGT V11.2D, V8.2D, V9.2D
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V9
-	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// s23 = mul Ah22, qs18: V8
+	WORD $0x6e6cdc68 // FMUL V8.2D, V3.2D, V12.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V10
-	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
-	// v26 = mul B21, ls19: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v27 = add s23, v26: V11
-	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
-	// s28 = select v25, v27, s23: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V9
-	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v35 = add s28, binf32: V9
-	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
-	// s36 = select ovf34, v35, s28: V11
-	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
-	// store dst s36
-	WORD $0x0e616968 // FCVTN V8.2S, V11.2D
+	// v25 = ne ls19, Zero24: V9
+	WORD $0x4e64e549 // FCMEQ V9.2D, V10.2D, V4.2D
+	// v26 = mul B21, ls19: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v27 = add s23, v26: V10
+	WORD $0x4e6ad50a // FADD V10.2D, V8.2D, V10.2D
+	// s28 = select v25, v27, s23: V9
+	WORD $0x6e6a1d09 // BSL V9.16B, V8.16B, V10.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V10
+	WORD $0x4e66d52a // FADD V10.2D, V9.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V8
+	WORD $0x6e691d48 // BSL V8.16B, V10.16B, V9.16B
+	// store dst s33
+	WORD $0x0e616907 // FCVTN V7.2S, V8.2D
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V9
-	VLD2.P 16(R2), [V9.S2, V10.S2]
+	// x0 = load x[col 0]: V8
+	VLD2.P 16(R2), [V8.S2, V9.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	// y1 = load y[col 0]: V10
+	VLD2.P 16(R3), [V10.S2, V11.S2]
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
-	// y1 = load y[col 0]: V11
-	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V11
+	// w6 = min z4, K5: V10
+	WORD $0x6ee8e42a // FCMGT V10.2D, V1.2D, V8.2D
+	WORD $0x6e611d0a // BSL V10.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6add4c // FMUL V12.2D, V10.2D, V10.2D
+	// zw8 = sub z4, w6: V10
+	WORD $0x4eead50a // FSUB V10.2D, V8.2D, V10.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V11
+	// d11 = sub x9, y10: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V11
 	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
 	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V13
+	// q16 = mul w15, w15: V13
 	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
-	// zw8 = sub z4, w6: V11
+	// zw17 = sub z13, w15: V11
 	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V12
-	// d11 = sub x9, y10: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V12
-	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
-	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V14
-	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw17 = sub z13, w15: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// qs18 = add q7, q16: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// ls19 = add zw8, zw17: V11
-	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
-	// zmax20 = max z4, z13: V12
-	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// qs18 = add q7, q16: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// ls19 = add zw8, zw17: V10
+	WORD $0x4e6bd54a // FADD V10.2D, V10.2D, V11.2D
+	// zmax20 = max z4, z13: V11
+	WORD $0x6ee9e50b // FCMGT V11.2D, V8.2D, V9.2D
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V9
-	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// s23 = mul Ah22, qs18: V8
+	WORD $0x6e6cdc68 // FMUL V8.2D, V3.2D, V12.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V10
-	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
-	// v26 = mul B21, ls19: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v27 = add s23, v26: V11
-	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
-	// s28 = select v25, v27, s23: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V9
-	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v35 = add s28, binf32: V9
-	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
-	// s36 = select ovf34, v35, s28: V11
-	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
-	// store dst s36
-	WORD $0x4e616968 // FCVTN2 V8.4S, V11.2D
-	VST1.P [V8.S4], 16(R1)
+	// v25 = ne ls19, Zero24: V9
+	WORD $0x4e64e549 // FCMEQ V9.2D, V10.2D, V4.2D
+	// v26 = mul B21, ls19: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v27 = add s23, v26: V10
+	WORD $0x4e6ad50a // FADD V10.2D, V8.2D, V10.2D
+	// s28 = select v25, v27, s23: V9
+	WORD $0x6e6a1d09 // BSL V9.16B, V8.16B, V10.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V10
+	WORD $0x4e66d52a // FADD V10.2D, V9.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V8
+	WORD $0x6e691d48 // BSL V8.16B, V10.16B, V9.16B
+	// store dst s33
+	WORD $0x4e616907 // FCVTN2 V7.4S, V8.2D
+	VST1.P [V7.S4], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V9
-	VLD2.P 16(R2), [V9.S2, V10.S2]
+	// x0 = load x[col 0]: V8
+	VLD2.P 16(R2), [V8.S2, V9.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	// y1 = load y[col 0]: V10
+	VLD2.P 16(R3), [V10.S2, V11.S2]
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
-	// y1 = load y[col 0]: V11
-	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V11
+	// w6 = min z4, K5: V10
+	WORD $0x6ee8e42a // FCMGT V10.2D, V1.2D, V8.2D
+	WORD $0x6e611d0a // BSL V10.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6add4c // FMUL V12.2D, V10.2D, V10.2D
+	// zw8 = sub z4, w6: V10
+	WORD $0x4eead50a // FSUB V10.2D, V8.2D, V10.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V11
+	// d11 = sub x9, y10: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V11
 	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
 	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V13
+	// q16 = mul w15, w15: V13
 	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
-	// zw8 = sub z4, w6: V11
+	// zw17 = sub z13, w15: V11
 	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V12
-	// d11 = sub x9, y10: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V12
-	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
-	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V14
-	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw17 = sub z13, w15: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// qs18 = add q7, q16: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// ls19 = add zw8, zw17: V11
-	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
-	// zmax20 = max z4, z13: V12
-	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// qs18 = add q7, q16: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// ls19 = add zw8, zw17: V10
+	WORD $0x4e6bd54a // FADD V10.2D, V10.2D, V11.2D
+	// zmax20 = max z4, z13: V11
+	WORD $0x6ee9e50b // FCMGT V11.2D, V8.2D, V9.2D
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V9
-	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// s23 = mul Ah22, qs18: V8
+	WORD $0x6e6cdc68 // FMUL V8.2D, V3.2D, V12.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V10
-	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
-	// v26 = mul B21, ls19: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v27 = add s23, v26: V11
-	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
-	// s28 = select v25, v27, s23: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V9
-	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v35 = add s28, binf32: V9
-	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
-	// s36 = select ovf34, v35, s28: V11
-	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
-	// store dst s36
-	WORD $0x0e616968 // FCVTN V8.2S, V11.2D
+	// v25 = ne ls19, Zero24: V9
+	WORD $0x4e64e549 // FCMEQ V9.2D, V10.2D, V4.2D
+	// v26 = mul B21, ls19: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v27 = add s23, v26: V10
+	WORD $0x4e6ad50a // FADD V10.2D, V8.2D, V10.2D
+	// s28 = select v25, v27, s23: V9
+	WORD $0x6e6a1d09 // BSL V9.16B, V8.16B, V10.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V10
+	WORD $0x4e66d52a // FADD V10.2D, V9.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V8
+	WORD $0x6e691d48 // BSL V8.16B, V10.16B, V9.16B
+	// store dst s33
+	WORD $0x0e616907 // FCVTN V7.2S, V8.2D
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V9
-	VLD2.P 16(R2), [V9.S2, V10.S2]
+	// x0 = load x[col 0]: V8
+	VLD2.P 16(R2), [V8.S2, V9.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
 	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	// y1 = load y[col 0]: V10
+	VLD2.P 16(R3), [V10.S2, V11.S2]
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
-	// y1 = load y[col 0]: V11
-	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	// d2 = sub x0, y1: V9
-	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// d2 = sub x0, y1: V8
+	WORD $0x4eead508 // FSUB V8.2D, V8.2D, V10.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V9
-	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V11
+	// w6 = min z4, K5: V10
+	WORD $0x6ee8e42a // FCMGT V10.2D, V1.2D, V8.2D
+	WORD $0x6e611d0a // BSL V10.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6add4c // FMUL V12.2D, V10.2D, V10.2D
+	// zw8 = sub z4, w6: V10
+	WORD $0x4eead50a // FSUB V10.2D, V8.2D, V10.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V11
+	// d11 = sub x9, y10: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V11
 	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
 	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
-	// q7 = mul w6, w6: V13
+	// q16 = mul w15, w15: V13
 	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
-	// zw8 = sub z4, w6: V11
+	// zw17 = sub z13, w15: V11
 	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
-	// x9 = load x[col 1]: V10
-	// y10 = load y[col 1]: V12
-	// d11 = sub x9, y10: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V12
-	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
-	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q16 = mul w15, w15: V14
-	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw17 = sub z13, w15: V12
-	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// qs18 = add q7, q16: V13
-	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
-	// ls19 = add zw8, zw17: V11
-	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
-	// zmax20 = max z4, z13: V12
-	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
-	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
+	// qs18 = add q7, q16: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// ls19 = add zw8, zw17: V10
+	WORD $0x4e6bd54a // FADD V10.2D, V10.2D, V11.2D
+	// zmax20 = max z4, z13: V11
+	WORD $0x6ee9e50b // FCMGT V11.2D, V8.2D, V9.2D
+	WORD $0x6e691d0b // BSL V11.16B, V8.16B, V9.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V9
-	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
+	// s23 = mul Ah22, qs18: V8
+	WORD $0x6e6cdc68 // FMUL V8.2D, V3.2D, V12.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V10
-	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
-	// v26 = mul B21, ls19: V11
-	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
-	// v27 = add s23, v26: V11
-	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
-	// s28 = select v25, v27, s23: V10
-	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V9
-	WORD $0x4ee6d4a9 // FSUB V9.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V9
-	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V11
-	WORD $0x6e67e58b // FCMGE V11.2D, V12.2D, V7.2D
-	// v35 = add s28, binf32: V9
-	WORD $0x4e69d549 // FADD V9.2D, V10.2D, V9.2D
-	// s36 = select ovf34, v35, s28: V11
-	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
-	// store dst s36
-	WORD $0x4e616968 // FCVTN2 V8.4S, V11.2D
-	VST1.P [V8.S4], 16(R1)
+	// v25 = ne ls19, Zero24: V9
+	WORD $0x4e64e549 // FCMEQ V9.2D, V10.2D, V4.2D
+	// v26 = mul B21, ls19: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v27 = add s23, v26: V10
+	WORD $0x4e6ad50a // FADD V10.2D, V8.2D, V10.2D
+	// s28 = select v25, v27, s23: V9
+	WORD $0x6e6a1d09 // BSL V9.16B, V8.16B, V10.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V10
+	WORD $0x4e66d52a // FADD V10.2D, V9.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V8
+	WORD $0x6e691d48 // BSL V8.16B, V10.16B, V9.16B
+	// store dst s33
+	WORD $0x4e616907 // FCVTN2 V7.4S, V8.2D
+	VST1.P [V7.S4], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
 done:
 	RET
 
-// func rowMeans2F32NEONBlocks(p *[20]float64, dst []float32, x []float32, y []float32)
+// func rowMeans2F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
 // Requires: ASIMD
 TEXT ·rowMeans2F32NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -2809,326 +2743,304 @@ TEXT ·rowMeans2F32NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V3.D2]
 	ADD $80, R0, R9
 	VLD1R (R9), [V4.D2]
-	ADD $72, R0, R9
-	VLD1R (R9), [V5.D2]
-	ADD $8, R0, R9
-	VLD1R (R9), [V6.D2]
 	ADD $88, R0, R9
-	VLD1R (R9), [V7.D2]
+	VLD1R (R9), [V5.D2]
+	ADD $176, R0, R9
+	VLD1R (R9), [V6.D2]
 	ADD $152, R0, R9
-	VLD1R (R9), [V8.D2]
+	VLD1R (R9), [V7.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V10
-	VLD2.P 16(R2), [V10.S2, V11.S2]
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	// y1 = load y[col 0]: V12
-	VLD2.P 16(R3), [V12.S2, V13.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V12
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
 	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
 	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V14
+	// q16 = mul w15, w15: V14
 	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw8 = sub z4, w6: V12
+	// zw17 = sub z13, w15: V12
 	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V13
-	// d11 = sub x9, y10: V11
-	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
-	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V13
-	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
-	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V15
-	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
-	// zw17 = sub z13, w15: V13
-	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
-	// qs18 = add q7, q16: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// ls19 = add zw8, zw17: V12
-	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
-	// zmax20 = max z4, z13: V13
-	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V10
-	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V11
-	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
-	// v26 = mul B21, ls19: V12
-	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
-	// v27 = add s23, v26: V12
-	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
-	// s28 = select v25, v27, s23: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V12
-	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
-	// v35 = add s28, binf32: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// s36 = select ovf34, v35, s28: V12
-	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
-	// RowDiv37 = param RowDiv: V8
-	// v38 = div s36, RowDiv37: V10
-	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
-	// store dst v38
-	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V11
+	WORD $0x4e66d54b // FADD V11.2D, V10.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V9
+	WORD $0x6e6a1d69 // BSL V9.16B, V11.16B, V10.16B
+	// RowDiv34 = param RowDiv: V7
+	// v35 = div s33, RowDiv34: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v35
+	WORD $0x0e616928 // FCVTN V8.2S, V9.2D
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V10
-	VLD2.P 16(R2), [V10.S2, V11.S2]
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	// y1 = load y[col 0]: V12
-	VLD2.P 16(R3), [V12.S2, V13.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V12
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
 	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
 	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V14
+	// q16 = mul w15, w15: V14
 	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw8 = sub z4, w6: V12
+	// zw17 = sub z13, w15: V12
 	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V13
-	// d11 = sub x9, y10: V11
-	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
-	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V13
-	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
-	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V15
-	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
-	// zw17 = sub z13, w15: V13
-	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
-	// qs18 = add q7, q16: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// ls19 = add zw8, zw17: V12
-	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
-	// zmax20 = max z4, z13: V13
-	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V10
-	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V11
-	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
-	// v26 = mul B21, ls19: V12
-	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
-	// v27 = add s23, v26: V12
-	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
-	// s28 = select v25, v27, s23: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V12
-	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
-	// v35 = add s28, binf32: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// s36 = select ovf34, v35, s28: V12
-	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
-	// RowDiv37 = param RowDiv: V8
-	// v38 = div s36, RowDiv37: V10
-	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
-	// store dst v38
-	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
-	VST1.P [V9.S4], 16(R1)
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V11
+	WORD $0x4e66d54b // FADD V11.2D, V10.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V9
+	WORD $0x6e6a1d69 // BSL V9.16B, V11.16B, V10.16B
+	// RowDiv34 = param RowDiv: V7
+	// v35 = div s33, RowDiv34: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v35
+	WORD $0x4e616928 // FCVTN2 V8.4S, V9.2D
+	VST1.P [V8.S4], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V10
-	VLD2.P 16(R2), [V10.S2, V11.S2]
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	// y1 = load y[col 0]: V12
-	VLD2.P 16(R3), [V12.S2, V13.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V12
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
 	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
 	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V14
+	// q16 = mul w15, w15: V14
 	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw8 = sub z4, w6: V12
+	// zw17 = sub z13, w15: V12
 	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V13
-	// d11 = sub x9, y10: V11
-	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
-	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V13
-	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
-	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V15
-	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
-	// zw17 = sub z13, w15: V13
-	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
-	// qs18 = add q7, q16: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// ls19 = add zw8, zw17: V12
-	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
-	// zmax20 = max z4, z13: V13
-	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V10
-	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V11
-	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
-	// v26 = mul B21, ls19: V12
-	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
-	// v27 = add s23, v26: V12
-	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
-	// s28 = select v25, v27, s23: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V12
-	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
-	// v35 = add s28, binf32: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// s36 = select ovf34, v35, s28: V12
-	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
-	// RowDiv37 = param RowDiv: V8
-	// v38 = div s36, RowDiv37: V10
-	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
-	// store dst v38
-	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V11
+	WORD $0x4e66d54b // FADD V11.2D, V10.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V9
+	WORD $0x6e6a1d69 // BSL V9.16B, V11.16B, V10.16B
+	// RowDiv34 = param RowDiv: V7
+	// v35 = div s33, RowDiv34: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v35
+	WORD $0x0e616928 // FCVTN V8.2S, V9.2D
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V10
-	VLD2.P 16(R2), [V10.S2, V11.S2]
+	// x0 = load x[col 0]: V9
+	VLD2.P 16(R2), [V9.S2, V10.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
 	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD2.P 16(R3), [V11.S2, V12.S2]
 	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
-	// y1 = load y[col 0]: V12
-	VLD2.P 16(R3), [V12.S2, V13.S2]
 	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
-	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
-	// d2 = sub x0, y1: V10
-	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// d2 = sub x0, y1: V9
+	WORD $0x4eebd529 // FSUB V9.2D, V9.2D, V11.2D
 	// NegZero3 = param NegZero: V0
-	// z4 = andnot NegZero3, d2: V10
-	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
 	// K5 = param K: V1
-	// w6 = min z4, K5: V12
+	// w6 = min z4, K5: V11
+	WORD $0x6ee9e42b // FCMGT V11.2D, V1.2D, V9.2D
+	WORD $0x6e611d2b // BSL V11.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V13
+	WORD $0x6e6bdd6d // FMUL V13.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd52b // FSUB V11.2D, V9.2D, V11.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V10
+	WORD $0x4eecd54a // FSUB V10.2D, V10.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
 	WORD $0x6eeae42c // FCMGT V12.2D, V1.2D, V10.2D
 	WORD $0x6e611d4c // BSL V12.16B, V10.16B, V1.16B
-	// q7 = mul w6, w6: V14
+	// q16 = mul w15, w15: V14
 	WORD $0x6e6cdd8e // FMUL V14.2D, V12.2D, V12.2D
-	// zw8 = sub z4, w6: V12
+	// zw17 = sub z13, w15: V12
 	WORD $0x4eecd54c // FSUB V12.2D, V10.2D, V12.2D
-	// x9 = load x[col 1]: V11
-	// y10 = load y[col 1]: V13
-	// d11 = sub x9, y10: V11
-	WORD $0x4eedd56b // FSUB V11.2D, V11.2D, V13.2D
-	// NegZero12 = param NegZero: V0
-	// z13 = andnot NegZero12, d11: V11
-	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
-	// K14 = param K: V1
-	// w15 = min z13, K14: V13
-	WORD $0x6eebe42d // FCMGT V13.2D, V1.2D, V11.2D
-	WORD $0x6e611d6d // BSL V13.16B, V11.16B, V1.16B
-	// q16 = mul w15, w15: V15
-	WORD $0x6e6dddaf // FMUL V15.2D, V13.2D, V13.2D
-	// zw17 = sub z13, w15: V13
-	WORD $0x4eedd56d // FSUB V13.2D, V11.2D, V13.2D
-	// qs18 = add q7, q16: V14
-	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
-	// ls19 = add zw8, zw17: V12
-	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
-	// zmax20 = max z4, z13: V13
-	WORD $0x6eebe54d // FCMGT V13.2D, V10.2D, V11.2D
-	WORD $0x6e6b1d4d // BSL V13.16B, V10.16B, V11.16B
+	// qs18 = add q7, q16: V13
+	WORD $0x4e6ed5ad // FADD V13.2D, V13.2D, V14.2D
+	// ls19 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax20 = max z4, z13: V12
+	WORD $0x6eeae52c // FCMGT V12.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2c // BSL V12.16B, V9.16B, V10.16B
 	// B21 = param B: V2
 	// Ah22 = param Ah: V3
-	// s23 = mul Ah22, qs18: V10
-	WORD $0x6e6edc6a // FMUL V10.2D, V3.2D, V14.2D
+	// s23 = mul Ah22, qs18: V9
+	WORD $0x6e6ddc69 // FMUL V9.2D, V3.2D, V13.2D
 	// Zero24 = param Zero: V4
-	// v25 = ne ls19, Zero24: V11
-	WORD $0x4e64e58b // FCMEQ V11.2D, V12.2D, V4.2D
-	// v26 = mul B21, ls19: V12
-	WORD $0x6e6cdc4c // FMUL V12.2D, V2.2D, V12.2D
-	// v27 = add s23, v26: V12
-	WORD $0x4e6cd54c // FADD V12.2D, V10.2D, V12.2D
-	// s28 = select v25, v27, s23: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// Inf29 = param Inf: V5
-	// H30 = param H: V6
-	// v31 = sub Inf29, H30: V10
-	WORD $0x4ee6d4aa // FSUB V10.2D, V5.2D, V6.2D
-	// binf32 = mul B21, v31: V10
-	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
-	// Ovf33 = param Ovf: V7
-	// ovf34 = le Ovf33, zmax20: V12
-	WORD $0x6e67e5ac // FCMGE V12.2D, V13.2D, V7.2D
-	// v35 = add s28, binf32: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// s36 = select ovf34, v35, s28: V12
-	WORD $0x6e6b1d4c // BSL V12.16B, V10.16B, V11.16B
-	// RowDiv37 = param RowDiv: V8
-	// v38 = div s36, RowDiv37: V10
-	WORD $0x6e68fd8a // FDIV V10.2D, V12.2D, V8.2D
-	// store dst v38
-	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
-	VST1.P [V9.S4], 16(R1)
+	// v25 = ne ls19, Zero24: V10
+	WORD $0x4e64e56a // FCMEQ V10.2D, V11.2D, V4.2D
+	// v26 = mul B21, ls19: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v27 = add s23, v26: V11
+	WORD $0x4e6bd52b // FADD V11.2D, V9.2D, V11.2D
+	// s28 = select v25, v27, s23: V10
+	WORD $0x6e6b1d2a // BSL V10.16B, V9.16B, V11.16B
+	// Ovf29 = param Ovf: V5
+	// ovf30 = le Ovf29, zmax20: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf31 = param BInf: V6
+	// v32 = add s28, BInf31: V11
+	WORD $0x4e66d54b // FADD V11.2D, V10.2D, V6.2D
+	// s33 = select ovf30, v32, s28: V9
+	WORD $0x6e6a1d69 // BSL V9.16B, V11.16B, V10.16B
+	// RowDiv34 = param RowDiv: V7
+	// v35 = div s33, RowDiv34: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v35
+	WORD $0x4e616928 // FCVTN2 V8.4S, V9.2D
+	VST1.P [V8.S4], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
 done:
 	RET
 
-// func elementwiseF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// func elementwiseF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·elementwiseF64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -3437,7 +3349,7 @@ loop:
 done:
 	RET
 
-// func sumF64NEONBlocks(p *[20]float64, x []float64, y []float64, acc *[24]float64)
+// func sumF64NEONBlocks(p *[23]float64, x []float64, y []float64, acc *[24]float64)
 // Requires: ASIMD
 TEXT ·sumF64NEONBlocks(SB), NOSPLIT, $0-64
 	MOVD p+0(FP), R0
@@ -3773,7 +3685,7 @@ done:
 	VST1 [V8.D2, V9.D2, V10.D2, V11.D2], (R9)
 	RET
 
-// func gradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// func gradF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·gradF64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -3949,7 +3861,7 @@ loop:
 done:
 	RET
 
-// func gradElementwiseF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, g []float64)
+// func gradElementwiseF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64, g []float64)
 // Requires: ASIMD
 TEXT ·gradElementwiseF64NEONBlocks(SB), NOSPLIT, $0-104
 	MOVD p+0(FP), R0
@@ -4150,7 +4062,7 @@ loop:
 done:
 	RET
 
-// func sumAndGradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
+// func sumAndGradF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64, acc *[24]float64)
 // Requires: ASIMD
 TEXT ·sumAndGradF64NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -4553,7 +4465,7 @@ done:
 	VST1 [V8.D2, V9.D2, V10.D2, V11.D2], (R9)
 	RET
 
-// func weightedSumF64NEONBlocks(p *[20]float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumF64NEONBlocks(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·weightedSumF64NEONBlocks(SB), NOSPLIT, $0-88
 	MOVD p+0(FP), R0
@@ -5000,7 +4912,7 @@ done:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
 	RET
 
-// func weightedSumAndGradF64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
+// func weightedSumAndGradF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64, w []float64, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·weightedSumAndGradF64NEONBlocks(SB), NOSPLIT, $0-112
 	MOVD p+0(FP), R0
@@ -5522,7 +5434,7 @@ done:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
 	RET
 
-// func weightSumF64NEONBlocks(p *[20]float64, w []float64, acc *[16]float64)
+// func weightSumF64NEONBlocks(p *[23]float64, w []float64, acc *[16]float64)
 // Requires: ASIMD
 TEXT ·weightSumF64NEONBlocks(SB), NOSPLIT, $0-40
 	MOVD p+0(FP), R0
@@ -5638,7 +5550,7 @@ done:
 	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R9)
 	RET
 
-// func rowSums4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowSums4F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·rowSums4F64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -5660,1338 +5572,1294 @@ TEXT ·rowSums4F64NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V4.D2]
 	ADD $144, R0, R9
 	VLD1R (R9), [V5.D2]
-	ADD $72, R0, R9
+	ADD $160, R0, R9
 	VLD1R (R9), [V6.D2]
-	ADD $112, R0, R9
+	ADD $168, R0, R9
 	VLD1R (R9), [V7.D2]
-	ADD $120, R0, R9
+	ADD $72, R0, R9
 	VLD1R (R9), [V8.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V9.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V10.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V9
-	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
-	// y1 = load y[col 0]: V13
-	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
-	// d2 = sub x0, y1: V17
-	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
-	// v3 = sub d2, x0: V18
-	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
-	// v4 = sub d2, v3: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// x0 = load x[col 0]: V11
+	VLD4.P 64(R2), [V11.D2, V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD4.P 64(R3), [V15.D2, V16.D2, V17.D2, V18.D2]
+	// d2 = sub x0, y1: V19
+	WORD $0x4eefd573 // FSUB V19.2D, V11.2D, V15.2D
+	// v3 = sub d2, x0: V20
+	WORD $0x4eebd674 // FSUB V20.2D, V19.2D, V11.2D
+	// v4 = sub d2, v3: V21
+	WORD $0x4ef4d675 // FSUB V21.2D, V19.2D, V20.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cd75 // FMLA V21.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V18
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// v8 = fma y1, One7, v3: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef4d6ab // FSUB V11.2D, V21.2D, V20.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V13
-	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
-	// sg12 = and d2, NegZero10: V17
-	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e6f // BIC V15.16B, V19.16B, V1.16B
+	// sg12 = and d2, NegZero10: V19
+	WORD $0x4e211e73 // AND V19.16B, V19.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e331d6b // EOR V11.16B, V11.16B, V19.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V17
-	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// quad15 = lt z11, K14: V19
+	WORD $0x6eefe453 // FCMGT V19.2D, V2.2D, V15.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V18
-	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
-	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
-	// v18 = add zl13, zl13: V19
-	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
-	// hi20 = mul c17, z11: V19
-	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
-	// v21 = fms c17, z11, hi20: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// lo22 = fma c17, zz19, v21: V20
-	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// c17 = select quad15, z11, P16: V20
+	WORD $0x4eb31e74 // MOV V20.16B, V19.16B
+	WORD $0x6e631df4 // BSL V20.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V21
+	WORD $0x4e6bd575 // FADD V21.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb31eab // BIT V11.16B, V21.16B, V19.16B
+	// hi20 = mul c17, z11: V21
+	WORD $0x6e6fde95 // FMUL V21.2D, V20.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e6fce96 // FMLA V22.2D, V20.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V22
+	WORD $0x4e6bce96 // FMLA V22.2D, V20.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V17
-	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V14
-	// d28 = sub x26, y27: V9
-	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
-	// v29 = sub d28, x26: V13
-	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V18
-	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V13
-	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V14
-	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
-	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
-	// v44 = add zl39, zl39: V18
-	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
-	// hi46 = mul c43, z37: V18
-	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
-	// v47 = fms c43, z37, hi46: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
-	// lo48 = fma c43, zz45, v47: V21
-	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V9
-	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
-	// bv53 = sub s52, hi20: V13
-	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
-	// v54 = sub s52, bv53: V14
-	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
-	// v55 = sub hi20, v54: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// v56 = sub hi46, bv53: V13
-	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
-	// e57 = add v55, v56: V13
-	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V13
-	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V10
-	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
-	// x64 = load x[col 2]: V11
-	// y65 = load y[col 2]: V15
-	// d66 = sub x64, y65: V14
-	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
-	// v67 = sub d66, x64: V17
-	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
-	// v68 = sub d66, v67: V18
-	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V17
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// e73 = sub v70, v72: V11
-	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V15
-	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
-	// sg76 = and d66, NegZero74: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl77 = xor e73, sg76: V11
-	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V14
-	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V17
-	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
-	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
-	// v82 = add zl77, zl77: V18
-	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
-	// zz83 = select quad79, v82, zl77: V11
-	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
-	// hi84 = mul c81, z75: V18
-	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
-	// v85 = fms c81, z75, hi84: V19
-	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
-	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
-	// lo86 = fma c81, zz83, v85: V19
-	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V12
-	// y91 = load y[col 3]: V16
-	// d92 = sub x90, y91: V11
+	// n25 = select quad15, One23, Zero24: V19
+	WORD $0x6e641c13 // BSL V19.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V11
 	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
-	// v93 = sub d92, x90: V15
+	// v29 = sub d28, x26: V15
 	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
-	// v94 = sub d92, v93: V17
-	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V15
+	// v30 = sub d28, v29: V20
+	WORD $0x4eefd574 // FSUB V20.2D, V11.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
 	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
-	// e99 = sub v96, v98: V12
-	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V15
+	// e35 = sub v32, v34: V12
+	WORD $0x4eefd68c // FSUB V12.2D, V20.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
 	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
-	// sg102 = and d92, NegZero100: V11
+	// sg38 = and d28, NegZero36: V11
 	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
-	// zl103 = xor e99, sg102: V11
+	// zl39 = xor e35, sg38: V11
 	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V12
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
 	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V16
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
 	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
 	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
-	// v108 = add zl103, zl103: V17
-	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
-	// zz109 = select quad105, v108, zl103: V11
-	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
-	// hi110 = mul c107, z101: V17
-	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
-	// v111 = fms c107, z101, hi110: V20
-	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
-	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
-	// lo112 = fma c107, zz109, v111: V20
-	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// v44 = add zl39, zl39: V20
+	WORD $0x4e6bd574 // FADD V20.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e8b // BIT V11.16B, V20.16B, V12.16B
+	// hi46 = mul c43, z37: V20
+	WORD $0x6e6fde14 // FMUL V20.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V23
+	WORD $0x6ee0fa97 // FNEG V23.2D, V20.2D
+	WORD $0x4e6fce17 // FMLA V23.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V23
+	WORD $0x4e6bce17 // FMLA V23.2D, V16.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
+	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
+	// small54 = min hi20, hi46: V15
+	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
+	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
+	// s55 = add hi20, hi46: V16
+	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
+	// v56 = sub s55, big53: V11
+	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V23
+	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V11
+	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
+	// x62 = load x[col 2]: V13
+	// y63 = load y[col 2]: V17
+	// d64 = sub x62, y63: V15
+	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
+	// v65 = sub d64, x62: V19
+	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
+	// v66 = sub d64, v65: V20
+	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V19
+	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
+	// e71 = sub v68, v70: V13
+	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V17
+	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
+	// sg74 = and d64, NegZero72: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl75 = xor e71, sg74: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V15
+	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V19
+	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
+	// v80 = add zl75, zl75: V20
+	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
+	// zz81 = select quad77, v80, zl75: V13
+	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
+	// hi82 = mul c79, z73: V20
+	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
+	// v83 = fms c79, z73, hi82: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
+	// lo84 = fma c79, zz81, v83: V21
+	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// n88 = select quad77, v87, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// x89 = load x[col 3]: V14
+	// y90 = load y[col 3]: V18
+	// d91 = sub x89, y90: V12
+	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
+	// v92 = sub d91, x89: V13
+	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
+	// v93 = sub d91, v92: V17
+	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V13
+	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
+	// e98 = sub v95, v97: V13
+	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg101 = and d91, NegZero99: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl102 = xor e98, sg101: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v107 = add zl102, zl102: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz108 = select quad104, v107, zl102: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi109 = mul c106, z100: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v110 = fms c106, z100, hi109: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo111 = fma c106, zz108, v110: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V12
-	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V11
-	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
-	// bv117 = sub s116, hi84: V15
-	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
-	// v118 = sub s116, bv117: V16
-	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
-	// v119 = sub hi84, v118: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// v120 = sub hi110, bv117: V15
-	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
-	// e121 = add v119, v120: V15
+	// v114 = fma n88, One113, One112: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// big116 = max hi82, hi109: V12
+	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
+	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
+	// small117 = min hi82, hi109: V14
+	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
+	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
+	// s118 = add hi82, hi109: V15
+	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
+	// v119 = sub s118, big116: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// err120 = sub small117, v119: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V12
+	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
+	// big125 = max s55, s118: V14
+	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
+	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
+	// small126 = min s55, s118: V17
+	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
+	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
+	// hi127 = add s55, s118: V15
 	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V20
-	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V15
-	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// hi128 = add s52, s116: V14
-	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
-	// bv129 = sub hi128, s52: V16
-	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
-	// v130 = sub hi128, bv129: V17
-	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
-	// v131 = sub s52, v130: V9
-	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
-	// v132 = sub s116, bv129: V11
-	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
-	// e133 = add v131, v132: V9
-	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V9
-	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V12
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V10
-	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V11
-	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V13
-	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
-	// v146 = fms lin141, kh143, ch145: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
-	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
-	// v147 = mul lin141, kl144: V11
-	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V11
-	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V12
-	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V15
-	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
-	// s154 = add hi128, negch153: V16
-	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
-	// bv155 = sub s154, hi128: V17
-	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
-	// v156 = sub s154, bv155: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v157 = sub hi128, v156: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v158 = sub negch153, bv155: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e159 = add v157, v158: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v162 = sub hi128, ch145: V13
-	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
-	// v163 = select fin151, s154, v162: V13
-	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V11
-	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
-	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// v128 = sub hi127, big125: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// err129 = sub small126, v128: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V12
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v140 = mul lin135, KKl137: V16
+	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s146 = add hi127, negch145: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv147 = sub s146, hi127: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v148 = sub s146, bv147: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v149 = sub hi127, v148: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v150 = sub negch145, bv147: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e151 = add v149, v150: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V11
+	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V15
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V12
-	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
-	// hi169 = select corr161, v163, hi128: V14
-	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
-	// lo170 = select corr161, v168, lo137: V10
-	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V9
-	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V11
-	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
-	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V10
-	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V10
-	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
-	// v179 = add q172, r178: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// v180 = lt hi169, Inf150: V11
-	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
-	// v181 = select v180, v179, q172: V11
-	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
-	// store dst v181
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v168 = add q161, r167: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v169 = lt hi154, Inf143: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v170 = select v169, v168, q161: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v170
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V9
-	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
-	// y1 = load y[col 0]: V13
-	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
-	// d2 = sub x0, y1: V17
-	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
-	// v3 = sub d2, x0: V18
-	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
-	// v4 = sub d2, v3: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// x0 = load x[col 0]: V11
+	VLD4.P 64(R2), [V11.D2, V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD4.P 64(R3), [V15.D2, V16.D2, V17.D2, V18.D2]
+	// d2 = sub x0, y1: V19
+	WORD $0x4eefd573 // FSUB V19.2D, V11.2D, V15.2D
+	// v3 = sub d2, x0: V20
+	WORD $0x4eebd674 // FSUB V20.2D, V19.2D, V11.2D
+	// v4 = sub d2, v3: V21
+	WORD $0x4ef4d675 // FSUB V21.2D, V19.2D, V20.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cd75 // FMLA V21.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V18
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// v8 = fma y1, One7, v3: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef4d6ab // FSUB V11.2D, V21.2D, V20.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V13
-	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
-	// sg12 = and d2, NegZero10: V17
-	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e6f // BIC V15.16B, V19.16B, V1.16B
+	// sg12 = and d2, NegZero10: V19
+	WORD $0x4e211e73 // AND V19.16B, V19.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e331d6b // EOR V11.16B, V11.16B, V19.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V17
-	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// quad15 = lt z11, K14: V19
+	WORD $0x6eefe453 // FCMGT V19.2D, V2.2D, V15.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V18
-	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
-	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
-	// v18 = add zl13, zl13: V19
-	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
-	// hi20 = mul c17, z11: V19
-	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
-	// v21 = fms c17, z11, hi20: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// lo22 = fma c17, zz19, v21: V20
-	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// c17 = select quad15, z11, P16: V20
+	WORD $0x4eb31e74 // MOV V20.16B, V19.16B
+	WORD $0x6e631df4 // BSL V20.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V21
+	WORD $0x4e6bd575 // FADD V21.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb31eab // BIT V11.16B, V21.16B, V19.16B
+	// hi20 = mul c17, z11: V21
+	WORD $0x6e6fde95 // FMUL V21.2D, V20.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e6fce96 // FMLA V22.2D, V20.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V22
+	WORD $0x4e6bce96 // FMLA V22.2D, V20.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V17
-	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V14
-	// d28 = sub x26, y27: V9
-	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
-	// v29 = sub d28, x26: V13
-	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V18
-	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V13
-	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V14
-	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
-	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
-	// v44 = add zl39, zl39: V18
-	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
-	// hi46 = mul c43, z37: V18
-	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
-	// v47 = fms c43, z37, hi46: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
-	// lo48 = fma c43, zz45, v47: V21
-	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V9
-	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
-	// bv53 = sub s52, hi20: V13
-	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
-	// v54 = sub s52, bv53: V14
-	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
-	// v55 = sub hi20, v54: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// v56 = sub hi46, bv53: V13
-	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
-	// e57 = add v55, v56: V13
-	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V13
-	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V10
-	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
-	// x64 = load x[col 2]: V11
-	// y65 = load y[col 2]: V15
-	// d66 = sub x64, y65: V14
-	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
-	// v67 = sub d66, x64: V17
-	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
-	// v68 = sub d66, v67: V18
-	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V17
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// e73 = sub v70, v72: V11
-	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V15
-	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
-	// sg76 = and d66, NegZero74: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl77 = xor e73, sg76: V11
-	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V14
-	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V17
-	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
-	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
-	// v82 = add zl77, zl77: V18
-	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
-	// zz83 = select quad79, v82, zl77: V11
-	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
-	// hi84 = mul c81, z75: V18
-	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
-	// v85 = fms c81, z75, hi84: V19
-	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
-	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
-	// lo86 = fma c81, zz83, v85: V19
-	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V12
-	// y91 = load y[col 3]: V16
-	// d92 = sub x90, y91: V11
+	// n25 = select quad15, One23, Zero24: V19
+	WORD $0x6e641c13 // BSL V19.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V11
 	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
-	// v93 = sub d92, x90: V15
+	// v29 = sub d28, x26: V15
 	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
-	// v94 = sub d92, v93: V17
-	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V15
+	// v30 = sub d28, v29: V20
+	WORD $0x4eefd574 // FSUB V20.2D, V11.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
 	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
-	// e99 = sub v96, v98: V12
-	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V15
+	// e35 = sub v32, v34: V12
+	WORD $0x4eefd68c // FSUB V12.2D, V20.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
 	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
-	// sg102 = and d92, NegZero100: V11
+	// sg38 = and d28, NegZero36: V11
 	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
-	// zl103 = xor e99, sg102: V11
+	// zl39 = xor e35, sg38: V11
 	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V12
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
 	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V16
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
 	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
 	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
-	// v108 = add zl103, zl103: V17
-	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
-	// zz109 = select quad105, v108, zl103: V11
-	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
-	// hi110 = mul c107, z101: V17
-	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
-	// v111 = fms c107, z101, hi110: V20
-	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
-	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
-	// lo112 = fma c107, zz109, v111: V20
-	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// v44 = add zl39, zl39: V20
+	WORD $0x4e6bd574 // FADD V20.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e8b // BIT V11.16B, V20.16B, V12.16B
+	// hi46 = mul c43, z37: V20
+	WORD $0x6e6fde14 // FMUL V20.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V23
+	WORD $0x6ee0fa97 // FNEG V23.2D, V20.2D
+	WORD $0x4e6fce17 // FMLA V23.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V23
+	WORD $0x4e6bce17 // FMLA V23.2D, V16.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
+	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
+	// small54 = min hi20, hi46: V15
+	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
+	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
+	// s55 = add hi20, hi46: V16
+	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
+	// v56 = sub s55, big53: V11
+	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V23
+	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V11
+	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
+	// x62 = load x[col 2]: V13
+	// y63 = load y[col 2]: V17
+	// d64 = sub x62, y63: V15
+	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
+	// v65 = sub d64, x62: V19
+	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
+	// v66 = sub d64, v65: V20
+	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V19
+	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
+	// e71 = sub v68, v70: V13
+	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V17
+	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
+	// sg74 = and d64, NegZero72: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl75 = xor e71, sg74: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V15
+	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V19
+	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
+	// v80 = add zl75, zl75: V20
+	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
+	// zz81 = select quad77, v80, zl75: V13
+	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
+	// hi82 = mul c79, z73: V20
+	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
+	// v83 = fms c79, z73, hi82: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
+	// lo84 = fma c79, zz81, v83: V21
+	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// n88 = select quad77, v87, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// x89 = load x[col 3]: V14
+	// y90 = load y[col 3]: V18
+	// d91 = sub x89, y90: V12
+	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
+	// v92 = sub d91, x89: V13
+	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
+	// v93 = sub d91, v92: V17
+	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V13
+	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
+	// e98 = sub v95, v97: V13
+	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg101 = and d91, NegZero99: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl102 = xor e98, sg101: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v107 = add zl102, zl102: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz108 = select quad104, v107, zl102: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi109 = mul c106, z100: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v110 = fms c106, z100, hi109: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo111 = fma c106, zz108, v110: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V12
-	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V11
-	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
-	// bv117 = sub s116, hi84: V15
-	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
-	// v118 = sub s116, bv117: V16
-	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
-	// v119 = sub hi84, v118: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// v120 = sub hi110, bv117: V15
-	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
-	// e121 = add v119, v120: V15
+	// v114 = fma n88, One113, One112: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// big116 = max hi82, hi109: V12
+	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
+	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
+	// small117 = min hi82, hi109: V14
+	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
+	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
+	// s118 = add hi82, hi109: V15
+	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
+	// v119 = sub s118, big116: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// err120 = sub small117, v119: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V12
+	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
+	// big125 = max s55, s118: V14
+	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
+	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
+	// small126 = min s55, s118: V17
+	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
+	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
+	// hi127 = add s55, s118: V15
 	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V20
-	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V15
-	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// hi128 = add s52, s116: V14
-	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
-	// bv129 = sub hi128, s52: V16
-	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
-	// v130 = sub hi128, bv129: V17
-	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
-	// v131 = sub s52, v130: V9
-	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
-	// v132 = sub s116, bv129: V11
-	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
-	// e133 = add v131, v132: V9
-	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V9
-	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V12
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V10
-	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V11
-	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V13
-	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
-	// v146 = fms lin141, kh143, ch145: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
-	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
-	// v147 = mul lin141, kl144: V11
-	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V11
-	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V12
-	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V15
-	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
-	// s154 = add hi128, negch153: V16
-	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
-	// bv155 = sub s154, hi128: V17
-	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
-	// v156 = sub s154, bv155: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v157 = sub hi128, v156: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v158 = sub negch153, bv155: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e159 = add v157, v158: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v162 = sub hi128, ch145: V13
-	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
-	// v163 = select fin151, s154, v162: V13
-	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V11
-	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
-	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// v128 = sub hi127, big125: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// err129 = sub small126, v128: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V12
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v140 = mul lin135, KKl137: V16
+	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s146 = add hi127, negch145: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv147 = sub s146, hi127: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v148 = sub s146, bv147: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v149 = sub hi127, v148: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v150 = sub negch145, bv147: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e151 = add v149, v150: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V11
+	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V15
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V12
-	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
-	// hi169 = select corr161, v163, hi128: V14
-	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
-	// lo170 = select corr161, v168, lo137: V10
-	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V9
-	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V11
-	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
-	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V10
-	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V10
-	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
-	// v179 = add q172, r178: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// v180 = lt hi169, Inf150: V11
-	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
-	// v181 = select v180, v179, q172: V11
-	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
-	// store dst v181
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v168 = add q161, r167: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v169 = lt hi154, Inf143: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v170 = select v169, v168, q161: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v170
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V9
-	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
-	// y1 = load y[col 0]: V13
-	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
-	// d2 = sub x0, y1: V17
-	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
-	// v3 = sub d2, x0: V18
-	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
-	// v4 = sub d2, v3: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// x0 = load x[col 0]: V11
+	VLD4.P 64(R2), [V11.D2, V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD4.P 64(R3), [V15.D2, V16.D2, V17.D2, V18.D2]
+	// d2 = sub x0, y1: V19
+	WORD $0x4eefd573 // FSUB V19.2D, V11.2D, V15.2D
+	// v3 = sub d2, x0: V20
+	WORD $0x4eebd674 // FSUB V20.2D, V19.2D, V11.2D
+	// v4 = sub d2, v3: V21
+	WORD $0x4ef4d675 // FSUB V21.2D, V19.2D, V20.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cd75 // FMLA V21.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V18
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// v8 = fma y1, One7, v3: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef4d6ab // FSUB V11.2D, V21.2D, V20.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V13
-	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
-	// sg12 = and d2, NegZero10: V17
-	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e6f // BIC V15.16B, V19.16B, V1.16B
+	// sg12 = and d2, NegZero10: V19
+	WORD $0x4e211e73 // AND V19.16B, V19.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e331d6b // EOR V11.16B, V11.16B, V19.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V17
-	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// quad15 = lt z11, K14: V19
+	WORD $0x6eefe453 // FCMGT V19.2D, V2.2D, V15.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V18
-	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
-	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
-	// v18 = add zl13, zl13: V19
-	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
-	// hi20 = mul c17, z11: V19
-	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
-	// v21 = fms c17, z11, hi20: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// lo22 = fma c17, zz19, v21: V20
-	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// c17 = select quad15, z11, P16: V20
+	WORD $0x4eb31e74 // MOV V20.16B, V19.16B
+	WORD $0x6e631df4 // BSL V20.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V21
+	WORD $0x4e6bd575 // FADD V21.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb31eab // BIT V11.16B, V21.16B, V19.16B
+	// hi20 = mul c17, z11: V21
+	WORD $0x6e6fde95 // FMUL V21.2D, V20.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e6fce96 // FMLA V22.2D, V20.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V22
+	WORD $0x4e6bce96 // FMLA V22.2D, V20.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V17
-	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V14
-	// d28 = sub x26, y27: V9
-	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
-	// v29 = sub d28, x26: V13
-	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V18
-	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V13
-	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V14
-	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
-	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
-	// v44 = add zl39, zl39: V18
-	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
-	// hi46 = mul c43, z37: V18
-	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
-	// v47 = fms c43, z37, hi46: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
-	// lo48 = fma c43, zz45, v47: V21
-	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V9
-	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
-	// bv53 = sub s52, hi20: V13
-	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
-	// v54 = sub s52, bv53: V14
-	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
-	// v55 = sub hi20, v54: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// v56 = sub hi46, bv53: V13
-	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
-	// e57 = add v55, v56: V13
-	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V13
-	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V10
-	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
-	// x64 = load x[col 2]: V11
-	// y65 = load y[col 2]: V15
-	// d66 = sub x64, y65: V14
-	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
-	// v67 = sub d66, x64: V17
-	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
-	// v68 = sub d66, v67: V18
-	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V17
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// e73 = sub v70, v72: V11
-	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V15
-	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
-	// sg76 = and d66, NegZero74: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl77 = xor e73, sg76: V11
-	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V14
-	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V17
-	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
-	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
-	// v82 = add zl77, zl77: V18
-	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
-	// zz83 = select quad79, v82, zl77: V11
-	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
-	// hi84 = mul c81, z75: V18
-	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
-	// v85 = fms c81, z75, hi84: V19
-	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
-	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
-	// lo86 = fma c81, zz83, v85: V19
-	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V12
-	// y91 = load y[col 3]: V16
-	// d92 = sub x90, y91: V11
+	// n25 = select quad15, One23, Zero24: V19
+	WORD $0x6e641c13 // BSL V19.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V11
 	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
-	// v93 = sub d92, x90: V15
+	// v29 = sub d28, x26: V15
 	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
-	// v94 = sub d92, v93: V17
-	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V15
+	// v30 = sub d28, v29: V20
+	WORD $0x4eefd574 // FSUB V20.2D, V11.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
 	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
-	// e99 = sub v96, v98: V12
-	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V15
+	// e35 = sub v32, v34: V12
+	WORD $0x4eefd68c // FSUB V12.2D, V20.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
 	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
-	// sg102 = and d92, NegZero100: V11
+	// sg38 = and d28, NegZero36: V11
 	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
-	// zl103 = xor e99, sg102: V11
+	// zl39 = xor e35, sg38: V11
 	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V12
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
 	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V16
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
 	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
 	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
-	// v108 = add zl103, zl103: V17
-	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
-	// zz109 = select quad105, v108, zl103: V11
-	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
-	// hi110 = mul c107, z101: V17
-	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
-	// v111 = fms c107, z101, hi110: V20
-	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
-	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
-	// lo112 = fma c107, zz109, v111: V20
-	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// v44 = add zl39, zl39: V20
+	WORD $0x4e6bd574 // FADD V20.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e8b // BIT V11.16B, V20.16B, V12.16B
+	// hi46 = mul c43, z37: V20
+	WORD $0x6e6fde14 // FMUL V20.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V23
+	WORD $0x6ee0fa97 // FNEG V23.2D, V20.2D
+	WORD $0x4e6fce17 // FMLA V23.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V23
+	WORD $0x4e6bce17 // FMLA V23.2D, V16.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
+	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
+	// small54 = min hi20, hi46: V15
+	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
+	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
+	// s55 = add hi20, hi46: V16
+	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
+	// v56 = sub s55, big53: V11
+	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V23
+	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V11
+	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
+	// x62 = load x[col 2]: V13
+	// y63 = load y[col 2]: V17
+	// d64 = sub x62, y63: V15
+	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
+	// v65 = sub d64, x62: V19
+	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
+	// v66 = sub d64, v65: V20
+	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V19
+	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
+	// e71 = sub v68, v70: V13
+	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V17
+	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
+	// sg74 = and d64, NegZero72: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl75 = xor e71, sg74: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V15
+	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V19
+	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
+	// v80 = add zl75, zl75: V20
+	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
+	// zz81 = select quad77, v80, zl75: V13
+	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
+	// hi82 = mul c79, z73: V20
+	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
+	// v83 = fms c79, z73, hi82: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
+	// lo84 = fma c79, zz81, v83: V21
+	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// n88 = select quad77, v87, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// x89 = load x[col 3]: V14
+	// y90 = load y[col 3]: V18
+	// d91 = sub x89, y90: V12
+	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
+	// v92 = sub d91, x89: V13
+	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
+	// v93 = sub d91, v92: V17
+	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V13
+	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
+	// e98 = sub v95, v97: V13
+	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg101 = and d91, NegZero99: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl102 = xor e98, sg101: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v107 = add zl102, zl102: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz108 = select quad104, v107, zl102: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi109 = mul c106, z100: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v110 = fms c106, z100, hi109: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo111 = fma c106, zz108, v110: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V12
-	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V11
-	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
-	// bv117 = sub s116, hi84: V15
-	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
-	// v118 = sub s116, bv117: V16
-	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
-	// v119 = sub hi84, v118: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// v120 = sub hi110, bv117: V15
-	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
-	// e121 = add v119, v120: V15
+	// v114 = fma n88, One113, One112: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// big116 = max hi82, hi109: V12
+	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
+	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
+	// small117 = min hi82, hi109: V14
+	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
+	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
+	// s118 = add hi82, hi109: V15
+	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
+	// v119 = sub s118, big116: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// err120 = sub small117, v119: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V12
+	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
+	// big125 = max s55, s118: V14
+	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
+	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
+	// small126 = min s55, s118: V17
+	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
+	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
+	// hi127 = add s55, s118: V15
 	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V20
-	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V15
-	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// hi128 = add s52, s116: V14
-	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
-	// bv129 = sub hi128, s52: V16
-	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
-	// v130 = sub hi128, bv129: V17
-	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
-	// v131 = sub s52, v130: V9
-	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
-	// v132 = sub s116, bv129: V11
-	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
-	// e133 = add v131, v132: V9
-	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V9
-	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V12
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V10
-	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V11
-	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V13
-	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
-	// v146 = fms lin141, kh143, ch145: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
-	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
-	// v147 = mul lin141, kl144: V11
-	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V11
-	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V12
-	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V15
-	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
-	// s154 = add hi128, negch153: V16
-	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
-	// bv155 = sub s154, hi128: V17
-	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
-	// v156 = sub s154, bv155: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v157 = sub hi128, v156: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v158 = sub negch153, bv155: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e159 = add v157, v158: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v162 = sub hi128, ch145: V13
-	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
-	// v163 = select fin151, s154, v162: V13
-	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V11
-	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
-	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// v128 = sub hi127, big125: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// err129 = sub small126, v128: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V12
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v140 = mul lin135, KKl137: V16
+	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s146 = add hi127, negch145: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv147 = sub s146, hi127: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v148 = sub s146, bv147: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v149 = sub hi127, v148: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v150 = sub negch145, bv147: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e151 = add v149, v150: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V11
+	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V15
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V12
-	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
-	// hi169 = select corr161, v163, hi128: V14
-	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
-	// lo170 = select corr161, v168, lo137: V10
-	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V9
-	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V11
-	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
-	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V10
-	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V10
-	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
-	// v179 = add q172, r178: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// v180 = lt hi169, Inf150: V11
-	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
-	// v181 = select v180, v179, q172: V11
-	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
-	// store dst v181
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v168 = add q161, r167: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v169 = lt hi154, Inf143: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v170 = select v169, v168, q161: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v170
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V9
-	VLD4.P 64(R2), [V9.D2, V10.D2, V11.D2, V12.D2]
-	// y1 = load y[col 0]: V13
-	VLD4.P 64(R3), [V13.D2, V14.D2, V15.D2, V16.D2]
-	// d2 = sub x0, y1: V17
-	WORD $0x4eedd531 // FSUB V17.2D, V9.2D, V13.2D
-	// v3 = sub d2, x0: V18
-	WORD $0x4ee9d632 // FSUB V18.2D, V17.2D, V9.2D
-	// v4 = sub d2, v3: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// x0 = load x[col 0]: V11
+	VLD4.P 64(R2), [V11.D2, V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD4.P 64(R3), [V15.D2, V16.D2, V17.D2, V18.D2]
+	// d2 = sub x0, y1: V19
+	WORD $0x4eefd573 // FSUB V19.2D, V11.2D, V15.2D
+	// v3 = sub d2, x0: V20
+	WORD $0x4eebd674 // FSUB V20.2D, V19.2D, V11.2D
+	// v4 = sub d2, v3: V21
+	WORD $0x4ef4d675 // FSUB V21.2D, V19.2D, V20.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd33 // FMLA V19.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cd75 // FMLA V21.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V18
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4ef2d669 // FSUB V9.2D, V19.2D, V18.2D
+	// v8 = fma y1, One7, v3: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef4d6ab // FSUB V11.2D, V21.2D, V20.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V13
-	WORD $0x4e611e2d // BIC V13.16B, V17.16B, V1.16B
-	// sg12 = and d2, NegZero10: V17
-	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e311d29 // EOR V9.16B, V9.16B, V17.16B
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e6f // BIC V15.16B, V19.16B, V1.16B
+	// sg12 = and d2, NegZero10: V19
+	WORD $0x4e211e73 // AND V19.16B, V19.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e331d6b // EOR V11.16B, V11.16B, V19.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V17
-	WORD $0x6eede451 // FCMGT V17.2D, V2.2D, V13.2D
+	// quad15 = lt z11, K14: V19
+	WORD $0x6eefe453 // FCMGT V19.2D, V2.2D, V15.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V18
-	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
-	WORD $0x6e631db2 // BSL V18.16B, V13.16B, V3.16B
-	// v18 = add zl13, zl13: V19
-	WORD $0x4e69d533 // FADD V19.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6eb11e69 // BIT V9.16B, V19.16B, V17.16B
-	// hi20 = mul c17, z11: V19
-	WORD $0x6e6dde53 // FMUL V19.2D, V18.2D, V13.2D
-	// v21 = fms c17, z11, hi20: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// lo22 = fma c17, zz19, v21: V20
-	WORD $0x4e69ce54 // FMLA V20.2D, V18.2D, V9.2D
+	// c17 = select quad15, z11, P16: V20
+	WORD $0x4eb31e74 // MOV V20.16B, V19.16B
+	WORD $0x6e631df4 // BSL V20.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V21
+	WORD $0x4e6bd575 // FADD V21.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb31eab // BIT V11.16B, V21.16B, V19.16B
+	// hi20 = mul c17, z11: V21
+	WORD $0x6e6fde95 // FMUL V21.2D, V20.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e6fce96 // FMLA V22.2D, V20.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V22
+	WORD $0x4e6bce96 // FMLA V22.2D, V20.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V17
-	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V14
-	// d28 = sub x26, y27: V9
-	WORD $0x4eeed549 // FSUB V9.2D, V10.2D, V14.2D
-	// v29 = sub d28, x26: V13
-	WORD $0x4eead52d // FSUB V13.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V18
-	WORD $0x4eedd532 // FSUB V18.2D, V9.2D, V13.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd52 // FMLA V18.2D, V10.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eedd64a // FSUB V10.2D, V18.2D, V13.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V13
-	WORD $0x4e611d2d // BIC V13.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eede44a // FCMGT V10.2D, V2.2D, V13.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V14
-	WORD $0x4eaa1d4e // MOV V14.16B, V10.16B
-	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
-	// v44 = add zl39, zl39: V18
-	WORD $0x4e69d532 // FADD V18.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1e49 // BIT V9.16B, V18.16B, V10.16B
-	// hi46 = mul c43, z37: V18
-	WORD $0x6e6dddd2 // FMUL V18.2D, V14.2D, V13.2D
-	// v47 = fms c43, z37, hi46: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e6dcdd5 // FMLA V21.2D, V14.2D, V13.2D
-	// lo48 = fma c43, zz45, v47: V21
-	WORD $0x4e69cdd5 // FMLA V21.2D, V14.2D, V9.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V9
-	WORD $0x4e72d669 // FADD V9.2D, V19.2D, V18.2D
-	// bv53 = sub s52, hi20: V13
-	WORD $0x4ef3d52d // FSUB V13.2D, V9.2D, V19.2D
-	// v54 = sub s52, bv53: V14
-	WORD $0x4eedd52e // FSUB V14.2D, V9.2D, V13.2D
-	// v55 = sub hi20, v54: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// v56 = sub hi46, bv53: V13
-	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
-	// e57 = add v55, v56: V13
-	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V13
-	WORD $0x4e60cead // FMLA V13.2D, V21.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V10
-	WORD $0x4e60ce2a // FMLA V10.2D, V17.2D, V0.2D
-	// x64 = load x[col 2]: V11
-	// y65 = load y[col 2]: V15
-	// d66 = sub x64, y65: V14
-	WORD $0x4eefd56e // FSUB V14.2D, V11.2D, V15.2D
-	// v67 = sub d66, x64: V17
-	WORD $0x4eebd5d1 // FSUB V17.2D, V14.2D, V11.2D
-	// v68 = sub d66, v67: V18
-	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cd72 // FMLA V18.2D, V11.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V17
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// e73 = sub v70, v72: V11
-	WORD $0x4ef1d64b // FSUB V11.2D, V18.2D, V17.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V15
-	WORD $0x4e611dcf // BIC V15.16B, V14.16B, V1.16B
-	// sg76 = and d66, NegZero74: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl77 = xor e73, sg76: V11
-	WORD $0x6e2e1d6b // EOR V11.16B, V11.16B, V14.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V14
-	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V17
-	WORD $0x4eae1dd1 // MOV V17.16B, V14.16B
-	WORD $0x6e631df1 // BSL V17.16B, V15.16B, V3.16B
-	// v82 = add zl77, zl77: V18
-	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
-	// zz83 = select quad79, v82, zl77: V11
-	WORD $0x6eae1e4b // BIT V11.16B, V18.16B, V14.16B
-	// hi84 = mul c81, z75: V18
-	WORD $0x6e6fde32 // FMUL V18.2D, V17.2D, V15.2D
-	// v85 = fms c81, z75, hi84: V19
-	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
-	WORD $0x4e6fce33 // FMLA V19.2D, V17.2D, V15.2D
-	// lo86 = fma c81, zz83, v85: V19
-	WORD $0x4e6bce33 // FMLA V19.2D, V17.2D, V11.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V12
-	// y91 = load y[col 3]: V16
-	// d92 = sub x90, y91: V11
+	// n25 = select quad15, One23, Zero24: V19
+	WORD $0x6e641c13 // BSL V19.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V11
 	WORD $0x4ef0d58b // FSUB V11.2D, V12.2D, V16.2D
-	// v93 = sub d92, x90: V15
+	// v29 = sub d28, x26: V15
 	WORD $0x4eecd56f // FSUB V15.2D, V11.2D, V12.2D
-	// v94 = sub d92, v93: V17
-	WORD $0x4eefd571 // FSUB V17.2D, V11.2D, V15.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V15
+	// v30 = sub d28, v29: V20
+	WORD $0x4eefd574 // FSUB V20.2D, V11.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
 	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
-	// e99 = sub v96, v98: V12
-	WORD $0x4eefd62c // FSUB V12.2D, V17.2D, V15.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V15
+	// e35 = sub v32, v34: V12
+	WORD $0x4eefd68c // FSUB V12.2D, V20.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
 	WORD $0x4e611d6f // BIC V15.16B, V11.16B, V1.16B
-	// sg102 = and d92, NegZero100: V11
+	// sg38 = and d28, NegZero36: V11
 	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
-	// zl103 = xor e99, sg102: V11
+	// zl39 = xor e35, sg38: V11
 	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V12
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
 	WORD $0x6eefe44c // FCMGT V12.2D, V2.2D, V15.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V16
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
 	WORD $0x4eac1d90 // MOV V16.16B, V12.16B
 	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
-	// v108 = add zl103, zl103: V17
-	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
-	// zz109 = select quad105, v108, zl103: V11
-	WORD $0x6eac1e2b // BIT V11.16B, V17.16B, V12.16B
-	// hi110 = mul c107, z101: V17
-	WORD $0x6e6fde11 // FMUL V17.2D, V16.2D, V15.2D
-	// v111 = fms c107, z101, hi110: V20
-	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
-	WORD $0x4e6fce14 // FMLA V20.2D, V16.2D, V15.2D
-	// lo112 = fma c107, zz109, v111: V20
-	WORD $0x4e6bce14 // FMLA V20.2D, V16.2D, V11.2D
+	// v44 = add zl39, zl39: V20
+	WORD $0x4e6bd574 // FADD V20.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e8b // BIT V11.16B, V20.16B, V12.16B
+	// hi46 = mul c43, z37: V20
+	WORD $0x6e6fde14 // FMUL V20.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V23
+	WORD $0x6ee0fa97 // FNEG V23.2D, V20.2D
+	WORD $0x4e6fce17 // FMLA V23.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V23
+	WORD $0x4e6bce17 // FMLA V23.2D, V16.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
+	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
+	// small54 = min hi20, hi46: V15
+	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
+	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
+	// s55 = add hi20, hi46: V16
+	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
+	// v56 = sub s55, big53: V11
+	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V23
+	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V11
+	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
+	// x62 = load x[col 2]: V13
+	// y63 = load y[col 2]: V17
+	// d64 = sub x62, y63: V15
+	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
+	// v65 = sub d64, x62: V19
+	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
+	// v66 = sub d64, v65: V20
+	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V19
+	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
+	// e71 = sub v68, v70: V13
+	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V17
+	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
+	// sg74 = and d64, NegZero72: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl75 = xor e71, sg74: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V15
+	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V19
+	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
+	// v80 = add zl75, zl75: V20
+	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
+	// zz81 = select quad77, v80, zl75: V13
+	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
+	// hi82 = mul c79, z73: V20
+	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
+	// v83 = fms c79, z73, hi82: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
+	// lo84 = fma c79, zz81, v83: V21
+	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// n88 = select quad77, v87, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// x89 = load x[col 3]: V14
+	// y90 = load y[col 3]: V18
+	// d91 = sub x89, y90: V12
+	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
+	// v92 = sub d91, x89: V13
+	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
+	// v93 = sub d91, v92: V17
+	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V13
+	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
+	// e98 = sub v95, v97: V13
+	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg101 = and d91, NegZero99: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl102 = xor e98, sg101: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V17
+	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v107 = add zl102, zl102: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz108 = select quad104, v107, zl102: V12
+	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
+	// hi109 = mul c106, z100: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v110 = fms c106, z100, hi109: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo111 = fma c106, zz108, v110: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V12
-	WORD $0x6e641c0c // BSL V12.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V11
-	WORD $0x4e71d64b // FADD V11.2D, V18.2D, V17.2D
-	// bv117 = sub s116, hi84: V15
-	WORD $0x4ef2d56f // FSUB V15.2D, V11.2D, V18.2D
-	// v118 = sub s116, bv117: V16
-	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
-	// v119 = sub hi84, v118: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// v120 = sub hi110, bv117: V15
-	WORD $0x4eefd62f // FSUB V15.2D, V17.2D, V15.2D
-	// e121 = add v119, v120: V15
+	// v114 = fma n88, One113, One112: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// big116 = max hi82, hi109: V12
+	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
+	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
+	// small117 = min hi82, hi109: V14
+	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
+	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
+	// s118 = add hi82, hi109: V15
+	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
+	// v119 = sub s118, big116: V12
+	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
+	// err120 = sub small117, v119: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V12
+	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
+	// big125 = max s55, s118: V14
+	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
+	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
+	// small126 = min s55, s118: V17
+	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
+	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
+	// hi127 = add s55, s118: V15
 	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V20
-	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V15
-	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// hi128 = add s52, s116: V14
-	WORD $0x4e6bd52e // FADD V14.2D, V9.2D, V11.2D
-	// bv129 = sub hi128, s52: V16
-	WORD $0x4ee9d5d0 // FSUB V16.2D, V14.2D, V9.2D
-	// v130 = sub hi128, bv129: V17
-	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
-	// v131 = sub s52, v130: V9
-	WORD $0x4ef1d529 // FSUB V9.2D, V9.2D, V17.2D
-	// v132 = sub s116, bv129: V11
-	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
-	// e133 = add v131, v132: V9
-	WORD $0x4e6bd529 // FADD V9.2D, V9.2D, V11.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V9
-	WORD $0x4e60cde9 // FMLA V9.2D, V15.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V12
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V10
-	WORD $0x4eecd4aa // FSUB V10.2D, V5.2D, V12.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V11
-	WORD $0x6e62dc4b // FMUL V11.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e62cc4c // FMLA V12.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V13
-	WORD $0x6e6bdd4d // FMUL V13.2D, V10.2D, V11.2D
-	// v146 = fms lin141, kh143, ch145: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
-	WORD $0x4e6bcd4f // FMLA V15.2D, V10.2D, V11.2D
-	// v147 = mul lin141, kl144: V11
-	WORD $0x6e6cdd4b // FMUL V11.2D, V10.2D, V12.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V11
-	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V12
-	WORD $0x6eeee4cc // FCMGT V12.2D, V6.2D, V14.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V15
-	WORD $0x6e211daf // EOR V15.16B, V13.16B, V1.16B
-	// s154 = add hi128, negch153: V16
-	WORD $0x4e6fd5d0 // FADD V16.2D, V14.2D, V15.2D
-	// bv155 = sub s154, hi128: V17
-	WORD $0x4eeed611 // FSUB V17.2D, V16.2D, V14.2D
-	// v156 = sub s154, bv155: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v157 = sub hi128, v156: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v158 = sub negch153, bv155: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e159 = add v157, v158: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v162 = sub hi128, ch145: V13
-	WORD $0x4eedd5cd // FSUB V13.2D, V14.2D, V13.2D
-	// v163 = select fin151, s154, v162: V13
-	WORD $0x6eac1e0d // BIT V13.16B, V16.16B, V12.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V11
-	WORD $0x6ee0f96b // FNEG V11.2D, V11.2D
-	WORD $0x4e60cd2b // FMLA V11.2D, V9.2D, V0.2D
+	// v128 = sub hi127, big125: V14
+	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
+	// err129 = sub small126, v128: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V12
+	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v140 = mul lin135, KKl137: V16
+	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s146 = add hi127, negch145: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv147 = sub s146, hi127: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v148 = sub s146, bv147: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v149 = sub hi127, v148: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v150 = sub negch145, bv147: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e151 = add v149, v150: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V12
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V11
+	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V15
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V12
-	WORD $0x6e691dec // BSL V12.16B, V15.16B, V9.16B
-	// hi169 = select corr161, v163, hi128: V14
-	WORD $0x6eaa1dae // BIT V14.16B, V13.16B, V10.16B
-	// lo170 = select corr161, v168, lo137: V10
-	WORD $0x6e691d8a // BSL V10.16B, V12.16B, V9.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V9
-	WORD $0x6e67ddc9 // FMUL V9.2D, V14.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V11
-	WORD $0x6ee0f92b // FNEG V11.2D, V9.2D
-	WORD $0x4e67cdcb // FMLA V11.2D, V14.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V10
-	WORD $0x4e68cdca // FMLA V10.2D, V14.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V10
-	WORD $0x4e60cd6a // FMLA V10.2D, V11.2D, V0.2D
-	// v179 = add q172, r178: V10
-	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
-	// v180 = lt hi169, Inf150: V11
-	WORD $0x6eeee4cb // FCMGT V11.2D, V6.2D, V14.2D
-	// v181 = select v180, v179, q172: V11
-	WORD $0x6e691d4b // BSL V11.16B, V10.16B, V9.16B
-	// store dst v181
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v168 = add q161, r167: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v169 = lt hi154, Inf143: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v170 = select v169, v168, q161: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v170
+	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
 done:
 	RET
 
-// func rowMeans4F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowMeans4F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·rowMeans4F64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -7013,1400 +6881,1356 @@ TEXT ·rowMeans4F64NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V4.D2]
 	ADD $144, R0, R9
 	VLD1R (R9), [V5.D2]
-	ADD $72, R0, R9
+	ADD $160, R0, R9
 	VLD1R (R9), [V6.D2]
-	ADD $112, R0, R9
+	ADD $168, R0, R9
 	VLD1R (R9), [V7.D2]
-	ADD $120, R0, R9
+	ADD $72, R0, R9
 	VLD1R (R9), [V8.D2]
-	ADD $152, R0, R9
+	ADD $112, R0, R9
 	VLD1R (R9), [V9.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V10.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V11.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V10
-	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
-	// y1 = load y[col 0]: V14
-	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
-	// d2 = sub x0, y1: V18
-	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
-	// v3 = sub d2, x0: V19
-	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
-	// v4 = sub d2, v3: V20
-	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// x0 = load x[col 0]: V12
+	VLD4.P 64(R2), [V12.D2, V13.D2, V14.D2, V15.D2]
+	// y1 = load y[col 0]: V16
+	VLD4.P 64(R3), [V16.D2, V17.D2, V18.D2, V19.D2]
+	// d2 = sub x0, y1: V20
+	WORD $0x4ef0d594 // FSUB V20.2D, V12.2D, V16.2D
+	// v3 = sub d2, x0: V21
+	WORD $0x4eecd695 // FSUB V21.2D, V20.2D, V12.2D
+	// v4 = sub d2, v3: V22
+	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V20
-	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
-	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V22
+	WORD $0x6ee0fad6 // FNEG V22.2D, V22.2D
+	WORD $0x4e60cd96 // FMLA V22.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V19
-	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// v8 = fma y1, One7, v3: V21
+	WORD $0x4e60ce15 // FMLA V21.2D, V16.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef5d6cc // FSUB V12.2D, V22.2D, V21.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V14
-	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
-	// sg12 = and d2, NegZero10: V18
-	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// z11 = andnot NegZero10, d2: V16
+	WORD $0x4e611e90 // BIC V16.16B, V20.16B, V1.16B
+	// sg12 = and d2, NegZero10: V20
+	WORD $0x4e211e94 // AND V20.16B, V20.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e341d8c // EOR V12.16B, V12.16B, V20.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V18
-	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// quad15 = lt z11, K14: V20
+	WORD $0x6ef0e454 // FCMGT V20.2D, V2.2D, V16.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V19
-	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
-	// v18 = add zl13, zl13: V20
-	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi20 = mul c17, z11: V20
-	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v21 = fms c17, z11, hi20: V21
-	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
-	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo22 = fma c17, zz19, v21: V21
-	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// c17 = select quad15, z11, P16: V21
+	WORD $0x4eb41e95 // MOV V21.16B, V20.16B
+	WORD $0x6e631e15 // BSL V21.16B, V16.16B, V3.16B
+	// v18 = add zl13, zl13: V22
+	WORD $0x4e6cd596 // FADD V22.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb41ecc // BIT V12.16B, V22.16B, V20.16B
+	// hi20 = mul c17, z11: V22
+	WORD $0x6e70deb6 // FMUL V22.2D, V21.2D, V16.2D
+	// v21 = fms c17, z11, hi20: V23
+	WORD $0x6ee0fad7 // FNEG V23.2D, V22.2D
+	WORD $0x4e70ceb7 // FMLA V23.2D, V21.2D, V16.2D
+	// lo22 = fma c17, zz19, v21: V23
+	WORD $0x4e6cceb7 // FMLA V23.2D, V21.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V18
-	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V15
-	// d28 = sub x26, y27: V10
-	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v29 = sub d28, x26: V14
-	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V19
-	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V14
-	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V14
-	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V15
-	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
-	// v44 = add zl39, zl39: V19
-	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi46 = mul c43, z37: V19
-	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v47 = fms c43, z37, hi46: V22
-	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
-	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo48 = fma c43, zz45, v47: V22
-	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V10
-	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv53 = sub s52, hi20: V14
-	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v54 = sub s52, bv53: V15
-	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v55 = sub hi20, v54: V15
-	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v56 = sub hi46, bv53: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e57 = add v55, v56: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V22
-	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V14
-	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V11
-	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
-	// x64 = load x[col 2]: V12
-	// y65 = load y[col 2]: V16
-	// d66 = sub x64, y65: V15
-	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v67 = sub d66, x64: V18
-	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v68 = sub d66, v67: V19
-	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V18
-	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
-	// e73 = sub v70, v72: V12
-	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V16
-	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
-	// sg76 = and d66, NegZero74: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl77 = xor e73, sg76: V12
-	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V15
-	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V18
-	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
-	// v82 = add zl77, zl77: V19
-	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz83 = select quad79, v82, zl77: V12
-	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi84 = mul c81, z75: V19
-	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v85 = fms c81, z75, hi84: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo86 = fma c81, zz83, v85: V20
-	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V15
-	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V13
-	// y91 = load y[col 3]: V17
-	// d92 = sub x90, y91: V12
+	// n25 = select quad15, One23, Zero24: V20
+	WORD $0x6e641c14 // BSL V20.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V17
+	// d28 = sub x26, y27: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v93 = sub d92, x90: V16
+	// v29 = sub d28, x26: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v94 = sub d92, v93: V18
-	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V16
+	// v30 = sub d28, v29: V21
+	WORD $0x4ef0d595 // FSUB V21.2D, V12.2D, V16.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdb5 // FMLA V21.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V16
 	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
-	// e99 = sub v96, v98: V13
-	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V16
+	// e35 = sub v32, v34: V13
+	WORD $0x4ef0d6ad // FSUB V13.2D, V21.2D, V16.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V16
 	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
-	// sg102 = and d92, NegZero100: V12
+	// sg38 = and d28, NegZero36: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl103 = xor e99, sg102: V12
+	// zl39 = xor e35, sg38: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V13
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
 	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V17
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
-	// v108 = add zl103, zl103: V18
-	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz109 = select quad105, v108, zl103: V12
-	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi110 = mul c107, z101: V18
-	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v111 = fms c107, z101, hi110: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo112 = fma c107, zz109, v111: V21
-	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// v44 = add zl39, zl39: V21
+	WORD $0x4e6cd595 // FADD V21.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1eac // BIT V12.16B, V21.16B, V13.16B
+	// hi46 = mul c43, z37: V21
+	WORD $0x6e70de35 // FMUL V21.2D, V17.2D, V16.2D
+	// v47 = fms c43, z37, hi46: V24
+	WORD $0x6ee0fab8 // FNEG V24.2D, V21.2D
+	WORD $0x4e70ce38 // FMLA V24.2D, V17.2D, V16.2D
+	// lo48 = fma c43, zz45, v47: V24
+	WORD $0x4e6cce38 // FMLA V24.2D, V17.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
+	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
+	// small54 = min hi20, hi46: V16
+	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
+	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
+	// s55 = add hi20, hi46: V17
+	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
+	// v56 = sub s55, big53: V12
+	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V24
+	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V12
+	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
+	// x62 = load x[col 2]: V14
+	// y63 = load y[col 2]: V18
+	// d64 = sub x62, y63: V16
+	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
+	// v65 = sub d64, x62: V20
+	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
+	// v66 = sub d64, v65: V21
+	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V20
+	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
+	// e71 = sub v68, v70: V14
+	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V18
+	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
+	// sg74 = and d64, NegZero72: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl75 = xor e71, sg74: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V16
+	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V20
+	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
+	// v80 = add zl75, zl75: V21
+	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
+	// zz81 = select quad77, v80, zl75: V14
+	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
+	// hi82 = mul c79, z73: V21
+	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
+	// v83 = fms c79, z73, hi82: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
+	// lo84 = fma c79, zz81, v83: V22
+	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// n88 = select quad77, v87, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// x89 = load x[col 3]: V15
+	// y90 = load y[col 3]: V19
+	// d91 = sub x89, y90: V13
+	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
+	// v92 = sub d91, x89: V14
+	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
+	// v93 = sub d91, v92: V18
+	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// e98 = sub v95, v97: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V15
+	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
+	// sg101 = and d91, NegZero99: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl102 = xor e98, sg101: V13
+	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V18
+	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
+	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
+	// v107 = add zl102, zl102: V19
+	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
+	// zz108 = select quad104, v107, zl102: V13
+	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
+	// hi109 = mul c106, z100: V19
+	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
+	// v110 = fms c106, z100, hi109: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
+	// lo111 = fma c106, zz108, v110: V20
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V12
-	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv117 = sub s116, hi84: V16
-	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v118 = sub s116, bv117: V17
-	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v119 = sub hi84, v118: V17
-	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v120 = sub hi110, bv117: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e121 = add v119, v120: V16
+	// v114 = fma n88, One113, One112: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V14
+	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
+	// big116 = max hi82, hi109: V13
+	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
+	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
+	// small117 = min hi82, hi109: V15
+	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
+	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
+	// s118 = add hi82, hi109: V16
+	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
+	// v119 = sub s118, big116: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// err120 = sub small117, v119: V13
+	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V13
+	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
+	// big125 = max s55, s118: V15
+	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
+	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
+	// small126 = min s55, s118: V18
+	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
+	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
+	// hi127 = add s55, s118: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V16
-	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V13
-	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
-	// hi128 = add s52, s116: V15
-	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv129 = sub hi128, s52: V17
-	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v130 = sub hi128, bv129: V18
-	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v131 = sub s52, v130: V10
-	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v132 = sub s116, bv129: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e133 = add v131, v132: V10
-	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V16
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V10
-	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V13
-	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V14
-	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v146 = fms lin141, kh143, ch145: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
-	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v147 = mul lin141, kl144: V12
-	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V12
-	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V13
-	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V16
-	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
-	// s154 = add hi128, negch153: V17
-	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv155 = sub s154, hi128: V18
-	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v156 = sub s154, bv155: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v157 = sub hi128, v156: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v158 = sub negch153, bv155: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e159 = add v157, v158: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v162 = sub hi128, ch145: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v163 = select fin151, s154, v162: V14
-	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// v128 = sub hi127, big125: V15
+	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
+	// err129 = sub small126, v128: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V12
+	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v140 = mul lin135, KKl137: V17
+	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s146 = add hi127, negch145: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv147 = sub s146, hi127: V18
+	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
+	// v148 = sub s146, bv147: V19
+	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
+	// v149 = sub hi127, v148: V19
+	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
+	// v150 = sub negch145, bv147: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e151 = add v149, v150: V13
+	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V13
+	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V13
+	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V16
-	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V13
-	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
-	// hi169 = select corr161, v163, hi128: V15
-	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo170 = select corr161, v168, lo137: V11
-	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V10
-	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V12
-	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
-	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V11
-	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// RowDiv179 = param RowDiv: V9
-	// nf180 = div q172, RowDiv179: V12
-	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
-	// qd181 = div q172, RowDiv179: V13
-	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
-	// NegZero182 = param NegZero: V1
-	// negqd183 = xor qd181, NegZero182: V14
-	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma negqd183, RowDiv179, q172: V10
-	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
-	// One185 = param One: V0
-	// rd186 = fma v184, One185, r178: V11
-	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
-	// v187 = div rd186, RowDiv179: V10
-	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
-	// v188 = add qd181, v187: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v189 = lt hi169, Inf150: V11
-	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, nf180: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// store dst v190
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// RowDiv168 = param RowDiv: V11
+	// nf169 = div q161, RowDiv168: V14
+	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
+	// qd170 = div q161, RowDiv168: V15
+	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
+	// NegZero171 = param NegZero: V1
+	// negqd172 = xor qd170, NegZero171: V17
+	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
+	// v173 = fma negqd172, RowDiv168, q161: V13
+	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
+	// One174 = param One: V0
+	// rd175 = fma v173, One174, r167: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v176 = div rd175, RowDiv168: V12
+	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
+	// v177 = add qd170, v176: V12
+	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
+	// v178 = lt hi154, Inf143: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v179 = select v178, v177, nf169: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v179
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V10
-	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
-	// y1 = load y[col 0]: V14
-	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
-	// d2 = sub x0, y1: V18
-	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
-	// v3 = sub d2, x0: V19
-	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
-	// v4 = sub d2, v3: V20
-	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// x0 = load x[col 0]: V12
+	VLD4.P 64(R2), [V12.D2, V13.D2, V14.D2, V15.D2]
+	// y1 = load y[col 0]: V16
+	VLD4.P 64(R3), [V16.D2, V17.D2, V18.D2, V19.D2]
+	// d2 = sub x0, y1: V20
+	WORD $0x4ef0d594 // FSUB V20.2D, V12.2D, V16.2D
+	// v3 = sub d2, x0: V21
+	WORD $0x4eecd695 // FSUB V21.2D, V20.2D, V12.2D
+	// v4 = sub d2, v3: V22
+	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V20
-	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
-	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V22
+	WORD $0x6ee0fad6 // FNEG V22.2D, V22.2D
+	WORD $0x4e60cd96 // FMLA V22.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V19
-	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// v8 = fma y1, One7, v3: V21
+	WORD $0x4e60ce15 // FMLA V21.2D, V16.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef5d6cc // FSUB V12.2D, V22.2D, V21.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V14
-	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
-	// sg12 = and d2, NegZero10: V18
-	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// z11 = andnot NegZero10, d2: V16
+	WORD $0x4e611e90 // BIC V16.16B, V20.16B, V1.16B
+	// sg12 = and d2, NegZero10: V20
+	WORD $0x4e211e94 // AND V20.16B, V20.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e341d8c // EOR V12.16B, V12.16B, V20.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V18
-	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// quad15 = lt z11, K14: V20
+	WORD $0x6ef0e454 // FCMGT V20.2D, V2.2D, V16.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V19
-	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
-	// v18 = add zl13, zl13: V20
-	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi20 = mul c17, z11: V20
-	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v21 = fms c17, z11, hi20: V21
-	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
-	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo22 = fma c17, zz19, v21: V21
-	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// c17 = select quad15, z11, P16: V21
+	WORD $0x4eb41e95 // MOV V21.16B, V20.16B
+	WORD $0x6e631e15 // BSL V21.16B, V16.16B, V3.16B
+	// v18 = add zl13, zl13: V22
+	WORD $0x4e6cd596 // FADD V22.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb41ecc // BIT V12.16B, V22.16B, V20.16B
+	// hi20 = mul c17, z11: V22
+	WORD $0x6e70deb6 // FMUL V22.2D, V21.2D, V16.2D
+	// v21 = fms c17, z11, hi20: V23
+	WORD $0x6ee0fad7 // FNEG V23.2D, V22.2D
+	WORD $0x4e70ceb7 // FMLA V23.2D, V21.2D, V16.2D
+	// lo22 = fma c17, zz19, v21: V23
+	WORD $0x4e6cceb7 // FMLA V23.2D, V21.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V18
-	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V15
-	// d28 = sub x26, y27: V10
-	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v29 = sub d28, x26: V14
-	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V19
-	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V14
-	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V14
-	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V15
-	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
-	// v44 = add zl39, zl39: V19
-	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi46 = mul c43, z37: V19
-	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v47 = fms c43, z37, hi46: V22
-	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
-	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo48 = fma c43, zz45, v47: V22
-	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V10
-	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv53 = sub s52, hi20: V14
-	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v54 = sub s52, bv53: V15
-	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v55 = sub hi20, v54: V15
-	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v56 = sub hi46, bv53: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e57 = add v55, v56: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V22
-	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V14
-	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V11
-	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
-	// x64 = load x[col 2]: V12
-	// y65 = load y[col 2]: V16
-	// d66 = sub x64, y65: V15
-	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v67 = sub d66, x64: V18
-	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v68 = sub d66, v67: V19
-	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V18
-	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
-	// e73 = sub v70, v72: V12
-	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V16
-	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
-	// sg76 = and d66, NegZero74: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl77 = xor e73, sg76: V12
-	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V15
-	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V18
-	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
-	// v82 = add zl77, zl77: V19
-	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz83 = select quad79, v82, zl77: V12
-	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi84 = mul c81, z75: V19
-	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v85 = fms c81, z75, hi84: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo86 = fma c81, zz83, v85: V20
-	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V15
-	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V13
-	// y91 = load y[col 3]: V17
-	// d92 = sub x90, y91: V12
+	// n25 = select quad15, One23, Zero24: V20
+	WORD $0x6e641c14 // BSL V20.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V17
+	// d28 = sub x26, y27: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v93 = sub d92, x90: V16
+	// v29 = sub d28, x26: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v94 = sub d92, v93: V18
-	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V16
+	// v30 = sub d28, v29: V21
+	WORD $0x4ef0d595 // FSUB V21.2D, V12.2D, V16.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdb5 // FMLA V21.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V16
 	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
-	// e99 = sub v96, v98: V13
-	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V16
+	// e35 = sub v32, v34: V13
+	WORD $0x4ef0d6ad // FSUB V13.2D, V21.2D, V16.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V16
 	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
-	// sg102 = and d92, NegZero100: V12
+	// sg38 = and d28, NegZero36: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl103 = xor e99, sg102: V12
+	// zl39 = xor e35, sg38: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V13
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
 	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V17
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
-	// v108 = add zl103, zl103: V18
-	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz109 = select quad105, v108, zl103: V12
-	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi110 = mul c107, z101: V18
-	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v111 = fms c107, z101, hi110: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo112 = fma c107, zz109, v111: V21
-	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// v44 = add zl39, zl39: V21
+	WORD $0x4e6cd595 // FADD V21.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1eac // BIT V12.16B, V21.16B, V13.16B
+	// hi46 = mul c43, z37: V21
+	WORD $0x6e70de35 // FMUL V21.2D, V17.2D, V16.2D
+	// v47 = fms c43, z37, hi46: V24
+	WORD $0x6ee0fab8 // FNEG V24.2D, V21.2D
+	WORD $0x4e70ce38 // FMLA V24.2D, V17.2D, V16.2D
+	// lo48 = fma c43, zz45, v47: V24
+	WORD $0x4e6cce38 // FMLA V24.2D, V17.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
+	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
+	// small54 = min hi20, hi46: V16
+	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
+	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
+	// s55 = add hi20, hi46: V17
+	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
+	// v56 = sub s55, big53: V12
+	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V24
+	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V12
+	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
+	// x62 = load x[col 2]: V14
+	// y63 = load y[col 2]: V18
+	// d64 = sub x62, y63: V16
+	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
+	// v65 = sub d64, x62: V20
+	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
+	// v66 = sub d64, v65: V21
+	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V20
+	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
+	// e71 = sub v68, v70: V14
+	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V18
+	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
+	// sg74 = and d64, NegZero72: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl75 = xor e71, sg74: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V16
+	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V20
+	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
+	// v80 = add zl75, zl75: V21
+	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
+	// zz81 = select quad77, v80, zl75: V14
+	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
+	// hi82 = mul c79, z73: V21
+	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
+	// v83 = fms c79, z73, hi82: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
+	// lo84 = fma c79, zz81, v83: V22
+	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// n88 = select quad77, v87, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// x89 = load x[col 3]: V15
+	// y90 = load y[col 3]: V19
+	// d91 = sub x89, y90: V13
+	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
+	// v92 = sub d91, x89: V14
+	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
+	// v93 = sub d91, v92: V18
+	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// e98 = sub v95, v97: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V15
+	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
+	// sg101 = and d91, NegZero99: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl102 = xor e98, sg101: V13
+	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V18
+	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
+	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
+	// v107 = add zl102, zl102: V19
+	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
+	// zz108 = select quad104, v107, zl102: V13
+	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
+	// hi109 = mul c106, z100: V19
+	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
+	// v110 = fms c106, z100, hi109: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
+	// lo111 = fma c106, zz108, v110: V20
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V12
-	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv117 = sub s116, hi84: V16
-	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v118 = sub s116, bv117: V17
-	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v119 = sub hi84, v118: V17
-	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v120 = sub hi110, bv117: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e121 = add v119, v120: V16
+	// v114 = fma n88, One113, One112: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V14
+	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
+	// big116 = max hi82, hi109: V13
+	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
+	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
+	// small117 = min hi82, hi109: V15
+	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
+	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
+	// s118 = add hi82, hi109: V16
+	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
+	// v119 = sub s118, big116: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// err120 = sub small117, v119: V13
+	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V13
+	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
+	// big125 = max s55, s118: V15
+	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
+	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
+	// small126 = min s55, s118: V18
+	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
+	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
+	// hi127 = add s55, s118: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V16
-	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V13
-	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
-	// hi128 = add s52, s116: V15
-	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv129 = sub hi128, s52: V17
-	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v130 = sub hi128, bv129: V18
-	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v131 = sub s52, v130: V10
-	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v132 = sub s116, bv129: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e133 = add v131, v132: V10
-	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V16
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V10
-	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V13
-	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V14
-	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v146 = fms lin141, kh143, ch145: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
-	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v147 = mul lin141, kl144: V12
-	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V12
-	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V13
-	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V16
-	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
-	// s154 = add hi128, negch153: V17
-	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv155 = sub s154, hi128: V18
-	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v156 = sub s154, bv155: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v157 = sub hi128, v156: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v158 = sub negch153, bv155: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e159 = add v157, v158: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v162 = sub hi128, ch145: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v163 = select fin151, s154, v162: V14
-	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// v128 = sub hi127, big125: V15
+	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
+	// err129 = sub small126, v128: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V12
+	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v140 = mul lin135, KKl137: V17
+	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s146 = add hi127, negch145: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv147 = sub s146, hi127: V18
+	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
+	// v148 = sub s146, bv147: V19
+	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
+	// v149 = sub hi127, v148: V19
+	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
+	// v150 = sub negch145, bv147: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e151 = add v149, v150: V13
+	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V13
+	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V13
+	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V16
-	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V13
-	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
-	// hi169 = select corr161, v163, hi128: V15
-	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo170 = select corr161, v168, lo137: V11
-	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V10
-	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V12
-	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
-	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V11
-	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// RowDiv179 = param RowDiv: V9
-	// nf180 = div q172, RowDiv179: V12
-	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
-	// qd181 = div q172, RowDiv179: V13
-	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
-	// NegZero182 = param NegZero: V1
-	// negqd183 = xor qd181, NegZero182: V14
-	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma negqd183, RowDiv179, q172: V10
-	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
-	// One185 = param One: V0
-	// rd186 = fma v184, One185, r178: V11
-	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
-	// v187 = div rd186, RowDiv179: V10
-	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
-	// v188 = add qd181, v187: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v189 = lt hi169, Inf150: V11
-	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, nf180: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// store dst v190
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// RowDiv168 = param RowDiv: V11
+	// nf169 = div q161, RowDiv168: V14
+	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
+	// qd170 = div q161, RowDiv168: V15
+	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
+	// NegZero171 = param NegZero: V1
+	// negqd172 = xor qd170, NegZero171: V17
+	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
+	// v173 = fma negqd172, RowDiv168, q161: V13
+	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
+	// One174 = param One: V0
+	// rd175 = fma v173, One174, r167: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v176 = div rd175, RowDiv168: V12
+	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
+	// v177 = add qd170, v176: V12
+	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
+	// v178 = lt hi154, Inf143: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v179 = select v178, v177, nf169: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v179
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V10
-	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
-	// y1 = load y[col 0]: V14
-	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
-	// d2 = sub x0, y1: V18
-	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
-	// v3 = sub d2, x0: V19
-	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
-	// v4 = sub d2, v3: V20
-	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// x0 = load x[col 0]: V12
+	VLD4.P 64(R2), [V12.D2, V13.D2, V14.D2, V15.D2]
+	// y1 = load y[col 0]: V16
+	VLD4.P 64(R3), [V16.D2, V17.D2, V18.D2, V19.D2]
+	// d2 = sub x0, y1: V20
+	WORD $0x4ef0d594 // FSUB V20.2D, V12.2D, V16.2D
+	// v3 = sub d2, x0: V21
+	WORD $0x4eecd695 // FSUB V21.2D, V20.2D, V12.2D
+	// v4 = sub d2, v3: V22
+	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V20
-	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
-	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V22
+	WORD $0x6ee0fad6 // FNEG V22.2D, V22.2D
+	WORD $0x4e60cd96 // FMLA V22.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V19
-	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// v8 = fma y1, One7, v3: V21
+	WORD $0x4e60ce15 // FMLA V21.2D, V16.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef5d6cc // FSUB V12.2D, V22.2D, V21.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V14
-	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
-	// sg12 = and d2, NegZero10: V18
-	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// z11 = andnot NegZero10, d2: V16
+	WORD $0x4e611e90 // BIC V16.16B, V20.16B, V1.16B
+	// sg12 = and d2, NegZero10: V20
+	WORD $0x4e211e94 // AND V20.16B, V20.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e341d8c // EOR V12.16B, V12.16B, V20.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V18
-	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// quad15 = lt z11, K14: V20
+	WORD $0x6ef0e454 // FCMGT V20.2D, V2.2D, V16.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V19
-	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
-	// v18 = add zl13, zl13: V20
-	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi20 = mul c17, z11: V20
-	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v21 = fms c17, z11, hi20: V21
-	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
-	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo22 = fma c17, zz19, v21: V21
-	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// c17 = select quad15, z11, P16: V21
+	WORD $0x4eb41e95 // MOV V21.16B, V20.16B
+	WORD $0x6e631e15 // BSL V21.16B, V16.16B, V3.16B
+	// v18 = add zl13, zl13: V22
+	WORD $0x4e6cd596 // FADD V22.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb41ecc // BIT V12.16B, V22.16B, V20.16B
+	// hi20 = mul c17, z11: V22
+	WORD $0x6e70deb6 // FMUL V22.2D, V21.2D, V16.2D
+	// v21 = fms c17, z11, hi20: V23
+	WORD $0x6ee0fad7 // FNEG V23.2D, V22.2D
+	WORD $0x4e70ceb7 // FMLA V23.2D, V21.2D, V16.2D
+	// lo22 = fma c17, zz19, v21: V23
+	WORD $0x4e6cceb7 // FMLA V23.2D, V21.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V18
-	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V15
-	// d28 = sub x26, y27: V10
-	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v29 = sub d28, x26: V14
-	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V19
-	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V14
-	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V14
-	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V15
-	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
-	// v44 = add zl39, zl39: V19
-	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi46 = mul c43, z37: V19
-	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v47 = fms c43, z37, hi46: V22
-	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
-	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo48 = fma c43, zz45, v47: V22
-	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V10
-	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv53 = sub s52, hi20: V14
-	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v54 = sub s52, bv53: V15
-	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v55 = sub hi20, v54: V15
-	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v56 = sub hi46, bv53: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e57 = add v55, v56: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V22
-	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V14
-	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V11
-	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
-	// x64 = load x[col 2]: V12
-	// y65 = load y[col 2]: V16
-	// d66 = sub x64, y65: V15
-	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v67 = sub d66, x64: V18
-	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v68 = sub d66, v67: V19
-	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V18
-	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
-	// e73 = sub v70, v72: V12
-	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V16
-	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
-	// sg76 = and d66, NegZero74: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl77 = xor e73, sg76: V12
-	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V15
-	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V18
-	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
-	// v82 = add zl77, zl77: V19
-	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz83 = select quad79, v82, zl77: V12
-	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi84 = mul c81, z75: V19
-	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v85 = fms c81, z75, hi84: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo86 = fma c81, zz83, v85: V20
-	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V15
-	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V13
-	// y91 = load y[col 3]: V17
-	// d92 = sub x90, y91: V12
+	// n25 = select quad15, One23, Zero24: V20
+	WORD $0x6e641c14 // BSL V20.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V17
+	// d28 = sub x26, y27: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v93 = sub d92, x90: V16
+	// v29 = sub d28, x26: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v94 = sub d92, v93: V18
-	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V16
+	// v30 = sub d28, v29: V21
+	WORD $0x4ef0d595 // FSUB V21.2D, V12.2D, V16.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdb5 // FMLA V21.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V16
 	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
-	// e99 = sub v96, v98: V13
-	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V16
+	// e35 = sub v32, v34: V13
+	WORD $0x4ef0d6ad // FSUB V13.2D, V21.2D, V16.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V16
 	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
-	// sg102 = and d92, NegZero100: V12
+	// sg38 = and d28, NegZero36: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl103 = xor e99, sg102: V12
+	// zl39 = xor e35, sg38: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V13
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
 	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V17
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
-	// v108 = add zl103, zl103: V18
-	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz109 = select quad105, v108, zl103: V12
-	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi110 = mul c107, z101: V18
-	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v111 = fms c107, z101, hi110: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo112 = fma c107, zz109, v111: V21
-	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// v44 = add zl39, zl39: V21
+	WORD $0x4e6cd595 // FADD V21.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1eac // BIT V12.16B, V21.16B, V13.16B
+	// hi46 = mul c43, z37: V21
+	WORD $0x6e70de35 // FMUL V21.2D, V17.2D, V16.2D
+	// v47 = fms c43, z37, hi46: V24
+	WORD $0x6ee0fab8 // FNEG V24.2D, V21.2D
+	WORD $0x4e70ce38 // FMLA V24.2D, V17.2D, V16.2D
+	// lo48 = fma c43, zz45, v47: V24
+	WORD $0x4e6cce38 // FMLA V24.2D, V17.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
+	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
+	// small54 = min hi20, hi46: V16
+	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
+	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
+	// s55 = add hi20, hi46: V17
+	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
+	// v56 = sub s55, big53: V12
+	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V24
+	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V12
+	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
+	// x62 = load x[col 2]: V14
+	// y63 = load y[col 2]: V18
+	// d64 = sub x62, y63: V16
+	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
+	// v65 = sub d64, x62: V20
+	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
+	// v66 = sub d64, v65: V21
+	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V20
+	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
+	// e71 = sub v68, v70: V14
+	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V18
+	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
+	// sg74 = and d64, NegZero72: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl75 = xor e71, sg74: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V16
+	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V20
+	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
+	// v80 = add zl75, zl75: V21
+	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
+	// zz81 = select quad77, v80, zl75: V14
+	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
+	// hi82 = mul c79, z73: V21
+	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
+	// v83 = fms c79, z73, hi82: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
+	// lo84 = fma c79, zz81, v83: V22
+	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// n88 = select quad77, v87, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// x89 = load x[col 3]: V15
+	// y90 = load y[col 3]: V19
+	// d91 = sub x89, y90: V13
+	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
+	// v92 = sub d91, x89: V14
+	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
+	// v93 = sub d91, v92: V18
+	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// e98 = sub v95, v97: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V15
+	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
+	// sg101 = and d91, NegZero99: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl102 = xor e98, sg101: V13
+	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V18
+	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
+	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
+	// v107 = add zl102, zl102: V19
+	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
+	// zz108 = select quad104, v107, zl102: V13
+	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
+	// hi109 = mul c106, z100: V19
+	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
+	// v110 = fms c106, z100, hi109: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
+	// lo111 = fma c106, zz108, v110: V20
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V12
-	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv117 = sub s116, hi84: V16
-	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v118 = sub s116, bv117: V17
-	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v119 = sub hi84, v118: V17
-	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v120 = sub hi110, bv117: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e121 = add v119, v120: V16
+	// v114 = fma n88, One113, One112: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V14
+	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
+	// big116 = max hi82, hi109: V13
+	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
+	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
+	// small117 = min hi82, hi109: V15
+	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
+	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
+	// s118 = add hi82, hi109: V16
+	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
+	// v119 = sub s118, big116: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// err120 = sub small117, v119: V13
+	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V13
+	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
+	// big125 = max s55, s118: V15
+	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
+	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
+	// small126 = min s55, s118: V18
+	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
+	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
+	// hi127 = add s55, s118: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V16
-	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V13
-	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
-	// hi128 = add s52, s116: V15
-	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv129 = sub hi128, s52: V17
-	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v130 = sub hi128, bv129: V18
-	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v131 = sub s52, v130: V10
-	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v132 = sub s116, bv129: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e133 = add v131, v132: V10
-	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V16
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V10
-	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V13
-	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V14
-	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v146 = fms lin141, kh143, ch145: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
-	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v147 = mul lin141, kl144: V12
-	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V12
-	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V13
-	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V16
-	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
-	// s154 = add hi128, negch153: V17
-	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv155 = sub s154, hi128: V18
-	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v156 = sub s154, bv155: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v157 = sub hi128, v156: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v158 = sub negch153, bv155: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e159 = add v157, v158: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v162 = sub hi128, ch145: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v163 = select fin151, s154, v162: V14
-	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// v128 = sub hi127, big125: V15
+	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
+	// err129 = sub small126, v128: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V12
+	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v140 = mul lin135, KKl137: V17
+	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s146 = add hi127, negch145: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv147 = sub s146, hi127: V18
+	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
+	// v148 = sub s146, bv147: V19
+	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
+	// v149 = sub hi127, v148: V19
+	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
+	// v150 = sub negch145, bv147: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e151 = add v149, v150: V13
+	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V13
+	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V13
+	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V16
-	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V13
-	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
-	// hi169 = select corr161, v163, hi128: V15
-	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo170 = select corr161, v168, lo137: V11
-	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V10
-	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V12
-	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
-	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V11
-	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// RowDiv179 = param RowDiv: V9
-	// nf180 = div q172, RowDiv179: V12
-	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
-	// qd181 = div q172, RowDiv179: V13
-	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
-	// NegZero182 = param NegZero: V1
-	// negqd183 = xor qd181, NegZero182: V14
-	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma negqd183, RowDiv179, q172: V10
-	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
-	// One185 = param One: V0
-	// rd186 = fma v184, One185, r178: V11
-	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
-	// v187 = div rd186, RowDiv179: V10
-	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
-	// v188 = add qd181, v187: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v189 = lt hi169, Inf150: V11
-	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, nf180: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// store dst v190
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// RowDiv168 = param RowDiv: V11
+	// nf169 = div q161, RowDiv168: V14
+	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
+	// qd170 = div q161, RowDiv168: V15
+	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
+	// NegZero171 = param NegZero: V1
+	// negqd172 = xor qd170, NegZero171: V17
+	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
+	// v173 = fma negqd172, RowDiv168, q161: V13
+	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
+	// One174 = param One: V0
+	// rd175 = fma v173, One174, r167: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v176 = div rd175, RowDiv168: V12
+	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
+	// v177 = add qd170, v176: V12
+	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
+	// v178 = lt hi154, Inf143: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v179 = select v178, v177, nf169: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v179
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V10
-	VLD4.P 64(R2), [V10.D2, V11.D2, V12.D2, V13.D2]
-	// y1 = load y[col 0]: V14
-	VLD4.P 64(R3), [V14.D2, V15.D2, V16.D2, V17.D2]
-	// d2 = sub x0, y1: V18
-	WORD $0x4eeed552 // FSUB V18.2D, V10.2D, V14.2D
-	// v3 = sub d2, x0: V19
-	WORD $0x4eead653 // FSUB V19.2D, V18.2D, V10.2D
-	// v4 = sub d2, v3: V20
-	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// x0 = load x[col 0]: V12
+	VLD4.P 64(R2), [V12.D2, V13.D2, V14.D2, V15.D2]
+	// y1 = load y[col 0]: V16
+	VLD4.P 64(R3), [V16.D2, V17.D2, V18.D2, V19.D2]
+	// d2 = sub x0, y1: V20
+	WORD $0x4ef0d594 // FSUB V20.2D, V12.2D, V16.2D
+	// v3 = sub d2, x0: V21
+	WORD $0x4eecd695 // FSUB V21.2D, V20.2D, V12.2D
+	// v4 = sub d2, v3: V22
+	WORD $0x4ef5d696 // FSUB V22.2D, V20.2D, V21.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V20
-	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
-	WORD $0x4e60cd54 // FMLA V20.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V22
+	WORD $0x6ee0fad6 // FNEG V22.2D, V22.2D
+	WORD $0x4e60cd96 // FMLA V22.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V19
-	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4ef3d68a // FSUB V10.2D, V20.2D, V19.2D
+	// v8 = fma y1, One7, v3: V21
+	WORD $0x4e60ce15 // FMLA V21.2D, V16.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef5d6cc // FSUB V12.2D, V22.2D, V21.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V14
-	WORD $0x4e611e4e // BIC V14.16B, V18.16B, V1.16B
-	// sg12 = and d2, NegZero10: V18
-	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e321d4a // EOR V10.16B, V10.16B, V18.16B
+	// z11 = andnot NegZero10, d2: V16
+	WORD $0x4e611e90 // BIC V16.16B, V20.16B, V1.16B
+	// sg12 = and d2, NegZero10: V20
+	WORD $0x4e211e94 // AND V20.16B, V20.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e341d8c // EOR V12.16B, V12.16B, V20.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V18
-	WORD $0x6eeee452 // FCMGT V18.2D, V2.2D, V14.2D
+	// quad15 = lt z11, K14: V20
+	WORD $0x6ef0e454 // FCMGT V20.2D, V2.2D, V16.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V19
-	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
-	WORD $0x6e631dd3 // BSL V19.16B, V14.16B, V3.16B
-	// v18 = add zl13, zl13: V20
-	WORD $0x4e6ad554 // FADD V20.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eb21e8a // BIT V10.16B, V20.16B, V18.16B
-	// hi20 = mul c17, z11: V20
-	WORD $0x6e6ede74 // FMUL V20.2D, V19.2D, V14.2D
-	// v21 = fms c17, z11, hi20: V21
-	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
-	WORD $0x4e6ece75 // FMLA V21.2D, V19.2D, V14.2D
-	// lo22 = fma c17, zz19, v21: V21
-	WORD $0x4e6ace75 // FMLA V21.2D, V19.2D, V10.2D
+	// c17 = select quad15, z11, P16: V21
+	WORD $0x4eb41e95 // MOV V21.16B, V20.16B
+	WORD $0x6e631e15 // BSL V21.16B, V16.16B, V3.16B
+	// v18 = add zl13, zl13: V22
+	WORD $0x4e6cd596 // FADD V22.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb41ecc // BIT V12.16B, V22.16B, V20.16B
+	// hi20 = mul c17, z11: V22
+	WORD $0x6e70deb6 // FMUL V22.2D, V21.2D, V16.2D
+	// v21 = fms c17, z11, hi20: V23
+	WORD $0x6ee0fad7 // FNEG V23.2D, V22.2D
+	WORD $0x4e70ceb7 // FMLA V23.2D, V21.2D, V16.2D
+	// lo22 = fma c17, zz19, v21: V23
+	WORD $0x4e6cceb7 // FMLA V23.2D, V21.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V18
-	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V15
-	// d28 = sub x26, y27: V10
-	WORD $0x4eefd56a // FSUB V10.2D, V11.2D, V15.2D
-	// v29 = sub d28, x26: V14
-	WORD $0x4eebd54e // FSUB V14.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V19
-	WORD $0x4eeed553 // FSUB V19.2D, V10.2D, V14.2D
-	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
-	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V14
-	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eeed66b // FSUB V11.2D, V19.2D, V14.2D
-	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V14
-	WORD $0x4e611d4e // BIC V14.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
-	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eeee44b // FCMGT V11.2D, V2.2D, V14.2D
-	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V15
-	WORD $0x4eab1d6f // MOV V15.16B, V11.16B
-	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
-	// v44 = add zl39, zl39: V19
-	WORD $0x4e6ad553 // FADD V19.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1e6a // BIT V10.16B, V19.16B, V11.16B
-	// hi46 = mul c43, z37: V19
-	WORD $0x6e6eddf3 // FMUL V19.2D, V15.2D, V14.2D
-	// v47 = fms c43, z37, hi46: V22
-	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
-	WORD $0x4e6ecdf6 // FMLA V22.2D, V15.2D, V14.2D
-	// lo48 = fma c43, zz45, v47: V22
-	WORD $0x4e6acdf6 // FMLA V22.2D, V15.2D, V10.2D
-	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// s52 = add hi20, hi46: V10
-	WORD $0x4e73d68a // FADD V10.2D, V20.2D, V19.2D
-	// bv53 = sub s52, hi20: V14
-	WORD $0x4ef4d54e // FSUB V14.2D, V10.2D, V20.2D
-	// v54 = sub s52, bv53: V15
-	WORD $0x4eeed54f // FSUB V15.2D, V10.2D, V14.2D
-	// v55 = sub hi20, v54: V15
-	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
-	// v56 = sub hi46, bv53: V14
-	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
-	// e57 = add v55, v56: V14
-	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V22
-	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, e57: V14
-	WORD $0x4e60cece // FMLA V14.2D, V22.2D, V0.2D
-	// One62 = param One: V0
-	// v63 = fma n25, One62, n51: V11
-	WORD $0x4e60ce4b // FMLA V11.2D, V18.2D, V0.2D
-	// x64 = load x[col 2]: V12
-	// y65 = load y[col 2]: V16
-	// d66 = sub x64, y65: V15
-	WORD $0x4ef0d58f // FSUB V15.2D, V12.2D, V16.2D
-	// v67 = sub d66, x64: V18
-	WORD $0x4eecd5f2 // FSUB V18.2D, V15.2D, V12.2D
-	// v68 = sub d66, v67: V19
-	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
-	// One69 = param One: V0
-	// v70 = fms x64, One69, v68: V19
-	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
-	WORD $0x4e60cd93 // FMLA V19.2D, V12.2D, V0.2D
-	// One71 = param One: V0
-	// v72 = fma y65, One71, v67: V18
-	WORD $0x4e60ce12 // FMLA V18.2D, V16.2D, V0.2D
-	// e73 = sub v70, v72: V12
-	WORD $0x4ef2d66c // FSUB V12.2D, V19.2D, V18.2D
-	// NegZero74 = param NegZero: V1
-	// z75 = andnot NegZero74, d66: V16
-	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
-	// sg76 = and d66, NegZero74: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl77 = xor e73, sg76: V12
-	WORD $0x6e2f1d8c // EOR V12.16B, V12.16B, V15.16B
-	// K78 = param K: V2
-	// quad79 = lt z75, K78: V15
-	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
-	// P80 = param P: V3
-	// c81 = select quad79, z75, P80: V18
-	WORD $0x4eaf1df2 // MOV V18.16B, V15.16B
-	WORD $0x6e631e12 // BSL V18.16B, V16.16B, V3.16B
-	// v82 = add zl77, zl77: V19
-	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
-	// zz83 = select quad79, v82, zl77: V12
-	WORD $0x6eaf1e6c // BIT V12.16B, V19.16B, V15.16B
-	// hi84 = mul c81, z75: V19
-	WORD $0x6e70de53 // FMUL V19.2D, V18.2D, V16.2D
-	// v85 = fms c81, z75, hi84: V20
-	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
-	WORD $0x4e70ce54 // FMLA V20.2D, V18.2D, V16.2D
-	// lo86 = fma c81, zz83, v85: V20
-	WORD $0x4e6cce54 // FMLA V20.2D, V18.2D, V12.2D
-	// One87 = param One: V0
-	// Zero88 = param Zero: V4
-	// n89 = select quad79, One87, Zero88: V15
-	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
-	// x90 = load x[col 3]: V13
-	// y91 = load y[col 3]: V17
-	// d92 = sub x90, y91: V12
+	// n25 = select quad15, One23, Zero24: V20
+	WORD $0x6e641c14 // BSL V20.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V17
+	// d28 = sub x26, y27: V12
 	WORD $0x4ef1d5ac // FSUB V12.2D, V13.2D, V17.2D
-	// v93 = sub d92, x90: V16
+	// v29 = sub d28, x26: V16
 	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
-	// v94 = sub d92, v93: V18
-	WORD $0x4ef0d592 // FSUB V18.2D, V12.2D, V16.2D
-	// One95 = param One: V0
-	// v96 = fms x90, One95, v94: V18
-	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
-	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
-	// One97 = param One: V0
-	// v98 = fma y91, One97, v93: V16
+	// v30 = sub d28, v29: V21
+	WORD $0x4ef0d595 // FSUB V21.2D, V12.2D, V16.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdb5 // FMLA V21.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V16
 	WORD $0x4e60ce30 // FMLA V16.2D, V17.2D, V0.2D
-	// e99 = sub v96, v98: V13
-	WORD $0x4ef0d64d // FSUB V13.2D, V18.2D, V16.2D
-	// NegZero100 = param NegZero: V1
-	// z101 = andnot NegZero100, d92: V16
+	// e35 = sub v32, v34: V13
+	WORD $0x4ef0d6ad // FSUB V13.2D, V21.2D, V16.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V16
 	WORD $0x4e611d90 // BIC V16.16B, V12.16B, V1.16B
-	// sg102 = and d92, NegZero100: V12
+	// sg38 = and d28, NegZero36: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl103 = xor e99, sg102: V12
+	// zl39 = xor e35, sg38: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K104 = param K: V2
-	// quad105 = lt z101, K104: V13
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
 	WORD $0x6ef0e44d // FCMGT V13.2D, V2.2D, V16.2D
-	// P106 = param P: V3
-	// c107 = select quad105, z101, P106: V17
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
-	// v108 = add zl103, zl103: V18
-	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz109 = select quad105, v108, zl103: V12
-	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi110 = mul c107, z101: V18
-	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
-	// v111 = fms c107, z101, hi110: V21
-	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
-	WORD $0x4e70ce35 // FMLA V21.2D, V17.2D, V16.2D
-	// lo112 = fma c107, zz109, v111: V21
-	WORD $0x4e6cce35 // FMLA V21.2D, V17.2D, V12.2D
+	// v44 = add zl39, zl39: V21
+	WORD $0x4e6cd595 // FADD V21.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1eac // BIT V12.16B, V21.16B, V13.16B
+	// hi46 = mul c43, z37: V21
+	WORD $0x6e70de35 // FMUL V21.2D, V17.2D, V16.2D
+	// v47 = fms c43, z37, hi46: V24
+	WORD $0x6ee0fab8 // FNEG V24.2D, V21.2D
+	WORD $0x4e70ce38 // FMLA V24.2D, V17.2D, V16.2D
+	// lo48 = fma c43, zz45, v47: V24
+	WORD $0x4e6cce38 // FMLA V24.2D, V17.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
+	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
+	// small54 = min hi20, hi46: V16
+	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
+	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
+	// s55 = add hi20, hi46: V17
+	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
+	// v56 = sub s55, big53: V12
+	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
+	// One58 = param One: V0
+	// v59 = fma lo22, One58, lo48: V24
+	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
+	// One60 = param One: V0
+	// v61 = fma v59, One60, err57: V12
+	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
+	// x62 = load x[col 2]: V14
+	// y63 = load y[col 2]: V18
+	// d64 = sub x62, y63: V16
+	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
+	// v65 = sub d64, x62: V20
+	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
+	// v66 = sub d64, v65: V21
+	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
+	// One67 = param One: V0
+	// v68 = fms x62, One67, v66: V21
+	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
+	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
+	// One69 = param One: V0
+	// v70 = fma y63, One69, v65: V20
+	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
+	// e71 = sub v68, v70: V14
+	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
+	// NegZero72 = param NegZero: V1
+	// z73 = andnot NegZero72, d64: V18
+	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
+	// sg74 = and d64, NegZero72: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl75 = xor e71, sg74: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K76 = param K: V2
+	// quad77 = lt z73, K76: V16
+	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
+	// P78 = param P: V3
+	// c79 = select quad77, z73, P78: V20
+	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
+	// v80 = add zl75, zl75: V21
+	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
+	// zz81 = select quad77, v80, zl75: V14
+	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
+	// hi82 = mul c79, z73: V21
+	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
+	// v83 = fms c79, z73, hi82: V22
+	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
+	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
+	// lo84 = fma c79, zz81, v83: V22
+	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
+	// One85 = param One: V0
+	// One86 = param One: V0
+	// v87 = fma n52, One86, One85: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// n88 = select quad77, v87, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// x89 = load x[col 3]: V15
+	// y90 = load y[col 3]: V19
+	// d91 = sub x89, y90: V13
+	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
+	// v92 = sub d91, x89: V14
+	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
+	// v93 = sub d91, v92: V18
+	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
+	// One94 = param One: V0
+	// v95 = fms x89, One94, v93: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
+	// One96 = param One: V0
+	// v97 = fma y90, One96, v92: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// e98 = sub v95, v97: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// NegZero99 = param NegZero: V1
+	// z100 = andnot NegZero99, d91: V15
+	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
+	// sg101 = and d91, NegZero99: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl102 = xor e98, sg101: V13
+	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
+	// K103 = param K: V2
+	// quad104 = lt z100, K103: V14
+	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
+	// P105 = param P: V3
+	// c106 = select quad104, z100, P105: V18
+	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
+	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
+	// v107 = add zl102, zl102: V19
+	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
+	// zz108 = select quad104, v107, zl102: V13
+	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
+	// hi109 = mul c106, z100: V19
+	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
+	// v110 = fms c106, z100, hi109: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
+	// lo111 = fma c106, zz108, v110: V20
+	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
+	// One112 = param One: V0
 	// One113 = param One: V0
-	// Zero114 = param Zero: V4
-	// n115 = select quad105, One113, Zero114: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// s116 = add hi84, hi110: V12
-	WORD $0x4e72d66c // FADD V12.2D, V19.2D, V18.2D
-	// bv117 = sub s116, hi84: V16
-	WORD $0x4ef3d590 // FSUB V16.2D, V12.2D, V19.2D
-	// v118 = sub s116, bv117: V17
-	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
-	// v119 = sub hi84, v118: V17
-	WORD $0x4ef1d671 // FSUB V17.2D, V19.2D, V17.2D
-	// v120 = sub hi110, bv117: V16
-	WORD $0x4ef0d650 // FSUB V16.2D, V18.2D, V16.2D
-	// e121 = add v119, v120: V16
+	// v114 = fma n88, One113, One112: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// quad115 = select quad104, v114, n88: V14
+	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
+	// big116 = max hi82, hi109: V13
+	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
+	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
+	// small117 = min hi82, hi109: V15
+	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
+	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
+	// s118 = add hi82, hi109: V16
+	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
+	// v119 = sub s118, big116: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// err120 = sub small117, v119: V13
+	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
+	// One121 = param One: V0
+	// v122 = fma lo84, One121, lo111: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, err120: V13
+	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
+	// big125 = max s55, s118: V15
+	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
+	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
+	// small126 = min s55, s118: V18
+	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
+	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
+	// hi127 = add s55, s118: V16
 	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// One122 = param One: V0
-	// v123 = fma lo86, One122, lo112: V21
-	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
-	// One124 = param One: V0
-	// v125 = fma v123, One124, e121: V16
-	WORD $0x4e60ceb0 // FMLA V16.2D, V21.2D, V0.2D
-	// One126 = param One: V0
-	// v127 = fma n89, One126, n115: V13
-	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
-	// hi128 = add s52, s116: V15
-	WORD $0x4e6cd54f // FADD V15.2D, V10.2D, V12.2D
-	// bv129 = sub hi128, s52: V17
-	WORD $0x4eead5f1 // FSUB V17.2D, V15.2D, V10.2D
-	// v130 = sub hi128, bv129: V18
-	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v131 = sub s52, v130: V10
-	WORD $0x4ef2d54a // FSUB V10.2D, V10.2D, V18.2D
-	// v132 = sub s116, bv129: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e133 = add v131, v132: V10
-	WORD $0x4e6cd54a // FADD V10.2D, V10.2D, V12.2D
-	// One134 = param One: V0
-	// v135 = fma v61, One134, v125: V16
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One136 = param One: V0
-	// lo137 = fma v135, One136, e133: V10
-	WORD $0x4e60ce0a // FMLA V10.2D, V16.2D, V0.2D
-	// One138 = param One: V0
-	// quad139 = fma v63, One138, v127: V13
-	WORD $0x4e60cd6d // FMLA V13.2D, V11.2D, V0.2D
-	// RowCols140 = param RowCols: V5
-	// lin141 = sub RowCols140, quad139: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// K142 = param K: V2
-	// kh143 = mul K142, K142: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl144 = fms K142, K142, kh143: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch145 = mul lin141, kh143: V14
-	WORD $0x6e6cdd6e // FMUL V14.2D, V11.2D, V12.2D
-	// v146 = fms lin141, kh143, ch145: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
-	WORD $0x4e6ccd70 // FMLA V16.2D, V11.2D, V12.2D
-	// v147 = mul lin141, kl144: V12
-	WORD $0x6e6ddd6c // FMUL V12.2D, V11.2D, V13.2D
-	// One148 = param One: V0
-	// cl149 = fma v146, One148, v147: V12
-	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// Inf150 = param Inf: V6
-	// fin151 = lt hi128, Inf150: V13
-	WORD $0x6eefe4cd // FCMGT V13.2D, V6.2D, V15.2D
-	// NegZero152 = param NegZero: V1
-	// negch153 = xor ch145, NegZero152: V16
-	WORD $0x6e211dd0 // EOR V16.16B, V14.16B, V1.16B
-	// s154 = add hi128, negch153: V17
-	WORD $0x4e70d5f1 // FADD V17.2D, V15.2D, V16.2D
-	// bv155 = sub s154, hi128: V18
-	WORD $0x4eefd632 // FSUB V18.2D, V17.2D, V15.2D
-	// v156 = sub s154, bv155: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v157 = sub hi128, v156: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v158 = sub negch153, bv155: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e159 = add v157, v158: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero160 = param Zero: V4
-	// corr161 = lt Zero160, lin141: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v162 = sub hi128, ch145: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// v163 = select fin151, s154, v162: V14
-	WORD $0x6ead1e2e // BIT V14.16B, V17.16B, V13.16B
-	// One164 = param One: V0
-	// v165 = fms lo137, One164, cl149: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd4c // FMLA V12.2D, V10.2D, V0.2D
+	// v128 = sub hi127, big125: V15
+	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
+	// err129 = sub small126, v128: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// One130 = param One: V0
+	// v131 = fma v61, One130, v124: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// One132 = param One: V0
+	// lo133 = fma v131, One132, err129: V15
+	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
+	// RowCols134 = param RowCols: V5
+	// lin135 = sub RowCols134, quad115: V12
+	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
+	// KKh136 = param KKh: V6
+	// KKl137 = param KKl: V7
+	// ch138 = mul lin135, KKh136: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v139 = fms lin135, KKh136, ch138: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v140 = mul lin135, KKl137: V17
+	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
+	// One141 = param One: V0
+	// cl142 = fma v139, One141, v140: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// Inf143 = param Inf: V8
+	// NegZero144 = param NegZero: V1
+	// negch145 = xor ch138, NegZero144: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s146 = add hi127, negch145: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv147 = sub s146, hi127: V18
+	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
+	// v148 = sub s146, bv147: V19
+	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
+	// v149 = sub hi127, v148: V19
+	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
+	// v150 = sub negch145, bv147: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e151 = add v149, v150: V13
+	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
+	// Zero152 = param Zero: V4
+	// corr153 = lt Zero152, lin135: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi154 = select corr153, s146, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One155 = param One: V0
+	// v156 = fms lo133, One155, cl142: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
+	// One157 = param One: V0
+	// v158 = fma v156, One157, e151: V13
+	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
+	// lo159 = select corr153, v158, lo133: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// Di160 = param Di: V9
+	// q161 = mul hi154, Di160: V13
+	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
+	// v162 = fms hi154, Di160, q161: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
+	// Dl163 = param Dl: V10
+	// v164 = mul lo159, Di160: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v165 = fma hi154, Dl163, v164: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
 	// One166 = param One: V0
-	// v167 = fma v165, One166, e159: V16
-	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
-	// v168 = select fin151, v167, lo137: V13
-	WORD $0x6e6a1e0d // BSL V13.16B, V16.16B, V10.16B
-	// hi169 = select corr161, v163, hi128: V15
-	WORD $0x6eab1dcf // BIT V15.16B, V14.16B, V11.16B
-	// lo170 = select corr161, v168, lo137: V11
-	WORD $0x6e6a1dab // BSL V11.16B, V13.16B, V10.16B
-	// Di171 = param Di: V7
-	// q172 = mul hi169, Di171: V10
-	WORD $0x6e67ddea // FMUL V10.2D, V15.2D, V7.2D
-	// v173 = fms hi169, Di171, q172: V12
-	WORD $0x6ee0f94c // FNEG V12.2D, V10.2D
-	WORD $0x4e67cdec // FMLA V12.2D, V15.2D, V7.2D
-	// Dl174 = param Dl: V8
-	// v175 = mul lo170, Di171: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v176 = fma hi169, Dl174, v175: V11
-	WORD $0x4e68cdeb // FMLA V11.2D, V15.2D, V8.2D
-	// One177 = param One: V0
-	// r178 = fma v173, One177, v176: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// RowDiv179 = param RowDiv: V9
-	// nf180 = div q172, RowDiv179: V12
-	WORD $0x6e69fd4c // FDIV V12.2D, V10.2D, V9.2D
-	// qd181 = div q172, RowDiv179: V13
-	WORD $0x6e69fd4d // FDIV V13.2D, V10.2D, V9.2D
-	// NegZero182 = param NegZero: V1
-	// negqd183 = xor qd181, NegZero182: V14
-	WORD $0x6e211dae // EOR V14.16B, V13.16B, V1.16B
-	// v184 = fma negqd183, RowDiv179, q172: V10
-	WORD $0x4e69cdca // FMLA V10.2D, V14.2D, V9.2D
-	// One185 = param One: V0
-	// rd186 = fma v184, One185, r178: V11
-	WORD $0x4e60cd4b // FMLA V11.2D, V10.2D, V0.2D
-	// v187 = div rd186, RowDiv179: V10
-	WORD $0x6e69fd6a // FDIV V10.2D, V11.2D, V9.2D
-	// v188 = add qd181, v187: V10
-	WORD $0x4e6ad5aa // FADD V10.2D, V13.2D, V10.2D
-	// v189 = lt hi169, Inf150: V11
-	WORD $0x6eefe4cb // FCMGT V11.2D, V6.2D, V15.2D
-	// v190 = select v189, v188, nf180: V11
-	WORD $0x6e6c1d4b // BSL V11.16B, V10.16B, V12.16B
-	// store dst v190
-	VST1.P [V11.D2], 16(R1)
+	// r167 = fma v162, One166, v165: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// RowDiv168 = param RowDiv: V11
+	// nf169 = div q161, RowDiv168: V14
+	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
+	// qd170 = div q161, RowDiv168: V15
+	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
+	// NegZero171 = param NegZero: V1
+	// negqd172 = xor qd170, NegZero171: V17
+	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
+	// v173 = fma negqd172, RowDiv168, q161: V13
+	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
+	// One174 = param One: V0
+	// rd175 = fma v173, One174, r167: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v176 = div rd175, RowDiv168: V12
+	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
+	// v177 = add qd170, v176: V12
+	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
+	// v178 = lt hi154, Inf143: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v179 = select v178, v177, nf169: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v179
+	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
 done:
 	RET
 
-// func rowSums2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowSums2F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·rowSums2F64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -8428,802 +8252,758 @@ TEXT ·rowSums2F64NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V4.D2]
 	ADD $144, R0, R9
 	VLD1R (R9), [V5.D2]
-	ADD $72, R0, R9
+	ADD $160, R0, R9
 	VLD1R (R9), [V6.D2]
-	ADD $112, R0, R9
+	ADD $168, R0, R9
 	VLD1R (R9), [V7.D2]
-	ADD $120, R0, R9
+	ADD $72, R0, R9
 	VLD1R (R9), [V8.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V9.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V10.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V9
-	VLD2.P 32(R2), [V9.D2, V10.D2]
-	// y1 = load y[col 0]: V11
-	VLD2.P 32(R3), [V11.D2, V12.D2]
-	// d2 = sub x0, y1: V13
-	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
-	// v3 = sub d2, x0: V14
-	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
-	// v4 = sub d2, v3: V15
-	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// x0 = load x[col 0]: V11
+	VLD2.P 32(R2), [V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD2.P 32(R3), [V13.D2, V14.D2]
+	// d2 = sub x0, y1: V15
+	WORD $0x4eedd56f // FSUB V15.2D, V11.2D, V13.2D
+	// v3 = sub d2, x0: V16
+	WORD $0x4eebd5f0 // FSUB V16.2D, V15.2D, V11.2D
+	// v4 = sub d2, v3: V17
+	WORD $0x4ef0d5f1 // FSUB V17.2D, V15.2D, V16.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd71 // FMLA V17.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V14
-	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// v8 = fma y1, One7, v3: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef0d62b // FSUB V11.2D, V17.2D, V16.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V11
-	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
-	// sg12 = and d2, NegZero10: V13
-	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611ded // BIC V13.16B, V15.16B, V1.16B
+	// sg12 = and d2, NegZero10: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2f1d6b // EOR V11.16B, V11.16B, V15.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V13
-	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// quad15 = lt z11, K14: V15
+	WORD $0x6eede44f // FCMGT V15.2D, V2.2D, V13.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V14
-	WORD $0x4ead1dae // MOV V14.16B, V13.16B
-	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
-	// v18 = add zl13, zl13: V15
-	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
-	// hi20 = mul c17, z11: V15
-	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
-	// v21 = fms c17, z11, hi20: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
-	// lo22 = fma c17, zz19, v21: V16
-	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// c17 = select quad15, z11, P16: V16
+	WORD $0x4eaf1df0 // MOV V16.16B, V15.16B
+	WORD $0x6e631db0 // BSL V16.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eaf1e2b // BIT V11.16B, V17.16B, V15.16B
+	// hi20 = mul c17, z11: V17
+	WORD $0x6e6dde11 // FMUL V17.2D, V16.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V18
+	WORD $0x6ee0fa32 // FNEG V18.2D, V17.2D
+	WORD $0x4e6dce12 // FMLA V18.2D, V16.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V18
+	WORD $0x4e6bce12 // FMLA V18.2D, V16.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V12
-	// d28 = sub x26, y27: V9
-	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
-	// v29 = sub d28, x26: V11
-	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V14
-	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// n25 = select quad15, One23, Zero24: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V11
+	WORD $0x4eeed58b // FSUB V11.2D, V12.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V16
+	WORD $0x4eedd570 // FSUB V16.2D, V11.2D, V13.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V14
-	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
-	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// v32 = fms x26, One31, v30: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eedd60c // FSUB V12.2D, V16.2D, V13.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V11
-	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d6d // BIC V13.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eede44c // FCMGT V12.2D, V2.2D, V13.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V12
-	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
-	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
-	// v44 = add zl39, zl39: V14
-	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// hi46 = mul c43, z37: V14
-	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
-	// v47 = fms c43, z37, hi46: V17
-	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
-	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
-	// lo48 = fma c43, zz45, v47: V17
-	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eac1d8e // MOV V14.16B, V12.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V16
+	WORD $0x4e6bd570 // FADD V16.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e0b // BIT V11.16B, V16.16B, V12.16B
+	// hi46 = mul c43, z37: V16
+	WORD $0x6e6dddd0 // FMUL V16.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V19
+	WORD $0x6ee0fa13 // FNEG V19.2D, V16.2D
+	WORD $0x4e6dcdd3 // FMLA V19.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V19
+	WORD $0x4e6bcdd3 // FMLA V19.2D, V14.2D, V11.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V9
-	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
-	// bv53 = sub hi52, hi20: V11
-	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
-	// v54 = sub hi52, bv53: V12
-	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
-	// v55 = sub hi20, v54: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// v56 = sub hi46, bv53: V11
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V12
+	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
+	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
+	// small54 = min hi20, hi46: V13
+	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
+	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
+	// hi55 = add hi20, hi46: V14
+	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
+	// v56 = sub hi55, big53: V11
 	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// e57 = add v55, v56: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V17
-	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V19
+	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V11
-	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V10
-	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V10
-	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V14
-	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
-	// v70 = fms lin65, kh67, ch69: V15
-	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
-	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
-	// v71 = mul lin65, kl68: V12
-	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V12
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V13
-	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// s78 = add hi52, negch77: V16
-	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
-	// bv79 = sub s78, hi52: V17
-	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
-	// v80 = sub s78, bv79: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v81 = sub hi52, v80: V18
-	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
-	// v82 = sub negch77, bv79: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e83 = add v81, v82: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v86 = sub hi52, ch69: V14
-	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
-	// v87 = select fin75, s78, v86: V14
-	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V13
-	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
-	// hi93 = select corr85, v87, hi52: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// lo94 = select corr85, v92, lo61: V10
-	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V11
-	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V10
-	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V10
-	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
-	// v103 = add q96, r102: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// v104 = lt hi93, Inf74: V9
-	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
-	// v105 = select v104, v103, q96: V9
-	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
-	// store dst v105
-	VST1.P [V9.D2], 16(R1)
+	// lo61 = fma v59, One60, err57: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V12
+	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
+	// v68 = mul lin63, KKl65: V16
+	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s74 = add hi55, negch73: V15
+	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
+	// bv75 = sub s74, hi55: V17
+	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
+	// v76 = sub s74, bv75: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v77 = sub hi55, v76: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v78 = sub negch73, bv75: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e79 = add v77, v78: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V14
+	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V11
+	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V12
+	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v96 = add q89, r95: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v97 = lt hi82, Inf71: V13
+	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
+	// v98 = select v97, v96, q89: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v98
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V9
-	VLD2.P 32(R2), [V9.D2, V10.D2]
-	// y1 = load y[col 0]: V11
-	VLD2.P 32(R3), [V11.D2, V12.D2]
-	// d2 = sub x0, y1: V13
-	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
-	// v3 = sub d2, x0: V14
-	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
-	// v4 = sub d2, v3: V15
-	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// x0 = load x[col 0]: V11
+	VLD2.P 32(R2), [V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD2.P 32(R3), [V13.D2, V14.D2]
+	// d2 = sub x0, y1: V15
+	WORD $0x4eedd56f // FSUB V15.2D, V11.2D, V13.2D
+	// v3 = sub d2, x0: V16
+	WORD $0x4eebd5f0 // FSUB V16.2D, V15.2D, V11.2D
+	// v4 = sub d2, v3: V17
+	WORD $0x4ef0d5f1 // FSUB V17.2D, V15.2D, V16.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd71 // FMLA V17.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V14
-	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// v8 = fma y1, One7, v3: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef0d62b // FSUB V11.2D, V17.2D, V16.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V11
-	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
-	// sg12 = and d2, NegZero10: V13
-	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611ded // BIC V13.16B, V15.16B, V1.16B
+	// sg12 = and d2, NegZero10: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2f1d6b // EOR V11.16B, V11.16B, V15.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V13
-	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// quad15 = lt z11, K14: V15
+	WORD $0x6eede44f // FCMGT V15.2D, V2.2D, V13.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V14
-	WORD $0x4ead1dae // MOV V14.16B, V13.16B
-	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
-	// v18 = add zl13, zl13: V15
-	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
-	// hi20 = mul c17, z11: V15
-	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
-	// v21 = fms c17, z11, hi20: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
-	// lo22 = fma c17, zz19, v21: V16
-	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// c17 = select quad15, z11, P16: V16
+	WORD $0x4eaf1df0 // MOV V16.16B, V15.16B
+	WORD $0x6e631db0 // BSL V16.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eaf1e2b // BIT V11.16B, V17.16B, V15.16B
+	// hi20 = mul c17, z11: V17
+	WORD $0x6e6dde11 // FMUL V17.2D, V16.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V18
+	WORD $0x6ee0fa32 // FNEG V18.2D, V17.2D
+	WORD $0x4e6dce12 // FMLA V18.2D, V16.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V18
+	WORD $0x4e6bce12 // FMLA V18.2D, V16.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V12
-	// d28 = sub x26, y27: V9
-	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
-	// v29 = sub d28, x26: V11
-	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V14
-	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// n25 = select quad15, One23, Zero24: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V11
+	WORD $0x4eeed58b // FSUB V11.2D, V12.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V16
+	WORD $0x4eedd570 // FSUB V16.2D, V11.2D, V13.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V14
-	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
-	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// v32 = fms x26, One31, v30: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eedd60c // FSUB V12.2D, V16.2D, V13.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V11
-	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d6d // BIC V13.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eede44c // FCMGT V12.2D, V2.2D, V13.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V12
-	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
-	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
-	// v44 = add zl39, zl39: V14
-	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// hi46 = mul c43, z37: V14
-	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
-	// v47 = fms c43, z37, hi46: V17
-	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
-	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
-	// lo48 = fma c43, zz45, v47: V17
-	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eac1d8e // MOV V14.16B, V12.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V16
+	WORD $0x4e6bd570 // FADD V16.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e0b // BIT V11.16B, V16.16B, V12.16B
+	// hi46 = mul c43, z37: V16
+	WORD $0x6e6dddd0 // FMUL V16.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V19
+	WORD $0x6ee0fa13 // FNEG V19.2D, V16.2D
+	WORD $0x4e6dcdd3 // FMLA V19.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V19
+	WORD $0x4e6bcdd3 // FMLA V19.2D, V14.2D, V11.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V9
-	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
-	// bv53 = sub hi52, hi20: V11
-	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
-	// v54 = sub hi52, bv53: V12
-	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
-	// v55 = sub hi20, v54: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// v56 = sub hi46, bv53: V11
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V12
+	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
+	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
+	// small54 = min hi20, hi46: V13
+	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
+	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
+	// hi55 = add hi20, hi46: V14
+	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
+	// v56 = sub hi55, big53: V11
 	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// e57 = add v55, v56: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V17
-	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V19
+	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V11
-	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V10
-	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V10
-	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V14
-	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
-	// v70 = fms lin65, kh67, ch69: V15
-	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
-	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
-	// v71 = mul lin65, kl68: V12
-	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V12
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V13
-	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// s78 = add hi52, negch77: V16
-	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
-	// bv79 = sub s78, hi52: V17
-	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
-	// v80 = sub s78, bv79: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v81 = sub hi52, v80: V18
-	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
-	// v82 = sub negch77, bv79: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e83 = add v81, v82: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v86 = sub hi52, ch69: V14
-	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
-	// v87 = select fin75, s78, v86: V14
-	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V13
-	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
-	// hi93 = select corr85, v87, hi52: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// lo94 = select corr85, v92, lo61: V10
-	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V11
-	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V10
-	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V10
-	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
-	// v103 = add q96, r102: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// v104 = lt hi93, Inf74: V9
-	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
-	// v105 = select v104, v103, q96: V9
-	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
-	// store dst v105
-	VST1.P [V9.D2], 16(R1)
+	// lo61 = fma v59, One60, err57: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V12
+	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
+	// v68 = mul lin63, KKl65: V16
+	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s74 = add hi55, negch73: V15
+	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
+	// bv75 = sub s74, hi55: V17
+	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
+	// v76 = sub s74, bv75: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v77 = sub hi55, v76: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v78 = sub negch73, bv75: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e79 = add v77, v78: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V14
+	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V11
+	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V12
+	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v96 = add q89, r95: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v97 = lt hi82, Inf71: V13
+	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
+	// v98 = select v97, v96, q89: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v98
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V9
-	VLD2.P 32(R2), [V9.D2, V10.D2]
-	// y1 = load y[col 0]: V11
-	VLD2.P 32(R3), [V11.D2, V12.D2]
-	// d2 = sub x0, y1: V13
-	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
-	// v3 = sub d2, x0: V14
-	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
-	// v4 = sub d2, v3: V15
-	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// x0 = load x[col 0]: V11
+	VLD2.P 32(R2), [V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD2.P 32(R3), [V13.D2, V14.D2]
+	// d2 = sub x0, y1: V15
+	WORD $0x4eedd56f // FSUB V15.2D, V11.2D, V13.2D
+	// v3 = sub d2, x0: V16
+	WORD $0x4eebd5f0 // FSUB V16.2D, V15.2D, V11.2D
+	// v4 = sub d2, v3: V17
+	WORD $0x4ef0d5f1 // FSUB V17.2D, V15.2D, V16.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd71 // FMLA V17.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V14
-	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// v8 = fma y1, One7, v3: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef0d62b // FSUB V11.2D, V17.2D, V16.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V11
-	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
-	// sg12 = and d2, NegZero10: V13
-	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611ded // BIC V13.16B, V15.16B, V1.16B
+	// sg12 = and d2, NegZero10: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2f1d6b // EOR V11.16B, V11.16B, V15.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V13
-	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// quad15 = lt z11, K14: V15
+	WORD $0x6eede44f // FCMGT V15.2D, V2.2D, V13.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V14
-	WORD $0x4ead1dae // MOV V14.16B, V13.16B
-	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
-	// v18 = add zl13, zl13: V15
-	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
-	// hi20 = mul c17, z11: V15
-	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
-	// v21 = fms c17, z11, hi20: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
-	// lo22 = fma c17, zz19, v21: V16
-	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// c17 = select quad15, z11, P16: V16
+	WORD $0x4eaf1df0 // MOV V16.16B, V15.16B
+	WORD $0x6e631db0 // BSL V16.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eaf1e2b // BIT V11.16B, V17.16B, V15.16B
+	// hi20 = mul c17, z11: V17
+	WORD $0x6e6dde11 // FMUL V17.2D, V16.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V18
+	WORD $0x6ee0fa32 // FNEG V18.2D, V17.2D
+	WORD $0x4e6dce12 // FMLA V18.2D, V16.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V18
+	WORD $0x4e6bce12 // FMLA V18.2D, V16.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V12
-	// d28 = sub x26, y27: V9
-	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
-	// v29 = sub d28, x26: V11
-	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V14
-	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// n25 = select quad15, One23, Zero24: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V11
+	WORD $0x4eeed58b // FSUB V11.2D, V12.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V16
+	WORD $0x4eedd570 // FSUB V16.2D, V11.2D, V13.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V14
-	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
-	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// v32 = fms x26, One31, v30: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eedd60c // FSUB V12.2D, V16.2D, V13.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V11
-	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d6d // BIC V13.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eede44c // FCMGT V12.2D, V2.2D, V13.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V12
-	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
-	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
-	// v44 = add zl39, zl39: V14
-	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// hi46 = mul c43, z37: V14
-	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
-	// v47 = fms c43, z37, hi46: V17
-	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
-	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
-	// lo48 = fma c43, zz45, v47: V17
-	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eac1d8e // MOV V14.16B, V12.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V16
+	WORD $0x4e6bd570 // FADD V16.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e0b // BIT V11.16B, V16.16B, V12.16B
+	// hi46 = mul c43, z37: V16
+	WORD $0x6e6dddd0 // FMUL V16.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V19
+	WORD $0x6ee0fa13 // FNEG V19.2D, V16.2D
+	WORD $0x4e6dcdd3 // FMLA V19.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V19
+	WORD $0x4e6bcdd3 // FMLA V19.2D, V14.2D, V11.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V9
-	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
-	// bv53 = sub hi52, hi20: V11
-	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
-	// v54 = sub hi52, bv53: V12
-	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
-	// v55 = sub hi20, v54: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// v56 = sub hi46, bv53: V11
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V12
+	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
+	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
+	// small54 = min hi20, hi46: V13
+	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
+	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
+	// hi55 = add hi20, hi46: V14
+	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
+	// v56 = sub hi55, big53: V11
 	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// e57 = add v55, v56: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V17
-	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V19
+	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V11
-	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V10
-	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V10
-	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V14
-	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
-	// v70 = fms lin65, kh67, ch69: V15
-	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
-	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
-	// v71 = mul lin65, kl68: V12
-	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V12
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V13
-	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// s78 = add hi52, negch77: V16
-	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
-	// bv79 = sub s78, hi52: V17
-	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
-	// v80 = sub s78, bv79: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v81 = sub hi52, v80: V18
-	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
-	// v82 = sub negch77, bv79: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e83 = add v81, v82: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v86 = sub hi52, ch69: V14
-	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
-	// v87 = select fin75, s78, v86: V14
-	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V13
-	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
-	// hi93 = select corr85, v87, hi52: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// lo94 = select corr85, v92, lo61: V10
-	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V11
-	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V10
-	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V10
-	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
-	// v103 = add q96, r102: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// v104 = lt hi93, Inf74: V9
-	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
-	// v105 = select v104, v103, q96: V9
-	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
-	// store dst v105
-	VST1.P [V9.D2], 16(R1)
+	// lo61 = fma v59, One60, err57: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V12
+	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
+	// v68 = mul lin63, KKl65: V16
+	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s74 = add hi55, negch73: V15
+	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
+	// bv75 = sub s74, hi55: V17
+	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
+	// v76 = sub s74, bv75: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v77 = sub hi55, v76: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v78 = sub negch73, bv75: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e79 = add v77, v78: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V14
+	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V11
+	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V12
+	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v96 = add q89, r95: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v97 = lt hi82, Inf71: V13
+	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
+	// v98 = select v97, v96, q89: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v98
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V9
-	VLD2.P 32(R2), [V9.D2, V10.D2]
-	// y1 = load y[col 0]: V11
-	VLD2.P 32(R3), [V11.D2, V12.D2]
-	// d2 = sub x0, y1: V13
-	WORD $0x4eebd52d // FSUB V13.2D, V9.2D, V11.2D
-	// v3 = sub d2, x0: V14
-	WORD $0x4ee9d5ae // FSUB V14.2D, V13.2D, V9.2D
-	// v4 = sub d2, v3: V15
-	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// x0 = load x[col 0]: V11
+	VLD2.P 32(R2), [V11.D2, V12.D2]
+	// y1 = load y[col 0]: V13
+	VLD2.P 32(R3), [V13.D2, V14.D2]
+	// d2 = sub x0, y1: V15
+	WORD $0x4eedd56f // FSUB V15.2D, V11.2D, V13.2D
+	// v3 = sub d2, x0: V16
+	WORD $0x4eebd5f0 // FSUB V16.2D, V15.2D, V11.2D
+	// v4 = sub d2, v3: V17
+	WORD $0x4ef0d5f1 // FSUB V17.2D, V15.2D, V16.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd2f // FMLA V15.2D, V9.2D, V0.2D
+	// v6 = fms x0, One5, v4: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd71 // FMLA V17.2D, V11.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V14
-	WORD $0x4e60cd6e // FMLA V14.2D, V11.2D, V0.2D
-	// e9 = sub v6, v8: V9
-	WORD $0x4eeed5e9 // FSUB V9.2D, V15.2D, V14.2D
+	// v8 = fma y1, One7, v3: V16
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef0d62b // FSUB V11.2D, V17.2D, V16.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V11
-	WORD $0x4e611dab // BIC V11.16B, V13.16B, V1.16B
-	// sg12 = and d2, NegZero10: V13
-	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl13 = xor e9, sg12: V9
-	WORD $0x6e2d1d29 // EOR V9.16B, V9.16B, V13.16B
+	// z11 = andnot NegZero10, d2: V13
+	WORD $0x4e611ded // BIC V13.16B, V15.16B, V1.16B
+	// sg12 = and d2, NegZero10: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2f1d6b // EOR V11.16B, V11.16B, V15.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V13
-	WORD $0x6eebe44d // FCMGT V13.2D, V2.2D, V11.2D
+	// quad15 = lt z11, K14: V15
+	WORD $0x6eede44f // FCMGT V15.2D, V2.2D, V13.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V14
-	WORD $0x4ead1dae // MOV V14.16B, V13.16B
-	WORD $0x6e631d6e // BSL V14.16B, V11.16B, V3.16B
-	// v18 = add zl13, zl13: V15
-	WORD $0x4e69d52f // FADD V15.2D, V9.2D, V9.2D
-	// zz19 = select quad15, v18, zl13: V9
-	WORD $0x6ead1de9 // BIT V9.16B, V15.16B, V13.16B
-	// hi20 = mul c17, z11: V15
-	WORD $0x6e6bddcf // FMUL V15.2D, V14.2D, V11.2D
-	// v21 = fms c17, z11, hi20: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
-	// lo22 = fma c17, zz19, v21: V16
-	WORD $0x4e69cdd0 // FMLA V16.2D, V14.2D, V9.2D
+	// c17 = select quad15, z11, P16: V16
+	WORD $0x4eaf1df0 // MOV V16.16B, V15.16B
+	WORD $0x6e631db0 // BSL V16.16B, V13.16B, V3.16B
+	// v18 = add zl13, zl13: V17
+	WORD $0x4e6bd571 // FADD V17.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eaf1e2b // BIT V11.16B, V17.16B, V15.16B
+	// hi20 = mul c17, z11: V17
+	WORD $0x6e6dde11 // FMUL V17.2D, V16.2D, V13.2D
+	// v21 = fms c17, z11, hi20: V18
+	WORD $0x6ee0fa32 // FNEG V18.2D, V17.2D
+	WORD $0x4e6dce12 // FMLA V18.2D, V16.2D, V13.2D
+	// lo22 = fma c17, zz19, v21: V18
+	WORD $0x4e6bce12 // FMLA V18.2D, V16.2D, V11.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V13
-	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V10
-	// y27 = load y[col 1]: V12
-	// d28 = sub x26, y27: V9
-	WORD $0x4eecd549 // FSUB V9.2D, V10.2D, V12.2D
-	// v29 = sub d28, x26: V11
-	WORD $0x4eead52b // FSUB V11.2D, V9.2D, V10.2D
-	// v30 = sub d28, v29: V14
-	WORD $0x4eebd52e // FSUB V14.2D, V9.2D, V11.2D
+	// n25 = select quad15, One23, Zero24: V15
+	WORD $0x6e641c0f // BSL V15.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V14
+	// d28 = sub x26, y27: V11
+	WORD $0x4eeed58b // FSUB V11.2D, V12.2D, V14.2D
+	// v29 = sub d28, x26: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V16
+	WORD $0x4eedd570 // FSUB V16.2D, V11.2D, V13.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V14
-	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
-	WORD $0x4e60cd4e // FMLA V14.2D, V10.2D, V0.2D
+	// v32 = fms x26, One31, v30: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// e35 = sub v32, v34: V10
-	WORD $0x4eebd5ca // FSUB V10.2D, V14.2D, V11.2D
+	// v34 = fma y27, One33, v29: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eedd60c // FSUB V12.2D, V16.2D, V13.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V11
-	WORD $0x4e611d2b // BIC V11.16B, V9.16B, V1.16B
-	// sg38 = and d28, NegZero36: V9
-	WORD $0x4e211d29 // AND V9.16B, V9.16B, V1.16B
-	// zl39 = xor e35, sg38: V9
-	WORD $0x6e291d49 // EOR V9.16B, V10.16B, V9.16B
+	// z37 = andnot NegZero36, d28: V13
+	WORD $0x4e611d6d // BIC V13.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V10
-	WORD $0x6eebe44a // FCMGT V10.2D, V2.2D, V11.2D
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eede44c // FCMGT V12.2D, V2.2D, V13.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V12
-	WORD $0x4eaa1d4c // MOV V12.16B, V10.16B
-	WORD $0x6e631d6c // BSL V12.16B, V11.16B, V3.16B
-	// v44 = add zl39, zl39: V14
-	WORD $0x4e69d52e // FADD V14.2D, V9.2D, V9.2D
-	// zz45 = select quad41, v44, zl39: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// hi46 = mul c43, z37: V14
-	WORD $0x6e6bdd8e // FMUL V14.2D, V12.2D, V11.2D
-	// v47 = fms c43, z37, hi46: V17
-	WORD $0x6ee0f9d1 // FNEG V17.2D, V14.2D
-	WORD $0x4e6bcd91 // FMLA V17.2D, V12.2D, V11.2D
-	// lo48 = fma c43, zz45, v47: V17
-	WORD $0x4e69cd91 // FMLA V17.2D, V12.2D, V9.2D
+	// c43 = select quad41, z37, P42: V14
+	WORD $0x4eac1d8e // MOV V14.16B, V12.16B
+	WORD $0x6e631dae // BSL V14.16B, V13.16B, V3.16B
+	// v44 = add zl39, zl39: V16
+	WORD $0x4e6bd570 // FADD V16.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e0b // BIT V11.16B, V16.16B, V12.16B
+	// hi46 = mul c43, z37: V16
+	WORD $0x6e6dddd0 // FMUL V16.2D, V14.2D, V13.2D
+	// v47 = fms c43, z37, hi46: V19
+	WORD $0x6ee0fa13 // FNEG V19.2D, V16.2D
+	WORD $0x4e6dcdd3 // FMLA V19.2D, V14.2D, V13.2D
+	// lo48 = fma c43, zz45, v47: V19
+	WORD $0x4e6bcdd3 // FMLA V19.2D, V14.2D, V11.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V10
-	WORD $0x6e641c0a // BSL V10.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V9
-	WORD $0x4e6ed5e9 // FADD V9.2D, V15.2D, V14.2D
-	// bv53 = sub hi52, hi20: V11
-	WORD $0x4eefd52b // FSUB V11.2D, V9.2D, V15.2D
-	// v54 = sub hi52, bv53: V12
-	WORD $0x4eebd52c // FSUB V12.2D, V9.2D, V11.2D
-	// v55 = sub hi20, v54: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// v56 = sub hi46, bv53: V11
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V12
+	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
+	// big53 = max hi20, hi46: V11
+	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
+	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
+	// small54 = min hi20, hi46: V13
+	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
+	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
+	// hi55 = add hi20, hi46: V14
+	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
+	// v56 = sub hi55, big53: V11
 	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// e57 = add v55, v56: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// err57 = sub small54, v56: V11
+	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V17
-	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V19
+	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V11
-	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V10
-	WORD $0x4e60cdaa // FMLA V10.2D, V13.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V10
-	WORD $0x4eead4aa // FSUB V10.2D, V5.2D, V10.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V12
-	WORD $0x6e62dc4c // FMUL V12.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e62cc4d // FMLA V13.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V14
-	WORD $0x6e6cdd4e // FMUL V14.2D, V10.2D, V12.2D
-	// v70 = fms lin65, kh67, ch69: V15
-	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
-	WORD $0x4e6ccd4f // FMLA V15.2D, V10.2D, V12.2D
-	// v71 = mul lin65, kl68: V12
-	WORD $0x6e6ddd4c // FMUL V12.2D, V10.2D, V13.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V12
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V13
-	WORD $0x6ee9e4cd // FCMGT V13.2D, V6.2D, V9.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// s78 = add hi52, negch77: V16
-	WORD $0x4e6fd530 // FADD V16.2D, V9.2D, V15.2D
-	// bv79 = sub s78, hi52: V17
-	WORD $0x4ee9d611 // FSUB V17.2D, V16.2D, V9.2D
-	// v80 = sub s78, bv79: V18
-	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
-	// v81 = sub hi52, v80: V18
-	WORD $0x4ef2d532 // FSUB V18.2D, V9.2D, V18.2D
-	// v82 = sub negch77, bv79: V15
-	WORD $0x4ef1d5ef // FSUB V15.2D, V15.2D, V17.2D
-	// e83 = add v81, v82: V15
-	WORD $0x4e6fd64f // FADD V15.2D, V18.2D, V15.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V10
-	WORD $0x6ee4e54a // FCMGT V10.2D, V10.2D, V4.2D
-	// v86 = sub hi52, ch69: V14
-	WORD $0x4eeed52e // FSUB V14.2D, V9.2D, V14.2D
-	// v87 = select fin75, s78, v86: V14
-	WORD $0x6ead1e0e // BIT V14.16B, V16.16B, V13.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V12
-	WORD $0x6ee0f98c // FNEG V12.2D, V12.2D
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V13
-	WORD $0x6e6b1ded // BSL V13.16B, V15.16B, V11.16B
-	// hi93 = select corr85, v87, hi52: V9
-	WORD $0x6eaa1dc9 // BIT V9.16B, V14.16B, V10.16B
-	// lo94 = select corr85, v92, lo61: V10
-	WORD $0x6e6b1daa // BSL V10.16B, V13.16B, V11.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V11
-	WORD $0x6e67dd2b // FMUL V11.2D, V9.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V12
-	WORD $0x6ee0f96c // FNEG V12.2D, V11.2D
-	WORD $0x4e67cd2c // FMLA V12.2D, V9.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V10
-	WORD $0x6e67dd4a // FMUL V10.2D, V10.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V10
-	WORD $0x4e68cd2a // FMLA V10.2D, V9.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V10
-	WORD $0x4e60cd8a // FMLA V10.2D, V12.2D, V0.2D
-	// v103 = add q96, r102: V10
-	WORD $0x4e6ad56a // FADD V10.2D, V11.2D, V10.2D
-	// v104 = lt hi93, Inf74: V9
-	WORD $0x6ee9e4c9 // FCMGT V9.2D, V6.2D, V9.2D
-	// v105 = select v104, v103, q96: V9
-	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
-	// store dst v105
-	VST1.P [V9.D2], 16(R1)
+	// lo61 = fma v59, One60, err57: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V12
+	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V15
+	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
+	// v68 = mul lin63, KKl65: V16
+	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s74 = add hi55, negch73: V15
+	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
+	// bv75 = sub s74, hi55: V17
+	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
+	// v76 = sub s74, bv75: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v77 = sub hi55, v76: V18
+	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
+	// v78 = sub negch73, bv75: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e79 = add v77, v78: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V14
+	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V13
+	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V11
+	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V12
+	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v96 = add q89, r95: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v97 = lt hi82, Inf71: V13
+	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
+	// v98 = select v97, v96, q89: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v98
+	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
 done:
 	RET
 
-// func rowMeans2F64NEONBlocks(p *[20]float64, dst []float64, x []float64, y []float64)
+// func rowMeans2F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·rowMeans2F64NEONBlocks(SB), NOSPLIT, $0-80
 	MOVD p+0(FP), R0
@@ -9245,857 +9025,813 @@ TEXT ·rowMeans2F64NEONBlocks(SB), NOSPLIT, $0-80
 	VLD1R (R9), [V4.D2]
 	ADD $144, R0, R9
 	VLD1R (R9), [V5.D2]
-	ADD $72, R0, R9
+	ADD $160, R0, R9
 	VLD1R (R9), [V6.D2]
-	ADD $112, R0, R9
+	ADD $168, R0, R9
 	VLD1R (R9), [V7.D2]
-	ADD $120, R0, R9
+	ADD $72, R0, R9
 	VLD1R (R9), [V8.D2]
-	ADD $152, R0, R9
+	ADD $112, R0, R9
 	VLD1R (R9), [V9.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V10.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V11.D2]
 	CBZ R10, done
 
 loop:
 	// Lanes 0-1.
-	// x0 = load x[col 0]: V10
-	VLD2.P 32(R2), [V10.D2, V11.D2]
-	// y1 = load y[col 0]: V12
-	VLD2.P 32(R3), [V12.D2, V13.D2]
-	// d2 = sub x0, y1: V14
-	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
-	// v3 = sub d2, x0: V15
-	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
-	// v4 = sub d2, v3: V16
-	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// x0 = load x[col 0]: V12
+	VLD2.P 32(R2), [V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD2.P 32(R3), [V14.D2, V15.D2]
+	// d2 = sub x0, y1: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v3 = sub d2, x0: V17
+	WORD $0x4eecd611 // FSUB V17.2D, V16.2D, V12.2D
+	// v4 = sub d2, v3: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// v8 = fma y1, One7, v3: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef1d64c // FSUB V12.2D, V18.2D, V17.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V12
-	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
-	// sg12 = and d2, NegZero10: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e0e // BIC V14.16B, V16.16B, V1.16B
+	// sg12 = and d2, NegZero10: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e301d8c // EOR V12.16B, V12.16B, V16.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V14
-	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// quad15 = lt z11, K14: V16
+	WORD $0x6eeee450 // FCMGT V16.2D, V2.2D, V14.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V15
-	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
-	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
-	// v18 = add zl13, zl13: V16
-	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
-	// hi20 = mul c17, z11: V16
-	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
-	// v21 = fms c17, z11, hi20: V17
-	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
-	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
-	// lo22 = fma c17, zz19, v21: V17
-	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// c17 = select quad15, z11, P16: V17
+	WORD $0x4eb01e11 // MOV V17.16B, V16.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb01e4c // BIT V12.16B, V18.16B, V16.16B
+	// hi20 = mul c17, z11: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V13
-	// d28 = sub x26, y27: V10
-	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
-	// v29 = sub d28, x26: V12
-	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V15
-	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// n25 = select quad15, One23, Zero24: V16
+	WORD $0x6e641c10 // BSL V16.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V12
+	WORD $0x4eefd5ac // FSUB V12.2D, V13.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eedd58e // FSUB V14.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V17
+	WORD $0x4eeed591 // FSUB V17.2D, V12.2D, V14.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v32 = fms x26, One31, v30: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdb1 // FMLA V17.2D, V13.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eeed62d // FSUB V13.2D, V17.2D, V14.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V12
-	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V13
-	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
-	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
-	// v44 = add zl39, zl39: V15
-	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// hi46 = mul c43, z37: V15
-	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
-	// v47 = fms c43, z37, hi46: V18
-	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
-	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
-	// lo48 = fma c43, zz45, v47: V18
-	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4ead1daf // MOV V15.16B, V13.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V17
+	WORD $0x4e6cd591 // FADD V17.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e2c // BIT V12.16B, V17.16B, V13.16B
+	// hi46 = mul c43, z37: V17
+	WORD $0x6e6eddf1 // FMUL V17.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6ecdf4 // FMLA V20.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V20
+	WORD $0x4e6ccdf4 // FMLA V20.2D, V15.2D, V12.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V10
-	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
-	// bv53 = sub hi52, hi20: V12
-	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
-	// v54 = sub hi52, bv53: V13
-	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
-	// v55 = sub hi20, v54: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// v56 = sub hi46, bv53: V12
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
+	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
+	// small54 = min hi20, hi46: V14
+	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
+	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
+	// hi55 = add hi20, hi46: V15
+	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
+	// v56 = sub hi55, big53: V12
 	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// e57 = add v55, v56: V12
-	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V18
-	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V12
-	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V11
-	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V13
-	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V15
-	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
-	// v70 = fms lin65, kh67, ch69: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
-	// v71 = mul lin65, kl68: V13
-	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V14
-	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V16
-	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
-	// s78 = add hi52, negch77: V17
-	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
-	// bv79 = sub s78, hi52: V18
-	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
-	// v80 = sub s78, bv79: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v81 = sub hi52, v80: V19
-	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
-	// v82 = sub negch77, bv79: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e83 = add v81, v82: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v86 = sub hi52, ch69: V15
-	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
-	// v87 = select fin75, s78, v86: V15
-	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V13
-	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	// lo61 = fma v59, One60, err57: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V13
+	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
+	// v68 = mul lin63, KKl65: V17
+	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s74 = add hi55, negch73: V16
+	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
+	// bv75 = sub s74, hi55: V18
+	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
+	// v76 = sub s74, bv75: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v77 = sub hi55, v76: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v78 = sub negch73, bv75: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e79 = add v77, v78: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V15
+	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V14
+	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V13
+	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv96 = param RowDiv: V11
+	// nf97 = div q89, RowDiv96: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd98 = div q89, RowDiv96: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero99 = param NegZero: V1
+	// negqd100 = xor qd98, NegZero99: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v101 = fma negqd100, RowDiv96, q89: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One102 = param One: V0
+	// rd103 = fma v101, One102, r95: V13
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V14
-	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
-	// hi93 = select corr85, v87, hi52: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// lo94 = select corr85, v92, lo61: V11
-	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V12
-	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V11
-	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// RowDiv103 = param RowDiv: V9
-	// nf104 = div q96, RowDiv103: V13
-	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
-	// qd105 = div q96, RowDiv103: V14
-	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
-	// NegZero106 = param NegZero: V1
-	// negqd107 = xor qd105, NegZero106: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma negqd107, RowDiv103, q96: V12
-	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
-	// One109 = param One: V0
-	// rd110 = fma v108, One109, r102: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// v111 = div rd110, RowDiv103: V11
-	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
-	// v112 = add qd105, v111: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v113 = lt hi93, Inf74: V10
-	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, nf104: V10
-	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
-	// store dst v114
-	VST1.P [V10.D2], 16(R1)
+	// v104 = div rd103, RowDiv96: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v105 = add qd98, v104: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v106 = lt hi82, Inf71: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v107 = select v106, v105, nf97: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v107
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 2-3.
-	// x0 = load x[col 0]: V10
-	VLD2.P 32(R2), [V10.D2, V11.D2]
-	// y1 = load y[col 0]: V12
-	VLD2.P 32(R3), [V12.D2, V13.D2]
-	// d2 = sub x0, y1: V14
-	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
-	// v3 = sub d2, x0: V15
-	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
-	// v4 = sub d2, v3: V16
-	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// x0 = load x[col 0]: V12
+	VLD2.P 32(R2), [V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD2.P 32(R3), [V14.D2, V15.D2]
+	// d2 = sub x0, y1: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v3 = sub d2, x0: V17
+	WORD $0x4eecd611 // FSUB V17.2D, V16.2D, V12.2D
+	// v4 = sub d2, v3: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// v8 = fma y1, One7, v3: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef1d64c // FSUB V12.2D, V18.2D, V17.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V12
-	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
-	// sg12 = and d2, NegZero10: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e0e // BIC V14.16B, V16.16B, V1.16B
+	// sg12 = and d2, NegZero10: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e301d8c // EOR V12.16B, V12.16B, V16.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V14
-	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// quad15 = lt z11, K14: V16
+	WORD $0x6eeee450 // FCMGT V16.2D, V2.2D, V14.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V15
-	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
-	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
-	// v18 = add zl13, zl13: V16
-	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
-	// hi20 = mul c17, z11: V16
-	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
-	// v21 = fms c17, z11, hi20: V17
-	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
-	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
-	// lo22 = fma c17, zz19, v21: V17
-	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// c17 = select quad15, z11, P16: V17
+	WORD $0x4eb01e11 // MOV V17.16B, V16.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb01e4c // BIT V12.16B, V18.16B, V16.16B
+	// hi20 = mul c17, z11: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V13
-	// d28 = sub x26, y27: V10
-	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
-	// v29 = sub d28, x26: V12
-	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V15
-	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// n25 = select quad15, One23, Zero24: V16
+	WORD $0x6e641c10 // BSL V16.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V12
+	WORD $0x4eefd5ac // FSUB V12.2D, V13.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eedd58e // FSUB V14.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V17
+	WORD $0x4eeed591 // FSUB V17.2D, V12.2D, V14.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v32 = fms x26, One31, v30: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdb1 // FMLA V17.2D, V13.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eeed62d // FSUB V13.2D, V17.2D, V14.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V12
-	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V13
-	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
-	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
-	// v44 = add zl39, zl39: V15
-	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// hi46 = mul c43, z37: V15
-	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
-	// v47 = fms c43, z37, hi46: V18
-	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
-	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
-	// lo48 = fma c43, zz45, v47: V18
-	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4ead1daf // MOV V15.16B, V13.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V17
+	WORD $0x4e6cd591 // FADD V17.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e2c // BIT V12.16B, V17.16B, V13.16B
+	// hi46 = mul c43, z37: V17
+	WORD $0x6e6eddf1 // FMUL V17.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6ecdf4 // FMLA V20.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V20
+	WORD $0x4e6ccdf4 // FMLA V20.2D, V15.2D, V12.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V10
-	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
-	// bv53 = sub hi52, hi20: V12
-	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
-	// v54 = sub hi52, bv53: V13
-	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
-	// v55 = sub hi20, v54: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// v56 = sub hi46, bv53: V12
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
+	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
+	// small54 = min hi20, hi46: V14
+	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
+	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
+	// hi55 = add hi20, hi46: V15
+	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
+	// v56 = sub hi55, big53: V12
 	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// e57 = add v55, v56: V12
-	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V18
-	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V12
-	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V11
-	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V13
-	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V15
-	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
-	// v70 = fms lin65, kh67, ch69: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
-	// v71 = mul lin65, kl68: V13
-	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V14
-	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V16
-	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
-	// s78 = add hi52, negch77: V17
-	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
-	// bv79 = sub s78, hi52: V18
-	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
-	// v80 = sub s78, bv79: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v81 = sub hi52, v80: V19
-	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
-	// v82 = sub negch77, bv79: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e83 = add v81, v82: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v86 = sub hi52, ch69: V15
-	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
-	// v87 = select fin75, s78, v86: V15
-	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V13
-	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	// lo61 = fma v59, One60, err57: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V13
+	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
+	// v68 = mul lin63, KKl65: V17
+	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s74 = add hi55, negch73: V16
+	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
+	// bv75 = sub s74, hi55: V18
+	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
+	// v76 = sub s74, bv75: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v77 = sub hi55, v76: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v78 = sub negch73, bv75: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e79 = add v77, v78: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V15
+	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V14
+	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V13
+	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv96 = param RowDiv: V11
+	// nf97 = div q89, RowDiv96: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd98 = div q89, RowDiv96: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero99 = param NegZero: V1
+	// negqd100 = xor qd98, NegZero99: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v101 = fma negqd100, RowDiv96, q89: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One102 = param One: V0
+	// rd103 = fma v101, One102, r95: V13
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V14
-	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
-	// hi93 = select corr85, v87, hi52: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// lo94 = select corr85, v92, lo61: V11
-	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V12
-	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V11
-	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// RowDiv103 = param RowDiv: V9
-	// nf104 = div q96, RowDiv103: V13
-	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
-	// qd105 = div q96, RowDiv103: V14
-	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
-	// NegZero106 = param NegZero: V1
-	// negqd107 = xor qd105, NegZero106: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma negqd107, RowDiv103, q96: V12
-	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
-	// One109 = param One: V0
-	// rd110 = fma v108, One109, r102: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// v111 = div rd110, RowDiv103: V11
-	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
-	// v112 = add qd105, v111: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v113 = lt hi93, Inf74: V10
-	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, nf104: V10
-	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
-	// store dst v114
-	VST1.P [V10.D2], 16(R1)
+	// v104 = div rd103, RowDiv96: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v105 = add qd98, v104: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v106 = lt hi82, Inf71: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v107 = select v106, v105, nf97: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v107
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 4-5.
-	// x0 = load x[col 0]: V10
-	VLD2.P 32(R2), [V10.D2, V11.D2]
-	// y1 = load y[col 0]: V12
-	VLD2.P 32(R3), [V12.D2, V13.D2]
-	// d2 = sub x0, y1: V14
-	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
-	// v3 = sub d2, x0: V15
-	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
-	// v4 = sub d2, v3: V16
-	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// x0 = load x[col 0]: V12
+	VLD2.P 32(R2), [V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD2.P 32(R3), [V14.D2, V15.D2]
+	// d2 = sub x0, y1: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v3 = sub d2, x0: V17
+	WORD $0x4eecd611 // FSUB V17.2D, V16.2D, V12.2D
+	// v4 = sub d2, v3: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// v8 = fma y1, One7, v3: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef1d64c // FSUB V12.2D, V18.2D, V17.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V12
-	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
-	// sg12 = and d2, NegZero10: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e0e // BIC V14.16B, V16.16B, V1.16B
+	// sg12 = and d2, NegZero10: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e301d8c // EOR V12.16B, V12.16B, V16.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V14
-	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// quad15 = lt z11, K14: V16
+	WORD $0x6eeee450 // FCMGT V16.2D, V2.2D, V14.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V15
-	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
-	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
-	// v18 = add zl13, zl13: V16
-	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
-	// hi20 = mul c17, z11: V16
-	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
-	// v21 = fms c17, z11, hi20: V17
-	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
-	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
-	// lo22 = fma c17, zz19, v21: V17
-	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// c17 = select quad15, z11, P16: V17
+	WORD $0x4eb01e11 // MOV V17.16B, V16.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb01e4c // BIT V12.16B, V18.16B, V16.16B
+	// hi20 = mul c17, z11: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V13
-	// d28 = sub x26, y27: V10
-	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
-	// v29 = sub d28, x26: V12
-	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V15
-	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// n25 = select quad15, One23, Zero24: V16
+	WORD $0x6e641c10 // BSL V16.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V12
+	WORD $0x4eefd5ac // FSUB V12.2D, V13.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eedd58e // FSUB V14.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V17
+	WORD $0x4eeed591 // FSUB V17.2D, V12.2D, V14.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v32 = fms x26, One31, v30: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdb1 // FMLA V17.2D, V13.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eeed62d // FSUB V13.2D, V17.2D, V14.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V12
-	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V13
-	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
-	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
-	// v44 = add zl39, zl39: V15
-	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// hi46 = mul c43, z37: V15
-	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
-	// v47 = fms c43, z37, hi46: V18
-	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
-	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
-	// lo48 = fma c43, zz45, v47: V18
-	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4ead1daf // MOV V15.16B, V13.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V17
+	WORD $0x4e6cd591 // FADD V17.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e2c // BIT V12.16B, V17.16B, V13.16B
+	// hi46 = mul c43, z37: V17
+	WORD $0x6e6eddf1 // FMUL V17.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6ecdf4 // FMLA V20.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V20
+	WORD $0x4e6ccdf4 // FMLA V20.2D, V15.2D, V12.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V10
-	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
-	// bv53 = sub hi52, hi20: V12
-	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
-	// v54 = sub hi52, bv53: V13
-	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
-	// v55 = sub hi20, v54: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// v56 = sub hi46, bv53: V12
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
+	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
+	// small54 = min hi20, hi46: V14
+	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
+	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
+	// hi55 = add hi20, hi46: V15
+	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
+	// v56 = sub hi55, big53: V12
 	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// e57 = add v55, v56: V12
-	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V18
-	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V12
-	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V11
-	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V13
-	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V15
-	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
-	// v70 = fms lin65, kh67, ch69: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
-	// v71 = mul lin65, kl68: V13
-	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V14
-	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V16
-	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
-	// s78 = add hi52, negch77: V17
-	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
-	// bv79 = sub s78, hi52: V18
-	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
-	// v80 = sub s78, bv79: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v81 = sub hi52, v80: V19
-	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
-	// v82 = sub negch77, bv79: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e83 = add v81, v82: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v86 = sub hi52, ch69: V15
-	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
-	// v87 = select fin75, s78, v86: V15
-	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V13
-	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	// lo61 = fma v59, One60, err57: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V13
+	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
+	// v68 = mul lin63, KKl65: V17
+	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s74 = add hi55, negch73: V16
+	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
+	// bv75 = sub s74, hi55: V18
+	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
+	// v76 = sub s74, bv75: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v77 = sub hi55, v76: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v78 = sub negch73, bv75: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e79 = add v77, v78: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V15
+	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V14
+	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V13
+	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv96 = param RowDiv: V11
+	// nf97 = div q89, RowDiv96: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd98 = div q89, RowDiv96: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero99 = param NegZero: V1
+	// negqd100 = xor qd98, NegZero99: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v101 = fma negqd100, RowDiv96, q89: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One102 = param One: V0
+	// rd103 = fma v101, One102, r95: V13
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V14
-	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
-	// hi93 = select corr85, v87, hi52: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// lo94 = select corr85, v92, lo61: V11
-	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V12
-	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V11
-	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// RowDiv103 = param RowDiv: V9
-	// nf104 = div q96, RowDiv103: V13
-	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
-	// qd105 = div q96, RowDiv103: V14
-	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
-	// NegZero106 = param NegZero: V1
-	// negqd107 = xor qd105, NegZero106: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma negqd107, RowDiv103, q96: V12
-	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
-	// One109 = param One: V0
-	// rd110 = fma v108, One109, r102: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// v111 = div rd110, RowDiv103: V11
-	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
-	// v112 = add qd105, v111: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v113 = lt hi93, Inf74: V10
-	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, nf104: V10
-	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
-	// store dst v114
-	VST1.P [V10.D2], 16(R1)
+	// v104 = div rd103, RowDiv96: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v105 = add qd98, v104: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v106 = lt hi82, Inf71: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v107 = select v106, v105, nf97: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v107
+	VST1.P [V13.D2], 16(R1)
 	// Lanes 6-7.
-	// x0 = load x[col 0]: V10
-	VLD2.P 32(R2), [V10.D2, V11.D2]
-	// y1 = load y[col 0]: V12
-	VLD2.P 32(R3), [V12.D2, V13.D2]
-	// d2 = sub x0, y1: V14
-	WORD $0x4eecd54e // FSUB V14.2D, V10.2D, V12.2D
-	// v3 = sub d2, x0: V15
-	WORD $0x4eead5cf // FSUB V15.2D, V14.2D, V10.2D
-	// v4 = sub d2, v3: V16
-	WORD $0x4eefd5d0 // FSUB V16.2D, V14.2D, V15.2D
+	// x0 = load x[col 0]: V12
+	VLD2.P 32(R2), [V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD2.P 32(R3), [V14.D2, V15.D2]
+	// d2 = sub x0, y1: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v3 = sub d2, x0: V17
+	WORD $0x4eecd611 // FSUB V17.2D, V16.2D, V12.2D
+	// v4 = sub d2, v3: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
 	// One5 = param One: V0
-	// v6 = fms x0, One5, v4: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd50 // FMLA V16.2D, V10.2D, V0.2D
+	// v6 = fms x0, One5, v4: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
 	// One7 = param One: V0
-	// v8 = fma y1, One7, v3: V15
-	WORD $0x4e60cd8f // FMLA V15.2D, V12.2D, V0.2D
-	// e9 = sub v6, v8: V10
-	WORD $0x4eefd60a // FSUB V10.2D, V16.2D, V15.2D
+	// v8 = fma y1, One7, v3: V17
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef1d64c // FSUB V12.2D, V18.2D, V17.2D
 	// NegZero10 = param NegZero: V1
-	// z11 = andnot NegZero10, d2: V12
-	WORD $0x4e611dcc // BIC V12.16B, V14.16B, V1.16B
-	// sg12 = and d2, NegZero10: V14
-	WORD $0x4e211dce // AND V14.16B, V14.16B, V1.16B
-	// zl13 = xor e9, sg12: V10
-	WORD $0x6e2e1d4a // EOR V10.16B, V10.16B, V14.16B
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e0e // BIC V14.16B, V16.16B, V1.16B
+	// sg12 = and d2, NegZero10: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e301d8c // EOR V12.16B, V12.16B, V16.16B
 	// K14 = param K: V2
-	// quad15 = lt z11, K14: V14
-	WORD $0x6eece44e // FCMGT V14.2D, V2.2D, V12.2D
+	// quad15 = lt z11, K14: V16
+	WORD $0x6eeee450 // FCMGT V16.2D, V2.2D, V14.2D
 	// P16 = param P: V3
-	// c17 = select quad15, z11, P16: V15
-	WORD $0x4eae1dcf // MOV V15.16B, V14.16B
-	WORD $0x6e631d8f // BSL V15.16B, V12.16B, V3.16B
-	// v18 = add zl13, zl13: V16
-	WORD $0x4e6ad550 // FADD V16.2D, V10.2D, V10.2D
-	// zz19 = select quad15, v18, zl13: V10
-	WORD $0x6eae1e0a // BIT V10.16B, V16.16B, V14.16B
-	// hi20 = mul c17, z11: V16
-	WORD $0x6e6cddf0 // FMUL V16.2D, V15.2D, V12.2D
-	// v21 = fms c17, z11, hi20: V17
-	WORD $0x6ee0fa11 // FNEG V17.2D, V16.2D
-	WORD $0x4e6ccdf1 // FMLA V17.2D, V15.2D, V12.2D
-	// lo22 = fma c17, zz19, v21: V17
-	WORD $0x4e6acdf1 // FMLA V17.2D, V15.2D, V10.2D
+	// c17 = select quad15, z11, P16: V17
+	WORD $0x4eb01e11 // MOV V17.16B, V16.16B
+	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V18
+	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb01e4c // BIT V12.16B, V18.16B, V16.16B
+	// hi20 = mul c17, z11: V18
+	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V19
+	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
 	// One23 = param One: V0
 	// Zero24 = param Zero: V4
-	// n25 = select quad15, One23, Zero24: V14
-	WORD $0x6e641c0e // BSL V14.16B, V0.16B, V4.16B
-	// x26 = load x[col 1]: V11
-	// y27 = load y[col 1]: V13
-	// d28 = sub x26, y27: V10
-	WORD $0x4eedd56a // FSUB V10.2D, V11.2D, V13.2D
-	// v29 = sub d28, x26: V12
-	WORD $0x4eebd54c // FSUB V12.2D, V10.2D, V11.2D
-	// v30 = sub d28, v29: V15
-	WORD $0x4eecd54f // FSUB V15.2D, V10.2D, V12.2D
+	// n25 = select quad15, One23, Zero24: V16
+	WORD $0x6e641c10 // BSL V16.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V12
+	WORD $0x4eefd5ac // FSUB V12.2D, V13.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eedd58e // FSUB V14.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V17
+	WORD $0x4eeed591 // FSUB V17.2D, V12.2D, V14.2D
 	// One31 = param One: V0
-	// v32 = fms x26, One31, v30: V15
-	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
-	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// v32 = fms x26, One31, v30: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cdb1 // FMLA V17.2D, V13.2D, V0.2D
 	// One33 = param One: V0
-	// v34 = fma y27, One33, v29: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// e35 = sub v32, v34: V11
-	WORD $0x4eecd5eb // FSUB V11.2D, V15.2D, V12.2D
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eeed62d // FSUB V13.2D, V17.2D, V14.2D
 	// NegZero36 = param NegZero: V1
-	// z37 = andnot NegZero36, d28: V12
-	WORD $0x4e611d4c // BIC V12.16B, V10.16B, V1.16B
-	// sg38 = and d28, NegZero36: V10
-	WORD $0x4e211d4a // AND V10.16B, V10.16B, V1.16B
-	// zl39 = xor e35, sg38: V10
-	WORD $0x6e2a1d6a // EOR V10.16B, V11.16B, V10.16B
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
 	// K40 = param K: V2
-	// quad41 = lt z37, K40: V11
-	WORD $0x6eece44b // FCMGT V11.2D, V2.2D, V12.2D
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
 	// P42 = param P: V3
-	// c43 = select quad41, z37, P42: V13
-	WORD $0x4eab1d6d // MOV V13.16B, V11.16B
-	WORD $0x6e631d8d // BSL V13.16B, V12.16B, V3.16B
-	// v44 = add zl39, zl39: V15
-	WORD $0x4e6ad54f // FADD V15.2D, V10.2D, V10.2D
-	// zz45 = select quad41, v44, zl39: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// hi46 = mul c43, z37: V15
-	WORD $0x6e6cddaf // FMUL V15.2D, V13.2D, V12.2D
-	// v47 = fms c43, z37, hi46: V18
-	WORD $0x6ee0f9f2 // FNEG V18.2D, V15.2D
-	WORD $0x4e6ccdb2 // FMLA V18.2D, V13.2D, V12.2D
-	// lo48 = fma c43, zz45, v47: V18
-	WORD $0x4e6acdb2 // FMLA V18.2D, V13.2D, V10.2D
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4ead1daf // MOV V15.16B, V13.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V17
+	WORD $0x4e6cd591 // FADD V17.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e2c // BIT V12.16B, V17.16B, V13.16B
+	// hi46 = mul c43, z37: V17
+	WORD $0x6e6eddf1 // FMUL V17.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V20
+	WORD $0x6ee0fa34 // FNEG V20.2D, V17.2D
+	WORD $0x4e6ecdf4 // FMLA V20.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V20
+	WORD $0x4e6ccdf4 // FMLA V20.2D, V15.2D, V12.2D
 	// One49 = param One: V0
-	// Zero50 = param Zero: V4
-	// n51 = select quad41, One49, Zero50: V11
-	WORD $0x6e641c0b // BSL V11.16B, V0.16B, V4.16B
-	// hi52 = add hi20, hi46: V10
-	WORD $0x4e6fd60a // FADD V10.2D, V16.2D, V15.2D
-	// bv53 = sub hi52, hi20: V12
-	WORD $0x4ef0d54c // FSUB V12.2D, V10.2D, V16.2D
-	// v54 = sub hi52, bv53: V13
-	WORD $0x4eecd54d // FSUB V13.2D, V10.2D, V12.2D
-	// v55 = sub hi20, v54: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// v56 = sub hi46, bv53: V12
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
+	// quad52 = select quad41, v51, n25: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// big53 = max hi20, hi46: V12
+	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
+	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
+	// small54 = min hi20, hi46: V14
+	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
+	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
+	// hi55 = add hi20, hi46: V15
+	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
+	// v56 = sub hi55, big53: V12
 	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// e57 = add v55, v56: V12
-	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// err57 = sub small54, v56: V12
+	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
 	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V18
-	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// v59 = fma lo22, One58, lo48: V20
+	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
 	// One60 = param One: V0
-	// lo61 = fma v59, One60, e57: V12
-	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
-	// One62 = param One: V0
-	// quad63 = fma n25, One62, n51: V11
-	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
-	// RowCols64 = param RowCols: V5
-	// lin65 = sub RowCols64, quad63: V11
-	WORD $0x4eebd4ab // FSUB V11.2D, V5.2D, V11.2D
-	// K66 = param K: V2
-	// kh67 = mul K66, K66: V13
-	WORD $0x6e62dc4d // FMUL V13.2D, V2.2D, V2.2D
-	// kl68 = fms K66, K66, kh67: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e62cc4e // FMLA V14.2D, V2.2D, V2.2D
-	// ch69 = mul lin65, kh67: V15
-	WORD $0x6e6ddd6f // FMUL V15.2D, V11.2D, V13.2D
-	// v70 = fms lin65, kh67, ch69: V16
-	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
-	WORD $0x4e6dcd70 // FMLA V16.2D, V11.2D, V13.2D
-	// v71 = mul lin65, kl68: V13
-	WORD $0x6e6edd6d // FMUL V13.2D, V11.2D, V14.2D
-	// One72 = param One: V0
-	// cl73 = fma v70, One72, v71: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// Inf74 = param Inf: V6
-	// fin75 = lt hi52, Inf74: V14
-	WORD $0x6eeae4ce // FCMGT V14.2D, V6.2D, V10.2D
-	// NegZero76 = param NegZero: V1
-	// negch77 = xor ch69, NegZero76: V16
-	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
-	// s78 = add hi52, negch77: V17
-	WORD $0x4e70d551 // FADD V17.2D, V10.2D, V16.2D
-	// bv79 = sub s78, hi52: V18
-	WORD $0x4eead632 // FSUB V18.2D, V17.2D, V10.2D
-	// v80 = sub s78, bv79: V19
-	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
-	// v81 = sub hi52, v80: V19
-	WORD $0x4ef3d553 // FSUB V19.2D, V10.2D, V19.2D
-	// v82 = sub negch77, bv79: V16
-	WORD $0x4ef2d610 // FSUB V16.2D, V16.2D, V18.2D
-	// e83 = add v81, v82: V16
-	WORD $0x4e70d670 // FADD V16.2D, V19.2D, V16.2D
-	// Zero84 = param Zero: V4
-	// corr85 = lt Zero84, lin65: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// v86 = sub hi52, ch69: V15
-	WORD $0x4eefd54f // FSUB V15.2D, V10.2D, V15.2D
-	// v87 = select fin75, s78, v86: V15
-	WORD $0x6eae1e2f // BIT V15.16B, V17.16B, V14.16B
-	// One88 = param One: V0
-	// v89 = fms lo61, One88, cl73: V13
-	WORD $0x6ee0f9ad // FNEG V13.2D, V13.2D
+	// lo61 = fma v59, One60, err57: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols62 = param RowCols: V5
+	// lin63 = sub RowCols62, quad52: V13
+	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
+	// KKh64 = param KKh: V6
+	// KKl65 = param KKl: V7
+	// ch66 = mul lin63, KKh64: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v67 = fms lin63, KKh64, ch66: V16
+	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
+	// v68 = mul lin63, KKl65: V17
+	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
+	// One69 = param One: V0
+	// cl70 = fma v67, One69, v68: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf71 = param Inf: V8
+	// NegZero72 = param NegZero: V1
+	// negch73 = xor ch66, NegZero72: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s74 = add hi55, negch73: V16
+	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
+	// bv75 = sub s74, hi55: V18
+	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
+	// v76 = sub s74, bv75: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v77 = sub hi55, v76: V19
+	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
+	// v78 = sub negch73, bv75: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e79 = add v77, v78: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero80 = param Zero: V4
+	// corr81 = lt Zero80, lin63: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi82 = select corr81, s74, hi55: V15
+	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
+	// One83 = param One: V0
+	// v84 = fms lo61, One83, cl70: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One85 = param One: V0
+	// v86 = fma v84, One85, e79: V14
+	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
+	// lo87 = select corr81, v86, lo61: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di88 = param Di: V9
+	// q89 = mul hi82, Di88: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v90 = fms hi82, Di88, q89: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
+	// Dl91 = param Dl: V10
+	// v92 = mul lo87, Di88: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v93 = fma hi82, Dl91, v92: V13
+	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
+	// One94 = param One: V0
+	// r95 = fma v90, One94, v93: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv96 = param RowDiv: V11
+	// nf97 = div q89, RowDiv96: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd98 = div q89, RowDiv96: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero99 = param NegZero: V1
+	// negqd100 = xor qd98, NegZero99: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v101 = fma negqd100, RowDiv96, q89: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One102 = param One: V0
+	// rd103 = fma v101, One102, r95: V13
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One90 = param One: V0
-	// v91 = fma v89, One90, e83: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// v92 = select fin75, v91, lo61: V14
-	WORD $0x6e6c1e0e // BSL V14.16B, V16.16B, V12.16B
-	// hi93 = select corr85, v87, hi52: V10
-	WORD $0x6eab1dea // BIT V10.16B, V15.16B, V11.16B
-	// lo94 = select corr85, v92, lo61: V11
-	WORD $0x6e6c1dcb // BSL V11.16B, V14.16B, V12.16B
-	// Di95 = param Di: V7
-	// q96 = mul hi93, Di95: V12
-	WORD $0x6e67dd4c // FMUL V12.2D, V10.2D, V7.2D
-	// v97 = fms hi93, Di95, q96: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e67cd4d // FMLA V13.2D, V10.2D, V7.2D
-	// Dl98 = param Dl: V8
-	// v99 = mul lo94, Di95: V11
-	WORD $0x6e67dd6b // FMUL V11.2D, V11.2D, V7.2D
-	// v100 = fma hi93, Dl98, v99: V11
-	WORD $0x4e68cd4b // FMLA V11.2D, V10.2D, V8.2D
-	// One101 = param One: V0
-	// r102 = fma v97, One101, v100: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// RowDiv103 = param RowDiv: V9
-	// nf104 = div q96, RowDiv103: V13
-	WORD $0x6e69fd8d // FDIV V13.2D, V12.2D, V9.2D
-	// qd105 = div q96, RowDiv103: V14
-	WORD $0x6e69fd8e // FDIV V14.2D, V12.2D, V9.2D
-	// NegZero106 = param NegZero: V1
-	// negqd107 = xor qd105, NegZero106: V15
-	WORD $0x6e211dcf // EOR V15.16B, V14.16B, V1.16B
-	// v108 = fma negqd107, RowDiv103, q96: V12
-	WORD $0x4e69cdec // FMLA V12.2D, V15.2D, V9.2D
-	// One109 = param One: V0
-	// rd110 = fma v108, One109, r102: V11
-	WORD $0x4e60cd8b // FMLA V11.2D, V12.2D, V0.2D
-	// v111 = div rd110, RowDiv103: V11
-	WORD $0x6e69fd6b // FDIV V11.2D, V11.2D, V9.2D
-	// v112 = add qd105, v111: V11
-	WORD $0x4e6bd5cb // FADD V11.2D, V14.2D, V11.2D
-	// v113 = lt hi93, Inf74: V10
-	WORD $0x6eeae4ca // FCMGT V10.2D, V6.2D, V10.2D
-	// v114 = select v113, v112, nf104: V10
-	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
-	// store dst v114
-	VST1.P [V10.D2], 16(R1)
+	// v104 = div rd103, RowDiv96: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v105 = add qd98, v104: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v106 = lt hi82, Inf71: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v107 = select v106, v105, nf97: V13
+	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
+	// store dst v107
+	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 

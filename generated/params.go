@@ -58,5 +58,8 @@ const (
 	PKg       = 17
 	PRowCols  = 18
 	PRowDiv   = 19
-	NumParams = 20 // the number of parameters
+	PKKh      = 20
+	PKKl      = 21
+	PBInf     = 22
+	NumParams = 23 // the number of parameters
 )

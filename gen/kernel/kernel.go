@@ -32,6 +32,9 @@ var Params = []string{
 	"Kg",      // gradients: z >= Kg is linear; K, or the least subnormal for K = 0
 	"RowCols", // float64 row sums: the number of columns where K > 0, else 0 (no K*K to subtract)
 	"RowDiv",  // row means: the number of columns
+	"KKh",     // float64 row sums: K*K rounded
+	"KKl",     // and its error, fma(K, K, -KKh): KKh + KKl = K*K exactly
+	"BInf",    // float32 row sums: B*(Inf - H), the loss at z = +Inf
 }
 
 // ParamIndex returns the index of parameter n in Params; it panics for an unknown name.

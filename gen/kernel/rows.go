@@ -84,18 +84,19 @@ func (b *builder) rows32(cols int, mean bool) {
 	s := b.named("s", b.mul(b.param("Ah"), qs))
 	s = b.named("s", b.sel(b.ne(ls, b.param("Zero")), b.add(s, b.mul(bb, ls)), s))
 	// An element whose x - y overflowed: the loss at z = +Inf.
-	inf := b.named("binf", b.mul(bb, b.sub(b.param("Inf"), b.param("H"))))
-	s = b.named("s", b.sel(b.named("ovf", b.le(b.param("Ovf"), zmax)), b.add(s, inf), s))
+	s = b.named("s", b.sel(b.named("ovf", b.le(b.param("Ovf"), zmax)), b.add(s, b.param("BInf")), s))
 	if mean {
 		s = b.div(s, b.param("RowDiv"))
 	}
 	b.store("dst", s)
 }
 
-// addDD is the root package's addDD: TwoSum of the h parts, the l parts added and
-// the error of h added to them.
+// addDD is the root package's addDD on lane sums, whose h parts are >= +0 (or
+// NaN): the sum of the h parts and its exact error, the l parts added and the error
+// added to them. The error is TwoSum's in the root package; here Fast2Sum on the
+// larger and the smaller h gives it (fast2Sum says why it is the same number).
 func (b *builder) addDD(h0, l0, h1, l1 int) (h, l int) {
-	s, e := b.twoSum(h0, h1)
+	s, e := b.fast2Sum(h0, h1)
 	return s, b.addA(b.addA(l0, l1), e)
 }
 
@@ -103,41 +104,52 @@ func (b *builder) addDD(h0, l0, h1, l1 int) (h, l int) {
 // values of each column, added in combine64's tree, and finishSum64.
 func (b *builder) rows64(cols int, mean bool) {
 	// Each pair of columns is added as soon as it is built, which keeps fewer
-	// values live (the order of the additions is the tree's all the same).
-	lane := func(c int) (h, l, n int) {
+	// values live (the order of the additions is the tree's all the same). The
+	// count of quadratic elements runs from column to column: whole numbers up to
+	// 4, added exactly in any order (a select of an addition: one masked addition
+	// where the ISA has them).
+	quad := -1
+	lane := func(c int) (h, l int) {
 		d := b.column(F64, c)
 		h, l = b.term64(d)
-		return h, l, b.named("n", b.sel(d.m, b.param("One"), b.param("Zero")))
+		if quad < 0 {
+			quad = b.sel(d.m, b.param("One"), b.param("Zero"))
+		} else {
+			quad = b.sel(d.m, b.addA(quad, b.param("One")), quad)
+		}
+		quad = b.named("n", quad)
+		return h, l
 	}
-	pair := func(c int) (h, l, n int) {
-		h0, l0, n0 := lane(c)
-		h1, l1, n1 := lane(c + 1)
-		h, l = b.addDD(h0, l0, h1, l1)
-		return h, l, b.addA(n0, n1)
+	pair := func(c int) (h, l int) {
+		h0, l0 := lane(c)
+		h1, l1 := lane(c + 1)
+		return b.addDD(h0, l0, h1, l1)
 	}
-	hi, lo, quad := pair(0)
+	hi, lo := pair(0)
 	if cols == 4 {
-		h23, l23, n23 := pair(2)
+		h23, l23 := pair(2)
 		hi, lo = b.addDD(hi, lo, h23, l23)
-		quad = b.addA(quad, n23)
 	}
 	hi, lo, quad = b.named("hi", hi), b.named("lo", lo), b.named("quad", quad)
 	lin := b.named("lin", b.sub(b.param("RowCols"), quad))
 	// Where lin > 0 (and K > 0: RowCols is 0 for K = 0), subtract lin*K*K as ch + cl.
-	k := b.param("K")
-	kh := b.named("kh", b.mul(k, k))
-	kl := b.named("kl", b.fms(k, k, kh))
+	kh, kl := b.param("KKh"), b.param("KKl")
 	ch := b.named("ch", b.mul(lin, kh))
 	cl := b.named("cl", b.addA(b.fms(lin, kh, ch), b.mul(lin, kl)))
+	//
+	// finishSum64 takes hi - ch where hi is +Inf or NaN, and TwoSum(hi, -ch)
+	// elsewhere. Both sides need no select here:
+	//   - hi: TwoSum's sum hi + (-ch) is hi - ch, bit for bit (IEEE 754 defines the
+	//     difference so; where lin > 0, ch is not NaN, so no NaN's sign can tell
+	//     the two apart);
+	//   - lo: where hi is +Inf or NaN, so is the corrected hi, and the store below
+	//     takes q (nf), which does not read lo.
 	inf := b.param("Inf")
-	fin := b.named("fin", b.lt(hi, inf))
 	negch := b.named("negch", b.xor(ch, b.param("NegZero")))
 	s, e := b.twoSum(hi, negch)
 	corr := b.named("corr", b.lt(b.param("Zero"), lin))
-	hc := b.sel(fin, s, b.sub(hi, ch))
-	lc := b.sel(fin, b.addA(b.subA(lo, cl), e), lo)
-	hi = b.named("hi", b.sel(corr, hc, hi))
-	lo = b.named("lo", b.sel(corr, lc, lo))
+	hi = b.named("hi", b.sel(corr, s, hi))
+	lo = b.named("lo", b.sel(corr, b.addA(b.subA(lo, cl), e), lo))
 	// Divide by D (Di + Dl); the mean then by RowDiv (ddDiv).
 	di := b.param("Di")
 	q := b.named("q", b.mul(hi, di))

@@ -586,16 +586,14 @@ func neonEquivalent(line, next, desc string) string {
 // description before its instructions).
 var describedLinear = regexp.MustCompile(`^\s*// lh\d+ = mul B\d+, mh\d+:`)
 
-// describedNegCh and describedFin match, in the float64 row kernels, the value
-// negch = xor ch, NegZero and the mask fin = lt hi, Inf: in the line of the
-// description before the assembly (asm and asm/neon.go write it as a comment) or in
-// the Go line itself (generated/kernels.go names the values: the mask's line
-// declares it, the next compares).
+// describedNegCh matches, in the float64 row kernels, the value negch = xor ch,
+// NegZero (negqd in the means), in the line of the description before the assembly
+// (asm and asm/neon.go write it as a comment) or in the Go line itself
+// (generated/kernels.go names the values); describedNotFin and describedCl match
+// the means' nf and the finish's cl the same way.
 var (
 	describedNegCh  = regexp.MustCompile(`neg(ch|qd)\d+ (= xor|:= )`)
 	describedNotFin = regexp.MustCompile(`nf\d+ = div q\d+, RowDiv\d+`)
-	describedFin    = regexp.MustCompile(`fin\d+ (= lt hi\d+, Inf\d+|uint64$)`)
-	describedBInf   = regexp.MustCompile(`binf\d+ = mul B\d+, `)
 	rowKernel       = regexp.MustCompile(`^row(sums|means)\d`) // the row kernels' functions, lower case
 	describedCl     = regexp.MustCompile(`cl\d+ = fma v\d+, One\d+, v\d+`)
 )
@@ -606,25 +604,17 @@ var (
 //     lh = B * mh is the loss only where z is +Inf or NaN (elsewhere the
 //     double-double result is selected), and there, with B > 0, B * mh and B + mh
 //     are both +Inf or both NaN;
-//   - in the float32 row kernels, binf = B*(+Inf - H), the loss at z = +Inf, is
-//     +Inf, or NaN where H = +Inf: B + (+Inf - H) is the same, B being > 0;
 //   - in the float64 kernels of rows of 2 columns, cl = fms(lin, kh, ch) +
 //     lin*kl: lin is 0, 1 or 2, so lin*kh is exact and the fms is +0, and
 //     subtracting it instead changes nothing;
 //   - in the float64 row means, nf = q/RowDiv, the result where hi is +Inf or NaN,
 //     where q*RowDiv is the same;
 //   - in the float64 row kernels, negch = -ch by an xor of the sign bit: ch =
-//     lin*K*K >= +0 has it clear, so or sets it the same; and fin = hi < +Inf picks
-//     the finite form of finishSum64's subtraction of lin*K*K, but at hi = +Inf the
-//     two forms (hi + -ch by two-sum, hi - ch; ch finite) are both +Inf, and the
-//     finish then reads hi alone.
+//     lin*K*K >= +0 has it clear, so or sets it the same.
 func describedEquivalent(fn, prev, line, desc string) string {
 	f := strings.ToLower(fn)
 	if desc == "FMUL -> FADD" && strings.HasPrefix(f, "elementwisef64") && describedLinear.MatchString(prev) {
 		return "lh = B * mh is selected only where z is +Inf or NaN, where B + mh (B > 0) is the same +Inf or NaN"
-	}
-	if (desc == "FMUL -> FADD" || desc == "VMULPD -> VADDPD") && rowKernel.MatchString(f) && strings.Contains(f, "f32") && describedBInf.MatchString(prev) {
-		return "binf = B*(+Inf - H) is +Inf, or NaN where H = +Inf: B + (+Inf - H) with B > 0 is the same"
 	}
 	if !rowKernel.MatchString(f) || !strings.Contains(f, "f64") {
 		return ""
@@ -643,10 +633,6 @@ func describedEquivalent(fn, prev, line, desc string) string {
 			if describedCl.MatchString(prev) {
 				return "cl = fms(lin, kh, ch) + lin*kl: with 2 columns lin is 0, 1 or 2, lin*kh is exact and its error +0, so adding or subtracting it is the same"
 			}
-		}
-	case "compare < -> <=", "< -> <=", "compare > -> >=":
-		if describedFin.MatchString(prev) {
-			return "fin = hi < +Inf picks finishSum64's finite form of hi - lin*K*K; at hi = +Inf both forms are +Inf and the finish reads hi alone"
 		}
 	}
 	return ""
