@@ -1,0 +1,56 @@
+// Command ports measures, on this amd64 core, the throughput and latency of the
+// AVX-512 instructions the kernels are made of, alone and in pairs, and the float32
+// Sum kernel's loop in variants: which execution units an instruction shares with
+// which, and what bounds the loop (docs/tuning.md). Every loop runs on registers and
+// one cache line, so memory plays no part. Cycles are derived from the latency of a
+// dependent VADDPD chain, 3 cycles on Zen 4 and Zen 5.
+//
+//	go run -C bench ./ports
+//
+// gen.go writes the loops (go run gen.go in this directory).
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+)
+
+// test is one loop: its body is run n times; per is the instructions (or elements)
+// one run of it covers.
+type test struct {
+	name, doc string
+	f         func(n int, p *float32)
+	per       int
+	unit      string
+}
+
+func main() {
+	if runtime.GOARCH != "amd64" || len(tests) == 0 {
+		fmt.Fprintln(os.Stderr, "ports: amd64 with AVX-512 only")
+		os.Exit(1)
+	}
+	if !hasAVX512() {
+		fmt.Fprintln(os.Stderr, "ports: this CPU has no AVX-512")
+		os.Exit(1)
+	}
+	buf := make([]float32, 64)
+	const n = 1 << 21
+	cycle := 0.0
+	fmt.Printf("| loop | what | ns per unit | cycles per unit |\n| --- | --- | ---: | ---: |\n")
+	for _, t := range tests {
+		best := 1e18
+		for range 7 {
+			start := time.Now()
+			t.f(n, &buf[0])
+			best = min(best, float64(time.Since(start).Nanoseconds()))
+		}
+		ns := best / float64(n*t.per)
+		if t.name == "addchain" {
+			cycle = ns / 3
+		}
+		fmt.Printf("| %s | %s | %.3f per %s | %.2f |\n", t.name, t.doc, ns, t.unit, ns/cycle)
+	}
+	fmt.Printf("\nclock (from the VADDPD chain): %.2f GHz\n", 1/cycle)
+}

@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package main
+
+var tests []test
+
+func hasAVX512() bool { return false }
