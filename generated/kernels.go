@@ -8320,177 +8320,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[2]
+			y64 := yb[2]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[2]
-			y63 := yb[2]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[3]
-			y90 := yb[3]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[3]
+			y91 := yb[3]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[0] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[0] = v173
 		}
 		// row 1 of the block
 		{
@@ -8558,177 +8537,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[6]
+			y64 := yb[6]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[6]
-			y63 := yb[6]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[7]
-			y90 := yb[7]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[7]
+			y91 := yb[7]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[1] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[1] = v173
 		}
 		// row 2 of the block
 		{
@@ -8796,177 +8754,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[10]
+			y64 := yb[10]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[10]
-			y63 := yb[10]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[11]
-			y90 := yb[11]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[11]
+			y91 := yb[11]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[2] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[2] = v173
 		}
 		// row 3 of the block
 		{
@@ -9034,177 +8971,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[14]
+			y64 := yb[14]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[14]
-			y63 := yb[14]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[15]
-			y90 := yb[15]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[15]
+			y91 := yb[15]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[3] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[3] = v173
 		}
 		// row 4 of the block
 		{
@@ -9272,177 +9188,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[18]
+			y64 := yb[18]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[18]
-			y63 := yb[18]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[19]
-			y90 := yb[19]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[19]
+			y91 := yb[19]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[4] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[4] = v173
 		}
 		// row 5 of the block
 		{
@@ -9510,177 +9405,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[22]
+			y64 := yb[22]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[22]
-			y63 := yb[22]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[23]
-			y90 := yb[23]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[23]
+			y91 := yb[23]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[5] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[5] = v173
 		}
 		// row 6 of the block
 		{
@@ -9748,177 +9622,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[26]
+			y64 := yb[26]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[26]
-			y63 := yb[26]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[27]
-			y90 := yb[27]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[27]
+			y91 := yb[27]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[6] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[6] = v173
 		}
 		// row 7 of the block
 		{
@@ -9986,177 +9839,156 @@ func RowSums4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[30]
+			y64 := yb[30]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[30]
-			y63 := yb[30]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[31]
-			y90 := yb[31]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[31]
+			y91 := yb[31]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			v171 := q164 + r170
+			var v172 uint64
+			if hi157 < Inf146 {
+				v172 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			v168 := q161 + r167
-			var v169 uint64
-			if hi154 < Inf143 {
-				v169 = ^uint64(0)
-			}
-			v170 := math.Float64frombits(math.Float64bits(v168)&v169 | math.Float64bits(q161)&^v169)
-			dstb[7] = v170
+			v173 := math.Float64frombits(math.Float64bits(v171)&v172 | math.Float64bits(q164)&^v172)
+			dstb[7] = v173
 		}
 	}
 }
@@ -10250,187 +10082,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[2]
+			y64 := yb[2]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[2]
-			y63 := yb[2]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[3]
-			y90 := yb[3]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[3]
+			y91 := yb[3]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[0] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[0] = v182
 		}
 		// row 1 of the block
 		{
@@ -10498,187 +10309,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[6]
+			y64 := yb[6]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[6]
-			y63 := yb[6]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[7]
-			y90 := yb[7]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[7]
+			y91 := yb[7]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[1] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[1] = v182
 		}
 		// row 2 of the block
 		{
@@ -10746,187 +10536,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[10]
+			y64 := yb[10]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[10]
-			y63 := yb[10]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[11]
-			y90 := yb[11]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[11]
+			y91 := yb[11]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[2] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[2] = v182
 		}
 		// row 3 of the block
 		{
@@ -10994,187 +10763,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[14]
+			y64 := yb[14]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[14]
-			y63 := yb[14]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[15]
-			y90 := yb[15]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[15]
+			y91 := yb[15]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[3] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[3] = v182
 		}
 		// row 4 of the block
 		{
@@ -11242,187 +10990,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[18]
+			y64 := yb[18]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[18]
-			y63 := yb[18]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[19]
-			y90 := yb[19]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[19]
+			y91 := yb[19]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[4] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[4] = v182
 		}
 		// row 5 of the block
 		{
@@ -11490,187 +11217,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[22]
+			y64 := yb[22]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[22]
-			y63 := yb[22]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[23]
-			y90 := yb[23]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[23]
+			y91 := yb[23]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[5] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[5] = v182
 		}
 		// row 6 of the block
 		{
@@ -11738,187 +11444,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[26]
+			y64 := yb[26]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[26]
-			y63 := yb[26]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[27]
-			y90 := yb[27]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[27]
+			y91 := yb[27]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[6] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[6] = v182
 		}
 		// row 7 of the block
 		{
@@ -11986,187 +11671,166 @@ func RowMeans4F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[30]
+			y64 := yb[30]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
-			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			s55 := hi20 + hi46
-			v56 := s55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			v61 := v59 + err57
-			_ = One60
-			x62 := xb[30]
-			y63 := yb[30]
-			d64 := x62 - y63
-			v65 := d64 - x62
-			v66 := d64 - v65
-			One67 := pOne
-			v68 := x62 - v66
-			_ = One67
-			One69 := pOne
-			v70 := y63 + v65
-			_ = One69
-			e71 := v68 - v70
-			NegZero72 := pNegZero
-			z73 := math.Float64frombits(math.Float64bits(d64) &^ math.Float64bits(NegZero72))
-			sg74 := math.Float64frombits(math.Float64bits(d64) & math.Float64bits(NegZero72))
-			zl75 := math.Float64frombits(math.Float64bits(e71) ^ math.Float64bits(sg74))
-			K76 := pK
-			var quad77 uint64
-			if z73 < K76 {
-				quad77 = ^uint64(0)
-			}
-			P78 := pP
-			c79 := math.Float64frombits(math.Float64bits(z73)&quad77 | math.Float64bits(P78)&^quad77)
-			v80 := zl75 + zl75
-			zz81 := math.Float64frombits(math.Float64bits(v80)&quad77 | math.Float64bits(zl75)&^quad77)
-			hi82 := float64(c79 * z73)
-			v83 := math.FMA(c79, z73, -hi82)
-			lo84 := math.FMA(c79, zz81, v83)
-			One85 := pOne
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
 			One86 := pOne
-			v87 := n52 + One85
-			_ = One86
-			n88 := math.Float64frombits(math.Float64bits(v87)&quad77 | math.Float64bits(n52)&^quad77)
-			x89 := xb[31]
-			y90 := yb[31]
-			d91 := x89 - y90
-			v92 := d91 - x89
-			v93 := d91 - v92
-			One94 := pOne
-			v95 := x89 - v93
-			_ = One94
-			One96 := pOne
-			v97 := y90 + v92
-			_ = One96
-			e98 := v95 - v97
-			NegZero99 := pNegZero
-			z100 := math.Float64frombits(math.Float64bits(d91) &^ math.Float64bits(NegZero99))
-			sg101 := math.Float64frombits(math.Float64bits(d91) & math.Float64bits(NegZero99))
-			zl102 := math.Float64frombits(math.Float64bits(e98) ^ math.Float64bits(sg101))
-			K103 := pK
-			var quad104 uint64
-			if z100 < K103 {
-				quad104 = ^uint64(0)
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			n89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			x90 := xb[31]
+			y91 := yb[31]
+			d92 := x90 - y91
+			v93 := d92 - x90
+			v94 := d92 - v93
+			One95 := pOne
+			v96 := x90 - v94
+			_ = One95
+			One97 := pOne
+			v98 := y91 + v93
+			_ = One97
+			e99 := v96 - v98
+			NegZero100 := pNegZero
+			z101 := math.Float64frombits(math.Float64bits(d92) &^ math.Float64bits(NegZero100))
+			sg102 := math.Float64frombits(math.Float64bits(d92) & math.Float64bits(NegZero100))
+			zl103 := math.Float64frombits(math.Float64bits(e99) ^ math.Float64bits(sg102))
+			K104 := pK
+			var quad105 uint64
+			if z101 < K104 {
+				quad105 = ^uint64(0)
 			}
-			P105 := pP
-			c106 := math.Float64frombits(math.Float64bits(z100)&quad104 | math.Float64bits(P105)&^quad104)
-			v107 := zl102 + zl102
-			zz108 := math.Float64frombits(math.Float64bits(v107)&quad104 | math.Float64bits(zl102)&^quad104)
-			hi109 := float64(c106 * z100)
-			v110 := math.FMA(c106, z100, -hi109)
-			lo111 := math.FMA(c106, zz108, v110)
-			One112 := pOne
+			P106 := pP
+			c107 := math.Float64frombits(math.Float64bits(z101)&quad105 | math.Float64bits(P106)&^quad105)
+			v108 := zl103 + zl103
+			zz109 := math.Float64frombits(math.Float64bits(v108)&quad105 | math.Float64bits(zl103)&^quad105)
+			hi110 := float64(c107 * z101)
+			v111 := math.FMA(c107, z101, -hi110)
+			lo112 := math.FMA(c107, zz109, v111)
 			One113 := pOne
-			v114 := n88 + One112
-			_ = One113
-			quad115 := math.Float64frombits(math.Float64bits(v114)&quad104 | math.Float64bits(n88)&^quad104)
-			var big116m uint64
-			if hi82 > hi109 {
-				big116m = ^uint64(0)
-			}
-			big116 := math.Float64frombits(math.Float64bits(hi82)&big116m | math.Float64bits(hi109)&^big116m)
-			var small117m uint64
-			if hi109 > hi82 {
-				small117m = ^uint64(0)
-			}
-			small117 := math.Float64frombits(math.Float64bits(hi82)&small117m | math.Float64bits(hi109)&^small117m)
-			s118 := hi82 + hi109
-			v119 := s118 - big116
-			err120 := small117 - v119
-			One121 := pOne
-			v122 := lo84 + lo111
-			_ = One121
+			One114 := pOne
+			v115 := n89 + One113
+			_ = One114
+			quad116 := math.Float64frombits(math.Float64bits(v115)&quad105 | math.Float64bits(n89)&^quad105)
+			s117 := hi83 + hi110
+			bv118 := s117 - hi83
+			v119 := s117 - bv118
+			v120 := hi83 - v119
+			v121 := hi110 - bv118
+			e122 := v120 + v121
 			One123 := pOne
-			v124 := v122 + err120
+			v124 := lo85 + lo112
 			_ = One123
-			var big125m uint64
-			if s55 > s118 {
-				big125m = ^uint64(0)
+			One125 := pOne
+			v126 := v124 + e122
+			_ = One125
+			hi127 := s53 + s117
+			bv128 := hi127 - s53
+			v129 := hi127 - bv128
+			v130 := s53 - v129
+			v131 := s117 - bv128
+			e132 := v130 + v131
+			One133 := pOne
+			v134 := v62 + v126
+			_ = One133
+			One135 := pOne
+			lo136 := v134 + e132
+			_ = One135
+			RowCols137 := pRowCols
+			lin138 := RowCols137 - quad116
+			KKh139 := pKKh
+			KKl140 := pKKl
+			ch141 := float64(lin138 * KKh139)
+			v142 := math.FMA(lin138, KKh139, -ch141)
+			v143 := float64(lin138 * KKl140)
+			One144 := pOne
+			cl145 := v142 + v143
+			_ = One144
+			Inf146 := pInf
+			NegZero147 := pNegZero
+			negch148 := math.Float64frombits(math.Float64bits(ch141) ^ math.Float64bits(NegZero147))
+			s149 := hi127 + negch148
+			bv150 := s149 - hi127
+			v151 := s149 - bv150
+			v152 := hi127 - v151
+			v153 := negch148 - bv150
+			e154 := v152 + v153
+			Zero155 := pZero
+			var corr156 uint64
+			if Zero155 < lin138 {
+				corr156 = ^uint64(0)
 			}
-			big125 := math.Float64frombits(math.Float64bits(s55)&big125m | math.Float64bits(s118)&^big125m)
-			var small126m uint64
-			if s118 > s55 {
-				small126m = ^uint64(0)
+			hi157 := math.Float64frombits(math.Float64bits(s149)&corr156 | math.Float64bits(hi127)&^corr156)
+			One158 := pOne
+			v159 := lo136 - cl145
+			_ = One158
+			One160 := pOne
+			v161 := v159 + e154
+			_ = One160
+			lo162 := math.Float64frombits(math.Float64bits(v161)&corr156 | math.Float64bits(lo136)&^corr156)
+			Di163 := pDi
+			q164 := float64(hi157 * Di163)
+			v165 := math.FMA(hi157, Di163, -q164)
+			Dl166 := pDl
+			v167 := float64(lo162 * Di163)
+			v168 := math.FMA(hi157, Dl166, v167)
+			One169 := pOne
+			r170 := v165 + v168
+			_ = One169
+			RowDiv171 := pRowDiv
+			nf172 := q164 / RowDiv171
+			qd173 := q164 / RowDiv171
+			NegZero174 := pNegZero
+			negqd175 := math.Float64frombits(math.Float64bits(qd173) ^ math.Float64bits(NegZero174))
+			v176 := math.FMA(negqd175, RowDiv171, q164)
+			One177 := pOne
+			rd178 := v176 + r170
+			_ = One177
+			v179 := rd178 / RowDiv171
+			v180 := qd173 + v179
+			var v181 uint64
+			if hi157 < Inf146 {
+				v181 = ^uint64(0)
 			}
-			small126 := math.Float64frombits(math.Float64bits(s55)&small126m | math.Float64bits(s118)&^small126m)
-			hi127 := s55 + s118
-			v128 := hi127 - big125
-			err129 := small126 - v128
-			One130 := pOne
-			v131 := v61 + v124
-			_ = One130
-			One132 := pOne
-			lo133 := v131 + err129
-			_ = One132
-			RowCols134 := pRowCols
-			lin135 := RowCols134 - quad115
-			KKh136 := pKKh
-			KKl137 := pKKl
-			ch138 := float64(lin135 * KKh136)
-			v139 := math.FMA(lin135, KKh136, -ch138)
-			v140 := float64(lin135 * KKl137)
-			One141 := pOne
-			cl142 := v139 + v140
-			_ = One141
-			Inf143 := pInf
-			NegZero144 := pNegZero
-			negch145 := math.Float64frombits(math.Float64bits(ch138) ^ math.Float64bits(NegZero144))
-			s146 := hi127 + negch145
-			bv147 := s146 - hi127
-			v148 := s146 - bv147
-			v149 := hi127 - v148
-			v150 := negch145 - bv147
-			e151 := v149 + v150
-			Zero152 := pZero
-			var corr153 uint64
-			if Zero152 < lin135 {
-				corr153 = ^uint64(0)
-			}
-			hi154 := math.Float64frombits(math.Float64bits(s146)&corr153 | math.Float64bits(hi127)&^corr153)
-			One155 := pOne
-			v156 := lo133 - cl142
-			_ = One155
-			One157 := pOne
-			v158 := v156 + e151
-			_ = One157
-			lo159 := math.Float64frombits(math.Float64bits(v158)&corr153 | math.Float64bits(lo133)&^corr153)
-			Di160 := pDi
-			q161 := float64(hi154 * Di160)
-			v162 := math.FMA(hi154, Di160, -q161)
-			Dl163 := pDl
-			v164 := float64(lo159 * Di160)
-			v165 := math.FMA(hi154, Dl163, v164)
-			One166 := pOne
-			r167 := v162 + v165
-			_ = One166
-			RowDiv168 := pRowDiv
-			nf169 := q161 / RowDiv168
-			qd170 := q161 / RowDiv168
-			NegZero171 := pNegZero
-			negqd172 := math.Float64frombits(math.Float64bits(qd170) ^ math.Float64bits(NegZero171))
-			v173 := math.FMA(negqd172, RowDiv168, q161)
-			One174 := pOne
-			rd175 := v173 + r167
-			_ = One174
-			v176 := rd175 / RowDiv168
-			v177 := qd170 + v176
-			var v178 uint64
-			if hi154 < Inf143 {
-				v178 = ^uint64(0)
-			}
-			v179 := math.Float64frombits(math.Float64bits(v177)&v178 | math.Float64bits(nf169)&^v178)
-			dstb[7] = v179
+			v182 := math.Float64frombits(math.Float64bits(v180)&v181 | math.Float64bits(nf172)&^v181)
+			dstb[7] = v182
 		}
 	}
 }
@@ -12259,73 +11923,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[0] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[0] = v99
 		}
 		// row 1 of the block
 		{
@@ -12393,73 +12050,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[1] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[1] = v99
 		}
 		// row 2 of the block
 		{
@@ -12527,73 +12177,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[2] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[2] = v99
 		}
 		// row 3 of the block
 		{
@@ -12661,73 +12304,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[3] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[3] = v99
 		}
 		// row 4 of the block
 		{
@@ -12795,73 +12431,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[4] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[4] = v99
 		}
 		// row 5 of the block
 		{
@@ -12929,73 +12558,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[5] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[5] = v99
 		}
 		// row 6 of the block
 		{
@@ -13063,73 +12685,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[6] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[6] = v99
 		}
 		// row 7 of the block
 		{
@@ -13197,73 +12812,66 @@ func RowSums2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			v97 := q90 + r96
+			var v98 uint64
+			if hi83 < Inf72 {
+				v98 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			v96 := q89 + r95
-			var v97 uint64
-			if hi82 < Inf71 {
-				v97 = ^uint64(0)
-			}
-			v98 := math.Float64frombits(math.Float64bits(v96)&v97 | math.Float64bits(q89)&^v97)
-			dstb[7] = v98
+			v99 := math.Float64frombits(math.Float64bits(v97)&v98 | math.Float64bits(q90)&^v98)
+			dstb[7] = v99
 		}
 	}
 }
@@ -13357,83 +12965,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[0] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[0] = v108
 		}
 		// row 1 of the block
 		{
@@ -13501,83 +13102,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[1] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[1] = v108
 		}
 		// row 2 of the block
 		{
@@ -13645,83 +13239,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[2] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[2] = v108
 		}
 		// row 3 of the block
 		{
@@ -13789,83 +13376,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[3] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[3] = v108
 		}
 		// row 4 of the block
 		{
@@ -13933,83 +13513,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[4] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[4] = v108
 		}
 		// row 5 of the block
 		{
@@ -14077,83 +13650,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[5] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[5] = v108
 		}
 		// row 6 of the block
 		{
@@ -14221,83 +13787,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[6] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[6] = v108
 		}
 		// row 7 of the block
 		{
@@ -14365,83 +13924,76 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			v51 := n25 + One49
 			_ = One50
 			quad52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
-			var big53m uint64
-			if hi20 > hi46 {
-				big53m = ^uint64(0)
+			hi53 := hi20 + hi46
+			bv54 := hi53 - hi20
+			v55 := hi53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			lo62 := v60 + e58
+			_ = One61
+			RowCols63 := pRowCols
+			lin64 := RowCols63 - quad52
+			KKh65 := pKKh
+			KKl66 := pKKl
+			ch67 := float64(lin64 * KKh65)
+			v68 := math.FMA(lin64, KKh65, -ch67)
+			v69 := float64(lin64 * KKl66)
+			One70 := pOne
+			cl71 := v68 + v69
+			_ = One70
+			Inf72 := pInf
+			NegZero73 := pNegZero
+			negch74 := math.Float64frombits(math.Float64bits(ch67) ^ math.Float64bits(NegZero73))
+			s75 := hi53 + negch74
+			bv76 := s75 - hi53
+			v77 := s75 - bv76
+			v78 := hi53 - v77
+			v79 := negch74 - bv76
+			e80 := v78 + v79
+			Zero81 := pZero
+			var corr82 uint64
+			if Zero81 < lin64 {
+				corr82 = ^uint64(0)
 			}
-			big53 := math.Float64frombits(math.Float64bits(hi20)&big53m | math.Float64bits(hi46)&^big53m)
-			var small54m uint64
-			if hi46 > hi20 {
-				small54m = ^uint64(0)
+			hi83 := math.Float64frombits(math.Float64bits(s75)&corr82 | math.Float64bits(hi53)&^corr82)
+			One84 := pOne
+			v85 := lo62 - cl71
+			_ = One84
+			One86 := pOne
+			v87 := v85 + e80
+			_ = One86
+			lo88 := math.Float64frombits(math.Float64bits(v87)&corr82 | math.Float64bits(lo62)&^corr82)
+			Di89 := pDi
+			q90 := float64(hi83 * Di89)
+			v91 := math.FMA(hi83, Di89, -q90)
+			Dl92 := pDl
+			v93 := float64(lo88 * Di89)
+			v94 := math.FMA(hi83, Dl92, v93)
+			One95 := pOne
+			r96 := v91 + v94
+			_ = One95
+			RowDiv97 := pRowDiv
+			nf98 := q90 / RowDiv97
+			qd99 := q90 / RowDiv97
+			NegZero100 := pNegZero
+			negqd101 := math.Float64frombits(math.Float64bits(qd99) ^ math.Float64bits(NegZero100))
+			v102 := math.FMA(negqd101, RowDiv97, q90)
+			One103 := pOne
+			rd104 := v102 + r96
+			_ = One103
+			v105 := rd104 / RowDiv97
+			v106 := qd99 + v105
+			var v107 uint64
+			if hi83 < Inf72 {
+				v107 = ^uint64(0)
 			}
-			small54 := math.Float64frombits(math.Float64bits(hi20)&small54m | math.Float64bits(hi46)&^small54m)
-			hi55 := hi20 + hi46
-			v56 := hi55 - big53
-			err57 := small54 - v56
-			One58 := pOne
-			v59 := lo22 + lo48
-			_ = One58
-			One60 := pOne
-			lo61 := v59 + err57
-			_ = One60
-			RowCols62 := pRowCols
-			lin63 := RowCols62 - quad52
-			KKh64 := pKKh
-			KKl65 := pKKl
-			ch66 := float64(lin63 * KKh64)
-			v67 := math.FMA(lin63, KKh64, -ch66)
-			v68 := float64(lin63 * KKl65)
-			One69 := pOne
-			cl70 := v67 + v68
-			_ = One69
-			Inf71 := pInf
-			NegZero72 := pNegZero
-			negch73 := math.Float64frombits(math.Float64bits(ch66) ^ math.Float64bits(NegZero72))
-			s74 := hi55 + negch73
-			bv75 := s74 - hi55
-			v76 := s74 - bv75
-			v77 := hi55 - v76
-			v78 := negch73 - bv75
-			e79 := v77 + v78
-			Zero80 := pZero
-			var corr81 uint64
-			if Zero80 < lin63 {
-				corr81 = ^uint64(0)
-			}
-			hi82 := math.Float64frombits(math.Float64bits(s74)&corr81 | math.Float64bits(hi55)&^corr81)
-			One83 := pOne
-			v84 := lo61 - cl70
-			_ = One83
-			One85 := pOne
-			v86 := v84 + e79
-			_ = One85
-			lo87 := math.Float64frombits(math.Float64bits(v86)&corr81 | math.Float64bits(lo61)&^corr81)
-			Di88 := pDi
-			q89 := float64(hi82 * Di88)
-			v90 := math.FMA(hi82, Di88, -q89)
-			Dl91 := pDl
-			v92 := float64(lo87 * Di88)
-			v93 := math.FMA(hi82, Dl91, v92)
-			One94 := pOne
-			r95 := v90 + v93
-			_ = One94
-			RowDiv96 := pRowDiv
-			nf97 := q89 / RowDiv96
-			qd98 := q89 / RowDiv96
-			NegZero99 := pNegZero
-			negqd100 := math.Float64frombits(math.Float64bits(qd98) ^ math.Float64bits(NegZero99))
-			v101 := math.FMA(negqd100, RowDiv96, q89)
-			One102 := pOne
-			rd103 := v101 + r95
-			_ = One102
-			v104 := rd103 / RowDiv96
-			v105 := qd98 + v104
-			var v106 uint64
-			if hi82 < Inf71 {
-				v106 = ^uint64(0)
-			}
-			v107 := math.Float64frombits(math.Float64bits(v105)&v106 | math.Float64bits(nf97)&^v106)
-			dstb[7] = v107
+			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
+			dstb[7] = v108
 		}
 	}
 }

@@ -13435,357 +13435,366 @@ loop1:
 	// n52 = select quad41, v51, n25
 	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// big53 = max hi20, hi46
-	VMAXPD Y11, Y10, Y5
+	// s53 = add hi20, hi46
+	VADDPD Y11, Y10, Y5
 
-	// small54 = min hi20, hi46
-	VMINPD Y11, Y10, Y6
+	// bv54 = sub s53, hi20
+	VSUBPD Y10, Y5, Y6
 
-	// s55 = add hi20, hi46
-	VADDPD Y11, Y10, Y7
+	// v55 = sub s53, bv54
+	VSUBPD Y6, Y5, Y7
 
-	// v56 = sub s55, big53
-	VSUBPD Y5, Y7, Y5
+	// v56 = sub hi20, v55
+	VSUBPD Y7, Y10, Y7
 
-	// err57 = sub small54, v56
-	VSUBPD Y5, Y6, Y5
+	// v57 = sub hi46, bv54
+	VSUBPD Y6, Y11, Y6
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
+	// e58 = add v56, v57
+	VADDPD Y6, Y7, Y6
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y8, Y9
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y6
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y7, Y8, Y9
 
-	// v61 = fma v59, One60, err57
-	VFMADD231PD Y6, Y9, Y5
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// x62 = load x[col 2]
-	// y63 = load y[col 2]
-	// d64 = sub x62, y63
-	VSUBPD Y4, Y1, Y6
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y7, Y9, Y6
 
-	// v65 = sub d64, x62
-	VSUBPD Y1, Y6, Y8
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y4, Y1, Y7
 
-	// v66 = sub d64, v65
-	VSUBPD Y8, Y6, Y9
+	// v66 = sub d65, x63
+	VSUBPD Y1, Y7, Y8
 
-	// One67 = param One
+	// v67 = sub d65, v66
+	VSUBPD Y8, Y7, Y9
+
+	// One68 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v68 = fms x62, One67, v66
+	// v69 = fms x63, One68, v67
 	VFMSUB231PD Y10, Y1, Y9
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// v70 = fma y63, One69, v65
+	// v71 = fma y64, One70, v66
 	VFMADD231PD Y1, Y4, Y8
 
-	// e71 = sub v68, v70
+	// e72 = sub v69, v71
 	VSUBPD Y8, Y9, Y1
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y4
 
-	// z73 = andnot NegZero72, d64
-	VANDNPD Y6, Y4, Y8
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y7, Y4, Y8
 
-	// sg74 = and d64, NegZero72
-	VANDPD Y4, Y6, Y4
+	// sg75 = and d65, NegZero73
+	VANDPD Y4, Y7, Y4
 
-	// zl75 = xor e71, sg74
+	// zl76 = xor e72, sg75
 	VXORPD Y4, Y1, Y1
 
-	// K76 = param K
+	// K77 = param K
 	VBROADCASTSD (AX), Y4
 
-	// quad77 = lt z73, K76
+	// quad78 = lt z74, K77
 	VCMPPD $0x11, Y4, Y8, Y4
 
-	// P78 = param P
-	VBROADCASTSD 96(AX), Y6
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y7
 
-	// c79 = select quad77, z73, P78
-	VBLENDVPD Y4, Y8, Y6, Y6
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y4, Y8, Y7, Y7
 
-	// v80 = add zl75, zl75
+	// v81 = add zl76, zl76
 	VADDPD Y1, Y1, Y9
 
-	// zz81 = select quad77, v80, zl75
+	// zz82 = select quad78, v81, zl76
 	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// hi82 = mul c79, z73
-	VMULPD Y8, Y6, Y9
+	// hi83 = mul c80, z74
+	VMULPD Y8, Y7, Y9
 
-	// v83 = fms c79, z73, hi82
-	VFMSUB213PD Y9, Y6, Y8
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y9, Y7, Y8
 
-	// lo84 = fma c79, zz81, v83
-	VFMADD231PD Y1, Y6, Y8
-
-	// One85 = param One
-	VBROADCASTSD 104(AX), Y1
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y1, Y7, Y8
 
 	// One86 = param One
-	VBROADCASTSD 104(AX), Y6
+	VBROADCASTSD 104(AX), Y1
 
-	// v87 = fma n52, One86, One85
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v88 = fma n52, One87, One86
 	VMOVAPD     Y1, Y1
-	VFMADD231PD Y6, Y3, Y1
+	VFMADD231PD Y7, Y3, Y1
 
-	// n88 = select quad77, v87, n52
+	// n89 = select quad78, v88, n52
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// x89 = load x[col 3]
-	// y90 = load y[col 3]
-	// d91 = sub x89, y90
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
 	VSUBPD Y2, Y0, Y3
 
-	// v92 = sub d91, x89
+	// v93 = sub d92, x90
 	VSUBPD Y0, Y3, Y4
 
-	// v93 = sub d91, v92
-	VSUBPD Y4, Y3, Y6
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y7
 
-	// One94 = param One
+	// One95 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v95 = fms x89, One94, v93
-	VFMSUB231PD Y10, Y0, Y6
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y10, Y0, Y7
 
-	// One96 = param One
+	// One97 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// v97 = fma y90, One96, v92
+	// v98 = fma y91, One97, v93
 	VFMADD231PD Y0, Y2, Y4
 
-	// e98 = sub v95, v97
-	VSUBPD Y4, Y6, Y0
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y7, Y0
 
-	// NegZero99 = param NegZero
+	// NegZero100 = param NegZero
 	VBROADCASTSD 64(AX), Y2
 
-	// z100 = andnot NegZero99, d91
+	// z101 = andnot NegZero100, d92
 	VANDNPD Y3, Y2, Y4
 
-	// sg101 = and d91, NegZero99
+	// sg102 = and d92, NegZero100
 	VANDPD Y2, Y3, Y2
 
-	// zl102 = xor e98, sg101
+	// zl103 = xor e99, sg102
 	VXORPD Y2, Y0, Y0
 
-	// K103 = param K
+	// K104 = param K
 	VBROADCASTSD (AX), Y2
 
-	// quad104 = lt z100, K103
+	// quad105 = lt z101, K104
 	VCMPPD $0x11, Y2, Y4, Y2
 
-	// P105 = param P
+	// P106 = param P
 	VBROADCASTSD 96(AX), Y3
 
-	// c106 = select quad104, z100, P105
+	// c107 = select quad105, z101, P106
 	VBLENDVPD Y2, Y4, Y3, Y3
 
-	// v107 = add zl102, zl102
-	VADDPD Y0, Y0, Y6
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y7
 
-	// zz108 = select quad104, v107, zl102
-	VBLENDVPD Y2, Y6, Y0, Y0
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y7, Y0, Y0
 
-	// hi109 = mul c106, z100
-	VMULPD Y4, Y3, Y6
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y7
 
-	// v110 = fms c106, z100, hi109
-	VFMSUB213PD Y6, Y3, Y4
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y7, Y3, Y4
 
-	// lo111 = fma c106, zz108, v110
+	// lo112 = fma c107, zz109, v111
 	VFMADD231PD Y0, Y3, Y4
 
-	// One112 = param One
+	// One113 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// One113 = param One
+	// One114 = param One
 	VBROADCASTSD 104(AX), Y3
 
-	// v114 = fma n88, One113, One112
+	// v115 = fma n89, One114, One113
 	VMOVAPD     Y0, Y0
 	VFMADD231PD Y3, Y1, Y0
 
-	// quad115 = select quad104, v114, n88
+	// quad116 = select quad105, v115, n89
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big116 = max hi82, hi109
-	VMAXPD Y6, Y9, Y1
+	// s117 = add hi83, hi110
+	VADDPD Y7, Y9, Y1
 
-	// small117 = min hi82, hi109
-	VMINPD Y6, Y9, Y2
+	// bv118 = sub s117, hi83
+	VSUBPD Y9, Y1, Y2
 
-	// s118 = add hi82, hi109
-	VADDPD Y6, Y9, Y3
+	// v119 = sub s117, bv118
+	VSUBPD Y2, Y1, Y3
 
-	// v119 = sub s118, big116
-	VSUBPD Y1, Y3, Y1
+	// v120 = sub hi83, v119
+	VSUBPD Y3, Y9, Y3
 
-	// err120 = sub small117, v119
-	VSUBPD Y1, Y2, Y1
+	// v121 = sub hi110, bv118
+	VSUBPD Y2, Y7, Y2
 
-	// One121 = param One
-	VBROADCASTSD 104(AX), Y2
-
-	// v122 = fma lo84, One121, lo111
-	VFMADD231PD Y2, Y8, Y4
+	// e122 = add v120, v121
+	VADDPD Y2, Y3, Y2
 
 	// One123 = param One
-	VBROADCASTSD 104(AX), Y2
+	VBROADCASTSD 104(AX), Y3
 
-	// v124 = fma v122, One123, err120
-	VFMADD231PD Y2, Y4, Y1
+	// v124 = fma lo85, One123, lo112
+	VFMADD231PD Y3, Y8, Y4
 
-	// big125 = max s55, s118
-	VMAXPD Y3, Y7, Y2
+	// One125 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// small126 = min s55, s118
-	VMINPD Y3, Y7, Y4
+	// v126 = fma v124, One125, e122
+	VFMADD231PD Y3, Y4, Y2
 
-	// hi127 = add s55, s118
-	VADDPD Y3, Y7, Y3
+	// hi127 = add s53, s117
+	VADDPD Y1, Y5, Y3
 
-	// v128 = sub hi127, big125
-	VSUBPD Y2, Y3, Y2
+	// bv128 = sub hi127, s53
+	VSUBPD Y5, Y3, Y4
 
-	// err129 = sub small126, v128
-	VSUBPD Y2, Y4, Y2
+	// v129 = sub hi127, bv128
+	VSUBPD Y4, Y3, Y7
 
-	// One130 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v131 = fma v61, One130, v124
-	VFMADD231PD Y4, Y5, Y1
-
-	// One132 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo133 = fma v131, One132, err129
-	VFMADD231PD Y4, Y1, Y2
-
-	// RowCols134 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin135 = sub RowCols134, quad115
-	VSUBPD Y0, Y1, Y0
-
-	// KKh136 = param KKh
-	VBROADCASTSD 160(AX), Y1
-
-	// KKl137 = param KKl
-	VBROADCASTSD 168(AX), Y4
-
-	// ch138 = mul lin135, KKh136
-	VMULPD Y1, Y0, Y5
-
-	// v139 = fms lin135, KKh136, ch138
-	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y1, Y0, Y6
-
-	// v140 = mul lin135, KKl137
-	VMULPD Y4, Y0, Y1
-
-	// One141 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// cl142 = fma v139, One141, v140
-	VFMADD231PD Y4, Y6, Y1
-
-	// Inf143 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// NegZero144 = param NegZero
-	VBROADCASTSD 64(AX), Y6
-
-	// negch145 = xor ch138, NegZero144
-	VXORPD Y6, Y5, Y5
-
-	// s146 = add hi127, negch145
-	VADDPD Y5, Y3, Y6
-
-	// bv147 = sub s146, hi127
-	VSUBPD Y3, Y6, Y7
-
-	// v148 = sub s146, bv147
-	VSUBPD Y7, Y6, Y8
-
-	// v149 = sub hi127, v148
-	VSUBPD Y8, Y3, Y8
-
-	// v150 = sub negch145, bv147
+	// v130 = sub s53, v129
 	VSUBPD Y7, Y5, Y5
 
-	// e151 = add v149, v150
+	// v131 = sub s117, bv128
+	VSUBPD Y4, Y1, Y1
+
+	// e132 = add v130, v131
+	VADDPD Y1, Y5, Y1
+
+	// One133 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v134 = fma v62, One133, v126
+	VFMADD231PD Y4, Y6, Y2
+
+	// One135 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo136 = fma v134, One135, e132
+	VFMADD231PD Y4, Y2, Y1
+
+	// RowCols137 = param RowCols
+	VBROADCASTSD 144(AX), Y2
+
+	// lin138 = sub RowCols137, quad116
+	VSUBPD Y0, Y2, Y0
+
+	// KKh139 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl140 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch141 = mul lin138, KKh139
+	VMULPD Y2, Y0, Y5
+
+	// v142 = fms lin138, KKh139, ch141
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v143 = mul lin138, KKl140
+	VMULPD Y4, Y0, Y2
+
+	// One144 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl145 = fma v142, One144, v143
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf146 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero147 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch148 = xor ch141, NegZero147
+	VXORPD Y6, Y5, Y5
+
+	// s149 = add hi127, negch148
+	VADDPD Y5, Y3, Y6
+
+	// bv150 = sub s149, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v151 = sub s149, bv150
+	VSUBPD Y7, Y6, Y8
+
+	// v152 = sub hi127, v151
+	VSUBPD Y8, Y3, Y8
+
+	// v153 = sub negch148, bv150
+	VSUBPD Y7, Y5, Y5
+
+	// e154 = add v152, v153
 	VADDPD Y5, Y8, Y5
 
-	// Zero152 = param Zero
+	// Zero155 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr153 = lt Zero152, lin135
+	// corr156 = lt Zero155, lin138
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi154 = select corr153, s146, hi127
+	// hi157 = select corr156, s149, hi127
 	VBLENDVPD Y0, Y6, Y3, Y3
 
-	// One155 = param One
+	// One158 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v156 = fms lo133, One155, cl142
-	VFMSUB231PD Y6, Y2, Y1
+	// v159 = fms lo136, One158, cl145
+	VFMSUB231PD Y6, Y1, Y2
 
-	// One157 = param One
+	// One160 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v158 = fma v156, One157, e151
-	VFMADD231PD Y6, Y1, Y5
+	// v161 = fma v159, One160, e154
+	VFMADD231PD Y6, Y2, Y5
 
-	// lo159 = select corr153, v158, lo133
-	VBLENDVPD Y0, Y5, Y2, Y0
+	// lo162 = select corr156, v161, lo136
+	VBLENDVPD Y0, Y5, Y1, Y0
 
-	// Di160 = param Di
+	// Di163 = param Di
 	VBROADCASTSD 112(AX), Y1
 
-	// q161 = mul hi154, Di160
+	// q164 = mul hi157, Di163
 	VMULPD Y1, Y3, Y2
 
-	// v162 = fms hi154, Di160, q161
+	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Y2, Y5
 	VFMSUB231PD Y1, Y3, Y5
 
-	// Dl163 = param Dl
+	// Dl166 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v164 = mul lo159, Di160
+	// v167 = mul lo162, Di163
 	VMULPD Y1, Y0, Y0
 
-	// v165 = fma hi154, Dl163, v164
+	// v168 = fma hi157, Dl166, v167
 	VFMADD231PD Y6, Y3, Y0
 
-	// One166 = param One
+	// One169 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// r167 = fma v162, One166, v165
+	// r170 = fma v165, One169, v168
 	VFMADD231PD Y1, Y5, Y0
 
-	// v168 = add q161, r167
+	// v171 = add q164, r170
 	VADDPD Y0, Y2, Y0
 
-	// v169 = lt hi154, Inf143
+	// v172 = lt hi157, Inf146
 	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v170 = select v169, v168, q161
+	// v173 = select v172, v171, q164
 	VBLENDVPD Y1, Y0, Y2, Y0
 
-	// store dst v170
+	// store dst v173
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -13975,357 +13984,366 @@ loop1:
 	// n52 = select quad41, v51, n25
 	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// big53 = max hi20, hi46
-	VMAXPD Y11, Y10, Y5
+	// s53 = add hi20, hi46
+	VADDPD Y11, Y10, Y5
 
-	// small54 = min hi20, hi46
-	VMINPD Y11, Y10, Y6
+	// bv54 = sub s53, hi20
+	VSUBPD Y10, Y5, Y6
 
-	// s55 = add hi20, hi46
-	VADDPD Y11, Y10, Y7
+	// v55 = sub s53, bv54
+	VSUBPD Y6, Y5, Y7
 
-	// v56 = sub s55, big53
-	VSUBPD Y5, Y7, Y5
+	// v56 = sub hi20, v55
+	VSUBPD Y7, Y10, Y7
 
-	// err57 = sub small54, v56
-	VSUBPD Y5, Y6, Y5
+	// v57 = sub hi46, bv54
+	VSUBPD Y6, Y11, Y6
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
+	// e58 = add v56, v57
+	VADDPD Y6, Y7, Y6
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y8, Y9
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y6
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y7, Y8, Y9
 
-	// v61 = fma v59, One60, err57
-	VFMADD231PD Y6, Y9, Y5
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// x62 = load x[col 2]
-	// y63 = load y[col 2]
-	// d64 = sub x62, y63
-	VSUBPD Y4, Y1, Y6
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y7, Y9, Y6
 
-	// v65 = sub d64, x62
-	VSUBPD Y1, Y6, Y8
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y4, Y1, Y7
 
-	// v66 = sub d64, v65
-	VSUBPD Y8, Y6, Y9
+	// v66 = sub d65, x63
+	VSUBPD Y1, Y7, Y8
 
-	// One67 = param One
+	// v67 = sub d65, v66
+	VSUBPD Y8, Y7, Y9
+
+	// One68 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v68 = fms x62, One67, v66
+	// v69 = fms x63, One68, v67
 	VFMSUB231PD Y10, Y1, Y9
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// v70 = fma y63, One69, v65
+	// v71 = fma y64, One70, v66
 	VFMADD231PD Y1, Y4, Y8
 
-	// e71 = sub v68, v70
+	// e72 = sub v69, v71
 	VSUBPD Y8, Y9, Y1
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y4
 
-	// z73 = andnot NegZero72, d64
-	VANDNPD Y6, Y4, Y8
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y7, Y4, Y8
 
-	// sg74 = and d64, NegZero72
-	VANDPD Y4, Y6, Y4
+	// sg75 = and d65, NegZero73
+	VANDPD Y4, Y7, Y4
 
-	// zl75 = xor e71, sg74
+	// zl76 = xor e72, sg75
 	VXORPD Y4, Y1, Y1
 
-	// K76 = param K
+	// K77 = param K
 	VBROADCASTSD (AX), Y4
 
-	// quad77 = lt z73, K76
+	// quad78 = lt z74, K77
 	VCMPPD $0x11, Y4, Y8, Y4
 
-	// P78 = param P
-	VBROADCASTSD 96(AX), Y6
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y7
 
-	// c79 = select quad77, z73, P78
-	VBLENDVPD Y4, Y8, Y6, Y6
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y4, Y8, Y7, Y7
 
-	// v80 = add zl75, zl75
+	// v81 = add zl76, zl76
 	VADDPD Y1, Y1, Y9
 
-	// zz81 = select quad77, v80, zl75
+	// zz82 = select quad78, v81, zl76
 	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// hi82 = mul c79, z73
-	VMULPD Y8, Y6, Y9
+	// hi83 = mul c80, z74
+	VMULPD Y8, Y7, Y9
 
-	// v83 = fms c79, z73, hi82
-	VFMSUB213PD Y9, Y6, Y8
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y9, Y7, Y8
 
-	// lo84 = fma c79, zz81, v83
-	VFMADD231PD Y1, Y6, Y8
-
-	// One85 = param One
-	VBROADCASTSD 104(AX), Y1
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y1, Y7, Y8
 
 	// One86 = param One
-	VBROADCASTSD 104(AX), Y6
+	VBROADCASTSD 104(AX), Y1
 
-	// v87 = fma n52, One86, One85
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v88 = fma n52, One87, One86
 	VMOVAPD     Y1, Y1
-	VFMADD231PD Y6, Y3, Y1
+	VFMADD231PD Y7, Y3, Y1
 
-	// n88 = select quad77, v87, n52
+	// n89 = select quad78, v88, n52
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// x89 = load x[col 3]
-	// y90 = load y[col 3]
-	// d91 = sub x89, y90
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
 	VSUBPD Y2, Y0, Y3
 
-	// v92 = sub d91, x89
+	// v93 = sub d92, x90
 	VSUBPD Y0, Y3, Y4
 
-	// v93 = sub d91, v92
-	VSUBPD Y4, Y3, Y6
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y7
 
-	// One94 = param One
+	// One95 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v95 = fms x89, One94, v93
-	VFMSUB231PD Y10, Y0, Y6
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y10, Y0, Y7
 
-	// One96 = param One
+	// One97 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// v97 = fma y90, One96, v92
+	// v98 = fma y91, One97, v93
 	VFMADD231PD Y0, Y2, Y4
 
-	// e98 = sub v95, v97
-	VSUBPD Y4, Y6, Y0
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y7, Y0
 
-	// NegZero99 = param NegZero
+	// NegZero100 = param NegZero
 	VBROADCASTSD 64(AX), Y2
 
-	// z100 = andnot NegZero99, d91
+	// z101 = andnot NegZero100, d92
 	VANDNPD Y3, Y2, Y4
 
-	// sg101 = and d91, NegZero99
+	// sg102 = and d92, NegZero100
 	VANDPD Y2, Y3, Y2
 
-	// zl102 = xor e98, sg101
+	// zl103 = xor e99, sg102
 	VXORPD Y2, Y0, Y0
 
-	// K103 = param K
+	// K104 = param K
 	VBROADCASTSD (AX), Y2
 
-	// quad104 = lt z100, K103
+	// quad105 = lt z101, K104
 	VCMPPD $0x11, Y2, Y4, Y2
 
-	// P105 = param P
+	// P106 = param P
 	VBROADCASTSD 96(AX), Y3
 
-	// c106 = select quad104, z100, P105
+	// c107 = select quad105, z101, P106
 	VBLENDVPD Y2, Y4, Y3, Y3
 
-	// v107 = add zl102, zl102
-	VADDPD Y0, Y0, Y6
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y7
 
-	// zz108 = select quad104, v107, zl102
-	VBLENDVPD Y2, Y6, Y0, Y0
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y7, Y0, Y0
 
-	// hi109 = mul c106, z100
-	VMULPD Y4, Y3, Y6
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y7
 
-	// v110 = fms c106, z100, hi109
-	VFMSUB213PD Y6, Y3, Y4
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y7, Y3, Y4
 
-	// lo111 = fma c106, zz108, v110
+	// lo112 = fma c107, zz109, v111
 	VFMADD231PD Y0, Y3, Y4
 
-	// One112 = param One
+	// One113 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// One113 = param One
+	// One114 = param One
 	VBROADCASTSD 104(AX), Y3
 
-	// v114 = fma n88, One113, One112
+	// v115 = fma n89, One114, One113
 	VMOVAPD     Y0, Y0
 	VFMADD231PD Y3, Y1, Y0
 
-	// quad115 = select quad104, v114, n88
+	// quad116 = select quad105, v115, n89
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big116 = max hi82, hi109
-	VMAXPD Y6, Y9, Y1
+	// s117 = add hi83, hi110
+	VADDPD Y7, Y9, Y1
 
-	// small117 = min hi82, hi109
-	VMINPD Y6, Y9, Y2
+	// bv118 = sub s117, hi83
+	VSUBPD Y9, Y1, Y2
 
-	// s118 = add hi82, hi109
-	VADDPD Y6, Y9, Y3
+	// v119 = sub s117, bv118
+	VSUBPD Y2, Y1, Y3
 
-	// v119 = sub s118, big116
-	VSUBPD Y1, Y3, Y1
+	// v120 = sub hi83, v119
+	VSUBPD Y3, Y9, Y3
 
-	// err120 = sub small117, v119
-	VSUBPD Y1, Y2, Y1
+	// v121 = sub hi110, bv118
+	VSUBPD Y2, Y7, Y2
 
-	// One121 = param One
-	VBROADCASTSD 104(AX), Y2
-
-	// v122 = fma lo84, One121, lo111
-	VFMADD231PD Y2, Y8, Y4
+	// e122 = add v120, v121
+	VADDPD Y2, Y3, Y2
 
 	// One123 = param One
-	VBROADCASTSD 104(AX), Y2
+	VBROADCASTSD 104(AX), Y3
 
-	// v124 = fma v122, One123, err120
-	VFMADD231PD Y2, Y4, Y1
+	// v124 = fma lo85, One123, lo112
+	VFMADD231PD Y3, Y8, Y4
 
-	// big125 = max s55, s118
-	VMAXPD Y3, Y7, Y2
+	// One125 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// small126 = min s55, s118
-	VMINPD Y3, Y7, Y4
+	// v126 = fma v124, One125, e122
+	VFMADD231PD Y3, Y4, Y2
 
-	// hi127 = add s55, s118
-	VADDPD Y3, Y7, Y3
+	// hi127 = add s53, s117
+	VADDPD Y1, Y5, Y3
 
-	// v128 = sub hi127, big125
-	VSUBPD Y2, Y3, Y2
+	// bv128 = sub hi127, s53
+	VSUBPD Y5, Y3, Y4
 
-	// err129 = sub small126, v128
-	VSUBPD Y2, Y4, Y2
+	// v129 = sub hi127, bv128
+	VSUBPD Y4, Y3, Y7
 
-	// One130 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v131 = fma v61, One130, v124
-	VFMADD231PD Y4, Y5, Y1
-
-	// One132 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo133 = fma v131, One132, err129
-	VFMADD231PD Y4, Y1, Y2
-
-	// RowCols134 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin135 = sub RowCols134, quad115
-	VSUBPD Y0, Y1, Y0
-
-	// KKh136 = param KKh
-	VBROADCASTSD 160(AX), Y1
-
-	// KKl137 = param KKl
-	VBROADCASTSD 168(AX), Y4
-
-	// ch138 = mul lin135, KKh136
-	VMULPD Y1, Y0, Y5
-
-	// v139 = fms lin135, KKh136, ch138
-	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y1, Y0, Y6
-
-	// v140 = mul lin135, KKl137
-	VMULPD Y4, Y0, Y1
-
-	// One141 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// cl142 = fma v139, One141, v140
-	VFMADD231PD Y4, Y6, Y1
-
-	// Inf143 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// NegZero144 = param NegZero
-	VBROADCASTSD 64(AX), Y6
-
-	// negch145 = xor ch138, NegZero144
-	VXORPD Y6, Y5, Y5
-
-	// s146 = add hi127, negch145
-	VADDPD Y5, Y3, Y6
-
-	// bv147 = sub s146, hi127
-	VSUBPD Y3, Y6, Y7
-
-	// v148 = sub s146, bv147
-	VSUBPD Y7, Y6, Y8
-
-	// v149 = sub hi127, v148
-	VSUBPD Y8, Y3, Y8
-
-	// v150 = sub negch145, bv147
+	// v130 = sub s53, v129
 	VSUBPD Y7, Y5, Y5
 
-	// e151 = add v149, v150
+	// v131 = sub s117, bv128
+	VSUBPD Y4, Y1, Y1
+
+	// e132 = add v130, v131
+	VADDPD Y1, Y5, Y1
+
+	// One133 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v134 = fma v62, One133, v126
+	VFMADD231PD Y4, Y6, Y2
+
+	// One135 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo136 = fma v134, One135, e132
+	VFMADD231PD Y4, Y2, Y1
+
+	// RowCols137 = param RowCols
+	VBROADCASTSD 144(AX), Y2
+
+	// lin138 = sub RowCols137, quad116
+	VSUBPD Y0, Y2, Y0
+
+	// KKh139 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl140 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch141 = mul lin138, KKh139
+	VMULPD Y2, Y0, Y5
+
+	// v142 = fms lin138, KKh139, ch141
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v143 = mul lin138, KKl140
+	VMULPD Y4, Y0, Y2
+
+	// One144 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl145 = fma v142, One144, v143
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf146 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero147 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch148 = xor ch141, NegZero147
+	VXORPD Y6, Y5, Y5
+
+	// s149 = add hi127, negch148
+	VADDPD Y5, Y3, Y6
+
+	// bv150 = sub s149, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v151 = sub s149, bv150
+	VSUBPD Y7, Y6, Y8
+
+	// v152 = sub hi127, v151
+	VSUBPD Y8, Y3, Y8
+
+	// v153 = sub negch148, bv150
+	VSUBPD Y7, Y5, Y5
+
+	// e154 = add v152, v153
 	VADDPD Y5, Y8, Y5
 
-	// Zero152 = param Zero
+	// Zero155 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr153 = lt Zero152, lin135
+	// corr156 = lt Zero155, lin138
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi154 = select corr153, s146, hi127
+	// hi157 = select corr156, s149, hi127
 	VBLENDVPD Y0, Y6, Y3, Y3
 
-	// One155 = param One
+	// One158 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v156 = fms lo133, One155, cl142
-	VFMSUB231PD Y6, Y2, Y1
+	// v159 = fms lo136, One158, cl145
+	VFMSUB231PD Y6, Y1, Y2
 
-	// One157 = param One
+	// One160 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v158 = fma v156, One157, e151
-	VFMADD231PD Y6, Y1, Y5
+	// v161 = fma v159, One160, e154
+	VFMADD231PD Y6, Y2, Y5
 
-	// lo159 = select corr153, v158, lo133
-	VBLENDVPD Y0, Y5, Y2, Y0
+	// lo162 = select corr156, v161, lo136
+	VBLENDVPD Y0, Y5, Y1, Y0
 
-	// Di160 = param Di
+	// Di163 = param Di
 	VBROADCASTSD 112(AX), Y1
 
-	// q161 = mul hi154, Di160
+	// q164 = mul hi157, Di163
 	VMULPD Y1, Y3, Y2
 
-	// v162 = fms hi154, Di160, q161
+	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Y2, Y5
 	VFMSUB231PD Y1, Y3, Y5
 
-	// Dl163 = param Dl
+	// Dl166 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v164 = mul lo159, Di160
+	// v167 = mul lo162, Di163
 	VMULPD Y1, Y0, Y0
 
-	// v165 = fma hi154, Dl163, v164
+	// v168 = fma hi157, Dl166, v167
 	VFMADD231PD Y6, Y3, Y0
 
-	// One166 = param One
+	// One169 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// r167 = fma v162, One166, v165
+	// r170 = fma v165, One169, v168
 	VFMADD231PD Y1, Y5, Y0
 
-	// v168 = add q161, r167
+	// v171 = add q164, r170
 	VADDPD Y0, Y2, Y0
 
-	// v169 = lt hi154, Inf143
+	// v172 = lt hi157, Inf146
 	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v170 = select v169, v168, q161
+	// v173 = select v172, v171, q164
 	VBLENDVPD Y1, Y0, Y2, Y0
 
-	// store dst v170
+	// store dst v173
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -14515,299 +14533,308 @@ loop1:
 	// n52 = select quad41, v51, n25
 	VBLENDMPD Z5, Z9, K1, Z11
 
-	// big53 = max hi20, hi46
-	VMAXPD Z20, Z22, Z5
+	// s53 = add hi20, hi46
+	VADDPD Z20, Z22, Z5
 
-	// small54 = min hi20, hi46
-	VMINPD Z20, Z22, Z24
+	// bv54 = sub s53, hi20
+	VSUBPD Z22, Z5, Z24
 
-	// s55 = add hi20, hi46
+	// v55 = sub s53, bv54
+	VSUBPD Z24, Z5, Z25
+
+	// v56 = sub hi20, v55
+	VSUBPD Z25, Z22, Z22
+
+	// v57 = sub hi46, bv54
+	VSUBPD Z24, Z20, Z20
+
+	// e58 = add v56, v57
 	VADDPD Z20, Z22, Z20
 
-	// v56 = sub s55, big53
-	VSUBPD Z5, Z20, Z5
-
-	// err57 = sub small54, v56
-	VSUBPD Z5, Z24, Z5
-
-	// One58 = param One
-	// v59 = fma lo22, One58, lo48
+	// One59 = param One
+	// v60 = fma lo22, One59, lo48
 	VFMADD231PD Z0, Z18, Z23
 
-	// One60 = param One
-	// v61 = fma v59, One60, err57
-	VFMADD231PD Z0, Z23, Z5
+	// One61 = param One
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Z0, Z23, Z20
 
-	// x62 = load x[col 2]
-	// y63 = load y[col 2]
-	// d64 = sub x62, y63
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
 	VSUBPD Z19, Z6, Z18
 
-	// v65 = sub d64, x62
+	// v66 = sub d65, x63
 	VSUBPD Z6, Z18, Z22
 
-	// v66 = sub d64, v65
+	// v67 = sub d65, v66
 	VSUBPD Z22, Z18, Z23
 
-	// One67 = param One
-	// v68 = fms x62, One67, v66
+	// One68 = param One
+	// v69 = fms x63, One68, v67
 	VFMSUB231PD Z0, Z6, Z23
 
-	// One69 = param One
-	// v70 = fma y63, One69, v65
+	// One70 = param One
+	// v71 = fma y64, One70, v66
 	VFMADD231PD Z0, Z19, Z22
 
-	// e71 = sub v68, v70
+	// e72 = sub v69, v71
 	VSUBPD Z22, Z23, Z6
 
-	// NegZero72 = param NegZero
-	// z73 = andnot NegZero72, d64
+	// NegZero73 = param NegZero
+	// z74 = andnot NegZero73, d65
 	VPANDNQ Z18, Z1, Z19
 
-	// sg74 = and d64, NegZero72
+	// sg75 = and d65, NegZero73
 	VPANDQ Z1, Z18, Z18
 
-	// zl75 = xor e71, sg74
+	// zl76 = xor e72, sg75
 	VPXORQ Z18, Z6, Z6
 
-	// K76 = param K
-	// quad77 = lt z73, K76
+	// K77 = param K
+	// quad78 = lt z74, K77
 	VCMPPD $0x11, Z2, Z19, K1
 
-	// P78 = param P
-	// c79 = select quad77, z73, P78
+	// P79 = param P
+	// c80 = select quad78, z74, P79
 	VBLENDMPD Z19, Z3, K1, Z12
 
-	// v80 = add zl75, zl75, merged into:
-	// zz81 = select quad77, v80, zl75
+	// v81 = add zl76, zl76, merged into:
+	// zz82 = select quad78, v81, zl76
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi82 = mul c79, z73
+	// hi83 = mul c80, z74
 	VMULPD Z19, Z12, Z18
 
-	// v83 = fms c79, z73, hi82
+	// v84 = fms c80, z74, hi83
 	VFMSUB213PD Z18, Z12, Z19
 
-	// lo84 = fma c79, zz81, v83
+	// lo85 = fma c80, zz82, v84
 	VFMADD231PD Z6, Z12, Z19
 
-	// One85 = param One
 	// One86 = param One
-	// v87 = fma n52, One86, One85
+	// One87 = param One
+	// v88 = fma n52, One87, One86
 	VMOVAPD     Z0, Z6
 	VFMADD231PD Z0, Z11, Z6
 
-	// n88 = select quad77, v87, n52
+	// n89 = select quad78, v88, n52
 	VBLENDMPD Z6, Z11, K1, Z13
 
-	// x89 = load x[col 3]
-	// y90 = load y[col 3]
-	// d91 = sub x89, y90
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
 	VSUBPD Z21, Z7, Z6
 
-	// v92 = sub d91, x89
+	// v93 = sub d92, x90
 	VSUBPD Z7, Z6, Z22
 
-	// v93 = sub d91, v92
+	// v94 = sub d92, v93
 	VSUBPD Z22, Z6, Z23
 
-	// One94 = param One
-	// v95 = fms x89, One94, v93
+	// One95 = param One
+	// v96 = fms x90, One95, v94
 	VFMSUB231PD Z0, Z7, Z23
 
-	// One96 = param One
-	// v97 = fma y90, One96, v92
+	// One97 = param One
+	// v98 = fma y91, One97, v93
 	VFMADD231PD Z0, Z21, Z22
 
-	// e98 = sub v95, v97
+	// e99 = sub v96, v98
 	VSUBPD Z22, Z23, Z7
 
-	// NegZero99 = param NegZero
-	// z100 = andnot NegZero99, d91
+	// NegZero100 = param NegZero
+	// z101 = andnot NegZero100, d92
 	VPANDNQ Z6, Z1, Z21
 
-	// sg101 = and d91, NegZero99
+	// sg102 = and d92, NegZero100
 	VPANDQ Z1, Z6, Z6
 
-	// zl102 = xor e98, sg101
+	// zl103 = xor e99, sg102
 	VPXORQ Z6, Z7, Z6
 
-	// K103 = param K
-	// quad104 = lt z100, K103
+	// K104 = param K
+	// quad105 = lt z101, K104
 	VCMPPD $0x11, Z2, Z21, K1
 
-	// P105 = param P
-	// c106 = select quad104, z100, P105
+	// P106 = param P
+	// c107 = select quad105, z101, P106
 	VBLENDMPD Z21, Z3, K1, Z14
 
-	// v107 = add zl102, zl102, merged into:
-	// zz108 = select quad104, v107, zl102
+	// v108 = add zl103, zl103, merged into:
+	// zz109 = select quad105, v108, zl103
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi109 = mul c106, z100
+	// hi110 = mul c107, z101
 	VMULPD Z21, Z14, Z7
 
-	// v110 = fms c106, z100, hi109
+	// v111 = fms c107, z101, hi110
 	VFMSUB213PD Z7, Z14, Z21
 
-	// lo111 = fma c106, zz108, v110
+	// lo112 = fma c107, zz109, v111
 	VFMADD231PD Z6, Z14, Z21
 
-	// One112 = param One
 	// One113 = param One
-	// v114 = fma n88, One113, One112
+	// One114 = param One
+	// v115 = fma n89, One114, One113
 	VMOVAPD     Z0, Z6
 	VFMADD231PD Z0, Z13, Z6
 
-	// quad115 = select quad104, v114, n88
+	// quad116 = select quad105, v115, n89
 	VBLENDMPD Z6, Z13, K1, Z15
 
-	// big116 = max hi82, hi109
-	VMAXPD Z7, Z18, Z6
+	// s117 = add hi83, hi110
+	VADDPD Z7, Z18, Z6
 
-	// small117 = min hi82, hi109
-	VMINPD Z7, Z18, Z22
+	// bv118 = sub s117, hi83
+	VSUBPD Z18, Z6, Z22
 
-	// s118 = add hi82, hi109
+	// v119 = sub s117, bv118
+	VSUBPD Z22, Z6, Z23
+
+	// v120 = sub hi83, v119
+	VSUBPD Z23, Z18, Z18
+
+	// v121 = sub hi110, bv118
+	VSUBPD Z22, Z7, Z7
+
+	// e122 = add v120, v121
 	VADDPD Z7, Z18, Z7
 
-	// v119 = sub s118, big116
-	VSUBPD Z6, Z7, Z6
-
-	// err120 = sub small117, v119
-	VSUBPD Z6, Z22, Z6
-
-	// One121 = param One
-	// v122 = fma lo84, One121, lo111
+	// One123 = param One
+	// v124 = fma lo85, One123, lo112
 	VFMADD231PD Z0, Z19, Z21
 
-	// One123 = param One
-	// v124 = fma v122, One123, err120
-	VFMADD231PD Z0, Z21, Z6
+	// One125 = param One
+	// v126 = fma v124, One125, e122
+	VFMADD231PD Z0, Z21, Z7
 
-	// big125 = max s55, s118
-	VMAXPD Z7, Z20, Z18
+	// hi127 = add s53, s117
+	VADDPD Z6, Z5, Z18
 
-	// small126 = min s55, s118
-	VMINPD Z7, Z20, Z19
+	// bv128 = sub hi127, s53
+	VSUBPD Z5, Z18, Z19
 
-	// hi127 = add s55, s118
-	VADDPD Z7, Z20, Z7
+	// v129 = sub hi127, bv128
+	VSUBPD Z19, Z18, Z21
 
-	// v128 = sub hi127, big125
-	VSUBPD Z18, Z7, Z18
+	// v130 = sub s53, v129
+	VSUBPD Z21, Z5, Z5
 
-	// err129 = sub small126, v128
-	VSUBPD Z18, Z19, Z18
+	// v131 = sub s117, bv128
+	VSUBPD Z19, Z6, Z6
 
-	// One130 = param One
-	// v131 = fma v61, One130, v124
-	VFMADD231PD Z0, Z5, Z6
+	// e132 = add v130, v131
+	VADDPD Z6, Z5, Z5
 
-	// One132 = param One
-	// lo133 = fma v131, One132, err129
-	VFMADD231PD Z0, Z6, Z18
+	// One133 = param One
+	// v134 = fma v62, One133, v126
+	VFMADD231PD Z0, Z20, Z7
 
-	// RowCols134 = param RowCols
-	VBROADCASTSD 144(AX), Z5
+	// One135 = param One
+	// lo136 = fma v134, One135, e132
+	VFMADD231PD Z0, Z7, Z5
 
-	// lin135 = sub RowCols134, quad115
-	VSUBPD Z15, Z5, Z5
+	// RowCols137 = param RowCols
+	VBROADCASTSD 144(AX), Z6
 
-	// KKh136 = param KKh
-	VBROADCASTSD 160(AX), Z6
+	// lin138 = sub RowCols137, quad116
+	VSUBPD Z15, Z6, Z6
 
-	// KKl137 = param KKl
+	// KKh139 = param KKh
+	VBROADCASTSD 160(AX), Z7
+
+	// KKl140 = param KKl
 	VBROADCASTSD 168(AX), Z19
 
-	// ch138 = mul lin135, KKh136
-	VMULPD Z6, Z5, Z20
+	// ch141 = mul lin138, KKh139
+	VMULPD Z7, Z6, Z20
 
-	// v139 = fms lin135, KKh136, ch138
+	// v142 = fms lin138, KKh139, ch141
 	VMOVAPD     Z20, Z21
-	VFMSUB231PD Z6, Z5, Z21
+	VFMSUB231PD Z7, Z6, Z21
 
-	// v140 = mul lin135, KKl137
-	VMULPD Z19, Z5, Z6
+	// v143 = mul lin138, KKl140
+	VMULPD Z19, Z6, Z7
 
-	// One141 = param One
-	// cl142 = fma v139, One141, v140
-	VFMADD231PD Z0, Z21, Z6
+	// One144 = param One
+	// cl145 = fma v142, One144, v143
+	VFMADD231PD Z0, Z21, Z7
 
-	// Inf143 = param Inf
+	// Inf146 = param Inf
 	VBROADCASTSD 72(AX), Z19
 
-	// NegZero144 = param NegZero
-	// negch145 = xor ch138, NegZero144
+	// NegZero147 = param NegZero
+	// negch148 = xor ch141, NegZero147
 	VPXORQ Z1, Z20, Z20
 
-	// s146 = add hi127, negch145
-	VADDPD Z20, Z7, Z21
+	// s149 = add hi127, negch148
+	VADDPD Z20, Z18, Z21
 
-	// bv147 = sub s146, hi127
-	VSUBPD Z7, Z21, Z22
+	// bv150 = sub s149, hi127
+	VSUBPD Z18, Z21, Z22
 
-	// v148 = sub s146, bv147
+	// v151 = sub s149, bv150
 	VSUBPD Z22, Z21, Z23
 
-	// v149 = sub hi127, v148
-	VSUBPD Z23, Z7, Z23
+	// v152 = sub hi127, v151
+	VSUBPD Z23, Z18, Z23
 
-	// v150 = sub negch145, bv147
+	// v153 = sub negch148, bv150
 	VSUBPD Z22, Z20, Z20
 
-	// e151 = add v149, v150
+	// e154 = add v152, v153
 	VADDPD Z20, Z23, Z20
 
-	// Zero152 = param Zero
-	// corr153 = lt Zero152, lin135
-	VCMPPD $0x11, Z5, Z4, K1
+	// Zero155 = param Zero
+	// corr156 = lt Zero155, lin138
+	VCMPPD $0x11, Z6, Z4, K1
 
-	// hi154 = select corr153, s146, hi127
-	VBLENDMPD Z21, Z7, K1, Z16
+	// hi157 = select corr156, s149, hi127
+	VBLENDMPD Z21, Z18, K1, Z16
 
-	// One155 = param One
-	// v156 = fms lo133, One155, cl142
-	VFMSUB231PD Z0, Z18, Z6
+	// One158 = param One
+	// v159 = fms lo136, One158, cl145
+	VFMSUB231PD Z0, Z5, Z7
 
-	// One157 = param One
-	// v158 = fma v156, One157, e151
-	VFMADD231PD Z0, Z6, Z20
+	// One160 = param One
+	// v161 = fma v159, One160, e154
+	VFMADD231PD Z0, Z7, Z20
 
-	// lo159 = select corr153, v158, lo133
-	VBLENDMPD Z20, Z18, K1, Z17
+	// lo162 = select corr156, v161, lo136
+	VBLENDMPD Z20, Z5, K1, Z17
 
-	// Di160 = param Di
+	// Di163 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q161 = mul hi154, Di160
+	// q164 = mul hi157, Di163
 	VMULPD Z5, Z16, Z6
 
-	// v162 = fms hi154, Di160, q161
+	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Z6, Z7
 	VFMSUB231PD Z5, Z16, Z7
 
-	// Dl163 = param Dl
+	// Dl166 = param Dl
 	VBROADCASTSD 120(AX), Z18
 
-	// v164 = mul lo159, Di160
+	// v167 = mul lo162, Di163
 	VMULPD Z5, Z17, Z5
 
-	// v165 = fma hi154, Dl163, v164
+	// v168 = fma hi157, Dl166, v167
 	VFMADD231PD Z18, Z16, Z5
 
-	// One166 = param One
-	// r167 = fma v162, One166, v165
+	// One169 = param One
+	// r170 = fma v165, One169, v168
 	VFMADD231PD Z0, Z7, Z5
 
-	// v169 = lt hi154, Inf143
+	// v172 = lt hi157, Inf146
 	VCMPPD $0x11, Z19, Z16, K1
 
-	// v168 = add q161, r167, merged into:
-	// v170 = select v169, v168, q161
+	// v171 = add q164, r170, merged into:
+	// v173 = select v172, v171, q164
 	VADDPD Z5, Z6, K1, Z6
 
-	// store dst v170
+	// store dst v173
 	VMOVUPD Z6, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -15018,384 +15045,393 @@ loop1:
 	// n52 = select quad41, v51, n25
 	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// big53 = max hi20, hi46
-	VMAXPD Y11, Y10, Y5
+	// s53 = add hi20, hi46
+	VADDPD Y11, Y10, Y5
 
-	// small54 = min hi20, hi46
-	VMINPD Y11, Y10, Y6
+	// bv54 = sub s53, hi20
+	VSUBPD Y10, Y5, Y6
 
-	// s55 = add hi20, hi46
-	VADDPD Y11, Y10, Y7
+	// v55 = sub s53, bv54
+	VSUBPD Y6, Y5, Y7
 
-	// v56 = sub s55, big53
-	VSUBPD Y5, Y7, Y5
+	// v56 = sub hi20, v55
+	VSUBPD Y7, Y10, Y7
 
-	// err57 = sub small54, v56
-	VSUBPD Y5, Y6, Y5
+	// v57 = sub hi46, bv54
+	VSUBPD Y6, Y11, Y6
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
+	// e58 = add v56, v57
+	VADDPD Y6, Y7, Y6
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y8, Y9
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y6
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y7, Y8, Y9
 
-	// v61 = fma v59, One60, err57
-	VFMADD231PD Y6, Y9, Y5
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// x62 = load x[col 2]
-	// y63 = load y[col 2]
-	// d64 = sub x62, y63
-	VSUBPD Y4, Y1, Y6
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y7, Y9, Y6
 
-	// v65 = sub d64, x62
-	VSUBPD Y1, Y6, Y8
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y4, Y1, Y7
 
-	// v66 = sub d64, v65
-	VSUBPD Y8, Y6, Y9
+	// v66 = sub d65, x63
+	VSUBPD Y1, Y7, Y8
 
-	// One67 = param One
+	// v67 = sub d65, v66
+	VSUBPD Y8, Y7, Y9
+
+	// One68 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v68 = fms x62, One67, v66
+	// v69 = fms x63, One68, v67
 	VFMSUB231PD Y10, Y1, Y9
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// v70 = fma y63, One69, v65
+	// v71 = fma y64, One70, v66
 	VFMADD231PD Y1, Y4, Y8
 
-	// e71 = sub v68, v70
+	// e72 = sub v69, v71
 	VSUBPD Y8, Y9, Y1
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y4
 
-	// z73 = andnot NegZero72, d64
-	VANDNPD Y6, Y4, Y8
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y7, Y4, Y8
 
-	// sg74 = and d64, NegZero72
-	VANDPD Y4, Y6, Y4
+	// sg75 = and d65, NegZero73
+	VANDPD Y4, Y7, Y4
 
-	// zl75 = xor e71, sg74
+	// zl76 = xor e72, sg75
 	VXORPD Y4, Y1, Y1
 
-	// K76 = param K
+	// K77 = param K
 	VBROADCASTSD (AX), Y4
 
-	// quad77 = lt z73, K76
+	// quad78 = lt z74, K77
 	VCMPPD $0x11, Y4, Y8, Y4
 
-	// P78 = param P
-	VBROADCASTSD 96(AX), Y6
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y7
 
-	// c79 = select quad77, z73, P78
-	VBLENDVPD Y4, Y8, Y6, Y6
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y4, Y8, Y7, Y7
 
-	// v80 = add zl75, zl75
+	// v81 = add zl76, zl76
 	VADDPD Y1, Y1, Y9
 
-	// zz81 = select quad77, v80, zl75
+	// zz82 = select quad78, v81, zl76
 	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// hi82 = mul c79, z73
-	VMULPD Y8, Y6, Y9
+	// hi83 = mul c80, z74
+	VMULPD Y8, Y7, Y9
 
-	// v83 = fms c79, z73, hi82
-	VFMSUB213PD Y9, Y6, Y8
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y9, Y7, Y8
 
-	// lo84 = fma c79, zz81, v83
-	VFMADD231PD Y1, Y6, Y8
-
-	// One85 = param One
-	VBROADCASTSD 104(AX), Y1
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y1, Y7, Y8
 
 	// One86 = param One
-	VBROADCASTSD 104(AX), Y6
+	VBROADCASTSD 104(AX), Y1
 
-	// v87 = fma n52, One86, One85
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v88 = fma n52, One87, One86
 	VMOVAPD     Y1, Y1
-	VFMADD231PD Y6, Y3, Y1
+	VFMADD231PD Y7, Y3, Y1
 
-	// n88 = select quad77, v87, n52
+	// n89 = select quad78, v88, n52
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// x89 = load x[col 3]
-	// y90 = load y[col 3]
-	// d91 = sub x89, y90
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
 	VSUBPD Y2, Y0, Y3
 
-	// v92 = sub d91, x89
+	// v93 = sub d92, x90
 	VSUBPD Y0, Y3, Y4
 
-	// v93 = sub d91, v92
-	VSUBPD Y4, Y3, Y6
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y7
 
-	// One94 = param One
+	// One95 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v95 = fms x89, One94, v93
-	VFMSUB231PD Y10, Y0, Y6
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y10, Y0, Y7
 
-	// One96 = param One
+	// One97 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// v97 = fma y90, One96, v92
+	// v98 = fma y91, One97, v93
 	VFMADD231PD Y0, Y2, Y4
 
-	// e98 = sub v95, v97
-	VSUBPD Y4, Y6, Y0
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y7, Y0
 
-	// NegZero99 = param NegZero
+	// NegZero100 = param NegZero
 	VBROADCASTSD 64(AX), Y2
 
-	// z100 = andnot NegZero99, d91
+	// z101 = andnot NegZero100, d92
 	VANDNPD Y3, Y2, Y4
 
-	// sg101 = and d91, NegZero99
+	// sg102 = and d92, NegZero100
 	VANDPD Y2, Y3, Y2
 
-	// zl102 = xor e98, sg101
+	// zl103 = xor e99, sg102
 	VXORPD Y2, Y0, Y0
 
-	// K103 = param K
+	// K104 = param K
 	VBROADCASTSD (AX), Y2
 
-	// quad104 = lt z100, K103
+	// quad105 = lt z101, K104
 	VCMPPD $0x11, Y2, Y4, Y2
 
-	// P105 = param P
+	// P106 = param P
 	VBROADCASTSD 96(AX), Y3
 
-	// c106 = select quad104, z100, P105
+	// c107 = select quad105, z101, P106
 	VBLENDVPD Y2, Y4, Y3, Y3
 
-	// v107 = add zl102, zl102
-	VADDPD Y0, Y0, Y6
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y7
 
-	// zz108 = select quad104, v107, zl102
-	VBLENDVPD Y2, Y6, Y0, Y0
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y7, Y0, Y0
 
-	// hi109 = mul c106, z100
-	VMULPD Y4, Y3, Y6
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y7
 
-	// v110 = fms c106, z100, hi109
-	VFMSUB213PD Y6, Y3, Y4
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y7, Y3, Y4
 
-	// lo111 = fma c106, zz108, v110
+	// lo112 = fma c107, zz109, v111
 	VFMADD231PD Y0, Y3, Y4
 
-	// One112 = param One
+	// One113 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// One113 = param One
+	// One114 = param One
 	VBROADCASTSD 104(AX), Y3
 
-	// v114 = fma n88, One113, One112
+	// v115 = fma n89, One114, One113
 	VMOVAPD     Y0, Y0
 	VFMADD231PD Y3, Y1, Y0
 
-	// quad115 = select quad104, v114, n88
+	// quad116 = select quad105, v115, n89
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big116 = max hi82, hi109
-	VMAXPD Y6, Y9, Y1
+	// s117 = add hi83, hi110
+	VADDPD Y7, Y9, Y1
 
-	// small117 = min hi82, hi109
-	VMINPD Y6, Y9, Y2
+	// bv118 = sub s117, hi83
+	VSUBPD Y9, Y1, Y2
 
-	// s118 = add hi82, hi109
-	VADDPD Y6, Y9, Y3
+	// v119 = sub s117, bv118
+	VSUBPD Y2, Y1, Y3
 
-	// v119 = sub s118, big116
-	VSUBPD Y1, Y3, Y1
+	// v120 = sub hi83, v119
+	VSUBPD Y3, Y9, Y3
 
-	// err120 = sub small117, v119
-	VSUBPD Y1, Y2, Y1
+	// v121 = sub hi110, bv118
+	VSUBPD Y2, Y7, Y2
 
-	// One121 = param One
-	VBROADCASTSD 104(AX), Y2
-
-	// v122 = fma lo84, One121, lo111
-	VFMADD231PD Y2, Y8, Y4
+	// e122 = add v120, v121
+	VADDPD Y2, Y3, Y2
 
 	// One123 = param One
-	VBROADCASTSD 104(AX), Y2
+	VBROADCASTSD 104(AX), Y3
 
-	// v124 = fma v122, One123, err120
-	VFMADD231PD Y2, Y4, Y1
+	// v124 = fma lo85, One123, lo112
+	VFMADD231PD Y3, Y8, Y4
 
-	// big125 = max s55, s118
-	VMAXPD Y3, Y7, Y2
+	// One125 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// small126 = min s55, s118
-	VMINPD Y3, Y7, Y4
+	// v126 = fma v124, One125, e122
+	VFMADD231PD Y3, Y4, Y2
 
-	// hi127 = add s55, s118
-	VADDPD Y3, Y7, Y3
+	// hi127 = add s53, s117
+	VADDPD Y1, Y5, Y3
 
-	// v128 = sub hi127, big125
-	VSUBPD Y2, Y3, Y2
+	// bv128 = sub hi127, s53
+	VSUBPD Y5, Y3, Y4
 
-	// err129 = sub small126, v128
-	VSUBPD Y2, Y4, Y2
+	// v129 = sub hi127, bv128
+	VSUBPD Y4, Y3, Y7
 
-	// One130 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v131 = fma v61, One130, v124
-	VFMADD231PD Y4, Y5, Y1
-
-	// One132 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo133 = fma v131, One132, err129
-	VFMADD231PD Y4, Y1, Y2
-
-	// RowCols134 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin135 = sub RowCols134, quad115
-	VSUBPD Y0, Y1, Y0
-
-	// KKh136 = param KKh
-	VBROADCASTSD 160(AX), Y1
-
-	// KKl137 = param KKl
-	VBROADCASTSD 168(AX), Y4
-
-	// ch138 = mul lin135, KKh136
-	VMULPD Y1, Y0, Y5
-
-	// v139 = fms lin135, KKh136, ch138
-	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y1, Y0, Y6
-
-	// v140 = mul lin135, KKl137
-	VMULPD Y4, Y0, Y1
-
-	// One141 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// cl142 = fma v139, One141, v140
-	VFMADD231PD Y4, Y6, Y1
-
-	// Inf143 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// NegZero144 = param NegZero
-	VBROADCASTSD 64(AX), Y6
-
-	// negch145 = xor ch138, NegZero144
-	VXORPD Y6, Y5, Y5
-
-	// s146 = add hi127, negch145
-	VADDPD Y5, Y3, Y6
-
-	// bv147 = sub s146, hi127
-	VSUBPD Y3, Y6, Y7
-
-	// v148 = sub s146, bv147
-	VSUBPD Y7, Y6, Y8
-
-	// v149 = sub hi127, v148
-	VSUBPD Y8, Y3, Y8
-
-	// v150 = sub negch145, bv147
+	// v130 = sub s53, v129
 	VSUBPD Y7, Y5, Y5
 
-	// e151 = add v149, v150
+	// v131 = sub s117, bv128
+	VSUBPD Y4, Y1, Y1
+
+	// e132 = add v130, v131
+	VADDPD Y1, Y5, Y1
+
+	// One133 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v134 = fma v62, One133, v126
+	VFMADD231PD Y4, Y6, Y2
+
+	// One135 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo136 = fma v134, One135, e132
+	VFMADD231PD Y4, Y2, Y1
+
+	// RowCols137 = param RowCols
+	VBROADCASTSD 144(AX), Y2
+
+	// lin138 = sub RowCols137, quad116
+	VSUBPD Y0, Y2, Y0
+
+	// KKh139 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl140 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch141 = mul lin138, KKh139
+	VMULPD Y2, Y0, Y5
+
+	// v142 = fms lin138, KKh139, ch141
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v143 = mul lin138, KKl140
+	VMULPD Y4, Y0, Y2
+
+	// One144 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl145 = fma v142, One144, v143
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf146 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero147 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch148 = xor ch141, NegZero147
+	VXORPD Y6, Y5, Y5
+
+	// s149 = add hi127, negch148
+	VADDPD Y5, Y3, Y6
+
+	// bv150 = sub s149, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v151 = sub s149, bv150
+	VSUBPD Y7, Y6, Y8
+
+	// v152 = sub hi127, v151
+	VSUBPD Y8, Y3, Y8
+
+	// v153 = sub negch148, bv150
+	VSUBPD Y7, Y5, Y5
+
+	// e154 = add v152, v153
 	VADDPD Y5, Y8, Y5
 
-	// Zero152 = param Zero
+	// Zero155 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr153 = lt Zero152, lin135
+	// corr156 = lt Zero155, lin138
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi154 = select corr153, s146, hi127
+	// hi157 = select corr156, s149, hi127
 	VBLENDVPD Y0, Y6, Y3, Y3
 
-	// One155 = param One
+	// One158 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v156 = fms lo133, One155, cl142
-	VFMSUB231PD Y6, Y2, Y1
+	// v159 = fms lo136, One158, cl145
+	VFMSUB231PD Y6, Y1, Y2
 
-	// One157 = param One
+	// One160 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v158 = fma v156, One157, e151
-	VFMADD231PD Y6, Y1, Y5
+	// v161 = fma v159, One160, e154
+	VFMADD231PD Y6, Y2, Y5
 
-	// lo159 = select corr153, v158, lo133
-	VBLENDVPD Y0, Y5, Y2, Y0
+	// lo162 = select corr156, v161, lo136
+	VBLENDVPD Y0, Y5, Y1, Y0
 
-	// Di160 = param Di
+	// Di163 = param Di
 	VBROADCASTSD 112(AX), Y1
 
-	// q161 = mul hi154, Di160
+	// q164 = mul hi157, Di163
 	VMULPD Y1, Y3, Y2
 
-	// v162 = fms hi154, Di160, q161
+	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Y2, Y5
 	VFMSUB231PD Y1, Y3, Y5
 
-	// Dl163 = param Dl
+	// Dl166 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v164 = mul lo159, Di160
+	// v167 = mul lo162, Di163
 	VMULPD Y1, Y0, Y0
 
-	// v165 = fma hi154, Dl163, v164
+	// v168 = fma hi157, Dl166, v167
 	VFMADD231PD Y6, Y3, Y0
 
-	// One166 = param One
+	// One169 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// r167 = fma v162, One166, v165
+	// r170 = fma v165, One169, v168
 	VFMADD231PD Y1, Y5, Y0
 
-	// RowDiv168 = param RowDiv
+	// RowDiv171 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// nf169 = div q161, RowDiv168
+	// nf172 = div q164, RowDiv171
 	VDIVPD Y1, Y2, Y5
 
-	// qd170 = div q161, RowDiv168
+	// qd173 = div q164, RowDiv171
 	VDIVPD Y1, Y2, Y6
 
-	// NegZero171 = param NegZero
+	// NegZero174 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negqd172 = xor qd170, NegZero171
+	// negqd175 = xor qd173, NegZero174
 	VXORPD Y7, Y6, Y7
 
-	// v173 = fma negqd172, RowDiv168, q161
+	// v176 = fma negqd175, RowDiv171, q164
 	VFMADD231PD Y1, Y7, Y2
 
-	// One174 = param One
+	// One177 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd175 = fma v173, One174, r167
+	// rd178 = fma v176, One177, r170
 	VFMADD231PD Y7, Y2, Y0
 
-	// v176 = div rd175, RowDiv168
+	// v179 = div rd178, RowDiv171
 	VDIVPD Y1, Y0, Y0
 
-	// v177 = add qd170, v176
+	// v180 = add qd173, v179
 	VADDPD Y0, Y6, Y0
 
-	// v178 = lt hi154, Inf143
+	// v181 = lt hi157, Inf146
 	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v179 = select v178, v177, nf169
+	// v182 = select v181, v180, nf172
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v179
+	// store dst v182
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -15585,384 +15621,393 @@ loop1:
 	// n52 = select quad41, v51, n25
 	VBLENDVPD Y6, Y5, Y3, Y3
 
-	// big53 = max hi20, hi46
-	VMAXPD Y11, Y10, Y5
+	// s53 = add hi20, hi46
+	VADDPD Y11, Y10, Y5
 
-	// small54 = min hi20, hi46
-	VMINPD Y11, Y10, Y6
+	// bv54 = sub s53, hi20
+	VSUBPD Y10, Y5, Y6
 
-	// s55 = add hi20, hi46
-	VADDPD Y11, Y10, Y7
+	// v55 = sub s53, bv54
+	VSUBPD Y6, Y5, Y7
 
-	// v56 = sub s55, big53
-	VSUBPD Y5, Y7, Y5
+	// v56 = sub hi20, v55
+	VSUBPD Y7, Y10, Y7
 
-	// err57 = sub small54, v56
-	VSUBPD Y5, Y6, Y5
+	// v57 = sub hi46, bv54
+	VSUBPD Y6, Y11, Y6
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y6
+	// e58 = add v56, v57
+	VADDPD Y6, Y7, Y6
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y6, Y8, Y9
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y6
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y7, Y8, Y9
 
-	// v61 = fma v59, One60, err57
-	VFMADD231PD Y6, Y9, Y5
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y7
 
-	// x62 = load x[col 2]
-	// y63 = load y[col 2]
-	// d64 = sub x62, y63
-	VSUBPD Y4, Y1, Y6
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y7, Y9, Y6
 
-	// v65 = sub d64, x62
-	VSUBPD Y1, Y6, Y8
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y4, Y1, Y7
 
-	// v66 = sub d64, v65
-	VSUBPD Y8, Y6, Y9
+	// v66 = sub d65, x63
+	VSUBPD Y1, Y7, Y8
 
-	// One67 = param One
+	// v67 = sub d65, v66
+	VSUBPD Y8, Y7, Y9
+
+	// One68 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v68 = fms x62, One67, v66
+	// v69 = fms x63, One68, v67
 	VFMSUB231PD Y10, Y1, Y9
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// v70 = fma y63, One69, v65
+	// v71 = fma y64, One70, v66
 	VFMADD231PD Y1, Y4, Y8
 
-	// e71 = sub v68, v70
+	// e72 = sub v69, v71
 	VSUBPD Y8, Y9, Y1
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y4
 
-	// z73 = andnot NegZero72, d64
-	VANDNPD Y6, Y4, Y8
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y7, Y4, Y8
 
-	// sg74 = and d64, NegZero72
-	VANDPD Y4, Y6, Y4
+	// sg75 = and d65, NegZero73
+	VANDPD Y4, Y7, Y4
 
-	// zl75 = xor e71, sg74
+	// zl76 = xor e72, sg75
 	VXORPD Y4, Y1, Y1
 
-	// K76 = param K
+	// K77 = param K
 	VBROADCASTSD (AX), Y4
 
-	// quad77 = lt z73, K76
+	// quad78 = lt z74, K77
 	VCMPPD $0x11, Y4, Y8, Y4
 
-	// P78 = param P
-	VBROADCASTSD 96(AX), Y6
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y7
 
-	// c79 = select quad77, z73, P78
-	VBLENDVPD Y4, Y8, Y6, Y6
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y4, Y8, Y7, Y7
 
-	// v80 = add zl75, zl75
+	// v81 = add zl76, zl76
 	VADDPD Y1, Y1, Y9
 
-	// zz81 = select quad77, v80, zl75
+	// zz82 = select quad78, v81, zl76
 	VBLENDVPD Y4, Y9, Y1, Y1
 
-	// hi82 = mul c79, z73
-	VMULPD Y8, Y6, Y9
+	// hi83 = mul c80, z74
+	VMULPD Y8, Y7, Y9
 
-	// v83 = fms c79, z73, hi82
-	VFMSUB213PD Y9, Y6, Y8
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y9, Y7, Y8
 
-	// lo84 = fma c79, zz81, v83
-	VFMADD231PD Y1, Y6, Y8
-
-	// One85 = param One
-	VBROADCASTSD 104(AX), Y1
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y1, Y7, Y8
 
 	// One86 = param One
-	VBROADCASTSD 104(AX), Y6
+	VBROADCASTSD 104(AX), Y1
 
-	// v87 = fma n52, One86, One85
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// v88 = fma n52, One87, One86
 	VMOVAPD     Y1, Y1
-	VFMADD231PD Y6, Y3, Y1
+	VFMADD231PD Y7, Y3, Y1
 
-	// n88 = select quad77, v87, n52
+	// n89 = select quad78, v88, n52
 	VBLENDVPD Y4, Y1, Y3, Y1
 
-	// x89 = load x[col 3]
-	// y90 = load y[col 3]
-	// d91 = sub x89, y90
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
 	VSUBPD Y2, Y0, Y3
 
-	// v92 = sub d91, x89
+	// v93 = sub d92, x90
 	VSUBPD Y0, Y3, Y4
 
-	// v93 = sub d91, v92
-	VSUBPD Y4, Y3, Y6
+	// v94 = sub d92, v93
+	VSUBPD Y4, Y3, Y7
 
-	// One94 = param One
+	// One95 = param One
 	VBROADCASTSD 104(AX), Y10
 
-	// v95 = fms x89, One94, v93
-	VFMSUB231PD Y10, Y0, Y6
+	// v96 = fms x90, One95, v94
+	VFMSUB231PD Y10, Y0, Y7
 
-	// One96 = param One
+	// One97 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// v97 = fma y90, One96, v92
+	// v98 = fma y91, One97, v93
 	VFMADD231PD Y0, Y2, Y4
 
-	// e98 = sub v95, v97
-	VSUBPD Y4, Y6, Y0
+	// e99 = sub v96, v98
+	VSUBPD Y4, Y7, Y0
 
-	// NegZero99 = param NegZero
+	// NegZero100 = param NegZero
 	VBROADCASTSD 64(AX), Y2
 
-	// z100 = andnot NegZero99, d91
+	// z101 = andnot NegZero100, d92
 	VANDNPD Y3, Y2, Y4
 
-	// sg101 = and d91, NegZero99
+	// sg102 = and d92, NegZero100
 	VANDPD Y2, Y3, Y2
 
-	// zl102 = xor e98, sg101
+	// zl103 = xor e99, sg102
 	VXORPD Y2, Y0, Y0
 
-	// K103 = param K
+	// K104 = param K
 	VBROADCASTSD (AX), Y2
 
-	// quad104 = lt z100, K103
+	// quad105 = lt z101, K104
 	VCMPPD $0x11, Y2, Y4, Y2
 
-	// P105 = param P
+	// P106 = param P
 	VBROADCASTSD 96(AX), Y3
 
-	// c106 = select quad104, z100, P105
+	// c107 = select quad105, z101, P106
 	VBLENDVPD Y2, Y4, Y3, Y3
 
-	// v107 = add zl102, zl102
-	VADDPD Y0, Y0, Y6
+	// v108 = add zl103, zl103
+	VADDPD Y0, Y0, Y7
 
-	// zz108 = select quad104, v107, zl102
-	VBLENDVPD Y2, Y6, Y0, Y0
+	// zz109 = select quad105, v108, zl103
+	VBLENDVPD Y2, Y7, Y0, Y0
 
-	// hi109 = mul c106, z100
-	VMULPD Y4, Y3, Y6
+	// hi110 = mul c107, z101
+	VMULPD Y4, Y3, Y7
 
-	// v110 = fms c106, z100, hi109
-	VFMSUB213PD Y6, Y3, Y4
+	// v111 = fms c107, z101, hi110
+	VFMSUB213PD Y7, Y3, Y4
 
-	// lo111 = fma c106, zz108, v110
+	// lo112 = fma c107, zz109, v111
 	VFMADD231PD Y0, Y3, Y4
 
-	// One112 = param One
+	// One113 = param One
 	VBROADCASTSD 104(AX), Y0
 
-	// One113 = param One
+	// One114 = param One
 	VBROADCASTSD 104(AX), Y3
 
-	// v114 = fma n88, One113, One112
+	// v115 = fma n89, One114, One113
 	VMOVAPD     Y0, Y0
 	VFMADD231PD Y3, Y1, Y0
 
-	// quad115 = select quad104, v114, n88
+	// quad116 = select quad105, v115, n89
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big116 = max hi82, hi109
-	VMAXPD Y6, Y9, Y1
+	// s117 = add hi83, hi110
+	VADDPD Y7, Y9, Y1
 
-	// small117 = min hi82, hi109
-	VMINPD Y6, Y9, Y2
+	// bv118 = sub s117, hi83
+	VSUBPD Y9, Y1, Y2
 
-	// s118 = add hi82, hi109
-	VADDPD Y6, Y9, Y3
+	// v119 = sub s117, bv118
+	VSUBPD Y2, Y1, Y3
 
-	// v119 = sub s118, big116
-	VSUBPD Y1, Y3, Y1
+	// v120 = sub hi83, v119
+	VSUBPD Y3, Y9, Y3
 
-	// err120 = sub small117, v119
-	VSUBPD Y1, Y2, Y1
+	// v121 = sub hi110, bv118
+	VSUBPD Y2, Y7, Y2
 
-	// One121 = param One
-	VBROADCASTSD 104(AX), Y2
-
-	// v122 = fma lo84, One121, lo111
-	VFMADD231PD Y2, Y8, Y4
+	// e122 = add v120, v121
+	VADDPD Y2, Y3, Y2
 
 	// One123 = param One
-	VBROADCASTSD 104(AX), Y2
+	VBROADCASTSD 104(AX), Y3
 
-	// v124 = fma v122, One123, err120
-	VFMADD231PD Y2, Y4, Y1
+	// v124 = fma lo85, One123, lo112
+	VFMADD231PD Y3, Y8, Y4
 
-	// big125 = max s55, s118
-	VMAXPD Y3, Y7, Y2
+	// One125 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// small126 = min s55, s118
-	VMINPD Y3, Y7, Y4
+	// v126 = fma v124, One125, e122
+	VFMADD231PD Y3, Y4, Y2
 
-	// hi127 = add s55, s118
-	VADDPD Y3, Y7, Y3
+	// hi127 = add s53, s117
+	VADDPD Y1, Y5, Y3
 
-	// v128 = sub hi127, big125
-	VSUBPD Y2, Y3, Y2
+	// bv128 = sub hi127, s53
+	VSUBPD Y5, Y3, Y4
 
-	// err129 = sub small126, v128
-	VSUBPD Y2, Y4, Y2
+	// v129 = sub hi127, bv128
+	VSUBPD Y4, Y3, Y7
 
-	// One130 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// v131 = fma v61, One130, v124
-	VFMADD231PD Y4, Y5, Y1
-
-	// One132 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// lo133 = fma v131, One132, err129
-	VFMADD231PD Y4, Y1, Y2
-
-	// RowCols134 = param RowCols
-	VBROADCASTSD 144(AX), Y1
-
-	// lin135 = sub RowCols134, quad115
-	VSUBPD Y0, Y1, Y0
-
-	// KKh136 = param KKh
-	VBROADCASTSD 160(AX), Y1
-
-	// KKl137 = param KKl
-	VBROADCASTSD 168(AX), Y4
-
-	// ch138 = mul lin135, KKh136
-	VMULPD Y1, Y0, Y5
-
-	// v139 = fms lin135, KKh136, ch138
-	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y1, Y0, Y6
-
-	// v140 = mul lin135, KKl137
-	VMULPD Y4, Y0, Y1
-
-	// One141 = param One
-	VBROADCASTSD 104(AX), Y4
-
-	// cl142 = fma v139, One141, v140
-	VFMADD231PD Y4, Y6, Y1
-
-	// Inf143 = param Inf
-	VBROADCASTSD 72(AX), Y4
-
-	// NegZero144 = param NegZero
-	VBROADCASTSD 64(AX), Y6
-
-	// negch145 = xor ch138, NegZero144
-	VXORPD Y6, Y5, Y5
-
-	// s146 = add hi127, negch145
-	VADDPD Y5, Y3, Y6
-
-	// bv147 = sub s146, hi127
-	VSUBPD Y3, Y6, Y7
-
-	// v148 = sub s146, bv147
-	VSUBPD Y7, Y6, Y8
-
-	// v149 = sub hi127, v148
-	VSUBPD Y8, Y3, Y8
-
-	// v150 = sub negch145, bv147
+	// v130 = sub s53, v129
 	VSUBPD Y7, Y5, Y5
 
-	// e151 = add v149, v150
+	// v131 = sub s117, bv128
+	VSUBPD Y4, Y1, Y1
+
+	// e132 = add v130, v131
+	VADDPD Y1, Y5, Y1
+
+	// One133 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v134 = fma v62, One133, v126
+	VFMADD231PD Y4, Y6, Y2
+
+	// One135 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// lo136 = fma v134, One135, e132
+	VFMADD231PD Y4, Y2, Y1
+
+	// RowCols137 = param RowCols
+	VBROADCASTSD 144(AX), Y2
+
+	// lin138 = sub RowCols137, quad116
+	VSUBPD Y0, Y2, Y0
+
+	// KKh139 = param KKh
+	VBROADCASTSD 160(AX), Y2
+
+	// KKl140 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch141 = mul lin138, KKh139
+	VMULPD Y2, Y0, Y5
+
+	// v142 = fms lin138, KKh139, ch141
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y2, Y0, Y6
+
+	// v143 = mul lin138, KKl140
+	VMULPD Y4, Y0, Y2
+
+	// One144 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl145 = fma v142, One144, v143
+	VFMADD231PD Y4, Y6, Y2
+
+	// Inf146 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero147 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch148 = xor ch141, NegZero147
+	VXORPD Y6, Y5, Y5
+
+	// s149 = add hi127, negch148
+	VADDPD Y5, Y3, Y6
+
+	// bv150 = sub s149, hi127
+	VSUBPD Y3, Y6, Y7
+
+	// v151 = sub s149, bv150
+	VSUBPD Y7, Y6, Y8
+
+	// v152 = sub hi127, v151
+	VSUBPD Y8, Y3, Y8
+
+	// v153 = sub negch148, bv150
+	VSUBPD Y7, Y5, Y5
+
+	// e154 = add v152, v153
 	VADDPD Y5, Y8, Y5
 
-	// Zero152 = param Zero
+	// Zero155 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr153 = lt Zero152, lin135
+	// corr156 = lt Zero155, lin138
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi154 = select corr153, s146, hi127
+	// hi157 = select corr156, s149, hi127
 	VBLENDVPD Y0, Y6, Y3, Y3
 
-	// One155 = param One
+	// One158 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v156 = fms lo133, One155, cl142
-	VFMSUB231PD Y6, Y2, Y1
+	// v159 = fms lo136, One158, cl145
+	VFMSUB231PD Y6, Y1, Y2
 
-	// One157 = param One
+	// One160 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v158 = fma v156, One157, e151
-	VFMADD231PD Y6, Y1, Y5
+	// v161 = fma v159, One160, e154
+	VFMADD231PD Y6, Y2, Y5
 
-	// lo159 = select corr153, v158, lo133
-	VBLENDVPD Y0, Y5, Y2, Y0
+	// lo162 = select corr156, v161, lo136
+	VBLENDVPD Y0, Y5, Y1, Y0
 
-	// Di160 = param Di
+	// Di163 = param Di
 	VBROADCASTSD 112(AX), Y1
 
-	// q161 = mul hi154, Di160
+	// q164 = mul hi157, Di163
 	VMULPD Y1, Y3, Y2
 
-	// v162 = fms hi154, Di160, q161
+	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Y2, Y5
 	VFMSUB231PD Y1, Y3, Y5
 
-	// Dl163 = param Dl
+	// Dl166 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v164 = mul lo159, Di160
+	// v167 = mul lo162, Di163
 	VMULPD Y1, Y0, Y0
 
-	// v165 = fma hi154, Dl163, v164
+	// v168 = fma hi157, Dl166, v167
 	VFMADD231PD Y6, Y3, Y0
 
-	// One166 = param One
+	// One169 = param One
 	VBROADCASTSD 104(AX), Y1
 
-	// r167 = fma v162, One166, v165
+	// r170 = fma v165, One169, v168
 	VFMADD231PD Y1, Y5, Y0
 
-	// RowDiv168 = param RowDiv
+	// RowDiv171 = param RowDiv
 	VBROADCASTSD 152(AX), Y1
 
-	// nf169 = div q161, RowDiv168
+	// nf172 = div q164, RowDiv171
 	VDIVPD Y1, Y2, Y5
 
-	// qd170 = div q161, RowDiv168
+	// qd173 = div q164, RowDiv171
 	VDIVPD Y1, Y2, Y6
 
-	// NegZero171 = param NegZero
+	// NegZero174 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negqd172 = xor qd170, NegZero171
+	// negqd175 = xor qd173, NegZero174
 	VXORPD Y7, Y6, Y7
 
-	// v173 = fma negqd172, RowDiv168, q161
+	// v176 = fma negqd175, RowDiv171, q164
 	VFMADD231PD Y1, Y7, Y2
 
-	// One174 = param One
+	// One177 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd175 = fma v173, One174, r167
+	// rd178 = fma v176, One177, r170
 	VFMADD231PD Y7, Y2, Y0
 
-	// v176 = div rd175, RowDiv168
+	// v179 = div rd178, RowDiv171
 	VDIVPD Y1, Y0, Y0
 
-	// v177 = add qd170, v176
+	// v180 = add qd173, v179
 	VADDPD Y0, Y6, Y0
 
-	// v178 = lt hi154, Inf143
+	// v181 = lt hi157, Inf146
 	VCMPPD $0x11, Y4, Y3, Y1
 
-	// v179 = select v178, v177, nf169
+	// v182 = select v181, v180, nf172
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v179
+	// store dst v182
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -16152,322 +16197,331 @@ loop1:
 	// n52 = select quad41, v51, n25
 	VBLENDMPD Z5, Z9, K1, Z11
 
-	// big53 = max hi20, hi46
-	VMAXPD Z20, Z22, Z5
+	// s53 = add hi20, hi46
+	VADDPD Z20, Z22, Z5
 
-	// small54 = min hi20, hi46
-	VMINPD Z20, Z22, Z24
+	// bv54 = sub s53, hi20
+	VSUBPD Z22, Z5, Z24
 
-	// s55 = add hi20, hi46
+	// v55 = sub s53, bv54
+	VSUBPD Z24, Z5, Z25
+
+	// v56 = sub hi20, v55
+	VSUBPD Z25, Z22, Z22
+
+	// v57 = sub hi46, bv54
+	VSUBPD Z24, Z20, Z20
+
+	// e58 = add v56, v57
 	VADDPD Z20, Z22, Z20
 
-	// v56 = sub s55, big53
-	VSUBPD Z5, Z20, Z5
-
-	// err57 = sub small54, v56
-	VSUBPD Z5, Z24, Z5
-
-	// One58 = param One
-	// v59 = fma lo22, One58, lo48
+	// One59 = param One
+	// v60 = fma lo22, One59, lo48
 	VFMADD231PD Z0, Z18, Z23
 
-	// One60 = param One
-	// v61 = fma v59, One60, err57
-	VFMADD231PD Z0, Z23, Z5
+	// One61 = param One
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Z0, Z23, Z20
 
-	// x62 = load x[col 2]
-	// y63 = load y[col 2]
-	// d64 = sub x62, y63
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
 	VSUBPD Z19, Z6, Z18
 
-	// v65 = sub d64, x62
+	// v66 = sub d65, x63
 	VSUBPD Z6, Z18, Z22
 
-	// v66 = sub d64, v65
+	// v67 = sub d65, v66
 	VSUBPD Z22, Z18, Z23
 
-	// One67 = param One
-	// v68 = fms x62, One67, v66
+	// One68 = param One
+	// v69 = fms x63, One68, v67
 	VFMSUB231PD Z0, Z6, Z23
 
-	// One69 = param One
-	// v70 = fma y63, One69, v65
+	// One70 = param One
+	// v71 = fma y64, One70, v66
 	VFMADD231PD Z0, Z19, Z22
 
-	// e71 = sub v68, v70
+	// e72 = sub v69, v71
 	VSUBPD Z22, Z23, Z6
 
-	// NegZero72 = param NegZero
-	// z73 = andnot NegZero72, d64
+	// NegZero73 = param NegZero
+	// z74 = andnot NegZero73, d65
 	VPANDNQ Z18, Z1, Z19
 
-	// sg74 = and d64, NegZero72
+	// sg75 = and d65, NegZero73
 	VPANDQ Z1, Z18, Z18
 
-	// zl75 = xor e71, sg74
+	// zl76 = xor e72, sg75
 	VPXORQ Z18, Z6, Z6
 
-	// K76 = param K
-	// quad77 = lt z73, K76
+	// K77 = param K
+	// quad78 = lt z74, K77
 	VCMPPD $0x11, Z2, Z19, K1
 
-	// P78 = param P
-	// c79 = select quad77, z73, P78
+	// P79 = param P
+	// c80 = select quad78, z74, P79
 	VBLENDMPD Z19, Z3, K1, Z12
 
-	// v80 = add zl75, zl75, merged into:
-	// zz81 = select quad77, v80, zl75
+	// v81 = add zl76, zl76, merged into:
+	// zz82 = select quad78, v81, zl76
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi82 = mul c79, z73
+	// hi83 = mul c80, z74
 	VMULPD Z19, Z12, Z18
 
-	// v83 = fms c79, z73, hi82
+	// v84 = fms c80, z74, hi83
 	VFMSUB213PD Z18, Z12, Z19
 
-	// lo84 = fma c79, zz81, v83
+	// lo85 = fma c80, zz82, v84
 	VFMADD231PD Z6, Z12, Z19
 
-	// One85 = param One
 	// One86 = param One
-	// v87 = fma n52, One86, One85
+	// One87 = param One
+	// v88 = fma n52, One87, One86
 	VMOVAPD     Z0, Z6
 	VFMADD231PD Z0, Z11, Z6
 
-	// n88 = select quad77, v87, n52
+	// n89 = select quad78, v88, n52
 	VBLENDMPD Z6, Z11, K1, Z13
 
-	// x89 = load x[col 3]
-	// y90 = load y[col 3]
-	// d91 = sub x89, y90
+	// x90 = load x[col 3]
+	// y91 = load y[col 3]
+	// d92 = sub x90, y91
 	VSUBPD Z21, Z7, Z6
 
-	// v92 = sub d91, x89
+	// v93 = sub d92, x90
 	VSUBPD Z7, Z6, Z22
 
-	// v93 = sub d91, v92
+	// v94 = sub d92, v93
 	VSUBPD Z22, Z6, Z23
 
-	// One94 = param One
-	// v95 = fms x89, One94, v93
+	// One95 = param One
+	// v96 = fms x90, One95, v94
 	VFMSUB231PD Z0, Z7, Z23
 
-	// One96 = param One
-	// v97 = fma y90, One96, v92
+	// One97 = param One
+	// v98 = fma y91, One97, v93
 	VFMADD231PD Z0, Z21, Z22
 
-	// e98 = sub v95, v97
+	// e99 = sub v96, v98
 	VSUBPD Z22, Z23, Z7
 
-	// NegZero99 = param NegZero
-	// z100 = andnot NegZero99, d91
+	// NegZero100 = param NegZero
+	// z101 = andnot NegZero100, d92
 	VPANDNQ Z6, Z1, Z21
 
-	// sg101 = and d91, NegZero99
+	// sg102 = and d92, NegZero100
 	VPANDQ Z1, Z6, Z6
 
-	// zl102 = xor e98, sg101
+	// zl103 = xor e99, sg102
 	VPXORQ Z6, Z7, Z6
 
-	// K103 = param K
-	// quad104 = lt z100, K103
+	// K104 = param K
+	// quad105 = lt z101, K104
 	VCMPPD $0x11, Z2, Z21, K1
 
-	// P105 = param P
-	// c106 = select quad104, z100, P105
+	// P106 = param P
+	// c107 = select quad105, z101, P106
 	VBLENDMPD Z21, Z3, K1, Z14
 
-	// v107 = add zl102, zl102, merged into:
-	// zz108 = select quad104, v107, zl102
+	// v108 = add zl103, zl103, merged into:
+	// zz109 = select quad105, v108, zl103
 	VADDPD Z6, Z6, K1, Z6
 
-	// hi109 = mul c106, z100
+	// hi110 = mul c107, z101
 	VMULPD Z21, Z14, Z7
 
-	// v110 = fms c106, z100, hi109
+	// v111 = fms c107, z101, hi110
 	VFMSUB213PD Z7, Z14, Z21
 
-	// lo111 = fma c106, zz108, v110
+	// lo112 = fma c107, zz109, v111
 	VFMADD231PD Z6, Z14, Z21
 
-	// One112 = param One
 	// One113 = param One
-	// v114 = fma n88, One113, One112
+	// One114 = param One
+	// v115 = fma n89, One114, One113
 	VMOVAPD     Z0, Z6
 	VFMADD231PD Z0, Z13, Z6
 
-	// quad115 = select quad104, v114, n88
+	// quad116 = select quad105, v115, n89
 	VBLENDMPD Z6, Z13, K1, Z15
 
-	// big116 = max hi82, hi109
-	VMAXPD Z7, Z18, Z6
+	// s117 = add hi83, hi110
+	VADDPD Z7, Z18, Z6
 
-	// small117 = min hi82, hi109
-	VMINPD Z7, Z18, Z22
+	// bv118 = sub s117, hi83
+	VSUBPD Z18, Z6, Z22
 
-	// s118 = add hi82, hi109
+	// v119 = sub s117, bv118
+	VSUBPD Z22, Z6, Z23
+
+	// v120 = sub hi83, v119
+	VSUBPD Z23, Z18, Z18
+
+	// v121 = sub hi110, bv118
+	VSUBPD Z22, Z7, Z7
+
+	// e122 = add v120, v121
 	VADDPD Z7, Z18, Z7
 
-	// v119 = sub s118, big116
-	VSUBPD Z6, Z7, Z6
-
-	// err120 = sub small117, v119
-	VSUBPD Z6, Z22, Z6
-
-	// One121 = param One
-	// v122 = fma lo84, One121, lo111
+	// One123 = param One
+	// v124 = fma lo85, One123, lo112
 	VFMADD231PD Z0, Z19, Z21
 
-	// One123 = param One
-	// v124 = fma v122, One123, err120
-	VFMADD231PD Z0, Z21, Z6
+	// One125 = param One
+	// v126 = fma v124, One125, e122
+	VFMADD231PD Z0, Z21, Z7
 
-	// big125 = max s55, s118
-	VMAXPD Z7, Z20, Z18
+	// hi127 = add s53, s117
+	VADDPD Z6, Z5, Z18
 
-	// small126 = min s55, s118
-	VMINPD Z7, Z20, Z19
+	// bv128 = sub hi127, s53
+	VSUBPD Z5, Z18, Z19
 
-	// hi127 = add s55, s118
-	VADDPD Z7, Z20, Z7
+	// v129 = sub hi127, bv128
+	VSUBPD Z19, Z18, Z21
 
-	// v128 = sub hi127, big125
-	VSUBPD Z18, Z7, Z18
+	// v130 = sub s53, v129
+	VSUBPD Z21, Z5, Z5
 
-	// err129 = sub small126, v128
-	VSUBPD Z18, Z19, Z18
+	// v131 = sub s117, bv128
+	VSUBPD Z19, Z6, Z6
 
-	// One130 = param One
-	// v131 = fma v61, One130, v124
-	VFMADD231PD Z0, Z5, Z6
+	// e132 = add v130, v131
+	VADDPD Z6, Z5, Z5
 
-	// One132 = param One
-	// lo133 = fma v131, One132, err129
-	VFMADD231PD Z0, Z6, Z18
+	// One133 = param One
+	// v134 = fma v62, One133, v126
+	VFMADD231PD Z0, Z20, Z7
 
-	// RowCols134 = param RowCols
-	VBROADCASTSD 144(AX), Z5
+	// One135 = param One
+	// lo136 = fma v134, One135, e132
+	VFMADD231PD Z0, Z7, Z5
 
-	// lin135 = sub RowCols134, quad115
-	VSUBPD Z15, Z5, Z5
+	// RowCols137 = param RowCols
+	VBROADCASTSD 144(AX), Z6
 
-	// KKh136 = param KKh
-	VBROADCASTSD 160(AX), Z6
+	// lin138 = sub RowCols137, quad116
+	VSUBPD Z15, Z6, Z6
 
-	// KKl137 = param KKl
+	// KKh139 = param KKh
+	VBROADCASTSD 160(AX), Z7
+
+	// KKl140 = param KKl
 	VBROADCASTSD 168(AX), Z19
 
-	// ch138 = mul lin135, KKh136
-	VMULPD Z6, Z5, Z20
+	// ch141 = mul lin138, KKh139
+	VMULPD Z7, Z6, Z20
 
-	// v139 = fms lin135, KKh136, ch138
+	// v142 = fms lin138, KKh139, ch141
 	VMOVAPD     Z20, Z21
-	VFMSUB231PD Z6, Z5, Z21
+	VFMSUB231PD Z7, Z6, Z21
 
-	// v140 = mul lin135, KKl137
-	VMULPD Z19, Z5, Z6
+	// v143 = mul lin138, KKl140
+	VMULPD Z19, Z6, Z7
 
-	// One141 = param One
-	// cl142 = fma v139, One141, v140
-	VFMADD231PD Z0, Z21, Z6
+	// One144 = param One
+	// cl145 = fma v142, One144, v143
+	VFMADD231PD Z0, Z21, Z7
 
-	// Inf143 = param Inf
+	// Inf146 = param Inf
 	VBROADCASTSD 72(AX), Z19
 
-	// NegZero144 = param NegZero
-	// negch145 = xor ch138, NegZero144
+	// NegZero147 = param NegZero
+	// negch148 = xor ch141, NegZero147
 	VPXORQ Z1, Z20, Z20
 
-	// s146 = add hi127, negch145
-	VADDPD Z20, Z7, Z21
+	// s149 = add hi127, negch148
+	VADDPD Z20, Z18, Z21
 
-	// bv147 = sub s146, hi127
-	VSUBPD Z7, Z21, Z22
+	// bv150 = sub s149, hi127
+	VSUBPD Z18, Z21, Z22
 
-	// v148 = sub s146, bv147
+	// v151 = sub s149, bv150
 	VSUBPD Z22, Z21, Z23
 
-	// v149 = sub hi127, v148
-	VSUBPD Z23, Z7, Z23
+	// v152 = sub hi127, v151
+	VSUBPD Z23, Z18, Z23
 
-	// v150 = sub negch145, bv147
+	// v153 = sub negch148, bv150
 	VSUBPD Z22, Z20, Z20
 
-	// e151 = add v149, v150
+	// e154 = add v152, v153
 	VADDPD Z20, Z23, Z20
 
-	// Zero152 = param Zero
-	// corr153 = lt Zero152, lin135
-	VCMPPD $0x11, Z5, Z4, K1
+	// Zero155 = param Zero
+	// corr156 = lt Zero155, lin138
+	VCMPPD $0x11, Z6, Z4, K1
 
-	// hi154 = select corr153, s146, hi127
-	VBLENDMPD Z21, Z7, K1, Z16
+	// hi157 = select corr156, s149, hi127
+	VBLENDMPD Z21, Z18, K1, Z16
 
-	// One155 = param One
-	// v156 = fms lo133, One155, cl142
-	VFMSUB231PD Z0, Z18, Z6
+	// One158 = param One
+	// v159 = fms lo136, One158, cl145
+	VFMSUB231PD Z0, Z5, Z7
 
-	// One157 = param One
-	// v158 = fma v156, One157, e151
-	VFMADD231PD Z0, Z6, Z20
+	// One160 = param One
+	// v161 = fma v159, One160, e154
+	VFMADD231PD Z0, Z7, Z20
 
-	// lo159 = select corr153, v158, lo133
-	VBLENDMPD Z20, Z18, K1, Z17
+	// lo162 = select corr156, v161, lo136
+	VBLENDMPD Z20, Z5, K1, Z17
 
-	// Di160 = param Di
+	// Di163 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q161 = mul hi154, Di160
+	// q164 = mul hi157, Di163
 	VMULPD Z5, Z16, Z6
 
-	// v162 = fms hi154, Di160, q161
+	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Z6, Z7
 	VFMSUB231PD Z5, Z16, Z7
 
-	// Dl163 = param Dl
+	// Dl166 = param Dl
 	VBROADCASTSD 120(AX), Z18
 
-	// v164 = mul lo159, Di160
+	// v167 = mul lo162, Di163
 	VMULPD Z5, Z17, Z5
 
-	// v165 = fma hi154, Dl163, v164
+	// v168 = fma hi157, Dl166, v167
 	VFMADD231PD Z18, Z16, Z5
 
-	// One166 = param One
-	// r167 = fma v162, One166, v165
+	// One169 = param One
+	// r170 = fma v165, One169, v168
 	VFMADD231PD Z0, Z7, Z5
 
-	// RowDiv168 = param RowDiv
+	// RowDiv171 = param RowDiv
 	VBROADCASTSD 152(AX), Z7
 
-	// nf169 = div q161, RowDiv168
+	// nf172 = div q164, RowDiv171
 	VDIVPD Z7, Z6, Z18
 
-	// qd170 = div q161, RowDiv168
+	// qd173 = div q164, RowDiv171
 	VDIVPD Z7, Z6, Z20
 
-	// NegZero171 = param NegZero
-	// negqd172 = xor qd170, NegZero171
+	// NegZero174 = param NegZero
+	// negqd175 = xor qd173, NegZero174
 	VPXORQ Z1, Z20, Z21
 
-	// v173 = fma negqd172, RowDiv168, q161
+	// v176 = fma negqd175, RowDiv171, q164
 	VFMADD231PD Z7, Z21, Z6
 
-	// One174 = param One
-	// rd175 = fma v173, One174, r167
+	// One177 = param One
+	// rd178 = fma v176, One177, r170
 	VFMADD231PD Z0, Z6, Z5
 
-	// v176 = div rd175, RowDiv168
+	// v179 = div rd178, RowDiv171
 	VDIVPD Z7, Z5, Z5
 
-	// v178 = lt hi154, Inf143
+	// v181 = lt hi157, Inf146
 	VCMPPD $0x11, Z19, Z16, K1
 
-	// v177 = add qd170, v176, merged into:
-	// v179 = select v178, v177, nf169
+	// v180 = add qd173, v179, merged into:
+	// v182 = select v181, v180, nf172
 	VADDPD Z5, Z20, K1, Z18
 
-	// store dst v179
+	// store dst v182
 	VMOVUPD Z18, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -16666,147 +16720,150 @@ loop1:
 	// quad52 = select quad41, v51, n25
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big53 = max hi20, hi46
-	VMAXPD Y7, Y6, Y1
+	// hi53 = add hi20, hi46
+	VADDPD Y7, Y6, Y1
 
-	// small54 = min hi20, hi46
-	VMINPD Y7, Y6, Y2
+	// bv54 = sub hi53, hi20
+	VSUBPD Y6, Y1, Y2
 
-	// hi55 = add hi20, hi46
-	VADDPD Y7, Y6, Y3
+	// v55 = sub hi53, bv54
+	VSUBPD Y2, Y1, Y3
 
-	// v56 = sub hi55, big53
-	VSUBPD Y1, Y3, Y1
+	// v56 = sub hi20, v55
+	VSUBPD Y3, Y6, Y3
 
-	// err57 = sub small54, v56
-	VSUBPD Y1, Y2, Y1
+	// v57 = sub hi46, bv54
+	VSUBPD Y2, Y7, Y2
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y2
+	// e58 = add v56, v57
+	VADDPD Y2, Y3, Y2
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y2, Y5, Y4
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y2
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y3, Y5, Y4
 
-	// lo61 = fma v59, One60, err57
-	VFMADD231PD Y2, Y4, Y1
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// RowCols62 = param RowCols
-	VBROADCASTSD 144(AX), Y2
+	// lo62 = fma v60, One61, e58
+	VFMADD231PD Y3, Y4, Y2
 
-	// lin63 = sub RowCols62, quad52
-	VSUBPD Y0, Y2, Y0
+	// RowCols63 = param RowCols
+	VBROADCASTSD 144(AX), Y3
 
-	// KKh64 = param KKh
-	VBROADCASTSD 160(AX), Y2
+	// lin64 = sub RowCols63, quad52
+	VSUBPD Y0, Y3, Y0
 
-	// KKl65 = param KKl
+	// KKh65 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl66 = param KKl
 	VBROADCASTSD 168(AX), Y4
 
-	// ch66 = mul lin63, KKh64
-	VMULPD Y2, Y0, Y5
+	// ch67 = mul lin64, KKh65
+	VMULPD Y3, Y0, Y5
 
-	// v67 = fms lin63, KKh64, ch66
+	// v68 = fms lin64, KKh65, ch67
 	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y2, Y0, Y6
+	VFMSUB231PD Y3, Y0, Y6
 
-	// v68 = mul lin63, KKl65
-	VMULPD Y4, Y0, Y2
+	// v69 = mul lin64, KKl66
+	VMULPD Y4, Y0, Y3
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y4
 
-	// cl70 = fma v67, One69, v68
-	VFMADD231PD Y4, Y6, Y2
+	// cl71 = fma v68, One70, v69
+	VFMADD231PD Y4, Y6, Y3
 
-	// Inf71 = param Inf
+	// Inf72 = param Inf
 	VBROADCASTSD 72(AX), Y4
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y6
 
-	// negch73 = xor ch66, NegZero72
+	// negch74 = xor ch67, NegZero73
 	VXORPD Y6, Y5, Y5
 
-	// s74 = add hi55, negch73
-	VADDPD Y5, Y3, Y6
+	// s75 = add hi53, negch74
+	VADDPD Y5, Y1, Y6
 
-	// bv75 = sub s74, hi55
-	VSUBPD Y3, Y6, Y7
+	// bv76 = sub s75, hi53
+	VSUBPD Y1, Y6, Y7
 
-	// v76 = sub s74, bv75
+	// v77 = sub s75, bv76
 	VSUBPD Y7, Y6, Y8
 
-	// v77 = sub hi55, v76
-	VSUBPD Y8, Y3, Y8
+	// v78 = sub hi53, v77
+	VSUBPD Y8, Y1, Y8
 
-	// v78 = sub negch73, bv75
+	// v79 = sub negch74, bv76
 	VSUBPD Y7, Y5, Y5
 
-	// e79 = add v77, v78
+	// e80 = add v78, v79
 	VADDPD Y5, Y8, Y5
 
-	// Zero80 = param Zero
+	// Zero81 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr81 = lt Zero80, lin63
+	// corr82 = lt Zero81, lin64
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi82 = select corr81, s74, hi55
-	VBLENDVPD Y0, Y6, Y3, Y3
+	// hi83 = select corr82, s75, hi53
+	VBLENDVPD Y0, Y6, Y1, Y1
 
-	// One83 = param One
+	// One84 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v84 = fms lo61, One83, cl70
-	VFMSUB231PD Y6, Y1, Y2
+	// v85 = fms lo62, One84, cl71
+	VFMSUB231PD Y6, Y2, Y3
 
-	// One85 = param One
+	// One86 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v86 = fma v84, One85, e79
-	VFMADD231PD Y6, Y2, Y5
+	// v87 = fma v85, One86, e80
+	VFMADD231PD Y6, Y3, Y5
 
-	// lo87 = select corr81, v86, lo61
-	VBLENDVPD Y0, Y5, Y1, Y0
+	// lo88 = select corr82, v87, lo62
+	VBLENDVPD Y0, Y5, Y2, Y0
 
-	// Di88 = param Di
-	VBROADCASTSD 112(AX), Y1
+	// Di89 = param Di
+	VBROADCASTSD 112(AX), Y2
 
-	// q89 = mul hi82, Di88
-	VMULPD Y1, Y3, Y2
+	// q90 = mul hi83, Di89
+	VMULPD Y2, Y1, Y3
 
-	// v90 = fms hi82, Di88, q89
-	VMOVAPD     Y2, Y5
-	VFMSUB231PD Y1, Y3, Y5
+	// v91 = fms hi83, Di89, q90
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
 
-	// Dl91 = param Dl
+	// Dl92 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v92 = mul lo87, Di88
-	VMULPD Y1, Y0, Y0
+	// v93 = mul lo88, Di89
+	VMULPD Y2, Y0, Y0
 
-	// v93 = fma hi82, Dl91, v92
-	VFMADD231PD Y6, Y3, Y0
+	// v94 = fma hi83, Dl92, v93
+	VFMADD231PD Y6, Y1, Y0
 
-	// One94 = param One
-	VBROADCASTSD 104(AX), Y1
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// r95 = fma v90, One94, v93
-	VFMADD231PD Y1, Y5, Y0
+	// r96 = fma v91, One95, v94
+	VFMADD231PD Y2, Y5, Y0
 
-	// v96 = add q89, r95
-	VADDPD Y0, Y2, Y0
+	// v97 = add q90, r96
+	VADDPD Y0, Y3, Y0
 
-	// v97 = lt hi82, Inf71
-	VCMPPD $0x11, Y4, Y3, Y1
+	// v98 = lt hi83, Inf72
+	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v98 = select v97, v96, q89
-	VBLENDVPD Y1, Y0, Y2, Y0
+	// v99 = select v98, v97, q90
+	VBLENDVPD Y1, Y0, Y3, Y0
 
-	// store dst v98
+	// store dst v99
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -16984,147 +17041,150 @@ loop1:
 	// quad52 = select quad41, v51, n25
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big53 = max hi20, hi46
-	VMAXPD Y7, Y6, Y1
+	// hi53 = add hi20, hi46
+	VADDPD Y7, Y6, Y1
 
-	// small54 = min hi20, hi46
-	VMINPD Y7, Y6, Y2
+	// bv54 = sub hi53, hi20
+	VSUBPD Y6, Y1, Y2
 
-	// hi55 = add hi20, hi46
-	VADDPD Y7, Y6, Y3
+	// v55 = sub hi53, bv54
+	VSUBPD Y2, Y1, Y3
 
-	// v56 = sub hi55, big53
-	VSUBPD Y1, Y3, Y1
+	// v56 = sub hi20, v55
+	VSUBPD Y3, Y6, Y3
 
-	// err57 = sub small54, v56
-	VSUBPD Y1, Y2, Y1
+	// v57 = sub hi46, bv54
+	VSUBPD Y2, Y7, Y2
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y2
+	// e58 = add v56, v57
+	VADDPD Y2, Y3, Y2
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y2, Y5, Y4
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y2
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y3, Y5, Y4
 
-	// lo61 = fma v59, One60, err57
-	VFMADD231PD Y2, Y4, Y1
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// RowCols62 = param RowCols
-	VBROADCASTSD 144(AX), Y2
+	// lo62 = fma v60, One61, e58
+	VFMADD231PD Y3, Y4, Y2
 
-	// lin63 = sub RowCols62, quad52
-	VSUBPD Y0, Y2, Y0
+	// RowCols63 = param RowCols
+	VBROADCASTSD 144(AX), Y3
 
-	// KKh64 = param KKh
-	VBROADCASTSD 160(AX), Y2
+	// lin64 = sub RowCols63, quad52
+	VSUBPD Y0, Y3, Y0
 
-	// KKl65 = param KKl
+	// KKh65 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl66 = param KKl
 	VBROADCASTSD 168(AX), Y4
 
-	// ch66 = mul lin63, KKh64
-	VMULPD Y2, Y0, Y5
+	// ch67 = mul lin64, KKh65
+	VMULPD Y3, Y0, Y5
 
-	// v67 = fms lin63, KKh64, ch66
+	// v68 = fms lin64, KKh65, ch67
 	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y2, Y0, Y6
+	VFMSUB231PD Y3, Y0, Y6
 
-	// v68 = mul lin63, KKl65
-	VMULPD Y4, Y0, Y2
+	// v69 = mul lin64, KKl66
+	VMULPD Y4, Y0, Y3
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y4
 
-	// cl70 = fma v67, One69, v68
-	VFMADD231PD Y4, Y6, Y2
+	// cl71 = fma v68, One70, v69
+	VFMADD231PD Y4, Y6, Y3
 
-	// Inf71 = param Inf
+	// Inf72 = param Inf
 	VBROADCASTSD 72(AX), Y4
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y6
 
-	// negch73 = xor ch66, NegZero72
+	// negch74 = xor ch67, NegZero73
 	VXORPD Y6, Y5, Y5
 
-	// s74 = add hi55, negch73
-	VADDPD Y5, Y3, Y6
+	// s75 = add hi53, negch74
+	VADDPD Y5, Y1, Y6
 
-	// bv75 = sub s74, hi55
-	VSUBPD Y3, Y6, Y7
+	// bv76 = sub s75, hi53
+	VSUBPD Y1, Y6, Y7
 
-	// v76 = sub s74, bv75
+	// v77 = sub s75, bv76
 	VSUBPD Y7, Y6, Y8
 
-	// v77 = sub hi55, v76
-	VSUBPD Y8, Y3, Y8
+	// v78 = sub hi53, v77
+	VSUBPD Y8, Y1, Y8
 
-	// v78 = sub negch73, bv75
+	// v79 = sub negch74, bv76
 	VSUBPD Y7, Y5, Y5
 
-	// e79 = add v77, v78
+	// e80 = add v78, v79
 	VADDPD Y5, Y8, Y5
 
-	// Zero80 = param Zero
+	// Zero81 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr81 = lt Zero80, lin63
+	// corr82 = lt Zero81, lin64
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi82 = select corr81, s74, hi55
-	VBLENDVPD Y0, Y6, Y3, Y3
+	// hi83 = select corr82, s75, hi53
+	VBLENDVPD Y0, Y6, Y1, Y1
 
-	// One83 = param One
+	// One84 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v84 = fms lo61, One83, cl70
-	VFMSUB231PD Y6, Y1, Y2
+	// v85 = fms lo62, One84, cl71
+	VFMSUB231PD Y6, Y2, Y3
 
-	// One85 = param One
+	// One86 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v86 = fma v84, One85, e79
-	VFMADD231PD Y6, Y2, Y5
+	// v87 = fma v85, One86, e80
+	VFMADD231PD Y6, Y3, Y5
 
-	// lo87 = select corr81, v86, lo61
-	VBLENDVPD Y0, Y5, Y1, Y0
+	// lo88 = select corr82, v87, lo62
+	VBLENDVPD Y0, Y5, Y2, Y0
 
-	// Di88 = param Di
-	VBROADCASTSD 112(AX), Y1
+	// Di89 = param Di
+	VBROADCASTSD 112(AX), Y2
 
-	// q89 = mul hi82, Di88
-	VMULPD Y1, Y3, Y2
+	// q90 = mul hi83, Di89
+	VMULPD Y2, Y1, Y3
 
-	// v90 = fms hi82, Di88, q89
-	VMOVAPD     Y2, Y5
-	VFMSUB231PD Y1, Y3, Y5
+	// v91 = fms hi83, Di89, q90
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
 
-	// Dl91 = param Dl
+	// Dl92 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v92 = mul lo87, Di88
-	VMULPD Y1, Y0, Y0
+	// v93 = mul lo88, Di89
+	VMULPD Y2, Y0, Y0
 
-	// v93 = fma hi82, Dl91, v92
-	VFMADD231PD Y6, Y3, Y0
+	// v94 = fma hi83, Dl92, v93
+	VFMADD231PD Y6, Y1, Y0
 
-	// One94 = param One
-	VBROADCASTSD 104(AX), Y1
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// r95 = fma v90, One94, v93
-	VFMADD231PD Y1, Y5, Y0
+	// r96 = fma v91, One95, v94
+	VFMADD231PD Y2, Y5, Y0
 
-	// v96 = add q89, r95
-	VADDPD Y0, Y2, Y0
+	// v97 = add q90, r96
+	VADDPD Y0, Y3, Y0
 
-	// v97 = lt hi82, Inf71
-	VCMPPD $0x11, Y4, Y3, Y1
+	// v98 = lt hi83, Inf72
+	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v98 = select v97, v96, q89
-	VBLENDVPD Y1, Y0, Y2, Y0
+	// v99 = select v98, v97, q90
+	VBLENDVPD Y1, Y0, Y3, Y0
 
-	// store dst v98
+	// store dst v99
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -17296,129 +17356,132 @@ loop1:
 	// quad52 = select quad41, v51, n25
 	VBLENDMPD Z5, Z9, K1, Z11
 
-	// big53 = max hi20, hi46
-	VMAXPD Z7, Z6, Z5
+	// hi53 = add hi20, hi46
+	VADDPD Z7, Z6, Z5
 
-	// small54 = min hi20, hi46
-	VMINPD Z7, Z6, Z16
+	// bv54 = sub hi53, hi20
+	VSUBPD Z6, Z5, Z16
 
-	// hi55 = add hi20, hi46
+	// v55 = sub hi53, bv54
+	VSUBPD Z16, Z5, Z17
+
+	// v56 = sub hi20, v55
+	VSUBPD Z17, Z6, Z6
+
+	// v57 = sub hi46, bv54
+	VSUBPD Z16, Z7, Z7
+
+	// e58 = add v56, v57
 	VADDPD Z7, Z6, Z6
 
-	// v56 = sub hi55, big53
-	VSUBPD Z5, Z6, Z5
-
-	// err57 = sub small54, v56
-	VSUBPD Z5, Z16, Z5
-
-	// One58 = param One
-	// v59 = fma lo22, One58, lo48
+	// One59 = param One
+	// v60 = fma lo22, One59, lo48
 	VFMADD231PD Z0, Z14, Z15
 
-	// One60 = param One
-	// lo61 = fma v59, One60, err57
-	VFMADD231PD Z0, Z15, Z5
+	// One61 = param One
+	// lo62 = fma v60, One61, e58
+	VFMADD231PD Z0, Z15, Z6
 
-	// RowCols62 = param RowCols
+	// RowCols63 = param RowCols
 	VBROADCASTSD 144(AX), Z7
 
-	// lin63 = sub RowCols62, quad52
+	// lin64 = sub RowCols63, quad52
 	VSUBPD Z11, Z7, Z7
 
-	// KKh64 = param KKh
+	// KKh65 = param KKh
 	VBROADCASTSD 160(AX), Z14
 
-	// KKl65 = param KKl
+	// KKl66 = param KKl
 	VBROADCASTSD 168(AX), Z15
 
-	// ch66 = mul lin63, KKh64
+	// ch67 = mul lin64, KKh65
 	VMULPD Z14, Z7, Z16
 
-	// v67 = fms lin63, KKh64, ch66
+	// v68 = fms lin64, KKh65, ch67
 	VMOVAPD     Z16, Z17
 	VFMSUB231PD Z14, Z7, Z17
 
-	// v68 = mul lin63, KKl65
+	// v69 = mul lin64, KKl66
 	VMULPD Z15, Z7, Z14
 
-	// One69 = param One
-	// cl70 = fma v67, One69, v68
+	// One70 = param One
+	// cl71 = fma v68, One70, v69
 	VFMADD231PD Z0, Z17, Z14
 
-	// Inf71 = param Inf
+	// Inf72 = param Inf
 	VBROADCASTSD 72(AX), Z15
 
-	// NegZero72 = param NegZero
-	// negch73 = xor ch66, NegZero72
+	// NegZero73 = param NegZero
+	// negch74 = xor ch67, NegZero73
 	VPXORQ Z1, Z16, Z16
 
-	// s74 = add hi55, negch73
-	VADDPD Z16, Z6, Z17
+	// s75 = add hi53, negch74
+	VADDPD Z16, Z5, Z17
 
-	// bv75 = sub s74, hi55
-	VSUBPD Z6, Z17, Z18
+	// bv76 = sub s75, hi53
+	VSUBPD Z5, Z17, Z18
 
-	// v76 = sub s74, bv75
+	// v77 = sub s75, bv76
 	VSUBPD Z18, Z17, Z19
 
-	// v77 = sub hi55, v76
-	VSUBPD Z19, Z6, Z19
+	// v78 = sub hi53, v77
+	VSUBPD Z19, Z5, Z19
 
-	// v78 = sub negch73, bv75
+	// v79 = sub negch74, bv76
 	VSUBPD Z18, Z16, Z16
 
-	// e79 = add v77, v78
+	// e80 = add v78, v79
 	VADDPD Z16, Z19, Z16
 
-	// Zero80 = param Zero
-	// corr81 = lt Zero80, lin63
+	// Zero81 = param Zero
+	// corr82 = lt Zero81, lin64
 	VCMPPD $0x11, Z7, Z4, K1
 
-	// hi82 = select corr81, s74, hi55
-	VBLENDMPD Z17, Z6, K1, Z12
+	// hi83 = select corr82, s75, hi53
+	VBLENDMPD Z17, Z5, K1, Z12
 
-	// One83 = param One
-	// v84 = fms lo61, One83, cl70
-	VFMSUB231PD Z0, Z5, Z14
+	// One84 = param One
+	// v85 = fms lo62, One84, cl71
+	VFMSUB231PD Z0, Z6, Z14
 
-	// One85 = param One
-	// v86 = fma v84, One85, e79
+	// One86 = param One
+	// v87 = fma v85, One86, e80
 	VFMADD231PD Z0, Z14, Z16
 
-	// lo87 = select corr81, v86, lo61
-	VBLENDMPD Z16, Z5, K1, Z13
+	// lo88 = select corr82, v87, lo62
+	VBLENDMPD Z16, Z6, K1, Z13
 
-	// Di88 = param Di
+	// Di89 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q89 = mul hi82, Di88
+	// q90 = mul hi83, Di89
 	VMULPD Z5, Z12, Z6
 
-	// v90 = fms hi82, Di88, q89
+	// v91 = fms hi83, Di89, q90
 	VMOVAPD     Z6, Z7
 	VFMSUB231PD Z5, Z12, Z7
 
-	// Dl91 = param Dl
+	// Dl92 = param Dl
 	VBROADCASTSD 120(AX), Z14
 
-	// v92 = mul lo87, Di88
+	// v93 = mul lo88, Di89
 	VMULPD Z5, Z13, Z5
 
-	// v93 = fma hi82, Dl91, v92
+	// v94 = fma hi83, Dl92, v93
 	VFMADD231PD Z14, Z12, Z5
 
-	// One94 = param One
-	// r95 = fma v90, One94, v93
+	// One95 = param One
+	// r96 = fma v91, One95, v94
 	VFMADD231PD Z0, Z7, Z5
 
-	// v97 = lt hi82, Inf71
+	// v98 = lt hi83, Inf72
 	VCMPPD $0x11, Z15, Z12, K1
 
-	// v96 = add q89, r95, merged into:
-	// v98 = select v97, v96, q89
+	// v97 = add q90, r96, merged into:
+	// v99 = select v98, v97, q90
 	VADDPD Z5, Z6, K1, Z6
 
-	// store dst v98
+	// store dst v99
 	VMOVUPD Z6, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -17617,174 +17680,177 @@ loop1:
 	// quad52 = select quad41, v51, n25
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big53 = max hi20, hi46
-	VMAXPD Y7, Y6, Y1
+	// hi53 = add hi20, hi46
+	VADDPD Y7, Y6, Y1
 
-	// small54 = min hi20, hi46
-	VMINPD Y7, Y6, Y2
+	// bv54 = sub hi53, hi20
+	VSUBPD Y6, Y1, Y2
 
-	// hi55 = add hi20, hi46
-	VADDPD Y7, Y6, Y3
+	// v55 = sub hi53, bv54
+	VSUBPD Y2, Y1, Y3
 
-	// v56 = sub hi55, big53
-	VSUBPD Y1, Y3, Y1
+	// v56 = sub hi20, v55
+	VSUBPD Y3, Y6, Y3
 
-	// err57 = sub small54, v56
-	VSUBPD Y1, Y2, Y1
+	// v57 = sub hi46, bv54
+	VSUBPD Y2, Y7, Y2
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y2
+	// e58 = add v56, v57
+	VADDPD Y2, Y3, Y2
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y2, Y5, Y4
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y2
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y3, Y5, Y4
 
-	// lo61 = fma v59, One60, err57
-	VFMADD231PD Y2, Y4, Y1
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// RowCols62 = param RowCols
-	VBROADCASTSD 144(AX), Y2
+	// lo62 = fma v60, One61, e58
+	VFMADD231PD Y3, Y4, Y2
 
-	// lin63 = sub RowCols62, quad52
-	VSUBPD Y0, Y2, Y0
+	// RowCols63 = param RowCols
+	VBROADCASTSD 144(AX), Y3
 
-	// KKh64 = param KKh
-	VBROADCASTSD 160(AX), Y2
+	// lin64 = sub RowCols63, quad52
+	VSUBPD Y0, Y3, Y0
 
-	// KKl65 = param KKl
+	// KKh65 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl66 = param KKl
 	VBROADCASTSD 168(AX), Y4
 
-	// ch66 = mul lin63, KKh64
-	VMULPD Y2, Y0, Y5
+	// ch67 = mul lin64, KKh65
+	VMULPD Y3, Y0, Y5
 
-	// v67 = fms lin63, KKh64, ch66
+	// v68 = fms lin64, KKh65, ch67
 	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y2, Y0, Y6
+	VFMSUB231PD Y3, Y0, Y6
 
-	// v68 = mul lin63, KKl65
-	VMULPD Y4, Y0, Y2
+	// v69 = mul lin64, KKl66
+	VMULPD Y4, Y0, Y3
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y4
 
-	// cl70 = fma v67, One69, v68
-	VFMADD231PD Y4, Y6, Y2
+	// cl71 = fma v68, One70, v69
+	VFMADD231PD Y4, Y6, Y3
 
-	// Inf71 = param Inf
+	// Inf72 = param Inf
 	VBROADCASTSD 72(AX), Y4
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y6
 
-	// negch73 = xor ch66, NegZero72
+	// negch74 = xor ch67, NegZero73
 	VXORPD Y6, Y5, Y5
 
-	// s74 = add hi55, negch73
-	VADDPD Y5, Y3, Y6
+	// s75 = add hi53, negch74
+	VADDPD Y5, Y1, Y6
 
-	// bv75 = sub s74, hi55
-	VSUBPD Y3, Y6, Y7
+	// bv76 = sub s75, hi53
+	VSUBPD Y1, Y6, Y7
 
-	// v76 = sub s74, bv75
+	// v77 = sub s75, bv76
 	VSUBPD Y7, Y6, Y8
 
-	// v77 = sub hi55, v76
-	VSUBPD Y8, Y3, Y8
+	// v78 = sub hi53, v77
+	VSUBPD Y8, Y1, Y8
 
-	// v78 = sub negch73, bv75
+	// v79 = sub negch74, bv76
 	VSUBPD Y7, Y5, Y5
 
-	// e79 = add v77, v78
+	// e80 = add v78, v79
 	VADDPD Y5, Y8, Y5
 
-	// Zero80 = param Zero
+	// Zero81 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr81 = lt Zero80, lin63
+	// corr82 = lt Zero81, lin64
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi82 = select corr81, s74, hi55
-	VBLENDVPD Y0, Y6, Y3, Y3
+	// hi83 = select corr82, s75, hi53
+	VBLENDVPD Y0, Y6, Y1, Y1
 
-	// One83 = param One
+	// One84 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v84 = fms lo61, One83, cl70
-	VFMSUB231PD Y6, Y1, Y2
+	// v85 = fms lo62, One84, cl71
+	VFMSUB231PD Y6, Y2, Y3
 
-	// One85 = param One
+	// One86 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v86 = fma v84, One85, e79
-	VFMADD231PD Y6, Y2, Y5
+	// v87 = fma v85, One86, e80
+	VFMADD231PD Y6, Y3, Y5
 
-	// lo87 = select corr81, v86, lo61
-	VBLENDVPD Y0, Y5, Y1, Y0
+	// lo88 = select corr82, v87, lo62
+	VBLENDVPD Y0, Y5, Y2, Y0
 
-	// Di88 = param Di
-	VBROADCASTSD 112(AX), Y1
+	// Di89 = param Di
+	VBROADCASTSD 112(AX), Y2
 
-	// q89 = mul hi82, Di88
-	VMULPD Y1, Y3, Y2
+	// q90 = mul hi83, Di89
+	VMULPD Y2, Y1, Y3
 
-	// v90 = fms hi82, Di88, q89
-	VMOVAPD     Y2, Y5
-	VFMSUB231PD Y1, Y3, Y5
+	// v91 = fms hi83, Di89, q90
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
 
-	// Dl91 = param Dl
+	// Dl92 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v92 = mul lo87, Di88
-	VMULPD Y1, Y0, Y0
+	// v93 = mul lo88, Di89
+	VMULPD Y2, Y0, Y0
 
-	// v93 = fma hi82, Dl91, v92
-	VFMADD231PD Y6, Y3, Y0
+	// v94 = fma hi83, Dl92, v93
+	VFMADD231PD Y6, Y1, Y0
 
-	// One94 = param One
-	VBROADCASTSD 104(AX), Y1
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// r95 = fma v90, One94, v93
-	VFMADD231PD Y1, Y5, Y0
+	// r96 = fma v91, One95, v94
+	VFMADD231PD Y2, Y5, Y0
 
-	// RowDiv96 = param RowDiv
-	VBROADCASTSD 152(AX), Y1
+	// RowDiv97 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
 
-	// nf97 = div q89, RowDiv96
-	VDIVPD Y1, Y2, Y5
+	// nf98 = div q90, RowDiv97
+	VDIVPD Y2, Y3, Y5
 
-	// qd98 = div q89, RowDiv96
-	VDIVPD Y1, Y2, Y6
+	// qd99 = div q90, RowDiv97
+	VDIVPD Y2, Y3, Y6
 
-	// NegZero99 = param NegZero
+	// NegZero100 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negqd100 = xor qd98, NegZero99
+	// negqd101 = xor qd99, NegZero100
 	VXORPD Y7, Y6, Y7
 
-	// v101 = fma negqd100, RowDiv96, q89
-	VFMADD231PD Y1, Y7, Y2
+	// v102 = fma negqd101, RowDiv97, q90
+	VFMADD231PD Y2, Y7, Y3
 
-	// One102 = param One
+	// One103 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd103 = fma v101, One102, r95
-	VFMADD231PD Y7, Y2, Y0
+	// rd104 = fma v102, One103, r96
+	VFMADD231PD Y7, Y3, Y0
 
-	// v104 = div rd103, RowDiv96
-	VDIVPD Y1, Y0, Y0
+	// v105 = div rd104, RowDiv97
+	VDIVPD Y2, Y0, Y0
 
-	// v105 = add qd98, v104
+	// v106 = add qd99, v105
 	VADDPD Y0, Y6, Y0
 
-	// v106 = lt hi82, Inf71
-	VCMPPD $0x11, Y4, Y3, Y1
+	// v107 = lt hi83, Inf72
+	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v107 = select v106, v105, nf97
+	// v108 = select v107, v106, nf98
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v107
+	// store dst v108
 	VMOVUPD Y0, (SI)(DI*8)
 
 	// Lanes 4-7.
@@ -17962,174 +18028,177 @@ loop1:
 	// quad52 = select quad41, v51, n25
 	VBLENDVPD Y2, Y0, Y1, Y0
 
-	// big53 = max hi20, hi46
-	VMAXPD Y7, Y6, Y1
+	// hi53 = add hi20, hi46
+	VADDPD Y7, Y6, Y1
 
-	// small54 = min hi20, hi46
-	VMINPD Y7, Y6, Y2
+	// bv54 = sub hi53, hi20
+	VSUBPD Y6, Y1, Y2
 
-	// hi55 = add hi20, hi46
-	VADDPD Y7, Y6, Y3
+	// v55 = sub hi53, bv54
+	VSUBPD Y2, Y1, Y3
 
-	// v56 = sub hi55, big53
-	VSUBPD Y1, Y3, Y1
+	// v56 = sub hi20, v55
+	VSUBPD Y3, Y6, Y3
 
-	// err57 = sub small54, v56
-	VSUBPD Y1, Y2, Y1
+	// v57 = sub hi46, bv54
+	VSUBPD Y2, Y7, Y2
 
-	// One58 = param One
-	VBROADCASTSD 104(AX), Y2
+	// e58 = add v56, v57
+	VADDPD Y2, Y3, Y2
 
-	// v59 = fma lo22, One58, lo48
-	VFMADD231PD Y2, Y5, Y4
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// One60 = param One
-	VBROADCASTSD 104(AX), Y2
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y3, Y5, Y4
 
-	// lo61 = fma v59, One60, err57
-	VFMADD231PD Y2, Y4, Y1
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y3
 
-	// RowCols62 = param RowCols
-	VBROADCASTSD 144(AX), Y2
+	// lo62 = fma v60, One61, e58
+	VFMADD231PD Y3, Y4, Y2
 
-	// lin63 = sub RowCols62, quad52
-	VSUBPD Y0, Y2, Y0
+	// RowCols63 = param RowCols
+	VBROADCASTSD 144(AX), Y3
 
-	// KKh64 = param KKh
-	VBROADCASTSD 160(AX), Y2
+	// lin64 = sub RowCols63, quad52
+	VSUBPD Y0, Y3, Y0
 
-	// KKl65 = param KKl
+	// KKh65 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl66 = param KKl
 	VBROADCASTSD 168(AX), Y4
 
-	// ch66 = mul lin63, KKh64
-	VMULPD Y2, Y0, Y5
+	// ch67 = mul lin64, KKh65
+	VMULPD Y3, Y0, Y5
 
-	// v67 = fms lin63, KKh64, ch66
+	// v68 = fms lin64, KKh65, ch67
 	VMOVAPD     Y5, Y6
-	VFMSUB231PD Y2, Y0, Y6
+	VFMSUB231PD Y3, Y0, Y6
 
-	// v68 = mul lin63, KKl65
-	VMULPD Y4, Y0, Y2
+	// v69 = mul lin64, KKl66
+	VMULPD Y4, Y0, Y3
 
-	// One69 = param One
+	// One70 = param One
 	VBROADCASTSD 104(AX), Y4
 
-	// cl70 = fma v67, One69, v68
-	VFMADD231PD Y4, Y6, Y2
+	// cl71 = fma v68, One70, v69
+	VFMADD231PD Y4, Y6, Y3
 
-	// Inf71 = param Inf
+	// Inf72 = param Inf
 	VBROADCASTSD 72(AX), Y4
 
-	// NegZero72 = param NegZero
+	// NegZero73 = param NegZero
 	VBROADCASTSD 64(AX), Y6
 
-	// negch73 = xor ch66, NegZero72
+	// negch74 = xor ch67, NegZero73
 	VXORPD Y6, Y5, Y5
 
-	// s74 = add hi55, negch73
-	VADDPD Y5, Y3, Y6
+	// s75 = add hi53, negch74
+	VADDPD Y5, Y1, Y6
 
-	// bv75 = sub s74, hi55
-	VSUBPD Y3, Y6, Y7
+	// bv76 = sub s75, hi53
+	VSUBPD Y1, Y6, Y7
 
-	// v76 = sub s74, bv75
+	// v77 = sub s75, bv76
 	VSUBPD Y7, Y6, Y8
 
-	// v77 = sub hi55, v76
-	VSUBPD Y8, Y3, Y8
+	// v78 = sub hi53, v77
+	VSUBPD Y8, Y1, Y8
 
-	// v78 = sub negch73, bv75
+	// v79 = sub negch74, bv76
 	VSUBPD Y7, Y5, Y5
 
-	// e79 = add v77, v78
+	// e80 = add v78, v79
 	VADDPD Y5, Y8, Y5
 
-	// Zero80 = param Zero
+	// Zero81 = param Zero
 	VBROADCASTSD 80(AX), Y7
 
-	// corr81 = lt Zero80, lin63
+	// corr82 = lt Zero81, lin64
 	VCMPPD $0x11, Y0, Y7, Y0
 
-	// hi82 = select corr81, s74, hi55
-	VBLENDVPD Y0, Y6, Y3, Y3
+	// hi83 = select corr82, s75, hi53
+	VBLENDVPD Y0, Y6, Y1, Y1
 
-	// One83 = param One
+	// One84 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v84 = fms lo61, One83, cl70
-	VFMSUB231PD Y6, Y1, Y2
+	// v85 = fms lo62, One84, cl71
+	VFMSUB231PD Y6, Y2, Y3
 
-	// One85 = param One
+	// One86 = param One
 	VBROADCASTSD 104(AX), Y6
 
-	// v86 = fma v84, One85, e79
-	VFMADD231PD Y6, Y2, Y5
+	// v87 = fma v85, One86, e80
+	VFMADD231PD Y6, Y3, Y5
 
-	// lo87 = select corr81, v86, lo61
-	VBLENDVPD Y0, Y5, Y1, Y0
+	// lo88 = select corr82, v87, lo62
+	VBLENDVPD Y0, Y5, Y2, Y0
 
-	// Di88 = param Di
-	VBROADCASTSD 112(AX), Y1
+	// Di89 = param Di
+	VBROADCASTSD 112(AX), Y2
 
-	// q89 = mul hi82, Di88
-	VMULPD Y1, Y3, Y2
+	// q90 = mul hi83, Di89
+	VMULPD Y2, Y1, Y3
 
-	// v90 = fms hi82, Di88, q89
-	VMOVAPD     Y2, Y5
-	VFMSUB231PD Y1, Y3, Y5
+	// v91 = fms hi83, Di89, q90
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
 
-	// Dl91 = param Dl
+	// Dl92 = param Dl
 	VBROADCASTSD 120(AX), Y6
 
-	// v92 = mul lo87, Di88
-	VMULPD Y1, Y0, Y0
+	// v93 = mul lo88, Di89
+	VMULPD Y2, Y0, Y0
 
-	// v93 = fma hi82, Dl91, v92
-	VFMADD231PD Y6, Y3, Y0
+	// v94 = fma hi83, Dl92, v93
+	VFMADD231PD Y6, Y1, Y0
 
-	// One94 = param One
-	VBROADCASTSD 104(AX), Y1
+	// One95 = param One
+	VBROADCASTSD 104(AX), Y2
 
-	// r95 = fma v90, One94, v93
-	VFMADD231PD Y1, Y5, Y0
+	// r96 = fma v91, One95, v94
+	VFMADD231PD Y2, Y5, Y0
 
-	// RowDiv96 = param RowDiv
-	VBROADCASTSD 152(AX), Y1
+	// RowDiv97 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
 
-	// nf97 = div q89, RowDiv96
-	VDIVPD Y1, Y2, Y5
+	// nf98 = div q90, RowDiv97
+	VDIVPD Y2, Y3, Y5
 
-	// qd98 = div q89, RowDiv96
-	VDIVPD Y1, Y2, Y6
+	// qd99 = div q90, RowDiv97
+	VDIVPD Y2, Y3, Y6
 
-	// NegZero99 = param NegZero
+	// NegZero100 = param NegZero
 	VBROADCASTSD 64(AX), Y7
 
-	// negqd100 = xor qd98, NegZero99
+	// negqd101 = xor qd99, NegZero100
 	VXORPD Y7, Y6, Y7
 
-	// v101 = fma negqd100, RowDiv96, q89
-	VFMADD231PD Y1, Y7, Y2
+	// v102 = fma negqd101, RowDiv97, q90
+	VFMADD231PD Y2, Y7, Y3
 
-	// One102 = param One
+	// One103 = param One
 	VBROADCASTSD 104(AX), Y7
 
-	// rd103 = fma v101, One102, r95
-	VFMADD231PD Y7, Y2, Y0
+	// rd104 = fma v102, One103, r96
+	VFMADD231PD Y7, Y3, Y0
 
-	// v104 = div rd103, RowDiv96
-	VDIVPD Y1, Y0, Y0
+	// v105 = div rd104, RowDiv97
+	VDIVPD Y2, Y0, Y0
 
-	// v105 = add qd98, v104
+	// v106 = add qd99, v105
 	VADDPD Y0, Y6, Y0
 
-	// v106 = lt hi82, Inf71
-	VCMPPD $0x11, Y4, Y3, Y1
+	// v107 = lt hi83, Inf72
+	VCMPPD $0x11, Y4, Y1, Y1
 
-	// v107 = select v106, v105, nf97
+	// v108 = select v107, v106, nf98
 	VBLENDVPD Y1, Y0, Y5, Y0
 
-	// store dst v107
+	// store dst v108
 	VMOVUPD Y0, 32(SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
@@ -18301,152 +18370,155 @@ loop1:
 	// quad52 = select quad41, v51, n25
 	VBLENDMPD Z5, Z9, K1, Z11
 
-	// big53 = max hi20, hi46
-	VMAXPD Z7, Z6, Z5
+	// hi53 = add hi20, hi46
+	VADDPD Z7, Z6, Z5
 
-	// small54 = min hi20, hi46
-	VMINPD Z7, Z6, Z16
+	// bv54 = sub hi53, hi20
+	VSUBPD Z6, Z5, Z16
 
-	// hi55 = add hi20, hi46
+	// v55 = sub hi53, bv54
+	VSUBPD Z16, Z5, Z17
+
+	// v56 = sub hi20, v55
+	VSUBPD Z17, Z6, Z6
+
+	// v57 = sub hi46, bv54
+	VSUBPD Z16, Z7, Z7
+
+	// e58 = add v56, v57
 	VADDPD Z7, Z6, Z6
 
-	// v56 = sub hi55, big53
-	VSUBPD Z5, Z6, Z5
-
-	// err57 = sub small54, v56
-	VSUBPD Z5, Z16, Z5
-
-	// One58 = param One
-	// v59 = fma lo22, One58, lo48
+	// One59 = param One
+	// v60 = fma lo22, One59, lo48
 	VFMADD231PD Z0, Z14, Z15
 
-	// One60 = param One
-	// lo61 = fma v59, One60, err57
-	VFMADD231PD Z0, Z15, Z5
+	// One61 = param One
+	// lo62 = fma v60, One61, e58
+	VFMADD231PD Z0, Z15, Z6
 
-	// RowCols62 = param RowCols
+	// RowCols63 = param RowCols
 	VBROADCASTSD 144(AX), Z7
 
-	// lin63 = sub RowCols62, quad52
+	// lin64 = sub RowCols63, quad52
 	VSUBPD Z11, Z7, Z7
 
-	// KKh64 = param KKh
+	// KKh65 = param KKh
 	VBROADCASTSD 160(AX), Z14
 
-	// KKl65 = param KKl
+	// KKl66 = param KKl
 	VBROADCASTSD 168(AX), Z15
 
-	// ch66 = mul lin63, KKh64
+	// ch67 = mul lin64, KKh65
 	VMULPD Z14, Z7, Z16
 
-	// v67 = fms lin63, KKh64, ch66
+	// v68 = fms lin64, KKh65, ch67
 	VMOVAPD     Z16, Z17
 	VFMSUB231PD Z14, Z7, Z17
 
-	// v68 = mul lin63, KKl65
+	// v69 = mul lin64, KKl66
 	VMULPD Z15, Z7, Z14
 
-	// One69 = param One
-	// cl70 = fma v67, One69, v68
+	// One70 = param One
+	// cl71 = fma v68, One70, v69
 	VFMADD231PD Z0, Z17, Z14
 
-	// Inf71 = param Inf
+	// Inf72 = param Inf
 	VBROADCASTSD 72(AX), Z15
 
-	// NegZero72 = param NegZero
-	// negch73 = xor ch66, NegZero72
+	// NegZero73 = param NegZero
+	// negch74 = xor ch67, NegZero73
 	VPXORQ Z1, Z16, Z16
 
-	// s74 = add hi55, negch73
-	VADDPD Z16, Z6, Z17
+	// s75 = add hi53, negch74
+	VADDPD Z16, Z5, Z17
 
-	// bv75 = sub s74, hi55
-	VSUBPD Z6, Z17, Z18
+	// bv76 = sub s75, hi53
+	VSUBPD Z5, Z17, Z18
 
-	// v76 = sub s74, bv75
+	// v77 = sub s75, bv76
 	VSUBPD Z18, Z17, Z19
 
-	// v77 = sub hi55, v76
-	VSUBPD Z19, Z6, Z19
+	// v78 = sub hi53, v77
+	VSUBPD Z19, Z5, Z19
 
-	// v78 = sub negch73, bv75
+	// v79 = sub negch74, bv76
 	VSUBPD Z18, Z16, Z16
 
-	// e79 = add v77, v78
+	// e80 = add v78, v79
 	VADDPD Z16, Z19, Z16
 
-	// Zero80 = param Zero
-	// corr81 = lt Zero80, lin63
+	// Zero81 = param Zero
+	// corr82 = lt Zero81, lin64
 	VCMPPD $0x11, Z7, Z4, K1
 
-	// hi82 = select corr81, s74, hi55
-	VBLENDMPD Z17, Z6, K1, Z12
+	// hi83 = select corr82, s75, hi53
+	VBLENDMPD Z17, Z5, K1, Z12
 
-	// One83 = param One
-	// v84 = fms lo61, One83, cl70
-	VFMSUB231PD Z0, Z5, Z14
+	// One84 = param One
+	// v85 = fms lo62, One84, cl71
+	VFMSUB231PD Z0, Z6, Z14
 
-	// One85 = param One
-	// v86 = fma v84, One85, e79
+	// One86 = param One
+	// v87 = fma v85, One86, e80
 	VFMADD231PD Z0, Z14, Z16
 
-	// lo87 = select corr81, v86, lo61
-	VBLENDMPD Z16, Z5, K1, Z13
+	// lo88 = select corr82, v87, lo62
+	VBLENDMPD Z16, Z6, K1, Z13
 
-	// Di88 = param Di
+	// Di89 = param Di
 	VBROADCASTSD 112(AX), Z5
 
-	// q89 = mul hi82, Di88
+	// q90 = mul hi83, Di89
 	VMULPD Z5, Z12, Z6
 
-	// v90 = fms hi82, Di88, q89
+	// v91 = fms hi83, Di89, q90
 	VMOVAPD     Z6, Z7
 	VFMSUB231PD Z5, Z12, Z7
 
-	// Dl91 = param Dl
+	// Dl92 = param Dl
 	VBROADCASTSD 120(AX), Z14
 
-	// v92 = mul lo87, Di88
+	// v93 = mul lo88, Di89
 	VMULPD Z5, Z13, Z5
 
-	// v93 = fma hi82, Dl91, v92
+	// v94 = fma hi83, Dl92, v93
 	VFMADD231PD Z14, Z12, Z5
 
-	// One94 = param One
-	// r95 = fma v90, One94, v93
+	// One95 = param One
+	// r96 = fma v91, One95, v94
 	VFMADD231PD Z0, Z7, Z5
 
-	// RowDiv96 = param RowDiv
+	// RowDiv97 = param RowDiv
 	VBROADCASTSD 152(AX), Z7
 
-	// nf97 = div q89, RowDiv96
+	// nf98 = div q90, RowDiv97
 	VDIVPD Z7, Z6, Z14
 
-	// qd98 = div q89, RowDiv96
+	// qd99 = div q90, RowDiv97
 	VDIVPD Z7, Z6, Z16
 
-	// NegZero99 = param NegZero
-	// negqd100 = xor qd98, NegZero99
+	// NegZero100 = param NegZero
+	// negqd101 = xor qd99, NegZero100
 	VPXORQ Z1, Z16, Z17
 
-	// v101 = fma negqd100, RowDiv96, q89
+	// v102 = fma negqd101, RowDiv97, q90
 	VFMADD231PD Z7, Z17, Z6
 
-	// One102 = param One
-	// rd103 = fma v101, One102, r95
+	// One103 = param One
+	// rd104 = fma v102, One103, r96
 	VFMADD231PD Z0, Z6, Z5
 
-	// v104 = div rd103, RowDiv96
+	// v105 = div rd104, RowDiv97
 	VDIVPD Z7, Z5, Z5
 
-	// v106 = lt hi82, Inf71
+	// v107 = lt hi83, Inf72
 	VCMPPD $0x11, Z15, Z12, K1
 
-	// v105 = add qd98, v104, merged into:
-	// v107 = select v106, v105, nf97
+	// v106 = add qd99, v105, merged into:
+	// v108 = select v107, v106, nf98
 	VADDPD Z5, Z16, K1, Z14
 
-	// store dst v107
+	// store dst v108
 	VMOVUPD Z14, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1

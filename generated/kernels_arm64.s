@@ -5683,224 +5683,224 @@ loop:
 	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
 	// n52 = select quad41, v51, n25: V12
 	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
-	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
-	// small54 = min hi20, hi46: V15
-	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
-	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
-	// s55 = add hi20, hi46: V16
-	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
-	// v56 = sub s55, big53: V11
-	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V23
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e74d6ab // FADD V11.2D, V21.2D, V20.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef5d56f // FSUB V15.2D, V11.2D, V21.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V23
 	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V11
-	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
-	// x62 = load x[col 2]: V13
-	// y63 = load y[col 2]: V17
-	// d64 = sub x62, y63: V15
-	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
-	// v65 = sub d64, x62: V19
-	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
-	// v66 = sub d64, v65: V20
-	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V20
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60ceef // FMLA V15.2D, V23.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5b0 // FSUB V16.2D, V13.2D, V17.2D
+	// v66 = sub d65, x63: V19
+	WORD $0x4eedd613 // FSUB V19.2D, V16.2D, V13.2D
+	// v67 = sub d65, v66: V20
+	WORD $0x4ef3d614 // FSUB V20.2D, V16.2D, V19.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V20
 	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
 	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V19
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V19
 	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
-	// e71 = sub v68, v70: V13
+	// e72 = sub v69, v71: V13
 	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V17
-	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
-	// sg74 = and d64, NegZero72: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl75 = xor e71, sg74: V13
-	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V15
-	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V19
-	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e301dad // EOR V13.16B, V13.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V19
+	WORD $0x4eb01e13 // MOV V19.16B, V16.16B
 	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
-	// v80 = add zl75, zl75: V20
+	// v81 = add zl76, zl76: V20
 	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
-	// zz81 = select quad77, v80, zl75: V13
-	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
-	// hi82 = mul c79, z73: V20
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eb01e8d // BIT V13.16B, V20.16B, V16.16B
+	// hi83 = mul c80, z74: V20
 	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
-	// v83 = fms c79, z73, hi82: V21
+	// v84 = fms c80, z74, hi83: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
-	// lo84 = fma c79, zz81, v83: V21
+	// lo85 = fma c80, zz82, v84: V21
 	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V13
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// n88 = select quad77, v87, n52: V15
-	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
-	// x89 = load x[col 3]: V14
-	// y90 = load y[col 3]: V18
-	// d91 = sub x89, y90: V12
+	// n89 = select quad78, v88, n52: V16
+	WORD $0x6e6c1db0 // BSL V16.16B, V13.16B, V12.16B
+	// x90 = load x[col 3]: V14
+	// y91 = load y[col 3]: V18
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
-	// v92 = sub d91, x89: V13
+	// v93 = sub d92, x90: V13
 	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
-	// v93 = sub d91, v92: V17
+	// v94 = sub d92, v93: V17
 	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V17
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
 	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V13
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V13
 	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
-	// e98 = sub v95, v97: V13
+	// e99 = sub v96, v98: V13
 	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V14
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V14
 	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
-	// sg101 = and d91, NegZero99: V12
+	// sg102 = and d92, NegZero100: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl102 = xor e98, sg101: V12
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V13
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
 	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V17
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
-	// v107 = add zl102, zl102: V18
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz108 = select quad104, v107, zl102: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi109 = mul c106, z100: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
-	// v110 = fms c106, z100, hi109: V19
+	// v111 = fms c107, z101, hi110: V19
 	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
 	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
-	// lo111 = fma c106, zz108, v110: V19
+	// lo112 = fma c107, zz109, v111: V19
 	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V12
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V12
 	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V13
-	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
-	// big116 = max hi82, hi109: V12
-	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
-	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
-	// small117 = min hi82, hi109: V14
-	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
-	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
-	// s118 = add hi82, hi109: V15
-	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
-	// v119 = sub s118, big116: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err120 = sub small117, v119: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V19
-	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V12
-	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
-	// big125 = max s55, s118: V14
-	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
-	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
-	// small126 = min s55, s118: V17
-	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
-	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
-	// hi127 = add s55, s118: V15
-	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// v128 = sub hi127, big125: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// err129 = sub small126, v128: V14
-	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V12
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V14
-	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V12
-	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
-	// v140 = mul lin135, KKl137: V16
-	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V12
-	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
-	// s146 = add hi127, negch145: V13
-	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
-	// bv147 = sub s146, hi127: V17
-	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
-	// v148 = sub s146, bv147: V18
-	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
-	// v149 = sub hi127, v148: V18
-	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
-	// v150 = sub negch145, bv147: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e151 = add v149, v150: V12
-	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V15
-	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V12
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V11
-	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V11
-	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V11
-	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// v168 = add q161, r167: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v169 = lt hi154, Inf143: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v170 = select v169, v168, q161: V13
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// store dst v170
+	// quad116 = select quad105, v115, n89: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// s117 = add hi83, hi110: V12
+	WORD $0x4e72d68c // FADD V12.2D, V20.2D, V18.2D
+	// bv118 = sub s117, hi83: V14
+	WORD $0x4ef4d58e // FSUB V14.2D, V12.2D, V20.2D
+	// v119 = sub s117, bv118: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v120 = sub hi83, v119: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v121 = sub hi110, bv118: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e122 = add v120, v121: V14
+	WORD $0x4e6ed60e // FADD V14.2D, V16.2D, V14.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// hi127 = add s53, s117: V16
+	WORD $0x4e6cd570 // FADD V16.2D, V11.2D, V12.2D
+	// bv128 = sub hi127, s53: V17
+	WORD $0x4eebd611 // FSUB V17.2D, V16.2D, V11.2D
+	// v129 = sub hi127, bv128: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v130 = sub s53, v129: V11
+	WORD $0x4ef2d56b // FSUB V11.2D, V11.2D, V18.2D
+	// v131 = sub s117, bv128: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e132 = add v130, v131: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V12
+	WORD $0x4eedd4ac // FSUB V12.2D, V5.2D, V13.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v143 = mul lin138, KKl140: V15
+	WORD $0x6e67dd8f // FMUL V15.2D, V12.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V15
+	WORD $0x4e60cdcf // FMLA V15.2D, V14.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s149 = add hi127, negch148: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv150 = sub s149, hi127: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v151 = sub s149, bv150: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// v152 = sub hi127, v151: V18
+	WORD $0x4ef2d612 // FSUB V18.2D, V16.2D, V18.2D
+	// v153 = sub negch148, bv150: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e154 = add v152, v153: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V11
+	WORD $0x6e69de0b // FMUL V11.2D, V16.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69ce0d // FMLA V13.2D, V16.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v171 = add q164, r170: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v172 = lt hi157, Inf146: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v173 = select v172, v171, q164: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v173
 	VST1.P [V13.D2], 16(R1)
 	// Lanes 2-3.
 	// x0 = load x[col 0]: V11
@@ -6000,224 +6000,224 @@ loop:
 	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
 	// n52 = select quad41, v51, n25: V12
 	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
-	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
-	// small54 = min hi20, hi46: V15
-	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
-	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
-	// s55 = add hi20, hi46: V16
-	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
-	// v56 = sub s55, big53: V11
-	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V23
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e74d6ab // FADD V11.2D, V21.2D, V20.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef5d56f // FSUB V15.2D, V11.2D, V21.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V23
 	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V11
-	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
-	// x62 = load x[col 2]: V13
-	// y63 = load y[col 2]: V17
-	// d64 = sub x62, y63: V15
-	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
-	// v65 = sub d64, x62: V19
-	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
-	// v66 = sub d64, v65: V20
-	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V20
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60ceef // FMLA V15.2D, V23.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5b0 // FSUB V16.2D, V13.2D, V17.2D
+	// v66 = sub d65, x63: V19
+	WORD $0x4eedd613 // FSUB V19.2D, V16.2D, V13.2D
+	// v67 = sub d65, v66: V20
+	WORD $0x4ef3d614 // FSUB V20.2D, V16.2D, V19.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V20
 	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
 	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V19
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V19
 	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
-	// e71 = sub v68, v70: V13
+	// e72 = sub v69, v71: V13
 	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V17
-	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
-	// sg74 = and d64, NegZero72: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl75 = xor e71, sg74: V13
-	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V15
-	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V19
-	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e301dad // EOR V13.16B, V13.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V19
+	WORD $0x4eb01e13 // MOV V19.16B, V16.16B
 	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
-	// v80 = add zl75, zl75: V20
+	// v81 = add zl76, zl76: V20
 	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
-	// zz81 = select quad77, v80, zl75: V13
-	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
-	// hi82 = mul c79, z73: V20
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eb01e8d // BIT V13.16B, V20.16B, V16.16B
+	// hi83 = mul c80, z74: V20
 	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
-	// v83 = fms c79, z73, hi82: V21
+	// v84 = fms c80, z74, hi83: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
-	// lo84 = fma c79, zz81, v83: V21
+	// lo85 = fma c80, zz82, v84: V21
 	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V13
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// n88 = select quad77, v87, n52: V15
-	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
-	// x89 = load x[col 3]: V14
-	// y90 = load y[col 3]: V18
-	// d91 = sub x89, y90: V12
+	// n89 = select quad78, v88, n52: V16
+	WORD $0x6e6c1db0 // BSL V16.16B, V13.16B, V12.16B
+	// x90 = load x[col 3]: V14
+	// y91 = load y[col 3]: V18
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
-	// v92 = sub d91, x89: V13
+	// v93 = sub d92, x90: V13
 	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
-	// v93 = sub d91, v92: V17
+	// v94 = sub d92, v93: V17
 	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V17
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
 	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V13
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V13
 	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
-	// e98 = sub v95, v97: V13
+	// e99 = sub v96, v98: V13
 	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V14
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V14
 	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
-	// sg101 = and d91, NegZero99: V12
+	// sg102 = and d92, NegZero100: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl102 = xor e98, sg101: V12
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V13
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
 	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V17
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
-	// v107 = add zl102, zl102: V18
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz108 = select quad104, v107, zl102: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi109 = mul c106, z100: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
-	// v110 = fms c106, z100, hi109: V19
+	// v111 = fms c107, z101, hi110: V19
 	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
 	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
-	// lo111 = fma c106, zz108, v110: V19
+	// lo112 = fma c107, zz109, v111: V19
 	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V12
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V12
 	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V13
-	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
-	// big116 = max hi82, hi109: V12
-	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
-	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
-	// small117 = min hi82, hi109: V14
-	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
-	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
-	// s118 = add hi82, hi109: V15
-	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
-	// v119 = sub s118, big116: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err120 = sub small117, v119: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V19
-	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V12
-	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
-	// big125 = max s55, s118: V14
-	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
-	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
-	// small126 = min s55, s118: V17
-	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
-	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
-	// hi127 = add s55, s118: V15
-	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// v128 = sub hi127, big125: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// err129 = sub small126, v128: V14
-	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V12
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V14
-	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V12
-	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
-	// v140 = mul lin135, KKl137: V16
-	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V12
-	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
-	// s146 = add hi127, negch145: V13
-	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
-	// bv147 = sub s146, hi127: V17
-	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
-	// v148 = sub s146, bv147: V18
-	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
-	// v149 = sub hi127, v148: V18
-	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
-	// v150 = sub negch145, bv147: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e151 = add v149, v150: V12
-	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V15
-	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V12
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V11
-	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V11
-	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V11
-	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// v168 = add q161, r167: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v169 = lt hi154, Inf143: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v170 = select v169, v168, q161: V13
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// store dst v170
+	// quad116 = select quad105, v115, n89: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// s117 = add hi83, hi110: V12
+	WORD $0x4e72d68c // FADD V12.2D, V20.2D, V18.2D
+	// bv118 = sub s117, hi83: V14
+	WORD $0x4ef4d58e // FSUB V14.2D, V12.2D, V20.2D
+	// v119 = sub s117, bv118: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v120 = sub hi83, v119: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v121 = sub hi110, bv118: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e122 = add v120, v121: V14
+	WORD $0x4e6ed60e // FADD V14.2D, V16.2D, V14.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// hi127 = add s53, s117: V16
+	WORD $0x4e6cd570 // FADD V16.2D, V11.2D, V12.2D
+	// bv128 = sub hi127, s53: V17
+	WORD $0x4eebd611 // FSUB V17.2D, V16.2D, V11.2D
+	// v129 = sub hi127, bv128: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v130 = sub s53, v129: V11
+	WORD $0x4ef2d56b // FSUB V11.2D, V11.2D, V18.2D
+	// v131 = sub s117, bv128: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e132 = add v130, v131: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V12
+	WORD $0x4eedd4ac // FSUB V12.2D, V5.2D, V13.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v143 = mul lin138, KKl140: V15
+	WORD $0x6e67dd8f // FMUL V15.2D, V12.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V15
+	WORD $0x4e60cdcf // FMLA V15.2D, V14.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s149 = add hi127, negch148: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv150 = sub s149, hi127: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v151 = sub s149, bv150: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// v152 = sub hi127, v151: V18
+	WORD $0x4ef2d612 // FSUB V18.2D, V16.2D, V18.2D
+	// v153 = sub negch148, bv150: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e154 = add v152, v153: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V11
+	WORD $0x6e69de0b // FMUL V11.2D, V16.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69ce0d // FMLA V13.2D, V16.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v171 = add q164, r170: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v172 = lt hi157, Inf146: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v173 = select v172, v171, q164: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v173
 	VST1.P [V13.D2], 16(R1)
 	// Lanes 4-5.
 	// x0 = load x[col 0]: V11
@@ -6317,224 +6317,224 @@ loop:
 	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
 	// n52 = select quad41, v51, n25: V12
 	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
-	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
-	// small54 = min hi20, hi46: V15
-	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
-	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
-	// s55 = add hi20, hi46: V16
-	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
-	// v56 = sub s55, big53: V11
-	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V23
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e74d6ab // FADD V11.2D, V21.2D, V20.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef5d56f // FSUB V15.2D, V11.2D, V21.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V23
 	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V11
-	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
-	// x62 = load x[col 2]: V13
-	// y63 = load y[col 2]: V17
-	// d64 = sub x62, y63: V15
-	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
-	// v65 = sub d64, x62: V19
-	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
-	// v66 = sub d64, v65: V20
-	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V20
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60ceef // FMLA V15.2D, V23.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5b0 // FSUB V16.2D, V13.2D, V17.2D
+	// v66 = sub d65, x63: V19
+	WORD $0x4eedd613 // FSUB V19.2D, V16.2D, V13.2D
+	// v67 = sub d65, v66: V20
+	WORD $0x4ef3d614 // FSUB V20.2D, V16.2D, V19.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V20
 	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
 	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V19
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V19
 	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
-	// e71 = sub v68, v70: V13
+	// e72 = sub v69, v71: V13
 	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V17
-	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
-	// sg74 = and d64, NegZero72: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl75 = xor e71, sg74: V13
-	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V15
-	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V19
-	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e301dad // EOR V13.16B, V13.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V19
+	WORD $0x4eb01e13 // MOV V19.16B, V16.16B
 	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
-	// v80 = add zl75, zl75: V20
+	// v81 = add zl76, zl76: V20
 	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
-	// zz81 = select quad77, v80, zl75: V13
-	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
-	// hi82 = mul c79, z73: V20
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eb01e8d // BIT V13.16B, V20.16B, V16.16B
+	// hi83 = mul c80, z74: V20
 	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
-	// v83 = fms c79, z73, hi82: V21
+	// v84 = fms c80, z74, hi83: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
-	// lo84 = fma c79, zz81, v83: V21
+	// lo85 = fma c80, zz82, v84: V21
 	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V13
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// n88 = select quad77, v87, n52: V15
-	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
-	// x89 = load x[col 3]: V14
-	// y90 = load y[col 3]: V18
-	// d91 = sub x89, y90: V12
+	// n89 = select quad78, v88, n52: V16
+	WORD $0x6e6c1db0 // BSL V16.16B, V13.16B, V12.16B
+	// x90 = load x[col 3]: V14
+	// y91 = load y[col 3]: V18
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
-	// v92 = sub d91, x89: V13
+	// v93 = sub d92, x90: V13
 	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
-	// v93 = sub d91, v92: V17
+	// v94 = sub d92, v93: V17
 	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V17
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
 	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V13
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V13
 	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
-	// e98 = sub v95, v97: V13
+	// e99 = sub v96, v98: V13
 	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V14
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V14
 	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
-	// sg101 = and d91, NegZero99: V12
+	// sg102 = and d92, NegZero100: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl102 = xor e98, sg101: V12
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V13
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
 	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V17
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
-	// v107 = add zl102, zl102: V18
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz108 = select quad104, v107, zl102: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi109 = mul c106, z100: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
-	// v110 = fms c106, z100, hi109: V19
+	// v111 = fms c107, z101, hi110: V19
 	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
 	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
-	// lo111 = fma c106, zz108, v110: V19
+	// lo112 = fma c107, zz109, v111: V19
 	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V12
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V12
 	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V13
-	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
-	// big116 = max hi82, hi109: V12
-	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
-	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
-	// small117 = min hi82, hi109: V14
-	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
-	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
-	// s118 = add hi82, hi109: V15
-	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
-	// v119 = sub s118, big116: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err120 = sub small117, v119: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V19
-	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V12
-	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
-	// big125 = max s55, s118: V14
-	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
-	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
-	// small126 = min s55, s118: V17
-	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
-	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
-	// hi127 = add s55, s118: V15
-	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// v128 = sub hi127, big125: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// err129 = sub small126, v128: V14
-	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V12
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V14
-	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V12
-	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
-	// v140 = mul lin135, KKl137: V16
-	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V12
-	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
-	// s146 = add hi127, negch145: V13
-	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
-	// bv147 = sub s146, hi127: V17
-	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
-	// v148 = sub s146, bv147: V18
-	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
-	// v149 = sub hi127, v148: V18
-	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
-	// v150 = sub negch145, bv147: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e151 = add v149, v150: V12
-	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V15
-	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V12
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V11
-	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V11
-	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V11
-	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// v168 = add q161, r167: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v169 = lt hi154, Inf143: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v170 = select v169, v168, q161: V13
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// store dst v170
+	// quad116 = select quad105, v115, n89: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// s117 = add hi83, hi110: V12
+	WORD $0x4e72d68c // FADD V12.2D, V20.2D, V18.2D
+	// bv118 = sub s117, hi83: V14
+	WORD $0x4ef4d58e // FSUB V14.2D, V12.2D, V20.2D
+	// v119 = sub s117, bv118: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v120 = sub hi83, v119: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v121 = sub hi110, bv118: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e122 = add v120, v121: V14
+	WORD $0x4e6ed60e // FADD V14.2D, V16.2D, V14.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// hi127 = add s53, s117: V16
+	WORD $0x4e6cd570 // FADD V16.2D, V11.2D, V12.2D
+	// bv128 = sub hi127, s53: V17
+	WORD $0x4eebd611 // FSUB V17.2D, V16.2D, V11.2D
+	// v129 = sub hi127, bv128: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v130 = sub s53, v129: V11
+	WORD $0x4ef2d56b // FSUB V11.2D, V11.2D, V18.2D
+	// v131 = sub s117, bv128: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e132 = add v130, v131: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V12
+	WORD $0x4eedd4ac // FSUB V12.2D, V5.2D, V13.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v143 = mul lin138, KKl140: V15
+	WORD $0x6e67dd8f // FMUL V15.2D, V12.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V15
+	WORD $0x4e60cdcf // FMLA V15.2D, V14.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s149 = add hi127, negch148: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv150 = sub s149, hi127: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v151 = sub s149, bv150: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// v152 = sub hi127, v151: V18
+	WORD $0x4ef2d612 // FSUB V18.2D, V16.2D, V18.2D
+	// v153 = sub negch148, bv150: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e154 = add v152, v153: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V11
+	WORD $0x6e69de0b // FMUL V11.2D, V16.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69ce0d // FMLA V13.2D, V16.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v171 = add q164, r170: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v172 = lt hi157, Inf146: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v173 = select v172, v171, q164: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v173
 	VST1.P [V13.D2], 16(R1)
 	// Lanes 6-7.
 	// x0 = load x[col 0]: V11
@@ -6634,224 +6634,224 @@ loop:
 	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
 	// n52 = select quad41, v51, n25: V12
 	WORD $0x6e731d6c // BSL V12.16B, V11.16B, V19.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef4e6ab // FCMGT V11.2D, V21.2D, V20.2D
-	WORD $0x6e741eab // BSL V11.16B, V21.16B, V20.16B
-	// small54 = min hi20, hi46: V15
-	WORD $0x6ef5e68f // FCMGT V15.2D, V20.2D, V21.2D
-	WORD $0x6e741eaf // BSL V15.16B, V21.16B, V20.16B
-	// s55 = add hi20, hi46: V16
-	WORD $0x4e74d6b0 // FADD V16.2D, V21.2D, V20.2D
-	// v56 = sub s55, big53: V11
-	WORD $0x4eebd60b // FSUB V11.2D, V16.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5eb // FSUB V11.2D, V15.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V23
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e74d6ab // FADD V11.2D, V21.2D, V20.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef5d56f // FSUB V15.2D, V11.2D, V21.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd570 // FSUB V16.2D, V11.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd68f // FSUB V15.2D, V20.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V23
 	WORD $0x4e60ced7 // FMLA V23.2D, V22.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V11
-	WORD $0x4e60ceeb // FMLA V11.2D, V23.2D, V0.2D
-	// x62 = load x[col 2]: V13
-	// y63 = load y[col 2]: V17
-	// d64 = sub x62, y63: V15
-	WORD $0x4ef1d5af // FSUB V15.2D, V13.2D, V17.2D
-	// v65 = sub d64, x62: V19
-	WORD $0x4eedd5f3 // FSUB V19.2D, V15.2D, V13.2D
-	// v66 = sub d64, v65: V20
-	WORD $0x4ef3d5f4 // FSUB V20.2D, V15.2D, V19.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V20
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60ceef // FMLA V15.2D, V23.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5b0 // FSUB V16.2D, V13.2D, V17.2D
+	// v66 = sub d65, x63: V19
+	WORD $0x4eedd613 // FSUB V19.2D, V16.2D, V13.2D
+	// v67 = sub d65, v66: V20
+	WORD $0x4ef3d614 // FSUB V20.2D, V16.2D, V19.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V20
 	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
 	WORD $0x4e60cdb4 // FMLA V20.2D, V13.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V19
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V19
 	WORD $0x4e60ce33 // FMLA V19.2D, V17.2D, V0.2D
-	// e71 = sub v68, v70: V13
+	// e72 = sub v69, v71: V13
 	WORD $0x4ef3d68d // FSUB V13.2D, V20.2D, V19.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V17
-	WORD $0x4e611df1 // BIC V17.16B, V15.16B, V1.16B
-	// sg74 = and d64, NegZero72: V15
-	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
-	// zl75 = xor e71, sg74: V13
-	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V15
-	WORD $0x6ef1e44f // FCMGT V15.2D, V2.2D, V17.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V19
-	WORD $0x4eaf1df3 // MOV V19.16B, V15.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e301dad // EOR V13.16B, V13.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V19
+	WORD $0x4eb01e13 // MOV V19.16B, V16.16B
 	WORD $0x6e631e33 // BSL V19.16B, V17.16B, V3.16B
-	// v80 = add zl75, zl75: V20
+	// v81 = add zl76, zl76: V20
 	WORD $0x4e6dd5b4 // FADD V20.2D, V13.2D, V13.2D
-	// zz81 = select quad77, v80, zl75: V13
-	WORD $0x6eaf1e8d // BIT V13.16B, V20.16B, V15.16B
-	// hi82 = mul c79, z73: V20
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eb01e8d // BIT V13.16B, V20.16B, V16.16B
+	// hi83 = mul c80, z74: V20
 	WORD $0x6e71de74 // FMUL V20.2D, V19.2D, V17.2D
-	// v83 = fms c79, z73, hi82: V21
+	// v84 = fms c80, z74, hi83: V21
 	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
 	WORD $0x4e71ce75 // FMLA V21.2D, V19.2D, V17.2D
-	// lo84 = fma c79, zz81, v83: V21
+	// lo85 = fma c80, zz82, v84: V21
 	WORD $0x4e6dce75 // FMLA V21.2D, V19.2D, V13.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V13
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
 	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// n88 = select quad77, v87, n52: V15
-	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
-	// x89 = load x[col 3]: V14
-	// y90 = load y[col 3]: V18
-	// d91 = sub x89, y90: V12
+	// n89 = select quad78, v88, n52: V16
+	WORD $0x6e6c1db0 // BSL V16.16B, V13.16B, V12.16B
+	// x90 = load x[col 3]: V14
+	// y91 = load y[col 3]: V18
+	// d92 = sub x90, y91: V12
 	WORD $0x4ef2d5cc // FSUB V12.2D, V14.2D, V18.2D
-	// v92 = sub d91, x89: V13
+	// v93 = sub d92, x90: V13
 	WORD $0x4eeed58d // FSUB V13.2D, V12.2D, V14.2D
-	// v93 = sub d91, v92: V17
+	// v94 = sub d92, v93: V17
 	WORD $0x4eedd591 // FSUB V17.2D, V12.2D, V13.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V17
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
 	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V13
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V13
 	WORD $0x4e60ce4d // FMLA V13.2D, V18.2D, V0.2D
-	// e98 = sub v95, v97: V13
+	// e99 = sub v96, v98: V13
 	WORD $0x4eedd62d // FSUB V13.2D, V17.2D, V13.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V14
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V14
 	WORD $0x4e611d8e // BIC V14.16B, V12.16B, V1.16B
-	// sg101 = and d91, NegZero99: V12
+	// sg102 = and d92, NegZero100: V12
 	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
-	// zl102 = xor e98, sg101: V12
+	// zl103 = xor e99, sg102: V12
 	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V13
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V13
 	WORD $0x6eeee44d // FCMGT V13.2D, V2.2D, V14.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V17
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V17
 	WORD $0x4ead1db1 // MOV V17.16B, V13.16B
 	WORD $0x6e631dd1 // BSL V17.16B, V14.16B, V3.16B
-	// v107 = add zl102, zl102: V18
+	// v108 = add zl103, zl103: V18
 	WORD $0x4e6cd592 // FADD V18.2D, V12.2D, V12.2D
-	// zz108 = select quad104, v107, zl102: V12
+	// zz109 = select quad105, v108, zl103: V12
 	WORD $0x6ead1e4c // BIT V12.16B, V18.16B, V13.16B
-	// hi109 = mul c106, z100: V18
+	// hi110 = mul c107, z101: V18
 	WORD $0x6e6ede32 // FMUL V18.2D, V17.2D, V14.2D
-	// v110 = fms c106, z100, hi109: V19
+	// v111 = fms c107, z101, hi110: V19
 	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
 	WORD $0x4e6ece33 // FMLA V19.2D, V17.2D, V14.2D
-	// lo111 = fma c106, zz108, v110: V19
+	// lo112 = fma c107, zz109, v111: V19
 	WORD $0x4e6cce33 // FMLA V19.2D, V17.2D, V12.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V12
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V12
 	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
-	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V13
-	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
-	// big116 = max hi82, hi109: V12
-	WORD $0x6ef2e68c // FCMGT V12.2D, V20.2D, V18.2D
-	WORD $0x6e721e8c // BSL V12.16B, V20.16B, V18.16B
-	// small117 = min hi82, hi109: V14
-	WORD $0x6ef4e64e // FCMGT V14.2D, V18.2D, V20.2D
-	WORD $0x6e721e8e // BSL V14.16B, V20.16B, V18.16B
-	// s118 = add hi82, hi109: V15
-	WORD $0x4e72d68f // FADD V15.2D, V20.2D, V18.2D
-	// v119 = sub s118, big116: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err120 = sub small117, v119: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V19
-	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V12
-	WORD $0x4e60ce6c // FMLA V12.2D, V19.2D, V0.2D
-	// big125 = max s55, s118: V14
-	WORD $0x6eefe60e // FCMGT V14.2D, V16.2D, V15.2D
-	WORD $0x6e6f1e0e // BSL V14.16B, V16.16B, V15.16B
-	// small126 = min s55, s118: V17
-	WORD $0x6ef0e5f1 // FCMGT V17.2D, V15.2D, V16.2D
-	WORD $0x6e6f1e11 // BSL V17.16B, V16.16B, V15.16B
-	// hi127 = add s55, s118: V15
-	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
-	// v128 = sub hi127, big125: V14
-	WORD $0x4eeed5ee // FSUB V14.2D, V15.2D, V14.2D
-	// err129 = sub small126, v128: V14
-	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V12
-	WORD $0x4e60cd6c // FMLA V12.2D, V11.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V14
-	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V11
-	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V12
-	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
-	// v140 = mul lin135, KKl137: V16
-	WORD $0x6e67dd70 // FMUL V16.2D, V11.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V16
-	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V12
-	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
-	// s146 = add hi127, negch145: V13
-	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
-	// bv147 = sub s146, hi127: V17
-	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
-	// v148 = sub s146, bv147: V18
-	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
-	// v149 = sub hi127, v148: V18
-	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
-	// v150 = sub negch145, bv147: V12
-	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
-	// e151 = add v149, v150: V12
-	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V11
-	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V15
-	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V16
-	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cdd0 // FMLA V16.2D, V14.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V12
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V11
-	WORD $0x6e6e1d8b // BSL V11.16B, V12.16B, V14.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V13
-	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
-	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V11
-	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V11
-	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V11
-	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
-	// v168 = add q161, r167: V11
-	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
-	// v169 = lt hi154, Inf143: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v170 = select v169, v168, q161: V13
-	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
-	// store dst v170
+	// quad116 = select quad105, v115, n89: V13
+	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
+	// s117 = add hi83, hi110: V12
+	WORD $0x4e72d68c // FADD V12.2D, V20.2D, V18.2D
+	// bv118 = sub s117, hi83: V14
+	WORD $0x4ef4d58e // FSUB V14.2D, V12.2D, V20.2D
+	// v119 = sub s117, bv118: V16
+	WORD $0x4eeed590 // FSUB V16.2D, V12.2D, V14.2D
+	// v120 = sub hi83, v119: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v121 = sub hi110, bv118: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e122 = add v120, v121: V14
+	WORD $0x4e6ed60e // FADD V14.2D, V16.2D, V14.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V19
+	WORD $0x4e60ceb3 // FMLA V19.2D, V21.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V14
+	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
+	// hi127 = add s53, s117: V16
+	WORD $0x4e6cd570 // FADD V16.2D, V11.2D, V12.2D
+	// bv128 = sub hi127, s53: V17
+	WORD $0x4eebd611 // FSUB V17.2D, V16.2D, V11.2D
+	// v129 = sub hi127, bv128: V18
+	WORD $0x4ef1d612 // FSUB V18.2D, V16.2D, V17.2D
+	// v130 = sub s53, v129: V11
+	WORD $0x4ef2d56b // FSUB V11.2D, V11.2D, V18.2D
+	// v131 = sub s117, bv128: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e132 = add v130, v131: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V11
+	WORD $0x4e60cdcb // FMLA V11.2D, V14.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V12
+	WORD $0x4eedd4ac // FSUB V12.2D, V5.2D, V13.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V13
+	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
+	// v143 = mul lin138, KKl140: V15
+	WORD $0x6e67dd8f // FMUL V15.2D, V12.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V15
+	WORD $0x4e60cdcf // FMLA V15.2D, V14.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V13
+	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
+	// s149 = add hi127, negch148: V14
+	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
+	// bv150 = sub s149, hi127: V17
+	WORD $0x4ef0d5d1 // FSUB V17.2D, V14.2D, V16.2D
+	// v151 = sub s149, bv150: V18
+	WORD $0x4ef1d5d2 // FSUB V18.2D, V14.2D, V17.2D
+	// v152 = sub hi127, v151: V18
+	WORD $0x4ef2d612 // FSUB V18.2D, V16.2D, V18.2D
+	// v153 = sub negch148, bv150: V13
+	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
+	// e154 = add v152, v153: V13
+	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V12
+	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V16
+	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V11
+	WORD $0x6e69de0b // FMUL V11.2D, V16.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V13
+	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
+	WORD $0x4e69ce0d // FMLA V13.2D, V16.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V12
+	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V12
+	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V12
+	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
+	// v171 = add q164, r170: V12
+	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
+	// v172 = lt hi157, Inf146: V13
+	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
+	// v173 = select v172, v171, q164: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// store dst v173
 	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
@@ -6994,239 +6994,239 @@ loop:
 	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
 	// n52 = select quad41, v51, n25: V13
 	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
-	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
-	// small54 = min hi20, hi46: V16
-	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
-	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
-	// s55 = add hi20, hi46: V17
-	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
-	// v56 = sub s55, big53: V12
-	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V24
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e75d6cc // FADD V12.2D, V22.2D, V21.2D
+	// bv54 = sub s53, hi20: V16
+	WORD $0x4ef6d590 // FSUB V16.2D, V12.2D, V22.2D
+	// v55 = sub s53, bv54: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v56 = sub hi20, v55: V17
+	WORD $0x4ef1d6d1 // FSUB V17.2D, V22.2D, V17.2D
+	// v57 = sub hi46, bv54: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// e58 = add v56, v57: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V24
 	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V12
-	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
-	// x62 = load x[col 2]: V14
-	// y63 = load y[col 2]: V18
-	// d64 = sub x62, y63: V16
-	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
-	// v65 = sub d64, x62: V20
-	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
-	// v66 = sub d64, v65: V21
-	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V21
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V16
+	WORD $0x4e60cf10 // FMLA V16.2D, V24.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V18
+	// d65 = sub x63, y64: V17
+	WORD $0x4ef2d5d1 // FSUB V17.2D, V14.2D, V18.2D
+	// v66 = sub d65, x63: V20
+	WORD $0x4eeed634 // FSUB V20.2D, V17.2D, V14.2D
+	// v67 = sub d65, v66: V21
+	WORD $0x4ef4d635 // FSUB V21.2D, V17.2D, V20.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V21
 	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
 	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V20
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V20
 	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
-	// e71 = sub v68, v70: V14
+	// e72 = sub v69, v71: V14
 	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V18
-	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
-	// sg74 = and d64, NegZero72: V16
-	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
-	// zl75 = xor e71, sg74: V14
-	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V16
-	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V20
-	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V18
+	WORD $0x4e611e32 // BIC V18.16B, V17.16B, V1.16B
+	// sg75 = and d65, NegZero73: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e311dce // EOR V14.16B, V14.16B, V17.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V17
+	WORD $0x6ef2e451 // FCMGT V17.2D, V2.2D, V18.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V20
+	WORD $0x4eb11e34 // MOV V20.16B, V17.16B
 	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
-	// v80 = add zl75, zl75: V21
+	// v81 = add zl76, zl76: V21
 	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
-	// zz81 = select quad77, v80, zl75: V14
-	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
-	// hi82 = mul c79, z73: V21
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb11eae // BIT V14.16B, V21.16B, V17.16B
+	// hi83 = mul c80, z74: V21
 	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
-	// v83 = fms c79, z73, hi82: V22
+	// v84 = fms c80, z74, hi83: V22
 	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
 	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
-	// lo84 = fma c79, zz81, v83: V22
+	// lo85 = fma c80, zz82, v84: V22
 	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V14
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
 	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
 	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
-	// n88 = select quad77, v87, n52: V16
-	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
-	// x89 = load x[col 3]: V15
-	// y90 = load y[col 3]: V19
-	// d91 = sub x89, y90: V13
+	// n89 = select quad78, v88, n52: V17
+	WORD $0x6e6d1dd1 // BSL V17.16B, V14.16B, V13.16B
+	// x90 = load x[col 3]: V15
+	// y91 = load y[col 3]: V19
+	// d92 = sub x90, y91: V13
 	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
-	// v92 = sub d91, x89: V14
+	// v93 = sub d92, x90: V14
 	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
-	// v93 = sub d91, v92: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V18
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
 	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
 	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V14
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V14
 	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
-	// e98 = sub v95, v97: V14
+	// e99 = sub v96, v98: V14
 	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V15
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
 	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
-	// sg101 = and d91, NegZero99: V13
+	// sg102 = and d92, NegZero100: V13
 	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl102 = xor e98, sg101: V13
+	// zl103 = xor e99, sg102: V13
 	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V14
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V14
 	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V18
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V18
 	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
 	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
-	// v107 = add zl102, zl102: V19
+	// v108 = add zl103, zl103: V19
 	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
-	// zz108 = select quad104, v107, zl102: V13
+	// zz109 = select quad105, v108, zl103: V13
 	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
-	// hi109 = mul c106, z100: V19
+	// hi110 = mul c107, z101: V19
 	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
-	// v110 = fms c106, z100, hi109: V20
+	// v111 = fms c107, z101, hi110: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
-	// lo111 = fma c106, zz108, v110: V20
+	// lo112 = fma c107, zz109, v111: V20
 	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V13
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V14
-	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
-	// big116 = max hi82, hi109: V13
-	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
-	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
-	// small117 = min hi82, hi109: V15
-	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
-	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
-	// s118 = add hi82, hi109: V16
-	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
-	// v119 = sub s118, big116: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// err120 = sub small117, v119: V13
-	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V20
-	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V13
-	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
-	// big125 = max s55, s118: V15
-	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
-	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
-	// small126 = min s55, s118: V18
-	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
-	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
-	// hi127 = add s55, s118: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v128 = sub hi127, big125: V15
-	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
-	// err129 = sub small126, v128: V15
-	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V12
-	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
-	// v140 = mul lin135, KKl137: V17
-	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V17
-	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s146 = add hi127, negch145: V14
-	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
-	// bv147 = sub s146, hi127: V18
-	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
-	// v148 = sub s146, bv147: V19
-	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
-	// v149 = sub hi127, v148: V19
-	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
-	// v150 = sub negch145, bv147: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// e151 = add v149, v150: V13
-	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V12
-	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V16
-	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V13
 	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V12
-	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V13
-	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V12
-	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V12
-	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// RowDiv168 = param RowDiv: V11
-	// nf169 = div q161, RowDiv168: V14
-	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
-	// qd170 = div q161, RowDiv168: V15
-	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
-	// NegZero171 = param NegZero: V1
-	// negqd172 = xor qd170, NegZero171: V17
-	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
-	// v173 = fma negqd172, RowDiv168, q161: V13
-	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
-	// One174 = param One: V0
-	// rd175 = fma v173, One174, r167: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v176 = div rd175, RowDiv168: V12
-	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
-	// v177 = add qd170, v176: V12
+	// quad116 = select quad105, v115, n89: V14
+	WORD $0x6e711dae // BSL V14.16B, V13.16B, V17.16B
+	// s117 = add hi83, hi110: V13
+	WORD $0x4e73d6ad // FADD V13.2D, V21.2D, V19.2D
+	// bv118 = sub s117, hi83: V15
+	WORD $0x4ef5d5af // FSUB V15.2D, V13.2D, V21.2D
+	// v119 = sub s117, bv118: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v120 = sub hi83, v119: V17
+	WORD $0x4ef1d6b1 // FSUB V17.2D, V21.2D, V17.2D
+	// v121 = sub hi110, bv118: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e122 = add v120, v121: V15
+	WORD $0x4e6fd62f // FADD V15.2D, V17.2D, V15.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// hi127 = add s53, s117: V17
+	WORD $0x4e6dd591 // FADD V17.2D, V12.2D, V13.2D
+	// bv128 = sub hi127, s53: V18
+	WORD $0x4eecd632 // FSUB V18.2D, V17.2D, V12.2D
+	// v129 = sub hi127, bv128: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v130 = sub s53, v129: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v131 = sub s117, bv128: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e132 = add v130, v131: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V13
+	WORD $0x4eeed4ad // FSUB V13.2D, V5.2D, V14.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v143 = mul lin138, KKl140: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s149 = add hi127, negch148: V15
+	WORD $0x4e6ed62f // FADD V15.2D, V17.2D, V14.2D
+	// bv150 = sub s149, hi127: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v151 = sub s149, bv150: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v152 = sub hi127, v151: V19
+	WORD $0x4ef3d633 // FSUB V19.2D, V17.2D, V19.2D
+	// v153 = sub negch148, bv150: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e154 = add v152, v153: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V17
+	WORD $0x6ead1df1 // BIT V17.16B, V15.16B, V13.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V12
+	WORD $0x6e69de2c // FMUL V12.2D, V17.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69ce2e // FMLA V14.2D, V17.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V13
+	WORD $0x4e6ace2d // FMLA V13.2D, V17.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv171 = param RowDiv: V11
+	// nf172 = div q164, RowDiv171: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd173 = div q164, RowDiv171: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// NegZero174 = param NegZero: V1
+	// negqd175 = xor qd173, NegZero174: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// v176 = fma negqd175, RowDiv171, q164: V12
+	WORD $0x4e6bce0c // FMLA V12.2D, V16.2D, V11.2D
+	// One177 = param One: V0
+	// rd178 = fma v176, One177, r170: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// v179 = div rd178, RowDiv171: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v180 = add qd173, v179: V12
 	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
-	// v178 = lt hi154, Inf143: V13
-	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
-	// v179 = select v178, v177, nf169: V13
+	// v181 = lt hi157, Inf146: V13
+	WORD $0x6ef1e50d // FCMGT V13.2D, V8.2D, V17.2D
+	// v182 = select v181, v180, nf172: V13
 	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v179
+	// store dst v182
 	VST1.P [V13.D2], 16(R1)
 	// Lanes 2-3.
 	// x0 = load x[col 0]: V12
@@ -7326,239 +7326,239 @@ loop:
 	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
 	// n52 = select quad41, v51, n25: V13
 	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
-	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
-	// small54 = min hi20, hi46: V16
-	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
-	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
-	// s55 = add hi20, hi46: V17
-	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
-	// v56 = sub s55, big53: V12
-	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V24
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e75d6cc // FADD V12.2D, V22.2D, V21.2D
+	// bv54 = sub s53, hi20: V16
+	WORD $0x4ef6d590 // FSUB V16.2D, V12.2D, V22.2D
+	// v55 = sub s53, bv54: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v56 = sub hi20, v55: V17
+	WORD $0x4ef1d6d1 // FSUB V17.2D, V22.2D, V17.2D
+	// v57 = sub hi46, bv54: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// e58 = add v56, v57: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V24
 	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V12
-	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
-	// x62 = load x[col 2]: V14
-	// y63 = load y[col 2]: V18
-	// d64 = sub x62, y63: V16
-	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
-	// v65 = sub d64, x62: V20
-	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
-	// v66 = sub d64, v65: V21
-	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V21
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V16
+	WORD $0x4e60cf10 // FMLA V16.2D, V24.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V18
+	// d65 = sub x63, y64: V17
+	WORD $0x4ef2d5d1 // FSUB V17.2D, V14.2D, V18.2D
+	// v66 = sub d65, x63: V20
+	WORD $0x4eeed634 // FSUB V20.2D, V17.2D, V14.2D
+	// v67 = sub d65, v66: V21
+	WORD $0x4ef4d635 // FSUB V21.2D, V17.2D, V20.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V21
 	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
 	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V20
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V20
 	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
-	// e71 = sub v68, v70: V14
+	// e72 = sub v69, v71: V14
 	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V18
-	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
-	// sg74 = and d64, NegZero72: V16
-	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
-	// zl75 = xor e71, sg74: V14
-	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V16
-	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V20
-	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V18
+	WORD $0x4e611e32 // BIC V18.16B, V17.16B, V1.16B
+	// sg75 = and d65, NegZero73: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e311dce // EOR V14.16B, V14.16B, V17.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V17
+	WORD $0x6ef2e451 // FCMGT V17.2D, V2.2D, V18.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V20
+	WORD $0x4eb11e34 // MOV V20.16B, V17.16B
 	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
-	// v80 = add zl75, zl75: V21
+	// v81 = add zl76, zl76: V21
 	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
-	// zz81 = select quad77, v80, zl75: V14
-	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
-	// hi82 = mul c79, z73: V21
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb11eae // BIT V14.16B, V21.16B, V17.16B
+	// hi83 = mul c80, z74: V21
 	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
-	// v83 = fms c79, z73, hi82: V22
+	// v84 = fms c80, z74, hi83: V22
 	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
 	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
-	// lo84 = fma c79, zz81, v83: V22
+	// lo85 = fma c80, zz82, v84: V22
 	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V14
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
 	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
 	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
-	// n88 = select quad77, v87, n52: V16
-	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
-	// x89 = load x[col 3]: V15
-	// y90 = load y[col 3]: V19
-	// d91 = sub x89, y90: V13
+	// n89 = select quad78, v88, n52: V17
+	WORD $0x6e6d1dd1 // BSL V17.16B, V14.16B, V13.16B
+	// x90 = load x[col 3]: V15
+	// y91 = load y[col 3]: V19
+	// d92 = sub x90, y91: V13
 	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
-	// v92 = sub d91, x89: V14
+	// v93 = sub d92, x90: V14
 	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
-	// v93 = sub d91, v92: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V18
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
 	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
 	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V14
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V14
 	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
-	// e98 = sub v95, v97: V14
+	// e99 = sub v96, v98: V14
 	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V15
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
 	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
-	// sg101 = and d91, NegZero99: V13
+	// sg102 = and d92, NegZero100: V13
 	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl102 = xor e98, sg101: V13
+	// zl103 = xor e99, sg102: V13
 	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V14
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V14
 	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V18
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V18
 	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
 	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
-	// v107 = add zl102, zl102: V19
+	// v108 = add zl103, zl103: V19
 	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
-	// zz108 = select quad104, v107, zl102: V13
+	// zz109 = select quad105, v108, zl103: V13
 	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
-	// hi109 = mul c106, z100: V19
+	// hi110 = mul c107, z101: V19
 	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
-	// v110 = fms c106, z100, hi109: V20
+	// v111 = fms c107, z101, hi110: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
-	// lo111 = fma c106, zz108, v110: V20
+	// lo112 = fma c107, zz109, v111: V20
 	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V13
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V14
-	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
-	// big116 = max hi82, hi109: V13
-	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
-	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
-	// small117 = min hi82, hi109: V15
-	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
-	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
-	// s118 = add hi82, hi109: V16
-	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
-	// v119 = sub s118, big116: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// err120 = sub small117, v119: V13
-	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V20
-	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V13
-	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
-	// big125 = max s55, s118: V15
-	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
-	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
-	// small126 = min s55, s118: V18
-	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
-	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
-	// hi127 = add s55, s118: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v128 = sub hi127, big125: V15
-	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
-	// err129 = sub small126, v128: V15
-	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V12
-	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
-	// v140 = mul lin135, KKl137: V17
-	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V17
-	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s146 = add hi127, negch145: V14
-	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
-	// bv147 = sub s146, hi127: V18
-	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
-	// v148 = sub s146, bv147: V19
-	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
-	// v149 = sub hi127, v148: V19
-	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
-	// v150 = sub negch145, bv147: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// e151 = add v149, v150: V13
-	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V12
-	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V16
-	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V13
 	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V12
-	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V13
-	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V12
-	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V12
-	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// RowDiv168 = param RowDiv: V11
-	// nf169 = div q161, RowDiv168: V14
-	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
-	// qd170 = div q161, RowDiv168: V15
-	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
-	// NegZero171 = param NegZero: V1
-	// negqd172 = xor qd170, NegZero171: V17
-	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
-	// v173 = fma negqd172, RowDiv168, q161: V13
-	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
-	// One174 = param One: V0
-	// rd175 = fma v173, One174, r167: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v176 = div rd175, RowDiv168: V12
-	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
-	// v177 = add qd170, v176: V12
+	// quad116 = select quad105, v115, n89: V14
+	WORD $0x6e711dae // BSL V14.16B, V13.16B, V17.16B
+	// s117 = add hi83, hi110: V13
+	WORD $0x4e73d6ad // FADD V13.2D, V21.2D, V19.2D
+	// bv118 = sub s117, hi83: V15
+	WORD $0x4ef5d5af // FSUB V15.2D, V13.2D, V21.2D
+	// v119 = sub s117, bv118: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v120 = sub hi83, v119: V17
+	WORD $0x4ef1d6b1 // FSUB V17.2D, V21.2D, V17.2D
+	// v121 = sub hi110, bv118: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e122 = add v120, v121: V15
+	WORD $0x4e6fd62f // FADD V15.2D, V17.2D, V15.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// hi127 = add s53, s117: V17
+	WORD $0x4e6dd591 // FADD V17.2D, V12.2D, V13.2D
+	// bv128 = sub hi127, s53: V18
+	WORD $0x4eecd632 // FSUB V18.2D, V17.2D, V12.2D
+	// v129 = sub hi127, bv128: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v130 = sub s53, v129: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v131 = sub s117, bv128: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e132 = add v130, v131: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V13
+	WORD $0x4eeed4ad // FSUB V13.2D, V5.2D, V14.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v143 = mul lin138, KKl140: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s149 = add hi127, negch148: V15
+	WORD $0x4e6ed62f // FADD V15.2D, V17.2D, V14.2D
+	// bv150 = sub s149, hi127: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v151 = sub s149, bv150: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v152 = sub hi127, v151: V19
+	WORD $0x4ef3d633 // FSUB V19.2D, V17.2D, V19.2D
+	// v153 = sub negch148, bv150: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e154 = add v152, v153: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V17
+	WORD $0x6ead1df1 // BIT V17.16B, V15.16B, V13.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V12
+	WORD $0x6e69de2c // FMUL V12.2D, V17.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69ce2e // FMLA V14.2D, V17.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V13
+	WORD $0x4e6ace2d // FMLA V13.2D, V17.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv171 = param RowDiv: V11
+	// nf172 = div q164, RowDiv171: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd173 = div q164, RowDiv171: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// NegZero174 = param NegZero: V1
+	// negqd175 = xor qd173, NegZero174: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// v176 = fma negqd175, RowDiv171, q164: V12
+	WORD $0x4e6bce0c // FMLA V12.2D, V16.2D, V11.2D
+	// One177 = param One: V0
+	// rd178 = fma v176, One177, r170: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// v179 = div rd178, RowDiv171: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v180 = add qd173, v179: V12
 	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
-	// v178 = lt hi154, Inf143: V13
-	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
-	// v179 = select v178, v177, nf169: V13
+	// v181 = lt hi157, Inf146: V13
+	WORD $0x6ef1e50d // FCMGT V13.2D, V8.2D, V17.2D
+	// v182 = select v181, v180, nf172: V13
 	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v179
+	// store dst v182
 	VST1.P [V13.D2], 16(R1)
 	// Lanes 4-5.
 	// x0 = load x[col 0]: V12
@@ -7658,239 +7658,239 @@ loop:
 	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
 	// n52 = select quad41, v51, n25: V13
 	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
-	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
-	// small54 = min hi20, hi46: V16
-	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
-	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
-	// s55 = add hi20, hi46: V17
-	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
-	// v56 = sub s55, big53: V12
-	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V24
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e75d6cc // FADD V12.2D, V22.2D, V21.2D
+	// bv54 = sub s53, hi20: V16
+	WORD $0x4ef6d590 // FSUB V16.2D, V12.2D, V22.2D
+	// v55 = sub s53, bv54: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v56 = sub hi20, v55: V17
+	WORD $0x4ef1d6d1 // FSUB V17.2D, V22.2D, V17.2D
+	// v57 = sub hi46, bv54: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// e58 = add v56, v57: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V24
 	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V12
-	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
-	// x62 = load x[col 2]: V14
-	// y63 = load y[col 2]: V18
-	// d64 = sub x62, y63: V16
-	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
-	// v65 = sub d64, x62: V20
-	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
-	// v66 = sub d64, v65: V21
-	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V21
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V16
+	WORD $0x4e60cf10 // FMLA V16.2D, V24.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V18
+	// d65 = sub x63, y64: V17
+	WORD $0x4ef2d5d1 // FSUB V17.2D, V14.2D, V18.2D
+	// v66 = sub d65, x63: V20
+	WORD $0x4eeed634 // FSUB V20.2D, V17.2D, V14.2D
+	// v67 = sub d65, v66: V21
+	WORD $0x4ef4d635 // FSUB V21.2D, V17.2D, V20.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V21
 	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
 	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V20
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V20
 	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
-	// e71 = sub v68, v70: V14
+	// e72 = sub v69, v71: V14
 	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V18
-	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
-	// sg74 = and d64, NegZero72: V16
-	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
-	// zl75 = xor e71, sg74: V14
-	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V16
-	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V20
-	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V18
+	WORD $0x4e611e32 // BIC V18.16B, V17.16B, V1.16B
+	// sg75 = and d65, NegZero73: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e311dce // EOR V14.16B, V14.16B, V17.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V17
+	WORD $0x6ef2e451 // FCMGT V17.2D, V2.2D, V18.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V20
+	WORD $0x4eb11e34 // MOV V20.16B, V17.16B
 	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
-	// v80 = add zl75, zl75: V21
+	// v81 = add zl76, zl76: V21
 	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
-	// zz81 = select quad77, v80, zl75: V14
-	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
-	// hi82 = mul c79, z73: V21
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb11eae // BIT V14.16B, V21.16B, V17.16B
+	// hi83 = mul c80, z74: V21
 	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
-	// v83 = fms c79, z73, hi82: V22
+	// v84 = fms c80, z74, hi83: V22
 	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
 	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
-	// lo84 = fma c79, zz81, v83: V22
+	// lo85 = fma c80, zz82, v84: V22
 	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V14
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
 	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
 	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
-	// n88 = select quad77, v87, n52: V16
-	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
-	// x89 = load x[col 3]: V15
-	// y90 = load y[col 3]: V19
-	// d91 = sub x89, y90: V13
+	// n89 = select quad78, v88, n52: V17
+	WORD $0x6e6d1dd1 // BSL V17.16B, V14.16B, V13.16B
+	// x90 = load x[col 3]: V15
+	// y91 = load y[col 3]: V19
+	// d92 = sub x90, y91: V13
 	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
-	// v92 = sub d91, x89: V14
+	// v93 = sub d92, x90: V14
 	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
-	// v93 = sub d91, v92: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V18
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
 	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
 	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V14
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V14
 	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
-	// e98 = sub v95, v97: V14
+	// e99 = sub v96, v98: V14
 	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V15
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
 	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
-	// sg101 = and d91, NegZero99: V13
+	// sg102 = and d92, NegZero100: V13
 	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl102 = xor e98, sg101: V13
+	// zl103 = xor e99, sg102: V13
 	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V14
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V14
 	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V18
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V18
 	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
 	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
-	// v107 = add zl102, zl102: V19
+	// v108 = add zl103, zl103: V19
 	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
-	// zz108 = select quad104, v107, zl102: V13
+	// zz109 = select quad105, v108, zl103: V13
 	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
-	// hi109 = mul c106, z100: V19
+	// hi110 = mul c107, z101: V19
 	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
-	// v110 = fms c106, z100, hi109: V20
+	// v111 = fms c107, z101, hi110: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
-	// lo111 = fma c106, zz108, v110: V20
+	// lo112 = fma c107, zz109, v111: V20
 	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V13
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V14
-	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
-	// big116 = max hi82, hi109: V13
-	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
-	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
-	// small117 = min hi82, hi109: V15
-	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
-	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
-	// s118 = add hi82, hi109: V16
-	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
-	// v119 = sub s118, big116: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// err120 = sub small117, v119: V13
-	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V20
-	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V13
-	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
-	// big125 = max s55, s118: V15
-	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
-	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
-	// small126 = min s55, s118: V18
-	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
-	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
-	// hi127 = add s55, s118: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v128 = sub hi127, big125: V15
-	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
-	// err129 = sub small126, v128: V15
-	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V12
-	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
-	// v140 = mul lin135, KKl137: V17
-	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V17
-	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s146 = add hi127, negch145: V14
-	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
-	// bv147 = sub s146, hi127: V18
-	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
-	// v148 = sub s146, bv147: V19
-	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
-	// v149 = sub hi127, v148: V19
-	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
-	// v150 = sub negch145, bv147: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// e151 = add v149, v150: V13
-	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V12
-	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V16
-	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V13
 	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V12
-	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V13
-	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V12
-	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V12
-	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// RowDiv168 = param RowDiv: V11
-	// nf169 = div q161, RowDiv168: V14
-	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
-	// qd170 = div q161, RowDiv168: V15
-	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
-	// NegZero171 = param NegZero: V1
-	// negqd172 = xor qd170, NegZero171: V17
-	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
-	// v173 = fma negqd172, RowDiv168, q161: V13
-	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
-	// One174 = param One: V0
-	// rd175 = fma v173, One174, r167: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v176 = div rd175, RowDiv168: V12
-	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
-	// v177 = add qd170, v176: V12
+	// quad116 = select quad105, v115, n89: V14
+	WORD $0x6e711dae // BSL V14.16B, V13.16B, V17.16B
+	// s117 = add hi83, hi110: V13
+	WORD $0x4e73d6ad // FADD V13.2D, V21.2D, V19.2D
+	// bv118 = sub s117, hi83: V15
+	WORD $0x4ef5d5af // FSUB V15.2D, V13.2D, V21.2D
+	// v119 = sub s117, bv118: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v120 = sub hi83, v119: V17
+	WORD $0x4ef1d6b1 // FSUB V17.2D, V21.2D, V17.2D
+	// v121 = sub hi110, bv118: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e122 = add v120, v121: V15
+	WORD $0x4e6fd62f // FADD V15.2D, V17.2D, V15.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// hi127 = add s53, s117: V17
+	WORD $0x4e6dd591 // FADD V17.2D, V12.2D, V13.2D
+	// bv128 = sub hi127, s53: V18
+	WORD $0x4eecd632 // FSUB V18.2D, V17.2D, V12.2D
+	// v129 = sub hi127, bv128: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v130 = sub s53, v129: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v131 = sub s117, bv128: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e132 = add v130, v131: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V13
+	WORD $0x4eeed4ad // FSUB V13.2D, V5.2D, V14.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v143 = mul lin138, KKl140: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s149 = add hi127, negch148: V15
+	WORD $0x4e6ed62f // FADD V15.2D, V17.2D, V14.2D
+	// bv150 = sub s149, hi127: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v151 = sub s149, bv150: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v152 = sub hi127, v151: V19
+	WORD $0x4ef3d633 // FSUB V19.2D, V17.2D, V19.2D
+	// v153 = sub negch148, bv150: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e154 = add v152, v153: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V17
+	WORD $0x6ead1df1 // BIT V17.16B, V15.16B, V13.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V12
+	WORD $0x6e69de2c // FMUL V12.2D, V17.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69ce2e // FMLA V14.2D, V17.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V13
+	WORD $0x4e6ace2d // FMLA V13.2D, V17.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv171 = param RowDiv: V11
+	// nf172 = div q164, RowDiv171: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd173 = div q164, RowDiv171: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// NegZero174 = param NegZero: V1
+	// negqd175 = xor qd173, NegZero174: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// v176 = fma negqd175, RowDiv171, q164: V12
+	WORD $0x4e6bce0c // FMLA V12.2D, V16.2D, V11.2D
+	// One177 = param One: V0
+	// rd178 = fma v176, One177, r170: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// v179 = div rd178, RowDiv171: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v180 = add qd173, v179: V12
 	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
-	// v178 = lt hi154, Inf143: V13
-	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
-	// v179 = select v178, v177, nf169: V13
+	// v181 = lt hi157, Inf146: V13
+	WORD $0x6ef1e50d // FCMGT V13.2D, V8.2D, V17.2D
+	// v182 = select v181, v180, nf172: V13
 	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v179
+	// store dst v182
 	VST1.P [V13.D2], 16(R1)
 	// Lanes 6-7.
 	// x0 = load x[col 0]: V12
@@ -7990,239 +7990,239 @@ loop:
 	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
 	// n52 = select quad41, v51, n25: V13
 	WORD $0x6e741d8d // BSL V13.16B, V12.16B, V20.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef5e6cc // FCMGT V12.2D, V22.2D, V21.2D
-	WORD $0x6e751ecc // BSL V12.16B, V22.16B, V21.16B
-	// small54 = min hi20, hi46: V16
-	WORD $0x6ef6e6b0 // FCMGT V16.2D, V21.2D, V22.2D
-	WORD $0x6e751ed0 // BSL V16.16B, V22.16B, V21.16B
-	// s55 = add hi20, hi46: V17
-	WORD $0x4e75d6d1 // FADD V17.2D, V22.2D, V21.2D
-	// v56 = sub s55, big53: V12
-	WORD $0x4eecd62c // FSUB V12.2D, V17.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd60c // FSUB V12.2D, V16.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V24
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e75d6cc // FADD V12.2D, V22.2D, V21.2D
+	// bv54 = sub s53, hi20: V16
+	WORD $0x4ef6d590 // FSUB V16.2D, V12.2D, V22.2D
+	// v55 = sub s53, bv54: V17
+	WORD $0x4ef0d591 // FSUB V17.2D, V12.2D, V16.2D
+	// v56 = sub hi20, v55: V17
+	WORD $0x4ef1d6d1 // FSUB V17.2D, V22.2D, V17.2D
+	// v57 = sub hi46, bv54: V16
+	WORD $0x4ef0d6b0 // FSUB V16.2D, V21.2D, V16.2D
+	// e58 = add v56, v57: V16
+	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V24
 	WORD $0x4e60cef8 // FMLA V24.2D, V23.2D, V0.2D
-	// One60 = param One: V0
-	// v61 = fma v59, One60, err57: V12
-	WORD $0x4e60cf0c // FMLA V12.2D, V24.2D, V0.2D
-	// x62 = load x[col 2]: V14
-	// y63 = load y[col 2]: V18
-	// d64 = sub x62, y63: V16
-	WORD $0x4ef2d5d0 // FSUB V16.2D, V14.2D, V18.2D
-	// v65 = sub d64, x62: V20
-	WORD $0x4eeed614 // FSUB V20.2D, V16.2D, V14.2D
-	// v66 = sub d64, v65: V21
-	WORD $0x4ef4d615 // FSUB V21.2D, V16.2D, V20.2D
-	// One67 = param One: V0
-	// v68 = fms x62, One67, v66: V21
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V16
+	WORD $0x4e60cf10 // FMLA V16.2D, V24.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V18
+	// d65 = sub x63, y64: V17
+	WORD $0x4ef2d5d1 // FSUB V17.2D, V14.2D, V18.2D
+	// v66 = sub d65, x63: V20
+	WORD $0x4eeed634 // FSUB V20.2D, V17.2D, V14.2D
+	// v67 = sub d65, v66: V21
+	WORD $0x4ef4d635 // FSUB V21.2D, V17.2D, V20.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V21
 	WORD $0x6ee0fab5 // FNEG V21.2D, V21.2D
 	WORD $0x4e60cdd5 // FMLA V21.2D, V14.2D, V0.2D
-	// One69 = param One: V0
-	// v70 = fma y63, One69, v65: V20
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V20
 	WORD $0x4e60ce54 // FMLA V20.2D, V18.2D, V0.2D
-	// e71 = sub v68, v70: V14
+	// e72 = sub v69, v71: V14
 	WORD $0x4ef4d6ae // FSUB V14.2D, V21.2D, V20.2D
-	// NegZero72 = param NegZero: V1
-	// z73 = andnot NegZero72, d64: V18
-	WORD $0x4e611e12 // BIC V18.16B, V16.16B, V1.16B
-	// sg74 = and d64, NegZero72: V16
-	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
-	// zl75 = xor e71, sg74: V14
-	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
-	// K76 = param K: V2
-	// quad77 = lt z73, K76: V16
-	WORD $0x6ef2e450 // FCMGT V16.2D, V2.2D, V18.2D
-	// P78 = param P: V3
-	// c79 = select quad77, z73, P78: V20
-	WORD $0x4eb01e14 // MOV V20.16B, V16.16B
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V18
+	WORD $0x4e611e32 // BIC V18.16B, V17.16B, V1.16B
+	// sg75 = and d65, NegZero73: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e311dce // EOR V14.16B, V14.16B, V17.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V17
+	WORD $0x6ef2e451 // FCMGT V17.2D, V2.2D, V18.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V20
+	WORD $0x4eb11e34 // MOV V20.16B, V17.16B
 	WORD $0x6e631e54 // BSL V20.16B, V18.16B, V3.16B
-	// v80 = add zl75, zl75: V21
+	// v81 = add zl76, zl76: V21
 	WORD $0x4e6ed5d5 // FADD V21.2D, V14.2D, V14.2D
-	// zz81 = select quad77, v80, zl75: V14
-	WORD $0x6eb01eae // BIT V14.16B, V21.16B, V16.16B
-	// hi82 = mul c79, z73: V21
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb11eae // BIT V14.16B, V21.16B, V17.16B
+	// hi83 = mul c80, z74: V21
 	WORD $0x6e72de95 // FMUL V21.2D, V20.2D, V18.2D
-	// v83 = fms c79, z73, hi82: V22
+	// v84 = fms c80, z74, hi83: V22
 	WORD $0x6ee0fab6 // FNEG V22.2D, V21.2D
 	WORD $0x4e72ce96 // FMLA V22.2D, V20.2D, V18.2D
-	// lo84 = fma c79, zz81, v83: V22
+	// lo85 = fma c80, zz82, v84: V22
 	WORD $0x4e6ece96 // FMLA V22.2D, V20.2D, V14.2D
-	// One85 = param One: V0
 	// One86 = param One: V0
-	// v87 = fma n52, One86, One85: V14
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
 	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
 	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
-	// n88 = select quad77, v87, n52: V16
-	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
-	// x89 = load x[col 3]: V15
-	// y90 = load y[col 3]: V19
-	// d91 = sub x89, y90: V13
+	// n89 = select quad78, v88, n52: V17
+	WORD $0x6e6d1dd1 // BSL V17.16B, V14.16B, V13.16B
+	// x90 = load x[col 3]: V15
+	// y91 = load y[col 3]: V19
+	// d92 = sub x90, y91: V13
 	WORD $0x4ef3d5ed // FSUB V13.2D, V15.2D, V19.2D
-	// v92 = sub d91, x89: V14
+	// v93 = sub d92, x90: V14
 	WORD $0x4eefd5ae // FSUB V14.2D, V13.2D, V15.2D
-	// v93 = sub d91, v92: V18
+	// v94 = sub d92, v93: V18
 	WORD $0x4eeed5b2 // FSUB V18.2D, V13.2D, V14.2D
-	// One94 = param One: V0
-	// v95 = fms x89, One94, v93: V18
+	// One95 = param One: V0
+	// v96 = fms x90, One95, v94: V18
 	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
 	WORD $0x4e60cdf2 // FMLA V18.2D, V15.2D, V0.2D
-	// One96 = param One: V0
-	// v97 = fma y90, One96, v92: V14
+	// One97 = param One: V0
+	// v98 = fma y91, One97, v93: V14
 	WORD $0x4e60ce6e // FMLA V14.2D, V19.2D, V0.2D
-	// e98 = sub v95, v97: V14
+	// e99 = sub v96, v98: V14
 	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
-	// NegZero99 = param NegZero: V1
-	// z100 = andnot NegZero99, d91: V15
+	// NegZero100 = param NegZero: V1
+	// z101 = andnot NegZero100, d92: V15
 	WORD $0x4e611daf // BIC V15.16B, V13.16B, V1.16B
-	// sg101 = and d91, NegZero99: V13
+	// sg102 = and d92, NegZero100: V13
 	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
-	// zl102 = xor e98, sg101: V13
+	// zl103 = xor e99, sg102: V13
 	WORD $0x6e2d1dcd // EOR V13.16B, V14.16B, V13.16B
-	// K103 = param K: V2
-	// quad104 = lt z100, K103: V14
+	// K104 = param K: V2
+	// quad105 = lt z101, K104: V14
 	WORD $0x6eefe44e // FCMGT V14.2D, V2.2D, V15.2D
-	// P105 = param P: V3
-	// c106 = select quad104, z100, P105: V18
+	// P106 = param P: V3
+	// c107 = select quad105, z101, P106: V18
 	WORD $0x4eae1dd2 // MOV V18.16B, V14.16B
 	WORD $0x6e631df2 // BSL V18.16B, V15.16B, V3.16B
-	// v107 = add zl102, zl102: V19
+	// v108 = add zl103, zl103: V19
 	WORD $0x4e6dd5b3 // FADD V19.2D, V13.2D, V13.2D
-	// zz108 = select quad104, v107, zl102: V13
+	// zz109 = select quad105, v108, zl103: V13
 	WORD $0x6eae1e6d // BIT V13.16B, V19.16B, V14.16B
-	// hi109 = mul c106, z100: V19
+	// hi110 = mul c107, z101: V19
 	WORD $0x6e6fde53 // FMUL V19.2D, V18.2D, V15.2D
-	// v110 = fms c106, z100, hi109: V20
+	// v111 = fms c107, z101, hi110: V20
 	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
 	WORD $0x4e6fce54 // FMLA V20.2D, V18.2D, V15.2D
-	// lo111 = fma c106, zz108, v110: V20
+	// lo112 = fma c107, zz109, v111: V20
 	WORD $0x4e6dce54 // FMLA V20.2D, V18.2D, V13.2D
-	// One112 = param One: V0
 	// One113 = param One: V0
-	// v114 = fma n88, One113, One112: V13
+	// One114 = param One: V0
+	// v115 = fma n89, One114, One113: V13
 	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// quad115 = select quad104, v114, n88: V14
-	WORD $0x6e701dae // BSL V14.16B, V13.16B, V16.16B
-	// big116 = max hi82, hi109: V13
-	WORD $0x6ef3e6ad // FCMGT V13.2D, V21.2D, V19.2D
-	WORD $0x6e731ead // BSL V13.16B, V21.16B, V19.16B
-	// small117 = min hi82, hi109: V15
-	WORD $0x6ef5e66f // FCMGT V15.2D, V19.2D, V21.2D
-	WORD $0x6e731eaf // BSL V15.16B, V21.16B, V19.16B
-	// s118 = add hi82, hi109: V16
-	WORD $0x4e73d6b0 // FADD V16.2D, V21.2D, V19.2D
-	// v119 = sub s118, big116: V13
-	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
-	// err120 = sub small117, v119: V13
-	WORD $0x4eedd5ed // FSUB V13.2D, V15.2D, V13.2D
-	// One121 = param One: V0
-	// v122 = fma lo84, One121, lo111: V20
-	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
-	// One123 = param One: V0
-	// v124 = fma v122, One123, err120: V13
-	WORD $0x4e60ce8d // FMLA V13.2D, V20.2D, V0.2D
-	// big125 = max s55, s118: V15
-	WORD $0x6ef0e62f // FCMGT V15.2D, V17.2D, V16.2D
-	WORD $0x6e701e2f // BSL V15.16B, V17.16B, V16.16B
-	// small126 = min s55, s118: V18
-	WORD $0x6ef1e612 // FCMGT V18.2D, V16.2D, V17.2D
-	WORD $0x6e701e32 // BSL V18.16B, V17.16B, V16.16B
-	// hi127 = add s55, s118: V16
-	WORD $0x4e70d630 // FADD V16.2D, V17.2D, V16.2D
-	// v128 = sub hi127, big125: V15
-	WORD $0x4eefd60f // FSUB V15.2D, V16.2D, V15.2D
-	// err129 = sub small126, v128: V15
-	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
-	// One130 = param One: V0
-	// v131 = fma v61, One130, v124: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// One132 = param One: V0
-	// lo133 = fma v131, One132, err129: V15
-	WORD $0x4e60cdaf // FMLA V15.2D, V13.2D, V0.2D
-	// RowCols134 = param RowCols: V5
-	// lin135 = sub RowCols134, quad115: V12
-	WORD $0x4eeed4ac // FSUB V12.2D, V5.2D, V14.2D
-	// KKh136 = param KKh: V6
-	// KKl137 = param KKl: V7
-	// ch138 = mul lin135, KKh136: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v139 = fms lin135, KKh136, ch138: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e66cd8e // FMLA V14.2D, V12.2D, V6.2D
-	// v140 = mul lin135, KKl137: V17
-	WORD $0x6e67dd91 // FMUL V17.2D, V12.2D, V7.2D
-	// One141 = param One: V0
-	// cl142 = fma v139, One141, v140: V17
-	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
-	// Inf143 = param Inf: V8
-	// NegZero144 = param NegZero: V1
-	// negch145 = xor ch138, NegZero144: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s146 = add hi127, negch145: V14
-	WORD $0x4e6dd60e // FADD V14.2D, V16.2D, V13.2D
-	// bv147 = sub s146, hi127: V18
-	WORD $0x4ef0d5d2 // FSUB V18.2D, V14.2D, V16.2D
-	// v148 = sub s146, bv147: V19
-	WORD $0x4ef2d5d3 // FSUB V19.2D, V14.2D, V18.2D
-	// v149 = sub hi127, v148: V19
-	WORD $0x4ef3d613 // FSUB V19.2D, V16.2D, V19.2D
-	// v150 = sub negch145, bv147: V13
-	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
-	// e151 = add v149, v150: V13
-	WORD $0x4e6dd66d // FADD V13.2D, V19.2D, V13.2D
-	// Zero152 = param Zero: V4
-	// corr153 = lt Zero152, lin135: V12
-	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi154 = select corr153, s146, hi127: V16
-	WORD $0x6eac1dd0 // BIT V16.16B, V14.16B, V12.16B
-	// One155 = param One: V0
-	// v156 = fms lo133, One155, cl142: V17
-	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cdf1 // FMLA V17.2D, V15.2D, V0.2D
-	// One157 = param One: V0
-	// v158 = fma v156, One157, e151: V13
 	WORD $0x4e60ce2d // FMLA V13.2D, V17.2D, V0.2D
-	// lo159 = select corr153, v158, lo133: V12
-	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
-	// Di160 = param Di: V9
-	// q161 = mul hi154, Di160: V13
-	WORD $0x6e69de0d // FMUL V13.2D, V16.2D, V9.2D
-	// v162 = fms hi154, Di160, q161: V14
-	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
-	WORD $0x4e69ce0e // FMLA V14.2D, V16.2D, V9.2D
-	// Dl163 = param Dl: V10
-	// v164 = mul lo159, Di160: V12
-	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v165 = fma hi154, Dl163, v164: V12
-	WORD $0x4e6ace0c // FMLA V12.2D, V16.2D, V10.2D
-	// One166 = param One: V0
-	// r167 = fma v162, One166, v165: V12
-	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
-	// RowDiv168 = param RowDiv: V11
-	// nf169 = div q161, RowDiv168: V14
-	WORD $0x6e6bfdae // FDIV V14.2D, V13.2D, V11.2D
-	// qd170 = div q161, RowDiv168: V15
-	WORD $0x6e6bfdaf // FDIV V15.2D, V13.2D, V11.2D
-	// NegZero171 = param NegZero: V1
-	// negqd172 = xor qd170, NegZero171: V17
-	WORD $0x6e211df1 // EOR V17.16B, V15.16B, V1.16B
-	// v173 = fma negqd172, RowDiv168, q161: V13
-	WORD $0x4e6bce2d // FMLA V13.2D, V17.2D, V11.2D
-	// One174 = param One: V0
-	// rd175 = fma v173, One174, r167: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v176 = div rd175, RowDiv168: V12
-	WORD $0x6e6bfd8c // FDIV V12.2D, V12.2D, V11.2D
-	// v177 = add qd170, v176: V12
+	// quad116 = select quad105, v115, n89: V14
+	WORD $0x6e711dae // BSL V14.16B, V13.16B, V17.16B
+	// s117 = add hi83, hi110: V13
+	WORD $0x4e73d6ad // FADD V13.2D, V21.2D, V19.2D
+	// bv118 = sub s117, hi83: V15
+	WORD $0x4ef5d5af // FSUB V15.2D, V13.2D, V21.2D
+	// v119 = sub s117, bv118: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v120 = sub hi83, v119: V17
+	WORD $0x4ef1d6b1 // FSUB V17.2D, V21.2D, V17.2D
+	// v121 = sub hi110, bv118: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e122 = add v120, v121: V15
+	WORD $0x4e6fd62f // FADD V15.2D, V17.2D, V15.2D
+	// One123 = param One: V0
+	// v124 = fma lo85, One123, lo112: V20
+	WORD $0x4e60ced4 // FMLA V20.2D, V22.2D, V0.2D
+	// One125 = param One: V0
+	// v126 = fma v124, One125, e122: V15
+	WORD $0x4e60ce8f // FMLA V15.2D, V20.2D, V0.2D
+	// hi127 = add s53, s117: V17
+	WORD $0x4e6dd591 // FADD V17.2D, V12.2D, V13.2D
+	// bv128 = sub hi127, s53: V18
+	WORD $0x4eecd632 // FSUB V18.2D, V17.2D, V12.2D
+	// v129 = sub hi127, bv128: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// v130 = sub s53, v129: V12
+	WORD $0x4ef3d58c // FSUB V12.2D, V12.2D, V19.2D
+	// v131 = sub s117, bv128: V13
+	WORD $0x4ef2d5ad // FSUB V13.2D, V13.2D, V18.2D
+	// e132 = add v130, v131: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// One133 = param One: V0
+	// v134 = fma v62, One133, v126: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// One135 = param One: V0
+	// lo136 = fma v134, One135, e132: V12
+	WORD $0x4e60cdec // FMLA V12.2D, V15.2D, V0.2D
+	// RowCols137 = param RowCols: V5
+	// lin138 = sub RowCols137, quad116: V13
+	WORD $0x4eeed4ad // FSUB V13.2D, V5.2D, V14.2D
+	// KKh139 = param KKh: V6
+	// KKl140 = param KKl: V7
+	// ch141 = mul lin138, KKh139: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v142 = fms lin138, KKh139, ch141: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v143 = mul lin138, KKl140: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One144 = param One: V0
+	// cl145 = fma v142, One144, v143: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf146 = param Inf: V8
+	// NegZero147 = param NegZero: V1
+	// negch148 = xor ch141, NegZero147: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s149 = add hi127, negch148: V15
+	WORD $0x4e6ed62f // FADD V15.2D, V17.2D, V14.2D
+	// bv150 = sub s149, hi127: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v151 = sub s149, bv150: V19
+	WORD $0x4ef2d5f3 // FSUB V19.2D, V15.2D, V18.2D
+	// v152 = sub hi127, v151: V19
+	WORD $0x4ef3d633 // FSUB V19.2D, V17.2D, V19.2D
+	// v153 = sub negch148, bv150: V14
+	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
+	// e154 = add v152, v153: V14
+	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
+	// Zero155 = param Zero: V4
+	// corr156 = lt Zero155, lin138: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi157 = select corr156, s149, hi127: V17
+	WORD $0x6ead1df1 // BIT V17.16B, V15.16B, V13.16B
+	// One158 = param One: V0
+	// v159 = fms lo136, One158, cl145: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd90 // FMLA V16.2D, V12.2D, V0.2D
+	// One160 = param One: V0
+	// v161 = fma v159, One160, e154: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo162 = select corr156, v161, lo136: V13
+	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
+	// Di163 = param Di: V9
+	// q164 = mul hi157, Di163: V12
+	WORD $0x6e69de2c // FMUL V12.2D, V17.2D, V9.2D
+	// v165 = fms hi157, Di163, q164: V14
+	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
+	WORD $0x4e69ce2e // FMLA V14.2D, V17.2D, V9.2D
+	// Dl166 = param Dl: V10
+	// v167 = mul lo162, Di163: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v168 = fma hi157, Dl166, v167: V13
+	WORD $0x4e6ace2d // FMLA V13.2D, V17.2D, V10.2D
+	// One169 = param One: V0
+	// r170 = fma v165, One169, v168: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// RowDiv171 = param RowDiv: V11
+	// nf172 = div q164, RowDiv171: V14
+	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
+	// qd173 = div q164, RowDiv171: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// NegZero174 = param NegZero: V1
+	// negqd175 = xor qd173, NegZero174: V16
+	WORD $0x6e211df0 // EOR V16.16B, V15.16B, V1.16B
+	// v176 = fma negqd175, RowDiv171, q164: V12
+	WORD $0x4e6bce0c // FMLA V12.2D, V16.2D, V11.2D
+	// One177 = param One: V0
+	// rd178 = fma v176, One177, r170: V13
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// v179 = div rd178, RowDiv171: V12
+	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
+	// v180 = add qd173, v179: V12
 	WORD $0x4e6cd5ec // FADD V12.2D, V15.2D, V12.2D
-	// v178 = lt hi154, Inf143: V13
-	WORD $0x6ef0e50d // FCMGT V13.2D, V8.2D, V16.2D
-	// v179 = select v178, v177, nf169: V13
+	// v181 = lt hi157, Inf146: V13
+	WORD $0x6ef1e50d // FCMGT V13.2D, V8.2D, V17.2D
+	// v182 = select v181, v180, nf172: V13
 	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v179
+	// store dst v182
 	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
@@ -8363,91 +8363,91 @@ loop:
 	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V12
 	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
-	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
-	// small54 = min hi20, hi46: V13
-	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
-	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
-	// hi55 = add hi20, hi46: V14
-	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
-	// v56 = sub hi55, big53: V11
-	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V19
+	// hi53 = add hi20, hi46: V11
+	WORD $0x4e70d62b // FADD V11.2D, V17.2D, V16.2D
+	// bv54 = sub hi53, hi20: V13
+	WORD $0x4ef1d56d // FSUB V13.2D, V11.2D, V17.2D
+	// v55 = sub hi53, bv54: V14
+	WORD $0x4eedd56e // FSUB V14.2D, V11.2D, V13.2D
+	// v56 = sub hi20, v55: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// v57 = sub hi46, bv54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// e58 = add v56, v57: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V19
 	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V11
-	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V12
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V13
+	WORD $0x4e60ce6d // FMLA V13.2D, V19.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V12
 	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V14
+	WORD $0x6e66dd8e // FMUL V14.2D, V12.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
 	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
-	// v68 = mul lin63, KKl65: V16
+	// v69 = mul lin64, KKl66: V16
 	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V16
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V16
 	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s74 = add hi55, negch73: V15
-	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
-	// bv75 = sub s74, hi55: V17
-	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
-	// v76 = sub s74, bv75: V18
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s75 = add hi53, negch74: V15
+	WORD $0x4e6ed56f // FADD V15.2D, V11.2D, V14.2D
+	// bv76 = sub s75, hi53: V17
+	WORD $0x4eebd5f1 // FSUB V17.2D, V15.2D, V11.2D
+	// v77 = sub s75, bv76: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v77 = sub hi55, v76: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v78 = sub negch73, bv75: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// e79 = add v77, v78: V13
-	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V12
+	// v78 = sub hi53, v77: V18
+	WORD $0x4ef2d572 // FSUB V18.2D, V11.2D, V18.2D
+	// v79 = sub negch74, bv76: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e80 = add v78, v79: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V12
 	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V14
-	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V16
+	// hi83 = select corr82, s75, hi53: V11
+	WORD $0x6eac1deb // BIT V11.16B, V15.16B, V12.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V16
 	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V12
-	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V11
-	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V13
-	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
-	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V12
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V12
+	WORD $0x6e6d1dcc // BSL V12.16B, V14.16B, V13.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V13
+	WORD $0x6e69dd6d // FMUL V13.2D, V11.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69cd6e // FMLA V14.2D, V11.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V12
 	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V12
-	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v96 = add q89, r95: V12
-	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
-	// v97 = lt hi82, Inf71: V13
-	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
-	// v98 = select v97, v96, q89: V13
-	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
-	// store dst v98
-	VST1.P [V13.D2], 16(R1)
+	// v94 = fma hi83, Dl92, v93: V12
+	WORD $0x4e6acd6c // FMLA V12.2D, V11.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// v97 = add q90, r96: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// v98 = lt hi83, Inf72: V11
+	WORD $0x6eebe50b // FCMGT V11.2D, V8.2D, V11.2D
+	// v99 = select v98, v97, q90: V11
+	WORD $0x6e6d1d8b // BSL V11.16B, V12.16B, V13.16B
+	// store dst v99
+	VST1.P [V11.D2], 16(R1)
 	// Lanes 2-3.
 	// x0 = load x[col 0]: V11
 	VLD2.P 32(R2), [V11.D2, V12.D2]
@@ -8546,91 +8546,91 @@ loop:
 	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V12
 	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
-	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
-	// small54 = min hi20, hi46: V13
-	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
-	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
-	// hi55 = add hi20, hi46: V14
-	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
-	// v56 = sub hi55, big53: V11
-	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V19
+	// hi53 = add hi20, hi46: V11
+	WORD $0x4e70d62b // FADD V11.2D, V17.2D, V16.2D
+	// bv54 = sub hi53, hi20: V13
+	WORD $0x4ef1d56d // FSUB V13.2D, V11.2D, V17.2D
+	// v55 = sub hi53, bv54: V14
+	WORD $0x4eedd56e // FSUB V14.2D, V11.2D, V13.2D
+	// v56 = sub hi20, v55: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// v57 = sub hi46, bv54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// e58 = add v56, v57: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V19
 	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V11
-	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V12
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V13
+	WORD $0x4e60ce6d // FMLA V13.2D, V19.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V12
 	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V14
+	WORD $0x6e66dd8e // FMUL V14.2D, V12.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
 	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
-	// v68 = mul lin63, KKl65: V16
+	// v69 = mul lin64, KKl66: V16
 	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V16
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V16
 	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s74 = add hi55, negch73: V15
-	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
-	// bv75 = sub s74, hi55: V17
-	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
-	// v76 = sub s74, bv75: V18
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s75 = add hi53, negch74: V15
+	WORD $0x4e6ed56f // FADD V15.2D, V11.2D, V14.2D
+	// bv76 = sub s75, hi53: V17
+	WORD $0x4eebd5f1 // FSUB V17.2D, V15.2D, V11.2D
+	// v77 = sub s75, bv76: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v77 = sub hi55, v76: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v78 = sub negch73, bv75: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// e79 = add v77, v78: V13
-	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V12
+	// v78 = sub hi53, v77: V18
+	WORD $0x4ef2d572 // FSUB V18.2D, V11.2D, V18.2D
+	// v79 = sub negch74, bv76: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e80 = add v78, v79: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V12
 	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V14
-	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V16
+	// hi83 = select corr82, s75, hi53: V11
+	WORD $0x6eac1deb // BIT V11.16B, V15.16B, V12.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V16
 	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V12
-	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V11
-	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V13
-	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
-	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V12
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V12
+	WORD $0x6e6d1dcc // BSL V12.16B, V14.16B, V13.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V13
+	WORD $0x6e69dd6d // FMUL V13.2D, V11.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69cd6e // FMLA V14.2D, V11.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V12
 	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V12
-	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v96 = add q89, r95: V12
-	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
-	// v97 = lt hi82, Inf71: V13
-	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
-	// v98 = select v97, v96, q89: V13
-	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
-	// store dst v98
-	VST1.P [V13.D2], 16(R1)
+	// v94 = fma hi83, Dl92, v93: V12
+	WORD $0x4e6acd6c // FMLA V12.2D, V11.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// v97 = add q90, r96: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// v98 = lt hi83, Inf72: V11
+	WORD $0x6eebe50b // FCMGT V11.2D, V8.2D, V11.2D
+	// v99 = select v98, v97, q90: V11
+	WORD $0x6e6d1d8b // BSL V11.16B, V12.16B, V13.16B
+	// store dst v99
+	VST1.P [V11.D2], 16(R1)
 	// Lanes 4-5.
 	// x0 = load x[col 0]: V11
 	VLD2.P 32(R2), [V11.D2, V12.D2]
@@ -8729,91 +8729,91 @@ loop:
 	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V12
 	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
-	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
-	// small54 = min hi20, hi46: V13
-	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
-	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
-	// hi55 = add hi20, hi46: V14
-	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
-	// v56 = sub hi55, big53: V11
-	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V19
+	// hi53 = add hi20, hi46: V11
+	WORD $0x4e70d62b // FADD V11.2D, V17.2D, V16.2D
+	// bv54 = sub hi53, hi20: V13
+	WORD $0x4ef1d56d // FSUB V13.2D, V11.2D, V17.2D
+	// v55 = sub hi53, bv54: V14
+	WORD $0x4eedd56e // FSUB V14.2D, V11.2D, V13.2D
+	// v56 = sub hi20, v55: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// v57 = sub hi46, bv54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// e58 = add v56, v57: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V19
 	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V11
-	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V12
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V13
+	WORD $0x4e60ce6d // FMLA V13.2D, V19.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V12
 	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V14
+	WORD $0x6e66dd8e // FMUL V14.2D, V12.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
 	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
-	// v68 = mul lin63, KKl65: V16
+	// v69 = mul lin64, KKl66: V16
 	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V16
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V16
 	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s74 = add hi55, negch73: V15
-	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
-	// bv75 = sub s74, hi55: V17
-	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
-	// v76 = sub s74, bv75: V18
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s75 = add hi53, negch74: V15
+	WORD $0x4e6ed56f // FADD V15.2D, V11.2D, V14.2D
+	// bv76 = sub s75, hi53: V17
+	WORD $0x4eebd5f1 // FSUB V17.2D, V15.2D, V11.2D
+	// v77 = sub s75, bv76: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v77 = sub hi55, v76: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v78 = sub negch73, bv75: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// e79 = add v77, v78: V13
-	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V12
+	// v78 = sub hi53, v77: V18
+	WORD $0x4ef2d572 // FSUB V18.2D, V11.2D, V18.2D
+	// v79 = sub negch74, bv76: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e80 = add v78, v79: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V12
 	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V14
-	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V16
+	// hi83 = select corr82, s75, hi53: V11
+	WORD $0x6eac1deb // BIT V11.16B, V15.16B, V12.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V16
 	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V12
-	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V11
-	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V13
-	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
-	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V12
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V12
+	WORD $0x6e6d1dcc // BSL V12.16B, V14.16B, V13.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V13
+	WORD $0x6e69dd6d // FMUL V13.2D, V11.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69cd6e // FMLA V14.2D, V11.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V12
 	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V12
-	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v96 = add q89, r95: V12
-	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
-	// v97 = lt hi82, Inf71: V13
-	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
-	// v98 = select v97, v96, q89: V13
-	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
-	// store dst v98
-	VST1.P [V13.D2], 16(R1)
+	// v94 = fma hi83, Dl92, v93: V12
+	WORD $0x4e6acd6c // FMLA V12.2D, V11.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// v97 = add q90, r96: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// v98 = lt hi83, Inf72: V11
+	WORD $0x6eebe50b // FCMGT V11.2D, V8.2D, V11.2D
+	// v99 = select v98, v97, q90: V11
+	WORD $0x6e6d1d8b // BSL V11.16B, V12.16B, V13.16B
+	// store dst v99
+	VST1.P [V11.D2], 16(R1)
 	// Lanes 6-7.
 	// x0 = load x[col 0]: V11
 	VLD2.P 32(R2), [V11.D2, V12.D2]
@@ -8912,91 +8912,91 @@ loop:
 	WORD $0x4e60cdeb // FMLA V11.2D, V15.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V12
 	WORD $0x6e6f1d6c // BSL V12.16B, V11.16B, V15.16B
-	// big53 = max hi20, hi46: V11
-	WORD $0x6ef0e62b // FCMGT V11.2D, V17.2D, V16.2D
-	WORD $0x6e701e2b // BSL V11.16B, V17.16B, V16.16B
-	// small54 = min hi20, hi46: V13
-	WORD $0x6ef1e60d // FCMGT V13.2D, V16.2D, V17.2D
-	WORD $0x6e701e2d // BSL V13.16B, V17.16B, V16.16B
-	// hi55 = add hi20, hi46: V14
-	WORD $0x4e70d62e // FADD V14.2D, V17.2D, V16.2D
-	// v56 = sub hi55, big53: V11
-	WORD $0x4eebd5cb // FSUB V11.2D, V14.2D, V11.2D
-	// err57 = sub small54, v56: V11
-	WORD $0x4eebd5ab // FSUB V11.2D, V13.2D, V11.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V19
+	// hi53 = add hi20, hi46: V11
+	WORD $0x4e70d62b // FADD V11.2D, V17.2D, V16.2D
+	// bv54 = sub hi53, hi20: V13
+	WORD $0x4ef1d56d // FSUB V13.2D, V11.2D, V17.2D
+	// v55 = sub hi53, bv54: V14
+	WORD $0x4eedd56e // FSUB V14.2D, V11.2D, V13.2D
+	// v56 = sub hi20, v55: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// v57 = sub hi46, bv54: V13
+	WORD $0x4eedd60d // FSUB V13.2D, V16.2D, V13.2D
+	// e58 = add v56, v57: V13
+	WORD $0x4e6dd5cd // FADD V13.2D, V14.2D, V13.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V19
 	WORD $0x4e60ce53 // FMLA V19.2D, V18.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V11
-	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V12
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V13
+	WORD $0x4e60ce6d // FMLA V13.2D, V19.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V12
 	WORD $0x4eecd4ac // FSUB V12.2D, V5.2D, V12.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V13
-	WORD $0x6e66dd8d // FMUL V13.2D, V12.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V15
-	WORD $0x6ee0f9af // FNEG V15.2D, V13.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V14
+	WORD $0x6e66dd8e // FMUL V14.2D, V12.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
 	WORD $0x4e66cd8f // FMLA V15.2D, V12.2D, V6.2D
-	// v68 = mul lin63, KKl65: V16
+	// v69 = mul lin64, KKl66: V16
 	WORD $0x6e67dd90 // FMUL V16.2D, V12.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V16
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V16
 	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V13
-	WORD $0x6e211dad // EOR V13.16B, V13.16B, V1.16B
-	// s74 = add hi55, negch73: V15
-	WORD $0x4e6dd5cf // FADD V15.2D, V14.2D, V13.2D
-	// bv75 = sub s74, hi55: V17
-	WORD $0x4eeed5f1 // FSUB V17.2D, V15.2D, V14.2D
-	// v76 = sub s74, bv75: V18
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s75 = add hi53, negch74: V15
+	WORD $0x4e6ed56f // FADD V15.2D, V11.2D, V14.2D
+	// bv76 = sub s75, hi53: V17
+	WORD $0x4eebd5f1 // FSUB V17.2D, V15.2D, V11.2D
+	// v77 = sub s75, bv76: V18
 	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
-	// v77 = sub hi55, v76: V18
-	WORD $0x4ef2d5d2 // FSUB V18.2D, V14.2D, V18.2D
-	// v78 = sub negch73, bv75: V13
-	WORD $0x4ef1d5ad // FSUB V13.2D, V13.2D, V17.2D
-	// e79 = add v77, v78: V13
-	WORD $0x4e6dd64d // FADD V13.2D, V18.2D, V13.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V12
+	// v78 = sub hi53, v77: V18
+	WORD $0x4ef2d572 // FSUB V18.2D, V11.2D, V18.2D
+	// v79 = sub negch74, bv76: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e80 = add v78, v79: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V12
 	WORD $0x6ee4e58c // FCMGT V12.2D, V12.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V14
-	WORD $0x6eac1dee // BIT V14.16B, V15.16B, V12.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V16
+	// hi83 = select corr82, s75, hi53: V11
+	WORD $0x6eac1deb // BIT V11.16B, V15.16B, V12.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V16
 	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
-	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V13
-	WORD $0x4e60ce0d // FMLA V13.2D, V16.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V12
-	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V11
-	WORD $0x6e69ddcb // FMUL V11.2D, V14.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V13
-	WORD $0x6ee0f96d // FNEG V13.2D, V11.2D
-	WORD $0x4e69cdcd // FMLA V13.2D, V14.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V12
+	WORD $0x4e60cdb0 // FMLA V16.2D, V13.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V12
+	WORD $0x6e6d1dcc // BSL V12.16B, V14.16B, V13.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V13
+	WORD $0x6e69dd6d // FMUL V13.2D, V11.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V14
+	WORD $0x6ee0f9ae // FNEG V14.2D, V13.2D
+	WORD $0x4e69cd6e // FMLA V14.2D, V11.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V12
 	WORD $0x6e69dd8c // FMUL V12.2D, V12.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V12
-	WORD $0x4e6acdcc // FMLA V12.2D, V14.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V12
-	WORD $0x4e60cdac // FMLA V12.2D, V13.2D, V0.2D
-	// v96 = add q89, r95: V12
-	WORD $0x4e6cd56c // FADD V12.2D, V11.2D, V12.2D
-	// v97 = lt hi82, Inf71: V13
-	WORD $0x6eeee50d // FCMGT V13.2D, V8.2D, V14.2D
-	// v98 = select v97, v96, q89: V13
-	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
-	// store dst v98
-	VST1.P [V13.D2], 16(R1)
+	// v94 = fma hi83, Dl92, v93: V12
+	WORD $0x4e6acd6c // FMLA V12.2D, V11.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// v97 = add q90, r96: V12
+	WORD $0x4e6cd5ac // FADD V12.2D, V13.2D, V12.2D
+	// v98 = lt hi83, Inf72: V11
+	WORD $0x6eebe50b // FCMGT V11.2D, V8.2D, V11.2D
+	// v99 = select v98, v97, q90: V11
+	WORD $0x6e6d1d8b // BSL V11.16B, V12.16B, V13.16B
+	// store dst v99
+	VST1.P [V11.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
@@ -9138,106 +9138,106 @@ loop:
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V13
 	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
-	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
-	// small54 = min hi20, hi46: V14
-	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
-	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
-	// hi55 = add hi20, hi46: V15
-	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
-	// v56 = sub hi55, big53: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V20
+	// hi53 = add hi20, hi46: V12
+	WORD $0x4e71d64c // FADD V12.2D, V18.2D, V17.2D
+	// bv54 = sub hi53, hi20: V14
+	WORD $0x4ef2d58e // FSUB V14.2D, V12.2D, V18.2D
+	// v55 = sub hi53, bv54: V15
+	WORD $0x4eeed58f // FSUB V15.2D, V12.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V20
 	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V12
-	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V13
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V14
+	WORD $0x4e60ce8e // FMLA V14.2D, V20.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V13
 	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V14
-	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V15
+	WORD $0x6e66ddaf // FMUL V15.2D, V13.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
 	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
-	// v68 = mul lin63, KKl65: V17
+	// v69 = mul lin64, KKl66: V17
 	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V17
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V17
 	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V14
-	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
-	// s74 = add hi55, negch73: V16
-	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
-	// bv75 = sub s74, hi55: V18
-	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
-	// v76 = sub s74, bv75: V19
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s75 = add hi53, negch74: V16
+	WORD $0x4e6fd590 // FADD V16.2D, V12.2D, V15.2D
+	// bv76 = sub s75, hi53: V18
+	WORD $0x4eecd612 // FSUB V18.2D, V16.2D, V12.2D
+	// v77 = sub s75, bv76: V19
 	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
-	// v77 = sub hi55, v76: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v78 = sub negch73, bv75: V14
-	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
-	// e79 = add v77, v78: V14
-	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V13
+	// v78 = sub hi53, v77: V19
+	WORD $0x4ef3d593 // FSUB V19.2D, V12.2D, V19.2D
+	// v79 = sub negch74, bv76: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e80 = add v78, v79: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V13
 	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V15
-	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V17
+	// hi83 = select corr82, s75, hi53: V12
+	WORD $0x6ead1e0c // BIT V12.16B, V16.16B, V13.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V14
-	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V13
-	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V14
-	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
-	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V13
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V13
+	WORD $0x6e6e1ded // BSL V13.16B, V15.16B, V14.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V14
+	WORD $0x6e69dd8e // FMUL V14.2D, V12.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e69cd8f // FMLA V15.2D, V12.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V13
 	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V13
-	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// RowDiv96 = param RowDiv: V11
-	// nf97 = div q89, RowDiv96: V14
-	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
-	// qd98 = div q89, RowDiv96: V16
-	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
-	// NegZero99 = param NegZero: V1
-	// negqd100 = xor qd98, NegZero99: V17
+	// v94 = fma hi83, Dl92, v93: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// RowDiv97 = param RowDiv: V11
+	// nf98 = div q90, RowDiv97: V15
+	WORD $0x6e6bfdcf // FDIV V15.2D, V14.2D, V11.2D
+	// qd99 = div q90, RowDiv97: V16
+	WORD $0x6e6bfdd0 // FDIV V16.2D, V14.2D, V11.2D
+	// NegZero100 = param NegZero: V1
+	// negqd101 = xor qd99, NegZero100: V17
 	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
-	// v101 = fma negqd100, RowDiv96, q89: V12
-	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
-	// One102 = param One: V0
-	// rd103 = fma v101, One102, r95: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// v104 = div rd103, RowDiv96: V12
-	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
-	// v105 = add qd98, v104: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// v106 = lt hi82, Inf71: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v107 = select v106, v105, nf97: V13
-	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v107
-	VST1.P [V13.D2], 16(R1)
+	// v102 = fma negqd101, RowDiv97, q90: V14
+	WORD $0x4e6bce2e // FMLA V14.2D, V17.2D, V11.2D
+	// One103 = param One: V0
+	// rd104 = fma v102, One103, r96: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v105 = div rd104, RowDiv97: V13
+	WORD $0x6e6bfdad // FDIV V13.2D, V13.2D, V11.2D
+	// v106 = add qd99, v105: V13
+	WORD $0x4e6dd60d // FADD V13.2D, V16.2D, V13.2D
+	// v107 = lt hi83, Inf72: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v108 = select v107, v106, nf98: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// store dst v108
+	VST1.P [V12.D2], 16(R1)
 	// Lanes 2-3.
 	// x0 = load x[col 0]: V12
 	VLD2.P 32(R2), [V12.D2, V13.D2]
@@ -9336,106 +9336,106 @@ loop:
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V13
 	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
-	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
-	// small54 = min hi20, hi46: V14
-	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
-	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
-	// hi55 = add hi20, hi46: V15
-	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
-	// v56 = sub hi55, big53: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V20
+	// hi53 = add hi20, hi46: V12
+	WORD $0x4e71d64c // FADD V12.2D, V18.2D, V17.2D
+	// bv54 = sub hi53, hi20: V14
+	WORD $0x4ef2d58e // FSUB V14.2D, V12.2D, V18.2D
+	// v55 = sub hi53, bv54: V15
+	WORD $0x4eeed58f // FSUB V15.2D, V12.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V20
 	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V12
-	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V13
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V14
+	WORD $0x4e60ce8e // FMLA V14.2D, V20.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V13
 	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V14
-	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V15
+	WORD $0x6e66ddaf // FMUL V15.2D, V13.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
 	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
-	// v68 = mul lin63, KKl65: V17
+	// v69 = mul lin64, KKl66: V17
 	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V17
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V17
 	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V14
-	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
-	// s74 = add hi55, negch73: V16
-	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
-	// bv75 = sub s74, hi55: V18
-	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
-	// v76 = sub s74, bv75: V19
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s75 = add hi53, negch74: V16
+	WORD $0x4e6fd590 // FADD V16.2D, V12.2D, V15.2D
+	// bv76 = sub s75, hi53: V18
+	WORD $0x4eecd612 // FSUB V18.2D, V16.2D, V12.2D
+	// v77 = sub s75, bv76: V19
 	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
-	// v77 = sub hi55, v76: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v78 = sub negch73, bv75: V14
-	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
-	// e79 = add v77, v78: V14
-	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V13
+	// v78 = sub hi53, v77: V19
+	WORD $0x4ef3d593 // FSUB V19.2D, V12.2D, V19.2D
+	// v79 = sub negch74, bv76: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e80 = add v78, v79: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V13
 	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V15
-	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V17
+	// hi83 = select corr82, s75, hi53: V12
+	WORD $0x6ead1e0c // BIT V12.16B, V16.16B, V13.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V14
-	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V13
-	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V14
-	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
-	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V13
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V13
+	WORD $0x6e6e1ded // BSL V13.16B, V15.16B, V14.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V14
+	WORD $0x6e69dd8e // FMUL V14.2D, V12.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e69cd8f // FMLA V15.2D, V12.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V13
 	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V13
-	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// RowDiv96 = param RowDiv: V11
-	// nf97 = div q89, RowDiv96: V14
-	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
-	// qd98 = div q89, RowDiv96: V16
-	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
-	// NegZero99 = param NegZero: V1
-	// negqd100 = xor qd98, NegZero99: V17
+	// v94 = fma hi83, Dl92, v93: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// RowDiv97 = param RowDiv: V11
+	// nf98 = div q90, RowDiv97: V15
+	WORD $0x6e6bfdcf // FDIV V15.2D, V14.2D, V11.2D
+	// qd99 = div q90, RowDiv97: V16
+	WORD $0x6e6bfdd0 // FDIV V16.2D, V14.2D, V11.2D
+	// NegZero100 = param NegZero: V1
+	// negqd101 = xor qd99, NegZero100: V17
 	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
-	// v101 = fma negqd100, RowDiv96, q89: V12
-	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
-	// One102 = param One: V0
-	// rd103 = fma v101, One102, r95: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// v104 = div rd103, RowDiv96: V12
-	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
-	// v105 = add qd98, v104: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// v106 = lt hi82, Inf71: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v107 = select v106, v105, nf97: V13
-	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v107
-	VST1.P [V13.D2], 16(R1)
+	// v102 = fma negqd101, RowDiv97, q90: V14
+	WORD $0x4e6bce2e // FMLA V14.2D, V17.2D, V11.2D
+	// One103 = param One: V0
+	// rd104 = fma v102, One103, r96: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v105 = div rd104, RowDiv97: V13
+	WORD $0x6e6bfdad // FDIV V13.2D, V13.2D, V11.2D
+	// v106 = add qd99, v105: V13
+	WORD $0x4e6dd60d // FADD V13.2D, V16.2D, V13.2D
+	// v107 = lt hi83, Inf72: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v108 = select v107, v106, nf98: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// store dst v108
+	VST1.P [V12.D2], 16(R1)
 	// Lanes 4-5.
 	// x0 = load x[col 0]: V12
 	VLD2.P 32(R2), [V12.D2, V13.D2]
@@ -9534,106 +9534,106 @@ loop:
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V13
 	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
-	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
-	// small54 = min hi20, hi46: V14
-	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
-	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
-	// hi55 = add hi20, hi46: V15
-	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
-	// v56 = sub hi55, big53: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V20
+	// hi53 = add hi20, hi46: V12
+	WORD $0x4e71d64c // FADD V12.2D, V18.2D, V17.2D
+	// bv54 = sub hi53, hi20: V14
+	WORD $0x4ef2d58e // FSUB V14.2D, V12.2D, V18.2D
+	// v55 = sub hi53, bv54: V15
+	WORD $0x4eeed58f // FSUB V15.2D, V12.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V20
 	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V12
-	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V13
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V14
+	WORD $0x4e60ce8e // FMLA V14.2D, V20.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V13
 	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V14
-	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V15
+	WORD $0x6e66ddaf // FMUL V15.2D, V13.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
 	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
-	// v68 = mul lin63, KKl65: V17
+	// v69 = mul lin64, KKl66: V17
 	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V17
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V17
 	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V14
-	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
-	// s74 = add hi55, negch73: V16
-	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
-	// bv75 = sub s74, hi55: V18
-	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
-	// v76 = sub s74, bv75: V19
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s75 = add hi53, negch74: V16
+	WORD $0x4e6fd590 // FADD V16.2D, V12.2D, V15.2D
+	// bv76 = sub s75, hi53: V18
+	WORD $0x4eecd612 // FSUB V18.2D, V16.2D, V12.2D
+	// v77 = sub s75, bv76: V19
 	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
-	// v77 = sub hi55, v76: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v78 = sub negch73, bv75: V14
-	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
-	// e79 = add v77, v78: V14
-	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V13
+	// v78 = sub hi53, v77: V19
+	WORD $0x4ef3d593 // FSUB V19.2D, V12.2D, V19.2D
+	// v79 = sub negch74, bv76: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e80 = add v78, v79: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V13
 	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V15
-	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V17
+	// hi83 = select corr82, s75, hi53: V12
+	WORD $0x6ead1e0c // BIT V12.16B, V16.16B, V13.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V14
-	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V13
-	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V14
-	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
-	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V13
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V13
+	WORD $0x6e6e1ded // BSL V13.16B, V15.16B, V14.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V14
+	WORD $0x6e69dd8e // FMUL V14.2D, V12.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e69cd8f // FMLA V15.2D, V12.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V13
 	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V13
-	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// RowDiv96 = param RowDiv: V11
-	// nf97 = div q89, RowDiv96: V14
-	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
-	// qd98 = div q89, RowDiv96: V16
-	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
-	// NegZero99 = param NegZero: V1
-	// negqd100 = xor qd98, NegZero99: V17
+	// v94 = fma hi83, Dl92, v93: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// RowDiv97 = param RowDiv: V11
+	// nf98 = div q90, RowDiv97: V15
+	WORD $0x6e6bfdcf // FDIV V15.2D, V14.2D, V11.2D
+	// qd99 = div q90, RowDiv97: V16
+	WORD $0x6e6bfdd0 // FDIV V16.2D, V14.2D, V11.2D
+	// NegZero100 = param NegZero: V1
+	// negqd101 = xor qd99, NegZero100: V17
 	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
-	// v101 = fma negqd100, RowDiv96, q89: V12
-	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
-	// One102 = param One: V0
-	// rd103 = fma v101, One102, r95: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// v104 = div rd103, RowDiv96: V12
-	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
-	// v105 = add qd98, v104: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// v106 = lt hi82, Inf71: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v107 = select v106, v105, nf97: V13
-	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v107
-	VST1.P [V13.D2], 16(R1)
+	// v102 = fma negqd101, RowDiv97, q90: V14
+	WORD $0x4e6bce2e // FMLA V14.2D, V17.2D, V11.2D
+	// One103 = param One: V0
+	// rd104 = fma v102, One103, r96: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v105 = div rd104, RowDiv97: V13
+	WORD $0x6e6bfdad // FDIV V13.2D, V13.2D, V11.2D
+	// v106 = add qd99, v105: V13
+	WORD $0x4e6dd60d // FADD V13.2D, V16.2D, V13.2D
+	// v107 = lt hi83, Inf72: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v108 = select v107, v106, nf98: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// store dst v108
+	VST1.P [V12.D2], 16(R1)
 	// Lanes 6-7.
 	// x0 = load x[col 0]: V12
 	VLD2.P 32(R2), [V12.D2, V13.D2]
@@ -9732,106 +9732,106 @@ loop:
 	WORD $0x4e60ce0c // FMLA V12.2D, V16.2D, V0.2D
 	// quad52 = select quad41, v51, n25: V13
 	WORD $0x6e701d8d // BSL V13.16B, V12.16B, V16.16B
-	// big53 = max hi20, hi46: V12
-	WORD $0x6ef1e64c // FCMGT V12.2D, V18.2D, V17.2D
-	WORD $0x6e711e4c // BSL V12.16B, V18.16B, V17.16B
-	// small54 = min hi20, hi46: V14
-	WORD $0x6ef2e62e // FCMGT V14.2D, V17.2D, V18.2D
-	WORD $0x6e711e4e // BSL V14.16B, V18.16B, V17.16B
-	// hi55 = add hi20, hi46: V15
-	WORD $0x4e71d64f // FADD V15.2D, V18.2D, V17.2D
-	// v56 = sub hi55, big53: V12
-	WORD $0x4eecd5ec // FSUB V12.2D, V15.2D, V12.2D
-	// err57 = sub small54, v56: V12
-	WORD $0x4eecd5cc // FSUB V12.2D, V14.2D, V12.2D
-	// One58 = param One: V0
-	// v59 = fma lo22, One58, lo48: V20
+	// hi53 = add hi20, hi46: V12
+	WORD $0x4e71d64c // FADD V12.2D, V18.2D, V17.2D
+	// bv54 = sub hi53, hi20: V14
+	WORD $0x4ef2d58e // FSUB V14.2D, V12.2D, V18.2D
+	// v55 = sub hi53, bv54: V15
+	WORD $0x4eeed58f // FSUB V15.2D, V12.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd64f // FSUB V15.2D, V18.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed62e // FSUB V14.2D, V17.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V20
 	WORD $0x4e60ce74 // FMLA V20.2D, V19.2D, V0.2D
-	// One60 = param One: V0
-	// lo61 = fma v59, One60, err57: V12
-	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
-	// RowCols62 = param RowCols: V5
-	// lin63 = sub RowCols62, quad52: V13
+	// One61 = param One: V0
+	// lo62 = fma v60, One61, e58: V14
+	WORD $0x4e60ce8e // FMLA V14.2D, V20.2D, V0.2D
+	// RowCols63 = param RowCols: V5
+	// lin64 = sub RowCols63, quad52: V13
 	WORD $0x4eedd4ad // FSUB V13.2D, V5.2D, V13.2D
-	// KKh64 = param KKh: V6
-	// KKl65 = param KKl: V7
-	// ch66 = mul lin63, KKh64: V14
-	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
-	// v67 = fms lin63, KKh64, ch66: V16
-	WORD $0x6ee0f9d0 // FNEG V16.2D, V14.2D
+	// KKh65 = param KKh: V6
+	// KKl66 = param KKl: V7
+	// ch67 = mul lin64, KKh65: V15
+	WORD $0x6e66ddaf // FMUL V15.2D, V13.2D, V6.2D
+	// v68 = fms lin64, KKh65, ch67: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
 	WORD $0x4e66cdb0 // FMLA V16.2D, V13.2D, V6.2D
-	// v68 = mul lin63, KKl65: V17
+	// v69 = mul lin64, KKl66: V17
 	WORD $0x6e67ddb1 // FMUL V17.2D, V13.2D, V7.2D
-	// One69 = param One: V0
-	// cl70 = fma v67, One69, v68: V17
+	// One70 = param One: V0
+	// cl71 = fma v68, One70, v69: V17
 	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
-	// Inf71 = param Inf: V8
-	// NegZero72 = param NegZero: V1
-	// negch73 = xor ch66, NegZero72: V14
-	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
-	// s74 = add hi55, negch73: V16
-	WORD $0x4e6ed5f0 // FADD V16.2D, V15.2D, V14.2D
-	// bv75 = sub s74, hi55: V18
-	WORD $0x4eefd612 // FSUB V18.2D, V16.2D, V15.2D
-	// v76 = sub s74, bv75: V19
+	// Inf72 = param Inf: V8
+	// NegZero73 = param NegZero: V1
+	// negch74 = xor ch67, NegZero73: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s75 = add hi53, negch74: V16
+	WORD $0x4e6fd590 // FADD V16.2D, V12.2D, V15.2D
+	// bv76 = sub s75, hi53: V18
+	WORD $0x4eecd612 // FSUB V18.2D, V16.2D, V12.2D
+	// v77 = sub s75, bv76: V19
 	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
-	// v77 = sub hi55, v76: V19
-	WORD $0x4ef3d5f3 // FSUB V19.2D, V15.2D, V19.2D
-	// v78 = sub negch73, bv75: V14
-	WORD $0x4ef2d5ce // FSUB V14.2D, V14.2D, V18.2D
-	// e79 = add v77, v78: V14
-	WORD $0x4e6ed66e // FADD V14.2D, V19.2D, V14.2D
-	// Zero80 = param Zero: V4
-	// corr81 = lt Zero80, lin63: V13
+	// v78 = sub hi53, v77: V19
+	WORD $0x4ef3d593 // FSUB V19.2D, V12.2D, V19.2D
+	// v79 = sub negch74, bv76: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e80 = add v78, v79: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero81 = param Zero: V4
+	// corr82 = lt Zero81, lin64: V13
 	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
-	// hi82 = select corr81, s74, hi55: V15
-	WORD $0x6ead1e0f // BIT V15.16B, V16.16B, V13.16B
-	// One83 = param One: V0
-	// v84 = fms lo61, One83, cl70: V17
+	// hi83 = select corr82, s75, hi53: V12
+	WORD $0x6ead1e0c // BIT V12.16B, V16.16B, V13.16B
+	// One84 = param One: V0
+	// v85 = fms lo62, One84, cl71: V17
 	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
-	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
-	// One85 = param One: V0
-	// v86 = fma v84, One85, e79: V14
-	WORD $0x4e60ce2e // FMLA V14.2D, V17.2D, V0.2D
-	// lo87 = select corr81, v86, lo61: V13
-	WORD $0x6e6c1dcd // BSL V13.16B, V14.16B, V12.16B
-	// Di88 = param Di: V9
-	// q89 = mul hi82, Di88: V12
-	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
-	// v90 = fms hi82, Di88, q89: V14
-	WORD $0x6ee0f98e // FNEG V14.2D, V12.2D
-	WORD $0x4e69cdee // FMLA V14.2D, V15.2D, V9.2D
-	// Dl91 = param Dl: V10
-	// v92 = mul lo87, Di88: V13
+	WORD $0x4e60cdd1 // FMLA V17.2D, V14.2D, V0.2D
+	// One86 = param One: V0
+	// v87 = fma v85, One86, e80: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo88 = select corr82, v87, lo62: V13
+	WORD $0x6e6e1ded // BSL V13.16B, V15.16B, V14.16B
+	// Di89 = param Di: V9
+	// q90 = mul hi83, Di89: V14
+	WORD $0x6e69dd8e // FMUL V14.2D, V12.2D, V9.2D
+	// v91 = fms hi83, Di89, q90: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e69cd8f // FMLA V15.2D, V12.2D, V9.2D
+	// Dl92 = param Dl: V10
+	// v93 = mul lo88, Di89: V13
 	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
-	// v93 = fma hi82, Dl91, v92: V13
-	WORD $0x4e6acded // FMLA V13.2D, V15.2D, V10.2D
-	// One94 = param One: V0
-	// r95 = fma v90, One94, v93: V13
-	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
-	// RowDiv96 = param RowDiv: V11
-	// nf97 = div q89, RowDiv96: V14
-	WORD $0x6e6bfd8e // FDIV V14.2D, V12.2D, V11.2D
-	// qd98 = div q89, RowDiv96: V16
-	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
-	// NegZero99 = param NegZero: V1
-	// negqd100 = xor qd98, NegZero99: V17
+	// v94 = fma hi83, Dl92, v93: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One95 = param One: V0
+	// r96 = fma v91, One95, v94: V13
+	WORD $0x4e60cded // FMLA V13.2D, V15.2D, V0.2D
+	// RowDiv97 = param RowDiv: V11
+	// nf98 = div q90, RowDiv97: V15
+	WORD $0x6e6bfdcf // FDIV V15.2D, V14.2D, V11.2D
+	// qd99 = div q90, RowDiv97: V16
+	WORD $0x6e6bfdd0 // FDIV V16.2D, V14.2D, V11.2D
+	// NegZero100 = param NegZero: V1
+	// negqd101 = xor qd99, NegZero100: V17
 	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
-	// v101 = fma negqd100, RowDiv96, q89: V12
-	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
-	// One102 = param One: V0
-	// rd103 = fma v101, One102, r95: V13
-	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
-	// v104 = div rd103, RowDiv96: V12
-	WORD $0x6e6bfdac // FDIV V12.2D, V13.2D, V11.2D
-	// v105 = add qd98, v104: V12
-	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
-	// v106 = lt hi82, Inf71: V13
-	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
-	// v107 = select v106, v105, nf97: V13
-	WORD $0x6e6e1d8d // BSL V13.16B, V12.16B, V14.16B
-	// store dst v107
-	VST1.P [V13.D2], 16(R1)
+	// v102 = fma negqd101, RowDiv97, q90: V14
+	WORD $0x4e6bce2e // FMLA V14.2D, V17.2D, V11.2D
+	// One103 = param One: V0
+	// rd104 = fma v102, One103, r96: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v105 = div rd104, RowDiv97: V13
+	WORD $0x6e6bfdad // FDIV V13.2D, V13.2D, V11.2D
+	// v106 = add qd99, v105: V13
+	WORD $0x4e6dd60d // FADD V13.2D, V16.2D, V13.2D
+	// v107 = lt hi83, Inf72: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v108 = select v107, v106, nf98: V12
+	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
+	// store dst v108
+	VST1.P [V12.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 
