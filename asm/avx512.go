@@ -91,6 +91,11 @@ func (avx512) store(g *gen, v Op, mem Mem, h int) {
 		}
 		return
 	}
+	if g.k.Info().Cols == 4 { // the rows back in order (loadCols)
+		t := ZMM()
+		VPERMPD(U8(rowOrder64), v, t)
+		v = t
+	}
 	if g.tail {
 		VMOVUPD(v, g.kmask, mem)
 	} else {

@@ -115,24 +115,6 @@ DATA rowcols32<>+248(SB)/4, $0x0000001b
 DATA rowcols32<>+252(SB)/4, $0x0000001f
 GLOBL rowcols32<>(SB), RODATA|NOPTR, $256
 
-DATA rowcols64<>+0(SB)/8, $0x0000000000000000
-DATA rowcols64<>+8(SB)/8, $0x0000000000000004
-DATA rowcols64<>+16(SB)/8, $0x0000000000000008
-DATA rowcols64<>+24(SB)/8, $0x000000000000000c
-DATA rowcols64<>+32(SB)/8, $0x0000000000000002
-DATA rowcols64<>+40(SB)/8, $0x0000000000000006
-DATA rowcols64<>+48(SB)/8, $0x000000000000000a
-DATA rowcols64<>+56(SB)/8, $0x000000000000000e
-DATA rowcols64<>+64(SB)/8, $0x0000000000000001
-DATA rowcols64<>+72(SB)/8, $0x0000000000000005
-DATA rowcols64<>+80(SB)/8, $0x0000000000000009
-DATA rowcols64<>+88(SB)/8, $0x000000000000000d
-DATA rowcols64<>+96(SB)/8, $0x0000000000000003
-DATA rowcols64<>+104(SB)/8, $0x0000000000000007
-DATA rowcols64<>+112(SB)/8, $0x000000000000000b
-DATA rowcols64<>+120(SB)/8, $0x000000000000000f
-GLOBL rowcols64<>(SB), RODATA|NOPTR, $128
-
 DATA rowcols32x2<>+0(SB)/4, $0x00000000
 DATA rowcols32x2<>+4(SB)/4, $0x00000002
 DATA rowcols32x2<>+8(SB)/4, $0x00000004
@@ -14381,106 +14363,102 @@ loop1:
 
 	// The rows of x, transposed into its 4 columns.
 	VMOVUPD    (DX)(R8*8), Z5
-	VMOVUPD    rowcols64<>+0(SB), Z6
-	VPERMI2PD  64(DX)(R8*8), Z5, Z6
-	VMOVUPD    rowcols64<>+64(SB), Z7
-	VPERMI2PD  64(DX)(R8*8), Z5, Z7
-	VMOVUPD    128(DX)(R8*8), Z5
-	VMOVUPD    rowcols64<>+0(SB), Z18
-	VPERMI2PD  192(DX)(R8*8), Z5, Z18
-	VMOVUPD    rowcols64<>+64(SB), Z19
-	VPERMI2PD  192(DX)(R8*8), Z5, Z19
-	VSHUFF64X2 $0x44, Z18, Z6, Z5
-	VSHUFF64X2 $0x44, Z19, Z7, Z20
-	VSHUFF64X2 $0xee, Z18, Z6, Z6
-	VSHUFF64X2 $0xee, Z19, Z7, Z7
+	VMOVUPD    64(DX)(R8*8), Z6
+	VMOVUPD    128(DX)(R8*8), Z7
+	VMOVUPD    192(DX)(R8*8), Z8
+	VUNPCKLPD  Z6, Z5, Z9
+	VUNPCKHPD  Z6, Z5, Z5
+	VUNPCKLPD  Z8, Z7, Z6
+	VUNPCKHPD  Z8, Z7, Z7
+	VSHUFF64X2 $0x88, Z6, Z9, Z8
+	VSHUFF64X2 $0x88, Z7, Z5, Z20
+	VSHUFF64X2 $0xdd, Z6, Z9, Z6
+	VSHUFF64X2 $0xdd, Z7, Z5, Z5
 
 	// y1 = load y[col 0]
 	MOVQ DI, R8
 	SHLQ $0x02, R8
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPD    (BX)(R8*8), Z18
-	VMOVUPD    rowcols64<>+0(SB), Z19
-	VPERMI2PD  64(BX)(R8*8), Z18, Z19
-	VMOVUPD    rowcols64<>+64(SB), Z21
-	VPERMI2PD  64(BX)(R8*8), Z18, Z21
-	VMOVUPD    128(BX)(R8*8), Z18
-	VMOVUPD    rowcols64<>+0(SB), Z22
-	VPERMI2PD  192(BX)(R8*8), Z18, Z22
-	VMOVUPD    rowcols64<>+64(SB), Z23
-	VPERMI2PD  192(BX)(R8*8), Z18, Z23
-	VSHUFF64X2 $0x44, Z22, Z19, Z18
-	VSHUFF64X2 $0x44, Z23, Z21, Z24
-	VSHUFF64X2 $0xee, Z22, Z19, Z19
-	VSHUFF64X2 $0xee, Z23, Z21, Z21
+	VMOVUPD    (BX)(R8*8), Z7
+	VMOVUPD    64(BX)(R8*8), Z9
+	VMOVUPD    128(BX)(R8*8), Z21
+	VMOVUPD    192(BX)(R8*8), Z22
+	VUNPCKLPD  Z9, Z7, Z23
+	VUNPCKHPD  Z9, Z7, Z7
+	VUNPCKLPD  Z22, Z21, Z9
+	VUNPCKHPD  Z22, Z21, Z21
+	VSHUFF64X2 $0x88, Z9, Z23, Z22
+	VSHUFF64X2 $0x88, Z21, Z7, Z24
+	VSHUFF64X2 $0xdd, Z9, Z23, Z9
+	VSHUFF64X2 $0xdd, Z21, Z7, Z7
 
 	// d2 = sub x0, y1
-	VSUBPD Z18, Z5, Z22
+	VSUBPD Z22, Z8, Z21
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z22, Z23
+	VSUBPD Z8, Z21, Z23
 
 	// v4 = sub d2, v3
-	VSUBPD Z23, Z22, Z25
+	VSUBPD Z23, Z21, Z25
 
 	// One5 = param One
 	// v6 = fms x0, One5, v4
-	VFMSUB231PD Z0, Z5, Z25
+	VFMSUB231PD Z0, Z8, Z25
 
 	// One7 = param One
 	// v8 = fma y1, One7, v3
-	VFMADD231PD Z0, Z18, Z23
+	VFMADD231PD Z0, Z22, Z23
 
 	// e9 = sub v6, v8
-	VSUBPD Z23, Z25, Z5
+	VSUBPD Z23, Z25, Z8
 
 	// NegZero10 = param NegZero
 	// z11 = andnot NegZero10, d2
-	VPANDNQ Z22, Z1, Z18
+	VPANDNQ Z21, Z1, Z22
 
 	// sg12 = and d2, NegZero10
-	VPANDQ Z1, Z22, Z22
+	VPANDQ Z1, Z21, Z21
 
 	// zl13 = xor e9, sg12
-	VPXORQ Z22, Z5, Z5
+	VPXORQ Z21, Z8, Z8
 
 	// K14 = param K
 	// quad15 = lt z11, K14
-	VCMPPD $0x11, Z2, Z18, K1
+	VCMPPD $0x11, Z2, Z22, K1
 
 	// P16 = param P
 	// c17 = select quad15, z11, P16
-	VBLENDMPD Z18, Z3, K1, Z8
+	VBLENDMPD Z22, Z3, K1, Z10
 
 	// v18 = add zl13, zl13, merged into:
 	// zz19 = select quad15, v18, zl13
-	VADDPD Z5, Z5, K1, Z5
+	VADDPD Z8, Z8, K1, Z8
 
 	// hi20 = mul c17, z11
-	VMULPD Z18, Z8, Z22
+	VMULPD Z22, Z10, Z21
 
 	// v21 = fms c17, z11, hi20
-	VFMSUB213PD Z22, Z8, Z18
+	VFMSUB213PD Z21, Z10, Z22
 
 	// lo22 = fma c17, zz19, v21
-	VFMADD231PD Z5, Z8, Z18
+	VFMADD231PD Z8, Z10, Z22
 
 	// One23 = param One
 	// Zero24 = param Zero
 	// n25 = select quad15, One23, Zero24
-	VBLENDMPD Z0, Z4, K1, Z9
+	VBLENDMPD Z0, Z4, K1, Z11
 
 	// x26 = load x[col 1]
 	// y27 = load y[col 1]
 	// d28 = sub x26, y27
-	VSUBPD Z24, Z20, Z5
+	VSUBPD Z24, Z20, Z8
 
 	// v29 = sub d28, x26
-	VSUBPD Z20, Z5, Z23
+	VSUBPD Z20, Z8, Z23
 
 	// v30 = sub d28, v29
-	VSUBPD Z23, Z5, Z25
+	VSUBPD Z23, Z8, Z25
 
 	// One31 = param One
 	// v32 = fms x26, One31, v30
@@ -14495,13 +14473,13 @@ loop1:
 
 	// NegZero36 = param NegZero
 	// z37 = andnot NegZero36, d28
-	VPANDNQ Z5, Z1, Z23
+	VPANDNQ Z8, Z1, Z23
 
 	// sg38 = and d28, NegZero36
-	VPANDQ Z1, Z5, Z5
+	VPANDQ Z1, Z8, Z8
 
 	// zl39 = xor e35, sg38
-	VPXORQ Z5, Z20, Z5
+	VPXORQ Z8, Z20, Z8
 
 	// K40 = param K
 	// quad41 = lt z37, K40
@@ -14509,51 +14487,51 @@ loop1:
 
 	// P42 = param P
 	// c43 = select quad41, z37, P42
-	VBLENDMPD Z23, Z3, K1, Z10
+	VBLENDMPD Z23, Z3, K1, Z12
 
 	// v44 = add zl39, zl39, merged into:
 	// zz45 = select quad41, v44, zl39
-	VADDPD Z5, Z5, K1, Z5
+	VADDPD Z8, Z8, K1, Z8
 
 	// hi46 = mul c43, z37
-	VMULPD Z23, Z10, Z20
+	VMULPD Z23, Z12, Z20
 
 	// v47 = fms c43, z37, hi46
-	VFMSUB213PD Z20, Z10, Z23
+	VFMSUB213PD Z20, Z12, Z23
 
 	// lo48 = fma c43, zz45, v47
-	VFMADD231PD Z5, Z10, Z23
+	VFMADD231PD Z8, Z12, Z23
 
 	// One49 = param One
 	// One50 = param One
 	// v51 = fma n25, One50, One49
-	VMOVAPD     Z0, Z5
-	VFMADD231PD Z0, Z9, Z5
+	VMOVAPD     Z0, Z8
+	VFMADD231PD Z0, Z11, Z8
 
 	// n52 = select quad41, v51, n25
-	VBLENDMPD Z5, Z9, K1, Z11
+	VBLENDMPD Z8, Z11, K1, Z13
 
 	// s53 = add hi20, hi46
-	VADDPD Z20, Z22, Z5
+	VADDPD Z20, Z21, Z8
 
 	// bv54 = sub s53, hi20
-	VSUBPD Z22, Z5, Z24
+	VSUBPD Z21, Z8, Z24
 
 	// v55 = sub s53, bv54
-	VSUBPD Z24, Z5, Z25
+	VSUBPD Z24, Z8, Z25
 
 	// v56 = sub hi20, v55
-	VSUBPD Z25, Z22, Z22
+	VSUBPD Z25, Z21, Z21
 
 	// v57 = sub hi46, bv54
 	VSUBPD Z24, Z20, Z20
 
 	// e58 = add v56, v57
-	VADDPD Z20, Z22, Z20
+	VADDPD Z20, Z21, Z20
 
 	// One59 = param One
 	// v60 = fma lo22, One59, lo48
-	VFMADD231PD Z0, Z18, Z23
+	VFMADD231PD Z0, Z22, Z23
 
 	// One61 = param One
 	// v62 = fma v60, One61, e58
@@ -14562,13 +14540,13 @@ loop1:
 	// x63 = load x[col 2]
 	// y64 = load y[col 2]
 	// d65 = sub x63, y64
-	VSUBPD Z19, Z6, Z18
+	VSUBPD Z9, Z6, Z21
 
 	// v66 = sub d65, x63
-	VSUBPD Z6, Z18, Z22
+	VSUBPD Z6, Z21, Z22
 
 	// v67 = sub d65, v66
-	VSUBPD Z22, Z18, Z23
+	VSUBPD Z22, Z21, Z23
 
 	// One68 = param One
 	// v69 = fms x63, One68, v67
@@ -14576,209 +14554,209 @@ loop1:
 
 	// One70 = param One
 	// v71 = fma y64, One70, v66
-	VFMADD231PD Z0, Z19, Z22
+	VFMADD231PD Z0, Z9, Z22
 
 	// e72 = sub v69, v71
 	VSUBPD Z22, Z23, Z6
 
 	// NegZero73 = param NegZero
 	// z74 = andnot NegZero73, d65
-	VPANDNQ Z18, Z1, Z19
+	VPANDNQ Z21, Z1, Z9
 
 	// sg75 = and d65, NegZero73
-	VPANDQ Z1, Z18, Z18
+	VPANDQ Z1, Z21, Z21
 
 	// zl76 = xor e72, sg75
-	VPXORQ Z18, Z6, Z6
+	VPXORQ Z21, Z6, Z6
 
 	// K77 = param K
 	// quad78 = lt z74, K77
-	VCMPPD $0x11, Z2, Z19, K1
+	VCMPPD $0x11, Z2, Z9, K1
 
 	// P79 = param P
 	// c80 = select quad78, z74, P79
-	VBLENDMPD Z19, Z3, K1, Z12
+	VBLENDMPD Z9, Z3, K1, Z14
 
 	// v81 = add zl76, zl76, merged into:
 	// zz82 = select quad78, v81, zl76
 	VADDPD Z6, Z6, K1, Z6
 
 	// hi83 = mul c80, z74
-	VMULPD Z19, Z12, Z18
+	VMULPD Z9, Z14, Z21
 
 	// v84 = fms c80, z74, hi83
-	VFMSUB213PD Z18, Z12, Z19
+	VFMSUB213PD Z21, Z14, Z9
 
 	// lo85 = fma c80, zz82, v84
-	VFMADD231PD Z6, Z12, Z19
+	VFMADD231PD Z6, Z14, Z9
 
 	// One86 = param One
 	// One87 = param One
 	// v88 = fma n52, One87, One86
 	VMOVAPD     Z0, Z6
-	VFMADD231PD Z0, Z11, Z6
+	VFMADD231PD Z0, Z13, Z6
 
 	// n89 = select quad78, v88, n52
-	VBLENDMPD Z6, Z11, K1, Z13
+	VBLENDMPD Z6, Z13, K1, Z15
 
 	// x90 = load x[col 3]
 	// y91 = load y[col 3]
 	// d92 = sub x90, y91
-	VSUBPD Z21, Z7, Z6
+	VSUBPD Z7, Z5, Z6
 
 	// v93 = sub d92, x90
-	VSUBPD Z7, Z6, Z22
+	VSUBPD Z5, Z6, Z22
 
 	// v94 = sub d92, v93
 	VSUBPD Z22, Z6, Z23
 
 	// One95 = param One
 	// v96 = fms x90, One95, v94
-	VFMSUB231PD Z0, Z7, Z23
+	VFMSUB231PD Z0, Z5, Z23
 
 	// One97 = param One
 	// v98 = fma y91, One97, v93
-	VFMADD231PD Z0, Z21, Z22
+	VFMADD231PD Z0, Z7, Z22
 
 	// e99 = sub v96, v98
-	VSUBPD Z22, Z23, Z7
+	VSUBPD Z22, Z23, Z5
 
 	// NegZero100 = param NegZero
 	// z101 = andnot NegZero100, d92
-	VPANDNQ Z6, Z1, Z21
+	VPANDNQ Z6, Z1, Z7
 
 	// sg102 = and d92, NegZero100
 	VPANDQ Z1, Z6, Z6
 
 	// zl103 = xor e99, sg102
-	VPXORQ Z6, Z7, Z6
+	VPXORQ Z6, Z5, Z5
 
 	// K104 = param K
 	// quad105 = lt z101, K104
-	VCMPPD $0x11, Z2, Z21, K1
+	VCMPPD $0x11, Z2, Z7, K1
 
 	// P106 = param P
 	// c107 = select quad105, z101, P106
-	VBLENDMPD Z21, Z3, K1, Z14
+	VBLENDMPD Z7, Z3, K1, Z16
 
 	// v108 = add zl103, zl103, merged into:
 	// zz109 = select quad105, v108, zl103
-	VADDPD Z6, Z6, K1, Z6
+	VADDPD Z5, Z5, K1, Z5
 
 	// hi110 = mul c107, z101
-	VMULPD Z21, Z14, Z7
+	VMULPD Z7, Z16, Z6
 
 	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Z7, Z14, Z21
+	VFMSUB213PD Z6, Z16, Z7
 
 	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Z6, Z14, Z21
+	VFMADD231PD Z5, Z16, Z7
 
 	// One113 = param One
 	// One114 = param One
 	// v115 = fma n89, One114, One113
-	VMOVAPD     Z0, Z6
-	VFMADD231PD Z0, Z13, Z6
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z15, Z5
 
 	// quad116 = select quad105, v115, n89
-	VBLENDMPD Z6, Z13, K1, Z15
+	VBLENDMPD Z5, Z15, K1, Z17
 
 	// s117 = add hi83, hi110
-	VADDPD Z7, Z18, Z6
+	VADDPD Z6, Z21, Z5
 
 	// bv118 = sub s117, hi83
-	VSUBPD Z18, Z6, Z22
+	VSUBPD Z21, Z5, Z22
 
 	// v119 = sub s117, bv118
-	VSUBPD Z22, Z6, Z23
+	VSUBPD Z22, Z5, Z23
 
 	// v120 = sub hi83, v119
-	VSUBPD Z23, Z18, Z18
+	VSUBPD Z23, Z21, Z21
 
 	// v121 = sub hi110, bv118
-	VSUBPD Z22, Z7, Z7
+	VSUBPD Z22, Z6, Z6
 
 	// e122 = add v120, v121
-	VADDPD Z7, Z18, Z7
+	VADDPD Z6, Z21, Z6
 
 	// One123 = param One
 	// v124 = fma lo85, One123, lo112
-	VFMADD231PD Z0, Z19, Z21
+	VFMADD231PD Z0, Z9, Z7
 
 	// One125 = param One
 	// v126 = fma v124, One125, e122
-	VFMADD231PD Z0, Z21, Z7
+	VFMADD231PD Z0, Z7, Z6
 
 	// hi127 = add s53, s117
-	VADDPD Z6, Z5, Z18
+	VADDPD Z5, Z8, Z7
 
 	// bv128 = sub hi127, s53
-	VSUBPD Z5, Z18, Z19
+	VSUBPD Z8, Z7, Z9
 
 	// v129 = sub hi127, bv128
-	VSUBPD Z19, Z18, Z21
+	VSUBPD Z9, Z7, Z21
 
 	// v130 = sub s53, v129
-	VSUBPD Z21, Z5, Z5
+	VSUBPD Z21, Z8, Z8
 
 	// v131 = sub s117, bv128
-	VSUBPD Z19, Z6, Z6
+	VSUBPD Z9, Z5, Z5
 
 	// e132 = add v130, v131
-	VADDPD Z6, Z5, Z5
+	VADDPD Z5, Z8, Z5
 
 	// One133 = param One
 	// v134 = fma v62, One133, v126
-	VFMADD231PD Z0, Z20, Z7
+	VFMADD231PD Z0, Z20, Z6
 
 	// One135 = param One
 	// lo136 = fma v134, One135, e132
-	VFMADD231PD Z0, Z7, Z5
+	VFMADD231PD Z0, Z6, Z5
 
 	// RowCols137 = param RowCols
 	VBROADCASTSD 144(AX), Z6
 
 	// lin138 = sub RowCols137, quad116
-	VSUBPD Z15, Z6, Z6
+	VSUBPD Z17, Z6, Z6
 
 	// KKh139 = param KKh
-	VBROADCASTSD 160(AX), Z7
+	VBROADCASTSD 160(AX), Z8
 
 	// KKl140 = param KKl
-	VBROADCASTSD 168(AX), Z19
+	VBROADCASTSD 168(AX), Z9
 
 	// ch141 = mul lin138, KKh139
-	VMULPD Z7, Z6, Z20
+	VMULPD Z8, Z6, Z20
 
 	// v142 = fms lin138, KKh139, ch141
 	VMOVAPD     Z20, Z21
-	VFMSUB231PD Z7, Z6, Z21
+	VFMSUB231PD Z8, Z6, Z21
 
 	// v143 = mul lin138, KKl140
-	VMULPD Z19, Z6, Z7
+	VMULPD Z9, Z6, Z8
 
 	// One144 = param One
 	// cl145 = fma v142, One144, v143
-	VFMADD231PD Z0, Z21, Z7
+	VFMADD231PD Z0, Z21, Z8
 
 	// Inf146 = param Inf
-	VBROADCASTSD 72(AX), Z19
+	VBROADCASTSD 72(AX), Z9
 
 	// NegZero147 = param NegZero
 	// negch148 = xor ch141, NegZero147
 	VPXORQ Z1, Z20, Z20
 
 	// s149 = add hi127, negch148
-	VADDPD Z20, Z18, Z21
+	VADDPD Z20, Z7, Z21
 
 	// bv150 = sub s149, hi127
-	VSUBPD Z18, Z21, Z22
+	VSUBPD Z7, Z21, Z22
 
 	// v151 = sub s149, bv150
 	VSUBPD Z22, Z21, Z23
 
 	// v152 = sub hi127, v151
-	VSUBPD Z23, Z18, Z23
+	VSUBPD Z23, Z7, Z23
 
 	// v153 = sub negch148, bv150
 	VSUBPD Z22, Z20, Z20
@@ -14791,51 +14769,52 @@ loop1:
 	VCMPPD $0x11, Z6, Z4, K1
 
 	// hi157 = select corr156, s149, hi127
-	VBLENDMPD Z21, Z18, K1, Z16
+	VBLENDMPD Z21, Z7, K1, Z18
 
 	// One158 = param One
 	// v159 = fms lo136, One158, cl145
-	VFMSUB231PD Z0, Z5, Z7
+	VFMSUB231PD Z0, Z5, Z8
 
 	// One160 = param One
 	// v161 = fma v159, One160, e154
-	VFMADD231PD Z0, Z7, Z20
+	VFMADD231PD Z0, Z8, Z20
 
 	// lo162 = select corr156, v161, lo136
-	VBLENDMPD Z20, Z5, K1, Z17
+	VBLENDMPD Z20, Z5, K1, Z19
 
 	// Di163 = param Di
 	VBROADCASTSD 112(AX), Z5
 
 	// q164 = mul hi157, Di163
-	VMULPD Z5, Z16, Z6
+	VMULPD Z5, Z18, Z6
 
 	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Z6, Z7
-	VFMSUB231PD Z5, Z16, Z7
+	VFMSUB231PD Z5, Z18, Z7
 
 	// Dl166 = param Dl
-	VBROADCASTSD 120(AX), Z18
+	VBROADCASTSD 120(AX), Z8
 
 	// v167 = mul lo162, Di163
-	VMULPD Z5, Z17, Z5
+	VMULPD Z5, Z19, Z5
 
 	// v168 = fma hi157, Dl166, v167
-	VFMADD231PD Z18, Z16, Z5
+	VFMADD231PD Z8, Z18, Z5
 
 	// One169 = param One
 	// r170 = fma v165, One169, v168
 	VFMADD231PD Z0, Z7, Z5
 
 	// v172 = lt hi157, Inf146
-	VCMPPD $0x11, Z19, Z16, K1
+	VCMPPD $0x11, Z9, Z18, K1
 
 	// v171 = add q164, r170, merged into:
 	// v173 = select v172, v171, q164
 	VADDPD Z5, Z6, K1, Z6
 
 	// store dst v173
-	VMOVUPD Z6, (SI)(DI*8)
+	VPERMPD $0xd8, Z6, Z5
+	VMOVUPD Z5, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
 
@@ -16045,106 +16024,102 @@ loop1:
 
 	// The rows of x, transposed into its 4 columns.
 	VMOVUPD    (DX)(R8*8), Z5
-	VMOVUPD    rowcols64<>+0(SB), Z6
-	VPERMI2PD  64(DX)(R8*8), Z5, Z6
-	VMOVUPD    rowcols64<>+64(SB), Z7
-	VPERMI2PD  64(DX)(R8*8), Z5, Z7
-	VMOVUPD    128(DX)(R8*8), Z5
-	VMOVUPD    rowcols64<>+0(SB), Z18
-	VPERMI2PD  192(DX)(R8*8), Z5, Z18
-	VMOVUPD    rowcols64<>+64(SB), Z19
-	VPERMI2PD  192(DX)(R8*8), Z5, Z19
-	VSHUFF64X2 $0x44, Z18, Z6, Z5
-	VSHUFF64X2 $0x44, Z19, Z7, Z20
-	VSHUFF64X2 $0xee, Z18, Z6, Z6
-	VSHUFF64X2 $0xee, Z19, Z7, Z7
+	VMOVUPD    64(DX)(R8*8), Z6
+	VMOVUPD    128(DX)(R8*8), Z7
+	VMOVUPD    192(DX)(R8*8), Z8
+	VUNPCKLPD  Z6, Z5, Z9
+	VUNPCKHPD  Z6, Z5, Z5
+	VUNPCKLPD  Z8, Z7, Z6
+	VUNPCKHPD  Z8, Z7, Z7
+	VSHUFF64X2 $0x88, Z6, Z9, Z8
+	VSHUFF64X2 $0x88, Z7, Z5, Z20
+	VSHUFF64X2 $0xdd, Z6, Z9, Z6
+	VSHUFF64X2 $0xdd, Z7, Z5, Z5
 
 	// y1 = load y[col 0]
 	MOVQ DI, R8
 	SHLQ $0x02, R8
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPD    (BX)(R8*8), Z18
-	VMOVUPD    rowcols64<>+0(SB), Z19
-	VPERMI2PD  64(BX)(R8*8), Z18, Z19
-	VMOVUPD    rowcols64<>+64(SB), Z21
-	VPERMI2PD  64(BX)(R8*8), Z18, Z21
-	VMOVUPD    128(BX)(R8*8), Z18
-	VMOVUPD    rowcols64<>+0(SB), Z22
-	VPERMI2PD  192(BX)(R8*8), Z18, Z22
-	VMOVUPD    rowcols64<>+64(SB), Z23
-	VPERMI2PD  192(BX)(R8*8), Z18, Z23
-	VSHUFF64X2 $0x44, Z22, Z19, Z18
-	VSHUFF64X2 $0x44, Z23, Z21, Z24
-	VSHUFF64X2 $0xee, Z22, Z19, Z19
-	VSHUFF64X2 $0xee, Z23, Z21, Z21
+	VMOVUPD    (BX)(R8*8), Z7
+	VMOVUPD    64(BX)(R8*8), Z9
+	VMOVUPD    128(BX)(R8*8), Z21
+	VMOVUPD    192(BX)(R8*8), Z22
+	VUNPCKLPD  Z9, Z7, Z23
+	VUNPCKHPD  Z9, Z7, Z7
+	VUNPCKLPD  Z22, Z21, Z9
+	VUNPCKHPD  Z22, Z21, Z21
+	VSHUFF64X2 $0x88, Z9, Z23, Z22
+	VSHUFF64X2 $0x88, Z21, Z7, Z24
+	VSHUFF64X2 $0xdd, Z9, Z23, Z9
+	VSHUFF64X2 $0xdd, Z21, Z7, Z7
 
 	// d2 = sub x0, y1
-	VSUBPD Z18, Z5, Z22
+	VSUBPD Z22, Z8, Z21
 
 	// v3 = sub d2, x0
-	VSUBPD Z5, Z22, Z23
+	VSUBPD Z8, Z21, Z23
 
 	// v4 = sub d2, v3
-	VSUBPD Z23, Z22, Z25
+	VSUBPD Z23, Z21, Z25
 
 	// One5 = param One
 	// v6 = fms x0, One5, v4
-	VFMSUB231PD Z0, Z5, Z25
+	VFMSUB231PD Z0, Z8, Z25
 
 	// One7 = param One
 	// v8 = fma y1, One7, v3
-	VFMADD231PD Z0, Z18, Z23
+	VFMADD231PD Z0, Z22, Z23
 
 	// e9 = sub v6, v8
-	VSUBPD Z23, Z25, Z5
+	VSUBPD Z23, Z25, Z8
 
 	// NegZero10 = param NegZero
 	// z11 = andnot NegZero10, d2
-	VPANDNQ Z22, Z1, Z18
+	VPANDNQ Z21, Z1, Z22
 
 	// sg12 = and d2, NegZero10
-	VPANDQ Z1, Z22, Z22
+	VPANDQ Z1, Z21, Z21
 
 	// zl13 = xor e9, sg12
-	VPXORQ Z22, Z5, Z5
+	VPXORQ Z21, Z8, Z8
 
 	// K14 = param K
 	// quad15 = lt z11, K14
-	VCMPPD $0x11, Z2, Z18, K1
+	VCMPPD $0x11, Z2, Z22, K1
 
 	// P16 = param P
 	// c17 = select quad15, z11, P16
-	VBLENDMPD Z18, Z3, K1, Z8
+	VBLENDMPD Z22, Z3, K1, Z10
 
 	// v18 = add zl13, zl13, merged into:
 	// zz19 = select quad15, v18, zl13
-	VADDPD Z5, Z5, K1, Z5
+	VADDPD Z8, Z8, K1, Z8
 
 	// hi20 = mul c17, z11
-	VMULPD Z18, Z8, Z22
+	VMULPD Z22, Z10, Z21
 
 	// v21 = fms c17, z11, hi20
-	VFMSUB213PD Z22, Z8, Z18
+	VFMSUB213PD Z21, Z10, Z22
 
 	// lo22 = fma c17, zz19, v21
-	VFMADD231PD Z5, Z8, Z18
+	VFMADD231PD Z8, Z10, Z22
 
 	// One23 = param One
 	// Zero24 = param Zero
 	// n25 = select quad15, One23, Zero24
-	VBLENDMPD Z0, Z4, K1, Z9
+	VBLENDMPD Z0, Z4, K1, Z11
 
 	// x26 = load x[col 1]
 	// y27 = load y[col 1]
 	// d28 = sub x26, y27
-	VSUBPD Z24, Z20, Z5
+	VSUBPD Z24, Z20, Z8
 
 	// v29 = sub d28, x26
-	VSUBPD Z20, Z5, Z23
+	VSUBPD Z20, Z8, Z23
 
 	// v30 = sub d28, v29
-	VSUBPD Z23, Z5, Z25
+	VSUBPD Z23, Z8, Z25
 
 	// One31 = param One
 	// v32 = fms x26, One31, v30
@@ -16159,13 +16134,13 @@ loop1:
 
 	// NegZero36 = param NegZero
 	// z37 = andnot NegZero36, d28
-	VPANDNQ Z5, Z1, Z23
+	VPANDNQ Z8, Z1, Z23
 
 	// sg38 = and d28, NegZero36
-	VPANDQ Z1, Z5, Z5
+	VPANDQ Z1, Z8, Z8
 
 	// zl39 = xor e35, sg38
-	VPXORQ Z5, Z20, Z5
+	VPXORQ Z8, Z20, Z8
 
 	// K40 = param K
 	// quad41 = lt z37, K40
@@ -16173,51 +16148,51 @@ loop1:
 
 	// P42 = param P
 	// c43 = select quad41, z37, P42
-	VBLENDMPD Z23, Z3, K1, Z10
+	VBLENDMPD Z23, Z3, K1, Z12
 
 	// v44 = add zl39, zl39, merged into:
 	// zz45 = select quad41, v44, zl39
-	VADDPD Z5, Z5, K1, Z5
+	VADDPD Z8, Z8, K1, Z8
 
 	// hi46 = mul c43, z37
-	VMULPD Z23, Z10, Z20
+	VMULPD Z23, Z12, Z20
 
 	// v47 = fms c43, z37, hi46
-	VFMSUB213PD Z20, Z10, Z23
+	VFMSUB213PD Z20, Z12, Z23
 
 	// lo48 = fma c43, zz45, v47
-	VFMADD231PD Z5, Z10, Z23
+	VFMADD231PD Z8, Z12, Z23
 
 	// One49 = param One
 	// One50 = param One
 	// v51 = fma n25, One50, One49
-	VMOVAPD     Z0, Z5
-	VFMADD231PD Z0, Z9, Z5
+	VMOVAPD     Z0, Z8
+	VFMADD231PD Z0, Z11, Z8
 
 	// n52 = select quad41, v51, n25
-	VBLENDMPD Z5, Z9, K1, Z11
+	VBLENDMPD Z8, Z11, K1, Z13
 
 	// s53 = add hi20, hi46
-	VADDPD Z20, Z22, Z5
+	VADDPD Z20, Z21, Z8
 
 	// bv54 = sub s53, hi20
-	VSUBPD Z22, Z5, Z24
+	VSUBPD Z21, Z8, Z24
 
 	// v55 = sub s53, bv54
-	VSUBPD Z24, Z5, Z25
+	VSUBPD Z24, Z8, Z25
 
 	// v56 = sub hi20, v55
-	VSUBPD Z25, Z22, Z22
+	VSUBPD Z25, Z21, Z21
 
 	// v57 = sub hi46, bv54
 	VSUBPD Z24, Z20, Z20
 
 	// e58 = add v56, v57
-	VADDPD Z20, Z22, Z20
+	VADDPD Z20, Z21, Z20
 
 	// One59 = param One
 	// v60 = fma lo22, One59, lo48
-	VFMADD231PD Z0, Z18, Z23
+	VFMADD231PD Z0, Z22, Z23
 
 	// One61 = param One
 	// v62 = fma v60, One61, e58
@@ -16226,13 +16201,13 @@ loop1:
 	// x63 = load x[col 2]
 	// y64 = load y[col 2]
 	// d65 = sub x63, y64
-	VSUBPD Z19, Z6, Z18
+	VSUBPD Z9, Z6, Z21
 
 	// v66 = sub d65, x63
-	VSUBPD Z6, Z18, Z22
+	VSUBPD Z6, Z21, Z22
 
 	// v67 = sub d65, v66
-	VSUBPD Z22, Z18, Z23
+	VSUBPD Z22, Z21, Z23
 
 	// One68 = param One
 	// v69 = fms x63, One68, v67
@@ -16240,209 +16215,209 @@ loop1:
 
 	// One70 = param One
 	// v71 = fma y64, One70, v66
-	VFMADD231PD Z0, Z19, Z22
+	VFMADD231PD Z0, Z9, Z22
 
 	// e72 = sub v69, v71
 	VSUBPD Z22, Z23, Z6
 
 	// NegZero73 = param NegZero
 	// z74 = andnot NegZero73, d65
-	VPANDNQ Z18, Z1, Z19
+	VPANDNQ Z21, Z1, Z9
 
 	// sg75 = and d65, NegZero73
-	VPANDQ Z1, Z18, Z18
+	VPANDQ Z1, Z21, Z21
 
 	// zl76 = xor e72, sg75
-	VPXORQ Z18, Z6, Z6
+	VPXORQ Z21, Z6, Z6
 
 	// K77 = param K
 	// quad78 = lt z74, K77
-	VCMPPD $0x11, Z2, Z19, K1
+	VCMPPD $0x11, Z2, Z9, K1
 
 	// P79 = param P
 	// c80 = select quad78, z74, P79
-	VBLENDMPD Z19, Z3, K1, Z12
+	VBLENDMPD Z9, Z3, K1, Z14
 
 	// v81 = add zl76, zl76, merged into:
 	// zz82 = select quad78, v81, zl76
 	VADDPD Z6, Z6, K1, Z6
 
 	// hi83 = mul c80, z74
-	VMULPD Z19, Z12, Z18
+	VMULPD Z9, Z14, Z21
 
 	// v84 = fms c80, z74, hi83
-	VFMSUB213PD Z18, Z12, Z19
+	VFMSUB213PD Z21, Z14, Z9
 
 	// lo85 = fma c80, zz82, v84
-	VFMADD231PD Z6, Z12, Z19
+	VFMADD231PD Z6, Z14, Z9
 
 	// One86 = param One
 	// One87 = param One
 	// v88 = fma n52, One87, One86
 	VMOVAPD     Z0, Z6
-	VFMADD231PD Z0, Z11, Z6
+	VFMADD231PD Z0, Z13, Z6
 
 	// n89 = select quad78, v88, n52
-	VBLENDMPD Z6, Z11, K1, Z13
+	VBLENDMPD Z6, Z13, K1, Z15
 
 	// x90 = load x[col 3]
 	// y91 = load y[col 3]
 	// d92 = sub x90, y91
-	VSUBPD Z21, Z7, Z6
+	VSUBPD Z7, Z5, Z6
 
 	// v93 = sub d92, x90
-	VSUBPD Z7, Z6, Z22
+	VSUBPD Z5, Z6, Z22
 
 	// v94 = sub d92, v93
 	VSUBPD Z22, Z6, Z23
 
 	// One95 = param One
 	// v96 = fms x90, One95, v94
-	VFMSUB231PD Z0, Z7, Z23
+	VFMSUB231PD Z0, Z5, Z23
 
 	// One97 = param One
 	// v98 = fma y91, One97, v93
-	VFMADD231PD Z0, Z21, Z22
+	VFMADD231PD Z0, Z7, Z22
 
 	// e99 = sub v96, v98
-	VSUBPD Z22, Z23, Z7
+	VSUBPD Z22, Z23, Z5
 
 	// NegZero100 = param NegZero
 	// z101 = andnot NegZero100, d92
-	VPANDNQ Z6, Z1, Z21
+	VPANDNQ Z6, Z1, Z7
 
 	// sg102 = and d92, NegZero100
 	VPANDQ Z1, Z6, Z6
 
 	// zl103 = xor e99, sg102
-	VPXORQ Z6, Z7, Z6
+	VPXORQ Z6, Z5, Z5
 
 	// K104 = param K
 	// quad105 = lt z101, K104
-	VCMPPD $0x11, Z2, Z21, K1
+	VCMPPD $0x11, Z2, Z7, K1
 
 	// P106 = param P
 	// c107 = select quad105, z101, P106
-	VBLENDMPD Z21, Z3, K1, Z14
+	VBLENDMPD Z7, Z3, K1, Z16
 
 	// v108 = add zl103, zl103, merged into:
 	// zz109 = select quad105, v108, zl103
-	VADDPD Z6, Z6, K1, Z6
+	VADDPD Z5, Z5, K1, Z5
 
 	// hi110 = mul c107, z101
-	VMULPD Z21, Z14, Z7
+	VMULPD Z7, Z16, Z6
 
 	// v111 = fms c107, z101, hi110
-	VFMSUB213PD Z7, Z14, Z21
+	VFMSUB213PD Z6, Z16, Z7
 
 	// lo112 = fma c107, zz109, v111
-	VFMADD231PD Z6, Z14, Z21
+	VFMADD231PD Z5, Z16, Z7
 
 	// One113 = param One
 	// One114 = param One
 	// v115 = fma n89, One114, One113
-	VMOVAPD     Z0, Z6
-	VFMADD231PD Z0, Z13, Z6
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z15, Z5
 
 	// quad116 = select quad105, v115, n89
-	VBLENDMPD Z6, Z13, K1, Z15
+	VBLENDMPD Z5, Z15, K1, Z17
 
 	// s117 = add hi83, hi110
-	VADDPD Z7, Z18, Z6
+	VADDPD Z6, Z21, Z5
 
 	// bv118 = sub s117, hi83
-	VSUBPD Z18, Z6, Z22
+	VSUBPD Z21, Z5, Z22
 
 	// v119 = sub s117, bv118
-	VSUBPD Z22, Z6, Z23
+	VSUBPD Z22, Z5, Z23
 
 	// v120 = sub hi83, v119
-	VSUBPD Z23, Z18, Z18
+	VSUBPD Z23, Z21, Z21
 
 	// v121 = sub hi110, bv118
-	VSUBPD Z22, Z7, Z7
+	VSUBPD Z22, Z6, Z6
 
 	// e122 = add v120, v121
-	VADDPD Z7, Z18, Z7
+	VADDPD Z6, Z21, Z6
 
 	// One123 = param One
 	// v124 = fma lo85, One123, lo112
-	VFMADD231PD Z0, Z19, Z21
+	VFMADD231PD Z0, Z9, Z7
 
 	// One125 = param One
 	// v126 = fma v124, One125, e122
-	VFMADD231PD Z0, Z21, Z7
+	VFMADD231PD Z0, Z7, Z6
 
 	// hi127 = add s53, s117
-	VADDPD Z6, Z5, Z18
+	VADDPD Z5, Z8, Z7
 
 	// bv128 = sub hi127, s53
-	VSUBPD Z5, Z18, Z19
+	VSUBPD Z8, Z7, Z9
 
 	// v129 = sub hi127, bv128
-	VSUBPD Z19, Z18, Z21
+	VSUBPD Z9, Z7, Z21
 
 	// v130 = sub s53, v129
-	VSUBPD Z21, Z5, Z5
+	VSUBPD Z21, Z8, Z8
 
 	// v131 = sub s117, bv128
-	VSUBPD Z19, Z6, Z6
+	VSUBPD Z9, Z5, Z5
 
 	// e132 = add v130, v131
-	VADDPD Z6, Z5, Z5
+	VADDPD Z5, Z8, Z5
 
 	// One133 = param One
 	// v134 = fma v62, One133, v126
-	VFMADD231PD Z0, Z20, Z7
+	VFMADD231PD Z0, Z20, Z6
 
 	// One135 = param One
 	// lo136 = fma v134, One135, e132
-	VFMADD231PD Z0, Z7, Z5
+	VFMADD231PD Z0, Z6, Z5
 
 	// RowCols137 = param RowCols
 	VBROADCASTSD 144(AX), Z6
 
 	// lin138 = sub RowCols137, quad116
-	VSUBPD Z15, Z6, Z6
+	VSUBPD Z17, Z6, Z6
 
 	// KKh139 = param KKh
-	VBROADCASTSD 160(AX), Z7
+	VBROADCASTSD 160(AX), Z8
 
 	// KKl140 = param KKl
-	VBROADCASTSD 168(AX), Z19
+	VBROADCASTSD 168(AX), Z9
 
 	// ch141 = mul lin138, KKh139
-	VMULPD Z7, Z6, Z20
+	VMULPD Z8, Z6, Z20
 
 	// v142 = fms lin138, KKh139, ch141
 	VMOVAPD     Z20, Z21
-	VFMSUB231PD Z7, Z6, Z21
+	VFMSUB231PD Z8, Z6, Z21
 
 	// v143 = mul lin138, KKl140
-	VMULPD Z19, Z6, Z7
+	VMULPD Z9, Z6, Z8
 
 	// One144 = param One
 	// cl145 = fma v142, One144, v143
-	VFMADD231PD Z0, Z21, Z7
+	VFMADD231PD Z0, Z21, Z8
 
 	// Inf146 = param Inf
-	VBROADCASTSD 72(AX), Z19
+	VBROADCASTSD 72(AX), Z9
 
 	// NegZero147 = param NegZero
 	// negch148 = xor ch141, NegZero147
 	VPXORQ Z1, Z20, Z20
 
 	// s149 = add hi127, negch148
-	VADDPD Z20, Z18, Z21
+	VADDPD Z20, Z7, Z21
 
 	// bv150 = sub s149, hi127
-	VSUBPD Z18, Z21, Z22
+	VSUBPD Z7, Z21, Z22
 
 	// v151 = sub s149, bv150
 	VSUBPD Z22, Z21, Z23
 
 	// v152 = sub hi127, v151
-	VSUBPD Z23, Z18, Z23
+	VSUBPD Z23, Z7, Z23
 
 	// v153 = sub negch148, bv150
 	VSUBPD Z22, Z20, Z20
@@ -16455,37 +16430,37 @@ loop1:
 	VCMPPD $0x11, Z6, Z4, K1
 
 	// hi157 = select corr156, s149, hi127
-	VBLENDMPD Z21, Z18, K1, Z16
+	VBLENDMPD Z21, Z7, K1, Z18
 
 	// One158 = param One
 	// v159 = fms lo136, One158, cl145
-	VFMSUB231PD Z0, Z5, Z7
+	VFMSUB231PD Z0, Z5, Z8
 
 	// One160 = param One
 	// v161 = fma v159, One160, e154
-	VFMADD231PD Z0, Z7, Z20
+	VFMADD231PD Z0, Z8, Z20
 
 	// lo162 = select corr156, v161, lo136
-	VBLENDMPD Z20, Z5, K1, Z17
+	VBLENDMPD Z20, Z5, K1, Z19
 
 	// Di163 = param Di
 	VBROADCASTSD 112(AX), Z5
 
 	// q164 = mul hi157, Di163
-	VMULPD Z5, Z16, Z6
+	VMULPD Z5, Z18, Z6
 
 	// v165 = fms hi157, Di163, q164
 	VMOVAPD     Z6, Z7
-	VFMSUB231PD Z5, Z16, Z7
+	VFMSUB231PD Z5, Z18, Z7
 
 	// Dl166 = param Dl
-	VBROADCASTSD 120(AX), Z18
+	VBROADCASTSD 120(AX), Z8
 
 	// v167 = mul lo162, Di163
-	VMULPD Z5, Z17, Z5
+	VMULPD Z5, Z19, Z5
 
 	// v168 = fma hi157, Dl166, v167
-	VFMADD231PD Z18, Z16, Z5
+	VFMADD231PD Z8, Z18, Z5
 
 	// One169 = param One
 	// r170 = fma v165, One169, v168
@@ -16495,7 +16470,7 @@ loop1:
 	VBROADCASTSD 152(AX), Z7
 
 	// nf172 = div q164, RowDiv171
-	VDIVPD Z7, Z6, Z18
+	VDIVPD Z7, Z6, Z8
 
 	// qd173 = div q164, RowDiv171
 	VDIVPD Z7, Z6, Z20
@@ -16515,14 +16490,15 @@ loop1:
 	VDIVPD Z7, Z5, Z5
 
 	// v181 = lt hi157, Inf146
-	VCMPPD $0x11, Z19, Z16, K1
+	VCMPPD $0x11, Z9, Z18, K1
 
 	// v180 = add qd173, v179, merged into:
 	// v182 = select v181, v180, nf172
-	VADDPD Z5, Z20, K1, Z18
+	VADDPD Z5, Z20, K1, Z8
 
 	// store dst v182
-	VMOVUPD Z18, (SI)(DI*8)
+	VPERMPD $0xd8, Z8, Z5
+	VMOVUPD Z5, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
 
