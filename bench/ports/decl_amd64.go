@@ -24,6 +24,9 @@ var tests = []test{
 	{"sum32/nocvt", "the same as generated, loads instead of conversions", t18, 64, "element"},
 	{"sum32/cvt", "its four conversions alone", t19, 64, "element"},
 	{"sum32/muladd", "as generated, w*w added to q by VMULPD and VADDPD (a 3-cycle chain)", t20, 64, "element"},
+	{"kernel/rowSums4F32AVX512", "the loop of rowSums4F32AVX512, on one cache line of each input", t21, 32, "element"},
+	{"kernel/rowSums4F64AVX512", "the loop of rowSums4F64AVX512, on one cache line of each input", t22, 32, "element"},
+	{"kernel/weightedSumF64AVX512", "the loop of weightedSumF64AVX512, on one cache line of each input", t23, 8, "element"},
 }
 
 func t0(n int, p *float32)
@@ -47,3 +50,6 @@ func t17(n int, p *float32)
 func t18(n int, p *float32)
 func t19(n int, p *float32)
 func t20(n int, p *float32)
+func t21(n int, p *float32)
+func t22(n int, p *float32)
+func t23(n int, p *float32)

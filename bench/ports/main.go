@@ -17,6 +17,11 @@ import (
 	"time"
 )
 
+// bufLen is the length of the loops' data: the kernels' loops read x and y at
+// bytes 0 and 512 of it, their parameters at 2048, and the weights at 1536, where
+// the row kernels write.
+const bufLen = 1024
+
 // test is one loop: its body is run n times; per is the instructions (or elements)
 // one run of it covers.
 type test struct {
@@ -35,7 +40,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ports: this CPU has no AVX-512")
 		os.Exit(1)
 	}
-	buf := make([]float32, 64)
+	buf := make([]float32, bufLen)
 	const n = 1 << 21
 	cycle := 0.0
 	fmt.Printf("| loop | what | ns per unit | cycles per unit |\n| --- | --- | ---: | ---: |\n")
