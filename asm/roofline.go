@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
@@ -8,13 +11,36 @@ import (
 
 // roofline writes the streaming kernels that the benchmarks measure the loss kernels
 // against: they only read the inputs (and write the output) as fast as AVX2 can,
-// 128 bytes of each slice per iteration. They process len(a) &^ 127 bytes.
+// 128 bytes of each slice per iteration, all slices at once as the loss kernels read
+// them. They process len(a) &^ 127 bytes.
 func roofline() {
-	TEXT("rooflineReadAVX2", NOSPLIT, "func(a, b []byte) uint64")
+	rooflineRead("rooflineReadAVX2", []string{"a", "b"})
+	rooflineReadWrite("rooflineReadWriteAVX2", []string{"a", "b"})
+	// Three inputs (the weighted sums, GradElementwise): read together, as their
+	// kernels read them, not two slices and then the third.
+	rooflineRead("rooflineRead3AVX2", []string{"a", "b", "c"})
+	rooflineReadWrite("rooflineRead3WriteAVX2", []string{"a", "b", "c"})
+}
+
+// streamSig returns the Go signature of a roofline kernel over slices ins (and
+// dst first, with out).
+func streamSig(ins []string, out bool, ret string) string {
+	ps := ins
+	if out {
+		ps = append([]string{"dst"}, ins...)
+	}
+	return fmt.Sprintf("func(%s []byte)%s", strings.Join(ps, ", "), ret)
+}
+
+// rooflineRead writes a kernel that reads every slice of ins and returns a checksum.
+func rooflineRead(name string, ins []string) {
+	TEXT(name, NOSPLIT, streamSig(ins, false, " uint64"))
 	Pragma("noescape")
-	Doc("rooflineReadAVX2 reads a and b (len(a) &^ 127 bytes of each) and returns a checksum.")
-	pa := Load(Param("a").Base(), GP64())
-	pb := Load(Param("b").Base(), GP64())
+	Doc(fmt.Sprintf("%s reads %s (len(a) &^ 127 bytes of each) and returns a checksum.", name, strings.Join(ins, ", ")))
+	ps := make([]reg.Register, len(ins))
+	for k, s := range ins {
+		ps[k] = Load(Param(s).Base(), GP64())
+	}
 	n := Load(Param("a").Len(), GP64())
 	ANDQ(I32(-128), n)
 	i := GP64()
@@ -28,8 +54,9 @@ func roofline() {
 	CMPQ(i, n)
 	JAE(LabelRef("done"))
 	for k := range acc {
-		VPXOR(Mem{Base: pa, Index: i, Scale: 1, Disp: 32 * k}, acc[k], acc[k])
-		VPXOR(Mem{Base: pb, Index: i, Scale: 1, Disp: 32 * k}, acc[k], acc[k])
+		for _, p := range ps {
+			VPXOR(Mem{Base: p, Index: i, Scale: 1, Disp: 32 * k}, acc[k], acc[k])
+		}
 	}
 	ADDQ(Imm(128), i)
 	JMP(LabelRef("loop"))
@@ -49,24 +76,31 @@ func roofline() {
 	Store(r, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
+}
 
-	TEXT("rooflineReadWriteAVX2", NOSPLIT, "func(dst, a, b []byte)")
+// rooflineReadWrite writes a kernel that writes the XOR of the slices of ins to dst.
+func rooflineReadWrite(name string, ins []string) {
+	TEXT(name, NOSPLIT, streamSig(ins, true, ""))
 	Pragma("noescape")
-	Doc("rooflineReadWriteAVX2 writes a ^ b to dst, len(a) &^ 127 bytes.")
+	Doc(fmt.Sprintf("%s writes %s to dst, len(a) &^ 127 bytes.", name, strings.Join(ins, " ^ ")))
 	pd := Load(Param("dst").Base(), GP64())
-	pa = Load(Param("a").Base(), GP64())
-	pb = Load(Param("b").Base(), GP64())
-	n = Load(Param("a").Len(), GP64())
+	ps := make([]reg.Register, len(ins))
+	for k, s := range ins {
+		ps[k] = Load(Param(s).Base(), GP64())
+	}
+	n := Load(Param("a").Len(), GP64())
 	ANDQ(I32(-128), n)
-	i = GP64()
+	i := GP64()
 	XORQ(i, i)
 	Label("loop")
 	CMPQ(i, n)
 	JAE(LabelRef("done"))
 	for k := 0; k < 4; k++ {
 		v := YMM()
-		VMOVDQU(Mem{Base: pa, Index: i, Scale: 1, Disp: 32 * k}, v)
-		VPXOR(Mem{Base: pb, Index: i, Scale: 1, Disp: 32 * k}, v, v)
+		VMOVDQU(Mem{Base: ps[0], Index: i, Scale: 1, Disp: 32 * k}, v)
+		for _, p := range ps[1:] {
+			VPXOR(Mem{Base: p, Index: i, Scale: 1, Disp: 32 * k}, v, v)
+		}
 		VMOVDQU(v, Mem{Base: pd, Index: i, Scale: 1, Disp: 32 * k})
 	}
 	ADDQ(Imm(128), i)

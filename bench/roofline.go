@@ -36,3 +36,33 @@ func rooflineReadWrite(asm bool, dst, a, b []byte) {
 		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:]))
 	}
 }
+
+// rooflineRead3 reads all of a, b and c (of equal length, a multiple of 8 bytes)
+// together, as the kernels with three inputs read them, and returns a checksum.
+func rooflineRead3(asm bool, a, b, c []byte) uint64 {
+	var s uint64
+	n := 0
+	b, c = b[:len(a)], c[:len(a)]
+	if asm && hasRooflineAsm {
+		n = len(a) &^ 127
+		s = rooflineRead3AVX2(a, b, c)
+	}
+	for i := n; i+8 <= len(a); i += 8 {
+		s ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]) ^ binary.LittleEndian.Uint64(c[i:])
+	}
+	return s
+}
+
+// rooflineRead3Write writes a ^ b ^ c to dst (all of equal length, a multiple of 8
+// bytes), reading the three together.
+func rooflineRead3Write(asm bool, dst, a, b, c []byte) {
+	n := 0
+	b, c = b[:len(a)], c[:len(a)]
+	if asm && hasRooflineAsm {
+		n = len(a) &^ 127
+		rooflineRead3WriteAVX2(dst, a, b, c)
+	}
+	for i := n; i+8 <= len(a); i += 8 {
+		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:])^binary.LittleEndian.Uint64(c[i:]))
+	}
+}

@@ -4,7 +4,7 @@
 
 package main
 
-// rooflineReadAVX2 reads a and b (len(a) &^ 127 bytes of each) and returns a checksum.
+// rooflineReadAVX2 reads a, b (len(a) &^ 127 bytes of each) and returns a checksum.
 //
 //go:noescape
 func rooflineReadAVX2(a []byte, b []byte) uint64
@@ -13,3 +13,13 @@ func rooflineReadAVX2(a []byte, b []byte) uint64
 //
 //go:noescape
 func rooflineReadWriteAVX2(dst []byte, a []byte, b []byte)
+
+// rooflineRead3AVX2 reads a, b, c (len(a) &^ 127 bytes of each) and returns a checksum.
+//
+//go:noescape
+func rooflineRead3AVX2(a []byte, b []byte, c []byte) uint64
+
+// rooflineRead3WriteAVX2 writes a ^ b ^ c to dst, len(a) &^ 127 bytes.
+//
+//go:noescape
+func rooflineRead3WriteAVX2(dst []byte, a []byte, b []byte, c []byte)

@@ -75,3 +75,85 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func rooflineRead3AVX2(a []byte, b []byte, c []byte) uint64
+// Requires: AVX, AVX2
+TEXT ·rooflineRead3AVX2(SB), NOSPLIT, $0-80
+	MOVQ  a_base+0(FP), AX
+	MOVQ  b_base+24(FP), CX
+	MOVQ  c_base+48(FP), DX
+	MOVQ  a_len+8(FP), BX
+	ANDQ  $-128, BX
+	XORQ  SI, SI
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+
+loop:
+	CMPQ  SI, BX
+	JAE   done
+	VPXOR (AX)(SI*1), Y0, Y0
+	VPXOR (CX)(SI*1), Y0, Y0
+	VPXOR (DX)(SI*1), Y0, Y0
+	VPXOR 32(AX)(SI*1), Y1, Y1
+	VPXOR 32(CX)(SI*1), Y1, Y1
+	VPXOR 32(DX)(SI*1), Y1, Y1
+	VPXOR 64(AX)(SI*1), Y2, Y2
+	VPXOR 64(CX)(SI*1), Y2, Y2
+	VPXOR 64(DX)(SI*1), Y2, Y2
+	VPXOR 96(AX)(SI*1), Y3, Y3
+	VPXOR 96(CX)(SI*1), Y3, Y3
+	VPXOR 96(DX)(SI*1), Y3, Y3
+	ADDQ  $0x80, SI
+	JMP   loop
+
+done:
+	VPXOR        Y1, Y0, Y0
+	VPXOR        Y3, Y2, Y2
+	VPXOR        Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPXOR        X1, X0, X1
+	VPSHUFD      $0x4e, X1, X0
+	VPXOR        X0, X1, X1
+	VMOVQ        X1, AX
+	MOVQ         AX, ret+72(FP)
+	VZEROUPPER
+	RET
+
+// func rooflineRead3WriteAVX2(dst []byte, a []byte, b []byte, c []byte)
+// Requires: AVX, AVX2
+TEXT ·rooflineRead3WriteAVX2(SB), NOSPLIT, $0-96
+	MOVQ dst_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ c_base+72(FP), BX
+	MOVQ a_len+32(FP), SI
+	ANDQ $-128, SI
+	XORQ DI, DI
+
+loop:
+	CMPQ    DI, SI
+	JAE     done
+	VMOVDQU (CX)(DI*1), Y0
+	VPXOR   (DX)(DI*1), Y0, Y0
+	VPXOR   (BX)(DI*1), Y0, Y0
+	VMOVDQU Y0, (AX)(DI*1)
+	VMOVDQU 32(CX)(DI*1), Y0
+	VPXOR   32(DX)(DI*1), Y0, Y0
+	VPXOR   32(BX)(DI*1), Y0, Y0
+	VMOVDQU Y0, 32(AX)(DI*1)
+	VMOVDQU 64(CX)(DI*1), Y0
+	VPXOR   64(DX)(DI*1), Y0, Y0
+	VPXOR   64(BX)(DI*1), Y0, Y0
+	VMOVDQU Y0, 64(AX)(DI*1)
+	VMOVDQU 96(CX)(DI*1), Y0
+	VPXOR   96(DX)(DI*1), Y0, Y0
+	VPXOR   96(BX)(DI*1), Y0, Y0
+	VMOVDQU Y0, 96(AX)(DI*1)
+	ADDQ    $0x80, DI
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET

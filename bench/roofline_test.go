@@ -9,14 +9,15 @@ import (
 // TestRoofline checks the benchmarks' streaming kernels against a plain loop.
 func TestRoofline(t *testing.T) {
 	for _, n := range []int{0, 8, 128, 1000, 4096 + 24} {
-		a, b, d := make([]byte, n), make([]byte, n), make([]byte, n)
+		a, b, c, d := make([]byte, n), make([]byte, n), make([]byte, n), make([]byte, n)
 		for i := range a {
-			a[i], b[i] = byte(i*7+1), byte(i*13+5)
+			a[i], b[i], c[i] = byte(i*7+1), byte(i*13+5), byte(i*29+3)
 		}
-		var want uint64
+		var want, want3 uint64
 		for i := 0; i+8 <= n; i += 8 {
 			for k := 0; k < 8; k++ {
 				want ^= uint64(a[i+k]^b[i+k]) << (8 * k)
+				want3 ^= uint64(a[i+k]^b[i+k]^c[i+k]) << (8 * k)
 			}
 		}
 		for _, asm := range []bool{false, true} {
@@ -30,6 +31,15 @@ func TestRoofline(t *testing.T) {
 			for i := 0; i+8 <= n; i++ {
 				if d[i] != a[i]^b[i] {
 					t.Fatalf("rooflineReadWrite(%v, n=%d)[%d] = %x", asm, n, i, d[i])
+				}
+			}
+			if got := rooflineRead3(asm, a, b, c); got != want3 {
+				t.Errorf("rooflineRead3(%v, n=%d) = %x, want %x", asm, n, got, want3)
+			}
+			rooflineRead3Write(asm, d, a, b, c)
+			for i := 0; i+8 <= n; i++ {
+				if d[i] != a[i]^b[i]^c[i] {
+					t.Fatalf("rooflineRead3Write(%v, n=%d)[%d] = %x", asm, n, i, d[i])
 				}
 			}
 		}

@@ -315,29 +315,25 @@ func implsFor() []string {
 	return append(append([]string{implNaive, implRoofline}, smoothl1.Implementations()...), peerImpls()...)
 }
 
-// rooflineMove moves the bytes op moves over its slices, as bytes: it reads x and y
-// and writes dst, or reads them alone (the sums), and reads g where op does (the
-// weights as two halves; GradElementwise's upstream gradient). It returns a checksum
-// of what it read alone. Every roofline, on one goroutine or several (each on its
-// share), moves bytes this way, so that the rooflines agree with traffic, which the
-// report's byte counts come from.
+// rooflineMove moves the bytes op moves over its slices, as bytes, as its kernel
+// moves them: it reads x and y and writes dst, or reads them alone (the sums); an
+// operation with a third input g (the weights, GradElementwise's upstream gradient)
+// reads the three together. It returns a checksum of what it read alone. Every
+// roofline, on one goroutine or several (each on its share), moves bytes this way, so
+// that the rooflines agree with traffic, which the report's byte counts come from.
 func rooflineMove(asm bool, op string, dst, x, y, g []byte) uint64 {
 	reads, writes := traffic(op)
-	if op == "GradElementwise" {
-		sum := rooflineRead(asm, x, y)
-		rooflineReadWrite(asm, dst, g, g)
-		return sum
-	}
-	var sum uint64
-	if writes == 0 {
-		sum = rooflineRead(asm, x, y)
-	} else {
+	switch {
+	case reads == 3 && writes == 1:
+		rooflineRead3Write(asm, dst, x, y, g)
+	case reads == 3:
+		return rooflineRead3(asm, x, y, g)
+	case writes == 1:
 		rooflineReadWrite(asm, dst, x, y)
+	default:
+		return rooflineRead(asm, x, y)
 	}
-	if reads == 3 { // the weights
-		sum ^= rooflineRead(asm, g[:len(g)/2], g[len(g)/2:])
-	}
-	return sum
+	return 0
 }
 
 func bytesMoved(op string, n, size int) int64 {
