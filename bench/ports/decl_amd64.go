@@ -27,6 +27,9 @@ var tests = []test{
 	{"kernel/rowSums4F32AVX512", "the loop of rowSums4F32AVX512, on one cache line of each input", t21, 32, "element"},
 	{"kernel/rowSums4F64AVX512", "the loop of rowSums4F64AVX512, on one cache line of each input", t22, 32, "element"},
 	{"kernel/weightedSumF64AVX512", "the loop of weightedSumF64AVX512, on one cache line of each input", t23, 8, "element"},
+	{"kernel/weightedSumF32AVX512", "the loop of weightedSumF32AVX512, on one cache line of each input", t24, 8, "element"},
+	{"kernel/weightedSumAndGradF32AVX512", "the loop of weightedSumAndGradF32AVX512, on one cache line of each input", t25, 8, "element"},
+	{"kernel/weightedSumAndGradF64AVX512", "the loop of weightedSumAndGradF64AVX512, on one cache line of each input", t26, 8, "element"},
 }
 
 func t0(n int, p *float32)
@@ -53,3 +56,6 @@ func t20(n int, p *float32)
 func t21(n int, p *float32)
 func t22(n int, p *float32)
 func t23(n int, p *float32)
+func t24(n int, p *float32)
+func t25(n int, p *float32)
+func t26(n int, p *float32)

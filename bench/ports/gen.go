@@ -115,7 +115,7 @@ func main() {
 	for _, k := range []struct {
 		name  string
 		elems int
-	}{{"rowSums4F32AVX512", 32}, {"rowSums4F64AVX512", 32}, {"weightedSumF64AVX512", 8}} {
+	}{{"rowSums4F32AVX512", 32}, {"rowSums4F64AVX512", 32}, {"weightedSumF64AVX512", 8}, {"weightedSumF32AVX512", 8}, {"weightedSumAndGradF32AVX512", 8}, {"weightedSumAndGradF64AVX512", 8}} {
 		pre, body := kernelLoop(string(kernels), k.name)
 		tests = append(tests, test{"kernel/" + k.name, "the loop of " + k.name + ", on one cache line of each input", append(pre, body...), k.elems})
 	}
@@ -128,8 +128,9 @@ func main() {
 		fmt.Fprintf(&s, "// %s: %s\nTEXT ·%s(SB), NOSPLIT, $0-16\n\tMOVQ n+0(FP), CX\n\tMOVQ p+8(FP), SI\n", t.name, t.doc, fn)
 		if strings.HasPrefix(t.name, "kernel/") {
 			// The kernel's registers: x at DX, y at BX, the output (the row
-			// kernels) or the weights at SI, the parameters at AX.
-			s.WriteString("\tMOVQ SI, DX\n\tLEAQ 512(DX), BX\n\tLEAQ 1536(DX), SI\n\tLEAQ 2048(DX), AX\n")
+			// kernels) or the weights at SI, the output of the weighted
+			// gradients at DI, the parameters at AX.
+			s.WriteString("\tMOVQ SI, DX\n\tLEAQ 512(DX), BX\n\tLEAQ 1536(DX), SI\n\tLEAQ 1792(DX), DI\n\tLEAQ 2048(DX), AX\n")
 		}
 		for _, r := range []int{0, 1, 2, 3, 8, 16, 17} {
 			fmt.Fprintf(&s, "\tVPXORQ Z%d, Z%d, Z%d\n", r, r, r)

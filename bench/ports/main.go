@@ -19,7 +19,7 @@ import (
 
 // bufLen is the length of the loops' data: the kernels' loops read x and y at
 // bytes 0 and 512 of it, their parameters at 2048, and the weights at 1536, where
-// the row kernels write.
+// the row kernels write; the weighted gradients write at 1792.
 const bufLen = 1024
 
 // test is one loop: its body is run n times; per is the instructions (or elements)
