@@ -93,21 +93,91 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 	rowOverlap("RowGrad", dst, "gradOut", gradOut)
 	// The upstream gradients of a stretch of elements are expanded into g, then
 	// GradElementwise's kernel runs on that stretch: a kernel's result for an element
-	// does not depend on where the element is (gen/kernel).
+	// does not depend on where the element is (gen/kernel), so neither the stretches
+	// nor the threads change the bits. From parallelMin elements the threads take
+	// runs of whole rows (run), each expanding into a buffer on its own stack.
+	p, deg := setup(l, isF32[T]())
+	switch {
+	case deg:
+		var g [rowGradBuf]T
+		for i := 0; i < len(x); i += rowGradBuf {
+			e := min(i+rowGradBuf, len(x))
+			expandRows(g[:e-i], gradOut, cols, i)
+			degGradElementwise(T(l.param()), dst[i:e], x[i:e], y[i:e], g[:e-i])
+		}
+	case len(x) < parallelMin:
+		rowGradSpan(impl(), p, dst, x, y, gradOut, cols)
+	default:
+		c := call{impl: impl(), n: len(gradOut), cols: cols}
+		if isF32[T]() {
+			c.op, c.p, c.d32, c.x32, c.y32, c.g32 = opRowGrad32, *p, f32(dst), f32(x), f32(y), f32(gradOut)
+		} else {
+			c.op, c.p, c.d64, c.x64, c.y64, c.g64 = opRowGrad64, *p, f64(dst), f64(x), f64(y), f64(gradOut)
+		}
+		run(&c)
+	}
+}
+
+// expandRows writes to g the upstream gradients of the elements i..i+len(g)-1 of
+// rows of cols columns: gradOut of each element's row. Rows of 16 columns and more
+// are filled a row at a time, eight stores at once (fillRow); shorter rows whole
+// rows at a time too, with stores of a fixed count for 1, 2 and 4 columns: a
+// division and a call per row of 4 cost more than the kernel's work on it.
+func expandRows[T Float](g, gradOut []T, cols, i int) {
+	r, c := i/cols, i%cols
+	k := 0
+	if c != 0 { // the rest of the first row
+		k = min(cols-c, len(g))
+		fillRow(g[:k], gradOut[r])
+		r++
+	}
+	switch {
+	case cols >= 16:
+		for ; k+cols <= len(g); k, r = k+cols, r+1 {
+			fillRow(g[k:k+cols], gradOut[r])
+		}
+	case cols == 1:
+		k += copy(g[k:], gradOut[r:])
+		r = len(gradOut)
+	case cols == 2:
+		for ; k+2 <= len(g); k, r = k+2, r+1 {
+			v := gradOut[r]
+			b := (*[2]T)(g[k : k+2])
+			b[0], b[1] = v, v
+		}
+	case cols == 4:
+		for ; k+4 <= len(g); k, r = k+4, r+1 {
+			v := gradOut[r]
+			b := (*[4]T)(g[k : k+4])
+			b[0], b[1], b[2], b[3] = v, v, v, v
+		}
+	default:
+		for ; k+cols <= len(g); k, r = k+cols, r+1 {
+			v := gradOut[r]
+			for j := k; j < k+cols; j++ {
+				g[j] = v
+			}
+		}
+	}
+	if k < len(g) { // the start of the last row
+		fillRow(g[k:], gradOut[r])
+	}
+}
+
+// rowGradSpan is RowGrad on whole rows (non-degenerate parameters p, implementation
+// id): GradElementwise's kernel on stretches of at most rowGradBuf elements, their
+// upstream gradients expanded on the stack. It calls the kernel directly: through
+// gradElem32/64 a long input could go to the thread pool, which would move the
+// buffer to the heap.
+func rowGradSpan[T Float](id int, p *generated.Params, dst, x, y, gradOut []T, cols int) {
 	var g [rowGradBuf]T
 	for i := 0; i < len(x); i += rowGradBuf {
 		e := min(i+rowGradBuf, len(x))
-		gs := g[:e-i]
-		for j := i; j < e; {
-			r := j / cols
-			end := min((r+1)*cols, e)
-			fillRow(gs[j-i:end-i], gradOut[r])
-			j = end
-		}
+		expandRows(g[:e-i], gradOut, cols, i)
 		if isF32[T]() {
-			rowGradElem(l, true, f32(dst[i:e]), f32(x[i:e]), f32(y[i:e]), f32(gs))
+			generated.GradElementwiseF32Impl(id, p, f32(dst[i:e]), f32(x[i:e]), f32(y[i:e]), f32(g[:e-i]))
 		} else {
-			rowGradElem(l, false, f64(dst[i:e]), f64(x[i:e]), f64(y[i:e]), f64(gs))
+			generated.GradElementwiseF64Impl(id, p, f64(dst[i:e]), f64(x[i:e]), f64(y[i:e]), f64(g[:e-i]))
 		}
 	}
 }
@@ -121,21 +191,6 @@ func fillRow[T Float](s []T, v T) {
 	}
 	for ; k < len(s); k++ {
 		s[k] = v
-	}
-}
-
-// rowGradElem is GradElementwise's kernel (or its scalar path) on a stretch of at
-// most rowGradBuf elements, called directly: gradElem32/64 may hand a long input to
-// the thread pool, which would move RowGrad's buffer g to the heap.
-func rowGradElem[T Float](l Loss, single bool, dst, x, y, g []T) {
-	p, deg := setup(l, single)
-	switch {
-	case deg:
-		degGradElementwise(T(l.param()), dst, x, y, g)
-	case single:
-		generated.GradElementwiseF32Impl(impl(), p, f32(dst), f32(x), f32(y), f32(g))
-	default:
-		generated.GradElementwiseF64Impl(impl(), p, f64(dst), f64(x), f64(y), f64(g))
 	}
 }
 

@@ -312,7 +312,8 @@ func TestRowsShortLanes(t *testing.T) {
 // TestRowsShortThreads holds the per-row paths of rows_short.go on several threads
 // (the parallel threshold lowered to one chunk of elements) to the same path on one,
 // bit for bit, and every row to Sum and Mean of the row: rows of several chunks,
-// the last one short, rows of 1000 columns, and dst == x with one column.
+// the last one short, rows of 1000 columns, and dst == x with one column. RowGrad
+// the same, against GradElementwise with the rows' upstream gradients repeated.
 func TestRowsShortThreads(t *testing.T) {
 	testRowsShortThreads[float32](t)
 	testRowsShortThreads[float64](t)
@@ -364,6 +365,28 @@ func testRowsShortThreads[T Float](t *testing.T) {
 			xc := clone(x)
 			withThreads(3, chunkLen, func() { RowSums(l, xc, xc, y, 1) })
 			checkSameBits(t, fmt.Sprintf("%T in place", T(0)), xc, want[0])
+		}
+		// RowGrad: GradElementwise with each row's upstream gradient repeated (one
+		// goroutine, the whole input at once), then RowGrad on one and on several.
+		gradOut := make([]T, rows)
+		for r := range gradOut {
+			gradOut[r] = T(r%7) - 2.5 // zeros and signs among them
+		}
+		g := make([]T, rows*cols)
+		for i := range g {
+			g[i] = gradOut[i/cols]
+		}
+		ref := make([]T, rows*cols)
+		withThreads(1, chunkLen, func() { GradElementwise(l, ref, x, y, g) })
+		for _, n := range append([]int{1}, counts...) {
+			got := make([]T, rows*cols)
+			withThreads(n, chunkLen, func() { RowGrad(l, got, x, y, gradOut, cols) })
+			checkSameBits(t, fmt.Sprintf("%T cols=%d RowGrad threads=%d", T(0), cols, n), got, ref)
+		}
+		if cols > 1 { // dst == x
+			xc := clone(x)
+			withThreads(3, chunkLen, func() { RowGrad(l, xc, xc, y, gradOut, cols) })
+			checkSameBits(t, fmt.Sprintf("%T cols=%d RowGrad in place", T(0), cols), xc, ref)
 		}
 	}
 }

@@ -53,7 +53,7 @@ func init() {
 // variable SMOOTHL1_THREADS sets it at start-up (a value that is not a number >= 0 is
 // reported on standard error and ignored).
 //
-// Calls on inputs of at least 2^18 elements (RowSums and RowMeans: in whole rows of up to chunkLen columns, see rows.go) use the threads: the calling goroutine
+// Calls on inputs of at least 2^18 elements (RowSums, RowMeans and RowGrad: in runs of whole rows, see rows.go) use the threads: the calling goroutine
 // and up to n-1 helper goroutines of a pool kept for the life of the process, which
 // holds the most helpers any call has asked for (so at most the largest setting
 // used, or GOMAXPROCS, minus one), parked while idle. Shorter inputs, and the scalar
@@ -97,6 +97,10 @@ const (
 	// and a span is a run of whole rows, so that the grid cuts no row.
 	opRows32
 	opRows64
+	// RowGrad (rows.go): n counts rows, a span is a run of whole rows, and g holds
+	// the rows' upstream gradients.
+	opRowGrad32
+	opRowGrad64
 	// The weighted sums (weighted.go): their lanes fill the first 8 (float32: s) or
 	// 16 (float64: h and l) elements of lanes, the rest zero, so that merge32 and
 	// merge64 merge them as the Sum kernels' lanes.
@@ -128,7 +132,7 @@ type call struct {
 	d64, x64, y64, g64 []float64
 	w32                []float32 // the weights of the weighted sums
 	w64                []float64
-	cols               int  // opRows32, opRows64: the columns of a row
+	cols               int  // opRows32, opRows64, opRowGrad32, opRowGrad64: the columns of a row
 	mean               bool // opRows32, opRows64: RowMeans
 }
 
@@ -152,6 +156,12 @@ func (c *call) span(lo, hi int) {
 		rowsShort32(c.impl, &c.p, c.d32[lo:hi], c.x32[lo*c.cols:hi*c.cols], c.y32[lo*c.cols:hi*c.cols], c.cols, c.mean)
 	case opRows64:
 		rowsShort64(c.impl, &c.p, c.d64[lo:hi], c.x64[lo*c.cols:hi*c.cols], c.y64[lo*c.cols:hi*c.cols], c.cols, c.mean)
+	case opRowGrad32:
+		e0, e1 := lo*c.cols, hi*c.cols
+		rowGradSpan(c.impl, &c.p, c.d32[e0:e1], c.x32[e0:e1], c.y32[e0:e1], c.g32[lo:hi], c.cols)
+	case opRowGrad64:
+		e0, e1 := lo*c.cols, hi*c.cols
+		rowGradSpan(c.impl, &c.p, c.d64[e0:e1], c.x64[e0:e1], c.y64[e0:e1], c.g64[lo:hi], c.cols)
 	default:
 		panic("smoothl1: internal error: span of a kernel with accumulators")
 	}
@@ -197,11 +207,11 @@ func (c *call) merge() func(a, b lanes) lanes {
 }
 
 // cols1 is the number of elements per unit of the call: the columns of a row for
-// the per-row sums, else 1.
+// the per-row operations, else 1.
 func (c *call) cols1() int { return max(1, c.cols) }
 
 // grain is the length of a chunk of the call, in its units: chunkLen elements, or
-// for the per-row sums (whose units are rows) the whole rows of about chunkLen
+// for the per-row operations (whose units are rows) the whole rows of about chunkLen
 // elements, at least one.
 func (c *call) grain() int { return max(1, chunkLen/c.cols1()) }
 

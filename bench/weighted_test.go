@@ -84,3 +84,52 @@ func benchRows[T smoothl1.Float](b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRowGrad times RowGrad on 2^22 elements (rows of 4 and of 1000 columns) on
+// one goroutine and on every goroutine, against the roofline of its traffic (x and y
+// read, dst written; the upstream gradients are a fraction of that), streamed on as
+// many goroutines:
+//
+//	go test -run - -bench 'RowGrad$' -count 5 | tee rowgrad.txt
+//	benchstat -col /threads rowgrad.txt
+func BenchmarkRowGrad(b *testing.B) {
+	benchRowGrad[float32](b)
+	benchRowGrad[float64](b)
+}
+
+func benchRowGrad[T smoothl1.Float](b *testing.B) {
+	l, _ := smoothl1.SmoothL1(1)
+	dtype := fmt.Sprintf("%T", T(0))
+	size := int64(4)
+	if dtype == "float64" {
+		size = 8
+	}
+	n := 1 << 22
+	if testing.Short() {
+		n = 1 << 16
+	}
+	x, y := wInputs[T](n)
+	dst := make([]T, n)
+	s := set[T]{x: x, y: y, dst: dst, g: y}
+	defer smoothl1.SetThreads(smoothl1.SetThreads(0))
+	for _, cols := range []int{4, 1000} {
+		m := n / cols * cols
+		x, y, dst := x[:m], y[:m], dst[:m]
+		gradOut := y[:m/cols]
+		for _, th := range []int{1, runtime.GOMAXPROCS(0)} {
+			for _, impl := range []string{"smoothl1", "roofline"} {
+				b.Run(fmt.Sprintf("impl=%s/dtype=%s/cols=%d/threads=%d", impl, dtype, cols, th), func(b *testing.B) {
+					smoothl1.SetThreads(th)
+					b.SetBytes(3 * size * int64(m))
+					for b.Loop() {
+						if impl == "smoothl1" {
+							smoothl1.RowGrad(l, dst, x, y, gradOut, cols)
+						} else {
+							rooflineParallel("Elementwise", &s, th)
+						}
+					}
+				})
+			}
+		}
+	}
+}
