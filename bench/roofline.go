@@ -7,62 +7,70 @@ import "encoding/binary"
 // `go generate` at the repository root from asm/roofline.go) streams with AVX2; the
 // Go loops do the rest, and everything elsewhere.
 
-// rooflineRead reads all of a and b (of equal length, a multiple of 8 bytes) and
-// returns a checksum, with the AVX2 bulk if asm and the build has it.
-func rooflineRead(asm bool, a, b []byte) uint64 {
-	var s uint64
-	n := 0
+// xorTail returns the XOR of the 8-byte words of a ^ b (^ c, if not nil) from byte
+// n on, word by word, and writes each to dst if not nil. Written out for two and
+// three slices: a loop over the slices per word made the Go roofline (all of it
+// outside amd64) 2.5x slower.
+func xorTail(dst, a, b, c []byte, n int) (s uint64) {
 	b = b[:len(a)]
-	if asm && hasRooflineAsm {
-		n = len(a) &^ 127
-		s = rooflineReadAVX2(a, b)
+	if c == nil {
+		for i := n; i+8 <= len(a); i += 8 {
+			w := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+			if dst != nil {
+				binary.LittleEndian.PutUint64(dst[i:], w)
+			}
+			s ^= w
+		}
+		return s
 	}
+	c = c[:len(a)]
 	for i := n; i+8 <= len(a); i += 8 {
-		s ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+		w := binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]) ^ binary.LittleEndian.Uint64(c[i:])
+		if dst != nil {
+			binary.LittleEndian.PutUint64(dst[i:], w)
+		}
+		s ^= w
 	}
 	return s
 }
 
-// rooflineReadWrite writes a ^ b to dst (all of equal length, a multiple of 8
-// bytes), with the AVX2 bulk if asm and the build has it.
-func rooflineReadWrite(asm bool, dst, a, b []byte) {
-	n := 0
-	b = b[:len(a)]
-	if asm && hasRooflineAsm {
-		n = len(a) &^ 127
-		rooflineReadWriteAVX2(dst, a, b)
+// third returns in[2], or nil for two slices.
+func third(in [][]byte) []byte {
+	if len(in) == 3 {
+		return in[2]
 	}
-	for i := n; i+8 <= len(a); i += 8 {
-		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:]))
-	}
+	return nil
 }
 
-// rooflineRead3 reads all of a, b and c (of equal length, a multiple of 8 bytes)
-// together, as the kernels with three inputs read them, and returns a checksum.
-func rooflineRead3(asm bool, a, b, c []byte) uint64 {
+// rooflineRead reads all of the two or three slices of in together (of the length
+// of the first, a multiple of 8 bytes), as a kernel with that many inputs reads
+// them, and returns a checksum, with the AVX2 bulk if asm and the build has it.
+func rooflineRead(asm bool, in ...[]byte) uint64 {
 	var s uint64
 	n := 0
-	b, c = b[:len(a)], c[:len(a)]
 	if asm && hasRooflineAsm {
-		n = len(a) &^ 127
-		s = rooflineRead3AVX2(a, b, c)
+		n = len(in[0]) &^ 127
+		if len(in) == 3 {
+			s = rooflineRead3AVX2(in[0], in[1], in[2])
+		} else {
+			s = rooflineReadAVX2(in[0], in[1])
+		}
 	}
-	for i := n; i+8 <= len(a); i += 8 {
-		s ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:]) ^ binary.LittleEndian.Uint64(c[i:])
-	}
-	return s
+	return s ^ xorTail(nil, in[0], in[1], third(in), n)
 }
 
-// rooflineRead3Write writes a ^ b ^ c to dst (all of equal length, a multiple of 8
-// bytes), reading the three together.
-func rooflineRead3Write(asm bool, dst, a, b, c []byte) {
+// rooflineReadWrite writes the XOR of the two or three slices of in to dst (all of
+// the length of the first, a multiple of 8 bytes), reading them together, with the
+// AVX2 bulk if asm and the build has it.
+func rooflineReadWrite(asm bool, dst []byte, in ...[]byte) {
 	n := 0
-	b, c = b[:len(a)], c[:len(a)]
 	if asm && hasRooflineAsm {
-		n = len(a) &^ 127
-		rooflineRead3WriteAVX2(dst, a, b, c)
+		n = len(in[0]) &^ 127
+		if len(in) == 3 {
+			rooflineRead3WriteAVX2(dst, in[0], in[1], in[2])
+		} else {
+			rooflineReadWriteAVX2(dst, in[0], in[1])
+		}
 	}
-	for i := n; i+8 <= len(a); i += 8 {
-		binary.LittleEndian.PutUint64(dst[i:], binary.LittleEndian.Uint64(a[i:])^binary.LittleEndian.Uint64(b[i:])^binary.LittleEndian.Uint64(c[i:]))
-	}
+	xorTail(dst, in[0], in[1], third(in), n)
 }

@@ -33,13 +33,13 @@ func TestRoofline(t *testing.T) {
 					t.Fatalf("rooflineReadWrite(%v, n=%d)[%d] = %x", asm, n, i, d[i])
 				}
 			}
-			if got := rooflineRead3(asm, a, b, c); got != want3 {
-				t.Errorf("rooflineRead3(%v, n=%d) = %x, want %x", asm, n, got, want3)
+			if got := rooflineRead(asm, a, b, c); got != want3 {
+				t.Errorf("rooflineRead(%v, a, b, c, n=%d) = %x, want %x", asm, n, got, want3)
 			}
-			rooflineRead3Write(asm, d, a, b, c)
+			rooflineReadWrite(asm, d, a, b, c)
 			for i := 0; i+8 <= n; i++ {
 				if d[i] != a[i]^b[i]^c[i] {
-					t.Fatalf("rooflineRead3Write(%v, n=%d)[%d] = %x", asm, n, i, d[i])
+					t.Fatalf("rooflineReadWrite(%v, a, b, c, n=%d)[%d] = %x", asm, n, i, d[i])
 				}
 			}
 		}

@@ -323,17 +323,12 @@ func implsFor() []string {
 // that the rooflines agree with traffic, which the report's byte counts come from.
 func rooflineMove(asm bool, op string, dst, x, y, g []byte) uint64 {
 	reads, writes := traffic(op)
-	switch {
-	case reads == 3 && writes == 1:
-		rooflineRead3Write(asm, dst, x, y, g)
-	case reads == 3:
-		return rooflineRead3(asm, x, y, g)
-	case writes == 1:
-		rooflineReadWrite(asm, dst, x, y)
-	default:
-		return rooflineRead(asm, x, y)
+	in := [][]byte{x, y, g}[:reads]
+	if writes == 1 {
+		rooflineReadWrite(asm, dst, in...)
+		return 0
 	}
-	return 0
+	return rooflineRead(asm, in...)
 }
 
 func bytesMoved(op string, n, size int) int64 {
