@@ -32,19 +32,26 @@ func streamSig(ins []string, out bool, ret string) string {
 	return fmt.Sprintf("func(%s []byte)%s", strings.Join(ps, ", "), ret)
 }
 
+// streamArgs loads the base of every slice of ins and the length of a, rounded
+// down to 128 bytes (n), and zeroes the index i.
+func streamArgs(ins []string) (ps []reg.Register, n, i reg.Register) {
+	ps = make([]reg.Register, len(ins))
+	for k, s := range ins {
+		ps[k] = Load(Param(s).Base(), GP64())
+	}
+	n = Load(Param("a").Len(), GP64())
+	ANDQ(I32(-128), n)
+	i = GP64()
+	XORQ(i, i)
+	return ps, n, i
+}
+
 // rooflineRead writes a kernel that reads every slice of ins and returns a checksum.
 func rooflineRead(name string, ins []string) {
 	TEXT(name, NOSPLIT, streamSig(ins, false, " uint64"))
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s reads %s (len(a) &^ 127 bytes of each) and returns a checksum.", name, strings.Join(ins, ", ")))
-	ps := make([]reg.Register, len(ins))
-	for k, s := range ins {
-		ps[k] = Load(Param(s).Base(), GP64())
-	}
-	n := Load(Param("a").Len(), GP64())
-	ANDQ(I32(-128), n)
-	i := GP64()
-	XORQ(i, i)
+	ps, n, i := streamArgs(ins)
 	var acc [4]reg.VecVirtual
 	for k := range acc {
 		acc[k] = YMM()
@@ -84,14 +91,7 @@ func rooflineReadWrite(name string, ins []string) {
 	Pragma("noescape")
 	Doc(fmt.Sprintf("%s writes %s to dst, len(a) &^ 127 bytes.", name, strings.Join(ins, " ^ ")))
 	pd := Load(Param("dst").Base(), GP64())
-	ps := make([]reg.Register, len(ins))
-	for k, s := range ins {
-		ps[k] = Load(Param(s).Base(), GP64())
-	}
-	n := Load(Param("a").Len(), GP64())
-	ANDQ(I32(-128), n)
-	i := GP64()
-	XORQ(i, i)
+	ps, n, i := streamArgs(ins)
 	Label("loop")
 	CMPQ(i, n)
 	JAE(LabelRef("done"))
