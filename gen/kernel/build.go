@@ -207,20 +207,11 @@ func (b *builder) sum64(d diff) {
 	// the larger in magnitude, and Fast2Sum on the larger and the smaller gives
 	// the exact error of s (docs/tuning.md).
 	h, l := b.acc("h"), b.acc("l")
-	s, err := b.fast2Sum(h, hi)
+	big, small := b.named("big", b.max(h, hi)), b.named("small", b.min(h, hi))
+	s := b.named("s", b.add(h, hi)) // the last reading of h: s may take its register
+	err := b.named("err", b.sub(small, b.sub(s, big)))
 	b.setAcc("h", s)
 	b.setAcc("l", b.addM(b.addM(err, lo), l)) // (l the addend: in place)
-}
-
-// fast2Sum returns s = x + y and its exact error for x, y >= +0: Fast2Sum on the
-// larger and the smaller, small - (s - big). Where s is finite, that is the exact
-// error, the same number TwoSum gives (twoSum), and neither gives -0: s - big is
-// +0 where it is zero, and small is >= +0. (Where s is +Inf or NaN, the error is
-// NaN either way, or meaningless: callers read it only where s is finite.)
-func (b *builder) fast2Sum(x, y int) (s, e int) {
-	big, small := b.named("big", b.max(x, y)), b.named("small", b.min(x, y))
-	s = b.named("s", b.add(x, y)) // the last reading of x: s may take its register
-	return s, b.named("err", b.sub(small, b.sub(s, big)))
 }
 
 // sum adds the deferred parts of the loss to the accumulators (package doc).
