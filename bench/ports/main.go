@@ -1,8 +1,9 @@
 // Command ports measures, on this amd64 core, the throughput and latency of the
-// AVX-512 instructions the kernels are made of, alone and in pairs, and the float32
-// Sum kernel's loop in variants: which execution units an instruction shares with
-// which, and what bounds the loop (docs/tuning.md). Every loop runs on registers and
-// one cache line, so memory plays no part. Cycles are derived from the latency of a
+// AVX-512 instructions the kernels are made of, alone and in pairs, the float32 Sum
+// kernel's loop in variants, and the loops of some generated kernels: which
+// execution units an instruction shares with which, and what bounds a loop
+// (docs/tuning.md). Every loop runs on registers and a few cache lines of its own,
+// so memory plays no part. Cycles are derived from the latency of a
 // dependent VADDPD chain, 3 cycles on Zen 4 and Zen 5.
 //
 //	go run -C bench ./ports
