@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -43,9 +44,11 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // to the last full block. Prefetches load no register; they are only hints, but
 // they never name an address outside the slices either. When generated.NoPrefetch
 // is set, the kernel.LoopCopy kernels go straight to the plain loop (or, with
-// Tuning.Short, to a copy that prefetches kernel.ShortDist ahead), and the
-// kernel.Clamped ones to a copy of their loop without the prefetches: the far
-// prefetches cost Zen 4 what they gain on Zen 5 (docs/tuning.md).
+// Tuning.Short, to a copy that prefetches Short bytes ahead), and the
+// kernel.Clamped ones to a copy of their loop without the prefetches (with
+// Tuning.Short, after such a copy): the far prefetches cost Zen 4 what they gain
+// on Zen 5 (docs/tuning.md). The row families prefetch only with Tuning.Short,
+// and only there, from their one loop (shortInLoop).
 func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
 	tu := g.isa.Tuning(k)
@@ -68,15 +71,13 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		MOVQ(end, pfEnd)
 		SUBQ(I32(kernel.FarDist/sz), pfEnd) // may be negative: a signed comparison
 		// generated.NoPrefetch set: skip the copy, run the plain loop, or with
-		// tu.Short the copy that prefetches kernel.ShortDist ahead (docs/tuning.md).
+		// tu.Short the copy that prefetches tu.Short bytes ahead (docs/tuning.md).
 		var spEnd reg.GPVirtual
-		if tu.Short {
-			spEnd = GP64()
-			MOVQ(end, spEnd)
-			SUBQ(I32(kernel.ShortDist/sz), spEnd) // may be negative: a signed comparison
+		if tu.Short != 0 {
+			spEnd = g.shortEnd(end, tu.Short)
 		}
 		CMPL(noPrefetch, Imm(0))
-		if tu.Short {
+		if tu.Short != 0 {
 			JNE(LabelRef(loop + "sp"))
 		} else {
 			JNE(LabelRef(loop))
@@ -93,16 +94,31 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		}
 		iter()
 		JMP(LabelRef(loop + "pf"))
-		if tu.Short {
-			g.shortCopy(loop, spEnd, stride, iter)
+		if tu.Short != 0 {
+			g.shortCopy(loop+"sp", loop, spEnd, tu.Short, stride, iter)
 		}
 	}
-	var limit reg.GPVirtual
+	// The row families' short prefetch: in the one loop (the float64 rows have no
+	// registers for a copy of it), behind a test of generated.NoPrefetch.
+	inLoop := first && tu.Short != 0 && tu.Prefetch == kernel.NoPrefetch
+	var limit, spEnd reg.GPVirtual
+	if inLoop {
+		limit = GP64()
+		MOVQ(end, limit)
+		SUBQ(I32(stride), limit) // the last full block
+	}
 	if clamped {
 		// generated.NoPrefetch set: the same loop without its prefetches, after the
-		// prefetching one (docs/tuning.md).
+		// prefetching one (docs/tuning.md); with tu.Short, first its short copy.
+		if tu.Short != 0 {
+			spEnd = g.shortEnd(end, tu.Short)
+		}
 		CMPL(noPrefetch, Imm(0))
-		JNE(LabelRef(loop + "np"))
+		if tu.Short != 0 {
+			JNE(LabelRef(loop + "sp"))
+		} else {
+			JNE(LabelRef(loop + "np"))
+		}
 		limit = GP64()
 		MOVQ(end, limit)
 		SUBQ(I32(stride), limit) // the last full block
@@ -110,7 +126,10 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	Label(loop)
 	CMPQ(g.i, end)
 	JAE(LabelRef(next))
-	if limit != nil {
+	if inLoop {
+		g.shortInLoop(loop, limit, tu.Short, stride)
+	}
+	if clamped {
 		// Prefetch pf.dist bytes ahead, or the last full block near the end.
 		for _, pf := range prefetches(tu) {
 			at := GP64()
@@ -126,6 +145,9 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	iter()
 	JMP(LabelRef(loop))
 	if clamped {
+		if tu.Short != 0 {
+			g.shortCopy(loop+"sp", loop+"np", spEnd, tu.Short, stride, iter)
+		}
 		Label(loop + "np")
 		CMPQ(g.i, end)
 		JAE(LabelRef(next))
@@ -134,24 +156,56 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	}
 }
 
-// shortCopy emits the copy of loop that the kernels with Tuning.Short run where
-// generated.NoPrefetch is set (AMD Zen 4): it prefetches every input
-// kernel.ShortDist bytes ahead with PREFETCHT0 while that address is inside the
-// slices, then goes on to the plain loop for the last blocks. On Zen 4 the far
-// prefetches cost more than they gain, but this kernel without any prefetch keeps
-// too few of its loads in flight: its window holds few blocks, each of many
-// operations (docs/tuning.md).
-// spEnd is the index past which a prefetch would leave the slices.
-func (g *gen) shortCopy(loop string, spEnd reg.GPVirtual, stride int, iter func()) {
+// shortEnd returns a register holding the index past which a short prefetch
+// (dist bytes ahead) would leave the slices, from end, the index where
+// the loop's full blocks end; it may be negative (a signed comparison).
+func (g *gen) shortEnd(end reg.GPVirtual, dist int) reg.GPVirtual {
+	spEnd := GP64()
+	MOVQ(end, spEnd)
+	SUBQ(I32(dist/g.k.Type.Size()), spEnd)
+	return spEnd
+}
+
+// shortInLoop emits, inside a loop of a row family, the prefetch of every input
+// dist bytes ahead with PREFETCHT0, or of the last full block (limit)
+// near the end, where generated.NoPrefetch is set (AMD Zen 4); elsewhere a
+// predictable branch skips it. The index counts rows (rowStart).
+func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, dist, stride int) {
+	sz, cols := g.k.Type.Size(), g.k.Info().Cols
+	skip := loop + "nosp"
+	CMPL(noPrefetch, Imm(0))
+	JE(LabelRef(skip))
+	at := GP64()
+	MOVQ(g.i, at)
+	ADDQ(I32(dist/(sz*cols)), at)
+	CMPQ(at, limit)
+	CMOVQGT(limit, at)
+	SHLQ(U8(bits.TrailingZeros(uint(cols))), at)
+	for _, sl := range g.k.Info().Ins {
+		for off := 0; off < stride*sz*cols; off += 64 {
+			PREFETCHT0(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz), Disp: off})
+		}
+	}
+	Label(skip)
+}
+
+// shortCopy emits, at label from, the copy of a loop that the kernels with
+// Tuning.Short run where generated.NoPrefetch is set (AMD Zen 4): it prefetches
+// every input dist bytes ahead with PREFETCHT0 while that address is
+// inside the slices (below spEnd, shortEnd), then goes on to label to, the plain
+// loop, for the last blocks. On Zen 4 the far prefetches cost more than they gain,
+// but these kernels without any prefetch keep too few of their loads in flight:
+// their window holds few blocks, each of many operations (docs/tuning.md).
+func (g *gen) shortCopy(from, to string, spEnd reg.GPVirtual, dist, stride int, iter func()) {
 	sz := g.k.Type.Size()
-	Label(loop + "sp")
+	Label(from)
 	CMPQ(g.i, spEnd)
-	JGE(LabelRef(loop))
+	JGE(LabelRef(to))
 	for _, sl := range g.k.Info().Ins {
 		for off := 0; off < max(stride*sz, 64); off += 64 {
-			PREFETCHT0(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: kernel.ShortDist + off})
+			PREFETCHT0(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: dist + off})
 		}
 	}
 	iter()
-	JMP(LabelRef(loop + "sp"))
+	JMP(LabelRef(from))
 }

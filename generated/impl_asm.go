@@ -9,8 +9,9 @@ const HasAsm = true
 // NoPrefetch, when not zero, makes the AVX-512 kernels skip their software prefetches:
 // those with a prefetching copy of their first loop (kernel.LoopCopy) run the plain
 // loop, those that prefetch in their loop (kernel.Clamped) a copy without, and those
-// with kernel.Tuning.Short a copy that prefetches kernel.ShortDist ahead instead (the
-// profile of AMD Zen 4, where it is set). The results are the same bits either way.
+// with kernel.Tuning.Short prefetch that many bytes ahead instead (the profile of AMD
+// Zen 4, where it is set; the row families prefetch only then). The results are the
+// same bits either way.
 // The assembly reads it with a plain 32-bit load, so write it only while no kernel
 // runs: the root package sets it once at init, tests through a hook that is not safe
 // for concurrent use (docs/tuning.md).

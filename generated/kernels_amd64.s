@@ -4637,7 +4637,7 @@ done:
 	RET
 
 // func rowSums4F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -4650,48 +4650,62 @@ TEXT ·rowSums4F32AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD (AX), Z1
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+128, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DX)(R9*4)
+	PREFETCHT0 64(DX)(R9*4)
+	PREFETCHT0 (BX)(R9*4)
+	PREFETCHT0 64(BX)(R9*4)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of x, transposed into its 4 columns.
-	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   (DX)(R9*4), Z2
 	VMOVUPS   rowcols32<>+0(SB), Z3
-	VPERMI2PS 64(DX)(R8*4), Z2, Z3
+	VPERMI2PS 64(DX)(R9*4), Z2, Z3
 	VCVTPS2PD Y3, Z3
 	VMOVUPS   rowcols32<>+64(SB), Z4
-	VPERMI2PS 64(DX)(R8*4), Z2, Z4
+	VPERMI2PS 64(DX)(R9*4), Z2, Z4
 	VCVTPS2PD Y4, Z4
 	VMOVUPS   rowcols32<>+128(SB), Z5
-	VPERMI2PS 64(DX)(R8*4), Z2, Z5
+	VPERMI2PS 64(DX)(R9*4), Z2, Z5
 	VCVTPS2PD Y5, Z5
 	VMOVUPS   rowcols32<>+192(SB), Z6
-	VPERMI2PS 64(DX)(R8*4), Z2, Z6
+	VPERMI2PS 64(DX)(R9*4), Z2, Z6
 	VCVTPS2PD Y6, Z2
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPS   (BX)(R8*4), Z6
+	VMOVUPS   (BX)(R9*4), Z6
 	VMOVUPS   rowcols32<>+0(SB), Z7
-	VPERMI2PS 64(BX)(R8*4), Z6, Z7
+	VPERMI2PS 64(BX)(R9*4), Z6, Z7
 	VCVTPS2PD Y7, Z7
 	VMOVUPS   rowcols32<>+64(SB), Z8
-	VPERMI2PS 64(BX)(R8*4), Z6, Z8
+	VPERMI2PS 64(BX)(R9*4), Z6, Z8
 	VCVTPS2PD Y8, Z8
 	VMOVUPS   rowcols32<>+128(SB), Z9
-	VPERMI2PS 64(BX)(R8*4), Z6, Z9
+	VPERMI2PS 64(BX)(R9*4), Z6, Z9
 	VCVTPS2PD Y9, Z9
 	VMOVUPS   rowcols32<>+192(SB), Z10
-	VPERMI2PS 64(BX)(R8*4), Z6, Z10
+	VPERMI2PS 64(BX)(R9*4), Z6, Z10
 	VCVTPS2PD Y10, Z6
 
 	// d2 = sub x0, y1
@@ -5284,7 +5298,7 @@ done:
 	RET
 
 // func rowMeans4F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowMeans4F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -5297,48 +5311,62 @@ TEXT ·rowMeans4F32AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD (AX), Z1
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+128, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DX)(R9*4)
+	PREFETCHT0 64(DX)(R9*4)
+	PREFETCHT0 (BX)(R9*4)
+	PREFETCHT0 64(BX)(R9*4)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of x, transposed into its 4 columns.
-	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   (DX)(R9*4), Z2
 	VMOVUPS   rowcols32<>+0(SB), Z3
-	VPERMI2PS 64(DX)(R8*4), Z2, Z3
+	VPERMI2PS 64(DX)(R9*4), Z2, Z3
 	VCVTPS2PD Y3, Z3
 	VMOVUPS   rowcols32<>+64(SB), Z4
-	VPERMI2PS 64(DX)(R8*4), Z2, Z4
+	VPERMI2PS 64(DX)(R9*4), Z2, Z4
 	VCVTPS2PD Y4, Z4
 	VMOVUPS   rowcols32<>+128(SB), Z5
-	VPERMI2PS 64(DX)(R8*4), Z2, Z5
+	VPERMI2PS 64(DX)(R9*4), Z2, Z5
 	VCVTPS2PD Y5, Z5
 	VMOVUPS   rowcols32<>+192(SB), Z6
-	VPERMI2PS 64(DX)(R8*4), Z2, Z6
+	VPERMI2PS 64(DX)(R9*4), Z2, Z6
 	VCVTPS2PD Y6, Z2
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPS   (BX)(R8*4), Z6
+	VMOVUPS   (BX)(R9*4), Z6
 	VMOVUPS   rowcols32<>+0(SB), Z7
-	VPERMI2PS 64(BX)(R8*4), Z6, Z7
+	VPERMI2PS 64(BX)(R9*4), Z6, Z7
 	VCVTPS2PD Y7, Z7
 	VMOVUPS   rowcols32<>+64(SB), Z8
-	VPERMI2PS 64(BX)(R8*4), Z6, Z8
+	VPERMI2PS 64(BX)(R9*4), Z6, Z8
 	VCVTPS2PD Y8, Z8
 	VMOVUPS   rowcols32<>+128(SB), Z9
-	VPERMI2PS 64(BX)(R8*4), Z6, Z9
+	VPERMI2PS 64(BX)(R9*4), Z6, Z9
 	VCVTPS2PD Y9, Z9
 	VMOVUPS   rowcols32<>+192(SB), Z10
-	VPERMI2PS 64(BX)(R8*4), Z6, Z10
+	VPERMI2PS 64(BX)(R9*4), Z6, Z10
 	VCVTPS2PD Y10, Z6
 
 	// d2 = sub x0, y1
@@ -5757,7 +5785,7 @@ done:
 	RET
 
 // func rowSums2F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowSums2F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -5770,18 +5798,30 @@ TEXT ·rowSums2F32AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD (AX), Z1
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+256, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x01, R9
+	PREFETCHT0 (DX)(R9*4)
+	PREFETCHT0 (BX)(R9*4)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of x, transposed into its 2 columns.
-	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   (DX)(R9*4), Z2
 	VMOVUPS   rowcols32x2<>+0(SB), Z3
 	VPERMI2PS Z2, Z2, Z3
 	VCVTPS2PD Y3, Z3
@@ -5790,11 +5830,11 @@ loop1:
 	VCVTPS2PD Y4, Z2
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of y, transposed into its 2 columns.
-	VMOVUPS   (BX)(R8*4), Z4
+	VMOVUPS   (BX)(R9*4), Z4
 	VMOVUPS   rowcols32x2<>+0(SB), Z5
 	VPERMI2PS Z4, Z4, Z5
 	VCVTPS2PD Y5, Z5
@@ -6168,7 +6208,7 @@ done:
 	RET
 
 // func rowMeans2F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowMeans2F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -6181,18 +6221,30 @@ TEXT ·rowMeans2F32AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD (AX), Z1
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+256, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x01, R9
+	PREFETCHT0 (DX)(R9*4)
+	PREFETCHT0 (BX)(R9*4)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of x, transposed into its 2 columns.
-	VMOVUPS   (DX)(R8*4), Z2
+	VMOVUPS   (DX)(R9*4), Z2
 	VMOVUPS   rowcols32x2<>+0(SB), Z3
 	VPERMI2PS Z2, Z2, Z3
 	VCVTPS2PD Y3, Z3
@@ -6201,11 +6253,11 @@ loop1:
 	VCVTPS2PD Y4, Z2
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of y, transposed into its 2 columns.
-	VMOVUPS   (BX)(R8*4), Z4
+	VMOVUPS   (BX)(R9*4), Z4
 	VMOVUPS   rowcols32x2<>+0(SB), Z5
 	VPERMI2PS Z4, Z4, Z5
 	VCVTPS2PD Y5, Z5
@@ -12372,8 +12424,10 @@ TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
 	XORQ         AX, AX
 	MOVQ         CX, R9
 	ANDQ         $-8, R9
+	MOVQ         R9, R10
+	SUBQ         $+64, R10
 	CMPL         ·NoPrefetch+0(SB), $0x00
-	JNE          loop1np
+	JNE          loop1sp
 	MOVQ         R9, R10
 	SUBQ         $+8, R10
 
@@ -12560,6 +12614,178 @@ loop1:
 	ADDQ $0x08, AX
 	JMP  loop1
 
+loop1sp:
+	CMPQ       AX, R10
+	JGE        loop1np
+	PREFETCHT0 512(DX)(AX*8)
+	PREFETCHT0 512(BX)(AX*8)
+	PREFETCHT0 512(SI)(AX*8)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z12
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z13
+
+	// d2 = sub x0, y1
+	VSUBPD Z13, Z12, Z14
+
+	// v3 = sub d2, x0
+	VSUBPD Z12, Z14, Z15
+
+	// v4 = sub d2, v3
+	VSUBPD Z15, Z14, Z16
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z2, Z12, Z16
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z2, Z13, Z15
+
+	// e9 = sub v6, v8
+	VSUBPD Z15, Z16, Z12
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z14, Z3, Z13
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z3, Z14, Z15
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z15, Z12, Z16
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z4, Z13, K1
+
+	// w16 = load w
+	VMOVUPD (SI)(AX*8), Z26
+
+	// GA17 = param GA
+	// v18 = mul e9, GA17
+	VMULPD Z5, Z12, Z12
+
+	// gq19 = fma d2, GA17, v18
+	VFMADD231PD Z5, Z14, Z12
+
+	// GB20 = param GB
+	// gl21 = xor GB20, sg12
+	VPXORQ Z15, Z6, Z14
+
+	// Kg22 = param Kg
+	// lin23 = le Kg22, z11
+	VCMPPD $0x12, Z13, Z7, K2
+
+	// grad24 = select lin23, gl21, gq19
+	VBLENDMPD Z14, Z12, K2, Z17
+
+	// wgrad25 = mul grad24, w16
+	VMULPD Z26, Z17, Z12
+
+	// store dst wgrad25
+	VMOVUPD Z12, (DI)(AX*8)
+
+	// Ah27 = param Ah
+	// p28 = mul z11, z11
+	VMULPD Z13, Z13, Z12
+
+	// v29 = fms z11, z11, p28
+	VMOVAPD     Z12, Z14
+	VFMSUB231PD Z13, Z13, Z14
+
+	// v30 = add z11, z11
+	VADDPD Z13, Z13, Z15
+
+	// pl31 = fma v30, zl13, v29
+	VFMADD231PD Z16, Z15, Z14
+
+	// qh32 = mul p28, Ah27
+	VMULPD Z8, Z12, Z15
+
+	// v33 = fms p28, Ah27, qh32
+	VMOVAPD     Z15, Z27
+	VFMSUB231PD Z8, Z12, Z27
+
+	// v34 = fma pl31, Ah27, v33
+	VFMADD231PD Z8, Z14, Z27
+
+	// Al35 = param Al
+	// ql36 = fma p28, Al35, v34
+	VFMADD231PD Z9, Z12, Z27
+
+	// H37 = param H
+	// B38 = param B
+	// mh39 = sub z11, H37
+	VSUBPD Z10, Z13, Z12
+
+	// v40 = sub z11, mh39
+	VSUBPD Z12, Z13, Z13
+
+	// v41 = sub v40, H37
+	VSUBPD Z10, Z13, Z13
+
+	// ml42 = add v41, zl13
+	VADDPD Z16, Z13, Z13
+
+	// lh43 = mul B38, mh39
+	VMULPD Z12, Z11, Z14
+
+	// v44 = fms B38, mh39, lh43
+	VFMSUB213PD Z14, Z11, Z12
+
+	// ll45 = fma B38, ml42, v44
+	VFMADD231PD Z13, Z11, Z12
+
+	// hi46 = select quad15, qh32, lh43
+	VBLENDMPD Z15, Z14, K1, Z18
+
+	// lo47 = select quad15, ql36, ll45
+	VBLENDMPD Z27, Z12, K1, Z19
+
+	// ph48 = mul hi46, w16
+	VMULPD Z26, Z18, Z12
+
+	// v49 = fms hi46, w16, ph48
+	VFMSUB213PD Z12, Z26, Z18
+
+	// pl50 = fma lo47, w16, v49
+	VFMADD231PD Z26, Z19, Z18
+
+	// s53 = add h51, ph48
+	VADDPD Z12, Z0, Z13
+
+	// bv54 = sub s53, h51
+	VSUBPD Z0, Z13, Z14
+
+	// v55 = sub s53, bv54
+	VSUBPD Z14, Z13, Z15
+
+	// v56 = sub h51, v55
+	VSUBPD Z15, Z0, Z0
+
+	// v57 = sub ph48, bv54
+	VSUBPD Z14, Z12, Z12
+
+	// err58 = add v56, v57
+	VADDPD Z12, Z0, Z12
+
+	// setacc h s53
+	VMOVAPD Z13, Z0
+
+	// v60 = add err58, pl50
+	VADDPD Z18, Z12, Z12
+
+	// v61 = add l52, v60
+	VADDPD Z12, Z1, Z1
+
+	// setacc l v61
+	ADDQ $0x08, AX
+	JMP  loop1sp
+
 loop1np:
 	CMPQ AX, R9
 	JAE  tail
@@ -12606,7 +12832,7 @@ loop1np:
 	VCMPPD $0x11, Z4, Z13, K1
 
 	// w16 = load w
-	VMOVUPD (SI)(AX*8), Z23
+	VMOVUPD (SI)(AX*8), Z17
 
 	// GA17 = param GA
 	// v18 = mul e9, GA17
@@ -12624,10 +12850,10 @@ loop1np:
 	VCMPPD $0x12, Z13, Z7, K2
 
 	// grad24 = select lin23, gl21, gq19
-	VBLENDMPD Z14, Z12, K2, Z17
+	VBLENDMPD Z14, Z12, K2, Z23
 
 	// wgrad25 = mul grad24, w16
-	VMULPD Z23, Z17, Z12
+	VMULPD Z17, Z23, Z12
 
 	// store dst wgrad25
 	VMOVUPD Z12, (DI)(AX*8)
@@ -12650,15 +12876,15 @@ loop1np:
 	VMULPD Z8, Z12, Z15
 
 	// v33 = fms p28, Ah27, qh32
-	VMOVAPD     Z15, Z24
-	VFMSUB231PD Z8, Z12, Z24
+	VMOVAPD     Z15, Z18
+	VFMSUB231PD Z8, Z12, Z18
 
 	// v34 = fma pl31, Ah27, v33
-	VFMADD231PD Z8, Z14, Z24
+	VFMADD231PD Z8, Z14, Z18
 
 	// Al35 = param Al
 	// ql36 = fma p28, Al35, v34
-	VFMADD231PD Z9, Z12, Z24
+	VFMADD231PD Z9, Z12, Z18
 
 	// H37 = param H
 	// B38 = param B
@@ -12684,19 +12910,19 @@ loop1np:
 	VFMADD231PD Z13, Z11, Z12
 
 	// hi46 = select quad15, qh32, lh43
-	VBLENDMPD Z15, Z14, K1, Z18
+	VBLENDMPD Z15, Z14, K1, Z24
 
 	// lo47 = select quad15, ql36, ll45
-	VBLENDMPD Z24, Z12, K1, Z19
+	VBLENDMPD Z18, Z12, K1, Z25
 
 	// ph48 = mul hi46, w16
-	VMULPD Z23, Z18, Z12
+	VMULPD Z17, Z24, Z12
 
 	// v49 = fms hi46, w16, ph48
-	VFMSUB213PD Z12, Z23, Z18
+	VFMSUB213PD Z12, Z17, Z24
 
 	// pl50 = fma lo47, w16, v49
-	VFMADD231PD Z23, Z19, Z18
+	VFMADD231PD Z17, Z25, Z24
 
 	// s53 = add h51, ph48
 	VADDPD Z12, Z0, Z13
@@ -12720,7 +12946,7 @@ loop1np:
 	VMOVAPD Z13, Z0
 
 	// v60 = add err58, pl50
-	VADDPD Z18, Z12, Z12
+	VADDPD Z24, Z12, Z12
 
 	// v61 = add l52, v60
 	VADDPD Z12, Z1, Z1
@@ -14335,7 +14561,7 @@ done:
 	RET
 
 // func rowSums4F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowSums4F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -14351,21 +14577,39 @@ TEXT ·rowSums4F64AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD 80(AX), Z4
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+64, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DX)(R9*8)
+	PREFETCHT0 64(DX)(R9*8)
+	PREFETCHT0 128(DX)(R9*8)
+	PREFETCHT0 192(DX)(R9*8)
+	PREFETCHT0 (BX)(R9*8)
+	PREFETCHT0 64(BX)(R9*8)
+	PREFETCHT0 128(BX)(R9*8)
+	PREFETCHT0 192(BX)(R9*8)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of x, transposed into its 4 columns.
-	VMOVUPD    (DX)(R8*8), Z5
-	VMOVUPD    64(DX)(R8*8), Z6
-	VMOVUPD    128(DX)(R8*8), Z7
-	VMOVUPD    192(DX)(R8*8), Z8
+	VMOVUPD    (DX)(R9*8), Z5
+	VMOVUPD    64(DX)(R9*8), Z6
+	VMOVUPD    128(DX)(R9*8), Z7
+	VMOVUPD    192(DX)(R9*8), Z8
 	VUNPCKLPD  Z6, Z5, Z9
 	VUNPCKHPD  Z6, Z5, Z5
 	VUNPCKLPD  Z8, Z7, Z6
@@ -14376,14 +14620,14 @@ loop1:
 	VSHUFF64X2 $0xdd, Z7, Z5, Z5
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPD    (BX)(R8*8), Z7
-	VMOVUPD    64(BX)(R8*8), Z9
-	VMOVUPD    128(BX)(R8*8), Z21
-	VMOVUPD    192(BX)(R8*8), Z22
+	VMOVUPD    (BX)(R9*8), Z7
+	VMOVUPD    64(BX)(R9*8), Z9
+	VMOVUPD    128(BX)(R9*8), Z21
+	VMOVUPD    192(BX)(R9*8), Z22
 	VUNPCKLPD  Z9, Z7, Z23
 	VUNPCKHPD  Z9, Z7, Z7
 	VUNPCKLPD  Z22, Z21, Z9
@@ -15996,7 +16240,7 @@ done:
 	RET
 
 // func rowMeans4F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowMeans4F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -16012,21 +16256,39 @@ TEXT ·rowMeans4F64AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD 80(AX), Z4
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+64, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x02, R9
+	PREFETCHT0 (DX)(R9*8)
+	PREFETCHT0 64(DX)(R9*8)
+	PREFETCHT0 128(DX)(R9*8)
+	PREFETCHT0 192(DX)(R9*8)
+	PREFETCHT0 (BX)(R9*8)
+	PREFETCHT0 64(BX)(R9*8)
+	PREFETCHT0 128(BX)(R9*8)
+	PREFETCHT0 192(BX)(R9*8)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of x, transposed into its 4 columns.
-	VMOVUPD    (DX)(R8*8), Z5
-	VMOVUPD    64(DX)(R8*8), Z6
-	VMOVUPD    128(DX)(R8*8), Z7
-	VMOVUPD    192(DX)(R8*8), Z8
+	VMOVUPD    (DX)(R9*8), Z5
+	VMOVUPD    64(DX)(R9*8), Z6
+	VMOVUPD    128(DX)(R9*8), Z7
+	VMOVUPD    192(DX)(R9*8), Z8
 	VUNPCKLPD  Z6, Z5, Z9
 	VUNPCKHPD  Z6, Z5, Z5
 	VUNPCKLPD  Z8, Z7, Z6
@@ -16037,14 +16299,14 @@ loop1:
 	VSHUFF64X2 $0xdd, Z7, Z5, Z5
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x02, R8
+	MOVQ DI, R9
+	SHLQ $0x02, R9
 
 	// The rows of y, transposed into its 4 columns.
-	VMOVUPD    (BX)(R8*8), Z7
-	VMOVUPD    64(BX)(R8*8), Z9
-	VMOVUPD    128(BX)(R8*8), Z21
-	VMOVUPD    192(BX)(R8*8), Z22
+	VMOVUPD    (BX)(R9*8), Z7
+	VMOVUPD    64(BX)(R9*8), Z9
+	VMOVUPD    128(BX)(R9*8), Z21
+	VMOVUPD    192(BX)(R9*8), Z22
 	VUNPCKLPD  Z9, Z7, Z23
 	VUNPCKHPD  Z9, Z7, Z7
 	VUNPCKLPD  Z22, Z21, Z9
@@ -17170,7 +17432,7 @@ done:
 	RET
 
 // func rowSums2F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowSums2F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -17186,33 +17448,47 @@ TEXT ·rowSums2F64AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD 80(AX), Z4
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+128, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x01, R9
+	PREFETCHT0 (DX)(R9*8)
+	PREFETCHT0 64(DX)(R9*8)
+	PREFETCHT0 (BX)(R9*8)
+	PREFETCHT0 64(BX)(R9*8)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of x, transposed into its 2 columns.
-	VMOVUPD   (DX)(R8*8), Z5
+	VMOVUPD   (DX)(R9*8), Z5
 	VMOVUPD   rowcols64x2<>+0(SB), Z6
-	VPERMI2PD 64(DX)(R8*8), Z5, Z6
+	VPERMI2PD 64(DX)(R9*8), Z5, Z6
 	VMOVUPD   rowcols64x2<>+64(SB), Z7
-	VPERMI2PD 64(DX)(R8*8), Z5, Z7
+	VPERMI2PD 64(DX)(R9*8), Z5, Z7
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of y, transposed into its 2 columns.
-	VMOVUPD   (BX)(R8*8), Z5
+	VMOVUPD   (BX)(R9*8), Z5
 	VMOVUPD   rowcols64x2<>+0(SB), Z14
-	VPERMI2PD 64(BX)(R8*8), Z5, Z14
+	VPERMI2PD 64(BX)(R9*8), Z5, Z14
 	VMOVUPD   rowcols64x2<>+64(SB), Z15
-	VPERMI2PD 64(BX)(R8*8), Z5, Z15
+	VPERMI2PD 64(BX)(R9*8), Z5, Z15
 
 	// d2 = sub x0, y1
 	VSUBPD Z14, Z6, Z5
@@ -18184,7 +18460,7 @@ done:
 	RET
 
 // func rowMeans2F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowMeans2F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ dst_len+16(FP), CX
@@ -18200,33 +18476,47 @@ TEXT ·rowMeans2F64AVX512(SB), NOSPLIT, $0-80
 	VBROADCASTSD 80(AX), Z4
 	XORQ         DI, DI
 	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
 
 loop1:
-	CMPQ DI, CX
-	JAE  done
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+128, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SHLQ       $0x01, R9
+	PREFETCHT0 (DX)(R9*8)
+	PREFETCHT0 64(DX)(R9*8)
+	PREFETCHT0 (BX)(R9*8)
+	PREFETCHT0 64(BX)(R9*8)
 
+loop1nosp:
 	// Lanes 0-7.
 	// x0 = load x[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of x, transposed into its 2 columns.
-	VMOVUPD   (DX)(R8*8), Z5
+	VMOVUPD   (DX)(R9*8), Z5
 	VMOVUPD   rowcols64x2<>+0(SB), Z6
-	VPERMI2PD 64(DX)(R8*8), Z5, Z6
+	VPERMI2PD 64(DX)(R9*8), Z5, Z6
 	VMOVUPD   rowcols64x2<>+64(SB), Z7
-	VPERMI2PD 64(DX)(R8*8), Z5, Z7
+	VPERMI2PD 64(DX)(R9*8), Z5, Z7
 
 	// y1 = load y[col 0]
-	MOVQ DI, R8
-	SHLQ $0x01, R8
+	MOVQ DI, R9
+	SHLQ $0x01, R9
 
 	// The rows of y, transposed into its 2 columns.
-	VMOVUPD   (BX)(R8*8), Z5
+	VMOVUPD   (BX)(R9*8), Z5
 	VMOVUPD   rowcols64x2<>+0(SB), Z14
-	VPERMI2PD 64(BX)(R8*8), Z5, Z14
+	VPERMI2PD 64(BX)(R9*8), Z5, Z14
 	VMOVUPD   rowcols64x2<>+64(SB), Z15
-	VPERMI2PD 64(BX)(R8*8), Z5, Z15
+	VPERMI2PD 64(BX)(R9*8), Z5, Z15
 
 	// d2 = sub x0, y1
 	VSUBPD Z14, Z6, Z5

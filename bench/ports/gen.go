@@ -189,9 +189,17 @@ func kernelLoop(src, name string) (pre, body []string) {
 		}
 	}
 	end := regexp.MustCompile(`JMP\s+loop1`).FindStringIndex(src[loop:])
-	index := regexp.MustCompile(`\((DX|BX|SI|DI)\)\((R8|DI|AX)\*[48]\)`)
+	index := regexp.MustCompile(`\((DX|BX|SI|DI)\)\((R\d+|DI|AX)\*[48]\)`)
+	skip := false // inside the row kernels' short prefetch (Zen 4), which has no use on one cache line
 	for _, l := range strings.Split(src[loop+len("\nloop1:"):loop+end[0]], "\n") {
 		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "CMPL") && strings.Contains(l, "NoPrefetch") {
+			skip = true
+		}
+		if skip {
+			skip = l != "loop1nosp:"
+			continue
+		}
 		if l == "" || strings.HasPrefix(l, "//") || strings.HasPrefix(l, "CMPQ") || strings.HasPrefix(l, "JAE") ||
 			strings.HasPrefix(l, "ADDQ") || strings.HasPrefix(l, "SHLQ") || strings.HasPrefix(l, "MOVQ DI") {
 			continue

@@ -99,12 +99,14 @@ const (
 )
 
 // Prefetch distances in bytes (docs/tuning.md): far with PREFETCHNTA, near with
-// PREFETCHT0; short with PREFETCHT0, in the kernels with Tuning.Short, only where
-// generated.NoPrefetch is set (AMD Zen 4).
+// PREFETCHT0; the short ones (Tuning.Short) with PREFETCHT0, only where
+// generated.NoPrefetch is set (AMD Zen 4): ShortDist for the weighted kernels,
+// RowShortDist for the row families.
 const (
-	FarDist   = 8192
-	NearDist  = 1024
-	ShortDist = 512
+	FarDist      = 8192
+	NearDist     = 1024
+	ShortDist    = 512
+	RowShortDist = 2048
 )
 
 // Tuning shapes the loops of a kernel on an ISA with 32 wide registers (AVX-512);
@@ -113,10 +115,14 @@ type Tuning struct {
 	Unroll   int          // blocks per iteration of the first loop: 1, or 2 (interleaved)
 	Prefetch PrefetchMode // how the first loop prefetches
 	Near     bool         // also prefetch NearDist ahead (with a Prefetch mode)
-	// Short: where generated.NoPrefetch is set (Zen 4), the first loop has a copy
-	// of its own that prefetches ShortDist ahead with PREFETCHT0, in place of the
-	// far and near prefetches that it skips there (with LoopCopy).
-	Short bool
+	// Short, when not 0: where generated.NoPrefetch is set (Zen 4), the first loop
+	// prefetches every input Short bytes ahead with PREFETCHT0, in place of the far
+	// and near prefetches that it skips there. With LoopCopy or Clamped, from a copy
+	// of its own that runs while that address is inside the slices; with
+	// NoPrefetch (the row families, whose float64 loop has no registers for a
+	// copy), in the loop itself, behind a test of the flag, at an address clamped to
+	// the last full block.
+	Short int
 }
 
 // tuning returns the measured tuning of family f for element type t (docs/tuning.md).
@@ -124,7 +130,9 @@ func tuning(f Family, t Type) Tuning {
 	switch {
 	case f == Sum:
 		return Tuning{Unroll: 2, Prefetch: LoopCopy, Near: t == F64}
-	case (f == SumAndGrad || f == WeightedSumAndGrad) && t == F64:
+	case f == WeightedSumAndGrad && t == F64:
+		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true, Short: ShortDist} // no registers for a loop copy
+	case f == SumAndGrad && t == F64:
 		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true} // no registers for a loop copy
 	case f == SumAndGrad:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
@@ -133,9 +141,9 @@ func tuning(f Family, t Type) Tuning {
 	case f.Info().Cols > 0:
 		// float64: no register is left for a second block; float32: two blocks
 		// per iteration were no faster (A/B on Zen 4, docs/tuning.md).
-		return Tuning{Unroll: 1}
+		return Tuning{Unroll: 1, Short: RowShortDist}
 	case f == WeightedSumAndGrad || f == WeightedSum:
-		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: true} // Zen 4: 512 bytes ahead
+		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: ShortDist}
 	}
 	return Tuning{Unroll: 1, Prefetch: LoopCopy}
 }
@@ -151,8 +159,10 @@ func (tu Tuning) validate(name string) {
 		panic(fmt.Sprintf("kernel: %s: a near prefetch without a prefetch mode", name))
 	case tu.Prefetch == Clamped && tu.Unroll != 1:
 		panic(fmt.Sprintf("kernel: %s: the clamped prefetch is for the loop of single blocks", name))
-	case tu.Short && tu.Prefetch != LoopCopy:
-		panic(fmt.Sprintf("kernel: %s: a short prefetch without a loop copy", name))
+	case tu.Short != 0 && tu.Unroll != 1:
+		panic(fmt.Sprintf("kernel: %s: the short prefetch is for the loop of single blocks", name))
+	case tu.Short < 0 || tu.Short%64 != 0:
+		panic(fmt.Sprintf("kernel: %s: a short prefetch of %d bytes (a multiple of 64)", name, tu.Short))
 	}
 }
 

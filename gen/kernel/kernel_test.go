@@ -50,8 +50,9 @@ func TestTuningValidated(t *testing.T) {
 		{Unroll: 1, Near: true}, // a near prefetch without a prefetch mode
 		{Unroll: 2, Prefetch: Clamped},
 		{Unroll: 1, Prefetch: PrefetchMode(7)},
-		{Unroll: 1, Short: true}, // a short prefetch without a loop copy
-		{Unroll: 1, Prefetch: Clamped, Short: true}, // nor with the clamped one
+		{Unroll: 2, Prefetch: LoopCopy, Short: ShortDist}, // the short copy is of single blocks
+		{Unroll: 1, Prefetch: LoopCopy, Short: 100},       // not whole cache lines
+		{Unroll: 1, Prefetch: LoopCopy, Short: -64},
 	}
 	for _, tu := range bad {
 		func() {
@@ -87,18 +88,26 @@ func TestValueNames(t *testing.T) {
 	k.validate()
 }
 
-// TestRowFamilyNoPrefetch checks that a row family with a prefetching tuning fails at
-// go generate: its loops count rows, so the prefetch addresses would be wrong.
+// TestRowFamilyNoPrefetch checks that a row family with a far prefetch, or another
+// family with a short prefetch in its loop, fails at go generate: the row loops
+// count rows, so the far prefetches' addresses would be wrong, and the short
+// prefetch in the loop is written for rows only.
 func TestRowFamilyNoPrefetch(t *testing.T) {
-	for _, tu := range []Tuning{{Unroll: 1, Prefetch: LoopCopy}, {Unroll: 1, Prefetch: LoopCopy, Short: true}} {
+	for _, k := range []Kernel{
+		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: LoopCopy}},
+		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: Clamped, Short: ShortDist}},
+		{Family: Sum, Tuning: Tuning{Unroll: 1, Short: ShortDist}},
+	} {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("RowSums4 with %+v: no panic", tu)
+					t.Errorf("%v with %+v: no panic", k.Family, k.Tuning)
 				}
 			}()
-			(&Kernel{Family: RowSums4, Tuning: tu}).validate()
+			k.validate()
 		}()
 	}
-	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1}}).validate() // must not panic
+	// Must not panic:
+	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1}}).validate()
+	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1, Short: RowShortDist}}).validate()
 }
