@@ -37,7 +37,7 @@ import (
 // reads lin: lin = Lanes - quad is then the number of the row's own elements that
 // are not quadratic.
 //
-// Rows of 2 and 4 columns (points, boxes) go to the row kernels (gen/kernel/rows.go),
+// Rows of 2, 3 and 4 columns (points, boxes) go to the row kernels (gen/kernel/rows.go),
 // which do all of the above for 8 rows at a time in vector lanes, one row per lane,
 // where that is the faster path (rowKernel); the rows after their last whole block
 // of 8 take the paths below.
@@ -60,8 +60,8 @@ func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 	return p, true
 }
 
-// rowKernel reports whether RowSums and RowMeans of rows of 2 or 4 columns take the
-// row kernels (gen/kernel: RowSums2, RowSums4, ...) on implementation id: every
+// rowKernel reports whether RowSums and RowMeans of rows of 2 to 4 columns take the
+// row kernels (gen/kernel: RowSums2, RowSums3, RowSums4, ...) on implementation id: every
 // assembly implementation has its own, and the portable float64 kernels beat the
 // per-row path; the portable float32 kernels do not (0.6x of its speed), so generic
 // float32 keeps the per-row path below. docs/tuning.md has the measurements.
@@ -69,7 +69,7 @@ func rowKernel(id int, single bool) bool {
 	return id != generated.ImplGeneric || !single
 }
 
-// rowsKernel runs the row kernel of cols (2 or 4) columns (RowMeans2 or RowMeans4
+// rowsKernel runs the row kernel of cols (2 to 4) columns (RowMeans2 to RowMeans4
 // if mean) of implementation id on the whole blocks of rows and returns the rows
 // after them. (A switch, not a function value: through one, rp would escape to the
 // heap.)
@@ -85,6 +85,10 @@ func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, m
 				generated.RowMeans2F32Impl(id, &rp, d, xs, ys)
 			case cols == 2:
 				generated.RowSums2F32Impl(id, &rp, d, xs, ys)
+			case cols == 3 && mean:
+				generated.RowMeans3F32Impl(id, &rp, d, xs, ys)
+			case cols == 3:
+				generated.RowSums3F32Impl(id, &rp, d, xs, ys)
 			case mean:
 				generated.RowMeans4F32Impl(id, &rp, d, xs, ys)
 			default:
@@ -97,6 +101,10 @@ func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, m
 				generated.RowMeans2F64Impl(id, &rp, d, xs, ys)
 			case cols == 2:
 				generated.RowSums2F64Impl(id, &rp, d, xs, ys)
+			case cols == 3 && mean:
+				generated.RowMeans3F64Impl(id, &rp, d, xs, ys)
+			case cols == 3:
+				generated.RowSums3F64Impl(id, &rp, d, xs, ys)
 			case mean:
 				generated.RowMeans4F64Impl(id, &rp, d, xs, ys)
 			default:
@@ -108,7 +116,7 @@ func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, m
 }
 
 // rowParams returns the parameters p of a row family's kernel (gen/kernel:
-// RowSums4, RowMeans4, RowSums2, RowMeans2) for rows of cols columns: RowCols, the
+// RowSums4, RowMeans4, RowSums3, ...) for rows of cols columns: RowCols, the
 // columns where K > 0 (finishSum64 subtracts K*K per linear element only there),
 // RowDiv, the divisor of the means, cols; KKh + KKl, K*K exactly, as finishSum64
 // forms it; and BInf, the loss at z = +Inf, as finishSum32 forms it.
@@ -140,7 +148,7 @@ func lane32(k float64, x, y float32) (q, l float64) {
 // rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= chunkLen
 // columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
-	if (cols == 2 || cols == 4) && rowKernel(id, true) {
+	if cols >= 2 && cols <= 4 && rowKernel(id, true) {
 		dst, x, y = rowsKernel(id, p, dst, x, y, cols, mean) // the last rows below
 	}
 	if id == generated.ImplAVX512 && cols < avx512MinSum32 {
@@ -276,7 +284,7 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 // columns, with the kernels of implementation id: for at most Lanes columns the
 // lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
-	if (cols == 2 || cols == 4) && rowKernel(id, false) {
+	if cols >= 2 && cols <= 4 && rowKernel(id, false) {
 		dst, x, y = rowsKernel(id, p, dst, x, y, cols, mean) // the last rows below
 	}
 	var acc acc64

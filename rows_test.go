@@ -425,7 +425,7 @@ func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int
 // only here, since generic keeps the per-row path for float32, rowKernel). A kernel
 // takes whole blocks of 8 rows: it must leave the rows after them alone.
 func TestRowKernels(t *testing.T) {
-	for _, cols := range []int{2, 4} {
+	for _, cols := range []int{2, 3, 4} {
 		testRowKernels[float32](t, cols)
 		testRowKernels[float64](t, cols)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"math/bits"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -180,10 +179,11 @@ func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, dist, stride int) {
 	ADDQ(I32(dist/(sz*cols)), at)
 	CMPQ(at, limit)
 	CMOVQGT(limit, at)
-	SHLQ(U8(bits.TrailingZeros(uint(cols))), at)
+	e := GP64()
+	rowElems(g, at, e)
 	for _, sl := range g.k.Info().Ins {
 		for off := 0; off < stride*sz*cols; off += 64 {
-			PREFETCHT0(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz), Disp: off})
+			PREFETCHT0(Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: off})
 		}
 	}
 	Label(skip)

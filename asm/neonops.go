@@ -201,15 +201,15 @@ func (g *neonGen) sel(m vreg, dm bool, t, f int, dt, df bool, target vreg, op ke
 }
 
 // loadCols returns the registers of the columns of input sl for the current
-// quarter's two rows, loading them at the first call: LD2 or LD4 takes the rows
+// quarter's two rows, loading them at the first call: LD2, LD3 or LD4 takes the rows
 // apart, column c into the c-th of cols consecutive registers (float32: widened in
 // place).
 func (g *neonGen) loadCols(sl string, cols int) []vreg {
 	if cs := g.cols[sl]; cs != nil {
 		return cs
 	}
-	if cols != 2 && cols != 4 {
-		panic(fmt.Sprintf("%s: a row family of %d columns (only 2 and 4 are written)", g.k.GoName(), cols))
+	if cols < 2 || cols > 4 {
+		panic(fmt.Sprintf("%s: a row family of %d columns (only 2 to 4 are written)", g.k.GoName(), cols))
 	}
 	v := g.allocRun(cols)
 	var cs []vreg

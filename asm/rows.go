@@ -12,7 +12,7 @@ import (
 
 // This file is the load of a row family (kernel.FamilyInfo.Cols): a block is
 // kernel.Lanes rows, one per lane, and a Load names a column (the NEON backend's
-// is in neonops.go: LD2, LD4).
+// is in neonops.go: LD2, LD3, LD4).
 
 // colLoader is an ISA with row families: it loads a block of rows of one input
 // and transposes it into one register per column.
@@ -21,7 +21,7 @@ type colLoader interface {
 }
 
 // colTables writes the index tables of the transpositions (VPERMI2PS, VPERMI2PD),
-// by number of columns (2 and 4, the row families'). For 4 columns: t32 holds, for
+// by number of columns (2 to 4, the row families'). For 4 columns: t32 holds, for
 // each column c, the dword indices c + 4j of lanes j = 0..7 (and again for lanes
 // 8..15, which are not read): column c of 8 rows of float32 in two registers
 // (float64 rows of 4 columns need no table: loadCols unpacks them). For 2 columns:
@@ -29,6 +29,32 @@ type colLoader interface {
 // (float64).
 func colTables() (t32, t64 map[int]Mem) {
 	t32, t64 = map[int]Mem{}, map[int]Mem{}
+	// 3 columns: float32, the dword indices c + 3j (j = 0..7, again for lanes
+	// 8..15), all below 24: rows 0-5 and a third in one register, the rest in the
+	// low half of the other. float64, two tables per column c (at 128c): first the
+	// qword indices c + 3j of the rows in the first two registers (those of the
+	// third taken mod 16, and replaced next), then, for the permutation of that
+	// result and the third register, j where c + 3j < 16 and 8 + (c + 3j - 16)
+	// elsewhere.
+	t32[3] = GLOBL("rowcols32x3", RODATA|NOPTR)
+	for c := 0; c < 3; c++ {
+		for j := 0; j < 16; j++ {
+			DATA(64*c+4*j, U32(uint32(c+3*(j%8))))
+		}
+	}
+	t64[3] = GLOBL("rowcols64x3", RODATA|NOPTR)
+	for c := 0; c < 3; c++ { // (the assembler wants the offsets in order)
+		for j := 0; j < 8; j++ {
+			DATA(128*c+8*j, U64(uint64((c+3*j)%16)))
+		}
+		for j := 0; j < 8; j++ {
+			second := uint64(j)
+			if c+3*j >= 16 {
+				second = uint64(8 + c + 3*j - 16)
+			}
+			DATA(128*c+64+8*j, U64(second))
+		}
+	}
 	t32[4] = GLOBL("rowcols32", RODATA|NOPTR)
 	for c := 0; c < 4; c++ {
 		for j := 0; j < 16; j++ {
@@ -55,13 +81,23 @@ func colTables() (t32, t64 map[int]Mem) {
 // it panics for a column count the loads are not written for.
 func rowStart(g *gen) (cols int, e reg.GPVirtual) {
 	cols = g.k.Info().Cols
-	if cols != 2 && cols != 4 {
-		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only 2 and 4 are written)", g.k.GoName(), cols))
-	}
 	e = GP64()
-	MOVQ(g.i, e)
-	SHLQ(U8(cols/2), e) // 2 -> 1, 4 -> 2
+	rowElems(g, g.i, e)
 	return cols, e
+}
+
+// rowElems sets e to the element index of row r of the kernel's rows (r*cols); it
+// panics for a column count the loads are not written for.
+func rowElems(g *gen, r reg.Register, e reg.GPVirtual) {
+	switch cols := g.k.Info().Cols; cols {
+	case 2, 4:
+		MOVQ(r, e)
+		SHLQ(U8(cols/2), e) // 2 -> 1, 4 -> 2
+	case 3:
+		LEAQ(Mem{Base: r, Index: r, Scale: 2}, e)
+	default:
+		panic(fmt.Sprintf("asm: %s: a row family of %d columns (only 2 to 4 are written)", g.k.GoName(), cols))
+	}
 }
 
 // loadCols loads the block of kernel.Lanes rows of input sl and returns its
@@ -74,14 +110,21 @@ func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 	at := func(bytes int) Mem { return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: blk + bytes} }
 	cols := make([]Op, n)
 	if g.k.Type == kernel.F32 {
-		// 4 columns: rows 0-3 in one register, 4-7 in the other (memory); 2
-		// columns: all 8 rows in one register, both tables. One permutation per
-		// column, then the widening.
+		// 4 columns: rows 0-3 in one register, 4-7 in the other (memory); 3
+		// columns: 16 elements in one register, the last 8 in the low half of
+		// the other (a 256-bit load, which zeroes the upper half: nothing after
+		// the block is read); 2 columns: all 8 rows in one register, both
+		// tables. One permutation per column, then the widening.
 		a := ZMM()
 		VMOVUPS(at(0), a)
 		var b Op = at(64)
-		if n == 2 {
+		switch n {
+		case 2:
 			b = a // (the block is 64 bytes: nothing after it is read)
+		case 3:
+			t := ZMM()
+			VMOVUPS(at(64), t.AsY())
+			b = t
 		}
 		for c := range cols {
 			d := ZMM()
@@ -90,6 +133,25 @@ func (s avx512) loadCols(g *gen, sl string, _ int) []Op {
 			w := ZMM()
 			VCVTPS2PD(d.AsY(), w)
 			cols[c] = w
+		}
+		return cols
+	}
+	if n == 3 {
+		// The 24 elements in three registers (A, B, C): per column, one
+		// permutation of A and B, then one of that result and C (colTables).
+		var r [3]reg.VecVirtual
+		for q := range r {
+			r[q] = ZMM()
+			VMOVUPD(at(64*q), r[q])
+		}
+		for c := range cols {
+			d := ZMM()
+			VMOVUPD(s.cols64[3].Offset(128*c), d)
+			VPERMI2PD(r[1], r[0], d)
+			e := ZMM()
+			VMOVUPD(s.cols64[3].Offset(128*c+64), e)
+			VPERMI2PD(r[2], d, e)
+			cols[c] = e
 		}
 		return cols
 	}
@@ -158,6 +220,57 @@ func (avx2) loadCols(g *gen, sl string, h int) []Op {
 	}
 	cols := make([]Op, n)
 	switch {
+	case n == 3:
+		// The 12 elements of the 4 rows a, b, c, d in three registers: L0 = a0 a1
+		// a2 b0, L1 = b1 b2 c0 c1, L2 = c2 d0 d1 d2. Each column has its
+		// elements at different positions of the three: two blends gather them,
+		// one in-register permutation puts them in row order.
+		at := func(k int) Mem {
+			return Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: sz * (n*(kernel.Lanes*g.blk+4*h) + 4*k)}
+		}
+		var l [3]reg.VecVirtual
+		for k := range l {
+			if g.k.Type == kernel.F32 {
+				l[k] = XMM()
+				VMOVUPS(at(k), l[k])
+			} else {
+				l[k] = YMM()
+				VMOVUPD(at(k), l[k])
+			}
+		}
+		// For column c: the register whose positions are taken first, the
+		// blend immediates (from the second, then the third register), and the
+		// permutation, as positions: the element of row r is at position
+		// perm[r].
+		type gather struct {
+			first, second, third int
+			m1, m2               uint8
+			perm                 [4]uint8
+		}
+		gs := [3]gather{
+			{0, 1, 2, 0b0100, 0b0010, [4]uint8{0, 3, 2, 1}}, // a0 d0 c0 b0 -> a0 b0 c0 d0
+			{1, 0, 2, 0b0010, 0b0100, [4]uint8{1, 0, 3, 2}}, // b1 a1 d1 c1
+			{2, 1, 0, 0b0010, 0b0100, [4]uint8{2, 1, 0, 3}}, // c2 b2 a2 d2
+		}
+		for c, gt := range gs {
+			imm := gt.perm[0] | gt.perm[1]<<2 | gt.perm[2]<<4 | gt.perm[3]<<6
+			if g.k.Type == kernel.F32 {
+				t, u := XMM(), XMM()
+				VBLENDPS(U8(gt.m1), l[gt.second], l[gt.first], t)
+				VBLENDPS(U8(gt.m2), l[gt.third], t, u)
+				VPERMILPS(U8(imm), u, u)
+				w := YMM()
+				VCVTPS2PD(u, w)
+				cols[c] = w
+				continue
+			}
+			t, u := YMM(), YMM()
+			VBLENDPD(U8(gt.m1), l[gt.second], l[gt.first], t)
+			VBLENDPD(U8(gt.m2), l[gt.third], t, u)
+			VPERMPD(U8(imm), u, u)
+			cols[c] = u
+		}
+		return cols
 	case n == 2 && g.k.Type == kernel.F32:
 		lo, hi := XMM(), XMM()
 		VMOVUPS(row(0), lo)                       // r0c0 r0c1 r1c0 r1c1

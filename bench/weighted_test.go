@@ -50,9 +50,9 @@ func benchRows[T smoothl1.Float](b *testing.B) {
 	if dtype == "float64" {
 		size = 8
 	}
-	shapes := [][2]int{{4, 1 << 20}, {2, 1 << 20}, {1000, 1 << 10}}
+	shapes := [][2]int{{4, 1 << 20}, {3, 1 << 20}, {2, 1 << 20}, {1000, 1 << 10}}
 	if testing.Short() {
-		shapes = [][2]int{{4, 1 << 16}, {2, 1 << 16}, {1000, 1 << 6}}
+		shapes = [][2]int{{4, 1 << 16}, {3, 1 << 16}, {2, 1 << 16}, {1000, 1 << 6}}
 	}
 	for _, sh := range shapes {
 		cols, rows := sh[0], sh[1]

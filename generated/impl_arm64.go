@@ -126,6 +126,26 @@ func RowMeans2F32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowSums3F32Impl calls the RowSums3F32 kernel of implementation impl.
+func RowSums3F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplNEON:
+		rowSums3F32NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums3F32(p, dst, x, y)
+	}
+}
+
+// RowMeans3F32Impl calls the RowMeans3F32 kernel of implementation impl.
+func RowMeans3F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplNEON:
+		rowMeans3F32NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans3F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -243,5 +263,25 @@ func RowMeans2F64Impl(impl int, p *Params, dst, x, y []float64) {
 		rowMeans2F64NEON((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowMeans2F64(p, dst, x, y)
+	}
+}
+
+// RowSums3F64Impl calls the RowSums3F64 kernel of implementation impl.
+func RowSums3F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplNEON:
+		rowSums3F64NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums3F64(p, dst, x, y)
+	}
+}
+
+// RowMeans3F64Impl calls the RowMeans3F64 kernel of implementation impl.
+func RowMeans3F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplNEON:
+		rowMeans3F64NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans3F64(p, dst, x, y)
 	}
 }

@@ -161,6 +161,30 @@ func RowMeans2F32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowSums3F32Impl calls the RowSums3F32 kernel of implementation impl.
+func RowSums3F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplAVX512:
+		rowSums3F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums3F32AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums3F32(p, dst, x, y)
+	}
+}
+
+// RowMeans3F32Impl calls the RowMeans3F32 kernel of implementation impl.
+func RowMeans3F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplAVX512:
+		rowMeans3F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowMeans3F32AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans3F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -302,5 +326,29 @@ func RowMeans2F64Impl(impl int, p *Params, dst, x, y []float64) {
 		rowMeans2F64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowMeans2F64(p, dst, x, y)
+	}
+}
+
+// RowSums3F64Impl calls the RowSums3F64 kernel of implementation impl.
+func RowSums3F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplAVX512:
+		rowSums3F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums3F64AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums3F64(p, dst, x, y)
+	}
+}
+
+// RowMeans3F64Impl calls the RowMeans3F64 kernel of implementation impl.
+func RowMeans3F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplAVX512:
+		rowMeans3F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowMeans3F64AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowMeans3F64(p, dst, x, y)
 	}
 }

@@ -66,6 +66,16 @@ func RowMeans2F32Impl(impl int, p *Params, dst, x, y []float32) {
 	RowMeans2F32(p, dst, x, y)
 }
 
+// RowSums3F32Impl calls the RowSums3F32 kernel of implementation impl.
+func RowSums3F32Impl(impl int, p *Params, dst, x, y []float32) {
+	RowSums3F32(p, dst, x, y)
+}
+
+// RowMeans3F32Impl calls the RowMeans3F32 kernel of implementation impl.
+func RowMeans3F32Impl(impl int, p *Params, dst, x, y []float32) {
+	RowMeans3F32(p, dst, x, y)
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	ElementwiseF64(p, dst, x, y)
@@ -124,4 +134,14 @@ func RowSums2F64Impl(impl int, p *Params, dst, x, y []float64) {
 // RowMeans2F64Impl calls the RowMeans2F64 kernel of implementation impl.
 func RowMeans2F64Impl(impl int, p *Params, dst, x, y []float64) {
 	RowMeans2F64(p, dst, x, y)
+}
+
+// RowSums3F64Impl calls the RowSums3F64 kernel of implementation impl.
+func RowSums3F64Impl(impl int, p *Params, dst, x, y []float64) {
+	RowSums3F64(p, dst, x, y)
+}
+
+// RowMeans3F64Impl calls the RowMeans3F64 kernel of implementation impl.
+func RowMeans3F64Impl(impl int, p *Params, dst, x, y []float64) {
+	RowMeans3F64(p, dst, x, y)
 }

@@ -4775,6 +4775,1281 @@ func RowMeans2F32(p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowSums3F32 writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowSums3 kernel for float32 (see gen/kernel).
+// dst has one element per row, the inputs 3 per row; rows past the last multiple of 8 are left alone.
+func RowSums3F32(p *Params, dst, x, y []float32) {
+	n := len(dst) &^ 7
+	x = x[:n*3]
+	y = y[:n*3]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pB := p[PB]
+	pAh := p[PAh]
+	pZero := p[PZero]
+	pOvf := p[POvf]
+	pBInf := p[PBInf]
+	for i := 0; i < n; i += 8 {
+		xb := (*[24]float32)(x[i*3 : (i+8)*3])
+		yb := (*[24]float32)(y[i*3 : (i+8)*3])
+		dstb := (*[8]float32)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[1])
+			y10 := float64(yb[1])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[2])
+			y19 := float64(yb[2])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[0] = float32(s45)
+		}
+		// row 1 of the block
+		{
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[4])
+			y10 := float64(yb[4])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[5])
+			y19 := float64(yb[5])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[1] = float32(s45)
+		}
+		// row 2 of the block
+		{
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[7])
+			y10 := float64(yb[7])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[8])
+			y19 := float64(yb[8])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[2] = float32(s45)
+		}
+		// row 3 of the block
+		{
+			x0 := float64(xb[9])
+			y1 := float64(yb[9])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[10])
+			y10 := float64(yb[10])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[11])
+			y19 := float64(yb[11])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[3] = float32(s45)
+		}
+		// row 4 of the block
+		{
+			x0 := float64(xb[12])
+			y1 := float64(yb[12])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[13])
+			y10 := float64(yb[13])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[14])
+			y19 := float64(yb[14])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[4] = float32(s45)
+		}
+		// row 5 of the block
+		{
+			x0 := float64(xb[15])
+			y1 := float64(yb[15])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[16])
+			y10 := float64(yb[16])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[17])
+			y19 := float64(yb[17])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[5] = float32(s45)
+		}
+		// row 6 of the block
+		{
+			x0 := float64(xb[18])
+			y1 := float64(yb[18])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[19])
+			y10 := float64(yb[19])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[20])
+			y19 := float64(yb[20])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[6] = float32(s45)
+		}
+		// row 7 of the block
+		{
+			x0 := float64(xb[21])
+			y1 := float64(yb[21])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[22])
+			y10 := float64(yb[22])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[23])
+			y19 := float64(yb[23])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			dstb[7] = float32(s45)
+		}
+	}
+}
+
+// RowMeans3F32 writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowMeans3 kernel for float32 (see gen/kernel).
+// dst has one element per row, the inputs 3 per row; rows past the last multiple of 8 are left alone.
+func RowMeans3F32(p *Params, dst, x, y []float32) {
+	n := len(dst) &^ 7
+	x = x[:n*3]
+	y = y[:n*3]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pB := p[PB]
+	pAh := p[PAh]
+	pZero := p[PZero]
+	pOvf := p[POvf]
+	pBInf := p[PBInf]
+	pRowDiv := p[PRowDiv]
+	for i := 0; i < n; i += 8 {
+		xb := (*[24]float32)(x[i*3 : (i+8)*3])
+		yb := (*[24]float32)(y[i*3 : (i+8)*3])
+		dstb := (*[8]float32)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[1])
+			y10 := float64(yb[1])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[2])
+			y19 := float64(yb[2])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[0] = float32(v47)
+		}
+		// row 1 of the block
+		{
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[4])
+			y10 := float64(yb[4])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[5])
+			y19 := float64(yb[5])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[1] = float32(v47)
+		}
+		// row 2 of the block
+		{
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[7])
+			y10 := float64(yb[7])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[8])
+			y19 := float64(yb[8])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[2] = float32(v47)
+		}
+		// row 3 of the block
+		{
+			x0 := float64(xb[9])
+			y1 := float64(yb[9])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[10])
+			y10 := float64(yb[10])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[11])
+			y19 := float64(yb[11])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[3] = float32(v47)
+		}
+		// row 4 of the block
+		{
+			x0 := float64(xb[12])
+			y1 := float64(yb[12])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[13])
+			y10 := float64(yb[13])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[14])
+			y19 := float64(yb[14])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[4] = float32(v47)
+		}
+		// row 5 of the block
+		{
+			x0 := float64(xb[15])
+			y1 := float64(yb[15])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[16])
+			y10 := float64(yb[16])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[17])
+			y19 := float64(yb[17])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[5] = float32(v47)
+		}
+		// row 6 of the block
+		{
+			x0 := float64(xb[18])
+			y1 := float64(yb[18])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[19])
+			y10 := float64(yb[19])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[20])
+			y19 := float64(yb[20])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[6] = float32(v47)
+		}
+		// row 7 of the block
+		{
+			x0 := float64(xb[21])
+			y1 := float64(yb[21])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			x9 := float64(xb[22])
+			y10 := float64(yb[22])
+			d11 := x9 - y10
+			NegZero12 := pNegZero
+			z13 := math.Float64frombits(math.Float64bits(d11) &^ math.Float64bits(NegZero12))
+			K14 := pK
+			var w15m uint64
+			if K14 > z13 {
+				w15m = ^uint64(0)
+			}
+			w15 := math.Float64frombits(math.Float64bits(z13)&w15m | math.Float64bits(K14)&^w15m)
+			q16 := float64(w15 * w15)
+			zw17 := z13 - w15
+			x18 := float64(xb[23])
+			y19 := float64(yb[23])
+			d20 := x18 - y19
+			NegZero21 := pNegZero
+			z22 := math.Float64frombits(math.Float64bits(d20) &^ math.Float64bits(NegZero21))
+			K23 := pK
+			var w24m uint64
+			if K23 > z22 {
+				w24m = ^uint64(0)
+			}
+			w24 := math.Float64frombits(math.Float64bits(z22)&w24m | math.Float64bits(K23)&^w24m)
+			q25 := float64(w24 * w24)
+			zw26 := z22 - w24
+			qs27 := q7 + q16
+			ls28 := zw8 + zw17
+			var zmax29m uint64
+			if z4 > z13 {
+				zmax29m = ^uint64(0)
+			}
+			zmax29 := math.Float64frombits(math.Float64bits(z4)&zmax29m | math.Float64bits(z13)&^zmax29m)
+			qs30 := qs27 + q25
+			ls31 := ls28 + zw26
+			var zmax32m uint64
+			if zmax29 > z22 {
+				zmax32m = ^uint64(0)
+			}
+			zmax32 := math.Float64frombits(math.Float64bits(zmax29)&zmax32m | math.Float64bits(z22)&^zmax32m)
+			B33 := pB
+			Ah34 := pAh
+			s35 := float64(Ah34 * qs30)
+			Zero36 := pZero
+			var v37 uint64
+			if ls31 != Zero36 {
+				v37 = ^uint64(0)
+			}
+			v38 := float64(B33 * ls31)
+			v39 := s35 + v38
+			s40 := math.Float64frombits(math.Float64bits(v39)&v37 | math.Float64bits(s35)&^v37)
+			Ovf41 := pOvf
+			var ovf42 uint64
+			if Ovf41 <= zmax32 {
+				ovf42 = ^uint64(0)
+			}
+			BInf43 := pBInf
+			v44 := s40 + BInf43
+			s45 := math.Float64frombits(math.Float64bits(v44)&ovf42 | math.Float64bits(s40)&^ovf42)
+			RowDiv46 := pRowDiv
+			v47 := s45 / RowDiv46
+			dstb[7] = float32(v47)
+		}
+	}
+}
+
 // ElementwiseF64 writes the per-element loss of x and y to dst.
 // It is the portable implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
@@ -13994,6 +15269,2889 @@ func RowMeans2F64(p *Params, dst, x, y []float64) {
 			}
 			v108 := math.Float64frombits(math.Float64bits(v106)&v107 | math.Float64bits(nf98)&^v107)
 			dstb[7] = v108
+		}
+	}
+}
+
+// RowSums3F64 writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowSums3 kernel for float64 (see gen/kernel).
+// dst has one element per row, the inputs 3 per row; rows past the last multiple of 8 are left alone.
+func RowSums3F64(p *Params, dst, x, y []float64) {
+	n := len(dst) &^ 7
+	x = x[:n*3]
+	y = y[:n*3]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pP := p[PP]
+	pZero := p[PZero]
+	pRowCols := p[PRowCols]
+	pKKh := p[PKKh]
+	pKKl := p[PKKl]
+	pInf := p[PInf]
+	pDi := p[PDi]
+	pDl := p[PDl]
+	for i := 0; i < n; i += 8 {
+		xb := (*[24]float64)(x[i*3 : (i+8)*3])
+		yb := (*[24]float64)(y[i*3 : (i+8)*3])
+		dstb := (*[8]float64)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[1]
+			y27 := yb[1]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[2]
+			y64 := yb[2]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[0] = v136
+		}
+		// row 1 of the block
+		{
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[4]
+			y27 := yb[4]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[5]
+			y64 := yb[5]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[1] = v136
+		}
+		// row 2 of the block
+		{
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[7]
+			y27 := yb[7]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[8]
+			y64 := yb[8]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[2] = v136
+		}
+		// row 3 of the block
+		{
+			x0 := xb[9]
+			y1 := yb[9]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[10]
+			y27 := yb[10]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[11]
+			y64 := yb[11]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[3] = v136
+		}
+		// row 4 of the block
+		{
+			x0 := xb[12]
+			y1 := yb[12]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[13]
+			y27 := yb[13]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[14]
+			y64 := yb[14]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[4] = v136
+		}
+		// row 5 of the block
+		{
+			x0 := xb[15]
+			y1 := yb[15]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[16]
+			y27 := yb[16]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[17]
+			y64 := yb[17]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[5] = v136
+		}
+		// row 6 of the block
+		{
+			x0 := xb[18]
+			y1 := yb[18]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[19]
+			y27 := yb[19]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[20]
+			y64 := yb[20]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[6] = v136
+		}
+		// row 7 of the block
+		{
+			x0 := xb[21]
+			y1 := yb[21]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[22]
+			y27 := yb[22]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[23]
+			y64 := yb[23]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			v134 := q127 + r133
+			var v135 uint64
+			if hi120 < Inf109 {
+				v135 = ^uint64(0)
+			}
+			v136 := math.Float64frombits(math.Float64bits(v134)&v135 | math.Float64bits(q127)&^v135)
+			dstb[7] = v136
+		}
+	}
+}
+
+// RowMeans3F64 writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the portable implementation of the canonical RowMeans3 kernel for float64 (see gen/kernel).
+// dst has one element per row, the inputs 3 per row; rows past the last multiple of 8 are left alone.
+func RowMeans3F64(p *Params, dst, x, y []float64) {
+	n := len(dst) &^ 7
+	x = x[:n*3]
+	y = y[:n*3]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pP := p[PP]
+	pZero := p[PZero]
+	pRowCols := p[PRowCols]
+	pKKh := p[PKKh]
+	pKKl := p[PKKl]
+	pInf := p[PInf]
+	pDi := p[PDi]
+	pDl := p[PDl]
+	pRowDiv := p[PRowDiv]
+	for i := 0; i < n; i += 8 {
+		xb := (*[24]float64)(x[i*3 : (i+8)*3])
+		yb := (*[24]float64)(y[i*3 : (i+8)*3])
+		dstb := (*[8]float64)(dst[i : i+8])
+		// row 0 of the block
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[1]
+			y27 := yb[1]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[2]
+			y64 := yb[2]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[0] = v145
+		}
+		// row 1 of the block
+		{
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[4]
+			y27 := yb[4]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[5]
+			y64 := yb[5]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[1] = v145
+		}
+		// row 2 of the block
+		{
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[7]
+			y27 := yb[7]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[8]
+			y64 := yb[8]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[2] = v145
+		}
+		// row 3 of the block
+		{
+			x0 := xb[9]
+			y1 := yb[9]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[10]
+			y27 := yb[10]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[11]
+			y64 := yb[11]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[3] = v145
+		}
+		// row 4 of the block
+		{
+			x0 := xb[12]
+			y1 := yb[12]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[13]
+			y27 := yb[13]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[14]
+			y64 := yb[14]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[4] = v145
+		}
+		// row 5 of the block
+		{
+			x0 := xb[15]
+			y1 := yb[15]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[16]
+			y27 := yb[16]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[17]
+			y64 := yb[17]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[5] = v145
+		}
+		// row 6 of the block
+		{
+			x0 := xb[18]
+			y1 := yb[18]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[19]
+			y27 := yb[19]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[20]
+			y64 := yb[20]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[6] = v145
+		}
+		// row 7 of the block
+		{
+			x0 := xb[21]
+			y1 := yb[21]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			n25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			x26 := xb[22]
+			y27 := yb[22]
+			d28 := x26 - y27
+			v29 := d28 - x26
+			v30 := d28 - v29
+			One31 := pOne
+			v32 := x26 - v30
+			_ = One31
+			One33 := pOne
+			v34 := y27 + v29
+			_ = One33
+			e35 := v32 - v34
+			NegZero36 := pNegZero
+			z37 := math.Float64frombits(math.Float64bits(d28) &^ math.Float64bits(NegZero36))
+			sg38 := math.Float64frombits(math.Float64bits(d28) & math.Float64bits(NegZero36))
+			zl39 := math.Float64frombits(math.Float64bits(e35) ^ math.Float64bits(sg38))
+			K40 := pK
+			var quad41 uint64
+			if z37 < K40 {
+				quad41 = ^uint64(0)
+			}
+			P42 := pP
+			c43 := math.Float64frombits(math.Float64bits(z37)&quad41 | math.Float64bits(P42)&^quad41)
+			v44 := zl39 + zl39
+			zz45 := math.Float64frombits(math.Float64bits(v44)&quad41 | math.Float64bits(zl39)&^quad41)
+			hi46 := float64(c43 * z37)
+			v47 := math.FMA(c43, z37, -hi46)
+			lo48 := math.FMA(c43, zz45, v47)
+			One49 := pOne
+			One50 := pOne
+			v51 := n25 + One49
+			_ = One50
+			n52 := math.Float64frombits(math.Float64bits(v51)&quad41 | math.Float64bits(n25)&^quad41)
+			s53 := hi20 + hi46
+			bv54 := s53 - hi20
+			v55 := s53 - bv54
+			v56 := hi20 - v55
+			v57 := hi46 - bv54
+			e58 := v56 + v57
+			One59 := pOne
+			v60 := lo22 + lo48
+			_ = One59
+			One61 := pOne
+			v62 := v60 + e58
+			_ = One61
+			x63 := xb[23]
+			y64 := yb[23]
+			d65 := x63 - y64
+			v66 := d65 - x63
+			v67 := d65 - v66
+			One68 := pOne
+			v69 := x63 - v67
+			_ = One68
+			One70 := pOne
+			v71 := y64 + v66
+			_ = One70
+			e72 := v69 - v71
+			NegZero73 := pNegZero
+			z74 := math.Float64frombits(math.Float64bits(d65) &^ math.Float64bits(NegZero73))
+			sg75 := math.Float64frombits(math.Float64bits(d65) & math.Float64bits(NegZero73))
+			zl76 := math.Float64frombits(math.Float64bits(e72) ^ math.Float64bits(sg75))
+			K77 := pK
+			var quad78 uint64
+			if z74 < K77 {
+				quad78 = ^uint64(0)
+			}
+			P79 := pP
+			c80 := math.Float64frombits(math.Float64bits(z74)&quad78 | math.Float64bits(P79)&^quad78)
+			v81 := zl76 + zl76
+			zz82 := math.Float64frombits(math.Float64bits(v81)&quad78 | math.Float64bits(zl76)&^quad78)
+			hi83 := float64(c80 * z74)
+			v84 := math.FMA(c80, z74, -hi83)
+			lo85 := math.FMA(c80, zz82, v84)
+			One86 := pOne
+			One87 := pOne
+			v88 := n52 + One86
+			_ = One87
+			quad89 := math.Float64frombits(math.Float64bits(v88)&quad78 | math.Float64bits(n52)&^quad78)
+			hi90 := s53 + hi83
+			bv91 := hi90 - s53
+			v92 := hi90 - bv91
+			v93 := s53 - v92
+			v94 := hi83 - bv91
+			e95 := v93 + v94
+			One96 := pOne
+			v97 := v62 + lo85
+			_ = One96
+			One98 := pOne
+			lo99 := v97 + e95
+			_ = One98
+			RowCols100 := pRowCols
+			lin101 := RowCols100 - quad89
+			KKh102 := pKKh
+			KKl103 := pKKl
+			ch104 := float64(lin101 * KKh102)
+			v105 := math.FMA(lin101, KKh102, -ch104)
+			v106 := float64(lin101 * KKl103)
+			One107 := pOne
+			cl108 := v105 + v106
+			_ = One107
+			Inf109 := pInf
+			NegZero110 := pNegZero
+			negch111 := math.Float64frombits(math.Float64bits(ch104) ^ math.Float64bits(NegZero110))
+			s112 := hi90 + negch111
+			bv113 := s112 - hi90
+			v114 := s112 - bv113
+			v115 := hi90 - v114
+			v116 := negch111 - bv113
+			e117 := v115 + v116
+			Zero118 := pZero
+			var corr119 uint64
+			if Zero118 < lin101 {
+				corr119 = ^uint64(0)
+			}
+			hi120 := math.Float64frombits(math.Float64bits(s112)&corr119 | math.Float64bits(hi90)&^corr119)
+			One121 := pOne
+			v122 := lo99 - cl108
+			_ = One121
+			One123 := pOne
+			v124 := v122 + e117
+			_ = One123
+			lo125 := math.Float64frombits(math.Float64bits(v124)&corr119 | math.Float64bits(lo99)&^corr119)
+			Di126 := pDi
+			q127 := float64(hi120 * Di126)
+			v128 := math.FMA(hi120, Di126, -q127)
+			Dl129 := pDl
+			v130 := float64(lo125 * Di126)
+			v131 := math.FMA(hi120, Dl129, v130)
+			One132 := pOne
+			r133 := v128 + v131
+			_ = One132
+			RowDiv134 := pRowDiv
+			nf135 := q127 / RowDiv134
+			qd136 := q127 / RowDiv134
+			NegZero137 := pNegZero
+			negqd138 := math.Float64frombits(math.Float64bits(qd136) ^ math.Float64bits(NegZero137))
+			v139 := math.FMA(negqd138, RowDiv134, q127)
+			One140 := pOne
+			rd141 := v139 + r133
+			_ = One140
+			v142 := rd141 / RowDiv134
+			v143 := qd136 + v142
+			var v144 uint64
+			if hi120 < Inf109 {
+				v144 = ^uint64(0)
+			}
+			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
+			dstb[7] = v145
 		}
 	}
 }

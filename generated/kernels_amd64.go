@@ -148,6 +148,30 @@ func rowMeans2F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 //go:noescape
 func rowMeans2F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
+// rowSums3F32AVX2 writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowSums3 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowSums3F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
+
+// rowSums3F32AVX512 writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the AVX512 implementation of the canonical RowSums3 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowSums3F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
+
+// rowMeans3F32AVX2 writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowMeans3 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowMeans3F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
+
+// rowMeans3F32AVX512 writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX512 implementation of the canonical RowMeans3 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowMeans3F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
+
 // elementwiseF64AVX2 writes the per-element loss of x and y to dst.
 // It is the AVX2 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 //
@@ -291,6 +315,30 @@ func rowMeans2F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 //
 //go:noescape
 func rowMeans2F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowSums3F64AVX2 writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowSums3 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowSums3F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowSums3F64AVX512 writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the AVX512 implementation of the canonical RowSums3 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowSums3F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowMeans3F64AVX2 writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX2 implementation of the canonical RowMeans3 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowMeans3F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowMeans3F64AVX512 writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the AVX512 implementation of the canonical RowMeans3 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowMeans3F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // CPUID returns the registers of the CPUID instruction with EAX = leaf and ECX = 0.
 // Every x86-64 CPU has it; the root package reads the vendor and family with it.

@@ -49,6 +49,106 @@ DATA tailmaskk<>+10(SB)/2, $0x003f
 DATA tailmaskk<>+12(SB)/2, $0x007f
 GLOBL tailmaskk<>(SB), RODATA|NOPTR, $14
 
+DATA rowcols32x3<>+0(SB)/4, $0x00000000
+DATA rowcols32x3<>+4(SB)/4, $0x00000003
+DATA rowcols32x3<>+8(SB)/4, $0x00000006
+DATA rowcols32x3<>+12(SB)/4, $0x00000009
+DATA rowcols32x3<>+16(SB)/4, $0x0000000c
+DATA rowcols32x3<>+20(SB)/4, $0x0000000f
+DATA rowcols32x3<>+24(SB)/4, $0x00000012
+DATA rowcols32x3<>+28(SB)/4, $0x00000015
+DATA rowcols32x3<>+32(SB)/4, $0x00000000
+DATA rowcols32x3<>+36(SB)/4, $0x00000003
+DATA rowcols32x3<>+40(SB)/4, $0x00000006
+DATA rowcols32x3<>+44(SB)/4, $0x00000009
+DATA rowcols32x3<>+48(SB)/4, $0x0000000c
+DATA rowcols32x3<>+52(SB)/4, $0x0000000f
+DATA rowcols32x3<>+56(SB)/4, $0x00000012
+DATA rowcols32x3<>+60(SB)/4, $0x00000015
+DATA rowcols32x3<>+64(SB)/4, $0x00000001
+DATA rowcols32x3<>+68(SB)/4, $0x00000004
+DATA rowcols32x3<>+72(SB)/4, $0x00000007
+DATA rowcols32x3<>+76(SB)/4, $0x0000000a
+DATA rowcols32x3<>+80(SB)/4, $0x0000000d
+DATA rowcols32x3<>+84(SB)/4, $0x00000010
+DATA rowcols32x3<>+88(SB)/4, $0x00000013
+DATA rowcols32x3<>+92(SB)/4, $0x00000016
+DATA rowcols32x3<>+96(SB)/4, $0x00000001
+DATA rowcols32x3<>+100(SB)/4, $0x00000004
+DATA rowcols32x3<>+104(SB)/4, $0x00000007
+DATA rowcols32x3<>+108(SB)/4, $0x0000000a
+DATA rowcols32x3<>+112(SB)/4, $0x0000000d
+DATA rowcols32x3<>+116(SB)/4, $0x00000010
+DATA rowcols32x3<>+120(SB)/4, $0x00000013
+DATA rowcols32x3<>+124(SB)/4, $0x00000016
+DATA rowcols32x3<>+128(SB)/4, $0x00000002
+DATA rowcols32x3<>+132(SB)/4, $0x00000005
+DATA rowcols32x3<>+136(SB)/4, $0x00000008
+DATA rowcols32x3<>+140(SB)/4, $0x0000000b
+DATA rowcols32x3<>+144(SB)/4, $0x0000000e
+DATA rowcols32x3<>+148(SB)/4, $0x00000011
+DATA rowcols32x3<>+152(SB)/4, $0x00000014
+DATA rowcols32x3<>+156(SB)/4, $0x00000017
+DATA rowcols32x3<>+160(SB)/4, $0x00000002
+DATA rowcols32x3<>+164(SB)/4, $0x00000005
+DATA rowcols32x3<>+168(SB)/4, $0x00000008
+DATA rowcols32x3<>+172(SB)/4, $0x0000000b
+DATA rowcols32x3<>+176(SB)/4, $0x0000000e
+DATA rowcols32x3<>+180(SB)/4, $0x00000011
+DATA rowcols32x3<>+184(SB)/4, $0x00000014
+DATA rowcols32x3<>+188(SB)/4, $0x00000017
+GLOBL rowcols32x3<>(SB), RODATA|NOPTR, $192
+
+DATA rowcols64x3<>+0(SB)/8, $0x0000000000000000
+DATA rowcols64x3<>+8(SB)/8, $0x0000000000000003
+DATA rowcols64x3<>+16(SB)/8, $0x0000000000000006
+DATA rowcols64x3<>+24(SB)/8, $0x0000000000000009
+DATA rowcols64x3<>+32(SB)/8, $0x000000000000000c
+DATA rowcols64x3<>+40(SB)/8, $0x000000000000000f
+DATA rowcols64x3<>+48(SB)/8, $0x0000000000000002
+DATA rowcols64x3<>+56(SB)/8, $0x0000000000000005
+DATA rowcols64x3<>+64(SB)/8, $0x0000000000000000
+DATA rowcols64x3<>+72(SB)/8, $0x0000000000000001
+DATA rowcols64x3<>+80(SB)/8, $0x0000000000000002
+DATA rowcols64x3<>+88(SB)/8, $0x0000000000000003
+DATA rowcols64x3<>+96(SB)/8, $0x0000000000000004
+DATA rowcols64x3<>+104(SB)/8, $0x0000000000000005
+DATA rowcols64x3<>+112(SB)/8, $0x000000000000000a
+DATA rowcols64x3<>+120(SB)/8, $0x000000000000000d
+DATA rowcols64x3<>+128(SB)/8, $0x0000000000000001
+DATA rowcols64x3<>+136(SB)/8, $0x0000000000000004
+DATA rowcols64x3<>+144(SB)/8, $0x0000000000000007
+DATA rowcols64x3<>+152(SB)/8, $0x000000000000000a
+DATA rowcols64x3<>+160(SB)/8, $0x000000000000000d
+DATA rowcols64x3<>+168(SB)/8, $0x0000000000000000
+DATA rowcols64x3<>+176(SB)/8, $0x0000000000000003
+DATA rowcols64x3<>+184(SB)/8, $0x0000000000000006
+DATA rowcols64x3<>+192(SB)/8, $0x0000000000000000
+DATA rowcols64x3<>+200(SB)/8, $0x0000000000000001
+DATA rowcols64x3<>+208(SB)/8, $0x0000000000000002
+DATA rowcols64x3<>+216(SB)/8, $0x0000000000000003
+DATA rowcols64x3<>+224(SB)/8, $0x0000000000000004
+DATA rowcols64x3<>+232(SB)/8, $0x0000000000000008
+DATA rowcols64x3<>+240(SB)/8, $0x000000000000000b
+DATA rowcols64x3<>+248(SB)/8, $0x000000000000000e
+DATA rowcols64x3<>+256(SB)/8, $0x0000000000000002
+DATA rowcols64x3<>+264(SB)/8, $0x0000000000000005
+DATA rowcols64x3<>+272(SB)/8, $0x0000000000000008
+DATA rowcols64x3<>+280(SB)/8, $0x000000000000000b
+DATA rowcols64x3<>+288(SB)/8, $0x000000000000000e
+DATA rowcols64x3<>+296(SB)/8, $0x0000000000000001
+DATA rowcols64x3<>+304(SB)/8, $0x0000000000000004
+DATA rowcols64x3<>+312(SB)/8, $0x0000000000000007
+DATA rowcols64x3<>+320(SB)/8, $0x0000000000000000
+DATA rowcols64x3<>+328(SB)/8, $0x0000000000000001
+DATA rowcols64x3<>+336(SB)/8, $0x0000000000000002
+DATA rowcols64x3<>+344(SB)/8, $0x0000000000000003
+DATA rowcols64x3<>+352(SB)/8, $0x0000000000000004
+DATA rowcols64x3<>+360(SB)/8, $0x0000000000000009
+DATA rowcols64x3<>+368(SB)/8, $0x000000000000000c
+DATA rowcols64x3<>+376(SB)/8, $0x000000000000000f
+GLOBL rowcols64x3<>(SB), RODATA|NOPTR, $384
+
 DATA rowcols32<>+0(SB)/4, $0x00000000
 DATA rowcols32<>+4(SB)/4, $0x00000004
 DATA rowcols32<>+8(SB)/4, $0x00000008
@@ -6352,6 +6452,1110 @@ loop1nosp:
 	VDIVPD Z2, Z5, Z2
 
 	// store dst v35
+	VCVTPD2PS Z2, Y2
+	VMOVUPS   Y2, (SI)(DI*4)
+	ADDQ      $0x08, DI
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums3F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX
+TEXT ·rowSums3F32AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of x, transposed into its 3 columns.
+	VMOVUPS   (DX)(R8*4), X0
+	VMOVUPS   16(DX)(R8*4), X1
+	VMOVUPS   32(DX)(R8*4), X2
+	VBLENDPS  $0x04, X1, X0, X3
+	VBLENDPS  $0x02, X2, X3, X3
+	VPERMILPS $0x6c, X3, X3
+	VCVTPS2PD X3, Y3
+	VBLENDPS  $0x02, X0, X1, X4
+	VBLENDPS  $0x04, X2, X4, X4
+	VPERMILPS $0xb1, X4, X4
+	VCVTPS2PD X4, Y4
+	VBLENDPS  $0x02, X1, X2, X1
+	VBLENDPS  $0x04, X0, X1, X0
+	VPERMILPS $0xc6, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of y, transposed into its 3 columns.
+	VMOVUPS   (BX)(R8*4), X1
+	VMOVUPS   16(BX)(R8*4), X2
+	VMOVUPS   32(BX)(R8*4), X5
+	VBLENDPS  $0x04, X2, X1, X6
+	VBLENDPS  $0x02, X5, X6, X6
+	VPERMILPS $0x6c, X6, X6
+	VCVTPS2PD X6, Y6
+	VBLENDPS  $0x02, X1, X2, X7
+	VBLENDPS  $0x04, X5, X7, X7
+	VPERMILPS $0xb1, X7, X7
+	VCVTPS2PD X7, Y7
+	VBLENDPS  $0x02, X2, X5, X2
+	VBLENDPS  $0x04, X1, X2, X1
+	VPERMILPS $0xc6, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y5
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y7, Y4, Y4
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y4, Y6, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w15 = min z13, K14
+	VMINPD Y6, Y4, Y6
+
+	// q16 = mul w15, w15
+	VMULPD Y6, Y6, Y7
+
+	// zw17 = sub z13, w15
+	VSUBPD Y6, Y4, Y6
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero21 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z22 = andnot NegZero21, d20
+	VANDNPD Y0, Y1, Y0
+
+	// K23 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w24 = min z22, K23
+	VMINPD Y1, Y0, Y1
+
+	// q25 = mul w24, w24
+	VMULPD Y1, Y1, Y8
+
+	// zw26 = sub z22, w24
+	VSUBPD Y1, Y0, Y1
+
+	// qs27 = add q7, q16
+	VADDPD Y7, Y5, Y5
+
+	// ls28 = add zw8, zw17
+	VADDPD Y6, Y3, Y3
+
+	// zmax29 = max z4, z13
+	VMAXPD Y4, Y2, Y2
+
+	// qs30 = add qs27, q25
+	VADDPD Y8, Y5, Y4
+
+	// ls31 = add ls28, zw26
+	VADDPD Y1, Y3, Y1
+
+	// zmax32 = max zmax29, z22
+	VMAXPD Y0, Y2, Y0
+
+	// B33 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah34 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s35 = mul Ah34, qs30
+	VMULPD Y4, Y3, Y3
+
+	// Zero36 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v37 = ne ls31, Zero36
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v38 = mul B33, ls31
+	VMULPD Y1, Y2, Y1
+
+	// v39 = add s35, v38
+	VADDPD Y1, Y3, Y1
+
+	// s40 = select v37, v39, s35
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Ovf41 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf42 = le Ovf41, zmax32
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf43 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v44 = add s40, BInf43
+	VADDPD Y2, Y1, Y2
+
+	// s45 = select ovf42, v44, s40
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s45
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of x, transposed into its 3 columns.
+	VMOVUPS   48(DX)(R8*4), X0
+	VMOVUPS   64(DX)(R8*4), X1
+	VMOVUPS   80(DX)(R8*4), X2
+	VBLENDPS  $0x04, X1, X0, X3
+	VBLENDPS  $0x02, X2, X3, X3
+	VPERMILPS $0x6c, X3, X3
+	VCVTPS2PD X3, Y3
+	VBLENDPS  $0x02, X0, X1, X4
+	VBLENDPS  $0x04, X2, X4, X4
+	VPERMILPS $0xb1, X4, X4
+	VCVTPS2PD X4, Y4
+	VBLENDPS  $0x02, X1, X2, X1
+	VBLENDPS  $0x04, X0, X1, X0
+	VPERMILPS $0xc6, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of y, transposed into its 3 columns.
+	VMOVUPS   48(BX)(R8*4), X1
+	VMOVUPS   64(BX)(R8*4), X2
+	VMOVUPS   80(BX)(R8*4), X5
+	VBLENDPS  $0x04, X2, X1, X6
+	VBLENDPS  $0x02, X5, X6, X6
+	VPERMILPS $0x6c, X6, X6
+	VCVTPS2PD X6, Y6
+	VBLENDPS  $0x02, X1, X2, X7
+	VBLENDPS  $0x04, X5, X7, X7
+	VPERMILPS $0xb1, X7, X7
+	VCVTPS2PD X7, Y7
+	VBLENDPS  $0x02, X2, X5, X2
+	VBLENDPS  $0x04, X1, X2, X1
+	VPERMILPS $0xc6, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y5
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y7, Y4, Y4
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y4, Y6, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w15 = min z13, K14
+	VMINPD Y6, Y4, Y6
+
+	// q16 = mul w15, w15
+	VMULPD Y6, Y6, Y7
+
+	// zw17 = sub z13, w15
+	VSUBPD Y6, Y4, Y6
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero21 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z22 = andnot NegZero21, d20
+	VANDNPD Y0, Y1, Y0
+
+	// K23 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w24 = min z22, K23
+	VMINPD Y1, Y0, Y1
+
+	// q25 = mul w24, w24
+	VMULPD Y1, Y1, Y8
+
+	// zw26 = sub z22, w24
+	VSUBPD Y1, Y0, Y1
+
+	// qs27 = add q7, q16
+	VADDPD Y7, Y5, Y5
+
+	// ls28 = add zw8, zw17
+	VADDPD Y6, Y3, Y3
+
+	// zmax29 = max z4, z13
+	VMAXPD Y4, Y2, Y2
+
+	// qs30 = add qs27, q25
+	VADDPD Y8, Y5, Y4
+
+	// ls31 = add ls28, zw26
+	VADDPD Y1, Y3, Y1
+
+	// zmax32 = max zmax29, z22
+	VMAXPD Y0, Y2, Y0
+
+	// B33 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah34 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s35 = mul Ah34, qs30
+	VMULPD Y4, Y3, Y3
+
+	// Zero36 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v37 = ne ls31, Zero36
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v38 = mul B33, ls31
+	VMULPD Y1, Y2, Y1
+
+	// v39 = add s35, v38
+	VADDPD Y1, Y3, Y1
+
+	// s40 = select v37, v39, s35
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Ovf41 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf42 = le Ovf41, zmax32
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf43 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v44 = add s40, BInf43
+	VADDPD Y2, Y1, Y2
+
+	// s45 = select ovf42, v44, s40
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s45
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums3F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·rowSums3F32AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
+
+loop1:
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+170, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	LEAQ       (R9)(R9*2), R9
+	PREFETCHT0 (DX)(R9*4)
+	PREFETCHT0 64(DX)(R9*4)
+	PREFETCHT0 (BX)(R9*4)
+	PREFETCHT0 64(BX)(R9*4)
+
+loop1nosp:
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of x, transposed into its 3 columns.
+	VMOVUPS   (DX)(R9*4), Z2
+	VMOVUPS   64(DX)(R9*4), Y3
+	VMOVUPS   rowcols32x3<>+0(SB), Z4
+	VPERMI2PS Z3, Z2, Z4
+	VCVTPS2PD Y4, Z4
+	VMOVUPS   rowcols32x3<>+64(SB), Z5
+	VPERMI2PS Z3, Z2, Z5
+	VCVTPS2PD Y5, Z5
+	VMOVUPS   rowcols32x3<>+128(SB), Z6
+	VPERMI2PS Z3, Z2, Z6
+	VCVTPS2PD Y6, Z2
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of y, transposed into its 3 columns.
+	VMOVUPS   (BX)(R9*4), Z6
+	VMOVUPS   64(BX)(R9*4), Y3
+	VMOVUPS   rowcols32x3<>+0(SB), Z7
+	VPERMI2PS Z3, Z6, Z7
+	VCVTPS2PD Y7, Z7
+	VMOVUPS   rowcols32x3<>+64(SB), Z8
+	VPERMI2PS Z3, Z6, Z8
+	VCVTPS2PD Y8, Z8
+	VMOVUPS   rowcols32x3<>+128(SB), Z9
+	VPERMI2PS Z3, Z6, Z9
+	VCVTPS2PD Y9, Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z7, Z4, Z4
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z4, Z0, Z4
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z4, Z7
+
+	// q7 = mul w6, w6
+	VMULPD Z7, Z7, Z9
+
+	// zw8 = sub z4, w6
+	VSUBPD Z7, Z4, Z7
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Z8, Z5, Z5
+
+	// NegZero12 = param NegZero
+	// z13 = andnot NegZero12, d11
+	VPANDNQ Z5, Z0, Z5
+
+	// K14 = param K
+	// w15 = min z13, K14
+	VMINPD Z1, Z5, Z8
+
+	// q16 = mul w15, w15
+	VMULPD Z8, Z8, Z10
+
+	// zw17 = sub z13, w15
+	VSUBPD Z8, Z5, Z8
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Z6, Z2, Z2
+
+	// NegZero21 = param NegZero
+	// z22 = andnot NegZero21, d20
+	VPANDNQ Z2, Z0, Z2
+
+	// K23 = param K
+	// w24 = min z22, K23
+	VMINPD Z1, Z2, Z6
+
+	// q25 = mul w24, w24
+	VMULPD Z6, Z6, Z11
+
+	// zw26 = sub z22, w24
+	VSUBPD Z6, Z2, Z6
+
+	// qs27 = add q7, q16
+	VADDPD Z10, Z9, Z9
+
+	// ls28 = add zw8, zw17
+	VADDPD Z8, Z7, Z7
+
+	// zmax29 = max z4, z13
+	VMAXPD Z5, Z4, Z4
+
+	// qs30 = add qs27, q25
+	VADDPD Z11, Z9, Z5
+
+	// ls31 = add ls28, zw26
+	VADDPD Z6, Z7, Z6
+
+	// zmax32 = max zmax29, z22
+	VMAXPD Z2, Z4, Z2
+
+	// B33 = param B
+	VBROADCASTSD 32(AX), Z4
+
+	// Ah34 = param Ah
+	VBROADCASTSD 16(AX), Z7
+
+	// s35 = mul Ah34, qs30
+	VMULPD Z5, Z7, Z5
+
+	// Zero36 = param Zero
+	VBROADCASTSD 80(AX), Z7
+
+	// v37 = ne ls31, Zero36
+	VCMPPD $0x04, Z7, Z6, K1
+
+	// v38 = mul B33, ls31
+	VMULPD Z6, Z4, Z4
+
+	// v39 = add s35, v38, merged into:
+	// s40 = select v37, v39, s35
+	VADDPD Z4, Z5, K1, Z5
+
+	// Ovf41 = param Ovf
+	VBROADCASTSD 88(AX), Z4
+
+	// ovf42 = le Ovf41, zmax32
+	VCMPPD $0x12, Z2, Z4, K1
+
+	// BInf43 = param BInf
+	VBROADCASTSD 176(AX), Z2
+
+	// v44 = add s40, BInf43, merged into:
+	// s45 = select ovf42, v44, s40
+	VADDPD Z2, Z5, K1, Z5
+
+	// store dst s45
+	VCVTPD2PS Z5, Y2
+	VMOVUPS   Y2, (SI)(DI*4)
+	ADDQ      $0x08, DI
+	JMP       loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans3F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX
+TEXT ·rowMeans3F32AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of x, transposed into its 3 columns.
+	VMOVUPS   (DX)(R8*4), X0
+	VMOVUPS   16(DX)(R8*4), X1
+	VMOVUPS   32(DX)(R8*4), X2
+	VBLENDPS  $0x04, X1, X0, X3
+	VBLENDPS  $0x02, X2, X3, X3
+	VPERMILPS $0x6c, X3, X3
+	VCVTPS2PD X3, Y3
+	VBLENDPS  $0x02, X0, X1, X4
+	VBLENDPS  $0x04, X2, X4, X4
+	VPERMILPS $0xb1, X4, X4
+	VCVTPS2PD X4, Y4
+	VBLENDPS  $0x02, X1, X2, X1
+	VBLENDPS  $0x04, X0, X1, X0
+	VPERMILPS $0xc6, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of y, transposed into its 3 columns.
+	VMOVUPS   (BX)(R8*4), X1
+	VMOVUPS   16(BX)(R8*4), X2
+	VMOVUPS   32(BX)(R8*4), X5
+	VBLENDPS  $0x04, X2, X1, X6
+	VBLENDPS  $0x02, X5, X6, X6
+	VPERMILPS $0x6c, X6, X6
+	VCVTPS2PD X6, Y6
+	VBLENDPS  $0x02, X1, X2, X7
+	VBLENDPS  $0x04, X5, X7, X7
+	VPERMILPS $0xb1, X7, X7
+	VCVTPS2PD X7, Y7
+	VBLENDPS  $0x02, X2, X5, X2
+	VBLENDPS  $0x04, X1, X2, X1
+	VPERMILPS $0xc6, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y5
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y7, Y4, Y4
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y4, Y6, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w15 = min z13, K14
+	VMINPD Y6, Y4, Y6
+
+	// q16 = mul w15, w15
+	VMULPD Y6, Y6, Y7
+
+	// zw17 = sub z13, w15
+	VSUBPD Y6, Y4, Y6
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero21 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z22 = andnot NegZero21, d20
+	VANDNPD Y0, Y1, Y0
+
+	// K23 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w24 = min z22, K23
+	VMINPD Y1, Y0, Y1
+
+	// q25 = mul w24, w24
+	VMULPD Y1, Y1, Y8
+
+	// zw26 = sub z22, w24
+	VSUBPD Y1, Y0, Y1
+
+	// qs27 = add q7, q16
+	VADDPD Y7, Y5, Y5
+
+	// ls28 = add zw8, zw17
+	VADDPD Y6, Y3, Y3
+
+	// zmax29 = max z4, z13
+	VMAXPD Y4, Y2, Y2
+
+	// qs30 = add qs27, q25
+	VADDPD Y8, Y5, Y4
+
+	// ls31 = add ls28, zw26
+	VADDPD Y1, Y3, Y1
+
+	// zmax32 = max zmax29, z22
+	VMAXPD Y0, Y2, Y0
+
+	// B33 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah34 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s35 = mul Ah34, qs30
+	VMULPD Y4, Y3, Y3
+
+	// Zero36 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v37 = ne ls31, Zero36
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v38 = mul B33, ls31
+	VMULPD Y1, Y2, Y1
+
+	// v39 = add s35, v38
+	VADDPD Y1, Y3, Y1
+
+	// s40 = select v37, v39, s35
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Ovf41 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf42 = le Ovf41, zmax32
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf43 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v44 = add s40, BInf43
+	VADDPD Y2, Y1, Y2
+
+	// s45 = select ovf42, v44, s40
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// RowDiv46 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// v47 = div s45, RowDiv46
+	VDIVPD Y1, Y0, Y0
+
+	// store dst v47
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of x, transposed into its 3 columns.
+	VMOVUPS   48(DX)(R8*4), X0
+	VMOVUPS   64(DX)(R8*4), X1
+	VMOVUPS   80(DX)(R8*4), X2
+	VBLENDPS  $0x04, X1, X0, X3
+	VBLENDPS  $0x02, X2, X3, X3
+	VPERMILPS $0x6c, X3, X3
+	VCVTPS2PD X3, Y3
+	VBLENDPS  $0x02, X0, X1, X4
+	VBLENDPS  $0x04, X2, X4, X4
+	VPERMILPS $0xb1, X4, X4
+	VCVTPS2PD X4, Y4
+	VBLENDPS  $0x02, X1, X2, X1
+	VBLENDPS  $0x04, X0, X1, X0
+	VPERMILPS $0xc6, X0, X0
+	VCVTPS2PD X0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of y, transposed into its 3 columns.
+	VMOVUPS   48(BX)(R8*4), X1
+	VMOVUPS   64(BX)(R8*4), X2
+	VMOVUPS   80(BX)(R8*4), X5
+	VBLENDPS  $0x04, X2, X1, X6
+	VBLENDPS  $0x02, X5, X6, X6
+	VPERMILPS $0x6c, X6, X6
+	VCVTPS2PD X6, Y6
+	VBLENDPS  $0x02, X1, X2, X7
+	VBLENDPS  $0x04, X5, X7, X7
+	VPERMILPS $0xb1, X7, X7
+	VCVTPS2PD X7, Y7
+	VBLENDPS  $0x02, X2, X5, X2
+	VBLENDPS  $0x04, X1, X2, X1
+	VPERMILPS $0xc6, X1, X1
+	VCVTPS2PD X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y3
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y2, Y3, Y2
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y3
+
+	// w6 = min z4, K5
+	VMINPD Y3, Y2, Y3
+
+	// q7 = mul w6, w6
+	VMULPD Y3, Y3, Y5
+
+	// zw8 = sub z4, w6
+	VSUBPD Y3, Y2, Y3
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Y7, Y4, Y4
+
+	// NegZero12 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// z13 = andnot NegZero12, d11
+	VANDNPD Y4, Y6, Y4
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y6
+
+	// w15 = min z13, K14
+	VMINPD Y6, Y4, Y6
+
+	// q16 = mul w15, w15
+	VMULPD Y6, Y6, Y7
+
+	// zw17 = sub z13, w15
+	VSUBPD Y6, Y4, Y6
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero21 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z22 = andnot NegZero21, d20
+	VANDNPD Y0, Y1, Y0
+
+	// K23 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w24 = min z22, K23
+	VMINPD Y1, Y0, Y1
+
+	// q25 = mul w24, w24
+	VMULPD Y1, Y1, Y8
+
+	// zw26 = sub z22, w24
+	VSUBPD Y1, Y0, Y1
+
+	// qs27 = add q7, q16
+	VADDPD Y7, Y5, Y5
+
+	// ls28 = add zw8, zw17
+	VADDPD Y6, Y3, Y3
+
+	// zmax29 = max z4, z13
+	VMAXPD Y4, Y2, Y2
+
+	// qs30 = add qs27, q25
+	VADDPD Y8, Y5, Y4
+
+	// ls31 = add ls28, zw26
+	VADDPD Y1, Y3, Y1
+
+	// zmax32 = max zmax29, z22
+	VMAXPD Y0, Y2, Y0
+
+	// B33 = param B
+	VBROADCASTSD 32(AX), Y2
+
+	// Ah34 = param Ah
+	VBROADCASTSD 16(AX), Y3
+
+	// s35 = mul Ah34, qs30
+	VMULPD Y4, Y3, Y3
+
+	// Zero36 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v37 = ne ls31, Zero36
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v38 = mul B33, ls31
+	VMULPD Y1, Y2, Y1
+
+	// v39 = add s35, v38
+	VADDPD Y1, Y3, Y1
+
+	// s40 = select v37, v39, s35
+	VBLENDVPD Y4, Y1, Y3, Y1
+
+	// Ovf41 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf42 = le Ovf41, zmax32
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf43 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v44 = add s40, BInf43
+	VADDPD Y2, Y1, Y2
+
+	// s45 = select ovf42, v44, s40
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// RowDiv46 = param RowDiv
+	VBROADCASTSD 152(AX), Y1
+
+	// v47 = div s45, RowDiv46
+	VDIVPD Y1, Y0, Y0
+
+	// store dst v47
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans3F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·rowMeans3F32AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
+
+loop1:
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+170, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	LEAQ       (R9)(R9*2), R9
+	PREFETCHT0 (DX)(R9*4)
+	PREFETCHT0 64(DX)(R9*4)
+	PREFETCHT0 (BX)(R9*4)
+	PREFETCHT0 64(BX)(R9*4)
+
+loop1nosp:
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of x, transposed into its 3 columns.
+	VMOVUPS   (DX)(R9*4), Z2
+	VMOVUPS   64(DX)(R9*4), Y3
+	VMOVUPS   rowcols32x3<>+0(SB), Z4
+	VPERMI2PS Z3, Z2, Z4
+	VCVTPS2PD Y4, Z4
+	VMOVUPS   rowcols32x3<>+64(SB), Z5
+	VPERMI2PS Z3, Z2, Z5
+	VCVTPS2PD Y5, Z5
+	VMOVUPS   rowcols32x3<>+128(SB), Z6
+	VPERMI2PS Z3, Z2, Z6
+	VCVTPS2PD Y6, Z2
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of y, transposed into its 3 columns.
+	VMOVUPS   (BX)(R9*4), Z6
+	VMOVUPS   64(BX)(R9*4), Y3
+	VMOVUPS   rowcols32x3<>+0(SB), Z7
+	VPERMI2PS Z3, Z6, Z7
+	VCVTPS2PD Y7, Z7
+	VMOVUPS   rowcols32x3<>+64(SB), Z8
+	VPERMI2PS Z3, Z6, Z8
+	VCVTPS2PD Y8, Z8
+	VMOVUPS   rowcols32x3<>+128(SB), Z9
+	VPERMI2PS Z3, Z6, Z9
+	VCVTPS2PD Y9, Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z7, Z4, Z4
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z4, Z0, Z4
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z4, Z7
+
+	// q7 = mul w6, w6
+	VMULPD Z7, Z7, Z9
+
+	// zw8 = sub z4, w6
+	VSUBPD Z7, Z4, Z7
+
+	// x9 = load x[col 1]
+	// y10 = load y[col 1]
+	// d11 = sub x9, y10
+	VSUBPD Z8, Z5, Z5
+
+	// NegZero12 = param NegZero
+	// z13 = andnot NegZero12, d11
+	VPANDNQ Z5, Z0, Z5
+
+	// K14 = param K
+	// w15 = min z13, K14
+	VMINPD Z1, Z5, Z8
+
+	// q16 = mul w15, w15
+	VMULPD Z8, Z8, Z10
+
+	// zw17 = sub z13, w15
+	VSUBPD Z8, Z5, Z8
+
+	// x18 = load x[col 2]
+	// y19 = load y[col 2]
+	// d20 = sub x18, y19
+	VSUBPD Z6, Z2, Z2
+
+	// NegZero21 = param NegZero
+	// z22 = andnot NegZero21, d20
+	VPANDNQ Z2, Z0, Z2
+
+	// K23 = param K
+	// w24 = min z22, K23
+	VMINPD Z1, Z2, Z6
+
+	// q25 = mul w24, w24
+	VMULPD Z6, Z6, Z11
+
+	// zw26 = sub z22, w24
+	VSUBPD Z6, Z2, Z6
+
+	// qs27 = add q7, q16
+	VADDPD Z10, Z9, Z9
+
+	// ls28 = add zw8, zw17
+	VADDPD Z8, Z7, Z7
+
+	// zmax29 = max z4, z13
+	VMAXPD Z5, Z4, Z4
+
+	// qs30 = add qs27, q25
+	VADDPD Z11, Z9, Z5
+
+	// ls31 = add ls28, zw26
+	VADDPD Z6, Z7, Z6
+
+	// zmax32 = max zmax29, z22
+	VMAXPD Z2, Z4, Z2
+
+	// B33 = param B
+	VBROADCASTSD 32(AX), Z4
+
+	// Ah34 = param Ah
+	VBROADCASTSD 16(AX), Z7
+
+	// s35 = mul Ah34, qs30
+	VMULPD Z5, Z7, Z5
+
+	// Zero36 = param Zero
+	VBROADCASTSD 80(AX), Z7
+
+	// v37 = ne ls31, Zero36
+	VCMPPD $0x04, Z7, Z6, K1
+
+	// v38 = mul B33, ls31
+	VMULPD Z6, Z4, Z4
+
+	// v39 = add s35, v38, merged into:
+	// s40 = select v37, v39, s35
+	VADDPD Z4, Z5, K1, Z5
+
+	// Ovf41 = param Ovf
+	VBROADCASTSD 88(AX), Z4
+
+	// ovf42 = le Ovf41, zmax32
+	VCMPPD $0x12, Z2, Z4, K1
+
+	// BInf43 = param BInf
+	VBROADCASTSD 176(AX), Z2
+
+	// v44 = add s40, BInf43, merged into:
+	// s45 = select ovf42, v44, s40
+	VADDPD Z2, Z5, K1, Z5
+
+	// RowDiv46 = param RowDiv
+	VBROADCASTSD 152(AX), Z2
+
+	// v47 = div s45, RowDiv46
+	VDIVPD Z2, Z5, Z2
+
+	// store dst v47
 	VCVTPD2PS Z2, Y2
 	VMOVUPS   Y2, (SI)(DI*4)
 	ADDQ      $0x08, DI
@@ -18786,6 +19990,2719 @@ loop1nosp:
 
 	// store dst v108
 	VMOVUPD Z14, (SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums3F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX2, FMA3
+TEXT ·rowSums3F64AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of x, transposed into its 3 columns.
+	VMOVUPD  (DX)(R8*8), Y0
+	VMOVUPD  32(DX)(R8*8), Y1
+	VMOVUPD  64(DX)(R8*8), Y2
+	VBLENDPD $0x04, Y1, Y0, Y3
+	VBLENDPD $0x02, Y2, Y3, Y3
+	VPERMPD  $0x6c, Y3, Y3
+	VBLENDPD $0x02, Y0, Y1, Y4
+	VBLENDPD $0x04, Y2, Y4, Y4
+	VPERMPD  $0xb1, Y4, Y4
+	VBLENDPD $0x02, Y1, Y2, Y1
+	VBLENDPD $0x04, Y0, Y1, Y0
+	VPERMPD  $0xc6, Y0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of y, transposed into its 3 columns.
+	VMOVUPD  (BX)(R8*8), Y1
+	VMOVUPD  32(BX)(R8*8), Y2
+	VMOVUPD  64(BX)(R8*8), Y5
+	VBLENDPD $0x04, Y2, Y1, Y6
+	VBLENDPD $0x02, Y5, Y6, Y6
+	VPERMPD  $0x6c, Y6, Y6
+	VBLENDPD $0x02, Y1, Y2, Y7
+	VBLENDPD $0x04, Y5, Y7, Y7
+	VPERMPD  $0xb1, Y7, Y7
+	VBLENDPD $0x02, Y2, Y5, Y2
+	VBLENDPD $0x04, Y1, Y2, Y1
+	VPERMPD  $0xc6, Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y2, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y2, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y3, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y6, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y8, Y3
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y5, Y6
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y2, Y2
+
+	// zl13 = xor e9, sg12
+	VXORPD Y2, Y3, Y2
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y6, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y6, Y5, Y5
+
+	// v18 = add zl13, zl13
+	VADDPD Y2, Y2, Y8
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y8, Y2, Y2
+
+	// hi20 = mul c17, z11
+	VMULPD Y6, Y5, Y8
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y8, Y5, Y6
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y2, Y5, Y6
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y2, Y5, Y2
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y7, Y4, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y4, Y3, Y5
+
+	// v30 = sub d28, v29
+	VSUBPD Y5, Y3, Y9
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y10, Y4, Y9
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y4, Y7, Y5
+
+	// e35 = sub v32, v34
+	VSUBPD Y5, Y9, Y4
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y5, Y7
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y5, Y3, Y3
+
+	// zl39 = xor e35, sg38
+	VXORPD Y3, Y4, Y3
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y4, Y7, Y4
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y4, Y7, Y5, Y5
+
+	// v44 = add zl39, zl39
+	VADDPD Y3, Y3, Y9
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y4, Y9, Y3, Y3
+
+	// hi46 = mul c43, z37
+	VMULPD Y7, Y5, Y9
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y9, Y5, Y7
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y3, Y5, Y7
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y3, Y3
+	VFMADD231PD Y5, Y2, Y3
+
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// s53 = add hi20, hi46
+	VADDPD Y9, Y8, Y3
+
+	// bv54 = sub s53, hi20
+	VSUBPD Y8, Y3, Y4
+
+	// v55 = sub s53, bv54
+	VSUBPD Y4, Y3, Y5
+
+	// v56 = sub hi20, v55
+	VSUBPD Y5, Y8, Y5
+
+	// v57 = sub hi46, bv54
+	VSUBPD Y4, Y9, Y4
+
+	// e58 = add v56, v57
+	VADDPD Y4, Y5, Y4
+
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y5, Y6, Y7
+
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y5, Y7, Y4
+
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y1, Y0, Y5
+
+	// v66 = sub d65, x63
+	VSUBPD Y0, Y5, Y6
+
+	// v67 = sub d65, v66
+	VSUBPD Y6, Y5, Y7
+
+	// One68 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v69 = fms x63, One68, v67
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One70 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v71 = fma y64, One70, v66
+	VFMADD231PD Y0, Y1, Y6
+
+	// e72 = sub v69, v71
+	VSUBPD Y6, Y7, Y0
+
+	// NegZero73 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y5, Y1, Y6
+
+	// sg75 = and d65, NegZero73
+	VANDPD Y1, Y5, Y1
+
+	// zl76 = xor e72, sg75
+	VXORPD Y1, Y0, Y0
+
+	// K77 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad78 = lt z74, K77
+	VCMPPD $0x11, Y1, Y6, Y1
+
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y1, Y6, Y5, Y5
+
+	// v81 = add zl76, zl76
+	VADDPD Y0, Y0, Y7
+
+	// zz82 = select quad78, v81, zl76
+	VBLENDVPD Y1, Y7, Y0, Y0
+
+	// hi83 = mul c80, z74
+	VMULPD Y6, Y5, Y7
+
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y7, Y5, Y6
+
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y0, Y5, Y6
+
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v88 = fma n52, One87, One86
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y5, Y2, Y0
+
+	// quad89 = select quad78, v88, n52
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// hi90 = add s53, hi83
+	VADDPD Y7, Y3, Y1
+
+	// bv91 = sub hi90, s53
+	VSUBPD Y3, Y1, Y2
+
+	// v92 = sub hi90, bv91
+	VSUBPD Y2, Y1, Y5
+
+	// v93 = sub s53, v92
+	VSUBPD Y5, Y3, Y3
+
+	// v94 = sub hi83, bv91
+	VSUBPD Y2, Y7, Y2
+
+	// e95 = add v93, v94
+	VADDPD Y2, Y3, Y2
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v97 = fma v62, One96, lo85
+	VFMADD231PD Y3, Y4, Y6
+
+	// One98 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// lo99 = fma v97, One98, e95
+	VFMADD231PD Y3, Y6, Y2
+
+	// RowCols100 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin101 = sub RowCols100, quad89
+	VSUBPD Y0, Y3, Y0
+
+	// KKh102 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl103 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch104 = mul lin101, KKh102
+	VMULPD Y3, Y0, Y5
+
+	// v105 = fms lin101, KKh102, ch104
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y3, Y0, Y6
+
+	// v106 = mul lin101, KKl103
+	VMULPD Y4, Y0, Y3
+
+	// One107 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl108 = fma v105, One107, v106
+	VFMADD231PD Y4, Y6, Y3
+
+	// Inf109 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero110 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch111 = xor ch104, NegZero110
+	VXORPD Y6, Y5, Y5
+
+	// s112 = add hi90, negch111
+	VADDPD Y5, Y1, Y6
+
+	// bv113 = sub s112, hi90
+	VSUBPD Y1, Y6, Y7
+
+	// v114 = sub s112, bv113
+	VSUBPD Y7, Y6, Y8
+
+	// v115 = sub hi90, v114
+	VSUBPD Y8, Y1, Y8
+
+	// v116 = sub negch111, bv113
+	VSUBPD Y7, Y5, Y5
+
+	// e117 = add v115, v116
+	VADDPD Y5, Y8, Y5
+
+	// Zero118 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr119 = lt Zero118, lin101
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi120 = select corr119, s112, hi90
+	VBLENDVPD Y0, Y6, Y1, Y1
+
+	// One121 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v122 = fms lo99, One121, cl108
+	VFMSUB231PD Y6, Y2, Y3
+
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v124 = fma v122, One123, e117
+	VFMADD231PD Y6, Y3, Y5
+
+	// lo125 = select corr119, v124, lo99
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di126 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q127 = mul hi120, Di126
+	VMULPD Y2, Y1, Y3
+
+	// v128 = fms hi120, Di126, q127
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl129 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v130 = mul lo125, Di126
+	VMULPD Y2, Y0, Y0
+
+	// v131 = fma hi120, Dl129, v130
+	VFMADD231PD Y6, Y1, Y0
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r133 = fma v128, One132, v131
+	VFMADD231PD Y2, Y5, Y0
+
+	// v134 = add q127, r133
+	VADDPD Y0, Y3, Y0
+
+	// v135 = lt hi120, Inf109
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v136 = select v135, v134, q127
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v136
+	VMOVUPD Y0, (SI)(DI*8)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of x, transposed into its 3 columns.
+	VMOVUPD  96(DX)(R8*8), Y0
+	VMOVUPD  128(DX)(R8*8), Y1
+	VMOVUPD  160(DX)(R8*8), Y2
+	VBLENDPD $0x04, Y1, Y0, Y3
+	VBLENDPD $0x02, Y2, Y3, Y3
+	VPERMPD  $0x6c, Y3, Y3
+	VBLENDPD $0x02, Y0, Y1, Y4
+	VBLENDPD $0x04, Y2, Y4, Y4
+	VPERMPD  $0xb1, Y4, Y4
+	VBLENDPD $0x02, Y1, Y2, Y1
+	VBLENDPD $0x04, Y0, Y1, Y0
+	VPERMPD  $0xc6, Y0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of y, transposed into its 3 columns.
+	VMOVUPD  96(BX)(R8*8), Y1
+	VMOVUPD  128(BX)(R8*8), Y2
+	VMOVUPD  160(BX)(R8*8), Y5
+	VBLENDPD $0x04, Y2, Y1, Y6
+	VBLENDPD $0x02, Y5, Y6, Y6
+	VPERMPD  $0x6c, Y6, Y6
+	VBLENDPD $0x02, Y1, Y2, Y7
+	VBLENDPD $0x04, Y5, Y7, Y7
+	VPERMPD  $0xb1, Y7, Y7
+	VBLENDPD $0x02, Y2, Y5, Y2
+	VBLENDPD $0x04, Y1, Y2, Y1
+	VPERMPD  $0xc6, Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y2, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y2, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y3, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y6, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y8, Y3
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y5, Y6
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y2, Y2
+
+	// zl13 = xor e9, sg12
+	VXORPD Y2, Y3, Y2
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y6, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y6, Y5, Y5
+
+	// v18 = add zl13, zl13
+	VADDPD Y2, Y2, Y8
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y8, Y2, Y2
+
+	// hi20 = mul c17, z11
+	VMULPD Y6, Y5, Y8
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y8, Y5, Y6
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y2, Y5, Y6
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y2, Y5, Y2
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y7, Y4, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y4, Y3, Y5
+
+	// v30 = sub d28, v29
+	VSUBPD Y5, Y3, Y9
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y10, Y4, Y9
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y4, Y7, Y5
+
+	// e35 = sub v32, v34
+	VSUBPD Y5, Y9, Y4
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y5, Y7
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y5, Y3, Y3
+
+	// zl39 = xor e35, sg38
+	VXORPD Y3, Y4, Y3
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y4, Y7, Y4
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y4, Y7, Y5, Y5
+
+	// v44 = add zl39, zl39
+	VADDPD Y3, Y3, Y9
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y4, Y9, Y3, Y3
+
+	// hi46 = mul c43, z37
+	VMULPD Y7, Y5, Y9
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y9, Y5, Y7
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y3, Y5, Y7
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y3, Y3
+	VFMADD231PD Y5, Y2, Y3
+
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// s53 = add hi20, hi46
+	VADDPD Y9, Y8, Y3
+
+	// bv54 = sub s53, hi20
+	VSUBPD Y8, Y3, Y4
+
+	// v55 = sub s53, bv54
+	VSUBPD Y4, Y3, Y5
+
+	// v56 = sub hi20, v55
+	VSUBPD Y5, Y8, Y5
+
+	// v57 = sub hi46, bv54
+	VSUBPD Y4, Y9, Y4
+
+	// e58 = add v56, v57
+	VADDPD Y4, Y5, Y4
+
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y5, Y6, Y7
+
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y5, Y7, Y4
+
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y1, Y0, Y5
+
+	// v66 = sub d65, x63
+	VSUBPD Y0, Y5, Y6
+
+	// v67 = sub d65, v66
+	VSUBPD Y6, Y5, Y7
+
+	// One68 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v69 = fms x63, One68, v67
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One70 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v71 = fma y64, One70, v66
+	VFMADD231PD Y0, Y1, Y6
+
+	// e72 = sub v69, v71
+	VSUBPD Y6, Y7, Y0
+
+	// NegZero73 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y5, Y1, Y6
+
+	// sg75 = and d65, NegZero73
+	VANDPD Y1, Y5, Y1
+
+	// zl76 = xor e72, sg75
+	VXORPD Y1, Y0, Y0
+
+	// K77 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad78 = lt z74, K77
+	VCMPPD $0x11, Y1, Y6, Y1
+
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y1, Y6, Y5, Y5
+
+	// v81 = add zl76, zl76
+	VADDPD Y0, Y0, Y7
+
+	// zz82 = select quad78, v81, zl76
+	VBLENDVPD Y1, Y7, Y0, Y0
+
+	// hi83 = mul c80, z74
+	VMULPD Y6, Y5, Y7
+
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y7, Y5, Y6
+
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y0, Y5, Y6
+
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v88 = fma n52, One87, One86
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y5, Y2, Y0
+
+	// quad89 = select quad78, v88, n52
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// hi90 = add s53, hi83
+	VADDPD Y7, Y3, Y1
+
+	// bv91 = sub hi90, s53
+	VSUBPD Y3, Y1, Y2
+
+	// v92 = sub hi90, bv91
+	VSUBPD Y2, Y1, Y5
+
+	// v93 = sub s53, v92
+	VSUBPD Y5, Y3, Y3
+
+	// v94 = sub hi83, bv91
+	VSUBPD Y2, Y7, Y2
+
+	// e95 = add v93, v94
+	VADDPD Y2, Y3, Y2
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v97 = fma v62, One96, lo85
+	VFMADD231PD Y3, Y4, Y6
+
+	// One98 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// lo99 = fma v97, One98, e95
+	VFMADD231PD Y3, Y6, Y2
+
+	// RowCols100 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin101 = sub RowCols100, quad89
+	VSUBPD Y0, Y3, Y0
+
+	// KKh102 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl103 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch104 = mul lin101, KKh102
+	VMULPD Y3, Y0, Y5
+
+	// v105 = fms lin101, KKh102, ch104
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y3, Y0, Y6
+
+	// v106 = mul lin101, KKl103
+	VMULPD Y4, Y0, Y3
+
+	// One107 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl108 = fma v105, One107, v106
+	VFMADD231PD Y4, Y6, Y3
+
+	// Inf109 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero110 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch111 = xor ch104, NegZero110
+	VXORPD Y6, Y5, Y5
+
+	// s112 = add hi90, negch111
+	VADDPD Y5, Y1, Y6
+
+	// bv113 = sub s112, hi90
+	VSUBPD Y1, Y6, Y7
+
+	// v114 = sub s112, bv113
+	VSUBPD Y7, Y6, Y8
+
+	// v115 = sub hi90, v114
+	VSUBPD Y8, Y1, Y8
+
+	// v116 = sub negch111, bv113
+	VSUBPD Y7, Y5, Y5
+
+	// e117 = add v115, v116
+	VADDPD Y5, Y8, Y5
+
+	// Zero118 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr119 = lt Zero118, lin101
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi120 = select corr119, s112, hi90
+	VBLENDVPD Y0, Y6, Y1, Y1
+
+	// One121 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v122 = fms lo99, One121, cl108
+	VFMSUB231PD Y6, Y2, Y3
+
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v124 = fma v122, One123, e117
+	VFMADD231PD Y6, Y3, Y5
+
+	// lo125 = select corr119, v124, lo99
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di126 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q127 = mul hi120, Di126
+	VMULPD Y2, Y1, Y3
+
+	// v128 = fms hi120, Di126, q127
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl129 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v130 = mul lo125, Di126
+	VMULPD Y2, Y0, Y0
+
+	// v131 = fma hi120, Dl129, v130
+	VFMADD231PD Y6, Y1, Y0
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r133 = fma v128, One132, v131
+	VFMADD231PD Y2, Y5, Y0
+
+	// v134 = add q127, r133
+	VADDPD Y0, Y3, Y0
+
+	// v135 = lt hi120, Inf109
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v136 = select v135, v134, q127
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v136
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums3F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·rowSums3F64AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z0
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD (AX), Z2
+	VBROADCASTSD 96(AX), Z3
+	VBROADCASTSD 80(AX), Z4
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
+
+loop1:
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+85, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	LEAQ       (R9)(R9*2), R9
+	PREFETCHT0 (DX)(R9*8)
+	PREFETCHT0 64(DX)(R9*8)
+	PREFETCHT0 128(DX)(R9*8)
+	PREFETCHT0 (BX)(R9*8)
+	PREFETCHT0 64(BX)(R9*8)
+	PREFETCHT0 128(BX)(R9*8)
+
+loop1nosp:
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of x, transposed into its 3 columns.
+	VMOVUPD   (DX)(R9*8), Z5
+	VMOVUPD   64(DX)(R9*8), Z6
+	VMOVUPD   128(DX)(R9*8), Z7
+	VMOVUPD   rowcols64x3<>+0(SB), Z8
+	VPERMI2PD Z6, Z5, Z8
+	VMOVUPD   rowcols64x3<>+64(SB), Z9
+	VPERMI2PD Z7, Z8, Z9
+	VMOVUPD   rowcols64x3<>+128(SB), Z8
+	VPERMI2PD Z6, Z5, Z8
+	VMOVUPD   rowcols64x3<>+192(SB), Z18
+	VPERMI2PD Z7, Z8, Z18
+	VMOVUPD   rowcols64x3<>+256(SB), Z8
+	VPERMI2PD Z6, Z5, Z8
+	VMOVUPD   rowcols64x3<>+320(SB), Z5
+	VPERMI2PD Z7, Z8, Z5
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of y, transposed into its 3 columns.
+	VMOVUPD   (BX)(R9*8), Z6
+	VMOVUPD   64(BX)(R9*8), Z7
+	VMOVUPD   128(BX)(R9*8), Z8
+	VMOVUPD   rowcols64x3<>+0(SB), Z19
+	VPERMI2PD Z7, Z6, Z19
+	VMOVUPD   rowcols64x3<>+64(SB), Z20
+	VPERMI2PD Z8, Z19, Z20
+	VMOVUPD   rowcols64x3<>+128(SB), Z19
+	VPERMI2PD Z7, Z6, Z19
+	VMOVUPD   rowcols64x3<>+192(SB), Z21
+	VPERMI2PD Z8, Z19, Z21
+	VMOVUPD   rowcols64x3<>+256(SB), Z19
+	VPERMI2PD Z7, Z6, Z19
+	VMOVUPD   rowcols64x3<>+320(SB), Z6
+	VPERMI2PD Z8, Z19, Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z20, Z9, Z7
+
+	// v3 = sub d2, x0
+	VSUBPD Z9, Z7, Z8
+
+	// v4 = sub d2, v3
+	VSUBPD Z8, Z7, Z19
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z9, Z19
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z20, Z8
+
+	// e9 = sub v6, v8
+	VSUBPD Z8, Z19, Z8
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z7, Z1, Z9
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z7, Z7
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z7, Z8, Z7
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z9, K1
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z9, Z3, K1, Z10
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z7, Z7, K1, Z7
+
+	// hi20 = mul c17, z11
+	VMULPD Z9, Z10, Z8
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z8, Z10, Z9
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z7, Z10, Z9
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// n25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z11
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Z21, Z18, Z7
+
+	// v29 = sub d28, x26
+	VSUBPD Z18, Z7, Z19
+
+	// v30 = sub d28, v29
+	VSUBPD Z19, Z7, Z20
+
+	// One31 = param One
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Z0, Z18, Z20
+
+	// One33 = param One
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Z0, Z21, Z19
+
+	// e35 = sub v32, v34
+	VSUBPD Z19, Z20, Z18
+
+	// NegZero36 = param NegZero
+	// z37 = andnot NegZero36, d28
+	VPANDNQ Z7, Z1, Z19
+
+	// sg38 = and d28, NegZero36
+	VPANDQ Z1, Z7, Z7
+
+	// zl39 = xor e35, sg38
+	VPXORQ Z7, Z18, Z7
+
+	// K40 = param K
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Z2, Z19, K1
+
+	// P42 = param P
+	// c43 = select quad41, z37, P42
+	VBLENDMPD Z19, Z3, K1, Z12
+
+	// v44 = add zl39, zl39, merged into:
+	// zz45 = select quad41, v44, zl39
+	VADDPD Z7, Z7, K1, Z7
+
+	// hi46 = mul c43, z37
+	VMULPD Z19, Z12, Z18
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Z18, Z12, Z19
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Z7, Z12, Z19
+
+	// One49 = param One
+	// One50 = param One
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Z0, Z7
+	VFMADD231PD Z0, Z11, Z7
+
+	// n52 = select quad41, v51, n25
+	VBLENDMPD Z7, Z11, K1, Z13
+
+	// s53 = add hi20, hi46
+	VADDPD Z18, Z8, Z7
+
+	// bv54 = sub s53, hi20
+	VSUBPD Z8, Z7, Z20
+
+	// v55 = sub s53, bv54
+	VSUBPD Z20, Z7, Z21
+
+	// v56 = sub hi20, v55
+	VSUBPD Z21, Z8, Z8
+
+	// v57 = sub hi46, bv54
+	VSUBPD Z20, Z18, Z18
+
+	// e58 = add v56, v57
+	VADDPD Z18, Z8, Z8
+
+	// One59 = param One
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Z0, Z9, Z19
+
+	// One61 = param One
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Z0, Z19, Z8
+
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Z6, Z5, Z9
+
+	// v66 = sub d65, x63
+	VSUBPD Z5, Z9, Z18
+
+	// v67 = sub d65, v66
+	VSUBPD Z18, Z9, Z19
+
+	// One68 = param One
+	// v69 = fms x63, One68, v67
+	VFMSUB231PD Z0, Z5, Z19
+
+	// One70 = param One
+	// v71 = fma y64, One70, v66
+	VFMADD231PD Z0, Z6, Z18
+
+	// e72 = sub v69, v71
+	VSUBPD Z18, Z19, Z5
+
+	// NegZero73 = param NegZero
+	// z74 = andnot NegZero73, d65
+	VPANDNQ Z9, Z1, Z6
+
+	// sg75 = and d65, NegZero73
+	VPANDQ Z1, Z9, Z9
+
+	// zl76 = xor e72, sg75
+	VPXORQ Z9, Z5, Z5
+
+	// K77 = param K
+	// quad78 = lt z74, K77
+	VCMPPD $0x11, Z2, Z6, K1
+
+	// P79 = param P
+	// c80 = select quad78, z74, P79
+	VBLENDMPD Z6, Z3, K1, Z14
+
+	// v81 = add zl76, zl76, merged into:
+	// zz82 = select quad78, v81, zl76
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi83 = mul c80, z74
+	VMULPD Z6, Z14, Z9
+
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Z9, Z14, Z6
+
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Z5, Z14, Z6
+
+	// One86 = param One
+	// One87 = param One
+	// v88 = fma n52, One87, One86
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z13, Z5
+
+	// quad89 = select quad78, v88, n52
+	VBLENDMPD Z5, Z13, K1, Z15
+
+	// hi90 = add s53, hi83
+	VADDPD Z9, Z7, Z5
+
+	// bv91 = sub hi90, s53
+	VSUBPD Z7, Z5, Z18
+
+	// v92 = sub hi90, bv91
+	VSUBPD Z18, Z5, Z19
+
+	// v93 = sub s53, v92
+	VSUBPD Z19, Z7, Z7
+
+	// v94 = sub hi83, bv91
+	VSUBPD Z18, Z9, Z9
+
+	// e95 = add v93, v94
+	VADDPD Z9, Z7, Z7
+
+	// One96 = param One
+	// v97 = fma v62, One96, lo85
+	VFMADD231PD Z0, Z8, Z6
+
+	// One98 = param One
+	// lo99 = fma v97, One98, e95
+	VFMADD231PD Z0, Z6, Z7
+
+	// RowCols100 = param RowCols
+	VBROADCASTSD 144(AX), Z6
+
+	// lin101 = sub RowCols100, quad89
+	VSUBPD Z15, Z6, Z6
+
+	// KKh102 = param KKh
+	VBROADCASTSD 160(AX), Z8
+
+	// KKl103 = param KKl
+	VBROADCASTSD 168(AX), Z9
+
+	// ch104 = mul lin101, KKh102
+	VMULPD Z8, Z6, Z18
+
+	// v105 = fms lin101, KKh102, ch104
+	VMOVAPD     Z18, Z19
+	VFMSUB231PD Z8, Z6, Z19
+
+	// v106 = mul lin101, KKl103
+	VMULPD Z9, Z6, Z8
+
+	// One107 = param One
+	// cl108 = fma v105, One107, v106
+	VFMADD231PD Z0, Z19, Z8
+
+	// Inf109 = param Inf
+	VBROADCASTSD 72(AX), Z9
+
+	// NegZero110 = param NegZero
+	// negch111 = xor ch104, NegZero110
+	VPXORQ Z1, Z18, Z18
+
+	// s112 = add hi90, negch111
+	VADDPD Z18, Z5, Z19
+
+	// bv113 = sub s112, hi90
+	VSUBPD Z5, Z19, Z20
+
+	// v114 = sub s112, bv113
+	VSUBPD Z20, Z19, Z21
+
+	// v115 = sub hi90, v114
+	VSUBPD Z21, Z5, Z21
+
+	// v116 = sub negch111, bv113
+	VSUBPD Z20, Z18, Z18
+
+	// e117 = add v115, v116
+	VADDPD Z18, Z21, Z18
+
+	// Zero118 = param Zero
+	// corr119 = lt Zero118, lin101
+	VCMPPD $0x11, Z6, Z4, K1
+
+	// hi120 = select corr119, s112, hi90
+	VBLENDMPD Z19, Z5, K1, Z16
+
+	// One121 = param One
+	// v122 = fms lo99, One121, cl108
+	VFMSUB231PD Z0, Z7, Z8
+
+	// One123 = param One
+	// v124 = fma v122, One123, e117
+	VFMADD231PD Z0, Z8, Z18
+
+	// lo125 = select corr119, v124, lo99
+	VBLENDMPD Z18, Z7, K1, Z17
+
+	// Di126 = param Di
+	VBROADCASTSD 112(AX), Z5
+
+	// q127 = mul hi120, Di126
+	VMULPD Z5, Z16, Z6
+
+	// v128 = fms hi120, Di126, q127
+	VMOVAPD     Z6, Z7
+	VFMSUB231PD Z5, Z16, Z7
+
+	// Dl129 = param Dl
+	VBROADCASTSD 120(AX), Z8
+
+	// v130 = mul lo125, Di126
+	VMULPD Z5, Z17, Z5
+
+	// v131 = fma hi120, Dl129, v130
+	VFMADD231PD Z8, Z16, Z5
+
+	// One132 = param One
+	// r133 = fma v128, One132, v131
+	VFMADD231PD Z0, Z7, Z5
+
+	// v135 = lt hi120, Inf109
+	VCMPPD $0x11, Z9, Z16, K1
+
+	// v134 = add q127, r133, merged into:
+	// v136 = select v135, v134, q127
+	VADDPD Z5, Z6, K1, Z6
+
+	// store dst v136
+	VMOVUPD Z6, (SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans3F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX2, FMA3
+TEXT ·rowMeans3F64AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	ANDQ $-8, CX
+
+loop1:
+	CMPQ DI, CX
+	JAE  done
+
+	// Lanes 0-3.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of x, transposed into its 3 columns.
+	VMOVUPD  (DX)(R8*8), Y0
+	VMOVUPD  32(DX)(R8*8), Y1
+	VMOVUPD  64(DX)(R8*8), Y2
+	VBLENDPD $0x04, Y1, Y0, Y3
+	VBLENDPD $0x02, Y2, Y3, Y3
+	VPERMPD  $0x6c, Y3, Y3
+	VBLENDPD $0x02, Y0, Y1, Y4
+	VBLENDPD $0x04, Y2, Y4, Y4
+	VPERMPD  $0xb1, Y4, Y4
+	VBLENDPD $0x02, Y1, Y2, Y1
+	VBLENDPD $0x04, Y0, Y1, Y0
+	VPERMPD  $0xc6, Y0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 0-3 of y, transposed into its 3 columns.
+	VMOVUPD  (BX)(R8*8), Y1
+	VMOVUPD  32(BX)(R8*8), Y2
+	VMOVUPD  64(BX)(R8*8), Y5
+	VBLENDPD $0x04, Y2, Y1, Y6
+	VBLENDPD $0x02, Y5, Y6, Y6
+	VPERMPD  $0x6c, Y6, Y6
+	VBLENDPD $0x02, Y1, Y2, Y7
+	VBLENDPD $0x04, Y5, Y7, Y7
+	VPERMPD  $0xb1, Y7, Y7
+	VBLENDPD $0x02, Y2, Y5, Y2
+	VBLENDPD $0x04, Y1, Y2, Y1
+	VPERMPD  $0xc6, Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y2, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y2, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y3, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y6, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y8, Y3
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y5, Y6
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y2, Y2
+
+	// zl13 = xor e9, sg12
+	VXORPD Y2, Y3, Y2
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y6, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y6, Y5, Y5
+
+	// v18 = add zl13, zl13
+	VADDPD Y2, Y2, Y8
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y8, Y2, Y2
+
+	// hi20 = mul c17, z11
+	VMULPD Y6, Y5, Y8
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y8, Y5, Y6
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y2, Y5, Y6
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y2, Y5, Y2
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y7, Y4, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y4, Y3, Y5
+
+	// v30 = sub d28, v29
+	VSUBPD Y5, Y3, Y9
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y10, Y4, Y9
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y4, Y7, Y5
+
+	// e35 = sub v32, v34
+	VSUBPD Y5, Y9, Y4
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y5, Y7
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y5, Y3, Y3
+
+	// zl39 = xor e35, sg38
+	VXORPD Y3, Y4, Y3
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y4, Y7, Y4
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y4, Y7, Y5, Y5
+
+	// v44 = add zl39, zl39
+	VADDPD Y3, Y3, Y9
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y4, Y9, Y3, Y3
+
+	// hi46 = mul c43, z37
+	VMULPD Y7, Y5, Y9
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y9, Y5, Y7
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y3, Y5, Y7
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y3, Y3
+	VFMADD231PD Y5, Y2, Y3
+
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// s53 = add hi20, hi46
+	VADDPD Y9, Y8, Y3
+
+	// bv54 = sub s53, hi20
+	VSUBPD Y8, Y3, Y4
+
+	// v55 = sub s53, bv54
+	VSUBPD Y4, Y3, Y5
+
+	// v56 = sub hi20, v55
+	VSUBPD Y5, Y8, Y5
+
+	// v57 = sub hi46, bv54
+	VSUBPD Y4, Y9, Y4
+
+	// e58 = add v56, v57
+	VADDPD Y4, Y5, Y4
+
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y5, Y6, Y7
+
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y5, Y7, Y4
+
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y1, Y0, Y5
+
+	// v66 = sub d65, x63
+	VSUBPD Y0, Y5, Y6
+
+	// v67 = sub d65, v66
+	VSUBPD Y6, Y5, Y7
+
+	// One68 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v69 = fms x63, One68, v67
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One70 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v71 = fma y64, One70, v66
+	VFMADD231PD Y0, Y1, Y6
+
+	// e72 = sub v69, v71
+	VSUBPD Y6, Y7, Y0
+
+	// NegZero73 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y5, Y1, Y6
+
+	// sg75 = and d65, NegZero73
+	VANDPD Y1, Y5, Y1
+
+	// zl76 = xor e72, sg75
+	VXORPD Y1, Y0, Y0
+
+	// K77 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad78 = lt z74, K77
+	VCMPPD $0x11, Y1, Y6, Y1
+
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y1, Y6, Y5, Y5
+
+	// v81 = add zl76, zl76
+	VADDPD Y0, Y0, Y7
+
+	// zz82 = select quad78, v81, zl76
+	VBLENDVPD Y1, Y7, Y0, Y0
+
+	// hi83 = mul c80, z74
+	VMULPD Y6, Y5, Y7
+
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y7, Y5, Y6
+
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y0, Y5, Y6
+
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v88 = fma n52, One87, One86
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y5, Y2, Y0
+
+	// quad89 = select quad78, v88, n52
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// hi90 = add s53, hi83
+	VADDPD Y7, Y3, Y1
+
+	// bv91 = sub hi90, s53
+	VSUBPD Y3, Y1, Y2
+
+	// v92 = sub hi90, bv91
+	VSUBPD Y2, Y1, Y5
+
+	// v93 = sub s53, v92
+	VSUBPD Y5, Y3, Y3
+
+	// v94 = sub hi83, bv91
+	VSUBPD Y2, Y7, Y2
+
+	// e95 = add v93, v94
+	VADDPD Y2, Y3, Y2
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v97 = fma v62, One96, lo85
+	VFMADD231PD Y3, Y4, Y6
+
+	// One98 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// lo99 = fma v97, One98, e95
+	VFMADD231PD Y3, Y6, Y2
+
+	// RowCols100 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin101 = sub RowCols100, quad89
+	VSUBPD Y0, Y3, Y0
+
+	// KKh102 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl103 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch104 = mul lin101, KKh102
+	VMULPD Y3, Y0, Y5
+
+	// v105 = fms lin101, KKh102, ch104
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y3, Y0, Y6
+
+	// v106 = mul lin101, KKl103
+	VMULPD Y4, Y0, Y3
+
+	// One107 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl108 = fma v105, One107, v106
+	VFMADD231PD Y4, Y6, Y3
+
+	// Inf109 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero110 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch111 = xor ch104, NegZero110
+	VXORPD Y6, Y5, Y5
+
+	// s112 = add hi90, negch111
+	VADDPD Y5, Y1, Y6
+
+	// bv113 = sub s112, hi90
+	VSUBPD Y1, Y6, Y7
+
+	// v114 = sub s112, bv113
+	VSUBPD Y7, Y6, Y8
+
+	// v115 = sub hi90, v114
+	VSUBPD Y8, Y1, Y8
+
+	// v116 = sub negch111, bv113
+	VSUBPD Y7, Y5, Y5
+
+	// e117 = add v115, v116
+	VADDPD Y5, Y8, Y5
+
+	// Zero118 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr119 = lt Zero118, lin101
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi120 = select corr119, s112, hi90
+	VBLENDVPD Y0, Y6, Y1, Y1
+
+	// One121 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v122 = fms lo99, One121, cl108
+	VFMSUB231PD Y6, Y2, Y3
+
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v124 = fma v122, One123, e117
+	VFMADD231PD Y6, Y3, Y5
+
+	// lo125 = select corr119, v124, lo99
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di126 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q127 = mul hi120, Di126
+	VMULPD Y2, Y1, Y3
+
+	// v128 = fms hi120, Di126, q127
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl129 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v130 = mul lo125, Di126
+	VMULPD Y2, Y0, Y0
+
+	// v131 = fma hi120, Dl129, v130
+	VFMADD231PD Y6, Y1, Y0
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r133 = fma v128, One132, v131
+	VFMADD231PD Y2, Y5, Y0
+
+	// RowDiv134 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
+
+	// nf135 = div q127, RowDiv134
+	VDIVPD Y2, Y3, Y5
+
+	// qd136 = div q127, RowDiv134
+	VDIVPD Y2, Y3, Y6
+
+	// NegZero137 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negqd138 = xor qd136, NegZero137
+	VXORPD Y7, Y6, Y7
+
+	// v139 = fma negqd138, RowDiv134, q127
+	VFMADD231PD Y2, Y7, Y3
+
+	// One140 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd141 = fma v139, One140, r133
+	VFMADD231PD Y7, Y3, Y0
+
+	// v142 = div rd141, RowDiv134
+	VDIVPD Y2, Y0, Y0
+
+	// v143 = add qd136, v142
+	VADDPD Y0, Y6, Y0
+
+	// v144 = lt hi120, Inf109
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v145 = select v144, v143, nf135
+	VBLENDVPD Y1, Y0, Y5, Y0
+
+	// store dst v145
+	VMOVUPD Y0, (SI)(DI*8)
+
+	// Lanes 4-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of x, transposed into its 3 columns.
+	VMOVUPD  96(DX)(R8*8), Y0
+	VMOVUPD  128(DX)(R8*8), Y1
+	VMOVUPD  160(DX)(R8*8), Y2
+	VBLENDPD $0x04, Y1, Y0, Y3
+	VBLENDPD $0x02, Y2, Y3, Y3
+	VPERMPD  $0x6c, Y3, Y3
+	VBLENDPD $0x02, Y0, Y1, Y4
+	VBLENDPD $0x04, Y2, Y4, Y4
+	VPERMPD  $0xb1, Y4, Y4
+	VBLENDPD $0x02, Y1, Y2, Y1
+	VBLENDPD $0x04, Y0, Y1, Y0
+	VPERMPD  $0xc6, Y0, Y0
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R8
+
+	// Rows 4-7 of y, transposed into its 3 columns.
+	VMOVUPD  96(BX)(R8*8), Y1
+	VMOVUPD  128(BX)(R8*8), Y2
+	VMOVUPD  160(BX)(R8*8), Y5
+	VBLENDPD $0x04, Y2, Y1, Y6
+	VBLENDPD $0x02, Y5, Y6, Y6
+	VPERMPD  $0x6c, Y6, Y6
+	VBLENDPD $0x02, Y1, Y2, Y7
+	VBLENDPD $0x04, Y5, Y7, Y7
+	VPERMPD  $0xb1, Y7, Y7
+	VBLENDPD $0x02, Y2, Y5, Y2
+	VBLENDPD $0x04, Y1, Y2, Y1
+	VPERMPD  $0xc6, Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y6, Y3, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y3, Y2, Y5
+
+	// v4 = sub d2, v3
+	VSUBPD Y5, Y2, Y8
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y9
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y9, Y3, Y8
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y3, Y6, Y5
+
+	// e9 = sub v6, v8
+	VSUBPD Y5, Y8, Y3
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y5, Y6
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y5, Y2, Y2
+
+	// zl13 = xor e9, sg12
+	VXORPD Y2, Y3, Y2
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y3
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y3, Y6, Y3
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y3, Y6, Y5, Y5
+
+	// v18 = add zl13, zl13
+	VADDPD Y2, Y2, Y8
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y3, Y8, Y2, Y2
+
+	// hi20 = mul c17, z11
+	VMULPD Y6, Y5, Y8
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y8, Y5, Y6
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y2, Y5, Y6
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y5
+
+	// n25 = select quad15, One23, Zero24
+	VBLENDVPD Y3, Y2, Y5, Y2
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Y7, Y4, Y3
+
+	// v29 = sub d28, x26
+	VSUBPD Y4, Y3, Y5
+
+	// v30 = sub d28, v29
+	VSUBPD Y5, Y3, Y9
+
+	// One31 = param One
+	VBROADCASTSD 104(AX), Y10
+
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Y10, Y4, Y9
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Y4, Y7, Y5
+
+	// e35 = sub v32, v34
+	VSUBPD Y5, Y9, Y4
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y5
+
+	// z37 = andnot NegZero36, d28
+	VANDNPD Y3, Y5, Y7
+
+	// sg38 = and d28, NegZero36
+	VANDPD Y5, Y3, Y3
+
+	// zl39 = xor e35, sg38
+	VXORPD Y3, Y4, Y3
+
+	// K40 = param K
+	VBROADCASTSD (AX), Y4
+
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Y4, Y7, Y4
+
+	// P42 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c43 = select quad41, z37, P42
+	VBLENDVPD Y4, Y7, Y5, Y5
+
+	// v44 = add zl39, zl39
+	VADDPD Y3, Y3, Y9
+
+	// zz45 = select quad41, v44, zl39
+	VBLENDVPD Y4, Y9, Y3, Y3
+
+	// hi46 = mul c43, z37
+	VMULPD Y7, Y5, Y9
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Y9, Y5, Y7
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Y3, Y5, Y7
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// One50 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Y3, Y3
+	VFMADD231PD Y5, Y2, Y3
+
+	// n52 = select quad41, v51, n25
+	VBLENDVPD Y4, Y3, Y2, Y2
+
+	// s53 = add hi20, hi46
+	VADDPD Y9, Y8, Y3
+
+	// bv54 = sub s53, hi20
+	VSUBPD Y8, Y3, Y4
+
+	// v55 = sub s53, bv54
+	VSUBPD Y4, Y3, Y5
+
+	// v56 = sub hi20, v55
+	VSUBPD Y5, Y8, Y5
+
+	// v57 = sub hi46, bv54
+	VSUBPD Y4, Y9, Y4
+
+	// e58 = add v56, v57
+	VADDPD Y4, Y5, Y4
+
+	// One59 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Y5, Y6, Y7
+
+	// One61 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Y5, Y7, Y4
+
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Y1, Y0, Y5
+
+	// v66 = sub d65, x63
+	VSUBPD Y0, Y5, Y6
+
+	// v67 = sub d65, v66
+	VSUBPD Y6, Y5, Y7
+
+	// One68 = param One
+	VBROADCASTSD 104(AX), Y8
+
+	// v69 = fms x63, One68, v67
+	VFMSUB231PD Y8, Y0, Y7
+
+	// One70 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v71 = fma y64, One70, v66
+	VFMADD231PD Y0, Y1, Y6
+
+	// e72 = sub v69, v71
+	VSUBPD Y6, Y7, Y0
+
+	// NegZero73 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z74 = andnot NegZero73, d65
+	VANDNPD Y5, Y1, Y6
+
+	// sg75 = and d65, NegZero73
+	VANDPD Y1, Y5, Y1
+
+	// zl76 = xor e72, sg75
+	VXORPD Y1, Y0, Y0
+
+	// K77 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad78 = lt z74, K77
+	VCMPPD $0x11, Y1, Y6, Y1
+
+	// P79 = param P
+	VBROADCASTSD 96(AX), Y5
+
+	// c80 = select quad78, z74, P79
+	VBLENDVPD Y1, Y6, Y5, Y5
+
+	// v81 = add zl76, zl76
+	VADDPD Y0, Y0, Y7
+
+	// zz82 = select quad78, v81, zl76
+	VBLENDVPD Y1, Y7, Y0, Y0
+
+	// hi83 = mul c80, z74
+	VMULPD Y6, Y5, Y7
+
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Y7, Y5, Y6
+
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Y0, Y5, Y6
+
+	// One86 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// One87 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v88 = fma n52, One87, One86
+	VMOVAPD     Y0, Y0
+	VFMADD231PD Y5, Y2, Y0
+
+	// quad89 = select quad78, v88, n52
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// hi90 = add s53, hi83
+	VADDPD Y7, Y3, Y1
+
+	// bv91 = sub hi90, s53
+	VSUBPD Y3, Y1, Y2
+
+	// v92 = sub hi90, bv91
+	VSUBPD Y2, Y1, Y5
+
+	// v93 = sub s53, v92
+	VSUBPD Y5, Y3, Y3
+
+	// v94 = sub hi83, bv91
+	VSUBPD Y2, Y7, Y2
+
+	// e95 = add v93, v94
+	VADDPD Y2, Y3, Y2
+
+	// One96 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// v97 = fma v62, One96, lo85
+	VFMADD231PD Y3, Y4, Y6
+
+	// One98 = param One
+	VBROADCASTSD 104(AX), Y3
+
+	// lo99 = fma v97, One98, e95
+	VFMADD231PD Y3, Y6, Y2
+
+	// RowCols100 = param RowCols
+	VBROADCASTSD 144(AX), Y3
+
+	// lin101 = sub RowCols100, quad89
+	VSUBPD Y0, Y3, Y0
+
+	// KKh102 = param KKh
+	VBROADCASTSD 160(AX), Y3
+
+	// KKl103 = param KKl
+	VBROADCASTSD 168(AX), Y4
+
+	// ch104 = mul lin101, KKh102
+	VMULPD Y3, Y0, Y5
+
+	// v105 = fms lin101, KKh102, ch104
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y3, Y0, Y6
+
+	// v106 = mul lin101, KKl103
+	VMULPD Y4, Y0, Y3
+
+	// One107 = param One
+	VBROADCASTSD 104(AX), Y4
+
+	// cl108 = fma v105, One107, v106
+	VFMADD231PD Y4, Y6, Y3
+
+	// Inf109 = param Inf
+	VBROADCASTSD 72(AX), Y4
+
+	// NegZero110 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch111 = xor ch104, NegZero110
+	VXORPD Y6, Y5, Y5
+
+	// s112 = add hi90, negch111
+	VADDPD Y5, Y1, Y6
+
+	// bv113 = sub s112, hi90
+	VSUBPD Y1, Y6, Y7
+
+	// v114 = sub s112, bv113
+	VSUBPD Y7, Y6, Y8
+
+	// v115 = sub hi90, v114
+	VSUBPD Y8, Y1, Y8
+
+	// v116 = sub negch111, bv113
+	VSUBPD Y7, Y5, Y5
+
+	// e117 = add v115, v116
+	VADDPD Y5, Y8, Y5
+
+	// Zero118 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr119 = lt Zero118, lin101
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi120 = select corr119, s112, hi90
+	VBLENDVPD Y0, Y6, Y1, Y1
+
+	// One121 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v122 = fms lo99, One121, cl108
+	VFMSUB231PD Y6, Y2, Y3
+
+	// One123 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v124 = fma v122, One123, e117
+	VFMADD231PD Y6, Y3, Y5
+
+	// lo125 = select corr119, v124, lo99
+	VBLENDVPD Y0, Y5, Y2, Y0
+
+	// Di126 = param Di
+	VBROADCASTSD 112(AX), Y2
+
+	// q127 = mul hi120, Di126
+	VMULPD Y2, Y1, Y3
+
+	// v128 = fms hi120, Di126, q127
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y2, Y1, Y5
+
+	// Dl129 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v130 = mul lo125, Di126
+	VMULPD Y2, Y0, Y0
+
+	// v131 = fma hi120, Dl129, v130
+	VFMADD231PD Y6, Y1, Y0
+
+	// One132 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// r133 = fma v128, One132, v131
+	VFMADD231PD Y2, Y5, Y0
+
+	// RowDiv134 = param RowDiv
+	VBROADCASTSD 152(AX), Y2
+
+	// nf135 = div q127, RowDiv134
+	VDIVPD Y2, Y3, Y5
+
+	// qd136 = div q127, RowDiv134
+	VDIVPD Y2, Y3, Y6
+
+	// NegZero137 = param NegZero
+	VBROADCASTSD 64(AX), Y7
+
+	// negqd138 = xor qd136, NegZero137
+	VXORPD Y7, Y6, Y7
+
+	// v139 = fma negqd138, RowDiv134, q127
+	VFMADD231PD Y2, Y7, Y3
+
+	// One140 = param One
+	VBROADCASTSD 104(AX), Y7
+
+	// rd141 = fma v139, One140, r133
+	VFMADD231PD Y7, Y3, Y0
+
+	// v142 = div rd141, RowDiv134
+	VDIVPD Y2, Y0, Y0
+
+	// v143 = add qd136, v142
+	VADDPD Y0, Y6, Y0
+
+	// v144 = lt hi120, Inf109
+	VCMPPD $0x11, Y4, Y1, Y1
+
+	// v145 = select v144, v143, nf135
+	VBLENDVPD Y1, Y0, Y5, Y0
+
+	// store dst v145
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowMeans3F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·rowMeans3F64AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ dst_len+16(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z0
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD (AX), Z2
+	VBROADCASTSD 96(AX), Z3
+	VBROADCASTSD 80(AX), Z4
+	XORQ         DI, DI
+	ANDQ         $-8, CX
+	MOVQ         CX, R8
+	SUBQ         $+8, R8
+
+loop1:
+	CMPQ       DI, CX
+	JAE        done
+	CMPL       ·NoPrefetch+0(SB), $0x00
+	JE         loop1nosp
+	MOVQ       DI, R9
+	ADDQ       $+85, R9
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	LEAQ       (R9)(R9*2), R9
+	PREFETCHT0 (DX)(R9*8)
+	PREFETCHT0 64(DX)(R9*8)
+	PREFETCHT0 128(DX)(R9*8)
+	PREFETCHT0 (BX)(R9*8)
+	PREFETCHT0 64(BX)(R9*8)
+	PREFETCHT0 128(BX)(R9*8)
+
+loop1nosp:
+	// Lanes 0-7.
+	// x0 = load x[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of x, transposed into its 3 columns.
+	VMOVUPD   (DX)(R9*8), Z5
+	VMOVUPD   64(DX)(R9*8), Z6
+	VMOVUPD   128(DX)(R9*8), Z7
+	VMOVUPD   rowcols64x3<>+0(SB), Z8
+	VPERMI2PD Z6, Z5, Z8
+	VMOVUPD   rowcols64x3<>+64(SB), Z9
+	VPERMI2PD Z7, Z8, Z9
+	VMOVUPD   rowcols64x3<>+128(SB), Z8
+	VPERMI2PD Z6, Z5, Z8
+	VMOVUPD   rowcols64x3<>+192(SB), Z18
+	VPERMI2PD Z7, Z8, Z18
+	VMOVUPD   rowcols64x3<>+256(SB), Z8
+	VPERMI2PD Z6, Z5, Z8
+	VMOVUPD   rowcols64x3<>+320(SB), Z5
+	VPERMI2PD Z7, Z8, Z5
+
+	// y1 = load y[col 0]
+	LEAQ (DI)(DI*2), R9
+
+	// The rows of y, transposed into its 3 columns.
+	VMOVUPD   (BX)(R9*8), Z6
+	VMOVUPD   64(BX)(R9*8), Z7
+	VMOVUPD   128(BX)(R9*8), Z8
+	VMOVUPD   rowcols64x3<>+0(SB), Z19
+	VPERMI2PD Z7, Z6, Z19
+	VMOVUPD   rowcols64x3<>+64(SB), Z20
+	VPERMI2PD Z8, Z19, Z20
+	VMOVUPD   rowcols64x3<>+128(SB), Z19
+	VPERMI2PD Z7, Z6, Z19
+	VMOVUPD   rowcols64x3<>+192(SB), Z21
+	VPERMI2PD Z8, Z19, Z21
+	VMOVUPD   rowcols64x3<>+256(SB), Z19
+	VPERMI2PD Z7, Z6, Z19
+	VMOVUPD   rowcols64x3<>+320(SB), Z6
+	VPERMI2PD Z8, Z19, Z6
+
+	// d2 = sub x0, y1
+	VSUBPD Z20, Z9, Z7
+
+	// v3 = sub d2, x0
+	VSUBPD Z9, Z7, Z8
+
+	// v4 = sub d2, v3
+	VSUBPD Z8, Z7, Z19
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z9, Z19
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z20, Z8
+
+	// e9 = sub v6, v8
+	VSUBPD Z8, Z19, Z8
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z7, Z1, Z9
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z7, Z7
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z7, Z8, Z7
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z9, K1
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z9, Z3, K1, Z10
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z7, Z7, K1, Z7
+
+	// hi20 = mul c17, z11
+	VMULPD Z9, Z10, Z8
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z8, Z10, Z9
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z7, Z10, Z9
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// n25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z11
+
+	// x26 = load x[col 1]
+	// y27 = load y[col 1]
+	// d28 = sub x26, y27
+	VSUBPD Z21, Z18, Z7
+
+	// v29 = sub d28, x26
+	VSUBPD Z18, Z7, Z19
+
+	// v30 = sub d28, v29
+	VSUBPD Z19, Z7, Z20
+
+	// One31 = param One
+	// v32 = fms x26, One31, v30
+	VFMSUB231PD Z0, Z18, Z20
+
+	// One33 = param One
+	// v34 = fma y27, One33, v29
+	VFMADD231PD Z0, Z21, Z19
+
+	// e35 = sub v32, v34
+	VSUBPD Z19, Z20, Z18
+
+	// NegZero36 = param NegZero
+	// z37 = andnot NegZero36, d28
+	VPANDNQ Z7, Z1, Z19
+
+	// sg38 = and d28, NegZero36
+	VPANDQ Z1, Z7, Z7
+
+	// zl39 = xor e35, sg38
+	VPXORQ Z7, Z18, Z7
+
+	// K40 = param K
+	// quad41 = lt z37, K40
+	VCMPPD $0x11, Z2, Z19, K1
+
+	// P42 = param P
+	// c43 = select quad41, z37, P42
+	VBLENDMPD Z19, Z3, K1, Z12
+
+	// v44 = add zl39, zl39, merged into:
+	// zz45 = select quad41, v44, zl39
+	VADDPD Z7, Z7, K1, Z7
+
+	// hi46 = mul c43, z37
+	VMULPD Z19, Z12, Z18
+
+	// v47 = fms c43, z37, hi46
+	VFMSUB213PD Z18, Z12, Z19
+
+	// lo48 = fma c43, zz45, v47
+	VFMADD231PD Z7, Z12, Z19
+
+	// One49 = param One
+	// One50 = param One
+	// v51 = fma n25, One50, One49
+	VMOVAPD     Z0, Z7
+	VFMADD231PD Z0, Z11, Z7
+
+	// n52 = select quad41, v51, n25
+	VBLENDMPD Z7, Z11, K1, Z13
+
+	// s53 = add hi20, hi46
+	VADDPD Z18, Z8, Z7
+
+	// bv54 = sub s53, hi20
+	VSUBPD Z8, Z7, Z20
+
+	// v55 = sub s53, bv54
+	VSUBPD Z20, Z7, Z21
+
+	// v56 = sub hi20, v55
+	VSUBPD Z21, Z8, Z8
+
+	// v57 = sub hi46, bv54
+	VSUBPD Z20, Z18, Z18
+
+	// e58 = add v56, v57
+	VADDPD Z18, Z8, Z8
+
+	// One59 = param One
+	// v60 = fma lo22, One59, lo48
+	VFMADD231PD Z0, Z9, Z19
+
+	// One61 = param One
+	// v62 = fma v60, One61, e58
+	VFMADD231PD Z0, Z19, Z8
+
+	// x63 = load x[col 2]
+	// y64 = load y[col 2]
+	// d65 = sub x63, y64
+	VSUBPD Z6, Z5, Z9
+
+	// v66 = sub d65, x63
+	VSUBPD Z5, Z9, Z18
+
+	// v67 = sub d65, v66
+	VSUBPD Z18, Z9, Z19
+
+	// One68 = param One
+	// v69 = fms x63, One68, v67
+	VFMSUB231PD Z0, Z5, Z19
+
+	// One70 = param One
+	// v71 = fma y64, One70, v66
+	VFMADD231PD Z0, Z6, Z18
+
+	// e72 = sub v69, v71
+	VSUBPD Z18, Z19, Z5
+
+	// NegZero73 = param NegZero
+	// z74 = andnot NegZero73, d65
+	VPANDNQ Z9, Z1, Z6
+
+	// sg75 = and d65, NegZero73
+	VPANDQ Z1, Z9, Z9
+
+	// zl76 = xor e72, sg75
+	VPXORQ Z9, Z5, Z5
+
+	// K77 = param K
+	// quad78 = lt z74, K77
+	VCMPPD $0x11, Z2, Z6, K1
+
+	// P79 = param P
+	// c80 = select quad78, z74, P79
+	VBLENDMPD Z6, Z3, K1, Z14
+
+	// v81 = add zl76, zl76, merged into:
+	// zz82 = select quad78, v81, zl76
+	VADDPD Z5, Z5, K1, Z5
+
+	// hi83 = mul c80, z74
+	VMULPD Z6, Z14, Z9
+
+	// v84 = fms c80, z74, hi83
+	VFMSUB213PD Z9, Z14, Z6
+
+	// lo85 = fma c80, zz82, v84
+	VFMADD231PD Z5, Z14, Z6
+
+	// One86 = param One
+	// One87 = param One
+	// v88 = fma n52, One87, One86
+	VMOVAPD     Z0, Z5
+	VFMADD231PD Z0, Z13, Z5
+
+	// quad89 = select quad78, v88, n52
+	VBLENDMPD Z5, Z13, K1, Z15
+
+	// hi90 = add s53, hi83
+	VADDPD Z9, Z7, Z5
+
+	// bv91 = sub hi90, s53
+	VSUBPD Z7, Z5, Z18
+
+	// v92 = sub hi90, bv91
+	VSUBPD Z18, Z5, Z19
+
+	// v93 = sub s53, v92
+	VSUBPD Z19, Z7, Z7
+
+	// v94 = sub hi83, bv91
+	VSUBPD Z18, Z9, Z9
+
+	// e95 = add v93, v94
+	VADDPD Z9, Z7, Z7
+
+	// One96 = param One
+	// v97 = fma v62, One96, lo85
+	VFMADD231PD Z0, Z8, Z6
+
+	// One98 = param One
+	// lo99 = fma v97, One98, e95
+	VFMADD231PD Z0, Z6, Z7
+
+	// RowCols100 = param RowCols
+	VBROADCASTSD 144(AX), Z6
+
+	// lin101 = sub RowCols100, quad89
+	VSUBPD Z15, Z6, Z6
+
+	// KKh102 = param KKh
+	VBROADCASTSD 160(AX), Z8
+
+	// KKl103 = param KKl
+	VBROADCASTSD 168(AX), Z9
+
+	// ch104 = mul lin101, KKh102
+	VMULPD Z8, Z6, Z18
+
+	// v105 = fms lin101, KKh102, ch104
+	VMOVAPD     Z18, Z19
+	VFMSUB231PD Z8, Z6, Z19
+
+	// v106 = mul lin101, KKl103
+	VMULPD Z9, Z6, Z8
+
+	// One107 = param One
+	// cl108 = fma v105, One107, v106
+	VFMADD231PD Z0, Z19, Z8
+
+	// Inf109 = param Inf
+	VBROADCASTSD 72(AX), Z9
+
+	// NegZero110 = param NegZero
+	// negch111 = xor ch104, NegZero110
+	VPXORQ Z1, Z18, Z18
+
+	// s112 = add hi90, negch111
+	VADDPD Z18, Z5, Z19
+
+	// bv113 = sub s112, hi90
+	VSUBPD Z5, Z19, Z20
+
+	// v114 = sub s112, bv113
+	VSUBPD Z20, Z19, Z21
+
+	// v115 = sub hi90, v114
+	VSUBPD Z21, Z5, Z21
+
+	// v116 = sub negch111, bv113
+	VSUBPD Z20, Z18, Z18
+
+	// e117 = add v115, v116
+	VADDPD Z18, Z21, Z18
+
+	// Zero118 = param Zero
+	// corr119 = lt Zero118, lin101
+	VCMPPD $0x11, Z6, Z4, K1
+
+	// hi120 = select corr119, s112, hi90
+	VBLENDMPD Z19, Z5, K1, Z16
+
+	// One121 = param One
+	// v122 = fms lo99, One121, cl108
+	VFMSUB231PD Z0, Z7, Z8
+
+	// One123 = param One
+	// v124 = fma v122, One123, e117
+	VFMADD231PD Z0, Z8, Z18
+
+	// lo125 = select corr119, v124, lo99
+	VBLENDMPD Z18, Z7, K1, Z17
+
+	// Di126 = param Di
+	VBROADCASTSD 112(AX), Z5
+
+	// q127 = mul hi120, Di126
+	VMULPD Z5, Z16, Z6
+
+	// v128 = fms hi120, Di126, q127
+	VMOVAPD     Z6, Z7
+	VFMSUB231PD Z5, Z16, Z7
+
+	// Dl129 = param Dl
+	VBROADCASTSD 120(AX), Z8
+
+	// v130 = mul lo125, Di126
+	VMULPD Z5, Z17, Z5
+
+	// v131 = fma hi120, Dl129, v130
+	VFMADD231PD Z8, Z16, Z5
+
+	// One132 = param One
+	// r133 = fma v128, One132, v131
+	VFMADD231PD Z0, Z7, Z5
+
+	// RowDiv134 = param RowDiv
+	VBROADCASTSD 152(AX), Z7
+
+	// nf135 = div q127, RowDiv134
+	VDIVPD Z7, Z6, Z8
+
+	// qd136 = div q127, RowDiv134
+	VDIVPD Z7, Z6, Z18
+
+	// NegZero137 = param NegZero
+	// negqd138 = xor qd136, NegZero137
+	VPXORQ Z1, Z18, Z19
+
+	// v139 = fma negqd138, RowDiv134, q127
+	VFMADD231PD Z7, Z19, Z6
+
+	// One140 = param One
+	// rd141 = fma v139, One140, r133
+	VFMADD231PD Z0, Z6, Z5
+
+	// v142 = div rd141, RowDiv134
+	VDIVPD Z7, Z5, Z5
+
+	// v144 = lt hi120, Inf109
+	VCMPPD $0x11, Z9, Z16, K1
+
+	// v143 = add qd136, v142, merged into:
+	// v145 = select v144, v143, nf135
+	VADDPD Z5, Z18, K1, Z8
+
+	// store dst v145
+	VMOVUPD Z8, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
 

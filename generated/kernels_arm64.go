@@ -269,6 +269,34 @@ func rowMeans2F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	rowMeans2F32NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
 }
 
+// rowSums3F32NEONBlocks writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowSums3 kernel for float32 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 3 times as long.
+//
+//go:noescape
+func rowSums3F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
+
+// rowSums3F32NEON writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It runs rowSums3F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowSums3F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
+	n := len(dst) &^ 7
+	rowSums3F32NEONBlocks(p, dst[:n], x[:3*n], y[:3*n])
+}
+
+// rowMeans3F32NEONBlocks writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowMeans3 kernel for float32 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 3 times as long.
+//
+//go:noescape
+func rowMeans3F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
+
+// rowMeans3F32NEON writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It runs rowMeans3F32NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowMeans3F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
+	n := len(dst) &^ 7
+	rowMeans3F32NEONBlocks(p, dst[:n], x[:3*n], y[:3*n])
+}
+
 // elementwiseF64NEONBlocks writes the per-element loss of x and y to dst.
 // It is the NEON implementation of the canonical Elementwise kernel for float64 (see gen/kernel),
 // for the full blocks of 8 elements (len(x)/8 of them) only.
@@ -532,4 +560,32 @@ func rowMeans2F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []floa
 func rowMeans2F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowMeans2F64NEONBlocks(p, dst[:n], x[:2*n], y[:2*n])
+}
+
+// rowSums3F64NEONBlocks writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowSums3 kernel for float64 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 3 times as long.
+//
+//go:noescape
+func rowSums3F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowSums3F64NEON writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.
+// It runs rowSums3F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowSums3F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
+	n := len(dst) &^ 7
+	rowSums3F64NEONBlocks(p, dst[:n], x[:3*n], y[:3*n])
+}
+
+// rowMeans3F64NEONBlocks writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It is the NEON implementation of the canonical RowMeans3 kernel for float64 (see gen/kernel).
+// len(dst) must be a multiple of 8, and the inputs 3 times as long.
+//
+//go:noescape
+func rowMeans3F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowMeans3F64NEON writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.
+// It runs rowMeans3F64NEONBlocks on the rows of the whole blocks; the rows after them are left alone.
+func rowMeans3F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
+	n := len(dst) &^ 7
+	rowMeans3F64NEONBlocks(p, dst[:n], x[:3*n], y[:3*n])
 }

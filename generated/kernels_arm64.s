@@ -3040,6 +3040,818 @@ loop:
 done:
 	RET
 
+// func rowSums3F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: ASIMD
+TEXT ·rowSums3F32NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $32, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $16, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $88, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $176, R0, R9
+	VLD1R (R9), [V6.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V8
+	VLD3.P 24(R2), [V8.S2, V9.S2, V10.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD3.P 24(R3), [V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V8
+	WORD $0x4eebd508 // FSUB V8.2D, V8.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee8e42b // FCMGT V11.2D, V1.2D, V8.2D
+	WORD $0x6e611d0b // BSL V11.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6bdd6e // FMUL V14.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd50b // FSUB V11.2D, V8.2D, V11.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V13
+	// d20 = sub x18, y19: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q25 = mul w24, w24: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw26 = sub z22, w24: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// qs27 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls28 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax29 = max z4, z13: V12
+	WORD $0x6ee9e50c // FCMGT V12.2D, V8.2D, V9.2D
+	WORD $0x6e691d0c // BSL V12.16B, V8.16B, V9.16B
+	// qs30 = add qs27, q25: V8
+	WORD $0x4e70d5c8 // FADD V8.2D, V14.2D, V16.2D
+	// ls31 = add ls28, zw26: V9
+	WORD $0x4e6dd569 // FADD V9.2D, V11.2D, V13.2D
+	// zmax32 = max zmax29, z22: V11
+	WORD $0x6eeae58b // FCMGT V11.2D, V12.2D, V10.2D
+	WORD $0x6e6a1d8b // BSL V11.16B, V12.16B, V10.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V10
+	WORD $0x4e64e52a // FCMEQ V10.2D, V9.2D, V4.2D
+	// v38 = mul B33, ls31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// v39 = add s35, v38: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s40 = select v37, v39, s35: V10
+	WORD $0x6e691d0a // BSL V10.16B, V8.16B, V9.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V9
+	WORD $0x4e66d549 // FADD V9.2D, V10.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V8
+	WORD $0x6e6a1d28 // BSL V8.16B, V9.16B, V10.16B
+	// store dst s45
+	WORD $0x0e616907 // FCVTN V7.2S, V8.2D
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V8
+	VLD3.P 24(R2), [V8.S2, V9.S2, V10.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD3.P 24(R3), [V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V8
+	WORD $0x4eebd508 // FSUB V8.2D, V8.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee8e42b // FCMGT V11.2D, V1.2D, V8.2D
+	WORD $0x6e611d0b // BSL V11.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6bdd6e // FMUL V14.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd50b // FSUB V11.2D, V8.2D, V11.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V13
+	// d20 = sub x18, y19: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q25 = mul w24, w24: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw26 = sub z22, w24: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// qs27 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls28 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax29 = max z4, z13: V12
+	WORD $0x6ee9e50c // FCMGT V12.2D, V8.2D, V9.2D
+	WORD $0x6e691d0c // BSL V12.16B, V8.16B, V9.16B
+	// qs30 = add qs27, q25: V8
+	WORD $0x4e70d5c8 // FADD V8.2D, V14.2D, V16.2D
+	// ls31 = add ls28, zw26: V9
+	WORD $0x4e6dd569 // FADD V9.2D, V11.2D, V13.2D
+	// zmax32 = max zmax29, z22: V11
+	WORD $0x6eeae58b // FCMGT V11.2D, V12.2D, V10.2D
+	WORD $0x6e6a1d8b // BSL V11.16B, V12.16B, V10.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V10
+	WORD $0x4e64e52a // FCMEQ V10.2D, V9.2D, V4.2D
+	// v38 = mul B33, ls31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// v39 = add s35, v38: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s40 = select v37, v39, s35: V10
+	WORD $0x6e691d0a // BSL V10.16B, V8.16B, V9.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V9
+	WORD $0x4e66d549 // FADD V9.2D, V10.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V8
+	WORD $0x6e6a1d28 // BSL V8.16B, V9.16B, V10.16B
+	// store dst s45
+	WORD $0x4e616907 // FCVTN2 V7.4S, V8.2D
+	VST1.P [V7.S4], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V8
+	VLD3.P 24(R2), [V8.S2, V9.S2, V10.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD3.P 24(R3), [V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V8
+	WORD $0x4eebd508 // FSUB V8.2D, V8.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee8e42b // FCMGT V11.2D, V1.2D, V8.2D
+	WORD $0x6e611d0b // BSL V11.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6bdd6e // FMUL V14.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd50b // FSUB V11.2D, V8.2D, V11.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V13
+	// d20 = sub x18, y19: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q25 = mul w24, w24: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw26 = sub z22, w24: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// qs27 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls28 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax29 = max z4, z13: V12
+	WORD $0x6ee9e50c // FCMGT V12.2D, V8.2D, V9.2D
+	WORD $0x6e691d0c // BSL V12.16B, V8.16B, V9.16B
+	// qs30 = add qs27, q25: V8
+	WORD $0x4e70d5c8 // FADD V8.2D, V14.2D, V16.2D
+	// ls31 = add ls28, zw26: V9
+	WORD $0x4e6dd569 // FADD V9.2D, V11.2D, V13.2D
+	// zmax32 = max zmax29, z22: V11
+	WORD $0x6eeae58b // FCMGT V11.2D, V12.2D, V10.2D
+	WORD $0x6e6a1d8b // BSL V11.16B, V12.16B, V10.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V10
+	WORD $0x4e64e52a // FCMEQ V10.2D, V9.2D, V4.2D
+	// v38 = mul B33, ls31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// v39 = add s35, v38: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s40 = select v37, v39, s35: V10
+	WORD $0x6e691d0a // BSL V10.16B, V8.16B, V9.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V9
+	WORD $0x4e66d549 // FADD V9.2D, V10.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V8
+	WORD $0x6e6a1d28 // BSL V8.16B, V9.16B, V10.16B
+	// store dst s45
+	WORD $0x0e616907 // FCVTN V7.2S, V8.2D
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V8
+	VLD3.P 24(R2), [V8.S2, V9.S2, V10.S2]
+	WORD $0x0e617908 // FCVTL V8.2D, V8.2S
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	// y1 = load y[col 0]: V11
+	VLD3.P 24(R3), [V11.S2, V12.S2, V13.S2]
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	// d2 = sub x0, y1: V8
+	WORD $0x4eebd508 // FSUB V8.2D, V8.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V8
+	WORD $0x4e601d08 // BIC V8.16B, V8.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6ee8e42b // FCMGT V11.2D, V1.2D, V8.2D
+	WORD $0x6e611d0b // BSL V11.16B, V8.16B, V1.16B
+	// q7 = mul w6, w6: V14
+	WORD $0x6e6bdd6e // FMUL V14.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd50b // FSUB V11.2D, V8.2D, V11.2D
+	// x9 = load x[col 1]: V9
+	// y10 = load y[col 1]: V12
+	// d11 = sub x9, y10: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q16 = mul w15, w15: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw17 = sub z13, w15: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x18 = load x[col 2]: V10
+	// y19 = load y[col 2]: V13
+	// d20 = sub x18, y19: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q25 = mul w24, w24: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw26 = sub z22, w24: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// qs27 = add q7, q16: V14
+	WORD $0x4e6fd5ce // FADD V14.2D, V14.2D, V15.2D
+	// ls28 = add zw8, zw17: V11
+	WORD $0x4e6cd56b // FADD V11.2D, V11.2D, V12.2D
+	// zmax29 = max z4, z13: V12
+	WORD $0x6ee9e50c // FCMGT V12.2D, V8.2D, V9.2D
+	WORD $0x6e691d0c // BSL V12.16B, V8.16B, V9.16B
+	// qs30 = add qs27, q25: V8
+	WORD $0x4e70d5c8 // FADD V8.2D, V14.2D, V16.2D
+	// ls31 = add ls28, zw26: V9
+	WORD $0x4e6dd569 // FADD V9.2D, V11.2D, V13.2D
+	// zmax32 = max zmax29, z22: V11
+	WORD $0x6eeae58b // FCMGT V11.2D, V12.2D, V10.2D
+	WORD $0x6e6a1d8b // BSL V11.16B, V12.16B, V10.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V8
+	WORD $0x6e68dc68 // FMUL V8.2D, V3.2D, V8.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V10
+	WORD $0x4e64e52a // FCMEQ V10.2D, V9.2D, V4.2D
+	// v38 = mul B33, ls31: V9
+	WORD $0x6e69dc49 // FMUL V9.2D, V2.2D, V9.2D
+	// v39 = add s35, v38: V9
+	WORD $0x4e69d509 // FADD V9.2D, V8.2D, V9.2D
+	// s40 = select v37, v39, s35: V10
+	WORD $0x6e691d0a // BSL V10.16B, V8.16B, V9.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V8
+	WORD $0x6e65e568 // FCMGE V8.2D, V11.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V9
+	WORD $0x4e66d549 // FADD V9.2D, V10.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V8
+	WORD $0x6e6a1d28 // BSL V8.16B, V9.16B, V10.16B
+	// store dst s45
+	WORD $0x4e616907 // FCVTN2 V7.4S, V8.2D
+	VST1.P [V7.S4], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowMeans3F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: ASIMD
+TEXT ·rowMeans3F32NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $32, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $16, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $88, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $176, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V7.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V9
+	VLD3.P 24(R2), [V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD3.P 24(R3), [V12.S2, V13.S2, V14.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
+	WORD $0x6eebe42e // FCMGT V14.2D, V1.2D, V11.2D
+	WORD $0x6e611d6e // BSL V14.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V17
+	WORD $0x6e6eddd1 // FMUL V17.2D, V14.2D, V14.2D
+	// zw26 = sub z22, w24: V14
+	WORD $0x4eeed56e // FSUB V14.2D, V11.2D, V14.2D
+	// qs27 = add q7, q16: V15
+	WORD $0x4e70d5ef // FADD V15.2D, V15.2D, V16.2D
+	// ls28 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax29 = max z4, z13: V13
+	WORD $0x6eeae52d // FCMGT V13.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2d // BSL V13.16B, V9.16B, V10.16B
+	// qs30 = add qs27, q25: V9
+	WORD $0x4e71d5e9 // FADD V9.2D, V15.2D, V17.2D
+	// ls31 = add ls28, zw26: V10
+	WORD $0x4e6ed58a // FADD V10.2D, V12.2D, V14.2D
+	// zmax32 = max zmax29, z22: V12
+	WORD $0x6eebe5ac // FCMGT V12.2D, V13.2D, V11.2D
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V11
+	WORD $0x4e64e54b // FCMEQ V11.2D, V10.2D, V4.2D
+	// v38 = mul B33, ls31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v39 = add s35, v38: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s40 = select v37, v39, s35: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V10
+	WORD $0x4e66d56a // FADD V10.2D, V11.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// RowDiv46 = param RowDiv: V7
+	// v47 = div s45, RowDiv46: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v47
+	WORD $0x0e616928 // FCVTN V8.2S, V9.2D
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V9
+	VLD3.P 24(R2), [V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD3.P 24(R3), [V12.S2, V13.S2, V14.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
+	WORD $0x6eebe42e // FCMGT V14.2D, V1.2D, V11.2D
+	WORD $0x6e611d6e // BSL V14.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V17
+	WORD $0x6e6eddd1 // FMUL V17.2D, V14.2D, V14.2D
+	// zw26 = sub z22, w24: V14
+	WORD $0x4eeed56e // FSUB V14.2D, V11.2D, V14.2D
+	// qs27 = add q7, q16: V15
+	WORD $0x4e70d5ef // FADD V15.2D, V15.2D, V16.2D
+	// ls28 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax29 = max z4, z13: V13
+	WORD $0x6eeae52d // FCMGT V13.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2d // BSL V13.16B, V9.16B, V10.16B
+	// qs30 = add qs27, q25: V9
+	WORD $0x4e71d5e9 // FADD V9.2D, V15.2D, V17.2D
+	// ls31 = add ls28, zw26: V10
+	WORD $0x4e6ed58a // FADD V10.2D, V12.2D, V14.2D
+	// zmax32 = max zmax29, z22: V12
+	WORD $0x6eebe5ac // FCMGT V12.2D, V13.2D, V11.2D
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V11
+	WORD $0x4e64e54b // FCMEQ V11.2D, V10.2D, V4.2D
+	// v38 = mul B33, ls31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v39 = add s35, v38: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s40 = select v37, v39, s35: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V10
+	WORD $0x4e66d56a // FADD V10.2D, V11.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// RowDiv46 = param RowDiv: V7
+	// v47 = div s45, RowDiv46: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v47
+	WORD $0x4e616928 // FCVTN2 V8.4S, V9.2D
+	VST1.P [V8.S4], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V9
+	VLD3.P 24(R2), [V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD3.P 24(R3), [V12.S2, V13.S2, V14.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
+	WORD $0x6eebe42e // FCMGT V14.2D, V1.2D, V11.2D
+	WORD $0x6e611d6e // BSL V14.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V17
+	WORD $0x6e6eddd1 // FMUL V17.2D, V14.2D, V14.2D
+	// zw26 = sub z22, w24: V14
+	WORD $0x4eeed56e // FSUB V14.2D, V11.2D, V14.2D
+	// qs27 = add q7, q16: V15
+	WORD $0x4e70d5ef // FADD V15.2D, V15.2D, V16.2D
+	// ls28 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax29 = max z4, z13: V13
+	WORD $0x6eeae52d // FCMGT V13.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2d // BSL V13.16B, V9.16B, V10.16B
+	// qs30 = add qs27, q25: V9
+	WORD $0x4e71d5e9 // FADD V9.2D, V15.2D, V17.2D
+	// ls31 = add ls28, zw26: V10
+	WORD $0x4e6ed58a // FADD V10.2D, V12.2D, V14.2D
+	// zmax32 = max zmax29, z22: V12
+	WORD $0x6eebe5ac // FCMGT V12.2D, V13.2D, V11.2D
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V11
+	WORD $0x4e64e54b // FCMEQ V11.2D, V10.2D, V4.2D
+	// v38 = mul B33, ls31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v39 = add s35, v38: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s40 = select v37, v39, s35: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V10
+	WORD $0x4e66d56a // FADD V10.2D, V11.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// RowDiv46 = param RowDiv: V7
+	// v47 = div s45, RowDiv46: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v47
+	WORD $0x0e616928 // FCVTN V8.2S, V9.2D
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V9
+	VLD3.P 24(R2), [V9.S2, V10.S2, V11.S2]
+	WORD $0x0e617929 // FCVTL V9.2D, V9.2S
+	WORD $0x0e61794a // FCVTL V10.2D, V10.2S
+	WORD $0x0e61796b // FCVTL V11.2D, V11.2S
+	// y1 = load y[col 0]: V12
+	VLD3.P 24(R3), [V12.S2, V13.S2, V14.S2]
+	WORD $0x0e61798c // FCVTL V12.2D, V12.2S
+	WORD $0x0e6179ad // FCVTL V13.2D, V13.2S
+	WORD $0x0e6179ce // FCVTL V14.2D, V14.2S
+	// d2 = sub x0, y1: V9
+	WORD $0x4eecd529 // FSUB V9.2D, V9.2D, V12.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V9
+	WORD $0x4e601d29 // BIC V9.16B, V9.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V12
+	WORD $0x6ee9e42c // FCMGT V12.2D, V1.2D, V9.2D
+	WORD $0x6e611d2c // BSL V12.16B, V9.16B, V1.16B
+	// q7 = mul w6, w6: V15
+	WORD $0x6e6cdd8f // FMUL V15.2D, V12.2D, V12.2D
+	// zw8 = sub z4, w6: V12
+	WORD $0x4eecd52c // FSUB V12.2D, V9.2D, V12.2D
+	// x9 = load x[col 1]: V10
+	// y10 = load y[col 1]: V13
+	// d11 = sub x9, y10: V10
+	WORD $0x4eedd54a // FSUB V10.2D, V10.2D, V13.2D
+	// NegZero12 = param NegZero: V0
+	// z13 = andnot NegZero12, d11: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K14 = param K: V1
+	// w15 = min z13, K14: V13
+	WORD $0x6eeae42d // FCMGT V13.2D, V1.2D, V10.2D
+	WORD $0x6e611d4d // BSL V13.16B, V10.16B, V1.16B
+	// q16 = mul w15, w15: V16
+	WORD $0x6e6dddb0 // FMUL V16.2D, V13.2D, V13.2D
+	// zw17 = sub z13, w15: V13
+	WORD $0x4eedd54d // FSUB V13.2D, V10.2D, V13.2D
+	// x18 = load x[col 2]: V11
+	// y19 = load y[col 2]: V14
+	// d20 = sub x18, y19: V11
+	WORD $0x4eeed56b // FSUB V11.2D, V11.2D, V14.2D
+	// NegZero21 = param NegZero: V0
+	// z22 = andnot NegZero21, d20: V11
+	WORD $0x4e601d6b // BIC V11.16B, V11.16B, V0.16B
+	// K23 = param K: V1
+	// w24 = min z22, K23: V14
+	WORD $0x6eebe42e // FCMGT V14.2D, V1.2D, V11.2D
+	WORD $0x6e611d6e // BSL V14.16B, V11.16B, V1.16B
+	// q25 = mul w24, w24: V17
+	WORD $0x6e6eddd1 // FMUL V17.2D, V14.2D, V14.2D
+	// zw26 = sub z22, w24: V14
+	WORD $0x4eeed56e // FSUB V14.2D, V11.2D, V14.2D
+	// qs27 = add q7, q16: V15
+	WORD $0x4e70d5ef // FADD V15.2D, V15.2D, V16.2D
+	// ls28 = add zw8, zw17: V12
+	WORD $0x4e6dd58c // FADD V12.2D, V12.2D, V13.2D
+	// zmax29 = max z4, z13: V13
+	WORD $0x6eeae52d // FCMGT V13.2D, V9.2D, V10.2D
+	WORD $0x6e6a1d2d // BSL V13.16B, V9.16B, V10.16B
+	// qs30 = add qs27, q25: V9
+	WORD $0x4e71d5e9 // FADD V9.2D, V15.2D, V17.2D
+	// ls31 = add ls28, zw26: V10
+	WORD $0x4e6ed58a // FADD V10.2D, V12.2D, V14.2D
+	// zmax32 = max zmax29, z22: V12
+	WORD $0x6eebe5ac // FCMGT V12.2D, V13.2D, V11.2D
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// B33 = param B: V2
+	// Ah34 = param Ah: V3
+	// s35 = mul Ah34, qs30: V9
+	WORD $0x6e69dc69 // FMUL V9.2D, V3.2D, V9.2D
+	// Zero36 = param Zero: V4
+	// v37 = ne ls31, Zero36: V11
+	WORD $0x4e64e54b // FCMEQ V11.2D, V10.2D, V4.2D
+	// v38 = mul B33, ls31: V10
+	WORD $0x6e6adc4a // FMUL V10.2D, V2.2D, V10.2D
+	// v39 = add s35, v38: V10
+	WORD $0x4e6ad52a // FADD V10.2D, V9.2D, V10.2D
+	// s40 = select v37, v39, s35: V11
+	WORD $0x6e6a1d2b // BSL V11.16B, V9.16B, V10.16B
+	// Ovf41 = param Ovf: V5
+	// ovf42 = le Ovf41, zmax32: V9
+	WORD $0x6e65e589 // FCMGE V9.2D, V12.2D, V5.2D
+	// BInf43 = param BInf: V6
+	// v44 = add s40, BInf43: V10
+	WORD $0x4e66d56a // FADD V10.2D, V11.2D, V6.2D
+	// s45 = select ovf42, v44, s40: V9
+	WORD $0x6e6b1d49 // BSL V9.16B, V10.16B, V11.16B
+	// RowDiv46 = param RowDiv: V7
+	// v47 = div s45, RowDiv46: V9
+	WORD $0x6e67fd29 // FDIV V9.2D, V9.2D, V7.2D
+	// store dst v47
+	WORD $0x4e616928 // FCVTN2 V8.4S, V9.2D
+	VST1.P [V8.S4], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
 // func elementwiseF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·elementwiseF64NEONBlocks(SB), NOSPLIT, $0-80
@@ -9832,6 +10644,2150 @@ loop:
 	WORD $0x6e6f1dac // BSL V12.16B, V13.16B, V15.16B
 	// store dst v108
 	VST1.P [V12.D2], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowSums3F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: ASIMD
+TEXT ·rowSums3F64NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $104, R0, R9
+	VLD1R (R9), [V0.D2]
+	ADD $64, R0, R9
+	VLD1R (R9), [V1.D2]
+	VLD1R (R0), [V2.D2]
+	ADD $96, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $144, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $160, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $168, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V8.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V9.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V10.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V11
+	VLD3.P 48(R2), [V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD3.P 48(R3), [V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eeed571 // FSUB V17.2D, V11.2D, V14.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4eebd632 // FSUB V18.2D, V17.2D, V11.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdd2 // FMLA V18.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef2d66b // FSUB V11.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e2e // BIC V14.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e311d6b // EOR V11.16B, V11.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eeee451 // FCMGT V17.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631dd2 // BSL V18.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e6bd573 // FADD V19.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb11e6b // BIT V11.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6ede53 // FMUL V19.2D, V18.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e6bce54 // FMLA V20.2D, V18.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V11
+	WORD $0x4eefd58b // FSUB V11.2D, V12.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eecd56e // FSUB V14.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eeed572 // FSUB V18.2D, V11.2D, V14.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eeed64c // FSUB V12.2D, V18.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d6e // BIC V14.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eeee44c // FCMGT V12.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4eac1d8f // MOV V15.16B, V12.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e4b // BIT V11.16B, V18.16B, V12.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6eddf2 // FMUL V18.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6ecdf5 // FMLA V21.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e6bcdf5 // FMLA V21.2D, V15.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e711d6c // BSL V12.16B, V11.16B, V17.16B
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e72d66b // FADD V11.2D, V19.2D, V18.2D
+	// bv54 = sub s53, hi20: V14
+	WORD $0x4ef3d56e // FSUB V14.2D, V11.2D, V19.2D
+	// v55 = sub s53, bv54: V15
+	WORD $0x4eeed56f // FSUB V15.2D, V11.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V14
+	WORD $0x4e60ceae // FMLA V14.2D, V21.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V16
+	// d65 = sub x63, y64: V15
+	WORD $0x4ef0d5af // FSUB V15.2D, V13.2D, V16.2D
+	// v66 = sub d65, x63: V17
+	WORD $0x4eedd5f1 // FSUB V17.2D, V15.2D, V13.2D
+	// v67 = sub d65, v66: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// e72 = sub v69, v71: V13
+	WORD $0x4ef1d64d // FSUB V13.2D, V18.2D, V17.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg75 = and d65, NegZero73: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V17
+	WORD $0x4eaf1df1 // MOV V17.16B, V15.16B
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v81 = add zl76, zl76: V18
+	WORD $0x4e6dd5b2 // FADD V18.2D, V13.2D, V13.2D
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eaf1e4d // BIT V13.16B, V18.16B, V15.16B
+	// hi83 = mul c80, z74: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v84 = fms c80, z74, hi83: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e70ce33 // FMLA V19.2D, V17.2D, V16.2D
+	// lo85 = fma c80, zz82, v84: V19
+	WORD $0x4e6dce33 // FMLA V19.2D, V17.2D, V13.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// hi90 = add s53, hi83: V12
+	WORD $0x4e72d56c // FADD V12.2D, V11.2D, V18.2D
+	// bv91 = sub hi90, s53: V13
+	WORD $0x4eebd58d // FSUB V13.2D, V12.2D, V11.2D
+	// v92 = sub hi90, bv91: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v93 = sub s53, v92: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// v94 = sub hi83, bv91: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e95 = add v93, v94: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V13
+	WORD $0x4eefd4ad // FSUB V13.2D, V5.2D, V15.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v106 = mul lin101, KKl103: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s112 = add hi90, negch111: V15
+	WORD $0x4e6ed58f // FADD V15.2D, V12.2D, V14.2D
+	// bv113 = sub s112, hi90: V17
+	WORD $0x4eecd5f1 // FSUB V17.2D, V15.2D, V12.2D
+	// v114 = sub s112, bv113: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v115 = sub hi90, v114: V18
+	WORD $0x4ef2d592 // FSUB V18.2D, V12.2D, V18.2D
+	// v116 = sub negch111, bv113: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e117 = add v115, v116: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V12
+	WORD $0x6ead1dec // BIT V12.16B, V15.16B, V13.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V13
+	WORD $0x6e6b1dcd // BSL V13.16B, V14.16B, V11.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V11
+	WORD $0x6e69dd8b // FMUL V11.2D, V12.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V14
+	WORD $0x6ee0f96e // FNEG V14.2D, V11.2D
+	WORD $0x4e69cd8e // FMLA V14.2D, V12.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v134 = add q127, r133: V13
+	WORD $0x4e6dd56d // FADD V13.2D, V11.2D, V13.2D
+	// v135 = lt hi120, Inf109: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v136 = select v135, v134, q127: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// store dst v136
+	VST1.P [V12.D2], 16(R1)
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V11
+	VLD3.P 48(R2), [V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD3.P 48(R3), [V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eeed571 // FSUB V17.2D, V11.2D, V14.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4eebd632 // FSUB V18.2D, V17.2D, V11.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdd2 // FMLA V18.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef2d66b // FSUB V11.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e2e // BIC V14.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e311d6b // EOR V11.16B, V11.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eeee451 // FCMGT V17.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631dd2 // BSL V18.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e6bd573 // FADD V19.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb11e6b // BIT V11.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6ede53 // FMUL V19.2D, V18.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e6bce54 // FMLA V20.2D, V18.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V11
+	WORD $0x4eefd58b // FSUB V11.2D, V12.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eecd56e // FSUB V14.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eeed572 // FSUB V18.2D, V11.2D, V14.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eeed64c // FSUB V12.2D, V18.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d6e // BIC V14.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eeee44c // FCMGT V12.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4eac1d8f // MOV V15.16B, V12.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e4b // BIT V11.16B, V18.16B, V12.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6eddf2 // FMUL V18.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6ecdf5 // FMLA V21.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e6bcdf5 // FMLA V21.2D, V15.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e711d6c // BSL V12.16B, V11.16B, V17.16B
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e72d66b // FADD V11.2D, V19.2D, V18.2D
+	// bv54 = sub s53, hi20: V14
+	WORD $0x4ef3d56e // FSUB V14.2D, V11.2D, V19.2D
+	// v55 = sub s53, bv54: V15
+	WORD $0x4eeed56f // FSUB V15.2D, V11.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V14
+	WORD $0x4e60ceae // FMLA V14.2D, V21.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V16
+	// d65 = sub x63, y64: V15
+	WORD $0x4ef0d5af // FSUB V15.2D, V13.2D, V16.2D
+	// v66 = sub d65, x63: V17
+	WORD $0x4eedd5f1 // FSUB V17.2D, V15.2D, V13.2D
+	// v67 = sub d65, v66: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// e72 = sub v69, v71: V13
+	WORD $0x4ef1d64d // FSUB V13.2D, V18.2D, V17.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg75 = and d65, NegZero73: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V17
+	WORD $0x4eaf1df1 // MOV V17.16B, V15.16B
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v81 = add zl76, zl76: V18
+	WORD $0x4e6dd5b2 // FADD V18.2D, V13.2D, V13.2D
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eaf1e4d // BIT V13.16B, V18.16B, V15.16B
+	// hi83 = mul c80, z74: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v84 = fms c80, z74, hi83: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e70ce33 // FMLA V19.2D, V17.2D, V16.2D
+	// lo85 = fma c80, zz82, v84: V19
+	WORD $0x4e6dce33 // FMLA V19.2D, V17.2D, V13.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// hi90 = add s53, hi83: V12
+	WORD $0x4e72d56c // FADD V12.2D, V11.2D, V18.2D
+	// bv91 = sub hi90, s53: V13
+	WORD $0x4eebd58d // FSUB V13.2D, V12.2D, V11.2D
+	// v92 = sub hi90, bv91: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v93 = sub s53, v92: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// v94 = sub hi83, bv91: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e95 = add v93, v94: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V13
+	WORD $0x4eefd4ad // FSUB V13.2D, V5.2D, V15.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v106 = mul lin101, KKl103: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s112 = add hi90, negch111: V15
+	WORD $0x4e6ed58f // FADD V15.2D, V12.2D, V14.2D
+	// bv113 = sub s112, hi90: V17
+	WORD $0x4eecd5f1 // FSUB V17.2D, V15.2D, V12.2D
+	// v114 = sub s112, bv113: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v115 = sub hi90, v114: V18
+	WORD $0x4ef2d592 // FSUB V18.2D, V12.2D, V18.2D
+	// v116 = sub negch111, bv113: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e117 = add v115, v116: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V12
+	WORD $0x6ead1dec // BIT V12.16B, V15.16B, V13.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V13
+	WORD $0x6e6b1dcd // BSL V13.16B, V14.16B, V11.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V11
+	WORD $0x6e69dd8b // FMUL V11.2D, V12.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V14
+	WORD $0x6ee0f96e // FNEG V14.2D, V11.2D
+	WORD $0x4e69cd8e // FMLA V14.2D, V12.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v134 = add q127, r133: V13
+	WORD $0x4e6dd56d // FADD V13.2D, V11.2D, V13.2D
+	// v135 = lt hi120, Inf109: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v136 = select v135, v134, q127: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// store dst v136
+	VST1.P [V12.D2], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V11
+	VLD3.P 48(R2), [V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD3.P 48(R3), [V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eeed571 // FSUB V17.2D, V11.2D, V14.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4eebd632 // FSUB V18.2D, V17.2D, V11.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdd2 // FMLA V18.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef2d66b // FSUB V11.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e2e // BIC V14.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e311d6b // EOR V11.16B, V11.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eeee451 // FCMGT V17.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631dd2 // BSL V18.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e6bd573 // FADD V19.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb11e6b // BIT V11.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6ede53 // FMUL V19.2D, V18.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e6bce54 // FMLA V20.2D, V18.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V11
+	WORD $0x4eefd58b // FSUB V11.2D, V12.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eecd56e // FSUB V14.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eeed572 // FSUB V18.2D, V11.2D, V14.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eeed64c // FSUB V12.2D, V18.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d6e // BIC V14.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eeee44c // FCMGT V12.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4eac1d8f // MOV V15.16B, V12.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e4b // BIT V11.16B, V18.16B, V12.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6eddf2 // FMUL V18.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6ecdf5 // FMLA V21.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e6bcdf5 // FMLA V21.2D, V15.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e711d6c // BSL V12.16B, V11.16B, V17.16B
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e72d66b // FADD V11.2D, V19.2D, V18.2D
+	// bv54 = sub s53, hi20: V14
+	WORD $0x4ef3d56e // FSUB V14.2D, V11.2D, V19.2D
+	// v55 = sub s53, bv54: V15
+	WORD $0x4eeed56f // FSUB V15.2D, V11.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V14
+	WORD $0x4e60ceae // FMLA V14.2D, V21.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V16
+	// d65 = sub x63, y64: V15
+	WORD $0x4ef0d5af // FSUB V15.2D, V13.2D, V16.2D
+	// v66 = sub d65, x63: V17
+	WORD $0x4eedd5f1 // FSUB V17.2D, V15.2D, V13.2D
+	// v67 = sub d65, v66: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// e72 = sub v69, v71: V13
+	WORD $0x4ef1d64d // FSUB V13.2D, V18.2D, V17.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg75 = and d65, NegZero73: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V17
+	WORD $0x4eaf1df1 // MOV V17.16B, V15.16B
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v81 = add zl76, zl76: V18
+	WORD $0x4e6dd5b2 // FADD V18.2D, V13.2D, V13.2D
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eaf1e4d // BIT V13.16B, V18.16B, V15.16B
+	// hi83 = mul c80, z74: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v84 = fms c80, z74, hi83: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e70ce33 // FMLA V19.2D, V17.2D, V16.2D
+	// lo85 = fma c80, zz82, v84: V19
+	WORD $0x4e6dce33 // FMLA V19.2D, V17.2D, V13.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// hi90 = add s53, hi83: V12
+	WORD $0x4e72d56c // FADD V12.2D, V11.2D, V18.2D
+	// bv91 = sub hi90, s53: V13
+	WORD $0x4eebd58d // FSUB V13.2D, V12.2D, V11.2D
+	// v92 = sub hi90, bv91: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v93 = sub s53, v92: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// v94 = sub hi83, bv91: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e95 = add v93, v94: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V13
+	WORD $0x4eefd4ad // FSUB V13.2D, V5.2D, V15.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v106 = mul lin101, KKl103: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s112 = add hi90, negch111: V15
+	WORD $0x4e6ed58f // FADD V15.2D, V12.2D, V14.2D
+	// bv113 = sub s112, hi90: V17
+	WORD $0x4eecd5f1 // FSUB V17.2D, V15.2D, V12.2D
+	// v114 = sub s112, bv113: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v115 = sub hi90, v114: V18
+	WORD $0x4ef2d592 // FSUB V18.2D, V12.2D, V18.2D
+	// v116 = sub negch111, bv113: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e117 = add v115, v116: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V12
+	WORD $0x6ead1dec // BIT V12.16B, V15.16B, V13.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V13
+	WORD $0x6e6b1dcd // BSL V13.16B, V14.16B, V11.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V11
+	WORD $0x6e69dd8b // FMUL V11.2D, V12.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V14
+	WORD $0x6ee0f96e // FNEG V14.2D, V11.2D
+	WORD $0x4e69cd8e // FMLA V14.2D, V12.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v134 = add q127, r133: V13
+	WORD $0x4e6dd56d // FADD V13.2D, V11.2D, V13.2D
+	// v135 = lt hi120, Inf109: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v136 = select v135, v134, q127: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// store dst v136
+	VST1.P [V12.D2], 16(R1)
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V11
+	VLD3.P 48(R2), [V11.D2, V12.D2, V13.D2]
+	// y1 = load y[col 0]: V14
+	VLD3.P 48(R3), [V14.D2, V15.D2, V16.D2]
+	// d2 = sub x0, y1: V17
+	WORD $0x4eeed571 // FSUB V17.2D, V11.2D, V14.2D
+	// v3 = sub d2, x0: V18
+	WORD $0x4eebd632 // FSUB V18.2D, V17.2D, V11.2D
+	// v4 = sub d2, v3: V19
+	WORD $0x4ef2d633 // FSUB V19.2D, V17.2D, V18.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cd73 // FMLA V19.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V18
+	WORD $0x4e60cdd2 // FMLA V18.2D, V14.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4ef2d66b // FSUB V11.2D, V19.2D, V18.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V14
+	WORD $0x4e611e2e // BIC V14.16B, V17.16B, V1.16B
+	// sg12 = and d2, NegZero10: V17
+	WORD $0x4e211e31 // AND V17.16B, V17.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e311d6b // EOR V11.16B, V11.16B, V17.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V17
+	WORD $0x6eeee451 // FCMGT V17.2D, V2.2D, V14.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V18
+	WORD $0x4eb11e32 // MOV V18.16B, V17.16B
+	WORD $0x6e631dd2 // BSL V18.16B, V14.16B, V3.16B
+	// v18 = add zl13, zl13: V19
+	WORD $0x4e6bd573 // FADD V19.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6eb11e6b // BIT V11.16B, V19.16B, V17.16B
+	// hi20 = mul c17, z11: V19
+	WORD $0x6e6ede53 // FMUL V19.2D, V18.2D, V14.2D
+	// v21 = fms c17, z11, hi20: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// lo22 = fma c17, zz19, v21: V20
+	WORD $0x4e6bce54 // FMLA V20.2D, V18.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V17
+	WORD $0x6e641c11 // BSL V17.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V12
+	// y27 = load y[col 1]: V15
+	// d28 = sub x26, y27: V11
+	WORD $0x4eefd58b // FSUB V11.2D, V12.2D, V15.2D
+	// v29 = sub d28, x26: V14
+	WORD $0x4eecd56e // FSUB V14.2D, V11.2D, V12.2D
+	// v30 = sub d28, v29: V18
+	WORD $0x4eeed572 // FSUB V18.2D, V11.2D, V14.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cd92 // FMLA V18.2D, V12.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// e35 = sub v32, v34: V12
+	WORD $0x4eeed64c // FSUB V12.2D, V18.2D, V14.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V14
+	WORD $0x4e611d6e // BIC V14.16B, V11.16B, V1.16B
+	// sg38 = and d28, NegZero36: V11
+	WORD $0x4e211d6b // AND V11.16B, V11.16B, V1.16B
+	// zl39 = xor e35, sg38: V11
+	WORD $0x6e2b1d8b // EOR V11.16B, V12.16B, V11.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V12
+	WORD $0x6eeee44c // FCMGT V12.2D, V2.2D, V14.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V15
+	WORD $0x4eac1d8f // MOV V15.16B, V12.16B
+	WORD $0x6e631dcf // BSL V15.16B, V14.16B, V3.16B
+	// v44 = add zl39, zl39: V18
+	WORD $0x4e6bd572 // FADD V18.2D, V11.2D, V11.2D
+	// zz45 = select quad41, v44, zl39: V11
+	WORD $0x6eac1e4b // BIT V11.16B, V18.16B, V12.16B
+	// hi46 = mul c43, z37: V18
+	WORD $0x6e6eddf2 // FMUL V18.2D, V15.2D, V14.2D
+	// v47 = fms c43, z37, hi46: V21
+	WORD $0x6ee0fa55 // FNEG V21.2D, V18.2D
+	WORD $0x4e6ecdf5 // FMLA V21.2D, V15.2D, V14.2D
+	// lo48 = fma c43, zz45, v47: V21
+	WORD $0x4e6bcdf5 // FMLA V21.2D, V15.2D, V11.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V11
+	WORD $0x4ea01c0b // MOV V11.16B, V0.16B
+	WORD $0x4e60ce2b // FMLA V11.2D, V17.2D, V0.2D
+	// n52 = select quad41, v51, n25: V12
+	WORD $0x6e711d6c // BSL V12.16B, V11.16B, V17.16B
+	// s53 = add hi20, hi46: V11
+	WORD $0x4e72d66b // FADD V11.2D, V19.2D, V18.2D
+	// bv54 = sub s53, hi20: V14
+	WORD $0x4ef3d56e // FSUB V14.2D, V11.2D, V19.2D
+	// v55 = sub s53, bv54: V15
+	WORD $0x4eeed56f // FSUB V15.2D, V11.2D, V14.2D
+	// v56 = sub hi20, v55: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// v57 = sub hi46, bv54: V14
+	WORD $0x4eeed64e // FSUB V14.2D, V18.2D, V14.2D
+	// e58 = add v56, v57: V14
+	WORD $0x4e6ed5ee // FADD V14.2D, V15.2D, V14.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V21
+	WORD $0x4e60ce95 // FMLA V21.2D, V20.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V14
+	WORD $0x4e60ceae // FMLA V14.2D, V21.2D, V0.2D
+	// x63 = load x[col 2]: V13
+	// y64 = load y[col 2]: V16
+	// d65 = sub x63, y64: V15
+	WORD $0x4ef0d5af // FSUB V15.2D, V13.2D, V16.2D
+	// v66 = sub d65, x63: V17
+	WORD $0x4eedd5f1 // FSUB V17.2D, V15.2D, V13.2D
+	// v67 = sub d65, v66: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V18
+	WORD $0x6ee0fa52 // FNEG V18.2D, V18.2D
+	WORD $0x4e60cdb2 // FMLA V18.2D, V13.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// e72 = sub v69, v71: V13
+	WORD $0x4ef1d64d // FSUB V13.2D, V18.2D, V17.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V16
+	WORD $0x4e611df0 // BIC V16.16B, V15.16B, V1.16B
+	// sg75 = and d65, NegZero73: V15
+	WORD $0x4e211def // AND V15.16B, V15.16B, V1.16B
+	// zl76 = xor e72, sg75: V13
+	WORD $0x6e2f1dad // EOR V13.16B, V13.16B, V15.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V15
+	WORD $0x6ef0e44f // FCMGT V15.2D, V2.2D, V16.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V17
+	WORD $0x4eaf1df1 // MOV V17.16B, V15.16B
+	WORD $0x6e631e11 // BSL V17.16B, V16.16B, V3.16B
+	// v81 = add zl76, zl76: V18
+	WORD $0x4e6dd5b2 // FADD V18.2D, V13.2D, V13.2D
+	// zz82 = select quad78, v81, zl76: V13
+	WORD $0x6eaf1e4d // BIT V13.16B, V18.16B, V15.16B
+	// hi83 = mul c80, z74: V18
+	WORD $0x6e70de32 // FMUL V18.2D, V17.2D, V16.2D
+	// v84 = fms c80, z74, hi83: V19
+	WORD $0x6ee0fa53 // FNEG V19.2D, V18.2D
+	WORD $0x4e70ce33 // FMLA V19.2D, V17.2D, V16.2D
+	// lo85 = fma c80, zz82, v84: V19
+	WORD $0x4e6dce33 // FMLA V19.2D, V17.2D, V13.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V13
+	WORD $0x4ea01c0d // MOV V13.16B, V0.16B
+	WORD $0x4e60cd8d // FMLA V13.2D, V12.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V15
+	WORD $0x6e6c1daf // BSL V15.16B, V13.16B, V12.16B
+	// hi90 = add s53, hi83: V12
+	WORD $0x4e72d56c // FADD V12.2D, V11.2D, V18.2D
+	// bv91 = sub hi90, s53: V13
+	WORD $0x4eebd58d // FSUB V13.2D, V12.2D, V11.2D
+	// v92 = sub hi90, bv91: V16
+	WORD $0x4eedd590 // FSUB V16.2D, V12.2D, V13.2D
+	// v93 = sub s53, v92: V11
+	WORD $0x4ef0d56b // FSUB V11.2D, V11.2D, V16.2D
+	// v94 = sub hi83, bv91: V13
+	WORD $0x4eedd64d // FSUB V13.2D, V18.2D, V13.2D
+	// e95 = add v93, v94: V11
+	WORD $0x4e6dd56b // FADD V11.2D, V11.2D, V13.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V19
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V11
+	WORD $0x4e60ce6b // FMLA V11.2D, V19.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V13
+	WORD $0x4eefd4ad // FSUB V13.2D, V5.2D, V15.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V14
+	WORD $0x6e66ddae // FMUL V14.2D, V13.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V15
+	WORD $0x6ee0f9cf // FNEG V15.2D, V14.2D
+	WORD $0x4e66cdaf // FMLA V15.2D, V13.2D, V6.2D
+	// v106 = mul lin101, KKl103: V16
+	WORD $0x6e67ddb0 // FMUL V16.2D, V13.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V16
+	WORD $0x4e60cdf0 // FMLA V16.2D, V15.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V14
+	WORD $0x6e211dce // EOR V14.16B, V14.16B, V1.16B
+	// s112 = add hi90, negch111: V15
+	WORD $0x4e6ed58f // FADD V15.2D, V12.2D, V14.2D
+	// bv113 = sub s112, hi90: V17
+	WORD $0x4eecd5f1 // FSUB V17.2D, V15.2D, V12.2D
+	// v114 = sub s112, bv113: V18
+	WORD $0x4ef1d5f2 // FSUB V18.2D, V15.2D, V17.2D
+	// v115 = sub hi90, v114: V18
+	WORD $0x4ef2d592 // FSUB V18.2D, V12.2D, V18.2D
+	// v116 = sub negch111, bv113: V14
+	WORD $0x4ef1d5ce // FSUB V14.2D, V14.2D, V17.2D
+	// e117 = add v115, v116: V14
+	WORD $0x4e6ed64e // FADD V14.2D, V18.2D, V14.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V13
+	WORD $0x6ee4e5ad // FCMGT V13.2D, V13.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V12
+	WORD $0x6ead1dec // BIT V12.16B, V15.16B, V13.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V16
+	WORD $0x6ee0fa10 // FNEG V16.2D, V16.2D
+	WORD $0x4e60cd70 // FMLA V16.2D, V11.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V14
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V13
+	WORD $0x6e6b1dcd // BSL V13.16B, V14.16B, V11.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V11
+	WORD $0x6e69dd8b // FMUL V11.2D, V12.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V14
+	WORD $0x6ee0f96e // FNEG V14.2D, V11.2D
+	WORD $0x4e69cd8e // FMLA V14.2D, V12.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V13
+	WORD $0x6e69ddad // FMUL V13.2D, V13.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V13
+	WORD $0x4e6acd8d // FMLA V13.2D, V12.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V13
+	WORD $0x4e60cdcd // FMLA V13.2D, V14.2D, V0.2D
+	// v134 = add q127, r133: V13
+	WORD $0x4e6dd56d // FADD V13.2D, V11.2D, V13.2D
+	// v135 = lt hi120, Inf109: V12
+	WORD $0x6eece50c // FCMGT V12.2D, V8.2D, V12.2D
+	// v136 = select v135, v134, q127: V12
+	WORD $0x6e6b1dac // BSL V12.16B, V13.16B, V11.16B
+	// store dst v136
+	VST1.P [V12.D2], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowMeans3F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: ASIMD
+TEXT ·rowMeans3F64NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD dst_len+16(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $104, R0, R9
+	VLD1R (R9), [V0.D2]
+	ADD $64, R0, R9
+	VLD1R (R9), [V1.D2]
+	VLD1R (R0), [V2.D2]
+	ADD $96, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $144, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $160, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $168, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V8.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V9.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V10.D2]
+	ADD $152, R0, R9
+	VLD1R (R9), [V11.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x[col 0]: V12
+	VLD3.P 48(R2), [V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD3.P 48(R3), [V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eefd592 // FSUB V18.2D, V12.2D, V15.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eecd653 // FSUB V19.2D, V18.2D, V12.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdf3 // FMLA V19.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef3d68c // FSUB V12.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e4f // BIC V15.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e321d8c // EOR V12.16B, V12.16B, V18.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eefe452 // FCMGT V18.2D, V2.2D, V15.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e631df3 // BSL V19.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V20
+	WORD $0x4e6cd594 // FADD V20.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb21e8c // BIT V12.16B, V20.16B, V18.16B
+	// hi20 = mul c17, z11: V20
+	WORD $0x6e6fde74 // FMUL V20.2D, V19.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6fce75 // FMLA V21.2D, V19.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V21
+	WORD $0x4e6cce75 // FMLA V21.2D, V19.2D, V12.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V12
+	WORD $0x4ef0d5ac // FSUB V12.2D, V13.2D, V16.2D
+	// v29 = sub d28, x26: V15
+	WORD $0x4eedd58f // FSUB V15.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V19
+	WORD $0x4eefd593 // FSUB V19.2D, V12.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdb3 // FMLA V19.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eefd66d // FSUB V13.2D, V19.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
+	WORD $0x4e611d8f // BIC V15.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eefe44d // FCMGT V13.2D, V2.2D, V15.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
+	WORD $0x4ead1db0 // MOV V16.16B, V13.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v44 = add zl39, zl39: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e6c // BIT V12.16B, V19.16B, V13.16B
+	// hi46 = mul c43, z37: V19
+	WORD $0x6e6fde13 // FMUL V19.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6fce16 // FMLA V22.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V22
+	WORD $0x4e6cce16 // FMLA V22.2D, V16.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e721d8d // BSL V13.16B, V12.16B, V18.16B
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e73d68c // FADD V12.2D, V20.2D, V19.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef4d58f // FSUB V15.2D, V12.2D, V20.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd590 // FSUB V16.2D, V12.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60cecf // FMLA V15.2D, V22.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5d0 // FSUB V16.2D, V14.2D, V17.2D
+	// v66 = sub d65, x63: V18
+	WORD $0x4eeed612 // FSUB V18.2D, V16.2D, V14.2D
+	// v67 = sub d65, v66: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// e72 = sub v69, v71: V14
+	WORD $0x4ef2d66e // FSUB V14.2D, V19.2D, V18.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V18
+	WORD $0x4eb01e12 // MOV V18.16B, V16.16B
+	WORD $0x6e631e32 // BSL V18.16B, V17.16B, V3.16B
+	// v81 = add zl76, zl76: V19
+	WORD $0x4e6ed5d3 // FADD V19.2D, V14.2D, V14.2D
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb01e6e // BIT V14.16B, V19.16B, V16.16B
+	// hi83 = mul c80, z74: V19
+	WORD $0x6e71de53 // FMUL V19.2D, V18.2D, V17.2D
+	// v84 = fms c80, z74, hi83: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e71ce54 // FMLA V20.2D, V18.2D, V17.2D
+	// lo85 = fma c80, zz82, v84: V20
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// hi90 = add s53, hi83: V13
+	WORD $0x4e73d58d // FADD V13.2D, V12.2D, V19.2D
+	// bv91 = sub hi90, s53: V14
+	WORD $0x4eecd5ae // FSUB V14.2D, V13.2D, V12.2D
+	// v92 = sub hi90, bv91: V17
+	WORD $0x4eeed5b1 // FSUB V17.2D, V13.2D, V14.2D
+	// v93 = sub s53, v92: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// v94 = sub hi83, bv91: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e95 = add v93, v94: V12
+	WORD $0x4e6ed58c // FADD V12.2D, V12.2D, V14.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V14
+	WORD $0x4ef0d4ae // FSUB V14.2D, V5.2D, V16.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V15
+	WORD $0x6e66ddcf // FMUL V15.2D, V14.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e66cdd0 // FMLA V16.2D, V14.2D, V6.2D
+	// v106 = mul lin101, KKl103: V17
+	WORD $0x6e67ddd1 // FMUL V17.2D, V14.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s112 = add hi90, negch111: V16
+	WORD $0x4e6fd5b0 // FADD V16.2D, V13.2D, V15.2D
+	// bv113 = sub s112, hi90: V18
+	WORD $0x4eedd612 // FSUB V18.2D, V16.2D, V13.2D
+	// v114 = sub s112, bv113: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v115 = sub hi90, v114: V19
+	WORD $0x4ef3d5b3 // FSUB V19.2D, V13.2D, V19.2D
+	// v116 = sub negch111, bv113: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e117 = add v115, v116: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V14
+	WORD $0x6ee4e5ce // FCMGT V14.2D, V14.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V13
+	WORD $0x6eae1e0d // BIT V13.16B, V16.16B, V14.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V14
+	WORD $0x6e6c1dee // BSL V14.16B, V15.16B, V12.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V12
+	WORD $0x6e69ddac // FMUL V12.2D, V13.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V15
+	WORD $0x6ee0f98f // FNEG V15.2D, V12.2D
+	WORD $0x4e69cdaf // FMLA V15.2D, V13.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V14
+	WORD $0x6e69ddce // FMUL V14.2D, V14.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V14
+	WORD $0x4e6acdae // FMLA V14.2D, V13.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// RowDiv134 = param RowDiv: V11
+	// nf135 = div q127, RowDiv134: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// qd136 = div q127, RowDiv134: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero137 = param NegZero: V1
+	// negqd138 = xor qd136, NegZero137: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v139 = fma negqd138, RowDiv134, q127: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One140 = param One: V0
+	// rd141 = fma v139, One140, r133: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// v142 = div rd141, RowDiv134: V12
+	WORD $0x6e6bfdcc // FDIV V12.2D, V14.2D, V11.2D
+	// v143 = add qd136, v142: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v144 = lt hi120, Inf109: V13
+	WORD $0x6eede50d // FCMGT V13.2D, V8.2D, V13.2D
+	// v145 = select v144, v143, nf135: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// store dst v145
+	VST1.P [V13.D2], 16(R1)
+	// Lanes 2-3.
+	// x0 = load x[col 0]: V12
+	VLD3.P 48(R2), [V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD3.P 48(R3), [V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eefd592 // FSUB V18.2D, V12.2D, V15.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eecd653 // FSUB V19.2D, V18.2D, V12.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdf3 // FMLA V19.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef3d68c // FSUB V12.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e4f // BIC V15.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e321d8c // EOR V12.16B, V12.16B, V18.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eefe452 // FCMGT V18.2D, V2.2D, V15.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e631df3 // BSL V19.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V20
+	WORD $0x4e6cd594 // FADD V20.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb21e8c // BIT V12.16B, V20.16B, V18.16B
+	// hi20 = mul c17, z11: V20
+	WORD $0x6e6fde74 // FMUL V20.2D, V19.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6fce75 // FMLA V21.2D, V19.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V21
+	WORD $0x4e6cce75 // FMLA V21.2D, V19.2D, V12.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V12
+	WORD $0x4ef0d5ac // FSUB V12.2D, V13.2D, V16.2D
+	// v29 = sub d28, x26: V15
+	WORD $0x4eedd58f // FSUB V15.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V19
+	WORD $0x4eefd593 // FSUB V19.2D, V12.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdb3 // FMLA V19.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eefd66d // FSUB V13.2D, V19.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
+	WORD $0x4e611d8f // BIC V15.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eefe44d // FCMGT V13.2D, V2.2D, V15.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
+	WORD $0x4ead1db0 // MOV V16.16B, V13.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v44 = add zl39, zl39: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e6c // BIT V12.16B, V19.16B, V13.16B
+	// hi46 = mul c43, z37: V19
+	WORD $0x6e6fde13 // FMUL V19.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6fce16 // FMLA V22.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V22
+	WORD $0x4e6cce16 // FMLA V22.2D, V16.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e721d8d // BSL V13.16B, V12.16B, V18.16B
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e73d68c // FADD V12.2D, V20.2D, V19.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef4d58f // FSUB V15.2D, V12.2D, V20.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd590 // FSUB V16.2D, V12.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60cecf // FMLA V15.2D, V22.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5d0 // FSUB V16.2D, V14.2D, V17.2D
+	// v66 = sub d65, x63: V18
+	WORD $0x4eeed612 // FSUB V18.2D, V16.2D, V14.2D
+	// v67 = sub d65, v66: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// e72 = sub v69, v71: V14
+	WORD $0x4ef2d66e // FSUB V14.2D, V19.2D, V18.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V18
+	WORD $0x4eb01e12 // MOV V18.16B, V16.16B
+	WORD $0x6e631e32 // BSL V18.16B, V17.16B, V3.16B
+	// v81 = add zl76, zl76: V19
+	WORD $0x4e6ed5d3 // FADD V19.2D, V14.2D, V14.2D
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb01e6e // BIT V14.16B, V19.16B, V16.16B
+	// hi83 = mul c80, z74: V19
+	WORD $0x6e71de53 // FMUL V19.2D, V18.2D, V17.2D
+	// v84 = fms c80, z74, hi83: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e71ce54 // FMLA V20.2D, V18.2D, V17.2D
+	// lo85 = fma c80, zz82, v84: V20
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// hi90 = add s53, hi83: V13
+	WORD $0x4e73d58d // FADD V13.2D, V12.2D, V19.2D
+	// bv91 = sub hi90, s53: V14
+	WORD $0x4eecd5ae // FSUB V14.2D, V13.2D, V12.2D
+	// v92 = sub hi90, bv91: V17
+	WORD $0x4eeed5b1 // FSUB V17.2D, V13.2D, V14.2D
+	// v93 = sub s53, v92: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// v94 = sub hi83, bv91: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e95 = add v93, v94: V12
+	WORD $0x4e6ed58c // FADD V12.2D, V12.2D, V14.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V14
+	WORD $0x4ef0d4ae // FSUB V14.2D, V5.2D, V16.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V15
+	WORD $0x6e66ddcf // FMUL V15.2D, V14.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e66cdd0 // FMLA V16.2D, V14.2D, V6.2D
+	// v106 = mul lin101, KKl103: V17
+	WORD $0x6e67ddd1 // FMUL V17.2D, V14.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s112 = add hi90, negch111: V16
+	WORD $0x4e6fd5b0 // FADD V16.2D, V13.2D, V15.2D
+	// bv113 = sub s112, hi90: V18
+	WORD $0x4eedd612 // FSUB V18.2D, V16.2D, V13.2D
+	// v114 = sub s112, bv113: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v115 = sub hi90, v114: V19
+	WORD $0x4ef3d5b3 // FSUB V19.2D, V13.2D, V19.2D
+	// v116 = sub negch111, bv113: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e117 = add v115, v116: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V14
+	WORD $0x6ee4e5ce // FCMGT V14.2D, V14.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V13
+	WORD $0x6eae1e0d // BIT V13.16B, V16.16B, V14.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V14
+	WORD $0x6e6c1dee // BSL V14.16B, V15.16B, V12.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V12
+	WORD $0x6e69ddac // FMUL V12.2D, V13.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V15
+	WORD $0x6ee0f98f // FNEG V15.2D, V12.2D
+	WORD $0x4e69cdaf // FMLA V15.2D, V13.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V14
+	WORD $0x6e69ddce // FMUL V14.2D, V14.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V14
+	WORD $0x4e6acdae // FMLA V14.2D, V13.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// RowDiv134 = param RowDiv: V11
+	// nf135 = div q127, RowDiv134: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// qd136 = div q127, RowDiv134: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero137 = param NegZero: V1
+	// negqd138 = xor qd136, NegZero137: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v139 = fma negqd138, RowDiv134, q127: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One140 = param One: V0
+	// rd141 = fma v139, One140, r133: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// v142 = div rd141, RowDiv134: V12
+	WORD $0x6e6bfdcc // FDIV V12.2D, V14.2D, V11.2D
+	// v143 = add qd136, v142: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v144 = lt hi120, Inf109: V13
+	WORD $0x6eede50d // FCMGT V13.2D, V8.2D, V13.2D
+	// v145 = select v144, v143, nf135: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// store dst v145
+	VST1.P [V13.D2], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x[col 0]: V12
+	VLD3.P 48(R2), [V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD3.P 48(R3), [V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eefd592 // FSUB V18.2D, V12.2D, V15.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eecd653 // FSUB V19.2D, V18.2D, V12.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdf3 // FMLA V19.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef3d68c // FSUB V12.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e4f // BIC V15.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e321d8c // EOR V12.16B, V12.16B, V18.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eefe452 // FCMGT V18.2D, V2.2D, V15.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e631df3 // BSL V19.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V20
+	WORD $0x4e6cd594 // FADD V20.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb21e8c // BIT V12.16B, V20.16B, V18.16B
+	// hi20 = mul c17, z11: V20
+	WORD $0x6e6fde74 // FMUL V20.2D, V19.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6fce75 // FMLA V21.2D, V19.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V21
+	WORD $0x4e6cce75 // FMLA V21.2D, V19.2D, V12.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V12
+	WORD $0x4ef0d5ac // FSUB V12.2D, V13.2D, V16.2D
+	// v29 = sub d28, x26: V15
+	WORD $0x4eedd58f // FSUB V15.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V19
+	WORD $0x4eefd593 // FSUB V19.2D, V12.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdb3 // FMLA V19.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eefd66d // FSUB V13.2D, V19.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
+	WORD $0x4e611d8f // BIC V15.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eefe44d // FCMGT V13.2D, V2.2D, V15.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
+	WORD $0x4ead1db0 // MOV V16.16B, V13.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v44 = add zl39, zl39: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e6c // BIT V12.16B, V19.16B, V13.16B
+	// hi46 = mul c43, z37: V19
+	WORD $0x6e6fde13 // FMUL V19.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6fce16 // FMLA V22.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V22
+	WORD $0x4e6cce16 // FMLA V22.2D, V16.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e721d8d // BSL V13.16B, V12.16B, V18.16B
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e73d68c // FADD V12.2D, V20.2D, V19.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef4d58f // FSUB V15.2D, V12.2D, V20.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd590 // FSUB V16.2D, V12.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60cecf // FMLA V15.2D, V22.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5d0 // FSUB V16.2D, V14.2D, V17.2D
+	// v66 = sub d65, x63: V18
+	WORD $0x4eeed612 // FSUB V18.2D, V16.2D, V14.2D
+	// v67 = sub d65, v66: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// e72 = sub v69, v71: V14
+	WORD $0x4ef2d66e // FSUB V14.2D, V19.2D, V18.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V18
+	WORD $0x4eb01e12 // MOV V18.16B, V16.16B
+	WORD $0x6e631e32 // BSL V18.16B, V17.16B, V3.16B
+	// v81 = add zl76, zl76: V19
+	WORD $0x4e6ed5d3 // FADD V19.2D, V14.2D, V14.2D
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb01e6e // BIT V14.16B, V19.16B, V16.16B
+	// hi83 = mul c80, z74: V19
+	WORD $0x6e71de53 // FMUL V19.2D, V18.2D, V17.2D
+	// v84 = fms c80, z74, hi83: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e71ce54 // FMLA V20.2D, V18.2D, V17.2D
+	// lo85 = fma c80, zz82, v84: V20
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// hi90 = add s53, hi83: V13
+	WORD $0x4e73d58d // FADD V13.2D, V12.2D, V19.2D
+	// bv91 = sub hi90, s53: V14
+	WORD $0x4eecd5ae // FSUB V14.2D, V13.2D, V12.2D
+	// v92 = sub hi90, bv91: V17
+	WORD $0x4eeed5b1 // FSUB V17.2D, V13.2D, V14.2D
+	// v93 = sub s53, v92: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// v94 = sub hi83, bv91: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e95 = add v93, v94: V12
+	WORD $0x4e6ed58c // FADD V12.2D, V12.2D, V14.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V14
+	WORD $0x4ef0d4ae // FSUB V14.2D, V5.2D, V16.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V15
+	WORD $0x6e66ddcf // FMUL V15.2D, V14.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e66cdd0 // FMLA V16.2D, V14.2D, V6.2D
+	// v106 = mul lin101, KKl103: V17
+	WORD $0x6e67ddd1 // FMUL V17.2D, V14.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s112 = add hi90, negch111: V16
+	WORD $0x4e6fd5b0 // FADD V16.2D, V13.2D, V15.2D
+	// bv113 = sub s112, hi90: V18
+	WORD $0x4eedd612 // FSUB V18.2D, V16.2D, V13.2D
+	// v114 = sub s112, bv113: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v115 = sub hi90, v114: V19
+	WORD $0x4ef3d5b3 // FSUB V19.2D, V13.2D, V19.2D
+	// v116 = sub negch111, bv113: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e117 = add v115, v116: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V14
+	WORD $0x6ee4e5ce // FCMGT V14.2D, V14.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V13
+	WORD $0x6eae1e0d // BIT V13.16B, V16.16B, V14.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V14
+	WORD $0x6e6c1dee // BSL V14.16B, V15.16B, V12.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V12
+	WORD $0x6e69ddac // FMUL V12.2D, V13.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V15
+	WORD $0x6ee0f98f // FNEG V15.2D, V12.2D
+	WORD $0x4e69cdaf // FMLA V15.2D, V13.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V14
+	WORD $0x6e69ddce // FMUL V14.2D, V14.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V14
+	WORD $0x4e6acdae // FMLA V14.2D, V13.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// RowDiv134 = param RowDiv: V11
+	// nf135 = div q127, RowDiv134: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// qd136 = div q127, RowDiv134: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero137 = param NegZero: V1
+	// negqd138 = xor qd136, NegZero137: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v139 = fma negqd138, RowDiv134, q127: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One140 = param One: V0
+	// rd141 = fma v139, One140, r133: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// v142 = div rd141, RowDiv134: V12
+	WORD $0x6e6bfdcc // FDIV V12.2D, V14.2D, V11.2D
+	// v143 = add qd136, v142: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v144 = lt hi120, Inf109: V13
+	WORD $0x6eede50d // FCMGT V13.2D, V8.2D, V13.2D
+	// v145 = select v144, v143, nf135: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// store dst v145
+	VST1.P [V13.D2], 16(R1)
+	// Lanes 6-7.
+	// x0 = load x[col 0]: V12
+	VLD3.P 48(R2), [V12.D2, V13.D2, V14.D2]
+	// y1 = load y[col 0]: V15
+	VLD3.P 48(R3), [V15.D2, V16.D2, V17.D2]
+	// d2 = sub x0, y1: V18
+	WORD $0x4eefd592 // FSUB V18.2D, V12.2D, V15.2D
+	// v3 = sub d2, x0: V19
+	WORD $0x4eecd653 // FSUB V19.2D, V18.2D, V12.2D
+	// v4 = sub d2, v3: V20
+	WORD $0x4ef3d654 // FSUB V20.2D, V18.2D, V19.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V20
+	WORD $0x6ee0fa94 // FNEG V20.2D, V20.2D
+	WORD $0x4e60cd94 // FMLA V20.2D, V12.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V19
+	WORD $0x4e60cdf3 // FMLA V19.2D, V15.2D, V0.2D
+	// e9 = sub v6, v8: V12
+	WORD $0x4ef3d68c // FSUB V12.2D, V20.2D, V19.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V15
+	WORD $0x4e611e4f // BIC V15.16B, V18.16B, V1.16B
+	// sg12 = and d2, NegZero10: V18
+	WORD $0x4e211e52 // AND V18.16B, V18.16B, V1.16B
+	// zl13 = xor e9, sg12: V12
+	WORD $0x6e321d8c // EOR V12.16B, V12.16B, V18.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V18
+	WORD $0x6eefe452 // FCMGT V18.2D, V2.2D, V15.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V19
+	WORD $0x4eb21e53 // MOV V19.16B, V18.16B
+	WORD $0x6e631df3 // BSL V19.16B, V15.16B, V3.16B
+	// v18 = add zl13, zl13: V20
+	WORD $0x4e6cd594 // FADD V20.2D, V12.2D, V12.2D
+	// zz19 = select quad15, v18, zl13: V12
+	WORD $0x6eb21e8c // BIT V12.16B, V20.16B, V18.16B
+	// hi20 = mul c17, z11: V20
+	WORD $0x6e6fde74 // FMUL V20.2D, V19.2D, V15.2D
+	// v21 = fms c17, z11, hi20: V21
+	WORD $0x6ee0fa95 // FNEG V21.2D, V20.2D
+	WORD $0x4e6fce75 // FMLA V21.2D, V19.2D, V15.2D
+	// lo22 = fma c17, zz19, v21: V21
+	WORD $0x4e6cce75 // FMLA V21.2D, V19.2D, V12.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// n25 = select quad15, One23, Zero24: V18
+	WORD $0x6e641c12 // BSL V18.16B, V0.16B, V4.16B
+	// x26 = load x[col 1]: V13
+	// y27 = load y[col 1]: V16
+	// d28 = sub x26, y27: V12
+	WORD $0x4ef0d5ac // FSUB V12.2D, V13.2D, V16.2D
+	// v29 = sub d28, x26: V15
+	WORD $0x4eedd58f // FSUB V15.2D, V12.2D, V13.2D
+	// v30 = sub d28, v29: V19
+	WORD $0x4eefd593 // FSUB V19.2D, V12.2D, V15.2D
+	// One31 = param One: V0
+	// v32 = fms x26, One31, v30: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdb3 // FMLA V19.2D, V13.2D, V0.2D
+	// One33 = param One: V0
+	// v34 = fma y27, One33, v29: V15
+	WORD $0x4e60ce0f // FMLA V15.2D, V16.2D, V0.2D
+	// e35 = sub v32, v34: V13
+	WORD $0x4eefd66d // FSUB V13.2D, V19.2D, V15.2D
+	// NegZero36 = param NegZero: V1
+	// z37 = andnot NegZero36, d28: V15
+	WORD $0x4e611d8f // BIC V15.16B, V12.16B, V1.16B
+	// sg38 = and d28, NegZero36: V12
+	WORD $0x4e211d8c // AND V12.16B, V12.16B, V1.16B
+	// zl39 = xor e35, sg38: V12
+	WORD $0x6e2c1dac // EOR V12.16B, V13.16B, V12.16B
+	// K40 = param K: V2
+	// quad41 = lt z37, K40: V13
+	WORD $0x6eefe44d // FCMGT V13.2D, V2.2D, V15.2D
+	// P42 = param P: V3
+	// c43 = select quad41, z37, P42: V16
+	WORD $0x4ead1db0 // MOV V16.16B, V13.16B
+	WORD $0x6e631df0 // BSL V16.16B, V15.16B, V3.16B
+	// v44 = add zl39, zl39: V19
+	WORD $0x4e6cd593 // FADD V19.2D, V12.2D, V12.2D
+	// zz45 = select quad41, v44, zl39: V12
+	WORD $0x6ead1e6c // BIT V12.16B, V19.16B, V13.16B
+	// hi46 = mul c43, z37: V19
+	WORD $0x6e6fde13 // FMUL V19.2D, V16.2D, V15.2D
+	// v47 = fms c43, z37, hi46: V22
+	WORD $0x6ee0fa76 // FNEG V22.2D, V19.2D
+	WORD $0x4e6fce16 // FMLA V22.2D, V16.2D, V15.2D
+	// lo48 = fma c43, zz45, v47: V22
+	WORD $0x4e6cce16 // FMLA V22.2D, V16.2D, V12.2D
+	// One49 = param One: V0
+	// One50 = param One: V0
+	// v51 = fma n25, One50, One49: V12
+	WORD $0x4ea01c0c // MOV V12.16B, V0.16B
+	WORD $0x4e60ce4c // FMLA V12.2D, V18.2D, V0.2D
+	// n52 = select quad41, v51, n25: V13
+	WORD $0x6e721d8d // BSL V13.16B, V12.16B, V18.16B
+	// s53 = add hi20, hi46: V12
+	WORD $0x4e73d68c // FADD V12.2D, V20.2D, V19.2D
+	// bv54 = sub s53, hi20: V15
+	WORD $0x4ef4d58f // FSUB V15.2D, V12.2D, V20.2D
+	// v55 = sub s53, bv54: V16
+	WORD $0x4eefd590 // FSUB V16.2D, V12.2D, V15.2D
+	// v56 = sub hi20, v55: V16
+	WORD $0x4ef0d690 // FSUB V16.2D, V20.2D, V16.2D
+	// v57 = sub hi46, bv54: V15
+	WORD $0x4eefd66f // FSUB V15.2D, V19.2D, V15.2D
+	// e58 = add v56, v57: V15
+	WORD $0x4e6fd60f // FADD V15.2D, V16.2D, V15.2D
+	// One59 = param One: V0
+	// v60 = fma lo22, One59, lo48: V22
+	WORD $0x4e60ceb6 // FMLA V22.2D, V21.2D, V0.2D
+	// One61 = param One: V0
+	// v62 = fma v60, One61, e58: V15
+	WORD $0x4e60cecf // FMLA V15.2D, V22.2D, V0.2D
+	// x63 = load x[col 2]: V14
+	// y64 = load y[col 2]: V17
+	// d65 = sub x63, y64: V16
+	WORD $0x4ef1d5d0 // FSUB V16.2D, V14.2D, V17.2D
+	// v66 = sub d65, x63: V18
+	WORD $0x4eeed612 // FSUB V18.2D, V16.2D, V14.2D
+	// v67 = sub d65, v66: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// One68 = param One: V0
+	// v69 = fms x63, One68, v67: V19
+	WORD $0x6ee0fa73 // FNEG V19.2D, V19.2D
+	WORD $0x4e60cdd3 // FMLA V19.2D, V14.2D, V0.2D
+	// One70 = param One: V0
+	// v71 = fma y64, One70, v66: V18
+	WORD $0x4e60ce32 // FMLA V18.2D, V17.2D, V0.2D
+	// e72 = sub v69, v71: V14
+	WORD $0x4ef2d66e // FSUB V14.2D, V19.2D, V18.2D
+	// NegZero73 = param NegZero: V1
+	// z74 = andnot NegZero73, d65: V17
+	WORD $0x4e611e11 // BIC V17.16B, V16.16B, V1.16B
+	// sg75 = and d65, NegZero73: V16
+	WORD $0x4e211e10 // AND V16.16B, V16.16B, V1.16B
+	// zl76 = xor e72, sg75: V14
+	WORD $0x6e301dce // EOR V14.16B, V14.16B, V16.16B
+	// K77 = param K: V2
+	// quad78 = lt z74, K77: V16
+	WORD $0x6ef1e450 // FCMGT V16.2D, V2.2D, V17.2D
+	// P79 = param P: V3
+	// c80 = select quad78, z74, P79: V18
+	WORD $0x4eb01e12 // MOV V18.16B, V16.16B
+	WORD $0x6e631e32 // BSL V18.16B, V17.16B, V3.16B
+	// v81 = add zl76, zl76: V19
+	WORD $0x4e6ed5d3 // FADD V19.2D, V14.2D, V14.2D
+	// zz82 = select quad78, v81, zl76: V14
+	WORD $0x6eb01e6e // BIT V14.16B, V19.16B, V16.16B
+	// hi83 = mul c80, z74: V19
+	WORD $0x6e71de53 // FMUL V19.2D, V18.2D, V17.2D
+	// v84 = fms c80, z74, hi83: V20
+	WORD $0x6ee0fa74 // FNEG V20.2D, V19.2D
+	WORD $0x4e71ce54 // FMLA V20.2D, V18.2D, V17.2D
+	// lo85 = fma c80, zz82, v84: V20
+	WORD $0x4e6ece54 // FMLA V20.2D, V18.2D, V14.2D
+	// One86 = param One: V0
+	// One87 = param One: V0
+	// v88 = fma n52, One87, One86: V14
+	WORD $0x4ea01c0e // MOV V14.16B, V0.16B
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// quad89 = select quad78, v88, n52: V16
+	WORD $0x6e6d1dd0 // BSL V16.16B, V14.16B, V13.16B
+	// hi90 = add s53, hi83: V13
+	WORD $0x4e73d58d // FADD V13.2D, V12.2D, V19.2D
+	// bv91 = sub hi90, s53: V14
+	WORD $0x4eecd5ae // FSUB V14.2D, V13.2D, V12.2D
+	// v92 = sub hi90, bv91: V17
+	WORD $0x4eeed5b1 // FSUB V17.2D, V13.2D, V14.2D
+	// v93 = sub s53, v92: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// v94 = sub hi83, bv91: V14
+	WORD $0x4eeed66e // FSUB V14.2D, V19.2D, V14.2D
+	// e95 = add v93, v94: V12
+	WORD $0x4e6ed58c // FADD V12.2D, V12.2D, V14.2D
+	// One96 = param One: V0
+	// v97 = fma v62, One96, lo85: V20
+	WORD $0x4e60cdf4 // FMLA V20.2D, V15.2D, V0.2D
+	// One98 = param One: V0
+	// lo99 = fma v97, One98, e95: V12
+	WORD $0x4e60ce8c // FMLA V12.2D, V20.2D, V0.2D
+	// RowCols100 = param RowCols: V5
+	// lin101 = sub RowCols100, quad89: V14
+	WORD $0x4ef0d4ae // FSUB V14.2D, V5.2D, V16.2D
+	// KKh102 = param KKh: V6
+	// KKl103 = param KKl: V7
+	// ch104 = mul lin101, KKh102: V15
+	WORD $0x6e66ddcf // FMUL V15.2D, V14.2D, V6.2D
+	// v105 = fms lin101, KKh102, ch104: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e66cdd0 // FMLA V16.2D, V14.2D, V6.2D
+	// v106 = mul lin101, KKl103: V17
+	WORD $0x6e67ddd1 // FMUL V17.2D, V14.2D, V7.2D
+	// One107 = param One: V0
+	// cl108 = fma v105, One107, v106: V17
+	WORD $0x4e60ce11 // FMLA V17.2D, V16.2D, V0.2D
+	// Inf109 = param Inf: V8
+	// NegZero110 = param NegZero: V1
+	// negch111 = xor ch104, NegZero110: V15
+	WORD $0x6e211def // EOR V15.16B, V15.16B, V1.16B
+	// s112 = add hi90, negch111: V16
+	WORD $0x4e6fd5b0 // FADD V16.2D, V13.2D, V15.2D
+	// bv113 = sub s112, hi90: V18
+	WORD $0x4eedd612 // FSUB V18.2D, V16.2D, V13.2D
+	// v114 = sub s112, bv113: V19
+	WORD $0x4ef2d613 // FSUB V19.2D, V16.2D, V18.2D
+	// v115 = sub hi90, v114: V19
+	WORD $0x4ef3d5b3 // FSUB V19.2D, V13.2D, V19.2D
+	// v116 = sub negch111, bv113: V15
+	WORD $0x4ef2d5ef // FSUB V15.2D, V15.2D, V18.2D
+	// e117 = add v115, v116: V15
+	WORD $0x4e6fd66f // FADD V15.2D, V19.2D, V15.2D
+	// Zero118 = param Zero: V4
+	// corr119 = lt Zero118, lin101: V14
+	WORD $0x6ee4e5ce // FCMGT V14.2D, V14.2D, V4.2D
+	// hi120 = select corr119, s112, hi90: V13
+	WORD $0x6eae1e0d // BIT V13.16B, V16.16B, V14.16B
+	// One121 = param One: V0
+	// v122 = fms lo99, One121, cl108: V17
+	WORD $0x6ee0fa31 // FNEG V17.2D, V17.2D
+	WORD $0x4e60cd91 // FMLA V17.2D, V12.2D, V0.2D
+	// One123 = param One: V0
+	// v124 = fma v122, One123, e117: V15
+	WORD $0x4e60ce2f // FMLA V15.2D, V17.2D, V0.2D
+	// lo125 = select corr119, v124, lo99: V14
+	WORD $0x6e6c1dee // BSL V14.16B, V15.16B, V12.16B
+	// Di126 = param Di: V9
+	// q127 = mul hi120, Di126: V12
+	WORD $0x6e69ddac // FMUL V12.2D, V13.2D, V9.2D
+	// v128 = fms hi120, Di126, q127: V15
+	WORD $0x6ee0f98f // FNEG V15.2D, V12.2D
+	WORD $0x4e69cdaf // FMLA V15.2D, V13.2D, V9.2D
+	// Dl129 = param Dl: V10
+	// v130 = mul lo125, Di126: V14
+	WORD $0x6e69ddce // FMUL V14.2D, V14.2D, V9.2D
+	// v131 = fma hi120, Dl129, v130: V14
+	WORD $0x4e6acdae // FMLA V14.2D, V13.2D, V10.2D
+	// One132 = param One: V0
+	// r133 = fma v128, One132, v131: V14
+	WORD $0x4e60cdee // FMLA V14.2D, V15.2D, V0.2D
+	// RowDiv134 = param RowDiv: V11
+	// nf135 = div q127, RowDiv134: V15
+	WORD $0x6e6bfd8f // FDIV V15.2D, V12.2D, V11.2D
+	// qd136 = div q127, RowDiv134: V16
+	WORD $0x6e6bfd90 // FDIV V16.2D, V12.2D, V11.2D
+	// NegZero137 = param NegZero: V1
+	// negqd138 = xor qd136, NegZero137: V17
+	WORD $0x6e211e11 // EOR V17.16B, V16.16B, V1.16B
+	// v139 = fma negqd138, RowDiv134, q127: V12
+	WORD $0x4e6bce2c // FMLA V12.2D, V17.2D, V11.2D
+	// One140 = param One: V0
+	// rd141 = fma v139, One140, r133: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// v142 = div rd141, RowDiv134: V12
+	WORD $0x6e6bfdcc // FDIV V12.2D, V14.2D, V11.2D
+	// v143 = add qd136, v142: V12
+	WORD $0x4e6cd60c // FADD V12.2D, V16.2D, V12.2D
+	// v144 = lt hi120, Inf109: V13
+	WORD $0x6eede50d // FCMGT V13.2D, V8.2D, V13.2D
+	// v145 = select v144, v143, nf135: V13
+	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
+	// store dst v145
+	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop
 

@@ -130,13 +130,14 @@
 //
 // # Row families
 //
-// RowSums4 (rows.go) takes a block of 8 rows of 4 columns (RowSums2: 2), one row per lane, and
+// RowSums4 (rows.go) takes a block of 8 rows of 4 columns (RowSums3: 3, RowSums2: 2), one row per lane, and
 // gives each row exactly what Sum gives that row alone: Sum's step from zero
 // accumulators on each column, the lanes' pairwise tree over the columns, and the
 // root package's finish, written as operations of the description. Its canonical
 // order is Sum's; rows.go states how each piece maps. The assembly backends load a
 // block of rows and transpose it into columns (AVX-512: permutations of two
-// registers; AVX2: 4x4 or 4x2 transpositions per half block; NEON: LD4, LD2).
+// registers; AVX2: 4x4, 4x3 or 4x2 transpositions per half block; NEON: LD4, LD3,
+// LD2).
 //
 // Error-free transformations used: TwoSum(x, -y) (exact for any finite x, y
 // without overflow); FMS for the exact error of a product (exact when the product

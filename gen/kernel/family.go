@@ -21,11 +21,13 @@ const (
 	RowMeans4
 	RowSums2
 	RowMeans2
+	RowSums3
+	RowMeans3
 	numFamilies
 )
 
 // Families lists every family, in the order of the generated files.
-var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4, RowMeans4, RowSums2, RowMeans2}
+var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4, RowMeans4, RowSums2, RowMeans2, RowSums3, RowMeans3}
 
 // FamilyInfo are the facts of a family that every generator and the root package share.
 type FamilyInfo struct {
@@ -72,6 +74,10 @@ var families = [numFamilies]FamilyInfo{
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 2},
 	RowMeans2: {Name: "RowMeans2", Doc: "writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 2},
+	RowSums3: {Name: "RowSums3", Doc: "writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.",
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 3},
+	RowMeans3: {Name: "RowMeans3", Doc: "writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 3},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.

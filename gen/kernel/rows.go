@@ -1,13 +1,14 @@
 package kernel
 
-// This file describes the row families RowSums4 and RowMeans4, RowSums2 and
-// RowMeans2: RowSums and RowMeans of rows of 4 columns (boxes) and of 2 (points), one
-// row per lane. Their canonical order is not their own: it is Sum's for a row of 4
-// (2) elements, so that RowSums gives each row the bits of Sum over that row (the
-// root package's contract). Sum on 4 elements is one partial block: element c in lane
-// c, padding lanes of x = y = 0, every accumulator from zero, one step; then the root
-// package adds the lanes pairwise and finishes. These kernels compute the same per
-// row, with the row's 4 (2) elements in 4 (2) values of one lane:
+// This file describes the row families RowSums4 and RowMeans4, RowSums3 and
+// RowMeans3, RowSums2 and RowMeans2: RowSums and RowMeans of rows of 4 columns
+// (boxes), 3 (points in space) and 2 (points in the plane), one row per lane. Their
+// canonical order is not their own: it is Sum's for a row of 4 (3, 2) elements, so
+// that RowSums gives each row the bits of Sum over that row (the root package's
+// contract). Sum on 4 elements is one partial block: element c in lane c, padding
+// lanes of x = y = 0, every accumulator from zero, one step; then the root package
+// adds the lanes pairwise and finishes. These kernels compute the same per row, with
+// the row's 4 (3, 2) elements in 4 (3, 2) values of one lane:
 //
 //	for each column c: the difference of x[c] and y[c] as Sum's kernel forms it,
 //	               and what Sum's step from zero accumulators leaves in the
@@ -19,7 +20,7 @@ package kernel
 //	               finite hi; for hi = +Inf or NaN the step's l is NaN where this
 //	               l may not be, but then the row's hi is +Inf or NaN and the
 //	               finish never reads its l)
-//	tree:          ((0+1)+(2+3)) over the columns (2 columns: 0+1), as the root package's pairwise
+//	tree:          ((0+1)+(2+3)) over the columns (3 columns: (0+1)+2; 2: 0+1), as the root package's pairwise
 //	               (float32) or combine64 (float64, addDD: TwoSum of the h parts,
 //	               the l parts and the error added). The padding lanes of Sum's
 //	               block drop out: their values are +0, the lane sums are >= +0
@@ -41,8 +42,8 @@ package kernel
 // element overflows (the package doc's Float32 overflow), and a NaN z, which max
 // may drop, makes the row's sum NaN either way.
 func init() {
-	for _, f := range []Family{RowSums4, RowMeans4, RowSums2, RowMeans2} {
-		mean, cols := f == RowMeans4 || f == RowMeans2, f.Info().Cols
+	for _, f := range []Family{RowSums4, RowMeans4, RowSums3, RowMeans3, RowSums2, RowMeans2} {
+		mean, cols := f == RowMeans4 || f == RowMeans3 || f == RowMeans2, f.Info().Cols
 		body[f] = func(b *builder, t Type, _ diff) {
 			if t == F32 {
 				b.rows32(cols, mean)
@@ -62,7 +63,7 @@ func (b *builder) column(t Type, c int) diff {
 	return d
 }
 
-// rows32 is the float32 sum (mean) of a row of cols (2 or 4) columns: Sum's lane
+// rows32 is the float32 sum (mean) of a row of cols (2 to 4) columns: Sum's lane
 // values of each column, added in the pairwise tree, and finishSum32.
 func (b *builder) rows32(cols int, mean bool) {
 	var q, l, z [4]int
@@ -74,10 +75,16 @@ func (b *builder) rows32(cols int, mean bool) {
 	qs := b.named("qs", b.add(q[0], q[1]))
 	ls := b.named("ls", b.add(l[0], l[1]))
 	zmax := b.named("zmax", b.max(z[0], z[1]))
-	if cols == 4 {
+	switch cols {
+	case 4:
 		qs = b.named("qs", b.add(qs, b.add(q[2], q[3])))
 		ls = b.named("ls", b.add(ls, b.add(l[2], l[3])))
 		zmax = b.named("zmax", b.max(zmax, b.max(z[2], z[3])))
+	case 3:
+		// (0+1)+(2+pad): the padding lane's +0 drops out.
+		qs = b.named("qs", b.add(qs, q[2]))
+		ls = b.named("ls", b.add(ls, l[2]))
+		zmax = b.named("zmax", b.max(zmax, z[2]))
 	}
 	bb := b.param("B")
 	// s = Ah*q; s += B*l where l != 0 (B may be +Inf where l = 0).
@@ -101,7 +108,7 @@ func (b *builder) addDD(h0, l0, h1, l1 int) (h, l int) {
 	return s, b.addA(b.addA(l0, l1), e)
 }
 
-// rows64 is the float64 sum (mean) of a row of cols (2 or 4) columns: Sum's lane
+// rows64 is the float64 sum (mean) of a row of cols (2 to 4) columns: Sum's lane
 // values of each column, added in combine64's tree, and finishSum64.
 func (b *builder) rows64(cols int, mean bool) {
 	// Each pair of columns is added as soon as it is built, which keeps fewer
@@ -127,9 +134,15 @@ func (b *builder) rows64(cols int, mean bool) {
 		return b.addDD(h0, l0, h1, l1)
 	}
 	hi, lo := pair(0)
-	if cols == 4 {
+	switch cols {
+	case 4:
 		h23, l23 := pair(2)
 		hi, lo = b.addDD(hi, lo, h23, l23)
+	case 3:
+		// (0+1)+(2+pad): addDD of a lane and a padding lane (0, 0) is the lane for
+		// a finite h; for h = +Inf or NaN the row's hi is too, and lo is not read.
+		h2, l2 := lane(2)
+		hi, lo = b.addDD(hi, lo, h2, l2)
 	}
 	hi, lo, quad = b.named("hi", hi), b.named("lo", lo), b.named("quad", quad)
 	lin := b.named("lin", b.sub(b.param("RowCols"), quad))

@@ -35,22 +35,24 @@ import (
 )
 
 var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad",
-	"WeightedSum", "WeightedMean", "WeightedSumAndGrad", "WeightedMeanAndGrad", "RowSums", "RowMeans", "RowGrad", "RowSums4", "RowMeans4", "RowSums2", "RowMeans2"}
+	"WeightedSum", "WeightedMean", "WeightedSumAndGrad", "WeightedMeanAndGrad", "RowSums", "RowMeans", "RowGrad", "RowSums4", "RowMeans4", "RowSums3", "RowMeans3", "RowSums2", "RowMeans2"}
 
 // cols is the row length of the per-row operations (n/cols rows; RowSums4 and
-// RowMeans4: rows of 4, RowSums2 and RowMeans2: rows of 2, the row kernels); the
-// weighted operations take g as their weights.
+// RowMeans4: rows of 4, RowSums3 and RowMeans3: rows of 3 (the whole rows of the n
+// elements), RowSums2 and RowMeans2: rows of 2, the row kernels); the weighted
+// operations take g as their weights.
 const cols = 64
 
 // Targets: neon at most this fraction of generic's instructions per element.
 var targets = map[string]float64{"float64": 0.40, "float32": 0.35}
 
 // opTargets overrides targets for an operation and type whose generic path is not
-// the portable kernel of the same family: float32 rows of 4 columns take the
+// the portable kernel of the same family: float32 rows of 4 (and 3) columns take the
 // per-row Go path on generic (faster there than the portable RowSums4 kernel,
-// rows_short.go), which NEON took too before its RowSums4 kernel; NEON runs 0.40
-// of its instructions (2.5x fewer).
-var opTargets = map[string]float64{"RowSums4 float32": 0.45, "RowMeans4 float32": 0.45}
+// rows_short.go), which NEON took too before its RowSums4 (RowSums3) kernel; NEON
+// runs 0.39 (0.35) of its instructions.
+var opTargets = map[string]float64{"RowSums4 float32": 0.45, "RowMeans4 float32": 0.45,
+	"RowSums3 float32": 0.45, "RowMeans3 float32": 0.45}
 
 // target returns the target of operation op on type typ, if it has one.
 func target(op, typ string) (float64, bool) {
@@ -300,6 +302,12 @@ func opCall[T smoothl1.Float](l smoothl1.Loss, op string, d, x, y, g []T) func()
 		return func() { smoothl1.RowSums(l, d[:len(x)/4], x, y, 4) }
 	case "RowMeans4":
 		return func() { smoothl1.RowMeans(l, d[:len(x)/4], x, y, 4) }
+	case "RowSums3":
+		m := len(x) / 3
+		return func() { smoothl1.RowSums(l, d[:m], x[:3*m], y[:3*m], 3) }
+	case "RowMeans3":
+		m := len(x) / 3
+		return func() { smoothl1.RowMeans(l, d[:m], x[:3*m], y[:3*m], 3) }
 	case "RowSums2":
 		return func() { smoothl1.RowSums(l, d[:len(x)/2], x, y, 2) }
 	case "RowMeans2":
