@@ -121,7 +121,7 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 // expandRows writes to g the upstream gradients of the elements i..i+len(g)-1 of
 // rows of cols columns: gradOut of each element's row. Rows of 16 columns and more
 // are filled a row at a time, eight stores at once (fillRow); shorter rows whole
-// rows at a time too, with stores of a fixed count for 1, 2 and 4 columns: a
+// rows at a time too, with stores of a fixed count for 1 to 4 columns: a
 // division and a call per row of 4 cost more than the kernel's work on it.
 func expandRows[T Float](g, gradOut []T, cols, i int) {
 	r, c := i/cols, i%cols
@@ -144,6 +144,12 @@ func expandRows[T Float](g, gradOut []T, cols, i int) {
 			v := gradOut[r]
 			b := (*[2]T)(g[k : k+2])
 			b[0], b[1] = v, v
+		}
+	case cols == 3:
+		for ; k+3 <= len(g); k, r = k+3, r+1 {
+			v := gradOut[r]
+			b := (*[3]T)(g[k : k+3])
+			b[0], b[1], b[2] = v, v, v
 		}
 	case cols == 4:
 		for ; k+4 <= len(g); k, r = k+4, r+1 {
