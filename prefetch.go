@@ -2,15 +2,18 @@ package smoothl1
 
 import "fmt"
 
-// The AVX-512 kernels skip their software prefetches when generated.NoPrefetch is
-// set (those with a prefetching copy of their first loop, gen/kernel's LoopCopy, run
-// the plain loop, or where their tuning says Short a copy that prefetches only 512
-// bytes ahead; the Clamped ones a copy of their loop without). The prefetches are
-// hints, so the results are the same bits either way; only the speed differs, and
-// it differs by microarchitecture (docs/tuning.md): the copy gains on AMD Zen 5 and
-// costs on Zen 4 (Sum and Mean 1.4x slower at 2^24 elements). At init the package
-// turns the copy off on AMD family 0x19 (Zen 4; Zen 3, also 0x19, has no AVX-512)
-// and leaves it on elsewhere; SMOOTHL1_PREFETCH=on or off overrides the choice.
+// The AVX-512 kernels have two prefetch profiles, chosen by generated.NoPrefetch.
+// Unset (the far profile): the kernels with a prefetching copy of their first loop
+// (gen/kernel's LoopCopy) or a prefetching loop (Clamped) prefetch 8 KiB (and 1 KiB)
+// ahead. Set (the Zen 4 profile): they skip those prefetches, and the few whose
+// tuning says Short prefetch a short distance instead (the weighted sums 512 bytes,
+// from a copy of their loop; the row kernels 2 KiB, in their loop, and only in this
+// profile). The prefetches are hints, so the results are the same bits either way;
+// only the speed differs, and it differs by microarchitecture (docs/tuning.md): the
+// far prefetches gain on AMD Zen 5 and cost on Zen 4 (Sum and Mean 1.4x slower at
+// 2^24 elements). At init the package takes the Zen 4 profile on AMD family 0x19
+// (Zen 4; Zen 3, also 0x19, has no AVX-512) and the far one elsewhere;
+// SMOOTHL1_PREFETCH=on (far) or off (Zen 4) overrides the choice.
 
 // cpuFamily returns the x86 family of a CPUID leaf 1 signature (EAX): the base
 // family (bits 8-11), plus the extended family (bits 20-27) when the base is 0xF.

@@ -85,10 +85,12 @@
 // SetImplementation changes it at run time. One exception is made for speed: on the
 // avx512 path, float32 Sum and Mean of fewer than 32 elements run the AVX2 kernel,
 // which is 1% to 5% faster there (the results are the same bits either way).
-// Another: the avx512 kernels of long inputs software-prefetch them, which is
-// faster on AMD Zen 5 but slower on Zen 4, so on AMD CPU family 0x19 (Zen 4) they
-// run without; SMOOTHL1_PREFETCH=on|off forces either at start-up (a bad value is
-// reported on standard error and ignored). Prefetches are hints: same bits again.
+// Another: the avx512 kernels of long inputs software-prefetch them far ahead, which
+// is faster on AMD Zen 5 but slower on Zen 4, so on AMD CPU family 0x19 (Zen 4) they
+// run without, and a few (the weighted sums, the rows) prefetch a short distance
+// instead; SMOOTHL1_PREFETCH=on|off forces the far or the Zen 4 profile at start-up
+// (a bad value is reported on standard error and ignored). Prefetches are hints:
+// same bits again.
 package smoothl1
 
 import (

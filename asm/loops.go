@@ -166,7 +166,8 @@ func (g *gen) shortEnd(end reg.GPVirtual, dist int) reg.GPVirtual {
 }
 
 // shortInLoop emits, inside a loop of a row family, the prefetch of every input
-// dist bytes ahead with PREFETCHT0, or of the last full block (limit)
+// about dist bytes ahead (the whole rows within dist) with PREFETCHT0, or of the
+// last full block (limit)
 // near the end, where generated.NoPrefetch is set (AMD Zen 4); elsewhere a
 // predictable branch skips it. The index counts rows (rowStart).
 func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, dist, stride int) {

@@ -48,7 +48,7 @@ func (g *neonGen) alloc() vreg {
 	panic(fmt.Sprintf("out of vector registers in quarter %d (the NEON backend does not spill)", g.q))
 }
 
-// allocRun returns the first of n consecutive free registers (for LD2, LD4), or
+// allocRun returns the first of n consecutive free registers (for LD2, LD3, LD4), or
 // fails generation.
 func (g *neonGen) allocRun(n int) vreg {
 	for r := 0; r+n <= len(g.free); r++ {

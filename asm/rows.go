@@ -30,8 +30,8 @@ type colLoader interface {
 func colTables() (t32, t64 map[int]Mem) {
 	t32, t64 = map[int]Mem{}, map[int]Mem{}
 	// 3 columns: float32, the dword indices c + 3j (j = 0..7, again for lanes
-	// 8..15), all below 24: rows 0-5 and a third in one register, the rest in the
-	// low half of the other. float64, two tables per column c (at 128c): first the
+	// 8..15), all below 24: the first 16 elements (rows 0-4 and column 0 of row 5)
+	// in one register, the other 8 in the low half of the other. float64, two tables per column c (at 128c): first the
 	// qword indices c + 3j of the rows in the first two registers (those of the
 	// third taken mod 16, and replaced next), then, for the permutation of that
 	// result and the third register, j where c + 3j < 16 and 8 + (c + 3j - 16)
@@ -209,8 +209,8 @@ const rowOrder64 = 0xD8
 
 // loadCols loads rows 4h..4h+3 of the block of input sl (half h of the block's
 // lanes) and returns its columns, widened to float64, one register each: a 4x4
-// transposition in 128-bit (float32) or 256-bit (float64) registers, or for 2
-// columns a 4x2 one.
+// transposition in 128-bit (float32) or 256-bit (float64) registers, for 3 columns
+// a gather of each column from three loads, for 2 columns a 4x2 transposition.
 func (avx2) loadCols(g *gen, sl string, h int) []Op {
 	n, e := rowStart(g)
 	Commentf("Rows %d-%d of %s, transposed into its %d columns.", 4*h, 4*h+3, sl, n)

@@ -136,8 +136,9 @@
 // root package's finish, written as operations of the description. Its canonical
 // order is Sum's; rows.go states how each piece maps. The assembly backends load a
 // block of rows and transpose it into columns (AVX-512: permutations of two
-// registers; AVX2: 4x4, 4x3 or 4x2 transpositions per half block; NEON: LD4, LD3,
-// LD2).
+// registers, for float64 rows of 3 two chained ones over three, for float64 rows of
+// 4 in-lane unpacks and lane shuffles; AVX2: 4x4, 4x3 or 4x2 transpositions per half
+// block; NEON: LD4, LD3, LD2).
 //
 // Error-free transformations used: TwoSum(x, -y) (exact for any finite x, y
 // without overflow); FMS for the exact error of a product (exact when the product
