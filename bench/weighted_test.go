@@ -111,7 +111,7 @@ func benchRowGrad[T smoothl1.Float](b *testing.B) {
 	x, y := wInputs[T](n)
 	dst := make([]T, n)
 	defer smoothl1.SetThreads(smoothl1.SetThreads(0))
-	for _, cols := range []int{4, 1000} {
+	for _, cols := range []int{3, 4, 1000} {
 		m := n / cols * cols
 		x, y, dst := x[:m], y[:m], dst[:m]
 		gradOut := y[:m/cols]
