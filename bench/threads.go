@@ -59,7 +59,13 @@ func rooflineParallel[T smoothl1.Float](op string, s *set[T], t int) (sum uint64
 	asm := smoothl1.Implementations()[0] != "generic" // as point's roofline
 	x, y, g, dst := bytes(s.x), bytes(s.y), bytes(s.g), bytes(s.dst)
 	part := func(lo, hi int) {
-		sinkPart(rooflineMove(asm, op, dst[lo:hi], x[lo:hi], y[lo:hi], g[lo:hi]))
+		cut := func(b []byte) []byte { // a set may lack g or dst (op does not move them)
+			if b == nil {
+				return nil
+			}
+			return b[lo:hi]
+		}
+		sinkPart(rooflineMove(asm, op, cut(dst), x[lo:hi], y[lo:hi], cut(g)))
 	}
 	n := len(x)
 	share := (n/t + 4095) &^ 4095
