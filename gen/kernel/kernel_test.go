@@ -111,3 +111,60 @@ func TestRowFamilyNoPrefetch(t *testing.T) {
 	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1}}).validate()
 	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1, Short: RowShortDist}}).validate()
 }
+
+// TestRowTrees pins the order in which the row families add their columns: Sum's
+// tree over a row's lanes, ((0+1)+(2+3)) for 4 columns, (0+1)+2 for 3, 0+1 for 2
+// (rows.go). A float64 row sums double-doubles, whose order shows in the result
+// only at rounding ties, so the bit-for-bit tests cannot see a wrong order there;
+// this test reads it off the description: every addition (Add, or FMA by One) of
+// two values that depend on disjoint, non-empty sets of columns is a merge of the
+// tree, and the merges must be those of Sum's tree, for the h parts and the l
+// parts (float64) or for q and z - w (float32).
+func TestRowTrees(t *testing.T) {
+	type merge struct{ a, b uint }
+	want := map[int][]merge{
+		2: {{0b1, 0b10}},
+		3: {{0b1, 0b10}, {0b11, 0b100}},
+		4: {{0b1, 0b10}, {0b100, 0b1000}, {0b11, 0b1100}},
+	}
+	for _, k := range Kernels() {
+		cols := k.Info().Cols
+		if cols == 0 {
+			continue
+		}
+		dep := make([]uint, len(k.Ops)) // the columns each value depends on
+		got := map[merge]int{}
+		for i, op := range k.Ops {
+			if op.Kind == Load {
+				dep[i] = 1 << op.Col
+			}
+			for _, a := range op.Args {
+				dep[i] |= dep[a]
+			}
+			var x, y int
+			switch {
+			case op.Kind == Add:
+				x, y = op.Args[0], op.Args[1]
+			case op.Kind == FMA && k.Ops[op.Args[1]].Kind == Param && k.Ops[op.Args[1]].Ref == "One":
+				x, y = op.Args[0], op.Args[2]
+			default:
+				continue
+			}
+			a, b := dep[x], dep[y]
+			if a == 0 || b == 0 || a&b != 0 {
+				continue
+			}
+			got[merge{min(a, b), max(a, b)}]++
+		}
+		if len(got) != len(want[cols]) {
+			t.Errorf("%s: merges %v, want %v", k.GoName(), got, want[cols])
+			continue
+		}
+		for _, m := range want[cols] {
+			if got[m] != 2 { // h and l (float64), q and z - w (float32)
+				t.Errorf("%s: merges %v, want each of %v twice", k.GoName(), got, want[cols])
+				break
+			}
+		}
+	}
+}
