@@ -66,14 +66,12 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		ADDQ(Imm(uint64(stride)), g.i)
 	}
 	if copied {
-		pfEnd := GP64()
-		MOVQ(end, pfEnd)
-		SUBQ(I32(kernel.FarDist/sz), pfEnd) // may be negative: a signed comparison
+		pfEnd := before(end, kernel.FarDist/sz) // may be negative: a signed comparison
 		// generated.NoPrefetch set: skip the copy, run the plain loop, or with
 		// tu.Short the copy that prefetches tu.Short bytes ahead (docs/tuning.md).
 		var spEnd reg.GPVirtual
 		if tu.Short != 0 {
-			spEnd = g.shortEnd(end, tu.Short)
+			spEnd = before(end, tu.Short/sz) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -102,15 +100,13 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	inLoop := first && tu.Short != 0 && tu.Prefetch == kernel.NoPrefetch
 	var limit, spEnd reg.GPVirtual
 	if inLoop {
-		limit = GP64()
-		MOVQ(end, limit)
-		SUBQ(I32(stride), limit) // the last full block
+		limit = before(end, stride) // the last full block
 	}
 	if clamped {
 		// generated.NoPrefetch set: the same loop without its prefetches, after the
 		// prefetching one (docs/tuning.md); with tu.Short, first its short copy.
 		if tu.Short != 0 {
-			spEnd = g.shortEnd(end, tu.Short)
+			spEnd = before(end, tu.Short/sz) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -118,9 +114,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		} else {
 			JNE(LabelRef(loop + "np"))
 		}
-		limit = GP64()
-		MOVQ(end, limit)
-		SUBQ(I32(stride), limit) // the last full block
+		limit = before(end, stride) // the last full block
 	}
 	Label(loop)
 	CMPQ(g.i, end)
@@ -131,11 +125,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	if clamped {
 		// Prefetch pf.dist bytes ahead, or the last full block near the end.
 		for _, pf := range prefetches(tu) {
-			at := GP64()
-			MOVQ(g.i, at)
-			ADDQ(I32(pf.dist/sz), at)
-			CMPQ(at, limit)
-			CMOVQGT(limit, at)
+			at := g.ahead(pf.dist/sz, limit)
 			for _, sl := range k.Info().Ins {
 				pf.ins(Mem{Base: g.ptr[sl], Index: at, Scale: uint8(sz)})
 			}
@@ -155,33 +145,39 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	}
 }
 
-// shortEnd returns a register holding the index past which a short prefetch
-// (dist bytes ahead) would leave the slices, from end, the index where
-// the loop's full blocks end; it may be negative (a signed comparison).
-func (g *gen) shortEnd(end reg.GPVirtual, dist int) reg.GPVirtual {
-	spEnd := GP64()
-	MOVQ(end, spEnd)
-	SUBQ(I32(dist/g.k.Type.Size()), spEnd)
-	return spEnd
+// before returns a new register holding end - k: the index past which a prefetch k
+// units (elements, or rows in a row family) ahead would leave the slices, or, for k
+// the units of an iteration, the last full block.
+func before(end reg.GPVirtual, k int) reg.GPVirtual {
+	r := GP64()
+	MOVQ(end, r)
+	SUBQ(I32(k), r)
+	return r
+}
+
+// ahead returns a new register holding the loop index plus k units, or limit where
+// that is larger: the block a prefetch k units ahead names, clamped to the last
+// full block.
+func (g *gen) ahead(k int, limit reg.GPVirtual) reg.GPVirtual {
+	at := GP64()
+	MOVQ(g.i, at)
+	ADDQ(I32(k), at)
+	CMPQ(at, limit)
+	CMOVQGT(limit, at)
+	return at
 }
 
 // shortInLoop emits, inside a loop of a row family, the prefetch of every input
 // about dist bytes ahead (the whole rows within dist) with PREFETCHT0, or of the
-// last full block (limit)
-// near the end, where generated.NoPrefetch is set (AMD Zen 4); elsewhere a
+// last full block (limit) near the end, where generated.NoPrefetch is set (AMD Zen 4); elsewhere a
 // predictable branch skips it. The index counts rows (rowStart).
 func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, dist, stride int) {
 	sz, cols := g.k.Type.Size(), g.k.Info().Cols
 	skip := loop + "nosp"
 	CMPL(noPrefetch, Imm(0))
 	JE(LabelRef(skip))
-	at := GP64()
-	MOVQ(g.i, at)
-	ADDQ(I32(dist/(sz*cols)), at)
-	CMPQ(at, limit)
-	CMOVQGT(limit, at)
 	e := GP64()
-	rowElems(g, at, e)
+	rowElems(g, g.ahead(dist/(sz*cols), limit), e)
 	for _, sl := range g.k.Info().Ins {
 		for off := 0; off < stride*sz*cols; off += 64 {
 			PREFETCHT0(Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: off})
@@ -193,7 +189,7 @@ func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, dist, stride int) {
 // shortCopy emits, at label from, the copy of a loop that the kernels with
 // Tuning.Short run where generated.NoPrefetch is set (AMD Zen 4): it prefetches
 // every input dist bytes ahead with PREFETCHT0 while that address is
-// inside the slices (below spEnd, shortEnd), then goes on to label to, the plain
+// inside the slices (below spEnd), then goes on to label to, the plain
 // loop, for the last blocks. On Zen 4 the far prefetches cost more than they gain,
 // but these kernels without any prefetch keep too few of their loads in flight:
 // their window holds few blocks, each of many operations (docs/tuning.md).
