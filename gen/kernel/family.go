@@ -47,6 +47,8 @@ type FamilyInfo struct {
 	// whole blocks of Lanes rows only (len(dst) a multiple of Lanes; the caller
 	// does the rest), so they have no tail.
 	Cols int
+	// Mean: a row family's mean (RowMeans4, ...), the sum divided by p's RowDiv.
+	Mean bool
 }
 
 var families = [numFamilies]FamilyInfo{
@@ -69,15 +71,15 @@ var families = [numFamilies]FamilyInfo{
 	RowSums4: {Name: "RowSums4", Doc: "writes the sum of the losses of each row of 4 columns of x and y to dst, for whole blocks of 8 rows.",
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 4},
 	RowMeans4: {Name: "RowMeans4", Doc: "writes the mean of the losses of each row of 4 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
-		Ins: []string{"x", "y"}, Out: "dst", Cols: 4},
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 4, Mean: true},
 	RowSums2: {Name: "RowSums2", Doc: "writes the sum of the losses of each row of 2 columns of x and y to dst, for whole blocks of 8 rows.",
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 2},
 	RowMeans2: {Name: "RowMeans2", Doc: "writes the mean of the losses of each row of 2 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
-		Ins: []string{"x", "y"}, Out: "dst", Cols: 2},
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 2, Mean: true},
 	RowSums3: {Name: "RowSums3", Doc: "writes the sum of the losses of each row of 3 columns of x and y to dst, for whole blocks of 8 rows.",
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 3},
 	RowMeans3: {Name: "RowMeans3", Doc: "writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
-		Ins: []string{"x", "y"}, Out: "dst", Cols: 3},
+		Ins: []string{"x", "y"}, Out: "dst", Cols: 3, Mean: true},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.

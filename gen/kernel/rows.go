@@ -42,8 +42,11 @@ package kernel
 // element overflows (the package doc's Float32 overflow), and a NaN z, which max
 // may drop, makes the row's sum NaN either way.
 func init() {
-	for _, f := range []Family{RowSums4, RowMeans4, RowSums3, RowMeans3, RowSums2, RowMeans2} {
-		mean, cols := f == RowMeans4 || f == RowMeans3 || f == RowMeans2, f.Info().Cols
+	for _, f := range Families {
+		mean, cols := f.Info().Mean, f.Info().Cols
+		if cols == 0 {
+			continue
+		}
 		body[f] = func(b *builder, t Type, _ diff) {
 			if t == F32 {
 				b.rows32(cols, mean)
