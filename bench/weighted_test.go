@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/gokernels/smoothl1"
 )
@@ -45,11 +46,7 @@ func BenchmarkRowShapes(b *testing.B) {
 
 func benchRows[T smoothl1.Float](b *testing.B) {
 	l, _ := smoothl1.SmoothL1(1)
-	dtype := fmt.Sprintf("%T", T(0))
-	size := int64(4)
-	if dtype == "float64" {
-		size = 8
-	}
+	dtype, size := fmt.Sprintf("%T", T(0)), int64(unsafe.Sizeof(T(0)))
 	shapes := [][2]int{{4, 1 << 20}, {3, 1 << 20}, {2, 1 << 20}, {1000, 1 << 10}}
 	if testing.Short() {
 		shapes = [][2]int{{4, 1 << 16}, {3, 1 << 16}, {2, 1 << 16}, {1000, 1 << 6}}
@@ -85,7 +82,7 @@ func benchRows[T smoothl1.Float](b *testing.B) {
 	}
 }
 
-// BenchmarkRowGrad times RowGrad on 2^22 elements (rows of 4 and of 1000 columns) on
+// BenchmarkRowGrad times RowGrad on 2^22 elements (rows of 3, 4 and 1000 columns) on
 // one goroutine and on every goroutine, against the roofline of its traffic (x and y
 // read, dst written; the upstream gradients are a fraction of that), streamed on as
 // many goroutines:
@@ -99,11 +96,7 @@ func BenchmarkRowGrad(b *testing.B) {
 
 func benchRowGrad[T smoothl1.Float](b *testing.B) {
 	l, _ := smoothl1.SmoothL1(1)
-	dtype := fmt.Sprintf("%T", T(0))
-	size := int64(4)
-	if dtype == "float64" {
-		size = 8
-	}
+	dtype, size := fmt.Sprintf("%T", T(0)), int64(unsafe.Sizeof(T(0)))
 	n := 1 << 22
 	if testing.Short() {
 		n = 1 << 16
