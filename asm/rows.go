@@ -30,12 +30,12 @@ type colLoader interface {
 func colTables() (t32, t64 map[int]Mem) {
 	t32, t64 = map[int]Mem{}, map[int]Mem{}
 	// 3 columns: float32, the dword indices c + 3j (j = 0..7, again for lanes
-	// 8..15), all below 24: the first 16 elements (rows 0-4 and column 0 of row 5)
-	// in one register, the other 8 in the low half of the other. float64, two tables per column c (at 128c): first the
-	// qword indices c + 3j of the rows in the first two registers (those of the
-	// third taken mod 16, and replaced next), then, for the permutation of that
-	// result and the third register, j where c + 3j < 16 and 8 + (c + 3j - 16)
-	// elsewhere.
+	// 8..15), all below 24: the first 16 elements (rows 0-4 and column 0 of row
+	// 5) in one register, the other 8 in the low half of the other. float64, two
+	// tables per column c (at 128c): first the qword indices c + 3j of the rows in
+	// the first two registers (those of the third taken mod 16, and replaced
+	// next), then, for the permutation of that result and the third register, j
+	// where c + 3j < 16 and 8 + (c + 3j - 16) elsewhere.
 	t32[3] = GLOBL("rowcols32x3", RODATA|NOPTR)
 	for c := 0; c < 3; c++ {
 		for j := 0; j < 16; j++ {
