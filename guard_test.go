@@ -3,7 +3,6 @@
 package smoothl1
 
 import (
-	"math"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -61,10 +60,7 @@ func testGuardPages[T Float](t *testing.T) {
 	for _, atEnd := range []bool{false, true} {
 		for _, n := range lengths {
 			xs, ys := randomInputs[T](r, n, 1, n%3 == 1)
-			ws, _ := randomInputs[T](r, n, 1, false)
-			for i := range ws {
-				ws[i] = T(min(math.Abs(float64(ws[i])), 1))
-			}
+			ws := makeWeights[T](r, "uniform", n)
 			x, y, w := guarded(t, xs, atEnd), guarded(t, ys, atEnd), guarded(t, ws, atEnd)
 			dst := guarded(t, make([]T, n), atEnd)
 			for range eachImpl(t) {

@@ -420,10 +420,11 @@ func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int
 }
 
 // TestRowKernels holds the row kernels (gen/kernel: RowSums2, RowMeans2, RowSums3,
-// RowMeans3, RowSums4, RowMeans4) of every implementation to Sum and Mean over each row, bit for bit: the
-// portable ones too (RowSums takes the float64 ones on generic; the float32 ones
-// only here, since generic keeps the per-row path for float32, rowKernel). A kernel
-// takes whole blocks of 8 rows: it must leave the rows after them alone.
+// RowMeans3, RowSums4, RowMeans4) of every implementation to Sum and Mean over each
+// row, bit for bit: the portable ones too (RowSums takes the float64 ones on
+// generic; the float32 ones only here, since generic keeps the per-row path for
+// float32, rowKernel). A kernel takes whole blocks of 8 rows: it must leave the rows
+// after them alone.
 func TestRowKernels(t *testing.T) {
 	for _, cols := range []int{2, 3, 4} {
 		testRowKernels[float32](t, cols)
