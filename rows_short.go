@@ -60,27 +60,34 @@ func rowsDirect(l Loss, single bool, cols int) (p *generated.Params, ok bool) {
 	return p, true
 }
 
-// rowKernel reports whether RowSums and RowMeans of rows of 2 to 4 columns take the
-// row kernels (gen/kernel: RowSums2, RowSums3, RowSums4, ...) on implementation id: every
-// assembly implementation has its own, and the portable float64 kernels beat the
-// per-row path; the portable float32 kernels do not (0.6x of its speed), so generic
-// float32 keeps the per-row path below. docs/tuning.md has the measurements.
-func rowKernel(id int, single bool) bool {
-	return id != generated.ImplGeneric || !single
+// rowKernel reports whether RowSums and RowMeans of rows of cols (1 to 4) columns
+// take the row kernels (gen/kernel: RowSums1, RowSums2, RowSums3, RowSums4, ...) on
+// implementation id: every assembly implementation has its own, and the portable
+// float64 kernels beat the per-row path; the portable float32 kernels of 2 to 4
+// columns do not (0.6x of its speed), so generic float32 keeps the per-row path
+// below for them. docs/tuning.md has the measurements.
+func rowKernel(id int, single bool, cols int) bool {
+	return id != generated.ImplGeneric || !single || cols == 1
 }
 
-// rowsKernel runs the row kernel of cols (2 to 4) columns (RowMeans2 to RowMeans4
+// rowsKernel runs the row kernel of cols (1 to 4) columns (RowMeans2 to RowMeans4
 // if mean) of implementation id on the whole blocks of rows and returns the rows
-// after them. (A switch, not a function value: through one, rp would escape to the
-// heap.)
+// after them; RowSums1, for one column, takes every row (RowMeans too:
+// gen/kernel/rows.go) and returns none. (A switch, not a function value: through
+// one, rp would escape to the heap.)
 func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, mean bool) (dstRest, xRest, yRest []T) {
 	n := len(dst) &^ (generated.Lanes - 1)
+	if cols == 1 {
+		n = len(dst)
+	}
 	if n > 0 {
 		rp := rowParams(p, cols)
 		d, xs, ys := dst[:n], x[:cols*n], y[:cols*n]
 		if isF32[T]() {
 			d, xs, ys := f32(d), f32(xs), f32(ys)
 			switch {
+			case cols == 1:
+				generated.RowSums1F32Impl(id, &rp, d, xs, ys)
 			case cols == 2 && mean:
 				generated.RowMeans2F32Impl(id, &rp, d, xs, ys)
 			case cols == 2:
@@ -97,6 +104,8 @@ func rowsKernel[T Float](id int, p *generated.Params, dst, x, y []T, cols int, m
 		} else {
 			d, xs, ys := f64(d), f64(xs), f64(ys)
 			switch {
+			case cols == 1:
+				generated.RowSums1F64Impl(id, &rp, d, xs, ys)
 			case cols == 2 && mean:
 				generated.RowMeans2F64Impl(id, &rp, d, xs, ys)
 			case cols == 2:
@@ -148,7 +157,7 @@ func lane32(k float64, x, y float32) (q, l float64) {
 // rowsShort32 is RowSums (RowMeans if mean) of float32 rows of cols <= chunkLen
 // columns, with the kernels of implementation id.
 func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mean bool) {
-	if cols >= 2 && cols <= 4 && rowKernel(id, true) {
+	if cols <= 4 && rowKernel(id, true, cols) {
 		dst, x, y = rowsKernel(id, p, dst, x, y, cols, mean) // the last rows below
 	}
 	if id == generated.ImplAVX512 && cols < avx512MinSum32 {
@@ -284,7 +293,7 @@ func tree64(h, l, c *[generated.Lanes]float64, o, n int) (hi, lo, quad float64) 
 // columns, with the kernels of implementation id: for at most Lanes columns the
 // lanes from the Sum kernel, one call per window of Lanes/cols rows.
 func rowsShort64(id int, p *generated.Params, dst, x, y []float64, cols int, mean bool) {
-	if cols >= 2 && cols <= 4 && rowKernel(id, false) {
+	if cols <= 4 && rowKernel(id, false, cols) {
 		dst, x, y = rowsKernel(id, p, dst, x, y, cols, mean) // the last rows below
 	}
 	var acc acc64

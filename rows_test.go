@@ -419,14 +419,15 @@ func checkRowsSum[T Float](t *testing.T, name string, l Loss, x, y []T, cols int
 	}
 }
 
-// TestRowKernels holds the row kernels (gen/kernel: RowSums2, RowMeans2, RowSums3,
-// RowMeans3, RowSums4, RowMeans4) of every implementation to Sum and Mean over each
-// row, bit for bit: the portable ones too (RowSums takes the float64 ones on
-// generic; the float32 ones only here, since generic keeps the per-row path for
-// float32, rowKernel). A kernel takes whole blocks of 8 rows: it must leave the rows
-// after them alone.
+// TestRowKernels holds the row kernels (gen/kernel: RowSums1, RowSums2, RowMeans2,
+// RowSums3, RowMeans3, RowSums4, RowMeans4) of every implementation to Sum and Mean
+// over each row, bit for bit: the portable ones too (RowSums takes the float64 ones
+// and RowSums1 on generic; the float32 ones of 2 to 4 columns only here, since
+// generic keeps the per-row path for them, rowKernel). A kernel of 2 to 4 columns
+// takes whole blocks of 8 rows: it must leave the rows after them alone; RowSums1
+// (also RowMeans of one column) takes every row.
 func TestRowKernels(t *testing.T) {
-	for _, cols := range []int{2, 3, 4} {
+	for _, cols := range []int{1, 2, 3, 4} {
 		testRowKernels[float32](t, cols)
 		testRowKernels[float64](t, cols)
 	}
@@ -434,7 +435,11 @@ func TestRowKernels(t *testing.T) {
 
 func testRowKernels[T Float](t *testing.T, cols int) {
 	r := newRand(17 + cols)
-	const rows, whole = 8*7 + 5, 8 * 7
+	const rows = 8*7 + 5
+	whole := 8 * 7
+	if cols == 1 {
+		whole = rows
+	}
 	ids := map[string]int{}
 	for _, in := range impls {
 		if usable(in) {

@@ -146,6 +146,16 @@ func RowMeans3F32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowSums1F32Impl calls the RowSums1F32 kernel of implementation impl.
+func RowSums1F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplNEON:
+		rowSums1F32NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums1F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -283,5 +293,15 @@ func RowMeans3F64Impl(impl int, p *Params, dst, x, y []float64) {
 		rowMeans3F64NEON((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowMeans3F64(p, dst, x, y)
+	}
+}
+
+// RowSums1F64Impl calls the RowSums1F64 kernel of implementation impl.
+func RowSums1F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplNEON:
+		rowSums1F64NEON((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums1F64(p, dst, x, y)
 	}
 }

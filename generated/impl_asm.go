@@ -185,6 +185,18 @@ func RowMeans3F32Impl(impl int, p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowSums1F32Impl calls the RowSums1F32 kernel of implementation impl.
+func RowSums1F32Impl(impl int, p *Params, dst, x, y []float32) {
+	switch impl {
+	case ImplAVX512:
+		rowSums1F32AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums1F32AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums1F32(p, dst, x, y)
+	}
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	switch impl {
@@ -350,5 +362,17 @@ func RowMeans3F64Impl(impl int, p *Params, dst, x, y []float64) {
 		rowMeans3F64AVX2((*[NumParams]float64)(p), dst, x, y)
 	default:
 		RowMeans3F64(p, dst, x, y)
+	}
+}
+
+// RowSums1F64Impl calls the RowSums1F64 kernel of implementation impl.
+func RowSums1F64Impl(impl int, p *Params, dst, x, y []float64) {
+	switch impl {
+	case ImplAVX512:
+		rowSums1F64AVX512((*[NumParams]float64)(p), dst, x, y)
+	case ImplAVX2:
+		rowSums1F64AVX2((*[NumParams]float64)(p), dst, x, y)
+	default:
+		RowSums1F64(p, dst, x, y)
 	}
 }

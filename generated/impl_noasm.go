@@ -76,6 +76,11 @@ func RowMeans3F32Impl(impl int, p *Params, dst, x, y []float32) {
 	RowMeans3F32(p, dst, x, y)
 }
 
+// RowSums1F32Impl calls the RowSums1F32 kernel of implementation impl.
+func RowSums1F32Impl(impl int, p *Params, dst, x, y []float32) {
+	RowSums1F32(p, dst, x, y)
+}
+
 // ElementwiseF64Impl calls the ElementwiseF64 kernel of implementation impl.
 func ElementwiseF64Impl(impl int, p *Params, dst, x, y []float64) {
 	ElementwiseF64(p, dst, x, y)
@@ -144,4 +149,9 @@ func RowSums3F64Impl(impl int, p *Params, dst, x, y []float64) {
 // RowMeans3F64Impl calls the RowMeans3F64 kernel of implementation impl.
 func RowMeans3F64Impl(impl int, p *Params, dst, x, y []float64) {
 	RowMeans3F64(p, dst, x, y)
+}
+
+// RowSums1F64Impl calls the RowSums1F64 kernel of implementation impl.
+func RowSums1F64Impl(impl int, p *Params, dst, x, y []float64) {
+	RowSums1F64(p, dst, x, y)
 }

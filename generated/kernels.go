@@ -6050,6 +6050,328 @@ func RowMeans3F32(p *Params, dst, x, y []float32) {
 	}
 }
 
+// RowSums1F32 writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the portable implementation of the canonical RowSums1 kernel for float32 (see gen/kernel).
+// All slices must have the length of x.
+func RowSums1F32(p *Params, dst, x, y []float32) {
+	n := len(x)
+	y = y[:n]
+	dst = dst[:n]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pB := p[PB]
+	pAh := p[PAh]
+	pZero := p[PZero]
+	pOvf := p[POvf]
+	pBInf := p[PBInf]
+	var tx, ty, tdst [8]float32
+	for i := 0; i < n; i += 8 {
+		var xb, yb, dstb *[8]float32
+		if n-i >= 8 {
+			xb = (*[8]float32)(x[i : i+8])
+			yb = (*[8]float32)(y[i : i+8])
+			dstb = (*[8]float32)(dst[i : i+8])
+		} else {
+			copy(tx[:], x[i:])
+			xb = &tx
+			copy(ty[:], y[i:])
+			yb = &ty
+			dstb = &tdst
+		}
+		// lane 0
+		{
+			x0 := float64(xb[0])
+			y1 := float64(yb[0])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[0] = float32(s21)
+		}
+		// lane 1
+		{
+			x0 := float64(xb[1])
+			y1 := float64(yb[1])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[1] = float32(s21)
+		}
+		// lane 2
+		{
+			x0 := float64(xb[2])
+			y1 := float64(yb[2])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[2] = float32(s21)
+		}
+		// lane 3
+		{
+			x0 := float64(xb[3])
+			y1 := float64(yb[3])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[3] = float32(s21)
+		}
+		// lane 4
+		{
+			x0 := float64(xb[4])
+			y1 := float64(yb[4])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[4] = float32(s21)
+		}
+		// lane 5
+		{
+			x0 := float64(xb[5])
+			y1 := float64(yb[5])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[5] = float32(s21)
+		}
+		// lane 6
+		{
+			x0 := float64(xb[6])
+			y1 := float64(yb[6])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[6] = float32(s21)
+		}
+		// lane 7
+		{
+			x0 := float64(xb[7])
+			y1 := float64(yb[7])
+			d2 := x0 - y1
+			NegZero3 := pNegZero
+			z4 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero3))
+			K5 := pK
+			var w6m uint64
+			if K5 > z4 {
+				w6m = ^uint64(0)
+			}
+			w6 := math.Float64frombits(math.Float64bits(z4)&w6m | math.Float64bits(K5)&^w6m)
+			q7 := float64(w6 * w6)
+			zw8 := z4 - w6
+			B9 := pB
+			Ah10 := pAh
+			s11 := float64(Ah10 * q7)
+			Zero12 := pZero
+			var v13 uint64
+			if zw8 != Zero12 {
+				v13 = ^uint64(0)
+			}
+			v14 := float64(B9 * zw8)
+			v15 := s11 + v14
+			s16 := math.Float64frombits(math.Float64bits(v15)&v13 | math.Float64bits(s11)&^v13)
+			Ovf17 := pOvf
+			var ovf18 uint64
+			if Ovf17 <= z4 {
+				ovf18 = ^uint64(0)
+			}
+			BInf19 := pBInf
+			v20 := s16 + BInf19
+			s21 := math.Float64frombits(math.Float64bits(v20)&ovf18 | math.Float64bits(s16)&^ovf18)
+			dstb[7] = float32(s21)
+		}
+		if dstb == &tdst {
+			copy(dst[i:], tdst[:n-i])
+		}
+	}
+}
+
 // ElementwiseF64 writes the per-element loss of x and y to dst.
 // It is the portable implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 // All slices must have the length of x.
@@ -18152,6 +18474,700 @@ func RowMeans3F64(p *Params, dst, x, y []float64) {
 			}
 			v145 := math.Float64frombits(math.Float64bits(v143)&v144 | math.Float64bits(nf135)&^v144)
 			dstb[7] = v145
+		}
+	}
+}
+
+// RowSums1F64 writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the portable implementation of the canonical RowSums1 kernel for float64 (see gen/kernel).
+// All slices must have the length of x.
+func RowSums1F64(p *Params, dst, x, y []float64) {
+	n := len(x)
+	y = y[:n]
+	dst = dst[:n]
+	pOne := p[POne]
+	pNegZero := p[PNegZero]
+	pK := p[PK]
+	pP := p[PP]
+	pZero := p[PZero]
+	pRowCols := p[PRowCols]
+	pKKh := p[PKKh]
+	pKKl := p[PKKl]
+	pInf := p[PInf]
+	pDi := p[PDi]
+	pDl := p[PDl]
+	var tx, ty, tdst [8]float64
+	for i := 0; i < n; i += 8 {
+		var xb, yb, dstb *[8]float64
+		if n-i >= 8 {
+			xb = (*[8]float64)(x[i : i+8])
+			yb = (*[8]float64)(y[i : i+8])
+			dstb = (*[8]float64)(dst[i : i+8])
+		} else {
+			copy(tx[:], x[i:])
+			xb = &tx
+			copy(ty[:], y[i:])
+			yb = &ty
+			dstb = &tdst
+		}
+		// lane 0
+		{
+			x0 := xb[0]
+			y1 := yb[0]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[0] = v62
+		}
+		// lane 1
+		{
+			x0 := xb[1]
+			y1 := yb[1]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[1] = v62
+		}
+		// lane 2
+		{
+			x0 := xb[2]
+			y1 := yb[2]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[2] = v62
+		}
+		// lane 3
+		{
+			x0 := xb[3]
+			y1 := yb[3]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[3] = v62
+		}
+		// lane 4
+		{
+			x0 := xb[4]
+			y1 := yb[4]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[4] = v62
+		}
+		// lane 5
+		{
+			x0 := xb[5]
+			y1 := yb[5]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[5] = v62
+		}
+		// lane 6
+		{
+			x0 := xb[6]
+			y1 := yb[6]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[6] = v62
+		}
+		// lane 7
+		{
+			x0 := xb[7]
+			y1 := yb[7]
+			d2 := x0 - y1
+			v3 := d2 - x0
+			v4 := d2 - v3
+			One5 := pOne
+			v6 := x0 - v4
+			_ = One5
+			One7 := pOne
+			v8 := y1 + v3
+			_ = One7
+			e9 := v6 - v8
+			NegZero10 := pNegZero
+			z11 := math.Float64frombits(math.Float64bits(d2) &^ math.Float64bits(NegZero10))
+			sg12 := math.Float64frombits(math.Float64bits(d2) & math.Float64bits(NegZero10))
+			zl13 := math.Float64frombits(math.Float64bits(e9) ^ math.Float64bits(sg12))
+			K14 := pK
+			var quad15 uint64
+			if z11 < K14 {
+				quad15 = ^uint64(0)
+			}
+			P16 := pP
+			c17 := math.Float64frombits(math.Float64bits(z11)&quad15 | math.Float64bits(P16)&^quad15)
+			v18 := zl13 + zl13
+			zz19 := math.Float64frombits(math.Float64bits(v18)&quad15 | math.Float64bits(zl13)&^quad15)
+			hi20 := float64(c17 * z11)
+			v21 := math.FMA(c17, z11, -hi20)
+			lo22 := math.FMA(c17, zz19, v21)
+			One23 := pOne
+			Zero24 := pZero
+			quad25 := math.Float64frombits(math.Float64bits(One23)&quad15 | math.Float64bits(Zero24)&^quad15)
+			RowCols26 := pRowCols
+			lin27 := RowCols26 - quad25
+			KKh28 := pKKh
+			KKl29 := pKKl
+			ch30 := float64(lin27 * KKh28)
+			v31 := math.FMA(lin27, KKh28, -ch30)
+			v32 := float64(lin27 * KKl29)
+			One33 := pOne
+			cl34 := v31 + v32
+			_ = One33
+			Inf35 := pInf
+			NegZero36 := pNegZero
+			negch37 := math.Float64frombits(math.Float64bits(ch30) ^ math.Float64bits(NegZero36))
+			s38 := hi20 + negch37
+			bv39 := s38 - hi20
+			v40 := s38 - bv39
+			v41 := hi20 - v40
+			v42 := negch37 - bv39
+			e43 := v41 + v42
+			Zero44 := pZero
+			var corr45 uint64
+			if Zero44 < lin27 {
+				corr45 = ^uint64(0)
+			}
+			hi46 := math.Float64frombits(math.Float64bits(s38)&corr45 | math.Float64bits(hi20)&^corr45)
+			One47 := pOne
+			v48 := lo22 - cl34
+			_ = One47
+			One49 := pOne
+			v50 := v48 + e43
+			_ = One49
+			lo51 := math.Float64frombits(math.Float64bits(v50)&corr45 | math.Float64bits(lo22)&^corr45)
+			Di52 := pDi
+			q53 := float64(hi46 * Di52)
+			v54 := math.FMA(hi46, Di52, -q53)
+			Dl55 := pDl
+			v56 := float64(lo51 * Di52)
+			v57 := math.FMA(hi46, Dl55, v56)
+			One58 := pOne
+			r59 := v54 + v57
+			_ = One58
+			v60 := q53 + r59
+			var v61 uint64
+			if hi46 < Inf35 {
+				v61 = ^uint64(0)
+			}
+			v62 := math.Float64frombits(math.Float64bits(v60)&v61 | math.Float64bits(q53)&^v61)
+			dstb[7] = v62
+		}
+		if dstb == &tdst {
+			copy(dst[i:], tdst[:n-i])
 		}
 	}
 }

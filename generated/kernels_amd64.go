@@ -172,6 +172,18 @@ func rowMeans3F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
 //go:noescape
 func rowMeans3F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
 
+// rowSums1F32AVX2 writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the AVX2 implementation of the canonical RowSums1 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowSums1F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
+
+// rowSums1F32AVX512 writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the AVX512 implementation of the canonical RowSums1 kernel for float32 (see gen/kernel).
+//
+//go:noescape
+func rowSums1F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
+
 // elementwiseF64AVX2 writes the per-element loss of x and y to dst.
 // It is the AVX2 implementation of the canonical Elementwise kernel for float64 (see gen/kernel).
 //
@@ -339,6 +351,18 @@ func rowMeans3F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 //
 //go:noescape
 func rowMeans3F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowSums1F64AVX2 writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the AVX2 implementation of the canonical RowSums1 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowSums1F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowSums1F64AVX512 writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the AVX512 implementation of the canonical RowSums1 kernel for float64 (see gen/kernel).
+//
+//go:noescape
+func rowSums1F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
 
 // CPUID returns the registers of the CPUID instruction with EAX = leaf and ECX = 0.
 // Every x86-64 CPU has it; the root package reads the vendor and family with it.

@@ -7565,6 +7565,544 @@ done:
 	VZEROUPPER
 	RET
 
+// func rowSums1F32AVX2(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX
+TEXT ·rowSums1F32AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	MOVQ CX, R8
+	ANDQ $-8, R8
+
+loop1:
+	CMPQ DI, R8
+	JAE  tail
+
+	// Lanes 0-3.
+	// x0 = load x
+	VCVTPS2PD (DX)(DI*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD (BX)(DI*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w6 = min z4, K5
+	VMINPD Y1, Y0, Y1
+
+	// q7 = mul w6, w6
+	VMULPD Y1, Y1, Y2
+
+	// zw8 = sub z4, w6
+	VSUBPD Y1, Y0, Y1
+
+	// B9 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// Ah10 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// s11 = mul Ah10, q7
+	VMULPD Y2, Y4, Y2
+
+	// Zero12 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v13 = ne zw8, Zero12
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v14 = mul B9, zw8
+	VMULPD Y1, Y3, Y1
+
+	// v15 = add s11, v14
+	VADDPD Y1, Y2, Y1
+
+	// s16 = select v13, v15, s11
+	VBLENDVPD Y4, Y1, Y2, Y1
+
+	// Ovf17 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf18 = le Ovf17, z4
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf19 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v20 = add s16, BInf19
+	VADDPD Y2, Y1, Y2
+
+	// s21 = select ovf18, v20, s16
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s21
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, (SI)(DI*4)
+
+	// Lanes 4-7.
+	// x0 = load x
+	VCVTPS2PD 16(DX)(DI*4), Y0
+
+	// y1 = load y
+	VCVTPS2PD 16(BX)(DI*4), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w6 = min z4, K5
+	VMINPD Y1, Y0, Y1
+
+	// q7 = mul w6, w6
+	VMULPD Y1, Y1, Y2
+
+	// zw8 = sub z4, w6
+	VSUBPD Y1, Y0, Y1
+
+	// B9 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// Ah10 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// s11 = mul Ah10, q7
+	VMULPD Y2, Y4, Y2
+
+	// Zero12 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v13 = ne zw8, Zero12
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v14 = mul B9, zw8
+	VMULPD Y1, Y3, Y1
+
+	// v15 = add s11, v14
+	VADDPD Y1, Y2, Y1
+
+	// s16 = select v13, v15, s11
+	VBLENDVPD Y4, Y1, Y2, Y1
+
+	// Ovf17 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf18 = le Ovf17, z4
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf19 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v20 = add s16, BInf19
+	VADDPD Y2, Y1, Y2
+
+	// s21 = select ovf18, v20, s16
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s21
+	VCVTPD2PSY Y0, X0
+	VMOVUPS    X0, 16(SI)(DI*4)
+	ADDQ       $0x08, DI
+	JMP        loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ DI, CX
+	JZ   done
+	NEGQ CX
+	ADDQ $0x08, CX
+
+	// Tail, lanes 0-3.
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X0
+	VMASKMOVPS (DX)(DI*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X1
+	VMASKMOVPS (BX)(DI*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w6 = min z4, K5
+	VMINPD Y1, Y0, Y1
+
+	// q7 = mul w6, w6
+	VMULPD Y1, Y1, Y2
+
+	// zw8 = sub z4, w6
+	VSUBPD Y1, Y0, Y1
+
+	// B9 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// Ah10 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// s11 = mul Ah10, q7
+	VMULPD Y2, Y4, Y2
+
+	// Zero12 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v13 = ne zw8, Zero12
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v14 = mul B9, zw8
+	VMULPD Y1, Y3, Y1
+
+	// v15 = add s11, v14
+	VADDPD Y1, Y2, Y1
+
+	// s16 = select v13, v15, s11
+	VBLENDVPD Y4, Y1, Y2, Y1
+
+	// Ovf17 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf18 = le Ovf17, z4
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf19 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v20 = add s16, BInf19
+	VADDPD Y2, Y1, Y2
+
+	// s21 = select ovf18, v20, s16
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s21
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    (R8)(CX*4), X1
+	VMASKMOVPS X0, X1, (SI)(DI*4)
+
+	// Tail, lanes 4-7.
+	// x0 = load x
+	LEAQ       tailmask32<>+0(SB), R8
+	VMOVDQU    16(R8)(CX*4), X0
+	VMASKMOVPS 16(DX)(DI*4), X0, X0
+	VCVTPS2PD  X0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask32<>+0(SB), DX
+	VMOVDQU    16(DX)(CX*4), X1
+	VMASKMOVPS 16(BX)(DI*4), X1, X1
+	VCVTPS2PD  X1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y0
+
+	// NegZero3 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z4 = andnot NegZero3, d2
+	VANDNPD Y0, Y1, Y0
+
+	// K5 = param K
+	VBROADCASTSD (AX), Y1
+
+	// w6 = min z4, K5
+	VMINPD Y1, Y0, Y1
+
+	// q7 = mul w6, w6
+	VMULPD Y1, Y1, Y2
+
+	// zw8 = sub z4, w6
+	VSUBPD Y1, Y0, Y1
+
+	// B9 = param B
+	VBROADCASTSD 32(AX), Y3
+
+	// Ah10 = param Ah
+	VBROADCASTSD 16(AX), Y4
+
+	// s11 = mul Ah10, q7
+	VMULPD Y2, Y4, Y2
+
+	// Zero12 = param Zero
+	VBROADCASTSD 80(AX), Y4
+
+	// v13 = ne zw8, Zero12
+	VCMPPD $0x04, Y4, Y1, Y4
+
+	// v14 = mul B9, zw8
+	VMULPD Y1, Y3, Y1
+
+	// v15 = add s11, v14
+	VADDPD Y1, Y2, Y1
+
+	// s16 = select v13, v15, s11
+	VBLENDVPD Y4, Y1, Y2, Y1
+
+	// Ovf17 = param Ovf
+	VBROADCASTSD 88(AX), Y2
+
+	// ovf18 = le Ovf17, z4
+	VCMPPD $0x12, Y0, Y2, Y0
+
+	// BInf19 = param BInf
+	VBROADCASTSD 176(AX), Y2
+
+	// v20 = add s16, BInf19
+	VADDPD Y2, Y1, Y2
+
+	// s21 = select ovf18, v20, s16
+	VBLENDVPD Y0, Y2, Y1, Y0
+
+	// store dst s21
+	VCVTPD2PSY Y0, X0
+	LEAQ       tailmask32<>+0(SB), AX
+	VMOVDQU    16(AX)(CX*4), X1
+	VMASKMOVPS X0, X1, 16(SI)(DI*4)
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums1F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: AVX, AVX512F, AVX512VL, MMX+
+TEXT ·rowSums1F32AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 64(AX), Z0
+	VBROADCASTSD (AX), Z1
+	VBROADCASTSD 32(AX), Z2
+	VBROADCASTSD 16(AX), Z3
+	VBROADCASTSD 80(AX), Z4
+	VBROADCASTSD 88(AX), Z5
+	VBROADCASTSD 176(AX), Z6
+	XORQ         AX, AX
+	MOVQ         CX, DI
+	ANDQ         $-8, DI
+	MOVQ         DI, R8
+	SUBQ         $+2048, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
+
+loop1pf:
+	CMPQ        AX, R8
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*4)
+	PREFETCHNTA 8192(BX)(AX*4)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z7
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z8
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z0, Z7
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z7, Z8
+
+	// q7 = mul w6, w6
+	VMULPD Z8, Z8, Z9
+
+	// zw8 = sub z4, w6
+	VSUBPD Z8, Z7, Z8
+
+	// B9 = param B
+	// Ah10 = param Ah
+	// s11 = mul Ah10, q7
+	VMULPD Z9, Z3, Z9
+
+	// Zero12 = param Zero
+	// v13 = ne zw8, Zero12
+	VCMPPD $0x04, Z4, Z8, K1
+
+	// v14 = mul B9, zw8
+	VMULPD Z8, Z2, Z8
+
+	// v15 = add s11, v14, merged into:
+	// s16 = select v13, v15, s11
+	VADDPD Z8, Z9, K1, Z9
+
+	// Ovf17 = param Ovf
+	// ovf18 = le Ovf17, z4
+	VCMPPD $0x12, Z7, Z5, K1
+
+	// BInf19 = param BInf
+	// v20 = add s16, BInf19, merged into:
+	// s21 = select ovf18, v20, s16
+	VADDPD Z6, Z9, K1, Z9
+
+	// store dst s21
+	VCVTPD2PS Z9, Y7
+	VMOVUPS   Y7, (SI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1pf
+
+loop1:
+	CMPQ AX, DI
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD (DX)(AX*4), Z7
+
+	// y1 = load y
+	VCVTPS2PD (BX)(AX*4), Z8
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z0, Z7
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z7, Z8
+
+	// q7 = mul w6, w6
+	VMULPD Z8, Z8, Z9
+
+	// zw8 = sub z4, w6
+	VSUBPD Z8, Z7, Z8
+
+	// B9 = param B
+	// Ah10 = param Ah
+	// s11 = mul Ah10, q7
+	VMULPD Z9, Z3, Z9
+
+	// Zero12 = param Zero
+	// v13 = ne zw8, Zero12
+	VCMPPD $0x04, Z4, Z8, K1
+
+	// v14 = mul B9, zw8
+	VMULPD Z8, Z2, Z8
+
+	// v15 = add s11, v14, merged into:
+	// s16 = select v13, v15, s11
+	VADDPD Z8, Z9, K1, Z9
+
+	// Ovf17 = param Ovf
+	// ovf18 = le Ovf17, z4
+	VCMPPD $0x12, Z7, Z5, K1
+
+	// BInf19 = param BInf
+	// v20 = add s16, BInf19, merged into:
+	// s21 = select ovf18, v20, s16
+	VADDPD Z6, Z9, K1, Z9
+
+	// store dst s21
+	VCVTPD2PS Z9, Y7
+	VMOVUPS   Y7, (SI)(AX*4)
+	ADDQ      $0x08, AX
+	JMP       loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  AX, CX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), DI
+	KMOVW -2(DI)(CX*2), K1
+
+	// Tail, lanes 0-7.
+	// x0 = load x
+	VCVTPS2PD.Z (DX)(AX*4), K1, Z7
+
+	// y1 = load y
+	VCVTPS2PD.Z (BX)(AX*4), K1, Z8
+
+	// d2 = sub x0, y1
+	VSUBPD Z8, Z7, Z7
+
+	// NegZero3 = param NegZero
+	// z4 = andnot NegZero3, d2
+	VPANDNQ Z7, Z0, Z0
+
+	// K5 = param K
+	// w6 = min z4, K5
+	VMINPD Z1, Z0, Z1
+
+	// q7 = mul w6, w6
+	VMULPD Z1, Z1, Z7
+
+	// zw8 = sub z4, w6
+	VSUBPD Z1, Z0, Z1
+
+	// B9 = param B
+	// Ah10 = param Ah
+	// s11 = mul Ah10, q7
+	VMULPD Z7, Z3, Z3
+
+	// Zero12 = param Zero
+	// v13 = ne zw8, Zero12
+	VCMPPD $0x04, Z4, Z1, K2
+
+	// v14 = mul B9, zw8
+	VMULPD Z1, Z2, Z1
+
+	// v15 = add s11, v14, merged into:
+	// s16 = select v13, v15, s11
+	VADDPD Z1, Z3, K2, Z3
+
+	// Ovf17 = param Ovf
+	// ovf18 = le Ovf17, z4
+	VCMPPD $0x12, Z0, Z5, K2
+
+	// BInf19 = param BInf
+	// v20 = add s16, BInf19, merged into:
+	// s21 = select ovf18, v20, s16
+	VADDPD Z6, Z3, K2, Z3
+
+	// store dst s21
+	VCVTPD2PS Z3, Y0
+	VMOVUPS   Y0, K1, (SI)(AX*4)
+
+done:
+	VZEROUPPER
+	RET
+
 // func elementwiseF64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: AVX, FMA3
 TEXT ·elementwiseF64AVX2(SB), NOSPLIT, $0-80
@@ -22705,6 +23243,1340 @@ loop1nosp:
 	VMOVUPD Z8, (SI)(DI*8)
 	ADDQ    $0x08, DI
 	JMP     loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums1F64AVX2(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, FMA3
+TEXT ·rowSums1F64AVX2(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+	XORQ DI, DI
+	MOVQ CX, R8
+	ANDQ $-8, R8
+
+loop1:
+	CMPQ DI, R8
+	JAE  tail
+
+	// Lanes 0-3.
+	// x0 = load x
+	VMOVUPD (DX)(DI*8), Y0
+
+	// y1 = load y
+	VMOVUPD (BX)(DI*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y5, Y0, Y4
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y0, Y1, Y3
+
+	// e9 = sub v6, v8
+	VSUBPD Y3, Y4, Y0
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y1, Y2, Y1
+
+	// zl13 = xor e9, sg12
+	VXORPD Y1, Y0, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y2
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y1, Y3, Y2, Y2
+
+	// v18 = add zl13, zl13
+	VADDPD Y0, Y0, Y4
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y1, Y4, Y0, Y0
+
+	// hi20 = mul c17, z11
+	VMULPD Y3, Y2, Y4
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y4, Y2, Y3
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y0, Y2, Y3
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y2
+
+	// quad25 = select quad15, One23, Zero24
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// RowCols26 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin27 = sub RowCols26, quad25
+	VSUBPD Y0, Y1, Y0
+
+	// KKh28 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl29 = param KKl
+	VBROADCASTSD 168(AX), Y2
+
+	// ch30 = mul lin27, KKh28
+	VMULPD Y1, Y0, Y5
+
+	// v31 = fms lin27, KKh28, ch30
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v32 = mul lin27, KKl29
+	VMULPD Y2, Y0, Y1
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// cl34 = fma v31, One33, v32
+	VFMADD231PD Y2, Y6, Y1
+
+	// Inf35 = param Inf
+	VBROADCASTSD 72(AX), Y2
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch37 = xor ch30, NegZero36
+	VXORPD Y6, Y5, Y5
+
+	// s38 = add hi20, negch37
+	VADDPD Y5, Y4, Y6
+
+	// bv39 = sub s38, hi20
+	VSUBPD Y4, Y6, Y7
+
+	// v40 = sub s38, bv39
+	VSUBPD Y7, Y6, Y8
+
+	// v41 = sub hi20, v40
+	VSUBPD Y8, Y4, Y8
+
+	// v42 = sub negch37, bv39
+	VSUBPD Y7, Y5, Y5
+
+	// e43 = add v41, v42
+	VADDPD Y5, Y8, Y5
+
+	// Zero44 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr45 = lt Zero44, lin27
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi46 = select corr45, s38, hi20
+	VBLENDVPD Y0, Y6, Y4, Y4
+
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v48 = fms lo22, One47, cl34
+	VFMSUB231PD Y6, Y3, Y1
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v50 = fma v48, One49, e43
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo51 = select corr45, v50, lo22
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di52 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q53 = mul hi46, Di52
+	VMULPD Y1, Y4, Y3
+
+	// v54 = fms hi46, Di52, q53
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y1, Y4, Y5
+
+	// Dl55 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v56 = mul lo51, Di52
+	VMULPD Y1, Y0, Y0
+
+	// v57 = fma hi46, Dl55, v56
+	VFMADD231PD Y6, Y4, Y0
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r59 = fma v54, One58, v57
+	VFMADD231PD Y1, Y5, Y0
+
+	// v60 = add q53, r59
+	VADDPD Y0, Y3, Y0
+
+	// v61 = lt hi46, Inf35
+	VCMPPD $0x11, Y2, Y4, Y1
+
+	// v62 = select v61, v60, q53
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v62
+	VMOVUPD Y0, (SI)(DI*8)
+
+	// Lanes 4-7.
+	// x0 = load x
+	VMOVUPD 32(DX)(DI*8), Y0
+
+	// y1 = load y
+	VMOVUPD 32(BX)(DI*8), Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y5, Y0, Y4
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y0, Y1, Y3
+
+	// e9 = sub v6, v8
+	VSUBPD Y3, Y4, Y0
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y1, Y2, Y1
+
+	// zl13 = xor e9, sg12
+	VXORPD Y1, Y0, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y2
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y1, Y3, Y2, Y2
+
+	// v18 = add zl13, zl13
+	VADDPD Y0, Y0, Y4
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y1, Y4, Y0, Y0
+
+	// hi20 = mul c17, z11
+	VMULPD Y3, Y2, Y4
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y4, Y2, Y3
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y0, Y2, Y3
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y2
+
+	// quad25 = select quad15, One23, Zero24
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// RowCols26 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin27 = sub RowCols26, quad25
+	VSUBPD Y0, Y1, Y0
+
+	// KKh28 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl29 = param KKl
+	VBROADCASTSD 168(AX), Y2
+
+	// ch30 = mul lin27, KKh28
+	VMULPD Y1, Y0, Y5
+
+	// v31 = fms lin27, KKh28, ch30
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v32 = mul lin27, KKl29
+	VMULPD Y2, Y0, Y1
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// cl34 = fma v31, One33, v32
+	VFMADD231PD Y2, Y6, Y1
+
+	// Inf35 = param Inf
+	VBROADCASTSD 72(AX), Y2
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch37 = xor ch30, NegZero36
+	VXORPD Y6, Y5, Y5
+
+	// s38 = add hi20, negch37
+	VADDPD Y5, Y4, Y6
+
+	// bv39 = sub s38, hi20
+	VSUBPD Y4, Y6, Y7
+
+	// v40 = sub s38, bv39
+	VSUBPD Y7, Y6, Y8
+
+	// v41 = sub hi20, v40
+	VSUBPD Y8, Y4, Y8
+
+	// v42 = sub negch37, bv39
+	VSUBPD Y7, Y5, Y5
+
+	// e43 = add v41, v42
+	VADDPD Y5, Y8, Y5
+
+	// Zero44 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr45 = lt Zero44, lin27
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi46 = select corr45, s38, hi20
+	VBLENDVPD Y0, Y6, Y4, Y4
+
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v48 = fms lo22, One47, cl34
+	VFMSUB231PD Y6, Y3, Y1
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v50 = fma v48, One49, e43
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo51 = select corr45, v50, lo22
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di52 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q53 = mul hi46, Di52
+	VMULPD Y1, Y4, Y3
+
+	// v54 = fms hi46, Di52, q53
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y1, Y4, Y5
+
+	// Dl55 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v56 = mul lo51, Di52
+	VMULPD Y1, Y0, Y0
+
+	// v57 = fma hi46, Dl55, v56
+	VFMADD231PD Y6, Y4, Y0
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r59 = fma v54, One58, v57
+	VFMADD231PD Y1, Y5, Y0
+
+	// v60 = add q53, r59
+	VADDPD Y0, Y3, Y0
+
+	// v61 = lt hi46, Inf35
+	VCMPPD $0x11, Y2, Y4, Y1
+
+	// v62 = select v61, v60, q53
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v62
+	VMOVUPD Y0, 32(SI)(DI*8)
+	ADDQ    $0x08, DI
+	JMP     loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ DI, CX
+	JZ   done
+	NEGQ CX
+	ADDQ $0x08, CX
+
+	// Tail, lanes 0-3.
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y0
+	VMASKMOVPD (DX)(DI*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y1
+	VMASKMOVPD (BX)(DI*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y5, Y0, Y4
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y0, Y1, Y3
+
+	// e9 = sub v6, v8
+	VSUBPD Y3, Y4, Y0
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y1, Y2, Y1
+
+	// zl13 = xor e9, sg12
+	VXORPD Y1, Y0, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y2
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y1, Y3, Y2, Y2
+
+	// v18 = add zl13, zl13
+	VADDPD Y0, Y0, Y4
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y1, Y4, Y0, Y0
+
+	// hi20 = mul c17, z11
+	VMULPD Y3, Y2, Y4
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y4, Y2, Y3
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y0, Y2, Y3
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y2
+
+	// quad25 = select quad15, One23, Zero24
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// RowCols26 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin27 = sub RowCols26, quad25
+	VSUBPD Y0, Y1, Y0
+
+	// KKh28 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl29 = param KKl
+	VBROADCASTSD 168(AX), Y2
+
+	// ch30 = mul lin27, KKh28
+	VMULPD Y1, Y0, Y5
+
+	// v31 = fms lin27, KKh28, ch30
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v32 = mul lin27, KKl29
+	VMULPD Y2, Y0, Y1
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// cl34 = fma v31, One33, v32
+	VFMADD231PD Y2, Y6, Y1
+
+	// Inf35 = param Inf
+	VBROADCASTSD 72(AX), Y2
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch37 = xor ch30, NegZero36
+	VXORPD Y6, Y5, Y5
+
+	// s38 = add hi20, negch37
+	VADDPD Y5, Y4, Y6
+
+	// bv39 = sub s38, hi20
+	VSUBPD Y4, Y6, Y7
+
+	// v40 = sub s38, bv39
+	VSUBPD Y7, Y6, Y8
+
+	// v41 = sub hi20, v40
+	VSUBPD Y8, Y4, Y8
+
+	// v42 = sub negch37, bv39
+	VSUBPD Y7, Y5, Y5
+
+	// e43 = add v41, v42
+	VADDPD Y5, Y8, Y5
+
+	// Zero44 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr45 = lt Zero44, lin27
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi46 = select corr45, s38, hi20
+	VBLENDVPD Y0, Y6, Y4, Y4
+
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v48 = fms lo22, One47, cl34
+	VFMSUB231PD Y6, Y3, Y1
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v50 = fma v48, One49, e43
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo51 = select corr45, v50, lo22
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di52 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q53 = mul hi46, Di52
+	VMULPD Y1, Y4, Y3
+
+	// v54 = fms hi46, Di52, q53
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y1, Y4, Y5
+
+	// Dl55 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v56 = mul lo51, Di52
+	VMULPD Y1, Y0, Y0
+
+	// v57 = fma hi46, Dl55, v56
+	VFMADD231PD Y6, Y4, Y0
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r59 = fma v54, One58, v57
+	VFMADD231PD Y1, Y5, Y0
+
+	// v60 = add q53, r59
+	VADDPD Y0, Y3, Y0
+
+	// v61 = lt hi46, Inf35
+	VCMPPD $0x11, Y2, Y4, Y1
+
+	// v62 = select v61, v60, q53
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v62
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    (R8)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, (SI)(DI*8)
+
+	// Tail, lanes 4-7.
+	// x0 = load x
+	LEAQ       tailmask64<>+0(SB), R8
+	VMOVDQU    32(R8)(CX*8), Y0
+	VMASKMOVPD 32(DX)(DI*8), Y0, Y0
+
+	// y1 = load y
+	LEAQ       tailmask64<>+0(SB), DX
+	VMOVDQU    32(DX)(CX*8), Y1
+	VMASKMOVPD 32(BX)(DI*8), Y1, Y1
+
+	// d2 = sub x0, y1
+	VSUBPD Y1, Y0, Y2
+
+	// v3 = sub d2, x0
+	VSUBPD Y0, Y2, Y3
+
+	// v4 = sub d2, v3
+	VSUBPD Y3, Y2, Y4
+
+	// One5 = param One
+	VBROADCASTSD 104(AX), Y5
+
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Y5, Y0, Y4
+
+	// One7 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Y0, Y1, Y3
+
+	// e9 = sub v6, v8
+	VSUBPD Y3, Y4, Y0
+
+	// NegZero10 = param NegZero
+	VBROADCASTSD 64(AX), Y1
+
+	// z11 = andnot NegZero10, d2
+	VANDNPD Y2, Y1, Y3
+
+	// sg12 = and d2, NegZero10
+	VANDPD Y1, Y2, Y1
+
+	// zl13 = xor e9, sg12
+	VXORPD Y1, Y0, Y0
+
+	// K14 = param K
+	VBROADCASTSD (AX), Y1
+
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Y1, Y3, Y1
+
+	// P16 = param P
+	VBROADCASTSD 96(AX), Y2
+
+	// c17 = select quad15, z11, P16
+	VBLENDVPD Y1, Y3, Y2, Y2
+
+	// v18 = add zl13, zl13
+	VADDPD Y0, Y0, Y4
+
+	// zz19 = select quad15, v18, zl13
+	VBLENDVPD Y1, Y4, Y0, Y0
+
+	// hi20 = mul c17, z11
+	VMULPD Y3, Y2, Y4
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Y4, Y2, Y3
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Y0, Y2, Y3
+
+	// One23 = param One
+	VBROADCASTSD 104(AX), Y0
+
+	// Zero24 = param Zero
+	VBROADCASTSD 80(AX), Y2
+
+	// quad25 = select quad15, One23, Zero24
+	VBLENDVPD Y1, Y0, Y2, Y0
+
+	// RowCols26 = param RowCols
+	VBROADCASTSD 144(AX), Y1
+
+	// lin27 = sub RowCols26, quad25
+	VSUBPD Y0, Y1, Y0
+
+	// KKh28 = param KKh
+	VBROADCASTSD 160(AX), Y1
+
+	// KKl29 = param KKl
+	VBROADCASTSD 168(AX), Y2
+
+	// ch30 = mul lin27, KKh28
+	VMULPD Y1, Y0, Y5
+
+	// v31 = fms lin27, KKh28, ch30
+	VMOVAPD     Y5, Y6
+	VFMSUB231PD Y1, Y0, Y6
+
+	// v32 = mul lin27, KKl29
+	VMULPD Y2, Y0, Y1
+
+	// One33 = param One
+	VBROADCASTSD 104(AX), Y2
+
+	// cl34 = fma v31, One33, v32
+	VFMADD231PD Y2, Y6, Y1
+
+	// Inf35 = param Inf
+	VBROADCASTSD 72(AX), Y2
+
+	// NegZero36 = param NegZero
+	VBROADCASTSD 64(AX), Y6
+
+	// negch37 = xor ch30, NegZero36
+	VXORPD Y6, Y5, Y5
+
+	// s38 = add hi20, negch37
+	VADDPD Y5, Y4, Y6
+
+	// bv39 = sub s38, hi20
+	VSUBPD Y4, Y6, Y7
+
+	// v40 = sub s38, bv39
+	VSUBPD Y7, Y6, Y8
+
+	// v41 = sub hi20, v40
+	VSUBPD Y8, Y4, Y8
+
+	// v42 = sub negch37, bv39
+	VSUBPD Y7, Y5, Y5
+
+	// e43 = add v41, v42
+	VADDPD Y5, Y8, Y5
+
+	// Zero44 = param Zero
+	VBROADCASTSD 80(AX), Y7
+
+	// corr45 = lt Zero44, lin27
+	VCMPPD $0x11, Y0, Y7, Y0
+
+	// hi46 = select corr45, s38, hi20
+	VBLENDVPD Y0, Y6, Y4, Y4
+
+	// One47 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v48 = fms lo22, One47, cl34
+	VFMSUB231PD Y6, Y3, Y1
+
+	// One49 = param One
+	VBROADCASTSD 104(AX), Y6
+
+	// v50 = fma v48, One49, e43
+	VFMADD231PD Y6, Y1, Y5
+
+	// lo51 = select corr45, v50, lo22
+	VBLENDVPD Y0, Y5, Y3, Y0
+
+	// Di52 = param Di
+	VBROADCASTSD 112(AX), Y1
+
+	// q53 = mul hi46, Di52
+	VMULPD Y1, Y4, Y3
+
+	// v54 = fms hi46, Di52, q53
+	VMOVAPD     Y3, Y5
+	VFMSUB231PD Y1, Y4, Y5
+
+	// Dl55 = param Dl
+	VBROADCASTSD 120(AX), Y6
+
+	// v56 = mul lo51, Di52
+	VMULPD Y1, Y0, Y0
+
+	// v57 = fma hi46, Dl55, v56
+	VFMADD231PD Y6, Y4, Y0
+
+	// One58 = param One
+	VBROADCASTSD 104(AX), Y1
+
+	// r59 = fma v54, One58, v57
+	VFMADD231PD Y1, Y5, Y0
+
+	// v60 = add q53, r59
+	VADDPD Y0, Y3, Y0
+
+	// v61 = lt hi46, Inf35
+	VCMPPD $0x11, Y2, Y4, Y1
+
+	// v62 = select v61, v60, q53
+	VBLENDVPD Y1, Y0, Y3, Y0
+
+	// store dst v62
+	LEAQ       tailmask64<>+0(SB), AX
+	VMOVDQU    32(AX)(CX*8), Y1
+	VMASKMOVPD Y0, Y1, 32(SI)(DI*8)
+
+done:
+	VZEROUPPER
+	RET
+
+// func rowSums1F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·rowSums1F64AVX512(SB), NOSPLIT, $0-80
+	MOVQ p+0(FP), AX
+	MOVQ x_len+40(FP), CX
+	MOVQ x_base+32(FP), DX
+	MOVQ y_base+56(FP), BX
+	MOVQ dst_base+8(FP), SI
+
+	// Broadcast the parameters.
+	VBROADCASTSD 104(AX), Z0
+	VBROADCASTSD 64(AX), Z1
+	VBROADCASTSD (AX), Z2
+	VBROADCASTSD 96(AX), Z3
+	VBROADCASTSD 80(AX), Z4
+	VBROADCASTSD 144(AX), Z5
+	VBROADCASTSD 160(AX), Z6
+	VBROADCASTSD 168(AX), Z7
+	VBROADCASTSD 72(AX), Z8
+	VBROADCASTSD 112(AX), Z9
+	VBROADCASTSD 120(AX), Z10
+	XORQ         AX, AX
+	MOVQ         CX, DI
+	ANDQ         $-8, DI
+	MOVQ         DI, R8
+	SUBQ         $+1024, R8
+	CMPL         ·NoPrefetch+0(SB), $0x00
+	JNE          loop1
+
+loop1pf:
+	CMPQ        AX, R8
+	JGE         loop1
+	PREFETCHNTA 8192(DX)(AX*8)
+	PREFETCHNTA 8192(BX)(AX*8)
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z11
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z13
+
+	// v3 = sub d2, x0
+	VSUBPD Z11, Z13, Z14
+
+	// v4 = sub d2, v3
+	VSUBPD Z14, Z13, Z15
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z11, Z15
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z12, Z14
+
+	// e9 = sub v6, v8
+	VSUBPD Z14, Z15, Z11
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z13, Z1, Z12
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z13, Z13
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z13, Z11, Z11
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z12, K1
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z12, Z3, K1, Z16
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z11, Z11, K1, Z11
+
+	// hi20 = mul c17, z11
+	VMULPD Z12, Z16, Z13
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z13, Z16, Z12
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z11, Z16, Z12
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// quad25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z17
+
+	// RowCols26 = param RowCols
+	// lin27 = sub RowCols26, quad25
+	VSUBPD Z17, Z5, Z11
+
+	// KKh28 = param KKh
+	// KKl29 = param KKl
+	// ch30 = mul lin27, KKh28
+	VMULPD Z6, Z11, Z14
+
+	// v31 = fms lin27, KKh28, ch30
+	VMOVAPD     Z14, Z15
+	VFMSUB231PD Z6, Z11, Z15
+
+	// v32 = mul lin27, KKl29
+	VMULPD Z7, Z11, Z28
+
+	// One33 = param One
+	// cl34 = fma v31, One33, v32
+	VFMADD231PD Z0, Z15, Z28
+
+	// Inf35 = param Inf
+	// NegZero36 = param NegZero
+	// negch37 = xor ch30, NegZero36
+	VPXORQ Z1, Z14, Z14
+
+	// s38 = add hi20, negch37
+	VADDPD Z14, Z13, Z15
+
+	// bv39 = sub s38, hi20
+	VSUBPD Z13, Z15, Z29
+
+	// v40 = sub s38, bv39
+	VSUBPD Z29, Z15, Z30
+
+	// v41 = sub hi20, v40
+	VSUBPD Z30, Z13, Z30
+
+	// v42 = sub negch37, bv39
+	VSUBPD Z29, Z14, Z14
+
+	// e43 = add v41, v42
+	VADDPD Z14, Z30, Z14
+
+	// Zero44 = param Zero
+	// corr45 = lt Zero44, lin27
+	VCMPPD $0x11, Z11, Z4, K1
+
+	// hi46 = select corr45, s38, hi20
+	VBLENDMPD Z15, Z13, K1, Z18
+
+	// One47 = param One
+	// v48 = fms lo22, One47, cl34
+	VFMSUB231PD Z0, Z12, Z28
+
+	// One49 = param One
+	// v50 = fma v48, One49, e43
+	VFMADD231PD Z0, Z28, Z14
+
+	// lo51 = select corr45, v50, lo22
+	VBLENDMPD Z14, Z12, K1, Z19
+
+	// Di52 = param Di
+	// q53 = mul hi46, Di52
+	VMULPD Z9, Z18, Z11
+
+	// v54 = fms hi46, Di52, q53
+	VMOVAPD     Z11, Z12
+	VFMSUB231PD Z9, Z18, Z12
+
+	// Dl55 = param Dl
+	// v56 = mul lo51, Di52
+	VMULPD Z9, Z19, Z13
+
+	// v57 = fma hi46, Dl55, v56
+	VFMADD231PD Z10, Z18, Z13
+
+	// One58 = param One
+	// r59 = fma v54, One58, v57
+	VFMADD231PD Z0, Z12, Z13
+
+	// v61 = lt hi46, Inf35
+	VCMPPD $0x11, Z8, Z18, K1
+
+	// v60 = add q53, r59, merged into:
+	// v62 = select v61, v60, q53
+	VADDPD Z13, Z11, K1, Z11
+
+	// store dst v62
+	VMOVUPD Z11, (SI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1pf
+
+loop1:
+	CMPQ AX, DI
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z11
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z13
+
+	// v3 = sub d2, x0
+	VSUBPD Z11, Z13, Z14
+
+	// v4 = sub d2, v3
+	VSUBPD Z14, Z13, Z15
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z11, Z15
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z12, Z14
+
+	// e9 = sub v6, v8
+	VSUBPD Z14, Z15, Z11
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z13, Z1, Z12
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z13, Z13
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z13, Z11, Z11
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z12, K1
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z12, Z3, K1, Z20
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z11, Z11, K1, Z11
+
+	// hi20 = mul c17, z11
+	VMULPD Z12, Z20, Z13
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z13, Z20, Z12
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z11, Z20, Z12
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// quad25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K1, Z21
+
+	// RowCols26 = param RowCols
+	// lin27 = sub RowCols26, quad25
+	VSUBPD Z21, Z5, Z11
+
+	// KKh28 = param KKh
+	// KKl29 = param KKl
+	// ch30 = mul lin27, KKh28
+	VMULPD Z6, Z11, Z14
+
+	// v31 = fms lin27, KKh28, ch30
+	VMOVAPD     Z14, Z15
+	VFMSUB231PD Z6, Z11, Z15
+
+	// v32 = mul lin27, KKl29
+	VMULPD Z7, Z11, Z16
+
+	// One33 = param One
+	// cl34 = fma v31, One33, v32
+	VFMADD231PD Z0, Z15, Z16
+
+	// Inf35 = param Inf
+	// NegZero36 = param NegZero
+	// negch37 = xor ch30, NegZero36
+	VPXORQ Z1, Z14, Z14
+
+	// s38 = add hi20, negch37
+	VADDPD Z14, Z13, Z15
+
+	// bv39 = sub s38, hi20
+	VSUBPD Z13, Z15, Z17
+
+	// v40 = sub s38, bv39
+	VSUBPD Z17, Z15, Z18
+
+	// v41 = sub hi20, v40
+	VSUBPD Z18, Z13, Z18
+
+	// v42 = sub negch37, bv39
+	VSUBPD Z17, Z14, Z14
+
+	// e43 = add v41, v42
+	VADDPD Z14, Z18, Z14
+
+	// Zero44 = param Zero
+	// corr45 = lt Zero44, lin27
+	VCMPPD $0x11, Z11, Z4, K1
+
+	// hi46 = select corr45, s38, hi20
+	VBLENDMPD Z15, Z13, K1, Z22
+
+	// One47 = param One
+	// v48 = fms lo22, One47, cl34
+	VFMSUB231PD Z0, Z12, Z16
+
+	// One49 = param One
+	// v50 = fma v48, One49, e43
+	VFMADD231PD Z0, Z16, Z14
+
+	// lo51 = select corr45, v50, lo22
+	VBLENDMPD Z14, Z12, K1, Z23
+
+	// Di52 = param Di
+	// q53 = mul hi46, Di52
+	VMULPD Z9, Z22, Z11
+
+	// v54 = fms hi46, Di52, q53
+	VMOVAPD     Z11, Z12
+	VFMSUB231PD Z9, Z22, Z12
+
+	// Dl55 = param Dl
+	// v56 = mul lo51, Di52
+	VMULPD Z9, Z23, Z13
+
+	// v57 = fma hi46, Dl55, v56
+	VFMADD231PD Z10, Z22, Z13
+
+	// One58 = param One
+	// r59 = fma v54, One58, v57
+	VFMADD231PD Z0, Z12, Z13
+
+	// v61 = lt hi46, Inf35
+	VCMPPD $0x11, Z8, Z22, K1
+
+	// v60 = add q53, r59, merged into:
+	// v62 = select v61, v60, q53
+	VADDPD Z13, Z11, K1, Z11
+
+	// store dst v62
+	VMOVUPD Z11, (SI)(AX*8)
+	ADDQ    $0x08, AX
+	JMP     loop1
+
+tail:
+	// The last, partial block: masked loads read zeros for the missing lanes.
+	SUBQ  AX, CX
+	JZ    done
+	LEAQ  tailmaskk<>+0(SB), DI
+	KMOVW -2(DI)(CX*2), K1
+
+	// Tail, lanes 0-7.
+	// x0 = load x
+	VMOVUPD.Z (DX)(AX*8), K1, Z11
+
+	// y1 = load y
+	VMOVUPD.Z (BX)(AX*8), K1, Z12
+
+	// d2 = sub x0, y1
+	VSUBPD Z12, Z11, Z13
+
+	// v3 = sub d2, x0
+	VSUBPD Z11, Z13, Z14
+
+	// v4 = sub d2, v3
+	VSUBPD Z14, Z13, Z15
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z0, Z11, Z15
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z0, Z12, Z14
+
+	// e9 = sub v6, v8
+	VSUBPD Z14, Z15, Z11
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z13, Z1, Z12
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z1, Z13, Z13
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z13, Z11, Z11
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z2, Z12, K2
+
+	// P16 = param P
+	// c17 = select quad15, z11, P16
+	VBLENDMPD Z12, Z3, K2, Z24
+
+	// v18 = add zl13, zl13, merged into:
+	// zz19 = select quad15, v18, zl13
+	VADDPD Z11, Z11, K2, Z11
+
+	// hi20 = mul c17, z11
+	VMULPD Z12, Z24, Z2
+
+	// v21 = fms c17, z11, hi20
+	VFMSUB213PD Z2, Z24, Z12
+
+	// lo22 = fma c17, zz19, v21
+	VFMADD231PD Z11, Z24, Z12
+
+	// One23 = param One
+	// Zero24 = param Zero
+	// quad25 = select quad15, One23, Zero24
+	VBLENDMPD Z0, Z4, K2, Z25
+
+	// RowCols26 = param RowCols
+	// lin27 = sub RowCols26, quad25
+	VSUBPD Z25, Z5, Z3
+
+	// KKh28 = param KKh
+	// KKl29 = param KKl
+	// ch30 = mul lin27, KKh28
+	VMULPD Z6, Z3, Z5
+
+	// v31 = fms lin27, KKh28, ch30
+	VMOVAPD     Z5, Z11
+	VFMSUB231PD Z6, Z3, Z11
+
+	// v32 = mul lin27, KKl29
+	VMULPD Z7, Z3, Z6
+
+	// One33 = param One
+	// cl34 = fma v31, One33, v32
+	VFMADD231PD Z0, Z11, Z6
+
+	// Inf35 = param Inf
+	// NegZero36 = param NegZero
+	// negch37 = xor ch30, NegZero36
+	VPXORQ Z1, Z5, Z1
+
+	// s38 = add hi20, negch37
+	VADDPD Z1, Z2, Z5
+
+	// bv39 = sub s38, hi20
+	VSUBPD Z2, Z5, Z7
+
+	// v40 = sub s38, bv39
+	VSUBPD Z7, Z5, Z11
+
+	// v41 = sub hi20, v40
+	VSUBPD Z11, Z2, Z11
+
+	// v42 = sub negch37, bv39
+	VSUBPD Z7, Z1, Z1
+
+	// e43 = add v41, v42
+	VADDPD Z1, Z11, Z1
+
+	// Zero44 = param Zero
+	// corr45 = lt Zero44, lin27
+	VCMPPD $0x11, Z3, Z4, K2
+
+	// hi46 = select corr45, s38, hi20
+	VBLENDMPD Z5, Z2, K2, Z26
+
+	// One47 = param One
+	// v48 = fms lo22, One47, cl34
+	VFMSUB231PD Z0, Z12, Z6
+
+	// One49 = param One
+	// v50 = fma v48, One49, e43
+	VFMADD231PD Z0, Z6, Z1
+
+	// lo51 = select corr45, v50, lo22
+	VBLENDMPD Z1, Z12, K2, Z27
+
+	// Di52 = param Di
+	// q53 = mul hi46, Di52
+	VMULPD Z9, Z26, Z1
+
+	// v54 = fms hi46, Di52, q53
+	VMOVAPD     Z1, Z2
+	VFMSUB231PD Z9, Z26, Z2
+
+	// Dl55 = param Dl
+	// v56 = mul lo51, Di52
+	VMULPD Z9, Z27, Z3
+
+	// v57 = fma hi46, Dl55, v56
+	VFMADD231PD Z10, Z26, Z3
+
+	// One58 = param One
+	// r59 = fma v54, One58, v57
+	VFMADD231PD Z0, Z2, Z3
+
+	// v61 = lt hi46, Inf35
+	VCMPPD $0x11, Z8, Z26, K2
+
+	// v60 = add q53, r59, merged into:
+	// v62 = select v61, v60, q53
+	VADDPD Z3, Z1, K2, Z1
+
+	// store dst v62
+	VMOVUPD Z1, K1, (SI)(AX*8)
 
 done:
 	VZEROUPPER

@@ -297,6 +297,31 @@ func rowMeans3F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
 	rowMeans3F32NEONBlocks(p, dst[:n], x[:3*n], y[:3*n])
 }
 
+// rowSums1F32NEONBlocks writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the NEON implementation of the canonical RowSums1 kernel for float32 (see gen/kernel),
+// for the full blocks of 8 elements (len(x)/8 of them) only.
+//
+//go:noescape
+func rowSums1F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
+
+// rowSums1F32NEON writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It runs rowSums1F32NEONBlocks on the full blocks, then on a copy of the last, partial
+// block padded with zeros (the canonical padding), so that nothing outside the
+// slices is read or written. All slices must have the length of x.
+func rowSums1F32NEON(p *[23]float64, dst []float32, x []float32, y []float32) {
+	n := len(x)
+	m := n &^ 7
+	rowSums1F32NEONBlocks(p, dst[:m], x[:m], y[:m])
+	if m == n {
+		return
+	}
+	var tdst, tx, ty [8]float32
+	copy(tx[:], x[m:n])
+	copy(ty[:], y[m:n])
+	rowSums1F32NEONBlocks(p, tdst[:], tx[:], ty[:])
+	copy(dst[m:n], tdst[:])
+}
+
 // elementwiseF64NEONBlocks writes the per-element loss of x and y to dst.
 // It is the NEON implementation of the canonical Elementwise kernel for float64 (see gen/kernel),
 // for the full blocks of 8 elements (len(x)/8 of them) only.
@@ -588,4 +613,29 @@ func rowMeans3F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []floa
 func rowMeans3F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
 	n := len(dst) &^ 7
 	rowMeans3F64NEONBlocks(p, dst[:n], x[:3*n], y[:3*n])
+}
+
+// rowSums1F64NEONBlocks writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It is the NEON implementation of the canonical RowSums1 kernel for float64 (see gen/kernel),
+// for the full blocks of 8 elements (len(x)/8 of them) only.
+//
+//go:noescape
+func rowSums1F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
+
+// rowSums1F64NEON writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.
+// It runs rowSums1F64NEONBlocks on the full blocks, then on a copy of the last, partial
+// block padded with zeros (the canonical padding), so that nothing outside the
+// slices is read or written. All slices must have the length of x.
+func rowSums1F64NEON(p *[23]float64, dst []float64, x []float64, y []float64) {
+	n := len(x)
+	m := n &^ 7
+	rowSums1F64NEONBlocks(p, dst[:m], x[:m], y[:m])
+	if m == n {
+		return
+	}
+	var tdst, tx, ty [8]float64
+	copy(tx[:], x[m:n])
+	copy(ty[:], y[m:n])
+	rowSums1F64NEONBlocks(p, tdst[:], tx[:], ty[:])
+	copy(dst[m:n], tdst[:])
 }

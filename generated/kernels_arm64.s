@@ -3852,6 +3852,209 @@ loop:
 done:
 	RET
 
+// func rowSums1F32NEONBlocks(p *[23]float64, dst []float32, x []float32, y []float32)
+// Requires: ASIMD
+TEXT ·rowSums1F32NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD x_len+40(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $64, R0, R9
+	VLD1R (R9), [V0.D2]
+	VLD1R (R0), [V1.D2]
+	ADD $32, R0, R9
+	VLD1R (R9), [V2.D2]
+	ADD $16, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $88, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $176, R0, R9
+	VLD1R (R9), [V6.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x: V10
+	VLD1.P 16(R2), [V7.S4]
+	WORD $0x0e6178ea // FCVTL V10.2D, V7.2S
+	// y1 = load y: V11
+	VLD1.P 16(R3), [V8.S4]
+	WORD $0x0e61790b // FCVTL V11.2D, V8.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eebd54a // FSUB V10.2D, V10.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6eeae42b // FCMGT V11.2D, V1.2D, V10.2D
+	WORD $0x6e611d4b // BSL V11.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6bdd6c // FMUL V12.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd54b // FSUB V11.2D, V10.2D, V11.2D
+	// B9 = param B: V2
+	// Ah10 = param Ah: V3
+	// s11 = mul Ah10, q7: V12
+	WORD $0x6e6cdc6c // FMUL V12.2D, V3.2D, V12.2D
+	// Zero12 = param Zero: V4
+	// v13 = ne zw8, Zero12: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v14 = mul B9, zw8: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v15 = add s11, v14: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// s16 = select v13, v15, s11: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// Ovf17 = param Ovf: V5
+	// ovf18 = le Ovf17, z4: V10
+	WORD $0x6e65e54a // FCMGE V10.2D, V10.2D, V5.2D
+	// BInf19 = param BInf: V6
+	// v20 = add s16, BInf19: V11
+	WORD $0x4e66d5ab // FADD V11.2D, V13.2D, V6.2D
+	// s21 = select ovf18, v20, s16: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst s21
+	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// Lanes 2-3.
+	// x0 = load x: V10
+	WORD $0x4e6178ea // FCVTL2 V10.2D, V7.4S
+	// y1 = load y: V11
+	WORD $0x4e61790b // FCVTL2 V11.2D, V8.4S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eebd54a // FSUB V10.2D, V10.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6eeae42b // FCMGT V11.2D, V1.2D, V10.2D
+	WORD $0x6e611d4b // BSL V11.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6bdd6c // FMUL V12.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd54b // FSUB V11.2D, V10.2D, V11.2D
+	// B9 = param B: V2
+	// Ah10 = param Ah: V3
+	// s11 = mul Ah10, q7: V12
+	WORD $0x6e6cdc6c // FMUL V12.2D, V3.2D, V12.2D
+	// Zero12 = param Zero: V4
+	// v13 = ne zw8, Zero12: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v14 = mul B9, zw8: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v15 = add s11, v14: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// s16 = select v13, v15, s11: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// Ovf17 = param Ovf: V5
+	// ovf18 = le Ovf17, z4: V10
+	WORD $0x6e65e54a // FCMGE V10.2D, V10.2D, V5.2D
+	// BInf19 = param BInf: V6
+	// v20 = add s16, BInf19: V11
+	WORD $0x4e66d5ab // FADD V11.2D, V13.2D, V6.2D
+	// s21 = select ovf18, v20, s16: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst s21
+	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
+	VST1.P [V9.S4], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x: V10
+	VLD1.P 16(R2), [V7.S4]
+	WORD $0x0e6178ea // FCVTL V10.2D, V7.2S
+	// y1 = load y: V11
+	VLD1.P 16(R3), [V8.S4]
+	WORD $0x0e61790b // FCVTL V11.2D, V8.2S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eebd54a // FSUB V10.2D, V10.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6eeae42b // FCMGT V11.2D, V1.2D, V10.2D
+	WORD $0x6e611d4b // BSL V11.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6bdd6c // FMUL V12.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd54b // FSUB V11.2D, V10.2D, V11.2D
+	// B9 = param B: V2
+	// Ah10 = param Ah: V3
+	// s11 = mul Ah10, q7: V12
+	WORD $0x6e6cdc6c // FMUL V12.2D, V3.2D, V12.2D
+	// Zero12 = param Zero: V4
+	// v13 = ne zw8, Zero12: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v14 = mul B9, zw8: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v15 = add s11, v14: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// s16 = select v13, v15, s11: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// Ovf17 = param Ovf: V5
+	// ovf18 = le Ovf17, z4: V10
+	WORD $0x6e65e54a // FCMGE V10.2D, V10.2D, V5.2D
+	// BInf19 = param BInf: V6
+	// v20 = add s16, BInf19: V11
+	WORD $0x4e66d5ab // FADD V11.2D, V13.2D, V6.2D
+	// s21 = select ovf18, v20, s16: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst s21
+	WORD $0x0e616949 // FCVTN V9.2S, V10.2D
+	// Lanes 6-7.
+	// x0 = load x: V10
+	WORD $0x4e6178ea // FCVTL2 V10.2D, V7.4S
+	// y1 = load y: V11
+	WORD $0x4e61790b // FCVTL2 V11.2D, V8.4S
+	// d2 = sub x0, y1: V10
+	WORD $0x4eebd54a // FSUB V10.2D, V10.2D, V11.2D
+	// NegZero3 = param NegZero: V0
+	// z4 = andnot NegZero3, d2: V10
+	WORD $0x4e601d4a // BIC V10.16B, V10.16B, V0.16B
+	// K5 = param K: V1
+	// w6 = min z4, K5: V11
+	WORD $0x6eeae42b // FCMGT V11.2D, V1.2D, V10.2D
+	WORD $0x6e611d4b // BSL V11.16B, V10.16B, V1.16B
+	// q7 = mul w6, w6: V12
+	WORD $0x6e6bdd6c // FMUL V12.2D, V11.2D, V11.2D
+	// zw8 = sub z4, w6: V11
+	WORD $0x4eebd54b // FSUB V11.2D, V10.2D, V11.2D
+	// B9 = param B: V2
+	// Ah10 = param Ah: V3
+	// s11 = mul Ah10, q7: V12
+	WORD $0x6e6cdc6c // FMUL V12.2D, V3.2D, V12.2D
+	// Zero12 = param Zero: V4
+	// v13 = ne zw8, Zero12: V13
+	WORD $0x4e64e56d // FCMEQ V13.2D, V11.2D, V4.2D
+	// v14 = mul B9, zw8: V11
+	WORD $0x6e6bdc4b // FMUL V11.2D, V2.2D, V11.2D
+	// v15 = add s11, v14: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// s16 = select v13, v15, s11: V13
+	WORD $0x6e6b1d8d // BSL V13.16B, V12.16B, V11.16B
+	// Ovf17 = param Ovf: V5
+	// ovf18 = le Ovf17, z4: V10
+	WORD $0x6e65e54a // FCMGE V10.2D, V10.2D, V5.2D
+	// BInf19 = param BInf: V6
+	// v20 = add s16, BInf19: V11
+	WORD $0x4e66d5ab // FADD V11.2D, V13.2D, V6.2D
+	// s21 = select ovf18, v20, s16: V10
+	WORD $0x6e6d1d6a // BSL V10.16B, V11.16B, V13.16B
+	// store dst s21
+	WORD $0x4e616949 // FCVTN2 V9.4S, V10.2D
+	VST1.P [V9.S4], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
 // func elementwiseF64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
 // Requires: ASIMD
 TEXT ·elementwiseF64NEONBlocks(SB), NOSPLIT, $0-80
@@ -12787,6 +12990,511 @@ loop:
 	// v145 = select v144, v143, nf135: V13
 	WORD $0x6e6f1d8d // BSL V13.16B, V12.16B, V15.16B
 	// store dst v145
+	VST1.P [V13.D2], 16(R1)
+	SUBS $1, R10, R10
+	BNE loop
+
+done:
+	RET
+
+// func rowSums1F64NEONBlocks(p *[23]float64, dst []float64, x []float64, y []float64)
+// Requires: ASIMD
+TEXT ·rowSums1F64NEONBlocks(SB), NOSPLIT, $0-80
+	MOVD p+0(FP), R0
+	MOVD dst_base+8(FP), R1
+	MOVD x_base+32(FP), R2
+	MOVD y_base+56(FP), R3
+	MOVD x_len+40(FP), R10
+	LSR $3, R10, R10
+
+	// Broadcast the parameters.
+	ADD $104, R0, R9
+	VLD1R (R9), [V0.D2]
+	ADD $64, R0, R9
+	VLD1R (R9), [V1.D2]
+	VLD1R (R0), [V2.D2]
+	ADD $96, R0, R9
+	VLD1R (R9), [V3.D2]
+	ADD $80, R0, R9
+	VLD1R (R9), [V4.D2]
+	ADD $144, R0, R9
+	VLD1R (R9), [V5.D2]
+	ADD $160, R0, R9
+	VLD1R (R9), [V6.D2]
+	ADD $168, R0, R9
+	VLD1R (R9), [V7.D2]
+	ADD $72, R0, R9
+	VLD1R (R9), [V8.D2]
+	ADD $112, R0, R9
+	VLD1R (R9), [V9.D2]
+	ADD $120, R0, R9
+	VLD1R (R9), [V10.D2]
+	CBZ R10, done
+
+loop:
+	// Lanes 0-1.
+	// x0 = load x: V11
+	VLD1.P 16(R2), [V11.D2]
+	// y1 = load y: V12
+	VLD1.P 16(R3), [V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4eebd5ae // FSUB V14.2D, V13.2D, V11.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4eeed5eb // FSUB V11.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dac // BIC V12.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2d1d6b // EOR V11.16B, V11.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eece44d // FCMGT V13.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d8e // BSL V14.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e6bd56f // FADD V15.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6ead1deb // BIT V11.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6cddcf // FMUL V15.2D, V14.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6ccdd0 // FMLA V16.2D, V14.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// quad25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// RowCols26 = param RowCols: V5
+	// lin27 = sub RowCols26, quad25: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh28 = param KKh: V6
+	// KKl29 = param KKl: V7
+	// ch30 = mul lin27, KKh28: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v31 = fms lin27, KKh28, ch30: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v32 = mul lin27, KKl29: V14
+	WORD $0x6e67dd6e // FMUL V14.2D, V11.2D, V7.2D
+	// One33 = param One: V0
+	// cl34 = fma v31, One33, v32: V14
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// Inf35 = param Inf: V8
+	// NegZero36 = param NegZero: V1
+	// negch37 = xor ch30, NegZero36: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s38 = add hi20, negch37: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv39 = sub s38, hi20: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v40 = sub s38, bv39: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v41 = sub hi20, v40: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v42 = sub negch37, bv39: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e43 = add v41, v42: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero44 = param Zero: V4
+	// corr45 = lt Zero44, lin27: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi46 = select corr45, s38, hi20: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One47 = param One: V0
+	// v48 = fms lo22, One47, cl34: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// One49 = param One: V0
+	// v50 = fma v48, One49, e43: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// lo51 = select corr45, v50, lo22: V11
+	WORD $0x6e701d8b // BSL V11.16B, V12.16B, V16.16B
+	// Di52 = param Di: V9
+	// q53 = mul hi46, Di52: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v54 = fms hi46, Di52, q53: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl55 = param Dl: V10
+	// v56 = mul lo51, Di52: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v57 = fma hi46, Dl55, v56: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
+	// One58 = param One: V0
+	// r59 = fma v54, One58, v57: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v60 = add q53, r59: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v61 = lt hi46, Inf35: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v62 = select v61, v60, q53: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v62
+	VST1.P [V13.D2], 16(R1)
+	// Lanes 2-3.
+	// x0 = load x: V11
+	VLD1.P 16(R2), [V11.D2]
+	// y1 = load y: V12
+	VLD1.P 16(R3), [V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4eebd5ae // FSUB V14.2D, V13.2D, V11.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4eeed5eb // FSUB V11.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dac // BIC V12.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2d1d6b // EOR V11.16B, V11.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eece44d // FCMGT V13.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d8e // BSL V14.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e6bd56f // FADD V15.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6ead1deb // BIT V11.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6cddcf // FMUL V15.2D, V14.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6ccdd0 // FMLA V16.2D, V14.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// quad25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// RowCols26 = param RowCols: V5
+	// lin27 = sub RowCols26, quad25: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh28 = param KKh: V6
+	// KKl29 = param KKl: V7
+	// ch30 = mul lin27, KKh28: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v31 = fms lin27, KKh28, ch30: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v32 = mul lin27, KKl29: V14
+	WORD $0x6e67dd6e // FMUL V14.2D, V11.2D, V7.2D
+	// One33 = param One: V0
+	// cl34 = fma v31, One33, v32: V14
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// Inf35 = param Inf: V8
+	// NegZero36 = param NegZero: V1
+	// negch37 = xor ch30, NegZero36: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s38 = add hi20, negch37: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv39 = sub s38, hi20: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v40 = sub s38, bv39: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v41 = sub hi20, v40: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v42 = sub negch37, bv39: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e43 = add v41, v42: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero44 = param Zero: V4
+	// corr45 = lt Zero44, lin27: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi46 = select corr45, s38, hi20: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One47 = param One: V0
+	// v48 = fms lo22, One47, cl34: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// One49 = param One: V0
+	// v50 = fma v48, One49, e43: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// lo51 = select corr45, v50, lo22: V11
+	WORD $0x6e701d8b // BSL V11.16B, V12.16B, V16.16B
+	// Di52 = param Di: V9
+	// q53 = mul hi46, Di52: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v54 = fms hi46, Di52, q53: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl55 = param Dl: V10
+	// v56 = mul lo51, Di52: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v57 = fma hi46, Dl55, v56: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
+	// One58 = param One: V0
+	// r59 = fma v54, One58, v57: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v60 = add q53, r59: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v61 = lt hi46, Inf35: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v62 = select v61, v60, q53: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v62
+	VST1.P [V13.D2], 16(R1)
+	// Lanes 4-5.
+	// x0 = load x: V11
+	VLD1.P 16(R2), [V11.D2]
+	// y1 = load y: V12
+	VLD1.P 16(R3), [V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4eebd5ae // FSUB V14.2D, V13.2D, V11.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4eeed5eb // FSUB V11.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dac // BIC V12.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2d1d6b // EOR V11.16B, V11.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eece44d // FCMGT V13.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d8e // BSL V14.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e6bd56f // FADD V15.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6ead1deb // BIT V11.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6cddcf // FMUL V15.2D, V14.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6ccdd0 // FMLA V16.2D, V14.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// quad25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// RowCols26 = param RowCols: V5
+	// lin27 = sub RowCols26, quad25: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh28 = param KKh: V6
+	// KKl29 = param KKl: V7
+	// ch30 = mul lin27, KKh28: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v31 = fms lin27, KKh28, ch30: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v32 = mul lin27, KKl29: V14
+	WORD $0x6e67dd6e // FMUL V14.2D, V11.2D, V7.2D
+	// One33 = param One: V0
+	// cl34 = fma v31, One33, v32: V14
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// Inf35 = param Inf: V8
+	// NegZero36 = param NegZero: V1
+	// negch37 = xor ch30, NegZero36: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s38 = add hi20, negch37: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv39 = sub s38, hi20: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v40 = sub s38, bv39: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v41 = sub hi20, v40: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v42 = sub negch37, bv39: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e43 = add v41, v42: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero44 = param Zero: V4
+	// corr45 = lt Zero44, lin27: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi46 = select corr45, s38, hi20: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One47 = param One: V0
+	// v48 = fms lo22, One47, cl34: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// One49 = param One: V0
+	// v50 = fma v48, One49, e43: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// lo51 = select corr45, v50, lo22: V11
+	WORD $0x6e701d8b // BSL V11.16B, V12.16B, V16.16B
+	// Di52 = param Di: V9
+	// q53 = mul hi46, Di52: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v54 = fms hi46, Di52, q53: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl55 = param Dl: V10
+	// v56 = mul lo51, Di52: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v57 = fma hi46, Dl55, v56: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
+	// One58 = param One: V0
+	// r59 = fma v54, One58, v57: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v60 = add q53, r59: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v61 = lt hi46, Inf35: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v62 = select v61, v60, q53: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v62
+	VST1.P [V13.D2], 16(R1)
+	// Lanes 6-7.
+	// x0 = load x: V11
+	VLD1.P 16(R2), [V11.D2]
+	// y1 = load y: V12
+	VLD1.P 16(R3), [V12.D2]
+	// d2 = sub x0, y1: V13
+	WORD $0x4eecd56d // FSUB V13.2D, V11.2D, V12.2D
+	// v3 = sub d2, x0: V14
+	WORD $0x4eebd5ae // FSUB V14.2D, V13.2D, V11.2D
+	// v4 = sub d2, v3: V15
+	WORD $0x4eeed5af // FSUB V15.2D, V13.2D, V14.2D
+	// One5 = param One: V0
+	// v6 = fms x0, One5, v4: V15
+	WORD $0x6ee0f9ef // FNEG V15.2D, V15.2D
+	WORD $0x4e60cd6f // FMLA V15.2D, V11.2D, V0.2D
+	// One7 = param One: V0
+	// v8 = fma y1, One7, v3: V14
+	WORD $0x4e60cd8e // FMLA V14.2D, V12.2D, V0.2D
+	// e9 = sub v6, v8: V11
+	WORD $0x4eeed5eb // FSUB V11.2D, V15.2D, V14.2D
+	// NegZero10 = param NegZero: V1
+	// z11 = andnot NegZero10, d2: V12
+	WORD $0x4e611dac // BIC V12.16B, V13.16B, V1.16B
+	// sg12 = and d2, NegZero10: V13
+	WORD $0x4e211dad // AND V13.16B, V13.16B, V1.16B
+	// zl13 = xor e9, sg12: V11
+	WORD $0x6e2d1d6b // EOR V11.16B, V11.16B, V13.16B
+	// K14 = param K: V2
+	// quad15 = lt z11, K14: V13
+	WORD $0x6eece44d // FCMGT V13.2D, V2.2D, V12.2D
+	// P16 = param P: V3
+	// c17 = select quad15, z11, P16: V14
+	WORD $0x4ead1dae // MOV V14.16B, V13.16B
+	WORD $0x6e631d8e // BSL V14.16B, V12.16B, V3.16B
+	// v18 = add zl13, zl13: V15
+	WORD $0x4e6bd56f // FADD V15.2D, V11.2D, V11.2D
+	// zz19 = select quad15, v18, zl13: V11
+	WORD $0x6ead1deb // BIT V11.16B, V15.16B, V13.16B
+	// hi20 = mul c17, z11: V15
+	WORD $0x6e6cddcf // FMUL V15.2D, V14.2D, V12.2D
+	// v21 = fms c17, z11, hi20: V16
+	WORD $0x6ee0f9f0 // FNEG V16.2D, V15.2D
+	WORD $0x4e6ccdd0 // FMLA V16.2D, V14.2D, V12.2D
+	// lo22 = fma c17, zz19, v21: V16
+	WORD $0x4e6bcdd0 // FMLA V16.2D, V14.2D, V11.2D
+	// One23 = param One: V0
+	// Zero24 = param Zero: V4
+	// quad25 = select quad15, One23, Zero24: V13
+	WORD $0x6e641c0d // BSL V13.16B, V0.16B, V4.16B
+	// RowCols26 = param RowCols: V5
+	// lin27 = sub RowCols26, quad25: V11
+	WORD $0x4eedd4ab // FSUB V11.2D, V5.2D, V13.2D
+	// KKh28 = param KKh: V6
+	// KKl29 = param KKl: V7
+	// ch30 = mul lin27, KKh28: V12
+	WORD $0x6e66dd6c // FMUL V12.2D, V11.2D, V6.2D
+	// v31 = fms lin27, KKh28, ch30: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e66cd6d // FMLA V13.2D, V11.2D, V6.2D
+	// v32 = mul lin27, KKl29: V14
+	WORD $0x6e67dd6e // FMUL V14.2D, V11.2D, V7.2D
+	// One33 = param One: V0
+	// cl34 = fma v31, One33, v32: V14
+	WORD $0x4e60cdae // FMLA V14.2D, V13.2D, V0.2D
+	// Inf35 = param Inf: V8
+	// NegZero36 = param NegZero: V1
+	// negch37 = xor ch30, NegZero36: V12
+	WORD $0x6e211d8c // EOR V12.16B, V12.16B, V1.16B
+	// s38 = add hi20, negch37: V13
+	WORD $0x4e6cd5ed // FADD V13.2D, V15.2D, V12.2D
+	// bv39 = sub s38, hi20: V17
+	WORD $0x4eefd5b1 // FSUB V17.2D, V13.2D, V15.2D
+	// v40 = sub s38, bv39: V18
+	WORD $0x4ef1d5b2 // FSUB V18.2D, V13.2D, V17.2D
+	// v41 = sub hi20, v40: V18
+	WORD $0x4ef2d5f2 // FSUB V18.2D, V15.2D, V18.2D
+	// v42 = sub negch37, bv39: V12
+	WORD $0x4ef1d58c // FSUB V12.2D, V12.2D, V17.2D
+	// e43 = add v41, v42: V12
+	WORD $0x4e6cd64c // FADD V12.2D, V18.2D, V12.2D
+	// Zero44 = param Zero: V4
+	// corr45 = lt Zero44, lin27: V11
+	WORD $0x6ee4e56b // FCMGT V11.2D, V11.2D, V4.2D
+	// hi46 = select corr45, s38, hi20: V15
+	WORD $0x6eab1daf // BIT V15.16B, V13.16B, V11.16B
+	// One47 = param One: V0
+	// v48 = fms lo22, One47, cl34: V14
+	WORD $0x6ee0f9ce // FNEG V14.2D, V14.2D
+	WORD $0x4e60ce0e // FMLA V14.2D, V16.2D, V0.2D
+	// One49 = param One: V0
+	// v50 = fma v48, One49, e43: V12
+	WORD $0x4e60cdcc // FMLA V12.2D, V14.2D, V0.2D
+	// lo51 = select corr45, v50, lo22: V11
+	WORD $0x6e701d8b // BSL V11.16B, V12.16B, V16.16B
+	// Di52 = param Di: V9
+	// q53 = mul hi46, Di52: V12
+	WORD $0x6e69ddec // FMUL V12.2D, V15.2D, V9.2D
+	// v54 = fms hi46, Di52, q53: V13
+	WORD $0x6ee0f98d // FNEG V13.2D, V12.2D
+	WORD $0x4e69cded // FMLA V13.2D, V15.2D, V9.2D
+	// Dl55 = param Dl: V10
+	// v56 = mul lo51, Di52: V11
+	WORD $0x6e69dd6b // FMUL V11.2D, V11.2D, V9.2D
+	// v57 = fma hi46, Dl55, v56: V11
+	WORD $0x4e6acdeb // FMLA V11.2D, V15.2D, V10.2D
+	// One58 = param One: V0
+	// r59 = fma v54, One58, v57: V11
+	WORD $0x4e60cdab // FMLA V11.2D, V13.2D, V0.2D
+	// v60 = add q53, r59: V11
+	WORD $0x4e6bd58b // FADD V11.2D, V12.2D, V11.2D
+	// v61 = lt hi46, Inf35: V13
+	WORD $0x6eefe50d // FCMGT V13.2D, V8.2D, V15.2D
+	// v62 = select v61, v60, q53: V13
+	WORD $0x6e6c1d6d // BSL V13.16B, V11.16B, V12.16B
+	// store dst v62
 	VST1.P [V13.D2], 16(R1)
 	SUBS $1, R10, R10
 	BNE loop

@@ -267,7 +267,7 @@ func Kernels() []*Kernel {
 				}
 			}
 			b := &builder{k: k, m: t == F64 && f.Info().Accumulates}
-			if f.Info().Cols > 0 {
+			if f.Info().Cols > 0 || f == RowSums1 {
 				body[f](b, t, diff{}) // the body builds the differences of its columns
 			} else {
 				body[f](b, t, b.difference(t, f.Info().ReplacesOverflow))

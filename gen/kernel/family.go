@@ -23,11 +23,12 @@ const (
 	RowMeans2
 	RowSums3
 	RowMeans3
+	RowSums1
 	numFamilies
 )
 
 // Families lists every family, in the order of the generated files.
-var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4, RowMeans4, RowSums2, RowMeans2, RowSums3, RowMeans3}
+var Families = []Family{Elementwise, Sum, Grad, GradElementwise, SumAndGrad, WeightedSum, WeightedSumAndGrad, WeightSum, RowSums4, RowMeans4, RowSums2, RowMeans2, RowSums3, RowMeans3, RowSums1}
 
 // FamilyInfo are the facts of a family that every generator and the root package share.
 type FamilyInfo struct {
@@ -80,6 +81,12 @@ var families = [numFamilies]FamilyInfo{
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 3},
 	RowMeans3: {Name: "RowMeans3", Doc: "writes the mean of the losses of each row of 3 columns of x and y (the sum divided by p's RowDiv) to dst, for whole blocks of 8 rows.",
 		Ins: []string{"x", "y"}, Out: "dst", Cols: 3, Mean: true},
+	// Rows of one column: every element is its own row, so the kernel has
+	// Elementwise's shape (Cols 0: any length, a tail of its own) and RowSums4's
+	// arithmetic for one column (rows.go). RowMeans of one column is the same
+	// kernel: dividing by 1 changes no bit (rows.go says why).
+	RowSums1: {Name: "RowSums1", Doc: "writes the sum of the losses of each row of 1 column of x and y (each element's loss, as Sum forms it for one element) to dst.",
+		Ins: []string{"x", "y"}, Out: "dst"},
 }
 
 // Info returns the facts of family f; it panics for a value that is no family.

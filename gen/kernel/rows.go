@@ -41,7 +41,23 @@ package kernel
 // (overflows32) without the sums' pre-check: the pre-check holds wherever an
 // element overflows (the package doc's Float32 overflow), and a NaN z, which max
 // may drop, makes the row's sum NaN either way.
+//
+// RowSums1 is a row of one column per element: no tree, the lane's values finished
+// as above. It has Elementwise's shape (family.go). RowMeans of one column takes the
+// same kernel, as the division by RowDiv = 1 changes no bit: float32 s/1 is s; for
+// float64, ddDiv by 1 gives qd = q, rd = fma(-q, 1, q) + r = +0 + r, and qd + rd =
+// q + r but where r = -0 and q = -0 (q + r is then -0, q + rd +0), and q is never
+// -0: hi >= +0 (or NaN), Di > 0. (Where q overflows, both are NaN; NaN payloads are
+// not part of the promise.) TestRowsShort holds RowMeans of one column to Mean.
 func init() {
+	body[RowSums1] = func(b *builder, t Type, _ diff) {
+		if t == F32 {
+			b.rows32(1, false)
+		} else {
+			b.m = true
+			b.rows64(1, false)
+		}
+	}
 	for _, f := range Families {
 		mean, cols := f.Info().Mean, f.Info().Cols
 		if cols == 0 {
@@ -66,7 +82,7 @@ func (b *builder) column(t Type, c int) diff {
 	return d
 }
 
-// rows32 is the float32 sum (mean) of a row of cols (2 to 4) columns: Sum's lane
+// rows32 is the float32 sum (mean) of a row of cols (1 to 4) columns: Sum's lane
 // values of each column, added in the pairwise tree, and finishSum32.
 func (b *builder) rows32(cols int, mean bool) {
 	var q, l, z [4]int
@@ -75,9 +91,12 @@ func (b *builder) rows32(cols int, mean bool) {
 		w := b.clampK(d)
 		q[c], l[c], z[c] = b.named("q", b.mul(w, w)), b.named("zw", b.sub(d.z, w)), d.z
 	}
-	qs := b.named("qs", b.add(q[0], q[1]))
-	ls := b.named("ls", b.add(l[0], l[1]))
-	zmax := b.named("zmax", b.max(z[0], z[1]))
+	qs, ls, zmax := q[0], l[0], z[0] // one column: the lane itself
+	if cols > 1 {
+		qs = b.named("qs", b.add(q[0], q[1]))
+		ls = b.named("ls", b.add(l[0], l[1]))
+		zmax = b.named("zmax", b.max(z[0], z[1]))
+	}
 	switch cols {
 	case 4:
 		qs = b.named("qs", b.add(qs, b.add(q[2], q[3])))
@@ -111,7 +130,7 @@ func (b *builder) addDD(h0, l0, h1, l1 int) (h, l int) {
 	return s, b.addA(b.addA(l0, l1), e)
 }
 
-// rows64 is the float64 sum (mean) of a row of cols (2 to 4) columns: Sum's lane
+// rows64 is the float64 sum (mean) of a row of cols (1 to 4) columns: Sum's lane
 // values of each column, added in combine64's tree, and finishSum64.
 func (b *builder) rows64(cols int, mean bool) {
 	// Each pair of columns is added as soon as it is built, which keeps fewer
@@ -136,7 +155,12 @@ func (b *builder) rows64(cols int, mean bool) {
 		h1, l1 := lane(c + 1)
 		return b.addDD(h0, l0, h1, l1)
 	}
-	hi, lo := pair(0)
+	var hi, lo int
+	if cols == 1 {
+		hi, lo = lane(0) // one column: the lane itself
+	} else {
+		hi, lo = pair(0)
+	}
 	switch cols {
 	case 4:
 		h23, l23 := pair(2)

@@ -35,11 +35,12 @@ import (
 )
 
 var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "SumAndGrad", "MeanAndGrad",
-	"WeightedSum", "WeightedMean", "WeightedSumAndGrad", "WeightedMeanAndGrad", "RowSums", "RowMeans", "RowGrad", "RowSums4", "RowMeans4", "RowSums3", "RowMeans3", "RowSums2", "RowMeans2"}
+	"WeightedSum", "WeightedMean", "WeightedSumAndGrad", "WeightedMeanAndGrad", "RowSums", "RowMeans", "RowGrad", "RowSums4", "RowMeans4", "RowSums3", "RowMeans3", "RowSums2", "RowMeans2", "RowSums1", "RowMeans1"}
 
 // cols is the row length of the per-row operations (n/cols rows; RowSums4 and
 // RowMeans4: rows of 4, RowSums3 and RowMeans3: rows of 3 (the whole rows of the n
-// elements), RowSums2 and RowMeans2: rows of 2, the row kernels); the weighted
+// elements), RowSums2 and RowMeans2: rows of 2, RowSums1 and RowMeans1: rows of 1,
+// the row kernels); the weighted
 // operations take g as their weights.
 const cols = 64
 
@@ -312,6 +313,10 @@ func opCall[T smoothl1.Float](l smoothl1.Loss, op string, d, x, y, g []T) func()
 		return func() { smoothl1.RowSums(l, d[:len(x)/2], x, y, 2) }
 	case "RowMeans2":
 		return func() { smoothl1.RowMeans(l, d[:len(x)/2], x, y, 2) }
+	case "RowSums1":
+		return func() { smoothl1.RowSums(l, d, x, y, 1) }
+	case "RowMeans1":
+		return func() { smoothl1.RowMeans(l, d, x, y, 1) }
 	}
 	fail("unknown operation " + op)
 	return nil
