@@ -130,7 +130,8 @@
 //
 // # Row families
 //
-// RowSums4 (rows.go) takes a block of 8 rows of 4 columns (RowSums3: 3, RowSums2: 2), one row per lane, and
+// RowSums4 (rows.go) takes a block of 8 rows of 4 columns (RowSums3: 3, RowSums2: 2;
+// RowSums1, Elementwise-shaped, any number of rows of 1), one row per lane, and
 // gives each row exactly what Sum gives that row alone: Sum's step from zero
 // accumulators on each column, the lanes' pairwise tree over the columns, and the
 // root package's finish, written as operations of the description. Its canonical
