@@ -96,6 +96,17 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 	// does not depend on where the element is (gen/kernel), so neither the stretches
 	// nor the threads change the bits. From parallelMin elements the threads take
 	// runs of whole rows (run), each expanding into a buffer on its own stack.
+	// Rows of one column need no expansion: gradOut is each element's upstream
+	// gradient, so this is GradElementwise itself (gradOut may be dst exactly, as
+	// there; checked above).
+	if cols == 1 {
+		if isF32[T]() {
+			gradElem32(l, f32(dst), f32(x), f32(y), f32(gradOut))
+		} else {
+			gradElem64(l, f64(dst), f64(x), f64(y), f64(gradOut))
+		}
+		return
+	}
 	p, deg := setup(l, isF32[T]())
 	switch {
 	case deg:
@@ -121,8 +132,9 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 // expandRows writes to g the upstream gradients of the elements i..i+len(g)-1 of
 // rows of cols columns: gradOut of each element's row. Rows of 16 columns and more
 // are filled a row at a time, eight stores at once (fillRow); shorter rows whole
-// rows at a time too, with stores of a fixed count for 1 to 4 columns: a
-// division and a call per row of 4 cost more than the kernel's work on it.
+// rows at a time too, with stores of a fixed count for 2 to 4 columns: a
+// division and a call per row of 4 cost more than the kernel's work on it. (Rows
+// of one column need no expansion: RowGrad.)
 func expandRows[T Float](g, gradOut []T, cols, i int) {
 	r, c := i/cols, i%cols
 	k := 0
@@ -136,9 +148,6 @@ func expandRows[T Float](g, gradOut []T, cols, i int) {
 		for ; k+cols <= len(g); k, r = k+cols, r+1 {
 			fillRow(g[k:k+cols], gradOut[r])
 		}
-	case cols == 1:
-		k += copy(g[k:], gradOut[r:])
-		r = len(gradOut)
 	case cols == 2:
 		for ; k+2 <= len(g); k, r = k+2, r+1 {
 			v := gradOut[r]
