@@ -84,7 +84,7 @@ func benchRows[T smoothl1.Float](b *testing.B) {
 	}
 }
 
-// BenchmarkRowGrad times RowGrad on 2^22 elements (rows of 3, 4 and 1000 columns) on
+// BenchmarkRowGrad times RowGrad on 2^22 elements (rows of 1, 3, 4 and 1000 columns) on
 // one goroutine and on every goroutine, against the roofline of its traffic (x and y
 // read, dst written; the upstream gradients are a fraction of that), streamed on as
 // many goroutines:
@@ -106,7 +106,7 @@ func benchRowGrad[T smoothl1.Float](b *testing.B) {
 	x, y := wInputs[T](n)
 	dst := make([]T, n)
 	defer smoothl1.SetThreads(smoothl1.SetThreads(0))
-	for _, cols := range []int{3, 4, 1000} {
+	for _, cols := range []int{1, 3, 4, 1000} {
 		m := n / cols * cols
 		x, y, dst := x[:m], y[:m], dst[:m]
 		gradOut := y[:m/cols]
