@@ -177,7 +177,7 @@ func everyOp[T Float](l Loss, d, x, y []T) {
 }
 
 // rowOps runs RowSums, RowMeans and RowGrad (y's first elements the upstream
-// gradients) on the whole rows of 4 and of 1000 columns in x and y, into d.
+// gradients) on the whole rows of 1, 3, 4 and 1000 columns in x and y, into d.
 func rowOps[T Float](l Loss, d, x, y []T) {
 	for _, cols := range []int{1, 3, 4, 1000} {
 		n := len(x) / cols * cols

@@ -19,7 +19,7 @@ import (
 // tree ((0+1)+(2+3))+((4+5)+(6+7)) and finished. This path computes the same lane
 // values for many rows at once: the Sum kernel of the implementation in use, called
 // on a window of Lanes/n whole rows, leaves each element's values in its own lane
-// (the float32 path of 1 to 4 columns computes them in Go instead, with the
+// (the float32 path of 2 to 4 columns computes them in Go instead, with the
 // kernel's operations: lane32). Each row's lanes are then added in the same tree
 // and finished by the same code as Sum's (finishSum64, finishSum32). Degenerate
 // parameters, float64 slowSum and rows longer than a chunk keep the per-row Sum
@@ -40,7 +40,9 @@ import (
 // Rows of 2, 3 and 4 columns (points, boxes) go to the row kernels (gen/kernel/rows.go),
 // which do all of the above for 8 rows at a time in vector lanes, one row per lane,
 // where that is the faster path (rowKernel); the rows after their last whole block
-// of 8 take the paths below.
+// of 8 take the paths below. Rows of one column go to RowSums1 on every
+// implementation, which takes every row (so the window path of float64 below never
+// sees one column).
 //
 // TestRowsShort and TestRowsShortOrder hold this path to Sum and Mean called per
 // row, bit for bit, and TestRowsShortLanes its lane sums from a window to those of
@@ -178,14 +180,7 @@ func rowsShort32(id int, p *generated.Params, dst, x, y []float32, cols int, mea
 		}
 		return
 	}
-	switch cols {
-	case 1:
-		for r := range dst {
-			xs, ys := x[r:r+1], y[r:r+1]
-			q, l := lane32(k, xs[0], ys[0])
-			ovf := (q >= ovfQ || l >= ovfL) && overflows32(p, xs, ys)
-			dst[r] = float32(finishSum32(p, q, l, mean, 1, ovf))
-		}
+	switch cols { // (one column: RowSums1 above took every row)
 	case 2:
 		for r := range dst {
 			xs, ys := x[2*r:2*r+2], y[2*r:2*r+2]

@@ -284,7 +284,7 @@ func TestRowsShortLanes(t *testing.T) {
 							}
 						}
 					}
-					if ok32 && cols > 4 { // (1 to 4 columns compute the lanes in Go: lane32)
+					if ok32 && cols > 4 { // (2 to 4 columns compute the lanes in Go: lane32; 1 takes RowSums1)
 						x32, y32 := make([]float32, len(x)), make([]float32, len(y))
 						for i := range x {
 							x32[i], y32[i] = float32(x[i]), float32(y[i])
@@ -383,10 +383,13 @@ func testRowsShortThreads[T Float](t *testing.T) {
 			withThreads(n, chunkLen, func() { RowGrad(l, got, x, y, gradOut, cols) })
 			checkSameBits(t, fmt.Sprintf("%T cols=%d RowGrad threads=%d", T(0), cols, n), got, ref)
 		}
-		if cols > 1 { // dst == x
-			xc := clone(x)
-			withThreads(3, chunkLen, func() { RowGrad(l, xc, xc, y, gradOut, cols) })
-			checkSameBits(t, fmt.Sprintf("%T cols=%d RowGrad in place", T(0), cols), xc, ref)
+		xc := clone(x) // dst == x
+		withThreads(3, chunkLen, func() { RowGrad(l, xc, xc, y, gradOut, cols) })
+		checkSameBits(t, fmt.Sprintf("%T cols=%d RowGrad in place", T(0), cols), xc, ref)
+		if cols == 1 { // dst == gradOut, which one column allows
+			gc := clone(gradOut)
+			withThreads(3, chunkLen, func() { RowGrad(l, gc, x, y, gc, cols) })
+			checkSameBits(t, fmt.Sprintf("%T cols=%d RowGrad into gradOut", T(0), cols), gc, ref)
 		}
 	}
 }
@@ -438,8 +441,8 @@ func testRowKernels[T Float](t *testing.T, cols int) {
 	rows, whole := 8*7+5, 8*7
 	if cols == 1 {
 		// RowSums1 has Elementwise's loops: rows enough for the AVX-512 loop copy
-		// that prefetches (it stops 2048 elements before the end), which eachImpl
-		// runs too.
+		// that prefetches (it stops 8 KiB before the end: 2048 float32 elements,
+		// 1024 float64), which eachImpl runs too.
 		rows = 3*1024 + 5
 		whole = rows
 	}

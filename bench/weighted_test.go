@@ -86,8 +86,9 @@ func benchRows[T smoothl1.Float](b *testing.B) {
 
 // BenchmarkRowGrad times RowGrad on 2^22 elements (rows of 1, 3, 4 and 1000 columns) on
 // one goroutine and on every goroutine, against the roofline of its traffic (x and y
-// read, dst written; the upstream gradients are a fraction of that), streamed on as
-// many goroutines:
+// read, dst written; the upstream gradients are a fraction of that, but for rows of
+// one column, where they are as many as x's and the roofline leaves them out),
+// streamed on as many goroutines:
 //
 //	go test -run - -bench 'RowGrad$' -count 5 | tee rowgrad.txt
 //	benchstat -col /threads rowgrad.txt
@@ -109,7 +110,7 @@ func benchRowGrad[T smoothl1.Float](b *testing.B) {
 	for _, cols := range []int{1, 3, 4, 1000} {
 		m := n / cols * cols
 		x, y, dst := x[:m], y[:m], dst[:m]
-		gradOut := y[:m/cols]
+		gradOut := append([]T(nil), y[:m/cols]...) // a stream of its own
 		s := set[T]{x: x, y: y, dst: dst} // the roofline's bytes: those RowGrad is timed on
 		for _, th := range []int{1, runtime.GOMAXPROCS(0)} {
 			for _, impl := range []string{"smoothl1", "roofline"} {

@@ -268,7 +268,9 @@ func Kernels() []*Kernel {
 			}
 			b := &builder{k: k, m: t == F64 && f.Info().Accumulates}
 			if f.Info().Cols > 0 || f == RowSums1 {
-				body[f](b, t, diff{}) // the body builds the differences of its columns
+				// The body builds the differences of its columns (RowSums1: of its
+				// one column, as the row families do).
+				body[f](b, t, diff{})
 			} else {
 				body[f](b, t, b.difference(t, f.Info().ReplacesOverflow))
 			}

@@ -42,7 +42,8 @@ type FamilyInfo struct {
 	// ReplacesOverflow: the float32 kernel replaces a z whose float32 x - y
 	// overflows by +Inf itself; the others leave it to their caller (package doc).
 	ReplacesOverflow bool
-	// Cols > 0: a row family. Each lane is a row of Cols elements of every input
+	// Cols > 0: a row family. (RowSums1, rows of one column, has Cols 0: its shape
+	// is Elementwise's, a row per element.) Each lane is a row of Cols elements of every input
 	// (Load's Col names the column); the kernel's length is the output's, one
 	// value per row, and the inputs hold Cols elements per row. Its kernels take
 	// whole blocks of Lanes rows only (len(dst) a multiple of Lanes; the caller

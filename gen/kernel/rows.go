@@ -2,7 +2,8 @@ package kernel
 
 // This file describes the row families RowSums4 and RowMeans4, RowSums3 and
 // RowMeans3, RowSums2 and RowMeans2: RowSums and RowMeans of rows of 4 columns
-// (boxes), 3 (points in space) and 2 (points in the plane), one row per lane. Their
+// (boxes), 3 (points in space) and 2 (points in the plane), one row per lane; and
+// RowSums1, rows of one column (below, before init). Their
 // canonical order is not their own: it is Sum's for a row of 4 (3, 2) elements, so
 // that RowSums gives each row the bits of Sum over that row (the root package's
 // contract). Sum on 4 elements is one partial block: element c in lane c, padding

@@ -628,10 +628,12 @@ func describedEquivalent(fn, prev, line, desc string) string {
 		if describedNotFin.MatchString(prev) {
 			return "nf = q/RowDiv is read only where hi is +Inf or NaN, where q*RowDiv is the same +Inf or NaN"
 		}
-	case "FMLA -> FMLS", "VFMADD231PD -> VFMSUB231PD":
-		if strings.HasPrefix(f, "rowsums2") || strings.HasPrefix(f, "rowmeans2") {
+	case "FMLA -> FMLS":
+		// NEON's FMLA adds the product fms(lin, kh, ch)*1 to lin*kl. (On amd64 the
+		// VFMADD231PD's addend is lin*kl, which VFMSUB231PD negates: not equivalent.)
+		if strings.HasPrefix(f, "rowsums2") || strings.HasPrefix(f, "rowmeans2") || strings.HasPrefix(f, "rowsums1") {
 			if describedCl.MatchString(prev) {
-				return "cl = fms(lin, kh, ch) + lin*kl: with 2 columns lin is 0, 1 or 2, lin*kh is exact and its error +0, so adding or subtracting it is the same"
+				return "cl = fms(lin, kh, ch) + lin*kl: with 1 or 2 columns lin is 0, 1 or 2, lin*kh is exact and its error +0, so adding or subtracting it is the same"
 			}
 		}
 	}
