@@ -94,6 +94,8 @@ func testRows[T Float](t *testing.T) {
 // TestRowsInPlace checks the aliasing RowSums and RowGrad allow: dst == x with one
 // column, and RowGrad's dst == x or y.
 func TestRowsInPlace(t *testing.T) {
+	testRowsInPlace1[float32](t)
+	testRowsInPlace1[float64](t)
 	r := newRand(13)
 	x, y := makeInputs[float64](r, 40, false)
 	l := Loss{}
@@ -118,6 +120,42 @@ func TestRowsInPlace(t *testing.T) {
 	for i := range gw {
 		if !sameBits(gc[i], gw[i]) {
 			t.Fatalf("RowGrad dst == gradOut [%d]: %v, want %v", i, gc[i], gw[i])
+		}
+	}
+}
+
+// testRowsInPlace1 holds RowSums and RowMeans of one column (the kernel RowSums1) with
+// dst == x and dst == y to the out-of-place bits, on every implementation (both
+// prefetch settings: eachImpl), for rows enough to run the AVX-512 loop copy that
+// prefetches, and a tail.
+func testRowsInPlace1[T Float](t *testing.T) {
+	r := newRand(19)
+	const n = 3*1024 + 5
+	x, y := makeInputs[T](r, n, false)
+	l, _ := Huber(0.5)
+	for _, in := range eachImpl(t) {
+		for _, mean := range []bool{false, true} {
+			op := func(dst, x, y []T) {
+				if mean {
+					RowMeans(l, dst, x, y, 1)
+				} else {
+					RowSums(l, dst, x, y, 1)
+				}
+			}
+			want := make([]T, n)
+			op(want, x, y)
+			for k, dst := range [][]T{clone(x), clone(y)} {
+				if k == 0 {
+					op(dst, dst, y)
+				} else {
+					op(dst, x, dst)
+				}
+				for i := range want {
+					if !sameBits(dst[i], want[i]) {
+						t.Fatalf("%s %T mean=%v dst == %s: [%d] = %v, want %v", in.name, T(0), mean, []string{"x", "y"}[k], i, dst[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }
