@@ -262,3 +262,62 @@ func TestBoundaryLanesLong(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightedBoundaryIsLinear holds the float32 weighted sums to the linear branch
+// at z == beta. There the quadratic branch's (z*z)*Ah may differ from z - H = beta/2
+// by one rounding of float64, which a float32 result shows only at a tie. So the test
+// takes a beta and a weight w (tieBeta) for which w*beta/2 is exactly a float32 tie,
+// and for which the quadratic loss, times w, would lie on the side of the tie that
+// rounding to even does not take; the want is w*beta/2 rounded to even. The element
+// sits alone, at the start of a long input (the AVX-512 loop copy that prefetches,
+// when eachImpl turns it on), near its end (the loop after that copy) and in its tail;
+// the other elements are zeros, whose terms are +0.
+func TestWeightedBoundaryIsLinear(t *testing.T) {
+	b, wt := tieBeta(t)
+	l, _ := SmoothL1(float64(b))
+	want := float32(float64(wt) * (0.5 * float64(b))) // exact in float64, a float32 tie: rounded to even
+	const long = 3 << 12
+	for _, in := range eachImpl(t) {
+		for _, c := range []struct{ n, at int }{{1, 0}, {long, 0}, {long, long - 16}, {long + 3, long + 1}} {
+			for _, sign := range []float32{1, -1} {
+				x, y, w := make([]float32, c.n), make([]float32, c.n), fill(float32(1), c.n)
+				x[c.at], w[c.at] = sign*b, wt
+				if got := WeightedSum(l, x, y, w); got != want {
+					t.Errorf("%s WeightedSum, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
+				}
+				if got := WeightedSumAndGrad(l, make([]float32, c.n), x, y, w, 1); got != want {
+					t.Errorf("%s WeightedSumAndGrad, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
+				}
+			}
+		}
+	}
+}
+
+// tieBeta returns a float32 beta = m*2^-11 (m odd, 12 bits) and a weight w (odd, an
+// integer) such that m*w has 25 bits, so that w*beta/2 is a float32 tie, and such that
+// the quadratic loss (beta*beta)*(0.5/beta), rounded as the float32 kernels round it,
+// times w rounded to float64, is not w*beta/2 and lies on the side of it that the tie
+// does not round to.
+func tieBeta(t *testing.T) (beta, w float32) {
+	for m := 1<<12 - 1; m > 1<<11; m -= 2 {
+		b := float64(m) * 0x1p-11
+		quad, lin := float64(b*b)*(0.5/b), 0.5*b
+		if quad == lin {
+			continue
+		}
+		for wi := (1<<24)/m | 1; wi*m < 1<<25; wi += 2 {
+			if wi*m < 1<<24 {
+				continue
+			}
+			tq, tl := float64(float64(wi)*quad), float64(wi)*lin
+			// m*w = 2a + 1 lies between the float32 mantissas a and a + 1: the
+			// tie rounds up where a is odd.
+			up := (wi*m-1)/2%2 == 1
+			if tq != tl && (tq < tl) == up {
+				return float32(b), float32(wi)
+			}
+		}
+	}
+	t.Fatal("no beta found")
+	return 0, 0
+}
