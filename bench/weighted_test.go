@@ -110,8 +110,10 @@ func benchRowGrad[T smoothl1.Float](b *testing.B) {
 	for _, cols := range []int{1, 3, 4, 1000} {
 		m := n / cols * cols
 		x, y, dst := x[:m], y[:m], dst[:m]
-		gradOut := append([]T(nil), y[:m/cols]...) // a stream of its own
-		s := set[T]{x: x, y: y, dst: dst} // the roofline's bytes: those RowGrad is timed on
+		// gradOut: a stream of its own; s: the roofline's bytes, those RowGrad is
+		// timed on.
+		gradOut := append([]T(nil), y[:m/cols]...)
+		s := set[T]{x: x, y: y, dst: dst}
 		for _, th := range []int{1, runtime.GOMAXPROCS(0)} {
 			for _, impl := range []string{"smoothl1", "roofline"} {
 				b.Run(fmt.Sprintf("impl=%s/dtype=%s/cols=%d/threads=%d", impl, dtype, cols, th), func(b *testing.B) {
