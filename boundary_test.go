@@ -2,6 +2,7 @@ package smoothl1
 
 import (
 	"math"
+	"math/big"
 	"testing"
 
 	"github.com/gokernels/smoothl1/generated"
@@ -273,6 +274,7 @@ func TestBoundaryLanesLong(t *testing.T) {
 // when eachImpl turns it on), near its end (the loop after that copy) and in its tail;
 // the other elements are zeros, whose terms are +0.
 func TestWeightedBoundaryIsLinear(t *testing.T) {
+	testWeightedBoundary64(t)
 	b, wt := tieBeta(t)
 	l, _ := SmoothL1(float64(b))
 	want := float32(float64(wt) * (0.5 * float64(b))) // exact in float64, a float32 tie: rounded to even
@@ -315,6 +317,68 @@ func tieBeta(t *testing.T) (beta, w float32) {
 			up := (wi*m-1)/2%2 == 1
 			if tq != tl && (tq < tl) == up {
 				return float32(b), float32(wi)
+			}
+		}
+	}
+	t.Fatal("no beta found")
+	return 0, 0
+}
+
+// testWeightedBoundary64 is TestWeightedBoundaryIsLinear for float64 data: the
+// quadratic loss in double-double, (z*z)*(Ah + Al) with its errors, may differ from
+// the linear beta/2 by 2^-100 or so, which the sum shows only where w*beta/2 is a
+// float64 tie (tieBeta64). The want, w*beta/2 rounded to even, comes from math/big.
+func testWeightedBoundary64(t *testing.T) {
+	b, wt := tieBeta64(t)
+	l, _ := SmoothL1(b)
+	exact := new(big.Float).SetPrec(200).SetFloat64(b)
+	exact.Mul(exact, new(big.Float).SetFloat64(wt))
+	want, _ := exact.Mul(exact, big.NewFloat(0.5)).Float64() // a tie, rounded to even
+	const long = 3 << 11
+	for _, in := range eachImpl(t) {
+		for _, c := range []struct{ n, at int }{{1, 0}, {long, 0}, {long, long - 16}, {long + 3, long + 1}} {
+			for _, sign := range []float64{1, -1} {
+				x, y, w := make([]float64, c.n), make([]float64, c.n), fill(1.0, c.n)
+				x[c.at], w[c.at] = sign*b, wt
+				if got := WeightedSum(l, x, y, w); got != want {
+					t.Errorf("%s WeightedSum, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
+				}
+				if got := WeightedSumAndGrad(l, make([]float64, c.n), x, y, w, 1); got != want {
+					t.Errorf("%s WeightedSumAndGrad, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
+				}
+			}
+		}
+	}
+}
+
+// tieBeta64 returns beta = m*2^-26 (m odd, 27 bits) and an odd integer weight w such
+// that m*w has 54 bits, so that w*beta/2 is a float64 tie, and such that the
+// quadratic double-double loss at z = beta (gen/kernel's lossDD, with Ah = 0.5/beta
+// and Al its error), times w as the kernels multiply it, rounds elsewhere than the
+// tie does.
+func tieBeta64(t *testing.T) (beta, w float64) {
+	for m := 1<<27 - 1; m > 1<<26; m -= 2 {
+		b := float64(m) * 0x1p-26
+		ah := 0.5 / b
+		al := math.FMA(-ah, b, 0.5) / b
+		p := float64(b * b)
+		pl := math.FMA(b, b, -p)
+		qh := float64(p * ah)
+		ql := math.FMA(p, al, math.FMA(pl, ah, math.FMA(p, ah, -qh)))
+		if qh == 0.5*b && ql == 0 {
+			continue
+		}
+		for k := range 64 {
+			wi := float64((1<<53)/m + 2*k + 1)
+			if wi*float64(m) >= 0x1p54 {
+				break
+			}
+			exact := new(big.Float).SetPrec(200).SetFloat64(b)
+			exact.Mul(exact, new(big.Float).SetFloat64(wi))
+			tie, _ := exact.Mul(exact, big.NewFloat(0.5)).Float64()
+			ph := float64(qh * wi)
+			if ph+math.FMA(ql, wi, math.FMA(qh, wi, -ph)) != tie {
+				return b, wi
 			}
 		}
 	}
