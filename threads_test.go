@@ -268,19 +268,19 @@ func TestThreadsNoAllocs(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Log("GOMAXPROCS < 2: the helper may never run, the count still must be 0")
 	}
-	n, min := 1<<20, 0
+	n, min, runs := 1<<20, 0, 20
 	if testing.Short() { // (under qemu the long form takes minutes)
-		n, min = 4*chunkLen+3, chunkLen // the parallel path all the same
+		n, min, runs = 4*chunkLen+3, chunkLen, 5 // the parallel path all the same
 	}
 	x32, y32, g32 := boundaryInputs[float32](n, "finite", 1)
 	x64, y64, g64 := boundaryInputs[float64](n, "finite", 1)
 	d32, d64 := make([]float32, n), make([]float64, n)
 	l := mustLoss(t, "huber", 0.5)
 	withThreads(2, min, func() {
-		if a := testing.AllocsPerRun(20, func() { allOps(l, d32, x32, y32, g32) }); a != 0 {
+		if a := testing.AllocsPerRun(runs, func() { allOps(l, d32, x32, y32, g32) }); a != 0 {
 			t.Errorf("float32: %v allocations per run of all operations at n = %d with threads = 2", a, n)
 		}
-		if a := testing.AllocsPerRun(20, func() { allOps(l, d64, x64, y64, g64) }); a != 0 {
+		if a := testing.AllocsPerRun(runs, func() { allOps(l, d64, x64, y64, g64) }); a != 0 {
 			t.Errorf("float64: %v allocations per run of all operations at n = %d with threads = 2", a, n)
 		}
 	})
