@@ -27,11 +27,12 @@ const armTimeout = 10 * time.Minute
 // stage1Tests are the quick tests run against each arm64 mutant first: the fuzz
 // targets' seed corpora, the lane accumulator checks, the quick weighted checks
 // (the weighted seeds are too short to reach the NEON blocks of the weighted
-// kernels; TestWeightedLossOverflow has the float32 overflow ties) and the row
-// kernels' check (TestRowKernels), about 10 seconds under qemu when they pass.
+// kernels; TestWeightedLossOverflow has the float32 overflow ties,
+// TestWeightedBoundaryIsLinear the ties at z == beta) and the row kernels' check
+// (TestRowKernels), about 10 seconds under qemu when they pass.
 // A mutant they catch needs no full run. Only those that the -run pattern selects are run, so that stage 1 fails
 // only where the full run would.
-var stage1Tests = regexp.MustCompile(`^(Fuzz.*|TestLaneAccumulators|TestLaneAccumulators32|TestWeightedGolden|TestWeightedMask|TestWeightedLanes|TestWeightedBoundary|TestWeightedLossOverflow|TestRowKernels)$`)
+var stage1Tests = regexp.MustCompile(`^(Fuzz.*|TestLaneAccumulators|TestLaneAccumulators32|TestWeightedGolden|TestWeightedMask|TestWeightedLanes|TestWeightedBoundary|TestWeightedBoundaryIsLinear|TestWeightedLossOverflow|TestRowKernels)$`)
 
 // patch is where one arm64 mutant's instruction is in the test binary.
 type patch struct {
