@@ -264,9 +264,10 @@ func TestBoundaryLanesLong(t *testing.T) {
 	}
 }
 
-// TestWeightedBoundaryIsLinear holds the float32 weighted sums to the linear branch
-// at z == beta. There the quadratic branch's (z*z)*Ah may differ from z - H = beta/2
-// by one rounding of float64, which a float32 result shows only at a tie. So the test
+// TestWeightedBoundaryIsLinear holds the weighted sums to the linear branch at z ==
+// beta. There the float32 quadratic branch's (z*z)*Ah may differ from z - H = beta/2
+// by one rounding of float64 (the float64 one's double-double by about 2^-100:
+// tieBeta64), which a result shows only at a tie. So the test
 // takes a beta and a weight w (tieBeta) for which w*beta/2 is exactly a float32 tie,
 // and for which the quadratic loss, times w, would lie on the side of the tie that
 // rounding to even does not take; the want is w*beta/2 rounded to even. The element
@@ -274,21 +275,31 @@ func TestBoundaryLanesLong(t *testing.T) {
 // when eachImpl turns it on), near its end (the loop after that copy) and in its tail;
 // the other elements are zeros, whose terms are +0.
 func TestWeightedBoundaryIsLinear(t *testing.T) {
-	testWeightedBoundary64(t)
-	b, wt := tieBeta(t)
+	b32, w32 := tieBeta(t)
+	checkWeightedTie(t, b32, w32, float32(float64(w32)*(0.5*float64(b32))), 3<<12) // exact in float64: rounded to even
+	b64, w64 := tieBeta64(t)
+	exact := new(big.Float).SetPrec(200).SetFloat64(b64)
+	exact.Mul(exact, new(big.Float).SetFloat64(w64))
+	want64, _ := exact.Mul(exact, big.NewFloat(0.5)).Float64() // rounded to even
+	checkWeightedTie(t, b64, w64, want64, 3<<11)
+}
+
+// checkWeightedTie runs WeightedSum and WeightedSumAndGrad of SmoothL1(b) on one
+// element x = ±b, y = 0 with weight wt among zeros (weight 1), alone and in inputs of
+// long elements or more (at their start, near their end, in their tail), on every
+// implementation, and wants want.
+func checkWeightedTie[T Float](t *testing.T, b, wt, want T, long int) {
 	l, _ := SmoothL1(float64(b))
-	want := float32(float64(wt) * (0.5 * float64(b))) // exact in float64, a float32 tie: rounded to even
-	const long = 3 << 12
 	for _, in := range eachImpl(t) {
 		for _, c := range []struct{ n, at int }{{1, 0}, {long, 0}, {long, long - 16}, {long + 3, long + 1}} {
-			for _, sign := range []float32{1, -1} {
-				x, y, w := make([]float32, c.n), make([]float32, c.n), fill(float32(1), c.n)
+			for _, sign := range []T{1, -1} {
+				x, y, w := make([]T, c.n), make([]T, c.n), fill(T(1), c.n)
 				x[c.at], w[c.at] = sign*b, wt
 				if got := WeightedSum(l, x, y, w); got != want {
-					t.Errorf("%s WeightedSum, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
+					t.Errorf("%s %T WeightedSum, beta = %v, w = %v at %d of %d: %v, want %v", in.name, T(0), b, wt, c.at, c.n, got, want)
 				}
-				if got := WeightedSumAndGrad(l, make([]float32, c.n), x, y, w, 1); got != want {
-					t.Errorf("%s WeightedSumAndGrad, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
+				if got := WeightedSumAndGrad(l, make([]T, c.n), x, y, w, 1); got != want {
+					t.Errorf("%s %T WeightedSumAndGrad, beta = %v, w = %v at %d of %d: %v, want %v", in.name, T(0), b, wt, c.at, c.n, got, want)
 				}
 			}
 		}
@@ -324,34 +335,10 @@ func tieBeta(t *testing.T) (beta, w float32) {
 	return 0, 0
 }
 
-// testWeightedBoundary64 is TestWeightedBoundaryIsLinear for float64 data: the
-// quadratic loss in double-double, (z*z)*(Ah + Al) with its errors, may differ from
-// the linear beta/2 by 2^-100 or so, which the sum shows only where w*beta/2 is a
-// float64 tie (tieBeta64). The want, w*beta/2 rounded to even, comes from math/big.
-func testWeightedBoundary64(t *testing.T) {
-	b, wt := tieBeta64(t)
-	l, _ := SmoothL1(b)
-	exact := new(big.Float).SetPrec(200).SetFloat64(b)
-	exact.Mul(exact, new(big.Float).SetFloat64(wt))
-	want, _ := exact.Mul(exact, big.NewFloat(0.5)).Float64() // a tie, rounded to even
-	const long = 3 << 11
-	for _, in := range eachImpl(t) {
-		for _, c := range []struct{ n, at int }{{1, 0}, {long, 0}, {long, long - 16}, {long + 3, long + 1}} {
-			for _, sign := range []float64{1, -1} {
-				x, y, w := make([]float64, c.n), make([]float64, c.n), fill(1.0, c.n)
-				x[c.at], w[c.at] = sign*b, wt
-				if got := WeightedSum(l, x, y, w); got != want {
-					t.Errorf("%s WeightedSum, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
-				}
-				if got := WeightedSumAndGrad(l, make([]float64, c.n), x, y, w, 1); got != want {
-					t.Errorf("%s WeightedSumAndGrad, beta = %v, w = %v at %d of %d: %v, want %v", in.name, b, wt, c.at, c.n, got, want)
-				}
-			}
-		}
-	}
-}
-
-// tieBeta64 returns beta = m*2^-26 (m odd, 27 bits) and an odd integer weight w such
+// tieBeta64 is tieBeta for float64 data. There the quadratic loss is a double-double,
+// (z*z)*(Ah + Al) with its errors, which may differ from the linear beta/2 by 2^-100
+// or so, and the test's want comes from math/big. It returns beta = m*2^-26 (m odd,
+// 27 bits) and an odd integer weight w such
 // that m*w has 54 bits, so that w*beta/2 is a float64 tie, and such that the
 // quadratic double-double loss at z = beta (gen/kernel's lossDD, with Ah = 0.5/beta
 // and Al its error), times w as the kernels multiply it, rounds elsewhere than the
