@@ -100,11 +100,7 @@ func RowGrad[T Float](l Loss, dst, x, y, gradOut []T, cols int) {
 	// gradient, so this is GradElementwise itself (gradOut may be dst exactly, as
 	// there; checked above).
 	if cols == 1 {
-		if isF32[T]() {
-			gradElem32(l, f32(dst), f32(x), f32(y), f32(gradOut))
-		} else {
-			gradElem64(l, f64(dst), f64(x), f64(y), f64(gradOut))
-		}
+		gradElem(l, dst, x, y, gradOut)
 		return
 	}
 	p, deg := setup(l, isF32[T]())

@@ -278,6 +278,11 @@ func GradElementwise[T Float](l Loss, dst, x, y, gradOut []T) {
 		panic(fmt.Sprintf("smoothl1: GradElementwise: length mismatch: len(gradOut) = %d, len(x) = %d", len(gradOut), len(x)))
 	}
 	checkOverlap("GradElementwise", dst, "gradOut", gradOut)
+	gradElem(l, dst, x, y, gradOut)
+}
+
+// gradElem is GradElementwise after its checks (RowGrad of one column takes it too).
+func gradElem[T Float](l Loss, dst, x, y, gradOut []T) {
 	if isF32[T]() {
 		gradElem32(l, f32(dst), f32(x), f32(y), f32(gradOut))
 	} else {

@@ -40,8 +40,7 @@ var allOps = []string{"Elementwise", "Sum", "Mean", "Grad", "GradElementwise", "
 // cols is the row length of the per-row operations (n/cols rows; RowSums4 and
 // RowMeans4: rows of 4, RowSums3 and RowMeans3: rows of 3 (the whole rows of the n
 // elements), RowSums2 and RowMeans2: rows of 2, RowSums1 and RowMeans1: rows of 1,
-// the row kernels); the weighted
-// operations take g as their weights.
+// the row kernels); the weighted operations take g as their weights.
 const cols = 64
 
 // Targets: neon at most this fraction of generic's instructions per element.
