@@ -144,18 +144,7 @@ func testRowsInPlace1[T Float](t *testing.T) {
 			}
 			want := make([]T, n)
 			op(want, x, y)
-			for k, dst := range [][]T{clone(x), clone(y)} {
-				if k == 0 {
-					op(dst, dst, y)
-				} else {
-					op(dst, x, dst)
-				}
-				for i := range want {
-					if !sameBits(dst[i], want[i]) {
-						t.Fatalf("%s %T mean=%v dst == %s: [%d] = %v, want %v", in.name, T(0), mean, []string{"x", "y"}[k], i, dst[i], want[i])
-					}
-				}
-			}
+			checkInPlaceOp(t, fmt.Sprintf("%s %T RowSums/RowMeans (mean=%v) of one column", in.name, T(0), mean), x, y, want, op)
 		}
 	}
 }
