@@ -52,6 +52,29 @@ type result struct {
 	NsPerElem float64 `json:"ns_per_element"`
 	GBps      float64 `json:"gb_per_s"`
 	Threads   int     `json:"threads"` // goroutines (smoothl1.SetThreads); the main sweep runs with 1
+	// RoofMedian is the median over the rounds of the roofline's time in a round
+	// divided by this one's in the same round (pairedMedian), 0 without a roofline.
+	RoofMedian float64 `json:"roofline_share_median,omitempty"`
+	// OneMedian (threads section) is the same paired median of the time on one
+	// goroutine divided by this one's: the speed-up over threads = 1.
+	OneMedian float64 `json:"speedup_median,omitempty"`
+}
+
+// pairedMedian returns the median over rounds of base[r]/t[r]: the ratio of two
+// measurements taken moments apart in the same round, so that the memory bandwidth
+// or clock of that moment, which this shared machine changes from one second to
+// the next, reaches both alike. Beside the best of each (which may come from
+// different moments), it is the other way to read a ratio on a noisy machine.
+func pairedMedian(base, t []float64) float64 {
+	rs := make([]float64, len(t))
+	for r := range t {
+		rs[r] = base[r] / t[r]
+	}
+	slices.Sort(rs)
+	if len(rs)%2 == 1 {
+		return rs[len(rs)/2]
+	}
+	return (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
 }
 
 func main() {
@@ -346,6 +369,7 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 	// reaches every implementation and the roofline alike, and their ratios
 	// compare like with like.
 	best := make([]float64, len(impls))
+	times := make([][]float64, len(impls)) // per round, for pairedMedian
 	for i := range best {
 		best[i] = math.Inf(1)
 	}
@@ -369,16 +393,23 @@ func measure(op string, impls []string, dtype string, n int, per time.Duration) 
 			for j := 0; j < batch; j++ {
 				run()
 			}
-			best[i] = min(best[i], float64(time.Since(start).Nanoseconds())/float64(batch*ops[i]))
+			t := float64(time.Since(start).Nanoseconds()) / float64(batch*ops[i])
+			best[i] = min(best[i], t)
+			times[i] = append(times[i], t)
 		}
 	}
+	roof := slices.Index(impls, implRoofline)
 	var rs []result
 	for i, impl := range impls {
 		if runs[i] == nil {
 			continue
 		}
-		rs = append(rs, result{Op: op, Impl: impl, Dtype: dtype, N: n, Threads: 1, NsPerOp: best[i], NsPerElem: best[i] / float64(n),
-			GBps: float64(bytesMoved(op, n, size)) / best[i]})
+		r := result{Op: op, Impl: impl, Dtype: dtype, N: n, Threads: 1, NsPerOp: best[i], NsPerElem: best[i] / float64(n),
+			GBps: float64(bytesMoved(op, n, size)) / best[i]}
+		if roof >= 0 && runs[roof] != nil {
+			r.RoofMedian = pairedMedian(times[roof], times[i])
+		}
+		rs = append(rs, r)
 	}
 	return rs, nil
 }
@@ -460,8 +491,8 @@ func tables(w *strings.Builder, rs []result, ops, types []string, lengths []int,
 	for _, op := range ops {
 		peers := peersOf(rs, op, impls) // a column "x peer" each (peers.go)
 		fmt.Fprintf(w, "\n## %s\n\n", op)
-		fmt.Fprintf(w, "| dtype | n | impl | ns/element | GB/s | %% of roofline | x naive | x generic |%s\n", peerHeader(peers))
-		fmt.Fprintf(w, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |%s\n", strings.Repeat(" ---: |", len(peers)))
+		fmt.Fprintf(w, "| dtype | n | impl | ns/element | GB/s | %% of roofline | paired | x naive | x generic |%s\n", peerHeader(peers))
+		fmt.Fprintf(w, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |%s\n", strings.Repeat(" ---: |", len(peers)))
 		for _, dtype := range types {
 			for _, n := range lengths {
 				roof, naive, gen := find(op, implRoofline, dtype, n), find(op, implNaive, dtype, n), find(op, "generic", dtype, n)
@@ -476,15 +507,18 @@ func tables(w *strings.Builder, rs []result, ops, types []string, lengths []int,
 						}
 						return fmt.Sprintf("%.2f", base.NsPerOp/r.NsPerOp)
 					}
-					pct := "-"
+					pct, paired := "-", "-"
 					if roof != nil {
 						pct = fmt.Sprintf("%.0f%%", 100*r.GBps/roof.GBps)
+					}
+					if r.RoofMedian > 0 {
+						paired = fmt.Sprintf("%.0f%%", 100*r.RoofMedian)
 					}
 					var cols strings.Builder
 					for _, p := range peers {
 						fmt.Fprintf(&cols, " %s |", ratio(find(op, p, dtype, n)))
 					}
-					fmt.Fprintf(w, "| %s | %d | %s | %.3f | %.1f | %s | %s | %s |%s\n", dtype, n, impl, r.NsPerElem, r.GBps, pct, ratio(naive), ratio(gen), cols.String())
+					fmt.Fprintf(w, "| %s | %d | %s | %.3f | %.1f | %s | %s | %s | %s |%s\n", dtype, n, impl, r.NsPerElem, r.GBps, pct, paired, ratio(naive), ratio(gen), cols.String())
 				}
 			}
 		}

@@ -49,3 +49,21 @@ func TestEmulated(t *testing.T) {
 		}
 	}
 }
+
+// TestPairedMedian checks the paired ratio on rounds whose best times disagree with
+// the rounds' own ratios: the best of each is 1 and 2 (ratio 0.5), but in every
+// round but one the second took 4x or 3x the first.
+func TestPairedMedian(t *testing.T) {
+	base := []float64{1, 1.5, 2, 0.5, 3}
+	other := []float64{4, 6, 6, 2, 12}
+	// Ratios base/other per round: 0.25, 0.25, 1/3, 0.25, 0.25.
+	if got := pairedMedian(base, other); got != 0.25 {
+		t.Errorf("odd count: %v, want 0.25", got)
+	}
+	if got := pairedMedian(base[:4], other[:4]); got != 0.25 {
+		t.Errorf("even count: %v, want 0.25", got)
+	}
+	if got := pairedMedian([]float64{1, 3}, []float64{2, 2}); got != 1 {
+		t.Errorf("even count: %v, want the mean of 0.5 and 1.5", got)
+	}
+}

@@ -147,6 +147,7 @@ func measureThreads(op string, impls []string, dtype string, n int, per time.Dur
 		batches[i] = batch
 	}
 	best := make([]float64, len(runners))
+	times := make([][]float64, len(runners)) // per round, for pairedMedian
 	for i := range best {
 		best[i] = math.Inf(1)
 	}
@@ -158,13 +159,23 @@ func measureThreads(op string, impls []string, dtype string, n int, per time.Dur
 			for k := 0; k < batches[i]; k++ {
 				runners[i].run()
 			}
-			best[i] = min(best[i], float64(time.Since(start).Nanoseconds())/float64(batches[i]))
+			t := float64(time.Since(start).Nanoseconds()) / float64(batches[i])
+			best[i] = min(best[i], t)
+			times[i] = append(times[i], t)
 		}
 	}
 	rs := make([]result, len(runners))
 	for i, r := range runners {
 		rs[i] = result{Op: op, Impl: r.impl, Dtype: dtype, N: n, Threads: r.threads, NsPerOp: best[i],
 			NsPerElem: best[i] / float64(n), GBps: float64(bytesMoved(op, n, size)) / best[i]}
+		for k, q := range runners {
+			if q.impl == implRoofline && q.threads == r.threads {
+				rs[i].RoofMedian = pairedMedian(times[k], times[i])
+			}
+			if q.impl == r.impl && q.threads == 1 {
+				rs[i].OneMedian = pairedMedian(times[k], times[i])
+			}
+		}
 	}
 	return rs, nil
 }
@@ -196,19 +207,26 @@ func threadsTable(w *strings.Builder, rs []result) {
 	}
 	fmt.Fprintf(w, "\n## Threads\n\n")
 	fmt.Fprintf(w, "Large inputs on 1 to %d goroutines (smoothl1.SetThreads); the roofline streams the same bytes on as many goroutines. Every thread count returns the same bits.\n\n", runtime.GOMAXPROCS(0))
-	fmt.Fprintf(w, "| op | dtype | n | impl | threads | ns/element | GB/s | x threads=1 | %% of roofline |\n")
-	fmt.Fprintf(w, "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(w, "The best round of each gives ns/element, GB/s, x threads=1 and %% of roofline; the paired columns give the median over the rounds of the same ratios taken within one round (pairedMedian).\n\n")
+	fmt.Fprintf(w, "| op | dtype | n | impl | threads | ns/element | GB/s | x threads=1 | paired | %% of roofline | paired |\n")
+	fmt.Fprintf(w, "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range rs {
 		one := find(r.Op, r.Impl, r.Dtype, r.N, 1)
 		roof := find(r.Op, implRoofline, r.Dtype, r.N, r.Threads)
-		speed, pct := "-", "-"
+		speed, pct, speedM, pctM := "-", "-", "-", "-"
 		if one != nil {
 			speed = fmt.Sprintf("%.2f", one.NsPerOp/r.NsPerOp)
 		}
 		if roof != nil {
 			pct = fmt.Sprintf("%.0f%%", 100*r.GBps/roof.GBps)
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %d | %.3f | %.1f | %s | %s |\n", r.Op, r.Dtype, r.N, r.Impl, r.Threads, r.NsPerElem, r.GBps, speed, pct)
+		if r.OneMedian > 0 {
+			speedM = fmt.Sprintf("%.2f", r.OneMedian)
+		}
+		if r.RoofMedian > 0 {
+			pctM = fmt.Sprintf("%.0f%%", 100*r.RoofMedian)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %d | %.3f | %.1f | %s | %s | %s | %s |\n", r.Op, r.Dtype, r.N, r.Impl, r.Threads, r.NsPerElem, r.GBps, speed, speedM, pct, pctM)
 	}
 }
 
