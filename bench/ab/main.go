@@ -260,7 +260,9 @@ func table(per [2]map[string][]float64) string {
 		a, b := per[0][name], per[1][name]
 		n := 1.0
 		if i := strings.LastIndex(name, "/n="); i >= 0 {
-			if v, err := strconv.ParseFloat(name[i+3:], 64); err == nil {
+			// n=N may be followed by a level of its own (/threads=2).
+			num, _, _ := strings.Cut(name[i+3:], "/")
+			if v, err := strconv.ParseFloat(num, 64); err == nil {
 				n = v
 			}
 		}

@@ -51,6 +51,7 @@ c=$(cat "` + f + `.count" 2>/dev/null || echo 0); echo $((c+1)) > "` + f + `.cou
 if [ $((c % 2)) = 0 ]; then v=` + first + `; else v=` + second + `; fi
 echo "BenchmarkSum/impl=avx512/dtype=float32/n=4096-2  10  $v ns/op"
 echo "BenchmarkSum/impl=avx512/dtype=float32/n=4096-2  10  $((v+50)) ns/op"
+echo "BenchmarkSum/impl=avx512/dtype=float32/n=4096/threads=2-2  10  $v ns/op"
 echo "BenchmarkSum/impl=` + tag + `/dtype=float32/n=16-2  10  5 ns/op"
 `
 		if err := os.WriteFile(f, []byte(s), 0o755); err != nil {
@@ -71,6 +72,7 @@ echo "BenchmarkSum/impl=` + tag + `/dtype=float32/n=16-2  10  5 ns/op"
 	// Best: A 200/4096, B 100/4096, ratio 2; per round 4, 0.667, 4: median 4.
 	for _, want := range []string{
 		"| Sum/impl=avx512/dtype=float32/n=4096 | 0.0488 | 0.0244 | 2.000 | 4.000 [0.667, 4.000] |",
+		"| Sum/impl=avx512/dtype=float32/n=4096/threads=2 | 0.0488 | 0.0244 | 2.000 | 4.000 [0.667, 4.000] |", // per element too
 		"only in A (not compared): Sum/impl=a/dtype=float32/n=16",
 		"only in B (not compared): Sum/impl=b/dtype=float32/n=16",
 	} {
