@@ -71,7 +71,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		// tu.Short the copy that prefetches tu.Short bytes ahead (docs/tuning.md).
 		var spEnd reg.GPVirtual
 		if tu.Short != 0 {
-			spEnd = before(end, tu.Short/sz) // may be negative: a signed comparison
+			spEnd = before(end, max(tu.Short, tu.ShortFar)/sz) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -92,7 +92,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		iter()
 		JMP(LabelRef(loop + "pf"))
 		if tu.Short != 0 {
-			g.shortCopy(loop+"sp", loop, spEnd, tu.Short, stride, iter)
+			g.shortCopy(loop+"sp", loop, spEnd, tu, stride, iter)
 		}
 	}
 	// The row families' short prefetch: in the one loop (the float64 rows have no
@@ -106,7 +106,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		// generated.NoPrefetch set: the same loop without its prefetches, after the
 		// prefetching one (docs/tuning.md); with tu.Short, first its short copy.
 		if tu.Short != 0 {
-			spEnd = before(end, tu.Short/sz) // may be negative: a signed comparison
+			spEnd = before(end, max(tu.Short, tu.ShortFar)/sz) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -135,7 +135,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	JMP(LabelRef(loop))
 	if clamped {
 		if tu.Short != 0 {
-			g.shortCopy(loop+"sp", loop+"np", spEnd, tu.Short, stride, iter)
+			g.shortCopy(loop+"sp", loop+"np", spEnd, tu, stride, iter)
 		}
 		Label(loop + "np")
 		CMPQ(g.i, end)
@@ -188,19 +188,23 @@ func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, dist, stride int) {
 
 // shortCopy emits, at label from, the copy of a loop that the kernels with
 // Tuning.Short run where generated.NoPrefetch is set (AMD Zen 4): it prefetches
-// every input dist bytes ahead with PREFETCHT0 while that address is
-// inside the slices (below spEnd), then goes on to label to, the plain
-// loop, for the last blocks. On Zen 4 the far prefetches cost more than they gain,
-// but these kernels without any prefetch keep too few of their loads in flight:
-// their window holds few blocks, each of many operations (docs/tuning.md).
-func (g *gen) shortCopy(from, to string, spEnd reg.GPVirtual, dist, stride int, iter func()) {
+// every input tu.Short bytes ahead with PREFETCHT0 (and, with tu.ShortFar, that far
+// ahead with PREFETCHT1) while those addresses are inside the slices (below
+// spEnd), then goes on to label to, the plain loop, for the last blocks. On Zen 4
+// the far prefetches cost more than they gain, but these kernels without any
+// prefetch keep too few of their loads in flight: their window holds few blocks,
+// each of many operations (docs/tuning.md).
+func (g *gen) shortCopy(from, to string, spEnd reg.GPVirtual, tu kernel.Tuning, stride int, iter func()) {
 	sz := g.k.Type.Size()
 	Label(from)
 	CMPQ(g.i, spEnd)
 	JGE(LabelRef(to))
 	for _, sl := range g.k.Info().Ins {
 		for off := 0; off < max(stride*sz, 64); off += 64 {
-			PREFETCHT0(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: dist + off})
+			PREFETCHT0(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: tu.Short + off})
+			if tu.ShortFar != 0 {
+				PREFETCHT1(Mem{Base: g.ptr[sl], Index: g.i, Scale: uint8(sz), Disp: tu.ShortFar + off})
+			}
 		}
 	}
 	iter()

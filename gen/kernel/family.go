@@ -117,12 +117,14 @@ const (
 // Prefetch distances in bytes (docs/tuning.md): far with PREFETCHNTA, near with
 // PREFETCHT0; the short ones (Tuning.Short) with PREFETCHT0, only where
 // generated.NoPrefetch is set (AMD Zen 4): ShortDist for the weighted kernels,
-// RowShortDist for the row families.
+// RowShortDist for the row families; and beside ShortDist, for the float64
+// weighted kernels, ShortFarDist with PREFETCHT1 (Tuning.ShortFar).
 const (
 	FarDist      = 8192
 	NearDist     = 1024
 	ShortDist    = 512
 	RowShortDist = 2048
+	ShortFarDist = 4096
 )
 
 // Tuning shapes the loops of a kernel on an ISA with 32 wide registers (AVX-512);
@@ -139,6 +141,12 @@ type Tuning struct {
 	// copy), in the loop itself, behind a test of the flag, at an address clamped to
 	// the last full block.
 	Short int
+	// ShortFar, when not 0 (with Short, in a loop copy): the short copy also
+	// prefetches every input ShortFar bytes ahead with PREFETCHT1, into L2, and
+	// runs while that address is inside the slices (the last ShortFar bytes go to
+	// the loop after it). For loops that take longer per cache line than the
+	// memory's latency allows with Short alone (docs/tuning.md).
+	ShortFar int
 }
 
 // tuning returns the measured tuning of family f for element type t (docs/tuning.md).
@@ -147,7 +155,9 @@ func tuning(f Family, t Type) Tuning {
 	case f == Sum:
 		return Tuning{Unroll: 2, Prefetch: LoopCopy, Near: t == F64}
 	case f == WeightedSumAndGrad && t == F64:
-		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true, Short: ShortDist} // no registers for a loop copy
+		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true, Short: ShortDist, ShortFar: ShortFarDist} // no registers for a loop copy
+	case f == WeightedSum && t == F64:
+		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: ShortDist, ShortFar: ShortFarDist}
 	case f == SumAndGrad && t == F64:
 		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true} // no registers for a loop copy
 	case f == SumAndGrad:
@@ -179,6 +189,10 @@ func (tu Tuning) validate(name string) {
 		panic(fmt.Sprintf("kernel: %s: the short prefetch is for the loop of single blocks", name))
 	case tu.Short < 0 || tu.Short%64 != 0:
 		panic(fmt.Sprintf("kernel: %s: a short prefetch of %d bytes (a multiple of 64)", name, tu.Short))
+	case tu.ShortFar != 0 && (tu.Short == 0 || tu.Prefetch == NoPrefetch):
+		panic(fmt.Sprintf("kernel: %s: a far short prefetch without a short copy", name))
+	case tu.ShortFar != 0 && (tu.ShortFar <= tu.Short || tu.ShortFar%64 != 0):
+		panic(fmt.Sprintf("kernel: %s: a far short prefetch of %d bytes (a multiple of 64, beyond Short's %d)", name, tu.ShortFar, tu.Short))
 	}
 }
 

@@ -53,6 +53,10 @@ func TestTuningValidated(t *testing.T) {
 		{Unroll: 2, Prefetch: LoopCopy, Short: ShortDist}, // the short copy is of single blocks
 		{Unroll: 1, Prefetch: LoopCopy, Short: 100},       // not whole cache lines
 		{Unroll: 1, Prefetch: LoopCopy, Short: -64},
+		{Unroll: 1, Prefetch: LoopCopy, ShortFar: ShortFarDist},                    // no short copy
+		{Unroll: 1, Short: RowShortDist, ShortFar: ShortFarDist},                   // the rows' prefetch in the loop
+		{Unroll: 1, Prefetch: LoopCopy, Short: ShortDist, ShortFar: ShortDist},     // not beyond Short
+		{Unroll: 1, Prefetch: LoopCopy, Short: ShortDist, ShortFar: ShortDist + 8}, // not whole cache lines
 	}
 	for _, tu := range bad {
 		func() {

@@ -92,7 +92,7 @@ var asmRules = []rule{
 	{regexp.MustCompile(`ADDQ(\s+)\$0x10`), "ADDQ${1}$$0x08", "repeat a block (two-block loop)", "", nil},
 	{regexp.MustCompile(`\bVMAXPD\b`), "VMINPD", "VMAXPD -> VMINPD", "", nil},
 	{regexp.MustCompile(`\bVMINPD\b`), "VMAXPD", "VMINPD -> VMAXPD", "", nil},
-	{regexp.MustCompile(`^(\s*)PREFETCH(NTA|T0)\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change", nil},
+	{regexp.MustCompile(`^(\s*)PREFETCH(NTA|T0|T1)\b.*`), "${1}NOP", "drop a prefetch", "a prefetch is a hint that loads no register: results cannot change", nil},
 }
 
 // NEON instruction encodings (see asm/neonenc.go): the base word with all
