@@ -14170,7 +14170,7 @@ TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
 	MOVQ         CX, R9
 	ANDQ         $-8, R9
 	MOVQ         R9, R10
-	SUBQ         $+512, R10
+	SUBQ         $+64, R10
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
 	MOVQ         R9, R10
@@ -14363,11 +14363,8 @@ loop1sp:
 	CMPQ       AX, R10
 	JGE        loop1np
 	PREFETCHT0 512(DX)(AX*8)
-	PREFETCHT1 4096(DX)(AX*8)
 	PREFETCHT0 512(BX)(AX*8)
-	PREFETCHT1 4096(BX)(AX*8)
 	PREFETCHT0 512(SI)(AX*8)
-	PREFETCHT1 4096(SI)(AX*8)
 
 	// Lanes 0-7.
 	// x0 = load x

@@ -118,7 +118,7 @@ const (
 // PREFETCHT0; the short ones (Tuning.Short) with PREFETCHT0, only where
 // generated.NoPrefetch is set (AMD Zen 4): ShortDist for the weighted kernels,
 // RowShortDist for the row families; and beside ShortDist, for the float64
-// weighted kernels, ShortFarDist with PREFETCHT1 (Tuning.ShortFar).
+// WeightedSum, ShortFarDist with PREFETCHT1 (Tuning.ShortFar).
 const (
 	FarDist      = 8192
 	NearDist     = 1024
@@ -155,7 +155,7 @@ func tuning(f Family, t Type) Tuning {
 	case f == Sum:
 		return Tuning{Unroll: 2, Prefetch: LoopCopy, Near: t == F64}
 	case f == WeightedSumAndGrad && t == F64:
-		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true, Short: ShortDist, ShortFar: ShortFarDist} // no registers for a loop copy
+		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true, Short: ShortDist} // no registers for a loop copy
 	case f == WeightedSum && t == F64:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: ShortDist, ShortFar: ShortFarDist}
 	case f == SumAndGrad && t == F64:
