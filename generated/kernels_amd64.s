@@ -9459,8 +9459,10 @@ TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	ANDQ         $-16, DI
 	MOVQ         DI, R8
 	SUBQ         $+1024, R8
+	MOVQ         DI, R9
+	SUBQ         $+512, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
-	JNE          loop2
+	JNE          loop2sp
 
 loop2pf:
 	CMPQ        AX, R8
@@ -9653,6 +9655,198 @@ loop2pf:
 	// setacc l v39 [block 1]
 	ADDQ $0x10, AX
 	JMP  loop2pf
+
+loop2sp:
+	CMPQ       AX, R9
+	JGE        loop2
+	PREFETCHT0 512(DX)(AX*8)
+	PREFETCHT1 4096(DX)(AX*8)
+	PREFETCHT0 576(DX)(AX*8)
+	PREFETCHT1 4160(DX)(AX*8)
+	PREFETCHT0 512(BX)(AX*8)
+	PREFETCHT1 4096(BX)(AX*8)
+	PREFETCHT0 576(BX)(AX*8)
+	PREFETCHT1 4160(BX)(AX*8)
+
+	// Two blocks, lanes 0-7 of each, interleaved.
+	// x0 = load x [block 0]
+	VMOVUPD (DX)(AX*8), Z7
+
+	// x0 = load x [block 1]
+	VMOVUPD 64(DX)(AX*8), Z8
+
+	// y1 = load y [block 0]
+	VMOVUPD (BX)(AX*8), Z9
+
+	// y1 = load y [block 1]
+	VMOVUPD 64(BX)(AX*8), Z10
+
+	// d2 = sub x0, y1 [block 0]
+	VSUBPD Z9, Z7, Z11
+
+	// d2 = sub x0, y1 [block 1]
+	VSUBPD Z10, Z8, Z12
+
+	// v3 = sub d2, x0 [block 0]
+	VSUBPD Z7, Z11, Z13
+
+	// v3 = sub d2, x0 [block 1]
+	VSUBPD Z8, Z12, Z14
+
+	// v4 = sub d2, v3 [block 0]
+	VSUBPD Z13, Z11, Z15
+
+	// v4 = sub d2, v3 [block 1]
+	VSUBPD Z14, Z12, Z16
+
+	// One5 = param One [block 0]
+	// One5 = param One [block 1]
+	// v6 = fms x0, One5, v4 [block 0]
+	VFMSUB231PD Z3, Z7, Z15
+
+	// v6 = fms x0, One5, v4 [block 1]
+	VFMSUB231PD Z3, Z8, Z16
+
+	// One7 = param One [block 0]
+	// One7 = param One [block 1]
+	// v8 = fma y1, One7, v3 [block 0]
+	VFMADD231PD Z3, Z9, Z13
+
+	// v8 = fma y1, One7, v3 [block 1]
+	VFMADD231PD Z3, Z10, Z14
+
+	// e9 = sub v6, v8 [block 0]
+	VSUBPD Z13, Z15, Z7
+
+	// e9 = sub v6, v8 [block 1]
+	VSUBPD Z14, Z16, Z8
+
+	// NegZero10 = param NegZero [block 0]
+	// NegZero10 = param NegZero [block 1]
+	// z11 = andnot NegZero10, d2 [block 0]
+	VPANDNQ Z11, Z4, Z9
+
+	// z11 = andnot NegZero10, d2 [block 1]
+	VPANDNQ Z12, Z4, Z10
+
+	// sg12 = and d2, NegZero10 [block 0]
+	VPANDQ Z4, Z11, Z11
+
+	// sg12 = and d2, NegZero10 [block 1]
+	VPANDQ Z4, Z12, Z12
+
+	// zl13 = xor e9, sg12 [block 0]
+	VPXORQ Z11, Z7, Z7
+
+	// zl13 = xor e9, sg12 [block 1]
+	VPXORQ Z12, Z8, Z8
+
+	// K14 = param K [block 0]
+	// K14 = param K [block 1]
+	// quad15 = lt z11, K14 [block 0]
+	VCMPPD $0x11, Z5, Z9, K1
+
+	// quad15 = lt z11, K14 [block 1]
+	VCMPPD $0x11, Z5, Z10, K2
+
+	// P16 = param P [block 0]
+	// P16 = param P [block 1]
+	// c17 = select quad15, z11, P16 [block 0]
+	VBLENDMPD Z9, Z6, K1, Z17
+
+	// c17 = select quad15, z11, P16 [block 1]
+	VBLENDMPD Z10, Z6, K2, Z18
+
+	// v18 = add zl13, zl13 [block 0], merged into:
+	// zz19 = select quad15, v18, zl13 [block 0]
+	VADDPD Z7, Z7, K1, Z7
+
+	// v18 = add zl13, zl13 [block 1], merged into:
+	// zz19 = select quad15, v18, zl13 [block 1]
+	VADDPD Z8, Z8, K2, Z8
+
+	// hi20 = mul c17, z11 [block 0]
+	VMULPD Z9, Z17, Z11
+
+	// hi20 = mul c17, z11 [block 1]
+	VMULPD Z10, Z18, Z12
+
+	// v21 = fms c17, z11, hi20 [block 0]
+	VFMSUB213PD Z11, Z17, Z9
+
+	// v21 = fms c17, z11, hi20 [block 1]
+	VFMSUB213PD Z12, Z18, Z10
+
+	// lo22 = fma c17, zz19, v21 [block 0]
+	VFMADD231PD Z7, Z17, Z9
+
+	// lo22 = fma c17, zz19, v21 [block 1]
+	VFMADD231PD Z8, Z18, Z10
+
+	// One24 = param One [block 0]
+	// One24 = param One [block 1]
+	// One36 = param One [block 0]
+	// One36 = param One [block 1]
+	// One38 = param One [block 0]
+	// One38 = param One [block 1]
+	// v25 = add c23, One24 [block 0], merged into:
+	// v26 = select quad15, v25, c23 [block 0]
+	VADDPD Z3, Z2, K1, Z2
+
+	// setacc c v26 [block 0]
+	// big30 = max h28, hi20 [block 0]
+	VMAXPD Z11, Z0, Z7
+
+	// small31 = min h28, hi20 [block 0]
+	VMINPD Z11, Z0, Z8
+
+	// s32 = add h28, hi20 [block 0]
+	VADDPD Z11, Z0, Z0
+
+	// v33 = sub s32, big30 [block 0]
+	VSUBPD Z7, Z0, Z7
+
+	// err34 = sub small31, v33 [block 0]
+	VSUBPD Z7, Z8, Z7
+
+	// setacc h s32 [block 0]
+	// v37 = fma err34, One36, lo22 [block 0]
+	VFMADD231PD Z3, Z7, Z9
+
+	// v39 = fma v37, One38, l29 [block 0]
+	VFMADD231PD Z3, Z9, Z1
+
+	// setacc l v39 [block 0]
+	// v25 = add c23, One24 [block 1], merged into:
+	// v26 = select quad15, v25, c23 [block 1]
+	VADDPD Z3, Z2, K2, Z2
+
+	// setacc c v26 [block 1]
+	// big30 = max h28, hi20 [block 1]
+	VMAXPD Z12, Z0, Z7
+
+	// small31 = min h28, hi20 [block 1]
+	VMINPD Z12, Z0, Z8
+
+	// s32 = add h28, hi20 [block 1]
+	VADDPD Z12, Z0, Z0
+
+	// v33 = sub s32, big30 [block 1]
+	VSUBPD Z7, Z0, Z7
+
+	// err34 = sub small31, v33 [block 1]
+	VSUBPD Z7, Z8, Z7
+
+	// setacc h s32 [block 1]
+	// v37 = fma err34, One36, lo22 [block 1]
+	VFMADD231PD Z3, Z7, Z10
+
+	// v39 = fma v37, One38, l29 [block 1]
+	VFMADD231PD Z3, Z10, Z1
+
+	// setacc l v39 [block 1]
+	ADDQ $0x10, AX
+	JMP  loop2sp
 
 loop2:
 	CMPQ AX, DI
@@ -11653,8 +11847,10 @@ TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
+	MOVQ         R8, R9
+	SUBQ         $+512, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
-	JNE          loop1np
+	JNE          loop1sp
 	MOVQ         R8, R9
 	SUBQ         $+8, R9
 
@@ -11787,9 +11983,13 @@ loop1:
 	ADDQ $0x08, AX
 	JMP  loop1
 
-loop1np:
-	CMPQ AX, R8
-	JAE  tail
+loop1sp:
+	CMPQ       AX, R9
+	JGE        loop1np
+	PREFETCHT0 512(DX)(AX*8)
+	PREFETCHT1 4096(DX)(AX*8)
+	PREFETCHT0 512(BX)(AX*8)
+	PREFETCHT1 4096(BX)(AX*8)
 
 	// Lanes 0-7.
 	// x0 = load x
@@ -11869,6 +12069,123 @@ loop1np:
 
 	// lo31 = fma c26, zz28, v30
 	VFMADD231PD Z14, Z16, Z11
+
+	// One33 = param One
+	// v34 = add c32, One33, merged into:
+	// v35 = select quad15, v34, c32
+	VADDPD Z3, Z2, K1, Z2
+
+	// setacc c v35
+	// big39 = max h37, hi29
+	VMAXPD Z10, Z0, Z12
+
+	// small40 = min h37, hi29
+	VMINPD Z10, Z0, Z13
+
+	// s41 = add h37, hi29
+	VADDPD Z10, Z0, Z0
+
+	// v42 = sub s41, big39
+	VSUBPD Z12, Z0, Z10
+
+	// err43 = sub small40, v42
+	VSUBPD Z10, Z13, Z10
+
+	// setacc h s41
+	// One45 = param One
+	// v46 = fma err43, One45, lo31
+	VFMADD231PD Z3, Z10, Z11
+
+	// One47 = param One
+	// v48 = fma v46, One47, l38
+	VFMADD231PD Z3, Z11, Z1
+
+	// setacc l v48
+	ADDQ $0x08, AX
+	JMP  loop1sp
+
+loop1np:
+	CMPQ AX, R8
+	JAE  tail
+
+	// Lanes 0-7.
+	// x0 = load x
+	VMOVUPD (DX)(AX*8), Z10
+
+	// y1 = load y
+	VMOVUPD (BX)(AX*8), Z11
+
+	// d2 = sub x0, y1
+	VSUBPD Z11, Z10, Z12
+
+	// v3 = sub d2, x0
+	VSUBPD Z10, Z12, Z13
+
+	// v4 = sub d2, v3
+	VSUBPD Z13, Z12, Z14
+
+	// One5 = param One
+	// v6 = fms x0, One5, v4
+	VFMSUB231PD Z3, Z10, Z14
+
+	// One7 = param One
+	// v8 = fma y1, One7, v3
+	VFMADD231PD Z3, Z11, Z13
+
+	// e9 = sub v6, v8
+	VSUBPD Z13, Z14, Z10
+
+	// NegZero10 = param NegZero
+	// z11 = andnot NegZero10, d2
+	VPANDNQ Z12, Z4, Z11
+
+	// sg12 = and d2, NegZero10
+	VPANDQ Z4, Z12, Z13
+
+	// zl13 = xor e9, sg12
+	VPXORQ Z13, Z10, Z14
+
+	// K14 = param K
+	// quad15 = lt z11, K14
+	VCMPPD $0x11, Z5, Z11, K1
+
+	// GA16 = param GA
+	// v17 = mul e9, GA16
+	VMULPD Z6, Z10, Z10
+
+	// gq18 = fma d2, GA16, v17
+	VFMADD231PD Z6, Z12, Z10
+
+	// GB19 = param GB
+	// gl20 = xor GB19, sg12
+	VPXORQ Z13, Z7, Z12
+
+	// Kg21 = param Kg
+	// lin22 = le Kg21, z11
+	VCMPPD $0x12, Z11, Z8, K2
+
+	// grad23 = select lin22, gl20, gq18
+	VBLENDMPD Z12, Z10, K2, Z19
+
+	// store dst grad23
+	VMOVUPD Z19, (SI)(AX*8)
+
+	// P25 = param P
+	// c26 = select quad15, z11, P25
+	VBLENDMPD Z11, Z9, K1, Z20
+
+	// v27 = add zl13, zl13, merged into:
+	// zz28 = select quad15, v27, zl13
+	VADDPD Z14, Z14, K1, Z14
+
+	// hi29 = mul c26, z11
+	VMULPD Z11, Z20, Z10
+
+	// v30 = fms c26, z11, hi29
+	VFMSUB213PD Z10, Z20, Z11
+
+	// lo31 = fma c26, zz28, v30
+	VFMADD231PD Z14, Z20, Z11
 
 	// One33 = param One
 	// v34 = add c32, One33, merged into:

@@ -117,8 +117,8 @@ const (
 // Prefetch distances in bytes (docs/tuning.md): far with PREFETCHNTA, near with
 // PREFETCHT0; the short ones (Tuning.Short) with PREFETCHT0, only where
 // generated.NoPrefetch is set (AMD Zen 4): ShortDist for the weighted kernels,
-// RowShortDist for the row families; and beside ShortDist, for the float64
-// WeightedSum, ShortFarDist with PREFETCHT1 (Tuning.ShortFar).
+// RowShortDist for the row families; and beside ShortDist, for float64
+// WeightedSum, Sum and SumAndGrad, ShortFarDist with PREFETCHT1 (Tuning.ShortFar).
 const (
 	FarDist      = 8192
 	NearDist     = 1024
@@ -152,14 +152,16 @@ type Tuning struct {
 // tuning returns the measured tuning of family f for element type t (docs/tuning.md).
 func tuning(f Family, t Type) Tuning {
 	switch {
+	case f == Sum && t == F64:
+		return Tuning{Unroll: 2, Prefetch: LoopCopy, Near: true, Short: ShortDist, ShortFar: ShortFarDist}
 	case f == Sum:
-		return Tuning{Unroll: 2, Prefetch: LoopCopy, Near: t == F64}
+		return Tuning{Unroll: 2, Prefetch: LoopCopy}
 	case f == WeightedSumAndGrad && t == F64:
 		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true, Short: ShortDist} // no registers for a loop copy
 	case f == WeightedSum && t == F64:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: ShortDist, ShortFar: ShortFarDist}
 	case f == SumAndGrad && t == F64:
-		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true} // no registers for a loop copy
+		return Tuning{Unroll: 1, Prefetch: Clamped, Near: true, Short: ShortDist, ShortFar: ShortFarDist} // no registers for a loop copy
 	case f == SumAndGrad:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Near: true}
 	case f == GradElementwise && t == F64:
@@ -185,8 +187,8 @@ func (tu Tuning) validate(name string) {
 		panic(fmt.Sprintf("kernel: %s: a near prefetch without a prefetch mode", name))
 	case tu.Prefetch == Clamped && tu.Unroll != 1:
 		panic(fmt.Sprintf("kernel: %s: the clamped prefetch is for the loop of single blocks", name))
-	case tu.Short != 0 && tu.Unroll != 1:
-		panic(fmt.Sprintf("kernel: %s: the short prefetch is for the loop of single blocks", name))
+	case tu.Short != 0 && tu.Unroll != 1 && tu.Prefetch != LoopCopy:
+		panic(fmt.Sprintf("kernel: %s: the short prefetch of a loop of two blocks is a loop copy", name))
 	case tu.Short < 0 || tu.Short%64 != 0:
 		panic(fmt.Sprintf("kernel: %s: a short prefetch of %d bytes (a multiple of 64)", name, tu.Short))
 	case tu.ShortFar != 0 && (tu.Short == 0 || tu.Prefetch == NoPrefetch):

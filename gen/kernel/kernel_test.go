@@ -50,8 +50,8 @@ func TestTuningValidated(t *testing.T) {
 		{Unroll: 1, Near: true}, // a near prefetch without a prefetch mode
 		{Unroll: 2, Prefetch: Clamped},
 		{Unroll: 1, Prefetch: PrefetchMode(7)},
-		{Unroll: 2, Prefetch: LoopCopy, Short: ShortDist}, // the short copy is of single blocks
-		{Unroll: 1, Prefetch: LoopCopy, Short: 100},       // not whole cache lines
+		{Unroll: 2, Short: ShortDist}, // two blocks: only in a loop copy
+		{Unroll: 1, Prefetch: LoopCopy, Short: 100}, // not whole cache lines
 		{Unroll: 1, Prefetch: LoopCopy, Short: -64},
 		{Unroll: 1, Prefetch: LoopCopy, ShortFar: ShortFarDist},                    // no short copy
 		{Unroll: 1, Short: RowShortDist, ShortFar: ShortFarDist},                   // the rows' prefetch in the loop
