@@ -116,9 +116,10 @@ const (
 
 // Prefetch distances in bytes (docs/tuning.md): far with PREFETCHNTA, near with
 // PREFETCHT0; the short ones (Tuning.Short) with PREFETCHT0, only where
-// generated.NoPrefetch is set (AMD Zen 4): ShortDist for the weighted kernels,
-// RowShortDist for the row families; and beside ShortDist, for float64
-// WeightedSum, Sum and SumAndGrad, ShortFarDist with PREFETCHT1 (Tuning.ShortFar).
+// generated.NoPrefetch is set (AMD Zen 4): ShortDist for the weighted kernels and
+// float64 Sum and SumAndGrad, RowShortDist for the row families; and beside
+// ShortDist, for float64 WeightedSum, Sum and SumAndGrad, ShortFarDist with
+// PREFETCHT1 (Tuning.ShortFar).
 const (
 	FarDist      = 8192
 	NearDist     = 1024
