@@ -71,7 +71,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		// tu.Short the copy that prefetches tu.Short bytes ahead (docs/tuning.md).
 		var spEnd reg.GPVirtual
 		if tu.Short != 0 {
-			spEnd = before(end, max(tu.Short, tu.ShortFar)/sz) // may be negative: a signed comparison
+			spEnd = before(end, shortBound(tu, sz, stride)) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -106,7 +106,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		// generated.NoPrefetch set: the same loop without its prefetches, after the
 		// prefetching one (docs/tuning.md); with tu.Short, first its short copy.
 		if tu.Short != 0 {
-			spEnd = before(end, max(tu.Short, tu.ShortFar)/sz) // may be negative: a signed comparison
+			spEnd = before(end, shortBound(tu, sz, stride)) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -143,6 +143,18 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		iter()
 		JMP(LabelRef(loop + "np"))
 	}
+}
+
+// shortBound returns how many elements before the end of the full blocks the short
+// copy of a loop (stride elements per iteration, of sz bytes) stops: its farthest
+// prefetch distance D, rounded up to whole iterations. The copy runs while i < end -
+// shortBound, so i <= end - shortBound - stride, and every address it prefetches,
+// i*sz + D + off with off < stride*sz, lies before end*sz: inside the slices
+// (TestShortBound). Without the rounding, a distance of an odd number of lines
+// would name the line after the slices from a loop of two float64 blocks.
+func shortBound(tu kernel.Tuning, sz, stride int) int {
+	k := max(tu.Short, tu.ShortFar) / sz
+	return (k + stride - 1) / stride * stride
 }
 
 // before returns a new register holding end - k: the index past which a prefetch k
