@@ -144,8 +144,12 @@ func rep[T Float](v T) []T { return fill(v, 15) }
 const longN = 2103
 
 // longPositions returns positions in longN elements that put an element in every
-// lane of every loop: float32 kernels prefetch over elements 0-47 (float64: 0-1071),
-// the two-block loops without prefetches go on to 2095, and the tail holds 7.
+// lane of every loop: in the far profile float32 kernels prefetch over elements 0-47
+// (float64: 0-1071); in the Zen 4 profile the short copies stop 512 bytes before
+// the end of the full blocks (at element 1968 for float32, 2032 for float64) or,
+// with the 4 KiB PREFETCHT1 of float64 WeightedSum, Sum and SumAndGrad, 4 KiB
+// before it (at 1584); the loops without prefetches go on to 2095, and the tail
+// holds 7. (eachImpl runs the AVX-512 kernels in both profiles.)
 func longPositions() []int {
 	var at []int
 	for _, r := range [][2]int{{0, 48}, {1000, 1016}, {1100, 1116}, {2080, 2103}} {

@@ -308,7 +308,7 @@ func emuName() string {
 
 // roundsF overrides the number of rounds of a point: on a busy machine, more
 // rounds give the best of them more chances to fall in a quiet moment.
-var roundsF = flag.Int("rounds", 0, "rounds per point, each implementation once per round (default 5; 9 from 2^20 elements)")
+var roundsF = flag.Int("rounds", 0, "rounds per point of the main sweep, each implementation once per round (default 5; 9 from 2^20 elements; the Threads section always takes 9)")
 
 // measure times one point: the best of three batches of at least per/3 each.
 func measure(op string, impls []string, dtype string, n int, per time.Duration) ([]result, error) {

@@ -142,10 +142,10 @@ type Tuning struct {
 	// copy), in the loop itself, behind a test of the flag, at an address clamped to
 	// the last full block.
 	Short int
-	// ShortFar, when not 0 (with Short, in a loop copy): the short copy also
-	// prefetches every input ShortFar bytes ahead with PREFETCHT1, into L2, and
-	// runs while that address is inside the slices (the last ShortFar bytes go to
-	// the loop after it). For loops that take longer per cache line than the
+	// ShortFar, when not 0 (with Short, in the short copy of LoopCopy or Clamped):
+	// the short copy also prefetches every input ShortFar bytes ahead with
+	// PREFETCHT1, into L2, and runs while that address is inside the slices (the
+	// last ShortFar bytes, rounded up to whole iterations, go to the loop after it). For loops that take longer per cache line than the
 	// memory's latency allows with Short alone (docs/tuning.md).
 	ShortFar int
 }
