@@ -88,9 +88,9 @@
 // Another: the avx512 kernels of long inputs software-prefetch them far ahead, which
 // is faster on AMD Zen 5 but slower on Zen 4, so on AMD CPU family 0x19 (Zen 4) they
 // run without, and some (the weighted sums, the rows, float64 Sum and SumAndGrad)
-// prefetch a short distance instead; SMOOTHL1_PREFETCH=on|off forces the far or the Zen 4 profile at start-up
-// (a bad value is reported on standard error and ignored). Prefetches are hints:
-// same bits again.
+// prefetch a short distance instead; SMOOTHL1_PREFETCH=on|off forces the far or the
+// Zen 4 profile at start-up (a bad value is reported on standard error and ignored).
+// Prefetches are hints: same bits again.
 package smoothl1
 
 import (

@@ -39,8 +39,9 @@ func BenchmarkRowSums(b *testing.B)            { benchOp(b, "RowSums") }
 
 // BenchmarkRowShapes compares RowSums with calling Sum once per row and with Sum
 // over all the elements at once, for boxes (cols = 4), points (3, 2), a column of
-// targets (1), rows of 8 and 32 columns and long rows (cols = 1000). The roofline reads x and y (for rows
-// of one column, dst is a third of the traffic, which it leaves out).
+// targets (1), rows of 8 and 32 columns and long rows (cols = 1000). The roofline
+// reads x and y (for rows of one column, dst is a third of the traffic, which it
+// leaves out).
 func BenchmarkRowShapes(b *testing.B) {
 	benchRows[float32](b)
 	benchRows[float64](b)

@@ -42,9 +42,9 @@ type FamilyInfo struct {
 	// ReplacesOverflow: the float32 kernel replaces a z whose float32 x - y
 	// overflows by +Inf itself; the others leave it to their caller (package doc).
 	ReplacesOverflow bool
-	// Cols > 0: a row family. (RowSums1, rows of one column, has Cols 0: its shape
-	// is Elementwise's, a row per element.) Each lane is a row of Cols elements of every input
-	// (Load's Col names the column); the kernel's length is the output's, one
+	// Cols > 0: a row family. (RowSums1, rows of one column, has Cols 0: its shape is
+	// Elementwise's, a row per element.) Each lane is a row of Cols elements of every
+	// input (Load's Col names the column); the kernel's length is the output's, one
 	// value per row, and the inputs hold Cols elements per row. Its kernels take
 	// whole blocks of Lanes rows only (len(dst) a multiple of Lanes; the caller
 	// does the rest), so they have no tail.
@@ -145,8 +145,9 @@ type Tuning struct {
 	// ShortFar, when not 0 (with Short, in the short copy of LoopCopy or Clamped):
 	// the short copy also prefetches every input ShortFar bytes ahead with
 	// PREFETCHT1, into L2, and runs while that address is inside the slices (the
-	// last ShortFar bytes, rounded up to whole iterations, go to the loop after it). For loops that take longer per cache line than the
-	// memory's latency allows with Short alone (docs/tuning.md).
+	// last ShortFar bytes, rounded up to whole iterations, go to the loop after
+	// it). For loops that take longer per cache line than the memory's latency
+	// allows with Short alone (docs/tuning.md).
 	ShortFar int
 }
 
