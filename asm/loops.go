@@ -46,14 +46,16 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // Tuning.Short, to a copy that prefetches Short bytes ahead), and the
 // kernel.Clamped ones to a copy of their loop without the prefetches (with
 // Tuning.Short, after such a copy): the far prefetches cost Zen 4 what they gain
-// on Zen 5 (docs/tuning.md). The row families prefetch only with Tuning.Short,
-// and only there, from their one loop (shortInLoop).
+// on Zen 5 (docs/tuning.md). The row families prefetch from their one loop
+// (shortInLoop): far (kernel.Clamped) where generated.NoPrefetch is clear, and
+// Tuning.Short ahead where it is set.
 func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
 	tu := g.isa.Tuning(k)
 	first := bpi == tu.Unroll
+	rows := k.Info().Cols > 0
 	copied := first && tu.Prefetch == kernel.LoopCopy
-	clamped := first && tu.Prefetch == kernel.Clamped
+	clamped := first && tu.Prefetch == kernel.Clamped && !rows
 	stride := bpi * kernel.Lanes // elements per iteration
 	sz := k.Type.Size()
 	loop := fmt.Sprintf("loop%d", bpi)
@@ -95,9 +97,9 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 			g.shortCopy(loop+"sp", loop, spEnd, tu, stride, iter)
 		}
 	}
-	// The row families' short prefetch: in the one loop (the float64 rows have no
+	// The row families' prefetches: in the one loop (the float64 rows have no
 	// registers for a copy of it), behind a test of generated.NoPrefetch.
-	inLoop := first && tu.Short != 0 && tu.Prefetch == kernel.NoPrefetch
+	inLoop := first && rows && (tu.Short != 0 || tu.Prefetch == kernel.Clamped)
 	var limit, spEnd reg.GPVirtual
 	if inLoop {
 		limit = before(end, stride) // the last full block
@@ -120,7 +122,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	CMPQ(g.i, end)
 	JAE(LabelRef(next))
 	if inLoop {
-		g.shortInLoop(loop, limit, tu.Short, stride)
+		g.shortInLoop(loop, limit, tu, stride)
 	}
 	if clamped {
 		// Prefetch pf.dist bytes ahead, or the last full block near the end.
@@ -179,21 +181,38 @@ func (g *gen) ahead(k int, limit reg.GPVirtual) reg.GPVirtual {
 	return at
 }
 
-// shortInLoop emits, inside a loop of a row family, the prefetch of every input
-// about dist bytes ahead (the whole rows within dist) with PREFETCHT0, or of the
-// last full block (limit) near the end, where generated.NoPrefetch is set (AMD Zen 4); elsewhere a
-// predictable branch skips it. The index counts rows (rowStart).
-func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, dist, stride int) {
+// shortInLoop emits, inside a loop of a row family, its prefetches of every input
+// (the whole rows within the distance), at an address clamped to the last full
+// block (limit) near the end: where generated.NoPrefetch is set (AMD Zen 4),
+// tu.Short bytes ahead with PREFETCHT0; elsewhere, with kernel.Clamped,
+// kernel.FarDist bytes ahead with PREFETCHNTA, as the other kernels' far
+// prefetches. A predictable branch takes one side or the other; a side the tuning
+// leaves empty is skipped. The index counts rows (rowStart).
+func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, tu kernel.Tuning, stride int) {
 	sz, cols := g.k.Type.Size(), g.k.Info().Cols
-	skip := loop + "nosp"
-	CMPL(noPrefetch, Imm(0))
-	JE(LabelRef(skip))
-	e := GP64()
-	rowElems(g, g.ahead(dist/(sz*cols), limit), e)
-	for _, sl := range g.k.Info().Ins {
-		for off := 0; off < stride*sz*cols; off += 64 {
-			PREFETCHT0(Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: off})
+	at := func(dist int, ins func(Mem)) {
+		e := GP64()
+		rowElems(g, g.ahead(dist/(sz*cols), limit), e)
+		for _, sl := range g.k.Info().Ins {
+			for off := 0; off < stride*sz*cols; off += 64 {
+				ins(Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: off})
+			}
 		}
+	}
+	skip, far := loop+"nosp", loop+"far"
+	CMPL(noPrefetch, Imm(0))
+	if tu.Prefetch == kernel.Clamped {
+		JE(LabelRef(far))
+	} else {
+		JE(LabelRef(skip))
+	}
+	if tu.Short != 0 {
+		at(tu.Short, func(m Mem) { PREFETCHT0(m) })
+	}
+	if tu.Prefetch == kernel.Clamped {
+		JMP(LabelRef(skip))
+		Label(far)
+		at(kernel.FarDist, func(m Mem) { PREFETCHNTA(m) })
 	}
 	Label(skip)
 }

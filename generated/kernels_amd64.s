@@ -4757,7 +4757,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+128, R9
 	CMPQ       R9, R8
@@ -4767,6 +4767,18 @@ loop1:
 	PREFETCHT0 64(DX)(R9*4)
 	PREFETCHT0 (BX)(R9*4)
 	PREFETCHT0 64(BX)(R9*4)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+512, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x02, R9
+	PREFETCHNTA (DX)(R9*4)
+	PREFETCHNTA 64(DX)(R9*4)
+	PREFETCHNTA (BX)(R9*4)
+	PREFETCHNTA 64(BX)(R9*4)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -5418,7 +5430,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+128, R9
 	CMPQ       R9, R8
@@ -5428,6 +5440,18 @@ loop1:
 	PREFETCHT0 64(DX)(R9*4)
 	PREFETCHT0 (BX)(R9*4)
 	PREFETCHT0 64(BX)(R9*4)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+512, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x02, R9
+	PREFETCHNTA (DX)(R9*4)
+	PREFETCHNTA 64(DX)(R9*4)
+	PREFETCHNTA (BX)(R9*4)
+	PREFETCHNTA 64(BX)(R9*4)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -5905,7 +5929,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+256, R9
 	CMPQ       R9, R8
@@ -5913,6 +5937,16 @@ loop1:
 	SHLQ       $0x01, R9
 	PREFETCHT0 (DX)(R9*4)
 	PREFETCHT0 (BX)(R9*4)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+1024, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x01, R9
+	PREFETCHNTA (DX)(R9*4)
+	PREFETCHNTA (BX)(R9*4)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -6328,7 +6362,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+256, R9
 	CMPQ       R9, R8
@@ -6336,6 +6370,16 @@ loop1:
 	SHLQ       $0x01, R9
 	PREFETCHT0 (DX)(R9*4)
 	PREFETCHT0 (BX)(R9*4)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+1024, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x01, R9
+	PREFETCHNTA (DX)(R9*4)
+	PREFETCHNTA (BX)(R9*4)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -6841,7 +6885,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+170, R9
 	CMPQ       R9, R8
@@ -6851,6 +6895,18 @@ loop1:
 	PREFETCHT0 64(DX)(R9*4)
 	PREFETCHT0 (BX)(R9*4)
 	PREFETCHT0 64(BX)(R9*4)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+682, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	LEAQ        (R9)(R9*2), R9
+	PREFETCHNTA (DX)(R9*4)
+	PREFETCHNTA 64(DX)(R9*4)
+	PREFETCHNTA (BX)(R9*4)
+	PREFETCHNTA 64(BX)(R9*4)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -7396,7 +7452,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+170, R9
 	CMPQ       R9, R8
@@ -7406,6 +7462,18 @@ loop1:
 	PREFETCHT0 64(DX)(R9*4)
 	PREFETCHT0 (BX)(R9*4)
 	PREFETCHT0 64(BX)(R9*4)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+682, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	LEAQ        (R9)(R9*2), R9
+	PREFETCHNTA (DX)(R9*4)
+	PREFETCHNTA 64(DX)(R9*4)
+	PREFETCHNTA (BX)(R9*4)
+	PREFETCHNTA 64(BX)(R9*4)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -16646,7 +16714,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+64, R9
 	CMPQ       R9, R8
@@ -16660,6 +16728,22 @@ loop1:
 	PREFETCHT0 64(BX)(R9*8)
 	PREFETCHT0 128(BX)(R9*8)
 	PREFETCHT0 192(BX)(R9*8)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+256, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x02, R9
+	PREFETCHNTA (DX)(R9*8)
+	PREFETCHNTA 64(DX)(R9*8)
+	PREFETCHNTA 128(DX)(R9*8)
+	PREFETCHNTA 192(DX)(R9*8)
+	PREFETCHNTA (BX)(R9*8)
+	PREFETCHNTA 64(BX)(R9*8)
+	PREFETCHNTA 128(BX)(R9*8)
+	PREFETCHNTA 192(BX)(R9*8)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -18325,7 +18409,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+64, R9
 	CMPQ       R9, R8
@@ -18339,6 +18423,22 @@ loop1:
 	PREFETCHT0 64(BX)(R9*8)
 	PREFETCHT0 128(BX)(R9*8)
 	PREFETCHT0 192(BX)(R9*8)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+256, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x02, R9
+	PREFETCHNTA (DX)(R9*8)
+	PREFETCHNTA 64(DX)(R9*8)
+	PREFETCHNTA 128(DX)(R9*8)
+	PREFETCHNTA 192(DX)(R9*8)
+	PREFETCHNTA (BX)(R9*8)
+	PREFETCHNTA 64(BX)(R9*8)
+	PREFETCHNTA 128(BX)(R9*8)
+	PREFETCHNTA 192(BX)(R9*8)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -19517,7 +19617,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+128, R9
 	CMPQ       R9, R8
@@ -19527,6 +19627,18 @@ loop1:
 	PREFETCHT0 64(DX)(R9*8)
 	PREFETCHT0 (BX)(R9*8)
 	PREFETCHT0 64(BX)(R9*8)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+512, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x01, R9
+	PREFETCHNTA (DX)(R9*8)
+	PREFETCHNTA 64(DX)(R9*8)
+	PREFETCHNTA (BX)(R9*8)
+	PREFETCHNTA 64(BX)(R9*8)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -20545,7 +20657,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+128, R9
 	CMPQ       R9, R8
@@ -20555,6 +20667,18 @@ loop1:
 	PREFETCHT0 64(DX)(R9*8)
 	PREFETCHT0 (BX)(R9*8)
 	PREFETCHT0 64(BX)(R9*8)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+512, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	SHLQ        $0x01, R9
+	PREFETCHNTA (DX)(R9*8)
+	PREFETCHNTA 64(DX)(R9*8)
+	PREFETCHNTA (BX)(R9*8)
+	PREFETCHNTA 64(BX)(R9*8)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -21778,7 +21902,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+85, R9
 	CMPQ       R9, R8
@@ -21790,6 +21914,20 @@ loop1:
 	PREFETCHT0 (BX)(R9*8)
 	PREFETCHT0 64(BX)(R9*8)
 	PREFETCHT0 128(BX)(R9*8)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+341, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	LEAQ        (R9)(R9*2), R9
+	PREFETCHNTA (DX)(R9*8)
+	PREFETCHNTA 64(DX)(R9*8)
+	PREFETCHNTA 128(DX)(R9*8)
+	PREFETCHNTA (BX)(R9*8)
+	PREFETCHNTA 64(BX)(R9*8)
+	PREFETCHNTA 128(BX)(R9*8)
 
 loop1nosp:
 	// Lanes 0-7.
@@ -23150,7 +23288,7 @@ loop1:
 	CMPQ       DI, CX
 	JAE        done
 	CMPL       ·NoPrefetch+0(SB), $0x00
-	JE         loop1nosp
+	JE         loop1far
 	MOVQ       DI, R9
 	ADDQ       $+85, R9
 	CMPQ       R9, R8
@@ -23162,6 +23300,20 @@ loop1:
 	PREFETCHT0 (BX)(R9*8)
 	PREFETCHT0 64(BX)(R9*8)
 	PREFETCHT0 128(BX)(R9*8)
+	JMP        loop1nosp
+
+loop1far:
+	MOVQ        DI, R9
+	ADDQ        $+341, R9
+	CMPQ        R9, R8
+	CMOVQGT     R8, R9
+	LEAQ        (R9)(R9*2), R9
+	PREFETCHNTA (DX)(R9*8)
+	PREFETCHNTA 64(DX)(R9*8)
+	PREFETCHNTA 128(DX)(R9*8)
+	PREFETCHNTA (BX)(R9*8)
+	PREFETCHNTA 64(BX)(R9*8)
+	PREFETCHNTA 128(BX)(R9*8)
 
 loop1nosp:
 	// Lanes 0-7.

@@ -111,6 +111,8 @@ const (
 	// inside the slices; the loop proper, for the last blocks, does not.
 	LoopCopy
 	// Clamped: the one loop prefetches at an address clamped to the last full block.
+	// The row families' one loop does so with its far prefetch only (their index
+	// counts rows: shortInLoop in the assembly generator converts it).
 	Clamped
 )
 
@@ -137,10 +139,10 @@ type Tuning struct {
 	// Short, when not 0: where generated.NoPrefetch is set (Zen 4), the first loop
 	// prefetches every input Short bytes ahead with PREFETCHT0, in place of the far
 	// and near prefetches that it skips there. With LoopCopy or Clamped, from a copy
-	// of its own that runs while that address is inside the slices; with
-	// NoPrefetch (the row families, whose float64 loop has no registers for a
-	// copy), in the loop itself, behind a test of the flag, at an address clamped to
-	// the last full block.
+	// of its own that runs while that address is inside the slices; in the row
+	// families (whose float64 loop has no registers for a copy), in the loop
+	// itself, behind a test of the flag, at an address clamped to the last full
+	// block, where the flag's other side has the far prefetch.
 	Short int
 	// ShortFar, when not 0 (with Short, in the short copy of LoopCopy or Clamped):
 	// the short copy also prefetches every input ShortFar bytes ahead with
@@ -170,8 +172,9 @@ func tuning(f Family, t Type) Tuning {
 		return Tuning{Unroll: 1} // three input streams: prefetching was slower
 	case f.Info().Cols > 0:
 		// float64: no register is left for a second block; float32: two blocks
-		// per iteration were no faster (A/B on Zen 4, docs/tuning.md).
-		return Tuning{Unroll: 1, Short: RowShortDist}
+		// per iteration were no faster (A/B on Zen 4, docs/tuning.md). The far
+		// prefetch (Zen 5) and the short one (Zen 4) are both in the one loop.
+		return Tuning{Unroll: 1, Prefetch: Clamped, Short: RowShortDist}
 	case f == WeightedSumAndGrad || f == WeightedSum:
 		return Tuning{Unroll: 1, Prefetch: LoopCopy, Short: ShortDist}
 	}

@@ -92,14 +92,16 @@ func TestValueNames(t *testing.T) {
 	k.validate()
 }
 
-// TestRowFamilyNoPrefetch checks that a row family with a far prefetch, or another
-// family with a short prefetch in its loop, fails at go generate: the row loops
-// count rows, so the far prefetches' addresses would be wrong, and the short
-// prefetch in the loop is written for rows only.
+// TestRowFamilyNoPrefetch checks that a row family with a loop copy or a near
+// prefetch, or another family with a short prefetch in its loop, fails at go
+// generate: the row loops count rows, and only the prefetches of their one loop
+// (shortInLoop) convert that index to elements; the short prefetch in the loop is
+// written for rows only.
 func TestRowFamilyNoPrefetch(t *testing.T) {
 	for _, k := range []Kernel{
 		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: LoopCopy}},
-		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: Clamped, Short: ShortDist}},
+		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: LoopCopy, Short: RowShortDist}},
+		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: Clamped, Near: true}},
 		{Family: Sum, Tuning: Tuning{Unroll: 1, Short: ShortDist}},
 	} {
 		func() {
@@ -114,6 +116,8 @@ func TestRowFamilyNoPrefetch(t *testing.T) {
 	// Must not panic:
 	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1}}).validate()
 	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1, Short: RowShortDist}}).validate()
+	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: Clamped}}).validate()
+	(&Kernel{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: Clamped, Short: RowShortDist}}).validate()
 }
 
 // TestRowTrees pins the order in which the row families add their columns: Sum's
