@@ -4,12 +4,12 @@ import "fmt"
 
 // The AVX-512 kernels have two prefetch profiles, chosen by generated.NoPrefetch.
 // Unset (the far profile): the kernels with a prefetching copy of their first loop
-// (gen/kernel's LoopCopy) or a prefetching loop (Clamped) prefetch 8 KiB (and 1 KiB)
-// ahead. Set (the Zen 4 profile): they skip those prefetches, and those whose tuning
-// says Short prefetch a short distance instead (the weighted sums and float64 Sum and
-// SumAndGrad 512 bytes, from a copy of their loop, float64 WeightedSum, Sum and
-// SumAndGrad also 4 KiB into L2; the row kernels 2 KiB, in their loop, and only in
-// this profile). The prefetches are hints, so the results are the same bits either
+// (gen/kernel's LoopCopy) or a prefetching loop (Clamped: also the row kernels of 2
+// to 4 columns) prefetch 8 KiB (and 1 KiB) ahead. Set (the Zen 4 profile): they skip
+// those prefetches, and those whose tuning says Short prefetch a short distance
+// instead (the weighted sums and float64 Sum and SumAndGrad 512 bytes, from a copy of
+// their loop, float64 WeightedSum, Sum and SumAndGrad also 4 KiB into L2; the row
+// kernels 2 KiB, in their loop). The prefetches are hints, so the results are the same bits either
 // way; only the speed differs, and it differs by microarchitecture (docs/tuning.md):
 // the far prefetches gain on AMD Zen 5 and cost on Zen 4 (Sum and Mean 1.4x slower at
 // 2^24 elements). At init the package takes the Zen 4 profile on AMD family 0x19

@@ -10,7 +10,8 @@ const HasAsm = true
 // those with a prefetching copy of their first loop (kernel.LoopCopy) run the plain
 // loop, those that prefetch in their loop (kernel.Clamped) a copy without, and those
 // with kernel.Tuning.Short prefetch that many bytes ahead instead (the profile of AMD
-// Zen 4, where it is set; the row families of 2 to 4 columns prefetch only then).
+// Zen 4, where it is set; the row families of 2 to 4 columns prefetch in their loop
+// either way, far where it is clear and Short bytes ahead where it is set).
 // The results are the same bits either way.
 // The assembly reads it with a plain 32-bit load, so write it only while no kernel
 // runs: the root package sets it once at init, tests through a hook that is not safe

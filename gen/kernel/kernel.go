@@ -207,11 +207,12 @@ func (k *Kernel) Uses() []int {
 // validate panics (at go generate) on a malformed kernel.
 func (k *Kernel) validate() {
 	k.Tuning.validate(k.GoName())
-	if rows := k.Info().Cols > 0; rows && (k.Tuning.Prefetch == LoopCopy || k.Tuning.Near) {
+	if rows := k.Info().Cols > 0; rows && (k.Tuning.Prefetch == LoopCopy || k.Tuning.Near || k.Tuning.ShortFar != 0) {
 		// The loops count rows, not elements: only the prefetches of the one loop
 		// convert their index (shortInLoop in the assembly generator), and a loop
-		// copy or a near prefetch would not.
-		panic(fmt.Sprintf("kernel: %s: a row family with a loop copy or a near prefetch", k.GoName()))
+		// copy or a near prefetch would not; nor does that loop have a far short
+		// prefetch.
+		panic(fmt.Sprintf("kernel: %s: a row family with a loop copy, a near prefetch or a far short prefetch", k.GoName()))
 	} else if !rows && k.Tuning.Short != 0 && k.Tuning.Prefetch == NoPrefetch {
 		// The short prefetch in the loop itself is written for rows.
 		panic(fmt.Sprintf("kernel: %s: a short prefetch without a loop copy", k.GoName()))

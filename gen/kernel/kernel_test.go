@@ -92,16 +92,17 @@ func TestValueNames(t *testing.T) {
 	k.validate()
 }
 
-// TestRowFamilyNoPrefetch checks that a row family with a loop copy or a near
-// prefetch, or another family with a short prefetch in its loop, fails at go
-// generate: the row loops count rows, and only the prefetches of their one loop
-// (shortInLoop) convert that index to elements; the short prefetch in the loop is
-// written for rows only.
+// TestRowFamilyNoPrefetch checks that a row family with a loop copy, a near prefetch
+// or a far short prefetch, or another family with a short prefetch in its loop,
+// fails at go generate: the row loops count rows, and only the prefetches of their
+// one loop (shortInLoop), far and short, convert that index to elements; the short
+// prefetch in the loop is written for rows only.
 func TestRowFamilyNoPrefetch(t *testing.T) {
 	for _, k := range []Kernel{
 		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: LoopCopy}},
 		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: LoopCopy, Short: RowShortDist}},
 		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: Clamped, Near: true}},
+		{Family: RowSums4, Tuning: Tuning{Unroll: 1, Prefetch: Clamped, Short: RowShortDist, ShortFar: ShortFarDist}},
 		{Family: Sum, Tuning: Tuning{Unroll: 1, Short: ShortDist}},
 	} {
 		func() {
