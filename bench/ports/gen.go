@@ -188,9 +188,10 @@ func kernelLoop(src, name string) (pre, body []string) {
 			pre = append(pre, l)
 		}
 	}
-	end := regexp.MustCompile(`JMP\s+loop1`).FindStringIndex(src[loop:])
+	// The loop's own back edge, not a jump to a label inside it (loop1nosp).
+	end := regexp.MustCompile(`(?m)JMP\s+loop1$`).FindStringIndex(src[loop:])
 	index := regexp.MustCompile(`\((DX|BX|SI|DI)\)\((R\d+|DI|AX)\*[48]\)`)
-	skip := false // inside the row kernels' short prefetch (Zen 4), which has no use on one cache line
+	skip := false // inside the row kernels' prefetches (short and far), which have no use on one cache line
 	for _, l := range strings.Split(src[loop+len("\nloop1:"):loop+end[0]], "\n") {
 		l = strings.TrimSpace(l)
 		if strings.HasPrefix(l, "CMPL") && strings.Contains(l, "NoPrefetch") {
