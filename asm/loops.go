@@ -47,7 +47,7 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // kernel.Clamped ones to a copy of their loop without the prefetches (with
 // Tuning.Short, after such a copy): the far prefetches cost Zen 4 what they gain
 // on Zen 5 (docs/tuning.md). The row families prefetch from their one loop
-// (shortInLoop): far (kernel.Clamped) where generated.NoPrefetch is clear, and
+// (rowPrefetches): far (kernel.Clamped) where generated.NoPrefetch is clear, and
 // Tuning.Short ahead where it is set.
 func (g *gen) loops(n reg.Register, bpi int, next string) {
 	k := g.k
@@ -122,7 +122,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	CMPQ(g.i, end)
 	JAE(LabelRef(next))
 	if inLoop {
-		g.shortInLoop(loop, limit, tu, stride)
+		g.rowPrefetches(loop, limit, tu, stride)
 	}
 	if clamped {
 		// Prefetch pf.dist bytes ahead, or the last full block near the end.
@@ -181,21 +181,21 @@ func (g *gen) ahead(k int, limit reg.GPVirtual) reg.GPVirtual {
 	return at
 }
 
-// shortInLoop emits, inside a loop of a row family, its prefetches of every input
+// rowPrefetches emits, inside a loop of a row family, its prefetches of every input
 // (the whole rows within the distance), at an address clamped to the last full
 // block (limit) near the end: where generated.NoPrefetch is set (AMD Zen 4),
-// tu.Short bytes ahead with PREFETCHT0; elsewhere, with kernel.Clamped,
-// kernel.FarDist bytes ahead with PREFETCHNTA, as the other kernels' far
-// prefetches. A predictable branch takes one side or the other; a side the tuning
-// leaves empty is skipped. The index counts rows (rowStart).
-func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, tu kernel.Tuning, stride int) {
+// tu.Short bytes ahead with PREFETCHT0; elsewhere, with kernel.Clamped, the other
+// kernels' far prefetch (prefetches; validate rules out the near one for rows). A
+// predictable branch takes one side or the other; a side the tuning leaves empty is
+// skipped. The index counts rows (rowStart).
+func (g *gen) rowPrefetches(loop string, limit reg.GPVirtual, tu kernel.Tuning, stride int) {
 	sz, cols := g.k.Type.Size(), g.k.Info().Cols
-	at := func(dist int, ins func(Mem)) {
+	at := func(pf prefetchOp) {
 		e := GP64()
-		rowElems(g, g.ahead(dist/(sz*cols), limit), e)
+		rowElems(g, g.ahead(pf.dist/(sz*cols), limit), e)
 		for _, sl := range g.k.Info().Ins {
 			for off := 0; off < stride*sz*cols; off += 64 {
-				ins(Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: off})
+				pf.ins(Mem{Base: g.ptr[sl], Index: e, Scale: uint8(sz), Disp: off})
 			}
 		}
 	}
@@ -207,12 +207,14 @@ func (g *gen) shortInLoop(loop string, limit reg.GPVirtual, tu kernel.Tuning, st
 		JE(LabelRef(skip))
 	}
 	if tu.Short != 0 {
-		at(tu.Short, func(m Mem) { PREFETCHT0(m) })
+		at(prefetchOp{tu.Short, func(m Mem) { PREFETCHT0(m) }})
 	}
 	if tu.Prefetch == kernel.Clamped {
 		JMP(LabelRef(skip))
 		Label(far)
-		at(kernel.FarDist, func(m Mem) { PREFETCHNTA(m) })
+		for _, pf := range prefetches(tu) {
+			at(pf)
+		}
 	}
 	Label(skip)
 }

@@ -112,7 +112,7 @@ const (
 	LoopCopy
 	// Clamped: the one loop prefetches at an address clamped to the last full block.
 	// The row families' one loop does so with its far prefetch only (their index
-	// counts rows: shortInLoop in the assembly generator converts it).
+	// counts rows: rowPrefetches in the assembly generator converts it).
 	Clamped
 )
 

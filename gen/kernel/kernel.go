@@ -209,7 +209,7 @@ func (k *Kernel) validate() {
 	k.Tuning.validate(k.GoName())
 	if rows := k.Info().Cols > 0; rows && (k.Tuning.Prefetch == LoopCopy || k.Tuning.Near || k.Tuning.ShortFar != 0) {
 		// The loops count rows, not elements: only the prefetches of the one loop
-		// convert their index (shortInLoop in the assembly generator), and a loop
+		// convert their index (rowPrefetches in the assembly generator), and a loop
 		// copy or a near prefetch would not; nor does that loop have a far short
 		// prefetch.
 		panic(fmt.Sprintf("kernel: %s: a row family with a loop copy, a near prefetch or a far short prefetch", k.GoName()))

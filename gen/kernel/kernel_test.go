@@ -95,7 +95,7 @@ func TestValueNames(t *testing.T) {
 // TestRowFamilyNoPrefetch checks that a row family with a loop copy, a near prefetch
 // or a far short prefetch, or another family with a short prefetch in its loop,
 // fails at go generate: the row loops count rows, and only the prefetches of their
-// one loop (shortInLoop), far and short, convert that index to elements; the short
+// one loop (rowPrefetches), far and short, convert that index to elements; the short
 // prefetch in the loop is written for rows only.
 func TestRowFamilyNoPrefetch(t *testing.T) {
 	for _, k := range []Kernel{
