@@ -9,10 +9,10 @@ import "fmt"
 // those prefetches, and those whose tuning says Short prefetch a short distance
 // instead (the weighted sums and float64 Sum and SumAndGrad 512 bytes, from a copy of
 // their loop, float64 WeightedSum, Sum and SumAndGrad also 4 KiB into L2; the row
-// kernels 2 KiB, in their loop). The prefetches are hints, so the results are the same bits either
-// way; only the speed differs, and it differs by microarchitecture (docs/tuning.md):
-// the far prefetches gain on AMD Zen 5 and cost on Zen 4 (Sum and Mean 1.4x slower at
-// 2^24 elements). At init the package takes the Zen 4 profile on AMD family 0x19
+// kernels 2 KiB, in their loop). The prefetches are hints, so the results are the
+// same bits either way; only the speed differs, and it differs by microarchitecture
+// (docs/tuning.md): the far prefetches gain on AMD Zen 5 and cost on Zen 4 (Sum and
+// Mean 1.4x slower at 2^24 elements). At init the package takes the Zen 4 profile on AMD family 0x19
 // (Zen 4; Zen 3, also 0x19, has no AVX-512) and the far one elsewhere;
 // SMOOTHL1_PREFETCH=on (far) or off (Zen 4) overrides the choice.
 
