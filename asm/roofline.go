@@ -20,6 +20,9 @@ func roofline() {
 	// kernels read them, not two slices and then the third.
 	rooflineRead("rooflineRead3AVX2", []string{"a", "b", "c"})
 	rooflineReadWrite("rooflineRead3WriteAVX2", []string{"a", "b", "c"})
+	// RowSums of rows of 4: x and y read, a quarter of their length written (a value
+	// per row of 4 elements).
+	rooflineReadQuarter("rooflineReadQuarterAVX2", []string{"a", "b"})
 }
 
 // streamSig returns the Go signature of a roofline kernel over slices ins (and
@@ -103,6 +106,39 @@ func rooflineReadWrite(name string, ins []string) {
 		}
 		VMOVDQU(v, Mem{Base: pd, Index: i, Scale: 1, Disp: 32 * k})
 	}
+	ADDQ(Imm(128), i)
+	JMP(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// rooflineReadQuarter writes a kernel that reads every slice of ins and writes a
+// quarter of their length to dst, as RowSums of rows of 4 does (a value per row):
+// for each 128 bytes of the slices, the XOR of its four 32-byte parts (of the XOR of
+// the slices) goes to the next 32 bytes of dst.
+func rooflineReadQuarter(name string, ins []string) {
+	TEXT(name, NOSPLIT, streamSig(ins, true, ""))
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s writes to dst[i/4:i/4+32] the XOR of the four 32-byte parts of %s at i, for each i < len(a) &^ 127 step 128.", name, strings.Join(ins, " ^ ")))
+	pd := Load(Param("dst").Base(), GP64())
+	ps, n, i := streamArgs(ins)
+	Label("loop")
+	CMPQ(i, n)
+	JAE(LabelRef("done"))
+	var v [4]reg.VecVirtual
+	for k := range v {
+		v[k] = YMM()
+		VMOVDQU(Mem{Base: ps[0], Index: i, Scale: 1, Disp: 32 * k}, v[k])
+		for _, p := range ps[1:] {
+			VPXOR(Mem{Base: p, Index: i, Scale: 1, Disp: 32 * k}, v[k], v[k])
+		}
+	}
+	VPXOR(v[1], v[0], v[0])
+	VPXOR(v[3], v[2], v[2])
+	VPXOR(v[2], v[0], v[0])
+	VMOVDQU(v[0], Mem{Base: pd})
+	ADDQ(Imm(32), pd)
 	ADDQ(Imm(128), i)
 	JMP(LabelRef("loop"))
 	Label("done")

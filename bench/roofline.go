@@ -74,3 +74,32 @@ func rooflineReadWrite(asm bool, dst []byte, in ...[]byte) {
 	}
 	xorTail(dst, in[0], in[1], third(in), n)
 }
+
+// rooflineReadQuarter reads a and b together (of the length of a, a multiple of 16
+// bytes) and writes a quarter of that length to dst, as RowSums of rows of 4 moves
+// its bytes (a value per row): for each 128 bytes of a ^ b (the last group may be
+// shorter), word m of its 32 bytes of dst is the XOR of its words m, m+4, m+8 and
+// m+12. The AVX2 bulk runs if asm and the build has it.
+func rooflineReadQuarter(asm bool, dst, a, b []byte) {
+	n := 0
+	if asm && hasRooflineAsm {
+		n = len(a) &^ 127
+		rooflineReadQuarterAVX2(dst, a, b)
+	}
+	b = b[:len(a)]
+	dst = dst[:len(a)/4]
+	for g := n; g < len(a); g += 128 {
+		var w [4]uint64
+		for i := g; i < min(g+128, len(a)); i += 8 {
+			w[(i-g)/8%4] ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+		}
+		out := dst[g/4 : min(g/4+32, len(dst))]
+		for m := range w {
+			if o := 8 * m; o < len(out) {
+				var word [8]byte
+				binary.LittleEndian.PutUint64(word[:], w[m])
+				copy(out[o:], word[:])
+			}
+		}
+	}
+}

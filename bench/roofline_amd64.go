@@ -23,3 +23,8 @@ func rooflineRead3AVX2(a []byte, b []byte, c []byte) uint64
 //
 //go:noescape
 func rooflineRead3WriteAVX2(dst []byte, a []byte, b []byte, c []byte)
+
+// rooflineReadQuarterAVX2 writes to dst[i/4:i/4+32] the XOR of the four 32-byte parts of a ^ b at i, for each i < len(a) &^ 127 step 128.
+//
+//go:noescape
+func rooflineReadQuarterAVX2(dst []byte, a []byte, b []byte)

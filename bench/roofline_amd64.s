@@ -157,3 +157,36 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func rooflineReadQuarterAVX2(dst []byte, a []byte, b []byte)
+// Requires: AVX, AVX2
+TEXT ·rooflineReadQuarterAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), AX
+	MOVQ a_base+24(FP), CX
+	MOVQ b_base+48(FP), DX
+	MOVQ a_len+32(FP), BX
+	ANDQ $-128, BX
+	XORQ SI, SI
+
+loop:
+	CMPQ    SI, BX
+	JAE     done
+	VMOVDQU (CX)(SI*1), Y0
+	VPXOR   (DX)(SI*1), Y0, Y0
+	VMOVDQU 32(CX)(SI*1), Y1
+	VPXOR   32(DX)(SI*1), Y1, Y1
+	VMOVDQU 64(CX)(SI*1), Y2
+	VPXOR   64(DX)(SI*1), Y2, Y2
+	VMOVDQU 96(CX)(SI*1), Y3
+	VPXOR   96(DX)(SI*1), Y3, Y3
+	VPXOR   Y1, Y0, Y0
+	VPXOR   Y3, Y2, Y2
+	VPXOR   Y2, Y0, Y0
+	VMOVDQU Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x80, SI
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET

@@ -12,3 +12,5 @@ func rooflineReadWriteAVX2(dst, a, b []byte) { panic("bench: no assembly in this
 func rooflineRead3AVX2(a, b, c []byte) uint64 { panic("bench: no assembly in this build") }
 
 func rooflineRead3WriteAVX2(dst, a, b, c []byte) { panic("bench: no assembly in this build") }
+
+func rooflineReadQuarterAVX2(dst, a, b []byte) { panic("bench: no assembly in this build") }

@@ -26,10 +26,11 @@ const (
 	implRoofline = "roofline" // only moves the bytes the operation moves
 )
 
-// traffic returns how many slices of n elements the operation reads and writes.
+// traffic returns how many slices of n elements the operation reads, and how many it
+// writes of n/outDiv(op) elements.
 func traffic(op string) (reads, writes int) {
 	switch op {
-	case "Sum", "Mean", "RowSums":
+	case "Sum", "Mean":
 		return 2, 0
 	case "GradElementwise", "WeightedSumAndGrad":
 		return 3, 1
@@ -37,6 +38,15 @@ func traffic(op string) (reads, writes int) {
 		return 3, 0
 	}
 	return 2, 1
+}
+
+// outDiv is the number of elements per value the operation writes: rowCols for
+// RowSums (a value per row), else 1.
+func outDiv(op string) int {
+	if op == "RowSums" {
+		return rowCols
+	}
+	return 1
 }
 
 // ringBytes is the total size of the input sets a point cycles through (at least 256
@@ -316,7 +326,8 @@ func implsFor() []string {
 }
 
 // rooflineMove moves the bytes op moves over its slices, as bytes, as its kernel
-// moves them: it reads x and y and writes dst, or reads them alone (the sums); an
+// moves them: it reads x and y and writes dst, or a quarter of dst's length
+// (RowSums: a value per row of 4), or reads them alone (the sums); an
 // operation with a third input g (the weights, GradElementwise's upstream gradient)
 // reads the three together. It returns a checksum of what it read alone. Every
 // roofline, on one goroutine or several (each on its share), moves bytes this way, so
@@ -325,13 +336,22 @@ func rooflineMove(asm bool, op string, dst, x, y, g []byte) uint64 {
 	reads, writes := traffic(op)
 	in := [][]byte{x, y, g}[:reads]
 	if writes == 1 {
+		switch outDiv(op) {
+		case 1:
+		case 4:
+			rooflineReadQuarter(asm, dst, x, y)
+			return 0
+		default:
+			panic("bench: no roofline writes a value per " + fmt.Sprint(outDiv(op)) + " elements")
+		}
 		rooflineReadWrite(asm, dst, in...)
 		return 0
 	}
 	return rooflineRead(asm, in...)
 }
 
+// bytesMoved is the bytes op reads and writes on n elements of size bytes.
 func bytesMoved(op string, n, size int) int64 {
 	r, w := traffic(op)
-	return int64((r + w) * n * size)
+	return int64((r*n + w*(n/outDiv(op))) * size)
 }

@@ -59,13 +59,13 @@ func rooflineParallel[T smoothl1.Float](op string, s *set[T], t int) (sum uint64
 	asm := smoothl1.Implementations()[0] != "generic" // as point's roofline
 	x, y, g, dst := bytes(s.x), bytes(s.y), bytes(s.g), bytes(s.dst)
 	part := func(lo, hi int) {
-		cut := func(b []byte) []byte { // a set may lack g or dst (op does not move them)
+		cut := func(b []byte, div int) []byte { // a set may lack g or dst (op does not move them)
 			if b == nil {
 				return nil
 			}
-			return b[lo:hi]
+			return b[lo/div : hi/div]
 		}
-		sinkPart(rooflineMove(asm, op, cut(dst), x[lo:hi], y[lo:hi], cut(g)))
+		sinkPart(rooflineMove(asm, op, cut(dst, outDiv(op)), x[lo:hi], y[lo:hi], cut(g, 1)))
 	}
 	n := len(x)
 	share := (n/t + 4095) &^ 4095
@@ -252,6 +252,9 @@ func plotThreads(dir string, rs []result, ops, types []string, lengths []int) in
 					if impl == implRoofline {
 						r, wr := traffic(op)
 						name = fmt.Sprintf("roofline %dR+%dW", r, wr)
+						if d := outDiv(op); d > 1 && wr > 0 {
+							name = fmt.Sprintf("roofline %dR+W/%d", r, d)
+						}
 						if roofs[name] {
 							continue
 						}
