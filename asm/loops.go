@@ -39,9 +39,10 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // loop<bpi>start. The first loop (the two-block one where there is one) prefetches
 // as the kernel's tuning says: kernel.LoopCopy puts a copy of it first that also
 // prefetches the inputs of later iterations and runs while that address is inside
-// the slices; kernel.Clamped makes the loop itself prefetch at an address clamped
-// to the last full block. Prefetches load no register; they are only hints, but
-// they never name an address outside the slices either. When generated.NoPrefetch
+// the slices' capacity (capEnd); kernel.Clamped makes the loop itself prefetch at
+// an address clamped to the last full block within it. Prefetches load no
+// register; they are only hints, but they never name an address outside the
+// slices' capacity either (the row families': outside the slices). When generated.NoPrefetch
 // is set, the kernel.LoopCopy kernels go straight to the plain loop (or, with
 // Tuning.Short, to a copy that prefetches Short bytes ahead), and the
 // kernel.Clamped ones to a copy of their loop without the prefetches (with
@@ -67,13 +68,17 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		g.body(bpi)
 		ADDQ(Imm(uint64(stride)), g.i)
 	}
+	var capEnd reg.GPVirtual
+	if copied || clamped {
+		capEnd = g.capEnd(stride)
+	}
 	if copied {
-		pfEnd := before(end, kernel.FarDist/sz) // may be negative: a signed comparison
+		pfEnd := upTo(end, capEnd, kernel.FarDist/sz) // may be negative: a signed comparison
 		// generated.NoPrefetch set: skip the copy, run the plain loop, or with
 		// tu.Short the copy that prefetches tu.Short bytes ahead (docs/tuning.md).
 		var spEnd reg.GPVirtual
 		if tu.Short != 0 {
-			spEnd = before(end, shortBound(tu, sz, stride)) // may be negative: a signed comparison
+			spEnd = upTo(end, capEnd, shortBound(tu, sz, stride)) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -108,7 +113,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		// generated.NoPrefetch set: the same loop without its prefetches, after the
 		// prefetching one (docs/tuning.md); with tu.Short, first its short copy.
 		if tu.Short != 0 {
-			spEnd = before(end, shortBound(tu, sz, stride)) // may be negative: a signed comparison
+			spEnd = upTo(end, capEnd, shortBound(tu, sz, stride)) // may be negative: a signed comparison
 		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
@@ -116,7 +121,7 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		} else {
 			JNE(LabelRef(loop + "np"))
 		}
-		limit = before(end, stride) // the last full block
+		limit = before(capEnd, stride) // the last full block within the capacity
 	}
 	Label(loop)
 	CMPQ(g.i, end)
@@ -157,6 +162,42 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 func shortBound(tu kernel.Tuning, sz, stride int) int {
 	k := max(tu.Short, tu.ShortFar) / sz
 	return (k + stride - 1) / stride * stride
+}
+
+// capEnd returns a new register holding the smallest capacity of the kernel's
+// inputs, in elements, rounded down to whole iterations of stride elements: the
+// end of the full blocks that the prefetches of the loops other than the row
+// families' may name. The root package hands the kernels slices of the caller's
+// data whose capacity ends where that data ends (f32 and f64 cut it to the length),
+// so past len and within cap lie only the elements that the next kernel call of
+// the same operation reads: the next chunk of the chunk grid, the next row of
+// RowSums' long rows, the next task of the threads. A prefetch bounded by len left
+// them to that call's first loads; for rows of 1000 float64 columns the far
+// prefetch (8 KiB) is longer than the row, and none of it was prefetched
+// (docs/tuning.md).
+func (g *gen) capEnd(stride int) reg.GPVirtual {
+	var c reg.GPVirtual
+	for i, sl := range g.k.Info().Ins {
+		ci := Load(Param(sl).Cap(), GP64()).(reg.GPVirtual)
+		if i == 0 {
+			c = ci
+			continue
+		}
+		CMPQ(ci, c)
+		CMOVQLT(ci, c)
+	}
+	ANDQ(I32(-stride), c)
+	return c
+}
+
+// upTo returns a new register holding capEnd - k, or end where that is smaller:
+// the index past which a copy of a loop, prefetching k units ahead within the
+// capacity, stops (it never runs past the full blocks, end).
+func upTo(end, capEnd reg.GPVirtual, k int) reg.GPVirtual {
+	r := before(capEnd, k)
+	CMPQ(r, end)
+	CMOVQGT(end, r)
+	return r
 }
 
 // before returns a new register holding end - k: the index past which a prefetch k

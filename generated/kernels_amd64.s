@@ -549,7 +549,7 @@ done:
 	RET
 
 // func elementwiseF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL, CMOV, MMX+
 TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -568,8 +568,14 @@ TEXT ·elementwiseF32AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
-	MOVQ         DI, R8
+	MOVQ         x_cap+48(FP), R8
+	MOVQ         y_cap+72(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-8, R8
 	SUBQ         $+2048, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 
@@ -915,7 +921,7 @@ done:
 	RET
 
 // func sumF32AVX512(p *[23]float64, x []float32, y []float32, acc *[16]float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
 	MOVQ x_len+16(FP), CX
@@ -934,8 +940,14 @@ TEXT ·sumF32AVX512(SB), NOSPLIT, $0-64
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-16, DI
-	MOVQ         DI, R8
+	MOVQ         x_cap+24(FP), R8
+	MOVQ         y_cap+48(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-16, R8
 	SUBQ         $+2048, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop2
 
@@ -1379,7 +1391,7 @@ done:
 	RET
 
 // func gradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL, CMOV, MMX+
 TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -1395,8 +1407,14 @@ TEXT ·gradF32AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
-	MOVQ         DI, R8
+	MOVQ         x_cap+48(FP), R8
+	MOVQ         y_cap+72(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-8, R8
 	SUBQ         $+2048, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 
@@ -1798,7 +1816,7 @@ done:
 	RET
 
 // func gradElementwiseF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, g []float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL, CMOV, MMX+
 TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -1815,8 +1833,17 @@ TEXT ·gradElementwiseF32AVX512(SB), NOSPLIT, $0-104
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
-	MOVQ         R8, R9
+	MOVQ         x_cap+48(FP), R9
+	MOVQ         y_cap+72(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	MOVQ         g_cap+96(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	ANDQ         $-8, R9
 	SUBQ         $+2048, R9
+	CMPQ         R9, R8
+	CMOVQGT      R8, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 
@@ -2300,7 +2327,7 @@ done:
 	RET
 
 // func sumAndGradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, acc *[24]float64)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL, CMOV, MMX+
 TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -2324,8 +2351,14 @@ TEXT ·sumAndGradF32AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
-	MOVQ         R8, R9
+	MOVQ         x_cap+48(FP), R9
+	MOVQ         y_cap+72(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	ANDQ         $-8, R9
 	SUBQ         $+2048, R9
+	CMPQ         R9, R8
+	CMOVQGT      R8, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 
@@ -2913,7 +2946,7 @@ done:
 	RET
 
 // func weightedSumF32AVX512(p *[23]float64, x []float32, y []float32, w []float32, acc *[8]float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+16(FP), CX
@@ -2937,15 +2970,26 @@ TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
-	MOVQ         R8, R9
-	SUBQ         $+2048, R9
-	MOVQ         R8, R10
-	SUBQ         $+128, R10
+	MOVQ         x_cap+24(FP), R9
+	MOVQ         y_cap+48(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	MOVQ         w_cap+72(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	ANDQ         $-8, R9
+	MOVQ         R9, R10
+	SUBQ         $+2048, R10
+	CMPQ         R10, R8
+	CMOVQGT      R8, R10
+	SUBQ         $+128, R9
+	CMPQ         R9, R8
+	CMOVQGT      R8, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
 
 loop1pf:
-	CMPQ        AX, R9
+	CMPQ        AX, R10
 	JGE         loop1
 	PREFETCHNTA 8192(DX)(AX*4)
 	PREFETCHNTA 8192(BX)(AX*4)
@@ -3015,7 +3059,7 @@ loop1pf:
 	JMP  loop1pf
 
 loop1sp:
-	CMPQ       AX, R10
+	CMPQ       AX, R9
 	JGE        loop1
 	PREFETCHT0 512(DX)(AX*4)
 	PREFETCHT0 512(BX)(AX*4)
@@ -3735,7 +3779,7 @@ done:
 	RET
 
 // func weightedSumAndGradF32AVX512(p *[23]float64, dst []float32, x []float32, y []float32, w []float32, acc *[8]float64)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL, CMOV, MMX+
 TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -3763,15 +3807,26 @@ TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	XORQ         AX, AX
 	MOVQ         CX, R9
 	ANDQ         $-8, R9
-	MOVQ         R9, R10
-	SUBQ         $+2048, R10
-	MOVQ         R9, R11
-	SUBQ         $+128, R11
+	MOVQ         x_cap+48(FP), R10
+	MOVQ         y_cap+72(FP), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R10
+	MOVQ         w_cap+96(FP), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R10
+	ANDQ         $-8, R10
+	MOVQ         R10, R11
+	SUBQ         $+2048, R11
+	CMPQ         R11, R9
+	CMOVQGT      R9, R11
+	SUBQ         $+128, R10
+	CMPQ         R10, R9
+	CMOVQGT      R9, R10
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
 
 loop1pf:
-	CMPQ        AX, R10
+	CMPQ        AX, R11
 	JGE         loop1
 	PREFETCHNTA 8192(DX)(AX*4)
 	PREFETCHNTA 8192(BX)(AX*4)
@@ -3866,7 +3921,7 @@ loop1pf:
 	JMP  loop1pf
 
 loop1sp:
-	CMPQ       AX, R11
+	CMPQ       AX, R10
 	JGE        loop1
 	PREFETCHT0 512(DX)(AX*4)
 	PREFETCHT0 512(BX)(AX*4)
@@ -4230,7 +4285,7 @@ done:
 	RET
 
 // func weightSumF32AVX512(p *[23]float64, w []float32, acc *[8]float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·weightSumF32AVX512(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
 	MOVQ w_len+16(FP), AX
@@ -4242,13 +4297,16 @@ TEXT ·weightSumF32AVX512(SB), NOSPLIT, $0-40
 	VPXORQ Z0, Z0, Z0
 
 	// Broadcast the parameters.
-	XORQ BX, BX
-	MOVQ AX, SI
-	ANDQ $-8, SI
-	MOVQ SI, DI
-	SUBQ $+2048, DI
-	CMPL ·NoPrefetch+0(SB), $0x00
-	JNE  loop1
+	XORQ    BX, BX
+	MOVQ    AX, SI
+	ANDQ    $-8, SI
+	MOVQ    w_cap+24(FP), DI
+	ANDQ    $-8, DI
+	SUBQ    $+2048, DI
+	CMPQ    DI, SI
+	CMOVQGT SI, DI
+	CMPL    ·NoPrefetch+0(SB), $0x00
+	JNE     loop1
 
 loop1pf:
 	CMPQ        BX, DI
@@ -7963,7 +8021,7 @@ done:
 	RET
 
 // func rowSums1F32AVX512(p *[23]float64, dst []float32, x []float32, y []float32)
-// Requires: AVX, AVX512F, AVX512VL, MMX+
+// Requires: AVX, AVX512F, AVX512VL, CMOV, MMX+
 TEXT ·rowSums1F32AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -7982,8 +8040,14 @@ TEXT ·rowSums1F32AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
-	MOVQ         DI, R8
+	MOVQ         x_cap+48(FP), R8
+	MOVQ         y_cap+72(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-8, R8
 	SUBQ         $+2048, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 
@@ -8665,7 +8729,7 @@ done:
 	RET
 
 // func elementwiseF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -8684,8 +8748,14 @@ TEXT ·elementwiseF64AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
-	MOVQ         DI, R8
+	MOVQ         x_cap+48(FP), R8
+	MOVQ         y_cap+72(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-8, R8
 	SUBQ         $+1024, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 
@@ -9503,7 +9573,7 @@ done:
 	RET
 
 // func sumF64AVX512(p *[23]float64, x []float64, y []float64, acc *[24]float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ p+0(FP), AX
 	MOVQ x_len+16(FP), CX
@@ -9525,15 +9595,23 @@ TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-16, DI
-	MOVQ         DI, R8
-	SUBQ         $+1024, R8
-	MOVQ         DI, R9
-	SUBQ         $+512, R9
+	MOVQ         x_cap+24(FP), R8
+	MOVQ         y_cap+48(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-16, R8
+	MOVQ         R8, R9
+	SUBQ         $+1024, R9
+	CMPQ         R9, DI
+	CMOVQGT      DI, R9
+	SUBQ         $+512, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop2sp
 
 loop2pf:
-	CMPQ        AX, R8
+	CMPQ        AX, R9
 	JGE         loop2
 	PREFETCHNTA 8192(DX)(AX*8)
 	PREFETCHT0  1024(DX)(AX*8)
@@ -9725,7 +9803,7 @@ loop2pf:
 	JMP  loop2pf
 
 loop2sp:
-	CMPQ       AX, R9
+	CMPQ       AX, R8
 	JGE        loop2
 	PREFETCHT0 512(DX)(AX*8)
 	PREFETCHT1 4096(DX)(AX*8)
@@ -10597,7 +10675,7 @@ done:
 	RET
 
 // func gradF64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -10613,8 +10691,14 @@ TEXT ·gradF64AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
-	MOVQ         DI, R8
+	MOVQ         x_cap+48(FP), R8
+	MOVQ         y_cap+72(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-8, R8
 	SUBQ         $+1024, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 
@@ -11915,11 +11999,17 @@ TEXT ·sumAndGradF64AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
-	MOVQ         R8, R9
-	SUBQ         $+512, R9
+	MOVQ         x_cap+48(FP), R9
+	MOVQ         y_cap+72(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	ANDQ         $-8, R9
+	MOVQ         R9, R10
+	SUBQ         $+512, R10
+	CMPQ         R10, R8
+	CMOVQGT      R8, R10
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
-	MOVQ         R8, R9
 	SUBQ         $+8, R9
 
 loop1:
@@ -12052,7 +12142,7 @@ loop1:
 	JMP  loop1
 
 loop1sp:
-	CMPQ       AX, R9
+	CMPQ       AX, R10
 	JGE        loop1np
 	PREFETCHT0 512(DX)(AX*8)
 	PREFETCHT1 4096(DX)(AX*8)
@@ -13094,7 +13184,7 @@ done:
 	RET
 
 // func weightedSumF64AVX512(p *[23]float64, x []float64, y []float64, w []float64, acc *[16]float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
 	MOVQ p+0(FP), AX
 	MOVQ x_len+16(FP), CX
@@ -13119,15 +13209,26 @@ TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
 	XORQ         AX, AX
 	MOVQ         CX, R8
 	ANDQ         $-8, R8
-	MOVQ         R8, R9
-	SUBQ         $+1024, R9
-	MOVQ         R8, R10
-	SUBQ         $+512, R10
+	MOVQ         x_cap+24(FP), R9
+	MOVQ         y_cap+48(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	MOVQ         w_cap+72(FP), R10
+	CMPQ         R10, R9
+	CMOVQLT      R10, R9
+	ANDQ         $-8, R9
+	MOVQ         R9, R10
+	SUBQ         $+1024, R10
+	CMPQ         R10, R8
+	CMOVQGT      R8, R10
+	SUBQ         $+512, R9
+	CMPQ         R9, R8
+	CMOVQGT      R8, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
 
 loop1pf:
-	CMPQ        AX, R9
+	CMPQ        AX, R10
 	JGE         loop1
 	PREFETCHNTA 8192(DX)(AX*8)
 	PREFETCHNTA 8192(BX)(AX*8)
@@ -13275,7 +13376,7 @@ loop1pf:
 	JMP  loop1pf
 
 loop1sp:
-	CMPQ       AX, R10
+	CMPQ       AX, R9
 	JGE        loop1
 	PREFETCHT0 512(DX)(AX*8)
 	PREFETCHT1 4096(DX)(AX*8)
@@ -14554,11 +14655,20 @@ TEXT ·weightedSumAndGradF64AVX512(SB), NOSPLIT, $0-112
 	XORQ         AX, AX
 	MOVQ         CX, R9
 	ANDQ         $-8, R9
-	MOVQ         R9, R10
-	SUBQ         $+64, R10
+	MOVQ         x_cap+48(FP), R10
+	MOVQ         y_cap+72(FP), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R10
+	MOVQ         w_cap+96(FP), R11
+	CMPQ         R11, R10
+	CMOVQLT      R11, R10
+	ANDQ         $-8, R10
+	MOVQ         R10, R11
+	SUBQ         $+64, R11
+	CMPQ         R11, R9
+	CMOVQGT      R9, R11
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
-	MOVQ         R9, R10
 	SUBQ         $+8, R10
 
 loop1:
@@ -14745,7 +14855,7 @@ loop1:
 	JMP  loop1
 
 loop1sp:
-	CMPQ       AX, R10
+	CMPQ       AX, R11
 	JGE        loop1np
 	PREFETCHT0 512(DX)(AX*8)
 	PREFETCHT0 512(BX)(AX*8)
@@ -15429,7 +15539,7 @@ done:
 	RET
 
 // func weightSumF64AVX512(p *[23]float64, w []float64, acc *[16]float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·weightSumF64AVX512(SB), NOSPLIT, $0-40
 	MOVQ p+0(FP), AX
 	MOVQ w_len+16(FP), AX
@@ -15442,13 +15552,16 @@ TEXT ·weightSumF64AVX512(SB), NOSPLIT, $0-40
 	VPXORQ Z1, Z1, Z1
 
 	// Broadcast the parameters.
-	XORQ BX, BX
-	MOVQ AX, SI
-	ANDQ $-8, SI
-	MOVQ SI, DI
-	SUBQ $+1024, DI
-	CMPL ·NoPrefetch+0(SB), $0x00
-	JNE  loop1
+	XORQ    BX, BX
+	MOVQ    AX, SI
+	ANDQ    $-8, SI
+	MOVQ    w_cap+24(FP), DI
+	ANDQ    $-8, DI
+	SUBQ    $+1024, DI
+	CMPQ    DI, SI
+	CMOVQGT SI, DI
+	CMPL    ·NoPrefetch+0(SB), $0x00
+	JNE     loop1
 
 loop1pf:
 	CMPQ        BX, DI
@@ -24542,7 +24655,7 @@ done:
 	RET
 
 // func rowSums1F64AVX512(p *[23]float64, dst []float64, x []float64, y []float64)
-// Requires: AVX, AVX512F, MMX+
+// Requires: AVX, AVX512F, CMOV, MMX+
 TEXT ·rowSums1F64AVX512(SB), NOSPLIT, $0-80
 	MOVQ p+0(FP), AX
 	MOVQ x_len+40(FP), CX
@@ -24565,8 +24678,14 @@ TEXT ·rowSums1F64AVX512(SB), NOSPLIT, $0-80
 	XORQ         AX, AX
 	MOVQ         CX, DI
 	ANDQ         $-8, DI
-	MOVQ         DI, R8
+	MOVQ         x_cap+48(FP), R8
+	MOVQ         y_cap+72(FP), R9
+	CMPQ         R9, R8
+	CMOVQLT      R9, R8
+	ANDQ         $-8, R8
 	SUBQ         $+1024, R8
+	CMPQ         R8, DI
+	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1
 

@@ -108,9 +108,12 @@ type PrefetchMode int
 const (
 	NoPrefetch PrefetchMode = iota
 	// LoopCopy: a copy of the first loop prefetches while the prefetched address is
-	// inside the slices; the loop proper, for the last blocks, does not.
+	// inside the slices' capacity (which the root package ends where the caller's
+	// data ends: the capacity past len is the next chunk, row or task of the same
+	// call); the loop proper, for the last blocks, does not.
 	LoopCopy
-	// Clamped: the one loop prefetches at an address clamped to the last full block.
+	// Clamped: the one loop prefetches at an address clamped to the last full block
+	// within the slices' capacity (in a row family: within their length).
 	// The row families' one loop does so with its far prefetch only (their index
 	// counts rows: rowPrefetches in the assembly generator converts it).
 	Clamped
