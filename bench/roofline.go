@@ -81,17 +81,28 @@ func rooflineReadWrite(asm bool, dst []byte, in ...[]byte) {
 // shorter), word m of its 32 bytes of dst is the XOR of its words m, m+4, m+8 and
 // m+12. The AVX2 bulk runs if asm and the build has it.
 func rooflineReadQuarter(asm bool, dst, a, b []byte) {
+	b = b[:len(a)] // (before the assembly, which does not check)
+	dst = dst[:len(a)/4]
 	n := 0
 	if asm && hasRooflineAsm {
 		n = len(a) &^ 127
 		rooflineReadQuarterAVX2(dst, a, b)
 	}
-	b = b[:len(a)]
-	dst = dst[:len(a)/4]
+	le := binary.LittleEndian
+	// Whole groups, written out (all of the roofline outside amd64).
+	for ; n+128 <= len(a); n += 128 {
+		for m := 0; m < 4; m++ {
+			i := n + 8*m
+			w := le.Uint64(a[i:]) ^ le.Uint64(b[i:]) ^ le.Uint64(a[i+32:]) ^ le.Uint64(b[i+32:]) ^
+				le.Uint64(a[i+64:]) ^ le.Uint64(b[i+64:]) ^ le.Uint64(a[i+96:]) ^ le.Uint64(b[i+96:])
+			le.PutUint64(dst[n/4+8*m:], w)
+		}
+	}
+	// The last group, shorter.
 	for g := n; g < len(a); g += 128 {
 		var w [4]uint64
 		for i := g; i < min(g+128, len(a)); i += 8 {
-			w[(i-g)/8%4] ^= binary.LittleEndian.Uint64(a[i:]) ^ binary.LittleEndian.Uint64(b[i:])
+			w[(i-g)/8%4] ^= le.Uint64(a[i:]) ^ le.Uint64(b[i:])
 		}
 		out := dst[g/4 : min(g/4+32, len(dst))]
 		for m := range w {
