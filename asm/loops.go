@@ -170,9 +170,10 @@ func shortBound(tu kernel.Tuning, sz, stride int) int {
 // families' may name. The root package hands the kernels slices of the caller's
 // data whose capacity ends where that data ends (f32 and f64 cut it to the length),
 // so past len and within cap lie only the elements that the next kernel call of
-// the same operation reads: the next chunk of the chunk grid, the next row of
-// RowSums' long rows, the next task of the threads. A prefetch bounded by len left
-// them to that call's first loads; for rows of 1000 float64 columns the far
+// the same operation reads: the next chunk of the chunk grid or the next row of
+// RowSums' long rows on the same goroutine (or the next task of the threads, which
+// another goroutine usually takes: a few KiB prefetched for nothing). A prefetch
+// bounded by len left them to that call's first loads; for rows of 1000 float64 columns the far
 // prefetch (8 KiB) is longer than the row, and none of it was prefetched
 // (docs/tuning.md).
 func (g *gen) capEnd(stride int) reg.GPVirtual {

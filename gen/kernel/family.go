@@ -109,8 +109,8 @@ const (
 	NoPrefetch PrefetchMode = iota
 	// LoopCopy: a copy of the first loop prefetches while the prefetched address is
 	// inside the slices' capacity (which the root package ends where the caller's
-	// data ends: the capacity past len is the next chunk, row or task of the same
-	// call); the loop proper, for the last blocks, does not.
+	// data ends: the capacity past len is the next chunk or row of the same call, or
+	// another goroutine's task); the loop proper, for the last blocks, does not.
 	LoopCopy
 	// Clamped: the one loop prefetches at an address clamped to the last full block
 	// within the slices' capacity (in a row family: within their length).
