@@ -90,27 +90,7 @@ func rooflineRead(name string, ins []string) {
 
 // rooflineReadWrite writes a kernel that writes the XOR of the slices of ins to dst.
 func rooflineReadWrite(name string, ins []string) {
-	TEXT(name, NOSPLIT, streamSig(ins, true, ""))
-	Pragma("noescape")
-	Doc(fmt.Sprintf("%s writes %s to dst, len(a) &^ 127 bytes.", name, strings.Join(ins, " ^ ")))
-	pd := Load(Param("dst").Base(), GP64())
-	ps, n, i := streamArgs(ins)
-	Label("loop")
-	CMPQ(i, n)
-	JAE(LabelRef("done"))
-	for k := 0; k < 4; k++ {
-		v := YMM()
-		VMOVDQU(Mem{Base: ps[0], Index: i, Scale: 1, Disp: 32 * k}, v)
-		for _, p := range ps[1:] {
-			VPXOR(Mem{Base: p, Index: i, Scale: 1, Disp: 32 * k}, v, v)
-		}
-		VMOVDQU(v, Mem{Base: pd, Index: i, Scale: 1, Disp: 32 * k})
-	}
-	ADDQ(Imm(128), i)
-	JMP(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	rooflineStore(name, ins, fmt.Sprintf("%s writes %s to dst, len(a) &^ 127 bytes.", name, strings.Join(ins, " ^ ")), false)
 }
 
 // rooflineReadQuarter writes a kernel that reads every slice of ins and writes a
@@ -118,9 +98,16 @@ func rooflineReadWrite(name string, ins []string) {
 // for each 128 bytes of the slices, the XOR of its four 32-byte parts (of the XOR of
 // the slices) goes to the next 32 bytes of dst.
 func rooflineReadQuarter(name string, ins []string) {
+	rooflineStore(name, ins, fmt.Sprintf("%s writes to dst[i/4:i/4+32] the XOR of the four 32-byte parts of %s at i, for each i < len(a) &^ 127 step 128.", name, strings.Join(ins, " ^ ")), true)
+}
+
+// rooflineStore writes the kernels of rooflineReadWrite and, with quarter,
+// rooflineReadQuarter: each 128 bytes of the XOR of ins go to dst as they are, or
+// folded to 32 bytes.
+func rooflineStore(name string, ins []string, doc string, quarter bool) {
 	TEXT(name, NOSPLIT, streamSig(ins, true, ""))
 	Pragma("noescape")
-	Doc(fmt.Sprintf("%s writes to dst[i/4:i/4+32] the XOR of the four 32-byte parts of %s at i, for each i < len(a) &^ 127 step 128.", name, strings.Join(ins, " ^ ")))
+	Doc(doc)
 	pd := Load(Param("dst").Base(), GP64())
 	ps, n, i := streamArgs(ins)
 	Label("loop")
@@ -133,12 +120,17 @@ func rooflineReadQuarter(name string, ins []string) {
 		for _, p := range ps[1:] {
 			VPXOR(Mem{Base: p, Index: i, Scale: 1, Disp: 32 * k}, v[k], v[k])
 		}
+		if !quarter {
+			VMOVDQU(v[k], Mem{Base: pd, Index: i, Scale: 1, Disp: 32 * k})
+		}
 	}
-	VPXOR(v[1], v[0], v[0])
-	VPXOR(v[3], v[2], v[2])
-	VPXOR(v[2], v[0], v[0])
-	VMOVDQU(v[0], Mem{Base: pd})
-	ADDQ(Imm(32), pd)
+	if quarter {
+		VPXOR(v[1], v[0], v[0])
+		VPXOR(v[3], v[2], v[2])
+		VPXOR(v[2], v[0], v[0])
+		VMOVDQU(v[0], Mem{Base: pd})
+		ADDQ(Imm(32), pd)
+	}
 	ADDQ(Imm(128), i)
 	JMP(LabelRef("loop"))
 	Label("done")
