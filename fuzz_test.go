@@ -178,6 +178,12 @@ func checkAgainstReference[T Float](t *testing.T, impl string, c fuzzCase, x, y,
 			v := got.sum
 			if mean {
 				v = got.mean
+				// The mean is the sum divided by n: where the exact sum is not a
+				// normal T (it overflows), an intermediate result has overflowed,
+				// and the bound does not apply (docs/SEMANTICS.md, Accuracy).
+				if sum, _ := refSum(l, x, y, false); !checkable(sum, 0, 0) {
+					break
+				}
 			}
 			if checkable(want, 0, 0) && ulps(v, want) > 1 {
 				t.Errorf("%s %T %s n=%d: mean=%v: %v, exact %v", impl, T(0), l, c.n, mean, v, want)
