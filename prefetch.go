@@ -12,9 +12,9 @@ import "fmt"
 // kernels 2 KiB, in their loop). The prefetches are hints, so the results are the
 // same bits either way; only the speed differs, and it differs by microarchitecture
 // (docs/tuning.md): the far prefetches gain on AMD Zen 5 and cost on Zen 4 (Sum and
-// Mean 1.4x slower at 2^24 elements). At init the package takes the Zen 4 profile on AMD family 0x19
-// (Zen 4; Zen 3, also 0x19, has no AVX-512) and the far one elsewhere;
-// SMOOTHL1_PREFETCH=on (far) or off (Zen 4) overrides the choice.
+// Mean 1.4x slower at 2^24 elements). At init the package takes the Zen 4 profile
+// on AMD family 0x19 (Zen 4; Zen 3, also 0x19, has no AVX-512) and the far one
+// elsewhere; SMOOTHL1_PREFETCH=on (far) or off (Zen 4) overrides the choice.
 
 // cpuFamily returns the x86 family of a CPUID leaf 1 signature (EAX): the base
 // family (bits 8-11), plus the extended family (bits 20-27) when the base is 0xF.

@@ -42,10 +42,10 @@ var noPrefetch = Mem{Symbol: Symbol{Name: "·NoPrefetch"}, Base: reg.StaticBase}
 // the slices' capacity (capEnd); kernel.Clamped makes the loop itself prefetch at
 // an address clamped to the last full block within it. Prefetches load no
 // register; they are only hints, but they never name an address outside the
-// slices' capacity either (the row families': outside the slices). When generated.NoPrefetch
-// is set, the kernel.LoopCopy kernels go straight to the plain loop (or, with
-// Tuning.Short, to a copy that prefetches Short bytes ahead), and the
-// kernel.Clamped ones to a copy of their loop without the prefetches (with
+// slices' capacity either (the row families': outside the slices). When
+// generated.NoPrefetch is set, the kernel.LoopCopy kernels go straight to the plain
+// loop (or, with Tuning.Short, to a copy that prefetches Short bytes ahead), and
+// the kernel.Clamped ones to a copy of their loop without the prefetches (with
 // Tuning.Short, after such a copy): the far prefetches cost Zen 4 what they gain
 // on Zen 5 (docs/tuning.md). The row families prefetch from their one loop
 // (rowPrefetches): far (kernel.Clamped) where generated.NoPrefetch is clear, and
@@ -68,18 +68,18 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 		g.body(bpi)
 		ADDQ(Imm(uint64(stride)), g.i)
 	}
-	var capEnd reg.GPVirtual
+	// The end of the inputs' capacity, and where a short copy stops (both kinds).
+	var capEnd, spEnd reg.GPVirtual
 	if copied || clamped {
 		capEnd = g.capEnd(stride)
+		if tu.Short != 0 {
+			spEnd = upTo(end, capEnd, shortBound(tu, sz, stride)) // may be negative: a signed comparison
+		}
 	}
 	if copied {
 		pfEnd := upTo(end, capEnd, kernel.FarDist/sz) // may be negative: a signed comparison
 		// generated.NoPrefetch set: skip the copy, run the plain loop, or with
 		// tu.Short the copy that prefetches tu.Short bytes ahead (docs/tuning.md).
-		var spEnd reg.GPVirtual
-		if tu.Short != 0 {
-			spEnd = upTo(end, capEnd, shortBound(tu, sz, stride)) // may be negative: a signed comparison
-		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
 			JNE(LabelRef(loop + "sp"))
@@ -105,16 +105,13 @@ func (g *gen) loops(n reg.Register, bpi int, next string) {
 	// The row families' prefetches: in the one loop (the float64 rows have no
 	// registers for a copy of it), behind a test of generated.NoPrefetch.
 	inLoop := first && rows && (tu.Short != 0 || tu.Prefetch == kernel.Clamped)
-	var limit, spEnd reg.GPVirtual
+	var limit reg.GPVirtual
 	if inLoop {
 		limit = before(end, stride) // the last full block
 	}
 	if clamped {
 		// generated.NoPrefetch set: the same loop without its prefetches, after the
 		// prefetching one (docs/tuning.md); with tu.Short, first its short copy.
-		if tu.Short != 0 {
-			spEnd = upTo(end, capEnd, shortBound(tu, sz, stride)) // may be negative: a signed comparison
-		}
 		CMPL(noPrefetch, Imm(0))
 		if tu.Short != 0 {
 			JNE(LabelRef(loop + "sp"))
@@ -173,9 +170,9 @@ func shortBound(tu kernel.Tuning, sz, stride int) int {
 // the same operation reads: the next chunk of the chunk grid or the next row of
 // RowSums' long rows on the same goroutine (or the next task of the threads, which
 // another goroutine usually takes: a few KiB prefetched for nothing). A prefetch
-// bounded by len left them to that call's first loads; for rows of 1000 float64 columns the far
-// prefetch (8 KiB) is longer than the row, and none of it was prefetched
-// (docs/tuning.md).
+// bounded by len left them to that call's first loads; for rows of 1000 float64
+// columns the far prefetch (8 KiB) is longer than the row, and none of it was
+// prefetched (docs/tuning.md).
 func (g *gen) capEnd(stride int) reg.GPVirtual {
 	var c reg.GPVirtual
 	for i, sl := range g.k.Info().Ins {

@@ -2979,17 +2979,17 @@ TEXT ·weightedSumF32AVX512(SB), NOSPLIT, $0-88
 	CMOVQLT      R10, R9
 	ANDQ         $-8, R9
 	MOVQ         R9, R10
-	SUBQ         $+2048, R10
+	SUBQ         $+128, R10
 	CMPQ         R10, R8
 	CMOVQGT      R8, R10
-	SUBQ         $+128, R9
+	SUBQ         $+2048, R9
 	CMPQ         R9, R8
 	CMOVQGT      R8, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
 
 loop1pf:
-	CMPQ        AX, R10
+	CMPQ        AX, R9
 	JGE         loop1
 	PREFETCHNTA 8192(DX)(AX*4)
 	PREFETCHNTA 8192(BX)(AX*4)
@@ -3059,7 +3059,7 @@ loop1pf:
 	JMP  loop1pf
 
 loop1sp:
-	CMPQ       AX, R9
+	CMPQ       AX, R10
 	JGE        loop1
 	PREFETCHT0 512(DX)(AX*4)
 	PREFETCHT0 512(BX)(AX*4)
@@ -3816,17 +3816,17 @@ TEXT ·weightedSumAndGradF32AVX512(SB), NOSPLIT, $0-112
 	CMOVQLT      R11, R10
 	ANDQ         $-8, R10
 	MOVQ         R10, R11
-	SUBQ         $+2048, R11
+	SUBQ         $+128, R11
 	CMPQ         R11, R9
 	CMOVQGT      R9, R11
-	SUBQ         $+128, R10
+	SUBQ         $+2048, R10
 	CMPQ         R10, R9
 	CMOVQGT      R9, R10
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
 
 loop1pf:
-	CMPQ        AX, R11
+	CMPQ        AX, R10
 	JGE         loop1
 	PREFETCHNTA 8192(DX)(AX*4)
 	PREFETCHNTA 8192(BX)(AX*4)
@@ -3921,7 +3921,7 @@ loop1pf:
 	JMP  loop1pf
 
 loop1sp:
-	CMPQ       AX, R10
+	CMPQ       AX, R11
 	JGE        loop1
 	PREFETCHT0 512(DX)(AX*4)
 	PREFETCHT0 512(BX)(AX*4)
@@ -9601,17 +9601,17 @@ TEXT ·sumF64AVX512(SB), NOSPLIT, $0-64
 	CMOVQLT      R9, R8
 	ANDQ         $-16, R8
 	MOVQ         R8, R9
-	SUBQ         $+1024, R9
+	SUBQ         $+512, R9
 	CMPQ         R9, DI
 	CMOVQGT      DI, R9
-	SUBQ         $+512, R8
+	SUBQ         $+1024, R8
 	CMPQ         R8, DI
 	CMOVQGT      DI, R8
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop2sp
 
 loop2pf:
-	CMPQ        AX, R9
+	CMPQ        AX, R8
 	JGE         loop2
 	PREFETCHNTA 8192(DX)(AX*8)
 	PREFETCHT0  1024(DX)(AX*8)
@@ -9803,7 +9803,7 @@ loop2pf:
 	JMP  loop2pf
 
 loop2sp:
-	CMPQ       AX, R8
+	CMPQ       AX, R9
 	JGE        loop2
 	PREFETCHT0 512(DX)(AX*8)
 	PREFETCHT1 4096(DX)(AX*8)
@@ -13218,17 +13218,17 @@ TEXT ·weightedSumF64AVX512(SB), NOSPLIT, $0-88
 	CMOVQLT      R10, R9
 	ANDQ         $-8, R9
 	MOVQ         R9, R10
-	SUBQ         $+1024, R10
+	SUBQ         $+512, R10
 	CMPQ         R10, R8
 	CMOVQGT      R8, R10
-	SUBQ         $+512, R9
+	SUBQ         $+1024, R9
 	CMPQ         R9, R8
 	CMOVQGT      R8, R9
 	CMPL         ·NoPrefetch+0(SB), $0x00
 	JNE          loop1sp
 
 loop1pf:
-	CMPQ        AX, R10
+	CMPQ        AX, R9
 	JGE         loop1
 	PREFETCHNTA 8192(DX)(AX*8)
 	PREFETCHNTA 8192(BX)(AX*8)
@@ -13376,7 +13376,7 @@ loop1pf:
 	JMP  loop1pf
 
 loop1sp:
-	CMPQ       AX, R9
+	CMPQ       AX, R10
 	JGE        loop1
 	PREFETCHT0 512(DX)(AX*8)
 	PREFETCHT1 4096(DX)(AX*8)
