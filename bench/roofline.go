@@ -98,17 +98,17 @@ func rooflineReadQuarter(asm bool, dst, a, b []byte) {
 			le.PutUint64(dst[n/4+8*m:], w)
 		}
 	}
-	// The last group, shorter.
-	for g := n; g < len(a); g += 128 {
+	// The last group, shorter (at most one).
+	if n < len(a) {
 		var w [4]uint64
-		for i := g; i < min(g+128, len(a)); i += 8 {
-			w[(i-g)/8%4] ^= le.Uint64(a[i:]) ^ le.Uint64(b[i:])
+		for i := n; i < len(a); i += 8 {
+			w[(i-n)/8%4] ^= le.Uint64(a[i:]) ^ le.Uint64(b[i:])
 		}
-		out := dst[g/4 : min(g/4+32, len(dst))]
+		out := dst[n/4:]
 		for m := range w {
 			if o := 8 * m; o < len(out) {
 				var word [8]byte
-				binary.LittleEndian.PutUint64(word[:], w[m])
+				le.PutUint64(word[:], w[m])
 				copy(out[o:], word[:])
 			}
 		}

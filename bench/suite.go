@@ -336,15 +336,14 @@ func rooflineMove(asm bool, op string, dst, x, y, g []byte) uint64 {
 	reads, writes := traffic(op)
 	in := [][]byte{x, y, g}[:reads]
 	if writes == 1 {
-		switch outDiv(op) {
+		switch d := outDiv(op); d {
 		case 1:
+			rooflineReadWrite(asm, dst, in...)
 		case 4:
 			rooflineReadQuarter(asm, dst, x, y)
-			return 0
 		default:
-			panic("bench: no roofline writes a value per " + fmt.Sprint(outDiv(op)) + " elements")
+			panic(fmt.Sprintf("bench: no roofline writes a value per %d elements", d))
 		}
-		rooflineReadWrite(asm, dst, in...)
 		return 0
 	}
 	return rooflineRead(asm, in...)
